@@ -1,0 +1,39 @@
+"""SQLModel tables, one module per domain area. Importing this package registers them all."""
+
+from models.audit import AuditEvent
+from models.courses import (
+    CertificationAttempt,
+    CourseAttendance,
+    CourseEnrolment,
+    CourseGroup,
+    CourseSession,
+    CourseTeacher,
+    LanguageAssessment,
+    MainstreamTransition,
+)
+from models.finance import BudgetLine, Expense, ExpenseImport, Funder, Grant, GrantSite, Strand
+from models.organisation import LoginThrottle, Role, Site, User, UserSite
+from models.outreach import OutreachRound, OutreachRoundStaff
+from models.partners import Outcome, Partner, Referral
+from models.pathway import ActionGoal, BarrierAssessment, PspEpisode, PspPeriod
+from models.persons import Person, PersonNote
+from models.staffing import Post, PostFunding
+from models.workshops import (
+    WorkshopAttendance,
+    WorkshopCompletion,
+    WorkshopEnrolment,
+    WorkshopFacilitator,
+    WorkshopModule,
+    WorkshopSession,
+)
+
+__all__ = [
+    "ActionGoal", "AuditEvent", "BarrierAssessment", "BudgetLine", "CertificationAttempt",
+    "CourseAttendance", "CourseEnrolment", "CourseGroup", "CourseSession", "CourseTeacher",
+    "Expense", "ExpenseImport", "Funder", "Grant", "GrantSite", "LanguageAssessment",
+    "LoginThrottle", "MainstreamTransition", "Outcome", "OutreachRound", "OutreachRoundStaff",
+    "Partner", "Person", "PersonNote", "Post", "PostFunding", "PspEpisode", "PspPeriod",
+    "Referral", "Role", "Site", "Strand", "User", "UserSite", "WorkshopAttendance",
+    "WorkshopCompletion", "WorkshopEnrolment", "WorkshopFacilitator", "WorkshopModule",
+    "WorkshopSession",
+]

@@ -1,0 +1,185 @@
+"""Adapted French courses: groups, sessions, attendance, CECRL assessments, certifications."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.attendance import AttendanceStatus
+from models.base import Timestamped, Versioned, site_fk
+from models.labels import register_labels
+from models.types import enum_type
+
+
+class LearnerProfile(StrEnum):
+    ALPHA = "alpha"
+    POST_ALPHA = "post_alpha"
+    FLE = "fle"
+
+
+class CefrLevel(StrEnum):
+    """CECRL levels in ascending order: compare with `rank`, never with the string."""
+
+    PRE_A1 = "pre_a1"
+    A1_1 = "a1_1"
+    A1 = "a1"
+    A2 = "a2"
+    B1 = "b1"
+    B2 = "b2"
+    C1 = "c1"
+    C2 = "c2"
+
+    @property
+    def rank(self) -> int:
+        return list(CefrLevel).index(self)
+
+
+class LanguageSkill(StrEnum):
+    LISTENING = "listening"  # compréhension orale
+    READING = "reading"  # compréhension écrite
+    SPEAKING = "speaking"  # expression orale
+    WRITING = "writing"  # expression écrite
+
+
+class Certification(StrEnum):
+    DILF_A1_1 = "dilf_a1_1"
+    DELF_A1 = "delf_a1"
+    DELF_A2 = "delf_a2"
+    DELF_B1 = "delf_b1"
+    DELF_B2 = "delf_b2"
+
+
+class CertificationResult(StrEnum):
+    PENDING = "pending"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+register_labels(
+    {
+        LearnerProfile.ALPHA: "Alphabétisation",
+        LearnerProfile.POST_ALPHA: "Post-alphabétisation",
+        LearnerProfile.FLE: "FLE",
+        CefrLevel.PRE_A1: "Pré-A1",
+        CefrLevel.A1_1: "A1.1",
+        CefrLevel.A1: "A1",
+        CefrLevel.A2: "A2",
+        CefrLevel.B1: "B1",
+        CefrLevel.B2: "B2",
+        CefrLevel.C1: "C1",
+        CefrLevel.C2: "C2",
+        LanguageSkill.LISTENING: "Compréhension orale",
+        LanguageSkill.READING: "Compréhension écrite",
+        LanguageSkill.SPEAKING: "Expression orale",
+        LanguageSkill.WRITING: "Expression écrite",
+        Certification.DILF_A1_1: "DILF (A1.1)",
+        Certification.DELF_A1: "DELF A1",
+        Certification.DELF_A2: "DELF A2",
+        Certification.DELF_B1: "DELF B1",
+        Certification.DELF_B2: "DELF B2",
+        CertificationResult.PENDING: "En attente",
+        CertificationResult.PASSED: "Obtenu",
+        CertificationResult.FAILED: "Non obtenu",
+    }
+)
+
+
+class CourseGroup(Versioned, table=True):
+    __tablename__ = "course_group"
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = site_fk()
+    name: str = Field(max_length=120, nullable=False)
+    profile: LearnerProfile = Field(sa_type=enum_type(LearnerProfile), nullable=False)
+    target_level: CefrLevel = Field(sa_type=enum_type(CefrLevel), nullable=False)
+    schedule: str | None = Field(default=None, max_length=200)  # e.g. "mardi et jeudi 9h30–12h"
+    starts_on: date = Field(nullable=False)
+    ends_on: date | None = Field(default=None)
+
+
+class CourseTeacher(SQLModel, table=True):
+    __tablename__ = "course_teacher"
+
+    group_id: int = Field(foreign_key="course_group.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True, index=True)
+
+
+class CourseEnrolment(Timestamped, table=True):
+    __tablename__ = "course_enrolment"
+    __table_args__ = (sa.UniqueConstraint("group_id", "person_id", name="uq_course_enrolment"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="course_group.id", nullable=False)
+    person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    site_id: int = site_fk()
+    enrolled_on: date = Field(nullable=False)
+    left_on: date | None = Field(default=None)
+
+
+class CourseSession(Versioned, table=True):
+    __tablename__ = "course_session"
+    __table_args__ = (sa.Index("ix_course_session_site_date", "site_id", "session_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="course_group.id", index=True, nullable=False)
+    site_id: int = site_fk(index=False)
+    session_on: date = Field(nullable=False)
+    start_time: time | None = Field(default=None)
+    duration_minutes: int = Field(default=150, nullable=False)
+
+
+class CourseAttendance(Versioned, table=True):
+    __tablename__ = "course_attendance"
+    __table_args__ = (sa.UniqueConstraint("session_id", "person_id", name="uq_course_attendance"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="course_session.id", nullable=False)
+    person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    site_id: int = site_fk()
+    status: AttendanceStatus = Field(sa_type=enum_type(AttendanceStatus), nullable=False)
+
+
+class LanguageAssessment(Timestamped, table=True):
+    """A positioning (first) or re-assessment of one skill on the CECRL scale."""
+
+    __tablename__ = "language_assessment"
+    __table_args__ = (sa.Index("ix_language_assessment_person_skill", "person_id", "skill", "assessed_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", nullable=False)
+    site_id: int = site_fk()
+    group_id: int | None = Field(default=None, foreign_key="course_group.id")
+    assessed_on: date = Field(nullable=False)
+    skill: LanguageSkill = Field(sa_type=enum_type(LanguageSkill), nullable=False)
+    level: CefrLevel = Field(sa_type=enum_type(CefrLevel), nullable=False)
+    is_positioning: bool = Field(default=False, nullable=False)
+    comment: str | None = Field(default=None, max_length=500)
+    assessor_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class CertificationAttempt(Timestamped, table=True):
+    __tablename__ = "certification_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    site_id: int = site_fk()
+    certification: Certification = Field(sa_type=enum_type(Certification), nullable=False)
+    attempted_on: date = Field(nullable=False)
+    result: CertificationResult = Field(
+        default=CertificationResult.PENDING, sa_type=enum_type(CertificationResult), nullable=False
+    )
+
+
+class MainstreamTransition(Timestamped, table=True):
+    """A learner moves on to a mainstream (droit commun) French course."""
+
+    __tablename__ = "mainstream_transition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    site_id: int = site_fk()
+    moved_on: date = Field(nullable=False)
+    destination: str = Field(max_length=160, nullable=False)

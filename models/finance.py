@@ -1,0 +1,140 @@
+"""Funders, grants, strands, budget lines and expenses. Money is integer cents."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import Timestamped, Versioned, site_fk
+from models.labels import register_labels
+from models.types import UtcDateTime, enum_type
+
+
+class FunderKind(StrEnum):
+    AGRASC = "agrasc"
+    STATE = "state"  # DDETS, DIHAL…
+    REGION = "region"
+    DEPARTMENT = "department"
+    CITY = "city"
+    FOUNDATION = "foundation"
+    OTHER = "other"
+
+
+class BudgetCategory(StrEnum):
+    """Cerfa 15059 cost categories."""
+
+    PURCHASES = "60"  # 60 achats
+    EXTERNAL_SERVICES = "61"  # 61 services extérieurs
+    OTHER_EXTERNAL_SERVICES = "62"  # 62 autres services extérieurs
+    TAXES = "63"  # 63 impôts et taxes
+    STAFF = "64"  # 64 charges de personnel
+    OTHER_CHARGES = "65-68"  # 65 à 68 autres charges
+    INDIRECT = "indirect"  # frais indirects
+
+
+register_labels(
+    {
+        FunderKind.AGRASC: "AGRASC (fonds de concours)",
+        FunderKind.STATE: "État",
+        FunderKind.REGION: "Région",
+        FunderKind.DEPARTMENT: "Département",
+        FunderKind.CITY: "Ville / métropole",
+        FunderKind.FOUNDATION: "Fondation",
+        FunderKind.OTHER: "Autre",
+        BudgetCategory.PURCHASES: "60 – Achats",
+        BudgetCategory.EXTERNAL_SERVICES: "61 – Services extérieurs",
+        BudgetCategory.OTHER_EXTERNAL_SERVICES: "62 – Autres services extérieurs",
+        BudgetCategory.TAXES: "63 – Impôts et taxes",
+        BudgetCategory.STAFF: "64 – Charges de personnel",
+        BudgetCategory.OTHER_CHARGES: "65 à 68 – Autres charges",
+        BudgetCategory.INDIRECT: "Frais indirects",
+    }
+)
+
+
+class Funder(Timestamped, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=160, unique=True, nullable=False)
+    kind: FunderKind = Field(sa_type=enum_type(FunderKind), nullable=False)
+
+
+class Grant(Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    funder_id: int = Field(foreign_key="funder.id", index=True, nullable=False)
+    name: str = Field(max_length=200, nullable=False)
+    convention_ref: str = Field(max_length=80, unique=True, nullable=False)
+    amount_cents: int = Field(sa_type=sa.BigInteger, nullable=False)
+    starts_on: date = Field(nullable=False)
+    ends_on: date = Field(nullable=False)
+    # Tolerated shift between budget lines, in basis points (1000 = 10 %).
+    tolerance_bp: int = Field(default=1000, nullable=False)
+    indirect_rate_bp: int = Field(default=0, nullable=False)
+
+
+class GrantSite(SQLModel, table=True):
+    __tablename__ = "grant_site"
+
+    grant_id: int = Field(foreign_key="grant.id", primary_key=True, ondelete="CASCADE")
+    site_id: int = Field(foreign_key="site.id", primary_key=True, index=True)
+
+
+class Strand(Timestamped, table=True):
+    """A volet of a grant, e.g. "Aller-vers" or "Insertion socio-professionnelle"."""
+
+    __table_args__ = (sa.UniqueConstraint("grant_id", "name", name="uq_strand_grant_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_id: int = Field(foreign_key="grant.id", index=True, nullable=False)
+    name: str = Field(max_length=120, nullable=False)
+
+
+class BudgetLine(Versioned, table=True):
+    __tablename__ = "budget_line"
+    __table_args__ = (
+        sa.UniqueConstraint("grant_id", "strand_id", "site_id", "category", name="uq_budget_line"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_id: int = Field(foreign_key="grant.id", index=True, nullable=False)
+    strand_id: int = Field(foreign_key="strand.id", nullable=False)
+    site_id: int = site_fk()
+    category: BudgetCategory = Field(sa_type=enum_type(BudgetCategory), nullable=False)
+    planned_cents: int = Field(sa_type=sa.BigInteger, nullable=False)
+    # Analytic code of the accounting export that maps expenses to this line.
+    accounting_code: str | None = Field(default=None, max_length=40, index=True)
+
+
+class ExpenseImport(Timestamped, table=True):
+    """One imported accounting file; its hash refuses a second import of the same file."""
+
+    __tablename__ = "expense_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_sha256: str = Field(max_length=64, unique=True, nullable=False)
+    filename: str = Field(max_length=255, nullable=False)
+    imported_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    imported_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    row_count: int = Field(nullable=False)
+    total_cents: int = Field(sa_type=sa.BigInteger, nullable=False)
+
+
+class Expense(Versioned, table=True):
+    __table_args__ = (
+        sa.Index("ix_expense_grant_date", "grant_id", "spent_on"),
+        sa.Index("ix_expense_line_date", "budget_line_id", "spent_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    budget_line_id: int = Field(foreign_key="budget_line.id", nullable=False)
+    grant_id: int = Field(foreign_key="grant.id", nullable=False)  # denormalised for per-grant sums
+    site_id: int = site_fk()
+    spent_on: date = Field(nullable=False)
+    amount_cents: int = Field(sa_type=sa.BigInteger, nullable=False)
+    label: str = Field(max_length=200, nullable=False)
+    supplier: str | None = Field(default=None, max_length=160)
+    voucher_ref: str | None = Field(default=None, max_length=80)
+    import_id: int | None = Field(default=None, foreign_key="expense_import.id", index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")

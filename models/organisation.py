@@ -1,0 +1,91 @@
+"""Sites, users and the login throttle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+
+from sqlmodel import Field, SQLModel
+
+from models.base import Timestamped, Versioned
+from models.labels import register_labels
+from models.types import UtcDateTime, enum_type
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    DIRECTION = "direction"
+    CHEF_SERVICE = "chef_service"
+    INTERVENANT = "intervenant"
+    FORMATEUR = "formateur"
+    GESTION = "gestion"
+    FINANCEUR = "financeur"
+
+
+ROLE_LABELS = register_labels(
+    {
+        Role.ADMIN: "Administration",
+        Role.DIRECTION: "Direction",
+        Role.CHEF_SERVICE: "Chef·fe de service",
+        Role.INTERVENANT: "Intervenant·e",
+        Role.FORMATEUR: "Formateur·rice",
+        Role.GESTION: "Gestion financière",
+        Role.FINANCEUR: "Financeur",
+    }
+)
+
+
+class Site(Timestamped, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=8, unique=True, nullable=False)  # prefix of person codes, e.g. LYO
+    name: str = Field(max_length=120, nullable=False)
+    city: str = Field(max_length=120, nullable=False)
+    is_active: bool = Field(default=True, nullable=False)
+
+
+class User(Versioned, table=True):
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, nullable=False)  # stored lower-case
+    display_name: str = Field(max_length=120, nullable=False)
+    password_hash: str = Field(max_length=120, nullable=False)
+    role: Role = Field(sa_type=enum_type(Role), nullable=False)
+    is_active: bool = Field(default=True, nullable=False)
+    # Demo accounts share a published password; production refuses to start with any.
+    is_demo: bool = Field(default=False, nullable=False)
+    # Only for role financeur: the funder whose grants this account may see.
+    funder_id: int | None = Field(default=None, foreign_key="funder.id")
+    failed_login_count: int = Field(default=0, nullable=False)
+    last_failed_login_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Any session or cookie issued before this instant is refused (logout, password
+    # change, deactivation).
+    sessions_revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    password_changed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Last request of any session, written at most once a minute: the idle timeout of
+    # a cookie re-login is measured from it.
+    last_seen_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class UserSite(SQLModel, table=True):
+    """The sites a user works on; their services are scoped to these."""
+
+    __tablename__ = "user_site"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True, ondelete="CASCADE")
+    site_id: int = Field(foreign_key="site.id", primary_key=True, index=True)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins per typed username, known or not, so a lockout reveals nothing."""
+
+    __tablename__ = "login_throttle"
+
+    username_key: str = Field(max_length=64, primary_key=True)
+    failure_count: int = Field(default=0, nullable=False)
+    window_started_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+

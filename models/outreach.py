@@ -1,0 +1,75 @@
+"""Outreach rounds (maraudes): counts only, nobody is identified in a round."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import Versioned, site_fk
+from models.labels import register_labels
+from models.types import enum_type
+
+
+class OutreachMode(StrEnum):
+    STREET = "street"  # présentielle
+    ONLINE = "online"  # dématérialisée
+
+
+class OutreachArea(StrEnum):
+    """Coarse categories only: never an address or a profile name."""
+
+    CITY_CENTRE = "city_centre"
+    OUTSKIRTS = "outskirts"
+    ROADSIDE_VANS = "roadside_vans"
+    SALONS = "salons"
+    CLASSIFIED_ADS = "classified_ads"
+    ESCORT_SITES = "escort_sites"
+    SOCIAL_NETWORKS = "social_networks"
+    OTHER = "other"
+
+
+register_labels(
+    {
+        OutreachMode.STREET: "Présentielle",
+        OutreachMode.ONLINE: "Dématérialisée",
+        OutreachArea.CITY_CENTRE: "Centre-ville",
+        OutreachArea.OUTSKIRTS: "Périphérie",
+        OutreachArea.ROADSIDE_VANS: "Camionnettes / bords de route",
+        OutreachArea.SALONS: "Salons de massage",
+        OutreachArea.CLASSIFIED_ADS: "Sites d'annonces",
+        OutreachArea.ESCORT_SITES: "Sites d'escorting",
+        OutreachArea.SOCIAL_NETWORKS: "Réseaux sociaux",
+        OutreachArea.OTHER: "Autre",
+    }
+)
+
+
+class OutreachRound(Versioned, table=True):
+    __tablename__ = "outreach_round"
+    __table_args__ = (sa.Index("ix_outreach_round_site_date", "site_id", "round_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = site_fk(index=False)
+    round_on: date = Field(nullable=False)
+    start_time: time | None = Field(default=None)
+    duration_minutes: int = Field(nullable=False)
+    mode: OutreachMode = Field(sa_type=enum_type(OutreachMode), nullable=False)
+    area: OutreachArea = Field(sa_type=enum_type(OutreachArea), nullable=False)
+    persons_met: int = Field(default=0, nullable=False)
+    new_contacts: int = Field(default=0, nullable=False)
+    conversations: int = Field(default=0, nullable=False)
+    referred_to_intake: int = Field(default=0, nullable=False)
+    condoms_given: int = Field(default=0, nullable=False)
+    leaflets_given: int = Field(default=0, nullable=False)
+    hygiene_kits_given: int = Field(default=0, nullable=False)
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class OutreachRoundStaff(SQLModel, table=True):
+    __tablename__ = "outreach_round_staff"
+
+    round_id: int = Field(foreign_key="outreach_round.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)

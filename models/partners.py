@@ -1,0 +1,136 @@
+"""Partner organisations, referrals to them and the outcomes (sorties) of a pathway."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from models.base import Timestamped, Versioned, site_fk
+from models.labels import register_labels
+from models.types import enum_type
+
+
+class PartnerKind(StrEnum):
+    FRANCE_TRAVAIL = "france_travail"
+    CIDFF = "cidff"
+    MISSION_LOCALE = "mission_locale"
+    DREETS = "dreets"
+    SIAE = "siae"
+    CONSEIL_REGIONAL = "conseil_regional"
+    HEALTH = "health"
+    HOUSING = "housing"
+    TRAINING = "training"
+    OTHER = "other"
+
+
+class ReferralResult(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    COMPLETED = "completed"
+    REFUSED = "refused"
+    NO_SHOW = "no_show"
+
+
+class OutcomeCategory(StrEnum):
+    """IAE 'sorties dynamiques', adapted."""
+
+    DURABLE_EMPLOYMENT = "durable_employment"
+    TRANSITION_EMPLOYMENT = "transition_employment"
+    POSITIVE_EXIT = "positive_exit"
+    OTHER = "other"
+
+
+class OutcomeType(StrEnum):
+    CDI = "cdi"
+    FIXED_TERM_OVER_6_MONTHS = "fixed_term_over_6_months"  # CDD ou intérim > 6 mois
+    CIVIL_SERVICE = "civil_service"
+    BUSINESS_CREATION = "business_creation"
+    FIXED_TERM_UNDER_6_MONTHS = "fixed_term_under_6_months"
+    SUBSIDISED_CONTRACT = "subsidised_contract"
+    QUALIFYING_TRAINING = "qualifying_training"
+    SIAE_HIRING = "siae_hiring"
+    OTHER = "other"
+
+
+OUTCOME_CATEGORY_OF_TYPE: dict[OutcomeType, OutcomeCategory] = {
+    OutcomeType.CDI: OutcomeCategory.DURABLE_EMPLOYMENT,
+    OutcomeType.FIXED_TERM_OVER_6_MONTHS: OutcomeCategory.DURABLE_EMPLOYMENT,
+    OutcomeType.CIVIL_SERVICE: OutcomeCategory.DURABLE_EMPLOYMENT,
+    OutcomeType.BUSINESS_CREATION: OutcomeCategory.DURABLE_EMPLOYMENT,
+    OutcomeType.FIXED_TERM_UNDER_6_MONTHS: OutcomeCategory.TRANSITION_EMPLOYMENT,
+    OutcomeType.SUBSIDISED_CONTRACT: OutcomeCategory.TRANSITION_EMPLOYMENT,
+    OutcomeType.QUALIFYING_TRAINING: OutcomeCategory.POSITIVE_EXIT,
+    OutcomeType.SIAE_HIRING: OutcomeCategory.POSITIVE_EXIT,
+    OutcomeType.OTHER: OutcomeCategory.OTHER,
+}
+
+register_labels(
+    {
+        PartnerKind.FRANCE_TRAVAIL: "France Travail",
+        PartnerKind.CIDFF: "CIDFF",
+        PartnerKind.MISSION_LOCALE: "Mission locale",
+        PartnerKind.DREETS: "DREETS",
+        PartnerKind.SIAE: "SIAE",
+        PartnerKind.CONSEIL_REGIONAL: "Conseil régional",
+        PartnerKind.HEALTH: "Santé",
+        PartnerKind.HOUSING: "Logement / hébergement",
+        PartnerKind.TRAINING: "Organisme de formation",
+        PartnerKind.OTHER: "Autre",
+        ReferralResult.PENDING: "En attente",
+        ReferralResult.ACCEPTED: "Acceptée",
+        ReferralResult.COMPLETED: "Réalisée",
+        ReferralResult.REFUSED: "Refusée",
+        ReferralResult.NO_SHOW: "Non présenté·e",
+        OutcomeCategory.DURABLE_EMPLOYMENT: "Emploi durable",
+        OutcomeCategory.TRANSITION_EMPLOYMENT: "Emploi de transition",
+        OutcomeCategory.POSITIVE_EXIT: "Sortie positive",
+        OutcomeCategory.OTHER: "Autre sortie",
+        OutcomeType.CDI: "CDI",
+        OutcomeType.FIXED_TERM_OVER_6_MONTHS: "CDD ou intérim de plus de 6 mois",
+        OutcomeType.CIVIL_SERVICE: "Fonction publique",
+        OutcomeType.BUSINESS_CREATION: "Création d'entreprise",
+        OutcomeType.FIXED_TERM_UNDER_6_MONTHS: "CDD ou intérim de moins de 6 mois",
+        OutcomeType.SUBSIDISED_CONTRACT: "Contrat aidé",
+        OutcomeType.QUALIFYING_TRAINING: "Formation qualifiante",
+        OutcomeType.SIAE_HIRING: "Embauche en SIAE",
+        OutcomeType.OTHER: "Autre",
+    }
+)
+
+
+class Partner(Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = site_fk()
+    name: str = Field(max_length=160, nullable=False)
+    kind: PartnerKind = Field(sa_type=enum_type(PartnerKind), nullable=False)
+    contact: str | None = Field(default=None, max_length=200)  # an organisation's desk, not a person file
+    is_active: bool = Field(default=True, nullable=False)
+
+
+class Referral(Versioned, table=True):
+    __table_args__ = (sa.Index("ix_referral_site_date", "site_id", "referred_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    site_id: int = site_fk(index=False)
+    partner_id: int = Field(foreign_key="partner.id", index=True, nullable=False)
+    referred_on: date = Field(nullable=False)
+    reason: str | None = Field(default=None, max_length=200)
+    result: ReferralResult = Field(default=ReferralResult.PENDING, sa_type=enum_type(ReferralResult), nullable=False)
+    result_on: date | None = Field(default=None)
+
+
+class Outcome(Versioned, table=True):
+    __table_args__ = (sa.Index("ix_outcome_site_date", "site_id", "outcome_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    site_id: int = site_fk(index=False)
+    outcome_on: date = Field(nullable=False)
+    category: OutcomeCategory = Field(sa_type=enum_type(OutcomeCategory), nullable=False)
+    outcome_type: OutcomeType = Field(sa_type=enum_type(OutcomeType), nullable=False)
+    employer_sector: str | None = Field(default=None, max_length=120)
+    closes_file: bool = Field(default=False, nullable=False)

@@ -1,0 +1,158 @@
+"""A person's pathway: barriers, action-plan goals and the legal exit pathway (PSP)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from sqlmodel import Field
+
+from models.base import Timestamped, Versioned, site_fk
+from models.labels import register_labels
+from models.types import enum_type
+
+
+class Barrier(StrEnum):
+    HOUSING = "housing"
+    HEALTH = "health"
+    FAMILY = "family"
+    MOBILITY = "mobility"
+    FRENCH = "french"
+    ADMINISTRATIVE = "administrative"
+    FINANCES = "finances"
+    DIGITAL = "digital"
+
+
+class BarrierSeverity(StrEnum):
+    NONE = "none"
+    PARTIAL = "partial"
+    MAJOR = "major"
+
+
+class GoalAxis(StrEnum):
+    EMPLOYMENT = "employment"
+    TRAINING = "training"
+    FRENCH = "french"
+    HOUSING = "housing"
+    HEALTH = "health"
+    ADMINISTRATIVE = "administrative"
+    SOCIAL = "social"
+
+
+class GoalStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    ACHIEVED = "achieved"
+    ABANDONED = "abandoned"
+
+
+class CommissionOpinion(StrEnum):
+    PENDING = "pending"
+    FAVOURABLE = "favourable"
+    UNFAVOURABLE = "unfavourable"
+
+
+class PrefectDecision(StrEnum):
+    PENDING = "pending"
+    GRANTED = "granted"
+    REFUSED = "refused"
+
+
+register_labels(
+    {
+        Barrier.HOUSING: "Logement",
+        Barrier.HEALTH: "Santé",
+        Barrier.FAMILY: "Famille / garde d'enfants",
+        Barrier.MOBILITY: "Mobilité",
+        Barrier.FRENCH: "Français",
+        Barrier.ADMINISTRATIVE: "Situation administrative",
+        Barrier.FINANCES: "Ressources / dettes",
+        Barrier.DIGITAL: "Accès au numérique",
+        BarrierSeverity.NONE: "Aucun",
+        BarrierSeverity.PARTIAL: "Partiel",
+        BarrierSeverity.MAJOR: "Majeur",
+        GoalAxis.EMPLOYMENT: "Emploi",
+        GoalAxis.TRAINING: "Formation",
+        GoalAxis.FRENCH: "Français",
+        GoalAxis.HOUSING: "Logement",
+        GoalAxis.HEALTH: "Santé",
+        GoalAxis.ADMINISTRATIVE: "Administratif",
+        GoalAxis.SOCIAL: "Vie sociale",
+        GoalStatus.OPEN: "À démarrer",
+        GoalStatus.IN_PROGRESS: "En cours",
+        GoalStatus.ACHIEVED: "Atteint",
+        GoalStatus.ABANDONED: "Abandonné",
+        CommissionOpinion.PENDING: "En attente",
+        CommissionOpinion.FAVOURABLE: "Avis favorable",
+        CommissionOpinion.UNFAVOURABLE: "Avis défavorable",
+        PrefectDecision.PENDING: "En attente",
+        PrefectDecision.GRANTED: "Accordé",
+        PrefectDecision.REFUSED: "Refusé",
+    }
+)
+
+
+class BarrierAssessment(Timestamped, table=True):
+    """One rating of one barrier on one date; history is kept, the latest row is current."""
+
+    __tablename__ = "barrier_assessment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    site_id: int = site_fk()
+    assessed_on: date = Field(nullable=False)
+    barrier: Barrier = Field(sa_type=enum_type(Barrier), nullable=False)
+    severity: BarrierSeverity = Field(sa_type=enum_type(BarrierSeverity), nullable=False)
+    assessor_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class ActionGoal(Versioned, table=True):
+    __tablename__ = "action_goal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    site_id: int = site_fk()
+    axis: GoalAxis = Field(sa_type=enum_type(GoalAxis), nullable=False)
+    goal: str = Field(max_length=200, nullable=False)
+    actions: str | None = Field(default=None, max_length=1000)
+    due_on: date | None = Field(default=None)
+    status: GoalStatus = Field(default=GoalStatus.OPEN, sa_type=enum_type(GoalStatus), nullable=False)
+    closed_on: date | None = Field(default=None)
+
+
+class PspEpisode(Versioned, table=True):
+    """A parcours de sortie de la prostitution (loi 2016-444), with its APS and AFIS."""
+
+    __tablename__ = "psp_episode"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    site_id: int = site_fk()
+    requested_on: date = Field(nullable=False)
+    commission_on: date | None = Field(default=None)
+    commission_opinion: CommissionOpinion = Field(
+        default=CommissionOpinion.PENDING, sa_type=enum_type(CommissionOpinion), nullable=False
+    )
+    prefect_decision: PrefectDecision = Field(
+        default=PrefectDecision.PENDING, sa_type=enum_type(PrefectDecision), nullable=False
+    )
+    decided_on: date | None = Field(default=None)
+    aps_start_on: date | None = Field(default=None)
+    aps_end_on: date | None = Field(default=None)
+    afis_start_on: date | None = Field(default=None)
+    afis_end_on: date | None = Field(default=None)
+    afis_monthly_cents: int | None = Field(default=None)
+    ended_on: date | None = Field(default=None)
+
+
+class PspPeriod(Timestamped, table=True):
+    """A 6-month authorisation period; renewals may not take the episode past 24 months."""
+
+    __tablename__ = "psp_period"
+
+    id: int | None = Field(default=None, primary_key=True)
+    episode_id: int = Field(foreign_key="psp_episode.id", index=True, nullable=False)
+    site_id: int = site_fk()
+    start_on: date = Field(nullable=False)
+    end_on: date = Field(nullable=False)
+    is_renewal: bool = Field(default=False, nullable=False)

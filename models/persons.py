@@ -1,0 +1,145 @@
+"""Person files: the pseudonymous file, its encrypted identity and notes.
+
+Identity fields are Fernet tokens (see services/crypto.py); everything else in
+this module may be shown by code to roles that can see the file.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from models.base import Timestamped, Versioned, site_fk
+from models.labels import register_labels
+from models.types import UtcDateTime, enum_type
+
+
+class PersonStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CLOSED = "closed"
+    ANONYMISED = "anonymised"
+
+
+class IntakeOrigin(StrEnum):
+    OUTREACH = "outreach"
+    PARTNER = "partner"
+    SELF = "self"
+    OTHER_ASSOCIATION = "other_association"
+    OTHER = "other"
+
+
+class Gender(StrEnum):
+    WOMAN = "woman"
+    MAN = "man"
+    TRANS_WOMAN = "trans_woman"
+    TRANS_MAN = "trans_man"
+    NON_BINARY = "non_binary"
+    UNDISCLOSED = "undisclosed"
+
+
+class AdministrativeStatus(StrEnum):
+    RESIDENCE_PERMIT = "residence_permit"
+    APS = "aps"
+    ASYLUM_SEEKER = "asylum_seeker"
+    UNDOCUMENTED = "undocumented"
+    FRENCH_OR_EU = "french_or_eu"
+
+
+class HousingSituation(StrEnum):
+    STREET = "street"
+    EMERGENCY_SHELTER = "emergency_shelter"
+    HOSTED_BY_THIRD_PARTY = "hosted"
+    SOCIAL_HOUSING = "social_housing"
+    OWN_TENANCY = "own_tenancy"
+    SECURE_HOUSING = "secure_housing"  # hébergement sécurisé (Ac.Sé…)
+    OTHER = "other"
+
+
+register_labels(
+    {
+        PersonStatus.ACTIVE: "Accompagnement en cours",
+        PersonStatus.PAUSED: "En pause",
+        PersonStatus.CLOSED: "Clôturé",
+        PersonStatus.ANONYMISED: "Anonymisé",
+        IntakeOrigin.OUTREACH: "Aller-vers (maraude)",
+        IntakeOrigin.PARTNER: "Orientation partenaire",
+        IntakeOrigin.SELF: "Démarche personnelle",
+        IntakeOrigin.OTHER_ASSOCIATION: "Autre association",
+        IntakeOrigin.OTHER: "Autre",
+        Gender.WOMAN: "Femme",
+        Gender.MAN: "Homme",
+        Gender.TRANS_WOMAN: "Femme trans",
+        Gender.TRANS_MAN: "Homme trans",
+        Gender.NON_BINARY: "Non-binaire",
+        Gender.UNDISCLOSED: "Non renseigné",
+        AdministrativeStatus.RESIDENCE_PERMIT: "Titre de séjour",
+        AdministrativeStatus.APS: "APS",
+        AdministrativeStatus.ASYLUM_SEEKER: "Demande d'asile",
+        AdministrativeStatus.UNDOCUMENTED: "Sans titre",
+        AdministrativeStatus.FRENCH_OR_EU: "Nationalité française / UE",
+        HousingSituation.STREET: "Sans abri",
+        HousingSituation.EMERGENCY_SHELTER: "Hébergement d'urgence",
+        HousingSituation.HOSTED_BY_THIRD_PARTY: "Hébergé·e par un tiers",
+        HousingSituation.SOCIAL_HOUSING: "Logement social / CHRS",
+        HousingSituation.OWN_TENANCY: "Logement autonome",
+        HousingSituation.SECURE_HOUSING: "Hébergement sécurisé",
+        HousingSituation.OTHER: "Autre",
+    }
+)
+
+
+class Person(Versioned, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("site_id", "code_year", "code_number", name="uq_person_code_sequence"),
+        sa.Index("ix_person_site_status", "site_id", "status"),
+        sa.Index("ix_person_site_last_contact", "site_id", "last_contact_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True, nullable=False)  # SITE-YEAR-NNNN
+    site_id: int = site_fk(index=False)
+    code_year: int = Field(nullable=False)
+    code_number: int = Field(nullable=False)
+    status: PersonStatus = Field(default=PersonStatus.ACTIVE, sa_type=enum_type(PersonStatus), nullable=False)
+    first_contact_on: date = Field(nullable=False)
+    intake_on: date = Field(nullable=False)
+    origin: IntakeOrigin = Field(sa_type=enum_type(IntakeOrigin), nullable=False)
+    outreach_round_id: int | None = Field(default=None, foreign_key="outreach_round.id")
+    referring_partner_id: int | None = Field(default=None, foreign_key="partner.id")
+    # Encrypted identity (Fernet tokens); None once anonymised.
+    alias_encrypted: str | None = Field(default=None, sa_type=sa.Text)
+    phone_encrypted: str | None = Field(default=None, sa_type=sa.Text)
+    birth_year: int | None = Field(default=None)
+    gender: Gender = Field(default=Gender.UNDISCLOSED, sa_type=enum_type(Gender), nullable=False)
+    nationality: str | None = Field(default=None, max_length=2)  # ISO 3166-1 alpha-2
+    languages: str | None = Field(default=None, max_length=120)  # ISO 639-1 codes, comma-separated
+    administrative_status: AdministrativeStatus | None = Field(
+        default=None, sa_type=enum_type(AdministrativeStatus)
+    )
+    housing: HousingSituation | None = Field(default=None, sa_type=enum_type(HousingSituation))
+    income_sources: str | None = Field(default=None, max_length=200)  # codes, comma-separated
+    consent_on: date = Field(nullable=False)
+    consent_processing: bool = Field(default=True, nullable=False)
+    consent_partner_sharing: bool = Field(default=False, nullable=False)
+    consent_statistics: bool = Field(default=True, nullable=False)
+    referent_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    last_contact_on: date | None = Field(default=None)
+    closed_on: date | None = Field(default=None)
+    # Retention (CNIL): flagged after 2 years without contact, then anonymised.
+    retention_flagged_on: date | None = Field(default=None)
+    anonymised_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class PersonNote(Timestamped, table=True):
+    __tablename__ = "person_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    site_id: int = site_fk()
+    noted_on: date = Field(nullable=False)
+    author_id: int | None = Field(default=None, foreign_key="app_user.id")
+    body_encrypted: str = Field(sa_type=sa.Text, nullable=False)

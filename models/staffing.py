@@ -1,0 +1,61 @@
+"""Funded posts per site and how each is split across grants."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from models.base import Timestamped, Versioned, site_fk
+from models.labels import register_labels
+from models.types import enum_type
+
+
+class PostType(StrEnum):
+    CIP = "cip"
+    SOCIAL_WORKER = "social_worker"
+    HEALTH_PROFESSIONAL = "health_professional"
+    FLE_TRAINER = "fle_trainer"
+    NATIONAL_PROJECT_OFFICER = "national_project_officer"
+    COORDINATION = "coordination"
+
+
+register_labels(
+    {
+        PostType.CIP: "Conseiller·ère en insertion professionnelle (CIP)",
+        PostType.SOCIAL_WORKER: "Travailleur·se social·e",
+        PostType.HEALTH_PROFESSIONAL: "Professionnel·le de santé",
+        PostType.FLE_TRAINER: "Formateur·rice FLE",
+        PostType.NATIONAL_PROJECT_OFFICER: "Chargé·e de mission national·e",
+        PostType.COORDINATION: "Coordination",
+    }
+)
+
+
+class Post(Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = site_fk()
+    post_type: PostType = Field(sa_type=enum_type(PostType), nullable=False)
+    # Full-time equivalent in hundredths (80 = 0,8 ETP) to stay exact.
+    fte_hundredths: int = Field(nullable=False)
+    monthly_cost_cents: int = Field(nullable=False)  # loaded cost (salaire chargé)
+    starts_on: date = Field(nullable=False)
+    ends_on: date | None = Field(default=None)
+    is_filled: bool = Field(default=True, nullable=False)
+    # Date the post became filled or vacant, for vacancy durations.
+    status_since: date = Field(nullable=False)
+    holder_name: str | None = Field(default=None, max_length=120)  # staff member, not a beneficiary
+
+
+class PostFunding(Timestamped, table=True):
+    """Share of a post charged to a grant, in basis points; a post's shares sum to 10 000."""
+
+    __tablename__ = "post_funding"
+    __table_args__ = (sa.UniqueConstraint("post_id", "grant_id", name="uq_post_funding"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True, nullable=False)
+    grant_id: int = Field(foreign_key="grant.id", index=True, nullable=False)
+    share_bp: int = Field(nullable=False)
