@@ -1,0 +1,21 @@
+"""Parcours entry point: configuration, login, then only the pages the role may open."""
+
+import streamlit as st
+
+from ui import layout, session
+from ui.guards import remember_principal
+from ui.navigation import navigation_for
+from ui.runtime import runtime
+
+st.set_page_config(page_title="Parcours", page_icon=":material/diversity_3:", layout="wide")
+
+current = runtime()
+layout.demo_banner(current)
+principal = session.signed_in_principal(current)
+if principal is None:
+    layout.demo_accounts(current)
+    st.stop()
+
+remember_principal(principal)
+layout.sidebar_identity(current, principal)
+st.navigation(navigation_for(principal)).run()

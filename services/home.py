@@ -1,0 +1,330 @@
+"""Key figures of the home page, per role, computed in SQL within the principal's scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models.attendance import AttendanceStatus
+from models.audit import AuditEvent
+from models.courses import CourseAttendance, CourseEnrolment, CourseGroup, CourseSession, CourseTeacher
+from models.finance import BudgetLine, Expense, Grant
+from models.organisation import LoginThrottle, Role, User
+from models.outreach import OutreachRound
+from models.persons import Person, PersonStatus
+from models.staffing import Post
+from models.types import utcnow
+from models.workshops import WorkshopSession
+from services import clock
+from services.principal import Capability, Principal
+
+OPEN_FILE_STATUSES = (PersonStatus.ACTIVE, PersonStatus.PAUSED)
+
+
+class FigureKind(StrEnum):
+    COUNT = "count"
+    HOURS = "hours"
+    FTE = "fte"  # hundredths of a full-time equivalent
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    label: str
+    value: int
+    kind: FigureKind = FigureKind.COUNT
+    help: str | None = None
+
+
+@dataclass(frozen=True)
+class GrantConsumption:
+    grant_name: str
+    planned_cents: int
+    spent_cents: int
+    elapsed_share: float  # 0..1 of the grant period passed
+
+    @property
+    def consumed_share(self) -> float:
+        return self.spent_cents / self.planned_cents if self.planned_cents else 0.0
+
+
+@dataclass(frozen=True)
+class MonthlyPoint:
+    month: date
+    series: str
+    value: int
+
+
+@dataclass
+class HomeOverview:
+    figures: list[KeyFigure] = field(default_factory=list)
+    grants: list[GrantConsumption] = field(default_factory=list)
+    monthly: list[MonthlyPoint] = field(default_factory=list)
+    monthly_title: str | None = None
+
+
+def _month_key(column: sa.ColumnElement) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    return sa.extract("year", column).label("y"), sa.extract("month", column).label("m")
+
+
+def _monthly(session: Session, statement: sa.Select, series: str) -> list[MonthlyPoint]:
+    return [MonthlyPoint(date(int(y), int(m), 1), series, int(v or 0)) for y, m, v in session.exec(statement).all()]
+
+
+def _person_figures(session: Session, principal: Principal, today: date, overview: HomeOverview) -> None:
+    in_scope = principal.site_filter(Person.site_id)
+    month = clock.month_start(today)
+    open_files = session.exec(
+        select(sa.func.count()).select_from(Person).where(in_scope, Person.status.in_(OPEN_FILE_STATUSES))
+    ).one()
+    new_intakes = session.exec(
+        select(sa.func.count()).select_from(Person).where(in_scope, Person.intake_on >= month, Person.intake_on <= today)
+    ).one()
+    stale = session.exec(
+        select(sa.func.count()).select_from(Person).where(
+            in_scope,
+            Person.status.in_(OPEN_FILE_STATUSES),
+            sa.or_(Person.last_contact_on.is_(None), Person.last_contact_on < today - timedelta(days=91)),
+        )
+    ).one()
+    overview.figures += [
+        KeyFigure("Dossiers en file active", open_files, help="Accompagnements en cours ou en pause."),
+        KeyFigure("Nouveaux accueils ce mois-ci", new_intakes),
+        KeyFigure("Sans contact depuis plus de 3 mois", stale, help="Dossiers ouverts à relancer."),
+    ]
+    if principal.role == Role.INTERVENANT:
+        mine = session.exec(
+            select(sa.func.count()).select_from(Person).where(
+                in_scope, Person.referent_id == principal.user_id, Person.status.in_(OPEN_FILE_STATUSES)
+            )
+        ).one()
+        overview.figures.append(KeyFigure("Dont je suis référent·e", mine))
+    start = clock.add_months(month, -11)
+    y, m = _month_key(Person.intake_on)
+    overview.monthly += _monthly(
+        session,
+        select(y, m, sa.func.count()).where(in_scope, Person.intake_on >= start, Person.intake_on <= today).group_by(y, m),
+        "Nouveaux accueils",
+    )
+    overview.monthly_title = "Activité des 12 derniers mois"
+
+
+def _activity_figures(session: Session, principal: Principal, today: date, overview: HomeOverview) -> None:
+    month = clock.month_start(today)
+    rounds, met = session.exec(
+        select(sa.func.count(), sa.func.coalesce(sa.func.sum(OutreachRound.persons_met), 0)).where(
+            principal.site_filter(OutreachRound.site_id), OutreachRound.round_on >= month, OutreachRound.round_on <= today
+        )
+    ).one()
+    workshops = session.exec(
+        select(sa.func.count()).select_from(WorkshopSession).where(
+            principal.site_filter(WorkshopSession.site_id),
+            WorkshopSession.session_on >= month,
+            WorkshopSession.session_on <= today,
+        )
+    ).one()
+    overview.figures += [
+        KeyFigure("Maraudes ce mois-ci", rounds),
+        KeyFigure("Personnes rencontrées en maraude ce mois-ci", int(met)),
+        KeyFigure("Séances d'ateliers ce mois-ci", workshops),
+        KeyFigure("Heures de cours de français suivies ce mois-ci", _course_minutes(session, principal, month, today) // 60,
+                  FigureKind.HOURS, help="Heures de présence cumulées des apprenant·es."),
+    ]
+    start = clock.add_months(month, -11)
+    y, m = _month_key(OutreachRound.round_on)
+    overview.monthly += _monthly(
+        session,
+        select(y, m, sa.func.sum(OutreachRound.persons_met))
+        .where(principal.site_filter(OutreachRound.site_id), OutreachRound.round_on >= start, OutreachRound.round_on <= today)
+        .group_by(y, m),
+        "Personnes rencontrées en maraude",
+    )
+    overview.monthly_title = "Activité des 12 derniers mois"
+
+
+def _teacher_groups(principal: Principal) -> sa.Select:
+    """Groups of a formateur: those they teach, on their sites."""
+    return select(CourseTeacher.group_id).join(CourseGroup, CourseGroup.id == CourseTeacher.group_id).where(
+        CourseTeacher.user_id == principal.user_id, principal.site_filter(CourseGroup.site_id)
+    )
+
+
+def _course_minutes(session: Session, principal: Principal, start: date, end: date) -> int:
+    statement = (
+        select(sa.func.coalesce(sa.func.sum(CourseSession.duration_minutes), 0))
+        .select_from(CourseAttendance)
+        .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
+        .where(
+            principal.site_filter(CourseSession.site_id),
+            CourseAttendance.status == AttendanceStatus.PRESENT,
+            CourseSession.session_on >= start,
+            CourseSession.session_on <= end,
+        )
+    )
+    if principal.role == Role.FORMATEUR:
+        statement = statement.where(CourseSession.group_id.in_(_teacher_groups(principal)))
+    return int(session.exec(statement).one())
+
+
+def _learner_figures(session: Session, principal: Principal, today: date, overview: HomeOverview) -> None:
+    month = clock.month_start(today)
+    groups = _teacher_groups(principal)
+    group_count = session.exec(
+        select(sa.func.count()).select_from(CourseGroup).where(
+            CourseGroup.id.in_(groups), sa.or_(CourseGroup.ends_on.is_(None), CourseGroup.ends_on >= today)
+        )
+    ).one()
+    learners = session.exec(
+        select(sa.func.count(sa.distinct(CourseEnrolment.person_id))).where(
+            CourseEnrolment.group_id.in_(groups), CourseEnrolment.left_on.is_(None)
+        )
+    ).one()
+    sessions = session.exec(
+        select(sa.func.count()).select_from(CourseSession).where(
+            CourseSession.group_id.in_(groups), CourseSession.session_on >= month, CourseSession.session_on <= today
+        )
+    ).one()
+    overview.figures += [
+        KeyFigure("Mes groupes en cours", group_count),
+        KeyFigure("Apprenant·es inscrit·es", learners),
+        KeyFigure("Séances ce mois-ci", sessions),
+        KeyFigure("Heures de présence ce mois-ci", _course_minutes(session, principal, month, today) // 60, FigureKind.HOURS),
+    ]
+    start = clock.add_months(month, -11)
+    y, m = _month_key(CourseSession.session_on)
+    overview.monthly += _monthly(
+        session,
+        select(y, m, sa.func.sum(CourseSession.duration_minutes) / 60)
+        .select_from(CourseAttendance)
+        .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
+        .where(
+            CourseSession.group_id.in_(groups),
+            CourseAttendance.status == AttendanceStatus.PRESENT,
+            CourseSession.session_on >= start,
+            CourseSession.session_on <= today,
+        )
+        .group_by(y, m),
+        "Heures de présence",
+    )
+    overview.monthly_title = "Heures de présence dans mes groupes"
+
+
+def _elapsed_share(starts_on: date, ends_on: date, today: date) -> float:
+    total = (ends_on - starts_on).days + 1
+    done = (min(max(today, starts_on - timedelta(days=1)), ends_on) - starts_on).days + 1
+    return max(0.0, min(1.0, done / total)) if total > 0 else 1.0
+
+
+def grant_consumption(session: Session, principal: Principal, today: date) -> list[GrantConsumption]:
+    """Planned vs spent per current grant: all grants for direction/gestion, own-site lines for
+    chef_service, the funder's own grants for financeur."""
+    if principal.can(Capability.VIEW_BUDGET):
+        line_scope = principal.site_filter(BudgetLine.site_id)
+    elif principal.can(Capability.VIEW_FUNDED_GRANTS) and principal.funder_id is not None:
+        line_scope = Grant.funder_id == principal.funder_id
+    else:
+        return []
+    planned = (
+        select(BudgetLine.grant_id, sa.func.sum(BudgetLine.planned_cents).label("planned"))
+        .join(Grant, Grant.id == BudgetLine.grant_id)
+        .where(line_scope)
+        .group_by(BudgetLine.grant_id)
+        .subquery()
+    )
+    spent = (
+        select(Expense.grant_id, sa.func.sum(Expense.amount_cents).label("spent"))
+        .join(BudgetLine, BudgetLine.id == Expense.budget_line_id)
+        .join(Grant, Grant.id == Expense.grant_id)
+        .where(line_scope, Expense.spent_on <= today)
+        .group_by(Expense.grant_id)
+        .subquery()
+    )
+    rows = session.exec(
+        select(Grant.name, Grant.starts_on, Grant.ends_on, planned.c.planned, sa.func.coalesce(spent.c.spent, 0))
+        .join(planned, planned.c.grant_id == Grant.id)
+        .outerjoin(spent, spent.c.grant_id == Grant.id)
+        .where(Grant.ends_on >= today - timedelta(days=365))
+        .order_by(Grant.ends_on)
+    ).all()
+    return [
+        GrantConsumption(name, int(planned_cents), int(spent_cents), _elapsed_share(starts, ends, today))
+        for name, starts, ends, planned_cents, spent_cents in rows
+    ]
+
+
+def _budget_figures(session: Session, principal: Principal, today: date, overview: HomeOverview) -> None:
+    overview.grants = grant_consumption(session, principal, today)
+    if principal.can(Capability.VIEW_STAFFING):
+        in_scope = principal.site_filter(Post.site_id)
+        current = sa.and_(in_scope, Post.starts_on <= today, sa.or_(Post.ends_on.is_(None), Post.ends_on >= today))
+        funded, filled, vacant = session.exec(
+            select(
+                sa.func.coalesce(sa.func.sum(Post.fte_hundredths), 0),
+                sa.func.coalesce(sa.func.sum(sa.case((Post.is_filled, Post.fte_hundredths), else_=0)), 0),
+                sa.func.coalesce(sa.func.sum(sa.case((Post.is_filled, 0), else_=1)), 0),
+            ).where(current)
+        ).one()
+        overview.figures += [
+            KeyFigure("ETP financés", int(funded), FigureKind.FTE),
+            KeyFigure("ETP pourvus", int(filled), FigureKind.FTE),
+            KeyFigure("Postes vacants", int(vacant)),
+        ]
+    if principal.role == Role.GESTION:
+        month = clock.month_start(today)
+        count = session.exec(
+            select(sa.func.count()).select_from(Expense).where(Expense.spent_on >= month, Expense.spent_on <= today)
+        ).one()
+        overview.figures.append(KeyFigure("Dépenses saisies ce mois-ci", count))
+        start = clock.add_months(month, -11)
+        y, m = _month_key(Expense.spent_on)
+        overview.monthly += _monthly(
+            session,
+            select(y, m, sa.func.sum(Expense.amount_cents) / 100)
+            .where(Expense.spent_on >= start, Expense.spent_on <= today)
+            .group_by(y, m),
+            "Dépenses (€)",
+        )
+        overview.monthly_title = "Dépenses des 12 derniers mois (€)"
+
+
+def _admin_figures(session: Session, today: date, overview: HomeOverview) -> None:
+    now = utcnow()
+    day_ago = now - timedelta(days=1)
+    active = session.exec(select(sa.func.count()).select_from(User).where(User.is_active == sa.true())).one()
+    locked = session.exec(
+        select(sa.func.count()).select_from(LoginThrottle).where(LoginThrottle.locked_until > now)
+    ).one()
+    failures = session.exec(
+        select(sa.func.count()).select_from(AuditEvent).where(
+            AuditEvent.action.in_(["login.failure", "login.locked"]), AuditEvent.occurred_at >= day_ago
+        )
+    ).one()
+    events = session.exec(
+        select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.occurred_at >= day_ago)
+    ).one()
+    overview.figures += [
+        KeyFigure("Comptes actifs", active),
+        KeyFigure("Identifiants verrouillés", locked, help="Après 5 échecs en 15 minutes, pour 15 minutes."),
+        KeyFigure("Échecs de connexion (24 h)", failures),
+        KeyFigure("Événements journalisés (24 h)", events),
+    ]
+
+
+def overview_for(session: Session, principal: Principal, *, today: date | None = None) -> HomeOverview:
+    """Everything the home page shows for this principal; each block only if its capability allows."""
+    today = today or clock.today()
+    overview = HomeOverview()
+    if principal.role == Role.ADMIN:
+        _admin_figures(session, today, overview)
+    if principal.can(Capability.VIEW_PERSON_FILES):
+        _person_figures(session, principal, today, overview)
+    if principal.role == Role.FORMATEUR:
+        _learner_figures(session, principal, today, overview)
+    elif principal.can(Capability.VIEW_ACTIVITY_FIGURES):
+        _activity_figures(session, principal, today, overview)
+    if principal.can(Capability.VIEW_BUDGET) or principal.can(Capability.VIEW_FUNDED_GRANTS):
+        _budget_figures(session, principal, today, overview)
+    return overview

@@ -1,0 +1,116 @@
+"""Shared fixtures.
+
+Service tests run on SQLite always and on PostgreSQL when TEST_DATABASE_URL is set.
+Each test runs in a transaction that is rolled back (services' commits release a
+savepoint only), so tests do not see each other's rows.
+
+PARCOURS_REQUIRE_ALL=1 (set by .ci/run) turns a missing PostgreSQL or chromium
+into a failure instead of a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+# Configuration for everything the tests import (before services.config is read).
+_TMP = Path(tempfile.mkdtemp(prefix="parcours-tests-"))
+TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
+os.environ.update(
+    {
+        "PARCOURS_MODE": "demo",
+        "PARCOURS_DATABASE_URL": f"sqlite:///{_TMP / 'app.db'}",
+        "PARCOURS_COOKIE_KEY": "test-cookie-key-" + "x" * 40,
+        "PARCOURS_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+        "PARCOURS_LOGIN_SLEEP_TIME": "0",
+        "PARCOURS_BCRYPT_ROUNDS": "4",
+    }
+)
+os.environ.pop("DATABASE_URL", None)
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import Engine, make_url  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from services.config import Settings, load_settings  # noqa: E402
+from services.db import make_engine, upgrade_to_head  # noqa: E402
+
+REQUIRE_ALL = os.environ.get("PARCOURS_REQUIRE_ALL") == "1"
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+APP_DB_URL = os.environ["PARCOURS_DATABASE_URL"]
+
+
+def skip_or_fail(reason: str) -> None:
+    if REQUIRE_ALL:
+        pytest.fail(f"required by CI but unavailable: {reason}")
+    pytest.skip(reason)
+
+
+def postgres_url() -> str:
+    if not POSTGRES_URL:
+        skip_or_fail("TEST_DATABASE_URL is not set")
+    return Settings(database_url=POSTGRES_URL).database_url
+
+
+def backends() -> list:
+    return ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return load_settings()
+
+
+@pytest.fixture(scope="session", params=backends())
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated, empty database per backend, shared by the session's service tests."""
+    if request.param == "sqlite":
+        db_engine = make_engine(f"sqlite:///{_TMP / 'services.db'}")
+    else:
+        db_engine = make_engine(postgres_url())
+        with db_engine.begin() as connection:  # a clean schema whatever ran before
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    upgrade_to_head(db_engine)
+    yield db_engine
+    db_engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose commits stay inside a transaction rolled back after the test."""
+    connection = engine.connect()
+    outer = connection.begin()
+    db_session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield db_session
+    finally:
+        db_session.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def scratch_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the requested backend ('sqlite' or 'postgresql'), dropped afterwards."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    base = make_url(postgres_url())
+    name = f"parcours_scratch_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -1,0 +1,1 @@
+"""Shared Streamlit pieces: runtime, session, guards, formatting, charts, layout."""

@@ -1,0 +1,60 @@
+"""Altair charts with French labels."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from services.home import GrantConsumption, MonthlyPoint
+
+FRENCH_TIME_FORMAT = {
+    "dateTime": "%A %e %B %Y à %X",
+    "date": "%d/%m/%Y",
+    "time": "%H:%M:%S",
+    "periods": ["AM", "PM"],
+    "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+    "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+    "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+               "septembre", "octobre", "novembre", "décembre"],
+    "shortMonths": ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août",
+                    "sept.", "oct.", "nov.", "déc."],
+}
+FRENCH_NUMBER_FORMAT = {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"]}
+
+
+def _french(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    return chart.properties(usermeta={"embedOptions": {"timeFormatLocale": FRENCH_TIME_FORMAT,
+                                                        "formatLocale": FRENCH_NUMBER_FORMAT}})
+
+
+def monthly_bars(points: list[MonthlyPoint]) -> alt.TopLevelMixin:
+    """One small bar chart per series, each with its own scale."""
+    frame = pd.DataFrame(
+        {"Mois": [p.month for p in points], "Série": [p.series for p in points], "Valeur": [p.value for p in points]}
+    )
+    frame["Mois"] = pd.to_datetime(frame["Mois"])
+    base = alt.Chart(frame).mark_bar(color="#7a2e5a").encode(
+        x=alt.X("yearmonth(Mois):T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0)),
+        y=alt.Y("Valeur:Q", title=None),
+        tooltip=[alt.Tooltip("yearmonth(Mois):T", title="Mois", format="%B %Y"), "Série:N",
+                 alt.Tooltip("Valeur:Q", format=",")],
+    ).properties(height=180, width=360)
+    chart = base.facet(column=alt.Column("Série:N", title=None)).resolve_scale(y="independent")
+    return _french(chart)
+
+
+def grant_progress(grants: list[GrantConsumption]) -> alt.TopLevelMixin:
+    """Share of each grant consumed against share of its period elapsed."""
+    rows = []
+    for grant in grants:
+        rows.append({"Subvention": grant.grant_name, "Mesure": "Budget consommé", "Part": grant.consumed_share})
+        rows.append({"Subvention": grant.grant_name, "Mesure": "Période écoulée", "Part": grant.elapsed_share})
+    frame = pd.DataFrame(rows)
+    chart = alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("Mesure:N", title=None),
+        x=alt.X("Part:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, max(1.0, frame["Part"].max())])),
+        color=alt.Color("Mesure:N", title=None, scale=alt.Scale(range=["#7a2e5a", "#b9b9b9"]), legend=alt.Legend(orient="bottom")),
+        row=alt.Row("Subvention:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
+        tooltip=["Subvention:N", "Mesure:N", alt.Tooltip("Part:Q", format=".0%")],
+    ).properties(height=50, width=420)
+    return _french(chart)

@@ -1,0 +1,27 @@
+"""Defence in depth: every page script starts with `principal = require_page(PageKey.X)`."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from services.pages import PageKey, may_open
+from services.principal import Principal
+
+PRINCIPAL_KEY = "parcours_principal"
+
+
+def remember_principal(principal: Principal) -> None:
+    st.session_state[PRINCIPAL_KEY] = principal
+
+
+def current_principal() -> Principal | None:
+    return st.session_state.get(PRINCIPAL_KEY)
+
+
+def require_page(page: PageKey) -> Principal:
+    """Stop the script unless the signed-in principal's role may open this page."""
+    principal = current_principal()
+    if not may_open(principal, page):
+        st.error("Vous n'avez pas accès à cette page.")
+        st.stop()
+    return principal

@@ -1,0 +1,36 @@
+"""Streamlit pages of each PageKey; app.py registers only those the role may open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from services.pages import PageKey, pages_for
+from services.principal import Principal
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    script: str
+    title: str
+    icon: str
+    section: str
+
+
+PAGE_SPECS: dict[PageKey, PageSpec] = {
+    PageKey.HOME: PageSpec("app_pages/home.py", "Accueil", ":material/home:", "Parcours"),
+    PageKey.USERS: PageSpec("app_pages/users.py", "Comptes utilisateurs", ":material/group:", "Administration"),
+    PageKey.AUDIT: PageSpec("app_pages/audit_log.py", "Journal d'audit", ":material/policy:", "Administration"),
+    PageKey.ACCOUNT: PageSpec("app_pages/account.py", "Mon compte", ":material/person:", "Mon compte"),
+}
+
+
+def navigation_for(principal: Principal) -> dict[str, list[st.Page]]:
+    sections: dict[str, list[st.Page]] = {}
+    for key in pages_for(principal.role):
+        spec = PAGE_SPECS[key]
+        page = st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=key.value,
+                       default=key == PageKey.HOME)
+        sections.setdefault(spec.section, []).append(page)
+    return sections

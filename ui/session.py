@@ -1,0 +1,140 @@
+"""Login form, cookie re-login and per-run session checks (DESIGN.md §5).
+
+streamlit-authenticator 0.4.2 draws the form and writes the cookie; the decisions
+(lockout, revocation, idle and absolute timeouts, audit) are taken by
+services.auth against the database. Its own `max_login_attempts` is not used: it
+never fires with credentials rebuilt each run.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from models.types import utcnow
+from services import auth
+from services.db import unit_of_work
+from services.principal import Principal
+from ui.runtime import Runtime
+
+LOGIN_FIELDS = {
+    "Form name": "Connexion",
+    "Username": "Identifiant",
+    "Password": "Mot de passe",
+    "Login": "Se connecter",
+}
+
+# Session-state keys owned by this module (the library owns authentication_status,
+# username, name, logout).
+STARTED_AT = "parcours_session_started_at"
+LAST_ACTIVITY = "parcours_session_last_activity"
+LOGIN_MESSAGE = "parcours_login_message"
+PENDING_COOKIE_DELETE = "parcours_delete_cookie"
+ENDED_MESSAGE = "parcours_session_ended"
+
+
+def _cookie_expiry_days(runtime: Runtime) -> float:
+    return runtime.settings.session_max_hours / 24
+
+
+def _authenticator(runtime: Runtime) -> stauth.Authenticate:
+    with unit_of_work(runtime.engine) as session:
+        credentials = auth.credentials_for_authenticator(session)
+    authenticator = stauth.Authenticate(
+        credentials,
+        cookie_name=runtime.settings.cookie_name,
+        cookie_key=runtime.settings.cookie_key,
+        cookie_expiry_days=_cookie_expiry_days(runtime),
+        auto_hash=False,
+        login_sleep_time=runtime.settings.login_sleep_time,
+    )
+
+    def check_credentials(username: str, password: str) -> bool:
+        # Replaces the library's check so that lockout, audit and the answer to an
+        # unknown username are ours (one place: services.auth.authenticate).
+        with unit_of_work(runtime.engine) as session:
+            result = auth.authenticate(session, runtime.settings, username, password)
+        if result.outcome == auth.LoginOutcome.SUCCESS:
+            st.session_state[STARTED_AT] = utcnow()
+            st.session_state.pop(LOGIN_MESSAGE, None)
+            return True
+        st.session_state[LOGIN_MESSAGE] = auth.LOGIN_MESSAGES[result.outcome]
+        return False
+
+    authenticator.authentication_controller.authentication_model.check_credentials = check_credentials
+    return authenticator
+
+
+def _screen_cookie(runtime: Runtime) -> None:
+    """Before the library trusts its cookie, ask the server whether it is still valid."""
+    token = st.context.cookies.get(runtime.settings.cookie_name)
+    if not token or st.session_state.get("logout"):
+        return
+    try:
+        payload = jwt.decode(token, runtime.settings.cookie_key, algorithms=["HS256"])
+        expires_at = datetime.fromtimestamp(float(payload["exp_date"]), UTC)
+        issued_at = expires_at - timedelta(days=_cookie_expiry_days(runtime))
+        username = str(payload["username"])
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        st.session_state["logout"] = True  # makes the library ignore the cookie
+        return
+    with unit_of_work(runtime.engine) as session:
+        principal = auth.resume_from_cookie(session, runtime.settings, username, issued_at)
+    if principal is None:
+        st.session_state["logout"] = True
+        st.session_state[PENDING_COOKIE_DELETE] = True
+    else:
+        st.session_state[STARTED_AT] = issued_at
+
+
+def end_session(message: str | None) -> None:
+    for key in ("authentication_status", "username", "name", "email", "roles"):
+        st.session_state[key] = None
+    for key in (STARTED_AT, LAST_ACTIVITY):
+        st.session_state.pop(key, None)
+    st.session_state["logout"] = True
+    st.session_state[PENDING_COOKIE_DELETE] = True
+    if message:
+        st.session_state[ENDED_MESSAGE] = message
+
+
+def request_logout(runtime: Runtime, username: str) -> None:
+    """Button callback: revoke every session of the user server-side, then forget this one."""
+    with unit_of_work(runtime.engine) as session:
+        auth.logout(session, username)
+    end_session("Vous êtes déconnecté·e.")
+
+
+def signed_in_principal(runtime: Runtime) -> Principal | None:
+    """Draw the login form if needed; return the principal of a valid session, else None."""
+    state = st.session_state
+    authenticator = _authenticator(runtime)
+    if state.pop(PENDING_COOKIE_DELETE, False):
+        authenticator.cookie_controller.delete_cookie()
+    if not state.get("authentication_status"):
+        _screen_cookie(runtime)
+        ended = state.pop(ENDED_MESSAGE, None)
+        if ended:
+            st.info(ended)
+        # Never st.rerun() right after this call: the cookie would not be written.
+        authenticator.login(location="main", fields=LOGIN_FIELDS, key="parcours_login")
+        if state.get("authentication_status") is False and state.get(LOGIN_MESSAGE):
+            st.error(state[LOGIN_MESSAGE])
+        if not state.get("authentication_status"):
+            return None
+
+    now = utcnow()
+    started_at = state.setdefault(STARTED_AT, now)
+    last_activity = state.get(LAST_ACTIVITY, now)
+    with unit_of_work(runtime.engine) as session:
+        checked = auth.check_session(
+            session, runtime.settings, state["username"], started_at=started_at, last_activity_at=last_activity
+        )
+    if isinstance(checked, auth.SessionEnd):
+        end_session(auth.SESSION_END_MESSAGES[checked])
+        st.rerun()
+    state[LAST_ACTIVITY] = now
+    return checked
