@@ -1,0 +1,299 @@
+"""The synthetic data set: deterministic, coherent, and its identities encrypted at rest."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+from sqlalchemy.engine import Engine
+
+import services.config
+from models.partners import OUTCOME_CATEGORY_OF_TYPE, OutcomeType
+from seed.__main__ import main as seed_main
+from seed.accounts import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS, DEMO_USERNAMES
+from seed.generator import database_is_empty, seed_database
+from services.crypto import FieldCipher
+from services.db import make_engine, upgrade_to_head
+from services.passwords import hash_password, verify_password
+
+AS_OF = date(2026, 5, 13)
+PASSWORD = "mot-de-passe-de-demo"
+# Tables whose rows belong to a person and carry that person's site.
+PERSON_CHILD_TABLES = [
+    "person_note", "barrier_assessment", "action_goal", "psp_episode", "referral", "outcome",
+    "workshop_enrolment", "workshop_attendance", "workshop_completion", "course_enrolment",
+    "course_attendance", "language_assessment", "certification_attempt", "mainstream_transition",
+]
+
+
+@dataclass
+class Seeded:
+    engine: Engine
+    path: Path
+    cipher: FieldCipher
+    counts: dict[str, int]
+    empty_before: bool
+
+
+def _seed(path: Path, *, cipher: FieldCipher, password_hash: str) -> Seeded:
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_to_head(engine)
+    empty_before = database_is_empty(engine)
+    counts = seed_database(engine, size="demo", as_of=AS_OF, cipher=cipher, demo_password_hash=password_hash)
+    return Seeded(engine, path, cipher, counts, empty_before)
+
+
+@pytest.fixture(scope="module")
+def password_hash() -> str:
+    return hash_password(PASSWORD, rounds=4)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory, password_hash: str):  # noqa: ANN201
+    result = _seed(
+        tmp_path_factory.mktemp("seed") / "demo.db",
+        cipher=FieldCipher([Fernet.generate_key().decode()]),
+        password_hash=password_hash,
+    )
+    yield result
+    result.engine.dispose()
+
+
+def rows(engine: Engine, sql: str, **params: object) -> list[sa.Row]:
+    with engine.connect() as connection:
+        return list(connection.execute(sa.text(sql), params))
+
+
+def scalar(engine: Engine, sql: str, **params: object) -> object:
+    with engine.connect() as connection:
+        return connection.execute(sa.text(sql), params).scalar_one()
+
+
+def test_database_is_empty_before_seeding_and_not_after(seeded: Seeded, tmp_path: Path) -> None:
+    assert seeded.empty_before
+    assert not database_is_empty(seeded.engine)
+    unmigrated = make_engine(f"sqlite:///{tmp_path / 'nothing.db'}")
+    assert database_is_empty(unmigrated)
+    unmigrated.dispose()
+
+
+def test_seeding_refuses_a_database_that_holds_data(seeded: Seeded, password_hash: str) -> None:
+    with pytest.raises(RuntimeError):
+        seed_database(seeded.engine, as_of=AS_OF, cipher=seeded.cipher, demo_password_hash=password_hash)
+
+
+def test_demo_size_has_four_sites_and_about_300_persons(seeded: Seeded) -> None:
+    sites = dict(rows(seeded.engine, "SELECT code, (SELECT COUNT(*) FROM person p WHERE p.site_id = s.id) FROM site s"))
+    assert set(sites) == {"LYO", "GRE", "MRS", "PAR"}
+    assert sum(sites.values()) == 300 == seeded.counts["person"]
+    assert min(sites["LYO"], sites["GRE"]) > max(sites["MRS"], sites["PAR"])
+    codes = [code for (code,) in rows(seeded.engine, "SELECT p.code FROM person p")]
+    assert all(code.split("-")[0] in sites and len(code.split("-")[2]) == 4 for code in codes)
+
+
+def test_same_as_of_gives_the_same_data(seeded: Seeded, tmp_path: Path, password_hash: str) -> None:
+    cipher = FieldCipher([Fernet.generate_key().decode()])
+    other = _seed(tmp_path / "again.db", cipher=cipher, password_hash=password_hash)
+    try:
+        assert other.counts == seeded.counts
+        query = "SELECT code, status, intake_on, last_contact_on FROM person ORDER BY id"
+        assert rows(other.engine, query) == rows(seeded.engine, query)
+        query = "SELECT session_id, person_id, status FROM course_attendance ORDER BY id"
+        assert rows(other.engine, query) == rows(seeded.engine, query)
+    finally:
+        other.engine.dispose()
+
+
+def test_the_eight_demo_accounts_exist_with_their_role_sites_and_funder(seeded: Seeded) -> None:
+    all_sites = {code for (code,) in rows(seeded.engine, "SELECT code FROM site")}
+    assert len(DEMO_ACCOUNTS) == 8
+    assert set(DEMO_USERNAMES) == {
+        "admin", "direction", "chef.lyon", "ts.lyon", "cip.grenoble", "fle.lyon", "gestion", "financeur.agrasc",
+    }
+    for account in DEMO_ACCOUNTS:
+        user = rows(
+            seeded.engine,
+            "SELECT u.id, u.role, u.is_demo, u.is_active, u.password_hash, f.name AS funder "
+            "FROM app_user u LEFT JOIN funder f ON f.id = u.funder_id WHERE u.username = :name",
+            name=account.username,
+        )[0]
+        assert user.role == account.role.value and user.is_demo and user.is_active
+        assert verify_password(PASSWORD, user.password_hash)
+        assert user.funder == account.funder_name
+        linked = {code for (code,) in rows(
+            seeded.engine,
+            "SELECT s.code FROM user_site us JOIN site s ON s.id = us.site_id WHERE us.user_id = :id", id=user.id,
+        )}
+        assert linked == (all_sites if account.all_sites else set(account.site_codes)), account.username
+    assert rows(seeded.engine, "SELECT u.username FROM app_user u JOIN funder f ON f.id = u.funder_id "
+                               "WHERE f.name = :name AND f.kind = 'agrasc'", name=AGRASC_FUNDER_NAME) == [
+        ("financeur.agrasc",)
+    ]
+    assert scalar(seeded.engine, "SELECT COUNT(*) FROM app_user WHERE username <> LOWER(username) OR NOT is_demo") == 0
+
+
+def test_fle_lyon_teaches_every_lyon_group(seeded: Seeded) -> None:
+    groups = rows(
+        seeded.engine,
+        "SELECT g.id, (SELECT COUNT(*) FROM course_teacher t JOIN app_user u ON u.id = t.user_id "
+        "WHERE t.group_id = g.id AND u.username = 'fle.lyon') FROM course_group g JOIN site s ON s.id = g.site_id "
+        "WHERE s.code = 'LYO'",
+    )
+    assert groups and all(teaches == 1 for _, teaches in groups)
+
+
+def test_budget_lines_sum_exactly_to_each_grant(seeded: Seeded) -> None:
+    grants = rows(
+        seeded.engine,
+        "SELECT g.id, g.amount_cents, f.kind, g.starts_on, g.ends_on, "
+        "(SELECT SUM(planned_cents) FROM budget_line b WHERE b.grant_id = g.id) AS planned "
+        "FROM grant g JOIN funder f ON f.id = g.funder_id",
+    )
+    assert len(grants) >= 2
+    for grant in grants:
+        assert grant.planned == grant.amount_cents
+    agrasc = [g for g in grants if g.kind == "agrasc"]
+    assert len(agrasc) == 1
+    sites = {code for (code,) in rows(
+        seeded.engine,
+        "SELECT s.code FROM grant_site gs JOIN site s ON s.id = gs.site_id WHERE gs.grant_id = :id", id=agrasc[0].id,
+    )}
+    assert sites == {"LYO", "GRE"}
+    strands = {name for (name,) in rows(seeded.engine, "SELECT name FROM strand WHERE grant_id = :id", id=agrasc[0].id)}
+    assert strands == {"Aller-vers", "Insertion socio-professionnelle"}
+    start, end = date.fromisoformat(str(agrasc[0].starts_on)), date.fromisoformat(str(agrasc[0].ends_on))
+    assert (end.year - start.year) * 12 + end.month - start.month + 1 == 18
+    assert scalar(seeded.engine, "SELECT COUNT(*) FROM budget_line WHERE accounting_code IS NULL") == 0
+    assert scalar(seeded.engine, "SELECT COUNT(*) FROM expense WHERE import_id IS NOT NULL") > 0
+
+
+def test_post_funding_shares_sum_to_10000(seeded: Seeded) -> None:
+    shares = rows(seeded.engine, "SELECT p.id, SUM(f.share_bp) FROM post p JOIN post_funding f ON f.post_id = p.id "
+                                 "GROUP BY p.id")
+    assert shares and all(total == 10_000 for _, total in shares)
+    assert len(shares) == seeded.counts["post"]
+    assert scalar(seeded.engine, "SELECT COUNT(*) FROM post WHERE NOT is_filled") == 1
+
+
+def test_attendance_is_by_enrolled_persons_of_the_sessions_site(seeded: Seeded) -> None:
+    assert seeded.counts["workshop_attendance"] > 0 and seeded.counts["course_attendance"] > 0
+    workshop_strays = scalar(
+        seeded.engine,
+        "SELECT COUNT(*) FROM workshop_attendance a JOIN workshop_session s ON s.id = a.session_id "
+        "JOIN person p ON p.id = a.person_id WHERE a.site_id <> s.site_id OR p.site_id <> s.site_id "
+        "OR NOT EXISTS (SELECT 1 FROM workshop_enrolment e WHERE e.person_id = a.person_id "
+        "AND e.site_id = s.site_id AND e.cycle_start_on <= s.session_on "
+        "AND (e.left_on IS NULL OR e.left_on >= s.session_on))",
+    )
+    course_strays = scalar(
+        seeded.engine,
+        "SELECT COUNT(*) FROM course_attendance a JOIN course_session s ON s.id = a.session_id "
+        "JOIN person p ON p.id = a.person_id WHERE a.site_id <> s.site_id OR p.site_id <> s.site_id "
+        "OR NOT EXISTS (SELECT 1 FROM course_enrolment e WHERE e.person_id = a.person_id "
+        "AND e.group_id = s.group_id AND e.enrolled_on <= s.session_on "
+        "AND (e.left_on IS NULL OR e.left_on >= s.session_on))",
+    )
+    assert (workshop_strays, course_strays) == (0, 0)
+    statuses = {status for (status,) in rows(seeded.engine, "SELECT DISTINCT status FROM workshop_attendance")}
+    assert statuses == {"present", "excused", "absent"}
+
+
+def test_person_records_share_their_persons_site_and_referent_site(seeded: Seeded) -> None:
+    for table in PERSON_CHILD_TABLES:
+        mismatched = scalar(
+            seeded.engine,
+            f"SELECT COUNT(*) FROM {table} c JOIN person p ON p.id = c.person_id WHERE c.site_id <> p.site_id",
+        )
+        assert mismatched == 0, table
+    assert scalar(
+        seeded.engine,
+        "SELECT COUNT(*) FROM person p WHERE NOT EXISTS (SELECT 1 FROM user_site us "
+        "WHERE us.user_id = p.referent_id AND us.site_id = p.site_id)",
+    ) == 0
+
+
+def test_outcomes_psp_and_contacts_are_consistent(seeded: Seeded) -> None:
+    for outcome_type, category in rows(seeded.engine, "SELECT outcome_type, category FROM outcome"):
+        assert OUTCOME_CATEGORY_OF_TYPE[OutcomeType(outcome_type)].value == category
+    periods = Counter(episode for (episode,) in rows(seeded.engine, "SELECT episode_id FROM psp_period"))
+    assert periods and max(periods.values()) <= 4
+    assert scalar(seeded.engine, "SELECT COUNT(*) FROM person WHERE last_contact_on IS NULL "
+                                 "OR last_contact_on < intake_on OR last_contact_on > :as_of", as_of=AS_OF) == 0
+    closing = "SELECT COUNT(*) FROM person WHERE (status = 'closed') <> (closed_on IS NOT NULL)"
+    assert scalar(seeded.engine, closing) == 0
+    assert scalar(seeded.engine, "SELECT COUNT(*) FROM person WHERE version <> 1") == 0
+
+
+def test_aliases_are_not_stored_in_clear(seeded: Seeded) -> None:
+    tokens = [token for (token,) in rows(seeded.engine, "SELECT alias_encrypted FROM person ORDER BY id")]
+    aliases = [seeded.cipher.decrypt(token) for token in tokens]
+    alias = next(a for a in aliases if len(a) >= 6 and a.isalpha())
+    seeded.engine.dispose()  # checkpoint the WAL into the file
+    stored = b"".join(p.read_bytes() for p in seeded.path.parent.glob(f"{seeded.path.name}*"))
+    assert alias.encode("utf-8") not in stored
+    assert tokens[0].encode("ascii") in stored  # the file does hold the ciphertext
+
+
+def test_there_is_activity_in_the_month_of_as_of_and_sessions_ahead(seeded: Seeded) -> None:
+    month_start = AS_OF.replace(day=1).isoformat()
+    as_of = AS_OF.isoformat()
+    rounds = scalar(seeded.engine, "SELECT COUNT(*) FROM outreach_round WHERE round_on BETWEEN :a AND :b",
+                    a=month_start, b=as_of)
+    attended = scalar(
+        seeded.engine,
+        "SELECT COUNT(*) FROM course_attendance a JOIN course_session s ON s.id = a.session_id "
+        "WHERE s.session_on BETWEEN :a AND :b AND a.status = 'present'", a=month_start, b=as_of,
+    )
+    contacted = scalar(seeded.engine, "SELECT COUNT(*) FROM person WHERE last_contact_on >= :a", a=month_start)
+    ahead = (AS_OF + timedelta(days=28)).isoformat()
+    planned = scalar(
+        seeded.engine,
+        "SELECT (SELECT COUNT(*) FROM workshop_session WHERE session_on > :b AND session_on <= :c) "
+        "+ (SELECT COUNT(*) FROM course_session WHERE session_on > :b AND session_on <= :c)", b=as_of, c=ahead,
+    )
+    assert rounds > 0 and attended > 0 and contacted > 0 and planned > 0
+    assert scalar(seeded.engine, "SELECT MIN(round_on) FROM outreach_round") >= str(AS_OF.replace(year=AS_OF.year - 3))
+
+
+def test_command_line_seeds_then_leaves_a_full_database_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(services.config, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(services.config, "DEMO_SECRETS_FILE", tmp_path / "secrets.json")
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert seed_main(["--database-url", url, "--as-of", AS_OF.isoformat()]) == 0
+    assert "lignes insérées" in capsys.readouterr().out
+    assert seed_main(["--database-url", url, "--if-empty"]) == 0
+    assert "rien à faire" in capsys.readouterr().out
+    assert seed_main(["--database-url", url]) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("scratch_database_url", ["postgresql"], indirect=True)
+def test_postgresql_gets_the_same_data_and_usable_sequences(
+    scratch_database_url: str, seeded: Seeded, password_hash: str
+) -> None:
+    """PostgreSQL is loaded with COPY: same rows as SQLite, and the app can still insert afterwards."""
+    engine = make_engine(scratch_database_url)
+    try:
+        upgrade_to_head(engine)
+        counts = seed_database(engine, as_of=AS_OF, cipher=seeded.cipher, demo_password_hash=password_hash)
+        assert counts == seeded.counts
+        query = "SELECT code, status, gender, intake_on, last_contact_on FROM person ORDER BY id"
+        as_text = lambda db: [tuple(map(str, row)) for row in rows(db, query)]  # noqa: E731
+        assert as_text(engine) == as_text(seeded.engine)
+        token = scalar(engine, "SELECT alias_encrypted FROM person ORDER BY id LIMIT 1")
+        assert seeded.cipher.decrypt(token)
+        with engine.begin() as connection:
+            new_id = connection.execute(
+                sa.text("INSERT INTO site (code, name, city, is_active, created_at, updated_at) "
+                        "VALUES ('TST', 'Test', 'Test', true, now(), now()) RETURNING id")
+            ).scalar_one()
+        assert new_id == seeded.counts["site"] + 1
+    finally:
+        engine.dispose()
