@@ -1,0 +1,98 @@
+"""`make bench` → `python -m bench [--runs N] [--rebuild] [--database-url URL]`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+
+from bench import config
+from bench.report import BUDGET_MS, format_summary, format_table, results_document, write_results
+
+DEFAULT_RUNS = 7
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Page timings of Parcours on the large synthetic dataset (budget 500 ms per page, warm).",
+    )
+    parser.add_argument("--runs", type=_positive, default=DEFAULT_RUNS,
+                        help="timed runs per page after one warm-up run; the median is reported "
+                             f"(default {DEFAULT_RUNS})")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="empty the bench database and seed it again (default: reuse it when it holds data)")
+    parser.add_argument("--database-url", metavar="URL",
+                        help="bench database (default: BENCH_DATABASE_URL, else sqlite:///data/bench.db)")
+    return parser.parse_args(argv)
+
+
+def machine_info() -> dict[str, object]:
+    """What the timings ran on; a load above the CPU count means other work competed with the bench."""
+    load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "load_average_1_5_15": load}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    url = config.resolve_database_url(args.database_url)
+    files = config.side_files(url)
+    key, key_created = config.load_or_create_key(files.key)
+    # Before anything reads (and caches) the settings: the app under test runs in this process.
+    config.configure_environment(url, key)
+
+    from bench.dataset import BenchDatabaseError, prepare_dataset
+    from bench.harness import run_benchmark
+    from services.config import get_settings
+
+    try:
+        dataset = prepare_dataset(url, key=key, key_created=key_created, files=files, rebuild=args.rebuild,
+                                  demo_password=get_settings().demo_password)
+    except BenchDatabaseError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    sizes = ", ".join(f"{name} {count:,}".replace(",", " ") for name, count in dataset.main_tables.items())
+    print(f"Dataset ({dataset.size}, {dataset.backend}): {sizes}.")
+
+    print(f"Timing pages: 1 warm-up + {args.runs} timed runs each, budget {BUDGET_MS:.0f} ms…", flush=True)
+
+    def progress(result) -> None:  # noqa: ANN001
+        shown = "ERROR" if result.error else f"{result.median_ms:8.1f} ms  {result.status}"
+        print(f"  {result.role:<12} {result.page:<24} {shown}", flush=True)
+
+    machine = machine_info()
+    results = run_benchmark(url, runs=args.runs, on_result=progress)
+    document = results_document(results, dataset, runs_per_page=args.runs, machine=machine,
+                                generated_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    write_results(config.RESULTS_FILE, document)
+
+    print()
+    print(format_table(results))
+    print()
+    print(format_summary(results))
+    load, cpus = machine["load_average_1_5_15"], machine["cpus"]
+    if load and cpus and load[0] > cpus:
+        print(f"Note: load average {load[0]} on {cpus} CPUs when timing started; other work competed, "
+              "timings are pessimistic and noisy.")
+    seeding = (f"reused (seeded {dataset.seeded_at} in {dataset.seed_seconds} s)" if dataset.reused
+               else f"seeded in {dataset.seed_seconds} s")
+    print(f"Dataset {seeding}. Results: {config.RESULTS_FILE.relative_to(config.PROJECT_ROOT)}. "
+          f"Total {time.perf_counter() - started:.0f} s.")
+    # A measurement, not a test: over budget still exits 0; a page that fails does not.
+    return 1 if any(r.error for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,257 @@
+"""Time each page under AppTest, signed in as a given user, with the SQL it issues.
+
+Everything runs in this process: AppTest runs `app.py` (login check, role
+navigation) then the page, in a script thread of this process, so the app's
+engine (`ui.runtime.runtime()`, an `st.cache_resource`) and its `st.cache_data`
+entries persist between runs, as in a live server. A listener on the SQLAlchemy
+`Engine` class sums the DBAPI time (execute + fetch) and counts statements and
+fetched rows of each timed run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bench.config import APP_SCRIPT
+from bench.report import BUDGET_MS, PageResult, RunSample, summarise
+from models.organisation import Role, User
+from seed.accounts import DEMO_ACCOUNTS
+from services.db import make_engine, unit_of_work
+from services.pages import PageKey, pages_for
+
+REFUSED_MESSAGE = "Vous n'avez pas accès à cette page."
+RUN_TIMEOUT_S = 120
+
+
+@dataclass(frozen=True)
+class BenchUser:
+    role: Role
+    username: str
+
+    @property
+    def display_name(self) -> str:
+        return next((a.display_name for a in DEMO_ACCOUNTS if a.username == self.username), self.username)
+
+
+# The two viewpoints of the issue: all sites (direction) and one site's social worker.
+BENCH_USERS: tuple[BenchUser, ...] = (
+    BenchUser(Role.DIRECTION, "direction"),
+    BenchUser(Role.INTERVENANT, "ts.lyon"),
+)
+
+
+class _TimedCursor:
+    """Stands in for the DBAPI cursor a result fetches from: times and counts the fetches."""
+
+    __slots__ = ("_cursor", "_recorder")
+
+    def __init__(self, cursor: Any, recorder: SqlRecorder) -> None:
+        object.__setattr__(self, "_cursor", cursor)
+        object.__setattr__(self, "_recorder", recorder)
+
+    def _timed(self, method: str, *args: Any) -> Any:
+        started = time.perf_counter()
+        rows = getattr(self._cursor, method)(*args)
+        self._recorder.add_fetch(time.perf_counter() - started, rows)
+        return rows
+
+    def fetchone(self) -> Any:
+        return self._timed("fetchone")
+
+    def fetchmany(self, *args: Any) -> Any:
+        return self._timed("fetchmany", *args)
+
+    def fetchall(self) -> Any:
+        return self._timed("fetchall")
+
+    def __iter__(self) -> Any:
+        return iter(self.fetchall())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._cursor, name, value)
+
+
+class SqlRecorder:
+    """Sums the SQL of the runs it is active for; listens on every Engine of the process."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.seconds = 0.0
+        self.queries = 0
+        self.rows = 0
+
+    def install(self) -> None:
+        event.listen(Engine, "before_cursor_execute", self._before)
+        event.listen(Engine, "after_cursor_execute", self._after)
+
+    def remove(self) -> None:
+        event.remove(Engine, "before_cursor_execute", self._before)
+        event.remove(Engine, "after_cursor_execute", self._after)
+
+    def add_fetch(self, seconds: float, rows: Any) -> None:
+        if not self.active:
+            return
+        with self._lock:
+            self.seconds += seconds
+            if isinstance(rows, list):
+                self.rows += len(rows)
+            elif rows is not None:
+                self.rows += 1
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if self.active:
+            conn.info.setdefault("bench_started", []).append(time.perf_counter())
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        stack = conn.info.get("bench_started")
+        if not self.active or not stack:
+            return
+        elapsed = time.perf_counter() - stack.pop()
+        with self._lock:
+            self.seconds += elapsed
+            self.queries += 1
+        # Rows come later, when the result fetches: route those fetches through a timing proxy.
+        if (context is not None and not executemany and context.cursor is cursor
+                and cursor.description is not None and not isinstance(cursor, _TimedCursor)):
+            context.cursor = _TimedCursor(cursor, self)
+
+    def sample(self, wall_seconds: float) -> RunSample:
+        return RunSample(wall_ms=wall_seconds * 1000, sql_ms=self.seconds * 1000, queries=self.queries,
+                         rows=self.rows)
+
+
+def _problem(at: Any) -> str | None:
+    """Why a run does not count: an exception, a refusal, or no signed-in session."""
+    if at.exception:
+        first = at.exception[0].proto
+        more = f" (+{len(at.exception) - 1} more)" if len(at.exception) > 1 else ""
+        return f"{first.type or 'Exception'}: {first.message}{more}".strip()
+    if any(element.value == REFUSED_MESSAGE for element in at.error):
+        return "page refused to this role"
+    if not at.session_state["authentication_status"]:
+        return "not signed in after the run (session ended)"
+    return None
+
+
+def _timed_run(at: Any, recorder: SqlRecorder) -> RunSample:
+    recorder.reset()
+    recorder.active = True
+    started = time.perf_counter()
+    try:
+        at.run(timeout=RUN_TIMEOUT_S)
+    finally:
+        wall = time.perf_counter() - started
+        recorder.active = False
+    return recorder.sample(wall)
+
+
+def time_page(user: BenchUser, page: PageKey, script: str, *, runs: int, recorder: SqlRecorder,
+              budget_ms: float = BUDGET_MS) -> PageResult:
+    """One fresh signed-in session: open the app, switch to the page, one warm-up run, then `runs` timed runs."""
+    from streamlit.testing.v1 import AppTest
+
+    samples: list[RunSample] = []
+    first_ms: float | None = None
+    error: str | None = None
+    try:
+        at = AppTest.from_file(str(APP_SCRIPT), default_timeout=RUN_TIMEOUT_S)
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = user.username
+        at.session_state["name"] = user.display_name
+        at.run()
+        error = _problem(at)
+        if error is None:
+            at.switch_page(script)
+            first_ms = _timed_run(at, recorder).wall_ms
+            error = _problem(at)
+        while error is None and len(samples) < runs:
+            samples.append(_timed_run(at, recorder))
+            error = _problem(at)
+    except Exception as exc:  # noqa: BLE001 — a broken page is a row of the report, not the end of the bench
+        error = f"{type(exc).__name__}: {exc}"
+    return summarise(page=page.value, role=user.role.value, username=user.username, script=script,
+                     samples=samples if error is None else [], first_run_ms=first_ms, error=error,
+                     budget_ms=budget_ms)
+
+
+def _drop_missing_context_warning(record: logging.LogRecord) -> bool:
+    return "missing ScriptRunContext" not in record.getMessage()
+
+
+def _quiet_streamlit() -> None:
+    """AppTest driven from the main thread logs "missing ScriptRunContext" for each session_state write.
+
+    A filter, not a level: Streamlit resets its loggers' level whenever it (re)reads its config.
+    """
+    from streamlit.runtime.scriptrunner_utils import script_run_context
+
+    logger = script_run_context._LOGGER
+    if _drop_missing_context_warning not in logger.filters:
+        logger.addFilter(_drop_missing_context_warning)
+
+
+def _missing_user(url: str, user: BenchUser) -> str | None:
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            found_role = session.exec(select(User.role).where(User.username == user.username)).first()
+    finally:
+        engine.dispose()
+    if found_role is None:
+        return f"user {user.username!r} is not in the bench database"
+    if found_role != user.role:
+        return f"user {user.username!r} has role {found_role}, expected {user.role.value}"
+    return None
+
+
+def run_benchmark(
+    url: str,
+    *,
+    runs: int,
+    users: Iterable[BenchUser] = BENCH_USERS,
+    budget_ms: float = BUDGET_MS,
+    on_result: Callable[[PageResult], None] | None = None,
+) -> list[PageResult]:
+    """Every page each user's role may open, in menu order."""
+    from ui.navigation import PAGE_SPECS
+
+    _quiet_streamlit()
+    recorder = SqlRecorder()
+    recorder.install()
+    results: list[PageResult] = []
+    try:
+        for user in users:
+            missing = _missing_user(url, user)
+            for page in pages_for(user.role):
+                spec = PAGE_SPECS.get(page)
+                if spec is None:
+                    result = summarise(page=page.value, role=user.role.value, username=user.username, script="",
+                                       samples=[], error="no PageSpec in ui.navigation.PAGE_SPECS",
+                                       budget_ms=budget_ms)
+                elif missing:
+                    result = summarise(page=page.value, role=user.role.value, username=user.username,
+                                       script=spec.script, samples=[], error=missing, budget_ms=budget_ms)
+                else:
+                    result = time_page(user, page, spec.script, runs=runs, recorder=recorder, budget_ms=budget_ms)
+                results.append(result)
+                if on_result is not None:
+                    on_result(result)
+    finally:
+        recorder.remove()
+    return results

@@ -1,0 +1,179 @@
+"""The benchmark's pure parts (statistics, results.json, table) and its SQL recorder, on tiny inputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bench import config
+from bench.report import (
+    BUDGET_MS,
+    DatasetInfo,
+    RunSample,
+    format_summary,
+    format_table,
+    median,
+    percentile,
+    results_document,
+    summarise,
+    write_results,
+)
+
+RESULT_KEYS = {"page", "role", "median_ms", "sql_ms", "queries", "rows", "runs", "budget_ms", "within_budget"}
+
+
+def _samples(*wall_ms: float) -> list[RunSample]:
+    return [RunSample(wall_ms=w, sql_ms=w / 10, queries=4, rows=100) for w in wall_ms]
+
+
+def _dataset() -> DatasetInfo:
+    return DatasetInfo(database="sqlite:///data/bench.db", backend="sqlite", size="large", reused=True,
+                       seed_seconds=95.2, seeded_at="2026-01-01T00:00:00+00:00",
+                       tables={"person": 3000}, main_tables={"persons": 3000})
+
+
+@pytest.mark.parametrize(
+    ("values", "q", "expected"),
+    [
+        ([5.0], 50, 5.0),
+        ([3.0, 1.0, 2.0], 50, 2.0),
+        ([4.0, 1.0, 3.0, 2.0], 50, 2.5),
+        ([1.0, 2.0, 3.0, 4.0, 5.0], 0, 1.0),
+        ([1.0, 2.0, 3.0, 4.0, 5.0], 100, 5.0),
+        ([1.0, 2.0, 3.0, 4.0, 5.0], 90, 4.6),
+        ([10.0, 20.0], 25, 12.5),
+    ],
+)
+def test_percentile_interpolates_linearly(values: list[float], q: float, expected: float) -> None:
+    assert percentile(values, q) == pytest.approx(expected)
+
+
+def test_median_is_the_50th_percentile_and_ignores_order() -> None:
+    assert median([900.0, 100.0, 120.0, 110.0, 130.0]) == 120.0
+    with pytest.raises(ValueError):
+        median([])
+    with pytest.raises(ValueError):
+        percentile([1.0], 101)
+
+
+def test_summarise_takes_medians_and_checks_the_budget() -> None:
+    fast = summarise(page="home", role="direction", username="direction", script="app_pages/home.py",
+                     samples=_samples(100, 300, 120, 110, 2000), first_run_ms=812.34)
+    assert (fast.median_ms, fast.sql_ms, fast.queries, fast.rows, fast.runs) == (120.0, 12.0, 4, 100, 5)
+    assert fast.first_run_ms == 812.3
+    assert fast.within_budget and fast.status == "ok"
+
+    slow = summarise(page="budget", role="direction", username="direction", script="x.py",
+                     samples=_samples(600, 700, 650))
+    assert slow.median_ms == 650.0 and not slow.within_budget and slow.status == "OVER"
+
+    exactly = summarise(page="p", role="r", username="u", script="s", samples=_samples(BUDGET_MS))
+    assert exactly.within_budget
+
+
+def test_a_failed_page_has_no_timing_and_is_never_within_budget() -> None:
+    failed = summarise(page="home", role="intervenant", username="ts.lyon", script="s",
+                       samples=[], error="KeyError: 'x'")
+    assert failed.status == "ERROR" and not failed.within_budget
+    assert failed.median_ms is None and failed.runs == 0
+
+
+def test_results_document_shape(tmp_path: Path) -> None:
+    results = [
+        summarise(page="home", role="direction", username="direction", script="a", samples=_samples(100, 110)),
+        summarise(page="audit", role="direction", username="direction", script="b", samples=_samples(900)),
+        summarise(page="home", role="intervenant", username="ts.lyon", script="a", samples=[], error="boom"),
+    ]
+    document = results_document(results, _dataset(), runs_per_page=5, generated_at="2026-01-01T00:00:00+00:00")
+    path = tmp_path / "bench" / "results.json"
+    write_results(path, document)
+    loaded = json.loads(path.read_text())
+
+    assert loaded["budget_ms"] == 500
+    assert loaded["runs_per_page"] == 5
+    assert loaded["dataset"]["size"] == "large" and loaded["dataset"]["reused"] is True
+    assert loaded["dataset"]["seed_seconds"] == 95.2
+    assert loaded["dataset"]["main_tables"] == {"persons": 3000}
+    assert isinstance(loaded["results"], list) and len(loaded["results"]) == 3
+    for record in loaded["results"]:
+        assert RESULT_KEYS <= record.keys()
+    assert [r["within_budget"] for r in loaded["results"]] == [True, False, False]
+    assert loaded["results"][0]["median_ms"] == 105.0
+    assert loaded["over_budget"] == ["audit (direction)"]
+    assert loaded["failures"] == ["home (intervenant): boom"]
+    assert {"sql_ms", "rows", "queries"} <= loaded["columns"].keys()
+    assert loaded["machine"] == {}
+
+
+def test_table_has_one_aligned_line_per_result() -> None:
+    results = [
+        summarise(page="home", role="direction", username="direction", script="a", samples=_samples(1234.56)),
+        summarise(page="account", role="intervenant", username="ts.lyon", script="b", samples=_samples(42)),
+        summarise(page="users", role="intervenant", username="ts.lyon", script="c", samples=[], error="boom"),
+    ]
+    lines = format_table(results).splitlines()
+    assert lines[0].split() == ["page", "role", "median_ms", "p90_ms", "sql_ms", "queries", "rows", "budget"]
+    assert set(lines[1].replace(" ", "")) == {"-"}
+    assert len(lines) == 2 + len(results)
+    assert lines[2].split()[:3] == ["home", "direction", "1234.6"] and lines[2].endswith("OVER")
+    assert lines[3].endswith("ok") and lines[4].endswith("ERROR") and "—" in lines[4]
+    # Numbers are right-aligned: the median column ends at the same offset on every row.
+    end = lines[0].index("median_ms") + len("median_ms")
+    assert all(line[end - 1] != " " for line in lines[2:4])
+
+    summary = format_summary(results)
+    assert "home (direction): median 1235 ms" in summary
+    assert "users (intervenant): boom" in summary
+
+
+def test_summary_when_everything_is_within_budget() -> None:
+    ok = [summarise(page="home", role="direction", username="d", script="a", samples=_samples(10))]
+    assert format_summary(ok) == "Every page that ran is within budget."
+
+
+def test_database_url_and_side_files(tmp_path: Path) -> None:
+    assert config.resolve_database_url(None, {}) == config.DEFAULT_DATABASE_URL
+    assert config.resolve_database_url(None, {"BENCH_DATABASE_URL": "postgresql://u:p@h/b"}) == (
+        "postgresql+psycopg://u:p@h/b")
+    assert config.resolve_database_url("sqlite:///x.db", {"BENCH_DATABASE_URL": "postgresql://h/b"}) == (
+        "sqlite:///x.db")
+
+    default = config.side_files(config.DEFAULT_DATABASE_URL)
+    assert default.key == config.DATA_DIR / "bench.key"
+    assert default.seed_record == config.DATA_DIR / "bench.seed.json"
+    server = config.side_files("postgresql+psycopg://bench:s3cret@db.local:5432/parcours_bench")
+    assert server.key.parent == config.DATA_DIR and "s3cret" not in str(server.key)
+
+    key_file = tmp_path / "k" / "bench.key"
+    key, created = config.load_or_create_key(key_file)
+    assert created and config.load_or_create_key(key_file) == (key, False)
+
+
+def test_sql_recorder_counts_statements_rows_and_time() -> None:
+    from bench.harness import SqlRecorder
+
+    engine = create_engine("sqlite://")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (n INTEGER)"))
+        connection.execute(text("INSERT INTO t VALUES (1), (2), (3)"))
+    recorder = SqlRecorder()
+    recorder.install()
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT n FROM t")).all()  # not recorded: inactive
+            recorder.active = True
+            assert len(connection.execute(text("SELECT n FROM t")).all()) == 3
+            assert connection.execute(text("SELECT n FROM t WHERE n = 2")).scalar_one() == 2
+            connection.execute(text("UPDATE t SET n = n + 1"))
+            recorder.active = False
+        sample = recorder.sample(0.25)
+    finally:
+        recorder.remove()
+        engine.dispose()
+    assert sample.queries == 3
+    assert sample.rows == 4
+    assert 0 < sample.sql_ms < 250
+    assert sample.wall_ms == 250
