@@ -66,7 +66,7 @@ def list_events(
     principal.require(Capability.VIEW_AUDIT)
     conditions = []
     if action_prefix:
-        conditions.append(AuditEvent.action.startswith(action_prefix))
+        conditions.append(AuditEvent.action.startswith(action_prefix, autoescape=True))
     if actor:
         conditions.append(AuditEvent.actor_username == actor.strip().lower())
     if since:

@@ -144,9 +144,9 @@ def load_settings(**overrides: object) -> Settings:
     """Settings with secrets filled in (demo) or checked (production)."""
     settings = Settings(**overrides)
     if settings.is_demo:
-        generated = _demo_secrets()
-        updates = {k: v for k, v in generated.items() if not getattr(settings, k)}
-        if updates:
+        if not (settings.cookie_key and settings.encryption_key):
+            generated = _demo_secrets()
+            updates = {k: v for k, v in generated.items() if not getattr(settings, k)}
             settings = settings.model_copy(update=updates)
     else:
         validate_production_secrets(settings)

@@ -19,6 +19,7 @@ from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.principal import ALL_SITES_ROLES, SYSTEM_ACTOR, Capability, Principal
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+DISPLAY_NAME_MAX = 120  # app_user.display_name column
 Actor = Principal | str  # a Principal from the app, SYSTEM_ACTOR from the command line
 
 
@@ -95,6 +96,8 @@ def create_user(
         errors["username"] = "Cet identifiant existe déjà."
     if not display_name.strip():
         errors["display_name"] = "Le nom affiché est obligatoire."
+    elif len(display_name.strip()) > DISPLAY_NAME_MAX:
+        errors["display_name"] = f"Le nom affiché ne peut dépasser {DISPLAY_NAME_MAX} caractères."
     try:
         passwords.check_policy(password)
     except ValidationFailed as exc:

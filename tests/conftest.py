@@ -33,7 +33,7 @@ os.environ.update(
 )
 os.environ.pop("DATABASE_URL", None)
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
@@ -66,11 +66,32 @@ def settings() -> Settings:
     return load_settings()
 
 
+def _sqlite_real_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy emit BEGIN itself on this test engine (SQLAlchemy docs, "Enabling Non-Legacy
+    SQLite Transactional Modes").
+
+    In its legacy mode the sqlite3 driver sends no BEGIN before a SELECT or a SAVEPOINT, so the
+    session's first SAVEPOINT became the outermost transaction and a service's commit (its RELEASE)
+    committed for good: rows leaked from one test into the next. The app keeps the driver's mode:
+    with a deferred BEGIN, a unit of work that reads then writes fails at once with "database is
+    locked" when another connection wrote in between (two logins at the same moment).
+    """
+
+    @event.listens_for(engine, "connect")
+    def _driver_autocommit(dbapi_connection, _record) -> None:  # noqa: ANN001
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:  # noqa: ANN001
+        connection.exec_driver_sql("BEGIN")
+
+
 @pytest.fixture(scope="session", params=backends())
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A migrated, empty database per backend, shared by the session's service tests."""
     if request.param == "sqlite":
         db_engine = make_engine(f"sqlite:///{_TMP / 'services.db'}")
+        _sqlite_real_transactions(db_engine)
     else:
         db_engine = make_engine(postgres_url())
         with db_engine.begin() as connection:  # a clean schema whatever ran before

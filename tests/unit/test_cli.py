@@ -1,0 +1,183 @@
+"""The administration command line of a production install, on a scratch SQLite database."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlmodel import select
+
+from models.audit import AuditEvent
+from models.organisation import Role, Site, User
+from models.persons import Person
+from models.types import utcnow
+from services import auth, cli, config, passwords
+from services.auth import LoginOutcome
+from services.crypto import FieldCipher
+from services.db import make_engine, unit_of_work, upgrade_to_head
+from tests import factories
+
+GOOD_PASSWORD = "une phrase de passe solide"
+
+
+@pytest.fixture(scope="module")
+def migrated_file(tmp_path_factory) -> Path:
+    """An empty database at the latest migration, copied for each test (migrating takes most of a second)."""
+    path = tmp_path_factory.mktemp("cli") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_to_head(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch, migrated_file):
+    """The CLI's configuration points at an empty scratch database; demo secrets go to tmp_path."""
+    path = tmp_path / "cli.db"
+    shutil.copy(migrated_file, path)
+    monkeypatch.setenv("PARCOURS_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setattr(config, "DATA_DIR", tmp_path / "data")
+    monkeypatch.setattr(config, "DEMO_SECRETS_FILE", tmp_path / "data" / "secrets.json")
+    config.get_settings.cache_clear()
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+    config.get_settings.cache_clear()
+
+
+def run(monkeypatch, *argv: str, stdin: str = "") -> int:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    return cli.main(list(argv))
+
+
+def create(monkeypatch, username: str, role: str = "direction", password: str = GOOD_PASSWORD, *extra: str) -> int:
+    return run(monkeypatch, "create-user", "--username", username, "--name", "Hélène Marchetti", "--role", role,
+               "--password-stdin", *extra, stdin=password + "\n")
+
+
+def user(engine, username: str) -> User | None:
+    with unit_of_work(engine) as session:
+        found = session.exec(select(User).where(User.username == username)).first()
+        if found is not None:
+            session.expunge(found)  # keep its loaded values after the unit of work
+        return found
+
+
+def test_create_user_reads_the_password_from_stdin(database, monkeypatch, capsys):
+    assert create(monkeypatch, "dir.nat") == 0
+    assert "« dir.nat » créé" in capsys.readouterr().out
+
+    created = user(database, "dir.nat")
+    assert created.role == Role.DIRECTION and created.is_active and not created.is_demo
+    assert passwords.verify_password(GOOD_PASSWORD, created.password_hash)  # without the newline
+    with unit_of_work(database) as session:
+        trail = session.exec(select(AuditEvent.actor_username, AuditEvent.action)).all()
+    assert [tuple(row) for row in trail] == [("system", "user.create")]
+
+
+def test_a_short_password_exits_with_1_and_a_french_message(database, monkeypatch, capsys):
+    assert create(monkeypatch, "dir.nat", password="court") == 1
+    assert "Erreur : Le mot de passe doit contenir au moins 12 caractères." in capsys.readouterr().err
+    assert user(database, "dir.nat") is None
+
+
+def test_a_site_role_needs_a_known_site(database, monkeypatch, capsys):
+    assert create(monkeypatch, "ts.lyon", "intervenant") == 1
+    assert "au moins un" in capsys.readouterr().err
+    assert create(monkeypatch, "ts.lyon", "intervenant", GOOD_PASSWORD, "--site", "LYO") == 1
+    assert "Site(s) inconnu(s) : LYO." in capsys.readouterr().err
+
+    with unit_of_work(database) as session:
+        session.add(Site(code="LYO", name="Lyon", city="Lyon"))
+        session.commit()
+    assert create(monkeypatch, "ts.lyon", "intervenant", GOOD_PASSWORD, "--site", "lyo") == 0
+
+
+def test_list_users_then_deactivate(database, monkeypatch, capsys):
+    create(monkeypatch, "dir.nat")
+    create(monkeypatch, "admin.nat", "admin")
+    capsys.readouterr()
+
+    assert run(monkeypatch, "list-users") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines] == [["admin.nat", "admin"], ["dir.nat", "direction"]]
+    assert all(line.split()[-1] == "actif" for line in lines)
+
+    started = utcnow() - timedelta(minutes=1)
+    assert run(monkeypatch, "deactivate", "--username", "dir.nat") == 0
+    assert capsys.readouterr().out.strip() == "Fait."
+    assert not user(database, "dir.nat").is_active
+    with unit_of_work(database) as session:
+        assert auth.check_session(session, config.load_settings(), "dir.nat", started_at=started,
+                                  last_activity_at=utcnow()) == auth.SessionEnd.REVOKED
+
+    run(monkeypatch, "list-users")
+    assert capsys.readouterr().out.splitlines()[1].split()[-1] == "désactivé"
+    assert run(monkeypatch, "activate", "--username", "dir.nat") == 0
+    assert user(database, "dir.nat").is_active
+
+
+def test_an_unknown_account_is_an_error(database, monkeypatch, capsys):
+    assert run(monkeypatch, "deactivate", "--username", "personne") == 1
+    assert capsys.readouterr().err.strip() == "Erreur : Compte introuvable."
+
+
+def test_set_password_and_unlock(database, monkeypatch, capsys):
+    create(monkeypatch, "dir.nat")
+    settings = config.load_settings()
+    with unit_of_work(database) as session:
+        for _ in range(5):
+            auth.authenticate(session, settings, "dir.nat", "pas le bon mot de passe")
+
+    assert run(monkeypatch, "set-password", "--username", "dir.nat", "--password-stdin",
+               stdin="un autre mot de passe long\n") == 0
+    assert run(monkeypatch, "unlock", "--username", "dir.nat") == 0
+    with unit_of_work(database) as session:
+        result = auth.authenticate(session, settings, "dir.nat", "un autre mot de passe long")
+    assert result.outcome == LoginOutcome.SUCCESS
+
+
+def test_generate_key_prints_a_valid_key(monkeypatch, capsys):
+    assert run(monkeypatch, "generate-key") == 0
+    Fernet(capsys.readouterr().out.strip())
+
+
+def test_production_with_a_default_secret_exits_with_2(database, monkeypatch, capsys):
+    monkeypatch.setenv("PARCOURS_MODE", "production")
+    monkeypatch.setenv("PARCOURS_COOKIE_KEY", "change-me")
+    assert run(monkeypatch, "list-users") == 2
+    assert "Configuration refusée" in capsys.readouterr().err
+
+
+def test_rotate_keys_rewrites_identity_fields_under_the_new_key(database, monkeypatch, capsys):
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setenv("PARCOURS_ENCRYPTION_KEY", old_key)
+    create(monkeypatch, "dir.nat")
+    with unit_of_work(database) as session:
+        person = factories.a_person_in_file_active(session, factories.a_site(session, "LYO"),
+                                                   intake_on=utcnow().date())
+        person.alias_encrypted = FieldCipher([old_key]).encrypt("Joy")
+        session.commit()
+    capsys.readouterr()
+
+    monkeypatch.setenv("PARCOURS_ENCRYPTION_KEY", f"{new_key},{old_key}")
+    assert run(monkeypatch, "rotate-keys") == 0
+    assert "1 enregistrement(s) rechiffré(s)" in capsys.readouterr().out
+    with unit_of_work(database) as session:
+        token = session.exec(select(Person.alias_encrypted)).one()
+    assert FieldCipher([new_key]).decrypt(token) == "Joy"
+
+
+def test_purge_audit_keeps_the_last_year(database, monkeypatch, capsys):
+    with unit_of_work(database) as session:
+        factories.an_audit_event(session, action="old", occurred_at=utcnow() - timedelta(days=400))
+        factories.an_audit_event(session, action="recent", occurred_at=utcnow() - timedelta(days=10))
+        session.commit()
+    assert run(monkeypatch, "purge-audit") == 0
+    assert "1 événement(s) supprimé(s)" in capsys.readouterr().out
+    with unit_of_work(database) as session:
+        assert session.exec(select(AuditEvent.action)).all() == ["recent"]

@@ -1,0 +1,160 @@
+"""Architecture rules of DESIGN.md §3-4, read from the source with `ast`.
+
+Each rule's detector is first shown a small bad example, so a detector that stopped
+detecting would fail too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_CODE = ["app.py", "app_pages", "ui", "services", "models", "seed"]
+
+
+def python_files(*places: str) -> list[Path]:
+    files: list[Path] = []
+    for place in places:
+        path = ROOT / place
+        files += [path] if path.is_file() else sorted(path.rglob("*.py"))
+    return [f for f in files if "__pycache__" not in f.parts]
+
+
+def parse(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def imported_modules(tree: ast.AST) -> set[str]:
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module)
+            modules |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return modules
+
+
+def imports_any(tree: ast.AST, *roots: str) -> list[str]:
+    return sorted(m for m in imported_modules(tree) if m.split(".")[0] in roots)
+
+
+def query_building(tree: ast.AST) -> list[str]:
+    """Calls that build or run SQL: select(...)/text(...), session.exec/execute/query/scalars."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in {"select", "text", "update", "delete", "insert"}:
+            found.append(f"{func.id}() line {node.lineno}")
+        elif isinstance(func, ast.Attribute) and func.attr in {"exec", "execute", "query", "scalars", "scalar"}:
+            found.append(f".{func.attr}() line {node.lineno}")
+    return found
+
+
+STREAMLIT_CACHES = {"cache_data", "cache_resource", "cache", "experimental_memo", "experimental_singleton"}
+
+
+def cache_uses(tree: ast.AST) -> list[str]:
+    found = [f"{n.attr} line {n.lineno}" for n in ast.walk(tree)
+             if isinstance(n, ast.Attribute) and n.attr in STREAMLIT_CACHES
+             and isinstance(n.value, ast.Name) and n.value.id in {"st", "streamlit"}]
+    found += [f"import {a.name} line {n.lineno}" for n in ast.walk(tree)
+              if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("streamlit")
+              for a in n.names if a.name in STREAMLIT_CACHES]
+    return found
+
+
+def raw_html(tree: ast.AST) -> list[str]:
+    """`unsafe_allow_html=<anything but False>`, `st.html(...)`, `components.html(...)` and their imports."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "unsafe_allow_html":
+            if not (isinstance(node.value, ast.Constant) and node.value.value is False):
+                found.append(f"unsafe_allow_html line {node.value.lineno}")
+        elif isinstance(node, ast.Attribute) and node.attr == "html":
+            found.append(f".{node.attr} line {node.lineno}")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("streamlit"):
+            found += [f"import {a.name} line {node.lineno}" for a in node.names if a.name == "html"]
+    return found
+
+
+def violations(files: list[Path], detector) -> dict[str, list[str]]:  # noqa: ANN001
+    result = {}
+    for path in files:
+        found = detector(parse(path))
+        if found:
+            result[str(path.relative_to(ROOT))] = found
+    return result
+
+
+# --- the detectors catch what they should --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("detector", "bad", "good"),
+    [
+        (lambda t: imports_any(t, "streamlit"), "import streamlit as st", "import sqlalchemy as sa"),
+        (lambda t: imports_any(t, "streamlit"), "from streamlit.runtime import x", "from services import auth"),
+        (lambda t: imports_any(t, "sqlalchemy", "sqlmodel"), "from sqlmodel import select", "import streamlit"),
+        (query_building, "rows = select(Person)", "rows = home.overview_for(session, p)"),
+        (query_building, "session.exec(statement)", "st.write(x)"),
+        (cache_uses, "@st.cache_data\ndef f(): pass", "@st.fragment\ndef f(): pass"),
+        (cache_uses, "from streamlit import cache_resource", "from streamlit import session_state"),
+        (raw_html, "st.markdown(x, unsafe_allow_html=True)", "st.markdown(x, unsafe_allow_html=False)"),
+        (raw_html, "st.markdown(x, unsafe_allow_html=flag)", "st.markdown(x)"),
+        (raw_html, "st.html(note)", "st.text(note)"),
+        (raw_html, "components.html(note)", "st.caption(note)"),
+    ],
+)
+def test_detectors(detector, bad, good):  # noqa: ANN001
+    assert detector(ast.parse(bad))
+    assert not detector(ast.parse(good))
+
+
+def test_there_is_code_to_check():
+    assert len(python_files("services")) >= 10
+    assert len(python_files("models")) >= 10
+    assert python_files("app_pages")
+
+
+# --- the rules -------------------------------------------------------------------------------------
+
+
+def test_services_and_models_never_import_streamlit():
+    assert violations(python_files("services", "models"), lambda t: imports_any(t, "streamlit")) == {}
+
+
+def test_lower_layers_never_import_upper_ones():
+    assert violations(python_files("services"), lambda t: imports_any(t, "ui", "app_pages", "app")) == {}
+    assert violations(python_files("models"), lambda t: imports_any(t, "services", "ui", "app_pages", "app")) == {}
+
+
+def test_page_scripts_never_touch_the_database_layer():
+    assert violations(python_files("app_pages"), lambda t: imports_any(t, "sqlalchemy", "sqlmodel")) == {}
+    assert violations(python_files("app.py", "app_pages", "ui"), query_building) == {}
+
+
+def test_streamlit_caches_only_in_ui_runtime():
+    allowed = {"ui/runtime.py"}
+    found = violations(python_files(*APP_CODE), cache_uses)
+    assert set(found) - allowed == set(), found
+
+
+def test_no_raw_html_anywhere():
+    assert violations(python_files(*APP_CODE), raw_html) == {}
+
+
+def test_every_page_script_starts_with_its_guard():
+    for path in python_files("app_pages"):
+        calls = [node for node in parse(path).body
+                 if isinstance(node, (ast.Assign, ast.Expr)) and isinstance(node.value, ast.Call)]
+        assert calls, path
+        first = calls[0].value
+        assert isinstance(first.func, ast.Name) and first.func.id == "require_page", (
+            f"{path.name}: the first call must be require_page(PageKey.…)"
+        )

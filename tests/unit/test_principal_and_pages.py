@@ -1,0 +1,127 @@
+"""Roles, capabilities and pages: deny by default (DESIGN.md §2)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from models.organisation import Role
+from models.persons import Person
+from services import pages
+from services.errors import PermissionDenied
+from services.pages import PAGE_ACCESS, PageKey, may_open, pages_for
+from services.principal import ALL_SITES_ROLES, ROLE_CAPABILITIES, Capability, Principal
+from tests import factories
+
+C = Capability
+
+# DESIGN.md §2, written out again on purpose: changing what a role may do must change this table too.
+EXPECTED_CAPABILITIES: dict[Role, set[Capability]] = {
+    Role.ADMIN: {C.MANAGE_USERS, C.VIEW_AUDIT},
+    Role.DIRECTION: {C.VIEW_PERSON_FILES, C.VIEW_ACTIVITY_FIGURES, C.VIEW_BUDGET, C.VIEW_STAFFING},
+    Role.CHEF_SERVICE: {C.VIEW_PERSON_FILES, C.VIEW_IDENTITY, C.EDIT_PERSON_FILES, C.VIEW_LEARNERS,
+                        C.EDIT_ACTIVITIES, C.VIEW_ACTIVITY_FIGURES, C.VIEW_BUDGET, C.VIEW_STAFFING},
+    Role.INTERVENANT: {C.VIEW_PERSON_FILES, C.VIEW_IDENTITY, C.EDIT_PERSON_FILES, C.EDIT_ACTIVITIES,
+                       C.VIEW_ACTIVITY_FIGURES},
+    Role.FORMATEUR: {C.VIEW_LEARNERS, C.EDIT_ACTIVITIES, C.VIEW_ACTIVITY_FIGURES},
+    Role.GESTION: {C.VIEW_BUDGET, C.EDIT_BUDGET, C.VIEW_STAFFING},
+    Role.FINANCEUR: {C.VIEW_FUNDED_GRANTS},
+}
+
+
+def principal(role: Role, site_ids: set[int] = frozenset(), funder_id: int | None = None) -> Principal:
+    return Principal(user_id=1, username="x", display_name="X", role=role, site_ids=frozenset(site_ids),
+                     funder_id=funder_id)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_has_exactly_the_capabilities_of_the_design(role):
+    actor = principal(role)
+    assert {c for c in Capability if actor.can(c)} == EXPECTED_CAPABILITIES[role]
+    for capability in set(Capability) - EXPECTED_CAPABILITIES[role]:
+        with pytest.raises(PermissionDenied):
+            actor.require(capability)
+
+
+def test_privacy_lines_of_the_design():
+    assert not principal(Role.DIRECTION).can(C.VIEW_IDENTITY)  # files by code only
+    assert not principal(Role.DIRECTION).can(C.EDIT_PERSON_FILES)
+    for role in (Role.GESTION, Role.FINANCEUR, Role.ADMIN, Role.FORMATEUR):
+        assert not principal(role).can(C.VIEW_PERSON_FILES), role
+        assert not principal(role).can(C.VIEW_IDENTITY), role
+    roles_with_identity = {role for role in Role if principal(role).can(C.VIEW_IDENTITY)}
+    assert roles_with_identity == {Role.CHEF_SERVICE, Role.INTERVENANT}
+    assert {role for role in Role if principal(role).can(C.MANAGE_USERS)} == {Role.ADMIN}
+    assert {role for role in Role if principal(role).can(C.VIEW_AUDIT)} == {Role.ADMIN}
+
+
+def test_a_role_missing_from_the_table_can_do_nothing(monkeypatch):
+    monkeypatch.delitem(ROLE_CAPABILITIES, Role.DIRECTION)
+    actor = principal(Role.DIRECTION)
+    assert not any(actor.can(c) for c in Capability)
+
+
+def test_only_association_wide_roles_span_all_sites():
+    assert ALL_SITES_ROLES == {Role.ADMIN, Role.DIRECTION, Role.GESTION}
+    assert principal(Role.DIRECTION).may_see_site(999)
+    worker = principal(Role.INTERVENANT, {1})
+    assert worker.may_see_site(1) and not worker.may_see_site(2)
+    assert not principal(Role.FINANCEUR).may_see_site(1)
+
+
+# --- site filter in the query ------------------------------------------------------------------------
+
+
+def persons_seen(session, actor: Principal) -> set[str]:
+    return set(session.exec(select(Person.code).where(actor.site_filter(Person.site_id))).all())
+
+
+def test_site_filter_returns_only_own_sites_and_nothing_without_a_site(session):
+    lyon, grenoble = factories.lyon_and_grenoble(session)
+    in_lyon = factories.a_person_in_file_active(session, lyon, intake_on=date(2026, 10, 1))
+    in_grenoble = factories.a_person_in_file_active(session, grenoble, intake_on=date(2026, 10, 1))
+
+    assert persons_seen(session, principal(Role.INTERVENANT, {grenoble.id})) == {in_grenoble.code}
+    assert persons_seen(session, principal(Role.CHEF_SERVICE, {lyon.id, grenoble.id})) == {in_lyon.code,
+                                                                                           in_grenoble.code}
+    assert persons_seen(session, principal(Role.DIRECTION)) == {in_lyon.code, in_grenoble.code}
+    for role in (Role.INTERVENANT, Role.CHEF_SERVICE, Role.FORMATEUR, Role.FINANCEUR):
+        assert persons_seen(session, principal(role)) == set(), role
+    assert session.exec(select(sa.func.count()).select_from(Person)).one() == 2
+
+
+# --- pages -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_gets_the_pages_of_the_table_in_menu_order(role):
+    expected = [page for page in PageKey if role in PAGE_ACCESS[page]]
+    assert pages_for(role) == expected
+    actor = principal(role)
+    for page in PageKey:
+        assert may_open(actor, page) == (page in expected)
+
+
+def test_every_page_is_in_the_access_table():
+    assert set(PAGE_ACCESS) == set(PageKey)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_everyone_has_home_and_account_and_only_admin_has_users_and_audit(role):
+    assert {PageKey.HOME, PageKey.ACCOUNT} <= set(pages_for(role))
+    assert (PageKey.USERS in pages_for(role)) == (role == Role.ADMIN)
+    assert (PageKey.AUDIT in pages_for(role)) == (role == Role.ADMIN)
+
+
+def test_nobody_signed_in_opens_nothing():
+    assert not any(may_open(None, page) for page in PageKey)
+
+
+def test_a_page_missing_from_the_table_is_open_to_nobody(monkeypatch):
+    monkeypatch.delitem(pages.PAGE_ACCESS, PageKey.AUDIT)
+    assert PageKey.AUDIT not in pages_for(Role.ADMIN)
+    assert not may_open(principal(Role.ADMIN), PageKey.AUDIT)
+    assert not may_open(principal(Role.ADMIN), "no-such-page")  # type: ignore[arg-type]
