@@ -33,6 +33,7 @@ class FigureKind(StrEnum):
 
 @dataclass(frozen=True)
 class KeyFigure:
+    key: str  # stable English identifier (tests, translations); `label` is what users read
     label: str
     value: int
     kind: FigureKind = FigureKind.COUNT
@@ -91,9 +92,9 @@ def _person_figures(session: Session, principal: Principal, today: date, overvie
         )
     ).one()
     overview.figures += [
-        KeyFigure("Dossiers en file active", open_files, help="Accompagnements en cours ou en pause."),
-        KeyFigure("Nouveaux accueils ce mois-ci", new_intakes),
-        KeyFigure("Sans contact depuis plus de 3 mois", stale, help="Dossiers ouverts à relancer."),
+        KeyFigure("open_files", "Dossiers en file active", open_files, help="Accompagnements en cours ou en pause."),
+        KeyFigure("new_intakes", "Nouveaux accueils ce mois-ci", new_intakes),
+        KeyFigure("stale_files", "Sans contact > 3 mois", stale, help="Dossiers ouverts sans contact depuis plus de 3 mois : à relancer."),
     ]
     if principal.role == Role.INTERVENANT:
         mine = session.exec(
@@ -101,7 +102,7 @@ def _person_figures(session: Session, principal: Principal, today: date, overvie
                 in_scope, Person.referent_id == principal.user_id, Person.status.in_(OPEN_FILE_STATUSES)
             )
         ).one()
-        overview.figures.append(KeyFigure("Dont je suis référent·e", mine))
+        overview.figures.append(KeyFigure("my_files", "Dont je suis référent·e", mine))
     start = clock.add_months(month, -11)
     y, m = _month_key(Person.intake_on)
     overview.monthly += _monthly(
@@ -127,11 +128,11 @@ def _activity_figures(session: Session, principal: Principal, today: date, overv
         )
     ).one()
     overview.figures += [
-        KeyFigure("Maraudes ce mois-ci", rounds),
-        KeyFigure("Personnes rencontrées en maraude ce mois-ci", int(met)),
-        KeyFigure("Séances d'ateliers ce mois-ci", workshops),
-        KeyFigure("Heures de cours de français suivies ce mois-ci", _course_minutes(session, principal, month, today) // 60,
-                  FigureKind.HOURS, help="Heures de présence cumulées des apprenant·es."),
+        KeyFigure("outreach_rounds", "Maraudes ce mois-ci", rounds),
+        KeyFigure("persons_met", "Personnes rencontrées", int(met), help="En maraude, ce mois-ci."),
+        KeyFigure("workshop_sessions", "Ateliers ce mois-ci", workshops),
+        KeyFigure("course_hours", "Heures de français", _course_minutes(session, principal, month, today) // 60,
+                  FigureKind.HOURS, help="Heures de présence cumulées des apprenant·es ce mois-ci."),
     ]
     start = clock.add_months(month, -11)
     y, m = _month_key(OutreachRound.round_on)
@@ -188,10 +189,10 @@ def _learner_figures(session: Session, principal: Principal, today: date, overvi
         )
     ).one()
     overview.figures += [
-        KeyFigure("Mes groupes en cours", group_count),
-        KeyFigure("Apprenant·es inscrit·es", learners),
-        KeyFigure("Séances ce mois-ci", sessions),
-        KeyFigure("Heures de présence ce mois-ci", _course_minutes(session, principal, month, today) // 60, FigureKind.HOURS),
+        KeyFigure("my_groups", "Mes groupes en cours", group_count),
+        KeyFigure("learners", "Apprenant·es inscrit·es", learners),
+        KeyFigure("course_sessions", "Séances ce mois-ci", sessions),
+        KeyFigure("attendance_hours", "Heures de présence", _course_minutes(session, principal, month, today) // 60, FigureKind.HOURS),
     ]
     start = clock.add_months(month, -11)
     y, m = _month_key(CourseSession.session_on)
@@ -268,16 +269,16 @@ def _budget_figures(session: Session, principal: Principal, today: date, overvie
             ).where(current)
         ).one()
         overview.figures += [
-            KeyFigure("ETP financés", int(funded), FigureKind.FTE),
-            KeyFigure("ETP pourvus", int(filled), FigureKind.FTE),
-            KeyFigure("Postes vacants", int(vacant)),
+            KeyFigure("fte_funded", "ETP financés", int(funded), FigureKind.FTE),
+            KeyFigure("fte_filled", "ETP pourvus", int(filled), FigureKind.FTE),
+            KeyFigure("vacant_posts", "Postes vacants", int(vacant)),
         ]
     if principal.role == Role.GESTION:
         month = clock.month_start(today)
         count = session.exec(
             select(sa.func.count()).select_from(Expense).where(Expense.spent_on >= month, Expense.spent_on <= today)
         ).one()
-        overview.figures.append(KeyFigure("Dépenses saisies ce mois-ci", count))
+        overview.figures.append(KeyFigure("expenses_this_month", "Dépenses saisies ce mois-ci", count))
         start = clock.add_months(month, -11)
         y, m = _month_key(Expense.spent_on)
         overview.monthly += _monthly(
@@ -306,10 +307,10 @@ def _admin_figures(session: Session, today: date, overview: HomeOverview) -> Non
         select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.occurred_at >= day_ago)
     ).one()
     overview.figures += [
-        KeyFigure("Comptes actifs", active),
-        KeyFigure("Identifiants verrouillés", locked, help="Après 5 échecs en 15 minutes, pour 15 minutes."),
-        KeyFigure("Échecs de connexion (24 h)", failures),
-        KeyFigure("Événements journalisés (24 h)", events),
+        KeyFigure("active_accounts", "Comptes actifs", active),
+        KeyFigure("locked_usernames", "Identifiants verrouillés", locked, help="Après 5 échecs en 15 minutes, pour 15 minutes."),
+        KeyFigure("login_failures", "Échecs de connexion (24 h)", failures),
+        KeyFigure("audit_events", "Événements journalisés (24 h)", events),
     ]
 
 

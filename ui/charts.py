@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import altair as alt
 import pandas as pd
+from babel.dates import format_date
 
 from services.home import GrantConsumption, MonthlyPoint
 
@@ -27,19 +30,27 @@ def _french(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
                                                         "formatLocale": FRENCH_NUMBER_FORMAT}})
 
 
+def month_label(month: date) -> str:
+    """'déc. 25': Vega's own month names are English, so labels are made here."""
+    return format_date(month, format="MMM yy", locale="fr_FR")
+
+
 def monthly_bars(points: list[MonthlyPoint]) -> alt.TopLevelMixin:
     """One small bar chart per series, each with its own scale."""
+    months = sorted({p.month for p in points})
     frame = pd.DataFrame(
-        {"Mois": [p.month for p in points], "Série": [p.series for p in points], "Valeur": [p.value for p in points]}
+        {
+            "Mois": [month_label(p.month) for p in points],
+            "Série": [p.series for p in points],
+            "Valeur": [p.value for p in points],
+        }
     )
-    frame["Mois"] = pd.to_datetime(frame["Mois"])
     base = alt.Chart(frame).mark_bar(color="#7a2e5a").encode(
-        x=alt.X("yearmonth(Mois):T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0)),
-        y=alt.Y("Valeur:Q", title=None),
-        tooltip=[alt.Tooltip("yearmonth(Mois):T", title="Mois", format="%B %Y"), "Série:N",
-                 alt.Tooltip("Valeur:Q", format=",")],
-    ).properties(height=180, width=360)
-    chart = base.facet(column=alt.Column("Série:N", title=None)).resolve_scale(y="independent")
+        x=alt.X("Mois:O", title=None, sort=[month_label(m) for m in months], axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("Valeur:Q", title=None, axis=alt.Axis(format=",d")),
+        tooltip=["Mois:O", "Série:N", alt.Tooltip("Valeur:Q", format=",d")],
+    ).properties(height=180, width=380)
+    chart = base.facet(column=alt.Column("Série:N", title=None)).resolve_scale(y="independent", x="independent")
     return _french(chart)
 
 

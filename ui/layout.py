@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from models.labels import label
-from services.principal import Principal
+from services.principal import ALL_SITES_ROLES, Principal
 from ui import session
 from ui.runtime import Runtime
 
 DEMO_BANNER = "Données fictives — démonstration"
-
-# Shown on the login page in demo mode only (the accounts exist only in demo databases).
-DEMO_ACCOUNTS = [
-    ("admin", "Administration : comptes, journal d'audit"),
-    ("direction", "Direction : tous les sites, tableaux de bord, budget"),
-    ("chef.lyon", "Chef·fe de service, Lyon"),
-    ("ts.lyon", "Intervenant·e (travailleur·se social·e), Lyon"),
-    ("cip.grenoble", "Intervenant·e (CIP), Grenoble"),
-    ("fle.lyon", "Formateur·rice de français, Lyon"),
-    ("gestion", "Gestion financière"),
-    ("financeur.agrasc", "Financeur (AGRASC), lecture seule"),
-]
-
 
 def demo_banner(runtime: Runtime) -> None:
     if runtime.settings.is_demo:
@@ -30,11 +18,27 @@ def demo_banner(runtime: Runtime) -> None:
 
 
 def demo_accounts(runtime: Runtime) -> None:
+    """The demo accounts under the login form (demo mode only: they exist only in demo databases)."""
     if not runtime.settings.is_demo:
         return
+    from seed.accounts import DEMO_ACCOUNTS  # no Faker import: seed/accounts.py is plain data
+
     with st.expander("Comptes de démonstration", expanded=True):
         st.caption(f"Mot de passe commun : `{runtime.settings.demo_password}`")
-        st.table({"Identifiant": [name for name, _ in DEMO_ACCOUNTS], "Profil": [role for _, role in DEMO_ACCOUNTS]})
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Identifiant": [account.username for account in DEMO_ACCOUNTS],
+                    "Profil": [label(account.role) for account in DEMO_ACCOUNTS],
+                    "Sites": [
+                        "Tous" if account.all_sites or account.role in ALL_SITES_ROLES
+                        else ", ".join(account.site_codes) or "—"
+                        for account in DEMO_ACCOUNTS
+                    ],
+                }
+            ),
+            hide_index=True,
+        )
 
 
 def sidebar_identity(runtime: Runtime, principal: Principal) -> None:

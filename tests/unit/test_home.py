@@ -24,10 +24,10 @@ TODAY = date(2026, 11, 29)
 MONTH = date(2026, 11, 1)
 OPEN = (PersonStatus.ACTIVE, PersonStatus.PAUSED)
 
-PERSON_LABELS = {"Dossiers en file active", "Nouveaux accueils ce mois-ci", "Sans contact depuis plus de 3 mois",
-                 "Dont je suis référent·e"}
-ACTIVITY_LABELS = {"Maraudes ce mois-ci", "Personnes rencontrées en maraude ce mois-ci",
-                   "Séances d'ateliers ce mois-ci", "Heures de cours de français suivies ce mois-ci"}
+PERSON_LABELS = {"open_files", "new_intakes", "stale_files",
+                 "my_files"}
+ACTIVITY_LABELS = {"outreach_rounds", "persons_met",
+                   "workshop_sessions", "course_hours"}
 
 
 @dataclass
@@ -118,7 +118,7 @@ def overview(session, user: User, today: date = TODAY) -> home.HomeOverview:
 
 
 def figures(result: home.HomeOverview) -> dict[str, int]:
-    return {f.label: f.value for f in result.figures}
+    return {f.key: f.value for f in result.figures}
 
 
 # --- direct SQL, the reference the figures must match ------------------------------------------------
@@ -144,12 +144,12 @@ def reference(session, site_ids: list[int]) -> dict[str, int]:
                CourseAttendance.status == AttendanceStatus.PRESENT)
     ).one() or 0
     return {
-        "Dossiers en file active": open_files,
-        "Nouveaux accueils ce mois-ci": new_intakes,
-        "Maraudes ce mois-ci": len(rounds),
-        "Personnes rencontrées en maraude ce mois-ci": sum(rounds),
-        "Séances d'ateliers ce mois-ci": workshops,
-        "Heures de cours de français suivies ce mois-ci": minutes // 60,
+        "open_files": open_files,
+        "new_intakes": new_intakes,
+        "outreach_rounds": len(rounds),
+        "persons_met": sum(rounds),
+        "workshop_sessions": workshops,
+        "course_hours": minutes // 60,
     }
 
 
@@ -161,8 +161,8 @@ def test_grenoble_worker_does_not_count_lyon_files(session):
 
     result = figures(overview(session, worker))
 
-    assert result["Dossiers en file active"] == 1
-    assert result["Nouveaux accueils ce mois-ci"] == 1
+    assert result["open_files"] == 1
+    assert result["new_intakes"] == 1
 
 
 def test_a_grenoble_worker_never_counts_a_lyon_row(session, world):
@@ -171,15 +171,15 @@ def test_a_grenoble_worker_never_counts_a_lyon_row(session, world):
     expected = reference(session, [world.grenoble.id])
     assert {label: result[label] for label in expected} == expected
     assert expected == {
-        "Dossiers en file active": 3,
-        "Nouveaux accueils ce mois-ci": 1,
-        "Maraudes ce mois-ci": 1,
-        "Personnes rencontrées en maraude ce mois-ci": 5,
-        "Séances d'ateliers ce mois-ci": 1,
-        "Heures de cours de français suivies ce mois-ci": 3,  # 2 learners × 90 min
+        "open_files": 3,
+        "new_intakes": 1,
+        "outreach_rounds": 1,
+        "persons_met": 5,
+        "workshop_sessions": 1,
+        "course_hours": 3,  # 2 learners × 90 min
     }
-    assert result["Sans contact depuis plus de 3 mois"] == 2  # last contact in June, and the paused file
-    assert result["Dont je suis référent·e"] == 2
+    assert result["stale_files"] == 2  # last contact in June, and the paused file
+    assert result["my_files"] == 2
     # Lyon had activity in every one of these figures: a missing filter would show.
     lyon = reference(session, [world.lyon.id])
     assert all(value > 0 for value in lyon.values())
@@ -200,12 +200,12 @@ def test_direction_sees_both_sites(session, world):
 
     expected = reference(session, [world.lyon.id, world.grenoble.id])
     assert {label: result[label] for label in expected} == expected
-    assert expected["Dossiers en file active"] == 7
-    assert expected["Heures de cours de français suivies ce mois-ci"] == (300 + 120 + 180) // 60
-    assert result["ETP financés"] == 230
-    assert result["ETP pourvus"] == 150
-    assert result["Postes vacants"] == 1
-    assert "Dont je suis référent·e" not in result
+    assert expected["open_files"] == 7
+    assert expected["course_hours"] == (300 + 120 + 180) // 60
+    assert result["fte_funded"] == 230
+    assert result["fte_filled"] == 150
+    assert result["vacant_posts"] == 1
+    assert "my_files" not in result
 
 
 def test_a_formateur_counts_only_the_groups_they_teach(session, world):
@@ -213,12 +213,12 @@ def test_a_formateur_counts_only_the_groups_they_teach(session, world):
     values = figures(result)
 
     assert values == {
-        "Mes groupes en cours": 1,  # the finished group and the Grenoble group are out
-        "Apprenant·es inscrit·es": 2,  # the third left in October
-        "Séances ce mois-ci": 1,
-        "Heures de présence ce mois-ci": 5,  # 2 × 150 min; not the other teacher's 120 min
+        "my_groups": 1,  # the finished group and the Grenoble group are out
+        "learners": 2,  # the third left in October
+        "course_sessions": 1,
+        "attendance_hours": 5,  # 2 × 150 min; not the other teacher's 120 min
     }
-    assert {f.kind for f in result.figures if "Heures" in f.label} == {FigureKind.HOURS}
+    assert {f.kind for f in result.figures if f.key in ("course_hours", "attendance_hours")} == {FigureKind.HOURS}
     assert not PERSON_LABELS & set(values)
     assert {(p.month, p.value) for p in result.monthly} == {(date(2026, 10, 1), 5), (date(2026, 11, 1), 5)}
     assert result.grants == []
@@ -233,7 +233,7 @@ def test_chef_service_sees_only_own_site_budget_lines(session, world):
         GrantConsumption("Région insertion 2026", 300_000_00, 500_00, pytest.approx(274 / 365, abs=0.005)),
     ]
     values = figures(result)
-    assert (values["ETP financés"], values["ETP pourvus"], values["Postes vacants"]) == (180, 100, 1)
+    assert (values["fte_funded"], values["fte_filled"], values["vacant_posts"]) == (180, 100, 1)
     expected = reference(session, [world.lyon.id])
     assert {label: values[label] for label in expected} == expected
 
@@ -267,8 +267,8 @@ def test_gestion_sees_money_and_posts_but_no_person_figure(session, world):
     values = figures(result)
 
     assert not (PERSON_LABELS | ACTIVITY_LABELS) & set(values)
-    assert values["Dépenses saisies ce mois-ci"] == 1  # the 20 November expense
-    assert (values["ETP financés"], values["Postes vacants"]) == (230, 1)
+    assert values["expenses_this_month"] == 1  # the 20 November expense
+    assert (values["fte_funded"], values["vacant_posts"]) == (230, 1)
     assert {p.series for p in result.monthly} == {"Dépenses (€)"}
     assert sum(p.value for p in result.monthly) == (1_234_56 + 100_00 + 2_000_00 + 500_00) // 100
 
@@ -277,9 +277,9 @@ def test_admin_sees_accounts_and_no_person_figure(session, world):
     result = overview(session, factories.a_user(session, Role.ADMIN))
     values = figures(result)
 
-    assert set(values) == {"Comptes actifs", "Identifiants verrouillés", "Échecs de connexion (24 h)",
-                           "Événements journalisés (24 h)"}
-    assert values["Comptes actifs"] == count(session, User, User.is_active == sa.true())
+    assert set(values) == {"active_accounts", "locked_usernames", "login_failures",
+                           "audit_events"}
+    assert values["active_accounts"] == count(session, User, User.is_active == sa.true())
     assert result.grants == [] and result.monthly == []
 
 
