@@ -40,9 +40,15 @@ def _cookie_expiry_days(runtime: Runtime) -> float:
     return runtime.settings.session_max_hours / 24
 
 
-def _authenticator(runtime: Runtime) -> stauth.Authenticate:
-    with unit_of_work(runtime.engine) as session:
-        credentials = auth.credentials_for_authenticator(session)
+def _authenticator(runtime: Runtime, *, signed_in: bool) -> stauth.Authenticate:
+    """Built on every run so its cookie component stays mounted (a component mounted only on
+    the logout run re-runs the script before the cookie deletion reaches the browser). The
+    users table is read only while signed out, when the login form needs it."""
+    if signed_in:
+        credentials: dict = {"usernames": {}}
+    else:
+        with unit_of_work(runtime.engine) as session:
+            credentials = auth.credentials_for_authenticator(session)
     authenticator = stauth.Authenticate(
         credentials,
         cookie_name=runtime.settings.cookie_name,
@@ -57,6 +63,7 @@ def _authenticator(runtime: Runtime) -> stauth.Authenticate:
         # unknown username are ours (one place: services.auth.authenticate).
         with unit_of_work(runtime.engine) as session:
             result = auth.authenticate(session, runtime.settings, username, password)
+        st.session_state.pop(ENDED_MESSAGE, None)  # a new attempt: "session ended" is old news
         if result.outcome == auth.LoginOutcome.SUCCESS:
             st.session_state[STARTED_AT] = utcnow()
             st.session_state.pop(LOGIN_MESSAGE, None)
@@ -111,16 +118,18 @@ def request_logout(runtime: Runtime, username: str) -> None:
 def signed_in_principal(runtime: Runtime) -> Principal | None:
     """Draw the login form if needed; return the principal of a valid session, else None."""
     state = st.session_state
-    authenticator = _authenticator(runtime)
-    if state.pop(PENDING_COOKIE_DELETE, False):
-        authenticator.cookie_controller.delete_cookie()
+    authenticator = _authenticator(runtime, signed_in=bool(state.get("authentication_status")))
     if not state.get("authentication_status"):
         _screen_cookie(runtime)
-        ended = state.pop(ENDED_MESSAGE, None)
-        if ended:
-            st.info(ended)
+        if state.pop(PENDING_COOKIE_DELETE, False):
+            authenticator.cookie_controller.delete_cookie()
+        # Kept until the next login attempt (popped in check_credentials): the cookie
+        # component reruns the script about a second after a logout, which would wipe it.
+        ended_slot = st.empty()
         # Never st.rerun() right after this call: the cookie would not be written.
         authenticator.login(location="main", fields=LOGIN_FIELDS, key="parcours_login")
+        if state.get(ENDED_MESSAGE):
+            ended_slot.info(state[ENDED_MESSAGE])
         if state.get("authentication_status") is False and state.get(LOGIN_MESSAGE):
             st.error(state[LOGIN_MESSAGE])
         if not state.get("authentication_status"):

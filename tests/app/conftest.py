@@ -1,0 +1,227 @@
+"""AppTest fixtures: the app database seeded once with the demo data, signed-in apps, pages.
+
+The app reads PARCOURS_DATABASE_URL (set by tests/conftest.py to a temporary SQLite
+file) through `ui.runtime.runtime()`; these fixtures seed that same database once per
+test session. Tests that write (lockout, logout, password change…) use a dedicated
+account from `new_account`, never a demo account, so the other tests keep working.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+from streamlit.runtime.context import ContextProxy
+from streamlit.testing.v1 import AppTest
+
+from models.organisation import Role, User
+from seed.accounts import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS
+from services import passwords, users
+from services.auth import load_principal
+from services.config import PROJECT_ROOT, Settings, get_settings
+from services.crypto import FieldCipher
+from services.db import make_engine, unit_of_work, upgrade_to_head
+from services.pages import PageKey
+from services.principal import ALL_SITES_ROLES, SYSTEM_ACTOR, Principal
+from tests.conftest import APP_DB_URL, TEST_ENCRYPTION_KEY
+from ui.navigation import PAGE_SPECS
+from ui.session import STARTED_AT
+
+APP_SCRIPT = str(PROJECT_ROOT / "app.py")
+TIMEOUT = 30
+NO_ACCESS = "Vous n'avez pas accès à cette page."
+# Pseudonymous person code, e.g. LYO-2026-0042 (DESIGN.md §4).
+PERSON_CODE = re.compile(r"\b[A-Z]{3}-\d{4}-\d{3,}\b")
+
+# One demo account per role (the first of that role in seed/accounts.py).
+ACCOUNT_OF_ROLE: dict[Role, str] = {}
+for _account in DEMO_ACCOUNTS:
+    ACCOUNT_OF_ROLE.setdefault(_account.role, _account.username)
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    password: str
+    role: Role
+
+
+@pytest.fixture(scope="session")
+def app_settings() -> Settings:
+    """The settings the app itself uses (same environment, same cache)."""
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def app_engine() -> Iterator[Engine]:
+    engine = make_engine(APP_DB_URL)
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_database(app_engine: Engine, app_settings: Settings) -> Settings:
+    """Seed the app database once with the demo data; returns the settings (demo password…)."""
+    from seed.generator import database_is_empty, seed_database
+
+    if database_is_empty(app_engine):
+        seed_database(
+            app_engine,
+            size="demo",
+            cipher=FieldCipher([TEST_ENCRYPTION_KEY]),
+            demo_password_hash=passwords.hash_password(app_settings.demo_password, rounds=4),
+        )
+    return app_settings
+
+
+@pytest.fixture(scope="session")
+def demo_password(demo_database: Settings) -> str:
+    return demo_database.demo_password
+
+
+def signed_in_app(username: str, *, started_at: datetime | None = None) -> AppTest:
+    """An AppTest of app.py whose session is already authenticated as `username` (not run yet)."""
+    at = AppTest.from_file(APP_SCRIPT, default_timeout=TIMEOUT)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.session_state["name"] = username
+    at.session_state[STARTED_AT] = started_at or datetime.now(UTC)
+    return at
+
+
+def open_page(at: AppTest, page: PageKey) -> AppTest:
+    """Run the app once (so st.navigation registers the pages), then open `page`."""
+    at.run()
+    assert not at.exception, at.exception
+    return at.switch_page(PAGE_SPECS[page].script).run()
+
+
+def login_app() -> AppTest:
+    """The app as a visitor sees it: the login form, after one run."""
+    return AppTest.from_file(APP_SCRIPT, default_timeout=TIMEOUT).run()
+
+
+def submit_login(at: AppTest, username: str, password: str) -> AppTest:
+    """Fill and submit the login form drawn by streamlit-authenticator."""
+    text_input(at, "Identifiant").input(username)
+    text_input(at, "Mot de passe").input(password)
+    return button(at, "Se connecter").click().run()
+
+
+def text_input(at: AppTest, label: str):  # noqa: ANN201
+    found = [widget for widget in at.text_input if widget.label == label]
+    assert found, f"no text input labelled {label!r}: {[w.label for w in at.text_input]}"
+    return found[0]
+
+
+def button(at: AppTest, label: str):  # noqa: ANN201
+    found = [widget for widget in at.button if widget.label == label]
+    assert found, f"no button labelled {label!r}: {[b.label for b in at.button]}"
+    return found[0]
+
+
+def is_login_form(at: AppTest) -> bool:
+    return "Se connecter" in [b.label for b in at.button] and not at.session_state["authentication_status"]
+
+
+def texts(elements) -> list[str]:  # noqa: ANN001
+    return [str(element.value) for element in elements]
+
+
+def all_text(at: AppTest) -> str:
+    """Every text the run drew (titles, markdown, metrics, tables, charts' data), for 'never shown' checks."""
+    chunks: list[str] = []
+
+    def walk(node) -> None:  # noqa: ANN001
+        children = getattr(node, "children", None)
+        if children:
+            for child in children.values():
+                walk(child)
+            return
+        if getattr(node, "type", None) in ("dataframe", "table"):
+            chunks.append(node.value.to_string())
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            chunks.append(str(proto))
+
+    walk(at.main)
+    walk(at.sidebar)
+    return "\n".join(chunks)
+
+
+def drawn_in_order(node) -> list:  # noqa: ANN001
+    """The elements of a block (at.main, a form…) in the order they are drawn."""
+    children = getattr(node, "children", None)
+    if children is None:
+        return [node]
+    return [element for index in sorted(children) for element in drawn_in_order(children[index])]
+
+
+def error_after(at: AppTest, widget) -> str | None:  # noqa: ANN001
+    """The error message drawn right after `widget` (a field), or None."""
+    elements = drawn_in_order(at.main)
+    index = next(i for i, element in enumerate(elements) if getattr(element, "id", None) == widget.id)
+    following = elements[index + 1] if index + 1 < len(elements) else None
+    return following.value if following is not None and following.type == "error" else None
+
+
+def metric_labels(at: AppTest) -> list[str]:
+    return [metric.label for metric in at.metric]
+
+
+def principal_of(engine: Engine, username: str) -> Principal:
+    with unit_of_work(engine) as session:
+        principal = load_principal(session, username)
+    assert principal is not None, username
+    return principal
+
+
+def user_row(engine: Engine, username: str) -> User | None:
+    with unit_of_work(engine) as session:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is not None:
+            session.expunge(user)  # keep its loaded values after the unit of work ends
+        return user
+
+
+def cookie_token(settings: Settings, username: str, *, issued_at: datetime | None = None) -> str:
+    """A re-authentication cookie exactly as streamlit-authenticator 0.4.2 writes it."""
+    issued = issued_at or datetime.now()
+    expires = issued + timedelta(days=settings.session_max_hours / 24)
+    return jwt.encode({"username": username, "exp_date": expires.timestamp()}, settings.cookie_key, algorithm="HS256")
+
+
+@pytest.fixture
+def browser_cookies(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, str]], None]:
+    """Make `st.context.cookies` return the given cookies (AppTest has no way to send any)."""
+
+    def use(cookies: dict[str, str]) -> None:
+        monkeypatch.setattr(ContextProxy, "cookies", property(lambda self: dict(cookies)))
+
+    return use
+
+
+@pytest.fixture
+def new_account(app_engine: Engine, demo_database: Settings) -> Callable[..., Account]:
+    """Create a throw-away account (unique username) for a test that changes account state."""
+
+    def create(role: Role = Role.INTERVENANT, *, password: str = "mot de passe de test 1") -> Account:
+        username = f"test.{role.value.replace('_', '-')}.{uuid.uuid4().hex[:10]}"
+        sites = [] if role in ALL_SITES_ROLES or role == Role.FINANCEUR else ["LYO"]
+        with unit_of_work(app_engine) as session:
+            users.create_user(
+                session, demo_database, SYSTEM_ACTOR, username=username, display_name=f"Test {role.value}",
+                role=role, password=password, site_codes=sites,
+                funder_name=AGRASC_FUNDER_NAME if role == Role.FINANCEUR else None,
+            )
+        return Account(username, password, role)
+
+    return create

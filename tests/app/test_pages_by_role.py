@@ -1,0 +1,213 @@
+"""Every page × every role, from the declarative table services.pages.PAGE_ACCESS.
+
+Allowed: the page renders without exception and shows its title. Refused: the page is
+absent from the navigation the role gets (AppTest.switch_page raises for a page that
+st.navigation did not register), a deep link falls back to the home page, and the
+page's own guard refuses if its script is ever reached without the navigation.
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models.organisation import Role
+from services.config import PROJECT_ROOT
+from services.pages import PAGE_ACCESS, PageKey, pages_for
+from tests.app.conftest import (
+    ACCOUNT_OF_ROLE,
+    NO_ACCESS,
+    PERSON_CODE,
+    TIMEOUT,
+    all_text,
+    metric_labels,
+    open_page,
+    principal_of,
+    signed_in_app,
+    texts,
+)
+from ui.guards import PRINCIPAL_KEY
+from ui.navigation import PAGE_SPECS
+
+# Pages whose heading differs from their menu title.
+HEADING = {PageKey.HOME: "Bonjour "}
+
+ALLOWED = [(page, role) for page in PageKey for role in Role if role in PAGE_ACCESS.get(page, frozenset())]
+REFUSED = [(page, role) for page in PageKey for role in Role if role not in PAGE_ACCESS.get(page, frozenset())]
+
+
+def _case_id(case: tuple[PageKey, Role]) -> str:
+    return f"{case[0].value}-{case[1].value}"
+
+
+def _heading(page: PageKey) -> str:
+    return HEADING.get(page, PAGE_SPECS[page].title)
+
+
+def test_every_role_has_a_demo_account_and_every_page_a_script() -> None:
+    assert set(ACCOUNT_OF_ROLE) == set(Role)
+    assert set(PAGE_SPECS) == set(PageKey)
+    for spec in PAGE_SPECS.values():
+        assert (PROJECT_ROOT / spec.script).is_file(), spec.script
+        assert spec.script.startswith("app_pages/")  # never pages/ (DESIGN.md §3)
+    assert not (PROJECT_ROOT / "pages").exists()
+    assert REFUSED, "some page should be refused to some role"
+
+
+@pytest.mark.parametrize("case", ALLOWED, ids=_case_id)
+def test_allowed_role_opens_the_page(case: tuple[PageKey, Role], demo_database) -> None:
+    page, role = case
+    at = open_page(signed_in_app(ACCOUNT_OF_ROLE[role]), page)
+    assert not at.exception, at.exception
+    titles = texts(at.title)
+    assert len(titles) == 1 and titles[0].startswith(_heading(page)), titles
+    assert NO_ACCESS not in texts(at.error)
+    assert "Se déconnecter" in [b.label for b in at.sidebar.button]
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=_case_id)
+def test_refused_page_is_absent_from_the_role_navigation(case: tuple[PageKey, Role], demo_database) -> None:
+    page, role = case
+    at = signed_in_app(ACCOUNT_OF_ROLE[role]).run()
+    assert not at.exception
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(PAGE_SPECS[page].script)
+    for own_page in pages_for(role):  # while the role's own pages are registered
+        at.switch_page(PAGE_SPECS[own_page].script)
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=_case_id)
+def test_refused_page_reached_by_its_url_shows_the_home_page(case: tuple[PageKey, Role], demo_database) -> None:
+    page, role = case
+    allowed_role = sorted(PAGE_ACCESS[page])[0]
+    # A tab left on the page (its URL), then the same browser session is someone else's.
+    at = open_page(signed_in_app(ACCOUNT_OF_ROLE[allowed_role]), page)
+    assert texts(at.title)[0].startswith(_heading(page))
+    at.session_state["username"] = ACCOUNT_OF_ROLE[role]
+    at.session_state["name"] = ACCOUNT_OF_ROLE[role]
+    at.run()
+    assert not at.exception
+    titles = texts(at.title)
+    assert len(titles) == 1 and titles[0].startswith(_heading(PageKey.HOME)), titles
+    if page != PageKey.HOME:
+        assert not any(title.startswith(_heading(page)) for title in titles)
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=_case_id)
+def test_page_guard_refuses_the_role_when_the_script_is_reached(case: tuple[PageKey, Role], app_engine,
+                                                                demo_database) -> None:
+    page, role = case
+    at = AppTest.from_file(str(PROJECT_ROOT / PAGE_SPECS[page].script), default_timeout=TIMEOUT)
+    at.session_state[PRINCIPAL_KEY] = principal_of(app_engine, ACCOUNT_OF_ROLE[role])
+    at.run()
+    assert not at.exception
+    assert texts(at.error) == [NO_ACCESS]
+    assert len(at.main.children) == 1  # the error and nothing of the page
+    assert not at.title and not at.dataframe and not at.text_input and not at.metric
+
+
+@pytest.mark.parametrize("page", list(PageKey), ids=lambda p: p.value)
+def test_page_guard_refuses_a_script_reached_without_login(page: PageKey, demo_database) -> None:
+    at = AppTest.from_file(str(PROJECT_ROOT / PAGE_SPECS[page].script), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert texts(at.error) == [NO_ACCESS]
+    assert len(at.main.children) == 1
+
+
+# --- home: the figures of each role -----------------------------------------------------------
+
+
+def _home(username: str) -> AppTest:
+    at = signed_in_app(username).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _charts(at: AppTest) -> list:
+    return list(at.get("vega_lite_chart"))
+
+
+def _subheaders(at: AppTest) -> list[str]:
+    return texts(at.subheader)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_home_never_shows_a_person_code(role: Role, demo_database) -> None:
+    at = _home(ACCOUNT_OF_ROLE[role])
+    assert not PERSON_CODE.search(all_text(at))
+
+
+def test_home_of_direction_shows_files_staffing_and_grant_consumption(demo_database) -> None:
+    at = _home("direction")
+    labels = metric_labels(at)
+    for label in ("Dossiers en file active", "Maraudes ce mois-ci", "ETP financés", "Postes vacants"):
+        assert label in labels
+    assert "Consommation des subventions" in _subheaders(at)
+    assert len(at.dataframe[0].value) >= 1
+    assert len(_charts(at)) == 2  # monthly activity and grant consumption
+
+
+def test_home_of_financeur_shows_its_grants_and_no_person_figure(demo_database) -> None:
+    at = _home("financeur.agrasc")
+    assert "Consommation des subventions" in _subheaders(at)
+    grants = at.dataframe[0].value["Subvention"].tolist()
+    assert grants and all("AGRASC" in name for name in grants), grants
+    assert not any("Dossier" in label for label in metric_labels(at))
+    assert not any("Dossier" in label or "accueil" in label.lower() for label in metric_labels(at))
+    assert len(_charts(at)) >= 1
+    text = all_text(at)
+    assert "Dossiers en file active" not in text and not PERSON_CODE.search(text)
+
+
+def test_home_of_admin_shows_accounts_and_no_person_figure(demo_database) -> None:
+    at = _home("admin")
+    labels = metric_labels(at)
+    assert "Comptes actifs" in labels and "Échecs de connexion (24 h)" in labels
+    assert not any("Dossier" in label or "accueil" in label.lower() or "Maraude" in label for label in labels)
+    assert "Consommation des subventions" not in _subheaders(at)
+    assert not _charts(at)
+
+
+def test_home_of_intervenant_shows_own_files_and_activity(demo_database) -> None:
+    at = _home("ts.lyon")
+    labels = metric_labels(at)
+    for label in ("Dossiers en file active", "Dont je suis référent·e", "Maraudes ce mois-ci"):
+        assert label in labels
+    assert not any("ETP" in label for label in labels)
+    assert "Consommation des subventions" not in _subheaders(at)
+    assert len(_charts(at)) == 1
+
+
+def test_home_of_chef_de_service_shows_files_staffing_and_budget(demo_database) -> None:
+    at = _home("chef.lyon")
+    labels = metric_labels(at)
+    assert "Dossiers en file active" in labels and "ETP financés" in labels
+    assert "Consommation des subventions" in _subheaders(at)
+    assert len(_charts(at)) == 2
+
+
+def test_home_of_formateur_shows_its_groups(demo_database) -> None:
+    at = _home("fle.lyon")
+    labels = metric_labels(at)
+    assert "Mes groupes en cours" in labels and "Apprenant·es inscrit·es" in labels
+    assert "Dossiers en file active" not in labels
+    assert "Heures de présence dans mes groupes" in _subheaders(at)
+    assert len(_charts(at)) == 1
+
+
+def test_home_of_gestion_shows_budget_and_no_person_figure(demo_database) -> None:
+    at = _home("gestion")
+    labels = metric_labels(at)
+    assert "ETP financés" in labels and "Dépenses saisies ce mois-ci" in labels
+    assert not any("Dossier" in label for label in labels)
+    assert "Consommation des subventions" in _subheaders(at)
+    assert len(_charts(at)) == 2
+
+
+def test_home_figures_are_drawn_from_the_seeded_data(demo_database) -> None:
+    """The demo data is not empty: the figures a demo shows first are not all zero."""
+    at = _home("direction")
+    values = {metric.label: metric.value for metric in at.metric}
+    assert values["Dossiers en file active"] not in ("0", "")
+    chart = _charts(at)[0]
+    assert chart.proto.spec  # Altair spec as JSON

@@ -1,0 +1,144 @@
+"""The real app in a real browser: Streamlit on a free port, Playwright driving Debian's chromium.
+
+Never `playwright install`: the browser is `/usr/bin/chromium` (apt-get install chromium).
+Without it the tests skip, or fail when PARCOURS_REQUIRE_ALL=1 (CI).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from models.audit import AuditEvent
+from services.config import PROJECT_ROOT, load_settings
+from services.db import make_engine
+from tests.conftest import skip_or_fail
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+STARTUP_TIMEOUT = 60
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    url: str
+    database_url: str
+    demo_password: str
+    cookie_name: str
+    log_path: Path
+
+    def audit_count(self, username: str, action: str) -> int:
+        """How many audit events of this action the server recorded for this username."""
+        engine = make_engine(self.database_url)
+        try:
+            with engine.connect() as connection:
+                return connection.execute(
+                    sa.select(sa.func.count()).select_from(AuditEvent).where(
+                        AuditEvent.actor_username == username, AuditEvent.action == action
+                    )
+                ).scalar_one()
+        finally:
+            engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"streamlit not healthy after {STARTUP_TIMEOUT} s:\n{log_path.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def running_app(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """Demo database made by `python -m services.bootstrap` (as `make run` does), then `streamlit run`."""
+    workdir = tmp_path_factory.mktemp("browser-app")
+    database_url = f"sqlite:///{workdir / 'parcours.db'}"
+    env = os.environ.copy()  # keys and bcrypt rounds from tests/conftest.py
+    env.pop("DATABASE_URL", None)
+    env.update({"PARCOURS_MODE": "demo", "PARCOURS_DATABASE_URL": database_url, "PARCOURS_LOGIN_SLEEP_TIME": "0"})
+    subprocess.run([str(BIN / "python"), "-m", "services.bootstrap"], cwd=PROJECT_ROOT, env=env,
+                   check=True, timeout=300, capture_output=True)
+    settings = load_settings(database_url=database_url)
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = workdir / "streamlit.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(BIN / "streamlit"), "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+             "--browser.gatherUsageStats", "false"],
+            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_healthy(url, process, log_path)
+        yield RunningApp(url, database_url, settings.demo_password, settings.cookie_name, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: Path) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser, running_app: RunningApp) -> Iterator:  # noqa: ANN001
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    try:
+        yield tab
+    finally:
+        context.close()
