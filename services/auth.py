@@ -220,12 +220,17 @@ def change_password(
     passwords.check_policy(new, field="new")
     if new == current:
         raise ValidationFailed({"new": "Le nouveau mot de passe doit être différent de l'actuel."})
-    user.password_hash = passwords.hash_password(new, rounds=settings.bcrypt_rounds)
+    store_new_password(user, new, settings, now)
+    audit.record(session, actor=principal, action="user.password_change", entity_type="user", entity_id=user.id)
+    session.commit()
+
+
+def store_new_password(user: User, password: str, settings: Settings, now: datetime) -> None:
+    """Hash and store a new password; every session and cookie issued before now is revoked."""
+    user.password_hash = passwords.hash_password(password, rounds=settings.bcrypt_rounds)
     user.password_changed_at = now
     user.sessions_revoked_at = now
     user.version += 1
-    audit.record(session, actor=principal, action="user.password_change", entity_type="user", entity_id=user.id)
-    session.commit()
 
 
 def credentials_for_authenticator(session: Session) -> dict:

@@ -13,7 +13,7 @@ from models.finance import Funder
 from models.organisation import LoginThrottle, Role, Site, User, UserSite
 from models.types import utcnow
 from services import audit, passwords
-from services.auth import normalise_username
+from services.auth import normalise_username, store_new_password
 from services.config import Settings
 from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.principal import ALL_SITES_ROLES, SYSTEM_ACTOR, Capability, Principal
@@ -159,11 +159,7 @@ def reset_password(session: Session, settings: Settings, actor: Actor, username:
     _require_admin(actor)
     passwords.check_policy(new_password)
     user = _get(session, username)
-    now = utcnow()
-    user.password_hash = passwords.hash_password(new_password, rounds=settings.bcrypt_rounds)
-    user.password_changed_at = now
-    user.sessions_revoked_at = now
-    user.version += 1
+    store_new_password(user, new_password, settings, utcnow())
     audit.record(session, actor=actor, action="user.password_reset", entity_type="user", entity_id=user.id)
     session.commit()
 
