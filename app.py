@@ -13,7 +13,8 @@ current = runtime()
 layout.demo_banner(current)
 principal = session.signed_in_principal(current)
 if principal is None:
-    layout.demo_accounts(current)
+    with session.login_column():
+        layout.demo_accounts(current)
     st.stop()
 
 remember_principal(principal)

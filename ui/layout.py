@@ -17,6 +17,14 @@ def demo_banner(runtime: Runtime) -> None:
         st.warning(f"**{DEMO_BANNER}** : aucune personne réelle ne figure dans cette base.", icon=":material/science:")
 
 
+def _demo_scope(account) -> str:  # noqa: ANN001
+    if account.funder_name:
+        return f"Subventions {account.funder_name}"
+    if account.all_sites or account.role in ALL_SITES_ROLES:
+        return "Tous les sites"
+    return ", ".join(account.site_codes)
+
+
 def demo_accounts(runtime: Runtime) -> None:
     """The demo accounts under the login form (demo mode only: they exist only in demo databases)."""
     if not runtime.settings.is_demo:
@@ -30,11 +38,7 @@ def demo_accounts(runtime: Runtime) -> None:
                 {
                     "Identifiant": [account.username for account in DEMO_ACCOUNTS],
                     "Profil": [label(account.role) for account in DEMO_ACCOUNTS],
-                    "Sites": [
-                        "Tous" if account.all_sites or account.role in ALL_SITES_ROLES
-                        else ", ".join(account.site_codes) or "—"
-                        for account in DEMO_ACCOUNTS
-                    ],
+                    "Périmètre": [_demo_scope(account) for account in DEMO_ACCOUNTS],
                 }
             ),
             hide_index=True,

@@ -108,6 +108,11 @@ def end_session(message: str | None) -> None:
         st.session_state[ENDED_MESSAGE] = message
 
 
+def login_column():  # noqa: ANN201
+    """The centred column the login page is drawn in (a full-width form reads badly)."""
+    return st.columns([1, 2, 1])[1]
+
+
 def request_logout(runtime: Runtime, username: str) -> None:
     """Button callback: revoke every session of the user server-side, then forget this one."""
     with unit_of_work(runtime.engine) as session:
@@ -123,15 +128,16 @@ def signed_in_principal(runtime: Runtime) -> Principal | None:
         _screen_cookie(runtime)
         if state.pop(PENDING_COOKIE_DELETE, False):
             authenticator.cookie_controller.delete_cookie()
-        # Kept until the next login attempt (popped in check_credentials): the cookie
-        # component reruns the script about a second after a logout, which would wipe it.
-        ended_slot = st.empty()
-        # Never st.rerun() right after this call: the cookie would not be written.
-        authenticator.login(location="main", fields=LOGIN_FIELDS, key="parcours_login")
-        if state.get(ENDED_MESSAGE):
-            ended_slot.info(state[ENDED_MESSAGE])
-        if state.get("authentication_status") is False and state.get(LOGIN_MESSAGE):
-            st.error(state[LOGIN_MESSAGE])
+        with login_column():
+            # Kept until the next login attempt (popped in check_credentials): the cookie
+            # component reruns the script about a second after a logout, which would wipe it.
+            ended_slot = st.empty()
+            # Never st.rerun() right after this call: the cookie would not be written.
+            authenticator.login(location="main", fields=LOGIN_FIELDS, key="parcours_login")
+            if state.get(ENDED_MESSAGE):
+                ended_slot.info(state[ENDED_MESSAGE])
+            if state.get("authentication_status") is False and state.get(LOGIN_MESSAGE):
+                st.error(state[LOGIN_MESSAGE])
         if not state.get("authentication_status"):
             return None
 
