@@ -129,6 +129,7 @@ class Person(Versioned, table=True):
     referent_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     last_contact_on: date | None = Field(default=None)
     closed_on: date | None = Field(default=None)
+    closed_reason: str | None = Field(default=None, max_length=200)
     # Retention (CNIL): flagged after 2 years without contact, then anonymised.
     retention_flagged_on: date | None = Field(default=None)
     anonymised_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
