@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import re
 import time
 
@@ -12,7 +14,9 @@ from tests.browser.conftest import RunningApp
 
 pytestmark = pytest.mark.browser
 
+# The docs screenshot is refreshed only on request, so a test run never dirties the work tree.
 SCREENSHOT = PROJECT_ROOT / "docs" / "screenshots" / "home-ts-lyon.png"
+UPDATE_SCREENSHOTS = os.environ.get("PARCOURS_UPDATE_SCREENSHOTS") == "1"
 WAIT_MS = 30_000
 
 
@@ -77,8 +81,9 @@ def test_login_reload_logout_journey(page, running_app: RunningApp) -> None:  # 
     cookie = _auth_cookie(page, running_app)
     assert cookie is not None, "streamlit-authenticator never wrote its cookie"
     page.wait_for_load_state("networkidle")
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    if UPDATE_SCREENSHOTS:
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
 
     # A reload is a new Streamlit session: only the cookie signs us back in.
     page.reload()
