@@ -8,7 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from models.base import Timestamped, Versioned, site_fk
+from models.base import Versioned, site_fk
 from models.labels import register_labels
 from models.types import enum_type
 

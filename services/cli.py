@@ -5,6 +5,7 @@
     python -m services.cli set-password --username dir.nat
     python -m services.cli deactivate --username ancien.compte
     python -m services.cli generate-key
+    python -m services.cli retention --dry-run     (then --apply: anonymise files without contact for 2 years)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlmodel import select
 
 from models.organisation import Role
 from models.persons import Person, PersonNote
-from services import audit, users
+from services import audit, retention, users
 from services.config import ConfigurationError, load_settings
 from services.crypto import FieldCipher
 from services.db import make_engine, unit_of_work, upgrade_to_head
@@ -61,7 +62,25 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("rotate-keys", help="rechiffrer les données avec la première clé configurée")
     purge = commands.add_parser("purge-audit", help="supprimer les événements d'audit échus")
     purge.add_argument("--days", type=int, help="durée de conservation (par défaut celle de la configuration)")
+    keep = commands.add_parser("retention", help="dossiers sans contact depuis 2 ans : lister ou anonymiser")
+    mode = keep.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--dry-run", action="store_true", help="lister sans rien modifier")
+    mode.add_argument("--apply", action="store_true", help="anonymiser (irréversible)")
     return parser
+
+
+def _retention(session, *, apply: bool) -> None:  # noqa: ANN001
+    """All sites: list the files due (dry run) or anonymise them, one transaction per file."""
+    due = retention.files_due_for_retention(session, SYSTEM_ACTOR)
+    if not apply:
+        print(f"{len(due)} dossier(s) sans contact depuis 2 ans (rien n'est modifié) :")
+        for row in due:
+            print(f"  {row.code}  {row.site_code}  dernier contact {row.last_contact_on.isoformat()}")
+        return
+    for row in due:
+        retention.anonymise_file(session, SYSTEM_ACTOR, row.person_id, confirm_code=row.code)
+        print(f"  {row.code} anonymisé")
+    print(f"{len(due)} dossier(s) anonymisé(s).")
 
 
 def _rotate_keys(session, cipher: FieldCipher) -> int:  # noqa: ANN001
@@ -116,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                 removed = audit.purge_older_than(session, days=args.days or settings.audit_retention_days)
                 session.commit()
                 print(f"{removed} événement(s) supprimé(s).")
+            elif args.command == "retention":
+                _retention(session, apply=args.apply)
     except ValidationFailed as exc:
         for message in exc.errors.values():
             print(f"Erreur : {message}", file=sys.stderr)

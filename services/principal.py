@@ -27,10 +27,14 @@ class Capability(StrEnum):
     VIEW_FUNDED_GRANTS = "view_funded_grants"  # financeur: aggregates of its own grants
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
+    MANAGE_PARTNERS = "manage_partners"  # partner directory of own sites (admin: all sites)
+    MANAGE_RETENTION = "manage_retention"  # files past 2 years without contact: list, anonymise
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    Role.ADMIN: frozenset({Capability.MANAGE_USERS, Capability.VIEW_AUDIT}),
+    Role.ADMIN: frozenset(
+        {Capability.MANAGE_USERS, Capability.VIEW_AUDIT, Capability.MANAGE_PARTNERS, Capability.MANAGE_RETENTION}
+    ),
     Role.DIRECTION: frozenset(
         {
             Capability.VIEW_PERSON_FILES,
@@ -49,6 +53,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_ACTIVITY_FIGURES,
             Capability.VIEW_BUDGET,
             Capability.VIEW_STAFFING,
+            Capability.MANAGE_PARTNERS,
+            Capability.MANAGE_RETENTION,
         }
     ),
     Role.INTERVENANT: frozenset(
