@@ -15,6 +15,11 @@ class PageKey(StrEnum):
     ACCOUNT = "account"
     USERS = "users"
     AUDIT = "audit"
+    INTAKE = "intake"
+    CASELOAD = "caseload"
+    PERSON_FILE = "person_file"
+    PARTNERS = "partners"
+    RETENTION = "retention"
 
 
 PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
@@ -22,6 +27,11 @@ PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
     PageKey.ACCOUNT: ALL_ROLES,
     PageKey.USERS: frozenset({Role.ADMIN}),
     PageKey.AUDIT: frozenset({Role.ADMIN}),
+    PageKey.INTAKE: frozenset({Role.CHEF_SERVICE, Role.INTERVENANT}),
+    PageKey.CASELOAD: frozenset({Role.DIRECTION, Role.CHEF_SERVICE, Role.INTERVENANT}),
+    PageKey.PERSON_FILE: frozenset({Role.DIRECTION, Role.CHEF_SERVICE, Role.INTERVENANT}),
+    PageKey.PARTNERS: frozenset({Role.ADMIN, Role.CHEF_SERVICE}),
+    PageKey.RETENTION: frozenset({Role.ADMIN, Role.CHEF_SERVICE}),
 }
 
 

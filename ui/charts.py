@@ -69,3 +69,35 @@ def grant_progress(grants: list[GrantConsumption]) -> alt.TopLevelMixin:
         tooltip=["Subvention:N", "Mesure:N", alt.Tooltip("Part:Q", format=".0%")],
     ).properties(height=50, width=420)
     return _french(chart)
+
+
+SEVERITY_COLOURS = {"Aucun": "#9ccf9c", "Partiel": "#f0b35a", "Majeur": "#c0392b"}
+
+
+def barrier_evolution(points: list) -> alt.TopLevelMixin:
+    """Severity of each barrier at each assessment: one row per barrier, one column per date.
+
+    `points` are services.pathway.BarrierPoint; dates are labelled in French ('12 mars 26')."""
+    from models.labels import label
+
+    dates = sorted({p.assessed_on for p in points})
+    frame = pd.DataFrame(
+        {
+            "Évaluation": [format_date(p.assessed_on, format="d MMM yy", locale="fr_FR") for p in points],
+            "Frein": [label(p.barrier) for p in points],
+            "Niveau": [label(p.severity) for p in points],
+        }
+    )
+    order = [format_date(d, format="d MMM yy", locale="fr_FR") for d in dates]
+    base = alt.Chart(frame).encode(
+        x=alt.X("Évaluation:O", title=None, sort=order, axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("Frein:N", title=None),
+        tooltip=["Évaluation:O", "Frein:N", "Niveau:N"],
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color("Niveau:N", title="Niveau du frein", sort=list(SEVERITY_COLOURS),
+                        scale=alt.Scale(domain=list(SEVERITY_COLOURS), range=list(SEVERITY_COLOURS.values())),
+                        legend=alt.Legend(orient="bottom")),
+    )
+    text = base.mark_text(fontSize=11).encode(text="Niveau:N")
+    return _french((cells + text).properties(height=alt.Step(28), width=alt.Step(90)))

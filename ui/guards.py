@@ -8,6 +8,7 @@ from services.pages import PageKey, may_open
 from services.principal import Principal
 
 PRINCIPAL_KEY = "parcours_principal"
+PERSON_FILE_LAST_OPENED = "person_file_last_opened"
 
 
 def remember_principal(principal: Principal) -> None:
@@ -21,6 +22,9 @@ def current_principal() -> Principal | None:
 def require_page(page: PageKey) -> Principal:
     """Stop the script unless the signed-in principal's role may open this page."""
     principal = current_principal()
+    if page != PageKey.PERSON_FILE:
+        # Leaving the person file: coming back to it is a new opening, audited again.
+        st.session_state.pop(PERSON_FILE_LAST_OPENED, None)
     if not may_open(principal, page):
         st.error("Vous n'avez pas accès à cette page.")
         st.stop()

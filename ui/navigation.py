@@ -20,8 +20,17 @@ class PageSpec:
 
 PAGE_SPECS: dict[PageKey, PageSpec] = {
     PageKey.HOME: PageSpec("app_pages/home.py", "Accueil", ":material/home:", "Parcours"),
+    PageKey.INTAKE: PageSpec("app_pages/intake.py", "Nouvel accueil", ":material/person_add:",
+                             "Personnes accompagnées"),
+    PageKey.CASELOAD: PageSpec("app_pages/caseload.py", "File active", ":material/folder_shared:",
+                               "Personnes accompagnées"),
+    PageKey.PERSON_FILE: PageSpec("app_pages/person_file.py", "Fiche personne", ":material/badge:",
+                                  "Personnes accompagnées"),
     PageKey.USERS: PageSpec("app_pages/users.py", "Comptes utilisateurs", ":material/group:", "Administration"),
     PageKey.AUDIT: PageSpec("app_pages/audit_log.py", "Journal d'audit", ":material/policy:", "Administration"),
+    PageKey.PARTNERS: PageSpec("app_pages/partners.py", "Partenaires", ":material/handshake:", "Administration"),
+    PageKey.RETENTION: PageSpec("app_pages/retention.py", "Conservation des données", ":material/auto_delete:",
+                                "Administration"),
     PageKey.ACCOUNT: PageSpec("app_pages/account.py", "Mon compte", ":material/person:", "Mon compte"),
 }
 

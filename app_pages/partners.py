@@ -1,0 +1,123 @@
+"""Partenaires: the directory of partner organisations per site (admin: all sites, chef_service: own)."""
+
+import pandas as pd
+import streamlit as st
+
+from models.labels import label
+from models.partners import PartnerKind
+from services import partners
+from services.db import unit_of_work
+from services.errors import ServiceError, StaleRecord, ValidationFailed
+from services.pages import PageKey
+from ui import form_state
+from ui.forms import field_error
+from ui.guards import require_page
+from ui.runtime import runtime
+
+principal = require_page(PageKey.PARTNERS)
+current = runtime()
+st.title("Partenaires")
+st.caption("Les organismes vers lesquels les personnes accompagnées sont orientées, site par site. "
+           "Un partenaire désactivé n'est plus proposé mais reste dans l'historique des orientations.")
+form_state.show_toast()
+
+with unit_of_work(current.engine) as uow:
+    sites = partners.manageable_sites(uow, principal)
+    site_of = {site.id: site for site in sites}
+    left, right = st.columns([2, 1])
+    chosen_site = left.selectbox("Site", [None] + [s.id for s in sites], key="partners_site",
+                                 format_func=lambda i: "Tous mes sites" if i is None else
+                                 f"{site_of[i].code} — {site_of[i].name}")
+    show_inactive = right.checkbox("Afficher les partenaires désactivés", key="partners_inactive")
+    rows = partners.list_partners(uow, principal, site_id=chosen_site, include_inactive=show_inactive)
+
+if rows:
+    st.dataframe(
+        pd.DataFrame({
+            "Site": [r.site_code for r in rows],
+            "Nom": [r.name for r in rows],
+            "Type": [label(r.kind) for r in rows],
+            "Contact": [r.contact or "" for r in rows],
+            "Actif": ["Oui" if r.is_active else "Non" for r in rows],
+        }),
+        hide_index=True,
+    )
+else:
+    st.info("Aucun partenaire pour ce choix.")
+
+
+def _run(form: str, action, success: str, version_of: int | None = None) -> None:  # noqa: ANN001
+    try:
+        action()
+    except ValidationFailed as exc:
+        form_state.fail(form, exc.errors)
+    except StaleRecord as exc:
+        if version_of is not None:
+            form_state.forget_version(form, version_of)
+        form_state.fail(form, {form_state.FORM_ERROR: str(exc)})
+    except ServiceError as exc:
+        form_state.fail(form, {form_state.FORM_ERROR: str(exc)})
+    else:
+        if version_of is not None:
+            form_state.forget_version(form, version_of)
+        form_state.succeed(form, success)
+
+
+create_tab, edit_tab = st.tabs(["Ajouter un partenaire", "Modifier ou désactiver"])
+
+with create_tab:
+    form = "partner_new"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        form_state.form_error(form)
+        site_id = st.selectbox("Site du partenaire", [s.id for s in sites], key=f"{key}_site",
+                               index=[s.id for s in sites].index(chosen_site) if chosen_site else 0,
+                               format_func=lambda i: f"{site_of[i].code} — {site_of[i].name}")
+        field_error(errors, "site_id")
+        name = st.text_input("Nom", max_chars=partners.NAME_MAX, key=f"{key}_name",
+                             help="Par exemple « France Travail Lyon Est ».")
+        field_error(errors, "name")
+        kind = st.selectbox("Type", list(PartnerKind), format_func=label, key=f"{key}_kind")
+        field_error(errors, "kind")
+        contact = st.text_input("Contact (accueil, service)", max_chars=partners.CONTACT_MAX, key=f"{key}_contact",
+                                help="L'accueil ou le service de l'organisme — jamais d'information sur une personne accompagnée.")
+        field_error(errors, "contact")
+        submitted = st.form_submit_button("Ajouter le partenaire", type="primary")
+    if submitted:
+        def create() -> None:
+            with unit_of_work(current.engine) as uow:
+                partners.create_partner(uow, principal, site_id=site_id, name=name, kind=kind, contact=contact)
+        _run(form, create, f"Partenaire « {' '.join(name.split())} » ajouté.")
+
+with edit_tab:
+    with unit_of_work(current.engine) as uow:
+        editable = partners.list_partners(uow, principal, site_id=chosen_site, include_inactive=True)
+    if not editable:
+        st.caption("Aucun partenaire à modifier.")
+    else:
+        chosen = st.selectbox("Partenaire", editable, key="partner_edit_choice",
+                              format_func=lambda r: f"{r.site_code} — {r.name}" + ("" if r.is_active else " (désactivé)"))
+        form = f"partner_edit_{chosen.id}"
+        key = form_state.key(form)
+        errors = form_state.errors(form)
+        version = form_state.seen_version(form, chosen.id, chosen.version)
+        with st.form(key):
+            form_state.form_error(form)
+            name = st.text_input("Nom", value=chosen.name, max_chars=partners.NAME_MAX, key=f"{key}_name")
+            field_error(errors, "name")
+            kind = st.selectbox("Type", list(PartnerKind), index=list(PartnerKind).index(chosen.kind),
+                                format_func=label, key=f"{key}_kind")
+            contact = st.text_input("Contact (accueil, service)", value=chosen.contact or "",
+                                    max_chars=partners.CONTACT_MAX, key=f"{key}_contact")
+            field_error(errors, "contact")
+            active = st.checkbox("Actif (proposé pour les nouvelles orientations)", value=chosen.is_active,
+                                 key=f"{key}_active")
+            save = st.form_submit_button("Enregistrer", type="primary")
+        if save:
+            def update() -> None:
+                with unit_of_work(current.engine) as uow:
+                    partners.update_partner(uow, principal, chosen.id, expected_version=version,
+                                            changes={"name": name, "kind": kind, "contact": contact,
+                                                     "is_active": active})
+            _run(form, update, "Partenaire modifié.", version_of=chosen.id)
