@@ -162,7 +162,7 @@ def _timed_run(at: Any, recorder: SqlRecorder) -> RunSample:
 
 
 def time_page(user: BenchUser, page: PageKey, script: str, *, runs: int, recorder: SqlRecorder,
-              budget_ms: float = BUDGET_MS) -> PageResult:
+              budget_ms: float = BUDGET_MS, query_params: dict[str, str] | None = None) -> PageResult:
     """One fresh signed-in session: open the app, switch to the page, one warm-up run, then `runs` timed runs."""
     from streamlit.testing.v1 import AppTest
 
@@ -178,6 +178,8 @@ def time_page(user: BenchUser, page: PageKey, script: str, *, runs: int, recorde
         error = _problem(at)
         if error is None:
             at.switch_page(script)
+            for key, value in (query_params or {}).items():
+                at.query_params[key] = value
             first_ms = _timed_run(at, recorder).wall_ms
             error = _problem(at)
         while error is None and len(samples) < runs:
@@ -220,6 +222,32 @@ def _missing_user(url: str, user: BenchUser) -> str | None:
     return None
 
 
+def _richest_file_code(url: str, user: BenchUser) -> str | None:
+    """The person file of the user's scope with the most French-course attendance: the worst case."""
+    import sqlalchemy as sa
+
+    from models.courses import CourseAttendance
+    from models.organisation import UserSite
+    from models.persons import Person
+
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            user_id = session.exec(select(User.id).where(User.username == user.username)).first()
+            statement = (
+                select(Person.code)
+                .join(CourseAttendance, CourseAttendance.person_id == Person.id)
+                .group_by(Person.id, Person.code)
+                .order_by(sa.func.count().desc(), Person.id)
+                .limit(1)
+            )
+            if user.role != Role.DIRECTION:
+                statement = statement.where(Person.site_id.in_(select(UserSite.site_id).where(UserSite.user_id == user_id)))
+            return session.exec(statement).first()
+    finally:
+        engine.dispose()
+
+
 def run_benchmark(
     url: str,
     *,
@@ -248,7 +276,12 @@ def run_benchmark(
                     result = summarise(page=page.value, role=user.role.value, username=user.username,
                                        script=spec.script, samples=[], error=missing, budget_ms=budget_ms)
                 else:
-                    result = time_page(user, page, spec.script, runs=runs, recorder=recorder, budget_ms=budget_ms)
+                    params = None
+                    if page == PageKey.PERSON_FILE:
+                        code = _richest_file_code(url, user)
+                        params = {"code": code} if code else None
+                    result = time_page(user, page, spec.script, runs=runs, recorder=recorder, budget_ms=budget_ms,
+                                       query_params=params)
                 results.append(result)
                 if on_result is not None:
                     on_result(result)
