@@ -16,7 +16,7 @@ from models.organisation import LoginThrottle, Role, Site, User, UserSite
 from models.outreach import OutreachRound, OutreachRoundStaff
 from models.partners import Outcome, Partner, Referral
 from models.pathway import ActionGoal, BarrierAssessment, PspEpisode, PspPeriod
-from models.persons import Person, PersonNote
+from models.persons import Person, PersonNote, PersonStatusChange
 from models.staffing import Post, PostFunding
 from models.workshops import (
     WorkshopAttendance,
@@ -32,7 +32,7 @@ __all__ = [
     "CourseAttendance", "CourseEnrolment", "CourseGroup", "CourseSession", "CourseTeacher",
     "Expense", "ExpenseImport", "Funder", "Grant", "GrantSite", "LanguageAssessment",
     "LoginThrottle", "MainstreamTransition", "Outcome", "OutreachRound", "OutreachRoundStaff",
-    "Partner", "Person", "PersonNote", "Post", "PostFunding", "PspEpisode", "PspPeriod",
+    "Partner", "Person", "PersonNote", "PersonStatusChange", "Post", "PostFunding", "PspEpisode", "PspPeriod",
     "Referral", "Role", "Site", "Strand", "User", "UserSite", "WorkshopAttendance",
     "WorkshopCompletion", "WorkshopEnrolment", "WorkshopFacilitator", "WorkshopModule",
     "WorkshopSession",

@@ -144,3 +144,18 @@ class PersonNote(Timestamped, table=True):
     noted_on: date = Field(nullable=False)
     author_id: int | None = Field(default=None, foreign_key="app_user.id")
     body_encrypted: str = Field(sa_type=sa.Text, nullable=False)
+
+
+class PersonStatusChange(Timestamped, table=True):
+    """History of closings and reopenings of a file, with their reason (cleared on anonymisation)."""
+
+    __tablename__ = "person_status_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    site_id: int = site_fk()
+    changed_on: date = Field(nullable=False)
+    from_status: PersonStatus = Field(sa_type=enum_type(PersonStatus), nullable=False)
+    to_status: PersonStatus = Field(sa_type=enum_type(PersonStatus), nullable=False)
+    reason: str | None = Field(default=None, max_length=200)
+    author_id: int | None = Field(default=None, foreign_key="app_user.id")

@@ -29,7 +29,7 @@ from models.partners import (
 from models.persons import PersonStatus
 from services import audit, clock
 from services.errors import NotFound, PermissionDenied, ValidationFailed
-from services.person_access import person_in_scope, require_writable, touch_last_contact
+from services.person_access import person_in_scope, record_status_change, require_writable, touch_last_contact
 from services.principal import Capability, Principal
 from services.records import not_future, owned_row, versioned_update, writable_person
 
@@ -317,6 +317,8 @@ def record_outcome(
     session.flush()
     touch_last_contact(session, person, outcome_on)
     if closes_file:
+        record_status_change(session, principal, person, to_status=PersonStatus.CLOSED, on=outcome_on,
+                             reason=closed_reason_of(outcome_type))
         person.status = PersonStatus.CLOSED
         person.closed_on = outcome_on
         person.closed_reason = closed_reason_of(outcome_type)

@@ -11,7 +11,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models.persons import Person, PersonStatus
+from models.persons import Person, PersonStatus, PersonStatusChange
 from services.errors import NotFound, PermissionDenied
 from services.principal import Capability, Principal
 
@@ -80,3 +80,20 @@ def touch_last_contact(session: Session, person: Person, on: date) -> None:
     if person.last_contact_on is None or person.last_contact_on < on:
         # Keep the loaded object consistent without marking it dirty.
         session.expire(person, ["last_contact_on"])
+
+
+def record_status_change(
+    session: Session, principal: Principal, person: Person, *, to_status: PersonStatus, on: date, reason: str | None
+) -> None:
+    """Keep the history of closings and reopenings (the file row holds only its current state)."""
+    session.add(
+        PersonStatusChange(
+            person_id=person.id,
+            site_id=person.site_id,
+            changed_on=on,
+            from_status=person.status,
+            to_status=to_status,
+            reason=reason,
+            author_id=principal.user_id,
+        )
+    )

@@ -24,7 +24,7 @@ from models.persons import AdministrativeStatus, Gender, HousingSituation, Intak
 from services import audit, clock
 from services.crypto import FieldCipher
 from services.errors import ServiceError, StaleRecord, ValidationFailed
-from services.person_access import person_in_scope, require_writable
+from services.person_access import person_in_scope, record_status_change, require_writable
 from services.phonetics import fold, phonetic_key, same_name
 from services.principal import Capability, Principal
 
@@ -688,6 +688,7 @@ def close_file(
         errors["closed_on"] = MESSAGES["closed_before_intake"]
     if errors:
         raise ValidationFailed(errors)
+    record_status_change(session, principal, person, to_status=PersonStatus.CLOSED, on=closed_on, reason=text)
     _versioned_update(session, person, expected_version,
                       {"status": PersonStatus.CLOSED, "closed_on": closed_on, "closed_reason": text})
     audit.record(session, actor=principal, action="person.close", entity_type="person", entity_id=person_id,
@@ -695,26 +696,28 @@ def close_file(
     session.commit()
 
 
-REOPEN_PREFIX = "Réouverture : "
-
-
 def reopen_file(
-    session: Session, principal: Principal, person_id: int, *, expected_version: int, reason: str
+    session: Session,
+    principal: Principal,
+    person_id: int,
+    *,
+    expected_version: int,
+    reason: str,
+    today: date | None = None,
 ) -> None:
-    """Reopen a closed file. The reason is kept in `closed_reason` prefixed by « Réouverture : »
-    (no column of its own yet), `closed_on` is cleared."""
+    """Reopen a closed file with a reason (kept in the status history); the closing is cleared."""
+    today = today or clock.today()
     person = person_in_scope(session, principal, person_id)
     require_writable(principal, person)
     errors: dict[str, str] = {}
     if person.status != PersonStatus.CLOSED:
         errors["status"] = MESSAGES["not_closed"]
     text = _check_reason(errors, reason)
-    if len(REOPEN_PREFIX + text) > 200 and "reason" not in errors:
-        errors["reason"] = MESSAGES["reason_long"]
     if errors:
         raise ValidationFailed(errors)
+    record_status_change(session, principal, person, to_status=PersonStatus.ACTIVE, on=today, reason=text)
     _versioned_update(session, person, expected_version,
-                      {"status": PersonStatus.ACTIVE, "closed_on": None, "closed_reason": REOPEN_PREFIX + text})
+                      {"status": PersonStatus.ACTIVE, "closed_on": None, "closed_reason": None})
     audit.record(session, actor=principal, action="person.reopen", entity_type="person", entity_id=person_id,
                  site_id=person.site_id)
     session.commit()

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from models.organisation import Site
 from models.partners import Referral
 from models.pathway import ActionGoal
-from models.persons import Person, PersonNote, PersonStatus
+from models.persons import Person, PersonNote, PersonStatus, PersonStatusChange
 from models.types import utcnow
 from services import audit, clock
 from services.errors import NotFound, PermissionDenied, ValidationFailed
@@ -111,6 +111,10 @@ def anonymise_file(
     session.exec(
         sa.update(Referral).where(Referral.person_id == person.id)  # type: ignore[call-overload]
         .values(reason=None, version=Referral.version + 1)
+    )
+    session.exec(
+        sa.update(PersonStatusChange).where(PersonStatusChange.person_id == person.id)  # type: ignore[call-overload]
+        .values(reason=None)
     )
     person.alias_encrypted = None
     person.phone_encrypted = None

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from models.attendance import AttendanceStatus
-from models.audit import AuditEvent
 from models.courses import (
     CertificationAttempt,
     CourseAttendance,
@@ -26,7 +25,7 @@ from models.labels import label
 from models.outreach import OutreachRound
 from models.partners import Outcome, Partner, Referral, ReferralResult
 from models.pathway import ActionGoal, BarrierAssessment, GoalStatus, PspEpisode, PspPeriod
-from models.persons import PersonNote
+from models.persons import PersonNote, PersonStatus, PersonStatusChange
 from models.workshops import WorkshopAttendance, WorkshopCompletion, WorkshopModule, WorkshopSession
 from services.clock import PARIS
 from services.crypto import FieldCipher
@@ -215,21 +214,18 @@ def person_timeline(
         add(TimelineEvent(row.noted_on, "note", "Note",
                           cipher.decrypt(row.body_encrypted) if see_identity else None))
 
-    # Closing and reopening: the audit log dates them (the row holds only the latest closing).
+    # Closing and reopening, from the status history (files closed before it existed: the row).
     changes = session.exec(
-        select(AuditEvent.occurred_at, AuditEvent.action)
-        .where(AuditEvent.entity_type == "person", AuditEvent.entity_id == str(pid),
-               AuditEvent.action.in_(["person.close", "person.reopen"]), AuditEvent.success)
-        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+        select(PersonStatusChange.changed_on, PersonStatusChange.to_status, PersonStatusChange.reason)
+        .where(PersonStatusChange.person_id == pid)
+        .order_by(PersonStatusChange.changed_on, PersonStatusChange.id)
     ).all()
-    if person.closed_on and changes and changes[-1].action == "person.close":
-        changes = changes[:-1]  # the current closing: drawn from the row, with its reason
     for row in changes:
-        if row.action == "person.reopen":
-            add(TimelineEvent(_local(row.occurred_at), "reopen", "Dossier rouvert"))
+        if row.to_status == PersonStatus.CLOSED:
+            add(TimelineEvent(row.changed_on, "close", "Dossier clôturé", row.reason))
         else:
-            add(TimelineEvent(_local(row.occurred_at), "close", "Dossier clôturé"))
-    if person.closed_on:
+            add(TimelineEvent(row.changed_on, "reopen", "Dossier rouvert", row.reason))
+    if person.closed_on and not changes:
         add(TimelineEvent(person.closed_on, "close", "Dossier clôturé", person.closed_reason))
 
     order = {id(event): index for index, event in enumerate(events)}

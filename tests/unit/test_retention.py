@@ -12,7 +12,7 @@ from models.audit import AuditEvent
 from models.organisation import Role, Site
 from models.partners import OutcomeType, PartnerKind
 from models.pathway import Barrier, BarrierSeverity, GoalAxis
-from models.persons import Person, PersonNote, PersonStatus
+from models.persons import Person, PersonNote, PersonStatus, PersonStatusChange
 from services import config, partners, pathway, retention
 from services.crypto import FieldCipher
 from services.db import make_engine, unit_of_work
@@ -82,6 +82,8 @@ def test_anonymisation_destroys_identity_and_notes_and_keeps_code_and_statistics
                             closes_file=True, today=date(2023, 6, 1))
     code = person.code
     chef = who(session, Role.CHEF_SERVICE, lyon)
+    [closing] = session.exec(select(PersonStatusChange).where(PersonStatusChange.person_id == person.id)).all()
+    assert closing.reason  # the outcome's label, free text of the history
 
     result = retention.anonymise_file(session, chef, person.id, confirm_code=f" {code.lower()} ", today=TODAY)
 
@@ -90,6 +92,8 @@ def test_anonymisation_destroys_identity_and_notes_and_keeps_code_and_statistics
     assert person.code == code and person.status == PersonStatus.ANONYMISED and person.anonymised_at is not None
     assert person.alias_encrypted is None and person.phone_encrypted is None and person.closed_reason is None
     assert session.exec(select(PersonNote).where(PersonNote.person_id == person.id)).all() == []
+    session.refresh(closing)
+    assert closing.reason is None and closing.to_status == PersonStatus.CLOSED  # the date stays, not the words
     # Statistics stay: barriers, goal axis, referral partner and dates, outcome category, closing date.
     assert [p.severity for p in pathway.barrier_history(session, who(session, Role.DIRECTION), person.id)] == [
         BarrierSeverity.MAJOR]

@@ -108,13 +108,14 @@ def test_closing_and_reopening_appear(session, world):
     created = create(session, world.ts_lyon, world.lyon)
     person_files.close_file(session, world.ts_lyon, created.id, expected_version=1, reason="Départ",
                             closed_on=TODAY, today=TODAY)
-    person_files.reopen_file(session, world.ts_lyon, created.id, expected_version=2, reason="Retour")
+    person_files.reopen_file(session, world.ts_lyon, created.id, expected_version=2, reason="Retour", today=TODAY)
     person_files.close_file(session, world.ts_lyon, created.id, expected_version=3, reason="Départ définitif",
                             closed_on=TODAY, today=TODAY)
     events = person_timeline(session, world.ts_lyon, created.id, cipher=CIPHER)
     changes = [(e.title, e.detail) for e in events if e.kind in ("close", "reopen")]
-    assert ("Dossier clôturé", "Départ définitif") in changes
-    assert ("Dossier rouvert", None) in changes and len(changes) == 3
+    # Newest first, each with its own reason (kept in the status history).
+    assert changes == [("Dossier clôturé", "Départ définitif"), ("Dossier rouvert", "Retour"),
+                       ("Dossier clôturé", "Départ")]
 
 
 def test_out_of_scope_or_without_capability_is_refused(session, world):
