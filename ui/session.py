@@ -34,6 +34,8 @@ LAST_ACTIVITY = "parcours_session_last_activity"
 LOGIN_MESSAGE = "parcours_login_message"
 PENDING_COOKIE_DELETE = "parcours_delete_cookie"
 ENDED_MESSAGE = "parcours_session_ended"
+COOKIE_WRITES_LEFT = "parcours_cookie_writes_left"
+MAX_COOKIE_WRITES = 3  # extra writes, in the runs that follow the login
 
 
 def _cookie_expiry_days(runtime: Runtime) -> float:
@@ -66,6 +68,7 @@ def _authenticator(runtime: Runtime, *, signed_in: bool) -> stauth.Authenticate:
         st.session_state.pop(ENDED_MESSAGE, None)  # a new attempt: "session ended" is old news
         if result.outcome == auth.LoginOutcome.SUCCESS:
             st.session_state[STARTED_AT] = utcnow()
+            st.session_state[COOKIE_WRITES_LEFT] = MAX_COOKIE_WRITES
             st.session_state.pop(LOGIN_MESSAGE, None)
             return True
         st.session_state[LOGIN_MESSAGE] = auth.LOGIN_MESSAGES[result.outcome]
@@ -100,7 +103,7 @@ def _screen_cookie(runtime: Runtime) -> None:
 def end_session(message: str | None) -> None:
     for key in ("authentication_status", "username", "name", "email", "roles"):
         st.session_state[key] = None
-    for key in (STARTED_AT, LAST_ACTIVITY):
+    for key in (STARTED_AT, LAST_ACTIVITY, COOKIE_WRITES_LEFT):
         st.session_state.pop(key, None)
     st.session_state["logout"] = True
     st.session_state[PENDING_COOKIE_DELETE] = True
@@ -123,11 +126,17 @@ def request_logout(runtime: Runtime, username: str) -> None:
 def signed_in_principal(runtime: Runtime) -> Principal | None:
     """Draw the login form if needed; return the principal of a valid session, else None."""
     state = st.session_state
-    authenticator = _authenticator(runtime, signed_in=bool(state.get("authentication_status")))
+    was_signed_in = bool(state.get("authentication_status"))
+    # The cookie components come and go (write, delete): kept in one slot so that the page
+    # below never shifts, which would remount its widgets (an open tab would jump back).
+    cookie_slot = st.container()
+    with cookie_slot:
+        authenticator = _authenticator(runtime, signed_in=was_signed_in)
     if not state.get("authentication_status"):
         _screen_cookie(runtime)
         if state.pop(PENDING_COOKIE_DELETE, False):
-            authenticator.cookie_controller.delete_cookie()
+            with cookie_slot:
+                authenticator.cookie_controller.delete_cookie()
         with login_column():
             # Kept until the next login attempt (popped in check_credentials): the cookie
             # component reruns the script about a second after a logout, which would wipe it.
@@ -152,4 +161,26 @@ def signed_in_principal(runtime: Runtime) -> Principal | None:
         end_session(auth.SESSION_END_MESSAGES[checked])
         st.rerun()
     state[LAST_ACTIVITY] = now
+    if was_signed_in:  # the login run itself has just drawn the library's own cookie write
+        with cookie_slot:
+            _confirm_cookie(runtime, authenticator)
     return checked
+
+
+def _confirm_cookie(runtime: Runtime, authenticator: stauth.Authenticate) -> None:
+    """Write the login cookie again in the few runs after login, until the browser reports it.
+
+    The library writes it once, from the login run, through a component; when a rerun comes
+    before that component's frame has loaded, the frame is dropped and the cookie is never
+    written (a reload then asks for the password again: 2 logins in 12 here). The cookie
+    manager's `getAll` component reports the browser's cookies, but not always promptly, so
+    the writes stop after MAX_COOKIE_WRITES runs in any case.
+    """
+    left = st.session_state.get(COOKIE_WRITES_LEFT, 0)
+    if left <= 0:
+        return
+    if runtime.settings.cookie_name in (authenticator.cookie_controller.cookie_model.cookie_manager.cookies or {}):
+        st.session_state[COOKIE_WRITES_LEFT] = 0
+        return
+    st.session_state[COOKIE_WRITES_LEFT] = left - 1
+    authenticator.cookie_controller.set_cookie()
