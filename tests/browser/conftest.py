@@ -142,3 +142,22 @@ def page(browser, running_app: RunningApp) -> Iterator:  # noqa: ANN001
         yield tab
     finally:
         context.close()
+
+
+@pytest.fixture
+def new_page(browser, running_app: RunningApp):  # noqa: ANN001, ANN201
+    """Open pages in fresh browser contexts (no shared cookies), as `page` does; all closed at teardown."""
+    contexts = []
+
+    def open_page():  # noqa: ANN202
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+        contexts.append(context)
+        tab = context.new_page()
+        tab.set_default_timeout(30_000)
+        return tab
+
+    try:
+        yield open_page
+    finally:
+        for context in contexts:
+            context.close()
