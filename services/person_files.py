@@ -23,8 +23,9 @@ from models.pathway import ActionGoal, GoalStatus, PrefectDecision, PspEpisode
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, Person, PersonStatus
 from services import audit, clock
 from services.crypto import FieldCipher
-from services.errors import ServiceError, StaleRecord, ValidationFailed
+from services.errors import ServiceError, ValidationFailed
 from services.person_access import person_in_scope, record_status_change, require_writable
+from services.records import versioned_update
 from services.phonetics import fold, phonetic_key, same_name
 from services.principal import Capability, Principal
 
@@ -579,13 +580,7 @@ SITUATION_FIELDS = frozenset(
 
 
 def _versioned_update(session: Session, person: Person, expected_version: int, values: dict) -> None:
-    result = session.exec(  # type: ignore[call-overload]
-        sa.update(Person)
-        .where(Person.id == person.id, Person.version == int(expected_version))
-        .values(**values, version=Person.version + 1)
-    )
-    if result.rowcount != 1:
-        raise StaleRecord()
+    versioned_update(session, Person, person.id, int(expected_version), values)
     session.expire(person)
 
 
