@@ -29,9 +29,16 @@ from models.partners import (
 from models.persons import PersonStatus
 from services import audit, clock
 from services.errors import NotFound, PermissionDenied, ValidationFailed
-from services.person_access import person_in_scope, record_status_change, require_writable, touch_last_contact
+from services.person_access import person_in_scope, require_writable, touch_last_contact
 from services.principal import Capability, Principal
-from services.records import not_future, owned_row, versioned_update, writable_person
+from services.records import (
+    change_person_status,
+    not_future,
+    owned_row,
+    save_sub_record,
+    versioned_update,
+    writable_person,
+)
 
 NAME_MAX = 160
 CONTACT_MAX = 200
@@ -210,13 +217,7 @@ def create_referral(
         raise ValidationFailed(errors)
     referral = Referral(person_id=person.id, site_id=person.site_id, partner_id=partner.id, referred_on=referred_on,
                         reason=text or None)
-    session.add(referral)
-    session.flush()
-    touch_last_contact(session, person, referred_on)
-    audit.record(session, actor=principal, action="referral.create", entity_type="referral", entity_id=referral.id,
-                 site_id=person.site_id)
-    session.commit()
-    return referral.id
+    return save_sub_record(session, principal, person, referral, contact_on=referred_on, action="referral.create")
 
 
 def update_referral_result(
@@ -313,23 +314,11 @@ def record_outcome(
     outcome = Outcome(person_id=person.id, site_id=person.site_id, outcome_on=outcome_on,
                       category=OUTCOME_CATEGORY_OF_TYPE[outcome_type], outcome_type=outcome_type,
                       employer_sector=sector or None, closes_file=closes_file)
-    session.add(outcome)
-    session.flush()
-    touch_last_contact(session, person, outcome_on)
     if closes_file:
-        record_status_change(session, principal, person, to_status=PersonStatus.CLOSED, on=outcome_on,
-                             reason=closed_reason_of(outcome_type))
-        person.status = PersonStatus.CLOSED
-        person.closed_on = outcome_on
-        person.closed_reason = closed_reason_of(outcome_type)
-        person.version += 1  # a header form open elsewhere must not overwrite the closing
-        session.add(person)
-        audit.record(session, actor=principal, action="person.close", entity_type="person", entity_id=person.id,
-                     site_id=person.site_id)
-    audit.record(session, actor=principal, action="outcome.create", entity_type="outcome", entity_id=outcome.id,
-                 site_id=person.site_id)
-    session.commit()
-    return outcome.id
+        # The version moves on: a header form open elsewhere must not overwrite the closing.
+        change_person_status(session, principal, person, expected_version=person.version,
+                             to_status=PersonStatus.CLOSED, on=outcome_on, reason=closed_reason_of(outcome_type))
+    return save_sub_record(session, principal, person, outcome, contact_on=outcome_on, action="outcome.create")
 
 
 def list_outcomes(session: Session, principal: Principal, person_id: int) -> list[OutcomeRow]:

@@ -37,6 +37,7 @@ from services.person_access import person_in_scope, require_writable, touch_last
 from services.records import not_future as _not_future
 from services.records import owned_row as _owned_row
 from services.records import versioned_update as _versioned_update
+from services.records import save_sub_record
 from services.records import writable_person as _writable_person
 from services.principal import Capability, Principal
 
@@ -184,13 +185,7 @@ def create_goal(
     person = _writable_person(session, principal, person_id)
     values = _clean_goal({"axis": axis, "goal": goal, "actions": actions})
     row = ActionGoal(person_id=person.id, site_id=person.site_id, due_on=due_on, **values)
-    session.add(row)
-    session.flush()
-    touch_last_contact(session, person, today)
-    audit.record(session, actor=principal, action="goal.create", entity_type="action_goal", entity_id=row.id,
-                 site_id=person.site_id)
-    session.commit()
-    return row.id
+    return save_sub_record(session, principal, person, row, contact_on=today, action="goal.create")
 
 
 def update_goal(
@@ -324,13 +319,7 @@ def create_psp_episode(
     if errors:
         raise ValidationFailed(errors)
     episode = PspEpisode(person_id=person.id, site_id=person.site_id, requested_on=requested_on)
-    session.add(episode)
-    session.flush()
-    touch_last_contact(session, person, requested_on)
-    audit.record(session, actor=principal, action="psp.create", entity_type="psp_episode", entity_id=episode.id,
-                 site_id=person.site_id)
-    session.commit()
-    return episode.id
+    return save_sub_record(session, principal, person, episode, contact_on=requested_on, action="psp.create")
 
 
 def _clean_psp(episode: PspEpisode, changes: dict, today: date) -> dict:
@@ -420,13 +409,8 @@ def add_psp_period(
         raise ValidationFailed(errors)
     period = PspPeriod(episode_id=episode.id, site_id=episode.site_id, start_on=start_on, end_on=end_on,
                        is_renewal=is_renewal)
-    session.add(period)
-    session.flush()
-    touch_last_contact(session, person, min(start_on, today))
-    audit.record(session, actor=principal, action="psp.renew" if is_renewal else "psp.update",
-                 entity_type="psp_period", entity_id=period.id, site_id=person.site_id)
-    session.commit()
-    return period.id
+    return save_sub_record(session, principal, person, period, contact_on=min(start_on, today),
+                           action="psp.renew" if is_renewal else "psp.update")
 
 
 def list_psp(session: Session, principal: Principal, person_id: int, *, today: date | None = None
@@ -522,13 +506,7 @@ def add_note(
         raise ValidationFailed(errors)
     note = PersonNote(person_id=person.id, site_id=person.site_id, noted_on=noted_on, author_id=principal.user_id,
                       body_encrypted=cipher.encrypt(text))
-    session.add(note)
-    session.flush()
-    touch_last_contact(session, person, noted_on)
-    audit.record(session, actor=principal, action="note.create", entity_type="person_note", entity_id=note.id,
-                 site_id=person.site_id)
-    session.commit()
-    return note.id
+    return save_sub_record(session, principal, person, note, contact_on=noted_on, action="note.create")
 
 
 def list_notes(session: Session, principal: Principal, person_id: int, *, cipher: FieldCipher) -> list[NoteView]:

@@ -24,8 +24,8 @@ from models.persons import AdministrativeStatus, Gender, HousingSituation, Intak
 from services import audit, clock
 from services.crypto import FieldCipher
 from services.errors import ServiceError, ValidationFailed
-from services.person_access import person_in_scope, record_status_change, require_writable
-from services.records import versioned_update
+from services.person_access import person_in_scope, require_writable
+from services.records import change_person_status, versioned_update
 from services.phonetics import fold, phonetic_key, same_name
 from services.principal import Capability, Principal
 
@@ -579,11 +579,6 @@ SITUATION_FIELDS = frozenset(
 )
 
 
-def _versioned_update(session: Session, person: Person, expected_version: int, values: dict) -> None:
-    versioned_update(session, Person, person.id, int(expected_version), values)
-    session.expire(person)
-
-
 def update_situation(
     session: Session,
     principal: Principal,
@@ -641,7 +636,8 @@ def update_situation(
         raise ValidationFailed(errors)
     if not values:
         return person.version
-    _versioned_update(session, person, expected_version, values)
+    versioned_update(session, Person, person.id, int(expected_version), values)
+    session.expire(person)
     audit.record(session, actor=principal, action="person.update", entity_type="person", entity_id=person.id,
                  site_id=person.site_id)
     session.commit()
@@ -683,11 +679,8 @@ def close_file(
         errors["closed_on"] = MESSAGES["closed_before_intake"]
     if errors:
         raise ValidationFailed(errors)
-    record_status_change(session, principal, person, to_status=PersonStatus.CLOSED, on=closed_on, reason=text)
-    _versioned_update(session, person, expected_version,
-                      {"status": PersonStatus.CLOSED, "closed_on": closed_on, "closed_reason": text})
-    audit.record(session, actor=principal, action="person.close", entity_type="person", entity_id=person_id,
-                 site_id=person.site_id)
+    change_person_status(session, principal, person, expected_version=expected_version,
+                         to_status=PersonStatus.CLOSED, on=closed_on, reason=text)
     session.commit()
 
 
@@ -710,11 +703,8 @@ def reopen_file(
     text = _check_reason(errors, reason)
     if errors:
         raise ValidationFailed(errors)
-    record_status_change(session, principal, person, to_status=PersonStatus.ACTIVE, on=today, reason=text)
-    _versioned_update(session, person, expected_version,
-                      {"status": PersonStatus.ACTIVE, "closed_on": None, "closed_reason": None})
-    audit.record(session, actor=principal, action="person.reopen", entity_type="person", entity_id=person_id,
-                 site_id=person.site_id)
+    change_person_status(session, principal, person, expected_version=expected_version,
+                         to_status=PersonStatus.ACTIVE, on=today, reason=text)
     session.commit()
 
 

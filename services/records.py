@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
-from models.persons import Person
+from models.persons import Person, PersonStatus
+from services import audit
 from services.errors import NotFound, StaleRecord
-from services.person_access import person_in_scope, require_writable
+from services.person_access import person_in_scope, record_status_change, require_writable, touch_last_contact
 from services.principal import Principal
 
 FUTURE_DATE = "La date ne peut pas être dans le futur."
@@ -43,3 +44,39 @@ def versioned_update(session: Session, model: type, row_id: int, expected_versio
     )
     if result.rowcount != 1:
         raise StaleRecord()
+
+
+def save_sub_record(session: Session, principal: Principal, person: Person, row: SQLModel, *, contact_on: date,
+                    action: str) -> int:
+    """Insert one sub-record of a person (one use case): it moves the last contact forward and is audited."""
+    session.add(row)
+    session.flush()
+    touch_last_contact(session, person, contact_on)
+    audit.record(session, actor=principal, action=action, entity_type=row.__tablename__, entity_id=row.id,
+                 site_id=person.site_id)
+    session.commit()
+    return row.id
+
+
+def change_person_status(
+    session: Session,
+    principal: Principal,
+    person: Person,
+    *,
+    expected_version: int,
+    to_status: PersonStatus,
+    on: date,
+    reason: str | None,
+) -> None:
+    """Close (on `on`, with `reason`) or reopen a file: status history, versioned update, audit.
+
+    The caller commits (an outcome that closes the file writes it in the same unit of work).
+    """
+    record_status_change(session, principal, person, to_status=to_status, on=on, reason=reason)
+    closing = to_status == PersonStatus.CLOSED
+    versioned_update(session, Person, person.id, int(expected_version),
+                     {"status": to_status, "closed_on": on if closing else None,
+                      "closed_reason": reason if closing else None})
+    session.expire(person)
+    audit.record(session, actor=principal, action="person.close" if closing else "person.reopen",
+                 entity_type="person", entity_id=person.id, site_id=person.site_id)

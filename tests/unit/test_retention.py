@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 
 import pytest
@@ -13,14 +12,14 @@ from models.organisation import Role, Site
 from models.partners import OutcomeType, PartnerKind
 from models.pathway import Barrier, BarrierSeverity, GoalAxis
 from models.persons import Person, PersonNote, PersonStatus, PersonStatusChange
-from services import config, partners, pathway, retention
+from services import partners, pathway, retention
 from services.crypto import FieldCipher
-from services.db import make_engine, unit_of_work
+from services.db import unit_of_work
 from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.principal import SYSTEM_ACTOR, Principal
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY
-from tests.unit.test_cli import migrated_file, run  # noqa: F401  (fixture reused)
+from tests.unit.test_cli import database, migrated_file, run  # noqa: F401  (fixtures reused)
 
 TODAY = date(2026, 5, 15)
 CIPHER = FieldCipher([TEST_ENCRYPTION_KEY])
@@ -145,17 +144,9 @@ def test_a_file_with_a_recent_contact_is_not_anonymised(session):
 
 
 @pytest.fixture
-def cli_database(tmp_path, monkeypatch, migrated_file):  # noqa: F811
-    path = tmp_path / "cli.db"
-    shutil.copy(migrated_file, path)
-    monkeypatch.setenv("PARCOURS_DATABASE_URL", f"sqlite:///{path}")
-    monkeypatch.setattr(config, "DATA_DIR", tmp_path / "data")
-    monkeypatch.setattr(config, "DEMO_SECRETS_FILE", tmp_path / "data" / "secrets.json")
-    config.get_settings.cache_clear()
-    engine = make_engine(f"sqlite:///{path}")
-    yield engine
-    engine.dispose()
-    config.get_settings.cache_clear()
+def cli_database(database):
+    """The CLI tests' scratch database (tests/unit/test_cli.py)."""
+    return database
 
 
 def test_cli_retention_dry_run_then_apply_on_all_sites(cli_database, monkeypatch, capsys):
