@@ -46,21 +46,6 @@ else:
     st.info("Aucun partenaire pour ce choix.")
 
 
-def _run(form: str, action, success: str, version_of: int | None = None) -> None:  # noqa: ANN001
-    try:
-        action()
-    except ValidationFailed as exc:
-        form_state.fail(form, exc.errors)
-    except StaleRecord as exc:
-        if version_of is not None:
-            form_state.forget_version(form, version_of)
-        form_state.fail(form, {form_state.FORM_ERROR: str(exc)})
-    except ServiceError as exc:
-        form_state.fail(form, {form_state.FORM_ERROR: str(exc)})
-    else:
-        if version_of is not None:
-            form_state.forget_version(form, version_of)
-        form_state.succeed(form, success)
 
 
 create_tab, edit_tab = st.tabs(["Ajouter un partenaire", "Modifier ou désactiver"])
@@ -88,7 +73,7 @@ with create_tab:
         def create() -> None:
             with unit_of_work(current.engine) as uow:
                 partners.create_partner(uow, principal, site_id=site_id, name=name, kind=kind, contact=contact)
-        _run(form, create, f"Partenaire « {' '.join(name.split())} » ajouté.")
+        form_state.submit(form, create, f"Partenaire « {' '.join(name.split())} » ajouté.")
 
 with edit_tab:
     with unit_of_work(current.engine) as uow:
@@ -120,4 +105,4 @@ with edit_tab:
                     partners.update_partner(uow, principal, chosen.id, expected_version=version,
                                             changes={"name": name, "kind": kind, "contact": contact,
                                                      "is_active": active})
-            _run(form, update, "Partenaire modifié.", version_of=chosen.id)
+            form_state.submit(form, update, "Partenaire modifié.", versioned=(form, chosen.id))

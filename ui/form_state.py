@@ -6,7 +6,11 @@ each error shows beside its field; after a success the form gets new keys (empty
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
+
+from services.errors import ServiceError, StaleRecord, ValidationFailed
 
 TOAST_KEY = "parcours_pending_toast"
 FORM_ERROR = "_form"  # an error about the whole form (stale record, permission…)
@@ -53,3 +57,24 @@ def form_error(form: str) -> None:
     message = errors(form).get(FORM_ERROR)
     if message:
         st.error(message, icon=":material/sync_problem:")
+
+
+def submit(form: str, action: Callable[[], object], success: str, *,
+           versioned: tuple[str, int] | None = None) -> None:
+    """Run the service call of a submitted form: errors beside the fields and the input kept,
+    or a toast and a fresh form. `versioned` = (form, record id) whose first-seen version to drop
+    after the call, so the next save is made knowingly over the new version."""
+    try:
+        action()
+    except ValidationFailed as exc:
+        fail(form, exc.errors)
+    except StaleRecord as exc:
+        if versioned:
+            forget_version(*versioned)
+        fail(form, {FORM_ERROR: str(exc)})
+    except ServiceError as exc:
+        fail(form, {FORM_ERROR: str(exc)})
+    else:
+        if versioned:
+            forget_version(*versioned)
+        succeed(form, success)

@@ -40,22 +40,7 @@ def _read_only_note(principal: Principal, header) -> None:  # noqa: ANN001
         st.caption("Consultation seule.")
 
 
-def _submit(form: str, action, success: str, *, versioned: tuple[str, int] | None = None) -> None:  # noqa: ANN001
-    """Run a service call for a submitted form: errors beside the fields, or a toast and a fresh form."""
-    try:
-        action()
-    except ValidationFailed as exc:
-        form_state.fail(form, exc.errors)
-    except StaleRecord as exc:
-        if versioned:
-            form_state.forget_version(*versioned)  # the next save is made knowingly over the new version
-        form_state.fail(form, {form_state.FORM_ERROR: str(exc)})
-    except ServiceError as exc:
-        form_state.fail(form, {form_state.FORM_ERROR: str(exc)})
-    else:
-        if versioned:
-            form_state.forget_version(*versioned)
-        form_state.succeed(form, success)
+
 
 
 def _date_input(text: str, key: str, *, value: date | None | str = "today") -> date | None:
@@ -112,7 +97,7 @@ def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:  # noq
             with unit_of_work(runtime.engine) as session:
                 pathway.record_barriers(session, principal, header.person_id, assessed_on=assessed_on,
                                         ratings=ratings)
-        _submit(form, save, "Évaluation enregistrée.")
+        form_state.submit(form, save, "Évaluation enregistrée.")
 
 
 # --- Plan d'action ------------------------------------------------------------------------------
@@ -160,7 +145,7 @@ def goals_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: 
                 with unit_of_work(runtime.engine) as session:
                     pathway.create_goal(session, principal, header.person_id, axis=axis, goal=goal, actions=actions,
                                         due_on=due_on)
-            _submit(form, create, "Objectif ajouté.")
+            form_state.submit(form, create, "Objectif ajouté.")
     with edit_tab:
         open_goals = [g for g in goals if g.status in pathway.OPEN_STATUSES]
         if not open_goals:
@@ -191,7 +176,7 @@ def goals_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: 
                 with unit_of_work(runtime.engine) as session:
                     pathway.update_goal(session, principal, chosen.id, expected_version=version, changes={
                         "axis": axis, "goal": goal, "actions": actions, "due_on": due_on, "status": status})
-            _submit(form, update, "Objectif modifié.", versioned=(form, chosen.id))
+            form_state.submit(form, update, "Objectif modifié.", versioned=(form, chosen.id))
         close_form = f"goal_close_{chosen.id}"
         close_key = form_state.key(close_form)
         close_errors = form_state.errors(close_form)
@@ -209,7 +194,7 @@ def goals_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: 
                 with unit_of_work(runtime.engine) as session:
                     pathway.close_goal(session, principal, chosen.id, expected_version=version, status=outcome,
                                        closed_on=closed_on or clock.today())
-            _submit(close_form, do_close, "Objectif clos.", versioned=(form, chosen.id))
+            form_state.submit(close_form, do_close, "Objectif clos.", versioned=(form, chosen.id))
 
 
 # --- PSP ----------------------------------------------------------------------------------------
@@ -288,7 +273,7 @@ def _psp_episode(runtime: Runtime, principal: Principal, header, episode: pathwa
                        "afis_monthly_cents": _euros_to_cents(afis_amount)}
             with unit_of_work(runtime.engine) as session:
                 pathway.update_psp_episode(session, principal, episode.id, expected_version=version, changes=changes)
-        _submit(form, update, "Parcours de sortie mis à jour.", versioned=(form, episode.id))
+        form_state.submit(form, update, "Parcours de sortie mis à jour.", versioned=(form, episode.id))
     if episode.prefect_decision != PrefectDecision.GRANTED or episode.ended_on is not None:
         return
     period_form = f"psp_period_{episode.id}"
@@ -309,7 +294,7 @@ def _psp_episode(runtime: Runtime, principal: Principal, header, episode: pathwa
                 raise ValidationFailed({"start_on": "La date de début est obligatoire."})
             with unit_of_work(runtime.engine) as session:
                 pathway.add_psp_period(session, principal, episode.id, start_on=start_on, is_renewal=renewal)
-        _submit(period_form, add_period, "Période enregistrée.")
+        form_state.submit(period_form, add_period, "Période enregistrée.")
 
 
 def psp_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: ANN001
@@ -341,7 +326,7 @@ def psp_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: AN
             with unit_of_work(runtime.engine) as session:
                 pathway.create_psp_episode(session, principal, header.person_id,
                                            requested_on=requested_on or clock.today())
-        _submit(form, create, "Demande enregistrée.")
+        form_state.submit(form, create, "Demande enregistrée.")
 
 
 # --- Orientations -------------------------------------------------------------------------------
@@ -393,7 +378,7 @@ def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:  # no
                 partners.create_referral(session, principal, header.person_id,
                                          partner_id=partner.id if partner else None,
                                          referred_on=referred_on or clock.today(), reason=reason)
-        _submit(form, create, "Orientation enregistrée.")
+        form_state.submit(form, create, "Orientation enregistrée.")
     if not rows:
         return
     chosen = st.selectbox("Orientation à compléter", rows, key="referral_result_choice",
@@ -415,7 +400,7 @@ def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:  # no
             with unit_of_work(runtime.engine) as session:
                 partners.update_referral_result(session, principal, chosen.id, expected_version=version,
                                                 result=result, result_on=result_on)
-        _submit(form, update, "Résultat enregistré.", versioned=(form, chosen.id))
+        form_state.submit(form, update, "Résultat enregistré.", versioned=(form, chosen.id))
 
 
 # --- Sorties ------------------------------------------------------------------------------------
@@ -465,7 +450,7 @@ def outcomes_tab(runtime: Runtime, principal: Principal, header) -> None:  # noq
             with unit_of_work(runtime.engine) as session:
                 partners.record_outcome(session, principal, header.person_id, outcome_on=outcome_on or clock.today(),
                                         outcome_type=outcome_type, employer_sector=sector, closes_file=closes)
-        _submit(form, create, "Sortie enregistrée" + (" ; le dossier est clôturé." if closes else "."))
+        form_state.submit(form, create, "Sortie enregistrée" + (" ; le dossier est clôturé." if closes else "."))
 
 
 # --- Notes --------------------------------------------------------------------------------------
@@ -494,7 +479,7 @@ def notes_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: 
                 with unit_of_work(runtime.engine) as session:
                     pathway.add_note(session, principal, header.person_id, noted_on=noted_on or clock.today(),
                                      body=body, cipher=cipher)
-            _submit(form, create, "Note ajoutée.")
+            form_state.submit(form, create, "Note ajoutée.")
     _read_only_note(principal, header)
     with unit_of_work(runtime.engine) as session:
         notes = pathway.list_notes(session, principal, header.person_id, cipher=cipher)
