@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -86,20 +87,35 @@ def _sqlite_real_transactions(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+@contextmanager
+def _private_postgres_database(name: str) -> Iterator[str]:
+    """A database of its own on the TEST_DATABASE_URL server, dropped afterwards: two test runs on
+    one server (two terminals, parallel agents) never drop each other's tables."""
+    base = make_url(postgres_url())
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session", params=backends())
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A migrated, empty database per backend, shared by the session's service tests."""
-    if request.param == "sqlite":
-        db_engine = make_engine(f"sqlite:///{_TMP / 'services.db'}")
-        _sqlite_real_transactions(db_engine)
-    else:
-        db_engine = make_engine(postgres_url())
-        with db_engine.begin() as connection:  # a clean schema whatever ran before
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    upgrade_to_head(db_engine)
-    yield db_engine
-    db_engine.dispose()
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            db_engine = make_engine(f"sqlite:///{_TMP / 'services.db'}")
+            _sqlite_real_transactions(db_engine)
+        else:
+            db_engine = make_engine(stack.enter_context(_private_postgres_database(f"parcours_test_{os.getpid()}")))
+        upgrade_to_head(db_engine)
+        yield db_engine
+        db_engine.dispose()
 
 
 @pytest.fixture
@@ -123,15 +139,5 @@ def scratch_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iter
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'scratch.db'}"
         return
-    base = make_url(postgres_url())
-    name = f"parcours_scratch_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with _private_postgres_database(f"parcours_scratch_{os.getpid()}") as url:
+        yield url
