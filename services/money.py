@@ -1,0 +1,78 @@
+"""Exact money arithmetic: integer cents end to end, never a float.
+
+Rounding rule (one for the whole application, stated in the README): a share or a prorata of an
+amount is rounded to the nearest cent, halves away from zero (ROUND_HALF_UP on the absolute value).
+When several rounded parts must add up to a known total (lines of a report, a salary split across
+grants), `split_exactly` distributes the leftover cents by largest remainder so the displayed parts
+always sum to the displayed total.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+BASIS_POINTS = 10_000  # 100 % = 10 000 bp
+
+
+def _round(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def prorata(cents: int, numerator: int, denominator: int) -> int:
+    """cents × numerator / denominator, rounded to the cent (0 when the denominator is 0)."""
+    if denominator == 0:
+        return 0
+    return _round(Decimal(cents) * numerator / denominator)
+
+
+def share_of(cents: int, basis_points: int) -> int:
+    """The part of `cents` a share in basis points represents (2 500 bp of 1 000,00 € = 250,00 €)."""
+    return prorata(cents, basis_points, BASIS_POINTS)
+
+
+def ratio(part: int, whole: int) -> Decimal | None:
+    """part / whole as an exact Decimal (0,4567 = 45,67 %), None when there is nothing to divide by."""
+    if whole == 0:
+        return None
+    return Decimal(part) / Decimal(whole)
+
+
+def split_exactly(total: int, weights: Sequence[int | Decimal]) -> list[int]:
+    """Integer parts of `total` proportional to `weights`, summing exactly to `total`."""
+    if not weights:
+        return []
+    weight_sum = sum(Decimal(w) for w in weights)
+    if weight_sum == 0:
+        return [total] + [0] * (len(weights) - 1) if total else [0] * len(weights)
+    raw = [Decimal(total) * Decimal(w) / weight_sum for w in weights]
+    parts = [int(r) for r in raw]  # truncated towards zero
+    leftover = total - sum(parts)
+    step = 1 if leftover >= 0 else -1
+    order = sorted(range(len(raw)), key=lambda i: (-(abs(raw[i] - parts[i])), i))
+    for i in order[: abs(leftover)]:
+        parts[i] += step
+    return parts
+
+
+_AMOUNT = re.compile(r"^(?P<sign>[-+]?)(?P<whole>\d{1,3}(?:[ \u00a0\u202f.]\d{3})*|\d+)(?:,(?P<cents>\d{1,2}))?$")
+
+
+def parse_french_amount(text: str) -> int:
+    """'1 234,56' / '1234,5' / '-12' / '1.234,56' → cents. Raises ValueError with a French message.
+
+    Accepts the French decimal comma, spaces (also non-breaking) or dots between thousands, an
+    optional € sign. A decimal point alone ('12.50') is refused: in a French export it is ambiguous.
+    """
+    cleaned = (text or "").strip().replace("€", "").strip()
+    match = _AMOUNT.match(cleaned)
+    if not match:
+        raise ValueError(f"montant illisible « {text} » (attendu par exemple 1 234,56)")
+    whole = re.sub(r"[ \u00a0\u202f.]", "", match["whole"])
+    cents = (match["cents"] or "0").ljust(2, "0")
+    try:
+        value = int(whole) * 100 + int(cents)
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits digits only
+        raise ValueError(f"montant illisible « {text} »") from exc
+    return -value if match["sign"] == "-" else value
