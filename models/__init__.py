@@ -11,13 +11,23 @@ from models.courses import (
     LanguageAssessment,
     MainstreamTransition,
 )
-from models.finance import BudgetLine, Expense, ExpenseImport, Funder, Grant, GrantSite, Strand
+from models.finance import (
+    BudgetLine,
+    BudgetRevision,
+    DeviationNote,
+    Expense,
+    ExpenseImport,
+    Funder,
+    Grant,
+    GrantSite,
+    Strand,
+)
 from models.organisation import LoginThrottle, Role, Site, User, UserSite
 from models.outreach import OutreachRound, OutreachRoundStaff
 from models.partners import Outcome, Partner, Referral
 from models.pathway import ActionGoal, BarrierAssessment, PspEpisode, PspPeriod
 from models.persons import Person, PersonNote, PersonStatusChange
-from models.staffing import Post, PostFunding
+from models.staffing import Post, PostFunding, PostStatusChange
 from models.workshops import (
     WorkshopAttendance,
     WorkshopCompletion,
@@ -30,9 +40,9 @@ from models.workshops import (
 __all__ = [
     "ActionGoal", "AuditEvent", "BarrierAssessment", "BudgetLine", "CertificationAttempt",
     "CourseAttendance", "CourseEnrolment", "CourseGroup", "CourseSession", "CourseTeacher",
-    "Expense", "ExpenseImport", "Funder", "Grant", "GrantSite", "LanguageAssessment",
+    "BudgetRevision", "DeviationNote", "Expense", "ExpenseImport", "Funder", "Grant", "GrantSite", "LanguageAssessment",
     "LoginThrottle", "MainstreamTransition", "Outcome", "OutreachRound", "OutreachRoundStaff",
-    "Partner", "Person", "PersonNote", "PersonStatusChange", "Post", "PostFunding", "PspEpisode", "PspPeriod",
+    "Partner", "Person", "PersonNote", "PersonStatusChange", "Post", "PostFunding", "PostStatusChange", "PspEpisode", "PspPeriod",
     "Referral", "Role", "Site", "Strand", "User", "UserSite", "WorkshopAttendance",
     "WorkshopCompletion", "WorkshopEnrolment", "WorkshopFacilitator", "WorkshopModule",
     "WorkshopSession",

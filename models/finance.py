@@ -125,6 +125,8 @@ class Expense(Versioned, table=True):
     __table_args__ = (
         sa.Index("ix_expense_grant_date", "grant_id", "spent_on"),
         sa.Index("ix_expense_line_date", "budget_line_id", "spent_on"),
+        # A post's salary is charged once per line and month (NULL post_id rows never collide).
+        sa.UniqueConstraint("post_id", "budget_line_id", "spent_on", name="uq_expense_post_charge"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -137,4 +139,34 @@ class Expense(Versioned, table=True):
     supplier: str | None = Field(default=None, max_length=160)
     voucher_ref: str | None = Field(default=None, max_length=80)
     import_id: int | None = Field(default=None, foreign_key="expense_import.id", index=True)
+    # Set on the staff cost charged from a post (services.staff_charges), None for other expenses.
+    post_id: int | None = Field(default=None, foreign_key="post.id")
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class BudgetRevision(Timestamped, table=True):
+    """A dated transfer of planned money from one line of a grant to another (a saved what-if)."""
+
+    __tablename__ = "budget_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_id: int = Field(foreign_key="grant.id", index=True, nullable=False)
+    from_line_id: int = Field(foreign_key="budget_line.id", nullable=False)
+    to_line_id: int = Field(foreign_key="budget_line.id", nullable=False)
+    amount_cents: int = Field(sa_type=sa.BigInteger, nullable=False)
+    revised_on: date = Field(nullable=False)
+    reason: str = Field(max_length=300, nullable=False)
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class DeviationNote(Versioned, table=True):
+    """gestion's explanation of a category's deviation beyond tolerance, printed in the financial report."""
+
+    __tablename__ = "budget_deviation_note"
+    __table_args__ = (sa.UniqueConstraint("grant_id", "category", name="uq_budget_deviation_note"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_id: int = Field(foreign_key="grant.id", nullable=False)
+    category: BudgetCategory = Field(sa_type=enum_type(BudgetCategory), nullable=False)
+    explanation: str = Field(max_length=1000, nullable=False)
+    updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")

@@ -59,3 +59,22 @@ class PostFunding(Timestamped, table=True):
     post_id: int = Field(foreign_key="post.id", index=True, nullable=False)
     grant_id: int = Field(foreign_key="grant.id", index=True, nullable=False)
     share_bp: int = Field(nullable=False)
+    # The strand whose "64 – Charges de personnel" line (on the post's site) receives the cost.
+    strand_id: int | None = Field(default=None, foreign_key="strand.id")
+
+
+class PostStatusChange(Timestamped, table=True):
+    """History of a post: each date it became filled (with its holder) or vacant.
+
+    Vacancy durations, FTE filled over time and the months whose salary is charged are read here;
+    Post.is_filled / status_since keep the current state for the quick figures.
+    """
+
+    __tablename__ = "post_status_change"
+    __table_args__ = (sa.Index("ix_post_status_change_post_date", "post_id", "changed_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", nullable=False)
+    changed_on: date = Field(nullable=False)
+    is_filled: bool = Field(nullable=False)
+    holder_name: str | None = Field(default=None, max_length=120)  # staff member, not a beneficiary
