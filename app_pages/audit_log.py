@@ -42,6 +42,7 @@ st.dataframe(
         "Rôle": [r.actor_role or "—" for r in rows],
         "Action": [r.action for r in rows],
         "Objet": [f"{r.entity_type} {r.entity_id}" if r.entity_type else "—" for r in rows],
+        "Détail": [r.detail or "" for r in rows],
         "Réussite": [r.success for r in rows],
     },
     hide_index=True,

@@ -23,4 +23,6 @@ class AuditEvent(SQLModel, table=True):
     entity_type: str | None = Field(default=None, max_length=64)
     entity_id: str | None = Field(default=None, max_length=64)
     site_id: int | None = Field(default=None, foreign_key="site.id")
+    # Facts about the act that are never personal: counts, totals, a period ("n=120 total=1234567").
+    detail: str | None = Field(default=None, max_length=200)
     success: bool = Field(default=True, nullable=False)

@@ -22,8 +22,12 @@ def record(
     entity_id: object | None = None,
     site_id: int | None = None,
     success: bool = True,
+    detail: str | None = None,
 ) -> None:
-    """Add an audit event to the caller's unit of work (written with it, or not at all)."""
+    """Add an audit event to the caller's unit of work (written with it, or not at all).
+
+    `detail` holds non-personal facts only (counts, totals in cents, a period), never a value typed
+    about a person."""
     if isinstance(actor, Principal):
         username, role = actor.username, actor.role.value
     else:
@@ -37,6 +41,7 @@ def record(
             entity_id=None if entity_id is None else str(entity_id),
             site_id=site_id,
             success=success,
+            detail=None if detail is None else detail[:200],
         )
     )
 
@@ -50,6 +55,7 @@ class AuditRow:
     entity_type: str | None
     entity_id: str | None
     success: bool
+    detail: str | None = None
 
 
 def list_events(
@@ -78,7 +84,8 @@ def list_events(
         .offset(offset).limit(limit)
     ).all()
     return [
-        AuditRow(r.occurred_at, r.actor_username, r.actor_role, r.action, r.entity_type, r.entity_id, r.success)
+        AuditRow(r.occurred_at, r.actor_username, r.actor_role, r.action, r.entity_type, r.entity_id, r.success,
+                 r.detail)
         for r in rows
     ], total
 
