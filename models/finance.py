@@ -123,8 +123,9 @@ class ExpenseImport(Timestamped, table=True):
 
 class Expense(Versioned, table=True):
     __table_args__ = (
-        sa.Index("ix_expense_grant_date", "grant_id", "spent_on"),
-        sa.Index("ix_expense_line_date", "budget_line_id", "spent_on"),
+        # Covering (amount included): per-grant and per-line sums read the index only, never the rows.
+        sa.Index("ix_expense_grant_date_amount", "grant_id", "spent_on", "amount_cents"),
+        sa.Index("ix_expense_line_date_amount", "budget_line_id", "spent_on", "amount_cents"),
         # A post's salary is charged once per line and month (NULL post_id rows never collide).
         sa.UniqueConstraint("post_id", "budget_line_id", "spent_on", name="uq_expense_post_charge"),
     )

@@ -73,6 +73,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_budget_revision_grant_id'), ['grant_id'], unique=False)
 
     with op.batch_alter_table('expense', schema=None) as batch_op:
+        batch_op.drop_index('ix_expense_grant_date')
+        batch_op.drop_index('ix_expense_line_date')
+        batch_op.create_index('ix_expense_grant_date_amount', ['grant_id', 'spent_on', 'amount_cents'], unique=False)
+        batch_op.create_index('ix_expense_line_date_amount', ['budget_line_id', 'spent_on', 'amount_cents'],
+                              unique=False)
         batch_op.add_column(sa.Column('post_id', sa.Integer(), nullable=True))
         batch_op.create_unique_constraint('uq_expense_post_charge', ['post_id', 'budget_line_id', 'spent_on'])
         batch_op.create_foreign_key('fk_expense_post_id_post', 'post', ['post_id'], ['id'])
@@ -94,6 +99,10 @@ def downgrade() -> None:
         batch_op.drop_constraint('fk_expense_post_id_post', type_='foreignkey')
         batch_op.drop_constraint('uq_expense_post_charge', type_='unique')
         batch_op.drop_column('post_id')
+        batch_op.drop_index('ix_expense_line_date_amount')
+        batch_op.drop_index('ix_expense_grant_date_amount')
+        batch_op.create_index('ix_expense_line_date', ['budget_line_id', 'spent_on'], unique=False)
+        batch_op.create_index('ix_expense_grant_date', ['grant_id', 'spent_on'], unique=False)
 
     with op.batch_alter_table('budget_revision', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_budget_revision_grant_id'))
