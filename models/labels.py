@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from enum import Enum
 
-_LABELS: dict[Enum, str] = {}
+# Keyed by (enum class, value): StrEnum members compare equal to their string, so two enums
+# sharing a value ("street" is both a housing situation and an outreach mode) would overwrite
+# each other in a dict keyed by the member itself.
+_LABELS: dict[tuple[type[Enum], object], str] = {}
 
 
 def register_labels(labels: dict) -> dict:
     """Record the French label of every member of an enum (a test checks none is missing)."""
-    _LABELS.update(labels)
+    _LABELS.update({(type(member), member.value): text for member, text in labels.items()})
     return labels
 
 
@@ -17,9 +20,9 @@ def label(member: Enum | str | None) -> str:
     if member is None:
         return "—"
     if isinstance(member, Enum):
-        return _LABELS.get(member, str(member.value))
+        return _LABELS.get((type(member), member.value), str(member.value))
     return str(member)
 
 
 def labelled_enums() -> set[type[Enum]]:
-    return {type(member) for member in _LABELS}
+    return {enum_type for enum_type, _value in _LABELS}

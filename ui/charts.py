@@ -25,7 +25,8 @@ FRENCH_TIME_FORMAT = {
 FRENCH_NUMBER_FORMAT = {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"]}
 
 
-def _french(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+def french(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """French month names and number formats in the rendered chart (Vega locale options)."""
     return chart.properties(usermeta={"embedOptions": {"timeFormatLocale": FRENCH_TIME_FORMAT,
                                                         "formatLocale": FRENCH_NUMBER_FORMAT}})
 
@@ -51,7 +52,7 @@ def monthly_bars(points: list[MonthlyPoint]) -> alt.TopLevelMixin:
         tooltip=["Mois:O", "Série:N", alt.Tooltip("Valeur:Q", format=",d")],
     ).properties(height=180, width=380)
     chart = base.facet(column=alt.Column("Série:N", title=None)).resolve_scale(y="independent", x="independent")
-    return _french(chart)
+    return french(chart)
 
 
 def grant_progress(grants: list[GrantConsumption]) -> alt.TopLevelMixin:
@@ -68,7 +69,7 @@ def grant_progress(grants: list[GrantConsumption]) -> alt.TopLevelMixin:
         row=alt.Row("Subvention:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
         tooltip=["Subvention:N", "Mesure:N", alt.Tooltip("Part:Q", format=".0%")],
     ).properties(height=50, width=420)
-    return _french(chart)
+    return french(chart)
 
 
 SEVERITY_COLOURS = {"Aucun": "#9ccf9c", "Partiel": "#f0b35a", "Majeur": "#c0392b"}
@@ -100,4 +101,4 @@ def barrier_evolution(points: list) -> alt.TopLevelMixin:
                         legend=alt.Legend(orient="bottom")),
     )
     text = base.mark_text(fontSize=11).encode(text="Niveau:N")
-    return _french((cells + text).properties(height=alt.Step(28), width=alt.Step(90)))
+    return french((cells + text).properties(height=alt.Step(28), width=alt.Step(90)))

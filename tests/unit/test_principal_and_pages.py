@@ -126,3 +126,13 @@ def test_a_page_missing_from_the_table_is_open_to_nobody(monkeypatch):
     assert PageKey.AUDIT not in pages_for(Role.ADMIN)
     assert not may_open(principal(Role.ADMIN), PageKey.AUDIT)
     assert not may_open(principal(Role.ADMIN), "no-such-page")  # type: ignore[arg-type]
+
+
+def test_two_enums_sharing_a_value_keep_their_own_label() -> None:
+    from models.labels import label
+    from models.outreach import OutreachMode
+    from models.persons import HousingSituation
+
+    assert OutreachMode.STREET.value == HousingSituation.STREET.value == "street"
+    assert label(OutreachMode.STREET) == "Présentielle"
+    assert label(HousingSituation.STREET) == "Sans abri"
