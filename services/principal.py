@@ -19,7 +19,9 @@ class Capability(StrEnum):
     VIEW_IDENTITY = "view_identity"
     EDIT_PERSON_FILES = "edit_person_files"
     VIEW_LEARNERS = "view_learners"  # formateur: learners of own groups, code + first name
-    EDIT_ACTIVITIES = "edit_activities"  # outreach, workshops, courses
+    RUN_FIELD_ACTIVITIES = "run_field_activities"  # outreach rounds, workshop sessions, enrolments, rolls
+    TEACH_COURSES = "teach_courses"  # French-course sessions, rolls, assessments of the groups one sees
+    CONFIGURE_ACTIVITIES = "configure_activities"  # a site's workshop modules, French-course groups
     VIEW_ACTIVITY_FIGURES = "view_activity_figures"
     VIEW_BUDGET = "view_budget"
     EDIT_BUDGET = "edit_budget"
@@ -49,7 +51,9 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_IDENTITY,
             Capability.EDIT_PERSON_FILES,
             Capability.VIEW_LEARNERS,
-            Capability.EDIT_ACTIVITIES,
+            Capability.RUN_FIELD_ACTIVITIES,
+            Capability.TEACH_COURSES,
+            Capability.CONFIGURE_ACTIVITIES,
             Capability.VIEW_ACTIVITY_FIGURES,
             Capability.VIEW_BUDGET,
             Capability.VIEW_STAFFING,
@@ -62,12 +66,12 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_PERSON_FILES,
             Capability.VIEW_IDENTITY,
             Capability.EDIT_PERSON_FILES,
-            Capability.EDIT_ACTIVITIES,
+            Capability.RUN_FIELD_ACTIVITIES,
             Capability.VIEW_ACTIVITY_FIGURES,
         }
     ),
     Role.FORMATEUR: frozenset(
-        {Capability.VIEW_LEARNERS, Capability.EDIT_ACTIVITIES, Capability.VIEW_ACTIVITY_FIGURES}
+        {Capability.VIEW_LEARNERS, Capability.TEACH_COURSES, Capability.VIEW_ACTIVITY_FIGURES}
     ),
     Role.GESTION: frozenset(
         {Capability.VIEW_BUDGET, Capability.EDIT_BUDGET, Capability.VIEW_STAFFING}
