@@ -27,7 +27,7 @@ with unit_of_work(current.engine) as uow:
     left, right = st.columns([2, 1])
     chosen_site = left.selectbox("Site", [None] + [s.id for s in sites], key="partners_site",
                                  format_func=lambda i: "Tous mes sites" if i is None else
-                                 f"{site_of[i].code} — {site_of[i].name}")
+                                 site_of[i].label)
     show_inactive = right.checkbox("Afficher les partenaires désactivés", key="partners_inactive")
     rows = partners.list_partners(uow, principal, site_id=chosen_site, include_inactive=show_inactive)
 
@@ -58,7 +58,7 @@ with create_tab:
         form_state.form_error(form)
         site_id = st.selectbox("Site du partenaire", [s.id for s in sites], key=f"{key}_site",
                                index=[s.id for s in sites].index(chosen_site) if chosen_site else 0,
-                               format_func=lambda i: f"{site_of[i].code} — {site_of[i].name}")
+                               format_func=lambda i: site_of[i].label)
         field_error(errors, "site_id")
         name = st.text_input("Nom", max_chars=partners.NAME_MAX, key=f"{key}_name",
                              help="Par exemple « France Travail Lyon Est ».")

@@ -39,6 +39,7 @@ from services.records import (
     versioned_update,
     writable_person,
 )
+from services.sites import SiteChoice
 
 NAME_MAX = 160
 CONTACT_MAX = 200
@@ -327,13 +328,6 @@ def list_outcomes(session: Session, principal: Principal, person_id: int) -> lis
         select(Outcome).where(Outcome.person_id == person.id).order_by(Outcome.outcome_on.desc(), Outcome.id.desc())
     ).all()
     return [OutcomeRow(o.id, o.outcome_on, o.category, o.outcome_type, o.employer_sector, o.closes_file) for o in rows]
-
-
-@dataclass(frozen=True)
-class SiteChoice:
-    id: int
-    code: str
-    name: str
 
 
 def manageable_sites(session: Session, principal: Principal) -> list[SiteChoice]:

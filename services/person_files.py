@@ -21,7 +21,7 @@ from models.outreach import OutreachRound
 from models.partners import Partner
 from models.pathway import ActionGoal, GoalStatus, PrefectDecision, PspEpisode
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, Person, PersonStatus
-from services import audit, clock
+from services import audit, clock, paging
 from services.crypto import FieldCipher
 from services.errors import ServiceError, ValidationFailed
 from services.person_access import person_in_scope, require_writable
@@ -346,7 +346,7 @@ class CaseloadPage:
 
     @property
     def page_count(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        return paging.page_count(self.total, self.page_size)
 
 
 def months_before(day: date, months: int) -> date:
