@@ -133,7 +133,11 @@ class CourseSession(Versioned, table=True):
 
 class CourseAttendance(Versioned, table=True):
     __tablename__ = "course_attendance"
-    __table_args__ = (sa.UniqueConstraint("session_id", "person_id", name="uq_course_attendance"),)
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "person_id", name="uq_course_attendance"),
+        # Hours attended per learner (present rows joined to their sessions) read this index only.
+        sa.Index("ix_course_attendance_person_status_session", "person_id", "status", "session_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="course_session.id", nullable=False)

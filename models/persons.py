@@ -108,7 +108,8 @@ class Person(Versioned, table=True):
     first_contact_on: date = Field(nullable=False)
     intake_on: date = Field(nullable=False)
     origin: IntakeOrigin = Field(sa_type=enum_type(IntakeOrigin), nullable=False)
-    outreach_round_id: int | None = Field(default=None, foreign_key="outreach_round.id")
+    # Indexed: the outreach page counts the intakes each round led to.
+    outreach_round_id: int | None = Field(default=None, foreign_key="outreach_round.id", index=True)
     referring_partner_id: int | None = Field(default=None, foreign_key="partner.id")
     # Encrypted identity (Fernet tokens); None once anonymised.
     alias_encrypted: str | None = Field(default=None, sa_type=sa.Text)
