@@ -302,3 +302,280 @@ def an_audit_event(session: Session, *, action: str, actor: str = "someone", occ
     session.add(event)
     session.flush()
     return event
+
+
+# --- workshops: modules, cycles, rolls (attendance and workshops helper) -------------------------
+
+from models.workshops import WorkshopAttendance, WorkshopCompletion, WorkshopEnrolment  # noqa: E402
+from services.crypto import FieldCipher  # noqa: E402
+
+
+def a_person_called(session: Session, site: Site, first_name: str, *, cipher: FieldCipher, intake_on: date,
+                    status: PersonStatus = PersonStatus.ACTIVE) -> Person:
+    """A file whose encrypted first name is `first_name` (as the intake form stores it)."""
+    person = a_person_in_file_active(session, site, intake_on=intake_on, status=status)
+    person.alias_encrypted = cipher.encrypt(first_name)
+    session.flush()
+    return person
+
+
+def a_workshop_module(session: Session, site: Site, *, name: str | None = None,
+                      theme: WorkshopTheme = WorkshopTheme.SELF_ESTEEM, sort_order: int = 0,
+                      is_active: bool = True) -> WorkshopModule:
+    module = WorkshopModule(site_id=site.id, theme=theme, name=name or f"Module {next(_sequence)}",
+                            sort_order=sort_order, is_active=is_active)
+    session.add(module)
+    session.flush()
+    return module
+
+
+def a_workshop_cycle(session: Session, person: Person, *, starts_on: date, left_on: date | None = None
+                     ) -> WorkshopEnrolment:
+    """The person joins the workshop cycle of its own site on `starts_on` (and leaves on `left_on`)."""
+    enrolment = WorkshopEnrolment(person_id=person.id, site_id=person.site_id, cycle_start_on=starts_on,
+                                  left_on=left_on)
+    session.add(enrolment)
+    session.flush()
+    return enrolment
+
+
+def a_workshop_roll(session: Session, workshop: WorkshopSession, *, present: tuple[Person, ...] = (),
+                    excused: tuple[Person, ...] = (), absent: tuple[Person, ...] = ()) -> None:
+    """The roll of a workshop session as it was taken (no access check, no audit)."""
+    for people, status in ((present, AttendanceStatus.PRESENT), (excused, AttendanceStatus.EXCUSED),
+                           (absent, AttendanceStatus.ABSENT)):
+        for person in people:
+            session.add(WorkshopAttendance(session_id=workshop.id, person_id=person.id, site_id=workshop.site_id,
+                                           status=status))
+    session.flush()
+
+
+def a_validated_module(session: Session, person: Person, module: WorkshopModule, *, completed_on: date
+                       ) -> WorkshopCompletion:
+    completion = WorkshopCompletion(person_id=person.id, module_id=module.id, site_id=module.site_id,
+                                    completed_on=completed_on)
+    session.add(completion)
+    session.flush()
+    return completion
+
+
+# --- outreach: rounds with their team, files opened after a round (outreach helper) -------------
+
+from datetime import time as _time  # noqa: E402
+
+from models.outreach import OutreachRoundStaff  # noqa: E402
+
+
+def a_logged_round(
+    session: Session,
+    site: Site,
+    *,
+    round_on: date,
+    team: tuple[User, ...] = (),
+    mode: OutreachMode = OutreachMode.STREET,
+    persons_met: int = 8,
+    new_contacts: int = 2,
+    conversations: int = 5,
+    referred_to_intake: int = 1,
+) -> OutreachRound:
+    """A round as a team logs it (an evening street round by default, or an online one), with its team."""
+    outreach = OutreachRound(
+        site_id=site.id,
+        round_on=round_on,
+        start_time=_time(21, 0) if mode == OutreachMode.STREET else _time(14, 0),
+        duration_minutes=180,
+        mode=mode,
+        area=OutreachArea.CITY_CENTRE if mode == OutreachMode.STREET else OutreachArea.SOCIAL_NETWORKS,
+        persons_met=persons_met,
+        new_contacts=new_contacts,
+        conversations=conversations,
+        referred_to_intake=referred_to_intake,
+    )
+    session.add(outreach)
+    session.flush()
+    session.add_all([OutreachRoundStaff(round_id=outreach.id, user_id=member.id) for member in team])
+    session.flush()
+    return outreach
+
+
+def a_file_opened_after_round(session: Session, outreach: OutreachRound, *, intake_on: date,
+                              origin: IntakeOrigin = IntakeOrigin.OUTREACH) -> Person:
+    """A person met on a round who came to an intake later: the file points to that round."""
+    site = session.get(Site, outreach.site_id)
+    person = a_person_in_file_active(session, site, intake_on=intake_on)
+    person.origin = origin
+    person.outreach_round_id = outreach.id
+    session.flush()
+    return person
+
+
+# --- staffing: grants with strands and 64 lines, posts with their history and funding (staffing helper) --
+
+from models.staffing import PostFunding, PostStatusChange  # noqa: E402
+
+
+@dataclass
+class StaffGrant:
+    grant: Grant
+    strand: Strand
+    lines: dict[tuple[str, BudgetCategory], BudgetLine]  # by (site code, category)
+
+
+def a_staff_grant(
+    session: Session,
+    funder: Funder,
+    *sites: Site,
+    starts_on: date = date(2025, 1, 1),
+    ends_on: date = date(2026, 12, 31),
+    planned: dict[BudgetCategory, int] | None = None,
+    tolerance_bp: int = 1000,
+) -> StaffGrant:
+    """A convention covering `sites` with one strand and a line per site and category (64 by default),
+    each line planned at the cents given in `planned`."""
+    from models.finance import GrantSite
+
+    planned = planned or {BudgetCategory.STAFF: 10_000_000}
+    number = next(_sequence)
+    grant = Grant(funder_id=funder.id, name=f"Convention {number}", convention_ref=f"STAFF-{number:05d}",
+                  amount_cents=sum(planned.values()) * len(sites), starts_on=starts_on, ends_on=ends_on,
+                  tolerance_bp=tolerance_bp)
+    session.add(grant)
+    session.flush()
+    strand = Strand(grant_id=grant.id, name="Aller-vers")
+    session.add(strand)
+    session.flush()
+    lines: dict[tuple[str, BudgetCategory], BudgetLine] = {}
+    for site in sites:
+        session.add(GrantSite(grant_id=grant.id, site_id=site.id))
+        for category, cents in planned.items():
+            line = BudgetLine(grant_id=grant.id, strand_id=strand.id, site_id=site.id, category=category,
+                              planned_cents=cents)
+            session.add(line)
+            session.flush()
+            lines[(site.code, category)] = line
+    session.flush()
+    return StaffGrant(grant, strand, lines)
+
+
+def a_funded_post(
+    session: Session,
+    site: Site,
+    *,
+    monthly_cost_cents: int,
+    funding: list[tuple[StaffGrant, int]],
+    history: list[tuple[date, bool]] | None = None,
+    starts_on: date = date(2025, 1, 1),
+    ends_on: date | None = None,
+    fte_hundredths: int = 100,
+    post_type: PostType = PostType.CIP,
+    holder_name: str | None = "Camille Martin",
+) -> Post:
+    """A post funded by (grant, share in basis points) whose history is (date, filled?) — filled from its
+    start when no history is given."""
+    history = history if history is not None else [(starts_on, True)]
+    last_day, filled = history[-1] if history else (starts_on, False)
+    post = Post(site_id=site.id, post_type=post_type, fte_hundredths=fte_hundredths,
+                monthly_cost_cents=monthly_cost_cents, starts_on=starts_on, ends_on=ends_on, is_filled=filled,
+                status_since=last_day, holder_name=holder_name if filled else None)
+    session.add(post)
+    session.flush()
+    for day, is_filled in history:
+        session.add(PostStatusChange(post_id=post.id, changed_on=day, is_filled=is_filled,
+                                     holder_name=holder_name if is_filled else None))
+    for staff_grant, share_bp in funding:
+        session.add(PostFunding(post_id=post.id, grant_id=staff_grant.grant.id, share_bp=share_bp,
+                                strand_id=staff_grant.strand.id))
+    session.flush()
+    return post
+
+
+# --- budget consumption: a convention in strands × sites × categories (budget helper) -------------
+
+
+@dataclass
+class BudgetedGrant:
+    grant: Grant
+    strands: dict[str, Strand]  # by name
+    lines: dict[tuple[str, str, BudgetCategory], BudgetLine]  # by (strand name, site code, category)
+
+
+def a_budgeted_grant(
+    session: Session,
+    funder: Funder,
+    *,
+    starts_on: date,
+    ends_on: date,
+    planned: list[tuple[str, Site, BudgetCategory, int]],
+    tolerance_bp: int = 1000,
+    name: str | None = None,
+) -> BudgetedGrant:
+    """A convention whose lines are (strand name, site, category, planned cents); its amount is their sum."""
+    from models.finance import GrantSite
+
+    number = next(_sequence)
+    grant = Grant(funder_id=funder.id, name=name or f"Convention budgétée {number}",
+                  convention_ref=f"BUDG-{number:05d}", amount_cents=sum(row[3] for row in planned),
+                  starts_on=starts_on, ends_on=ends_on, tolerance_bp=tolerance_bp)
+    session.add(grant)
+    session.flush()
+    strands: dict[str, Strand] = {}
+    lines: dict[tuple[str, str, BudgetCategory], BudgetLine] = {}
+    for site_id in sorted({site.id for _, site, _, _ in planned}):
+        session.add(GrantSite(grant_id=grant.id, site_id=site_id))
+    for strand_name, site, category, cents in planned:
+        if strand_name not in strands:
+            strands[strand_name] = Strand(grant_id=grant.id, name=strand_name)
+            session.add(strands[strand_name])
+            session.flush()
+        line = BudgetLine(grant_id=grant.id, strand_id=strands[strand_name].id, site_id=site.id,
+                          category=category, planned_cents=cents)
+        session.add(line)
+        session.flush()
+        lines[(strand_name, site.code, category)] = line
+    return BudgetedGrant(grant, strands, lines)
+
+
+# --- grants, budget lines and expenses (grants and expenses helper) ------------------------------
+
+from models.finance import GrantSite  # noqa: E402
+
+
+@dataclass
+class Convention:
+    grant: Grant
+    strands: dict[str, Strand]  # by name
+    lines: dict[str, BudgetLine]  # by accounting code
+
+
+def a_convention(
+    session: Session,
+    funder: Funder,
+    *,
+    sites: tuple[Site, ...],
+    starts_on: date,
+    ends_on: date,
+    lines: list[tuple[str, Site, BudgetCategory, int, str]],
+    strands: tuple[str, ...] = ("Aller-vers", "Insertion socio-professionnelle"),
+    amount_cents: int | None = None,
+    name: str = "Fonds de concours",
+) -> Convention:
+    """A convention on `sites` with its strands and its lines given as (strand, site, category, planned
+    cents, accounting code); the grant amount is the sum of the lines unless `amount_cents` is given."""
+    number = next(_sequence)
+    grant = Grant(funder_id=funder.id, name=f"{name} {number}", convention_ref=f"CONV-{number:05d}",
+                  amount_cents=sum(line[3] for line in lines) if amount_cents is None else amount_cents,
+                  starts_on=starts_on, ends_on=ends_on)
+    session.add(grant)
+    session.flush()
+    session.add_all([GrantSite(grant_id=grant.id, site_id=site.id) for site in sites])
+    by_name = {strand: Strand(grant_id=grant.id, name=strand) for strand in strands}
+    session.add_all(by_name.values())
+    session.flush()
+    by_code: dict[str, BudgetLine] = {}
+    for strand, site, category, cents, code in lines:
+        line = BudgetLine(grant_id=grant.id, strand_id=by_name[strand].id, site_id=site.id, category=category,
+                          planned_cents=cents, accounting_code=code)
+        session.add(line)
+        session.flush()
+        by_code[code] = line
+    return Convention(grant, by_name, by_code)
