@@ -6,13 +6,17 @@ import calendar
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
 from models.finance import BudgetCategory
-from models.staffing import PostType
+from models.staffing import Post, PostType
 from seed.accounts import AGRASC_FUNDER_NAME
 from seed.context import SeedContext, SiteInfo, add_months, month_start, split_by_weight
 from seed.organisation import FUNDERS
 from seed.texts import EXPENSE_LABELS
+from services.money import split_exactly
+from services.staff_charges import charge_label
+from services.staff_costs import days_within, filled_intervals, month_end, post_month_cost
 
 CATEGORY_WEIGHTS = {
     BudgetCategory.STAFF: 62, BudgetCategory.PURCHASES: 5, BudgetCategory.EXTERNAL_SERVICES: 7,
@@ -20,8 +24,7 @@ CATEGORY_WEIGHTS = {
     BudgetCategory.INDIRECT: 11,
 }
 IMPORTED_MONTHS = 3  # the last complete months came from the accounting export
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-             "octobre", "novembre", "décembre")
+NON_STAFF_RATE_FACTOR = 1.0  # expenses per non-staff line and month = size's rate × this
 
 
 @dataclass(frozen=True)
@@ -60,64 +63,138 @@ def _plans(ctx: SeedContext) -> list[tuple[GrantPlan, list[SiteInfo]]]:
 
 
 def seed_finance(ctx: SeedContext) -> None:
-    grants: dict[str, int] = {}
+    """Grants and their strands, then the posts (history, funding), then the budget lines (64 planned from
+    the posts' cost), the other expenses and the monthly staff charges of the posts."""
+    grants = [_grant(ctx, plan, sites) for plan, sites in _plans(ctx)]
+    posts = _posts(ctx, {g.plan.key: g for g in grants})
     lines: list[dict] = []
-    for plan, sites in _plans(ctx):
-        grant_id, grant_lines = _grant(ctx, plan, sites)
-        grants[plan.key] = grant_id
-        lines += grant_lines
-    _expenses(ctx, lines)
-    _posts(ctx, grants)
+    for grant in grants:
+        lines += _lines(ctx, grant, posts)
+    _expenses(ctx, [line for line in lines if line["category"] != BudgetCategory.STAFF])
+    _staff_charges(ctx, grants, posts, lines)
 
 
-def _grant(ctx: SeedContext, plan: GrantPlan, sites: list[SiteInfo]) -> tuple[int, list[dict]]:
+@dataclass
+class SeededGrant:
+    plan: GrantPlan
+    id: int
+    sites: list[SiteInfo]
+    starts_on: date
+    ends_on: date
+    strands: list[tuple[int, str, float]]  # (id, accounting code, weight)
+    row: dict
+
+
+@dataclass
+class SeededPost:
+    row: dict
+    history: list[SimpleNamespace]  # changed_on, is_filled, id (what services.staff_costs reads)
+    shares: list[tuple[SeededGrant, int, int]]  # (grant, strand id, share in basis points), by grant id
+
+    @property
+    def id(self) -> int:
+        return self.row["id"]
+
+    def as_post(self) -> Post:
+        return Post(**{k: v for k, v in self.row.items() if k not in ("created_at", "updated_at")})
+
+
+def _grant(ctx: SeedContext, plan: GrantPlan, sites: list[SiteInfo]) -> SeededGrant:
     starts_on = month_start(add_months(ctx.as_of, -plan.months_before))
     ends_on = add_months(starts_on, plan.duration_months) - timedelta(days=1)
-    amount = plan.euros * 100
     grant_id = ctx.new_id("grant")
-    ctx.add(
+    row = ctx.add(
         "grant",
         {"id": grant_id, "funder_id": ctx.funders[plan.funder], "name": plan.name,
-         "convention_ref": f"{plan.ref_prefix}-{starts_on.year}-{17 + grant_id:03d}", "amount_cents": amount,
+         "convention_ref": f"{plan.ref_prefix}-{starts_on.year}-{17 + grant_id:03d}", "amount_cents": 0,
          "starts_on": starts_on, "ends_on": ends_on, "tolerance_bp": plan.tolerance_bp,
          "indirect_rate_bp": plan.indirect_rate_bp},
         on=starts_on - timedelta(days=30),
     )
     for site in sites:
         ctx.add("grant_site", {"grant_id": grant_id, "site_id": site.id})
-    site_weights = {"LYO": 0.55, "GRE": 0.45}
-    keys, weights = [], []
+    strands = []
     for strand_name, strand_code, strand_weight in plan.strands:
         strand_id = ctx.new_id("strand")
         ctx.add("strand", {"id": strand_id, "grant_id": grant_id, "name": strand_name},
                 on=starts_on - timedelta(days=30))
-        for site in sites:
+        strands.append((strand_id, strand_code, strand_weight))
+    return SeededGrant(plan, grant_id, sites, starts_on, ends_on, strands, row)
+
+
+def _staff_projection(grant: SeededGrant, posts: list[SeededPost]) -> dict[tuple[int, int], int]:
+    """Cents per (strand, site) the grant's posts cost over the whole convention if always filled."""
+    totals: dict[tuple[int, int], int] = {}
+    for post in posts:
+        if all(share[0] is not grant for share in post.shares):
+            continue
+        row = post.row
+        weights = [bp for _, _, bp in post.shares]
+        month = grant.starts_on
+        while month <= grant.ends_on:
+            last = month_end(month)
+            lo, hi = max(month, row["starts_on"]), min(last, row["ends_on"] or last)
+            if lo <= hi:
+                cost = post_month_cost(row["monthly_cost_cents"], (hi - lo).days + 1, last.day)
+                for (share_grant, strand_id, _), part in zip(post.shares, split_exactly(cost, weights), strict=True):
+                    if share_grant is grant:
+                        key = (strand_id, row["site_id"])
+                        totals[key] = totals.get(key, 0) + part
+            month = add_months(month, 1)
+    return totals
+
+
+def _lines(ctx: SeedContext, grant: SeededGrant, posts: list[SeededPost]) -> list[dict]:
+    """Budget lines: each 64 line planned at the posts' projected cost (rounded up to 100 €), the other
+    categories sharing the rest of the convention, whose amount is rounded up to 1 000 €."""
+    plan = grant.plan
+    staff = {key: -(-cents // 10_000) * 10_000 for key, cents in _staff_projection(grant, posts).items()}
+    site_weights = {"LYO": 0.55, "GRE": 0.45}
+    other_share = 1 - CATEGORY_WEIGHTS[BudgetCategory.STAFF] / sum(CATEGORY_WEIGHTS.values())
+    staff_total = sum(staff.values())
+    # Staff is about 62 % of a convention (CATEGORY_WEIGHTS); plan.euros is the floor of a grant with few posts.
+    others = max(round(plan.euros * 100 * other_share), round(staff_total * other_share / (1 - other_share)))
+    amount = -(-(staff_total + others) // 100_000) * 100_000
+    keys, weights = [], []
+    for strand_id, strand_code, strand_weight in grant.strands:
+        for site in grant.sites:
             for category, category_weight in CATEGORY_WEIGHTS.items():
-                keys.append((strand_id, strand_code, site, category))
-                weights.append(strand_weight * site_weights.get(site.code, 1.0) * category_weight)
+                if category != BudgetCategory.STAFF:
+                    keys.append((strand_id, strand_code, site.id, category))
+                    weights.append(strand_weight * site_weights.get(site.code, 1.0) * category_weight)
+    planned_of = dict(zip(keys, split_by_weight(amount - staff_total, weights), strict=True))
+    grant.row["amount_cents"] = amount
+    prefix = plan.ref_prefix.split("-")[0][:3]
     lines = []
-    for (strand_id, strand_code, site, category), planned in zip(keys, split_by_weight(amount, weights), strict=True):
-        line = ctx.add(
-            "budget_line",
-            {"id": ctx.new_id("budget_line"), "grant_id": grant_id, "strand_id": strand_id, "site_id": site.id,
-             "category": category, "planned_cents": planned,
-             "accounting_code": f"{plan.ref_prefix.split('-')[0][:3]}-{strand_code}-{site.code}-{category.value}"},
-            on=starts_on - timedelta(days=30),
-        )
-        lines.append(line | {"_starts_on": starts_on, "_ends_on": ends_on, "_months": plan.duration_months,
-                             "_prefix": plan.ref_prefix.split("-")[0][:3]})
-    return grant_id, lines
+    for strand_id, strand_code, _ in grant.strands:
+        for site in grant.sites:
+            for category in CATEGORY_WEIGHTS:
+                if category == BudgetCategory.STAFF:
+                    planned = staff.get((strand_id, site.id), 0)
+                else:
+                    planned = planned_of[(strand_id, strand_code, site.id, category)]
+                line = ctx.add(
+                    "budget_line",
+                    {"id": ctx.new_id("budget_line"), "grant_id": grant.id, "strand_id": strand_id,
+                     "site_id": site.id, "category": category, "planned_cents": planned,
+                     "accounting_code": f"{prefix}-{strand_code}-{site.code}-{category.value}"},
+                    on=grant.starts_on - timedelta(days=30),
+                )
+                lines.append(line | {"_starts_on": grant.starts_on, "_ends_on": grant.ends_on,
+                                     "_months": plan.duration_months, "_prefix": prefix})
+    return lines
 
 
 def _expenses(ctx: SeedContext, lines: list[dict]) -> None:
-    """Monthly spending close to plan (a few lines overspend) over the elapsed part of each grant."""
+    """Monthly spending close to plan (a few lines overspend) over the elapsed part of each grant;
+    the last complete months came from accounting exports. Staff lines are charged from the posts."""
     rng, as_of = ctx.rng, ctx.as_of
     gestion = ctx.users["gestion"].id
     current_month = month_start(as_of)
     imported_months = [add_months(current_month, -n) for n in range(IMPORTED_MONTHS, 0, -1)]
     imports: dict[date, list[dict]] = {month: [] for month in imported_months}
     voucher = 0
-    rate = ctx.spec.expenses_per_line_month
+    rate = ctx.spec.expenses_per_line_month * NON_STAFF_RATE_FACTOR
     for line in lines:
         monthly = line["planned_cents"] / line["_months"]
         pace = 1.3 if rng.random() < 0.08 else rng.uniform(0.8, 1.05)
@@ -125,32 +202,22 @@ def _expenses(ctx: SeedContext, lines: list[dict]) -> None:
         month = line["_starts_on"]
         while month <= min(current_month, line["_ends_on"]):
             days_in_month = calendar.monthrange(month.year, month.month)[1]
-            month_end = month.replace(day=days_in_month)
-            if category == BudgetCategory.STAFF:
-                if month_end > as_of:
-                    break  # salaries are paid at the end of the month
-                count, last_day, share = max(1, round(rate / 4)), month_end, 1.0
-            else:
-                whole = int(rate)
-                count = whole + (rng.random() < rate - whole)
-                last_day = min(month_end, as_of)
-                share = last_day.day / days_in_month
-            noise = rng.uniform(0.98, 1.02) if category == BudgetCategory.STAFF else rng.uniform(0.7, 1.3)
-            total = round(monthly * pace * share * noise)
+            last_day = min(month.replace(day=days_in_month), as_of)
+            whole = int(rate)
+            count = whole + (rng.random() < rate - whole)
+            total = round(monthly * pace * (last_day.day / days_in_month) * rng.uniform(0.7, 1.3))
             if count and total > 0:
                 amounts = split_by_weight(total, [rng.uniform(0.3, 1.0) for _ in range(count)])
                 for amount in amounts:
                     voucher += 1
                     label, supplier = rng.choice(EXPENSE_LABELS[category])
-                    spent_on = last_day if category == BudgetCategory.STAFF else ctx.day_between(month, last_day)
-                    if category == BudgetCategory.STAFF:
-                        label = f"{label} — {MONTHS_FR[month.month - 1]} {month.year}"
+                    spent_on = ctx.day_between(month, last_day)
                     row = ctx.add(
                         "expense",
                         {"id": ctx.new_id("expense"), "budget_line_id": line["id"], "grant_id": line["grant_id"],
                          "site_id": line["site_id"], "spent_on": spent_on, "amount_cents": amount, "label": label,
                          "supplier": supplier, "voucher_ref": f"{line['_prefix']}-{month:%y%m}-{voucher:06d}",
-                         "import_id": None, "created_by_id": gestion},
+                         "import_id": None, "post_id": None, "created_by_id": gestion},
                         on=spent_on,
                     )
                     if month in imports:
@@ -178,42 +245,129 @@ POST_COSTS = {  # loaded monthly cost of a full-time post, in euros
     PostType.FLE_TRAINER: 3_600, PostType.NATIONAL_PROJECT_OFFICER: 4_900, PostType.COORDINATION: 5_200,
 }
 POST_FTE = {PostType.HEALTH_PROFESSIONAL: 50, PostType.FLE_TRAINER: 80}
-# Funding split of posts on the Rhône-Alpes sites, in basis points (each sums to 10 000).
+# Funding split of posts on the Rhône-Alpes sites, in basis points (each sums to 10 000): only grants
+# covering the post's site (the foundation funds the other sites).
 RHONE_ALPES_SPLITS = {
     PostType.COORDINATION: {"agrasc": 6000, "region": 4000},
     PostType.SOCIAL_WORKER: {"agrasc": 10000},
     PostType.CIP: {"agrasc": 5000, "region": 5000},
     PostType.HEALTH_PROFESSIONAL: {"agrasc": 10000},
     PostType.FLE_TRAINER: {"region": 7000, "agrasc": 3000},
-    PostType.NATIONAL_PROJECT_OFFICER: {"agrasc": 5000, "foundation": 5000},
+    PostType.NATIONAL_PROJECT_OFFICER: {"agrasc": 10000},
 }
+# The strand whose 64 line receives a post's cost: the first of these codes the grant has.
+STRAND_PREFERENCE = {
+    PostType.CIP: ("ISP", "AG", "AV"),
+    PostType.SOCIAL_WORKER: ("AV", "AG", "ISP"),
+    PostType.HEALTH_PROFESSIONAL: ("AG", "AV", "ISP"),
+    PostType.FLE_TRAINER: ("FLE", "ISP", "AG"),
+    PostType.NATIONAL_PROJECT_OFFICER: ("AV", "AG", "ISP"),
+    PostType.COORDINATION: ("AV", "AG", "ISP"),
+}
+# Posts vacant today for more than 60 days (the alert of the consumption page): (site, type, days).
+VACANT_UNNAMED = ("MRS", PostType.CIP, 75)  # the CIP left; no account holds the post
+VACATED_TODAY = (("GRE", PostType.SOCIAL_WORKER, 130),)  # the first such post of the site
+NEW_VACANT_POST = ("LYO", PostType.HEALTH_PROFESSIONAL, 95)  # opened, never filled yet
+PAST_VACANCY_SHARE = 0.3  # posts that were vacant for a while in the past
 
 
-def _posts(ctx: SeedContext, grants: dict[str, int]) -> None:
-    rng = ctx.rng
+def _strand_for(grant: SeededGrant, post_type: PostType) -> int:
+    codes = {code: strand_id for strand_id, code, _ in grant.strands}
+    return next((codes[c] for c in STRAND_PREFERENCE[post_type] if c in codes), grant.strands[0][0])
+
+
+def _posts(ctx: SeedContext, grants: dict[str, SeededGrant]) -> list[SeededPost]:
+    """Posts of every site: filled from their start (some with a past vacancy, a few vacant today)."""
+    rng, as_of = ctx.rng, ctx.as_of
+    posts: list[SeededPost] = []
     for site in ctx.sites:
-        holders = [(m.post_type, m.display_name) for m in site.staff if m.post_type is not None]
+        holders: list[tuple[PostType, str | None]] = [
+            (m.post_type, m.display_name) for m in site.staff if m.post_type is not None]
         if site.code == "LYO":
             holders += [(PostType.NATIONAL_PROJECT_OFFICER, name) for name in ctx.national_officers]
         if site.code == "MRS":
             holders.append((PostType.CIP, None))  # vacant since the CIP left
+        vacated = {post_type: days for code, post_type, days in VACATED_TODAY if code == site.code}
+        if site.code == NEW_VACANT_POST[0]:
+            holders.append((NEW_VACANT_POST[1], None))
         for post_type, holder in holders:
             fte = 100 if site.code == "LYO" and post_type == PostType.FLE_TRAINER else POST_FTE.get(post_type, 100)
             if rng.random() < 0.6:
                 starts_on = ctx.start - timedelta(days=rng.randint(30, 900))
             else:
-                starts_on = ctx.day_between(ctx.start, ctx.as_of - timedelta(days=120))
-            filled = holder is not None
+                starts_on = ctx.day_between(ctx.start, as_of - timedelta(days=180))
+            history: list[tuple[date, bool, str | None]]
+            if holder is None and (site.code, post_type) == NEW_VACANT_POST[:2]:
+                starts_on = as_of - timedelta(days=NEW_VACANT_POST[2])
+                history = [(starts_on, False, None)]
+            elif holder is None or post_type in vacated:
+                days = VACANT_UNNAMED[2] if holder is None else vacated.pop(post_type)
+                history = [(starts_on, True, " ".join(_former_holder(ctx))), (as_of - timedelta(days=days), False, None)]
+                holder = None
+            else:
+                history = [(starts_on, True, holder)]
+                left_on = starts_on + timedelta(days=rng.randint(150, 500))
+                if rng.random() < PAST_VACANCY_SHARE and left_on < as_of - timedelta(days=150):
+                    back_on = left_on + timedelta(days=rng.randint(30, 110))
+                    history = [(starts_on, True, " ".join(_former_holder(ctx))), (left_on, False, None),
+                               (back_on, True, holder)]
             post_id = ctx.new_id("post")
-            ctx.add(
+            last_change, filled, _ = history[-1]
+            row = ctx.add(
                 "post",
                 {"id": post_id, "site_id": site.id, "post_type": post_type, "fte_hundredths": fte,
                  "monthly_cost_cents": POST_COSTS[post_type] * fte, "starts_on": starts_on, "ends_on": None,
-                 "is_filled": filled,
-                 "status_since": starts_on if filled else ctx.as_of - timedelta(days=75), "holder_name": holder},
+                 "is_filled": filled, "status_since": last_change, "holder_name": holder if filled else None},
                 on=starts_on,
             )
+            changes = []
+            for changed_on, is_filled, name in history:
+                change_id = ctx.new_id("post_status_change")
+                ctx.add("post_status_change", {"id": change_id, "post_id": post_id, "changed_on": changed_on,
+                                               "is_filled": is_filled, "holder_name": name}, on=changed_on)
+                changes.append(SimpleNamespace(id=change_id, changed_on=changed_on, is_filled=is_filled))
             splits = RHONE_ALPES_SPLITS[post_type] if site.code in ("LYO", "GRE") else {"foundation": 10000}
-            for key, share in splits.items():
-                ctx.add("post_funding", {"id": ctx.new_id("post_funding"), "post_id": post_id,
-                                         "grant_id": grants[key], "share_bp": share}, on=starts_on)
+            shares = sorted(((grants[key], _strand_for(grants[key], post_type), share)
+                             for key, share in splits.items()), key=lambda s: s[0].id)
+            for grant, strand_id, share in shares:
+                ctx.add("post_funding", {"id": ctx.new_id("post_funding"), "post_id": post_id, "grant_id": grant.id,
+                                         "share_bp": share, "strand_id": strand_id}, on=starts_on)
+            posts.append(SeededPost(row, changes, shares))
+    return posts
+
+
+def _former_holder(ctx: SeedContext) -> tuple[str, str]:
+    return ctx.fake.first_name(), ctx.fake.last_name()
+
+
+def _staff_charges(ctx: SeedContext, grants: list[SeededGrant], posts: list[SeededPost], lines: list[dict]) -> None:
+    """The monthly charges services.staff_charges books, for every ended month of each grant: same days
+    filled, same prorata (post_month_cost), same split (split_exactly over the shares by grant id)."""
+    gestion = ctx.users["gestion"].id
+    line_of = {(line["grant_id"], line["strand_id"], line["site_id"]): line["id"]
+               for line in lines if line["category"] == BudgetCategory.STAFF}
+    last_month = add_months(month_start(ctx.as_of), -1)
+    first_month = min(grant.starts_on for grant in grants)
+    for post in posts:
+        row = post.row
+        model = post.as_post()
+        weights = [bp for _, _, bp in post.shares]
+        month = max(first_month, month_start(row["starts_on"]))
+        while month <= last_month:
+            last = month_end(month)
+            intervals = filled_intervals(model, post.history, until=last)
+            cost = post_month_cost(row["monthly_cost_cents"], days_within(intervals, month, last), last.day)
+            if cost:
+                for (grant, strand_id, _), part in zip(post.shares, split_exactly(cost, weights), strict=True):
+                    if part and grant.starts_on <= last and grant.ends_on >= month:
+                        ctx.add(
+                            "expense",
+                            {"id": ctx.new_id("expense"), "budget_line_id": line_of[(grant.id, strand_id,
+                                                                                      row["site_id"])],
+                             "grant_id": grant.id, "site_id": row["site_id"], "spent_on": last, "amount_cents": part,
+                             "label": charge_label(row["post_type"], month), "supplier": None,
+                             "voucher_ref": f"SAL-{month:%Y%m}-P{row['id']}", "import_id": None,
+                             "post_id": row["id"], "created_by_id": gestion},
+                            on=last,
+                        )
+            month = add_months(month, 1)

@@ -177,7 +177,41 @@ def test_post_funding_shares_sum_to_10000(seeded: Seeded) -> None:
                                  "GROUP BY p.id")
     assert shares and all(total == 10_000 for _, total in shares)
     assert len(shares) == seeded.counts["post"]
-    assert scalar(seeded.engine, "SELECT COUNT(*) FROM post WHERE NOT is_filled") == 1
+    # 2–3 posts vacant today for more than 60 days (the alert of the consumption page)
+    vacant = rows(seeded.engine, "SELECT status_since FROM post WHERE NOT is_filled")
+    assert 2 <= len(vacant) <= 3 and all((AS_OF - date.fromisoformat(str(v))).days > 60 for (v,) in vacant)
+    # each post's current state is the last row of its history; every share goes to a 64 line of its site
+    assert scalar(seeded.engine, "SELECT COUNT(*) FROM post p WHERE NOT EXISTS (SELECT 1 FROM post_status_change c "
+                                 "WHERE c.post_id = p.id AND c.changed_on = p.status_since AND c.is_filled = p.is_filled "
+                                 "AND NOT EXISTS (SELECT 1 FROM post_status_change d WHERE d.post_id = p.id "
+                                 "AND d.changed_on > c.changed_on))") == 0
+    assert scalar(seeded.engine, "SELECT COUNT(*) FROM post_funding f JOIN post p ON p.id = f.post_id "
+                                 "WHERE NOT EXISTS (SELECT 1 FROM budget_line l WHERE l.grant_id = f.grant_id "
+                                 "AND l.strand_id = f.strand_id AND l.site_id = p.site_id AND l.category = '64')") == 0
+
+
+def test_staff_expenses_are_the_charges_of_the_posts(seeded: Seeded) -> None:
+    """Every expense on a 64 line is a post's monthly charge, with the amounts services.staff_charges computes."""
+    from sqlmodel import Session, select
+
+    from models.organisation import User
+    from services.auth import principal_of
+    from services.clock import add_months
+    from services.staff_charges import last_ended_month, plan_month
+    from services.staff_costs import month_end
+
+    assert scalar(seeded.engine, "SELECT COUNT(*) FROM expense e JOIN budget_line l ON l.id = e.budget_line_id "
+                                 "WHERE l.category = '64' AND e.post_id IS NULL") == 0
+    with Session(seeded.engine) as session:
+        gestion = principal_of(session, session.exec(select(User).where(User.username == "gestion")).one())
+        for back in range(0, 12):
+            month = add_months(last_ended_month(AS_OF), -back)
+            plan = plan_month(session, gestion, month=month, today=AS_OF)
+            booked = {(r.post_id, r.budget_line_id): r.amount_cents for r in rows(
+                seeded.engine, "SELECT post_id, budget_line_id, amount_cents FROM expense "
+                               "WHERE post_id IS NOT NULL AND spent_on = :day", day=month_end(month))}
+            assert booked == {(c.post_id, c.budget_line_id): c.amount_cents for c in plan.charges}, month
+            assert all(c.already_charged for c in plan.charges)
 
 
 def test_attendance_is_by_enrolled_persons_of_the_sessions_site(seeded: Seeded) -> None:
