@@ -19,7 +19,7 @@ from models.persons import Person, PersonStatus
 from models.staffing import Post
 from models.types import utcnow
 from models.workshops import WorkshopSession
-from services import clock
+from services import budget_consumption, clock
 from services.principal import Capability, Principal
 
 OPEN_FILE_STATUSES = (PersonStatus.ACTIVE, PersonStatus.PAUSED)
@@ -214,9 +214,8 @@ def _learner_figures(session: Session, principal: Principal, today: date, overvi
 
 
 def _elapsed_share(starts_on: date, ends_on: date, today: date) -> float:
-    total = (ends_on - starts_on).days + 1
-    done = (min(max(today, starts_on - timedelta(days=1)), ends_on) - starts_on).days + 1
-    return max(0.0, min(1.0, done / total)) if total > 0 else 1.0
+    """The one rule of services.budget_consumption (Suivi budgétaire shows the same share)."""
+    return float(budget_consumption.elapsed_share(starts_on, ends_on, today))
 
 
 def grant_consumption(session: Session, principal: Principal, today: date) -> list[GrantConsumption]:
