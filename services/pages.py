@@ -20,6 +20,15 @@ class PageKey(StrEnum):
     PERSON_FILE = "person_file"
     PARTNERS = "partners"
     RETENTION = "retention"
+    OUTREACH = "outreach"
+    WORKSHOPS = "workshops"
+    COURSES = "courses"
+    LANGUAGE_PROGRESS = "language_progress"
+    BUDGET = "budget"
+    GRANTS = "grants"
+    EXPENSES = "expenses"
+    STAFFING = "staffing"
+    FINANCIAL_REPORT = "financial_report"
 
 
 PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
@@ -32,6 +41,18 @@ PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
     PageKey.PERSON_FILE: frozenset({Role.DIRECTION, Role.CHEF_SERVICE, Role.INTERVENANT}),
     PageKey.PARTNERS: frozenset({Role.ADMIN, Role.CHEF_SERVICE}),
     PageKey.RETENTION: frozenset({Role.ADMIN, Role.CHEF_SERVICE}),
+    # Group activities: entered by the teams of a site, read by direction as aggregates.
+    PageKey.OUTREACH: frozenset({Role.DIRECTION, Role.CHEF_SERVICE, Role.INTERVENANT}),
+    PageKey.WORKSHOPS: frozenset({Role.DIRECTION, Role.CHEF_SERVICE, Role.INTERVENANT}),
+    PageKey.COURSES: frozenset({Role.CHEF_SERVICE, Role.FORMATEUR}),
+    PageKey.LANGUAGE_PROGRESS: frozenset({Role.DIRECTION, Role.CHEF_SERVICE, Role.FORMATEUR}),
+    # Money and posts: gestion enters, direction watches, chef_service sees own sites,
+    # financeur reads the consumption of the grants it funds.
+    PageKey.BUDGET: frozenset({Role.DIRECTION, Role.GESTION, Role.CHEF_SERVICE, Role.FINANCEUR}),
+    PageKey.GRANTS: frozenset({Role.DIRECTION, Role.GESTION, Role.CHEF_SERVICE}),
+    PageKey.EXPENSES: frozenset({Role.DIRECTION, Role.GESTION}),
+    PageKey.STAFFING: frozenset({Role.DIRECTION, Role.GESTION, Role.CHEF_SERVICE}),
+    PageKey.FINANCIAL_REPORT: frozenset({Role.DIRECTION, Role.GESTION}),
 }
 
 

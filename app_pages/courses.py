@@ -1,0 +1,69 @@
+"""Cours de français: groups, learners, sessions and roll calls, assessments (chef_service, formateur).
+
+A formateur sees the groups it teaches; chef_service the groups of its sites, and creates them.
+"""
+
+import streamlit as st
+
+from services import clock, courses
+from services.db import unit_of_work
+from services.pages import PageKey
+from ui import form_state
+from ui.course_follow_up import follow_up_tab
+from ui.course_groups import create_group_form, edit_group_form, group_label, groups_table, period
+from ui.course_learners import learners_tab
+from ui.course_sessions import sessions_tab
+from ui.guards import require_page
+from ui.runtime import runtime
+
+principal = require_page(PageKey.COURSES)
+current = runtime()
+st.title("Cours de français")
+st.caption("Les groupes de français adapté (alphabétisation, post-alphabétisation, FLE) : apprenant·es, "
+           "séances et appel, évaluations CECRL par compétence, certifications et passages vers le droit commun.")
+form_state.show_toast()
+today = clock.today()
+
+with unit_of_work(current.engine) as uow:
+    groups = courses.list_groups(uow, principal)
+    sites = courses.manageable_sites(uow, principal)
+manager = courses.may_manage_groups(principal)
+
+if groups:
+    groups_table(groups, today)
+elif manager:
+    st.info("Aucun groupe pour l'instant : créez le premier ci-dessous.")
+else:
+    st.info("Vous n'animez encore aucun groupe : un·e chef·fe de service vous ajoute comme formateur·rice "
+            "d'un groupe.")
+
+if manager and sites:
+    with st.expander("Créer un groupe", expanded=not groups):
+        create_group_form(current, principal, sites)
+
+if not groups:
+    st.stop()
+
+several_sites = len({g.site_id for g in groups}) > 1
+by_id = {g.id: g for g in groups}
+running = [g.id for g in groups if g.is_running(today)]
+ordered = running + [g.id for g in groups if g.id not in running]
+group_id = st.selectbox("Groupe", ordered, key="courses_group",
+                        format_func=lambda i: group_label(by_id[i], several_sites)
+                        + ("" if by_id[i].is_running(today) else " (terminé)"))
+group = by_id[group_id]
+st.subheader(group_label(group, several_sites))
+st.caption(f"{group.schedule or 'Horaires non précisés'} · {period(group)} · "
+           f"formateur·rices : {', '.join(group.teacher_names) or '—'}")
+
+names = ["Apprenant·es", "Séances et appel", "Suivi d'un·e apprenant·e"] + (["Paramètres du groupe"] if manager else [])
+tabs = st.tabs(names)
+with tabs[0]:
+    learners = learners_tab(current, principal, group, today)
+with tabs[1]:
+    sessions_tab(current, principal, group, today)
+with tabs[2]:
+    follow_up_tab(current, principal, group, learners)
+if manager:
+    with tabs[3]:
+        edit_group_form(current, principal, group)

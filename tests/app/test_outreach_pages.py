@@ -1,0 +1,254 @@
+"""Aller-vers: a team logs and corrects rounds of its site; direction reads every site, with no form.
+
+The demo database is shared by the app tests: rounds made here carry a start time no demo round has
+(early morning) and distinctive counts, and figures are compared before/after, never as absolutes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, time
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlmodel import select
+
+from models.audit import AuditEvent
+from models.organisation import Site
+from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachRoundStaff
+from services import clock, outreach
+from services.db import unit_of_work
+from services.errors import StaleRecord
+from services.outreach import RoundInput
+from services.pages import PageKey
+from tests.app.conftest import error_after, open_page, principal_of, signed_in_app, texts
+from ui import format
+from ui.charts import month_label
+
+NEW_FORM = "outreach_new__"
+SAVE_NEW = "Enregistrer la maraude"
+SAVE_EDIT = "Enregistrer les corrections"
+
+
+def _in_new_form(widgets, label: str):  # noqa: ANN001, ANN202
+    found = [w for w in widgets if w.label == label and str(w.key).startswith(NEW_FORM)]
+    assert found, f"no {label!r} in the new-round form: {[(w.label, w.key) for w in widgets]}"
+    return found[0]
+
+
+def _in_edit_form(widgets, label: str):  # noqa: ANN001, ANN202
+    found = [w for w in widgets if w.label == label and str(w.key).startswith("outreach_edit_")]
+    assert found, f"no {label!r} in the edit form: {[(w.label, w.key) for w in widgets]}"
+    return found[0]
+
+
+def _button(at, label: str):  # noqa: ANN001, ANN202
+    found = [b for b in at.button if b.label == label]
+    assert found, [b.label for b in at.button]
+    return found[0]
+
+
+def _metric(at, label: str) -> int:  # noqa: ANN001
+    [value] = [m.value for m in at.metric if m.label == label]
+    return int(value.replace("\u202f", "").replace("\u00a0", "").replace(" ", ""))
+
+
+def _rounds_table(at):  # noqa: ANN001, ANN202
+    frames = [df.value for df in at.dataframe if "Préservatifs" in df.value.columns]
+    assert len(frames) == 1, [list(df.value.columns) for df in at.dataframe]
+    return frames[0]
+
+
+def _lyon_round(app_engine, *, start: time, condoms: int, persons_met: int = 9) -> int:  # noqa: ANN001
+    """A round of today in Lyon, logged by ts.lyon through the service."""
+    ts = principal_of(app_engine, "ts.lyon")
+    with unit_of_work(app_engine) as session:
+        lyon = session.exec(select(Site.id).where(Site.code == "LYO")).one()
+        return outreach.log_round(session, ts, data=RoundInput(
+            site_id=lyon, round_on=clock.today(), start_time=start, duration_minutes=120, mode=OutreachMode.STREET,
+            area=OutreachArea.SALONS, staff_ids=[ts.user_id], persons_met=persons_met, new_contacts=1,
+            conversations=2, referred_to_intake=0, condoms_given=condoms))
+
+
+def test_ts_lyon_logs_a_round_through_the_form_and_sees_it_listed(app_engine, demo_database):
+    at = open_page(signed_in_app("ts.lyon"), PageKey.OUTREACH)
+    assert not at.exception, at.exception
+    rounds_before, met_before = _metric(at, "Maraudes"), _metric(at, "Personnes rencontrées")
+    assert _in_new_form(at.multiselect, "Équipe présente").value == [principal_of(app_engine, "ts.lyon").user_id]
+    assert "Site de la maraude" not in [s.label for s in at.selectbox]  # one site: not asked
+    assert _in_new_form(at.radio, "Type de maraude").options == ["Présentielle", "Dématérialisée"]
+    _in_new_form(at.time_input, "Heure de début").set_value(time(6, 15))
+    _in_new_form(at.number_input, "Durée (minutes)").set_value(150)
+    _in_new_form(at.radio, "Type de maraude").set_value(OutreachMode.ONLINE)
+    _in_new_form(at.selectbox, "Secteur ou plateforme").set_value(OutreachArea.ESCORT_SITES)
+    for label, value in (("Personnes rencontrées", 17), ("Dont nouveaux contacts", 4), ("Entretiens menés", 11),
+                         ("Orientées vers un accueil", 2), ("Brochures d'information", 2371)):
+        _in_new_form(at.number_input, label).set_value(value)
+    at = _button(at, SAVE_NEW).click().run()
+    assert not at.exception, at.exception
+
+    with unit_of_work(app_engine) as session:
+        stored = session.exec(select(OutreachRound).where(OutreachRound.leaflets_given == 2371,
+                                                          OutreachRound.start_time == time(6, 15))).one()
+        team = session.exec(select(OutreachRoundStaff.user_id).where(OutreachRoundStaff.round_id == stored.id)).all()
+        audited = session.exec(select(AuditEvent.actor_username).where(
+            AuditEvent.action == "outreach.round_logged", AuditEvent.entity_id == str(stored.id))).all()
+        assert (stored.round_on, stored.duration_minutes, stored.mode, stored.area) == (
+            clock.today(), 150, OutreachMode.ONLINE, OutreachArea.ESCORT_SITES)
+        assert (stored.persons_met, stored.new_contacts, stored.conversations, stored.referred_to_intake) == (
+            17, 4, 11, 2)
+    assert team == [principal_of(app_engine, "ts.lyon").user_id] and audited == ["ts.lyon"]
+
+    assert _metric(at, "Maraudes") == rounds_before + 1
+    assert _metric(at, "Personnes rencontrées") == met_before + 17
+    table = _rounds_table(at)
+    assert 2371 in table["Brochures"].tolist()
+    assert _in_new_form(at.number_input, "Personnes rencontrées").value == 0  # a fresh form for the next round
+
+
+def test_a_validation_error_shows_by_the_field_and_keeps_the_typed_values(app_engine, demo_database):
+    with unit_of_work(app_engine) as session:
+        count_before = session.exec(select(sa.func.count()).select_from(OutreachRound)).one()
+    at = open_page(signed_in_app("ts.lyon"), PageKey.OUTREACH)
+    _in_new_form(at.number_input, "Personnes rencontrées").set_value(3)
+    _in_new_form(at.number_input, "Dont nouveaux contacts").set_value(5)
+    _in_new_form(at.number_input, "Préservatifs distribués").set_value(48)
+    at = _button(at, SAVE_NEW).click().run()
+    assert not at.exception, at.exception
+
+    assert error_after(at, _in_new_form(at.time_input, "Heure de début")) == "Indiquez l'heure de début."
+    assert error_after(at, _in_new_form(at.number_input, "Dont nouveaux contacts")) == (
+        "Les nouveaux contacts ne peuvent pas dépasser le nombre de personnes rencontrées.")
+    assert error_after(at, _in_new_form(at.number_input, "Personnes rencontrées")) is None
+    assert [_in_new_form(at.number_input, label).value for label in
+            ("Personnes rencontrées", "Dont nouveaux contacts", "Préservatifs distribués")] == [3, 5, 48]
+    with unit_of_work(app_engine) as session:
+        assert session.exec(select(sa.func.count()).select_from(OutreachRound)).one() == count_before
+
+
+def test_a_round_is_corrected_and_a_stale_correction_is_refused(app_engine, demo_database):
+    round_id = _lyon_round(app_engine, start=time(6, 45), condoms=3917)
+    at = open_page(signed_in_app("ts.lyon"), PageKey.OUTREACH)
+    choice = next(s for s in at.selectbox if s.label == "Maraude à corriger")
+    index = next(i for i, option in enumerate(choice.options) if "06:45" in option and "Salons" in option)
+    at = choice.select_index(index).run()
+    _in_edit_form(at.number_input, "Personnes rencontrées").set_value(10)
+    at = _button(at, SAVE_EDIT).click().run()
+    assert not at.exception, at.exception
+    with unit_of_work(app_engine) as session:
+        stored = session.get(OutreachRound, round_id)
+        assert (stored.persons_met, stored.version) == (10, 2)
+        round_on = stored.round_on
+
+    # Someone else saves the round while the form is open: the correction is refused, the input stays.
+    _in_edit_form(at.number_input, "Personnes rencontrées").set_value(13)
+    chef = principal_of(app_engine, "chef.lyon")
+    with unit_of_work(app_engine) as session:
+        outreach.update_round(session, chef, round_id=round_id, expected_version=2, data=RoundInput(
+            site_id=None, round_on=round_on, start_time=time(6, 45), duration_minutes=120,
+            mode=OutreachMode.STREET, area=OutreachArea.SALONS, staff_ids=[chef.user_id], persons_met=12,
+            new_contacts=1, conversations=2, condoms_given=3917))
+    at = _button(at, SAVE_EDIT).click().run()
+    assert not at.exception, at.exception
+    assert str(StaleRecord()) in texts(at.error)
+    assert _in_edit_form(at.number_input, "Personnes rencontrées").value == 13
+    with unit_of_work(app_engine) as session:
+        stored = session.get(OutreachRound, round_id)
+        assert (stored.persons_met, stored.version) == (12, 3)
+
+
+def test_direction_sees_figures_per_site_and_no_form(app_engine, demo_database):
+    at = open_page(signed_in_app("direction"), PageKey.OUTREACH)
+    assert not at.exception, at.exception
+    assert SAVE_NEW not in [b.label for b in at.button] and SAVE_EDIT not in [b.label for b in at.button]
+    assert at.number_input == [] and "Maraude à corriger" not in [s.label for s in at.selectbox]
+    assert "Par site" in texts(at.subheader)
+    [per_site] = [df.value for df in at.dataframe if "Accueils / nouveaux contacts" in df.value.columns]
+    today = clock.today()
+    with unit_of_work(app_engine) as session:
+        expected = dict(session.exec(
+            select(Site.code, sa.func.count(OutreachRound.id)).join(Site, Site.id == OutreachRound.site_id)
+            .where(OutreachRound.round_on >= clock.add_months(today, -11),
+                   OutreachRound.round_on < clock.add_months(today, 1))
+            .group_by(Site.code)).all())
+    shown = dict(zip(per_site["Site"], per_site["Maraudes"].map(lambda v: int(v.replace("\u202f", "")))))
+    assert shown == expected and set(shown) == {"LYO", "GRE", "MRS", "PAR"}
+    assert len(at.get("vega_lite_chart")) == 5  # four series by mode, and persons met by site
+    assert set(_rounds_table(at)["Site"]) <= {"LYO", "GRE", "MRS", "PAR"}
+
+
+def test_cip_grenoble_does_not_see_lyon_rounds(app_engine, demo_database):
+    _lyon_round(app_engine, start=time(7, 15), condoms=4663)
+    at = open_page(signed_in_app("ts.lyon"), PageKey.OUTREACH)
+    assert 4663 in _rounds_table(at)["Préservatifs"].tolist()  # the round is on the first page for Lyon…
+
+    at = open_page(signed_in_app("cip.grenoble"), PageKey.OUTREACH)
+    assert not at.exception, at.exception
+    assert 4663 not in _rounds_table(at)["Préservatifs"].tolist()  # …and nowhere for Grenoble
+    choice = next(s for s in at.selectbox if s.label == "Maraude à corriger")
+    assert choice.options and all(option.endswith(" · GRE") for option in choice.options)
+    assert "Par site" not in texts(at.subheader)
+    with unit_of_work(app_engine) as session:
+        grenoble_rounds = session.exec(
+            select(sa.func.count()).select_from(OutreachRound).join(Site, Site.id == OutreachRound.site_id)
+            .where(Site.code == "GRE")).one()
+    assert any(caption.startswith(f"{format.number(grenoble_rounds)} maraudes ·") for caption in texts(at.caption))
+
+
+def _chart_sums(at, title: str) -> dict[str, int]:  # noqa: ANN001
+    """Month label → value drawn by the chart titled `title` (both modes summed)."""
+    for chart in at.get("vega_lite_chart"):
+        if json.loads(chart.proto.spec).get("title", {}).get("text") == title:
+            [dataset] = chart.proto.datasets  # the chart's data frame, sent as Arrow
+            frame = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
+            return {month: int(value) for month, value in frame.groupby("Mois")["Valeur"].sum().items()}
+    raise AssertionError(f"no chart titled {title!r}")
+
+
+def test_the_monthly_charts_of_a_site_equal_a_direct_sql_computation(app_engine, demo_database):
+    at = open_page(signed_in_app("ts.lyon"), PageKey.OUTREACH)
+    assert not at.exception, at.exception
+    today = clock.today()
+    params = {"start": clock.add_months(today, -11).isoformat(), "end": clock.add_months(today, 1).isoformat()}
+    month = "strftime('%Y-%m-01', r.round_on)"
+    rounds = sa.text(f"""
+        SELECT {month}, COUNT(*), SUM(r.persons_met), SUM(r.new_contacts)
+        FROM outreach_round r JOIN site s ON s.id = r.site_id
+        WHERE s.code = 'LYO' AND r.round_on >= :start AND r.round_on < :end GROUP BY 1""")
+    intakes = sa.text(f"""
+        SELECT {month}, COUNT(*)
+        FROM person p JOIN outreach_round r ON r.id = p.outreach_round_id JOIN site s ON s.id = r.site_id
+        WHERE s.code = 'LYO' AND p.origin = 'outreach' AND r.round_on >= :start AND r.round_on < :end GROUP BY 1""")
+    with unit_of_work(app_engine) as session:
+        by_month = {month_label(date.fromisoformat(m)): values for m, *values in session.execute(rounds, params)}
+        intake_months = {month_label(date.fromisoformat(m)): n for m, n in session.execute(intakes, params)}
+    assert len(by_month) == 12
+    for index, title in enumerate(("Maraudes", "Personnes rencontrées", "Nouveaux contacts")):
+        assert _chart_sums(at, title) == {m: values[index] for m, values in by_month.items()}, title
+    assert _chart_sums(at, "Accueils issus des maraudes") == {
+        m: intake_months.get(m, 0) for m in by_month}  # months without an intake drawn as 0
+    this_month = month_label(clock.month_start(today))
+    assert _metric(at, "Maraudes") == by_month[this_month][0]
+
+
+def test_the_list_is_filtered_by_month_and_site_and_paginated(app_engine, demo_database):
+    at = open_page(signed_in_app("direction"), PageKey.OUTREACH)
+    total_caption = next(c for c in texts(at.caption) if " maraudes · page 1 sur " in c)
+    at = _button(at, "Page suivante").click().run()
+    assert not at.exception, at.exception
+    assert any(c.endswith(" · page 2 sur " + total_caption.rsplit(" sur ", 1)[1]) for c in texts(at.caption))
+
+    today = clock.today()
+    with unit_of_work(app_engine) as session:
+        lyon_id = session.exec(select(Site.id).where(Site.code == "LYO")).one()
+    next(s for s in at.selectbox if s.label == "Mois").set_value(1)  # this month
+    at = next(s for s in at.selectbox if s.label == "Site").set_value(lyon_id).run()
+    assert not at.exception, at.exception
+    with unit_of_work(app_engine) as session:
+        expected = session.exec(
+            select(sa.func.count()).select_from(OutreachRound).join(Site, Site.id == OutreachRound.site_id)
+            .where(Site.code == "LYO", OutreachRound.round_on >= clock.month_start(today),
+                   OutreachRound.round_on < clock.add_months(today, 1))).one()
+    table = _rounds_table(at)
+    assert set(table["Site"]) == {"LYO"} and len(table) == min(expected, 25)
+    assert any(c.startswith(f"{format.number(expected)} maraude") and "page 1 sur" in c for c in texts(at.caption))
