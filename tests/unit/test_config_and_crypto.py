@@ -49,7 +49,11 @@ def test_production_refuses_a_missing_placeholder_or_short_cookie_key(cookie_key
         production(cookie_key=cookie_key)
 
 
-@pytest.mark.parametrize("encryption_key", ["", " , ", "not-a-fernet-key", GOOD_KEY[:-4], f"{GOOD_KEY},clé-invalide"])
+@pytest.mark.parametrize(
+    "encryption_key",
+    ["", " , ", "not-a-fernet-key", GOOD_KEY[:-4], f"{GOOD_KEY},clé-invalide"],
+    ids=["empty", "commas", "not-fernet", "truncated", "good-then-invalid"],  # stable ids (pytest-xdist)
+)
 def test_production_refuses_a_missing_or_invalid_encryption_key(encryption_key):
     with pytest.raises(ConfigurationError, match="PARCOURS_ENCRYPTION_KEY"):
         production(encryption_key=encryption_key)
