@@ -6,7 +6,8 @@
   `data/bench.db` by default or BENCH_DATABASE_URL / --database-url, with a fixed
   encryption key kept beside it (`data/bench.key`).
 - `bench.harness` runs every page under Streamlit's AppTest, signed in as
-  `direction` and as the Lyon intervenant `ts.lyon`, and times warm reruns and
+  `direction`, the Lyon intervenant `ts.lyon`, `chef.lyon`, `fle.lyon`, `gestion`
+  and `financeur.agrasc` (bench.harness.BENCH_USERS), and times warm reruns and
   the SQL they issue.
 - `bench.report` (pure, no Streamlit or database) computes medians, formats the
   table and writes `bench/results.json`.

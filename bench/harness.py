@@ -42,10 +42,15 @@ class BenchUser:
         return next((a.display_name for a in DEMO_ACCOUNTS if a.username == self.username), self.username)
 
 
-# The two viewpoints of the issue: all sites (direction) and one site's social worker.
+# All sites (direction), one site's social worker, and each role whose pages nobody above opens:
+# the Lyon head of service, the Lyon French teacher, finance, and the AGRASC funder.
 BENCH_USERS: tuple[BenchUser, ...] = (
     BenchUser(Role.DIRECTION, "direction"),
     BenchUser(Role.INTERVENANT, "ts.lyon"),
+    BenchUser(Role.CHEF_SERVICE, "chef.lyon"),
+    BenchUser(Role.FORMATEUR, "fle.lyon"),
+    BenchUser(Role.GESTION, "gestion"),
+    BenchUser(Role.FINANCEUR, "financeur.agrasc"),
 )
 
 
