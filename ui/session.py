@@ -32,7 +32,8 @@ LOGIN_FIELDS = {
 STARTED_AT = "parcours_session_started_at"
 LAST_ACTIVITY = "parcours_session_last_activity"
 LOGIN_MESSAGE = "parcours_login_message"
-PENDING_COOKIE_DELETE = "parcours_delete_cookie"
+COOKIE_DELETES_LEFT = "parcours_cookie_deletes_left"
+MAX_COOKIE_DELETES = 3  # deletions, in the runs that follow a logout, until the browser has none
 ENDED_MESSAGE = "parcours_session_ended"
 COOKIE_WRITES_LEFT = "parcours_cookie_writes_left"
 MAX_COOKIE_WRITES = 3  # extra writes, in the runs that follow the login
@@ -69,6 +70,7 @@ def _authenticator(runtime: Runtime, *, signed_in: bool) -> stauth.Authenticate:
         if result.outcome == auth.LoginOutcome.SUCCESS:
             st.session_state[STARTED_AT] = utcnow()
             st.session_state[COOKIE_WRITES_LEFT] = MAX_COOKIE_WRITES
+            st.session_state[COOKIE_DELETES_LEFT] = 0  # a new login: its cookie must stay
             st.session_state.pop(LOGIN_MESSAGE, None)
             return True
         st.session_state[LOGIN_MESSAGE] = auth.LOGIN_MESSAGES[result.outcome]
@@ -95,7 +97,7 @@ def _screen_cookie(runtime: Runtime) -> None:
         principal = auth.resume_from_cookie(session, runtime.settings, username, issued_at)
     if principal is None:
         st.session_state["logout"] = True
-        st.session_state[PENDING_COOKIE_DELETE] = True
+        st.session_state[COOKIE_DELETES_LEFT] = MAX_COOKIE_DELETES
     else:
         st.session_state[STARTED_AT] = issued_at
 
@@ -106,7 +108,7 @@ def end_session(message: str | None) -> None:
     for key in (STARTED_AT, LAST_ACTIVITY, COOKIE_WRITES_LEFT):
         st.session_state.pop(key, None)
     st.session_state["logout"] = True
-    st.session_state[PENDING_COOKIE_DELETE] = True
+    st.session_state[COOKIE_DELETES_LEFT] = MAX_COOKIE_DELETES
     if message:
         st.session_state[ENDED_MESSAGE] = message
 
@@ -134,9 +136,8 @@ def signed_in_principal(runtime: Runtime) -> Principal | None:
         authenticator = _authenticator(runtime, signed_in=was_signed_in)
     if not state.get("authentication_status"):
         _screen_cookie(runtime)
-        if state.pop(PENDING_COOKIE_DELETE, False):
-            with cookie_slot:
-                authenticator.cookie_controller.delete_cookie()
+        with cookie_slot:
+            _delete_cookie(runtime, authenticator)
         with login_column():
             # Kept until the next login attempt (popped in check_credentials): the cookie
             # component reruns the script about a second after a logout, which would wipe it.
@@ -167,6 +168,27 @@ def signed_in_principal(runtime: Runtime) -> Principal | None:
     return checked
 
 
+def _browser_has_cookie(runtime: Runtime, authenticator: stauth.Authenticate) -> bool:
+    return runtime.settings.cookie_name in (authenticator.cookie_controller.cookie_model.cookie_manager.cookies or {})
+
+
+def _delete_cookie(runtime: Runtime, authenticator: stauth.Authenticate) -> None:
+    """Delete the login cookie after a logout, again in the next runs while the browser still has it.
+
+    Same cause as in `_confirm_cookie`: a deletion drawn in a run that a rerun overtakes may never
+    reach the browser (the cookie stayed after 1 logout in 10 on a loaded machine). The server
+    refuses that cookie anyway (sessions_revoked_at); this keeps the browser clean.
+    """
+    left = st.session_state.get(COOKIE_DELETES_LEFT, 0)
+    if left <= 0:
+        return
+    if left < MAX_COOKIE_DELETES and not _browser_has_cookie(runtime, authenticator):
+        st.session_state[COOKIE_DELETES_LEFT] = 0
+        return
+    st.session_state[COOKIE_DELETES_LEFT] = left - 1
+    authenticator.cookie_controller.delete_cookie()
+
+
 def _confirm_cookie(runtime: Runtime, authenticator: stauth.Authenticate) -> None:
     """Write the login cookie again in the few runs after login, until the browser reports it.
 
@@ -179,7 +201,7 @@ def _confirm_cookie(runtime: Runtime, authenticator: stauth.Authenticate) -> Non
     left = st.session_state.get(COOKIE_WRITES_LEFT, 0)
     if left <= 0:
         return
-    if runtime.settings.cookie_name in (authenticator.cookie_controller.cookie_model.cookie_manager.cookies or {}):
+    if _browser_has_cookie(runtime, authenticator):
         st.session_state[COOKIE_WRITES_LEFT] = 0
         return
     st.session_state[COOKIE_WRITES_LEFT] = left - 1
