@@ -58,11 +58,17 @@ class CertificationResult(StrEnum):
     FAILED = "failed"
 
 
+# One call per enum: StrEnum members of different enums sharing a value are equal keys,
+# so a single dict literal would silently keep only one of them.
 register_labels(
     {
         LearnerProfile.ALPHA: "Alphabétisation",
         LearnerProfile.POST_ALPHA: "Post-alphabétisation",
         LearnerProfile.FLE: "FLE",
+    }
+)
+register_labels(
+    {
         CefrLevel.PRE_A1: "Pré-A1",
         CefrLevel.A1_1: "A1.1",
         CefrLevel.A1: "A1",
@@ -71,15 +77,27 @@ register_labels(
         CefrLevel.B2: "B2",
         CefrLevel.C1: "C1",
         CefrLevel.C2: "C2",
+    }
+)
+register_labels(
+    {
         LanguageSkill.LISTENING: "Compréhension orale",
         LanguageSkill.READING: "Compréhension écrite",
         LanguageSkill.SPEAKING: "Expression orale",
         LanguageSkill.WRITING: "Expression écrite",
+    }
+)
+register_labels(
+    {
         Certification.DILF_A1_1: "DILF (A1.1)",
         Certification.DELF_A1: "DELF A1",
         Certification.DELF_A2: "DELF A2",
         Certification.DELF_B1: "DELF B1",
         Certification.DELF_B2: "DELF B2",
+    }
+)
+register_labels(
+    {
         CertificationResult.PENDING: "En attente",
         CertificationResult.PASSED: "Obtenu",
         CertificationResult.FAILED: "Non obtenu",

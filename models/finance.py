@@ -35,6 +35,8 @@ class BudgetCategory(StrEnum):
     INDIRECT = "indirect"  # frais indirects
 
 
+# One call per enum: StrEnum members of different enums sharing a value are equal keys,
+# so a single dict literal would silently keep only one of them.
 register_labels(
     {
         FunderKind.AGRASC: "AGRASC (fonds de concours)",
@@ -44,6 +46,10 @@ register_labels(
         FunderKind.CITY: "Ville / métropole",
         FunderKind.FOUNDATION: "Fondation",
         FunderKind.OTHER: "Autre",
+    }
+)
+register_labels(
+    {
         BudgetCategory.PURCHASES: "60 – Achats",
         BudgetCategory.EXTERNAL_SERVICES: "61 – Services extérieurs",
         BudgetCategory.OTHER_EXTERNAL_SERVICES: "62 – Autres services extérieurs",

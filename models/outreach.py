@@ -31,10 +31,16 @@ class OutreachArea(StrEnum):
     OTHER = "other"
 
 
+# One call per enum: StrEnum members of different enums sharing a value are equal keys,
+# so a single dict literal would silently keep only one of them.
 register_labels(
     {
         OutreachMode.STREET: "Présentielle",
         OutreachMode.ONLINE: "Dématérialisée",
+    }
+)
+register_labels(
+    {
         OutreachArea.CITY_CENTRE: "Centre-ville",
         OutreachArea.OUTSKIRTS: "Périphérie",
         OutreachArea.ROADSIDE_VANS: "Camionnettes / bords de route",

@@ -67,6 +67,8 @@ OUTCOME_CATEGORY_OF_TYPE: dict[OutcomeType, OutcomeCategory] = {
     OutcomeType.OTHER: OutcomeCategory.OTHER,
 }
 
+# One call per enum: StrEnum members of different enums sharing a value are equal keys,
+# so a single dict literal would silently keep only one of them.
 register_labels(
     {
         PartnerKind.FRANCE_TRAVAIL: "France Travail",
@@ -79,15 +81,27 @@ register_labels(
         PartnerKind.HOUSING: "Logement / hébergement",
         PartnerKind.TRAINING: "Organisme de formation",
         PartnerKind.OTHER: "Autre",
+    }
+)
+register_labels(
+    {
         ReferralResult.PENDING: "En attente",
         ReferralResult.ACCEPTED: "Acceptée",
         ReferralResult.COMPLETED: "Réalisée",
         ReferralResult.REFUSED: "Refusée",
         ReferralResult.NO_SHOW: "Non présenté·e",
+    }
+)
+register_labels(
+    {
         OutcomeCategory.DURABLE_EMPLOYMENT: "Emploi durable",
         OutcomeCategory.TRANSITION_EMPLOYMENT: "Emploi de transition",
         OutcomeCategory.POSITIVE_EXIT: "Sortie positive",
         OutcomeCategory.OTHER: "Autre sortie",
+    }
+)
+register_labels(
+    {
         OutcomeType.CDI: "CDI",
         OutcomeType.FIXED_TERM_OVER_6_MONTHS: "CDD ou intérim de plus de 6 mois",
         OutcomeType.CIVIL_SERVICE: "Fonction publique",

@@ -58,6 +58,8 @@ class PrefectDecision(StrEnum):
     REFUSED = "refused"
 
 
+# One call per enum: StrEnum members of different enums sharing a value are equal keys,
+# so a single dict literal would silently keep only one of them.
 register_labels(
     {
         Barrier.HOUSING: "Logement",
@@ -68,9 +70,17 @@ register_labels(
         Barrier.ADMINISTRATIVE: "Situation administrative",
         Barrier.FINANCES: "Ressources / dettes",
         Barrier.DIGITAL: "Accès au numérique",
+    }
+)
+register_labels(
+    {
         BarrierSeverity.NONE: "Aucun",
         BarrierSeverity.PARTIAL: "Partiel",
         BarrierSeverity.MAJOR: "Majeur",
+    }
+)
+register_labels(
+    {
         GoalAxis.EMPLOYMENT: "Emploi",
         GoalAxis.TRAINING: "Formation",
         GoalAxis.FRENCH: "Français",
@@ -78,13 +88,25 @@ register_labels(
         GoalAxis.HEALTH: "Santé",
         GoalAxis.ADMINISTRATIVE: "Administratif",
         GoalAxis.SOCIAL: "Vie sociale",
+    }
+)
+register_labels(
+    {
         GoalStatus.OPEN: "À démarrer",
         GoalStatus.IN_PROGRESS: "En cours",
         GoalStatus.ACHIEVED: "Atteint",
         GoalStatus.ABANDONED: "Abandonné",
+    }
+)
+register_labels(
+    {
         CommissionOpinion.PENDING: "En attente",
         CommissionOpinion.FAVOURABLE: "Avis favorable",
         CommissionOpinion.UNFAVOURABLE: "Avis défavorable",
+    }
+)
+register_labels(
+    {
         PrefectDecision.PENDING: "En attente",
         PrefectDecision.GRANTED: "Accordé",
         PrefectDecision.REFUSED: "Refusé",

@@ -59,28 +59,46 @@ class HousingSituation(StrEnum):
     OTHER = "other"
 
 
+# One call per enum: StrEnum members of different enums sharing a value are equal keys,
+# so a single dict literal would silently keep only one of them.
 register_labels(
     {
         PersonStatus.ACTIVE: "Accompagnement en cours",
         PersonStatus.PAUSED: "En pause",
         PersonStatus.CLOSED: "Clôturé",
         PersonStatus.ANONYMISED: "Anonymisé",
+    }
+)
+register_labels(
+    {
         IntakeOrigin.OUTREACH: "Aller-vers (maraude)",
         IntakeOrigin.PARTNER: "Orientation partenaire",
         IntakeOrigin.SELF: "Démarche personnelle",
         IntakeOrigin.OTHER_ASSOCIATION: "Autre association",
         IntakeOrigin.OTHER: "Autre",
+    }
+)
+register_labels(
+    {
         Gender.WOMAN: "Femme",
         Gender.MAN: "Homme",
         Gender.TRANS_WOMAN: "Femme trans",
         Gender.TRANS_MAN: "Homme trans",
         Gender.NON_BINARY: "Non-binaire",
         Gender.UNDISCLOSED: "Non renseigné",
+    }
+)
+register_labels(
+    {
         AdministrativeStatus.RESIDENCE_PERMIT: "Titre de séjour",
         AdministrativeStatus.APS: "APS",
         AdministrativeStatus.ASYLUM_SEEKER: "Demande d'asile",
         AdministrativeStatus.UNDOCUMENTED: "Sans titre",
         AdministrativeStatus.FRENCH_OR_EU: "Nationalité française / UE",
+    }
+)
+register_labels(
+    {
         HousingSituation.STREET: "Sans abri",
         HousingSituation.EMERGENCY_SHELTER: "Hébergement d'urgence",
         HousingSituation.HOSTED_BY_THIRD_PARTY: "Hébergé·e par un tiers",
@@ -97,6 +115,7 @@ class Person(Versioned, table=True):
         sa.UniqueConstraint("site_id", "code_year", "code_number", name="uq_person_code_sequence"),
         sa.Index("ix_person_site_status", "site_id", "status"),
         sa.Index("ix_person_site_last_contact", "site_id", "last_contact_on"),
+        sa.Index("ix_person_site_intake", "site_id", "intake_on"),  # new intakes per site and period
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -137,3 +137,25 @@ def test_two_enums_sharing_a_value_keep_their_own_label() -> None:
     assert OutreachMode.STREET.value == HousingSituation.STREET.value == "street"
     assert label(OutreachMode.STREET) == "Présentielle"
     assert label(HousingSituation.STREET) == "Sans abri"
+
+
+def test_every_choice_of_every_model_enum_has_its_own_french_label() -> None:
+    """A dict literal mixing enums loses members that share a value ("other", "pending"…):
+    Barrier.ADMINISTRATIVE once showed GoalAxis.ADMINISTRATIVE's label."""
+    import enum
+    import importlib
+    import pkgutil
+
+    import models
+    from models.labels import label
+    from models.pathway import Barrier, GoalAxis
+
+    unlabelled = []
+    for module_info in pkgutil.iter_modules(models.__path__):
+        module = importlib.import_module(f"models.{module_info.name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, enum.Enum) and value.__module__ == module.__name__:
+                unlabelled += [f"{value.__name__}.{m.name}" for m in value if label(m) == str(m.value)]
+    assert unlabelled == []
+    assert (label(Barrier.ADMINISTRATIVE), label(GoalAxis.ADMINISTRATIVE)) == ("Situation administrative",
+                                                                               "Administratif")
