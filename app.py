@@ -19,4 +19,5 @@ if principal is None:
 
 remember_principal(principal)
 layout.sidebar_identity(current, principal)
-st.navigation(navigation_for(principal)).run()
+# expanded: direction has more than twelve pages; a folded menu hid its dashboard.
+st.navigation(navigation_for(principal), expanded=True).run()

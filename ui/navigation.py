@@ -26,6 +26,9 @@ PAGE_SPECS: dict[PageKey, PageSpec] = {
                                "Personnes accompagnées"),
     PageKey.PERSON_FILE: PageSpec("app_pages/person_file.py", "Fiche personne", ":material/badge:",
                                   "Personnes accompagnées"),
+    PageKey.DASHBOARD: PageSpec("app_pages/dashboard.py", "Tableau de bord", ":material/dashboard:", "Pilotage"),
+    PageKey.FUNDER_SPACE: PageSpec("app_pages/funder_space.py", "Espace financeur", ":material/volunteer_activism:",
+                                   "Pilotage"),
     PageKey.OUTREACH: PageSpec("app_pages/outreach.py", "Aller-vers", ":material/directions_walk:", "Activités"),
     PageKey.WORKSHOPS: PageSpec("app_pages/workshops.py", "Ateliers", ":material/groups:", "Activités"),
     PageKey.COURSES: PageSpec("app_pages/courses.py", "Cours de français", ":material/translate:", "Activités"),
@@ -47,11 +50,16 @@ PAGE_SPECS: dict[PageKey, PageSpec] = {
 }
 
 
+# Menu sections, top to bottom; pages keep their PageKey order inside a section.
+SECTION_ORDER = ("Parcours", "Pilotage", "Personnes accompagnées", "Activités", "Budget et postes", "Administration",
+                 "Mon compte")
+
+
 def navigation_for(principal: Principal) -> dict[str, list[st.Page]]:
-    sections: dict[str, list[st.Page]] = {}
+    sections: dict[str, list[st.Page]] = {section: [] for section in SECTION_ORDER}
     for key in pages_for(principal.role):
         spec = PAGE_SPECS[key]
         page = st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=key.value,
                        default=key == PageKey.HOME)
         sections.setdefault(spec.section, []).append(page)
-    return sections
+    return {section: pages for section, pages in sections.items() if pages}

@@ -27,7 +27,7 @@ from tests.app.conftest import (
     texts,
 )
 from ui.guards import PRINCIPAL_KEY
-from ui.navigation import PAGE_SPECS
+from ui.navigation import PAGE_SPECS, SECTION_ORDER
 
 # Pages whose heading differs from their menu title.
 HEADING = {PageKey.HOME: "Bonjour "}
@@ -47,6 +47,7 @@ def _heading(page: PageKey) -> str:
 def test_every_role_has_a_demo_account_and_every_page_a_script() -> None:
     assert set(ACCOUNT_OF_ROLE) == set(Role)
     assert set(PAGE_SPECS) == set(PageKey)
+    assert {spec.section for spec in PAGE_SPECS.values()} <= set(SECTION_ORDER)
     for spec in PAGE_SPECS.values():
         assert (PROJECT_ROOT / spec.script).is_file(), spec.script
         assert spec.script.startswith("app_pages/")  # never pages/ (DESIGN.md §3)
