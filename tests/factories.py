@@ -579,3 +579,76 @@ def a_convention(
         session.flush()
         by_code[code] = line
     return Convention(grant, by_name, by_code)
+
+
+# --- funder space (issue 6): a funded grant with a little activity ------------------------------
+
+
+def persons_taken_in(session: Session, site: Site, *, on: date, count: int) -> list[Person]:
+    """`count` files opened at `site` on the same day (new intakes of that month)."""
+    return [a_person_in_file_active(session, site, intake_on=on) for _ in range(count)]
+
+
+# --- director dashboard (issue 6): pathway events dated for period boundaries ---------------------
+
+from models.courses import LanguageAssessment, LanguageSkill, MainstreamTransition  # noqa: E402
+from models.pathway import PrefectDecision, PspEpisode  # noqa: E402
+from models.partners import Outcome, OutcomeType, OUTCOME_CATEGORY_OF_TYPE, Partner, PartnerKind, Referral  # noqa: E402
+
+
+def a_file_closed_on(session: Session, site: Site, *, intake_on: date, closed_on: date | None,
+                     status: PersonStatus = PersonStatus.CLOSED) -> Person:
+    """A file that left the active list: closed on `closed_on` (or anonymised without a closing date)."""
+    person = a_person_in_file_active(session, site, intake_on=intake_on, status=status)
+    person.closed_on = closed_on
+    session.flush()
+    return person
+
+
+def a_partner_of_kind(session: Session, site: Site, kind: PartnerKind) -> Partner:
+    partner = Partner(site_id=site.id, name=f"{kind.value} {next(_sequence)}", kind=kind)
+    session.add(partner)
+    session.flush()
+    return partner
+
+
+def a_referral_to(session: Session, person: Person, partner: Partner, *, on: date) -> Referral:
+    referral = Referral(person_id=person.id, site_id=person.site_id, partner_id=partner.id, referred_on=on)
+    session.add(referral)
+    session.flush()
+    return referral
+
+
+def an_outcome_of(session: Session, person: Person, outcome_type: OutcomeType, *, on: date) -> Outcome:
+    outcome = Outcome(person_id=person.id, site_id=person.site_id, outcome_on=on, outcome_type=outcome_type,
+                      category=OUTCOME_CATEGORY_OF_TYPE[outcome_type])
+    session.add(outcome)
+    session.flush()
+    return outcome
+
+
+def a_psp_requested(session: Session, person: Person, *, on: date, ended_on: date | None = None,
+                    decision: PrefectDecision = PrefectDecision.PENDING, decided_on: date | None = None
+                    ) -> PspEpisode:
+    episode = PspEpisode(person_id=person.id, site_id=person.site_id, requested_on=on, ended_on=ended_on,
+                         prefect_decision=decision, decided_on=decided_on)
+    session.add(episode)
+    session.flush()
+    return episode
+
+
+def an_assessment(session: Session, person: Person, skill: LanguageSkill, level: CefrLevel, *, on: date
+                  ) -> LanguageAssessment:
+    assessment = LanguageAssessment(person_id=person.id, site_id=person.site_id, assessed_on=on, skill=skill,
+                                    level=level)
+    session.add(assessment)
+    session.flush()
+    return assessment
+
+
+def a_move_to_mainstream(session: Session, person: Person, *, on: date) -> MainstreamTransition:
+    move = MainstreamTransition(person_id=person.id, site_id=person.site_id, moved_on=on,
+                                destination="Cours municipaux de FLE")
+    session.add(move)
+    session.flush()
+    return move

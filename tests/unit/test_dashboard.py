@@ -1,0 +1,251 @@
+"""Director dashboard (services.dashboard): who may open it and for which sites, the previous period,
+the monthly series and the cohort funnel against direct SQL, budget and FTE of the chosen sites."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from models.attendance import AttendanceStatus
+from models.courses import CourseAttendance
+from models.organisation import Role, Site
+from models.outreach import OutreachMode
+from models.partners import OutcomeType
+from models.persons import IntakeOrigin
+from services import dashboard, indicators
+from services.dashboard_figures import SERIES_KEYS, series_window
+from services.errors import PermissionDenied, ValidationFailed
+from services.principal import Principal
+from tests import factories
+
+TODAY = date(2026, 5, 13)
+START, END = date(2026, 4, 1), date(2026, 4, 30)
+
+
+@dataclass
+class World:
+    lyon: Site
+    grenoble: Site
+    direction: Principal
+    chef_lyon: Principal
+    intervenant: Principal
+    formateur: Principal
+    gestion: Principal
+    financeur: Principal
+    admin: Principal
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    lyon, grenoble = factories.lyon_and_grenoble(session)
+    p = factories.principal
+    agrasc = factories.a_funder(session)
+    world = World(
+        lyon, grenoble,
+        direction=p(session, factories.a_user(session, Role.DIRECTION)),
+        chef_lyon=p(session, factories.a_user(session, Role.CHEF_SERVICE, lyon)),
+        intervenant=p(session, factories.a_user(session, Role.INTERVENANT, lyon)),
+        formateur=p(session, factories.a_user(session, Role.FORMATEUR, lyon)),
+        gestion=p(session, factories.a_user(session, Role.GESTION)),
+        financeur=p(session, factories.a_user(session, Role.FINANCEUR, funder_id=agrasc.id)),
+        admin=p(session, factories.a_user(session, Role.ADMIN)),
+    )
+    file = factories.a_person_in_file_active
+    # Lyon: 3 intakes in April (2 from outreach), 1 in March; Grenoble: 2 in April.
+    met = factories.an_outreach_round(session, lyon, round_on=date(2026, 3, 20), persons_met=9)
+    april = [factories.a_file_opened_after_round(session, met, intake_on=date(2026, 4, d)) for d in (2, 15)]
+    april.append(file(session, lyon, intake_on=date(2026, 4, 30)))
+    april[-1].origin = IntakeOrigin.PARTNER
+    march = file(session, lyon, intake_on=date(2026, 3, 10))
+    for d in (3, 4):
+        file(session, grenoble, intake_on=date(2026, 4, d))
+    factories.an_outreach_round(session, lyon, round_on=date(2026, 4, 8), persons_met=5)
+    factories.an_outreach_round(session, lyon, round_on=date(2026, 4, 9), persons_met=2, mode=OutreachMode.ONLINE)
+    factories.an_outreach_round(session, grenoble, round_on=date(2026, 4, 9), persons_met=11)
+    # Activity of the April cohort: one at a workshop, one at a French class (absent only: not counted).
+    workshop = factories.a_workshop_session(session, lyon, session_on=date(2026, 5, 5))
+    factories.a_workshop_roll(session, workshop, present=(april[0],), absent=(april[1],))
+    group = factories.a_course_group(session, lyon)
+    factories.a_course_session(session, group, session_on=date(2026, 4, 20), duration_minutes=120,
+                               present=(march,), absent=(april[2],))
+    factories.an_outcome_of(session, april[1], OutcomeType.CDI, on=date(2026, 5, 10))  # outcome after the period
+    factories.an_outcome_of(session, march, OutcomeType.SIAE_HIRING, on=date(2026, 4, 28))
+    # Money and posts on both sites.
+    factories.a_grant_with_lines(session, agrasc, name="Fonds AGRASC", starts_on=date(2026, 1, 1),
+                                 ends_on=date(2026, 12, 31), planned=[(lyon, 1_000_000), (grenoble, 3_000_000)],
+                                 spent=[(lyon, date(2026, 2, 1), 250_000), (lyon, date(2026, 5, 1), 100_000),
+                                        (grenoble, date(2026, 3, 1), 600_000)])
+    factories.a_grant_with_lines(session, agrasc, name="Ancien fonds", starts_on=date(2024, 1, 1),
+                                 ends_on=date(2025, 6, 30), planned=[(lyon, 500_000)])
+    factories.a_post(session, lyon, fte_hundredths=100, is_filled=True)
+    factories.a_post(session, lyon, fte_hundredths=50, is_filled=False)
+    factories.a_post(session, grenoble, fte_hundredths=80, is_filled=True)
+    return world
+
+
+def _board(session: Session, principal: Principal, **kwargs) -> dashboard.Dashboard:
+    return dashboard.director_dashboard(session, principal, start=kwargs.pop("start", START),
+                                        end=kwargs.pop("end", END), today=TODAY, **kwargs)
+
+
+# --- who may open it, for which sites -------------------------------------------------------------------
+
+
+def test_direction_sees_every_site_or_the_chosen_ones(session: Session, world: World) -> None:
+    board = _board(session, world.direction)
+    assert [site.code for site in board.sites] == ["GRE", "LYO"]
+    assert board.current.get("new_intakes").value == 5
+    only_lyon = _board(session, world.direction, site_ids=[world.lyon.id])
+    assert only_lyon.current.get("new_intakes").value == 3
+    assert [row.site.code for row in only_lyon.site_rows] == ["LYO"]
+
+
+def test_chef_service_sees_its_own_site_and_cannot_ask_for_another(session: Session, world: World) -> None:
+    board = _board(session, world.chef_lyon)
+    assert [site.code for site in board.sites] == ["LYO"]
+    assert board.current.get("persons_met_street").value == 5  # not Grenoble's 11
+    assert [s.code for s in dashboard.sites_in_scope(session, world.chef_lyon)] == ["LYO"]
+    with pytest.raises(PermissionDenied):
+        _board(session, world.chef_lyon, site_ids=[world.grenoble.id])
+    with pytest.raises(PermissionDenied):
+        _board(session, world.chef_lyon, site_ids=[world.lyon.id, world.grenoble.id])
+    with pytest.raises(PermissionDenied):
+        dashboard.site_comparison(session, world.chef_lyon, start=START, end=END, site_ids=[world.grenoble.id])
+
+
+@pytest.mark.parametrize("role", ["intervenant", "formateur", "gestion", "financeur", "admin"])
+def test_other_roles_are_refused(session: Session, world: World, role: str) -> None:
+    principal = getattr(world, role)
+    with pytest.raises(PermissionDenied):
+        _board(session, principal)
+    with pytest.raises(PermissionDenied):
+        dashboard.site_comparison(session, principal, start=START, end=END)
+    with pytest.raises(PermissionDenied):
+        dashboard.sites_in_scope(session, principal)
+
+
+def test_bad_periods_and_an_empty_site_choice_are_refused(session: Session, world: World) -> None:
+    with pytest.raises(ValidationFailed) as error:
+        _board(session, world.direction, start=END, end=START)
+    assert "period" in error.value.errors
+    with pytest.raises(ValidationFailed):
+        _board(session, world.direction, start=date(2020, 1, 1), end=END)
+    with pytest.raises(ValidationFailed) as error:
+        _board(session, world.direction, site_ids=[])
+    assert "site_ids" in error.value.errors
+
+
+# --- previous period, series, funnel ---------------------------------------------------------------------
+
+
+def test_previous_period_has_the_same_length_and_ends_the_day_before() -> None:
+    assert dashboard.previous_period(date(2026, 4, 1), date(2026, 4, 30)) == (date(2026, 3, 2), date(2026, 3, 31))
+    assert dashboard.previous_period(date(2026, 5, 13), date(2026, 5, 13)) == (date(2026, 5, 12), date(2026, 5, 12))
+    assert dashboard.previous_period(date(2026, 1, 1), date(2026, 12, 31)) == (date(2025, 1, 1), date(2025, 12, 31))
+
+
+def test_trend_compares_with_the_previous_period(session: Session, world: World) -> None:
+    board = _board(session, world.direction)
+    assert (board.previous_start, board.previous_end) == (date(2026, 3, 2), date(2026, 3, 31))
+    current, previous = board.pair("new_intakes")
+    assert (current.value, previous.value) == (5, 1)
+    current, previous = board.pair("persons_met_street")
+    assert (current.value, previous.value) == (16, 9)
+    alone = indicators.compute_indicators(session, site_ids=[world.lyon.id, world.grenoble.id],
+                                          start=board.previous_start, end=board.previous_end)
+    assert board.previous == alone
+
+
+def test_monthly_series_equal_direct_sql(session: Session, world: World) -> None:
+    board = _board(session, world.direction)
+    first, last = series_window(END)
+    assert (first, last) == (date(2025, 5, 1), END)
+    points = {(p.key, p.month): p.value for p in board.monthly}
+    assert {key for key, _ in points} == set(SERIES_KEYS)
+    assert len(points) == 12 * len(SERIES_KEYS)
+    params = {"first": first, "last": last}
+    sql = {
+        "new_intakes": "SELECT intake_on, 1 FROM person WHERE intake_on BETWEEN :first AND :last",
+        "persons_met_street": "SELECT round_on, persons_met FROM outreach_round WHERE mode = 'street' "
+                              "AND round_on BETWEEN :first AND :last",
+        "persons_met_online": "SELECT round_on, persons_met FROM outreach_round WHERE mode = 'online' "
+                              "AND round_on BETWEEN :first AND :last",
+        "course_hours": "SELECT s.session_on, s.duration_minutes FROM course_attendance a JOIN course_session s "
+                        "ON s.id = a.session_id WHERE a.status = 'present' AND s.session_on BETWEEN :first AND :last",
+        "outcomes_positive_exit": "SELECT outcome_on, 1 FROM outcome WHERE category = 'positive_exit' "
+                                  "AND outcome_on BETWEEN :first AND :last",
+    }
+    typed = [sa.bindparam("first", type_=sa.Date), sa.bindparam("last", type_=sa.Date)]
+    for key, query in sql.items():
+        expected: dict[date, int] = {}
+        for day, value in session.execute(sa.text(query).bindparams(*typed), params).all():
+            day = day if isinstance(day, date) else date.fromisoformat(day)
+            expected[day.replace(day=1)] = expected.get(day.replace(day=1), 0) + int(value)
+        got = {month: value for (k, month), value in points.items() if k == key and value}
+        if key == "course_hours":
+            expected = {m: (Decimal(v) / 60).quantize(Decimal("0.01")) for m, v in expected.items()}
+        assert got == expected, key
+    assert points[("new_intakes", date(2026, 4, 1))] == 5
+    assert points[("course_hours", date(2026, 4, 1))] == Decimal("2.00")
+
+
+def test_funnel_follows_the_cohort_of_the_period(session: Session, world: World) -> None:
+    board = _board(session, world.direction, site_ids=[world.lyon.id])
+    steps = {step.key: (step.persons, step.share) for step in board.funnel}
+    assert steps["cohort"] == (3, Decimal("1.0000"))
+    assert steps["from_outreach"] == (2, Decimal("0.6667"))
+    # present at a workshop (May, after the period: counts); absent from a class does not count
+    assert steps["attended_activity"] == (1, Decimal("0.3333"))
+    assert steps["has_outcome"] == (1, Decimal("0.3333"))  # the CDI of May; March's file is not in the cohort
+    # The same counts by direct SQL.
+    cohort = sa.text("SELECT id, origin FROM person WHERE site_id = :site AND intake_on BETWEEN :s AND :e").bindparams(
+        sa.bindparam("s", type_=sa.Date), sa.bindparam("e", type_=sa.Date))
+    rows = session.execute(cohort, {"site": world.lyon.id, "s": START, "e": END}).all()
+    ids = [r[0] for r in rows]
+    present = {r[0] for r in session.execute(sa.text(
+        "SELECT person_id FROM workshop_attendance WHERE status = 'present' UNION "
+        "SELECT person_id FROM course_attendance WHERE status = 'present'")).all()}
+    with_outcome = {r[0] for r in session.execute(sa.text("SELECT person_id FROM outcome")).all()}
+    assert steps["cohort"][0] == len(ids)
+    assert steps["from_outreach"][0] == sum(1 for r in rows if r[1] == IntakeOrigin.OUTREACH.value)
+    assert steps["attended_activity"][0] == len(present & set(ids))
+    assert steps["has_outcome"][0] == len(with_outcome & set(ids))
+    empty = _board(session, world.direction, start=date(2026, 1, 1), end=date(2026, 1, 31))
+    assert all(step.persons == 0 and step.share is None for step in empty.funnel)
+    assert session.query(CourseAttendance).filter(CourseAttendance.status == AttendanceStatus.ABSENT).count() == 1
+
+
+# --- budget, posts, site comparison -------------------------------------------------------------------------
+
+
+def test_budget_and_fte_of_the_chosen_sites_on_the_period_end(session: Session, world: World) -> None:
+    board = _board(session, world.direction)
+    assert board.as_of == END
+    assert [(g.grant_name, g.planned_cents, g.spent_cents) for g in board.grants] == [
+        ("Fonds AGRASC", 4_000_000, 850_000)]  # the May expense is after END; the old grant is over
+    assert board.grants[0].elapsed_share == pytest.approx(120 / 365)
+    lyon = _board(session, world.chef_lyon)
+    assert [(g.planned_cents, g.spent_cents) for g in lyon.grants] == [(1_000_000, 250_000)]
+    assert sum(f.funded_hundredths for f in lyon.fte) == 150
+    assert sum(f.filled_hundredths for f in lyon.fte) == 100
+    assert {f.site_code for f in board.fte} == {"LYO", "GRE"}
+    current_month = _board(session, world.direction, start=date(2026, 5, 1), end=TODAY)
+    assert current_month.as_of == TODAY and current_month.grants[0].spent_cents == 950_000
+
+
+def test_site_comparison_gives_each_site_its_own_figures(session: Session, world: World) -> None:
+    rows = dashboard.site_comparison(session, world.direction, start=START, end=END)
+    assert [row.site.code for row in rows] == ["GRE", "LYO"]
+    by_code = {row.site.code: row.indicators for row in rows}
+    assert by_code["LYO"].get("new_intakes").value == 3
+    assert by_code["GRE"].get("new_intakes").value == 2
+    assert by_code["GRE"].get("persons_met_street").value == 11
+    board = _board(session, world.direction)
+    assert [(r.site, r.indicators) for r in board.site_rows] == [(r.site, r.indicators) for r in rows]
+    chef = dashboard.site_comparison(session, world.chef_lyon, start=START, end=END)
+    assert [row.site.code for row in chef] == ["LYO"]

@@ -1,0 +1,77 @@
+"""Period and sites of the dashboard: presets (current month, previous month, quarter, year, last 12
+months) or a custom range, and the sites of the principal's scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+
+import streamlit as st
+
+from services.clock import add_months, month_start
+from services.dashboard import SiteChoice
+from ui.format import day
+
+PRESET_KEY = "dashboard_preset"
+RANGE_KEY = "dashboard_range"
+SITES_KEY = "dashboard_sites"
+CUSTOM = "Personnalisée"
+
+
+def _current_month(today: date) -> tuple[date, date]:
+    return month_start(today), today
+
+
+def _previous_month(today: date) -> tuple[date, date]:
+    return add_months(month_start(today), -1), month_start(today) - timedelta(days=1)
+
+
+def _quarter(today: date) -> tuple[date, date]:
+    return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
+
+
+def _year(today: date) -> tuple[date, date]:
+    return date(today.year, 1, 1), today
+
+
+def _last_12_months(today: date) -> tuple[date, date]:
+    return add_months(month_start(today), -11), today
+
+
+PRESETS: dict[str, Callable[[date], tuple[date, date]]] = {
+    "Mois en cours": _current_month,
+    "Mois précédent": _previous_month,
+    "Trimestre en cours": _quarter,
+    "Année en cours": _year,
+    "12 derniers mois": _last_12_months,
+}
+
+
+def period_picker(today: date) -> tuple[date, date] | None:
+    """The chosen period (None while a custom range is incomplete)."""
+    choice = st.segmented_control("Période", [*PRESETS, CUSTOM], default="Mois en cours", key=PRESET_KEY,
+                                  required=True)
+    if choice != CUSTOM:
+        return PRESETS[choice or "Mois en cours"](today)
+    picked = st.date_input("Du … au …", value=_previous_month(today), max_value=today, format="DD/MM/YYYY",
+                           key=RANGE_KEY)
+    if not isinstance(picked, Sequence) or len(picked) != 2:
+        st.info("Choisissez la date de début puis la date de fin de la période.")
+        return None
+    return picked[0], picked[1]
+
+
+def site_picker(sites: list[SiteChoice]) -> list[int]:
+    """The sites to include (every site of the scope by default). A single site needs no choice."""
+    if len(sites) <= 1:
+        if sites:
+            st.caption(f"Site : {sites[0].name}")
+        return [site.id for site in sites]
+    names = {site.id: site.name for site in sites}
+    chosen = st.multiselect("Sites", list(names), default=list(names), format_func=names.__getitem__,
+                            key=SITES_KEY, placeholder="Choisissez au moins un site")
+    return list(chosen)
+
+
+def period_text(start: date, end: date) -> str:
+    return f"du {day(start)} au {day(end)}"
