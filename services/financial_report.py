@@ -106,7 +106,8 @@ def report_data(session: Session, principal: Principal, *, grant_id: int, period
     grant = grant_for_report(session, principal, grant_id)
     if period_start is None or period_end is None or period_end < period_start:
         raise ValidationFailed({"period_end": "La fin de la période doit suivre son début."})
-    notes = {category: note.explanation for category, note in notes_of_grant(session, principal, grant_id=grant.id).items()}
+    notes = {category: note.explanation
+             for category, note in notes_of_grant(session, principal, grant_id=grant.id).items()}
     return _report_of(session, grant, period_start, period_end, notes)
 
 
