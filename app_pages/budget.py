@@ -1,8 +1,8 @@
 """Suivi budgétaire: planned vs actual, burn chart, end-of-grant forecast, alerts and the what-if.
 
-direction, gestion: every grant and line; chef_service: the lines of its own sites; financeur: the
-grant-level figures, the chart and the strand / category aggregates of the grants it funds (no alert
-detail, no line, no what-if). The what-if (and saving it as a budget revision) is for EDIT_BUDGET.
+direction, gestion: every grant and line; chef_service: the lines of its own sites. A funder sees
+its grants' consumption on the Espace financeur (disclosure-controlled aggregates), not here. The
+what-if (and saving it as a budget revision) is for EDIT_BUDGET.
 """
 
 import pandas as pd
@@ -26,7 +26,6 @@ st.title("Suivi budgétaire")
 st.caption("Prévu et réalisé de chaque financement, rythme de consommation comparé au temps écoulé, "
            "prévision en fin de convention et alertes.")
 form_state.show_toast()
-details = principal.can(Capability.VIEW_BUDGET)  # financeur: aggregates of its grants only
 may_revise = principal.can(Capability.EDIT_BUDGET)
 
 with unit_of_work(current.engine) as uow:
@@ -41,7 +40,7 @@ with unit_of_work(current.engine) as uow:
     report = budget_consumption.consumption(uow, principal, grant_id=grant_id)
     points = budget_consumption.monthly_actuals(uow, principal, grant_id=grant_id, report=report)
     outlook = forecast.grant_forecast(uow, principal, grant_id=grant_id, today=report.today, report=report)
-    revisions = budget_revision.list_revisions(uow, principal, grant_id=grant_id) if details else []
+    revisions = budget_revision.list_revisions(uow, principal, grant_id=grant_id)
 grant, total = report.grant, report.total
 
 st.caption(f"Convention {grant.convention_ref} · du {day(grant.starts_on)} au {day(grant.ends_on)} · "
@@ -65,11 +64,10 @@ second_row[2].metric("Prévision en fin de convention", euros(outlook.projected_
                      delta_color="off",
                      help="Réalisé + ce qui reste attendu jusqu'à la fin (méthode sous le graphique).")
 
-if details:
-    for alert in outlook.alerts:
-        st.warning(budget_text.alert_message(alert, grant.tolerance_bp), icon=":material/warning:")
-    if not outlook.alerts:
-        st.success("Aucune alerte : la prévision reste dans la tolérance de la convention.", icon=":material/check:")
+for alert in outlook.alerts:
+    st.warning(budget_text.alert_message(alert, grant.tolerance_bp), icon=":material/warning:")
+if not outlook.alerts:
+    st.success("Aucune alerte : la prévision reste dans la tolérance de la convention.", icon=":material/check:")
 
 st.subheader("Rythme de consommation")
 st.altair_chart(budget_charts.burn_chart(report, points, outlook), width="stretch")
@@ -83,7 +81,7 @@ st.altair_chart(budget_charts.progress_chart(report.by_category, report.elapsed_
                 width="stretch")
 
 st.subheader("Détail")
-tabs = ["Par volet", "Par catégorie"] + (["Par site", "Par ligne"] if details else [])
+tabs = ["Par volet", "Par catégorie", "Par site", "Par ligne"]
 panes = dict(zip(tabs, st.tabs(tabs), strict=True))
 with panes["Par volet"]:
     st.dataframe(budget_text.subtotal_table(report.by_strand, total, name="Volet",
@@ -91,12 +89,11 @@ with panes["Par volet"]:
 with panes["Par catégorie"]:
     st.dataframe(budget_text.subtotal_table(report.by_category, total, name="Catégorie",
                  projected=budget_text.projected_by(report, outlook, lambda l: l.category.value)), hide_index=True)
-if details:
-    with panes["Par site"]:
-        st.dataframe(budget_text.subtotal_table(report.by_site, total, name="Site",
-                     projected=budget_text.projected_by(report, outlook, lambda l: l.site_code)), hide_index=True)
-    with panes["Par ligne"]:
-        st.dataframe(budget_text.line_table(report.lines, total, outlook), hide_index=True)
+with panes["Par site"]:
+    st.dataframe(budget_text.subtotal_table(report.by_site, total, name="Site",
+                 projected=budget_text.projected_by(report, outlook, lambda l: l.site_code)), hide_index=True)
+with panes["Par ligne"]:
+    st.dataframe(budget_text.line_table(report.lines, total, outlook), hide_index=True)
 st.caption("La dernière ligne de chaque tableau est la somme exacte des lignes au-dessus. « Consommé » = "
            "réalisé ÷ prévu ; « Reste » = prévu − réalisé.")
 
@@ -181,13 +178,12 @@ if may_revise and len(report.lines) >= 2:
                 form_state.forget_version(form, line_id)
         form_state.submit(form, save, f"Révision enregistrée : {euros(amount_cents or 0)} transférés.")
 
-if details:
-    st.subheader("Révisions budgétaires")
-    if revisions:
-        st.dataframe(pd.DataFrame([
-            {"Date": day(r.revised_on), "De": r.from_label, "Vers": r.to_label, "Montant": euros(r.amount_cents),
-             "Motif": r.reason, "Par": r.author or "—"}
-            for r in revisions
-        ]), hide_index=True)
-    else:
-        st.caption("Aucune révision enregistrée pour ce financement.")
+st.subheader("Révisions budgétaires")
+if revisions:
+    st.dataframe(pd.DataFrame([
+        {"Date": day(r.revised_on), "De": r.from_label, "Vers": r.to_label, "Montant": euros(r.amount_cents),
+         "Motif": r.reason, "Par": r.author or "—"}
+        for r in revisions
+    ]), hide_index=True)
+else:
+    st.caption("Aucune révision enregistrée pour ce financement.")

@@ -29,6 +29,8 @@ class PageKey(StrEnum):
     EXPENSES = "expenses"
     STAFFING = "staffing"
     FINANCIAL_REPORT = "financial_report"
+    DASHBOARD = "dashboard"
+    FUNDER_SPACE = "funder_space"
 
 
 PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
@@ -46,13 +48,18 @@ PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
     PageKey.WORKSHOPS: frozenset({Role.DIRECTION, Role.CHEF_SERVICE, Role.INTERVENANT}),
     PageKey.COURSES: frozenset({Role.CHEF_SERVICE, Role.FORMATEUR}),
     PageKey.LANGUAGE_PROGRESS: frozenset({Role.DIRECTION, Role.CHEF_SERVICE, Role.FORMATEUR}),
-    # Money and posts: gestion enters, direction watches, chef_service sees own sites,
-    # financeur reads the consumption of the grants it funds.
-    PageKey.BUDGET: frozenset({Role.DIRECTION, Role.GESTION, Role.CHEF_SERVICE, Role.FINANCEUR}),
+    # Money and posts: gestion enters, direction watches, chef_service sees own sites. A funder
+    # reads the consumption of its grants on the Espace financeur (disclosure-controlled).
+    PageKey.BUDGET: frozenset({Role.DIRECTION, Role.GESTION, Role.CHEF_SERVICE}),
     PageKey.GRANTS: frozenset({Role.DIRECTION, Role.GESTION, Role.CHEF_SERVICE}),
     PageKey.EXPENSES: frozenset({Role.DIRECTION, Role.GESTION}),
     PageKey.STAFFING: frozenset({Role.DIRECTION, Role.GESTION, Role.CHEF_SERVICE}),
     PageKey.FINANCIAL_REPORT: frozenset({Role.DIRECTION, Role.GESTION}),
+    # "How are we doing?": direction for every site, chef_service for its own.
+    PageKey.DASHBOARD: frozenset({Role.DIRECTION, Role.CHEF_SERVICE}),
+    # What a funder sees (disclosure-controlled) and its report pack; direction and gestion
+    # open the same page to prepare a pack or to preview what the funder is shown.
+    PageKey.FUNDER_SPACE: frozenset({Role.DIRECTION, Role.GESTION, Role.FINANCEUR}),
 }
 
 

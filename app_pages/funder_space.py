@@ -1,0 +1,103 @@
+"""Espace financeur: the disclosure-controlled view of a funded grant and its report pack.
+
+financeur: the grants of its funder only; direction and gestion: every grant (to prepare the pack or
+preview what the funder sees). Counts of persons are protected with the SCREEN threshold here and the
+EXPORT threshold in the pack (services.disclosure); no person-level data is ever read by this page.
+"""
+
+import streamlit as st
+
+from services import funder_space, report_pack
+from services.clock import today
+from services.db import unit_of_work
+from services.errors import ServiceError
+from services.pages import PageKey
+from ui import funder_charts, funder_view
+from ui.format import day, euros, percent
+from ui.guards import require_page
+from ui.runtime import runtime
+
+principal = require_page(PageKey.FUNDER_SPACE)
+current = runtime()
+st.title("Espace financeur")
+st.caption("Activité et consommation budgétaire d'une convention, telles qu'un financeur peut les voir : chiffres "
+           "agrégés, sans aucune donnée individuelle, petits effectifs masqués.")
+if current.settings.is_demo:
+    st.info("Démonstration : toutes les données de cet espace sont fictives (générées), aucune personne réelle.",
+            icon=":material/science:")
+now = today()
+screen_threshold = current.settings.screen_disclosure_threshold
+
+with unit_of_work(current.engine) as uow:
+    grants = funder_space.funder_grants(uow, principal)
+if not grants:
+    st.info("Aucune convention à afficher pour votre profil.")
+    st.stop()
+
+grant = st.selectbox("Convention", grants, key="funder_grant", format_func=lambda g: g.title)
+default_start, default_end = funder_space.default_period(grant, now)
+left, right = st.columns(2)
+start = left.date_input("Début de la période", value=default_start, format="DD/MM/YYYY", key=f"funder_start_{grant.id}")
+end = right.date_input("Fin de la période", value=default_end, format="DD/MM/YYYY", key=f"funder_end_{grant.id}")
+if end < start:
+    st.error("La fin de la période doit suivre son début.")
+    st.stop()
+
+try:
+    with unit_of_work(current.engine) as uow:
+        overview = funder_space.funder_overview(uow, principal, grant_id=grant.id, start=start, end=end,
+                                                threshold=screen_threshold, today=now)
+except ServiceError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.caption(f"{grant.funder_name} · convention {grant.convention_ref} · du {day(grant.starts_on)} au "
+           f"{day(grant.ends_on)} · montant {euros(grant.amount_cents)} · sites : "
+           f"{', '.join(s.name for s in overview.sites) or '—'}.")
+
+st.subheader("Activité de la période")
+funder_view.indicator_tiles(overview)
+funder_view.disclosure_caption(screen_threshold)
+
+st.subheader("Par site")
+st.dataframe(funder_view.site_table(overview), hide_index=True)
+st.caption("Chaque total est la somme des sites de la convention.")
+
+st.subheader("Par mois")
+for monthly in overview.monthly:
+    st.markdown(f"**{monthly.label}**")
+    st.altair_chart(funder_charts.monthly_chart(monthly), width="stretch")
+    st.dataframe(funder_view.monthly_frame(overview, monthly), hide_index=True)
+
+st.subheader("Consommation du budget")
+total = overview.consumption.total
+cols = st.columns(4)
+cols[0].metric("Réalisé", euros(total.actual_cents), help=f"Dépenses enregistrées jusqu'au {day(overview.as_of)}.")
+cols[1].metric("Consommé", percent(float(total.consumed_share or 0)), help="Réalisé ÷ prévu.")
+cols[2].metric("Période écoulée", percent(float(overview.consumption.elapsed_share)))
+cols[3].metric("Prévision en fin de convention", euros(overview.outlook.projected_cents))
+st.altair_chart(funder_charts.burn_chart(overview), width="stretch")
+funder_view.consumption_tables(overview)
+
+st.subheader("Dossier financeur")
+st.caption("Un classeur Excel (indicateurs, consommation, compte rendu financier Cerfa) et un PDF de quelques pages "
+           f"(chiffres clés, graphiques). Les effectifs inférieurs à {current.settings.export_disclosure_threshold} "
+           "y sont masqués. Chaque préparation est inscrite au journal d'audit.")
+pack_key = f"funder_pack_{grant.id}_{start.isoformat()}_{end.isoformat()}"
+if st.button("Préparer le dossier", icon=":material/folder_zip:", key="funder_prepare"):
+    with st.spinner("Préparation du dossier…"):
+        try:
+            with unit_of_work(current.engine) as uow:
+                st.session_state[pack_key] = report_pack.build_report_pack(
+                    uow, principal, grant_id=grant.id, start=start, end=end, today=now,
+                    charts=funder_charts.pack_images, association_name=current.settings.association_name)
+        except ServiceError as exc:
+            st.error(str(exc))
+pack = st.session_state.get(pack_key)
+if pack is not None:
+    left, right = st.columns(2)
+    left.download_button("Télécharger le classeur (XLSX)", pack.xlsx, file_name=f"{pack.filename_stem}.xlsx",
+                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         icon=":material/table_view:", key="funder_xlsx")
+    right.download_button("Télécharger le PDF", pack.pdf, file_name=f"{pack.filename_stem}.pdf",
+                          mime="application/pdf", icon=":material/picture_as_pdf:", key="funder_pdf")

@@ -1,0 +1,91 @@
+"""The director dashboard in a real browser (issue 6): `direction` opens "Tableau de bord" and sees the
+activity tiles, the charts and the site comparison of every site; another period redraws it.
+
+PARCOURS_UPDATE_SCREENSHOTS=1 refreshes docs/dashboard.png (the README's picture) from this journey.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import pytest
+
+from services.config import PROJECT_ROOT
+from tests.browser.conftest import RunningApp
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOT = PROJECT_ROOT / "docs" / "dashboard.png"
+UPDATE_SCREENSHOTS = os.environ.get("PARCOURS_UPDATE_SCREENSHOTS") == "1"
+WAIT_MS = 30_000
+SITES = ("Lyon", "Grenoble", "Marseille", "Paris")
+
+
+def _expect():  # noqa: ANN202
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def _sign_in(page, app: RunningApp, username: str) -> None:  # noqa: ANN001
+    expect = _expect()
+    page.goto(app.url)
+    expect(page.get_by_role("button", name="Se connecter")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("textbox", name="Identifiant").fill(username)
+    page.get_by_role("textbox", name="Mot de passe").fill(app.demo_password)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Bonjour ")).first).to_be_visible(timeout=WAIT_MS)
+    deadline = time.monotonic() + 10
+    while not [c for c in page.context.cookies() if c["name"] == app.cookie_name]:
+        assert time.monotonic() < deadline, f"no re-login cookie for {username}"
+        time.sleep(0.1)
+    page.wait_for_timeout(1000)  # the cookie component's rerun must not bring the home page back later
+
+
+def _open_dashboard(page) -> None:  # noqa: ANN001
+    expect = _expect()
+    navigation = page.get_by_role("navigation")
+    # The menu is always expanded (app.py): with direction's pages Streamlit would fold the last ones.
+    expect(navigation.get_by_text(re.compile(r"^View \d+ more$"))).to_have_count(0)
+    navigation.get_by_role("link", name="Tableau de bord", exact=True).click()
+    title = page.get_by_role("heading", name="Tableau de bord", level=1)
+    expect(title).to_have_count(1, timeout=WAIT_MS)  # a rerun may briefly show the old copy beside it
+    expect(title).to_be_visible(timeout=WAIT_MS)
+
+
+def test_direction_opens_the_dashboard_of_every_site(browser, running_app: RunningApp) -> None:  # noqa: ANN001
+    expect = _expect()
+    # Tall window: the whole dashboard in one screenshot.
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1440, "height": 4300})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    try:
+        _sign_in(page, running_app, "direction")
+        _open_dashboard(page)
+        main = page.get_by_test_id("stMain")
+        metrics = main.get_by_test_id("stMetric")
+        expect(metrics.filter(has_text="Dossiers en file active")).to_have_count(1, timeout=WAIT_MS)
+        expect(metrics.filter(has_text="Nouveaux accueils")).to_have_count(1)
+        expect(metrics.filter(has_text="Emploi durable")).to_have_count(1)
+        expect(main.get_by_role("heading", name="Comparaison des sites")).to_be_visible()
+        table = main.get_by_test_id("stDataFrame")
+        expect(table).to_have_count(1, timeout=WAIT_MS)
+        for site in SITES:  # every site in the comparison table (drawn on a canvas: its accessible cells)
+            expect(table.get_by_text(site, exact=True).first).to_be_attached(timeout=WAIT_MS)
+        charts = main.locator(".vega-embed")
+        expect(charts.nth(6)).to_be_visible(timeout=WAIT_MS)  # trends, funnel, referrals, budget, FTE
+        expect(main.get_by_text("Accueillies sur la période").first).to_be_attached()
+        expect(main.get_by_text("Une erreur", exact=False)).to_have_count(0)
+
+        # Another period: the caption follows.
+        main.get_by_text("12 derniers mois", exact=True).click()
+        expect(main.get_by_text(re.compile(r"^Période du 1 .* au "))).to_have_count(1, timeout=WAIT_MS)
+        expect(metrics.filter(has_text="Nouveaux accueils")).to_have_count(1, timeout=WAIT_MS)
+        if UPDATE_SCREENSHOTS:
+            page.wait_for_timeout(1500)  # charts finish drawing
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+    finally:
+        context.close()

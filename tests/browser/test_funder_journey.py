@@ -1,0 +1,87 @@
+"""Funder journey in a real browser (issue 6): `financeur.agrasc` signs in, sees only the pages a funder
+may open, opens the Espace financeur, prepares the report pack and downloads both files."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from models.organisation import Role
+from services import users
+from services.db import make_engine, unit_of_work
+from services.pages import pages_for
+from services.principal import SYSTEM_ACTOR
+from tests.browser.conftest import RunningApp
+from ui.navigation import PAGE_SPECS
+
+pytestmark = pytest.mark.browser
+
+WAIT_MS = 60_000
+FINANCEUR = "financeur.agrasc"
+
+
+def _expect():  # noqa: ANN202
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def _sign_in(page, app: RunningApp, username: str) -> None:  # noqa: ANN001
+    engine = make_engine(app.database_url)
+    try:
+        with unit_of_work(engine) as session:
+            users.unlock(session, SYSTEM_ACTOR, username)
+    finally:
+        engine.dispose()
+    expect = _expect()
+    page.goto(app.url)
+    expect(page.get_by_role("button", name="Se connecter")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("textbox", name="Identifiant").fill(username)
+    page.get_by_role("textbox", name="Mot de passe").fill(app.demo_password)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Bonjour ")).first).to_be_visible(timeout=WAIT_MS)
+    deadline = time.monotonic() + 10
+    while not [c for c in page.context.cookies() if c["name"] == app.cookie_name]:
+        assert time.monotonic() < deadline, f"no re-login cookie for {username}"
+        time.sleep(0.1)
+    page.wait_for_timeout(1000)
+
+
+def test_a_funder_sees_only_its_space_and_downloads_the_pack(running_app, page):  # noqa: ANN001
+    expect = _expect()
+    _sign_in(page, running_app, FINANCEUR)
+    navigation = page.get_by_role("navigation")
+    expected = sorted(PAGE_SPECS[key].title for key in pages_for(Role.FINANCEUR))
+    expect(navigation.get_by_role("link", name="Espace financeur", exact=True)).to_be_visible(timeout=WAIT_MS)
+    # A link's text is "<icon name>\n\n<title>".
+    links = sorted(text.strip().split("\n")[-1] for text in navigation.get_by_role("link").all_inner_texts())
+    assert links == expected
+    assert {"Accueil", "Espace financeur", "Mon compte"} <= set(links)
+
+    navigation.get_by_role("link", name="Espace financeur", exact=True).click()
+    title = page.get_by_role("heading", name="Espace financeur", level=1)
+    expect(title).to_have_count(1, timeout=WAIT_MS)
+    expect(page.get_by_text("données de cet espace sont fictives")).to_have_count(1, timeout=WAIT_MS)
+
+    prepare = page.get_by_role("button", name="Préparer le dossier")
+    expect(prepare).to_have_count(1, timeout=WAIT_MS)
+    prepare.click()
+    files = {}
+    for label, suffix in (("Télécharger le classeur (XLSX)", ".xlsx"), ("Télécharger le PDF", ".pdf")):
+        button = page.get_by_role("button", name=label)
+        expect(button).to_have_count(1, timeout=WAIT_MS)
+        with page.expect_download(timeout=WAIT_MS) as info:
+            button.click()
+        download = info.value
+        assert download.suggested_filename.startswith("dossier-financeur-")
+        assert download.suggested_filename.endswith(suffix)
+        files[suffix] = open(download.path(), "rb").read()  # noqa: SIM115
+    assert files[".pdf"].startswith(b"%PDF")
+    assert len(PdfReader(io.BytesIO(files[".pdf"])).pages) >= 2
+    workbook = load_workbook(io.BytesIO(files[".xlsx"]))
+    assert workbook.sheetnames[:2] == ["Synthèse", "Indicateurs"]
