@@ -9,7 +9,6 @@ budgétaire, reads the old figure plus the imported amount — as well as in the
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from datetime import timedelta
 
@@ -17,56 +16,21 @@ import pytest
 import sqlalchemy as sa
 
 from models.finance import BudgetCategory, BudgetLine
-from services import budget_consumption, clock, users
+from services import budget_consumption, clock
 from services.auth import load_principal
 from services.db import make_engine, unit_of_work
-from services.principal import SYSTEM_ACTOR
 from tests.browser.conftest import RunningApp
+from tests.browser.journey import WAIT_MS, expect_, open_page, sign_in
 from ui.format import euros
 
 pytestmark = pytest.mark.browser
 
-WAIT_MS = 30_000
 AMOUNT_CENTS = 123_456  # 1 234,56 €
-
-
-def _expect():  # noqa: ANN202
-    from playwright.sync_api import expect
-
-    return expect
-
-
-def _sign_in(page, app: RunningApp, username: str) -> None:  # noqa: ANN001
-    engine = make_engine(app.database_url)
-    try:
-        with unit_of_work(engine) as session:  # another journey may have locked it on purpose
-            users.unlock(session, SYSTEM_ACTOR, username)
-    finally:
-        engine.dispose()
-    expect = _expect()
-    page.goto(app.url)
-    expect(page.get_by_role("button", name="Se connecter")).to_be_visible(timeout=WAIT_MS)
-    page.get_by_role("textbox", name="Identifiant").fill(username)
-    page.get_by_role("textbox", name="Mot de passe").fill(app.demo_password)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name=re.compile(r"^Bonjour ")).first).to_be_visible(timeout=WAIT_MS)
-    deadline = time.monotonic() + 10
-    while not [c for c in page.context.cookies() if c["name"] == app.cookie_name]:
-        assert time.monotonic() < deadline, f"no re-login cookie for {username}"
-        time.sleep(0.1)
-    page.wait_for_timeout(1000)  # the cookie component's rerun settles before we navigate
-
-
-def _open_page(page, link: str) -> None:  # noqa: ANN001
-    page.get_by_role("navigation").get_by_role("link", name=link, exact=True).click()
-    title = page.get_by_role("heading", name=link, level=1)
-    _expect()(title).to_have_count(1, timeout=WAIT_MS)
-    _expect()(title).to_be_visible(timeout=WAIT_MS)
 
 
 def _metric(page, label: str):  # noqa: ANN001, ANN202
     metric = page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True))
-    _expect()(metric).to_have_count(1, timeout=WAIT_MS)
+    expect_()(metric).to_have_count(1, timeout=WAIT_MS)
     return metric.get_by_test_id("stMetricValue")
 
 
@@ -92,20 +56,20 @@ def _default_grant_and_line(app: RunningApp) -> tuple[str, int, str]:
 
 
 def test_an_imported_expense_file_moves_the_consumption_direction_sees(running_app, new_page, tmp_path):
-    expect = _expect()
+    expect = expect_()
     code, actual, reference = _default_grant_and_line(running_app)
 
     director = new_page()
-    _sign_in(director, running_app, "direction")
-    _open_page(director, "Suivi budgétaire")
+    sign_in(director, running_app, "direction")
+    open_page(director, "Suivi budgétaire")
     # the caption under the grant selector names the convention shown
     expect(director.get_by_text(re.compile(f"^Convention {re.escape(reference)} ·"))).to_have_count(1, timeout=WAIT_MS)
     expect(_metric(director, "Réalisé à date")).to_have_text(euros(actual), timeout=WAIT_MS)
     expect(director.get_by_text("Comment la prévision est calculée.")).to_be_visible()
 
     finance = new_page()
-    _sign_in(finance, running_app, "gestion")
-    _open_page(finance, "Dépenses")
+    sign_in(finance, running_app, "gestion")
+    open_page(finance, "Dépenses")
     finance.get_by_role("tab", name="Importer un export comptable", exact=True).click()
     spent_on = (clock.today() - timedelta(days=1)).strftime("%d/%m/%Y")
     export = tmp_path / "export-compta-navigateur.csv"

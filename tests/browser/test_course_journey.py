@@ -15,18 +15,18 @@ import pytest
 
 from services import clock
 from tests.browser.conftest import RunningApp
-from tests.browser.test_person_journey import (
-    WAIT_MS,
+from tests.browser.journey import (
     PlaywrightTimeout,
-    _choose,
-    _expect,
-    _has_row,
-    _open_page,
-    _rows,
-    _sign_in,
-    _tab,
-    _unlock,
-    _wait_rows,
+    WAIT_MS,
+    choose,
+    expect_,
+    has_row,
+    open_page,
+    open_tab,
+    sign_in,
+    table_rows,
+    unlock,
+    wait_rows,
 )
 from ui.format import day as french_day
 
@@ -43,8 +43,8 @@ def _session_option(today: date) -> re.Pattern:
 
 
 def _plan_todays_session(page, today: date) -> None:  # noqa: ANN001
-    expect = _expect()
-    panel = _tab(page, "Séances et appel")
+    expect = expect_()
+    panel = open_tab(page, "Séances et appel")
     form = panel.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Planifier la séance"))
     expect(form).to_have_count(1, timeout=WAIT_MS)
     hour = form.get_by_role("spinbutton", name="heure, Heure de début", exact=True)
@@ -59,9 +59,9 @@ def _plan_todays_session(page, today: date) -> None:  # noqa: ANN001
 
 def _roll_grid(page, today: date):  # noqa: ANN001, ANN202
     """Choose today's evening session; return its roll-call form once the grid is drawn."""
-    expect = _expect()
-    panel = _tab(page, "Séances et appel")
-    _choose(panel, "Séance", _session_option(today))
+    expect = expect_()
+    panel = open_tab(page, "Séances et appel")
+    choose(panel, "Séance", _session_option(today))
     expect(panel.get_by_text(re.compile(rf"— {re.escape(french_day(today))} à {START[0]}h{START[1]}, 2 h 30$"))
            ).to_be_visible(timeout=WAIT_MS)
     form = panel.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Enregistrer l'appel"))
@@ -71,8 +71,8 @@ def _roll_grid(page, today: date):  # noqa: ANN001, ANN202
 
 def _first_learner_present(page, form) -> str:  # noqa: ANN001
     """Mark the first row of the grid Présent·e (keyboard: the grid is a canvas); return its code."""
-    expect = _expect()
-    rows = _wait_rows(form, lambda rows: bool(rows) and re.fullmatch(r"LYO-\d{4}-\d{4}", rows[0][0]),
+    expect = expect_()
+    rows = wait_rows(form, lambda rows: bool(rows) and re.fullmatch(r"LYO-\d{4}-\d{4}", rows[0][0]),
                       "the learners expected today")
     code = rows[0][0]
     assert all(len(row) < 3 or row[2] == "" for row in rows), f"today's roll is not blank: {rows}"
@@ -92,19 +92,19 @@ def _first_learner_present(page, form) -> str:  # noqa: ANN001
         except PlaywrightTimeout:
             page.keyboard.press("Escape")
     present.click()
-    _wait_rows(form, lambda rows: rows and rows[0][0] == code and rows[0][-1] == "Présent·e", "the mark in the grid")
+    wait_rows(form, lambda rows: rows and rows[0][0] == code and rows[0][-1] == "Présent·e", "the mark in the grid")
     form.get_by_role("button", name="Enregistrer l'appel").click()
     expect(page.get_by_text("Appel enregistré.").first).to_be_visible(timeout=WAIT_MS)
     return code
 
 
 def _record_assessment(page, code: str) -> None:  # noqa: ANN001
-    expect = _expect()
-    panel = _tab(page, "Suivi d'un·e apprenant·e")
-    _choose(panel, "Apprenant·e", re.compile(rf"^{code}"), typed=code)
+    expect = expect_()
+    panel = open_tab(page, "Suivi d'un·e apprenant·e")
+    choose(panel, "Apprenant·e", re.compile(rf"^{code}"), typed=code)
     new = panel.get_by_role("tabpanel", name="Nouvelle évaluation")
-    _choose(new, "Compétence", SKILL)
-    _choose(new, "Niveau CECRL", LEVEL)
+    choose(new, "Compétence", SKILL)
+    choose(new, "Niveau CECRL", LEVEL)
     new.get_by_role("textbox", name="Commentaire (facultatif)").fill("Écrit une courte lettre de motivation.")
     new.get_by_role("button", name="Enregistrer l'évaluation").click()
     expect(page.get_by_text(f"Évaluation enregistrée : {SKILL} {LEVEL}.").first).to_be_visible(timeout=WAIT_MS)
@@ -112,10 +112,10 @@ def _record_assessment(page, code: str) -> None:  # noqa: ANN001
 
 def _progress_of(page, code: str) -> tuple[int, int]:  # noqa: ANN001
     """(minutes, sessions) attended by a learner of the default group, as the progress page shows them."""
-    expect = _expect()
-    _open_page(page, "Progression en français", "Progression en français")
-    panel = _tab(page, "Par apprenant·e")
-    _choose(panel, "Apprenant·e", re.compile(rf"^{code}"), typed=code)
+    expect = expect_()
+    open_page(page, "Progression en français", "Progression en français")
+    panel = open_tab(page, "Par apprenant·e")
+    choose(panel, "Apprenant·e", re.compile(rf"^{code}"), typed=code)
     pattern = re.compile(HOURS.format(code=re.escape(code)))
     caption = panel.get_by_text(pattern)
     expect(caption).to_have_count(1, timeout=WAIT_MS)
@@ -127,24 +127,24 @@ def _progress_of(page, code: str) -> tuple[int, int]:  # noqa: ANN001
 def test_teacher_takes_the_roll_records_an_assessment_and_sees_progress(  # noqa: ANN001
         page, running_app: RunningApp) -> None:
     today = clock.today()
-    _unlock(running_app, "fle.lyon")
-    _sign_in(page, running_app, "fle.lyon")
+    unlock(running_app, "fle.lyon")
+    sign_in(page, running_app, "fle.lyon")
 
-    _open_page(page, "Cours de français", "Cours de français")
+    open_page(page, "Cours de français", "Cours de français")
     _plan_todays_session(page, today)
-    code = _rows(_roll_grid(page, today))[0][0]
+    code = table_rows(_roll_grid(page, today))[0][0]
 
     minutes_before, sessions_before = _progress_of(page, code)
 
-    _open_page(page, "Cours de français", "Cours de français")
+    open_page(page, "Cours de français", "Cours de français")
     assert _first_learner_present(page, _roll_grid(page, today)) == code
     _record_assessment(page, code)
 
     minutes, sessions = _progress_of(page, code)
     assert (minutes - minutes_before, sessions - sessions_before) == (150, 1)
     # The table under the chart: the new written level, dated today (polled: it is redrawn after the caption).
-    _wait_rows(page.get_by_role("tabpanel", name="Par apprenant·e"),
-               _has_row(lambda row: row[0] == SKILL and row[2:4] == (LEVEL, french_day(today))),
+    wait_rows(page.get_by_role("tabpanel", name="Par apprenant·e"),
+               has_row(lambda row: row[0] == SKILL and row[2:4] == (LEVEL, french_day(today))),
                f"{SKILL} {LEVEL} on {today}")
     assert running_app.audit_count("fle.lyon", "attendance.roll_saved") >= 1
     assert running_app.audit_count("fle.lyon", "language_assessment.create") == 1

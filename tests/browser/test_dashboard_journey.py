@@ -8,44 +8,22 @@ from __future__ import annotations
 
 import os
 import re
-import time
 
 import pytest
 
 from services.config import PROJECT_ROOT
 from tests.browser.conftest import RunningApp
+from tests.browser.journey import WAIT_MS, expect_, sign_in
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = PROJECT_ROOT / "docs" / "dashboard.png"
 UPDATE_SCREENSHOTS = os.environ.get("PARCOURS_UPDATE_SCREENSHOTS") == "1"
-WAIT_MS = 30_000
 SITES = ("Lyon", "Grenoble", "Marseille", "Paris")
 
 
-def _expect():  # noqa: ANN202
-    from playwright.sync_api import expect
-
-    return expect
-
-
-def _sign_in(page, app: RunningApp, username: str) -> None:  # noqa: ANN001
-    expect = _expect()
-    page.goto(app.url)
-    expect(page.get_by_role("button", name="Se connecter")).to_be_visible(timeout=WAIT_MS)
-    page.get_by_role("textbox", name="Identifiant").fill(username)
-    page.get_by_role("textbox", name="Mot de passe").fill(app.demo_password)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name=re.compile(r"^Bonjour ")).first).to_be_visible(timeout=WAIT_MS)
-    deadline = time.monotonic() + 10
-    while not [c for c in page.context.cookies() if c["name"] == app.cookie_name]:
-        assert time.monotonic() < deadline, f"no re-login cookie for {username}"
-        time.sleep(0.1)
-    page.wait_for_timeout(1000)  # the cookie component's rerun must not bring the home page back later
-
-
 def _open_dashboard(page) -> None:  # noqa: ANN001
-    expect = _expect()
+    expect = expect_()
     navigation = page.get_by_role("navigation")
     # The menu is always expanded (app.py): with direction's pages Streamlit would fold the last ones.
     expect(navigation.get_by_text(re.compile(r"^View \d+ more$"))).to_have_count(0)
@@ -56,13 +34,13 @@ def _open_dashboard(page) -> None:  # noqa: ANN001
 
 
 def test_direction_opens_the_dashboard_of_every_site(browser, running_app: RunningApp) -> None:  # noqa: ANN001
-    expect = _expect()
+    expect = expect_()
     # Tall window: the whole dashboard in one screenshot.
     context = browser.new_context(locale="fr-FR", viewport={"width": 1440, "height": 4300})
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     try:
-        _sign_in(page, running_app, "direction")
+        sign_in(page, running_app, "direction")
         _open_dashboard(page)
         main = page.get_by_test_id("stMain")
         metrics = main.get_by_test_id("stMetric")

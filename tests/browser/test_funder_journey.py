@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import io
 import re
-import time
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from models.organisation import Role
-from services import users
-from services.db import make_engine, unit_of_work
 from services.pages import pages_for
-from services.principal import SYSTEM_ACTOR
-from tests.browser.conftest import RunningApp
+from tests.browser.journey import expect_, sign_in
 from ui.navigation import PAGE_SPECS
 
 pytestmark = pytest.mark.browser
@@ -25,36 +21,9 @@ WAIT_MS = 60_000
 FINANCEUR = "financeur.agrasc"
 
 
-def _expect():  # noqa: ANN202
-    from playwright.sync_api import expect
-
-    return expect
-
-
-def _sign_in(page, app: RunningApp, username: str) -> None:  # noqa: ANN001
-    engine = make_engine(app.database_url)
-    try:
-        with unit_of_work(engine) as session:
-            users.unlock(session, SYSTEM_ACTOR, username)
-    finally:
-        engine.dispose()
-    expect = _expect()
-    page.goto(app.url)
-    expect(page.get_by_role("button", name="Se connecter")).to_be_visible(timeout=WAIT_MS)
-    page.get_by_role("textbox", name="Identifiant").fill(username)
-    page.get_by_role("textbox", name="Mot de passe").fill(app.demo_password)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name=re.compile(r"^Bonjour ")).first).to_be_visible(timeout=WAIT_MS)
-    deadline = time.monotonic() + 10
-    while not [c for c in page.context.cookies() if c["name"] == app.cookie_name]:
-        assert time.monotonic() < deadline, f"no re-login cookie for {username}"
-        time.sleep(0.1)
-    page.wait_for_timeout(1000)
-
-
 def test_a_funder_sees_only_its_space_and_downloads_the_pack(running_app, page):  # noqa: ANN001
-    expect = _expect()
-    _sign_in(page, running_app, FINANCEUR)
+    expect = expect_()
+    sign_in(page, running_app, FINANCEUR)
     navigation = page.get_by_role("navigation")
     expected = sorted(PAGE_SPECS[key].title for key in pages_for(Role.FINANCEUR))
     expect(navigation.get_by_role("link", name="Espace financeur", exact=True)).to_be_visible(timeout=WAIT_MS)

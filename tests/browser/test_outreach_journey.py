@@ -12,7 +12,7 @@ import re
 import pytest
 
 from tests.browser.conftest import RunningApp
-from tests.browser.test_person_journey import WAIT_MS, _choose, _expect, _open_page, _sign_in, _unlock
+from tests.browser.journey import WAIT_MS, choose, expect_, open_page, sign_in, unlock
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +24,7 @@ def _figure(page, label: str) -> int:  # noqa: ANN001
     """The value of one of the month's figures (st.metric), as a number."""
     metric = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label,
                                                                                                         exact=True))
-    _expect()(metric).to_have_count(1, timeout=WAIT_MS)
+    expect_()(metric).to_have_count(1, timeout=WAIT_MS)
     text = metric.get_by_test_id("stMetricValue").inner_text()
     return int(re.sub(r"\D", "", text))
 
@@ -33,7 +33,7 @@ def _wait_figure(page, label: str, expected: int) -> None:  # noqa: ANN001
     metric = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label,
                                                                                                         exact=True))
     pattern = re.compile(rf"^{expected // 1000}\D?{expected % 1000:03d}$" if expected >= 1000 else rf"^{expected}$")
-    _expect()(metric.get_by_test_id("stMetricValue")).to_have_text(pattern, timeout=WAIT_MS)
+    expect_()(metric.get_by_test_id("stMetricValue")).to_have_text(pattern, timeout=WAIT_MS)
 
 
 def _shot(page, name: str) -> None:  # noqa: ANN001
@@ -42,10 +42,10 @@ def _shot(page, name: str) -> None:  # noqa: ANN001
 
 
 def test_a_social_worker_logs_a_round_and_sees_the_month_go_up(page, running_app: RunningApp) -> None:  # noqa: ANN001
-    expect = _expect()
-    _unlock(running_app, "ts.lyon")  # as an admin would, should another journey have locked it
-    _sign_in(page, running_app, "ts.lyon")
-    _open_page(page, "Aller-vers", "Aller-vers")
+    expect = expect_()
+    unlock(running_app, "ts.lyon")  # as an admin would, should another journey have locked it
+    sign_in(page, running_app, "ts.lyon")
+    open_page(page, "Aller-vers", "Aller-vers")
     rounds_before = _figure(page, "Maraudes")
     met_before = _figure(page, "Personnes rencontrées")
     _shot(page, "before")
@@ -59,7 +59,7 @@ def test_a_social_worker_logs_a_round_and_sees_the_month_go_up(page, running_app
     expect(form.get_by_role("spinbutton", name="minute, Heure de début", exact=True)).to_have_text("30")
     form.get_by_role("spinbutton", name="Durée (minutes)").fill("150")
     expect(form.get_by_role("radio", name="Présentielle")).to_be_checked()
-    _choose(form, "Secteur ou plateforme", "Périphérie")
+    choose(form, "Secteur ou plateforme", "Périphérie")
     expect(form.get_by_text("Julien Ferrand")).to_be_visible()  # the team defaults to the one who logs
     form.get_by_role("spinbutton", name="Personnes rencontrées").fill(str(PERSONS_MET))
     form.get_by_role("spinbutton", name="Dont nouveaux contacts").fill("3")
