@@ -32,6 +32,17 @@ The exact check: write the table with its margins negated, so every row and colu
 entries, which decomposes into alternating cycles each feasible on its own (the matrix is a network
 matrix). So a hidden entry can change iff an alternating cycle through it respects the bounds: a path
 search in the residual bipartite graph (rows → columns for +1, columns → rows for −1).
+
+Two protections of the same figures (screen at 5, export at 11; a funder holds both): the export is
+computed with `consistent_with=<the screen protection>`. Everything hidden on screen is hidden in the
+export too (so the export publishes nothing the screen hides), and the attacker holding both knows, for
+each entry hidden in both, the intersection of what the two labels say (screen « masqué » ≥ 5 and export
+« < 11 » give [5, 10]; export « masqué » gives ≥ 11). Those intersected bounds are checked exactly, by the
+same cycle search; the export is first checked on its own like any table. An entry hidden in the export
+but published on screen is known to that funder anyway: nothing protects it beyond the screen's threshold.
+The combined knowledge only depends on the screen protection and the export labels of the entries hidden
+on screen (which follow from their values), so hiding more in the export cannot help it: when it pins a
+screen-hidden value down, the export table (or list) is not published at all (« non publié »).
 """
 
 from __future__ import annotations
@@ -117,6 +128,36 @@ def protect_value(value: int | None, *, threshold: int, is_person_count: bool = 
     return shown(value, Suppression.PRIMARY, threshold)
 
 
+Bounds = tuple[int, int | None]  # what an attacker knows about one entry: low, high (None: no upper bound)
+
+
+def label_bounds(item: Shown, threshold: int) -> Bounds:
+    """What one published entry tells the attacker: its value, or the range its label states."""
+    if item.suppression == Suppression.NONE:
+        return int(item.value), int(item.value)
+    return _suppression_bounds(item.suppression, threshold)
+
+
+def _suppression_bounds(suppression: Suppression, threshold: int) -> Bounds:
+    """« < t »: [0, t − 1]; « masqué »: at least t; « non publié » (and a published entry's label) says nothing."""
+    if suppression == Suppression.PRIMARY:
+        return 0, threshold - 1
+    if suppression == Suppression.SECONDARY:
+        return threshold, None
+    return 0, None
+
+
+def _intersect(a: Bounds, b: Bounds | None) -> Bounds:
+    if b is None:
+        return a
+    highs = [h for h in (a[1], b[1]) if h is not None]
+    return max(a[0], b[0]), (min(highs) if highs else None)
+
+
+def _inside(value: int, box: Bounds) -> bool:
+    return value >= box[0] and (box[1] is None or value <= box[1])
+
+
 # --- 2-D tables ----------------------------------------------------------------------------------
 
 
@@ -160,6 +201,7 @@ class _Grid:
     """The augmented (R+1)×(C+1) matrix: index R is the totals row, C the totals column."""
 
     def __init__(self, values: list[list[int]], threshold: int) -> None:
+        self.prior: list[list[Bounds]] | None = None  # what another output of the same table says (combined check)
         self.n_rows = len(values)
         self.n_cols = len(values[0]) if values else 0
         self.threshold = threshold
@@ -213,24 +255,26 @@ class _Grid:
                     changed = True
 
     # Moves allowed in the attacker's box, in the negated (z) coordinates.
-    def _can_move_x(self, i: int, j: int, step: int) -> bool:
-        value = self.value[i][j] + step
-        if self.state[i][j] == Suppression.PRIMARY:
-            return 0 <= value <= self.threshold - 1
-        return value >= self.threshold
+    def _can_move_x(self, i: int, j: int, step: int, combined: bool) -> bool:
+        box = _suppression_bounds(self.state[i][j], self.threshold)
+        if combined and self.prior is not None:
+            box = _intersect(box, self.prior[i][j])
+        return _inside(self.value[i][j] + step, box)
 
-    def _can_move_z(self, i: int, j: int, step: int) -> bool:
+    def _can_move_z(self, i: int, j: int, step: int, combined: bool = False) -> bool:
         negated = self.is_margin(i, j) and not (i == self.n_rows and j == self.n_cols)
-        return self._can_move_x(i, j, -step if negated else step)
+        return self._can_move_x(i, j, -step if negated else step, combined)
 
-    def determined(self, i: int, j: int) -> bool:
-        """True when every consistent table gives entry (i, j) the same value (no alternating cycle)."""
-        up = self._can_move_z(i, j, +1) and self._path(("c", j), ("r", i), (i, j))
+    def determined(self, i: int, j: int, combined: bool = False) -> bool:
+        """True when every consistent table gives entry (i, j) the same value (no alternating cycle).
+
+        `combined`: the attacker also holds the other output (`prior`), so each box is intersected with it."""
+        up = self._can_move_z(i, j, +1, combined) and self._path(("c", j), ("r", i), (i, j), combined)
         if up:
             return False
-        return not (self._can_move_z(i, j, -1) and self._path(("r", i), ("c", j), (i, j)))
+        return not (self._can_move_z(i, j, -1, combined) and self._path(("r", i), ("c", j), (i, j), combined))
 
-    def _path(self, start: tuple[str, int], goal: tuple[str, int], skip: tuple[int, int]) -> bool:
+    def _path(self, start: tuple[str, int], goal: tuple[str, int], skip: tuple[int, int], combined: bool) -> bool:
         """Residual path: row i → col j when (i, j) may take +1, col j → row i when it may take −1."""
         seen, queue = {start}, deque([start])
         while queue:
@@ -242,11 +286,17 @@ class _Grid:
             else:
                 steps = [(("r", i), (i, index), -1) for i in range(self.n_rows + 1)]
             for node, (i, j), step in steps:
-                if node in seen or (i, j) == skip or not self.hidden(i, j) or not self._can_move_z(i, j, step):
+                if node in seen or (i, j) == skip or not self.hidden(i, j):
+                    continue
+                if not self._can_move_z(i, j, step, combined):
                     continue
                 seen.add(node)
                 queue.append(node)
         return False
+
+    def withhold(self) -> None:
+        for a, b in self.entries():
+            self.state[a][b] = Suppression.WITHHELD
 
     def protect(self) -> None:
         while True:
@@ -259,17 +309,31 @@ class _Grid:
                 if not self.hide_in([list(self.entries())]):
                     # Everything is hidden and the labels alone (« < t » is below t, « masqué » at least t)
                     # still pin a value down: the table is not published at all.
-                    for a, b in self.entries():
-                        self.state[a][b] = Suppression.WITHHELD
+                    self.withhold()
                     return
+
+    def protect_consistently(self, prior: list[list[Bounds]]) -> None:
+        """Protect, knowing that `prior` (another output of the same table) is published too: hide what it
+        hides, withhold when the two together pin a value down, then protect this output on its own."""
+        self.prior = prior
+        hidden_there = [(i, j) for i, j in self.entries() if prior[i][j][0] != prior[i][j][1]]
+        for i, j in hidden_there:
+            self.hide(i, j)
+        # The entries published there are known exactly, so hiding more here cannot help the combined check.
+        if any(self.determined(i, j, combined=True) for i, j in hidden_there):
+            self.withhold()
+            return
+        self.protect()
 
 
 def protect_table(cells: Mapping[tuple[Hashable, Hashable], int], *, threshold: int,
-                  rows: Sequence[Hashable] | None = None, cols: Sequence[Hashable] | None = None) -> ProtectedTable:
+                  rows: Sequence[Hashable] | None = None, cols: Sequence[Hashable] | None = None,
+                  consistent_with: ProtectedTable | None = None) -> ProtectedTable:
     """Protect a table of person counts published with its row, column and grand totals.
 
     `cells` maps (row, col) to a count (missing cells count 0); `rows` / `cols` fix the order (default:
-    order of first appearance)."""
+    order of first appearance). `consistent_with`: another protection of the SAME cells that is published
+    too (the screen's, when this is the export): see the module docstring."""
     _check_threshold(threshold)
     rows = tuple(rows) if rows is not None else tuple(dict.fromkeys(r for r, _ in cells))
     cols = tuple(cols) if cols is not None else tuple(dict.fromkeys(c for _, c in cells))
@@ -280,14 +344,30 @@ def protect_table(cells: Mapping[tuple[Hashable, Hashable], int], *, threshold: 
             raise ValueError("counts cannot be negative")
     values = [[int(cells.get((row, col), 0)) for col in cols] for row in rows]
     grid = _Grid(values, threshold)
-    if rows and cols:
-        grid.protect()
     row_keys, col_keys = (*rows, TOTAL), (*cols, TOTAL)
+    if consistent_with is not None:
+        prior = _table_prior(consistent_with, grid, row_keys, col_keys)
+        if rows and cols:
+            grid.protect_consistently(prior)
+    elif rows and cols:
+        grid.protect()
     entries = {
         (row_keys[i], col_keys[j]): shown(grid.value[i][j], grid.state[i][j], threshold)
         for i, j in grid.entries()
     }
     return ProtectedTable(rows, cols, threshold, entries)
+
+
+def _table_prior(other: ProtectedTable, grid: _Grid, row_keys: tuple, col_keys: tuple) -> list[list[Bounds]]:
+    """What `other` (published too) says about each entry; it must protect the same cells."""
+    if set(other.rows) != set(row_keys[:-1]) or set(other.cols) != set(col_keys[:-1]):
+        raise ValueError("consistent_with protects a table with other rows or columns")
+    prior = [[label_bounds(other.entry(row_keys[i], col_keys[j]), other.threshold) for j in range(len(col_keys))]
+             for i in range(len(row_keys))]
+    for i, j in grid.entries():
+        if not _inside(grid.value[i][j], prior[i][j]):
+            raise ValueError("consistent_with protects other figures")
+    return prior
 
 
 # --- 1-D lists -----------------------------------------------------------------------------------
@@ -309,14 +389,14 @@ class ProtectedCounts:
         return self.items[key].hidden
 
 
-def _list_determined(values: list[int], state: list[Suppression], k: int, threshold: int, equation: bool) -> bool:
+def _list_determined(values: list[int], state: list[Suppression], k: int, threshold: int, equation: bool,
+                     prior: list[Bounds] | None = None) -> bool:
     """Entry k (the last one is the total when `equation`) is determined unless another hidden entry
-    can compensate a ±1 move: a cell moving the other way, or the total moving the same way."""
+    can compensate a ±1 move: a cell moving the other way, or the total moving the same way. With
+    `prior` (what another published output says), each box is intersected with it."""
     def can(index: int, step: int) -> bool:
-        value = values[index] + step
-        if state[index] == Suppression.PRIMARY:
-            return 0 <= value <= threshold - 1
-        return value >= threshold
+        box = _suppression_bounds(state[index], threshold)
+        return _inside(values[index] + step, _intersect(box, prior[index] if prior else None))
 
     if not equation:
         return not (can(k, +1) or can(k, -1))
@@ -336,8 +416,13 @@ def _list_determined(values: list[int], state: list[Suppression], k: int, thresh
     return True
 
 
-def protect_counts(values: Mapping[Hashable, int], *, threshold: int, publish_total: bool = True) -> ProtectedCounts:
-    """Protect a list of person counts; with `publish_total`, the total is published and protected too."""
+def protect_counts(values: Mapping[Hashable, int], *, threshold: int, publish_total: bool = True,
+                   consistent_with: ProtectedCounts | None = None) -> ProtectedCounts:
+    """Protect a list of person counts; with `publish_total`, the total is published and protected too.
+
+    `consistent_with`: another protection of the SAME counts that is published too (the screen's, when
+    this is the export): everything it hides is hidden here, and the two together must still leave every
+    value it hides ambiguous, else this list is not published (module docstring)."""
     _check_threshold(threshold)
     keys = tuple(values)
     numbers = [int(values[k]) for k in keys]
@@ -346,7 +431,15 @@ def protect_counts(values: Mapping[Hashable, int], *, threshold: int, publish_to
     if publish_total:
         numbers.append(sum(numbers))
     state = [Suppression.PRIMARY if n < threshold else Suppression.NONE for n in numbers]
-    while publish_total:
+    if consistent_with is not None:
+        prior = _counts_prior(consistent_with, keys, numbers, publish_total)
+        for k, box in enumerate(prior):
+            if box[0] != box[1] and state[k] == Suppression.NONE:
+                state[k] = Suppression.SECONDARY
+        if any(box[0] != box[1] and _list_determined(numbers, state, k, threshold, publish_total, prior)
+               for k, box in enumerate(prior)):
+            state = [Suppression.WITHHELD] * len(numbers)  # the other output publishes what hiding more would hide
+    while publish_total and Suppression.WITHHELD not in state:
         weak = next((k for k in range(len(numbers))
                      if state[k] != Suppression.NONE and _list_determined(numbers, state, k, threshold, True)), None)
         if weak is None:
@@ -362,3 +455,14 @@ def protect_counts(values: Mapping[Hashable, int], *, threshold: int, publish_to
     items = {key: shown(numbers[k], state[k], threshold) for k, key in enumerate(keys)}
     total = shown(numbers[-1], state[-1], threshold) if publish_total else None
     return ProtectedCounts(keys, threshold, items, total)
+
+
+def _counts_prior(other: ProtectedCounts, keys: tuple, numbers: list[int], publish_total: bool) -> list[Bounds]:
+    """What `other` (published too) says about each count (and the total last); same counts required."""
+    if set(other.keys) != set(keys) or (other.total is not None) != publish_total:
+        raise ValueError("consistent_with protects other counts or publishes its total differently")
+    items = [other.items[k] for k in keys] + ([other.total] if publish_total else [])
+    prior = [label_bounds(item, other.threshold) for item in items]
+    if not all(_inside(n, box) for n, box in zip(numbers, prior, strict=True)):
+        raise ValueError("consistent_with protects other figures")
+    return prior

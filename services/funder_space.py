@@ -15,7 +15,10 @@ Consistency of the published figures (so one protection cannot undo another):
 - every other count of persons is protected as a list over the sites with its total; the tile shows that
   protected total;
 - referrals are shown in total only (their breakdown by partner kind would link a second table to the
-  same margins).
+  same margins);
+- the report pack (export threshold) is protected consistently with the screen (`screen_threshold`): a
+  funder holds both, so the export hides everything the screen hides and is checked against what the two
+  say together (services.disclosure, `consistent_with`).
 """
 
 from __future__ import annotations
@@ -133,9 +136,14 @@ def check_period(grant: GrantSummary, start: date, end: date) -> None:
         raise ValidationFailed({"period": "La fin de la période doit suivre son début."})
 
 
-def protected_indicators(session: Session, *, sites: tuple[SiteRef, ...], start: date, end: date, threshold: int
+def protected_indicators(session: Session, *, sites: tuple[SiteRef, ...], start: date, end: date, threshold: int,
+                         screen_threshold: int | None = None
                          ) -> tuple[tuple[ShownIndicator, ...], tuple[MonthlyTable, ...]]:
-    """Indicators of the sites over the period, by site and by month, protected with `threshold`."""
+    """Indicators of the sites over the period, by site and by month, protected with `threshold`.
+
+    `screen_threshold` (for an export): the same figures are also shown on screen with that threshold;
+    each table and list is then protected consistently with its screen protection."""
+    consistent = screen_threshold is not None and screen_threshold != threshold
     site_ids = [s.id for s in sites]
     months = month_periods(start, end)
     check_breakdown(["site", "month"])
@@ -149,7 +157,9 @@ def protected_indicators(session: Session, *, sites: tuple[SiteRef, ...], start:
     for key in MONTHLY_KEYS:
         cells = {(site, month_keys[index]): int(values[index + 1][key])
                  for site, values in raw.items() for index in range(len(months))}
-        table = protect_table(cells, threshold=threshold, rows=site_ids, cols=month_keys)
+        screen = (protect_table(cells, threshold=screen_threshold, rows=site_ids, cols=month_keys)
+                  if consistent else None)
+        table = protect_table(cells, threshold=threshold, rows=site_ids, cols=month_keys, consistent_with=screen)
         monthly.append(MonthlyTable(key, indicators.SPECS[key].label, month_keys, table))
         margins[key] = (table.grand_total, {site: table.row_total(site) for site in site_ids})
     shown: list[ShownIndicator] = []
@@ -159,8 +169,9 @@ def protected_indicators(session: Session, *, sites: tuple[SiteRef, ...], start:
         if key in margins:
             total, by_site = margins[key]
         elif spec.is_person_count and total_value is not None:
-            counts = protect_counts({site: int(per_site[site].get(key).value or 0) for site in site_ids},
-                                    threshold=threshold)
+            values = {site: int(per_site[site].get(key).value or 0) for site in site_ids}
+            screen = protect_counts(values, threshold=screen_threshold) if consistent else None
+            counts = protect_counts(values, threshold=threshold, consistent_with=screen)
             total, by_site = counts.total, dict(counts.items)
         else:
             total = _not_a_person_count(total_value, spec.unit)
@@ -181,14 +192,18 @@ def _not_a_person_count(value: int | Decimal | None, unit: str) -> Shown:
 
 
 def funder_overview(session: Session, principal: Principal, *, grant_id: int, start: date, end: date,
-                    threshold: int, today: date | None = None) -> FunderOverview:
-    """Everything the Espace financeur shows for one grant and period (see the module docstring)."""
+                    threshold: int, today: date | None = None, screen_threshold: int | None = None) -> FunderOverview:
+    """Everything the Espace financeur shows for one grant and period (see the module docstring).
+
+    `screen_threshold`: when this overview is exported while the screen shows the same figures with that
+    threshold, the protection is made consistent with the screen's."""
     require_funder_space(principal)
     today = today or clock.today()
     grant = budget_consumption.grant_summary(session, principal, grant_id)  # NotFound outside its scope
     check_period(grant, start, end)
     sites = grant_sites(session, grant.id)
-    shown, monthly = protected_indicators(session, sites=sites, start=start, end=end, threshold=threshold)
+    shown, monthly = protected_indicators(session, sites=sites, start=start, end=end, threshold=threshold,
+                                          screen_threshold=screen_threshold)
     as_of = min(end, today)
     report = budget_consumption.consumption(session, principal, grant_id=grant.id, today=as_of)
     burn = budget_consumption.monthly_actuals(session, principal, grant_id=grant.id, report=report)

@@ -2,8 +2,10 @@
 
 Who may call: the roles of the Espace financeur (financeur for the grants of its funder, direction,
 gestion). Everything in it comes from services.funder_space with the EXPORT disclosure threshold (11 by
-default) and from services.financial_report (Cerfa sheets, reused, not rewritten); every text cell goes
-through services.spreadsheet (formula injection). Every pack is audited (who, grant, period).
+default), protected consistently with the screen's (the funder sees both: nothing hidden on screen is
+published here, and the two together reveal no hidden value), and from services.financial_report (Cerfa
+sheets, reused, not rewritten); every text cell goes through services.spreadsheet (formula injection).
+Every pack is audited (who, grant, period).
 
 Charts: services never import ui (layering), so the caller passes `charts`, a function turning the
 overview into PNG images (ui.funder_charts.pack_images, Altair rendered with vl-convert); without it the
@@ -96,7 +98,7 @@ def build_report_pack(session: Session, principal: Principal, *, grant_id: int, 
     threshold = threshold or settings.export_disclosure_threshold
     association = association_name or settings.association_name
     overview = funder_overview(session, principal, grant_id=grant_id, start=start, end=end, threshold=threshold,
-                               today=today)
+                               today=today, screen_threshold=settings.screen_disclosure_threshold)
     finance = financial_report.funder_report_data(session, principal, grant_id=grant_id, period_start=start,
                                                   period_end=end)
     xlsx = _workbook(overview, finance, association=association, today=today)

@@ -7,9 +7,10 @@ brute force the integer tables consistent with it: every hidden value must take 
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
 
 from services.disclosure import (
@@ -25,6 +26,11 @@ from services.disclosure import (
 )
 
 MAX_VALUE = 30  # the generators never draw more
+SEARCH_BUDGET = 20_000  # nodes per brute-force search; a drawn table needing more is rejected (keeps tests fast)
+
+
+class SearchTooLarge(Exception):
+    pass
 SEARCH_CAP = 3 * MAX_VALUE  # a hidden value is searched up to its published totals, at most this
 
 
@@ -34,6 +40,8 @@ def _bounds(text: str, value: int | None, threshold: int) -> tuple[int, int]:
         return value, value
     if text == f"< {threshold}":
         return 0, threshold - 1
+    if text == WITHHELD_LABEL:
+        return 0, 10_000
     assert text == HIDDEN_LABEL
     return threshold, 10_000
 
@@ -54,6 +62,8 @@ def _solutions(view, fixed: dict[tuple[int, int], int] | None = None, limit: int
     n_rows, n_cols, cell, row_total, col_total, grand = view
     fixed = fixed or {}
     unknown = [(i, j) for (i, j), (lo, hi) in cell.items() if lo != hi]
+    pinned = {m[0] for members, _ in extra if len(members) == 1 for m in members}  # searched first: prunes early
+    unknown.sort(key=lambda k: k not in pinned)
     ranges = {}
     for key in unknown:
         lo, hi = cell[key]
@@ -88,7 +98,12 @@ def _solutions(view, fixed: dict[tuple[int, int], int] | None = None, limit: int
             return False
         return all(line_ok(members, bounds, all(m in values for m in members)) for members, bounds in extra)
 
+    nodes = [0]
+
     def search(index):
+        nodes[0] += 1
+        if nodes[0] > SEARCH_BUDGET:
+            raise SearchTooLarge
         if len(found) >= limit:
             return
         if not consistent():
@@ -109,32 +124,65 @@ def _solutions(view, fixed: dict[tuple[int, int], int] | None = None, limit: int
     return found
 
 
+def _bounded(check, *args):
+    """Run a brute-force check; reject the drawn example (hypothesis) when a search exceeds its budget."""
+    try:
+        return check(*args)
+    except SearchTooLarge:
+        reject()
+
+
 def _assert_each_hidden_value_ambiguous(table, cells, threshold):
     texts = [table.display(r, c) for r in (*table.rows, TOTAL) for c in (*table.cols, TOTAL)]
     if WITHHELD_LABEL in texts:  # a table not published at all reveals nothing
         assert set(texts) == {WITHHELD_LABEL}
         return
-    view = _published_view(table, threshold)
+    _assert_view_ambiguous(_published_view(table, threshold), table, cells)
+
+
+def _intersect(a, b):
+    low, high = max(a[0], b[0]), min(a[1], b[1])
+    assert low <= high, "the two outputs contradict each other"
+    return low, high
+
+
+def _combined_view(first, second):
+    """What an attacker holding both outputs knows: entry by entry, the intersection of both."""
+    n_rows, n_cols, cell, row_total, col_total, grand = first
+    _, _, cell2, row_total2, col_total2, grand2 = second
+    return (n_rows, n_cols, {k: _intersect(b, cell2[k]) for k, b in cell.items()},
+            [_intersect(a, b) for a, b in zip(row_total, row_total2, strict=True)],
+            [_intersect(a, b) for a, b in zip(col_total, col_total2, strict=True)], _intersect(grand, grand2))
+
+
+def _leaked_entries(view, table, cells):
+    """Entries hidden in `view` (a range, not a value) that every consistent table gives the same value:
+    cells as (i, j), margins as (i, None), (None, j) and (None, None)."""
     n_rows, n_cols, cell, row_total, col_total, grand = view
     truth = {(i, j): cells[(r, c)] for i, r in enumerate(table.rows) for j, c in enumerate(table.cols)}
     assert _solutions(view, fixed={k: v for k, v in truth.items() if cell[k][0] != cell[k][1]}), "truth infeasible"
-    for key, (lo, hi) in cell.items():
+    lines = [([key], bounds) for key, bounds in cell.items()]
+    lines += [([(i, j) for j in range(n_cols)], row_total[i]) for i in range(n_rows)]
+    lines += [([(i, j) for i in range(n_rows)], col_total[j]) for j in range(n_cols)]
+    lines.append((list(cell), grand))
+    leaked = []
+    for members, (lo, hi) in lines:
         if lo == hi:
             continue
-        top = min(hi, row_total[key[0]][1], col_total[key[1]][1], grand[1], SEARCH_CAP)
-        others = [v for v in range(lo, top + 1) if v != truth[key]]
-        assert any(_solutions(view, fixed={key: v}) for v in others), f"hidden cell {key} is recomputable"
-    # Hidden margins: a different value of the margin must be reachable too.
-    margins = [((i, None), row_total[i]) for i in range(n_rows)] + [((None, j), col_total[j]) for j in range(n_cols)]
-    margins.append(((None, None), grand))
-    for (i, j), (lo, hi) in margins:
-        if lo == hi:
-            continue
-        members = [k for k in cell if (i is None or k[0] == i) and (j is None or k[1] == j)]
         true_sum = sum(truth[k] for k in members)
-        below = _solutions(view, extra=[(members, (0, true_sum - 1))]) if true_sum > 0 else []
-        above = below or _solutions(view, extra=[(members, (true_sum + 1, 10_000))])
-        assert below or above, f"hidden margin {(i, j)} is recomputable"
+        if true_sum > 0 and _solutions(view, extra=[(members, (0, true_sum - 1))]):
+            continue
+        if _solutions(view, extra=[(members, (true_sum + 1, 10_000))]):
+            continue
+        i = members[0][0] if all(k[0] == members[0][0] for k in members) else None
+        j = members[0][1] if all(k[1] == members[0][1] for k in members) else None
+        leaked.append((i, j))
+    return leaked
+
+
+def _assert_view_ambiguous(view, table, cells):
+    """Every entry the view leaves hidden (a range, not a value) takes at least two values."""
+    assert _leaked_entries(view, table, cells) == [], "hidden values recomputable"
 
 
 @st.composite
@@ -162,7 +210,7 @@ def test_no_hidden_cell_of_a_table_can_be_recomputed_from_its_totals(drawn):
             assert table.display(*key) == f"< {threshold}"
         elif not table.is_suppressed(*key):
             assert table.value(*key) == count
-    _assert_each_hidden_value_ambiguous(table, cells, threshold)
+    _bounded(_assert_each_hidden_value_ambiguous, table, cells, threshold)
 
 
 @settings(max_examples=200, deadline=None)
@@ -190,6 +238,143 @@ def test_no_hidden_count_of_a_list_can_be_recomputed_from_its_total(values, thre
     for i in hidden:
         assert len(seen[i]) >= 2, f"hidden count {i} is recomputable"
     if protected.total.hidden:
+        assert len(sums) >= 2
+
+
+def _texts(table):
+    return [table.display(r, c) for r in (*table.rows, TOTAL) for c in (*table.cols, TOTAL)]
+
+
+def _keys(table):
+    return [(r, c) for r in (*table.rows, TOTAL) for c in (*table.cols, TOTAL)]
+
+
+@st.composite
+def screen_and_export(draw):
+    n_rows, n_cols = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    screen = draw(st.integers(3, 6))
+    export = draw(st.integers(screen + 1, 12))
+    value = st.one_of(st.integers(0, MAX_VALUE), st.integers(0, 12))  # small counts are where it matters
+    cells = {(f"r{i}", f"c{j}"): draw(value) for i in range(n_rows) for j in range(n_cols)}
+    return cells, screen, export
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(screen_and_export())
+def test_a_funder_holding_screen_and_export_cannot_recompute_a_hidden_value(drawn):
+    cells, screen_threshold, export_threshold = drawn
+    screen = protect_table(cells, threshold=screen_threshold)
+    export = protect_table(cells, threshold=export_threshold, consistent_with=screen)
+    assume(sum(screen.is_suppressed(*k) for k in cells) <= 7)  # keeps the brute force fast
+    for key in _keys(screen):  # the export publishes nothing the screen hides
+        assert export.is_suppressed(*key) or not screen.is_suppressed(*key)
+    for key, count in cells.items():  # the export's own primary suppression is exact
+        if export.display(*key) != WITHHELD_LABEL and count < export_threshold:
+            assert export.display(*key) == f"< {export_threshold}"
+    screen_view = _published_view(screen, screen_threshold)
+    if WITHHELD_LABEL in _texts(export):
+        assert set(_texts(export)) == {WITHHELD_LABEL}  # then both together say what the screen says
+        return
+    # Both together: published values and margins, and every label's range intersected entry by entry.
+    both = _combined_view(screen_view, _published_view(export, export_threshold))
+    _bounded(_assert_view_ambiguous, both, screen, cells)
+    if sum(export.is_suppressed(*k) for k in cells) <= 9:  # the export alone (a pack passed on)
+        _bounded(_assert_each_hidden_value_ambiguous, export, cells, export_threshold)
+
+
+def test_without_consistency_the_export_narrows_a_screen_hidden_value_and_with_it_is_withheld():
+    # Found by hypothesis. Screen (5): the 11 is « masqué » (≥ 5) and the grand total 11 is published, so the
+    # 11 could be 5…11. Export (11) computed alone: the same 11 is « masqué », meaning ≥ 11 → it is 11 and
+    # every « < 5 » is 0. Nothing hidden on screen is published by the export: the labels alone leak.
+    cells = {("a", "x"): 0, ("a", "y"): 0, ("b", "x"): 0, ("b", "y"): 11}
+    screen = protect_table(cells, threshold=5)
+    assert screen.display("b", "y") == HIDDEN_LABEL and screen.grand_total.value == 11
+    alone = protect_table(cells, threshold=11)
+    assert alone.display("b", "y") == HIDDEN_LABEL
+    leaked = _leaked_entries(_combined_view(_published_view(screen, 5), _published_view(alone, 11)), screen, cells)
+    assert (1, 1) in leaked and (0, 0) in leaked
+    consistent = protect_table(cells, threshold=11, consistent_with=screen)
+    assert set(_texts(consistent)) == {WITHHELD_LABEL}  # hiding more in the export cannot help here
+    assert _leaked_entries(_published_view(screen, 5), screen, cells) == []
+
+
+def test_without_consistency_the_export_publishes_a_screen_hidden_margin_and_with_it_does_not():
+    # Found by hypothesis. Screen (5) hides the column total 17 of « y » (5 + 12)… export (11) computed alone
+    # publishes it (12 is not small at 11): with the screen's grand total 17, the screen's hidden 5 follows.
+    cells = {("a", "x"): 0, ("a", "y"): 0, ("a", "z"): 0, ("b", "x"): 0, ("b", "y"): 5, ("b", "z"): 12}
+    screen = protect_table(cells, threshold=5)
+    assert screen.col_total("z").text == HIDDEN_LABEL and screen.grand_total.value == 17
+    alone = protect_table(cells, threshold=11)
+    assert alone.col_total("z").value == 12
+    leaked = _leaked_entries(_combined_view(_published_view(screen, 5), _published_view(alone, 11)), screen, cells)
+    assert (1, 1) in leaked  # the 5
+    consistent = protect_table(cells, threshold=11, consistent_with=screen)
+    assert consistent.col_total("z").text == HIDDEN_LABEL and consistent.grand_total.value == 17
+    assert consistent.display("b", "y") == "< 11" and consistent.display("b", "z") == HIDDEN_LABEL
+    both = _combined_view(_published_view(screen, 5), _published_view(consistent, 11))
+    assert both[2][(1, 1)] == (5, 10)  # « masqué » on screen and « < 11 » in the export
+    assert _leaked_entries(both, screen, cells) == []
+    _assert_each_hidden_value_ambiguous(consistent, cells, 11)
+
+
+def test_consistent_with_must_protect_the_same_figures():
+    screen = protect_table({("a", "x"): 20, ("a", "y"): 30}, threshold=5)
+    with pytest.raises(ValueError):
+        protect_table({("a", "x"): 21, ("a", "y"): 30}, threshold=11, consistent_with=screen)
+    with pytest.raises(ValueError):
+        protect_table({("b", "x"): 20, ("b", "y"): 30}, threshold=11, consistent_with=screen)
+    counts = protect_counts({"a": 20, "b": 30}, threshold=5)
+    with pytest.raises(ValueError):
+        protect_counts({"a": 20, "b": 31}, threshold=11, consistent_with=counts)
+    with pytest.raises(ValueError):
+        protect_counts({"a": 20, "b": 30}, threshold=11, publish_total=False, consistent_with=counts)
+
+
+def test_without_consistent_with_nothing_changes():
+    cells = {("a", "x"): 3, ("a", "y"): 40, ("b", "x"): 30, ("b", "y"): 50}
+    screen = protect_table(cells, threshold=5)
+    same = protect_table(cells, threshold=5, consistent_with=screen)
+    assert _texts(same) == _texts(screen)  # consistent with itself: the same protection
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, MAX_VALUE), st.integers(0, 12)), min_size=1, max_size=6),
+       st.integers(3, 6), st.data())
+def test_a_funder_holding_both_lists_cannot_recompute_a_hidden_count(values, screen_threshold, data):
+    export_threshold = data.draw(st.integers(screen_threshold + 1, 12))
+    counts = {f"k{i}": v for i, v in enumerate(values)}
+    screen = protect_counts(counts, threshold=screen_threshold)
+    export = protect_counts(counts, threshold=export_threshold, consistent_with=screen)
+    outputs = [(screen, screen_threshold)]
+    if export.total.text == WITHHELD_LABEL:
+        assert {export.display(k) for k in counts} == {WITHHELD_LABEL}
+    else:
+        outputs.append((export, export_threshold))
+        for k in counts:
+            assert export.is_suppressed(k) or not screen.is_suppressed(k)
+        assert export.total.hidden or not screen.total.hidden
+    if screen.total.text == WITHHELD_LABEL:
+        return
+    bounds = [(0, 10_000)] * len(values)
+    total = (0, 10_000)
+    for protected, threshold in outputs:
+        bounds = [_intersect(b, _bounds(protected.display(k), protected.items[k].value, threshold))
+                  for b, k in zip(bounds, counts, strict=True)]
+        total = _intersect(total, _bounds(protected.total.text, protected.total.value, threshold))
+    hidden = [i for i, (lo, hi) in enumerate(bounds) if lo != hi]
+    seen: dict[int, set[int]] = {i: set() for i in hidden}
+    sums: set[int] = set()
+    fixed = sum(lo for lo, hi in bounds if lo == hi)
+    ranges = [range(bounds[i][0], min(bounds[i][1], total[1], SEARCH_CAP) + 1) for i in hidden]
+    assume(math.prod(len(r) for r in ranges) <= 200_000)  # exhaustive, so kept small
+    for combo in itertools.product(*ranges):
+        if total[0] <= fixed + sum(combo) <= total[1]:
+            sums.add(fixed + sum(combo))
+            for i, v in zip(hidden, combo, strict=True):
+                seen[i].add(v)
+    for i in hidden:
+        assert len(seen[i]) >= 2, f"hidden count {i} is recomputable from both outputs"
+    if total[0] != total[1]:
         assert len(sums) >= 2
 
 

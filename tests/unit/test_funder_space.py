@@ -79,6 +79,24 @@ def test_export_threshold_hides_more(session, world):  # noqa: ANN001
     assert table.display(world.budget.lyon.id, date(2026, 3, 1)) == "< 11"  # 9 intakes in March
 
 
+def test_the_export_hides_everything_the_screen_hides(session, world):  # noqa: ANN001
+    principal = world.budget.financeur_agrasc
+    screen = _overview(session, principal, world, threshold=5)
+    export = funder_space.funder_overview(session, principal, grant_id=world.budget.agrasc.grant.id, start=START,
+                                          end=END, threshold=11, today=TODAY, screen_threshold=5)
+    hidden_on_screen = 0
+    for item in screen.indicators:
+        pairs = [(item.total, export.indicator(item.key).total)]
+        pairs += [(shown, export.indicator(item.key).by_site[site]) for site, shown in item.by_site.items()]
+        for on_screen, exported in pairs:
+            hidden_on_screen += on_screen.hidden
+            assert exported.hidden or not on_screen.hidden, item.key
+            assert exported.hidden or exported.value == on_screen.value
+    for monthly, exported in zip(screen.monthly, export.monthly, strict=True):
+        assert monthly.table.suppressed_keys() <= exported.table.suppressed_keys()
+    assert hidden_on_screen > 0  # the world does hide something on screen
+
+
 def test_figures_match_sql(session, world):  # noqa: ANN001
     overview = _overview(session, world.budget.direction, world)
     table = next(m for m in overview.monthly if m.key == "new_intakes").table
