@@ -11,7 +11,7 @@ import streamlit as st
 
 from models.courses import CefrLevel, Certification, CertificationResult, LanguageSkill
 from models.labels import label
-from services import language_assessments
+from services import clock, language_assessments
 from services.courses import GroupRow, LearnerRow
 from services.db import unit_of_work
 from services.pages import PageKey
@@ -82,7 +82,7 @@ def _assessment_form(rt: Runtime, principal: Principal, group: GroupRow, learner
         st.caption("Positionnement ou réévaluation d'une compétence. La première évaluation d'une compétence "
                    "est enregistrée comme positionnement.")
         form_state.form_error(form)
-        assessed_on = st.date_input("Date de l'évaluation", value="today", format=DATE_FORMAT, key=f"{key}_on")
+        assessed_on = st.date_input("Date de l'évaluation", value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
         field_error(errors, "assessed_on")
         left, right = st.columns(2)
         skill = left.selectbox("Compétence", list(LanguageSkill), format_func=label, key=f"{key}_skill")
@@ -121,7 +121,7 @@ def _certifications(rt: Runtime, principal: Principal, learner: LearnerRow,
         form_state.form_error(form)
         left, middle, right = st.columns(3)
         certification = left.selectbox("Certification", list(Certification), format_func=label, key=f"{key}_cert")
-        attempted_on = middle.date_input("Date de l'épreuve", value="today", format=DATE_FORMAT, key=f"{key}_on")
+        attempted_on = middle.date_input("Date de l'épreuve", value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
         result = right.selectbox("Résultat", list(CertificationResult), format_func=label, key=f"{key}_result")
         field_error(errors, "certification")
         field_error(errors, "attempted_on")
@@ -172,7 +172,7 @@ def _transitions(rt: Runtime, principal: Principal, learner: LearnerRow,
         st.caption("La personne poursuit dans un cours de droit commun (compté dans le tableau de bord de la "
                    "direction).")
         form_state.form_error(form)
-        moved_on = st.date_input("Date du passage", value="today", format=DATE_FORMAT, key=f"{key}_on")
+        moved_on = st.date_input("Date du passage", value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
         field_error(errors, "moved_on")
         destination = st.text_input("Où (organisme, dispositif)", max_chars=language_assessments.DESTINATION_MAX,
                                     key=f"{key}_where", help="Par exemple « GRETA — FLE professionnel ».")

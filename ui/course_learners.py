@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from services import courses, language_progress
+from services import clock, courses, language_progress
 from services.courses import GroupRow, LearnerRow
 from services.db import unit_of_work
 from services.principal import Principal
@@ -67,10 +67,10 @@ def _enrol_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
         st.markdown("**Inscrire une personne accompagnée**")
         form_state.form_error(form)
         code = st.text_input("Code du dossier", key=f"{key}_code",
-                             placeholder=f"{group.site_code}-{date.today().year}-0042",
+                             placeholder=f"{group.site_code}-{clock.today().year}-0042",
                              help="Un dossier en cours d'accompagnement du site du groupe.")
         field_error(errors, "code")
-        enrolled_on = st.date_input("Date d'inscription", value="today", format=DATE_FORMAT, key=f"{key}_on")
+        enrolled_on = st.date_input("Date d'inscription", value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
         field_error(errors, "enrolled_on")
         submitted = st.form_submit_button("Inscrire", type="primary")
     if submitted:
@@ -93,7 +93,7 @@ def _leave_form(rt: Runtime, principal: Principal, group: GroupRow, enrolled: li
         form_state.form_error(form)
         enrolment_id = st.selectbox("Apprenant·e", list(of), format_func=lambda i: learner_label(of[i]),
                                     key=f"{key}_who")
-        left_on = st.date_input("Date de sortie", value="today", format=DATE_FORMAT, key=f"{key}_on")
+        left_on = st.date_input("Date de sortie", value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
         field_error(errors, "left_on")
         submitted = st.form_submit_button("Enregistrer la sortie")
     if submitted:

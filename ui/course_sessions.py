@@ -10,7 +10,7 @@ from datetime import date, time
 import pandas as pd
 import streamlit as st
 
-from services import course_sessions
+from services import clock, course_sessions
 from services.attendance import SessionKind
 from services.course_sessions import SessionRow
 from services.courses import GroupRow
@@ -86,7 +86,7 @@ def _plan_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
         st.markdown("**Planifier une séance**")
         form_state.form_error(form)
         day_col, time_col, length_col = st.columns(3)
-        session_on = day_col.date_input("Date de la séance", value="today", format=DATE_FORMAT, key=f"{key}_on")
+        session_on = day_col.date_input("Date de la séance", value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
         start_time = time_col.time_input("Heure de début", value=time(9, 30), step=900, key=f"{key}_start")
         duration = length_col.number_input("Durée (minutes)", min_value=0, max_value=24 * 60,
                                            value=course_sessions.DEFAULT_DURATION, step=15, key=f"{key}_length")

@@ -83,6 +83,24 @@ def raw_html(tree: ast.AST) -> list[str]:
     return found
 
 
+def server_dates(tree: ast.AST) -> list[str]:
+    """The server's date (UTC on a server) where Paris' is meant: date.today(), datetime.now()
+    without a zone, st.date_input(value="today"). services.clock.today() is the one "today"."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if isinstance(owner, ast.Name) and owner.id in {"date", "datetime"} and node.func.attr == "today":
+                found.append(f"{owner.id}.today() line {node.lineno}")
+            if (isinstance(owner, ast.Name) and owner.id == "datetime" and node.func.attr == "now"
+                    and not node.args and not node.keywords):
+                found.append(f"datetime.now() line {node.lineno}")
+        elif (isinstance(node, ast.keyword) and node.arg == "value" and isinstance(node.value, ast.Constant)
+              and node.value.value in {"today", "now"}):
+            found.append(f'value="{node.value.value}" line {node.value.lineno}')
+    return found
+
+
 def violations(files: list[Path], detector) -> dict[str, list[str]]:  # noqa: ANN001
     result = {}
     for path in files:
@@ -109,6 +127,9 @@ def violations(files: list[Path], detector) -> dict[str, list[str]]:  # noqa: AN
         (raw_html, "st.markdown(x, unsafe_allow_html=flag)", "st.markdown(x)"),
         (raw_html, "st.html(note)", "st.text(note)"),
         (raw_html, "components.html(note)", "st.caption(note)"),
+        (server_dates, 'st.date_input("Date", value="today")', 'st.date_input("Date", value=clock.today())'),
+        (server_dates, "day = date.today()", "day = clock.today()"),
+        (server_dates, "moment = datetime.now()", "moment = datetime.now(UTC)"),
     ],
 )
 def test_detectors(detector, bad, good):  # noqa: ANN001
@@ -147,6 +168,12 @@ def test_streamlit_caches_only_in_ui_runtime():
 
 def test_no_raw_html_anywhere():
     assert violations(python_files(*APP_CODE), raw_html) == {}
+
+
+def test_today_is_always_paris_today():
+    """Between midnight in Paris and midnight UTC the server's date is yesterday: a form dated
+    "today" by the server filed a session on the wrong day (found at 00:05, Paris time)."""
+    assert violations(python_files(*APP_CODE), server_dates) == {}
 
 
 def test_every_page_script_starts_with_its_guard():
