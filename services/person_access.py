@@ -48,14 +48,6 @@ def person_by_code(session: Session, principal: Principal, code: str) -> Person:
     return person
 
 
-def may_write(principal: Principal, person: Person) -> bool:
-    return (
-        principal.can(Capability.EDIT_PERSON_FILES)
-        and principal.may_see_site(person.site_id)
-        and person.status != PersonStatus.ANONYMISED
-    )
-
-
 def require_writable(principal: Principal, person: Person) -> None:
     """Edits need EDIT_PERSON_FILES on the person's site, and an anonymised file is frozen."""
     principal.require(Capability.EDIT_PERSON_FILES)
