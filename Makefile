@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: run test bench bench-data lock install clean-data
+.PHONY: run test bench bench-data lock install messages clean-data
 
 install: $(STAMP)
 
@@ -28,7 +29,16 @@ test: install
 
 # Large synthetic dataset in its own SQLite database (kept between runs), then page timings.
 bench: install
-	@$(BIN)/python -m bench
+	@$(BIN)/python -m bench $(BENCH_ARGS)
+
+# After marking texts with _() / N_() / ngettext(): extract them and update the English catalogue
+# (new texts arrive untranslated: translate them in i18n/locales/en/LC_MESSAGES/messages.po;
+# tests/unit/test_translations.py fails until every one is).
+messages: install
+	@$(BIN)/pybabel --quiet extract -F babel.cfg --no-location --sort-output --project=Parcours \
+		-o $(VENV)/messages.pot app.py app_pages ui services models i18n
+	@$(BIN)/pybabel --quiet update -i $(VENV)/messages.pot -d i18n/locales -l en --no-wrap \
+		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 lock: install
 	@$(BIN)/uv pip compile --quiet requirements.in requirements-dev.in --python-version 3.11 --universal -o requirements.lock

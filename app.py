@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import layout, session
+from ui.language import language_switch
 from ui.guards import remember_principal
 from ui.navigation import navigation_for
 from ui.runtime import runtime
@@ -10,6 +11,7 @@ from ui.runtime import runtime
 st.set_page_config(page_title="Parcours", page_icon=":material/diversity_3:", layout="wide")
 
 current = runtime()
+language_switch()
 layout.demo_banner(current)
 principal = session.signed_in_principal(current)
 if principal is None:

@@ -5,9 +5,11 @@ A formateur sees the groups it teaches; chef_service the groups of its sites, an
 
 import streamlit as st
 
+from i18n import _
 from services import clock, courses
 from services.db import unit_of_work
 from services.pages import PageKey
+from services.principal import Principal
 from ui import form_state
 from ui.course_follow_up import follow_up_tab
 from ui.course_groups import create_group_form, edit_group_form, group_label, groups_table, period
@@ -16,54 +18,66 @@ from ui.course_sessions import sessions_tab
 from ui.guards import require_page
 from ui.runtime import runtime
 
+
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (the texts in the session's language)."""
+    current = runtime()
+    st.title(_("Cours de français"))
+    st.caption(_("Les groupes de français adapté (alphabétisation, post-alphabétisation, FLE) : apprenant·es, "
+                 "séances et appel, évaluations CECRL par compétence, certifications et passages vers le droit "
+                 "commun."))
+    form_state.show_toast()
+    today = clock.today()
+
+    with unit_of_work(current.engine) as uow:
+        groups = courses.list_groups(uow, principal)
+        sites = courses.manageable_sites(uow, principal)
+    manager = courses.may_manage_groups(principal)
+
+    if groups:
+        groups_table(groups, today)
+    elif manager:
+        st.info(_("Aucun groupe pour l'instant : créez le premier ci-dessous."))
+    else:
+        st.info(_("Vous n'animez encore aucun groupe : un·e chef·fe de service vous ajoute comme formateur·rice "
+                  "d'un groupe."))
+
+    if manager and sites:
+        with st.expander(_("Créer un groupe"), expanded=not groups):
+            create_group_form(current, principal, sites)
+
+    if not groups:
+        return
+
+    several_sites = len({g.site_id for g in groups}) > 1
+    by_id = {g.id: g for g in groups}
+    running = [g.id for g in groups if g.is_running(today)]
+    ordered = running + [g.id for g in groups if g.id not in running]
+
+    def group_option(group_id: int) -> str:
+        name = group_label(by_id[group_id], several_sites)
+        return name if by_id[group_id].is_running(today) else _("{group} (terminé)").format(group=name)
+
+    group_id = st.selectbox(_("Groupe"), ordered, key="courses_group", format_func=group_option)
+    group = by_id[group_id]
+    st.subheader(group_label(group, several_sites))
+    st.caption(_("{schedule} · {period} · formateur·rices : {teachers}").format(
+        schedule=group.schedule or _("Horaires non précisés"), period=period(group),
+        teachers=", ".join(group.teacher_names) or "—"))
+
+    names = [_("Apprenant·es"), _("Séances et appel"), _("Suivi d'un·e apprenant·e")] + (
+        [_("Paramètres du groupe")] if manager else [])
+    tabs = st.tabs(names)
+    with tabs[0]:
+        learners = learners_tab(current, principal, group, today)
+    with tabs[1]:
+        sessions_tab(current, principal, group, today)
+    with tabs[2]:
+        follow_up_tab(current, principal, group, learners)
+    if manager:
+        with tabs[3]:
+            edit_group_form(current, principal, group)
+
+
 principal = require_page(PageKey.COURSES)
-current = runtime()
-st.title("Cours de français")
-st.caption("Les groupes de français adapté (alphabétisation, post-alphabétisation, FLE) : apprenant·es, "
-           "séances et appel, évaluations CECRL par compétence, certifications et passages vers le droit commun.")
-form_state.show_toast()
-today = clock.today()
-
-with unit_of_work(current.engine) as uow:
-    groups = courses.list_groups(uow, principal)
-    sites = courses.manageable_sites(uow, principal)
-manager = courses.may_manage_groups(principal)
-
-if groups:
-    groups_table(groups, today)
-elif manager:
-    st.info("Aucun groupe pour l'instant : créez le premier ci-dessous.")
-else:
-    st.info("Vous n'animez encore aucun groupe : un·e chef·fe de service vous ajoute comme formateur·rice "
-            "d'un groupe.")
-
-if manager and sites:
-    with st.expander("Créer un groupe", expanded=not groups):
-        create_group_form(current, principal, sites)
-
-if not groups:
-    st.stop()
-
-several_sites = len({g.site_id for g in groups}) > 1
-by_id = {g.id: g for g in groups}
-running = [g.id for g in groups if g.is_running(today)]
-ordered = running + [g.id for g in groups if g.id not in running]
-group_id = st.selectbox("Groupe", ordered, key="courses_group",
-                        format_func=lambda i: group_label(by_id[i], several_sites)
-                        + ("" if by_id[i].is_running(today) else " (terminé)"))
-group = by_id[group_id]
-st.subheader(group_label(group, several_sites))
-st.caption(f"{group.schedule or 'Horaires non précisés'} · {period(group)} · "
-           f"formateur·rices : {', '.join(group.teacher_names) or '—'}")
-
-names = ["Apprenant·es", "Séances et appel", "Suivi d'un·e apprenant·e"] + (["Paramètres du groupe"] if manager else [])
-tabs = st.tabs(names)
-with tabs[0]:
-    learners = learners_tab(current, principal, group, today)
-with tabs[1]:
-    sessions_tab(current, principal, group, today)
-with tabs[2]:
-    follow_up_tab(current, principal, group, learners)
-if manager:
-    with tabs[3]:
-        edit_group_form(current, principal, group)
+page(principal)

@@ -6,37 +6,48 @@ direction every site, learners by code only.
 
 import streamlit as st
 
+from i18n import N_, _
 from services import clock, courses
 from services.db import unit_of_work
 from services.pages import PageKey
+from services.principal import Principal
 from ui.course_progress_views import group_view, learner_view, site_view
 from ui.guards import require_page
+from ui.language import tabs_keeping_the_open_one
 from ui.runtime import runtime
 
+VIEWS = (N_("Par apprenant·e"), N_("Par groupe"), N_("Par site"))
+
+
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (the texts in the session's language)."""
+    current = runtime()
+    st.title(_("Progression en français"))
+    st.caption(_("Niveaux CECRL (pré-A1, A1.1, A1, A2, B1, B2…) par compétence — compréhension et expression, orales "
+                 "et écrites — et heures de présence aux cours de français adapté."))
+    today = clock.today()
+
+    with unit_of_work(current.engine) as uow:
+        groups = courses.list_groups(uow, principal)
+    if not groups:
+        st.info(_("Aucun groupe de français dans votre périmètre."))
+        return
+
+    # Lazy tabs: only the open one runs (the site figures read the whole scope). Direction starts with
+    # the sites, the teaching roles with their learners.
+    views = [_(view) for view in VIEWS]
+    learner_tab, group_tab, site_tab = tabs_keeping_the_open_one(
+        views, key="progress_view", on_change="rerun", default=views[0] if courses.names_visible(principal) else views[2])
+    with learner_tab:
+        if learner_tab.open is not False:
+            learner_view(current, principal, groups, today)
+    with group_tab:
+        if group_tab.open is not False:
+            group_view(current, principal, groups, today)
+    with site_tab:
+        if site_tab.open is not False:
+            site_view(principal, today)
+
+
 principal = require_page(PageKey.LANGUAGE_PROGRESS)
-current = runtime()
-st.title("Progression en français")
-st.caption("Niveaux CECRL (pré-A1, A1.1, A1, A2, B1, B2…) par compétence — compréhension et expression, orales "
-           "et écrites — et heures de présence aux cours de français adapté.")
-today = clock.today()
-
-with unit_of_work(current.engine) as uow:
-    groups = courses.list_groups(uow, principal)
-if not groups:
-    st.info("Aucun groupe de français dans votre périmètre.")
-    st.stop()
-
-# Lazy tabs: only the open one runs (the site figures read the whole scope). Direction starts with
-# the sites, the teaching roles with their learners.
-views = ["Par apprenant·e", "Par groupe", "Par site"]
-learner_tab, group_tab, site_tab = st.tabs(views, key="progress_view", on_change="rerun",
-                                           default=views[0] if courses.names_visible(principal) else views[2])
-with learner_tab:
-    if learner_tab.open is not False:
-        learner_view(current, principal, groups, today)
-with group_tab:
-    if group_tab.open is not False:
-        group_view(current, principal, groups, today)
-with site_tab:
-    if site_tab.open is not False:
-        site_view(principal, today)
+page(principal)

@@ -7,11 +7,12 @@ from datetime import date
 
 import streamlit as st
 
+from i18n import _, formats, ngettext
 from services import clock, outreach
 from services.db import unit_of_work
 from services.pages import PageKey
 from services.principal import Capability
-from ui import form_state, format, outreach_charts, outreach_forms
+from ui import form_state, outreach_charts, outreach_forms
 from ui.guards import require_page
 from ui.runtime import runtime
 
@@ -21,9 +22,9 @@ ALL = 0  # sentinel of the "all" choices (Streamlit draws a None option as an em
 
 principal = require_page(PageKey.OUTREACH)
 current = runtime()
-st.title("Aller-vers")
-st.caption("Maraudes présentielles (rue, véhicules, salons) et dématérialisées (annonces, réseaux) : "
-           "des nombres seulement, personne n'est identifié dans une maraude.")
+st.title(_("Aller-vers"))
+st.caption(_("Maraudes présentielles (rue, véhicules, salons) et dématérialisées (annonces, réseaux) : "
+             "des nombres seulement, personne n'est identifié dans une maraude."))
 form_state.show_toast()
 writer = principal.can(Capability.RUN_FIELD_ACTIVITIES)
 today = clock.today()
@@ -39,41 +40,43 @@ with unit_of_work(current.engine) as uow:
         by_site, by_mode = [], outreach.monthly_outreach(uow, principal, months=MONTHS, today=today)
 
 this_month = [row for row in by_mode if row.month == months[-1]]
-st.subheader(f"Ce mois-ci ({outreach_charts.month_name(months[-1])})")
+st.subheader(_("Ce mois-ci ({month})").format(month=outreach_charts.month_name(months[-1])))
 for column, (name, text) in zip(st.columns(4), outreach_charts.SERIES.items()):
-    column.metric(text, format.number(sum(getattr(row, name) for row in this_month)), border=True)
+    column.metric(_(text), formats.number(sum(getattr(row, name) for row in this_month)), border=True)
 
 if writer:
-    with st.expander("Saisir une maraude", expanded=True, icon=":material/add_circle:"):
+    with st.expander(_("Saisir une maraude"), expanded=True, icon=":material/add_circle:"):
         outreach_forms.new_round_form(current, principal, writable_sites)
 else:
-    st.caption("Consultation seule : les maraudes sont saisies par les équipes des sites.")
+    st.caption(_("Consultation seule : les maraudes sont saisies par les équipes des sites."))
 
-st.subheader(f"Les {MONTHS} derniers mois")
-st.caption("Par mois de la maraude. « Accueils issus des maraudes » : dossiers ouverts avec l'origine « aller-vers » "
-           "qui renvoient à une maraude de ce mois, comptés dans le mois de la maraude (même si l'accueil a eu lieu "
-           "plus tard) ; un dossier « aller-vers » qui ne renvoie à aucune maraude n'y figure pas.")
+st.subheader(_("Les {count} derniers mois").format(count=MONTHS))
+st.caption(_("Par mois de la maraude. « Accueils issus des maraudes » : dossiers ouverts avec l'origine "
+             "« aller-vers » qui renvoient à une maraude de ce mois, comptés dans le mois de la maraude (même si "
+             "l'accueil a eu lieu plus tard) ; un dossier « aller-vers » qui ne renvoie à aucune maraude n'y "
+             "figure pas."))
 for pair in (list(outreach_charts.SERIES)[:2], list(outreach_charts.SERIES)[2:]):
     for column, series in zip(st.columns(2), pair):
         column.altair_chart(outreach_charts.monthly_by_mode(by_mode, months, series))
 
 if by_site:
-    st.subheader("Par site")
-    st.caption(f"Totaux des {MONTHS} derniers mois. « Accueils / nouveaux contacts » rapporte les accueils issus "
-               "des maraudes aux personnes rencontrées pour la première fois.")
+    st.subheader(_("Par site"))
+    st.caption(_("Totaux des {count} derniers mois. « Accueils / nouveaux contacts » rapporte les accueils issus "
+                 "des maraudes aux personnes rencontrées pour la première fois.").format(count=MONTHS))
     st.dataframe(outreach_charts.site_totals(by_site), hide_index=True)
     st.altair_chart(outreach_charts.persons_met_by_site(by_site, months))
 
-st.subheader("Maraudes enregistrées")
+st.subheader(_("Maraudes enregistrées"))
 filters = st.columns(2)
 month_index = filters[0].selectbox(  # 1 = this month, 2 = last month…
-    "Mois", [ALL] + list(range(1, MONTHS + 1)), key="outreach_month",
-    format_func=lambda i: "Tous les mois" if i == ALL else outreach_charts.month_name(months[-i]),
+    _("Mois"), [ALL] + list(range(1, MONTHS + 1)), key="outreach_month",
+    format_func=lambda i: _("Tous les mois") if i == ALL else outreach_charts.month_name(months[-i]),
 )
 site_id = None
 if len(sites) > 1:
-    site_labels = {ALL: "Tous les sites"} | {s.id: s.label for s in sites}
-    site_id = filters[1].selectbox("Site", list(site_labels), format_func=site_labels.get, key="outreach_site") or None
+    site_labels = {ALL: _("Tous les sites")} | {s.id: s.label for s in sites}
+    site_id = filters[1].selectbox(_("Site"), list(site_labels), format_func=site_labels.get,
+                                   key="outreach_site") or None
 month: date | None = None if month_index == ALL else months[-month_index]
 signature = (month, site_id)
 if st.session_state.get("outreach_signature") != signature:  # new filters: back to the first page
@@ -84,23 +87,23 @@ with unit_of_work(current.engine) as uow:
     page = outreach.list_rounds(uow, principal, site_id=site_id, month=month,
                                 page=st.session_state.get("outreach_page", 1), page_size=PAGE_SIZE)
 
-st.caption(f"{format.number(page.total)} maraude{'s' if page.total > 1 else ''} · page {page.page} sur "
-           f"{page.page_count}")
+st.caption(ngettext("{count} maraude · page {page} sur {pages}", "{count} maraudes · page {page} sur {pages}",
+                    page.total).format(count=formats.number(page.total), page=page.page, pages=page.page_count))
 if not page.rows:
-    st.info("Aucune maraude pour ce choix.")
+    st.info(_("Aucune maraude pour ce choix."))
 else:
     st.dataframe(outreach_charts.rounds_table(page.rows, with_site=len(sites) > 1), hide_index=True)
 
-previous, _, following = st.columns([1, 4, 1])
-if page.page > 1 and previous.button("Page précédente", icon=":material/chevron_left:"):
+previous, _unused, following = st.columns([1, 4, 1])
+if page.page > 1 and previous.button(_("Page précédente"), icon=":material/chevron_left:"):
     st.session_state["outreach_page"] = page.page - 1
     st.rerun()
-if page.page < page.page_count and following.button("Page suivante", icon=":material/chevron_right:"):
+if page.page < page.page_count and following.button(_("Page suivante"), icon=":material/chevron_right:"):
     st.session_state["outreach_page"] = page.page + 1
     st.rerun()
 
 if writer and page.rows:
-    st.subheader("Corriger une maraude")
-    st.caption("Une maraude de la page affichée ci-dessus ; si quelqu'un l'a modifiée entre-temps, "
-               "votre correction est refusée et vos saisies restent dans le formulaire.")
+    st.subheader(_("Corriger une maraude"))
+    st.caption(_("Une maraude de la page affichée ci-dessus ; si quelqu'un l'a modifiée entre-temps, "
+                 "votre correction est refusée et vos saisies restent dans le formulaire."))
     outreach_forms.edit_round_form(current, principal, page.rows)

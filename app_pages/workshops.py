@@ -6,61 +6,75 @@ and attendance rates of every site (counts only: no roll call, no person).
 
 import streamlit as st
 
+from i18n import N_, _
 from services import workshops
 from services.db import unit_of_work
 from services.pages import PageKey
 from services.principal import Capability
 from ui import form_state
 from ui.guards import require_page
+from ui.language import tabs_keeping_the_open_one
 from ui.runtime import runtime
 from ui.workshop_follow_up import follow_up_tab
 from ui.workshop_modules import modules_tab
 from ui.workshop_people import completions_tab, enrolment_tab
 from ui.workshop_sessions import sessions_tab
 
+TAB_KEY = "workshops_tab"
+# The tabs, by a stable name (the labels follow the language).
+TAB_LABELS = {
+    "sessions": N_("Séances"),
+    "enrolment": N_("Inscriptions"),
+    "completions": N_("Modules validés"),
+    "follow_up": N_("Suivi"),
+    "modules": N_("Modules"),
+}
+
+
 principal = require_page(PageKey.WORKSHOPS)
 current = runtime()
-st.title("Ateliers")
-st.caption("Ateliers de mobilisation sur le projet professionnel : séances, appel, cycles et modules validés.")
+st.title(_("Ateliers"))
+st.caption(_("Ateliers de mobilisation sur le projet professionnel : séances, appel, cycles et modules validés."))
 form_state.show_toast()
 
 team = principal.can(Capability.RUN_FIELD_ACTIVITIES)
 with unit_of_work(current.engine) as uow:
     sites = workshops.my_sites(uow, principal)
 if not sites:
-    st.info("Aucun site ne vous est rattaché.")
+    st.info(_("Aucun site ne vous est rattaché."))
     st.stop()
 site_ids = [s.id for s in sites]
 site_of = {s.id: s for s in sites}
 if len(sites) > 1:
-    everything = "Tous les sites" if principal.all_sites else "Tous mes sites"
-    site_id = st.selectbox("Site", [None, *site_ids], key="workshops_site",
+    everything = _("Tous les sites") if principal.all_sites else _("Tous mes sites")
+    site_id = st.selectbox(_("Site"), [None, *site_ids], key="workshops_site",
                            format_func=lambda i: everything if i is None else site_of[i].label)
 else:
     site_id = site_ids[0]
 several_sites = site_id is None and len(sites) > 1
 
-labels = ["Séances"]
+names = ["sessions"]
 if team:
-    labels += ["Inscriptions", "Modules validés"]
-labels.append("Suivi")
+    names += ["enrolment", "completions"]
+names.append("follow_up")
 if workshops.may_configure_modules(principal):
-    labels.append("Modules")
+    names.append("modules")
 # Only the open tab runs (each tab reads the database).
-tabs = dict(zip(labels, st.tabs(labels, key="workshops_tab", on_change="rerun"), strict=True))
+labels = [_(TAB_LABELS[name]) for name in names]
+tabs = dict(zip(names, tabs_keeping_the_open_one(labels, key=TAB_KEY, on_change="rerun"), strict=True))
 
-if tabs["Séances"].open:
-    with tabs["Séances"]:
+if tabs["sessions"].open:
+    with tabs["sessions"]:
         sessions_tab(current, principal, sites, site_id, team)
-if team and tabs["Inscriptions"].open:
-    with tabs["Inscriptions"]:
+if team and tabs["enrolment"].open:
+    with tabs["enrolment"]:
         enrolment_tab(current, principal, site_id, several_sites)
-if team and tabs["Modules validés"].open:
-    with tabs["Modules validés"]:
+if team and tabs["completions"].open:
+    with tabs["completions"]:
         completions_tab(current, principal)
-if tabs["Suivi"].open:
-    with tabs["Suivi"]:
+if tabs["follow_up"].open:
+    with tabs["follow_up"]:
         follow_up_tab(current, principal, site_id, team)
-if "Modules" in tabs and tabs["Modules"].open:
-    with tabs["Modules"]:
+if "modules" in tabs and tabs["modules"].open:
+    with tabs["modules"]:
         modules_tab(current, principal, sites, site_id)

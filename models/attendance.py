@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from i18n import N_
 from models.labels import register_labels
 
 
@@ -15,8 +16,8 @@ class AttendanceStatus(StrEnum):
 
 register_labels(
     {
-        AttendanceStatus.PRESENT: "Présent·e",
-        AttendanceStatus.EXCUSED: "Absent·e excusé·e",
-        AttendanceStatus.ABSENT: "Absent·e",
+        AttendanceStatus.PRESENT: N_("Présent·e"),
+        AttendanceStatus.EXCUSED: N_("Absent·e excusé·e"),
+        AttendanceStatus.ABSENT: N_("Absent·e"),
     }
 )

@@ -8,6 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from i18n import N_
 from models.attendance import AttendanceStatus
 from models.base import Timestamped, Versioned, site_fk
 from models.labels import register_labels
@@ -62,45 +63,45 @@ class CertificationResult(StrEnum):
 # so a single dict literal would silently keep only one of them.
 register_labels(
     {
-        LearnerProfile.ALPHA: "Alphabétisation",
-        LearnerProfile.POST_ALPHA: "Post-alphabétisation",
-        LearnerProfile.FLE: "FLE",
+        LearnerProfile.ALPHA: N_("Alphabétisation"),
+        LearnerProfile.POST_ALPHA: N_("Post-alphabétisation"),
+        LearnerProfile.FLE: N_("FLE"),
     }
 )
 register_labels(
     {
-        CefrLevel.PRE_A1: "Pré-A1",
-        CefrLevel.A1_1: "A1.1",
-        CefrLevel.A1: "A1",
-        CefrLevel.A2: "A2",
-        CefrLevel.B1: "B1",
-        CefrLevel.B2: "B2",
-        CefrLevel.C1: "C1",
-        CefrLevel.C2: "C2",
+        CefrLevel.PRE_A1: N_("Pré-A1"),
+        CefrLevel.A1_1: N_("A1.1"),
+        CefrLevel.A1: N_("A1"),
+        CefrLevel.A2: N_("A2"),
+        CefrLevel.B1: N_("B1"),
+        CefrLevel.B2: N_("B2"),
+        CefrLevel.C1: N_("C1"),
+        CefrLevel.C2: N_("C2"),
     }
 )
 register_labels(
     {
-        LanguageSkill.LISTENING: "Compréhension orale",
-        LanguageSkill.READING: "Compréhension écrite",
-        LanguageSkill.SPEAKING: "Expression orale",
-        LanguageSkill.WRITING: "Expression écrite",
+        LanguageSkill.LISTENING: N_("Compréhension orale"),
+        LanguageSkill.READING: N_("Compréhension écrite"),
+        LanguageSkill.SPEAKING: N_("Expression orale"),
+        LanguageSkill.WRITING: N_("Expression écrite"),
     }
 )
 register_labels(
     {
-        Certification.DILF_A1_1: "DILF (A1.1)",
-        Certification.DELF_A1: "DELF A1",
-        Certification.DELF_A2: "DELF A2",
-        Certification.DELF_B1: "DELF B1",
-        Certification.DELF_B2: "DELF B2",
+        Certification.DILF_A1_1: N_("DILF (A1.1)"),
+        Certification.DELF_A1: N_("DELF A1"),
+        Certification.DELF_A2: N_("DELF A2"),
+        Certification.DELF_B1: N_("DELF B1"),
+        Certification.DELF_B2: N_("DELF B2"),
     }
 )
 register_labels(
     {
-        CertificationResult.PENDING: "En attente",
-        CertificationResult.PASSED: "Obtenu",
-        CertificationResult.FAILED: "Non obtenu",
+        CertificationResult.PENDING: N_("En attente"),
+        CertificationResult.PASSED: N_("Obtenu"),
+        CertificationResult.FAILED: N_("Non obtenu"),
     }
 )
 

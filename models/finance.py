@@ -8,6 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from i18n import N_
 from models.base import Timestamped, Versioned, site_fk
 from models.labels import register_labels
 from models.types import UtcDateTime, enum_type
@@ -39,24 +40,24 @@ class BudgetCategory(StrEnum):
 # so a single dict literal would silently keep only one of them.
 register_labels(
     {
-        FunderKind.AGRASC: "AGRASC (fonds de concours)",
-        FunderKind.STATE: "État",
-        FunderKind.REGION: "Région",
-        FunderKind.DEPARTMENT: "Département",
-        FunderKind.CITY: "Ville / métropole",
-        FunderKind.FOUNDATION: "Fondation",
-        FunderKind.OTHER: "Autre",
+        FunderKind.AGRASC: N_("AGRASC (fonds de concours)"),
+        FunderKind.STATE: N_("État"),
+        FunderKind.REGION: N_("Région"),
+        FunderKind.DEPARTMENT: N_("Département"),
+        FunderKind.CITY: N_("Ville / métropole"),
+        FunderKind.FOUNDATION: N_("Fondation"),
+        FunderKind.OTHER: N_("Autre"),
     }
 )
 register_labels(
     {
-        BudgetCategory.PURCHASES: "60 – Achats",
-        BudgetCategory.EXTERNAL_SERVICES: "61 – Services extérieurs",
-        BudgetCategory.OTHER_EXTERNAL_SERVICES: "62 – Autres services extérieurs",
-        BudgetCategory.TAXES: "63 – Impôts et taxes",
-        BudgetCategory.STAFF: "64 – Charges de personnel",
-        BudgetCategory.OTHER_CHARGES: "65 à 68 – Autres charges",
-        BudgetCategory.INDIRECT: "Frais indirects",
+        BudgetCategory.PURCHASES: N_("60 – Achats"),
+        BudgetCategory.EXTERNAL_SERVICES: N_("61 – Services extérieurs"),
+        BudgetCategory.OTHER_EXTERNAL_SERVICES: N_("62 – Autres services extérieurs"),
+        BudgetCategory.TAXES: N_("63 – Impôts et taxes"),
+        BudgetCategory.STAFF: N_("64 – Charges de personnel"),
+        BudgetCategory.OTHER_CHARGES: N_("65 à 68 – Autres charges"),
+        BudgetCategory.INDIRECT: N_("Frais indirects"),
     }
 )
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+from i18n import N_
 from models.base import Timestamped, Versioned
 from models.labels import register_labels
 from models.types import UtcDateTime, enum_type
@@ -25,13 +26,13 @@ class Role(StrEnum):
 
 ROLE_LABELS = register_labels(
     {
-        Role.ADMIN: "Administration",
-        Role.DIRECTION: "Direction",
-        Role.CHEF_SERVICE: "Chef·fe de service",
-        Role.INTERVENANT: "Intervenant·e",
-        Role.FORMATEUR: "Formateur·rice",
-        Role.GESTION: "Gestion financière",
-        Role.FINANCEUR: "Financeur",
+        Role.ADMIN: N_("Administration"),
+        Role.DIRECTION: N_("Direction"),
+        Role.CHEF_SERVICE: N_("Chef·fe de service"),
+        Role.INTERVENANT: N_("Intervenant·e"),
+        Role.FORMATEUR: N_("Formateur·rice"),
+        Role.GESTION: N_("Gestion financière"),
+        Role.FINANCEUR: N_("Financeur"),
     }
 )
 

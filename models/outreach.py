@@ -8,6 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from i18n import N_
 from models.base import Versioned, site_fk
 from models.labels import register_labels
 from models.types import enum_type
@@ -35,20 +36,20 @@ class OutreachArea(StrEnum):
 # so a single dict literal would silently keep only one of them.
 register_labels(
     {
-        OutreachMode.STREET: "Présentielle",
-        OutreachMode.ONLINE: "Dématérialisée",
+        OutreachMode.STREET: N_("Présentielle"),
+        OutreachMode.ONLINE: N_("Dématérialisée"),
     }
 )
 register_labels(
     {
-        OutreachArea.CITY_CENTRE: "Centre-ville",
-        OutreachArea.OUTSKIRTS: "Périphérie",
-        OutreachArea.ROADSIDE_VANS: "Camionnettes / bords de route",
-        OutreachArea.SALONS: "Salons de massage",
-        OutreachArea.CLASSIFIED_ADS: "Sites d'annonces",
-        OutreachArea.ESCORT_SITES: "Sites d'escorting",
-        OutreachArea.SOCIAL_NETWORKS: "Réseaux sociaux",
-        OutreachArea.OTHER: "Autre",
+        OutreachArea.CITY_CENTRE: N_("Centre-ville"),
+        OutreachArea.OUTSKIRTS: N_("Périphérie"),
+        OutreachArea.ROADSIDE_VANS: N_("Camionnettes / bords de route"),
+        OutreachArea.SALONS: N_("Salons de massage"),
+        OutreachArea.CLASSIFIED_ADS: N_("Sites d'annonces"),
+        OutreachArea.ESCORT_SITES: N_("Sites d'escorting"),
+        OutreachArea.SOCIAL_NETWORKS: N_("Réseaux sociaux"),
+        OutreachArea.OTHER: N_("Autre"),
     }
 )
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field
 
 from models.base import Versioned, site_fk
+from i18n import N_
 from models.labels import register_labels
 from models.types import enum_type
 
@@ -71,46 +72,46 @@ OUTCOME_CATEGORY_OF_TYPE: dict[OutcomeType, OutcomeCategory] = {
 # so a single dict literal would silently keep only one of them.
 register_labels(
     {
-        PartnerKind.FRANCE_TRAVAIL: "France Travail",
-        PartnerKind.CIDFF: "CIDFF",
-        PartnerKind.MISSION_LOCALE: "Mission locale",
-        PartnerKind.DREETS: "DREETS",
-        PartnerKind.SIAE: "SIAE",
-        PartnerKind.CONSEIL_REGIONAL: "Conseil régional",
-        PartnerKind.HEALTH: "Santé",
-        PartnerKind.HOUSING: "Logement / hébergement",
-        PartnerKind.TRAINING: "Organisme de formation",
-        PartnerKind.OTHER: "Autre",
+        PartnerKind.FRANCE_TRAVAIL: N_("France Travail"),
+        PartnerKind.CIDFF: N_("CIDFF"),
+        PartnerKind.MISSION_LOCALE: N_("Mission locale"),
+        PartnerKind.DREETS: N_("DREETS"),
+        PartnerKind.SIAE: N_("SIAE"),
+        PartnerKind.CONSEIL_REGIONAL: N_("Conseil régional"),
+        PartnerKind.HEALTH: N_("Santé"),
+        PartnerKind.HOUSING: N_("Logement / hébergement"),
+        PartnerKind.TRAINING: N_("Organisme de formation"),
+        PartnerKind.OTHER: N_("Autre"),
     }
 )
 register_labels(
     {
-        ReferralResult.PENDING: "En attente",
-        ReferralResult.ACCEPTED: "Acceptée",
-        ReferralResult.COMPLETED: "Réalisée",
-        ReferralResult.REFUSED: "Refusée",
-        ReferralResult.NO_SHOW: "Non présenté·e",
+        ReferralResult.PENDING: N_("En attente"),
+        ReferralResult.ACCEPTED: N_("Acceptée"),
+        ReferralResult.COMPLETED: N_("Réalisée"),
+        ReferralResult.REFUSED: N_("Refusée"),
+        ReferralResult.NO_SHOW: N_("Non présenté·e"),
     }
 )
 register_labels(
     {
-        OutcomeCategory.DURABLE_EMPLOYMENT: "Emploi durable",
-        OutcomeCategory.TRANSITION_EMPLOYMENT: "Emploi de transition",
-        OutcomeCategory.POSITIVE_EXIT: "Sortie positive",
-        OutcomeCategory.OTHER: "Autre sortie",
+        OutcomeCategory.DURABLE_EMPLOYMENT: N_("Emploi durable"),
+        OutcomeCategory.TRANSITION_EMPLOYMENT: N_("Emploi de transition"),
+        OutcomeCategory.POSITIVE_EXIT: N_("Sortie positive"),
+        OutcomeCategory.OTHER: N_("Autre sortie"),
     }
 )
 register_labels(
     {
-        OutcomeType.CDI: "CDI",
-        OutcomeType.FIXED_TERM_OVER_6_MONTHS: "CDD ou intérim de plus de 6 mois",
-        OutcomeType.CIVIL_SERVICE: "Fonction publique",
-        OutcomeType.BUSINESS_CREATION: "Création d'entreprise",
-        OutcomeType.FIXED_TERM_UNDER_6_MONTHS: "CDD ou intérim de moins de 6 mois",
-        OutcomeType.SUBSIDISED_CONTRACT: "Contrat aidé",
-        OutcomeType.QUALIFYING_TRAINING: "Formation qualifiante",
-        OutcomeType.SIAE_HIRING: "Embauche en SIAE",
-        OutcomeType.OTHER: "Autre",
+        OutcomeType.CDI: N_("CDI"),
+        OutcomeType.FIXED_TERM_OVER_6_MONTHS: N_("CDD ou intérim de plus de 6 mois"),
+        OutcomeType.CIVIL_SERVICE: N_("Fonction publique"),
+        OutcomeType.BUSINESS_CREATION: N_("Création d'entreprise"),
+        OutcomeType.FIXED_TERM_UNDER_6_MONTHS: N_("CDD ou intérim de moins de 6 mois"),
+        OutcomeType.SUBSIDISED_CONTRACT: N_("Contrat aidé"),
+        OutcomeType.QUALIFYING_TRAINING: N_("Formation qualifiante"),
+        OutcomeType.SIAE_HIRING: N_("Embauche en SIAE"),
+        OutcomeType.OTHER: N_("Autre"),
     }
 )
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from sqlmodel import Field
 
+from i18n import N_
 from models.base import Timestamped, Versioned, site_fk
 from models.labels import register_labels
 from models.types import enum_type
@@ -62,54 +63,54 @@ class PrefectDecision(StrEnum):
 # so a single dict literal would silently keep only one of them.
 register_labels(
     {
-        Barrier.HOUSING: "Logement",
-        Barrier.HEALTH: "Santé",
-        Barrier.FAMILY: "Famille / garde d'enfants",
-        Barrier.MOBILITY: "Mobilité",
-        Barrier.FRENCH: "Français",
-        Barrier.ADMINISTRATIVE: "Situation administrative",
-        Barrier.FINANCES: "Ressources / dettes",
-        Barrier.DIGITAL: "Accès au numérique",
+        Barrier.HOUSING: N_("Logement"),
+        Barrier.HEALTH: N_("Santé"),
+        Barrier.FAMILY: N_("Famille / garde d'enfants"),
+        Barrier.MOBILITY: N_("Mobilité"),
+        Barrier.FRENCH: N_("Français"),
+        Barrier.ADMINISTRATIVE: N_("Situation administrative"),
+        Barrier.FINANCES: N_("Ressources / dettes"),
+        Barrier.DIGITAL: N_("Accès au numérique"),
     }
 )
 register_labels(
     {
-        BarrierSeverity.NONE: "Aucun",
-        BarrierSeverity.PARTIAL: "Partiel",
-        BarrierSeverity.MAJOR: "Majeur",
+        BarrierSeverity.NONE: N_("Aucun"),
+        BarrierSeverity.PARTIAL: N_("Partiel"),
+        BarrierSeverity.MAJOR: N_("Majeur"),
     }
 )
 register_labels(
     {
-        GoalAxis.EMPLOYMENT: "Emploi",
-        GoalAxis.TRAINING: "Formation",
-        GoalAxis.FRENCH: "Français",
-        GoalAxis.HOUSING: "Logement",
-        GoalAxis.HEALTH: "Santé",
-        GoalAxis.ADMINISTRATIVE: "Administratif",
-        GoalAxis.SOCIAL: "Vie sociale",
+        GoalAxis.EMPLOYMENT: N_("Emploi"),
+        GoalAxis.TRAINING: N_("Formation"),
+        GoalAxis.FRENCH: N_("Français"),
+        GoalAxis.HOUSING: N_("Logement"),
+        GoalAxis.HEALTH: N_("Santé"),
+        GoalAxis.ADMINISTRATIVE: N_("Administratif"),
+        GoalAxis.SOCIAL: N_("Vie sociale"),
     }
 )
 register_labels(
     {
-        GoalStatus.OPEN: "À démarrer",
-        GoalStatus.IN_PROGRESS: "En cours",
-        GoalStatus.ACHIEVED: "Atteint",
-        GoalStatus.ABANDONED: "Abandonné",
+        GoalStatus.OPEN: N_("À démarrer"),
+        GoalStatus.IN_PROGRESS: N_("En cours"),
+        GoalStatus.ACHIEVED: N_("Atteint"),
+        GoalStatus.ABANDONED: N_("Abandonné"),
     }
 )
 register_labels(
     {
-        CommissionOpinion.PENDING: "En attente",
-        CommissionOpinion.FAVOURABLE: "Avis favorable",
-        CommissionOpinion.UNFAVOURABLE: "Avis défavorable",
+        CommissionOpinion.PENDING: N_("En attente"),
+        CommissionOpinion.FAVOURABLE: N_("Avis favorable"),
+        CommissionOpinion.UNFAVOURABLE: N_("Avis défavorable"),
     }
 )
 register_labels(
     {
-        PrefectDecision.PENDING: "En attente",
-        PrefectDecision.GRANTED: "Accordé",
-        PrefectDecision.REFUSED: "Refusé",
+        PrefectDecision.PENDING: N_("En attente"),
+        PrefectDecision.GRANTED: N_("Accordé"),
+        PrefectDecision.REFUSED: N_("Refusé"),
     }
 )
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Field
 
 from models.base import Timestamped, Versioned, site_fk
+from i18n import N_
 from models.labels import register_labels
 from models.types import UtcDateTime, enum_type
 
@@ -63,49 +64,49 @@ class HousingSituation(StrEnum):
 # so a single dict literal would silently keep only one of them.
 register_labels(
     {
-        PersonStatus.ACTIVE: "Accompagnement en cours",
-        PersonStatus.PAUSED: "En pause",
-        PersonStatus.CLOSED: "Clôturé",
-        PersonStatus.ANONYMISED: "Anonymisé",
+        PersonStatus.ACTIVE: N_("Accompagnement en cours"),
+        PersonStatus.PAUSED: N_("En pause"),
+        PersonStatus.CLOSED: N_("Clôturé"),
+        PersonStatus.ANONYMISED: N_("Anonymisé"),
     }
 )
 register_labels(
     {
-        IntakeOrigin.OUTREACH: "Aller-vers (maraude)",
-        IntakeOrigin.PARTNER: "Orientation partenaire",
-        IntakeOrigin.SELF: "Démarche personnelle",
-        IntakeOrigin.OTHER_ASSOCIATION: "Autre association",
-        IntakeOrigin.OTHER: "Autre",
+        IntakeOrigin.OUTREACH: N_("Aller-vers (maraude)"),
+        IntakeOrigin.PARTNER: N_("Orientation partenaire"),
+        IntakeOrigin.SELF: N_("Démarche personnelle"),
+        IntakeOrigin.OTHER_ASSOCIATION: N_("Autre association"),
+        IntakeOrigin.OTHER: N_("Autre"),
     }
 )
 register_labels(
     {
-        Gender.WOMAN: "Femme",
-        Gender.MAN: "Homme",
-        Gender.TRANS_WOMAN: "Femme trans",
-        Gender.TRANS_MAN: "Homme trans",
-        Gender.NON_BINARY: "Non-binaire",
-        Gender.UNDISCLOSED: "Non renseigné",
+        Gender.WOMAN: N_("Femme"),
+        Gender.MAN: N_("Homme"),
+        Gender.TRANS_WOMAN: N_("Femme trans"),
+        Gender.TRANS_MAN: N_("Homme trans"),
+        Gender.NON_BINARY: N_("Non-binaire"),
+        Gender.UNDISCLOSED: N_("Non renseigné"),
     }
 )
 register_labels(
     {
-        AdministrativeStatus.RESIDENCE_PERMIT: "Titre de séjour",
-        AdministrativeStatus.APS: "APS",
-        AdministrativeStatus.ASYLUM_SEEKER: "Demande d'asile",
-        AdministrativeStatus.UNDOCUMENTED: "Sans titre",
-        AdministrativeStatus.FRENCH_OR_EU: "Nationalité française / UE",
+        AdministrativeStatus.RESIDENCE_PERMIT: N_("Titre de séjour"),
+        AdministrativeStatus.APS: N_("APS"),
+        AdministrativeStatus.ASYLUM_SEEKER: N_("Demande d'asile"),
+        AdministrativeStatus.UNDOCUMENTED: N_("Sans titre"),
+        AdministrativeStatus.FRENCH_OR_EU: N_("Nationalité française / UE"),
     }
 )
 register_labels(
     {
-        HousingSituation.STREET: "Sans abri",
-        HousingSituation.EMERGENCY_SHELTER: "Hébergement d'urgence",
-        HousingSituation.HOSTED_BY_THIRD_PARTY: "Hébergé·e par un tiers",
-        HousingSituation.SOCIAL_HOUSING: "Logement social / CHRS",
-        HousingSituation.OWN_TENANCY: "Logement autonome",
-        HousingSituation.SECURE_HOUSING: "Hébergement sécurisé",
-        HousingSituation.OTHER: "Autre",
+        HousingSituation.STREET: N_("Sans abri"),
+        HousingSituation.EMERGENCY_SHELTER: N_("Hébergement d'urgence"),
+        HousingSituation.HOSTED_BY_THIRD_PARTY: N_("Hébergé·e par un tiers"),
+        HousingSituation.SOCIAL_HOUSING: N_("Logement social / CHRS"),
+        HousingSituation.OWN_TENANCY: N_("Logement autonome"),
+        HousingSituation.SECURE_HOUSING: N_("Hébergement sécurisé"),
+        HousingSituation.OTHER: N_("Autre"),
     }
 )
 

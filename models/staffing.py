@@ -8,6 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field
 
+from i18n import N_
 from models.base import Timestamped, Versioned, site_fk
 from models.labels import register_labels
 from models.types import enum_type
@@ -24,12 +25,12 @@ class PostType(StrEnum):
 
 register_labels(
     {
-        PostType.CIP: "Conseiller·ère en insertion professionnelle (CIP)",
-        PostType.SOCIAL_WORKER: "Travailleur·se social·e",
-        PostType.HEALTH_PROFESSIONAL: "Professionnel·le de santé",
-        PostType.FLE_TRAINER: "Formateur·rice FLE",
-        PostType.NATIONAL_PROJECT_OFFICER: "Chargé·e de mission national·e",
-        PostType.COORDINATION: "Coordination",
+        PostType.CIP: N_("Conseiller·ère en insertion professionnelle (CIP)"),
+        PostType.SOCIAL_WORKER: N_("Travailleur·se social·e"),
+        PostType.HEALTH_PROFESSIONAL: N_("Professionnel·le de santé"),
+        PostType.FLE_TRAINER: N_("Formateur·rice FLE"),
+        PostType.NATIONAL_PROJECT_OFFICER: N_("Chargé·e de mission national·e"),
+        PostType.COORDINATION: N_("Coordination"),
     }
 )
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from i18n import N_
 from models.attendance import AttendanceStatus
 from models.base import Timestamped, Versioned, site_fk
 from models.labels import register_labels
@@ -26,13 +27,13 @@ class WorkshopTheme(StrEnum):
 
 WORKSHOP_THEME_LABELS = register_labels(
     {
-        WorkshopTheme.SELF_ESTEEM: "Estime de soi",
-        WorkshopTheme.MONEY: "Rapport à l'argent",
-        WorkshopTheme.WORKPLACE_BEHAVIOUR: "Savoir-être au travail",
-        WorkshopTheme.MOBILITY: "Mobilité",
-        WorkshopTheme.KNOWING_TRADES: "Connaissance des métiers",
-        WorkshopTheme.REALISTIC_PROJECT: "Construction d'un projet réaliste et réalisable",
-        WorkshopTheme.OTHER: "Autre",
+        WorkshopTheme.SELF_ESTEEM: N_("Estime de soi"),
+        WorkshopTheme.MONEY: N_("Rapport à l'argent"),
+        WorkshopTheme.WORKPLACE_BEHAVIOUR: N_("Savoir-être au travail"),
+        WorkshopTheme.MOBILITY: N_("Mobilité"),
+        WorkshopTheme.KNOWING_TRADES: N_("Connaissance des métiers"),
+        WorkshopTheme.REALISTIC_PROJECT: N_("Construction d'un projet réaliste et réalisable"),
+        WorkshopTheme.OTHER: N_("Autre"),
     }
 )
 

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseEnrolment, CourseGroup, CourseSession
 from models.persons import Person
@@ -37,11 +38,11 @@ from services.errors import NotFound, StaleRecord, ValidationFailed
 from services.principal import Capability, Principal
 
 LATE_AFTER_DAYS = 7
-SESSION_NOT_FOUND = "Séance introuvable."
-FUTURE_SESSION = "L'appel d'une séance à venir ne peut pas encore être fait : attendez le jour de la séance."
-NOT_EXPECTED = ("Une des personnes cochées n'est pas attendue à cette séance (pas inscrite à cette date) : "
-                "rien n'a été enregistré.")
-BAD_STATUS = "Choisissez Présent·e, Absent·e excusé·e ou Absent·e pour chaque personne."
+SESSION_NOT_FOUND = N_("Séance introuvable.")
+FUTURE_SESSION = N_("L'appel d'une séance à venir ne peut pas encore être fait : attendez le jour de la séance.")
+NOT_EXPECTED = N_("Une des personnes cochées n'est pas attendue à cette séance (pas inscrite à cette date) : "
+                  "rien n'a été enregistré.")
+BAD_STATUS = N_("Choisissez Présent·e, Absent·e excusé·e ou Absent·e pour chaque personne.")
 
 
 class SessionKind(StrEnum):
@@ -106,7 +107,7 @@ def _target(session: Session, principal: Principal, kind: SessionKind, session_i
             .where(WorkshopSession.id == session_id, principal.site_filter(WorkshopSession.site_id))
         ).first()
         if row is None:
-            raise NotFound(SESSION_NOT_FOUND)
+            raise NotFound(_(SESSION_NOT_FOUND))
         workshop, title = row
         day = workshop.session_on
         expected = select(WorkshopEnrolment.person_id).where(
@@ -123,7 +124,7 @@ def _target(session: Session, principal: Principal, kind: SessionKind, session_i
         .where(CourseSession.id == session_id, visible_groups(principal))
     ).first()
     if row is None:
-        raise NotFound(SESSION_NOT_FOUND)
+        raise NotFound(_(SESSION_NOT_FOUND))
     course, title = row
     day = course.session_on
     expected = select(CourseEnrolment.person_id).where(
@@ -214,7 +215,7 @@ def _clean_statuses(statuses: Mapping[int, AttendanceStatus]) -> dict[int, Atten
         for person_id, status in statuses.items():
             cleaned[int(person_id)] = AttendanceStatus(status)
     except (TypeError, ValueError) as exc:
-        raise ValidationFailed({"statuses": BAD_STATUS}) from exc
+        raise ValidationFailed({"statuses": _(BAD_STATUS)}) from exc
     return cleaned
 
 
@@ -237,7 +238,7 @@ def save_roll_call(
     target = _target(session, principal, kind, session_id)
     today = today or clock.today()
     if target.session_on > today:
-        raise ValidationFailed({"session": FUTURE_SESSION})
+        raise ValidationFailed({"session": _(FUTURE_SESSION)})
     wanted = _clean_statuses(statuses)
     if not wanted:
         return RollSaved(0, 0, 0)
@@ -253,7 +254,7 @@ def save_roll_call(
     if newcomers:
         allowed = set(session.exec(target.expected.where(target.expected_person.in_(sorted(newcomers)))).all())
         if newcomers - allowed:
-            raise ValidationFailed({"statuses": NOT_EXPECTED})
+            raise ValidationFailed({"statuses": _(NOT_EXPECTED)})
     created = updated = unchanged = 0
     now_present: list[int] = []
     for person_id, status in sorted(wanted.items()):

@@ -18,6 +18,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.organisation import LoginThrottle, User, UserSite
 from models.types import utcnow
 from services import audit, passwords
@@ -40,17 +41,18 @@ class SessionEnd(StrEnum):
     REVOKED = "revoked"
 
 
+# French ids (marked N_): the UI translates them where it shows them, `_(message)`.
 SESSION_END_MESSAGES = {
-    SessionEnd.IDLE: "Votre session a expiré après 30 minutes d'inactivité : reconnectez-vous.",
-    SessionEnd.EXPIRED: "Votre session a dépassé 12 heures : reconnectez-vous.",
-    SessionEnd.REVOKED: "Votre session a été fermée (déconnexion, changement de mot de passe "
-    "ou compte désactivé) : reconnectez-vous.",
+    SessionEnd.IDLE: N_("Votre session a expiré après 30 minutes d'inactivité : reconnectez-vous."),
+    SessionEnd.EXPIRED: N_("Votre session a dépassé 12 heures : reconnectez-vous."),
+    SessionEnd.REVOKED: N_("Votre session a été fermée (déconnexion, changement de mot de passe "
+                           "ou compte désactivé) : reconnectez-vous."),
 }
 
 LOGIN_MESSAGES = {
-    LoginOutcome.INVALID: "Identifiant ou mot de passe incorrect.",
-    LoginOutcome.LOCKED: "Trop de tentatives infructueuses : ce compte est verrouillé pendant "
-    "15 minutes. Réessayez plus tard ou contactez l'administration.",
+    LoginOutcome.INVALID: N_("Identifiant ou mot de passe incorrect."),
+    LoginOutcome.LOCKED: N_("Trop de tentatives infructueuses : ce compte est verrouillé pendant "
+                            "15 minutes. Réessayez plus tard ou contactez l'administration."),
 }
 
 
@@ -216,10 +218,10 @@ def change_password(
         audit.record(session, actor=principal, action="user.password_change", entity_type="user",
                      entity_id=principal.user_id, success=False)
         session.commit()
-        raise ValidationFailed({"current": "Mot de passe actuel incorrect."})
+        raise ValidationFailed({"current": _("Mot de passe actuel incorrect.")})
     passwords.check_policy(new, field="new")
     if new == current:
-        raise ValidationFailed({"new": "Le nouveau mot de passe doit être différent de l'actuel."})
+        raise ValidationFailed({"new": _("Le nouveau mot de passe doit être différent de l'actuel.")})
     store_new_password(user, new, settings, now)
     audit.record(session, actor=principal, action="user.password_change", entity_type="user", entity_id=user.id)
     session.commit()

@@ -25,6 +25,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import _
 from models.finance import BudgetCategory, BudgetLine, Expense, Funder, Grant, Strand
 from models.labels import label
 from models.organisation import Site
@@ -146,7 +147,7 @@ def grant_summary(session: Session, principal: Principal, grant_id: int) -> Gran
         .where(Grant.id == grant_id, visible_grants(principal))
     ).first()
     if row is None:
-        raise NotFound("Financement introuvable.")
+        raise NotFound(_("Financement introuvable."))
     return _summary(*row)
 
 
@@ -214,7 +215,7 @@ def build_report(grant: GrantSummary, lines: list[LineConsumption], *, today: da
     """Subtotals and total of already-summed lines (pure: also used by the what-if preview)."""
     by_category = sorted(subtotals(lines, lambda l: (l.category.value, label(l.category))),
                          key=lambda s: CATEGORY_ORDER[BudgetCategory(s.key)])
-    total = Subtotal("total", "Total des lignes visibles" if partial_scope else "Total du financement",
+    total = Subtotal("total", _("Total des lignes visibles") if partial_scope else _("Total du financement"),
                      sum(l.planned_cents for l in lines), sum(l.actual_cents for l in lines))
     return GrantConsumptionReport(
         grant=grant,

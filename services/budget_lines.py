@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 import sqlalchemy as sa
-from babel.numbers import format_currency
 from sqlmodel import Session, select
 
+from i18n import _, formats
 from models.finance import BudgetCategory, BudgetLine, BudgetRevision, Expense, Grant, GrantSite, Strand
 from models.organisation import Site
 from services import audit, clock
@@ -28,13 +27,6 @@ from services.records import versioned_update
 ACCOUNTING_CODE_MAX = 40
 CATEGORY_ORDER = {category: index for index, category in enumerate(BudgetCategory)}
 TOTAL = "total"  # error key of the "lines add up to the grant" rule
-
-
-def euros_text(cents: int) -> str:
-    """French euros for a service message ('1 234,56 €'), exact: same rendering as ui.format.euros."""
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), 100)
-    return format_currency(Decimal(f"{sign}{whole}.{rest:02d}"), "EUR", locale="fr_FR")
 
 
 @dataclass(frozen=True)
@@ -55,7 +47,7 @@ class LineRow:
 def _grant_in_scope(session: Session, principal: Principal, grant_id: int) -> Grant:
     grant = session.exec(select(Grant).where(Grant.id == grant_id, visible_grants(principal))).first()
     if grant is None:
-        raise NotFound("Financement introuvable.")
+        raise NotFound(_("Financement introuvable."))
     return grant
 
 
@@ -134,9 +126,13 @@ class LineInput:
 
 def _sum_message(total: int, amount: int) -> str:
     gap = amount - total
-    tail = f"il manque {euros_text(gap)}" if gap > 0 else f"elle le dépasse de {euros_text(-gap)}"
-    return (f"La somme des lignes ({euros_text(total)}) doit être égale au montant de la convention "
-            f"({euros_text(amount)}) : {tail}.")
+    if gap > 0:
+        message = _("La somme des lignes ({total}) doit être égale au montant de la convention ({amount}) : "
+                    "il manque {gap}.")
+    else:
+        message = _("La somme des lignes ({total}) doit être égale au montant de la convention ({amount}) : "
+                    "elle le dépasse de {gap}.")
+    return message.format(total=formats.euros(total), amount=formats.euros(amount), gap=formats.euros(abs(gap)))
 
 
 def _clean_lines(session: Session, grant: Grant, lines: list[LineInput]) -> list[dict]:
@@ -149,35 +145,39 @@ def _clean_lines(session: Session, grant: Grant, lines: list[LineInput]) -> list
     seen_keys: dict[tuple, int] = {}
     seen_codes: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
-        where = f"Ligne {number}"
         field_errors: dict[str, str] = {}
         if line.strand_id not in strands:
-            field_errors["strand"] = f"{where} : choisissez un volet de ce financement."
+            field_errors["strand"] = _("Ligne {number} : choisissez un volet de ce financement.").format(number=number)
         if line.site_id not in sites:
-            field_errors["site"] = f"{where} : le site doit être un des sites du financement."
+            field_errors["site"] = _("Ligne {number} : le site doit être un des sites du financement.").format(
+                number=number)
         try:
             category = BudgetCategory(line.category)
         except ValueError:
             category = None
-            field_errors["category"] = f"{where} : choisissez une catégorie de dépenses."
+            field_errors["category"] = _("Ligne {number} : choisissez une catégorie de dépenses.").format(number=number)
         amount_errors: dict[str, str] = {}
         planned = parse_amount_field(line.planned, amount_errors, "planned")
         if amount_errors:
-            field_errors["planned"] = f"{where} : {amount_errors['planned'][0].lower()}{amount_errors['planned'][1:]}"
+            problem = amount_errors["planned"]
+            field_errors["planned"] = _("Ligne {number} : {problem}").format(
+                number=number, problem=problem[0].lower() + problem[1:])
         elif planned is not None and planned < 0:
-            field_errors["planned"] = f"{where} : le montant prévu ne peut être négatif."
+            field_errors["planned"] = _("Ligne {number} : le montant prévu ne peut être négatif.").format(number=number)
         code = " ".join((line.accounting_code or "").split()) or None
         if code and len(code) > ACCOUNTING_CODE_MAX:
-            field_errors["code"] = f"{where} : le code analytique ne peut dépasser {ACCOUNTING_CODE_MAX} caractères."
+            field_errors["code"] = _("Ligne {number} : le code analytique ne peut dépasser {max} caractères.").format(
+                number=number, max=ACCOUNTING_CODE_MAX)
         elif code and code.upper() in seen_codes:
-            field_errors["code"] = (f"{where} : le code analytique « {code} » est déjà celui de la ligne "
-                                    f"{seen_codes[code.upper()]}.")
+            field_errors["code"] = _("Ligne {number} : le code analytique « {code} » est déjà celui de la ligne "
+                                     "{other}.").format(number=number, code=code, other=seen_codes[code.upper()])
         elif code:
             seen_codes[code.upper()] = number
         key = (line.strand_id, line.site_id, category)
         if not field_errors and key in seen_keys:
-            field_errors["key"] = (f"{where} : même volet, même site et même catégorie que la ligne "
-                                   f"{seen_keys[key]} (une seule ligne par volet × site × catégorie).")
+            field_errors["key"] = _("Ligne {number} : même volet, même site et même catégorie que la ligne "
+                                    "{other} (une seule ligne par volet × site × catégorie).").format(
+                number=number, other=seen_keys[key])
         seen_keys.setdefault(key, number)
         errors |= {f"lines.{number}.{field}": message for field, message in field_errors.items()}
         cleaned.append({"strand_id": line.strand_id, "site_id": line.site_id, "category": category,
@@ -189,8 +189,9 @@ def _clean_lines(session: Session, grant: Grant, lines: list[LineInput]) -> list
             .where(BudgetLine.grant_id != grant.id, sa.func.upper(BudgetLine.accounting_code).in_(list(seen_codes)))
         ).all()
         for code, ref in taken:
-            errors[f"lines.{seen_codes[code]}.code"] = (f"Ligne {seen_codes[code]} : le code analytique « {code} » "
-                                                        f"est déjà utilisé par la convention {ref}.")
+            errors[f"lines.{seen_codes[code]}.code"] = _(
+                "Ligne {number} : le code analytique « {code} » est déjà utilisé par la convention {ref}.").format(
+                number=seen_codes[code], code=code, ref=ref)
     if not errors:
         total = sum(row["planned_cents"] for row in cleaned)
         if total != grant.amount_cents:
@@ -222,9 +223,11 @@ def save_budget_lines(session: Session, principal: Principal, *, grant_id: int, 
         used |= set(session.exec(select(BudgetRevision.from_line_id).where(BudgetRevision.from_line_id.in_(ids))).all())
         used |= set(session.exec(select(BudgetRevision.to_line_id).where(BudgetRevision.to_line_id.in_(ids))).all())
         if used:
-            names = ", ".join(sorted(line.accounting_code or f"n° {line.id}" for line in dropped if line.id in used))
-            raise ValidationFailed({"lines": f"Des dépenses ou des révisions sont rattachées à la ligne {names} : "
-                                             "elle ne peut être supprimée (mettez son montant prévu à 0)."})
+            names = ", ".join(sorted(line.accounting_code or _("n° {id}").format(id=line.id)
+                                     for line in dropped if line.id in used))
+            raise ValidationFailed({"lines": _("Des dépenses ou des révisions sont rattachées à la ligne {names} : "
+                                               "elle ne peut être supprimée (mettez son montant prévu à 0).").format(
+                names=names)})
     versioned_update(session, Grant, grant_id, int(expected_version), {})  # the table's optimistic lock
     if dropped:
         session.execute(sa.delete(BudgetLine).where(BudgetLine.id.in_([line.id for line in dropped])))

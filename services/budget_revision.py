@@ -6,7 +6,7 @@
   by versioned updates, one audit entry "budget.revised", one commit. The grant's total never changes;
 - `list_revisions` (VIEW_BUDGET): past revisions of a grant touching a line the reader may see.
 
-Validation (French, by field): two different lines of the same grant, visible to the caller; an amount
+Validation (in the session's language, by field): two different lines of the same grant, visible to the caller; an amount
 above zero and at most the origin line's planned amount; a reason (≤ 300 characters) to save.
 """
 
@@ -17,10 +17,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from babel.numbers import format_currency
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from i18n import _, formats
 from models.finance import BudgetLine, BudgetRevision, Strand
 from models.labels import label
 from models.organisation import Site, User
@@ -73,27 +73,21 @@ class RevisionRow:
     author: str | None
 
 
-def _euros(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), 100)
-    return format_currency(Decimal(f"{sign}{whole}.{rest:02d}"), "EUR", locale="fr_FR")
-
-
 def _validate(report: GrantConsumptionReport, from_line_id: int | None, to_line_id: int | None,
               amount_cents: int | None) -> tuple[LineConsumption, LineConsumption, int]:
     lines = {line.line_id: line for line in report.lines}
     errors: dict[str, str] = {}
     if from_line_id not in lines:
-        errors["from_line_id"] = "Choisissez la ligne d'origine parmi les lignes de ce financement."
+        errors["from_line_id"] = _("Choisissez la ligne d'origine parmi les lignes de ce financement.")
     if to_line_id not in lines:
-        errors["to_line_id"] = "Choisissez la ligne de destination parmi les lignes de ce financement."
+        errors["to_line_id"] = _("Choisissez la ligne de destination parmi les lignes de ce financement.")
     elif from_line_id == to_line_id:
-        errors["to_line_id"] = "Choisissez deux lignes différentes."
+        errors["to_line_id"] = _("Choisissez deux lignes différentes.")
     if amount_cents is None or amount_cents <= 0:
-        errors["amount_cents"] = "Le montant à transférer doit être supérieur à zéro."
+        errors["amount_cents"] = _("Le montant à transférer doit être supérieur à zéro.")
     elif from_line_id in lines and amount_cents > lines[from_line_id].planned_cents:
-        errors["amount_cents"] = ("Le montant ne peut pas dépasser le montant prévu de la ligne d'origine "
-                                  f"({_euros(lines[from_line_id].planned_cents)}).")
+        errors["amount_cents"] = _("Le montant ne peut pas dépasser le montant prévu de la ligne d'origine "
+                                   "({amount}).").format(amount=formats.euros(lines[from_line_id].planned_cents))
     if errors:
         raise ValidationFailed(errors)
     return lines[from_line_id], lines[to_line_id], int(amount_cents)
@@ -135,12 +129,12 @@ def save_transfer(session: Session, principal: Principal, *, grant_id: int, from
     except ValidationFailed as exc:
         errors = dict(exc.errors)
         if not reason_text:
-            errors["reason"] = "Indiquez le motif de la révision (il figure dans l'historique)."
+            errors["reason"] = _("Indiquez le motif de la révision (il figure dans l'historique).")
         raise ValidationFailed(errors) from None
     if not reason_text:
-        raise ValidationFailed({"reason": "Indiquez le motif de la révision (il figure dans l'historique)."})
+        raise ValidationFailed({"reason": _("Indiquez le motif de la révision (il figure dans l'historique).")})
     if len(reason_text) > REASON_MAX:
-        raise ValidationFailed({"reason": f"Le motif ne peut pas dépasser {REASON_MAX} caractères."})
+        raise ValidationFailed({"reason": _("Le motif ne peut pas dépasser {max} caractères.").format(max=REASON_MAX)})
     revision = BudgetRevision(grant_id=grant_id, from_line_id=source.line_id, to_line_id=target.line_id,
                               amount_cents=amount, revised_on=today, reason=reason_text,
                               created_by_id=principal.user_id)

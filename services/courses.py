@@ -20,6 +20,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.courses import CefrLevel, CourseEnrolment, CourseGroup, CourseTeacher, LearnerProfile
 from models.organisation import Role, Site, User, UserSite
 from models.persons import Person, PersonStatus
@@ -34,34 +35,41 @@ from services.sites import SiteChoice
 NAME_MAX = 120
 SCHEDULE_MAX = 200
 TEACHER_ROLES = (Role.FORMATEUR, Role.CHEF_SERVICE)
-GROUP_NOT_FOUND = "Groupe introuvable."
-LEARNER_NOT_FOUND = "Apprenant·e introuvable."
-ANONYMISED = "Ce dossier est anonymisé : plus aucune saisie n'est possible."
+GROUP_NOT_FOUND = N_("Groupe introuvable.")
+LEARNER_NOT_FOUND = N_("Apprenant·e introuvable.")
+ANONYMISED = N_("Ce dossier est anonymisé : plus aucune saisie n'est possible.")
 
 MESSAGES = {
-    "site": "Choisissez un de vos sites.",
-    "name": "Le nom du groupe est obligatoire.",
-    "name_long": f"Le nom du groupe ne peut dépasser {NAME_MAX} caractères.",
-    "name_taken": "Un groupe porte déjà ce nom sur ce site.",
-    "profile": "Choisissez un profil d'apprenant·es.",
-    "target_level": "Choisissez un niveau visé.",
-    "schedule_long": f"Les horaires ne peuvent dépasser {SCHEDULE_MAX} caractères.",
-    "starts_on": "La date de début est obligatoire.",
-    "ends_on": "La date de fin ne peut pas précéder la date de début.",
-    "teachers": "Choisissez au moins un·e formateur·rice du site.",
-    "teacher_other": "Un·e des formateur·rices choisi·es n'intervient pas sur ce site.",
-    "code": "Saisissez le code du dossier (par exemple LYO-2026-0042).",
-    "code_unknown": "Aucun dossier en cours d'accompagnement sur le site du groupe ne porte ce code.",
-    "already": "Cette personne est déjà inscrite dans ce groupe.",
-    "enrolled_on": "La date d'inscription est obligatoire.",
-    "return_before": "Cette personne a quitté ce groupe le {left} : la nouvelle inscription doit être postérieure.",
-    "enrolled_future": "La date d'inscription ne peut pas être dans le futur.",
-    "enrolled_before_group": "La date d'inscription ne peut pas précéder le début du groupe.",
-    "left_on": "La date de sortie est obligatoire.",
-    "left_before": "La date de sortie ne peut pas précéder la date d'inscription.",
-    "left_future": "La date de sortie ne peut pas être dans le futur.",
-    "left_already": "Cette sortie est déjà enregistrée.",
+    "site": N_("Choisissez un de vos sites."),
+    "name": N_("Le nom du groupe est obligatoire."),
+    "name_long": N_("Le nom du groupe ne peut dépasser {max} caractères."),
+    "name_taken": N_("Un groupe porte déjà ce nom sur ce site."),
+    "profile": N_("Choisissez un profil d'apprenant·es."),
+    "target_level": N_("Choisissez un niveau visé."),
+    "schedule_long": N_("Les horaires ne peuvent dépasser {max} caractères."),
+    "starts_on": N_("La date de début est obligatoire."),
+    "ends_on": N_("La date de fin ne peut pas précéder la date de début."),
+    "teachers": N_("Choisissez au moins un·e formateur·rice du site."),
+    "teacher_other": N_("Un·e des formateur·rices choisi·es n'intervient pas sur ce site."),
+    "code": N_("Saisissez le code du dossier (par exemple LYO-2026-0042)."),
+    "code_unknown": N_("Aucun dossier en cours d'accompagnement sur le site du groupe ne porte ce code."),
+    "already": N_("Cette personne est déjà inscrite dans ce groupe."),
+    "enrolled_on": N_("La date d'inscription est obligatoire."),
+    "return_before": N_("Cette personne a quitté ce groupe le {left} : la nouvelle inscription doit être postérieure."),
+    "enrolled_future": N_("La date d'inscription ne peut pas être dans le futur."),
+    "enrolled_before_group": N_("La date d'inscription ne peut pas précéder le début du groupe."),
+    "left_on": N_("La date de sortie est obligatoire."),
+    "left_before": N_("La date de sortie ne peut pas précéder la date d'inscription."),
+    "left_future": N_("La date de sortie ne peut pas être dans le futur."),
+    "left_already": N_("Cette sortie est déjà enregistrée."),
 }
+
+
+def _message(key: str, **values: object) -> str:
+    """MESSAGES[key] in the active language, its named fields filled in."""
+    text = MESSAGES[key]
+    translated = _(text)
+    return translated.format(**values) if values else translated
 
 
 # --- who may do what ----------------------------------------------------------------------------
@@ -91,7 +99,7 @@ def visible_group(session: Session, principal: Principal, group_id: int) -> Cour
     """The group if the principal may see it (scope checked in the query), else NotFound."""
     group = session.exec(select(CourseGroup).where(CourseGroup.id == group_id, visible_groups(principal))).first()
     if group is None:
-        raise NotFound(GROUP_NOT_FOUND)
+        raise NotFound(_(GROUP_NOT_FOUND))
     return group
 
 
@@ -113,7 +121,7 @@ def visible_learner(session: Session, principal: Principal, person_id: int) -> P
         select(Person).where(Person.id == person_id, Person.id.in_(visible_learner_ids(principal)))
     ).first()
     if person is None:
-        raise NotFound(LEARNER_NOT_FOUND)
+        raise NotFound(_(LEARNER_NOT_FOUND))
     return person
 
 
@@ -240,7 +248,7 @@ def get_group(session: Session, principal: Principal, group_id: int) -> GroupRow
     """One visible group (NotFound otherwise), as `list_groups` shows it."""
     rows = list_groups(session, principal, group_id=group_id)
     if not rows:
-        raise NotFound(GROUP_NOT_FOUND)
+        raise NotFound(_(GROUP_NOT_FOUND))
     return rows[0]
 
 
@@ -248,43 +256,43 @@ def _clean_group(session: Session, principal: Principal, data: GroupInput, *, ot
     errors: dict[str, str] = {}
     site = session.get(Site, data.site_id) if data.site_id is not None else None
     if site is None or not site.is_active or not principal.may_see_site(site.id):
-        errors["site_id"] = MESSAGES["site"]
+        errors["site_id"] = _message("site")
     name = " ".join((data.name or "").split())
     if not name:
-        errors["name"] = MESSAGES["name"]
+        errors["name"] = _message("name")
     elif len(name) > NAME_MAX:
-        errors["name"] = MESSAGES["name_long"]
+        errors["name"] = _message("name_long", max=NAME_MAX)
     elif "site_id" not in errors:
         taken = select(CourseGroup.id).where(CourseGroup.site_id == site.id,
                                              sa.func.lower(CourseGroup.name) == name.lower())
         if other_than is not None:
             taken = taken.where(CourseGroup.id != other_than)
         if session.exec(taken).first() is not None:
-            errors["name"] = MESSAGES["name_taken"]
+            errors["name"] = _message("name_taken")
     try:
         profile = LearnerProfile(data.profile)
     except ValueError:
-        errors["profile"] = MESSAGES["profile"]
+        errors["profile"] = _message("profile")
         profile = None
     try:
         target = CefrLevel(data.target_level)
     except ValueError:
-        errors["target_level"] = MESSAGES["target_level"]
+        errors["target_level"] = _message("target_level")
         target = None
     schedule = " ".join((data.schedule or "").split()) or None
     if schedule and len(schedule) > SCHEDULE_MAX:
-        errors["schedule"] = MESSAGES["schedule_long"]
+        errors["schedule"] = _message("schedule_long", max=SCHEDULE_MAX)
     if data.starts_on is None:
-        errors["starts_on"] = MESSAGES["starts_on"]
+        errors["starts_on"] = _message("starts_on")
     elif data.ends_on is not None and data.ends_on < data.starts_on:
-        errors["ends_on"] = MESSAGES["ends_on"]
+        errors["ends_on"] = _message("ends_on")
     teacher_ids = tuple(sorted({int(t) for t in data.teacher_ids or ()}))
     if not teacher_ids:
-        errors["teacher_ids"] = MESSAGES["teachers"]
+        errors["teacher_ids"] = _message("teachers")
     elif "site_id" not in errors:
         allowed = {t.user_id for t in teacher_choices(session, principal, site_id=site.id)}
         if set(teacher_ids) - allowed:
-            errors["teacher_ids"] = MESSAGES["teacher_other"]
+            errors["teacher_ids"] = _message("teacher_other")
     if errors:
         raise ValidationFailed(errors)
     return {"site_id": site.id, "name": name, "profile": profile, "target_level": target, "schedule": schedule,
@@ -376,29 +384,29 @@ def enrol_learner(session: Session, principal: Principal, *, group_id: int, code
     wanted = (code or "").strip().upper()
     person = None
     if not wanted:
-        errors["code"] = MESSAGES["code"]
+        errors["code"] = _message("code")
     else:
         person = session.exec(
             select(Person).where(Person.code == wanted, Person.site_id == group.site_id,
                                  Person.status == PersonStatus.ACTIVE, principal.site_filter(Person.site_id))
         ).first()
         if person is None:
-            errors["code"] = MESSAGES["code_unknown"]
+            errors["code"] = _message("code_unknown")
     if enrolled_on is None:
-        errors["enrolled_on"] = MESSAGES["enrolled_on"]
+        errors["enrolled_on"] = _message("enrolled_on")
     elif enrolled_on > today:
-        errors["enrolled_on"] = MESSAGES["enrolled_future"]
+        errors["enrolled_on"] = _message("enrolled_future")
     elif enrolled_on < group.starts_on:
-        errors["enrolled_on"] = MESSAGES["enrolled_before_group"]
+        errors["enrolled_on"] = _message("enrolled_before_group")
     existing = None
     if person is not None:
         existing = session.exec(
             select(CourseEnrolment).where(CourseEnrolment.group_id == group.id, CourseEnrolment.person_id == person.id)
         ).first()
         if existing is not None and existing.left_on is None:
-            errors["code"] = MESSAGES["already"]
+            errors["code"] = _message("already")
         elif existing is not None and enrolled_on is not None and enrolled_on <= existing.left_on:
-            errors["enrolled_on"] = MESSAGES["return_before"].format(left=existing.left_on.strftime("%d/%m/%Y"))
+            errors["enrolled_on"] = _message("return_before", left=existing.left_on.strftime("%d/%m/%Y"))
     if errors:
         raise ValidationFailed(errors)
     if existing is not None:
@@ -425,16 +433,16 @@ def record_leaving(session: Session, principal: Principal, *, enrolment_id: int,
         .where(CourseEnrolment.id == enrolment_id, visible_groups(principal))
     ).first()
     if enrolment is None:
-        raise NotFound(LEARNER_NOT_FOUND)
+        raise NotFound(_(LEARNER_NOT_FOUND))
     today = today or clock.today()
     if enrolment.left_on is not None:
-        raise ValidationFailed({"left_on": MESSAGES["left_already"]})
+        raise ValidationFailed({"left_on": _message("left_already")})
     if left_on is None:
-        raise ValidationFailed({"left_on": MESSAGES["left_on"]})
+        raise ValidationFailed({"left_on": _message("left_on")})
     if left_on < enrolment.enrolled_on:
-        raise ValidationFailed({"left_on": MESSAGES["left_before"]})
+        raise ValidationFailed({"left_on": _message("left_before")})
     if left_on > today:
-        raise ValidationFailed({"left_on": MESSAGES["left_future"]})
+        raise ValidationFailed({"left_on": _message("left_future")})
     enrolment.left_on = left_on
     session.add(enrolment)
     audit.record(session, actor=principal, action="course_enrolment.leave", entity_type="course_enrolment",

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
+from i18n import _
 from models.organisation import Site
 from services import clock, staffing_figures
 from services.dashboard_figures import (
@@ -97,9 +98,9 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
 
 def _check_period(start: date, end: date) -> None:
     if end < start:
-        raise ValidationFailed({"period": "La fin de la période doit suivre son début."})
+        raise ValidationFailed({"period": _("La fin de la période doit suivre son début.")})
     if (end - start).days >= MAX_DAYS:
-        raise ValidationFailed({"period": "Choisissez une période de trois ans au plus."})
+        raise ValidationFailed({"period": _("Choisissez une période de trois ans au plus.")})
 
 
 def _resolve_sites(session: Session, principal: Principal, site_ids: Sequence[int] | None) -> list[SiteChoice]:
@@ -108,7 +109,7 @@ def _resolve_sites(session: Session, principal: Principal, site_ids: Sequence[in
         return scope
     wanted = {int(s) for s in site_ids}
     if not wanted:
-        raise ValidationFailed({"site_ids": "Choisissez au moins un site."})
+        raise ValidationFailed({"site_ids": _("Choisissez au moins un site.")})
     allowed = {site.id for site in scope}
     if not wanted <= allowed:
         raise PermissionDenied()

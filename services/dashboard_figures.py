@@ -16,6 +16,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance
 from models.finance import BudgetLine, Expense, Grant
@@ -38,7 +39,7 @@ SERIES_KEYS: tuple[str, ...] = ("new_intakes", "persons_met_street", "persons_me
 class MonthlyValue:
     month: date  # first day of the month
     key: str  # series key: an indicator key ("new_intakes", "persons_met_street", "course_hours", "outcomes_…")
-    label: str
+    label: str  # in the active language
     value: int | Decimal
 
 
@@ -80,16 +81,16 @@ def monthly_series(session: Session, *, site_ids: Sequence[int], end: date, sums
 @dataclass(frozen=True)
 class FunnelStep:
     key: str
-    label: str
+    label: str  # in the active language
     persons: int
     share: Decimal | None  # of the cohort (None when the cohort is empty)
 
 
-FUNNEL_LABELS = {
-    "cohort": "Accueillies sur la période",
-    "from_outreach": "Venues de l'aller-vers",
-    "attended_activity": "Au moins un atelier ou un cours de français",
-    "has_outcome": "Avec une sortie enregistrée",
+FUNNEL_LABELS = {  # French message ids, translated when the funnel is built
+    "cohort": N_("Accueillies sur la période"),
+    "from_outreach": N_("Venues de l'aller-vers"),
+    "attended_activity": N_("Au moins un atelier ou un cours de français"),
+    "has_outcome": N_("Avec une sortie enregistrée"),
 }
 
 
@@ -118,7 +119,7 @@ def cohort_funnel(session: Session, *, site_ids: Sequence[int], start: date, end
     ).one()
     values = {"cohort": int(cohort), "from_outreach": int(outreach), "attended_activity": int(active),
               "has_outcome": int(exits)}
-    return [FunnelStep(key, text, values[key],
+    return [FunnelStep(key, _(text), values[key],
                        (Decimal(values[key]) / Decimal(values["cohort"])).quantize(Decimal("0.0001"))
                        if values["cohort"] else None)
             for key, text in FUNNEL_LABELS.items()]

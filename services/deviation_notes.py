@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from i18n import _
 from models.finance import BudgetCategory, DeviationNote, Grant
 from services import audit
 from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
@@ -34,7 +35,7 @@ def grant_for_report(session: Session, principal: Principal, grant_id: int) -> G
         raise PermissionDenied()
     grant = session.exec(select(Grant).where(Grant.id == grant_id, visible_grants(principal))).first()
     if grant is None:
-        raise NotFound("Convention introuvable.")
+        raise NotFound(_("Convention introuvable."))
     return grant
 
 
@@ -52,14 +53,14 @@ def save_note(session: Session, principal: Principal, *, grant_id: int, category
     grant = grant_for_report(session, principal, grant_id)
     text = (explanation or "").strip()
     if not text:
-        raise ValidationFailed({"explanation": "Rédigez l'explication de l'écart."})
+        raise ValidationFailed({"explanation": _("Rédigez l'explication de l'écart.")})
     if len(text) > EXPLANATION_MAX:
-        raise ValidationFailed({"explanation": f"L'explication ne peut dépasser {EXPLANATION_MAX} caractères "
-                                               f"({len(text)} saisis)."})
+        raise ValidationFailed({"explanation": _("L'explication ne peut dépasser {max} caractères "
+                                                 "({count} saisis).").format(max=EXPLANATION_MAX, count=len(text))})
     try:
         category = BudgetCategory(category)
     except ValueError as exc:
-        raise ValidationFailed({"category": "Choisissez une catégorie."}) from exc
+        raise ValidationFailed({"category": _("Choisissez une catégorie.")}) from exc
     existing = session.exec(select(DeviationNote).where(DeviationNote.grant_id == grant.id,
                                                         DeviationNote.category == category)).first()
     if existing is None:

@@ -53,11 +53,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from babel.numbers import format_decimal
+from i18n import N_, _, formats
 
 TOTAL = "__total__"  # the row/column key of margins in ProtectedTable.entry(...)
-HIDDEN_LABEL = "masqué"
-WITHHELD_LABEL = "non publié"
+# French message ids of the suppression marks: a Shown's text carries them in the active language
+# (`hidden_label()`, `withheld_label()`), like its numbers.
+HIDDEN_LABEL = N_("masqué")
+WITHHELD_LABEL = N_("non publié")
 DISCLOSURE_DIMENSIONS = frozenset({"site", "nationality", "age_band", "month"})
 MAX_CROSSED_DIMENSIONS = 2
 
@@ -78,8 +80,8 @@ def check_breakdown(dimensions: Iterable[str]) -> None:
     sensitive = sorted({d for d in dimensions if d in DISCLOSURE_DIMENSIONS})
     if len(sensitive) > MAX_CROSSED_DIMENSIONS:
         raise BreakdownRefused(
-            "Ventilation refusée : elle croise plus de deux dimensions parmi site, nationalité, tranche d'âge "
-            f"et mois ({', '.join(sensitive)})."
+            _("Ventilation refusée : elle croise plus de deux dimensions parmi site, nationalité, tranche d'âge "
+              "et mois ({dimensions}).").format(dimensions=", ".join(sensitive))
         )
 
 
@@ -92,13 +94,24 @@ def below_label(threshold: int) -> str:
     return f"< {threshold}"
 
 
+def hidden_label() -> str:
+    """« masqué » in the active language."""
+    return _(HIDDEN_LABEL)
+
+
+def withheld_label() -> str:
+    """« non publié » in the active language."""
+    return _(WITHHELD_LABEL)
+
+
 def format_count(value: int) -> str:
-    return format_decimal(value, locale="fr_FR")
+    return formats.number(value)
 
 
 @dataclass(frozen=True)
 class Shown:
-    """One value as published: the number, or None with the reason it is hidden."""
+    """One value as published: the number, or None with the reason it is hidden (`text`: in the language
+    active when it was protected)."""
 
     value: int | Decimal | None  # Decimal only for values that are not counts (hours, rates)
     suppression: Suppression
@@ -115,9 +128,9 @@ def shown(value: int | None, suppression: Suppression, threshold: int) -> Shown:
     if suppression == Suppression.PRIMARY:
         return Shown(None, suppression, below_label(threshold))
     if suppression == Suppression.SECONDARY:
-        return Shown(None, suppression, HIDDEN_LABEL)
+        return Shown(None, suppression, hidden_label())
     if suppression == Suppression.WITHHELD:
-        return Shown(None, suppression, WITHHELD_LABEL)
+        return Shown(None, suppression, withheld_label())
     return Shown(value, suppression, format_count(value))
 
 

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+from i18n import _
+
 
 class ServiceError(Exception):
     """Base class: the message is French and safe to show to the user."""
 
 
 class PermissionDenied(ServiceError):
-    def __init__(self, message: str = "Vous n'avez pas accès à cette fonction.") -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(_("Vous n'avez pas accès à cette fonction.") if message is None else message)
 
 
 class NotFound(ServiceError):
-    def __init__(self, message: str = "Élément introuvable.") -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(_("Élément introuvable.") if message is None else message)
 
 
 class StaleRecord(ServiceError):
     def __init__(self) -> None:
         super().__init__(
-            "Cet enregistrement a été modifié par quelqu'un d'autre entre-temps : "
-            "rechargez la page, vos saisies sont conservées dans le formulaire."
+            _("Cet enregistrement a été modifié par quelqu'un d'autre entre-temps : "
+              "rechargez la page, vos saisies sont conservées dans le formulaire.")
         )
 
 

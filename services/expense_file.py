@@ -3,7 +3,8 @@
 Accepted: CSV separated by ';' in UTF-8 (with or without BOM) or Windows-1252, and XLSX (first sheet).
 French formats: amounts '1 234,56' (negative = avoir), dates 'dd/mm/yyyy' (Excel date cells too).
 Columns are found by their header, whatever the case and accents: Date, Code analytique, Montant,
-Libellé (required), Fournisseur, N° de pièce (optional). Row numbers are those the spreadsheet shows
+Libellé (required), Fournisseur, N° de pièce (optional); the English names (Date, Accounting code,
+Amount, Label, Supplier, Voucher no.) are accepted too. Row numbers are those the spreadsheet shows
 (header = row 1 when it is the first row).
 """
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from i18n import N_, _
 from services.money import parse_french_amount
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -27,16 +29,26 @@ SUPPLIER_MAX = 160
 VOUCHER_MAX = 80
 CODE_MAX = 40
 
-# column key → (French header shown in messages, accepted normalised headers)
+# column key → (French header: RowError.column, the example file; translated where shown; accepted
+# normalised headers, French and English)
 COLUMNS: dict[str, tuple[str, frozenset[str]]] = {
-    "spent_on": ("Date", frozenset({"date", "datepiece", "datedepiece", "dateecriture", "datedoperation"})),
-    "code": ("Code analytique", frozenset({"codeanalytique", "analytique", "compteanalytique", "sectionanalytique",
-                                          "codeanalytic"})),
-    "amount": ("Montant", frozenset({"montant", "montanteur", "montanteuros", "montantttc"})),
-    "label": ("Libellé", frozenset({"libelle", "libelleecriture", "intitule"})),
-    "supplier": ("Fournisseur", frozenset({"fournisseur", "tiers", "nomdufournisseur"})),
-    "voucher_ref": ("N° de pièce", frozenset({"ndepiece", "nodepiece", "numerodepiece", "npiece", "nopiece",
-                                              "piece", "refpiece", "referencedepiece", "referencepiece"})),
+    "spent_on": (N_("Date"), frozenset({"date", "datepiece", "datedepiece", "dateecriture", "datedoperation"})),
+    "code": (N_("Code analytique"), frozenset({"codeanalytique", "analytique", "compteanalytique",
+                                               "sectionanalytique", "codeanalytic", "accountingcode",
+                                               "analyticcode", "analyticalcode"})),
+    "amount": (N_("Montant"), frozenset({"montant", "montanteur", "montanteuros", "montantttc", "amount"})),
+    "label": (N_("Libellé"), frozenset({"libelle", "libelleecriture", "intitule", "label", "description"})),
+    "supplier": (N_("Fournisseur"), frozenset({"fournisseur", "tiers", "nomdufournisseur", "supplier"})),
+    "voucher_ref": (N_("N° de pièce"), frozenset({"ndepiece", "nodepiece", "numerodepiece", "npiece", "nopiece",
+                                                  "piece", "refpiece", "referencedepiece", "referencepiece",
+                                                  "voucherno", "vouchernumber", "voucherref", "voucher"})),
+}
+# column key → (message when the cell is empty, None when optional; message when too long)
+TEXT_MESSAGES: dict[str, tuple[str | None, str]] = {
+    "code": (N_("Le code analytique est obligatoire."), N_("Le code analytique dépasse {limit} caractères.")),
+    "label": (N_("Le libellé est obligatoire."), N_("Le libellé dépasse {limit} caractères.")),
+    "supplier": (None, N_("Le fournisseur dépasse {limit} caractères.")),
+    "voucher_ref": (None, N_("Le numéro de pièce dépasse {limit} caractères.")),
 }
 REQUIRED = ("spent_on", "code", "amount", "label")
 EXAMPLE_HEADER = [COLUMNS[key][0] for key in ("spent_on", "code", "amount", "label", "supplier", "voucher_ref")]
@@ -47,13 +59,13 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
 
 
 class FileRefused(Exception):
-    """The file as a whole cannot be read (encoding, format, separator): French message."""
+    """The file as a whole cannot be read (encoding, format, separator): message in the active language."""
 
 
 @dataclass(frozen=True)
 class RowError:
     row: int | None  # as numbered in the spreadsheet; None for the file as a whole
-    column: str | None  # French header
+    column: str | None  # French header (COLUMNS), translated where shown
     message: str
 
 
@@ -83,8 +95,8 @@ def normalise_header(text: object) -> str:
 
 
 def _decode(content: bytes) -> str:
-    refused = ("Encodage du fichier non reconnu : enregistrez-le en « CSV UTF-8 » ou en « CSV (séparateur : "
-               "point-virgule) » Windows-1252 depuis votre logiciel comptable ou Excel.")
+    refused = _("Encodage du fichier non reconnu : enregistrez-le en « CSV UTF-8 » ou en « CSV (séparateur : "
+                "point-virgule) » Windows-1252 depuis votre logiciel comptable ou Excel.")
     if content.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in content[:4096]:
         raise FileRefused(refused)
     try:
@@ -95,7 +107,7 @@ def _decode(content: bytes) -> str:
         except UnicodeDecodeError:
             raise FileRefused(refused) from None
     if _CONTROL.search(text):
-        raise FileRefused("Ce fichier n'est pas un fichier texte CSV ni un classeur XLSX.")
+        raise FileRefused(_("Ce fichier n'est pas un fichier texte CSV ni un classeur XLSX."))
     return text
 
 
@@ -108,11 +120,11 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list[object]]]:
             if first and any(cell.strip() for cell in row):
                 first = False
                 if len(row) == 1 and ("," in row[0] or "\t" in row[0]):
-                    raise FileRefused("Le séparateur de colonnes attendu est le point-virgule (« ; »), comme dans "
-                                      "l'export CSV français d'Excel.")
+                    raise FileRefused(_("Le séparateur de colonnes attendu est le point-virgule (« ; »), comme "
+                                        "dans l'export CSV français d'Excel."))
             yield number, row
     except csv.Error as exc:
-        raise FileRefused(f"Fichier CSV illisible ({exc}).") from None
+        raise FileRefused(_("Fichier CSV illisible ({error}).").format(error=exc)) from None
 
 
 def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[object]]]:
@@ -121,7 +133,7 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[object]]]:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileRefused("Classeur Excel illisible : enregistrez-le à nouveau au format .xlsx.") from exc
+        raise FileRefused(_("Classeur Excel illisible : enregistrez-le à nouveau au format .xlsx.")) from exc
     try:
         sheet = workbook.worksheets[0]
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -153,25 +165,27 @@ def _parse_date(value: object) -> date:
             return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         pass
-    raise ValueError(f"Date illisible « {text} » (attendu jj/mm/aaaa, par exemple 31/01/2026)." if text
-                     else "La date est obligatoire.")
+    if text:
+        raise ValueError(_("Date illisible « {text} » (attendu jj/mm/aaaa, par exemple 31/01/2026).").format(
+            text=text))
+    raise ValueError(_("La date est obligatoire."))
 
 
 def _parse_amount(value: object) -> int:
     if isinstance(value, bool):
-        raise ValueError("Montant illisible.")
+        raise ValueError(_("Montant illisible."))
     if isinstance(value, int | float | Decimal):
         try:
             exact = Decimal(str(value))
             cents = (exact * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         except InvalidOperation:
-            raise ValueError("Montant illisible.") from None
+            raise ValueError(_("Montant illisible.")) from None
         if abs(exact * 100 - cents) > Decimal("0.000001"):
-            raise ValueError(f"Montant « {value} » : pas plus de deux décimales.")
+            raise ValueError(_("Montant « {value} » : pas plus de deux décimales.").format(value=value))
         return int(cents)
     text = _cell_text(value)
     if not text:
-        raise ValueError("Le montant est obligatoire.")
+        raise ValueError(_("Le montant est obligatoire."))
     try:
         return parse_french_amount(text)
     except ValueError as exc:
@@ -183,22 +197,25 @@ def _columns(header: list[object], row_number: int, errors: list[RowError]) -> d
     found: dict[str, int] = {}
     for index, cell in enumerate(header):
         name = normalise_header(cell)
-        for key, (_, accepted) in COLUMNS.items():
+        for key, (_header, accepted) in COLUMNS.items():
             if name in accepted and key not in found:
                 found[key] = index
     for key in REQUIRED:
         if key not in found:
-            errors.append(RowError(row_number, COLUMNS[key][0], f"Colonne « {COLUMNS[key][0]} » absente de l'en-tête."))
+            header = COLUMNS[key][0]
+            errors.append(RowError(row_number, header,
+                                   _("Colonne « {column} » absente de l'en-tête.").format(column=_(header))))
     return found
 
 
-def _text(value: object, limit: int, column: str, row: int, errors: list[RowError], *, required: bool = False,
-          what: str = "") -> str | None:
+def _text(value: object, limit: int, key: str, row: int, errors: list[RowError], *, required: bool = False
+          ) -> str | None:
     text = _cell_text(value) or None
+    missing, too_long = TEXT_MESSAGES[key]
     if text is None and required:
-        errors.append(RowError(row, column, f"{what} est obligatoire."))
+        errors.append(RowError(row, COLUMNS[key][0], _(missing)))
     elif text is not None and len(text) > limit:
-        errors.append(RowError(row, column, f"{what} dépasse {limit} caractères."))
+        errors.append(RowError(row, COLUMNS[key][0], _(too_long).format(limit=limit)))
     return text
 
 
@@ -224,25 +241,23 @@ def _parse_rows(kind: str, rows: Iterable[tuple[int, list[object]]]) -> ParsedFi
         try:
             spent_on = _parse_date(cell("spent_on"))
         except ValueError as exc:
-            parsed.errors.append(RowError(number, "Date", str(exc)))
-        code = _text(cell("code"), CODE_MAX, "Code analytique", number, parsed.errors, required=True,
-                     what="Le code analytique")
+            parsed.errors.append(RowError(number, COLUMNS["spent_on"][0], str(exc)))
+        code = _text(cell("code"), CODE_MAX, "code", number, parsed.errors, required=True)
         try:
             amount = _parse_amount(cell("amount"))
             if amount == 0:
-                parsed.errors.append(RowError(number, "Montant", "Le montant ne peut pas être nul."))
+                parsed.errors.append(RowError(number, COLUMNS["amount"][0], _("Le montant ne peut pas être nul.")))
         except ValueError as exc:
-            parsed.errors.append(RowError(number, "Montant", str(exc)))
-        label = _text(cell("label"), LABEL_MAX, "Libellé", number, parsed.errors, required=True, what="Le libellé")
-        supplier = _text(cell("supplier"), SUPPLIER_MAX, "Fournisseur", number, parsed.errors, what="Le fournisseur")
-        voucher = _text(cell("voucher_ref"), VOUCHER_MAX, "N° de pièce", number, parsed.errors,
-                        what="Le numéro de pièce")
+            parsed.errors.append(RowError(number, COLUMNS["amount"][0], str(exc)))
+        label = _text(cell("label"), LABEL_MAX, "label", number, parsed.errors, required=True)
+        supplier = _text(cell("supplier"), SUPPLIER_MAX, "supplier", number, parsed.errors)
+        voucher = _text(cell("voucher_ref"), VOUCHER_MAX, "voucher_ref", number, parsed.errors)
         if len(parsed.errors) == before:
             parsed.rows.append(ParsedRow(number, spent_on, code, amount, label, supplier, voucher))
     if columns is None:
-        parsed.errors.append(RowError(None, None, "Le fichier est vide."))
+        parsed.errors.append(RowError(None, None, _("Le fichier est vide.")))
     elif parsed.data_rows == 0:
-        parsed.errors.append(RowError(None, None, "Le fichier ne contient aucune ligne de dépense sous l'en-tête."))
+        parsed.errors.append(RowError(None, None, _("Le fichier ne contient aucune ligne de dépense sous l'en-tête.")))
     return parsed
 
 
@@ -250,21 +265,24 @@ def parse_accounting_file(filename: str, content: bytes) -> ParsedFile:
     """Rows and row-by-row errors of an accounting export (see the module docstring for the format).
     Raises FileRefused when the file as a whole cannot be read."""
     if not content or not content.strip():
-        raise FileRefused("Le fichier est vide.")
+        raise FileRefused(_("Le fichier est vide."))
     if len(content) > MAX_BYTES:
-        raise FileRefused(f"Fichier trop volumineux (plus de {MAX_BYTES // (1024 * 1024)} Mo) : découpez l'export.")
+        raise FileRefused(_("Fichier trop volumineux (plus de {size} Mo) : découpez l'export.").format(
+            size=MAX_BYTES // (1024 * 1024)))
     suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
     if suffix == "xls":
-        raise FileRefused("Le format Excel 97-2003 (.xls) n'est pas lu : enregistrez le classeur en .xlsx ou en CSV.")
+        raise FileRefused(_("Le format Excel 97-2003 (.xls) n'est pas lu : enregistrez le classeur en .xlsx ou "
+                            "en CSV."))
     if content.startswith(b"PK\x03\x04"):
         return _parse_rows("xlsx", _xlsx_rows(content))
     if suffix == "xlsx":
-        raise FileRefused("Classeur Excel illisible : enregistrez-le à nouveau au format .xlsx.")
+        raise FileRefused(_("Classeur Excel illisible : enregistrez-le à nouveau au format .xlsx."))
     return _parse_rows("csv", _csv_rows(content))
 
 
 def example_csv() -> bytes:
-    """A small example file gestion can download (UTF-8 with BOM so Excel reads the accents)."""
+    """A small example file gestion can download (UTF-8 with BOM so Excel reads the accents). It stays
+    French in every language: it shows what a French accounting export looks like."""
     lines = [";".join(EXAMPLE_HEADER),
              "15/01/2026;AGR-AV-LYO-60;1 234,56;Fournitures pour les maraudes;Bureau Vallée;FA-2026-0012",
              "20/01/2026;AGR-AV-LYO-62;-45,00;Avoir transport;SNCF;AV-2026-0003"]

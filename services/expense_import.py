@@ -18,13 +18,15 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import _, ngettext
 from models.finance import BudgetLine, Expense, ExpenseImport, Grant
 from models.organisation import User
 from models.types import utcnow
 from services import audit, clock
 from services.clock import PARIS
 from services.errors import ServiceError
-from services.expense_file import FileRefused, ParsedFile, ParsedRow, RowError, example_csv, parse_accounting_file
+from services.expense_file import (COLUMNS, FileRefused, ParsedFile, ParsedRow, RowError, example_csv,
+                                   parse_accounting_file)
 from services.grant_access import visible_lines
 from services.principal import Capability, Principal
 
@@ -33,17 +35,21 @@ __all__ = ["ImportRefused", "ImportResult", "ImportedLine", "RowError", "example
 
 Progress = Callable[[int, int], None]
 BATCH = 1_000
-CODE = "Code analytique"
+CODE = COLUMNS["code"][0]  # French headers of the report (RowError.column)
+DATE = COLUMNS["spent_on"][0]
 
 
 class ImportRefused(ServiceError):
-    """Nothing was imported; `errors` is the row-by-row report (French messages)."""
+    """Nothing was imported; `errors` is the row-by-row report (messages in the active language)."""
 
     def __init__(self, errors: list[RowError]) -> None:
         self.errors = errors
         count = len(errors)
-        super().__init__(f"Le fichier n'a pas été importé ({count} erreur{'s' if count > 1 else ''}) : "
-                         "rien n'a été enregistré. Corrigez le fichier puis importez-le à nouveau.")
+        super().__init__(ngettext(
+            "Le fichier n'a pas été importé ({count} erreur) : rien n'a été enregistré. Corrigez le fichier puis "
+            "importez-le à nouveau.",
+            "Le fichier n'a pas été importé ({count} erreurs) : rien n'a été enregistré. Corrigez le fichier puis "
+            "importez-le à nouveau.", count).format(count=count))
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,11 @@ def _already_imported(session: Session, sha256: str) -> RowError | None:
         return None
     at, who = found
     local = at.astimezone(PARIS)
-    return RowError(None, None, f"Ce fichier a déjà été importé le {local:%d/%m/%Y} à {local:%H:%M} "
-                                f"par {who or 'un compte supprimé'}.")
+    if who:
+        message = _("Ce fichier a déjà été importé le {day} à {time} par {who}.")
+    else:
+        message = _("Ce fichier a déjà été importé le {day} à {time} par un compte supprimé.")
+    return RowError(None, None, message.format(day=f"{local:%d/%m/%Y}", time=f"{local:%H:%M}", who=who))
 
 
 def _lines_by_code(session: Session, principal: Principal) -> dict[str, list[_Line]]:
@@ -121,35 +130,40 @@ def _validate(session: Session, principal: Principal, parsed: ParsedFile, today:
     for index, row in enumerate(parsed.rows, start=1):
         candidates = lines.get(row.code.upper(), [])
         if not candidates:
-            errors.append(RowError(row.row, CODE, f"Code analytique « {row.code} » inconnu : il ne correspond à "
-                                                  "aucune ligne budgétaire (voir Financements)."))
+            errors.append(RowError(row.row, CODE, _("Code analytique « {code} » inconnu : il ne correspond à "
+                                                    "aucune ligne budgétaire (voir Financements).").format(
+                code=row.code)))
         elif len(candidates) > 1:
-            errors.append(RowError(row.row, CODE, f"Le code analytique « {row.code} » est attribué à plusieurs "
-                                                  "lignes budgétaires : corrigez les lignes avant d'importer."))
+            errors.append(RowError(row.row, CODE, _("Le code analytique « {code} » est attribué à plusieurs "
+                                                    "lignes budgétaires : corrigez les lignes avant "
+                                                    "d'importer.").format(code=row.code)))
         else:
             line = candidates[0]
             if row.spent_on > today:
-                errors.append(RowError(row.row, "Date", "La date est dans le futur."))
+                errors.append(RowError(row.row, DATE, _("La date est dans le futur.")))
             elif not line.starts_on <= row.spent_on <= line.ends_on:
-                errors.append(RowError(row.row, "Date", f"Date hors de la période du financement "
-                                                        f"(du {line.starts_on:%d/%m/%Y} au {line.ends_on:%d/%m/%Y})."))
+                errors.append(RowError(row.row, DATE, _("Date hors de la période du financement (du {start} au "
+                                                        "{end}).").format(start=f"{line.starts_on:%d/%m/%Y}",
+                                                                          end=f"{line.ends_on:%d/%m/%Y}")))
             else:
                 key = (line.id, row.spent_on, row.amount_cents, row.voucher_ref)
                 if key in seen:
-                    errors.append(RowError(row.row, None, f"Ligne en double : identique à la ligne {seen[key]} "
-                                                          "(même code, date, montant et n° de pièce)."))
+                    errors.append(RowError(row.row, None, _("Ligne en double : identique à la ligne {other} "
+                                                            "(même code, date, montant et n° de pièce).").format(
+                        other=seen[key])))
                 else:
                     seen[key] = row.row
                     mapped.append((row, line))
         if progress and index % BATCH == 0:
             progress(index, steps)
     if mapped:
-        booked = _booked_keys(session, {line.id for _, line in mapped}, min(r.spent_on for r, _ in mapped),
-                              max(r.spent_on for r, _ in mapped))
+        booked = _booked_keys(session, {line.id for _unused, line in mapped},
+                              min(r.spent_on for r, _unused in mapped),
+                              max(r.spent_on for r, _unused in mapped))
         for row, line in mapped:
             if (line.id, row.spent_on, row.amount_cents, row.voucher_ref) in booked:
-                errors.append(RowError(row.row, None, "Dépense déjà enregistrée dans Parcours (même ligne, date, "
-                                                      "montant et n° de pièce)."))
+                errors.append(RowError(row.row, None, _("Dépense déjà enregistrée dans Parcours (même ligne, date, "
+                                                        "montant et n° de pièce).")))
     return mapped
 
 
@@ -182,7 +196,7 @@ def import_expenses(session: Session, principal: Principal, *, filename: str, co
     if progress:
         progress(steps // 2, steps)
     now = utcnow()
-    total = sum(row.amount_cents for row, _ in mapped)
+    total = sum(row.amount_cents for row, _unused in mapped)
     batch = ExpenseImport(file_sha256=sha256, filename=filename, imported_at=now, imported_by_id=principal.user_id,
                           row_count=len(mapped), total_cents=total)
     session.add(batch)

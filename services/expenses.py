@@ -14,6 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.finance import BudgetCategory, BudgetLine, Expense, Grant, Strand
 from models.organisation import Site
 from services import audit, clock, paging
@@ -25,28 +26,37 @@ from services.principal import Capability, Principal
 LABEL_MAX = 200
 SUPPLIER_MAX = 160
 VOUCHER_MAX = 80
-FUTURE = "La date ne peut pas être dans le futur."
+FUTURE = N_("La date ne peut pas être dans le futur.")
+# field → (message when missing, None when optional; message when too long)
+TEXT_MESSAGES: dict[str, tuple[str | None, str]] = {
+    "label": (N_("Le libellé est obligatoire."), N_("Le libellé ne peut dépasser {limit} caractères.")),
+    "supplier": (None, N_("Le fournisseur ne peut dépasser {limit} caractères.")),
+    "voucher_ref": (None, N_("La référence de pièce ne peut dépasser {limit} caractères.")),
+}
 
 
 def period_message(starts_on: date, ends_on: date) -> str:
-    return (f"La date doit être dans la période du financement "
-            f"(du {starts_on:%d/%m/%Y} au {ends_on:%d/%m/%Y}).")
+    return _("La date doit être dans la période du financement (du {start} au {end}).").format(
+        start=f"{starts_on:%d/%m/%Y}", end=f"{ends_on:%d/%m/%Y}")
 
 
 def duplicate_message(spent_on: date, voucher_ref: str | None) -> str:
-    voucher = f"la pièce « {voucher_ref} »" if voucher_ref else "sans référence de pièce"
-    return (f"Cette dépense est déjà enregistrée : même ligne, même date ({spent_on:%d/%m/%Y}), même montant, "
-            f"{voucher}.")
+    if voucher_ref:
+        return _("Cette dépense est déjà enregistrée : même ligne, même date ({day}), même montant, "
+                 "la pièce « {voucher} ».").format(day=f"{spent_on:%d/%m/%Y}", voucher=voucher_ref)
+    return _("Cette dépense est déjà enregistrée : même ligne, même date ({day}), même montant, "
+             "sans référence de pièce.").format(day=f"{spent_on:%d/%m/%Y}")
 
 
-def clean_text(value: str | None, limit: int, errors: dict[str, str], field: str, what: str, *,
+def clean_text(value: str | None, limit: int, errors: dict[str, str], field: str, *,
                required: bool = False) -> str | None:
-    """Spaces collapsed; empty → None; length checked (French message under `field`)."""
+    """Spaces collapsed; empty → None; length checked (message of TEXT_MESSAGES under `field`)."""
     text = " ".join((value or "").split()) or None
+    missing, too_long = TEXT_MESSAGES[field]
     if text is None and required:
-        errors[field] = f"{what} est obligatoire."
+        errors[field] = _(missing)
     elif text is not None and len(text) > limit:
-        errors[field] = f"{what} ne peut dépasser {limit} caractères."
+        errors[field] = _(too_long).format(limit=limit)
     return text
 
 
@@ -82,21 +92,21 @@ def record_expense(session: Session, principal: Principal, *, data: ExpenseInput
             select(BudgetLine).where(BudgetLine.id == data.budget_line_id, visible_lines(principal))
         ).first()
     if line is None:
-        errors["budget_line_id"] = "Choisissez une ligne budgétaire."
+        errors["budget_line_id"] = _("Choisissez une ligne budgétaire.")
     amount = parse_amount_field(data.amount, errors, "amount")
     if amount == 0:
-        errors["amount"] = "Le montant ne peut pas être nul (un avoir se saisit en négatif)."
+        errors["amount"] = _("Le montant ne peut pas être nul (un avoir se saisit en négatif).")
     if data.spent_on is None:
-        errors["spent_on"] = "La date est obligatoire."
+        errors["spent_on"] = _("La date est obligatoire.")
     elif data.spent_on > today:
-        errors["spent_on"] = FUTURE
+        errors["spent_on"] = _(FUTURE)
     elif line is not None:
         grant = session.get(Grant, line.grant_id)
         if not grant.starts_on <= data.spent_on <= grant.ends_on:
             errors["spent_on"] = period_message(grant.starts_on, grant.ends_on)
-    label = clean_text(data.label, LABEL_MAX, errors, "label", "Le libellé", required=True)
-    supplier = clean_text(data.supplier, SUPPLIER_MAX, errors, "supplier", "Le fournisseur")
-    voucher = clean_text(data.voucher_ref, VOUCHER_MAX, errors, "voucher_ref", "La référence de pièce")
+    label = clean_text(data.label, LABEL_MAX, errors, "label", required=True)
+    supplier = clean_text(data.supplier, SUPPLIER_MAX, errors, "supplier")
+    voucher = clean_text(data.voucher_ref, VOUCHER_MAX, errors, "voucher_ref")
     if not errors and already_booked(session, line.id, data.spent_on, amount, voucher):
         errors["_form"] = duplicate_message(data.spent_on, voucher)
     if errors:
@@ -157,7 +167,7 @@ def list_expenses(session: Session, principal: Principal, *, grant_id: int, line
     """Expense rows of a grant on the principal's visible lines, newest first, one page at a time
     (LIMIT/OFFSET in SQL), with the count and sum of every matching row. Budget staff only."""
     if not sees_details(principal):
-        raise PermissionDenied("Le détail des dépenses n'est pas accessible à ce profil.")
+        raise PermissionDenied(_("Le détail des dépenses n'est pas accessible à ce profil."))
     # sees_details ⇒ VIEW_BUDGET, whose visible lines are those of the principal's sites
     # (services.grant_access.visible_lines); an expense carries its line's site, so the scope is read
     # on the expense row itself, without joining the lines for the count.
@@ -201,10 +211,10 @@ def delete_expense(session: Session, principal: Principal, expense_id: int) -> N
         .where(Expense.id == expense_id, visible_lines(principal))
     ).first()
     if expense is None:
-        raise NotFound("Dépense introuvable.")
+        raise NotFound(_("Dépense introuvable."))
     if expense.import_id is not None or expense.post_id is not None:
-        raise ValidationFailed({"_form": "Seule une dépense saisie à la main peut être supprimée ici : une ligne "
-                                         "importée se corrige par un avoir, un salaire par la fiche du poste."})
+        raise ValidationFailed({"_form": _("Seule une dépense saisie à la main peut être supprimée ici : une ligne "
+                                           "importée se corrige par un avoir, un salaire par la fiche du poste.")})
     site_id = expense.site_id
     session.delete(expense)
     audit.record(session, actor=principal, action="expense.deleted", entity_type="expense", entity_id=expense_id,

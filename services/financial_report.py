@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.finance import BudgetCategory, BudgetLine, Expense, Funder, Grant
 from models.labels import label
 from models.organisation import Site
@@ -36,8 +37,8 @@ from services.principal import Capability, Principal
 from services.spreadsheet import DATE, EUROS, FTE, PERCENT, euros, set_widths, write_row
 
 CATEGORIES = tuple(BudgetCategory)  # Cerfa order: 60, 61, 62, 63, 64, 65–68, indirect
-MISSING_EXPLANATION = "Explication à saisir"
-FUNDER_EXPLANATION = "Explication jointe au compte rendu transmis par l'association"
+MISSING_EXPLANATION = N_("Explication à saisir")  # translated where written: _(MISSING_EXPLANATION)
+FUNDER_EXPLANATION = N_("Explication jointe au compte rendu transmis par l'association")
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def report_data(session: Session, principal: Principal, *, grant_id: int, period
     """The figures of the report (the page shows them; the workbook prints the same)."""
     grant = grant_for_report(session, principal, grant_id)
     if period_start is None or period_end is None or period_end < period_start:
-        raise ValidationFailed({"period_end": "La fin de la période doit suivre son début."})
+        raise ValidationFailed({"period_end": _("La fin de la période doit suivre son début.")})
     notes = {category: note.explanation
              for category, note in notes_of_grant(session, principal, grant_id=grant.id).items()}
     return _report_of(session, grant, period_start, period_end, notes)
@@ -122,10 +123,10 @@ def funder_report_data(session: Session, principal: Principal, *, grant_id: int,
         raise PermissionDenied()
     grant = session.exec(select(Grant).where(Grant.id == grant_id, visible_grants(principal))).first()
     if grant is None:
-        raise NotFound("Convention introuvable.")
+        raise NotFound(_("Convention introuvable."))
     if period_start is None or period_end is None or period_end < period_start:
-        raise ValidationFailed({"period_end": "La fin de la période doit suivre son début."})
-    return _report_of(session, grant, period_start, period_end, dict.fromkeys(CATEGORIES, FUNDER_EXPLANATION))
+        raise ValidationFailed({"period_end": _("La fin de la période doit suivre son début.")})
+    return _report_of(session, grant, period_start, period_end, dict.fromkeys(CATEGORIES, _(FUNDER_EXPLANATION)))
 
 
 def _report_of(session: Session, grant: Grant, period_start: date, period_end: date,
@@ -157,7 +158,7 @@ def _report_of(session: Session, grant: Grant, period_start: date, period_end: d
         rows.append(CategoryRow(category, label(category), planned.get(category, 0), period_planned, done, beyond,
                                 note))
     total_actual = sum(r.actual_cents for r in rows)
-    total = CategoryRow(None, "Total des charges", planned_total, period_total, total_actual,
+    total = CategoryRow(None, _("Total des charges"), planned_total, period_total, total_actual,
                         _beyond(period_total, total_actual, grant.tolerance_bp), None)
     posts = session.exec(
         select(Post.id, Post.post_type, Site.code, Post.fte_hundredths,
@@ -187,7 +188,7 @@ def build_financial_report(session: Session, principal: Principal, *, grant_id: 
     """The XLSX workbook (Synthèse, Compte rendu, Personnel, Écarts); the export is audited."""
     report = report_data(session, principal, grant_id=grant_id, period_start=period_start, period_end=period_end)
     workbook = Workbook()
-    _summary(workbook.active, report, today, association_name or "Association")
+    _summary(workbook.active, report, today, association_name or _("Association"))
     write_detail_sheets(workbook, report)
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -198,44 +199,45 @@ def build_financial_report(session: Session, principal: Principal, *, grant_id: 
 
 
 def write_detail_sheets(workbook: Workbook, report: FinancialReport, *, summary_sheet: str | None = None,
-                        today: date | None = None, association: str = "Association") -> None:
+                        today: date | None = None, association: str | None = None) -> None:
     """Append the report's sheets (Compte rendu, Personnel, Écarts; and its summary under `summary_sheet`
     when given) to a workbook: reused by the funder report pack."""
     if summary_sheet is not None:
-        _summary(workbook.create_sheet(summary_sheet), report, today or report.period_end, association,
-                 title=summary_sheet)
-    _categories(workbook.create_sheet("Compte rendu"), report)
-    _staff(workbook.create_sheet("Personnel"), report)
-    _deviations(workbook.create_sheet("Écarts"), report)
+        _summary(workbook.create_sheet(summary_sheet), report, today or report.period_end,
+                 association or _("Association"), title=summary_sheet)
+    _categories(workbook.create_sheet(_("Compte rendu")), report)
+    _staff(workbook.create_sheet(_("Personnel")), report)
+    _deviations(workbook.create_sheet(_("Écarts")), report)
 
 
 def _summary(ws, report: FinancialReport, today: date, association: str,  # noqa: ANN001
-             title: str = "Synthèse") -> None:
-    ws.title = title
-    write_row(ws, ["Compte rendu financier de l'action subventionnée (modèle Cerfa 15059)"], bold=True)
+             title: str | None = None) -> None:
+    ws.title = title or _("Synthèse")
+    write_row(ws, [_("Compte rendu financier de l'action subventionnée (modèle Cerfa 15059)")], bold=True)
     write_row(ws, [])
     for name, value, fmt in (
-        ("Association", association, None),
-        ("Convention", report.grant_name, None),
-        ("Financeur", report.funder_name, None),
-        ("Référence de la convention", report.convention_ref, None),
-        ("Durée de la convention", f"du {report.grant_starts_on:%d/%m/%Y} au {report.grant_ends_on:%d/%m/%Y}", None),
-        ("Montant de la convention", euros(report.amount_cents), EUROS),
-        ("Tolérance entre catégories", Decimal(report.tolerance_bp) / BASIS_POINTS, PERCENT),
-        ("Début de la période", report.period_start, DATE),
-        ("Fin de la période", report.period_end, DATE),
-        ("Date d'établissement", today, DATE),
+        (_("Association"), association, None),
+        (_("Convention"), report.grant_name, None),
+        (_("Financeur"), report.funder_name, None),
+        (_("Référence de la convention"), report.convention_ref, None),
+        (_("Durée de la convention"), _("du {start} au {end}").format(start=f"{report.grant_starts_on:%d/%m/%Y}",
+                                                                      end=f"{report.grant_ends_on:%d/%m/%Y}"), None),
+        (_("Montant de la convention"), euros(report.amount_cents), EUROS),
+        (_("Tolérance entre catégories"), Decimal(report.tolerance_bp) / BASIS_POINTS, PERCENT),
+        (_("Début de la période"), report.period_start, DATE),
+        (_("Fin de la période"), report.period_end, DATE),
+        (_("Date d'établissement"), today, DATE),
     ):
         write_row(ws, [name, value], [None, fmt])
     write_row(ws, [])
-    write_row(ws, ["Totaux", "Prévu sur la période", "Réalisé", "Écart", "Réalisé %"], bold=True)
+    write_row(ws, [_("Totaux"), _("Prévu sur la période"), _("Réalisé"), _("Écart"), _("Réalisé %")], bold=True)
     total = report.total
-    write_row(ws, ["Total des charges", euros(total.planned_period_cents), euros(total.actual_cents),
+    write_row(ws, [total.label, euros(total.planned_period_cents), euros(total.actual_cents),
                    euros(total.deviation_cents), _percent(total)], [None, EUROS, EUROS, EUROS, PERCENT])
     write_row(ws, [])
-    write_row(ws, ["Prévu sur la période : montant prévu à la convention × jours de la période couverts par la "
-                   "convention ÷ jours de la convention, réparti entre catégories au prorata du prévu. "
-                   "Réalisé : dépenses datées dans la période. Montants arrondis au centime."])
+    write_row(ws, [_("Prévu sur la période : montant prévu à la convention × jours de la période couverts par la "
+                     "convention ÷ jours de la convention, réparti entre catégories au prorata du prévu. "
+                     "Réalisé : dépenses datées dans la période. Montants arrondis au centime.")])
     set_widths(ws, [34, 60, 16, 16, 12])
 
 
@@ -243,11 +245,12 @@ CATEGORY_FORMATS = [None, EUROS, EUROS, EUROS, EUROS, PERCENT]
 
 
 def _categories(ws, report: FinancialReport) -> None:  # noqa: ANN001
-    write_row(ws, [f"Compte rendu financier — {report.grant_name}"], bold=True)
-    write_row(ws, [f"Période du {report.period_start:%d/%m/%Y} au {report.period_end:%d/%m/%Y}"])
+    write_row(ws, [_("Compte rendu financier — {grant}").format(grant=report.grant_name)], bold=True)
+    write_row(ws, [_("Période du {start} au {end}").format(start=f"{report.period_start:%d/%m/%Y}",
+                                                            end=f"{report.period_end:%d/%m/%Y}")])
     write_row(ws, [])
-    write_row(ws, ["Charges", "Prévu convention €", "Prévu sur la période €", "Réalisé €", "Écart €",
-                   "Réalisé %"], bold=True)
+    write_row(ws, [_("Charges"), _("Prévu convention €"), _("Prévu sur la période €"), _("Réalisé €"), _("Écart €"),
+                   _("Réalisé %")], bold=True)
     for row in (*report.rows, report.total):
         write_row(ws, [row.label, euros(row.planned_grant_cents), euros(row.planned_period_cents),
                        euros(row.actual_cents), euros(row.deviation_cents), _percent(row)],
@@ -256,32 +259,33 @@ def _categories(ws, report: FinancialReport) -> None:  # noqa: ANN001
 
 
 def _staff(ws, report: FinancialReport) -> None:  # noqa: ANN001
-    write_row(ws, ["Détail des charges de personnel imputées par poste"], bold=True)
+    write_row(ws, [_("Détail des charges de personnel imputées par poste")], bold=True)
     write_row(ws, [])
-    write_row(ws, ["Type de poste", "Site", "ETP", "Mois imputés", "Montant €"], bold=True)
+    write_row(ws, [_("Type de poste"), _("Site"), _("ETP"), _("Mois imputés"), _("Montant €")], bold=True)
     for post in report.posts:
         write_row(ws, [label(post.post_type), post.site_code, Decimal(post.fte_hundredths) / 100, post.months,
                        euros(post.amount_cents)], [None, None, FTE, None, EUROS])
     staff = next(r for r in report.rows if r.category == BudgetCategory.STAFF)
     other = staff.actual_cents - report.staff_from_posts_cents
-    write_row(ws, ["Autres charges de personnel (hors postes)", None, None, None, euros(other)],
+    write_row(ws, [_("Autres charges de personnel (hors postes)"), None, None, None, euros(other)],
               [None, None, None, None, EUROS])
-    write_row(ws, ["Total 64 – Charges de personnel", None, None, None, euros(staff.actual_cents)],
+    write_row(ws, [_("Total {category}").format(category=staff.label), None, None, None, euros(staff.actual_cents)],
               [None, None, None, None, EUROS], bold=True)
     set_widths(ws, [46, 8, 8, 14, 16])
 
 
 def _deviations(ws, report: FinancialReport) -> None:  # noqa: ANN001
     tolerance = Decimal(report.tolerance_bp) / 100
-    write_row(ws, [f"Écarts au-delà de la tolérance de la convention ({tolerance.normalize():f} %)"], bold=True)
+    write_row(ws, [_("Écarts au-delà de la tolérance de la convention ({tolerance} %)").format(
+        tolerance=f"{tolerance.normalize():f}")], bold=True)
     write_row(ws, [])
-    write_row(ws, ["Catégorie", "Prévu sur la période €", "Réalisé €", "Écart €", "Réalisé %", "Explication"],
-              bold=True)
+    write_row(ws, [_("Catégorie"), _("Prévu sur la période €"), _("Réalisé €"), _("Écart €"), _("Réalisé %"),
+                   _("Explication")], bold=True)
     if not report.deviations:
-        write_row(ws, ["Aucun écart au-delà de la tolérance."])
+        write_row(ws, [_("Aucun écart au-delà de la tolérance.")])
     for row in report.deviations:
         write_row(ws, [row.label, euros(row.planned_period_cents), euros(row.actual_cents), euros(row.deviation_cents),
-                       _percent(row), row.explanation or MISSING_EXPLANATION],
+                       _percent(row), row.explanation or _(MISSING_EXPLANATION)],
                   [None, EUROS, EUROS, EUROS, PERCENT, None])
     set_widths(ws, [34, 22, 16, 16, 12, 80])
 

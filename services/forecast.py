@@ -1,6 +1,6 @@
 """End-of-grant forecast and alerts: pure functions on already-summed figures, plus one loader.
 
-Method (METHOD_TEXT says it to the users):
+Method (METHOD_TEXT says it to the users, translated where shown):
 - forecast of a line = actual to date
   + for the month in progress: what is still expected this month minus what is already booked this
     month (never below zero);
@@ -28,6 +28,7 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
+from i18n import N_
 from models.finance import BudgetCategory
 from services import clock, staff_costs
 from services.budget_consumption import GrantConsumptionReport, consumption
@@ -38,7 +39,7 @@ from services.staff_costs import VacantPost
 RUN_RATE_MONTHS = 3
 VACANCY_ALERT_DAYS = 60
 
-METHOD_TEXT = (
+METHOD_TEXT = N_(
     "**Comment la prévision est calculée.** Prévision en fin de convention = dépenses déjà "
     "enregistrées + pour le mois en cours, ce qui reste attendu ce mois-ci (au-delà de ce qui est déjà "
     "enregistré) + pour chaque mois restant jusqu'à la date de fin : sur les lignes « 64 – Charges de "

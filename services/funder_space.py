@@ -27,9 +27,9 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from babel.numbers import format_decimal, format_percent
 from sqlmodel import Session, select
 
+from i18n import _, formats
 from models.finance import BudgetLine, GrantSite
 from models.organisation import Site
 from services import budget_consumption, clock, forecast, indicators
@@ -53,7 +53,7 @@ class SiteRef:
 @dataclass(frozen=True)
 class ShownIndicator:
     key: str
-    label: str
+    label: str  # label and help in the active language
     unit: str
     help: str
     is_person_count: bool
@@ -64,7 +64,7 @@ class ShownIndicator:
 @dataclass(frozen=True)
 class MonthlyTable:
     key: str
-    label: str
+    label: str  # in the active language
     months: tuple[date, ...]  # first day of each month (the first and last may be partial)
     table: ProtectedTable  # rows: site ids, columns: months
 
@@ -133,7 +133,7 @@ def month_periods(start: date, end: date) -> list[tuple[date, date]]:
 
 def check_period(grant: GrantSummary, start: date, end: date) -> None:
     if start is None or end is None or end < start:
-        raise ValidationFailed({"period": "La fin de la période doit suivre son début."})
+        raise ValidationFailed({"period": _("La fin de la période doit suivre son début.")})
 
 
 def protected_indicators(session: Session, *, sites: tuple[SiteRef, ...], start: date, end: date, threshold: int,
@@ -181,14 +181,14 @@ def protected_indicators(session: Session, *, sites: tuple[SiteRef, ...], start:
 
 
 def _not_a_person_count(value: int | Decimal | None, unit: str) -> Shown:
-    """Rounds, sessions, hours, rates: published as they are (never suppressed), formatted in French."""
+    """Rounds, sessions, hours, rates: published as they are (never suppressed), in the active language."""
     if value is None:
-        return Shown(None, Suppression.NONE, "indisponible")
+        return Shown(None, Suppression.NONE, _("indisponible"))
     if unit == "rate":
-        return Shown(value, Suppression.NONE, format_percent(value, format="#,##0 %", locale="fr_FR"))
+        return Shown(value, Suppression.NONE, formats.percent(value))
     if unit == "hours":
-        return Shown(value, Suppression.NONE, format_decimal(value, format="#,##0.#", locale="fr_FR") + " h")
-    return Shown(value, Suppression.NONE, format_decimal(value, locale="fr_FR"))
+        return Shown(value, Suppression.NONE, _("{hours} h").format(hours=formats.decimal(value)))
+    return Shown(value, Suppression.NONE, formats.number(value))
 
 
 def funder_overview(session: Session, principal: Principal, *, grant_id: int, start: date, end: date,

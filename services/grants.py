@@ -15,12 +15,13 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import _
 from models.finance import BudgetLine, Expense, Funder, FunderKind, Grant, GrantSite, Strand
 from models.organisation import Site
 from services import audit, clock
 from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.grant_access import visible_grants, visible_lines
-from services.money import parse_french_amount, ratio
+from services.money import parse_amount, ratio
 from services.principal import Capability, Principal
 from services.records import versioned_update
 from services.sites import SiteChoice
@@ -66,15 +67,15 @@ def create_funder(session: Session, principal: Principal, *, name: str, kind: Fu
     errors: dict[str, str] = {}
     name = _spaces(name)
     if not name:
-        errors["name"] = "Le nom du financeur est obligatoire."
+        errors["name"] = _("Le nom du financeur est obligatoire.")
     elif len(name) > FUNDER_NAME_MAX:
-        errors["name"] = f"Le nom ne peut dépasser {FUNDER_NAME_MAX} caractères."
+        errors["name"] = _("Le nom ne peut dépasser {max} caractères.").format(max=FUNDER_NAME_MAX)
     elif session.exec(select(Funder.id).where(sa.func.lower(Funder.name) == name.lower())).first():
-        errors["name"] = "Un financeur porte déjà ce nom."
+        errors["name"] = _("Un financeur porte déjà ce nom.")
     try:
         kind = FunderKind(kind)
     except ValueError:
-        errors["kind"] = "Choisissez un type de financeur."
+        errors["kind"] = _("Choisissez un type de financeur.")
     if errors:
         raise ValidationFailed(errors)
     funder = Funder(name=name, kind=kind)
@@ -169,7 +170,7 @@ def grant_detail(session: Session, principal: Principal, grant_id: int, *, today
     require_reader(principal)
     found = _summaries(session, principal, today or clock.today(), grant_id)
     if not found:
-        raise NotFound("Financement introuvable.")
+        raise NotFound(_("Financement introuvable."))
     sites = session.exec(
         select(Site).join(GrantSite, GrantSite.site_id == Site.id).where(GrantSite.grant_id == grant_id)
         .order_by(Site.code)
@@ -206,14 +207,15 @@ class GrantInput:
 
 
 def parse_amount_field(value: int | str, errors: dict[str, str], field: str) -> int | None:
-    """Cents from an int or French text; a French message under `field` (and None) when unreadable."""
+    """Cents from an int or typed text (services.money.parse_amount); a message under `field` (and None)
+    when unreadable."""
     if isinstance(value, int):
         return value
     if not (value or "").strip():
-        errors[field] = "Le montant est obligatoire."
+        errors[field] = _("Le montant est obligatoire.")
         return None
     try:
-        return parse_french_amount(value)
+        return parse_amount(value)
     except ValueError as exc:
         errors[field] = str(exc)[0].upper() + str(exc)[1:] + "."
         return None
@@ -222,51 +224,52 @@ def parse_amount_field(value: int | str, errors: dict[str, str], field: str) -> 
 def _clean_grant(session: Session, data: GrantInput, *, grant_id: int | None) -> dict:
     errors: dict[str, str] = {}
     if data.funder_id is None or session.get(Funder, data.funder_id) is None:
-        errors["funder_id"] = "Choisissez un financeur."
+        errors["funder_id"] = _("Choisissez un financeur.")
     name = _spaces(data.name)
     if not name:
-        errors["name"] = "L'intitulé du financement est obligatoire."
+        errors["name"] = _("L'intitulé du financement est obligatoire.")
     elif len(name) > GRANT_NAME_MAX:
-        errors["name"] = f"L'intitulé ne peut dépasser {GRANT_NAME_MAX} caractères."
+        errors["name"] = _("L'intitulé ne peut dépasser {max} caractères.").format(max=GRANT_NAME_MAX)
     ref = _spaces(data.convention_ref)
     if not ref:
-        errors["convention_ref"] = "La référence de la convention est obligatoire."
+        errors["convention_ref"] = _("La référence de la convention est obligatoire.")
     elif len(ref) > CONVENTION_REF_MAX:
-        errors["convention_ref"] = f"La référence ne peut dépasser {CONVENTION_REF_MAX} caractères."
+        errors["convention_ref"] = _("La référence ne peut dépasser {max} caractères.").format(
+            max=CONVENTION_REF_MAX)
     else:
         taken = select(Grant.id).where(sa.func.lower(Grant.convention_ref) == ref.lower())
         if grant_id is not None:
             taken = taken.where(Grant.id != grant_id)
         if session.exec(taken).first() is not None:
-            errors["convention_ref"] = "Une autre convention porte déjà cette référence."
+            errors["convention_ref"] = _("Une autre convention porte déjà cette référence.")
     amount = parse_amount_field(data.amount, errors, "amount")
     if amount is not None and amount <= 0:
-        errors["amount"] = "Le montant de la convention doit être positif."
+        errors["amount"] = _("Le montant de la convention doit être positif.")
     if data.starts_on is None:
-        errors["starts_on"] = "La date de début est obligatoire."
+        errors["starts_on"] = _("La date de début est obligatoire.")
     if data.ends_on is None:
-        errors["ends_on"] = "La date de fin est obligatoire."
+        errors["ends_on"] = _("La date de fin est obligatoire.")
     elif data.starts_on is not None and data.ends_on <= data.starts_on:
-        errors["ends_on"] = "La date de fin doit être postérieure à la date de début."
+        errors["ends_on"] = _("La date de fin doit être postérieure à la date de début.")
     if not 0 <= int(data.tolerance_bp) <= TOLERANCE_MAX_BP:
-        errors["tolerance_bp"] = "La tolérance entre lignes doit être comprise entre 0 et 50 %."
+        errors["tolerance_bp"] = _("La tolérance entre lignes doit être comprise entre 0 et 50 %.")
     if not 0 <= int(data.indirect_rate_bp) <= INDIRECT_MAX_BP:
-        errors["indirect_rate_bp"] = "Le taux de frais indirects doit être compris entre 0 et 100 %."
+        errors["indirect_rate_bp"] = _("Le taux de frais indirects doit être compris entre 0 et 100 %.")
     site_ids = sorted(set(data.site_ids or ()))
     known = set(session.exec(select(Site.id).where(Site.id.in_(site_ids))).all()) if site_ids else set()
     if not site_ids:
-        errors["site_ids"] = "Choisissez au moins un site concerné."
+        errors["site_ids"] = _("Choisissez au moins un site concerné.")
     elif known != set(site_ids):
-        errors["site_ids"] = "Site inconnu."
+        errors["site_ids"] = _("Site inconnu.")
     strands: list[str] = []
     for raw in data.strand_names or ():
         strand = _spaces(raw)
         if strand and strand.lower() not in {s.lower() for s in strands}:
             strands.append(strand)
     if not strands:
-        errors["strand_names"] = "Indiquez au moins un volet (par exemple « Aller-vers »)."
+        errors["strand_names"] = _("Indiquez au moins un volet (par exemple « Aller-vers »).")
     elif any(len(s) > STRAND_NAME_MAX for s in strands):
-        errors["strand_names"] = f"Un nom de volet ne peut dépasser {STRAND_NAME_MAX} caractères."
+        errors["strand_names"] = _("Un nom de volet ne peut dépasser {max} caractères.").format(max=STRAND_NAME_MAX)
     if errors:
         raise ValidationFailed(errors)
     return {"funder_id": data.funder_id, "name": name, "convention_ref": ref, "amount_cents": amount,
@@ -296,26 +299,28 @@ def update_grant(session: Session, principal: Principal, grant_id: int, *, expec
     principal.require(Capability.EDIT_BUDGET)
     grant = session.exec(select(Grant).where(Grant.id == grant_id, visible_grants(principal))).first()
     if grant is None:
-        raise NotFound("Financement introuvable.")
+        raise NotFound(_("Financement introuvable."))
     values = _clean_grant(session, data, grant_id=grant_id)
     site_ids, strand_names = values.pop("site_ids"), values.pop("strands")
     errors: dict[str, str] = {}
     used_sites = set(session.exec(select(BudgetLine.site_id).where(BudgetLine.grant_id == grant_id)).all())
     if used_sites - set(site_ids):
-        errors["site_ids"] = "Un site qui a des lignes budgétaires ne peut être retiré : supprimez d'abord ses lignes."
+        errors["site_ids"] = _("Un site qui a des lignes budgétaires ne peut être retiré : supprimez d'abord "
+                               "ses lignes.")
     strands = session.exec(select(Strand).where(Strand.grant_id == grant_id)).all()
     wanted = {s.lower() for s in strand_names}
     used_strands = set(session.exec(select(BudgetLine.strand_id).where(BudgetLine.grant_id == grant_id)).all())
     removed = [s for s in strands if s.name.lower() not in wanted]
     if any(s.id in used_strands for s in removed):
-        errors["strand_names"] = "Un volet qui a des lignes budgétaires ne peut être retiré."
+        errors["strand_names"] = _("Un volet qui a des lignes budgétaires ne peut être retiré.")
     outside = session.exec(
         select(sa.func.count()).select_from(Expense).where(
             Expense.grant_id == grant_id,
             sa.or_(Expense.spent_on < values["starts_on"], Expense.spent_on > values["ends_on"]))
     ).one()
     if outside:
-        errors["ends_on"] = f"{outside} dépense(s) sont datées hors de cette période : la période ne peut être réduite."
+        errors["ends_on"] = _("{count} dépense(s) sont datées hors de cette période : la période ne peut être "
+                              "réduite.").format(count=outside)
     if errors:
         raise ValidationFailed(errors)
     versioned_update(session, Grant, grant_id, int(expected_version), values)

@@ -9,6 +9,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import _
 from models.attendance import AttendanceStatus
 from models.audit import AuditEvent
 from models.courses import CourseAttendance, CourseEnrolment, CourseGroup, CourseSession, CourseTeacher
@@ -92,9 +93,9 @@ def _person_figures(session: Session, principal: Principal, today: date, overvie
         )
     ).one()
     overview.figures += [
-        KeyFigure("open_files", "Dossiers en file active", open_files, help="Accompagnements en cours ou en pause."),
-        KeyFigure("new_intakes", "Nouveaux accueils ce mois-ci", new_intakes),
-        KeyFigure("stale_files", "Sans contact > 3 mois", stale, help="Dossiers ouverts sans contact depuis plus de 3 mois : à relancer."),
+        KeyFigure("open_files", _("Dossiers en file active"), open_files, help=_("Accompagnements en cours ou en pause.")),
+        KeyFigure("new_intakes", _("Nouveaux accueils ce mois-ci"), new_intakes),
+        KeyFigure("stale_files", _("Sans contact > 3 mois"), stale, help=_("Dossiers ouverts sans contact depuis plus de 3 mois : à relancer.")),
     ]
     if principal.role == Role.INTERVENANT:
         mine = session.exec(
@@ -102,15 +103,15 @@ def _person_figures(session: Session, principal: Principal, today: date, overvie
                 in_scope, Person.referent_id == principal.user_id, Person.status.in_(OPEN_FILE_STATUSES)
             )
         ).one()
-        overview.figures.append(KeyFigure("my_files", "Dont je suis référent·e", mine))
+        overview.figures.append(KeyFigure("my_files", _("Dont je suis référent·e"), mine))
     start = clock.add_months(month, -11)
     y, m = _month_key(Person.intake_on)
     overview.monthly += _monthly(
         session,
         select(y, m, sa.func.count()).where(in_scope, Person.intake_on >= start, Person.intake_on <= today).group_by(y, m),
-        "Nouveaux accueils",
+        _("Nouveaux accueils"),
     )
-    overview.monthly_title = "Activité des 12 derniers mois"
+    overview.monthly_title = _("Activité des 12 derniers mois")
 
 
 def _activity_figures(session: Session, principal: Principal, today: date, overview: HomeOverview) -> None:
@@ -128,11 +129,11 @@ def _activity_figures(session: Session, principal: Principal, today: date, overv
         )
     ).one()
     overview.figures += [
-        KeyFigure("outreach_rounds", "Maraudes ce mois-ci", rounds),
-        KeyFigure("persons_met", "Personnes rencontrées", int(met), help="En maraude, ce mois-ci."),
-        KeyFigure("workshop_sessions", "Ateliers ce mois-ci", workshops),
-        KeyFigure("course_hours", "Heures de français", _course_minutes(session, principal, month, today) // 60,
-                  FigureKind.HOURS, help="Heures de présence cumulées des apprenant·es ce mois-ci."),
+        KeyFigure("outreach_rounds", _("Maraudes ce mois-ci"), rounds),
+        KeyFigure("persons_met", _("Personnes rencontrées"), int(met), help=_("En maraude, ce mois-ci.")),
+        KeyFigure("workshop_sessions", _("Ateliers ce mois-ci"), workshops),
+        KeyFigure("course_hours", _("Heures de français"), _course_minutes(session, principal, month, today) // 60,
+                  FigureKind.HOURS, help=_("Heures de présence cumulées des apprenant·es ce mois-ci.")),
     ]
     start = clock.add_months(month, -11)
     y, m = _month_key(OutreachRound.round_on)
@@ -141,9 +142,9 @@ def _activity_figures(session: Session, principal: Principal, today: date, overv
         select(y, m, sa.func.sum(OutreachRound.persons_met))
         .where(principal.site_filter(OutreachRound.site_id), OutreachRound.round_on >= start, OutreachRound.round_on <= today)
         .group_by(y, m),
-        "Personnes rencontrées en maraude",
+        _("Personnes rencontrées en maraude"),
     )
-    overview.monthly_title = "Activité des 12 derniers mois"
+    overview.monthly_title = _("Activité des 12 derniers mois")
 
 
 def _teacher_groups(principal: Principal) -> sa.Select:
@@ -189,10 +190,10 @@ def _learner_figures(session: Session, principal: Principal, today: date, overvi
         )
     ).one()
     overview.figures += [
-        KeyFigure("my_groups", "Mes groupes en cours", group_count),
-        KeyFigure("learners", "Apprenant·es inscrit·es", learners),
-        KeyFigure("course_sessions", "Séances ce mois-ci", sessions),
-        KeyFigure("attendance_hours", "Heures de présence", _course_minutes(session, principal, month, today) // 60, FigureKind.HOURS),
+        KeyFigure("my_groups", _("Mes groupes en cours"), group_count),
+        KeyFigure("learners", _("Apprenant·es inscrit·es"), learners),
+        KeyFigure("course_sessions", _("Séances ce mois-ci"), sessions),
+        KeyFigure("attendance_hours", _("Heures de présence"), _course_minutes(session, principal, month, today) // 60, FigureKind.HOURS),
     ]
     start = clock.add_months(month, -11)
     y, m = _month_key(CourseSession.session_on)
@@ -208,9 +209,9 @@ def _learner_figures(session: Session, principal: Principal, today: date, overvi
             CourseSession.session_on <= today,
         )
         .group_by(y, m),
-        "Heures de présence",
+        _("Heures de présence"),
     )
-    overview.monthly_title = "Heures de présence dans mes groupes"
+    overview.monthly_title = _("Heures de présence dans mes groupes")
 
 
 def _elapsed_share(starts_on: date, ends_on: date, today: date) -> float:
@@ -268,16 +269,16 @@ def _budget_figures(session: Session, principal: Principal, today: date, overvie
             ).where(current)
         ).one()
         overview.figures += [
-            KeyFigure("fte_funded", "ETP financés", int(funded), FigureKind.FTE),
-            KeyFigure("fte_filled", "ETP pourvus", int(filled), FigureKind.FTE),
-            KeyFigure("vacant_posts", "Postes vacants", int(vacant)),
+            KeyFigure("fte_funded", _("ETP financés"), int(funded), FigureKind.FTE),
+            KeyFigure("fte_filled", _("ETP pourvus"), int(filled), FigureKind.FTE),
+            KeyFigure("vacant_posts", _("Postes vacants"), int(vacant)),
         ]
     if principal.role == Role.GESTION:
         month = clock.month_start(today)
         count = session.exec(
             select(sa.func.count()).select_from(Expense).where(Expense.spent_on >= month, Expense.spent_on <= today)
         ).one()
-        overview.figures.append(KeyFigure("expenses_this_month", "Dépenses saisies ce mois-ci", count))
+        overview.figures.append(KeyFigure("expenses_this_month", _("Dépenses saisies ce mois-ci"), count))
         start = clock.add_months(month, -11)
         y, m = _month_key(Expense.spent_on)
         overview.monthly += _monthly(
@@ -285,9 +286,9 @@ def _budget_figures(session: Session, principal: Principal, today: date, overvie
             select(y, m, sa.func.sum(Expense.amount_cents) / 100)
             .where(Expense.spent_on >= start, Expense.spent_on <= today)
             .group_by(y, m),
-            "Dépenses (€)",
+            _("Dépenses (€)"),
         )
-        overview.monthly_title = "Dépenses des 12 derniers mois (€)"
+        overview.monthly_title = _("Dépenses des 12 derniers mois (€)")
 
 
 def _admin_figures(session: Session, today: date, overview: HomeOverview) -> None:
@@ -306,10 +307,10 @@ def _admin_figures(session: Session, today: date, overview: HomeOverview) -> Non
         select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.occurred_at >= day_ago)
     ).one()
     overview.figures += [
-        KeyFigure("active_accounts", "Comptes actifs", active),
-        KeyFigure("locked_usernames", "Identifiants verrouillés", locked, help="Après 5 échecs en 15 minutes, pour 15 minutes."),
-        KeyFigure("login_failures", "Échecs de connexion (24 h)", failures),
-        KeyFigure("audit_events", "Événements journalisés (24 h)", events),
+        KeyFigure("active_accounts", _("Comptes actifs"), active),
+        KeyFigure("locked_usernames", _("Identifiants verrouillés"), locked, help=_("Après 5 échecs en 15 minutes, pour 15 minutes.")),
+        KeyFigure("login_failures", _("Échecs de connexion (24 h)"), failures),
+        KeyFigure("audit_events", _("Événements journalisés (24 h)"), events),
     ]
 
 

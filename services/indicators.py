@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseSession, LanguageAssessment, MainstreamTransition
 from models.labels import label
@@ -57,11 +58,11 @@ OPEN_STATUSES = (PersonStatus.ACTIVE, PersonStatus.PAUSED)
 @dataclass(frozen=True)
 class Indicator:
     key: str  # stable English key, e.g. "new_intakes"
-    label: str  # French label
+    label: str  # in the language active when the set was built
     value: int | Decimal | None  # None = not computable (shown as "indisponible"), never invented
     unit: str  # "count" | "hours" | "rate" | "cents" | "fte"
     is_person_count: bool  # counts persons: subject to disclosure control for funders
-    help: str = ""  # one French sentence: what the figure counts
+    help: str = ""  # one sentence (language of the build): what the figure counts
 
 
 @dataclass(frozen=True)
@@ -80,48 +81,76 @@ class IndicatorSet:
 
 @dataclass(frozen=True)
 class _Spec:
-    label: str
+    """What an indicator is. `name` and `explanation` are French message ids (N_), translated when
+    read through `label` and `help`; `subject` is the partner kind or outcome category a breakdown
+    indicator is about (its label names it)."""
+
+    name: str
     unit: str
     is_person_count: bool
-    help: str
+    explanation: str
+    subject: PartnerKind | OutcomeCategory | None = None
+
+    @property
+    def label(self) -> str:
+        """The label in the active language."""
+        name, subject = self.name, self.subject
+        if isinstance(subject, OutcomeCategory):
+            return label(subject)
+        if isinstance(subject, PartnerKind):
+            return _(name).format(kind=label(subject))
+        return _(name)
+
+    @property
+    def help(self) -> str:
+        """One sentence in the active language: what the figure counts."""
+        explanation, subject = self.explanation, self.subject
+        if isinstance(subject, OutcomeCategory):
+            return _(explanation).format(category=label(subject).lower())
+        if isinstance(subject, PartnerKind):
+            return _(explanation).format(kind=label(subject))
+        return _(explanation)
 
 
 SPECS: dict[str, _Spec] = {
-    "active_files": _Spec("Dossiers en file active", "count", True,
-                          "Dossiers ouverts au dernier jour de la période (accompagnement en cours ou en pause)."),
-    "new_intakes": _Spec("Nouveaux accueils", "count", True, "Dossiers dont la date d'accueil tombe dans la période."),
-    "outreach_rounds": _Spec("Maraudes", "count", False, "Maraudes présentielles et dématérialisées de la période."),
-    "persons_met_street": _Spec("Rencontres en présentiel", "count", True,
-                                "Personnes rencontrées lors des maraudes présentielles "
-                                "(comptages, sans identification)."),
-    "persons_met_online": _Spec("Contacts en ligne", "count", True,
-                                "Personnes contactées lors des maraudes dématérialisées "
-                                "(comptages, sans identification)."),
-    "workshop_sessions": _Spec("Séances d'atelier", "count", False,
-                               "Séances d'atelier de la période dont l'émargement a été saisi."),
-    "workshop_attendance_rate": _Spec("Présence aux ateliers", "rate", False,
-                                      "Présent·es ÷ (présent·es + excusé·es + absent·es) sur les émargements "
-                                      "de la période."),
-    "course_hours": _Spec("Heures de français", "hours", False,
-                          "Heures-apprenant : durée des séances de cours de français, pour chaque présence."),
-    "level_gains": _Spec("Apprenant·es en progrès", "count", True,
-                         "Apprenant·es dont une évaluation de la période est supérieure à la précédente "
-                         "dans la même compétence (échelle CECRL)."),
-    "mainstream_transitions": _Spec("Passages en droit commun", "count", True,
-                                    "Passages vers un cours de français de droit commun enregistrés dans la période."),
-    "referrals": _Spec("Orientations partenaires", "count", True,
-                       "Orientations vers un partenaire faites dans la période."),
-    "psp_in_progress": _Spec("PSP en cours", "count", True,
-                             "Parcours de sortie de la prostitution demandés, ni terminés ni refusés au dernier jour "
-                             "de la période."),
+    "active_files": _Spec(N_("Dossiers en file active"), "count", True,
+                          N_("Dossiers ouverts au dernier jour de la période (accompagnement en cours ou en pause).")),
+    "new_intakes": _Spec(N_("Nouveaux accueils"), "count", True,
+                         N_("Dossiers dont la date d'accueil tombe dans la période.")),
+    "outreach_rounds": _Spec(N_("Maraudes"), "count", False,
+                             N_("Maraudes présentielles et dématérialisées de la période.")),
+    "persons_met_street": _Spec(N_("Rencontres en présentiel"), "count", True,
+                                N_("Personnes rencontrées lors des maraudes présentielles "
+                                   "(comptages, sans identification).")),
+    "persons_met_online": _Spec(N_("Contacts en ligne"), "count", True,
+                                N_("Personnes contactées lors des maraudes dématérialisées "
+                                   "(comptages, sans identification).")),
+    "workshop_sessions": _Spec(N_("Séances d'atelier"), "count", False,
+                               N_("Séances d'atelier de la période dont l'émargement a été saisi.")),
+    "workshop_attendance_rate": _Spec(N_("Présence aux ateliers"), "rate", False,
+                                      N_("Présent·es ÷ (présent·es + excusé·es + absent·es) sur les émargements "
+                                         "de la période.")),
+    "course_hours": _Spec(N_("Heures de français"), "hours", False,
+                          N_("Heures-apprenant : durée des séances de cours de français, pour chaque présence.")),
+    "level_gains": _Spec(N_("Apprenant·es en progrès"), "count", True,
+                         N_("Apprenant·es dont une évaluation de la période est supérieure à la précédente "
+                            "dans la même compétence (échelle CECRL).")),
+    "mainstream_transitions": _Spec(N_("Passages en droit commun"), "count", True,
+                                    N_("Passages vers un cours de français de droit commun enregistrés dans la "
+                                       "période.")),
+    "referrals": _Spec(N_("Orientations partenaires"), "count", True,
+                       N_("Orientations vers un partenaire faites dans la période.")),
+    "psp_in_progress": _Spec(N_("PSP en cours"), "count", True,
+                             N_("Parcours de sortie de la prostitution demandés, ni terminés ni refusés au dernier "
+                                "jour de la période.")),
 }
 for _kind in PartnerKind:
-    SPECS[f"referrals_{_kind.value}"] = _Spec(f"Orientations : {label(_kind)}", "count", True,
-                                              f"Orientations vers un partenaire de type « {label(_kind)} ».")
+    SPECS[f"referrals_{_kind.value}"] = _Spec(N_("Orientations : {kind}"), "count", True,
+                                              N_("Orientations vers un partenaire de type « {kind} »."), _kind)
 for _category in OutcomeCategory:
-    SPECS[f"outcomes_{_category.value}"] = _Spec(label(_category), "count", True,
-                                                 f"Personnes ayant une sortie « {label(_category).lower()} » "
-                                                 "datée dans la période.")
+    SPECS[f"outcomes_{_category.value}"] = _Spec(_category.value, "count", True,
+                                                 N_("Personnes ayant une sortie « {category} » datée dans la "
+                                                    "période."), _category)
 
 REFERRAL_KEYS: tuple[str, ...] = tuple(f"referrals_{kind.value}" for kind in PartnerKind)
 OUTCOME_KEYS: tuple[str, ...] = tuple(f"outcomes_{category.value}" for category in OutcomeCategory)
@@ -381,7 +410,7 @@ def gather(session: Session, *, site_ids: Sequence[int], periods: Sequence[Perio
         raise ValueError("at least one period")
     for start, end in list(periods) + ([series] if series else []):
         if end < start:
-            raise ValidationFailed({"period": "La fin de la période doit suivre son début."})
+            raise ValidationFailed({"period": _("La fin de la période doit suivre son début.")})
     sums = Sums(sorted({int(s) for s in site_ids}), periods, series)
     if sums.site_list:
         for family in FAMILIES:
@@ -407,7 +436,8 @@ def _value(key: str, raw: Raw) -> int | Decimal | None:
 
 
 def build_set(raw: Raw, *, site_ids: Sequence[int], period: Period) -> IndicatorSet:
-    """Indicators from raw sums (pure): every key of ACTIVITY_KEYS, in that order."""
+    """Indicators from raw sums (pure): every key of ACTIVITY_KEYS, in that order (labels and help in the
+    active language)."""
     indicators = tuple(
         Indicator(key, SPECS[key].label, _value(key, raw), SPECS[key].unit, SPECS[key].is_person_count,
                   SPECS[key].help)

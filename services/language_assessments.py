@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.courses import (
     CefrLevel,
     Certification,
@@ -37,35 +38,42 @@ DESTINATION_MAX = 160
 CERTIFICATION_AHEAD_DAYS = 366  # a registration for a coming exam session
 
 MESSAGES = {
-    "date": "La date est obligatoire.",
-    "future": "La date ne peut pas être dans le futur.",
-    "skill": "Choisissez une compétence.",
-    "level": "Choisissez un niveau.",
-    "comment_long": f"Le commentaire ne peut dépasser {COMMENT_MAX} caractères.",
-    "not_in_group": "Cette personne n'est pas inscrite dans ce groupe.",
-    "certification": "Choisissez une certification.",
-    "result": "Choisissez un résultat.",
-    "result_too_early": "Le résultat ne peut être connu qu'après l'épreuve : laissez « En attente ».",
-    "too_far": "La date de l'épreuve ne peut pas être à plus d'un an.",
-    "destination": "Indiquez où la personne poursuit (organisme, dispositif).",
-    "destination_long": f"La destination ne peut dépasser {DESTINATION_MAX} caractères.",
-    "period": "La fin de la période ne peut pas précéder son début.",
+    "date": N_("La date est obligatoire."),
+    "future": N_("La date ne peut pas être dans le futur."),
+    "skill": N_("Choisissez une compétence."),
+    "level": N_("Choisissez un niveau."),
+    "comment_long": N_("Le commentaire ne peut dépasser {max} caractères."),
+    "not_in_group": N_("Cette personne n'est pas inscrite dans ce groupe."),
+    "certification": N_("Choisissez une certification."),
+    "result": N_("Choisissez un résultat."),
+    "result_too_early": N_("Le résultat ne peut être connu qu'après l'épreuve : laissez « En attente »."),
+    "too_far": N_("La date de l'épreuve ne peut pas être à plus d'un an."),
+    "destination": N_("Indiquez où la personne poursuit (organisme, dispositif)."),
+    "destination_long": N_("La destination ne peut dépasser {max} caractères."),
+    "period": N_("La fin de la période ne peut pas précéder son début."),
 }
+
+
+def _message(key: str, **values: object) -> str:
+    """MESSAGES[key] in the active language, its named fields filled in."""
+    text = MESSAGES[key]
+    translated = _(text)
+    return translated.format(**values) if values else translated
 
 
 def _writable_learner(session: Session, principal: Principal, person_id: int) -> Person:
     require_teacher(principal)
     person = visible_learner(session, principal, person_id)
     if person.status == PersonStatus.ANONYMISED:
-        raise PermissionDenied(ANONYMISED)
+        raise PermissionDenied(_(ANONYMISED))
     return person
 
 
 def _check_day(errors: dict[str, str], field: str, value: date | None, today: date) -> None:
     if value is None:
-        errors[field] = MESSAGES["date"]
+        errors[field] = _message("date")
     elif value > today:
-        errors[field] = MESSAGES["future"]
+        errors[field] = _message("future")
 
 
 # --- assessments --------------------------------------------------------------------------------
@@ -114,19 +122,19 @@ def record_assessment(
         select(CourseEnrolment.id).where(CourseEnrolment.group_id == group.id, CourseEnrolment.person_id == person.id)
     ).first()
     if enrolled is None:
-        errors["person_id"] = MESSAGES["not_in_group"]
+        errors["person_id"] = _message("not_in_group")
     _check_day(errors, "assessed_on", assessed_on, today)
     try:
         skill = LanguageSkill(skill)
     except ValueError:
-        errors["skill"] = MESSAGES["skill"]
+        errors["skill"] = _message("skill")
     try:
         level = CefrLevel(level)
     except ValueError:
-        errors["level"] = MESSAGES["level"]
+        errors["level"] = _message("level")
     text = (comment or "").strip() or None
     if text and len(text) > COMMENT_MAX:
-        errors["comment"] = MESSAGES["comment_long"]
+        errors["comment"] = _message("comment_long", max=COMMENT_MAX)
     if errors:
         raise ValidationFailed(errors)
     same_skill = (LanguageAssessment.person_id == person.id, LanguageAssessment.skill == skill)
@@ -180,10 +188,10 @@ def _check_result(errors: dict[str, str], result: object, attempted_on: date | N
     try:
         value = CertificationResult(result)
     except ValueError:
-        errors["result"] = MESSAGES["result"]
+        errors["result"] = _message("result")
         return None
     if value != CertificationResult.PENDING and attempted_on is not None and attempted_on > today:
-        errors["result"] = MESSAGES["result_too_early"]
+        errors["result"] = _message("result_too_early")
     return value
 
 
@@ -204,11 +212,11 @@ def record_certification(
     try:
         certification = Certification(certification)
     except ValueError:
-        errors["certification"] = MESSAGES["certification"]
+        errors["certification"] = _message("certification")
     if attempted_on is None:
-        errors["attempted_on"] = MESSAGES["date"]
+        errors["attempted_on"] = _message("date")
     elif attempted_on > today + timedelta(days=CERTIFICATION_AHEAD_DAYS):
-        errors["attempted_on"] = MESSAGES["too_far"]
+        errors["attempted_on"] = _message("too_far")
     result = _check_result(errors, result, attempted_on, today)
     if errors:
         raise ValidationFailed(errors)
@@ -283,9 +291,9 @@ def record_transition(
     _check_day(errors, "moved_on", moved_on, today)
     where = " ".join((destination or "").split())
     if not where:
-        errors["destination"] = MESSAGES["destination"]
+        errors["destination"] = _message("destination")
     elif len(where) > DESTINATION_MAX:
-        errors["destination"] = MESSAGES["destination_long"]
+        errors["destination"] = _message("destination_long", max=DESTINATION_MAX)
     if errors:
         raise ValidationFailed(errors)
     row = MainstreamTransition(person_id=person.id, site_id=person.site_id, moved_on=moved_on, destination=where)
@@ -316,7 +324,7 @@ def count_transitions(
     An outcome the director dashboard counts: roles with VIEW_ACTIVITY_FIGURES. One COUNT query."""
     principal.require(Capability.VIEW_ACTIVITY_FIGURES)
     if end < start:
-        raise ValidationFailed({"end": MESSAGES["period"]})
+        raise ValidationFailed({"end": _message("period")})
     conditions = [principal.site_filter(MainstreamTransition.site_id), MainstreamTransition.moved_on >= start,
                   MainstreamTransition.moved_on <= end]
     if site_ids is not None:

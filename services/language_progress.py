@@ -27,6 +27,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import N_
 from models.attendance import AttendanceStatus
 from models.courses import (
     CefrLevel,
@@ -55,7 +56,7 @@ class Moment(StrEnum):
     LATEST = "latest"
 
 
-register_labels({Moment.ENTRY: "À l'entrée", Moment.LATEST: "Dernière évaluation"})
+register_labels({Moment.ENTRY: N_("À l'entrée"), Moment.LATEST: N_("Dernière évaluation")})
 
 
 def level_rank(column: sa.ColumnElement) -> sa.ColumnElement[int]:

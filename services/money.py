@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from i18n import ENGLISH, _, language
+
 BASIS_POINTS = 10_000  # 100 % = 10 000 bp
 
 
@@ -57,10 +59,22 @@ def split_exactly(total: int, weights: Sequence[int | Decimal]) -> list[int]:
 
 
 _AMOUNT = re.compile(r"^(?P<sign>[-+]?)(?P<whole>\d{1,3}(?:[ \u00a0\u202f.]\d{3})*|\d+)(?:,(?P<cents>\d{1,2}))?$")
+_ENGLISH_AMOUNT = re.compile(
+    r"^(?P<sign>[-+]?)(?P<whole>\d{1,3}(?:[ \u00a0\u202f,]\d{3})*|\d+)(?:\.(?P<cents>\d{1,2}))?$")
+
+
+def _cents(match: re.Match, separators: str, text: str) -> int:
+    whole = re.sub(separators, "", match["whole"])
+    cents = (match["cents"] or "0").ljust(2, "0")
+    try:
+        value = int(whole) * 100 + int(cents)
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits digits only
+        raise ValueError(_("montant illisible « {text} »").format(text=text)) from exc
+    return -value if match["sign"] == "-" else value
 
 
 def parse_french_amount(text: str) -> int:
-    """'1 234,56' / '1234,5' / '-12' / '1.234,56' → cents. Raises ValueError with a French message.
+    """'1 234,56' / '1234,5' / '-12' / '1.234,56' → cents. Raises ValueError (message in the active language).
 
     Accepts the French decimal comma, spaces (also non-breaking) or dots between thousands, an
     optional € sign. A decimal point alone ('12.50') is refused: in a French export it is ambiguous.
@@ -68,11 +82,18 @@ def parse_french_amount(text: str) -> int:
     cleaned = (text or "").strip().replace("€", "").strip()
     match = _AMOUNT.match(cleaned)
     if not match:
-        raise ValueError(f"montant illisible « {text} » (attendu par exemple 1 234,56)")
-    whole = re.sub(r"[ \u00a0\u202f.]", "", match["whole"])
-    cents = (match["cents"] or "0").ljust(2, "0")
-    try:
-        value = int(whole) * 100 + int(cents)
-    except InvalidOperation as exc:  # pragma: no cover - the regex admits digits only
-        raise ValueError(f"montant illisible « {text} »") from exc
-    return -value if match["sign"] == "-" else value
+        raise ValueError(_("montant illisible « {text} » (attendu par exemple 1 234,56)").format(text=text))
+    return _cents(match, r"[ \u00a0\u202f.]", text)
+
+
+def parse_amount(text: str) -> int:
+    """An amount typed in the interface, in the active language's notation: French '1 234,56'
+    (parse_french_amount, the only one in French), English '1,234.56' (decimal point, commas or
+    spaces between thousands). Accounting files are always read with parse_french_amount."""
+    if language() != ENGLISH:
+        return parse_french_amount(text)
+    cleaned = (text or "").strip().replace("€", "").strip()
+    match = _ENGLISH_AMOUNT.match(cleaned)
+    if not match:
+        raise ValueError(_("montant illisible « {text} » (attendu par exemple 1,234.56)").format(text=text))
+    return _cents(match, r"[ \u00a0\u202f,]", text)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.organisation import Role, Site, User, UserSite
 from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachRoundStaff
 from models.persons import IntakeOrigin, Person
@@ -39,29 +40,43 @@ AREAS_OF_MODE = {OutreachMode.STREET: STREET_AREAS, OutreachMode.ONLINE: ONLINE_
 PERSON_COUNTS = ("persons_met", "new_contacts", "conversations", "referred_to_intake")
 MATERIAL_COUNTS = ("condoms_given", "leaflets_given", "hygiene_kits_given")
 
-MESSAGES = {
-    "site": "Choisissez un de vos sites.",
-    "site_change": "Une maraude ne peut pas changer de site.",
-    "round_on": "La date de la maraude est obligatoire.",
-    "round_future": "La date de la maraude ne peut pas être dans le futur.",
-    "round_old": "Cette maraude date de plus d'un an : elle ne peut plus être saisie.",
-    "start_time": "Indiquez l'heure de début.",
-    "duration": f"La durée doit être comprise entre {MIN_DURATION} minutes et {MAX_DURATION // 60} heures.",
-    "mode": "Choisissez le type de maraude (présentielle ou dématérialisée).",
-    "area": "Choisissez le secteur ou la plateforme.",
-    "area_street": "Ce secteur correspond à une maraude dématérialisée, pas présentielle.",
-    "area_online": "Ce secteur correspond à une maraude présentielle, pas dématérialisée.",
-    "negative": "Le nombre ne peut pas être négatif.",
-    "too_many_persons": f"Ce nombre paraît trop élevé (au plus {MAX_PERSONS}) : vérifiez la saisie.",
-    "too_much_material": f"Ce nombre paraît trop élevé (au plus {MAX_MATERIAL}) : vérifiez la saisie.",
-    "new_contacts": "Les nouveaux contacts ne peuvent pas dépasser le nombre de personnes rencontrées.",
-    "conversations": "Les entretiens ne peuvent pas dépasser le nombre de personnes rencontrées "
-                     "(un entretien par personne au plus).",
-    "referred_to_intake": "Les orientations vers un accueil ne peuvent pas dépasser le nombre de personnes "
-                          "rencontrées.",
-    "staff_missing": "Indiquez au moins une personne de l'équipe présente.",
-    "staff_site": "Les personnes présentes doivent être des membres actifs de l'équipe de ce site.",
+# Marked French ids, translated when a check fails (`message`); {names} are filled from MESSAGE_VALUES.
+MESSAGE_IDS = {
+    "site": N_("Choisissez un de vos sites."),
+    "site_change": N_("Une maraude ne peut pas changer de site."),
+    "round_on": N_("La date de la maraude est obligatoire."),
+    "round_future": N_("La date de la maraude ne peut pas être dans le futur."),
+    "round_old": N_("Cette maraude date de plus d'un an : elle ne peut plus être saisie."),
+    "start_time": N_("Indiquez l'heure de début."),
+    "duration": N_("La durée doit être comprise entre {minimum} minutes et {maximum} heures."),
+    "mode": N_("Choisissez le type de maraude (présentielle ou dématérialisée)."),
+    "area": N_("Choisissez le secteur ou la plateforme."),
+    "area_street": N_("Ce secteur correspond à une maraude dématérialisée, pas présentielle."),
+    "area_online": N_("Ce secteur correspond à une maraude présentielle, pas dématérialisée."),
+    "negative": N_("Le nombre ne peut pas être négatif."),
+    "too_many_persons": N_("Ce nombre paraît trop élevé (au plus {maximum}) : vérifiez la saisie."),
+    "too_much_material": N_("Ce nombre paraît trop élevé (au plus {maximum}) : vérifiez la saisie."),
+    "new_contacts": N_("Les nouveaux contacts ne peuvent pas dépasser le nombre de personnes rencontrées."),
+    "conversations": N_("Les entretiens ne peuvent pas dépasser le nombre de personnes rencontrées "
+                        "(un entretien par personne au plus)."),
+    "referred_to_intake": N_("Les orientations vers un accueil ne peuvent pas dépasser le nombre de personnes "
+                             "rencontrées."),
+    "staff_missing": N_("Indiquez au moins une personne de l'équipe présente."),
+    "staff_site": N_("Les personnes présentes doivent être des membres actifs de l'équipe de ce site."),
 }
+MESSAGE_VALUES = {
+    "duration": {"minimum": MIN_DURATION, "maximum": MAX_DURATION // 60},
+    "too_many_persons": {"maximum": MAX_PERSONS},
+    "too_much_material": {"maximum": MAX_MATERIAL},
+}
+# The messages in French (the source text), as the checks return them in a French session.
+MESSAGES = {key: text.format(**MESSAGE_VALUES.get(key, {})) for key, text in MESSAGE_IDS.items()}
+
+
+def message(key: str) -> str:
+    """The message `key` of MESSAGE_IDS in the active language."""
+    text = MESSAGE_IDS[key]
+    return _(text).format(**MESSAGE_VALUES.get(key, {}))
 
 
 @dataclass
@@ -146,40 +161,40 @@ def _check_counts(errors: dict[str, str], data: RoundInput) -> dict[str, int]:
         counts[name] = value
         ceiling = MAX_PERSONS if name in PERSON_COUNTS else MAX_MATERIAL
         if value < 0:
-            errors[name] = MESSAGES["negative"]
+            errors[name] = message("negative")
         elif value > ceiling:
-            errors[name] = MESSAGES["too_many_persons" if name in PERSON_COUNTS else "too_much_material"]
+            errors[name] = message("too_many_persons" if name in PERSON_COUNTS else "too_much_material")
     met = counts["persons_met"]
     if "persons_met" not in errors:
         for name in ("new_contacts", "conversations", "referred_to_intake"):
             if name not in errors and counts[name] > met:
-                errors[name] = MESSAGES[name]
+                errors[name] = message(name)
     return counts
 
 
 def _check_fields(errors: dict[str, str], data: RoundInput, today: date, *, kept_date: date | None) -> None:
     """Checks that need no database. `kept_date`: the round's recorded date (an edit may keep an old date)."""
     if data.round_on is None:
-        errors["round_on"] = MESSAGES["round_on"]
+        errors["round_on"] = message("round_on")
     elif data.round_on > today:
-        errors["round_on"] = MESSAGES["round_future"]
+        errors["round_on"] = message("round_future")
     elif data.round_on < today - timedelta(days=MAX_AGE_DAYS) and data.round_on != kept_date:
-        errors["round_on"] = MESSAGES["round_old"]
+        errors["round_on"] = message("round_old")
     if data.start_time is None:
-        errors["start_time"] = MESSAGES["start_time"]
+        errors["start_time"] = message("start_time")
     if data.duration_minutes is None or not MIN_DURATION <= int(data.duration_minutes) <= MAX_DURATION:
-        errors["duration_minutes"] = MESSAGES["duration"]
+        errors["duration_minutes"] = message("duration")
     mode = area = None
     try:
         mode = OutreachMode(data.mode)
     except ValueError:
-        errors["mode"] = MESSAGES["mode"]
+        errors["mode"] = message("mode")
     try:
         area = OutreachArea(data.area)
     except ValueError:
-        errors["area"] = MESSAGES["area"]
+        errors["area"] = message("area")
     if mode is not None and area is not None and area not in AREAS_OF_MODE[mode]:
-        errors["area"] = MESSAGES["area_street" if mode == OutreachMode.STREET else "area_online"]
+        errors["area"] = message("area_street" if mode == OutreachMode.STREET else "area_online")
 
 
 def _site_staff(session: Session, site_id: int, user_ids: set[int]) -> set[int]:
@@ -203,11 +218,11 @@ def _validated(session: Session, data: RoundInput, site_id: int, today: date, *,
     counts = _check_counts(errors, data)
     staff_ids = sorted({int(user_id) for user_id in data.staff_ids})
     if not staff_ids:
-        errors["staff_ids"] = MESSAGES["staff_missing"]
+        errors["staff_ids"] = message("staff_missing")
     else:
         newcomers = set(staff_ids) - kept_staff
         if _site_staff(session, site_id, newcomers) != newcomers:
-            errors["staff_ids"] = MESSAGES["staff_site"]
+            errors["staff_ids"] = message("staff_site")
     if errors:
         raise ValidationFailed(errors)
     values = dict(round_on=data.round_on, start_time=data.start_time, duration_minutes=int(data.duration_minutes),
@@ -218,7 +233,7 @@ def _validated(session: Session, data: RoundInput, site_id: int, today: date, *,
 def _writable_site(session: Session, principal: Principal, site_id: int | None) -> int:
     site = session.get(Site, site_id) if site_id is not None else None
     if site is None or not site.is_active or site.id not in principal.site_ids:
-        raise ValidationFailed({"site_id": MESSAGES["site"]})
+        raise ValidationFailed({"site_id": message("site")})
     return site.id
 
 
@@ -255,9 +270,9 @@ def update_round(session: Session, principal: Principal, *, round_id: int, expec
         select(OutreachRound).where(OutreachRound.id == round_id, OutreachRound.site_id.in_(sorted(principal.site_ids)))
     ).first()
     if outreach is None:
-        raise NotFound("Maraude introuvable.")
+        raise NotFound(_("Maraude introuvable."))
     if data.site_id is not None and data.site_id != outreach.site_id:
-        raise ValidationFailed({"site_id": MESSAGES["site_change"]})
+        raise ValidationFailed({"site_id": message("site_change")})
     kept_staff = frozenset(session.exec(
         select(OutreachRoundStaff.user_id).where(OutreachRoundStaff.round_id == outreach.id)).all())
     values, staff_ids = _validated(session, data, outreach.site_id, today, kept_date=outreach.round_on,
@@ -338,8 +353,8 @@ def list_rounds(session: Session, principal: Principal, *, site_id: int | None =
         .order_by(OutreachRound.round_on.desc(), OutreachRound.start_time.desc(), OutreachRound.id.desc())
         .offset((page - 1) * page_size).limit(page_size)
     ).all()
-    staff = _staff_of(session, [outreach.id for outreach, _ in found])
-    rows = [_row_of(outreach, code, tuple(name for _, name in staff[outreach.id])) for outreach, code in found]
+    staff = _staff_of(session, [outreach.id for outreach, _unused in found])
+    rows = [_row_of(outreach, code, tuple(name for _unused, name in staff[outreach.id])) for outreach, code in found]
     return RoundPage(rows, total, page, page_size)
 
 
@@ -351,10 +366,10 @@ def round_detail(session: Session, principal: Principal, round_id: int) -> Round
         .where(OutreachRound.id == round_id, principal.site_filter(OutreachRound.site_id))
     ).first()
     if found is None:
-        raise NotFound("Maraude introuvable.")
+        raise NotFound(_("Maraude introuvable."))
     outreach, code = found
     staff = tuple(_staff_of(session, [outreach.id])[outreach.id])
-    return RoundDetail(_row_of(outreach, code, tuple(name for _, name in staff)), staff)
+    return RoundDetail(_row_of(outreach, code, tuple(name for _unused, name in staff)), staff)
 
 
 class year_month(FunctionElement):  # noqa: N801 - an SQL function, named as such

@@ -14,6 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import FRENCH, _, use_language
 from models.labels import label
 from models.organisation import Site
 from models.partners import (
@@ -93,19 +94,19 @@ def _clean_partner(values: dict) -> dict:
     if "name" in values:
         name = " ".join((values["name"] or "").split())
         if not name:
-            errors["name"] = "Le nom du partenaire est obligatoire."
+            errors["name"] = _("Le nom du partenaire est obligatoire.")
         elif len(name) > NAME_MAX:
-            errors["name"] = f"Le nom ne peut dépasser {NAME_MAX} caractères."
+            errors["name"] = _("Le nom ne peut dépasser {max} caractères.").format(max=NAME_MAX)
         cleaned["name"] = name
     if "kind" in values:
         try:
             cleaned["kind"] = PartnerKind(values["kind"])
         except ValueError:
-            errors["kind"] = "Choisissez un type de partenaire."
+            errors["kind"] = _("Choisissez un type de partenaire.")
     if "contact" in values:
         contact = (values["contact"] or "").strip()
         if len(contact) > CONTACT_MAX:
-            errors["contact"] = f"Le contact ne peut dépasser {CONTACT_MAX} caractères."
+            errors["contact"] = _("Le contact ne peut dépasser {max} caractères.").format(max=CONTACT_MAX)
         cleaned["contact"] = contact or None
     if "is_active" in values:
         cleaned["is_active"] = bool(values["is_active"])
@@ -135,7 +136,7 @@ def create_partner(
     errors: dict[str, str] = {}
     site = session.get(Site, site_id) if site_id is not None else None
     if site is None or not site.is_active or not principal.may_see_site(site.id):
-        errors["site_id"] = "Choisissez un de vos sites."
+        errors["site_id"] = _("Choisissez un de vos sites.")
     try:
         values = _clean_partner({"name": name, "kind": kind, "contact": contact})
     except ValidationFailed as exc:
@@ -143,7 +144,7 @@ def create_partner(
         values = {}
     if "name" not in errors and site is not None and "site_id" not in errors \
             and _name_taken(session, site.id, values["name"]):
-        errors["name"] = "Ce partenaire existe déjà sur ce site."
+        errors["name"] = _("Ce partenaire existe déjà sur ce site.")
     if errors:
         raise ValidationFailed(errors)
     partner = Partner(site_id=site.id, **values)
@@ -164,13 +165,13 @@ def update_partner(
         select(Partner).where(Partner.id == partner_id, principal.site_filter(Partner.site_id))
     ).first()
     if partner is None:
-        raise NotFound("Partenaire introuvable.")
+        raise NotFound(_("Partenaire introuvable."))
     unknown = set(changes) - {"name", "kind", "contact", "is_active"}
     if unknown:
         raise ValueError(f"unknown partner fields: {sorted(unknown)}")
     values = _clean_partner(changes)
     if "name" in values and _name_taken(session, partner.site_id, values["name"], other_than=partner.id):
-        raise ValidationFailed({"name": "Ce partenaire existe déjà sur ce site."})
+        raise ValidationFailed({"name": _("Ce partenaire existe déjà sur ce site.")})
     versioned_update(session, Partner, partner.id, expected_version, values)
     audit.record(session, actor=principal, action="partner.update", entity_type="partner", entity_id=partner.id,
                  site_id=partner.site_id)
@@ -209,11 +210,11 @@ def create_referral(
     errors: dict[str, str] = {}
     partner = session.get(Partner, partner_id) if partner_id is not None else None
     if partner is None or partner.site_id != person.site_id or not partner.is_active:
-        errors["partner_id"] = "Choisissez un partenaire actif du site de la personne."
+        errors["partner_id"] = _("Choisissez un partenaire actif du site de la personne.")
     not_future(errors, "referred_on", referred_on, today)
     text = (reason or "").strip()
     if len(text) > REASON_MAX:
-        errors["reason"] = f"Le motif ne peut dépasser {REASON_MAX} caractères."
+        errors["reason"] = _("Le motif ne peut dépasser {max} caractères.").format(max=REASON_MAX)
     if errors:
         raise ValidationFailed(errors)
     referral = Referral(person_id=person.id, site_id=person.site_id, partner_id=partner.id, referred_on=referred_on,
@@ -240,9 +241,9 @@ def update_referral_result(
     if result == ReferralResult.PENDING:
         result_on = None
     elif result_on is None:
-        errors["result_on"] = "Indiquez la date du résultat."
+        errors["result_on"] = _("Indiquez la date du résultat.")
     elif result_on < referral.referred_on:
-        errors["result_on"] = "Le résultat ne peut précéder l'orientation."
+        errors["result_on"] = _("Le résultat ne peut précéder l'orientation.")
     else:
         not_future(errors, "result_on", result_on, today)
     if errors:
@@ -280,7 +281,9 @@ class OutcomeRow:
 
 
 def closed_reason_of(outcome_type: OutcomeType) -> str:
-    return f"Sortie : {label(outcome_type)}"[:CLOSED_REASON_MAX]
+    """The closing reason stored in the file: French, like every stored text, whatever the reader's language."""
+    with use_language(FRENCH):
+        return f"Sortie : {label(outcome_type)}"[:CLOSED_REASON_MAX]
 
 
 def record_outcome(
@@ -303,13 +306,13 @@ def record_outcome(
     try:
         outcome_type = OutcomeType(outcome_type)
     except ValueError:
-        errors["outcome_type"] = "Choisissez un type de sortie."
+        errors["outcome_type"] = _("Choisissez un type de sortie.")
     not_future(errors, "outcome_on", outcome_on, today)
     sector = (employer_sector or "").strip()
     if len(sector) > SECTOR_MAX:
-        errors["employer_sector"] = f"Le secteur ne peut dépasser {SECTOR_MAX} caractères."
+        errors["employer_sector"] = _("Le secteur ne peut dépasser {max} caractères.").format(max=SECTOR_MAX)
     if closes_file and person.status == PersonStatus.CLOSED:
-        errors["closes_file"] = "Le dossier est déjà clôturé."
+        errors["closes_file"] = _("Le dossier est déjà clôturé.")
     if errors:
         raise ValidationFailed(errors)
     outcome = Outcome(person_id=person.id, site_id=person.site_id, outcome_on=outcome_on,

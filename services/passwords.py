@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import bcrypt
 
+from i18n import _
 from services.errors import ValidationFailed
 
 MIN_LENGTH = 12
@@ -14,11 +15,12 @@ MAX_BYTES = 72  # bcrypt ignores (and bcrypt 5 refuses) anything longer
 
 def check_policy(password: str, *, field: str = "password") -> None:
     if len(password) < MIN_LENGTH:
-        raise ValidationFailed({field: f"Le mot de passe doit contenir au moins {MIN_LENGTH} caractères."})
+        raise ValidationFailed({field: _("Le mot de passe doit contenir au moins {count} caractères.").format(
+            count=MIN_LENGTH)})
     if len(password.encode("utf-8")) > MAX_BYTES:
-        raise ValidationFailed({field: "Le mot de passe est trop long (72 octets au maximum)."})
+        raise ValidationFailed({field: _("Le mot de passe est trop long (72 octets au maximum).")})
     if password != password.strip():
-        raise ValidationFailed({field: "Le mot de passe ne peut ni commencer ni finir par un espace."})
+        raise ValidationFailed({field: _("Le mot de passe ne peut ni commencer ni finir par un espace.")})
 
 
 def hash_password(password: str, *, rounds: int = 12) -> str:

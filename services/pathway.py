@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from i18n import N_, _, ngettext
 from models.organisation import User
 from models.pathway import (
     ActionGoal,
@@ -83,7 +84,7 @@ def record_barriers(
     errors: dict[str, str] = {}
     _not_future(errors, "assessed_on", assessed_on, today)
     if not ratings:
-        errors["ratings"] = "Évaluez au moins un frein."
+        errors["ratings"] = _("Évaluez au moins un frein.")
     if errors:
         raise ValidationFailed(errors)
     for barrier, severity in ratings.items():
@@ -142,27 +143,27 @@ def _clean_goal(values: dict) -> dict:
     if "goal" in values:
         text = (values["goal"] or "").strip()
         if not text:
-            errors["goal"] = "L'objectif est obligatoire."
+            errors["goal"] = _("L'objectif est obligatoire.")
         elif len(text) > GOAL_MAX:
-            errors["goal"] = f"L'objectif ne peut dépasser {GOAL_MAX} caractères."
+            errors["goal"] = _("L'objectif ne peut dépasser {max} caractères.").format(max=GOAL_MAX)
         cleaned["goal"] = text
     if "actions" in values:
         text = (values["actions"] or "").strip()
         if len(text) > ACTIONS_MAX:
-            errors["actions"] = f"Les actions ne peuvent dépasser {ACTIONS_MAX} caractères."
+            errors["actions"] = _("Les actions ne peuvent dépasser {max} caractères.").format(max=ACTIONS_MAX)
         cleaned["actions"] = text or None
     if "axis" in values:
         try:
             cleaned["axis"] = GoalAxis(values["axis"])
         except ValueError:
-            errors["axis"] = "Choisissez un axe."
+            errors["axis"] = _("Choisissez un axe.")
     if "status" in values:
         try:
             status = GoalStatus(values["status"])
         except ValueError:
             status = None
         if status not in OPEN_STATUSES:
-            errors["status"] = "Pour clore un objectif, utilisez « Clore l'objectif »."
+            errors["status"] = _("Pour clore un objectif, utilisez « Clore l'objectif ».")
         cleaned["status"] = status
     if errors:
         raise ValidationFailed(errors)
@@ -205,7 +206,7 @@ def update_goal(
     if unknown:
         raise ValueError(f"unknown goal fields: {sorted(unknown)}")
     if row.status not in OPEN_STATUSES:
-        raise ValidationFailed({"status": "Cet objectif est clos : il ne peut plus être modifié."})
+        raise ValidationFailed({"status": _("Cet objectif est clos : il ne peut plus être modifié.")})
     values = _clean_goal(changes)
     _versioned_update(session, ActionGoal, row.id, expected_version, values)
     touch_last_contact(session, person, today)
@@ -230,7 +231,7 @@ def close_goal(
     require_writable(principal, person)
     errors: dict[str, str] = {}
     if status not in (GoalStatus.ACHIEVED, GoalStatus.ABANDONED):
-        errors["status"] = "Un objectif se clôt comme atteint ou abandonné."
+        errors["status"] = _("Un objectif se clôt comme atteint ou abandonné.")
     _not_future(errors, "closed_on", closed_on, today)
     if errors:
         raise ValidationFailed(errors)
@@ -303,8 +304,9 @@ def period_alert(periods: list[PspPeriodView], *, today: date) -> str | None:
             days = (period.end_on - today).days
             if days <= PSP_ALERT_DAYS:
                 if days == 0:
-                    return "La période se termine aujourd'hui"
-                return f"La période se termine dans {days} jour{'s' if days > 1 else ''}"
+                    return _("La période se termine aujourd'hui")
+                return ngettext("La période se termine dans {count} jour", "La période se termine dans {count} jours",
+                                days).format(count=days)
     return None
 
 
@@ -333,16 +335,17 @@ def _clean_psp(episode: PspEpisode, changes: dict, today: date) -> dict:
         if field in values:
             _not_future(errors, field, values[field], today)
     if merged["commission_on"] and merged["commission_on"] < episode.requested_on and "commission_on" not in errors:
-        errors["commission_on"] = "La commission ne peut précéder la demande."
+        errors["commission_on"] = _("La commission ne peut précéder la demande.")
     if merged["decided_on"] and merged["commission_on"] and merged["decided_on"] < merged["commission_on"] \
             and "decided_on" not in errors:
-        errors["decided_on"] = "La décision ne peut précéder la commission."
-    for start, end, what in (("aps_start_on", "aps_end_on", "l'APS"), ("afis_start_on", "afis_end_on", "l'AFIS")):
+        errors["decided_on"] = _("La décision ne peut précéder la commission.")
+    for start, end, message in (("aps_start_on", "aps_end_on", N_("La fin de l'APS ne peut précéder son début.")),
+                                ("afis_start_on", "afis_end_on", N_("La fin de l'AFIS ne peut précéder son début."))):
         if merged[start] and merged[end] and merged[end] < merged[start]:
-            errors[end] = f"La fin de {what} ne peut précéder son début."
+            errors[end] = _(message)
     cents = merged["afis_monthly_cents"]
     if cents is not None and (not isinstance(cents, int) or cents < 0):
-        errors["afis_monthly_cents"] = "Le montant mensuel de l'AFIS doit être positif."
+        errors["afis_monthly_cents"] = _("Le montant mensuel de l'AFIS doit être positif.")
     for field, enum in (("commission_opinion", CommissionOpinion), ("prefect_decision", PrefectDecision)):
         if field in values:
             values[field] = enum(values[field])
@@ -392,19 +395,19 @@ def add_psp_period(
     end_on = period_end(start_on)
     errors: dict[str, str] = {}
     if episode.prefect_decision != PrefectDecision.GRANTED:
-        errors["start_on"] = "Le parcours doit d'abord être accordé par le préfet."
+        errors["start_on"] = _("Le parcours doit d'abord être accordé par le préfet.")
     elif episode.ended_on is not None:
-        errors["start_on"] = "Ce parcours est terminé."
+        errors["start_on"] = _("Ce parcours est terminé.")
     elif (len(existing) + 1) * PSP_PERIOD_MONTHS > PSP_MAX_MONTHS:
         used = len(existing) * PSP_PERIOD_MONTHS
-        errors["start_on"] = (f"Renouvellement impossible : {used} mois déjà accordés, "
-                              f"le parcours ne peut dépasser {PSP_MAX_MONTHS} mois au total.")
+        errors["start_on"] = _("Renouvellement impossible : {used} mois déjà accordés, "
+                               "le parcours ne peut dépasser {max} mois au total.").format(used=used, max=PSP_MAX_MONTHS)
     elif any(start_on <= p.end_on and end_on >= p.start_on for p in existing):
-        errors["start_on"] = "Cette période chevauche une période déjà enregistrée."
+        errors["start_on"] = _("Cette période chevauche une période déjà enregistrée.")
     elif is_renewal and not existing:
-        errors["is_renewal"] = "La première période n'est pas un renouvellement."
+        errors["is_renewal"] = _("La première période n'est pas un renouvellement.")
     elif not is_renewal and existing:
-        errors["is_renewal"] = "Une période après la première est un renouvellement."
+        errors["is_renewal"] = _("Une période après la première est un renouvellement.")
     if errors:
         raise ValidationFailed(errors)
     period = PspPeriod(episode_id=episode.id, site_id=episode.site_id, start_on=start_on, end_on=end_on,
@@ -498,9 +501,9 @@ def add_note(
     errors: dict[str, str] = {}
     text = (body or "").strip()
     if not text:
-        errors["body"] = "La note est vide."
+        errors["body"] = _("La note est vide.")
     elif len(text) > NOTE_MAX:
-        errors["body"] = f"Une note ne peut dépasser {NOTE_MAX} caractères."
+        errors["body"] = _("Une note ne peut dépasser {max} caractères.").format(max=NOTE_MAX)
     _not_future(errors, "noted_on", noted_on, today)
     if errors:
         raise ValidationFailed(errors)

@@ -11,12 +11,13 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.persons import Person, PersonStatus, PersonStatusChange
 from services.errors import NotFound, PermissionDenied
 from services.principal import Capability, Principal
 
-NOT_FOUND_MESSAGE = "Dossier introuvable."
-ANONYMISED_MESSAGE = "Ce dossier est anonymisé : il ne peut plus être modifié."
+NOT_FOUND_MESSAGE = N_("Dossier introuvable.")
+ANONYMISED_MESSAGE = N_("Ce dossier est anonymisé : il ne peut plus être modifié.")
 
 
 def normalise_code(code: str) -> str:
@@ -30,7 +31,7 @@ def person_in_scope(session: Session, principal: Principal, person_id: int) -> P
         select(Person).where(Person.id == person_id, principal.site_filter(Person.site_id))
     ).first()
     if person is None:
-        raise NotFound(NOT_FOUND_MESSAGE)
+        raise NotFound(_(NOT_FOUND_MESSAGE))
     return person
 
 
@@ -39,12 +40,12 @@ def person_by_code(session: Session, principal: Principal, code: str) -> Person:
     principal.require(Capability.VIEW_PERSON_FILES)
     wanted = normalise_code(code)
     if not wanted:
-        raise NotFound(NOT_FOUND_MESSAGE)
+        raise NotFound(_(NOT_FOUND_MESSAGE))
     person = session.exec(
         select(Person).where(Person.code == wanted, principal.site_filter(Person.site_id))
     ).first()
     if person is None:
-        raise NotFound(NOT_FOUND_MESSAGE)
+        raise NotFound(_(NOT_FOUND_MESSAGE))
     return person
 
 
@@ -52,9 +53,9 @@ def require_writable(principal: Principal, person: Person) -> None:
     """Edits need EDIT_PERSON_FILES on the person's site, and an anonymised file is frozen."""
     principal.require(Capability.EDIT_PERSON_FILES)
     if not principal.may_see_site(person.site_id):
-        raise NotFound(NOT_FOUND_MESSAGE)
+        raise NotFound(_(NOT_FOUND_MESSAGE))
     if person.status == PersonStatus.ANONYMISED:
-        raise PermissionDenied(ANONYMISED_MESSAGE)
+        raise PermissionDenied(_(ANONYMISED_MESSAGE))
 
 
 def touch_last_contact(session: Session, person: Person, on: date) -> None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.labels import label
 from models.organisation import Role, Site, User, UserSite
 from models.outreach import OutreachRound
@@ -35,52 +36,68 @@ CODE_ATTEMPTS = 25
 REFERENT_ROLES = (Role.INTERVENANT, Role.CHEF_SERVICE)
 STAFF_ROLES = (Role.INTERVENANT, Role.CHEF_SERVICE)
 
-# Sources of income: codes stored comma-separated in person.income_sources.
+# Sources of income: codes stored comma-separated in person.income_sources; labels marked only,
+# shown through `income_source_label`.
 INCOME_SOURCES: dict[str, str] = {
-    "none": "Aucune ressource",
-    "afis": "AFIS",
-    "ada": "ADA (demandeur d'asile)",
-    "rsa": "RSA",
-    "salary": "Salaire",
-    "unemployment": "Allocation chômage",
-    "aah": "AAH",
-    "family": "Prestations familiales",
-    "other": "Autre",
+    "none": N_("Aucune ressource"),
+    "afis": N_("AFIS"),
+    "ada": N_("ADA (demandeur d'asile)"),
+    "rsa": N_("RSA"),
+    "salary": N_("Salaire"),
+    "unemployment": N_("Allocation chômage"),
+    "aah": N_("AAH"),
+    "family": N_("Prestations familiales"),
+    "other": N_("Autre"),
 }
+
+
+
+def income_source_label(code: str) -> str:
+    """The label of an income source code in the active language (the code itself if unknown)."""
+    text = INCOME_SOURCES.get(code)
+    return code if text is None else _(text)
+
 
 _PHONE = re.compile(r"^\+?[0-9 .\-()]{6,24}$")
 _ISO2 = re.compile(r"^[A-Z]{2}$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
 
+# Marked only: read them through `message(key)`, which translates.
 MESSAGES = {
-    "site": "Choisissez un de vos sites.",
-    "first_contact_on": "La date du premier contact est obligatoire.",
-    "first_contact_future": "La date du premier contact ne peut pas être dans le futur.",
-    "first_contact_after": "Le premier contact ne peut pas être postérieur à l'accueil.",
-    "intake_on": "La date d'accueil est obligatoire.",
-    "intake_future": "La date d'accueil ne peut pas être dans le futur.",
-    "alias": "Le prénom ou pseudonyme est obligatoire.",
-    "alias_long": f"Le prénom ou pseudonyme ne doit pas dépasser {ALIAS_MAX} caractères.",
-    "too_young": f"Cette année de naissance donnerait moins de {MIN_AGE} ans : vérifiez-la.",
-    "too_old": f"Cette année de naissance donnerait plus de {MAX_AGE} ans : vérifiez-la.",
-    "consent_on": "La date de consentement est obligatoire.",
-    "consent_future": "La date de consentement ne peut pas être dans le futur.",
-    "consent_processing": "Le consentement au traitement du dossier est obligatoire pour créer le dossier.",
-    "phone": "Numéro de téléphone invalide (chiffres, espaces et + seulement).",
-    "nationality": "Nationalité invalide.",
-    "languages": "Langue invalide.",
-    "partner": "Indiquez le partenaire qui oriente la personne.",
-    "partner_site": "Ce partenaire n'appartient pas au site choisi.",
-    "round_site": "Cette maraude n'appartient pas au site choisi.",
-    "referent_site": "Ce ou cette référent·e ne travaille pas sur le site choisi.",
-    "reason": "Indiquez un motif.",
-    "reason_long": "Le motif ne doit pas dépasser 200 caractères.",
-    "closed_on": "La date de clôture est obligatoire.",
-    "closed_future": "La date de clôture ne peut pas être dans le futur.",
-    "closed_before_intake": "La date de clôture ne peut pas précéder l'accueil.",
-    "already_closed": "Ce dossier est déjà clôturé.",
-    "not_closed": "Seul un dossier clôturé peut être rouvert.",
+    "site": N_("Choisissez un de vos sites."),
+    "first_contact_on": N_("La date du premier contact est obligatoire."),
+    "first_contact_future": N_("La date du premier contact ne peut pas être dans le futur."),
+    "first_contact_after": N_("Le premier contact ne peut pas être postérieur à l'accueil."),
+    "intake_on": N_("La date d'accueil est obligatoire."),
+    "intake_future": N_("La date d'accueil ne peut pas être dans le futur."),
+    "alias": N_("Le prénom ou pseudonyme est obligatoire."),
+    "alias_long": N_("Le prénom ou pseudonyme ne doit pas dépasser {max} caractères."),
+    "too_young": N_("Cette année de naissance donnerait moins de {age} ans : vérifiez-la."),
+    "too_old": N_("Cette année de naissance donnerait plus de {age} ans : vérifiez-la."),
+    "consent_on": N_("La date de consentement est obligatoire."),
+    "consent_future": N_("La date de consentement ne peut pas être dans le futur."),
+    "consent_processing": N_("Le consentement au traitement du dossier est obligatoire pour créer le dossier."),
+    "phone": N_("Numéro de téléphone invalide (chiffres, espaces et + seulement)."),
+    "nationality": N_("Nationalité invalide."),
+    "languages": N_("Langue invalide."),
+    "partner": N_("Indiquez le partenaire qui oriente la personne."),
+    "partner_site": N_("Ce partenaire n'appartient pas au site choisi."),
+    "round_site": N_("Cette maraude n'appartient pas au site choisi."),
+    "referent_site": N_("Ce ou cette référent·e ne travaille pas sur le site choisi."),
+    "reason": N_("Indiquez un motif."),
+    "reason_long": N_("Le motif ne doit pas dépasser 200 caractères."),
+    "closed_on": N_("La date de clôture est obligatoire."),
+    "closed_future": N_("La date de clôture ne peut pas être dans le futur."),
+    "closed_before_intake": N_("La date de clôture ne peut pas précéder l'accueil."),
+    "already_closed": N_("Ce dossier est déjà clôturé."),
+    "not_closed": N_("Seul un dossier clôturé peut être rouvert."),
 }
+
+
+def message(key: str) -> str:
+    """A message of MESSAGES in the active language, its numbers filled in."""
+    text = MESSAGES[key]
+    return _(text).format(max=ALIAS_MAX, age=MIN_AGE if key == "too_young" else MAX_AGE)
 
 
 # --- intake ------------------------------------------------------------------------------------
@@ -129,30 +146,30 @@ def _check_birth_year(errors: dict[str, str], birth_year: int | None, today: dat
         return
     age = today.year - int(birth_year)
     if age < MIN_AGE:
-        errors["birth_year"] = MESSAGES["too_young"]
+        errors["birth_year"] = message("too_young")
     elif age > MAX_AGE:
-        errors["birth_year"] = MESSAGES["too_old"]
+        errors["birth_year"] = message("too_old")
 
 
 def _check_alias(errors: dict[str, str], alias: str | None) -> None:
     text = (alias or "").strip()
     if not text:
-        errors["alias"] = MESSAGES["alias"]
+        errors["alias"] = message("alias")
     elif len(text) > ALIAS_MAX:
-        errors["alias"] = MESSAGES["alias_long"]
+        errors["alias"] = message("alias_long")
 
 
 def _check_phone(errors: dict[str, str], phone: str | None) -> None:
     text = (phone or "").strip()
     if text and (not _PHONE.match(text) or sum(ch.isdigit() for ch in text) < 6):
-        errors["phone"] = MESSAGES["phone"]
+        errors["phone"] = message("phone")
 
 
 def _check_nationality_languages(errors: dict[str, str], nationality: str | None, languages: list[str]) -> None:
     if nationality and not _ISO2.match(nationality):
-        errors["nationality"] = MESSAGES["nationality"]
+        errors["nationality"] = message("nationality")
     if any(not _LANG.match(code) for code in languages) or len(",".join(languages)) > 120:
-        errors["languages"] = MESSAGES["languages"]
+        errors["languages"] = message("languages")
 
 
 def validate_intake(data: IntakeInput, *, today: date | None = None) -> None:
@@ -160,32 +177,32 @@ def validate_intake(data: IntakeInput, *, today: date | None = None) -> None:
     today = today or clock.today()
     errors: dict[str, str] = {}
     if data.site_id is None:
-        errors["site_id"] = MESSAGES["site"]
+        errors["site_id"] = message("site")
     if data.first_contact_on is None:
-        errors["first_contact_on"] = MESSAGES["first_contact_on"]
+        errors["first_contact_on"] = message("first_contact_on")
     elif data.first_contact_on > today:
-        errors["first_contact_on"] = MESSAGES["first_contact_future"]
+        errors["first_contact_on"] = message("first_contact_future")
     if data.intake_on is None:
-        errors["intake_on"] = MESSAGES["intake_on"]
+        errors["intake_on"] = message("intake_on")
     elif data.intake_on > today:
-        errors["intake_on"] = MESSAGES["intake_future"]
+        errors["intake_on"] = message("intake_future")
     if (data.first_contact_on and data.intake_on and "first_contact_on" not in errors
             and data.first_contact_on > data.intake_on):
-        errors["first_contact_on"] = MESSAGES["first_contact_after"]
+        errors["first_contact_on"] = message("first_contact_after")
     _check_alias(errors, data.alias)
     _check_birth_year(errors, data.birth_year, today)
     _check_phone(errors, data.phone)
     _check_nationality_languages(errors, data.nationality, data.languages)
     if data.origin == IntakeOrigin.PARTNER and data.referring_partner_id is None:
-        errors["referring_partner_id"] = MESSAGES["partner"]
+        errors["referring_partner_id"] = message("partner")
     if data.consent_on is None:
-        errors["consent_on"] = MESSAGES["consent_on"]
+        errors["consent_on"] = message("consent_on")
     elif data.consent_on > today:
-        errors["consent_on"] = MESSAGES["consent_future"]
+        errors["consent_on"] = message("consent_future")
     if not data.consent_processing:
-        errors["consent_processing"] = MESSAGES["consent_processing"]
+        errors["consent_processing"] = message("consent_processing")
     if any(code not in INCOME_SOURCES for code in data.income_sources):
-        errors["income_sources"] = "Source de revenus inconnue."
+        errors["income_sources"] = _("Source de revenus inconnue.")
     if errors:
         raise ValidationFailed(errors)
 
@@ -194,17 +211,17 @@ def _check_references(session: Session, principal: Principal, data: IntakeInput)
     """Site, round, partner and referent must all belong to the chosen site (one of the principal's)."""
     errors: dict[str, str] = {}
     if not principal.may_see_site(data.site_id) or session.get(Site, data.site_id) is None:
-        raise ValidationFailed({"site_id": MESSAGES["site"]})
+        raise ValidationFailed({"site_id": message("site")})
     if data.outreach_round_id is not None:
         site_id = session.exec(select(OutreachRound.site_id).where(OutreachRound.id == data.outreach_round_id)).first()
         if site_id != data.site_id:
-            errors["outreach_round_id"] = MESSAGES["round_site"]
+            errors["outreach_round_id"] = message("round_site")
     if data.referring_partner_id is not None:
         site_id = session.exec(select(Partner.site_id).where(Partner.id == data.referring_partner_id)).first()
         if site_id != data.site_id:
-            errors["referring_partner_id"] = MESSAGES["partner_site"]
+            errors["referring_partner_id"] = message("partner_site")
     if data.referent_id is not None and not _is_site_staff(session, data.referent_id, data.site_id):
-        errors["referent_id"] = MESSAGES["referent_site"]
+        errors["referent_id"] = message("referent_site")
     if errors:
         raise ValidationFailed(errors)
 
@@ -289,7 +306,7 @@ def create_intake(
         referent_id=data.referent_id,
         last_contact_on=max(data.intake_on, data.first_contact_on),
     )
-    for _ in range(CODE_ATTEMPTS):
+    for _attempt in range(CODE_ATTEMPTS):
         number = session.exec(
             select(sa.func.coalesce(sa.func.max(Person.code_number), 0))
             .where(Person.site_id == data.site_id, Person.code_year == year)
@@ -308,7 +325,7 @@ def create_intake(
                      site_id=person.site_id)
         session.commit()
         return CreatedPerson(person.id, person.code)
-    raise ServiceError("Le code du dossier n'a pas pu être attribué : réessayez.")
+    raise ServiceError(_("Le code du dossier n'a pas pu être attribué : réessayez."))
 
 
 # --- caseload ----------------------------------------------------------------------------------
@@ -370,12 +387,12 @@ def _alias_matches(query: str, alias: str | None) -> bool:
 
 def psp_label(decision: PrefectDecision, ended_on: date | None) -> str:
     if ended_on is not None:
-        return "PSP terminé"
+        return _("PSP terminé")
     if decision == PrefectDecision.GRANTED:
-        return "PSP en cours"
+        return _("PSP en cours")
     if decision == PrefectDecision.REFUSED:
-        return "PSP refusé"
-    return "PSP demandé"
+        return _("PSP refusé")
+    return _("PSP demandé")
 
 
 def list_caseload(
@@ -622,12 +639,12 @@ def update_situation(
     if "income_sources" in changes:
         sources = list(changes["income_sources"] or [])
         if any(code not in INCOME_SOURCES for code in sources):
-            errors["income_sources"] = "Source de revenus inconnue."
+            errors["income_sources"] = _("Source de revenus inconnue.")
         values["income_sources"] = _join_codes(sources)
     if "referent_id" in changes:
         referent_id = changes["referent_id"]
         if referent_id is not None and not _is_site_staff(session, referent_id, person.site_id):
-            errors["referent_id"] = MESSAGES["referent_site"]
+            errors["referent_id"] = message("referent_site")
         values["referent_id"] = referent_id
     for key in ("gender", "administrative_status", "housing", "consent_partner_sharing", "consent_statistics"):
         if key in changes:
@@ -647,9 +664,9 @@ def update_situation(
 def _check_reason(errors: dict[str, str], reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
-        errors["reason"] = MESSAGES["reason"]
+        errors["reason"] = message("reason")
     elif len(text) > 200:
-        errors["reason"] = MESSAGES["reason_long"]
+        errors["reason"] = message("reason_long")
     return text
 
 
@@ -669,14 +686,14 @@ def close_file(
     require_writable(principal, person)
     errors: dict[str, str] = {}
     if person.status == PersonStatus.CLOSED:
-        errors["status"] = MESSAGES["already_closed"]
+        errors["status"] = message("already_closed")
     text = _check_reason(errors, reason)
     if closed_on is None:
-        errors["closed_on"] = MESSAGES["closed_on"]
+        errors["closed_on"] = message("closed_on")
     elif closed_on > today:
-        errors["closed_on"] = MESSAGES["closed_future"]
+        errors["closed_on"] = message("closed_future")
     elif closed_on < person.intake_on:
-        errors["closed_on"] = MESSAGES["closed_before_intake"]
+        errors["closed_on"] = message("closed_before_intake")
     if errors:
         raise ValidationFailed(errors)
     change_person_status(session, principal, person, expected_version=expected_version,
@@ -699,7 +716,7 @@ def reopen_file(
     require_writable(principal, person)
     errors: dict[str, str] = {}
     if person.status != PersonStatus.CLOSED:
-        errors["status"] = MESSAGES["not_closed"]
+        errors["status"] = message("not_closed")
     text = _check_reason(errors, reason)
     if errors:
         raise ValidationFailed(errors)

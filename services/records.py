@@ -7,18 +7,20 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
+from i18n import N_, _
 from models.persons import Person, PersonStatus
 from services import audit
 from services.errors import NotFound, StaleRecord
 from services.person_access import person_in_scope, record_status_change, require_writable, touch_last_contact
 from services.principal import Principal
 
-FUTURE_DATE = "La date ne peut pas être dans le futur."
+# Marked only: translate it where it is used, `_(FUTURE_DATE)`.
+FUTURE_DATE = N_("La date ne peut pas être dans le futur.")
 
 
 def not_future(errors: dict[str, str], field: str, value: date | None, today: date) -> None:
     if value is not None and value > today:
-        errors[field] = FUTURE_DATE
+        errors[field] = _(FUTURE_DATE)
 
 
 def writable_person(session: Session, principal: Principal, person_id: int) -> Person:
@@ -31,7 +33,7 @@ def owned_row(session: Session, principal: Principal, model: type, row_id: int) 
     """A sub-record and its person, both within the principal's sites (else NotFound)."""
     row = session.exec(select(model).where(model.id == row_id, principal.site_filter(model.site_id))).first()
     if row is None:
-        raise NotFound("Élément introuvable.")
+        raise NotFound(_("Élément introuvable."))
     return row, person_in_scope(session, principal, row.person_id)
 
 

@@ -24,21 +24,19 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from babel.dates import format_date
-from babel.numbers import format_currency, format_percent
 from fpdf import FPDF, XPos, YPos
 from openpyxl import Workbook
 from sqlmodel import Session
 
+from i18n import _, formats
 from services import audit, financial_report
 from services.config import PROJECT_ROOT, get_settings
-from services.disclosure import HIDDEN_LABEL, Shown, below_label
+from services.disclosure import Shown, below_label, hidden_label
 from services.funder_space import FunderOverview, funder_overview
 from services.principal import Principal
 from services.spreadsheet import DATE, EUROS, PERCENT, euros, set_widths, write_row
 
 FONT_DIR = PROJECT_ROOT / "assets" / "fonts"
-LOCALE = "fr_FR"
 
 
 @dataclass(frozen=True)
@@ -58,30 +56,20 @@ class ReportPack:
     filename_stem: str
 
 
-def long_date(day: date) -> str:
-    return format_date(day, format="long", locale=LOCALE)  # 29 novembre 2026
-
-
-def money(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), 100)
-    return format_currency(Decimal(f"{sign}{whole}.{rest:02d}"), "EUR", locale=LOCALE)  # 1 234,56 €
-
-
 def share(value: Decimal | float | None) -> str:
-    return "—" if value is None else format_percent(value, format="#,##0 %", locale=LOCALE)
+    return formats.NO_VALUE if value is None else formats.percent(value)
 
 
 def period_text(start: date, end: date) -> str:
-    return f"du {long_date(start)} au {long_date(end)}"
+    return _("du {start} au {end}").format(start=formats.long_day(start), end=formats.long_day(end))
 
 
 def disclosure_note(threshold: int) -> str:
-    return (f"Secret statistique : « {below_label(threshold)} » signale un nombre de personnes inférieur à "
-            f"{threshold} (zéro compris), non publié pour qu'aucune personne ne puisse être reconnue ; "
-            f"« {HIDDEN_LABEL} » signale un nombre d'au moins {threshold} masqué pour qu'une petite valeur ne "
-            "puisse pas être retrouvée par différence avec les totaux. Les autres valeurs (maraudes, séances, "
-            "heures, taux, montants) ne sont pas masquées.")
+    return _("Secret statistique : « {below} » signale un nombre de personnes inférieur à {threshold} (zéro "
+             "compris), non publié pour qu'aucune personne ne puisse être reconnue ; « {hidden} » signale un "
+             "nombre d'au moins {threshold} masqué pour qu'une petite valeur ne puisse pas être retrouvée par "
+             "différence avec les totaux. Les autres valeurs (maraudes, séances, heures, taux, montants) ne sont "
+             "pas masquées.").format(below=below_label(threshold), threshold=threshold, hidden=hidden_label())
 
 
 def filename_stem(overview: FunderOverview) -> str:
@@ -93,7 +81,8 @@ def filename_stem(overview: FunderOverview) -> str:
 def build_report_pack(session: Session, principal: Principal, *, grant_id: int, start: date, end: date, today: date,
                       charts: ChartRenderer | None = None, association_name: str | None = None,
                       threshold: int | None = None) -> ReportPack:
-    """The XLSX and PDF of the pack (export threshold by default); the export is audited and committed."""
+    """The XLSX and PDF of the pack (export threshold by default), in the active language; the export is
+    audited and committed."""
     settings = get_settings()
     threshold = threshold or settings.export_disclosure_threshold
     association = association_name or settings.association_name
@@ -114,7 +103,7 @@ def build_report_pack(session: Session, principal: Principal, *, grant_id: int, 
 
 
 def _cell(item: Shown) -> object:
-    """A published number as a number; a hidden one as its label (text: « < 11 », « masqué »)."""
+    """A published number as a number; a hidden one as its label (text: « < 11 », « masqué » translated)."""
     if item.hidden or item.value is None:
         return item.text
     return item.value
@@ -124,35 +113,36 @@ def _workbook(overview: FunderOverview, finance: financial_report.FinancialRepor
               today: date) -> bytes:
     workbook = Workbook()
     summary = workbook.active
-    summary.title = "Synthèse"
+    summary.title = _("Synthèse")
     grant = overview.grant
-    write_row(summary, ["Dossier financeur : activité et compte rendu financier"], bold=True)
+    write_row(summary, [_("Dossier financeur : activité et compte rendu financier")], bold=True)
     write_row(summary, [])
     for name, value, fmt in (
-        ("Association", association, None),
-        ("Convention", grant.name, None),
-        ("Financeur", grant.funder_name, None),
-        ("Référence", grant.convention_ref, None),
-        ("Durée de la convention", period_text(grant.starts_on, grant.ends_on), None),
-        ("Montant de la convention", euros(grant.amount_cents), EUROS),
-        ("Début de la période", overview.start, DATE),
-        ("Fin de la période", overview.end, DATE),
-        ("Sites", ", ".join(f"{s.code} – {s.name}" for s in overview.sites), None),
-        ("Date de production", today, DATE),
-        ("Réalisé à date", euros(overview.consumption.total.actual_cents), EUROS),
-        ("Consommé", overview.consumption.total.consumed_share, PERCENT),
-        ("Période écoulée", overview.consumption.elapsed_share, PERCENT),
+        (_("Association"), association, None),
+        (_("Convention"), grant.name, None),
+        (_("Financeur"), grant.funder_name, None),
+        (_("Référence"), grant.convention_ref, None),
+        (_("Durée de la convention"), period_text(grant.starts_on, grant.ends_on), None),
+        (_("Montant de la convention"), euros(grant.amount_cents), EUROS),
+        (_("Début de la période"), overview.start, DATE),
+        (_("Fin de la période"), overview.end, DATE),
+        (_("Sites"), ", ".join(f"{s.code} – {s.name}" for s in overview.sites), None),
+        (_("Date de production"), today, DATE),
+        (_("Réalisé à date"), euros(overview.consumption.total.actual_cents), EUROS),
+        (_("Consommé"), overview.consumption.total.consumed_share, PERCENT),
+        (_("Période écoulée"), overview.consumption.elapsed_share, PERCENT),
     ):
         write_row(summary, [name, value], [None, fmt])
     write_row(summary, [])
     write_row(summary, [disclosure_note(overview.threshold)])
     set_widths(summary, [28, 70])
 
-    sheet = workbook.create_sheet("Indicateurs")
-    write_row(sheet, [f"Indicateurs d'activité — {period_text(overview.start, overview.end)}"], bold=True)
-    write_row(sheet, ["Sites de la convention ; chaque total est la somme des sites."])
+    sheet = workbook.create_sheet(_("Indicateurs"))
+    write_row(sheet, [_("Indicateurs d'activité — {period}").format(period=period_text(overview.start, overview.end))],
+              bold=True)
+    write_row(sheet, [_("Sites de la convention ; chaque total est la somme des sites.")])
     write_row(sheet, [])
-    write_row(sheet, ["Indicateur", *[s.code for s in overview.sites], "Total"], bold=True)
+    write_row(sheet, [_("Indicateur"), *[s.code for s in overview.sites], _("Total")], bold=True)
     for item in overview.indicators:
         write_row(sheet, [item.label, *[_cell(item.by_site[s.id]) for s in overview.sites], _cell(item.total)])
     write_row(sheet, [])
@@ -160,26 +150,26 @@ def _workbook(overview: FunderOverview, finance: financial_report.FinancialRepor
     set_widths(sheet, [44, *[10] * len(overview.sites), 10])
 
     for monthly in overview.monthly:
-        ws = workbook.create_sheet(f"Par mois – {monthly.label}"[:31])
-        write_row(ws, [f"{monthly.label} par site et par mois"], bold=True)
+        ws = workbook.create_sheet(_("Par mois – {indicator}").format(indicator=monthly.label)[:31])
+        write_row(ws, [_("{indicator} par site et par mois").format(indicator=monthly.label)], bold=True)
         write_row(ws, [])
-        write_row(ws, ["Site", *[format_date(m, format="MMM y", locale=LOCALE) for m in monthly.months], "Total"],
+        write_row(ws, [_("Site"), *[formats.abbreviated_month(m) for m in monthly.months], _("Total")],
                   bold=True)
         table = monthly.table
         for site in overview.sites:
             write_row(ws, [site.code, *[_cell(table.entry(site.id, m)) for m in monthly.months],
                            _cell(table.row_total(site.id))])
-        write_row(ws, ["Total", *[_cell(table.col_total(m)) for m in monthly.months], _cell(table.grand_total)],
+        write_row(ws, [_("Total"), *[_cell(table.col_total(m)) for m in monthly.months], _cell(table.grand_total)],
                   bold=True)
         write_row(ws, [])
         write_row(ws, [disclosure_note(overview.threshold)])
         set_widths(ws, [10, *[10] * len(monthly.months), 10])
 
-    budget = workbook.create_sheet("Consommation")
-    write_row(budget, [f"Consommation du budget au {long_date(overview.as_of)}"], bold=True)
+    budget = workbook.create_sheet(_("Consommation"))
+    write_row(budget, [_("Consommation du budget au {day}").format(day=formats.long_day(overview.as_of))], bold=True)
     write_row(budget, [])
-    for title, groups in (("Volet", overview.by_strand), ("Catégorie", overview.by_category)):
-        write_row(budget, [title, "Prévu €", "Réalisé €", "Reste €", "Consommé %"], bold=True)
+    for title, groups in ((_("Volet"), overview.by_strand), (_("Catégorie"), overview.by_category)):
+        write_row(budget, [title, _("Prévu €"), _("Réalisé €"), _("Reste €"), _("Consommé %")], bold=True)
         for group in (*groups, overview.consumption.total):
             write_row(budget, [group.label, euros(group.planned_cents), euros(group.actual_cents),
                                euros(group.remaining_cents), group.consumed_share],
@@ -187,7 +177,7 @@ def _workbook(overview: FunderOverview, finance: financial_report.FinancialRepor
         write_row(budget, [])
     set_widths(budget, [40, 16, 16, 16, 12])
 
-    financial_report.write_detail_sheets(workbook, finance, summary_sheet="Synthèse financière", today=today,
+    financial_report.write_detail_sheets(workbook, finance, summary_sheet=_("Synthèse financière"), today=today,
                                          association=association)
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -204,17 +194,20 @@ class _Pdf(FPDF):
         self.set_y(-12)
         self.set_font("DejaVu", size=8)
         self.set_text_color(110)
-        self.cell(0, 8, f"{self.footer_text} · page {self.page_no()}/{{nb}}", align="C")
+        # "{nb}" is fpdf's alias for the page count, replaced when the document is closed.
+        self.cell(0, 8, _("{footer} · page {page}/{pages}").format(footer=self.footer_text, page=self.page_no(),
+                                                                  pages="{nb}"), align="C")
 
 
 def _pdf(overview: FunderOverview, finance: financial_report.FinancialReport, *, association: str, today: date,
          images: Sequence[ChartImage]) -> bytes:
     pdf = _Pdf(orientation="P", unit="mm", format="A4")
-    pdf.footer_text = f"{association} · produit le {long_date(today)}"
+    pdf.footer_text = _("{association} · produit le {day}").format(association=association,
+                                                                    day=formats.long_day(today))
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(auto=True, margin=16)
-    pdf.set_title(f"Dossier financeur — {overview.grant.name}")
+    pdf.set_title(_("Dossier financeur — {grant}").format(grant=overview.grant.name))
     pdf.set_author(association)
     pdf.add_page()
     grant = overview.grant
@@ -222,33 +215,37 @@ def _pdf(overview: FunderOverview, finance: financial_report.FinancialReport, *,
     pdf.set_font("DejaVu", "B", 16)
     _para(pdf, 8, association)
     pdf.set_font("DejaVu", "B", 13)
-    _para(pdf, 7, f"Dossier financeur — {grant.name}")
+    _para(pdf, 7, _("Dossier financeur — {grant}").format(grant=grant.name))
     pdf.set_font("DejaVu", size=10)
-    _para(pdf, 5.5, f"Financeur : {grant.funder_name} · convention {grant.convention_ref}\n"
-                           f"Période : {period_text(overview.start, overview.end)}\n"
-                           f"Sites : {', '.join(s.name for s in overview.sites) or '—'}\n"
-                           f"Produit le {long_date(today)}")
+    _para(pdf, 5.5, "\n".join([
+        _("Financeur : {funder} · convention {reference}").format(funder=grant.funder_name,
+                                                                 reference=grant.convention_ref),
+        _("Période : {period}").format(period=period_text(overview.start, overview.end)),
+        _("Sites : {sites}").format(sites=", ".join(s.name for s in overview.sites) or "—"),
+        _("Produit le {day}").format(day=formats.long_day(today)),
+    ]))
     pdf.ln(3)
 
     total = overview.consumption.total
-    _heading(pdf, "Chiffres clés du budget")
-    _table(pdf, ["", "Montant"], [
-        ["Montant de la convention", money(grant.amount_cents)],
-        [f"Réalisé au {long_date(overview.as_of)}", money(total.actual_cents)],
-        ["Consommé (réalisé ÷ prévu)", share(total.consumed_share)],
-        ["Période écoulée", share(overview.consumption.elapsed_share)],
-        ["Prévision en fin de convention", money(overview.outlook.projected_cents)],
-        [f"Réalisé sur la période ({period_text(finance.period_start, finance.period_end)})",
-         money(finance.total.actual_cents)],
+    _heading(pdf, _("Chiffres clés du budget"))
+    _table(pdf, ["", _("Montant")], [
+        [_("Montant de la convention"), formats.euros(grant.amount_cents)],
+        [_("Réalisé au {day}").format(day=formats.long_day(overview.as_of)), formats.euros(total.actual_cents)],
+        [_("Consommé (réalisé ÷ prévu)"), share(total.consumed_share)],
+        [_("Période écoulée"), share(overview.consumption.elapsed_share)],
+        [_("Prévision en fin de convention"), formats.euros(overview.outlook.projected_cents)],
+        [_("Réalisé sur la période ({period})").format(period=period_text(finance.period_start, finance.period_end)),
+         formats.euros(finance.total.actual_cents)],
     ], widths=[120, 60])
 
-    _heading(pdf, "Indicateurs d'activité de la période")
-    _table(pdf, ["Indicateur", "Total"], [[i.label, i.total.text] for i in overview.indicators], widths=[140, 40])
+    _heading(pdf, _("Indicateurs d'activité de la période"))
+    _table(pdf, [_("Indicateur"), _("Total")], [[i.label, i.total.text] for i in overview.indicators],
+           widths=[140, 40])
     _note(pdf, disclosure_note(overview.threshold))
 
     if images:
         pdf.add_page()
-        _heading(pdf, "Graphiques")
+        _heading(pdf, _("Graphiques"))
         for image in images:
             if pdf.get_y() > 190:
                 pdf.add_page()
@@ -259,20 +256,21 @@ def _pdf(overview: FunderOverview, finance: financial_report.FinancialReport, *,
                 _note(pdf, image.caption)
             pdf.ln(2)
     else:
-        _note(pdf, "Les graphiques sont consultables dans l'Espace financeur de Parcours.")
+        _note(pdf, _("Les graphiques sont consultables dans l'Espace financeur de Parcours."))
 
     pdf.add_page()
-    _heading(pdf, f"Consommation par volet au {long_date(overview.as_of)}")
+    _heading(pdf, _("Consommation par volet au {day}").format(day=formats.long_day(overview.as_of)))
     _budget_table(pdf, overview.by_strand, total)
-    _heading(pdf, "Consommation par catégorie (Cerfa 15059)")
+    _heading(pdf, _("Consommation par catégorie (Cerfa 15059)"))
     _budget_table(pdf, overview.by_category, total)
-    _heading(pdf, "Compte rendu financier de la période")
-    _table(pdf, ["Catégorie", "Prévu période", "Réalisé", "Écart"], [
-        [row.label, money(row.planned_period_cents), money(row.actual_cents), money(row.deviation_cents)]
+    _heading(pdf, _("Compte rendu financier de la période"))
+    _table(pdf, [_("Catégorie"), _("Prévu période"), _("Réalisé"), _("Écart")], [
+        [row.label, formats.euros(row.planned_period_cents), formats.euros(row.actual_cents), formats.euros(row.deviation_cents)]
         for row in (*finance.rows, finance.total)
     ], widths=[66, 38, 38, 38])
-    _note(pdf, "Prévu sur la période : montant prévu × jours de la période couverts par la convention ÷ jours de "
-               "la convention. Réalisé : dépenses datées dans la période. Le détail figure dans le classeur Excel.")
+    _note(pdf, _("Prévu sur la période : montant prévu × jours de la période couverts par la convention ÷ jours de "
+                 "la convention. Réalisé : dépenses datées dans la période. Le détail figure dans le classeur "
+                 "Excel."))
     return bytes(pdf.output())
 
 
@@ -308,6 +306,6 @@ def _table(pdf: FPDF, header: list[str], rows: list[list[str]], *, widths: list[
 
 
 def _budget_table(pdf: FPDF, groups: Sequence, total) -> None:  # noqa: ANN001
-    _table(pdf, ["", "Prévu", "Réalisé", "Consommé"], [
-        [g.label, money(g.planned_cents), money(g.actual_cents), share(g.consumed_share)] for g in (*groups, total)
+    _table(pdf, ["", _("Prévu"), _("Réalisé"), _("Consommé")], [
+        [g.label, formats.euros(g.planned_cents), formats.euros(g.actual_cents), share(g.consumed_share)] for g in (*groups, total)
     ], widths=[72, 40, 40, 28])

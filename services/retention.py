@@ -17,6 +17,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import _
 from models.organisation import Site
 from models.partners import Referral
 from models.pathway import ActionGoal
@@ -27,7 +28,7 @@ from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.principal import SYSTEM_ACTOR, Capability, Principal
 
 RETENTION_YEARS = 2
-ANONYMISED_GOAL = "Objectif anonymisé"
+ANONYMISED_GOAL = "Objectif anonymisé"  # stored in the goal row: stays French
 Actor = Principal | str  # a Principal from the app, SYSTEM_ACTOR from the command line
 
 
@@ -95,14 +96,14 @@ def anonymise_file(
     scope = _site_scope(actor, Person.site_id)
     person = session.exec(select(Person).where(Person.id == person_id, scope)).first()
     if person is None:
-        raise NotFound("Dossier introuvable.")
+        raise NotFound(_("Dossier introuvable."))
     if person.status == PersonStatus.ANONYMISED:
-        raise ValidationFailed({"confirm_code": "Ce dossier est déjà anonymisé."})
+        raise ValidationFailed({"confirm_code": _("Ce dossier est déjà anonymisé.")})
     if (confirm_code or "").strip().upper() != person.code:
-        raise ValidationFailed({"confirm_code": "Le code saisi ne correspond pas au dossier : rien n'a été modifié."})
+        raise ValidationFailed({"confirm_code": _("Le code saisi ne correspond pas au dossier : rien n'a été modifié.")})
     if (person.last_contact_on or person.intake_on) > retention_cutoff(today):
-        raise ValidationFailed({"confirm_code": "Ce dossier a eu un contact il y a moins de 2 ans : "
-                                                "il n'est pas à anonymiser."})
+        raise ValidationFailed({"confirm_code": _("Ce dossier a eu un contact il y a moins de 2 ans : "
+                                                  "il n'est pas à anonymiser.")})
     session.exec(sa.delete(PersonNote).where(PersonNote.person_id == person.id))  # type: ignore[call-overload]
     session.exec(
         sa.update(ActionGoal).where(ActionGoal.person_id == person.id)  # type: ignore[call-overload]

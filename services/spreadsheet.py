@@ -20,6 +20,8 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from i18n import _
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 EUROS = '#,##0.00\\ "€"'
 PERCENT = "0.00\\ %"
@@ -50,7 +52,7 @@ def write_row(ws: Worksheet, values: Sequence[object], formats: Sequence[str | N
         if value is None:
             pass
         elif isinstance(value, bool):
-            cell.value = "Oui" if value else "Non"
+            cell.value = _("Oui") if value else _("Non")
             cell.data_type = "s"
         elif isinstance(value, int | float | Decimal):
             cell.value = value

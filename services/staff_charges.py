@@ -18,6 +18,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import FRENCH, _, formats, use_language
 from models.finance import Expense, Grant
 from models.labels import label
 from models.staffing import Post, PostType
@@ -37,6 +38,7 @@ from services.staff_costs import (
     split_month_cost,
 )
 
+# The month in the stored expense label: always French (stored text), whatever the reader's language.
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
              "novembre", "décembre")
 
@@ -85,8 +87,11 @@ def month_label(month: date) -> str:
 
 
 def charge_label(post_type: PostType, month: date) -> str:
-    """The expense label: the type of post and the month, never the holder's name."""
-    return f"Salaires chargés — {label(PostType(post_type))} — {month_label(month)}"
+    """The expense label: the type of post and the month, never the holder's name.
+
+    Stored in the database, so written in French whoever charges the month."""
+    with use_language(FRENCH):
+        return f"Salaires chargés — {label(PostType(post_type))} — {month_label(month)}"
 
 
 def last_ended_month(today: date) -> date:
@@ -96,8 +101,9 @@ def last_ended_month(today: date) -> date:
 def _check_month(month: date, today: date) -> date:
     month = month_start(month)
     if month_end(month) >= today:
-        raise ValidationFailed({"month": f"Le mois de {month_label(month)} n'est pas terminé : "
-                                         "les salaires s'imputent une fois le mois écoulé."})
+        raise ValidationFailed({"month": _("Le mois de {month} n'est pas terminé : "
+                                           "les salaires s'imputent une fois le mois écoulé.").format(
+            month=formats.month(month))})
     return month
 
 

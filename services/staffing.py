@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import N_, _, formats
 from models.finance import BudgetCategory, BudgetLine, Grant, GrantSite, Strand
 from models.organisation import Site
 from models.staffing import Post, PostFunding, PostStatusChange, PostType
@@ -27,7 +28,7 @@ from services.records import versioned_update
 
 HOLDER_MAX = 120
 MAX_MONTHLY_COST_CENTS = 5_000_000  # 50 000 € loaded per month: beyond is a typing error
-FUTURE_DATE = "La date ne peut pas être dans le futur."
+FUTURE_DATE = N_("La date ne peut pas être dans le futur.")
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class ShareInput:
 def _post_in_scope(session: Session, principal: Principal, post_id: int) -> Post:
     post = session.exec(select(Post).where(Post.id == post_id, principal.site_filter(Post.site_id))).first()
     if post is None:
-        raise NotFound("Poste introuvable.")
+        raise NotFound(_("Poste introuvable."))
     return post
 
 
@@ -169,32 +170,33 @@ def _validated(session: Session, principal: Principal, values: dict) -> dict:
     if "site_id" in values:
         site = session.exec(select(Site).where(Site.id == values["site_id"], principal.site_filter(Site.id))).first()
         if site is None or not site.is_active:
-            errors["site_id"] = "Choisissez un site actif."
+            errors["site_id"] = _("Choisissez un site actif.")
     if "post_type" in values:
         try:
             clean["post_type"] = PostType(values["post_type"])
         except ValueError:
-            errors["post_type"] = "Choisissez un type de poste."
+            errors["post_type"] = _("Choisissez un type de poste.")
     if "fte_hundredths" in values:
         fte = values["fte_hundredths"]
         if not isinstance(fte, int) or not 1 <= fte <= 100:
-            errors["fte_hundredths"] = "Le temps de travail doit être compris entre 0,01 et 1,00 ETP."
+            errors["fte_hundredths"] = _("Le temps de travail doit être compris entre 0,01 et 1,00 ETP.")
     if "monthly_cost_cents" in values:
         cost = values["monthly_cost_cents"]
         if not isinstance(cost, int) or cost <= 0:
-            errors["monthly_cost_cents"] = "Indiquez le coût mensuel chargé du poste (supérieur à 0 €)."
+            errors["monthly_cost_cents"] = _("Indiquez le coût mensuel chargé du poste (supérieur à 0 €).")
         elif cost > MAX_MONTHLY_COST_CENTS:
-            errors["monthly_cost_cents"] = "Ce coût mensuel dépasse 50 000 € : vérifiez la saisie."
+            errors["monthly_cost_cents"] = _("Ce coût mensuel dépasse 50 000 € : vérifiez la saisie.")
     if "holder_name" in values:
         holder = " ".join((values["holder_name"] or "").split()) or None
         if holder is not None and len(holder) > HOLDER_MAX:
-            errors["holder_name"] = f"Le nom du titulaire ne peut dépasser {HOLDER_MAX} caractères."
+            errors["holder_name"] = _("Le nom du titulaire ne peut dépasser {count} caractères.").format(
+                count=HOLDER_MAX)
         clean["holder_name"] = holder
     starts_on, ends_on = values.get("starts_on"), values.get("ends_on")
     if "starts_on" in values and starts_on is None:
-        errors["starts_on"] = "Indiquez la date de début du poste."
+        errors["starts_on"] = _("Indiquez la date de début du poste.")
     if starts_on is not None and ends_on is not None and ends_on < starts_on:
-        errors["ends_on"] = "La date de fin doit suivre la date de début."
+        errors["ends_on"] = _("La date de fin doit suivre la date de début.")
     if errors:
         raise ValidationFailed(errors)
     return clean
@@ -266,15 +268,15 @@ def update_post(session: Session, principal: Principal, post_id: int, *, expecte
         if not post.is_filled:
             clean.pop("holder_name")
         elif clean["holder_name"] is None:
-            raise ValidationFailed({"holder_name": "Un poste pourvu a un titulaire : pour le libérer, "
-                                                   "utilisez « Déclarer vacant »."})
+            raise ValidationFailed({"holder_name": _("Un poste pourvu a un titulaire : pour le libérer, "
+                                                     "utilisez « Déclarer vacant ».")})
         elif history and history[-1].is_filled:
             history_changes.setdefault(history[-1].id, {})["holder_name"] = clean["holder_name"]
     new_start = clean.get("starts_on")
     if new_start is not None and new_start != post.starts_on and history and history[0].changed_on == post.starts_on:
         if len(history) > 1 and new_start >= history[1].changed_on:
-            raise ValidationFailed({"starts_on": "Le poste a changé de situation avant cette date : "
-                                                 "la date de début doit la précéder."})
+            raise ValidationFailed({"starts_on": _("Le poste a changé de situation avant cette date : "
+                                                   "la date de début doit la précéder.")})
         history_changes.setdefault(history[0].id, {})["changed_on"] = new_start
         if len(history) == 1:
             clean["status_since"] = new_start
@@ -294,21 +296,21 @@ def _status_change(session: Session, principal: Principal, post_id: int, *, expe
     today = today or paris_today()
     errors: dict[str, str] = {}
     if post.is_filled == filled:
-        raise ValidationFailed({"_form": "Le poste est déjà pourvu." if filled else "Le poste est déjà vacant."})
+        raise ValidationFailed({"_form": _("Le poste est déjà pourvu.") if filled else _("Le poste est déjà vacant.")})
     holder = " ".join((holder_name or "").split()) or None
     if filled and holder is None:
-        errors["holder_name"] = "Indiquez le nom du ou de la titulaire."
+        errors["holder_name"] = _("Indiquez le nom du ou de la titulaire.")
     elif holder is not None and len(holder) > HOLDER_MAX:
-        errors["holder_name"] = f"Le nom du titulaire ne peut dépasser {HOLDER_MAX} caractères."
+        errors["holder_name"] = _("Le nom du titulaire ne peut dépasser {count} caractères.").format(count=HOLDER_MAX)
     if on is None:
-        errors["on"] = "Indiquez la date."
+        errors["on"] = _("Indiquez la date.")
     elif on > today:
-        errors["on"] = FUTURE_DATE
+        errors["on"] = _(FUTURE_DATE)
     elif on < max(post.status_since, post.starts_on):
-        errors["on"] = f"La date ne peut précéder le {max(post.status_since, post.starts_on):%d/%m/%Y} " \
-                       "(dernier changement de situation du poste)."
+        errors["on"] = _("La date ne peut précéder le {day} (dernier changement de situation du poste).").format(
+            day=f"{max(post.status_since, post.starts_on):%d/%m/%Y}")
     elif post.ends_on is not None and on > post.ends_on:
-        errors["on"] = "Le poste est fermé à cette date."
+        errors["on"] = _("Le poste est fermé à cette date.")
     if errors:
         raise ValidationFailed(errors)
     versioned_update(session, Post, post.id, int(expected_version),
@@ -349,9 +351,9 @@ def percent_to_bp(value: Decimal | int | float | str) -> int:
     return int(bp)
 
 
-def _percent_text(bp: int) -> str:
-    whole, rest = divmod(abs(bp), 100)
-    return f"{'-' if bp < 0 else ''}{whole},{rest:02d} %"
+def _percent_number(bp: int) -> str:
+    """Basis points as a percentage with two decimals, without the sign: '33,34' / '33.34'."""
+    return formats.amount(bp)
 
 
 def save_funding(session: Session, principal: Principal, post_id: int, shares: Sequence[ShareInput | tuple]
@@ -382,23 +384,27 @@ def _validated_shares(session: Session, site_id: int, shares: Sequence[ShareInpu
         try:
             bp = percent_to_bp(item.percent)
         except ValueError:
-            errors[f"share_{index}"] = f"Ligne {index} : part illisible (attendu par exemple 50 ou 33,34)."
+            errors[f"share_{index}"] = _("Ligne {row} : part illisible (attendu par exemple 50 ou 33,34).").format(
+                row=index)
             bp = 0
         else:
             if bp <= 0 or bp > BASIS_POINTS:
-                errors[f"share_{index}"] = f"Ligne {index} : la part doit être comprise entre 0,01 % et 100 %."
+                errors[f"share_{index}"] = _("Ligne {row} : la part doit être comprise entre 0,01 % et 100 %.").format(
+                    row=index)
         if (item.grant_id, item.strand_id) not in options:
-            errors[f"grant_{index}"] = (f"Ligne {index} : cette convention ne finance pas de ligne "
-                                        "« 64 – Charges de personnel » pour ce volet sur le site du poste.")
+            errors[f"grant_{index}"] = _("Ligne {row} : cette convention ne finance pas de ligne "
+                                         "« 64 – Charges de personnel » pour ce volet sur le site du poste.").format(
+                row=index)
         if item.grant_id in seen:
-            errors[f"grant_{index}"] = f"Ligne {index} : une convention ne peut apparaître qu'une fois."
+            errors[f"grant_{index}"] = _("Ligne {row} : une convention ne peut apparaître qu'une fois.").format(
+                row=index)
         seen.add(item.grant_id)
         bps.append(bp)
     if not items:
-        errors["shares"] = "Indiquez au moins une convention qui finance le poste."
+        errors["shares"] = _("Indiquez au moins une convention qui finance le poste.")
     elif sum(bps) != BASIS_POINTS and not any(k.startswith("share_") for k in errors):
-        errors["shares"] = ("Les parts doivent totaliser exactement 100 % "
-                            f"(total actuel : {_percent_text(sum(bps))}).")
+        errors["shares"] = _("Les parts doivent totaliser exactement 100 % (total actuel : {total} %).").format(
+            total=_percent_number(sum(bps)))
     if errors:
         raise ValidationFailed(errors)
     return list(zip(items, bps, strict=True))

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from i18n import _, formats, ngettext
 from models.attendance import AttendanceStatus
 from models.courses import (
     CertificationAttempt,
@@ -32,10 +33,6 @@ from services.crypto import FieldCipher
 from services.person_access import person_in_scope
 from services.principal import Capability, Principal
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
-
-
 @dataclass(frozen=True)
 class TimelineEvent:
     on: date
@@ -50,7 +47,14 @@ def _local(moment: datetime) -> date:
 
 def _hours(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+    if rest:
+        return _("{hours} h {minutes}").format(hours=formats.number(hours), minutes=f"{rest:02d}")
+    return _("{hours} h").format(hours=formats.number(hours))
+
+
+def _numeric_day(day: date) -> str:
+    """dd/mm/yyyy, as the timeline always wrote it (the same order in both languages)."""
+    return f"{day:%d/%m/%Y}"
 
 
 def person_timeline(
@@ -69,16 +73,16 @@ def person_timeline(
             .where(OutreachRound.id == person.outreach_round_id)
         ).first()
         if round_row is not None:
-            add(TimelineEvent(round_row.round_on, "outreach", "Rencontre en maraude",
+            add(TimelineEvent(round_row.round_on, "outreach", _("Rencontre en maraude"),
                               f"{label(round_row.mode)} · {label(round_row.area)}"))
     elif person.first_contact_on != person.intake_on:
-        add(TimelineEvent(person.first_contact_on, "outreach", "Premier contact", label(person.origin)))
+        add(TimelineEvent(person.first_contact_on, "outreach", _("Premier contact"), label(person.origin)))
     origin = label(person.origin)
     if person.referring_partner_id is not None:
         partner_name = session.exec(select(Partner.name).where(Partner.id == person.referring_partner_id)).first()
         if partner_name:
-            origin = f"{origin} : {partner_name}"
-    add(TimelineEvent(person.intake_on, "intake", "Accueil — ouverture du dossier", origin))
+            origin = _("{origin} : {partner}").format(origin=origin, partner=partner_name)
+    add(TimelineEvent(person.intake_on, "intake", _("Accueil — ouverture du dossier"), origin))
 
     # Workshops: attendance and completed modules.
     for row in session.exec(
@@ -87,13 +91,13 @@ def person_timeline(
         .join(WorkshopModule, WorkshopModule.id == WorkshopSession.module_id)
         .where(WorkshopAttendance.person_id == pid)
     ).all():
-        add(TimelineEvent(row.session_on, "workshop", f"Atelier « {row.name} »", label(row.status)))
+        add(TimelineEvent(row.session_on, "workshop", _("Atelier « {module} »").format(module=row.name), label(row.status)))
     for row in session.exec(
         select(WorkshopCompletion.completed_on, WorkshopModule.name)
         .join(WorkshopModule, WorkshopModule.id == WorkshopCompletion.module_id)
         .where(WorkshopCompletion.person_id == pid)
     ).all():
-        add(TimelineEvent(row.completed_on, "workshop", f"Module validé : « {row.name} »"))
+        add(TimelineEvent(row.completed_on, "workshop", _("Module validé : « {module} »").format(module=row.name)))
 
     # French course: one event per month (hours present, sessions missed).
     present: dict[date, int] = defaultdict(int)
@@ -111,29 +115,32 @@ def person_timeline(
         else:
             missed[month] += 1
     for month, day in last_day.items():
-        detail = f"{_hours(present[month])} de présence"
         if missed[month]:
-            plural = "s" if missed[month] > 1 else ""
-            detail += f", {missed[month]} séance{plural} manquée{plural}"
-        add(TimelineEvent(day, "course", f"Cours de français — {MONTHS[month.month - 1]} {month.year}", detail))
+            detail = ngettext("{hours} de présence, {count} séance manquée",
+                              "{hours} de présence, {count} séances manquées",
+                              missed[month]).format(hours=_hours(present[month]), count=formats.number(missed[month]))
+        else:
+            detail = _("{hours} de présence").format(hours=_hours(present[month]))
+        add(TimelineEvent(day, "course", _("Cours de français — {month}").format(month=formats.month(month)), detail))
     for row in session.exec(
         select(LanguageAssessment.assessed_on, LanguageAssessment.skill, LanguageAssessment.level,
                LanguageAssessment.is_positioning)
         .where(LanguageAssessment.person_id == pid)
     ).all():
-        title = "Positionnement en français" if row.is_positioning else "Évaluation en français"
-        add(TimelineEvent(row.assessed_on, "assessment", title, f"{label(row.skill)} : {label(row.level)}"))
+        title = _("Positionnement en français") if row.is_positioning else _("Évaluation en français")
+        add(TimelineEvent(row.assessed_on, "assessment", title,
+                          _("{skill} : {level}").format(skill=label(row.skill), level=label(row.level))))
     for row in session.exec(
         select(CertificationAttempt.attempted_on, CertificationAttempt.certification, CertificationAttempt.result)
         .where(CertificationAttempt.person_id == pid)
     ).all():
-        add(TimelineEvent(row.attempted_on, "certification", f"Certification {label(row.certification)}",
+        add(TimelineEvent(row.attempted_on, "certification", _("Certification {certification}").format(certification=label(row.certification)),
                           label(row.result)))
     for row in session.exec(
         select(MainstreamTransition.moved_on, MainstreamTransition.destination)
         .where(MainstreamTransition.person_id == pid)
     ).all():
-        add(TimelineEvent(row.moved_on, "course", "Passage vers un cours de droit commun", row.destination))
+        add(TimelineEvent(row.moved_on, "course", _("Passage vers un cours de droit commun"), row.destination))
 
     # Barriers: one event per assessment date.
     ratings: dict[date, list[str]] = defaultdict(list)
@@ -142,9 +149,10 @@ def person_timeline(
         .where(BarrierAssessment.person_id == pid)
         .order_by(BarrierAssessment.assessed_on, BarrierAssessment.id)
     ).all():
-        ratings[row.assessed_on].append(f"{label(row.barrier)} : {label(row.severity).lower()}")
+        ratings[row.assessed_on].append(
+            _("{barrier} : {severity}").format(barrier=label(row.barrier), severity=label(row.severity).lower()))
     for day, items in ratings.items():
-        add(TimelineEvent(day, "barrier", "Évaluation des freins", ", ".join(items)))
+        add(TimelineEvent(day, "barrier", _("Évaluation des freins"), ", ".join(items)))
 
     # Action plan: created and closed goals.
     for row in session.exec(
@@ -152,37 +160,42 @@ def person_timeline(
                ActionGoal.due_on)
         .where(ActionGoal.person_id == pid)
     ).all():
-        due = f" (échéance {row.due_on:%d/%m/%Y})" if row.due_on else ""
-        add(TimelineEvent(_local(row.created_at), "goal", f"Objectif fixé — {label(row.axis)}", f"{row.goal}{due}"))
+        goal = (_("{goal} (échéance {day})").format(goal=row.goal, day=_numeric_day(row.due_on)) if row.due_on
+                else row.goal)
+        add(TimelineEvent(_local(row.created_at), "goal", _("Objectif fixé — {axis}").format(axis=label(row.axis)),
+                          goal))
         if row.closed_on and row.status in (GoalStatus.ACHIEVED, GoalStatus.ABANDONED):
-            add(TimelineEvent(row.closed_on, "goal", f"Objectif {label(row.status).lower()}", row.goal))
+            closed = _("Objectif atteint") if row.status == GoalStatus.ACHIEVED else _("Objectif abandonné")
+            add(TimelineEvent(row.closed_on, "goal", closed, row.goal))
 
     # PSP: request, commission, decision, periods, APS and AFIS.
     episode_ids = []
     for row in session.exec(select(PspEpisode).where(PspEpisode.person_id == pid)).all():
         episode_ids.append(row.id)
-        add(TimelineEvent(row.requested_on, "psp", "Demande de parcours de sortie (PSP)"))
+        add(TimelineEvent(row.requested_on, "psp", _("Demande de parcours de sortie (PSP)")))
         if row.commission_on:
-            add(TimelineEvent(row.commission_on, "psp", "Commission départementale",
+            add(TimelineEvent(row.commission_on, "psp", _("Commission départementale"),
                               label(row.commission_opinion)))
         if row.decided_on:
-            add(TimelineEvent(row.decided_on, "psp", "Décision du préfet", label(row.prefect_decision)))
+            add(TimelineEvent(row.decided_on, "psp", _("Décision du préfet"), label(row.prefect_decision)))
         if row.aps_start_on:
-            end = f" jusqu'au {row.aps_end_on:%d/%m/%Y}" if row.aps_end_on else ""
-            add(TimelineEvent(row.aps_start_on, "psp", "APS délivrée", f"Autorisation provisoire de séjour{end}"))
+            aps = (_("Autorisation provisoire de séjour jusqu'au {day}").format(day=_numeric_day(row.aps_end_on))
+                   if row.aps_end_on else _("Autorisation provisoire de séjour"))
+            add(TimelineEvent(row.aps_start_on, "psp", _("APS délivrée"), aps))
         if row.afis_start_on:
-            end = f" jusqu'au {row.afis_end_on:%d/%m/%Y}" if row.afis_end_on else ""
-            add(TimelineEvent(row.afis_start_on, "psp", "AFIS ouverte", f"Aide financière{end}"))
+            afis = (_("Aide financière jusqu'au {day}").format(day=_numeric_day(row.afis_end_on))
+                    if row.afis_end_on else _("Aide financière"))
+            add(TimelineEvent(row.afis_start_on, "psp", _("AFIS ouverte"), afis))
         if row.ended_on:
-            add(TimelineEvent(row.ended_on, "psp", "Fin du parcours de sortie"))
+            add(TimelineEvent(row.ended_on, "psp", _("Fin du parcours de sortie")))
     if episode_ids:
         for row in session.exec(
             select(PspPeriod.start_on, PspPeriod.end_on, PspPeriod.is_renewal)
             .where(PspPeriod.episode_id.in_(episode_ids))
         ).all():
-            title = "Renouvellement PSP" if row.is_renewal else "Période PSP"
-            add(TimelineEvent(row.start_on, "psp", title,
-                              f"du {row.start_on:%d/%m/%Y} au {row.end_on:%d/%m/%Y}"))
+            title = _("Renouvellement PSP") if row.is_renewal else _("Période PSP")
+            add(TimelineEvent(row.start_on, "psp", title, _("du {start} au {end}").format(
+                start=_numeric_day(row.start_on), end=_numeric_day(row.end_on))))
 
     # Referrals and their result.
     for row in session.exec(
@@ -190,10 +203,10 @@ def person_timeline(
         .join(Partner, Partner.id == Referral.partner_id)
         .where(Referral.person_id == pid)
     ).all():
-        add(TimelineEvent(row.referred_on, "referral", f"Orientation vers {row.name}",
+        add(TimelineEvent(row.referred_on, "referral", _("Orientation vers {partner}").format(partner=row.name),
                           row.reason or label(row.kind)))
         if row.result != ReferralResult.PENDING and row.result_on:
-            add(TimelineEvent(row.result_on, "referral", f"Résultat de l'orientation vers {row.name}",
+            add(TimelineEvent(row.result_on, "referral", _("Résultat de l'orientation vers {partner}").format(partner=row.name),
                               label(row.result)))
 
     # Outcomes.
@@ -202,16 +215,17 @@ def person_timeline(
                Outcome.closes_file)
         .where(Outcome.person_id == pid)
     ).all():
-        detail = label(row.outcome_type) + (f" · {row.employer_sector}" if row.employer_sector else "")
+        parts = [label(row.outcome_type)] + ([row.employer_sector] if row.employer_sector else [])
         if row.closes_file:
-            detail += " · clôture le dossier"
-        add(TimelineEvent(row.outcome_on, "outcome", f"Sortie : {label(row.category)}", detail))
+            parts.append(_("clôture le dossier"))
+        add(TimelineEvent(row.outcome_on, "outcome", _("Sortie : {category}").format(category=label(row.category)),
+                          " · ".join(parts)))
 
     # Notes: the text only for roles that may read identity.
     see_identity = principal.can(Capability.VIEW_IDENTITY)
     columns = (PersonNote.noted_on, PersonNote.body_encrypted) if see_identity else (PersonNote.noted_on, PersonNote.id)
     for row in session.exec(select(*columns).where(PersonNote.person_id == pid)).all():
-        add(TimelineEvent(row.noted_on, "note", "Note",
+        add(TimelineEvent(row.noted_on, "note", _("Note"),
                           cipher.decrypt(row.body_encrypted) if see_identity else None))
 
     # Closing and reopening, from the status history (files closed before it existed: the row).
@@ -222,11 +236,11 @@ def person_timeline(
     ).all()
     for row in changes:
         if row.to_status == PersonStatus.CLOSED:
-            add(TimelineEvent(row.changed_on, "close", "Dossier clôturé", row.reason))
+            add(TimelineEvent(row.changed_on, "close", _("Dossier clôturé"), row.reason))
         else:
-            add(TimelineEvent(row.changed_on, "reopen", "Dossier rouvert", row.reason))
+            add(TimelineEvent(row.changed_on, "reopen", _("Dossier rouvert"), row.reason))
     if person.closed_on and not changes:
-        add(TimelineEvent(person.closed_on, "close", "Dossier clôturé", person.closed_reason))
+        add(TimelineEvent(person.closed_on, "close", _("Dossier clôturé"), person.closed_reason))
 
     order = {id(event): index for index, event in enumerate(events)}
     return sorted(events, key=lambda event: (event.on, order[id(event)]), reverse=True)

@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import _
 from models.finance import Funder
 from models.organisation import LoginThrottle, Role, Site, User, UserSite
 from models.types import utcnow
@@ -69,7 +70,7 @@ def _site_ids(session: Session, site_codes: list[str]) -> list[int]:
     found = dict(session.exec(select(Site.code, Site.id).where(Site.code.in_(codes))).all())
     missing = [code for code in codes if code not in found]
     if missing:
-        raise ValidationFailed({"sites": f"Site(s) inconnu(s) : {', '.join(missing)}."})
+        raise ValidationFailed({"sites": _("Site(s) inconnu(s) : {codes}.").format(codes=", ".join(missing))})
     return [found[code] for code in codes]
 
 
@@ -90,14 +91,15 @@ def create_user(
     errors: dict[str, str] = {}
     key = normalise_username(username)
     if not USERNAME_PATTERN.match(key):
-        errors["username"] = ("Identifiant invalide : 2 à 63 caractères parmi lettres minuscules, "
-                              "chiffres, point, tiret et souligné.")
+        errors["username"] = _("Identifiant invalide : 2 à 63 caractères parmi lettres minuscules, "
+                               "chiffres, point, tiret et souligné.")
     elif session.exec(select(User.id).where(User.username == key)).first() is not None:
-        errors["username"] = "Cet identifiant existe déjà."
+        errors["username"] = _("Cet identifiant existe déjà.")
     if not display_name.strip():
-        errors["display_name"] = "Le nom affiché est obligatoire."
+        errors["display_name"] = _("Le nom affiché est obligatoire.")
     elif len(display_name.strip()) > DISPLAY_NAME_MAX:
-        errors["display_name"] = f"Le nom affiché ne peut dépasser {DISPLAY_NAME_MAX} caractères."
+        errors["display_name"] = _("Le nom affiché ne peut dépasser {count} caractères.").format(
+            count=DISPLAY_NAME_MAX)
     try:
         passwords.check_policy(password)
     except ValidationFailed as exc:
@@ -108,12 +110,12 @@ def create_user(
     except ValidationFailed as exc:
         errors.update(exc.errors)
     if role not in ALL_SITES_ROLES and role != Role.FINANCEUR and not site_ids and "sites" not in errors:
-        errors["sites"] = "Ce rôle travaille sur des sites : choisissez-en au moins un."
+        errors["sites"] = _("Ce rôle travaille sur des sites : choisissez-en au moins un.")
     funder_id = None
     if role == Role.FINANCEUR:
         funder_id = session.exec(select(Funder.id).where(Funder.name == (funder_name or ""))).first()
         if funder_id is None:
-            errors["funder"] = "Un compte financeur doit être rattaché à un financeur existant."
+            errors["funder"] = _("Un compte financeur doit être rattaché à un financeur existant.")
     if errors:
         raise ValidationFailed(errors)
     user = User(
@@ -136,7 +138,7 @@ def create_user(
 def _get(session: Session, username: str) -> User:
     user = session.exec(select(User).where(User.username == normalise_username(username))).first()
     if user is None:
-        raise NotFound("Compte introuvable.")
+        raise NotFound(_("Compte introuvable."))
     return user
 
 
@@ -145,7 +147,7 @@ def set_active(session: Session, actor: Actor, username: str, *, active: bool) -
     _require_admin(actor)
     user = _get(session, username)
     if isinstance(actor, Principal) and actor.user_id == user.id and not active:
-        raise ValidationFailed({"username": "Vous ne pouvez pas désactiver votre propre compte."})
+        raise ValidationFailed({"username": _("Vous ne pouvez pas désactiver votre propre compte.")})
     user.is_active = active
     if not active:
         user.sessions_revoked_at = utcnow()

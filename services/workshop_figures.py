@@ -14,6 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import _
 from models.attendance import AttendanceStatus
 from models.organisation import Site
 from models.persons import Person, PersonStatus
@@ -62,7 +63,7 @@ def attendance_rates(session: Session, principal: Principal, *, start: date, end
     names are joined on the few grouped rows."""
     require_figures(principal)
     if end < start:
-        raise ValidationFailed({"period": "La fin de la période doit suivre son début."})
+        raise ValidationFailed({"period": _("La fin de la période doit suivre son début.")})
     conditions = [principal.site_filter(WorkshopSession.site_id), WorkshopSession.session_on >= start,
                   WorkshopSession.session_on <= end]
     if site_id is not None:
@@ -101,7 +102,7 @@ def site_totals(rates: list[ModuleRate]) -> list[ModuleRate]:
     totals: dict[int, ModuleRate] = {}
     for r in rates:
         t = totals.get(r.site_id)
-        totals[r.site_id] = ModuleRate(r.site_id, r.site_code, 0, "Tous les modules", WorkshopTheme.OTHER,
+        totals[r.site_id] = ModuleRate(r.site_id, r.site_code, 0, _("Tous les modules"), WorkshopTheme.OTHER,
                                        r.sessions + (t.sessions if t else 0), r.present + (t.present if t else 0),
                                        r.excused + (t.excused if t else 0), r.absent + (t.absent if t else 0))
     return list(totals.values())

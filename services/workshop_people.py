@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.attendance import AttendanceStatus
 from models.organisation import Site
 from models.persons import Person, PersonStatus
@@ -34,7 +35,7 @@ from services.records import FUTURE_DATE
 from services.workshops import require_workshop_team
 
 START_AHEAD_DAYS = 90
-NOT_ACCOMPANIED = "Seules les personnes en cours d'accompagnement peuvent être inscrites à un cycle."
+NOT_ACCOMPANIED = N_("Seules les personnes en cours d'accompagnement peuvent être inscrites à un cycle.")
 
 
 def _first_name(principal: Principal, cipher: FieldCipher | None, token: str | None) -> str | None:
@@ -59,13 +60,14 @@ def enrol_person(session: Session, principal: Principal, *, code: str, cycle_sta
         raise ValidationFailed({"code": str(exc)}) from exc
     errors: dict[str, str] = {}
     if person.status != PersonStatus.ACTIVE:
-        errors["code"] = NOT_ACCOMPANIED
+        errors["code"] = _(NOT_ACCOMPANIED)
     if cycle_start_on is None:
-        errors["cycle_start_on"] = "La date de début du cycle est obligatoire."
+        errors["cycle_start_on"] = _("La date de début du cycle est obligatoire.")
     elif cycle_start_on < person.intake_on:
-        errors["cycle_start_on"] = "Le cycle ne peut pas commencer avant l'accueil de la personne."
+        errors["cycle_start_on"] = _("Le cycle ne peut pas commencer avant l'accueil de la personne.")
     elif cycle_start_on > today + timedelta(days=START_AHEAD_DAYS):
-        errors["cycle_start_on"] = f"Un cycle s'inscrit au plus {START_AHEAD_DAYS} jours à l'avance."
+        errors["cycle_start_on"] = _("Un cycle s'inscrit au plus {days} jours à l'avance.").format(
+            days=START_AHEAD_DAYS)
     if not errors:
         open_since = session.exec(
             select(WorkshopEnrolment.cycle_start_on).where(
@@ -74,8 +76,8 @@ def enrol_person(session: Session, principal: Principal, *, code: str, cycle_sta
             )
         ).first()
         if open_since is not None:
-            errors["code"] = (f"Cette personne est déjà inscrite dans un cycle (depuis le "
-                              f"{open_since:%d/%m/%Y}) : indiquez d'abord sa date de sortie.")
+            errors["code"] = _("Cette personne est déjà inscrite dans un cycle (depuis le {day}) : "
+                               "indiquez d'abord sa date de sortie.").format(day=f"{open_since:%d/%m/%Y}")
     if errors:
         raise ValidationFailed(errors)
     enrolment = WorkshopEnrolment(person_id=person.id, site_id=person.site_id, cycle_start_on=cycle_start_on)
@@ -95,13 +97,13 @@ def end_cycle(session: Session, principal: Principal, enrolment_id: int, *, left
     enrolment = session.exec(select(WorkshopEnrolment).where(
         WorkshopEnrolment.id == enrolment_id, principal.site_filter(WorkshopEnrolment.site_id))).first()
     if enrolment is None:
-        raise NotFound("Inscription introuvable.")
+        raise NotFound(_("Inscription introuvable."))
     if left_on is None:
-        raise ValidationFailed({"left_on": "La date de sortie est obligatoire."})
+        raise ValidationFailed({"left_on": _("La date de sortie est obligatoire.")})
     if left_on > today:
-        raise ValidationFailed({"left_on": FUTURE_DATE})
+        raise ValidationFailed({"left_on": _(FUTURE_DATE)})
     if left_on < enrolment.cycle_start_on:
-        raise ValidationFailed({"left_on": "La sortie ne peut pas précéder le début du cycle."})
+        raise ValidationFailed({"left_on": _("La sortie ne peut pas précéder le début du cycle.")})
     enrolment.left_on = left_on
     session.add(enrolment)
     audit.record(session, actor=principal, action="workshop.leave", entity_type="workshop_enrolment",
@@ -227,19 +229,19 @@ def mark_completed(session: Session, principal: Principal, *, person_id: int, mo
     person = person_in_scope(session, principal, person_id)
     errors: dict[str, str] = {}
     if person.status == PersonStatus.ANONYMISED:
-        errors["module_id"] = "Ce dossier est anonymisé : il ne peut plus être modifié."
+        errors["module_id"] = _("Ce dossier est anonymisé : il ne peut plus être modifié.")
     module = session.get(WorkshopModule, module_id) if module_id else None
     if module is None or module.site_id != person.site_id:
-        errors["module_id"] = "Choisissez un module du site de la personne."
+        errors["module_id"] = _("Choisissez un module du site de la personne.")
     elif session.exec(select(WorkshopCompletion.id).where(WorkshopCompletion.person_id == person.id,
                                                          WorkshopCompletion.module_id == module.id)).first():
-        errors["module_id"] = "Ce module est déjà validé pour cette personne."
+        errors["module_id"] = _("Ce module est déjà validé pour cette personne.")
     if completed_on is None:
-        errors["completed_on"] = "La date de validation est obligatoire."
+        errors["completed_on"] = _("La date de validation est obligatoire.")
     elif completed_on > today:
-        errors["completed_on"] = FUTURE_DATE
+        errors["completed_on"] = _(FUTURE_DATE)
     elif completed_on < person.intake_on:
-        errors["completed_on"] = "La validation ne peut pas précéder l'accueil de la personne."
+        errors["completed_on"] = _("La validation ne peut pas précéder l'accueil de la personne.")
     if errors:
         raise ValidationFailed(errors)
     completion = WorkshopCompletion(person_id=person.id, module_id=module.id, site_id=module.site_id,

@@ -14,6 +14,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.attendance import AttendanceStatus
 from models.organisation import Site, User, UserSite
 from models.partners import Partner
@@ -27,7 +28,7 @@ from services.workshops import require_figures, require_workshop_team
 MIN_MINUTES, MAX_MINUTES = 15, 8 * 60
 MAX_PLACES = 50
 PLAN_AHEAD_DAYS = 366
-SESSION_NOT_FOUND = "Séance introuvable."
+SESSION_NOT_FOUND = N_("Séance introuvable.")
 
 
 class Period(StrEnum):
@@ -54,7 +55,7 @@ def session_choices(session: Session, principal: Principal, *, site_id: int) -> 
     """Active modules, active staff and active partners of one of the principal's sites."""
     require_workshop_team(principal)
     if not principal.may_see_site(site_id):
-        raise NotFound("Site introuvable.")
+        raise NotFound(_("Site introuvable."))
     modules = session.exec(
         select(WorkshopModule.id, WorkshopModule.name)
         .where(WorkshopModule.site_id == site_id, WorkshopModule.is_active == sa.true())
@@ -90,17 +91,17 @@ def _validate(session: Session, principal: Principal, data: SessionInput, today:
         select(Site.id).where(Site.id == data.site_id, Site.is_active == sa.true(), principal.site_filter(Site.id))
     ).first() is not None
     if not site_ok:
-        errors["site_id"] = "Choisissez un de vos sites."
+        errors["site_id"] = _("Choisissez un de vos sites.")
     elif current is not None and data.site_id != current.site_id and _has_roll(session, current.id):
-        errors["site_id"] = "L'appel de cette séance est fait : elle ne peut plus changer de site."
+        errors["site_id"] = _("L'appel de cette séance est fait : elle ne peut plus changer de site.")
     if site_ok:
         module = session.get(WorkshopModule, data.module_id) if data.module_id else None
         kept = current is not None and module is not None and module.id == current.module_id
         if module is None or module.site_id != data.site_id or not (module.is_active or kept):
-            errors["module_id"] = "Choisissez un module proposé sur ce site."
+            errors["module_id"] = _("Choisissez un module proposé sur ce site.")
         facilitators = set(data.facilitator_ids)
         if not facilitators:
-            errors["facilitator_ids"] = "Choisissez au moins un·e animateur·rice."
+            errors["facilitator_ids"] = _("Choisissez au moins un·e animateur·rice.")
         else:
             staff = set(session.exec(
                 select(User.id).join(UserSite, UserSite.user_id == User.id)
@@ -108,22 +109,25 @@ def _validate(session: Session, principal: Principal, data: SessionInput, today:
                        sa.or_(User.is_active == sa.true(), User.id.in_(sorted(current_facilitators))))
             ).all())
             if facilitators - staff:
-                errors["facilitator_ids"] = "Les animateur·rices doivent être des membres actifs de l'équipe du site."
+                errors["facilitator_ids"] = _(
+                    "Les animateur·rices doivent être des membres actifs de l'équipe du site.")
         if data.partner_id is not None:
             partner = session.get(Partner, data.partner_id)
             kept = current is not None and current.partner_id == data.partner_id
             if partner is None or partner.site_id != data.site_id or not (partner.is_active or kept):
-                errors["partner_id"] = "Choisissez un partenaire de ce site (ou aucun)."
+                errors["partner_id"] = _("Choisissez un partenaire de ce site (ou aucun).")
     if data.session_on is None:
-        errors["session_on"] = "La date de la séance est obligatoire."
+        errors["session_on"] = _("La date de la séance est obligatoire.")
     elif data.session_on > today + timedelta(days=PLAN_AHEAD_DAYS):
-        errors["session_on"] = "Une séance se planifie au plus un an à l'avance."
+        errors["session_on"] = _("Une séance se planifie au plus un an à l'avance.")
     elif current is not None and data.session_on > today and _has_roll(session, current.id):
-        errors["session_on"] = "L'appel de cette séance est fait : elle ne peut pas être déplacée dans le futur."
+        errors["session_on"] = _(
+            "L'appel de cette séance est fait : elle ne peut pas être déplacée dans le futur.")
     if data.duration_minutes is None or not MIN_MINUTES <= data.duration_minutes <= MAX_MINUTES:
-        errors["duration_minutes"] = "La durée doit être comprise entre 15 minutes et 8 heures."
+        errors["duration_minutes"] = _("La durée doit être comprise entre 15 minutes et 8 heures.")
     if data.planned_places is None or not 1 <= data.planned_places <= MAX_PLACES:
-        errors["planned_places"] = f"Le nombre de places doit être compris entre 1 et {MAX_PLACES}."
+        errors["planned_places"] = _("Le nombre de places doit être compris entre 1 et {maximum}.").format(
+            maximum=MAX_PLACES)
     if errors:
         raise ValidationFailed(errors)
 
@@ -162,7 +166,7 @@ def update_session(session: Session, principal: Principal, session_id: int, *, e
     current = session.exec(select(WorkshopSession).where(
         WorkshopSession.id == session_id, principal.site_filter(WorkshopSession.site_id))).first()
     if current is None:
-        raise NotFound(SESSION_NOT_FOUND)
+        raise NotFound(_(SESSION_NOT_FOUND))
     facilitators = frozenset(session.exec(
         select(WorkshopFacilitator.user_id).where(WorkshopFacilitator.session_id == session_id)).all())
     _validate(session, principal, data, today or clock.today(), current, facilitators)
@@ -256,8 +260,8 @@ def list_sessions(
                 session_on=w.session_on, start_time=w.start_time, duration_minutes=w.duration_minutes,
                 planned_places=w.planned_places, partner_id=w.partner_id, partner_name=partner_name,
                 version=w.version, present=counts.get(w.id, (0, 0))[0], marked=counts.get(w.id, (0, 0))[1],
-                facilitator_ids=tuple(uid for uid, _ in names.get(w.id, [])),
-                facilitators=tuple(name for _, name in names.get(w.id, [])),
+                facilitator_ids=tuple(uid for uid, _unused in names.get(w.id, [])),
+                facilitators=tuple(name for _unused, name in names.get(w.id, [])),
             )
             for w, code, module_name, partner_name in rows
         ],

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.organisation import Site
 from models.workshops import WorkshopModule, WorkshopTheme
 from services import audit
@@ -26,7 +27,7 @@ from services.records import versioned_update
 from services.sites import SiteChoice
 
 MODULE_NAME_MAX = 120
-MODULE_NOT_FOUND = "Module introuvable."
+MODULE_NOT_FOUND = N_("Module introuvable.")
 
 
 def require_workshop_team(principal: Principal) -> None:
@@ -97,9 +98,9 @@ def list_modules(
 def _clean_name(errors: dict[str, str], name: str | None) -> str:
     cleaned = " ".join((name or "").split())
     if not cleaned:
-        errors["name"] = "Le nom du module est obligatoire."
+        errors["name"] = _("Le nom du module est obligatoire.")
     elif len(cleaned) > MODULE_NAME_MAX:
-        errors["name"] = f"Le nom ne peut dépasser {MODULE_NAME_MAX} caractères."
+        errors["name"] = _("Le nom ne peut dépasser {maximum} caractères.").format(maximum=MODULE_NAME_MAX)
     return cleaned
 
 
@@ -115,7 +116,7 @@ def _theme(errors: dict[str, str], theme: object) -> WorkshopTheme | None:
     try:
         return WorkshopTheme(theme)
     except ValueError:
-        errors["theme"] = "Choisissez un thème."
+        errors["theme"] = _("Choisissez un thème.")
         return None
 
 
@@ -127,11 +128,11 @@ def create_module(session: Session, principal: Principal, *, site_id: int | None
     site = session.exec(select(Site).where(Site.id == site_id, Site.is_active == sa.true(),
                                            principal.site_filter(Site.id))).first() if site_id else None
     if site is None:
-        errors["site_id"] = "Choisissez un de vos sites."
+        errors["site_id"] = _("Choisissez un de vos sites.")
     cleaned = _clean_name(errors, name)
     chosen_theme = _theme(errors, theme)
     if site is not None and "name" not in errors and _name_taken(session, site.id, cleaned):
-        errors["name"] = "Un module porte déjà ce nom sur ce site."
+        errors["name"] = _("Un module porte déjà ce nom sur ce site.")
     if errors:
         raise ValidationFailed(errors)
     last = session.exec(select(sa.func.max(WorkshopModule.sort_order)).where(WorkshopModule.site_id == site.id)).one()
@@ -148,7 +149,7 @@ def _own_module(session: Session, principal: Principal, module_id: int) -> Works
     module = session.exec(select(WorkshopModule).where(WorkshopModule.id == module_id,
                                                        principal.site_filter(WorkshopModule.site_id))).first()
     if module is None:
-        raise NotFound(MODULE_NOT_FOUND)
+        raise NotFound(_(MODULE_NOT_FOUND))
     return module
 
 
@@ -166,7 +167,7 @@ def update_module(session: Session, principal: Principal, module_id: int, *, exp
     if "name" in changes:
         values["name"] = _clean_name(errors, changes["name"])
         if "name" not in errors and _name_taken(session, module.site_id, values["name"], other_than=module.id):
-            errors["name"] = "Un module porte déjà ce nom sur ce site."
+            errors["name"] = _("Un module porte déjà ce nom sur ce site.")
     if "theme" in changes:
         values["theme"] = _theme(errors, changes["theme"])
     if "is_active" in changes:
@@ -188,9 +189,9 @@ def reorder_modules(session: Session, principal: Principal, *, site_id: int, ord
         .where(WorkshopModule.site_id == site_id, principal.site_filter(WorkshopModule.site_id))
     ).all())
     if not current:
-        raise NotFound("Aucun module sur ce site.")
+        raise NotFound(_("Aucun module sur ce site."))
     if sorted(ordered_ids) != sorted(current):
-        raise ValidationFailed({"order": "La liste des modules a changé entre-temps : rechargez la page."})
+        raise ValidationFailed({"order": _("La liste des modules a changé entre-temps : rechargez la page.")})
     for position, module_id in enumerate(ordered_ids, start=1):
         if current[module_id] != position:
             session.execute(sa.update(WorkshopModule).where(WorkshopModule.id == module_id)

@@ -1,7 +1,8 @@
 """Budget charts (Altair): the burn chart of a grant and consumption vs time elapsed per group.
 
 Positions are drawn in euros (a float is fine for a pixel); every figure a user reads (tooltips) is
-a French string made from the exact cents by ui.format.
+a string in the session's language made from the exact cents by i18n.formats. Field names of the
+data frames stay French identifiers; what a person reads (series, tooltip titles) goes through _().
 """
 
 from __future__ import annotations
@@ -11,32 +12,47 @@ from decimal import Decimal
 
 import altair as alt
 import pandas as pd
-from babel.dates import format_date
+from babel.dates import get_month_names
 
+from i18n import ENGLISH, N_, _, babel_locale, formats, language
 from services.budget_consumption import GrantConsumptionReport, MonthlyActual, Subtotal
 from services.forecast import GrantForecast
 from services.staff_costs import month_end
-from ui.charts import french
-from ui.format import euros, percent
+from ui.charts import localised
+from i18n.formats import euros, percent
 
-ACTUAL = "Réalisé cumulé"
-PLAN = "Prévu (rythme linéaire)"
-FORECAST = "Prévision jusqu'à la fin"
+# Series names (message ids): the chart shows _(name).
+ACTUAL = N_("Réalisé cumulé")
+PLAN = N_("Prévu (rythme linéaire)")
+FORECAST = N_("Prévision jusqu'à la fin")
 SERIES = [ACTUAL, PLAN, FORECAST]
 COLOURS = ["#7a2e5a", "#9a9a9a", "#c06c9b"]
 DASHES = [[1, 0], [6, 4], [2, 3]]
-SHORT_MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
-# Vega's own month names are English: French axis labels are built by an expression.
-MONTH_LABEL_EXPR = (
-    "[" + ",".join(f"'{m}'" for m in SHORT_MONTHS) + "][month(datum.value)] + ' ' + timeFormat(datum.value, '%y')"
-)
 PERCENT_LABEL_EXPR = "format(datum.value * 100, '.0f') + '\u00a0%'"
 EUROS_LABEL_EXPR = "replace(format(datum.value, ',.0f'), regexp(',', 'g'), '\u202f') + '\u00a0€'"
+ENGLISH_PERCENT_LABEL_EXPR = "format(datum.value * 100, '.0f') + '%'"
+ENGLISH_EUROS_LABEL_EXPR = "'€' + format(datum.value, ',.0f')"
+
+
+def month_label_expr() -> str:
+    """Axis labels 'janv. 26' / 'Jan 26' in the session's language (Vega's own month names are English,
+    and its locale is set by ui.charts.localised): built by an expression from Babel's names."""
+    names = get_month_names("abbreviated", locale=babel_locale())
+    months = ",".join(f"'{names[number]}'" for number in range(1, 13))
+    return "[" + months + "][month(datum.value)] + ' ' + timeFormat(datum.value, '%y')"
+
+
+def percent_label_expr() -> str:
+    return ENGLISH_PERCENT_LABEL_EXPR if language() == ENGLISH else PERCENT_LABEL_EXPR
+
+
+def euros_label_expr() -> str:
+    return ENGLISH_EUROS_LABEL_EXPR if language() == ENGLISH else EUROS_LABEL_EXPR
 
 
 def _point(series: str, day: date, cents: int) -> dict:
-    return {"Série": series, "Date": pd.Timestamp(day), "Euros": cents / 100,
-            "Jour": format_date(day, format="d MMM y", locale="fr_FR"), "Montant": euros(cents)}
+    return {"Série": _(series), "Date": pd.Timestamp(day), "Euros": cents / 100,
+            "Jour": formats.day(day), "Montant": euros(cents)}
 
 
 def burn_frame(report: GrantConsumptionReport, points: list[MonthlyActual], outlook: GrantForecast) -> pd.DataFrame:
@@ -58,23 +74,25 @@ def burn_frame(report: GrantConsumptionReport, points: list[MonthlyActual], outl
 def burn_chart(report: GrantConsumptionReport, points: list[MonthlyActual], outlook: GrantForecast
                ) -> alt.TopLevelMixin:
     frame = burn_frame(report, points, outlook)
-    x = alt.X("Date:T", title=None, axis=alt.Axis(labelExpr=MONTH_LABEL_EXPR, tickCount="month", labelAngle=0))
-    y = alt.Y("Euros:Q", title=None, axis=alt.Axis(labelExpr=EUROS_LABEL_EXPR))
-    tooltip = [alt.Tooltip("Série:N"), alt.Tooltip("Jour:N", title="Date"), alt.Tooltip("Montant:N")]
-    colour = alt.Color("Série:N", title=None, sort=SERIES, scale=alt.Scale(domain=SERIES, range=COLOURS),
+    series = [_(name) for name in SERIES]
+    x = alt.X("Date:T", title=None, axis=alt.Axis(labelExpr=month_label_expr(), tickCount="month", labelAngle=0))
+    y = alt.Y("Euros:Q", title=None, axis=alt.Axis(labelExpr=euros_label_expr()))
+    tooltip = [alt.Tooltip("Série:N", title=_("Série")), alt.Tooltip("Jour:N", title=_("Date")),
+               alt.Tooltip("Montant:N", title=_("Montant"))]
+    colour = alt.Color("Série:N", title=None, sort=series, scale=alt.Scale(domain=series, range=COLOURS),
                        legend=alt.Legend(orient="bottom"))
-    dash = alt.StrokeDash("Série:N", sort=SERIES, scale=alt.Scale(domain=SERIES, range=DASHES), legend=None)
+    dash = alt.StrokeDash("Série:N", sort=series, scale=alt.Scale(domain=series, range=DASHES), legend=None)
     lines = alt.Chart(frame).mark_line(strokeWidth=2.5).encode(x=x, y=y, color=colour, strokeDash=dash)
     dots = alt.Chart(frame).mark_point(filled=True, size=45).encode(x=x, y=y, color=colour, tooltip=tooltip)
     layers = [lines, dots]
     today = report.today
     if report.grant.starts_on <= today <= report.grant.ends_on:
-        marker = pd.DataFrame({"Date": [pd.Timestamp(today)], "Texte": ["Aujourd'hui"]})
-        rule = alt.Chart(marker).mark_rule(color="#444", strokeDash=[3, 3]).encode(x="Date:T")
+        marker = pd.DataFrame({"Date": [pd.Timestamp(today)], "Texte": [_("Aujourd'hui")]})
+        rule = alt.Chart(marker).mark_rule(color="#444", strokeDash=[3, 3]).encode(x=alt.X("Date:T", title=None))
         text = alt.Chart(marker).mark_text(align="left", dx=4, dy=-6, baseline="top", color="#444").encode(
-            x="Date:T", y=alt.value(0), text="Texte:N")
+            x=alt.X("Date:T", title=None), y=alt.value(0), text=alt.Text("Texte:N", title=None))
         layers += [rule, text]
-    return french(alt.layer(*layers).properties(height=320))
+    return localised(alt.layer(*layers).properties(height=320))
 
 
 def progress_chart(groups: tuple[Subtotal, ...], elapsed: Decimal, *, title: str) -> alt.TopLevelMixin:
@@ -85,12 +103,14 @@ def progress_chart(groups: tuple[Subtotal, ...], elapsed: Decimal, *, title: str
     top = max([1.0, float(elapsed)] + [r["Part"] for r in rows])
     bars = alt.Chart(frame).mark_bar(color="#7a2e5a").encode(
         y=alt.Y(f"{title}:N", title=None, sort=None, axis=alt.Axis(labelLimit=260)),
-        x=alt.X("Part:Q", title=None, scale=alt.Scale(domain=[0, top]), axis=alt.Axis(labelExpr=PERCENT_LABEL_EXPR)),
-        tooltip=[f"{title}:N", "Consommé:N", "Réalisé:N", "Prévu:N"],
+        x=alt.X("Part:Q", title=None, scale=alt.Scale(domain=[0, top]), axis=alt.Axis(labelExpr=percent_label_expr())),
+        tooltip=[alt.Tooltip(f"{title}:N", title=title), alt.Tooltip("Consommé:N", title=_("Consommé")),
+                 alt.Tooltip("Réalisé:N", title=_("Réalisé")), alt.Tooltip("Prévu:N", title=_("Prévu"))],
     )
-    text = f"Période écoulée : {percent(float(elapsed))}"
+    text = _("Période écoulée : {share}").format(share=percent(float(elapsed)))
     rule_frame = pd.DataFrame({"Part": [float(elapsed)], "Texte": [text]})
-    rule = alt.Chart(rule_frame).mark_rule(color="#444", strokeDash=[4, 3], size=2).encode(x="Part:Q", tooltip=["Texte:N"])
+    rule = alt.Chart(rule_frame).mark_rule(color="#444", strokeDash=[4, 3], size=2).encode(
+        x=alt.X("Part:Q", title=None), tooltip=[alt.Tooltip("Texte:N", title=_("Texte"))])
     caption = alt.Chart(rule_frame).mark_text(align="left", dx=4, dy=-8, color="#444").encode(
-        x="Part:Q", y=alt.value(0), text="Texte:N")
-    return french((bars + rule + caption).properties(height=alt.Step(26)))
+        x=alt.X("Part:Q", title=None), y=alt.value(0), text=alt.Text("Texte:N", title=None))
+    return localised((bars + rule + caption).properties(height=alt.Step(26)))

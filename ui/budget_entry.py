@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
-from babel.numbers import format_decimal
 
+from i18n import _, formats
 from models.finance import BudgetCategory, FunderKind
 from models.labels import label
 from services import budget_lines, grants
@@ -19,22 +19,27 @@ from services.budget_lines import LineInput
 from services.db import unit_of_work
 from services.grants import FunderRow, GrantDetail, GrantInput
 from services.sites import SiteChoice
-from services.money import parse_french_amount
+from services.money import parse_amount
 from services.principal import Principal
-from ui import form_state, format
+from ui import form_state
 from ui.forms import field_error
 from ui.runtime import Runtime
 
 DATE_FORMAT = "DD/MM/YYYY"
-CATEGORY_OF_LABEL = {label(c): c for c in BudgetCategory}
-LINE_COLUMNS = ["Volet", "Site", "Catégorie", "Prévu (€)", "Code analytique"]
+# Column identifiers of the lines editor, the same in every language (the headers people read are the
+# column_config labels).
+LINE_COLUMNS = ["strand", "site", "category", "planned", "code"]
+
+
+def category_of_label() -> dict[str, BudgetCategory]:
+    """The editor's category cells (labels in the active language) back to their category."""
+    return {label(c): c for c in BudgetCategory}
 
 
 def amount_text(cents: int) -> str:
-    """Cents as the French text users type back ('12 345,67'), exact."""
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), 100)
-    return format_decimal(Decimal(f"{sign}{whole}.{rest:02d}"), format="#,##0.00", locale="fr_FR")
+    """Cents as the text users type back, exact: '12 345,67' (French), '12,345.67' (English)
+    — what services.money.parse_amount reads in the same language."""
+    return formats.amount(cents)
 
 
 def percent_to_bp(value: float | None) -> int:
@@ -54,16 +59,16 @@ def funder_form(runtime: Runtime, principal: Principal) -> None:
     errors = form_state.errors(form)
     with st.form(key):
         form_state.form_error(form)
-        name = st.text_input("Nom du financeur", max_chars=grants.FUNDER_NAME_MAX, key=f"{key}_name")
+        name = st.text_input(_("Nom du financeur"), max_chars=grants.FUNDER_NAME_MAX, key=f"{key}_name")
         field_error(errors, "name")
-        kind = st.selectbox("Type", list(FunderKind), format_func=label, key=f"{key}_kind")
+        kind = st.selectbox(_("Type"), list(FunderKind), format_func=label, key=f"{key}_kind")
         field_error(errors, "kind")
-        submitted = st.form_submit_button("Ajouter le financeur")
+        submitted = st.form_submit_button(_("Ajouter le financeur"))
     if submitted:
         def create() -> None:
             with unit_of_work(runtime.engine) as uow:
                 grants.create_funder(uow, principal, name=name, kind=kind)
-        form_state.submit(form, create, f"Financeur « {' '.join(name.split())} » ajouté.")
+        form_state.submit(form, create, _("Financeur « {name} » ajouté.").format(name=" ".join(name.split())))
 
 
 def grant_form(runtime: Runtime, principal: Principal, *, funders: list[FunderRow], sites: list[SiteChoice],
@@ -80,43 +85,47 @@ def grant_form(runtime: Runtime, principal: Principal, *, funders: list[FunderRo
     site_label = {s.id: s.label for s in sites}
     with st.form(key):
         form_state.form_error(form)
-        funder_id = st.selectbox("Financeur", funder_ids, format_func=funder_name.get, key=f"{key}_funder",
+        funder_id = st.selectbox(_("Financeur"), funder_ids, format_func=funder_name.get, key=f"{key}_funder",
                                  index=funder_ids.index(g.funder_id) if g and g.funder_id in funder_ids else None,
-                                 placeholder="Choisir un financeur")
+                                 placeholder=_("Choisir un financeur"))
         field_error(errors, "funder_id")
-        name = st.text_input("Intitulé", value=g.name if g else "", max_chars=grants.GRANT_NAME_MAX, key=f"{key}_name")
+        name = st.text_input(_("Intitulé"), value=g.name if g else "", max_chars=grants.GRANT_NAME_MAX,
+                             key=f"{key}_name")
         field_error(errors, "name")
         left, right = st.columns(2)
         with left:
-            ref = st.text_input("Référence de la convention", value=g.convention_ref if g else "",
+            ref = st.text_input(_("Référence de la convention"), value=g.convention_ref if g else "",
                                 max_chars=grants.CONVENTION_REF_MAX, key=f"{key}_ref",
-                                help="Unique, par exemple AGRASC-FDC-2026-018.")
+                                help=_("Unique, par exemple AGRASC-FDC-2026-018."))
             field_error(errors, "convention_ref")
-            starts_on = st.date_input("Début", value=g.starts_on if g else None, format=DATE_FORMAT,
+            starts_on = st.date_input(_("Début"), value=g.starts_on if g else None, format=DATE_FORMAT,
                                       key=f"{key}_start", min_value=date(2000, 1, 1), max_value=date(2100, 1, 1))
             field_error(errors, "starts_on")
-            tolerance = st.number_input("Tolérance entre lignes (%)", min_value=0.0, max_value=50.0, step=0.5,
+            tolerance = st.number_input(_("Tolérance entre lignes (%)"), min_value=0.0, max_value=50.0, step=0.5,
                                         value=(g.tolerance_bp / 100) if g else 10.0, key=f"{key}_tolerance",
-                                        help="Écart admis par la convention entre le prévu et le réalisé d'une ligne.")
+                                        help=_("Écart admis par la convention entre le prévu et le réalisé "
+                                               "d'une ligne."))
             field_error(errors, "tolerance_bp")
         with right:
-            amount = st.text_input("Montant (€)", value=amount_text(g.amount_cents) if g else "", key=f"{key}_amount",
-                                   help="Au centime près, par exemple 900 000,00.")
+            amount = st.text_input(_("Montant (€)"), value=amount_text(g.amount_cents) if g else "",
+                                   key=f"{key}_amount",
+                                   help=_("Au centime près, par exemple 900 000,00."))
             field_error(errors, "amount")
-            ends_on = st.date_input("Fin", value=g.ends_on if g else None, format=DATE_FORMAT, key=f"{key}_end",
+            ends_on = st.date_input(_("Fin"), value=g.ends_on if g else None, format=DATE_FORMAT, key=f"{key}_end",
                                     min_value=date(2000, 1, 1), max_value=date(2100, 1, 1))
             field_error(errors, "ends_on")
-            indirect = st.number_input("Taux de frais indirects (%)", min_value=0.0, max_value=100.0, step=0.5,
+            indirect = st.number_input(_("Taux de frais indirects (%)"), min_value=0.0, max_value=100.0, step=0.5,
                                        value=(g.indirect_rate_bp / 100) if g else 0.0, key=f"{key}_indirect")
             field_error(errors, "indirect_rate_bp")
-        chosen_sites = st.multiselect("Sites concernés", site_ids, format_func=site_label.get, key=f"{key}_sites",
+        chosen_sites = st.multiselect(_("Sites concernés"), site_ids, format_func=site_label.get, key=f"{key}_sites",
                                       default=[s.id for s in detail.sites] if detail else [])
         field_error(errors, "site_ids")
-        strands = st.text_area("Volets (un par ligne)", key=f"{key}_strands",
+        strands = st.text_area(_("Volets (un par ligne)"), key=f"{key}_strands",
                                value="\n".join(s.name for s in detail.strands) if detail else
                                "Aller-vers\nInsertion socio-professionnelle")
         field_error(errors, "strand_names")
-        submitted = st.form_submit_button("Enregistrer la convention" if g else "Créer le financement", type="primary")
+        submitted = st.form_submit_button(_("Enregistrer la convention") if g else _("Créer le financement"),
+                                          type="primary")
     if submitted:
         data = GrantInput(funder_id=funder_id, name=name, convention_ref=ref, amount=amount, starts_on=starts_on,
                           ends_on=ends_on, site_ids=tuple(chosen_sites), strand_names=tuple(strands.splitlines()),
@@ -129,17 +138,17 @@ def grant_form(runtime: Runtime, principal: Principal, *, funders: list[FunderRo
                 else:
                     grants.update_grant(uow, principal, g.id, expected_version=version, data=data)
                     form_state.forget_version(f"budget_lines_{g.id}", g.id)  # the lines editor's lock too
-        form_state.submit(form, save, "Financement enregistré." if g else "Financement créé : saisissez ses lignes.",
-                          versioned=(form, g.id) if g else None)
+        success = _("Financement enregistré.") if g else _("Financement créé : saisissez ses lignes.")
+        form_state.submit(form, save, success, versioned=(form, g.id) if g else None)
 
 
 def _running_total(frame: pd.DataFrame) -> tuple[int, int]:
     """(sum of the readable amounts, number of unreadable ones) of the editor's current content."""
     total = unreadable = 0
-    for value in frame["Prévu (€)"]:
+    for value in frame["planned"]:
         text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
         try:
-            total += parse_french_amount(text)
+            total += parse_amount(text)
         except ValueError:
             unreadable += 1
     return total, unreadable
@@ -156,43 +165,45 @@ def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail,
     strand_of = {s.name: s.id for s in detail.strands}
     site_of = {s.code: s.id for s in detail.sites}
     frame = pd.DataFrame({
-        "Volet": [r.strand_name for r in rows],
-        "Site": [r.site_code for r in rows],
-        "Catégorie": [label(r.category) for r in rows],
-        "Prévu (€)": [amount_text(r.planned_cents) for r in rows],
-        "Code analytique": [r.accounting_code or "" for r in rows],
+        "strand": [r.strand_name for r in rows],
+        "site": [r.site_code for r in rows],
+        "category": [label(r.category) for r in rows],
+        "planned": [amount_text(r.planned_cents) for r in rows],
+        "code": [r.accounting_code or "" for r in rows],
     }, columns=LINE_COLUMNS)
-    st.caption("Une ligne par volet × site × catégorie Cerfa. Montants au centime, à la française (12 345,67). "
-               "Ajoutez une ligne en bas du tableau ; une ligne sans dépense peut être supprimée.")
+    st.caption(_("Une ligne par volet × site × catégorie Cerfa. Montants au centime, à la française (12 345,67). "
+                 "Ajoutez une ligne en bas du tableau ; une ligne sans dépense peut être supprimée."))
+    categories = category_of_label()
     form_state.form_error(form)
     edited = st.data_editor(
         frame, key=f"{key}_table", num_rows="dynamic", hide_index=True, width="stretch",
         column_config={
-            "Volet": st.column_config.SelectboxColumn(options=list(strand_of), required=True),
-            "Site": st.column_config.SelectboxColumn(options=list(site_of), required=True),
-            "Catégorie": st.column_config.SelectboxColumn(options=list(CATEGORY_OF_LABEL), required=True),
-            "Prévu (€)": st.column_config.TextColumn(required=True),
-            "Code analytique": st.column_config.TextColumn(max_chars=budget_lines.ACCOUNTING_CODE_MAX,
-                                                           help="Le code de l'export comptable qui désigne cette ligne."),
+            "strand": st.column_config.SelectboxColumn(_("Volet"), options=list(strand_of), required=True),
+            "site": st.column_config.SelectboxColumn(_("Site"), options=list(site_of), required=True),
+            "category": st.column_config.SelectboxColumn(_("Catégorie"), options=list(categories), required=True),
+            "planned": st.column_config.TextColumn(_("Prévu (€)"), required=True),
+            "code": st.column_config.TextColumn(
+                _("Code analytique"), max_chars=budget_lines.ACCOUNTING_CODE_MAX,
+                help=_("Le code de l'export comptable qui désigne cette ligne.")),
         },
     )
     total, unreadable = _running_total(edited)
     gap = grant.amount_cents - total
     cols = st.columns(3)
-    cols[0].metric("Total des lignes", format.euros(total))
-    cols[1].metric("Montant de la convention", format.euros(grant.amount_cents))
-    cols[2].metric("Reste à répartir", format.euros(gap))
+    cols[0].metric(_("Total des lignes"), formats.euros(total))
+    cols[1].metric(_("Montant de la convention"), formats.euros(grant.amount_cents))
+    cols[2].metric(_("Reste à répartir"), formats.euros(gap))
     if unreadable:
-        st.warning(f"{unreadable} montant(s) illisible(s) : écrivez par exemple 12 345,67.")
+        st.warning(_("{count} montant(s) illisible(s) : écrivez par exemple 12 345,67.").format(count=unreadable))
     elif gap:
-        st.info("La somme des lignes doit être égale au montant de la convention pour enregistrer.")
+        st.info(_("La somme des lignes doit être égale au montant de la convention pour enregistrer."))
     show_errors(errors, skip=(form_state.FORM_ERROR,))
-    if st.button("Enregistrer les lignes", type="primary", key=f"{key}_save"):
+    if st.button(_("Enregistrer les lignes"), type="primary", key=f"{key}_save"):
         lines = [
-            LineInput(strand_id=strand_of.get(row["Volet"]), site_id=site_of.get(row["Site"]),
-                      category=CATEGORY_OF_LABEL.get(row["Catégorie"]),
-                      planned="" if pd.isna(row["Prévu (€)"]) else str(row["Prévu (€)"]),
-                      accounting_code=None if pd.isna(row["Code analytique"]) else str(row["Code analytique"]))
+            LineInput(strand_id=strand_of.get(row["strand"]), site_id=site_of.get(row["site"]),
+                      category=categories.get(row["category"]),
+                      planned="" if pd.isna(row["planned"]) else str(row["planned"]),
+                      accounting_code=None if pd.isna(row["code"]) else str(row["code"]))
             for row in edited.to_dict("records")
         ]
 
@@ -200,4 +211,4 @@ def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail,
             with unit_of_work(runtime.engine) as uow:
                 budget_lines.save_budget_lines(uow, principal, grant_id=grant.id, lines=lines, expected_version=version)
             form_state.forget_version(f"grant_edit_{grant.id}", grant.id)  # the grant's version moved on
-        form_state.submit(form, save, "Lignes budgétaires enregistrées.", versioned=(form, grant.id))
+        form_state.submit(form, save, _("Lignes budgétaires enregistrées."), versioned=(form, grant.id))

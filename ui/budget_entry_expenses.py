@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from i18n import _, formats
 from models.labels import label
 from services import clock, expense_import, expenses
 from services.budget_lines import LineChoice
@@ -12,7 +13,7 @@ from services.db import unit_of_work
 from services.expense_import import ImportRefused
 from services.expenses import ExpenseInput
 from services.principal import Principal
-from ui import form_state, format
+from ui import form_state
 from ui.forms import field_error
 from ui.runtime import Runtime
 
@@ -33,29 +34,30 @@ def entry_form(runtime: Runtime, principal: Principal, choices: list[LineChoice]
     by_id = {c.id: c for c in choices}
     with st.form(key):
         form_state.form_error(form)
-        line_id = st.selectbox("Ligne budgétaire", list(by_id), format_func=lambda i: line_label(by_id[i]),
-                               index=None, placeholder="Choisir une ligne (code analytique, volet, site)",
+        line_id = st.selectbox(_("Ligne budgétaire"), list(by_id), format_func=lambda i: line_label(by_id[i]),
+                               index=None, placeholder=_("Choisir une ligne (code analytique, volet, site)"),
                                key=f"{key}_line")
         field_error(errors, "budget_line_id")
         left, right = st.columns(2)
         with left:
-            spent_on = st.date_input("Date de la dépense", value=clock.today(), format=DATE_FORMAT, key=f"{key}_date")
+            spent_on = st.date_input(_("Date de la dépense"), value=clock.today(), format=DATE_FORMAT,
+                                     key=f"{key}_date")
             field_error(errors, "spent_on")
         with right:
-            amount = st.text_input("Montant (€)", key=f"{key}_amount", placeholder="1 234,56",
-                                   help="Au centime, virgule décimale. Un avoir se saisit en négatif (-45,00).")
+            amount = st.text_input(_("Montant (€)"), key=f"{key}_amount", placeholder=_("1 234,56"),
+                                   help=_("Au centime, virgule décimale. Un avoir se saisit en négatif (-45,00)."))
             field_error(errors, "amount")
-        text = st.text_input("Libellé", max_chars=expenses.LABEL_MAX, key=f"{key}_label")
+        text = st.text_input(_("Libellé"), max_chars=expenses.LABEL_MAX, key=f"{key}_label")
         field_error(errors, "label")
         left, right = st.columns(2)
         with left:
-            supplier = st.text_input("Fournisseur", max_chars=expenses.SUPPLIER_MAX, key=f"{key}_supplier")
+            supplier = st.text_input(_("Fournisseur"), max_chars=expenses.SUPPLIER_MAX, key=f"{key}_supplier")
             field_error(errors, "supplier")
         with right:
-            voucher = st.text_input("N° de pièce", max_chars=expenses.VOUCHER_MAX, key=f"{key}_voucher",
-                                    help="Référence de la facture ou du justificatif.")
+            voucher = st.text_input(_("N° de pièce"), max_chars=expenses.VOUCHER_MAX, key=f"{key}_voucher",
+                                    help=_("Référence de la facture ou du justificatif."))
             field_error(errors, "voucher_ref")
-        submitted = st.form_submit_button("Enregistrer la dépense", type="primary")
+        submitted = st.form_submit_button(_("Enregistrer la dépense"), type="primary")
     if submitted:
         data = ExpenseInput(budget_line_id=line_id, spent_on=spent_on, amount=amount, label=text, supplier=supplier,
                             voucher_ref=voucher)
@@ -63,32 +65,32 @@ def entry_form(runtime: Runtime, principal: Principal, choices: list[LineChoice]
         def record() -> None:
             with unit_of_work(runtime.engine) as uow:
                 expenses.record_expense(uow, principal, data=data)
-        form_state.submit(form, record, "Dépense enregistrée.")
+        form_state.submit(form, record, _("Dépense enregistrée."))
 
 
 def import_form(runtime: Runtime, principal: Principal) -> None:
-    st.caption("Export de la comptabilité analytique en CSV (séparateur point-virgule, UTF-8 ou Windows-1252) "
-               "ou en XLSX. Colonnes reconnues par leur titre : Date, Code analytique, Montant, Libellé, "
-               "Fournisseur, N° de pièce. Chaque ligne est rattachée à la ligne budgétaire de même code analytique. "
-               "Toutes les lignes sont vérifiées d'abord : au moindre problème, rien n'est importé.")
-    st.download_button("Télécharger un fichier exemple", data=expense_import.example_csv(),
+    st.caption(_("Export de la comptabilité analytique en CSV (séparateur point-virgule, UTF-8 ou Windows-1252) "
+                 "ou en XLSX. Colonnes reconnues par leur titre : Date, Code analytique, Montant, Libellé, "
+                 "Fournisseur, N° de pièce. Chaque ligne est rattachée à la ligne budgétaire de même code "
+                 "analytique. Toutes les lignes sont vérifiées d'abord : au moindre problème, rien n'est importé."))
+    st.download_button(_("Télécharger un fichier exemple"), data=expense_import.example_csv(),
                        file_name="exemple-export-compta.csv", mime="text/csv", icon=":material/download:")
     form = IMPORT_FORM
     key = form_state.key(form)
     with st.form(key):
         form_state.form_error(form)
-        uploaded = st.file_uploader("Fichier à importer", type=["csv", "xlsx"], key=f"{key}_file")
-        submitted = st.form_submit_button("Importer", type="primary")
+        uploaded = st.file_uploader(_("Fichier à importer"), type=["csv", "xlsx"], key=f"{key}_file")
+        submitted = st.form_submit_button(_("Importer"), type="primary")
     if submitted:
         st.session_state.pop(REPORT_KEY, None)
         st.session_state.pop(SUMMARY_KEY, None)
         if uploaded is None:
-            form_state.fail(form, {form_state.FORM_ERROR: "Choisissez un fichier CSV ou XLSX."})
-        bar = st.progress(0, text="Vérification des lignes…")
+            form_state.fail(form, {form_state.FORM_ERROR: _("Choisissez un fichier CSV ou XLSX.")})
+        bar = st.progress(0, text=_("Vérification des lignes…"))
 
         def progress(done: int, total: int) -> None:
-            bar.progress(min(done / total, 1.0), text="Vérification des lignes…" if done * 2 <= total
-                         else "Enregistrement…")
+            bar.progress(min(done / total, 1.0), text=_("Vérification des lignes…") if done * 2 <= total
+                         else _("Enregistrement…"))
 
         def run() -> None:
             try:
@@ -100,21 +102,22 @@ def import_form(runtime: Runtime, principal: Principal) -> None:
                 raise
             st.session_state[SUMMARY_KEY] = result
 
-        form_state.submit(form, run, "Import terminé.")
+        form_state.submit(form, run, _("Import terminé."))
     report = st.session_state.get(REPORT_KEY)
     if report:
         st.dataframe(pd.DataFrame({
-            "Ligne": ["—" if row is None else str(row) for row, _, _ in report],
-            "Colonne": [column or "—" for _, column, _ in report],
-            "Erreur": [message for _, _, message in report],
+            _("Ligne"): ["—" if row is None else str(row) for row, _column, _message in report],
+            _("Colonne"): [_(column) if column else "—" for _row, column, _message in report],
+            _("Erreur"): [message for _row, _column, message in report],
         }), hide_index=True)
     summary = st.session_state.get(SUMMARY_KEY)
     if summary:
-        st.success(f"« {summary.filename} » importé : {format.number(summary.row_count)} ligne(s), "
-                   f"total {format.euros(summary.total_cents)}, {len(summary.lines)} ligne(s) budgétaire(s) touchée(s).",
+        st.success(_("« {filename} » importé : {rows} ligne(s), total {total}, {lines} ligne(s) budgétaire(s) "
+                     "touchée(s).").format(filename=summary.filename, rows=formats.number(summary.row_count),
+                                           total=formats.euros(summary.total_cents), lines=len(summary.lines)),
                    icon=":material/check_circle:")
         st.dataframe(pd.DataFrame({
-            "Code analytique": [line.accounting_code for line in summary.lines],
-            "Lignes importées": [line.row_count for line in summary.lines],
-            "Total": [format.euros(line.total_cents) for line in summary.lines],
+            _("Code analytique"): [line.accounting_code for line in summary.lines],
+            _("Lignes importées"): [line.row_count for line in summary.lines],
+            _("Total"): [formats.euros(line.total_cents) for line in summary.lines],
         }), hide_index=True)

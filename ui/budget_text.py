@@ -1,4 +1,4 @@
-"""French wording and tables of the budget follow-up: alerts, consumption tables (exact cents → text)."""
+"""Wording (in the session's language) and tables of the budget follow-up: alerts, consumption tables (exact cents → text)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import pandas as pd
 
+from i18n import _
 from models.labels import label
 from services.budget_consumption import GrantConsumptionReport, LineConsumption, Subtotal
 from services.forecast import Alert, AlertKind, GrantForecast
-from ui.format import day, euros, percent
+from i18n.formats import day, euros, percent
 
 
 def share(value: Decimal | None) -> str:
@@ -23,25 +24,30 @@ def tolerance(bp: int) -> str:
 
 def alert_message(alert: Alert, tolerance_bp: int) -> str:
     if alert.kind == AlertKind.LINE_OVERRUN:
-        return (f"Ligne « {alert.line_label} » : la prévision en fin de convention ({euros(alert.projected_cents)}) "
-                f"dépasse le montant prévu ({euros(alert.planned_cents)}) de {euros(alert.amount_cents)}, "
-                f"au-delà de la tolérance de {tolerance(tolerance_bp)} prévue par la convention. "
-                "Une révision budgétaire ou un accord du financeur peut être nécessaire.")
+        return _("Ligne « {line} » : la prévision en fin de convention ({projected}) "
+                 "dépasse le montant prévu ({planned}) de {overrun}, "
+                 "au-delà de la tolérance de {tolerance} prévue par la convention. "
+                 "Une révision budgétaire ou un accord du financeur peut être nécessaire.").format(
+            line=alert.line_label, projected=euros(alert.projected_cents), planned=euros(alert.planned_cents),
+            overrun=euros(alert.amount_cents), tolerance=tolerance(tolerance_bp))
     if alert.kind == AlertKind.UNDER_CONSUMPTION:
-        return (f"Sous-consommation prévue : {euros(alert.projected_cents)} dépensés en fin de convention pour "
-                f"{euros(alert.planned_cents)} accordés, soit {euros(alert.amount_cents)} non consommés — au-delà "
-                f"de la tolérance de {tolerance(tolerance_bp)}. Cette somme pourrait devoir être reversée au financeur.")
+        return _("Sous-consommation prévue : {projected} dépensés en fin de convention pour "
+                 "{planned} accordés, soit {shortfall} non consommés — au-delà "
+                 "de la tolérance de {tolerance}. Cette somme pourrait devoir être reversée au financeur.").format(
+            projected=euros(alert.projected_cents), planned=euros(alert.planned_cents),
+            shortfall=euros(alert.amount_cents), tolerance=tolerance(tolerance_bp))
     post = alert.post
-    return (f"Poste vacant depuis {post.days} jours : {label(post.post_type)} à {post.site_code} "
-            f"(depuis le {day(post.vacant_since)}). Son financement n'est pas consommé tant qu'il n'est pas pourvu.")
+    return _("Poste vacant depuis {days} jours : {post} à {site} "
+             "(depuis le {since}). Son financement n'est pas consommé tant qu'il n'est pas pourvu.").format(
+        days=post.days, post=label(post.post_type), site=post.site_code, since=day(post.vacant_since))
 
 
 def _row(name: str, planned: int, actual: int, projected: int | None) -> dict:
-    row = {name: None, "Prévu": euros(planned), "Réalisé à date": euros(actual),
-           "Consommé": share(None if planned == 0 else Decimal(actual) / Decimal(planned)),
-           "Reste": euros(planned - actual)}
+    row = {name: None, _("Prévu"): euros(planned), _("Réalisé à date"): euros(actual),
+           _("Consommé"): share(None if planned == 0 else Decimal(actual) / Decimal(planned)),
+           _("Reste"): euros(planned - actual)}
     if projected is not None:
-        row["Prévision fin"] = euros(projected)
+        row[_("Prévision fin")] = euros(projected)
     return row
 
 
@@ -72,13 +78,15 @@ def projected_by(report: GrantConsumptionReport, outlook: GrantForecast, key) ->
 
 def line_table(lines: Sequence[LineConsumption], total: Subtotal, outlook: GrantForecast) -> pd.DataFrame:
     projected = {line.line_id: line.projected_cents for line in outlook.lines}
+    strand, site, category = _("Volet"), _("Site"), _("Catégorie")
     rows = []
     for line in lines:
-        row = _row("Volet", line.planned_cents, line.actual_cents, projected[line.line_id])
-        row.update({"Volet": line.strand_name, "Site": line.site_code, "Catégorie": label(line.category)})
+        row = _row(strand, line.planned_cents, line.actual_cents, projected[line.line_id])
+        row.update({strand: line.strand_name, site: line.site_code, category: label(line.category)})
         rows.append(row)
-    total_row = _row("Volet", total.planned_cents, total.actual_cents, sum(projected.values()))
-    total_row.update({"Volet": total.label, "Site": "", "Catégorie": ""})
+    total_row = _row(strand, total.planned_cents, total.actual_cents, sum(projected.values()))
+    total_row.update({strand: total.label, site: "", category: ""})
     rows.append(total_row)
     frame = pd.DataFrame(rows)
-    return frame[["Volet", "Site", "Catégorie", "Prévu", "Réalisé à date", "Consommé", "Reste", "Prévision fin"]]
+    return frame[[strand, site, category, _("Prévu"), _("Réalisé à date"), _("Consommé"), _("Reste"),
+                  _("Prévision fin")]]

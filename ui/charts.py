@@ -1,4 +1,4 @@
-"""Altair charts with French labels."""
+"""Altair charts with labels in the active language."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from datetime import date
 
 import altair as alt
 import pandas as pd
-from babel.dates import format_date
 
+from i18n import FRENCH, _, formats, language
+from models.labels import label
+from models.pathway import BarrierSeverity
 from services.home import GrantConsumption, MonthlyPoint
 
 FRENCH_TIME_FORMAT = {
@@ -23,17 +25,23 @@ FRENCH_TIME_FORMAT = {
                     "sept.", "oct.", "nov.", "déc."],
 }
 FRENCH_NUMBER_FORMAT = {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"]}
+# Vega's default English, but in euros (its default currency is the dollar).
+ENGLISH_NUMBER_FORMAT = {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["€", ""]}
 
 
-def french(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """French month names and number formats in the rendered chart (Vega locale options)."""
+def localised(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Month names and number formats of the active language in the rendered chart (Vega locale options).
+
+    French sets Vega's French locale; English keeps Vega's English month names, with euros."""
+    if language() != FRENCH:
+        return chart.properties(usermeta={"embedOptions": {"formatLocale": ENGLISH_NUMBER_FORMAT}})
     return chart.properties(usermeta={"embedOptions": {"timeFormatLocale": FRENCH_TIME_FORMAT,
                                                         "formatLocale": FRENCH_NUMBER_FORMAT}})
 
 
 def month_label(month: date) -> str:
-    """'déc. 25': Vega's own month names are English, so labels are made here."""
-    return format_date(month, format="MMM yy", locale="fr_FR")
+    """'déc. 25' / 'Dec 25': Vega's own month names are English, so labels are made here."""
+    return formats.short_month(month)
 
 
 def monthly_bars(points: list[MonthlyPoint]) -> alt.TopLevelMixin:
@@ -49,56 +57,60 @@ def monthly_bars(points: list[MonthlyPoint]) -> alt.TopLevelMixin:
     base = alt.Chart(frame).mark_bar(color="#7a2e5a").encode(
         x=alt.X("Mois:O", title=None, sort=[month_label(m) for m in months], axis=alt.Axis(labelAngle=0)),
         y=alt.Y("Valeur:Q", title=None, axis=alt.Axis(format=",d")),
-        tooltip=["Mois:O", "Série:N", alt.Tooltip("Valeur:Q", format=",d")],
+        tooltip=[alt.Tooltip("Mois:O", title=_("Mois")), alt.Tooltip("Série:N", title=_("Série")),
+                 alt.Tooltip("Valeur:Q", format=",d", title=_("Valeur"))],
     ).properties(height=180, width=380)
     chart = base.facet(column=alt.Column("Série:N", title=None)).resolve_scale(y="independent", x="independent")
-    return french(chart)
+    return localised(chart)
 
 
 def grant_progress(grants: list[GrantConsumption]) -> alt.TopLevelMixin:
     """Share of each grant consumed against share of its period elapsed."""
     rows = []
+    consumed, elapsed = _("Budget consommé"), _("Période écoulée")
     for grant in grants:
-        rows.append({"Subvention": grant.grant_name, "Mesure": "Budget consommé", "Part": grant.consumed_share})
-        rows.append({"Subvention": grant.grant_name, "Mesure": "Période écoulée", "Part": grant.elapsed_share})
+        rows.append({"Subvention": grant.grant_name, "Mesure": consumed, "Part": grant.consumed_share})
+        rows.append({"Subvention": grant.grant_name, "Mesure": elapsed, "Part": grant.elapsed_share})
     frame = pd.DataFrame(rows)
     chart = alt.Chart(frame).mark_bar().encode(
         y=alt.Y("Mesure:N", title=None),
         x=alt.X("Part:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, max(1.0, frame["Part"].max())])),
         color=alt.Color("Mesure:N", title=None, scale=alt.Scale(range=["#7a2e5a", "#b9b9b9"]), legend=alt.Legend(orient="bottom")),
         row=alt.Row("Subvention:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
-        tooltip=["Subvention:N", "Mesure:N", alt.Tooltip("Part:Q", format=".0%")],
+        tooltip=[alt.Tooltip("Subvention:N", title=_("Subvention")), alt.Tooltip("Mesure:N", title=_("Mesure")),
+                 alt.Tooltip("Part:Q", format=".0%", title=_("Part"))],
     ).properties(height=50, width=420)
-    return french(chart)
+    return localised(chart)
 
 
-SEVERITY_COLOURS = {"Aucun": "#9ccf9c", "Partiel": "#f0b35a", "Majeur": "#c0392b"}
+SEVERITY_COLOURS = {BarrierSeverity.NONE: "#9ccf9c", BarrierSeverity.PARTIAL: "#f0b35a",
+                    BarrierSeverity.MAJOR: "#c0392b"}
 
 
 def barrier_evolution(points: list) -> alt.TopLevelMixin:
     """Severity of each barrier at each assessment: one row per barrier, one column per date.
 
-    `points` are services.pathway.BarrierPoint; dates are labelled in French ('12 mars 26')."""
-    from models.labels import label
-
+    `points` are services.pathway.BarrierPoint; dates are labelled in the active language ('12 mars 26')."""
     dates = sorted({p.assessed_on for p in points})
     frame = pd.DataFrame(
         {
-            "Évaluation": [format_date(p.assessed_on, format="d MMM yy", locale="fr_FR") for p in points],
+            "Évaluation": [formats.short_day(p.assessed_on) for p in points],
             "Frein": [label(p.barrier) for p in points],
             "Niveau": [label(p.severity) for p in points],
         }
     )
-    order = [format_date(d, format="d MMM yy", locale="fr_FR") for d in dates]
+    order = [formats.short_day(d) for d in dates]
     base = alt.Chart(frame).encode(
         x=alt.X("Évaluation:O", title=None, sort=order, axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y("Frein:N", title=None),
-        tooltip=["Évaluation:O", "Frein:N", "Niveau:N"],
+        tooltip=[alt.Tooltip("Évaluation:O", title=_("Évaluation")), alt.Tooltip("Frein:N", title=_("Frein")),
+                 alt.Tooltip("Niveau:N", title=_("Niveau"))],
     )
+    severities = [label(severity) for severity in SEVERITY_COLOURS]
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        color=alt.Color("Niveau:N", title="Niveau du frein", sort=list(SEVERITY_COLOURS),
-                        scale=alt.Scale(domain=list(SEVERITY_COLOURS), range=list(SEVERITY_COLOURS.values())),
+        color=alt.Color("Niveau:N", title=_("Niveau du frein"), sort=severities,
+                        scale=alt.Scale(domain=severities, range=list(SEVERITY_COLOURS.values())),
                         legend=alt.Legend(orient="bottom")),
     )
     text = base.mark_text(fontSize=11).encode(text="Niveau:N")
-    return french((cells + text).properties(height=alt.Step(28), width=alt.Step(90)))
+    return localised((cells + text).properties(height=alt.Step(28), width=alt.Step(90)))

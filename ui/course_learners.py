@@ -10,11 +10,12 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from i18n import _, formats
 from services import clock, courses, language_progress
 from services.courses import GroupRow, LearnerRow
 from services.db import unit_of_work
 from services.principal import Principal
-from ui import form_state, format
+from ui import form_state
 from ui.course_figures import forget_figures
 from ui.forms import field_error
 from ui.language_charts import hours_text
@@ -34,22 +35,23 @@ def learners_tab(rt: Runtime, principal: Principal, group: GroupRow, today: date
         hours = language_progress.group_attendance(uow, principal, group.id)
     current = [row for row in learners if row.is_current(today)]
     learners = current + [row for row in learners if not row.is_current(today)]  # current learners first
-    st.caption(f"{len(current)} apprenant·e(s) inscrit·e(s) aujourd'hui, {len(learners) - len(current)} sorti·e(s) "
-               "ou à venir. Heures de présence : durée des séances de ce groupe où la personne était présente.")
+    st.caption(_("{current} apprenant·e(s) inscrit·e(s) aujourd'hui, {other} sorti·e(s) ou à venir. Heures de "
+                 "présence : durée des séances de ce groupe où la personne était présente.").format(
+        current=formats.number(len(current)), other=formats.number(len(learners) - len(current))))
     if learners:
-        frame = {"Code": [row.code for row in learners]}
+        frame = {_("Code"): [row.code for row in learners]}
         if courses.names_visible(principal):
-            frame["Prénom"] = [row.first_name or "" for row in learners]
+            frame[_("Prénom")] = [row.first_name or "" for row in learners]
         frame.update({
-            "Inscrit·e le": [format.day(row.enrolled_on) for row in learners],
-            "Sorti·e le": [format.day(row.left_on) if row.left_on else "" for row in learners],
-            "Séances suivies": [hours[row.person_id].sessions if row.person_id in hours else 0 for row in learners],
-            "Heures de présence": [hours_text(hours[row.person_id].minutes) if row.person_id in hours else "0 h"
-                                   for row in learners],
+            _("Inscrit·e le"): [formats.day(row.enrolled_on) for row in learners],
+            _("Sorti·e le"): [formats.day(row.left_on) if row.left_on else "" for row in learners],
+            _("Séances suivies"): [hours[row.person_id].sessions if row.person_id in hours else 0 for row in learners],
+            _("Heures de présence"): [hours_text(hours[row.person_id].minutes) if row.person_id in hours
+                                      else hours_text(0) for row in learners],
         })
         st.dataframe(pd.DataFrame(frame), hide_index=True)
     else:
-        st.info("Personne n'est encore inscrit·e dans ce groupe.")
+        st.info(_("Personne n'est encore inscrit·e dans ce groupe."))
     left, right = st.columns(2)
     if courses.may_manage_groups(principal):
         with left:
@@ -64,21 +66,21 @@ def _enrol_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
     key = form_state.key(form)
     errors = form_state.errors(form)
     with st.form(key):
-        st.markdown("**Inscrire une personne accompagnée**")
+        st.markdown(_("**Inscrire une personne accompagnée**"))
         form_state.form_error(form)
-        code = st.text_input("Code du dossier", key=f"{key}_code",
+        code = st.text_input(_("Code du dossier"), key=f"{key}_code",
                              placeholder=f"{group.site_code}-{clock.today().year}-0042",
-                             help="Un dossier en cours d'accompagnement du site du groupe.")
+                             help=_("Un dossier en cours d'accompagnement du site du groupe."))
         field_error(errors, "code")
-        enrolled_on = st.date_input("Date d'inscription", value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        enrolled_on = st.date_input(_("Date d'inscription"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
         field_error(errors, "enrolled_on")
-        submitted = st.form_submit_button("Inscrire", type="primary")
+        submitted = st.form_submit_button(_("Inscrire"), type="primary")
     if submitted:
         def enrol() -> None:
             with unit_of_work(rt.engine) as uow:
                 courses.enrol_learner(uow, principal, group_id=group.id, code=code, enrolled_on=enrolled_on)
             forget_figures()
-        form_state.submit(form, enrol, f"{code.strip().upper()} inscrit·e dans le groupe.")
+        form_state.submit(form, enrol, _("{code} inscrit·e dans le groupe.").format(code=code.strip().upper()))
 
 
 def _leave_form(rt: Runtime, principal: Principal, group: GroupRow, enrolled: list[LearnerRow]) -> None:
@@ -89,15 +91,15 @@ def _leave_form(rt: Runtime, principal: Principal, group: GroupRow, enrolled: li
     errors = form_state.errors(form)
     of = {row.enrolment_id: row for row in enrolled}
     with st.form(key):
-        st.markdown("**Enregistrer une sortie du groupe**")
+        st.markdown(_("**Enregistrer une sortie du groupe**"))
         form_state.form_error(form)
-        enrolment_id = st.selectbox("Apprenant·e", list(of), format_func=lambda i: learner_label(of[i]),
+        enrolment_id = st.selectbox(_("Apprenant·e"), list(of), format_func=lambda i: learner_label(of[i]),
                                     key=f"{key}_who")
-        left_on = st.date_input("Date de sortie", value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        left_on = st.date_input(_("Date de sortie"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
         field_error(errors, "left_on")
-        submitted = st.form_submit_button("Enregistrer la sortie")
+        submitted = st.form_submit_button(_("Enregistrer la sortie"))
     if submitted:
         def leave() -> None:
             with unit_of_work(rt.engine) as uow:
                 courses.record_leaving(uow, principal, enrolment_id=enrolment_id, left_on=left_on)
-        form_state.submit(form, leave, "Sortie enregistrée.")
+        form_state.submit(form, leave, _("Sortie enregistrée."))

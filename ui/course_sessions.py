@@ -10,13 +10,14 @@ from datetime import date, time
 import pandas as pd
 import streamlit as st
 
+from i18n import _, formats
 from services import clock, course_sessions
 from services.attendance import SessionKind
 from services.course_sessions import SessionRow
 from services.courses import GroupRow
 from services.db import unit_of_work
 from services.principal import Principal
-from ui import form_state, format
+from ui import form_state
 from ui.forms import field_error
 from ui.language_charts import hours_text
 from ui.roll_call import roll_call_grid
@@ -26,24 +27,32 @@ DATE_FORMAT = "DD/MM/YYYY"
 
 
 def clock_text(value: time | None) -> str:
-    return "" if value is None else f"{value.hour}h{value.minute:02d}"
+    if value is None:
+        return ""
+    return _("{hour}h{minute}").format(hour=value.hour, minute=f"{value.minute:02d}")
 
 
 def session_label(row: SessionRow) -> str:
-    start = f" à {clock_text(row.start_time)}" if row.start_time else ""
-    taken = f" — {row.present} présent·e(s)" if row.marked else " — appel à faire"
-    return f"{format.day(row.session_on)}{start}{taken}"
+    day = formats.day(row.session_on)
+    if row.start_time and row.marked:
+        return _("{day} à {time} — {present} présent·e(s)").format(
+            day=day, time=clock_text(row.start_time), present=formats.number(row.present))
+    if row.start_time:
+        return _("{day} à {time} — appel à faire").format(day=day, time=clock_text(row.start_time))
+    if row.marked:
+        return _("{day} — {present} présent·e(s)").format(day=day, present=formats.number(row.present))
+    return _("{day} — appel à faire").format(day=day)
 
 
 def _table(rows: list[SessionRow], held: bool) -> None:
     frame = {
-        "Date": [format.day(r.session_on) for r in rows],
-        "Heure": [clock_text(r.start_time) for r in rows],
-        "Durée": [hours_text(r.duration_minutes) for r in rows],
+        _("Date"): [formats.day(r.session_on) for r in rows],
+        _("Heure"): [clock_text(r.start_time) for r in rows],
+        _("Durée"): [hours_text(r.duration_minutes) for r in rows],
     }
     if held:
-        frame["Présent·es"] = [r.present for r in rows]
-        frame["Appel"] = ["Fait" if r.marked else "À faire" for r in rows]
+        frame[_("Présent·es")] = [r.present for r in rows]
+        frame[_("Appel")] = [_("Fait") if r.marked else _("À faire") for r in rows]
     st.dataframe(pd.DataFrame(frame), hide_index=True)
 
 
@@ -51,30 +60,30 @@ def sessions_tab(rt: Runtime, principal: Principal, group: GroupRow, today: date
     with unit_of_work(rt.engine) as uow:
         listed = course_sessions.list_sessions(uow, principal, group.id, today=today)
     callable_rows = [r for r in listed.upcoming if r.session_on == today] + listed.past
-    st.markdown("**Faire l'appel**")
+    st.markdown(_("**Faire l'appel**"))
     if callable_rows:
         of = {r.id: r for r in callable_rows}
-        session_id = st.selectbox("Séance", list(of), format_func=lambda i: session_label(of[i]),
+        session_id = st.selectbox(_("Séance"), list(of), format_func=lambda i: session_label(of[i]),
                                   key=f"course_roll_choice_{group.id}",
-                                  help="Les séances du jour et les séances passées (les plus récentes d'abord).")
+                                  help=_("Les séances du jour et les séances passées (les plus récentes d'abord)."))
         roll_call_grid(rt.engine, principal, SessionKind.COURSE, session_id, "course_roll")
     else:
-        st.info("Aucune séance aujourd'hui ni avant : planifiez une séance ci-dessous.")
+        st.info(_("Aucune séance aujourd'hui ni avant : planifiez une séance ci-dessous."))
     upcoming, past = st.columns(2)
     with upcoming:
-        st.markdown("**Prochaines séances**")
+        st.markdown(_("**Prochaines séances**"))
         if listed.upcoming:
             _table(listed.upcoming, held=False)
         else:
-            st.caption("Aucune séance planifiée.")
+            st.caption(_("Aucune séance planifiée."))
     with past:
-        st.markdown(f"**Séances passées** ({listed.past_total})")
+        st.markdown(_("**Séances passées** ({count})").format(count=formats.number(listed.past_total)))
         if listed.past:
             _table(listed.past, held=True)
             if listed.past_total > len(listed.past):
-                st.caption(f"Les {len(listed.past)} plus récentes.")
+                st.caption(_("Les {count} plus récentes.").format(count=formats.number(len(listed.past))))
         else:
-            st.caption("Aucune séance passée.")
+            st.caption(_("Aucune séance passée."))
     _plan_form(rt, principal, group)
 
 
@@ -83,19 +92,20 @@ def _plan_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
     key = form_state.key(form)
     errors = form_state.errors(form)
     with st.form(key):
-        st.markdown("**Planifier une séance**")
+        st.markdown(_("**Planifier une séance**"))
         form_state.form_error(form)
         day_col, time_col, length_col = st.columns(3)
-        session_on = day_col.date_input("Date de la séance", value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
-        start_time = time_col.time_input("Heure de début", value=time(9, 30), step=900, key=f"{key}_start")
-        duration = length_col.number_input("Durée (minutes)", min_value=0, max_value=24 * 60,
+        session_on = day_col.date_input(_("Date de la séance"), value=clock.today(), format=DATE_FORMAT,
+                                        key=f"{key}_on")
+        start_time = time_col.time_input(_("Heure de début"), value=time(9, 30), step=900, key=f"{key}_start")
+        duration = length_col.number_input(_("Durée (minutes)"), min_value=0, max_value=24 * 60,
                                            value=course_sessions.DEFAULT_DURATION, step=15, key=f"{key}_length")
         field_error(errors, "session_on")
         field_error(errors, "duration_minutes")
-        submitted = st.form_submit_button("Planifier la séance", type="primary")
+        submitted = st.form_submit_button(_("Planifier la séance"), type="primary")
     if submitted:
         def plan() -> None:
             with unit_of_work(rt.engine) as uow:
                 course_sessions.create_session(uow, principal, group_id=group.id, session_on=session_on,
                                                start_time=start_time, duration_minutes=duration)
-        form_state.submit(form, plan, "Séance planifiée.")
+        form_state.submit(form, plan, _("Séance planifiée."))

@@ -1,6 +1,7 @@
 """Altair charts of the dashboard: 12-month trends, the cohort funnel, referrals by partner kind and
-FTE funded vs filled per site. Labels in French (ui.charts.french, month_label); the figures a user
-reads in tooltips and labels are French strings from ui.format."""
+FTE funded vs filled per site. Labels in the active language (ui.charts.localised, month_label); the
+figures a user reads in tooltips and labels are strings from i18n.formats. The data frames' column
+names are internal field names: every title a user reads is given explicitly."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
+from i18n import _
 from models.labels import label
 from services.dashboard_figures import FunnelStep, MonthlyValue
 from services.indicators import Indicator
 from services.staffing_figures import FteFigure
-from ui.charts import french, month_label
-from ui.format import fte, number, percent
+from ui.charts import localised, month_label
+from i18n.formats import fte, number, percent
 
 COLOURS = ["#7a2e5a", "#d08bb0", "#2a7f62", "#9a9a9a"]
 
@@ -29,61 +31,64 @@ def trend_chart(points: Sequence[MonthlyValue], keys: Sequence[str], *,
     order = [month_label(m) for m in months]
     series = [(names or {}).get(key, next((p.label for p in chosen if p.key == key), key)) for key in keys]
     frame = pd.DataFrame(
-        [{"Mois": month_label(p.month), "Série": series[list(keys).index(p.key)], "Valeur": float(p.value),
-          "Texte": number(p.value)} for p in chosen],
-        columns=["Mois", "Série", "Valeur", "Texte"],
+        [{"month": month_label(p.month), "series": series[list(keys).index(p.key)], "value": float(p.value),
+          "text": number(p.value)} for p in chosen],
+        columns=["month", "series", "value", "text"],
     )
-    colour = (alt.Color("Série:N", title=None, sort=series, scale=alt.Scale(domain=series, range=COLOURS[:len(series)]),
+    colour = (alt.Color("series:N", title=None, sort=series, scale=alt.Scale(domain=series, range=COLOURS[:len(series)]),
                         legend=alt.Legend(orient="bottom") if len(series) > 1 else None))
     chart = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("Mois:O", title=None, sort=order, scale=alt.Scale(domain=order),
+        x=alt.X("month:O", title=None, sort=order, scale=alt.Scale(domain=order),
                 axis=alt.Axis(labelAngle=0, labelOverlap=True)),
-        y=alt.Y("Valeur:Q", title=None, stack=True, axis=alt.Axis(format=",d", tickMinStep=1)),
+        y=alt.Y("value:Q", title=None, stack=True, axis=alt.Axis(format=",d", tickMinStep=1)),
         color=colour,
-        order=alt.Order("Série:N"),
-        tooltip=[alt.Tooltip("Mois:O"), alt.Tooltip("Série:N"), alt.Tooltip("Texte:N", title="Valeur")],
+        order=alt.Order("series:N"),
+        tooltip=[alt.Tooltip("month:O", title=_("Mois")), alt.Tooltip("series:N", title=_("Série")),
+                 alt.Tooltip("text:N", title=_("Valeur"))],
     ).properties(height=190)
-    return french(chart)
+    return localised(chart)
 
 
 def funnel_chart(steps: Sequence[FunnelStep]) -> alt.TopLevelMixin:
     """Horizontal bars, one per step, labelled '314 (42 %)' (share of the cohort)."""
-    rows = [{"Étape": step.label, "Personnes": step.persons,
-             "Texte": f"{number(step.persons)} ({percent(float(step.share)) if step.share is not None else '—'})"}
+    rows = [{"step": step.label, "persons": step.persons,
+             "text": f"{number(step.persons)} ({percent(float(step.share)) if step.share is not None else '—'})"}
             for step in steps]
-    frame = pd.DataFrame(rows, columns=["Étape", "Personnes", "Texte"])
+    frame = pd.DataFrame(rows, columns=["step", "persons", "text"])
     order = [step.label for step in steps]
     top = max([1] + [step.persons for step in steps])
     base = alt.Chart(frame).encode(
-        y=alt.Y("Étape:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),
-        x=alt.X("Personnes:Q", title=None, scale=alt.Scale(domain=[0, top * 1.25]), axis=alt.Axis(format=",d")),
-        tooltip=[alt.Tooltip("Étape:N"), alt.Tooltip("Texte:N", title="Personnes (part de la cohorte)")],
+        y=alt.Y("step:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),
+        x=alt.X("persons:Q", title=None, scale=alt.Scale(domain=[0, top * 1.25]), axis=alt.Axis(format=",d")),
+        tooltip=[alt.Tooltip("step:N", title=_("Étape")),
+                 alt.Tooltip("text:N", title=_("Personnes (part de la cohorte)"))],
     )
     bars = base.mark_bar(color=COLOURS[0])
-    text = base.mark_text(align="left", dx=4, color="#333").encode(text="Texte:N")
-    return french((bars + text).properties(height=alt.Step(34)))
+    text = base.mark_text(align="left", dx=4, color="#333").encode(text="text:N")
+    return localised((bars + text).properties(height=alt.Step(34)))
 
 
 def referrals_chart(current: Sequence[tuple[object, Indicator]], previous: Sequence[tuple[object, Indicator]]
                     ) -> alt.TopLevelMixin:
     """Referrals per partner kind, this period and the previous one side by side."""
+    periods = [_("Période"), _("Période précédente")]
     rows = []
-    for period, pairs in (("Période", current), ("Période précédente", previous)):
+    for period, pairs in zip(periods, (current, previous), strict=True):
         for kind, indicator in pairs:
-            rows.append({"Partenaire": label(kind), "Période": period, "Orientations": int(indicator.value or 0),
-                         "Texte": number(indicator.value or 0)})
-    frame = pd.DataFrame(rows, columns=["Partenaire", "Période", "Orientations", "Texte"])
-    periods = ["Période", "Période précédente"]
+            rows.append({"partner": label(kind), "period": period, "referrals": int(indicator.value or 0),
+                         "text": number(indicator.value or 0)})
+    frame = pd.DataFrame(rows, columns=["partner", "period", "referrals", "text"])
     chart = alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("Partenaire:N", title=None, sort="-x", axis=alt.Axis(labelLimit=220)),
-        yOffset=alt.YOffset("Période:N", sort=periods),
-        x=alt.X("Orientations:Q", title=None, axis=alt.Axis(format=",d", tickMinStep=1)),
-        color=alt.Color("Période:N", title=None, sort=periods,
+        y=alt.Y("partner:N", title=None, sort="-x", axis=alt.Axis(labelLimit=220)),
+        yOffset=alt.YOffset("period:N", sort=periods),
+        x=alt.X("referrals:Q", title=None, axis=alt.Axis(format=",d", tickMinStep=1)),
+        color=alt.Color("period:N", title=None, sort=periods,
                         scale=alt.Scale(domain=periods, range=[COLOURS[0], "#c8c8c8"]),
                         legend=alt.Legend(orient="top")),
-        tooltip=["Partenaire:N", "Période:N", alt.Tooltip("Texte:N", title="Orientations")],
+        tooltip=[alt.Tooltip("partner:N", title=_("Partenaire")), alt.Tooltip("period:N", title=_("Période")),
+                 alt.Tooltip("text:N", title=_("Orientations"))],
     ).properties(height=alt.Step(12))
-    return french(chart)
+    return localised(chart)
 
 
 def fte_by_site(figures: Sequence[FteFigure], names: dict[str, str]) -> alt.TopLevelMixin:
@@ -93,20 +98,21 @@ def fte_by_site(figures: Sequence[FteFigure], names: dict[str, str]) -> alt.TopL
     for figure in figures:
         funded[figure.site_code] = funded.get(figure.site_code, 0) + figure.funded_hundredths
         filled[figure.site_code] = filled.get(figure.site_code, 0) + figure.filled_hundredths
-    series = ["ETP financés", "ETP pourvus"]
+    series = [_("ETP financés"), _("ETP pourvus")]
     rows = []
     for code in funded:
         for name, values in zip(series, (funded, filled), strict=True):
-            rows.append({"Site": names.get(code, code), "Série": name, "ETP": values[code] / 100,
-                         "Texte": fte(values[code])})
-    frame = pd.DataFrame(rows, columns=["Site", "Série", "ETP", "Texte"])
+            rows.append({"site": names.get(code, code), "series": name, "fte": values[code] / 100,
+                         "text": fte(values[code])})
+    frame = pd.DataFrame(rows, columns=["site", "series", "fte", "text"])
     chart = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("Site:N", title=None, axis=alt.Axis(labelAngle=0)),
-        xOffset=alt.XOffset("Série:N", sort=series),
-        y=alt.Y("ETP:Q", title="ETP", axis=alt.Axis(format=",.1f")),
-        color=alt.Color("Série:N", title=None, sort=series,
+        x=alt.X("site:N", title=None, axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("series:N", sort=series),
+        y=alt.Y("fte:Q", title=_("ETP"), axis=alt.Axis(format=",.1f")),
+        color=alt.Color("series:N", title=None, sort=series,
                         scale=alt.Scale(domain=series, range=[COLOURS[0], COLOURS[2]]),
                         legend=alt.Legend(orient="top")),
-        tooltip=["Site:N", "Série:N", alt.Tooltip("Texte:N", title="ETP")],
+        tooltip=[alt.Tooltip("site:N", title=_("Site")), alt.Tooltip("series:N", title=_("Série")),
+                 alt.Tooltip("text:N", title=_("ETP"))],
     ).properties(height=240)
-    return french(chart)
+    return localised(chart)

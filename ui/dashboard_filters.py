@@ -10,12 +10,16 @@ import streamlit as st
 
 from services.clock import add_months, month_start
 from services.dashboard import SiteChoice
-from ui.format import day
+from i18n import N_, _
+from i18n.formats import day
 
 PRESET_KEY = "dashboard_preset"
 RANGE_KEY = "dashboard_range"
 SITES_KEY = "dashboard_sites"
-CUSTOM = "Personnalisée"
+# The options of the period control are these French message ids (stable values, the same in every
+# language); they are shown translated through format_func.
+CUSTOM = N_("Personnalisée")
+CURRENT_MONTH = N_("Mois en cours")
 
 
 def _current_month(today: date) -> tuple[date, date]:
@@ -39,24 +43,28 @@ def _last_12_months(today: date) -> tuple[date, date]:
 
 
 PRESETS: dict[str, Callable[[date], tuple[date, date]]] = {
-    "Mois en cours": _current_month,
-    "Mois précédent": _previous_month,
-    "Trimestre en cours": _quarter,
-    "Année en cours": _year,
-    "12 derniers mois": _last_12_months,
+    CURRENT_MONTH: _current_month,
+    N_("Mois précédent"): _previous_month,
+    N_("Trimestre en cours"): _quarter,
+    N_("Année en cours"): _year,
+    N_("12 derniers mois"): _last_12_months,
 }
+
+
+def _option_text(option: str) -> str:
+    return _(option)
 
 
 def period_picker(today: date) -> tuple[date, date] | None:
     """The chosen period (None while a custom range is incomplete)."""
-    choice = st.segmented_control("Période", [*PRESETS, CUSTOM], default="Mois en cours", key=PRESET_KEY,
-                                  required=True)
+    choice = st.segmented_control(_("Période"), [*PRESETS, CUSTOM], default=CURRENT_MONTH, key=PRESET_KEY,
+                                  required=True, format_func=_option_text)
     if choice != CUSTOM:
-        return PRESETS[choice or "Mois en cours"](today)
-    picked = st.date_input("Du … au …", value=_previous_month(today), max_value=today, format="DD/MM/YYYY",
+        return PRESETS[choice or CURRENT_MONTH](today)
+    picked = st.date_input(_("Du … au …"), value=_previous_month(today), max_value=today, format="DD/MM/YYYY",
                            key=RANGE_KEY)
     if not isinstance(picked, Sequence) or len(picked) != 2:
-        st.info("Choisissez la date de début puis la date de fin de la période.")
+        st.info(_("Choisissez la date de début puis la date de fin de la période."))
         return None
     return picked[0], picked[1]
 
@@ -65,13 +73,13 @@ def site_picker(sites: list[SiteChoice]) -> list[int]:
     """The sites to include (every site of the scope by default). A single site needs no choice."""
     if len(sites) <= 1:
         if sites:
-            st.caption(f"Site : {sites[0].name}")
+            st.caption(_("Site : {site}").format(site=sites[0].name))
         return [site.id for site in sites]
     names = {site.id: site.name for site in sites}
-    chosen = st.multiselect("Sites", list(names), default=list(names), format_func=names.__getitem__,
-                            key=SITES_KEY, placeholder="Choisissez au moins un site")
+    chosen = st.multiselect(_("Sites"), list(names), default=list(names), format_func=names.__getitem__,
+                            key=SITES_KEY, placeholder=_("Choisissez au moins un site"))
     return list(chosen)
 
 
 def period_text(start: date, end: date) -> str:
-    return f"du {day(start)} au {day(end)}"
+    return _("du {start} au {end}").format(start=day(start), end=day(end))

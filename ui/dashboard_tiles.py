@@ -1,5 +1,5 @@
 """Metric tiles of the dashboard: each indicator with its change since the previous period, and the
-site comparison table. Every figure is formatted here by ui.format (French)."""
+site comparison table. Every figure is formatted here by i18n.formats (active language)."""
 
 from __future__ import annotations
 
@@ -11,23 +11,24 @@ import streamlit as st
 
 from services.dashboard import Dashboard, SiteRow
 from services.indicators import Indicator
-from ui.format import number, percent
+from i18n import N_, _
+from i18n.formats import number, percent
 
-UNAVAILABLE = "indisponible"
+UNAVAILABLE = N_("indisponible")
 # Stocks (files open, PSP underway): a rise is neither good nor bad news.
 NEUTRAL_KEYS = frozenset({"active_files", "psp_in_progress"})
 PER_ROW = 4
 
 
 def value_text(indicator: Indicator) -> str:
-    """'1 234', '1 234,5 h', '78,8 %' or 'indisponible'."""
+    """'1 234', '1 234,5 h', '78,8 %' or 'indisponible' (in the active language)."""
     value = indicator.value
     if value is None:
-        return UNAVAILABLE
+        return _(UNAVAILABLE)
     if indicator.unit == "rate":
         return percent(float(value), 1)
     if indicator.unit == "hours":
-        return f"{number(value)}\u00a0h"
+        return _("{hours}\u00a0h").format(hours=number(value))
     return number(value)
 
 
@@ -38,10 +39,10 @@ def delta_text(current: Indicator, previous: Indicator) -> str | None:
     change = Decimal(current.value) - Decimal(previous.value)
     if current.unit == "rate":
         points = (change * 100).quantize(Decimal("0.1"))
-        return f"{'+' if points >= 0 else '-'}{number(abs(points))}\u00a0pt"
+        return f"{'+' if points >= 0 else '-'}" + _("{points}\u00a0pt").format(points=number(abs(points)))
     text = number(abs(change))
     if current.unit == "hours":
-        text += "\u00a0h"
+        text = _("{hours}\u00a0h").format(hours=text)
     return f"{'+' if change >= 0 else '-'}{text}"
 
 
@@ -60,10 +61,10 @@ def tiles(dashboard: Dashboard, keys: Sequence[str], *, sparklines: dict[str, li
 
 
 def comparison_frame(rows: Sequence[SiteRow], keys: Sequence[str]) -> pd.DataFrame:
-    """One line per site, one column per indicator (French formatted strings, 'indisponible' if None)."""
+    """One line per site, one column per indicator (formatted strings, 'indisponible' if None)."""
     if not rows:
         return pd.DataFrame()
-    columns = {"Site": [row.site.name for row in rows]}
+    columns = {_("Site"): [row.site.name for row in rows]}
     for key in keys:
         label = rows[0].indicators.get(key).label
         columns[label] = [value_text(row.indicators.get(key)) for row in rows]

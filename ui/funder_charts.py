@@ -10,10 +10,11 @@ import altair as alt
 import pandas as pd
 import vl_convert
 
+from i18n import _
 from services.funder_space import FunderOverview, MonthlyTable
 from services.report_pack import ChartImage
 from ui import budget_charts
-from ui.charts import french, month_label
+from ui.charts import localised, month_label
 
 
 def burn_chart(overview: FunderOverview) -> alt.TopLevelMixin:
@@ -26,23 +27,24 @@ def monthly_chart(monthly: MonthlyTable) -> alt.TopLevelMixin:
     rows = []
     for month, text in zip(monthly.months, labels, strict=True):
         item = monthly.table.col_total(month)
-        rows.append({"Mois": text, "Valeur": item.value if not item.hidden else None, "Affiché": item.text})
+        rows.append({"month": text, "value": item.value if not item.hidden else None, "shown": item.text})
     frame = pd.DataFrame(rows)
     bars = alt.Chart(frame).mark_bar(color="#7a2e5a").encode(
-        x=alt.X("Mois:O", title=None, sort=labels, axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("Valeur:Q", title=None, axis=alt.Axis(format="d")),
-        tooltip=[alt.Tooltip("Mois:O"), alt.Tooltip("Affiché:N", title=monthly.label)],
+        x=alt.X("month:O", title=None, sort=labels, axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("value:Q", title=None, axis=alt.Axis(format="d")),
+        tooltip=[alt.Tooltip("month:O", title=_("Mois")), alt.Tooltip("shown:N", title=monthly.label)],
     )
-    return french(bars.properties(height=220, width=520))
+    return localised(bars.properties(height=220, width=520))
 
 
 def pack_images(overview: FunderOverview) -> list[ChartImage]:
-    """PNG images of the charts for the PDF of the report pack."""
-    images = [ChartImage("Rythme de consommation du budget", _png(burn_chart(overview).properties(width=620)),
-                         "Réalisé cumulé par mois, prévu au rythme linéaire et prévision jusqu'à la fin.")]
+    """PNG images of the charts for the PDF of the report pack (titles and captions in the active language)."""
+    images = [ChartImage(_("Rythme de consommation du budget"), _png(burn_chart(overview).properties(width=620)),
+                         _("Réalisé cumulé par mois, prévu au rythme linéaire et prévision jusqu'à la fin."))]
     for monthly in overview.monthly:
-        images.append(ChartImage(f"{monthly.label} par mois (tous sites)", _png(monthly_chart(monthly)),
-                                 "Un mois sans barre est masqué (secret statistique)."))
+        images.append(ChartImage(_("{indicator} par mois (tous sites)").format(indicator=monthly.label),
+                                 _png(monthly_chart(monthly)),
+                                 _("Un mois sans barre est masqué (secret statistique).")))
     return images
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from i18n import _
 from services.pages import PageKey, may_open
 from services.principal import Principal
 
@@ -26,6 +27,6 @@ def require_page(page: PageKey) -> Principal:
         # Leaving the person file: coming back to it is a new opening, audited again.
         st.session_state.pop(PERSON_FILE_LAST_OPENED, None)
     if not may_open(principal, page):
-        st.error("Vous n'avez pas accès à cette page.")
+        st.error(_("Vous n'avez pas accès à cette page."))
         st.stop()
     return principal

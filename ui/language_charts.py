@@ -1,4 +1,4 @@
-"""Altair charts of French-course progress, with French labels (levels, skills, months).
+"""Altair charts of French-course progress, labelled in the active language (levels, skills, months).
 
 Each chart has a `*_frame` function building exactly the rows it draws, so tests can compare them
 with a direct SQL computation. Vega's own month names are English: dates are labelled here.
@@ -10,22 +10,46 @@ from datetime import date, datetime
 
 import altair as alt
 import pandas as pd
-from babel.dates import format_date
+from babel.dates import get_month_names
 
+from i18n import _, babel_locale, formats, ngettext
 from models.courses import CefrLevel, LanguageSkill
 from models.labels import label
 from services.language_progress import GroupDistribution, LearnerProgress, Moment, SiteProgress
-from ui.charts import french
+from ui.charts import localised
 
-LEVEL_LABELS = [label(level) for level in CefrLevel]  # index = rank
-SKILL_LABELS = [label(skill) for skill in LanguageSkill]
 SKILL_COLOURS = ["#7a2e5a", "#2e6f7a", "#c0792b", "#4f7a2e"]
-MOMENT_LABELS = [label(Moment.ENTRY), label(Moment.LATEST)]
 MOMENT_COLOURS = ["#b9b9b9", "#7a2e5a"]
-# Vega expressions: French short month names, level labels by rank.
-_MONTHS = "['janv.','févr.','mars','avr.','mai','juin','juil.','août','sept.','oct.','nov.','déc.']"
-FRENCH_MONTH_LABEL = f"{_MONTHS}[month(datum.value)] + ' ' + year(datum.value)"
-LEVEL_LABEL_EXPR = "[" + ",".join(f"'{text}'" for text in LEVEL_LABELS) + "][datum.value]"
+
+
+# Labels in the active language: computed at each call, never at import.
+def level_labels() -> list[str]:
+    """Labels of the CECRL levels, index = rank."""
+    return [label(level) for level in CefrLevel]
+
+
+def skill_labels() -> list[str]:
+    return [label(skill) for skill in LanguageSkill]
+
+
+def moment_labels() -> list[str]:
+    return [label(Moment.ENTRY), label(Moment.LATEST)]
+
+
+def _vega_list(texts: list[str]) -> str:
+    return "[" + ",".join("'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'" for text in texts) + "]"
+
+
+def month_label_expr() -> str:
+    """Vega expression: short month name of the active language, then the year ('févr. 2026' / 'Feb 2026')."""
+    names = get_month_names("abbreviated", locale=babel_locale())
+    months = [names[number] for number in range(1, 13)]
+    return f"{_vega_list(months)}[month(datum.value)] + ' ' + year(datum.value)"
+
+
+def level_label_expr() -> str:
+    """Vega expression: the label of a level from its rank."""
+    return f"{_vega_list(level_labels())}[datum.value]"
 
 
 def _moment(day: date) -> datetime:
@@ -33,21 +57,23 @@ def _moment(day: date) -> datetime:
 
 
 def french_day(day: date) -> str:
-    return format_date(day, format="d MMM y", locale="fr_FR")
+    return formats.day(day)
 
 
 def hours_text(minutes: int) -> str:
     """150 → '2 h 30', 120 → '2 h' (exact: minutes, never a rounded float)."""
     hours, rest = divmod(int(minutes), 60)
-    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+    if rest:
+        return _("{hours} h {minutes}").format(hours=hours, minutes=f"{rest:02d}")
+    return _("{hours} h").format(hours=hours)
 
 
 def levels_gained_text(levels: int) -> str:
     """+2 → '+2 niveaux', 0 → 'stable', -1 → '−1 niveau'."""
     if levels == 0:
-        return "stable"
-    plural = "x" if abs(levels) > 1 else ""
-    return f"{'+' if levels > 0 else '−'}{abs(levels)} niveau{plural}"
+        return _("stable")
+    return ngettext("{sign}{count} niveau", "{sign}{count} niveaux", abs(levels)).format(
+        sign="+" if levels > 0 else "−", count=abs(levels))
 
 
 # --- one learner --------------------------------------------------------------------------------
@@ -68,7 +94,7 @@ def hours_frame(progress: LearnerProgress) -> pd.DataFrame:
     """One row per month with attendance: minutes and hours present, sessions attended."""
     return pd.DataFrame({
         "Mois": [_moment(point.month) for point in progress.monthly],
-        "Mois (texte)": [format_date(point.month, format="MMMM y", locale="fr_FR") for point in progress.monthly],
+        "Mois (texte)": [formats.month(point.month) for point in progress.monthly],
         "Minutes": [point.minutes for point in progress.monthly],
         "Heures": [point.minutes / 60 for point in progress.monthly],
         "Séances": [point.sessions for point in progress.monthly],
@@ -81,22 +107,26 @@ def learner_steps(progress: LearnerProgress) -> alt.TopLevelMixin:
     hours = hours_frame(progress)
     dates = list(steps["Date"]) + list(hours["Mois"])
     domain = [min(dates), max(dates)] if dates else None
-    x_axis = alt.Axis(labelExpr=FRENCH_MONTH_LABEL, labelAngle=0, tickCount="month", grid=False)
+    x_axis = alt.Axis(labelExpr=month_label_expr(), labelAngle=0, tickCount="month", grid=False)
+    levels_count, skills = len(level_labels()), skill_labels()
     x_scale = alt.Scale(domain=domain) if domain else alt.Undefined
     levels = alt.Chart(steps).mark_line(interpolate="step-after", point=True, strokeWidth=2).encode(
         x=alt.X("Date:T", title=None, axis=x_axis, scale=x_scale),
-        y=alt.Y("Rang:Q", title="Niveau CECRL", scale=alt.Scale(domain=[0, len(LEVEL_LABELS) - 1]),
-                axis=alt.Axis(values=list(range(len(LEVEL_LABELS))), labelExpr=LEVEL_LABEL_EXPR, grid=True)),
-        color=alt.Color("Compétence:N", title=None, sort=SKILL_LABELS,
-                        scale=alt.Scale(domain=SKILL_LABELS, range=SKILL_COLOURS), legend=alt.Legend(orient="top")),
-        tooltip=[alt.Tooltip("Jour:N", title="Évaluation"), "Compétence:N", "Niveau:N"],
+        y=alt.Y("Rang:Q", title=_("Niveau CECRL"), scale=alt.Scale(domain=[0, levels_count - 1]),
+                axis=alt.Axis(values=list(range(levels_count)), labelExpr=level_label_expr(), grid=True)),
+        color=alt.Color("Compétence:N", title=None, sort=skills,
+                        scale=alt.Scale(domain=skills, range=SKILL_COLOURS), legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("Jour:N", title=_("Évaluation")), alt.Tooltip("Compétence:N", title=_("Compétence")),
+                 alt.Tooltip("Niveau:N", title=_("Niveau"))],
     ).properties(height=240, width="container")
     bars = alt.Chart(hours).mark_bar(color="#9a9a9a").encode(
         x=alt.X("yearmonth(Mois):T", title=None, axis=x_axis, scale=x_scale),
-        y=alt.Y("Heures:Q", title="Heures de présence"),
-        tooltip=[alt.Tooltip("Mois (texte):N", title="Mois"), alt.Tooltip("Heures:Q", format=".1f"), "Séances:Q"],
+        y=alt.Y("Heures:Q", title=_("Heures de présence")),
+        tooltip=[alt.Tooltip("Mois (texte):N", title=_("Mois")),
+                 alt.Tooltip("Heures:Q", format=".1f", title=_("Heures")),
+                 alt.Tooltip("Séances:Q", title=_("Séances"))],
     ).properties(height=110, width="container")
-    return french(alt.vconcat(levels, bars).resolve_scale(x="shared"))
+    return localised(alt.vconcat(levels, bars).resolve_scale(x="shared"))
 
 
 # --- one group ----------------------------------------------------------------------------------
@@ -117,16 +147,18 @@ def entry_vs_latest(distribution: GroupDistribution) -> alt.TopLevelMixin:
     """Per skill, learners per level at entry in the group and at their latest assessment."""
     frame = distribution_frame(distribution)
     used = sorted(set(frame["Rang"])) if len(frame) else []
-    order = [LEVEL_LABELS[rank] for rank in range(min(used), max(used) + 1)] if used else LEVEL_LABELS
+    levels, moments = level_labels(), moment_labels()
+    order = [levels[rank] for rank in range(min(used), max(used) + 1)] if used else levels
     chart = alt.Chart(frame).mark_bar().encode(
         x=alt.X("Niveau:N", title=None, sort=order, scale=alt.Scale(domain=order), axis=alt.Axis(labelAngle=0)),
-        xOffset=alt.XOffset("Moment:N", sort=MOMENT_LABELS),
-        y=alt.Y("Apprenant·es:Q", title="Apprenant·es", axis=alt.Axis(format="d", tickMinStep=1)),
-        color=alt.Color("Moment:N", title=None, sort=MOMENT_LABELS,
-                        scale=alt.Scale(domain=MOMENT_LABELS, range=MOMENT_COLOURS), legend=alt.Legend(orient="top")),
-        tooltip=["Compétence:N", "Moment:N", "Niveau:N", "Apprenant·es:Q"],
+        xOffset=alt.XOffset("Moment:N", sort=moments),
+        y=alt.Y("Apprenant·es:Q", title=_("Apprenant·es"), axis=alt.Axis(format="d", tickMinStep=1)),
+        color=alt.Color("Moment:N", title=None, sort=moments,
+                        scale=alt.Scale(domain=moments, range=MOMENT_COLOURS), legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("Compétence:N", title=_("Compétence")), alt.Tooltip("Moment:N", title=_("Moment")),
+                 alt.Tooltip("Niveau:N", title=_("Niveau")), alt.Tooltip("Apprenant·es:Q", title=_("Apprenant·es"))],
     ).properties(height=170, width=260)
-    return french(chart.facet(facet=alt.Facet("Compétence:N", title=None, sort=SKILL_LABELS), columns=2))
+    return localised(chart.facet(facet=alt.Facet("Compétence:N", title=None, sort=skill_labels()), columns=2))
 
 
 # --- sites --------------------------------------------------------------------------------------
@@ -150,23 +182,30 @@ def hours_per_level(sites: list[SiteProgress]) -> alt.TopLevelMixin:
     frame = sites_frame(sites).dropna(subset=["Heures pour un niveau (médiane)"])
     chart = alt.Chart(frame).mark_bar(color="#7a2e5a").encode(
         y=alt.Y("Site:N", title=None, sort="x"),
-        x=alt.X("Heures pour un niveau (médiane):Q", title="Heures de présence pour gagner un niveau (médiane)"),
-        tooltip=["Site:N", alt.Tooltip("Heures pour un niveau (médiane):Q", format=".1f"), "Progressions mesurées:Q"],
+        x=alt.X("Heures pour un niveau (médiane):Q", title=_("Heures de présence pour gagner un niveau (médiane)")),
+        tooltip=[alt.Tooltip("Site:N", title=_("Site")),
+                 alt.Tooltip("Heures pour un niveau (médiane):Q", format=".1f",
+                             title=_("Heures pour un niveau (médiane)")),
+                 alt.Tooltip("Progressions mesurées:Q", title=_("Progressions mesurées"))],
     ).properties(height=alt.Step(22), width="container")
-    return french(chart)
+    return localised(chart)
 
 
 def reaching_levels(sites: list[SiteProgress]) -> alt.TopLevelMixin:
     frame = sites_frame(sites).melt(id_vars=["Site", "Apprenant·es évalué·es"],
                                     value_vars=["Atteignent A1", "Atteignent A2"], var_name="Seuil",
                                     value_name="Part").dropna(subset=["Part"])
+    # The thresholds are read in the legend: their names in the active language.
+    frame["Seuil"] = frame["Seuil"].map({"Atteignent A1": _("Atteignent A1"), "Atteignent A2": _("Atteignent A2")})
     chart = alt.Chart(frame).mark_bar().encode(
         y=alt.Y("Site:N", title=None),
         yOffset=alt.YOffset("Seuil:N"),
-        x=alt.X("Part:Q", title="Part des apprenant·es évalué·es", axis=alt.Axis(format="%"),
+        x=alt.X("Part:Q", title=_("Part des apprenant·es évalué·es"), axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("Seuil:N", title=None, scale=alt.Scale(range=["#c0792b", "#7a2e5a"]),
                         legend=alt.Legend(orient="top")),
-        tooltip=["Site:N", "Seuil:N", alt.Tooltip("Part:Q", format=".0%"), "Apprenant·es évalué·es:Q"],
+        tooltip=[alt.Tooltip("Site:N", title=_("Site")), alt.Tooltip("Seuil:N", title=_("Seuil")),
+                 alt.Tooltip("Part:Q", format=".0%", title=_("Part")),
+                 alt.Tooltip("Apprenant·es évalué·es:Q", title=_("Apprenant·es évalué·es"))],
     ).properties(height=alt.Step(14), width="container")
-    return french(chart)
+    return localised(chart)

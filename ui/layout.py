@@ -5,23 +5,25 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from i18n import N_, _
 from models.labels import label
 from services.principal import ALL_SITES_ROLES, Principal
 from ui import session
 from ui.runtime import Runtime
 
-DEMO_BANNER = "Données fictives — démonstration"
+DEMO_BANNER = N_("Données fictives — démonstration")
 
 def demo_banner(runtime: Runtime) -> None:
     if runtime.settings.is_demo:
-        st.warning(f"**{DEMO_BANNER}** : aucune personne réelle ne figure dans cette base.", icon=":material/science:")
+        st.warning(_("**{banner}** : aucune personne réelle ne figure dans cette base.").format(banner=_(DEMO_BANNER)),
+                   icon=":material/science:")
 
 
 def _demo_scope(account) -> str:  # noqa: ANN001
     if account.funder_name:
-        return f"Subventions {account.funder_name}"
+        return _("Subventions {funder}").format(funder=account.funder_name)
     if account.all_sites or account.role in ALL_SITES_ROLES:
-        return "Tous les sites"
+        return _("Tous les sites")
     return ", ".join(account.site_codes)
 
 
@@ -31,14 +33,14 @@ def demo_accounts(runtime: Runtime) -> None:
         return
     from seed.accounts import DEMO_ACCOUNTS  # no Faker import: seed/accounts.py is plain data
 
-    with st.expander("Comptes de démonstration", expanded=True):
-        st.caption(f"Mot de passe commun : `{runtime.settings.demo_password}`")
+    with st.expander(_("Comptes de démonstration"), expanded=True):
+        st.caption(_("Mot de passe commun : `{password}`").format(password=runtime.settings.demo_password))
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Identifiant": [account.username for account in DEMO_ACCOUNTS],
-                    "Profil": [label(account.role) for account in DEMO_ACCOUNTS],
-                    "Périmètre": [_demo_scope(account) for account in DEMO_ACCOUNTS],
+                    _("Identifiant"): [account.username for account in DEMO_ACCOUNTS],
+                    _("Profil"): [label(account.role) for account in DEMO_ACCOUNTS],
+                    _("Périmètre"): [_demo_scope(account) for account in DEMO_ACCOUNTS],
                 }
             ),
             hide_index=True,
@@ -50,7 +52,7 @@ def sidebar_identity(runtime: Runtime, principal: Principal) -> None:
         st.markdown(f"**{principal.display_name}**")
         st.caption(label(principal.role))
         st.button(
-            "Se déconnecter",
+            _("Se déconnecter"),
             icon=":material/logout:",
             key="parcours_logout",
             on_click=session.request_logout,

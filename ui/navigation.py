@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from i18n import N_, _
 from services.pages import PageKey, pages_for
 from services.principal import Principal
 
@@ -19,47 +20,56 @@ class PageSpec:
 
 
 PAGE_SPECS: dict[PageKey, PageSpec] = {
-    PageKey.HOME: PageSpec("app_pages/home.py", "Accueil", ":material/home:", "Parcours"),
-    PageKey.INTAKE: PageSpec("app_pages/intake.py", "Nouvel accueil", ":material/person_add:",
-                             "Personnes accompagnées"),
-    PageKey.CASELOAD: PageSpec("app_pages/caseload.py", "File active", ":material/folder_shared:",
-                               "Personnes accompagnées"),
-    PageKey.PERSON_FILE: PageSpec("app_pages/person_file.py", "Fiche personne", ":material/badge:",
-                                  "Personnes accompagnées"),
-    PageKey.DASHBOARD: PageSpec("app_pages/dashboard.py", "Tableau de bord", ":material/dashboard:", "Pilotage"),
-    PageKey.FUNDER_SPACE: PageSpec("app_pages/funder_space.py", "Espace financeur", ":material/volunteer_activism:",
-                                   "Pilotage"),
-    PageKey.OUTREACH: PageSpec("app_pages/outreach.py", "Aller-vers", ":material/directions_walk:", "Activités"),
-    PageKey.WORKSHOPS: PageSpec("app_pages/workshops.py", "Ateliers", ":material/groups:", "Activités"),
-    PageKey.COURSES: PageSpec("app_pages/courses.py", "Cours de français", ":material/translate:", "Activités"),
-    PageKey.LANGUAGE_PROGRESS: PageSpec("app_pages/language_progress.py", "Progression en français",
-                                        ":material/trending_up:", "Activités"),
-    PageKey.BUDGET: PageSpec("app_pages/budget.py", "Suivi budgétaire", ":material/monitoring:", "Budget et postes"),
-    PageKey.GRANTS: PageSpec("app_pages/grants.py", "Financements", ":material/account_balance:",
-                             "Budget et postes"),
-    PageKey.EXPENSES: PageSpec("app_pages/expenses.py", "Dépenses", ":material/receipt_long:", "Budget et postes"),
-    PageKey.STAFFING: PageSpec("app_pages/staffing.py", "Postes", ":material/work:", "Budget et postes"),
-    PageKey.FINANCIAL_REPORT: PageSpec("app_pages/financial_report.py", "Compte rendu financier",
-                                       ":material/description:", "Budget et postes"),
-    PageKey.USERS: PageSpec("app_pages/users.py", "Comptes utilisateurs", ":material/group:", "Administration"),
-    PageKey.AUDIT: PageSpec("app_pages/audit_log.py", "Journal d'audit", ":material/policy:", "Administration"),
-    PageKey.PARTNERS: PageSpec("app_pages/partners.py", "Partenaires", ":material/handshake:", "Administration"),
-    PageKey.RETENTION: PageSpec("app_pages/retention.py", "Conservation des données", ":material/auto_delete:",
-                                "Administration"),
-    PageKey.ACCOUNT: PageSpec("app_pages/account.py", "Mon compte", ":material/person:", "Mon compte"),
+    PageKey.HOME: PageSpec("app_pages/home.py", N_("Accueil"), ":material/home:", N_("Parcours")),
+    PageKey.INTAKE: PageSpec("app_pages/intake.py", N_("Nouvel accueil"), ":material/person_add:",
+                             N_("Personnes accompagnées")),
+    PageKey.CASELOAD: PageSpec("app_pages/caseload.py", N_("File active"), ":material/folder_shared:",
+                               N_("Personnes accompagnées")),
+    PageKey.PERSON_FILE: PageSpec("app_pages/person_file.py", N_("Fiche personne"), ":material/badge:",
+                                  N_("Personnes accompagnées")),
+    PageKey.DASHBOARD: PageSpec("app_pages/dashboard.py", N_("Tableau de bord"), ":material/dashboard:",
+                                N_("Pilotage")),
+    PageKey.FUNDER_SPACE: PageSpec("app_pages/funder_space.py", N_("Espace financeur"),
+                                   ":material/volunteer_activism:", N_("Pilotage")),
+    PageKey.OUTREACH: PageSpec("app_pages/outreach.py", N_("Aller-vers"), ":material/directions_walk:",
+                               N_("Activités")),
+    PageKey.WORKSHOPS: PageSpec("app_pages/workshops.py", N_("Ateliers"), ":material/groups:", N_("Activités")),
+    PageKey.COURSES: PageSpec("app_pages/courses.py", N_("Cours de français"), ":material/translate:",
+                              N_("Activités")),
+    PageKey.LANGUAGE_PROGRESS: PageSpec("app_pages/language_progress.py", N_("Progression en français"),
+                                        ":material/trending_up:", N_("Activités")),
+    PageKey.BUDGET: PageSpec("app_pages/budget.py", N_("Suivi budgétaire"), ":material/monitoring:",
+                             N_("Budget et postes")),
+    PageKey.GRANTS: PageSpec("app_pages/grants.py", N_("Financements"), ":material/account_balance:",
+                             N_("Budget et postes")),
+    PageKey.EXPENSES: PageSpec("app_pages/expenses.py", N_("Dépenses"), ":material/receipt_long:",
+                               N_("Budget et postes")),
+    PageKey.STAFFING: PageSpec("app_pages/staffing.py", N_("Postes"), ":material/work:", N_("Budget et postes")),
+    PageKey.FINANCIAL_REPORT: PageSpec("app_pages/financial_report.py", N_("Compte rendu financier"),
+                                       ":material/description:", N_("Budget et postes")),
+    PageKey.USERS: PageSpec("app_pages/users.py", N_("Comptes utilisateurs"), ":material/group:",
+                            N_("Administration")),
+    PageKey.AUDIT: PageSpec("app_pages/audit_log.py", N_("Journal d'audit"), ":material/policy:",
+                            N_("Administration")),
+    PageKey.PARTNERS: PageSpec("app_pages/partners.py", N_("Partenaires"), ":material/handshake:",
+                               N_("Administration")),
+    PageKey.RETENTION: PageSpec("app_pages/retention.py", N_("Conservation des données"), ":material/auto_delete:",
+                                N_("Administration")),
+    PageKey.ACCOUNT: PageSpec("app_pages/account.py", N_("Mon compte"), ":material/person:", N_("Mon compte")),
 }
 
 
 # Menu sections, top to bottom; pages keep their PageKey order inside a section.
-SECTION_ORDER = ("Parcours", "Pilotage", "Personnes accompagnées", "Activités", "Budget et postes", "Administration",
-                 "Mon compte")
+SECTION_ORDER = (N_("Parcours"), N_("Pilotage"), N_("Personnes accompagnées"), N_("Activités"),
+                 N_("Budget et postes"), N_("Administration"), N_("Mon compte"))
 
 
 def navigation_for(principal: Principal) -> dict[str, list[st.Page]]:
     sections: dict[str, list[st.Page]] = {section: [] for section in SECTION_ORDER}
     for key in pages_for(principal.role):
         spec = PAGE_SPECS[key]
-        page = st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=key.value,
+        title = spec.title  # a French id, translated each run (the page's identity is its script and url)
+        page = st.Page(spec.script, title=_(title), icon=spec.icon, url_path=key.value,
                        default=key == PageKey.HOME)
         sections.setdefault(spec.section, []).append(page)
-    return {section: pages for section, pages in sections.items() if pages}
+    return {_(section): pages for section, pages in sections.items() if pages}

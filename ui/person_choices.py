@@ -1,21 +1,34 @@
-"""Choice lists of the person forms (nationalities, languages) with French names from Babel."""
+"""Choice lists of the person forms (nationalities, languages) named by Babel in the active language."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from babel import Locale
 
-_FR = Locale("fr")
+from i18n import babel_locale
+
 COMMON_LANGUAGES = ("fr", "en", "es", "pt", "ro", "bg", "sq", "ar", "zh", "ru", "uk", "yo", "ig", "ak", "tr",
                     "it", "de", "pl", "hu", "tw", "wo", "ln", "sw", "am", "ti", "fa", "ps", "ta", "vi", "th")
 
 
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+def _names() -> Locale:
+    return _locale(babel_locale())
+
+
 def nationality_codes() -> list[str]:
-    return sorted((code for code in _FR.territories if len(code) == 2 and code.isalpha() and code != "ZZ"),
-                  key=lambda code: _FR.territories[code])
+    territories = _names().territories
+    return sorted((code for code in territories if len(code) == 2 and code.isalpha() and code != "ZZ"),
+                  key=lambda code: territories[code])
 
 
 def nationality_label(code: str | None) -> str:
-    return "—" if not code else _FR.territories.get(code, code)
+    return "—" if not code else _names().territories.get(code, code)
 
 
 def language_codes() -> list[str]:
@@ -23,4 +36,4 @@ def language_codes() -> list[str]:
 
 
 def language_label(code: str) -> str:
-    return _FR.languages.get(code, code)
+    return _names().languages.get(code, code)

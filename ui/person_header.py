@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from i18n import _, formats, pgettext
 from models.labels import label
 from models.persons import AdministrativeStatus, Gender, HousingSituation, PersonStatus
 from services import clock, person_files
 from services.db import unit_of_work
 from services.errors import ServiceError, StaleRecord, ValidationFailed
-from services.person_files import INCOME_SOURCES, PersonFileHeader
+from services.person_files import INCOME_SOURCES, PersonFileHeader, income_source_label
 from services.principal import Principal
-from ui import form_state, format
+from ui import form_state
 from ui.forms import field_error
 from ui.person_choices import language_codes, language_label, nationality_codes, nationality_label
 from ui.runtime import Runtime
@@ -30,31 +31,33 @@ def draw_header(header: PersonFileHeader) -> None:
     with st.container(border=True):
         top = st.columns(4)
         if header.may_see_identity:
-            _cell(top[0], "Prénom ou pseudonyme", header.alias or "—")
-            _cell(top[1], "Téléphone", header.phone or "—")
+            _cell(top[0], _("Prénom ou pseudonyme"), header.alias or "—")
+            _cell(top[1], _("Téléphone"), header.phone or "—")
         else:
-            _cell(top[0], "Identité", "Non visible pour votre profil")
-            _cell(top[1], "Site", f"{header.site_code} — {header.site_name}")
-        _cell(top[2], "Statut", label(header.status) + (
-            f" le {format.day(header.closed_on)}" if header.status == PersonStatus.CLOSED else ""))
-        _cell(top[3], "Référent·e", header.referent_name or "—")
+            _cell(top[0], _("Identité"), _("Non visible pour votre profil"))
+            _cell(top[1], _("Site"), f"{header.site_code} — {header.site_name}")
+        status = label(header.status)
+        if header.status == PersonStatus.CLOSED:
+            status = _("{status} le {day}").format(status=status, day=formats.day(header.closed_on))
+        _cell(top[2], _("Statut"), status)
+        _cell(top[3], _("Référent·e"), header.referent_name or "—")
         middle = st.columns(4)
-        _cell(middle[0], "Accueil", f"{format.day(header.intake_on)} · {label(header.origin)}")
-        _cell(middle[1], "Dernier contact", format.day(header.last_contact_on))
-        _cell(middle[2], "Année de naissance · genre",
+        _cell(middle[0], pgettext("intake", "Accueil"), f"{formats.day(header.intake_on)} · {label(header.origin)}")
+        _cell(middle[1], _("Dernier contact"), formats.day(header.last_contact_on))
+        _cell(middle[2], _("Année de naissance · genre"),
               f"{header.birth_year or '—'} · {label(header.gender)}")
-        _cell(middle[3], "Nationalité · langues", f"{nationality_label(header.nationality)} · "
+        _cell(middle[3], _("Nationalité · langues"), f"{nationality_label(header.nationality)} · "
               + (", ".join(language_label(code) for code in header.languages) or "—"))
         bottom = st.columns(4)
-        _cell(bottom[0], "Situation administrative", label(header.administrative_status))
-        _cell(bottom[1], "Hébergement", label(header.housing))
-        _cell(bottom[2], "Ressources", ", ".join(INCOME_SOURCES.get(c, c) for c in header.income_sources) or "—")
-        scopes = ["traitement"] if header.consent_processing else []
-        scopes += ["partage partenaires"] if header.consent_partner_sharing else []
-        scopes += ["statistiques"] if header.consent_statistics else []
-        _cell(bottom[3], "Consentement", f"{format.day(header.consent_on)} · {', '.join(scopes) or '—'}")
+        _cell(bottom[0], _("Situation administrative"), label(header.administrative_status))
+        _cell(bottom[1], _("Hébergement"), label(header.housing))
+        _cell(bottom[2], _("Ressources"), ", ".join(income_source_label(c) for c in header.income_sources) or "—")
+        scopes = [_("traitement")] if header.consent_processing else []
+        scopes += [_("partage partenaires")] if header.consent_partner_sharing else []
+        scopes += [_("statistiques")] if header.consent_statistics else []
+        _cell(bottom[3], _("Consentement"), f"{formats.day(header.consent_on)} · {', '.join(scopes) or '—'}")
         if header.closed_reason:
-            st.caption("Motif : ")
+            st.caption(_("Motif : "))
             st.text(header.closed_reason)
 
 
@@ -66,7 +69,7 @@ def _forget_versions(person_id: int) -> None:
 def _stale_controls(form: str, person_id: int) -> None:
     """After a conflict: take the current version and keep the input (the user re-submits on purpose)."""
     if form_state.FORM_ERROR in form_state.errors(form):
-        if st.button("Reprendre la version actuelle en gardant mes saisies", key=f"{form}_reload",
+        if st.button(_("Reprendre la version actuelle en gardant mes saisies"), key=f"{form}_reload",
                      icon=":material/refresh:"):
             form_state.forget_version(form, person_id)
             st.session_state[f"{form}__errors"] = {}
@@ -91,47 +94,47 @@ def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHea
         left, right = st.columns(2)
         with left:
             if header.may_see_identity:
-                values["alias"] = st.text_input("Prénom ou pseudonyme *", value=header.alias or "", max_chars=80,
+                values["alias"] = st.text_input(_("Prénom ou pseudonyme *"), value=header.alias or "", max_chars=80,
                                                 key=f"{k}_alias")
                 field_error(errors, "alias")
-                values["phone"] = st.text_input("Téléphone", value=header.phone or "", max_chars=24, key=f"{k}_phone")
+                values["phone"] = st.text_input(_("Téléphone"), value=header.phone or "", max_chars=24, key=f"{k}_phone")
                 field_error(errors, "phone")
-            values["birth_year"] = st.number_input("Année de naissance", value=header.birth_year, step=1, format="%d",
+            values["birth_year"] = st.number_input(_("Année de naissance"), value=header.birth_year, step=1, format="%d",
                                                    key=f"{k}_birth_year")
             field_error(errors, "birth_year")
-            values["gender"] = st.selectbox("Genre", list(Gender), index=list(Gender).index(header.gender),
+            values["gender"] = st.selectbox(_("Genre"), list(Gender), index=list(Gender).index(header.gender),
                                             format_func=label, key=f"{k}_gender")
             values["referent_id"] = st.selectbox(
-                "Référent·e", referent_options, index=referent_options.index(header.referent_id),
+                _("Référent·e"), referent_options, index=referent_options.index(header.referent_id),
                 format_func=lambda i: "—" if i is None else referents[i], key=f"{k}_referent")
             field_error(errors, "referent_id")
         with right:
             nationalities = [None, *nationality_codes()]
             values["nationality"] = st.selectbox(
-                "Nationalité", nationalities,
+                _("Nationalité"), nationalities,
                 index=nationalities.index(header.nationality) if header.nationality in nationalities else 0,
                 format_func=nationality_label, key=f"{k}_nationality")
             languages = language_codes()
             values["languages"] = st.multiselect(
-                "Langues parlées", sorted(set(languages) | set(header.languages), key=language_label),
-                default=header.languages, format_func=language_label, placeholder="Choisir…", key=f"{k}_languages")
+                _("Langues parlées"), sorted(set(languages) | set(header.languages), key=language_label),
+                default=header.languages, format_func=language_label, placeholder=_("Choisir…"), key=f"{k}_languages")
             field_error(errors, "languages")
             admin_options = [None, *AdministrativeStatus]
             values["administrative_status"] = st.selectbox(
-                "Situation administrative", admin_options, index=admin_options.index(header.administrative_status),
+                _("Situation administrative"), admin_options, index=admin_options.index(header.administrative_status),
                 format_func=label, key=f"{k}_admin")
             housing_options = [None, *HousingSituation]
-            values["housing"] = st.selectbox("Hébergement", housing_options,
+            values["housing"] = st.selectbox(_("Hébergement"), housing_options,
                                              index=housing_options.index(header.housing), format_func=label,
                                              key=f"{k}_housing")
             values["income_sources"] = st.multiselect(
-                "Ressources", list(INCOME_SOURCES), default=[c for c in header.income_sources if c in INCOME_SOURCES],
-                format_func=INCOME_SOURCES.get, placeholder="Choisir…", key=f"{k}_income")
-        values["consent_partner_sharing"] = st.checkbox("Accepte le partage avec les partenaires nommés",
+                _("Ressources"), list(INCOME_SOURCES), default=[c for c in header.income_sources if c in INCOME_SOURCES],
+                format_func=income_source_label, placeholder=_("Choisir…"), key=f"{k}_income")
+        values["consent_partner_sharing"] = st.checkbox(_("Accepte le partage avec les partenaires nommés"),
                                                         value=header.consent_partner_sharing, key=f"{k}_sharing")
-        values["consent_statistics"] = st.checkbox("Accepte de figurer dans les statistiques anonymes",
+        values["consent_statistics"] = st.checkbox(_("Accepte de figurer dans les statistiques anonymes"),
                                                    value=header.consent_statistics, key=f"{k}_statistics")
-        submitted = st.form_submit_button("Enregistrer les modifications", type="primary", icon=":material/save:")
+        submitted = st.form_submit_button(_("Enregistrer les modifications"), type="primary", icon=":material/save:")
     if submitted:
         if values["birth_year"] is not None:
             values["birth_year"] = int(values["birth_year"])
@@ -153,7 +156,7 @@ def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHea
         except ServiceError as exc:  # StaleRecord: the input stays in the form
             form_state.fail(SITUATION_FORM, {form_state.FORM_ERROR: str(exc)})
         _forget_versions(pid)
-        form_state.succeed(SITUATION_FORM, "Dossier mis à jour.")
+        form_state.succeed(SITUATION_FORM, _("Dossier mis à jour."))
 
 
 def closing_form(runtime: Runtime, principal: Principal, header: PersonFileHeader) -> None:
@@ -169,12 +172,12 @@ def closing_form(runtime: Runtime, principal: Principal, header: PersonFileHeade
     with st.form(k):
         closed_on = None
         if closing:
-            closed_on = st.date_input("Date de clôture *", value=clock.today(), format="DD/MM/YYYY",
+            closed_on = st.date_input(_("Date de clôture *"), value=clock.today(), format="DD/MM/YYYY",
                                       key=f"{k}_closed_on")
             field_error(errors, "closed_on")
-        reason = st.text_input("Motif *", max_chars=180, key=f"{k}_reason")
+        reason = st.text_input(_("Motif *"), max_chars=180, key=f"{k}_reason")
         field_error(errors, "reason")
-        submitted = st.form_submit_button("Clôturer le dossier" if closing else "Rouvrir le dossier",
+        submitted = st.form_submit_button(_("Clôturer le dossier") if closing else _("Rouvrir le dossier"),
                                           icon=":material/lock:" if closing else ":material/lock_open:")
     if submitted:
         try:
@@ -189,4 +192,4 @@ def closing_form(runtime: Runtime, principal: Principal, header: PersonFileHeade
         except (StaleRecord, ServiceError) as exc:
             form_state.fail(CLOSING_FORM, {form_state.FORM_ERROR: str(exc)})
         _forget_versions(pid)
-        form_state.succeed(CLOSING_FORM, "Dossier clôturé." if closing else "Dossier rouvert.")
+        form_state.succeed(CLOSING_FORM, _("Dossier clôturé.") if closing else _("Dossier rouvert."))

@@ -25,6 +25,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from i18n import N_, _, formats
 from models.attendance import AttendanceStatus
 from models.labels import label
 from services import attendance
@@ -32,33 +33,39 @@ from services.attendance import LATE_AFTER_DAYS, RollCall, SessionKind
 from services.db import unit_of_work
 from services.errors import ServiceError
 from services.principal import Principal
-from ui import form_state, format
+from ui import form_state
 from ui.runtime import field_cipher
 
+# The grid's column names: identifiers (the tests read them); the headers shown are translated labels.
 CODE = "Code"
 FIRST_NAME = "Prénom"
 STATUS = "Présence"
-SAVE_LABEL = "Enregistrer l'appel"
-STATUS_OF_LABEL = {label(status): status for status in AttendanceStatus}
+SAVE_LABEL = N_("Enregistrer l'appel")
+
+
+def status_of_label() -> dict[str, AttendanceStatus]:
+    """The status of each label of the "Présence" column, in the active language (the cells hold labels)."""
+    return {label(status): status for status in AttendanceStatus}
 
 
 def _heading(roll: RollCall) -> str:
-    when = format.day(roll.session_on)
+    when = formats.day(roll.session_on)
     if roll.start_time is not None:
-        when += f" à {roll.start_time.hour}h{roll.start_time.minute:02d}"
+        at = _("{hours}h{minutes}").format(hours=roll.start_time.hour, minutes=f"{roll.start_time.minute:02d}")
+        when = _("{day} à {time}").format(day=when, time=at)
     hours, minutes = divmod(roll.duration_minutes, 60)
     length = f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
     return f"**{roll.title}** — {when}, {length}"
 
 
-def _frame(roll: RollCall) -> pd.DataFrame:
+def _frame(roll: RollCall, statuses: dict[str, AttendanceStatus]) -> pd.DataFrame:
     columns: dict[str, list] = {CODE: [entry.code for entry in roll.entries]}
     if roll.names_visible:
         columns[FIRST_NAME] = [entry.first_name or "" for entry in roll.entries]
     columns[STATUS] = [label(entry.status) if entry.status else None for entry in roll.entries]
     frame = pd.DataFrame(columns, index=[entry.person_id for entry in roll.entries])
     # Categorical: an unmarked person shows an empty cell (an object column showed the text "None").
-    frame[STATUS] = pd.Categorical(frame[STATUS], categories=list(STATUS_OF_LABEL))
+    frame[STATUS] = pd.Categorical(frame[STATUS], categories=list(statuses))
     return frame
 
 
@@ -74,48 +81,50 @@ def roll_call_grid(engine: Engine, principal: Principal, kind: SessionKind, sess
         return None
     st.markdown(_heading(roll))
     if roll.is_future:
-        st.info("L'appel se fait le jour de la séance ou après.", icon=":material/event:")
+        st.info(_("L'appel se fait le jour de la séance ou après."), icon=":material/event:")
         return roll
     if not roll.entries:
-        st.info("Personne n'est inscrit·e à cette date : inscrivez d'abord les personnes, puis faites l'appel.",
+        st.info(_("Personne n'est inscrit·e à cette date : inscrivez d'abord les personnes, puis faites l'appel."),
                 icon=":material/group_off:")
         return roll
     marked = sum(entry.status is not None for entry in roll.entries)
     present = sum(entry.status == AttendanceStatus.PRESENT for entry in roll.entries)
-    st.caption(f"{len(roll.entries)} personne(s) attendue(s) ou déjà notée(s) · {marked} appel(s) saisi(s), "
-               f"dont {present} présence(s). Les personnes sans choix ne sont pas enregistrées.")
+    st.caption(_("{expected} personne(s) attendue(s) ou déjà notée(s) · {marked} appel(s) saisi(s), "
+                 "dont {present} présence(s). Les personnes sans choix ne sont pas enregistrées.").format(
+                     expected=len(roll.entries), marked=marked, present=present))
     if roll.is_late:
-        st.warning(f"Séance de plus de {LATE_AFTER_DAYS} jours : modification tardive, elle sera tracée.",
-                   icon=":material/history:")
+        st.warning(_("Séance de plus de {days} jours : modification tardive, elle sera tracée.").format(
+            days=LATE_AFTER_DAYS), icon=":material/history:")
     form = f"{key}_{SessionKind(kind).value}_{session_id}"
     form_key = form_state.key(form)
     errors = form_state.errors(form)
     with st.form(form_key):
         form_state.form_error(form)
-        frame = _frame(roll)
+        statuses = status_of_label()
+        frame = _frame(roll, statuses)
+        headers = {CODE: st.column_config.TextColumn(_("Code"), help=_("Code pseudonyme du dossier")),
+                   STATUS: st.column_config.SelectboxColumn(_("Présence"), options=list(statuses), required=False,
+                                                            help=_("Présent·e, absent·e excusé·e ou absent·e"))}
+        if FIRST_NAME in frame.columns:
+            headers[FIRST_NAME] = st.column_config.TextColumn(_("Prénom"))
         edited = st.data_editor(
             frame,
             key=f"{form_key}_grid",
             hide_index=True,
             num_rows="fixed",
             disabled=[column for column in frame.columns if column != STATUS],  # code and first name
-            column_config={
-                CODE: st.column_config.TextColumn(CODE, help="Code pseudonyme du dossier"),
-                STATUS: st.column_config.SelectboxColumn(STATUS, options=list(STATUS_OF_LABEL), required=False,
-                                                         help="Présent·e, absent·e excusé·e ou absent·e"),
-            },
+            column_config=headers,
         )
         for field, message in errors.items():
             if field != form_state.FORM_ERROR:
                 st.error(message, icon=":material/error:")
-        submitted = st.form_submit_button(SAVE_LABEL, type="primary")
+        submitted = st.form_submit_button(_(SAVE_LABEL), type="primary")
     if submitted:
-        statuses = {int(person_id): STATUS_OF_LABEL[value]
-                    for person_id, value in edited[STATUS].items() if value in STATUS_OF_LABEL}
+        marks = {int(person_id): statuses[value] for person_id, value in edited[STATUS].items() if value in statuses}
 
         def save() -> None:
             with unit_of_work(engine) as session:
-                attendance.save_roll_call(session, principal, kind=kind, session_id=session_id, statuses=statuses)
+                attendance.save_roll_call(session, principal, kind=kind, session_id=session_id, statuses=marks)
 
-        form_state.submit(form, save, "Appel enregistré.")
+        form_state.submit(form, save, _("Appel enregistré."))
     return roll

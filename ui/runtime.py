@@ -19,6 +19,8 @@ class Runtime:
     engine: Engine
 
 
+# French only, on purpose: the spinner shows on the first run of the process, before any session
+# could have chosen another language (app.py calls runtime() before the language switch).
 @st.cache_resource(show_spinner="Démarrage de Parcours…")
 def runtime() -> Runtime:
     settings = get_settings()

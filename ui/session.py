@@ -14,17 +14,19 @@ import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
+from i18n import N_, _
 from models.types import utcnow
 from services import auth
 from services.db import unit_of_work
 from services.principal import Principal
 from ui.runtime import Runtime
 
+# Labels of the library's form (its keys are its own): French ids, translated where drawn.
 LOGIN_FIELDS = {
-    "Form name": "Connexion",
-    "Username": "Identifiant",
-    "Password": "Mot de passe",
-    "Login": "Se connecter",
+    "Form name": N_("Connexion"),
+    "Username": N_("Identifiant"),
+    "Password": N_("Mot de passe"),
+    "Login": N_("Se connecter"),
 }
 
 # Session-state keys owned by this module (the library owns authentication_status,
@@ -103,6 +105,7 @@ def _screen_cookie(runtime: Runtime) -> None:
 
 
 def end_session(message: str | None) -> None:
+    """`message`: the French id of the text shown on the login page (marked N_), translated when shown."""
     for key in ("authentication_status", "username", "name", "email", "roles"):
         st.session_state[key] = None
     for key in (STARTED_AT, LAST_ACTIVITY, COOKIE_WRITES_LEFT):
@@ -122,7 +125,7 @@ def request_logout(runtime: Runtime, username: str) -> None:
     """Button callback: revoke every session of the user server-side, then forget this one."""
     with unit_of_work(runtime.engine) as session:
         auth.logout(session, username)
-    end_session("Vous êtes déconnecté·e.")
+    end_session(N_("Vous êtes déconnecté·e."))
 
 
 def signed_in_principal(runtime: Runtime) -> Principal | None:
@@ -143,11 +146,15 @@ def signed_in_principal(runtime: Runtime) -> Principal | None:
             # component reruns the script about a second after a logout, which would wipe it.
             ended_slot = st.empty()
             # Never st.rerun() right after this call: the cookie would not be written.
-            authenticator.login(location="main", fields=LOGIN_FIELDS, key="parcours_login")
-            if state.get(ENDED_MESSAGE):
-                ended_slot.info(state[ENDED_MESSAGE])
-            if state.get("authentication_status") is False and state.get(LOGIN_MESSAGE):
-                st.error(state[LOGIN_MESSAGE])
+            fields = {name: _(text) for name, text in LOGIN_FIELDS.items()}
+            authenticator.login(location="main", fields=fields, key="parcours_login")
+            # Both messages are kept as French ids, so they follow a change of language.
+            ended = state.get(ENDED_MESSAGE)
+            if ended:
+                ended_slot.info(_(ended))
+            failure = state.get(LOGIN_MESSAGE)
+            if state.get("authentication_status") is False and failure:
+                st.error(_(failure))
         if not state.get("authentication_status"):
             return None
 

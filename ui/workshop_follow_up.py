@@ -9,11 +9,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from i18n import _, formats
 from models.labels import label
 from services import clock, workshop_figures
 from services.db import unit_of_work
 from services.principal import Capability, Principal
-from ui import format
 from ui.runtime import Runtime, field_cipher
 from ui.workshop_charts import attendance_rate_chart
 
@@ -23,12 +23,12 @@ DATE_FORMAT = "DD/MM/YYYY"
 def follow_up_tab(rt: Runtime, principal: Principal, site_id: int | None, team: bool) -> None:
     today = clock.today()
     left, right = st.columns(2)
-    start = left.date_input("Du", value=clock.add_months(clock.month_start(today), -5), format=DATE_FORMAT,
+    start = left.date_input(_("Du"), value=clock.add_months(clock.month_start(today), -5), format=DATE_FORMAT,
                             max_value=today, key="workshop_rates_start")
-    end = right.date_input("Au", value=today, format=DATE_FORMAT, max_value=today, key="workshop_rates_end")
-    st.subheader("Taux de présence par module")
+    end = right.date_input(_("Au"), value=today, format=DATE_FORMAT, max_value=today, key="workshop_rates_end")
+    st.subheader(_("Taux de présence par module"))
     if start is None or end is None or end < start:
-        st.warning("Choisissez une période dont la fin suit le début.")
+        st.warning(_("Choisissez une période dont la fin suit le début."))
     else:
         with unit_of_work(rt.engine) as session:
             rates = workshop_figures.attendance_rates(session, principal, start=start, end=end, site_id=site_id)
@@ -39,39 +39,40 @@ def follow_up_tab(rt: Runtime, principal: Principal, site_id: int | None, team: 
 
 def _rates(rates: list[workshop_figures.ModuleRate]) -> None:
     if not rates:
-        st.info("Aucun appel saisi sur cette période.")
+        st.info(_("Aucun appel saisi sur cette période."))
         return
     st.altair_chart(attendance_rate_chart(rates))
-    st.caption("Taux de présence = présences ÷ (présences + absences excusées + absences), pour les séances "
-               "de la période dont l'appel a été fait. Une séance sans appel ne compte pas.")
+    st.caption(_("Taux de présence = présences ÷ (présences + absences excusées + absences), pour les séances "
+                 "de la période dont l'appel a été fait. Une séance sans appel ne compte pas."))
     totals = workshop_figures.site_totals(rates)
     st.dataframe(pd.DataFrame({
-        "Site": [t.site_code for t in totals],
-        "Séances avec appel": [t.sessions for t in totals],
-        "Présences": [t.present for t in totals],
-        "Absences excusées": [t.excused for t in totals],
-        "Absences": [t.absent for t in totals],
-        "Taux de présence": [format.percent(t.rate) if t.rate is not None else "—" for t in totals],
+        _("Site"): [t.site_code for t in totals],
+        _("Séances avec appel"): [t.sessions for t in totals],
+        _("Présences"): [t.present for t in totals],
+        _("Absences excusées"): [t.excused for t in totals],
+        _("Absences"): [t.absent for t in totals],
+        _("Taux de présence"): [formats.percent(t.rate) if t.rate is not None else "—" for t in totals],
     }), hide_index=True)
 
 
 def _persons_to_call(rt: Runtime, principal: Principal, site_id: int | None) -> None:
-    st.subheader("Personnes à appeler")
+    st.subheader(_("Personnes à appeler"))
     names = principal.can(Capability.VIEW_IDENTITY)
     with unit_of_work(rt.engine) as session:
         people = workshop_figures.persons_to_call(session, principal, site_id=site_id,
                                                   cipher=field_cipher() if names else None)
-    st.caption("Personnes dont les deux dernières séances d'atelier sont des absences, excusées ou non, et qui "
-               "sont toujours inscrites dans un cycle : un appel pour prendre des nouvelles.")
+    st.caption(_("Personnes dont les deux dernières séances d'atelier sont des absences, excusées ou non, et qui "
+                 "sont toujours inscrites dans un cycle : un appel pour prendre des nouvelles."))
     if not people:
-        st.success("Personne n'a manqué ses deux dernières séances.", icon=":material/check:")
+        st.success(_("Personne n'a manqué ses deux dernières séances."), icon=":material/check:")
         return
-    columns = {"Code": [p.code for p in people]}
+    columns = {_("Code"): [p.code for p in people]}
     if names:
-        columns["Prénom"] = [p.first_name or "" for p in people]
+        columns[_("Prénom")] = [p.first_name or "" for p in people]
     columns |= {
-        "Site": [p.site_code for p in people],
-        "Dernière séance": [f"{format.day(p.last_on)} ({label(p.last_status).lower()})" for p in people],
-        "Séance précédente": [f"{format.day(p.previous_on)} ({label(p.previous_status).lower()})" for p in people],
+        _("Site"): [p.site_code for p in people],
+        _("Dernière séance"): [f"{formats.day(p.last_on)} ({label(p.last_status).lower()})" for p in people],
+        _("Séance précédente"): [f"{formats.day(p.previous_on)} ({label(p.previous_status).lower()})"
+                                 for p in people],
     }
     st.dataframe(pd.DataFrame(columns), hide_index=True)

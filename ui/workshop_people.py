@@ -5,16 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from i18n import N_, _, formats
 from services import clock, workshop_people
 from services.db import unit_of_work
 from services.errors import ServiceError, ValidationFailed
 from services.principal import Capability, Principal
-from ui import form_state, format
+from ui import form_state
 from ui.forms import field_error
 from ui.runtime import Runtime, field_cipher
 
 DATE_FORMAT = "DD/MM/YYYY"
-CODE_HELP = "Le code pseudonyme du dossier, par exemple LYO-2026-0042."
+CODE_HELP = N_("Le code pseudonyme du dossier, par exemple LYO-2026-0042.")
 
 
 def enrolment_tab(rt: Runtime, principal: Principal, site_id: int | None, several_sites: bool) -> None:
@@ -26,58 +27,58 @@ def enrolment_tab(rt: Runtime, principal: Principal, site_id: int | None, severa
     key = form_state.key(form)
     errors = form_state.errors(form)
     with st.form(key):
-        st.markdown("**Inscrire une personne dans un cycle**")
+        st.markdown(_("**Inscrire une personne dans un cycle**"))
         form_state.form_error(form)
         left, right = st.columns(2)
-        code = left.text_input("Code du dossier", key=f"{key}_code", help=CODE_HELP)
-        start = right.date_input("Début du cycle", value=clock.today(), format=DATE_FORMAT, key=f"{key}_start")
+        code = left.text_input(_("Code du dossier"), key=f"{key}_code", help=_(CODE_HELP))
+        start = right.date_input(_("Début du cycle"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_start")
         field_error(errors, "code")
         field_error(errors, "cycle_start_on")
-        submitted = st.form_submit_button("Inscrire", type="primary")
+        submitted = st.form_submit_button(_("Inscrire"), type="primary")
     if submitted:
         def enrol() -> None:
             with unit_of_work(rt.engine) as session:
                 workshop_people.enrol_person(session, principal, code=code, cycle_start_on=start)
-        form_state.submit(form, enrol, f"{code.strip().upper()} inscrit·e au cycle.")
+        form_state.submit(form, enrol, _("{code} inscrit·e au cycle.").format(code=code.strip().upper()))
 
-    st.subheader("Cycles en cours")
+    st.subheader(_("Cycles en cours"))
     if not cycles:
-        st.info("Personne n'est inscrit·e dans un cycle en cours.")
+        st.info(_("Personne n'est inscrit·e dans un cycle en cours."))
         return
-    columns = {"Code": [c.code for c in cycles]}
+    columns = {_("Code"): [c.code for c in cycles]}
     if names:
-        columns["Prénom"] = [c.first_name or "" for c in cycles]
+        columns[_("Prénom")] = [c.first_name or "" for c in cycles]
     if several_sites:
-        columns["Site"] = [c.site_code for c in cycles]
-    columns |= {"Début du cycle": [format.day(c.cycle_start_on) for c in cycles],
-                "Séances suivies": [c.sessions_present for c in cycles],
-                "Modules validés": [c.modules_done for c in cycles]}
+        columns[_("Site")] = [c.site_code for c in cycles]
+    columns |= {_("Début du cycle"): [formats.day(c.cycle_start_on) for c in cycles],
+                _("Séances suivies"): [c.sessions_present for c in cycles],
+                _("Modules validés"): [c.modules_done for c in cycles]}
     st.dataframe(pd.DataFrame(columns), hide_index=True)
-    st.caption(f"{len(cycles)} personne(s). « Séances suivies » : séances où la personne a été notée présente "
-               "depuis le début de son cycle.")
+    st.caption(_("{count} personne(s). « Séances suivies » : séances où la personne a été notée présente "
+                 "depuis le début de son cycle.").format(count=len(cycles)))
 
     form = "workshop_leave"
     key = form_state.key(form)
     errors = form_state.errors(form)
     with st.form(key):
-        st.markdown("**Sortie du cycle**")
+        st.markdown(_("**Sortie du cycle**"))
         form_state.form_error(form)
         left, right = st.columns(2)
-        chosen = left.selectbox("Personne", cycles, key=f"{key}_who",
+        chosen = left.selectbox(_("Personne"), cycles, key=f"{key}_who",
                                 format_func=lambda c: c.code + (f" — {c.first_name}" if c.first_name else ""))
-        left_on = right.date_input("Date de sortie", value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        left_on = right.date_input(_("Date de sortie"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
         field_error(errors, "left_on")
-        submitted = st.form_submit_button("Enregistrer la sortie")
+        submitted = st.form_submit_button(_("Enregistrer la sortie"))
     if submitted:
         def leave() -> None:
             with unit_of_work(rt.engine) as session:
                 workshop_people.end_cycle(session, principal, chosen.enrolment_id, left_on=left_on)
-        form_state.submit(form, leave, "Sortie du cycle enregistrée.")
+        form_state.submit(form, leave, _("Sortie du cycle enregistrée."))
 
 
 def completions_tab(rt: Runtime, principal: Principal) -> None:
-    st.caption("Les modules qu'une personne a validés apparaissent aussi sur la chronologie de sa fiche.")
-    code = st.text_input("Code du dossier", key="workshop_progress_code", help=CODE_HELP)
+    st.caption(_("Les modules qu'une personne a validés apparaissent aussi sur la chronologie de sa fiche."))
+    code = st.text_input(_("Code du dossier"), key="workshop_progress_code", help=_(CODE_HELP))
     if not code.strip():
         return
     names = principal.can(Capability.VIEW_IDENTITY)
@@ -89,11 +90,13 @@ def completions_tab(rt: Runtime, principal: Principal) -> None:
         st.error(str(exc), icon=":material/search_off:")
         return
     who = progress.code + (f" — {progress.first_name}" if progress.first_name else "")
-    st.markdown(f"**{who}** · {progress.done} module(s) validé(s) sur {len(progress.modules)}")
+    st.markdown(_("**{who}** · {done} module(s) validé(s) sur {total}").format(
+        who=who, done=progress.done, total=len(progress.modules)))
     st.dataframe(pd.DataFrame({
-        "Module": [m.module_name + ("" if m.is_active else " (retiré)") for m in progress.modules],
-        "Séances suivies": [m.sessions_present for m in progress.modules],
-        "Validé le": [format.day(m.completed_on) if m.completed_on else "" for m in progress.modules],
+        _("Module"): [m.module_name if m.is_active else _("{module} (retiré)").format(module=m.module_name)
+                      for m in progress.modules],
+        _("Séances suivies"): [m.sessions_present for m in progress.modules],
+        _("Validé le"): [formats.day(m.completed_on) if m.completed_on else "" for m in progress.modules],
     }), hide_index=True)
     pending = [m for m in progress.modules if m.completed_on is None]
     if not pending:
@@ -102,19 +105,19 @@ def completions_tab(rt: Runtime, principal: Principal) -> None:
     key = form_state.key(form)
     errors = form_state.errors(form)
     with st.form(key):
-        st.markdown("**Valider un module**")
+        st.markdown(_("**Valider un module**"))
         form_state.form_error(form)
         left, right = st.columns(2)
-        module = left.selectbox("Module", pending, format_func=lambda m: m.module_name, key=f"{key}_module")
-        completed_on = right.date_input("Validé le", value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        module = left.selectbox(_("Module"), pending, format_func=lambda m: m.module_name, key=f"{key}_module")
+        completed_on = right.date_input(_("Validé le"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
         field_error(errors, "module_id")
         field_error(errors, "completed_on")
-        submitted = st.form_submit_button("Valider le module", type="primary")
+        submitted = st.form_submit_button(_("Valider le module"), type="primary")
     if submitted:
         def mark() -> None:
             if module is None:
-                raise ValidationFailed({"module_id": "Choisissez un module."})
+                raise ValidationFailed({"module_id": _("Choisissez un module.")})
             with unit_of_work(rt.engine) as session:
                 workshop_people.mark_completed(session, principal, person_id=progress.person_id,
                                                module_id=module.module_id, completed_on=completed_on)
-        form_state.submit(form, mark, f"Module « {module.module_name} » validé.")
+        form_state.submit(form, mark, _("Module « {module} » validé.").format(module=module.module_name))

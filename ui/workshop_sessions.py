@@ -10,6 +10,7 @@ from datetime import time, timedelta
 import pandas as pd
 import streamlit as st
 
+from i18n import N_, _, formats
 from services import clock, workshop_sessions
 from services.attendance import SessionKind
 from services.db import unit_of_work
@@ -17,50 +18,53 @@ from services.errors import ValidationFailed
 from services.principal import Principal
 from services.workshop_sessions import Period, SessionInput, SessionRow
 from services.sites import SiteChoice
-from ui import form_state, format
+from ui import form_state
 from ui.forms import field_error
 from ui.roll_call import roll_call_grid
 from ui.runtime import Runtime
 
 PAGE_SIZE = 20
 DATE_FORMAT = "DD/MM/YYYY"
-NO_PARTNER = "Aucun partenaire"
+NO_PARTNER = N_("Aucun partenaire")
 
 
 def _clock(value: time | None) -> str:
-    return "" if value is None else f"{value.hour}h{value.minute:02d}"
+    if value is None:
+        return ""
+    return _("{hours}h{minutes}").format(hours=value.hour, minutes=f"{value.minute:02d}")
 
 
 def _session_label(row: SessionRow, several_sites: bool) -> str:
     site = f"{row.site_code} · " if several_sites else ""
-    when = format.day(row.session_on) + (f" {_clock(row.start_time)}" if row.start_time else "")
+    when = formats.day(row.session_on) + (f" {_clock(row.start_time)}" if row.start_time else "")
     return f"{site}{when} — {row.module_name}"
 
 
 def _table(rows: list[SessionRow], several_sites: bool, held: bool) -> None:
-    columns = {"Date": [format.day(r.session_on) for r in rows], "Heure": [_clock(r.start_time) for r in rows]}
+    columns = {_("Date"): [formats.day(r.session_on) for r in rows],
+               _("Heure"): [_clock(r.start_time) for r in rows]}
     if several_sites:
-        columns["Site"] = [r.site_code for r in rows]
+        columns[_("Site")] = [r.site_code for r in rows]
     columns |= {
-        "Module": [r.module_name for r in rows],
-        "Animation": [", ".join(r.facilitators) for r in rows],
-        "Partenaire": [r.partner_name or "" for r in rows],
-        "Durée": [f"{r.duration_minutes // 60} h {r.duration_minutes % 60:02d}" for r in rows],
+        _("Module"): [r.module_name for r in rows],
+        _("Animation"): [", ".join(r.facilitators) for r in rows],
+        _("Partenaire"): [r.partner_name or "" for r in rows],
+        _("Durée"): [f"{r.duration_minutes // 60} h {r.duration_minutes % 60:02d}" for r in rows],
     }
     if held:
-        columns["Présent·es / places"] = [f"{r.present} / {r.planned_places}" for r in rows]
-        columns["Appel"] = ["fait" if r.marked else "à faire" for r in rows]
+        columns[_("Présent·es / places")] = [f"{r.present} / {r.planned_places}" for r in rows]
+        columns[_("Appel")] = [_("fait") if r.marked else _("à faire") for r in rows]
     else:
-        columns["Places"] = [r.planned_places for r in rows]
+        columns[_("Places")] = [r.planned_places for r in rows]
     st.dataframe(pd.DataFrame(columns), hide_index=True)
 
 
 def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], site_id: int | None,
                  team: bool) -> None:
     several_sites = site_id is None and len(sites) > 1
-    period = st.segmented_control("Séances", [Period.HELD, Period.UPCOMING], default=Period.HELD, required=True,
+    period = st.segmented_control(_("Séances"), [Period.HELD, Period.UPCOMING], default=Period.HELD, required=True,
                                   key="workshop_period", label_visibility="collapsed",
-                                  format_func=lambda p: "Passées et du jour" if p == Period.HELD else "À venir")
+                                  format_func=lambda p: _("Passées et du jour") if p == Period.HELD else _("À venir"))
     page_key = f"workshop_page_{period}_{site_id}"
     page = st.session_state.get(page_key, 1)
     with unit_of_work(rt.engine) as session:
@@ -68,26 +72,26 @@ def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
                                                   limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     pages = max(1, -(-listing.total // PAGE_SIZE))
     if not listing.rows:
-        st.info("Aucune séance pour ce choix.")
+        st.info(_("Aucune séance pour ce choix."))
     else:
         _table(listing.rows, several_sites, period == Period.HELD)
-        st.caption(f"{format.number(listing.total)} séance(s). « Présent·es / places » : personnes notées "
-                   "présentes à l'appel, sur les places prévues.")
+        st.caption(_("{count} séance(s). « Présent·es / places » : personnes notées présentes à l'appel, sur les "
+                     "places prévues.").format(count=formats.number(listing.total)))
     if pages > 1:
-        st.columns([1, 3])[0].number_input(f"Page (sur {pages})", min_value=1, max_value=pages, step=1,
-                                           key=page_key)
+        st.columns([1, 3])[0].number_input(_("Page (sur {pages})").format(pages=pages), min_value=1,
+                                           max_value=pages, step=1, key=page_key)
     if not team:
         return
     if period == Period.HELD and listing.rows:
-        st.subheader("Faire l'appel")
-        chosen = st.selectbox("Séance", listing.rows, key=f"workshop_roll_choice_{site_id}",
+        st.subheader(_("Faire l'appel"))
+        chosen = st.selectbox(_("Séance"), listing.rows, key=f"workshop_roll_choice_{site_id}",
                               format_func=lambda r: _session_label(r, several_sites))
         roll_call_grid(rt.engine, principal, SessionKind.WORKSHOP, chosen.id, "workshop_roll")
-    with st.expander("Planifier une séance", icon=":material/event:"):
+    with st.expander(_("Planifier une séance"), icon=":material/event:"):
         session_form(rt, principal, sites, site_id, None)
     if listing.rows:
-        with st.expander("Modifier une séance de cette page", icon=":material/edit:"):
-            chosen = st.selectbox("Séance à modifier", listing.rows, key=f"workshop_edit_choice_{period}_{site_id}",
+        with st.expander(_("Modifier une séance de cette page"), icon=":material/edit:"):
+            chosen = st.selectbox(_("Séance à modifier"), listing.rows, key=f"workshop_edit_choice_{period}_{site_id}",
                                   format_func=lambda r: _session_label(r, several_sites))
             session_form(rt, principal, sites, site_id, chosen)
 
@@ -99,7 +103,7 @@ def session_form(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
     site_ids = [s.id for s in sites]
     code_of = {s.id: s.label for s in sites}
     default_site = current.site_id if current else (site_id or site_ids[0])
-    chosen_site = st.selectbox("Site de la séance", site_ids, index=site_ids.index(default_site),
+    chosen_site = st.selectbox(_("Site de la séance"), site_ids, index=site_ids.index(default_site),
                                format_func=code_of.get, key=f"{form}_site")
     with unit_of_work(rt.engine) as session:
         choices = workshop_sessions.session_choices(session, principal, site_id=chosen_site)
@@ -112,8 +116,8 @@ def session_form(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
         if current.partner_id is not None:
             partners.setdefault(current.partner_id, current.partner_name or "")
     if not modules:
-        st.warning("Aucun module actif sur ce site : le ou la chef·fe de service peut en ajouter "
-                   "dans l'onglet « Modules ».")
+        st.warning(_("Aucun module actif sur ce site : le ou la chef·fe de service peut en ajouter "
+                     "dans l'onglet « Modules »."))
         return
     key = form_state.key(form)
     errors = form_state.errors(form)
@@ -123,32 +127,32 @@ def session_form(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
     with st.form(key):
         form_state.form_error(form)
         field_error(errors, "site_id")
-        module_id = st.selectbox("Module", module_ids, format_func=modules.get, key=f"{key}_module",
+        module_id = st.selectbox(_("Module"), module_ids, format_func=modules.get, key=f"{key}_module",
                                  index=module_ids.index(current.module_id) if current else 0)
         field_error(errors, "module_id")
         left, middle, right = st.columns(3)
-        session_on = left.date_input("Date", value=current.session_on if current else clock.today()
+        session_on = left.date_input(_("Date"), value=current.session_on if current else clock.today()
                                      + timedelta(days=7), format=DATE_FORMAT, key=f"{key}_on")
-        start_time = middle.time_input("Heure de début", value=current.start_time if current else time(9, 30),
+        start_time = middle.time_input(_("Heure de début"), value=current.start_time if current else time(9, 30),
                                        step=timedelta(minutes=15), key=f"{key}_time")
-        duration = right.number_input("Durée (minutes)", min_value=0, max_value=workshop_sessions.MAX_MINUTES,
+        duration = right.number_input(_("Durée (minutes)"), min_value=0, max_value=workshop_sessions.MAX_MINUTES,
                                       step=15, value=current.duration_minutes if current else 120,
                                       key=f"{key}_duration")
         field_error(errors, "session_on")
         field_error(errors, "duration_minutes")
-        places = st.number_input("Places prévues", min_value=0, max_value=workshop_sessions.MAX_PLACES, step=1,
+        places = st.number_input(_("Places prévues"), min_value=0, max_value=workshop_sessions.MAX_PLACES, step=1,
                                  value=current.planned_places if current else 8, key=f"{key}_places")
         field_error(errors, "planned_places")
-        facilitators = st.multiselect("Animation (membres de l'équipe du site)", list(staff),
+        facilitators = st.multiselect(_("Animation (membres de l'équipe du site)"), list(staff),
                                       default=list(current.facilitator_ids) if current else [],
                                       format_func=staff.get, key=f"{key}_staff")
         field_error(errors, "facilitator_ids")
-        partner_id = st.selectbox("Partenaire associé (facultatif)", partner_ids,
+        partner_id = st.selectbox(_("Partenaire associé (facultatif)"), partner_ids,
                                   index=partner_ids.index(current.partner_id) if current else 0,
-                                  format_func=lambda i: NO_PARTNER if i is None else partners[i],
+                                  format_func=lambda i: _(NO_PARTNER) if i is None else partners[i],
                                   key=f"{key}_partner")
         field_error(errors, "partner_id")
-        submitted = st.form_submit_button("Planifier la séance" if current is None else "Enregistrer la séance",
+        submitted = st.form_submit_button(_("Planifier la séance") if current is None else _("Enregistrer la séance"),
                                           type="primary")
     if submitted:
         data = SessionInput(site_id=chosen_site, module_id=module_id, session_on=session_on, start_time=start_time,
@@ -157,7 +161,7 @@ def session_form(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
 
         def save() -> None:
             if session_on is None:
-                raise ValidationFailed({"session_on": "La date de la séance est obligatoire."})
+                raise ValidationFailed({"session_on": _("La date de la séance est obligatoire.")})
             with unit_of_work(rt.engine) as session:
                 if current is None:
                     workshop_sessions.create_session(session, principal, data)
@@ -165,6 +169,6 @@ def session_form(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
                     workshop_sessions.update_session(session, principal, current.id, expected_version=version,
                                                      data=data)
 
-        form_state.submit(form, save, "Séance planifiée." if current is None else "Séance modifiée.",
+        form_state.submit(form, save, _("Séance planifiée.") if current is None else _("Séance modifiée."),
                           versioned=(form, current.id) if current else None)
 

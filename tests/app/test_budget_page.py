@@ -14,7 +14,7 @@ from services.db import unit_of_work
 from services.pages import PageKey
 from tests.app.conftest import all_text, button, error_after, metric_labels, open_page, principal_of, signed_in_app, text_input
 from ui.budget_charts import ACTUAL, FORECAST, PLAN
-from ui.format import euros
+from i18n.formats import euros
 
 FIGURES = ["Prévu", "Réalisé à date", "Reste à consommer", "Consommé", "Période écoulée",
            "Prévision en fin de convention"]

@@ -13,6 +13,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlmodel import select
 
+from i18n import formats
 from models.audit import AuditEvent
 from models.organisation import Site
 from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachRoundStaff
@@ -22,7 +23,6 @@ from services.errors import StaleRecord
 from services.outreach import RoundInput
 from services.pages import PageKey
 from tests.app.conftest import error_after, open_page, principal_of, signed_in_app, texts
-from ui import format
 from ui.charts import month_label
 
 NEW_FORM = "outreach_new__"
@@ -192,7 +192,7 @@ def test_cip_grenoble_does_not_see_lyon_rounds(app_engine, demo_database):
         grenoble_rounds = session.exec(
             select(sa.func.count()).select_from(OutreachRound).join(Site, Site.id == OutreachRound.site_id)
             .where(Site.code == "GRE")).one()
-    assert any(caption.startswith(f"{format.number(grenoble_rounds)} maraudes ·") for caption in texts(at.caption))
+    assert any(caption.startswith(f"{formats.number(grenoble_rounds)} maraudes ·") for caption in texts(at.caption))
 
 
 def _chart_sums(at, title: str) -> dict[str, int]:  # noqa: ANN001
@@ -251,4 +251,4 @@ def test_the_list_is_filtered_by_month_and_site_and_paginated(app_engine, demo_d
                    OutreachRound.round_on < clock.add_months(today, 1))).one()
     table = _rounds_table(at)
     assert set(table["Site"]) == {"LYO"} and len(table) == min(expected, 25)
-    assert any(c.startswith(f"{format.number(expected)} maraude") and "page 1 sur" in c for c in texts(at.caption))
+    assert any(c.startswith(f"{formats.number(expected)} maraude") and "page 1 sur" in c for c in texts(at.caption))

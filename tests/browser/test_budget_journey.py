@@ -21,7 +21,7 @@ from services.auth import load_principal
 from services.db import make_engine, unit_of_work
 from tests.browser.conftest import RunningApp
 from tests.browser.journey import WAIT_MS, expect_, open_page, sign_in
-from ui.format import euros
+from i18n.formats import euros
 
 pytestmark = pytest.mark.browser
 

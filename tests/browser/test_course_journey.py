@@ -28,7 +28,7 @@ from tests.browser.journey import (
     unlock,
     wait_rows,
 )
-from ui.format import day as french_day
+from i18n.formats import day as french_day
 
 pytestmark = pytest.mark.browser
 

@@ -1,5 +1,6 @@
 """The director dashboard in a real browser (issue 6): `direction` opens "Tableau de bord" and sees the
-activity tiles, the charts and the site comparison of every site; another period redraws it.
+activity tiles, the charts and the site comparison of every site; another period redraws it; the
+same director switches the interface to English and reads the dashboard in English.
 
 PARCOURS_UPDATE_SCREENSHOTS=1 refreshes docs/dashboard.png (the README's picture) from this journey.
 """
@@ -11,9 +12,10 @@ import re
 
 import pytest
 
+import i18n
 from services.config import PROJECT_ROOT
 from tests.browser.conftest import RunningApp
-from tests.browser.journey import WAIT_MS, expect_, sign_in
+from tests.browser.journey import WAIT_MS, expect_, open_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -65,5 +67,44 @@ def test_direction_opens_the_dashboard_of_every_site(browser, running_app: Runni
             page.wait_for_timeout(1500)  # charts finish drawing
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
+    finally:
+        context.close()
+
+
+def _english(french: str) -> str:
+    """The catalogue's English for a French text (the journey checks the screen, not the wording)."""
+    translated = i18n.catalogue(i18n.ENGLISH).singular[french]
+    assert translated != french
+    return translated
+
+
+def test_direction_switches_to_english_and_sees_the_dashboard_in_english(browser, running_app: RunningApp) -> None:  # noqa: ANN001
+    expect = expect_()
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1440, "height": 2400})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    try:
+        sign_in(page, running_app, "direction")
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_text("English", exact=True).click()
+        navigation = page.get_by_role("navigation")
+        dashboard = _english("Tableau de bord")
+        expect(navigation.get_by_role("link", name=dashboard, exact=True)).to_be_visible(timeout=WAIT_MS)
+        expect(navigation.get_by_role("link", name="Tableau de bord", exact=True)).to_have_count(0)
+        open_page(page, dashboard)
+
+        main = page.get_by_test_id("stMain")
+        metrics = main.get_by_test_id("stMetric")
+        expect(metrics.filter(has_text=_english("Dossiers en file active"))).to_have_count(1, timeout=WAIT_MS)
+        expect(metrics.filter(has_text=_english("Nouveaux accueils"))).to_have_count(1)
+        expect(main.get_by_role("heading", name=_english("Comparaison des sites"))).to_be_visible()
+        expect(main.locator(".vega-embed").nth(6)).to_be_visible(timeout=WAIT_MS)
+        expect(main.get_by_text("Dossiers en file active")).to_have_count(0)
+        expect(main.get_by_text(re.compile(r"\d\s€"))).to_have_count(0)  # money in English: €1,234.56
+
+        # The choice holds for the session: another page, still English; back to French on request.
+        open_page(page, _english("Suivi budgétaire"))
+        sidebar.get_by_text("Français", exact=True).click()
+        expect(navigation.get_by_role("link", name="Tableau de bord", exact=True)).to_be_visible(timeout=WAIT_MS)
     finally:
         context.close()

@@ -188,7 +188,7 @@ def test_people_without_a_budget_role_are_refused(session, world, name):
 def test_the_burn_chart_draws_the_service_numbers(session, world):
     from services import forecast
     from ui.budget_charts import ACTUAL, FORECAST, PLAN, burn_frame
-    from ui.format import euros
+    from i18n.formats import euros
 
     direction = world.people["direction"]
     report = bc.consumption(session, direction, grant_id=world.agrasc.grant.id, today=TODAY)

@@ -18,7 +18,7 @@ from services.errors import PermissionDenied, StaleRecord, ValidationFailed
 from services.forecast import AlertKind
 from services.principal import Principal
 from tests import factories
-from ui.format import euros
+from i18n.formats import euros
 
 TODAY = date(2026, 7, 10)  # after the end: the forecast is the actual, easy to check by hand
 AV = "Aller-vers"

@@ -18,7 +18,7 @@ from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationF
 from services.grants import GrantInput
 from tests.unit import budget_world
 from tests.unit.budget_world import AV, ISP, TODAY
-from ui.format import euros
+from i18n.formats import euros
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_CODE = ["app.py", "app_pages", "ui", "services", "models", "seed"]
+APP_CODE = ["app.py", "app_pages", "ui", "services", "models", "seed", "i18n"]
 
 
 def python_files(*places: str) -> list[Path]:
@@ -153,6 +153,9 @@ def test_services_and_models_never_import_streamlit():
 def test_lower_layers_never_import_upper_ones():
     assert violations(python_files("services"), lambda t: imports_any(t, "ui", "app_pages", "app")) == {}
     assert violations(python_files("models"), lambda t: imports_any(t, "services", "ui", "app_pages", "app")) == {}
+    # i18n (catalogue, formats) sits under every layer: it imports nothing of the app.
+    assert violations(python_files("i18n"), lambda t: imports_any(
+        t, "models", "services", "ui", "app_pages", "app", "seed")) == {}
 
 
 def test_page_scripts_never_touch_the_database_layer():

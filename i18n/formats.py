@@ -1,0 +1,97 @@
+"""Numbers, money and dates in the active language's conventions (Babel): 1 234,56 € / €1,234.56.
+
+Every figure a person reads goes through here, in the UI and in the exports, so that a page and
+the file downloaded from it write a value the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as _format_date
+from babel.dates import format_datetime as _format_datetime
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from i18n import babel_locale
+
+PARIS = ZoneInfo("Europe/Paris")  # the association's clock, as services.clock
+
+NO_VALUE = "—"
+
+
+def _exact(cents: int) -> Decimal:
+    """Cents as an exact Decimal of euros (divided as a string, never as a float)."""
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(cents), 100)
+    return Decimal(f"{sign}{whole}.{rest:02d}")
+
+
+def number(value: int | float) -> str:
+    return format_decimal(value, locale=babel_locale())
+
+
+def decimal(value: float, *, digits: int = 1) -> str:
+    """At most `digits` decimals, none when the value is whole: 12,5 / 12."""
+    return format_decimal(value, format="#,##0." + "#" * digits, locale=babel_locale())
+
+
+def euros(cents: int) -> str:
+    """1234567 → '12 345,67 €' (French) or '€12,345.67' (English)."""
+    return format_currency(_exact(cents), "EUR", locale=babel_locale())
+
+
+def amount(cents: int) -> str:
+    """Euros without the currency sign, two decimals: the text of an amount field ('12 345,67')."""
+    return format_decimal(_exact(cents), format="#,##0.00", locale=babel_locale())
+
+
+def percent(share: float, digits: int = 0) -> str:
+    """0.543 → '54 %' (French) or '54%' (English); `digits` decimals."""
+    locale = babel_locale()
+    pattern = Locale.parse(locale).percent_formats[None].pattern
+    if digits:
+        pattern = pattern.replace("0", "0." + "0" * digits, 1) if "0." not in pattern else pattern
+    return format_percent(share, format=pattern, locale=locale)
+
+
+def fte(hundredths: int) -> str:
+    return format_decimal(hundredths / 100, format="#,##0.##", locale=babel_locale())
+
+
+def day(value: date | None) -> str:
+    """29 nov. 2026 / 29 Nov 2026."""
+    return NO_VALUE if value is None else _format_date(value, format="d MMM y", locale=babel_locale())
+
+
+def short_day(value: date) -> str:
+    """29 nov. 26 / 29 Nov 26 (chart axes)."""
+    return _format_date(value, format="d MMM yy", locale=babel_locale())
+
+
+def long_day(value: date) -> str:
+    """29 novembre 2026 / 29 November 2026 (report covers)."""
+    return _format_date(value, format="long", locale=babel_locale())
+
+
+def month(value: date) -> str:
+    """novembre 2026 / November 2026 (standalone form: a month on its own, not in a date)."""
+    return _format_date(value, format="LLLL y", locale=babel_locale())
+
+
+def short_month(value: date) -> str:
+    """nov. 26 / Nov 26 (chart axes)."""
+    return _format_date(value, format="MMM yy", locale=babel_locale())
+
+
+def abbreviated_month(value: date) -> str:
+    """nov. 2026 / Nov 2026 (table headers)."""
+    return _format_date(value, format="MMM y", locale=babel_locale())
+
+
+def timestamp(value: datetime | None) -> str:
+    if value is None:
+        return NO_VALUE
+    return _format_datetime(value.astimezone(PARIS), format="d MMM y HH:mm", locale=babel_locale())
