@@ -1,4 +1,4 @@
-"""`make bench` → `python -m bench [--runs N] [--rebuild] [--database-url URL]`."""
+"""`make bench` → `python -m bench [--runs N] [--rebuild] [--database-url URL] [--language en]`."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="empty the bench database and seed it again (default: reuse it when it holds data)")
     parser.add_argument("--database-url", metavar="URL",
                         help="bench database (default: BENCH_DATABASE_URL, else sqlite:///data/bench.db)")
+    parser.add_argument("--language", choices=("fr", "en"), default="fr",
+                        help="interface language of the timed pages (default fr)")
     return parser.parse_args(argv)
 
 
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {result.role:<12} {result.page:<24} {shown}", flush=True)
 
     machine = machine_info()
-    results = run_benchmark(url, runs=args.runs, on_result=progress)
+    results = run_benchmark(url, runs=args.runs, on_result=progress, language=args.language)
     document = results_document(results, dataset, runs_per_page=args.runs, machine=machine,
                                 generated_at=datetime.now(UTC).isoformat(timespec="seconds"))
     write_results(config.RESULTS_FILE, document)

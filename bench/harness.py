@@ -167,9 +167,12 @@ def _timed_run(at: Any, recorder: SqlRecorder) -> RunSample:
 
 
 def time_page(user: BenchUser, page: PageKey, script: str, *, runs: int, recorder: SqlRecorder,
-              budget_ms: float = BUDGET_MS, query_params: dict[str, str] | None = None) -> PageResult:
+              budget_ms: float = BUDGET_MS, query_params: dict[str, str] | None = None,
+              language: str = "fr") -> PageResult:
     """One fresh signed-in session: open the app, switch to the page, one warm-up run, then `runs` timed runs."""
     from streamlit.testing.v1 import AppTest
+
+    from ui.language import LANGUAGE_KEY
 
     samples: list[RunSample] = []
     first_ms: float | None = None
@@ -179,6 +182,7 @@ def time_page(user: BenchUser, page: PageKey, script: str, *, runs: int, recorde
         at.session_state["authentication_status"] = True
         at.session_state["username"] = user.username
         at.session_state["name"] = user.display_name
+        at.session_state[LANGUAGE_KEY] = language
         at.run()
         error = _problem(at)
         if error is None:
@@ -260,8 +264,9 @@ def run_benchmark(
     users: Iterable[BenchUser] = BENCH_USERS,
     budget_ms: float = BUDGET_MS,
     on_result: Callable[[PageResult], None] | None = None,
+    language: str = "fr",
 ) -> list[PageResult]:
-    """Every page each user's role may open, in menu order."""
+    """Every page each user's role may open, in menu order, in the interface `language`."""
     from ui.navigation import PAGE_SPECS
 
     _quiet_streamlit()
@@ -286,7 +291,7 @@ def run_benchmark(
                         code = _richest_file_code(url, user)
                         params = {"code": code} if code else None
                     result = time_page(user, page, spec.script, runs=runs, recorder=recorder, budget_ms=budget_ms,
-                                       query_params=params)
+                                       query_params=params, language=language)
                 results.append(result)
                 if on_result is not None:
                     on_result(result)
