@@ -23,6 +23,7 @@ from sqlmodel import select
 
 from bench.config import APP_SCRIPT
 from bench.report import BUDGET_MS, PageResult, RunSample, summarise
+from i18n import use_language
 from models.organisation import Role, User
 from seed.accounts import DEMO_ACCOUNTS
 from services.db import make_engine, unit_of_work
@@ -170,6 +171,15 @@ def time_page(user: BenchUser, page: PageKey, script: str, *, runs: int, recorde
               budget_ms: float = BUDGET_MS, query_params: dict[str, str] | None = None,
               language: str = "fr") -> PageResult:
     """One fresh signed-in session: open the app, switch to the page, one warm-up run, then `runs` timed runs."""
+    # AppTest formats the widgets' values again in this thread between runs (format_func): in the
+    # page's language too, or an English option would be looked for among French ones.
+    with use_language(language):
+        return _time_page(user, page, script, runs=runs, recorder=recorder, budget_ms=budget_ms,
+                          query_params=query_params, language=language)
+
+
+def _time_page(user: BenchUser, page: PageKey, script: str, *, runs: int, recorder: SqlRecorder,
+               budget_ms: float, query_params: dict[str, str] | None, language: str) -> PageResult:
     from streamlit.testing.v1 import AppTest
 
     from ui.language import LANGUAGE_KEY
