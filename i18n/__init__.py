@@ -20,7 +20,7 @@ package, which imports nothing of the app.
 from __future__ import annotations
 
 import gettext as _gettext
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -138,6 +138,13 @@ def ngettext(singular: str, plural: str, count: int) -> str:
         _missing.add(singular)
         return _marked(singular if count in (0, 1) else plural)
     return _marked(forms[min(books.plural_index(count), len(forms) - 1)])
+
+
+def message(messages: Mapping[str, str], key: str, **values: object) -> str:
+    """`messages[key]` (a French text marked N_ in a module's table of messages) in the active language,
+    its named fields filled in."""
+    translated = _(messages[key])
+    return translated.format(**values) if values else translated
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention

@@ -14,7 +14,7 @@ from datetime import date, time
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from i18n import N_, _
+from i18n import N_, _, message
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseSession
 from services import audit, clock
@@ -34,13 +34,6 @@ MESSAGES = {
     "duration": N_("La durée doit être comprise entre {min} minutes et {max} heures."),
     "duplicate": N_("Ce groupe a déjà une séance ce jour-là à cette heure."),
 }
-
-
-def _message(key: str, **values: object) -> str:
-    """MESSAGES[key] in the active language, its named fields filled in."""
-    text = MESSAGES[key]
-    translated = _(text)
-    return translated.format(**values) if values else translated
 
 
 @dataclass(frozen=True)
@@ -63,8 +56,8 @@ class GroupSessions:
 def _outside_period(starts_on: date, ends_on: date | None) -> str:
     start = starts_on.strftime("%d/%m/%Y")
     if ends_on is None:
-        return _message("outside_open", start=start)
-    return _message("outside", start=start, end=ends_on.strftime("%d/%m/%Y"))
+        return message(MESSAGES, "outside_open", start=start)
+    return message(MESSAGES, "outside", start=start, end=ends_on.strftime("%d/%m/%Y"))
 
 
 def create_session(
@@ -81,11 +74,11 @@ def create_session(
     group = visible_group(session, principal, group_id)
     errors: dict[str, str] = {}
     if session_on is None:
-        errors["session_on"] = _message("session_on")
+        errors["session_on"] = message(MESSAGES, "session_on")
     elif session_on < group.starts_on or (group.ends_on is not None and session_on > group.ends_on):
         errors["session_on"] = _outside_period(group.starts_on, group.ends_on)
     if duration_minutes is None or not DURATION_MIN <= int(duration_minutes) <= DURATION_MAX:
-        errors["duration_minutes"] = _message("duration", min=DURATION_MIN, max=DURATION_MAX // 60)
+        errors["duration_minutes"] = message(MESSAGES, "duration", min=DURATION_MIN, max=DURATION_MAX // 60)
     if not errors:
         same_time = (CourseSession.start_time.is_(None) if start_time is None
                      else CourseSession.start_time == start_time)
@@ -94,7 +87,7 @@ def create_session(
                                            same_time)
         ).first()
         if clash is not None:
-            errors["session_on"] = _message("duplicate")
+            errors["session_on"] = message(MESSAGES, "duplicate")
     if errors:
         raise ValidationFailed(errors)
     course = CourseSession(group_id=group.id, site_id=group.site_id, session_on=session_on, start_time=start_time,

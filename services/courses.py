@@ -20,7 +20,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from i18n import N_, _
+from i18n import N_, _, message
 from models.courses import CefrLevel, CourseEnrolment, CourseGroup, CourseTeacher, LearnerProfile
 from models.organisation import Role, Site, User, UserSite
 from models.persons import Person, PersonStatus
@@ -63,13 +63,6 @@ MESSAGES = {
     "left_future": N_("La date de sortie ne peut pas être dans le futur."),
     "left_already": N_("Cette sortie est déjà enregistrée."),
 }
-
-
-def _message(key: str, **values: object) -> str:
-    """MESSAGES[key] in the active language, its named fields filled in."""
-    text = MESSAGES[key]
-    translated = _(text)
-    return translated.format(**values) if values else translated
 
 
 # --- who may do what ----------------------------------------------------------------------------
@@ -256,43 +249,43 @@ def _clean_group(session: Session, principal: Principal, data: GroupInput, *, ot
     errors: dict[str, str] = {}
     site = session.get(Site, data.site_id) if data.site_id is not None else None
     if site is None or not site.is_active or not principal.may_see_site(site.id):
-        errors["site_id"] = _message("site")
+        errors["site_id"] = message(MESSAGES, "site")
     name = " ".join((data.name or "").split())
     if not name:
-        errors["name"] = _message("name")
+        errors["name"] = message(MESSAGES, "name")
     elif len(name) > NAME_MAX:
-        errors["name"] = _message("name_long", max=NAME_MAX)
+        errors["name"] = message(MESSAGES, "name_long", max=NAME_MAX)
     elif "site_id" not in errors:
         taken = select(CourseGroup.id).where(CourseGroup.site_id == site.id,
                                              sa.func.lower(CourseGroup.name) == name.lower())
         if other_than is not None:
             taken = taken.where(CourseGroup.id != other_than)
         if session.exec(taken).first() is not None:
-            errors["name"] = _message("name_taken")
+            errors["name"] = message(MESSAGES, "name_taken")
     try:
         profile = LearnerProfile(data.profile)
     except ValueError:
-        errors["profile"] = _message("profile")
+        errors["profile"] = message(MESSAGES, "profile")
         profile = None
     try:
         target = CefrLevel(data.target_level)
     except ValueError:
-        errors["target_level"] = _message("target_level")
+        errors["target_level"] = message(MESSAGES, "target_level")
         target = None
     schedule = " ".join((data.schedule or "").split()) or None
     if schedule and len(schedule) > SCHEDULE_MAX:
-        errors["schedule"] = _message("schedule_long", max=SCHEDULE_MAX)
+        errors["schedule"] = message(MESSAGES, "schedule_long", max=SCHEDULE_MAX)
     if data.starts_on is None:
-        errors["starts_on"] = _message("starts_on")
+        errors["starts_on"] = message(MESSAGES, "starts_on")
     elif data.ends_on is not None and data.ends_on < data.starts_on:
-        errors["ends_on"] = _message("ends_on")
+        errors["ends_on"] = message(MESSAGES, "ends_on")
     teacher_ids = tuple(sorted({int(t) for t in data.teacher_ids or ()}))
     if not teacher_ids:
-        errors["teacher_ids"] = _message("teachers")
+        errors["teacher_ids"] = message(MESSAGES, "teachers")
     elif "site_id" not in errors:
         allowed = {t.user_id for t in teacher_choices(session, principal, site_id=site.id)}
         if set(teacher_ids) - allowed:
-            errors["teacher_ids"] = _message("teacher_other")
+            errors["teacher_ids"] = message(MESSAGES, "teacher_other")
     if errors:
         raise ValidationFailed(errors)
     return {"site_id": site.id, "name": name, "profile": profile, "target_level": target, "schedule": schedule,
@@ -384,29 +377,29 @@ def enrol_learner(session: Session, principal: Principal, *, group_id: int, code
     wanted = (code or "").strip().upper()
     person = None
     if not wanted:
-        errors["code"] = _message("code")
+        errors["code"] = message(MESSAGES, "code")
     else:
         person = session.exec(
             select(Person).where(Person.code == wanted, Person.site_id == group.site_id,
                                  Person.status == PersonStatus.ACTIVE, principal.site_filter(Person.site_id))
         ).first()
         if person is None:
-            errors["code"] = _message("code_unknown")
+            errors["code"] = message(MESSAGES, "code_unknown")
     if enrolled_on is None:
-        errors["enrolled_on"] = _message("enrolled_on")
+        errors["enrolled_on"] = message(MESSAGES, "enrolled_on")
     elif enrolled_on > today:
-        errors["enrolled_on"] = _message("enrolled_future")
+        errors["enrolled_on"] = message(MESSAGES, "enrolled_future")
     elif enrolled_on < group.starts_on:
-        errors["enrolled_on"] = _message("enrolled_before_group")
+        errors["enrolled_on"] = message(MESSAGES, "enrolled_before_group")
     existing = None
     if person is not None:
         existing = session.exec(
             select(CourseEnrolment).where(CourseEnrolment.group_id == group.id, CourseEnrolment.person_id == person.id)
         ).first()
         if existing is not None and existing.left_on is None:
-            errors["code"] = _message("already")
+            errors["code"] = message(MESSAGES, "already")
         elif existing is not None and enrolled_on is not None and enrolled_on <= existing.left_on:
-            errors["enrolled_on"] = _message("return_before", left=existing.left_on.strftime("%d/%m/%Y"))
+            errors["enrolled_on"] = message(MESSAGES, "return_before", left=existing.left_on.strftime("%d/%m/%Y"))
     if errors:
         raise ValidationFailed(errors)
     if existing is not None:
@@ -436,13 +429,13 @@ def record_leaving(session: Session, principal: Principal, *, enrolment_id: int,
         raise NotFound(_(LEARNER_NOT_FOUND))
     today = today or clock.today()
     if enrolment.left_on is not None:
-        raise ValidationFailed({"left_on": _message("left_already")})
+        raise ValidationFailed({"left_on": message(MESSAGES, "left_already")})
     if left_on is None:
-        raise ValidationFailed({"left_on": _message("left_on")})
+        raise ValidationFailed({"left_on": message(MESSAGES, "left_on")})
     if left_on < enrolment.enrolled_on:
-        raise ValidationFailed({"left_on": _message("left_before")})
+        raise ValidationFailed({"left_on": message(MESSAGES, "left_before")})
     if left_on > today:
-        raise ValidationFailed({"left_on": _message("left_future")})
+        raise ValidationFailed({"left_on": message(MESSAGES, "left_future")})
     enrolment.left_on = left_on
     session.add(enrolment)
     audit.record(session, actor=principal, action="course_enrolment.leave", entity_type="course_enrolment",

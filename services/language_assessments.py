@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from i18n import N_, _
+from i18n import N_, _, message
 from models.courses import (
     CefrLevel,
     Certification,
@@ -54,13 +54,6 @@ MESSAGES = {
 }
 
 
-def _message(key: str, **values: object) -> str:
-    """MESSAGES[key] in the active language, its named fields filled in."""
-    text = MESSAGES[key]
-    translated = _(text)
-    return translated.format(**values) if values else translated
-
-
 def _writable_learner(session: Session, principal: Principal, person_id: int) -> Person:
     require_teacher(principal)
     person = visible_learner(session, principal, person_id)
@@ -71,9 +64,9 @@ def _writable_learner(session: Session, principal: Principal, person_id: int) ->
 
 def _check_day(errors: dict[str, str], field: str, value: date | None, today: date) -> None:
     if value is None:
-        errors[field] = _message("date")
+        errors[field] = message(MESSAGES, "date")
     elif value > today:
-        errors[field] = _message("future")
+        errors[field] = message(MESSAGES, "future")
 
 
 # --- assessments --------------------------------------------------------------------------------
@@ -122,19 +115,19 @@ def record_assessment(
         select(CourseEnrolment.id).where(CourseEnrolment.group_id == group.id, CourseEnrolment.person_id == person.id)
     ).first()
     if enrolled is None:
-        errors["person_id"] = _message("not_in_group")
+        errors["person_id"] = message(MESSAGES, "not_in_group")
     _check_day(errors, "assessed_on", assessed_on, today)
     try:
         skill = LanguageSkill(skill)
     except ValueError:
-        errors["skill"] = _message("skill")
+        errors["skill"] = message(MESSAGES, "skill")
     try:
         level = CefrLevel(level)
     except ValueError:
-        errors["level"] = _message("level")
+        errors["level"] = message(MESSAGES, "level")
     text = (comment or "").strip() or None
     if text and len(text) > COMMENT_MAX:
-        errors["comment"] = _message("comment_long", max=COMMENT_MAX)
+        errors["comment"] = message(MESSAGES, "comment_long", max=COMMENT_MAX)
     if errors:
         raise ValidationFailed(errors)
     same_skill = (LanguageAssessment.person_id == person.id, LanguageAssessment.skill == skill)
@@ -188,10 +181,10 @@ def _check_result(errors: dict[str, str], result: object, attempted_on: date | N
     try:
         value = CertificationResult(result)
     except ValueError:
-        errors["result"] = _message("result")
+        errors["result"] = message(MESSAGES, "result")
         return None
     if value != CertificationResult.PENDING and attempted_on is not None and attempted_on > today:
-        errors["result"] = _message("result_too_early")
+        errors["result"] = message(MESSAGES, "result_too_early")
     return value
 
 
@@ -212,11 +205,11 @@ def record_certification(
     try:
         certification = Certification(certification)
     except ValueError:
-        errors["certification"] = _message("certification")
+        errors["certification"] = message(MESSAGES, "certification")
     if attempted_on is None:
-        errors["attempted_on"] = _message("date")
+        errors["attempted_on"] = message(MESSAGES, "date")
     elif attempted_on > today + timedelta(days=CERTIFICATION_AHEAD_DAYS):
-        errors["attempted_on"] = _message("too_far")
+        errors["attempted_on"] = message(MESSAGES, "too_far")
     result = _check_result(errors, result, attempted_on, today)
     if errors:
         raise ValidationFailed(errors)
@@ -291,9 +284,9 @@ def record_transition(
     _check_day(errors, "moved_on", moved_on, today)
     where = " ".join((destination or "").split())
     if not where:
-        errors["destination"] = _message("destination")
+        errors["destination"] = message(MESSAGES, "destination")
     elif len(where) > DESTINATION_MAX:
-        errors["destination"] = _message("destination_long", max=DESTINATION_MAX)
+        errors["destination"] = message(MESSAGES, "destination_long", max=DESTINATION_MAX)
     if errors:
         raise ValidationFailed(errors)
     row = MainstreamTransition(person_id=person.id, site_id=person.site_id, moved_on=moved_on, destination=where)
@@ -324,7 +317,7 @@ def count_transitions(
     An outcome the director dashboard counts: roles with VIEW_ACTIVITY_FIGURES. One COUNT query."""
     principal.require(Capability.VIEW_ACTIVITY_FIGURES)
     if end < start:
-        raise ValidationFailed({"end": _message("period")})
+        raise ValidationFailed({"end": message(MESSAGES, "period")})
     conditions = [principal.site_filter(MainstreamTransition.site_id), MainstreamTransition.moved_on >= start,
                   MainstreamTransition.moved_on <= end]
     if site_ids is not None:

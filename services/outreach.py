@@ -16,6 +16,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
 
+import i18n
 from i18n import N_, _
 from models.organisation import Role, Site, User, UserSite
 from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachRoundStaff
@@ -75,8 +76,7 @@ MESSAGES = {key: text.format(**MESSAGE_VALUES.get(key, {})) for key, text in MES
 
 def message(key: str) -> str:
     """The message `key` of MESSAGE_IDS in the active language."""
-    text = MESSAGE_IDS[key]
-    return _(text).format(**MESSAGE_VALUES.get(key, {}))
+    return i18n.message(MESSAGE_IDS, key, **MESSAGE_VALUES.get(key, {}))
 
 
 @dataclass

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+import i18n
 from i18n import N_, _
 from models.labels import label
 from models.organisation import Role, Site, User, UserSite
@@ -96,8 +97,7 @@ MESSAGES = {
 
 def message(key: str) -> str:
     """A message of MESSAGES in the active language, its numbers filled in."""
-    text = MESSAGES[key]
-    return _(text).format(max=ALIAS_MAX, age=MIN_AGE if key == "too_young" else MAX_AGE)
+    return i18n.message(MESSAGES, key, max=ALIAS_MAX, age=MIN_AGE if key == "too_young" else MAX_AGE)
 
 
 # --- intake ------------------------------------------------------------------------------------

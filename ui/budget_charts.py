@@ -12,14 +12,13 @@ from decimal import Decimal
 
 import altair as alt
 import pandas as pd
-from babel.dates import get_month_names
 
-from i18n import ENGLISH, N_, _, babel_locale, formats, language
+from i18n import ENGLISH, N_, _, formats, language
+from i18n.formats import euros, percent
 from services.budget_consumption import GrantConsumptionReport, MonthlyActual, Subtotal
 from services.forecast import GrantForecast
 from services.staff_costs import month_end
-from ui.charts import localised
-from i18n.formats import euros, percent
+from ui.charts import localised, month_names_expr
 
 # Series names (message ids): the chart shows _(name).
 ACTUAL = N_("Réalisé cumulé")
@@ -37,9 +36,7 @@ ENGLISH_EUROS_LABEL_EXPR = "'€' + format(datum.value, ',.0f')"
 def month_label_expr() -> str:
     """Axis labels 'janv. 26' / 'Jan 26' in the session's language (Vega's own month names are English,
     and its locale is set by ui.charts.localised): built by an expression from Babel's names."""
-    names = get_month_names("abbreviated", locale=babel_locale())
-    months = ",".join(f"'{names[number]}'" for number in range(1, 13))
-    return "[" + months + "][month(datum.value)] + ' ' + timeFormat(datum.value, '%y')"
+    return f"{month_names_expr()}[month(datum.value)] + ' ' + timeFormat(datum.value, '%y')"
 
 
 def percent_label_expr() -> str:

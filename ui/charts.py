@@ -6,8 +6,9 @@ from datetime import date
 
 import altair as alt
 import pandas as pd
+from babel.dates import get_month_names
 
-from i18n import FRENCH, _, formats, language
+from i18n import FRENCH, _, babel_locale, formats, language
 from models.labels import label
 from models.pathway import BarrierSeverity
 from services.home import GrantConsumption, MonthlyPoint
@@ -37,6 +38,18 @@ def localised(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
         return chart.properties(usermeta={"embedOptions": {"formatLocale": ENGLISH_NUMBER_FORMAT}})
     return chart.properties(usermeta={"embedOptions": {"timeFormatLocale": FRENCH_TIME_FORMAT,
                                                         "formatLocale": FRENCH_NUMBER_FORMAT}})
+
+
+def vega_list(texts: list[str]) -> str:
+    """A Vega expression array of texts, quoted."""
+    return "[" + ",".join("'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'" for text in texts) + "]"
+
+
+def month_names_expr() -> str:
+    """Vega expression: the abbreviated month names of the active language ('janv.' / 'Jan'), indexed by
+    Vega's month(); axis labels are built from it because Vega's own names are English."""
+    names = get_month_names("abbreviated", locale=babel_locale())
+    return vega_list([names[number] for number in range(1, 13)])
 
 
 def month_label(month: date) -> str:

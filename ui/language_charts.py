@@ -10,13 +10,11 @@ from datetime import date, datetime
 
 import altair as alt
 import pandas as pd
-from babel.dates import get_month_names
-
-from i18n import _, babel_locale, formats, ngettext
+from i18n import _, formats, ngettext
 from models.courses import CefrLevel, LanguageSkill
 from models.labels import label
 from services.language_progress import GroupDistribution, LearnerProgress, Moment, SiteProgress
-from ui.charts import localised
+from ui.charts import localised, month_names_expr, vega_list
 
 SKILL_COLOURS = ["#7a2e5a", "#2e6f7a", "#c0792b", "#4f7a2e"]
 MOMENT_COLOURS = ["#b9b9b9", "#7a2e5a"]
@@ -36,20 +34,14 @@ def moment_labels() -> list[str]:
     return [label(Moment.ENTRY), label(Moment.LATEST)]
 
 
-def _vega_list(texts: list[str]) -> str:
-    return "[" + ",".join("'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'" for text in texts) + "]"
-
-
 def month_label_expr() -> str:
     """Vega expression: short month name of the active language, then the year ('févr. 2026' / 'Feb 2026')."""
-    names = get_month_names("abbreviated", locale=babel_locale())
-    months = [names[number] for number in range(1, 13)]
-    return f"{_vega_list(months)}[month(datum.value)] + ' ' + year(datum.value)"
+    return f"{month_names_expr()}[month(datum.value)] + ' ' + year(datum.value)"
 
 
 def level_label_expr() -> str:
     """Vega expression: the label of a level from its rank."""
-    return f"{_vega_list(level_labels())}[datum.value]"
+    return f"{vega_list(level_labels())}[datum.value]"
 
 
 def _moment(day: date) -> datetime:
