@@ -21,25 +21,35 @@ def page(principal: Principal) -> None:
     """The page, drawn at every run (the texts in the session's language)."""
     current = runtime()
     st.title(_("Mon compte"))
-    st.write(_("**{name}** — identifiant `{username}` — {role}").format(
-        name=principal.display_name, username=principal.username, role=label(principal.role)))
+    st.write(
+        _("**{name}** — identifiant `{username}` — {role}").format(
+            name=principal.display_name, username=principal.username, role=label(principal.role)
+        )
+    )
 
     st.subheader(_("Changer mon mot de passe"))
     st.caption(
-        _("Au moins {count} caractères ; une phrase de passe est idéale. "
-          "Après le changement, toutes vos sessions sont fermées et vous vous reconnectez.").format(
-            count=passwords.MIN_LENGTH)
+        _(
+            "Au moins {count} caractères ; une phrase de passe est idéale. "
+            "Après le changement, toutes vos sessions sont fermées et vous vous reconnectez."
+        ).format(count=passwords.MIN_LENGTH)
     )
     errors: dict[str, str] = st.session_state.get("account_password_errors", {})
     with st.form("change_password"):
-        current_password = st.text_input(_("Mot de passe actuel"), type="password", autocomplete="current-password",
-                                         key="account_current_password")
+        current_password = st.text_input(
+            _("Mot de passe actuel"), type="password", autocomplete="current-password", key="account_current_password"
+        )
         field_error(errors, "current")
-        new_password = st.text_input(_("Nouveau mot de passe"), type="password", autocomplete="new-password",
-                                     key="account_new_password")
+        new_password = st.text_input(
+            _("Nouveau mot de passe"), type="password", autocomplete="new-password", key="account_new_password"
+        )
         field_error(errors, "new")
-        confirmation = st.text_input(_("Confirmer le nouveau mot de passe"), type="password",
-                                     autocomplete="new-password", key="account_password_confirmation")
+        confirmation = st.text_input(
+            _("Confirmer le nouveau mot de passe"),
+            type="password",
+            autocomplete="new-password",
+            key="account_password_confirmation",
+        )
         field_error(errors, "confirmation")
         submitted = st.form_submit_button(_("Changer le mot de passe"), type="primary")
 

@@ -30,15 +30,18 @@ def page(principal: Principal) -> None:
     st.caption(_("Conservé un an. Il indique qui a fait quoi et sur quel enregistrement, jamais les contenus."))
 
     left, middle, right = st.columns([2, 2, 1])
-    action_label = left.selectbox(_("Type d'action"), list(ACTION_FILTERS), format_func=_,
-                                 key="audit_action_filter")
+    action_label = left.selectbox(_("Type d'action"), list(ACTION_FILTERS), format_func=_, key="audit_action_filter")
     actor = middle.text_input(_("Identifiant"), placeholder=_("ex. ts.lyon"), key="audit_actor")
     page_number = right.number_input(_("Page"), min_value=1, value=1, step=1, key="audit_page")
 
     with unit_of_work(runtime().engine) as uow:
         rows, total = audit.list_events(
-            uow, principal, action_prefix=ACTION_FILTERS[action_label], actor=actor or None,
-            limit=PAGE_SIZE, offset=(int(page_number) - 1) * PAGE_SIZE,
+            uow,
+            principal,
+            action_prefix=ACTION_FILTERS[action_label],
+            actor=actor or None,
+            limit=PAGE_SIZE,
+            offset=(int(page_number) - 1) * PAGE_SIZE,
         )
 
     st.caption(_("{count} événement(s)").format(count=formats.number(total)))

@@ -35,18 +35,25 @@ def page(principal: Principal) -> None:
     filters = st.columns([2, 3, 2, 2])
     site_choice = filters[0].selectbox(_("Site"), list(site_labels), format_func=site_labels.get, key="caseload_site")
     site_id = None if site_choice == ALL_SITES else site_choice
-    statuses = filters[1].multiselect(_("Statut"), [s for s in PersonStatus if s != PersonStatus.ANONYMISED],
-                                      default=[PersonStatus.ACTIVE, PersonStatus.PAUSED], format_func=label,
-                                      placeholder=_("Tous les statuts"), key="caseload_statuses")
+    statuses = filters[1].multiselect(
+        _("Statut"),
+        [s for s in PersonStatus if s != PersonStatus.ANONYMISED],
+        default=[PersonStatus.ACTIVE, PersonStatus.PAUSED],
+        format_func=label,
+        placeholder=_("Tous les statuts"),
+        key="caseload_statuses",
+    )
     with filters[2]:
-        mine = principal.can(Capability.EDIT_PERSON_FILES) and st.checkbox(_("Dont je suis référent·e"),
-                                                                           key="caseload_mine")
+        mine = principal.can(Capability.EDIT_PERSON_FILES) and st.checkbox(
+            _("Dont je suis référent·e"), key="caseload_mine"
+        )
         stale = st.checkbox(_("Sans contact depuis plus de 3 mois"), key="caseload_stale")
     query = filters[3].text_input(
         _("Rechercher"),
         placeholder=_("Code ou prénom") if see_identity else _("Code"),
         help=_("Un code (ou une partie : « 0042 ») ou un prénom, sans tenir compte des accents.")
-        if see_identity else _("Un code de dossier (ou une partie : « 0042 »)."),
+        if see_identity
+        else _("Un code de dossier (ou une partie : « 0042 »)."),
         key="caseload_query",
     )
     signature = (site_id, tuple(statuses), mine, stale, query.strip())
@@ -57,15 +64,27 @@ def page(principal: Principal) -> None:
 
     with unit_of_work(current.engine) as uow:
         page = person_files.list_caseload(
-            uow, principal,
-            CaseloadFilter(site_id=site_id, statuses=list(statuses), referent_is_me=mine,
-                           no_contact_over_3_months=stale, query=query),
-            cipher=cipher, page=page_number, page_size=PAGE_SIZE,
+            uow,
+            principal,
+            CaseloadFilter(
+                site_id=site_id,
+                statuses=list(statuses),
+                referent_is_me=mine,
+                no_contact_over_3_months=stale,
+                query=query,
+            ),
+            cipher=cipher,
+            page=page_number,
+            page_size=PAGE_SIZE,
         )
 
-    st.caption(ngettext("{count} dossier · page {page} sur {pages} · cliquez sur une ligne pour ouvrir le dossier",
-                        "{count} dossiers · page {page} sur {pages} · cliquez sur une ligne pour ouvrir le dossier",
-                        page.total).format(count=formats.number(page.total), page=page.page, pages=page.page_count))
+    st.caption(
+        ngettext(
+            "{count} dossier · page {page} sur {pages} · cliquez sur une ligne pour ouvrir le dossier",
+            "{count} dossiers · page {page} sur {pages} · cliquez sur une ligne pour ouvrir le dossier",
+            page.total,
+        ).format(count=formats.number(page.total), page=page.page, pages=page.page_count)
+    )
     if not page.rows:
         st.info(_("Aucun dossier ne correspond à ces critères."))
     else:
@@ -84,8 +103,13 @@ def page(principal: Principal) -> None:
                 for r in page.rows
             ],
         }
-        selection = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
-                                 key=f"caseload_table_{page.page}_{hash(signature)}")
+        selection = st.dataframe(
+            table,
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key=f"caseload_table_{page.page}_{hash(signature)}",
+        )
         chosen = selection.selection.rows if selection else []
         if chosen:
             st.switch_page(FILE_PAGE, query_params={"code": page.rows[chosen[0]].code})

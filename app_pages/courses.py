@@ -23,9 +23,13 @@ def page(principal: Principal) -> None:
     """The page, drawn at every run (the texts in the session's language)."""
     current = runtime()
     st.title(_("Cours de français"))
-    st.caption(_("Les groupes de français adapté (alphabétisation, post-alphabétisation, FLE) : apprenant·es, "
-                 "séances et appel, évaluations CECRL par compétence, certifications et passages vers le droit "
-                 "commun."))
+    st.caption(
+        _(
+            "Les groupes de français adapté (alphabétisation, post-alphabétisation, FLE) : apprenant·es, "
+            "séances et appel, évaluations CECRL par compétence, certifications et passages vers le droit "
+            "commun."
+        )
+    )
     form_state.show_toast()
     today = clock.today()
 
@@ -39,8 +43,12 @@ def page(principal: Principal) -> None:
     elif manager:
         st.info(_("Aucun groupe pour l'instant : créez le premier ci-dessous."))
     else:
-        st.info(_("Vous n'animez encore aucun groupe : un·e chef·fe de service vous ajoute comme formateur·rice "
-                  "d'un groupe."))
+        st.info(
+            _(
+                "Vous n'animez encore aucun groupe : un·e chef·fe de service vous ajoute comme formateur·rice "
+                "d'un groupe."
+            )
+        )
 
     if manager and sites:
         with st.expander(_("Créer un groupe"), expanded=not groups):
@@ -61,12 +69,17 @@ def page(principal: Principal) -> None:
     group_id = st.selectbox(_("Groupe"), ordered, key="courses_group", format_func=group_option)
     group = by_id[group_id]
     st.subheader(group_label(group, several_sites))
-    st.caption(_("{schedule} · {period} · formateur·rices : {teachers}").format(
-        schedule=group.schedule or _("Horaires non précisés"), period=period(group),
-        teachers=", ".join(group.teacher_names) or "—"))
+    st.caption(
+        _("{schedule} · {period} · formateur·rices : {teachers}").format(
+            schedule=group.schedule or _("Horaires non précisés"),
+            period=period(group),
+            teachers=", ".join(group.teacher_names) or "—",
+        )
+    )
 
     names = [_("Apprenant·es"), _("Séances et appel"), _("Suivi d'un·e apprenant·e")] + (
-        [_("Paramètres du groupe")] if manager else [])
+        [_("Paramètres du groupe")] if manager else []
+    )
     tabs = st.tabs(names)
     with tabs[0]:
         learners = learners_tab(current, principal, group, today)

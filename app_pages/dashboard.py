@@ -24,25 +24,35 @@ principal = require_page(PageKey.DASHBOARD)
 
 def _series_names() -> dict[str, str]:
     """Short names of the series drawn together in one trend chart (legend)."""
-    return {"persons_met_street": _("Présentiel"), "persons_met_online": _("En ligne"),
-            "outcomes_durable_employment": _("Emploi durable"),
-            "outcomes_transition_employment": _("Emploi de transition"),
-            "outcomes_positive_exit": _("Sortie positive"), "outcomes_other": _("Autre")}
+    return {
+        "persons_met_street": _("Présentiel"),
+        "persons_met_online": _("En ligne"),
+        "outcomes_durable_employment": _("Emploi durable"),
+        "outcomes_transition_employment": _("Emploi de transition"),
+        "outcomes_positive_exit": _("Sortie positive"),
+        "outcomes_other": _("Autre"),
+    }
 
 
 def _trends() -> list[tuple[str, list[str]]]:
-    return [(_("Nouveaux accueils"), ["new_intakes"]),
-            (_("Personnes rencontrées en maraude"), ["persons_met_street", "persons_met_online"]),
-            (_("Heures de français suivies"), ["course_hours"]),
-            (_("Sorties par catégorie"), list(OUTCOME_KEYS))]
+    return [
+        (_("Nouveaux accueils"), ["new_intakes"]),
+        (_("Personnes rencontrées en maraude"), ["persons_met_street", "persons_met_online"]),
+        (_("Heures de français suivies"), ["course_hours"]),
+        (_("Sorties par catégorie"), list(OUTCOME_KEYS)),
+    ]
 
 
 def page(principal: Principal) -> None:
     """The page's body, in a function so that every text is translated when the page is drawn."""
     current = runtime()
     st.title(_("Tableau de bord"))
-    st.caption(_("Où en sommes-nous ? Les chiffres d'activité de la période choisie, comparés à la période "
-                 "précédente de même durée, pour les sites choisis."))
+    st.caption(
+        _(
+            "Où en sommes-nous ? Les chiffres d'activité de la période choisie, comparés à la période "
+            "précédente de même durée, pour les sites choisis."
+        )
+    )
     now = today()
 
     with unit_of_work(current.engine) as uow:
@@ -57,17 +67,23 @@ def page(principal: Principal) -> None:
 
     try:
         with unit_of_work(current.engine) as uow:
-            board = dashboard.director_dashboard(uow, principal, start=period[0], end=period[1],
-                                                 site_ids=site_ids, today=now)
+            board = dashboard.director_dashboard(
+                uow, principal, start=period[0], end=period[1], site_ids=site_ids, today=now
+            )
     except ValidationFailed as error:
         st.error(" ".join(error.errors.values()))
         st.stop()
 
-    st.caption(_("Période {period}, comparée à la période {previous} (flèches : évolution). "
-                 "{count} site(s) : {sites}.").format(
-        period=dashboard_filters.period_text(board.start, board.end),
-        previous=dashboard_filters.period_text(board.previous_start, board.previous_end),
-        count=number(len(board.sites)), sites=", ".join(s.name for s in board.sites)))
+    st.caption(
+        _(
+            "Période {period}, comparée à la période {previous} (flèches : évolution). {count} site(s) : {sites}."
+        ).format(
+            period=dashboard_filters.period_text(board.start, board.end),
+            previous=dashboard_filters.period_text(board.previous_start, board.previous_end),
+            count=number(len(board.sites)),
+            sites=", ".join(s.name for s in board.sites),
+        )
+    )
 
     sparklines: dict[str, list[float]] = {}
     for point in board.monthly:
@@ -75,16 +91,24 @@ def page(principal: Principal) -> None:
 
     st.subheader(_("Activité"))
     tiles(board, MAIN_KEYS, sparklines=sparklines)
-    st.caption(_("Chaque tuile : le chiffre de la période, son évolution par rapport à la période précédente et, "
-                 "pour les flux, les 12 derniers mois en petit. Survolez le point d'interrogation pour la "
-                 "définition exacte."))
+    st.caption(
+        _(
+            "Chaque tuile : le chiffre de la période, son évolution par rapport à la période précédente et, "
+            "pour les flux, les 12 derniers mois en petit. Survolez le point d'interrogation pour la "
+            "définition exacte."
+        )
+    )
 
     st.subheader(_("Sorties"))
     tiles(board, OUTCOME_KEYS, sparklines=sparklines)
-    st.caption(_("Personnes ayant une sortie datée dans la période, par catégorie (« sorties dynamiques » de l'IAE "
-                 "adaptées) : emploi durable (CDI, CDD ou intérim de plus de 6 mois, fonction publique, création "
-                 "d'entreprise), emploi de transition (CDD ou intérim de moins de 6 mois, contrat aidé), sortie "
-                 "positive (formation qualifiante, embauche en SIAE)."))
+    st.caption(
+        _(
+            "Personnes ayant une sortie datée dans la période, par catégorie (« sorties dynamiques » de l'IAE "
+            "adaptées) : emploi durable (CDI, CDD ou intérim de plus de 6 mois, fonction publique, création "
+            "d'entreprise), emploi de transition (CDD ou intérim de moins de 6 mois, contrat aidé), sortie "
+            "positive (formation qualifiante, embauche en SIAE)."
+        )
+    )
 
     st.subheader(_("Tendances sur 12 mois"))
     names = _series_names()
@@ -98,16 +122,23 @@ def page(principal: Principal) -> None:
     st.subheader(_("Parcours de la cohorte"))
     st.altair_chart(dashboard_charts.funnel_chart(board.funnel), width="stretch")
     met = sum(board.current.get(key).value or 0 for key in ("persons_met_street", "persons_met_online"))
-    st.caption(_("Cohorte : les personnes dont l'accueil date de la période. Pour chacune, on regarde si elle vient "
-                 "de l'aller-vers (origine « maraude » de son dossier), si elle a été présente à au moins un atelier "
-                 "ou un cours de français, et si une sortie est enregistrée — à ce jour, quelle que soit la date. "
-                 "Les pourcentages sont rapportés à la cohorte ; les étapes ne s'emboîtent pas. Pour mémoire, "
-                 "{met} personnes rencontrées en maraude sur la période (comptages anonymes).").format(
-        met=number(met)))
+    st.caption(
+        _(
+            "Cohorte : les personnes dont l'accueil date de la période. Pour chacune, on regarde si elle vient "
+            "de l'aller-vers (origine « maraude » de son dossier), si elle a été présente à au moins un atelier "
+            "ou un cours de français, et si une sortie est enregistrée — à ce jour, quelle que soit la date. "
+            "Les pourcentages sont rapportés à la cohorte ; les étapes ne s'emboîtent pas. Pour mémoire, "
+            "{met} personnes rencontrées en maraude sur la période (comptages anonymes)."
+        ).format(met=number(met))
+    )
 
     st.subheader(_("Orientations vers les partenaires"))
-    st.altair_chart(dashboard_charts.referrals_chart(referrals_by_partner_kind(board.current),
-                                                     referrals_by_partner_kind(board.previous)), width="stretch")
+    st.altair_chart(
+        dashboard_charts.referrals_chart(
+            referrals_by_partner_kind(board.current), referrals_by_partner_kind(board.previous)
+        ),
+        width="stretch",
+    )
     st.caption(_("Orientations faites dans la période, par type de partenaire, comparées à la période précédente."))
 
     st.subheader(_("Budget et postes"))
@@ -116,17 +147,24 @@ def page(principal: Principal) -> None:
         st.altair_chart(grant_progress(list(board.grants)), width="stretch")
     else:
         st.info(_("Aucun financement en cours sur la période pour ces sites."))
-    st.caption(_("Au {day}, pour chaque convention en cours sur la période : part du budget prévu sur les lignes de "
-                 "ces sites déjà dépensée, face à la part de la durée de la convention écoulée.").format(
-        day=day(board.as_of)))
+    st.caption(
+        _(
+            "Au {day}, pour chaque convention en cours sur la période : part du budget prévu sur les lignes de "
+            "ces sites déjà dépensée, face à la part de la durée de la convention écoulée."
+        ).format(day=day(board.as_of))
+    )
     st.markdown("**" + _("ETP financés et pourvus") + "**")
     if board.fte:
-        st.altair_chart(dashboard_charts.fte_by_site(board.fte, {site.code: site.name for site in board.sites}),
-                        width="stretch")
+        st.altair_chart(
+            dashboard_charts.fte_by_site(board.fte, {site.code: site.name for site in board.sites}), width="stretch"
+        )
         funded = sum(f.funded_hundredths for f in board.fte)
         filled = sum(f.filled_hundredths for f in board.fte)
-        st.caption(_("Au {day} : {funded} ETP financés, dont {filled} pourvus ({vacant} vacants).").format(
-            day=day(board.as_of), funded=fte(funded), filled=fte(filled), vacant=fte(funded - filled)))
+        st.caption(
+            _("Au {day} : {funded} ETP financés, dont {filled} pourvus ({vacant} vacants).").format(
+                day=day(board.as_of), funded=fte(funded), filled=fte(filled), vacant=fte(funded - filled)
+            )
+        )
     else:
         st.info(_("Aucun poste ouvert à cette date sur ces sites."))
 

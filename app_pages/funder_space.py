@@ -26,11 +26,17 @@ def page(principal: Principal) -> None:
     """The page's body, in a function so that every text is translated when the page is drawn."""
     current = runtime()
     st.title(_("Espace financeur"))
-    st.caption(_("Activité et consommation budgétaire d'une convention, telles qu'un financeur peut les voir : "
-                 "chiffres agrégés, sans aucune donnée individuelle, petits effectifs masqués."))
+    st.caption(
+        _(
+            "Activité et consommation budgétaire d'une convention, telles qu'un financeur peut les voir : "
+            "chiffres agrégés, sans aucune donnée individuelle, petits effectifs masqués."
+        )
+    )
     if current.settings.is_demo:
-        st.info(_("Démonstration : toutes les données de cet espace sont fictives (générées), aucune personne "
-                  "réelle."), icon=":material/science:")
+        st.info(
+            _("Démonstration : toutes les données de cet espace sont fictives (générées), aucune personne réelle."),
+            icon=":material/science:",
+        )
     now = today()
     screen_threshold = current.settings.screen_disclosure_threshold
 
@@ -43,27 +49,33 @@ def page(principal: Principal) -> None:
     grant = st.selectbox(_("Convention"), grants, key="funder_grant", format_func=lambda g: g.title)
     default_start, default_end = funder_space.default_period(grant, now)
     left, right = st.columns(2)
-    start = left.date_input(_("Début de la période"), value=default_start, format="DD/MM/YYYY",
-                            key=f"funder_start_{grant.id}")
-    end = right.date_input(_("Fin de la période"), value=default_end, format="DD/MM/YYYY",
-                           key=f"funder_end_{grant.id}")
+    start = left.date_input(
+        _("Début de la période"), value=default_start, format="DD/MM/YYYY", key=f"funder_start_{grant.id}"
+    )
+    end = right.date_input(_("Fin de la période"), value=default_end, format="DD/MM/YYYY", key=f"funder_end_{grant.id}")
     if end < start:
         st.error(_("La fin de la période doit suivre son début."))
         st.stop()
 
     try:
         with unit_of_work(current.engine) as uow:
-            overview = funder_space.funder_overview(uow, principal, grant_id=grant.id, start=start, end=end,
-                                                    threshold=screen_threshold, today=now)
+            overview = funder_space.funder_overview(
+                uow, principal, grant_id=grant.id, start=start, end=end, threshold=screen_threshold, today=now
+            )
     except ServiceError as exc:
         st.error(str(exc))
         st.stop()
 
-    st.caption(_("{funder} · convention {reference} · du {start} au {end} · montant {amount} · sites : "
-                 "{sites}.").format(funder=grant.funder_name, reference=grant.convention_ref,
-                                    start=day(grant.starts_on), end=day(grant.ends_on),
-                                    amount=euros(grant.amount_cents),
-                                    sites=", ".join(s.name for s in overview.sites) or "—"))
+    st.caption(
+        _("{funder} · convention {reference} · du {start} au {end} · montant {amount} · sites : {sites}.").format(
+            funder=grant.funder_name,
+            reference=grant.convention_ref,
+            start=day(grant.starts_on),
+            end=day(grant.ends_on),
+            amount=euros(grant.amount_cents),
+            sites=", ".join(s.name for s in overview.sites) or "—",
+        )
+    )
 
     st.subheader(_("Activité de la période"))
     funder_view.indicator_tiles(overview)
@@ -82,8 +94,11 @@ def page(principal: Principal) -> None:
     st.subheader(_("Consommation du budget"))
     total = overview.consumption.total
     cols = st.columns(4)
-    cols[0].metric(_("Réalisé"), euros(total.actual_cents),
-                   help=_("Dépenses enregistrées jusqu'au {day}.").format(day=day(overview.as_of)))
+    cols[0].metric(
+        _("Réalisé"),
+        euros(total.actual_cents),
+        help=_("Dépenses enregistrées jusqu'au {day}.").format(day=day(overview.as_of)),
+    )
     cols[1].metric(_("Consommé"), percent(float(total.consumed_share or 0)), help=_("Réalisé ÷ prévu."))
     cols[2].metric(_("Période écoulée"), percent(float(overview.consumption.elapsed_share)))
     cols[3].metric(_("Prévision en fin de convention"), euros(overview.outlook.projected_cents))
@@ -91,10 +106,13 @@ def page(principal: Principal) -> None:
     funder_view.consumption_tables(overview)
 
     st.subheader(_("Dossier financeur"))
-    st.caption(_("Un classeur Excel (indicateurs, consommation, compte rendu financier Cerfa) et un PDF de quelques "
-                 "pages (chiffres clés, graphiques). Les effectifs inférieurs à {threshold} y sont masqués. Chaque "
-                 "préparation est inscrite au journal d'audit.").format(
-        threshold=current.settings.export_disclosure_threshold))
+    st.caption(
+        _(
+            "Un classeur Excel (indicateurs, consommation, compte rendu financier Cerfa) et un PDF de quelques "
+            "pages (chiffres clés, graphiques). Les effectifs inférieurs à {threshold} y sont masqués. Chaque "
+            "préparation est inscrite au journal d'audit."
+        ).format(threshold=current.settings.export_disclosure_threshold)
+    )
     # The pack is written in the active language: one prepared in another language is not offered.
     pack_key = f"funder_pack_{grant.id}_{start.isoformat()}_{end.isoformat()}_{language()}"
     if st.button(_("Préparer le dossier"), icon=":material/folder_zip:", key="funder_prepare"):
@@ -102,18 +120,36 @@ def page(principal: Principal) -> None:
             try:
                 with unit_of_work(current.engine) as uow:
                     st.session_state[pack_key] = report_pack.build_report_pack(
-                        uow, principal, grant_id=grant.id, start=start, end=end, today=now,
-                        charts=funder_charts.pack_images, association_name=current.settings.association_name)
+                        uow,
+                        principal,
+                        grant_id=grant.id,
+                        start=start,
+                        end=end,
+                        today=now,
+                        charts=funder_charts.pack_images,
+                        association_name=current.settings.association_name,
+                    )
             except ServiceError as exc:
                 st.error(str(exc))
     pack = st.session_state.get(pack_key)
     if pack is not None:
         left, right = st.columns(2)
-        left.download_button(_("Télécharger le classeur (XLSX)"), pack.xlsx, file_name=f"{pack.filename_stem}.xlsx",
-                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                             icon=":material/table_view:", key="funder_xlsx")
-        right.download_button(_("Télécharger le PDF"), pack.pdf, file_name=f"{pack.filename_stem}.pdf",
-                              mime="application/pdf", icon=":material/picture_as_pdf:", key="funder_pdf")
+        left.download_button(
+            _("Télécharger le classeur (XLSX)"),
+            pack.xlsx,
+            file_name=f"{pack.filename_stem}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/table_view:",
+            key="funder_xlsx",
+        )
+        right.download_button(
+            _("Télécharger le PDF"),
+            pack.pdf,
+            file_name=f"{pack.filename_stem}.pdf",
+            mime="application/pdf",
+            icon=":material/picture_as_pdf:",
+            key="funder_pdf",
+        )
 
 
 page(principal)

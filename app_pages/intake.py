@@ -46,8 +46,12 @@ def page(principal: Principal) -> None:
     created_code = st.session_state.get(CREATED)
     if created_code:
         st.success(_("Dossier **{code}** créé.").format(code=created_code), icon=":material/check_circle:")
-        st.page_link(FILE_PAGE, label=_("Ouvrir le dossier {code}").format(code=created_code), icon=":material/badge:",
-                     query_params={"code": created_code})
+        st.page_link(
+            FILE_PAGE,
+            label=_("Ouvrir le dossier {code}").format(code=created_code),
+            icon=":material/badge:",
+            query_params={"code": created_code},
+        )
 
     site_code = {s[0]: s[1] for s in sites}
     several = len(sites) > 1
@@ -66,32 +70,45 @@ def page(principal: Principal) -> None:
 
     k = form_state.key(FORM)
     errors = form_state.errors(FORM)
-    st.caption(_("Les champs marqués * sont obligatoires. Le prénom et le téléphone sont chiffrés et visibles "
-                 "seulement des équipes du site."))
+    st.caption(
+        _(
+            "Les champs marqués * sont obligatoires. Le prénom et le téléphone sont chiffrés et visibles "
+            "seulement des équipes du site."
+        )
+    )
     with st.form(k):
         st.subheader(_("Arrivée"))
-        site_id = st.selectbox(_("Site *"), [s[0] for s in sites], format_func=lambda i: f"{site_code[i]} — "
-                               + next(s[2] for s in sites if s[0] == i), key=f"{k}_site")
+        site_id = st.selectbox(
+            _("Site *"),
+            [s[0] for s in sites],
+            format_func=lambda i: f"{site_code[i]} — " + next(s[2] for s in sites if s[0] == i),
+            key=f"{k}_site",
+        )
         field_error(errors, "site_id")
         left, right = st.columns(2)
         with left:
-            first_contact_on = st.date_input(_("Date du premier contact *"), value=None, format="DD/MM/YYYY",
-                                             key=f"{k}_first_contact")
+            first_contact_on = st.date_input(
+                _("Date du premier contact *"), value=None, format="DD/MM/YYYY", key=f"{k}_first_contact"
+            )
             field_error(errors, "first_contact_on")
         with right:
-            intake_on = st.date_input(_("Date de l'accueil *"), value=clock.today(), format="DD/MM/YYYY",
-                                      key=f"{k}_intake")
+            intake_on = st.date_input(
+                _("Date de l'accueil *"), value=clock.today(), format="DD/MM/YYYY", key=f"{k}_intake"
+            )
             field_error(errors, "intake_on")
-        origin = st.selectbox(_("Comment la personne est arrivée *"), list(IntakeOrigin), format_func=label,
-                              key=f"{k}_origin")
+        origin = st.selectbox(
+            _("Comment la personne est arrivée *"), list(IntakeOrigin), format_func=label, key=f"{k}_origin"
+        )
         left, right = st.columns(2)
         with left:
-            round_id = st.selectbox(_("Maraude de rencontre"), list(round_labels), format_func=round_labels.get,
-                                    key=f"{k}_round")
+            round_id = st.selectbox(
+                _("Maraude de rencontre"), list(round_labels), format_func=round_labels.get, key=f"{k}_round"
+            )
             field_error(errors, "outreach_round_id")
         with right:
-            partner_id = st.selectbox(_("Partenaire qui oriente"), list(partner_labels), format_func=partner_labels.get,
-                                      key=f"{k}_partner")
+            partner_id = st.selectbox(
+                _("Partenaire qui oriente"), list(partner_labels), format_func=partner_labels.get, key=f"{k}_partner"
+            )
             field_error(errors, "referring_partner_id")
 
         st.subheader(_("Identité et situation"))
@@ -99,25 +116,43 @@ def page(principal: Principal) -> None:
         with left:
             alias = st.text_input(_("Prénom ou pseudonyme *"), max_chars=80, key=f"{k}_alias")
             field_error(errors, "alias")
-            birth_year = st.number_input(_("Année de naissance"), value=None, step=1, format="%d",
-                                         key=f"{k}_birth_year")
+            birth_year = st.number_input(
+                _("Année de naissance"), value=None, step=1, format="%d", key=f"{k}_birth_year"
+            )
             field_error(errors, "birth_year")
-            gender = st.selectbox(_("Genre"), list(Gender), index=list(Gender).index(Gender.UNDISCLOSED),
-                                  format_func=label, key=f"{k}_gender")
+            gender = st.selectbox(
+                _("Genre"),
+                list(Gender),
+                index=list(Gender).index(Gender.UNDISCLOSED),
+                format_func=label,
+                key=f"{k}_gender",
+            )
             phone = st.text_input(_("Téléphone"), max_chars=24, key=f"{k}_phone")
             field_error(errors, "phone")
         with right:
-            nationality = st.selectbox(_("Nationalité"), nationalities, format_func=nationality_label,
-                                       key=f"{k}_nationality")
+            nationality = st.selectbox(
+                _("Nationalité"), nationalities, format_func=nationality_label, key=f"{k}_nationality"
+            )
             field_error(errors, "nationality")
-            languages = st.multiselect(_("Langues parlées"), language_codes(), format_func=language_label,
-                                       placeholder=_("Choisir…"), key=f"{k}_languages")
+            languages = st.multiselect(
+                _("Langues parlées"),
+                language_codes(),
+                format_func=language_label,
+                placeholder=_("Choisir…"),
+                key=f"{k}_languages",
+            )
             field_error(errors, "languages")
-            admin_status = st.selectbox(_("Situation administrative"), [None, *AdministrativeStatus], format_func=label,
-                                        key=f"{k}_admin")
+            admin_status = st.selectbox(
+                _("Situation administrative"), [None, *AdministrativeStatus], format_func=label, key=f"{k}_admin"
+            )
             housing = st.selectbox(_("Hébergement"), [None, *HousingSituation], format_func=label, key=f"{k}_housing")
-        income = st.multiselect(_("Ressources"), list(INCOME_SOURCES), format_func=income_source_label,
-                                placeholder=_("Choisir…"), key=f"{k}_income")
+        income = st.multiselect(
+            _("Ressources"),
+            list(INCOME_SOURCES),
+            format_func=income_source_label,
+            placeholder=_("Choisir…"),
+            key=f"{k}_income",
+        )
         field_error(errors, "income_sources")
 
         st.subheader(_("Consentement et suivi"))
@@ -126,10 +161,12 @@ def page(principal: Principal) -> None:
         consent_processing = st.checkbox(_("Accepte le traitement de son dossier *"), key=f"{k}_consent_processing")
         field_error(errors, "consent_processing")
         consent_sharing = st.checkbox(_("Accepte le partage avec les partenaires nommés"), key=f"{k}_consent_sharing")
-        consent_statistics = st.checkbox(_("Accepte de figurer dans les statistiques anonymes"), value=True,
-                                         key=f"{k}_consent_statistics")
-        referent_id = st.selectbox(_("Référent·e"), list(referent_labels), format_func=referent_labels.get,
-                                   key=f"{k}_referent")
+        consent_statistics = st.checkbox(
+            _("Accepte de figurer dans les statistiques anonymes"), value=True, key=f"{k}_consent_statistics"
+        )
+        referent_id = st.selectbox(
+            _("Référent·e"), list(referent_labels), format_func=referent_labels.get, key=f"{k}_referent"
+        )
         field_error(errors, "referent_id")
         submitted = st.form_submit_button(_("Enregistrer le dossier"), type="primary", icon=":material/save:")
 
@@ -176,8 +213,9 @@ def page(principal: Principal) -> None:
         try:
             person_files.validate_intake(data)
             with unit_of_work(current.engine) as uow:
-                candidates = person_files.find_possible_duplicates(uow, principal, alias=data.alias,
-                                                                   birth_year=data.birth_year, cipher=cipher)
+                candidates = person_files.find_possible_duplicates(
+                    uow, principal, alias=data.alias, birth_year=data.birth_year, cipher=cipher
+                )
         except ValidationFailed as exc:
             st.session_state.pop(PENDING, None)
             form_state.fail(FORM, exc.errors)
@@ -200,10 +238,14 @@ def page(principal: Principal) -> None:
                 icon=":material/content_copy:",
             )
             for candidate in pending:
-                st.page_link(FILE_PAGE, label=_("{code} · {status} · accueil le {day}").format(
-                             code=candidate.code, status=label(candidate.status), day=formats.day(candidate.intake_on)),
-                             icon=":material/open_in_new:",
-                             query_params={"code": candidate.code})
+                st.page_link(
+                    FILE_PAGE,
+                    label=_("{code} · {status} · accueil le {day}").format(
+                        code=candidate.code, status=label(candidate.status), day=formats.day(candidate.intake_on)
+                    ),
+                    icon=":material/open_in_new:",
+                    query_params={"code": candidate.code},
+                )
             confirm, cancel = st.columns(2)
             if confirm.button(_("Créer quand même"), type="primary", icon=":material/person_add:"):
                 _save()

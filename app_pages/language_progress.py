@@ -23,8 +23,12 @@ def page(principal: Principal) -> None:
     """The page, drawn at every run (the texts in the session's language)."""
     current = runtime()
     st.title(_("Progression en français"))
-    st.caption(_("Niveaux CECRL (pré-A1, A1.1, A1, A2, B1, B2…) par compétence — compréhension et expression, orales "
-                 "et écrites — et heures de présence aux cours de français adapté."))
+    st.caption(
+        _(
+            "Niveaux CECRL (pré-A1, A1.1, A1, A2, B1, B2…) par compétence — compréhension et expression, orales "
+            "et écrites — et heures de présence aux cours de français adapté."
+        )
+    )
     today = clock.today()
 
     with unit_of_work(current.engine) as uow:
@@ -37,7 +41,11 @@ def page(principal: Principal) -> None:
     # the sites, the teaching roles with their learners.
     views = [_(view) for view in VIEWS]
     learner_tab, group_tab, site_tab = tabs_keeping_the_open_one(
-        views, key="progress_view", on_change="rerun", default=views[0] if courses.names_visible(principal) else views[2])
+        views,
+        key="progress_view",
+        on_change="rerun",
+        default=views[0] if courses.names_visible(principal) else views[2],
+    )
     with learner_tab:
         if learner_tab.open is not False:
             learner_view(current, principal, groups, today)

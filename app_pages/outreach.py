@@ -23,8 +23,12 @@ ALL = 0  # sentinel of the "all" choices (Streamlit draws a None option as an em
 principal = require_page(PageKey.OUTREACH)
 current = runtime()
 st.title(_("Aller-vers"))
-st.caption(_("Maraudes présentielles (rue, véhicules, salons) et dématérialisées (annonces, réseaux) : "
-             "des nombres seulement, personne n'est identifié dans une maraude."))
+st.caption(
+    _(
+        "Maraudes présentielles (rue, véhicules, salons) et dématérialisées (annonces, réseaux) : "
+        "des nombres seulement, personne n'est identifié dans une maraude."
+    )
+)
 form_state.show_toast()
 writer = principal.can(Capability.RUN_FIELD_ACTIVITIES)
 today = clock.today()
@@ -51,32 +55,43 @@ else:
     st.caption(_("Consultation seule : les maraudes sont saisies par les équipes des sites."))
 
 st.subheader(_("Les {count} derniers mois").format(count=MONTHS))
-st.caption(_("Par mois de la maraude. « Accueils issus des maraudes » : dossiers ouverts avec l'origine "
-             "« aller-vers » qui renvoient à une maraude de ce mois, comptés dans le mois de la maraude (même si "
-             "l'accueil a eu lieu plus tard) ; un dossier « aller-vers » qui ne renvoie à aucune maraude n'y "
-             "figure pas."))
+st.caption(
+    _(
+        "Par mois de la maraude. « Accueils issus des maraudes » : dossiers ouverts avec l'origine "
+        "« aller-vers » qui renvoient à une maraude de ce mois, comptés dans le mois de la maraude (même si "
+        "l'accueil a eu lieu plus tard) ; un dossier « aller-vers » qui ne renvoie à aucune maraude n'y "
+        "figure pas."
+    )
+)
 for pair in (list(outreach_charts.SERIES)[:2], list(outreach_charts.SERIES)[2:]):
     for column, series in zip(st.columns(2), pair):
         column.altair_chart(outreach_charts.monthly_by_mode(by_mode, months, series))
 
 if by_site:
     st.subheader(_("Par site"))
-    st.caption(_("Totaux des {count} derniers mois. « Accueils / nouveaux contacts » rapporte les accueils issus "
-                 "des maraudes aux personnes rencontrées pour la première fois.").format(count=MONTHS))
+    st.caption(
+        _(
+            "Totaux des {count} derniers mois. « Accueils / nouveaux contacts » rapporte les accueils issus "
+            "des maraudes aux personnes rencontrées pour la première fois."
+        ).format(count=MONTHS)
+    )
     st.dataframe(outreach_charts.site_totals(by_site), hide_index=True)
     st.altair_chart(outreach_charts.persons_met_by_site(by_site, months))
 
 st.subheader(_("Maraudes enregistrées"))
 filters = st.columns(2)
 month_index = filters[0].selectbox(  # 1 = this month, 2 = last month…
-    _("Mois"), [ALL] + list(range(1, MONTHS + 1)), key="outreach_month",
+    _("Mois"),
+    [ALL] + list(range(1, MONTHS + 1)),
+    key="outreach_month",
     format_func=lambda i: _("Tous les mois") if i == ALL else outreach_charts.month_name(months[-i]),
 )
 site_id = None
 if len(sites) > 1:
     site_labels = {ALL: _("Tous les sites")} | {s.id: s.label for s in sites}
-    site_id = filters[1].selectbox(_("Site"), list(site_labels), format_func=site_labels.get,
-                                   key="outreach_site") or None
+    site_id = (
+        filters[1].selectbox(_("Site"), list(site_labels), format_func=site_labels.get, key="outreach_site") or None
+    )
 month: date | None = None if month_index == ALL else months[-month_index]
 signature = (month, site_id)
 if st.session_state.get("outreach_signature") != signature:  # new filters: back to the first page
@@ -84,11 +99,15 @@ if st.session_state.get("outreach_signature") != signature:  # new filters: back
     st.session_state["outreach_page"] = 1
 
 with unit_of_work(current.engine) as uow:
-    page = outreach.list_rounds(uow, principal, site_id=site_id, month=month,
-                                page=st.session_state.get("outreach_page", 1), page_size=PAGE_SIZE)
+    page = outreach.list_rounds(
+        uow, principal, site_id=site_id, month=month, page=st.session_state.get("outreach_page", 1), page_size=PAGE_SIZE
+    )
 
-st.caption(ngettext("{count} maraude · page {page} sur {pages}", "{count} maraudes · page {page} sur {pages}",
-                    page.total).format(count=formats.number(page.total), page=page.page, pages=page.page_count))
+st.caption(
+    ngettext(
+        "{count} maraude · page {page} sur {pages}", "{count} maraudes · page {page} sur {pages}", page.total
+    ).format(count=formats.number(page.total), page=page.page, pages=page.page_count)
+)
 if not page.rows:
     st.info(_("Aucune maraude pour ce choix."))
 else:
@@ -104,6 +123,10 @@ if page.page < page.page_count and following.button(_("Page suivante"), icon=":m
 
 if writer and page.rows:
     st.subheader(_("Corriger une maraude"))
-    st.caption(_("Une maraude de la page affichée ci-dessus ; si quelqu'un l'a modifiée entre-temps, "
-                 "votre correction est refusée et vos saisies restent dans le formulaire."))
+    st.caption(
+        _(
+            "Une maraude de la page affichée ci-dessus ; si quelqu'un l'a modifiée entre-temps, "
+            "votre correction est refusée et vos saisies restent dans le formulaire."
+        )
+    )
     outreach_forms.edit_round_form(current, principal, page.rows)

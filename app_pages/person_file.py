@@ -66,9 +66,22 @@ def page(principal: Principal) -> None:
         with right.expander(_("Clôturer / rouvrir le dossier"), icon=":material/lock:"):
             person_header.closing_form(current, principal, header)
 
-    names = [pgettext("pathway", "Parcours"), _("Freins"), _("Plan d'action"), _("PSP"), _("Orientations"), _("Sorties")]
-    drawers = [None, pathway_tabs.barriers_tab, pathway_tabs.goals_tab, pathway_tabs.psp_tab,
-               pathway_tabs.referrals_tab, pathway_tabs.outcomes_tab]
+    names = [
+        pgettext("pathway", "Parcours"),
+        _("Freins"),
+        _("Plan d'action"),
+        _("PSP"),
+        _("Orientations"),
+        _("Sorties"),
+    ]
+    drawers = [
+        None,
+        pathway_tabs.barriers_tab,
+        pathway_tabs.goals_tab,
+        pathway_tabs.psp_tab,
+        pathway_tabs.referrals_tab,
+        pathway_tabs.outcomes_tab,
+    ]
     if principal.can(Capability.VIEW_IDENTITY):
         names.append(_("Notes"))
         drawers.append(pathway_tabs.notes_tab)
@@ -77,9 +90,13 @@ def page(principal: Principal) -> None:
     with tabs[0]:
         with unit_of_work(current.engine) as uow:
             events = timeline.person_timeline(uow, principal, header.person_id, cipher=cipher)
-        st.caption(ngettext("{count} événement, du plus récent au plus ancien.",
-                            "{count} événements, du plus récent au plus ancien.",
-                            len(events)).format(count=formats.number(len(events))))
+        st.caption(
+            ngettext(
+                "{count} événement, du plus récent au plus ancien.",
+                "{count} événements, du plus récent au plus ancien.",
+                len(events),
+            ).format(count=formats.number(len(events)))
+        )
         st.dataframe(
             {
                 _("Date"): [formats.day(e.on) for e in events],

@@ -46,28 +46,48 @@ def page(principal: Principal) -> None:
     with create_tab:
         errors: dict[str, str] = st.session_state.get("user_create_errors", {})
         with st.form("create_user"):
-            username = st.text_input(_("Identifiant"), help=_("Minuscules, chiffres, point ou tiret, ex. « ts.lyon »."),
-                                     key="user_create_username")
+            username = st.text_input(
+                _("Identifiant"),
+                help=_("Minuscules, chiffres, point ou tiret, ex. « ts.lyon »."),
+                key="user_create_username",
+            )
             field_error(errors, "username")
             display_name = st.text_input(_("Nom affiché"), key="user_create_display_name")
             field_error(errors, "display_name")
             role = st.selectbox(_("Rôle"), list(Role), format_func=label, key="user_create_role")
             chosen_sites = st.multiselect(
-                _("Sites"), site_codes, key="user_create_sites",
-                help=_("Obligatoire sauf pour l'administration, la direction, la gestion et les financeurs."))
+                _("Sites"),
+                site_codes,
+                key="user_create_sites",
+                help=_("Obligatoire sauf pour l'administration, la direction, la gestion et les financeurs."),
+            )
             field_error(errors, "sites")
-            funder = st.selectbox(_("Financeur (comptes financeur seulement)"), [""] + funder_names,
-                                  key="user_create_funder")
+            funder = st.selectbox(
+                _("Financeur (comptes financeur seulement)"), [""] + funder_names, key="user_create_funder"
+            )
             field_error(errors, "funder")
-            password = st.text_input(_("Mot de passe initial ({count} caractères minimum)").format(count=MIN_LENGTH),
-                                     type="password", autocomplete="new-password", key="user_create_password")
+            password = st.text_input(
+                _("Mot de passe initial ({count} caractères minimum)").format(count=MIN_LENGTH),
+                type="password",
+                autocomplete="new-password",
+                key="user_create_password",
+            )
             field_error(errors, "password")
             submitted = st.form_submit_button(_("Créer le compte"), type="primary")
         if submitted:
             try:
                 with unit_of_work(current.engine) as uow:
-                    users.create_user(uow, current.settings, principal, username=username, display_name=display_name,
-                                      role=role, password=password, site_codes=chosen_sites, funder_name=funder or None)
+                    users.create_user(
+                        uow,
+                        current.settings,
+                        principal,
+                        username=username,
+                        display_name=display_name,
+                        role=role,
+                        password=password,
+                        site_codes=chosen_sites,
+                        funder_name=funder or None,
+                    )
             except ValidationFailed as exc:
                 st.session_state["user_create_errors"] = exc.errors
                 st.rerun()
@@ -97,13 +117,15 @@ def page(principal: Principal) -> None:
             except ServiceError as exc:
                 st.error(str(exc))
             with right.form("reset_password"):
-                new_password = st.text_input(_("Nouveau mot de passe"), type="password", autocomplete="new-password",
-                                             key="user_reset_password")
+                new_password = st.text_input(
+                    _("Nouveau mot de passe"), type="password", autocomplete="new-password", key="user_reset_password"
+                )
                 if st.form_submit_button(_("Réinitialiser le mot de passe")):
                     try:
                         with unit_of_work(current.engine) as uow:
-                            users.reset_password(uow, current.settings, principal, selected.username,
-                                                 new_password=new_password)
+                            users.reset_password(
+                                uow, current.settings, principal, selected.username, new_password=new_password
+                            )
                         st.success(_("Mot de passe réinitialisé ; les sessions de ce compte sont fermées."))
                     except ServiceError as exc:
                         st.error(str(exc))

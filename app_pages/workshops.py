@@ -47,8 +47,12 @@ site_ids = [s.id for s in sites]
 site_of = {s.id: s for s in sites}
 if len(sites) > 1:
     everything = _("Tous les sites") if principal.all_sites else _("Tous mes sites")
-    site_id = st.selectbox(_("Site"), [None, *site_ids], key="workshops_site",
-                           format_func=lambda i: everything if i is None else site_of[i].label)
+    site_id = st.selectbox(
+        _("Site"),
+        [None, *site_ids],
+        key="workshops_site",
+        format_func=lambda i: everything if i is None else site_of[i].label,
+    )
 else:
     site_id = site_ids[0]
 several_sites = site_id is None and len(sites) > 1

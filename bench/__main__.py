@@ -27,23 +27,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m bench",
         description="Page timings of Parcours on the large synthetic dataset (budget 500 ms per page, warm).",
     )
-    parser.add_argument("--runs", type=_positive, default=DEFAULT_RUNS,
-                        help="timed runs per page after one warm-up run; the median is reported "
-                             f"(default {DEFAULT_RUNS})")
-    parser.add_argument("--rebuild", action="store_true",
-                        help="empty the bench database and seed it again (default: reuse it when it holds data)")
-    parser.add_argument("--database-url", metavar="URL",
-                        help="bench database (default: BENCH_DATABASE_URL, else sqlite:///data/bench.db)")
-    parser.add_argument("--language", choices=("fr", "en"), default="fr",
-                        help="interface language of the timed pages (default fr)")
+    parser.add_argument(
+        "--runs",
+        type=_positive,
+        default=DEFAULT_RUNS,
+        help=f"timed runs per page after one warm-up run; the median is reported (default {DEFAULT_RUNS})",
+    )
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="empty the bench database and seed it again (default: reuse it when it holds data)",
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="bench database (default: BENCH_DATABASE_URL, else sqlite:///data/bench.db)",
+    )
+    parser.add_argument(
+        "--language", choices=("fr", "en"), default="fr", help="interface language of the timed pages (default fr)"
+    )
     return parser.parse_args(argv)
 
 
 def machine_info() -> dict[str, object]:
     """What the timings ran on; a load above the CPU count means other work competed with the bench."""
     load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "load_average_1_5_15": load}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average_1_5_15": load,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,8 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     from services.config import get_settings
 
     try:
-        dataset = prepare_dataset(url, key=key, key_created=key_created, files=files, rebuild=args.rebuild,
-                                  demo_password=get_settings().demo_password)
+        dataset = prepare_dataset(
+            url,
+            key=key,
+            key_created=key_created,
+            files=files,
+            rebuild=args.rebuild,
+            demo_password=get_settings().demo_password,
+        )
     except BenchDatabaseError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
@@ -76,8 +96,13 @@ def main(argv: list[str] | None = None) -> int:
 
     machine = machine_info()
     results = run_benchmark(url, runs=args.runs, on_result=progress, language=args.language)
-    document = results_document(results, dataset, runs_per_page=args.runs, machine=machine,
-                                generated_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    document = results_document(
+        results,
+        dataset,
+        runs_per_page=args.runs,
+        machine=machine,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
     write_results(config.RESULTS_FILE, document)
 
     print()
@@ -86,12 +111,19 @@ def main(argv: list[str] | None = None) -> int:
     print(format_summary(results))
     load, cpus = machine["load_average_1_5_15"], machine["cpus"]
     if load and cpus and load[0] > cpus:
-        print(f"Note: load average {load[0]} on {cpus} CPUs when timing started; other work competed, "
-              "timings are pessimistic and noisy.")
-    seeding = (f"reused (seeded {dataset.seeded_at} in {dataset.seed_seconds} s)" if dataset.reused
-               else f"seeded in {dataset.seed_seconds} s")
-    print(f"Dataset {seeding}. Results: {config.RESULTS_FILE.relative_to(config.PROJECT_ROOT)}. "
-          f"Total {time.perf_counter() - started:.0f} s.")
+        print(
+            f"Note: load average {load[0]} on {cpus} CPUs when timing started; other work competed, "
+            "timings are pessimistic and noisy."
+        )
+    seeding = (
+        f"reused (seeded {dataset.seeded_at} in {dataset.seed_seconds} s)"
+        if dataset.reused
+        else f"seeded in {dataset.seed_seconds} s"
+    )
+    print(
+        f"Dataset {seeding}. Results: {config.RESULTS_FILE.relative_to(config.PROJECT_ROOT)}. "
+        f"Total {time.perf_counter() - started:.0f} s."
+    )
     # A measurement, not a test: over budget still exits 0; a page that fails does not.
     return 1 if any(r.error for r in results) else 0
 

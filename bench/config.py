@@ -27,7 +27,7 @@ def normalise_url(url: str) -> str:
     """Same driver rule as services.config.Settings: plain postgresql:// means psycopg v3."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

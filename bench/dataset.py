@@ -103,8 +103,11 @@ def prepare_dataset(
         engine.dispose()
 
     if not empty and not rebuild and (key_created or record is None):
-        problem = ("its encryption key was missing" if key_created
-                   else f"no seeding record ({files.seed_record.name}): it is incomplete or not a bench database")
+        problem = (
+            "its encryption key was missing"
+            if key_created
+            else f"no seeding record ({files.seed_record.name}): it is incomplete or not a bench database"
+        )
         if url != DEFAULT_DATABASE_URL:
             raise BenchDatabaseError(
                 f"{display_url(url)} already holds data but {problem}. "
@@ -144,8 +147,10 @@ def prepare_dataset(
             files.seed_record.write_text(json.dumps(record, indent=2) + "\n")
             log(f"Seeded in {seconds:.1f} s.")
         else:
-            log(f"Reusing {display_url(url)}, seeded {record.get('seeded_at')} in {record.get('seed_seconds')} s "
-                "(--rebuild to re-seed).")
+            log(
+                f"Reusing {display_url(url)}, seeded {record.get('seeded_at')} in {record.get('seed_seconds')} s "
+                "(--rebuild to re-seed)."
+            )
         counts = table_counts(engine)
     finally:
         engine.dispose()

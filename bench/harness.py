@@ -133,13 +133,17 @@ class SqlRecorder:
             self.seconds += elapsed
             self.queries += 1
         # Rows come later, when the result fetches: route those fetches through a timing proxy.
-        if (context is not None and not executemany and context.cursor is cursor
-                and cursor.description is not None and not isinstance(cursor, _TimedCursor)):
+        if (
+            context is not None
+            and not executemany
+            and context.cursor is cursor
+            and cursor.description is not None
+            and not isinstance(cursor, _TimedCursor)
+        ):
             context.cursor = _TimedCursor(cursor, self)
 
     def sample(self, wall_seconds: float) -> RunSample:
-        return RunSample(wall_ms=wall_seconds * 1000, sql_ms=self.seconds * 1000, queries=self.queries,
-                         rows=self.rows)
+        return RunSample(wall_ms=wall_seconds * 1000, sql_ms=self.seconds * 1000, queries=self.queries, rows=self.rows)
 
 
 def _problem(at: Any) -> str | None:
@@ -167,19 +171,44 @@ def _timed_run(at: Any, recorder: SqlRecorder) -> RunSample:
     return recorder.sample(wall)
 
 
-def time_page(user: BenchUser, page: PageKey, script: str, *, runs: int, recorder: SqlRecorder,
-              budget_ms: float = BUDGET_MS, query_params: dict[str, str] | None = None,
-              language: str = "fr") -> PageResult:
+def time_page(
+    user: BenchUser,
+    page: PageKey,
+    script: str,
+    *,
+    runs: int,
+    recorder: SqlRecorder,
+    budget_ms: float = BUDGET_MS,
+    query_params: dict[str, str] | None = None,
+    language: str = "fr",
+) -> PageResult:
     """One fresh signed-in session: open the app, switch to the page, one warm-up run, then `runs` timed runs."""
     # AppTest formats the widgets' values again in this thread between runs (format_func): in the
     # page's language too, or an English option would be looked for among French ones.
     with use_language(language):
-        return _time_page(user, page, script, runs=runs, recorder=recorder, budget_ms=budget_ms,
-                          query_params=query_params, language=language)
+        return _time_page(
+            user,
+            page,
+            script,
+            runs=runs,
+            recorder=recorder,
+            budget_ms=budget_ms,
+            query_params=query_params,
+            language=language,
+        )
 
 
-def _time_page(user: BenchUser, page: PageKey, script: str, *, runs: int, recorder: SqlRecorder,
-               budget_ms: float, query_params: dict[str, str] | None, language: str) -> PageResult:
+def _time_page(
+    user: BenchUser,
+    page: PageKey,
+    script: str,
+    *,
+    runs: int,
+    recorder: SqlRecorder,
+    budget_ms: float,
+    query_params: dict[str, str] | None,
+    language: str,
+) -> PageResult:
     from streamlit.testing.v1 import AppTest
 
     from ui.language import LANGUAGE_KEY
@@ -206,9 +235,16 @@ def _time_page(user: BenchUser, page: PageKey, script: str, *, runs: int, record
             error = _problem(at)
     except Exception as exc:  # noqa: BLE001 — a broken page is a row of the report, not the end of the bench
         error = f"{type(exc).__name__}: {exc}"
-    return summarise(page=page.value, role=user.role.value, username=user.username, script=script,
-                     samples=samples if error is None else [], first_run_ms=first_ms, error=error,
-                     budget_ms=budget_ms)
+    return summarise(
+        page=page.value,
+        role=user.role.value,
+        username=user.username,
+        script=script,
+        samples=samples if error is None else [],
+        first_run_ms=first_ms,
+        error=error,
+        budget_ms=budget_ms,
+    )
 
 
 def _drop_missing_context_warning(record: logging.LogRecord) -> bool:
@@ -261,7 +297,9 @@ def _richest_file_code(url: str, user: BenchUser) -> str | None:
                 .limit(1)
             )
             if user.role != Role.DIRECTION:
-                statement = statement.where(Person.site_id.in_(select(UserSite.site_id).where(UserSite.user_id == user_id)))
+                statement = statement.where(
+                    Person.site_id.in_(select(UserSite.site_id).where(UserSite.user_id == user_id))
+                )
             return session.exec(statement).first()
     finally:
         engine.dispose()
@@ -289,19 +327,40 @@ def run_benchmark(
             for page in pages_for(user.role):
                 spec = PAGE_SPECS.get(page)
                 if spec is None:
-                    result = summarise(page=page.value, role=user.role.value, username=user.username, script="",
-                                       samples=[], error="no PageSpec in ui.navigation.PAGE_SPECS",
-                                       budget_ms=budget_ms)
+                    result = summarise(
+                        page=page.value,
+                        role=user.role.value,
+                        username=user.username,
+                        script="",
+                        samples=[],
+                        error="no PageSpec in ui.navigation.PAGE_SPECS",
+                        budget_ms=budget_ms,
+                    )
                 elif missing:
-                    result = summarise(page=page.value, role=user.role.value, username=user.username,
-                                       script=spec.script, samples=[], error=missing, budget_ms=budget_ms)
+                    result = summarise(
+                        page=page.value,
+                        role=user.role.value,
+                        username=user.username,
+                        script=spec.script,
+                        samples=[],
+                        error=missing,
+                        budget_ms=budget_ms,
+                    )
                 else:
                     params = None
                     if page == PageKey.PERSON_FILE:
                         code = _richest_file_code(url, user)
                         params = {"code": code} if code else None
-                    result = time_page(user, page, spec.script, runs=runs, recorder=recorder, budget_ms=budget_ms,
-                                       query_params=params, language=language)
+                    result = time_page(
+                        user,
+                        page,
+                        spec.script,
+                        runs=runs,
+                        recorder=recorder,
+                        budget_ms=budget_ms,
+                        query_params=params,
+                        language=language,
+                    )
                 results.append(result)
                 if on_result is not None:
                     on_result(result)

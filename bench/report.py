@@ -90,8 +90,22 @@ def summarise(
 ) -> PageResult:
     """Medians of the timed runs; a page with an error is never within budget."""
     if not samples:
-        return PageResult(page, role, username, script, None, None, first_run_ms, None, None, None, 0,
-                          budget_ms, False, error or "no timed run")
+        return PageResult(
+            page,
+            role,
+            username,
+            script,
+            None,
+            None,
+            first_run_ms,
+            None,
+            None,
+            None,
+            0,
+            budget_ms,
+            False,
+            error or "no timed run",
+        )
     wall = [s.wall_ms for s in samples]
     median_ms = round(median(wall), 1)
     return PageResult(
@@ -146,8 +160,12 @@ def results_document(
         "budget_ms": budget_ms,
         "runs_per_page": runs_per_page,
         "dataset": asdict(dataset),
-        "columns": {"sql_ms": SQL_MEANING, "queries": QUERIES_MEANING, "rows": ROWS_MEANING,
-                    "median_ms": "median wall time of AppTest.run() on the page, warm (after one untimed run)"},
+        "columns": {
+            "sql_ms": SQL_MEANING,
+            "queries": QUERIES_MEANING,
+            "rows": ROWS_MEANING,
+            "median_ms": "median wall time of AppTest.run() on the page, warm (after one untimed run)",
+        },
         "results": [result_record(r) for r in results],
         "over_budget": [f"{r.page} ({r.role})" for r in results if not r.error and not r.within_budget],
         "failures": [f"{r.page} ({r.role}): {r.error}" for r in results if r.error],
@@ -185,8 +203,10 @@ def format_table(results: Sequence[PageResult]) -> str:
         )
         for r in results
     ]
-    widths = [max(len(header), *(len(row[i]) for row in rows)) if rows else len(header)
-              for i, header in enumerate(TABLE_COLUMNS)]
+    widths = [
+        max(len(header), *(len(row[i]) for row in rows)) if rows else len(header)
+        for i, header in enumerate(TABLE_COLUMNS)
+    ]
     left_aligned = {0, 1, 7}
 
     def line(cells: Sequence[str]) -> str:
@@ -206,8 +226,7 @@ def format_summary(results: Sequence[PageResult]) -> str:
     lines = []
     if over:
         lines.append(f"Over the {over[0].budget_ms:.0f} ms budget ({len(over)}):")
-        lines.extend(f"  - {r.page} ({r.role}): median {r.median_ms:.0f} ms, SQL {r.sql_ms:.0f} ms"
-                     for r in over)
+        lines.extend(f"  - {r.page} ({r.role}): median {r.median_ms:.0f} ms, SQL {r.sql_ms:.0f} ms" for r in over)
     else:
         lines.append("Every page that ran is within budget.")
     if failed:

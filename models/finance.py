@@ -100,9 +100,7 @@ class Strand(Timestamped, table=True):
 
 class BudgetLine(Versioned, table=True):
     __tablename__ = "budget_line"
-    __table_args__ = (
-        sa.UniqueConstraint("grant_id", "strand_id", "site_id", "category", name="uq_budget_line"),
-    )
+    __table_args__ = (sa.UniqueConstraint("grant_id", "strand_id", "site_id", "category", name="uq_budget_line"),)
 
     id: int | None = Field(default=None, primary_key=True)
     grant_id: int = Field(foreign_key="grant.id", index=True, nullable=False)

@@ -88,5 +88,3 @@ class LoginThrottle(SQLModel, table=True):
     failure_count: int = Field(default=0, nullable=False)
     window_started_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     locked_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
-
-

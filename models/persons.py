@@ -138,9 +138,7 @@ class Person(Versioned, table=True):
     gender: Gender = Field(default=Gender.UNDISCLOSED, sa_type=enum_type(Gender), nullable=False)
     nationality: str | None = Field(default=None, max_length=2)  # ISO 3166-1 alpha-2
     languages: str | None = Field(default=None, max_length=120)  # ISO 639-1 codes, comma-separated
-    administrative_status: AdministrativeStatus | None = Field(
-        default=None, sa_type=enum_type(AdministrativeStatus)
-    )
+    administrative_status: AdministrativeStatus | None = Field(default=None, sa_type=enum_type(AdministrativeStatus))
     housing: HousingSituation | None = Field(default=None, sa_type=enum_type(HousingSituation))
     income_sources: str | None = Field(default=None, max_length=200)  # codes, comma-separated
     consent_on: date = Field(nullable=False)

@@ -37,9 +37,7 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
     DemoAccount("cip.grenoble", "Claire Vautrin", Role.INTERVENANT, ("GRE",), post_type=PostType.CIP),
     DemoAccount("fle.lyon", "Marion Escoffier", Role.FORMATEUR, ("LYO",), post_type=PostType.FLE_TRAINER),
     DemoAccount("gestion", "Patrick Lemaire", Role.GESTION),
-    DemoAccount(
-        "financeur.agrasc", "Thomas Duval (AGRASC)", Role.FINANCEUR, funder_name=AGRASC_FUNDER_NAME
-    ),
+    DemoAccount("financeur.agrasc", "Thomas Duval (AGRASC)", Role.FINANCEUR, funder_name=AGRASC_FUNDER_NAME),
 ]
 
 DEMO_USERNAMES = tuple(account.username for account in DEMO_ACCOUNTS)

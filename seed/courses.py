@@ -29,13 +29,17 @@ GROUP_NAMES = {
     LearnerProfile.FLE: ("FLE", CefrLevel.A2),
 }
 SCHEDULES = (
-    ((0, 3), "lundi et jeudi"), ((1, 4), "mardi et vendredi"),
-    ((1, 3), "mardi et jeudi"), ((0, 2), "lundi et mercredi"),
+    ((0, 3), "lundi et jeudi"),
+    ((1, 4), "mardi et vendredi"),
+    ((1, 3), "mardi et jeudi"),
+    ((0, 2), "lundi et mercredi"),
 )
 HOURS = ((time(9, 30), "9h30–12h"), (time(14, 0), "14h–16h30"))
 CERTIFICATE_OF_LEVEL = (
-    (CefrLevel.B1, Certification.DELF_B1), (CefrLevel.A2, Certification.DELF_A2),
-    (CefrLevel.A1, Certification.DELF_A1), (CefrLevel.A1_1, Certification.DILF_A1_1),
+    (CefrLevel.B1, Certification.DELF_B1),
+    (CefrLevel.A2, Certification.DELF_A2),
+    (CefrLevel.A1, Certification.DELF_A1),
+    (CefrLevel.A1_1, Certification.DILF_A1_1),
 )
 
 
@@ -128,8 +132,16 @@ def _groups(ctx: SeedContext, site: SiteInfo, learnings: list[Learning]) -> list
             group_id = ctx.new_id("course_group")
             ctx.add(
                 "course_group",
-                {"id": group_id, "site_id": site.id, "name": name, "profile": profile, "target_level": target,
-                 "schedule": f"{days_label} {hours_label}", "starts_on": ctx.start, "ends_on": None},
+                {
+                    "id": group_id,
+                    "site_id": site.id,
+                    "name": name,
+                    "profile": profile,
+                    "target_level": target,
+                    "schedule": f"{days_label} {hours_label}",
+                    "starts_on": ctx.start,
+                    "ends_on": None,
+                },
             )
             for user_id in teachers:  # the site's formateur·rices (fle.lyon for every Lyon group)
                 ctx.add("course_teacher", {"group_id": group_id, "user_id": user_id})
@@ -141,8 +153,14 @@ def _groups(ctx: SeedContext, site: SiteInfo, learnings: list[Learning]) -> list
             group.learnings.append(learning)
             ctx.add(
                 "course_enrolment",
-                {"id": ctx.new_id("course_enrolment"), "group_id": group.id, "person_id": learning.person.id,
-                 "site_id": site.id, "enrolled_on": learning.start, "left_on": learning.left_on},
+                {
+                    "id": ctx.new_id("course_enrolment"),
+                    "group_id": group.id,
+                    "person_id": learning.person.id,
+                    "site_id": site.id,
+                    "enrolled_on": learning.start,
+                    "left_on": learning.left_on,
+                },
                 on=learning.start,
             )
         groups += profile_groups
@@ -165,8 +183,14 @@ def _group_sessions(ctx: SeedContext, site: SiteInfo, group: Group) -> None:
             session_id = ctx.new_id("course_session")
             ctx.add(
                 "course_session",
-                {"id": session_id, "group_id": group.id, "site_id": site.id, "session_on": day,
-                 "start_time": group.start_time, "duration_minutes": 150},
+                {
+                    "id": session_id,
+                    "group_id": group.id,
+                    "site_id": site.id,
+                    "session_on": day,
+                    "start_time": group.start_time,
+                    "duration_minutes": 150,
+                },
                 on=min(day, as_of) - timedelta(days=7),
             )
             if day > as_of:
@@ -178,9 +202,18 @@ def _group_sessions(ctx: SeedContext, site: SiteInfo, group: Group) -> None:
                 if day > learning.last_day:
                     continue
                 status = roll_call(rng.random(), 0.80, 0.08)
-                rows.append({"id": ctx.new_id("course_attendance"), "session_id": session_id,
-                             "person_id": learning.person.id, "site_id": site.id, "status": status,
-                             "version": 1, "created_at": stamp, "updated_at": stamp})
+                rows.append(
+                    {
+                        "id": ctx.new_id("course_attendance"),
+                        "session_id": session_id,
+                        "person_id": learning.person.id,
+                        "site_id": site.id,
+                        "status": status,
+                        "version": 1,
+                        "created_at": stamp,
+                        "updated_at": stamp,
+                    }
+                )
                 if status == PRESENT:
                     ctx.touch(learning.person, day)
         week += timedelta(days=7)
@@ -213,22 +246,40 @@ def _assessments(ctx: SeedContext, learning: Learning, levels: dict) -> None:
         for skill in SKILLS:
             ctx.add(
                 "language_assessment",
-                {"id": ctx.new_id("language_assessment"), "person_id": person.id, "site_id": person.site.id,
-                 "group_id": learning.group_id, "assessed_on": day, "skill": skill, "level": current[skill],
-                 "is_positioning": positioning and index == 0, "comment": comment if skill == SKILLS[0] else None,
-                 "assessor_id": learning.teacher_id},
+                {
+                    "id": ctx.new_id("language_assessment"),
+                    "person_id": person.id,
+                    "site_id": person.site.id,
+                    "group_id": learning.group_id,
+                    "assessed_on": day,
+                    "skill": skill,
+                    "level": current[skill],
+                    "is_positioning": positioning and index == 0,
+                    "comment": comment if skill == SKILLS[0] else None,
+                    "assessor_id": learning.teacher_id,
+                },
                 on=day,
             )
         ctx.touch(person, day)
     levels[person.id] = dict(current)
     if len(dates) >= 2:
         _certification(ctx, learning, dates[-1], current)
-    if (learning.left_on is not None and not learning.dropped_out and not learning.continued
-            and min(RANK[level] for level in current.values()) >= RANK[CefrLevel.A1] and rng.random() < 0.4):
+    if (
+        learning.left_on is not None
+        and not learning.dropped_out
+        and not learning.continued
+        and min(RANK[level] for level in current.values()) >= RANK[CefrLevel.A1]
+        and rng.random() < 0.4
+    ):
         ctx.add(
             "mainstream_transition",
-            {"id": ctx.new_id("mainstream_transition"), "person_id": person.id, "site_id": person.site.id,
-             "moved_on": learning.left_on, "destination": rng.choice(MAINSTREAM_DESTINATIONS)},
+            {
+                "id": ctx.new_id("mainstream_transition"),
+                "person_id": person.id,
+                "site_id": person.site.id,
+                "moved_on": learning.left_on,
+                "destination": rng.choice(MAINSTREAM_DESTINATIONS),
+            },
             on=learning.left_on,
         )
 
@@ -252,9 +303,14 @@ def _certification(ctx: SeedContext, learning: Learning, assessed_on: date, curr
         result = CertificationResult.PASSED if rng.random() < 0.75 else CertificationResult.FAILED
     ctx.add(
         "certification_attempt",
-        {"id": ctx.new_id("certification_attempt"), "person_id": learning.person.id,
-         "site_id": learning.person.site.id, "certification": certification, "attempted_on": attempted,
-         "result": result},
+        {
+            "id": ctx.new_id("certification_attempt"),
+            "person_id": learning.person.id,
+            "site_id": learning.person.site.id,
+            "certification": certification,
+            "attempted_on": attempted,
+            "result": result,
+        },
         on=attempted,
     )
     ctx.touch(learning.person, attempted)

@@ -19,8 +19,12 @@ from services.staff_charges import charge_label
 from services.staff_costs import days_within, filled_intervals, month_end, post_month_cost
 
 CATEGORY_WEIGHTS = {
-    BudgetCategory.STAFF: 62, BudgetCategory.PURCHASES: 5, BudgetCategory.EXTERNAL_SERVICES: 7,
-    BudgetCategory.OTHER_EXTERNAL_SERVICES: 8, BudgetCategory.TAXES: 4, BudgetCategory.OTHER_CHARGES: 3,
+    BudgetCategory.STAFF: 62,
+    BudgetCategory.PURCHASES: 5,
+    BudgetCategory.EXTERNAL_SERVICES: 7,
+    BudgetCategory.OTHER_EXTERNAL_SERVICES: 8,
+    BudgetCategory.TAXES: 4,
+    BudgetCategory.OTHER_CHARGES: 3,
     BudgetCategory.INDIRECT: 11,
 }
 IMPORTED_MONTHS = 3  # the last complete months came from the accounting export
@@ -45,19 +49,40 @@ def _plans(ctx: SeedContext) -> list[tuple[GrantPlan, list[SiteInfo]]]:
     rhone_alpes = [site for site in ctx.sites if site.code in ("LYO", "GRE")]
     others = [site for site in ctx.sites if site.code not in ("LYO", "GRE")]
     agrasc = GrantPlan(
-        "agrasc", AGRASC_FUNDER_NAME, "Fonds de concours AGRASC — sortie de la prostitution et insertion",
-        "AGRASC-FDC", 900_000, 10, 18,
-        (("Aller-vers", "AV", 0.42), ("Insertion socio-professionnelle", "ISP", 0.58)), 1000, 800,
+        "agrasc",
+        AGRASC_FUNDER_NAME,
+        "Fonds de concours AGRASC — sortie de la prostitution et insertion",
+        "AGRASC-FDC",
+        900_000,
+        10,
+        18,
+        (("Aller-vers", "AV", 0.42), ("Insertion socio-professionnelle", "ISP", 0.58)),
+        1000,
+        800,
     )
     region = GrantPlan(
-        "region", FUNDERS[1][0], "Parcours vers l'emploi des femmes victimes d'exploitation", "RAURA-INS",
-        150_000, 6, 12,
-        (("Insertion socio-professionnelle", "ISP", 0.7), ("Français à visée d'insertion", "FLE", 0.3)), 1500, 0,
+        "region",
+        FUNDERS[1][0],
+        "Parcours vers l'emploi des femmes victimes d'exploitation",
+        "RAURA-INS",
+        150_000,
+        6,
+        12,
+        (("Insertion socio-professionnelle", "ISP", 0.7), ("Français à visée d'insertion", "FLE", 0.3)),
+        1500,
+        0,
     )
     foundation = GrantPlan(
-        "foundation", FUNDERS[2][0], "Accompagnement global vers la sortie de la prostitution", "FHS",
-        ctx.spec.foundation_euros_per_site * len(others), 14, 24,
-        (("Aller-vers", "AV", 0.45), ("Accompagnement global", "AG", 0.55)), 2000, 700,
+        "foundation",
+        FUNDERS[2][0],
+        "Accompagnement global vers la sortie de la prostitution",
+        "FHS",
+        ctx.spec.foundation_euros_per_site * len(others),
+        14,
+        24,
+        (("Aller-vers", "AV", 0.45), ("Accompagnement global", "AG", 0.55)),
+        2000,
+        700,
     )
     return [(agrasc, rhone_alpes), (region, rhone_alpes), (foundation, others)]
 
@@ -105,10 +130,17 @@ def _grant(ctx: SeedContext, plan: GrantPlan, sites: list[SiteInfo]) -> SeededGr
     grant_id = ctx.new_id("grant")
     row = ctx.add(
         "grant",
-        {"id": grant_id, "funder_id": ctx.funders[plan.funder], "name": plan.name,
-         "convention_ref": f"{plan.ref_prefix}-{starts_on.year}-{17 + grant_id:03d}", "amount_cents": 0,
-         "starts_on": starts_on, "ends_on": ends_on, "tolerance_bp": plan.tolerance_bp,
-         "indirect_rate_bp": plan.indirect_rate_bp},
+        {
+            "id": grant_id,
+            "funder_id": ctx.funders[plan.funder],
+            "name": plan.name,
+            "convention_ref": f"{plan.ref_prefix}-{starts_on.year}-{17 + grant_id:03d}",
+            "amount_cents": 0,
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+            "tolerance_bp": plan.tolerance_bp,
+            "indirect_rate_bp": plan.indirect_rate_bp,
+        },
         on=starts_on - timedelta(days=30),
     )
     for site in sites:
@@ -116,8 +148,9 @@ def _grant(ctx: SeedContext, plan: GrantPlan, sites: list[SiteInfo]) -> SeededGr
     strands = []
     for strand_name, strand_code, strand_weight in plan.strands:
         strand_id = ctx.new_id("strand")
-        ctx.add("strand", {"id": strand_id, "grant_id": grant_id, "name": strand_name},
-                on=starts_on - timedelta(days=30))
+        ctx.add(
+            "strand", {"id": strand_id, "grant_id": grant_id, "name": strand_name}, on=starts_on - timedelta(days=30)
+        )
         strands.append((strand_id, strand_code, strand_weight))
     return SeededGrant(plan, grant_id, sites, starts_on, ends_on, strands, row)
 
@@ -175,13 +208,26 @@ def _lines(ctx: SeedContext, grant: SeededGrant, posts: list[SeededPost]) -> lis
                     planned = planned_of[(strand_id, strand_code, site.id, category)]
                 line = ctx.add(
                     "budget_line",
-                    {"id": ctx.new_id("budget_line"), "grant_id": grant.id, "strand_id": strand_id,
-                     "site_id": site.id, "category": category, "planned_cents": planned,
-                     "accounting_code": f"{prefix}-{strand_code}-{site.code}-{category.value}"},
+                    {
+                        "id": ctx.new_id("budget_line"),
+                        "grant_id": grant.id,
+                        "strand_id": strand_id,
+                        "site_id": site.id,
+                        "category": category,
+                        "planned_cents": planned,
+                        "accounting_code": f"{prefix}-{strand_code}-{site.code}-{category.value}",
+                    },
                     on=grant.starts_on - timedelta(days=30),
                 )
-                lines.append(line | {"_starts_on": grant.starts_on, "_ends_on": grant.ends_on,
-                                     "_months": plan.duration_months, "_prefix": prefix})
+                lines.append(
+                    line
+                    | {
+                        "_starts_on": grant.starts_on,
+                        "_ends_on": grant.ends_on,
+                        "_months": plan.duration_months,
+                        "_prefix": prefix,
+                    }
+                )
     return lines
 
 
@@ -214,10 +260,20 @@ def _expenses(ctx: SeedContext, lines: list[dict]) -> None:
                     spent_on = ctx.day_between(month, last_day)
                     row = ctx.add(
                         "expense",
-                        {"id": ctx.new_id("expense"), "budget_line_id": line["id"], "grant_id": line["grant_id"],
-                         "site_id": line["site_id"], "spent_on": spent_on, "amount_cents": amount, "label": label,
-                         "supplier": supplier, "voucher_ref": f"{line['_prefix']}-{month:%y%m}-{voucher:06d}",
-                         "import_id": None, "post_id": None, "created_by_id": gestion},
+                        {
+                            "id": ctx.new_id("expense"),
+                            "budget_line_id": line["id"],
+                            "grant_id": line["grant_id"],
+                            "site_id": line["site_id"],
+                            "spent_on": spent_on,
+                            "amount_cents": amount,
+                            "label": label,
+                            "supplier": supplier,
+                            "voucher_ref": f"{line['_prefix']}-{month:%y%m}-{voucher:06d}",
+                            "import_id": None,
+                            "post_id": None,
+                            "created_by_id": gestion,
+                        },
                         on=spent_on,
                     )
                     if month in imports:
@@ -230,9 +286,15 @@ def _expenses(ctx: SeedContext, lines: list[dict]) -> None:
         imported_at = datetime.combine(min(add_months(month, 1) + timedelta(days=4), as_of), time(9), tzinfo=UTC)
         ctx.add(
             "expense_import",
-            {"id": import_id, "file_sha256": hashlib.sha256(f"parcours-demo-export-{month:%Y-%m}".encode()).hexdigest(),
-             "filename": f"export-compta-{month:%Y-%m}.csv", "imported_at": imported_at, "imported_by_id": gestion,
-             "row_count": len(rows), "total_cents": sum(row["amount_cents"] for row in rows)},
+            {
+                "id": import_id,
+                "file_sha256": hashlib.sha256(f"parcours-demo-export-{month:%Y-%m}".encode()).hexdigest(),
+                "filename": f"export-compta-{month:%Y-%m}.csv",
+                "imported_at": imported_at,
+                "imported_by_id": gestion,
+                "row_count": len(rows),
+                "total_cents": sum(row["amount_cents"] for row in rows),
+            },
             on=imported_at.date(),
         )
         for row in rows:
@@ -241,8 +303,12 @@ def _expenses(ctx: SeedContext, lines: list[dict]) -> None:
 
 
 POST_COSTS = {  # loaded monthly cost of a full-time post, in euros
-    PostType.CIP: 3_900, PostType.SOCIAL_WORKER: 3_800, PostType.HEALTH_PROFESSIONAL: 4_300,
-    PostType.FLE_TRAINER: 3_600, PostType.NATIONAL_PROJECT_OFFICER: 4_900, PostType.COORDINATION: 5_200,
+    PostType.CIP: 3_900,
+    PostType.SOCIAL_WORKER: 3_800,
+    PostType.HEALTH_PROFESSIONAL: 4_300,
+    PostType.FLE_TRAINER: 3_600,
+    PostType.NATIONAL_PROJECT_OFFICER: 4_900,
+    PostType.COORDINATION: 5_200,
 }
 POST_FTE = {PostType.HEALTH_PROFESSIONAL: 50, PostType.FLE_TRAINER: 80}
 # Funding split of posts on the Rhône-Alpes sites, in basis points (each sums to 10 000): only grants
@@ -282,7 +348,8 @@ def _posts(ctx: SeedContext, grants: dict[str, SeededGrant]) -> list[SeededPost]
     posts: list[SeededPost] = []
     for site in ctx.sites:
         holders: list[tuple[PostType, str | None]] = [
-            (m.post_type, m.display_name) for m in site.staff if m.post_type is not None]
+            (m.post_type, m.display_name) for m in site.staff if m.post_type is not None
+        ]
         if site.code == "LYO":
             holders += [(PostType.NATIONAL_PROJECT_OFFICER, name) for name in ctx.national_officers]
         if site.code == "MRS":
@@ -302,36 +369,71 @@ def _posts(ctx: SeedContext, grants: dict[str, SeededGrant]) -> list[SeededPost]
                 history = [(starts_on, False, None)]
             elif holder is None or post_type in vacated:
                 days = VACANT_UNNAMED[2] if holder is None else vacated.pop(post_type)
-                history = [(starts_on, True, " ".join(_former_holder(ctx))), (as_of - timedelta(days=days), False, None)]
+                history = [
+                    (starts_on, True, " ".join(_former_holder(ctx))),
+                    (as_of - timedelta(days=days), False, None),
+                ]
                 holder = None
             else:
                 history = [(starts_on, True, holder)]
                 left_on = starts_on + timedelta(days=rng.randint(150, 500))
                 if rng.random() < PAST_VACANCY_SHARE and left_on < as_of - timedelta(days=150):
                     back_on = left_on + timedelta(days=rng.randint(30, 110))
-                    history = [(starts_on, True, " ".join(_former_holder(ctx))), (left_on, False, None),
-                               (back_on, True, holder)]
+                    history = [
+                        (starts_on, True, " ".join(_former_holder(ctx))),
+                        (left_on, False, None),
+                        (back_on, True, holder),
+                    ]
             post_id = ctx.new_id("post")
             last_change, filled, _ = history[-1]
             row = ctx.add(
                 "post",
-                {"id": post_id, "site_id": site.id, "post_type": post_type, "fte_hundredths": fte,
-                 "monthly_cost_cents": POST_COSTS[post_type] * fte, "starts_on": starts_on, "ends_on": None,
-                 "is_filled": filled, "status_since": last_change, "holder_name": holder if filled else None},
+                {
+                    "id": post_id,
+                    "site_id": site.id,
+                    "post_type": post_type,
+                    "fte_hundredths": fte,
+                    "monthly_cost_cents": POST_COSTS[post_type] * fte,
+                    "starts_on": starts_on,
+                    "ends_on": None,
+                    "is_filled": filled,
+                    "status_since": last_change,
+                    "holder_name": holder if filled else None,
+                },
                 on=starts_on,
             )
             changes = []
             for changed_on, is_filled, name in history:
                 change_id = ctx.new_id("post_status_change")
-                ctx.add("post_status_change", {"id": change_id, "post_id": post_id, "changed_on": changed_on,
-                                               "is_filled": is_filled, "holder_name": name}, on=changed_on)
+                ctx.add(
+                    "post_status_change",
+                    {
+                        "id": change_id,
+                        "post_id": post_id,
+                        "changed_on": changed_on,
+                        "is_filled": is_filled,
+                        "holder_name": name,
+                    },
+                    on=changed_on,
+                )
                 changes.append(SimpleNamespace(id=change_id, changed_on=changed_on, is_filled=is_filled))
             splits = RHONE_ALPES_SPLITS[post_type] if site.code in ("LYO", "GRE") else {"foundation": 10000}
-            shares = sorted(((grants[key], _strand_for(grants[key], post_type), share)
-                             for key, share in splits.items()), key=lambda s: s[0].id)
+            shares = sorted(
+                ((grants[key], _strand_for(grants[key], post_type), share) for key, share in splits.items()),
+                key=lambda s: s[0].id,
+            )
             for grant, strand_id, share in shares:
-                ctx.add("post_funding", {"id": ctx.new_id("post_funding"), "post_id": post_id, "grant_id": grant.id,
-                                         "share_bp": share, "strand_id": strand_id}, on=starts_on)
+                ctx.add(
+                    "post_funding",
+                    {
+                        "id": ctx.new_id("post_funding"),
+                        "post_id": post_id,
+                        "grant_id": grant.id,
+                        "share_bp": share,
+                        "strand_id": strand_id,
+                    },
+                    on=starts_on,
+                )
             posts.append(SeededPost(row, changes, shares))
     return posts
 
@@ -344,8 +446,11 @@ def _staff_charges(ctx: SeedContext, grants: list[SeededGrant], posts: list[Seed
     """The monthly charges services.staff_charges books, for every ended month of each grant: same days
     filled, same prorata (post_month_cost), same split (split_exactly over the shares by grant id)."""
     gestion = ctx.users["gestion"].id
-    line_of = {(line["grant_id"], line["strand_id"], line["site_id"]): line["id"]
-               for line in lines if line["category"] == BudgetCategory.STAFF}
+    line_of = {
+        (line["grant_id"], line["strand_id"], line["site_id"]): line["id"]
+        for line in lines
+        if line["category"] == BudgetCategory.STAFF
+    }
     last_month = add_months(month_start(ctx.as_of), -1)
     first_month = min(grant.starts_on for grant in grants)
     for post in posts:
@@ -362,12 +467,20 @@ def _staff_charges(ctx: SeedContext, grants: list[SeededGrant], posts: list[Seed
                     if part and grant.starts_on <= last and grant.ends_on >= month:
                         ctx.add(
                             "expense",
-                            {"id": ctx.new_id("expense"), "budget_line_id": line_of[(grant.id, strand_id,
-                                                                                      row["site_id"])],
-                             "grant_id": grant.id, "site_id": row["site_id"], "spent_on": last, "amount_cents": part,
-                             "label": charge_label(row["post_type"], month), "supplier": None,
-                             "voucher_ref": f"SAL-{month:%Y%m}-P{row['id']}", "import_id": None,
-                             "post_id": row["id"], "created_by_id": gestion},
+                            {
+                                "id": ctx.new_id("expense"),
+                                "budget_line_id": line_of[(grant.id, strand_id, row["site_id"])],
+                                "grant_id": grant.id,
+                                "site_id": row["site_id"],
+                                "spent_on": last,
+                                "amount_cents": part,
+                                "label": charge_label(row["post_type"], month),
+                                "supplier": None,
+                                "voucher_ref": f"SAL-{month:%Y%m}-P{row['id']}",
+                                "import_id": None,
+                                "post_id": row["id"],
+                                "created_by_id": gestion,
+                            },
                             on=last,
                         )
             month = add_months(month, 1)

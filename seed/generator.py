@@ -85,4 +85,3 @@ def seed_database(
     )
     report("terminé", 1.0)
     return counts
-

@@ -49,17 +49,32 @@ def _funders(ctx: SeedContext) -> None:
 
 
 def _add_user(
-    ctx: SeedContext, username: str, display_name: str, role: Role, site_ids: list[int],
-    *, funder_id: int | None = None, post_type: PostType | None = None,
+    ctx: SeedContext,
+    username: str,
+    display_name: str,
+    role: Role,
+    site_ids: list[int],
+    *,
+    funder_id: int | None = None,
+    post_type: PostType | None = None,
 ) -> StaffMember:
     user_id = ctx.new_id("app_user")
     ctx.add(
         "app_user",
         {
-            "id": user_id, "username": username, "display_name": display_name,
-            "password_hash": ctx.password_hash, "role": role, "is_active": True, "is_demo": True,
-            "funder_id": funder_id, "failed_login_count": 0, "last_failed_login_at": None,
-            "last_login_at": None, "sessions_revoked_at": None, "password_changed_at": None,
+            "id": user_id,
+            "username": username,
+            "display_name": display_name,
+            "password_hash": ctx.password_hash,
+            "role": role,
+            "is_active": True,
+            "is_demo": True,
+            "funder_id": funder_id,
+            "failed_login_count": 0,
+            "last_failed_login_at": None,
+            "last_login_at": None,
+            "sessions_revoked_at": None,
+            "password_changed_at": None,
             "last_seen_at": None,
         },
     )
@@ -75,7 +90,11 @@ def _users(ctx: SeedContext) -> None:
     for account in DEMO_ACCOUNTS:
         sites = ctx.sites if account.all_sites else [by_code[c] for c in account.site_codes if c in by_code]
         member = _add_user(
-            ctx, account.username, account.display_name, account.role, [s.id for s in sites],
+            ctx,
+            account.username,
+            account.display_name,
+            account.role,
+            [s.id for s in sites],
             funder_id=ctx.funders[account.funder_name] if account.funder_name else None,
             post_type=account.post_type,
         )
@@ -150,7 +169,13 @@ def _partners(ctx: SeedContext) -> None:
             partner_id = ctx.new_id("partner")
             ctx.add(
                 "partner",
-                {"id": partner_id, "site_id": site.id, "name": name, "kind": kind, "contact": contact,
-                 "is_active": True},
+                {
+                    "id": partner_id,
+                    "site_id": site.id,
+                    "name": name,
+                    "kind": kind,
+                    "contact": contact,
+                    "is_active": True,
+                },
             )
             site.partners.setdefault(kind.value, []).append(partner_id)

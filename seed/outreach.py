@@ -11,8 +11,12 @@ STREET_AREAS = Weighted(
     {OutreachArea.CITY_CENTRE: 4, OutreachArea.OUTSKIRTS: 3, OutreachArea.ROADSIDE_VANS: 2, OutreachArea.SALONS: 1}
 )
 ONLINE_AREAS = Weighted(
-    {OutreachArea.CLASSIFIED_ADS: 4, OutreachArea.ESCORT_SITES: 3, OutreachArea.SOCIAL_NETWORKS: 2,
-     OutreachArea.OTHER: 1}
+    {
+        OutreachArea.CLASSIFIED_ADS: 4,
+        OutreachArea.ESCORT_SITES: 3,
+        OutreachArea.SOCIAL_NETWORKS: 2,
+        OutreachArea.OTHER: 1,
+    }
 )
 STREET_TIMES = (time(20, 0), time(20, 30), time(21, 0), time(21, 30), time(22, 0))
 ONLINE_TIMES = (time(14, 0), time(14, 30), time(15, 0), time(16, 0))

@@ -19,19 +19,40 @@ WORSEN = {BarrierSeverity.NONE: BarrierSeverity.PARTIAL, BarrierSeverity.PARTIAL
 GOAL_COUNT = Weighted({1: 25, 2: 35, 3: 25, 4: 15})
 REFERRAL_COUNT = Weighted({0: 20, 1: 30, 2: 25, 3: 15, 4: 10})
 REFERRAL_KINDS = Weighted(
-    {PartnerKind.FRANCE_TRAVAIL: 20, PartnerKind.CIDFF: 10, PartnerKind.MISSION_LOCALE: 4, PartnerKind.DREETS: 2,
-     PartnerKind.SIAE: 14, PartnerKind.CONSEIL_REGIONAL: 4, PartnerKind.HEALTH: 18, PartnerKind.HOUSING: 16,
-     PartnerKind.TRAINING: 9, PartnerKind.OTHER: 5}
+    {
+        PartnerKind.FRANCE_TRAVAIL: 20,
+        PartnerKind.CIDFF: 10,
+        PartnerKind.MISSION_LOCALE: 4,
+        PartnerKind.DREETS: 2,
+        PartnerKind.SIAE: 14,
+        PartnerKind.CONSEIL_REGIONAL: 4,
+        PartnerKind.HEALTH: 18,
+        PartnerKind.HOUSING: 16,
+        PartnerKind.TRAINING: 9,
+        PartnerKind.OTHER: 5,
+    }
 )
 REFERRAL_RESULTS = Weighted(
-    {ReferralResult.ACCEPTED: 30, ReferralResult.COMPLETED: 40, ReferralResult.REFUSED: 10,
-     ReferralResult.NO_SHOW: 15, ReferralResult.PENDING: 5}
+    {
+        ReferralResult.ACCEPTED: 30,
+        ReferralResult.COMPLETED: 40,
+        ReferralResult.REFUSED: 10,
+        ReferralResult.NO_SHOW: 15,
+        ReferralResult.PENDING: 5,
+    }
 )
 OUTCOME_TYPES = Weighted(
-    {OutcomeType.CDI: 12, OutcomeType.FIXED_TERM_OVER_6_MONTHS: 12, OutcomeType.CIVIL_SERVICE: 2,
-     OutcomeType.BUSINESS_CREATION: 3, OutcomeType.FIXED_TERM_UNDER_6_MONTHS: 18,
-     OutcomeType.SUBSIDISED_CONTRACT: 12, OutcomeType.QUALIFYING_TRAINING: 17, OutcomeType.SIAE_HIRING: 14,
-     OutcomeType.OTHER: 10}
+    {
+        OutcomeType.CDI: 12,
+        OutcomeType.FIXED_TERM_OVER_6_MONTHS: 12,
+        OutcomeType.CIVIL_SERVICE: 2,
+        OutcomeType.BUSINESS_CREATION: 3,
+        OutcomeType.FIXED_TERM_UNDER_6_MONTHS: 18,
+        OutcomeType.SUBSIDISED_CONTRACT: 12,
+        OutcomeType.QUALIFYING_TRAINING: 17,
+        OutcomeType.SIAE_HIRING: 14,
+        OutcomeType.OTHER: 10,
+    }
 )
 
 
@@ -72,8 +93,15 @@ def _barriers(ctx: SeedContext, person: PersonInfo) -> None:
         for barrier, severity in current.items():
             ctx.add(
                 "barrier_assessment",
-                {"id": ctx.new_id("barrier_assessment"), "person_id": person.id, "site_id": person.site.id,
-                 "assessed_on": day, "barrier": barrier, "severity": severity, "assessor_id": person.referent_id},
+                {
+                    "id": ctx.new_id("barrier_assessment"),
+                    "person_id": person.id,
+                    "site_id": person.site.id,
+                    "assessed_on": day,
+                    "barrier": barrier,
+                    "severity": severity,
+                    "assessor_id": person.referent_id,
+                },
                 on=day,
             )
         ctx.touch(person, day)
@@ -114,14 +142,25 @@ def _goals(ctx: SeedContext, person: PersonInfo) -> None:
             else:
                 status = GoalStatus.IN_PROGRESS
             if status != GoalStatus.IN_PROGRESS:
-                closed_on = ctx.day_between(min(created + timedelta(days=30), person.active_until),
-                                            min(due + timedelta(days=60), person.active_until))
+                closed_on = ctx.day_between(
+                    min(created + timedelta(days=30), person.active_until),
+                    min(due + timedelta(days=60), person.active_until),
+                )
         else:
             status = GoalStatus.OPEN if rng.random() < 0.3 else GoalStatus.IN_PROGRESS
         ctx.add(
             "action_goal",
-            {"id": ctx.new_id("action_goal"), "person_id": person.id, "site_id": person.site.id, "axis": axis,
-             "goal": goal, "actions": actions, "due_on": due, "status": status, "closed_on": closed_on},
+            {
+                "id": ctx.new_id("action_goal"),
+                "person_id": person.id,
+                "site_id": person.site.id,
+                "axis": axis,
+                "goal": goal,
+                "actions": actions,
+                "due_on": due,
+                "status": status,
+                "closed_on": closed_on,
+            },
             on=created,
         )
         ctx.touch(person, created)
@@ -135,10 +174,20 @@ def _psp(ctx: SeedContext, person: PersonInfo) -> None:
         return
     episode_id = ctx.new_id("psp_episode")
     row = {
-        "id": episode_id, "person_id": person.id, "site_id": person.site.id, "requested_on": requested,
-        "commission_on": None, "commission_opinion": CommissionOpinion.PENDING,
-        "prefect_decision": PrefectDecision.PENDING, "decided_on": None, "aps_start_on": None, "aps_end_on": None,
-        "afis_start_on": None, "afis_end_on": None, "afis_monthly_cents": None, "ended_on": None,
+        "id": episode_id,
+        "person_id": person.id,
+        "site_id": person.site.id,
+        "requested_on": requested,
+        "commission_on": None,
+        "commission_opinion": CommissionOpinion.PENDING,
+        "prefect_decision": PrefectDecision.PENDING,
+        "decided_on": None,
+        "aps_start_on": None,
+        "aps_end_on": None,
+        "afis_start_on": None,
+        "afis_end_on": None,
+        "afis_monthly_cents": None,
+        "ended_on": None,
     }
     ctx.add("psp_episode", row, on=requested)
     ctx.touch(person, requested)
@@ -174,14 +223,25 @@ def _psp(ctx: SeedContext, person: PersonInfo) -> None:
     for number, (start_on, end_on) in enumerate(periods):
         ctx.add(
             "psp_period",
-            {"id": ctx.new_id("psp_period"), "episode_id": episode_id, "site_id": person.site.id,
-             "start_on": start_on, "end_on": end_on, "is_renewal": number > 0},
+            {
+                "id": ctx.new_id("psp_period"),
+                "episode_id": episode_id,
+                "site_id": person.site.id,
+                "start_on": start_on,
+                "end_on": end_on,
+                "is_renewal": number > 0,
+            },
             on=start_on,
         )
         ctx.touch(person, start_on)
     first, last = periods[0][0], periods[-1][1]
-    row.update(aps_start_on=first, aps_end_on=last, afis_start_on=first, afis_end_on=last,
-               afis_monthly_cents=AFIS_MONTHLY_CENTS)
+    row.update(
+        aps_start_on=first,
+        aps_end_on=last,
+        afis_start_on=first,
+        afis_end_on=last,
+        afis_monthly_cents=AFIS_MONTHLY_CENTS,
+    )
     if last < as_of:
         row["ended_on"] = last
     else:
@@ -200,9 +260,16 @@ def _referrals(ctx: SeedContext, person: PersonInfo) -> None:
                 result_on = min(referred + timedelta(days=rng.randint(7, 45)), as_of)
         ctx.add(
             "referral",
-            {"id": ctx.new_id("referral"), "person_id": person.id, "site_id": person.site.id,
-             "partner_id": rng.choice(person.site.partners[kind.value]), "referred_on": referred,
-             "reason": rng.choice(REFERRAL_REASONS[kind]), "result": result, "result_on": result_on},
+            {
+                "id": ctx.new_id("referral"),
+                "person_id": person.id,
+                "site_id": person.site.id,
+                "partner_id": rng.choice(person.site.partners[kind.value]),
+                "referred_on": referred,
+                "reason": rng.choice(REFERRAL_REASONS[kind]),
+                "result": result,
+                "result_on": result_on,
+            },
             on=referred,
         )
         ctx.touch(person, referred)
@@ -221,10 +288,16 @@ def _outcome(ctx: SeedContext, person: PersonInfo) -> None:
     outcome_type = OUTCOME_TYPES.pick(rng)
     ctx.add(
         "outcome",
-        {"id": ctx.new_id("outcome"), "person_id": person.id, "site_id": person.site.id, "outcome_on": outcome_on,
-         "category": OUTCOME_CATEGORY_OF_TYPE[outcome_type], "outcome_type": outcome_type,
-         "employer_sector": None if outcome_type == OutcomeType.OTHER else rng.choice(SECTORS[outcome_type]),
-         "closes_file": closes},
+        {
+            "id": ctx.new_id("outcome"),
+            "person_id": person.id,
+            "site_id": person.site.id,
+            "outcome_on": outcome_on,
+            "category": OUTCOME_CATEGORY_OF_TYPE[outcome_type],
+            "outcome_type": outcome_type,
+            "employer_sector": None if outcome_type == OutcomeType.OTHER else rng.choice(SECTORS[outcome_type]),
+            "closes_file": closes,
+        },
         on=outcome_on,
     )
     ctx.touch(person, outcome_on)
@@ -236,8 +309,14 @@ def _notes(ctx: SeedContext, person: PersonInfo) -> None:
         noted = ctx.day_between(person.intake_on, person.active_until)
         ctx.add(
             "person_note",
-            {"id": ctx.new_id("person_note"), "person_id": person.id, "site_id": person.site.id, "noted_on": noted,
-             "author_id": person.referent_id, "body_encrypted": ctx.cipher.encrypt(rng.choice(NOTE_BODIES))},
+            {
+                "id": ctx.new_id("person_note"),
+                "person_id": person.id,
+                "site_id": person.site.id,
+                "noted_on": noted,
+                "author_id": person.referent_id,
+                "body_encrypted": ctx.cipher.encrypt(rng.choice(NOTE_BODIES)),
+            },
             on=noted,
         )
         ctx.touch(person, noted)

@@ -11,36 +11,89 @@ from models.persons import AdministrativeStatus, Gender, HousingSituation, Intak
 from seed.context import PersonInfo, SeedContext, SiteInfo, Weighted, split_by_weight
 
 NATIONALITIES = Weighted(
-    {"NG": 24, "RO": 12, "CN": 8, "BR": 6, "FR": 9, "AL": 5, "CM": 7, "CI": 6, "BG": 5, "CO": 4,
-     "GH": 3, "VE": 2, "MA": 3, "DZ": 2, "UA": 2, "PE": 2}
+    {
+        "NG": 24,
+        "RO": 12,
+        "CN": 8,
+        "BR": 6,
+        "FR": 9,
+        "AL": 5,
+        "CM": 7,
+        "CI": 6,
+        "BG": 5,
+        "CO": 4,
+        "GH": 3,
+        "VE": 2,
+        "MA": 3,
+        "DZ": 2,
+        "UA": 2,
+        "PE": 2,
+    }
 )
 LANGUAGES = {
-    "NG": ("en",), "RO": ("ro",), "CN": ("zh",), "BR": ("pt",), "FR": ("fr",), "AL": ("sq",),
-    "CM": ("fr", "en"), "CI": ("fr",), "BG": ("bg",), "CO": ("es",), "GH": ("en",), "VE": ("es",),
-    "MA": ("ar", "fr"), "DZ": ("ar", "fr"), "UA": ("uk", "ru"), "PE": ("es",),
+    "NG": ("en",),
+    "RO": ("ro",),
+    "CN": ("zh",),
+    "BR": ("pt",),
+    "FR": ("fr",),
+    "AL": ("sq",),
+    "CM": ("fr", "en"),
+    "CI": ("fr",),
+    "BG": ("bg",),
+    "CO": ("es",),
+    "GH": ("en",),
+    "VE": ("es",),
+    "MA": ("ar", "fr"),
+    "DZ": ("ar", "fr"),
+    "UA": ("uk", "ru"),
+    "PE": ("es",),
 }
 SECOND_LANGUAGES = {"NG": ("yo", "ig"), "RO": ("en",), "BG": ("tr",), "GH": ("ak",), "CN": ("en",)}
 EU_OR_FRENCH = ("FR", "RO", "BG")
 GENDERS = Weighted(
-    {Gender.WOMAN: 78, Gender.TRANS_WOMAN: 11, Gender.MAN: 6, Gender.TRANS_MAN: 1,
-     Gender.NON_BINARY: 2, Gender.UNDISCLOSED: 2}
+    {
+        Gender.WOMAN: 78,
+        Gender.TRANS_WOMAN: 11,
+        Gender.MAN: 6,
+        Gender.TRANS_MAN: 1,
+        Gender.NON_BINARY: 2,
+        Gender.UNDISCLOSED: 2,
+    }
 )
 AGE_BANDS = Weighted({(18, 25): 30, (26, 35): 38, (36, 45): 20, (46, 60): 12})
 ADMIN_NON_EU = Weighted(
-    {AdministrativeStatus.RESIDENCE_PERMIT: 3, AdministrativeStatus.ASYLUM_SEEKER: 3,
-     AdministrativeStatus.UNDOCUMENTED: 4}
+    {
+        AdministrativeStatus.RESIDENCE_PERMIT: 3,
+        AdministrativeStatus.ASYLUM_SEEKER: 3,
+        AdministrativeStatus.UNDOCUMENTED: 4,
+    }
 )
 HOUSING = Weighted(
-    {HousingSituation.STREET: 1, HousingSituation.EMERGENCY_SHELTER: 3, HousingSituation.HOSTED_BY_THIRD_PARTY: 3,
-     HousingSituation.SOCIAL_HOUSING: 2, HousingSituation.OWN_TENANCY: 1.5, HousingSituation.SECURE_HOUSING: 1,
-     HousingSituation.OTHER: 0.5}
+    {
+        HousingSituation.STREET: 1,
+        HousingSituation.EMERGENCY_SHELTER: 3,
+        HousingSituation.HOSTED_BY_THIRD_PARTY: 3,
+        HousingSituation.SOCIAL_HOUSING: 2,
+        HousingSituation.OWN_TENANCY: 1.5,
+        HousingSituation.SECURE_HOUSING: 1,
+        HousingSituation.OTHER: 0.5,
+    }
 )
 ORIGINS = Weighted(
-    {IntakeOrigin.OUTREACH: 40, IntakeOrigin.PARTNER: 28, IntakeOrigin.SELF: 12,
-     IntakeOrigin.OTHER_ASSOCIATION: 15, IntakeOrigin.OTHER: 5}
+    {
+        IntakeOrigin.OUTREACH: 40,
+        IntakeOrigin.PARTNER: 28,
+        IntakeOrigin.SELF: 12,
+        IntakeOrigin.OTHER_ASSOCIATION: 15,
+        IntakeOrigin.OTHER: 5,
+    }
 )
 REFERRING_KINDS = (
-    PartnerKind.FRANCE_TRAVAIL, PartnerKind.CIDFF, PartnerKind.HEALTH, PartnerKind.HOUSING, PartnerKind.OTHER,
+    PartnerKind.FRANCE_TRAVAIL,
+    PartnerKind.CIDFF,
+    PartnerKind.HEALTH,
+    PartnerKind.HOUSING,
+    PartnerKind.OTHER,
 )
 
 
@@ -153,8 +206,15 @@ def _person(ctx: SeedContext, site: SiteInfo, intake_on: date, number: int, alia
         on=intake_on,
     )
     person = PersonInfo(
-        id=person_id, site=site, intake_on=intake_on, active_until=active_until, status=status,
-        referent_id=referent.id, nationality=nationality, french_speaker=french_speaker, row=row,
+        id=person_id,
+        site=site,
+        intake_on=intake_on,
+        active_until=active_until,
+        status=status,
+        referent_id=referent.id,
+        nationality=nationality,
+        french_speaker=french_speaker,
+        row=row,
     )
     ctx.persons.append(person)
     ctx.touch(person, intake_on)

@@ -8,10 +8,14 @@ from models.pathway import GoalAxis
 
 GOALS: dict[GoalAxis, list[tuple[str, str]]] = {
     GoalAxis.EMPLOYMENT: [
-        ("Trouver un emploi dans la propreté ou l'hôtellerie",
-         "CV, inscription à France Travail, candidatures accompagnées"),
-        ("Décrocher un contrat en structure d'insertion (SIAE)",
-         "Rencontre avec la chargée de recrutement, visite du chantier"),
+        (
+            "Trouver un emploi dans la propreté ou l'hôtellerie",
+            "CV, inscription à France Travail, candidatures accompagnées",
+        ),
+        (
+            "Décrocher un contrat en structure d'insertion (SIAE)",
+            "Rencontre avec la chargée de recrutement, visite du chantier",
+        ),
         ("Valider un projet d'aide à domicile", "Enquête métier, immersion (PMSMP) de deux semaines"),
         ("Préparer les entretiens d'embauche", "Simulations d'entretien en atelier savoir-être"),
     ],
@@ -63,11 +67,14 @@ NOTE_BODIES = [
 
 REFERRAL_REASONS: dict[PartnerKind, list[str]] = {
     PartnerKind.FRANCE_TRAVAIL: [
-        "Inscription comme demandeuse d'emploi", "Accès aux offres et aux PMSMP",
+        "Inscription comme demandeuse d'emploi",
+        "Accès aux offres et aux PMSMP",
         "Entrée en parcours d'accompagnement intensif",
     ],
     PartnerKind.CIDFF: [
-        "Permanence juridique", "Accompagnement vers l'emploi (BAIE)", "Droits des femmes victimes de violences",
+        "Permanence juridique",
+        "Accompagnement vers l'emploi (BAIE)",
+        "Droits des femmes victimes de violences",
     ],
     PartnerKind.MISSION_LOCALE: ["Contrat d'engagement jeune", "Accompagnement des moins de 26 ans"],
     PartnerKind.DREETS: ["Agrément IAE", "Dossier d'aide à l'embauche"],
@@ -87,7 +94,9 @@ SECTORS: dict[OutcomeType, list[str]] = {
     OutcomeType.FIXED_TERM_UNDER_6_MONTHS: ["Hôtellerie-restauration", "Logistique", "Propreté", "Agriculture"],
     OutcomeType.SUBSIDISED_CONTRACT: ["Associatif", "Collectivité", "Aide à la personne"],
     OutcomeType.QUALIFYING_TRAINING: [
-        "Formation aide-soignant·e", "Formation agent·e de propreté", "Formation cuisine",
+        "Formation aide-soignant·e",
+        "Formation agent·e de propreté",
+        "Formation cuisine",
     ],
     OutcomeType.SIAE_HIRING: ["Atelier chantier d'insertion", "Entreprise d'insertion", "Association intermédiaire"],
 }

@@ -47,8 +47,14 @@ def _modules(ctx: SeedContext, site: SiteInfo) -> list[tuple[int, WorkshopTheme]
         module_id = ctx.new_id("workshop_module")
         ctx.add(
             "workshop_module",
-            {"id": module_id, "site_id": site.id, "theme": theme, "name": WORKSHOP_THEME_LABELS[theme],
-             "sort_order": order, "is_active": True},
+            {
+                "id": module_id,
+                "site_id": site.id,
+                "theme": theme,
+                "name": WORKSHOP_THEME_LABELS[theme],
+                "sort_order": order,
+                "is_active": True,
+            },
         )
         modules.append((module_id, theme))
     return modules
@@ -71,8 +77,13 @@ def _enrolment(ctx: SeedContext, person: PersonInfo) -> tuple[date, date, Person
         last_day = left_on
     ctx.add(
         "workshop_enrolment",
-        {"id": ctx.new_id("workshop_enrolment"), "person_id": person.id, "site_id": person.site.id,
-         "cycle_start_on": start, "left_on": left_on},
+        {
+            "id": ctx.new_id("workshop_enrolment"),
+            "person_id": person.id,
+            "site_id": person.site.id,
+            "cycle_start_on": start,
+            "left_on": left_on,
+        },
         on=start,
     )
     return start, last_day, person
@@ -116,8 +127,13 @@ def _sessions(ctx: SeedContext, site: SiteInfo, modules: list, cycles: list) -> 
 
 
 def _session(
-    ctx: SeedContext, site: SiteInfo, module_id: int, theme: WorkshopTheme, day: date,
-    start_time: time, facilitators: list[int],
+    ctx: SeedContext,
+    site: SiteInfo,
+    module_id: int,
+    theme: WorkshopTheme,
+    day: date,
+    start_time: time,
+    facilitators: list[int],
 ) -> tuple[int, int]:
     rng = ctx.rng
     partner_id = None
@@ -129,9 +145,16 @@ def _session(
     places = rng.choice((8, 8, 10, 12))
     ctx.add(
         "workshop_session",
-        {"id": session_id, "site_id": site.id, "module_id": module_id, "session_on": day, "start_time": start_time,
-         "duration_minutes": rng.choice((120, 120, 150, 180)), "partner_id": partner_id,
-         "planned_places": places},
+        {
+            "id": session_id,
+            "site_id": site.id,
+            "module_id": module_id,
+            "session_on": day,
+            "start_time": start_time,
+            "duration_minutes": rng.choice((120, 120, 150, 180)),
+            "partner_id": partner_id,
+            "planned_places": places,
+        },
         on=min(day, ctx.as_of) - timedelta(days=14),
     )
     for user_id in rng.sample(facilitators, 1 if rng.random() < 0.6 else min(2, len(facilitators))):
@@ -140,16 +163,31 @@ def _session(
 
 
 def _attendance(
-    ctx: SeedContext, site: SiteInfo, session_id: int, module_id: int, day: date,
-    chosen: list, presents: dict,
+    ctx: SeedContext,
+    site: SiteInfo,
+    session_id: int,
+    module_id: int,
+    day: date,
+    chosen: list,
+    presents: dict,
 ) -> None:
     rng = ctx.rng
     rows = ctx.rows["workshop_attendance"]
     stamp = ctx.stamp(day)
     for _, _, person in chosen:
         status = roll_call(rng.random(), 0.78, 0.10)
-        rows.append({"id": ctx.new_id("workshop_attendance"), "session_id": session_id, "person_id": person.id,
-                     "site_id": site.id, "status": status, "version": 1, "created_at": stamp, "updated_at": stamp})
+        rows.append(
+            {
+                "id": ctx.new_id("workshop_attendance"),
+                "session_id": session_id,
+                "person_id": person.id,
+                "site_id": site.id,
+                "status": status,
+                "version": 1,
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+        )
         if status == PRESENT:
             ctx.touch(person, day)
             key = (person.id, module_id)
@@ -157,7 +195,12 @@ def _attendance(
             if presents[key] == 2:  # a module is validated after two sessions attended
                 ctx.add(
                     "workshop_completion",
-                    {"id": ctx.new_id("workshop_completion"), "person_id": person.id, "module_id": module_id,
-                     "site_id": site.id, "completed_on": day},
+                    {
+                        "id": ctx.new_id("workshop_completion"),
+                        "person_id": person.id,
+                        "module_id": module_id,
+                        "site_id": site.id,
+                        "completed_on": day,
+                    },
                     on=day,
                 )

@@ -58,9 +58,7 @@ def _copy(connection: Connection, table: sa.Table, columns: list[str], rows: lis
     """
     preparer = connection.dialect.identifier_preparer
     enum_columns = [i for i, c in enumerate(table.columns) if isinstance(c.type, sa.Enum)]
-    statement = (
-        f"COPY {preparer.quote(table.name)} ({', '.join(preparer.quote(c) for c in columns)}) FROM STDIN"
-    )
+    statement = f"COPY {preparer.quote(table.name)} ({', '.join(preparer.quote(c) for c in columns)}) FROM STDIN"
     driver_connection = connection.connection.driver_connection
     with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:

@@ -40,8 +40,9 @@ from services.principal import Capability, Principal
 LATE_AFTER_DAYS = 7
 SESSION_NOT_FOUND = N_("Séance introuvable.")
 FUTURE_SESSION = N_("L'appel d'une séance à venir ne peut pas encore être fait : attendez le jour de la séance.")
-NOT_EXPECTED = N_("Une des personnes cochées n'est pas attendue à cette séance (pas inscrite à cette date) : "
-                  "rien n'a été enregistré.")
+NOT_EXPECTED = N_(
+    "Une des personnes cochées n'est pas attendue à cette séance (pas inscrite à cette date) : rien n'a été enregistré."
+)
 BAD_STATUS = N_("Choisissez Présent·e, Absent·e excusé·e ou Absent·e pour chaque personne.")
 
 
@@ -115,8 +116,18 @@ def _target(session: Session, principal: Principal, kind: SessionKind, session_i
             WorkshopEnrolment.cycle_start_on <= day,
             sa.or_(WorkshopEnrolment.left_on.is_(None), WorkshopEnrolment.left_on >= day),
         )
-        return _Target(kind, workshop.id, workshop.site_id, day, workshop.start_time, workshop.duration_minutes,
-                       title, WorkshopAttendance, expected, WorkshopEnrolment.person_id)
+        return _Target(
+            kind,
+            workshop.id,
+            workshop.site_id,
+            day,
+            workshop.start_time,
+            workshop.duration_minutes,
+            title,
+            WorkshopAttendance,
+            expected,
+            WorkshopEnrolment.person_id,
+        )
     principal.require(Capability.TEACH_COURSES)
     row = session.exec(
         select(CourseSession, CourseGroup.name)
@@ -132,8 +143,18 @@ def _target(session: Session, principal: Principal, kind: SessionKind, session_i
         CourseEnrolment.enrolled_on <= day,
         sa.or_(CourseEnrolment.left_on.is_(None), CourseEnrolment.left_on >= day),
     )
-    return _Target(kind, course.id, course.site_id, day, course.start_time, course.duration_minutes, title,
-                   CourseAttendance, expected, CourseEnrolment.person_id)
+    return _Target(
+        kind,
+        course.id,
+        course.site_id,
+        day,
+        course.start_time,
+        course.duration_minutes,
+        title,
+        CourseAttendance,
+        expected,
+        CourseEnrolment.person_id,
+    )
 
 
 def _names_visible(principal: Principal, kind: SessionKind) -> bool:
@@ -177,10 +198,14 @@ def roll_call(
         select(*columns)
         .select_from(Person)
         .outerjoin(attendance, sa.and_(attendance.person_id == Person.id, attendance.session_id == target.session_id))
-        .where(Person.id.in_(sa.union(
-            target.expected,
-            select(attendance.person_id).where(attendance.session_id == target.session_id),
-        )))
+        .where(
+            Person.id.in_(
+                sa.union(
+                    target.expected,
+                    select(attendance.person_id).where(attendance.session_id == target.session_id),
+                )
+            )
+        )
         .order_by(Person.code)
     ).all()
     if names and rows:
@@ -246,8 +271,9 @@ def save_roll_call(
     existing = {
         row.person_id: row
         for row in session.exec(
-            select(attendance).where(attendance.session_id == target.session_id,
-                                     attendance.person_id.in_(sorted(wanted)))
+            select(attendance).where(
+                attendance.session_id == target.session_id, attendance.person_id.in_(sorted(wanted))
+            )
         ).all()
     }
     newcomers = set(wanted) - set(existing)
@@ -260,8 +286,9 @@ def save_roll_call(
     for person_id, status in sorted(wanted.items()):
         row = existing.get(person_id)
         if row is None:
-            session.add(attendance(session_id=target.session_id, person_id=person_id, site_id=target.site_id,
-                                   status=status))
+            session.add(
+                attendance(session_id=target.session_id, person_id=person_id, site_id=target.site_id, status=status)
+            )
             created += 1
         elif row.status == status:
             unchanged += 1
@@ -289,8 +316,13 @@ def save_roll_call(
             .execution_options(synchronize_session=False)
         )
     action = "attendance.late_edit" if _is_late(target.session_on, today) else "attendance.roll_saved"
-    audit.record(session, actor=principal, action=action, entity_type=f"{target.kind.value}_session",
-                 entity_id=target.session_id, site_id=target.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action=action,
+        entity_type=f"{target.kind.value}_session",
+        entity_id=target.session_id,
+        site_id=target.site_id,
+    )
     session.commit()
     return RollSaved(created, updated, unchanged)
-

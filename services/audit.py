@@ -80,12 +80,16 @@ def list_events(
     where = sa.and_(sa.true(), *conditions)
     total = session.exec(select(sa.func.count()).select_from(AuditEvent).where(where)).one()
     rows = session.exec(
-        select(AuditEvent).where(where).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .offset(offset).limit(limit)
+        select(AuditEvent)
+        .where(where)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .offset(offset)
+        .limit(limit)
     ).all()
     return [
-        AuditRow(r.occurred_at, r.actor_username, r.actor_role, r.action, r.entity_type, r.entity_id, r.success,
-                 r.detail)
+        AuditRow(
+            r.occurred_at, r.actor_username, r.actor_role, r.action, r.entity_type, r.entity_id, r.success, r.detail
+        )
         for r in rows
     ], total
 

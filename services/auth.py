@@ -45,14 +45,17 @@ class SessionEnd(StrEnum):
 SESSION_END_MESSAGES = {
     SessionEnd.IDLE: N_("Votre session a expiré après 30 minutes d'inactivité : reconnectez-vous."),
     SessionEnd.EXPIRED: N_("Votre session a dépassé 12 heures : reconnectez-vous."),
-    SessionEnd.REVOKED: N_("Votre session a été fermée (déconnexion, changement de mot de passe "
-                           "ou compte désactivé) : reconnectez-vous."),
+    SessionEnd.REVOKED: N_(
+        "Votre session a été fermée (déconnexion, changement de mot de passe ou compte désactivé) : reconnectez-vous."
+    ),
 }
 
 LOGIN_MESSAGES = {
     LoginOutcome.INVALID: N_("Identifiant ou mot de passe incorrect."),
-    LoginOutcome.LOCKED: N_("Trop de tentatives infructueuses : ce compte est verrouillé pendant "
-                            "15 minutes. Réessayez plus tard ou contactez l'administration."),
+    LoginOutcome.LOCKED: N_(
+        "Trop de tentatives infructueuses : ce compte est verrouillé pendant "
+        "15 minutes. Réessayez plus tard ou contactez l'administration."
+    ),
 }
 
 
@@ -94,7 +97,9 @@ def _throttle(session: Session, username_key: str) -> LoginThrottle:
     return throttle
 
 
-def authenticate(session: Session, settings: Settings, username: str, password: str, *, now: datetime | None = None) -> LoginResult:
+def authenticate(
+    session: Session, settings: Settings, username: str, password: str, *, now: datetime | None = None
+) -> LoginResult:
     """Check a login attempt, update the lockout counters and audit it. Anyone may call it."""
     now = now or utcnow()
     key = normalise_username(username)
@@ -215,8 +220,14 @@ def change_password(
     now = now or utcnow()
     user = session.get(User, principal.user_id)
     if user is None or not passwords.verify_password(current, user.password_hash):
-        audit.record(session, actor=principal, action="user.password_change", entity_type="user",
-                     entity_id=principal.user_id, success=False)
+        audit.record(
+            session,
+            actor=principal,
+            action="user.password_change",
+            entity_type="user",
+            entity_id=principal.user_id,
+            success=False,
+        )
         session.commit()
         raise ValidationFailed({"current": _("Mot de passe actuel incorrect.")})
     passwords.check_policy(new, field="new")

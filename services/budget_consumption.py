@@ -36,7 +36,6 @@ from services.money import ratio
 from services.principal import Capability, Principal
 
 
-
 @dataclass(frozen=True)
 class GrantSummary:
     id: int
@@ -133,8 +132,10 @@ def list_grants(session: Session, principal: Principal) -> list[GrantSummary]:
     """The grants the principal may look at, most recent end date first."""
     require_budget_reader(principal)
     rows = session.exec(
-        select(Grant, Funder.name).join(Funder, Funder.id == Grant.funder_id)
-        .where(visible_grants(principal)).order_by(Grant.ends_on.desc(), Grant.name)
+        select(Grant, Funder.name)
+        .join(Funder, Funder.id == Grant.funder_id)
+        .where(visible_grants(principal))
+        .order_by(Grant.ends_on.desc(), Grant.name)
     ).all()
     return [_summary(grant, funder) for grant, funder in rows]
 
@@ -143,7 +144,8 @@ def grant_summary(session: Session, principal: Principal, grant_id: int) -> Gran
     """One visible grant, else NotFound (an invisible grant is indistinguishable from a missing one)."""
     require_budget_reader(principal)
     row = session.exec(
-        select(Grant, Funder.name).join(Funder, Funder.id == Grant.funder_id)
+        select(Grant, Funder.name)
+        .join(Funder, Funder.id == Grant.funder_id)
         .where(Grant.id == grant_id, visible_grants(principal))
     ).first()
     if row is None:
@@ -152,15 +154,25 @@ def grant_summary(session: Session, principal: Principal, grant_id: int) -> Gran
 
 
 def _summary(grant: Grant, funder_name: str) -> GrantSummary:
-    return GrantSummary(grant.id, grant.name, funder_name, grant.convention_ref, grant.amount_cents,
-                        grant.starts_on, grant.ends_on, grant.tolerance_bp)
+    return GrantSummary(
+        grant.id,
+        grant.name,
+        funder_name,
+        grant.convention_ref,
+        grant.amount_cents,
+        grant.starts_on,
+        grant.ends_on,
+        grant.tolerance_bp,
+    )
 
 
 def _month_columns(column: sa.ColumnElement) -> tuple[sa.ColumnElement, sa.ColumnElement]:
     return sa.extract("year", column).label("y"), sa.extract("month", column).label("m")
 
 
-def monthly_ledger(session: Session, principal: Principal, *, grant_id: int, today: date) -> dict[tuple[int, date], int]:
+def monthly_ledger(
+    session: Session, principal: Principal, *, grant_id: int, today: date
+) -> dict[tuple[int, date], int]:
     """Actual per (visible line, month) of a grant up to `today`: ONE grouped scan of the grant's
     expenses (ix_expense_grant_date_amount), from which lines, the monthly series and the run-rates are read."""
     y, m = _month_columns(Expense.spent_on)
@@ -173,8 +185,14 @@ def monthly_ledger(session: Session, principal: Principal, *, grant_id: int, tod
     return {(int(line_id), date(int(year), int(month), 1)): int(cents or 0) for line_id, year, month, cents in rows}
 
 
-def line_consumption(session: Session, principal: Principal, *, grant_id: int, today: date,
-                     ledger: dict[tuple[int, date], int] | None = None) -> list[LineConsumption]:
+def line_consumption(
+    session: Session,
+    principal: Principal,
+    *,
+    grant_id: int,
+    today: date,
+    ledger: dict[tuple[int, date], int] | None = None,
+) -> list[LineConsumption]:
     """Visible lines of a grant with their actual to date (sums of the grouped ledger)."""
     if ledger is None:
         ledger = monthly_ledger(session, principal, grant_id=grant_id, today=today)
@@ -182,21 +200,40 @@ def line_consumption(session: Session, principal: Principal, *, grant_id: int, t
     for (line_id, _month), cents in ledger.items():
         actual[line_id] = actual.get(line_id, 0) + cents
     rows = session.exec(
-        select(BudgetLine.id, BudgetLine.version, Strand.id, Strand.name, Site.id, Site.code, BudgetLine.category,
-               BudgetLine.planned_cents)
+        select(
+            BudgetLine.id,
+            BudgetLine.version,
+            Strand.id,
+            Strand.name,
+            Site.id,
+            Site.code,
+            BudgetLine.category,
+            BudgetLine.planned_cents,
+        )
         .join(Strand, Strand.id == BudgetLine.strand_id)
         .join(Site, Site.id == BudgetLine.site_id)
         .where(BudgetLine.grant_id == grant_id, visible_lines(principal))
         .order_by(Strand.name, Site.code, BudgetLine.category)
     ).all()
     return [
-        LineConsumption(line_id, version, strand_id, strand, site_id, site_code, BudgetCategory(category),
-                        int(planned), actual.get(line_id, 0))
+        LineConsumption(
+            line_id,
+            version,
+            strand_id,
+            strand,
+            site_id,
+            site_code,
+            BudgetCategory(category),
+            int(planned),
+            actual.get(line_id, 0),
+        )
         for line_id, version, strand_id, strand, site_id, site_code, category, planned in rows
     ]
 
 
-def subtotals(lines: Iterable[LineConsumption], key: Callable[[LineConsumption], tuple[str, str]]) -> tuple[Subtotal, ...]:
+def subtotals(
+    lines: Iterable[LineConsumption], key: Callable[[LineConsumption], tuple[str, str]]
+) -> tuple[Subtotal, ...]:
     """Exact sums of the given lines grouped by `key` (→ (key, label)), in order of first appearance."""
     planned: dict[tuple[str, str], int] = {}
     actual: dict[tuple[str, str], int] = {}
@@ -210,13 +247,25 @@ def subtotals(lines: Iterable[LineConsumption], key: Callable[[LineConsumption],
 CATEGORY_ORDER = {category: index for index, category in enumerate(BudgetCategory)}
 
 
-def build_report(grant: GrantSummary, lines: list[LineConsumption], *, today: date, partial_scope: bool,
-                 ledger: dict[tuple[int, date], int] | None = None) -> GrantConsumptionReport:
+def build_report(
+    grant: GrantSummary,
+    lines: list[LineConsumption],
+    *,
+    today: date,
+    partial_scope: bool,
+    ledger: dict[tuple[int, date], int] | None = None,
+) -> GrantConsumptionReport:
     """Subtotals and total of already-summed lines (pure: also used by the what-if preview)."""
-    by_category = sorted(subtotals(lines, lambda l: (l.category.value, label(l.category))),
-                         key=lambda s: CATEGORY_ORDER[BudgetCategory(s.key)])
-    total = Subtotal("total", _("Total des lignes visibles") if partial_scope else _("Total du financement"),
-                     sum(l.planned_cents for l in lines), sum(l.actual_cents for l in lines))
+    by_category = sorted(
+        subtotals(lines, lambda l: (l.category.value, label(l.category))),
+        key=lambda s: CATEGORY_ORDER[BudgetCategory(s.key)],
+    )
+    total = Subtotal(
+        "total",
+        _("Total des lignes visibles") if partial_scope else _("Total du financement"),
+        sum(l.planned_cents for l in lines),
+        sum(l.actual_cents for l in lines),
+    )
     return GrantConsumptionReport(
         grant=grant,
         today=today,
@@ -238,19 +287,27 @@ def _partial_scope(session: Session, principal: Principal, grant_id: int, visibl
     return int(total) != visible_count
 
 
-def consumption(session: Session, principal: Principal, *, grant_id: int, today: date | None = None
-                ) -> GrantConsumptionReport:
+def consumption(
+    session: Session, principal: Principal, *, grant_id: int, today: date | None = None
+) -> GrantConsumptionReport:
     """Planned, actual to date, % consumed and remaining of a visible grant, per line and subtotals."""
     today = today or clock.today()
     grant = grant_summary(session, principal, grant_id)
     ledger = monthly_ledger(session, principal, grant_id=grant_id, today=today)
     lines = line_consumption(session, principal, grant_id=grant_id, today=today, ledger=ledger)
-    return build_report(grant, lines, today=today, ledger=ledger,
-                        partial_scope=_partial_scope(session, principal, grant_id, len(lines)))
+    return build_report(
+        grant, lines, today=today, ledger=ledger, partial_scope=_partial_scope(session, principal, grant_id, len(lines))
+    )
 
 
-def monthly_actuals(session: Session, principal: Principal, *, grant_id: int, today: date | None = None,
-                    report: GrantConsumptionReport | None = None) -> list[MonthlyActual]:
+def monthly_actuals(
+    session: Session,
+    principal: Principal,
+    *,
+    grant_id: int,
+    today: date | None = None,
+    report: GrantConsumptionReport | None = None,
+) -> list[MonthlyActual]:
     """Actual per month of the visible lines of a grant (SQL GROUP BY month), cumulated here.
 
     One point per month from the grant's first month to the month of today (or the end month when the

@@ -51,8 +51,7 @@ def _grant_in_scope(session: Session, principal: Principal, grant_id: int) -> Gr
     return grant
 
 
-def budget_lines(session: Session, principal: Principal, grant_id: int, *, today: date | None = None
-                 ) -> list[LineRow]:
+def budget_lines(session: Session, principal: Principal, grant_id: int, *, today: date | None = None) -> list[LineRow]:
     """The lines of a grant the principal may see, by strand, site and category, with spending to date."""
     require_reader(principal)
     _grant_in_scope(session, principal, grant_id)
@@ -66,8 +65,19 @@ def budget_lines(session: Session, principal: Principal, grant_id: int, *, today
     ).all()
     details = sees_details(principal)
     result = [
-        LineRow(line.id, line.grant_id, line.strand_id, strand, line.site_id, site, line.category,
-                line.planned_cents, line.accounting_code if details else None, int(s), line.version)
+        LineRow(
+            line.id,
+            line.grant_id,
+            line.strand_id,
+            strand,
+            line.site_id,
+            site,
+            line.category,
+            line.planned_cents,
+            line.accounting_code if details else None,
+            int(s),
+            line.version,
+        )
         for line, strand, site, s in rows
     ]
     return sorted(result, key=lambda r: (r.strand_name, r.site_code, CATEGORY_ORDER[r.category]))
@@ -104,13 +114,25 @@ def line_choices(session: Session, principal: Principal, *, grant_id: int | None
         .where(*conditions)
     ).all()
     choices = [
-        LineChoice(line.id, grant.id, grant.name, grant.convention_ref,
-                   " · ".join(p for p in (line.accounting_code, strand, site) if p), strand, site, line.category,
-                   line.accounting_code, grant.starts_on, grant.ends_on)
+        LineChoice(
+            line.id,
+            grant.id,
+            grant.name,
+            grant.convention_ref,
+            " · ".join(p for p in (line.accounting_code, strand, site) if p),
+            strand,
+            site,
+            line.category,
+            line.accounting_code,
+            grant.starts_on,
+            grant.ends_on,
+        )
         for line, grant, strand, site in rows
     ]
-    return sorted(choices, key=lambda c: (-c.starts_on.toordinal(), c.grant_name, c.strand_name, c.site_code,
-                                          CATEGORY_ORDER[c.category]))
+    return sorted(
+        choices,
+        key=lambda c: (-c.starts_on.toordinal(), c.grant_name, c.strand_name, c.site_code, CATEGORY_ORDER[c.category]),
+    )
 
 
 @dataclass(frozen=True)
@@ -127,20 +149,27 @@ class LineInput:
 def _sum_message(total: int, amount: int) -> str:
     gap = amount - total
     if gap > 0:
-        message = _("La somme des lignes ({total}) doit être égale au montant de la convention ({amount}) : "
-                    "il manque {gap}.")
+        message = _(
+            "La somme des lignes ({total}) doit être égale au montant de la convention ({amount}) : il manque {gap}."
+        )
     else:
-        message = _("La somme des lignes ({total}) doit être égale au montant de la convention ({amount}) : "
-                    "elle le dépasse de {gap}.")
+        message = _(
+            "La somme des lignes ({total}) doit être égale au montant de la convention ({amount}) : "
+            "elle le dépasse de {gap}."
+        )
     return message.format(total=formats.euros(total), amount=formats.euros(amount), gap=formats.euros(abs(gap)))
 
 
 def _clean_lines(session: Session, grant: Grant, lines: list[LineInput]) -> list[dict]:
     errors: dict[str, str] = {}
     strands = {s.id: s.name for s in session.exec(select(Strand).where(Strand.grant_id == grant.id)).all()}
-    sites = dict(session.exec(
-        select(Site.id, Site.code).join(GrantSite, GrantSite.site_id == Site.id).where(GrantSite.grant_id == grant.id)
-    ).all())
+    sites = dict(
+        session.exec(
+            select(Site.id, Site.code)
+            .join(GrantSite, GrantSite.site_id == Site.id)
+            .where(GrantSite.grant_id == grant.id)
+        ).all()
+    )
     cleaned: list[dict] = []
     seen_keys: dict[tuple, int] = {}
     seen_codes: dict[str, int] = {}
@@ -150,7 +179,8 @@ def _clean_lines(session: Session, grant: Grant, lines: list[LineInput]) -> list
             field_errors["strand"] = _("Ligne {number} : choisissez un volet de ce financement.").format(number=number)
         if line.site_id not in sites:
             field_errors["site"] = _("Ligne {number} : le site doit être un des sites du financement.").format(
-                number=number)
+                number=number
+            )
         try:
             category = BudgetCategory(line.category)
         except ValueError:
@@ -161,27 +191,39 @@ def _clean_lines(session: Session, grant: Grant, lines: list[LineInput]) -> list
         if amount_errors:
             problem = amount_errors["planned"]
             field_errors["planned"] = _("Ligne {number} : {problem}").format(
-                number=number, problem=problem[0].lower() + problem[1:])
+                number=number, problem=problem[0].lower() + problem[1:]
+            )
         elif planned is not None and planned < 0:
             field_errors["planned"] = _("Ligne {number} : le montant prévu ne peut être négatif.").format(number=number)
         code = " ".join((line.accounting_code or "").split()) or None
         if code and len(code) > ACCOUNTING_CODE_MAX:
             field_errors["code"] = _("Ligne {number} : le code analytique ne peut dépasser {max} caractères.").format(
-                number=number, max=ACCOUNTING_CODE_MAX)
+                number=number, max=ACCOUNTING_CODE_MAX
+            )
         elif code and code.upper() in seen_codes:
-            field_errors["code"] = _("Ligne {number} : le code analytique « {code} » est déjà celui de la ligne "
-                                     "{other}.").format(number=number, code=code, other=seen_codes[code.upper()])
+            field_errors["code"] = _(
+                "Ligne {number} : le code analytique « {code} » est déjà celui de la ligne {other}."
+            ).format(number=number, code=code, other=seen_codes[code.upper()])
         elif code:
             seen_codes[code.upper()] = number
         key = (line.strand_id, line.site_id, category)
         if not field_errors and key in seen_keys:
-            field_errors["key"] = _("Ligne {number} : même volet, même site et même catégorie que la ligne "
-                                    "{other} (une seule ligne par volet × site × catégorie).").format(
-                number=number, other=seen_keys[key])
+            field_errors["key"] = _(
+                "Ligne {number} : même volet, même site et même catégorie que la ligne "
+                "{other} (une seule ligne par volet × site × catégorie)."
+            ).format(number=number, other=seen_keys[key])
         seen_keys.setdefault(key, number)
         errors |= {f"lines.{number}.{field}": message for field, message in field_errors.items()}
-        cleaned.append({"strand_id": line.strand_id, "site_id": line.site_id, "category": category,
-                        "planned_cents": planned, "accounting_code": code, "number": number})
+        cleaned.append(
+            {
+                "strand_id": line.strand_id,
+                "site_id": line.site_id,
+                "category": category,
+                "planned_cents": planned,
+                "accounting_code": code,
+                "number": number,
+            }
+        )
     if seen_codes:
         taken = session.exec(
             select(sa.func.upper(BudgetLine.accounting_code), Grant.convention_ref)
@@ -190,8 +232,8 @@ def _clean_lines(session: Session, grant: Grant, lines: list[LineInput]) -> list
         ).all()
         for code, ref in taken:
             errors[f"lines.{seen_codes[code]}.code"] = _(
-                "Ligne {number} : le code analytique « {code} » est déjà utilisé par la convention {ref}.").format(
-                number=seen_codes[code], code=code, ref=ref)
+                "Ligne {number} : le code analytique « {code} » est déjà utilisé par la convention {ref}."
+            ).format(number=seen_codes[code], code=code, ref=ref)
     if not errors:
         total = sum(row["planned_cents"] for row in cleaned)
         if total != grant.amount_cents:
@@ -201,8 +243,9 @@ def _clean_lines(session: Session, grant: Grant, lines: list[LineInput]) -> list
     return cleaned
 
 
-def save_budget_lines(session: Session, principal: Principal, *, grant_id: int, lines: list[LineInput],
-                      expected_version: int) -> None:
+def save_budget_lines(
+    session: Session, principal: Principal, *, grant_id: int, lines: list[LineInput], expected_version: int
+) -> None:
     """Replace the planned amounts and accounting codes of a grant's lines, all at once (gestion).
 
     Rules: the lines add up exactly to the grant amount; planned ≥ 0; one line per strand × site ×
@@ -213,8 +256,10 @@ def save_budget_lines(session: Session, principal: Principal, *, grant_id: int, 
     principal.require(Capability.EDIT_BUDGET)
     grant = _grant_in_scope(session, principal, grant_id)
     cleaned = _clean_lines(session, grant, lines)
-    existing = {(line.strand_id, line.site_id, line.category): line
-                for line in session.exec(select(BudgetLine).where(BudgetLine.grant_id == grant_id)).all()}
+    existing = {
+        (line.strand_id, line.site_id, line.category): line
+        for line in session.exec(select(BudgetLine).where(BudgetLine.grant_id == grant_id)).all()
+    }
     wanted = {(row["strand_id"], row["site_id"], row["category"]) for row in cleaned}
     dropped = [line for key, line in existing.items() if key not in wanted]
     if dropped:
@@ -223,11 +268,17 @@ def save_budget_lines(session: Session, principal: Principal, *, grant_id: int, 
         used |= set(session.exec(select(BudgetRevision.from_line_id).where(BudgetRevision.from_line_id.in_(ids))).all())
         used |= set(session.exec(select(BudgetRevision.to_line_id).where(BudgetRevision.to_line_id.in_(ids))).all())
         if used:
-            names = ", ".join(sorted(line.accounting_code or _("n° {id}").format(id=line.id)
-                                     for line in dropped if line.id in used))
-            raise ValidationFailed({"lines": _("Des dépenses ou des révisions sont rattachées à la ligne {names} : "
-                                               "elle ne peut être supprimée (mettez son montant prévu à 0).").format(
-                names=names)})
+            names = ", ".join(
+                sorted(line.accounting_code or _("n° {id}").format(id=line.id) for line in dropped if line.id in used)
+            )
+            raise ValidationFailed(
+                {
+                    "lines": _(
+                        "Des dépenses ou des révisions sont rattachées à la ligne {names} : "
+                        "elle ne peut être supprimée (mettez son montant prévu à 0)."
+                    ).format(names=names)
+                }
+            )
     versioned_update(session, Grant, grant_id, int(expected_version), {})  # the table's optimistic lock
     if dropped:
         session.execute(sa.delete(BudgetLine).where(BudgetLine.id.in_([line.id for line in dropped])))
@@ -235,12 +286,24 @@ def save_budget_lines(session: Session, principal: Principal, *, grant_id: int, 
         key = (row["strand_id"], row["site_id"], row["category"])
         line = existing.get(key)
         if line is None:
-            session.add(BudgetLine(grant_id=grant_id, strand_id=row["strand_id"], site_id=row["site_id"],
-                                   category=row["category"], planned_cents=row["planned_cents"],
-                                   accounting_code=row["accounting_code"]))
+            session.add(
+                BudgetLine(
+                    grant_id=grant_id,
+                    strand_id=row["strand_id"],
+                    site_id=row["site_id"],
+                    category=row["category"],
+                    planned_cents=row["planned_cents"],
+                    accounting_code=row["accounting_code"],
+                )
+            )
         elif (line.planned_cents, line.accounting_code) != (row["planned_cents"], row["accounting_code"]):
-            versioned_update(session, BudgetLine, line.id, line.version,
-                             {"planned_cents": row["planned_cents"], "accounting_code": row["accounting_code"]})
+            versioned_update(
+                session,
+                BudgetLine,
+                line.id,
+                line.version,
+                {"planned_cents": row["planned_cents"], "accounting_code": row["accounting_code"]},
+            )
     audit.record(session, actor=principal, action="budget_lines.saved", entity_type="grant", entity_id=grant_id)
     session.commit()
     session.expire_all()

@@ -73,8 +73,9 @@ class RevisionRow:
     author: str | None
 
 
-def _validate(report: GrantConsumptionReport, from_line_id: int | None, to_line_id: int | None,
-              amount_cents: int | None) -> tuple[LineConsumption, LineConsumption, int]:
+def _validate(
+    report: GrantConsumptionReport, from_line_id: int | None, to_line_id: int | None, amount_cents: int | None
+) -> tuple[LineConsumption, LineConsumption, int]:
     lines = {line.line_id: line for line in report.lines}
     errors: dict[str, str] = {}
     if from_line_id not in lines:
@@ -86,35 +87,50 @@ def _validate(report: GrantConsumptionReport, from_line_id: int | None, to_line_
     if amount_cents is None or amount_cents <= 0:
         errors["amount_cents"] = _("Le montant à transférer doit être supérieur à zéro.")
     elif from_line_id in lines and amount_cents > lines[from_line_id].planned_cents:
-        errors["amount_cents"] = _("Le montant ne peut pas dépasser le montant prévu de la ligne d'origine "
-                                   "({amount}).").format(amount=formats.euros(lines[from_line_id].planned_cents))
+        errors["amount_cents"] = _(
+            "Le montant ne peut pas dépasser le montant prévu de la ligne d'origine ({amount})."
+        ).format(amount=formats.euros(lines[from_line_id].planned_cents))
     if errors:
         raise ValidationFailed(errors)
     return lines[from_line_id], lines[to_line_id], int(amount_cents)
 
 
-def simulate_transfer(session: Session, principal: Principal, *, grant_id: int, from_line_id: int | None,
-                      to_line_id: int | None, amount_cents: int | None, today: date | None = None
-                      ) -> TransferPreview:
+def simulate_transfer(
+    session: Session,
+    principal: Principal,
+    *,
+    grant_id: int,
+    from_line_id: int | None,
+    to_line_id: int | None,
+    amount_cents: int | None,
+    today: date | None = None,
+) -> TransferPreview:
     """Lines and alerts before and after moving `amount_cents` from one line to another (no write)."""
     principal.require(Capability.VIEW_BUDGET)
     today = today or clock.today()
     before = consumption(session, principal, grant_id=grant_id, today=today)
     source, target, amount = _validate(before, from_line_id, to_line_id, amount_cents)
     planned = {source.line_id: source.planned_cents - amount, target.line_id: target.planned_cents + amount}
-    after_lines = [
-        replace(line, planned_cents=planned.get(line.line_id, line.planned_cents))
-        for line in before.lines
-    ]
+    after_lines = [replace(line, planned_cents=planned.get(line.line_id, line.planned_cents)) for line in before.lines]
     after = build_report(before.grant, after_lines, today=today, partial_scope=before.partial_scope)
     inputs = load_inputs(session, principal, grant_id=grant_id, today=today, report=before)
-    return TransferPreview(grant_id, source, target, amount, before, after, forecast(inputs),
-                           forecast(inputs.with_planned(planned)))
+    return TransferPreview(
+        grant_id, source, target, amount, before, after, forecast(inputs), forecast(inputs.with_planned(planned))
+    )
 
 
-def save_transfer(session: Session, principal: Principal, *, grant_id: int, from_line_id: int | None,
-                  to_line_id: int | None, amount_cents: int | None, reason: str | None,
-                  expected_versions: dict[int, int], today: date | None = None) -> int:
+def save_transfer(
+    session: Session,
+    principal: Principal,
+    *,
+    grant_id: int,
+    from_line_id: int | None,
+    to_line_id: int | None,
+    amount_cents: int | None,
+    reason: str | None,
+    expected_versions: dict[int, int],
+    today: date | None = None,
+) -> int:
     """Save the move as a dated budget revision (EDIT_BUDGET); returns the revision id.
 
     `expected_versions` maps each of the two line ids to the version the user saw: a line changed in
@@ -135,16 +151,23 @@ def save_transfer(session: Session, principal: Principal, *, grant_id: int, from
         raise ValidationFailed({"reason": _("Indiquez le motif de la révision (il figure dans l'historique).")})
     if len(reason_text) > REASON_MAX:
         raise ValidationFailed({"reason": _("Le motif ne peut pas dépasser {max} caractères.").format(max=REASON_MAX)})
-    revision = BudgetRevision(grant_id=grant_id, from_line_id=source.line_id, to_line_id=target.line_id,
-                              amount_cents=amount, revised_on=today, reason=reason_text,
-                              created_by_id=principal.user_id)
+    revision = BudgetRevision(
+        grant_id=grant_id,
+        from_line_id=source.line_id,
+        to_line_id=target.line_id,
+        amount_cents=amount,
+        revised_on=today,
+        reason=reason_text,
+        created_by_id=principal.user_id,
+    )
     session.add(revision)
     session.flush()
     for line, new_planned in ((source, source.planned_cents - amount), (target, target.planned_cents + amount)):
         seen = expected_versions.get(line.line_id, line.version)
         versioned_update(session, BudgetLine, line.line_id, int(seen), {"planned_cents": new_planned})
-    audit.record(session, actor=principal, action="budget.revised", entity_type="budget_revision",
-                 entity_id=revision.id)
+    audit.record(
+        session, actor=principal, action="budget.revised", entity_type="budget_revision", entity_id=revision.id
+    )
     session.commit()
     return revision.id
 
@@ -156,7 +179,8 @@ def list_revisions(session: Session, principal: Principal, *, grant_id: int) -> 
     lines = {}
     for line_id, strand, site, category in session.exec(
         select(BudgetLine.id, Strand.name, Site.code, BudgetLine.category)
-        .join(Strand, Strand.id == BudgetLine.strand_id).join(Site, Site.id == BudgetLine.site_id)
+        .join(Strand, Strand.id == BudgetLine.strand_id)
+        .join(Site, Site.id == BudgetLine.site_id)
         .where(BudgetLine.grant_id == grant_id)
     ).all():
         lines[line_id] = f"{strand} · {site} · {label(category)}"
@@ -165,12 +189,22 @@ def list_revisions(session: Session, principal: Principal, *, grant_id: int) -> 
     rows = session.exec(
         select(BudgetRevision, author.display_name)
         .outerjoin(author, author.id == BudgetRevision.created_by_id)
-        .where(BudgetRevision.grant_id == grant_id,
-               sa.or_(BudgetRevision.from_line_id.in_(seen), BudgetRevision.to_line_id.in_(seen)))
+        .where(
+            BudgetRevision.grant_id == grant_id,
+            sa.or_(BudgetRevision.from_line_id.in_(seen), BudgetRevision.to_line_id.in_(seen)),
+        )
         .order_by(BudgetRevision.revised_on.desc(), BudgetRevision.id.desc())
     ).all()
     return [
-        RevisionRow(r.id, r.revised_on, r.created_at, lines.get(r.from_line_id, "—"), lines.get(r.to_line_id, "—"),
-                    r.amount_cents, r.reason, name)
+        RevisionRow(
+            r.id,
+            r.revised_on,
+            r.created_at,
+            lines.get(r.from_line_id, "—"),
+            lines.get(r.to_line_id, "—"),
+            r.amount_cents,
+            r.reason,
+            name,
+        )
         for r, name in rows
     ]

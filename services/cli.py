@@ -1,11 +1,11 @@
 """Command line for a production install: accounts, keys, audit retention.
 
-    python -m services.cli create-user --username dir.nat --name "Nom Prénom" --role direction
-    python -m services.cli create-user --username ts.lyon --name "…" --role intervenant --site LYO
-    python -m services.cli set-password --username dir.nat
-    python -m services.cli deactivate --username ancien.compte
-    python -m services.cli generate-key
-    python -m services.cli retention --dry-run     (then --apply: anonymise files without contact for 2 years)
+python -m services.cli create-user --username dir.nat --name "Nom Prénom" --role direction
+python -m services.cli create-user --username ts.lyon --name "…" --role intervenant --site LYO
+python -m services.cli set-password --username dir.nat
+python -m services.cli deactivate --username ancien.compte
+python -m services.cli generate-key
+python -m services.cli retention --dry-run     (then --apply: anonymise files without contact for 2 years)
 """
 
 from __future__ import annotations
@@ -52,8 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     password.add_argument("--username", required=True)
     password.add_argument("--password-stdin", action="store_true")
 
-    for name, text in (("deactivate", "désactiver un compte"), ("activate", "réactiver un compte"),
-                       ("unlock", "lever un verrouillage")):
+    for name, text in (
+        ("deactivate", "désactiver un compte"),
+        ("activate", "réactiver un compte"),
+        ("unlock", "lever un verrouillage"),
+    ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--username", required=True)
 
@@ -112,9 +115,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with unit_of_work(engine) as session:
             if args.command == "create-user":
-                users.create_user(session, settings, SYSTEM_ACTOR, username=args.username, display_name=args.name,
-                                  role=Role(args.role), password=_password(args), site_codes=args.site,
-                                  funder_name=args.funder)
+                users.create_user(
+                    session,
+                    settings,
+                    SYSTEM_ACTOR,
+                    username=args.username,
+                    display_name=args.name,
+                    role=Role(args.role),
+                    password=_password(args),
+                    site_codes=args.site,
+                    funder_name=args.funder,
+                )
                 print(f"Compte « {args.username} » créé.")
             elif args.command == "set-password":
                 users.reset_password(session, settings, SYSTEM_ACTOR, args.username, new_password=_password(args))
@@ -130,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
                     state = "actif" if row.is_active else "désactivé"
                     print(f"{row.username:24} {row.role.value:14} {','.join(row.site_codes) or '-':12} {state}")
             elif args.command == "rotate-keys":
-                print(f"{_rotate_keys(session, FieldCipher(settings.encryption_keys()))} enregistrement(s) rechiffré(s).")
+                print(
+                    f"{_rotate_keys(session, FieldCipher(settings.encryption_keys()))} enregistrement(s) rechiffré(s)."
+                )
             elif args.command == "purge-audit":
                 removed = audit.purge_older_than(session, days=args.days or settings.audit_retention_days)
                 session.commit()

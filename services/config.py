@@ -28,9 +28,7 @@ SECRETS_TOML = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 DEMO_SECRETS_FILE = DATA_DIR / "secrets.json"
 
 # Values that must never protect real data: library defaults and our examples.
-PLACEHOLDER_SECRETS = frozenset(
-    {"", "some_key", "change-me", "changeme", "secret", "parcours", "parcours-demo"}
-)
+PLACEHOLDER_SECRETS = frozenset({"", "some_key", "change-me", "changeme", "secret", "parcours", "parcours-demo"})
 
 
 class Mode(StrEnum):
@@ -80,7 +78,7 @@ class Settings(BaseSettings):
         # psycopg v3 is the driver we ship; plain postgresql:// would look for psycopg2.
         for prefix in ("postgresql://", "postgres://"):
             if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix):]
+                return "postgresql+psycopg://" + url[len(prefix) :]
         return url
 
     @classmethod
@@ -135,8 +133,7 @@ def validate_production_secrets(settings: Settings) -> None:
             Fernet(key)
         except ValueError as exc:
             raise ConfigurationError(
-                "PARCOURS_ENCRYPTION_KEY invalide : générez-la avec "
-                "`python -m services.cli generate-key`."
+                "PARCOURS_ENCRYPTION_KEY invalide : générez-la avec `python -m services.cli generate-key`."
             ) from exc
 
 

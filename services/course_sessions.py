@@ -80,22 +80,33 @@ def create_session(
     if duration_minutes is None or not DURATION_MIN <= int(duration_minutes) <= DURATION_MAX:
         errors["duration_minutes"] = message(MESSAGES, "duration", min=DURATION_MIN, max=DURATION_MAX // 60)
     if not errors:
-        same_time = (CourseSession.start_time.is_(None) if start_time is None
-                     else CourseSession.start_time == start_time)
+        same_time = CourseSession.start_time.is_(None) if start_time is None else CourseSession.start_time == start_time
         clash = session.exec(
-            select(CourseSession.id).where(CourseSession.group_id == group.id, CourseSession.session_on == session_on,
-                                           same_time)
+            select(CourseSession.id).where(
+                CourseSession.group_id == group.id, CourseSession.session_on == session_on, same_time
+            )
         ).first()
         if clash is not None:
             errors["session_on"] = message(MESSAGES, "duplicate")
     if errors:
         raise ValidationFailed(errors)
-    course = CourseSession(group_id=group.id, site_id=group.site_id, session_on=session_on, start_time=start_time,
-                           duration_minutes=int(duration_minutes))
+    course = CourseSession(
+        group_id=group.id,
+        site_id=group.site_id,
+        session_on=session_on,
+        start_time=start_time,
+        duration_minutes=int(duration_minutes),
+    )
     session.add(course)
     session.flush()
-    audit.record(session, actor=principal, action="course_session.create", entity_type="course_session",
-                 entity_id=course.id, site_id=group.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="course_session.create",
+        entity_type="course_session",
+        entity_id=course.id,
+        site_id=group.site_id,
+    )
     session.commit()
     return course.id
 
@@ -109,7 +120,8 @@ def list_sessions(
     base = select(CourseSession).where(CourseSession.group_id == group.id)
     upcoming = session.exec(
         base.where(CourseSession.session_on >= today)
-        .order_by(CourseSession.session_on, CourseSession.start_time, CourseSession.id).limit(limit)
+        .order_by(CourseSession.session_on, CourseSession.start_time, CourseSession.id)
+        .limit(limit)
     ).all()
     past = session.exec(
         base.where(CourseSession.session_on < today)
@@ -117,7 +129,8 @@ def list_sessions(
         .limit(limit)
     ).all()
     past_total = session.exec(
-        select(sa.func.count()).select_from(CourseSession)
+        select(sa.func.count())
+        .select_from(CourseSession)
         .where(CourseSession.group_id == group.id, CourseSession.session_on < today)
     ).one()
     ids = [row.id for row in [*upcoming, *past]]
@@ -133,8 +146,8 @@ def list_sessions(
 
     def as_row(course: CourseSession) -> SessionRow:
         present_count, marked = counts.get(course.id, (0, 0))
-        return SessionRow(course.id, course.session_on, course.start_time, course.duration_minutes, present_count,
-                          marked)
+        return SessionRow(
+            course.id, course.session_on, course.start_time, course.duration_minutes, present_count, marked
+        )
 
     return GroupSessions([as_row(c) for c in upcoming], [as_row(c) for c in past], int(past_total))
-

@@ -190,7 +190,11 @@ def teacher_choices(session: Session, principal: Principal, *, site_id: int) -> 
 
 
 def list_groups(
-    session: Session, principal: Principal, *, site_id: int | None = None, running_on: date | None = None,
+    session: Session,
+    principal: Principal,
+    *,
+    site_id: int | None = None,
+    running_on: date | None = None,
     group_id: int | None = None,
 ) -> list[GroupRow]:
     """Groups the principal sees (optionally of one site, running on a day, or one group), by site then name.
@@ -205,7 +209,9 @@ def list_groups(
     if running_on is not None:
         conditions += [CourseGroup.starts_on <= on, sa.or_(CourseGroup.ends_on.is_(None), CourseGroup.ends_on >= on)]
     rows = session.exec(
-        select(CourseGroup, Site.code).join(Site, Site.id == CourseGroup.site_id).where(*conditions)
+        select(CourseGroup, Site.code)
+        .join(Site, Site.id == CourseGroup.site_id)
+        .where(*conditions)
         .order_by(Site.code, CourseGroup.name)
     ).all()
     ids = [group.id for group, _ in rows]
@@ -219,19 +225,32 @@ def list_groups(
         .order_by(User.display_name)
     ).all():
         teachers.setdefault(row.group_id, []).append((row.id, row.display_name))
-    counts = dict(session.exec(
-        select(CourseEnrolment.group_id, sa.func.count())
-        .where(CourseEnrolment.group_id.in_(ids), CourseEnrolment.enrolled_on <= on,
-               sa.or_(CourseEnrolment.left_on.is_(None), CourseEnrolment.left_on >= on))
-        .group_by(CourseEnrolment.group_id)
-    ).all())
+    counts = dict(
+        session.exec(
+            select(CourseEnrolment.group_id, sa.func.count())
+            .where(
+                CourseEnrolment.group_id.in_(ids),
+                CourseEnrolment.enrolled_on <= on,
+                sa.or_(CourseEnrolment.left_on.is_(None), CourseEnrolment.left_on >= on),
+            )
+            .group_by(CourseEnrolment.group_id)
+        ).all()
+    )
     return [
         GroupRow(
-            id=group.id, site_id=group.site_id, site_code=code, name=group.name, profile=group.profile,
-            target_level=group.target_level, schedule=group.schedule, starts_on=group.starts_on,
-            ends_on=group.ends_on, teacher_ids=tuple(t[0] for t in teachers.get(group.id, [])),
+            id=group.id,
+            site_id=group.site_id,
+            site_code=code,
+            name=group.name,
+            profile=group.profile,
+            target_level=group.target_level,
+            schedule=group.schedule,
+            starts_on=group.starts_on,
+            ends_on=group.ends_on,
+            teacher_ids=tuple(t[0] for t in teachers.get(group.id, [])),
             teacher_names=tuple(t[1] for t in teachers.get(group.id, [])),
-            current_learners=int(counts.get(group.id, 0)), version=group.version,
+            current_learners=int(counts.get(group.id, 0)),
+            version=group.version,
         )
         for group, code in rows
     ]
@@ -256,8 +275,9 @@ def _clean_group(session: Session, principal: Principal, data: GroupInput, *, ot
     elif len(name) > NAME_MAX:
         errors["name"] = message(MESSAGES, "name_long", max=NAME_MAX)
     elif "site_id" not in errors:
-        taken = select(CourseGroup.id).where(CourseGroup.site_id == site.id,
-                                             sa.func.lower(CourseGroup.name) == name.lower())
+        taken = select(CourseGroup.id).where(
+            CourseGroup.site_id == site.id, sa.func.lower(CourseGroup.name) == name.lower()
+        )
         if other_than is not None:
             taken = taken.where(CourseGroup.id != other_than)
         if session.exec(taken).first() is not None:
@@ -288,8 +308,16 @@ def _clean_group(session: Session, principal: Principal, data: GroupInput, *, ot
             errors["teacher_ids"] = message(MESSAGES, "teacher_other")
     if errors:
         raise ValidationFailed(errors)
-    return {"site_id": site.id, "name": name, "profile": profile, "target_level": target, "schedule": schedule,
-            "starts_on": data.starts_on, "ends_on": data.ends_on, "teacher_ids": teacher_ids}
+    return {
+        "site_id": site.id,
+        "name": name,
+        "profile": profile,
+        "target_level": target,
+        "schedule": schedule,
+        "starts_on": data.starts_on,
+        "ends_on": data.ends_on,
+        "teacher_ids": teacher_ids,
+    }
 
 
 def create_group(session: Session, principal: Principal, data: GroupInput) -> int:
@@ -302,14 +330,21 @@ def create_group(session: Session, principal: Principal, data: GroupInput) -> in
     session.flush()
     for user_id in teacher_ids:
         session.add(CourseTeacher(group_id=group.id, user_id=user_id))
-    audit.record(session, actor=principal, action="course_group.create", entity_type="course_group",
-                 entity_id=group.id, site_id=group.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="course_group.create",
+        entity_type="course_group",
+        entity_id=group.id,
+        site_id=group.site_id,
+    )
     session.commit()
     return group.id
 
 
-def update_group(session: Session, principal: Principal, group_id: int, *, expected_version: int,
-                 data: GroupInput) -> None:
+def update_group(
+    session: Session, principal: Principal, group_id: int, *, expected_version: int, data: GroupInput
+) -> None:
     """Edit a group (its site stays: its sessions and attendance belong to that site); teachers replaced."""
     require_group_manager(principal)
     group = visible_group(session, principal, group_id)
@@ -320,8 +355,14 @@ def update_group(session: Session, principal: Principal, group_id: int, *, expec
     session.exec(sa.delete(CourseTeacher).where(CourseTeacher.group_id == group.id))  # type: ignore[call-overload]
     for user_id in teacher_ids:
         session.add(CourseTeacher(group_id=group.id, user_id=user_id))
-    audit.record(session, actor=principal, action="course_group.update", entity_type="course_group",
-                 entity_id=group.id, site_id=group.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="course_group.update",
+        entity_type="course_group",
+        entity_id=group.id,
+        site_id=group.site_id,
+    )
     session.commit()
     session.expire(group)
 
@@ -343,7 +384,11 @@ class LearnerRow:
 
 
 def list_learners(
-    session: Session, principal: Principal, group_id: int, *, cipher: FieldCipher | None = None,
+    session: Session,
+    principal: Principal,
+    group_id: int,
+    *,
+    cipher: FieldCipher | None = None,
     include_left: bool = True,
 ) -> list[LearnerRow]:
     """Learners of a visible group, by code; first names decrypted only for VIEW_LEARNERS with a cipher."""
@@ -353,8 +398,10 @@ def list_learners(
     if decrypt:
         columns.append(Person.alias_encrypted)
     statement = (
-        select(*columns).join(Person, Person.id == CourseEnrolment.person_id)
-        .where(CourseEnrolment.group_id == group.id).order_by(Person.code)
+        select(*columns)
+        .join(Person, Person.id == CourseEnrolment.person_id)
+        .where(CourseEnrolment.group_id == group.id)
+        .order_by(Person.code)
     )
     if not include_left:
         statement = statement.where(CourseEnrolment.left_on.is_(None))
@@ -364,8 +411,15 @@ def list_learners(
     ]
 
 
-def enrol_learner(session: Session, principal: Principal, *, group_id: int, code: str, enrolled_on: date | None,
-                  today: date | None = None) -> int:
+def enrol_learner(
+    session: Session,
+    principal: Principal,
+    *,
+    group_id: int,
+    code: str,
+    enrolled_on: date | None,
+    today: date | None = None,
+) -> int:
     """Enrol the person whose file (in progress, on the group's site) has this code. Returns the enrolment id.
 
     A learner who had left the group comes back on the same enrolment (one per group and person): it
@@ -380,8 +434,12 @@ def enrol_learner(session: Session, principal: Principal, *, group_id: int, code
         errors["code"] = message(MESSAGES, "code")
     else:
         person = session.exec(
-            select(Person).where(Person.code == wanted, Person.site_id == group.site_id,
-                                 Person.status == PersonStatus.ACTIVE, principal.site_filter(Person.site_id))
+            select(Person).where(
+                Person.code == wanted,
+                Person.site_id == group.site_id,
+                Person.status == PersonStatus.ACTIVE,
+                principal.site_filter(Person.site_id),
+            )
         ).first()
         if person is None:
             errors["code"] = message(MESSAGES, "code_unknown")
@@ -406,23 +464,32 @@ def enrol_learner(session: Session, principal: Principal, *, group_id: int, code
         existing.enrolled_on, existing.left_on = enrolled_on, None
         action, enrolment = "course_enrolment.return", existing
     else:
-        enrolment = CourseEnrolment(group_id=group.id, person_id=person.id, site_id=group.site_id,
-                                    enrolled_on=enrolled_on)
+        enrolment = CourseEnrolment(
+            group_id=group.id, person_id=person.id, site_id=group.site_id, enrolled_on=enrolled_on
+        )
         action = "course_enrolment.create"
     session.add(enrolment)
     session.flush()
-    audit.record(session, actor=principal, action=action, entity_type="course_enrolment", entity_id=enrolment.id,
-                 site_id=group.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action=action,
+        entity_type="course_enrolment",
+        entity_id=enrolment.id,
+        site_id=group.site_id,
+    )
     session.commit()
     return enrolment.id
 
 
-def record_leaving(session: Session, principal: Principal, *, enrolment_id: int, left_on: date | None,
-                   today: date | None = None) -> None:
+def record_leaving(
+    session: Session, principal: Principal, *, enrolment_id: int, left_on: date | None, today: date | None = None
+) -> None:
     """The learner left the group on `left_on` (no longer expected at its roll calls after that day)."""
     require_teacher(principal)
     enrolment = session.exec(
-        select(CourseEnrolment).join(CourseGroup, CourseGroup.id == CourseEnrolment.group_id)
+        select(CourseEnrolment)
+        .join(CourseGroup, CourseGroup.id == CourseEnrolment.group_id)
         .where(CourseEnrolment.id == enrolment_id, visible_groups(principal))
     ).first()
     if enrolment is None:
@@ -438,6 +505,12 @@ def record_leaving(session: Session, principal: Principal, *, enrolment_id: int,
         raise ValidationFailed({"left_on": message(MESSAGES, "left_future")})
     enrolment.left_on = left_on
     session.add(enrolment)
-    audit.record(session, actor=principal, action="course_enrolment.leave", entity_type="course_enrolment",
-                 entity_id=enrolment.id, site_id=enrolment.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="course_enrolment.leave",
+        entity_type="course_enrolment",
+        entity_id=enrolment.id,
+        site_id=enrolment.site_id,
+    )
     session.commit()

@@ -84,8 +84,9 @@ def require_dashboard(principal: Principal) -> None:
 def sites_in_scope(session: Session, principal: Principal) -> list[SiteChoice]:
     """The sites the principal may look at on the dashboard, by code."""
     require_dashboard(principal)
-    rows = session.exec(select(Site.id, Site.code, Site.name).where(principal.site_filter(Site.id))
-                        .order_by(Site.code)).all()
+    rows = session.exec(
+        select(Site.id, Site.code, Site.name).where(principal.site_filter(Site.id)).order_by(Site.code)
+    ).all()
     return [SiteChoice(int(i), code, name) for i, code, name in rows]
 
 
@@ -116,8 +117,15 @@ def _resolve_sites(session: Session, principal: Principal, site_ids: Sequence[in
     return [site for site in scope if site.id in wanted]
 
 
-def director_dashboard(session: Session, principal: Principal, *, start: date, end: date,
-                       site_ids: Sequence[int] | None = None, today: date | None = None) -> Dashboard:
+def director_dashboard(
+    session: Session,
+    principal: Principal,
+    *,
+    start: date,
+    end: date,
+    site_ids: Sequence[int] | None = None,
+    today: date | None = None,
+) -> Dashboard:
     """Indicators of [start, end] and of the previous period, monthly series, cohort funnel, budget and
     FTE for the chosen sites (None: every site of the principal's scope)."""
     _check_period(start, end)
@@ -130,7 +138,11 @@ def director_dashboard(session: Session, principal: Principal, *, start: date, e
     codes = {site.code for site in sites}
     fte = [f for f in staffing_figures.fte_by_site_and_type(session, principal, today=as_of) if f.site_code in codes]
     return Dashboard(
-        start=start, end=end, previous_start=previous[0], previous_end=previous[1], as_of=as_of,
+        start=start,
+        end=end,
+        previous_start=previous[0],
+        previous_end=previous[1],
+        as_of=as_of,
         sites=tuple(sites),
         current=build_set(total(raw, 0), site_ids=ids, period=(start, end)),
         previous=build_set(total(raw, 1), site_ids=ids, period=previous),
@@ -138,17 +150,18 @@ def director_dashboard(session: Session, principal: Principal, *, start: date, e
         funnel=tuple(cohort_funnel(session, site_ids=ids, start=start, end=end)),
         grants=tuple(grant_progress(session, principal, site_ids=ids, start=start, end=end, as_of=as_of)),
         fte=tuple(fte),
-        site_rows=tuple(SiteRow(site, build_set(raw[site.id][0], site_ids=[site.id], period=(start, end)))
-                        for site in sites),
+        site_rows=tuple(
+            SiteRow(site, build_set(raw[site.id][0], site_ids=[site.id], period=(start, end))) for site in sites
+        ),
     )
 
 
-def site_comparison(session: Session, principal: Principal, *, start: date, end: date,
-                    site_ids: Sequence[int] | None = None) -> list[SiteRow]:
+def site_comparison(
+    session: Session, principal: Principal, *, start: date, end: date, site_ids: Sequence[int] | None = None
+) -> list[SiteRow]:
     """Per site of the scope (or of the chosen ones): the same indicators for [start, end], so the
     national project officers can compare practices. Same grouped queries as the dashboard."""
     _check_period(start, end)
     sites = _resolve_sites(session, principal, site_ids)
     raw = raw_by_site(session, site_ids=[site.id for site in sites], periods=[(start, end)])
     return [SiteRow(site, build_set(raw[site.id][0], site_ids=[site.id], period=(start, end))) for site in sites]
-

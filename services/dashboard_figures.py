@@ -31,8 +31,13 @@ from services.indicators import HOURS_QUANTUM, SPECS, Sums, gather, within
 from services.principal import Principal
 
 SERIES_MONTHS = 12
-SERIES_KEYS: tuple[str, ...] = ("new_intakes", "persons_met_street", "persons_met_online", "course_hours",
-                                *(f"outcomes_{c.value}" for c in OutcomeCategory))
+SERIES_KEYS: tuple[str, ...] = (
+    "new_intakes",
+    "persons_met_street",
+    "persons_met_online",
+    "course_hours",
+    *(f"outcomes_{c.value}" for c in OutcomeCategory),
+)
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,9 @@ def series_window(end: date) -> tuple[date, date]:
     return add_months(month_start(end), -(SERIES_MONTHS - 1)), end
 
 
-def monthly_series(session: Session, *, site_ids: Sequence[int], end: date, sums: Sums | None = None
-                   ) -> list[MonthlyValue]:
+def monthly_series(
+    session: Session, *, site_ids: Sequence[int], end: date, sums: Sums | None = None
+) -> list[MonthlyValue]:
     """Per month of `series_window(end)`: new intakes, persons met by mode, French learner-hours (from
     the indicator queries, `sums`, gathered with that series window) and persons with an outcome per
     category (one grouped query; same definitions as services.indicators). Months without any row are
@@ -74,8 +80,11 @@ def monthly_series(session: Session, *, site_ids: Sequence[int], end: date, sums
 
     months = [add_months(window[0], i) for i in range(SERIES_MONTHS)]
     zero = {"course_hours": Decimal(0).quantize(HOURS_QUANTUM)}
-    return [MonthlyValue(month, key, SPECS[key].label, found.get((key, month), zero.get(key, 0)))
-            for key in SERIES_KEYS for month in months]
+    return [
+        MonthlyValue(month, key, SPECS[key].label, found.get((key, month), zero.get(key, 0)))
+        for key in SERIES_KEYS
+        for month in months
+    ]
 
 
 @dataclass(frozen=True)
@@ -103,30 +112,47 @@ def cohort_funnel(session: Session, *, site_ids: Sequence[int], start: date, end
     Each step is a share of the cohort; the steps are not nested (a person may have an outcome without
     having attended a workshop). One query (EXISTS through the person indexes)."""
     sites = sorted({int(s) for s in site_ids})
-    workshop = sa.exists().where(WorkshopAttendance.person_id == Person.id,
-                                 WorkshopAttendance.status == AttendanceStatus.PRESENT)
-    course = sa.exists().where(CourseAttendance.person_id == Person.id,
-                               CourseAttendance.status == AttendanceStatus.PRESENT)
+    workshop = sa.exists().where(
+        WorkshopAttendance.person_id == Person.id, WorkshopAttendance.status == AttendanceStatus.PRESENT
+    )
+    course = sa.exists().where(
+        CourseAttendance.person_id == Person.id, CourseAttendance.status == AttendanceStatus.PRESENT
+    )
     outcome = sa.exists().where(Outcome.person_id == Person.id)
 
     def count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
     cohort, outreach, active, exits = session.exec(
-        select(sa.func.count(), count_if(Person.origin == IntakeOrigin.OUTREACH), count_if(sa.or_(workshop, course)),
-               count_if(outcome))
-        .where(Person.site_id.in_(sites), Person.intake_on >= start, Person.intake_on <= end)
+        select(
+            sa.func.count(),
+            count_if(Person.origin == IntakeOrigin.OUTREACH),
+            count_if(sa.or_(workshop, course)),
+            count_if(outcome),
+        ).where(Person.site_id.in_(sites), Person.intake_on >= start, Person.intake_on <= end)
     ).one()
-    values = {"cohort": int(cohort), "from_outreach": int(outreach), "attended_activity": int(active),
-              "has_outcome": int(exits)}
-    return [FunnelStep(key, _(text), values[key],
-                       (Decimal(values[key]) / Decimal(values["cohort"])).quantize(Decimal("0.0001"))
-                       if values["cohort"] else None)
-            for key, text in FUNNEL_LABELS.items()]
+    values = {
+        "cohort": int(cohort),
+        "from_outreach": int(outreach),
+        "attended_activity": int(active),
+        "has_outcome": int(exits),
+    }
+    return [
+        FunnelStep(
+            key,
+            _(text),
+            values[key],
+            (Decimal(values[key]) / Decimal(values["cohort"])).quantize(Decimal("0.0001"))
+            if values["cohort"]
+            else None,
+        )
+        for key, text in FUNNEL_LABELS.items()
+    ]
 
 
-def grant_progress(session: Session, principal: Principal, *, site_ids: Sequence[int], start: date, end: date,
-                   as_of: date) -> list[GrantConsumption]:
+def grant_progress(
+    session: Session, principal: Principal, *, site_ids: Sequence[int], start: date, end: date, as_of: date
+) -> list[GrantConsumption]:
     """Per grant running during [start, end]: planned and spent up to `as_of` on the budget lines of the
     given sites that the principal may see (grant_access), and the share of the grant period elapsed
     on `as_of` (budget_consumption.elapsed_share). Sorted by end date. One query."""
@@ -134,13 +160,16 @@ def grant_progress(session: Session, principal: Principal, *, site_ids: Sequence
     lines = sa.and_(visible_lines(principal), BudgetLine.site_id.in_(sites))
     planned = (
         select(BudgetLine.grant_id, sa.func.sum(BudgetLine.planned_cents).label("planned"))
-        .where(lines).group_by(BudgetLine.grant_id).subquery()
+        .where(lines)
+        .group_by(BudgetLine.grant_id)
+        .subquery()
     )
     spent = (
         select(Expense.grant_id, sa.func.sum(Expense.amount_cents).label("spent"))
         .join(BudgetLine, BudgetLine.id == Expense.budget_line_id)
         .where(lines, Expense.spent_on <= as_of)
-        .group_by(Expense.grant_id).subquery()
+        .group_by(Expense.grant_id)
+        .subquery()
     )
     rows = session.exec(
         select(Grant.name, Grant.starts_on, Grant.ends_on, planned.c.planned, sa.func.coalesce(spent.c.spent, 0))
@@ -149,6 +178,12 @@ def grant_progress(session: Session, principal: Principal, *, site_ids: Sequence
         .where(Grant.starts_on <= end, Grant.ends_on >= start)
         .order_by(Grant.ends_on, Grant.name)
     ).all()
-    return [GrantConsumption(name, int(planned_cents or 0), int(spent_cents or 0),
-                             float(budget_consumption.elapsed_share(starts, ends, as_of)))
-            for name, starts, ends, planned_cents, spent_cents in rows]
+    return [
+        GrantConsumption(
+            name,
+            int(planned_cents or 0),
+            int(spent_cents or 0),
+            float(budget_consumption.elapsed_share(starts, ends, as_of)),
+        )
+        for name, starts, ends, planned_cents, spent_cents in rows
+    ]

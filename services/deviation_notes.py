@@ -42,12 +42,21 @@ def grant_for_report(session: Session, principal: Principal, grant_id: int) -> G
 def notes_of_grant(session: Session, principal: Principal, *, grant_id: int) -> dict[BudgetCategory, Note]:
     grant = grant_for_report(session, principal, grant_id)
     rows = session.exec(select(DeviationNote).where(DeviationNote.grant_id == grant.id)).all()
-    return {BudgetCategory(r.category): Note(r.id, r.grant_id, BudgetCategory(r.category), r.explanation, r.version)
-            for r in rows}
+    return {
+        BudgetCategory(r.category): Note(r.id, r.grant_id, BudgetCategory(r.category), r.explanation, r.version)
+        for r in rows
+    }
 
 
-def save_note(session: Session, principal: Principal, *, grant_id: int, category: BudgetCategory,
-              explanation: str, expected_version: int | None) -> int:
+def save_note(
+    session: Session,
+    principal: Principal,
+    *,
+    grant_id: int,
+    category: BudgetCategory,
+    explanation: str,
+    expected_version: int | None,
+) -> int:
     """Create (expected_version None) or replace the explanation of a category's deviation. gestion only."""
     principal.require(Capability.EDIT_BUDGET)
     grant = grant_for_report(session, principal, grant_id)
@@ -55,14 +64,20 @@ def save_note(session: Session, principal: Principal, *, grant_id: int, category
     if not text:
         raise ValidationFailed({"explanation": _("Rédigez l'explication de l'écart.")})
     if len(text) > EXPLANATION_MAX:
-        raise ValidationFailed({"explanation": _("L'explication ne peut dépasser {max} caractères "
-                                                 "({count} saisis).").format(max=EXPLANATION_MAX, count=len(text))})
+        raise ValidationFailed(
+            {
+                "explanation": _("L'explication ne peut dépasser {max} caractères ({count} saisis).").format(
+                    max=EXPLANATION_MAX, count=len(text)
+                )
+            }
+        )
     try:
         category = BudgetCategory(category)
     except ValueError as exc:
         raise ValidationFailed({"category": _("Choisissez une catégorie.")}) from exc
-    existing = session.exec(select(DeviationNote).where(DeviationNote.grant_id == grant.id,
-                                                        DeviationNote.category == category)).first()
+    existing = session.exec(
+        select(DeviationNote).where(DeviationNote.grant_id == grant.id, DeviationNote.category == category)
+    ).first()
     if existing is None:
         if expected_version is not None:
             raise StaleRecord()
@@ -73,10 +88,16 @@ def save_note(session: Session, principal: Principal, *, grant_id: int, category
     else:
         if expected_version is None:
             raise StaleRecord()
-        versioned_update(session, DeviationNote, existing.id, int(expected_version),
-                         {"explanation": text, "updated_by_id": principal.user_id})
+        versioned_update(
+            session,
+            DeviationNote,
+            existing.id,
+            int(expected_version),
+            {"explanation": text, "updated_by_id": principal.user_id},
+        )
         note_id = existing.id
-    audit.record(session, actor=principal, action="deviation_note.save", entity_type="budget_deviation_note",
-                 entity_id=note_id)
+    audit.record(
+        session, actor=principal, action="deviation_note.save", entity_type="budget_deviation_note", entity_id=note_id
+    )
     session.commit()
     return note_id

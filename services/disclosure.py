@@ -80,8 +80,10 @@ def check_breakdown(dimensions: Iterable[str]) -> None:
     sensitive = sorted({d for d in dimensions if d in DISCLOSURE_DIMENSIONS})
     if len(sensitive) > MAX_CROSSED_DIMENSIONS:
         raise BreakdownRefused(
-            _("Ventilation refusée : elle croise plus de deux dimensions parmi site, nationalité, tranche d'âge "
-              "et mois ({dimensions}).").format(dimensions=", ".join(sensitive))
+            _(
+                "Ventilation refusée : elle croise plus de deux dimensions parmi site, nationalité, tranche d'âge "
+                "et mois ({dimensions})."
+            ).format(dimensions=", ".join(sensitive))
         )
 
 
@@ -339,9 +341,14 @@ class _Grid:
         self.protect()
 
 
-def protect_table(cells: Mapping[tuple[Hashable, Hashable], int], *, threshold: int,
-                  rows: Sequence[Hashable] | None = None, cols: Sequence[Hashable] | None = None,
-                  consistent_with: ProtectedTable | None = None) -> ProtectedTable:
+def protect_table(
+    cells: Mapping[tuple[Hashable, Hashable], int],
+    *,
+    threshold: int,
+    rows: Sequence[Hashable] | None = None,
+    cols: Sequence[Hashable] | None = None,
+    consistent_with: ProtectedTable | None = None,
+) -> ProtectedTable:
     """Protect a table of person counts published with its row, column and grand totals.
 
     `cells` maps (row, col) to a count (missing cells count 0); `rows` / `cols` fix the order (default:
@@ -365,8 +372,7 @@ def protect_table(cells: Mapping[tuple[Hashable, Hashable], int], *, threshold: 
     elif rows and cols:
         grid.protect()
     entries = {
-        (row_keys[i], col_keys[j]): shown(grid.value[i][j], grid.state[i][j], threshold)
-        for i, j in grid.entries()
+        (row_keys[i], col_keys[j]): shown(grid.value[i][j], grid.state[i][j], threshold) for i, j in grid.entries()
     }
     return ProtectedTable(rows, cols, threshold, entries)
 
@@ -375,8 +381,10 @@ def _table_prior(other: ProtectedTable, grid: _Grid, row_keys: tuple, col_keys: 
     """What `other` (published too) says about each entry; it must protect the same cells."""
     if set(other.rows) != set(row_keys[:-1]) or set(other.cols) != set(col_keys[:-1]):
         raise ValueError("consistent_with protects a table with other rows or columns")
-    prior = [[label_bounds(other.entry(row_keys[i], col_keys[j]), other.threshold) for j in range(len(col_keys))]
-             for i in range(len(row_keys))]
+    prior = [
+        [label_bounds(other.entry(row_keys[i], col_keys[j]), other.threshold) for j in range(len(col_keys))]
+        for i in range(len(row_keys))
+    ]
     for i, j in grid.entries():
         if not _inside(grid.value[i][j], prior[i][j]):
             raise ValueError("consistent_with protects other figures")
@@ -402,11 +410,18 @@ class ProtectedCounts:
         return self.items[key].hidden
 
 
-def _list_determined(values: list[int], state: list[Suppression], k: int, threshold: int, equation: bool,
-                     prior: list[Bounds] | None = None) -> bool:
+def _list_determined(
+    values: list[int],
+    state: list[Suppression],
+    k: int,
+    threshold: int,
+    equation: bool,
+    prior: list[Bounds] | None = None,
+) -> bool:
     """Entry k (the last one is the total when `equation`) is determined unless another hidden entry
     can compensate a ±1 move: a cell moving the other way, or the total moving the same way. With
     `prior` (what another published output says), each box is intersected with it."""
+
     def can(index: int, step: int) -> bool:
         box = _suppression_bounds(state[index], threshold)
         return _inside(values[index] + step, _intersect(box, prior[index] if prior else None))
@@ -429,8 +444,13 @@ def _list_determined(values: list[int], state: list[Suppression], k: int, thresh
     return True
 
 
-def protect_counts(values: Mapping[Hashable, int], *, threshold: int, publish_total: bool = True,
-                   consistent_with: ProtectedCounts | None = None) -> ProtectedCounts:
+def protect_counts(
+    values: Mapping[Hashable, int],
+    *,
+    threshold: int,
+    publish_total: bool = True,
+    consistent_with: ProtectedCounts | None = None,
+) -> ProtectedCounts:
     """Protect a list of person counts; with `publish_total`, the total is published and protected too.
 
     `consistent_with`: another protection of the SAME counts that is published too (the screen's, when
@@ -449,12 +469,20 @@ def protect_counts(values: Mapping[Hashable, int], *, threshold: int, publish_to
         for k, box in enumerate(prior):
             if box[0] != box[1] and state[k] == Suppression.NONE:
                 state[k] = Suppression.SECONDARY
-        if any(box[0] != box[1] and _list_determined(numbers, state, k, threshold, publish_total, prior)
-               for k, box in enumerate(prior)):
+        if any(
+            box[0] != box[1] and _list_determined(numbers, state, k, threshold, publish_total, prior)
+            for k, box in enumerate(prior)
+        ):
             state = [Suppression.WITHHELD] * len(numbers)  # the other output publishes what hiding more would hide
     while publish_total and Suppression.WITHHELD not in state:
-        weak = next((k for k in range(len(numbers))
-                     if state[k] != Suppression.NONE and _list_determined(numbers, state, k, threshold, True)), None)
+        weak = next(
+            (
+                k
+                for k in range(len(numbers))
+                if state[k] != Suppression.NONE and _list_determined(numbers, state, k, threshold, True)
+            ),
+            None,
+        )
         if weak is None:
             break
         cells = [k for k in range(len(keys)) if state[k] == Suppression.NONE]

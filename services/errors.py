@@ -22,8 +22,10 @@ class NotFound(ServiceError):
 class StaleRecord(ServiceError):
     def __init__(self) -> None:
         super().__init__(
-            _("Cet enregistrement a été modifié par quelqu'un d'autre entre-temps : "
-              "rechargez la page, vos saisies sont conservées dans le formulaire.")
+            _(
+                "Cet enregistrement a été modifié par quelqu'un d'autre entre-temps : "
+                "rechargez la page, vos saisies sont conservées dans le formulaire."
+            )
         )
 
 

@@ -33,15 +33,44 @@ CODE_MAX = 40
 # normalised headers, French and English)
 COLUMNS: dict[str, tuple[str, frozenset[str]]] = {
     "spent_on": (N_("Date"), frozenset({"date", "datepiece", "datedepiece", "dateecriture", "datedoperation"})),
-    "code": (N_("Code analytique"), frozenset({"codeanalytique", "analytique", "compteanalytique",
-                                               "sectionanalytique", "codeanalytic", "accountingcode",
-                                               "analyticcode", "analyticalcode"})),
+    "code": (
+        N_("Code analytique"),
+        frozenset(
+            {
+                "codeanalytique",
+                "analytique",
+                "compteanalytique",
+                "sectionanalytique",
+                "codeanalytic",
+                "accountingcode",
+                "analyticcode",
+                "analyticalcode",
+            }
+        ),
+    ),
     "amount": (N_("Montant"), frozenset({"montant", "montanteur", "montanteuros", "montantttc", "amount"})),
     "label": (N_("Libellé"), frozenset({"libelle", "libelleecriture", "intitule", "label", "description"})),
     "supplier": (N_("Fournisseur"), frozenset({"fournisseur", "tiers", "nomdufournisseur", "supplier"})),
-    "voucher_ref": (N_("N° de pièce"), frozenset({"ndepiece", "nodepiece", "numerodepiece", "npiece", "nopiece",
-                                                  "piece", "refpiece", "referencedepiece", "referencepiece",
-                                                  "voucherno", "vouchernumber", "voucherref", "voucher"})),
+    "voucher_ref": (
+        N_("N° de pièce"),
+        frozenset(
+            {
+                "ndepiece",
+                "nodepiece",
+                "numerodepiece",
+                "npiece",
+                "nopiece",
+                "piece",
+                "refpiece",
+                "referencedepiece",
+                "referencepiece",
+                "voucherno",
+                "vouchernumber",
+                "voucherref",
+                "voucher",
+            }
+        ),
+    ),
 }
 # column key → (message when the cell is empty, None when optional; message when too long)
 TEXT_MESSAGES: dict[str, tuple[str | None, str]] = {
@@ -95,8 +124,10 @@ def normalise_header(text: object) -> str:
 
 
 def _decode(content: bytes) -> str:
-    refused = _("Encodage du fichier non reconnu : enregistrez-le en « CSV UTF-8 » ou en « CSV (séparateur : "
-                "point-virgule) » Windows-1252 depuis votre logiciel comptable ou Excel.")
+    refused = _(
+        "Encodage du fichier non reconnu : enregistrez-le en « CSV UTF-8 » ou en « CSV (séparateur : "
+        "point-virgule) » Windows-1252 depuis votre logiciel comptable ou Excel."
+    )
     if content.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in content[:4096]:
         raise FileRefused(refused)
     try:
@@ -120,8 +151,12 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list[object]]]:
             if first and any(cell.strip() for cell in row):
                 first = False
                 if len(row) == 1 and ("," in row[0] or "\t" in row[0]):
-                    raise FileRefused(_("Le séparateur de colonnes attendu est le point-virgule (« ; »), comme "
-                                        "dans l'export CSV français d'Excel."))
+                    raise FileRefused(
+                        _(
+                            "Le séparateur de colonnes attendu est le point-virgule (« ; »), comme "
+                            "dans l'export CSV français d'Excel."
+                        )
+                    )
             yield number, row
     except csv.Error as exc:
         raise FileRefused(_("Fichier CSV illisible ({error}).").format(error=exc)) from None
@@ -166,8 +201,7 @@ def _parse_date(value: object) -> date:
     except ValueError:
         pass
     if text:
-        raise ValueError(_("Date illisible « {text} » (attendu jj/mm/aaaa, par exemple 31/01/2026).").format(
-            text=text))
+        raise ValueError(_("Date illisible « {text} » (attendu jj/mm/aaaa, par exemple 31/01/2026).").format(text=text))
     raise ValueError(_("La date est obligatoire."))
 
 
@@ -203,13 +237,15 @@ def _columns(header: list[object], row_number: int, errors: list[RowError]) -> d
     for key in REQUIRED:
         if key not in found:
             header = COLUMNS[key][0]
-            errors.append(RowError(row_number, header,
-                                   _("Colonne « {column} » absente de l'en-tête.").format(column=_(header))))
+            errors.append(
+                RowError(row_number, header, _("Colonne « {column} » absente de l'en-tête.").format(column=_(header)))
+            )
     return found
 
 
-def _text(value: object, limit: int, key: str, row: int, errors: list[RowError], *, required: bool = False
-          ) -> str | None:
+def _text(
+    value: object, limit: int, key: str, row: int, errors: list[RowError], *, required: bool = False
+) -> str | None:
     text = _cell_text(value) or None
     missing, too_long = TEXT_MESSAGES[key]
     if text is None and required:
@@ -267,12 +303,16 @@ def parse_accounting_file(filename: str, content: bytes) -> ParsedFile:
     if not content or not content.strip():
         raise FileRefused(_("Le fichier est vide."))
     if len(content) > MAX_BYTES:
-        raise FileRefused(_("Fichier trop volumineux (plus de {size} Mo) : découpez l'export.").format(
-            size=MAX_BYTES // (1024 * 1024)))
+        raise FileRefused(
+            _("Fichier trop volumineux (plus de {size} Mo) : découpez l'export.").format(
+                size=MAX_BYTES // (1024 * 1024)
+            )
+        )
     suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
     if suffix == "xls":
-        raise FileRefused(_("Le format Excel 97-2003 (.xls) n'est pas lu : enregistrez le classeur en .xlsx ou "
-                            "en CSV."))
+        raise FileRefused(
+            _("Le format Excel 97-2003 (.xls) n'est pas lu : enregistrez le classeur en .xlsx ou en CSV.")
+        )
     if content.startswith(b"PK\x03\x04"):
         return _parse_rows("xlsx", _xlsx_rows(content))
     if suffix == "xlsx":
@@ -283,7 +323,9 @@ def parse_accounting_file(filename: str, content: bytes) -> ParsedFile:
 def example_csv() -> bytes:
     """A small example file gestion can download (UTF-8 with BOM so Excel reads the accents). It stays
     French in every language: it shows what a French accounting export looks like."""
-    lines = [";".join(EXAMPLE_HEADER),
-             "15/01/2026;AGR-AV-LYO-60;1 234,56;Fournitures pour les maraudes;Bureau Vallée;FA-2026-0012",
-             "20/01/2026;AGR-AV-LYO-62;-45,00;Avoir transport;SNCF;AV-2026-0003"]
+    lines = [
+        ";".join(EXAMPLE_HEADER),
+        "15/01/2026;AGR-AV-LYO-60;1 234,56;Fournitures pour les maraudes;Bureau Vallée;FA-2026-0012",
+        "20/01/2026;AGR-AV-LYO-62;-45,00;Avoir transport;SNCF;AV-2026-0003",
+    ]
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")

@@ -37,19 +37,23 @@ TEXT_MESSAGES: dict[str, tuple[str | None, str]] = {
 
 def period_message(starts_on: date, ends_on: date) -> str:
     return _("La date doit être dans la période du financement (du {start} au {end}).").format(
-        start=f"{starts_on:%d/%m/%Y}", end=f"{ends_on:%d/%m/%Y}")
+        start=f"{starts_on:%d/%m/%Y}", end=f"{ends_on:%d/%m/%Y}"
+    )
 
 
 def duplicate_message(spent_on: date, voucher_ref: str | None) -> str:
     if voucher_ref:
-        return _("Cette dépense est déjà enregistrée : même ligne, même date ({day}), même montant, "
-                 "la pièce « {voucher} ».").format(day=f"{spent_on:%d/%m/%Y}", voucher=voucher_ref)
-    return _("Cette dépense est déjà enregistrée : même ligne, même date ({day}), même montant, "
-             "sans référence de pièce.").format(day=f"{spent_on:%d/%m/%Y}")
+        return _(
+            "Cette dépense est déjà enregistrée : même ligne, même date ({day}), même montant, la pièce « {voucher} »."
+        ).format(day=f"{spent_on:%d/%m/%Y}", voucher=voucher_ref)
+    return _(
+        "Cette dépense est déjà enregistrée : même ligne, même date ({day}), même montant, sans référence de pièce."
+    ).format(day=f"{spent_on:%d/%m/%Y}")
 
 
-def clean_text(value: str | None, limit: int, errors: dict[str, str], field: str, *,
-               required: bool = False) -> str | None:
+def clean_text(
+    value: str | None, limit: int, errors: dict[str, str], field: str, *, required: bool = False
+) -> str | None:
     """Spaces collapsed; empty → None; length checked (message of TEXT_MESSAGES under `field`)."""
     text = " ".join((value or "").split()) or None
     missing, too_long = TEXT_MESSAGES[field]
@@ -60,14 +64,20 @@ def clean_text(value: str | None, limit: int, errors: dict[str, str], field: str
     return text
 
 
-def already_booked(session: Session, line_id: int, spent_on: date, amount_cents: int, voucher_ref: str | None
-                   ) -> bool:
+def already_booked(session: Session, line_id: int, spent_on: date, amount_cents: int, voucher_ref: str | None) -> bool:
     """An expense with the same line, date, amount and voucher reference (or none on both) exists."""
     voucher = Expense.voucher_ref.is_(None) if voucher_ref is None else Expense.voucher_ref == voucher_ref
-    return session.exec(
-        select(Expense.id).where(Expense.budget_line_id == line_id, Expense.spent_on == spent_on,
-                                 Expense.amount_cents == amount_cents, voucher)
-    ).first() is not None
+    return (
+        session.exec(
+            select(Expense.id).where(
+                Expense.budget_line_id == line_id,
+                Expense.spent_on == spent_on,
+                Expense.amount_cents == amount_cents,
+                voucher,
+            )
+        ).first()
+        is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -111,13 +121,27 @@ def record_expense(session: Session, principal: Principal, *, data: ExpenseInput
         errors["_form"] = duplicate_message(data.spent_on, voucher)
     if errors:
         raise ValidationFailed(errors)
-    expense = Expense(budget_line_id=line.id, grant_id=line.grant_id, site_id=line.site_id, spent_on=data.spent_on,
-                      amount_cents=amount, label=label, supplier=supplier, voucher_ref=voucher,
-                      created_by_id=principal.user_id)
+    expense = Expense(
+        budget_line_id=line.id,
+        grant_id=line.grant_id,
+        site_id=line.site_id,
+        spent_on=data.spent_on,
+        amount_cents=amount,
+        label=label,
+        supplier=supplier,
+        voucher_ref=voucher,
+        created_by_id=principal.user_id,
+    )
     session.add(expense)
     session.flush()
-    audit.record(session, actor=principal, action="expense.recorded", entity_type="expense", entity_id=expense.id,
-                 site_id=line.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="expense.recorded",
+        entity_type="expense",
+        entity_id=expense.id,
+        site_id=line.site_id,
+    )
     session.commit()
     return expense.id
 
@@ -162,8 +186,16 @@ class ExpensePage:
         return paging.page_count(self.total_count, self.page_size)
 
 
-def list_expenses(session: Session, principal: Principal, *, grant_id: int, line_id: int | None = None,
-                  month: date | None = None, page: int = 1, page_size: int = 50) -> ExpensePage:
+def list_expenses(
+    session: Session,
+    principal: Principal,
+    *,
+    grant_id: int,
+    line_id: int | None = None,
+    month: date | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> ExpensePage:
     """Expense rows of a grant on the principal's visible lines, newest first, one page at a time
     (LIMIT/OFFSET in SQL), with the count and sum of every matching row. Budget staff only."""
     if not sees_details(principal):
@@ -180,7 +212,8 @@ def list_expenses(session: Session, principal: Principal, *, grant_id: int, line
     page_size = max(1, min(int(page_size), 500))
     count, total = session.exec(
         select(sa.func.count(), sa.func.coalesce(sa.func.sum(Expense.amount_cents), 0))
-        .select_from(Expense).where(*conditions)
+        .select_from(Expense)
+        .where(*conditions)
     ).one()
     page = max(1, min(int(page), paging.page_count(int(count), page_size)))
     rows = session.exec(
@@ -190,13 +223,25 @@ def list_expenses(session: Session, principal: Principal, *, grant_id: int, line
         .join(Site, Site.id == Expense.site_id)
         .where(*conditions)
         .order_by(Expense.spent_on.desc(), Expense.id.desc())
-        .offset((page - 1) * page_size).limit(page_size)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
     ).all()
     result = [
-        ExpenseRow(e.id, e.spent_on, e.budget_line_id, code, strand, site, category, e.amount_cents, e.label,
-                   e.supplier, e.voucher_ref,
-                   Source.POST if e.post_id is not None else Source.IMPORT if e.import_id is not None else Source.MANUAL,
-                   e.version)
+        ExpenseRow(
+            e.id,
+            e.spent_on,
+            e.budget_line_id,
+            code,
+            strand,
+            site,
+            category,
+            e.amount_cents,
+            e.label,
+            e.supplier,
+            e.voucher_ref,
+            Source.POST if e.post_id is not None else Source.IMPORT if e.import_id is not None else Source.MANUAL,
+            e.version,
+        )
         for e, code, category, strand, site in rows
     ]
     return ExpensePage(result, int(count), int(total), page, page_size)
@@ -207,16 +252,24 @@ def delete_expense(session: Session, principal: Principal, expense_id: int) -> N
     are not deleted here: they come from the accounting export and the posts."""
     principal.require(Capability.EDIT_BUDGET)
     expense = session.exec(
-        select(Expense).join(BudgetLine, BudgetLine.id == Expense.budget_line_id)
+        select(Expense)
+        .join(BudgetLine, BudgetLine.id == Expense.budget_line_id)
         .where(Expense.id == expense_id, visible_lines(principal))
     ).first()
     if expense is None:
         raise NotFound(_("Dépense introuvable."))
     if expense.import_id is not None or expense.post_id is not None:
-        raise ValidationFailed({"_form": _("Seule une dépense saisie à la main peut être supprimée ici : une ligne "
-                                           "importée se corrige par un avoir, un salaire par la fiche du poste.")})
+        raise ValidationFailed(
+            {
+                "_form": _(
+                    "Seule une dépense saisie à la main peut être supprimée ici : une ligne "
+                    "importée se corrige par un avoir, un salaire par la fiche du poste."
+                )
+            }
+        )
     site_id = expense.site_id
     session.delete(expense)
-    audit.record(session, actor=principal, action="expense.deleted", entity_type="expense", entity_id=expense_id,
-                 site_id=site_id)
+    audit.record(
+        session, actor=principal, action="expense.deleted", entity_type="expense", entity_id=expense_id, site_id=site_id
+    )
     session.commit()

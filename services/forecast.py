@@ -132,8 +132,12 @@ class ForecastInputs:
 
     def with_planned(self, planned: dict[int, int]) -> ForecastInputs:
         """Same figures with some planned amounts changed (a what-if)."""
-        return replace(self, lines=tuple(
-            replace(line, planned_cents=planned.get(line.line_id, line.planned_cents)) for line in self.lines))
+        return replace(
+            self,
+            lines=tuple(
+                replace(line, planned_cents=planned.get(line.line_id, line.planned_cents)) for line in self.lines
+            ),
+        )
 
 
 # --- pure functions ------------------------------------------------------------------------------
@@ -181,8 +185,16 @@ def line_forecast(line: LineInput, *, in_progress: bool, months_after: int) -> L
         future = rate * months_after
     current_gap = max(0, current - line.current_month_actual_cents) if in_progress else 0
     expected = current_gap + future
-    return LineForecast(line.line_id, line.label, line.category, line.planned_cents, line.actual_cents, rate,
-                        expected, line.actual_cents + expected)
+    return LineForecast(
+        line.line_id,
+        line.label,
+        line.category,
+        line.planned_cents,
+        line.actual_cents,
+        rate,
+        expected,
+        line.actual_cents + expected,
+    )
 
 
 def exceeds_tolerance(projected: int, planned: int, tolerance_bp: int) -> bool:
@@ -195,16 +207,30 @@ def under_consumed(projected: int, budget: int, tolerance_bp: int) -> bool:
     return projected * BASIS_POINTS < budget * (BASIS_POINTS - tolerance_bp)
 
 
-def alerts_for(terms: GrantTerms, lines: Sequence[LineForecast], projected: int,
-               vacant_posts: Sequence[VacantPost]) -> list[Alert]:
+def alerts_for(
+    terms: GrantTerms, lines: Sequence[LineForecast], projected: int, vacant_posts: Sequence[VacantPost]
+) -> list[Alert]:
     alerts = [
-        Alert(AlertKind.LINE_OVERRUN, line.overrun_cents, line.line_id, line.label, line.planned_cents,
-              line.projected_cents)
-        for line in lines if exceeds_tolerance(line.projected_cents, line.planned_cents, terms.tolerance_bp)
+        Alert(
+            AlertKind.LINE_OVERRUN,
+            line.overrun_cents,
+            line.line_id,
+            line.label,
+            line.planned_cents,
+            line.projected_cents,
+        )
+        for line in lines
+        if exceeds_tolerance(line.projected_cents, line.planned_cents, terms.tolerance_bp)
     ]
     if under_consumed(projected, terms.budget_cents, terms.tolerance_bp):
-        alerts.append(Alert(AlertKind.UNDER_CONSUMPTION, terms.budget_cents - projected,
-                            planned_cents=terms.budget_cents, projected_cents=projected))
+        alerts.append(
+            Alert(
+                AlertKind.UNDER_CONSUMPTION,
+                terms.budget_cents - projected,
+                planned_cents=terms.budget_cents,
+                projected_cents=projected,
+            )
+        )
     alerts += [Alert(AlertKind.VACANT_POST, post=post) for post in vacant_posts if post.days > VACANCY_ALERT_DAYS]
     return alerts
 
@@ -217,15 +243,23 @@ def forecast(inputs: ForecastInputs) -> GrantForecast:
     lines = [line_forecast(line, in_progress=in_progress, months_after=months_after) for line in inputs.lines]
     projected = sum(line.projected_cents for line in lines)
     actual = sum(line.actual_cents for line in lines)
-    return GrantForecast(terms, tuple(lines), projected, actual, months_after, in_progress,
-                         tuple(alerts_for(terms, lines, projected, inputs.vacant_posts)))
+    return GrantForecast(
+        terms,
+        tuple(lines),
+        projected,
+        actual,
+        months_after,
+        in_progress,
+        tuple(alerts_for(terms, lines, projected, inputs.vacant_posts)),
+    )
 
 
 # --- loader --------------------------------------------------------------------------------------
 
 
-def _recent_by_line(report: GrantConsumptionReport, terms: GrantTerms
-                    ) -> tuple[dict[int, dict[date, int]], dict[int, int]]:
+def _recent_by_line(
+    report: GrantConsumptionReport, terms: GrantTerms
+) -> tuple[dict[int, dict[date, int]], dict[int, int]]:
     """Per line: actual of each of the last complete months, and actual of the month in progress
     (read from the report's per-line, per-month SQL sums)."""
     wanted = set(complete_months(terms))
@@ -240,30 +274,49 @@ def _recent_by_line(report: GrantConsumptionReport, terms: GrantTerms
     return recent, this_month
 
 
-def load_inputs(session: Session, principal: Principal, *, grant_id: int, today: date | None = None,
-                report: GrantConsumptionReport | None = None) -> ForecastInputs:
+def load_inputs(
+    session: Session,
+    principal: Principal,
+    *,
+    grant_id: int,
+    today: date | None = None,
+    report: GrantConsumptionReport | None = None,
+) -> ForecastInputs:
     """The figures a forecast needs, read within the principal's scope (a few grouped queries)."""
     today = today or clock.today()
     report = report or consumption(session, principal, grant_id=grant_id, today=today)
     grant = report.grant
-    terms = GrantTerms(report.total.planned_cents if report.partial_scope else grant.amount_cents,
-                       grant.tolerance_bp, grant.starts_on, grant.ends_on, today)
+    terms = GrantTerms(
+        report.total.planned_cents if report.partial_scope else grant.amount_cents,
+        grant.tolerance_bp,
+        grant.starts_on,
+        grant.ends_on,
+        today,
+    )
     months = complete_months(terms)
     recent, this_month = _recent_by_line(report, terms)
     # Staff still to come: months after today's (from the grant's start month at the earliest) …
     committed_from = max(today, grant.starts_on - timedelta(days=1))
-    committed = staff_costs.committed_staff_cost_by_line(session, grant_id=grant.id, today=committed_from,
-                                                         until=grant.ends_on)
+    committed = staff_costs.committed_staff_cost_by_line(
+        session, grant_id=grant.id, today=committed_from, until=grant.ends_on
+    )
     # … and the month in progress: posts filled at the end of last month, for this whole month.
     current_staff: dict[int, int] = {}
     if month_in_progress(terms):
         current_staff = staff_costs.committed_staff_cost_by_line(
-            session, grant_id=grant.id, today=clock.month_start(today) - timedelta(days=1),
-            until=min(grant.ends_on, staff_costs.month_end(today)))
+            session,
+            grant_id=grant.id,
+            today=clock.month_start(today) - timedelta(days=1),
+            until=min(grant.ends_on, staff_costs.month_end(today)),
+        )
     lines = tuple(
         LineInput(
-            line_id=line.line_id, label=line.label, category=line.category, planned_cents=line.planned_cents,
-            actual_cents=line.actual_cents, current_month_actual_cents=this_month.get(line.line_id, 0),
+            line_id=line.line_id,
+            label=line.label,
+            category=line.category,
+            planned_cents=line.planned_cents,
+            actual_cents=line.actual_cents,
+            current_month_actual_cents=this_month.get(line.line_id, 0),
             recent_month_actuals=tuple(recent.get(line.line_id, {}).get(month, 0) for month in months),
             committed_staff_cents=committed.get(line.line_id, 0),
             current_month_staff_cents=current_staff.get(line.line_id, 0),
@@ -271,13 +324,23 @@ def load_inputs(session: Session, principal: Principal, *, grant_id: int, today:
         for line in report.lines
     )
     site_codes = {line.site_code for line in report.lines}
-    vacant = tuple(post for post in staff_costs.vacant_posts_of_grant(session, grant_id=grant.id, today=today,
-                                                                      longer_than_days=VACANCY_ALERT_DAYS)
-                   if post.site_code in site_codes)
+    vacant = tuple(
+        post
+        for post in staff_costs.vacant_posts_of_grant(
+            session, grant_id=grant.id, today=today, longer_than_days=VACANCY_ALERT_DAYS
+        )
+        if post.site_code in site_codes
+    )
     return ForecastInputs(terms, lines, vacant)
 
 
-def grant_forecast(session: Session, principal: Principal, *, grant_id: int, today: date | None = None,
-                   report: GrantConsumptionReport | None = None) -> GrantForecast:
+def grant_forecast(
+    session: Session,
+    principal: Principal,
+    *,
+    grant_id: int,
+    today: date | None = None,
+    report: GrantConsumptionReport | None = None,
+) -> GrantForecast:
     """Forecast and alerts of a visible grant (see the module docstring for the method)."""
     return forecast(load_inputs(session, principal, grant_id=grant_id, today=today, report=report))

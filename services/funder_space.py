@@ -136,9 +136,15 @@ def check_period(grant: GrantSummary, start: date, end: date) -> None:
         raise ValidationFailed({"period": _("La fin de la période doit suivre son début.")})
 
 
-def protected_indicators(session: Session, *, sites: tuple[SiteRef, ...], start: date, end: date, threshold: int,
-                         screen_threshold: int | None = None
-                         ) -> tuple[tuple[ShownIndicator, ...], tuple[MonthlyTable, ...]]:
+def protected_indicators(
+    session: Session,
+    *,
+    sites: tuple[SiteRef, ...],
+    start: date,
+    end: date,
+    threshold: int,
+    screen_threshold: int | None = None,
+) -> tuple[tuple[ShownIndicator, ...], tuple[MonthlyTable, ...]]:
     """Indicators of the sites over the period, by site and by month, protected with `threshold`.
 
     `screen_threshold` (for an export): the same figures are also shown on screen with that threshold;
@@ -148,17 +154,22 @@ def protected_indicators(session: Session, *, sites: tuple[SiteRef, ...], start:
     months = month_periods(start, end)
     check_breakdown(["site", "month"])
     raw = indicators.raw_by_site(session, site_ids=site_ids, periods=[(start, end), *months])
-    per_site = {site: indicators.build_set(values[0], site_ids=[site], period=(start, end))
-                for site, values in raw.items()}
+    per_site = {
+        site: indicators.build_set(values[0], site_ids=[site], period=(start, end)) for site, values in raw.items()
+    }
     overall = indicators.build_set(indicators.total(raw, 0), site_ids=site_ids, period=(start, end))
     monthly: list[MonthlyTable] = []
     margins: dict[str, tuple[Shown, dict[int, Shown]]] = {}
     month_keys = tuple(m[0].replace(day=1) for m in months)
     for key in MONTHLY_KEYS:
-        cells = {(site, month_keys[index]): int(values[index + 1][key])
-                 for site, values in raw.items() for index in range(len(months))}
-        screen = (protect_table(cells, threshold=screen_threshold, rows=site_ids, cols=month_keys)
-                  if consistent else None)
+        cells = {
+            (site, month_keys[index]): int(values[index + 1][key])
+            for site, values in raw.items()
+            for index in range(len(months))
+        }
+        screen = (
+            protect_table(cells, threshold=screen_threshold, rows=site_ids, cols=month_keys) if consistent else None
+        )
         table = protect_table(cells, threshold=threshold, rows=site_ids, cols=month_keys, consistent_with=screen)
         monthly.append(MonthlyTable(key, indicators.SPECS[key].label, month_keys, table))
         margins[key] = (table.grand_total, {site: table.row_total(site) for site in site_ids})
@@ -191,8 +202,17 @@ def _not_a_person_count(value: int | Decimal | None, unit: str) -> Shown:
     return Shown(value, Suppression.NONE, formats.number(value))
 
 
-def funder_overview(session: Session, principal: Principal, *, grant_id: int, start: date, end: date,
-                    threshold: int, today: date | None = None, screen_threshold: int | None = None) -> FunderOverview:
+def funder_overview(
+    session: Session,
+    principal: Principal,
+    *,
+    grant_id: int,
+    start: date,
+    end: date,
+    threshold: int,
+    today: date | None = None,
+    screen_threshold: int | None = None,
+) -> FunderOverview:
     """Everything the Espace financeur shows for one grant and period (see the module docstring).
 
     `screen_threshold`: when this overview is exported while the screen shows the same figures with that
@@ -202,15 +222,26 @@ def funder_overview(session: Session, principal: Principal, *, grant_id: int, st
     grant = budget_consumption.grant_summary(session, principal, grant_id)  # NotFound outside its scope
     check_period(grant, start, end)
     sites = grant_sites(session, grant.id)
-    shown, monthly = protected_indicators(session, sites=sites, start=start, end=end, threshold=threshold,
-                                          screen_threshold=screen_threshold)
+    shown, monthly = protected_indicators(
+        session, sites=sites, start=start, end=end, threshold=threshold, screen_threshold=screen_threshold
+    )
     as_of = min(end, today)
     report = budget_consumption.consumption(session, principal, grant_id=grant.id, today=as_of)
     burn = budget_consumption.monthly_actuals(session, principal, grant_id=grant.id, report=report)
     outlook = forecast.grant_forecast(session, principal, grant_id=grant.id, today=as_of, report=report)
     aggregate = replace(report, lines=(), by_site=(), ledger={})
     return FunderOverview(
-        grant=grant, start=start, end=end, as_of=as_of, threshold=threshold, sites=sites,
-        indicators=shown, monthly=monthly, consumption=aggregate, by_strand=report.by_strand,
-        by_category=report.by_category, burn=tuple(burn), outlook=replace(outlook, lines=(), alerts=()),
+        grant=grant,
+        start=start,
+        end=end,
+        as_of=as_of,
+        threshold=threshold,
+        sites=sites,
+        indicators=shown,
+        monthly=monthly,
+        consumption=aggregate,
+        by_strand=report.by_strand,
+        by_category=report.by_category,
+        burn=tuple(burn),
+        outlook=replace(outlook, lines=(), alerts=()),
     )

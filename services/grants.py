@@ -128,21 +128,25 @@ def spent_by_line(today: date, grant_id: int | None = None) -> sa.Subquery:
     """Expenses up to `today` summed per budget line (grouped first, on the expense table alone:
     the scope is applied by joining the few lines afterwards)."""
     query = select(Expense.budget_line_id, sa.func.sum(Expense.amount_cents).label("spent")).where(
-        Expense.spent_on <= today)
+        Expense.spent_on <= today
+    )
     if grant_id is not None:
         query = query.where(Expense.grant_id == grant_id)
     return query.group_by(Expense.budget_line_id).subquery()
 
 
-def _summaries(session: Session, principal: Principal, today: date, grant_id: int | None = None
-               ) -> list[GrantSummary]:
+def _summaries(session: Session, principal: Principal, today: date, grant_id: int | None = None) -> list[GrantSummary]:
     per_line = spent_by_line(today, grant_id)
     lines = (
-        select(BudgetLine.grant_id, sa.func.sum(BudgetLine.planned_cents).label("planned"),
-               sa.func.sum(per_line.c.spent).label("spent"))
+        select(
+            BudgetLine.grant_id,
+            sa.func.sum(BudgetLine.planned_cents).label("planned"),
+            sa.func.sum(per_line.c.spent).label("spent"),
+        )
         .outerjoin(per_line, per_line.c.budget_line_id == BudgetLine.id)
         .where(visible_lines(principal), *([BudgetLine.grant_id == grant_id] if grant_id is not None else []))
-        .group_by(BudgetLine.grant_id).subquery()
+        .group_by(BudgetLine.grant_id)
+        .subquery()
     )
     rows = session.exec(
         select(Grant, Funder.name, sa.func.coalesce(lines.c.planned, 0), sa.func.coalesce(lines.c.spent, 0))
@@ -152,8 +156,21 @@ def _summaries(session: Session, principal: Principal, today: date, grant_id: in
         .order_by(Grant.starts_on.desc(), Grant.name)
     ).all()
     return [
-        GrantSummary(g.id, g.funder_id, funder_name, g.name, g.convention_ref, g.amount_cents, g.starts_on,
-                     g.ends_on, g.tolerance_bp, g.indirect_rate_bp, int(p), int(s), g.version)
+        GrantSummary(
+            g.id,
+            g.funder_id,
+            funder_name,
+            g.name,
+            g.convention_ref,
+            g.amount_cents,
+            g.starts_on,
+            g.ends_on,
+            g.tolerance_bp,
+            g.indirect_rate_bp,
+            int(p),
+            int(s),
+            g.version,
+        )
         for g, funder_name, p, s in rows
     ]
 
@@ -164,20 +181,22 @@ def list_grants(session: Session, principal: Principal, *, today: date | None = 
     return _summaries(session, principal, today or clock.today())
 
 
-def grant_detail(session: Session, principal: Principal, grant_id: int, *, today: date | None = None
-                 ) -> GrantDetail:
+def grant_detail(session: Session, principal: Principal, grant_id: int, *, today: date | None = None) -> GrantDetail:
     """One visible grant with its sites and strands (NotFound when out of scope)."""
     require_reader(principal)
     found = _summaries(session, principal, today or clock.today(), grant_id)
     if not found:
         raise NotFound(_("Financement introuvable."))
     sites = session.exec(
-        select(Site).join(GrantSite, GrantSite.site_id == Site.id).where(GrantSite.grant_id == grant_id)
+        select(Site)
+        .join(GrantSite, GrantSite.site_id == Site.id)
+        .where(GrantSite.grant_id == grant_id)
         .order_by(Site.code)
     ).all()
     strands = session.exec(select(Strand).where(Strand.grant_id == grant_id).order_by(Strand.name)).all()
-    return GrantDetail(found[0], [SiteChoice(s.id, s.code, s.name) for s in sites],
-                       [StrandRow(s.id, s.name) for s in strands])
+    return GrantDetail(
+        found[0], [SiteChoice(s.id, s.code, s.name) for s in sites], [StrandRow(s.id, s.name) for s in strands]
+    )
 
 
 # --- grants: writing ----------------------------------------------------------------------------
@@ -234,8 +253,7 @@ def _clean_grant(session: Session, data: GrantInput, *, grant_id: int | None) ->
     if not ref:
         errors["convention_ref"] = _("La référence de la convention est obligatoire.")
     elif len(ref) > CONVENTION_REF_MAX:
-        errors["convention_ref"] = _("La référence ne peut dépasser {max} caractères.").format(
-            max=CONVENTION_REF_MAX)
+        errors["convention_ref"] = _("La référence ne peut dépasser {max} caractères.").format(max=CONVENTION_REF_MAX)
     else:
         taken = select(Grant.id).where(sa.func.lower(Grant.convention_ref) == ref.lower())
         if grant_id is not None:
@@ -272,9 +290,18 @@ def _clean_grant(session: Session, data: GrantInput, *, grant_id: int | None) ->
         errors["strand_names"] = _("Un nom de volet ne peut dépasser {max} caractères.").format(max=STRAND_NAME_MAX)
     if errors:
         raise ValidationFailed(errors)
-    return {"funder_id": data.funder_id, "name": name, "convention_ref": ref, "amount_cents": amount,
-            "starts_on": data.starts_on, "ends_on": data.ends_on, "tolerance_bp": int(data.tolerance_bp),
-            "indirect_rate_bp": int(data.indirect_rate_bp), "site_ids": site_ids, "strands": strands}
+    return {
+        "funder_id": data.funder_id,
+        "name": name,
+        "convention_ref": ref,
+        "amount_cents": amount,
+        "starts_on": data.starts_on,
+        "ends_on": data.ends_on,
+        "tolerance_bp": int(data.tolerance_bp),
+        "indirect_rate_bp": int(data.indirect_rate_bp),
+        "site_ids": site_ids,
+        "strands": strands,
+    }
 
 
 def create_grant(session: Session, principal: Principal, *, data: GrantInput) -> int:
@@ -292,8 +319,9 @@ def create_grant(session: Session, principal: Principal, *, data: GrantInput) ->
     return grant.id
 
 
-def update_grant(session: Session, principal: Principal, grant_id: int, *, expected_version: int,
-                 data: GrantInput) -> None:
+def update_grant(
+    session: Session, principal: Principal, grant_id: int, *, expected_version: int, data: GrantInput
+) -> None:
     """Edit a convention. A site or strand that still has budget lines cannot be removed, and the
     period cannot shrink past expenses already booked. gestion only."""
     principal.require(Capability.EDIT_BUDGET)
@@ -305,8 +333,9 @@ def update_grant(session: Session, principal: Principal, grant_id: int, *, expec
     errors: dict[str, str] = {}
     used_sites = set(session.exec(select(BudgetLine.site_id).where(BudgetLine.grant_id == grant_id)).all())
     if used_sites - set(site_ids):
-        errors["site_ids"] = _("Un site qui a des lignes budgétaires ne peut être retiré : supprimez d'abord "
-                               "ses lignes.")
+        errors["site_ids"] = _(
+            "Un site qui a des lignes budgétaires ne peut être retiré : supprimez d'abord ses lignes."
+        )
     strands = session.exec(select(Strand).where(Strand.grant_id == grant_id)).all()
     wanted = {s.lower() for s in strand_names}
     used_strands = set(session.exec(select(BudgetLine.strand_id).where(BudgetLine.grant_id == grant_id)).all())
@@ -314,20 +343,27 @@ def update_grant(session: Session, principal: Principal, grant_id: int, *, expec
     if any(s.id in used_strands for s in removed):
         errors["strand_names"] = _("Un volet qui a des lignes budgétaires ne peut être retiré.")
     outside = session.exec(
-        select(sa.func.count()).select_from(Expense).where(
+        select(sa.func.count())
+        .select_from(Expense)
+        .where(
             Expense.grant_id == grant_id,
-            sa.or_(Expense.spent_on < values["starts_on"], Expense.spent_on > values["ends_on"]))
+            sa.or_(Expense.spent_on < values["starts_on"], Expense.spent_on > values["ends_on"]),
+        )
     ).one()
     if outside:
-        errors["ends_on"] = _("{count} dépense(s) sont datées hors de cette période : la période ne peut être "
-                              "réduite.").format(count=outside)
+        errors["ends_on"] = _(
+            "{count} dépense(s) sont datées hors de cette période : la période ne peut être réduite."
+        ).format(count=outside)
     if errors:
         raise ValidationFailed(errors)
     versioned_update(session, Grant, grant_id, int(expected_version), values)
     current_sites = set(session.exec(select(GrantSite.site_id).where(GrantSite.grant_id == grant_id)).all())
     if current_sites - set(site_ids):
-        session.execute(sa.delete(GrantSite).where(GrantSite.grant_id == grant_id,
-                                                   GrantSite.site_id.in_(current_sites - set(site_ids))))
+        session.execute(
+            sa.delete(GrantSite).where(
+                GrantSite.grant_id == grant_id, GrantSite.site_id.in_(current_sites - set(site_ids))
+            )
+        )
     session.add_all([GrantSite(grant_id=grant_id, site_id=s) for s in set(site_ids) - current_sites])
     if removed:
         session.execute(sa.delete(Strand).where(Strand.id.in_([s.id for s in removed])))

@@ -83,32 +83,45 @@ def _person_figures(session: Session, principal: Principal, today: date, overvie
         select(sa.func.count()).select_from(Person).where(in_scope, Person.status.in_(OPEN_FILE_STATUSES))
     ).one()
     new_intakes = session.exec(
-        select(sa.func.count()).select_from(Person).where(in_scope, Person.intake_on >= month, Person.intake_on <= today)
+        select(sa.func.count())
+        .select_from(Person)
+        .where(in_scope, Person.intake_on >= month, Person.intake_on <= today)
     ).one()
     stale = session.exec(
-        select(sa.func.count()).select_from(Person).where(
+        select(sa.func.count())
+        .select_from(Person)
+        .where(
             in_scope,
             Person.status.in_(OPEN_FILE_STATUSES),
             sa.or_(Person.last_contact_on.is_(None), Person.last_contact_on < today - timedelta(days=91)),
         )
     ).one()
     overview.figures += [
-        KeyFigure("open_files", _("Dossiers en file active"), open_files, help=_("Accompagnements en cours ou en pause.")),
+        KeyFigure(
+            "open_files", _("Dossiers en file active"), open_files, help=_("Accompagnements en cours ou en pause.")
+        ),
         KeyFigure("new_intakes", _("Nouveaux accueils ce mois-ci"), new_intakes),
-        KeyFigure("stale_files", _("Sans contact > 3 mois"), stale, help=_("Dossiers ouverts sans contact depuis plus de 3 mois : à relancer.")),
+        KeyFigure(
+            "stale_files",
+            _("Sans contact > 3 mois"),
+            stale,
+            help=_("Dossiers ouverts sans contact depuis plus de 3 mois : à relancer."),
+        ),
     ]
     if principal.role == Role.INTERVENANT:
         mine = session.exec(
-            select(sa.func.count()).select_from(Person).where(
-                in_scope, Person.referent_id == principal.user_id, Person.status.in_(OPEN_FILE_STATUSES)
-            )
+            select(sa.func.count())
+            .select_from(Person)
+            .where(in_scope, Person.referent_id == principal.user_id, Person.status.in_(OPEN_FILE_STATUSES))
         ).one()
         overview.figures.append(KeyFigure("my_files", _("Dont je suis référent·e"), mine))
     start = clock.add_months(month, -11)
     y, m = _month_key(Person.intake_on)
     overview.monthly += _monthly(
         session,
-        select(y, m, sa.func.count()).where(in_scope, Person.intake_on >= start, Person.intake_on <= today).group_by(y, m),
+        select(y, m, sa.func.count())
+        .where(in_scope, Person.intake_on >= start, Person.intake_on <= today)
+        .group_by(y, m),
         _("Nouveaux accueils"),
     )
     overview.monthly_title = _("Activité des 12 derniers mois")
@@ -118,11 +131,15 @@ def _activity_figures(session: Session, principal: Principal, today: date, overv
     month = clock.month_start(today)
     rounds, met = session.exec(
         select(sa.func.count(), sa.func.coalesce(sa.func.sum(OutreachRound.persons_met), 0)).where(
-            principal.site_filter(OutreachRound.site_id), OutreachRound.round_on >= month, OutreachRound.round_on <= today
+            principal.site_filter(OutreachRound.site_id),
+            OutreachRound.round_on >= month,
+            OutreachRound.round_on <= today,
         )
     ).one()
     workshops = session.exec(
-        select(sa.func.count()).select_from(WorkshopSession).where(
+        select(sa.func.count())
+        .select_from(WorkshopSession)
+        .where(
             principal.site_filter(WorkshopSession.site_id),
             WorkshopSession.session_on >= month,
             WorkshopSession.session_on <= today,
@@ -132,15 +149,24 @@ def _activity_figures(session: Session, principal: Principal, today: date, overv
         KeyFigure("outreach_rounds", _("Maraudes ce mois-ci"), rounds),
         KeyFigure("persons_met", _("Personnes rencontrées"), int(met), help=_("En maraude, ce mois-ci.")),
         KeyFigure("workshop_sessions", _("Ateliers ce mois-ci"), workshops),
-        KeyFigure("course_hours", _("Heures de français"), _course_minutes(session, principal, month, today) // 60,
-                  FigureKind.HOURS, help=_("Heures de présence cumulées des apprenant·es ce mois-ci.")),
+        KeyFigure(
+            "course_hours",
+            _("Heures de français"),
+            _course_minutes(session, principal, month, today) // 60,
+            FigureKind.HOURS,
+            help=_("Heures de présence cumulées des apprenant·es ce mois-ci."),
+        ),
     ]
     start = clock.add_months(month, -11)
     y, m = _month_key(OutreachRound.round_on)
     overview.monthly += _monthly(
         session,
         select(y, m, sa.func.sum(OutreachRound.persons_met))
-        .where(principal.site_filter(OutreachRound.site_id), OutreachRound.round_on >= start, OutreachRound.round_on <= today)
+        .where(
+            principal.site_filter(OutreachRound.site_id),
+            OutreachRound.round_on >= start,
+            OutreachRound.round_on <= today,
+        )
         .group_by(y, m),
         _("Personnes rencontrées en maraude"),
     )
@@ -149,8 +175,10 @@ def _activity_figures(session: Session, principal: Principal, today: date, overv
 
 def _teacher_groups(principal: Principal) -> sa.Select:
     """Groups of a formateur: those they teach, on their sites."""
-    return select(CourseTeacher.group_id).join(CourseGroup, CourseGroup.id == CourseTeacher.group_id).where(
-        CourseTeacher.user_id == principal.user_id, principal.site_filter(CourseGroup.site_id)
+    return (
+        select(CourseTeacher.group_id)
+        .join(CourseGroup, CourseGroup.id == CourseTeacher.group_id)
+        .where(CourseTeacher.user_id == principal.user_id, principal.site_filter(CourseGroup.site_id))
     )
 
 
@@ -175,9 +203,9 @@ def _learner_figures(session: Session, principal: Principal, today: date, overvi
     month = clock.month_start(today)
     groups = _teacher_groups(principal)
     group_count = session.exec(
-        select(sa.func.count()).select_from(CourseGroup).where(
-            CourseGroup.id.in_(groups), sa.or_(CourseGroup.ends_on.is_(None), CourseGroup.ends_on >= today)
-        )
+        select(sa.func.count())
+        .select_from(CourseGroup)
+        .where(CourseGroup.id.in_(groups), sa.or_(CourseGroup.ends_on.is_(None), CourseGroup.ends_on >= today))
     ).one()
     learners = session.exec(
         select(sa.func.count(sa.distinct(CourseEnrolment.person_id))).where(
@@ -185,15 +213,20 @@ def _learner_figures(session: Session, principal: Principal, today: date, overvi
         )
     ).one()
     sessions = session.exec(
-        select(sa.func.count()).select_from(CourseSession).where(
-            CourseSession.group_id.in_(groups), CourseSession.session_on >= month, CourseSession.session_on <= today
-        )
+        select(sa.func.count())
+        .select_from(CourseSession)
+        .where(CourseSession.group_id.in_(groups), CourseSession.session_on >= month, CourseSession.session_on <= today)
     ).one()
     overview.figures += [
         KeyFigure("my_groups", _("Mes groupes en cours"), group_count),
         KeyFigure("learners", _("Apprenant·es inscrit·es"), learners),
         KeyFigure("course_sessions", _("Séances ce mois-ci"), sessions),
-        KeyFigure("attendance_hours", _("Heures de présence"), _course_minutes(session, principal, month, today) // 60, FigureKind.HOURS),
+        KeyFigure(
+            "attendance_hours",
+            _("Heures de présence"),
+            _course_minutes(session, principal, month, today) // 60,
+            FigureKind.HOURS,
+        ),
     ]
     start = clock.add_months(month, -11)
     y, m = _month_key(CourseSession.session_on)
@@ -299,16 +332,21 @@ def _admin_figures(session: Session, today: date, overview: HomeOverview) -> Non
         select(sa.func.count()).select_from(LoginThrottle).where(LoginThrottle.locked_until > now)
     ).one()
     failures = session.exec(
-        select(sa.func.count()).select_from(AuditEvent).where(
-            AuditEvent.action.in_(["login.failure", "login.locked"]), AuditEvent.occurred_at >= day_ago
-        )
+        select(sa.func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action.in_(["login.failure", "login.locked"]), AuditEvent.occurred_at >= day_ago)
     ).one()
     events = session.exec(
         select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.occurred_at >= day_ago)
     ).one()
     overview.figures += [
         KeyFigure("active_accounts", _("Comptes actifs"), active),
-        KeyFigure("locked_usernames", _("Identifiants verrouillés"), locked, help=_("Après 5 échecs en 15 minutes, pour 15 minutes.")),
+        KeyFigure(
+            "locked_usernames",
+            _("Identifiants verrouillés"),
+            locked,
+            help=_("Après 5 échecs en 15 minutes, pour 15 minutes."),
+        ),
         KeyFigure("login_failures", _("Échecs de connexion (24 h)"), failures),
         KeyFigure("audit_events", _("Événements journalisés (24 h)"), events),
     ]

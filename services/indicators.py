@@ -113,51 +113,98 @@ class _Spec:
 
 
 SPECS: dict[str, _Spec] = {
-    "active_files": _Spec(N_("Dossiers en file active"), "count", True,
-                          N_("Dossiers ouverts au dernier jour de la période (accompagnement en cours ou en pause).")),
-    "new_intakes": _Spec(N_("Nouveaux accueils"), "count", True,
-                         N_("Dossiers dont la date d'accueil tombe dans la période.")),
-    "outreach_rounds": _Spec(N_("Maraudes"), "count", False,
-                             N_("Maraudes présentielles et dématérialisées de la période.")),
-    "persons_met_street": _Spec(N_("Rencontres en présentiel"), "count", True,
-                                N_("Personnes rencontrées lors des maraudes présentielles "
-                                   "(comptages, sans identification).")),
-    "persons_met_online": _Spec(N_("Contacts en ligne"), "count", True,
-                                N_("Personnes contactées lors des maraudes dématérialisées "
-                                   "(comptages, sans identification).")),
-    "workshop_sessions": _Spec(N_("Séances d'atelier"), "count", False,
-                               N_("Séances d'atelier de la période dont l'émargement a été saisi.")),
-    "workshop_attendance_rate": _Spec(N_("Présence aux ateliers"), "rate", False,
-                                      N_("Présent·es ÷ (présent·es + excusé·es + absent·es) sur les émargements "
-                                         "de la période.")),
-    "course_hours": _Spec(N_("Heures de français"), "hours", False,
-                          N_("Heures-apprenant : durée des séances de cours de français, pour chaque présence.")),
-    "level_gains": _Spec(N_("Apprenant·es en progrès"), "count", True,
-                         N_("Apprenant·es dont une évaluation de la période est supérieure à la précédente "
-                            "dans la même compétence (échelle CECRL).")),
-    "mainstream_transitions": _Spec(N_("Passages en droit commun"), "count", True,
-                                    N_("Passages vers un cours de français de droit commun enregistrés dans la "
-                                       "période.")),
-    "referrals": _Spec(N_("Orientations partenaires"), "count", True,
-                       N_("Orientations vers un partenaire faites dans la période.")),
-    "psp_in_progress": _Spec(N_("PSP en cours"), "count", True,
-                             N_("Parcours de sortie de la prostitution demandés, ni terminés ni refusés au dernier "
-                                "jour de la période.")),
+    "active_files": _Spec(
+        N_("Dossiers en file active"),
+        "count",
+        True,
+        N_("Dossiers ouverts au dernier jour de la période (accompagnement en cours ou en pause)."),
+    ),
+    "new_intakes": _Spec(
+        N_("Nouveaux accueils"), "count", True, N_("Dossiers dont la date d'accueil tombe dans la période.")
+    ),
+    "outreach_rounds": _Spec(
+        N_("Maraudes"), "count", False, N_("Maraudes présentielles et dématérialisées de la période.")
+    ),
+    "persons_met_street": _Spec(
+        N_("Rencontres en présentiel"),
+        "count",
+        True,
+        N_("Personnes rencontrées lors des maraudes présentielles (comptages, sans identification)."),
+    ),
+    "persons_met_online": _Spec(
+        N_("Contacts en ligne"),
+        "count",
+        True,
+        N_("Personnes contactées lors des maraudes dématérialisées (comptages, sans identification)."),
+    ),
+    "workshop_sessions": _Spec(
+        N_("Séances d'atelier"), "count", False, N_("Séances d'atelier de la période dont l'émargement a été saisi.")
+    ),
+    "workshop_attendance_rate": _Spec(
+        N_("Présence aux ateliers"),
+        "rate",
+        False,
+        N_("Présent·es ÷ (présent·es + excusé·es + absent·es) sur les émargements de la période."),
+    ),
+    "course_hours": _Spec(
+        N_("Heures de français"),
+        "hours",
+        False,
+        N_("Heures-apprenant : durée des séances de cours de français, pour chaque présence."),
+    ),
+    "level_gains": _Spec(
+        N_("Apprenant·es en progrès"),
+        "count",
+        True,
+        N_(
+            "Apprenant·es dont une évaluation de la période est supérieure à la précédente "
+            "dans la même compétence (échelle CECRL)."
+        ),
+    ),
+    "mainstream_transitions": _Spec(
+        N_("Passages en droit commun"),
+        "count",
+        True,
+        N_("Passages vers un cours de français de droit commun enregistrés dans la période."),
+    ),
+    "referrals": _Spec(
+        N_("Orientations partenaires"), "count", True, N_("Orientations vers un partenaire faites dans la période.")
+    ),
+    "psp_in_progress": _Spec(
+        N_("PSP en cours"),
+        "count",
+        True,
+        N_("Parcours de sortie de la prostitution demandés, ni terminés ni refusés au dernier jour de la période."),
+    ),
 }
 for _kind in PartnerKind:
-    SPECS[f"referrals_{_kind.value}"] = _Spec(N_("Orientations : {kind}"), "count", True,
-                                              N_("Orientations vers un partenaire de type « {kind} »."), _kind)
+    SPECS[f"referrals_{_kind.value}"] = _Spec(
+        N_("Orientations : {kind}"), "count", True, N_("Orientations vers un partenaire de type « {kind} »."), _kind
+    )
 for _category in OutcomeCategory:
-    SPECS[f"outcomes_{_category.value}"] = _Spec(_category.value, "count", True,
-                                                 N_("Personnes ayant une sortie « {category} » datée dans la "
-                                                    "période."), _category)
+    SPECS[f"outcomes_{_category.value}"] = _Spec(
+        _category.value,
+        "count",
+        True,
+        N_("Personnes ayant une sortie « {category} » datée dans la période."),
+        _category,
+    )
 
 REFERRAL_KEYS: tuple[str, ...] = tuple(f"referrals_{kind.value}" for kind in PartnerKind)
 OUTCOME_KEYS: tuple[str, ...] = tuple(f"outcomes_{category.value}" for category in OutcomeCategory)
 MAIN_KEYS: tuple[str, ...] = (
-    "active_files", "new_intakes", "outreach_rounds", "persons_met_street", "persons_met_online",
-    "workshop_sessions", "workshop_attendance_rate", "course_hours", "level_gains", "mainstream_transitions",
-    "referrals", "psp_in_progress",
+    "active_files",
+    "new_intakes",
+    "outreach_rounds",
+    "persons_met_street",
+    "persons_met_online",
+    "workshop_sessions",
+    "workshop_attendance_rate",
+    "course_hours",
+    "level_gains",
+    "mainstream_transitions",
+    "referrals",
+    "psp_in_progress",
 )
 ACTIVITY_KEYS: tuple[str, ...] = MAIN_KEYS + OUTCOME_KEYS + REFERRAL_KEYS
 
@@ -258,9 +305,13 @@ def _persons(session: Session, sums: Sums) -> None:
 
 def _outreach(session: Session, sums: Sums) -> None:
     rows = session.exec(
-        select(OutreachRound.site_id, OutreachRound.round_on, sa.func.count(),
-               sum_if(OutreachRound.mode == OutreachMode.STREET, OutreachRound.persons_met),
-               sum_if(OutreachRound.mode == OutreachMode.ONLINE, OutreachRound.persons_met))
+        select(
+            OutreachRound.site_id,
+            OutreachRound.round_on,
+            sa.func.count(),
+            sum_if(OutreachRound.mode == OutreachMode.STREET, OutreachRound.persons_met),
+            sum_if(OutreachRound.mode == OutreachMode.ONLINE, OutreachRound.persons_met),
+        )
         .where(OutreachRound.site_id.in_(sums.site_list), within(OutreachRound.round_on, sums.span))
         .group_by(OutreachRound.site_id, OutreachRound.round_on)
     ).all()
@@ -273,9 +324,13 @@ def _outreach(session: Session, sums: Sums) -> None:
 def _workshops(session: Session, sums: Sums) -> None:
     # Sessions by the (site, date) index, their rolls by session: already in (site, day) order, no sort.
     rows = session.exec(
-        select(WorkshopSession.site_id, WorkshopSession.session_on,
-               sa.func.count(sa.distinct(WorkshopAttendance.session_id)),
-               sum_if(WorkshopAttendance.status == AttendanceStatus.PRESENT), sa.func.count())
+        select(
+            WorkshopSession.site_id,
+            WorkshopSession.session_on,
+            sa.func.count(sa.distinct(WorkshopAttendance.session_id)),
+            sum_if(WorkshopAttendance.status == AttendanceStatus.PRESENT),
+            sa.func.count(),
+        )
         .select_from(WorkshopSession)
         .join(WorkshopAttendance, WorkshopAttendance.session_id == WorkshopSession.id)
         .where(WorkshopSession.site_id.in_(sums.site_list), within(WorkshopSession.session_on, sums.span))
@@ -292,8 +347,11 @@ def _courses(session: Session, sums: Sums) -> None:
         select(CourseSession.site_id, CourseSession.session_on, sa.func.sum(CourseSession.duration_minutes))
         .select_from(CourseAttendance)
         .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
-        .where(CourseSession.site_id.in_(sums.site_list), within(CourseSession.session_on, sums.span),
-               CourseAttendance.status == AttendanceStatus.PRESENT)
+        .where(
+            CourseSession.site_id.in_(sums.site_list),
+            within(CourseSession.session_on, sums.span),
+            CourseAttendance.status == AttendanceStatus.PRESENT,
+        )
         .group_by(CourseSession.site_id, CourseSession.session_on)
     ).all()
     for site, day, minutes in rows:
@@ -305,17 +363,27 @@ def _level_gains(session: Session, sums: Sums) -> None:
     rank = level_rank(LanguageAssessment.level)
     # Only the learners assessed in the periods need their history ranked.
     in_span = aliased(LanguageAssessment)
-    assessed = select(in_span.person_id).where(in_span.site_id.in_(sums.site_list),
-                                               within(in_span.assessed_on, _span(periods)))
+    assessed = select(in_span.person_id).where(
+        in_span.site_id.in_(sums.site_list), within(in_span.assessed_on, _span(periods))
+    )
     ranked = (
         select(
-            LanguageAssessment.site_id.label("site_id"), LanguageAssessment.person_id.label("person_id"),
-            LanguageAssessment.assessed_on.label("day"), rank.label("rnk"),
-            sa.func.lag(rank).over(partition_by=(LanguageAssessment.person_id, LanguageAssessment.skill),
-                                   order_by=(LanguageAssessment.assessed_on, LanguageAssessment.id)).label("previous"),
+            LanguageAssessment.site_id.label("site_id"),
+            LanguageAssessment.person_id.label("person_id"),
+            LanguageAssessment.assessed_on.label("day"),
+            rank.label("rnk"),
+            sa.func.lag(rank)
+            .over(
+                partition_by=(LanguageAssessment.person_id, LanguageAssessment.skill),
+                order_by=(LanguageAssessment.assessed_on, LanguageAssessment.id),
+            )
+            .label("previous"),
         )
-        .where(LanguageAssessment.site_id.in_(sums.site_list), LanguageAssessment.assessed_on <= _span(periods)[1],
-               LanguageAssessment.person_id.in_(assessed))
+        .where(
+            LanguageAssessment.site_id.in_(sums.site_list),
+            LanguageAssessment.assessed_on <= _span(periods)[1],
+            LanguageAssessment.person_id.in_(assessed),
+        )
         .subquery()
     )
     columns = [
@@ -380,13 +448,19 @@ def _psp(session: Session, sums: Sums) -> None:
     periods = sums.periods
     columns = []
     for _start, end in periods:
-        refused = sa.and_(PspEpisode.prefect_decision == PrefectDecision.REFUSED,
-                          sa.or_(PspEpisode.decided_on.is_(None), PspEpisode.decided_on <= end))
-        columns.append(sum_if(sa.and_(
-            PspEpisode.requested_on <= end,
-            sa.or_(PspEpisode.ended_on.is_(None), PspEpisode.ended_on > end),
-            sa.not_(refused),
-        )))
+        refused = sa.and_(
+            PspEpisode.prefect_decision == PrefectDecision.REFUSED,
+            sa.or_(PspEpisode.decided_on.is_(None), PspEpisode.decided_on <= end),
+        )
+        columns.append(
+            sum_if(
+                sa.and_(
+                    PspEpisode.requested_on <= end,
+                    sa.or_(PspEpisode.ended_on.is_(None), PspEpisode.ended_on > end),
+                    sa.not_(refused),
+                )
+            )
+        )
     rows = session.exec(
         select(PspEpisode.site_id, *columns)
         .where(PspEpisode.site_id.in_(sums.site_list), PspEpisode.requested_on <= _span(periods)[1])
@@ -400,8 +474,9 @@ def _psp(session: Session, sums: Sums) -> None:
 FAMILIES = (_persons, _outreach, _workshops, _courses, _level_gains, _transitions, _referrals, _outcomes, _psp)
 
 
-def gather(session: Session, *, site_ids: Sequence[int], periods: Sequence[Period], series: Period | None = None
-           ) -> Sums:
+def gather(
+    session: Session, *, site_ids: Sequence[int], periods: Sequence[Period], series: Period | None = None
+) -> Sums:
     """Additive sums per site and per period (same order as `periods`), and per month of `series` for
     all the sites together (intakes, persons met, workshop and course figures), one query per family for
     all sites, periods and months together. Every requested site is present, with zeros when it has no
@@ -439,8 +514,7 @@ def build_set(raw: Raw, *, site_ids: Sequence[int], period: Period) -> Indicator
     """Indicators from raw sums (pure): every key of ACTIVITY_KEYS, in that order (labels and help in the
     active language)."""
     indicators = tuple(
-        Indicator(key, SPECS[key].label, _value(key, raw), SPECS[key].unit, SPECS[key].is_person_count,
-                  SPECS[key].help)
+        Indicator(key, SPECS[key].label, _value(key, raw), SPECS[key].unit, SPECS[key].is_person_count, SPECS[key].help)
         for key in ACTIVITY_KEYS
     )
     return IndicatorSet(period[0], period[1], tuple(sorted({int(s) for s in site_ids})), indicators)
@@ -459,8 +533,7 @@ def compute_indicators(session: Session, *, site_ids: Sequence[int], start: date
     return build_set(total(raw, 0), site_ids=site_ids, period=(start, end))
 
 
-def indicators_by_site(session: Session, *, site_ids: Sequence[int], start: date, end: date
-                       ) -> dict[int, IndicatorSet]:
+def indicators_by_site(session: Session, *, site_ids: Sequence[int], start: date, end: date) -> dict[int, IndicatorSet]:
     """The same indicators per site (same grouped queries, not one per site)."""
     raw = raw_by_site(session, site_ids=site_ids, periods=[(start, end)])
     return {site: build_set(per_period[0], site_ids=[site], period=(start, end)) for site, per_period in raw.items()}

@@ -137,17 +137,33 @@ def record_assessment(
     positioning = earlier is None
     if positioning:  # the former first assessment, if any, is now a re-assessment
         session.exec(  # type: ignore[call-overload]
-            sa.update(LanguageAssessment).where(*same_skill, LanguageAssessment.assessed_on > assessed_on)
-            .values(is_positioning=False).execution_options(synchronize_session=False)
+            sa.update(LanguageAssessment)
+            .where(*same_skill, LanguageAssessment.assessed_on > assessed_on)
+            .values(is_positioning=False)
+            .execution_options(synchronize_session=False)
         )
-    row = LanguageAssessment(person_id=person.id, site_id=group.site_id, group_id=group.id, assessed_on=assessed_on,
-                             skill=skill, level=level, is_positioning=positioning, comment=text,
-                             assessor_id=principal.user_id)
+    row = LanguageAssessment(
+        person_id=person.id,
+        site_id=group.site_id,
+        group_id=group.id,
+        assessed_on=assessed_on,
+        skill=skill,
+        level=level,
+        is_positioning=positioning,
+        comment=text,
+        assessor_id=principal.user_id,
+    )
     session.add(row)
     session.flush()
     touch_last_contact(session, person, assessed_on)
-    audit.record(session, actor=principal, action="language_assessment.create", entity_type="language_assessment",
-                 entity_id=row.id, site_id=group.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="language_assessment.create",
+        entity_type="language_assessment",
+        entity_id=row.id,
+        site_id=group.site_id,
+    )
     session.commit()
     return AssessmentSaved(row.id, positioning)
 
@@ -161,8 +177,12 @@ def list_assessments(session: Session, principal: Principal, person_id: int) -> 
         .where(LanguageAssessment.person_id == person.id, principal.site_filter(LanguageAssessment.site_id))
         .order_by(LanguageAssessment.assessed_on.desc(), LanguageAssessment.id.desc())
     ).all()
-    return [AssessmentRow(r.id, r.assessed_on, r.skill, r.level, r.is_positioning, r.group_id,
-                          r.comment if show_comment else None) for r in rows]
+    return [
+        AssessmentRow(
+            r.id, r.assessed_on, r.skill, r.level, r.is_positioning, r.group_id, r.comment if show_comment else None
+        )
+        for r in rows
+    ]
 
 
 # --- certifications -----------------------------------------------------------------------------
@@ -176,8 +196,9 @@ class CertificationRow:
     result: CertificationResult
 
 
-def _check_result(errors: dict[str, str], result: object, attempted_on: date | None, today: date
-                  ) -> CertificationResult | None:
+def _check_result(
+    errors: dict[str, str], result: object, attempted_on: date | None, today: date
+) -> CertificationResult | None:
     try:
         value = CertificationResult(result)
     except ValueError:
@@ -213,26 +234,42 @@ def record_certification(
     result = _check_result(errors, result, attempted_on, today)
     if errors:
         raise ValidationFailed(errors)
-    row = CertificationAttempt(person_id=person.id, site_id=person.site_id, certification=certification,
-                               attempted_on=attempted_on, result=result)
+    row = CertificationAttempt(
+        person_id=person.id,
+        site_id=person.site_id,
+        certification=certification,
+        attempted_on=attempted_on,
+        result=result,
+    )
     session.add(row)
     session.flush()
     touch_last_contact(session, person, min(attempted_on, today))
-    audit.record(session, actor=principal, action="certification_attempt.create",
-                 entity_type="certification_attempt", entity_id=row.id, site_id=person.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="certification_attempt.create",
+        entity_type="certification_attempt",
+        entity_id=row.id,
+        site_id=person.site_id,
+    )
     session.commit()
     return row.id
 
 
 def set_certification_result(
-    session: Session, principal: Principal, attempt_id: int, *, result: CertificationResult | None,
+    session: Session,
+    principal: Principal,
+    attempt_id: int,
+    *,
+    result: CertificationResult | None,
     today: date | None = None,
 ) -> None:
     """Update the result of an attempt of a visible learner (passed / failed once the exam took place)."""
     require_teacher(principal)
     attempt = session.exec(
-        select(CertificationAttempt).where(CertificationAttempt.id == attempt_id,
-                                           principal.site_filter(CertificationAttempt.site_id))
+        select(CertificationAttempt).where(
+            CertificationAttempt.id == attempt_id, principal.site_filter(CertificationAttempt.site_id)
+        )
     ).first()
     if attempt is None:
         raise NotFound()
@@ -243,8 +280,14 @@ def set_certification_result(
         raise ValidationFailed(errors)
     attempt.result = value
     session.add(attempt)
-    audit.record(session, actor=principal, action="certification_attempt.result",
-                 entity_type="certification_attempt", entity_id=attempt.id, site_id=attempt.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="certification_attempt.result",
+        entity_type="certification_attempt",
+        entity_id=attempt.id,
+        site_id=attempt.site_id,
+    )
     session.commit()
 
 
@@ -293,8 +336,14 @@ def record_transition(
     session.add(row)
     session.flush()
     touch_last_contact(session, person, moved_on)
-    audit.record(session, actor=principal, action="mainstream_transition.create",
-                 entity_type="mainstream_transition", entity_id=row.id, site_id=person.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="mainstream_transition.create",
+        entity_type="mainstream_transition",
+        entity_id=row.id,
+        site_id=person.site_id,
+    )
     session.commit()
     return row.id
 
@@ -318,8 +367,11 @@ def count_transitions(
     principal.require(Capability.VIEW_ACTIVITY_FIGURES)
     if end < start:
         raise ValidationFailed({"end": message(MESSAGES, "period")})
-    conditions = [principal.site_filter(MainstreamTransition.site_id), MainstreamTransition.moved_on >= start,
-                  MainstreamTransition.moved_on <= end]
+    conditions = [
+        principal.site_filter(MainstreamTransition.site_id),
+        MainstreamTransition.moved_on >= start,
+        MainstreamTransition.moved_on <= end,
+    ]
     if site_ids is not None:
         conditions.append(MainstreamTransition.site_id.in_(sorted(site_ids)))
     return int(session.exec(select(sa.func.count()).select_from(MainstreamTransition).where(*conditions)).one())
@@ -330,8 +382,11 @@ def transitions_by_site(session: Session, principal: Principal, *, start: date, 
     principal.require(Capability.VIEW_ACTIVITY_FIGURES)
     rows = session.exec(
         select(MainstreamTransition.site_id, sa.func.count())
-        .where(principal.site_filter(MainstreamTransition.site_id), MainstreamTransition.moved_on >= start,
-               MainstreamTransition.moved_on <= end)
+        .where(
+            principal.site_filter(MainstreamTransition.site_id),
+            MainstreamTransition.moved_on >= start,
+            MainstreamTransition.moved_on <= end,
+        )
         .group_by(MainstreamTransition.site_id)
     ).all()
     return {int(site_id): int(n) for site_id, n in rows}

@@ -76,11 +76,16 @@ def visible_group_ids(principal: Principal) -> sa.Select:
 def _present_attendance(principal: Principal) -> sa.Select:
     """(person_id, session_on, duration_minutes) of every 'present' mark at a session of a visible group."""
     return (
-        select(CourseAttendance.person_id.label("person_id"), CourseSession.session_on.label("session_on"),
-               CourseSession.duration_minutes.label("minutes"))
+        select(
+            CourseAttendance.person_id.label("person_id"),
+            CourseSession.session_on.label("session_on"),
+            CourseSession.duration_minutes.label("minutes"),
+        )
         .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
-        .where(CourseAttendance.status == AttendanceStatus.PRESENT,
-               CourseSession.group_id.in_(visible_group_ids(principal)))
+        .where(
+            CourseAttendance.status == AttendanceStatus.PRESENT,
+            CourseSession.group_id.in_(visible_group_ids(principal)),
+        )
     )
 
 
@@ -94,8 +99,9 @@ class LearnerChoice:
     first_name: str | None  # only for VIEW_LEARNERS (never direction)
 
 
-def learner_choices(session: Session, principal: Principal, *, group_id: int, cipher: FieldCipher | None = None
-                    ) -> list[LearnerChoice]:
+def learner_choices(
+    session: Session, principal: Principal, *, group_id: int, cipher: FieldCipher | None = None
+) -> list[LearnerChoice]:
     """The learners (present or past) of one visible group, by code."""
     _require_reader(principal)
     group = visible_group(session, principal, group_id)
@@ -143,8 +149,9 @@ class LearnerProgress:
         return {step.skill: step for step in self.steps}
 
 
-def learner_progress(session: Session, principal: Principal, person_id: int, *, cipher: FieldCipher | None = None
-                     ) -> LearnerProgress:
+def learner_progress(
+    session: Session, principal: Principal, person_id: int, *, cipher: FieldCipher | None = None
+) -> LearnerProgress:
     """Levels of a visible learner over time, and hours attended (total and per month). Two queries."""
     _require_reader(principal)
     person = visible_learner(session, principal, person_id)
@@ -152,8 +159,13 @@ def learner_progress(session: Session, principal: Principal, person_id: int, *, 
     steps = [
         LevelStep(LanguageSkill(row.skill), row.assessed_on, CefrLevel(row.level), int(row.rank), row.is_positioning)
         for row in session.exec(
-            select(LanguageAssessment.skill, LanguageAssessment.assessed_on, LanguageAssessment.level,
-                   rank.label("rank"), LanguageAssessment.is_positioning)
+            select(
+                LanguageAssessment.skill,
+                LanguageAssessment.assessed_on,
+                LanguageAssessment.level,
+                rank.label("rank"),
+                LanguageAssessment.is_positioning,
+            )
             .where(LanguageAssessment.person_id == person.id, principal.site_filter(LanguageAssessment.site_id))
             .order_by(LanguageAssessment.assessed_on, LanguageAssessment.id)
         ).all()
@@ -164,14 +176,22 @@ def learner_progress(session: Session, principal: Principal, person_id: int, *, 
         MonthHours(date(int(y), int(m), 1), int(minutes), int(count))
         for y, m, minutes, count in session.exec(
             select(year, month, sa.func.sum(attended.c.minutes), sa.func.count())
-            .group_by(year, month).order_by(year, month)
+            .group_by(year, month)
+            .order_by(year, month)
         ).all()
     ]
     first_name = None
     if names_visible(principal) and cipher is not None:
         first_name = cipher.decrypt(person.alias_encrypted)
-    return LearnerProgress(person.id, person.code, first_name, steps, monthly,
-                           sum(m.minutes for m in monthly), sum(m.sessions for m in monthly))
+    return LearnerProgress(
+        person.id,
+        person.code,
+        first_name,
+        steps,
+        monthly,
+        sum(m.minutes for m in monthly),
+        sum(m.sessions for m in monthly),
+    )
 
 
 @dataclass(frozen=True)
@@ -221,7 +241,9 @@ def group_distribution(session: Session, principal: Principal, group_id: int) ->
     partition = (LanguageAssessment.person_id, LanguageAssessment.skill)
     ranked = (
         select(
-            LanguageAssessment.person_id, LanguageAssessment.skill, LanguageAssessment.level,
+            LanguageAssessment.person_id,
+            LanguageAssessment.skill,
+            LanguageAssessment.level,
             sa.func.row_number().over(partition_by=partition, order_by=order).label("first_rn"),
             sa.func.row_number().over(partition_by=partition, order_by=[c.desc() for c in order]).label("last_rn"),
         )
@@ -243,8 +265,9 @@ def group_distribution(session: Session, principal: Principal, group_id: int) ->
             counts.append(LevelCount(LanguageSkill(skill), CefrLevel(level), Moment.LATEST, int(now)))
     counts.sort(key=lambda c: (list(LanguageSkill).index(c.skill), c.moment != Moment.ENTRY, c.level.rank))
     learners = session.exec(
-        select(sa.func.count(sa.distinct(LanguageAssessment.person_id)))
-        .where(LanguageAssessment.group_id == group.id, principal.site_filter(LanguageAssessment.site_id))
+        select(sa.func.count(sa.distinct(LanguageAssessment.person_id))).where(
+            LanguageAssessment.group_id == group.id, principal.site_filter(LanguageAssessment.site_id)
+        )
     ).one()
     return GroupDistribution(group.id, group.name, int(learners), counts)
 
@@ -267,7 +290,8 @@ class LevelGain:
 
 def _scoped_assessments(principal: Principal, site_id: int | None) -> sa.Select:
     learners = (
-        select(CourseEnrolment.person_id).join(CourseGroup, CourseGroup.id == CourseEnrolment.group_id)
+        select(CourseEnrolment.person_id)
+        .join(CourseGroup, CourseGroup.id == CourseEnrolment.group_id)
         .where(visible_groups(principal))
     )
     if site_id is not None:
@@ -287,38 +311,71 @@ def level_gains(session: Session, principal: Principal, *, site_id: int | None =
     rank = level_rank(scoped.c.level)
     window = {"partition_by": (scoped.c.person_id, scoped.c.skill), "order_by": (scoped.c.assessed_on, scoped.c.id)}
     ranked = select(
-        scoped.c.id, scoped.c.person_id, scoped.c.skill, scoped.c.assessed_on, rank.label("rnk"),
+        scoped.c.id,
+        scoped.c.person_id,
+        scoped.c.skill,
+        scoped.c.assessed_on,
+        rank.label("rnk"),
         sa.func.first_value(scoped.c.assessed_on).over(**window).label("d0"),
         sa.func.first_value(rank).over(**window).label("r0"),
     ).subquery("ranked")
     # The rows above the first level, after its day; the earliest of them is the first gain.
-    higher = select(
-        ranked.c.person_id, ranked.c.skill, ranked.c.d0, ranked.c.r0, ranked.c.assessed_on.label("d1"),
-        ranked.c.rnk.label("r1"),
-        sa.func.row_number().over(partition_by=(ranked.c.person_id, ranked.c.skill),
-                                  order_by=(ranked.c.assessed_on, ranked.c.id)).label("rn"),
-    ).where(ranked.c.rnk > ranked.c.r0, ranked.c.assessed_on > ranked.c.d0).subquery("higher")
-    pairs = select(
-        higher.c.person_id, higher.c.skill, higher.c.d0, higher.c.r0, higher.c.d1, higher.c.r1,
-        # Skills assessed on the same days share one interval: its minutes are summed once.
-        sa.func.row_number().over(partition_by=(higher.c.person_id, higher.c.d0, higher.c.d1),
-                                  order_by=higher.c.skill).label("nth"),
-    ).where(higher.c.rn == 1).subquery("pairs")
+    higher = (
+        select(
+            ranked.c.person_id,
+            ranked.c.skill,
+            ranked.c.d0,
+            ranked.c.r0,
+            ranked.c.assessed_on.label("d1"),
+            ranked.c.rnk.label("r1"),
+            sa.func.row_number()
+            .over(partition_by=(ranked.c.person_id, ranked.c.skill), order_by=(ranked.c.assessed_on, ranked.c.id))
+            .label("rn"),
+        )
+        .where(ranked.c.rnk > ranked.c.r0, ranked.c.assessed_on > ranked.c.d0)
+        .subquery("higher")
+    )
+    pairs = (
+        select(
+            higher.c.person_id,
+            higher.c.skill,
+            higher.c.d0,
+            higher.c.r0,
+            higher.c.d1,
+            higher.c.r1,
+            # Skills assessed on the same days share one interval: its minutes are summed once.
+            sa.func.row_number()
+            .over(partition_by=(higher.c.person_id, higher.c.d0, higher.c.d1), order_by=higher.c.skill)
+            .label("nth"),
+        )
+        .where(higher.c.rn == 1)
+        .subquery("pairs")
+    )
     group_ids = sorted(session.exec(visible_group_ids(principal)).all())  # a short list, fixed for the query
     # The learner's marks through the course_attendance person index, then their session by primary key.
     minutes = (
         select(sa.func.coalesce(sa.func.sum(CourseSession.duration_minutes), 0))
         .select_from(CourseAttendance)
         .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
-        .where(CourseAttendance.person_id == pairs.c.person_id,
-               CourseAttendance.status == AttendanceStatus.PRESENT,
-               CourseSession.session_on >= pairs.c.d0, CourseSession.session_on < pairs.c.d1,
-               CourseSession.group_id.in_(group_ids))
+        .where(
+            CourseAttendance.person_id == pairs.c.person_id,
+            CourseAttendance.status == AttendanceStatus.PRESENT,
+            CourseSession.session_on >= pairs.c.d0,
+            CourseSession.session_on < pairs.c.d1,
+            CourseSession.group_id.in_(group_ids),
+        )
         .scalar_subquery()
     )
     rows = session.exec(
-        select(pairs.c.person_id, Person.site_id, pairs.c.skill, (pairs.c.r1 - pairs.c.r0).label("levels"),
-               pairs.c.d0, pairs.c.d1, sa.case((pairs.c.nth == 1, minutes), else_=None).label("minutes"))
+        select(
+            pairs.c.person_id,
+            Person.site_id,
+            pairs.c.skill,
+            (pairs.c.r1 - pairs.c.r0).label("levels"),
+            pairs.c.d0,
+            pairs.c.d1,
+            sa.case((pairs.c.nth == 1, minutes), else_=None).label("minutes"),
+        )
         .select_from(pairs)
         .join(Person, Person.id == pairs.c.person_id)
         .order_by(pairs.c.person_id, pairs.c.d0, pairs.c.d1, pairs.c.nth)
@@ -353,25 +410,37 @@ class SiteProgress:
         return self.reached_a2 / self.learners if self.learners else None
 
 
-def reached_levels(session: Session, principal: Principal, *, site_id: int | None = None
-                   ) -> dict[int, tuple[int, int, int]]:
+def reached_levels(
+    session: Session, principal: Principal, *, site_id: int | None = None
+) -> dict[int, tuple[int, int, int]]:
     """Per site: (learners assessed, learners reaching A1, reaching A2) on their latest assessments."""
     _require_reader(principal)
     scoped = _scoped_assessments(principal, site_id).subquery()
     latest = select(
-        scoped.c.person_id, level_rank(scoped.c.level).label("rnk"),
-        sa.func.row_number().over(partition_by=(scoped.c.person_id, scoped.c.skill),
-                                  order_by=(scoped.c.assessed_on.desc(), scoped.c.id.desc())).label("rn"),
+        scoped.c.person_id,
+        level_rank(scoped.c.level).label("rnk"),
+        sa.func.row_number()
+        .over(
+            partition_by=(scoped.c.person_id, scoped.c.skill),
+            order_by=(scoped.c.assessed_on.desc(), scoped.c.id.desc()),
+        )
+        .label("rn"),
     ).subquery()
     lowest = (
         select(latest.c.person_id, sa.func.min(latest.c.rnk).label("lowest"))
-        .where(latest.c.rn == 1).group_by(latest.c.person_id).subquery()
+        .where(latest.c.rn == 1)
+        .group_by(latest.c.person_id)
+        .subquery()
     )
     rows = session.exec(
-        select(Person.site_id, sa.func.count(),
-               sa.func.sum(sa.case((lowest.c.lowest >= A1_RANK, 1), else_=0)),
-               sa.func.sum(sa.case((lowest.c.lowest >= A2_RANK, 1), else_=0)))
-        .select_from(lowest).join(Person, Person.id == lowest.c.person_id)
+        select(
+            Person.site_id,
+            sa.func.count(),
+            sa.func.sum(sa.case((lowest.c.lowest >= A1_RANK, 1), else_=0)),
+            sa.func.sum(sa.case((lowest.c.lowest >= A2_RANK, 1), else_=0)),
+        )
+        .select_from(lowest)
+        .join(Person, Person.id == lowest.c.person_id)
         .group_by(Person.site_id)
     ).all()
     return {int(site): (int(n), int(a1 or 0), int(a2 or 0)) for site, n, a1, a2 in rows}
@@ -394,6 +463,16 @@ def site_progress(session: Session, principal: Principal, *, site_id: int | None
         values = per_site.get(site.id, [])
         if not learners and not values:
             continue
-        result.append(SiteProgress(site.id, site.code, site.name, learners, a1, a2, len(values),
-                                   statistics.median(values) if values else None))
+        result.append(
+            SiteProgress(
+                site.id,
+                site.code,
+                site.name,
+                learners,
+                a1,
+                a2,
+                len(values),
+                statistics.median(values) if values else None,
+            )
+        )
     return result

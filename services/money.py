@@ -60,7 +60,8 @@ def split_exactly(total: int, weights: Sequence[int | Decimal]) -> list[int]:
 
 _AMOUNT = re.compile(r"^(?P<sign>[-+]?)(?P<whole>\d{1,3}(?:[ \u00a0\u202f.]\d{3})*|\d+)(?:,(?P<cents>\d{1,2}))?$")
 _ENGLISH_AMOUNT = re.compile(
-    r"^(?P<sign>[-+]?)(?P<whole>\d{1,3}(?:[ \u00a0\u202f,]\d{3})*|\d+)(?:\.(?P<cents>\d{1,2}))?$")
+    r"^(?P<sign>[-+]?)(?P<whole>\d{1,3}(?:[ \u00a0\u202f,]\d{3})*|\d+)(?:\.(?P<cents>\d{1,2}))?$"
+)
 
 
 def _cents(match: re.Match, separators: str, text: str) -> int:

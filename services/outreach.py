@@ -33,10 +33,18 @@ MAX_AGE_DAYS = 365  # a round older than a year can no longer be entered (edits 
 MIN_DURATION, MAX_DURATION = 15, 12 * 60
 MAX_PERSONS = 500  # above this a count is a typing slip, not a round
 MAX_MATERIAL = 5000
-STREET_AREAS = frozenset({OutreachArea.CITY_CENTRE, OutreachArea.OUTSKIRTS, OutreachArea.ROADSIDE_VANS,
-                          OutreachArea.SALONS, OutreachArea.OTHER})
-ONLINE_AREAS = frozenset({OutreachArea.CLASSIFIED_ADS, OutreachArea.ESCORT_SITES, OutreachArea.SOCIAL_NETWORKS,
-                          OutreachArea.OTHER})
+STREET_AREAS = frozenset(
+    {
+        OutreachArea.CITY_CENTRE,
+        OutreachArea.OUTSKIRTS,
+        OutreachArea.ROADSIDE_VANS,
+        OutreachArea.SALONS,
+        OutreachArea.OTHER,
+    }
+)
+ONLINE_AREAS = frozenset(
+    {OutreachArea.CLASSIFIED_ADS, OutreachArea.ESCORT_SITES, OutreachArea.SOCIAL_NETWORKS, OutreachArea.OTHER}
+)
 AREAS_OF_MODE = {OutreachMode.STREET: STREET_AREAS, OutreachMode.ONLINE: ONLINE_AREAS}
 PERSON_COUNTS = ("persons_met", "new_contacts", "conversations", "referred_to_intake")
 MATERIAL_COUNTS = ("condoms_given", "leaflets_given", "hygiene_kits_given")
@@ -58,10 +66,12 @@ MESSAGE_IDS = {
     "too_many_persons": N_("Ce nombre paraît trop élevé (au plus {maximum}) : vérifiez la saisie."),
     "too_much_material": N_("Ce nombre paraît trop élevé (au plus {maximum}) : vérifiez la saisie."),
     "new_contacts": N_("Les nouveaux contacts ne peuvent pas dépasser le nombre de personnes rencontrées."),
-    "conversations": N_("Les entretiens ne peuvent pas dépasser le nombre de personnes rencontrées "
-                        "(un entretien par personne au plus)."),
-    "referred_to_intake": N_("Les orientations vers un accueil ne peuvent pas dépasser le nombre de personnes "
-                             "rencontrées."),
+    "conversations": N_(
+        "Les entretiens ne peuvent pas dépasser le nombre de personnes rencontrées (un entretien par personne au plus)."
+    ),
+    "referred_to_intake": N_(
+        "Les orientations vers un accueil ne peuvent pas dépasser le nombre de personnes rencontrées."
+    ),
     "staff_missing": N_("Indiquez au moins une personne de l'équipe présente."),
     "staff_site": N_("Les personnes présentes doivent être des membres actifs de l'équipe de ce site."),
 }
@@ -201,15 +211,29 @@ def _site_staff(session: Session, site_id: int, user_ids: set[int]) -> set[int]:
     """Those of `user_ids` who are active team members (STAFF_ROLES) of the site."""
     if not user_ids:
         return set()
-    return set(session.exec(
-        select(User.id).join(UserSite, UserSite.user_id == User.id).where(
-            User.id.in_(sorted(user_ids)), UserSite.site_id == site_id, User.is_active == sa.true(),
-            User.role.in_(STAFF_ROLES))
-    ).all())
+    return set(
+        session.exec(
+            select(User.id)
+            .join(UserSite, UserSite.user_id == User.id)
+            .where(
+                User.id.in_(sorted(user_ids)),
+                UserSite.site_id == site_id,
+                User.is_active == sa.true(),
+                User.role.in_(STAFF_ROLES),
+            )
+        ).all()
+    )
 
 
-def _validated(session: Session, data: RoundInput, site_id: int, today: date, *, kept_date: date | None = None,
-               kept_staff: frozenset[int] = frozenset()) -> tuple[dict, list[int]]:
+def _validated(
+    session: Session,
+    data: RoundInput,
+    site_id: int,
+    today: date,
+    *,
+    kept_date: date | None = None,
+    kept_staff: frozenset[int] = frozenset(),
+) -> tuple[dict, list[int]]:
     """The column values and staff ids of a round, or ValidationFailed with every field's message.
 
     Staff already recorded on the round (`kept_staff`) stay accepted even if they have left since."""
@@ -225,8 +249,14 @@ def _validated(session: Session, data: RoundInput, site_id: int, today: date, *,
             errors["staff_ids"] = message("staff_site")
     if errors:
         raise ValidationFailed(errors)
-    values = dict(round_on=data.round_on, start_time=data.start_time, duration_minutes=int(data.duration_minutes),
-                  mode=OutreachMode(data.mode), area=OutreachArea(data.area), **counts)
+    values = dict(
+        round_on=data.round_on,
+        start_time=data.start_time,
+        duration_minutes=int(data.duration_minutes),
+        mode=OutreachMode(data.mode),
+        area=OutreachArea(data.area),
+        **counts,
+    )
     return values, staff_ids
 
 
@@ -255,14 +285,27 @@ def log_round(session: Session, principal: Principal, *, data: RoundInput, today
     session.add(outreach)
     session.flush()
     _save_staff(session, outreach.id, staff_ids)
-    audit.record(session, actor=principal, action="outreach.round_logged", entity_type="outreach_round",
-                 entity_id=outreach.id, site_id=site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="outreach.round_logged",
+        entity_type="outreach_round",
+        entity_id=outreach.id,
+        site_id=site_id,
+    )
     session.commit()
     return outreach.id
 
 
-def update_round(session: Session, principal: Principal, *, round_id: int, expected_version: int,
-                 data: RoundInput, today: date | None = None) -> None:
+def update_round(
+    session: Session,
+    principal: Principal,
+    *,
+    round_id: int,
+    expected_version: int,
+    data: RoundInput,
+    today: date | None = None,
+) -> None:
     """Correct a round of one's sites, as last seen (`expected_version`; else StaleRecord). Its site stays."""
     principal.require(Capability.RUN_FIELD_ACTIVITIES)
     today = today or clock.today()
@@ -273,14 +316,22 @@ def update_round(session: Session, principal: Principal, *, round_id: int, expec
         raise NotFound(_("Maraude introuvable."))
     if data.site_id is not None and data.site_id != outreach.site_id:
         raise ValidationFailed({"site_id": message("site_change")})
-    kept_staff = frozenset(session.exec(
-        select(OutreachRoundStaff.user_id).where(OutreachRoundStaff.round_id == outreach.id)).all())
-    values, staff_ids = _validated(session, data, outreach.site_id, today, kept_date=outreach.round_on,
-                                   kept_staff=kept_staff)
+    kept_staff = frozenset(
+        session.exec(select(OutreachRoundStaff.user_id).where(OutreachRoundStaff.round_id == outreach.id)).all()
+    )
+    values, staff_ids = _validated(
+        session, data, outreach.site_id, today, kept_date=outreach.round_on, kept_staff=kept_staff
+    )
     versioned_update(session, OutreachRound, outreach.id, int(expected_version), values)
     _save_staff(session, outreach.id, staff_ids)
-    audit.record(session, actor=principal, action="outreach.round_updated", entity_type="outreach_round",
-                 entity_id=outreach.id, site_id=outreach.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="outreach.round_updated",
+        entity_type="outreach_round",
+        entity_id=outreach.id,
+        site_id=outreach.site_id,
+    )
     session.commit()
 
 
@@ -303,8 +354,9 @@ def staff_choices(session: Session, principal: Principal, site_id: int) -> list[
     if site_id not in principal.site_ids:
         return []
     rows = session.exec(
-        select(User.id, User.display_name).join(UserSite, UserSite.user_id == User.id).where(
-            UserSite.site_id == site_id, User.is_active == sa.true(), User.role.in_(STAFF_ROLES))
+        select(User.id, User.display_name)
+        .join(UserSite, UserSite.user_id == User.id)
+        .where(UserSite.site_id == site_id, User.is_active == sa.true(), User.role.in_(STAFF_ROLES))
         .order_by(User.display_name)
     ).all()
     return [(row.id, row.display_name) for row in rows]
@@ -312,10 +364,23 @@ def staff_choices(session: Session, principal: Principal, site_id: int) -> list[
 
 def _row_of(outreach: OutreachRound, site_code: str, staff_names: tuple[str, ...]) -> RoundRow:
     return RoundRow(
-        outreach.id, outreach.site_id, site_code, outreach.round_on, outreach.start_time, outreach.duration_minutes,
-        outreach.mode, outreach.area, outreach.persons_met, outreach.new_contacts, outreach.conversations,
-        outreach.referred_to_intake, outreach.condoms_given, outreach.leaflets_given, outreach.hygiene_kits_given,
-        staff_names, outreach.version,
+        outreach.id,
+        outreach.site_id,
+        site_code,
+        outreach.round_on,
+        outreach.start_time,
+        outreach.duration_minutes,
+        outreach.mode,
+        outreach.area,
+        outreach.persons_met,
+        outreach.new_contacts,
+        outreach.conversations,
+        outreach.referred_to_intake,
+        outreach.condoms_given,
+        outreach.leaflets_given,
+        outreach.hygiene_kits_given,
+        staff_names,
+        outreach.version,
     )
 
 
@@ -333,8 +398,15 @@ def _staff_of(session: Session, round_ids: list[int]) -> dict[int, list[tuple[in
     return staff
 
 
-def list_rounds(session: Session, principal: Principal, *, site_id: int | None = None, month: date | None = None,
-                page: int = 1, page_size: int = 25) -> RoundPage:
+def list_rounds(
+    session: Session,
+    principal: Principal,
+    *,
+    site_id: int | None = None,
+    month: date | None = None,
+    page: int = 1,
+    page_size: int = 25,
+) -> RoundPage:
     """One page of the rounds of the principal's sites (or one of them, or one month), latest first.
 
     Three statements whatever the size: count, page, staff of the page."""
@@ -349,9 +421,12 @@ def list_rounds(session: Session, principal: Principal, *, site_id: int | None =
     page_count = max(1, -(-total // page_size))
     page = min(max(1, int(page)), page_count)
     found = session.exec(
-        select(OutreachRound, Site.code).join(Site, Site.id == OutreachRound.site_id).where(*conditions)
+        select(OutreachRound, Site.code)
+        .join(Site, Site.id == OutreachRound.site_id)
+        .where(*conditions)
         .order_by(OutreachRound.round_on.desc(), OutreachRound.start_time.desc(), OutreachRound.id.desc())
-        .offset((page - 1) * page_size).limit(page_size)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
     ).all()
     staff = _staff_of(session, [outreach.id for outreach, _unused in found])
     rows = [_row_of(outreach, code, tuple(name for _unused, name in staff[outreach.id])) for outreach, code in found]
@@ -362,7 +437,8 @@ def round_detail(session: Session, principal: Principal, round_id: int) -> Round
     """One round of the principal's sites with its staff, for the edit form (else NotFound)."""
     principal.require(Capability.VIEW_ACTIVITY_FIGURES)
     found = session.exec(
-        select(OutreachRound, Site.code).join(Site, Site.id == OutreachRound.site_id)
+        select(OutreachRound, Site.code)
+        .join(Site, Site.id == OutreachRound.site_id)
         .where(OutreachRound.id == round_id, principal.site_filter(OutreachRound.site_id))
     ).first()
     if found is None:
@@ -389,8 +465,15 @@ def _year_month_sqlite(element: year_month, compiler, **kw) -> str:  # noqa: ANN
     return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
 
 
-def monthly_outreach(session: Session, principal: Principal, *, months: int = 12, site_id: int | None = None,
-                     by_site: bool = False, today: date | None = None) -> list[MonthlyOutreach]:
+def monthly_outreach(
+    session: Session,
+    principal: Principal,
+    *,
+    months: int = 12,
+    site_id: int | None = None,
+    by_site: bool = False,
+    today: date | None = None,
+) -> list[MonthlyOutreach]:
     """Per month (the last `months`, current one included) and mode — and per site with `by_site` — the
     rounds, persons met, new contacts, referrals to an intake, and intakes from outreach: files opened
     with origin « aller-vers » that point to a round of that month (counted in the round's month and
@@ -400,30 +483,44 @@ def monthly_outreach(session: Session, principal: Principal, *, months: int = 12
     today = today or clock.today()
     end = clock.add_months(today, 1)
     start = clock.add_months(today, -(months - 1))
-    conditions = [principal.site_filter(OutreachRound.site_id), OutreachRound.round_on >= start,
-                  OutreachRound.round_on < end]
+    conditions = [
+        principal.site_filter(OutreachRound.site_id),
+        OutreachRound.round_on >= start,
+        OutreachRound.round_on < end,
+    ]
     if site_id is not None:
         conditions.append(OutreachRound.site_id == site_id)
     month = year_month(OutreachRound.round_on).label("month")
     keys = [month, OutreachRound.mode] + ([OutreachRound.site_id] if by_site else [])
     rounds = session.exec(
-        select(*keys, sa.func.count(), sa.func.sum(OutreachRound.persons_met),
-               sa.func.sum(OutreachRound.new_contacts), sa.func.sum(OutreachRound.referred_to_intake))
-        .where(*conditions).group_by(*keys)
+        select(
+            *keys,
+            sa.func.count(),
+            sa.func.sum(OutreachRound.persons_met),
+            sa.func.sum(OutreachRound.new_contacts),
+            sa.func.sum(OutreachRound.referred_to_intake),
+        )
+        .where(*conditions)
+        .group_by(*keys)
     ).all()
     # Files counted per round first: person.outreach_round_id has no index, and joining person to the
     # rounds of a site made SQLite scan every file once per round (seconds at 62,000 rounds).
     linked = (
         select(Person.outreach_round_id.label("round_id"), sa.func.count().label("files"))
-        .where(principal.site_filter(Person.site_id), Person.origin == IntakeOrigin.OUTREACH,
-               Person.outreach_round_id.is_not(None))
+        .where(
+            principal.site_filter(Person.site_id),
+            Person.origin == IntakeOrigin.OUTREACH,
+            Person.outreach_round_id.is_not(None),
+        )
         .group_by(Person.outreach_round_id)
         .subquery()
     )
     intakes = session.exec(
         select(*keys, sa.func.sum(linked.c.files))
-        .select_from(OutreachRound).join(linked, linked.c.round_id == OutreachRound.id)
-        .where(*conditions).group_by(*keys)
+        .select_from(OutreachRound)
+        .join(linked, linked.c.round_id == OutreachRound.id)
+        .where(*conditions)
+        .group_by(*keys)
     ).all()
     width = len(keys)
     by_key: dict[tuple, list[int]] = {}
@@ -433,8 +530,7 @@ def monthly_outreach(session: Session, principal: Principal, *, months: int = 12
         by_key.setdefault(_key(row[:width]), [0, 0, 0, 0, 0])[4] = int(row[width])
     codes = dict(session.exec(select(Site.id, Site.code)).all()) if by_site else {}
     result = [
-        MonthlyOutreach(key[0], key[1], key[2] if by_site else None, codes.get(key[2]) if by_site else None,
-                        *values)
+        MonthlyOutreach(key[0], key[1], key[2] if by_site else None, codes.get(key[2]) if by_site else None, *values)
         for key, values in by_key.items()
     ]
     return sorted(result, key=lambda r: (r.month, r.site_code or "", r.mode))
@@ -451,7 +547,8 @@ def across_sites(rows: list[MonthlyOutreach]) -> list[MonthlyOutreach]:
     totals: dict[tuple[date, OutreachMode], list[int]] = {}
     for row in rows:
         sums = totals.setdefault((row.month, row.mode), [0, 0, 0, 0, 0])
-        for index, value in enumerate((row.rounds, row.persons_met, row.new_contacts, row.referred_to_intake,
-                                       row.intakes_from_outreach)):
+        for index, value in enumerate(
+            (row.rounds, row.persons_met, row.new_contacts, row.referred_to_intake, row.intakes_from_outreach)
+        ):
             sums[index] += value
     return [MonthlyOutreach(month, mode, None, None, *sums) for (month, mode), sums in sorted(totals.items())]

@@ -82,7 +82,9 @@ def list_partners(
     if not include_inactive:
         conditions.append(Partner.is_active == sa.true())
     rows = session.exec(
-        select(Partner, Site.code).join(Site, Site.id == Partner.site_id).where(*conditions)
+        select(Partner, Site.code)
+        .join(Site, Site.id == Partner.site_id)
+        .where(*conditions)
         .order_by(Site.code, Partner.name)
     ).all()
     return [PartnerRow(p.id, p.site_id, code, p.name, p.kind, p.contact, p.is_active, p.version) for p, code in rows]
@@ -142,16 +144,21 @@ def create_partner(
     except ValidationFailed as exc:
         errors.update(exc.errors)
         values = {}
-    if "name" not in errors and site is not None and "site_id" not in errors \
-            and _name_taken(session, site.id, values["name"]):
+    if (
+        "name" not in errors
+        and site is not None
+        and "site_id" not in errors
+        and _name_taken(session, site.id, values["name"])
+    ):
         errors["name"] = _("Ce partenaire existe déjà sur ce site.")
     if errors:
         raise ValidationFailed(errors)
     partner = Partner(site_id=site.id, **values)
     session.add(partner)
     session.flush()
-    audit.record(session, actor=principal, action="partner.create", entity_type="partner", entity_id=partner.id,
-                 site_id=site.id)
+    audit.record(
+        session, actor=principal, action="partner.create", entity_type="partner", entity_id=partner.id, site_id=site.id
+    )
     session.commit()
     return partner.id
 
@@ -173,8 +180,14 @@ def update_partner(
     if "name" in values and _name_taken(session, partner.site_id, values["name"], other_than=partner.id):
         raise ValidationFailed({"name": _("Ce partenaire existe déjà sur ce site.")})
     versioned_update(session, Partner, partner.id, expected_version, values)
-    audit.record(session, actor=principal, action="partner.update", entity_type="partner", entity_id=partner.id,
-                 site_id=partner.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="partner.update",
+        entity_type="partner",
+        entity_id=partner.id,
+        site_id=partner.site_id,
+    )
     session.commit()
 
 
@@ -217,8 +230,9 @@ def create_referral(
         errors["reason"] = _("Le motif ne peut dépasser {max} caractères.").format(max=REASON_MAX)
     if errors:
         raise ValidationFailed(errors)
-    referral = Referral(person_id=person.id, site_id=person.site_id, partner_id=partner.id, referred_on=referred_on,
-                        reason=text or None)
+    referral = Referral(
+        person_id=person.id, site_id=person.site_id, partner_id=partner.id, referred_on=referred_on, reason=text or None
+    )
     return save_sub_record(session, principal, person, referral, contact_on=referred_on, action="referral.create")
 
 
@@ -250,8 +264,14 @@ def update_referral_result(
         raise ValidationFailed(errors)
     versioned_update(session, Referral, referral.id, expected_version, {"result": result, "result_on": result_on})
     touch_last_contact(session, person, result_on or today)
-    audit.record(session, actor=principal, action="referral.update", entity_type="referral", entity_id=referral.id,
-                 site_id=person.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="referral.update",
+        entity_type="referral",
+        entity_id=referral.id,
+        site_id=person.site_id,
+    )
     session.commit()
 
 
@@ -259,12 +279,15 @@ def list_referrals(session: Session, principal: Principal, person_id: int) -> li
     """The person's referrals, latest first, with the partner's name."""
     person = person_in_scope(session, principal, person_id)
     rows = session.exec(
-        select(Referral, Partner.name, Partner.kind).join(Partner, Partner.id == Referral.partner_id)
+        select(Referral, Partner.name, Partner.kind)
+        .join(Partner, Partner.id == Referral.partner_id)
         .where(Referral.person_id == person.id)
         .order_by(Referral.referred_on.desc(), Referral.id.desc())
     ).all()
-    return [ReferralRow(r.id, r.partner_id, name, kind, r.referred_on, r.reason, r.result, r.result_on, r.version)
-            for r, name, kind in rows]
+    return [
+        ReferralRow(r.id, r.partner_id, name, kind, r.referred_on, r.reason, r.result, r.result_on, r.version)
+        for r, name, kind in rows
+    ]
 
 
 # --- outcomes -----------------------------------------------------------------------------------
@@ -315,13 +338,26 @@ def record_outcome(
         errors["closes_file"] = _("Le dossier est déjà clôturé.")
     if errors:
         raise ValidationFailed(errors)
-    outcome = Outcome(person_id=person.id, site_id=person.site_id, outcome_on=outcome_on,
-                      category=OUTCOME_CATEGORY_OF_TYPE[outcome_type], outcome_type=outcome_type,
-                      employer_sector=sector or None, closes_file=closes_file)
+    outcome = Outcome(
+        person_id=person.id,
+        site_id=person.site_id,
+        outcome_on=outcome_on,
+        category=OUTCOME_CATEGORY_OF_TYPE[outcome_type],
+        outcome_type=outcome_type,
+        employer_sector=sector or None,
+        closes_file=closes_file,
+    )
     if closes_file:
         # The version moves on: a header form open elsewhere must not overwrite the closing.
-        change_person_status(session, principal, person, expected_version=person.version,
-                             to_status=PersonStatus.CLOSED, on=outcome_on, reason=closed_reason_of(outcome_type))
+        change_person_status(
+            session,
+            principal,
+            person,
+            expected_version=person.version,
+            to_status=PersonStatus.CLOSED,
+            on=outcome_on,
+            reason=closed_reason_of(outcome_type),
+        )
     return save_sub_record(session, principal, person, outcome, contact_on=outcome_on, action="outcome.create")
 
 
@@ -337,7 +373,8 @@ def manageable_sites(session: Session, principal: Principal) -> list[SiteChoice]
     """Sites whose directory the principal may manage (admin: all active sites)."""
     principal.require(Capability.MANAGE_PARTNERS)
     rows = session.exec(
-        select(Site.id, Site.code, Site.name).where(Site.is_active == sa.true(), principal.site_filter(Site.id))
+        select(Site.id, Site.code, Site.name)
+        .where(Site.is_active == sa.true(), principal.site_filter(Site.id))
         .order_by(Site.code)
     ).all()
     return [SiteChoice(*row) for row in rows]

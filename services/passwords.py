@@ -15,8 +15,9 @@ MAX_BYTES = 72  # bcrypt ignores (and bcrypt 5 refuses) anything longer
 
 def check_policy(password: str, *, field: str = "password") -> None:
     if len(password) < MIN_LENGTH:
-        raise ValidationFailed({field: _("Le mot de passe doit contenir au moins {count} caractères.").format(
-            count=MIN_LENGTH)})
+        raise ValidationFailed(
+            {field: _("Le mot de passe doit contenir au moins {count} caractères.").format(count=MIN_LENGTH)}
+        )
     if len(password.encode("utf-8")) > MAX_BYTES:
         raise ValidationFailed({field: _("Le mot de passe est trop long (72 octets au maximum).")})
     if password != password.strip():

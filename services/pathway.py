@@ -50,7 +50,6 @@ ACTIONS_MAX = 1000
 NOTE_MAX = 5000
 
 
-
 def add_months(day: date, months: int) -> date:
     """Same day `months` later, clamped to the end of a shorter month (31 Aug + 6 → 28/29 Feb)."""
     index = day.year * 12 + day.month - 1 + months
@@ -88,12 +87,25 @@ def record_barriers(
     if errors:
         raise ValidationFailed(errors)
     for barrier, severity in ratings.items():
-        session.add(BarrierAssessment(person_id=person.id, site_id=person.site_id, assessed_on=assessed_on,
-                                      barrier=Barrier(barrier), severity=BarrierSeverity(severity),
-                                      assessor_id=principal.user_id))
+        session.add(
+            BarrierAssessment(
+                person_id=person.id,
+                site_id=person.site_id,
+                assessed_on=assessed_on,
+                barrier=Barrier(barrier),
+                severity=BarrierSeverity(severity),
+                assessor_id=principal.user_id,
+            )
+        )
     touch_last_contact(session, person, assessed_on)
-    audit.record(session, actor=principal, action="barrier.create", entity_type="person", entity_id=person.id,
-                 site_id=person.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="barrier.create",
+        entity_type="person",
+        entity_id=person.id,
+        site_id=person.site_id,
+    )
     session.commit()
     return len(ratings)
 
@@ -210,8 +222,14 @@ def update_goal(
     values = _clean_goal(changes)
     _versioned_update(session, ActionGoal, row.id, expected_version, values)
     touch_last_contact(session, person, today)
-    audit.record(session, actor=principal, action="goal.update", entity_type="action_goal", entity_id=row.id,
-                 site_id=person.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="goal.update",
+        entity_type="action_goal",
+        entity_id=row.id,
+        site_id=person.site_id,
+    )
     session.commit()
 
 
@@ -237,8 +255,14 @@ def close_goal(
         raise ValidationFailed(errors)
     _versioned_update(session, ActionGoal, row.id, expected_version, {"status": status, "closed_on": closed_on})
     touch_last_contact(session, person, closed_on)
-    audit.record(session, actor=principal, action="goal.update", entity_type="action_goal", entity_id=row.id,
-                 site_id=person.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="goal.update",
+        entity_type="action_goal",
+        entity_id=row.id,
+        site_id=person.site_id,
+    )
     session.commit()
 
 
@@ -248,8 +272,9 @@ def list_goals(session: Session, principal: Principal, person_id: int) -> list[G
     rows = session.exec(select(ActionGoal).where(ActionGoal.person_id == person.id)).all()
     goals = [GoalRow(r.id, r.axis, r.goal, r.actions, r.due_on, r.status, r.closed_on, r.version) for r in rows]
     open_goals = sorted((g for g in goals if g.status in OPEN_STATUSES), key=lambda g: (g.due_on or date.max, g.id))
-    closed = sorted((g for g in goals if g.status not in OPEN_STATUSES),
-                    key=lambda g: (g.closed_on or date.min, g.id), reverse=True)
+    closed = sorted(
+        (g for g in goals if g.status not in OPEN_STATUSES), key=lambda g: (g.closed_on or date.min, g.id), reverse=True
+    )
     return open_goals + closed
 
 
@@ -284,10 +309,19 @@ class PspEpisodeView:
     alert: str | None
 
 
-PSP_FIELDS = ("commission_on", "commission_opinion", "prefect_decision", "decided_on", "aps_start_on",
-              "aps_end_on", "afis_start_on", "afis_end_on", "afis_monthly_cents", "ended_on")
-_PSP_DATES = ("commission_on", "decided_on", "aps_start_on", "aps_end_on", "afis_start_on", "afis_end_on",
-              "ended_on")
+PSP_FIELDS = (
+    "commission_on",
+    "commission_opinion",
+    "prefect_decision",
+    "decided_on",
+    "aps_start_on",
+    "aps_end_on",
+    "afis_start_on",
+    "afis_end_on",
+    "afis_monthly_cents",
+    "ended_on",
+)
+_PSP_DATES = ("commission_on", "decided_on", "aps_start_on", "aps_end_on", "afis_start_on", "afis_end_on", "ended_on")
 
 
 def period_end(start_on: date) -> date:
@@ -305,8 +339,9 @@ def period_alert(periods: list[PspPeriodView], *, today: date) -> str | None:
             if days <= PSP_ALERT_DAYS:
                 if days == 0:
                     return _("La période se termine aujourd'hui")
-                return ngettext("La période se termine dans {count} jour", "La période se termine dans {count} jours",
-                                days).format(count=days)
+                return ngettext(
+                    "La période se termine dans {count} jour", "La période se termine dans {count} jours", days
+                ).format(count=days)
     return None
 
 
@@ -336,11 +371,17 @@ def _clean_psp(episode: PspEpisode, changes: dict, today: date) -> dict:
             _not_future(errors, field, values[field], today)
     if merged["commission_on"] and merged["commission_on"] < episode.requested_on and "commission_on" not in errors:
         errors["commission_on"] = _("La commission ne peut précéder la demande.")
-    if merged["decided_on"] and merged["commission_on"] and merged["decided_on"] < merged["commission_on"] \
-            and "decided_on" not in errors:
+    if (
+        merged["decided_on"]
+        and merged["commission_on"]
+        and merged["decided_on"] < merged["commission_on"]
+        and "decided_on" not in errors
+    ):
         errors["decided_on"] = _("La décision ne peut précéder la commission.")
-    for start, end, message in (("aps_start_on", "aps_end_on", N_("La fin de l'APS ne peut précéder son début.")),
-                                ("afis_start_on", "afis_end_on", N_("La fin de l'AFIS ne peut précéder son début."))):
+    for start, end, message in (
+        ("aps_start_on", "aps_end_on", N_("La fin de l'APS ne peut précéder son début.")),
+        ("afis_start_on", "afis_end_on", N_("La fin de l'AFIS ne peut précéder son début.")),
+    ):
         if merged[start] and merged[end] and merged[end] < merged[start]:
             errors[end] = _(message)
     cents = merged["afis_monthly_cents"]
@@ -371,8 +412,14 @@ def update_psp_episode(
     _versioned_update(session, PspEpisode, episode.id, expected_version, values)
     event_dates = [values[f] for f in _PSP_DATES if values.get(f)]
     touch_last_contact(session, person, max(event_dates) if event_dates else today)
-    audit.record(session, actor=principal, action="psp.update", entity_type="psp_episode", entity_id=episode.id,
-                 site_id=person.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="psp.update",
+        entity_type="psp_episode",
+        entity_id=episode.id,
+        site_id=person.site_id,
+    )
     session.commit()
 
 
@@ -400,8 +447,9 @@ def add_psp_period(
         errors["start_on"] = _("Ce parcours est terminé.")
     elif (len(existing) + 1) * PSP_PERIOD_MONTHS > PSP_MAX_MONTHS:
         used = len(existing) * PSP_PERIOD_MONTHS
-        errors["start_on"] = _("Renouvellement impossible : {used} mois déjà accordés, "
-                               "le parcours ne peut dépasser {max} mois au total.").format(used=used, max=PSP_MAX_MONTHS)
+        errors["start_on"] = _(
+            "Renouvellement impossible : {used} mois déjà accordés, le parcours ne peut dépasser {max} mois au total."
+        ).format(used=used, max=PSP_MAX_MONTHS)
     elif any(start_on <= p.end_on and end_on >= p.start_on for p in existing):
         errors["start_on"] = _("Cette période chevauche une période déjà enregistrée.")
     elif is_renewal and not existing:
@@ -410,34 +458,60 @@ def add_psp_period(
         errors["is_renewal"] = _("Une période après la première est un renouvellement.")
     if errors:
         raise ValidationFailed(errors)
-    period = PspPeriod(episode_id=episode.id, site_id=episode.site_id, start_on=start_on, end_on=end_on,
-                       is_renewal=is_renewal)
-    return save_sub_record(session, principal, person, period, contact_on=min(start_on, today),
-                           action="psp.renew" if is_renewal else "psp.update")
+    period = PspPeriod(
+        episode_id=episode.id, site_id=episode.site_id, start_on=start_on, end_on=end_on, is_renewal=is_renewal
+    )
+    return save_sub_record(
+        session,
+        principal,
+        person,
+        period,
+        contact_on=min(start_on, today),
+        action="psp.renew" if is_renewal else "psp.update",
+    )
 
 
-def list_psp(session: Session, principal: Principal, person_id: int, *, today: date | None = None
-             ) -> list[PspEpisodeView]:
+def list_psp(
+    session: Session, principal: Principal, person_id: int, *, today: date | None = None
+) -> list[PspEpisodeView]:
     """The person's PSP episodes, latest request first, with periods, months granted and the alert."""
     today = today or clock.today()
     person = person_in_scope(session, principal, person_id)
     episodes = session.exec(
-        select(PspEpisode).where(PspEpisode.person_id == person.id)
+        select(PspEpisode)
+        .where(PspEpisode.person_id == person.id)
         .order_by(PspEpisode.requested_on.desc(), PspEpisode.id.desc())
     ).all()
-    periods = session.exec(
-        select(PspPeriod).where(PspPeriod.episode_id.in_([e.id for e in episodes]))
-        .order_by(PspPeriod.start_on)
-    ).all() if episodes else []
+    periods = (
+        session.exec(
+            select(PspPeriod).where(PspPeriod.episode_id.in_([e.id for e in episodes])).order_by(PspPeriod.start_on)
+        ).all()
+        if episodes
+        else []
+    )
     views = []
     for e in episodes:
         own = [PspPeriodView(p.id, p.start_on, p.end_on, p.is_renewal) for p in periods if p.episode_id == e.id]
-        views.append(PspEpisodeView(
-            e.id, e.requested_on, e.commission_on, e.commission_opinion, e.prefect_decision, e.decided_on,
-            e.aps_start_on, e.aps_end_on, e.afis_start_on, e.afis_end_on, e.afis_monthly_cents, e.ended_on,
-            e.version, tuple(own), len(own) * PSP_PERIOD_MONTHS,
-            None if e.ended_on else period_alert(own, today=today),
-        ))
+        views.append(
+            PspEpisodeView(
+                e.id,
+                e.requested_on,
+                e.commission_on,
+                e.commission_opinion,
+                e.prefect_decision,
+                e.decided_on,
+                e.aps_start_on,
+                e.aps_end_on,
+                e.afis_start_on,
+                e.afis_end_on,
+                e.afis_monthly_cents,
+                e.ended_on,
+                e.version,
+                tuple(own),
+                len(own) * PSP_PERIOD_MONTHS,
+                None if e.ended_on else period_alert(own, today=today),
+            )
+        )
     return views
 
 
@@ -507,8 +581,13 @@ def add_note(
     _not_future(errors, "noted_on", noted_on, today)
     if errors:
         raise ValidationFailed(errors)
-    note = PersonNote(person_id=person.id, site_id=person.site_id, noted_on=noted_on, author_id=principal.user_id,
-                      body_encrypted=cipher.encrypt(text))
+    note = PersonNote(
+        person_id=person.id,
+        site_id=person.site_id,
+        noted_on=noted_on,
+        author_id=principal.user_id,
+        body_encrypted=cipher.encrypt(text),
+    )
     return save_sub_record(session, principal, person, note, contact_on=noted_on, action="note.create")
 
 

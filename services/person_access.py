@@ -27,9 +27,7 @@ def normalise_code(code: str) -> str:
 def person_in_scope(session: Session, principal: Principal, person_id: int) -> Person:
     """The person if the principal may open person files and the file belongs to one of its sites."""
     principal.require(Capability.VIEW_PERSON_FILES)
-    person = session.exec(
-        select(Person).where(Person.id == person_id, principal.site_filter(Person.site_id))
-    ).first()
+    person = session.exec(select(Person).where(Person.id == person_id, principal.site_filter(Person.site_id))).first()
     if person is None:
         raise NotFound(_(NOT_FOUND_MESSAGE))
     return person
@@ -41,9 +39,7 @@ def person_by_code(session: Session, principal: Principal, code: str) -> Person:
     wanted = normalise_code(code)
     if not wanted:
         raise NotFound(_(NOT_FOUND_MESSAGE))
-    person = session.exec(
-        select(Person).where(Person.code == wanted, principal.site_filter(Person.site_id))
-    ).first()
+    person = session.exec(select(Person).where(Person.code == wanted, principal.site_filter(Person.site_id))).first()
     if person is None:
         raise NotFound(_(NOT_FOUND_MESSAGE))
     return person

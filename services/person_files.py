@@ -52,7 +52,6 @@ INCOME_SOURCES: dict[str, str] = {
 }
 
 
-
 def income_source_label(code: str) -> str:
     """The label of an income source code in the active language (the code itself if unknown)."""
     text = INCOME_SOURCES.get(code)
@@ -186,8 +185,12 @@ def validate_intake(data: IntakeInput, *, today: date | None = None) -> None:
         errors["intake_on"] = message("intake_on")
     elif data.intake_on > today:
         errors["intake_on"] = message("intake_future")
-    if (data.first_contact_on and data.intake_on and "first_contact_on" not in errors
-            and data.first_contact_on > data.intake_on):
+    if (
+        data.first_contact_on
+        and data.intake_on
+        and "first_contact_on" not in errors
+        and data.first_contact_on > data.intake_on
+    ):
         errors["first_contact_on"] = message("first_contact_after")
     _check_alias(errors, data.alias)
     _check_birth_year(errors, data.birth_year, today)
@@ -250,8 +253,9 @@ def find_possible_duplicates(
         Person.alias_encrypted.is_not(None),
     ]
     if birth_year is not None:
-        conditions.append(sa.or_(Person.birth_year.is_(None),
-                                 Person.birth_year.between(int(birth_year) - 1, int(birth_year) + 1)))
+        conditions.append(
+            sa.or_(Person.birth_year.is_(None), Person.birth_year.between(int(birth_year) - 1, int(birth_year) + 1))
+        )
     rows = session.exec(
         select(Person.id, Person.code, Person.status, Person.intake_on, Person.alias_encrypted).where(*conditions)
     ).all()
@@ -307,10 +311,14 @@ def create_intake(
         last_contact_on=max(data.intake_on, data.first_contact_on),
     )
     for _attempt in range(CODE_ATTEMPTS):
-        number = session.exec(
-            select(sa.func.coalesce(sa.func.max(Person.code_number), 0))
-            .where(Person.site_id == data.site_id, Person.code_year == year)
-        ).one() + 1
+        number = (
+            session.exec(
+                select(sa.func.coalesce(sa.func.max(Person.code_number), 0)).where(
+                    Person.site_id == data.site_id, Person.code_year == year
+                )
+            ).one()
+            + 1
+        )
         person = Person(code=f"{site_code}-{year}-{number:04d}", code_number=number, **values)
         session.add(person)
         try:
@@ -321,8 +329,14 @@ def create_intake(
             # SQLite's driver a savepoint would commit on its own, apart from the audit entry.)
             session.rollback()
             continue
-        audit.record(session, actor=principal, action="person.create", entity_type="person", entity_id=person.id,
-                     site_id=person.site_id)
+        audit.record(
+            session,
+            actor=principal,
+            action="person.create",
+            entity_type="person",
+            entity_id=person.id,
+            site_id=person.site_id,
+        )
         session.commit()
         return CreatedPerson(person.id, person.code)
     raise ServiceError(_("Le code du dossier n'a pas pu être attribué : réessayez."))
@@ -444,8 +458,15 @@ def list_caseload(
 
     total = session.exec(select(sa.func.count()).select_from(Person).where(*conditions)).one()
     rows = session.exec(
-        select(Person.id, Person.code, Site.code.label("site_code"), Person.status, User.display_name,
-               Person.last_contact_on, Person.alias_encrypted)
+        select(
+            Person.id,
+            Person.code,
+            Site.code.label("site_code"),
+            Person.status,
+            User.display_name,
+            Person.last_contact_on,
+            Person.alias_encrypted,
+        )
         .join(Site, Site.id == Person.site_id)
         .outerjoin(User, User.id == Person.referent_id)
         .where(*conditions)
@@ -465,8 +486,7 @@ def list_caseload(
             psp[episode.person_id] = psp_label(episode.prefect_decision, episode.ended_on)  # latest wins
         for goal in session.exec(
             select(ActionGoal.person_id, ActionGoal.goal, ActionGoal.due_on)
-            .where(ActionGoal.person_id.in_(ids),
-                   ActionGoal.status.in_([GoalStatus.OPEN, GoalStatus.IN_PROGRESS]))
+            .where(ActionGoal.person_id.in_(ids), ActionGoal.status.in_([GoalStatus.OPEN, GoalStatus.IN_PROGRESS]))
             .order_by(ActionGoal.person_id, ActionGoal.due_on.is_(None), ActionGoal.due_on, ActionGoal.id)
         ).all():
             goals.setdefault(goal.person_id, (goal.goal, goal.due_on))
@@ -582,8 +602,14 @@ def get_person_file(
         may_edit=principal.can(Capability.EDIT_PERSON_FILES) and person.status != PersonStatus.ANONYMISED,
     )
     if record_view:
-        audit.record(session, actor=principal, action="person.view", entity_type="person", entity_id=person.id,
-                     site_id=person.site_id)
+        audit.record(
+            session,
+            actor=principal,
+            action="person.view",
+            entity_type="person",
+            entity_id=person.id,
+            site_id=person.site_id,
+        )
         session.commit()
     return header
 
@@ -591,8 +617,20 @@ def get_person_file(
 # --- edits -------------------------------------------------------------------------------------
 
 SITUATION_FIELDS = frozenset(
-    {"alias", "phone", "birth_year", "gender", "nationality", "languages", "administrative_status", "housing",
-     "income_sources", "referent_id", "consent_partner_sharing", "consent_statistics"}
+    {
+        "alias",
+        "phone",
+        "birth_year",
+        "gender",
+        "nationality",
+        "languages",
+        "administrative_status",
+        "housing",
+        "income_sources",
+        "referent_id",
+        "consent_partner_sharing",
+        "consent_statistics",
+    }
 )
 
 
@@ -655,8 +693,14 @@ def update_situation(
         return person.version
     versioned_update(session, Person, person.id, int(expected_version), values)
     session.expire(person)
-    audit.record(session, actor=principal, action="person.update", entity_type="person", entity_id=person.id,
-                 site_id=person.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="person.update",
+        entity_type="person",
+        entity_id=person.id,
+        site_id=person.site_id,
+    )
     session.commit()
     return int(expected_version) + 1
 
@@ -696,8 +740,15 @@ def close_file(
         errors["closed_on"] = message("closed_before_intake")
     if errors:
         raise ValidationFailed(errors)
-    change_person_status(session, principal, person, expected_version=expected_version,
-                         to_status=PersonStatus.CLOSED, on=closed_on, reason=text)
+    change_person_status(
+        session,
+        principal,
+        person,
+        expected_version=expected_version,
+        to_status=PersonStatus.CLOSED,
+        on=closed_on,
+        reason=text,
+    )
     session.commit()
 
 
@@ -720,8 +771,15 @@ def reopen_file(
     text = _check_reason(errors, reason)
     if errors:
         raise ValidationFailed(errors)
-    change_person_status(session, principal, person, expected_version=expected_version,
-                         to_status=PersonStatus.ACTIVE, on=today, reason=text)
+    change_person_status(
+        session,
+        principal,
+        person,
+        expected_version=expected_version,
+        to_status=PersonStatus.ACTIVE,
+        on=today,
+        reason=text,
+    )
     session.commit()
 
 

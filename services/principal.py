@@ -70,12 +70,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_ACTIVITY_FIGURES,
         }
     ),
-    Role.FORMATEUR: frozenset(
-        {Capability.VIEW_LEARNERS, Capability.TEACH_COURSES, Capability.VIEW_ACTIVITY_FIGURES}
-    ),
-    Role.GESTION: frozenset(
-        {Capability.VIEW_BUDGET, Capability.EDIT_BUDGET, Capability.VIEW_STAFFING}
-    ),
+    Role.FORMATEUR: frozenset({Capability.VIEW_LEARNERS, Capability.TEACH_COURSES, Capability.VIEW_ACTIVITY_FIGURES}),
+    Role.GESTION: frozenset({Capability.VIEW_BUDGET, Capability.EDIT_BUDGET, Capability.VIEW_STAFFING}),
     Role.FINANCEUR: frozenset({Capability.VIEW_FUNDED_GRANTS}),
 }
 

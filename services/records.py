@@ -48,14 +48,16 @@ def versioned_update(session: Session, model: type, row_id: int, expected_versio
         raise StaleRecord()
 
 
-def save_sub_record(session: Session, principal: Principal, person: Person, row: SQLModel, *, contact_on: date,
-                    action: str) -> int:
+def save_sub_record(
+    session: Session, principal: Principal, person: Person, row: SQLModel, *, contact_on: date, action: str
+) -> int:
     """Insert one sub-record of a person (one use case): it moves the last contact forward and is audited."""
     session.add(row)
     session.flush()
     touch_last_contact(session, person, contact_on)
-    audit.record(session, actor=principal, action=action, entity_type=row.__tablename__, entity_id=row.id,
-                 site_id=person.site_id)
+    audit.record(
+        session, actor=principal, action=action, entity_type=row.__tablename__, entity_id=row.id, site_id=person.site_id
+    )
     session.commit()
     return row.id
 
@@ -76,9 +78,19 @@ def change_person_status(
     """
     record_status_change(session, principal, person, to_status=to_status, on=on, reason=reason)
     closing = to_status == PersonStatus.CLOSED
-    versioned_update(session, Person, person.id, int(expected_version),
-                     {"status": to_status, "closed_on": on if closing else None,
-                      "closed_reason": reason if closing else None})
+    versioned_update(
+        session,
+        Person,
+        person.id,
+        int(expected_version),
+        {"status": to_status, "closed_on": on if closing else None, "closed_reason": reason if closing else None},
+    )
     session.expire(person)
-    audit.record(session, actor=principal, action="person.close" if closing else "person.reopen",
-                 entity_type="person", entity_id=person.id, site_id=person.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="person.close" if closing else "person.reopen",
+        entity_type="person",
+        entity_id=person.id,
+        site_id=person.site_id,
+    )

@@ -65,11 +65,13 @@ def period_text(start: date, end: date) -> str:
 
 
 def disclosure_note(threshold: int) -> str:
-    return _("Secret statistique : « {below} » signale un nombre de personnes inférieur à {threshold} (zéro "
-             "compris), non publié pour qu'aucune personne ne puisse être reconnue ; « {hidden} » signale un "
-             "nombre d'au moins {threshold} masqué pour qu'une petite valeur ne puisse pas être retrouvée par "
-             "différence avec les totaux. Les autres valeurs (maraudes, séances, heures, taux, montants) ne sont "
-             "pas masquées.").format(below=below_label(threshold), threshold=threshold, hidden=hidden_label())
+    return _(
+        "Secret statistique : « {below} » signale un nombre de personnes inférieur à {threshold} (zéro "
+        "compris), non publié pour qu'aucune personne ne puisse être reconnue ; « {hidden} » signale un "
+        "nombre d'au moins {threshold} masqué pour qu'une petite valeur ne puisse pas être retrouvée par "
+        "différence avec les totaux. Les autres valeurs (maraudes, séances, heures, taux, montants) ne sont "
+        "pas masquées."
+    ).format(below=below_label(threshold), threshold=threshold, hidden=hidden_label())
 
 
 def filename_stem(overview: FunderOverview) -> str:
@@ -78,23 +80,47 @@ def filename_stem(overview: FunderOverview) -> str:
     return f"dossier-financeur-{slug[:40]}-{overview.start:%Y%m%d}-{overview.end:%Y%m%d}"
 
 
-def build_report_pack(session: Session, principal: Principal, *, grant_id: int, start: date, end: date, today: date,
-                      charts: ChartRenderer | None = None, association_name: str | None = None,
-                      threshold: int | None = None) -> ReportPack:
+def build_report_pack(
+    session: Session,
+    principal: Principal,
+    *,
+    grant_id: int,
+    start: date,
+    end: date,
+    today: date,
+    charts: ChartRenderer | None = None,
+    association_name: str | None = None,
+    threshold: int | None = None,
+) -> ReportPack:
     """The XLSX and PDF of the pack (export threshold by default), in the active language; the export is
     audited and committed."""
     settings = get_settings()
     threshold = threshold or settings.export_disclosure_threshold
     association = association_name or settings.association_name
-    overview = funder_overview(session, principal, grant_id=grant_id, start=start, end=end, threshold=threshold,
-                               today=today, screen_threshold=settings.screen_disclosure_threshold)
-    finance = financial_report.funder_report_data(session, principal, grant_id=grant_id, period_start=start,
-                                                  period_end=end)
+    overview = funder_overview(
+        session,
+        principal,
+        grant_id=grant_id,
+        start=start,
+        end=end,
+        threshold=threshold,
+        today=today,
+        screen_threshold=settings.screen_disclosure_threshold,
+    )
+    finance = financial_report.funder_report_data(
+        session, principal, grant_id=grant_id, period_start=start, period_end=end
+    )
     xlsx = _workbook(overview, finance, association=association, today=today)
     images = list(charts(overview)) if charts else []
     pdf = _pdf(overview, finance, association=association, today=today, images=images)
-    audit.record(session, actor=principal, action="report.pack_exported", entity_type="grant", entity_id=grant_id,
-                 detail=f"period={start.isoformat()}/{end.isoformat()}")
+    audit.record(
+        session,
+        actor=principal,
+        action="report.pack_exported",
+        entity_type="grant",
+        entity_id=grant_id,
+        detail=f"period={start.isoformat()}/{end.isoformat()}",
+    )
     session.commit()
     return ReportPack(xlsx, pdf, filename_stem(overview))
 
@@ -109,8 +135,9 @@ def _cell(item: Shown) -> object:
     return item.value
 
 
-def _workbook(overview: FunderOverview, finance: financial_report.FinancialReport, *, association: str,
-              today: date) -> bytes:
+def _workbook(
+    overview: FunderOverview, finance: financial_report.FinancialReport, *, association: str, today: date
+) -> bytes:
     workbook = Workbook()
     summary = workbook.active
     summary.title = _("Synthèse")
@@ -138,8 +165,11 @@ def _workbook(overview: FunderOverview, finance: financial_report.FinancialRepor
     set_widths(summary, [28, 70])
 
     sheet = workbook.create_sheet(_("Indicateurs"))
-    write_row(sheet, [_("Indicateurs d'activité — {period}").format(period=period_text(overview.start, overview.end))],
-              bold=True)
+    write_row(
+        sheet,
+        [_("Indicateurs d'activité — {period}").format(period=period_text(overview.start, overview.end))],
+        bold=True,
+    )
     write_row(sheet, [_("Sites de la convention ; chaque total est la somme des sites.")])
     write_row(sheet, [])
     write_row(sheet, [_("Indicateur"), *[s.code for s in overview.sites], _("Total")], bold=True)
@@ -153,14 +183,16 @@ def _workbook(overview: FunderOverview, finance: financial_report.FinancialRepor
         ws = workbook.create_sheet(_("Par mois – {indicator}").format(indicator=monthly.label)[:31])
         write_row(ws, [_("{indicator} par site et par mois").format(indicator=monthly.label)], bold=True)
         write_row(ws, [])
-        write_row(ws, [_("Site"), *[formats.abbreviated_month(m) for m in monthly.months], _("Total")],
-                  bold=True)
+        write_row(ws, [_("Site"), *[formats.abbreviated_month(m) for m in monthly.months], _("Total")], bold=True)
         table = monthly.table
         for site in overview.sites:
-            write_row(ws, [site.code, *[_cell(table.entry(site.id, m)) for m in monthly.months],
-                           _cell(table.row_total(site.id))])
-        write_row(ws, [_("Total"), *[_cell(table.col_total(m)) for m in monthly.months], _cell(table.grand_total)],
-                  bold=True)
+            write_row(
+                ws,
+                [site.code, *[_cell(table.entry(site.id, m)) for m in monthly.months], _cell(table.row_total(site.id))],
+            )
+        write_row(
+            ws, [_("Total"), *[_cell(table.col_total(m)) for m in monthly.months], _cell(table.grand_total)], bold=True
+        )
         write_row(ws, [])
         write_row(ws, [disclosure_note(overview.threshold)])
         set_widths(ws, [10, *[10] * len(monthly.months), 10])
@@ -171,14 +203,24 @@ def _workbook(overview: FunderOverview, finance: financial_report.FinancialRepor
     for title, groups in ((_("Volet"), overview.by_strand), (_("Catégorie"), overview.by_category)):
         write_row(budget, [title, _("Prévu €"), _("Réalisé €"), _("Reste €"), _("Consommé %")], bold=True)
         for group in (*groups, overview.consumption.total):
-            write_row(budget, [group.label, euros(group.planned_cents), euros(group.actual_cents),
-                               euros(group.remaining_cents), group.consumed_share],
-                      [None, EUROS, EUROS, EUROS, PERCENT], bold=group.key == "total")
+            write_row(
+                budget,
+                [
+                    group.label,
+                    euros(group.planned_cents),
+                    euros(group.actual_cents),
+                    euros(group.remaining_cents),
+                    group.consumed_share,
+                ],
+                [None, EUROS, EUROS, EUROS, PERCENT],
+                bold=group.key == "total",
+            )
         write_row(budget, [])
     set_widths(budget, [40, 16, 16, 16, 12])
 
-    financial_report.write_detail_sheets(workbook, finance, summary_sheet=_("Synthèse financière"), today=today,
-                                         association=association)
+    financial_report.write_detail_sheets(
+        workbook, finance, summary_sheet=_("Synthèse financière"), today=today, association=association
+    )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -195,15 +237,24 @@ class _Pdf(FPDF):
         self.set_font("DejaVu", size=8)
         self.set_text_color(110)
         # "{nb}" is fpdf's alias for the page count, replaced when the document is closed.
-        self.cell(0, 8, _("{footer} · page {page}/{pages}").format(footer=self.footer_text, page=self.page_no(),
-                                                                  pages="{nb}"), align="C")
+        self.cell(
+            0,
+            8,
+            _("{footer} · page {page}/{pages}").format(footer=self.footer_text, page=self.page_no(), pages="{nb}"),
+            align="C",
+        )
 
 
-def _pdf(overview: FunderOverview, finance: financial_report.FinancialReport, *, association: str, today: date,
-         images: Sequence[ChartImage]) -> bytes:
+def _pdf(
+    overview: FunderOverview,
+    finance: financial_report.FinancialReport,
+    *,
+    association: str,
+    today: date,
+    images: Sequence[ChartImage],
+) -> bytes:
     pdf = _Pdf(orientation="P", unit="mm", format="A4")
-    pdf.footer_text = _("{association} · produit le {day}").format(association=association,
-                                                                    day=formats.long_day(today))
+    pdf.footer_text = _("{association} · produit le {day}").format(association=association, day=formats.long_day(today))
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(auto=True, margin=16)
@@ -217,30 +268,45 @@ def _pdf(overview: FunderOverview, finance: financial_report.FinancialReport, *,
     pdf.set_font("DejaVu", "B", 13)
     _para(pdf, 7, _("Dossier financeur — {grant}").format(grant=grant.name))
     pdf.set_font("DejaVu", size=10)
-    _para(pdf, 5.5, "\n".join([
-        _("Financeur : {funder} · convention {reference}").format(funder=grant.funder_name,
-                                                                 reference=grant.convention_ref),
-        _("Période : {period}").format(period=period_text(overview.start, overview.end)),
-        _("Sites : {sites}").format(sites=", ".join(s.name for s in overview.sites) or "—"),
-        _("Produit le {day}").format(day=formats.long_day(today)),
-    ]))
+    _para(
+        pdf,
+        5.5,
+        "\n".join(
+            [
+                _("Financeur : {funder} · convention {reference}").format(
+                    funder=grant.funder_name, reference=grant.convention_ref
+                ),
+                _("Période : {period}").format(period=period_text(overview.start, overview.end)),
+                _("Sites : {sites}").format(sites=", ".join(s.name for s in overview.sites) or "—"),
+                _("Produit le {day}").format(day=formats.long_day(today)),
+            ]
+        ),
+    )
     pdf.ln(3)
 
     total = overview.consumption.total
     _heading(pdf, _("Chiffres clés du budget"))
-    _table(pdf, ["", _("Montant")], [
-        [_("Montant de la convention"), formats.euros(grant.amount_cents)],
-        [_("Réalisé au {day}").format(day=formats.long_day(overview.as_of)), formats.euros(total.actual_cents)],
-        [_("Consommé (réalisé ÷ prévu)"), share(total.consumed_share)],
-        [_("Période écoulée"), share(overview.consumption.elapsed_share)],
-        [_("Prévision en fin de convention"), formats.euros(overview.outlook.projected_cents)],
-        [_("Réalisé sur la période ({period})").format(period=period_text(finance.period_start, finance.period_end)),
-         formats.euros(finance.total.actual_cents)],
-    ], widths=[120, 60])
+    _table(
+        pdf,
+        ["", _("Montant")],
+        [
+            [_("Montant de la convention"), formats.euros(grant.amount_cents)],
+            [_("Réalisé au {day}").format(day=formats.long_day(overview.as_of)), formats.euros(total.actual_cents)],
+            [_("Consommé (réalisé ÷ prévu)"), share(total.consumed_share)],
+            [_("Période écoulée"), share(overview.consumption.elapsed_share)],
+            [_("Prévision en fin de convention"), formats.euros(overview.outlook.projected_cents)],
+            [
+                _("Réalisé sur la période ({period})").format(
+                    period=period_text(finance.period_start, finance.period_end)
+                ),
+                formats.euros(finance.total.actual_cents),
+            ],
+        ],
+        widths=[120, 60],
+    )
 
     _heading(pdf, _("Indicateurs d'activité de la période"))
-    _table(pdf, [_("Indicateur"), _("Total")], [[i.label, i.total.text] for i in overview.indicators],
-           widths=[140, 40])
+    _table(pdf, [_("Indicateur"), _("Total")], [[i.label, i.total.text] for i in overview.indicators], widths=[140, 40])
     _note(pdf, disclosure_note(overview.threshold))
 
     if images:
@@ -264,13 +330,28 @@ def _pdf(overview: FunderOverview, finance: financial_report.FinancialReport, *,
     _heading(pdf, _("Consommation par catégorie (Cerfa 15059)"))
     _budget_table(pdf, overview.by_category, total)
     _heading(pdf, _("Compte rendu financier de la période"))
-    _table(pdf, [_("Catégorie"), _("Prévu période"), _("Réalisé"), _("Écart")], [
-        [row.label, formats.euros(row.planned_period_cents), formats.euros(row.actual_cents), formats.euros(row.deviation_cents)]
-        for row in (*finance.rows, finance.total)
-    ], widths=[66, 38, 38, 38])
-    _note(pdf, _("Prévu sur la période : montant prévu × jours de la période couverts par la convention ÷ jours de "
-                 "la convention. Réalisé : dépenses datées dans la période. Le détail figure dans le classeur "
-                 "Excel."))
+    _table(
+        pdf,
+        [_("Catégorie"), _("Prévu période"), _("Réalisé"), _("Écart")],
+        [
+            [
+                row.label,
+                formats.euros(row.planned_period_cents),
+                formats.euros(row.actual_cents),
+                formats.euros(row.deviation_cents),
+            ]
+            for row in (*finance.rows, finance.total)
+        ],
+        widths=[66, 38, 38, 38],
+    )
+    _note(
+        pdf,
+        _(
+            "Prévu sur la période : montant prévu × jours de la période couverts par la convention ÷ jours de "
+            "la convention. Réalisé : dépenses datées dans la période. Le détail figure dans le classeur "
+            "Excel."
+        ),
+    )
     return bytes(pdf.output())
 
 
@@ -296,8 +377,13 @@ def _note(pdf: FPDF, text: str) -> None:
 
 def _table(pdf: FPDF, header: list[str], rows: list[list[str]], *, widths: list[int]) -> None:
     pdf.set_font("DejaVu", size=9)
-    with pdf.table(col_widths=widths, width=sum(widths), text_align=["LEFT", *["RIGHT"] * (len(widths) - 1)],
-                   line_height=5.5, first_row_as_headings=True) as table:
+    with pdf.table(
+        col_widths=widths,
+        width=sum(widths),
+        text_align=["LEFT", *["RIGHT"] * (len(widths) - 1)],
+        line_height=5.5,
+        first_row_as_headings=True,
+    ) as table:
         for values in (header, *rows):
             row = table.row()
             for value in values:
@@ -306,6 +392,12 @@ def _table(pdf: FPDF, header: list[str], rows: list[list[str]], *, widths: list[
 
 
 def _budget_table(pdf: FPDF, groups: Sequence, total) -> None:  # noqa: ANN001
-    _table(pdf, ["", _("Prévu"), _("Réalisé"), _("Consommé")], [
-        [g.label, formats.euros(g.planned_cents), formats.euros(g.actual_cents), share(g.consumed_share)] for g in (*groups, total)
-    ], widths=[72, 40, 40, 28])
+    _table(
+        pdf,
+        ["", _("Prévu"), _("Réalisé"), _("Consommé")],
+        [
+            [g.label, formats.euros(g.planned_cents), formats.euros(g.actual_cents), share(g.consumed_share)]
+            for g in (*groups, total)
+        ],
+        widths=[72, 40, 40, 28],
+    )

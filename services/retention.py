@@ -100,21 +100,27 @@ def anonymise_file(
     if person.status == PersonStatus.ANONYMISED:
         raise ValidationFailed({"confirm_code": _("Ce dossier est déjà anonymisé.")})
     if (confirm_code or "").strip().upper() != person.code:
-        raise ValidationFailed({"confirm_code": _("Le code saisi ne correspond pas au dossier : rien n'a été modifié.")})
+        raise ValidationFailed(
+            {"confirm_code": _("Le code saisi ne correspond pas au dossier : rien n'a été modifié.")}
+        )
     if (person.last_contact_on or person.intake_on) > retention_cutoff(today):
-        raise ValidationFailed({"confirm_code": _("Ce dossier a eu un contact il y a moins de 2 ans : "
-                                                  "il n'est pas à anonymiser.")})
+        raise ValidationFailed(
+            {"confirm_code": _("Ce dossier a eu un contact il y a moins de 2 ans : il n'est pas à anonymiser.")}
+        )
     session.exec(sa.delete(PersonNote).where(PersonNote.person_id == person.id))  # type: ignore[call-overload]
     session.exec(
-        sa.update(ActionGoal).where(ActionGoal.person_id == person.id)  # type: ignore[call-overload]
+        sa.update(ActionGoal)
+        .where(ActionGoal.person_id == person.id)  # type: ignore[call-overload]
         .values(goal=ANONYMISED_GOAL, actions=None, version=ActionGoal.version + 1)
     )
     session.exec(
-        sa.update(Referral).where(Referral.person_id == person.id)  # type: ignore[call-overload]
+        sa.update(Referral)
+        .where(Referral.person_id == person.id)  # type: ignore[call-overload]
         .values(reason=None, version=Referral.version + 1)
     )
     session.exec(
-        sa.update(PersonStatusChange).where(PersonStatusChange.person_id == person.id)  # type: ignore[call-overload]
+        sa.update(PersonStatusChange)
+        .where(PersonStatusChange.person_id == person.id)  # type: ignore[call-overload]
         .values(reason=None)
     )
     person.alias_encrypted = None
@@ -125,7 +131,13 @@ def anonymise_file(
     person.anonymised_at = now or utcnow()
     person.version += 1
     session.add(person)
-    audit.record(session, actor=actor, action="person.anonymise", entity_type="person", entity_id=person.id,
-                 site_id=person.site_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="person.anonymise",
+        entity_type="person",
+        entity_id=person.id,
+        site_id=person.site_id,
+    )
     session.commit()
     return AnonymisedFile(person.id, person.code)

@@ -43,8 +43,9 @@ def euros(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
-def write_row(ws: Worksheet, values: Sequence[object], formats: Sequence[str | None] | None = None, *,
-              bold: bool = False) -> list[Cell]:
+def write_row(
+    ws: Worksheet, values: Sequence[object], formats: Sequence[str | None] | None = None, *, bold: bool = False
+) -> list[Cell]:
     """Append a row: texts neutralised, dates as dd/mm/yyyy, numbers with the given formats."""
     cells: list[Cell] = []
     for column, value in enumerate(values, start=1):

@@ -39,8 +39,20 @@ from services.staff_costs import (
 )
 
 # The month in the stored expense label: always French (stored text), whatever the reader's language.
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-             "novembre", "décembre")
+MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 @dataclass(frozen=True)
@@ -101,9 +113,13 @@ def last_ended_month(today: date) -> date:
 def _check_month(month: date, today: date) -> date:
     month = month_start(month)
     if month_end(month) >= today:
-        raise ValidationFailed({"month": _("Le mois de {month} n'est pas terminé : "
-                                           "les salaires s'imputent une fois le mois écoulé.").format(
-            month=formats.month(month))})
+        raise ValidationFailed(
+            {
+                "month": _(
+                    "Le mois de {month} n'est pas terminé : les salaires s'imputent une fois le mois écoulé."
+                ).format(month=formats.month(month))
+            }
+        )
     return month
 
 
@@ -113,17 +129,24 @@ def plan_month(session: Session, principal: Principal, *, month: date, today: da
     month = _check_month(month, today or paris_today())
     last = month_end(month)
     posts = session.exec(
-        select(Post).where(principal.site_filter(Post.site_id), Post.starts_on <= last,
-                           sa.or_(Post.ends_on.is_(None), Post.ends_on >= month))
+        select(Post)
+        .where(
+            principal.site_filter(Post.site_id),
+            Post.starts_on <= last,
+            sa.or_(Post.ends_on.is_(None), Post.ends_on >= month),
+        )
         .order_by(Post.id)
     ).all()
     history = history_by_post(session, [p.id for p in posts])
     shares_of = funding_shares(session, posts)
     grants = {g.id: g for g in session.exec(select(Grant)).all()} if posts else {}
-    existing = set(session.exec(
-        select(Expense.post_id, Expense.budget_line_id)
-        .where(Expense.post_id.is_not(None), Expense.spent_on == last)
-    ).all())
+    existing = set(
+        session.exec(
+            select(Expense.post_id, Expense.budget_line_id).where(
+                Expense.post_id.is_not(None), Expense.spent_on == last
+            )
+        ).all()
+    )
     charges: list[PlannedCharge] = []
     unfunded: list[int] = []
     uncharged: list[int] = []
@@ -144,9 +167,18 @@ def plan_month(session: Session, principal: Principal, *, month: date, today: da
                     uncharged.append(post.id)
                 continue
             if part:
-                charges.append(PlannedCharge(post.id, PostType(post.post_type), post.site_id, share.grant_id,
-                                             share.budget_line_id, part, days,
-                                             (post.id, share.budget_line_id) in existing))
+                charges.append(
+                    PlannedCharge(
+                        post.id,
+                        PostType(post.post_type),
+                        post.site_id,
+                        share.grant_id,
+                        share.budget_line_id,
+                        part,
+                        days,
+                        (post.id, share.budget_line_id) in existing,
+                    )
+                )
     return ChargePlan(month, tuple(charges), tuple(unfunded), tuple(uncharged))
 
 
@@ -156,17 +188,36 @@ def charge_month(session: Session, principal: Principal, *, month: date, today: 
     plan = plan_month(session, principal, month=month, today=today)
     last = month_end(plan.month)
     for charge in plan.to_charge:
-        session.add(Expense(
-            budget_line_id=charge.budget_line_id, grant_id=charge.grant_id, site_id=charge.site_id, spent_on=last,
-            amount_cents=charge.amount_cents, label=charge_label(charge.post_type, plan.month),
-            voucher_ref=f"SAL-{plan.month:%Y%m}-P{charge.post_id}", post_id=charge.post_id,
-            created_by_id=principal.user_id,
-        ))
+        session.add(
+            Expense(
+                budget_line_id=charge.budget_line_id,
+                grant_id=charge.grant_id,
+                site_id=charge.site_id,
+                spent_on=last,
+                amount_cents=charge.amount_cents,
+                label=charge_label(charge.post_type, plan.month),
+                voucher_ref=f"SAL-{plan.month:%Y%m}-P{charge.post_id}",
+                post_id=charge.post_id,
+                created_by_id=principal.user_id,
+            )
+        )
     created = len(plan.to_charge)
-    result = ChargeResult(plan.month, created, len(plan.charges) - created, plan.total_cents,
-                          len({c.post_id for c in plan.to_charge}), plan.unfunded_post_ids, plan.uncharged_post_ids)
-    audit.record(session, actor=principal, action="staff.charged", entity_type="staff_charge",
-                 entity_id=f"{plan.month:%Y-%m}",
-                 detail=f"n={created} skip={result.skipped} total_cents={result.total_cents}")
+    result = ChargeResult(
+        plan.month,
+        created,
+        len(plan.charges) - created,
+        plan.total_cents,
+        len({c.post_id for c in plan.to_charge}),
+        plan.unfunded_post_ids,
+        plan.uncharged_post_ids,
+    )
+    audit.record(
+        session,
+        actor=principal,
+        action="staff.charged",
+        entity_type="staff_charge",
+        entity_id=f"{plan.month:%Y-%m}",
+        detail=f"n={created} skip={result.skipped} total_cents={result.total_cents}",
+    )
     session.commit()
     return result

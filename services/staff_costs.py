@@ -201,8 +201,9 @@ def committed_staff_cost_by_line(session: Session, *, grant_id: int, today: date
     return dict(totals)
 
 
-def vacant_posts_of_grant(session: Session, *, grant_id: int, today: date,
-                          longer_than_days: int = 60) -> list[VacantPost]:
+def vacant_posts_of_grant(
+    session: Session, *, grant_id: int, today: date, longer_than_days: int = 60
+) -> list[VacantPost]:
     """Open posts funded by the grant that are vacant today for more than `longer_than_days` days."""
     rows = session.exec(
         select(Post.id, Post.post_type, Site.code, Post.status_since)

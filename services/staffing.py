@@ -114,8 +114,21 @@ def list_posts(session: Session, principal: Principal, *, site_id: int | None = 
         for post_id, grant_id, grant_name, strand_id, strand_name, share_bp in shares:
             funding.setdefault(post_id, []).append(FundingRow(grant_id, grant_name, strand_id, strand_name, share_bp))
     return [
-        PostRow(p.id, p.site_id, code, PostType(p.post_type), p.fte_hundredths, p.monthly_cost_cents, p.starts_on,
-                p.ends_on, p.is_filled, p.status_since, p.holder_name, p.version, tuple(funding.get(p.id, [])))
+        PostRow(
+            p.id,
+            p.site_id,
+            code,
+            PostType(p.post_type),
+            p.fte_hundredths,
+            p.monthly_cost_cents,
+            p.starts_on,
+            p.ends_on,
+            p.is_filled,
+            p.status_since,
+            p.holder_name,
+            p.version,
+            tuple(funding.get(p.id, [])),
+        )
         for p, code in rows
     ]
 
@@ -123,10 +136,14 @@ def list_posts(session: Session, principal: Principal, *, site_id: int | None = 
 def sites_in_scope(session: Session, principal: Principal) -> list[tuple[int, str, str]]:
     """(id, code, name) of the active sites whose posts the principal may see."""
     principal.require(Capability.VIEW_STAFFING)
-    return [tuple(r) for r in session.exec(
-        select(Site.id, Site.code, Site.name).where(Site.is_active.is_(True), principal.site_filter(Site.id))
-        .order_by(Site.code)
-    ).all()]
+    return [
+        tuple(r)
+        for r in session.exec(
+            select(Site.id, Site.code, Site.name)
+            .where(Site.is_active.is_(True), principal.site_filter(Site.id))
+            .order_by(Site.code)
+        ).all()
+    ]
 
 
 def funding_options(session: Session, principal: Principal, post_id: int) -> list[FundingOption]:
@@ -152,7 +169,8 @@ def all_funding_options(session: Session, principal: Principal) -> list[tuple[in
     """(grant id, grant name, strand id, strand name) having a 64 line on a site of the principal (forms)."""
     principal.require(Capability.VIEW_STAFFING)
     rows = session.exec(
-        select(Grant.id, Grant.name, Strand.id, Strand.name).distinct()
+        select(Grant.id, Grant.name, Strand.id, Strand.name)
+        .distinct()
         .join(BudgetLine, BudgetLine.grant_id == Grant.id)
         .join(Strand, Strand.id == BudgetLine.strand_id)
         .where(BudgetLine.category == BudgetCategory.STAFF, principal.site_filter(BudgetLine.site_id))
@@ -190,7 +208,8 @@ def _validated(session: Session, principal: Principal, values: dict) -> dict:
         holder = " ".join((values["holder_name"] or "").split()) or None
         if holder is not None and len(holder) > HOLDER_MAX:
             errors["holder_name"] = _("Le nom du titulaire ne peut dépasser {count} caractères.").format(
-                count=HOLDER_MAX)
+                count=HOLDER_MAX
+            )
         clean["holder_name"] = holder
     starts_on, ends_on = values.get("starts_on"), values.get("ends_on")
     if "starts_on" in values and starts_on is None:
@@ -220,11 +239,19 @@ def create_post(
     principal.require(Capability.EDIT_BUDGET)
     errors: dict[str, str] = {}
     try:
-        clean = _validated(session, principal, {
-            "site_id": site_id, "post_type": post_type, "fte_hundredths": fte_hundredths,
-            "monthly_cost_cents": monthly_cost_cents, "starts_on": starts_on, "ends_on": ends_on,
-            "holder_name": holder_name,
-        })
+        clean = _validated(
+            session,
+            principal,
+            {
+                "site_id": site_id,
+                "post_type": post_type,
+                "fte_hundredths": fte_hundredths,
+                "monthly_cost_cents": monthly_cost_cents,
+                "starts_on": starts_on,
+                "ends_on": ends_on,
+                "holder_name": holder_name,
+            },
+        )
     except ValidationFailed as exc:
         errors.update(exc.errors)
     split: list[tuple[ShareInput, int]] = []
@@ -239,12 +266,14 @@ def create_post(
     post = Post(**clean, is_filled=filled, status_since=starts_on)
     session.add(post)
     session.flush()
-    session.add(PostStatusChange(post_id=post.id, changed_on=starts_on, is_filled=filled,
-                                 holder_name=clean["holder_name"]))
+    session.add(
+        PostStatusChange(post_id=post.id, changed_on=starts_on, is_filled=filled, holder_name=clean["holder_name"])
+    )
     for item, bp in split:
         session.add(PostFunding(post_id=post.id, grant_id=item.grant_id, strand_id=item.strand_id, share_bp=bp))
-    audit.record(session, actor=principal, action="post.create", entity_type="post", entity_id=post.id,
-                 site_id=post.site_id)
+    audit.record(
+        session, actor=principal, action="post.create", entity_type="post", entity_id=post.id, site_id=post.site_id
+    )
     session.commit()
     return post.id
 
@@ -252,8 +281,7 @@ def create_post(
 EDITABLE = ("site_id", "post_type", "fte_hundredths", "monthly_cost_cents", "starts_on", "ends_on", "holder_name")
 
 
-def update_post(session: Session, principal: Principal, post_id: int, *, expected_version: int,
-                changes: dict) -> None:
+def update_post(session: Session, principal: Principal, post_id: int, *, expected_version: int, changes: dict) -> None:
     """Edit a post (type, site, FTE, cost, dates, holder's name of the current filling) — versioned."""
     principal.require(Capability.EDIT_BUDGET)
     post = _post_in_scope(session, principal, post_id)
@@ -261,22 +289,27 @@ def update_post(session: Session, principal: Principal, post_id: int, *, expecte
     merged = {"starts_on": post.starts_on, "ends_on": post.ends_on} | values
     clean = _validated(session, principal, merged)
     clean = {k: clean[k] for k in values}
-    history = session.exec(select(PostStatusChange).where(PostStatusChange.post_id == post.id)
-                           .order_by(PostStatusChange.changed_on, PostStatusChange.id)).all()
+    history = session.exec(
+        select(PostStatusChange)
+        .where(PostStatusChange.post_id == post.id)
+        .order_by(PostStatusChange.changed_on, PostStatusChange.id)
+    ).all()
     history_changes: dict[int, dict] = {}
     if "holder_name" in clean:
         if not post.is_filled:
             clean.pop("holder_name")
         elif clean["holder_name"] is None:
-            raise ValidationFailed({"holder_name": _("Un poste pourvu a un titulaire : pour le libérer, "
-                                                     "utilisez « Déclarer vacant ».")})
+            raise ValidationFailed(
+                {"holder_name": _("Un poste pourvu a un titulaire : pour le libérer, utilisez « Déclarer vacant ».")}
+            )
         elif history and history[-1].is_filled:
             history_changes.setdefault(history[-1].id, {})["holder_name"] = clean["holder_name"]
     new_start = clean.get("starts_on")
     if new_start is not None and new_start != post.starts_on and history and history[0].changed_on == post.starts_on:
         if len(history) > 1 and new_start >= history[1].changed_on:
-            raise ValidationFailed({"starts_on": _("Le poste a changé de situation avant cette date : "
-                                                   "la date de début doit la précéder.")})
+            raise ValidationFailed(
+                {"starts_on": _("Le poste a changé de situation avant cette date : la date de début doit la précéder.")}
+            )
         history_changes.setdefault(history[0].id, {})["changed_on"] = new_start
         if len(history) == 1:
             clean["status_since"] = new_start
@@ -284,13 +317,23 @@ def update_post(session: Session, principal: Principal, post_id: int, *, expecte
     for change_id, values_of_change in history_changes.items():
         session.execute(sa.update(PostStatusChange).where(PostStatusChange.id == change_id).values(**values_of_change))
     session.expire(post)
-    audit.record(session, actor=principal, action="post.update", entity_type="post", entity_id=post.id,
-                 site_id=post.site_id)
+    audit.record(
+        session, actor=principal, action="post.update", entity_type="post", entity_id=post.id, site_id=post.site_id
+    )
     session.commit()
 
 
-def _status_change(session: Session, principal: Principal, post_id: int, *, expected_version: int, on: date,
-                   filled: bool, holder_name: str | None, today: date | None) -> None:
+def _status_change(
+    session: Session,
+    principal: Principal,
+    post_id: int,
+    *,
+    expected_version: int,
+    on: date,
+    filled: bool,
+    holder_name: str | None,
+    today: date | None,
+) -> None:
     principal.require(Capability.EDIT_BUDGET)
     post = _post_in_scope(session, principal, post_id)
     today = today or paris_today()
@@ -308,32 +351,69 @@ def _status_change(session: Session, principal: Principal, post_id: int, *, expe
         errors["on"] = _(FUTURE_DATE)
     elif on < max(post.status_since, post.starts_on):
         errors["on"] = _("La date ne peut précéder le {day} (dernier changement de situation du poste).").format(
-            day=f"{max(post.status_since, post.starts_on):%d/%m/%Y}")
+            day=f"{max(post.status_since, post.starts_on):%d/%m/%Y}"
+        )
     elif post.ends_on is not None and on > post.ends_on:
         errors["on"] = _("Le poste est fermé à cette date.")
     if errors:
         raise ValidationFailed(errors)
-    versioned_update(session, Post, post.id, int(expected_version),
-                     {"is_filled": filled, "status_since": on, "holder_name": holder if filled else None})
+    versioned_update(
+        session,
+        Post,
+        post.id,
+        int(expected_version),
+        {"is_filled": filled, "status_since": on, "holder_name": holder if filled else None},
+    )
     session.add(PostStatusChange(post_id=post.id, changed_on=on, is_filled=filled, holder_name=holder))
     session.expire(post)
-    audit.record(session, actor=principal, action="post.fill" if filled else "post.vacate", entity_type="post",
-                 entity_id=post.id, site_id=post.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="post.fill" if filled else "post.vacate",
+        entity_type="post",
+        entity_id=post.id,
+        site_id=post.site_id,
+    )
     session.commit()
 
 
-def fill_post(session: Session, principal: Principal, post_id: int, *, expected_version: int, on: date,
-              holder_name: str, today: date | None = None) -> None:
+def fill_post(
+    session: Session,
+    principal: Principal,
+    post_id: int,
+    *,
+    expected_version: int,
+    on: date,
+    holder_name: str,
+    today: date | None = None,
+) -> None:
     """The post is filled from `on` (included) by `holder_name` (a staff member)."""
-    _status_change(session, principal, post_id, expected_version=expected_version, on=on, filled=True,
-                   holder_name=holder_name, today=today)
+    _status_change(
+        session,
+        principal,
+        post_id,
+        expected_version=expected_version,
+        on=on,
+        filled=True,
+        holder_name=holder_name,
+        today=today,
+    )
 
 
-def vacate_post(session: Session, principal: Principal, post_id: int, *, expected_version: int, on: date,
-                today: date | None = None) -> None:
+def vacate_post(
+    session: Session, principal: Principal, post_id: int, *, expected_version: int, on: date, today: date | None = None
+) -> None:
     """The post is vacant from `on` (included): the holder left the day before."""
-    _status_change(session, principal, post_id, expected_version=expected_version, on=on, filled=False,
-                   holder_name=None, today=today)
+    _status_change(
+        session,
+        principal,
+        post_id,
+        expected_version=expected_version,
+        on=on,
+        filled=False,
+        holder_name=None,
+        today=today,
+    )
 
 
 # --- funding split ------------------------------------------------------------------------------------
@@ -356,8 +436,7 @@ def _percent_number(bp: int) -> str:
     return formats.amount(bp)
 
 
-def save_funding(session: Session, principal: Principal, post_id: int, shares: Sequence[ShareInput | tuple]
-                 ) -> None:
+def save_funding(session: Session, principal: Principal, post_id: int, shares: Sequence[ShareInput | tuple]) -> None:
     """Replace a post's funding split. Shares are percentages (two decimals at most) that must sum to
     exactly 100 %; each grant must cover the post's site and have a 64 line for (strand, site); a grant
     appears once. gestion only."""
@@ -368,13 +447,15 @@ def save_funding(session: Session, principal: Principal, post_id: int, shares: S
     session.flush()
     for item, bp in split:
         session.add(PostFunding(post_id=post.id, grant_id=item.grant_id, strand_id=item.strand_id, share_bp=bp))
-    audit.record(session, actor=principal, action="post.funding", entity_type="post", entity_id=post.id,
-                 site_id=post.site_id)
+    audit.record(
+        session, actor=principal, action="post.funding", entity_type="post", entity_id=post.id, site_id=post.site_id
+    )
     session.commit()
 
 
-def _validated_shares(session: Session, site_id: int, shares: Sequence[ShareInput | tuple]
-                      ) -> list[tuple[ShareInput, int]]:
+def _validated_shares(
+    session: Session, site_id: int, shares: Sequence[ShareInput | tuple]
+) -> list[tuple[ShareInput, int]]:
     items = [s if isinstance(s, ShareInput) else ShareInput(*s) for s in shares]
     options = {(o.grant_id, o.strand_id): o for o in _site_options(session, site_id)}
     errors: dict[str, str] = {}
@@ -385,26 +466,31 @@ def _validated_shares(session: Session, site_id: int, shares: Sequence[ShareInpu
             bp = percent_to_bp(item.percent)
         except ValueError:
             errors[f"share_{index}"] = _("Ligne {row} : part illisible (attendu par exemple 50 ou 33,34).").format(
-                row=index)
+                row=index
+            )
             bp = 0
         else:
             if bp <= 0 or bp > BASIS_POINTS:
                 errors[f"share_{index}"] = _("Ligne {row} : la part doit être comprise entre 0,01 % et 100 %.").format(
-                    row=index)
+                    row=index
+                )
         if (item.grant_id, item.strand_id) not in options:
-            errors[f"grant_{index}"] = _("Ligne {row} : cette convention ne finance pas de ligne "
-                                         "« 64 – Charges de personnel » pour ce volet sur le site du poste.").format(
-                row=index)
+            errors[f"grant_{index}"] = _(
+                "Ligne {row} : cette convention ne finance pas de ligne "
+                "« 64 – Charges de personnel » pour ce volet sur le site du poste."
+            ).format(row=index)
         if item.grant_id in seen:
             errors[f"grant_{index}"] = _("Ligne {row} : une convention ne peut apparaître qu'une fois.").format(
-                row=index)
+                row=index
+            )
         seen.add(item.grant_id)
         bps.append(bp)
     if not items:
         errors["shares"] = _("Indiquez au moins une convention qui finance le poste.")
     elif sum(bps) != BASIS_POINTS and not any(k.startswith("share_") for k in errors):
         errors["shares"] = _("Les parts doivent totaliser exactement 100 % (total actuel : {total} %).").format(
-            total=_percent_number(sum(bps)))
+            total=_percent_number(sum(bps))
+        )
     if errors:
         raise ValidationFailed(errors)
     return list(zip(items, bps, strict=True))

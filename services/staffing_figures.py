@@ -78,7 +78,9 @@ def fte_by_site_and_type(session: Session, principal: Principal, *, today: date)
     principal.require(Capability.VIEW_STAFFING)
     rows = session.exec(
         select(
-            Site.code, Post.post_type, sa.func.count(Post.id),
+            Site.code,
+            Post.post_type,
+            sa.func.count(Post.id),
             sa.func.coalesce(sa.func.sum(Post.fte_hundredths), 0),
             sa.func.coalesce(sa.func.sum(sa.case((Post.is_filled, Post.fte_hundredths), else_=0)), 0),
             sa.func.coalesce(sa.func.sum(sa.case((Post.is_filled, 0), else_=1)), 0),
@@ -88,8 +90,10 @@ def fte_by_site_and_type(session: Session, principal: Principal, *, today: date)
         .group_by(Site.code, Post.post_type)
         .order_by(Site.code, Post.post_type)
     ).all()
-    return [FteFigure(code, PostType(ptype), int(n), int(funded), int(filled), int(vacant))
-            for code, ptype, n, funded, filled, vacant in rows]
+    return [
+        FteFigure(code, PostType(ptype), int(n), int(funded), int(filled), int(vacant))
+        for code, ptype, n, funded, filled, vacant in rows
+    ]
 
 
 def vacancies(session: Session, principal: Principal, *, today: date) -> list[Vacancy]:
@@ -101,8 +105,9 @@ def vacancies(session: Session, principal: Principal, *, today: date) -> list[Va
         .where(principal.site_filter(Post.site_id), _open_on(today), Post.is_filled.is_(False))
         .order_by(Post.status_since, Post.id)
     ).all()
-    return [Vacancy(pid, code, PostType(ptype), fte, since, (today - since).days)
-            for pid, code, ptype, fte, since in rows]
+    return [
+        Vacancy(pid, code, PostType(ptype), fte, since, (today - since).days) for pid, code, ptype, fte, since in rows
+    ]
 
 
 def monthly_cost_by_grant(session: Session, principal: Principal, *, today: date) -> list[GrantCost]:
@@ -122,15 +127,18 @@ def monthly_cost_by_grant(session: Session, principal: Principal, *, today: date
     for shares in by_post.values():
         cost, hundredths = shares[0][1], shares[0][2]
         weights = [s[4] for s in shares]
-        for share, part, part_fte in zip(shares, split_exactly(cost, weights), split_exactly(hundredths, weights),
-                                         strict=True):
+        for share, part, part_fte in zip(
+            shares, split_exactly(cost, weights), split_exactly(hundredths, weights), strict=True
+        ):
             cents[share[3]] += part
             fte[share[3]] += part_fte
     if not cents:
         return []
     names = session.exec(
-        select(Grant.id, Grant.name, Funder.name).join(Funder, Funder.id == Grant.funder_id)
-        .where(Grant.id.in_(sorted(cents))).order_by(Grant.starts_on, Grant.id)
+        select(Grant.id, Grant.name, Funder.name)
+        .join(Funder, Funder.id == Grant.funder_id)
+        .where(Grant.id.in_(sorted(cents)))
+        .order_by(Grant.starts_on, Grant.id)
     ).all()
     return [GrantCost(gid, name, funder, cents[gid], fte[gid]) for gid, name, funder in names]
 
@@ -141,8 +149,12 @@ def fte_series(session: Session, principal: Principal, *, today: date, months: i
     principal.require(Capability.VIEW_STAFFING)
     first_month = add_months(month_start(today), -(months - 1))
     posts = session.exec(
-        select(Post).where(principal.site_filter(Post.site_id), Post.starts_on <= today,
-                           sa.or_(Post.ends_on.is_(None), Post.ends_on >= first_month))
+        select(Post)
+        .where(
+            principal.site_filter(Post.site_id),
+            Post.starts_on <= today,
+            sa.or_(Post.ends_on.is_(None), Post.ends_on >= first_month),
+        )
         .order_by(Post.id)
     ).all()
     history = history_by_post(session, [p.id for p in posts])
@@ -159,4 +171,3 @@ def fte_series(session: Session, principal: Principal, *, today: date, months: i
                     filled += post.fte_hundredths
         series.append(FteMonth(month, day, funded, filled))
     return series
-

@@ -33,6 +33,7 @@ from services.crypto import FieldCipher
 from services.person_access import person_in_scope
 from services.principal import Capability, Principal
 
+
 @dataclass(frozen=True)
 class TimelineEvent:
     on: date
@@ -69,12 +70,19 @@ def person_timeline(
     # Origin and intake (the person row is already loaded; its round and partner: one query each at most).
     if person.outreach_round_id is not None:
         round_row = session.exec(
-            select(OutreachRound.round_on, OutreachRound.mode, OutreachRound.area)
-            .where(OutreachRound.id == person.outreach_round_id)
+            select(OutreachRound.round_on, OutreachRound.mode, OutreachRound.area).where(
+                OutreachRound.id == person.outreach_round_id
+            )
         ).first()
         if round_row is not None:
-            add(TimelineEvent(round_row.round_on, "outreach", _("Rencontre en maraude"),
-                              f"{label(round_row.mode)} · {label(round_row.area)}"))
+            add(
+                TimelineEvent(
+                    round_row.round_on,
+                    "outreach",
+                    _("Rencontre en maraude"),
+                    f"{label(round_row.mode)} · {label(round_row.area)}",
+                )
+            )
     elif person.first_contact_on != person.intake_on:
         add(TimelineEvent(person.first_contact_on, "outreach", _("Premier contact"), label(person.origin)))
     origin = label(person.origin)
@@ -91,7 +99,11 @@ def person_timeline(
         .join(WorkshopModule, WorkshopModule.id == WorkshopSession.module_id)
         .where(WorkshopAttendance.person_id == pid)
     ).all():
-        add(TimelineEvent(row.session_on, "workshop", _("Atelier « {module} »").format(module=row.name), label(row.status)))
+        add(
+            TimelineEvent(
+                row.session_on, "workshop", _("Atelier « {module} »").format(module=row.name), label(row.status)
+            )
+        )
     for row in session.exec(
         select(WorkshopCompletion.completed_on, WorkshopModule.name)
         .join(WorkshopModule, WorkshopModule.id == WorkshopCompletion.module_id)
@@ -116,29 +128,48 @@ def person_timeline(
             missed[month] += 1
     for month, day in last_day.items():
         if missed[month]:
-            detail = ngettext("{hours} de présence, {count} séance manquée",
-                              "{hours} de présence, {count} séances manquées",
-                              missed[month]).format(hours=_hours(present[month]), count=formats.number(missed[month]))
+            detail = ngettext(
+                "{hours} de présence, {count} séance manquée",
+                "{hours} de présence, {count} séances manquées",
+                missed[month],
+            ).format(hours=_hours(present[month]), count=formats.number(missed[month]))
         else:
             detail = _("{hours} de présence").format(hours=_hours(present[month]))
         add(TimelineEvent(day, "course", _("Cours de français — {month}").format(month=formats.month(month)), detail))
     for row in session.exec(
-        select(LanguageAssessment.assessed_on, LanguageAssessment.skill, LanguageAssessment.level,
-               LanguageAssessment.is_positioning)
-        .where(LanguageAssessment.person_id == pid)
+        select(
+            LanguageAssessment.assessed_on,
+            LanguageAssessment.skill,
+            LanguageAssessment.level,
+            LanguageAssessment.is_positioning,
+        ).where(LanguageAssessment.person_id == pid)
     ).all():
         title = _("Positionnement en français") if row.is_positioning else _("Évaluation en français")
-        add(TimelineEvent(row.assessed_on, "assessment", title,
-                          _("{skill} : {level}").format(skill=label(row.skill), level=label(row.level))))
+        add(
+            TimelineEvent(
+                row.assessed_on,
+                "assessment",
+                title,
+                _("{skill} : {level}").format(skill=label(row.skill), level=label(row.level)),
+            )
+        )
     for row in session.exec(
-        select(CertificationAttempt.attempted_on, CertificationAttempt.certification, CertificationAttempt.result)
-        .where(CertificationAttempt.person_id == pid)
+        select(
+            CertificationAttempt.attempted_on, CertificationAttempt.certification, CertificationAttempt.result
+        ).where(CertificationAttempt.person_id == pid)
     ).all():
-        add(TimelineEvent(row.attempted_on, "certification", _("Certification {certification}").format(certification=label(row.certification)),
-                          label(row.result)))
+        add(
+            TimelineEvent(
+                row.attempted_on,
+                "certification",
+                _("Certification {certification}").format(certification=label(row.certification)),
+                label(row.result),
+            )
+        )
     for row in session.exec(
-        select(MainstreamTransition.moved_on, MainstreamTransition.destination)
-        .where(MainstreamTransition.person_id == pid)
+        select(MainstreamTransition.moved_on, MainstreamTransition.destination).where(
+            MainstreamTransition.person_id == pid
+        )
     ).all():
         add(TimelineEvent(row.moved_on, "course", _("Passage vers un cours de droit commun"), row.destination))
 
@@ -150,20 +181,30 @@ def person_timeline(
         .order_by(BarrierAssessment.assessed_on, BarrierAssessment.id)
     ).all():
         ratings[row.assessed_on].append(
-            _("{barrier} : {severity}").format(barrier=label(row.barrier), severity=label(row.severity).lower()))
+            _("{barrier} : {severity}").format(barrier=label(row.barrier), severity=label(row.severity).lower())
+        )
     for day, items in ratings.items():
         add(TimelineEvent(day, "barrier", _("Évaluation des freins"), ", ".join(items)))
 
     # Action plan: created and closed goals.
     for row in session.exec(
-        select(ActionGoal.created_at, ActionGoal.axis, ActionGoal.goal, ActionGoal.status, ActionGoal.closed_on,
-               ActionGoal.due_on)
-        .where(ActionGoal.person_id == pid)
+        select(
+            ActionGoal.created_at,
+            ActionGoal.axis,
+            ActionGoal.goal,
+            ActionGoal.status,
+            ActionGoal.closed_on,
+            ActionGoal.due_on,
+        ).where(ActionGoal.person_id == pid)
     ).all():
-        goal = (_("{goal} (échéance {day})").format(goal=row.goal, day=_numeric_day(row.due_on)) if row.due_on
-                else row.goal)
-        add(TimelineEvent(_local(row.created_at), "goal", _("Objectif fixé — {axis}").format(axis=label(row.axis)),
-                          goal))
+        goal = (
+            _("{goal} (échéance {day})").format(goal=row.goal, day=_numeric_day(row.due_on)) if row.due_on else row.goal
+        )
+        add(
+            TimelineEvent(
+                _local(row.created_at), "goal", _("Objectif fixé — {axis}").format(axis=label(row.axis)), goal
+            )
+        )
         if row.closed_on and row.status in (GoalStatus.ACHIEVED, GoalStatus.ABANDONED):
             closed = _("Objectif atteint") if row.status == GoalStatus.ACHIEVED else _("Objectif abandonné")
             add(TimelineEvent(row.closed_on, "goal", closed, row.goal))
@@ -174,28 +215,40 @@ def person_timeline(
         episode_ids.append(row.id)
         add(TimelineEvent(row.requested_on, "psp", _("Demande de parcours de sortie (PSP)")))
         if row.commission_on:
-            add(TimelineEvent(row.commission_on, "psp", _("Commission départementale"),
-                              label(row.commission_opinion)))
+            add(TimelineEvent(row.commission_on, "psp", _("Commission départementale"), label(row.commission_opinion)))
         if row.decided_on:
             add(TimelineEvent(row.decided_on, "psp", _("Décision du préfet"), label(row.prefect_decision)))
         if row.aps_start_on:
-            aps = (_("Autorisation provisoire de séjour jusqu'au {day}").format(day=_numeric_day(row.aps_end_on))
-                   if row.aps_end_on else _("Autorisation provisoire de séjour"))
+            aps = (
+                _("Autorisation provisoire de séjour jusqu'au {day}").format(day=_numeric_day(row.aps_end_on))
+                if row.aps_end_on
+                else _("Autorisation provisoire de séjour")
+            )
             add(TimelineEvent(row.aps_start_on, "psp", _("APS délivrée"), aps))
         if row.afis_start_on:
-            afis = (_("Aide financière jusqu'au {day}").format(day=_numeric_day(row.afis_end_on))
-                    if row.afis_end_on else _("Aide financière"))
+            afis = (
+                _("Aide financière jusqu'au {day}").format(day=_numeric_day(row.afis_end_on))
+                if row.afis_end_on
+                else _("Aide financière")
+            )
             add(TimelineEvent(row.afis_start_on, "psp", _("AFIS ouverte"), afis))
         if row.ended_on:
             add(TimelineEvent(row.ended_on, "psp", _("Fin du parcours de sortie")))
     if episode_ids:
         for row in session.exec(
-            select(PspPeriod.start_on, PspPeriod.end_on, PspPeriod.is_renewal)
-            .where(PspPeriod.episode_id.in_(episode_ids))
+            select(PspPeriod.start_on, PspPeriod.end_on, PspPeriod.is_renewal).where(
+                PspPeriod.episode_id.in_(episode_ids)
+            )
         ).all():
             title = _("Renouvellement PSP") if row.is_renewal else _("Période PSP")
-            add(TimelineEvent(row.start_on, "psp", title, _("du {start} au {end}").format(
-                start=_numeric_day(row.start_on), end=_numeric_day(row.end_on))))
+            add(
+                TimelineEvent(
+                    row.start_on,
+                    "psp",
+                    title,
+                    _("du {start} au {end}").format(start=_numeric_day(row.start_on), end=_numeric_day(row.end_on)),
+                )
+            )
 
     # Referrals and their result.
     for row in session.exec(
@@ -203,30 +256,49 @@ def person_timeline(
         .join(Partner, Partner.id == Referral.partner_id)
         .where(Referral.person_id == pid)
     ).all():
-        add(TimelineEvent(row.referred_on, "referral", _("Orientation vers {partner}").format(partner=row.name),
-                          row.reason or label(row.kind)))
+        add(
+            TimelineEvent(
+                row.referred_on,
+                "referral",
+                _("Orientation vers {partner}").format(partner=row.name),
+                row.reason or label(row.kind),
+            )
+        )
         if row.result != ReferralResult.PENDING and row.result_on:
-            add(TimelineEvent(row.result_on, "referral", _("Résultat de l'orientation vers {partner}").format(partner=row.name),
-                              label(row.result)))
+            add(
+                TimelineEvent(
+                    row.result_on,
+                    "referral",
+                    _("Résultat de l'orientation vers {partner}").format(partner=row.name),
+                    label(row.result),
+                )
+            )
 
     # Outcomes.
     for row in session.exec(
-        select(Outcome.outcome_on, Outcome.category, Outcome.outcome_type, Outcome.employer_sector,
-               Outcome.closes_file)
-        .where(Outcome.person_id == pid)
+        select(
+            Outcome.outcome_on, Outcome.category, Outcome.outcome_type, Outcome.employer_sector, Outcome.closes_file
+        ).where(Outcome.person_id == pid)
     ).all():
         parts = [label(row.outcome_type)] + ([row.employer_sector] if row.employer_sector else [])
         if row.closes_file:
             parts.append(_("clôture le dossier"))
-        add(TimelineEvent(row.outcome_on, "outcome", _("Sortie : {category}").format(category=label(row.category)),
-                          " · ".join(parts)))
+        add(
+            TimelineEvent(
+                row.outcome_on,
+                "outcome",
+                _("Sortie : {category}").format(category=label(row.category)),
+                " · ".join(parts),
+            )
+        )
 
     # Notes: the text only for roles that may read identity.
     see_identity = principal.can(Capability.VIEW_IDENTITY)
     columns = (PersonNote.noted_on, PersonNote.body_encrypted) if see_identity else (PersonNote.noted_on, PersonNote.id)
     for row in session.exec(select(*columns).where(PersonNote.person_id == pid)).all():
-        add(TimelineEvent(row.noted_on, "note", _("Note"),
-                          cipher.decrypt(row.body_encrypted) if see_identity else None))
+        add(
+            TimelineEvent(row.noted_on, "note", _("Note"), cipher.decrypt(row.body_encrypted) if see_identity else None)
+        )
 
     # Closing and reopening, from the status history (files closed before it existed: the row).
     changes = session.exec(

@@ -53,12 +53,18 @@ def list_users(session: Session, actor: Actor, *, now: datetime | None = None) -
     sites_by_user: dict[int, list[str]] = {}
     for user_id, code in site_links:
         sites_by_user.setdefault(user_id, []).append(code)
-    locked = set(
-        session.exec(select(LoginThrottle.username_key).where(LoginThrottle.locked_until > now)).all()
-    )
+    locked = set(session.exec(select(LoginThrottle.username_key).where(LoginThrottle.locked_until > now)).all())
     return [
-        UserRow(u.id, u.username, u.display_name, u.role, tuple(sites_by_user.get(u.id, [])),
-                u.is_active, u.username in locked, u.last_login_at)
+        UserRow(
+            u.id,
+            u.username,
+            u.display_name,
+            u.role,
+            tuple(sites_by_user.get(u.id, [])),
+            u.is_active,
+            u.username in locked,
+            u.last_login_at,
+        )
         for u in users
     ]
 
@@ -91,15 +97,15 @@ def create_user(
     errors: dict[str, str] = {}
     key = normalise_username(username)
     if not USERNAME_PATTERN.match(key):
-        errors["username"] = _("Identifiant invalide : 2 à 63 caractères parmi lettres minuscules, "
-                               "chiffres, point, tiret et souligné.")
+        errors["username"] = _(
+            "Identifiant invalide : 2 à 63 caractères parmi lettres minuscules, chiffres, point, tiret et souligné."
+        )
     elif session.exec(select(User.id).where(User.username == key)).first() is not None:
         errors["username"] = _("Cet identifiant existe déjà.")
     if not display_name.strip():
         errors["display_name"] = _("Le nom affiché est obligatoire.")
     elif len(display_name.strip()) > DISPLAY_NAME_MAX:
-        errors["display_name"] = _("Le nom affiché ne peut dépasser {count} caractères.").format(
-            count=DISPLAY_NAME_MAX)
+        errors["display_name"] = _("Le nom affiché ne peut dépasser {count} caractères.").format(count=DISPLAY_NAME_MAX)
     try:
         passwords.check_policy(password)
     except ValidationFailed as exc:
@@ -152,8 +158,13 @@ def set_active(session: Session, actor: Actor, username: str, *, active: bool) -
     if not active:
         user.sessions_revoked_at = utcnow()
     user.version += 1
-    audit.record(session, actor=actor, action="user.activate" if active else "user.deactivate",
-                 entity_type="user", entity_id=user.id)
+    audit.record(
+        session,
+        actor=actor,
+        action="user.activate" if active else "user.deactivate",
+        entity_type="user",
+        entity_id=user.id,
+    )
     session.commit()
 
 
@@ -173,8 +184,7 @@ def unlock(session: Session, actor: Actor, username: str) -> None:
         throttle.locked_until = None
         throttle.failure_count = 0
         throttle.window_started_at = None
-    audit.record(session, actor=actor, action="user.unlock", entity_type="user",
-                 entity_id=normalise_username(username))
+    audit.record(session, actor=actor, action="user.unlock", entity_type="user", entity_id=normalise_username(username))
     session.commit()
 
 

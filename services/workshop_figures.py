@@ -54,8 +54,9 @@ def _count(status: AttendanceStatus) -> sa.ColumnElement:
     return sa.func.sum(sa.case((WorkshopAttendance.status == status, 1), else_=0))
 
 
-def attendance_rates(session: Session, principal: Principal, *, start: date, end: date,
-                     site_id: int | None = None) -> list[ModuleRate]:
+def attendance_rates(
+    session: Session, principal: Principal, *, start: date, end: date, site_id: int | None = None
+) -> list[ModuleRate]:
     """Per site and module, the roll calls of sessions held from `start` to `end` (inclusive).
 
     One statement, aggregated in two steps so no sort over the attendance rows is needed: per session
@@ -64,13 +65,21 @@ def attendance_rates(session: Session, principal: Principal, *, start: date, end
     require_figures(principal)
     if end < start:
         raise ValidationFailed({"period": _("La fin de la période doit suivre son début.")})
-    conditions = [principal.site_filter(WorkshopSession.site_id), WorkshopSession.session_on >= start,
-                  WorkshopSession.session_on <= end]
+    conditions = [
+        principal.site_filter(WorkshopSession.site_id),
+        WorkshopSession.session_on >= start,
+        WorkshopSession.session_on <= end,
+    ]
     if site_id is not None:
         conditions.append(WorkshopSession.site_id == site_id)
     per_session = (
-        select(WorkshopSession.site_id.label("site_id"), WorkshopSession.module_id.label("module_id"),
-               _count(PRESENT).label("present"), _count(EXCUSED).label("excused"), _count(ABSENT).label("absent"))
+        select(
+            WorkshopSession.site_id.label("site_id"),
+            WorkshopSession.module_id.label("module_id"),
+            _count(PRESENT).label("present"),
+            _count(EXCUSED).label("excused"),
+            _count(ABSENT).label("absent"),
+        )
         .select_from(WorkshopAttendance)
         .join(WorkshopSession, WorkshopSession.id == WorkshopAttendance.session_id)
         .where(*conditions)
@@ -78,23 +87,37 @@ def attendance_rates(session: Session, principal: Principal, *, start: date, end
         .subquery()
     )
     per_module = (
-        select(per_session.c.site_id, per_session.c.module_id, sa.func.count().label("sessions"),
-               sa.func.sum(per_session.c.present).label("present"),
-               sa.func.sum(per_session.c.excused).label("excused"),
-               sa.func.sum(per_session.c.absent).label("absent"))
+        select(
+            per_session.c.site_id,
+            per_session.c.module_id,
+            sa.func.count().label("sessions"),
+            sa.func.sum(per_session.c.present).label("present"),
+            sa.func.sum(per_session.c.excused).label("excused"),
+            sa.func.sum(per_session.c.absent).label("absent"),
+        )
         .group_by(per_session.c.site_id, per_session.c.module_id)
         .subquery()
     )
     rows = session.exec(
-        select(per_module.c.site_id, Site.code, per_module.c.module_id, WorkshopModule.name, WorkshopModule.theme,
-               per_module.c.sessions, per_module.c.present, per_module.c.excused, per_module.c.absent)
+        select(
+            per_module.c.site_id,
+            Site.code,
+            per_module.c.module_id,
+            WorkshopModule.name,
+            WorkshopModule.theme,
+            per_module.c.sessions,
+            per_module.c.present,
+            per_module.c.excused,
+            per_module.c.absent,
+        )
         .join(Site, Site.id == per_module.c.site_id)
         .join(WorkshopModule, WorkshopModule.id == per_module.c.module_id)
         .order_by(Site.code, WorkshopModule.sort_order, WorkshopModule.name)
     ).all()
-    return [ModuleRate(site, code, module, name, WorkshopTheme(theme), int(sessions), int(p or 0), int(e or 0),
-                       int(a or 0))
-            for site, code, module, name, theme, sessions, p, e, a in rows]
+    return [
+        ModuleRate(site, code, module, name, WorkshopTheme(theme), int(sessions), int(p or 0), int(e or 0), int(a or 0))
+        for site, code, module, name, theme, sessions, p, e, a in rows
+    ]
 
 
 def site_totals(rates: list[ModuleRate]) -> list[ModuleRate]:
@@ -102,9 +125,17 @@ def site_totals(rates: list[ModuleRate]) -> list[ModuleRate]:
     totals: dict[int, ModuleRate] = {}
     for r in rates:
         t = totals.get(r.site_id)
-        totals[r.site_id] = ModuleRate(r.site_id, r.site_code, 0, _("Tous les modules"), WorkshopTheme.OTHER,
-                                       r.sessions + (t.sessions if t else 0), r.present + (t.present if t else 0),
-                                       r.excused + (t.excused if t else 0), r.absent + (t.absent if t else 0))
+        totals[r.site_id] = ModuleRate(
+            r.site_id,
+            r.site_code,
+            0,
+            _("Tous les modules"),
+            WorkshopTheme.OTHER,
+            r.sessions + (t.sessions if t else 0),
+            r.present + (t.present if t else 0),
+            r.excused + (t.excused if t else 0),
+            r.absent + (t.absent if t else 0),
+        )
     return list(totals.values())
 
 
@@ -120,9 +151,15 @@ class PersonToCall:
     previous_status: AttendanceStatus
 
 
-def persons_to_call(session: Session, principal: Principal, *, site_id: int | None = None,
-                    cipher: FieldCipher | None = None, today: date | None = None,
-                    limit: int = 200) -> list[PersonToCall]:
+def persons_to_call(
+    session: Session,
+    principal: Principal,
+    *,
+    site_id: int | None = None,
+    cipher: FieldCipher | None = None,
+    today: date | None = None,
+    limit: int = 200,
+) -> list[PersonToCall]:
     """Persons whose last two workshop sessions (held up to today) are both recorded as missed —
     absent or excused, either way — and who are still in an open cycle with a file being accompanied.
     Latest missed session first. One statement: LAG / LEAD over each person's roll calls."""
@@ -136,8 +173,12 @@ def persons_to_call(session: Session, principal: Principal, *, site_id: int | No
     # the previous session, LEAD tells the latest one (nothing after it).
     # (No bound parameter in the ordering: each OVER must read the same to share one sort. An unknown
     # start time counts as the start of the day, on both databases.)
-    chronological = (WorkshopSession.session_on, WorkshopSession.start_time.is_not(None), WorkshopSession.start_time,
-                     WorkshopSession.id)
+    chronological = (
+        WorkshopSession.session_on,
+        WorkshopSession.start_time.is_not(None),
+        WorkshopSession.start_time,
+        WorkshopSession.id,
+    )
     status_type = WorkshopAttendance.__table__.c.status.type
 
     def over(function: sa.FunctionElement) -> sa.Over:
@@ -163,18 +204,39 @@ def persons_to_call(session: Session, principal: Principal, *, site_id: int | No
     )
     see_names = principal.can(Capability.VIEW_IDENTITY) and cipher is not None
     rows = session.exec(
-        select(ordered.c.person_id, Person.code, Person.alias_encrypted if see_names else sa.null(), Site.code,
-               ordered.c.session_on, ordered.c.status, ordered.c.previous_on, ordered.c.previous_status)
+        select(
+            ordered.c.person_id,
+            Person.code,
+            Person.alias_encrypted if see_names else sa.null(),
+            Site.code,
+            ordered.c.session_on,
+            ordered.c.status,
+            ordered.c.previous_on,
+            ordered.c.previous_status,
+        )
         .join(Person, Person.id == ordered.c.person_id)
         .join(Site, Site.id == Person.site_id)
-        .where(ordered.c.next_session.is_(None), ordered.c.status != PRESENT,
-               ordered.c.previous_status.is_not(None), ordered.c.previous_status != PRESENT,
-               Person.status == PersonStatus.ACTIVE, in_cycle)
+        .where(
+            ordered.c.next_session.is_(None),
+            ordered.c.status != PRESENT,
+            ordered.c.previous_status.is_not(None),
+            ordered.c.previous_status != PRESENT,
+            Person.status == PersonStatus.ACTIVE,
+            in_cycle,
+        )
         .order_by(ordered.c.session_on.desc(), Person.code)
         .limit(limit)
     ).all()
     return [
-        PersonToCall(pid, code, cipher.decrypt(alias) if see_names else None, site_code, last_on,
-                     AttendanceStatus(last), previous_on, AttendanceStatus(previous))
+        PersonToCall(
+            pid,
+            code,
+            cipher.decrypt(alias) if see_names else None,
+            site_code,
+            last_on,
+            AttendanceStatus(last),
+            previous_on,
+            AttendanceStatus(previous),
+        )
         for pid, code, alias, site_code, last_on, last, previous_on, previous in rows
     ]

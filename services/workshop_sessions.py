@@ -62,11 +62,14 @@ def session_choices(session: Session, principal: Principal, *, site_id: int) -> 
         .order_by(WorkshopModule.sort_order, WorkshopModule.name)
     ).all()
     staff = session.exec(
-        select(User.id, User.display_name).join(UserSite, UserSite.user_id == User.id)
-        .where(UserSite.site_id == site_id, User.is_active == sa.true()).order_by(User.display_name)
+        select(User.id, User.display_name)
+        .join(UserSite, UserSite.user_id == User.id)
+        .where(UserSite.site_id == site_id, User.is_active == sa.true())
+        .order_by(User.display_name)
     ).all()
     partners = session.exec(
-        select(Partner.id, Partner.name).where(Partner.site_id == site_id, Partner.is_active == sa.true())
+        select(Partner.id, Partner.name)
+        .where(Partner.site_id == site_id, Partner.is_active == sa.true())
         .order_by(Partner.name)
     ).all()
     return SessionChoices([Choice(*m) for m in modules], [Choice(*u) for u in staff], [Choice(*p) for p in partners])
@@ -84,12 +87,22 @@ class SessionInput:
     partner_id: int | None = None
 
 
-def _validate(session: Session, principal: Principal, data: SessionInput, today: date,
-              current: WorkshopSession | None = None, current_facilitators: frozenset[int] = frozenset()) -> None:
+def _validate(
+    session: Session,
+    principal: Principal,
+    data: SessionInput,
+    today: date,
+    current: WorkshopSession | None = None,
+    current_facilitators: frozenset[int] = frozenset(),
+) -> None:
     errors: dict[str, str] = {}
-    site_ok = data.site_id is not None and session.exec(
-        select(Site.id).where(Site.id == data.site_id, Site.is_active == sa.true(), principal.site_filter(Site.id))
-    ).first() is not None
+    site_ok = (
+        data.site_id is not None
+        and session.exec(
+            select(Site.id).where(Site.id == data.site_id, Site.is_active == sa.true(), principal.site_filter(Site.id))
+        ).first()
+        is not None
+    )
     if not site_ok:
         errors["site_id"] = _("Choisissez un de vos sites.")
     elif current is not None and data.site_id != current.site_id and _has_roll(session, current.id):
@@ -103,14 +116,21 @@ def _validate(session: Session, principal: Principal, data: SessionInput, today:
         if not facilitators:
             errors["facilitator_ids"] = _("Choisissez au moins un·e animateur·rice.")
         else:
-            staff = set(session.exec(
-                select(User.id).join(UserSite, UserSite.user_id == User.id)
-                .where(UserSite.site_id == data.site_id, User.id.in_(sorted(facilitators)),
-                       sa.or_(User.is_active == sa.true(), User.id.in_(sorted(current_facilitators))))
-            ).all())
+            staff = set(
+                session.exec(
+                    select(User.id)
+                    .join(UserSite, UserSite.user_id == User.id)
+                    .where(
+                        UserSite.site_id == data.site_id,
+                        User.id.in_(sorted(facilitators)),
+                        sa.or_(User.is_active == sa.true(), User.id.in_(sorted(current_facilitators))),
+                    )
+                ).all()
+            )
             if facilitators - staff:
                 errors["facilitator_ids"] = _(
-                    "Les animateur·rices doivent être des membres actifs de l'équipe du site.")
+                    "Les animateur·rices doivent être des membres actifs de l'équipe du site."
+                )
         if data.partner_id is not None:
             partner = session.get(Partner, data.partner_id)
             kept = current is not None and current.partner_id == data.partner_id
@@ -121,20 +141,22 @@ def _validate(session: Session, principal: Principal, data: SessionInput, today:
     elif data.session_on > today + timedelta(days=PLAN_AHEAD_DAYS):
         errors["session_on"] = _("Une séance se planifie au plus un an à l'avance.")
     elif current is not None and data.session_on > today and _has_roll(session, current.id):
-        errors["session_on"] = _(
-            "L'appel de cette séance est fait : elle ne peut pas être déplacée dans le futur.")
+        errors["session_on"] = _("L'appel de cette séance est fait : elle ne peut pas être déplacée dans le futur.")
     if data.duration_minutes is None or not MIN_MINUTES <= data.duration_minutes <= MAX_MINUTES:
         errors["duration_minutes"] = _("La durée doit être comprise entre 15 minutes et 8 heures.")
     if data.planned_places is None or not 1 <= data.planned_places <= MAX_PLACES:
         errors["planned_places"] = _("Le nombre de places doit être compris entre 1 et {maximum}.").format(
-            maximum=MAX_PLACES)
+            maximum=MAX_PLACES
+        )
     if errors:
         raise ValidationFailed(errors)
 
 
 def _has_roll(session: Session, session_id: int) -> bool:
-    return session.exec(select(WorkshopAttendance.id).where(WorkshopAttendance.session_id == session_id)
-                        .limit(1)).first() is not None
+    return (
+        session.exec(select(WorkshopAttendance.id).where(WorkshopAttendance.session_id == session_id).limit(1)).first()
+        is not None
+    )
 
 
 def _set_facilitators(session: Session, session_id: int, user_ids: tuple[int, ...]) -> None:
@@ -147,36 +169,74 @@ def create_session(session: Session, principal: Principal, data: SessionInput, *
     """Plan a session (or record one already held) on one of the principal's sites. Returns its id."""
     require_workshop_team(principal)
     _validate(session, principal, data, today or clock.today())
-    workshop = WorkshopSession(site_id=data.site_id, module_id=data.module_id, session_on=data.session_on,
-                               start_time=data.start_time, duration_minutes=data.duration_minutes,
-                               partner_id=data.partner_id, planned_places=data.planned_places)
+    workshop = WorkshopSession(
+        site_id=data.site_id,
+        module_id=data.module_id,
+        session_on=data.session_on,
+        start_time=data.start_time,
+        duration_minutes=data.duration_minutes,
+        partner_id=data.partner_id,
+        planned_places=data.planned_places,
+    )
     session.add(workshop)
     session.flush()
     _set_facilitators(session, workshop.id, data.facilitator_ids)
-    audit.record(session, actor=principal, action="workshop.session_create", entity_type="workshop_session",
-                 entity_id=workshop.id, site_id=workshop.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="workshop.session_create",
+        entity_type="workshop_session",
+        entity_id=workshop.id,
+        site_id=workshop.site_id,
+    )
     session.commit()
     return workshop.id
 
 
-def update_session(session: Session, principal: Principal, session_id: int, *, expected_version: int,
-                   data: SessionInput, today: date | None = None) -> None:
+def update_session(
+    session: Session,
+    principal: Principal,
+    session_id: int,
+    *,
+    expected_version: int,
+    data: SessionInput,
+    today: date | None = None,
+) -> None:
     """Change a session. Once its roll is taken it keeps its site and stays in the past."""
     require_workshop_team(principal)
-    current = session.exec(select(WorkshopSession).where(
-        WorkshopSession.id == session_id, principal.site_filter(WorkshopSession.site_id))).first()
+    current = session.exec(
+        select(WorkshopSession).where(WorkshopSession.id == session_id, principal.site_filter(WorkshopSession.site_id))
+    ).first()
     if current is None:
         raise NotFound(_(SESSION_NOT_FOUND))
-    facilitators = frozenset(session.exec(
-        select(WorkshopFacilitator.user_id).where(WorkshopFacilitator.session_id == session_id)).all())
+    facilitators = frozenset(
+        session.exec(select(WorkshopFacilitator.user_id).where(WorkshopFacilitator.session_id == session_id)).all()
+    )
     _validate(session, principal, data, today or clock.today(), current, facilitators)
-    versioned_update(session, WorkshopSession, current.id, expected_version, {
-        "site_id": data.site_id, "module_id": data.module_id, "session_on": data.session_on,
-        "start_time": data.start_time, "duration_minutes": data.duration_minutes,
-        "partner_id": data.partner_id, "planned_places": data.planned_places})
+    versioned_update(
+        session,
+        WorkshopSession,
+        current.id,
+        expected_version,
+        {
+            "site_id": data.site_id,
+            "module_id": data.module_id,
+            "session_on": data.session_on,
+            "start_time": data.start_time,
+            "duration_minutes": data.duration_minutes,
+            "partner_id": data.partner_id,
+            "planned_places": data.planned_places,
+        },
+    )
     _set_facilitators(session, current.id, data.facilitator_ids)
-    audit.record(session, actor=principal, action="workshop.session_update", entity_type="workshop_session",
-                 entity_id=current.id, site_id=data.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="workshop.session_update",
+        entity_type="workshop_session",
+        entity_id=current.id,
+        site_id=data.site_id,
+    )
     session.commit()
 
 
@@ -235,7 +295,10 @@ def list_sessions(
         .join(Site, Site.id == WorkshopSession.site_id)
         .join(WorkshopModule, WorkshopModule.id == WorkshopSession.module_id)
         .outerjoin(Partner, Partner.id == WorkshopSession.partner_id)
-        .where(*conditions).order_by(*order).offset(offset).limit(limit)
+        .where(*conditions)
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
     ).all()
     ids = [row[0].id for row in rows]
     counts: dict[int, tuple[int, int]] = {}
@@ -244,22 +307,34 @@ def list_sessions(
         present = sa.func.sum(sa.case((WorkshopAttendance.status == AttendanceStatus.PRESENT, 1), else_=0))
         for session_id, present_count, marked in session.exec(
             select(WorkshopAttendance.session_id, present, sa.func.count())
-            .where(WorkshopAttendance.session_id.in_(ids)).group_by(WorkshopAttendance.session_id)
+            .where(WorkshopAttendance.session_id.in_(ids))
+            .group_by(WorkshopAttendance.session_id)
         ).all():
             counts[session_id] = (int(present_count or 0), int(marked))
         for session_id, user_id, display_name in session.exec(
             select(WorkshopFacilitator.session_id, User.id, User.display_name)
             .join(User, User.id == WorkshopFacilitator.user_id)
-            .where(WorkshopFacilitator.session_id.in_(ids)).order_by(User.display_name)
+            .where(WorkshopFacilitator.session_id.in_(ids))
+            .order_by(User.display_name)
         ).all():
             names.setdefault(session_id, []).append((user_id, display_name))
     return SessionPage(
         rows=[
             SessionRow(
-                id=w.id, site_id=w.site_id, site_code=code, module_id=w.module_id, module_name=module_name,
-                session_on=w.session_on, start_time=w.start_time, duration_minutes=w.duration_minutes,
-                planned_places=w.planned_places, partner_id=w.partner_id, partner_name=partner_name,
-                version=w.version, present=counts.get(w.id, (0, 0))[0], marked=counts.get(w.id, (0, 0))[1],
+                id=w.id,
+                site_id=w.site_id,
+                site_code=code,
+                module_id=w.module_id,
+                module_name=module_name,
+                session_on=w.session_on,
+                start_time=w.start_time,
+                duration_minutes=w.duration_minutes,
+                planned_places=w.planned_places,
+                partner_id=w.partner_id,
+                partner_name=partner_name,
+                version=w.version,
+                present=counts.get(w.id, (0, 0))[0],
+                marked=counts.get(w.id, (0, 0))[1],
                 facilitator_ids=tuple(uid for uid, _unused in names.get(w.id, [])),
                 facilitators=tuple(name for _unused, name in names.get(w.id, [])),
             )

@@ -58,7 +58,8 @@ def my_sites(session: Session, principal: Principal) -> list[SiteChoice]:
     if not (principal.can(Capability.VIEW_ACTIVITY_FIGURES) or principal.can(Capability.RUN_FIELD_ACTIVITIES)):
         raise PermissionDenied()
     rows = session.exec(
-        select(Site.id, Site.code, Site.name).where(Site.is_active == sa.true(), principal.site_filter(Site.id))
+        select(Site.id, Site.code, Site.name)
+        .where(Site.is_active == sa.true(), principal.site_filter(Site.id))
         .order_by(Site.code)
     ).all()
     return [SiteChoice(*row) for row in rows]
@@ -88,11 +89,12 @@ def list_modules(
     if not include_inactive:
         conditions.append(WorkshopModule.is_active == sa.true())
     rows = session.exec(
-        select(WorkshopModule, Site.code).join(Site, Site.id == WorkshopModule.site_id).where(*conditions)
+        select(WorkshopModule, Site.code)
+        .join(Site, Site.id == WorkshopModule.site_id)
+        .where(*conditions)
         .order_by(Site.code, WorkshopModule.sort_order, WorkshopModule.name)
     ).all()
-    return [ModuleRow(m.id, m.site_id, code, m.theme, m.name, m.sort_order, m.is_active, m.version)
-            for m, code in rows]
+    return [ModuleRow(m.id, m.site_id, code, m.theme, m.name, m.sort_order, m.is_active, m.version) for m, code in rows]
 
 
 def _clean_name(errors: dict[str, str], name: str | None) -> str:
@@ -105,8 +107,9 @@ def _clean_name(errors: dict[str, str], name: str | None) -> str:
 
 
 def _name_taken(session: Session, site_id: int, name: str, other_than: int | None = None) -> bool:
-    query = select(WorkshopModule.id).where(WorkshopModule.site_id == site_id,
-                                            sa.func.lower(WorkshopModule.name) == name.lower())
+    query = select(WorkshopModule.id).where(
+        WorkshopModule.site_id == site_id, sa.func.lower(WorkshopModule.name) == name.lower()
+    )
     if other_than is not None:
         query = query.where(WorkshopModule.id != other_than)
     return session.exec(query).first() is not None
@@ -120,13 +123,19 @@ def _theme(errors: dict[str, str], theme: object) -> WorkshopTheme | None:
         return None
 
 
-def create_module(session: Session, principal: Principal, *, site_id: int | None, theme: WorkshopTheme,
-                  name: str) -> int:
+def create_module(
+    session: Session, principal: Principal, *, site_id: int | None, theme: WorkshopTheme, name: str
+) -> int:
     """Add a module at the end of a site's list (chef_service of that site). Returns its id."""
     _require_site_manager(principal)
     errors: dict[str, str] = {}
-    site = session.exec(select(Site).where(Site.id == site_id, Site.is_active == sa.true(),
-                                           principal.site_filter(Site.id))).first() if site_id else None
+    site = (
+        session.exec(
+            select(Site).where(Site.id == site_id, Site.is_active == sa.true(), principal.site_filter(Site.id))
+        ).first()
+        if site_id
+        else None
+    )
     if site is None:
         errors["site_id"] = _("Choisissez un de vos sites.")
     cleaned = _clean_name(errors, name)
@@ -139,22 +148,30 @@ def create_module(session: Session, principal: Principal, *, site_id: int | None
     module = WorkshopModule(site_id=site.id, theme=chosen_theme, name=cleaned, sort_order=(last or 0) + 1)
     session.add(module)
     session.flush()
-    audit.record(session, actor=principal, action="workshop.module_create", entity_type="workshop_module",
-                 entity_id=module.id, site_id=site.id)
+    audit.record(
+        session,
+        actor=principal,
+        action="workshop.module_create",
+        entity_type="workshop_module",
+        entity_id=module.id,
+        site_id=site.id,
+    )
     session.commit()
     return module.id
 
 
 def _own_module(session: Session, principal: Principal, module_id: int) -> WorkshopModule:
-    module = session.exec(select(WorkshopModule).where(WorkshopModule.id == module_id,
-                                                       principal.site_filter(WorkshopModule.site_id))).first()
+    module = session.exec(
+        select(WorkshopModule).where(WorkshopModule.id == module_id, principal.site_filter(WorkshopModule.site_id))
+    ).first()
     if module is None:
         raise NotFound(_(MODULE_NOT_FOUND))
     return module
 
 
-def update_module(session: Session, principal: Principal, module_id: int, *, expected_version: int,
-                  changes: dict) -> None:
+def update_module(
+    session: Session, principal: Principal, module_id: int, *, expected_version: int, changes: dict
+) -> None:
     """Rename a module, change its theme, deactivate it (no longer offered for new sessions; its
     sessions and completions stay) or reactivate it. chef_service of the module's site."""
     _require_site_manager(principal)
@@ -175,8 +192,14 @@ def update_module(session: Session, principal: Principal, module_id: int, *, exp
     if errors:
         raise ValidationFailed(errors)
     versioned_update(session, WorkshopModule, module.id, expected_version, values)
-    audit.record(session, actor=principal, action="workshop.module_update", entity_type="workshop_module",
-                 entity_id=module.id, site_id=module.site_id)
+    audit.record(
+        session,
+        actor=principal,
+        action="workshop.module_update",
+        entity_type="workshop_module",
+        entity_id=module.id,
+        site_id=module.site_id,
+    )
     session.commit()
 
 
@@ -184,18 +207,30 @@ def reorder_modules(session: Session, principal: Principal, *, site_id: int, ord
     """Set the order in which a site's modules are offered: `ordered_ids` lists every module of the
     site (active or not), first first. chef_service of that site."""
     _require_site_manager(principal)
-    current = dict(session.exec(
-        select(WorkshopModule.id, WorkshopModule.sort_order)
-        .where(WorkshopModule.site_id == site_id, principal.site_filter(WorkshopModule.site_id))
-    ).all())
+    current = dict(
+        session.exec(
+            select(WorkshopModule.id, WorkshopModule.sort_order).where(
+                WorkshopModule.site_id == site_id, principal.site_filter(WorkshopModule.site_id)
+            )
+        ).all()
+    )
     if not current:
         raise NotFound(_("Aucun module sur ce site."))
     if sorted(ordered_ids) != sorted(current):
         raise ValidationFailed({"order": _("La liste des modules a changé entre-temps : rechargez la page.")})
     for position, module_id in enumerate(ordered_ids, start=1):
         if current[module_id] != position:
-            session.execute(sa.update(WorkshopModule).where(WorkshopModule.id == module_id)
-                            .values(sort_order=position, version=WorkshopModule.version + 1))
-    audit.record(session, actor=principal, action="workshop.module_reorder", entity_type="site", entity_id=site_id,
-                 site_id=site_id)
+            session.execute(
+                sa.update(WorkshopModule)
+                .where(WorkshopModule.id == module_id)
+                .values(sort_order=position, version=WorkshopModule.version + 1)
+            )
+    audit.record(
+        session,
+        actor=principal,
+        action="workshop.module_reorder",
+        entity_type="site",
+        entity_id=site_id,
+        site_id=site_id,
+    )
     session.commit()

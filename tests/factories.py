@@ -51,7 +51,9 @@ def lyon_and_grenoble(session: Session) -> tuple[Site, Site]:
     return a_site(session, "LYO", "Lyon"), a_site(session, "GRE", "Grenoble")
 
 
-def a_user(session: Session, role: Role, *sites: Site, username: str | None = None, funder_id: int | None = None) -> User:
+def a_user(
+    session: Session, role: Role, *sites: Site, username: str | None = None, funder_id: int | None = None
+) -> User:
     user = User(
         username=username or f"{role.value}.{next(_sequence)}",
         display_name=f"Agent {role.value}",
@@ -159,8 +161,9 @@ def a_grant_with_lines(
     session.flush()
     lines: dict[str, BudgetLine] = {}
     for site, cents in planned:
-        line = BudgetLine(grant_id=grant.id, strand_id=strand.id, site_id=site.id, category=category,
-                          planned_cents=cents)
+        line = BudgetLine(
+            grant_id=grant.id, strand_id=strand.id, site_id=site.id, category=category, planned_cents=cents
+        )
         session.add(line)
         session.flush()
         lines[site.code] = line
@@ -225,11 +228,13 @@ def an_outreach_round(
     return outreach
 
 
-def a_workshop_session(session: Session, site: Site, *, session_on: date, module: WorkshopModule | None = None
-                       ) -> WorkshopSession:
+def a_workshop_session(
+    session: Session, site: Site, *, session_on: date, module: WorkshopModule | None = None
+) -> WorkshopSession:
     if module is None:
-        module = WorkshopModule(site_id=site.id, theme=WorkshopTheme.SELF_ESTEEM,
-                                name=f"Estime de soi {next(_sequence)}")
+        module = WorkshopModule(
+            site_id=site.id, theme=WorkshopTheme.SELF_ESTEEM, name=f"Estime de soi {next(_sequence)}"
+        )
         session.add(module)
         session.flush()
     workshop = WorkshopSession(site_id=site.id, module_id=module.id, session_on=session_on)
@@ -263,10 +268,21 @@ def a_course_group(
     return group
 
 
-def a_learner(session: Session, group: CourseGroup, person: Person, *, enrolled_on: date | None = None,
-              left_on: date | None = None) -> CourseEnrolment:
-    enrolment = CourseEnrolment(group_id=group.id, person_id=person.id, site_id=group.site_id,
-                                enrolled_on=enrolled_on or group.starts_on, left_on=left_on)
+def a_learner(
+    session: Session,
+    group: CourseGroup,
+    person: Person,
+    *,
+    enrolled_on: date | None = None,
+    left_on: date | None = None,
+) -> CourseEnrolment:
+    enrolment = CourseEnrolment(
+        group_id=group.id,
+        person_id=person.id,
+        site_id=group.site_id,
+        enrolled_on=enrolled_on or group.starts_on,
+        left_on=left_on,
+    )
     session.add(enrolment)
     session.flush()
     return enrolment
@@ -282,23 +298,25 @@ def a_course_session(
     absent: tuple[Person, ...] = (),
 ) -> CourseSession:
     """A class of the group with its roll call (present and absent learners)."""
-    course = CourseSession(group_id=group.id, site_id=group.site_id, session_on=session_on,
-                           duration_minutes=duration_minutes)
+    course = CourseSession(
+        group_id=group.id, site_id=group.site_id, session_on=session_on, duration_minutes=duration_minutes
+    )
     session.add(course)
     session.flush()
     for person, status in [(p, AttendanceStatus.PRESENT) for p in present] + [
         (p, AttendanceStatus.ABSENT) for p in absent
     ]:
-        session.add(CourseAttendance(session_id=course.id, person_id=person.id, site_id=group.site_id,
-                                     status=status))
+        session.add(CourseAttendance(session_id=course.id, person_id=person.id, site_id=group.site_id, status=status))
     session.flush()
     return course
 
 
-def an_audit_event(session: Session, *, action: str, actor: str = "someone", occurred_at: datetime | None = None,
-                   success: bool = True) -> AuditEvent:
-    event = AuditEvent(actor_username=actor, action=action, success=success,
-                       **({"occurred_at": occurred_at} if occurred_at else {}))
+def an_audit_event(
+    session: Session, *, action: str, actor: str = "someone", occurred_at: datetime | None = None, success: bool = True
+) -> AuditEvent:
+    event = AuditEvent(
+        actor_username=actor, action=action, success=success, **({"occurred_at": occurred_at} if occurred_at else {})
+    )
     session.add(event)
     session.flush()
     return event
@@ -310,8 +328,15 @@ from models.workshops import WorkshopAttendance, WorkshopCompletion, WorkshopEnr
 from services.crypto import FieldCipher  # noqa: E402
 
 
-def a_person_called(session: Session, site: Site, first_name: str, *, cipher: FieldCipher, intake_on: date,
-                    status: PersonStatus = PersonStatus.ACTIVE) -> Person:
+def a_person_called(
+    session: Session,
+    site: Site,
+    first_name: str,
+    *,
+    cipher: FieldCipher,
+    intake_on: date,
+    status: PersonStatus = PersonStatus.ACTIVE,
+) -> Person:
     """A file whose encrypted first name is `first_name` (as the intake form stores it)."""
     person = a_person_in_file_active(session, site, intake_on=intake_on, status=status)
     person.alias_encrypted = cipher.encrypt(first_name)
@@ -319,41 +344,66 @@ def a_person_called(session: Session, site: Site, first_name: str, *, cipher: Fi
     return person
 
 
-def a_workshop_module(session: Session, site: Site, *, name: str | None = None,
-                      theme: WorkshopTheme = WorkshopTheme.SELF_ESTEEM, sort_order: int = 0,
-                      is_active: bool = True) -> WorkshopModule:
-    module = WorkshopModule(site_id=site.id, theme=theme, name=name or f"Module {next(_sequence)}",
-                            sort_order=sort_order, is_active=is_active)
+def a_workshop_module(
+    session: Session,
+    site: Site,
+    *,
+    name: str | None = None,
+    theme: WorkshopTheme = WorkshopTheme.SELF_ESTEEM,
+    sort_order: int = 0,
+    is_active: bool = True,
+) -> WorkshopModule:
+    module = WorkshopModule(
+        site_id=site.id,
+        theme=theme,
+        name=name or f"Module {next(_sequence)}",
+        sort_order=sort_order,
+        is_active=is_active,
+    )
     session.add(module)
     session.flush()
     return module
 
 
-def a_workshop_cycle(session: Session, person: Person, *, starts_on: date, left_on: date | None = None
-                     ) -> WorkshopEnrolment:
+def a_workshop_cycle(
+    session: Session, person: Person, *, starts_on: date, left_on: date | None = None
+) -> WorkshopEnrolment:
     """The person joins the workshop cycle of its own site on `starts_on` (and leaves on `left_on`)."""
-    enrolment = WorkshopEnrolment(person_id=person.id, site_id=person.site_id, cycle_start_on=starts_on,
-                                  left_on=left_on)
+    enrolment = WorkshopEnrolment(
+        person_id=person.id, site_id=person.site_id, cycle_start_on=starts_on, left_on=left_on
+    )
     session.add(enrolment)
     session.flush()
     return enrolment
 
 
-def a_workshop_roll(session: Session, workshop: WorkshopSession, *, present: tuple[Person, ...] = (),
-                    excused: tuple[Person, ...] = (), absent: tuple[Person, ...] = ()) -> None:
+def a_workshop_roll(
+    session: Session,
+    workshop: WorkshopSession,
+    *,
+    present: tuple[Person, ...] = (),
+    excused: tuple[Person, ...] = (),
+    absent: tuple[Person, ...] = (),
+) -> None:
     """The roll of a workshop session as it was taken (no access check, no audit)."""
-    for people, status in ((present, AttendanceStatus.PRESENT), (excused, AttendanceStatus.EXCUSED),
-                           (absent, AttendanceStatus.ABSENT)):
+    for people, status in (
+        (present, AttendanceStatus.PRESENT),
+        (excused, AttendanceStatus.EXCUSED),
+        (absent, AttendanceStatus.ABSENT),
+    ):
         for person in people:
-            session.add(WorkshopAttendance(session_id=workshop.id, person_id=person.id, site_id=workshop.site_id,
-                                           status=status))
+            session.add(
+                WorkshopAttendance(session_id=workshop.id, person_id=person.id, site_id=workshop.site_id, status=status)
+            )
     session.flush()
 
 
-def a_validated_module(session: Session, person: Person, module: WorkshopModule, *, completed_on: date
-                       ) -> WorkshopCompletion:
-    completion = WorkshopCompletion(person_id=person.id, module_id=module.id, site_id=module.site_id,
-                                    completed_on=completed_on)
+def a_validated_module(
+    session: Session, person: Person, module: WorkshopModule, *, completed_on: date
+) -> WorkshopCompletion:
+    completion = WorkshopCompletion(
+        person_id=person.id, module_id=module.id, site_id=module.site_id, completed_on=completed_on
+    )
     session.add(completion)
     session.flush()
     return completion
@@ -398,8 +448,9 @@ def a_logged_round(
     return outreach
 
 
-def a_file_opened_after_round(session: Session, outreach: OutreachRound, *, intake_on: date,
-                              origin: IntakeOrigin = IntakeOrigin.OUTREACH) -> Person:
+def a_file_opened_after_round(
+    session: Session, outreach: OutreachRound, *, intake_on: date, origin: IntakeOrigin = IntakeOrigin.OUTREACH
+) -> Person:
     """A person met on a round who came to an intake later: the file points to that round."""
     site = session.get(Site, outreach.site_id)
     person = a_person_in_file_active(session, site, intake_on=intake_on)
@@ -436,9 +487,15 @@ def a_staff_grant(
 
     planned = planned or {BudgetCategory.STAFF: 10_000_000}
     number = next(_sequence)
-    grant = Grant(funder_id=funder.id, name=f"Convention {number}", convention_ref=f"STAFF-{number:05d}",
-                  amount_cents=sum(planned.values()) * len(sites), starts_on=starts_on, ends_on=ends_on,
-                  tolerance_bp=tolerance_bp)
+    grant = Grant(
+        funder_id=funder.id,
+        name=f"Convention {number}",
+        convention_ref=f"STAFF-{number:05d}",
+        amount_cents=sum(planned.values()) * len(sites),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        tolerance_bp=tolerance_bp,
+    )
     session.add(grant)
     session.flush()
     strand = Strand(grant_id=grant.id, name="Aller-vers")
@@ -448,8 +505,9 @@ def a_staff_grant(
     for site in sites:
         session.add(GrantSite(grant_id=grant.id, site_id=site.id))
         for category, cents in planned.items():
-            line = BudgetLine(grant_id=grant.id, strand_id=strand.id, site_id=site.id, category=category,
-                              planned_cents=cents)
+            line = BudgetLine(
+                grant_id=grant.id, strand_id=strand.id, site_id=site.id, category=category, planned_cents=cents
+            )
             session.add(line)
             session.flush()
             lines[(site.code, category)] = line
@@ -474,17 +532,31 @@ def a_funded_post(
     start when no history is given."""
     history = history if history is not None else [(starts_on, True)]
     last_day, filled = history[-1] if history else (starts_on, False)
-    post = Post(site_id=site.id, post_type=post_type, fte_hundredths=fte_hundredths,
-                monthly_cost_cents=monthly_cost_cents, starts_on=starts_on, ends_on=ends_on, is_filled=filled,
-                status_since=last_day, holder_name=holder_name if filled else None)
+    post = Post(
+        site_id=site.id,
+        post_type=post_type,
+        fte_hundredths=fte_hundredths,
+        monthly_cost_cents=monthly_cost_cents,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        is_filled=filled,
+        status_since=last_day,
+        holder_name=holder_name if filled else None,
+    )
     session.add(post)
     session.flush()
     for day, is_filled in history:
-        session.add(PostStatusChange(post_id=post.id, changed_on=day, is_filled=is_filled,
-                                     holder_name=holder_name if is_filled else None))
+        session.add(
+            PostStatusChange(
+                post_id=post.id, changed_on=day, is_filled=is_filled, holder_name=holder_name if is_filled else None
+            )
+        )
     for staff_grant, share_bp in funding:
-        session.add(PostFunding(post_id=post.id, grant_id=staff_grant.grant.id, share_bp=share_bp,
-                                strand_id=staff_grant.strand.id))
+        session.add(
+            PostFunding(
+                post_id=post.id, grant_id=staff_grant.grant.id, share_bp=share_bp, strand_id=staff_grant.strand.id
+            )
+        )
     session.flush()
     return post
 
@@ -513,9 +585,15 @@ def a_budgeted_grant(
     from models.finance import GrantSite
 
     number = next(_sequence)
-    grant = Grant(funder_id=funder.id, name=name or f"Convention budgétée {number}",
-                  convention_ref=f"BUDG-{number:05d}", amount_cents=sum(row[3] for row in planned),
-                  starts_on=starts_on, ends_on=ends_on, tolerance_bp=tolerance_bp)
+    grant = Grant(
+        funder_id=funder.id,
+        name=name or f"Convention budgétée {number}",
+        convention_ref=f"BUDG-{number:05d}",
+        amount_cents=sum(row[3] for row in planned),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        tolerance_bp=tolerance_bp,
+    )
     session.add(grant)
     session.flush()
     strands: dict[str, Strand] = {}
@@ -527,8 +605,13 @@ def a_budgeted_grant(
             strands[strand_name] = Strand(grant_id=grant.id, name=strand_name)
             session.add(strands[strand_name])
             session.flush()
-        line = BudgetLine(grant_id=grant.id, strand_id=strands[strand_name].id, site_id=site.id,
-                          category=category, planned_cents=cents)
+        line = BudgetLine(
+            grant_id=grant.id,
+            strand_id=strands[strand_name].id,
+            site_id=site.id,
+            category=category,
+            planned_cents=cents,
+        )
         session.add(line)
         session.flush()
         lines[(strand_name, site.code, category)] = line
@@ -562,9 +645,14 @@ def a_convention(
     """A convention on `sites` with its strands and its lines given as (strand, site, category, planned
     cents, accounting code); the grant amount is the sum of the lines unless `amount_cents` is given."""
     number = next(_sequence)
-    grant = Grant(funder_id=funder.id, name=f"{name} {number}", convention_ref=f"CONV-{number:05d}",
-                  amount_cents=sum(line[3] for line in lines) if amount_cents is None else amount_cents,
-                  starts_on=starts_on, ends_on=ends_on)
+    grant = Grant(
+        funder_id=funder.id,
+        name=f"{name} {number}",
+        convention_ref=f"CONV-{number:05d}",
+        amount_cents=sum(line[3] for line in lines) if amount_cents is None else amount_cents,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
     session.add(grant)
     session.flush()
     session.add_all([GrantSite(grant_id=grant.id, site_id=site.id) for site in sites])
@@ -573,8 +661,14 @@ def a_convention(
     session.flush()
     by_code: dict[str, BudgetLine] = {}
     for strand, site, category, cents, code in lines:
-        line = BudgetLine(grant_id=grant.id, strand_id=by_name[strand].id, site_id=site.id, category=category,
-                          planned_cents=cents, accounting_code=code)
+        line = BudgetLine(
+            grant_id=grant.id,
+            strand_id=by_name[strand].id,
+            site_id=site.id,
+            category=category,
+            planned_cents=cents,
+            accounting_code=code,
+        )
         session.add(line)
         session.flush()
         by_code[code] = line
@@ -596,8 +690,9 @@ from models.pathway import PrefectDecision, PspEpisode  # noqa: E402
 from models.partners import Outcome, OutcomeType, OUTCOME_CATEGORY_OF_TYPE, Partner, PartnerKind, Referral  # noqa: E402
 
 
-def a_file_closed_on(session: Session, site: Site, *, intake_on: date, closed_on: date | None,
-                     status: PersonStatus = PersonStatus.CLOSED) -> Person:
+def a_file_closed_on(
+    session: Session, site: Site, *, intake_on: date, closed_on: date | None, status: PersonStatus = PersonStatus.CLOSED
+) -> Person:
     """A file that left the active list: closed on `closed_on` (or anonymised without a closing date)."""
     person = a_person_in_file_active(session, site, intake_on=intake_on, status=status)
     person.closed_on = closed_on
@@ -620,35 +715,55 @@ def a_referral_to(session: Session, person: Person, partner: Partner, *, on: dat
 
 
 def an_outcome_of(session: Session, person: Person, outcome_type: OutcomeType, *, on: date) -> Outcome:
-    outcome = Outcome(person_id=person.id, site_id=person.site_id, outcome_on=on, outcome_type=outcome_type,
-                      category=OUTCOME_CATEGORY_OF_TYPE[outcome_type])
+    outcome = Outcome(
+        person_id=person.id,
+        site_id=person.site_id,
+        outcome_on=on,
+        outcome_type=outcome_type,
+        category=OUTCOME_CATEGORY_OF_TYPE[outcome_type],
+    )
     session.add(outcome)
     session.flush()
     return outcome
 
 
-def a_psp_requested(session: Session, person: Person, *, on: date, ended_on: date | None = None,
-                    decision: PrefectDecision = PrefectDecision.PENDING, decided_on: date | None = None
-                    ) -> PspEpisode:
-    episode = PspEpisode(person_id=person.id, site_id=person.site_id, requested_on=on, ended_on=ended_on,
-                         prefect_decision=decision, decided_on=decided_on)
+def a_psp_requested(
+    session: Session,
+    person: Person,
+    *,
+    on: date,
+    ended_on: date | None = None,
+    decision: PrefectDecision = PrefectDecision.PENDING,
+    decided_on: date | None = None,
+) -> PspEpisode:
+    episode = PspEpisode(
+        person_id=person.id,
+        site_id=person.site_id,
+        requested_on=on,
+        ended_on=ended_on,
+        prefect_decision=decision,
+        decided_on=decided_on,
+    )
     session.add(episode)
     session.flush()
     return episode
 
 
-def an_assessment(session: Session, person: Person, skill: LanguageSkill, level: CefrLevel, *, on: date
-                  ) -> LanguageAssessment:
-    assessment = LanguageAssessment(person_id=person.id, site_id=person.site_id, assessed_on=on, skill=skill,
-                                    level=level)
+def an_assessment(
+    session: Session, person: Person, skill: LanguageSkill, level: CefrLevel, *, on: date
+) -> LanguageAssessment:
+    assessment = LanguageAssessment(
+        person_id=person.id, site_id=person.site_id, assessed_on=on, skill=skill, level=level
+    )
     session.add(assessment)
     session.flush()
     return assessment
 
 
 def a_move_to_mainstream(session: Session, person: Person, *, on: date) -> MainstreamTransition:
-    move = MainstreamTransition(person_id=person.id, site_id=person.site_id, moved_on=on,
-                                destination="Cours municipaux de FLE")
+    move = MainstreamTransition(
+        person_id=person.id, site_id=person.site_id, moved_on=on, destination="Cours municipaux de FLE"
+    )
     session.add(move)
     session.flush()
     return move

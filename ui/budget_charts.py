@@ -48,8 +48,13 @@ def euros_label_expr() -> str:
 
 
 def _point(series: str, day: date, cents: int) -> dict:
-    return {"Série": _(series), "Date": pd.Timestamp(day), "Euros": cents / 100,
-            "Jour": formats.day(day), "Montant": euros(cents)}
+    return {
+        "Série": _(series),
+        "Date": pd.Timestamp(day),
+        "Euros": cents / 100,
+        "Jour": formats.day(day),
+        "Montant": euros(cents),
+    }
 
 
 def burn_frame(report: GrantConsumptionReport, points: list[MonthlyActual], outlook: GrantForecast) -> pd.DataFrame:
@@ -63,21 +68,32 @@ def burn_frame(report: GrantConsumptionReport, points: list[MonthlyActual], outl
         rows.append(_point(ACTUAL, max(day, grant.starts_on), point.cumulative_cents))
     rows += [_point(PLAN, grant.starts_on, 0), _point(PLAN, grant.ends_on, budget)]
     if today < grant.ends_on:
-        rows += [_point(FORECAST, max(today, grant.starts_on), outlook.actual_cents),
-                 _point(FORECAST, grant.ends_on, outlook.projected_cents)]
+        rows += [
+            _point(FORECAST, max(today, grant.starts_on), outlook.actual_cents),
+            _point(FORECAST, grant.ends_on, outlook.projected_cents),
+        ]
     return pd.DataFrame(rows)
 
 
-def burn_chart(report: GrantConsumptionReport, points: list[MonthlyActual], outlook: GrantForecast
-               ) -> alt.TopLevelMixin:
+def burn_chart(
+    report: GrantConsumptionReport, points: list[MonthlyActual], outlook: GrantForecast
+) -> alt.TopLevelMixin:
     frame = burn_frame(report, points, outlook)
     series = [_(name) for name in SERIES]
     x = alt.X("Date:T", title=None, axis=alt.Axis(labelExpr=month_label_expr(), tickCount="month", labelAngle=0))
     y = alt.Y("Euros:Q", title=None, axis=alt.Axis(labelExpr=euros_label_expr()))
-    tooltip = [alt.Tooltip("Série:N", title=_("Série")), alt.Tooltip("Jour:N", title=_("Date")),
-               alt.Tooltip("Montant:N", title=_("Montant"))]
-    colour = alt.Color("Série:N", title=None, sort=series, scale=alt.Scale(domain=series, range=COLOURS),
-                       legend=alt.Legend(orient="bottom"))
+    tooltip = [
+        alt.Tooltip("Série:N", title=_("Série")),
+        alt.Tooltip("Jour:N", title=_("Date")),
+        alt.Tooltip("Montant:N", title=_("Montant")),
+    ]
+    colour = alt.Color(
+        "Série:N",
+        title=None,
+        sort=series,
+        scale=alt.Scale(domain=series, range=COLOURS),
+        legend=alt.Legend(orient="bottom"),
+    )
     dash = alt.StrokeDash("Série:N", sort=series, scale=alt.Scale(domain=series, range=DASHES), legend=None)
     lines = alt.Chart(frame).mark_line(strokeWidth=2.5).encode(x=x, y=y, color=colour, strokeDash=dash)
     dots = alt.Chart(frame).mark_point(filled=True, size=45).encode(x=x, y=y, color=colour, tooltip=tooltip)
@@ -86,28 +102,55 @@ def burn_chart(report: GrantConsumptionReport, points: list[MonthlyActual], outl
     if report.grant.starts_on <= today <= report.grant.ends_on:
         marker = pd.DataFrame({"Date": [pd.Timestamp(today)], "Texte": [_("Aujourd'hui")]})
         rule = alt.Chart(marker).mark_rule(color="#444", strokeDash=[3, 3]).encode(x=alt.X("Date:T", title=None))
-        text = alt.Chart(marker).mark_text(align="left", dx=4, dy=-6, baseline="top", color="#444").encode(
-            x=alt.X("Date:T", title=None), y=alt.value(0), text=alt.Text("Texte:N", title=None))
+        text = (
+            alt.Chart(marker)
+            .mark_text(align="left", dx=4, dy=-6, baseline="top", color="#444")
+            .encode(x=alt.X("Date:T", title=None), y=alt.value(0), text=alt.Text("Texte:N", title=None))
+        )
         layers += [rule, text]
     return localised(alt.layer(*layers).properties(height=320))
 
 
 def progress_chart(groups: tuple[Subtotal, ...], elapsed: Decimal, *, title: str) -> alt.TopLevelMixin:
     """Share consumed per group (bars) against the share of the period elapsed (the vertical rule)."""
-    rows = [{title: g.label, "Part": float(g.consumed_share or 0), "Consommé": percent(float(g.consumed_share or 0), 1),
-             "Réalisé": euros(g.actual_cents), "Prévu": euros(g.planned_cents)} for g in groups]
+    rows = [
+        {
+            title: g.label,
+            "Part": float(g.consumed_share or 0),
+            "Consommé": percent(float(g.consumed_share or 0), 1),
+            "Réalisé": euros(g.actual_cents),
+            "Prévu": euros(g.planned_cents),
+        }
+        for g in groups
+    ]
     frame = pd.DataFrame(rows)
     top = max([1.0, float(elapsed)] + [r["Part"] for r in rows])
-    bars = alt.Chart(frame).mark_bar(color="#7a2e5a").encode(
-        y=alt.Y(f"{title}:N", title=None, sort=None, axis=alt.Axis(labelLimit=260)),
-        x=alt.X("Part:Q", title=None, scale=alt.Scale(domain=[0, top]), axis=alt.Axis(labelExpr=percent_label_expr())),
-        tooltip=[alt.Tooltip(f"{title}:N", title=title), alt.Tooltip("Consommé:N", title=_("Consommé")),
-                 alt.Tooltip("Réalisé:N", title=_("Réalisé")), alt.Tooltip("Prévu:N", title=_("Prévu"))],
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(color="#7a2e5a")
+        .encode(
+            y=alt.Y(f"{title}:N", title=None, sort=None, axis=alt.Axis(labelLimit=260)),
+            x=alt.X(
+                "Part:Q", title=None, scale=alt.Scale(domain=[0, top]), axis=alt.Axis(labelExpr=percent_label_expr())
+            ),
+            tooltip=[
+                alt.Tooltip(f"{title}:N", title=title),
+                alt.Tooltip("Consommé:N", title=_("Consommé")),
+                alt.Tooltip("Réalisé:N", title=_("Réalisé")),
+                alt.Tooltip("Prévu:N", title=_("Prévu")),
+            ],
+        )
     )
     text = _("Période écoulée : {share}").format(share=percent(float(elapsed)))
     rule_frame = pd.DataFrame({"Part": [float(elapsed)], "Texte": [text]})
-    rule = alt.Chart(rule_frame).mark_rule(color="#444", strokeDash=[4, 3], size=2).encode(
-        x=alt.X("Part:Q", title=None), tooltip=[alt.Tooltip("Texte:N", title=_("Texte"))])
-    caption = alt.Chart(rule_frame).mark_text(align="left", dx=4, dy=-8, color="#444").encode(
-        x=alt.X("Part:Q", title=None), y=alt.value(0), text=alt.Text("Texte:N", title=None))
+    rule = (
+        alt.Chart(rule_frame)
+        .mark_rule(color="#444", strokeDash=[4, 3], size=2)
+        .encode(x=alt.X("Part:Q", title=None), tooltip=[alt.Tooltip("Texte:N", title=_("Texte"))])
+    )
+    caption = (
+        alt.Chart(rule_frame)
+        .mark_text(align="left", dx=4, dy=-8, color="#444")
+        .encode(x=alt.X("Part:Q", title=None), y=alt.value(0), text=alt.Text("Texte:N", title=None))
+    )
     return localised((bars + rule + caption).properties(height=alt.Step(26)))

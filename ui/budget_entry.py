@@ -65,14 +65,22 @@ def funder_form(runtime: Runtime, principal: Principal) -> None:
         field_error(errors, "kind")
         submitted = st.form_submit_button(_("Ajouter le financeur"))
     if submitted:
+
         def create() -> None:
             with unit_of_work(runtime.engine) as uow:
                 grants.create_funder(uow, principal, name=name, kind=kind)
+
         form_state.submit(form, create, _("Financeur « {name} » ajouté.").format(name=" ".join(name.split())))
 
 
-def grant_form(runtime: Runtime, principal: Principal, *, funders: list[FunderRow], sites: list[SiteChoice],
-               detail: GrantDetail | None = None) -> None:
+def grant_form(
+    runtime: Runtime,
+    principal: Principal,
+    *,
+    funders: list[FunderRow],
+    sites: list[SiteChoice],
+    detail: GrantDetail | None = None,
+) -> None:
     """Create a convention (detail None) or edit one (its version is the one first shown)."""
     form = "grant_new" if detail is None else f"grant_edit_{detail.grant.id}"
     key = form_state.key(form)
@@ -85,51 +93,106 @@ def grant_form(runtime: Runtime, principal: Principal, *, funders: list[FunderRo
     site_label = {s.id: s.label for s in sites}
     with st.form(key):
         form_state.form_error(form)
-        funder_id = st.selectbox(_("Financeur"), funder_ids, format_func=funder_name.get, key=f"{key}_funder",
-                                 index=funder_ids.index(g.funder_id) if g and g.funder_id in funder_ids else None,
-                                 placeholder=_("Choisir un financeur"))
+        funder_id = st.selectbox(
+            _("Financeur"),
+            funder_ids,
+            format_func=funder_name.get,
+            key=f"{key}_funder",
+            index=funder_ids.index(g.funder_id) if g and g.funder_id in funder_ids else None,
+            placeholder=_("Choisir un financeur"),
+        )
         field_error(errors, "funder_id")
-        name = st.text_input(_("Intitulé"), value=g.name if g else "", max_chars=grants.GRANT_NAME_MAX,
-                             key=f"{key}_name")
+        name = st.text_input(
+            _("Intitulé"), value=g.name if g else "", max_chars=grants.GRANT_NAME_MAX, key=f"{key}_name"
+        )
         field_error(errors, "name")
         left, right = st.columns(2)
         with left:
-            ref = st.text_input(_("Référence de la convention"), value=g.convention_ref if g else "",
-                                max_chars=grants.CONVENTION_REF_MAX, key=f"{key}_ref",
-                                help=_("Unique, par exemple AGRASC-FDC-2026-018."))
+            ref = st.text_input(
+                _("Référence de la convention"),
+                value=g.convention_ref if g else "",
+                max_chars=grants.CONVENTION_REF_MAX,
+                key=f"{key}_ref",
+                help=_("Unique, par exemple AGRASC-FDC-2026-018."),
+            )
             field_error(errors, "convention_ref")
-            starts_on = st.date_input(_("Début"), value=g.starts_on if g else None, format=DATE_FORMAT,
-                                      key=f"{key}_start", min_value=date(2000, 1, 1), max_value=date(2100, 1, 1))
+            starts_on = st.date_input(
+                _("Début"),
+                value=g.starts_on if g else None,
+                format=DATE_FORMAT,
+                key=f"{key}_start",
+                min_value=date(2000, 1, 1),
+                max_value=date(2100, 1, 1),
+            )
             field_error(errors, "starts_on")
-            tolerance = st.number_input(_("Tolérance entre lignes (%)"), min_value=0.0, max_value=50.0, step=0.5,
-                                        value=(g.tolerance_bp / 100) if g else 10.0, key=f"{key}_tolerance",
-                                        help=_("Écart admis par la convention entre le prévu et le réalisé "
-                                               "d'une ligne."))
+            tolerance = st.number_input(
+                _("Tolérance entre lignes (%)"),
+                min_value=0.0,
+                max_value=50.0,
+                step=0.5,
+                value=(g.tolerance_bp / 100) if g else 10.0,
+                key=f"{key}_tolerance",
+                help=_("Écart admis par la convention entre le prévu et le réalisé d'une ligne."),
+            )
             field_error(errors, "tolerance_bp")
         with right:
-            amount = st.text_input(_("Montant (€)"), value=amount_text(g.amount_cents) if g else "",
-                                   key=f"{key}_amount",
-                                   help=_("Au centime près, par exemple 900 000,00."))
+            amount = st.text_input(
+                _("Montant (€)"),
+                value=amount_text(g.amount_cents) if g else "",
+                key=f"{key}_amount",
+                help=_("Au centime près, par exemple 900 000,00."),
+            )
             field_error(errors, "amount")
-            ends_on = st.date_input(_("Fin"), value=g.ends_on if g else None, format=DATE_FORMAT, key=f"{key}_end",
-                                    min_value=date(2000, 1, 1), max_value=date(2100, 1, 1))
+            ends_on = st.date_input(
+                _("Fin"),
+                value=g.ends_on if g else None,
+                format=DATE_FORMAT,
+                key=f"{key}_end",
+                min_value=date(2000, 1, 1),
+                max_value=date(2100, 1, 1),
+            )
             field_error(errors, "ends_on")
-            indirect = st.number_input(_("Taux de frais indirects (%)"), min_value=0.0, max_value=100.0, step=0.5,
-                                       value=(g.indirect_rate_bp / 100) if g else 0.0, key=f"{key}_indirect")
+            indirect = st.number_input(
+                _("Taux de frais indirects (%)"),
+                min_value=0.0,
+                max_value=100.0,
+                step=0.5,
+                value=(g.indirect_rate_bp / 100) if g else 0.0,
+                key=f"{key}_indirect",
+            )
             field_error(errors, "indirect_rate_bp")
-        chosen_sites = st.multiselect(_("Sites concernés"), site_ids, format_func=site_label.get, key=f"{key}_sites",
-                                      default=[s.id for s in detail.sites] if detail else [])
+        chosen_sites = st.multiselect(
+            _("Sites concernés"),
+            site_ids,
+            format_func=site_label.get,
+            key=f"{key}_sites",
+            default=[s.id for s in detail.sites] if detail else [],
+        )
         field_error(errors, "site_ids")
-        strands = st.text_area(_("Volets (un par ligne)"), key=f"{key}_strands",
-                               value="\n".join(s.name for s in detail.strands) if detail else
-                               "Aller-vers\nInsertion socio-professionnelle")
+        strands = st.text_area(
+            _("Volets (un par ligne)"),
+            key=f"{key}_strands",
+            value="\n".join(s.name for s in detail.strands)
+            if detail
+            else "Aller-vers\nInsertion socio-professionnelle",
+        )
         field_error(errors, "strand_names")
-        submitted = st.form_submit_button(_("Enregistrer la convention") if g else _("Créer le financement"),
-                                          type="primary")
+        submitted = st.form_submit_button(
+            _("Enregistrer la convention") if g else _("Créer le financement"), type="primary"
+        )
     if submitted:
-        data = GrantInput(funder_id=funder_id, name=name, convention_ref=ref, amount=amount, starts_on=starts_on,
-                          ends_on=ends_on, site_ids=tuple(chosen_sites), strand_names=tuple(strands.splitlines()),
-                          tolerance_bp=percent_to_bp(tolerance), indirect_rate_bp=percent_to_bp(indirect))
+        data = GrantInput(
+            funder_id=funder_id,
+            name=name,
+            convention_ref=ref,
+            amount=amount,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            site_ids=tuple(chosen_sites),
+            strand_names=tuple(strands.splitlines()),
+            tolerance_bp=percent_to_bp(tolerance),
+            indirect_rate_bp=percent_to_bp(indirect),
+        )
 
         def save() -> None:
             with unit_of_work(runtime.engine) as uow:
@@ -138,6 +201,7 @@ def grant_form(runtime: Runtime, principal: Principal, *, funders: list[FunderRo
                 else:
                     grants.update_grant(uow, principal, g.id, expected_version=version, data=data)
                     form_state.forget_version(f"budget_lines_{g.id}", g.id)  # the lines editor's lock too
+
         success = _("Financement enregistré.") if g else _("Financement créé : saisissez ses lignes.")
         form_state.submit(form, save, success, versioned=(form, g.id) if g else None)
 
@@ -154,8 +218,7 @@ def _running_total(frame: pd.DataFrame) -> tuple[int, int]:
     return total, unreadable
 
 
-def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail,
-                 rows: list[budget_lines.LineRow]) -> None:
+def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail, rows: list[budget_lines.LineRow]) -> None:
     """The grant's lines as an editable table, with the running total against the grant amount."""
     grant = detail.grant
     form = f"budget_lines_{grant.id}"
@@ -164,27 +227,40 @@ def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail,
     version = form_state.seen_version(form, grant.id, grant.version)
     strand_of = {s.name: s.id for s in detail.strands}
     site_of = {s.code: s.id for s in detail.sites}
-    frame = pd.DataFrame({
-        "strand": [r.strand_name for r in rows],
-        "site": [r.site_code for r in rows],
-        "category": [label(r.category) for r in rows],
-        "planned": [amount_text(r.planned_cents) for r in rows],
-        "code": [r.accounting_code or "" for r in rows],
-    }, columns=LINE_COLUMNS)
-    st.caption(_("Une ligne par volet × site × catégorie Cerfa. Montants au centime, à la française (12 345,67). "
-                 "Ajoutez une ligne en bas du tableau ; une ligne sans dépense peut être supprimée."))
+    frame = pd.DataFrame(
+        {
+            "strand": [r.strand_name for r in rows],
+            "site": [r.site_code for r in rows],
+            "category": [label(r.category) for r in rows],
+            "planned": [amount_text(r.planned_cents) for r in rows],
+            "code": [r.accounting_code or "" for r in rows],
+        },
+        columns=LINE_COLUMNS,
+    )
+    st.caption(
+        _(
+            "Une ligne par volet × site × catégorie Cerfa. Montants au centime, à la française (12 345,67). "
+            "Ajoutez une ligne en bas du tableau ; une ligne sans dépense peut être supprimée."
+        )
+    )
     categories = category_of_label()
     form_state.form_error(form)
     edited = st.data_editor(
-        frame, key=f"{key}_table", num_rows="dynamic", hide_index=True, width="stretch",
+        frame,
+        key=f"{key}_table",
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
         column_config={
             "strand": st.column_config.SelectboxColumn(_("Volet"), options=list(strand_of), required=True),
             "site": st.column_config.SelectboxColumn(_("Site"), options=list(site_of), required=True),
             "category": st.column_config.SelectboxColumn(_("Catégorie"), options=list(categories), required=True),
             "planned": st.column_config.TextColumn(_("Prévu (€)"), required=True),
             "code": st.column_config.TextColumn(
-                _("Code analytique"), max_chars=budget_lines.ACCOUNTING_CODE_MAX,
-                help=_("Le code de l'export comptable qui désigne cette ligne.")),
+                _("Code analytique"),
+                max_chars=budget_lines.ACCOUNTING_CODE_MAX,
+                help=_("Le code de l'export comptable qui désigne cette ligne."),
+            ),
         },
     )
     total, unreadable = _running_total(edited)
@@ -200,10 +276,13 @@ def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail,
     show_errors(errors, skip=(form_state.FORM_ERROR,))
     if st.button(_("Enregistrer les lignes"), type="primary", key=f"{key}_save"):
         lines = [
-            LineInput(strand_id=strand_of.get(row["strand"]), site_id=site_of.get(row["site"]),
-                      category=categories.get(row["category"]),
-                      planned="" if pd.isna(row["planned"]) else str(row["planned"]),
-                      accounting_code=None if pd.isna(row["code"]) else str(row["code"]))
+            LineInput(
+                strand_id=strand_of.get(row["strand"]),
+                site_id=site_of.get(row["site"]),
+                category=categories.get(row["category"]),
+                planned="" if pd.isna(row["planned"]) else str(row["planned"]),
+                accounting_code=None if pd.isna(row["code"]) else str(row["code"]),
+            )
             for row in edited.to_dict("records")
         ]
 
@@ -211,4 +290,5 @@ def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail,
             with unit_of_work(runtime.engine) as uow:
                 budget_lines.save_budget_lines(uow, principal, grant_id=grant.id, lines=lines, expected_version=version)
             form_state.forget_version(f"grant_edit_{grant.id}", grant.id)  # the grant's version moved on
+
         form_state.submit(form, save, _("Lignes budgétaires enregistrées."), versioned=(form, grant.id))

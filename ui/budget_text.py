@@ -24,43 +24,61 @@ def tolerance(bp: int) -> str:
 
 def alert_message(alert: Alert, tolerance_bp: int) -> str:
     if alert.kind == AlertKind.LINE_OVERRUN:
-        return _("Ligne « {line} » : la prévision en fin de convention ({projected}) "
-                 "dépasse le montant prévu ({planned}) de {overrun}, "
-                 "au-delà de la tolérance de {tolerance} prévue par la convention. "
-                 "Une révision budgétaire ou un accord du financeur peut être nécessaire.").format(
-            line=alert.line_label, projected=euros(alert.projected_cents), planned=euros(alert.planned_cents),
-            overrun=euros(alert.amount_cents), tolerance=tolerance(tolerance_bp))
+        return _(
+            "Ligne « {line} » : la prévision en fin de convention ({projected}) "
+            "dépasse le montant prévu ({planned}) de {overrun}, "
+            "au-delà de la tolérance de {tolerance} prévue par la convention. "
+            "Une révision budgétaire ou un accord du financeur peut être nécessaire."
+        ).format(
+            line=alert.line_label,
+            projected=euros(alert.projected_cents),
+            planned=euros(alert.planned_cents),
+            overrun=euros(alert.amount_cents),
+            tolerance=tolerance(tolerance_bp),
+        )
     if alert.kind == AlertKind.UNDER_CONSUMPTION:
-        return _("Sous-consommation prévue : {projected} dépensés en fin de convention pour "
-                 "{planned} accordés, soit {shortfall} non consommés — au-delà "
-                 "de la tolérance de {tolerance}. Cette somme pourrait devoir être reversée au financeur.").format(
-            projected=euros(alert.projected_cents), planned=euros(alert.planned_cents),
-            shortfall=euros(alert.amount_cents), tolerance=tolerance(tolerance_bp))
+        return _(
+            "Sous-consommation prévue : {projected} dépensés en fin de convention pour "
+            "{planned} accordés, soit {shortfall} non consommés — au-delà "
+            "de la tolérance de {tolerance}. Cette somme pourrait devoir être reversée au financeur."
+        ).format(
+            projected=euros(alert.projected_cents),
+            planned=euros(alert.planned_cents),
+            shortfall=euros(alert.amount_cents),
+            tolerance=tolerance(tolerance_bp),
+        )
     post = alert.post
-    return _("Poste vacant depuis {days} jours : {post} à {site} "
-             "(depuis le {since}). Son financement n'est pas consommé tant qu'il n'est pas pourvu.").format(
-        days=post.days, post=label(post.post_type), site=post.site_code, since=day(post.vacant_since))
+    return _(
+        "Poste vacant depuis {days} jours : {post} à {site} "
+        "(depuis le {since}). Son financement n'est pas consommé tant qu'il n'est pas pourvu."
+    ).format(days=post.days, post=label(post.post_type), site=post.site_code, since=day(post.vacant_since))
 
 
 def _row(name: str, planned: int, actual: int, projected: int | None) -> dict:
-    row = {name: None, _("Prévu"): euros(planned), _("Réalisé à date"): euros(actual),
-           _("Consommé"): share(None if planned == 0 else Decimal(actual) / Decimal(planned)),
-           _("Reste"): euros(planned - actual)}
+    row = {
+        name: None,
+        _("Prévu"): euros(planned),
+        _("Réalisé à date"): euros(actual),
+        _("Consommé"): share(None if planned == 0 else Decimal(actual) / Decimal(planned)),
+        _("Reste"): euros(planned - actual),
+    }
     if projected is not None:
         row[_("Prévision fin")] = euros(projected)
     return row
 
 
-def subtotal_table(groups: Sequence[Subtotal], total: Subtotal, *, name: str,
-                   projected: dict[str, int] | None = None) -> pd.DataFrame:
+def subtotal_table(
+    groups: Sequence[Subtotal], total: Subtotal, *, name: str, projected: dict[str, int] | None = None
+) -> pd.DataFrame:
     """One row per group and the total row (the total is the exact sum of the rows above)."""
     rows = []
     for group in groups:
         row = _row(name, group.planned_cents, group.actual_cents, None if projected is None else projected[group.key])
         row[name] = group.label
         rows.append(row)
-    total_row = _row(name, total.planned_cents, total.actual_cents,
-                     None if projected is None else sum(projected.values()))
+    total_row = _row(
+        name, total.planned_cents, total.actual_cents, None if projected is None else sum(projected.values())
+    )
     total_row[name] = total.label
     rows.append(total_row)
     return pd.DataFrame(rows)
@@ -88,5 +106,6 @@ def line_table(lines: Sequence[LineConsumption], total: Subtotal, outlook: Grant
     total_row.update({strand: total.label, site: "", category: ""})
     rows.append(total_row)
     frame = pd.DataFrame(rows)
-    return frame[[strand, site, category, _("Prévu"), _("Réalisé à date"), _("Consommé"), _("Reste"),
-                  _("Prévision fin")]]
+    return frame[
+        [strand, site, category, _("Prévu"), _("Réalisé à date"), _("Consommé"), _("Reste"), _("Prévision fin")]
+    ]

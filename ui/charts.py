@@ -20,10 +20,21 @@ FRENCH_TIME_FORMAT = {
     "periods": ["AM", "PM"],
     "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
     "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
-    "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-               "septembre", "octobre", "novembre", "décembre"],
-    "shortMonths": ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août",
-                    "sept.", "oct.", "nov.", "déc."],
+    "months": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    "shortMonths": ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."],
 }
 FRENCH_NUMBER_FORMAT = {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"]}
 # Vega's default English, but in euros (its default currency is the dollar).
@@ -36,8 +47,9 @@ def localised(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     French sets Vega's French locale; English keeps Vega's English month names, with euros."""
     if language() != FRENCH:
         return chart.properties(usermeta={"embedOptions": {"formatLocale": ENGLISH_NUMBER_FORMAT}})
-    return chart.properties(usermeta={"embedOptions": {"timeFormatLocale": FRENCH_TIME_FORMAT,
-                                                        "formatLocale": FRENCH_NUMBER_FORMAT}})
+    return chart.properties(
+        usermeta={"embedOptions": {"timeFormatLocale": FRENCH_TIME_FORMAT, "formatLocale": FRENCH_NUMBER_FORMAT}}
+    )
 
 
 def vega_list(texts: list[str]) -> str:
@@ -67,12 +79,20 @@ def monthly_bars(points: list[MonthlyPoint]) -> alt.TopLevelMixin:
             "Valeur": [p.value for p in points],
         }
     )
-    base = alt.Chart(frame).mark_bar(color="#7a2e5a").encode(
-        x=alt.X("Mois:O", title=None, sort=[month_label(m) for m in months], axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("Valeur:Q", title=None, axis=alt.Axis(format=",d")),
-        tooltip=[alt.Tooltip("Mois:O", title=_("Mois")), alt.Tooltip("Série:N", title=_("Série")),
-                 alt.Tooltip("Valeur:Q", format=",d", title=_("Valeur"))],
-    ).properties(height=180, width=380)
+    base = (
+        alt.Chart(frame)
+        .mark_bar(color="#7a2e5a")
+        .encode(
+            x=alt.X("Mois:O", title=None, sort=[month_label(m) for m in months], axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("Valeur:Q", title=None, axis=alt.Axis(format=",d")),
+            tooltip=[
+                alt.Tooltip("Mois:O", title=_("Mois")),
+                alt.Tooltip("Série:N", title=_("Série")),
+                alt.Tooltip("Valeur:Q", format=",d", title=_("Valeur")),
+            ],
+        )
+        .properties(height=180, width=380)
+    )
     chart = base.facet(column=alt.Column("Série:N", title=None)).resolve_scale(y="independent", x="independent")
     return localised(chart)
 
@@ -85,19 +105,40 @@ def grant_progress(grants: list[GrantConsumption]) -> alt.TopLevelMixin:
         rows.append({"Subvention": grant.grant_name, "Mesure": consumed, "Part": grant.consumed_share})
         rows.append({"Subvention": grant.grant_name, "Mesure": elapsed, "Part": grant.elapsed_share})
     frame = pd.DataFrame(rows)
-    chart = alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("Mesure:N", title=None),
-        x=alt.X("Part:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, max(1.0, frame["Part"].max())])),
-        color=alt.Color("Mesure:N", title=None, scale=alt.Scale(range=["#7a2e5a", "#b9b9b9"]), legend=alt.Legend(orient="bottom")),
-        row=alt.Row("Subvention:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
-        tooltip=[alt.Tooltip("Subvention:N", title=_("Subvention")), alt.Tooltip("Mesure:N", title=_("Mesure")),
-                 alt.Tooltip("Part:Q", format=".0%", title=_("Part"))],
-    ).properties(height=50, width=420)
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("Mesure:N", title=None),
+            x=alt.X(
+                "Part:Q",
+                title=None,
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, max(1.0, frame["Part"].max())]),
+            ),
+            color=alt.Color(
+                "Mesure:N",
+                title=None,
+                scale=alt.Scale(range=["#7a2e5a", "#b9b9b9"]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            row=alt.Row("Subvention:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
+            tooltip=[
+                alt.Tooltip("Subvention:N", title=_("Subvention")),
+                alt.Tooltip("Mesure:N", title=_("Mesure")),
+                alt.Tooltip("Part:Q", format=".0%", title=_("Part")),
+            ],
+        )
+        .properties(height=50, width=420)
+    )
     return localised(chart)
 
 
-SEVERITY_COLOURS = {BarrierSeverity.NONE: "#9ccf9c", BarrierSeverity.PARTIAL: "#f0b35a",
-                    BarrierSeverity.MAJOR: "#c0392b"}
+SEVERITY_COLOURS = {
+    BarrierSeverity.NONE: "#9ccf9c",
+    BarrierSeverity.PARTIAL: "#f0b35a",
+    BarrierSeverity.MAJOR: "#c0392b",
+}
 
 
 def barrier_evolution(points: list) -> alt.TopLevelMixin:
@@ -116,14 +157,21 @@ def barrier_evolution(points: list) -> alt.TopLevelMixin:
     base = alt.Chart(frame).encode(
         x=alt.X("Évaluation:O", title=None, sort=order, axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y("Frein:N", title=None),
-        tooltip=[alt.Tooltip("Évaluation:O", title=_("Évaluation")), alt.Tooltip("Frein:N", title=_("Frein")),
-                 alt.Tooltip("Niveau:N", title=_("Niveau"))],
+        tooltip=[
+            alt.Tooltip("Évaluation:O", title=_("Évaluation")),
+            alt.Tooltip("Frein:N", title=_("Frein")),
+            alt.Tooltip("Niveau:N", title=_("Niveau")),
+        ],
     )
     severities = [label(severity) for severity in SEVERITY_COLOURS]
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        color=alt.Color("Niveau:N", title=_("Niveau du frein"), sort=severities,
-                        scale=alt.Scale(domain=severities, range=list(SEVERITY_COLOURS.values())),
-                        legend=alt.Legend(orient="bottom")),
+        color=alt.Color(
+            "Niveau:N",
+            title=_("Niveau du frein"),
+            sort=severities,
+            scale=alt.Scale(domain=severities, range=list(SEVERITY_COLOURS.values())),
+            legend=alt.Legend(orient="bottom"),
+        ),
     )
     text = base.mark_text(fontSize=11).encode(text="Niveau:N")
     return localised((cells + text).properties(height=alt.Step(28), width=alt.Step(90)))

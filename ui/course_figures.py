@@ -39,8 +39,12 @@ class SiteFigures:
 def scope_key(principal: Principal) -> tuple:
     """What the figures depend on: the role and sites, and for a teacher-scoped role, who it is."""
     teacher_scoped = not principal.can(Capability.VIEW_PERSON_FILES)
-    return (principal.role.value, principal.all_sites, tuple(sorted(principal.site_ids)),
-            principal.user_id if teacher_scoped else None)
+    return (
+        principal.role.value,
+        principal.all_sites,
+        tuple(sorted(principal.site_ids)),
+        principal.user_id if teacher_scoped else None,
+    )
 
 
 def _compute(principal: Principal, today: date) -> SiteFigures:

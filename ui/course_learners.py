@@ -35,20 +35,29 @@ def learners_tab(rt: Runtime, principal: Principal, group: GroupRow, today: date
         hours = language_progress.group_attendance(uow, principal, group.id)
     current = [row for row in learners if row.is_current(today)]
     learners = current + [row for row in learners if not row.is_current(today)]  # current learners first
-    st.caption(_("{current} apprenant·e(s) inscrit·e(s) aujourd'hui, {other} sorti·e(s) ou à venir. Heures de "
-                 "présence : durée des séances de ce groupe où la personne était présente.").format(
-        current=formats.number(len(current)), other=formats.number(len(learners) - len(current))))
+    st.caption(
+        _(
+            "{current} apprenant·e(s) inscrit·e(s) aujourd'hui, {other} sorti·e(s) ou à venir. Heures de "
+            "présence : durée des séances de ce groupe où la personne était présente."
+        ).format(current=formats.number(len(current)), other=formats.number(len(learners) - len(current)))
+    )
     if learners:
         frame = {_("Code"): [row.code for row in learners]}
         if courses.names_visible(principal):
             frame[_("Prénom")] = [row.first_name or "" for row in learners]
-        frame.update({
-            _("Inscrit·e le"): [formats.day(row.enrolled_on) for row in learners],
-            _("Sorti·e le"): [formats.day(row.left_on) if row.left_on else "" for row in learners],
-            _("Séances suivies"): [hours[row.person_id].sessions if row.person_id in hours else 0 for row in learners],
-            _("Heures de présence"): [hours_text(hours[row.person_id].minutes) if row.person_id in hours
-                                      else hours_text(0) for row in learners],
-        })
+        frame.update(
+            {
+                _("Inscrit·e le"): [formats.day(row.enrolled_on) for row in learners],
+                _("Sorti·e le"): [formats.day(row.left_on) if row.left_on else "" for row in learners],
+                _("Séances suivies"): [
+                    hours[row.person_id].sessions if row.person_id in hours else 0 for row in learners
+                ],
+                _("Heures de présence"): [
+                    hours_text(hours[row.person_id].minutes) if row.person_id in hours else hours_text(0)
+                    for row in learners
+                ],
+            }
+        )
         st.dataframe(pd.DataFrame(frame), hide_index=True)
     else:
         st.info(_("Personne n'est encore inscrit·e dans ce groupe."))
@@ -68,18 +77,23 @@ def _enrol_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
     with st.form(key):
         st.markdown(_("**Inscrire une personne accompagnée**"))
         form_state.form_error(form)
-        code = st.text_input(_("Code du dossier"), key=f"{key}_code",
-                             placeholder=f"{group.site_code}-{clock.today().year}-0042",
-                             help=_("Un dossier en cours d'accompagnement du site du groupe."))
+        code = st.text_input(
+            _("Code du dossier"),
+            key=f"{key}_code",
+            placeholder=f"{group.site_code}-{clock.today().year}-0042",
+            help=_("Un dossier en cours d'accompagnement du site du groupe."),
+        )
         field_error(errors, "code")
         enrolled_on = st.date_input(_("Date d'inscription"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
         field_error(errors, "enrolled_on")
         submitted = st.form_submit_button(_("Inscrire"), type="primary")
     if submitted:
+
         def enrol() -> None:
             with unit_of_work(rt.engine) as uow:
                 courses.enrol_learner(uow, principal, group_id=group.id, code=code, enrolled_on=enrolled_on)
             forget_figures()
+
         form_state.submit(form, enrol, _("{code} inscrit·e dans le groupe.").format(code=code.strip().upper()))
 
 
@@ -93,13 +107,16 @@ def _leave_form(rt: Runtime, principal: Principal, group: GroupRow, enrolled: li
     with st.form(key):
         st.markdown(_("**Enregistrer une sortie du groupe**"))
         form_state.form_error(form)
-        enrolment_id = st.selectbox(_("Apprenant·e"), list(of), format_func=lambda i: learner_label(of[i]),
-                                    key=f"{key}_who")
+        enrolment_id = st.selectbox(
+            _("Apprenant·e"), list(of), format_func=lambda i: learner_label(of[i]), key=f"{key}_who"
+        )
         left_on = st.date_input(_("Date de sortie"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
         field_error(errors, "left_on")
         submitted = st.form_submit_button(_("Enregistrer la sortie"))
     if submitted:
+
         def leave() -> None:
             with unit_of_work(rt.engine) as uow:
                 courses.record_leaving(uow, principal, enrolment_id=enrolment_id, left_on=left_on)
+
         form_state.submit(form, leave, _("Sortie enregistrée."))

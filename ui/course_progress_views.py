@@ -51,31 +51,47 @@ def learner_view(rt: Runtime, principal: Principal, groups: list[GroupRow], toda
         st.info(_("Personne n'est inscrit·e dans ce groupe."))
         return
     of = {row.person_id: row for row in learners}
-    person_id = st.selectbox(_("Apprenant·e"), list(of), key="progress_learner_person",
-                             format_func=lambda i: f"{of[i].code} — {of[i].first_name}" if of[i].first_name
-                             else of[i].code)
+    person_id = st.selectbox(
+        _("Apprenant·e"),
+        list(of),
+        key="progress_learner_person",
+        format_func=lambda i: f"{of[i].code} — {of[i].first_name}" if of[i].first_name else of[i].code,
+    )
     with unit_of_work(rt.engine) as uow:
         progress = language_progress.learner_progress(uow, principal, person_id, cipher=field_cipher())
-    st.markdown(_("**Heures de présence de {code} : {hours}** ({sessions} séance(s) suivie(s))").format(
-        code=progress.code, hours=hours_text(progress.attended_minutes),
-        sessions=formats.number(progress.attended_sessions)))
+    st.markdown(
+        _("**Heures de présence de {code} : {hours}** ({sessions} séance(s) suivie(s))").format(
+            code=progress.code,
+            hours=hours_text(progress.attended_minutes),
+            sessions=formats.number(progress.attended_sessions),
+        )
+    )
     if progress.steps or progress.monthly:
         st.altair_chart(language_charts.learner_steps(progress), width="stretch")
-    st.caption(_("Chaque marche est le niveau d'une compétence à une évaluation ; il vaut jusqu'à la suivante. "
-                 "Les barres : heures de présence par mois (séances où la personne était présente, dans les "
-                 "groupes de votre périmètre ; absences excusées ou non : 0)."))
+    st.caption(
+        _(
+            "Chaque marche est le niveau d'une compétence à une évaluation ; il vaut jusqu'à la suivante. "
+            "Les barres : heures de présence par mois (séances où la personne était présente, dans les "
+            "groupes de votre périmètre ; absences excusées ou non : 0)."
+        )
+    )
     first, latest = progress.first(), progress.latest()
     if not latest:
         st.info(_("Aucune évaluation pour cette personne."))
         return
     skills = [skill for skill in LanguageSkill if skill in latest]
-    st.dataframe(pd.DataFrame({
-        _("Compétence"): [label(s) for s in skills],
-        _("Positionnement"): [f"{label(first[s].level)} ({formats.day(first[s].assessed_on)})" for s in skills],
-        _("Dernier niveau"): [label(latest[s].level) for s in skills],
-        _("Évalué le"): [formats.day(latest[s].assessed_on) for s in skills],
-        _("Progression"): [language_charts.levels_gained_text(latest[s].rank - first[s].rank) for s in skills],
-    }), hide_index=True)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Compétence"): [label(s) for s in skills],
+                _("Positionnement"): [f"{label(first[s].level)} ({formats.day(first[s].assessed_on)})" for s in skills],
+                _("Dernier niveau"): [label(latest[s].level) for s in skills],
+                _("Évalué le"): [formats.day(latest[s].assessed_on) for s in skills],
+                _("Progression"): [language_charts.levels_gained_text(latest[s].rank - first[s].rank) for s in skills],
+            }
+        ),
+        hide_index=True,
+    )
 
 
 def group_view(rt: Runtime, principal: Principal, groups: list[GroupRow], today: date) -> None:
@@ -83,10 +99,13 @@ def group_view(rt: Runtime, principal: Principal, groups: list[GroupRow], today:
     with unit_of_work(rt.engine) as uow:
         distribution = language_progress.group_distribution(uow, principal, group.id)
     several_sites = len({g.site_id for g in groups}) > 1
-    st.caption(_("{count} apprenant·e(s) évalué·e(s) dans « {group} ». À l'entrée : la première évaluation de "
-                 "chaque compétence faite dans ce groupe ; dernière évaluation : la plus récente. Chaque barre "
-                 "compte des apprenant·es.").format(count=formats.number(distribution.learners),
-                                                    group=group_label(group, several_sites)))
+    st.caption(
+        _(
+            "{count} apprenant·e(s) évalué·e(s) dans « {group} ». À l'entrée : la première évaluation de "
+            "chaque compétence faite dans ce groupe ; dernière évaluation : la plus récente. Chaque barre "
+            "compte des apprenant·es."
+        ).format(count=formats.number(distribution.learners), group=group_label(group, several_sites))
+    )
     if distribution.counts:
         st.altair_chart(language_charts.entry_vs_latest(distribution))
     else:
@@ -99,23 +118,33 @@ def site_view(principal: Principal, today: date) -> None:
         st.info(_("Aucune évaluation dans votre périmètre."))
         return
     frame = language_charts.sites_frame(figures.sites)
-    st.dataframe(pd.DataFrame({
-        _("Site"): frame["Site"],
-        _("Apprenant·es évalué·es"): frame["Apprenant·es évalué·es"],
-        _("Atteignent A1"): [formats.percent(v) if v is not None else "—" for v in frame["Atteignent A1"]],
-        _("Atteignent A2"): [formats.percent(v) if v is not None else "—" for v in frame["Atteignent A2"]],
-        _("Heures pour gagner un niveau (médiane)"): [
-            hours_text(round(s.median_minutes_per_level)) if s.median_minutes_per_level is not None else "—"
-            for s in figures.sites],
-        _("Progressions mesurées"): frame["Progressions mesurées"],
-        _("Passages en droit commun (12 mois)"): [figures.transitions.get(s.site_id, 0) for s in figures.sites],
-    }), hide_index=True)
-    st.caption(_("Atteindre A1 (A2) : la dernière évaluation de chacune des compétences évaluées est au niveau A1 "
-                 "(A2) ou au-dessus, parmi les apprenant·es ayant au moins une évaluation. Heures pour gagner un "
-                 "niveau : pour chaque apprenant·e et compétence dont le niveau a monté, heures de présence entre "
-                 "la première évaluation (incluse) et la première évaluation plus haute (exclue), divisées par le "
-                 "nombre de niveaux gagnés ; médiane de ces valeurs. Passages : depuis le {since}. Chiffres "
-                 "recalculés au plus toutes les 15 minutes.").format(since=formats.day(figures.since)))
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Site"): frame["Site"],
+                _("Apprenant·es évalué·es"): frame["Apprenant·es évalué·es"],
+                _("Atteignent A1"): [formats.percent(v) if v is not None else "—" for v in frame["Atteignent A1"]],
+                _("Atteignent A2"): [formats.percent(v) if v is not None else "—" for v in frame["Atteignent A2"]],
+                _("Heures pour gagner un niveau (médiane)"): [
+                    hours_text(round(s.median_minutes_per_level)) if s.median_minutes_per_level is not None else "—"
+                    for s in figures.sites
+                ],
+                _("Progressions mesurées"): frame["Progressions mesurées"],
+                _("Passages en droit commun (12 mois)"): [figures.transitions.get(s.site_id, 0) for s in figures.sites],
+            }
+        ),
+        hide_index=True,
+    )
+    st.caption(
+        _(
+            "Atteindre A1 (A2) : la dernière évaluation de chacune des compétences évaluées est au niveau A1 "
+            "(A2) ou au-dessus, parmi les apprenant·es ayant au moins une évaluation. Heures pour gagner un "
+            "niveau : pour chaque apprenant·e et compétence dont le niveau a monté, heures de présence entre "
+            "la première évaluation (incluse) et la première évaluation plus haute (exclue), divisées par le "
+            "nombre de niveaux gagnés ; médiane de ces valeurs. Passages : depuis le {since}. Chiffres "
+            "recalculés au plus toutes les 15 minutes."
+        ).format(since=formats.day(figures.since))
+    )
     left, right = st.columns(2)
     with left:
         st.markdown(_("**Heures de présence pour gagner un niveau (médiane)**"))

@@ -36,7 +36,8 @@ def session_label(row: SessionRow) -> str:
     day = formats.day(row.session_on)
     if row.start_time and row.marked:
         return _("{day} à {time} — {present} présent·e(s)").format(
-            day=day, time=clock_text(row.start_time), present=formats.number(row.present))
+            day=day, time=clock_text(row.start_time), present=formats.number(row.present)
+        )
     if row.start_time:
         return _("{day} à {time} — appel à faire").format(day=day, time=clock_text(row.start_time))
     if row.marked:
@@ -63,9 +64,13 @@ def sessions_tab(rt: Runtime, principal: Principal, group: GroupRow, today: date
     st.markdown(_("**Faire l'appel**"))
     if callable_rows:
         of = {r.id: r for r in callable_rows}
-        session_id = st.selectbox(_("Séance"), list(of), format_func=lambda i: session_label(of[i]),
-                                  key=f"course_roll_choice_{group.id}",
-                                  help=_("Les séances du jour et les séances passées (les plus récentes d'abord)."))
+        session_id = st.selectbox(
+            _("Séance"),
+            list(of),
+            format_func=lambda i: session_label(of[i]),
+            key=f"course_roll_choice_{group.id}",
+            help=_("Les séances du jour et les séances passées (les plus récentes d'abord)."),
+        )
         roll_call_grid(rt.engine, principal, SessionKind.COURSE, session_id, "course_roll")
     else:
         st.info(_("Aucune séance aujourd'hui ni avant : planifiez une séance ci-dessous."))
@@ -95,17 +100,32 @@ def _plan_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
         st.markdown(_("**Planifier une séance**"))
         form_state.form_error(form)
         day_col, time_col, length_col = st.columns(3)
-        session_on = day_col.date_input(_("Date de la séance"), value=clock.today(), format=DATE_FORMAT,
-                                        key=f"{key}_on")
+        session_on = day_col.date_input(
+            _("Date de la séance"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
+        )
         start_time = time_col.time_input(_("Heure de début"), value=time(9, 30), step=900, key=f"{key}_start")
-        duration = length_col.number_input(_("Durée (minutes)"), min_value=0, max_value=24 * 60,
-                                           value=course_sessions.DEFAULT_DURATION, step=15, key=f"{key}_length")
+        duration = length_col.number_input(
+            _("Durée (minutes)"),
+            min_value=0,
+            max_value=24 * 60,
+            value=course_sessions.DEFAULT_DURATION,
+            step=15,
+            key=f"{key}_length",
+        )
         field_error(errors, "session_on")
         field_error(errors, "duration_minutes")
         submitted = st.form_submit_button(_("Planifier la séance"), type="primary")
     if submitted:
+
         def plan() -> None:
             with unit_of_work(rt.engine) as uow:
-                course_sessions.create_session(uow, principal, group_id=group.id, session_on=session_on,
-                                               start_time=start_time, duration_minutes=duration)
+                course_sessions.create_session(
+                    uow,
+                    principal,
+                    group_id=group.id,
+                    session_on=session_on,
+                    start_time=start_time,
+                    duration_minutes=duration,
+                )
+
         form_state.submit(form, plan, _("Séance planifiée."))

@@ -57,12 +57,14 @@ def _option_text(option: str) -> str:
 
 def period_picker(today: date) -> tuple[date, date] | None:
     """The chosen period (None while a custom range is incomplete)."""
-    choice = st.segmented_control(_("Période"), [*PRESETS, CUSTOM], default=CURRENT_MONTH, key=PRESET_KEY,
-                                  required=True, format_func=_option_text)
+    choice = st.segmented_control(
+        _("Période"), [*PRESETS, CUSTOM], default=CURRENT_MONTH, key=PRESET_KEY, required=True, format_func=_option_text
+    )
     if choice != CUSTOM:
         return PRESETS[choice or CURRENT_MONTH](today)
-    picked = st.date_input(_("Du … au …"), value=_previous_month(today), max_value=today, format="DD/MM/YYYY",
-                           key=RANGE_KEY)
+    picked = st.date_input(
+        _("Du … au …"), value=_previous_month(today), max_value=today, format="DD/MM/YYYY", key=RANGE_KEY
+    )
     if not isinstance(picked, Sequence) or len(picked) != 2:
         st.info(_("Choisissez la date de début puis la date de fin de la période."))
         return None
@@ -76,8 +78,14 @@ def site_picker(sites: list[SiteChoice]) -> list[int]:
             st.caption(_("Site : {site}").format(site=sites[0].name))
         return [site.id for site in sites]
     names = {site.id: site.name for site in sites}
-    chosen = st.multiselect(_("Sites"), list(names), default=list(names), format_func=names.__getitem__,
-                            key=SITES_KEY, placeholder=_("Choisissez au moins un site"))
+    chosen = st.multiselect(
+        _("Sites"),
+        list(names),
+        default=list(names),
+        format_func=names.__getitem__,
+        key=SITES_KEY,
+        placeholder=_("Choisissez au moins un site"),
+    )
     return list(chosen)
 
 

@@ -50,13 +50,17 @@ def tiles(dashboard: Dashboard, keys: Sequence[str], *, sparklines: dict[str, li
     """One st.metric per key, PER_ROW to a row, with the change since the previous period."""
     for offset in range(0, len(keys), PER_ROW):
         columns = st.columns(PER_ROW)
-        for column, key in zip(columns, keys[offset:offset + PER_ROW], strict=False):
+        for column, key in zip(columns, keys[offset : offset + PER_ROW], strict=False):
             current, previous = dashboard.pair(key)
             column.metric(
-                current.label, value_text(current), delta_text(current, previous),
+                current.label,
+                value_text(current),
+                delta_text(current, previous),
                 delta_color="off" if key in NEUTRAL_KEYS else "normal",
-                help=current.help, border=True,
-                chart_data=(sparklines or {}).get(key), chart_type="bar",
+                help=current.help,
+                border=True,
+                chart_data=(sparklines or {}).get(key),
+                chart_type="bar",
             )
 
 

@@ -59,8 +59,7 @@ def form_error(form: str) -> None:
         st.error(message, icon=":material/sync_problem:")
 
 
-def submit(form: str, action: Callable[[], object], success: str, *,
-           versioned: tuple[str, int] | None = None) -> None:
+def submit(form: str, action: Callable[[], object], success: str, *, versioned: tuple[str, int] | None = None) -> None:
     """Run the service call of a submitted form: errors beside the fields and the input kept,
     or a toast and a fresh form. `versioned` = (form, record id) whose first-seen version to drop
     after the call, so the next save is made knowingly over the new version."""

@@ -8,4 +8,3 @@ import streamlit as st
 def field_error(errors: dict[str, str], field: str) -> None:
     if field in errors:
         st.error(errors[field], icon=":material/error:")
-

@@ -29,22 +29,35 @@ def monthly_chart(monthly: MonthlyTable) -> alt.TopLevelMixin:
         item = monthly.table.col_total(month)
         rows.append({"month": text, "value": item.value if not item.hidden else None, "shown": item.text})
     frame = pd.DataFrame(rows)
-    bars = alt.Chart(frame).mark_bar(color="#7a2e5a").encode(
-        x=alt.X("month:O", title=None, sort=labels, axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("value:Q", title=None, axis=alt.Axis(format="d")),
-        tooltip=[alt.Tooltip("month:O", title=_("Mois")), alt.Tooltip("shown:N", title=monthly.label)],
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(color="#7a2e5a")
+        .encode(
+            x=alt.X("month:O", title=None, sort=labels, axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("value:Q", title=None, axis=alt.Axis(format="d")),
+            tooltip=[alt.Tooltip("month:O", title=_("Mois")), alt.Tooltip("shown:N", title=monthly.label)],
+        )
     )
     return localised(bars.properties(height=220, width=520))
 
 
 def pack_images(overview: FunderOverview) -> list[ChartImage]:
     """PNG images of the charts for the PDF of the report pack (titles and captions in the active language)."""
-    images = [ChartImage(_("Rythme de consommation du budget"), _png(burn_chart(overview).properties(width=620)),
-                         _("Réalisé cumulé par mois, prévu au rythme linéaire et prévision jusqu'à la fin."))]
+    images = [
+        ChartImage(
+            _("Rythme de consommation du budget"),
+            _png(burn_chart(overview).properties(width=620)),
+            _("Réalisé cumulé par mois, prévu au rythme linéaire et prévision jusqu'à la fin."),
+        )
+    ]
     for monthly in overview.monthly:
-        images.append(ChartImage(_("{indicator} par mois (tous sites)").format(indicator=monthly.label),
-                                 _png(monthly_chart(monthly)),
-                                 _("Un mois sans barre est masqué (secret statistique).")))
+        images.append(
+            ChartImage(
+                _("{indicator} par mois (tous sites)").format(indicator=monthly.label),
+                _png(monthly_chart(monthly)),
+                _("Un mois sans barre est masqué (secret statistique)."),
+            )
+        )
     return images
 
 

@@ -17,18 +17,21 @@ from ui.charts import month_label
 
 
 def disclosure_caption(threshold: int) -> None:
-    st.caption(_("Secret statistique : « {below} » = moins de {threshold} personnes (zéro compris), non affiché "
-                 "pour qu'aucune personne ne puisse être reconnue ; « {hidden} » = valeur d'au moins {threshold} "
-                 "masquée pour qu'une petite valeur ne puisse pas être retrouvée par différence avec les totaux. "
-                 "Maraudes, séances, heures et taux ne sont pas masqués.").format(
-        below=below_label(threshold), threshold=threshold, hidden=hidden_label()))
+    st.caption(
+        _(
+            "Secret statistique : « {below} » = moins de {threshold} personnes (zéro compris), non affiché "
+            "pour qu'aucune personne ne puisse être reconnue ; « {hidden} » = valeur d'au moins {threshold} "
+            "masquée pour qu'une petite valeur ne puisse pas être retrouvée par différence avec les totaux. "
+            "Maraudes, séances, heures et taux ne sont pas masqués."
+        ).format(below=below_label(threshold), threshold=threshold, hidden=hidden_label())
+    )
 
 
 def indicator_tiles(overview: FunderOverview, *, per_row: int = 4) -> None:
     items = list(overview.indicators)
     for start in range(0, len(items), per_row):
         columns = st.columns(per_row)
-        for column, item in zip(columns, items[start:start + per_row], strict=False):
+        for column, item in zip(columns, items[start : start + per_row], strict=False):
             column.metric(item.label, item.total.text, help=item.help or None)
 
 
@@ -66,6 +69,9 @@ def consumption_tables(overview: FunderOverview) -> None:
         st.dataframe(budget_text.subtotal_table(overview.by_strand, total, name=_("Volet")), hide_index=True)
     with by_category:
         st.dataframe(budget_text.subtotal_table(overview.by_category, total, name=_("Catégorie")), hide_index=True)
-    st.caption(_("Montants au {day} : dépenses enregistrées jusqu'à cette date. La dernière ligne est la somme "
-                 "exacte des lignes au-dessus. Total prévu : {planned}.").format(
-        day=f"{overview.as_of:%d/%m/%Y}", planned=euros(total.planned_cents)))
+    st.caption(
+        _(
+            "Montants au {day} : dépenses enregistrées jusqu'à cette date. La dernière ligne est la somme "
+            "exacte des lignes au-dessus. Total prévu : {planned}."
+        ).format(day=f"{overview.as_of:%d/%m/%Y}", planned=euros(total.planned_cents))
+    )

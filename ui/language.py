@@ -31,8 +31,11 @@ def language_switch() -> None:
     with st.sidebar:
         # The widget's identity is its key, not its label: switching keeps the choice.
         st.segmented_control(
-            _("Langue"), options=list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get,
-            key=LANGUAGE_KEY, required=True,
+            _("Langue"),
+            options=list(i18n.LANGUAGES),
+            format_func=i18n.LANGUAGES.get,
+            key=LANGUAGE_KEY,
+            required=True,
         )
 
 

@@ -13,10 +13,13 @@ from ui.runtime import Runtime
 
 DEMO_BANNER = N_("Données fictives — démonstration")
 
+
 def demo_banner(runtime: Runtime) -> None:
     if runtime.settings.is_demo:
-        st.warning(_("**{banner}** : aucune personne réelle ne figure dans cette base.").format(banner=_(DEMO_BANNER)),
-                   icon=":material/science:")
+        st.warning(
+            _("**{banner}** : aucune personne réelle ne figure dans cette base.").format(banner=_(DEMO_BANNER)),
+            icon=":material/science:",
+        )
 
 
 def _demo_scope(account) -> str:  # noqa: ANN001

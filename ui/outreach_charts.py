@@ -48,15 +48,27 @@ def monthly_by_mode(rows: list[MonthlyOutreach], months: list[date], series: str
     modes = [mode_label(mode) for mode in MODE_COLOURS]
     series_name = SERIES[series]
     title = _(series_name)
-    chart = alt.Chart(frame, title=alt.Title(title, anchor="start", fontSize=13)).mark_bar().encode(
-        x=alt.X("Mois:O", title=None, sort=order, scale=alt.Scale(domain=order), axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("sum(Valeur):Q", title=None, axis=alt.Axis(format=",d", tickMinStep=1)),
-        color=alt.Color("Mode:N", title=None, scale=alt.Scale(domain=modes, range=list(MODE_COLOURS.values())),
-                        legend=alt.Legend(orient="top")),
-        order=alt.Order("Mode:N"),
-        tooltip=[alt.Tooltip("Mois:O", title=_("Mois")), alt.Tooltip("Mode:N", title=_("Mode")),
-                 alt.Tooltip("sum(Valeur):Q", title=title, format=",d")],
-    ).properties(height=200)
+    chart = (
+        alt.Chart(frame, title=alt.Title(title, anchor="start", fontSize=13))
+        .mark_bar()
+        .encode(
+            x=alt.X("Mois:O", title=None, sort=order, scale=alt.Scale(domain=order), axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("sum(Valeur):Q", title=None, axis=alt.Axis(format=",d", tickMinStep=1)),
+            color=alt.Color(
+                "Mode:N",
+                title=None,
+                scale=alt.Scale(domain=modes, range=list(MODE_COLOURS.values())),
+                legend=alt.Legend(orient="top"),
+            ),
+            order=alt.Order("Mode:N"),
+            tooltip=[
+                alt.Tooltip("Mois:O", title=_("Mois")),
+                alt.Tooltip("Mode:N", title=_("Mode")),
+                alt.Tooltip("sum(Valeur):Q", title=title, format=",d"),
+            ],
+        )
+        .properties(height=200)
+    )
     return localised(chart)
 
 
@@ -67,40 +79,58 @@ def persons_met_by_site(rows: list[MonthlyOutreach], months: list[date]) -> alt.
         columns=["Mois", "Site", "Personnes rencontrées"],
     )
     order = [month_label(m) for m in months]
-    chart = alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X("Mois:O", title=None, sort=order, scale=alt.Scale(domain=order), axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("sum(Personnes rencontrées):Q", title=_("Personnes rencontrées"),
-                axis=alt.Axis(format=",d", tickMinStep=1)),
-        color=alt.Color("Site:N", title=_("Site"), legend=alt.Legend(orient="right")),
-        tooltip=[alt.Tooltip("Mois:O", title=_("Mois")), alt.Tooltip("Site:N", title=_("Site")),
-                 alt.Tooltip("sum(Personnes rencontrées):Q", title=_("Personnes"), format=",d")],
-    ).properties(height=260)
+    chart = (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("Mois:O", title=None, sort=order, scale=alt.Scale(domain=order), axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y(
+                "sum(Personnes rencontrées):Q",
+                title=_("Personnes rencontrées"),
+                axis=alt.Axis(format=",d", tickMinStep=1),
+            ),
+            color=alt.Color("Site:N", title=_("Site"), legend=alt.Legend(orient="right")),
+            tooltip=[
+                alt.Tooltip("Mois:O", title=_("Mois")),
+                alt.Tooltip("Site:N", title=_("Site")),
+                alt.Tooltip("sum(Personnes rencontrées):Q", title=_("Personnes"), format=",d"),
+            ],
+        )
+        .properties(height=260)
+    )
     return localised(chart)
 
 
 def site_totals(rows: list[MonthlyOutreach]) -> pd.DataFrame:
     """Totals per site over the months shown (rows are already aggregated in SQL by month, mode and site)."""
     columns = ["rounds", "persons_met", "new_contacts", "referred_to_intake", "intakes_from_outreach"]
-    frame = pd.DataFrame([{"Site": r.site_code, **{c: getattr(r, c) for c in columns}} for r in rows],
-                         columns=["Site", *columns])
+    frame = pd.DataFrame(
+        [{"Site": r.site_code, **{c: getattr(r, c) for c in columns}} for r in rows], columns=["Site", *columns]
+    )
     totals = frame.groupby("Site", as_index=False)[columns].sum().sort_values("Site")
-    rate = [formats.percent(intakes / new) if new else "—"
-            for intakes, new in zip(totals["intakes_from_outreach"], totals["new_contacts"])]
-    return pd.DataFrame({
-        _("Site"): totals["Site"],
-        _("Maraudes"): totals["rounds"].map(formats.number),
-        _("Personnes rencontrées"): totals["persons_met"].map(formats.number),
-        _("Nouveaux contacts"): totals["new_contacts"].map(formats.number),
-        _("Orientées vers un accueil"): totals["referred_to_intake"].map(formats.number),
-        _("Accueils issus des maraudes"): totals["intakes_from_outreach"].map(formats.number),
-        _("Accueils / nouveaux contacts"): rate,
-    })
+    rate = [
+        formats.percent(intakes / new) if new else "—"
+        for intakes, new in zip(totals["intakes_from_outreach"], totals["new_contacts"])
+    ]
+    return pd.DataFrame(
+        {
+            _("Site"): totals["Site"],
+            _("Maraudes"): totals["rounds"].map(formats.number),
+            _("Personnes rencontrées"): totals["persons_met"].map(formats.number),
+            _("Nouveaux contacts"): totals["new_contacts"].map(formats.number),
+            _("Orientées vers un accueil"): totals["referred_to_intake"].map(formats.number),
+            _("Accueils issus des maraudes"): totals["intakes_from_outreach"].map(formats.number),
+            _("Accueils / nouveaux contacts"): rate,
+        }
+    )
 
 
 def rounds_table(rows: list[RoundRow], *, with_site: bool) -> pd.DataFrame:
     """The rounds of one page of the list, as shown (counts stay numbers, so the table sorts them)."""
-    table = {_("Date"): [formats.day(r.round_on) for r in rows],
-             _("Début"): [f"{r.start_time:%H:%M}" if r.start_time else "—" for r in rows]}
+    table = {
+        _("Date"): [formats.day(r.round_on) for r in rows],
+        _("Début"): [f"{r.start_time:%H:%M}" if r.start_time else "—" for r in rows],
+    }
     if with_site:
         table[_("Site")] = [r.site_code for r in rows]
     table |= {

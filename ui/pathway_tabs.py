@@ -41,9 +41,6 @@ def _read_only_note(principal: Principal, header) -> None:  # noqa: ANN001
         st.caption(_("Consultation seule."))
 
 
-
-
-
 def _date_input(text: str, key: str, *, value: date | None | str = "today") -> date | None:
     return st.date_input(text, value=value, format=DATE_FORMAT, key=key)
 
@@ -63,11 +60,13 @@ def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:  # noq
     else:
         st.subheader(_("Freins actuels"))
         st.dataframe(
-            pd.DataFrame({
-                _("Frein"): [label(b) for b in current],
-                _("Niveau"): [label(p.severity) for p in current.values()],
-                _("Évalué le"): [formats.day(p.assessed_on) for p in current.values()],
-            }),
+            pd.DataFrame(
+                {
+                    _("Frein"): [label(b) for b in current],
+                    _("Niveau"): [label(p.severity) for p in current.values()],
+                    _("Évalué le"): [formats.day(p.assessed_on) for p in current.values()],
+                }
+            ),
             hide_index=True,
         )
         st.subheader(_("Évolution"))
@@ -86,20 +85,25 @@ def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:  # noq
         ratings: dict[Barrier, BarrierSeverity] = {}
         for barrier in Barrier:
             # Stable options (None: not rated) shown in the session's language.
-            choice = st.radio(label(barrier), [None, *BarrierSeverity], horizontal=True,
-                              format_func=lambda s: _(NOT_RATED) if s is None else label(s),
-                              key=f"{key}_{barrier.value}")
+            choice = st.radio(
+                label(barrier),
+                [None, *BarrierSeverity],
+                horizontal=True,
+                format_func=lambda s: _(NOT_RATED) if s is None else label(s),
+                key=f"{key}_{barrier.value}",
+            )
             if choice is not None:
                 ratings[barrier] = choice
         field_error(errors, "ratings")
         submitted = st.form_submit_button(_("Enregistrer l'évaluation"), type="primary")
     if submitted:
+
         def save() -> None:
             if assessed_on is None:
                 raise ValidationFailed({"assessed_on": _("La date de l'évaluation est obligatoire.")})
             with unit_of_work(runtime.engine) as session:
-                pathway.record_barriers(session, principal, header.person_id, assessed_on=assessed_on,
-                                        ratings=ratings)
+                pathway.record_barriers(session, principal, header.person_id, assessed_on=assessed_on, ratings=ratings)
+
         form_state.submit(form, save, _("Évaluation enregistrée."))
 
 
@@ -113,16 +117,21 @@ def goals_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: 
     today = clock.today()
     if goals:
         st.dataframe(
-            pd.DataFrame({
-                _("Axe"): [label(g.axis) for g in goals],
-                _("Objectif"): [g.goal for g in goals],
-                _("Actions"): [g.actions or "" for g in goals],
-                _("Échéance"): [formats.day(g.due_on) for g in goals],
-                _("Statut"): [_("{status} (en retard)").format(status=label(g.status))
-                              if g.status in pathway.OPEN_STATUSES and g.due_on and g.due_on < today
-                              else label(g.status) for g in goals],
-                _("Clos le"): [formats.day(g.closed_on) if g.closed_on else "" for g in goals],
-            }),
+            pd.DataFrame(
+                {
+                    _("Axe"): [label(g.axis) for g in goals],
+                    _("Objectif"): [g.goal for g in goals],
+                    _("Actions"): [g.actions or "" for g in goals],
+                    _("Échéance"): [formats.day(g.due_on) for g in goals],
+                    _("Statut"): [
+                        _("{status} (en retard)").format(status=label(g.status))
+                        if g.status in pathway.OPEN_STATUSES and g.due_on and g.due_on < today
+                        else label(g.status)
+                        for g in goals
+                    ],
+                    _("Clos le"): [formats.day(g.closed_on) if g.closed_on else "" for g in goals],
+                }
+            ),
             hide_index=True,
         )
     else:
@@ -145,41 +154,60 @@ def goals_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: 
             due_on = _date_input(_("Échéance"), f"{key}_due", value=None)
             submitted = st.form_submit_button(_("Ajouter l'objectif"), type="primary")
         if submitted:
+
             def create() -> None:
                 with unit_of_work(runtime.engine) as session:
-                    pathway.create_goal(session, principal, header.person_id, axis=axis, goal=goal, actions=actions,
-                                        due_on=due_on)
+                    pathway.create_goal(
+                        session, principal, header.person_id, axis=axis, goal=goal, actions=actions, due_on=due_on
+                    )
+
             form_state.submit(form, create, _("Objectif ajouté."))
     with edit_tab:
         open_goals = [g for g in goals if g.status in pathway.OPEN_STATUSES]
         if not open_goals:
             st.caption(_("Aucun objectif en cours."))
             return
-        chosen = st.selectbox(_("Objectif"), open_goals, format_func=lambda g: f"{label(g.axis)} — {g.goal}",
-                              key="goal_edit_choice")
+        chosen = st.selectbox(
+            _("Objectif"), open_goals, format_func=lambda g: f"{label(g.axis)} — {g.goal}", key="goal_edit_choice"
+        )
         form = f"goal_edit_{chosen.id}"
         key = form_state.key(form)
         errors = form_state.errors(form)
         version = form_state.seen_version(form, chosen.id, chosen.version)
         with st.form(key):
             form_state.form_error(form)
-            axis = st.selectbox(_("Axe"), list(GoalAxis), index=list(GoalAxis).index(chosen.axis), format_func=label,
-                                key=f"{key}_axis")
+            axis = st.selectbox(
+                _("Axe"), list(GoalAxis), index=list(GoalAxis).index(chosen.axis), format_func=label, key=f"{key}_axis"
+            )
             goal = st.text_input(_("Objectif"), value=chosen.goal, max_chars=pathway.GOAL_MAX, key=f"{key}_goal")
             field_error(errors, "goal")
-            actions = st.text_area(_("Actions prévues"), value=chosen.actions or "", max_chars=pathway.ACTIONS_MAX,
-                                   key=f"{key}_actions")
+            actions = st.text_area(
+                _("Actions prévues"), value=chosen.actions or "", max_chars=pathway.ACTIONS_MAX, key=f"{key}_actions"
+            )
             field_error(errors, "actions")
             due_on = _date_input(_("Échéance"), f"{key}_due", value=chosen.due_on)
-            status = st.radio(_("Statut"), list(pathway.OPEN_STATUSES), index=list(pathway.OPEN_STATUSES).index(
-                chosen.status), format_func=label, horizontal=True, key=f"{key}_status")
+            status = st.radio(
+                _("Statut"),
+                list(pathway.OPEN_STATUSES),
+                index=list(pathway.OPEN_STATUSES).index(chosen.status),
+                format_func=label,
+                horizontal=True,
+                key=f"{key}_status",
+            )
             field_error(errors, "status")
             save = st.form_submit_button(_("Enregistrer les modifications"), type="primary")
         if save:
+
             def update() -> None:
                 with unit_of_work(runtime.engine) as session:
-                    pathway.update_goal(session, principal, chosen.id, expected_version=version, changes={
-                        "axis": axis, "goal": goal, "actions": actions, "due_on": due_on, "status": status})
+                    pathway.update_goal(
+                        session,
+                        principal,
+                        chosen.id,
+                        expected_version=version,
+                        changes={"axis": axis, "goal": goal, "actions": actions, "due_on": due_on, "status": status},
+                    )
+
             form_state.submit(form, update, _("Objectif modifié."), versioned=(form, chosen.id))
         close_form = f"goal_close_{chosen.id}"
         close_key = form_state.key(close_form)
@@ -187,17 +215,30 @@ def goals_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: 
         with st.form(close_key):
             st.markdown(_("**Clore l'objectif**"))
             form_state.form_error(close_form)
-            outcome = st.radio(_("Résultat"), [GoalStatus.ACHIEVED, GoalStatus.ABANDONED], format_func=label,
-                               horizontal=True, key=f"{close_key}_status")
+            outcome = st.radio(
+                _("Résultat"),
+                [GoalStatus.ACHIEVED, GoalStatus.ABANDONED],
+                format_func=label,
+                horizontal=True,
+                key=f"{close_key}_status",
+            )
             field_error(close_errors, "status")
             closed_on = _date_input(_("Date de clôture"), f"{close_key}_on")
             field_error(close_errors, "closed_on")
             close = st.form_submit_button(_("Clore l'objectif"))
         if close:
+
             def do_close() -> None:
                 with unit_of_work(runtime.engine) as session:
-                    pathway.close_goal(session, principal, chosen.id, expected_version=version, status=outcome,
-                                       closed_on=closed_on or clock.today())
+                    pathway.close_goal(
+                        session,
+                        principal,
+                        chosen.id,
+                        expected_version=version,
+                        status=outcome,
+                        closed_on=closed_on or clock.today(),
+                    )
+
             form_state.submit(close_form, do_close, _("Objectif clos."), versioned=(form, chosen.id))
 
 
@@ -215,8 +256,13 @@ def _euros_to_cents(text: str) -> int | None:
     return int((amount * 100).to_integral_value())
 
 
-def _psp_episode(runtime: Runtime, principal: Principal, header, episode: pathway.PspEpisodeView,  # noqa: ANN001
-                 writable: bool) -> None:
+def _psp_episode(
+    runtime: Runtime,
+    principal: Principal,
+    header,
+    episode: pathway.PspEpisodeView,  # noqa: ANN001
+    writable: bool,
+) -> None:
     if episode.alert:
         st.warning(episode.alert, icon=":material/schedule:")
     left, middle, right = st.columns(3)
@@ -224,24 +270,38 @@ def _psp_episode(runtime: Runtime, principal: Principal, header, episode: pathwa
     middle.metric(_("Avis de la commission"), label(episode.commission_opinion))
     right.metric(_("Décision du préfet"), label(episode.prefect_decision))
     dates = {
-        "commission": formats.day(episode.commission_on), "decision": formats.day(episode.decided_on),
-        "aps_start": formats.day(episode.aps_start_on), "aps_end": formats.day(episode.aps_end_on),
-        "afis_start": formats.day(episode.afis_start_on), "afis_end": formats.day(episode.afis_end_on),
+        "commission": formats.day(episode.commission_on),
+        "decision": formats.day(episode.decided_on),
+        "aps_start": formats.day(episode.aps_start_on),
+        "aps_end": formats.day(episode.aps_end_on),
+        "afis_start": formats.day(episode.afis_start_on),
+        "afis_end": formats.day(episode.afis_end_on),
     }
     if episode.afis_monthly_cents is None:
-        st.markdown(_("Commission : {commission} · Décision : {decision} · APS : {aps_start} → {aps_end} · "
-                      "AFIS : {afis_start} → {afis_end}").format(**dates))
+        st.markdown(
+            _(
+                "Commission : {commission} · Décision : {decision} · APS : {aps_start} → {aps_end} · "
+                "AFIS : {afis_start} → {afis_end}"
+            ).format(**dates)
+        )
     else:
-        st.markdown(_("Commission : {commission} · Décision : {decision} · APS : {aps_start} → {aps_end} · "
-                      "AFIS : {afis_start} → {afis_end}, {amount} par mois").format(
-            amount=formats.euros(episode.afis_monthly_cents), **dates))
+        st.markdown(
+            _(
+                "Commission : {commission} · Décision : {decision} · APS : {aps_start} → {aps_end} · "
+                "AFIS : {afis_start} → {afis_end}, {amount} par mois"
+            ).format(amount=formats.euros(episode.afis_monthly_cents), **dates)
+        )
     if episode.periods:
         st.dataframe(
-            pd.DataFrame({
-                _("Période"): [_("Renouvellement") if p.is_renewal else _("Première période") for p in episode.periods],
-                _("Début"): [formats.day(p.start_on) for p in episode.periods],
-                _("Fin"): [formats.day(p.end_on) for p in episode.periods],
-            }),
+            pd.DataFrame(
+                {
+                    _("Période"): [
+                        _("Renouvellement") if p.is_renewal else _("Première période") for p in episode.periods
+                    ],
+                    _("Début"): [formats.day(p.start_on) for p in episode.periods],
+                    _("Fin"): [formats.day(p.end_on) for p in episode.periods],
+                }
+            ),
             hide_index=True,
         )
     else:
@@ -256,10 +316,20 @@ def _psp_episode(runtime: Runtime, principal: Principal, header, episode: pathwa
         form_state.form_error(form)
         commission_on = _date_input(_("Date de la commission"), f"{key}_commission", value=episode.commission_on)
         field_error(errors, "commission_on")
-        opinion = st.selectbox(_("Avis de la commission"), list(CommissionOpinion), format_func=label,
-                               index=list(CommissionOpinion).index(episode.commission_opinion), key=f"{key}_opinion")
-        decision = st.selectbox(_("Décision du préfet"), list(PrefectDecision), format_func=label,
-                                index=list(PrefectDecision).index(episode.prefect_decision), key=f"{key}_decision")
+        opinion = st.selectbox(
+            _("Avis de la commission"),
+            list(CommissionOpinion),
+            format_func=label,
+            index=list(CommissionOpinion).index(episode.commission_opinion),
+            key=f"{key}_opinion",
+        )
+        decision = st.selectbox(
+            _("Décision du préfet"),
+            list(PrefectDecision),
+            format_func=label,
+            index=list(PrefectDecision).index(episode.prefect_decision),
+            key=f"{key}_decision",
+        )
         decided_on = _date_input(_("Date de la décision"), f"{key}_decided", value=episode.decided_on)
         field_error(errors, "decided_on")
         aps_start = _date_input(_("Début de l'APS"), f"{key}_aps_start", value=episode.aps_start_on)
@@ -271,18 +341,28 @@ def _psp_episode(runtime: Runtime, principal: Principal, header, episode: pathwa
         afis_end = _date_input(_("Fin de l'AFIS"), f"{key}_afis_end", value=episode.afis_end_on)
         field_error(errors, "afis_end_on")
         current = "" if episode.afis_monthly_cents is None else f"{Decimal(episode.afis_monthly_cents) / 100:.2f}"
-        afis_amount = st.text_input(_("Montant mensuel de l'AFIS (€)"), value=current.replace(".", ","),
-                                    key=f"{key}_afis_amount")
+        afis_amount = st.text_input(
+            _("Montant mensuel de l'AFIS (€)"), value=current.replace(".", ","), key=f"{key}_afis_amount"
+        )
         field_error(errors, "afis_monthly_cents")
         save = st.form_submit_button(_("Enregistrer"), type="primary")
     if save:
+
         def update() -> None:
-            changes = {"commission_on": commission_on, "commission_opinion": opinion, "prefect_decision": decision,
-                       "decided_on": decided_on, "aps_start_on": aps_start, "aps_end_on": aps_end,
-                       "afis_start_on": afis_start, "afis_end_on": afis_end,
-                       "afis_monthly_cents": _euros_to_cents(afis_amount)}
+            changes = {
+                "commission_on": commission_on,
+                "commission_opinion": opinion,
+                "prefect_decision": decision,
+                "decided_on": decided_on,
+                "aps_start_on": aps_start,
+                "aps_end_on": aps_end,
+                "afis_start_on": afis_start,
+                "afis_end_on": afis_end,
+                "afis_monthly_cents": _euros_to_cents(afis_amount),
+            }
             with unit_of_work(runtime.engine) as session:
                 pathway.update_psp_episode(session, principal, episode.id, expected_version=version, changes=changes)
+
         form_state.submit(form, update, _("Parcours de sortie mis à jour."), versioned=(form, episode.id))
     if episode.prefect_decision != PrefectDecision.GRANTED or episode.ended_on is not None:
         return
@@ -299,11 +379,13 @@ def _psp_episode(runtime: Runtime, principal: Principal, header, episode: pathwa
         field_error(period_errors, "is_renewal")
         add = st.form_submit_button(_("Renouveler pour 6 mois") if renewal else _("Ajouter la première période"))
     if add:
+
         def add_period() -> None:
             if start_on is None:
                 raise ValidationFailed({"start_on": _("La date de début est obligatoire.")})
             with unit_of_work(runtime.engine) as session:
                 pathway.add_psp_period(session, principal, episode.id, start_on=start_on, is_renewal=renewal)
+
         form_state.submit(period_form, add_period, _("Période enregistrée."))
 
 
@@ -312,8 +394,12 @@ def psp_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: AN
     with unit_of_work(runtime.engine) as session:
         episodes = pathway.list_psp(session, principal, header.person_id)
     writable = _may_write(principal, header)
-    st.caption(_("Parcours de sortie de la prostitution (loi du 13 avril 2016) : autorisation de 6 mois, "
-                 "renouvelable, 24 mois au plus."))
+    st.caption(
+        _(
+            "Parcours de sortie de la prostitution (loi du 13 avril 2016) : autorisation de 6 mois, "
+            "renouvelable, 24 mois au plus."
+        )
+    )
     if not episodes:
         st.info(_("Aucune demande de parcours de sortie."))
     for episode in episodes:
@@ -332,10 +418,13 @@ def psp_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: AN
         field_error(errors, "requested_on")
         submitted = st.form_submit_button(_("Enregistrer la demande"))
     if submitted:
+
         def create() -> None:
             with unit_of_work(runtime.engine) as session:
-                pathway.create_psp_episode(session, principal, header.person_id,
-                                           requested_on=requested_on or clock.today())
+                pathway.create_psp_episode(
+                    session, principal, header.person_id, requested_on=requested_on or clock.today()
+                )
+
         form_state.submit(form, create, _("Demande enregistrée."))
 
 
@@ -350,14 +439,16 @@ def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:  # no
         choices = partners.list_partners(session, principal, site_id=header.site_id) if writable else []
     if rows:
         st.dataframe(
-            pd.DataFrame({
-                _("Date"): [formats.day(r.referred_on) for r in rows],
-                _("Partenaire"): [r.partner_name for r in rows],
-                _("Type"): [label(r.partner_kind) for r in rows],
-                _("Motif"): [r.reason or "" for r in rows],
-                _("Résultat"): [label(r.result) for r in rows],
-                _("Date du résultat"): [formats.day(r.result_on) if r.result_on else "" for r in rows],
-            }),
+            pd.DataFrame(
+                {
+                    _("Date"): [formats.day(r.referred_on) for r in rows],
+                    _("Partenaire"): [r.partner_name for r in rows],
+                    _("Type"): [label(r.partner_kind) for r in rows],
+                    _("Motif"): [r.reason or "" for r in rows],
+                    _("Résultat"): [label(r.result) for r in rows],
+                    _("Date du résultat"): [formats.day(r.result_on) if r.result_on else "" for r in rows],
+                }
+            ),
             hide_index=True,
         )
     else:
@@ -366,16 +457,27 @@ def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:  # no
     if not writable:
         return
     if getattr(header, "consent_partner_sharing", True) is False:
-        st.warning(_("La personne n'a pas consenti au partage d'informations avec les partenaires : "
-                     "ne transmettez rien sans son accord explicite."), icon=":material/privacy_tip:")
+        st.warning(
+            _(
+                "La personne n'a pas consenti au partage d'informations avec les partenaires : "
+                "ne transmettez rien sans son accord explicite."
+            ),
+            icon=":material/privacy_tip:",
+        )
     form = "referral_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
     with st.form(key):
         st.markdown(_("**Nouvelle orientation**"))
         form_state.form_error(form)
-        partner = st.selectbox(_("Partenaire"), choices, index=None, placeholder=_("Choisir un partenaire du site"),
-                               format_func=lambda p: f"{p.name} ({label(p.kind)})", key=f"{key}_partner")
+        partner = st.selectbox(
+            _("Partenaire"),
+            choices,
+            index=None,
+            placeholder=_("Choisir un partenaire du site"),
+            format_func=lambda p: f"{p.name} ({label(p.kind)})",
+            key=f"{key}_partner",
+        )
         field_error(errors, "partner_id")
         referred_on = _date_input(_("Date de l'orientation"), f"{key}_on")
         field_error(errors, "referred_on")
@@ -383,16 +485,27 @@ def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:  # no
         field_error(errors, "reason")
         submitted = st.form_submit_button(_("Enregistrer l'orientation"), type="primary")
     if submitted:
+
         def create() -> None:
             with unit_of_work(runtime.engine) as session:
-                partners.create_referral(session, principal, header.person_id,
-                                         partner_id=partner.id if partner else None,
-                                         referred_on=referred_on or clock.today(), reason=reason)
+                partners.create_referral(
+                    session,
+                    principal,
+                    header.person_id,
+                    partner_id=partner.id if partner else None,
+                    referred_on=referred_on or clock.today(),
+                    reason=reason,
+                )
+
         form_state.submit(form, create, _("Orientation enregistrée."))
     if not rows:
         return
-    chosen = st.selectbox(_("Orientation à compléter"), rows, key="referral_result_choice",
-                          format_func=lambda r: f"{formats.day(r.referred_on)} — {r.partner_name}")
+    chosen = st.selectbox(
+        _("Orientation à compléter"),
+        rows,
+        key="referral_result_choice",
+        format_func=lambda r: f"{formats.day(r.referred_on)} — {r.partner_name}",
+    )
     form = f"referral_result_{chosen.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
@@ -400,16 +513,24 @@ def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:  # no
     with st.form(key):
         st.markdown(_("**Résultat de l'orientation**"))
         form_state.form_error(form)
-        result = st.selectbox(_("Résultat"), list(ReferralResult), index=list(ReferralResult).index(chosen.result),
-                              format_func=label, key=f"{key}_result")
+        result = st.selectbox(
+            _("Résultat"),
+            list(ReferralResult),
+            index=list(ReferralResult).index(chosen.result),
+            format_func=label,
+            key=f"{key}_result",
+        )
         result_on = _date_input(_("Date du résultat"), f"{key}_on", value=chosen.result_on or "today")
         field_error(errors, "result_on")
         submitted = st.form_submit_button(_("Enregistrer le résultat"))
     if submitted:
+
         def update() -> None:
             with unit_of_work(runtime.engine) as session:
-                partners.update_referral_result(session, principal, chosen.id, expected_version=version,
-                                                result=result, result_on=result_on)
+                partners.update_referral_result(
+                    session, principal, chosen.id, expected_version=version, result=result, result_on=result_on
+                )
+
         form_state.submit(form, update, _("Résultat enregistré."), versioned=(form, chosen.id))
 
 
@@ -422,13 +543,15 @@ def outcomes_tab(runtime: Runtime, principal: Principal, header) -> None:  # noq
         rows = partners.list_outcomes(session, principal, header.person_id)
     if rows:
         st.dataframe(
-            pd.DataFrame({
-                _("Date"): [formats.day(r.outcome_on) for r in rows],
-                _("Sortie"): [label(r.outcome_type) for r in rows],
-                _("Catégorie"): [label(r.category) for r in rows],
-                _("Secteur"): [r.employer_sector or "" for r in rows],
-                _("Clôt le dossier"): [_("Oui") if r.closes_file else _("Non") for r in rows],
-            }),
+            pd.DataFrame(
+                {
+                    _("Date"): [formats.day(r.outcome_on) for r in rows],
+                    _("Sortie"): [label(r.outcome_type) for r in rows],
+                    _("Catégorie"): [label(r.category) for r in rows],
+                    _("Secteur"): [r.employer_sector or "" for r in rows],
+                    _("Clôt le dossier"): [_("Oui") if r.closes_file else _("Non") for r in rows],
+                }
+            ),
             hide_index=True,
         )
     else:
@@ -445,22 +568,38 @@ def outcomes_tab(runtime: Runtime, principal: Principal, header) -> None:  # noq
         outcome_on = _date_input(_("Date de la sortie"), f"{key}_on")
         field_error(errors, "outcome_on")
         outcome_type = st.selectbox(
-            _("Type de sortie"), list(OutcomeType), key=f"{key}_type",
+            _("Type de sortie"),
+            list(OutcomeType),
+            key=f"{key}_type",
             format_func=lambda t: f"{label(t)} — {label(OUTCOME_CATEGORY_OF_TYPE[t])}",
         )
         field_error(errors, "outcome_type")
         sector = st.text_input(_("Secteur de l'employeur"), max_chars=partners.SECTOR_MAX, key=f"{key}_sector")
         field_error(errors, "employer_sector")
-        closes = st.checkbox(_("Cette sortie clôt le dossier"), key=f"{key}_closes",
-                             disabled=header.status == PersonStatus.CLOSED)
+        closes = st.checkbox(
+            _("Cette sortie clôt le dossier"), key=f"{key}_closes", disabled=header.status == PersonStatus.CLOSED
+        )
         field_error(errors, "closes_file")
         submitted = st.form_submit_button(pgettext("outcome", "Enregistrer la sortie"), type="primary")
     if submitted:
+
         def create() -> None:
             with unit_of_work(runtime.engine) as session:
-                partners.record_outcome(session, principal, header.person_id, outcome_on=outcome_on or clock.today(),
-                                        outcome_type=outcome_type, employer_sector=sector, closes_file=closes)
-        form_state.submit(form, create, _("Sortie enregistrée ; le dossier est clôturé.") if closes else pgettext("outcome", "Sortie enregistrée."))
+                partners.record_outcome(
+                    session,
+                    principal,
+                    header.person_id,
+                    outcome_on=outcome_on or clock.today(),
+                    outcome_type=outcome_type,
+                    employer_sector=sector,
+                    closes_file=closes,
+                )
+
+        form_state.submit(
+            form,
+            create,
+            _("Sortie enregistrée ; le dossier est clôturé.") if closes else pgettext("outcome", "Sortie enregistrée."),
+        )
 
 
 # --- Notes --------------------------------------------------------------------------------------
@@ -480,15 +619,27 @@ def notes_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: 
             form_state.form_error(form)
             noted_on = _date_input(_("Date"), f"{key}_on")
             field_error(errors, "noted_on")
-            body = st.text_area(_("Note"), max_chars=pathway.NOTE_MAX, key=f"{key}_body",
-                                help=_("Chiffrée dans la base ; visible des seul·es intervenant·es et chef·fes de service."))
+            body = st.text_area(
+                _("Note"),
+                max_chars=pathway.NOTE_MAX,
+                key=f"{key}_body",
+                help=_("Chiffrée dans la base ; visible des seul·es intervenant·es et chef·fes de service."),
+            )
             field_error(errors, "body")
             submitted = st.form_submit_button(_("Ajouter la note"), type="primary")
         if submitted:
+
             def create() -> None:
                 with unit_of_work(runtime.engine) as session:
-                    pathway.add_note(session, principal, header.person_id, noted_on=noted_on or clock.today(),
-                                     body=body, cipher=cipher)
+                    pathway.add_note(
+                        session,
+                        principal,
+                        header.person_id,
+                        noted_on=noted_on or clock.today(),
+                        body=body,
+                        cipher=cipher,
+                    )
+
             form_state.submit(form, create, _("Note ajoutée."))
     _read_only_note(principal, header)
     with unit_of_work(runtime.engine) as session:

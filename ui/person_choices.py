@@ -8,8 +8,38 @@ from babel import Locale
 
 from i18n import babel_locale
 
-COMMON_LANGUAGES = ("fr", "en", "es", "pt", "ro", "bg", "sq", "ar", "zh", "ru", "uk", "yo", "ig", "ak", "tr",
-                    "it", "de", "pl", "hu", "tw", "wo", "ln", "sw", "am", "ti", "fa", "ps", "ta", "vi", "th")
+COMMON_LANGUAGES = (
+    "fr",
+    "en",
+    "es",
+    "pt",
+    "ro",
+    "bg",
+    "sq",
+    "ar",
+    "zh",
+    "ru",
+    "uk",
+    "yo",
+    "ig",
+    "ak",
+    "tr",
+    "it",
+    "de",
+    "pl",
+    "hu",
+    "tw",
+    "wo",
+    "ln",
+    "sw",
+    "am",
+    "ti",
+    "fa",
+    "ps",
+    "ta",
+    "vi",
+    "th",
+)
 
 
 @cache
@@ -23,8 +53,10 @@ def _names() -> Locale:
 
 def nationality_codes() -> list[str]:
     territories = _names().territories
-    return sorted((code for code in territories if len(code) == 2 and code.isalpha() and code != "ZZ"),
-                  key=lambda code: territories[code])
+    return sorted(
+        (code for code in territories if len(code) == 2 and code.isalpha() and code != "ZZ"),
+        key=lambda code: territories[code],
+    )
 
 
 def nationality_label(code: str | None) -> str:

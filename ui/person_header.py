@@ -44,10 +44,13 @@ def draw_header(header: PersonFileHeader) -> None:
         middle = st.columns(4)
         _cell(middle[0], pgettext("intake", "Accueil"), f"{formats.day(header.intake_on)} · {label(header.origin)}")
         _cell(middle[1], _("Dernier contact"), formats.day(header.last_contact_on))
-        _cell(middle[2], _("Année de naissance · genre"),
-              f"{header.birth_year or '—'} · {label(header.gender)}")
-        _cell(middle[3], _("Nationalité · langues"), f"{nationality_label(header.nationality)} · "
-              + (", ".join(language_label(code) for code in header.languages) or "—"))
+        _cell(middle[2], _("Année de naissance · genre"), f"{header.birth_year or '—'} · {label(header.gender)}")
+        _cell(
+            middle[3],
+            _("Nationalité · langues"),
+            f"{nationality_label(header.nationality)} · "
+            + (", ".join(language_label(code) for code in header.languages) or "—"),
+        )
         bottom = st.columns(4)
         _cell(bottom[0], _("Situation administrative"), label(header.administrative_status))
         _cell(bottom[1], _("Hébergement"), label(header.housing))
@@ -69,8 +72,9 @@ def _forget_versions(person_id: int) -> None:
 def _stale_controls(form: str, person_id: int) -> None:
     """After a conflict: take the current version and keep the input (the user re-submits on purpose)."""
     if form_state.FORM_ERROR in form_state.errors(form):
-        if st.button(_("Reprendre la version actuelle en gardant mes saisies"), key=f"{form}_reload",
-                     icon=":material/refresh:"):
+        if st.button(
+            _("Reprendre la version actuelle en gardant mes saisies"), key=f"{form}_reload", icon=":material/refresh:"
+        ):
             form_state.forget_version(form, person_id)
             st.session_state[f"{form}__errors"] = {}
             st.rerun()
@@ -94,63 +98,106 @@ def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHea
         left, right = st.columns(2)
         with left:
             if header.may_see_identity:
-                values["alias"] = st.text_input(_("Prénom ou pseudonyme *"), value=header.alias or "", max_chars=80,
-                                                key=f"{k}_alias")
+                values["alias"] = st.text_input(
+                    _("Prénom ou pseudonyme *"), value=header.alias or "", max_chars=80, key=f"{k}_alias"
+                )
                 field_error(errors, "alias")
-                values["phone"] = st.text_input(_("Téléphone"), value=header.phone or "", max_chars=24, key=f"{k}_phone")
+                values["phone"] = st.text_input(
+                    _("Téléphone"), value=header.phone or "", max_chars=24, key=f"{k}_phone"
+                )
                 field_error(errors, "phone")
-            values["birth_year"] = st.number_input(_("Année de naissance"), value=header.birth_year, step=1, format="%d",
-                                                   key=f"{k}_birth_year")
+            values["birth_year"] = st.number_input(
+                _("Année de naissance"), value=header.birth_year, step=1, format="%d", key=f"{k}_birth_year"
+            )
             field_error(errors, "birth_year")
-            values["gender"] = st.selectbox(_("Genre"), list(Gender), index=list(Gender).index(header.gender),
-                                            format_func=label, key=f"{k}_gender")
+            values["gender"] = st.selectbox(
+                _("Genre"), list(Gender), index=list(Gender).index(header.gender), format_func=label, key=f"{k}_gender"
+            )
             values["referent_id"] = st.selectbox(
-                _("Référent·e"), referent_options, index=referent_options.index(header.referent_id),
-                format_func=lambda i: "—" if i is None else referents[i], key=f"{k}_referent")
+                _("Référent·e"),
+                referent_options,
+                index=referent_options.index(header.referent_id),
+                format_func=lambda i: "—" if i is None else referents[i],
+                key=f"{k}_referent",
+            )
             field_error(errors, "referent_id")
         with right:
             nationalities = [None, *nationality_codes()]
             values["nationality"] = st.selectbox(
-                _("Nationalité"), nationalities,
+                _("Nationalité"),
+                nationalities,
                 index=nationalities.index(header.nationality) if header.nationality in nationalities else 0,
-                format_func=nationality_label, key=f"{k}_nationality")
+                format_func=nationality_label,
+                key=f"{k}_nationality",
+            )
             languages = language_codes()
             values["languages"] = st.multiselect(
-                _("Langues parlées"), sorted(set(languages) | set(header.languages), key=language_label),
-                default=header.languages, format_func=language_label, placeholder=_("Choisir…"), key=f"{k}_languages")
+                _("Langues parlées"),
+                sorted(set(languages) | set(header.languages), key=language_label),
+                default=header.languages,
+                format_func=language_label,
+                placeholder=_("Choisir…"),
+                key=f"{k}_languages",
+            )
             field_error(errors, "languages")
             admin_options = [None, *AdministrativeStatus]
             values["administrative_status"] = st.selectbox(
-                _("Situation administrative"), admin_options, index=admin_options.index(header.administrative_status),
-                format_func=label, key=f"{k}_admin")
+                _("Situation administrative"),
+                admin_options,
+                index=admin_options.index(header.administrative_status),
+                format_func=label,
+                key=f"{k}_admin",
+            )
             housing_options = [None, *HousingSituation]
-            values["housing"] = st.selectbox(_("Hébergement"), housing_options,
-                                             index=housing_options.index(header.housing), format_func=label,
-                                             key=f"{k}_housing")
+            values["housing"] = st.selectbox(
+                _("Hébergement"),
+                housing_options,
+                index=housing_options.index(header.housing),
+                format_func=label,
+                key=f"{k}_housing",
+            )
             values["income_sources"] = st.multiselect(
-                _("Ressources"), list(INCOME_SOURCES), default=[c for c in header.income_sources if c in INCOME_SOURCES],
-                format_func=income_source_label, placeholder=_("Choisir…"), key=f"{k}_income")
-        values["consent_partner_sharing"] = st.checkbox(_("Accepte le partage avec les partenaires nommés"),
-                                                        value=header.consent_partner_sharing, key=f"{k}_sharing")
-        values["consent_statistics"] = st.checkbox(_("Accepte de figurer dans les statistiques anonymes"),
-                                                   value=header.consent_statistics, key=f"{k}_statistics")
+                _("Ressources"),
+                list(INCOME_SOURCES),
+                default=[c for c in header.income_sources if c in INCOME_SOURCES],
+                format_func=income_source_label,
+                placeholder=_("Choisir…"),
+                key=f"{k}_income",
+            )
+        values["consent_partner_sharing"] = st.checkbox(
+            _("Accepte le partage avec les partenaires nommés"),
+            value=header.consent_partner_sharing,
+            key=f"{k}_sharing",
+        )
+        values["consent_statistics"] = st.checkbox(
+            _("Accepte de figurer dans les statistiques anonymes"),
+            value=header.consent_statistics,
+            key=f"{k}_statistics",
+        )
         submitted = st.form_submit_button(_("Enregistrer les modifications"), type="primary", icon=":material/save:")
     if submitted:
         if values["birth_year"] is not None:
             values["birth_year"] = int(values["birth_year"])
         current = {
-            "alias": header.alias or "", "phone": header.phone or "", "birth_year": header.birth_year,
-            "gender": header.gender, "referent_id": header.referent_id, "nationality": header.nationality,
-            "languages": header.languages, "administrative_status": header.administrative_status,
-            "housing": header.housing, "income_sources": header.income_sources,
+            "alias": header.alias or "",
+            "phone": header.phone or "",
+            "birth_year": header.birth_year,
+            "gender": header.gender,
+            "referent_id": header.referent_id,
+            "nationality": header.nationality,
+            "languages": header.languages,
+            "administrative_status": header.administrative_status,
+            "housing": header.housing,
+            "income_sources": header.income_sources,
             "consent_partner_sharing": header.consent_partner_sharing,
             "consent_statistics": header.consent_statistics,
         }
         changes = {name: value for name, value in values.items() if value != current.get(name)}
         try:
             with unit_of_work(runtime.engine) as uow:
-                person_files.update_situation(uow, principal, pid, expected_version=version, changes=changes,
-                                              cipher=cipher)
+                person_files.update_situation(
+                    uow, principal, pid, expected_version=version, changes=changes, cipher=cipher
+                )
         except ValidationFailed as exc:
             form_state.fail(SITUATION_FORM, exc.errors)
         except ServiceError as exc:  # StaleRecord: the input stays in the form
@@ -172,19 +219,23 @@ def closing_form(runtime: Runtime, principal: Principal, header: PersonFileHeade
     with st.form(k):
         closed_on = None
         if closing:
-            closed_on = st.date_input(_("Date de clôture *"), value=clock.today(), format="DD/MM/YYYY",
-                                      key=f"{k}_closed_on")
+            closed_on = st.date_input(
+                _("Date de clôture *"), value=clock.today(), format="DD/MM/YYYY", key=f"{k}_closed_on"
+            )
             field_error(errors, "closed_on")
         reason = st.text_input(_("Motif *"), max_chars=180, key=f"{k}_reason")
         field_error(errors, "reason")
-        submitted = st.form_submit_button(_("Clôturer le dossier") if closing else _("Rouvrir le dossier"),
-                                          icon=":material/lock:" if closing else ":material/lock_open:")
+        submitted = st.form_submit_button(
+            _("Clôturer le dossier") if closing else _("Rouvrir le dossier"),
+            icon=":material/lock:" if closing else ":material/lock_open:",
+        )
     if submitted:
         try:
             with unit_of_work(runtime.engine) as uow:
                 if closing:
-                    person_files.close_file(uow, principal, pid, expected_version=version, reason=reason,
-                                            closed_on=closed_on)
+                    person_files.close_file(
+                        uow, principal, pid, expected_version=version, reason=reason, closed_on=closed_on
+                    )
                 else:
                     person_files.reopen_file(uow, principal, pid, expected_version=version, reason=reason)
         except ValidationFailed as exc:

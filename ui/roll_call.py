@@ -69,8 +69,9 @@ def _frame(roll: RollCall, statuses: dict[str, AttendanceStatus]) -> pd.DataFram
     return frame
 
 
-def roll_call_grid(engine: Engine, principal: Principal, kind: SessionKind, session_id: int, key: str
-                   ) -> RollCall | None:
+def roll_call_grid(
+    engine: Engine, principal: Principal, kind: SessionKind, session_id: int, key: str
+) -> RollCall | None:
     """Draw the roll of one session and save it on "Enregistrer l'appel" (see the module docstring)."""
     form_state.show_toast()
     try:
@@ -84,17 +85,24 @@ def roll_call_grid(engine: Engine, principal: Principal, kind: SessionKind, sess
         st.info(_("L'appel se fait le jour de la séance ou après."), icon=":material/event:")
         return roll
     if not roll.entries:
-        st.info(_("Personne n'est inscrit·e à cette date : inscrivez d'abord les personnes, puis faites l'appel."),
-                icon=":material/group_off:")
+        st.info(
+            _("Personne n'est inscrit·e à cette date : inscrivez d'abord les personnes, puis faites l'appel."),
+            icon=":material/group_off:",
+        )
         return roll
     marked = sum(entry.status is not None for entry in roll.entries)
     present = sum(entry.status == AttendanceStatus.PRESENT for entry in roll.entries)
-    st.caption(_("{expected} personne(s) attendue(s) ou déjà notée(s) · {marked} appel(s) saisi(s), "
-                 "dont {present} présence(s). Les personnes sans choix ne sont pas enregistrées.").format(
-                     expected=len(roll.entries), marked=marked, present=present))
+    st.caption(
+        _(
+            "{expected} personne(s) attendue(s) ou déjà notée(s) · {marked} appel(s) saisi(s), "
+            "dont {present} présence(s). Les personnes sans choix ne sont pas enregistrées."
+        ).format(expected=len(roll.entries), marked=marked, present=present)
+    )
     if roll.is_late:
-        st.warning(_("Séance de plus de {days} jours : modification tardive, elle sera tracée.").format(
-            days=LATE_AFTER_DAYS), icon=":material/history:")
+        st.warning(
+            _("Séance de plus de {days} jours : modification tardive, elle sera tracée.").format(days=LATE_AFTER_DAYS),
+            icon=":material/history:",
+        )
     form = f"{key}_{SessionKind(kind).value}_{session_id}"
     form_key = form_state.key(form)
     errors = form_state.errors(form)
@@ -102,9 +110,15 @@ def roll_call_grid(engine: Engine, principal: Principal, kind: SessionKind, sess
         form_state.form_error(form)
         statuses = status_of_label()
         frame = _frame(roll, statuses)
-        headers = {CODE: st.column_config.TextColumn(_("Code"), help=_("Code pseudonyme du dossier")),
-                   STATUS: st.column_config.SelectboxColumn(_("Présence"), options=list(statuses), required=False,
-                                                            help=_("Présent·e, absent·e excusé·e ou absent·e"))}
+        headers = {
+            CODE: st.column_config.TextColumn(_("Code"), help=_("Code pseudonyme du dossier")),
+            STATUS: st.column_config.SelectboxColumn(
+                _("Présence"),
+                options=list(statuses),
+                required=False,
+                help=_("Présent·e, absent·e excusé·e ou absent·e"),
+            ),
+        }
         if FIRST_NAME in frame.columns:
             headers[FIRST_NAME] = st.column_config.TextColumn(_("Prénom"))
         edited = st.data_editor(

@@ -20,12 +20,21 @@ def fte_over_time(points: list[FteMonth]) -> alt.TopLevelMixin:
         [{"Mois": month_label(p.month), "Série": funded, "ETP": p.funded_hundredths / 100} for p in points]
         + [{"Mois": month_label(p.month), "Série": filled, "ETP": p.filled_hundredths / 100} for p in points]
     )
-    chart = alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X("Mois:O", title=None, sort=order, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("ETP:Q", title=_("ETP"), axis=alt.Axis(format=",.1f")),
-        color=alt.Color("Série:N", title=None, scale=alt.Scale(domain=[funded, filled],
-                                                               range=["#7a2e5a", "#2a7f62"])),
-        tooltip=[alt.Tooltip("Mois:O", title=_("Mois")), alt.Tooltip("Série:N", title=_("Série")),
-                 alt.Tooltip("ETP:Q", title=_("ETP"), format=",.2f")],
-    ).properties(height=260)
+    chart = (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("Mois:O", title=None, sort=order, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("ETP:Q", title=_("ETP"), axis=alt.Axis(format=",.1f")),
+            color=alt.Color(
+                "Série:N", title=None, scale=alt.Scale(domain=[funded, filled], range=["#7a2e5a", "#2a7f62"])
+            ),
+            tooltip=[
+                alt.Tooltip("Mois:O", title=_("Mois")),
+                alt.Tooltip("Série:N", title=_("Série")),
+                alt.Tooltip("ETP:Q", title=_("ETP"), format=",.2f"),
+            ],
+        )
+        .properties(height=260)
+    )
     return localised(chart)

@@ -23,8 +23,13 @@ DATE_FORMAT = "DD/MM/YYYY"
 def follow_up_tab(rt: Runtime, principal: Principal, site_id: int | None, team: bool) -> None:
     today = clock.today()
     left, right = st.columns(2)
-    start = left.date_input(_("Du"), value=clock.add_months(clock.month_start(today), -5), format=DATE_FORMAT,
-                            max_value=today, key="workshop_rates_start")
+    start = left.date_input(
+        _("Du"),
+        value=clock.add_months(clock.month_start(today), -5),
+        format=DATE_FORMAT,
+        max_value=today,
+        key="workshop_rates_start",
+    )
     end = right.date_input(_("Au"), value=today, format=DATE_FORMAT, max_value=today, key="workshop_rates_end")
     st.subheader(_("Taux de présence par module"))
     if start is None or end is None or end < start:
@@ -42,27 +47,41 @@ def _rates(rates: list[workshop_figures.ModuleRate]) -> None:
         st.info(_("Aucun appel saisi sur cette période."))
         return
     st.altair_chart(attendance_rate_chart(rates))
-    st.caption(_("Taux de présence = présences ÷ (présences + absences excusées + absences), pour les séances "
-                 "de la période dont l'appel a été fait. Une séance sans appel ne compte pas."))
+    st.caption(
+        _(
+            "Taux de présence = présences ÷ (présences + absences excusées + absences), pour les séances "
+            "de la période dont l'appel a été fait. Une séance sans appel ne compte pas."
+        )
+    )
     totals = workshop_figures.site_totals(rates)
-    st.dataframe(pd.DataFrame({
-        _("Site"): [t.site_code for t in totals],
-        _("Séances avec appel"): [t.sessions for t in totals],
-        _("Présences"): [t.present for t in totals],
-        _("Absences excusées"): [t.excused for t in totals],
-        _("Absences"): [t.absent for t in totals],
-        _("Taux de présence"): [formats.percent(t.rate) if t.rate is not None else "—" for t in totals],
-    }), hide_index=True)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Site"): [t.site_code for t in totals],
+                _("Séances avec appel"): [t.sessions for t in totals],
+                _("Présences"): [t.present for t in totals],
+                _("Absences excusées"): [t.excused for t in totals],
+                _("Absences"): [t.absent for t in totals],
+                _("Taux de présence"): [formats.percent(t.rate) if t.rate is not None else "—" for t in totals],
+            }
+        ),
+        hide_index=True,
+    )
 
 
 def _persons_to_call(rt: Runtime, principal: Principal, site_id: int | None) -> None:
     st.subheader(_("Personnes à appeler"))
     names = principal.can(Capability.VIEW_IDENTITY)
     with unit_of_work(rt.engine) as session:
-        people = workshop_figures.persons_to_call(session, principal, site_id=site_id,
-                                                  cipher=field_cipher() if names else None)
-    st.caption(_("Personnes dont les deux dernières séances d'atelier sont des absences, excusées ou non, et qui "
-                 "sont toujours inscrites dans un cycle : un appel pour prendre des nouvelles."))
+        people = workshop_figures.persons_to_call(
+            session, principal, site_id=site_id, cipher=field_cipher() if names else None
+        )
+    st.caption(
+        _(
+            "Personnes dont les deux dernières séances d'atelier sont des absences, excusées ou non, et qui "
+            "sont toujours inscrites dans un cycle : un appel pour prendre des nouvelles."
+        )
+    )
     if not people:
         st.success(_("Personne n'a manqué ses deux dernières séances."), icon=":material/check:")
         return
@@ -72,7 +91,6 @@ def _persons_to_call(rt: Runtime, principal: Principal, site_id: int | None) -> 
     columns |= {
         _("Site"): [p.site_code for p in people],
         _("Dernière séance"): [f"{formats.day(p.last_on)} ({label(p.last_status).lower()})" for p in people],
-        _("Séance précédente"): [f"{formats.day(p.previous_on)} ({label(p.previous_status).lower()})"
-                                 for p in people],
+        _("Séance précédente"): [f"{formats.day(p.previous_on)} ({label(p.previous_status).lower()})" for p in people],
     }
     st.dataframe(pd.DataFrame(columns), hide_index=True)

@@ -218,8 +218,14 @@ def new_account(app_engine: Engine, demo_database: Settings) -> Callable[..., Ac
         sites = [] if role in ALL_SITES_ROLES or role == Role.FINANCEUR else ["LYO"]
         with unit_of_work(app_engine) as session:
             users.create_user(
-                session, demo_database, SYSTEM_ACTOR, username=username, display_name=f"Test {role.value}",
-                role=role, password=password, site_codes=sites,
+                session,
+                demo_database,
+                SYSTEM_ACTOR,
+                username=username,
+                display_name=f"Test {role.value}",
+                role=role,
+                password=password,
+                site_codes=sites,
                 funder_name=AGRASC_FUNDER_NAME if role == Role.FINANCEUR else None,
             )
         return Account(username, password, role)

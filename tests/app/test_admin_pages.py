@@ -33,8 +33,14 @@ def _listed_usernames(at) -> list[str]:  # noqa: ANN001
     return at.dataframe[0].value["Identifiant"].tolist()
 
 
-def _fill_create_form(at, *, username: str, password: str, role: Role = Role.INTERVENANT,  # noqa: ANN001
-                      sites: tuple[str, ...] = ("LYO",)) -> None:
+def _fill_create_form(
+    at,
+    *,
+    username: str,
+    password: str,
+    role: Role = Role.INTERVENANT,  # noqa: ANN001
+    sites: tuple[str, ...] = ("LYO",),
+) -> None:
     text_input(at, "Identifiant").input(username)
     text_input(at, "Nom affiché").input("Camille Test")
     role_box = next(s for s in at.selectbox if s.label == "Rôle")

@@ -46,7 +46,8 @@ def test_gestion_records_an_expense_through_the_form(app_engine, demo_database):
         with app_engine.connect() as connection:
             row = connection.execute(
                 select(Expense.amount_cents, BudgetLine.accounting_code, Expense.import_id)
-                .join(BudgetLine, BudgetLine.id == Expense.budget_line_id).where(Expense.label == label)
+                .join(BudgetLine, BudgetLine.id == Expense.budget_line_id)
+                .where(Expense.label == label)
             ).one()
             audited = connection.execute(select(AuditEvent.id).where(AuditEvent.action == "expense.recorded")).first()
         assert tuple(row) == (-12_34, "AGR-AV-LYO-60", None)
@@ -70,7 +71,10 @@ def test_a_bad_amount_keeps_the_typed_values_and_shows_the_message_by_the_field(
     amount = text_input(at, "Montant (€)")
     assert error_after(at, amount) == "Montant illisible « 12.50 » (attendu par exemple 1 234,56)."
     assert (amount.value, text_input(at, "Libellé").value, text_input(at, "Fournisseur").value) == (
-        "12.50", label, "Papeterie Dauphinoise")
+        "12.50",
+        label,
+        "Papeterie Dauphinoise",
+    )
     assert _line_select(at).value is not None
     with app_engine.connect() as connection:
         assert connection.execute(select(Expense.id).where(Expense.label == label)).first() is None
@@ -100,9 +104,12 @@ def test_chef_de_service_sees_only_lyon_lines_on_financements(app_engine, demo_d
     at = open_page(signed_in_app("chef.lyon"), PageKey.GRANTS)
     assert not at.exception, at.exception
     with app_engine.connect() as connection:
-        lyon_grants = connection.execute(text(
-            "SELECT DISTINCT g.id, g.convention_ref FROM \"grant\" g JOIN budget_line l ON l.grant_id = g.id "
-            "JOIN site s ON s.id = l.site_id WHERE s.code = 'LYO'")).all()
+        lyon_grants = connection.execute(
+            text(
+                'SELECT DISTINCT g.id, g.convention_ref FROM "grant" g JOIN budget_line l ON l.grant_id = g.id '
+                "JOIN site s ON s.id = l.site_id WHERE s.code = 'LYO'"
+            )
+        ).all()
     assert sorted(at.dataframe[0].value["Convention"]) == sorted(ref for _, ref in lyon_grants)
     assert len(lyon_grants) == 2  # the foundation funds the other sites only
     [chooser] = [s for s in at.selectbox if s.label == "Financement"]

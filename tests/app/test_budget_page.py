@@ -12,12 +12,27 @@ from models.organisation import User
 from services import budget_consumption, budget_revision
 from services.db import unit_of_work
 from services.pages import PageKey
-from tests.app.conftest import all_text, button, error_after, metric_labels, open_page, principal_of, signed_in_app, text_input
+from tests.app.conftest import (
+    all_text,
+    button,
+    error_after,
+    metric_labels,
+    open_page,
+    principal_of,
+    signed_in_app,
+    text_input,
+)
 from ui.budget_charts import ACTUAL, FORECAST, PLAN
 from i18n.formats import euros
 
-FIGURES = ["Prévu", "Réalisé à date", "Reste à consommer", "Consommé", "Période écoulée",
-           "Prévision en fin de convention"]
+FIGURES = [
+    "Prévu",
+    "Réalisé à date",
+    "Reste à consommer",
+    "Consommé",
+    "Période écoulée",
+    "Prévision en fin de convention",
+]
 WHAT_IF = "Simuler un transfert entre lignes"
 
 
@@ -49,11 +64,14 @@ def test_direction_sees_the_figures_the_chart_and_no_what_if(app_engine, demo_da
     with unit_of_work(app_engine) as session:
         grant = session.get(Grant, grant_id)
         amount = grant.amount_cents
-        month = ("strftime('%Y-%m', spent_on)" if app_engine.dialect.name == "sqlite"
-                 else "to_char(spent_on, 'YYYY-MM')")
-        monthly = session.execute(text(f"SELECT {month}, SUM(amount_cents) FROM expense WHERE grant_id = :g "
-                                       f"AND spent_on <= :today GROUP BY {month} ORDER BY {month}"),
-                                  {"g": grant_id, "today": _today()}).all()
+        month = "strftime('%Y-%m', spent_on)" if app_engine.dialect.name == "sqlite" else "to_char(spent_on, 'YYYY-MM')"
+        monthly = session.execute(
+            text(
+                f"SELECT {month}, SUM(amount_cents) FROM expense WHERE grant_id = :g "
+                f"AND spent_on <= :today GROUP BY {month} ORDER BY {month}"
+            ),
+            {"g": grant_id, "today": _today()},
+        ).all()
     cumulative, running = [euros(0)], 0
     for _, cents in monthly:  # the demo grants have no expense before their start
         running += int(cents)
@@ -110,12 +128,14 @@ def test_gestion_saves_a_revision_listed_below_then_it_is_undone(app_engine, dem
     at = button(at, "Enregistrer la révision").click().run()
     assert not at.exception, at.exception
     with unit_of_work(app_engine) as session:
-        revision = session.exec(select(BudgetRevision).where(BudgetRevision.reason == reason)
-                                .order_by(BudgetRevision.id.desc())).first()
+        revision = session.exec(
+            select(BudgetRevision).where(BudgetRevision.reason == reason).order_by(BudgetRevision.id.desc())
+        ).first()
         assert revision is not None and revision.amount_cents == 1 and revision.grant_id == grant_id
         moved_from, moved_to = revision.from_line_id, revision.to_line_id
-        total = session.execute(text("SELECT SUM(planned_cents) FROM budget_line WHERE grant_id = :g"),
-                                {"g": grant_id}).scalar()
+        total = session.execute(
+            text("SELECT SUM(planned_cents) FROM budget_line WHERE grant_id = :g"), {"g": grant_id}
+        ).scalar()
         assert total == session.get(Grant, grant_id).amount_cents
     at = at.run()
     history = next(d.value for d in at.dataframe if "Motif" in d.value.columns)
@@ -124,9 +144,16 @@ def test_gestion_saves_a_revision_listed_below_then_it_is_undone(app_engine, dem
     gestion = principal_of(app_engine, "gestion")
     with unit_of_work(app_engine) as session:
         lines = {l.line_id: l for l in budget_consumption.consumption(session, gestion, grant_id=grant_id).lines}
-        budget_revision.save_transfer(session, gestion, grant_id=grant_id, from_line_id=moved_to,
-                                      to_line_id=moved_from, amount_cents=1, reason="Annulation du test",
-                                      expected_versions={i: lines[i].version for i in lines})
+        budget_revision.save_transfer(
+            session,
+            gestion,
+            grant_id=grant_id,
+            from_line_id=moved_to,
+            to_line_id=moved_from,
+            amount_cents=1,
+            reason="Annulation du test",
+            expected_versions={i: lines[i].version for i in lines},
+        )
 
 
 def test_chef_de_service_sees_only_its_sites_lines(demo_database):

@@ -48,8 +48,11 @@ def _group_names(app_engine, **where) -> set[str]:  # noqa: ANN001
         if "site_code" in where:
             statement = statement.where(Site.code == where["site_code"])
         if "teacher" in where:
-            statement = statement.join(CourseTeacher, CourseTeacher.group_id == CourseGroup.id).join(
-                User, User.id == CourseTeacher.user_id).where(User.username == where["teacher"])
+            statement = (
+                statement.join(CourseTeacher, CourseTeacher.group_id == CourseGroup.id)
+                .join(User, User.id == CourseTeacher.user_id)
+                .where(User.username == where["teacher"])
+            )
         return {row.name for row in session.exec(statement).all()}
 
 
@@ -73,15 +76,17 @@ def test_formateur_records_an_assessment(app_engine, demo_database) -> None:
     learner_box = _widget(at.selectbox, "course_follow_up_learner")
     person_id = learner_box.value
     with unit_of_work(app_engine) as session:
-        before = session.exec(select(sa.func.count()).select_from(LanguageAssessment)
-                              .where(LanguageAssessment.person_id == person_id)).one()
+        before = session.exec(
+            select(sa.func.count()).select_from(LanguageAssessment).where(LanguageAssessment.person_id == person_id)
+        ).one()
     comment = f"Test AppTest {uuid.uuid4().hex[:6]}"
     _widget(at.text_area, "_comment").input(comment)
     at = button(at, "Enregistrer l'évaluation").click().run()
     assert not at.exception, at.exception
     with unit_of_work(app_engine) as session:
-        comments = session.exec(select(LanguageAssessment.comment)
-                                .where(LanguageAssessment.person_id == person_id)).all()
+        comments = session.exec(
+            select(LanguageAssessment.comment).where(LanguageAssessment.person_id == person_id)
+        ).all()
         actions = session.exec(select(AuditEvent.action).where(AuditEvent.actor_username == "fle.lyon")).all()
     assert len(comments) == before + 1
     assert comment in comments
@@ -94,7 +99,8 @@ def test_chef_creates_a_group(app_engine, demo_database) -> None:
     name = f"FLE test {uuid.uuid4().hex[:6]}"
     _widget(at.text_input, "course_group_new__0_name").input(name)
     _widget(at.multiselect, "course_group_new__0_teachers").select(
-        _widget(at.multiselect, "course_group_new__0_teachers").options[0])
+        _widget(at.multiselect, "course_group_new__0_teachers").options[0]
+    )
     at = button(at, "Créer le groupe").click().run()
     assert not at.exception, at.exception
     assert name in _group_names(app_engine, site_code="LYO")
@@ -135,8 +141,12 @@ def test_formateur_sees_first_names_and_its_learners_progress(demo_database) -> 
     assert [m for m in texts(at.markdown) if m.startswith("**Heures de présence de LYO-")]
     assert len(at.get("vega_lite_chart")) == 1
     [levels] = [df for df in at.dataframe if "Dernier niveau" in df.value.columns]
-    assert set(levels.value["Compétence"]) <= {"Compréhension orale", "Compréhension écrite", "Expression orale",
-                                               "Expression écrite"}
+    assert set(levels.value["Compétence"]) <= {
+        "Compréhension orale",
+        "Compréhension écrite",
+        "Expression orale",
+        "Expression écrite",
+    }
     at.session_state["progress_view"] = "Par site"
     at.run()
     [sites] = [df for df in at.dataframe if "Site" in df.value.columns]

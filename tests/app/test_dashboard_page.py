@@ -21,8 +21,9 @@ pytestmark = pytest.mark.usefixtures("demo_database")
 def _dashboard_of(app_engine, username: str, preset: str = "Mois en cours", site_ids=None):  # noqa: ANN001, ANN202
     start, end = PRESETS[preset](today())
     with unit_of_work(app_engine) as session:
-        return dashboard.director_dashboard(session, principal_of(app_engine, username), start=start, end=end,
-                                            site_ids=site_ids)
+        return dashboard.director_dashboard(
+            session, principal_of(app_engine, username), start=start, end=end, site_ids=site_ids
+        )
 
 
 def _site_names(app_engine) -> dict[str, str]:  # noqa: ANN001
@@ -97,4 +98,3 @@ def test_an_empty_site_choice_asks_for_one(app_engine) -> None:
     assert not at.exception, at.exception
     assert "Choisissez au moins un site." in [w.value for w in at.warning]
     assert not at.metric
-

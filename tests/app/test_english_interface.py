@@ -59,18 +59,33 @@ def french_only_words() -> set[str]:
     """Words of the French catalogue that no English text uses."""
     books = i18n.catalogue(i18n.ENGLISH)
     french = set().union(*(words(text) for text in books.singular), *(words(" ".join(key)) for key in books.plural))
-    english = set().union(*(words(text) for text in books.singular.values()),
-                          *(words(" ".join(forms)) for forms in books.plural.values()))
+    english = set().union(
+        *(words(text) for text in books.singular.values()), *(words(" ".join(forms)) for forms in books.plural.values())
+    )
     return french - english
 
 
 @pytest.fixture(scope="module")
 def data_texts(app_engine, demo_database) -> list[str]:  # noqa: ANN001
     """Texts typed by people or seeded as data (names, goals…): French, and rightly so; longest first."""
-    columns = [Site.name, Site.code, WorkshopModule.name, CourseGroup.name, Funder.name, Grant.name, Strand.name,
-               Partner.name, Partner.contact, User.username, User.display_name, ActionGoal.goal, ActionGoal.actions,
-               Expense.label, Expense.supplier,
-               MainstreamTransition.destination]
+    columns = [
+        Site.name,
+        Site.code,
+        WorkshopModule.name,
+        CourseGroup.name,
+        Funder.name,
+        Grant.name,
+        Strand.name,
+        Partner.name,
+        Partner.contact,
+        User.username,
+        User.display_name,
+        ActionGoal.goal,
+        ActionGoal.actions,
+        Expense.label,
+        Expense.supplier,
+        MainstreamTransition.destination,
+    ]
     with unit_of_work(app_engine) as session:
         found = {str(text) for column in columns for text in session.exec(select(column).distinct()) if text}
     return sorted(found, key=len, reverse=True)
@@ -153,8 +168,9 @@ def french_left(texts: list[str], french_words: set[str], data: list[str] = ()) 
             rest = MARKED.sub(" ", rest)
         rest = rest.replace(OPEN, " ").replace(CLOSE, " ")
         found = {word for word in words(rest) if word in french_words}
-        found |= {word for word in WORD.findall(rest)
-                  if word.islower() and unicodedata.normalize("NFD", word) != word}  # été, créé…
+        found |= {
+            word for word in WORD.findall(rest) if word.islower() and unicodedata.normalize("NFD", word) != word
+        }  # été, créé…
         if found:
             suspicious.append(f"{text!r} ({', '.join(sorted(found))})")
     return suspicious
@@ -194,8 +210,11 @@ def test_the_login_page_in_english(marked_translations, french_only_words, data_
 def _person_in_scope(app_engine, username: str) -> str:  # noqa: ANN001
     principal = principal_of(app_engine, username)
     with unit_of_work(app_engine) as session:
-        return session.exec(select(Person.code).where(Person.status == PersonStatus.ACTIVE,
-                                                      principal.site_filter(Person.site_id)).order_by(Person.id)).first()
+        return session.exec(
+            select(Person.code)
+            .where(Person.status == PersonStatus.ACTIVE, principal.site_filter(Person.site_id))
+            .order_by(Person.id)
+        ).first()
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: f"{case[0].value}-{case[1].value}")

@@ -62,16 +62,26 @@ def test_financeur_never_sees_a_person_code_on_any_page_it_can_open(app_engine, 
 def test_preparing_the_pack_offers_two_downloads_and_is_audited(app_engine, demo_database):  # noqa: ANN001
     at = open_page(signed_in_app(FINANCEUR), PageKey.FUNDER_SPACE)
     with unit_of_work(app_engine) as uow:
-        before = len(uow.exec(select(AuditEvent.id).where(AuditEvent.action == "report.pack_exported",
-                                                          AuditEvent.actor_username == FINANCEUR)).all())
+        before = len(
+            uow.exec(
+                select(AuditEvent.id).where(
+                    AuditEvent.action == "report.pack_exported", AuditEvent.actor_username == FINANCEUR
+                )
+            ).all()
+        )
     at = button(at, "Préparer le dossier").click().run()
     assert not at.exception, at.exception
     downloads = at.get("download_button")
     labels = [d.proto.label for d in downloads]
     assert labels == ["Télécharger le classeur (XLSX)", "Télécharger le PDF"]
     with unit_of_work(app_engine) as uow:
-        after = len(uow.exec(select(AuditEvent.id).where(AuditEvent.action == "report.pack_exported",
-                                                         AuditEvent.actor_username == FINANCEUR)).all())
+        after = len(
+            uow.exec(
+                select(AuditEvent.id).where(
+                    AuditEvent.action == "report.pack_exported", AuditEvent.actor_username == FINANCEUR
+                )
+            ).all()
+        )
     assert after == before + 1
 
 

@@ -38,9 +38,9 @@ def _errors(at) -> list[str]:  # noqa: ANN001
 def _audit_count(engine, username: str, action: str) -> int:  # noqa: ANN001
     with unit_of_work(engine) as session:
         return session.exec(
-            select(func.count()).select_from(AuditEvent).where(
-                AuditEvent.actor_username == username, AuditEvent.action == action
-            )
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.actor_username == username, AuditEvent.action == action)
         ).one()
 
 

@@ -64,10 +64,24 @@ def _lyon_round(app_engine, *, start: time, condoms: int, persons_met: int = 9) 
     ts = principal_of(app_engine, "ts.lyon")
     with unit_of_work(app_engine) as session:
         lyon = session.exec(select(Site.id).where(Site.code == "LYO")).one()
-        return outreach.log_round(session, ts, data=RoundInput(
-            site_id=lyon, round_on=clock.today(), start_time=start, duration_minutes=120, mode=OutreachMode.STREET,
-            area=OutreachArea.SALONS, staff_ids=[ts.user_id], persons_met=persons_met, new_contacts=1,
-            conversations=2, referred_to_intake=0, condoms_given=condoms))
+        return outreach.log_round(
+            session,
+            ts,
+            data=RoundInput(
+                site_id=lyon,
+                round_on=clock.today(),
+                start_time=start,
+                duration_minutes=120,
+                mode=OutreachMode.STREET,
+                area=OutreachArea.SALONS,
+                staff_ids=[ts.user_id],
+                persons_met=persons_met,
+                new_contacts=1,
+                conversations=2,
+                referred_to_intake=0,
+                condoms_given=condoms,
+            ),
+        )
 
 
 def test_ts_lyon_logs_a_round_through_the_form_and_sees_it_listed(app_engine, demo_database):
@@ -81,22 +95,39 @@ def test_ts_lyon_logs_a_round_through_the_form_and_sees_it_listed(app_engine, de
     _in_new_form(at.number_input, "Durée (minutes)").set_value(150)
     _in_new_form(at.radio, "Type de maraude").set_value(OutreachMode.ONLINE)
     _in_new_form(at.selectbox, "Secteur ou plateforme").set_value(OutreachArea.ESCORT_SITES)
-    for label, value in (("Personnes rencontrées", 17), ("Dont nouveaux contacts", 4), ("Entretiens menés", 11),
-                         ("Orientées vers un accueil", 2), ("Brochures d'information", 2371)):
+    for label, value in (
+        ("Personnes rencontrées", 17),
+        ("Dont nouveaux contacts", 4),
+        ("Entretiens menés", 11),
+        ("Orientées vers un accueil", 2),
+        ("Brochures d'information", 2371),
+    ):
         _in_new_form(at.number_input, label).set_value(value)
     at = _button(at, SAVE_NEW).click().run()
     assert not at.exception, at.exception
 
     with unit_of_work(app_engine) as session:
-        stored = session.exec(select(OutreachRound).where(OutreachRound.leaflets_given == 2371,
-                                                          OutreachRound.start_time == time(6, 15))).one()
+        stored = session.exec(
+            select(OutreachRound).where(OutreachRound.leaflets_given == 2371, OutreachRound.start_time == time(6, 15))
+        ).one()
         team = session.exec(select(OutreachRoundStaff.user_id).where(OutreachRoundStaff.round_id == stored.id)).all()
-        audited = session.exec(select(AuditEvent.actor_username).where(
-            AuditEvent.action == "outreach.round_logged", AuditEvent.entity_id == str(stored.id))).all()
+        audited = session.exec(
+            select(AuditEvent.actor_username).where(
+                AuditEvent.action == "outreach.round_logged", AuditEvent.entity_id == str(stored.id)
+            )
+        ).all()
         assert (stored.round_on, stored.duration_minutes, stored.mode, stored.area) == (
-            clock.today(), 150, OutreachMode.ONLINE, OutreachArea.ESCORT_SITES)
+            clock.today(),
+            150,
+            OutreachMode.ONLINE,
+            OutreachArea.ESCORT_SITES,
+        )
         assert (stored.persons_met, stored.new_contacts, stored.conversations, stored.referred_to_intake) == (
-            17, 4, 11, 2)
+            17,
+            4,
+            11,
+            2,
+        )
     assert team == [principal_of(app_engine, "ts.lyon").user_id] and audited == ["ts.lyon"]
 
     assert _metric(at, "Maraudes") == rounds_before + 1
@@ -118,10 +149,13 @@ def test_a_validation_error_shows_by_the_field_and_keeps_the_typed_values(app_en
 
     assert error_after(at, _in_new_form(at.time_input, "Heure de début")) == "Indiquez l'heure de début."
     assert error_after(at, _in_new_form(at.number_input, "Dont nouveaux contacts")) == (
-        "Les nouveaux contacts ne peuvent pas dépasser le nombre de personnes rencontrées.")
+        "Les nouveaux contacts ne peuvent pas dépasser le nombre de personnes rencontrées."
+    )
     assert error_after(at, _in_new_form(at.number_input, "Personnes rencontrées")) is None
-    assert [_in_new_form(at.number_input, label).value for label in
-            ("Personnes rencontrées", "Dont nouveaux contacts", "Préservatifs distribués")] == [3, 5, 48]
+    assert [
+        _in_new_form(at.number_input, label).value
+        for label in ("Personnes rencontrées", "Dont nouveaux contacts", "Préservatifs distribués")
+    ] == [3, 5, 48]
     with unit_of_work(app_engine) as session:
         assert session.exec(select(sa.func.count()).select_from(OutreachRound)).one() == count_before
 
@@ -144,10 +178,25 @@ def test_a_round_is_corrected_and_a_stale_correction_is_refused(app_engine, demo
     _in_edit_form(at.number_input, "Personnes rencontrées").set_value(13)
     chef = principal_of(app_engine, "chef.lyon")
     with unit_of_work(app_engine) as session:
-        outreach.update_round(session, chef, round_id=round_id, expected_version=2, data=RoundInput(
-            site_id=None, round_on=round_on, start_time=time(6, 45), duration_minutes=120,
-            mode=OutreachMode.STREET, area=OutreachArea.SALONS, staff_ids=[chef.user_id], persons_met=12,
-            new_contacts=1, conversations=2, condoms_given=3917))
+        outreach.update_round(
+            session,
+            chef,
+            round_id=round_id,
+            expected_version=2,
+            data=RoundInput(
+                site_id=None,
+                round_on=round_on,
+                start_time=time(6, 45),
+                duration_minutes=120,
+                mode=OutreachMode.STREET,
+                area=OutreachArea.SALONS,
+                staff_ids=[chef.user_id],
+                persons_met=12,
+                new_contacts=1,
+                conversations=2,
+                condoms_given=3917,
+            ),
+        )
     at = _button(at, SAVE_EDIT).click().run()
     assert not at.exception, at.exception
     assert str(StaleRecord()) in texts(at.error)
@@ -166,11 +215,17 @@ def test_direction_sees_figures_per_site_and_no_form(app_engine, demo_database):
     [per_site] = [df.value for df in at.dataframe if "Accueils / nouveaux contacts" in df.value.columns]
     today = clock.today()
     with unit_of_work(app_engine) as session:
-        expected = dict(session.exec(
-            select(Site.code, sa.func.count(OutreachRound.id)).join(Site, Site.id == OutreachRound.site_id)
-            .where(OutreachRound.round_on >= clock.add_months(today, -11),
-                   OutreachRound.round_on < clock.add_months(today, 1))
-            .group_by(Site.code)).all())
+        expected = dict(
+            session.exec(
+                select(Site.code, sa.func.count(OutreachRound.id))
+                .join(Site, Site.id == OutreachRound.site_id)
+                .where(
+                    OutreachRound.round_on >= clock.add_months(today, -11),
+                    OutreachRound.round_on < clock.add_months(today, 1),
+                )
+                .group_by(Site.code)
+            ).all()
+        )
     shown = dict(zip(per_site["Site"], per_site["Maraudes"].map(lambda v: int(v.replace("\u202f", "")))))
     assert shown == expected and set(shown) == {"LYO", "GRE", "MRS", "PAR"}
     assert len(at.get("vega_lite_chart")) == 5  # four series by mode, and persons met by site
@@ -190,8 +245,11 @@ def test_cip_grenoble_does_not_see_lyon_rounds(app_engine, demo_database):
     assert "Par site" not in texts(at.subheader)
     with unit_of_work(app_engine) as session:
         grenoble_rounds = session.exec(
-            select(sa.func.count()).select_from(OutreachRound).join(Site, Site.id == OutreachRound.site_id)
-            .where(Site.code == "GRE")).one()
+            select(sa.func.count())
+            .select_from(OutreachRound)
+            .join(Site, Site.id == OutreachRound.site_id)
+            .where(Site.code == "GRE")
+        ).one()
     assert any(caption.startswith(f"{formats.number(grenoble_rounds)} maraudes ·") for caption in texts(at.caption))
 
 
@@ -226,7 +284,8 @@ def test_the_monthly_charts_of_a_site_equal_a_direct_sql_computation(app_engine,
     for index, title in enumerate(("Maraudes", "Personnes rencontrées", "Nouveaux contacts")):
         assert _chart_sums(at, title) == {m: values[index] for m, values in by_month.items()}, title
     assert _chart_sums(at, "Accueils issus des maraudes") == {
-        m: intake_months.get(m, 0) for m in by_month}  # months without an intake drawn as 0
+        m: intake_months.get(m, 0) for m in by_month
+    }  # months without an intake drawn as 0
     this_month = month_label(clock.month_start(today))
     assert _metric(at, "Maraudes") == by_month[this_month][0]
 
@@ -246,9 +305,15 @@ def test_the_list_is_filtered_by_month_and_site_and_paginated(app_engine, demo_d
     assert not at.exception, at.exception
     with unit_of_work(app_engine) as session:
         expected = session.exec(
-            select(sa.func.count()).select_from(OutreachRound).join(Site, Site.id == OutreachRound.site_id)
-            .where(Site.code == "LYO", OutreachRound.round_on >= clock.month_start(today),
-                   OutreachRound.round_on < clock.add_months(today, 1))).one()
+            select(sa.func.count())
+            .select_from(OutreachRound)
+            .join(Site, Site.id == OutreachRound.site_id)
+            .where(
+                Site.code == "LYO",
+                OutreachRound.round_on >= clock.month_start(today),
+                OutreachRound.round_on < clock.add_months(today, 1),
+            )
+        ).one()
     table = _rounds_table(at)
     assert set(table["Site"]) == {"LYO"} and len(table) == min(expected, 25)
     assert any(c.startswith(f"{formats.number(expected)} maraude") and "page 1 sur" in c for c in texts(at.caption))

@@ -95,8 +95,9 @@ def test_refused_page_reached_by_its_url_shows_the_home_page(case: tuple[PageKey
 
 
 @pytest.mark.parametrize("case", REFUSED, ids=_case_id)
-def test_page_guard_refuses_the_role_when_the_script_is_reached(case: tuple[PageKey, Role], app_engine,
-                                                                demo_database) -> None:
+def test_page_guard_refuses_the_role_when_the_script_is_reached(
+    case: tuple[PageKey, Role], app_engine, demo_database
+) -> None:
     page, role = case
     at = AppTest.from_file(str(PROJECT_ROOT / PAGE_SPECS[page].script), default_timeout=TIMEOUT)
     at.session_state[PRINCIPAL_KEY] = principal_of(app_engine, ACCOUNT_OF_ROLE[role])

@@ -28,10 +28,15 @@ def _form_button(at, label: str):  # noqa: ANN001, ANN202
     return found[0]
 
 
-@pytest.mark.parametrize(("username", "page"), [
-    ("chef.lyon", PageKey.PARTNERS), ("admin", PageKey.PARTNERS),
-    ("chef.lyon", PageKey.RETENTION), ("admin", PageKey.RETENTION),
-])
+@pytest.mark.parametrize(
+    ("username", "page"),
+    [
+        ("chef.lyon", PageKey.PARTNERS),
+        ("admin", PageKey.PARTNERS),
+        ("chef.lyon", PageKey.RETENTION),
+        ("admin", PageKey.RETENTION),
+    ],
+)
 def test_allowed_roles_open_the_pages(username, page, demo_database):
     at = open_page(signed_in_app(username), page)
     assert not at.exception, at.exception
@@ -79,10 +84,18 @@ def _an_old_lyon_file(app_engine) -> tuple[int, str]:  # noqa: ANN001
     with unit_of_work(app_engine) as session:
         lyon = session.exec(select(Site).where(Site.code == "LYO")).one()
         number = random.randint(5000, 9999)
-        person = Person(code=f"LYO-2018-{number}", site_id=lyon.id, code_year=2018, code_number=number,
-                        first_contact_on=date(2018, 3, 1), intake_on=date(2018, 3, 1), origin=IntakeOrigin.SELF,
-                        consent_on=date(2018, 3, 1), last_contact_on=date(2019, 1, 15),
-                        alias_encrypted=CIPHER.encrypt("Joy"))
+        person = Person(
+            code=f"LYO-2018-{number}",
+            site_id=lyon.id,
+            code_year=2018,
+            code_number=number,
+            first_contact_on=date(2018, 3, 1),
+            intake_on=date(2018, 3, 1),
+            origin=IntakeOrigin.SELF,
+            consent_on=date(2018, 3, 1),
+            last_contact_on=date(2019, 1, 15),
+            alias_encrypted=CIPHER.encrypt("Joy"),
+        )
         session.add(person)
         session.commit()
         return person.id, person.code
@@ -110,8 +123,9 @@ def test_anonymising_requires_the_typed_code(app_engine, demo_database):
     with unit_of_work(app_engine) as session:
         person = session.get(Person, person_id)
         assert (person.status, person.alias_encrypted) == (PersonStatus.ANONYMISED, None)
-        audit = session.exec(select(AuditEvent).where(AuditEvent.action == "person.anonymise",
-                                                      AuditEvent.entity_id == str(person_id))).one()
+        audit = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "person.anonymise", AuditEvent.entity_id == str(person_id))
+        ).one()
         assert audit.actor_username == "chef.lyon"
     assert at.dataframe == [] or code not in at.dataframe[0].value["Code"].tolist()
 

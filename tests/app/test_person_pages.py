@@ -43,8 +43,12 @@ def _a_person(app_engine, site_code: str) -> tuple[str, str, int | None]:
         row = session.exec(
             select(Person.code, Person.alias_encrypted, Person.birth_year)
             .join(Site, Site.id == Person.site_id)
-            .where(Site.code == site_code, Person.status == PersonStatus.ACTIVE, Person.birth_year.is_not(None),
-                   Person.alias_encrypted.is_not(None))
+            .where(
+                Site.code == site_code,
+                Person.status == PersonStatus.ACTIVE,
+                Person.birth_year.is_not(None),
+                Person.alias_encrypted.is_not(None),
+            )
             .order_by(Person.id)
         ).first()
     return row.code, CIPHER.decrypt(row.alias_encrypted), row.birth_year
@@ -246,8 +250,14 @@ def test_a_version_conflict_shows_the_message_and_keeps_the_input(app_engine, de
     key = f"person_situation__0_{pid}_alias"
     _widget(at.text_input, key).input("Nouveau prénom")
     with unit_of_work(app_engine) as session:  # someone else saves the file meanwhile
-        person_files.update_situation(session, principal_of(app_engine, "chef.lyon"), pid, expected_version=version,
-                                      changes={"consent_statistics": True, "housing": None}, cipher=CIPHER)
+        person_files.update_situation(
+            session,
+            principal_of(app_engine, "chef.lyon"),
+            pid,
+            expected_version=version,
+            changes={"consent_statistics": True, "housing": None},
+            cipher=CIPHER,
+        )
     button(at, "Enregistrer les modifications").click().run()
     assert not at.exception, at.exception
     assert any(STALE in e for e in texts(at.error))

@@ -48,16 +48,29 @@ def _session_today_with_someone_expected(app_engine) -> tuple[int, int]:  # noqa
     today = clock.today()
     with unit_of_work(app_engine) as session:
         choices = workshop_sessions.session_choices(session, chef, site_id=lyon)
-        session_id = workshop_sessions.create_session(session, chef, SessionInput(
-            site_id=lyon, module_id=choices.modules[0].id, session_on=today, start_time=time(23, 45),
-            duration_minutes=120, planned_places=8, facilitator_ids=(chef.user_id,)))
+        session_id = workshop_sessions.create_session(
+            session,
+            chef,
+            SessionInput(
+                site_id=lyon,
+                module_id=choices.modules[0].id,
+                session_on=today,
+                start_time=time(23, 45),
+                duration_minutes=120,
+                planned_places=8,
+                facilitator_ids=(chef.user_id,),
+            ),
+        )
     with unit_of_work(app_engine) as session:
         roll = attendance.roll_call(session, chef, kind=SessionKind.WORKSHOP, session_id=session_id)
         if roll.entries:
             return session_id, roll.entries[0].person_id
         in_cycle = select(WorkshopEnrolment.person_id).where(WorkshopEnrolment.left_on.is_(None))
-        code = session.exec(select(Person.code).where(Person.site_id == lyon, Person.status == PersonStatus.ACTIVE,
-                                                      Person.id.not_in(in_cycle))).first()
+        code = session.exec(
+            select(Person.code).where(
+                Person.site_id == lyon, Person.status == PersonStatus.ACTIVE, Person.id.not_in(in_cycle)
+            )
+        ).first()
         workshop_people.enrol_person(session, chef, code=code, cycle_start_on=today)
     with unit_of_work(app_engine) as session:
         roll = attendance.roll_call(session, chef, kind=SessionKind.WORKSHOP, session_id=session_id)
@@ -72,24 +85,28 @@ def test_ts_lyon_takes_a_roll_in_the_grid_and_it_is_saved(app_engine, demo_datab
     assert list(grid.value.columns) == ["Code", "Prénom", "Présence"]
     assert grid.value.index[0] == first_person and grid.value["Présence"].isna().all()
     assert not [w for w in at.warning if "modification tardive" in str(w.value)]  # today: not late
-    at.session_state[grid.key] = {"edited_rows": {0: {"Présence": "Présent·e"}}, "added_rows": [],
-                                  "deleted_rows": []}
+    at.session_state[grid.key] = {"edited_rows": {0: {"Présence": "Présent·e"}}, "added_rows": [], "deleted_rows": []}
     at = _button(at, ROLL_BUTTON).click().run()
     assert not at.exception, at.exception
     assert [t.value for t in at.toast] == ["Appel enregistré."]
     with unit_of_work(app_engine) as session:
-        marks = session.exec(select(WorkshopAttendance.person_id, WorkshopAttendance.status)
-                             .where(WorkshopAttendance.session_id == session_id)).all()
-        audit = session.exec(select(AuditEvent.action, AuditEvent.actor_username)
-                             .where(AuditEvent.entity_type == "workshop_session",
-                                    AuditEvent.entity_id == str(session_id),
-                                    AuditEvent.action.startswith("attendance."))).all()
+        marks = session.exec(
+            select(WorkshopAttendance.person_id, WorkshopAttendance.status).where(
+                WorkshopAttendance.session_id == session_id
+            )
+        ).all()
+        audit = session.exec(
+            select(AuditEvent.action, AuditEvent.actor_username).where(
+                AuditEvent.entity_type == "workshop_session",
+                AuditEvent.entity_id == str(session_id),
+                AuditEvent.action.startswith("attendance."),
+            )
+        ).all()
     assert [(pid, AttendanceStatus(status)) for pid, status in marks] == [(first_person, AttendanceStatus.PRESENT)]
     assert audit == [("attendance.roll_saved", "ts.lyon")]
     # The fresh grid shows the saved mark.
     [grid] = at.data_editor
     assert grid.value.loc[first_person, "Présence"] == "Présent·e"
-
 
 
 def test_an_old_session_warns_that_the_edit_will_be_traced(app_engine, demo_database) -> None:
@@ -102,8 +119,10 @@ def test_an_old_session_warns_that_the_edit_will_be_traced(app_engine, demo_data
     at = at.selectbox(key=f"workshop_roll_choice_{lyon}").set_value(old).run()
     assert not at.exception, at.exception
     assert [w.value for w in at.warning if "modification tardive" in str(w.value)] == [
-        f"Séance de plus de {LATE_AFTER_DAYS} jours : modification tardive, elle sera tracée."]
+        f"Séance de plus de {LATE_AFTER_DAYS} jours : modification tardive, elle sera tracée."
+    ]
     assert ROLL_BUTTON in [b.label for b in at.button]
+
 
 def test_direction_sees_rates_but_no_roll_call_and_no_person(app_engine, demo_database) -> None:
     at = open_page(signed_in_app("direction"), PageKey.WORKSHOPS)
@@ -131,12 +150,18 @@ def test_direction_sees_rates_but_no_roll_call_and_no_person(app_engine, demo_da
         WHERE s.session_on BETWEEN :start AND :end GROUP BY site.code, m.name
     """)
     with unit_of_work(app_engine) as session:
-        expected = {(r.site, r.module): (r.present, r.recorded)
-                    for r in session.execute(direct, {"start": start, "end": today}).all()}
-    assert {(row["Site"], row["Module"]): (row["Présences"], row["Présences"] + row["Absences excusées"]
-                                           + row["Absences"]) for row in drawn} == expected
-    assert all(abs(row["Taux"] - expected[(row["Site"], row["Module"])][0]
-                   / expected[(row["Site"], row["Module"])][1]) < 1e-9 for row in drawn)
+        expected = {
+            (r.site, r.module): (r.present, r.recorded)
+            for r in session.execute(direct, {"start": start, "end": today}).all()
+        }
+    assert {
+        (row["Site"], row["Module"]): (row["Présences"], row["Présences"] + row["Absences excusées"] + row["Absences"])
+        for row in drawn
+    } == expected
+    assert all(
+        abs(row["Taux"] - expected[(row["Site"], row["Module"])][0] / expected[(row["Site"], row["Module"])][1]) < 1e-9
+        for row in drawn
+    )
     assert len({row["Site"] for row in drawn}) > 1  # every site, for direction
 
 
@@ -161,8 +186,9 @@ def test_chef_lyon_configures_a_module(app_engine, demo_database) -> None:
     assert [t.value for t in at.toast] == [f"Module « {name} » ajouté."]
     with unit_of_work(app_engine) as session:
         module = session.exec(select(WorkshopModule).where(WorkshopModule.name == name)).one()
-        lyon_modules = session.exec(select(func.count(WorkshopModule.id))
-                                    .where(WorkshopModule.site_id == module.site_id)).one()
+        lyon_modules = session.exec(
+            select(func.count(WorkshopModule.id)).where(WorkshopModule.site_id == module.site_id)
+        ).one()
         assert module.sort_order == lyon_modules  # added at the end of Lyon's list
     assert name in list(at.dataframe[0].value["Module"])
     # An empty name: the French error under the field, nothing written.
@@ -173,4 +199,3 @@ def test_chef_lyon_configures_a_module(app_engine, demo_database) -> None:
 def test_intervenant_does_not_configure_modules(demo_database) -> None:
     at = open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS)
     assert [t.label for t in at.tabs] == ["Séances", "Inscriptions", "Modules validés", "Suivi"]
-

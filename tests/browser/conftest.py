@@ -51,9 +51,9 @@ class RunningApp:
         try:
             with engine.connect() as connection:
                 return connection.execute(
-                    sa.select(sa.func.count()).select_from(AuditEvent).where(
-                        AuditEvent.actor_username == username, AuditEvent.action == action
-                    )
+                    sa.select(sa.func.count())
+                    .select_from(AuditEvent)
+                    .where(AuditEvent.actor_username == username, AuditEvent.action == action)
                 ).scalar_one()
         finally:
             engine.dispose()
@@ -95,8 +95,14 @@ def running_app(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -
     env = os.environ.copy()  # keys and bcrypt rounds from tests/conftest.py
     env.pop("DATABASE_URL", None)
     env.update({"PARCOURS_MODE": "demo", "PARCOURS_DATABASE_URL": database_url, "PARCOURS_LOGIN_SLEEP_TIME": "0"})
-    subprocess.run([str(BIN / "python"), "-m", "services.bootstrap"], cwd=PROJECT_ROOT, env=env,
-                   check=True, timeout=300, capture_output=True)
+    subprocess.run(
+        [str(BIN / "python"), "-m", "services.bootstrap"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
     settings = load_settings(database_url=database_url)
 
     port = _free_port()
@@ -104,10 +110,25 @@ def running_app(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -
     log_path = workdir / "streamlit.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [str(BIN / "streamlit"), "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-             "--browser.gatherUsageStats", "false"],
-            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(BIN / "streamlit"),
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.fileWatcherType",
+                "none",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         _wait_healthy(url, process, log_path)

@@ -42,14 +42,26 @@ def _default_grant_and_line(app: RunningApp) -> tuple[str, int, str]:
         with unit_of_work(engine) as session:
             direction = load_principal(session, "direction")
             grant = budget_consumption.list_grants(session, direction)[0]
-            line = session.exec(
-                sa.select(BudgetLine).where(BudgetLine.grant_id == grant.id, BudgetLine.accounting_code.is_not(None),
-                                            BudgetLine.category == BudgetCategory.PURCHASES)
-                .order_by(BudgetLine.id)).scalars().first()
+            line = (
+                session.exec(
+                    sa.select(BudgetLine)
+                    .where(
+                        BudgetLine.grant_id == grant.id,
+                        BudgetLine.accounting_code.is_not(None),
+                        BudgetLine.category == BudgetCategory.PURCHASES,
+                    )
+                    .order_by(BudgetLine.id)
+                )
+                .scalars()
+                .first()
+            )
             assert line is not None, "the demo grant has a 60 line with an accounting code"
-            actual = session.execute(sa.text("SELECT COALESCE(SUM(amount_cents), 0) FROM expense "
-                                             "WHERE grant_id = :g AND spent_on <= :today"),
-                                     {"g": grant.id, "today": clock.today()}).scalar_one()
+            actual = session.execute(
+                sa.text(
+                    "SELECT COALESCE(SUM(amount_cents), 0) FROM expense WHERE grant_id = :g AND spent_on <= :today"
+                ),
+                {"g": grant.id, "today": clock.today()},
+            ).scalar_one()
             return line.accounting_code, int(actual), grant.convention_ref
     finally:
         engine.dispose()
@@ -73,9 +85,11 @@ def test_an_imported_expense_file_moves_the_consumption_direction_sees(running_a
     finance.get_by_role("tab", name="Importer un export comptable", exact=True).click()
     spent_on = (clock.today() - timedelta(days=1)).strftime("%d/%m/%Y")
     export = tmp_path / "export-compta-navigateur.csv"
-    export.write_text("Date;Code analytique;Montant;Libellé;Fournisseur;N° de pièce\n"
-                      f"{spent_on};{code};1 234,56;Fournitures d'atelier;Papeterie du Rhône;PW-{uuid.uuid4().hex[:8]}\n",
-                      encoding="utf-8")
+    export.write_text(
+        "Date;Code analytique;Montant;Libellé;Fournisseur;N° de pièce\n"
+        f"{spent_on};{code};1 234,56;Fournitures d'atelier;Papeterie du Rhône;PW-{uuid.uuid4().hex[:8]}\n",
+        encoding="utf-8",
+    )
     finance.locator("input[type='file']").set_input_files(str(export))
     expect(finance.get_by_role("button", name=f"Remove {export.name}")).to_be_visible(timeout=WAIT_MS)  # uploaded
     finance.get_by_role("button", name="Importer", exact=True).click()

@@ -62,8 +62,9 @@ def _roll_grid(page, today: date):  # noqa: ANN001, ANN202
     expect = expect_()
     panel = open_tab(page, "Séances et appel")
     choose(panel, "Séance", _session_option(today))
-    expect(panel.get_by_text(re.compile(rf"— {re.escape(french_day(today))} à {START[0]}h{START[1]}, 2 h 30$"))
-           ).to_be_visible(timeout=WAIT_MS)
+    expect(
+        panel.get_by_text(re.compile(rf"— {re.escape(french_day(today))} à {START[0]}h{START[1]}, 2 h 30$"))
+    ).to_be_visible(timeout=WAIT_MS)
     form = panel.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Enregistrer l'appel"))
     expect(form).to_have_count(1, timeout=WAIT_MS)
     return form
@@ -72,8 +73,9 @@ def _roll_grid(page, today: date):  # noqa: ANN001, ANN202
 def _first_learner_present(page, form) -> str:  # noqa: ANN001
     """Mark the first row of the grid Présent·e (keyboard: the grid is a canvas); return its code."""
     expect = expect_()
-    rows = wait_rows(form, lambda rows: bool(rows) and re.fullmatch(r"LYO-\d{4}-\d{4}", rows[0][0]),
-                      "the learners expected today")
+    rows = wait_rows(
+        form, lambda rows: bool(rows) and re.fullmatch(r"LYO-\d{4}-\d{4}", rows[0][0]), "the learners expected today"
+    )
     code = rows[0][0]
     assert all(len(row) < 3 or row[2] == "" for row in rows), f"today's roll is not blank: {rows}"
     grid = form.get_by_test_id("stDataFrame")
@@ -125,7 +127,8 @@ def _progress_of(page, code: str) -> tuple[int, int]:  # noqa: ANN001
 
 
 def test_teacher_takes_the_roll_records_an_assessment_and_sees_progress(  # noqa: ANN001
-        page, running_app: RunningApp) -> None:
+    page, running_app: RunningApp
+) -> None:
     today = clock.today()
     unlock(running_app, "fle.lyon")
     sign_in(page, running_app, "fle.lyon")
@@ -143,8 +146,10 @@ def test_teacher_takes_the_roll_records_an_assessment_and_sees_progress(  # noqa
     minutes, sessions = _progress_of(page, code)
     assert (minutes - minutes_before, sessions - sessions_before) == (150, 1)
     # The table under the chart: the new written level, dated today (polled: it is redrawn after the caption).
-    wait_rows(page.get_by_role("tabpanel", name="Par apprenant·e"),
-               has_row(lambda row: row[0] == SKILL and row[2:4] == (LEVEL, french_day(today))),
-               f"{SKILL} {LEVEL} on {today}")
+    wait_rows(
+        page.get_by_role("tabpanel", name="Par apprenant·e"),
+        has_row(lambda row: row[0] == SKILL and row[2:4] == (LEVEL, french_day(today))),
+        f"{SKILL} {LEVEL} on {today}",
+    )
     assert running_app.audit_count("fle.lyon", "attendance.roll_saved") >= 1
     assert running_app.audit_count("fle.lyon", "language_assessment.create") == 1

@@ -22,16 +22,18 @@ SCREENSHOTS = os.environ.get("PARCOURS_OUTREACH_SCREENSHOTS")  # a folder: keep 
 
 def _figure(page, label: str) -> int:  # noqa: ANN001
     """The value of one of the month's figures (st.metric), as a number."""
-    metric = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label,
-                                                                                                        exact=True))
+    metric = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
     expect_()(metric).to_have_count(1, timeout=WAIT_MS)
     text = metric.get_by_test_id("stMetricValue").inner_text()
     return int(re.sub(r"\D", "", text))
 
 
 def _wait_figure(page, label: str, expected: int) -> None:  # noqa: ANN001
-    metric = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label,
-                                                                                                        exact=True))
+    metric = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
     pattern = re.compile(rf"^{expected // 1000}\D?{expected % 1000:03d}$" if expected >= 1000 else rf"^{expected}$")
     expect_()(metric.get_by_test_id("stMetricValue")).to_have_text(pattern, timeout=WAIT_MS)
 

@@ -42,14 +42,25 @@ def build(session: Session) -> BudgetWorld:
     agrasc_funder = factories.a_funder(session, "AGRASC", FunderKind.AGRASC)
     region_funder = factories.a_funder(session, "Région Auvergne-Rhône-Alpes", FunderKind.REGION)
     agrasc = factories.a_convention(
-        session, agrasc_funder, sites=(lyon, grenoble), starts_on=date(2026, 1, 1), ends_on=date(2027, 6, 30),
-        lines=[(AV, lyon, BudgetCategory.PURCHASES, 40_000_00, "AGR-AV-LYO-60"),
-               (AV, grenoble, BudgetCategory.PURCHASES, 30_000_00, "AGR-AV-GRE-60"),
-               (ISP, lyon, BudgetCategory.STAFF, 130_000_00, "AGR-ISP-LYO-64")],
+        session,
+        agrasc_funder,
+        sites=(lyon, grenoble),
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2027, 6, 30),
+        lines=[
+            (AV, lyon, BudgetCategory.PURCHASES, 40_000_00, "AGR-AV-LYO-60"),
+            (AV, grenoble, BudgetCategory.PURCHASES, 30_000_00, "AGR-AV-GRE-60"),
+            (ISP, lyon, BudgetCategory.STAFF, 130_000_00, "AGR-ISP-LYO-64"),
+        ],
     )
     region = factories.a_convention(
-        session, region_funder, sites=(lyon,), starts_on=date(2025, 9, 1), ends_on=date(2026, 8, 31),
-        strands=(ISP,), lines=[(ISP, lyon, BudgetCategory.EXTERNAL_SERVICES, 50_000_00, "RAU-ISP-LYO-61")],
+        session,
+        region_funder,
+        sites=(lyon,),
+        starts_on=date(2025, 9, 1),
+        ends_on=date(2026, 8, 31),
+        strands=(ISP,),
+        lines=[(ISP, lyon, BudgetCategory.EXTERNAL_SERVICES, 50_000_00, "RAU-ISP-LYO-61")],
     )
     lines = agrasc.lines
     factories.an_expense(session, lines["AGR-AV-LYO-60"], spent_on=date(2026, 2, 10), amount_cents=1_234_56)
@@ -63,8 +74,14 @@ def build(session: Session) -> BudgetWorld:
         return factories.principal(session, factories.a_user(session, role, *sites, funder_id=funder_id))
 
     return BudgetWorld(
-        lyon, grenoble, agrasc, region,
-        gestion=who(Role.GESTION), direction=who(Role.DIRECTION), chef_lyon=who(Role.CHEF_SERVICE, lyon),
-        chef_grenoble=who(Role.CHEF_SERVICE, grenoble), financeur_agrasc=who(Role.FINANCEUR, funder_id=agrasc_funder.id),
+        lyon,
+        grenoble,
+        agrasc,
+        region,
+        gestion=who(Role.GESTION),
+        direction=who(Role.DIRECTION),
+        chef_lyon=who(Role.CHEF_SERVICE, lyon),
+        chef_grenoble=who(Role.CHEF_SERVICE, grenoble),
+        financeur_agrasc=who(Role.FINANCEUR, funder_id=agrasc_funder.id),
         intervenant=who(Role.INTERVENANT, lyon),
     )

@@ -98,8 +98,7 @@ def _roll(session: Session, principal: Principal, kind: SessionKind, session_id:
     return roll_call(session, principal, kind=kind, session_id=session_id, cipher=CIPHER, today=TODAY)
 
 
-def _save(session: Session, principal: Principal, kind: SessionKind, session_id: int, statuses: dict
-          ) -> RollSaved:
+def _save(session: Session, principal: Principal, kind: SessionKind, session_id: int, statuses: dict) -> RollSaved:
     return save_roll_call(session, principal, kind=kind, session_id=session_id, statuses=statuses, today=TODAY)
 
 
@@ -109,8 +108,11 @@ def _marks(session: Session, model: type, session_id: int) -> dict[int, Attendan
 
 
 def _attendance_audit(session: Session) -> list[AuditEvent]:
-    return list(session.exec(
-        select(AuditEvent).where(AuditEvent.action.startswith("attendance.")).order_by(AuditEvent.id)).all())
+    return list(
+        session.exec(
+            select(AuditEvent).where(AuditEvent.action.startswith("attendance.")).order_by(AuditEvent.id)
+        ).all()
+    )
 
 
 # --- who is expected ---------------------------------------------------------------------------
@@ -119,8 +121,9 @@ def _attendance_audit(session: Session) -> list[AuditEvent]:
 def test_workshop_roll_lists_persons_in_a_cycle_on_the_session_day(session: Session, world: RollWorld) -> None:
     roll = _roll(session, world.ts_lyon, WORKSHOP, world.recent.id)
     # Blessing left on 1 May, Dora never enrolled, Esther is in Grenoble's cycle.
-    assert [e.person_id for e in roll.entries] == sorted([world.amina.id, world.chloe.id],
-                                                         key=lambda pid: session.get(Person, pid).code)
+    assert [e.person_id for e in roll.entries] == sorted(
+        [world.amina.id, world.chloe.id], key=lambda pid: session.get(Person, pid).code
+    )
     assert {e.first_name for e in roll.entries} == {"Amina", "Chloé"}
     assert all(e.status is None for e in roll.entries)
     assert roll.names_visible and roll.title == "Estime de soi" and roll.site_id == world.lyon.id
@@ -134,8 +137,7 @@ def test_workshop_roll_lists_persons_in_a_cycle_on_the_session_day(session: Sess
 def test_anyone_already_marked_is_listed_with_their_status(session: Session, world: RollWorld) -> None:
     factories.a_workshop_roll(session, world.recent, present=(world.amina,), absent=(world.dora,))
     roll = _roll(session, world.chef_lyon, WORKSHOP, world.recent.id)
-    assert {e.person_id: e.status for e in roll.entries} == {world.amina.id: P, world.chloe.id: None,
-                                                             world.dora.id: A}
+    assert {e.person_id: e.status for e in roll.entries} == {world.amina.id: P, world.chloe.id: None, world.dora.id: A}
 
 
 def test_course_roll_lists_learners_of_the_group_on_the_session_day(session: Session, world: RollWorld) -> None:
@@ -144,7 +146,9 @@ def test_course_roll_lists_learners_of_the_group_on_the_session_day(session: Ses
     assert roll.kind == COURSE and roll.title == world.group.name and roll.duration_minutes == 150
     earlier = factories.a_course_session(session, world.group, session_on=date(2026, 5, 4))
     assert {e.person_id for e in _roll(session, world.fle_teacher, COURSE, earlier.id).entries} == {
-        world.amina.id, world.dora.id}
+        world.amina.id,
+        world.dora.id,
+    }
 
 
 def test_late_means_more_than_the_allowed_days_ago(session: Session, world: RollWorld) -> None:
@@ -181,7 +185,11 @@ def test_course_roll_is_saved_in_its_own_table(session: Session, world: RollWorl
     assert _marks(session, WorkshopAttendance, world.recent.id) == {}
     event = _attendance_audit(session)[-1]
     assert (event.action, event.entity_type, event.entity_id, event.site_id) == (
-        "attendance.roll_saved", "course_session", str(world.course.id), world.lyon.id)
+        "attendance.roll_saved",
+        "course_session",
+        str(world.course.id),
+        world.lyon.id,
+    )
 
 
 def test_one_person_not_expected_means_nothing_is_written(session: Session, world: RollWorld) -> None:
@@ -224,8 +232,11 @@ def test_presence_moves_the_last_contact_forward_never_back(session: Session, wo
     world.chloe.last_contact_on = date(2026, 5, 14)
     session.flush()
     _save(session, world.ts_lyon, WORKSHOP, world.recent.id, {world.amina.id: P, world.chloe.id: P})
-    contacts = dict(session.exec(select(Person.id, Person.last_contact_on)
-                                 .where(Person.id.in_([world.amina.id, world.chloe.id]))).all())
+    contacts = dict(
+        session.exec(
+            select(Person.id, Person.last_contact_on).where(Person.id.in_([world.amina.id, world.chloe.id]))
+        ).all()
+    )
     assert contacts == {world.amina.id: date(2026, 5, 12), world.chloe.id: date(2026, 5, 14)}
 
 
@@ -233,16 +244,25 @@ def test_presence_moves_the_last_contact_forward_never_back(session: Session, wo
 
 
 @pytest.mark.parametrize("model", [WorkshopAttendance, CourseAttendance])
-def test_database_refuses_a_second_row_for_the_same_person_and_session(session: Session, world: RollWorld,
-                                                                       model: type) -> None:
+def test_database_refuses_a_second_row_for_the_same_person_and_session(
+    session: Session, world: RollWorld, model: type
+) -> None:
     session_id = world.recent.id if model is WorkshopAttendance else world.course.id
     session.add(model(session_id=session_id, person_id=world.amina.id, site_id=world.lyon.id, status=P))
     session.flush()
     table = model.__table__
     with pytest.raises(IntegrityError), session.begin_nested():
-        session.execute(sa.insert(table).values(session_id=session_id, person_id=world.amina.id,
-                                                site_id=world.lyon.id, status="absent", version=1,
-                                                created_at=sa.func.now(), updated_at=sa.func.now()))
+        session.execute(
+            sa.insert(table).values(
+                session_id=session_id,
+                person_id=world.amina.id,
+                site_id=world.lyon.id,
+                status="absent",
+                version=1,
+                created_at=sa.func.now(),
+                updated_at=sa.func.now(),
+            )
+        )
     assert _marks(session, model, session_id) == {world.amina.id: P}
 
 
@@ -252,9 +272,17 @@ def test_a_roll_saved_meanwhile_by_someone_else_is_refused_cleanly(session: Sess
 
     @sa.event.listens_for(session, "before_flush", once=True)
     def someone_else_saves(db_session, _context, _instances) -> None:  # noqa: ANN001
-        db_session.connection().execute(sa.insert(WorkshopAttendance.__table__).values(
-            session_id=world.recent.id, person_id=world.amina.id, site_id=world.lyon.id, status="absent",
-            version=1, created_at=sa.func.now(), updated_at=sa.func.now()))
+        db_session.connection().execute(
+            sa.insert(WorkshopAttendance.__table__).values(
+                session_id=world.recent.id,
+                person_id=world.amina.id,
+                site_id=world.lyon.id,
+                status="absent",
+                version=1,
+                created_at=sa.func.now(),
+                updated_at=sa.func.now(),
+            )
+        )
 
     with pytest.raises(StaleRecord):
         _save(session, world.ts_lyon, WORKSHOP, world.recent.id, {world.amina.id: P, world.chloe.id: P})
@@ -278,8 +306,9 @@ def test_grenoble_worker_can_neither_read_nor_save_a_lyon_roll(session: Session,
         with pytest.raises(PermissionDenied):
             _save(session, worker, COURSE, world.course.id, {world.amina.id: P})
     # …while its own site's roll is open to it, with its own people only.
-    assert [e.person_id for e in _roll(session, world.cip_grenoble, WORKSHOP, world.grenoble_session.id).entries] \
-        == [world.esther.id]
+    assert [e.person_id for e in _roll(session, world.cip_grenoble, WORKSHOP, world.grenoble_session.id).entries] == [
+        world.esther.id
+    ]
     with pytest.raises(NotFound):
         _roll(session, world.ts_lyon, WORKSHOP, world.grenoble_session.id)
 

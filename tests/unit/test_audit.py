@@ -42,10 +42,12 @@ def test_events_come_newest_first_with_the_total(session, admin):
 def test_filters_by_action_prefix_actor_and_date(session, admin):
     now = utcnow()
     factories.an_audit_event(session, action="login.success", actor="ts.lyon", occurred_at=now - timedelta(days=3))
-    factories.an_audit_event(session, action="login.failure", actor="ts.lyon", occurred_at=now - timedelta(hours=1),
-                             success=False)
-    factories.an_audit_event(session, action="login.failure", actor="inconnu", occurred_at=now - timedelta(hours=1),
-                             success=False)
+    factories.an_audit_event(
+        session, action="login.failure", actor="ts.lyon", occurred_at=now - timedelta(hours=1), success=False
+    )
+    factories.an_audit_event(
+        session, action="login.failure", actor="inconnu", occurred_at=now - timedelta(hours=1), success=False
+    )
     factories.an_audit_event(session, action="user.create", actor="admin", occurred_at=now)
 
     def actions(**filters) -> list[tuple[str, str]]:
@@ -53,11 +55,17 @@ def test_filters_by_action_prefix_actor_and_date(session, admin):
         assert total == len(rows)
         return sorted((r.actor_username, r.action) for r in rows)
 
-    assert actions(action_prefix="login") == [("inconnu", "login.failure"), ("ts.lyon", "login.failure"),
-                                              ("ts.lyon", "login.success")]
+    assert actions(action_prefix="login") == [
+        ("inconnu", "login.failure"),
+        ("ts.lyon", "login.failure"),
+        ("ts.lyon", "login.success"),
+    ]
     assert actions(actor="  TS.Lyon ") == [("ts.lyon", "login.failure"), ("ts.lyon", "login.success")]
-    assert actions(since=now - timedelta(days=1)) == [("admin", "user.create"), ("inconnu", "login.failure"),
-                                                      ("ts.lyon", "login.failure")]
+    assert actions(since=now - timedelta(days=1)) == [
+        ("admin", "user.create"),
+        ("inconnu", "login.failure"),
+        ("ts.lyon", "login.failure"),
+    ]
     assert actions(action_prefix="login", actor="ts.lyon", since=now - timedelta(days=1)) == [
         ("ts.lyon", "login.failure")
     ]
@@ -83,7 +91,12 @@ def test_a_principal_actor_is_recorded_with_its_role_and_the_record_not_its_valu
     session.flush()
     [row], _ = audit.list_events(session, admin)
     assert (row.actor_username, row.actor_role, row.entity_type, row.entity_id, row.success) == (
-        "admin", "admin", "user", "42", True)
+        "admin",
+        "admin",
+        "user",
+        "42",
+        True,
+    )
 
 
 def test_purge_removes_only_events_past_the_retention_period(session):

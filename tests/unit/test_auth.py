@@ -44,7 +44,10 @@ def test_good_login_returns_the_principal_with_its_sites(session, settings):
 
     assert result.outcome == LoginOutcome.SUCCESS
     assert result.principal == Principal(
-        user_id=chef.id, username="chef.rhone", display_name=chef.display_name, role=Role.CHEF_SERVICE,
+        user_id=chef.id,
+        username="chef.rhone",
+        display_name=chef.display_name,
+        role=Role.CHEF_SERVICE,
         site_ids=frozenset({lyon.id, grenoble.id}),
     )
     assert chef.last_login_at == T0
@@ -64,8 +67,9 @@ def test_wrong_password_is_refused_and_audited_as_a_failure(session, settings):
 def test_five_failures_within_15_minutes_lock_even_the_right_password_for_15_minutes(session, settings):
     factories.a_user(session, Role.INTERVENANT, factories.a_site(session, "LYO"), username="ts.lyon")
 
-    outcomes = [auth.authenticate(session, settings, "ts.lyon", WRONG, now=T0 + minutes(3 * i)).outcome
-                for i in range(5)]  # the fifth at T0 + 12 min
+    outcomes = [
+        auth.authenticate(session, settings, "ts.lyon", WRONG, now=T0 + minutes(3 * i)).outcome for i in range(5)
+    ]  # the fifth at T0 + 12 min
     assert outcomes == [LoginOutcome.INVALID] * 4 + [LoginOutcome.LOCKED]
     locked_at = T0 + minutes(12)
 
@@ -73,28 +77,35 @@ def test_five_failures_within_15_minutes_lock_even_the_right_password_for_15_min
         result = auth.authenticate(session, settings, "ts.lyon", factories.PASSWORD, now=locked_at + later)
         assert result.outcome == LoginOutcome.LOCKED
         assert result.principal is None
-    assert auth.authenticate(session, settings, "ts.lyon", factories.PASSWORD,
-                             now=locked_at + minutes(15)).outcome == LoginOutcome.SUCCESS
+    assert (
+        auth.authenticate(session, settings, "ts.lyon", factories.PASSWORD, now=locked_at + minutes(15)).outcome
+        == LoginOutcome.SUCCESS
+    )
     assert [e.action for e in events(session)][-4:] == ["login.locked"] * 3 + ["login.success"]
 
 
 def test_failures_spread_over_more_than_15_minutes_do_not_lock(session, settings):
     factories.a_user(session, Role.INTERVENANT, factories.a_site(session, "LYO"), username="ts.lyon")
 
-    outcomes = [auth.authenticate(session, settings, "ts.lyon", WRONG, now=T0 + minutes(4 * i)).outcome
-                for i in range(5)]  # 0, 4, 8, 12, 16 minutes
+    outcomes = [
+        auth.authenticate(session, settings, "ts.lyon", WRONG, now=T0 + minutes(4 * i)).outcome for i in range(5)
+    ]  # 0, 4, 8, 12, 16 minutes
 
     assert outcomes == [LoginOutcome.INVALID] * 5
-    assert auth.authenticate(session, settings, "ts.lyon", factories.PASSWORD,
-                             now=T0 + minutes(17)).outcome == LoginOutcome.SUCCESS
+    assert (
+        auth.authenticate(session, settings, "ts.lyon", factories.PASSWORD, now=T0 + minutes(17)).outcome
+        == LoginOutcome.SUCCESS
+    )
 
 
 def test_a_success_resets_the_failure_count(session, settings):
     factories.a_user(session, Role.INTERVENANT, factories.a_site(session, "LYO"), username="ts.lyon")
     for i in range(4):
         auth.authenticate(session, settings, "ts.lyon", WRONG, now=T0 + minutes(i))
-    assert auth.authenticate(session, settings, "ts.lyon", factories.PASSWORD,
-                             now=T0 + minutes(4)).outcome == LoginOutcome.SUCCESS
+    assert (
+        auth.authenticate(session, settings, "ts.lyon", factories.PASSWORD, now=T0 + minutes(4)).outcome
+        == LoginOutcome.SUCCESS
+    )
     assert auth.authenticate(session, settings, "ts.lyon", WRONG, now=T0 + minutes(5)).outcome == LoginOutcome.INVALID
 
 
@@ -135,8 +146,9 @@ def bcrypt_checks(monkeypatch) -> list[int]:
 def test_an_unknown_username_costs_a_bcrypt_check_like_a_known_one(session, settings, bcrypt_checks, monkeypatch):
     burned: list[int] = []
     real_burn = passwords.burn_equivalent_time
-    monkeypatch.setattr(passwords, "burn_equivalent_time", lambda *, rounds=12: (burned.append(rounds),
-                                                                                 real_burn(rounds=rounds)))
+    monkeypatch.setattr(
+        passwords, "burn_equivalent_time", lambda *, rounds=12: (burned.append(rounds), real_burn(rounds=rounds))
+    )
     factories.a_user(session, Role.INTERVENANT, factories.a_site(session, "LYO"), username="ts.lyon")
 
     auth.authenticate(session, settings, "ts.lyon", WRONG, now=T0)
@@ -190,8 +202,9 @@ def worker(session) -> User:
 
 
 def check(session, settings, started_at, last_activity_at, now):
-    return auth.check_session(session, settings, "cip.grenoble", started_at=started_at,
-                              last_activity_at=last_activity_at, now=now)
+    return auth.check_session(
+        session, settings, "cip.grenoble", started_at=started_at, last_activity_at=last_activity_at, now=now
+    )
 
 
 def test_a_valid_session_returns_the_fresh_principal(session, settings, worker):
@@ -207,8 +220,10 @@ def test_a_session_idle_for_more_than_30_minutes_ends(session, settings, worker)
 
 
 def test_a_session_older_than_12_hours_ends_even_when_active(session, settings, worker):
-    assert isinstance(check(session, settings, T0, T0 + timedelta(hours=11, minutes=55),
-                            T0 + timedelta(hours=11, minutes=59)), Principal)
+    assert isinstance(
+        check(session, settings, T0, T0 + timedelta(hours=11, minutes=55), T0 + timedelta(hours=11, minutes=59)),
+        Principal,
+    )
     now = T0 + timedelta(hours=12, minutes=1)
     assert check(session, settings, T0, now - minutes(1), now) == SessionEnd.EXPIRED
 
@@ -223,14 +238,19 @@ def test_logout_revokes_earlier_sessions_but_not_a_later_login(session, settings
 
 def test_a_password_change_revokes_earlier_sessions(session, settings, worker):
     me = factories.principal(session, worker)
-    auth.change_password(session, settings, me, current=factories.PASSWORD, new="une toute nouvelle phrase",
-                         now=T0 + minutes(5))
+    auth.change_password(
+        session, settings, me, current=factories.PASSWORD, new="une toute nouvelle phrase", now=T0 + minutes(5)
+    )
 
     assert check(session, settings, T0, T0 + minutes(4), T0 + minutes(6)) == SessionEnd.REVOKED
-    assert auth.authenticate(session, settings, "cip.grenoble", factories.PASSWORD,
-                             now=T0 + minutes(7)).outcome == LoginOutcome.INVALID
-    assert auth.authenticate(session, settings, "cip.grenoble", "une toute nouvelle phrase",
-                             now=T0 + minutes(7)).outcome == LoginOutcome.SUCCESS
+    assert (
+        auth.authenticate(session, settings, "cip.grenoble", factories.PASSWORD, now=T0 + minutes(7)).outcome
+        == LoginOutcome.INVALID
+    )
+    assert (
+        auth.authenticate(session, settings, "cip.grenoble", "une toute nouvelle phrase", now=T0 + minutes(7)).outcome
+        == LoginOutcome.SUCCESS
+    )
     assert isinstance(check(session, settings, T0 + minutes(7), T0 + minutes(7), T0 + minutes(8)), Principal)
 
 
@@ -250,8 +270,10 @@ def test_deactivating_an_account_revokes_its_open_sessions(session, settings, wo
 
 
 def test_an_unknown_user_has_no_session(session, settings):
-    assert auth.check_session(session, settings, "personne", started_at=T0, last_activity_at=T0,
-                              now=T0) == SessionEnd.REVOKED
+    assert (
+        auth.check_session(session, settings, "personne", started_at=T0, last_activity_at=T0, now=T0)
+        == SessionEnd.REVOKED
+    )
 
 
 # --- re-login from the cookie ----------------------------------------------------------------------
@@ -278,8 +300,9 @@ def test_a_cookie_issued_before_logout_is_refused(session, settings, worker):
 
 def test_a_cookie_issued_before_a_password_change_is_refused(session, settings, worker):
     me = factories.principal(session, worker)
-    auth.change_password(session, settings, me, current=factories.PASSWORD, new="une toute nouvelle phrase",
-                         now=T0 + minutes(2))
+    auth.change_password(
+        session, settings, me, current=factories.PASSWORD, new="une toute nouvelle phrase", now=T0 + minutes(2)
+    )
     worker.last_seen_at = T0 + minutes(2)
     assert resume(session, settings, T0, T0 + minutes(3)) is None
     assert resume(session, settings, T0 + minutes(4), T0 + minutes(5)) is not None

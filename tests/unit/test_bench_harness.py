@@ -30,9 +30,16 @@ def _samples(*wall_ms: float) -> list[RunSample]:
 
 
 def _dataset() -> DatasetInfo:
-    return DatasetInfo(database="sqlite:///data/bench.db", backend="sqlite", size="large", reused=True,
-                       seed_seconds=95.2, seeded_at="2026-01-01T00:00:00+00:00",
-                       tables={"person": 3000}, main_tables={"persons": 3000})
+    return DatasetInfo(
+        database="sqlite:///data/bench.db",
+        backend="sqlite",
+        size="large",
+        reused=True,
+        seed_seconds=95.2,
+        seeded_at="2026-01-01T00:00:00+00:00",
+        tables={"person": 3000},
+        main_tables={"persons": 3000},
+    )
 
 
 @pytest.mark.parametrize(
@@ -60,14 +67,21 @@ def test_median_is_the_50th_percentile_and_ignores_order() -> None:
 
 
 def test_summarise_takes_medians_and_checks_the_budget() -> None:
-    fast = summarise(page="home", role="direction", username="direction", script="app_pages/home.py",
-                     samples=_samples(100, 300, 120, 110, 2000), first_run_ms=812.34)
+    fast = summarise(
+        page="home",
+        role="direction",
+        username="direction",
+        script="app_pages/home.py",
+        samples=_samples(100, 300, 120, 110, 2000),
+        first_run_ms=812.34,
+    )
     assert (fast.median_ms, fast.sql_ms, fast.queries, fast.rows, fast.runs) == (120.0, 12.0, 4, 100, 5)
     assert fast.first_run_ms == 812.3
     assert fast.within_budget and fast.status == "ok"
 
-    slow = summarise(page="budget", role="direction", username="direction", script="x.py",
-                     samples=_samples(600, 700, 650))
+    slow = summarise(
+        page="budget", role="direction", username="direction", script="x.py", samples=_samples(600, 700, 650)
+    )
     assert slow.median_ms == 650.0 and not slow.within_budget and slow.status == "OVER"
 
     exactly = summarise(page="p", role="r", username="u", script="s", samples=_samples(BUDGET_MS))
@@ -75,8 +89,9 @@ def test_summarise_takes_medians_and_checks_the_budget() -> None:
 
 
 def test_a_failed_page_has_no_timing_and_is_never_within_budget() -> None:
-    failed = summarise(page="home", role="intervenant", username="ts.lyon", script="s",
-                       samples=[], error="KeyError: 'x'")
+    failed = summarise(
+        page="home", role="intervenant", username="ts.lyon", script="s", samples=[], error="KeyError: 'x'"
+    )
     assert failed.status == "ERROR" and not failed.within_budget
     assert failed.median_ms is None and failed.runs == 0
 
@@ -137,9 +152,11 @@ def test_summary_when_everything_is_within_budget() -> None:
 def test_database_url_and_side_files(tmp_path: Path) -> None:
     assert config.resolve_database_url(None, {}) == config.DEFAULT_DATABASE_URL
     assert config.resolve_database_url(None, {"BENCH_DATABASE_URL": "postgresql://u:p@h/b"}) == (
-        "postgresql+psycopg://u:p@h/b")
+        "postgresql+psycopg://u:p@h/b"
+    )
     assert config.resolve_database_url("sqlite:///x.db", {"BENCH_DATABASE_URL": "postgresql://h/b"}) == (
-        "sqlite:///x.db")
+        "sqlite:///x.db"
+    )
 
     default = config.side_files(config.DEFAULT_DATABASE_URL)
     assert default.key == config.DATA_DIR / "bench.key"

@@ -37,22 +37,36 @@ def world(session) -> World:
     marseille = factories.a_site(session, "MRS", "Marseille")
     agrasc_funder = factories.a_funder(session, "AGRASC test")
     foundation_funder = factories.a_funder(session, "Fondation test", FunderKind.FOUNDATION)
-    agrasc = factories.a_budgeted_grant(session, agrasc_funder, starts_on=date(2026, 1, 1), ends_on=date(2027, 6, 30),
-                                        planned=[
-                                            (AV, lyon, STAFF, 3_000_000), (AV, lyon, PURCHASES, 200_001),
-                                            (AV, grenoble, STAFF, 2_500_000), (ISP, lyon, STAFF, 4_000_000),
-                                            (ISP, lyon, INDIRECT, 700_000), (ISP, grenoble, PURCHASES, 0),
-                                        ])
-    foundation = factories.a_budgeted_grant(session, foundation_funder, starts_on=date(2025, 7, 1),
-                                            ends_on=date(2026, 12, 31),
-                                            planned=[(AV, marseille, STAFF, 1_000_000),
-                                                     (AV, marseille, PURCHASES, 99_999)])
+    agrasc = factories.a_budgeted_grant(
+        session,
+        agrasc_funder,
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2027, 6, 30),
+        planned=[
+            (AV, lyon, STAFF, 3_000_000),
+            (AV, lyon, PURCHASES, 200_001),
+            (AV, grenoble, STAFF, 2_500_000),
+            (ISP, lyon, STAFF, 4_000_000),
+            (ISP, lyon, INDIRECT, 700_000),
+            (ISP, grenoble, PURCHASES, 0),
+        ],
+    )
+    foundation = factories.a_budgeted_grant(
+        session,
+        foundation_funder,
+        starts_on=date(2025, 7, 1),
+        ends_on=date(2026, 12, 31),
+        planned=[(AV, marseille, STAFF, 1_000_000), (AV, marseille, PURCHASES, 99_999)],
+    )
     spend = [
-        ((AV, "LYO", STAFF), date(2026, 1, 31), 250_000), ((AV, "LYO", STAFF), date(2026, 2, 28), 250_001),
-        ((AV, "LYO", PURCHASES), date(2026, 1, 5), 12_345), ((AV, "LYO", PURCHASES), date(2026, 3, 15), 1),
+        ((AV, "LYO", STAFF), date(2026, 1, 31), 250_000),
+        ((AV, "LYO", STAFF), date(2026, 2, 28), 250_001),
+        ((AV, "LYO", PURCHASES), date(2026, 1, 5), 12_345),
+        ((AV, "LYO", PURCHASES), date(2026, 3, 15), 1),
         ((AV, "LYO", PURCHASES), date(2026, 3, 16), 99_999),  # after today: not yet "actual"
         ((AV, "LYO", PURCHASES), date(2025, 12, 20), 500),  # booked before the start: counts in January
-        ((AV, "GRE", STAFF), date(2026, 2, 28), 208_333), ((ISP, "LYO", STAFF), date(2026, 2, 28), 333_334),
+        ((AV, "GRE", STAFF), date(2026, 2, 28), 208_333),
+        ((ISP, "LYO", STAFF), date(2026, 2, 28), 333_334),
         ((ISP, "LYO", INDIRECT), date(2026, 3, 1), 77_777),
     ]
     for key, day, cents in spend:
@@ -67,20 +81,29 @@ def world(session) -> World:
         "intervenant": factories.a_user(session, Role.INTERVENANT, lyon),
         "formateur": factories.a_user(session, Role.FORMATEUR, lyon),
     }
-    return World(lyon, grenoble, marseille, agrasc, foundation,
-                 {name: factories.principal(session, user) for name, user in users.items()})
+    return World(
+        lyon,
+        grenoble,
+        marseille,
+        agrasc,
+        foundation,
+        {name: factories.principal(session, user) for name, user in users.items()},
+    )
 
 
 def _sql_by(session, grant_id: int, column: str, sites: tuple[int, ...] | None = None) -> dict[str, tuple[int, int]]:
     """Planned and actual (≤ TODAY) grouped by a column, straight from the tables."""
     site_clause = f"AND l.site_id IN ({','.join(map(str, sites))})" if sites else ""
-    rows = session.execute(text(f"""
+    rows = session.execute(
+        text(f"""
         SELECT {column} AS k, SUM(l.planned_cents) AS planned,
                SUM(COALESCE((SELECT SUM(e.amount_cents) FROM expense e
                              WHERE e.budget_line_id = l.id AND e.spent_on <= :today), 0)) AS actual
         FROM budget_line l JOIN strand s ON s.id = l.strand_id JOIN site ON site.id = l.site_id
         WHERE l.grant_id = :grant {site_clause}
-        GROUP BY {column}"""), {"grant": grant_id, "today": TODAY}).all()
+        GROUP BY {column}"""),
+        {"grant": grant_id, "today": TODAY},
+    ).all()
     return {str(k): (int(p), int(a)) for k, p, a in rows}
 
 
@@ -101,8 +124,9 @@ def test_subtotals_are_the_sql_group_sums_and_add_up_to_the_total(session, world
     report = bc.consumption(session, world.people["gestion"], grant_id=grant_id, today=TODAY)
     assert {s.key: (s.planned_cents, s.actual_cents) for s in report.by_strand} == _sql_by(session, grant_id, "s.name")
     assert {s.key: (s.planned_cents, s.actual_cents) for s in report.by_site} == _sql_by(session, grant_id, "site.code")
-    assert {s.key: (s.planned_cents, s.actual_cents) for s in report.by_category} == _sql_by(session, grant_id,
-                                                                                            "l.category")
+    assert {s.key: (s.planned_cents, s.actual_cents) for s in report.by_category} == _sql_by(
+        session, grant_id, "l.category"
+    )
     for groups in (report.by_strand, report.by_site, report.by_category, report.lines):
         assert sum(g.planned_cents for g in groups) == report.total.planned_cents
         assert sum(g.actual_cents for g in groups) == report.total.actual_cents
@@ -115,12 +139,15 @@ def test_subtotals_are_the_sql_group_sums_and_add_up_to_the_total(session, world
 def test_monthly_actuals_match_sql_and_cumulate_to_the_actual_to_date(session, world):
     grant_id = world.agrasc.grant.id
     points = bc.monthly_actuals(session, world.people["direction"], grant_id=grant_id, today=TODAY)
-    month = ("strftime('%Y-%m', spent_on)" if session.get_bind().dialect.name == "sqlite"
-             else "to_char(spent_on, 'YYYY-MM')")
-    rows = session.execute(text(f"""
+    month = (
+        "strftime('%Y-%m', spent_on)" if session.get_bind().dialect.name == "sqlite" else "to_char(spent_on, 'YYYY-MM')"
+    )
+    rows = session.execute(
+        text(f"""
         SELECT {month} AS ym, SUM(amount_cents) FROM expense
         WHERE grant_id = :grant AND spent_on <= :today GROUP BY {month}"""),
-                           {"grant": grant_id, "today": TODAY}).all()
+        {"grant": grant_id, "today": TODAY},
+    ).all()
     by_month = {date(int(ym[:4]), int(ym[5:7]), 1): int(c) for ym, c in rows}
     by_month[date(2026, 1, 1)] += by_month.pop(date(2025, 12, 1))  # before the start: first point
     assert [p.month for p in points] == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
@@ -130,13 +157,16 @@ def test_monthly_actuals_match_sql_and_cumulate_to_the_actual_to_date(session, w
     assert [p.cumulative_cents for p in points] == [262_845, 262_845 + 791_668, report.total.actual_cents]
 
 
-@pytest.mark.parametrize(("today", "share"), [
-    (date(2025, 12, 31), Decimal(0)),
-    (date(2026, 1, 1), Decimal(1) / Decimal(546)),  # 1 Jan 2026 – 30 Jun 2027 = 546 days
-    (date(2026, 3, 15), Decimal(74) / Decimal(546)),  # 31 + 28 + 15 days
-    (date(2027, 6, 30), Decimal(1)),
-    (date(2028, 1, 1), Decimal(1)),
-])
+@pytest.mark.parametrize(
+    ("today", "share"),
+    [
+        (date(2025, 12, 31), Decimal(0)),
+        (date(2026, 1, 1), Decimal(1) / Decimal(546)),  # 1 Jan 2026 – 30 Jun 2027 = 546 days
+        (date(2026, 3, 15), Decimal(74) / Decimal(546)),  # 31 + 28 + 15 days
+        (date(2027, 6, 30), Decimal(1)),
+        (date(2028, 1, 1), Decimal(1)),
+    ],
+)
 def test_share_of_the_period_elapsed(today, share):
     assert bc.elapsed_share(date(2026, 1, 1), date(2027, 6, 30), today) == share
 
@@ -147,7 +177,8 @@ def test_chef_de_service_sees_only_its_sites_lines_and_a_total_labelled_so(sessi
     report = bc.consumption(session, chef, grant_id=grant_id, today=TODAY)
     assert {l.site_code for l in report.lines} == {"LYO"}
     assert {s.key: (s.planned_cents, s.actual_cents) for s in report.by_strand} == _sql_by(
-        session, grant_id, "s.name", sites=(world.lyon.id,))
+        session, grant_id, "s.name", sites=(world.lyon.id,)
+    )
     assert report.partial_scope and report.total.label == "Total des lignes visibles"
     assert report.total.planned_cents == 3_000_000 + 200_001 + 4_000_000 + 700_000
     points = bc.monthly_actuals(session, chef, grant_id=grant_id, today=TODAY)
@@ -195,11 +226,20 @@ def test_the_burn_chart_draws_the_service_numbers(session, world):
     points = bc.monthly_actuals(session, direction, grant_id=world.agrasc.grant.id, report=report)
     outlook = forecast.grant_forecast(session, direction, grant_id=world.agrasc.grant.id, today=TODAY, report=report)
     frame = burn_frame(report, points, outlook)
-    drawn = {series: list(zip(rows["Date"].dt.date, rows["Montant"], strict=True))
-             for series, rows in frame.groupby("Série")}
-    assert drawn[ACTUAL] == [(date(2026, 1, 1), euros(0)), (date(2026, 1, 31), euros(262_845)),
-                             (date(2026, 2, 28), euros(262_845 + 791_668)), (TODAY, euros(report.total.actual_cents))]
+    drawn = {
+        series: list(zip(rows["Date"].dt.date, rows["Montant"], strict=True)) for series, rows in frame.groupby("Série")
+    }
+    assert drawn[ACTUAL] == [
+        (date(2026, 1, 1), euros(0)),
+        (date(2026, 1, 31), euros(262_845)),
+        (date(2026, 2, 28), euros(262_845 + 791_668)),
+        (TODAY, euros(report.total.actual_cents)),
+    ]
     assert drawn[PLAN] == [(date(2026, 1, 1), euros(0)), (date(2027, 6, 30), euros(10_400_001))]
-    assert drawn[FORECAST] == [(TODAY, euros(report.total.actual_cents)), (date(2027, 6, 30), euros(outlook.projected_cents))]
-    assert sorted(frame["Euros"][frame["Série"] == ACTUAL]) == [p / 100 for p in (0, 262_845, 1_054_513,
-                                                                                   report.total.actual_cents)]
+    assert drawn[FORECAST] == [
+        (TODAY, euros(report.total.actual_cents)),
+        (date(2027, 6, 30), euros(outlook.projected_cents)),
+    ]
+    assert sorted(frame["Euros"][frame["Série"] == ACTUAL]) == [
+        p / 100 for p in (0, 262_845, 1_054_513, report.total.actual_cents)
+    ]

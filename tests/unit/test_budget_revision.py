@@ -42,18 +42,29 @@ class World:
 def world(session) -> World:
     lyon, grenoble = factories.lyon_and_grenoble(session)
     funder = factories.a_funder(session, "AGRASC révision")
-    grant = factories.a_budgeted_grant(session, funder, starts_on=date(2026, 1, 1), ends_on=date(2026, 6, 30),
-                                       planned=[(AV, lyon, STAFF, 1_000_000), (AV, lyon, PURCHASES, 100_000),
-                                                (AV, grenoble, TAXES, 50_000)])
-    other = factories.a_budgeted_grant(session, funder, starts_on=date(2026, 1, 1), ends_on=date(2026, 6, 30),
-                                       planned=[(AV, lyon, STAFF, 10_000)])
+    grant = factories.a_budgeted_grant(
+        session,
+        funder,
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 6, 30),
+        planned=[(AV, lyon, STAFF, 1_000_000), (AV, lyon, PURCHASES, 100_000), (AV, grenoble, TAXES, 50_000)],
+    )
+    other = factories.a_budgeted_grant(
+        session, funder, starts_on=date(2026, 1, 1), ends_on=date(2026, 6, 30), planned=[(AV, lyon, STAFF, 10_000)]
+    )
     # Purchases overspent: 125 000 for 100 000 planned (beyond 10 %); staff 900 000 of 1 000 000.
     factories.an_expense(session, grant.lines[(AV, "LYO", PURCHASES)], spent_on=date(2026, 3, 3), amount_cents=125_000)
     factories.an_expense(session, grant.lines[(AV, "LYO", STAFF)], spent_on=date(2026, 6, 30), amount_cents=900_000)
     factories.an_expense(session, grant.lines[(AV, "GRE", TAXES)], spent_on=date(2026, 6, 30), amount_cents=50_000)
     make = lambda role, *sites, **kw: factories.principal(session, factories.a_user(session, role, *sites, **kw))  # noqa: E731
-    return World(grant, other, make(Role.GESTION), make(Role.DIRECTION), make(Role.CHEF_SERVICE, lyon),
-                 make(Role.FINANCEUR, funder_id=funder.id))
+    return World(
+        grant,
+        other,
+        make(Role.GESTION),
+        make(Role.DIRECTION),
+        make(Role.CHEF_SERVICE, lyon),
+        make(Role.FINANCEUR, funder_id=funder.id),
+    )
 
 
 def _kinds(alerts) -> list[tuple[AlertKind, int | None]]:
@@ -62,15 +73,24 @@ def _kinds(alerts) -> list[tuple[AlertKind, int | None]]:
 
 def test_a_preview_shows_the_alert_gone_and_writes_nothing(session, world):
     purchases, staff = world.line(PURCHASES), world.line(STAFF)
-    preview = br.simulate_transfer(session, world.gestion, grant_id=world.grant.grant.id, from_line_id=staff.id,
-                                   to_line_id=purchases.id, amount_cents=20_000, today=TODAY)
+    preview = br.simulate_transfer(
+        session,
+        world.gestion,
+        grant_id=world.grant.grant.id,
+        from_line_id=staff.id,
+        to_line_id=purchases.id,
+        amount_cents=20_000,
+        today=TODAY,
+    )
     assert _kinds(preview.alerts_before) == [(AlertKind.LINE_OVERRUN, purchases.id)]
     assert preview.alerts_after == ()  # 125 000 ≤ 120 000 × 110 % = 132 000
     after = {l.line_id: l.planned_cents for l in preview.after.lines}
     assert after[purchases.id] == 120_000 and after[staff.id] == 980_000
     assert preview.after.total.planned_cents == preview.before.total.planned_cents == 1_150_000
     assert preview.forecast_after.projected_cents == preview.forecast_before.projected_cents == 1_075_000
-    planned = session.execute(text("SELECT planned_cents FROM budget_line WHERE id = :id"), {"id": purchases.id}).scalar()
+    planned = session.execute(
+        text("SELECT planned_cents FROM budget_line WHERE id = :id"), {"id": purchases.id}
+    ).scalar()
     assert planned == 100_000
     assert session.exec(select(sa.func.count()).select_from(BudgetRevision)).one() == 0
 
@@ -79,72 +99,144 @@ def test_saving_a_revision_moves_the_amount_keeps_the_total_and_is_audited(sessi
     purchases, staff = world.line(PURCHASES), world.line(STAFF)
     seen = {staff.id: staff.version, purchases.id: purchases.version}
     revision_id = br.save_transfer(
-        session, world.gestion, grant_id=world.grant.grant.id, from_line_id=staff.id, to_line_id=purchases.id,
-        amount_cents=20_000, reason="  Achats de matériel   de maraude ", today=TODAY,
-        expected_versions=seen)
-    rows = dict(session.execute(text("SELECT id, planned_cents FROM budget_line WHERE grant_id = :g"),
-                                {"g": world.grant.grant.id}).all())
+        session,
+        world.gestion,
+        grant_id=world.grant.grant.id,
+        from_line_id=staff.id,
+        to_line_id=purchases.id,
+        amount_cents=20_000,
+        reason="  Achats de matériel   de maraude ",
+        today=TODAY,
+        expected_versions=seen,
+    )
+    rows = dict(
+        session.execute(
+            text("SELECT id, planned_cents FROM budget_line WHERE grant_id = :g"), {"g": world.grant.grant.id}
+        ).all()
+    )
     assert rows[purchases.id] == 120_000 and rows[staff.id] == 980_000
     assert sum(rows.values()) == world.grant.grant.amount_cents == 1_150_000
-    versions = dict(session.execute(text("SELECT id, version FROM budget_line WHERE grant_id = :g"),
-                                    {"g": world.grant.grant.id}).all())
+    versions = dict(
+        session.execute(
+            text("SELECT id, version FROM budget_line WHERE grant_id = :g"), {"g": world.grant.grant.id}
+        ).all()
+    )
     assert versions == {**versions, purchases.id: seen[purchases.id] + 1, staff.id: seen[staff.id] + 1}
     revision = session.get(BudgetRevision, revision_id)
-    assert (revision.amount_cents, revision.revised_on, revision.reason) == (20_000, TODAY, "Achats de matériel de maraude")
+    assert (revision.amount_cents, revision.revised_on, revision.reason) == (
+        20_000,
+        TODAY,
+        "Achats de matériel de maraude",
+    )
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "budget.revised")).one()
     assert (event.entity_type, event.entity_id, event.actor_username) == (
-        "budget_revision", str(revision_id), world.gestion.username)
+        "budget_revision",
+        str(revision_id),
+        world.gestion.username,
+    )
     listed = br.list_revisions(session, world.direction, grant_id=world.grant.grant.id)
-    assert [(r.id, r.amount_cents, r.reason) for r in listed] == [(revision_id, 20_000, "Achats de matériel de maraude")]
+    assert [(r.id, r.amount_cents, r.reason) for r in listed] == [
+        (revision_id, 20_000, "Achats de matériel de maraude")
+    ]
     assert listed[0].from_label.endswith("64 – Charges de personnel") and "LYO" in listed[0].to_label
 
 
 def test_a_line_changed_in_the_meantime_refuses_the_revision(session, world):
     purchases, staff = world.line(PURCHASES), world.line(STAFF)
     with pytest.raises(StaleRecord):
-        br.save_transfer(session, world.gestion, grant_id=world.grant.grant.id, from_line_id=staff.id,
-                         to_line_id=purchases.id, amount_cents=1, reason="x", today=TODAY,
-                         expected_versions={staff.id: staff.version, purchases.id: purchases.version - 1})
+        br.save_transfer(
+            session,
+            world.gestion,
+            grant_id=world.grant.grant.id,
+            from_line_id=staff.id,
+            to_line_id=purchases.id,
+            amount_cents=1,
+            reason="x",
+            today=TODAY,
+            expected_versions={staff.id: staff.version, purchases.id: purchases.version - 1},
+        )
 
 
-@pytest.mark.parametrize(("source", "target", "amount", "field", "message"), [
-    (STAFF, STAFF, 10, "to_line_id", "Choisissez deux lignes différentes."),
-    (STAFF, PURCHASES, 0, "amount_cents", "Le montant à transférer doit être supérieur à zéro."),
-    (STAFF, PURCHASES, -5, "amount_cents", "Le montant à transférer doit être supérieur à zéro."),
-    (PURCHASES, STAFF, 100_001, "amount_cents",
-     f"Le montant ne peut pas dépasser le montant prévu de la ligne d'origine ({euros(100_000)})."),
-])
+@pytest.mark.parametrize(
+    ("source", "target", "amount", "field", "message"),
+    [
+        (STAFF, STAFF, 10, "to_line_id", "Choisissez deux lignes différentes."),
+        (STAFF, PURCHASES, 0, "amount_cents", "Le montant à transférer doit être supérieur à zéro."),
+        (STAFF, PURCHASES, -5, "amount_cents", "Le montant à transférer doit être supérieur à zéro."),
+        (
+            PURCHASES,
+            STAFF,
+            100_001,
+            "amount_cents",
+            f"Le montant ne peut pas dépasser le montant prévu de la ligne d'origine ({euros(100_000)}).",
+        ),
+    ],
+)
 def test_bad_transfers_get_a_french_message_by_field(session, world, source, target, amount, field, message):
     with pytest.raises(ValidationFailed) as caught:
-        br.simulate_transfer(session, world.gestion, grant_id=world.grant.grant.id, from_line_id=world.line(source).id,
-                             to_line_id=world.line(target).id, amount_cents=amount, today=TODAY)
+        br.simulate_transfer(
+            session,
+            world.gestion,
+            grant_id=world.grant.grant.id,
+            from_line_id=world.line(source).id,
+            to_line_id=world.line(target).id,
+            amount_cents=amount,
+            today=TODAY,
+        )
     assert caught.value.errors[field] == message
 
 
 def test_the_whole_planned_amount_of_a_line_may_move(session, world):
-    preview = br.simulate_transfer(session, world.gestion, grant_id=world.grant.grant.id,
-                                   from_line_id=world.line(PURCHASES).id, to_line_id=world.line(STAFF).id,
-                                   amount_cents=100_000, today=TODAY)
+    preview = br.simulate_transfer(
+        session,
+        world.gestion,
+        grant_id=world.grant.grant.id,
+        from_line_id=world.line(PURCHASES).id,
+        to_line_id=world.line(STAFF).id,
+        amount_cents=100_000,
+        today=TODAY,
+    )
     assert {l.line_id: l.planned_cents for l in preview.after.lines}[world.line(PURCHASES).id] == 0
 
 
 def test_a_line_of_another_grant_and_a_missing_reason_are_refused(session, world):
     with pytest.raises(ValidationFailed) as caught:
-        br.save_transfer(session, world.gestion, grant_id=world.grant.grant.id, from_line_id=world.line(STAFF).id,
-                         to_line_id=world.other.lines[(AV, "LYO", STAFF)].id, amount_cents=10, reason=" ",
-                         today=TODAY, expected_versions={})
+        br.save_transfer(
+            session,
+            world.gestion,
+            grant_id=world.grant.grant.id,
+            from_line_id=world.line(STAFF).id,
+            to_line_id=world.other.lines[(AV, "LYO", STAFF)].id,
+            amount_cents=10,
+            reason=" ",
+            today=TODAY,
+            expected_versions={},
+        )
     assert set(caught.value.errors) == {"to_line_id", "reason"}
     with pytest.raises(ValidationFailed) as caught:
-        br.save_transfer(session, world.gestion, grant_id=world.grant.grant.id, from_line_id=world.line(STAFF).id,
-                         to_line_id=world.line(PURCHASES).id, amount_cents=10, reason="x" * 301, today=TODAY,
-                         expected_versions={})
+        br.save_transfer(
+            session,
+            world.gestion,
+            grant_id=world.grant.grant.id,
+            from_line_id=world.line(STAFF).id,
+            to_line_id=world.line(PURCHASES).id,
+            amount_cents=10,
+            reason="x" * 301,
+            today=TODAY,
+            expected_versions={},
+        )
     assert set(caught.value.errors) == {"reason"}
     assert session.exec(select(sa.func.count()).select_from(BudgetRevision)).one() == 0
 
 
 def test_only_edit_budget_saves_and_funders_do_not_simulate(session, world):
-    args = dict(grant_id=world.grant.grant.id, from_line_id=world.line(STAFF).id, to_line_id=world.line(PURCHASES).id,
-                amount_cents=10, today=TODAY)
+    args = dict(
+        grant_id=world.grant.grant.id,
+        from_line_id=world.line(STAFF).id,
+        to_line_id=world.line(PURCHASES).id,
+        amount_cents=10,
+        today=TODAY,
+    )
     for principal in (world.direction, world.chef, world.financeur):
         with pytest.raises(PermissionDenied):
             br.save_transfer(session, principal, reason="x", expected_versions={}, **args)
@@ -156,6 +248,13 @@ def test_only_edit_budget_saves_and_funders_do_not_simulate(session, world):
 
 def test_a_chef_de_service_cannot_simulate_with_a_line_of_another_site(session, world):
     with pytest.raises(ValidationFailed) as caught:
-        br.simulate_transfer(session, world.chef, grant_id=world.grant.grant.id, from_line_id=world.line(TAXES, "GRE").id,
-                             to_line_id=world.line(STAFF).id, amount_cents=10, today=TODAY)
+        br.simulate_transfer(
+            session,
+            world.chef,
+            grant_id=world.grant.grant.id,
+            from_line_id=world.line(TAXES, "GRE").id,
+            to_line_id=world.line(STAFF).id,
+            amount_cents=10,
+            today=TODAY,
+        )
     assert set(caught.value.errors) == {"from_line_id"}

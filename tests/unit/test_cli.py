@@ -55,8 +55,19 @@ def run(monkeypatch, *argv: str, stdin: str = "") -> int:
 
 
 def create(monkeypatch, username: str, role: str = "direction", password: str = GOOD_PASSWORD, *extra: str) -> int:
-    return run(monkeypatch, "create-user", "--username", username, "--name", "Hélène Marchetti", "--role", role,
-               "--password-stdin", *extra, stdin=password + "\n")
+    return run(
+        monkeypatch,
+        "create-user",
+        "--username",
+        username,
+        "--name",
+        "Hélène Marchetti",
+        "--role",
+        role,
+        "--password-stdin",
+        *extra,
+        stdin=password + "\n",
+    )
 
 
 def user(engine, username: str) -> User | None:
@@ -112,8 +123,12 @@ def test_list_users_then_deactivate(database, monkeypatch, capsys):
     assert capsys.readouterr().out.strip() == "Fait."
     assert not user(database, "dir.nat").is_active
     with unit_of_work(database) as session:
-        assert auth.check_session(session, config.load_settings(), "dir.nat", started_at=started,
-                                  last_activity_at=utcnow()) == auth.SessionEnd.REVOKED
+        assert (
+            auth.check_session(
+                session, config.load_settings(), "dir.nat", started_at=started, last_activity_at=utcnow()
+            )
+            == auth.SessionEnd.REVOKED
+        )
 
     run(monkeypatch, "list-users")
     assert capsys.readouterr().out.splitlines()[1].split()[-1] == "désactivé"
@@ -133,8 +148,17 @@ def test_set_password_and_unlock(database, monkeypatch, capsys):
         for _ in range(5):
             auth.authenticate(session, settings, "dir.nat", "pas le bon mot de passe")
 
-    assert run(monkeypatch, "set-password", "--username", "dir.nat", "--password-stdin",
-               stdin="un autre mot de passe long\n") == 0
+    assert (
+        run(
+            monkeypatch,
+            "set-password",
+            "--username",
+            "dir.nat",
+            "--password-stdin",
+            stdin="un autre mot de passe long\n",
+        )
+        == 0
+    )
     assert run(monkeypatch, "unlock", "--username", "dir.nat") == 0
     with unit_of_work(database) as session:
         result = auth.authenticate(session, settings, "dir.nat", "un autre mot de passe long")
@@ -158,8 +182,7 @@ def test_rotate_keys_rewrites_identity_fields_under_the_new_key(database, monkey
     monkeypatch.setenv("PARCOURS_ENCRYPTION_KEY", old_key)
     create(monkeypatch, "dir.nat")
     with unit_of_work(database) as session:
-        person = factories.a_person_in_file_active(session, factories.a_site(session, "LYO"),
-                                                   intake_on=utcnow().date())
+        person = factories.a_person_in_file_active(session, factories.a_site(session, "LYO"), intake_on=utcnow().date())
         person.alias_encrypted = FieldCipher([old_key]).encrypt("Joy")
         session.commit()
     capsys.readouterr()

@@ -79,8 +79,10 @@ def test_demo_generates_secrets_once_and_reuses_them(demo_dir):
 
     second = load_settings(mode="demo", cookie_key="", encryption_key="")
     assert (second.cookie_key, second.encryption_key) == (first.cookie_key, first.encryption_key)
-    assert json.loads(secrets_file.read_text()) == {"cookie_key": first.cookie_key,
-                                                    "encryption_key": first.encryption_key}
+    assert json.loads(secrets_file.read_text()) == {
+        "cookie_key": first.cookie_key,
+        "encryption_key": first.encryption_key,
+    }
 
 
 def test_demo_keeps_configured_secrets(demo_dir):
@@ -191,9 +193,15 @@ def scratch_engine(scratch_database_url):
 
 def add_user(engine, *, is_demo: bool) -> None:
     with unit_of_work(engine) as session:
-        session.add(User(username="direction" if is_demo else "dir.nat", display_name="Direction",
-                         password_hash=passwords.hash_password("parcours-demo", rounds=4), role=Role.DIRECTION,
-                         is_demo=is_demo))
+        session.add(
+            User(
+                username="direction" if is_demo else "dir.nat",
+                display_name="Direction",
+                password_hash=passwords.hash_password("parcours-demo", rounds=4),
+                role=Role.DIRECTION,
+                is_demo=is_demo,
+            )
+        )
         session.commit()
 
 

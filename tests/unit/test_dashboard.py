@@ -46,7 +46,8 @@ def world(session: Session) -> World:
     p = factories.principal
     agrasc = factories.a_funder(session)
     world = World(
-        lyon, grenoble,
+        lyon,
+        grenoble,
         direction=p(session, factories.a_user(session, Role.DIRECTION)),
         chef_lyon=p(session, factories.a_user(session, Role.CHEF_SERVICE, lyon)),
         intervenant=p(session, factories.a_user(session, Role.INTERVENANT, lyon)),
@@ -71,17 +72,33 @@ def world(session: Session) -> World:
     workshop = factories.a_workshop_session(session, lyon, session_on=date(2026, 5, 5))
     factories.a_workshop_roll(session, workshop, present=(april[0],), absent=(april[1],))
     group = factories.a_course_group(session, lyon)
-    factories.a_course_session(session, group, session_on=date(2026, 4, 20), duration_minutes=120,
-                               present=(march,), absent=(april[2],))
+    factories.a_course_session(
+        session, group, session_on=date(2026, 4, 20), duration_minutes=120, present=(march,), absent=(april[2],)
+    )
     factories.an_outcome_of(session, april[1], OutcomeType.CDI, on=date(2026, 5, 10))  # outcome after the period
     factories.an_outcome_of(session, march, OutcomeType.SIAE_HIRING, on=date(2026, 4, 28))
     # Money and posts on both sites.
-    factories.a_grant_with_lines(session, agrasc, name="Fonds AGRASC", starts_on=date(2026, 1, 1),
-                                 ends_on=date(2026, 12, 31), planned=[(lyon, 1_000_000), (grenoble, 3_000_000)],
-                                 spent=[(lyon, date(2026, 2, 1), 250_000), (lyon, date(2026, 5, 1), 100_000),
-                                        (grenoble, date(2026, 3, 1), 600_000)])
-    factories.a_grant_with_lines(session, agrasc, name="Ancien fonds", starts_on=date(2024, 1, 1),
-                                 ends_on=date(2025, 6, 30), planned=[(lyon, 500_000)])
+    factories.a_grant_with_lines(
+        session,
+        agrasc,
+        name="Fonds AGRASC",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
+        planned=[(lyon, 1_000_000), (grenoble, 3_000_000)],
+        spent=[
+            (lyon, date(2026, 2, 1), 250_000),
+            (lyon, date(2026, 5, 1), 100_000),
+            (grenoble, date(2026, 3, 1), 600_000),
+        ],
+    )
+    factories.a_grant_with_lines(
+        session,
+        agrasc,
+        name="Ancien fonds",
+        starts_on=date(2024, 1, 1),
+        ends_on=date(2025, 6, 30),
+        planned=[(lyon, 500_000)],
+    )
     factories.a_post(session, lyon, fte_hundredths=100, is_filled=True)
     factories.a_post(session, lyon, fte_hundredths=50, is_filled=False)
     factories.a_post(session, grenoble, fte_hundredths=80, is_filled=True)
@@ -89,8 +106,9 @@ def world(session: Session) -> World:
 
 
 def _board(session: Session, principal: Principal, **kwargs) -> dashboard.Dashboard:
-    return dashboard.director_dashboard(session, principal, start=kwargs.pop("start", START),
-                                        end=kwargs.pop("end", END), today=TODAY, **kwargs)
+    return dashboard.director_dashboard(
+        session, principal, start=kwargs.pop("start", START), end=kwargs.pop("end", END), today=TODAY, **kwargs
+    )
 
 
 # --- who may open it, for which sites -------------------------------------------------------------------
@@ -156,8 +174,9 @@ def test_trend_compares_with_the_previous_period(session: Session, world: World)
     assert (current.value, previous.value) == (5, 1)
     current, previous = board.pair("persons_met_street")
     assert (current.value, previous.value) == (16, 9)
-    alone = indicators.compute_indicators(session, site_ids=[world.lyon.id, world.grenoble.id],
-                                          start=board.previous_start, end=board.previous_end)
+    alone = indicators.compute_indicators(
+        session, site_ids=[world.lyon.id, world.grenoble.id], start=board.previous_start, end=board.previous_end
+    )
     assert board.previous == alone
 
 
@@ -172,13 +191,13 @@ def test_monthly_series_equal_direct_sql(session: Session, world: World) -> None
     sql = {
         "new_intakes": "SELECT intake_on, 1 FROM person WHERE intake_on BETWEEN :first AND :last",
         "persons_met_street": "SELECT round_on, persons_met FROM outreach_round WHERE mode = 'street' "
-                              "AND round_on BETWEEN :first AND :last",
+        "AND round_on BETWEEN :first AND :last",
         "persons_met_online": "SELECT round_on, persons_met FROM outreach_round WHERE mode = 'online' "
-                              "AND round_on BETWEEN :first AND :last",
+        "AND round_on BETWEEN :first AND :last",
         "course_hours": "SELECT s.session_on, s.duration_minutes FROM course_attendance a JOIN course_session s "
-                        "ON s.id = a.session_id WHERE a.status = 'present' AND s.session_on BETWEEN :first AND :last",
+        "ON s.id = a.session_id WHERE a.status = 'present' AND s.session_on BETWEEN :first AND :last",
         "outcomes_positive_exit": "SELECT outcome_on, 1 FROM outcome WHERE category = 'positive_exit' "
-                                  "AND outcome_on BETWEEN :first AND :last",
+        "AND outcome_on BETWEEN :first AND :last",
     }
     typed = [sa.bindparam("first", type_=sa.Date), sa.bindparam("last", type_=sa.Date)]
     for key, query in sql.items():
@@ -204,12 +223,19 @@ def test_funnel_follows_the_cohort_of_the_period(session: Session, world: World)
     assert steps["has_outcome"] == (1, Decimal("0.3333"))  # the CDI of May; March's file is not in the cohort
     # The same counts by direct SQL.
     cohort = sa.text("SELECT id, origin FROM person WHERE site_id = :site AND intake_on BETWEEN :s AND :e").bindparams(
-        sa.bindparam("s", type_=sa.Date), sa.bindparam("e", type_=sa.Date))
+        sa.bindparam("s", type_=sa.Date), sa.bindparam("e", type_=sa.Date)
+    )
     rows = session.execute(cohort, {"site": world.lyon.id, "s": START, "e": END}).all()
     ids = [r[0] for r in rows]
-    present = {r[0] for r in session.execute(sa.text(
-        "SELECT person_id FROM workshop_attendance WHERE status = 'present' UNION "
-        "SELECT person_id FROM course_attendance WHERE status = 'present'")).all()}
+    present = {
+        r[0]
+        for r in session.execute(
+            sa.text(
+                "SELECT person_id FROM workshop_attendance WHERE status = 'present' UNION "
+                "SELECT person_id FROM course_attendance WHERE status = 'present'"
+            )
+        ).all()
+    }
     with_outcome = {r[0] for r in session.execute(sa.text("SELECT person_id FROM outcome")).all()}
     assert steps["cohort"][0] == len(ids)
     assert steps["from_outreach"][0] == sum(1 for r in rows if r[1] == IntakeOrigin.OUTREACH.value)
@@ -227,7 +253,8 @@ def test_budget_and_fte_of_the_chosen_sites_on_the_period_end(session: Session, 
     board = _board(session, world.direction)
     assert board.as_of == END
     assert [(g.grant_name, g.planned_cents, g.spent_cents) for g in board.grants] == [
-        ("Fonds AGRASC", 4_000_000, 850_000)]  # the May expense is after END; the old grant is over
+        ("Fonds AGRASC", 4_000_000, 850_000)
+    ]  # the May expense is after END; the old grant is over
     assert board.grants[0].elapsed_share == pytest.approx(120 / 365)
     lyon = _board(session, world.chef_lyon)
     assert [(g.planned_cents, g.spent_cents) for g in lyon.grants] == [(1_000_000, 250_000)]

@@ -31,6 +31,8 @@ SEARCH_BUDGET = 20_000  # nodes per brute-force search; a drawn table needing mo
 
 class SearchTooLarge(Exception):
     pass
+
+
 SEARCH_CAP = 3 * MAX_VALUE  # a hidden value is searched up to its published totals, at most this
 
 
@@ -48,8 +50,11 @@ def _bounds(text: str, value: int | None, threshold: int) -> tuple[int, int]:
 
 def _published_view(table, threshold):
     rows, cols = list(table.rows), list(table.cols)
-    cell = {(i, j): _bounds(table.display(r, c), table.value(r, c), threshold)
-            for i, r in enumerate(rows) for j, c in enumerate(cols)}
+    cell = {
+        (i, j): _bounds(table.display(r, c), table.value(r, c), threshold)
+        for i, r in enumerate(rows)
+        for j, c in enumerate(cols)
+    }
     row_total = [_bounds(table.display(r, TOTAL), table.value(r, TOTAL), threshold) for r in rows]
     col_total = [_bounds(table.display(TOTAL, c), table.value(TOTAL, c), threshold) for c in cols]
     grand = _bounds(table.display(TOTAL, TOTAL), table.value(TOTAL, TOTAL), threshold)
@@ -150,9 +155,14 @@ def _combined_view(first, second):
     """What an attacker holding both outputs knows: entry by entry, the intersection of both."""
     n_rows, n_cols, cell, row_total, col_total, grand = first
     _, _, cell2, row_total2, col_total2, grand2 = second
-    return (n_rows, n_cols, {k: _intersect(b, cell2[k]) for k, b in cell.items()},
-            [_intersect(a, b) for a, b in zip(row_total, row_total2, strict=True)],
-            [_intersect(a, b) for a, b in zip(col_total, col_total2, strict=True)], _intersect(grand, grand2))
+    return (
+        n_rows,
+        n_cols,
+        {k: _intersect(b, cell2[k]) for k, b in cell.items()},
+        [_intersect(a, b) for a, b in zip(row_total, row_total2, strict=True)],
+        [_intersect(a, b) for a, b in zip(col_total, col_total2, strict=True)],
+        _intersect(grand, grand2),
+    )
 
 
 def _leaked_entries(view, table, cells):
@@ -232,8 +242,11 @@ def test_no_hidden_count_of_a_list_can_be_recomputed_from_its_total(values, thre
     for i in hidden:
         others_lo = fixed + sum(lo for j, (lo, _hi) in ranges.items() if j != i)
         others_hi = fixed + sum(hi for j, (_lo, hi) in ranges.items() if j != i)
-        possible = [v for v in range(ranges[i][0], ranges[i][1] + 1)
-                    if max(total[0], others_lo + v) <= min(total[1], others_hi + v)]
+        possible = [
+            v
+            for v in range(ranges[i][0], ranges[i][1] + 1)
+            if max(total[0], others_lo + v) <= min(total[1], others_hi + v)
+        ]
         assert len(possible) >= 2, f"hidden count {i} is recomputable"
     if protected.total.hidden:
         sums_lo = fixed + sum(lo for lo, _hi in ranges.values())
@@ -338,8 +351,11 @@ def test_without_consistent_with_nothing_changes():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.integers(0, MAX_VALUE), st.integers(0, 12)), min_size=1, max_size=6),
-       st.integers(3, 6), st.data())
+@given(
+    st.lists(st.one_of(st.integers(0, MAX_VALUE), st.integers(0, 12)), min_size=1, max_size=6),
+    st.integers(3, 6),
+    st.data(),
+)
 def test_a_funder_holding_both_lists_cannot_recompute_a_hidden_count(values, screen_threshold, data):
     export_threshold = data.draw(st.integers(screen_threshold + 1, 12))
     counts = {f"k{i}": v for i, v in enumerate(values)}
@@ -358,8 +374,10 @@ def test_a_funder_holding_both_lists_cannot_recompute_a_hidden_count(values, scr
     bounds = [(0, 10_000)] * len(values)
     total = (0, 10_000)
     for protected, threshold in outputs:
-        bounds = [_intersect(b, _bounds(protected.display(k), protected.items[k].value, threshold))
-                  for b, k in zip(bounds, counts, strict=True)]
+        bounds = [
+            _intersect(b, _bounds(protected.display(k), protected.items[k].value, threshold))
+            for b, k in zip(bounds, counts, strict=True)
+        ]
         total = _intersect(total, _bounds(protected.total.text, protected.total.value, threshold))
     hidden = [i for i, (lo, hi) in enumerate(bounds) if lo != hi]
     seen: dict[int, set[int]] = {i: set() for i in hidden}
@@ -379,8 +397,14 @@ def test_a_funder_holding_both_lists_cannot_recompute_a_hidden_count(values, scr
 
 
 def test_a_single_small_cell_in_a_row_gets_a_partner_and_shows_below_5():
-    cells = {("Lyon", "janv."): 3, ("Lyon", "févr."): 40, ("Lyon", "mars"): 25,
-             ("Grenoble", "janv."): 30, ("Grenoble", "févr."): 50, ("Grenoble", "mars"): 20}
+    cells = {
+        ("Lyon", "janv."): 3,
+        ("Lyon", "févr."): 40,
+        ("Lyon", "mars"): 25,
+        ("Grenoble", "janv."): 30,
+        ("Grenoble", "févr."): 50,
+        ("Grenoble", "mars"): 20,
+    }
     table = protect_table(cells, threshold=5)
     assert table.display("Lyon", "janv.") == "< 5"
     assert table.entry("Lyon", "janv.").suppression == Suppression.PRIMARY

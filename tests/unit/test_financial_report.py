@@ -21,35 +21,56 @@ from tests import factories
 
 TODAY = date(2026, 3, 15)
 PAYLOADS = ['=HYPERLINK("http://x")', "+cmd", "-1+1", "@SUM(A1)", "\tcmd", "\rcmd", "  =1+1"]
-PLANNED = {BudgetCategory.PURCHASES: 1_000_000, BudgetCategory.EXTERNAL_SERVICES: 500_000,
-           BudgetCategory.STAFF: 6_000_000, BudgetCategory.INDIRECT: 333_333}
+PLANNED = {
+    BudgetCategory.PURCHASES: 1_000_000,
+    BudgetCategory.EXTERNAL_SERVICES: 500_000,
+    BudgetCategory.STAFF: 6_000_000,
+    BudgetCategory.INDIRECT: 333_333,
+}
 
 
 @pytest.fixture
 def world(session: Session):
     lyon, grenoble = factories.lyon_and_grenoble(session)
-    staff_grant = factories.a_staff_grant(session, factories.a_funder(session, "AGRASC"), lyon, grenoble,
-                                          starts_on=date(2025, 1, 1), ends_on=date(2026, 6, 30), planned=PLANNED)
+    staff_grant = factories.a_staff_grant(
+        session,
+        factories.a_funder(session, "AGRASC"),
+        lyon,
+        grenoble,
+        starts_on=date(2025, 1, 1),
+        ends_on=date(2026, 6, 30),
+        planned=PLANNED,
+    )
     staff_grant.grant.name = '=HYPERLINK("http://x")'
     gestion = factories.principal(session, factories.a_user(session, Role.GESTION))
     lines = staff_grant.lines
     for site in ("LYO", "GRE"):
-        factories.an_expense(session, lines[(site, BudgetCategory.PURCHASES)], spent_on=date(2025, 3, 3),
-                             amount_cents=123_457)
-        factories.an_expense(session, lines[(site, BudgetCategory.EXTERNAL_SERVICES)], spent_on=date(2025, 6, 30),
-                             amount_cents=99_999)
-        factories.an_expense(session, lines[(site, BudgetCategory.PURCHASES)], spent_on=date(2024, 12, 31),
-                             amount_cents=777)  # before the period
-    factories.a_funded_post(session, lyon, monthly_cost_cents=300_001, funding=[(staff_grant, 10_000)],
-                            holder_name="+cmd", starts_on=date(2025, 1, 1))
+        factories.an_expense(
+            session, lines[(site, BudgetCategory.PURCHASES)], spent_on=date(2025, 3, 3), amount_cents=123_457
+        )
+        factories.an_expense(
+            session, lines[(site, BudgetCategory.EXTERNAL_SERVICES)], spent_on=date(2025, 6, 30), amount_cents=99_999
+        )
+        factories.an_expense(
+            session, lines[(site, BudgetCategory.PURCHASES)], spent_on=date(2024, 12, 31), amount_cents=777
+        )  # before the period
+    factories.a_funded_post(
+        session,
+        lyon,
+        monthly_cost_cents=300_001,
+        funding=[(staff_grant, 10_000)],
+        holder_name="+cmd",
+        starts_on=date(2025, 1, 1),
+    )
     for month in (date(2025, 1, 1), date(2025, 2, 1)):
         staff_charges.charge_month(session, gestion, month=month, today=TODAY)
     return staff_grant, gestion
 
 
 def workbook(session, principal, grant_id, start=date(2025, 1, 1), end=date(2025, 12, 31)):
-    data = financial_report.build_financial_report(session, principal, grant_id=grant_id, period_start=start,
-                                                   period_end=end, today=TODAY, association_name="@Asso")
+    data = financial_report.build_financial_report(
+        session, principal, grant_id=grant_id, period_start=start, period_end=end, today=TODAY, association_name="@Asso"
+    )
     return load_workbook(io.BytesIO(data))
 
 
@@ -71,9 +92,16 @@ def test_sheets_and_rows_summing_to_the_total(session, world):
     book = workbook(session, gestion, staff_grant.grant.id)
     assert book.sheetnames == ["Synthèse", "Compte rendu", "Personnel", "Écarts"]
     rows = category_rows(book)
-    assert [r[0] for r in rows] == ["60 – Achats", "61 – Services extérieurs", "62 – Autres services extérieurs",
-                                    "63 – Impôts et taxes", "64 – Charges de personnel", "65 à 68 – Autres charges",
-                                    "Frais indirects", "Total des charges"]
+    assert [r[0] for r in rows] == [
+        "60 – Achats",
+        "61 – Services extérieurs",
+        "62 – Autres services extérieurs",
+        "63 – Impôts et taxes",
+        "64 – Charges de personnel",
+        "65 à 68 – Autres charges",
+        "Frais indirects",
+        "Total des charges",
+    ]
     *categories, total = rows
     for column in (1, 2, 3, 4):
         assert sum(Decimal(str(r[column])) for r in categories) == Decimal(str(total[column]))
@@ -85,15 +113,21 @@ def test_numbers_equal_direct_sql_over_the_period(session, world):
     staff_grant, gestion = world
     grant_id = staff_grant.grant.id
     rows = {r[0]: r for r in category_rows(workbook(session, gestion, grant_id))}
-    actual = dict(session.execute(text(
-        "SELECT l.category, SUM(e.amount_cents) FROM expense e JOIN budget_line l ON l.id = e.budget_line_id "
-        "WHERE e.grant_id = :g AND e.spent_on BETWEEN :a AND :b GROUP BY l.category"),
-        {"g": grant_id, "a": date(2025, 1, 1), "b": date(2025, 12, 31)}).all())
+    actual = dict(
+        session.execute(
+            text(
+                "SELECT l.category, SUM(e.amount_cents) FROM expense e JOIN budget_line l ON l.id = e.budget_line_id "
+                "WHERE e.grant_id = :g AND e.spent_on BETWEEN :a AND :b GROUP BY l.category"
+            ),
+            {"g": grant_id, "a": date(2025, 1, 1), "b": date(2025, 12, 31)},
+        ).all()
+    )
     assert Decimal(str(rows["60 – Achats"][3])) * 100 == actual["60"] == 246_914
     assert Decimal(str(rows["64 – Charges de personnel"][3])) * 100 == actual["64"] == 600_002
     assert Decimal(str(rows["Total des charges"][3])) * 100 == sum(actual.values())
-    planned = session.execute(text("SELECT SUM(planned_cents) FROM budget_line WHERE grant_id = :g AND category = '64'"),
-                              {"g": grant_id}).scalar_one()
+    planned = session.execute(
+        text("SELECT SUM(planned_cents) FROM budget_line WHERE grant_id = :g AND category = '64'"), {"g": grant_id}
+    ).scalar_one()
     assert Decimal(str(rows["64 – Charges de personnel"][1])) * 100 == planned
     # the whole convention: prévu sur la période = prévu convention
     full = {r[0]: r for r in category_rows(workbook(session, gestion, grant_id, date(2025, 1, 1), date(2026, 6, 30)))}
@@ -120,13 +154,15 @@ def test_staff_detail_and_french_formats(session, world):
 def test_formula_injection_neutralised_in_every_text_cell(session, world):
     staff_grant, gestion = world
     grant_id = staff_grant.grant.id
-    report = financial_report.report_data(session, gestion, grant_id=grant_id, period_start=date(2025, 1, 1),
-                                          period_end=date(2025, 12, 31))
+    report = financial_report.report_data(
+        session, gestion, grant_id=grant_id, period_start=date(2025, 1, 1), period_end=date(2025, 12, 31)
+    )
     beyond = [r.category for r in report.deviations]
     assert BudgetCategory.PURCHASES in beyond
     for category, payload in zip(beyond, PAYLOADS, strict=False):
-        deviation_notes.save_note(session, gestion, grant_id=grant_id, category=category, explanation=payload,
-                                  expected_version=None)
+        deviation_notes.save_note(
+            session, gestion, grant_id=grant_id, category=category, explanation=payload, expected_version=None
+        )
     book = workbook(session, gestion, grant_id)
     texts = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert not [t for t in texts if t.lstrip(" ")[:1] in ("=", "+", "-", "@", "\t", "\r")]
@@ -145,19 +181,48 @@ def test_missing_explanations_and_note_versions(session, world):
     book = workbook(session, gestion, grant_id)
     explanations = [row[5].value for row in book["Écarts"].iter_rows(min_row=4) if row[0].value]
     assert explanations and set(explanations) == {"Explication à saisir"}
-    note_id = deviation_notes.save_note(session, gestion, grant_id=grant_id, category=BudgetCategory.PURCHASES,
-                                        explanation="Achat de matériel avancé.", expected_version=None)
+    note_id = deviation_notes.save_note(
+        session,
+        gestion,
+        grant_id=grant_id,
+        category=BudgetCategory.PURCHASES,
+        explanation="Achat de matériel avancé.",
+        expected_version=None,
+    )
     with pytest.raises(StaleRecord):
-        deviation_notes.save_note(session, gestion, grant_id=grant_id, category=BudgetCategory.PURCHASES,
-                                  explanation="Autre", expected_version=None)
+        deviation_notes.save_note(
+            session,
+            gestion,
+            grant_id=grant_id,
+            category=BudgetCategory.PURCHASES,
+            explanation="Autre",
+            expected_version=None,
+        )
     with pytest.raises(ValidationFailed):
-        deviation_notes.save_note(session, gestion, grant_id=grant_id, category=BudgetCategory.PURCHASES,
-                                  explanation="x" * 1001, expected_version=1)
-    assert deviation_notes.save_note(session, gestion, grant_id=grant_id, category=BudgetCategory.PURCHASES,
-                                     explanation="Achat avancé au 1er trimestre.", expected_version=1) == note_id
+        deviation_notes.save_note(
+            session,
+            gestion,
+            grant_id=grant_id,
+            category=BudgetCategory.PURCHASES,
+            explanation="x" * 1001,
+            expected_version=1,
+        )
+    assert (
+        deviation_notes.save_note(
+            session,
+            gestion,
+            grant_id=grant_id,
+            category=BudgetCategory.PURCHASES,
+            explanation="Achat avancé au 1er trimestre.",
+            expected_version=1,
+        )
+        == note_id
+    )
     notes = deviation_notes.notes_of_grant(session, gestion, grant_id=grant_id)
     assert (notes[BudgetCategory.PURCHASES].explanation, notes[BudgetCategory.PURCHASES].version) == (
-        "Achat avancé au 1er trimestre.", 2)
+        "Achat avancé au 1er trimestre.",
+        2,
+    )
 
 
 def test_who_may_produce_the_report(session, world):
@@ -167,8 +232,15 @@ def test_who_may_produce_the_report(session, world):
     assert workbook(session, direction, staff_grant.grant.id).sheetnames[0] == "Synthèse"
     for role, sites in ((Role.CHEF_SERVICE, (lyon,)), (Role.FINANCEUR, ()), (Role.INTERVENANT, (lyon,))):
         with pytest.raises(PermissionDenied):
-            workbook(session, factories.principal(session, factories.a_user(session, role, *sites)),
-                     staff_grant.grant.id)
+            workbook(
+                session, factories.principal(session, factories.a_user(session, role, *sites)), staff_grant.grant.id
+            )
     with pytest.raises(PermissionDenied):
-        deviation_notes.save_note(session, direction, grant_id=staff_grant.grant.id,
-                                  category=BudgetCategory.PURCHASES, explanation="x", expected_version=None)
+        deviation_notes.save_note(
+            session,
+            direction,
+            grant_id=staff_grant.grant.id,
+            category=BudgetCategory.PURCHASES,
+            explanation="x",
+            expected_version=None,
+        )

@@ -24,8 +24,15 @@ def world(session):  # noqa: ANN001, ANN201
 
 
 def _overview(session, principal, world, threshold=5):  # noqa: ANN001, ANN202
-    return funder_space.funder_overview(session, principal, grant_id=world.budget.agrasc.grant.id, start=START,
-                                        end=END, threshold=threshold, today=TODAY)
+    return funder_space.funder_overview(
+        session,
+        principal,
+        grant_id=world.budget.agrasc.grant.id,
+        start=START,
+        end=END,
+        threshold=threshold,
+        today=TODAY,
+    )
 
 
 def test_financeur_opens_only_its_funders_grants(session, world):  # noqa: ANN001
@@ -33,10 +40,19 @@ def test_financeur_opens_only_its_funders_grants(session, world):  # noqa: ANN00
     grants = funder_space.funder_grants(session, budget.financeur_agrasc)
     assert [g.id for g in grants] == [budget.agrasc.grant.id]
     with pytest.raises(NotFound):
-        funder_space.funder_overview(session, budget.financeur_agrasc, grant_id=budget.region.grant.id,
-                                     start=START, end=END, threshold=5, today=TODAY)
+        funder_space.funder_overview(
+            session,
+            budget.financeur_agrasc,
+            grant_id=budget.region.grant.id,
+            start=START,
+            end=END,
+            threshold=5,
+            today=TODAY,
+        )
     assert {g.id for g in funder_space.funder_grants(session, budget.direction)} == {
-        budget.agrasc.grant.id, budget.region.grant.id}
+        budget.agrasc.grant.id,
+        budget.region.grant.id,
+    }
     assert _overview(session, budget.gestion, world).grant.id == budget.agrasc.grant.id
 
 
@@ -82,8 +98,16 @@ def test_export_threshold_hides_more(session, world):  # noqa: ANN001
 def test_the_export_hides_everything_the_screen_hides(session, world):  # noqa: ANN001
     principal = world.budget.financeur_agrasc
     screen = _overview(session, principal, world, threshold=5)
-    export = funder_space.funder_overview(session, principal, grant_id=world.budget.agrasc.grant.id, start=START,
-                                          end=END, threshold=11, today=TODAY, screen_threshold=5)
+    export = funder_space.funder_overview(
+        session,
+        principal,
+        grant_id=world.budget.agrasc.grant.id,
+        start=START,
+        end=END,
+        threshold=11,
+        today=TODAY,
+        screen_threshold=5,
+    )
     hidden_on_screen = 0
     for item in screen.indicators:
         pairs = [(item.total, export.indicator(item.key).total)]
@@ -100,18 +124,24 @@ def test_the_export_hides_everything_the_screen_hides(session, world):  # noqa: 
 def test_figures_match_sql(session, world):  # noqa: ANN001
     overview = _overview(session, world.budget.direction, world)
     table = next(m for m in overview.monthly if m.key == "new_intakes").table
-    rows = session.execute(text(
-        "SELECT site_id, strftime('%m', intake_on) AS m, count(*) FROM person "
-        "WHERE intake_on BETWEEN :s AND :e GROUP BY site_id, m"
-        if session.bind.dialect.name == "sqlite" else
-        "SELECT site_id, to_char(intake_on, 'MM') AS m, count(*) FROM person "
-        "WHERE intake_on BETWEEN :s AND :e GROUP BY site_id, m"), {"s": START, "e": END}).all()
+    rows = session.execute(
+        text(
+            "SELECT site_id, strftime('%m', intake_on) AS m, count(*) FROM person "
+            "WHERE intake_on BETWEEN :s AND :e GROUP BY site_id, m"
+            if session.bind.dialect.name == "sqlite"
+            else "SELECT site_id, to_char(intake_on, 'MM') AS m, count(*) FROM person "
+            "WHERE intake_on BETWEEN :s AND :e GROUP BY site_id, m"
+        ),
+        {"s": START, "e": END},
+    ).all()
     for site_id, month, count in rows:
         value = table.value(site_id, date(2026, int(month), 1))
         assert value is None or value == count
     assert table.grand_total.value == sum(c for _s, _m, c in rows) == 23
-    actual = session.execute(text("SELECT coalesce(sum(amount_cents), 0) FROM expense WHERE grant_id = :g "
-                                  "AND spent_on <= :d"), {"g": world.budget.agrasc.grant.id, "d": END}).scalar()
+    actual = session.execute(
+        text("SELECT coalesce(sum(amount_cents), 0) FROM expense WHERE grant_id = :g AND spent_on <= :d"),
+        {"g": world.budget.agrasc.grant.id, "d": END},
+    ).scalar()
     assert overview.consumption.total.actual_cents == actual
     assert overview.burn[-1].cumulative_cents == actual
     assert sum(s.actual_cents for s in overview.by_category) == actual
@@ -149,5 +179,7 @@ def test_default_period_runs_to_the_end_of_last_month():
     assert funder_space.default_period(grant, date(2026, 11, 29)) == (date(2026, 1, 1), date(2026, 10, 31))
     assert funder_space.default_period(grant, date(2026, 1, 10)) == (date(2026, 1, 1), date(2026, 1, 10))
     assert funder_space.month_periods(date(2026, 1, 15), date(2026, 3, 3)) == [
-        (date(2026, 1, 15), date(2026, 1, 31)), (date(2026, 2, 1), date(2026, 2, 28)),
-        (date(2026, 3, 1), date(2026, 3, 3))]
+        (date(2026, 1, 15), date(2026, 1, 31)),
+        (date(2026, 2, 1), date(2026, 2, 28)),
+        (date(2026, 3, 1), date(2026, 3, 3)),
+    ]

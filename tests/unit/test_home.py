@@ -24,10 +24,8 @@ TODAY = date(2026, 11, 29)
 MONTH = date(2026, 11, 1)
 OPEN = (PersonStatus.ACTIVE, PersonStatus.PAUSED)
 
-PERSON_LABELS = {"open_files", "new_intakes", "stale_files",
-                 "my_files"}
-ACTIVITY_LABELS = {"outreach_rounds", "persons_met",
-                   "workshop_sessions", "course_hours"}
+PERSON_LABELS = {"open_files", "new_intakes", "stale_files", "my_files"}
+ACTIVITY_LABELS = {"outreach_rounds", "persons_met", "workshop_sessions", "course_hours"}
 
 
 @dataclass
@@ -72,37 +70,69 @@ def world(session) -> TwoSites:
     for person in lyon_people[:2]:
         factories.a_learner(session, mine, person)
     factories.a_learner(session, mine, lyon_people[2], left_on=date(2026, 10, 1))
-    factories.a_course_session(session, mine, session_on=date(2026, 11, 10), duration_minutes=150,
-                               present=tuple(lyon_people[:2]), absent=(lyon_people[2],))
-    factories.a_course_session(session, mine, session_on=date(2026, 10, 6), duration_minutes=150,
-                               present=tuple(lyon_people[:2]))
+    factories.a_course_session(
+        session,
+        mine,
+        session_on=date(2026, 11, 10),
+        duration_minutes=150,
+        present=tuple(lyon_people[:2]),
+        absent=(lyon_people[2],),
+    )
+    factories.a_course_session(
+        session, mine, session_on=date(2026, 10, 6), duration_minutes=150, present=tuple(lyon_people[:2])
+    )
     theirs = factories.a_course_group(session, lyon, teacher=other_fle)
     factories.a_learner(session, theirs, lyon_people[2])
-    factories.a_course_session(session, theirs, session_on=date(2026, 11, 12), duration_minutes=120,
-                               present=(lyon_people[2],))
-    finished = factories.a_course_group(session, lyon, teacher=fle, starts_on=date(2025, 9, 1),
-                                        ends_on=date(2026, 6, 30))
+    factories.a_course_session(
+        session, theirs, session_on=date(2026, 11, 12), duration_minutes=120, present=(lyon_people[2],)
+    )
+    finished = factories.a_course_group(
+        session, lyon, teacher=fle, starts_on=date(2025, 9, 1), ends_on=date(2026, 6, 30)
+    )
     factories.a_learner(session, finished, lyon_people[0], left_on=date(2026, 6, 30))
     grenoble_group = factories.a_course_group(session, grenoble, teacher=fle)  # linked by mistake to fle.lyon
     for person in grenoble_people[:2]:
         factories.a_learner(session, grenoble_group, person)
-    factories.a_course_session(session, grenoble_group, session_on=date(2026, 11, 5), duration_minutes=90,
-                               present=tuple(grenoble_people[:2]), absent=(grenoble_people[2],))
+    factories.a_course_session(
+        session,
+        grenoble_group,
+        session_on=date(2026, 11, 5),
+        duration_minutes=90,
+        present=tuple(grenoble_people[:2]),
+        absent=(grenoble_people[2],),
+    )
 
     agrasc = factories.a_funder(session, "AGRASC")
     region = factories.a_funder(session, "Région Auvergne-Rhône-Alpes")
     factories.a_grant_with_lines(
-        session, agrasc, name="AGRASC 2026", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31),
+        session,
+        agrasc,
+        name="AGRASC 2026",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
         planned=[(lyon, 1_000_000_00), (grenoble, 500_000_00)],
-        spent=[(lyon, date(2026, 3, 15), 1_234_56), (lyon, date(2026, 11, 20), 100_00),
-               (lyon, date(2026, 12, 15), 999_99), (grenoble, date(2026, 4, 1), 2_000_00)],
+        spent=[
+            (lyon, date(2026, 3, 15), 1_234_56),
+            (lyon, date(2026, 11, 20), 100_00),
+            (lyon, date(2026, 12, 15), 999_99),
+            (grenoble, date(2026, 4, 1), 2_000_00),
+        ],
     )
     factories.a_grant_with_lines(
-        session, region, name="Région insertion 2026", starts_on=date(2026, 3, 1), ends_on=date(2027, 2, 28),
-        planned=[(lyon, 300_000_00)], spent=[(lyon, date(2026, 6, 30), 500_00)],
+        session,
+        region,
+        name="Région insertion 2026",
+        starts_on=date(2026, 3, 1),
+        ends_on=date(2027, 2, 28),
+        planned=[(lyon, 300_000_00)],
+        spent=[(lyon, date(2026, 6, 30), 500_00)],
     )
     factories.a_grant_with_lines(  # ended more than a year ago: no longer shown
-        session, agrasc, name="AGRASC 2024", starts_on=date(2024, 1, 1), ends_on=date(2024, 12, 31),
+        session,
+        agrasc,
+        name="AGRASC 2024",
+        starts_on=date(2024, 1, 1),
+        ends_on=date(2024, 12, 31),
         planned=[(lyon, 10_000_00)],
     )
 
@@ -132,17 +162,28 @@ def reference(session, site_ids: list[int]) -> dict[str, int]:
     open_files = count(session, Person, Person.site_id.in_(site_ids), Person.status.in_(OPEN))
     new_intakes = count(session, Person, Person.site_id.in_(site_ids), Person.intake_on.between(MONTH, TODAY))
     rounds = session.exec(
-        select(OutreachRound.persons_met).where(OutreachRound.site_id.in_(site_ids),
-                                                OutreachRound.round_on.between(MONTH, TODAY))
+        select(OutreachRound.persons_met).where(
+            OutreachRound.site_id.in_(site_ids), OutreachRound.round_on.between(MONTH, TODAY)
+        )
     ).all()
-    workshops = count(session, WorkshopSession, WorkshopSession.site_id.in_(site_ids),
-                      WorkshopSession.session_on.between(MONTH, TODAY))
-    minutes = session.exec(
-        select(sa.func.sum(CourseSession.duration_minutes))
-        .join(CourseAttendance, CourseAttendance.session_id == CourseSession.id)
-        .where(CourseSession.site_id.in_(site_ids), CourseSession.session_on.between(MONTH, TODAY),
-               CourseAttendance.status == AttendanceStatus.PRESENT)
-    ).one() or 0
+    workshops = count(
+        session,
+        WorkshopSession,
+        WorkshopSession.site_id.in_(site_ids),
+        WorkshopSession.session_on.between(MONTH, TODAY),
+    )
+    minutes = (
+        session.exec(
+            select(sa.func.sum(CourseSession.duration_minutes))
+            .join(CourseAttendance, CourseAttendance.session_id == CourseSession.id)
+            .where(
+                CourseSession.site_id.in_(site_ids),
+                CourseSession.session_on.between(MONTH, TODAY),
+                CourseAttendance.status == AttendanceStatus.PRESENT,
+            )
+        ).one()
+        or 0
+    )
     return {
         "open_files": open_files,
         "new_intakes": new_intakes,
@@ -277,8 +318,7 @@ def test_admin_sees_accounts_and_no_person_figure(session, world):
     result = overview(session, factories.a_user(session, Role.ADMIN))
     values = figures(result)
 
-    assert set(values) == {"active_accounts", "locked_usernames", "login_failures",
-                           "audit_events"}
+    assert set(values) == {"active_accounts", "locked_usernames", "login_failures", "audit_events"}
     assert values["active_accounts"] == count(session, User, User.is_active == sa.true())
     assert result.grants == [] and result.monthly == []
 
@@ -291,8 +331,13 @@ def calendar_year_grant(session):
     lyon = factories.a_site(session, "LYO")
     funder = factories.a_funder(session)
     factories.a_grant_with_lines(
-        session, funder, name="AGRASC 2026", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31),
-        planned=[(lyon, 120_000_01)], spent=[(lyon, date(2026, 2, 1), 33_333_33), (lyon, date(2026, 8, 1), 1)],
+        session,
+        funder,
+        name="AGRASC 2026",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
+        planned=[(lyon, 120_000_01)],
+        spent=[(lyon, date(2026, 2, 1), 33_333_33), (lyon, date(2026, 8, 1), 1)],
     )
     return factories.principal(session, factories.a_user(session, Role.DIRECTION))
 

@@ -53,8 +53,13 @@ def demo(request: pytest.FixtureRequest) -> Iterator[Engine]:
     engine = make_engine(url)
     try:
         upgrade_to_head(engine)
-        seed_database(engine, size="demo", as_of=AS_OF, cipher=FieldCipher([Fernet.generate_key().decode()]),
-                      demo_password_hash=hash_password("mot-de-passe-de-demo", rounds=4))
+        seed_database(
+            engine,
+            size="demo",
+            as_of=AS_OF,
+            cipher=FieldCipher([Fernet.generate_key().decode()]),
+            demo_password_hash=hash_password("mot-de-passe-de-demo", rounds=4),
+        )
         yield engine
     finally:
         engine.dispose()
@@ -73,34 +78,65 @@ def reference(engine: Engine, sites: list[int], start: date, end: date) -> dict[
     ids = ",".join(str(int(s)) for s in sites)
     raw: dict[int, dict[str, int]] = {site: defaultdict(int) for site in sites}
     with engine.connect() as c:
-        for site, n in _query(c, f"""
+        for site, n in _query(
+            c,
+            f"""
                 SELECT site_id, COUNT(*) FROM person WHERE site_id IN ({ids}) AND intake_on <= :end
                 AND CASE WHEN closed_on IS NOT NULL THEN closed_on > :end ELSE status IN ('active', 'paused') END
-                GROUP BY site_id""", start, end):
+                GROUP BY site_id""",
+            start,
+            end,
+        ):
             raw[site]["active_files"] = n
-        for site, n in _query(c, f"""SELECT site_id, COUNT(*) FROM person WHERE site_id IN ({ids})
-                AND intake_on BETWEEN :start AND :end GROUP BY site_id""", start, end):
+        for site, n in _query(
+            c,
+            f"""SELECT site_id, COUNT(*) FROM person WHERE site_id IN ({ids})
+                AND intake_on BETWEEN :start AND :end GROUP BY site_id""",
+            start,
+            end,
+        ):
             raw[site]["new_intakes"] = n
-        for site, mode, rounds, met in _query(c, f"""SELECT site_id, mode, COUNT(*), SUM(persons_met)
+        for site, mode, rounds, met in _query(
+            c,
+            f"""SELECT site_id, mode, COUNT(*), SUM(persons_met)
                 FROM outreach_round WHERE site_id IN ({ids}) AND round_on BETWEEN :start AND :end
-                GROUP BY site_id, mode""", start, end):
+                GROUP BY site_id, mode""",
+            start,
+            end,
+        ):
             raw[site]["outreach_rounds"] += rounds
             raw[site][f"persons_met_{mode}"] = met
-        for site, held in _query(c, f"""SELECT s.site_id, COUNT(*) FROM workshop_session s
+        for site, held in _query(
+            c,
+            f"""SELECT s.site_id, COUNT(*) FROM workshop_session s
                 WHERE s.site_id IN ({ids}) AND s.session_on BETWEEN :start AND :end
                 AND EXISTS (SELECT 1 FROM workshop_attendance a WHERE a.session_id = s.id) GROUP BY s.site_id""",
-                                 start, end):
+            start,
+            end,
+        ):
             raw[site]["workshop_sessions"] = held
-        for site, status, n in _query(c, f"""SELECT s.site_id, a.status, COUNT(*) FROM workshop_attendance a
+        for site, status, n in _query(
+            c,
+            f"""SELECT s.site_id, a.status, COUNT(*) FROM workshop_attendance a
                 JOIN workshop_session s ON s.id = a.session_id WHERE s.site_id IN ({ids})
-                AND s.session_on BETWEEN :start AND :end GROUP BY s.site_id, a.status""", start, end):
+                AND s.session_on BETWEEN :start AND :end GROUP BY s.site_id, a.status""",
+            start,
+            end,
+        ):
             raw[site]["recorded"] += n
             raw[site]["present"] += n if status == "present" else 0
-        for site, minutes in _query(c, f"""SELECT s.site_id, SUM(s.duration_minutes) FROM course_attendance a
+        for site, minutes in _query(
+            c,
+            f"""SELECT s.site_id, SUM(s.duration_minutes) FROM course_attendance a
                 JOIN course_session s ON s.id = a.session_id WHERE s.site_id IN ({ids}) AND a.status = 'present'
-                AND s.session_on BETWEEN :start AND :end GROUP BY s.site_id""", start, end):
+                AND s.session_on BETWEEN :start AND :end GROUP BY s.site_id""",
+            start,
+            end,
+        ):
             raw[site]["minutes"] = minutes
-        for site, n in _query(c, f"""
+        for site, n in _query(
+            c,
+            f"""
                 SELECT a.site_id, COUNT(DISTINCT a.person_id) FROM language_assessment a
                 WHERE a.site_id IN ({ids}) AND a.assessed_on BETWEEN :start AND :end
                 AND (CASE a.level {RANKS} END) > (
@@ -108,30 +144,53 @@ def reference(engine: Engine, sites: list[int], start: date, end: date) -> dict[
                     WHERE p.person_id = a.person_id AND p.skill = a.skill
                     AND (p.assessed_on < a.assessed_on OR (p.assessed_on = a.assessed_on AND p.id < a.id))
                     ORDER BY p.assessed_on DESC, p.id DESC LIMIT 1)
-                GROUP BY a.site_id""", start, end):
+                GROUP BY a.site_id""",
+            start,
+            end,
+        ):
             raw[site]["level_gains"] = n
-        for site, n in _query(c, f"""SELECT site_id, COUNT(*) FROM mainstream_transition WHERE site_id IN ({ids})
-                AND moved_on BETWEEN :start AND :end GROUP BY site_id""", start, end):
+        for site, n in _query(
+            c,
+            f"""SELECT site_id, COUNT(*) FROM mainstream_transition WHERE site_id IN ({ids})
+                AND moved_on BETWEEN :start AND :end GROUP BY site_id""",
+            start,
+            end,
+        ):
             raw[site]["mainstream_transitions"] = n
-        for site, kind, n in _query(c, f"""SELECT r.site_id, p.kind, COUNT(*) FROM referral r
+        for site, kind, n in _query(
+            c,
+            f"""SELECT r.site_id, p.kind, COUNT(*) FROM referral r
                 JOIN partner p ON p.id = r.partner_id WHERE r.site_id IN ({ids})
-                AND r.referred_on BETWEEN :start AND :end GROUP BY r.site_id, p.kind""", start, end):
+                AND r.referred_on BETWEEN :start AND :end GROUP BY r.site_id, p.kind""",
+            start,
+            end,
+        ):
             raw[site][f"referrals_{kind}"] = n
             raw[site]["referrals"] += n
-        for site, category, n in _query(c, f"""SELECT site_id, category, COUNT(DISTINCT person_id) FROM outcome
+        for site, category, n in _query(
+            c,
+            f"""SELECT site_id, category, COUNT(DISTINCT person_id) FROM outcome
                 WHERE site_id IN ({ids}) AND outcome_on BETWEEN :start AND :end GROUP BY site_id, category""",
-                                        start, end):
+            start,
+            end,
+        ):
             raw[site][f"outcomes_{category}"] = n
-        for site, n in _query(c, f"""SELECT site_id, COUNT(*) FROM psp_episode WHERE site_id IN ({ids})
+        for site, n in _query(
+            c,
+            f"""SELECT site_id, COUNT(*) FROM psp_episode WHERE site_id IN ({ids})
                 AND requested_on <= :end AND (ended_on IS NULL OR ended_on > :end)
                 AND NOT (prefect_decision = 'refused' AND (decided_on IS NULL OR decided_on <= :end))
-                GROUP BY site_id""", start, end):
+                GROUP BY site_id""",
+            start,
+            end,
+        ):
             raw[site]["psp_in_progress"] = n
 
     def values(r: dict[str, int]) -> dict[str, int | Decimal | None]:
         out: dict[str, int | Decimal | None] = {key: int(r[key]) for key in ACTIVITY_KEYS}
         out["workshop_attendance_rate"] = (
-            (Decimal(r["present"]) / Decimal(r["recorded"])).quantize(Decimal("0.0001")) if r["recorded"] else None)
+            (Decimal(r["present"]) / Decimal(r["recorded"])).quantize(Decimal("0.0001")) if r["recorded"] else None
+        )
         out["course_hours"] = (Decimal(int(r["minutes"])) / 60).quantize(Decimal("0.01"))
         return out
 
@@ -173,9 +232,19 @@ def test_every_indicator_equals_direct_sql_on_demo_data(demo: Engine, period: tu
         assert per_site[site].site_ids == (site,)
     # The demo data is rich enough for the comparison to mean something.
     if period == PERIODS[2]:
-        for key in ("active_files", "new_intakes", "outreach_rounds", "persons_met_street", "persons_met_online",
-                    "workshop_sessions", "course_hours", "level_gains", "referrals", "psp_in_progress",
-                    "outcomes_durable_employment"):
+        for key in (
+            "active_files",
+            "new_intakes",
+            "outreach_rounds",
+            "persons_met_street",
+            "persons_met_online",
+            "workshop_sessions",
+            "course_hours",
+            "level_gains",
+            "referrals",
+            "psp_in_progress",
+            "outcomes_durable_employment",
+        ):
             assert together.get(key).value > 0, key
 
 
@@ -189,7 +258,8 @@ def test_a_subset_of_sites_counts_only_those_sites(demo: Engine) -> None:
     assert only_lyon.site_ids == tuple(lyon)
     assert {k: only_lyon.get(k).value for k in ACTIVITY_KEYS} == reference(demo, lyon, *period)[0]
     assert {k: only_lyon.get(k).value for k in ACTIVITY_KEYS} == {
-        k: per_site[lyon[0]].get(k).value for k in ACTIVITY_KEYS}
+        k: per_site[lyon[0]].get(k).value for k in ACTIVITY_KEYS
+    }
 
 
 def test_the_two_periods_of_one_query_equal_two_separate_computations(demo: Engine) -> None:
@@ -243,8 +313,9 @@ def edges(session: Session) -> Edges:
     factories.a_workshop_roll(session, outside, absent=(first_day,))
 
     group = factories.a_course_group(session, lyon)
-    factories.a_course_session(session, group, session_on=START, duration_minutes=90,
-                               present=(first_day, last_day), absent=(earlier,))
+    factories.a_course_session(
+        session, group, session_on=START, duration_minutes=90, present=(first_day, last_day), absent=(earlier,)
+    )
     factories.a_course_session(session, group, session_on=BEFORE, duration_minutes=150, present=(first_day,))
 
     skill, level = LanguageSkill, CefrLevel

@@ -60,27 +60,39 @@ def w(session: Session) -> CourseWorld:
     for day, minutes, amina_mark, bintou_mark in roll:
         course = factories.a_course_session(session, world.group_a, session_on=day, duration_minutes=minutes)
         for person, status in ((a, amina_mark), (b, bintou_mark)):
-            session.add(CourseAttendance(session_id=course.id, person_id=person.id, site_id=world.lyon.id,
-                                         status=AttendanceStatus(status)))
-    factories.a_course_session(session, world.group_b, session_on=date(2026, 1, 14), duration_minutes=120,
-                               present=(world.chloe,))
-    factories.a_course_session(session, world.group_g, session_on=date(2026, 2, 1), duration_minutes=150,
-                               present=(world.grace,))
+            session.add(
+                CourseAttendance(
+                    session_id=course.id, person_id=person.id, site_id=world.lyon.id, status=AttendanceStatus(status)
+                )
+            )
+    factories.a_course_session(
+        session, world.group_b, session_on=date(2026, 1, 14), duration_minutes=120, present=(world.chloe,)
+    )
+    factories.a_course_session(
+        session, world.group_g, session_on=date(2026, 2, 1), duration_minutes=150, present=(world.grace,)
+    )
     group_a = world.group_a
     marks = [
-        (a, group_a, SPEAKING, date(2026, 1, 12), L.PRE_A1), (a, group_a, WRITING, date(2026, 1, 12), L.PRE_A1),
-        (a, group_a, SPEAKING, date(2026, 2, 2), L.PRE_A1), (a, group_a, SPEAKING, date(2026, 3, 2), L.A1),
+        (a, group_a, SPEAKING, date(2026, 1, 12), L.PRE_A1),
+        (a, group_a, WRITING, date(2026, 1, 12), L.PRE_A1),
+        (a, group_a, SPEAKING, date(2026, 2, 2), L.PRE_A1),
+        (a, group_a, SPEAKING, date(2026, 3, 2), L.A1),
         (a, group_a, WRITING, date(2026, 3, 2), L.PRE_A1),
-        (b, group_a, SPEAKING, date(2026, 1, 12), L.A1), (b, group_a, LISTENING, date(2026, 1, 12), L.A2),
-        (b, group_a, SPEAKING, date(2026, 2, 9), L.A2), (b, group_a, LISTENING, date(2026, 2, 9), L.B1),
+        (b, group_a, SPEAKING, date(2026, 1, 12), L.A1),
+        (b, group_a, LISTENING, date(2026, 1, 12), L.A2),
+        (b, group_a, SPEAKING, date(2026, 2, 9), L.A2),
+        (b, group_a, LISTENING, date(2026, 2, 9), L.B1),
         (b, group_a, SPEAKING, date(2026, 3, 2), L.A1),
         (world.chloe, world.group_b, SPEAKING, date(2026, 1, 14), L.A2),
         (world.grace, world.group_g, SPEAKING, date(2026, 1, 10), L.A1),
         (world.grace, world.group_g, SPEAKING, date(2026, 4, 1), L.A2),
     ]
     for person, group, skill, day, level in marks:
-        session.add(LanguageAssessment(person_id=person.id, site_id=group.site_id, group_id=group.id, assessed_on=day,
-                                       skill=skill, level=level))
+        session.add(
+            LanguageAssessment(
+                person_id=person.id, site_id=group.site_id, group_id=group.id, assessed_on=day, skill=skill, level=level
+            )
+        )
     session.flush()
     return world
 
@@ -99,14 +111,24 @@ def test_hours_count_present_sessions_only_exactly_in_minutes(session, w):
     amina = language_progress.learner_progress(session, w.fle, w.amina.id, cipher=CIPHER)
     assert (amina.attended_minutes, amina.attended_sessions) == (435, 4)  # 7 h 15, excused/absent: nothing
     assert [(m.month, m.minutes, m.sessions) for m in amina.monthly] == [
-        (date(2026, 1, 1), 240, 2), (date(2026, 2, 1), 45, 1), (date(2026, 3, 1), 150, 1)]
+        (date(2026, 1, 1), 240, 2),
+        (date(2026, 2, 1), 45, 1),
+        (date(2026, 3, 1), 150, 1),
+    ]
     assert language_charts.hours_text(amina.attended_minutes) == "7 h 15"
     bintou = language_progress.learner_progress(session, w.chef_lyon, w.bintou.id)
     assert (bintou.attended_minutes, bintou.attended_sessions) == (345, 3)
-    direct = dict(sql(session, """
+    direct = dict(
+        sql(
+            session,
+            """
         SELECT a.person_id, SUM(s.duration_minutes) FROM course_attendance a
         JOIN course_session s ON s.id = a.session_id
-        WHERE a.status = 'present' AND a.person_id IN (:a, :b) GROUP BY a.person_id""", a=w.amina.id, b=w.bintou.id))
+        WHERE a.status = 'present' AND a.person_id IN (:a, :b) GROUP BY a.person_id""",
+            a=w.amina.id,
+            b=w.bintou.id,
+        )
+    )
     assert direct == {w.amina.id: 435, w.bintou.id: 345}
     group = language_progress.group_attendance(session, w.fle, w.group_a.id)
     assert {pid: (h.minutes, h.sessions) for pid, h in group.items()} == {w.amina.id: (435, 4), w.bintou.id: (345, 3)}
@@ -116,22 +138,35 @@ def test_learner_chart_series_equal_sql(session, w):
     progress = language_progress.learner_progress(session, w.fle, w.amina.id, cipher=CIPHER)
     assert (progress.code, progress.first_name) == (w.amina.code, "Amina")
     steps = language_charts.steps_frame(progress)
-    expected = sql(session, f"""
-        SELECT assessed_on, skill, level, {RANK_SQL.format(c='level')} FROM language_assessment
-        WHERE person_id = :p ORDER BY assessed_on, id""", p=w.amina.id)
+    expected = sql(
+        session,
+        f"""
+        SELECT assessed_on, skill, level, {RANK_SQL.format(c="level")} FROM language_assessment
+        WHERE person_id = :p ORDER BY assessed_on, id""",
+        p=w.amina.id,
+    )
     as_date = lambda v: v if isinstance(v, date) else date.fromisoformat(v)  # noqa: E731  (SQLite gives text)
-    assert [(d.date(), skill, level, rank) for d, skill, level, rank in
-            zip(steps["Date"], steps["Compétence"], steps["Niveau"], steps["Rang"])] == [
-        (as_date(d), label(LanguageSkill(s)), label(CefrLevel(v)), r) for d, s, v, r in expected]
-    month = ("strftime('%Y-%m', s.session_on)" if session.get_bind().dialect.name == "sqlite"
-             else "to_char(s.session_on, 'YYYY-MM')")
-    monthly = sql(session, f"""
+    assert [
+        (d.date(), skill, level, rank)
+        for d, skill, level, rank in zip(steps["Date"], steps["Compétence"], steps["Niveau"], steps["Rang"])
+    ] == [(as_date(d), label(LanguageSkill(s)), label(CefrLevel(v)), r) for d, s, v, r in expected]
+    month = (
+        "strftime('%Y-%m', s.session_on)"
+        if session.get_bind().dialect.name == "sqlite"
+        else "to_char(s.session_on, 'YYYY-MM')"
+    )
+    monthly = sql(
+        session,
+        f"""
         SELECT {month} AS m, SUM(s.duration_minutes), COUNT(*) FROM course_attendance a
         JOIN course_session s ON s.id = a.session_id
-        WHERE a.status = 'present' AND a.person_id = :p GROUP BY m ORDER BY m""", p=w.amina.id)
+        WHERE a.status = 'present' AND a.person_id = :p GROUP BY m ORDER BY m""",
+        p=w.amina.id,
+    )
     hours = language_charts.hours_frame(progress)
-    assert [(m.strftime("%Y-%m"), minutes, n) for m, minutes, n in
-            zip(hours["Mois"], hours["Minutes"], hours["Séances"])] == monthly
+    assert [
+        (m.strftime("%Y-%m"), minutes, n) for m, minutes, n in zip(hours["Mois"], hours["Minutes"], hours["Séances"])
+    ] == monthly
     assert list(hours["Heures"]) == [minutes / 60 for _, minutes, _ in monthly]
     chart = language_charts.learner_steps(progress).to_dict()
     assert chart["vconcat"][0]["mark"]["interpolate"] == "step-after"
@@ -142,8 +177,16 @@ def test_learner_chart_series_equal_sql(session, w):
 
 def test_the_learner_chart_changes_after_an_assessment(session, w):
     before = language_progress.learner_progress(session, w.fle, w.amina.id)
-    language_assessments.record_assessment(session, w.fle, group_id=w.group_a.id, person_id=w.amina.id,
-                                           assessed_on=date(2026, 5, 11), skill=WRITING, level=L.A1_1, today=TODAY)
+    language_assessments.record_assessment(
+        session,
+        w.fle,
+        group_id=w.group_a.id,
+        person_id=w.amina.id,
+        assessed_on=date(2026, 5, 11),
+        skill=WRITING,
+        level=L.A1_1,
+        today=TODAY,
+    )
     after = language_progress.learner_progress(session, w.fle, w.amina.id)
     assert len(after.steps) == len(before.steps) + 1
     assert before.latest()[WRITING].level == L.PRE_A1 and after.latest()[WRITING].level == L.A1_1
@@ -158,22 +201,29 @@ def test_group_distribution_entry_vs_latest(session, w):
     assert distribution.learners == 2
     counts = {(c.moment, c.skill, c.level): c.learners for c in distribution.counts}
     assert counts == {
-        (Moment.ENTRY, SPEAKING, L.PRE_A1): 1, (Moment.ENTRY, SPEAKING, L.A1): 1,
-        (Moment.ENTRY, WRITING, L.PRE_A1): 1, (Moment.ENTRY, LISTENING, L.A2): 1,
+        (Moment.ENTRY, SPEAKING, L.PRE_A1): 1,
+        (Moment.ENTRY, SPEAKING, L.A1): 1,
+        (Moment.ENTRY, WRITING, L.PRE_A1): 1,
+        (Moment.ENTRY, LISTENING, L.A2): 1,
         (Moment.LATEST, SPEAKING, L.A1): 2,  # Amina rose to A1, Bintou fell back to A1
-        (Moment.LATEST, WRITING, L.PRE_A1): 1, (Moment.LATEST, LISTENING, L.B1): 1,
+        (Moment.LATEST, WRITING, L.PRE_A1): 1,
+        (Moment.LATEST, LISTENING, L.B1): 1,
     }
 
 
 def _distribution_sql(session: Session, group_id: int, earlier: str) -> dict:
     """First (earlier='<') or latest (earlier='>') assessment per learner and skill, by NOT EXISTS."""
-    rows = sql(session, f"""
+    rows = sql(
+        session,
+        f"""
         SELECT a.skill, a.level, COUNT(*) FROM language_assessment a
         WHERE a.group_id = :g AND NOT EXISTS (
             SELECT 1 FROM language_assessment b WHERE b.group_id = :g AND b.person_id = a.person_id
             AND b.skill = a.skill AND (b.assessed_on {earlier} a.assessed_on
                                        OR (b.assessed_on = a.assessed_on AND b.id {earlier} a.id)))
-        GROUP BY a.skill, a.level""", g=group_id)
+        GROUP BY a.skill, a.level""",
+        g=group_id,
+    )
     return {(label(LanguageSkill(s)), label(CefrLevel(v))): n for s, v, n in rows}
 
 
@@ -182,8 +232,9 @@ def test_group_chart_series_equal_sql(session, w):
         frame = language_charts.distribution_frame(language_progress.group_distribution(session, w.chef_lyon, group.id))
         for moment, earlier in ((Moment.ENTRY, "<"), (Moment.LATEST, ">")):
             part = frame[frame["Moment"] == label(moment)]
-            assert dict(zip(zip(part["Compétence"], part["Niveau"]), part["Apprenant·es"])) == \
-                _distribution_sql(session, group.id, earlier)
+            assert dict(zip(zip(part["Compétence"], part["Niveau"]), part["Apprenant·es"])) == _distribution_sql(
+                session, group.id, earlier
+            )
     chart = language_charts.entry_vs_latest(language_progress.group_distribution(session, w.fle, w.group_a.id))
     spec = chart.to_dict()
     assert spec["spec"]["encoding"]["x"]["sort"][:3] == ["Pré-A1", "A1.1", "A1"]  # CECRL order on the axis
@@ -206,7 +257,11 @@ def test_level_gains_and_site_figures_by_hand(session, w):
     assert lyon.median_minutes_per_level == 300.0  # median of 142.5, 300, 300
     assert (lyon.share_a1, lyon.share_a2) == (2 / 3, 1 / 3)
     assert (grenoble.learners, grenoble.reached_a1, grenoble.reached_a2, grenoble.median_minutes_per_level) == (
-        1, 1, 1, 150.0)
+        1,
+        1,
+        1,
+        150.0,
+    )
 
 
 def test_site_figures_follow_the_scope(session, w):
@@ -222,7 +277,9 @@ def test_site_figures_follow_the_scope(session, w):
 def test_site_chart_series_equal_sql(session, w):
     frame = language_charts.sites_frame(language_progress.site_progress(session, w.direction))
     rank = RANK_SQL.format(c="a.level")
-    reached = sql(session, f"""
+    reached = sql(
+        session,
+        f"""
         SELECT p.site_id, COUNT(*),
                SUM(CASE WHEN low.lowest >= {L.A1.rank} THEN 1 ELSE 0 END),
                SUM(CASE WHEN low.lowest >= {L.A2.rank} THEN 1 ELSE 0 END)
@@ -231,14 +288,21 @@ def test_site_chart_series_equal_sql(session, w):
                                 AND b.skill = a.skill AND (b.assessed_on > a.assessed_on
                                 OR (b.assessed_on = a.assessed_on AND b.id > a.id)))
               GROUP BY a.person_id) AS low
-        JOIN person p ON p.id = low.person_id GROUP BY p.site_id""")
+        JOIN person p ON p.id = low.person_id GROUP BY p.site_id""",
+    )
     code = {w.lyon.id: "LYO", w.grenoble.id: "GRE"}
     by_site = {code[site]: (n, a1 / n, a2 / n) for site, n, a1, a2 in reached}
-    assert {site: (n, a1, a2) for site, n, a1, a2 in zip(
-        frame["Site"], frame["Apprenant·es évalué·es"], frame["Atteignent A1"], frame["Atteignent A2"])} == by_site
+    assert {
+        site: (n, a1, a2)
+        for site, n, a1, a2 in zip(
+            frame["Site"], frame["Apprenant·es évalué·es"], frame["Atteignent A1"], frame["Atteignent A2"]
+        )
+    } == by_site
     # Per learner × skill: first assessment, first higher one, minutes present in between.
     rank_b = RANK_SQL.format(c="b.level")
-    per_pair = sql(session, f"""
+    per_pair = sql(
+        session,
+        f"""
         SELECT f.person_id, p.site_id, f.skill, h.rnk - f.rnk AS levels,
                (SELECT COALESCE(SUM(s.duration_minutes), 0) FROM course_attendance ca
                 JOIN course_session s ON s.id = ca.session_id
@@ -253,9 +317,12 @@ def test_site_chart_series_equal_sql(session, w):
           AND NOT EXISTS (SELECT 1 FROM language_assessment b WHERE b.person_id = h.person_id AND b.skill = h.skill
                           AND b.assessed_on > f.assessed_on AND {rank_b} > f.rnk
                           AND (b.assessed_on < h.assessed_on OR (b.assessed_on = h.assessed_on AND b.id < h.id)))
-        JOIN person p ON p.id = f.person_id""")
-    service = sorted((g.person_id, g.site_id, g.skill.value, g.levels, g.minutes)
-                     for g in language_progress.level_gains(session, w.direction))
+        JOIN person p ON p.id = f.person_id""",
+    )
+    service = sorted(
+        (g.person_id, g.site_id, g.skill.value, g.levels, g.minutes)
+        for g in language_progress.level_gains(session, w.direction)
+    )
     assert service == sorted(per_pair)
     import statistics
 
@@ -263,7 +330,8 @@ def test_site_chart_series_equal_sql(session, w):
     for _, site, _, levels, minutes in per_pair:
         medians.setdefault(code[site], []).append(minutes / levels)
     assert dict(zip(frame["Site"], frame["Heures pour un niveau (médiane)"])) == {
-        site: statistics.median(values) / 60 for site, values in medians.items()}
+        site: statistics.median(values) / 60 for site, values in medians.items()
+    }
 
 
 def test_site_chart_builders_draw_the_frame(session, w):
@@ -272,7 +340,11 @@ def test_site_chart_builders_draw_the_frame(session, w):
     assert sorted(hours.data["Site"]) == ["GRE", "LYO"]
     reaching = language_charts.reaching_levels(sites)
     assert set(zip(reaching.data["Site"], reaching.data["Seuil"])) == {
-        ("GRE", "Atteignent A1"), ("GRE", "Atteignent A2"), ("LYO", "Atteignent A1"), ("LYO", "Atteignent A2")}
+        ("GRE", "Atteignent A1"),
+        ("GRE", "Atteignent A2"),
+        ("LYO", "Atteignent A1"),
+        ("LYO", "Atteignent A2"),
+    }
 
 
 # --- scope --------------------------------------------------------------------------------------
@@ -289,8 +361,11 @@ def test_progress_is_read_within_scope_only(session, w):
         language_progress.learner_progress(session, w.chef_grenoble, w.amina.id)
     # fle's view of Amina ignores no attendance (all hers is in group A); direction sees her by code only.
     direction_view = language_progress.learner_progress(session, w.direction, w.amina.id, cipher=CIPHER)
-    assert (direction_view.code, direction_view.first_name, direction_view.attended_minutes) == (w.amina.code, None,
-                                                                                                 435)
+    assert (direction_view.code, direction_view.first_name, direction_view.attended_minutes) == (
+        w.amina.code,
+        None,
+        435,
+    )
     choices = language_progress.learner_choices(session, w.direction, group_id=w.group_a.id, cipher=CIPHER)
     assert {(c.code, c.first_name) for c in choices} == {(w.amina.code, None), (w.bintou.code, None)}
     choices = language_progress.learner_choices(session, w.fle, group_id=w.group_a.id, cipher=CIPHER)

@@ -60,12 +60,21 @@ STREAMLIT_CACHES = {"cache_data", "cache_resource", "cache", "experimental_memo"
 
 
 def cache_uses(tree: ast.AST) -> list[str]:
-    found = [f"{n.attr} line {n.lineno}" for n in ast.walk(tree)
-             if isinstance(n, ast.Attribute) and n.attr in STREAMLIT_CACHES
-             and isinstance(n.value, ast.Name) and n.value.id in {"st", "streamlit"}]
-    found += [f"import {a.name} line {n.lineno}" for n in ast.walk(tree)
-              if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("streamlit")
-              for a in n.names if a.name in STREAMLIT_CACHES]
+    found = [
+        f"{n.attr} line {n.lineno}"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Attribute)
+        and n.attr in STREAMLIT_CACHES
+        and isinstance(n.value, ast.Name)
+        and n.value.id in {"st", "streamlit"}
+    ]
+    found += [
+        f"import {a.name} line {n.lineno}"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("streamlit")
+        for a in n.names
+        if a.name in STREAMLIT_CACHES
+    ]
     return found
 
 
@@ -92,11 +101,20 @@ def server_dates(tree: ast.AST) -> list[str]:
             owner = node.func.value
             if isinstance(owner, ast.Name) and owner.id in {"date", "datetime"} and node.func.attr == "today":
                 found.append(f"{owner.id}.today() line {node.lineno}")
-            if (isinstance(owner, ast.Name) and owner.id == "datetime" and node.func.attr == "now"
-                    and not node.args and not node.keywords):
+            if (
+                isinstance(owner, ast.Name)
+                and owner.id == "datetime"
+                and node.func.attr == "now"
+                and not node.args
+                and not node.keywords
+            ):
                 found.append(f"datetime.now() line {node.lineno}")
-        elif (isinstance(node, ast.keyword) and node.arg == "value" and isinstance(node.value, ast.Constant)
-              and node.value.value in {"today", "now"}):
+        elif (
+            isinstance(node, ast.keyword)
+            and node.arg == "value"
+            and isinstance(node.value, ast.Constant)
+            and node.value.value in {"today", "now"}
+        ):
             found.append(f'value="{node.value.value}" line {node.value.lineno}')
     return found
 
@@ -154,8 +172,12 @@ def test_lower_layers_never_import_upper_ones():
     assert violations(python_files("services"), lambda t: imports_any(t, "ui", "app_pages", "app")) == {}
     assert violations(python_files("models"), lambda t: imports_any(t, "services", "ui", "app_pages", "app")) == {}
     # i18n (catalogue, formats) sits under every layer: it imports nothing of the app.
-    assert violations(python_files("i18n"), lambda t: imports_any(
-        t, "models", "services", "ui", "app_pages", "app", "seed")) == {}
+    assert (
+        violations(
+            python_files("i18n"), lambda t: imports_any(t, "models", "services", "ui", "app_pages", "app", "seed")
+        )
+        == {}
+    )
 
 
 def test_page_scripts_never_touch_the_database_layer():
@@ -181,8 +203,11 @@ def test_today_is_always_paris_today():
 
 def test_every_page_script_starts_with_its_guard():
     for path in python_files("app_pages"):
-        calls = [node for node in parse(path).body
-                 if isinstance(node, (ast.Assign, ast.Expr)) and isinstance(node.value, ast.Call)]
+        calls = [
+            node
+            for node in parse(path).body
+            if isinstance(node, (ast.Assign, ast.Expr)) and isinstance(node.value, ast.Call)
+        ]
         assert calls, path
         first = calls[0].value
         assert isinstance(first.func, ast.Name) and first.func.id == "require_page", (

@@ -11,8 +11,15 @@ from services.money import parse_french_amount, prorata, ratio, share_of, split_
 
 @pytest.mark.parametrize(
     ("text", "cents"),
-    [("1 234,56", 123456), ("1\u202f234,56 €", 123456), ("1.234,5", 123450), ("1234", 123400),
-     ("-12,30", -1230), ("0,07", 7), ("+3", 300)],
+    [
+        ("1 234,56", 123456),
+        ("1\u202f234,56 €", 123456),
+        ("1.234,5", 123450),
+        ("1234", 123400),
+        ("-12,30", -1230),
+        ("0,07", 7),
+        ("+3", 300),
+    ],
 )
 def test_french_amounts_are_read_to_the_cent(text: str, cents: int) -> None:
     assert parse_french_amount(text) == cents
@@ -36,7 +43,7 @@ def test_ratio_is_exact_and_undefined_on_zero() -> None:
     assert ratio(5, 0) is None
 
 
-@given(st.integers(-10**12, 10**12), st.lists(st.integers(0, 10**6), min_size=1, max_size=30))
+@given(st.integers(-(10**12), 10**12), st.lists(st.integers(0, 10**6), min_size=1, max_size=30))
 def test_split_parts_always_sum_to_the_total(total: int, weights: list[int]) -> None:
     parts = split_exactly(total, weights)
     assert sum(parts) == total

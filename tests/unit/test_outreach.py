@@ -42,17 +42,37 @@ def world(session: Session) -> OutreachWorld:
     chef = factories.a_user(session, Role.CHEF_SERVICE, lyon)
     cip = factories.a_user(session, Role.INTERVENANT, grenoble)
     p = factories.principal
-    return OutreachWorld(lyon, grenoble, ts, chef, cip, p(session, ts), p(session, chef), p(session, cip),
-                         p(session, factories.a_user(session, Role.DIRECTION)))
+    return OutreachWorld(
+        lyon,
+        grenoble,
+        ts,
+        chef,
+        cip,
+        p(session, ts),
+        p(session, chef),
+        p(session, cip),
+        p(session, factories.a_user(session, Role.DIRECTION)),
+    )
 
 
 def street_round(world: OutreachWorld, **changes) -> RoundInput:
     """An evening street round in Lyon by the social worker and the head of service."""
-    data = RoundInput(site_id=world.lyon.id, round_on=TODAY - timedelta(days=1), start_time=time(21, 0),
-                      duration_minutes=180, mode=OutreachMode.STREET, area=OutreachArea.ROADSIDE_VANS,
-                      staff_ids=[world.ts_user.id, world.chef_user.id], persons_met=12, new_contacts=3,
-                      conversations=7, referred_to_intake=2, condoms_given=120, leaflets_given=15,
-                      hygiene_kits_given=4)
+    data = RoundInput(
+        site_id=world.lyon.id,
+        round_on=TODAY - timedelta(days=1),
+        start_time=time(21, 0),
+        duration_minutes=180,
+        mode=OutreachMode.STREET,
+        area=OutreachArea.ROADSIDE_VANS,
+        staff_ids=[world.ts_user.id, world.chef_user.id],
+        persons_met=12,
+        new_contacts=3,
+        conversations=7,
+        referred_to_intake=2,
+        condoms_given=120,
+        leaflets_given=15,
+        hygiene_kits_given=4,
+    )
     return replace(data, **changes)
 
 
@@ -72,7 +92,13 @@ def test_a_social_worker_logs_a_round_of_own_site_with_its_team(session, world):
     round_id = outreach.log_round(session, world.ts_lyon, data=street_round(world), today=TODAY)
     stored = session.get(OutreachRound, round_id)
     assert (stored.site_id, stored.round_on, stored.start_time, stored.duration_minutes, stored.mode, stored.area) == (
-        world.lyon.id, TODAY - timedelta(days=1), time(21, 0), 180, OutreachMode.STREET, OutreachArea.ROADSIDE_VANS)
+        world.lyon.id,
+        TODAY - timedelta(days=1),
+        time(21, 0),
+        180,
+        OutreachMode.STREET,
+        OutreachArea.ROADSIDE_VANS,
+    )
     assert (stored.persons_met, stored.new_contacts, stored.conversations, stored.referred_to_intake) == (12, 3, 7, 2)
     assert (stored.condoms_given, stored.leaflets_given, stored.hygiene_kits_given) == (120, 15, 4)
     assert (stored.created_by_id, stored.version) == (world.ts_user.id, 1)
@@ -84,32 +110,45 @@ def test_a_social_worker_logs_a_round_of_own_site_with_its_team(session, world):
 BAD_INPUTS = [
     ({"round_on": None}, "round_on", MESSAGES["round_on"]),
     ({"round_on": TODAY + timedelta(days=1)}, "round_on", "La date de la maraude ne peut pas être dans le futur."),
-    ({"round_on": TODAY - timedelta(days=366)}, "round_on",
-     "Cette maraude date de plus d'un an : elle ne peut plus être saisie."),
+    (
+        {"round_on": TODAY - timedelta(days=366)},
+        "round_on",
+        "Cette maraude date de plus d'un an : elle ne peut plus être saisie.",
+    ),
     ({"start_time": None}, "start_time", "Indiquez l'heure de début."),
     ({"duration_minutes": 10}, "duration_minutes", "La durée doit être comprise entre 15 minutes et 12 heures."),
     ({"duration_minutes": 12 * 60 + 15}, "duration_minutes", MESSAGES["duration"]),
     ({"duration_minutes": None}, "duration_minutes", MESSAGES["duration"]),
     ({"mode": None}, "mode", "Choisissez le type de maraude (présentielle ou dématérialisée)."),
     ({"area": None}, "area", "Choisissez le secteur ou la plateforme."),
-    ({"area": OutreachArea.ESCORT_SITES}, "area",
-     "Ce secteur correspond à une maraude dématérialisée, pas présentielle."),
+    (
+        {"area": OutreachArea.ESCORT_SITES},
+        "area",
+        "Ce secteur correspond à une maraude dématérialisée, pas présentielle.",
+    ),
     ({"mode": OutreachMode.ONLINE}, "area", "Ce secteur correspond à une maraude présentielle, pas dématérialisée."),
     ({"persons_met": -1}, "persons_met", "Le nombre ne peut pas être négatif."),
     ({"condoms_given": -5}, "condoms_given", "Le nombre ne peut pas être négatif."),
     ({"persons_met": 501}, "persons_met", "Ce nombre paraît trop élevé (au plus 500) : vérifiez la saisie."),
     ({"leaflets_given": 5001}, "leaflets_given", "Ce nombre paraît trop élevé (au plus 5000) : vérifiez la saisie."),
-    ({"new_contacts": 13}, "new_contacts",
-     "Les nouveaux contacts ne peuvent pas dépasser le nombre de personnes rencontrées."),
+    (
+        {"new_contacts": 13},
+        "new_contacts",
+        "Les nouveaux contacts ne peuvent pas dépasser le nombre de personnes rencontrées.",
+    ),
     ({"conversations": 13}, "conversations", MESSAGES["conversations"]),
-    ({"referred_to_intake": 13}, "referred_to_intake",
-     "Les orientations vers un accueil ne peuvent pas dépasser le nombre de personnes rencontrées."),
+    (
+        {"referred_to_intake": 13},
+        "referred_to_intake",
+        "Les orientations vers un accueil ne peuvent pas dépasser le nombre de personnes rencontrées.",
+    ),
     ({"staff_ids": []}, "staff_ids", "Indiquez au moins une personne de l'équipe présente."),
 ]
 
 
-@pytest.mark.parametrize(("changes", "field", "message"), BAD_INPUTS, ids=[case[1] + str(i) for i, case in
-                                                                           enumerate(BAD_INPUTS)])
+@pytest.mark.parametrize(
+    ("changes", "field", "message"), BAD_INPUTS, ids=[case[1] + str(i) for i, case in enumerate(BAD_INPUTS)]
+)
 def test_bad_input_is_refused_with_a_french_message_by_field(session, world, changes, field, message):
     with pytest.raises(ValidationFailed) as caught:
         outreach.log_round(session, world.ts_lyon, data=street_round(world, **changes), today=TODAY)
@@ -118,20 +157,34 @@ def test_bad_input_is_refused_with_a_french_message_by_field(session, world, cha
 
 
 def test_every_wrong_field_is_reported_at_once(session, world):
-    data = street_round(world, round_on=TODAY + timedelta(days=2), duration_minutes=5, persons_met=2, new_contacts=3,
-                        staff_ids=[])
+    data = street_round(
+        world, round_on=TODAY + timedelta(days=2), duration_minutes=5, persons_met=2, new_contacts=3, staff_ids=[]
+    )
     with pytest.raises(ValidationFailed) as caught:
         outreach.log_round(session, world.ts_lyon, data=data, today=TODAY)
     assert set(caught.value.errors) == {"round_on", "duration_minutes", "new_contacts", "conversations", "staff_ids"}
 
 
 def test_limits_themselves_are_accepted(session, world):
-    data = street_round(world, round_on=TODAY - timedelta(days=365), duration_minutes=15, persons_met=0, new_contacts=0,
-                        conversations=0, referred_to_intake=0, area=OutreachArea.OTHER)
+    data = street_round(
+        world,
+        round_on=TODAY - timedelta(days=365),
+        duration_minutes=15,
+        persons_met=0,
+        new_contacts=0,
+        conversations=0,
+        referred_to_intake=0,
+        area=OutreachArea.OTHER,
+    )
     outreach.log_round(session, world.ts_lyon, data=data, today=TODAY)
-    outreach.log_round(session, world.ts_lyon, data=street_round(world, round_on=TODAY, duration_minutes=720,
-                                                                 new_contacts=12, conversations=12,
-                                                                 referred_to_intake=12), today=TODAY)
+    outreach.log_round(
+        session,
+        world.ts_lyon,
+        data=street_round(
+            world, round_on=TODAY, duration_minutes=720, new_contacts=12, conversations=12, referred_to_intake=12
+        ),
+        today=TODAY,
+    )
     assert round_count(session) == 2
 
 
@@ -146,15 +199,18 @@ def test_the_staff_present_are_active_team_members_of_the_site(session, world, w
     else:
         member_id = 987_654
     with pytest.raises(ValidationFailed) as caught:
-        outreach.log_round(session, world.ts_lyon, data=street_round(world, staff_ids=[world.ts_user.id, member_id]),
-                           today=TODAY)
-    assert caught.value.errors == {"staff_ids": "Les personnes présentes doivent être des membres actifs de "
-                                                "l'équipe de ce site."}
+        outreach.log_round(
+            session, world.ts_lyon, data=street_round(world, staff_ids=[world.ts_user.id, member_id]), today=TODAY
+        )
+    assert caught.value.errors == {
+        "staff_ids": "Les personnes présentes doivent être des membres actifs de l'équipe de ce site."
+    }
 
 
 def test_the_author_need_not_be_on_the_round(session, world):
-    round_id = outreach.log_round(session, world.chef_lyon, data=street_round(world, staff_ids=[world.ts_user.id]),
-                                  today=TODAY)
+    round_id = outreach.log_round(
+        session, world.chef_lyon, data=street_round(world, staff_ids=[world.ts_user.id]), today=TODAY
+    )
     assert session.get(OutreachRound, round_id).created_by_id == world.chef_user.id
 
 
@@ -184,8 +240,14 @@ def test_grenoble_cannot_log_see_or_correct_lyon_rounds(session, world):
     with pytest.raises(NotFound):
         outreach.round_detail(session, cip, lyon_round)
     with pytest.raises(NotFound):
-        outreach.update_round(session, cip, round_id=lyon_round, expected_version=1,
-                              data=street_round(world, site_id=None, staff_ids=[world.cip_user.id]), today=TODAY)
+        outreach.update_round(
+            session,
+            cip,
+            round_id=lyon_round,
+            expected_version=1,
+            data=street_round(world, site_id=None, staff_ids=[world.cip_user.id]),
+            today=TODAY,
+        )
     assert {r.site_code for r in outreach.monthly_outreach(session, cip, by_site=True, today=TODAY)} == {"GRE"}
     assert [s.code for s in outreach.outreach_sites(session, cip)] == ["GRE"]
     # …and Lyon does not see Grenoble.
@@ -205,16 +267,19 @@ def test_direction_reads_every_site_and_writes_nothing(session, world):
     with pytest.raises(PermissionDenied):
         outreach.log_round(session, direction, data=street_round(world), today=TODAY)
     with pytest.raises(PermissionDenied):
-        outreach.update_round(session, direction, round_id=lyon_round, expected_version=1, data=street_round(world),
-                              today=TODAY)
+        outreach.update_round(
+            session, direction, round_id=lyon_round, expected_version=1, data=street_round(world), today=TODAY
+        )
 
 
 @pytest.mark.parametrize("role", [Role.GESTION, Role.FINANCEUR, Role.ADMIN])
 def test_roles_without_activity_figures_read_nothing(session, world, role):
     someone = factories.principal(session, factories.a_user(session, role))
-    for call in (lambda: outreach.list_rounds(session, someone),
-                 lambda: outreach.monthly_outreach(session, someone, today=TODAY),
-                 lambda: outreach.outreach_sites(session, someone)):
+    for call in (
+        lambda: outreach.list_rounds(session, someone),
+        lambda: outreach.monthly_outreach(session, someone, today=TODAY),
+        lambda: outreach.outreach_sites(session, someone),
+    ):
         with pytest.raises(PermissionDenied):
             call()
 
@@ -224,9 +289,14 @@ def test_roles_without_activity_figures_read_nothing(session, world, role):
 
 def test_a_correction_is_versioned_and_audited(session, world):
     round_id = outreach.log_round(session, world.ts_lyon, data=street_round(world), today=TODAY)
-    outreach.update_round(session, world.chef_lyon, round_id=round_id, expected_version=1,
-                          data=street_round(world, persons_met=14, new_contacts=4, staff_ids=[world.chef_user.id]),
-                          today=TODAY)
+    outreach.update_round(
+        session,
+        world.chef_lyon,
+        round_id=round_id,
+        expected_version=1,
+        data=street_round(world, persons_met=14, new_contacts=4, staff_ids=[world.chef_user.id]),
+        today=TODAY,
+    )
     detail = outreach.round_detail(session, world.ts_lyon, round_id)
     assert (detail.row.persons_met, detail.row.new_contacts, detail.row.version) == (14, 4, 2)
     assert [user_id for user_id, _ in detail.staff] == [world.chef_user.id]
@@ -235,11 +305,23 @@ def test_a_correction_is_versioned_and_audited(session, world):
 
 def test_a_stale_correction_is_refused_and_changes_nothing(session, world):
     round_id = outreach.log_round(session, world.ts_lyon, data=street_round(world), today=TODAY)
-    outreach.update_round(session, world.chef_lyon, round_id=round_id, expected_version=1,
-                          data=street_round(world, persons_met=20), today=TODAY)
+    outreach.update_round(
+        session,
+        world.chef_lyon,
+        round_id=round_id,
+        expected_version=1,
+        data=street_round(world, persons_met=20),
+        today=TODAY,
+    )
     with pytest.raises(StaleRecord):  # the social worker still had version 1 on screen
-        outreach.update_round(session, world.ts_lyon, round_id=round_id, expected_version=1,
-                              data=street_round(world, persons_met=9, staff_ids=[world.ts_user.id]), today=TODAY)
+        outreach.update_round(
+            session,
+            world.ts_lyon,
+            round_id=round_id,
+            expected_version=1,
+            data=street_round(world, persons_met=9, staff_ids=[world.ts_user.id]),
+            today=TODAY,
+        )
     session.rollback()  # as the unit of work does after the error
     stored = session.get(OutreachRound, round_id)
     session.refresh(stored)
@@ -251,12 +333,24 @@ def test_a_stale_correction_is_refused_and_changes_nothing(session, world):
 def test_a_correction_keeps_the_site_and_validates_like_an_entry(session, world):
     round_id = outreach.log_round(session, world.ts_lyon, data=street_round(world), today=TODAY)
     with pytest.raises(ValidationFailed) as caught:
-        outreach.update_round(session, world.ts_lyon, round_id=round_id, expected_version=1,
-                              data=street_round(world, site_id=world.grenoble.id), today=TODAY)
+        outreach.update_round(
+            session,
+            world.ts_lyon,
+            round_id=round_id,
+            expected_version=1,
+            data=street_round(world, site_id=world.grenoble.id),
+            today=TODAY,
+        )
     assert caught.value.errors == {"site_id": "Une maraude ne peut pas changer de site."}
     with pytest.raises(ValidationFailed) as caught:
-        outreach.update_round(session, world.ts_lyon, round_id=round_id, expected_version=1,
-                              data=street_round(world, persons_met=1), today=TODAY)
+        outreach.update_round(
+            session,
+            world.ts_lyon,
+            round_id=round_id,
+            expected_version=1,
+            data=street_round(world, persons_met=1),
+            today=TODAY,
+        )
     assert set(caught.value.errors) == {"new_contacts", "conversations", "referred_to_intake"}
 
 
@@ -265,21 +359,36 @@ def test_an_old_round_keeps_its_date_and_the_colleagues_who_left(session, world)
     old = factories.a_logged_round(session, world.lyon, round_on=TODAY - timedelta(days=400), team=(leaver,))
     leaver.is_active = False
     session.flush()
-    outreach.update_round(session, world.ts_lyon, round_id=old.id, expected_version=1,
-                          data=street_round(world, round_on=old.round_on, staff_ids=[leaver.id, world.ts_user.id]),
-                          today=TODAY)
+    outreach.update_round(
+        session,
+        world.ts_lyon,
+        round_id=old.id,
+        expected_version=1,
+        data=street_round(world, round_on=old.round_on, staff_ids=[leaver.id, world.ts_user.id]),
+        today=TODAY,
+    )
     session.refresh(old)
     assert (old.round_on, old.persons_met, old.version) == (TODAY - timedelta(days=400), 12, 2)
     with pytest.raises(ValidationFailed) as caught:  # but it cannot be moved to another old date
-        outreach.update_round(session, world.ts_lyon, round_id=old.id, expected_version=2,
-                              data=street_round(world, round_on=old.round_on - timedelta(days=1),
-                                                staff_ids=[world.ts_user.id]), today=TODAY)
+        outreach.update_round(
+            session,
+            world.ts_lyon,
+            round_id=old.id,
+            expected_version=2,
+            data=street_round(world, round_on=old.round_on - timedelta(days=1), staff_ids=[world.ts_user.id]),
+            today=TODAY,
+        )
     assert caught.value.errors == {"round_on": MESSAGES["round_old"]}
     another_leaver = factories.an_inactive_user(session, Role.INTERVENANT, world.lyon)
     with pytest.raises(ValidationFailed) as caught:  # nor get a newcomer who is not an active member
-        outreach.update_round(session, world.ts_lyon, round_id=old.id, expected_version=2,
-                              data=street_round(world, round_on=old.round_on, staff_ids=[another_leaver.id]),
-                              today=TODAY)
+        outreach.update_round(
+            session,
+            world.ts_lyon,
+            round_id=old.id,
+            expected_version=2,
+            data=street_round(world, round_on=old.round_on, staff_ids=[another_leaver.id]),
+            today=TODAY,
+        )
     assert caught.value.errors == {"staff_ids": MESSAGES["staff_site"]}
 
 
@@ -287,8 +396,15 @@ def test_an_old_round_keeps_its_date_and_the_colleagues_who_left(session, world)
 
 
 def test_the_list_is_paginated_latest_first_and_filtered_by_month(session, world):
-    made = [factories.a_logged_round(session, world.lyon, round_on=date(2026, 3, 1) + timedelta(days=2 * n),
-                                     team=(world.ts_user, world.chef_user)) for n in range(30)]  # 1 March → 28 April
+    made = [
+        factories.a_logged_round(
+            session,
+            world.lyon,
+            round_on=date(2026, 3, 1) + timedelta(days=2 * n),
+            team=(world.ts_user, world.chef_user),
+        )
+        for n in range(30)
+    ]  # 1 March → 28 April
     newest_first = [r.id for r in sorted(made, key=lambda r: r.round_on, reverse=True)]
     first = outreach.list_rounds(session, world.ts_lyon, page=1, page_size=10)
     second = outreach.list_rounds(session, world.ts_lyon, page=2, page_size=10)
@@ -312,13 +428,13 @@ def _direct_sql(session: Session, start: date, end: date, site_id: int | None) -
     month_of = _month_sql(session)
     where_site = "AND r.site_id = :site_id" if site_id is not None else ""
     rounds = sa.text(f"""
-        SELECT {month_of.format('r.round_on')} AS ym, r.mode, s.code, COUNT(*), SUM(r.persons_met),
+        SELECT {month_of.format("r.round_on")} AS ym, r.mode, s.code, COUNT(*), SUM(r.persons_met),
                SUM(r.new_contacts), SUM(r.referred_to_intake)
         FROM outreach_round r JOIN site s ON s.id = r.site_id
         WHERE r.round_on >= :start AND r.round_on < :end {where_site}
         GROUP BY 1, 2, 3""").bindparams(sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date))
     intakes = sa.text(f"""
-        SELECT {month_of.format('r.round_on')} AS ym, r.mode, s.code, COUNT(*)
+        SELECT {month_of.format("r.round_on")} AS ym, r.mode, s.code, COUNT(*)
         FROM person p JOIN outreach_round r ON r.id = p.outreach_round_id JOIN site s ON s.id = r.site_id
         WHERE p.origin = 'outreach' AND r.round_on >= :start AND r.round_on < :end {where_site}
         GROUP BY 1, 2, 3""").bindparams(sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date))
@@ -332,8 +448,16 @@ def _direct_sql(session: Session, start: date, end: date, site_id: int | None) -
 
 
 def _service_figures(rows: list[outreach.MonthlyOutreach], site_code: str | None = None) -> dict[tuple, tuple]:
-    return {(f"{r.month:%Y-%m}", r.mode.value, r.site_code or site_code): (
-        r.rounds, r.persons_met, r.new_contacts, r.referred_to_intake, r.intakes_from_outreach) for r in rows}
+    return {
+        (f"{r.month:%Y-%m}", r.mode.value, r.site_code or site_code): (
+            r.rounds,
+            r.persons_met,
+            r.new_contacts,
+            r.referred_to_intake,
+            r.intakes_from_outreach,
+        )
+        for r in rows
+    }
 
 
 @pytest.fixture
@@ -344,9 +468,17 @@ def a_year_of_rounds(session: Session, world: OutreachWorld) -> None:
         site, member = (world.lyon, world.ts_user) if n % 3 else (world.grenoble, world.cip_user)
         mode = OutreachMode.ONLINE if n % 4 == 0 else OutreachMode.STREET
         met = 4 + n % 9
-        outreach_round = factories.a_logged_round(session, site, round_on=day, team=(member,), mode=mode,
-                                                  persons_met=met, new_contacts=n % 4, conversations=met // 2,
-                                                  referred_to_intake=n % 3)
+        outreach_round = factories.a_logged_round(
+            session,
+            site,
+            round_on=day,
+            team=(member,),
+            mode=mode,
+            persons_met=met,
+            new_contacts=n % 4,
+            conversations=met // 2,
+            referred_to_intake=n % 3,
+        )
         if n % 5 == 0:  # a file opened with origin outreach pointing to this round, up to two weeks later
             factories.a_file_opened_after_round(session, outreach_round, intake_on=min(TODAY, day + timedelta(days=9)))
         if n % 10 == 3:  # pointing to the round but recorded with another origin: not counted

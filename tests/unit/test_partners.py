@@ -38,11 +38,17 @@ def actions(session: Session) -> list[str]:
 def test_chef_de_service_manages_the_directory_of_own_sites_only(session, sites):
     lyon, grenoble = sites
     chef = who(session, Role.CHEF_SERVICE, lyon)
-    partner_id = partners.create_partner(session, chef, site_id=lyon.id, name="  CIDFF   du Rhône ",
-                                         kind=PartnerKind.CIDFF, contact="Permanence emploi")
+    partner_id = partners.create_partner(
+        session, chef, site_id=lyon.id, name="  CIDFF   du Rhône ", kind=PartnerKind.CIDFF, contact="Permanence emploi"
+    )
     [row] = partners.list_partners(session, chef)
     assert (row.name, row.site_code, row.kind, row.is_active, row.version) == (
-        "CIDFF du Rhône", "LYO", PartnerKind.CIDFF, True, 1)
+        "CIDFF du Rhône",
+        "LYO",
+        PartnerKind.CIDFF,
+        True,
+        1,
+    )
     with pytest.raises(ValidationFailed) as caught:
         partners.create_partner(session, chef, site_id=grenoble.id, name="CIDFF Isère", kind=PartnerKind.CIDFF)
     assert caught.value.errors == {"site_id": "Choisissez un de vos sites."}
@@ -55,15 +61,17 @@ def test_chef_de_service_manages_the_directory_of_own_sites_only(session, sites)
 def test_admin_manages_every_site_and_others_cannot(session, sites):
     lyon, grenoble = sites
     admin = who(session, Role.ADMIN)
-    partners.create_partner(session, admin, site_id=grenoble.id, name="France Travail Grenoble",
-                            kind=PartnerKind.FRANCE_TRAVAIL)
+    partners.create_partner(
+        session, admin, site_id=grenoble.id, name="France Travail Grenoble", kind=PartnerKind.FRANCE_TRAVAIL
+    )
     partners.create_partner(session, admin, site_id=lyon.id, name="SIAO du Rhône", kind=PartnerKind.HOUSING)
     assert [r.site_code for r in partners.list_partners(session, admin)] == ["GRE", "LYO"]
     assert [s.code for s in partners.manageable_sites(session, admin)] == ["GRE", "LYO"]
     for role in (Role.INTERVENANT, Role.DIRECTION, Role.FORMATEUR, Role.GESTION):
         with pytest.raises(PermissionDenied):
-            partners.create_partner(session, who(session, role, lyon), site_id=lyon.id, name="X",
-                                    kind=PartnerKind.OTHER)
+            partners.create_partner(
+                session, who(session, role, lyon), site_id=lyon.id, name="X", kind=PartnerKind.OTHER
+            )
 
 
 def test_intervenant_lists_active_partners_of_own_sites_read_only(session, sites):
@@ -82,12 +90,15 @@ def test_intervenant_lists_active_partners_of_own_sites_read_only(session, sites
 def test_partner_input_errors_are_french_and_by_field(session, sites):
     lyon, _ = sites
     chef = who(session, Role.CHEF_SERVICE, lyon)
-    partners.create_partner(session, chef, site_id=lyon.id, name="Mission locale de Lyon",
-                            kind=PartnerKind.MISSION_LOCALE)
+    partners.create_partner(
+        session, chef, site_id=lyon.id, name="Mission locale de Lyon", kind=PartnerKind.MISSION_LOCALE
+    )
     with pytest.raises(ValidationFailed) as caught:
         partners.create_partner(session, chef, site_id=lyon.id, name="", kind=PartnerKind.OTHER, contact="x" * 201)
-    assert caught.value.errors == {"name": "Le nom du partenaire est obligatoire.",
-                                   "contact": "Le contact ne peut dépasser 200 caractères."}
+    assert caught.value.errors == {
+        "name": "Le nom du partenaire est obligatoire.",
+        "contact": "Le contact ne peut dépasser 200 caractères.",
+    }
     with pytest.raises(ValidationFailed) as caught:
         partners.create_partner(session, chef, site_id=lyon.id, name="mission locale de lyon", kind=PartnerKind.OTHER)
     assert caught.value.errors == {"name": "Ce partenaire existe déjà sur ce site."}
@@ -101,8 +112,13 @@ def test_partner_edit_conflict_and_scope(session, sites):
     with pytest.raises(StaleRecord):
         partners.update_partner(session, chef_lyon, partner_id, expected_version=1, changes={"contact": "Bureau 3"})
     with pytest.raises(NotFound):
-        partners.update_partner(session, who(session, Role.CHEF_SERVICE, grenoble), partner_id, expected_version=2,
-                                changes={"name": "Piraté"})
+        partners.update_partner(
+            session,
+            who(session, Role.CHEF_SERVICE, grenoble),
+            partner_id,
+            expected_version=2,
+            changes={"name": "Piraté"},
+        )
 
 
 # --- referrals ----------------------------------------------------------------------------------
@@ -111,34 +127,68 @@ def test_partner_edit_conflict_and_scope(session, sites):
 def test_referral_to_a_partner_of_the_persons_site_and_its_result(session, sites):
     lyon, grenoble = sites
     admin = who(session, Role.ADMIN)
-    ft_lyon = partners.create_partner(session, admin, site_id=lyon.id, name="France Travail Lyon",
-                                      kind=PartnerKind.FRANCE_TRAVAIL)
-    ft_grenoble = partners.create_partner(session, admin, site_id=grenoble.id, name="France Travail Grenoble",
-                                          kind=PartnerKind.FRANCE_TRAVAIL)
+    ft_lyon = partners.create_partner(
+        session, admin, site_id=lyon.id, name="France Travail Lyon", kind=PartnerKind.FRANCE_TRAVAIL
+    )
+    ft_grenoble = partners.create_partner(
+        session, admin, site_id=grenoble.id, name="France Travail Grenoble", kind=PartnerKind.FRANCE_TRAVAIL
+    )
     person = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 3, 3))
     ts = who(session, Role.INTERVENANT, lyon, grenoble)  # works on both sites
     with pytest.raises(ValidationFailed) as caught:
         partners.create_referral(session, ts, person.id, partner_id=ft_grenoble, referred_on=TODAY, today=TODAY)
     assert set(caught.value.errors) == {"partner_id"}
-    referral_id = partners.create_referral(session, ts, person.id, partner_id=ft_lyon, referred_on=date(2026, 4, 2),
-                                           reason="Inscription et atelier CV", today=TODAY)
+    referral_id = partners.create_referral(
+        session,
+        ts,
+        person.id,
+        partner_id=ft_lyon,
+        referred_on=date(2026, 4, 2),
+        reason="Inscription et atelier CV",
+        today=TODAY,
+    )
     with pytest.raises(ValidationFailed) as caught:
-        partners.update_referral_result(session, ts, referral_id, expected_version=1, result=ReferralResult.COMPLETED,
-                                        result_on=None, today=TODAY)
+        partners.update_referral_result(
+            session, ts, referral_id, expected_version=1, result=ReferralResult.COMPLETED, result_on=None, today=TODAY
+        )
     assert set(caught.value.errors) == {"result_on"}
-    partners.update_referral_result(session, ts, referral_id, expected_version=1, result=ReferralResult.COMPLETED,
-                                    result_on=date(2026, 4, 20), today=TODAY)
+    partners.update_referral_result(
+        session,
+        ts,
+        referral_id,
+        expected_version=1,
+        result=ReferralResult.COMPLETED,
+        result_on=date(2026, 4, 20),
+        today=TODAY,
+    )
     [row] = partners.list_referrals(session, who(session, Role.DIRECTION), person.id)
     assert (row.partner_name, row.result, row.result_on, row.version) == (
-        "France Travail Lyon", ReferralResult.COMPLETED, date(2026, 4, 20), 2)
+        "France Travail Lyon",
+        ReferralResult.COMPLETED,
+        date(2026, 4, 20),
+        2,
+    )
     assert person.last_contact_on == date(2026, 4, 20)
     with pytest.raises(StaleRecord):
-        partners.update_referral_result(session, ts, referral_id, expected_version=1, result=ReferralResult.REFUSED,
-                                        result_on=date(2026, 4, 21), today=TODAY)
+        partners.update_referral_result(
+            session,
+            ts,
+            referral_id,
+            expected_version=1,
+            result=ReferralResult.REFUSED,
+            result_on=date(2026, 4, 21),
+            today=TODAY,
+        )
     with pytest.raises(NotFound):
-        partners.update_referral_result(session, who(session, Role.INTERVENANT, grenoble), referral_id,
-                                        expected_version=2, result=ReferralResult.REFUSED, result_on=TODAY,
-                                        today=TODAY)
+        partners.update_referral_result(
+            session,
+            who(session, Role.INTERVENANT, grenoble),
+            referral_id,
+            expected_version=2,
+            result=ReferralResult.REFUSED,
+            result_on=TODAY,
+            today=TODAY,
+        )
     with pytest.raises(NotFound):
         partners.list_referrals(session, who(session, Role.INTERVENANT, grenoble), person.id)
 
@@ -146,18 +196,28 @@ def test_referral_to_a_partner_of_the_persons_site_and_its_result(session, sites
 # --- outcomes -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("outcome_type", "category"), [
-    (OutcomeType.CDI, OutcomeCategory.DURABLE_EMPLOYMENT),
-    (OutcomeType.FIXED_TERM_UNDER_6_MONTHS, OutcomeCategory.TRANSITION_EMPLOYMENT),
-    (OutcomeType.SIAE_HIRING, OutcomeCategory.POSITIVE_EXIT),
-    (OutcomeType.OTHER, OutcomeCategory.OTHER),
-])
+@pytest.mark.parametrize(
+    ("outcome_type", "category"),
+    [
+        (OutcomeType.CDI, OutcomeCategory.DURABLE_EMPLOYMENT),
+        (OutcomeType.FIXED_TERM_UNDER_6_MONTHS, OutcomeCategory.TRANSITION_EMPLOYMENT),
+        (OutcomeType.SIAE_HIRING, OutcomeCategory.POSITIVE_EXIT),
+        (OutcomeType.OTHER, OutcomeCategory.OTHER),
+    ],
+)
 def test_outcome_category_follows_from_its_type(session, sites, outcome_type, category):
     lyon, _ = sites
     person = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 3, 3))
     ts = who(session, Role.INTERVENANT, lyon)
-    partners.record_outcome(session, ts, person.id, outcome_on=date(2026, 5, 4), outcome_type=outcome_type,
-                            employer_sector="Restauration", today=TODAY)
+    partners.record_outcome(
+        session,
+        ts,
+        person.id,
+        outcome_on=date(2026, 5, 4),
+        outcome_type=outcome_type,
+        employer_sector="Restauration",
+        today=TODAY,
+    )
     [row] = partners.list_outcomes(session, ts, person.id)
     assert (row.category, row.closes_file) == (category, False)
     assert person.status == PersonStatus.ACTIVE
@@ -169,19 +229,44 @@ def test_outcome_that_closes_the_file_closes_the_person(session, sites):
     version = person.version
     ts = who(session, Role.INTERVENANT, lyon)
     with pytest.raises(NotFound):
-        partners.record_outcome(session, who(session, Role.INTERVENANT, grenoble), person.id, outcome_on=TODAY,
-                                outcome_type=OutcomeType.CDI, closes_file=True, today=TODAY)
-    partners.record_outcome(session, ts, person.id, outcome_on=date(2026, 5, 4), outcome_type=OutcomeType.CDI,
-                            employer_sector="Aide à domicile", closes_file=True, today=TODAY)
+        partners.record_outcome(
+            session,
+            who(session, Role.INTERVENANT, grenoble),
+            person.id,
+            outcome_on=TODAY,
+            outcome_type=OutcomeType.CDI,
+            closes_file=True,
+            today=TODAY,
+        )
+    partners.record_outcome(
+        session,
+        ts,
+        person.id,
+        outcome_on=date(2026, 5, 4),
+        outcome_type=OutcomeType.CDI,
+        employer_sector="Aide à domicile",
+        closes_file=True,
+        today=TODAY,
+    )
     session.refresh(person)
     assert (person.status, person.closed_on, person.closed_reason) == (
-        PersonStatus.CLOSED, date(2026, 5, 4), "Sortie : CDI")
+        PersonStatus.CLOSED,
+        date(2026, 5, 4),
+        "Sortie : CDI",
+    )
     assert person.version == version + 1
     assert actions(session) == ["person.close", "outcome.create"]
     with pytest.raises(ValidationFailed) as caught:
-        partners.record_outcome(session, ts, person.id, outcome_on=TODAY, outcome_type=OutcomeType.CDI,
-                                closes_file=True, today=TODAY)
+        partners.record_outcome(
+            session, ts, person.id, outcome_on=TODAY, outcome_type=OutcomeType.CDI, closes_file=True, today=TODAY
+        )
     assert caught.value.errors == {"closes_file": "Le dossier est déjà clôturé."}
     with pytest.raises(PermissionDenied):
-        partners.record_outcome(session, who(session, Role.DIRECTION), person.id, outcome_on=TODAY,
-                                outcome_type=OutcomeType.CDI, today=TODAY)
+        partners.record_outcome(
+            session,
+            who(session, Role.DIRECTION),
+            person.id,
+            outcome_on=TODAY,
+            outcome_type=OutcomeType.CDI,
+            today=TODAY,
+        )

@@ -44,8 +44,16 @@ def world(session: Session) -> World:
     def p(role: Role, *sites: Site) -> Principal:
         return factories.principal(session, factories.a_user(session, role, *sites))
 
-    return World(lyon, grenoble, person, p(Role.INTERVENANT, lyon), p(Role.CHEF_SERVICE, lyon),
-                 p(Role.INTERVENANT, grenoble), p(Role.DIRECTION), p(Role.FORMATEUR, lyon))
+    return World(
+        lyon,
+        grenoble,
+        person,
+        p(Role.INTERVENANT, lyon),
+        p(Role.CHEF_SERVICE, lyon),
+        p(Role.INTERVENANT, grenoble),
+        p(Role.DIRECTION),
+        p(Role.FORMATEUR, lyon),
+    )
 
 
 def actions(session: Session) -> list[str]:
@@ -56,10 +64,22 @@ def actions(session: Session) -> list[str]:
 
 
 def test_barriers_keep_their_history_and_the_latest_rating_is_current(session, world):
-    pathway.record_barriers(session, world.ts_lyon, world.person.id, assessed_on=date(2025, 3, 10), today=TODAY,
-                            ratings={Barrier.HOUSING: BarrierSeverity.MAJOR, Barrier.FRENCH: BarrierSeverity.MAJOR})
-    pathway.record_barriers(session, world.ts_lyon, world.person.id, assessed_on=date(2025, 9, 10), today=TODAY,
-                            ratings={Barrier.HOUSING: BarrierSeverity.PARTIAL})
+    pathway.record_barriers(
+        session,
+        world.ts_lyon,
+        world.person.id,
+        assessed_on=date(2025, 3, 10),
+        today=TODAY,
+        ratings={Barrier.HOUSING: BarrierSeverity.MAJOR, Barrier.FRENCH: BarrierSeverity.MAJOR},
+    )
+    pathway.record_barriers(
+        session,
+        world.ts_lyon,
+        world.person.id,
+        assessed_on=date(2025, 9, 10),
+        today=TODAY,
+        ratings={Barrier.HOUSING: BarrierSeverity.PARTIAL},
+    )
     history = pathway.barrier_history(session, world.direction, world.person.id)
     assert [(p.assessed_on, p.barrier, p.severity) for p in history] == [
         (date(2025, 3, 10), Barrier.HOUSING, BarrierSeverity.MAJOR),
@@ -75,8 +95,9 @@ def test_barriers_keep_their_history_and_the_latest_rating_is_current(session, w
 
 def test_barrier_assessment_in_the_future_or_empty_is_refused(session, world):
     with pytest.raises(ValidationFailed) as caught:
-        pathway.record_barriers(session, world.ts_lyon, world.person.id, assessed_on=date(2026, 6, 1), today=TODAY,
-                                ratings={})
+        pathway.record_barriers(
+            session, world.ts_lyon, world.person.id, assessed_on=date(2026, 6, 1), today=TODAY, ratings={}
+        )
     assert set(caught.value.errors) == {"assessed_on", "ratings"}
 
 
@@ -84,31 +105,58 @@ def test_barrier_assessment_in_the_future_or_empty_is_refused(session, world):
 
 
 def test_goal_is_created_updated_and_closed_with_its_version(session, world):
-    goal_id = pathway.create_goal(session, world.ts_lyon, world.person.id, axis=GoalAxis.EMPLOYMENT,
-                                  goal="Trouver un emploi en restauration", actions="Atelier CV", due_on=date(2026, 9, 1),
-                                  today=TODAY)
+    goal_id = pathway.create_goal(
+        session,
+        world.ts_lyon,
+        world.person.id,
+        axis=GoalAxis.EMPLOYMENT,
+        goal="Trouver un emploi en restauration",
+        actions="Atelier CV",
+        due_on=date(2026, 9, 1),
+        today=TODAY,
+    )
     [row] = pathway.list_goals(session, world.ts_lyon, world.person.id)
     assert (row.status, row.version) == (GoalStatus.OPEN, 1)
-    pathway.update_goal(session, world.chef_lyon, goal_id, expected_version=1,
-                        changes={"status": GoalStatus.IN_PROGRESS, "actions": "Atelier CV, simulation d'entretien"})
+    pathway.update_goal(
+        session,
+        world.chef_lyon,
+        goal_id,
+        expected_version=1,
+        changes={"status": GoalStatus.IN_PROGRESS, "actions": "Atelier CV, simulation d'entretien"},
+    )
     [row] = pathway.list_goals(session, world.ts_lyon, world.person.id)
     assert (row.status, row.actions, row.version) == (GoalStatus.IN_PROGRESS, "Atelier CV, simulation d'entretien", 2)
-    pathway.close_goal(session, world.ts_lyon, goal_id, expected_version=2, status=GoalStatus.ACHIEVED,
-                       closed_on=date(2026, 5, 2), today=TODAY)
+    pathway.close_goal(
+        session,
+        world.ts_lyon,
+        goal_id,
+        expected_version=2,
+        status=GoalStatus.ACHIEVED,
+        closed_on=date(2026, 5, 2),
+        today=TODAY,
+    )
     [row] = pathway.list_goals(session, world.direction, world.person.id)
     assert (row.status, row.closed_on, row.version) == (GoalStatus.ACHIEVED, date(2026, 5, 2), 3)
     assert actions(session) == ["goal.create", "goal.update", "goal.update"]
 
 
 def test_goal_saved_by_someone_else_meanwhile_is_a_stale_record(session, world):
-    goal_id = pathway.create_goal(session, world.ts_lyon, world.person.id, axis=GoalAxis.FRENCH,
-                                  goal="Atteindre A2 à l'oral", today=TODAY)
+    goal_id = pathway.create_goal(
+        session, world.ts_lyon, world.person.id, axis=GoalAxis.FRENCH, goal="Atteindre A2 à l'oral", today=TODAY
+    )
     pathway.update_goal(session, world.chef_lyon, goal_id, expected_version=1, changes={"due_on": date(2026, 12, 1)})
     with pytest.raises(StaleRecord):
         pathway.update_goal(session, world.ts_lyon, goal_id, expected_version=1, changes={"goal": "Atteindre B1"})
     with pytest.raises(StaleRecord):
-        pathway.close_goal(session, world.ts_lyon, goal_id, expected_version=1, status=GoalStatus.ABANDONED,
-                           closed_on=TODAY, today=TODAY)
+        pathway.close_goal(
+            session,
+            world.ts_lyon,
+            goal_id,
+            expected_version=1,
+            status=GoalStatus.ABANDONED,
+            closed_on=TODAY,
+            today=TODAY,
+        )
     [row] = pathway.list_goals(session, world.ts_lyon, world.person.id)
     assert (row.goal, row.due_on, row.version) == ("Atteindre A2 à l'oral", date(2026, 12, 1), 2)
 
@@ -123,12 +171,23 @@ def test_goal_without_text_gets_a_french_message_by_field(session, world):
 
 
 def granted_episode(session: Session, world: World) -> int:
-    episode_id = pathway.create_psp_episode(session, world.ts_lyon, world.person.id, requested_on=date(2024, 1, 15),
-                                            today=TODAY)
-    pathway.update_psp_episode(session, world.chef_lyon, episode_id, expected_version=1, today=TODAY,
-                               changes={"commission_on": date(2024, 2, 20), "prefect_decision": PrefectDecision.GRANTED,
-                                        "decided_on": date(2024, 2, 28), "afis_start_on": date(2024, 3, 1),
-                                        "afis_monthly_cents": 34_300})
+    episode_id = pathway.create_psp_episode(
+        session, world.ts_lyon, world.person.id, requested_on=date(2024, 1, 15), today=TODAY
+    )
+    pathway.update_psp_episode(
+        session,
+        world.chef_lyon,
+        episode_id,
+        expected_version=1,
+        today=TODAY,
+        changes={
+            "commission_on": date(2024, 2, 20),
+            "prefect_decision": PrefectDecision.GRANTED,
+            "decided_on": date(2024, 2, 28),
+            "afis_start_on": date(2024, 3, 1),
+            "afis_monthly_cents": 34_300,
+        },
+    )
     return episode_id
 
 
@@ -145,13 +204,16 @@ def test_four_periods_make_24_months_and_a_fifth_renewal_is_refused(session, wor
         pathway.add_psp_period(session, world.ts_lyon, episode_id, start_on=start, is_renewal=index > 0, today=TODAY)
     [view] = pathway.list_psp(session, world.ts_lyon, world.person.id, today=TODAY)
     assert [(p.start_on, p.end_on) for p in view.periods] == [
-        (date(2024, 3, 1), date(2024, 8, 31)), (date(2024, 9, 1), date(2025, 2, 28)),
-        (date(2025, 3, 1), date(2025, 8, 31)), (date(2025, 9, 1), date(2026, 2, 28)),
+        (date(2024, 3, 1), date(2024, 8, 31)),
+        (date(2024, 9, 1), date(2025, 2, 28)),
+        (date(2025, 3, 1), date(2025, 8, 31)),
+        (date(2025, 9, 1), date(2026, 2, 28)),
     ]
     assert view.months_used == 24
     with pytest.raises(ValidationFailed) as caught:
-        pathway.add_psp_period(session, world.ts_lyon, episode_id, start_on=date(2026, 3, 1), is_renewal=True,
-                               today=TODAY)
+        pathway.add_psp_period(
+            session, world.ts_lyon, episode_id, start_on=date(2026, 3, 1), is_renewal=True, today=TODAY
+        )
     assert "24 mois" in caught.value.errors["start_on"]
     assert len(pathway.list_psp(session, world.ts_lyon, world.person.id, today=TODAY)[0].periods) == 4
     assert actions(session).count("psp.renew") == 3
@@ -161,27 +223,33 @@ def test_overlapping_period_is_refused(session, world):
     episode_id = granted_episode(session, world)
     pathway.add_psp_period(session, world.ts_lyon, episode_id, start_on=date(2024, 3, 1), is_renewal=False, today=TODAY)
     with pytest.raises(ValidationFailed) as caught:
-        pathway.add_psp_period(session, world.ts_lyon, episode_id, start_on=date(2024, 8, 31), is_renewal=True,
-                               today=TODAY)
+        pathway.add_psp_period(
+            session, world.ts_lyon, episode_id, start_on=date(2024, 8, 31), is_renewal=True, today=TODAY
+        )
     assert caught.value.errors == {"start_on": "Cette période chevauche une période déjà enregistrée."}
 
 
 def test_period_before_the_prefect_grants_the_psp_is_refused(session, world):
-    episode_id = pathway.create_psp_episode(session, world.ts_lyon, world.person.id, requested_on=date(2026, 1, 5),
-                                            today=TODAY)
+    episode_id = pathway.create_psp_episode(
+        session, world.ts_lyon, world.person.id, requested_on=date(2026, 1, 5), today=TODAY
+    )
     with pytest.raises(ValidationFailed) as caught:
-        pathway.add_psp_period(session, world.ts_lyon, episode_id, start_on=date(2026, 3, 1), is_renewal=False,
-                               today=TODAY)
+        pathway.add_psp_period(
+            session, world.ts_lyon, episode_id, start_on=date(2026, 3, 1), is_renewal=False, today=TODAY
+        )
     assert "préfet" in caught.value.errors["start_on"]
 
 
-@pytest.mark.parametrize(("today", "alert"), [
-    (date(2024, 7, 31), None),  # 31 days left
-    (date(2024, 8, 1), "La période se termine dans 30 jours"),
-    (date(2024, 8, 30), "La période se termine dans 1 jour"),
-    (date(2024, 8, 31), "La période se termine aujourd'hui"),
-    (date(2024, 9, 1), None),  # over
-])
+@pytest.mark.parametrize(
+    ("today", "alert"),
+    [
+        (date(2024, 7, 31), None),  # 31 days left
+        (date(2024, 8, 1), "La période se termine dans 30 jours"),
+        (date(2024, 8, 30), "La période se termine dans 1 jour"),
+        (date(2024, 8, 31), "La période se termine aujourd'hui"),
+        (date(2024, 9, 1), None),  # over
+    ],
+)
 def test_alert_when_the_current_period_ends_within_30_days(session, world, today, alert):
     episode_id = granted_episode(session, world)
     pathway.add_psp_period(session, world.ts_lyon, episode_id, start_on=date(2024, 3, 1), is_renewal=False, today=TODAY)
@@ -202,16 +270,33 @@ def test_no_alert_once_the_renewal_is_recorded(session, world):
 
 
 def test_psp_update_checks_dates_and_amounts_by_field(session, world):
-    episode_id = pathway.create_psp_episode(session, world.ts_lyon, world.person.id, requested_on=date(2026, 1, 5),
-                                            today=TODAY)
+    episode_id = pathway.create_psp_episode(
+        session, world.ts_lyon, world.person.id, requested_on=date(2026, 1, 5), today=TODAY
+    )
     with pytest.raises(ValidationFailed) as caught:
-        pathway.update_psp_episode(session, world.ts_lyon, episode_id, expected_version=1, today=TODAY, changes={
-            "commission_on": date(2025, 12, 1), "aps_start_on": date(2026, 3, 1), "aps_end_on": date(2026, 2, 1),
-            "afis_monthly_cents": -1})
+        pathway.update_psp_episode(
+            session,
+            world.ts_lyon,
+            episode_id,
+            expected_version=1,
+            today=TODAY,
+            changes={
+                "commission_on": date(2025, 12, 1),
+                "aps_start_on": date(2026, 3, 1),
+                "aps_end_on": date(2026, 2, 1),
+                "afis_monthly_cents": -1,
+            },
+        )
     assert set(caught.value.errors) == {"commission_on", "aps_end_on", "afis_monthly_cents"}
     with pytest.raises(StaleRecord):
-        pathway.update_psp_episode(session, world.ts_lyon, episode_id, expected_version=7, today=TODAY,
-                                   changes={"commission_on": date(2026, 2, 1)})
+        pathway.update_psp_episode(
+            session,
+            world.ts_lyon,
+            episode_id,
+            expected_version=7,
+            today=TODAY,
+            changes={"commission_on": date(2026, 2, 1)},
+        )
 
 
 # --- notes --------------------------------------------------------------------------------------
@@ -219,8 +304,9 @@ def test_psp_update_checks_dates_and_amounts_by_field(session, world):
 
 def test_notes_are_encrypted_at_rest_and_read_back(session, world):
     secret = "Hébergée chez une cousine à Vaulx-en-Velin, rdv CIDFF mardi"
-    pathway.add_note(session, world.ts_lyon, world.person.id, noted_on=date(2026, 5, 2), body=secret, cipher=CIPHER,
-                     today=TODAY)
+    pathway.add_note(
+        session, world.ts_lyon, world.person.id, noted_on=date(2026, 5, 2), body=secret, cipher=CIPHER, today=TODAY
+    )
     stored = session.exec(select(PersonNote.body_encrypted)).one()
     assert "cousine" not in stored and "Vaulx" not in stored
     [note] = pathway.list_notes(session, world.chef_lyon, world.person.id, cipher=CIPHER)
@@ -241,19 +327,27 @@ def test_notes_are_refused_to_direction_and_formateur(session, world):
 
 
 def test_a_grenoble_user_cannot_touch_a_lyon_persons_sub_records(session, world):
-    goal_id = pathway.create_goal(session, world.ts_lyon, world.person.id, axis=GoalAxis.HEALTH, goal="Bilan santé",
-                                  today=TODAY)
+    goal_id = pathway.create_goal(
+        session, world.ts_lyon, world.person.id, axis=GoalAxis.HEALTH, goal="Bilan santé", today=TODAY
+    )
     episode_id = granted_episode(session, world)
     other = world.cip_grenoble
     attempts = [
         lambda: pathway.barrier_history(session, other, world.person.id),
-        lambda: pathway.record_barriers(session, other, world.person.id, assessed_on=TODAY, today=TODAY,
-                                        ratings={Barrier.HEALTH: BarrierSeverity.NONE}),
+        lambda: pathway.record_barriers(
+            session,
+            other,
+            world.person.id,
+            assessed_on=TODAY,
+            today=TODAY,
+            ratings={Barrier.HEALTH: BarrierSeverity.NONE},
+        ),
         lambda: pathway.list_goals(session, other, world.person.id),
         lambda: pathway.create_goal(session, other, world.person.id, axis=GoalAxis.HEALTH, goal="x", today=TODAY),
         lambda: pathway.update_goal(session, other, goal_id, expected_version=1, changes={"goal": "x"}),
-        lambda: pathway.close_goal(session, other, goal_id, expected_version=1, status=GoalStatus.ABANDONED,
-                                   closed_on=TODAY, today=TODAY),
+        lambda: pathway.close_goal(
+            session, other, goal_id, expected_version=1, status=GoalStatus.ABANDONED, closed_on=TODAY, today=TODAY
+        ),
         lambda: pathway.list_psp(session, other, world.person.id, today=TODAY),
         lambda: pathway.update_psp_episode(session, other, episode_id, expected_version=2, changes={}, today=TODAY),
         lambda: pathway.add_psp_period(session, other, episode_id, start_on=TODAY, is_renewal=False, today=TODAY),
@@ -271,8 +365,14 @@ def test_direction_reads_but_never_writes(session, world):
     with pytest.raises(PermissionDenied):
         pathway.create_goal(session, world.direction, world.person.id, axis=GoalAxis.SOCIAL, goal="x", today=TODAY)
     with pytest.raises(PermissionDenied):
-        pathway.record_barriers(session, world.direction, world.person.id, assessed_on=TODAY, today=TODAY,
-                                ratings={Barrier.DIGITAL: BarrierSeverity.PARTIAL})
+        pathway.record_barriers(
+            session,
+            world.direction,
+            world.person.id,
+            assessed_on=TODAY,
+            today=TODAY,
+            ratings={Barrier.DIGITAL: BarrierSeverity.PARTIAL},
+        )
     with pytest.raises(PermissionDenied):
         pathway.list_goals(session, world.formateur, world.person.id)
 

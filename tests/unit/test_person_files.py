@@ -54,8 +54,9 @@ def test_bad_input_gets_a_french_message_on_its_field_and_nothing_is_written(ses
 
 def test_every_bad_field_is_reported_at_once():
     with pytest.raises(ValidationFailed) as failure:
-        validate_intake(an_intake(Site(id=1, code="X", name="X", city="X"), alias="", birth_year=2020, consent_on=None),
-                        today=TODAY)
+        validate_intake(
+            an_intake(Site(id=1, code="X", name="X", city="X"), alias="", birth_year=2020, consent_on=None), today=TODAY
+        )
     assert {"alias", "birth_year", "consent_on"} <= set(failure.value.errors)
 
 
@@ -71,8 +72,14 @@ def test_a_site_round_partner_or_referent_of_another_site_is_refused(session, wo
     grenoble_round = factories.an_outreach_round(session, world.grenoble, round_on=date(2026, 5, 1))
     cip_user = session.get(User, world.cip_grenoble.user_id)
     with pytest.raises(ValidationFailed) as failure:
-        create(session, world.ts_lyon, world.lyon, origin=IntakeOrigin.OUTREACH,
-               outreach_round_id=grenoble_round.id, referent_id=cip_user.id)
+        create(
+            session,
+            world.ts_lyon,
+            world.lyon,
+            origin=IntakeOrigin.OUTREACH,
+            outreach_round_id=grenoble_round.id,
+            referent_id=cip_user.id,
+        )
     assert set(failure.value.errors) == {"outreach_round_id", "referent_id"}
 
 
@@ -88,14 +95,21 @@ def test_roles_that_cannot_edit_files_cannot_create_one(session, world, role):
 def test_codes_follow_a_sequence_per_site_and_intake_year(session, world):
     first = create(session, world.ts_lyon, world.lyon)
     second = create(session, world.chef_lyon, world.lyon)
-    older = create(session, world.ts_lyon, world.lyon, intake_on=date(2025, 12, 30),
-                   first_contact_on=date(2025, 12, 1), consent_on=date(2025, 12, 30))
+    older = create(
+        session,
+        world.ts_lyon,
+        world.lyon,
+        intake_on=date(2025, 12, 30),
+        first_contact_on=date(2025, 12, 1),
+        consent_on=date(2025, 12, 30),
+    )
     grenoble = create(session, world.cip_grenoble, world.grenoble)
     assert (first.code, second.code) == ("LYO-2026-0001", "LYO-2026-0002")
     assert older.code == "LYO-2025-0001"
     assert grenoble.code == "GRE-2026-0001"
-    event_ = session.exec(select(AuditEvent).where(AuditEvent.action == "person.create",
-                                                   AuditEvent.entity_id == str(first.id))).one()
+    event_ = session.exec(
+        select(AuditEvent).where(AuditEvent.action == "person.create", AuditEvent.entity_id == str(first.id))
+    ).one()
     assert event_.entity_type == "person" and event_.site_id == world.lyon.id
 
 
@@ -122,8 +136,9 @@ def test_concurrent_intakes_get_distinct_consecutive_codes(scratch_database_url)
         try:
             with unit_of_work(engine) as session:
                 start.wait()
-                created = person_files.create_intake(session, principal, an_intake(site, alias=f"Personne {index}"),
-                                                     cipher=CIPHER, today=TODAY)
+                created = person_files.create_intake(
+                    session, principal, an_intake(site, alias=f"Personne {index}"), cipher=CIPHER, today=TODAY
+                )
             with lock:
                 codes.append(created.code)
         except BaseException as exc:  # noqa: BLE001 - reported below
@@ -214,12 +229,19 @@ def test_the_raw_database_file_holds_no_alias_or_phone_in_clear(tmp_path):
 
 def test_a_situation_edit_bumps_the_version_and_a_stale_one_is_refused(session, world):
     created = create(session, world.ts_lyon, world.lyon)
-    new_version = person_files.update_situation(session, world.ts_lyon, created.id, expected_version=1,
-                                                changes={"alias": "Lena", "housing": None}, cipher=CIPHER)
+    new_version = person_files.update_situation(
+        session,
+        world.ts_lyon,
+        created.id,
+        expected_version=1,
+        changes={"alias": "Lena", "housing": None},
+        cipher=CIPHER,
+    )
     assert new_version == 2
     with pytest.raises(StaleRecord, match="modifié par quelqu'un d'autre"):
-        person_files.update_situation(session, world.chef_lyon, created.id, expected_version=1,
-                                      changes={"alias": "Léna"}, cipher=CIPHER)
+        person_files.update_situation(
+            session, world.chef_lyon, created.id, expected_version=1, changes={"alias": "Léna"}, cipher=CIPHER
+        )
     header = person_files.get_person_file(session, world.ts_lyon, created.id, cipher=CIPHER)
     assert header.alias == "Lena" and header.version == 2
     assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "person.update")).all()) == 1
@@ -228,28 +250,48 @@ def test_a_situation_edit_bumps_the_version_and_a_stale_one_is_refused(session, 
 def test_a_situation_edit_is_validated_and_scoped(session, world):
     created = create(session, world.ts_lyon, world.lyon)
     with pytest.raises(ValidationFailed) as failure:
-        person_files.update_situation(session, world.ts_lyon, created.id, expected_version=1,
-                                      changes={"alias": "", "birth_year": 2020}, cipher=CIPHER)
+        person_files.update_situation(
+            session,
+            world.ts_lyon,
+            created.id,
+            expected_version=1,
+            changes={"alias": "", "birth_year": 2020},
+            cipher=CIPHER,
+        )
     assert set(failure.value.errors) == {"alias", "birth_year"}
     with pytest.raises(NotFound):
-        person_files.update_situation(session, world.cip_grenoble, created.id, expected_version=1,
-                                      changes={"alias": "X"}, cipher=CIPHER)
+        person_files.update_situation(
+            session, world.cip_grenoble, created.id, expected_version=1, changes={"alias": "X"}, cipher=CIPHER
+        )
     with pytest.raises(PermissionDenied):
-        person_files.update_situation(session, world.direction, created.id, expected_version=1,
-                                      changes={"housing": None}, cipher=CIPHER)
+        person_files.update_situation(
+            session, world.direction, created.id, expected_version=1, changes={"housing": None}, cipher=CIPHER
+        )
 
 
 def test_close_then_reopen_with_reasons(session, world):
     created = create(session, world.ts_lyon, world.lyon)
     with pytest.raises(ValidationFailed) as failure:
-        person_files.close_file(session, world.ts_lyon, created.id, expected_version=1, reason=" ",
-                                closed_on=TODAY + timedelta(days=1), today=TODAY)
+        person_files.close_file(
+            session,
+            world.ts_lyon,
+            created.id,
+            expected_version=1,
+            reason=" ",
+            closed_on=TODAY + timedelta(days=1),
+            today=TODAY,
+        )
     assert set(failure.value.errors) == {"reason", "closed_on"}
-    person_files.close_file(session, world.ts_lyon, created.id, expected_version=1, reason="Déménagement",
-                            closed_on=TODAY, today=TODAY)
+    person_files.close_file(
+        session, world.ts_lyon, created.id, expected_version=1, reason="Déménagement", closed_on=TODAY, today=TODAY
+    )
     header = person_files.get_person_file(session, world.ts_lyon, created.id, cipher=CIPHER, record_view=False)
     assert (header.status, header.closed_on, header.closed_reason, header.version) == (
-        PersonStatus.CLOSED, TODAY, "Déménagement", 2)
+        PersonStatus.CLOSED,
+        TODAY,
+        "Déménagement",
+        2,
+    )
     with pytest.raises(StaleRecord):
         person_files.reopen_file(session, world.ts_lyon, created.id, expected_version=1, reason="Retour")
     person_files.reopen_file(session, world.ts_lyon, created.id, expected_version=2, reason="Retour à Lyon")
@@ -265,27 +307,46 @@ def test_close_then_reopen_with_reasons(session, world):
 
 
 def _caseload(session, principal, page_size=50, page=1, **filters):
-    return list_caseload(session, principal, CaseloadFilter(**filters), cipher=CIPHER, page=page,
-                         page_size=page_size, today=TODAY)
+    return list_caseload(
+        session, principal, CaseloadFilter(**filters), cipher=CIPHER, page=page, page_size=page_size, today=TODAY
+    )
 
 
 def test_the_caseload_shows_the_scope_with_psp_and_next_goal(session, world):
     mine = create(session, world.ts_lyon, world.lyon, referent_id=world.ts_user.id)
     other = create(session, world.chef_lyon, world.lyon, alias="Blessing")
     create(session, world.cip_grenoble, world.grenoble, alias="Grace")
-    session.add(PspEpisode(person_id=mine.id, site_id=world.lyon.id, requested_on=date(2026, 5, 12),
-                           prefect_decision=PrefectDecision.GRANTED))
+    session.add(
+        PspEpisode(
+            person_id=mine.id,
+            site_id=world.lyon.id,
+            requested_on=date(2026, 5, 12),
+            prefect_decision=PrefectDecision.GRANTED,
+        )
+    )
     for due, goal in ((date(2026, 9, 1), "Ouvrir des droits"), (date(2026, 6, 1), "Inscription France Travail")):
-        session.add(ActionGoal(person_id=mine.id, site_id=world.lyon.id, axis=GoalAxis.EMPLOYMENT, goal=goal,
-                               due_on=due))
-    session.add(ActionGoal(person_id=mine.id, site_id=world.lyon.id, axis=GoalAxis.HEALTH, goal="Fait",
-                           due_on=date(2026, 5, 20), status=GoalStatus.ACHIEVED))
+        session.add(
+            ActionGoal(person_id=mine.id, site_id=world.lyon.id, axis=GoalAxis.EMPLOYMENT, goal=goal, due_on=due)
+        )
+    session.add(
+        ActionGoal(
+            person_id=mine.id,
+            site_id=world.lyon.id,
+            axis=GoalAxis.HEALTH,
+            goal="Fait",
+            due_on=date(2026, 5, 20),
+            status=GoalStatus.ACHIEVED,
+        )
+    )
     session.flush()
     page = _caseload(session, world.ts_lyon)
     assert page.total == 2 and {r.code for r in page.rows} == {mine.code, other.code}
     row = next(r for r in page.rows if r.person_id == mine.id)
-    assert (row.psp_status, row.next_due_goal, row.next_due_on) == ("PSP en cours", "Inscription France Travail",
-                                                                    date(2026, 6, 1))
+    assert (row.psp_status, row.next_due_goal, row.next_due_on) == (
+        "PSP en cours",
+        "Inscription France Travail",
+        date(2026, 6, 1),
+    )
     assert row.alias == "Hélène" and row.referent_name == "Agent intervenant" and row.site_code == "LYO"
     assert [r.alias for r in _caseload(session, world.direction).rows] == [None, None, None]
     assert _caseload(session, world.cip_grenoble).total == 1
@@ -293,14 +354,18 @@ def test_the_caseload_shows_the_scope_with_psp_and_next_goal(session, world):
 
 
 def test_the_caseload_filters_status_site_and_stale_contact(session, world):
-    stale = factories.a_person_in_file_active(session, world.lyon, intake_on=date(2025, 10, 1),
-                                              last_contact_on=date(2026, 2, 14))
-    fresh = factories.a_person_in_file_active(session, world.lyon, intake_on=date(2026, 1, 1),
-                                              last_contact_on=date(2026, 2, 16))
-    closed = factories.a_person_in_file_active(session, world.lyon, intake_on=date(2025, 1, 1),
-                                               status=PersonStatus.CLOSED)
-    gone = factories.a_person_in_file_active(session, world.lyon, intake_on=date(2024, 1, 1),
-                                             status=PersonStatus.ANONYMISED)
+    stale = factories.a_person_in_file_active(
+        session, world.lyon, intake_on=date(2025, 10, 1), last_contact_on=date(2026, 2, 14)
+    )
+    fresh = factories.a_person_in_file_active(
+        session, world.lyon, intake_on=date(2026, 1, 1), last_contact_on=date(2026, 2, 16)
+    )
+    closed = factories.a_person_in_file_active(
+        session, world.lyon, intake_on=date(2025, 1, 1), status=PersonStatus.CLOSED
+    )
+    gone = factories.a_person_in_file_active(
+        session, world.lyon, intake_on=date(2024, 1, 1), status=PersonStatus.ANONYMISED
+    )
     codes = lambda page: {r.code for r in page.rows}  # noqa: E731
     assert codes(_caseload(session, world.ts_lyon)) == {stale.code, fresh.code, closed.code}
     assert codes(_caseload(session, world.ts_lyon, no_contact_over_3_months=True)) == {stale.code, closed.code}
@@ -324,8 +389,9 @@ def test_search_by_code_or_alias_stays_in_scope_and_is_audited_without_the_text(
     searches = session.exec(select(AuditEvent).where(AuditEvent.action == "person.search")).all()
     assert len(searches) == 6
     assert all(e.entity_id is None for e in searches)
-    assert not any("lène" in str(value) or "helen" in str(value).lower()
-                   for e in searches for value in e.model_dump().values())
+    assert not any(
+        "lène" in str(value) or "helen" in str(value).lower() for e in searches for value in e.model_dump().values()
+    )
 
 
 def test_pagination_happens_in_sql(session, world):
@@ -340,11 +406,15 @@ def test_pagination_happens_in_sql(session, world):
 
 def test_the_caseload_issues_the_same_number_of_statements_for_10_or_50_rows(session, world, engine):
     for day in range(60):
-        person = factories.a_person_in_file_active(session, world.lyon,
-                                                   intake_on=date(2025, 1, 1) + timedelta(days=day))
+        person = factories.a_person_in_file_active(
+            session, world.lyon, intake_on=date(2025, 1, 1) + timedelta(days=day)
+        )
         person.alias_encrypted = CIPHER.encrypt(f"Nom{day}")
-        session.add(ActionGoal(person_id=person.id, site_id=world.lyon.id, axis=GoalAxis.FRENCH, goal="A1",
-                               due_on=date(2026, 7, 1)))
+        session.add(
+            ActionGoal(
+                person_id=person.id, site_id=world.lyon.id, axis=GoalAxis.FRENCH, goal="A1", due_on=date(2026, 7, 1)
+            )
+        )
         session.add(PspEpisode(person_id=person.id, site_id=world.lyon.id, requested_on=date(2026, 1, 1)))
     session.flush()
     statements: list[str] = []

@@ -22,12 +22,27 @@ C = Capability
 EXPECTED_CAPABILITIES: dict[Role, set[Capability]] = {
     Role.ADMIN: {C.MANAGE_USERS, C.VIEW_AUDIT, C.MANAGE_PARTNERS, C.MANAGE_RETENTION},
     Role.DIRECTION: {C.VIEW_PERSON_FILES, C.VIEW_ACTIVITY_FIGURES, C.VIEW_BUDGET, C.VIEW_STAFFING},
-    Role.CHEF_SERVICE: {C.VIEW_PERSON_FILES, C.VIEW_IDENTITY, C.EDIT_PERSON_FILES, C.VIEW_LEARNERS,
-                        C.RUN_FIELD_ACTIVITIES, C.TEACH_COURSES, C.CONFIGURE_ACTIVITIES,
-                        C.VIEW_ACTIVITY_FIGURES, C.VIEW_BUDGET, C.VIEW_STAFFING, C.MANAGE_PARTNERS,
-                        C.MANAGE_RETENTION},
-    Role.INTERVENANT: {C.VIEW_PERSON_FILES, C.VIEW_IDENTITY, C.EDIT_PERSON_FILES, C.RUN_FIELD_ACTIVITIES,
-                       C.VIEW_ACTIVITY_FIGURES},
+    Role.CHEF_SERVICE: {
+        C.VIEW_PERSON_FILES,
+        C.VIEW_IDENTITY,
+        C.EDIT_PERSON_FILES,
+        C.VIEW_LEARNERS,
+        C.RUN_FIELD_ACTIVITIES,
+        C.TEACH_COURSES,
+        C.CONFIGURE_ACTIVITIES,
+        C.VIEW_ACTIVITY_FIGURES,
+        C.VIEW_BUDGET,
+        C.VIEW_STAFFING,
+        C.MANAGE_PARTNERS,
+        C.MANAGE_RETENTION,
+    },
+    Role.INTERVENANT: {
+        C.VIEW_PERSON_FILES,
+        C.VIEW_IDENTITY,
+        C.EDIT_PERSON_FILES,
+        C.RUN_FIELD_ACTIVITIES,
+        C.VIEW_ACTIVITY_FIGURES,
+    },
     Role.FORMATEUR: {C.VIEW_LEARNERS, C.TEACH_COURSES, C.VIEW_ACTIVITY_FIGURES},
     Role.GESTION: {C.VIEW_BUDGET, C.EDIT_BUDGET, C.VIEW_STAFFING},
     Role.FINANCEUR: {C.VIEW_FUNDED_GRANTS},
@@ -35,8 +50,9 @@ EXPECTED_CAPABILITIES: dict[Role, set[Capability]] = {
 
 
 def principal(role: Role, site_ids: set[int] = frozenset(), funder_id: int | None = None) -> Principal:
-    return Principal(user_id=1, username="x", display_name="X", role=role, site_ids=frozenset(site_ids),
-                     funder_id=funder_id)
+    return Principal(
+        user_id=1, username="x", display_name="X", role=role, site_ids=frozenset(site_ids), funder_id=funder_id
+    )
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -87,8 +103,10 @@ def test_site_filter_returns_only_own_sites_and_nothing_without_a_site(session):
     in_grenoble = factories.a_person_in_file_active(session, grenoble, intake_on=date(2026, 10, 1))
 
     assert persons_seen(session, principal(Role.INTERVENANT, {grenoble.id})) == {in_grenoble.code}
-    assert persons_seen(session, principal(Role.CHEF_SERVICE, {lyon.id, grenoble.id})) == {in_lyon.code,
-                                                                                           in_grenoble.code}
+    assert persons_seen(session, principal(Role.CHEF_SERVICE, {lyon.id, grenoble.id})) == {
+        in_lyon.code,
+        in_grenoble.code,
+    }
     assert persons_seen(session, principal(Role.DIRECTION)) == {in_lyon.code, in_grenoble.code}
     for role in (Role.INTERVENANT, Role.CHEF_SERVICE, Role.FORMATEUR, Role.FINANCEUR):
         assert persons_seen(session, principal(role)) == set(), role
@@ -157,5 +175,7 @@ def test_every_choice_of_every_model_enum_has_its_own_french_label() -> None:
             if isinstance(value, type) and issubclass(value, enum.Enum) and value.__module__ == module.__name__:
                 unlabelled += [f"{value.__name__}.{m.name}" for m in value if label(m) == str(m.value)]
     assert unlabelled == []
-    assert (label(Barrier.ADMINISTRATIVE), label(GoalAxis.ADMINISTRATIVE)) == ("Situation administrative",
-                                                                               "Administratif")
+    assert (label(Barrier.ADMINISTRATIVE), label(GoalAxis.ADMINISTRATIVE)) == (
+        "Situation administrative",
+        "Administratif",
+    )

@@ -30,9 +30,15 @@ def world(session):  # noqa: ANN001, ANN201
 
 def _pack(session, world, principal=None, **kwargs):  # noqa: ANN001, ANN202
     kwargs.setdefault("association_name", ASSOCIATION)
-    return report_pack.build_report_pack(session, principal or world.budget.financeur_agrasc,
-                                         grant_id=world.budget.agrasc.grant.id, start=START, end=END, today=TODAY,
-                                         **kwargs)
+    return report_pack.build_report_pack(
+        session,
+        principal or world.budget.financeur_agrasc,
+        grant_id=world.budget.agrasc.grant.id,
+        start=START,
+        end=END,
+        today=TODAY,
+        **kwargs,
+    )
 
 
 def _all_cells(workbook) -> list:  # noqa: ANN001
@@ -58,8 +64,10 @@ def test_workbook_has_its_sheets_and_hides_small_counts_with_the_export_threshol
     for code in world.lyon_codes + world.grenoble_codes:
         assert code not in texts
     # The funder's copy never carries text typed by staff (deviation explanations).
-    assert "Explication jointe" in " ".join(str(c.value) for c in _all_cells(workbook) if c.parent.title == "Écarts") \
+    assert (
+        "Explication jointe" in " ".join(str(c.value) for c in _all_cells(workbook) if c.parent.title == "Écarts")
         or "Aucun écart" in texts
+    )
 
 
 def test_formula_injection_is_neutralised_in_every_text_cell(session, world):  # noqa: ANN001
@@ -100,8 +108,9 @@ def test_pdf_has_the_association_the_period_french_amounts_and_the_production_da
 
 def test_every_pack_is_audited_with_grant_and_period(session, world):  # noqa: ANN001
     _pack(session, world)
-    event = session.exec(select(AuditEvent).where(AuditEvent.action == "report.pack_exported")
-                         .order_by(AuditEvent.id.desc())).first()
+    event = session.exec(
+        select(AuditEvent).where(AuditEvent.action == "report.pack_exported").order_by(AuditEvent.id.desc())
+    ).first()
     assert event.actor_username == world.budget.financeur_agrasc.username
     assert event.entity_type == "grant" and event.entity_id == str(world.budget.agrasc.grant.id)
     assert event.detail == "period=2026-01-01/2026-04-30"
@@ -112,5 +121,11 @@ def test_direction_gets_the_pack_and_others_are_refused(session, world):  # noqa
     with pytest.raises(PermissionDenied):
         _pack(session, world, principal=world.budget.chef_lyon)
     with pytest.raises(NotFound):
-        report_pack.build_report_pack(session, world.budget.financeur_agrasc, grant_id=world.budget.region.grant.id,
-                                      start=START, end=END, today=TODAY)
+        report_pack.build_report_pack(
+            session,
+            world.budget.financeur_agrasc,
+            grant_id=world.budget.region.grant.id,
+            start=START,
+            end=END,
+            today=TODAY,
+        )

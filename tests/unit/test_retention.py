@@ -52,8 +52,10 @@ def test_only_files_past_two_years_without_contact_are_due(session):
     assert [r.code for r in retention.files_due_for_retention(session, chef_lyon, today=TODAY)] == [due.code]
     rows = retention.files_due_for_retention(session, who(session, Role.ADMIN), today=TODAY)
     assert [(r.code, r.site_code, r.last_contact_on) for r in rows] == [
-        (closed.code, "GRE", date(2023, 6, 1)), (never.code, "GRE", date(2024, 1, 5)),
-        (due.code, "LYO", date(2024, 5, 15))]
+        (closed.code, "GRE", date(2023, 6, 1)),
+        (never.code, "GRE", date(2024, 1, 5)),
+        (due.code, "LYO", date(2024, 5, 15)),
+    ]
     for role in (Role.INTERVENANT, Role.DIRECTION, Role.GESTION):
         with pytest.raises(PermissionDenied):
             retention.files_due_for_retention(session, who(session, role, lyon), today=TODAY)
@@ -67,18 +69,47 @@ def test_anonymisation_destroys_identity_and_notes_and_keeps_code_and_statistics
     lyon, _ = factories.lyon_and_grenoble(session)
     ts = who(session, Role.INTERVENANT, lyon)
     person = a_file(session, lyon, last_contact_on=date(2023, 1, 10))
-    pathway.add_note(session, ts, person.id, noted_on=date(2023, 3, 1), body="Confidences", cipher=CIPHER,
-                     today=date(2023, 3, 1))
-    pathway.record_barriers(session, ts, person.id, assessed_on=date(2023, 3, 1), today=date(2023, 3, 1),
-                            ratings={Barrier.HOUSING: BarrierSeverity.MAJOR})
-    pathway.create_goal(session, ts, person.id, axis=GoalAxis.HOUSING, goal="Logement chez sa sœur Ada",
-                        actions="Appeler Ada", today=date(2023, 3, 1))
-    partner_id = partners.create_partner(session, who(session, Role.ADMIN), site_id=lyon.id, name="SIAO",
-                                         kind=PartnerKind.HOUSING)
-    partners.create_referral(session, ts, person.id, partner_id=partner_id, referred_on=date(2023, 3, 2),
-                             reason="Demande avec son fils Sam", today=date(2023, 3, 2))
-    partners.record_outcome(session, ts, person.id, outcome_on=date(2023, 6, 1), outcome_type=OutcomeType.CDI,
-                            closes_file=True, today=date(2023, 6, 1))
+    pathway.add_note(
+        session, ts, person.id, noted_on=date(2023, 3, 1), body="Confidences", cipher=CIPHER, today=date(2023, 3, 1)
+    )
+    pathway.record_barriers(
+        session,
+        ts,
+        person.id,
+        assessed_on=date(2023, 3, 1),
+        today=date(2023, 3, 1),
+        ratings={Barrier.HOUSING: BarrierSeverity.MAJOR},
+    )
+    pathway.create_goal(
+        session,
+        ts,
+        person.id,
+        axis=GoalAxis.HOUSING,
+        goal="Logement chez sa sœur Ada",
+        actions="Appeler Ada",
+        today=date(2023, 3, 1),
+    )
+    partner_id = partners.create_partner(
+        session, who(session, Role.ADMIN), site_id=lyon.id, name="SIAO", kind=PartnerKind.HOUSING
+    )
+    partners.create_referral(
+        session,
+        ts,
+        person.id,
+        partner_id=partner_id,
+        referred_on=date(2023, 3, 2),
+        reason="Demande avec son fils Sam",
+        today=date(2023, 3, 2),
+    )
+    partners.record_outcome(
+        session,
+        ts,
+        person.id,
+        outcome_on=date(2023, 6, 1),
+        outcome_type=OutcomeType.CDI,
+        closes_file=True,
+        today=date(2023, 6, 1),
+    )
     code = person.code
     chef = who(session, Role.CHEF_SERVICE, lyon)
     [closing] = session.exec(select(PersonStatusChange).where(PersonStatusChange.person_id == person.id)).all()
@@ -95,7 +126,8 @@ def test_anonymisation_destroys_identity_and_notes_and_keeps_code_and_statistics
     assert closing.reason is None and closing.to_status == PersonStatus.CLOSED  # the date stays, not the words
     # Statistics stay: barriers, goal axis, referral partner and dates, outcome category, closing date.
     assert [p.severity for p in pathway.barrier_history(session, who(session, Role.DIRECTION), person.id)] == [
-        BarrierSeverity.MAJOR]
+        BarrierSeverity.MAJOR
+    ]
     [goal] = pathway.list_goals(session, chef, person.id)
     assert (goal.axis, goal.goal, goal.actions) == (GoalAxis.HOUSING, retention.ANONYMISED_GOAL, None)
     [referral] = partners.list_referrals(session, chef, person.id)
@@ -119,16 +151,17 @@ def test_wrong_confirmation_code_changes_nothing(session):
     chef = who(session, Role.CHEF_SERVICE, lyon)
     with pytest.raises(ValidationFailed) as caught:
         retention.anonymise_file(session, chef, person.id, confirm_code=other.code, today=TODAY)
-    assert caught.value.errors == {
-        "confirm_code": "Le code saisi ne correspond pas au dossier : rien n'a été modifié."}
+    assert caught.value.errors == {"confirm_code": "Le code saisi ne correspond pas au dossier : rien n'a été modifié."}
     session.refresh(person)
     assert person.status == PersonStatus.ACTIVE and CIPHER.decrypt(person.alias_encrypted) == "Blessing"
     with pytest.raises(NotFound):
-        retention.anonymise_file(session, who(session, Role.CHEF_SERVICE, grenoble), person.id,
-                                 confirm_code=person.code, today=TODAY)
+        retention.anonymise_file(
+            session, who(session, Role.CHEF_SERVICE, grenoble), person.id, confirm_code=person.code, today=TODAY
+        )
     with pytest.raises(PermissionDenied):
-        retention.anonymise_file(session, who(session, Role.INTERVENANT, lyon), person.id, confirm_code=person.code,
-                                 today=TODAY)
+        retention.anonymise_file(
+            session, who(session, Role.INTERVENANT, lyon), person.id, confirm_code=person.code, today=TODAY
+        )
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "person.anonymise")).all() == []
 
 
@@ -168,7 +201,10 @@ def test_cli_retention_dry_run_then_apply_on_all_sites(cli_database, monkeypatch
     with unit_of_work(cli_database) as session:
         states = {p.code: (p.status, p.alias_encrypted) for p in session.exec(select(Person)).all()}
         trail = session.exec(select(AuditEvent.actor_username, AuditEvent.action)).all()
-    assert states[old_lyon] == (PersonStatus.ANONYMISED, None) and states[old_grenoble] == (PersonStatus.ANONYMISED, None)
+    assert states[old_lyon] == (PersonStatus.ANONYMISED, None) and states[old_grenoble] == (
+        PersonStatus.ANONYMISED,
+        None,
+    )
     assert states[recent][0] == PersonStatus.ACTIVE and states[recent][1] is not None
     assert [tuple(t) for t in trail] == [(SYSTEM_ACTOR, "person.anonymise")] * 2
 

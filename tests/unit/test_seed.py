@@ -25,9 +25,20 @@ AS_OF = date(2026, 5, 13)
 PASSWORD = "mot-de-passe-de-demo"
 # Tables whose rows belong to a person and carry that person's site.
 PERSON_CHILD_TABLES = [
-    "person_note", "barrier_assessment", "action_goal", "psp_episode", "referral", "outcome",
-    "workshop_enrolment", "workshop_attendance", "workshop_completion", "course_enrolment",
-    "course_attendance", "language_assessment", "certification_attempt", "mainstream_transition",
+    "person_note",
+    "barrier_assessment",
+    "action_goal",
+    "psp_episode",
+    "referral",
+    "outcome",
+    "workshop_enrolment",
+    "workshop_attendance",
+    "workshop_completion",
+    "course_enrolment",
+    "course_attendance",
+    "language_assessment",
+    "certification_attempt",
+    "mainstream_transition",
 ]
 
 
@@ -113,7 +124,14 @@ def test_the_eight_demo_accounts_exist_with_their_role_sites_and_funder(seeded: 
     all_sites = {code for (code,) in rows(seeded.engine, "SELECT code FROM site")}
     assert len(DEMO_ACCOUNTS) == 8
     assert set(DEMO_USERNAMES) == {
-        "admin", "direction", "chef.lyon", "ts.lyon", "cip.grenoble", "fle.lyon", "gestion", "financeur.agrasc",
+        "admin",
+        "direction",
+        "chef.lyon",
+        "ts.lyon",
+        "cip.grenoble",
+        "fle.lyon",
+        "gestion",
+        "financeur.agrasc",
     }
     for account in DEMO_ACCOUNTS:
         user = rows(
@@ -125,15 +143,21 @@ def test_the_eight_demo_accounts_exist_with_their_role_sites_and_funder(seeded: 
         assert user.role == account.role.value and user.is_demo and user.is_active
         assert verify_password(PASSWORD, user.password_hash)
         assert user.funder == account.funder_name
-        linked = {code for (code,) in rows(
-            seeded.engine,
-            "SELECT s.code FROM user_site us JOIN site s ON s.id = us.site_id WHERE us.user_id = :id", id=user.id,
-        )}
+        linked = {
+            code
+            for (code,) in rows(
+                seeded.engine,
+                "SELECT s.code FROM user_site us JOIN site s ON s.id = us.site_id WHERE us.user_id = :id",
+                id=user.id,
+            )
+        }
         assert linked == (all_sites if account.all_sites else set(account.site_codes)), account.username
-    assert rows(seeded.engine, "SELECT u.username FROM app_user u JOIN funder f ON f.id = u.funder_id "
-                               "WHERE f.name = :name AND f.kind = 'agrasc'", name=AGRASC_FUNDER_NAME) == [
-        ("financeur.agrasc",)
-    ]
+    assert rows(
+        seeded.engine,
+        "SELECT u.username FROM app_user u JOIN funder f ON f.id = u.funder_id "
+        "WHERE f.name = :name AND f.kind = 'agrasc'",
+        name=AGRASC_FUNDER_NAME,
+    ) == [("financeur.agrasc",)]
     assert scalar(seeded.engine, "SELECT COUNT(*) FROM app_user WHERE username <> LOWER(username) OR NOT is_demo") == 0
 
 
@@ -159,10 +183,14 @@ def test_budget_lines_sum_exactly_to_each_grant(seeded: Seeded) -> None:
         assert grant.planned == grant.amount_cents
     agrasc = [g for g in grants if g.kind == "agrasc"]
     assert len(agrasc) == 1
-    sites = {code for (code,) in rows(
-        seeded.engine,
-        "SELECT s.code FROM grant_site gs JOIN site s ON s.id = gs.site_id WHERE gs.grant_id = :id", id=agrasc[0].id,
-    )}
+    sites = {
+        code
+        for (code,) in rows(
+            seeded.engine,
+            "SELECT s.code FROM grant_site gs JOIN site s ON s.id = gs.site_id WHERE gs.grant_id = :id",
+            id=agrasc[0].id,
+        )
+    }
     assert sites == {"LYO", "GRE"}
     strands = {name for (name,) in rows(seeded.engine, "SELECT name FROM strand WHERE grant_id = :id", id=agrasc[0].id)}
     assert strands == {"Aller-vers", "Insertion socio-professionnelle"}
@@ -173,21 +201,34 @@ def test_budget_lines_sum_exactly_to_each_grant(seeded: Seeded) -> None:
 
 
 def test_post_funding_shares_sum_to_10000(seeded: Seeded) -> None:
-    shares = rows(seeded.engine, "SELECT p.id, SUM(f.share_bp) FROM post p JOIN post_funding f ON f.post_id = p.id "
-                                 "GROUP BY p.id")
+    shares = rows(
+        seeded.engine, "SELECT p.id, SUM(f.share_bp) FROM post p JOIN post_funding f ON f.post_id = p.id GROUP BY p.id"
+    )
     assert shares and all(total == 10_000 for _, total in shares)
     assert len(shares) == seeded.counts["post"]
     # 2–3 posts vacant today for more than 60 days (the alert of the consumption page)
     vacant = rows(seeded.engine, "SELECT status_since FROM post WHERE NOT is_filled")
     assert 2 <= len(vacant) <= 3 and all((AS_OF - date.fromisoformat(str(v))).days > 60 for (v,) in vacant)
     # each post's current state is the last row of its history; every share goes to a 64 line of its site
-    assert scalar(seeded.engine, "SELECT COUNT(*) FROM post p WHERE NOT EXISTS (SELECT 1 FROM post_status_change c "
-                                 "WHERE c.post_id = p.id AND c.changed_on = p.status_since AND c.is_filled = p.is_filled "
-                                 "AND NOT EXISTS (SELECT 1 FROM post_status_change d WHERE d.post_id = p.id "
-                                 "AND d.changed_on > c.changed_on))") == 0
-    assert scalar(seeded.engine, "SELECT COUNT(*) FROM post_funding f JOIN post p ON p.id = f.post_id "
-                                 "WHERE NOT EXISTS (SELECT 1 FROM budget_line l WHERE l.grant_id = f.grant_id "
-                                 "AND l.strand_id = f.strand_id AND l.site_id = p.site_id AND l.category = '64')") == 0
+    assert (
+        scalar(
+            seeded.engine,
+            "SELECT COUNT(*) FROM post p WHERE NOT EXISTS (SELECT 1 FROM post_status_change c "
+            "WHERE c.post_id = p.id AND c.changed_on = p.status_since AND c.is_filled = p.is_filled "
+            "AND NOT EXISTS (SELECT 1 FROM post_status_change d WHERE d.post_id = p.id "
+            "AND d.changed_on > c.changed_on))",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            seeded.engine,
+            "SELECT COUNT(*) FROM post_funding f JOIN post p ON p.id = f.post_id "
+            "WHERE NOT EXISTS (SELECT 1 FROM budget_line l WHERE l.grant_id = f.grant_id "
+            "AND l.strand_id = f.strand_id AND l.site_id = p.site_id AND l.category = '64')",
+        )
+        == 0
+    )
 
 
 def test_staff_expenses_are_the_charges_of_the_posts(seeded: Seeded) -> None:
@@ -200,16 +241,28 @@ def test_staff_expenses_are_the_charges_of_the_posts(seeded: Seeded) -> None:
     from services.staff_charges import last_ended_month, plan_month
     from services.staff_costs import month_end
 
-    assert scalar(seeded.engine, "SELECT COUNT(*) FROM expense e JOIN budget_line l ON l.id = e.budget_line_id "
-                                 "WHERE l.category = '64' AND e.post_id IS NULL") == 0
+    assert (
+        scalar(
+            seeded.engine,
+            "SELECT COUNT(*) FROM expense e JOIN budget_line l ON l.id = e.budget_line_id "
+            "WHERE l.category = '64' AND e.post_id IS NULL",
+        )
+        == 0
+    )
     with Session(seeded.engine) as session:
         gestion = principal_of(session, session.exec(select(User).where(User.username == "gestion")).one())
         for back in range(0, 12):
             month = add_months(last_ended_month(AS_OF), -back)
             plan = plan_month(session, gestion, month=month, today=AS_OF)
-            booked = {(r.post_id, r.budget_line_id): r.amount_cents for r in rows(
-                seeded.engine, "SELECT post_id, budget_line_id, amount_cents FROM expense "
-                               "WHERE post_id IS NOT NULL AND spent_on = :day", day=month_end(month))}
+            booked = {
+                (r.post_id, r.budget_line_id): r.amount_cents
+                for r in rows(
+                    seeded.engine,
+                    "SELECT post_id, budget_line_id, amount_cents FROM expense "
+                    "WHERE post_id IS NOT NULL AND spent_on = :day",
+                    day=month_end(month),
+                )
+            }
             assert booked == {(c.post_id, c.budget_line_id): c.amount_cents for c in plan.charges}, month
             assert all(c.already_charged for c in plan.charges)
 
@@ -244,11 +297,14 @@ def test_person_records_share_their_persons_site_and_referent_site(seeded: Seede
             f"SELECT COUNT(*) FROM {table} c JOIN person p ON p.id = c.person_id WHERE c.site_id <> p.site_id",
         )
         assert mismatched == 0, table
-    assert scalar(
-        seeded.engine,
-        "SELECT COUNT(*) FROM person p WHERE NOT EXISTS (SELECT 1 FROM user_site us "
-        "WHERE us.user_id = p.referent_id AND us.site_id = p.site_id)",
-    ) == 0
+    assert (
+        scalar(
+            seeded.engine,
+            "SELECT COUNT(*) FROM person p WHERE NOT EXISTS (SELECT 1 FROM user_site us "
+            "WHERE us.user_id = p.referent_id AND us.site_id = p.site_id)",
+        )
+        == 0
+    )
 
 
 def test_outcomes_psp_and_contacts_are_consistent(seeded: Seeded) -> None:
@@ -256,8 +312,15 @@ def test_outcomes_psp_and_contacts_are_consistent(seeded: Seeded) -> None:
         assert OUTCOME_CATEGORY_OF_TYPE[OutcomeType(outcome_type)].value == category
     periods = Counter(episode for (episode,) in rows(seeded.engine, "SELECT episode_id FROM psp_period"))
     assert periods and max(periods.values()) <= 4
-    assert scalar(seeded.engine, "SELECT COUNT(*) FROM person WHERE last_contact_on IS NULL "
-                                 "OR last_contact_on < intake_on OR last_contact_on > :as_of", as_of=AS_OF) == 0
+    assert (
+        scalar(
+            seeded.engine,
+            "SELECT COUNT(*) FROM person WHERE last_contact_on IS NULL "
+            "OR last_contact_on < intake_on OR last_contact_on > :as_of",
+            as_of=AS_OF,
+        )
+        == 0
+    )
     closing = "SELECT COUNT(*) FROM person WHERE (status = 'closed') <> (closed_on IS NOT NULL)"
     assert scalar(seeded.engine, closing) == 0
     assert scalar(seeded.engine, "SELECT COUNT(*) FROM person WHERE version <> 1") == 0
@@ -276,19 +339,24 @@ def test_aliases_are_not_stored_in_clear(seeded: Seeded) -> None:
 def test_there_is_activity_in_the_month_of_as_of_and_sessions_ahead(seeded: Seeded) -> None:
     month_start = AS_OF.replace(day=1).isoformat()
     as_of = AS_OF.isoformat()
-    rounds = scalar(seeded.engine, "SELECT COUNT(*) FROM outreach_round WHERE round_on BETWEEN :a AND :b",
-                    a=month_start, b=as_of)
+    rounds = scalar(
+        seeded.engine, "SELECT COUNT(*) FROM outreach_round WHERE round_on BETWEEN :a AND :b", a=month_start, b=as_of
+    )
     attended = scalar(
         seeded.engine,
         "SELECT COUNT(*) FROM course_attendance a JOIN course_session s ON s.id = a.session_id "
-        "WHERE s.session_on BETWEEN :a AND :b AND a.status = 'present'", a=month_start, b=as_of,
+        "WHERE s.session_on BETWEEN :a AND :b AND a.status = 'present'",
+        a=month_start,
+        b=as_of,
     )
     contacted = scalar(seeded.engine, "SELECT COUNT(*) FROM person WHERE last_contact_on >= :a", a=month_start)
     ahead = (AS_OF + timedelta(days=28)).isoformat()
     planned = scalar(
         seeded.engine,
         "SELECT (SELECT COUNT(*) FROM workshop_session WHERE session_on > :b AND session_on <= :c) "
-        "+ (SELECT COUNT(*) FROM course_session WHERE session_on > :b AND session_on <= :c)", b=as_of, c=ahead,
+        "+ (SELECT COUNT(*) FROM course_session WHERE session_on > :b AND session_on <= :c)",
+        b=as_of,
+        c=ahead,
     )
     assert rounds > 0 and attended > 0 and contacted > 0 and planned > 0
     assert scalar(seeded.engine, "SELECT MIN(round_on) FROM outreach_round") >= str(AS_OF.replace(year=AS_OF.year - 3))
@@ -325,8 +393,10 @@ def test_postgresql_gets_the_same_data_and_usable_sequences(
         assert seeded.cipher.decrypt(token)
         with engine.begin() as connection:
             new_id = connection.execute(
-                sa.text("INSERT INTO site (code, name, city, is_active, created_at, updated_at) "
-                        "VALUES ('TST', 'Test', 'Test', true, now(), now()) RETURNING id")
+                sa.text(
+                    "INSERT INTO site (code, name, city, is_active, created_at, updated_at) "
+                    "VALUES ('TST', 'Test', 'Test', true, now(), now()) RETURNING id"
+                )
             ).scalar_one()
         assert new_id == seeded.counts["site"] + 1
     finally:

@@ -29,20 +29,36 @@ def world(session: Session):
 
 
 def charged(session: Session) -> list[tuple]:
-    return [tuple(r) for r in session.exec(
-        select(Expense.post_id, Expense.budget_line_id, Expense.spent_on, Expense.amount_cents, Expense.label)
-        .order_by(Expense.post_id, Expense.budget_line_id)).all()]
+    return [
+        tuple(r)
+        for r in session.exec(
+            select(
+                Expense.post_id, Expense.budget_line_id, Expense.spent_on, Expense.amount_cents, Expense.label
+            ).order_by(Expense.post_id, Expense.budget_line_id)
+        ).all()
+    ]
 
 
 def test_month_cost_split_and_prorated_from_the_history(session, world):
     lyon, grenoble, agrasc, region, gestion = world
-    split = factories.a_funded_post(session, lyon, monthly_cost_cents=100_001,
-                                    funding=[(agrasc, 5_000), (region, 5_000)], holder_name="=HYPERLINK(\"x\")")
+    split = factories.a_funded_post(
+        session,
+        lyon,
+        monthly_cost_cents=100_001,
+        funding=[(agrasc, 5_000), (region, 5_000)],
+        holder_name='=HYPERLINK("x")',
+    )
     # vacant from 11 February: 10 days filled of 28 → 3 000 € × 10/28 = 1 071,43 €
-    partial = factories.a_funded_post(session, grenoble, monthly_cost_cents=300_000, funding=[(agrasc, 10_000)],
-                                      history=[(date(2025, 1, 1), True), (date(2026, 2, 11), False)])
-    factories.a_funded_post(session, grenoble, monthly_cost_cents=300_000, funding=[(agrasc, 10_000)],
-                            history=[(date(2025, 1, 1), False)])  # never filled: nothing
+    partial = factories.a_funded_post(
+        session,
+        grenoble,
+        monthly_cost_cents=300_000,
+        funding=[(agrasc, 10_000)],
+        history=[(date(2025, 1, 1), True), (date(2026, 2, 11), False)],
+    )
+    factories.a_funded_post(
+        session, grenoble, monthly_cost_cents=300_000, funding=[(agrasc, 10_000)], history=[(date(2025, 1, 1), False)]
+    )  # never filled: nothing
     result = staff_charges.charge_month(session, gestion, month=date(2026, 2, 1), today=TODAY)
     feb = date(2026, 2, 28)
     label = "Salaires chargés — Conseiller·ère en insertion professionnelle (CIP) — février 2026"
@@ -53,8 +69,10 @@ def test_month_cost_split_and_prorated_from_the_history(session, world):
     ]
     assert (result.created, result.skipped, result.total_cents, result.posts) == (3, 0, 100_001 + 107_143, 2)
     # the same sums straight from the database
-    assert session.execute(text("SELECT SUM(amount_cents) FROM expense WHERE post_id IS NOT NULL")).scalar_one() \
+    assert (
+        session.execute(text("SELECT SUM(amount_cents) FROM expense WHERE post_id IS NOT NULL")).scalar_one()
         == result.total_cents
+    )
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "staff.charged")).one()
     assert (event.entity_id, event.detail) == ("2026-02", "n=3 skip=0 total_cents=207144")
 
@@ -67,8 +85,9 @@ def test_charging_twice_books_nothing_more(session, world):
     assert (first.created, again.created, again.skipped, again.total_cents) == (1, 0, 1, 0)
     assert len(charged(session)) == 1
     # a post filled later in the month is charged on the next run, the others are not repeated
-    factories.a_funded_post(session, lyon, monthly_cost_cents=310_000, funding=[(agrasc, 10_000)],
-                            starts_on=date(2026, 1, 17))
+    factories.a_funded_post(
+        session, lyon, monthly_cost_cents=310_000, funding=[(agrasc, 10_000)], starts_on=date(2026, 1, 17)
+    )
     late = staff_charges.charge_month(session, gestion, month=date(2026, 1, 1), today=TODAY)
     assert (late.created, late.skipped, late.total_cents) == (1, 1, 150_000)  # 3 100 € × 15/31
 
@@ -89,9 +108,14 @@ def test_month_not_ended_is_refused(session, world):
 def test_only_gestion_charges_and_months_outside_the_grant_are_not_charged(session, world):
     lyon, _grenoble, agrasc, _region, _gestion = world
     with pytest.raises(PermissionDenied):
-        staff_charges.charge_month(session, factories.principal(session, factories.a_user(session, Role.DIRECTION)),
-                                   month=date(2026, 1, 1), today=TODAY)
-    post = factories.a_funded_post(session, lyon, monthly_cost_cents=300_000, funding=[(agrasc, 10_000)],
-                                   starts_on=date(2024, 1, 1))
+        staff_charges.charge_month(
+            session,
+            factories.principal(session, factories.a_user(session, Role.DIRECTION)),
+            month=date(2026, 1, 1),
+            today=TODAY,
+        )
+    post = factories.a_funded_post(
+        session, lyon, monthly_cost_cents=300_000, funding=[(agrasc, 10_000)], starts_on=date(2024, 1, 1)
+    )
     result = staff_charges.charge_month(session, _gestion, month=date(2024, 6, 1), today=TODAY)
     assert (result.created, result.uncharged_post_ids) == (0, (post.id,))

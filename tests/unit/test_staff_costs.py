@@ -44,37 +44,53 @@ def test_full_months_after_today_up_to_the_end(session, world):
     factories.a_funded_post(session, lyon, monthly_cost_cents=300_000, funding=[(agrasc, 10_000)])
     line = agrasc.lines[("LYO", STAFF)]
     # April, May, June 2026: 3 × 3 000 €
-    assert committed_staff_cost_by_line(session, grant_id=agrasc.grant.id, today=TODAY,
-                                        until=date(2026, 6, 30)) == {line.id: 900_000}
+    assert committed_staff_cost_by_line(session, grant_id=agrasc.grant.id, today=TODAY, until=date(2026, 6, 30)) == {
+        line.id: 900_000
+    }
     # until mid-June: 2 × 3 000 € + 3 000 € × 15/30 = 7 500 €
-    assert committed_staff_cost_by_line(session, grant_id=agrasc.grant.id, today=TODAY,
-                                        until=date(2026, 6, 15)) == {line.id: 750_000}
+    assert committed_staff_cost_by_line(session, grant_id=agrasc.grant.id, today=TODAY, until=date(2026, 6, 15)) == {
+        line.id: 750_000
+    }
     # nothing left when the end is within today's month
-    assert committed_staff_cost_by_line(session, grant_id=agrasc.grant.id, today=TODAY,
-                                        until=date(2026, 3, 31)) == {}
+    assert committed_staff_cost_by_line(session, grant_id=agrasc.grant.id, today=TODAY, until=date(2026, 3, 31)) == {}
 
 
 def test_post_ending_mid_period_is_prorated(session, world):
     _lyon, grenoble, agrasc, _region = world
-    factories.a_funded_post(session, grenoble, monthly_cost_cents=300_000, funding=[(agrasc, 10_000)],
-                            ends_on=date(2026, 5, 10))
+    factories.a_funded_post(
+        session, grenoble, monthly_cost_cents=300_000, funding=[(agrasc, 10_000)], ends_on=date(2026, 5, 10)
+    )
     line = agrasc.lines[("GRE", STAFF)]
     # April 3 000 € + May 3 000 € × 10/31 = 967,74 €
-    assert committed_staff_cost_by_line(session, grant_id=agrasc.grant.id, today=TODAY,
-                                        until=date(2026, 12, 31)) == {line.id: 300_000 + 96_774}
+    assert committed_staff_cost_by_line(session, grant_id=agrasc.grant.id, today=TODAY, until=date(2026, 12, 31)) == {
+        line.id: 300_000 + 96_774
+    }
 
 
 def test_vacant_post_contributes_nothing_and_is_listed_after_60_days(session, world):
     lyon, grenoble, agrasc, _region = world
-    long_vacant = factories.a_funded_post(session, lyon, monthly_cost_cents=300_000, funding=[(agrasc, 10_000)],
-                                          history=[(date(2025, 1, 1), True), (date(2026, 1, 10), False)])
-    factories.a_funded_post(session, grenoble, monthly_cost_cents=300_000, funding=[(agrasc, 10_000)],
-                            history=[(date(2025, 1, 1), True), (date(2026, 1, 14), False)])  # exactly 60 days
-    assert committed_staff_cost_by_line(session, grant_id=agrasc.grant.id, today=TODAY,
-                                        until=date(2026, 12, 31)) == {}
+    long_vacant = factories.a_funded_post(
+        session,
+        lyon,
+        monthly_cost_cents=300_000,
+        funding=[(agrasc, 10_000)],
+        history=[(date(2025, 1, 1), True), (date(2026, 1, 10), False)],
+    )
+    factories.a_funded_post(
+        session,
+        grenoble,
+        monthly_cost_cents=300_000,
+        funding=[(agrasc, 10_000)],
+        history=[(date(2025, 1, 1), True), (date(2026, 1, 14), False)],
+    )  # exactly 60 days
+    assert committed_staff_cost_by_line(session, grant_id=agrasc.grant.id, today=TODAY, until=date(2026, 12, 31)) == {}
     [vacant] = vacant_posts_of_grant(session, grant_id=agrasc.grant.id, today=TODAY)
     assert (vacant.post_id, vacant.site_code, vacant.vacant_since, vacant.days) == (
-        long_vacant.id, "LYO", date(2026, 1, 10), 64)
+        long_vacant.id,
+        "LYO",
+        date(2026, 1, 10),
+        64,
+    )
     assert len(vacant_posts_of_grant(session, grant_id=agrasc.grant.id, today=TODAY, longer_than_days=59)) == 2
 
 
@@ -93,7 +109,11 @@ def test_fifty_fifty_split_across_two_grants_sums_exactly(session, world):
 def test_filled_intervals_follow_the_history(session, world):
     lyon, _grenoble, agrasc, _region = world
     post = factories.a_funded_post(
-        session, lyon, monthly_cost_cents=1, funding=[(agrasc, 10_000)], starts_on=date(2025, 1, 1),
+        session,
+        lyon,
+        monthly_cost_cents=1,
+        funding=[(agrasc, 10_000)],
+        starts_on=date(2025, 1, 1),
         ends_on=date(2026, 2, 28),
         history=[(date(2025, 1, 1), True), (date(2025, 6, 1), False), (date(2025, 9, 15), True)],
     )
@@ -101,7 +121,9 @@ def test_filled_intervals_follow_the_history(session, world):
 
     changes = history_by_post(session, [post.id])[post.id]
     assert filled_intervals(post, changes, until=TODAY) == [
-        (date(2025, 1, 1), date(2025, 5, 31)), (date(2025, 9, 15), date(2026, 2, 28))]
+        (date(2025, 1, 1), date(2025, 5, 31)),
+        (date(2025, 9, 15), date(2026, 2, 28)),
+    ]
 
 
 def test_committed_cost_ignores_other_sites_lines(session, world):

@@ -40,10 +40,15 @@ def marked_messages() -> dict[str | tuple[str, str], str]:
 
 def non_literal_translations(tree: ast.AST) -> list[str]:
     """`_(f"...")`, `_("a" + b)`, `_("...".format(x))`: a message no catalogue can hold."""
-    return [f"{node.func.id}() line {node.lineno}" for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in TRANSLATING_CALLS
-            and node.args and isinstance(node.args[-1 if node.func.id == "pgettext" else 0],
-                                         ast.JoinedStr | ast.BinOp | ast.Call)]
+    return [
+        f"{node.func.id}() line {node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in TRANSLATING_CALLS
+        and node.args
+        and isinstance(node.args[-1 if node.func.id == "pgettext" else 0], ast.JoinedStr | ast.BinOp | ast.Call)
+    ]
 
 
 def translations_at_import(tree: ast.AST) -> list[str]:
@@ -62,8 +67,12 @@ def translations_at_import(tree: ast.AST) -> list[str]:
         if isinstance(node, ast.Lambda):
             visit(node.body, True)
             return
-        if (not deferred and isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in TRANSLATING_CALLS | {"label"}):
+        if (
+            not deferred
+            and isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in TRANSLATING_CALLS | {"label"}
+        ):
             found.append(f"{node.func.id}() line {node.lineno}")
         for child in ast.iter_child_nodes(node):
             visit(child, deferred)
@@ -80,10 +89,17 @@ def translations_at_import(tree: ast.AST) -> list[str]:
         (non_literal_translations, '_("{n} fiches".format(n=3))', '_("{n} fiches").format(n=3)'),
         (non_literal_translations, 'pgettext("outcome", f"Sortie {x}")', 'pgettext("outcome", "Sortie")'),
         (translations_at_import, 'TITLE = _("Postes")', 'TITLE = N_("Postes")'),
-        (translations_at_import, "LEVELS = [label(level) for level in CefrLevel]",
-         "def levels():\n    return [label(level) for level in CefrLevel]"),
+        (
+            translations_at_import,
+            "LEVELS = [label(level) for level in CefrLevel]",
+            "def levels():\n    return [label(level) for level in CefrLevel]",
+        ),
         (translations_at_import, 'class Form:\n    title = _("Accueil")', 'class Form:\n    title = N_("Accueil")'),
-        (translations_at_import, 'def draw(title=_("Accueil")):\n    pass', 'def draw(title=None):\n    st.title(_("Accueil"))'),
+        (
+            translations_at_import,
+            'def draw(title=_("Accueil")):\n    pass',
+            'def draw(title=None):\n    st.title(_("Accueil"))',
+        ),
         (translations_at_import, 'def f():\n    pass\nHEAD = ngettext("a", "b", 2)', 'SHOW = lambda: _("Accueil")'),
     ],
 )
@@ -107,19 +123,26 @@ def test_there_are_messages_to_translate():
 
 def test_every_marked_message_has_an_english_translation():
     books = i18n.catalogue(i18n.ENGLISH)
-    untranslated = [f"{where}: {message!r}" for message, where in marked_messages().items()
-                    if (books.plural if isinstance(message, tuple) else books.singular).get(message) is None]
+    untranslated = [
+        f"{where}: {message!r}"
+        for message, where in marked_messages().items()
+        if (books.plural if isinstance(message, tuple) else books.singular).get(message) is None
+    ]
     assert untranslated == [], "add them to i18n/locales/en/LC_MESSAGES/messages.po (make messages):\n" + "\n".join(
-        untranslated)
+        untranslated
+    )
 
 
 def test_translations_keep_the_placeholders():
     books = i18n.catalogue(i18n.ENGLISH)
     pairs = [(source, target) for source, target in books.singular.items()]
     pairs += [(source[0], form) for source, forms in books.plural.items() for form in forms]
-    different = [f"{source!r} → {target!r}" for source, target in pairs
-                 if sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(target))
-                 and not (source.count("{") == 0 and target.count("{") == 0)]
+    different = [
+        f"{source!r} → {target!r}"
+        for source, target in pairs
+        if sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(target))
+        and not (source.count("{") == 0 and target.count("{") == 0)
+    ]
     assert different == []
 
 
@@ -181,8 +204,14 @@ def test_an_unknown_language_is_refused():
 )
 def test_numbers_money_and_dates_follow_the_language(language, expected):  # noqa: ANN001
     with i18n.use_language(language):
-        shown = (formats.euros(123456), formats.euros(-5), formats.percent(0.543), formats.percent(0.543, digits=1),
-                 formats.day(date(2026, 11, 29)), formats.month(date(2026, 11, 1)))
+        shown = (
+            formats.euros(123456),
+            formats.euros(-5),
+            formats.percent(0.543),
+            formats.percent(0.543, digits=1),
+            formats.day(date(2026, 11, 29)),
+            formats.month(date(2026, 11, 1)),
+        )
     assert shown == expected
 
 

@@ -25,8 +25,13 @@ def admin(session) -> Principal:
 
 
 def create(session, settings, actor, **fields) -> int:
-    values = {"username": "ts.lyon", "display_name": "Julien Ferrand", "role": Role.INTERVENANT,
-              "password": GOOD_PASSWORD, "site_codes": ["LYO"]}
+    values = {
+        "username": "ts.lyon",
+        "display_name": "Julien Ferrand",
+        "role": Role.INTERVENANT,
+        "password": GOOD_PASSWORD,
+        "site_codes": ["LYO"],
+    }
     values.update(fields)
     return users.create_user(session, settings, actor, **values)
 
@@ -108,12 +113,14 @@ def test_all_sites_roles_need_no_site(session, settings, admin):
 def test_a_financeur_needs_an_existing_funder(session, settings, admin):
     errors = refused(session, settings, admin, username="financeur.x", role=Role.FINANCEUR, site_codes=[])
     assert errors == {"funder": "Un compte financeur doit être rattaché à un financeur existant."}
-    assert "funder" in refused(session, settings, admin, username="financeur.x", role=Role.FINANCEUR,
-                               site_codes=[], funder_name="Inconnu")
+    assert "funder" in refused(
+        session, settings, admin, username="financeur.x", role=Role.FINANCEUR, site_codes=[], funder_name="Inconnu"
+    )
 
     agrasc = factories.a_funder(session, "AGRASC")
-    user_id = create(session, settings, admin, username="financeur.agrasc", role=Role.FINANCEUR, site_codes=[],
-                     funder_name="AGRASC")
+    user_id = create(
+        session, settings, admin, username="financeur.agrasc", role=Role.FINANCEUR, site_codes=[], funder_name="AGRASC"
+    )
     assert session.get(User, user_id).funder_id == agrasc.id
 
 
@@ -182,13 +189,16 @@ def test_unlock_lets_the_right_password_in_again(session, settings, admin):
 def test_reset_password_revokes_open_sessions_and_replaces_the_password(session, settings, admin):
     worker = factories.a_user(session, Role.INTERVENANT, factories.a_site(session, "LYO"), username="ts.lyon")
     started = utcnow() - timedelta(minutes=5)
-    assert isinstance(auth.check_session(session, settings, "ts.lyon", started_at=started, last_activity_at=started),
-                      Principal)
+    assert isinstance(
+        auth.check_session(session, settings, "ts.lyon", started_at=started, last_activity_at=started), Principal
+    )
 
     users.reset_password(session, settings, admin, "ts.lyon", new_password=GOOD_PASSWORD)
 
-    assert auth.check_session(session, settings, "ts.lyon", started_at=started,
-                              last_activity_at=utcnow()) == SessionEnd.REVOKED
+    assert (
+        auth.check_session(session, settings, "ts.lyon", started_at=started, last_activity_at=utcnow())
+        == SessionEnd.REVOKED
+    )
     assert passwords.verify_password(GOOD_PASSWORD, worker.password_hash)
     assert not passwords.verify_password(factories.PASSWORD, worker.password_hash)
 

@@ -56,8 +56,9 @@ def rolls(session: Session, world: WorkshopWorld) -> None:
     f.a_workshop_session(session, world.lyon, session_on=date(2026, 4, 9), module=world.money)  # no roll yet
 
 
-def test_attendance_rate_per_module_and_site_equals_direct_sql(session: Session, world: WorkshopWorld,
-                                                              rolls: None) -> None:
+def test_attendance_rate_per_module_and_site_equals_direct_sql(
+    session: Session, world: WorkshopWorld, rolls: None
+) -> None:
     rates = workshop_figures.attendance_rates(session, world.direction, start=START, end=END)
     expected = _direct_rates(session, [world.lyon.id, world.grenoble.id])
     assert {(r.site_id, r.module_id): (r.sessions, r.present, r.excused, r.absent) for r in rates} == expected
@@ -71,13 +72,14 @@ def test_attendance_rate_per_module_and_site_equals_direct_sql(session: Session,
     assert totals == {"LYO": (3, 9, 13), "GRE": (1, 1, 3)}
 
 
-def test_attendance_rate_is_limited_to_the_principal_sites(session: Session, world: WorkshopWorld,
-                                                          rolls: None) -> None:
+def test_attendance_rate_is_limited_to_the_principal_sites(session: Session, world: WorkshopWorld, rolls: None) -> None:
     lyon = workshop_figures.attendance_rates(session, world.ts_lyon, start=START, end=END)
-    assert {(r.site_id, r.module_id): (r.sessions, r.present, r.excused, r.absent) for r in lyon} == \
-        _direct_rates(session, [world.lyon.id])
-    assert workshop_figures.attendance_rates(session, world.ts_lyon, start=START, end=END,
-                                             site_id=world.grenoble.id) == []
+    assert {(r.site_id, r.module_id): (r.sessions, r.present, r.excused, r.absent) for r in lyon} == _direct_rates(
+        session, [world.lyon.id]
+    )
+    assert (
+        workshop_figures.attendance_rates(session, world.ts_lyon, start=START, end=END, site_id=world.grenoble.id) == []
+    )
     with pytest.raises(ValidationFailed):
         workshop_figures.attendance_rates(session, world.ts_lyon, start=END, end=START)
     with pytest.raises(PermissionDenied):
@@ -91,18 +93,22 @@ def test_persons_who_missed_their_last_two_sessions(session: Session, world: Wor
     f = factories
     day = date(2026, 4, 1)
 
-    def person(name: str, *, status: PersonStatus = PersonStatus.ACTIVE, left_on: date | None = None,
-               site=None):  # noqa: ANN001, ANN202
-        someone = f.a_person_called(session, site or world.lyon, name, cipher=CIPHER, intake_on=date(2026, 1, 5),
-                                    status=status)
+    def person(name: str, *, status: PersonStatus = PersonStatus.ACTIVE, left_on: date | None = None, site=None):  # noqa: ANN001, ANN202
+        someone = f.a_person_called(
+            session, site or world.lyon, name, cipher=CIPHER, intake_on=date(2026, 1, 5), status=status
+        )
         f.a_workshop_cycle(session, someone, starts_on=date(2026, 3, 1), left_on=left_on)
         return someone
 
     def sessions(*statuses: tuple, site=None, start: date = day) -> None:  # noqa: ANN001
         """Consecutive weekly sessions; each item: (person, status) pairs of that session."""
         for week, marks in enumerate(statuses):
-            workshop = f.a_workshop_session(session, site or world.lyon, session_on=start + timedelta(weeks=week),
-                                            module=world.grenoble_module if site else world.money)
+            workshop = f.a_workshop_session(
+                session,
+                site or world.lyon,
+                session_on=start + timedelta(weeks=week),
+                module=world.grenoble_module if site else world.money,
+            )
             for someone, status in marks:
                 f.a_workshop_roll(session, workshop, **{status.value: (someone,)})
 
@@ -145,7 +151,9 @@ def test_persons_who_missed_their_last_two_sessions(session: Session, world: Wor
     assert [p.person_id for p in grenoble] == [iris.id]
     # chef_service sees the same list; without a cipher, codes only.
     assert [p.first_name for p in workshop_figures.persons_to_call(session, world.chef_lyon, today=TODAY)] == [
-        None, None]
+        None,
+        None,
+    ]
     for refused in (world.direction, world.formateur, world.admin):
         with pytest.raises(PermissionDenied):
             workshop_figures.persons_to_call(session, refused, today=TODAY)
@@ -161,9 +169,15 @@ def test_rate_chart_draws_the_direct_sql_numbers(session: Session, world: Worksh
     for chosen in (rates, [r for r in rates if r.site_code == "LYO"]):  # grid for two sites, bars for one
         chart = attendance_rate_chart(chosen)
         chart.to_dict()  # a valid Vega-Lite spec
-        drawn = {names[(row["Site"], row["Module"])]: (row["Séances"], row["Présences"], row["Absences excusées"],
-                                                        row["Absences"], row["Taux"])
-                 for row in chart.data.to_dict("records")}
-        assert drawn == {key: (s, p, e, a, p / (p + e + a)) for key, (s, p, e, a) in expected.items()
-                         if key in drawn}
+        drawn = {
+            names[(row["Site"], row["Module"])]: (
+                row["Séances"],
+                row["Présences"],
+                row["Absences excusées"],
+                row["Absences"],
+                row["Taux"],
+            )
+            for row in chart.data.to_dict("records")
+        }
+        assert drawn == {key: (s, p, e, a, p / (p + e + a)) for key, (s, p, e, a) in expected.items() if key in drawn}
         assert set(drawn) == {names[(r.site_code, r.module_name)] for r in chosen}
