@@ -2,46 +2,68 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
+RUN_STAMP := $(VENV)/.installed-run-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
+DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements-dev.lock | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: run test bench bench-data lock install messages clean-data
+.PHONY: run test lint format bench bench-data lock install install-dev messages clean-data
 
-install: $(STAMP)
+install: $(RUN_STAMP)
+install-dev: $(DEV_STAMP)
 
-# Re-installs only when requirements.lock changes; uv makes a fresh install take seconds.
-$(STAMP): requirements.lock
+$(VENV)/bin/uv:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Re-installs only when a lock changes; uv makes a fresh install take seconds. `make run` installs the
+# runtime lock only (what a production server gets); `make test` the development lock (runtime + tools).
+$(RUN_STAMP): requirements.lock $(VENV)/bin/uv
 	@$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
-	@rm -f $(VENV)/.installed-*
+	@rm -f $(VENV)/.installed-run-*
 	@touch $@
+
+$(DEV_STAMP): requirements-dev.lock $(VENV)/bin/uv
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.lock
+	@rm -f $(VENV)/.installed-dev-* $(VENV)/.installed-run-*
+	@touch $@ $(RUN_STAMP)
 
 run: install
 	@$(BIN)/python -m services.bootstrap
 	@echo "Parcours : http://localhost:$${STREAMLIT_SERVER_PORT:-8501}"
 	@$(BIN)/streamlit run app.py
 
-test: install
+# Lint first (seconds), then the whole suite.
+test: lint
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+lint: install-dev
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+# Fixes what ruff can fix by itself and formats the code (then review the diff).
+format: install-dev
+	@$(BIN)/ruff check --fix .
+	@$(BIN)/ruff format .
+
 # Large synthetic dataset in its own SQLite database (kept between runs), then page timings.
-bench: install
+bench: install-dev
 	@$(BIN)/python -m bench $(BENCH_ARGS)
 
 # After marking texts with _() / N_() / ngettext(): extract them and update the English catalogue
 # (new texts arrive untranslated: translate them in i18n/locales/en/LC_MESSAGES/messages.po;
 # tests/unit/test_translations.py fails until every one is).
-messages: install
+messages: install-dev
 	@$(BIN)/pybabel --quiet extract -F babel.cfg --no-location --sort-output --project=Parcours \
 		-o $(VENV)/messages.pot app.py app_pages ui services models i18n
 	@$(BIN)/pybabel --quiet update -i $(VENV)/messages.pot -d i18n/locales -l en --no-wrap \
 		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
-lock: install
-	@$(BIN)/uv pip compile --quiet requirements.in requirements-dev.in --python-version 3.11 --universal -o requirements.lock
+lock: $(VENV)/bin/uv
+	@$(BIN)/uv pip compile --quiet requirements.in --python-version 3.11 --universal -o requirements.lock
+	@$(BIN)/uv pip compile --quiet requirements.in requirements-dev.in --python-version 3.11 --universal \
+		-o requirements-dev.lock
 
 clean-data:
 	rm -rf data/

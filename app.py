@@ -3,8 +3,8 @@
 import streamlit as st
 
 from ui import layout, session
-from ui.language import language_switch
 from ui.guards import remember_principal
+from ui.language import language_switch
 from ui.navigation import navigation_for
 from ui.runtime import runtime
 

@@ -1,8 +1,8 @@
 """Journal d'audit (admin): who did what to which record, never the values."""
 
-from i18n import N_, _, formats
 import streamlit as st
 
+from i18n import N_, _, formats
 from services import audit
 from services.db import unit_of_work
 from services.pages import PageKey

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from i18n import _
+from i18n.formats import day, euros, percent
 from services import budget_consumption, budget_revision, forecast
 from services.db import unit_of_work
 from services.errors import ServiceError, ValidationFailed
@@ -17,7 +18,6 @@ from services.money import parse_amount
 from services.pages import PageKey
 from services.principal import Capability
 from ui import budget_charts, budget_text, form_state
-from i18n.formats import day, euros, percent
 from ui.forms import field_error
 from ui.guards import require_page
 from ui.runtime import runtime
@@ -125,7 +125,7 @@ with by_strand:
             report.by_strand,
             total,
             name=_("Volet"),
-            projected=budget_text.projected_by(report, outlook, lambda l: l.strand_name),
+            projected=budget_text.projected_by(report, outlook, lambda line: line.strand_name),
         ),
         hide_index=True,
     )
@@ -135,7 +135,7 @@ with by_category:
             report.by_category,
             total,
             name=_("Catégorie"),
-            projected=budget_text.projected_by(report, outlook, lambda l: l.category.value),
+            projected=budget_text.projected_by(report, outlook, lambda line: line.category.value),
         ),
         hide_index=True,
     )
@@ -145,7 +145,7 @@ with by_site:
             report.by_site,
             total,
             name=_("Site"),
-            projected=budget_text.projected_by(report, outlook, lambda l: l.site_code),
+            projected=budget_text.projected_by(report, outlook, lambda line: line.site_code),
         ),
         hide_index=True,
     )

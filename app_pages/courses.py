@@ -5,8 +5,9 @@ A formateur sees the groups it teaches; chef_service the groups of its sites, an
 
 import streamlit as st
 
+import clock
 from i18n import _
-from services import clock, courses
+from services import courses
 from services.db import unit_of_work
 from services.pages import PageKey
 from services.principal import Principal

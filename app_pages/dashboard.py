@@ -4,10 +4,10 @@ consumption per grant, FTE funded vs filled, and the site comparison."""
 
 import streamlit as st
 
+from clock import today
 from i18n import _
 from i18n.formats import day, fte, number
 from services import dashboard
-from services.clock import today
 from services.db import unit_of_work
 from services.errors import ValidationFailed
 from services.indicators import MAIN_KEYS, OUTCOME_KEYS, referrals_by_partner_kind

@@ -5,9 +5,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+import clock
 from i18n import N_, _, formats
 from models.labels import label
-from services import budget_lines, clock, expenses, grants
+from services import budget_lines, expenses, grants
 from services.db import unit_of_work
 from services.errors import ServiceError
 from services.expenses import Source
@@ -68,7 +69,7 @@ def page(principal: Principal) -> None:
     line_label = {c.id: budget_entry_expenses.line_label(c) for c in grant_lines}
     line_id = middle.selectbox(
         _("Ligne"),
-        [None] + list(line_label),
+        [None, *list(line_label)],
         key="expenses_line",
         format_func=lambda i: _("Toutes les lignes") if i is None else line_label[i],
     )
@@ -80,7 +81,7 @@ def page(principal: Principal) -> None:
         month = clock.add_months(month, -1)
     picked_month = right.selectbox(
         _("Mois"),
-        [None] + months,
+        [None, *months],
         key="expenses_month",
         format_func=lambda m: _("Tous les mois") if m is None else formats.month(m),
     )

@@ -5,16 +5,16 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from clock import month_start, today
 from i18n import _
+from i18n.formats import euros, percent
 from services import deviation_notes, financial_report
-from services.clock import month_start, today
 from services.db import unit_of_work
 from services.errors import ServiceError
 from services.financial_report import MISSING_EXPLANATION
 from services.pages import PageKey
 from services.principal import Capability
 from ui import form_state
-from i18n.formats import euros, percent
 from ui.forms import field_error
 from ui.guards import require_page
 from ui.runtime import runtime
@@ -154,7 +154,7 @@ else:
             saved = st.form_submit_button(_("Enregistrer l'explication"))
         if saved:
 
-            def save(category=row.category, text=text, version=version) -> None:  # noqa: ANN001
+            def save(category=row.category, text=text, version=version) -> None:
                 with unit_of_work(current.engine) as uow:
                     deviation_notes.save_note(
                         uow, principal, grant_id=grant.id, category=category, explanation=text, expected_version=version

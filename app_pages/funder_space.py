@@ -7,10 +7,10 @@ EXPORT threshold in the pack (services.disclosure); no person-level data is ever
 
 import streamlit as st
 
+from clock import today
 from i18n import _, language
 from i18n.formats import day, euros, percent
 from services import funder_space, report_pack
-from services.clock import today
 from services.db import unit_of_work
 from services.errors import ServiceError
 from services.pages import PageKey

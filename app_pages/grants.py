@@ -16,7 +16,7 @@ from ui.guards import require_page
 from ui.runtime import runtime
 
 
-def share(value) -> str:  # noqa: ANN001
+def share(value) -> str:
     return "—" if value is None else formats.percent(float(value), 1)
 
 

@@ -1,10 +1,11 @@
 """Accueil: the key figures of the signed-in role, within its scope."""
 
-from i18n import _, formats
 import streamlit as st
 
+import clock
+from i18n import _, formats
 from models.labels import label
-from services import clock, home
+from services import home
 from services.db import unit_of_work
 from services.pages import PageKey
 from services.principal import Principal

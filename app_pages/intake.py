@@ -2,10 +2,11 @@
 
 import streamlit as st
 
+import clock
 from i18n import _, formats, ngettext
 from models.labels import label
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin
-from services import clock, person_files
+from services import person_files
 from services.db import unit_of_work
 from services.errors import ServiceError, ValidationFailed
 from services.pages import PageKey

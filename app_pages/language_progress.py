@@ -6,8 +6,9 @@ direction every site, learners by code only.
 
 import streamlit as st
 
+import clock
 from i18n import N_, _
-from services import clock, courses
+from services import courses
 from services.db import unit_of_work
 from services.pages import PageKey
 from services.principal import Principal

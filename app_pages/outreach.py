@@ -7,8 +7,9 @@ from datetime import date
 
 import streamlit as st
 
+import clock
 from i18n import _, formats, ngettext
-from services import clock, outreach
+from services import outreach
 from services.db import unit_of_work
 from services.pages import PageKey
 from services.principal import Capability
@@ -45,7 +46,7 @@ with unit_of_work(current.engine) as uow:
 
 this_month = [row for row in by_mode if row.month == months[-1]]
 st.subheader(_("Ce mois-ci ({month})").format(month=outreach_charts.month_name(months[-1])))
-for column, (name, text) in zip(st.columns(4), outreach_charts.SERIES.items()):
+for column, (name, text) in zip(st.columns(4), outreach_charts.SERIES.items(), strict=False):
     column.metric(_(text), formats.number(sum(getattr(row, name) for row in this_month)), border=True)
 
 if writer:
@@ -64,7 +65,7 @@ st.caption(
     )
 )
 for pair in (list(outreach_charts.SERIES)[:2], list(outreach_charts.SERIES)[2:]):
-    for column, series in zip(st.columns(2), pair):
+    for column, series in zip(st.columns(2), pair, strict=False):
         column.altair_chart(outreach_charts.monthly_by_mode(by_mode, months, series))
 
 if by_site:
@@ -82,7 +83,7 @@ st.subheader(_("Maraudes enregistrées"))
 filters = st.columns(2)
 month_index = filters[0].selectbox(  # 1 = this month, 2 = last month…
     _("Mois"),
-    [ALL] + list(range(1, MONTHS + 1)),
+    [ALL, *list(range(1, MONTHS + 1))],
     key="outreach_month",
     format_func=lambda i: _("Tous les mois") if i == ALL else outreach_charts.month_name(months[-i]),
 )

@@ -8,7 +8,6 @@ from models.labels import label
 from models.partners import PartnerKind
 from services import partners
 from services.db import unit_of_work
-from services.errors import ServiceError, StaleRecord, ValidationFailed
 from services.pages import PageKey
 from services.principal import Principal
 from ui import form_state

@@ -4,9 +4,9 @@ The code is looked up within the user's sites only: a code of another site is an
 "Dossier introuvable." exactly like a code that does not exist.
 """
 
-from i18n import _, N_, formats, ngettext, pgettext
 import streamlit as st
 
+from i18n import N_, _, formats, ngettext, pgettext
 from services import person_files, timeline
 from services.db import unit_of_work
 from services.errors import NotFound, PermissionDenied

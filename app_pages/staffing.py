@@ -3,15 +3,15 @@
 import pandas as pd
 import streamlit as st
 
+from clock import today
 from i18n import _, formats
+from i18n.formats import day, euros, fte, number
 from models.labels import label
 from services import staffing, staffing_figures
-from services.clock import today
 from services.db import unit_of_work
 from services.pages import PageKey
 from services.principal import Capability, Principal
 from ui import form_state, staffing_forms
-from i18n.formats import day, euros, fte, number
 from ui.guards import require_page
 from ui.runtime import runtime
 from ui.staffing_charts import fte_over_time

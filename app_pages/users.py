@@ -1,16 +1,16 @@
 """Comptes utilisateurs (admin): list, create, deactivate, unlock, reset a password."""
 
-from i18n import _, formats
 import streamlit as st
 
+from i18n import _, formats
 from models.labels import label
 from models.organisation import Role
 from services import users
 from services.db import unit_of_work
 from services.errors import ServiceError, ValidationFailed
 from services.pages import PageKey
-from services.principal import ALL_SITES_ROLES, Principal
 from services.passwords import MIN_LENGTH
+from services.principal import ALL_SITES_ROLES, Principal
 from ui.forms import field_error
 from ui.guards import require_page
 from ui.runtime import runtime
@@ -63,7 +63,7 @@ def page(principal: Principal) -> None:
             )
             field_error(errors, "sites")
             funder = st.selectbox(
-                _("Financeur (comptes financeur seulement)"), [""] + funder_names, key="user_create_funder"
+                _("Financeur (comptes financeur seulement)"), ["", *funder_names], key="user_create_funder"
             )
             field_error(errors, "funder")
             password = st.text_input(

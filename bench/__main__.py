@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Timing pages: 1 warm-up + {args.runs} timed runs each, budget {BUDGET_MS:.0f} ms…", flush=True)
 
-    def progress(result) -> None:  # noqa: ANN001
+    def progress(result) -> None:
         shown = "ERROR" if result.error else f"{result.median_ms:8.1f} ms  {result.status}"
         print(f"  {result.role:<12} {result.page:<24} {shown}", flush=True)
 

@@ -120,11 +120,11 @@ class SqlRecorder:
             elif rows is not None:
                 self.rows += 1
 
-    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:
         if self.active:
             conn.info.setdefault("bench_started", []).append(time.perf_counter())
 
-    def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:
         stack = conn.info.get("bench_started")
         if not self.active or not stack:
             return
@@ -233,7 +233,7 @@ def _time_page(
         while error is None and len(samples) < runs:
             samples.append(_timed_run(at, recorder))
             error = _problem(at)
-    except Exception as exc:  # noqa: BLE001 — a broken page is a row of the report, not the end of the bench
+    except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
     return summarise(
         page=page.value,

@@ -147,7 +147,7 @@ def message(messages: Mapping[str, str], key: str, **values: object) -> str:
     return translated.format(**values) if values else translated
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+def N_(message: str) -> str:
     """Marks a constant for extraction; translate it with `_()` where it is shown."""
     return message
 

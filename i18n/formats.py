@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from clock import PARIS
 from i18n import babel_locale
-
-PARIS = ZoneInfo("Europe/Paris")  # the association's clock, as services.clock
 
 NO_VALUE = "—"
 

@@ -12,7 +12,7 @@ from services.config import get_settings
 target_metadata = SQLModel.metadata
 
 
-def _configure(connection) -> None:  # noqa: ANN001
+def _configure(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -25,6 +25,6 @@ class Versioned(Timestamped):
     version: int = Field(default=1, nullable=False)
 
 
-def site_fk(index: bool = True):  # noqa: ANN201
+def site_fk(index: bool = True):
     """The owning site of a record; every scope filter runs on this column."""
     return Field(foreign_key="site.id", index=index, nullable=False)

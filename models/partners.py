@@ -8,8 +8,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from models.base import Versioned, site_fk
 from i18n import N_
+from models.base import Versioned, site_fk
 from models.labels import register_labels
 from models.types import enum_type
 

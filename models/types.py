@@ -8,9 +8,12 @@ from enum import Enum
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+import clock
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, on the app's one clock (clock.py)."""
+    return clock.now()
 
 
 class UtcDateTime(TypeDecorator):
@@ -19,7 +22,7 @@ class UtcDateTime(TypeDecorator):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):  # noqa: ANN001
+    def process_bind_param(self, value: datetime | None, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
@@ -27,7 +30,7 @@ class UtcDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect):  # noqa: ANN001
+    def process_result_value(self, value: datetime | None, dialect):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -10,7 +10,8 @@ import sys
 import time
 from datetime import date
 
-from seed.generator import database_is_empty, seed_database, today_in_paris
+import clock
+from seed.generator import database_is_empty, seed_database
 from seed.sizes import SIZES
 from services.config import load_settings
 from services.crypto import FieldCipher
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             print("La base contient déjà des données : utilisez une base vide (ou --if-empty).", file=sys.stderr)
             return 1
-        as_of = args.as_of or today_in_paris()
+        as_of = args.as_of or clock.today()
         say(f"jeu « {args.size} » jusqu'au {as_of:%d/%m/%Y}")
         password_hash = hash_password(settings.demo_password, rounds=settings.bcrypt_rounds)
         counts = seed_database(

@@ -146,7 +146,7 @@ class Weighted:
         self.values = list(choices)
         self.cum_weights = list(accumulate(choices.values()))
 
-    def pick(self, rng: random.Random):  # noqa: ANN201
+    def pick(self, rng: random.Random):
         return rng.choices(self.values, cum_weights=self.cum_weights)[0]
 
 

@@ -9,13 +9,12 @@ next four weeks.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from services.crypto import FieldCipher
+import clock
 from seed.context import SeedContext
 from seed.courses import seed_courses
 from seed.finance import seed_finance
@@ -26,14 +25,10 @@ from seed.people import alias_pool, finish_persons, seed_persons
 from seed.sizes import SIZES
 from seed.workshops import seed_workshops
 from seed.writer import write_rows
+from services.crypto import FieldCipher
 
 Progress = Callable[[str, float], None]
-PARIS = ZoneInfo("Europe/Paris")
 GENERATION_SHARE = 0.4  # of the progress bar; the rest is the insertion
-
-
-def today_in_paris() -> date:
-    return datetime.now(PARIS).date()
 
 
 def database_is_empty(engine: Engine) -> bool:
@@ -60,7 +55,7 @@ def seed_database(
         raise RuntimeError(
             "la base contient déjà des données : le jeu de démonstration n'est chargé que dans une base vide"
         )
-    as_of = as_of or today_in_paris()
+    as_of = as_of or clock.today()
     report = progress or (lambda _message, _fraction: None)
     ctx = SeedContext(SIZES[size], as_of, cipher, demo_password_hash)
 

@@ -26,12 +26,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+import clock
 from i18n import N_, _
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseEnrolment, CourseGroup, CourseSession
 from models.persons import Person
 from models.workshops import WorkshopAttendance, WorkshopEnrolment, WorkshopModule, WorkshopSession
-from services import audit, clock
+from services import audit
 from services.course_access import visible_groups
 from services.crypto import FieldCipher
 from services.errors import NotFound, StaleRecord, ValidationFailed

@@ -25,11 +25,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import clock
 from i18n import _
 from models.finance import BudgetCategory, BudgetLine, Expense, Funder, Grant, Strand
 from models.labels import label
 from models.organisation import Site
-from services import clock
 from services.errors import NotFound, PermissionDenied
 from services.grant_access import visible_grants, visible_lines
 from services.money import ratio
@@ -257,21 +257,21 @@ def build_report(
 ) -> GrantConsumptionReport:
     """Subtotals and total of already-summed lines (pure: also used by the what-if preview)."""
     by_category = sorted(
-        subtotals(lines, lambda l: (l.category.value, label(l.category))),
+        subtotals(lines, lambda line: (line.category.value, label(line.category))),
         key=lambda s: CATEGORY_ORDER[BudgetCategory(s.key)],
     )
     total = Subtotal(
         "total",
         _("Total des lignes visibles") if partial_scope else _("Total du financement"),
-        sum(l.planned_cents for l in lines),
-        sum(l.actual_cents for l in lines),
+        sum(line.planned_cents for line in lines),
+        sum(line.actual_cents for line in lines),
     )
     return GrantConsumptionReport(
         grant=grant,
         today=today,
         lines=tuple(lines),
-        by_strand=subtotals(lines, lambda l: (l.strand_name, l.strand_name)),
-        by_site=tuple(sorted(subtotals(lines, lambda l: (l.site_code, l.site_code)), key=lambda s: s.key)),
+        by_strand=subtotals(lines, lambda line: (line.strand_name, line.strand_name)),
+        by_site=tuple(sorted(subtotals(lines, lambda line: (line.site_code, line.site_code)), key=lambda s: s.key)),
         by_category=tuple(by_category),
         total=total,
         elapsed_share=elapsed_share(grant.starts_on, grant.ends_on, today),

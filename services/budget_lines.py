@@ -14,10 +14,11 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import clock
 from i18n import _, formats
 from models.finance import BudgetCategory, BudgetLine, BudgetRevision, Expense, Grant, GrantSite, Strand
 from models.organisation import Site
-from services import audit, clock
+from services import audit
 from services.errors import NotFound, ValidationFailed
 from services.grant_access import sees_details, visible_grants, visible_lines
 from services.grants import parse_amount_field, require_reader, spent_by_line

@@ -6,25 +6,25 @@
   by versioned updates, one audit entry "budget.revised", one commit. The grant's total never changes;
 - `list_revisions` (VIEW_BUDGET): past revisions of a grant touching a line the reader may see.
 
-Validation (in the session's language, by field): two different lines of the same grant, visible to the caller; an amount
-above zero and at most the origin line's planned amount; a reason (≤ 300 characters) to save.
+Validation (in the session's language, by field): two different lines of the same grant, visible to the
+caller; an amount above zero and at most the origin line's planned amount; a reason (≤ 300 characters) to save.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+import clock
 from i18n import _, formats
 from models.finance import BudgetLine, BudgetRevision, Strand
 from models.labels import label
 from models.organisation import Site, User
-from services import audit, clock
+from services import audit
 from services.budget_consumption import (
     GrantConsumptionReport,
     LineConsumption,

@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _retention(session, *, apply: bool) -> None:  # noqa: ANN001
+def _retention(session, *, apply: bool) -> None:
     """All sites: list the files due (dry run) or anonymise them, one transaction per file."""
     due = retention.files_due_for_retention(session, SYSTEM_ACTOR)
     if not apply:
@@ -86,7 +86,7 @@ def _retention(session, *, apply: bool) -> None:  # noqa: ANN001
     print(f"{len(due)} dossier(s) anonymisé(s).")
 
 
-def _rotate_keys(session, cipher: FieldCipher) -> int:  # noqa: ANN001
+def _rotate_keys(session, cipher: FieldCipher) -> int:
     count = 0
     for person in session.exec(select(Person)).all():
         person.alias_encrypted = cipher.rotate(person.alias_encrypted)

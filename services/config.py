@@ -22,6 +22,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+import clock
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 SECRETS_TOML = PROJECT_ROOT / ".streamlit" / "secrets.toml"
@@ -147,6 +149,11 @@ def load_settings(**overrides: object) -> Settings:
             settings = settings.model_copy(update=updates)
     else:
         validate_production_secrets(settings)
+        if os.environ.get(clock.CLOCK_VARIABLE):
+            raise ConfigurationError(
+                f"{clock.CLOCK_VARIABLE} fixe la date du jour : réservé aux tests et aux démonstrations, "
+                "retirez-le en production."
+            )
     return settings
 
 

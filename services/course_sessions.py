@@ -14,10 +14,11 @@ from datetime import date, time
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from i18n import N_, _, message
+import clock
+from i18n import N_, message
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseSession
-from services import audit, clock
+from services import audit
 from services.courses import require_teacher, visible_group
 from services.errors import ValidationFailed
 from services.principal import Principal

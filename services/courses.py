@@ -20,11 +20,12 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import clock
 from i18n import N_, _, message
 from models.courses import CefrLevel, CourseEnrolment, CourseGroup, CourseTeacher, LearnerProfile
 from models.organisation import Role, Site, User, UserSite
 from models.persons import Person, PersonStatus
-from services import audit, clock
+from services import audit
 from services.course_access import visible_groups
 from services.crypto import FieldCipher
 from services.errors import NotFound, PermissionDenied, ValidationFailed

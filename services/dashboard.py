@@ -21,9 +21,10 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
+import clock
 from i18n import _
 from models.organisation import Site
-from services import clock, staffing_figures
+from services import staffing_figures
 from services.dashboard_figures import (
     FunnelStep,
     MonthlyValue,

@@ -16,6 +16,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from clock import add_months, month_start
 from i18n import N_, _
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance
@@ -24,7 +25,6 @@ from models.partners import Outcome, OutcomeCategory
 from models.persons import IntakeOrigin, Person
 from models.workshops import WorkshopAttendance
 from services import budget_consumption
-from services.clock import add_months, month_start
 from services.grant_access import visible_lines
 from services.home import GrantConsumption
 from services.indicators import HOURS_QUANTUM, SPECS, Sums, gather, within

@@ -221,7 +221,7 @@ class _Grid:
         self.n_cols = len(values[0]) if values else 0
         self.threshold = threshold
         r, c = self.n_rows, self.n_cols
-        self.value = [row[:] + [sum(row)] for row in values]
+        self.value = [[*row, sum(row)] for row in values]
         self.value.append([sum(values[i][j] for i in range(r)) for j in range(c)] + [sum(map(sum, values))])
         self.state = [[Suppression.NONE] * (c + 1) for _ in range(r + 1)]
         for i in range(r + 1):
@@ -320,12 +320,14 @@ class _Grid:
             if weak is None:
                 return
             i, j = weak
-            if not self.hide_in([self.line("row", i), self.line("col", j)], exclude=weak):
-                if not self.hide_in([list(self.entries())]):
-                    # Everything is hidden and the labels alone (« < t » is below t, « masqué » at least t)
-                    # still pin a value down: the table is not published at all.
-                    self.withhold()
-                    return
+            if self.hide_in([self.line("row", i), self.line("col", j)], exclude=weak):
+                continue
+            if self.hide_in([list(self.entries())]):
+                continue
+            # Everything is hidden and the labels alone (« < t » is below t, « masqué » at least t)
+            # still pin a value down: the table is not published at all.
+            self.withhold()
+            return
 
     def protect_consistently(self, prior: list[list[Bounds]]) -> None:
         """Protect, knowing that `prior` (another output of the same table) is published too: hide what it

@@ -268,7 +268,7 @@ def _parse_rows(kind: str, rows: Iterable[tuple[int, list[object]]]) -> ParsedFi
             continue
         parsed.data_rows += 1
 
-        def cell(key: str) -> object:
+        def cell(key: str, columns: dict[str, int] = columns, values: list[object] = values) -> object:
             index = columns.get(key)
             return values[index] if index is not None and index < len(values) else None
 

@@ -18,12 +18,13 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import clock
+from clock import PARIS
 from i18n import _, ngettext
 from models.finance import BudgetLine, Expense, ExpenseImport, Grant
 from models.organisation import User
 from models.types import utcnow
-from services import audit, clock
-from services.clock import PARIS
+from services import audit
 from services.errors import ServiceError
 from services.expense_file import (
     COLUMNS,

@@ -14,10 +14,11 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import clock
 from i18n import N_, _
 from models.finance import BudgetCategory, BudgetLine, Expense, Grant, Strand
 from models.organisation import Site
-from services import audit, clock, paging
+from services import audit, paging
 from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.grant_access import sees_details, visible_lines
 from services.grants import parse_amount_field

@@ -278,7 +278,7 @@ def _summary(
     ws,
     report: FinancialReport,
     today: date,
-    association: str,  # noqa: ANN001
+    association: str,
     title: str | None = None,
 ) -> None:
     ws.title = title or _("Synthèse")
@@ -334,7 +334,7 @@ def _summary(
 CATEGORY_FORMATS = [None, EUROS, EUROS, EUROS, EUROS, PERCENT]
 
 
-def _categories(ws, report: FinancialReport) -> None:  # noqa: ANN001
+def _categories(ws, report: FinancialReport) -> None:
     write_row(ws, [_("Compte rendu financier — {grant}").format(grant=report.grant_name)], bold=True)
     write_row(
         ws,
@@ -374,7 +374,7 @@ def _categories(ws, report: FinancialReport) -> None:  # noqa: ANN001
     set_widths(ws, [34, 20, 22, 16, 16, 12])
 
 
-def _staff(ws, report: FinancialReport) -> None:  # noqa: ANN001
+def _staff(ws, report: FinancialReport) -> None:
     write_row(ws, [_("Détail des charges de personnel imputées par poste")], bold=True)
     write_row(ws, [])
     write_row(ws, [_("Type de poste"), _("Site"), _("ETP"), _("Mois imputés"), _("Montant €")], bold=True)
@@ -406,7 +406,7 @@ def _staff(ws, report: FinancialReport) -> None:  # noqa: ANN001
     set_widths(ws, [46, 8, 8, 14, 16])
 
 
-def _deviations(ws, report: FinancialReport) -> None:  # noqa: ANN001
+def _deviations(ws, report: FinancialReport) -> None:
     tolerance = Decimal(report.tolerance_bp) / 100
     write_row(
         ws,

@@ -28,9 +28,10 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
+import clock
 from i18n import N_
 from models.finance import BudgetCategory
-from services import clock, staff_costs
+from services import staff_costs
 from services.budget_consumption import GrantConsumptionReport, consumption
 from services.money import BASIS_POINTS, prorata
 from services.principal import Principal

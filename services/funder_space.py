@@ -29,10 +29,11 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
+import clock
 from i18n import _, formats
 from models.finance import BudgetLine, GrantSite
 from models.organisation import Site
-from services import budget_consumption, clock, forecast, indicators
+from services import budget_consumption, forecast, indicators
 from services.budget_consumption import GrantConsumptionReport, GrantSummary, MonthlyActual, Subtotal
 from services.disclosure import ProtectedTable, Shown, Suppression, check_breakdown, protect_counts, protect_table
 from services.errors import PermissionDenied, ValidationFailed

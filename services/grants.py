@@ -15,10 +15,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import clock
 from i18n import _
 from models.finance import BudgetLine, Expense, Funder, FunderKind, Grant, GrantSite, Strand
 from models.organisation import Site
-from services import audit, clock
+from services import audit
 from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.grant_access import visible_grants, visible_lines
 from services.money import parse_amount, ratio

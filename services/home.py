@@ -9,6 +9,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import clock
 from i18n import _
 from models.attendance import AttendanceStatus
 from models.audit import AuditEvent
@@ -20,7 +21,7 @@ from models.persons import Person, PersonStatus
 from models.staffing import Post
 from models.types import utcnow
 from models.workshops import WorkshopSession
-from services import budget_consumption, clock
+from services import budget_consumption
 from services.principal import Capability, Principal
 
 OPEN_FILE_STATUSES = (PersonStatus.ACTIVE, PersonStatus.PAUSED)

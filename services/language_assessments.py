@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import clock
 from i18n import N_, _, message
 from models.courses import (
     CefrLevel,
@@ -27,7 +28,7 @@ from models.courses import (
     MainstreamTransition,
 )
 from models.persons import Person, PersonStatus
-from services import audit, clock
+from services import audit
 from services.courses import ANONYMISED, names_visible, require_teacher, visible_group, visible_learner
 from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.person_access import touch_last_contact

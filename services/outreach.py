@@ -16,12 +16,13 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
 
+import clock
 import i18n
 from i18n import N_, _
 from models.organisation import Role, Site, User, UserSite
 from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachRoundStaff
 from models.persons import IntakeOrigin, Person
-from services import audit, clock, paging
+from services import audit, paging
 from services.errors import NotFound, ValidationFailed
 from services.principal import Capability, Principal
 from services.records import versioned_update
@@ -448,7 +449,7 @@ def round_detail(session: Session, principal: Principal, round_id: int) -> Round
     return RoundDetail(_row_of(outreach, code, tuple(name for _unused, name in staff)), staff)
 
 
-class year_month(FunctionElement):  # noqa: N801 - an SQL function, named as such
+class year_month(FunctionElement):
     """'YYYY-MM' of a date column: one cheap call per row (SQLite stores dates as ISO text)."""
 
     type = sa.String()
@@ -456,12 +457,12 @@ class year_month(FunctionElement):  # noqa: N801 - an SQL function, named as suc
 
 
 @compiles(year_month)
-def _year_month(element: year_month, compiler, **kw) -> str:  # noqa: ANN001
+def _year_month(element: year_month, compiler, **kw) -> str:
     return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
 
 
 @compiles(year_month, "sqlite")
-def _year_month_sqlite(element: year_month, compiler, **kw) -> str:  # noqa: ANN001
+def _year_month_sqlite(element: year_month, compiler, **kw) -> str:
     return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
 
 

@@ -14,6 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import clock
 from i18n import FRENCH, _, use_language
 from models.labels import label
 from models.organisation import Site
@@ -28,7 +29,7 @@ from models.partners import (
     ReferralResult,
 )
 from models.persons import PersonStatus
-from services import audit, clock
+from services import audit
 from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.person_access import person_in_scope, require_writable, touch_last_contact
 from services.principal import Capability, Principal

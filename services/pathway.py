@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+import clock
 from i18n import N_, _, ngettext
 from models.organisation import User
 from models.pathway import (
@@ -31,16 +32,16 @@ from models.pathway import (
     PspPeriod,
 )
 from models.persons import Person, PersonNote, PersonStatus
-from services import audit, clock
+from services import audit
 from services.crypto import FieldCipher
 from services.errors import ValidationFailed
 from services.person_access import person_in_scope, require_writable, touch_last_contact
+from services.principal import Capability, Principal
 from services.records import not_future as _not_future
 from services.records import owned_row as _owned_row
-from services.records import versioned_update as _versioned_update
 from services.records import save_sub_record
+from services.records import versioned_update as _versioned_update
 from services.records import writable_person as _writable_person
-from services.principal import Capability, Principal
 
 PSP_PERIOD_MONTHS = 6
 PSP_MAX_MONTHS = 24  # loi 2016-444: authorisation of 6 months, renewable, 24 months in all

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+import clock
 import i18n
 from i18n import N_, _
 from models.labels import label
@@ -23,13 +24,13 @@ from models.outreach import OutreachRound
 from models.partners import Partner
 from models.pathway import ActionGoal, GoalStatus, PrefectDecision, PspEpisode
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, Person, PersonStatus
-from services import audit, clock, paging
+from services import audit, paging
 from services.crypto import FieldCipher
 from services.errors import ServiceError, ValidationFailed
 from services.person_access import person_in_scope, require_writable
-from services.records import change_person_status, versioned_update
 from services.phonetics import fold, phonetic_key, same_name
 from services.principal import Capability, Principal
+from services.records import change_person_status, versioned_update
 
 ALIAS_MAX = 60
 MIN_AGE, MAX_AGE = 15, 100
@@ -285,31 +286,31 @@ def create_intake(
     _check_references(session, principal, data)
     site_code = session.exec(select(Site.code).where(Site.id == data.site_id)).one()
     year = data.intake_on.year
-    values = dict(
-        site_id=data.site_id,
-        code_year=year,
-        status=PersonStatus.ACTIVE,
-        first_contact_on=data.first_contact_on,
-        intake_on=data.intake_on,
-        origin=data.origin,
-        outreach_round_id=data.outreach_round_id,
-        referring_partner_id=data.referring_partner_id,
-        alias_encrypted=cipher.encrypt(data.alias.strip()),
-        phone_encrypted=cipher.encrypt((data.phone or "").strip() or None),
-        birth_year=data.birth_year,
-        gender=data.gender,
-        nationality=data.nationality or None,
-        languages=_join_codes(data.languages),
-        administrative_status=data.administrative_status,
-        housing=data.housing,
-        income_sources=_join_codes(data.income_sources),
-        consent_on=data.consent_on,
-        consent_processing=True,
-        consent_partner_sharing=bool(data.consent_partner_sharing),
-        consent_statistics=bool(data.consent_statistics),
-        referent_id=data.referent_id,
-        last_contact_on=max(data.intake_on, data.first_contact_on),
-    )
+    values = {
+        "site_id": data.site_id,
+        "code_year": year,
+        "status": PersonStatus.ACTIVE,
+        "first_contact_on": data.first_contact_on,
+        "intake_on": data.intake_on,
+        "origin": data.origin,
+        "outreach_round_id": data.outreach_round_id,
+        "referring_partner_id": data.referring_partner_id,
+        "alias_encrypted": cipher.encrypt(data.alias.strip()),
+        "phone_encrypted": cipher.encrypt((data.phone or "").strip() or None),
+        "birth_year": data.birth_year,
+        "gender": data.gender,
+        "nationality": data.nationality or None,
+        "languages": _join_codes(data.languages),
+        "administrative_status": data.administrative_status,
+        "housing": data.housing,
+        "income_sources": _join_codes(data.income_sources),
+        "consent_on": data.consent_on,
+        "consent_processing": True,
+        "consent_partner_sharing": bool(data.consent_partner_sharing),
+        "consent_statistics": bool(data.consent_statistics),
+        "referent_id": data.referent_id,
+        "last_contact_on": max(data.intake_on, data.first_contact_on),
+    }
     for _attempt in range(CODE_ATTEMPTS):
         number = (
             session.exec(
@@ -412,7 +413,7 @@ def psp_label(decision: PrefectDecision, ended_on: date | None) -> str:
 def list_caseload(
     session: Session,
     principal: Principal,
-    filter: CaseloadFilter,  # noqa: A002 - the contract's name
+    filter: CaseloadFilter,
     *,
     cipher: FieldCipher,
     page: int = 1,

@@ -391,7 +391,7 @@ def _table(pdf: FPDF, header: list[str], rows: list[list[str]], *, widths: list[
     pdf.ln(2)
 
 
-def _budget_table(pdf: FPDF, groups: Sequence, total) -> None:  # noqa: ANN001
+def _budget_table(pdf: FPDF, groups: Sequence, total) -> None:
     _table(
         pdf,
         ["", _("Prévu"), _("Réalisé"), _("Consommé")],

@@ -17,13 +17,14 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import clock
 from i18n import _
 from models.organisation import Site
 from models.partners import Referral
 from models.pathway import ActionGoal
 from models.persons import Person, PersonNote, PersonStatus, PersonStatusChange
 from models.types import utcnow
-from services import audit, clock
+from services import audit
 from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.principal import SYSTEM_ACTOR, Capability, Principal
 
@@ -55,7 +56,7 @@ def retention_cutoff(today: date) -> date:
         return today.replace(year=today.year - RETENTION_YEARS, day=28)
 
 
-def _site_scope(actor: Actor, column) -> sa.ColumnElement[bool]:  # noqa: ANN001
+def _site_scope(actor: Actor, column) -> sa.ColumnElement[bool]:
     if isinstance(actor, Principal):
         actor.require(Capability.MANAGE_RETENTION)
         return actor.site_filter(column)
@@ -64,7 +65,7 @@ def _site_scope(actor: Actor, column) -> sa.ColumnElement[bool]:  # noqa: ANN001
     return sa.true()
 
 
-def _last_contact():  # noqa: ANN202
+def _last_contact():
     return sa.func.coalesce(Person.last_contact_on, Person.intake_on)
 
 

@@ -18,13 +18,13 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from clock import add_months, month_start
+from clock import today as paris_today
 from i18n import FRENCH, _, formats, use_language
 from models.finance import Expense, Grant
 from models.labels import label
 from models.staffing import Post, PostType
 from services import audit
-from services.clock import add_months, month_start
-from services.clock import today as paris_today
 from services.errors import ValidationFailed
 from services.principal import Capability, Principal
 from services.staff_costs import (

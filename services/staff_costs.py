@@ -24,10 +24,10 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from clock import add_months, month_start
 from models.finance import BudgetCategory, BudgetLine
 from models.organisation import Site
 from models.staffing import Post, PostFunding, PostStatusChange, PostType
-from services.clock import add_months, month_start
 from services.money import prorata, split_exactly
 
 

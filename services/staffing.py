@@ -15,12 +15,12 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from clock import today as paris_today
 from i18n import N_, _, formats
 from models.finance import BudgetCategory, BudgetLine, Grant, GrantSite, Strand
 from models.organisation import Site
 from models.staffing import Post, PostFunding, PostStatusChange, PostType
 from services import audit
-from services.clock import today as paris_today
 from services.errors import NotFound, ValidationFailed
 from services.money import BASIS_POINTS
 from services.principal import Capability, Principal

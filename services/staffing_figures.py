@@ -17,10 +17,10 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from clock import add_months, month_start
 from models.finance import Funder, Grant
 from models.organisation import Site
 from models.staffing import Post, PostFunding, PostType
-from services.clock import add_months, month_start
 from services.money import split_exactly
 from services.principal import Capability, Principal
 from services.staff_costs import days_within, filled_intervals, history_by_post, month_end

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from clock import PARIS
 from i18n import _, formats, ngettext
 from models.attendance import AttendanceStatus
 from models.courses import (
@@ -28,7 +29,6 @@ from models.partners import Outcome, Partner, Referral, ReferralResult
 from models.pathway import ActionGoal, BarrierAssessment, GoalStatus, PspEpisode, PspPeriod
 from models.persons import PersonNote, PersonStatus, PersonStatusChange
 from models.workshops import WorkshopAttendance, WorkshopCompletion, WorkshopModule, WorkshopSession
-from services.clock import PARIS
 from services.crypto import FieldCipher
 from services.person_access import person_in_scope
 from services.principal import Capability, Principal

@@ -14,12 +14,12 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import clock
 from i18n import _
 from models.attendance import AttendanceStatus
 from models.organisation import Site
 from models.persons import Person, PersonStatus
 from models.workshops import WorkshopAttendance, WorkshopEnrolment, WorkshopModule, WorkshopSession, WorkshopTheme
-from services import clock
 from services.crypto import FieldCipher
 from services.errors import ValidationFailed
 from services.principal import Capability, Principal

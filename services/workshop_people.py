@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import clock
 from i18n import N_, _
 from models.attendance import AttendanceStatus
 from models.organisation import Site
@@ -26,7 +27,7 @@ from models.workshops import (
     WorkshopSession,
     WorkshopTheme,
 )
-from services import audit, clock
+from services import audit
 from services.crypto import FieldCipher
 from services.errors import NotFound, ValidationFailed
 from services.person_access import person_by_code, person_in_scope

@@ -14,12 +14,13 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import clock
 from i18n import N_, _
 from models.attendance import AttendanceStatus
 from models.organisation import Site, User, UserSite
 from models.partners import Partner
 from models.workshops import WorkshopAttendance, WorkshopFacilitator, WorkshopModule, WorkshopSession
-from services import audit, clock
+from services import audit
 from services.errors import NotFound, ValidationFailed
 from services.principal import Principal
 from services.records import versioned_update

@@ -18,6 +18,13 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from hypothesis import settings as hypothesis_settings
+
+# The day the tests live on, whatever the calendar says (clock.py): a Wednesday morning in Paris.
+# `PARCOURS_CLOCK=2028-02-29T00:30 make test` runs the whole suite on another day (.ci/run does,
+# for the date-sensitive part); a test that needs its own day says so with `clock.pinned(...)`.
+DEFAULT_TEST_CLOCK = "2026-11-18T10:00"
+os.environ.setdefault("PARCOURS_CLOCK", DEFAULT_TEST_CLOCK)
 
 # Configuration for everything the tests import (before services.config is read).
 _TMP = Path(tempfile.mkdtemp(prefix="parcours-tests-"))
@@ -40,6 +47,13 @@ from sqlmodel import Session  # noqa: E402
 
 from services.config import Settings, load_settings  # noqa: E402
 from services.db import make_engine, upgrade_to_head  # noqa: E402
+
+# Property-based tests: the same examples on every run and every machine (`derandomize`), no example
+# database, and a deadline per example generous enough for a loaded 2-core CI machine.
+# `HYPOTHESIS_PROFILE=explore make test` draws new examples, ten times as many, to look for new bugs.
+hypothesis_settings.register_profile("deterministic", max_examples=200, derandomize=True, database=None, deadline=2_000)
+hypothesis_settings.register_profile("explore", max_examples=2_000, deadline=2_000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 REQUIRE_ALL = os.environ.get("PARCOURS_REQUIRE_ALL") == "1"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -79,11 +93,11 @@ def _sqlite_real_transactions(engine: Engine) -> None:
     """
 
     @event.listens_for(engine, "connect")
-    def _driver_autocommit(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def _driver_autocommit(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None
 
     @event.listens_for(engine, "begin")
-    def _begin(connection) -> None:  # noqa: ANN001
+    def _begin(connection) -> None:
         connection.exec_driver_sql("BEGIN")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from datetime import time as _time
 from itertools import count
 
 from sqlmodel import Session
@@ -17,16 +18,29 @@ from models.courses import (
     CourseGroup,
     CourseSession,
     CourseTeacher,
+    LanguageAssessment,
+    LanguageSkill,
     LearnerProfile,
+    MainstreamTransition,
 )
-from models.finance import BudgetCategory, BudgetLine, Expense, Funder, FunderKind, Grant, Strand
+from models.finance import BudgetCategory, BudgetLine, Expense, Funder, FunderKind, Grant, GrantSite, Strand
 from models.organisation import Role, Site, User, UserSite
-from models.outreach import OutreachArea, OutreachMode, OutreachRound
+from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachRoundStaff
+from models.partners import OUTCOME_CATEGORY_OF_TYPE, Outcome, OutcomeType, Partner, PartnerKind, Referral
+from models.pathway import PrefectDecision, PspEpisode
 from models.persons import IntakeOrigin, Person, PersonStatus
-from models.staffing import Post, PostType
-from models.workshops import WorkshopModule, WorkshopSession, WorkshopTheme
+from models.staffing import Post, PostFunding, PostStatusChange, PostType
+from models.workshops import (
+    WorkshopAttendance,
+    WorkshopCompletion,
+    WorkshopEnrolment,
+    WorkshopModule,
+    WorkshopSession,
+    WorkshopTheme,
+)
 from services import passwords
 from services.auth import principal_of
+from services.crypto import FieldCipher
 from services.principal import Principal
 
 PASSWORD = "correct horse battery"
@@ -324,9 +338,6 @@ def an_audit_event(
 
 # --- workshops: modules, cycles, rolls (attendance and workshops helper) -------------------------
 
-from models.workshops import WorkshopAttendance, WorkshopCompletion, WorkshopEnrolment  # noqa: E402
-from services.crypto import FieldCipher  # noqa: E402
-
 
 def a_person_called(
     session: Session,
@@ -411,10 +422,6 @@ def a_validated_module(
 
 # --- outreach: rounds with their team, files opened after a round (outreach helper) -------------
 
-from datetime import time as _time  # noqa: E402
-
-from models.outreach import OutreachRoundStaff  # noqa: E402
-
 
 def a_logged_round(
     session: Session,
@@ -461,8 +468,6 @@ def a_file_opened_after_round(
 
 
 # --- staffing: grants with strands and 64 lines, posts with their history and funding (staffing helper) --
-
-from models.staffing import PostFunding, PostStatusChange  # noqa: E402
 
 
 @dataclass
@@ -620,8 +625,6 @@ def a_budgeted_grant(
 
 # --- grants, budget lines and expenses (grants and expenses helper) ------------------------------
 
-from models.finance import GrantSite  # noqa: E402
-
 
 @dataclass
 class Convention:
@@ -684,10 +687,6 @@ def persons_taken_in(session: Session, site: Site, *, on: date, count: int) -> l
 
 
 # --- director dashboard (issue 6): pathway events dated for period boundaries ---------------------
-
-from models.courses import LanguageAssessment, LanguageSkill, MainstreamTransition  # noqa: E402
-from models.pathway import PrefectDecision, PspEpisode  # noqa: E402
-from models.partners import Outcome, OutcomeType, OUTCOME_CATEGORY_OF_TYPE, Partner, PartnerKind, Referral  # noqa: E402
 
 
 def a_file_closed_on(

@@ -18,9 +18,9 @@ from services import budget_lines, grants
 from services.budget_lines import LineInput
 from services.db import unit_of_work
 from services.grants import FunderRow, GrantDetail, GrantInput
-from services.sites import SiteChoice
 from services.money import parse_amount
 from services.principal import Principal
+from services.sites import SiteChoice
 from ui import form_state
 from ui.forms import field_error
 from ui.runtime import Runtime

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import clock
 from i18n import _, formats
 from models.labels import label
-from services import clock, expense_import, expenses
+from services import expense_import, expenses
 from services.budget_lines import LineChoice
 from services.db import unit_of_work
 from services.expense_import import ImportRefused

@@ -1,4 +1,5 @@
-"""Wording (in the session's language) and tables of the budget follow-up: alerts, consumption tables (exact cents → text)."""
+"""Wording (in the session's language) and tables of the budget follow-up: alerts, consumption tables
+(exact cents → text)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from decimal import Decimal
 import pandas as pd
 
 from i18n import _
+from i18n.formats import day, euros, percent
 from models.labels import label
 from services.budget_consumption import GrantConsumptionReport, LineConsumption, Subtotal
 from services.forecast import Alert, AlertKind, GrantForecast
-from i18n.formats import day, euros, percent
 
 
 def share(value: Decimal | None) -> str:
@@ -84,7 +85,7 @@ def subtotal_table(
     return pd.DataFrame(rows)
 
 
-def projected_by(report: GrantConsumptionReport, outlook: GrantForecast, key) -> dict[str, int]:  # noqa: ANN001
+def projected_by(report: GrantConsumptionReport, outlook: GrantForecast, key) -> dict[str, int]:
     """Forecast summed per group (same keys as the report's subtotals)."""
     projected = {line.line_id: line.projected_cents for line in outlook.lines}
     sums: dict[str, int] = {}

@@ -10,10 +10,9 @@ at the latest after the TTL.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-import time
 
 import streamlit as st
 

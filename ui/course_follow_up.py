@@ -9,10 +9,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import clock
 from i18n import _, formats
 from models.courses import CefrLevel, Certification, CertificationResult, LanguageSkill
 from models.labels import label
-from services import clock, language_assessments
+from services import language_assessments
 from services.courses import GroupRow, LearnerRow
 from services.db import unit_of_work
 from services.pages import PageKey

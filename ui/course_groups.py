@@ -11,14 +11,15 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+import clock
 from i18n import _, formats
 from models.courses import CefrLevel, LearnerProfile
 from models.labels import label
 from services import courses
 from services.courses import GroupInput, GroupRow
-from services.sites import SiteChoice
 from services.db import unit_of_work
 from services.principal import Principal
+from services.sites import SiteChoice
 from ui import form_state
 from ui.forms import field_error
 from ui.runtime import Runtime
@@ -97,7 +98,7 @@ def _group_fields(
     field_error(errors, "schedule")
     left, right = st.columns(2)
     starts_on = left.date_input(
-        _("Début"), value=row.starts_on if row else "today", format=DATE_FORMAT, key=f"{key}_starts"
+        _("Début"), value=row.starts_on if row else clock.today(), format=DATE_FORMAT, key=f"{key}_starts"
     )
     ends_on = right.date_input(
         _("Fin (facultative)"), value=row.ends_on if row else None, format=DATE_FORMAT, key=f"{key}_ends"

@@ -10,8 +10,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+import clock
 from i18n import _, formats
-from services import clock, courses, language_progress
+from services import courses, language_progress
 from services.courses import GroupRow, LearnerRow
 from services.db import unit_of_work
 from services.principal import Principal

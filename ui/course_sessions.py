@@ -10,8 +10,9 @@ from datetime import date, time
 import pandas as pd
 import streamlit as st
 
+import clock
 from i18n import _, formats
-from services import clock, course_sessions
+from services import course_sessions
 from services.attendance import SessionKind
 from services.course_sessions import SessionRow
 from services.courses import GroupRow

@@ -11,12 +11,12 @@ import altair as alt
 import pandas as pd
 
 from i18n import _
+from i18n.formats import fte, number, percent
 from models.labels import label
 from services.dashboard_figures import FunnelStep, MonthlyValue
 from services.indicators import Indicator
 from services.staffing_figures import FteFigure
 from ui.charts import localised, month_label
-from i18n.formats import fte, number, percent
 
 COLOURS = ["#7a2e5a", "#d08bb0", "#2a7f62", "#9a9a9a"]
 

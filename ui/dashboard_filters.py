@@ -8,10 +8,10 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from services.clock import add_months, month_start
-from services.dashboard import SiteChoice
+from clock import add_months, month_start
 from i18n import N_, _
 from i18n.formats import day
+from services.dashboard import SiteChoice
 
 PRESET_KEY = "dashboard_preset"
 RANGE_KEY = "dashboard_range"

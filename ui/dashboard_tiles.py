@@ -9,10 +9,10 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from services.dashboard import Dashboard, SiteRow
-from services.indicators import Indicator
 from i18n import N_, _
 from i18n.formats import number, percent
+from services.dashboard import Dashboard, SiteRow
+from services.indicators import Indicator
 
 UNAVAILABLE = N_("indisponible")
 # Stocks (files open, PSP underway): a rise is neither good nor bad news.

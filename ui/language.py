@@ -39,7 +39,7 @@ def language_switch() -> None:
         )
 
 
-def tabs_keeping_the_open_one(labels: list[str], *, key: str, **options):  # noqa: ANN201
+def tabs_keeping_the_open_one(labels: list[str], *, key: str, **options):
     """st.tabs with a key, whose state is the open tab's LABEL (st.tabs has no format_func): after a
     language switch the same tab stays open instead of falling back to the first one."""
     shown_before = st.session_state.get(f"{key}__labels")

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 import altair as alt
 import pandas as pd
+
 from i18n import _, formats, ngettext
 from models.courses import CefrLevel, LanguageSkill
 from models.labels import label

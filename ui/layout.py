@@ -22,7 +22,7 @@ def demo_banner(runtime: Runtime) -> None:
         )
 
 
-def _demo_scope(account) -> str:  # noqa: ANN001
+def _demo_scope(account) -> str:
     if account.funder_name:
         return _("Subventions {funder}").format(funder=account.funder_name)
     if account.all_sites or account.role in ALL_SITES_ROLES:

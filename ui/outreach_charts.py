@@ -110,7 +110,7 @@ def site_totals(rows: list[MonthlyOutreach]) -> pd.DataFrame:
     totals = frame.groupby("Site", as_index=False)[columns].sum().sort_values("Site")
     rate = [
         formats.percent(intakes / new) if new else "—"
-        for intakes, new in zip(totals["intakes_from_outreach"], totals["new_contacts"])
+        for intakes, new in zip(totals["intakes_from_outreach"], totals["new_contacts"], strict=False)
     ]
     return pd.DataFrame(
         {

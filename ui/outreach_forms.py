@@ -10,10 +10,11 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+import clock
 from i18n import N_, _, formats
 from models.labels import label
 from models.outreach import OutreachArea, OutreachMode
-from services import clock, outreach
+from services import outreach
 from services.db import unit_of_work
 from services.outreach import RoundInput, RoundRow
 from services.principal import Principal
@@ -121,7 +122,7 @@ def _fields(
     st.markdown(_("**Personnes rencontrées et matériel remis**"))
     counts: dict[str, int] = {}
     for pair in (COUNTS[i : i + 2] for i in range(0, len(COUNTS), 2)):  # a row per pair: same order on a phone
-        for column, (name, text, help_text) in zip(st.columns(2), pair):
+        for column, (name, text, help_text) in zip(st.columns(2), pair, strict=False):
             with column:
                 counts[name] = _number(
                     _(text), f"{key}_{name}", getattr(row, name) if row else 0, _(help_text) if help_text else None

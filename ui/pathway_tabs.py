@@ -13,14 +13,15 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 import streamlit as st
 
-from i18n import _, N_, formats, pgettext
+import clock
+from i18n import N_, _, formats, pgettext
 from models.labels import label
 from models.partners import OUTCOME_CATEGORY_OF_TYPE, OutcomeType, ReferralResult
 from models.pathway import Barrier, BarrierSeverity, CommissionOpinion, GoalAxis, GoalStatus, PrefectDecision
 from models.persons import PersonStatus
-from services import clock, partners, pathway
+from services import partners, pathway
 from services.db import unit_of_work
-from services.errors import ServiceError, StaleRecord, ValidationFailed
+from services.errors import ValidationFailed
 from services.principal import Capability, Principal
 from ui import charts, form_state
 from ui.forms import field_error
@@ -30,25 +31,28 @@ DATE_FORMAT = "DD/MM/YYYY"
 NOT_RATED = N_("Non évalué")
 
 
-def _may_write(principal: Principal, header) -> bool:  # noqa: ANN001
+def _may_write(principal: Principal, header) -> bool:
     return principal.can(Capability.EDIT_PERSON_FILES) and header.status != PersonStatus.ANONYMISED
 
 
-def _read_only_note(principal: Principal, header) -> None:  # noqa: ANN001
+def _read_only_note(principal: Principal, header) -> None:
     if header.status == PersonStatus.ANONYMISED:
         st.caption(_("Dossier anonymisé : plus aucune saisie n'est possible."))
     elif not principal.can(Capability.EDIT_PERSON_FILES):
         st.caption(_("Consultation seule."))
 
 
-def _date_input(text: str, key: str, *, value: date | None | str = "today") -> date | None:
-    return st.date_input(text, value=value, format=DATE_FORMAT, key=key)
+PARIS_TODAY = object()  # a date field's default: today in Paris, read when the field is drawn
+
+
+def _date_input(text: str, key: str, *, value: date | object | None = PARIS_TODAY) -> date | None:
+    return st.date_input(text, value=clock.today() if value is PARIS_TODAY else value, format=DATE_FORMAT, key=key)
 
 
 # --- Freins -------------------------------------------------------------------------------------
 
 
-def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: ANN001
+def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:
     form_state.show_toast()
     with unit_of_work(runtime.engine) as session:
         history = pathway.barrier_history(session, principal, header.person_id)
@@ -110,7 +114,7 @@ def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:  # noq
 # --- Plan d'action ------------------------------------------------------------------------------
 
 
-def goals_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: ANN001
+def goals_tab(runtime: Runtime, principal: Principal, header) -> None:
     form_state.show_toast()
     with unit_of_work(runtime.engine) as session:
         goals = pathway.list_goals(session, principal, header.person_id)
@@ -260,7 +264,7 @@ def _psp_episode(
     runtime: Runtime,
     principal: Principal,
     header,
-    episode: pathway.PspEpisodeView,  # noqa: ANN001
+    episode: pathway.PspEpisodeView,
     writable: bool,
 ) -> None:
     if episode.alert:
@@ -389,7 +393,7 @@ def _psp_episode(
         form_state.submit(period_form, add_period, _("Période enregistrée."))
 
 
-def psp_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: ANN001
+def psp_tab(runtime: Runtime, principal: Principal, header) -> None:
     form_state.show_toast()
     with unit_of_work(runtime.engine) as session:
         episodes = pathway.list_psp(session, principal, header.person_id)
@@ -431,7 +435,7 @@ def psp_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: AN
 # --- Orientations -------------------------------------------------------------------------------
 
 
-def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: ANN001
+def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:
     form_state.show_toast()
     writable = _may_write(principal, header)
     with unit_of_work(runtime.engine) as session:
@@ -520,7 +524,7 @@ def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:  # no
             format_func=label,
             key=f"{key}_result",
         )
-        result_on = _date_input(_("Date du résultat"), f"{key}_on", value=chosen.result_on or "today")
+        result_on = _date_input(_("Date du résultat"), f"{key}_on", value=chosen.result_on or clock.today())
         field_error(errors, "result_on")
         submitted = st.form_submit_button(_("Enregistrer le résultat"))
     if submitted:
@@ -537,7 +541,7 @@ def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:  # no
 # --- Sorties ------------------------------------------------------------------------------------
 
 
-def outcomes_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: ANN001
+def outcomes_tab(runtime: Runtime, principal: Principal, header) -> None:
     form_state.show_toast()
     with unit_of_work(runtime.engine) as session:
         rows = partners.list_outcomes(session, principal, header.person_id)
@@ -605,7 +609,7 @@ def outcomes_tab(runtime: Runtime, principal: Principal, header) -> None:  # noq
 # --- Notes --------------------------------------------------------------------------------------
 
 
-def notes_tab(runtime: Runtime, principal: Principal, header) -> None:  # noqa: ANN001
+def notes_tab(runtime: Runtime, principal: Principal, header) -> None:
     if not principal.can(Capability.VIEW_IDENTITY):
         st.info(_("Les notes ne sont visibles que des intervenant·es et des chef·fes de service."))
         return

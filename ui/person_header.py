@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+import clock
 from i18n import _, formats, pgettext
 from models.labels import label
 from models.persons import AdministrativeStatus, Gender, HousingSituation, PersonStatus
-from services import clock, person_files
+from services import person_files
 from services.db import unit_of_work
 from services.errors import ServiceError, StaleRecord, ValidationFailed
 from services.person_files import INCOME_SOURCES, PersonFileHeader, income_source_label
@@ -22,7 +23,7 @@ SITUATION_FORM = "person_situation"
 CLOSING_FORM = "person_closing"
 
 
-def _cell(column, caption: str, value: str) -> None:  # noqa: ANN001
+def _cell(column, caption: str, value: str) -> None:
     column.caption(caption)
     column.text(value)  # plain text: never markdown or HTML from user input
 
@@ -71,16 +72,15 @@ def _forget_versions(person_id: int) -> None:
 
 def _stale_controls(form: str, person_id: int) -> None:
     """After a conflict: take the current version and keep the input (the user re-submits on purpose)."""
-    if form_state.FORM_ERROR in form_state.errors(form):
-        if st.button(
-            _("Reprendre la version actuelle en gardant mes saisies"), key=f"{form}_reload", icon=":material/refresh:"
-        ):
-            form_state.forget_version(form, person_id)
-            st.session_state[f"{form}__errors"] = {}
-            st.rerun()
+    if form_state.FORM_ERROR in form_state.errors(form) and st.button(
+        _("Reprendre la version actuelle en gardant mes saisies"), key=f"{form}_reload", icon=":material/refresh:"
+    ):
+        form_state.forget_version(form, person_id)
+        st.session_state[f"{form}__errors"] = {}
+        st.rerun()
 
 
-def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHeader, cipher) -> None:  # noqa: ANN001
+def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHeader, cipher) -> None:
     """Edit identity (roles that see it), situation, consent scopes and referent."""
     pid = header.person_id
     version = form_state.seen_version(SITUATION_FORM, pid, header.version)

@@ -14,6 +14,7 @@ import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
+import clock
 from i18n import N_, _
 from models.types import utcnow
 from services import auth
@@ -90,7 +91,8 @@ def _screen_cookie(runtime: Runtime) -> None:
     try:
         payload = jwt.decode(token, runtime.settings.cookie_key, algorithms=["HS256"])
         expires_at = datetime.fromtimestamp(float(payload["exp_date"]), UTC)
-        issued_at = expires_at - timedelta(days=_cookie_expiry_days(runtime))
+        # The library stamped it with the real clock; the server compares it on the app's clock.
+        issued_at = clock.from_wall(expires_at - timedelta(days=_cookie_expiry_days(runtime)))
         username = str(payload["username"])
     except (jwt.PyJWTError, KeyError, TypeError, ValueError):
         st.session_state["logout"] = True  # makes the library ignore the cookie
@@ -116,7 +118,7 @@ def end_session(message: str | None) -> None:
         st.session_state[ENDED_MESSAGE] = message
 
 
-def login_column():  # noqa: ANN201
+def login_column():
     """The centred column the login page is drawn in (a full-width form reads badly)."""
     return st.columns([1, 2, 1])[1]
 

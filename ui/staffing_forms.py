@@ -8,17 +8,17 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from clock import today as paris_today
 from i18n import _, formats
+from i18n.formats import euros, fte
 from models.labels import label
 from models.staffing import PostType
 from services import staff_charges, staffing
-from services.clock import today as paris_today
 from services.db import unit_of_work
 from services.errors import ServiceError
 from services.principal import Principal
 from services.staffing import PostRow, ShareInput
 from ui import form_state
-from i18n.formats import euros, fte
 from ui.forms import field_error
 
 

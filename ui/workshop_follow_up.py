@@ -9,9 +9,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import clock
 from i18n import _, formats
 from models.labels import label
-from services import clock, workshop_figures
+from services import workshop_figures
 from services.db import unit_of_work
 from services.principal import Capability, Principal
 from ui.runtime import Runtime, field_cipher

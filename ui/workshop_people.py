@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import clock
 from i18n import N_, _, formats
-from services import clock, workshop_people
+from services import workshop_people
 from services.db import unit_of_work
 from services.errors import ServiceError, ValidationFailed
 from services.principal import Capability, Principal

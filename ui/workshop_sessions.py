@@ -10,14 +10,15 @@ from datetime import time, timedelta
 import pandas as pd
 import streamlit as st
 
+import clock
 from i18n import N_, _, formats
-from services import clock, workshop_sessions
+from services import workshop_sessions
 from services.attendance import SessionKind
 from services.db import unit_of_work
 from services.errors import ValidationFailed
 from services.principal import Principal
-from services.workshop_sessions import Period, SessionInput, SessionRow
 from services.sites import SiteChoice
+from services.workshop_sessions import Period, SessionInput, SessionRow
 from ui import form_state
 from ui.forms import field_error
 from ui.roll_call import roll_call_grid

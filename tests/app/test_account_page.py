@@ -19,21 +19,21 @@ from tests.app.conftest import (
 NEW_PASSWORD = "un tout nouveau mot de passe"
 
 
-def _account_page(username: str):  # noqa: ANN202
+def _account_page(username: str):
     at = open_page(signed_in_app(username), PageKey.ACCOUNT)
     assert not at.exception, at.exception
     assert texts(at.title) == ["Mon compte"]
     return at
 
 
-def _change(at, current: str, new: str, confirmation: str | None = None):  # noqa: ANN001, ANN202
+def _change(at, current: str, new: str, confirmation: str | None = None):
     text_input(at, "Mot de passe actuel").input(current)
     text_input(at, "Nouveau mot de passe").input(new)
     text_input(at, "Confirmer le nouveau mot de passe").input(new if confirmation is None else confirmation)
     return button(at, "Changer le mot de passe").click().run()
 
 
-def _error_after(at, label: str) -> str | None:  # noqa: ANN001
+def _error_after(at, label: str) -> str | None:
     return error_after(at, text_input(at, label))
 
 

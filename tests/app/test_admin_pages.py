@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from models.organisation import Role
 from services import auth
 from services.db import unit_of_work
@@ -18,6 +16,7 @@ from tests.app.conftest import (
     submit_login,
     text_input,
     texts,
+    unique,
     user_row,
 )
 from ui.navigation import PAGE_SPECS
@@ -25,11 +24,11 @@ from ui.navigation import PAGE_SPECS
 SHORT_PASSWORD_ERROR = "Le mot de passe doit contenir au moins 12 caractères."
 
 
-def _users_page(admin_username: str = "admin"):  # noqa: ANN202
+def _users_page(admin_username: str = "admin"):
     return open_page(signed_in_app(admin_username), PageKey.USERS)
 
 
-def _listed_usernames(at) -> list[str]:  # noqa: ANN001
+def _listed_usernames(at) -> list[str]:
     return at.dataframe[0].value["Identifiant"].tolist()
 
 
@@ -38,7 +37,7 @@ def _fill_create_form(
     *,
     username: str,
     password: str,
-    role: Role = Role.INTERVENANT,  # noqa: ANN001
+    role: Role = Role.INTERVENANT,
     sites: tuple[str, ...] = ("LYO",),
 ) -> None:
     text_input(at, "Identifiant").input(username)
@@ -55,7 +54,7 @@ def test_admin_creates_an_account_that_then_appears_in_the_table(demo_database, 
     at = _users_page()
     assert not at.exception
     assert "ts.lyon" in _listed_usernames(at)
-    username = f"cree.{uuid.uuid4().hex[:8]}"
+    username = unique("cree.")
     _fill_create_form(at, username=username, password="une phrase de passe solide")
     button(at, "Créer le compte").click().run()
     assert not at.exception, at.exception
@@ -69,7 +68,7 @@ def test_admin_creates_an_account_that_then_appears_in_the_table(demo_database, 
 
 def test_too_short_password_is_refused_by_the_field_and_nothing_is_created(demo_database, app_engine) -> None:
     at = _users_page()
-    username = f"court.{uuid.uuid4().hex[:8]}"
+    username = unique("court.")
     _fill_create_form(at, username=username, password="trop court")
     button(at, "Créer le compte").click().run()
     assert not at.exception
@@ -82,7 +81,7 @@ def test_too_short_password_is_refused_by_the_field_and_nothing_is_created(demo_
 
 def test_site_role_without_site_is_refused_in_french(demo_database, app_engine) -> None:
     at = _users_page()
-    username = f"sanssite.{uuid.uuid4().hex[:8]}"
+    username = unique("sanssite.")
     _fill_create_form(at, username=username, password="une phrase de passe solide", sites=())
     button(at, "Créer le compte").click().run()
     assert texts(at.error) == ["Ce rôle travaille sur des sites : choisissez-en au moins un."]

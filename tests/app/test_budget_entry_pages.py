@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import text
 from sqlmodel import select
 
 from models.audit import AuditEvent
 from models.finance import BudgetLine, Expense
 from services.pages import PageKey
-from tests.app.conftest import error_after, open_page, signed_in_app, text_input, texts
+from tests.app.conftest import error_after, open_page, signed_in_app, text_input, texts, unique
 
 ENTRY_BUTTON = "Enregistrer la dépense"
 
 
-def _button(at, label: str):  # noqa: ANN001, ANN202
+def _button(at, label: str):
     found = [b for b in at.button if b.label == label]
     assert found, [b.label for b in at.button]
     return found[0]
 
 
-def _line_select(at):  # noqa: ANN001, ANN202
+def _line_select(at):
     [select_box] = [s for s in at.selectbox if s.label == "Ligne budgétaire"]
     return select_box
 
 
-def _choose_line(at, code: str) -> None:  # noqa: ANN001
+def _choose_line(at, code: str) -> None:
     select_box = _line_select(at)
     [index] = [i for i, option in enumerate(select_box.options) if option.startswith(f"{code} ·")]
     select_box.select_index(index)
@@ -35,11 +33,11 @@ def _choose_line(at, code: str) -> None:  # noqa: ANN001
 def test_gestion_records_an_expense_through_the_form(app_engine, demo_database):
     at = open_page(signed_in_app("gestion"), PageKey.EXPENSES)
     assert not at.exception, at.exception
-    label = f"Test saisie {uuid.uuid4().hex[:8]}"
+    label = unique("Test saisie ")
     _choose_line(at, "AGR-AV-LYO-60")
     text_input(at, "Montant (€)").input("-12,34")
     text_input(at, "Libellé").input(label)
-    text_input(at, "N° de pièce").input(f"AV-{uuid.uuid4().hex[:8]}")
+    text_input(at, "N° de pièce").input(unique("AV-"))
     at = _button(at, ENTRY_BUTTON).click().run()
     assert not at.exception, at.exception
     try:
@@ -61,7 +59,7 @@ def test_gestion_records_an_expense_through_the_form(app_engine, demo_database):
 
 def test_a_bad_amount_keeps_the_typed_values_and_shows_the_message_by_the_field(app_engine, demo_database):
     at = open_page(signed_in_app("gestion"), PageKey.EXPENSES)
-    label = f"Test montant {uuid.uuid4().hex[:8]}"
+    label = unique("Test montant ")
     _choose_line(at, "AGR-AV-GRE-60")
     text_input(at, "Montant (€)").input("12.50")
     text_input(at, "Libellé").input(label)
@@ -131,4 +129,4 @@ def test_gestion_sees_the_lines_editor_with_its_running_total(demo_database):
     assert metrics["Reste à répartir"].startswith("0,00")
     assert "Enregistrer les lignes" in [b.label for b in at.button]
     assert "Créer le financement" in [b.label for b in at.button]
-    assert not [e for e in texts(at.error)]
+    assert not list(texts(at.error))

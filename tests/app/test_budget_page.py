@@ -8,7 +8,6 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from models.finance import BudgetRevision, Grant
-from models.organisation import User
 from services import budget_consumption, budget_revision
 from services.db import unit_of_work
 from services.pages import PageKey
@@ -23,7 +22,23 @@ from tests.app.conftest import (
     text_input,
 )
 from ui.budget_charts import ACTUAL, FORECAST, PLAN
-from i18n.formats import euros
+
+
+def euros(cents: int) -> str:
+    """An amount written the French way, by hand: '1 234 567,89 €' (narrow no-break spaces, no-break space)."""
+    whole, rest = divmod(abs(cents), 100)
+    return ("-" if cents < 0 else "") + f"{whole:,}".replace(",", "\u202f") + f",{rest:02d}\u00a0€"
+
+
+def test_the_hand_written_euros_are_the_french_ones() -> None:
+    assert [euros(c) for c in (0, 5, -1234, 100_000, 123_456_789)] == [
+        "0,00\u00a0€",
+        "0,05\u00a0€",
+        "-12,34\u00a0€",
+        "1\u202f000,00\u00a0€",
+        "1\u202f234\u202f567,89\u00a0€",
+    ]
+
 
 FIGURES = [
     "Prévu",
@@ -36,11 +51,11 @@ FIGURES = [
 WHAT_IF = "Simuler un transfert entre lignes"
 
 
-def _subheaders(at) -> list[str]:  # noqa: ANN001
+def _subheaders(at) -> list[str]:
     return [h.value for h in at.subheader]
 
 
-def _chart_rows(at, series: str) -> list[dict]:  # noqa: ANN001
+def _chart_rows(at, series: str) -> list[dict]:
     """Rows of the burn chart's data for one series (its data frames are sent as Arrow)."""
     chart = at.get("vega_lite_chart")[0]
     rows: list[dict] = []
@@ -51,7 +66,7 @@ def _chart_rows(at, series: str) -> list[dict]:  # noqa: ANN001
     return [row for row in rows if row["Série"] == series]
 
 
-def _grant_selector(at):  # noqa: ANN001, ANN202
+def _grant_selector(at):
     return next(s for s in at.selectbox if s.label == "Financement")
 
 
@@ -87,8 +102,8 @@ def test_direction_sees_the_figures_the_chart_and_no_what_if(app_engine, demo_da
     assert any("Site" in t.columns and "Catégorie" in t.columns for t in tables)  # per line
 
 
-def _today():  # noqa: ANN202
-    from services import clock
+def _today():
+    import clock
 
     return clock.today()
 
@@ -96,17 +111,36 @@ def _today():  # noqa: ANN202
 def test_gestion_previews_a_transfer_without_writing(app_engine, demo_database):
     at = open_page(signed_in_app("gestion"), PageKey.BUDGET)
     assert WHAT_IF in _subheaders(at)
+    from_id = next(s for s in at.selectbox if s.label.startswith("Ligne d'origine")).value
+    to_id = next(s for s in at.selectbox if s.label == "Ligne de destination").value
+    assert from_id != to_id
     with unit_of_work(app_engine) as session:
         before = session.execute(text("SELECT COUNT(*) FROM budget_revision")).scalar()
+        planned = dict(
+            session.execute(
+                text("SELECT id, planned_cents FROM budget_line WHERE id IN (:a, :b)"), {"a": from_id, "b": to_id}
+            ).all()
+        )
     text_input(at, "Montant à transférer (€)").input("1 000,00")
     at = button(at, "Voir l'effet sur les alertes").click().run()
     assert not at.exception, at.exception
     shown = all_text(at)
-    assert "Effet du transfert de" in shown and "Alertes avant" in shown and "Alertes après" in shown
+    assert (
+        "Effet du transfert de 1\u202f000,00\u00a0€" in shown and "Alertes avant" in shown and "Alertes après" in shown
+    )
     preview = next(d.value for d in at.dataframe if "Prévu après" in d.value.columns)
-    assert len(preview) == 2
+    assert preview[["Prévu avant", "Prévu après"]].values.tolist() == [
+        [euros(planned[from_id]), euros(planned[from_id] - 100_000)],  # 1 000 € taken from the first line…
+        [euros(planned[to_id]), euros(planned[to_id] + 100_000)],  # …and given to the second
+    ]
     with unit_of_work(app_engine) as session:
         assert session.execute(text("SELECT COUNT(*) FROM budget_revision")).scalar() == before
+        still = dict(
+            session.execute(
+                text("SELECT id, planned_cents FROM budget_line WHERE id IN (:a, :b)"), {"a": from_id, "b": to_id}
+            ).all()
+        )
+    assert still == planned  # a preview writes nothing
 
 
 def test_a_bad_amount_shows_a_french_message_beside_the_field(demo_database):
@@ -143,7 +177,9 @@ def test_gestion_saves_a_revision_listed_below_then_it_is_undone(app_engine, dem
     # Put the cent back so the shared demo data keeps its planned amounts.
     gestion = principal_of(app_engine, "gestion")
     with unit_of_work(app_engine) as session:
-        lines = {l.line_id: l for l in budget_consumption.consumption(session, gestion, grant_id=grant_id).lines}
+        lines = {
+            line.line_id: line for line in budget_consumption.consumption(session, gestion, grant_id=grant_id).lines
+        }
         budget_revision.save_transfer(
             session,
             gestion,
@@ -164,7 +200,7 @@ def test_chef_de_service_sees_only_its_sites_lines(demo_database):
     sites = set()
     for frame in (d.value for d in at.dataframe):
         if "Site" in frame.columns:
-            sites |= {s for s in frame["Site"][:-1]}  # the last row is the total
+            sites |= set(frame["Site"][:-1])  # the last row is the total
     assert sites == {"LYO"}
 
 

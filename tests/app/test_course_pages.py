@@ -8,7 +8,6 @@ data they create (a new group, a new assessment) and assert relative changes.
 from __future__ import annotations
 
 import re
-import uuid
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -19,7 +18,17 @@ from models.courses import CourseGroup, CourseTeacher, LanguageAssessment
 from models.organisation import Site, User
 from services.db import unit_of_work
 from services.pages import PageKey
-from tests.app.conftest import PERSON_CODE, all_text, button, error_after, open_page, principal_of, signed_in_app, texts
+from tests.app.conftest import (
+    PERSON_CODE,
+    all_text,
+    button,
+    error_after,
+    open_page,
+    principal_of,
+    signed_in_app,
+    texts,
+    unique,
+)
 
 
 def _courses(username: str) -> AppTest:
@@ -36,13 +45,13 @@ def _progress(username: str) -> AppTest:
     return at
 
 
-def _widget(elements, key_part: str):  # noqa: ANN001
+def _widget(elements, key_part: str):
     found = [w for w in elements if w.key and key_part in w.key]
     assert found, (key_part, [w.key for w in elements])
     return found[0]
 
 
-def _group_names(app_engine, **where) -> set[str]:  # noqa: ANN001
+def _group_names(app_engine, **where) -> set[str]:
     with unit_of_work(app_engine) as session:
         statement = select(CourseGroup.name, Site.code).join(Site, Site.id == CourseGroup.site_id)
         if "site_code" in where:
@@ -79,7 +88,7 @@ def test_formateur_records_an_assessment(app_engine, demo_database) -> None:
         before = session.exec(
             select(sa.func.count()).select_from(LanguageAssessment).where(LanguageAssessment.person_id == person_id)
         ).one()
-    comment = f"Test AppTest {uuid.uuid4().hex[:6]}"
+    comment = unique("Test AppTest ")
     _widget(at.text_area, "_comment").input(comment)
     at = button(at, "Enregistrer l'évaluation").click().run()
     assert not at.exception, at.exception
@@ -96,7 +105,7 @@ def test_formateur_records_an_assessment(app_engine, demo_database) -> None:
 
 def test_chef_creates_a_group(app_engine, demo_database) -> None:
     at = _courses("chef.lyon")
-    name = f"FLE test {uuid.uuid4().hex[:6]}"
+    name = unique("FLE test ")
     _widget(at.text_input, "course_group_new__0_name").input(name)
     _widget(at.multiselect, "course_group_new__0_teachers").select(
         _widget(at.multiselect, "course_group_new__0_teachers").options[0]

@@ -18,20 +18,24 @@ import unicodedata
 from collections.abc import Iterator
 
 import pytest
-from sqlmodel import select
+import sqlalchemy as sa
+from sqlmodel import SQLModel, select
 from streamlit.testing.v1 import AppTest
 
 import i18n
 from models.courses import CourseGroup, MainstreamTransition
 from models.finance import Expense, Funder, Grant, Strand
-from models.organisation import Role, Site, User
+from models.organisation import Site, User
 from models.partners import Partner
 from models.pathway import ActionGoal
 from models.persons import Person, PersonStatus
 from models.workshops import WorkshopModule
+from services.crypto import FieldCipher
 from services.db import unit_of_work
-from services.pages import PAGE_ACCESS, PageKey
+from services.pages import PageKey
+from tests.access_matrix import ALLOWED
 from tests.app.conftest import ACCOUNT_OF_ROLE, login_app, open_page, principal_of, signed_in_app
+from tests.conftest import TEST_ENCRYPTION_KEY
 from ui.language import LANGUAGE_KEY
 from ui.navigation import PAGE_SPECS
 
@@ -39,11 +43,11 @@ OPEN, CLOSE = "⟦", "⟧"
 MARKED = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 TEXT_FIELDS = {"label", "help", "placeholder", "body", "options", "title", "caption", "text"}
-CASES = [(page, role) for page in PageKey for role in Role if role in PAGE_ACCESS.get(page, frozenset())]
+CASES = ALLOWED  # every (page, role) the role matrix of the design allows (tests/access_matrix.py)
 
 
 @pytest.fixture
-def marked_translations(monkeypatch) -> Iterator[None]:  # noqa: ANN001
+def marked_translations(monkeypatch) -> Iterator[None]:
     monkeypatch.setattr(i18n, "translated_marks", (OPEN, CLOSE))
     i18n.forget_missing()
     yield
@@ -66,7 +70,7 @@ def french_only_words() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def data_texts(app_engine, demo_database) -> list[str]:  # noqa: ANN001
+def data_texts(app_engine, demo_database) -> list[str]:
     """Texts typed by people or seeded as data (names, goals…): French, and rightly so; longest first."""
     columns = [
         Site.name,
@@ -88,14 +92,28 @@ def data_texts(app_engine, demo_database) -> list[str]:  # noqa: ANN001
     ]
     with unit_of_work(app_engine) as session:
         found = {str(text) for column in columns for text in session.exec(select(column).distinct()) if text}
+        found |= decrypted_texts(session)
     return sorted(found, key=len, reverse=True)
+
+
+def decrypted_texts(session) -> set[str]:
+    """Every encrypted text of the database, in clear: aliases, notes, and any free text encrypted later
+    (found by the column name, so that a new encrypted field is data here without a change)."""
+    cipher = FieldCipher([TEST_ENCRYPTION_KEY])
+    found = set()
+    for table in SQLModel.metadata.sorted_tables:
+        for column in table.columns:
+            if column.name.endswith("_encrypted"):
+                tokens = session.execute(sa.select(column).where(column.is_not(None)).distinct()).scalars()
+                found |= {cipher.decrypt(token) for token in tokens}
+    return {text for text in found if text}
 
 
 def shown_texts(at: AppTest) -> list[str]:
     """The texts of the run a person reads (see the module docstring), data cells excepted."""
     found: list[str] = []
 
-    def strings(message) -> Iterator[str]:  # noqa: ANN001
+    def strings(message) -> Iterator[str]:
         for field, value in message.ListFields():
             if field.name in TEXT_FIELDS:
                 if isinstance(value, str):
@@ -118,7 +136,7 @@ def shown_texts(at: AppTest) -> list[str]:
             for item in spec:
                 yield from chart_titles(item)
 
-    def walk(node) -> None:  # noqa: ANN001
+    def walk(node) -> None:
         label = getattr(node, "label", None)
         children = getattr(node, "children", None)
         if children is not None:
@@ -143,7 +161,7 @@ def shown_texts(at: AppTest) -> list[str]:
     return found
 
 
-def column_headers(table) -> list[str]:  # noqa: ANN001
+def column_headers(table) -> list[str]:
     """The headers a table shows: a column's configured label, else its name; hidden columns left out."""
     config = json.loads(table.proto.columns) if getattr(table.proto, "columns", "") else {}
     shown_order = list(getattr(table.proto, "column_order", []) or [])
@@ -199,7 +217,7 @@ def test_the_detector_finds_french_outside_the_marks():
     assert not french_left(["Sécuriser la mise à l'abri"], french_words, ["Sécuriser la mise à l'abri"])
 
 
-def test_the_login_page_in_english(marked_translations, french_only_words, data_texts):  # noqa: ANN001
+def test_the_login_page_in_english(marked_translations, french_only_words, data_texts):
     at = login_app()
     at.session_state[LANGUAGE_KEY] = i18n.ENGLISH
     at.run()
@@ -207,7 +225,7 @@ def test_the_login_page_in_english(marked_translations, french_only_words, data_
     assert_all_english(at, french_only_words, data_texts)
 
 
-def _person_in_scope(app_engine, username: str) -> str:  # noqa: ANN001
+def _person_in_scope(app_engine, username: str) -> str:
     principal = principal_of(app_engine, username)
     with unit_of_work(app_engine) as session:
         return session.exec(
@@ -218,7 +236,7 @@ def _person_in_scope(app_engine, username: str) -> str:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: f"{case[0].value}-{case[1].value}")
-def test_every_page_in_english(case, app_engine, marked_translations, french_only_words, data_texts):  # noqa: ANN001
+def test_every_page_in_english(case, app_engine, marked_translations, french_only_words, data_texts):
     page, role = case
     username = ACCOUNT_OF_ROLE[role]
     at = in_english(signed_in_app(username))

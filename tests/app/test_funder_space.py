@@ -14,7 +14,7 @@ from tests.app.conftest import PERSON_CODE, all_text, button, open_page, signed_
 FINANCEUR = "financeur.agrasc"
 
 
-def _person_codes(engine, text: str) -> list[str]:  # noqa: ANN001
+def _person_codes(engine, text: str) -> list[str]:
     """Person codes in a page's text; grant references (e.g. AGRASC-FDC-2026-018) look alike, so they are
     removed first (they are the funder's own convention numbers, not persons)."""
     with unit_of_work(engine) as uow:
@@ -23,11 +23,11 @@ def _person_codes(engine, text: str) -> list[str]:  # noqa: ANN001
     return PERSON_CODE.findall(text)
 
 
-def _grant_selector(at):  # noqa: ANN001, ANN202
+def _grant_selector(at):
     return next(s for s in at.selectbox if s.label == "Convention")
 
 
-def test_financeur_sees_only_its_funders_grants(app_engine, demo_database):  # noqa: ANN001
+def test_financeur_sees_only_its_funders_grants(app_engine, demo_database):
     at = open_page(signed_in_app(FINANCEUR), PageKey.FUNDER_SPACE)
     assert not at.exception, at.exception
     with unit_of_work(app_engine) as uow:
@@ -39,11 +39,11 @@ def test_financeur_sees_only_its_funders_grants(app_engine, demo_database):  # n
     assert not any(name in option for option in options for name in others)
 
 
-def test_the_code_scan_finds_codes(app_engine, demo_database):  # noqa: ANN001
+def test_the_code_scan_finds_codes(app_engine, demo_database):
     assert _person_codes(app_engine, "dossier LYO-2026-0042 ouvert") == ["LYO-2026-0042"]
 
 
-def test_financeur_sees_protected_figures_and_no_person_code(app_engine, demo_database):  # noqa: ANN001
+def test_financeur_sees_protected_figures_and_no_person_code(app_engine, demo_database):
     at = open_page(signed_in_app(FINANCEUR), PageKey.FUNDER_SPACE)
     text = all_text(at)
     assert "< 5" in text  # small counts (zeros included) are shown as such, never as the number
@@ -52,14 +52,14 @@ def test_financeur_sees_protected_figures_and_no_person_code(app_engine, demo_da
     assert _person_codes(app_engine, text) == []
 
 
-def test_financeur_never_sees_a_person_code_on_any_page_it_can_open(app_engine, demo_database):  # noqa: ANN001
+def test_financeur_never_sees_a_person_code_on_any_page_it_can_open(app_engine, demo_database):
     for page in pages_for(Role.FINANCEUR):
         at = open_page(signed_in_app(FINANCEUR), page)
         assert not at.exception, (page, at.exception)
         assert _person_codes(app_engine, all_text(at)) == [], page
 
 
-def test_preparing_the_pack_offers_two_downloads_and_is_audited(app_engine, demo_database):  # noqa: ANN001
+def test_preparing_the_pack_offers_two_downloads_and_is_audited(app_engine, demo_database):
     at = open_page(signed_in_app(FINANCEUR), PageKey.FUNDER_SPACE)
     with unit_of_work(app_engine) as uow:
         before = len(
@@ -85,7 +85,7 @@ def test_preparing_the_pack_offers_two_downloads_and_is_audited(app_engine, demo
     assert after == before + 1
 
 
-def test_direction_and_gestion_open_it_for_every_grant(app_engine, demo_database):  # noqa: ANN001
+def test_direction_and_gestion_open_it_for_every_grant(app_engine, demo_database):
     with unit_of_work(app_engine) as uow:
         count = len(uow.exec(select(Grant.id)).all())
     for username in ("direction", "gestion"):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import func, select
 
+import clock
 from models.audit import AuditEvent
 from models.organisation import User
 from seed.accounts import DEMO_USERNAMES
@@ -22,6 +22,7 @@ from tests.app.conftest import (
     signed_in_app,
     submit_login,
     texts,
+    unique,
     user_row,
 )
 from ui.layout import DEMO_BANNER
@@ -31,11 +32,11 @@ INVALID = "Identifiant ou mot de passe incorrect."
 REVOKED = "Votre session a été fermée"
 
 
-def _errors(at) -> list[str]:  # noqa: ANN001
+def _errors(at) -> list[str]:
     return texts(at.error)
 
 
-def _audit_count(engine, username: str, action: str) -> int:  # noqa: ANN001
+def _audit_count(engine, username: str, action: str) -> int:
     with unit_of_work(engine) as session:
         return session.exec(
             select(func.count())
@@ -44,7 +45,7 @@ def _audit_count(engine, username: str, action: str) -> int:  # noqa: ANN001
         ).one()
 
 
-def _signed_in_home(at) -> bool:  # noqa: ANN001
+def _signed_in_home(at) -> bool:
     return (
         not at.exception
         and bool(at.session_state["authentication_status"])
@@ -131,7 +132,7 @@ def test_five_failures_lock_the_account_even_for_the_right_password(new_account)
 
 def test_unknown_username_gets_exactly_the_messages_of_a_known_one(new_account) -> None:
     known = new_account().username
-    unknown = f"inconnu.{uuid.uuid4().hex[:10]}"
+    unknown = unique("inconnu.")
     answers: dict[str, list[list[str]]] = {}
     for username in (known, unknown):
         at = login_app()
@@ -150,10 +151,10 @@ def test_inactive_account_gets_the_same_answer_as_a_wrong_password(new_account, 
     assert not at.session_state["authentication_status"]
 
 
-def _backdate_password(engine, username: str, *, hours: int) -> None:  # noqa: ANN001
+def _backdate_password(engine, username: str, *, hours: int) -> None:
     with unit_of_work(engine) as session:
         user = session.exec(select(User).where(User.username == username)).one()
-        user.password_changed_at = datetime.now(UTC) - timedelta(hours=hours)
+        user.password_changed_at = clock.now() - timedelta(hours=hours)
         session.add(user)
         session.commit()
 
@@ -190,7 +191,7 @@ def test_idle_for_31_minutes_goes_back_to_the_login_form(new_account) -> None:
     account = new_account()
     at = signed_in_app(account.username).run()
     assert _signed_in_home(at)
-    at.session_state[LAST_ACTIVITY] = datetime.now(UTC) - timedelta(minutes=31)
+    at.session_state[LAST_ACTIVITY] = clock.now() - timedelta(minutes=31)
     at.run()
     assert is_login_form(at)
     assert any("30 minutes d'inactivité" in text for text in texts(at.info))
@@ -199,7 +200,7 @@ def test_idle_for_31_minutes_goes_back_to_the_login_form(new_account) -> None:
 def test_activity_within_30_minutes_keeps_the_session(new_account) -> None:
     account = new_account()
     at = signed_in_app(account.username).run()
-    at.session_state[LAST_ACTIVITY] = datetime.now(UTC) - timedelta(minutes=29)
+    at.session_state[LAST_ACTIVITY] = clock.now() - timedelta(minutes=29)
     at.run()
     assert _signed_in_home(at)
 
@@ -207,7 +208,7 @@ def test_activity_within_30_minutes_keeps_the_session(new_account) -> None:
 def test_session_older_than_12_hours_must_log_in_again(new_account, app_engine) -> None:
     account = new_account()
     _backdate_password(app_engine, account.username, hours=13)  # else the session predates the account
-    at = signed_in_app(account.username, started_at=datetime.now(UTC) - timedelta(hours=12, minutes=1))
+    at = signed_in_app(account.username, started_at=clock.now() - timedelta(hours=12, minutes=1))
     at.run()
     assert is_login_form(at)
     assert any("12 heures" in text for text in texts(at.info))
@@ -216,7 +217,7 @@ def test_session_older_than_12_hours_must_log_in_again(new_account, app_engine) 
 # --- the re-authentication cookie ------------------------------------------------------------
 
 
-def _log_in(engine, settings, account) -> None:  # noqa: ANN001
+def _log_in(engine, settings, account) -> None:
     """A login in some browser (the moment the library writes its cookie)."""
     with unit_of_work(engine) as session:
         assert auth.authenticate(session, settings, account.username, account.password).principal

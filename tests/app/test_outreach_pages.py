@@ -7,59 +7,108 @@ The demo database is shared by the app tests: rounds made here carry a start tim
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter, defaultdict
 from datetime import date, time
 
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlmodel import select
 
-from i18n import formats
+import clock
 from models.audit import AuditEvent
 from models.organisation import Site
 from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachRoundStaff
-from services import clock, outreach
+from services import outreach
 from services.db import unit_of_work
-from services.errors import StaleRecord
 from services.outreach import RoundInput
 from services.pages import PageKey
 from tests.app.conftest import error_after, open_page, principal_of, signed_in_app, texts
-from ui.charts import month_label
 
 NEW_FORM = "outreach_new__"
 SAVE_NEW = "Enregistrer la maraude"
 SAVE_EDIT = "Enregistrer les corrections"
+STALE = (
+    "Cet enregistrement a été modifié par quelqu'un d'autre entre-temps : rechargez la page, "
+    "vos saisies sont conservées dans le formulaire."
+)
+SITES = {"LYO", "GRE", "MRS", "PAR"}
+# French abbreviated month names, as the charts label their months ('déc. 25').
+MONTHS_FR = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
 
 
-def _in_new_form(widgets, label: str):  # noqa: ANN001, ANN202
+def _french(n: int) -> str:
+    """A whole number written the French way, by hand: 1 234 (narrow no-break space)."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def _first_of_month(day: date, months_back: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _label(day: date) -> str:
+    return f"{MONTHS_FR[day.month - 1]} {day.year % 100:02d}"
+
+
+def _rounds_shown(app_engine) -> list[dict]:
+    """Every round of the 12 months the page covers (this month and the 11 before), one dict per round,
+    with the files opened from it (origin « aller-vers »), read straight from the tables."""
+    today = clock.today()
+    with app_engine.connect() as connection:
+        rounds = connection.execute(
+            sa.text(
+                "SELECT r.id, s.code, r.round_on, r.mode, r.persons_met, r.new_contacts, r.referred_to_intake "
+                "FROM outreach_round r JOIN site s ON s.id = r.site_id WHERE r.round_on BETWEEN :first AND :today"
+            ),
+            {"first": _first_of_month(today, 11).isoformat(), "today": today.isoformat()},
+        ).all()
+        files = Counter(
+            round_id
+            for (round_id,) in connection.execute(
+                sa.text(
+                    "SELECT outreach_round_id FROM person WHERE origin = 'outreach' AND outreach_round_id IS NOT NULL"
+                )
+            ).all()
+        )
+    keys = ("id", "site", "day", "mode", "persons_met", "new_contacts", "referred_to_intake")
+    found = [dict(zip(keys, row, strict=True)) for row in rounds]
+    for row in found:
+        row["day"] = date.fromisoformat(str(row["day"]))
+        row["intakes"] = files[row["id"]]
+    return found
+
+
+def _in_new_form(widgets, label: str):
     found = [w for w in widgets if w.label == label and str(w.key).startswith(NEW_FORM)]
     assert found, f"no {label!r} in the new-round form: {[(w.label, w.key) for w in widgets]}"
     return found[0]
 
 
-def _in_edit_form(widgets, label: str):  # noqa: ANN001, ANN202
+def _in_edit_form(widgets, label: str):
     found = [w for w in widgets if w.label == label and str(w.key).startswith("outreach_edit_")]
     assert found, f"no {label!r} in the edit form: {[(w.label, w.key) for w in widgets]}"
     return found[0]
 
 
-def _button(at, label: str):  # noqa: ANN001, ANN202
+def _button(at, label: str):
     found = [b for b in at.button if b.label == label]
     assert found, [b.label for b in at.button]
     return found[0]
 
 
-def _metric(at, label: str) -> int:  # noqa: ANN001
+def _metric(at, label: str) -> int:
     [value] = [m.value for m in at.metric if m.label == label]
     return int(value.replace("\u202f", "").replace("\u00a0", "").replace(" ", ""))
 
 
-def _rounds_table(at):  # noqa: ANN001, ANN202
+def _rounds_table(at):
     frames = [df.value for df in at.dataframe if "Préservatifs" in df.value.columns]
     assert len(frames) == 1, [list(df.value.columns) for df in at.dataframe]
     return frames[0]
 
 
-def _lyon_round(app_engine, *, start: time, condoms: int, persons_met: int = 9) -> int:  # noqa: ANN001
+def _lyon_round(app_engine, *, start: time, condoms: int, persons_met: int = 9) -> int:
     """A round of today in Lyon, logged by ts.lyon through the service."""
     ts = principal_of(app_engine, "ts.lyon")
     with unit_of_work(app_engine) as session:
@@ -199,7 +248,7 @@ def test_a_round_is_corrected_and_a_stale_correction_is_refused(app_engine, demo
         )
     at = _button(at, SAVE_EDIT).click().run()
     assert not at.exception, at.exception
-    assert str(StaleRecord()) in texts(at.error)
+    assert STALE in texts(at.error)
     assert _in_edit_form(at.number_input, "Personnes rencontrées").value == 13
     with unit_of_work(app_engine) as session:
         stored = session.get(OutreachRound, round_id)
@@ -213,21 +262,32 @@ def test_direction_sees_figures_per_site_and_no_form(app_engine, demo_database):
     assert at.number_input == [] and "Maraude à corriger" not in [s.label for s in at.selectbox]
     assert "Par site" in texts(at.subheader)
     [per_site] = [df.value for df in at.dataframe if "Accueils / nouveaux contacts" in df.value.columns]
-    today = clock.today()
-    with unit_of_work(app_engine) as session:
-        expected = dict(
-            session.exec(
-                select(Site.code, sa.func.count(OutreachRound.id))
-                .join(Site, Site.id == OutreachRound.site_id)
-                .where(
-                    OutreachRound.round_on >= clock.add_months(today, -11),
-                    OutreachRound.round_on < clock.add_months(today, 1),
-                )
-                .group_by(Site.code)
-            ).all()
+    totals: dict[str, Counter] = defaultdict(Counter)
+    for row in _rounds_shown(app_engine):
+        totals[row["site"]].update(
+            rounds=1,
+            persons_met=row["persons_met"],
+            new_contacts=row["new_contacts"],
+            referred_to_intake=row["referred_to_intake"],
+            intakes=row["intakes"],
         )
-    shown = dict(zip(per_site["Site"], per_site["Maraudes"].map(lambda v: int(v.replace("\u202f", "")))))
-    assert shown == expected and set(shown) == {"LYO", "GRE", "MRS", "PAR"}
+    assert set(totals) == SITES
+    assert list(per_site["Site"]) == sorted(SITES)
+    columns = {
+        "Maraudes": "rounds",
+        "Personnes rencontrées": "persons_met",
+        "Nouveaux contacts": "new_contacts",
+        "Orientées vers un accueil": "referred_to_intake",
+        "Accueils issus des maraudes": "intakes",
+    }
+    for line in per_site.to_dict("records"):
+        expected = totals[line["Site"]]
+        assert {column: line[column] for column in columns} == {
+            column: _french(expected[key]) for column, key in columns.items()
+        }, line["Site"]
+        share = re.fullmatch(r"(\d+)\u00a0%", line["Accueils / nouveaux contacts"])
+        assert share, line["Accueils / nouveaux contacts"]
+        assert abs(int(share[1]) - 100 * expected["intakes"] / expected["new_contacts"]) <= 0.5, line["Site"]
     assert len(at.get("vega_lite_chart")) == 5  # four series by mode, and persons met by site
     assert set(_rounds_table(at)["Site"]) <= {"LYO", "GRE", "MRS", "PAR"}
 
@@ -250,52 +310,57 @@ def test_cip_grenoble_does_not_see_lyon_rounds(app_engine, demo_database):
             .join(Site, Site.id == OutreachRound.site_id)
             .where(Site.code == "GRE")
         ).one()
-    assert any(caption.startswith(f"{formats.number(grenoble_rounds)} maraudes ·") for caption in texts(at.caption))
+    assert any(caption.startswith(f"{_french(grenoble_rounds)} maraudes ·") for caption in texts(at.caption))
 
 
-def _chart_sums(at, title: str) -> dict[str, int]:  # noqa: ANN001
-    """Month label → value drawn by the chart titled `title` (both modes summed)."""
+MODE_NAMES = {"street": "Présentielle", "online": "Dématérialisée"}  # as the legend reads
+
+
+def _chart_sums(at, title: str) -> dict[tuple[str, str], int]:
+    """(month label, mode) → value drawn by the chart titled `title` (its bars are stacked by mode)."""
     for chart in at.get("vega_lite_chart"):
         if json.loads(chart.proto.spec).get("title", {}).get("text") == title:
             [dataset] = chart.proto.datasets  # the chart's data frame, sent as Arrow
             frame = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
-            return {month: int(value) for month, value in frame.groupby("Mois")["Valeur"].sum().items()}
+            return {key: int(value) for key, value in frame.groupby(["Mois", "Mode"])["Valeur"].sum().items()}
     raise AssertionError(f"no chart titled {title!r}")
 
 
 def test_the_monthly_charts_of_a_site_equal_a_direct_sql_computation(app_engine, demo_database):
     at = open_page(signed_in_app("ts.lyon"), PageKey.OUTREACH)
     assert not at.exception, at.exception
+    by_bar: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for row in _rounds_shown(app_engine):
+        if row["site"] == "LYO":
+            by_bar[(_label(row["day"]), MODE_NAMES[row["mode"]])].update(
+                rounds=1, persons_met=row["persons_met"], new_contacts=row["new_contacts"], intakes=row["intakes"]
+            )
     today = clock.today()
-    params = {"start": clock.add_months(today, -11).isoformat(), "end": clock.add_months(today, 1).isoformat()}
-    month = "strftime('%Y-%m-01', r.round_on)"
-    rounds = sa.text(f"""
-        SELECT {month}, COUNT(*), SUM(r.persons_met), SUM(r.new_contacts)
-        FROM outreach_round r JOIN site s ON s.id = r.site_id
-        WHERE s.code = 'LYO' AND r.round_on >= :start AND r.round_on < :end GROUP BY 1""")
-    intakes = sa.text(f"""
-        SELECT {month}, COUNT(*)
-        FROM person p JOIN outreach_round r ON r.id = p.outreach_round_id JOIN site s ON s.id = r.site_id
-        WHERE s.code = 'LYO' AND p.origin = 'outreach' AND r.round_on >= :start AND r.round_on < :end GROUP BY 1""")
-    with unit_of_work(app_engine) as session:
-        by_month = {month_label(date.fromisoformat(m)): values for m, *values in session.execute(rounds, params)}
-        intake_months = {month_label(date.fromisoformat(m)): n for m, n in session.execute(intakes, params)}
-    assert len(by_month) == 12
-    for index, title in enumerate(("Maraudes", "Personnes rencontrées", "Nouveaux contacts")):
-        assert _chart_sums(at, title) == {m: values[index] for m, values in by_month.items()}, title
-    assert _chart_sums(at, "Accueils issus des maraudes") == {
-        m: intake_months.get(m, 0) for m in by_month
-    }  # months without an intake drawn as 0
-    this_month = month_label(clock.month_start(today))
-    assert _metric(at, "Maraudes") == by_month[this_month][0]
+    months = {month for month, _mode in by_bar}
+    assert months <= {_label(_first_of_month(today, back)) for back in range(12)} and len(months) >= 11
+    assert {mode for _month, mode in by_bar} == set(MODE_NAMES.values())  # both kinds of round
+    for title, key in (
+        ("Maraudes", "rounds"),
+        ("Personnes rencontrées", "persons_met"),
+        ("Nouveaux contacts", "new_contacts"),
+        ("Accueils issus des maraudes", "intakes"),  # a bar without an intake is drawn as 0
+    ):
+        assert _chart_sums(at, title) == {bar: totals[key] for bar, totals in by_bar.items()}, title
+    this_month = [totals for (month, _mode), totals in by_bar.items() if month == _label(today)]
+    assert _metric(at, "Maraudes") == sum(totals["rounds"] for totals in this_month)
+    assert _metric(at, "Personnes rencontrées") == sum(totals["persons_met"] for totals in this_month)
 
 
 def test_the_list_is_filtered_by_month_and_site_and_paginated(app_engine, demo_database):
     at = open_page(signed_in_app("direction"), PageKey.OUTREACH)
-    total_caption = next(c for c in texts(at.caption) if " maraudes · page 1 sur " in c)
+    with app_engine.connect() as connection:
+        every = connection.execute(sa.text("SELECT COUNT(*) FROM outreach_round")).scalar_one()
+    pages = -(-every // 25)
+    assert pages >= 2
+    assert f"{_french(every)} maraudes · page 1 sur {pages}" in texts(at.caption)
     at = _button(at, "Page suivante").click().run()
     assert not at.exception, at.exception
-    assert any(c.endswith(" · page 2 sur " + total_caption.rsplit(" sur ", 1)[1]) for c in texts(at.caption))
+    assert f"{_french(every)} maraudes · page 2 sur {pages}" in texts(at.caption)
 
     today = clock.today()
     with unit_of_work(app_engine) as session:
@@ -310,10 +375,10 @@ def test_the_list_is_filtered_by_month_and_site_and_paginated(app_engine, demo_d
             .join(Site, Site.id == OutreachRound.site_id)
             .where(
                 Site.code == "LYO",
-                OutreachRound.round_on >= clock.month_start(today),
-                OutreachRound.round_on < clock.add_months(today, 1),
+                OutreachRound.round_on >= _first_of_month(today),
+                OutreachRound.round_on < _first_of_month(today, -1),
             )
         ).one()
     table = _rounds_table(at)
     assert set(table["Site"]) == {"LYO"} and len(table) == min(expected, 25)
-    assert any(c.startswith(f"{formats.number(expected)} maraude") and "page 1 sur" in c for c in texts(at.caption))
+    assert any(c.startswith(f"{_french(expected)} maraude") and "page 1 sur" in c for c in texts(at.caption))

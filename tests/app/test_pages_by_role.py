@@ -1,9 +1,17 @@
-"""Every page × every role, from the declarative table services.pages.PAGE_ACCESS.
+"""Every page × every role, from the role matrix written out in tests/access_matrix.py.
 
-Allowed: the page renders without exception and shows its title. Refused: the page is
-absent from the navigation the role gets (AppTest.switch_page raises for a page that
-st.navigation did not register), a deep link falls back to the home page, and the
-page's own guard refuses if its script is ever reached without the navigation.
+The expectation is the hand-written grid, never services.pages.PAGE_ACCESS itself, so that a wrong
+edit of PAGE_ACCESS fails here (tests/unit/test_principal_and_pages.py compares the two tables).
+
+For every (page, role) pair:
+- allowed: the page renders without exception and shows its title (one fresh session per pair);
+- refused: the page is absent from the navigation the role gets (AppTest.switch_page raises for a
+  page that st.navigation did not register), checked with one run per role that also checks that
+  every allowed page is registered;
+- refused: a deep link to the page falls back to the home page (one session per page, handed from
+  an allowed role to each refused role in turn);
+- refused: the page's own guard refuses if its script is ever reached without the navigation (one
+  AppTest of the page script, run once per refused role), and refuses anyone not signed in.
 """
 
 from __future__ import annotations
@@ -13,7 +21,9 @@ from streamlit.testing.v1 import AppTest
 
 from models.organisation import Role
 from services.config import PROJECT_ROOT
-from services.pages import PAGE_ACCESS, PageKey, pages_for
+from services.pages import PageKey
+from services.principal import Principal
+from tests.access_matrix import ALLOWED, EXPECTED_ACCESS, REFUSED, refused_roles
 from tests.app.conftest import (
     ACCOUNT_OF_ROLE,
     NO_ACCESS,
@@ -32,8 +42,9 @@ from ui.navigation import PAGE_SPECS, SECTION_ORDER
 # Pages whose heading differs from their menu title.
 HEADING = {PageKey.HOME: "Bonjour "}
 
-ALLOWED = [(page, role) for page in PageKey for role in Role if role in PAGE_ACCESS.get(page, frozenset())]
-REFUSED = [(page, role) for page in PageKey for role in Role if role not in PAGE_ACCESS.get(page, frozenset())]
+# Pages some role may not open (home and account are everyone's).
+PAGES_WITH_REFUSALS = [page for page in PageKey if refused_roles(page)]
+NOT_REGISTERED = "Could not find a navigation page"
 
 
 def _case_id(case: tuple[PageKey, Role]) -> str:
@@ -42,6 +53,12 @@ def _case_id(case: tuple[PageKey, Role]) -> str:
 
 def _heading(page: PageKey) -> str:
     return HEADING.get(page, PAGE_SPECS[page].title)
+
+
+@pytest.fixture(scope="module")
+def principals(app_engine, demo_database) -> dict[Role, Principal]:
+    """The principal of each role's demo account, read once from the app database."""
+    return {role: principal_of(app_engine, username) for role, username in ACCOUNT_OF_ROLE.items()}
 
 
 def test_every_role_has_a_demo_account_and_every_page_a_script() -> None:
@@ -53,6 +70,7 @@ def test_every_role_has_a_demo_account_and_every_page_a_script() -> None:
         assert spec.script.startswith("app_pages/")  # never pages/ (DESIGN.md §3)
     assert not (PROJECT_ROOT / "pages").exists()
     assert REFUSED, "some page should be refused to some role"
+    assert len(ALLOWED) + len(REFUSED) == len(PageKey) * len(Role)
 
 
 @pytest.mark.parametrize("case", ALLOWED, ids=_case_id)
@@ -66,54 +84,79 @@ def test_allowed_role_opens_the_page(case: tuple[PageKey, Role], demo_database) 
     assert "Se déconnecter" in [b.label for b in at.sidebar.button]
 
 
-@pytest.mark.parametrize("case", REFUSED, ids=_case_id)
-def test_refused_page_is_absent_from_the_role_navigation(case: tuple[PageKey, Role], demo_database) -> None:
-    page, role = case
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_the_role_navigation_registers_its_pages_and_no_refused_page(role: Role, demo_database) -> None:
     at = signed_in_app(ACCOUNT_OF_ROLE[role]).run()
-    assert not at.exception
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page(PAGE_SPECS[page].script)
-    for own_page in pages_for(role):  # while the role's own pages are registered
-        at.switch_page(PAGE_SPECS[own_page].script)
+    assert not at.exception, at.exception
+    wrong = []
+    for page in PageKey:
+        try:
+            at.switch_page(PAGE_SPECS[page].script)  # registered pages only; nothing runs
+        except ValueError as error:
+            assert NOT_REGISTERED in str(error), error
+            registered = False
+        else:
+            registered = True
+        if registered and role not in EXPECTED_ACCESS[page]:
+            wrong.append(f"refused page {page.value} is in the navigation")
+        if not registered and role in EXPECTED_ACCESS[page]:
+            wrong.append(f"allowed page {page.value} is missing from the navigation")
+    assert wrong == []
 
 
-@pytest.mark.parametrize("case", REFUSED, ids=_case_id)
-def test_refused_page_reached_by_its_url_shows_the_home_page(case: tuple[PageKey, Role], demo_database) -> None:
-    page, role = case
-    allowed_role = sorted(PAGE_ACCESS[page])[0]
+def _sign_in_as(at: AppTest, username: str) -> AppTest:
+    """The same browser session (and so the same page URL) becomes someone else's, then runs."""
+    at.session_state["username"] = username
+    at.session_state["name"] = username
+    return at.run()
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_REFUSALS, ids=lambda p: p.value)
+def test_refused_page_reached_by_its_url_shows_the_home_page(
+    page: PageKey, principals: dict[Role, Principal], demo_database
+) -> None:
+    allowed_role = sorted(EXPECTED_ACCESS[page])[0]
     # A tab left on the page (its URL), then the same browser session is someone else's.
     at = open_page(signed_in_app(ACCOUNT_OF_ROLE[allowed_role]), page)
     assert texts(at.title)[0].startswith(_heading(page))
-    at.session_state["username"] = ACCOUNT_OF_ROLE[role]
-    at.session_state["name"] = ACCOUNT_OF_ROLE[role]
-    at.run()
-    assert not at.exception
-    titles = texts(at.title)
-    assert len(titles) == 1 and titles[0].startswith(_heading(PageKey.HOME)), titles
-    if page != PageKey.HOME:
-        assert not any(title.startswith(_heading(page)) for title in titles)
+    wrong = []
+    for role in refused_roles(page):
+        _sign_in_as(at, ACCOUNT_OF_ROLE[role])
+        titles = texts(at.title)
+        home = f"{_heading(PageKey.HOME)}{principals[role].display_name}"
+        if at.exception or titles != [home]:
+            wrong.append(f"{role.value}: {titles} {at.exception or ''}")
+    assert wrong == []
+    # Back to a role that may open it: the URL asked for the page all along.
+    _sign_in_as(at, ACCOUNT_OF_ROLE[allowed_role])
+    assert not at.exception, at.exception
+    assert texts(at.title)[0].startswith(_heading(page)), texts(at.title)
 
 
-@pytest.mark.parametrize("case", REFUSED, ids=_case_id)
-def test_page_guard_refuses_the_role_when_the_script_is_reached(
-    case: tuple[PageKey, Role], app_engine, demo_database
-) -> None:
-    page, role = case
-    at = AppTest.from_file(str(PROJECT_ROOT / PAGE_SPECS[page].script), default_timeout=TIMEOUT)
-    at.session_state[PRINCIPAL_KEY] = principal_of(app_engine, ACCOUNT_OF_ROLE[role])
-    at.run()
-    assert not at.exception
-    assert texts(at.error) == [NO_ACCESS]
-    assert len(at.main.children) == 1  # the error and nothing of the page
-    assert not at.title and not at.dataframe and not at.text_input and not at.metric
+def _refusal_problems(at: AppTest) -> list[str]:
+    """What a run of a page script shows beyond the guard's refusal (nothing, if it refused)."""
+    problems = []
+    if at.exception:
+        problems.append(f"exception {at.exception}")
+    if texts(at.error) != [NO_ACCESS]:
+        problems.append(f"errors {texts(at.error)}")
+    if len(at.main.children) != 1:  # the error and nothing of the page
+        problems.append(f"{len(at.main.children)} elements drawn")
+    if at.title or at.dataframe or at.text_input or at.metric:
+        problems.append("page content drawn")
+    return problems
 
 
 @pytest.mark.parametrize("page", list(PageKey), ids=lambda p: p.value)
-def test_page_guard_refuses_a_script_reached_without_login(page: PageKey, demo_database) -> None:
-    at = AppTest.from_file(str(PROJECT_ROOT / PAGE_SPECS[page].script), default_timeout=TIMEOUT).run()
-    assert not at.exception
-    assert texts(at.error) == [NO_ACCESS]
-    assert len(at.main.children) == 1
+def test_page_guard_refuses_the_script_reached_without_login_or_by_a_refused_role(
+    page: PageKey, principals: dict[Role, Principal], demo_database
+) -> None:
+    at = AppTest.from_file(str(PROJECT_ROOT / PAGE_SPECS[page].script), default_timeout=TIMEOUT)
+    wrong = {"without login": _refusal_problems(at.run())}
+    for role in refused_roles(page):  # the same session, handed to each refused role in turn
+        at.session_state[PRINCIPAL_KEY] = principals[role]
+        wrong[role.value] = _refusal_problems(at.run())
+    assert {who: problems for who, problems in wrong.items() if problems} == {}
 
 
 # --- home: the figures of each role -----------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import uuid
 from datetime import date
 
 import pytest
@@ -16,13 +14,13 @@ from models.persons import IntakeOrigin, Person, PersonStatus
 from services.crypto import FieldCipher
 from services.db import unit_of_work
 from services.pages import PageKey
-from tests.app.conftest import NO_ACCESS, error_after, open_page, signed_in_app, text_input, texts
+from tests.app.conftest import NO_ACCESS, error_after, open_page, signed_in_app, text_input, texts, unique
 from tests.conftest import TEST_ENCRYPTION_KEY
 
 CIPHER = FieldCipher([TEST_ENCRYPTION_KEY])
 
 
-def _form_button(at, label: str):  # noqa: ANN001, ANN202
+def _form_button(at, label: str):
     found = [b for b in at.button if b.label == label]
     assert found, [b.label for b in at.button]
     return found[0]
@@ -41,6 +39,7 @@ def test_allowed_roles_open_the_pages(username, page, demo_database):
     at = open_page(signed_in_app(username), page)
     assert not at.exception, at.exception
     assert NO_ACCESS not in texts(at.error)
+    assert texts(at.title) == [{PageKey.PARTNERS: "Partenaires", PageKey.RETENTION: "Conservation des données"}[page]]
 
 
 @pytest.mark.parametrize("username", ["ts.lyon", "direction"])
@@ -67,23 +66,23 @@ def test_creating_a_partner_with_a_bad_input_shows_the_french_error_by_the_field
     assert error_after(at, name) == "Le nom du partenaire est obligatoire."
     assert text_input(at, "Contact (accueil, service)").value == "Accueil du matin"  # input kept
 
-    unique = f"Ressourcerie test {uuid.uuid4().hex[:6]}"
-    text_input(at, "Nom").input(unique)
+    name = unique("Ressourcerie test ")
+    text_input(at, "Nom").input(name)
     at = _form_button(at, "Ajouter le partenaire").click().run()
     assert not at.exception, at.exception
     assert error_after(at, text_input(at, "Nom")) is None
     assert text_input(at, "Nom").value == ""  # a fresh form after the success
     with unit_of_work(app_engine) as session:
-        partner = session.exec(select(Partner).where(Partner.name == unique)).one()
+        partner = session.exec(select(Partner).where(Partner.name == name)).one()
         found = (session.get(Site, partner.site_id).code, partner.contact)
     assert found == ("LYO", "Accueil du matin")
 
 
-def _an_old_lyon_file(app_engine) -> tuple[int, str]:  # noqa: ANN001
+def _an_old_lyon_file(app_engine) -> tuple[int, str]:
     """A file of Lyon without contact since 2019, made for this test (demo files are left alone)."""
     with unit_of_work(app_engine) as session:
         lyon = session.exec(select(Site).where(Site.code == "LYO")).one()
-        number = random.randint(5000, 9999)
+        number = 5000 + int(unique(""))
         person = Person(
             code=f"LYO-2018-{number}",
             site_id=lyon.id,
@@ -107,7 +106,7 @@ def test_anonymising_requires_the_typed_code(app_engine, demo_database):
     assert not at.exception, at.exception
     assert code in at.dataframe[0].value["Code"].tolist()
     assert "Dossier" in [s.label for s in at.selectbox]
-    at.selectbox(key=[s for s in at.selectbox if s.label == "Dossier"][0].key).set_value(person_id)
+    at.selectbox(key=next(s for s in at.selectbox if s.label == "Dossier").key).set_value(person_id)
     confirm = text_input(at, "Retapez le code du dossier pour confirmer")
     confirm.input("LYO-0000-0000")
     at = _form_button(at, "Anonymiser définitivement").click().run()

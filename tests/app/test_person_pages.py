@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
@@ -19,6 +17,7 @@ from services.db import unit_of_work
 from services.pages import PageKey
 from tests.app.conftest import (
     NO_ACCESS,
+    PERSON_CODE,
     TIMEOUT,
     all_text,
     button,
@@ -27,6 +26,7 @@ from tests.app.conftest import (
     principal_of,
     signed_in_app,
     texts,
+    unique,
 )
 from tests.conftest import TEST_ENCRYPTION_KEY
 from ui.guards import PRINCIPAL_KEY
@@ -54,7 +54,7 @@ def _a_person(app_engine, site_code: str) -> tuple[str, str, int | None]:
     return row.code, CIPHER.decrypt(row.alias_encrypted), row.birth_year
 
 
-def _count(app_engine, model=Person, *conditions) -> int:  # noqa: ANN001
+def _count(app_engine, model=Person, *conditions) -> int:
     with unit_of_work(app_engine) as session:
         return session.exec(select(sa.func.count()).select_from(model).where(*conditions)).one()
 
@@ -68,7 +68,7 @@ def _open_file(username: str, code: str) -> AppTest:
     return at.run()
 
 
-def _widget(elements, key: str):  # noqa: ANN001
+def _widget(elements, key: str):
     found = [w for w in elements if w.key == key]
     assert found, (key, [w.key for w in elements])
     return found[0]
@@ -127,7 +127,7 @@ def test_possible_duplicates_are_shown_before_saving_then_confirmed(app_engine, 
     assert not at.exception, at.exception
     assert any("ressembl" in w for w in texts(at.warning))
     assert "Créer quand même" in [b.label for b in at.button]
-    links = [el for el in at.main.get("page_link")]
+    links = list(at.main.get("page_link"))
     assert any(code in link.proto.label and f"code={code}" in link.proto.query_string for link in links), links
     assert _count(app_engine) == before  # nothing written yet
     assert _widget(at.text_input, "intake__0_alias").value == alias.upper()
@@ -135,11 +135,17 @@ def test_possible_duplicates_are_shown_before_saving_then_confirmed(app_engine, 
     assert not at.exception, at.exception
     assert _count(app_engine) == before + 1
     created = [s for s in texts(at.success) if "créé" in s]
-    assert created and "LYO-" in created[0]
+    [new_code] = PERSON_CODE.findall(created[0])
+    assert new_code.startswith("LYO-") and new_code != code  # a new file, not the look-alike
+    with unit_of_work(app_engine) as session:
+        stored = session.exec(select(Person.alias_encrypted, Person.birth_year).where(Person.code == new_code)).one()
+    assert (CIPHER.decrypt(stored.alias_encrypted), stored.birth_year) == (alias.upper(), birth_year)
 
 
 def test_an_intake_without_duplicate_is_saved_at_once_and_audited(app_engine, demo_database):
-    alias = "Zorglubette" + uuid.uuid4().hex[:4]
+    from datetime import date
+
+    alias = unique("Zorglubette")
     before = _count(app_engine, AuditEvent, AuditEvent.action == "person.create")
     at = _intake("chef.lyon")
     _fill(at, alias=alias, birth_year=1990)
@@ -149,7 +155,21 @@ def test_an_intake_without_duplicate_is_saved_at_once_and_audited(app_engine, de
     success = next(s for s in texts(at.success) if "créé" in s)
     assert _count(app_engine, AuditEvent, AuditEvent.action == "person.create") == before + 1
     assert _widget(at.text_input, "intake__1_alias").value == ""  # a fresh form after success
-    assert "LYO-" in success
+    [code] = PERSON_CODE.findall(success)
+    assert code.startswith("LYO-2026-")  # Lyon, the year of the intake
+    with unit_of_work(app_engine) as session:
+        person = session.exec(select(Person).where(Person.code == code)).one()
+        site = session.get(Site, person.site_id).code
+        audited = session.exec(
+            select(AuditEvent.actor_username).where(
+                AuditEvent.action == "person.create", AuditEvent.entity_id == str(person.id)
+            )
+        ).all()
+        session.expunge(person)  # keep its loaded values after the unit of work ends
+    assert (site, person.status, person.birth_year) == ("LYO", PersonStatus.ACTIVE, 1990)
+    assert (person.first_contact_on, person.intake_on, person.consent_on) == (date(2026, 1, 5),) * 3
+    assert person.alias_encrypted != alias and CIPHER.decrypt(person.alias_encrypted) == alias  # encrypted at rest
+    assert audited == ["chef.lyon"]
 
 
 # --- File active ---------------------------------------------------------------------------------

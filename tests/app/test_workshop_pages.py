@@ -7,41 +7,56 @@ themselves and assert on those (or on relative changes), never on the seeded tot
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import time
+from datetime import date, time, timedelta
 
 from sqlalchemy import func, text
 from sqlmodel import select
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
+import clock
 from models.attendance import AttendanceStatus
 from models.audit import AuditEvent
 from models.persons import Person, PersonStatus
 from models.workshops import WorkshopAttendance, WorkshopEnrolment, WorkshopModule
-from services import attendance, clock, workshop_people, workshop_sessions
-from services.attendance import LATE_AFTER_DAYS, SessionKind
+from services import attendance, workshop_people, workshop_sessions
+from services.attendance import SessionKind
 from services.db import unit_of_work
 from services.pages import PageKey
 from services.workshop_sessions import Period, SessionInput
-from tests.app.conftest import PERSON_CODE, all_text, open_page, principal_of, signed_in_app, text_input
+from tests.app.conftest import PERSON_CODE, all_text, open_page, principal_of, signed_in_app, text_input, unique
 
 ROLL_BUTTON = "Enregistrer l'appel"
 
 
-def _button(at, label: str):  # noqa: ANN001, ANN202
+def _button(at, label: str):
     found = [b for b in at.button if b.label == label]
     assert found, [b.label for b in at.button]
     return found[0]
 
 
-def _open_tab(at, tab: str):  # noqa: ANN001, ANN202
+def _open_tab(at, tab: str):
     at.session_state["workshops_tab"] = tab
     at = at.run()
     assert not at.exception, at.exception
     return at
 
 
-def _session_today_with_someone_expected(app_engine) -> tuple[int, int]:  # noqa: ANN001
+def _expected_in_lyon_on(app_engine, day: date) -> list[tuple[int, str]]:
+    """(id, code) of the persons in a Lyon workshop cycle on `day`, by code, straight from the tables."""
+    with app_engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                """SELECT DISTINCT p.id, p.code FROM workshop_enrolment e JOIN person p ON p.id = e.person_id
+                   JOIN site s ON s.id = e.site_id
+                   WHERE s.code = 'LYO' AND e.cycle_start_on <= :day AND (e.left_on IS NULL OR e.left_on >= :day)
+                   ORDER BY p.code"""
+            ),
+            {"day": day.isoformat()},
+        ).all()
+    return [(person_id, code) for person_id, code in rows]
+
+
+def _session_today_with_someone_expected(app_engine) -> int:
     """A Lyon session today at 23:45 (first in the held list) with at least one person in a cycle."""
     chef = principal_of(app_engine, "chef.lyon")
     lyon = next(iter(chef.site_ids))
@@ -61,29 +76,28 @@ def _session_today_with_someone_expected(app_engine) -> tuple[int, int]:  # noqa
                 facilitator_ids=(chef.user_id,),
             ),
         )
-    with unit_of_work(app_engine) as session:
-        roll = attendance.roll_call(session, chef, kind=SessionKind.WORKSHOP, session_id=session_id)
-        if roll.entries:
-            return session_id, roll.entries[0].person_id
-        in_cycle = select(WorkshopEnrolment.person_id).where(WorkshopEnrolment.left_on.is_(None))
-        code = session.exec(
-            select(Person.code).where(
-                Person.site_id == lyon, Person.status == PersonStatus.ACTIVE, Person.id.not_in(in_cycle)
-            )
-        ).first()
-        workshop_people.enrol_person(session, chef, code=code, cycle_start_on=today)
-    with unit_of_work(app_engine) as session:
-        roll = attendance.roll_call(session, chef, kind=SessionKind.WORKSHOP, session_id=session_id)
-        return session_id, roll.entries[0].person_id
+    if not _expected_in_lyon_on(app_engine, today):
+        with unit_of_work(app_engine) as session:
+            in_cycle = select(WorkshopEnrolment.person_id).where(WorkshopEnrolment.left_on.is_(None))
+            code = session.exec(
+                select(Person.code).where(
+                    Person.site_id == lyon, Person.status == PersonStatus.ACTIVE, Person.id.not_in(in_cycle)
+                )
+            ).first()
+            workshop_people.enrol_person(session, chef, code=code, cycle_start_on=today)
+    return session_id
 
 
 def test_ts_lyon_takes_a_roll_in_the_grid_and_it_is_saved(app_engine, demo_database) -> None:
-    session_id, first_person = _session_today_with_someone_expected(app_engine)
+    session_id = _session_today_with_someone_expected(app_engine)
     at = open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS)
     assert not at.exception, at.exception
     [grid] = at.data_editor
     assert list(grid.value.columns) == ["Code", "Prénom", "Présence"]
-    assert grid.value.index[0] == first_person and grid.value["Présence"].isna().all()
+    expected = _expected_in_lyon_on(app_engine, clock.today())  # everyone in a cycle today, by code
+    assert list(zip(grid.value.index, grid.value["Code"], strict=True)) == expected
+    assert grid.value["Présence"].isna().all()  # nobody marked yet
+    first_person = expected[0][0]
     assert not [w for w in at.warning if "modification tardive" in str(w.value)]  # today: not late
     at.session_state[grid.key] = {"edited_rows": {0: {"Présence": "Présent·e"}}, "added_rows": [], "deleted_rows": []}
     at = _button(at, ROLL_BUTTON).click().run()
@@ -114,12 +128,12 @@ def test_an_old_session_warns_that_the_edit_will_be_traced(app_engine, demo_data
     lyon = next(iter(ts.site_ids))
     with unit_of_work(app_engine) as session:
         rows = workshop_sessions.list_sessions(session, ts, period=Period.HELD, site_id=lyon).rows
-    old = next(r for r in rows if (clock.today() - r.session_on).days > LATE_AFTER_DAYS)
+    old = next(r for r in rows if (clock.today() - r.session_on).days > 7)
     at = open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS)
     at = at.selectbox(key=f"workshop_roll_choice_{lyon}").set_value(old).run()
     assert not at.exception, at.exception
     assert [w.value for w in at.warning if "modification tardive" in str(w.value)] == [
-        f"Séance de plus de {LATE_AFTER_DAYS} jours : modification tardive, elle sera tracée."
+        "Séance de plus de 7 jours : modification tardive, elle sera tracée."
     ]
     assert ROLL_BUTTON in [b.label for b in at.button]
 
@@ -165,21 +179,107 @@ def test_direction_sees_rates_but_no_roll_call_and_no_person(app_engine, demo_da
     assert len({row["Site"] for row in drawn}) > 1  # every site, for direction
 
 
-def test_workshop_team_sees_the_persons_to_call_by_code(demo_database) -> None:
+MONTHS_FR = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+
+
+def _french_day(day: date) -> str:
+    """'17 nov. 2026', written by hand."""
+    return f"{day.day} {MONTHS_FR[day.month - 1]} {day.year}"
+
+
+def _someone_who_missed_the_last_two_sessions(app_engine) -> str:
+    """A Lyon file with no workshop mark yet, put in a cycle, marked excused the day before yesterday
+    and absent yesterday (two sessions made for it, at a time no demo session has). Returns its code."""
+    chef = principal_of(app_engine, "chef.lyon")
+    lyon = next(iter(chef.site_ids))
+    today = clock.today()
+    with unit_of_work(app_engine) as session:
+        marked = select(WorkshopAttendance.person_id)
+        in_cycle = select(WorkshopEnrolment.person_id)
+        person = session.exec(
+            select(Person).where(
+                Person.site_id == lyon,
+                Person.status == PersonStatus.ACTIVE,
+                Person.intake_on <= today - timedelta(days=3),
+                Person.id.not_in(marked),
+                Person.id.not_in(in_cycle),
+            )
+        ).first()
+        person_id, code = person.id, person.code
+        workshop_people.enrol_person(session, chef, code=code, cycle_start_on=today - timedelta(days=3))
+    module = None
+    for days_ago, status in ((2, AttendanceStatus.EXCUSED), (1, AttendanceStatus.ABSENT)):
+        with unit_of_work(app_engine) as session:
+            module = module or workshop_sessions.session_choices(session, chef, site_id=lyon).modules[0].id
+            session_id = workshop_sessions.create_session(
+                session,
+                chef,
+                SessionInput(
+                    site_id=lyon,
+                    module_id=module,
+                    session_on=today - timedelta(days=days_ago),
+                    start_time=time(6, 10),
+                    duration_minutes=90,
+                    planned_places=8,
+                    facilitator_ids=(chef.user_id,),
+                ),
+            )
+        with unit_of_work(app_engine) as session:
+            attendance.save_roll_call(
+                session, chef, kind=SessionKind.WORKSHOP, session_id=session_id, statuses={person_id: status}
+            )
+    return code
+
+
+def _lyon_persons_to_call(app_engine) -> dict[str, tuple[str, str]]:
+    """Code → (last, previous) workshop marks of the Lyon files being accompanied, still in a cycle, whose
+    last two marks (sessions held up to today, in order of day, start time, id) are both absences."""
+    today = clock.today().isoformat()
+    with app_engine.connect() as connection:
+        marks = connection.execute(
+            text(
+                """SELECT p.code, w.session_on, w.start_time, w.id, a.status
+                   FROM workshop_attendance a JOIN workshop_session w ON w.id = a.session_id
+                   JOIN person p ON p.id = a.person_id JOIN site s ON s.id = w.site_id
+                   WHERE s.code = 'LYO' AND w.session_on <= :today AND p.status = 'active'
+                   AND EXISTS (SELECT 1 FROM workshop_enrolment e WHERE e.person_id = p.id
+                               AND e.cycle_start_on <= :today AND (e.left_on IS NULL OR e.left_on >= :today))"""
+            ),
+            {"today": today},
+        ).all()
+    history: dict[str, list] = {}
+    for code, day, start, session_id, status in marks:
+        history.setdefault(code, []).append((str(day), start is not None, str(start or ""), session_id, day, status))
+    found = {}
+    for code, rows in history.items():
+        rows.sort()
+        if len(rows) >= 2 and rows[-1][5] != "present" and rows[-2][5] != "present":
+            found[code] = ((rows[-1][4], rows[-1][5]), (rows[-2][4], rows[-2][5]))
+    return found
+
+
+def test_workshop_team_sees_the_persons_to_call_by_code(app_engine, demo_database) -> None:
+    code = _someone_who_missed_the_last_two_sessions(app_engine)
     at = _open_tab(open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS), "Suivi")
     assert "Personnes à appeler" in [s.value for s in at.subheader]
-    tables = [frame.value for frame in at.dataframe]
-    to_call = [frame for frame in tables if "Dernière séance" in frame.columns]
-    if to_call:
-        assert list(to_call[0].columns)[:2] == ["Code", "Prénom"]
-        assert all(code.startswith("LYO-") for code in to_call[0]["Code"])
+    expected = _lyon_persons_to_call(app_engine)
+    assert code in expected
+    [to_call] = [frame.value for frame in at.dataframe if "Dernière séance" in frame.value.columns]
+    assert list(to_call.columns) == ["Code", "Prénom", "Site", "Dernière séance", "Séance précédente"]
+    assert sorted(to_call["Code"]) == sorted(expected)
+    assert set(to_call["Site"]) == {"LYO"}
+    line = to_call[to_call["Code"] == code].iloc[0]
+    today = clock.today()
+    assert line["Dernière séance"] == f"{_french_day(today - timedelta(days=1))} (absent·e)"
+    assert line["Séance précédente"] == f"{_french_day(today - timedelta(days=2))} (absent·e excusé·e)"
+    assert line["Prénom"]  # the team sees the first name
 
 
 def test_chef_lyon_configures_a_module(app_engine, demo_database) -> None:
     at = open_page(signed_in_app("chef.lyon"), PageKey.WORKSHOPS)
     assert "Modules" in [t.label for t in at.tabs]
     at = _open_tab(at, "Modules")
-    name = f"Atelier CV {uuid.uuid4().hex[:6]}"
+    name = unique("Atelier CV ")
     text_input(at, "Nom du module").input(name)
     at = _button(at, "Ajouter le module").click().run()
     assert not at.exception, at.exception

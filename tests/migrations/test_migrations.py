@@ -22,7 +22,7 @@ def scratch_engine(scratch_database_url):
     engine.dispose()
 
 
-def schema_differences(engine) -> list:  # noqa: ANN001
+def schema_differences(engine) -> list:
     with engine.connect() as connection:
         context = MigrationContext.configure(
             connection,
@@ -35,7 +35,7 @@ def schema_differences(engine) -> list:  # noqa: ANN001
         return compare_metadata(context, SQLModel.metadata)
 
 
-def tables(engine) -> set[str]:  # noqa: ANN001
+def tables(engine) -> set[str]:
     return set(inspect(engine).get_table_names())
 
 

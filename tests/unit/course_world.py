@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import pytest
 from sqlmodel import Session
 
 from models.courses import CourseGroup
@@ -81,8 +80,3 @@ def make_course_world(session: Session) -> CourseWorld:
         grace=learner(grenoble, "Grace", group_g),
         not_enrolled=learner(lyon, "Nadège"),
     )
-
-
-@pytest.fixture
-def world(session: Session) -> CourseWorld:
-    return make_course_world(session)

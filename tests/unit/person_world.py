@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import pytest
 from sqlmodel import Session
 
 from models.organisation import Role, Site, User
@@ -55,29 +54,24 @@ def make_world(session: Session) -> PersonWorld:
     )
 
 
-@pytest.fixture
-def world(session: Session) -> PersonWorld:
-    return make_world(session)
-
-
 def an_intake(site: Site, **changes) -> IntakeInput:
     """A complete, valid intake of someone met in the street a week before."""
-    values = dict(
-        site_id=site.id,
-        first_contact_on=date(2026, 5, 4),
-        intake_on=date(2026, 5, 11),
-        origin=IntakeOrigin.SELF,
-        alias="Hélène",
-        birth_year=1994,
-        gender=Gender.WOMAN,
-        nationality="NG",
-        languages=["en", "yo"],
-        phone="06 12 34 56 78",
-        consent_on=date(2026, 5, 11),
-        consent_processing=True,
-        consent_partner_sharing=True,
-        consent_statistics=True,
-    )
+    values = {
+        "site_id": site.id,
+        "first_contact_on": date(2026, 5, 4),
+        "intake_on": date(2026, 5, 11),
+        "origin": IntakeOrigin.SELF,
+        "alias": "Hélène",
+        "birth_year": 1994,
+        "gender": Gender.WOMAN,
+        "nationality": "NG",
+        "languages": ["en", "yo"],
+        "phone": "06 12 34 56 78",
+        "consent_on": date(2026, 5, 11),
+        "consent_processing": True,
+        "consent_partner_sharing": True,
+        "consent_statistics": True,
+    }
     values.update(changes)
     return IntakeInput(**values)
 

@@ -114,7 +114,7 @@ def test_results_document_shape(tmp_path: Path) -> None:
     assert loaded["dataset"]["main_tables"] == {"persons": 3000}
     assert isinstance(loaded["results"], list) and len(loaded["results"]) == 3
     for record in loaded["results"]:
-        assert RESULT_KEYS <= record.keys()
+        assert record.keys() >= RESULT_KEYS
     assert [r["within_budget"] for r in loaded["results"]] == [True, False, False]
     assert loaded["results"][0]["median_ms"] == 105.0
     assert loaded["over_budget"] == ["audit (direction)"]

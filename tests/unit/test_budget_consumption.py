@@ -110,12 +110,12 @@ def _sql_by(session, grant_id: int, column: str, sites: tuple[int, ...] | None =
 def test_each_line_equals_the_direct_sql_sum(session, world):
     report = bc.consumption(session, world.people["direction"], grant_id=world.agrasc.grant.id, today=TODAY)
     expected = _sql_by(session, world.agrasc.grant.id, "l.id")
-    assert {str(l.line_id): (l.planned_cents, l.actual_cents) for l in report.lines} == expected
-    line = next(l for l in report.lines if l.line_id == world.agrasc.lines[(AV, "LYO", PURCHASES)].id)
+    assert {str(line.line_id): (line.planned_cents, line.actual_cents) for line in report.lines} == expected
+    line = next(line for line in report.lines if line.line_id == world.agrasc.lines[(AV, "LYO", PURCHASES)].id)
     assert line.actual_cents == 12_345 + 1 + 500  # 16 March is after today
     assert line.remaining_cents == 200_001 - 12_846
     assert line.consumed_share == Decimal(12_846) / Decimal(200_001)
-    zero = next(l for l in report.lines if l.planned_cents == 0)
+    zero = next(line for line in report.lines if line.planned_cents == 0)
     assert zero.consumed_share is None  # no planned amount: no percentage
 
 
@@ -175,7 +175,7 @@ def test_chef_de_service_sees_only_its_sites_lines_and_a_total_labelled_so(sessi
     chef = world.people["chef.lyon"]
     grant_id = world.agrasc.grant.id
     report = bc.consumption(session, chef, grant_id=grant_id, today=TODAY)
-    assert {l.site_code for l in report.lines} == {"LYO"}
+    assert {line.site_code for line in report.lines} == {"LYO"}
     assert {s.key: (s.planned_cents, s.actual_cents) for s in report.by_strand} == _sql_by(
         session, grant_id, "s.name", sites=(world.lyon.id,)
     )
@@ -217,9 +217,9 @@ def test_people_without_a_budget_role_are_refused(session, world, name):
 
 
 def test_the_burn_chart_draws_the_service_numbers(session, world):
+    from i18n.formats import euros
     from services import forecast
     from ui.budget_charts import ACTUAL, FORECAST, PLAN, burn_frame
-    from i18n.formats import euros
 
     direction = world.people["direction"]
     report = bc.consumption(session, direction, grant_id=world.agrasc.grant.id, today=TODAY)

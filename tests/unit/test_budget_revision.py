@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import text
 from sqlmodel import select
 
+from i18n.formats import euros
 from models.audit import AuditEvent
 from models.finance import BudgetCategory, BudgetLine, BudgetRevision
 from models.organisation import Role
@@ -18,7 +19,6 @@ from services.errors import PermissionDenied, StaleRecord, ValidationFailed
 from services.forecast import AlertKind
 from services.principal import Principal
 from tests import factories
-from i18n.formats import euros
 
 TODAY = date(2026, 7, 10)  # after the end: the forecast is the actual, easy to check by hand
 AV = "Aller-vers"
@@ -84,7 +84,7 @@ def test_a_preview_shows_the_alert_gone_and_writes_nothing(session, world):
     )
     assert _kinds(preview.alerts_before) == [(AlertKind.LINE_OVERRUN, purchases.id)]
     assert preview.alerts_after == ()  # 125 000 ≤ 120 000 × 110 % = 132 000
-    after = {l.line_id: l.planned_cents for l in preview.after.lines}
+    after = {line.line_id: line.planned_cents for line in preview.after.lines}
     assert after[purchases.id] == 120_000 and after[staff.id] == 980_000
     assert preview.after.total.planned_cents == preview.before.total.planned_cents == 1_150_000
     assert preview.forecast_after.projected_cents == preview.forecast_before.projected_cents == 1_075_000
@@ -196,7 +196,7 @@ def test_the_whole_planned_amount_of_a_line_may_move(session, world):
         amount_cents=100_000,
         today=TODAY,
     )
-    assert {l.line_id: l.planned_cents for l in preview.after.lines}[world.line(PURCHASES).id] == 0
+    assert {line.line_id: line.planned_cents for line in preview.after.lines}[world.line(PURCHASES).id] == 0
 
 
 def test_a_line_of_another_grant_and_a_missing_reason_are_refused(session, world):
@@ -230,13 +230,13 @@ def test_a_line_of_another_grant_and_a_missing_reason_are_refused(session, world
 
 
 def test_only_edit_budget_saves_and_funders_do_not_simulate(session, world):
-    args = dict(
-        grant_id=world.grant.grant.id,
-        from_line_id=world.line(STAFF).id,
-        to_line_id=world.line(PURCHASES).id,
-        amount_cents=10,
-        today=TODAY,
-    )
+    args = {
+        "grant_id": world.grant.grant.id,
+        "from_line_id": world.line(STAFF).id,
+        "to_line_id": world.line(PURCHASES).id,
+        "amount_cents": 10,
+        "today": TODAY,
+    }
     for principal in (world.direction, world.chef, world.financeur):
         with pytest.raises(PermissionDenied):
             br.save_transfer(session, principal, reason="x", expected_versions={}, **args)

@@ -1,16 +1,14 @@
-"""The administration command line of a production install, on a scratch SQLite database."""
+"""The administration command line of a production install, on a scratch SQLite cli_database."""
 
 from __future__ import annotations
 
 import io
-import shutil
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from cryptography.fernet import Fernet
 from sqlmodel import select
 
+import clock
 from models.audit import AuditEvent
 from models.organisation import Role, Site, User
 from models.persons import Person
@@ -18,35 +16,10 @@ from models.types import utcnow
 from services import auth, cli, config, passwords
 from services.auth import LoginOutcome
 from services.crypto import FieldCipher
-from services.db import make_engine, unit_of_work, upgrade_to_head
+from services.db import unit_of_work
 from tests import factories
 
 GOOD_PASSWORD = "une phrase de passe solide"
-
-
-@pytest.fixture(scope="module")
-def migrated_file(tmp_path_factory) -> Path:
-    """An empty database at the latest migration, copied for each test (migrating takes most of a second)."""
-    path = tmp_path_factory.mktemp("cli") / "template.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade_to_head(engine)
-    engine.dispose()
-    return path
-
-
-@pytest.fixture
-def database(tmp_path, monkeypatch, migrated_file):
-    """The CLI's configuration points at an empty scratch database; demo secrets go to tmp_path."""
-    path = tmp_path / "cli.db"
-    shutil.copy(migrated_file, path)
-    monkeypatch.setenv("PARCOURS_DATABASE_URL", f"sqlite:///{path}")
-    monkeypatch.setattr(config, "DATA_DIR", tmp_path / "data")
-    monkeypatch.setattr(config, "DEMO_SECRETS_FILE", tmp_path / "data" / "secrets.json")
-    config.get_settings.cache_clear()
-    engine = make_engine(f"sqlite:///{path}")
-    yield engine
-    engine.dispose()
-    config.get_settings.cache_clear()
 
 
 def run(monkeypatch, *argv: str, stdin: str = "") -> int:
@@ -78,37 +51,37 @@ def user(engine, username: str) -> User | None:
         return found
 
 
-def test_create_user_reads_the_password_from_stdin(database, monkeypatch, capsys):
+def test_create_user_reads_the_password_from_stdin(cli_database, monkeypatch, capsys):
     assert create(monkeypatch, "dir.nat") == 0
     assert "« dir.nat » créé" in capsys.readouterr().out
 
-    created = user(database, "dir.nat")
+    created = user(cli_database, "dir.nat")
     assert created.role == Role.DIRECTION and created.is_active and not created.is_demo
     assert passwords.verify_password(GOOD_PASSWORD, created.password_hash)  # without the newline
-    with unit_of_work(database) as session:
+    with unit_of_work(cli_database) as session:
         trail = session.exec(select(AuditEvent.actor_username, AuditEvent.action)).all()
     assert [tuple(row) for row in trail] == [("system", "user.create")]
 
 
-def test_a_short_password_exits_with_1_and_a_french_message(database, monkeypatch, capsys):
+def test_a_short_password_exits_with_1_and_a_french_message(cli_database, monkeypatch, capsys):
     assert create(monkeypatch, "dir.nat", password="court") == 1
     assert "Erreur : Le mot de passe doit contenir au moins 12 caractères." in capsys.readouterr().err
-    assert user(database, "dir.nat") is None
+    assert user(cli_database, "dir.nat") is None
 
 
-def test_a_site_role_needs_a_known_site(database, monkeypatch, capsys):
+def test_a_site_role_needs_a_known_site(cli_database, monkeypatch, capsys):
     assert create(monkeypatch, "ts.lyon", "intervenant") == 1
     assert "au moins un" in capsys.readouterr().err
     assert create(monkeypatch, "ts.lyon", "intervenant", GOOD_PASSWORD, "--site", "LYO") == 1
     assert "Site(s) inconnu(s) : LYO." in capsys.readouterr().err
 
-    with unit_of_work(database) as session:
+    with unit_of_work(cli_database) as session:
         session.add(Site(code="LYO", name="Lyon", city="Lyon"))
         session.commit()
     assert create(monkeypatch, "ts.lyon", "intervenant", GOOD_PASSWORD, "--site", "lyo") == 0
 
 
-def test_list_users_then_deactivate(database, monkeypatch, capsys):
+def test_list_users_then_deactivate(cli_database, monkeypatch, capsys):
     create(monkeypatch, "dir.nat")
     create(monkeypatch, "admin.nat", "admin")
     capsys.readouterr()
@@ -121,8 +94,8 @@ def test_list_users_then_deactivate(database, monkeypatch, capsys):
     started = utcnow() - timedelta(minutes=1)
     assert run(monkeypatch, "deactivate", "--username", "dir.nat") == 0
     assert capsys.readouterr().out.strip() == "Fait."
-    assert not user(database, "dir.nat").is_active
-    with unit_of_work(database) as session:
+    assert not user(cli_database, "dir.nat").is_active
+    with unit_of_work(cli_database) as session:
         assert (
             auth.check_session(
                 session, config.load_settings(), "dir.nat", started_at=started, last_activity_at=utcnow()
@@ -133,18 +106,18 @@ def test_list_users_then_deactivate(database, monkeypatch, capsys):
     run(monkeypatch, "list-users")
     assert capsys.readouterr().out.splitlines()[1].split()[-1] == "désactivé"
     assert run(monkeypatch, "activate", "--username", "dir.nat") == 0
-    assert user(database, "dir.nat").is_active
+    assert user(cli_database, "dir.nat").is_active
 
 
-def test_an_unknown_account_is_an_error(database, monkeypatch, capsys):
+def test_an_unknown_account_is_an_error(cli_database, monkeypatch, capsys):
     assert run(monkeypatch, "deactivate", "--username", "personne") == 1
     assert capsys.readouterr().err.strip() == "Erreur : Compte introuvable."
 
 
-def test_set_password_and_unlock(database, monkeypatch, capsys):
+def test_set_password_and_unlock(cli_database, monkeypatch, capsys):
     create(monkeypatch, "dir.nat")
     settings = config.load_settings()
-    with unit_of_work(database) as session:
+    with unit_of_work(cli_database) as session:
         for _ in range(5):
             auth.authenticate(session, settings, "dir.nat", "pas le bon mot de passe")
 
@@ -160,7 +133,7 @@ def test_set_password_and_unlock(database, monkeypatch, capsys):
         == 0
     )
     assert run(monkeypatch, "unlock", "--username", "dir.nat") == 0
-    with unit_of_work(database) as session:
+    with unit_of_work(cli_database) as session:
         result = auth.authenticate(session, settings, "dir.nat", "un autre mot de passe long")
     assert result.outcome == LoginOutcome.SUCCESS
 
@@ -170,19 +143,19 @@ def test_generate_key_prints_a_valid_key(monkeypatch, capsys):
     Fernet(capsys.readouterr().out.strip())
 
 
-def test_production_with_a_default_secret_exits_with_2(database, monkeypatch, capsys):
+def test_production_with_a_default_secret_exits_with_2(cli_database, monkeypatch, capsys):
     monkeypatch.setenv("PARCOURS_MODE", "production")
     monkeypatch.setenv("PARCOURS_COOKIE_KEY", "change-me")
     assert run(monkeypatch, "list-users") == 2
     assert "Configuration refusée" in capsys.readouterr().err
 
 
-def test_rotate_keys_rewrites_identity_fields_under_the_new_key(database, monkeypatch, capsys):
+def test_rotate_keys_rewrites_identity_fields_under_the_new_key(cli_database, monkeypatch, capsys):
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     monkeypatch.setenv("PARCOURS_ENCRYPTION_KEY", old_key)
     create(monkeypatch, "dir.nat")
-    with unit_of_work(database) as session:
-        person = factories.a_person_in_file_active(session, factories.a_site(session, "LYO"), intake_on=utcnow().date())
+    with unit_of_work(cli_database) as session:
+        person = factories.a_person_in_file_active(session, factories.a_site(session, "LYO"), intake_on=clock.today())
         person.alias_encrypted = FieldCipher([old_key]).encrypt("Joy")
         session.commit()
     capsys.readouterr()
@@ -190,17 +163,17 @@ def test_rotate_keys_rewrites_identity_fields_under_the_new_key(database, monkey
     monkeypatch.setenv("PARCOURS_ENCRYPTION_KEY", f"{new_key},{old_key}")
     assert run(monkeypatch, "rotate-keys") == 0
     assert "1 enregistrement(s) rechiffré(s)" in capsys.readouterr().out
-    with unit_of_work(database) as session:
+    with unit_of_work(cli_database) as session:
         token = session.exec(select(Person.alias_encrypted)).one()
     assert FieldCipher([new_key]).decrypt(token) == "Joy"
 
 
-def test_purge_audit_keeps_the_last_year(database, monkeypatch, capsys):
-    with unit_of_work(database) as session:
+def test_purge_audit_keeps_the_last_year(cli_database, monkeypatch, capsys):
+    with unit_of_work(cli_database) as session:
         factories.an_audit_event(session, action="old", occurred_at=utcnow() - timedelta(days=400))
         factories.an_audit_event(session, action="recent", occurred_at=utcnow() - timedelta(days=10))
         session.commit()
     assert run(monkeypatch, "purge-audit") == 0
     assert "1 événement(s) supprimé(s)" in capsys.readouterr().out
-    with unit_of_work(database) as session:
+    with unit_of_work(cli_database) as session:
         assert session.exec(select(AuditEvent.action)).all() == ["recent"]

@@ -8,6 +8,7 @@ import stat
 import pytest
 from cryptography.fernet import Fernet
 
+import clock
 from models.organisation import Role, User
 from services import config, passwords
 from services.bootstrap import prepare
@@ -27,6 +28,13 @@ def demo_dir(tmp_path, monkeypatch):
     return tmp_path / "data"
 
 
+@pytest.fixture(autouse=True)
+def real_clock_configuration(monkeypatch):
+    """The suite pins the clock through PARCOURS_CLOCK (tests/conftest.py); production refuses that
+    variable, so these tests configure without it (the process keeps its pinned clock)."""
+    monkeypatch.delenv(clock.CLOCK_VARIABLE, raising=False)
+
+
 def production(**overrides) -> Settings:
     values = {"mode": "production", "cookie_key": GOOD_COOKIE_KEY, "encryption_key": GOOD_KEY}
     values.update(overrides)
@@ -34,6 +42,14 @@ def production(**overrides) -> Settings:
 
 
 # --- production refuses unsafe secrets ---------------------------------------------------------------
+
+
+def test_production_refuses_a_pinned_clock(monkeypatch):
+    monkeypatch.setenv(clock.CLOCK_VARIABLE, "2026-06-15")
+    with pytest.raises(ConfigurationError, match="PARCOURS_CLOCK"):
+        production()
+    monkeypatch.setenv(clock.CLOCK_VARIABLE, "")  # an empty value pins nothing
+    assert production().mode == Mode.PRODUCTION
 
 
 def test_production_accepts_real_secrets(demo_dir):

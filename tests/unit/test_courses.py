@@ -32,7 +32,7 @@ from services.courses import GroupInput
 from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from services.language_progress import level_rank
 from tests import factories
-from tests.unit.course_world import CIPHER, TODAY, CourseWorld, world  # noqa: F401  (fixture)
+from tests.unit.course_world import CIPHER, TODAY, CourseWorld
 
 SKILL = LanguageSkill.SPEAKING
 
@@ -42,16 +42,16 @@ def audit_rows(session: Session) -> list[AuditEvent]:
 
 
 def group_input(w: CourseWorld, **changes) -> GroupInput:
-    values = dict(
-        site_id=w.lyon.id,
-        name="FLE — objectif A2 (soir)",
-        profile=LearnerProfile.FLE,
-        target_level=CefrLevel.A2,
-        schedule="mardi et jeudi 18h–20h",
-        starts_on=date(2026, 3, 2),
-        ends_on=date(2026, 7, 3),
-        teacher_ids=(w.fle_user_id,),
-    )
+    values = {
+        "site_id": w.lyon.id,
+        "name": "FLE — objectif A2 (soir)",
+        "profile": LearnerProfile.FLE,
+        "target_level": CefrLevel.A2,
+        "schedule": "mardi et jeudi 18h–20h",
+        "starts_on": date(2026, 3, 2),
+        "ends_on": date(2026, 7, 3),
+        "teacher_ids": (w.fle_user_id,),
+    }
     values.update(changes)
     return GroupInput(**values)
 
@@ -68,9 +68,9 @@ def test_cefr_levels_are_ordered_pre_a1_a1_1_a1_a2_up_to_c2():
     assert sorted(expected) != expected
 
 
-def test_sql_sorts_levels_by_rank_not_by_string(session, world):
-    w = world
-    for day, level in zip(range(1, 9), reversed(list(CefrLevel))):
+def test_sql_sorts_levels_by_rank_not_by_string(session, course_world):
+    w = course_world
+    for day, level in zip(range(1, 9), reversed(list(CefrLevel)), strict=False):
         session.add(
             LanguageAssessment(
                 person_id=w.amina.id,
@@ -104,8 +104,8 @@ def test_sql_sorts_levels_by_rank_not_by_string(session, world):
 # --- groups -------------------------------------------------------------------------------------
 
 
-def test_chef_creates_and_edits_a_group_of_own_site(session, world):
-    w = world
+def test_chef_creates_and_edits_a_group_of_own_site(session, course_world):
+    w = course_world
     group_id = courses.create_group(session, w.chef_lyon, group_input(w, name="  FLE   soir "))
     row = courses.get_group(session, w.chef_lyon, group_id)
     assert (row.name, row.site_code, row.profile, row.target_level, row.teacher_ids, row.version) == (
@@ -142,8 +142,8 @@ def test_chef_creates_and_edits_a_group_of_own_site(session, world):
     assert all(e.detail is None or "soir" not in e.detail for e in audit_rows(session))
 
 
-def test_group_validation_messages_are_french_and_per_field(session, world):
-    w = world
+def test_group_validation_messages_are_french_and_per_field(session, course_world):
+    w = course_world
     with pytest.raises(ValidationFailed) as caught:
         courses.create_group(
             session,
@@ -171,8 +171,8 @@ def test_group_validation_messages_are_french_and_per_field(session, world):
     assert caught.value.errors["site_id"] == "Choisissez un de vos sites."
 
 
-def test_only_chef_de_service_manages_groups(session, world):
-    w = world
+def test_only_chef_de_service_manages_groups(session, course_world):
+    w = course_world
     for who in (w.fle, w.direction, w.ts_lyon):
         with pytest.raises(PermissionDenied):
             courses.create_group(session, who, group_input(w))
@@ -190,8 +190,8 @@ def test_only_chef_de_service_manages_groups(session, world):
     assert courses.teacher_choices(session, w.chef_lyon, site_id=w.grenoble.id) == []
 
 
-def test_groups_are_listed_within_scope(session, world):
-    w = world
+def test_groups_are_listed_within_scope(session, course_world):
+    w = course_world
     ids = lambda who: {row.id for row in courses.list_groups(session, who)}  # noqa: E731
     assert ids(w.fle) == {w.group_a.id}
     assert ids(w.fle_b) == {w.group_b.id}
@@ -209,8 +209,8 @@ def test_groups_are_listed_within_scope(session, world):
 # --- learners -----------------------------------------------------------------------------------
 
 
-def test_learners_shown_by_code_with_first_name_only_to_teaching_roles(session, world):
-    w = world
+def test_learners_shown_by_code_with_first_name_only_to_teaching_roles(session, course_world):
+    w = course_world
     rows = courses.list_learners(session, w.fle, w.group_a.id, cipher=CIPHER)
     assert [(r.code, r.first_name) for r in rows] == sorted([(w.amina.code, "Amina"), (w.bintou.code, "Bintou")])
     assert {r.first_name for r in courses.list_learners(session, w.chef_lyon, w.group_a.id, cipher=CIPHER)} == {
@@ -222,8 +222,8 @@ def test_learners_shown_by_code_with_first_name_only_to_teaching_roles(session, 
         courses.list_learners(session, w.fle, w.group_b.id, cipher=CIPHER)
 
 
-def test_chef_enrols_active_files_of_the_group_site_by_code(session, world):
-    w = world
+def test_chef_enrols_active_files_of_the_group_site_by_code(session, course_world):
+    w = course_world
     enrolment_id = courses.enrol_learner(
         session,
         w.chef_lyon,
@@ -234,13 +234,22 @@ def test_chef_enrols_active_files_of_the_group_site_by_code(session, world):
     )
     assert session.get(CourseEnrolment, enrolment_id).person_id == w.not_enrolled.id
     closed = factories.a_person_in_file_active(session, w.lyon, intake_on=date(2025, 1, 6), status=PersonStatus.CLOSED)
+    unknown = "Aucun dossier en cours d'accompagnement sur le site du groupe ne porte ce code."
     cases = [
-        (w.grace.code, date(2026, 5, 4), {"code": courses.MESSAGES["code_unknown"]}),  # other site
-        (closed.code, date(2026, 5, 4), {"code": courses.MESSAGES["code_unknown"]}),  # not in progress
-        ("", date(2026, 5, 4), {"code": courses.MESSAGES["code"]}),
+        (w.grace.code, date(2026, 5, 4), {"code": unknown}),  # other site
+        (closed.code, date(2026, 5, 4), {"code": unknown}),  # not in progress
+        ("", date(2026, 5, 4), {"code": "Saisissez le code du dossier (par exemple LYO-2026-0042)."}),
         (w.amina.code, date(2026, 5, 4), {"code": "Cette personne est déjà inscrite dans ce groupe."}),
-        (w.chloe.code, TODAY + timedelta(days=1), {"enrolled_on": courses.MESSAGES["enrolled_future"]}),
-        (w.chloe.code, date(2025, 12, 1), {"enrolled_on": courses.MESSAGES["enrolled_before_group"]}),
+        (
+            w.chloe.code,
+            TODAY + timedelta(days=1),
+            {"enrolled_on": "La date d'inscription ne peut pas être dans le futur."},
+        ),
+        (
+            w.chloe.code,
+            date(2025, 12, 1),
+            {"enrolled_on": "La date d'inscription ne peut pas précéder le début du groupe."},
+        ),
     ]
     for code, on, errors in cases:
         with pytest.raises(ValidationFailed) as caught:
@@ -251,8 +260,8 @@ def test_chef_enrols_active_files_of_the_group_site_by_code(session, world):
             courses.enrol_learner(session, who, group_id=w.group_a.id, code=w.chloe.code, enrolled_on=TODAY)
 
 
-def test_leaving_then_coming_back_to_a_group(session, world):
-    w = world
+def test_leaving_then_coming_back_to_a_group(session, course_world):
+    w = course_world
     [amina] = [r for r in courses.list_learners(session, w.fle, w.group_a.id) if r.person_id == w.amina.id]
     with pytest.raises(ValidationFailed) as caught:
         courses.record_leaving(session, w.fle, enrolment_id=amina.enrolment_id, left_on=date(2025, 1, 1), today=TODAY)
@@ -279,8 +288,8 @@ def test_leaving_then_coming_back_to_a_group(session, world):
 # --- sessions and roll call ---------------------------------------------------------------------
 
 
-def test_formateur_plans_sessions_of_its_groups_only(session, world):
-    w = world
+def test_formateur_plans_sessions_of_its_groups_only(session, course_world):
+    w = course_world
     session_id = course_sessions.create_session(
         session,
         w.fle,
@@ -339,8 +348,8 @@ def test_formateur_plans_sessions_of_its_groups_only(session, world):
     assert [e.action for e in audit_rows(session)] == ["course_session.create"] * 2
 
 
-def test_sessions_listed_with_present_counts(session, world):
-    w = world
+def test_sessions_listed_with_present_counts(session, course_world):
+    w = course_world
     held = factories.a_course_session(
         session, w.group_a, session_on=date(2026, 5, 12), present=(w.amina,), absent=(w.bintou,)
     )
@@ -369,8 +378,8 @@ def test_sessions_listed_with_present_counts(session, world):
         course_sessions.list_sessions(session, w.fle_b, w.group_a.id, today=TODAY)
 
 
-def test_course_roll_call_shows_the_group_learners_to_its_teacher_only(session, world):
-    w = world
+def test_course_roll_call_shows_the_group_learners_to_its_teacher_only(session, course_world):
+    w = course_world
     course = factories.a_course_session(session, w.group_a, session_on=date(2026, 5, 12))
     roll = roll_call(session, w.fle, kind=SessionKind.COURSE, session_id=course.id, cipher=CIPHER, today=TODAY)
     assert {(e.code, e.first_name) for e in roll.entries} == {(w.amina.code, "Amina"), (w.bintou.code, "Bintou")}
@@ -390,7 +399,7 @@ def test_course_roll_call_shows_the_group_learners_to_its_teacher_only(session, 
 # --- assessments --------------------------------------------------------------------------------
 
 
-def assess(session, who, w, person, on, level, skill=SKILL, group=None, comment=None):  # noqa: ANN001, ANN201
+def assess(session, who, w, person, on, level, skill=SKILL, group=None, comment=None):
     return language_assessments.record_assessment(
         session,
         who,
@@ -404,8 +413,8 @@ def assess(session, who, w, person, on, level, skill=SKILL, group=None, comment=
     )
 
 
-def test_first_assessment_of_a_skill_is_the_positioning(session, world):
-    w = world
+def test_first_assessment_of_a_skill_is_the_positioning(session, course_world):
+    w = course_world
     first = assess(session, w.fle, w, w.amina, date(2026, 2, 2), CefrLevel.A1_1, comment="  Bonne compréhension ")
     again = assess(session, w.fle, w, w.amina, date(2026, 4, 6), CefrLevel.A1)
     other_skill = assess(session, w.fle, w, w.amina, date(2026, 4, 6), CefrLevel.PRE_A1, skill=LanguageSkill.WRITING)
@@ -437,8 +446,8 @@ def test_first_assessment_of_a_skill_is_the_positioning(session, world):
     assert all(e.actor_username in {w.fle.username, w.chef_lyon.username} for e in events)
 
 
-def test_assessment_validation(session, world):
-    w = world
+def test_assessment_validation(session, course_world):
+    w = course_world
     with pytest.raises(ValidationFailed) as caught:
         language_assessments.record_assessment(
             session,
@@ -472,8 +481,8 @@ def test_assessment_validation(session, world):
     assert assess(session, w.fle, w, w.amina, TODAY, CefrLevel.A1, comment="y" * 500).is_positioning
 
 
-def test_formateur_cannot_record_for_a_learner_outside_its_groups(session, world):
-    w = world
+def test_formateur_cannot_record_for_a_learner_outside_its_groups(session, course_world):
+    w = course_world
     with pytest.raises(NotFound):  # Chloé is in group B only
         assess(session, w.fle, w, w.chloe, date(2026, 4, 6), CefrLevel.A1)
     with pytest.raises(NotFound):  # group B is not fle's
@@ -498,8 +507,8 @@ def test_formateur_cannot_record_for_a_learner_outside_its_groups(session, world
     assert audit_rows(session) == []
 
 
-def test_direction_and_intervenants_cannot_write(session, world):
-    w = world
+def test_direction_and_intervenants_cannot_write(session, course_world):
+    w = course_world
     for who in (w.direction, w.ts_lyon):
         with pytest.raises(PermissionDenied):
             assess(session, who, w, w.amina, date(2026, 4, 6), CefrLevel.A1)
@@ -514,8 +523,8 @@ def test_direction_and_intervenants_cannot_write(session, world):
     assert session.exec(select(sa.func.count()).select_from(LanguageAssessment)).one() == 0
 
 
-def test_anonymised_learner_is_frozen(session, world):
-    w = world
+def test_anonymised_learner_is_frozen(session, course_world):
+    w = course_world
     w.amina.status = PersonStatus.ANONYMISED
     session.flush()
     with pytest.raises(PermissionDenied):
@@ -525,8 +534,8 @@ def test_anonymised_learner_is_frozen(session, world):
 # --- certifications and transitions -------------------------------------------------------------
 
 
-def test_certification_attempt_and_its_result(session, world):
-    w = world
+def test_certification_attempt_and_its_result(session, course_world):
+    w = course_world
     coming = language_assessments.record_certification(
         session,
         w.fle,
@@ -539,7 +548,9 @@ def test_certification_attempt_and_its_result(session, world):
         language_assessments.set_certification_result(
             session, w.fle, coming, result=CertificationResult.PASSED, today=TODAY
         )
-    assert caught.value.errors == {"result": language_assessments.MESSAGES["result_too_early"]}
+    assert caught.value.errors == {
+        "result": "Le résultat ne peut être connu qu'après l'épreuve : laissez « En attente »."
+    }
     language_assessments.set_certification_result(
         session, w.fle, coming, result=CertificationResult.PASSED, today=TODAY + timedelta(days=31)
     )
@@ -580,8 +591,8 @@ def test_certification_attempt_and_its_result(session, world):
     ]
 
 
-def test_mainstream_transitions_are_counted_by_period_and_site(session, world):
-    w = world
+def test_mainstream_transitions_are_counted_by_period_and_site(session, course_world):
+    w = course_world
     language_assessments.record_transition(
         session,
         w.fle,

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance
@@ -17,7 +17,7 @@ from models.organisation import Role, Site
 from models.outreach import OutreachMode
 from models.partners import OutcomeType
 from models.persons import IntakeOrigin
-from services import dashboard, indicators
+from services import dashboard
 from services.dashboard_figures import SERIES_KEYS, series_window
 from services.errors import PermissionDenied, ValidationFailed
 from services.principal import Principal
@@ -174,10 +174,17 @@ def test_trend_compares_with_the_previous_period(session: Session, world: World)
     assert (current.value, previous.value) == (5, 1)
     current, previous = board.pair("persons_met_street")
     assert (current.value, previous.value) == (16, 9)
-    alone = indicators.compute_indicators(
-        session, site_ids=[world.lyon.id, world.grenoble.id], start=board.previous_start, end=board.previous_end
-    )
-    assert board.previous == alone
+    # The whole previous period (2 to 31 March), by construction of the world: the Lyon round of 20 March
+    # (9 persons met), the file opened on 10 March, and nothing else.
+    figures = {indicator.key: indicator.value for indicator in board.previous.indicators}
+    assert {key: value for key, value in figures.items() if value} == {
+        "active_files": 1,
+        "new_intakes": 1,
+        "outreach_rounds": 1,
+        "persons_met_street": 9,
+    }
+    assert figures["workshop_attendance_rate"] is None  # no roll taken: unknown, not 0
+    assert (board.previous.start, board.previous.end) == (date(2026, 3, 2), date(2026, 3, 31))
 
 
 def test_monthly_series_equal_direct_sql(session: Session, world: World) -> None:
@@ -243,7 +250,10 @@ def test_funnel_follows_the_cohort_of_the_period(session: Session, world: World)
     assert steps["has_outcome"][0] == len(with_outcome & set(ids))
     empty = _board(session, world.direction, start=date(2026, 1, 1), end=date(2026, 1, 31))
     assert all(step.persons == 0 and step.share is None for step in empty.funnel)
-    assert session.query(CourseAttendance).filter(CourseAttendance.status == AttendanceStatus.ABSENT).count() == 1
+    absent = (
+        select(sa.func.count()).select_from(CourseAttendance).where(CourseAttendance.status == AttendanceStatus.ABSENT)
+    )
+    assert session.exec(absent).one() == 1
 
 
 # --- budget, posts, site comparison -------------------------------------------------------------------------
@@ -272,7 +282,23 @@ def test_site_comparison_gives_each_site_its_own_figures(session: Session, world
     assert by_code["LYO"].get("new_intakes").value == 3
     assert by_code["GRE"].get("new_intakes").value == 2
     assert by_code["GRE"].get("persons_met_street").value == 11
+    # Every non-zero figure of April, site by site, as the world was built; the dashboard's rows say the same.
+    april = {
+        "GRE": {"active_files": 2, "new_intakes": 2, "outreach_rounds": 1, "persons_met_street": 11},
+        "LYO": {
+            "active_files": 4,
+            "new_intakes": 3,
+            "outreach_rounds": 2,
+            "persons_met_street": 5,
+            "persons_met_online": 2,
+            "course_hours": Decimal("2.00"),
+            "outcomes_positive_exit": 1,
+        },
+    }
     board = _board(session, world.direction)
-    assert [(r.site, r.indicators) for r in board.site_rows] == [(r.site, r.indicators) for r in rows]
+    for site_rows in (rows, board.site_rows):
+        assert {
+            row.site.code: {i.key: i.value for i in row.indicators.indicators if i.value} for row in site_rows
+        } == april
     chef = dashboard.site_comparison(session, world.chef_lyon, start=START, end=END)
     assert [row.site.code for row in chef] == ["LYO"]

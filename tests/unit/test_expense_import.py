@@ -53,13 +53,13 @@ def csv_bytes(*rows: str, encoding: str = "utf-8") -> bytes:
     return ("\r\n".join([HEADER, *rows]) + "\r\n").encode(encoding)
 
 
-def run_import(session, world, content: bytes, filename: str = "export.csv", **kwargs):  # noqa: ANN001, ANN201
+def run_import(session, world, content: bytes, filename: str = "export.csv", **kwargs):
     return expense_import.import_expenses(
         session, world.gestion, filename=filename, content=content, today=TODAY, **kwargs
     )
 
 
-def refused(session, world, content: bytes, filename: str = "export.csv") -> list[RowError]:  # noqa: ANN001
+def refused(session, world, content: bytes, filename: str = "export.csv") -> list[RowError]:
     before = counts(session)
     with pytest.raises(ImportRefused) as caught:
         run_import(session, world, content, filename)
@@ -144,6 +144,12 @@ def test_progress_is_reported_while_validating_and_writing(session, world):
     assert calls[-1] == (5_000, 5_000)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     assert any(done < 2_500 for done, _ in calls) and any(2_500 < done < 5_000 for done, _ in calls)
+
+
+UNREADABLE_ENCODING = (
+    "Encodage du fichier non reconnu : enregistrez-le en « CSV UTF-8 » ou en « CSV (séparateur : point-virgule) » "
+    "Windows-1252 depuis votre logiciel comptable ou Excel."
+)
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
@@ -256,20 +262,17 @@ def test_the_same_file_twice_is_refused_with_when_and_by_whom(session, world):
         (
             csv_bytes("02/04/2026;AGR-AV-LYO-60;10,00;Achat;;A-1", encoding="utf-16"),
             "utf16.csv",
-            "Encodage du fichier non reconnu : enregistrez-le en « CSV UTF-8 » ou en « CSV (séparateur : point-virgule) » "
-            "Windows-1252 depuis votre logiciel comptable ou Excel.",
+            UNREADABLE_ENCODING,
         ),
         (
             csv_bytes("02/04/2026;AGR-AV-LYO-60;10,00;Achat;;A-1", encoding="utf-16-le"),
             "utf16.csv",
-            "Encodage du fichier non reconnu : enregistrez-le en « CSV UTF-8 » ou en « CSV (séparateur : point-virgule) » "
-            "Windows-1252 depuis votre logiciel comptable ou Excel.",
+            UNREADABLE_ENCODING,
         ),
         (
             b"Date;Montant\x81\x8d;Libell\xe9\r\n",
             "ansi.csv",
-            "Encodage du fichier non reconnu : enregistrez-le en « CSV UTF-8 » ou en « CSV (séparateur : point-virgule) » "
-            "Windows-1252 depuis votre logiciel comptable ou Excel.",
+            UNREADABLE_ENCODING,
         ),
         (
             b"\x89PNG\r\n\x1a\n\x01\x02\x03",

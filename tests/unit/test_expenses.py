@@ -29,7 +29,7 @@ def count(session: Session) -> int:
     return session.exec(select(func.count()).select_from(Expense)).one()
 
 
-def purchase(world, **changes) -> ExpenseInput:  # noqa: ANN001
+def purchase(world, **changes) -> ExpenseInput:
     base = ExpenseInput(
         budget_line_id=world.agrasc.lines["AGR-AV-LYO-60"].id,
         spent_on=date(2026, 5, 4),

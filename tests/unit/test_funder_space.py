@@ -19,11 +19,11 @@ TODAY = date(2026, 5, 15)
 
 
 @pytest.fixture()
-def world(session):  # noqa: ANN001, ANN201
+def world(session):
     return funder_world.build(session)
 
 
-def _overview(session, principal, world, threshold=5):  # noqa: ANN001, ANN202
+def _overview(session, principal, world, threshold=5):
     return funder_space.funder_overview(
         session,
         principal,
@@ -35,7 +35,7 @@ def _overview(session, principal, world, threshold=5):  # noqa: ANN001, ANN202
     )
 
 
-def test_financeur_opens_only_its_funders_grants(session, world):  # noqa: ANN001
+def test_financeur_opens_only_its_funders_grants(session, world):
     budget = world.budget
     grants = funder_space.funder_grants(session, budget.financeur_agrasc)
     assert [g.id for g in grants] == [budget.agrasc.grant.id]
@@ -57,7 +57,7 @@ def test_financeur_opens_only_its_funders_grants(session, world):  # noqa: ANN00
 
 
 @pytest.mark.parametrize("role", ["chef_lyon", "intervenant"])
-def test_other_roles_are_refused(session, world, role):  # noqa: ANN001
+def test_other_roles_are_refused(session, world, role):
     with pytest.raises(PermissionDenied):
         _overview(session, getattr(world.budget, role), world)
     with pytest.raises(PermissionDenied):
@@ -67,7 +67,7 @@ def test_other_roles_are_refused(session, world, role):  # noqa: ANN001
         _overview(session, other, world)
 
 
-def test_small_counts_are_hidden_and_totals_cannot_reveal_them(session, world):  # noqa: ANN001
+def test_small_counts_are_hidden_and_totals_cannot_reveal_them(session, world):
     overview = _overview(session, world.budget.financeur_agrasc, world)
     lyon, grenoble = world.budget.lyon.id, world.budget.grenoble.id
     intakes = overview.indicator("new_intakes")
@@ -86,7 +86,7 @@ def test_small_counts_are_hidden_and_totals_cannot_reveal_them(session, world): 
     assert street.by_site[lyon].text == "masqué" and street.total.value == 21  # else 21 − 21 gives the 0
 
 
-def test_export_threshold_hides_more(session, world):  # noqa: ANN001
+def test_export_threshold_hides_more(session, world):
     overview = _overview(session, world.budget.financeur_agrasc, world, threshold=11)
     online = overview.indicator("persons_met_online")
     assert online.total.value == 18 and online.by_site[world.budget.lyon.id].text == "< 11"
@@ -95,7 +95,7 @@ def test_export_threshold_hides_more(session, world):  # noqa: ANN001
     assert table.display(world.budget.lyon.id, date(2026, 3, 1)) == "< 11"  # 9 intakes in March
 
 
-def test_the_export_hides_everything_the_screen_hides(session, world):  # noqa: ANN001
+def test_the_export_hides_everything_the_screen_hides(session, world):
     principal = world.budget.financeur_agrasc
     screen = _overview(session, principal, world, threshold=5)
     export = funder_space.funder_overview(
@@ -121,7 +121,7 @@ def test_the_export_hides_everything_the_screen_hides(session, world):  # noqa: 
     assert hidden_on_screen > 0  # the world does hide something on screen
 
 
-def test_figures_match_sql(session, world):  # noqa: ANN001
+def test_figures_match_sql(session, world):
     overview = _overview(session, world.budget.direction, world)
     table = next(m for m in overview.monthly if m.key == "new_intakes").table
     rows = session.execute(
@@ -147,7 +147,7 @@ def test_figures_match_sql(session, world):  # noqa: ANN001
     assert sum(s.actual_cents for s in overview.by_category) == actual
 
 
-def _strings(value, seen=None) -> list[str]:  # noqa: ANN001
+def _strings(value, seen=None) -> list[str]:
     """Every string reachable from a returned value (dataclasses, tuples, dicts)."""
     seen = seen if seen is not None else set()
     if id(value) in seen:
@@ -164,7 +164,7 @@ def _strings(value, seen=None) -> list[str]:  # noqa: ANN001
     return []
 
 
-def test_no_person_code_no_line_and_no_ledger_is_returned(session, world):  # noqa: ANN001
+def test_no_person_code_no_line_and_no_ledger_is_returned(session, world):
     overview = _overview(session, world.budget.financeur_agrasc, world)
     everything = " ".join(_strings(overview))
     for code in world.lyon_codes + world.grenoble_codes:

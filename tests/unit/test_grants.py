@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from i18n.formats import euros
 from models.audit import AuditEvent
 from models.finance import BudgetCategory, BudgetLine, FunderKind, Grant, Strand
 from models.organisation import Role
@@ -18,7 +19,6 @@ from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationF
 from services.grants import GrantInput
 from tests.unit import budget_world
 from tests.unit.budget_world import AV, ISP, TODAY
-from i18n.formats import euros
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def actions(session: Session) -> list[str]:
     return list(session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all())
 
 
-def grant_input(world, **changes) -> GrantInput:  # noqa: ANN001
+def grant_input(world, **changes) -> GrantInput:
     base = GrantInput(
         funder_id=world.agrasc.grant.funder_id,
         name="Fonds de concours 2027",
@@ -238,7 +238,7 @@ def test_the_sum_of_the_lines_must_equal_the_grant_amount_with_the_gap_in_euros(
     grant_id = world.agrasc.grant.id
     rows = inputs_of(budget_lines.budget_lines(session, world.gestion, grant_id))
     assert rows[0].accounting_code == "AGR-AV-GRE-60"  # strand, then site code, then category
-    short = [replace(rows[0], planned="29 990,00")] + rows[1:]
+    short = [replace(rows[0], planned="29 990,00"), *rows[1:]]
     with pytest.raises(ValidationFailed) as caught:
         budget_lines.save_budget_lines(session, world.gestion, grant_id=grant_id, lines=short, expected_version=1)
     assert caught.value.errors == {
@@ -248,7 +248,7 @@ def test_the_sum_of_the_lines_must_equal_the_grant_amount_with_the_gap_in_euros(
         )
     }
     assert "199\u202f990,00\u00a0€" in caught.value.errors["total"]  # the French rendering, spelled out
-    over = [replace(rows[0], planned=30_000_01)] + rows[1:]
+    over = [replace(rows[0], planned=3000001), *rows[1:]]
     with pytest.raises(ValidationFailed) as caught:
         budget_lines.save_budget_lines(session, world.gestion, grant_id=grant_id, lines=over, expected_version=1)
     assert caught.value.errors["total"].endswith(f"elle le dépasse de {euros(1)}.")
@@ -259,10 +259,11 @@ def test_each_line_is_checked_and_reported_by_its_number(session, world):
     grant_id = world.agrasc.grant.id
     rows = inputs_of(budget_lines.budget_lines(session, world.gestion, grant_id))
     strand_av = world.agrasc.strands[AV].id
-    bad = rows + [
+    bad = [
+        *rows,
         LineInput(strand_av, world.lyon.id, BudgetCategory.TAXES, "-10,00", "AGR-AV-LYO-63"),
         LineInput(strand_av, world.lyon.id, BudgetCategory.PURCHASES, "0", "AGR-AV-LYO-60B"),
-        LineInput(strand_av, 999_999, BudgetCategory.TAXES, "0", None),
+        LineInput(strand_av, 999999, BudgetCategory.TAXES, "0", None),
         LineInput(strand_av, world.grenoble.id, BudgetCategory.TAXES, "abc", "agr-av-gre-60"),
         LineInput(strand_av, world.grenoble.id, BudgetCategory.OTHER_CHARGES, "0", "RAU-ISP-LYO-61"),
     ]

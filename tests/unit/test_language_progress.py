@@ -148,7 +148,9 @@ def test_learner_chart_series_equal_sql(session, w):
     as_date = lambda v: v if isinstance(v, date) else date.fromisoformat(v)  # noqa: E731  (SQLite gives text)
     assert [
         (d.date(), skill, level, rank)
-        for d, skill, level, rank in zip(steps["Date"], steps["Compétence"], steps["Niveau"], steps["Rang"])
+        for d, skill, level, rank in zip(
+            steps["Date"], steps["Compétence"], steps["Niveau"], steps["Rang"], strict=False
+        )
     ] == [(as_date(d), label(LanguageSkill(s)), label(CefrLevel(v)), r) for d, s, v, r in expected]
     month = (
         "strftime('%Y-%m', s.session_on)"
@@ -165,7 +167,8 @@ def test_learner_chart_series_equal_sql(session, w):
     )
     hours = language_charts.hours_frame(progress)
     assert [
-        (m.strftime("%Y-%m"), minutes, n) for m, minutes, n in zip(hours["Mois"], hours["Minutes"], hours["Séances"])
+        (m.strftime("%Y-%m"), minutes, n)
+        for m, minutes, n in zip(hours["Mois"], hours["Minutes"], hours["Séances"], strict=False)
     ] == monthly
     assert list(hours["Heures"]) == [minutes / 60 for _, minutes, _ in monthly]
     chart = language_charts.learner_steps(progress).to_dict()
@@ -232,9 +235,9 @@ def test_group_chart_series_equal_sql(session, w):
         frame = language_charts.distribution_frame(language_progress.group_distribution(session, w.chef_lyon, group.id))
         for moment, earlier in ((Moment.ENTRY, "<"), (Moment.LATEST, ">")):
             part = frame[frame["Moment"] == label(moment)]
-            assert dict(zip(zip(part["Compétence"], part["Niveau"]), part["Apprenant·es"])) == _distribution_sql(
-                session, group.id, earlier
-            )
+            assert dict(
+                zip(zip(part["Compétence"], part["Niveau"], strict=False), part["Apprenant·es"], strict=False)
+            ) == _distribution_sql(session, group.id, earlier)
     chart = language_charts.entry_vs_latest(language_progress.group_distribution(session, w.fle, w.group_a.id))
     spec = chart.to_dict()
     assert spec["spec"]["encoding"]["x"]["sort"][:3] == ["Pré-A1", "A1.1", "A1"]  # CECRL order on the axis
@@ -295,7 +298,7 @@ def test_site_chart_series_equal_sql(session, w):
     assert {
         site: (n, a1, a2)
         for site, n, a1, a2 in zip(
-            frame["Site"], frame["Apprenant·es évalué·es"], frame["Atteignent A1"], frame["Atteignent A2"]
+            frame["Site"], frame["Apprenant·es évalué·es"], frame["Atteignent A1"], frame["Atteignent A2"], strict=False
         )
     } == by_site
     # Per learner × skill: first assessment, first higher one, minutes present in between.
@@ -329,7 +332,7 @@ def test_site_chart_series_equal_sql(session, w):
     medians = {}
     for _, site, _, levels, minutes in per_pair:
         medians.setdefault(code[site], []).append(minutes / levels)
-    assert dict(zip(frame["Site"], frame["Heures pour un niveau (médiane)"])) == {
+    assert dict(zip(frame["Site"], frame["Heures pour un niveau (médiane)"], strict=False)) == {
         site: statistics.median(values) / 60 for site, values in medians.items()
     }
 
@@ -339,7 +342,7 @@ def test_site_chart_builders_draw_the_frame(session, w):
     hours = language_charts.hours_per_level(sites)
     assert sorted(hours.data["Site"]) == ["GRE", "LYO"]
     reaching = language_charts.reaching_levels(sites)
-    assert set(zip(reaching.data["Site"], reaching.data["Seuil"])) == {
+    assert set(zip(reaching.data["Site"], reaching.data["Seuil"], strict=False)) == {
         ("GRE", "Atteignent A1"),
         ("GRE", "Atteignent A2"),
         ("LYO", "Atteignent A1"),

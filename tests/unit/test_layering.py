@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_CODE = ["app.py", "app_pages", "ui", "services", "models", "seed", "i18n"]
+APP_CODE = ["app.py", "clock.py", "app_pages", "ui", "services", "models", "seed", "i18n"]
 
 
 def python_files(*places: str) -> list[Path]:
@@ -92,34 +92,58 @@ def raw_html(tree: ast.AST) -> list[str]:
     return found
 
 
+SERVER_CLOCK_WORDS = {"today", "now"}  # what Streamlit's date/time widgets turn into the server's date
+DATE_WIDGETS = {"date_input": 2, "time_input": 2, "datetime_input": 2}  # widget: position of `value`
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
 def server_dates(tree: ast.AST) -> list[str]:
-    """The server's date (UTC on a server) where Paris' is meant: date.today(), datetime.now()
-    without a zone, st.date_input(value="today"). services.clock.today() is the one "today"."""
+    """Every way the server's date or time (UTC on a server, yesterday in Paris after midnight) can reach
+    the app instead of clock.today() / clock.now():
+    - `date.today()`, `datetime.today()`, `datetime.now()` / `datetime.utcnow()` without a zone;
+    - the string "today" or "now" anywhere in code (a widget's value, a parameter's default, a branch
+      of a conditional: Streamlit reads it as the server's date);
+    - a date or time widget without a value (its default is "today" / "now")."""
     found = []
+    docstrings = _docstrings(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            owner = node.func.value
-            if isinstance(owner, ast.Name) and owner.id in {"date", "datetime"} and node.func.attr == "today":
+            owner, name = node.func.value, node.func.attr
+            if isinstance(owner, ast.Name) and owner.id in {"date", "datetime"} and name == "today":
                 found.append(f"{owner.id}.today() line {node.lineno}")
+            if isinstance(owner, ast.Name) and owner.id == "datetime" and name == "utcnow":
+                found.append(f"datetime.utcnow() line {node.lineno}")
             if (
                 isinstance(owner, ast.Name)
                 and owner.id == "datetime"
-                and node.func.attr == "now"
+                and name == "now"
                 and not node.args
                 and not node.keywords
             ):
                 found.append(f"datetime.now() line {node.lineno}")
+            has_value = len(node.args) >= DATE_WIDGETS.get(name, 0) or any(k.arg == "value" for k in node.keywords)
+            if name in DATE_WIDGETS and not has_value:
+                found.append(f"{name}() without a value line {node.lineno}")
         elif (
-            isinstance(node, ast.keyword)
-            and node.arg == "value"
-            and isinstance(node.value, ast.Constant)
-            and node.value.value in {"today", "now"}
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value.strip().lower() in SERVER_CLOCK_WORDS
+            and id(node) not in docstrings
         ):
-            found.append(f'value="{node.value.value}" line {node.value.lineno}')
+            found.append(f'"{node.value}" line {node.lineno}')
     return found
 
 
-def violations(files: list[Path], detector) -> dict[str, list[str]]:  # noqa: ANN001
+def violations(files: list[Path], detector) -> dict[str, list[str]]:
     result = {}
     for path in files:
         found = detector(parse(path))
@@ -146,11 +170,17 @@ def violations(files: list[Path], detector) -> dict[str, list[str]]:  # noqa: AN
         (raw_html, "st.html(note)", "st.text(note)"),
         (raw_html, "components.html(note)", "st.caption(note)"),
         (server_dates, 'st.date_input("Date", value="today")', 'st.date_input("Date", value=clock.today())'),
+        (server_dates, 'def f(value="today"): pass', "def f(value=None): pass"),
+        (server_dates, 'd = st.date_input("D", value=row.day or "today")', 'd = st.date_input("D", value=row.day)'),
+        (server_dates, 'v = row.day if row else "now"', "v = row.day if row else clock.today()"),
+        (server_dates, 'st.date_input("Date")', 'st.date_input("Date", value=None)'),
+        (server_dates, 'col.time_input("Heure", key="t")', 'col.time_input("Heure", time(9), key="t")'),
         (server_dates, "day = date.today()", "day = clock.today()"),
         (server_dates, "moment = datetime.now()", "moment = datetime.now(UTC)"),
+        (server_dates, "moment = datetime.utcnow()", "moment = clock.now()"),
     ],
 )
-def test_detectors(detector, bad, good):  # noqa: ANN001
+def test_detectors(detector, bad, good):
     assert detector(ast.parse(bad))
     assert not detector(ast.parse(good))
 
@@ -171,13 +201,11 @@ def test_services_and_models_never_import_streamlit():
 def test_lower_layers_never_import_upper_ones():
     assert violations(python_files("services"), lambda t: imports_any(t, "ui", "app_pages", "app")) == {}
     assert violations(python_files("models"), lambda t: imports_any(t, "services", "ui", "app_pages", "app")) == {}
-    # i18n (catalogue, formats) sits under every layer: it imports nothing of the app.
-    assert (
-        violations(
-            python_files("i18n"), lambda t: imports_any(t, "models", "services", "ui", "app_pages", "app", "seed")
-        )
-        == {}
-    )
+    # i18n (catalogue, formats) and the clock sit under every layer: they import nothing of the app
+    # (i18n reads the clock's time zone).
+    upper = ("models", "services", "ui", "app_pages", "app", "seed")
+    assert violations(python_files("i18n"), lambda t: imports_any(t, *upper)) == {}
+    assert violations(python_files("clock.py"), lambda t: imports_any(t, "i18n", *upper)) == {}
 
 
 def test_page_scripts_never_touch_the_database_layer():

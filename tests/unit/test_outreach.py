@@ -15,7 +15,7 @@ from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachR
 from models.persons import IntakeOrigin
 from services import outreach
 from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
-from services.outreach import MESSAGES, RoundInput
+from services.outreach import MonthlyOutreach, RoundInput
 from services.principal import Principal
 from tests import factories
 
@@ -108,7 +108,7 @@ def test_a_social_worker_logs_a_round_of_own_site_with_its_team(session, world):
 
 
 BAD_INPUTS = [
-    ({"round_on": None}, "round_on", MESSAGES["round_on"]),
+    ({"round_on": None}, "round_on", "La date de la maraude est obligatoire."),
     ({"round_on": TODAY + timedelta(days=1)}, "round_on", "La date de la maraude ne peut pas être dans le futur."),
     (
         {"round_on": TODAY - timedelta(days=366)},
@@ -117,8 +117,12 @@ BAD_INPUTS = [
     ),
     ({"start_time": None}, "start_time", "Indiquez l'heure de début."),
     ({"duration_minutes": 10}, "duration_minutes", "La durée doit être comprise entre 15 minutes et 12 heures."),
-    ({"duration_minutes": 12 * 60 + 15}, "duration_minutes", MESSAGES["duration"]),
-    ({"duration_minutes": None}, "duration_minutes", MESSAGES["duration"]),
+    (
+        {"duration_minutes": 12 * 60 + 15},
+        "duration_minutes",
+        "La durée doit être comprise entre 15 minutes et 12 heures.",
+    ),
+    ({"duration_minutes": None}, "duration_minutes", "La durée doit être comprise entre 15 minutes et 12 heures."),
     ({"mode": None}, "mode", "Choisissez le type de maraude (présentielle ou dématérialisée)."),
     ({"area": None}, "area", "Choisissez le secteur ou la plateforme."),
     (
@@ -136,7 +140,12 @@ BAD_INPUTS = [
         "new_contacts",
         "Les nouveaux contacts ne peuvent pas dépasser le nombre de personnes rencontrées.",
     ),
-    ({"conversations": 13}, "conversations", MESSAGES["conversations"]),
+    (
+        {"conversations": 13},
+        "conversations",
+        "Les entretiens ne peuvent pas dépasser le nombre de personnes rencontrées "
+        "(un entretien par personne au plus).",
+    ),
     (
         {"referred_to_intake": 13},
         "referred_to_intake",
@@ -378,7 +387,7 @@ def test_an_old_round_keeps_its_date_and_the_colleagues_who_left(session, world)
             data=street_round(world, round_on=old.round_on - timedelta(days=1), staff_ids=[world.ts_user.id]),
             today=TODAY,
         )
-    assert caught.value.errors == {"round_on": MESSAGES["round_old"]}
+    assert caught.value.errors == {"round_on": "Cette maraude date de plus d'un an : elle ne peut plus être saisie."}
     another_leaver = factories.an_inactive_user(session, Role.INTERVENANT, world.lyon)
     with pytest.raises(ValidationFailed) as caught:  # nor get a newcomer who is not an active member
         outreach.update_round(
@@ -389,7 +398,9 @@ def test_an_old_round_keeps_its_date_and_the_colleagues_who_left(session, world)
             data=street_round(world, round_on=old.round_on, staff_ids=[another_leaver.id]),
             today=TODAY,
         )
-    assert caught.value.errors == {"staff_ids": MESSAGES["staff_site"]}
+    assert caught.value.errors == {
+        "staff_ids": "Les personnes présentes doivent être des membres actifs de l'équipe de ce site."
+    }
 
 
 # --- list ---------------------------------------------------------------------------------------
@@ -418,38 +429,57 @@ def test_the_list_is_paginated_latest_first_and_filtered_by_month(session, world
 
 # --- monthly figures ----------------------------------------------------------------------------
 
-
-def _month_sql(session: Session) -> str:
-    return "strftime('%Y-%m', {})" if session.get_bind().dialect.name == "sqlite" else "to_char({}, 'YYYY-MM')"
+STREET, ONLINE = OutreachMode.STREET, OutreachMode.ONLINE
 
 
-def _direct_sql(session: Session, start: date, end: date, site_id: int | None) -> dict[tuple, tuple[int, ...]]:
-    """The same figures straight from the tables, in plain SQL, keyed by (YYYY-MM, mode, site code)."""
-    month_of = _month_sql(session)
-    where_site = "AND r.site_id = :site_id" if site_id is not None else ""
-    rounds = sa.text(f"""
-        SELECT {month_of.format("r.round_on")} AS ym, r.mode, s.code, COUNT(*), SUM(r.persons_met),
-               SUM(r.new_contacts), SUM(r.referred_to_intake)
-        FROM outreach_round r JOIN site s ON s.id = r.site_id
-        WHERE r.round_on >= :start AND r.round_on < :end {where_site}
-        GROUP BY 1, 2, 3""").bindparams(sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date))
-    intakes = sa.text(f"""
-        SELECT {month_of.format("r.round_on")} AS ym, r.mode, s.code, COUNT(*)
-        FROM person p JOIN outreach_round r ON r.id = p.outreach_round_id JOIN site s ON s.id = r.site_id
-        WHERE p.origin = 'outreach' AND r.round_on >= :start AND r.round_on < :end {where_site}
-        GROUP BY 1, 2, 3""").bindparams(sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date))
-    params = {"start": start, "end": end} | ({"site_id": site_id} if site_id is not None else {})
-    found: dict[tuple, list[int]] = {}
-    for ym, mode, code, *values in session.execute(rounds, params).all():
-        found[(ym, mode, code)] = [int(v) for v in values] + [0]
-    for ym, mode, code, count in session.execute(intakes, params).all():
-        found.setdefault((ym, mode, code), [0, 0, 0, 0, 0])[4] = int(count)
-    return {key: tuple(values) for key, values in found.items()}
+@pytest.fixture
+def a_year_of_rounds(session: Session, world: OutreachWorld) -> None:
+    """Ten rounds whose monthly totals are known by construction (TODAY is 15 May 2026: the 12 months shown
+    run from June 2025, the last 6 from December 2025), and the files opened after some of them."""
+
+    def made(site, day, mode, met, new, referred):
+        member = world.ts_user if site is world.lyon else world.cip_user
+        return factories.a_logged_round(
+            session,
+            site,
+            round_on=day,
+            team=(member,),
+            mode=mode,
+            persons_met=met,
+            new_contacts=new,
+            conversations=0,
+            referred_to_intake=referred,
+        )
+
+    lyon, grenoble = world.lyon, world.grenoble
+    may_14 = made(lyon, date(2026, 5, 14), STREET, 12, 3, 2)
+    made(lyon, date(2026, 5, 2), STREET, 5, 1, 0)
+    may_10 = made(lyon, date(2026, 5, 10), ONLINE, 7, 4, 1)
+    made(grenoble, date(2026, 5, 3), STREET, 9, 2, 1)
+    april_30 = made(lyon, date(2026, 4, 30), STREET, 6, 0, 0)
+    made(grenoble, date(2026, 4, 1), ONLINE, 4, 4, 2)
+    made(lyon, date(2025, 12, 1), STREET, 8, 1, 1)  # first day of the last 6 months
+    november = made(lyon, date(2025, 11, 30), STREET, 3, 1, 0)  # the day before them
+    june = made(lyon, date(2025, 6, 1), ONLINE, 10, 5, 3)  # first day of the 12 months
+    too_old = made(grenoble, date(2025, 5, 31), STREET, 20, 6, 4)  # the day before them: never counted
+
+    opened = factories.a_file_opened_after_round
+    opened(session, may_14, intake_on=TODAY)
+    opened(session, may_10, intake_on=date(2026, 5, 11))
+    opened(session, may_10, intake_on=date(2026, 5, 12))
+    opened(session, november, intake_on=date(2026, 1, 5))  # counted in the round's month, months later
+    opened(session, june, intake_on=date(2025, 8, 1))
+    opened(session, april_30, intake_on=date(2026, 5, 4), origin=IntakeOrigin.SELF)  # another origin: not counted
+    opened(session, too_old, intake_on=date(2025, 6, 2))  # its round is out of the window
+    factories.a_person_in_file_active(session, world.lyon, intake_on=TODAY)  # outreach origin, no round: not counted
 
 
-def _service_figures(rows: list[outreach.MonthlyOutreach], site_code: str | None = None) -> dict[tuple, tuple]:
-    return {
-        (f"{r.month:%Y-%m}", r.mode.value, r.site_code or site_code): (
+def _figures(rows: list[MonthlyOutreach]) -> list[tuple]:
+    return [
+        (
+            r.month,
+            r.mode,
+            r.site_code,
             r.rounds,
             r.persons_met,
             r.new_contacts,
@@ -457,55 +487,52 @@ def _service_figures(rows: list[outreach.MonthlyOutreach], site_code: str | None
             r.intakes_from_outreach,
         )
         for r in rows
-    }
+    ]
 
 
-@pytest.fixture
-def a_year_of_rounds(session: Session, world: OutreachWorld) -> None:
-    """Rounds of both sites and modes over 14 months (two older than the 12 shown), files opened after some."""
-    for n in range(60):
-        day = TODAY - timedelta(days=7 * n)
-        site, member = (world.lyon, world.ts_user) if n % 3 else (world.grenoble, world.cip_user)
-        mode = OutreachMode.ONLINE if n % 4 == 0 else OutreachMode.STREET
-        met = 4 + n % 9
-        outreach_round = factories.a_logged_round(
-            session,
-            site,
-            round_on=day,
-            team=(member,),
-            mode=mode,
-            persons_met=met,
-            new_contacts=n % 4,
-            conversations=met // 2,
-            referred_to_intake=n % 3,
-        )
-        if n % 5 == 0:  # a file opened with origin outreach pointing to this round, up to two weeks later
-            factories.a_file_opened_after_round(session, outreach_round, intake_on=min(TODAY, day + timedelta(days=9)))
-        if n % 10 == 3:  # pointing to the round but recorded with another origin: not counted
-            factories.a_file_opened_after_round(session, outreach_round, intake_on=day, origin=IntakeOrigin.SELF)
-    factories.a_person_in_file_active(session, world.lyon, intake_on=TODAY)  # outreach origin, no round: not counted
+# (month, mode, site): rounds, persons met, new contacts, referred to an intake, intakes from outreach
+TWELVE_MONTHS_BY_SITE = [
+    (date(2025, 6, 1), ONLINE, "LYO", 1, 10, 5, 3, 1),
+    (date(2025, 11, 1), STREET, "LYO", 1, 3, 1, 0, 1),
+    (date(2025, 12, 1), STREET, "LYO", 1, 8, 1, 1, 0),
+    (date(2026, 4, 1), ONLINE, "GRE", 1, 4, 4, 2, 0),
+    (date(2026, 4, 1), STREET, "LYO", 1, 6, 0, 0, 0),
+    (date(2026, 5, 1), STREET, "GRE", 1, 9, 2, 1, 0),
+    (date(2026, 5, 1), ONLINE, "LYO", 1, 7, 4, 1, 2),
+    (date(2026, 5, 1), STREET, "LYO", 2, 17, 4, 2, 1),
+]
+TWELVE_MONTHS_BY_MODE = [
+    (date(2025, 6, 1), ONLINE, None, 1, 10, 5, 3, 1),
+    (date(2025, 11, 1), STREET, None, 1, 3, 1, 0, 1),
+    (date(2025, 12, 1), STREET, None, 1, 8, 1, 1, 0),
+    (date(2026, 4, 1), ONLINE, None, 1, 4, 4, 2, 0),
+    (date(2026, 4, 1), STREET, None, 1, 6, 0, 0, 0),
+    (date(2026, 5, 1), ONLINE, None, 1, 7, 4, 1, 2),
+    (date(2026, 5, 1), STREET, None, 3, 26, 6, 3, 1),
+]
+SIX_MONTHS_OF_LYON = [
+    (date(2025, 12, 1), STREET, None, 1, 8, 1, 1, 0),
+    (date(2026, 4, 1), STREET, None, 1, 6, 0, 0, 0),
+    (date(2026, 5, 1), ONLINE, None, 1, 7, 4, 1, 2),
+    (date(2026, 5, 1), STREET, None, 2, 17, 4, 2, 1),
+]
 
 
-def test_monthly_figures_by_site_equal_a_direct_sql_computation(session, world, a_year_of_rounds):
+def test_monthly_figures_by_site_are_the_totals_of_the_rounds(session, world, a_year_of_rounds):
     rows = outreach.monthly_outreach(session, world.direction, months=12, by_site=True, today=TODAY)
-    expected = _direct_sql(session, date(2025, 6, 1), date(2026, 6, 1), None)
-    assert _service_figures(rows) == expected
-    assert {r.site_code for r in rows} == {"LYO", "GRE"} and {r.mode for r in rows} == set(OutreachMode)
-    assert sum(r.intakes_from_outreach for r in rows) > 0
-    assert min(r.month for r in rows) == date(2025, 6, 1)  # the two older months are left out
+    assert _figures(rows) == TWELVE_MONTHS_BY_SITE
+    assert {r.site_id for r in rows if r.site_code == "LYO"} == {world.lyon.id}
 
 
 def test_monthly_figures_by_mode_of_a_social_worker_are_those_of_its_site(session, world, a_year_of_rounds):
-    rows = outreach.monthly_outreach(session, world.ts_lyon, months=6, today=TODAY)
-    assert {r.site_code for r in rows} == {None}
-    expected = _direct_sql(session, date(2025, 12, 1), date(2026, 6, 1), world.lyon.id)
-    assert _service_figures(rows, "LYO") == expected
+    assert _figures(outreach.monthly_outreach(session, world.ts_lyon, months=6, today=TODAY)) == SIX_MONTHS_OF_LYON
     only_lyon = outreach.monthly_outreach(session, world.direction, months=6, site_id=world.lyon.id, today=TODAY)
-    assert _service_figures(only_lyon, "LYO") == expected
+    assert _figures(only_lyon) == SIX_MONTHS_OF_LYON
     # A site outside the scope gives nothing, not an error that would confirm it exists.
     assert outreach.monthly_outreach(session, world.ts_lyon, site_id=world.grenoble.id, today=TODAY) == []
 
 
-def test_figures_summed_across_sites_equal_the_figures_by_mode(session, world, a_year_of_rounds):
+def test_figures_summed_across_sites_are_the_totals_by_mode(session, world, a_year_of_rounds):
     by_site = outreach.monthly_outreach(session, world.direction, by_site=True, today=TODAY)
-    assert outreach.across_sites(by_site) == outreach.monthly_outreach(session, world.direction, today=TODAY)
+    assert _figures(outreach.across_sites(by_site)) == TWELVE_MONTHS_BY_MODE
+    assert _figures(outreach.monthly_outreach(session, world.direction, today=TODAY)) == TWELVE_MONTHS_BY_MODE

@@ -19,7 +19,7 @@ from services.db import make_engine, unit_of_work, upgrade_to_head
 from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from services.person_files import CaseloadFilter, find_possible_duplicates, list_caseload, validate_intake
 from tests import factories
-from tests.unit.person_world import CIPHER, TODAY, an_intake, create, make_world, world  # noqa: F401
+from tests.unit.person_world import CIPHER, TODAY, an_intake, create, make_world
 
 # --- validation ----------------------------------------------------------------------------------
 
@@ -42,10 +42,12 @@ from tests.unit.person_world import CIPHER, TODAY, an_intake, create, make_world
         ({"nationality": "Nigeria"}, "nationality", "Nationalité"),
     ],
 )
-def test_bad_input_gets_a_french_message_on_its_field_and_nothing_is_written(session, world, changes, field, message):
+def test_bad_input_gets_a_french_message_on_its_field_and_nothing_is_written(
+    session, person_world, changes, field, message
+):
     before = session.exec(select(sa.func.count()).select_from(Person)).one()
     with pytest.raises(ValidationFailed) as failure:
-        create(session, world.ts_lyon, world.lyon, **changes)
+        create(session, person_world.ts_lyon, person_world.lyon, **changes)
     assert set(failure.value.errors) == {field}
     assert message in failure.value.errors[field]
     assert session.exec(select(sa.func.count()).select_from(Person)).one() == before
@@ -60,22 +62,38 @@ def test_every_bad_field_is_reported_at_once():
     assert {"alias", "birth_year", "consent_on"} <= set(failure.value.errors)
 
 
-def test_ages_15_and_100_are_accepted():
-    validate_intake(an_intake(Site(id=1, code="X", name="X", city="X"), birth_year=TODAY.year - 15), today=TODAY)
-    validate_intake(an_intake(Site(id=1, code="X", name="X", city="X"), birth_year=TODAY.year - 100), today=TODAY)
+@pytest.mark.parametrize(
+    ("birth_year", "error"),
+    [
+        (2011, None),  # 15 in 2026: accepted
+        (1926, None),  # 100 in 2026: accepted
+        (2012, "Cette année de naissance donnerait moins de 15 ans : vérifiez-la."),
+        (1925, "Cette année de naissance donnerait plus de 100 ans : vérifiez-la."),
+    ],
+)
+def test_ages_15_and_100_are_the_limits_and_are_accepted(session, person_world, birth_year, error):
+    if error is not None:
+        with pytest.raises(ValidationFailed) as failure:
+            create(session, person_world.ts_lyon, person_world.lyon, birth_year=birth_year)
+        assert failure.value.errors == {"birth_year": error}
+        assert session.exec(select(sa.func.count()).select_from(Person)).one() == 0
+        return
+    created = create(session, person_world.ts_lyon, person_world.lyon, birth_year=birth_year)
+    stored = session.get(Person, created.id)
+    assert (stored.code, stored.birth_year, stored.site_id) == ("LYO-2026-0001", birth_year, person_world.lyon.id)
 
 
-def test_a_site_round_partner_or_referent_of_another_site_is_refused(session, world):
+def test_a_site_round_partner_or_referent_of_another_site_is_refused(session, person_world):
     with pytest.raises(ValidationFailed) as failure:
-        create(session, world.ts_lyon, world.grenoble)
+        create(session, person_world.ts_lyon, person_world.grenoble)
     assert "site_id" in failure.value.errors
-    grenoble_round = factories.an_outreach_round(session, world.grenoble, round_on=date(2026, 5, 1))
-    cip_user = session.get(User, world.cip_grenoble.user_id)
+    grenoble_round = factories.an_outreach_round(session, person_world.grenoble, round_on=date(2026, 5, 1))
+    cip_user = session.get(User, person_world.cip_grenoble.user_id)
     with pytest.raises(ValidationFailed) as failure:
         create(
             session,
-            world.ts_lyon,
-            world.lyon,
+            person_world.ts_lyon,
+            person_world.lyon,
             origin=IntakeOrigin.OUTREACH,
             outreach_round_id=grenoble_round.id,
             referent_id=cip_user.id,
@@ -84,33 +102,33 @@ def test_a_site_round_partner_or_referent_of_another_site_is_refused(session, wo
 
 
 @pytest.mark.parametrize("role", ["direction", "formateur", "gestion", "admin"])
-def test_roles_that_cannot_edit_files_cannot_create_one(session, world, role):
+def test_roles_that_cannot_edit_files_cannot_create_one(session, person_world, role):
     with pytest.raises(PermissionDenied):
-        create(session, getattr(world, role), world.lyon)
+        create(session, getattr(person_world, role), person_world.lyon)
 
 
 # --- codes -------------------------------------------------------------------------------------
 
 
-def test_codes_follow_a_sequence_per_site_and_intake_year(session, world):
-    first = create(session, world.ts_lyon, world.lyon)
-    second = create(session, world.chef_lyon, world.lyon)
+def test_codes_follow_a_sequence_per_site_and_intake_year(session, person_world):
+    first = create(session, person_world.ts_lyon, person_world.lyon)
+    second = create(session, person_world.chef_lyon, person_world.lyon)
     older = create(
         session,
-        world.ts_lyon,
-        world.lyon,
+        person_world.ts_lyon,
+        person_world.lyon,
         intake_on=date(2025, 12, 30),
         first_contact_on=date(2025, 12, 1),
         consent_on=date(2025, 12, 30),
     )
-    grenoble = create(session, world.cip_grenoble, world.grenoble)
+    grenoble = create(session, person_world.cip_grenoble, person_world.grenoble)
     assert (first.code, second.code) == ("LYO-2026-0001", "LYO-2026-0002")
     assert older.code == "LYO-2025-0001"
     assert grenoble.code == "GRE-2026-0001"
     event_ = session.exec(
         select(AuditEvent).where(AuditEvent.action == "person.create", AuditEvent.entity_id == str(first.id))
     ).one()
-    assert event_.entity_type == "person" and event_.site_id == world.lyon.id
+    assert event_.entity_type == "person" and event_.site_id == person_world.lyon.id
 
 
 @pytest.mark.parametrize(
@@ -141,7 +159,7 @@ def test_concurrent_intakes_get_distinct_consecutive_codes(scratch_database_url)
                 )
             with lock:
                 codes.append(created.code)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             failures.append(exc)
 
     workers = [threading.Thread(target=intake, args=(i,)) for i in range(threads_count)]
@@ -160,45 +178,47 @@ def test_concurrent_intakes_get_distinct_consecutive_codes(scratch_database_url)
 
 
 @pytest.mark.parametrize("typed", ["helene", "HÉLÈNE", "Élène", "Hélenne"])
-def test_a_possible_duplicate_is_found_accent_insensitively_or_by_sound(session, world, typed):
-    existing = create(session, world.ts_lyon, world.lyon, alias="Hélène", birth_year=1994)
-    found = find_possible_duplicates(session, world.ts_lyon, alias=typed, birth_year=1995, cipher=CIPHER)
+def test_a_possible_duplicate_is_found_accent_insensitively_or_by_sound(session, person_world, typed):
+    existing = create(session, person_world.ts_lyon, person_world.lyon, alias="Hélène", birth_year=1994)
+    found = find_possible_duplicates(session, person_world.ts_lyon, alias=typed, birth_year=1995, cipher=CIPHER)
     assert [c.code for c in found] == [existing.code]
     assert found[0].status == PersonStatus.ACTIVE
 
 
-def test_no_duplicate_for_another_name_another_birth_year_or_another_site(session, world):
-    create(session, world.ts_lyon, world.lyon, alias="Hélène", birth_year=1994)
-    assert not find_possible_duplicates(session, world.ts_lyon, alias="Blessing", birth_year=1994, cipher=CIPHER)
-    assert not find_possible_duplicates(session, world.ts_lyon, alias="Hélène", birth_year=1990, cipher=CIPHER)
-    assert not find_possible_duplicates(session, world.cip_grenoble, alias="Hélène", birth_year=1994, cipher=CIPHER)
-    assert find_possible_duplicates(session, world.ts_lyon, alias="Helene", birth_year=None, cipher=CIPHER)
+def test_no_duplicate_for_another_name_another_birth_year_or_another_site(session, person_world):
+    create(session, person_world.ts_lyon, person_world.lyon, alias="Hélène", birth_year=1994)
+    assert not find_possible_duplicates(session, person_world.ts_lyon, alias="Blessing", birth_year=1994, cipher=CIPHER)
+    assert not find_possible_duplicates(session, person_world.ts_lyon, alias="Hélène", birth_year=1990, cipher=CIPHER)
+    assert not find_possible_duplicates(
+        session, person_world.cip_grenoble, alias="Hélène", birth_year=1994, cipher=CIPHER
+    )
+    assert find_possible_duplicates(session, person_world.ts_lyon, alias="Helene", birth_year=None, cipher=CIPHER)
 
 
-def test_direction_cannot_look_for_duplicates(session, world):
+def test_direction_cannot_look_for_duplicates(session, person_world):
     with pytest.raises(PermissionDenied):
-        find_possible_duplicates(session, world.direction, alias="Hélène", birth_year=None, cipher=CIPHER)
+        find_possible_duplicates(session, person_world.direction, alias="Hélène", birth_year=None, cipher=CIPHER)
 
 
 # --- header, audit, encryption -------------------------------------------------------------------
 
 
-def test_opening_a_file_is_audited_and_identity_is_shown_to_social_workers_only(session, world):
-    created = create(session, world.ts_lyon, world.lyon)
-    header = person_files.get_person_file(session, world.ts_lyon, created.id, cipher=CIPHER)
+def test_opening_a_file_is_audited_and_identity_is_shown_to_social_workers_only(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon)
+    header = person_files.get_person_file(session, person_world.ts_lyon, created.id, cipher=CIPHER)
     assert (header.code, header.alias, header.phone) == (created.code, "Hélène", "06 12 34 56 78")
     assert header.languages == ["en", "yo"] and header.site_code == "LYO" and header.version == 1
-    seen = person_files.get_person_file(session, world.direction, created.id, cipher=CIPHER)
+    seen = person_files.get_person_file(session, person_world.direction, created.id, cipher=CIPHER)
     assert seen.alias is None and seen.phone is None and not seen.may_edit and not seen.may_see_identity
     views = session.exec(select(AuditEvent).where(AuditEvent.action == "person.view")).all()
     assert [(v.actor_username, v.entity_id, v.site_id) for v in views] == [
-        (world.ts_lyon.username, str(created.id), world.lyon.id),
-        (world.direction.username, str(created.id), world.lyon.id),
+        (person_world.ts_lyon.username, str(created.id), person_world.lyon.id),
+        (person_world.direction.username, str(created.id), person_world.lyon.id),
     ]
 
 
-def test_identity_is_stored_encrypted(session, world):
-    created = create(session, world.ts_lyon, world.lyon, alias="Zéphyrine", phone="07 98 76 54 32")
+def test_identity_is_stored_encrypted(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon, alias="Zéphyrine", phone="07 98 76 54 32")
     row = session.get(Person, created.id)
     assert "Zéphyrine" not in row.alias_encrypted and "98 76" not in row.phone_encrypted
     assert CIPHER.decrypt(row.alias_encrypted) == "Zéphyrine"
@@ -210,11 +230,11 @@ def test_the_raw_database_file_holds_no_alias_or_phone_in_clear(tmp_path):
     db = make_engine(url)
     upgrade_to_head(db)
     with unit_of_work(db) as session:
-        world = make_world(session)
+        person_world = make_world(session)
         session.commit()
-        created = create(session, world.ts_lyon, world.lyon, alias=alias, phone=phone)
+        created = create(session, person_world.ts_lyon, person_world.lyon, alias=alias, phone=phone)
     with unit_of_work(db) as session:
-        header = person_files.get_person_file(session, world.ts_lyon, created.id, cipher=CIPHER)
+        header = person_files.get_person_file(session, person_world.ts_lyon, created.id, cipher=CIPHER)
         assert header.alias == alias
     db.dispose()
     raw = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.name.startswith("raw.db"))
@@ -227,11 +247,11 @@ def test_the_raw_database_file_holds_no_alias_or_phone_in_clear(tmp_path):
 # --- edits: optimistic locking, close / reopen --------------------------------------------------
 
 
-def test_a_situation_edit_bumps_the_version_and_a_stale_one_is_refused(session, world):
-    created = create(session, world.ts_lyon, world.lyon)
+def test_a_situation_edit_bumps_the_version_and_a_stale_one_is_refused(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon)
     new_version = person_files.update_situation(
         session,
-        world.ts_lyon,
+        person_world.ts_lyon,
         created.id,
         expected_version=1,
         changes={"alias": "Lena", "housing": None},
@@ -240,19 +260,19 @@ def test_a_situation_edit_bumps_the_version_and_a_stale_one_is_refused(session, 
     assert new_version == 2
     with pytest.raises(StaleRecord, match="modifié par quelqu'un d'autre"):
         person_files.update_situation(
-            session, world.chef_lyon, created.id, expected_version=1, changes={"alias": "Léna"}, cipher=CIPHER
+            session, person_world.chef_lyon, created.id, expected_version=1, changes={"alias": "Léna"}, cipher=CIPHER
         )
-    header = person_files.get_person_file(session, world.ts_lyon, created.id, cipher=CIPHER)
+    header = person_files.get_person_file(session, person_world.ts_lyon, created.id, cipher=CIPHER)
     assert header.alias == "Lena" and header.version == 2
     assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "person.update")).all()) == 1
 
 
-def test_a_situation_edit_is_validated_and_scoped(session, world):
-    created = create(session, world.ts_lyon, world.lyon)
+def test_a_situation_edit_is_validated_and_scoped(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon)
     with pytest.raises(ValidationFailed) as failure:
         person_files.update_situation(
             session,
-            world.ts_lyon,
+            person_world.ts_lyon,
             created.id,
             expected_version=1,
             changes={"alias": "", "birth_year": 2020},
@@ -261,20 +281,20 @@ def test_a_situation_edit_is_validated_and_scoped(session, world):
     assert set(failure.value.errors) == {"alias", "birth_year"}
     with pytest.raises(NotFound):
         person_files.update_situation(
-            session, world.cip_grenoble, created.id, expected_version=1, changes={"alias": "X"}, cipher=CIPHER
+            session, person_world.cip_grenoble, created.id, expected_version=1, changes={"alias": "X"}, cipher=CIPHER
         )
     with pytest.raises(PermissionDenied):
         person_files.update_situation(
-            session, world.direction, created.id, expected_version=1, changes={"housing": None}, cipher=CIPHER
+            session, person_world.direction, created.id, expected_version=1, changes={"housing": None}, cipher=CIPHER
         )
 
 
-def test_close_then_reopen_with_reasons(session, world):
-    created = create(session, world.ts_lyon, world.lyon)
+def test_close_then_reopen_with_reasons(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon)
     with pytest.raises(ValidationFailed) as failure:
         person_files.close_file(
             session,
-            world.ts_lyon,
+            person_world.ts_lyon,
             created.id,
             expected_version=1,
             reason=" ",
@@ -283,9 +303,15 @@ def test_close_then_reopen_with_reasons(session, world):
         )
     assert set(failure.value.errors) == {"reason", "closed_on"}
     person_files.close_file(
-        session, world.ts_lyon, created.id, expected_version=1, reason="Déménagement", closed_on=TODAY, today=TODAY
+        session,
+        person_world.ts_lyon,
+        created.id,
+        expected_version=1,
+        reason="Déménagement",
+        closed_on=TODAY,
+        today=TODAY,
     )
-    header = person_files.get_person_file(session, world.ts_lyon, created.id, cipher=CIPHER, record_view=False)
+    header = person_files.get_person_file(session, person_world.ts_lyon, created.id, cipher=CIPHER, record_view=False)
     assert (header.status, header.closed_on, header.closed_reason, header.version) == (
         PersonStatus.CLOSED,
         TODAY,
@@ -293,14 +319,14 @@ def test_close_then_reopen_with_reasons(session, world):
         2,
     )
     with pytest.raises(StaleRecord):
-        person_files.reopen_file(session, world.ts_lyon, created.id, expected_version=1, reason="Retour")
-    person_files.reopen_file(session, world.ts_lyon, created.id, expected_version=2, reason="Retour à Lyon")
-    header = person_files.get_person_file(session, world.ts_lyon, created.id, cipher=CIPHER, record_view=False)
+        person_files.reopen_file(session, person_world.ts_lyon, created.id, expected_version=1, reason="Retour")
+    person_files.reopen_file(session, person_world.ts_lyon, created.id, expected_version=2, reason="Retour à Lyon")
+    header = person_files.get_person_file(session, person_world.ts_lyon, created.id, cipher=CIPHER, record_view=False)
     assert header.status == PersonStatus.ACTIVE and header.closed_on is None
     actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()]
     assert actions == ["person.create", "person.close", "person.reopen"]
     with pytest.raises(ValidationFailed, match="Seul un dossier clôturé"):
-        person_files.reopen_file(session, world.ts_lyon, created.id, expected_version=3, reason="x")
+        person_files.reopen_file(session, person_world.ts_lyon, created.id, expected_version=3, reason="x")
 
 
 # --- caseload ----------------------------------------------------------------------------------
@@ -312,26 +338,26 @@ def _caseload(session, principal, page_size=50, page=1, **filters):
     )
 
 
-def test_the_caseload_shows_the_scope_with_psp_and_next_goal(session, world):
-    mine = create(session, world.ts_lyon, world.lyon, referent_id=world.ts_user.id)
-    other = create(session, world.chef_lyon, world.lyon, alias="Blessing")
-    create(session, world.cip_grenoble, world.grenoble, alias="Grace")
+def test_the_caseload_shows_the_scope_with_psp_and_next_goal(session, person_world):
+    mine = create(session, person_world.ts_lyon, person_world.lyon, referent_id=person_world.ts_user.id)
+    other = create(session, person_world.chef_lyon, person_world.lyon, alias="Blessing")
+    create(session, person_world.cip_grenoble, person_world.grenoble, alias="Grace")
     session.add(
         PspEpisode(
             person_id=mine.id,
-            site_id=world.lyon.id,
+            site_id=person_world.lyon.id,
             requested_on=date(2026, 5, 12),
             prefect_decision=PrefectDecision.GRANTED,
         )
     )
     for due, goal in ((date(2026, 9, 1), "Ouvrir des droits"), (date(2026, 6, 1), "Inscription France Travail")):
         session.add(
-            ActionGoal(person_id=mine.id, site_id=world.lyon.id, axis=GoalAxis.EMPLOYMENT, goal=goal, due_on=due)
+            ActionGoal(person_id=mine.id, site_id=person_world.lyon.id, axis=GoalAxis.EMPLOYMENT, goal=goal, due_on=due)
         )
     session.add(
         ActionGoal(
             person_id=mine.id,
-            site_id=world.lyon.id,
+            site_id=person_world.lyon.id,
             axis=GoalAxis.HEALTH,
             goal="Fait",
             due_on=date(2026, 5, 20),
@@ -339,7 +365,7 @@ def test_the_caseload_shows_the_scope_with_psp_and_next_goal(session, world):
         )
     )
     session.flush()
-    page = _caseload(session, world.ts_lyon)
+    page = _caseload(session, person_world.ts_lyon)
     assert page.total == 2 and {r.code for r in page.rows} == {mine.code, other.code}
     row = next(r for r in page.rows if r.person_id == mine.id)
     assert (row.psp_status, row.next_due_goal, row.next_due_on) == (
@@ -348,44 +374,44 @@ def test_the_caseload_shows_the_scope_with_psp_and_next_goal(session, world):
         date(2026, 6, 1),
     )
     assert row.alias == "Hélène" and row.referent_name == "Agent intervenant" and row.site_code == "LYO"
-    assert [r.alias for r in _caseload(session, world.direction).rows] == [None, None, None]
-    assert _caseload(session, world.cip_grenoble).total == 1
-    assert [r.code for r in _caseload(session, world.ts_lyon, referent_is_me=True).rows] == [mine.code]
+    assert [r.alias for r in _caseload(session, person_world.direction).rows] == [None, None, None]
+    assert _caseload(session, person_world.cip_grenoble).total == 1
+    assert [r.code for r in _caseload(session, person_world.ts_lyon, referent_is_me=True).rows] == [mine.code]
 
 
-def test_the_caseload_filters_status_site_and_stale_contact(session, world):
+def test_the_caseload_filters_status_site_and_stale_contact(session, person_world):
     stale = factories.a_person_in_file_active(
-        session, world.lyon, intake_on=date(2025, 10, 1), last_contact_on=date(2026, 2, 14)
+        session, person_world.lyon, intake_on=date(2025, 10, 1), last_contact_on=date(2026, 2, 14)
     )
     fresh = factories.a_person_in_file_active(
-        session, world.lyon, intake_on=date(2026, 1, 1), last_contact_on=date(2026, 2, 16)
+        session, person_world.lyon, intake_on=date(2026, 1, 1), last_contact_on=date(2026, 2, 16)
     )
     closed = factories.a_person_in_file_active(
-        session, world.lyon, intake_on=date(2025, 1, 1), status=PersonStatus.CLOSED
+        session, person_world.lyon, intake_on=date(2025, 1, 1), status=PersonStatus.CLOSED
     )
     gone = factories.a_person_in_file_active(
-        session, world.lyon, intake_on=date(2024, 1, 1), status=PersonStatus.ANONYMISED
+        session, person_world.lyon, intake_on=date(2024, 1, 1), status=PersonStatus.ANONYMISED
     )
     codes = lambda page: {r.code for r in page.rows}  # noqa: E731
-    assert codes(_caseload(session, world.ts_lyon)) == {stale.code, fresh.code, closed.code}
-    assert codes(_caseload(session, world.ts_lyon, no_contact_over_3_months=True)) == {stale.code, closed.code}
-    assert codes(_caseload(session, world.ts_lyon, statuses=[PersonStatus.CLOSED])) == {closed.code}
-    assert codes(_caseload(session, world.ts_lyon, statuses=[PersonStatus.ANONYMISED])) == {gone.code}
-    assert _caseload(session, world.direction, site_id=world.grenoble.id).total == 0
-    assert _caseload(session, world.cip_grenoble, site_id=world.lyon.id).total == 0
+    assert codes(_caseload(session, person_world.ts_lyon)) == {stale.code, fresh.code, closed.code}
+    assert codes(_caseload(session, person_world.ts_lyon, no_contact_over_3_months=True)) == {stale.code, closed.code}
+    assert codes(_caseload(session, person_world.ts_lyon, statuses=[PersonStatus.CLOSED])) == {closed.code}
+    assert codes(_caseload(session, person_world.ts_lyon, statuses=[PersonStatus.ANONYMISED])) == {gone.code}
+    assert _caseload(session, person_world.direction, site_id=person_world.grenoble.id).total == 0
+    assert _caseload(session, person_world.cip_grenoble, site_id=person_world.lyon.id).total == 0
 
 
-def test_search_by_code_or_alias_stays_in_scope_and_is_audited_without_the_text(session, world):
-    helene = create(session, world.ts_lyon, world.lyon, alias="Hélène")
-    create(session, world.ts_lyon, world.lyon, alias="Blessing")
-    grenoble_helene = create(session, world.cip_grenoble, world.grenoble, alias="Hélène")
-    assert [r.code for r in _caseload(session, world.ts_lyon, query="helen").rows] == [helene.code]
-    assert [r.code for r in _caseload(session, world.ts_lyon, query="ELENE").rows] == [helene.code]
-    assert [r.code for r in _caseload(session, world.ts_lyon, query=helene.code.lower()).rows] == [helene.code]
-    assert _caseload(session, world.ts_lyon, query=grenoble_helene.code).total == 0
+def test_search_by_code_or_alias_stays_in_scope_and_is_audited_without_the_text(session, person_world):
+    helene = create(session, person_world.ts_lyon, person_world.lyon, alias="Hélène")
+    create(session, person_world.ts_lyon, person_world.lyon, alias="Blessing")
+    grenoble_helene = create(session, person_world.cip_grenoble, person_world.grenoble, alias="Hélène")
+    assert [r.code for r in _caseload(session, person_world.ts_lyon, query="helen").rows] == [helene.code]
+    assert [r.code for r in _caseload(session, person_world.ts_lyon, query="ELENE").rows] == [helene.code]
+    assert [r.code for r in _caseload(session, person_world.ts_lyon, query=helene.code.lower()).rows] == [helene.code]
+    assert _caseload(session, person_world.ts_lyon, query=grenoble_helene.code).total == 0
     # Direction searches by code only: an alias typed finds nothing.
-    assert _caseload(session, world.direction, query="Hélène").total == 0
-    assert [r.code for r in _caseload(session, world.direction, query=helene.code).rows] == [helene.code]
+    assert _caseload(session, person_world.direction, query="Hélène").total == 0
+    assert [r.code for r in _caseload(session, person_world.direction, query=helene.code).rows] == [helene.code]
     searches = session.exec(select(AuditEvent).where(AuditEvent.action == "person.search")).all()
     assert len(searches) == 6
     assert all(e.entity_id is None for e in searches)
@@ -394,32 +420,36 @@ def test_search_by_code_or_alias_stays_in_scope_and_is_audited_without_the_text(
     )
 
 
-def test_pagination_happens_in_sql(session, world):
+def test_pagination_happens_in_sql(session, person_world):
     for day in range(1, 26):
-        factories.a_person_in_file_active(session, world.lyon, intake_on=date(2026, 3, day))
-    first = _caseload(session, world.ts_lyon, page_size=10)
-    third = _caseload(session, world.ts_lyon, page_size=10, page=3)
+        factories.a_person_in_file_active(session, person_world.lyon, intake_on=date(2026, 3, day))
+    first = _caseload(session, person_world.ts_lyon, page_size=10)
+    third = _caseload(session, person_world.ts_lyon, page_size=10, page=3)
     assert (first.total, first.page_count, len(first.rows), len(third.rows)) == (25, 3, 10, 5)
     assert first.rows[0].last_contact_on == date(2026, 3, 25)  # latest contact first
     assert not {r.code for r in first.rows} & {r.code for r in third.rows}
 
 
-def test_the_caseload_issues_the_same_number_of_statements_for_10_or_50_rows(session, world, engine):
+def test_the_caseload_issues_the_same_number_of_statements_for_10_or_50_rows(session, person_world, engine):
     for day in range(60):
         person = factories.a_person_in_file_active(
-            session, world.lyon, intake_on=date(2025, 1, 1) + timedelta(days=day)
+            session, person_world.lyon, intake_on=date(2025, 1, 1) + timedelta(days=day)
         )
         person.alias_encrypted = CIPHER.encrypt(f"Nom{day}")
         session.add(
             ActionGoal(
-                person_id=person.id, site_id=world.lyon.id, axis=GoalAxis.FRENCH, goal="A1", due_on=date(2026, 7, 1)
+                person_id=person.id,
+                site_id=person_world.lyon.id,
+                axis=GoalAxis.FRENCH,
+                goal="A1",
+                due_on=date(2026, 7, 1),
             )
         )
-        session.add(PspEpisode(person_id=person.id, site_id=world.lyon.id, requested_on=date(2026, 1, 1)))
+        session.add(PspEpisode(person_id=person.id, site_id=person_world.lyon.id, requested_on=date(2026, 1, 1)))
     session.flush()
     statements: list[str] = []
 
-    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+    def count(conn, cursor, statement, *args) -> None:
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
@@ -428,7 +458,7 @@ def test_the_caseload_issues_the_same_number_of_statements_for_10_or_50_rows(ses
         for size in (10, 50):
             for query in ("", "nom1"):
                 statements.clear()
-                page = _caseload(session, world.ts_lyon, page_size=size, query=query)
+                page = _caseload(session, person_world.ts_lyon, page_size=size, query=query)
                 assert all(r.psp_status and r.next_due_goal for r in page.rows)
                 counts[(size, query)] = len(statements)
     finally:

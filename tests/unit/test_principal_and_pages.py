@@ -15,6 +15,7 @@ from services.errors import PermissionDenied
 from services.pages import PAGE_ACCESS, PageKey, may_open, pages_for
 from services.principal import ALL_SITES_ROLES, ROLE_CAPABILITIES, Capability, Principal
 from tests import factories
+from tests.access_matrix import ACCESS_GRID, EXPECTED_ACCESS, expected_pages, parse_access_grid
 
 C = Capability
 
@@ -83,7 +84,7 @@ def test_a_role_missing_from_the_table_can_do_nothing(monkeypatch):
 
 
 def test_only_association_wide_roles_span_all_sites():
-    assert ALL_SITES_ROLES == {Role.ADMIN, Role.DIRECTION, Role.GESTION}
+    assert {Role.ADMIN, Role.DIRECTION, Role.GESTION} == ALL_SITES_ROLES
     assert principal(Role.DIRECTION).may_see_site(999)
     worker = principal(Role.INTERVENANT, {1})
     assert worker.may_see_site(1) and not worker.may_see_site(2)
@@ -116,13 +117,49 @@ def test_site_filter_returns_only_own_sites_and_nothing_without_a_site(session):
 # --- pages -------------------------------------------------------------------------------------------
 
 
+def test_the_access_table_is_the_one_written_out_in_the_tests():
+    """PAGE_ACCESS against the grid of tests/access_matrix.py, written by hand from DESIGN.md §2."""
+    differences = []
+    for page in PageKey:
+        granted, expected = PAGE_ACCESS.get(page, frozenset()), EXPECTED_ACCESS[page]
+        differences += [f"{page.value}: {role.value} may open it" for role in sorted(granted - expected)]
+        differences += [f"{page.value}: {role.value} is refused" for role in sorted(expected - granted)]
+    assert differences == []
+    assert PAGE_ACCESS == EXPECTED_ACCESS
+
+
 @pytest.mark.parametrize("role", list(Role))
 def test_each_role_gets_the_pages_of_the_table_in_menu_order(role):
-    expected = [page for page in PageKey if role in PAGE_ACCESS[page]]
+    expected = expected_pages(role)
     assert pages_for(role) == expected
     actor = principal(role)
     for page in PageKey:
         assert may_open(actor, page) == (page in expected)
+
+
+def test_the_access_grid_is_read_strictly():
+    """A slip in the hand-written grid is an error, never a page silently refused or granted."""
+    header, home, *rest = ACCESS_GRID.strip().splitlines()
+    assert parse_access_grid(ACCESS_GRID) == EXPECTED_ACCESS
+    assert EXPECTED_ACCESS[PageKey.HOME] == frozenset(Role)
+    assert EXPECTED_ACCESS[PageKey.USERS] == {Role.ADMIN}
+    malformed = {
+        "a page missing": "\n".join([header, *rest]),
+        "a page twice": "\n".join([header, home, home, *rest]),
+        "a short row": "\n".join([header, home.rsplit("|", 1)[0], *rest]),
+        "an unknown mark": "\n".join([header, home.replace("x", "?", 1), *rest]),
+        "an empty cell": "\n".join([header, home.replace("x", " ", 1), *rest]),
+        "a role missing": "\n".join(line.rsplit("|", 1)[0] for line in [header, home, *rest]),
+        "an unknown page": "\n".join([header, home, *rest, home.replace("home", "nowhere", 1)]),
+    }
+    accepted = []
+    for slip, grid in malformed.items():
+        try:
+            parse_access_grid(grid)
+        except ValueError:
+            continue
+        accepted.append(slip)
+    assert accepted == []
 
 
 def test_every_page_is_in_the_access_table():

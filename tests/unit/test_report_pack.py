@@ -24,11 +24,11 @@ INJECTIONS = ['=HYPERLINK("http://x")', "+cmd", "-1+1", "@SUM(A1)"]
 
 
 @pytest.fixture()
-def world(session):  # noqa: ANN001, ANN201
+def world(session):
     return funder_world.build(session)
 
 
-def _pack(session, world, principal=None, **kwargs):  # noqa: ANN001, ANN202
+def _pack(session, world, principal=None, **kwargs):
     kwargs.setdefault("association_name", ASSOCIATION)
     return report_pack.build_report_pack(
         session,
@@ -41,11 +41,11 @@ def _pack(session, world, principal=None, **kwargs):  # noqa: ANN001, ANN202
     )
 
 
-def _all_cells(workbook) -> list:  # noqa: ANN001
+def _all_cells(workbook) -> list:
     return [cell for ws in workbook.worksheets for row in ws.iter_rows() for cell in row if cell.value is not None]
 
 
-def test_workbook_has_its_sheets_and_hides_small_counts_with_the_export_threshold(session, world):  # noqa: ANN001
+def test_workbook_has_its_sheets_and_hides_small_counts_with_the_export_threshold(session, world):
     pack = _pack(session, world)
     workbook = load_workbook(io.BytesIO(pack.xlsx))
     assert workbook.sheetnames[:3] == ["Synthèse", "Indicateurs", "Par mois – Nouveaux accueils"]
@@ -70,7 +70,7 @@ def test_workbook_has_its_sheets_and_hides_small_counts_with_the_export_threshol
     )
 
 
-def test_formula_injection_is_neutralised_in_every_text_cell(session, world):  # noqa: ANN001
+def test_formula_injection_is_neutralised_in_every_text_cell(session, world):
     grant = world.budget.agrasc.grant
     grant.name = INJECTIONS[0]
     strands = session.exec(select(Strand).where(Strand.grant_id == grant.id)).all()
@@ -90,7 +90,7 @@ def test_formula_injection_is_neutralised_in_every_text_cell(session, world):  #
     assert not any(v.startswith(("=", "+", "@")) for v in values)
 
 
-def test_pdf_has_the_association_the_period_french_amounts_and_the_production_date(session, world):  # noqa: ANN001
+def test_pdf_has_the_association_the_period_french_amounts_and_the_production_date(session, world):
     pack = _pack(session, world, charts=pack_images)
     reader = PdfReader(io.BytesIO(pack.pdf))
     assert 2 <= len(reader.pages) <= 6
@@ -106,7 +106,7 @@ def test_pdf_has_the_association_the_period_french_amounts_and_the_production_da
     assert pack.filename_stem.startswith("dossier-financeur-conv-")
 
 
-def test_every_pack_is_audited_with_grant_and_period(session, world):  # noqa: ANN001
+def test_every_pack_is_audited_with_grant_and_period(session, world):
     _pack(session, world)
     event = session.exec(
         select(AuditEvent).where(AuditEvent.action == "report.pack_exported").order_by(AuditEvent.id.desc())
@@ -116,7 +116,7 @@ def test_every_pack_is_audited_with_grant_and_period(session, world):  # noqa: A
     assert event.detail == "period=2026-01-01/2026-04-30"
 
 
-def test_direction_gets_the_pack_and_others_are_refused(session, world):  # noqa: ANN001
+def test_direction_gets_the_pack_and_others_are_refused(session, world):
     assert _pack(session, world, principal=world.budget.direction).pdf.startswith(b"%PDF")
     with pytest.raises(PermissionDenied):
         _pack(session, world, principal=world.budget.chef_lyon)

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
+import clock
 from models.audit import AuditEvent
 from models.organisation import Role, Site
 from models.partners import OutcomeType, PartnerKind
@@ -19,7 +20,7 @@ from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.principal import SYSTEM_ACTOR, Principal
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY
-from tests.unit.test_cli import database, migrated_file, run  # noqa: F401  (fixtures reused)
+from tests.unit.test_cli import run
 
 TODAY = date(2026, 5, 15)
 CIPHER = FieldCipher([TEST_ENCRYPTION_KEY])
@@ -176,18 +177,12 @@ def test_a_file_with_a_recent_contact_is_not_anonymised(session):
 # --- the command line ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli_database(database):
-    """The CLI tests' scratch database (tests/unit/test_cli.py)."""
-    return database
-
-
 def test_cli_retention_dry_run_then_apply_on_all_sites(cli_database, monkeypatch, capsys):
     with unit_of_work(cli_database) as session:
         lyon, grenoble = factories.lyon_and_grenoble(session)
         old_lyon = a_file(session, lyon, last_contact_on=date(2020, 1, 1)).code
         old_grenoble = a_file(session, grenoble, last_contact_on=date(2020, 2, 1)).code
-        recent = a_file(session, lyon, last_contact_on=date.today()).code
+        recent = a_file(session, lyon, last_contact_on=clock.today()).code
         session.commit()
 
     assert run(monkeypatch, "retention", "--dry-run") == 0

@@ -65,7 +65,7 @@ def password_hash() -> str:
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory, password_hash: str):  # noqa: ANN201
+def seeded(tmp_path_factory: pytest.TempPathFactory, password_hash: str):
     result = _seed(
         tmp_path_factory.mktemp("seed") / "demo.db",
         cipher=FieldCipher([Fernet.generate_key().decode()]),
@@ -235,9 +235,9 @@ def test_staff_expenses_are_the_charges_of_the_posts(seeded: Seeded) -> None:
     """Every expense on a 64 line is a post's monthly charge, with the amounts services.staff_charges computes."""
     from sqlmodel import Session, select
 
+    from clock import add_months
     from models.organisation import User
     from services.auth import principal_of
-    from services.clock import add_months
     from services.staff_charges import last_ended_month, plan_month
     from services.staff_costs import month_end
 
@@ -251,7 +251,7 @@ def test_staff_expenses_are_the_charges_of_the_posts(seeded: Seeded) -> None:
     )
     with Session(seeded.engine) as session:
         gestion = principal_of(session, session.exec(select(User).where(User.username == "gestion")).one())
-        for back in range(0, 12):
+        for back in range(12):
             month = add_months(last_ended_month(AS_OF), -back)
             plan = plan_month(session, gestion, month=month, today=AS_OF)
             booked = {

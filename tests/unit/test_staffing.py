@@ -271,7 +271,7 @@ def test_chef_service_sees_own_sites_only(session, world):
 
 
 def test_vacancy_durations_and_fte_today(session, world):
-    lyon, grenoble, agrasc, region = world
+    lyon, grenoble, agrasc, _region = world
     factories.a_funded_post(session, lyon, monthly_cost_cents=300_000, funding=[(agrasc, 10_000)], fte_hundredths=80)
     vacant = factories.a_funded_post(
         session,

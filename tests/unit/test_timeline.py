@@ -28,16 +28,16 @@ from services import person_files
 from services.errors import NotFound, PermissionDenied
 from services.timeline import person_timeline
 from tests import factories
-from tests.unit.person_world import CIPHER, TODAY, create, world  # noqa: F401 - fixture
+from tests.unit.person_world import CIPHER, TODAY, create
 
 
-def _rich_file(session, world, *, notes: int = 1, workshops: int = 1):
-    lyon = world.lyon
+def _rich_file(session, person_world, *, notes: int = 1, workshops: int = 1):
+    lyon = person_world.lyon
     round_ = factories.an_outreach_round(session, lyon, round_on=date(2026, 4, 20))
     round_.area = OutreachArea.ROADSIDE_VANS
     created = create(
         session,
-        world.ts_lyon,
+        person_world.ts_lyon,
         lyon,
         origin=IntakeOrigin.OUTREACH,
         outreach_round_id=round_.id,
@@ -130,9 +130,9 @@ def _rich_file(session, world, *, notes: int = 1, workshops: int = 1):
     return created
 
 
-def test_the_timeline_merges_every_module_newest_first(session, world):
-    created = _rich_file(session, world)
-    events = person_timeline(session, world.ts_lyon, created.id, cipher=CIPHER)
+def test_the_timeline_merges_every_module_newest_first(session, person_world):
+    created = _rich_file(session, person_world)
+    events = person_timeline(session, person_world.ts_lyon, created.id, cipher=CIPHER)
     kinds = {e.kind for e in events}
     assert {
         "outreach",
@@ -160,24 +160,32 @@ def test_the_timeline_merges_every_module_newest_first(session, world):
     assert next(e for e in events if e.kind == "note").detail == "Entretien confidentiel 0"
 
 
-def test_direction_sees_that_a_note_exists_but_not_its_text(session, world):
-    created = _rich_file(session, world)
-    events = person_timeline(session, world.direction, created.id, cipher=CIPHER)
+def test_direction_sees_that_a_note_exists_but_not_its_text(session, person_world):
+    created = _rich_file(session, person_world)
+    events = person_timeline(session, person_world.direction, created.id, cipher=CIPHER)
     notes = [e for e in events if e.kind == "note"]
     assert notes and all(e.detail is None for e in notes)
     assert not any("confidentiel" in (e.detail or "") for e in events)
 
 
-def test_closing_and_reopening_appear(session, world):
-    created = create(session, world.ts_lyon, world.lyon)
+def test_closing_and_reopening_appear(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon)
     person_files.close_file(
-        session, world.ts_lyon, created.id, expected_version=1, reason="Départ", closed_on=TODAY, today=TODAY
+        session, person_world.ts_lyon, created.id, expected_version=1, reason="Départ", closed_on=TODAY, today=TODAY
     )
-    person_files.reopen_file(session, world.ts_lyon, created.id, expected_version=2, reason="Retour", today=TODAY)
+    person_files.reopen_file(
+        session, person_world.ts_lyon, created.id, expected_version=2, reason="Retour", today=TODAY
+    )
     person_files.close_file(
-        session, world.ts_lyon, created.id, expected_version=3, reason="Départ définitif", closed_on=TODAY, today=TODAY
+        session,
+        person_world.ts_lyon,
+        created.id,
+        expected_version=3,
+        reason="Départ définitif",
+        closed_on=TODAY,
+        today=TODAY,
     )
-    events = person_timeline(session, world.ts_lyon, created.id, cipher=CIPHER)
+    events = person_timeline(session, person_world.ts_lyon, created.id, cipher=CIPHER)
     changes = [(e.title, e.detail) for e in events if e.kind in ("close", "reopen")]
     # Newest first, each with its own reason (kept in the status history).
     assert changes == [
@@ -187,21 +195,21 @@ def test_closing_and_reopening_appear(session, world):
     ]
 
 
-def test_out_of_scope_or_without_capability_is_refused(session, world):
-    created = create(session, world.ts_lyon, world.lyon)
+def test_out_of_scope_or_without_capability_is_refused(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon)
     with pytest.raises(NotFound):
-        person_timeline(session, world.cip_grenoble, created.id, cipher=CIPHER)
-    for principal in (world.formateur, world.gestion, world.admin):
+        person_timeline(session, person_world.cip_grenoble, created.id, cipher=CIPHER)
+    for principal in (person_world.formateur, person_world.gestion, person_world.admin):
         with pytest.raises(PermissionDenied):
             person_timeline(session, principal, created.id, cipher=CIPHER)
 
 
-def test_the_timeline_issues_one_query_per_source_whatever_the_file_length(session, world, engine):
-    short = _rich_file(session, world, notes=1, workshops=1)
-    long = _rich_file(session, world, notes=30, workshops=20)
+def test_the_timeline_issues_one_query_per_source_whatever_the_file_length(session, person_world, engine):
+    short = _rich_file(session, person_world, notes=1, workshops=1)
+    long = _rich_file(session, person_world, notes=30, workshops=20)
     statements: list[str] = []
 
-    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+    def count(conn, cursor, statement, *args) -> None:
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
@@ -209,7 +217,7 @@ def test_the_timeline_issues_one_query_per_source_whatever_the_file_length(sessi
         counts = []
         for created in (short, long):
             statements.clear()
-            person_timeline(session, world.ts_lyon, created.id, cipher=CIPHER)
+            person_timeline(session, person_world.ts_lyon, created.id, cipher=CIPHER)
             counts.append(len(statements))
     finally:
         event.remove(engine, "before_cursor_execute", count)

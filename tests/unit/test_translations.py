@@ -20,7 +20,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 
 import i18n
 from i18n import _, formats, ngettext
-from tests.unit.test_layering import ROOT, parse, python_files, violations
+from tests.unit.test_layering import ROOT, python_files, violations
 
 TRANSLATED_CODE = ["app.py", "app_pages", "ui", "services", "models", "i18n"]
 PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
@@ -103,7 +103,7 @@ def translations_at_import(tree: ast.AST) -> list[str]:
         (translations_at_import, 'def f():\n    pass\nHEAD = ngettext("a", "b", 2)', 'SHOW = lambda: _("Accueil")'),
     ],
 )
-def test_detectors(detector, bad, good):  # noqa: ANN001
+def test_detectors(detector, bad, good):
     assert detector(ast.parse(bad))
     assert not detector(ast.parse(good))
 
@@ -169,7 +169,7 @@ def test_english_on_request_and_back():
     assert _("Langue") == "Langue"
 
 
-def test_the_session_chooses_the_language_unless_a_block_says_otherwise(monkeypatch):  # noqa: ANN001
+def test_the_session_chooses_the_language_unless_a_block_says_otherwise(monkeypatch):
     monkeypatch.setattr(i18n, "_language_source", i18n._language_source)  # the UI's source, put back after
     i18n.set_language_source(lambda: i18n.ENGLISH)
     assert _("Langue") == "Language"
@@ -202,7 +202,7 @@ def test_an_unknown_language_is_refused():
         (i18n.ENGLISH, ("€1,234.56", "-€0.05", "54%", "54.3%", "29 Nov 2026", "November 2026")),
     ],
 )
-def test_numbers_money_and_dates_follow_the_language(language, expected):  # noqa: ANN001
+def test_numbers_money_and_dates_follow_the_language(language, expected):
     with i18n.use_language(language):
         shown = (
             formats.euros(123456),

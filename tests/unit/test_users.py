@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from models.audit import AuditEvent
-from models.organisation import Role, User
+from models.organisation import Role, User, UserSite
 from models.types import utcnow
 from services import auth, passwords, users
 from services.auth import LoginOutcome, SessionEnd
@@ -106,8 +106,22 @@ def test_every_bad_field_gets_its_own_message_at_once(session, settings, admin):
 
 
 def test_all_sites_roles_need_no_site(session, settings, admin):
+    lyon, grenoble = factories.lyon_and_grenoble(session)
+    created = {}
     for role in (Role.DIRECTION, Role.GESTION, Role.ADMIN):
-        create(session, settings, admin, username=f"compte.{role.value}", role=role, site_codes=[])
+        created[role] = create(session, settings, admin, username=f"compte.{role.value}", role=role, site_codes=[])
+    for role, user_id in created.items():
+        stored = session.get(User, user_id)
+        assert (stored.username, stored.role, stored.is_active) == (f"compte.{role.value}", role, True)
+        assert session.exec(select(UserSite).where(UserSite.user_id == user_id)).all() == []
+        result = auth.authenticate(
+            session, settings, f"compte.{role.value}", GOOD_PASSWORD, now=utcnow() + timedelta(seconds=1)
+        )
+        assert result.outcome == LoginOutcome.SUCCESS
+        assert result.principal.site_ids == frozenset()  # no site of their own…
+        assert result.principal.may_see_site(lyon.id) and result.principal.may_see_site(grenoble.id)  # …all of them
+    audited = session.exec(select(AuditEvent.entity_id).where(AuditEvent.action == "user.create")).all()
+    assert sorted(audited) == sorted(str(user_id) for user_id in created.values())
 
 
 def test_a_financeur_needs_an_existing_funder(session, settings, admin):
@@ -227,7 +241,7 @@ def test_demo_accounts_present(session):
 
 
 def test_site_and_funder_choices_for_the_form(session):
-    lyon, grenoble = factories.lyon_and_grenoble(session)
+    factories.lyon_and_grenoble(session)
     closed = factories.a_site(session, "VAL", "Valence")
     closed.is_active = False
     factories.a_funder(session, "Région Auvergne-Rhône-Alpes")

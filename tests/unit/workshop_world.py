@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import pytest
 from sqlmodel import Session
 
 from models.organisation import Role, Site, User
@@ -72,8 +71,3 @@ def make_world(session: Session) -> WorkshopWorld:
         lyon_partner=_partner(session, lyon, "France Travail Lyon Est"),
         grenoble_partner=_partner(session, grenoble, "France Travail Grenoble"),
     )
-
-
-@pytest.fixture
-def world(session: Session) -> WorkshopWorld:
-    return make_world(session)
