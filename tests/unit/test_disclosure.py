@@ -1,16 +1,15 @@
 """Disclosure control: small counts hidden, and no hidden count recomputable from the published totals.
 
-The property tests read only what is published (numbers and labels, as an attacker would) and search by
-brute force the integer tables consistent with it: every hidden value must take at least two values.
+The property tests read only what is published (numbers and labels, as an attacker would) and decide
+exactly, with a method of their own (a circulation network for tables, interval sums for lists), whether
+an integer table consistent with it can give each hidden value another value: every hidden value must
+take at least two values. Every drawn case is checked: none is too large to decide.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-
 import pytest
-from hypothesis import HealthCheck, assume, given, reject, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from services.disclosure import (
@@ -26,14 +25,7 @@ from services.disclosure import (
 )
 
 MAX_VALUE = 30  # the generators never draw more
-SEARCH_BUDGET = 20_000  # nodes per brute-force search; a drawn table needing more is rejected (keeps tests fast)
-
-
-class SearchTooLarge(Exception):
-    pass
-
-
-SEARCH_CAP = 3 * MAX_VALUE  # a hidden value is searched up to its published totals, at most this
+UNBOUNDED = 10_000  # what « masqué » or « Non publié » tells about an upper bound: nothing
 
 
 def _bounds(text: str, value: int | None, threshold: int) -> tuple[int, int]:
@@ -43,9 +35,9 @@ def _bounds(text: str, value: int | None, threshold: int) -> tuple[int, int]:
     if text == f"< {threshold}":
         return 0, threshold - 1
     if text == WITHHELD_LABEL:
-        return 0, 10_000
+        return 0, UNBOUNDED
     assert text == HIDDEN_LABEL
-    return threshold, 10_000
+    return threshold, UNBOUNDED
 
 
 def _published_view(table, threshold):
@@ -61,80 +53,83 @@ def _published_view(table, threshold):
     return len(rows), len(cols), cell, row_total, col_total, grand
 
 
-def _solutions(view, fixed: dict[tuple[int, int], int] | None = None, limit: int = 1, extra=()):
-    """Brute force: integer tables consistent with the published view (depth-first, pruned by margins);
-    `extra` adds constraints (members, (low, high)) on sums of cells."""
+def _max_flow(capacity: dict[tuple[str, str], int], source: str, sink: str) -> int:
+    """Edmonds-Karp on a small graph given as {(u, v): capacity}."""
+    residual: dict[str, dict[str, int]] = {}
+    for (u, v), c in capacity.items():
+        residual.setdefault(u, {}).setdefault(v, 0)
+        residual.setdefault(v, {}).setdefault(u, 0)
+        residual[u][v] += c
+    flow = 0
+    while True:
+        parent = {source: source}
+        queue = [source]
+        for u in queue:
+            for v, c in residual[u].items():
+                if c > 0 and v not in parent:
+                    parent[v] = u
+                    queue.append(v)
+        if sink not in parent:
+            return flow
+        path, v = [], sink
+        while v != source:
+            path.append((parent[v], v))
+            v = parent[v]
+        pushed = min(residual[u][v] for u, v in path)
+        for u, v in path:
+            residual[u][v] -= pushed
+            residual[v][u] += pushed
+        flow += pushed
+
+
+def _feasible(view, fixed: dict[tuple[int, int], int] | None = None, extra=()) -> bool:
+    """Is there an integer table within every bound the view publishes (cells, row totals, column totals,
+    grand total), with `fixed` cells and the `extra` bounds (members, (low, high)) on a cell, a row, a
+    column or the whole table?
+
+    Exact, and independent of services/disclosure.py: the bounds form a circulation network (source →
+    row i → column j → sink → source, each edge with its lower and upper bound); a circulation with
+    bounds exists iff a max flow saturates the lower bounds (Hoffman), and integer bounds give an
+    integer table. It takes polynomial time, so no drawn table is too large to check."""
     n_rows, n_cols, cell, row_total, col_total, grand = view
-    fixed = fixed or {}
-    unknown = [(i, j) for (i, j), (lo, hi) in cell.items() if lo != hi]
-    pinned = {m[0] for members, _ in extra if len(members) == 1 for m in members}  # searched first: prunes early
-    unknown.sort(key=lambda k: k not in pinned)
-    ranges = {}
-    for key in unknown:
-        lo, hi = cell[key]
-        if key in fixed:
-            lo = hi = fixed[key]
-        i, j = key
-        ranges[key] = (lo, min(hi, row_total[i][1], col_total[j][1], grand[1], SEARCH_CAP))
-    values = {k: lo for k, (lo, hi) in cell.items() if lo == hi}
-    found = []
-
-    def line_ok(members, bounds, complete):
-        total = sum(values[m] for m in members if m in values)
-        missing = [m for m in members if m not in values]
-        low = total + sum(ranges[m][0] for m in missing)
-        high = total + sum(ranges[m][1] for m in missing)
-        lo, hi = bounds
-        if complete:
-            return lo <= total <= hi
-        return high >= lo and low <= hi
-
-    def consistent():
-        for i in range(n_rows):
-            members = [(i, j) for j in range(n_cols)]
-            if not line_ok(members, row_total[i], all(m in values for m in members)):
-                return False
-        for j in range(n_cols):
-            members = [(i, j) for i in range(n_rows)]
-            if not line_ok(members, col_total[j], all(m in values for m in members)):
-                return False
-        everything = list(cell)
-        if not line_ok(everything, grand, all(m in values for m in everything)):
+    bounds: dict[tuple[str, str], tuple[int, int]] = {("t", "s"): grand}
+    for i in range(n_rows):
+        bounds[("s", f"r{i}")] = row_total[i]
+    for j in range(n_cols):
+        bounds[(f"c{j}", "t")] = col_total[j]
+    for (i, j), b in cell.items():
+        bounds[(f"r{i}", f"c{j}")] = (fixed[(i, j)],) * 2 if fixed and (i, j) in fixed else b
+    everything = sorted(cell)
+    for members, (lo, hi) in extra:
+        members = sorted(members)
+        rows, cols = {i for i, _ in members}, {j for _, j in members}
+        if len(members) == 1:
+            edge = (f"r{members[0][0]}", f"c{members[0][1]}")
+        elif members == everything:
+            edge = ("t", "s")
+        elif len(rows) == 1 and len(members) == n_cols:
+            edge = ("s", f"r{rows.pop()}")
+        elif len(cols) == 1 and len(members) == n_rows:
+            edge = (f"c{cols.pop()}", "t")
+        else:
+            raise AssertionError(f"not a line of the table: {members}")
+        old_lo, old_hi = bounds[edge]
+        bounds[edge] = (max(old_lo, lo), min(old_hi, hi))
+    capacity: dict[tuple[str, str], int] = {}
+    excess: dict[str, int] = {}
+    for (u, v), (lo, hi) in bounds.items():
+        if lo > hi:
             return False
-        return all(line_ok(members, bounds, all(m in values for m in members)) for members, bounds in extra)
-
-    nodes = [0]
-
-    def search(index):
-        nodes[0] += 1
-        if nodes[0] > SEARCH_BUDGET:
-            raise SearchTooLarge
-        if len(found) >= limit:
-            return
-        if not consistent():
-            return
-        if index == len(unknown):
-            found.append(dict(values))
-            return
-        key = unknown[index]
-        lo, hi = ranges[key]
-        for v in range(lo, hi + 1):
-            values[key] = v
-            search(index + 1)
-            del values[key]
-            if len(found) >= limit:
-                return
-
-    search(0)
-    return found
-
-
-def _bounded(check, *args):
-    """Run a brute-force check; reject the drawn example (hypothesis) when a search exceeds its budget."""
-    try:
-        return check(*args)
-    except SearchTooLarge:
-        reject()
+        capacity[(u, v)] = capacity.get((u, v), 0) + hi - lo
+        excess[v] = excess.get(v, 0) + lo
+        excess[u] = excess.get(u, 0) - lo
+    for node, e in excess.items():
+        if e > 0:
+            capacity[("S*", node)] = e
+        elif e < 0:
+            capacity[(node, "T*")] = -e
+    needed = sum(e for e in excess.values() if e > 0)
+    return needed == 0 or _max_flow(capacity, "S*", "T*") == needed
 
 
 def _assert_each_hidden_value_ambiguous(table, cells, threshold):
@@ -170,7 +165,7 @@ def _leaked_entries(view, table, cells):
     cells as (i, j), margins as (i, None), (None, j) and (None, None)."""
     n_rows, n_cols, cell, row_total, col_total, grand = view
     truth = {(i, j): cells[(r, c)] for i, r in enumerate(table.rows) for j, c in enumerate(table.cols)}
-    assert _solutions(view, fixed={k: v for k, v in truth.items() if cell[k][0] != cell[k][1]}), "truth infeasible"
+    assert _feasible(view, fixed={k: v for k, v in truth.items() if cell[k][0] != cell[k][1]}), "truth infeasible"
     lines = [([key], bounds) for key, bounds in cell.items()]
     lines += [([(i, j) for j in range(n_cols)], row_total[i]) for i in range(n_rows)]
     lines += [([(i, j) for i in range(n_rows)], col_total[j]) for j in range(n_cols)]
@@ -180,9 +175,9 @@ def _leaked_entries(view, table, cells):
         if lo == hi:
             continue
         true_sum = sum(truth[k] for k in members)
-        if true_sum > 0 and _solutions(view, extra=[(members, (0, true_sum - 1))]):
+        if true_sum > 0 and _feasible(view, extra=[(members, (0, true_sum - 1))]):
             continue
-        if _solutions(view, extra=[(members, (true_sum + 1, 10_000))]):
+        if _feasible(view, extra=[(members, (true_sum + 1, UNBOUNDED))]):
             continue
         i = members[0][0] if all(k[0] == members[0][0] for k in members) else None
         j = members[0][1] if all(k[1] == members[0][1] for k in members) else None
@@ -197,7 +192,7 @@ def _assert_view_ambiguous(view, table, cells):
 
 @st.composite
 def tables(draw):
-    n_rows, n_cols = draw(st.integers(2, 5)), draw(st.integers(2, 5))
+    n_rows, n_cols = draw(st.integers(2, 7)), draw(st.integers(2, 7))
     threshold = draw(st.integers(3, 11))
     small = st.integers(0, threshold - 1)
     big = st.integers(threshold, MAX_VALUE)
@@ -206,13 +201,10 @@ def tables(draw):
     return cells, threshold
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(tables())
 def test_no_hidden_cell_of_a_table_can_be_recomputed_from_its_totals(drawn):
     cells, threshold = drawn
     table = protect_table(cells, threshold=threshold)
-    hidden_cells = [k for k in cells if table.is_suppressed(*k)]
-    assume(len(hidden_cells) <= 7)  # keeps the brute force fast
     for key, count in cells.items():  # primary suppression is exact
         if table.display(*key) == WITHHELD_LABEL:
             continue
@@ -220,11 +212,65 @@ def test_no_hidden_cell_of_a_table_can_be_recomputed_from_its_totals(drawn):
             assert table.display(*key) == f"< {threshold}"
         elif not table.is_suppressed(*key):
             assert table.value(*key) == count
-    _bounded(_assert_each_hidden_value_ambiguous, table, cells, threshold)
+    _assert_each_hidden_value_ambiguous(table, cells, threshold)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(0, MAX_VALUE), min_size=1, max_size=7), st.integers(3, 11))
+def _recomputable_in_a_list(bounds: list[tuple[int, int]], total: tuple[int, int]) -> list[int]:
+    """Entries of a list (index) a reader can recompute from their bounds and the total's, and -1 for the
+    total itself. Exact without enumerating: integer ranges add up to every integer between the sums of
+    their ends, so a value v of entry i is possible iff the others can make up the rest of a total within
+    its bounds. (Enumerating every combination took minutes on some draws.)"""
+    hidden = [i for i, (lo, hi) in enumerate(bounds) if lo != hi]
+    ranges = {i: (bounds[i][0], min(bounds[i][1], total[1])) for i in hidden}
+    fixed = sum(lo for lo, hi in bounds if lo == hi)
+    found = []
+    for i in hidden:
+        others_lo = fixed + sum(lo for j, (lo, _hi) in ranges.items() if j != i)
+        others_hi = fixed + sum(hi for j, (_lo, hi) in ranges.items() if j != i)
+        low = max(ranges[i][0], total[0] - others_hi)
+        high = min(ranges[i][1], total[1] - others_lo)
+        if high - low < 1:
+            found.append(i)
+    if total[0] != total[1]:
+        sums_lo = fixed + sum(lo for lo, _hi in ranges.values())
+        sums_hi = fixed + sum(hi for _lo, hi in ranges.values())
+        if min(total[1], sums_hi) - max(total[0], sums_lo) < 1:
+            found.append(-1)
+    return found
+
+
+def test_the_list_check_finds_a_recomputable_entry():
+    # 40 published, total 43, the other entry « < 5 »: it is 3.
+    assert _recomputable_in_a_list([(40, 40), (0, 4)], (43, 43)) == [1]
+    assert _recomputable_in_a_list([(40, 40), (0, 4), (5, UNBOUNDED)], (50, 50)) == []
+    assert _recomputable_in_a_list([(0, 4), (0, 4)], (0, 4)) == []
+    assert _recomputable_in_a_list([(30, 30), (5, UNBOUNDED)], (5, UNBOUNDED)) == []
+
+
+def test_the_table_check_finds_a_recomputable_cell():
+    # Row a: 3 hidden, 40 published, row total 43 published: the 3 follows.
+    view = (
+        2,
+        2,
+        {(0, 0): (0, 4), (0, 1): (40, 40), (1, 0): (30, 30), (1, 1): (50, 50)},
+        [(43, 43), (80, 80)],
+        [(33, 33), (90, 90)],
+        (123, 123),
+    )
+    table = type("T", (), {"rows": ["a", "b"], "cols": ["x", "y"]})
+    assert (0, 0) in _leaked_entries(view, table, {("a", "x"): 3, ("a", "y"): 40, ("b", "x"): 30, ("b", "y"): 50})
+    hidden = (
+        2,
+        2,
+        {(0, 0): (0, 4), (0, 1): (5, UNBOUNDED), (1, 0): (5, UNBOUNDED), (1, 1): (5, UNBOUNDED)},
+        [(43, 43), (80, 80)],
+        [(33, 33), (90, 90)],
+        (123, 123),
+    )
+    assert _leaked_entries(hidden, table, {("a", "x"): 3, ("a", "y"): 40, ("b", "x"): 30, ("b", "y"): 50}) == []
+
+
+@given(st.lists(st.integers(0, MAX_VALUE), min_size=1, max_size=12), st.integers(3, 11))
 def test_no_hidden_count_of_a_list_can_be_recomputed_from_its_total(values, threshold):
     counts = {f"k{i}": v for i, v in enumerate(values)}
     protected = protect_counts(counts, threshold=threshold)
@@ -233,25 +279,7 @@ def test_no_hidden_count_of_a_list_can_be_recomputed_from_its_total(values, thre
         return
     bounds = [_bounds(protected.display(k), protected.items[k].value, threshold) for k in counts]
     total = _bounds(protected.total.text, protected.total.value, threshold)
-    # Exact without enumerating: integer ranges add up to every integer between the sums of their
-    # ends, so a value v of hidden count i is possible iff the others can make up the rest of a total
-    # within its published bounds. (Enumerating every combination took minutes on some draws.)
-    hidden = [i for i, (lo, hi) in enumerate(bounds) if lo != hi]
-    ranges = {i: (bounds[i][0], min(bounds[i][1], total[1], SEARCH_CAP)) for i in hidden}
-    fixed = sum(lo for lo, hi in bounds if lo == hi)
-    for i in hidden:
-        others_lo = fixed + sum(lo for j, (lo, _hi) in ranges.items() if j != i)
-        others_hi = fixed + sum(hi for j, (_lo, hi) in ranges.items() if j != i)
-        possible = [
-            v
-            for v in range(ranges[i][0], ranges[i][1] + 1)
-            if max(total[0], others_lo + v) <= min(total[1], others_hi + v)
-        ]
-        assert len(possible) >= 2, f"hidden count {i} is recomputable"
-    if protected.total.hidden:
-        sums_lo = fixed + sum(lo for lo, _hi in ranges.values())
-        sums_hi = fixed + sum(hi for _lo, hi in ranges.values())
-        assert min(total[1], sums_hi) - max(total[0], sums_lo) >= 1
+    assert _recomputable_in_a_list(bounds, total) == [], "hidden counts recomputable"
 
 
 def _texts(table):
@@ -264,7 +292,7 @@ def _keys(table):
 
 @st.composite
 def screen_and_export(draw):
-    n_rows, n_cols = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    n_rows, n_cols = draw(st.integers(2, 6)), draw(st.integers(2, 6))
     screen = draw(st.integers(3, 6))
     export = draw(st.integers(screen + 1, 12))
     value = st.one_of(st.integers(0, MAX_VALUE), st.integers(0, 12))  # small counts are where it matters
@@ -272,13 +300,11 @@ def screen_and_export(draw):
     return cells, screen, export
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(screen_and_export())
 def test_a_funder_holding_screen_and_export_cannot_recompute_a_hidden_value(drawn):
     cells, screen_threshold, export_threshold = drawn
     screen = protect_table(cells, threshold=screen_threshold)
     export = protect_table(cells, threshold=export_threshold, consistent_with=screen)
-    assume(sum(screen.is_suppressed(*k) for k in cells) <= 7)  # keeps the brute force fast
     for key in _keys(screen):  # the export publishes nothing the screen hides
         assert export.is_suppressed(*key) or not screen.is_suppressed(*key)
     for key, count in cells.items():  # the export's own primary suppression is exact
@@ -290,9 +316,8 @@ def test_a_funder_holding_screen_and_export_cannot_recompute_a_hidden_value(draw
         return
     # Both together: published values and margins, and every label's range intersected entry by entry.
     both = _combined_view(screen_view, _published_view(export, export_threshold))
-    _bounded(_assert_view_ambiguous, both, screen, cells)
-    if sum(export.is_suppressed(*k) for k in cells) <= 9:  # the export alone (a pack passed on)
-        _bounded(_assert_each_hidden_value_ambiguous, export, cells, export_threshold)
+    _assert_view_ambiguous(both, screen, cells)
+    _assert_each_hidden_value_ambiguous(export, cells, export_threshold)  # the export alone (a pack passed on)
 
 
 def test_without_consistency_the_export_narrows_a_screen_hidden_value_and_with_it_is_withheld():
@@ -350,9 +375,8 @@ def test_without_consistent_with_nothing_changes():
     assert _texts(same) == _texts(screen)  # consistent with itself: the same protection
 
 
-@settings(max_examples=300, deadline=None)
 @given(
-    st.lists(st.one_of(st.integers(0, MAX_VALUE), st.integers(0, 12)), min_size=1, max_size=6),
+    st.lists(st.one_of(st.integers(0, MAX_VALUE), st.integers(0, 12)), min_size=1, max_size=12),
     st.integers(3, 6),
     st.data(),
 )
@@ -379,21 +403,7 @@ def test_a_funder_holding_both_lists_cannot_recompute_a_hidden_count(values, scr
             for b, k in zip(bounds, counts, strict=True)
         ]
         total = _intersect(total, _bounds(protected.total.text, protected.total.value, threshold))
-    hidden = [i for i, (lo, hi) in enumerate(bounds) if lo != hi]
-    seen: dict[int, set[int]] = {i: set() for i in hidden}
-    sums: set[int] = set()
-    fixed = sum(lo for lo, hi in bounds if lo == hi)
-    ranges = [range(bounds[i][0], min(bounds[i][1], total[1], SEARCH_CAP) + 1) for i in hidden]
-    assume(math.prod(len(r) for r in ranges) <= 200_000)  # exhaustive, so kept small
-    for combo in itertools.product(*ranges):
-        if total[0] <= fixed + sum(combo) <= total[1]:
-            sums.add(fixed + sum(combo))
-            for i, v in zip(hidden, combo, strict=True):
-                seen[i].add(v)
-    for i in hidden:
-        assert len(seen[i]) >= 2, f"hidden count {i} is recomputable from both outputs"
-    if total[0] != total[1]:
-        assert len(sums) >= 2
+    assert _recomputable_in_a_list(bounds, total) == [], "hidden counts recomputable from both outputs"
 
 
 def test_a_single_small_cell_in_a_row_gets_a_partner_and_shows_below_5():
