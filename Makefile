@@ -30,7 +30,7 @@ $(DEV_STAMP): requirements-dev.lock $(VENV)/bin/uv
 	@touch $@ $(RUN_STAMP)
 
 run: install
-	@$(BIN)/python -m services.bootstrap
+	@$(BIN)/python -m ops.bootstrap
 	@echo "Parcours : http://localhost:$${STREAMLIT_SERVER_PORT:-8501}"
 	@$(BIN)/streamlit run app.py
 

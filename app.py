@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from ui import layout, session
-from ui.guards import remember_principal
-from ui.language import language_switch
-from ui.navigation import navigation_for
-from ui.runtime import runtime
+from ui.platform import layout, session
+from ui.platform.guards import remember_principal
+from ui.platform.language_switch import language_switch
+from ui.platform.navigation import navigation_for
+from ui.platform.runtime import runtime
 
 st.set_page_config(page_title="Parcours", page_icon=":material/diversity_3:", layout="wide")
 

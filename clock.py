@@ -9,7 +9,7 @@ The clock can be pinned, so that tests, the demo seed and a date-shifted run see
 whatever the day they run on:
 - `PARCOURS_CLOCK=2026-06-15` (or `2026-06-15T10:30`, Paris time) in the environment: the process
   starts at that moment and time runs on from there at its normal pace (timeouts still expire);
-  the test suite sets it (tests/conftest.py) and production refuses it (services.config);
+  the test suite sets it (tests/conftest.py) and production refuses it (services.platform.config);
 - `with clock.pinned(moment):` for a test that needs another day (also inside a pinned process).
 Values from outside that the real clock stamped (the expiry date inside the login cookie) come back
 into the app's time with `from_wall`.

@@ -4,15 +4,15 @@ import streamlit as st
 
 from i18n import N_, _
 from models.labels import label
-from services import auth, passwords
-from services.db import unit_of_work
-from services.errors import ValidationFailed
-from services.pages import PageKey
-from services.principal import Principal
-from ui import session
-from ui.forms import field_error
-from ui.guards import require_page
-from ui.runtime import runtime
+from services.accounts import auth, passwords
+from services.platform.db import unit_of_work
+from services.platform.errors import ValidationFailed
+from services.platform.pages import PageKey
+from services.platform.principal import Principal
+from ui.platform import session
+from ui.platform.forms import field_error
+from ui.platform.guards import require_page
+from ui.platform.runtime import runtime
 
 principal = require_page(PageKey.ACCOUNT)
 

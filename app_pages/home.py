@@ -6,12 +6,12 @@ import clock
 from i18n import _, formats
 from models.labels import label
 from services import home
-from services.db import unit_of_work
-from services.pages import PageKey
-from services.principal import Principal
-from ui import charts
-from ui.guards import require_page
-from ui.runtime import runtime
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
+from services.platform.principal import Principal
+from ui.platform import charts
+from ui.platform.guards import require_page
+from ui.platform.runtime import runtime
 
 principal = require_page(PageKey.HOME)
 

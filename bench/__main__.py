@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.dataset import BenchDatabaseError, prepare_dataset
     from bench.harness import run_benchmark
-    from services.config import get_settings
+    from services.platform.config import get_settings
 
     try:
         dataset = prepare_dataset(

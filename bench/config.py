@@ -1,6 +1,6 @@
 """Where the benchmark database and its key live, and the environment the app under test reads.
 
-Only `services.config` is imported here (it reads no setting at import time), so
+Only `services.platform.config` is imported here (it reads no setting at import time), so
 `configure_environment()` can run before anything caches the settings.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from services.config import DATA_DIR, PROJECT_ROOT
+from services.platform.config import DATA_DIR, PROJECT_ROOT
 
 DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'bench.db'}"
 RESULTS_FILE = PROJECT_ROOT / "bench" / "results.json"
@@ -24,7 +24,7 @@ BENCH_COOKIE_KEY = "parcours-bench-cookie-key-not-for-production-use"
 
 
 def normalise_url(url: str) -> str:
-    """Same driver rule as services.config.Settings: plain postgresql:// means psycopg v3."""
+    """Same driver rule as services.platform.config.Settings: plain postgresql:// means psycopg v3."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
@@ -97,6 +97,6 @@ def configure_environment(url: str, key: str) -> None:
             "PARCOURS_BCRYPT_ROUNDS": "4",
         }
     )
-    from services.config import get_settings
+    from services.platform.config import get_settings
 
     get_settings.cache_clear()

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine, make_url
 
 from bench.config import DEFAULT_DATABASE_URL, SideFiles, read_seed_record, sqlite_path
 from bench.report import DatasetInfo
-from services.crypto import FieldCipher
-from services.db import downgrade_to, make_engine, upgrade_to_head
+from services.platform.crypto import FieldCipher
+from services.platform.db import downgrade_to, make_engine, upgrade_to_head
 
 SIZE = "large"
 BENCH_BCRYPT_ROUNDS = 4  # the demo accounts' hash: speed over strength in a throw-away database
@@ -92,7 +92,7 @@ def prepare_dataset(
 ) -> DatasetInfo:
     """Reuse the benchmark database when it already holds data, otherwise migrate and seed it."""
     from seed.generator import database_is_empty, seed_database
-    from services.passwords import hash_password
+    from services.accounts.passwords import hash_password
 
     record = read_seed_record(files.seed_record)
     engine = make_engine(url)

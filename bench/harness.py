@@ -2,7 +2,7 @@
 
 Everything runs in this process: AppTest runs `app.py` (login check, role
 navigation) then the page, in a script thread of this process, so the app's
-engine (`ui.runtime.runtime()`, an `st.cache_resource`) and its `st.cache_data`
+engine (`ui.platform.runtime.runtime()`, an `st.cache_resource`) and its `st.cache_data`
 entries persist between runs, as in a live server. A listener on the SQLAlchemy
 `Engine` class sums the DBAPI time (execute + fetch) and counts statements and
 fetched rows of each timed run.
@@ -26,8 +26,8 @@ from bench.report import BUDGET_MS, PageResult, RunSample, summarise
 from i18n import use_language
 from models.organisation import Role, User
 from seed.accounts import DEMO_ACCOUNTS
-from services.db import make_engine, unit_of_work
-from services.pages import PageKey, pages_for
+from services.platform.db import make_engine, unit_of_work
+from services.platform.pages import PageKey, pages_for
 
 REFUSED_MESSAGE = "Vous n'avez pas accès à cette page."
 RUN_TIMEOUT_S = 120
@@ -211,7 +211,7 @@ def _time_page(
 ) -> PageResult:
     from streamlit.testing.v1 import AppTest
 
-    from ui.language import LANGUAGE_KEY
+    from ui.platform.language_switch import LANGUAGE_KEY
 
     samples: list[RunSample] = []
     first_ms: float | None = None
@@ -315,7 +315,7 @@ def run_benchmark(
     language: str = "fr",
 ) -> list[PageResult]:
     """Every page each user's role may open, in menu order, in the interface `language`."""
-    from ui.navigation import PAGE_SPECS
+    from ui.platform.navigation import PAGE_SPECS
 
     _quiet_streamlit()
     recorder = SqlRecorder()
@@ -333,7 +333,7 @@ def run_benchmark(
                         username=user.username,
                         script="",
                         samples=[],
-                        error="no PageSpec in ui.navigation.PAGE_SPECS",
+                        error="no PageSpec in ui.platform.navigation.PAGE_SPECS",
                         budget_ms=budget_ms,
                     )
                 elif missing:

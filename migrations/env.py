@@ -7,7 +7,7 @@ from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
-from services.config import get_settings
+from services.platform.config import get_settings
 
 target_metadata = SQLModel.metadata
 

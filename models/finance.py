@@ -145,7 +145,7 @@ class Expense(Versioned, table=True):
     supplier: str | None = Field(default=None, max_length=160)
     voucher_ref: str | None = Field(default=None, max_length=80)
     import_id: int | None = Field(default=None, foreign_key="expense_import.id", index=True)
-    # Set on the staff cost charged from a post (services.staff_charges), None for other expenses.
+    # Set on the staff cost charged from a post (services.finance.staffing.charges), None for other expenses.
     post_id: int | None = Field(default=None, foreign_key="post.id")
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
 

@@ -1,6 +1,6 @@
 """Person files: the pseudonymous file, its encrypted identity and notes.
 
-Identity fields are Fernet tokens (see services/crypto.py); everything else in
+Identity fields are Fernet tokens (see services/platform/crypto.py); everything else in
 this module may be shown by code to roles that can see the file.
 """
 

@@ -13,10 +13,10 @@ from datetime import date
 import clock
 from seed.generator import database_is_empty, seed_database
 from seed.sizes import SIZES
-from services.config import load_settings
-from services.crypto import FieldCipher
-from services.db import make_engine, upgrade_to_head
-from services.passwords import hash_password
+from services.accounts.passwords import hash_password
+from services.platform.config import load_settings
+from services.platform.crypto import FieldCipher
+from services.platform.db import make_engine, upgrade_to_head
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 from models.organisation import Role
 from models.staffing import PostType
 from seed.sizes import SiteSpec, SizeSpec
-from services.crypto import FieldCipher
+from services.platform.crypto import FieldCipher
 
 SEED = 2026
 YEARS_COVERED = 3

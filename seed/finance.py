@@ -14,9 +14,9 @@ from seed.accounts import AGRASC_FUNDER_NAME
 from seed.context import SeedContext, SiteInfo, add_months, month_start, split_by_weight
 from seed.organisation import FUNDERS
 from seed.texts import EXPENSE_LABELS
-from services.money import split_exactly
-from services.staff_charges import charge_label
-from services.staff_costs import days_within, filled_intervals, month_end, post_month_cost
+from services.finance.staffing.charges import charge_label
+from services.finance.staffing.costs import days_within, filled_intervals, month_end, post_month_cost
+from services.platform.money import split_exactly
 
 CATEGORY_WEIGHTS = {
     BudgetCategory.STAFF: 62,
@@ -113,7 +113,7 @@ class SeededGrant:
 @dataclass
 class SeededPost:
     row: dict
-    history: list[SimpleNamespace]  # changed_on, is_filled, id (what services.staff_costs reads)
+    history: list[SimpleNamespace]  # changed_on, is_filled, id (what services.finance.staffing.costs reads)
     shares: list[tuple[SeededGrant, int, int]]  # (grant, strand id, share in basis points), by grant id
 
     @property
@@ -443,7 +443,7 @@ def _former_holder(ctx: SeedContext) -> tuple[str, str]:
 
 
 def _staff_charges(ctx: SeedContext, grants: list[SeededGrant], posts: list[SeededPost], lines: list[dict]) -> None:
-    """The monthly charges services.staff_charges books, for every ended month of each grant: same days
+    """The monthly charges services.finance.staffing.charges books, for every ended month of each grant: same days
     filled, same prorata (post_month_cost), same split (split_exactly over the shares by grant id)."""
     gestion = ctx.users["gestion"].id
     line_of = {

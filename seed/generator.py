@@ -25,7 +25,7 @@ from seed.people import alias_pool, finish_persons, seed_persons
 from seed.sizes import SIZES
 from seed.workshops import seed_workshops
 from seed.writer import write_rows
-from services.crypto import FieldCipher
+from services.platform.crypto import FieldCipher
 
 Progress = Callable[[str, float], None]
 GENERATION_SHARE = 0.4  # of the progress bar; the rest is the insertion

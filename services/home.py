@@ -21,8 +21,8 @@ from models.persons import Person, PersonStatus
 from models.staffing import Post
 from models.types import utcnow
 from models.workshops import WorkshopSession
-from services import budget_consumption
-from services.principal import Capability, Principal
+from services.finance import consumption as budget_consumption
+from services.platform.principal import Capability, Principal
 
 OPEN_FILE_STATUSES = (PersonStatus.ACTIVE, PersonStatus.PAUSED)
 
@@ -249,7 +249,7 @@ def _learner_figures(session: Session, principal: Principal, today: date, overvi
 
 
 def _elapsed_share(starts_on: date, ends_on: date, today: date) -> float:
-    """The one rule of services.budget_consumption (Suivi budgétaire shows the same share)."""
+    """The one rule of services.finance.consumption (Suivi budgétaire shows the same share)."""
     return float(budget_consumption.elapsed_share(starts_on, ends_on, today))
 
 

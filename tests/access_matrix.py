@@ -1,6 +1,6 @@
 """Which role opens which page, written out by hand from the role matrix of DESIGN.md §2 (deny by default).
 
-Deliberately not derived from services.pages.PAGE_ACCESS: the tests compare the app's table with this
+Deliberately not derived from services.platform.pages.PAGE_ACCESS: the tests compare the app's table with this
 one and take their (page, role) cases from it, so a wrong edit of either table fails them. Changing who
 may open a page means changing both.
 
@@ -25,7 +25,7 @@ Everyone has home and account.
 from __future__ import annotations
 
 from models.organisation import Role
-from services.pages import PageKey
+from services.platform.pages import PageKey
 
 ACCESS_GRID = """
 page              | admin | direction | chef_service | intervenant | formateur | gestion | financeur

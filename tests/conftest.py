@@ -26,7 +26,7 @@ from hypothesis import settings as hypothesis_settings
 DEFAULT_TEST_CLOCK = "2026-11-18T10:00"
 os.environ.setdefault("PARCOURS_CLOCK", DEFAULT_TEST_CLOCK)
 
-# Configuration for everything the tests import (before services.config is read).
+# Configuration for everything the tests import (before services.platform.config is read).
 _TMP = Path(tempfile.mkdtemp(prefix="parcours-tests-"))
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
 os.environ.update(
@@ -45,8 +45,8 @@ from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from services.config import Settings, load_settings  # noqa: E402
-from services.db import make_engine, upgrade_to_head  # noqa: E402
+from services.platform.config import Settings, load_settings  # noqa: E402
+from services.platform.db import make_engine, upgrade_to_head  # noqa: E402
 
 # Property-based tests: the same examples on every run and every machine (`derandomize`), no example
 # database, and a deadline per example generous enough for a loaded 2-core CI machine.
@@ -123,7 +123,7 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A migrated, empty database per backend, shared by the session's service tests."""
     with ExitStack() as stack:
         if request.param == "sqlite":
-            db_engine = make_engine(f"sqlite:///{_TMP / 'services.db'}")
+            db_engine = make_engine(f"sqlite:///{_TMP / 'services.platform.db'}")
             _sqlite_real_transactions(db_engine)
         else:
             db_engine = make_engine(stack.enter_context(_private_postgres_database(f"parcours_test_{os.getpid()}")))

@@ -38,10 +38,10 @@ from models.workshops import (
     WorkshopSession,
     WorkshopTheme,
 )
-from services import passwords
-from services.auth import principal_of
-from services.crypto import FieldCipher
-from services.principal import Principal
+from services.accounts import passwords
+from services.accounts.auth import principal_of
+from services.platform.crypto import FieldCipher
+from services.platform.principal import Principal
 
 PASSWORD = "correct horse battery"
 _sequence = count(1)

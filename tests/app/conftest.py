@@ -1,7 +1,7 @@
 """AppTest fixtures: the app database seeded once with the demo data, signed-in apps, pages.
 
 The app reads PARCOURS_DATABASE_URL (set by tests/conftest.py to a temporary SQLite
-file) through `ui.runtime.runtime()`; these fixtures seed that same database once per
+file) through `ui.platform.runtime.runtime()`; these fixtures seed that same database once per
 test session. Tests that write (lockout, logout, password change…) use a dedicated
 account from `new_account`, never a demo account, so the other tests keep working.
 """
@@ -26,16 +26,16 @@ from streamlit.testing.v1 import AppTest
 import clock
 from models.organisation import Role, User
 from seed.accounts import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS
-from services import passwords, users
-from services.auth import load_principal
-from services.config import PROJECT_ROOT, Settings, get_settings
-from services.crypto import FieldCipher
-from services.db import make_engine, unit_of_work, upgrade_to_head
-from services.pages import PageKey
-from services.principal import ALL_SITES_ROLES, SYSTEM_ACTOR, Principal
+from services.accounts import passwords, users
+from services.accounts.auth import load_principal
+from services.platform.config import PROJECT_ROOT, Settings, get_settings
+from services.platform.crypto import FieldCipher
+from services.platform.db import make_engine, unit_of_work, upgrade_to_head
+from services.platform.pages import PageKey
+from services.platform.principal import ALL_SITES_ROLES, SYSTEM_ACTOR, Principal
 from tests.conftest import APP_DB_URL, TEST_ENCRYPTION_KEY
-from ui.navigation import PAGE_SPECS
-from ui.session import STARTED_AT
+from ui.platform.navigation import PAGE_SPECS
+from ui.platform.session import STARTED_AT
 
 APP_SCRIPT = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 30

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.pages import PageKey
+from services.platform.pages import PageKey
 from tests.app.conftest import (
     button,
     error_after,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from models.organisation import Role
-from services import auth
-from services.db import unit_of_work
-from services.pages import PageKey
+from services.accounts import auth
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
 from tests.app.conftest import (
     button,
     error_after,
@@ -19,7 +19,7 @@ from tests.app.conftest import (
     unique,
     user_row,
 )
-from ui.navigation import PAGE_SPECS
+from ui.platform.navigation import PAGE_SPECS
 
 SHORT_PASSWORD_ERROR = "Le mot de passe doit contenir au moins 12 caractères."
 

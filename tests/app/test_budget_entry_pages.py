@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from models.audit import AuditEvent
 from models.finance import BudgetLine, Expense
-from services.pages import PageKey
+from services.platform.pages import PageKey
 from tests.app.conftest import error_after, open_page, signed_in_app, text_input, texts, unique
 
 ENTRY_BUTTON = "Enregistrer la dépense"

@@ -8,9 +8,10 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from models.finance import BudgetRevision, Grant
-from services import budget_consumption, budget_revision
-from services.db import unit_of_work
-from services.pages import PageKey
+from services.finance import consumption as budget_consumption
+from services.finance import revision as budget_revision
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
 from tests.app.conftest import (
     all_text,
     button,
@@ -21,7 +22,7 @@ from tests.app.conftest import (
     signed_in_app,
     text_input,
 )
-from ui.budget_charts import ACTUAL, FORECAST, PLAN
+from ui.finance.budget_charts import ACTUAL, FORECAST, PLAN
 
 
 def euros(cents: int) -> str:
@@ -208,4 +209,4 @@ def test_chef_de_service_sees_only_its_sites_lines(demo_database):
 def test_other_roles_do_not_get_the_page(username, demo_database):
     at = signed_in_app(username).run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("app_pages/budget.py")
+        at.switch_page("app_pages/finance/budget.py")

@@ -16,8 +16,8 @@ from streamlit.testing.v1 import AppTest
 from models.audit import AuditEvent
 from models.courses import CourseGroup, CourseTeacher, LanguageAssessment
 from models.organisation import Site, User
-from services.db import unit_of_work
-from services.pages import PageKey
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
 from tests.app.conftest import (
     PERSON_CODE,
     all_text,

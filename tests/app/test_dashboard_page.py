@@ -1,7 +1,7 @@
 """Tableau de bord: direction sees every site, chef_service only its own.
 
 The figures drawn on the page (tiles, their change, the site comparison table) are checked against SQL
-written here on the demo database, never against services.dashboard or the page's own formatter; how a
+written here on the demo database, never against services.reporting.dashboard or the page's own formatter; how a
 figure is written in French is checked against literal examples.
 """
 
@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import clock
-from services.indicators import Indicator
-from services.pages import PageKey
+from services.platform.pages import PageKey
+from services.reporting._indicators import Indicator
 from tests.app.conftest import all_text, open_page, signed_in_app
-from ui.dashboard_filters import PRESET_KEY
-from ui.dashboard_tiles import delta_text, value_text
+from ui.reporting.dashboard_filters import PRESET_KEY
+from ui.reporting.dashboard_tiles import delta_text, value_text
 
 pytestmark = pytest.mark.usefixtures("demo_database")
 
@@ -160,7 +160,7 @@ def _site_names(engine: Engine) -> dict[str, str]:
         return dict(connection.execute(sa.text("SELECT code, name FROM site ORDER BY code")).all())
 
 
-# --- periods, by the calendar (not by ui.dashboard_filters) ----------------------------------------
+# --- periods, by the calendar (not by ui.reporting.dashboard_filters) ----------------------------------------
 
 
 def _first_of_month(day: date, months_back: int = 0) -> date:

@@ -30,14 +30,14 @@ from models.partners import Partner
 from models.pathway import ActionGoal
 from models.persons import Person, PersonStatus
 from models.workshops import WorkshopModule
-from services.crypto import FieldCipher
-from services.db import unit_of_work
-from services.pages import PageKey
+from services.platform.crypto import FieldCipher
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
 from tests.access_matrix import ALLOWED
 from tests.app.conftest import ACCOUNT_OF_ROLE, login_app, open_page, principal_of, signed_in_app
 from tests.conftest import TEST_ENCRYPTION_KEY
-from ui.language import LANGUAGE_KEY
-from ui.navigation import PAGE_SPECS
+from ui.platform.language_switch import LANGUAGE_KEY
+from ui.platform.navigation import PAGE_SPECS
 
 OPEN, CLOSE = "⟦", "⟧"
 MARKED = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")

@@ -7,8 +7,8 @@ from sqlmodel import select
 from models.audit import AuditEvent
 from models.finance import Funder, Grant
 from models.organisation import Role
-from services.db import unit_of_work
-from services.pages import PageKey, pages_for
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey, pages_for
 from tests.app.conftest import PERSON_CODE, all_text, button, open_page, signed_in_app
 
 FINANCEUR = "financeur.agrasc"

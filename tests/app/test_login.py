@@ -10,9 +10,9 @@ import clock
 from models.audit import AuditEvent
 from models.organisation import User
 from seed.accounts import DEMO_USERNAMES
-from services import auth, users
-from services.db import unit_of_work
-from services.principal import SYSTEM_ACTOR
+from services.accounts import auth, users
+from services.platform.db import unit_of_work
+from services.platform.principal import SYSTEM_ACTOR
 from tests.app.conftest import (
     all_text,
     cookie_token,
@@ -25,8 +25,8 @@ from tests.app.conftest import (
     unique,
     user_row,
 )
-from ui.layout import DEMO_BANNER
-from ui.session import LAST_ACTIVITY, STARTED_AT
+from ui.platform.layout import DEMO_BANNER
+from ui.platform.session import LAST_ACTIVITY, STARTED_AT
 
 INVALID = "Identifiant ou mot de passe incorrect."
 REVOKED = "Votre session a été fermée"

@@ -19,10 +19,10 @@ import clock
 from models.audit import AuditEvent
 from models.organisation import Site
 from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachRoundStaff
-from services import outreach
-from services.db import unit_of_work
-from services.outreach import RoundInput
-from services.pages import PageKey
+from services.activities import outreach
+from services.activities.outreach import RoundInput
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
 from tests.app.conftest import error_after, open_page, principal_of, signed_in_app, texts
 
 NEW_FORM = "outreach_new__"

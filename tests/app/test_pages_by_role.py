@@ -1,6 +1,6 @@
 """Every page × every role, from the role matrix written out in tests/access_matrix.py.
 
-The expectation is the hand-written grid, never services.pages.PAGE_ACCESS itself, so that a wrong
+The expectation is the hand-written grid, never services.platform.pages.PAGE_ACCESS itself, so that a wrong
 edit of PAGE_ACCESS fails here (tests/unit/test_principal_and_pages.py compares the two tables).
 
 For every (page, role) pair:
@@ -20,9 +20,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models.organisation import Role
-from services.config import PROJECT_ROOT
-from services.pages import PageKey
-from services.principal import Principal
+from services.platform.config import PROJECT_ROOT
+from services.platform.pages import PageKey
+from services.platform.principal import Principal
 from tests.access_matrix import ALLOWED, EXPECTED_ACCESS, REFUSED, refused_roles
 from tests.app.conftest import (
     ACCOUNT_OF_ROLE,
@@ -36,8 +36,8 @@ from tests.app.conftest import (
     signed_in_app,
     texts,
 )
-from ui.guards import PRINCIPAL_KEY
-from ui.navigation import PAGE_SPECS, SECTION_ORDER
+from ui.platform.guards import PRINCIPAL_KEY
+from ui.platform.navigation import PAGE_SPECS, SECTION_ORDER
 
 # Pages whose heading differs from their menu title.
 HEADING = {PageKey.HOME: "Bonjour "}

@@ -11,11 +11,12 @@ from models.audit import AuditEvent
 from models.organisation import Site
 from models.partners import Partner
 from models.persons import IntakeOrigin, Person, PersonStatus
-from services.crypto import FieldCipher
-from services.db import unit_of_work
-from services.pages import PageKey
+from services.platform.crypto import FieldCipher
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
 from tests.app.conftest import NO_ACCESS, error_after, open_page, signed_in_app, text_input, texts, unique
 from tests.conftest import TEST_ENCRYPTION_KEY
+from ui.platform.navigation import PAGE_SPECS
 
 CIPHER = FieldCipher([TEST_ENCRYPTION_KEY])
 
@@ -47,7 +48,7 @@ def test_allowed_roles_open_the_pages(username, page, demo_database):
 def test_other_roles_do_not_get_the_pages(username, page, demo_database):
     at = signed_in_app(username).run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page(f"app_pages/{page.value}.py")
+        at.switch_page(PAGE_SPECS[page].script)
 
 
 def test_partner_list_of_chef_de_service_is_its_own_site(demo_database):

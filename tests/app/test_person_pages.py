@@ -10,11 +10,11 @@ from streamlit.testing.v1 import AppTest
 from models.audit import AuditEvent
 from models.organisation import Site
 from models.persons import Person, PersonStatus
-from services import person_files
-from services.config import PROJECT_ROOT
-from services.crypto import FieldCipher
-from services.db import unit_of_work
-from services.pages import PageKey
+from services.persons import files as person_files
+from services.platform.config import PROJECT_ROOT
+from services.platform.crypto import FieldCipher
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
 from tests.app.conftest import (
     NO_ACCESS,
     PERSON_CODE,
@@ -29,8 +29,8 @@ from tests.app.conftest import (
     unique,
 )
 from tests.conftest import TEST_ENCRYPTION_KEY
-from ui.guards import PRINCIPAL_KEY
-from ui.navigation import PAGE_SPECS
+from ui.platform.guards import PRINCIPAL_KEY
+from ui.platform.navigation import PAGE_SPECS
 
 CIPHER = FieldCipher([TEST_ENCRYPTION_KEY])
 STALE = "modifié par quelqu'un d'autre"

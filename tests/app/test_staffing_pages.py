@@ -11,8 +11,8 @@ from sqlmodel import select
 import clock
 from models.audit import AuditEvent
 from models.staffing import Post
-from services.db import unit_of_work
-from services.pages import PageKey
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
 from tests.app.conftest import NO_ACCESS, open_page, signed_in_app, texts, unique
 
 

@@ -18,11 +18,13 @@ from models.attendance import AttendanceStatus
 from models.audit import AuditEvent
 from models.persons import Person, PersonStatus
 from models.workshops import WorkshopAttendance, WorkshopEnrolment, WorkshopModule
-from services import attendance, workshop_people, workshop_sessions
-from services.attendance import SessionKind
-from services.db import unit_of_work
-from services.pages import PageKey
-from services.workshop_sessions import Period, SessionInput
+from services.activities import attendance
+from services.activities.attendance import SessionKind
+from services.activities.workshops import people as workshop_people
+from services.activities.workshops import sessions as workshop_sessions
+from services.activities.workshops.sessions import Period, SessionInput
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
 from tests.app.conftest import PERSON_CODE, all_text, open_page, principal_of, signed_in_app, text_input, unique
 
 ROLL_BUTTON = "Enregistrer l'appel"

@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
-from services.db import alembic_config, downgrade_to, make_engine, upgrade_to_head
+from services.platform.db import alembic_config, downgrade_to, make_engine, upgrade_to_head
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from models.finance import BudgetCategory, FunderKind
 from models.organisation import Role, Site
-from services.principal import Principal
+from services.platform.principal import Principal
 from tests import factories
 
 TODAY = date(2026, 5, 15)

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from services import config
-from services.db import make_engine, upgrade_to_head
+from services.platform import config
+from services.platform.db import make_engine, upgrade_to_head
 from tests.unit.course_world import CourseWorld, make_course_world
 from tests.unit.person_world import PersonWorld
 from tests.unit.person_world import make_world as make_person_world

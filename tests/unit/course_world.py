@@ -14,8 +14,8 @@ from sqlmodel import Session
 from models.courses import CourseGroup
 from models.organisation import Role, Site
 from models.persons import Person
-from services.crypto import FieldCipher
-from services.principal import Principal
+from services.platform.crypto import FieldCipher
+from services.platform.principal import Principal
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY
 

@@ -9,10 +9,10 @@ from sqlmodel import Session
 
 from models.organisation import Role, Site, User
 from models.persons import Gender, IntakeOrigin
-from services import person_files
-from services.crypto import FieldCipher
-from services.person_files import IntakeInput
-from services.principal import Principal
+from services.persons import files as person_files
+from services.persons.files import IntakeInput
+from services.platform.crypto import FieldCipher
+from services.platform.principal import Principal
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY
 

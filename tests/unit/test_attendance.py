@@ -16,10 +16,10 @@ from models.courses import CourseAttendance, CourseGroup, CourseSession
 from models.organisation import Role, Site
 from models.persons import Person
 from models.workshops import WorkshopAttendance, WorkshopSession
-from services.attendance import RollSaved, SessionKind, roll_call, save_roll_call
-from services.crypto import FieldCipher
-from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
-from services.principal import Principal
+from services.activities.attendance import RollSaved, SessionKind, roll_call, save_roll_call
+from services.platform.crypto import FieldCipher
+from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
+from services.platform.principal import Principal
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY
 
@@ -152,7 +152,7 @@ def test_course_roll_lists_learners_of_the_group_on_the_session_day(session: Ses
 
 
 def test_late_means_more_than_the_allowed_days_ago(session: Session, world: RollWorld) -> None:
-    # A week is allowed (7 days, written here rather than read from services.attendance).
+    # A week is allowed (7 days, written here rather than read from services.activities.attendance).
     on_the_edge = factories.a_workshop_session(session, world.lyon, session_on=TODAY - timedelta(days=7))
     one_more = factories.a_workshop_session(session, world.lyon, session_on=TODAY - timedelta(days=8))
     assert not _roll(session, world.ts_lyon, WORKSHOP, on_the_edge.id).is_late

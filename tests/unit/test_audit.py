@@ -10,8 +10,8 @@ from sqlmodel import select
 from models.audit import AuditEvent
 from models.organisation import Role
 from models.types import utcnow
-from services import audit
-from services.errors import PermissionDenied
+from services.platform import audit
+from services.platform.errors import PermissionDenied
 from tests import factories
 
 

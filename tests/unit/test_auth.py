@@ -11,10 +11,10 @@ from sqlmodel import select
 from models.audit import AuditEvent
 from models.organisation import Role, User
 from models.types import utcnow
-from services import auth, passwords, users
-from services.auth import LoginOutcome, SessionEnd
-from services.errors import ValidationFailed
-from services.principal import SYSTEM_ACTOR, Principal
+from services.accounts import auth, passwords, users
+from services.accounts.auth import LoginOutcome, SessionEnd
+from services.platform.errors import ValidationFailed
+from services.platform.principal import SYSTEM_ACTOR, Principal
 from tests import factories
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

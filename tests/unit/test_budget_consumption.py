@@ -11,9 +11,9 @@ from sqlalchemy import text
 
 from models.finance import BudgetCategory, FunderKind
 from models.organisation import Role, Site
-from services import budget_consumption as bc
-from services.errors import NotFound, PermissionDenied
-from services.principal import Principal
+from services.finance import consumption as bc
+from services.platform.errors import NotFound, PermissionDenied
+from services.platform.principal import Principal
 from tests import factories
 
 TODAY = date(2026, 3, 15)
@@ -218,8 +218,8 @@ def test_people_without_a_budget_role_are_refused(session, world, name):
 
 def test_the_burn_chart_draws_the_service_numbers(session, world):
     from i18n.formats import euros
-    from services import forecast
-    from ui.budget_charts import ACTUAL, FORECAST, PLAN, burn_frame
+    from services.finance import forecast
+    from ui.finance.budget_charts import ACTUAL, FORECAST, PLAN, burn_frame
 
     direction = world.people["direction"]
     report = bc.consumption(session, direction, grant_id=world.agrasc.grant.id, today=TODAY)

@@ -14,10 +14,10 @@ from i18n.formats import euros
 from models.audit import AuditEvent
 from models.finance import BudgetCategory, BudgetLine, BudgetRevision
 from models.organisation import Role
-from services import budget_revision as br
-from services.errors import PermissionDenied, StaleRecord, ValidationFailed
-from services.forecast import AlertKind
-from services.principal import Principal
+from services.finance import revision as br
+from services.finance.forecast import AlertKind
+from services.platform.errors import PermissionDenied, StaleRecord, ValidationFailed
+from services.platform.principal import Principal
 from tests import factories
 
 TODAY = date(2026, 7, 10)  # after the end: the forecast is the actual, easy to check by hand

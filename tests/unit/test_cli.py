@@ -13,10 +13,12 @@ from models.audit import AuditEvent
 from models.organisation import Role, Site, User
 from models.persons import Person
 from models.types import utcnow
-from services import auth, cli, config, passwords
-from services.auth import LoginOutcome
-from services.crypto import FieldCipher
-from services.db import unit_of_work
+from ops import cli
+from services.accounts import auth, passwords
+from services.accounts.auth import LoginOutcome
+from services.platform import config
+from services.platform.crypto import FieldCipher
+from services.platform.db import unit_of_work
 from tests import factories
 
 GOOD_PASSWORD = "une phrase de passe solide"

@@ -26,11 +26,13 @@ from models.courses import (
 )
 from models.organisation import Role
 from models.persons import Person, PersonStatus
-from services import course_sessions, courses, language_assessments
-from services.attendance import SessionKind, roll_call, save_roll_call
-from services.courses import GroupInput
-from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
-from services.language_progress import level_rank
+from services.activities.attendance import SessionKind, roll_call, save_roll_call
+from services.activities.courses import assessments as language_assessments
+from services.activities.courses import groups as course_groups
+from services.activities.courses import sessions as course_sessions
+from services.activities.courses.groups import GroupInput
+from services.activities.courses.progress import level_rank
+from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from tests import factories
 from tests.unit.course_world import CIPHER, TODAY, CourseWorld
 
@@ -106,8 +108,8 @@ def test_sql_sorts_levels_by_rank_not_by_string(session, course_world):
 
 def test_chef_creates_and_edits_a_group_of_own_site(session, course_world):
     w = course_world
-    group_id = courses.create_group(session, w.chef_lyon, group_input(w, name="  FLE   soir "))
-    row = courses.get_group(session, w.chef_lyon, group_id)
+    group_id = course_groups.create_group(session, w.chef_lyon, group_input(w, name="  FLE   soir "))
+    row = course_groups.get_group(session, w.chef_lyon, group_id)
     assert (row.name, row.site_code, row.profile, row.target_level, row.teacher_ids, row.version) == (
         "FLE soir",
         "LYO",
@@ -116,7 +118,7 @@ def test_chef_creates_and_edits_a_group_of_own_site(session, course_world):
         (w.fle_user_id,),
         1,
     )
-    courses.update_group(
+    course_groups.update_group(
         session,
         w.chef_lyon,
         group_id,
@@ -129,7 +131,7 @@ def test_chef_creates_and_edits_a_group_of_own_site(session, course_world):
             site_id=w.grenoble.id,
         ),
     )
-    row = courses.get_group(session, w.chef_lyon, group_id)
+    row = course_groups.get_group(session, w.chef_lyon, group_id)
     assert (row.site_code, row.target_level, set(row.teacher_ids), row.version) == (
         "LYO",
         CefrLevel.B1,
@@ -137,7 +139,7 @@ def test_chef_creates_and_edits_a_group_of_own_site(session, course_world):
         2,
     )  # the site of a group never moves
     with pytest.raises(StaleRecord):
-        courses.update_group(session, w.chef_lyon, group_id, expected_version=1, data=group_input(w, name="X"))
+        course_groups.update_group(session, w.chef_lyon, group_id, expected_version=1, data=group_input(w, name="X"))
     assert [e.action for e in audit_rows(session)] == ["course_group.create", "course_group.update"]
     assert all(e.detail is None or "soir" not in e.detail for e in audit_rows(session))
 
@@ -145,7 +147,7 @@ def test_chef_creates_and_edits_a_group_of_own_site(session, course_world):
 def test_group_validation_messages_are_french_and_per_field(session, course_world):
     w = course_world
     with pytest.raises(ValidationFailed) as caught:
-        courses.create_group(
+        course_groups.create_group(
             session,
             w.chef_lyon,
             group_input(
@@ -158,16 +160,18 @@ def test_group_validation_messages_are_french_and_per_field(session, course_worl
         "ends_on": "La date de fin ne peut pas précéder la date de début.",
         "schedule": "Les horaires ne peuvent dépasser 200 caractères.",
     }
-    courses.create_group(session, w.chef_lyon, group_input(w))
+    course_groups.create_group(session, w.chef_lyon, group_input(w))
     with pytest.raises(ValidationFailed) as caught:
-        courses.create_group(session, w.chef_lyon, group_input(w, name="fle — OBJECTIF a2 (soir)"))
+        course_groups.create_group(session, w.chef_lyon, group_input(w, name="fle — OBJECTIF a2 (soir)"))
     assert caught.value.errors == {"name": "Un groupe porte déjà ce nom sur ce site."}
     grenoble_teacher = factories.a_user(session, Role.FORMATEUR, w.grenoble)
     with pytest.raises(ValidationFailed) as caught:
-        courses.create_group(session, w.chef_lyon, group_input(w, name="Autre", teacher_ids=(grenoble_teacher.id,)))
+        course_groups.create_group(
+            session, w.chef_lyon, group_input(w, name="Autre", teacher_ids=(grenoble_teacher.id,))
+        )
     assert caught.value.errors == {"teacher_ids": "Un·e des formateur·rices choisi·es n'intervient pas sur ce site."}
     with pytest.raises(ValidationFailed) as caught:  # a Grenoble chef, on Lyon
-        courses.create_group(session, w.chef_grenoble, group_input(w, name="Intrus"))
+        course_groups.create_group(session, w.chef_grenoble, group_input(w, name="Intrus"))
     assert caught.value.errors["site_id"] == "Choisissez un de vos sites."
 
 
@@ -175,34 +179,34 @@ def test_only_chef_de_service_manages_groups(session, course_world):
     w = course_world
     for who in (w.fle, w.direction, w.ts_lyon):
         with pytest.raises(PermissionDenied):
-            courses.create_group(session, who, group_input(w))
-        assert courses.manageable_sites(session, who) == []
+            course_groups.create_group(session, who, group_input(w))
+        assert course_groups.manageable_sites(session, who) == []
     with pytest.raises(PermissionDenied):
-        courses.update_group(session, w.fle, w.group_a.id, expected_version=1, data=group_input(w))
+        course_groups.update_group(session, w.fle, w.group_a.id, expected_version=1, data=group_input(w))
     with pytest.raises(NotFound):  # a Grenoble chef cannot even find a Lyon group
-        courses.update_group(session, w.chef_grenoble, w.group_a.id, expected_version=1, data=group_input(w))
-    assert [s.code for s in courses.manageable_sites(session, w.chef_lyon)] == ["LYO"]
-    assert {t.user_id for t in courses.teacher_choices(session, w.chef_lyon, site_id=w.lyon.id)} >= {
+        course_groups.update_group(session, w.chef_grenoble, w.group_a.id, expected_version=1, data=group_input(w))
+    assert [s.code for s in course_groups.manageable_sites(session, w.chef_lyon)] == ["LYO"]
+    assert {t.user_id for t in course_groups.teacher_choices(session, w.chef_lyon, site_id=w.lyon.id)} >= {
         w.fle_user_id,
         w.fle_b_user_id,
         w.chef_lyon.user_id,
     }
-    assert courses.teacher_choices(session, w.chef_lyon, site_id=w.grenoble.id) == []
+    assert course_groups.teacher_choices(session, w.chef_lyon, site_id=w.grenoble.id) == []
 
 
 def test_groups_are_listed_within_scope(session, course_world):
     w = course_world
-    ids = lambda who: {row.id for row in courses.list_groups(session, who)}  # noqa: E731
+    ids = lambda who: {row.id for row in course_groups.list_groups(session, who)}  # noqa: E731
     assert ids(w.fle) == {w.group_a.id}
     assert ids(w.fle_b) == {w.group_b.id}
     assert ids(w.chef_lyon) == {w.group_a.id, w.group_b.id}
     assert ids(w.chef_grenoble) == {w.group_g.id}
     assert ids(w.direction) == {w.group_a.id, w.group_b.id, w.group_g.id}
     with pytest.raises(NotFound):
-        courses.get_group(session, w.fle, w.group_b.id)
+        course_groups.get_group(session, w.fle, w.group_b.id)
     with pytest.raises(NotFound):
-        courses.get_group(session, w.chef_grenoble, w.group_a.id)
-    [row] = courses.list_groups(session, w.fle, running_on=TODAY)
+        course_groups.get_group(session, w.chef_grenoble, w.group_a.id)
+    [row] = course_groups.list_groups(session, w.fle, running_on=TODAY)
     assert row.current_learners == 2
 
 
@@ -211,20 +215,22 @@ def test_groups_are_listed_within_scope(session, course_world):
 
 def test_learners_shown_by_code_with_first_name_only_to_teaching_roles(session, course_world):
     w = course_world
-    rows = courses.list_learners(session, w.fle, w.group_a.id, cipher=CIPHER)
+    rows = course_groups.list_learners(session, w.fle, w.group_a.id, cipher=CIPHER)
     assert [(r.code, r.first_name) for r in rows] == sorted([(w.amina.code, "Amina"), (w.bintou.code, "Bintou")])
-    assert {r.first_name for r in courses.list_learners(session, w.chef_lyon, w.group_a.id, cipher=CIPHER)} == {
+    assert {r.first_name for r in course_groups.list_learners(session, w.chef_lyon, w.group_a.id, cipher=CIPHER)} == {
         "Amina",
         "Bintou",
     }
-    assert {r.first_name for r in courses.list_learners(session, w.direction, w.group_a.id, cipher=CIPHER)} == {None}
+    assert {r.first_name for r in course_groups.list_learners(session, w.direction, w.group_a.id, cipher=CIPHER)} == {
+        None
+    }
     with pytest.raises(NotFound):
-        courses.list_learners(session, w.fle, w.group_b.id, cipher=CIPHER)
+        course_groups.list_learners(session, w.fle, w.group_b.id, cipher=CIPHER)
 
 
 def test_chef_enrols_active_files_of_the_group_site_by_code(session, course_world):
     w = course_world
-    enrolment_id = courses.enrol_learner(
+    enrolment_id = course_groups.enrol_learner(
         session,
         w.chef_lyon,
         group_id=w.group_a.id,
@@ -253,34 +259,40 @@ def test_chef_enrols_active_files_of_the_group_site_by_code(session, course_worl
     ]
     for code, on, errors in cases:
         with pytest.raises(ValidationFailed) as caught:
-            courses.enrol_learner(session, w.chef_lyon, group_id=w.group_a.id, code=code, enrolled_on=on, today=TODAY)
+            course_groups.enrol_learner(
+                session, w.chef_lyon, group_id=w.group_a.id, code=code, enrolled_on=on, today=TODAY
+            )
         assert caught.value.errors == errors, code
     for who in (w.fle, w.direction):
         with pytest.raises(PermissionDenied):
-            courses.enrol_learner(session, who, group_id=w.group_a.id, code=w.chloe.code, enrolled_on=TODAY)
+            course_groups.enrol_learner(session, who, group_id=w.group_a.id, code=w.chloe.code, enrolled_on=TODAY)
 
 
 def test_leaving_then_coming_back_to_a_group(session, course_world):
     w = course_world
-    [amina] = [r for r in courses.list_learners(session, w.fle, w.group_a.id) if r.person_id == w.amina.id]
+    [amina] = [r for r in course_groups.list_learners(session, w.fle, w.group_a.id) if r.person_id == w.amina.id]
     with pytest.raises(ValidationFailed) as caught:
-        courses.record_leaving(session, w.fle, enrolment_id=amina.enrolment_id, left_on=date(2025, 1, 1), today=TODAY)
+        course_groups.record_leaving(
+            session, w.fle, enrolment_id=amina.enrolment_id, left_on=date(2025, 1, 1), today=TODAY
+        )
     assert caught.value.errors == {"left_on": "La date de sortie ne peut pas précéder la date d'inscription."}
     with pytest.raises(NotFound):  # fle_b does not teach group A
-        courses.record_leaving(session, w.fle_b, enrolment_id=amina.enrolment_id, left_on=TODAY, today=TODAY)
-    courses.record_leaving(session, w.fle, enrolment_id=amina.enrolment_id, left_on=date(2026, 4, 30), today=TODAY)
-    [row] = [r for r in courses.list_learners(session, w.fle, w.group_a.id) if r.person_id == w.amina.id]
+        course_groups.record_leaving(session, w.fle_b, enrolment_id=amina.enrolment_id, left_on=TODAY, today=TODAY)
+    course_groups.record_leaving(
+        session, w.fle, enrolment_id=amina.enrolment_id, left_on=date(2026, 4, 30), today=TODAY
+    )
+    [row] = [r for r in course_groups.list_learners(session, w.fle, w.group_a.id) if r.person_id == w.amina.id]
     assert row.left_on == date(2026, 4, 30) and not row.is_current(TODAY)
     with pytest.raises(ValidationFailed) as caught:
-        courses.enrol_learner(
+        course_groups.enrol_learner(
             session, w.chef_lyon, group_id=w.group_a.id, code=w.amina.code, enrolled_on=date(2026, 4, 30), today=TODAY
         )
     assert "doit être postérieure" in caught.value.errors["enrolled_on"]
-    same = courses.enrol_learner(
+    same = course_groups.enrol_learner(
         session, w.chef_lyon, group_id=w.group_a.id, code=w.amina.code, enrolled_on=date(2026, 5, 11), today=TODAY
     )
     assert same == amina.enrolment_id
-    [row] = [r for r in courses.list_learners(session, w.fle, w.group_a.id) if r.person_id == w.amina.id]
+    [row] = [r for r in course_groups.list_learners(session, w.fle, w.group_a.id) if r.person_id == w.amina.id]
     assert (row.enrolled_on, row.left_on) == (date(2026, 5, 11), None)
     assert [e.action for e in audit_rows(session)] == ["course_enrolment.leave", "course_enrolment.return"]
 

@@ -1,4 +1,4 @@
-"""Director dashboard (services.dashboard): who may open it and for which sites, the previous period,
+"""Director dashboard (services.reporting.dashboard): who may open it and for which sites, the previous period,
 the monthly series and the cohort funnel against direct SQL, budget and FTE of the chosen sites."""
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from models.organisation import Role, Site
 from models.outreach import OutreachMode
 from models.partners import OutcomeType
 from models.persons import IntakeOrigin
-from services import dashboard
-from services.dashboard_figures import SERIES_KEYS, series_window
-from services.errors import PermissionDenied, ValidationFailed
-from services.principal import Principal
+from services.platform.errors import PermissionDenied, ValidationFailed
+from services.platform.principal import Principal
+from services.reporting import dashboard
+from services.reporting._dashboard_figures import SERIES_KEYS, series_window
 from tests import factories
 
 TODAY = date(2026, 5, 13)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.disclosure import (
+from services.reporting.disclosure import (
     HIDDEN_LABEL,
     TOTAL,
     WITHHELD_LABEL,
@@ -87,7 +87,7 @@ def _feasible(view, fixed: dict[tuple[int, int], int] | None = None, extra=()) -
     grand total), with `fixed` cells and the `extra` bounds (members, (low, high)) on a cell, a row, a
     column or the whole table?
 
-    Exact, and independent of services/disclosure.py: the bounds form a circulation network (source →
+    Exact, and independent of services/reporting/disclosure.py: the bounds form a circulation network (source →
     row i → column j → sink → source, each edge with its lower and upper bound); a circulation with
     bounds exists iff a max flow saturates the lower bounds (Hoffman), and integer bounds give an
     integer table. It takes polynomial time, so no drawn table is too large to check."""

@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 
 from models.audit import AuditEvent
 from models.finance import Expense, ExpenseImport
-from services import expense_import, expenses
-from services.errors import PermissionDenied
-from services.expense_import import ImportRefused, RowError
+from services.finance import expense_import, expenses
+from services.finance.expense_import import ImportRefused, RowError
+from services.platform.errors import PermissionDenied
 from tests.unit import budget_world
 from tests.unit.budget_world import TODAY
 

@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 from models.audit import AuditEvent
 from models.finance import Expense, ExpenseImport
 from models.types import utcnow
-from services import expenses
-from services.errors import NotFound, PermissionDenied, ValidationFailed
-from services.expenses import ExpenseInput, Source
+from services.finance import expenses
+from services.finance.expenses import ExpenseInput, Source
+from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from tests import factories
 from tests.unit import budget_world
 from tests.unit.budget_world import TODAY

@@ -14,9 +14,10 @@ from sqlmodel import Session, select
 from models.audit import AuditEvent
 from models.finance import BudgetCategory
 from models.organisation import Role
-from services import deviation_notes, financial_report, staff_charges
-from services.errors import PermissionDenied, StaleRecord, ValidationFailed
-from services.spreadsheet import EUROS, safe_text
+from services.finance import deviation_notes, financial_report
+from services.finance.staffing import charges as staff_charges
+from services.platform.errors import PermissionDenied, StaleRecord, ValidationFailed
+from services.platform.spreadsheet import EUROS, safe_text
 from tests import factories
 
 TODAY = date(2026, 3, 15)

@@ -1,4 +1,4 @@
-"""End-of-grant forecast and alerts, on hand-computed cases (services.forecast).
+"""End-of-grant forecast and alerts, on hand-computed cases (services.finance.forecast).
 
 The grant of most cases runs 1 January – 30 June 2026 (6 months), tolerance 10 %.
 """
@@ -12,9 +12,9 @@ import pytest
 from models.finance import BudgetCategory
 from models.organisation import Role
 from models.staffing import PostType
-from services import forecast as fc
-from services.forecast import AlertKind, ForecastInputs, GrantTerms, LineInput
-from services.staff_costs import VacantPost
+from services.finance import forecast as fc
+from services.finance.forecast import AlertKind, ForecastInputs, GrantTerms, LineInput
+from services.finance.staffing.costs import VacantPost
 from tests import factories
 
 START, END = date(2026, 1, 1), date(2026, 6, 30)

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import text
 
 from models.organisation import Role
-from services import funder_space
-from services.disclosure import Suppression
-from services.errors import NotFound, PermissionDenied
+from services.platform.errors import NotFound, PermissionDenied
+from services.reporting import funder_space
+from services.reporting.disclosure import Suppression
 from tests.unit import funder_world
 from tests.unit.funder_world import END, START
 

@@ -13,10 +13,11 @@ from i18n.formats import euros
 from models.audit import AuditEvent
 from models.finance import BudgetCategory, BudgetLine, FunderKind, Grant, Strand
 from models.organisation import Role
-from services import budget_lines, grants
-from services.budget_lines import LineInput
-from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
-from services.grants import GrantInput
+from services.finance import grants
+from services.finance import lines as budget_lines
+from services.finance.grants import GrantInput
+from services.finance.lines import LineInput
+from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from tests.unit import budget_world
 from tests.unit.budget_world import AV, ISP, TODAY
 

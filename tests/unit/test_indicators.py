@@ -1,4 +1,4 @@
-"""Activity indicators (services.indicators): every indicator against a direct SQL computation on the
+"""Activity indicators (services.reporting._indicators): every indicator against a direct SQL computation on the
 seeded demo data, per site and in total, and edge cases on a small hand-built world (period
 boundaries, closed and anonymised files, the sites filter, CECRL order, refused PSP)."""
 
@@ -23,12 +23,12 @@ from models.partners import OutcomeCategory, OutcomeType, PartnerKind
 from models.pathway import PrefectDecision
 from models.persons import PersonStatus
 from seed.generator import seed_database
-from services import indicators
-from services.crypto import FieldCipher
-from services.db import make_engine, upgrade_to_head
-from services.errors import ValidationFailed
-from services.indicators import ACTIVITY_KEYS, SPECS
-from services.passwords import hash_password
+from services.accounts.passwords import hash_password
+from services.platform.crypto import FieldCipher
+from services.platform.db import make_engine, upgrade_to_head
+from services.platform.errors import ValidationFailed
+from services.reporting import _indicators as indicators
+from services.reporting._indicators import ACTIVITY_KEYS, SPECS
 from tests import factories
 from tests.conftest import _TMP, _private_postgres_database, backends
 

@@ -16,13 +16,14 @@ from models.attendance import AttendanceStatus
 from models.courses import CefrLevel, CourseAttendance, LanguageAssessment, LanguageSkill
 from models.labels import label
 from models.organisation import Role
-from services import language_assessments, language_progress
-from services.errors import NotFound, PermissionDenied
-from services.language_progress import Moment
-from services.principal import Principal
+from services.activities.courses import assessments as language_assessments
+from services.activities.courses import progress as language_progress
+from services.activities.courses.progress import Moment
+from services.platform.errors import NotFound, PermissionDenied
+from services.platform.principal import Principal
 from tests import factories
 from tests.unit.course_world import CIPHER, TODAY, CourseWorld, make_course_world
-from ui import language_charts
+from ui.activities.courses import charts as language_charts
 
 SPEAKING, WRITING, LISTENING = LanguageSkill.SPEAKING, LanguageSkill.WRITING, LanguageSkill.LISTENING
 L = CefrLevel

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.money import parse_french_amount, prorata, ratio, share_of, split_exactly
+from services.platform.money import parse_french_amount, prorata, ratio, share_of, split_exactly
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,10 @@ from models.audit import AuditEvent
 from models.organisation import Role, Site, User
 from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachRoundStaff
 from models.persons import IntakeOrigin
-from services import outreach
-from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
-from services.outreach import MonthlyOutreach, RoundInput
-from services.principal import Principal
+from services.activities import outreach
+from services.activities.outreach import MonthlyOutreach, RoundInput
+from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
+from services.platform.principal import Principal
 from tests import factories
 
 TODAY = date(2026, 5, 15)

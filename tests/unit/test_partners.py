@@ -11,9 +11,9 @@ from models.audit import AuditEvent
 from models.organisation import Role, Site
 from models.partners import OutcomeCategory, OutcomeType, PartnerKind, ReferralResult
 from models.persons import PersonStatus
-from services import partners
-from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
-from services.principal import Principal
+from services.persons import partners
+from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
+from services.platform.principal import Principal
 from tests import factories
 
 TODAY = date(2026, 5, 15)

@@ -13,10 +13,10 @@ from models.audit import AuditEvent
 from models.organisation import Role, Site
 from models.pathway import Barrier, BarrierSeverity, GoalAxis, GoalStatus, PrefectDecision
 from models.persons import Person, PersonNote, PersonStatus
-from services import pathway
-from services.crypto import FieldCipher
-from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
-from services.principal import Principal
+from services.persons import pathway
+from services.platform.crypto import FieldCipher
+from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
+from services.platform.principal import Principal
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY
 
@@ -386,7 +386,7 @@ def test_an_anonymised_file_can_no_longer_be_written(session, world):
 
 def test_notes_leave_no_clear_text_in_the_sqlite_file(tmp_path):
     """The raw bytes of the database file hold no note in clear (SQLite only: a file to read)."""
-    from services.db import make_engine, unit_of_work, upgrade_to_head
+    from services.platform.db import make_engine, unit_of_work, upgrade_to_head
 
     path = tmp_path / "raw.db"
     engine = make_engine(f"sqlite:///{path}")

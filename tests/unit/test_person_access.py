@@ -8,14 +8,14 @@ from datetime import date
 import pytest
 
 from models.persons import PersonStatus
-from services import person_files
-from services.errors import NotFound, PermissionDenied
-from services.person_access import (
+from services.persons import files as person_files
+from services.persons.access import (
     person_by_code,
     person_in_scope,
     require_writable,
     touch_last_contact,
 )
+from services.platform.errors import NotFound, PermissionDenied
 from tests.unit.person_world import CIPHER, create
 
 pytestmark = pytest.mark.usefixtures("person_world")

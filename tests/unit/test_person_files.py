@@ -14,10 +14,10 @@ from models.audit import AuditEvent
 from models.organisation import Role, Site, User
 from models.pathway import ActionGoal, GoalAxis, GoalStatus, PrefectDecision, PspEpisode
 from models.persons import IntakeOrigin, Person, PersonStatus
-from services import person_files
-from services.db import make_engine, unit_of_work, upgrade_to_head
-from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
-from services.person_files import CaseloadFilter, find_possible_duplicates, list_caseload, validate_intake
+from services.persons import files as person_files
+from services.persons.files import CaseloadFilter, find_possible_duplicates, list_caseload, validate_intake
+from services.platform.db import make_engine, unit_of_work, upgrade_to_head
+from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from tests import factories
 from tests.unit.person_world import CIPHER, TODAY, an_intake, create, make_world
 

@@ -10,10 +10,10 @@ from sqlmodel import select
 
 from models.organisation import Role
 from models.persons import Person
-from services import pages
-from services.errors import PermissionDenied
-from services.pages import PAGE_ACCESS, PageKey, may_open, pages_for
-from services.principal import ALL_SITES_ROLES, ROLE_CAPABILITIES, Capability, Principal
+from services.platform import pages
+from services.platform.errors import PermissionDenied
+from services.platform.pages import PAGE_ACCESS, PageKey, may_open, pages_for
+from services.platform.principal import ALL_SITES_ROLES, ROLE_CAPABILITIES, Capability, Principal
 from tests import factories
 from tests.access_matrix import ACCESS_GRID, EXPECTED_ACCESS, expected_pages, parse_access_grid
 

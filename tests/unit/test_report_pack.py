@@ -12,11 +12,11 @@ from sqlmodel import select
 
 from models.audit import AuditEvent
 from models.finance import Strand
-from services import report_pack
-from services.errors import NotFound, PermissionDenied
+from services.platform.errors import NotFound, PermissionDenied
+from services.reporting import report_pack
 from tests.unit import funder_world
 from tests.unit.funder_world import END, START
-from ui.funder_charts import pack_images
+from ui.reporting.funder_charts import pack_images
 
 TODAY = date(2026, 5, 15)
 ASSOCIATION = "Association Élan · Lyon"

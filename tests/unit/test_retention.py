@@ -13,11 +13,11 @@ from models.organisation import Role, Site
 from models.partners import OutcomeType, PartnerKind
 from models.pathway import Barrier, BarrierSeverity, GoalAxis
 from models.persons import Person, PersonNote, PersonStatus, PersonStatusChange
-from services import partners, pathway, retention
-from services.crypto import FieldCipher
-from services.db import unit_of_work
-from services.errors import NotFound, PermissionDenied, ValidationFailed
-from services.principal import SYSTEM_ACTOR, Principal
+from services.persons import partners, pathway, retention
+from services.platform.crypto import FieldCipher
+from services.platform.db import unit_of_work
+from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from services.platform.principal import SYSTEM_ACTOR, Principal
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY
 from tests.unit.test_cli import run

@@ -12,14 +12,14 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
 
-import services.config
 from models.partners import OUTCOME_CATEGORY_OF_TYPE, OutcomeType
 from seed.__main__ import main as seed_main
 from seed.accounts import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS, DEMO_USERNAMES
 from seed.generator import database_is_empty, seed_database
-from services.crypto import FieldCipher
-from services.db import make_engine, upgrade_to_head
-from services.passwords import hash_password, verify_password
+from services.accounts.passwords import hash_password, verify_password
+from services.platform import config
+from services.platform.crypto import FieldCipher
+from services.platform.db import make_engine, upgrade_to_head
 
 AS_OF = date(2026, 5, 13)
 PASSWORD = "mot-de-passe-de-demo"
@@ -232,14 +232,15 @@ def test_post_funding_shares_sum_to_10000(seeded: Seeded) -> None:
 
 
 def test_staff_expenses_are_the_charges_of_the_posts(seeded: Seeded) -> None:
-    """Every expense on a 64 line is a post's monthly charge, with the amounts services.staff_charges computes."""
+    """Every expense on a 64 line is a post's monthly charge, with the amounts
+    services.finance.staffing.charges computes."""
     from sqlmodel import Session, select
 
     from clock import add_months
     from models.organisation import User
-    from services.auth import principal_of
-    from services.staff_charges import last_ended_month, plan_month
-    from services.staff_costs import month_end
+    from services.accounts.auth import principal_of
+    from services.finance.staffing.charges import last_ended_month, plan_month
+    from services.finance.staffing.costs import month_end
 
     assert (
         scalar(
@@ -365,8 +366,8 @@ def test_there_is_activity_in_the_month_of_as_of_and_sessions_ahead(seeded: Seed
 def test_command_line_seeds_then_leaves_a_full_database_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(services.config, "DATA_DIR", tmp_path)
-    monkeypatch.setattr(services.config, "DEMO_SECRETS_FILE", tmp_path / "secrets.json")
+    monkeypatch.setattr(config, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(config, "DEMO_SECRETS_FILE", tmp_path / "secrets.json")
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     assert seed_main(["--database-url", url, "--as-of", AS_OF.isoformat()]) == 0
     assert "lignes insérées" in capsys.readouterr().out

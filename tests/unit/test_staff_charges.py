@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 from models.audit import AuditEvent
 from models.finance import BudgetCategory, Expense
 from models.organisation import Role
-from services import staff_charges
-from services.errors import PermissionDenied, ValidationFailed
+from services.finance.staffing import charges as staff_charges
+from services.platform.errors import PermissionDenied, ValidationFailed
 from tests import factories
 
 TODAY = date(2026, 3, 15)

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from models.finance import BudgetCategory
 from models.organisation import Site
-from services.staff_costs import (
+from services.finance.staffing.costs import (
     committed_staff_cost_by_line,
     filled_intervals,
     post_month_cost,
@@ -117,7 +117,7 @@ def test_filled_intervals_follow_the_history(session, world):
         ends_on=date(2026, 2, 28),
         history=[(date(2025, 1, 1), True), (date(2025, 6, 1), False), (date(2025, 9, 15), True)],
     )
-    from services.staff_costs import history_by_post
+    from services.finance.staffing.costs import history_by_post
 
     changes = history_by_post(session, [post.id])[post.id]
     assert filled_intervals(post, changes, until=TODAY) == [

@@ -13,9 +13,10 @@ from models.audit import AuditEvent
 from models.finance import BudgetCategory
 from models.organisation import Role, Site
 from models.staffing import Post, PostFunding, PostStatusChange, PostType
-from services import staffing, staffing_figures
-from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
-from services.principal import Principal
+from services.finance.staffing import figures as staffing_figures
+from services.finance.staffing import posts as staffing
+from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
+from services.platform.principal import Principal
 from tests import factories
 
 TODAY = date(2026, 3, 15)

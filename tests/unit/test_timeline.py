@@ -24,9 +24,9 @@ from models.pathway import (
 )
 from models.persons import IntakeOrigin, PersonNote
 from models.workshops import WorkshopAttendance
-from services import person_files
-from services.errors import NotFound, PermissionDenied
-from services.timeline import person_timeline
+from services.persons import files as person_files
+from services.persons.timeline import person_timeline
+from services.platform.errors import NotFound, PermissionDenied
 from tests import factories
 from tests.unit.person_world import CIPHER, TODAY, create
 

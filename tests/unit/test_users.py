@@ -10,10 +10,10 @@ from sqlmodel import select
 from models.audit import AuditEvent
 from models.organisation import Role, User, UserSite
 from models.types import utcnow
-from services import auth, passwords, users
-from services.auth import LoginOutcome, SessionEnd
-from services.errors import NotFound, PermissionDenied, ValidationFailed
-from services.principal import SYSTEM_ACTOR, Principal
+from services.accounts import auth, passwords, users
+from services.accounts.auth import LoginOutcome, SessionEnd
+from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from services.platform.principal import SYSTEM_ACTOR, Principal
 from tests import factories
 
 GOOD_PASSWORD = "une phrase de passe solide"

@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from models.attendance import AttendanceStatus
 from models.persons import PersonStatus
-from services import workshop_figures
-from services.errors import PermissionDenied, ValidationFailed
+from services.activities.workshops import figures as workshop_figures
+from services.platform.errors import PermissionDenied, ValidationFailed
 from tests import factories
 from tests.unit.workshop_world import CIPHER, TODAY, WorkshopWorld
 
@@ -183,7 +183,7 @@ def test_persons_who_missed_their_last_two_sessions(session: Session, workshop_w
 
 
 def test_rate_chart_draws_the_direct_sql_numbers(session: Session, workshop_world: WorkshopWorld, rolls: None) -> None:
-    from ui.workshop_charts import attendance_rate_chart
+    from ui.activities.workshops.charts import attendance_rate_chart
 
     expected = _direct_rates(session, [workshop_world.lyon.id, workshop_world.grenoble.id])
     rates = workshop_figures.attendance_rates(session, workshop_world.direction, start=START, end=END)

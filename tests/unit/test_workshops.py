@@ -11,9 +11,12 @@ from sqlmodel import Session, select
 from models.audit import AuditEvent
 from models.persons import PersonStatus
 from models.workshops import WorkshopEnrolment, WorkshopFacilitator, WorkshopModule, WorkshopSession, WorkshopTheme
-from services import timeline, workshop_people, workshop_sessions, workshops
-from services.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
-from services.workshop_sessions import Period, SessionInput
+from services.activities.workshops import modules as workshop_modules
+from services.activities.workshops import people as workshop_people
+from services.activities.workshops import sessions as workshop_sessions
+from services.activities.workshops.sessions import Period, SessionInput
+from services.persons import timeline
+from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from tests import factories
 from tests.unit.workshop_world import CIPHER, TODAY, WorkshopWorld
 
@@ -30,17 +33,17 @@ def _actions(session: Session, prefix: str) -> list[str]:
 
 
 def test_chef_service_configures_the_modules_of_its_site(session: Session, workshop_world: WorkshopWorld) -> None:
-    module_id = workshops.create_module(
+    module_id = workshop_modules.create_module(
         session,
         workshop_world.chef_lyon,
         site_id=workshop_world.lyon.id,
         theme=WorkshopTheme.MOBILITY,
         name="  Mobilité   et transports ",
     )
-    rows = workshops.list_modules(session, workshop_world.chef_lyon, site_id=workshop_world.lyon.id)
+    rows = workshop_modules.list_modules(session, workshop_world.chef_lyon, site_id=workshop_world.lyon.id)
     assert [r.name for r in rows] == ["Estime de soi", "Rapport à l'argent", "Mobilité et transports"]
     created = rows[-1]
-    workshops.update_module(
+    workshop_modules.update_module(
         session,
         workshop_world.chef_lyon,
         module_id,
@@ -48,26 +51,26 @@ def test_chef_service_configures_the_modules_of_its_site(session: Session, works
         changes={"name": "Mobilité", "is_active": False},
     )
     assert [
-        r.name for r in workshops.list_modules(session, workshop_world.chef_lyon, site_id=workshop_world.lyon.id)
+        r.name for r in workshop_modules.list_modules(session, workshop_world.chef_lyon, site_id=workshop_world.lyon.id)
     ] == [
         "Estime de soi",
         "Rapport à l'argent",
     ]
     with pytest.raises(StaleRecord):
-        workshops.update_module(
+        workshop_modules.update_module(
             session,
             workshop_world.chef_lyon,
             module_id,
             expected_version=created.version,
             changes={"name": "Mobilité douce"},
         )
-    workshops.reorder_modules(
+    workshop_modules.reorder_modules(
         session,
         workshop_world.chef_lyon,
         site_id=workshop_world.lyon.id,
         ordered_ids=[module_id, workshop_world.money.id, workshop_world.self_esteem.id],
     )
-    listed = workshops.list_modules(
+    listed = workshop_modules.list_modules(
         session, workshop_world.chef_lyon, site_id=workshop_world.lyon.id, include_inactive=True
     )
     assert [(r.name, r.sort_order, r.is_active) for r in listed] == [
@@ -87,7 +90,7 @@ def test_chef_service_configures_the_modules_of_its_site(session: Session, works
 
 def test_module_names_are_checked(session: Session, workshop_world: WorkshopWorld) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        workshops.create_module(
+        workshop_modules.create_module(
             session,
             workshop_world.chef_lyon,
             site_id=workshop_world.lyon.id,
@@ -96,37 +99,37 @@ def test_module_names_are_checked(session: Session, workshop_world: WorkshopWorl
         )
     assert set(refused.value.errors) == {"name"}
     with pytest.raises(ValidationFailed) as refused:
-        workshops.create_module(
+        workshop_modules.create_module(
             session, workshop_world.chef_lyon, site_id=workshop_world.grenoble.id, theme="nope", name=" "
         )
     assert set(refused.value.errors) == {"site_id", "theme", "name"}
     with pytest.raises(ValidationFailed):
-        workshops.reorder_modules(
+        workshop_modules.reorder_modules(
             session, workshop_world.chef_lyon, site_id=workshop_world.lyon.id, ordered_ids=[workshop_world.money.id]
         )
 
 
 def test_only_chef_service_configures_modules(session: Session, workshop_world: WorkshopWorld) -> None:
     for principal in (workshop_world.ts_lyon, workshop_world.direction, workshop_world.admin, workshop_world.formateur):
-        assert not workshops.may_configure_modules(principal)
+        assert not workshop_modules.may_configure_modules(principal)
         with pytest.raises(PermissionDenied):
-            workshops.create_module(
+            workshop_modules.create_module(
                 session, principal, site_id=workshop_world.lyon.id, theme=WorkshopTheme.MONEY, name="Budget"
             )
         with pytest.raises(PermissionDenied):
-            workshops.update_module(
+            workshop_modules.update_module(
                 session, principal, workshop_world.money.id, expected_version=1, changes={"is_active": False}
             )
         with pytest.raises(PermissionDenied):
-            workshops.reorder_modules(
+            workshop_modules.reorder_modules(
                 session,
                 principal,
                 site_id=workshop_world.lyon.id,
                 ordered_ids=[workshop_world.money.id, workshop_world.self_esteem.id],
             )
-    assert workshops.may_configure_modules(workshop_world.chef_lyon)
+    assert workshop_modules.may_configure_modules(workshop_world.chef_lyon)
     with pytest.raises(NotFound):  # another site's module
-        workshops.update_module(
+        workshop_modules.update_module(
             session,
             workshop_world.chef_lyon,
             workshop_world.grenoble_module.id,
@@ -134,7 +137,7 @@ def test_only_chef_service_configures_modules(session: Session, workshop_world: 
             changes={"name": "Autre"},
         )
     with pytest.raises(NotFound):
-        workshops.reorder_modules(
+        workshop_modules.reorder_modules(
             session,
             workshop_world.chef_lyon,
             site_id=workshop_world.grenoble.id,
@@ -144,10 +147,10 @@ def test_only_chef_service_configures_modules(session: Session, workshop_world: 
 
 
 def test_modules_are_listed_within_scope(session: Session, workshop_world: WorkshopWorld) -> None:
-    assert {r.site_code for r in workshops.list_modules(session, workshop_world.direction)} == {"LYO", "GRE"}
-    assert {r.site_code for r in workshops.list_modules(session, workshop_world.ts_lyon)} == {"LYO"}
-    assert workshops.list_modules(session, workshop_world.ts_lyon, site_id=workshop_world.grenoble.id) == []
-    assert [s.code for s in workshops.my_sites(session, workshop_world.cip_grenoble)] == ["GRE"]
+    assert {r.site_code for r in workshop_modules.list_modules(session, workshop_world.direction)} == {"LYO", "GRE"}
+    assert {r.site_code for r in workshop_modules.list_modules(session, workshop_world.ts_lyon)} == {"LYO"}
+    assert workshop_modules.list_modules(session, workshop_world.ts_lyon, site_id=workshop_world.grenoble.id) == []
+    assert [s.code for s in workshop_modules.my_sites(session, workshop_world.cip_grenoble)] == ["GRE"]
 
 
 # --- sessions -----------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from sqlmodel import Session
 from models.organisation import Role, Site, User
 from models.partners import Partner, PartnerKind
 from models.workshops import WorkshopModule, WorkshopTheme
-from services.crypto import FieldCipher
-from services.principal import Principal
+from services.platform.crypto import FieldCipher
+from services.platform.principal import Principal
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY
 

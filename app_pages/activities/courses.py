@@ -1,0 +1,97 @@
+"""Cours de français: groups, learners, sessions and roll calls, assessments (chef_service, formateur).
+
+A formateur sees the groups it teaches; chef_service the groups of its sites, and creates them.
+"""
+
+import streamlit as st
+
+import clock
+from i18n import _
+from services.activities.courses import groups as course_groups
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
+from services.platform.principal import Principal
+from ui.activities.courses.follow_up import follow_up_tab
+from ui.activities.courses.groups import create_group_form, edit_group_form, group_label, groups_table, period
+from ui.activities.courses.learners import learners_tab
+from ui.activities.courses.sessions import sessions_tab
+from ui.platform import form_state
+from ui.platform.guards import require_page
+from ui.platform.runtime import runtime
+
+
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (the texts in the session's language)."""
+    current = runtime()
+    st.title(_("Cours de français"))
+    st.caption(
+        _(
+            "Les groupes de français adapté (alphabétisation, post-alphabétisation, FLE) : apprenant·es, "
+            "séances et appel, évaluations CECRL par compétence, certifications et passages vers le droit "
+            "commun."
+        )
+    )
+    form_state.show_toast()
+    today = clock.today()
+
+    with unit_of_work(current.engine) as uow:
+        groups = course_groups.list_groups(uow, principal)
+        sites = course_groups.manageable_sites(uow, principal)
+    manager = course_groups.may_manage_groups(principal)
+
+    if groups:
+        groups_table(groups, today)
+    elif manager:
+        st.info(_("Aucun groupe pour l'instant : créez le premier ci-dessous."))
+    else:
+        st.info(
+            _(
+                "Vous n'animez encore aucun groupe : un·e chef·fe de service vous ajoute comme formateur·rice "
+                "d'un groupe."
+            )
+        )
+
+    if manager and sites:
+        with st.expander(_("Créer un groupe"), expanded=not groups):
+            create_group_form(current, principal, sites)
+
+    if not groups:
+        return
+
+    several_sites = len({g.site_id for g in groups}) > 1
+    by_id = {g.id: g for g in groups}
+    running = [g.id for g in groups if g.is_running(today)]
+    ordered = running + [g.id for g in groups if g.id not in running]
+
+    def group_option(group_id: int) -> str:
+        name = group_label(by_id[group_id], several_sites)
+        return name if by_id[group_id].is_running(today) else _("{group} (terminé)").format(group=name)
+
+    group_id = st.selectbox(_("Groupe"), ordered, key="courses_group", format_func=group_option)
+    group = by_id[group_id]
+    st.subheader(group_label(group, several_sites))
+    st.caption(
+        _("{schedule} · {period} · formateur·rices : {teachers}").format(
+            schedule=group.schedule or _("Horaires non précisés"),
+            period=period(group),
+            teachers=", ".join(group.teacher_names) or "—",
+        )
+    )
+
+    names = [_("Apprenant·es"), _("Séances et appel"), _("Suivi d'un·e apprenant·e")] + (
+        [_("Paramètres du groupe")] if manager else []
+    )
+    tabs = st.tabs(names)
+    with tabs[0]:
+        learners = learners_tab(current, principal, group, today)
+    with tabs[1]:
+        sessions_tab(current, principal, group, today)
+    with tabs[2]:
+        follow_up_tab(current, principal, group, learners)
+    if manager:
+        with tabs[3]:
+            edit_group_form(current, principal, group)
+
+
+principal = require_page(PageKey.COURSES)
+page(principal)

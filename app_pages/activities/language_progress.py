@@ -1,0 +1,62 @@
+"""Progression en français: per learner, per group, per site (direction, chef_service, formateur).
+
+A formateur sees the learners of its groups (code and first name), chef_service those of its sites,
+direction every site, learners by code only.
+"""
+
+import streamlit as st
+
+import clock
+from i18n import N_, _
+from services.activities.courses import groups as course_groups
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
+from services.platform.principal import Principal
+from ui.activities.courses.progress_views import group_view, learner_view, site_view
+from ui.platform.guards import require_page
+from ui.platform.language_switch import tabs_keeping_the_open_one
+from ui.platform.runtime import runtime
+
+VIEWS = (N_("Par apprenant·e"), N_("Par groupe"), N_("Par site"))
+
+
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (the texts in the session's language)."""
+    current = runtime()
+    st.title(_("Progression en français"))
+    st.caption(
+        _(
+            "Niveaux CECRL (pré-A1, A1.1, A1, A2, B1, B2…) par compétence — compréhension et expression, orales "
+            "et écrites — et heures de présence aux cours de français adapté."
+        )
+    )
+    today = clock.today()
+
+    with unit_of_work(current.engine) as uow:
+        groups = course_groups.list_groups(uow, principal)
+    if not groups:
+        st.info(_("Aucun groupe de français dans votre périmètre."))
+        return
+
+    # Lazy tabs: only the open one runs (the site figures read the whole scope). Direction starts with
+    # the sites, the teaching roles with their learners.
+    views = [_(view) for view in VIEWS]
+    learner_tab, group_tab, site_tab = tabs_keeping_the_open_one(
+        views,
+        key="progress_view",
+        on_change="rerun",
+        default=views[0] if course_groups.names_visible(principal) else views[2],
+    )
+    with learner_tab:
+        if learner_tab.open is not False:
+            learner_view(current, principal, groups, today)
+    with group_tab:
+        if group_tab.open is not False:
+            group_view(current, principal, groups, today)
+    with site_tab:
+        if site_tab.open is not False:
+            site_view(principal, today)
+
+
+principal = require_page(PageKey.LANGUAGE_PROGRESS)
+page(principal)

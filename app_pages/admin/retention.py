@@ -1,0 +1,100 @@
+"""Conservation des données: files without contact for 2 years, and their irreversible anonymisation."""
+
+import pandas as pd
+import streamlit as st
+
+from i18n import _, formats
+from models.labels import label
+from services.persons import retention
+from services.platform.db import unit_of_work
+from services.platform.errors import ServiceError, ValidationFailed
+from services.platform.pages import PageKey
+from services.platform.principal import Principal
+from ui.platform import form_state
+from ui.platform.forms import field_error
+from ui.platform.guards import require_page
+from ui.platform.runtime import runtime
+
+principal = require_page(PageKey.RETENTION)
+
+
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (the texts in the session's language)."""
+    current = runtime()
+    st.title(_("Conservation des données"))
+    form_state.show_toast()
+
+    st.markdown(
+        _(
+            "Un dossier sans aucun contact depuis **2 ans** (dernier contact, ou accueil à défaut) doit être anonymisé "
+            "(référentiel de la CNIL pour l'accompagnement social)."
+        )
+    )
+    with st.expander(_("Ce que l'anonymisation détruit et ce qu'elle garde"), expanded=True):
+        st.markdown(
+            _(
+                "**Détruit, sans retour possible :** le prénom ou pseudonyme, le téléphone, toutes les notes, "
+                "le texte des objectifs et des actions, les motifs des orientations et le motif de clôture.\n\n"
+                "**Gardé, pour les statistiques anonymes :** le code du dossier, le site, les dates, "
+                "l'année de naissance, le genre, la nationalité, la situation administrative et de logement, "
+                "l'évaluation des freins, "
+                "les axes et statuts des objectifs, le parcours de sortie, les partenaires et résultats "
+                "des orientations, les sorties et les présences aux ateliers et cours."
+            )
+        )
+
+    with unit_of_work(current.engine) as uow:
+        rows = retention.files_due_for_retention(uow, principal)
+
+    if not rows:
+        st.success(_("Aucun dossier sans contact depuis 2 ans."), icon=":material/check_circle:")
+        st.stop()
+
+    st.subheader(_("{count} dossier(s) sans contact depuis 2 ans").format(count=formats.number(len(rows))))
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Code"): [r.code for r in rows],
+                _("Site"): [r.site_code for r in rows],
+                _("Dernier contact"): [formats.day(r.last_contact_on) for r in rows],
+                _("Statut"): [label(r.status) for r in rows],
+            }
+        ),
+        hide_index=True,
+    )
+
+    st.subheader(_("Anonymiser un dossier"))
+    form = "anonymise"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    by_id = {r.person_id: r for r in rows}
+    with st.form(key):
+        form_state.form_error(form)
+        person_id = st.selectbox(
+            _("Dossier"),
+            list(by_id),
+            key=f"{key}_person",
+            format_func=lambda i: _("{code} — dernier contact {day}").format(
+                code=by_id[i].code, day=formats.day(by_id[i].last_contact_on)
+            ),
+        )
+        typed = st.text_input(
+            _("Retapez le code du dossier pour confirmer"), key=f"{key}_code", placeholder=_("ex. LYO-2023-0042")
+        )
+        field_error(errors, "confirm_code")
+        submitted = st.form_submit_button(
+            _("Anonymiser définitivement"), type="primary", icon=":material/delete_forever:"
+        )
+    if submitted:
+        try:
+            with unit_of_work(current.engine) as uow:
+                done = retention.anonymise_file(uow, principal, person_id, confirm_code=typed)
+        except ValidationFailed as exc:
+            form_state.fail(form, exc.errors)
+        except ServiceError as exc:
+            form_state.fail(form, {form_state.FORM_ERROR: str(exc)})
+        else:
+            form_state.succeed(form, _("Dossier {code} anonymisé.").format(code=done.code))
+
+
+page(principal)

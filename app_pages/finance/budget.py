@@ -1,0 +1,305 @@
+"""Suivi budgétaire: planned vs actual, burn chart, end-of-grant forecast, alerts and the what-if.
+
+direction, gestion: every grant and line; chef_service: the lines of its own sites. A funder sees
+its grants' consumption on the Espace financeur (disclosure-controlled aggregates), not here. The
+what-if (and saving it as a budget revision) is for EDIT_BUDGET.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from i18n import _
+from i18n.formats import day, euros, percent
+from services.finance import consumption as budget_consumption
+from services.finance import forecast
+from services.finance import revision as budget_revision
+from services.finance.forecast import METHOD_TEXT
+from services.platform.db import unit_of_work
+from services.platform.errors import ServiceError, ValidationFailed
+from services.platform.money import parse_amount
+from services.platform.pages import PageKey
+from services.platform.principal import Capability
+from ui.finance import budget_charts, budget_text
+from ui.platform import form_state
+from ui.platform.forms import field_error
+from ui.platform.guards import require_page
+from ui.platform.runtime import runtime
+
+principal = require_page(PageKey.BUDGET)
+current = runtime()
+st.title(_("Suivi budgétaire"))
+st.caption(
+    _(
+        "Prévu et réalisé de chaque financement, rythme de consommation comparé au temps écoulé, "
+        "prévision en fin de convention et alertes."
+    )
+)
+form_state.show_toast()
+may_revise = principal.can(Capability.EDIT_BUDGET)
+
+with unit_of_work(current.engine) as uow:
+    grants = budget_consumption.list_grants(uow, principal)
+if not grants:
+    st.info(_("Aucun financement à afficher pour votre profil."))
+    st.stop()
+
+grant_id = st.selectbox(
+    _("Financement"), [g.id for g in grants], key="budget_grant", format_func={g.id: g.title for g in grants}.get
+)
+with unit_of_work(current.engine) as uow:
+    report = budget_consumption.consumption(uow, principal, grant_id=grant_id)
+    points = budget_consumption.monthly_actuals(uow, principal, grant_id=grant_id, report=report)
+    outlook = forecast.grant_forecast(uow, principal, grant_id=grant_id, today=report.today, report=report)
+    revisions = budget_revision.list_revisions(uow, principal, grant_id=grant_id)
+grant, total = report.grant, report.total
+
+st.caption(
+    _(
+        "Convention {reference} · du {start} au {end} · tolérance entre lignes {tolerance} · montants au {today}."
+    ).format(
+        reference=grant.convention_ref,
+        start=day(grant.starts_on),
+        end=day(grant.ends_on),
+        tolerance=budget_text.tolerance(grant.tolerance_bp),
+        today=day(report.today),
+    )
+)
+if report.partial_scope:
+    st.info(
+        _(
+            "Vous voyez les lignes de vos sites ({sites}) : les montants ci-dessous sont le total de ces "
+            "lignes, pas celui de tout le financement."
+        ).format(sites=", ".join(s.key for s in report.by_site)),
+        icon=":material/info:",
+    )
+
+first_row, second_row = st.columns(3), st.columns(3)
+first_row[0].metric(
+    _("Prévu") if not report.partial_scope else _("Prévu (vos lignes)"),
+    euros(total.planned_cents),
+    help=_("Somme des montants prévus des lignes budgétaires."),
+)
+first_row[1].metric(
+    _("Réalisé à date"),
+    euros(total.actual_cents),
+    help=_("Somme des dépenses enregistrées jusqu'à aujourd'hui (salaires compris)."),
+)
+first_row[2].metric(_("Reste à consommer"), euros(total.remaining_cents), help=_("Prévu moins réalisé à date."))
+second_row[0].metric(
+    _("Consommé"),
+    budget_text.share(total.consumed_share),
+    help=_("Part du prévu déjà dépensée : à comparer avec la période écoulée."),
+)
+second_row[1].metric(
+    _("Période écoulée"),
+    percent(float(report.elapsed_share)),
+    help=_("Part de la durée de la convention déjà passée (aujourd'hui compris)."),
+)
+second_row[2].metric(
+    _("Prévision en fin de convention"),
+    euros(outlook.projected_cents),
+    delta=_("{amount} par rapport au prévu").format(amount=euros(outlook.projected_cents - total.planned_cents)),
+    delta_color="off",
+    help=_("Réalisé + ce qui reste attendu jusqu'à la fin (méthode sous le graphique)."),
+)
+
+for alert in outlook.alerts:
+    st.warning(budget_text.alert_message(alert, grant.tolerance_bp), icon=":material/warning:")
+if not outlook.alerts:
+    st.success(_("Aucune alerte : la prévision reste dans la tolérance de la convention."), icon=":material/check:")
+
+st.subheader(_("Rythme de consommation"))
+st.altair_chart(budget_charts.burn_chart(report, points, outlook), width="stretch")
+st.caption(_(METHOD_TEXT))
+
+if not report.lines:
+    st.info(_("Ce financement n'a pas encore de ligne budgétaire (page Financements)."))
+    st.stop()
+st.subheader(_("Consommé et temps écoulé par catégorie"))
+st.altair_chart(
+    budget_charts.progress_chart(report.by_category, report.elapsed_share, title=_("Catégorie")), width="stretch"
+)
+
+st.subheader(_("Détail"))
+by_strand, by_category, by_site, by_line = st.tabs([_("Par volet"), _("Par catégorie"), _("Par site"), _("Par ligne")])
+with by_strand:
+    st.dataframe(
+        budget_text.subtotal_table(
+            report.by_strand,
+            total,
+            name=_("Volet"),
+            projected=budget_text.projected_by(report, outlook, lambda line: line.strand_name),
+        ),
+        hide_index=True,
+    )
+with by_category:
+    st.dataframe(
+        budget_text.subtotal_table(
+            report.by_category,
+            total,
+            name=_("Catégorie"),
+            projected=budget_text.projected_by(report, outlook, lambda line: line.category.value),
+        ),
+        hide_index=True,
+    )
+with by_site:
+    st.dataframe(
+        budget_text.subtotal_table(
+            report.by_site,
+            total,
+            name=_("Site"),
+            projected=budget_text.projected_by(report, outlook, lambda line: line.site_code),
+        ),
+        hide_index=True,
+    )
+with by_line:
+    st.dataframe(budget_text.line_table(report.lines, total, outlook), hide_index=True)
+st.caption(
+    _(
+        "La dernière ligne de chaque tableau est la somme exacte des lignes au-dessus. « Consommé » = "
+        "réalisé ÷ prévu ; « Reste » = prévu − réalisé."
+    )
+)
+
+if may_revise and len(report.lines) >= 2:
+    st.subheader(_("Simuler un transfert entre lignes"))
+    st.caption(
+        _(
+            "Déplacez un montant prévu d'une ligne vers une autre de ce financement et voyez l'effet sur les "
+            "alertes avant d'enregistrer. L'enregistrement crée une révision budgétaire datée ; le montant "
+            "total du financement ne change pas."
+        )
+    )
+    lines = {line.line_id: line for line in report.lines}
+    options = list(lines)
+    describe = {
+        i: _("{line} — prévu {amount}").format(line=lines[i].label, amount=euros(lines[i].planned_cents))
+        for i in options
+    }.get
+    form = f"budget_whatif_{grant_id}"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        form_state.form_error(form)
+        from_id = st.selectbox(
+            _("Ligne d'origine (le montant en est retiré)"), options, format_func=describe, key=f"{key}_from"
+        )
+        field_error(errors, "from_line_id")
+        to_id = st.selectbox(
+            _("Ligne de destination"), options, format_func=describe, key=f"{key}_to", index=min(1, len(options) - 1)
+        )
+        field_error(errors, "to_line_id")
+        amount_text = st.text_input(_("Montant à transférer (€)"), key=f"{key}_amount", placeholder="1 234,56")
+        field_error(errors, "amount_cents")
+        reason = st.text_input(
+            _("Motif de la révision (obligatoire pour enregistrer)"),
+            key=f"{key}_reason",
+            max_chars=budget_revision.REASON_MAX,
+        )
+        field_error(errors, "reason")
+        left, right = st.columns(2)
+        preview_clicked = left.form_submit_button(_("Voir l'effet sur les alertes"))
+        save_clicked = right.form_submit_button(_("Enregistrer la révision"), type="primary")
+
+    versions = {i: form_state.seen_version(form, i, lines[i].version) for i in {from_id, to_id}}
+    amount_cents = None
+    if preview_clicked or save_clicked:
+        try:
+            amount_cents = parse_amount(amount_text)
+        except ValueError as exc:
+            form_state.fail(form, {"amount_cents": _("Montant : {error}.").format(error=exc)})
+    if preview_clicked:
+        try:
+            with unit_of_work(current.engine) as uow:
+                preview = budget_revision.simulate_transfer(
+                    uow,
+                    principal,
+                    grant_id=grant_id,
+                    from_line_id=from_id,
+                    to_line_id=to_id,
+                    amount_cents=amount_cents,
+                    today=report.today,
+                )
+        except ValidationFailed as exc:
+            form_state.fail(form, exc.errors)
+        except ServiceError as exc:
+            form_state.fail(form, {form_state.FORM_ERROR: str(exc)})
+        st.markdown(
+            _("**Effet du transfert de {amount}** (rien n'est enregistré)").format(amount=euros(preview.amount_cents))
+        )
+        after = {line.line_id: line.planned_cents for line in preview.after.lines}
+        projected = {line.line_id: line.projected_cents for line in preview.forecast_after.lines}
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        _("Ligne"): line.label,
+                        _("Prévu avant"): euros(line.planned_cents),
+                        _("Prévu après"): euros(after[line.line_id]),
+                        _("Prévision fin"): euros(projected[line.line_id]),
+                    }
+                    for line in (preview.from_line, preview.to_line)
+                ]
+            ),
+            hide_index=True,
+        )
+        before_col, after_col = st.columns(2)
+        with before_col:
+            st.markdown(_("**Alertes avant** ({count})").format(count=len(preview.alerts_before)))
+            for alert in preview.alerts_before:
+                st.warning(budget_text.alert_message(alert, grant.tolerance_bp))
+        with after_col:
+            st.markdown(_("**Alertes après** ({count})").format(count=len(preview.alerts_after)))
+            for alert in preview.alerts_after:
+                st.warning(budget_text.alert_message(alert, grant.tolerance_bp))
+            if not preview.alerts_after:
+                st.success(_("Plus aucune alerte après ce transfert."))
+    if save_clicked:
+
+        def save() -> None:
+            try:
+                with unit_of_work(current.engine) as uow:
+                    budget_revision.save_transfer(
+                        uow,
+                        principal,
+                        grant_id=grant_id,
+                        from_line_id=from_id,
+                        to_line_id=to_id,
+                        amount_cents=amount_cents,
+                        reason=reason,
+                        expected_versions=versions,
+                        today=report.today,
+                    )
+            except ValidationFailed:
+                raise
+            except ServiceError:
+                for line_id in versions:
+                    form_state.forget_version(form, line_id)
+                raise
+            for line_id in versions:
+                form_state.forget_version(form, line_id)
+
+        form_state.submit(
+            form, save, _("Révision enregistrée : {amount} transférés.").format(amount=euros(amount_cents or 0))
+        )
+
+st.subheader(_("Révisions budgétaires"))
+if revisions:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    _("Date"): day(r.revised_on),
+                    _("De"): r.from_label,
+                    _("Vers"): r.to_label,
+                    _("Montant"): euros(r.amount_cents),
+                    _("Motif"): r.reason,
+                    _("Par"): r.author or "—",
+                }
+                for r in revisions
+            ]
+        ),
+        hide_index=True,
+    )
+else:
+    st.caption(_("Aucune révision enregistrée pour ce financement."))

@@ -1,0 +1,165 @@
+"""Dépenses: gestion enters expenses and imports the accounting export; direction reads the list."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+import clock
+from i18n import N_, _, formats
+from models.labels import label
+from services.finance import expenses, grants
+from services.finance import lines as budget_lines
+from services.finance.expenses import Source
+from services.platform.db import unit_of_work
+from services.platform.errors import ServiceError
+from services.platform.pages import PageKey
+from services.platform.principal import Capability, Principal
+from ui.finance import expense_forms
+from ui.platform import form_state
+from ui.platform.guards import require_page
+from ui.platform.runtime import runtime
+
+PAGE_SIZE = 50
+SOURCE_LABELS = {Source.MANUAL: N_("Saisie"), Source.IMPORT: N_("Import"), Source.POST: N_("Poste")}
+
+
+def source_label(source: str) -> str:
+    text = SOURCE_LABELS[source]
+    return _(text)
+
+
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (the texts in the session's language)."""
+    current = runtime()
+    st.title(_("Dépenses"))
+    st.caption(
+        _(
+            "Les dépenses rattachées aux lignes budgétaires des financements : saisies à la main, importées "
+            "de la comptabilité, ou salaires imputés depuis les postes. Un montant négatif est un avoir."
+        )
+    )
+    form_state.show_toast()
+    can_edit = principal.can(Capability.EDIT_BUDGET)
+
+    with unit_of_work(current.engine) as uow:
+        summaries = grants.list_grants(uow, principal)
+        choices = budget_lines.line_choices(uow, principal)
+
+    if can_edit:
+        entry_tab, import_tab = st.tabs([_("Saisir une dépense"), _("Importer un export comptable")])
+        with entry_tab:
+            if choices:
+                expense_forms.entry_form(current, principal, choices)
+            else:
+                st.info(_("Aucune ligne budgétaire : créez d'abord un financement et ses lignes (page Financements)."))
+        with import_tab:
+            expense_forms.import_form(current, principal)
+
+    st.subheader(_("Liste des dépenses"))
+    if not summaries:
+        st.info(_("Aucun financement à afficher."))
+        st.stop()
+    left, middle, right = st.columns(3)
+    grant_id = left.selectbox(
+        _("Financement"),
+        [g.id for g in summaries],
+        key="expenses_grant",
+        format_func={g.id: f"{g.convention_ref} — {g.name}" for g in summaries}.get,
+    )
+    grant_lines = [c for c in choices if c.grant_id == grant_id]
+    line_label = {c.id: expense_forms.line_label(c) for c in grant_lines}
+    line_id = middle.selectbox(
+        _("Ligne"),
+        [None, *list(line_label)],
+        key="expenses_line",
+        format_func=lambda i: _("Toutes les lignes") if i is None else line_label[i],
+    )
+    chosen = next(g for g in summaries if g.id == grant_id)
+    months: list[date] = []
+    month = clock.month_start(min(clock.today(), chosen.ends_on))
+    while month >= clock.month_start(chosen.starts_on):
+        months.append(month)
+        month = clock.add_months(month, -1)
+    picked_month = right.selectbox(
+        _("Mois"),
+        [None, *months],
+        key="expenses_month",
+        format_func=lambda m: _("Tous les mois") if m is None else formats.month(m),
+    )
+    page_number = st.session_state.get("expenses_page", 1)
+    with unit_of_work(current.engine) as uow:
+        result = expenses.list_expenses(
+            uow,
+            principal,
+            grant_id=grant_id,
+            line_id=line_id,
+            month=picked_month,
+            page=page_number,
+            page_size=PAGE_SIZE,
+        )
+    st.caption(
+        _("{count} dépense(s), total {total} (toutes pages, filtres appliqués).").format(
+            count=formats.number(result.total_count), total=formats.euros(result.total_cents)
+        )
+    )
+    if result.rows:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Date"): [formats.day(r.spent_on) for r in result.rows],
+                    _("Code analytique"): [r.accounting_code or "" for r in result.rows],
+                    _("Volet"): [r.strand_name for r in result.rows],
+                    _("Site"): [r.site_code for r in result.rows],
+                    _("Catégorie"): [label(r.category) for r in result.rows],
+                    _("Montant"): [formats.euros(r.amount_cents) for r in result.rows],
+                    _("Libellé"): [r.label for r in result.rows],
+                    _("Fournisseur"): [r.supplier or "" for r in result.rows],
+                    _("N° de pièce"): [r.voucher_ref or "" for r in result.rows],
+                    _("Origine"): [source_label(r.source) for r in result.rows],
+                }
+            ),
+            hide_index=True,
+        )
+        if result.page_count > 1:
+            st.number_input(
+                _("Page (sur {count})").format(count=result.page_count),
+                min_value=1,
+                max_value=result.page_count,
+                step=1,
+                key="expenses_page",
+            )
+    else:
+        st.info(_("Aucune dépense pour ces filtres."))
+
+    if can_edit:
+        manual = [r for r in result.rows if r.deletable]
+        if manual:
+            with st.expander(_("Supprimer une dépense saisie à la main")):
+                form = "expense_delete"
+                key = form_state.key(form)
+                with st.form(key):
+                    form_state.form_error(form)
+                    target = st.selectbox(
+                        _("Dépense"),
+                        manual,
+                        key=f"{key}_target",
+                        format_func=lambda r: (
+                            f"{formats.day(r.spent_on)} · {formats.euros(r.amount_cents)} · {r.label}"
+                        ),
+                    )
+                    confirm = st.checkbox(_("Je confirme la suppression"), key=f"{key}_confirm")
+                    submitted = st.form_submit_button(_("Supprimer"))
+                if submitted:
+
+                    def delete() -> None:
+                        if not confirm:
+                            raise ServiceError(_("Cochez la confirmation pour supprimer."))
+                        with unit_of_work(current.engine) as uow:
+                            expenses.delete_expense(uow, principal, target.id)
+
+                    form_state.submit(form, delete, _("Dépense supprimée."))
+
+
+principal = require_page(PageKey.EXPENSES)
+page(principal)

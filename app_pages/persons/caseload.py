@@ -1,0 +1,126 @@
+"""File active: the files of the user's sites, filtered and paginated by the service (never all of them)."""
+
+import streamlit as st
+
+from i18n import _, formats, ngettext
+from models.labels import label
+from models.persons import PersonStatus
+from services.persons import files as person_files
+from services.persons.files import CaseloadFilter
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
+from services.platform.principal import Capability, Principal
+from ui.platform.guards import require_page
+from ui.platform.navigation import PAGE_SPECS
+from ui.platform.runtime import field_cipher, runtime
+
+PAGE_SIZE = 50
+FILE_PAGE = PAGE_SPECS[PageKey.PERSON_FILE].script
+ALL_SITES = 0  # a sentinel: Streamlit shows a None option as an empty choice
+
+principal = require_page(PageKey.CASELOAD)
+
+
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (the texts in the session's language)."""
+    current = runtime()
+    cipher = field_cipher()
+    st.title(_("File active"))
+    see_identity = principal.can(Capability.VIEW_IDENTITY)
+
+    with unit_of_work(current.engine) as uow:
+        sites = person_files.list_visible_sites(uow, principal)
+
+    site_labels: dict[int, str] = {ALL_SITES: _("Tous mes sites")} | {s[0]: f"{s[1]} — {s[2]}" for s in sites}
+    filters = st.columns([2, 3, 2, 2])
+    site_choice = filters[0].selectbox(_("Site"), list(site_labels), format_func=site_labels.get, key="caseload_site")
+    site_id = None if site_choice == ALL_SITES else site_choice
+    statuses = filters[1].multiselect(
+        _("Statut"),
+        [s for s in PersonStatus if s != PersonStatus.ANONYMISED],
+        default=[PersonStatus.ACTIVE, PersonStatus.PAUSED],
+        format_func=label,
+        placeholder=_("Tous les statuts"),
+        key="caseload_statuses",
+    )
+    with filters[2]:
+        mine = principal.can(Capability.EDIT_PERSON_FILES) and st.checkbox(
+            _("Dont je suis référent·e"), key="caseload_mine"
+        )
+        stale = st.checkbox(_("Sans contact depuis plus de 3 mois"), key="caseload_stale")
+    query = filters[3].text_input(
+        _("Rechercher"),
+        placeholder=_("Code ou prénom") if see_identity else _("Code"),
+        help=_("Un code (ou une partie : « 0042 ») ou un prénom, sans tenir compte des accents.")
+        if see_identity
+        else _("Un code de dossier (ou une partie : « 0042 »)."),
+        key="caseload_query",
+    )
+    signature = (site_id, tuple(statuses), mine, stale, query.strip())
+    if st.session_state.get("caseload_signature") != signature:  # new filters: back to the first page
+        st.session_state["caseload_signature"] = signature
+        st.session_state["caseload_page"] = 1
+    page_number = st.session_state.get("caseload_page", 1)
+
+    with unit_of_work(current.engine) as uow:
+        page = person_files.list_caseload(
+            uow,
+            principal,
+            CaseloadFilter(
+                site_id=site_id,
+                statuses=list(statuses),
+                referent_is_me=mine,
+                no_contact_over_3_months=stale,
+                query=query,
+            ),
+            cipher=cipher,
+            page=page_number,
+            page_size=PAGE_SIZE,
+        )
+
+    st.caption(
+        ngettext(
+            "{count} dossier · page {page} sur {pages} · cliquez sur une ligne pour ouvrir le dossier",
+            "{count} dossiers · page {page} sur {pages} · cliquez sur une ligne pour ouvrir le dossier",
+            page.total,
+        ).format(count=formats.number(page.total), page=page.page, pages=page.page_count)
+    )
+    if not page.rows:
+        st.info(_("Aucun dossier ne correspond à ces critères."))
+    else:
+        table = {_("Code"): [r.code for r in page.rows]}
+        if see_identity:
+            table[_("Prénom")] = [r.alias or "—" for r in page.rows]
+        if len(sites) > 1:
+            table[_("Site")] = [r.site_code for r in page.rows]
+        table |= {
+            _("Statut"): [label(r.status) for r in page.rows],
+            _("Référent·e"): [r.referent_name or "—" for r in page.rows],
+            _("Dernier contact"): [formats.day(r.last_contact_on) for r in page.rows],
+            _("PSP"): [r.psp_status or "—" for r in page.rows],
+            _("Prochaine action"): [
+                f"{r.next_due_goal} ({formats.day(r.next_due_on)})" if r.next_due_on else (r.next_due_goal or "—")
+                for r in page.rows
+            ],
+        }
+        selection = st.dataframe(
+            table,
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key=f"caseload_table_{page.page}_{hash(signature)}",
+        )
+        chosen = selection.selection.rows if selection else []
+        if chosen:
+            st.switch_page(FILE_PAGE, query_params={"code": page.rows[chosen[0]].code})
+
+    previous, _unused, following = st.columns([1, 4, 1])
+    if page.page > 1 and previous.button(_("Page précédente"), icon=":material/chevron_left:"):
+        st.session_state["caseload_page"] = page.page - 1
+        st.rerun()
+    if page.page < page.page_count and following.button(_("Page suivante"), icon=":material/chevron_right:"):
+        st.session_state["caseload_page"] = page.page + 1
+        st.rerun()
+
+
+page(principal)

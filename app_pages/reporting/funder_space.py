@@ -1,0 +1,155 @@
+"""Espace financeur: the disclosure-controlled view of a funded grant and its report pack.
+
+financeur: the grants of its funder only; direction and gestion: every grant (to prepare the pack or
+preview what the funder sees). Counts of persons are protected with the SCREEN threshold here and the
+EXPORT threshold in the pack (services.reporting.disclosure); no person-level data is ever read by this page.
+"""
+
+import streamlit as st
+
+from clock import today
+from i18n import _, language
+from i18n.formats import day, euros, percent
+from services.platform.db import unit_of_work
+from services.platform.errors import ServiceError
+from services.platform.pages import PageKey
+from services.platform.principal import Principal
+from services.reporting import funder_space, report_pack
+from ui.platform.guards import require_page
+from ui.platform.runtime import runtime
+from ui.reporting import funder_charts, funder_view
+
+principal = require_page(PageKey.FUNDER_SPACE)
+
+
+def page(principal: Principal) -> None:
+    """The page's body, in a function so that every text is translated when the page is drawn."""
+    current = runtime()
+    st.title(_("Espace financeur"))
+    st.caption(
+        _(
+            "Activité et consommation budgétaire d'une convention, telles qu'un financeur peut les voir : "
+            "chiffres agrégés, sans aucune donnée individuelle, petits effectifs masqués."
+        )
+    )
+    if current.settings.is_demo:
+        st.info(
+            _("Démonstration : toutes les données de cet espace sont fictives (générées), aucune personne réelle."),
+            icon=":material/science:",
+        )
+    now = today()
+    screen_threshold = current.settings.screen_disclosure_threshold
+
+    with unit_of_work(current.engine) as uow:
+        grants = funder_space.funder_grants(uow, principal)
+    if not grants:
+        st.info(_("Aucune convention à afficher pour votre profil."))
+        st.stop()
+
+    grant = st.selectbox(_("Convention"), grants, key="funder_grant", format_func=lambda g: g.title)
+    default_start, default_end = funder_space.default_period(grant, now)
+    left, right = st.columns(2)
+    start = left.date_input(
+        _("Début de la période"), value=default_start, format="DD/MM/YYYY", key=f"funder_start_{grant.id}"
+    )
+    end = right.date_input(_("Fin de la période"), value=default_end, format="DD/MM/YYYY", key=f"funder_end_{grant.id}")
+    if end < start:
+        st.error(_("La fin de la période doit suivre son début."))
+        st.stop()
+
+    try:
+        with unit_of_work(current.engine) as uow:
+            overview = funder_space.funder_overview(
+                uow, principal, grant_id=grant.id, start=start, end=end, threshold=screen_threshold, today=now
+            )
+    except ServiceError as exc:
+        st.error(str(exc))
+        st.stop()
+
+    st.caption(
+        _("{funder} · convention {reference} · du {start} au {end} · montant {amount} · sites : {sites}.").format(
+            funder=grant.funder_name,
+            reference=grant.convention_ref,
+            start=day(grant.starts_on),
+            end=day(grant.ends_on),
+            amount=euros(grant.amount_cents),
+            sites=", ".join(s.name for s in overview.sites) or "—",
+        )
+    )
+
+    st.subheader(_("Activité de la période"))
+    funder_view.indicator_tiles(overview)
+    funder_view.disclosure_caption(screen_threshold)
+
+    st.subheader(_("Par site"))
+    st.dataframe(funder_view.site_table(overview), hide_index=True)
+    st.caption(_("Chaque total est la somme des sites de la convention."))
+
+    st.subheader(_("Par mois"))
+    for monthly in overview.monthly:
+        st.markdown(f"**{monthly.label}**")
+        st.altair_chart(funder_charts.monthly_chart(monthly), width="stretch")
+        st.dataframe(funder_view.monthly_frame(overview, monthly), hide_index=True)
+
+    st.subheader(_("Consommation du budget"))
+    total = overview.consumption.total
+    cols = st.columns(4)
+    cols[0].metric(
+        _("Réalisé"),
+        euros(total.actual_cents),
+        help=_("Dépenses enregistrées jusqu'au {day}.").format(day=day(overview.as_of)),
+    )
+    cols[1].metric(_("Consommé"), percent(float(total.consumed_share or 0)), help=_("Réalisé ÷ prévu."))
+    cols[2].metric(_("Période écoulée"), percent(float(overview.consumption.elapsed_share)))
+    cols[3].metric(_("Prévision en fin de convention"), euros(overview.outlook.projected_cents))
+    st.altair_chart(funder_charts.burn_chart(overview), width="stretch")
+    funder_view.consumption_tables(overview)
+
+    st.subheader(_("Dossier financeur"))
+    st.caption(
+        _(
+            "Un classeur Excel (indicateurs, consommation, compte rendu financier Cerfa) et un PDF de quelques "
+            "pages (chiffres clés, graphiques). Les effectifs inférieurs à {threshold} y sont masqués. Chaque "
+            "préparation est inscrite au journal d'audit."
+        ).format(threshold=current.settings.export_disclosure_threshold)
+    )
+    # The pack is written in the active language: one prepared in another language is not offered.
+    pack_key = f"funder_pack_{grant.id}_{start.isoformat()}_{end.isoformat()}_{language()}"
+    if st.button(_("Préparer le dossier"), icon=":material/folder_zip:", key="funder_prepare"):
+        with st.spinner(_("Préparation du dossier…")):
+            try:
+                with unit_of_work(current.engine) as uow:
+                    st.session_state[pack_key] = report_pack.build_report_pack(
+                        uow,
+                        principal,
+                        grant_id=grant.id,
+                        start=start,
+                        end=end,
+                        today=now,
+                        charts=funder_charts.pack_images,
+                        association_name=current.settings.association_name,
+                    )
+            except ServiceError as exc:
+                st.error(str(exc))
+    pack = st.session_state.get(pack_key)
+    if pack is not None:
+        left, right = st.columns(2)
+        left.download_button(
+            _("Télécharger le classeur (XLSX)"),
+            pack.xlsx,
+            file_name=f"{pack.filename_stem}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/table_view:",
+            key="funder_xlsx",
+        )
+        right.download_button(
+            _("Télécharger le PDF"),
+            pack.pdf,
+            file_name=f"{pack.filename_stem}.pdf",
+            mime="application/pdf",
+            icon=":material/picture_as_pdf:",
+            key="funder_pdf",
+        )
+
+
+page(principal)

@@ -1,0 +1,168 @@
+"""Command line for a production install: accounts, keys, audit retention.
+
+python -m ops.cli create-user --username dir.nat --name "Nom Prénom" --role direction
+python -m ops.cli create-user --username ts.lyon --name "…" --role intervenant --site LYO
+python -m ops.cli set-password --username dir.nat
+python -m ops.cli deactivate --username ancien.compte
+python -m ops.cli generate-key
+python -m ops.cli retention --dry-run     (then --apply: anonymise files without contact for 2 years)
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from cryptography.fernet import Fernet
+from sqlmodel import select
+
+from models.organisation import Role
+from models.persons import Person, PersonNote
+from services.accounts import users
+from services.persons import retention
+from services.platform import audit
+from services.platform.config import ConfigurationError, load_settings
+from services.platform.crypto import FieldCipher
+from services.platform.db import make_engine, unit_of_work, upgrade_to_head
+from services.platform.errors import ServiceError, ValidationFailed
+from services.platform.principal import SYSTEM_ACTOR
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Mot de passe (12 caractères minimum) : ")
+    if getpass.getpass("Confirmation : ") != first:
+        raise ValidationFailed({"password": "Les deux saisies diffèrent."})
+    return first
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ops.cli", description="Administration de Parcours")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    create = commands.add_parser("create-user", help="créer un compte")
+    create.add_argument("--username", required=True)
+    create.add_argument("--name", required=True, help="nom affiché")
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create.add_argument("--site", action="append", default=[], help="code de site (répétable), ex. LYO")
+    create.add_argument("--funder", help="nom du financeur (rôle financeur)")
+    create.add_argument("--password-stdin", action="store_true", help="lire le mot de passe sur l'entrée standard")
+
+    password = commands.add_parser("set-password", help="réinitialiser un mot de passe")
+    password.add_argument("--username", required=True)
+    password.add_argument("--password-stdin", action="store_true")
+
+    for name, text in (
+        ("deactivate", "désactiver un compte"),
+        ("activate", "réactiver un compte"),
+        ("unlock", "lever un verrouillage"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--username", required=True)
+
+    commands.add_parser("list-users", help="lister les comptes")
+    commands.add_parser("generate-key", help="afficher une nouvelle clé de chiffrement")
+    commands.add_parser("rotate-keys", help="rechiffrer les données avec la première clé configurée")
+    purge = commands.add_parser("purge-audit", help="supprimer les événements d'audit échus")
+    purge.add_argument("--days", type=int, help="durée de conservation (par défaut celle de la configuration)")
+    keep = commands.add_parser("retention", help="dossiers sans contact depuis 2 ans : lister ou anonymiser")
+    mode = keep.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--dry-run", action="store_true", help="lister sans rien modifier")
+    mode.add_argument("--apply", action="store_true", help="anonymiser (irréversible)")
+    return parser
+
+
+def _retention(session, *, apply: bool) -> None:
+    """All sites: list the files due (dry run) or anonymise them, one transaction per file."""
+    due = retention.files_due_for_retention(session, SYSTEM_ACTOR)
+    if not apply:
+        print(f"{len(due)} dossier(s) sans contact depuis 2 ans (rien n'est modifié) :")
+        for row in due:
+            print(f"  {row.code}  {row.site_code}  dernier contact {row.last_contact_on.isoformat()}")
+        return
+    for row in due:
+        retention.anonymise_file(session, SYSTEM_ACTOR, row.person_id, confirm_code=row.code)
+        print(f"  {row.code} anonymisé")
+    print(f"{len(due)} dossier(s) anonymisé(s).")
+
+
+def _rotate_keys(session, cipher: FieldCipher) -> int:
+    count = 0
+    for person in session.exec(select(Person)).all():
+        person.alias_encrypted = cipher.rotate(person.alias_encrypted)
+        person.phone_encrypted = cipher.rotate(person.phone_encrypted)
+        count += 1
+    for note in session.exec(select(PersonNote)).all():
+        note.body_encrypted = cipher.rotate(note.body_encrypted)
+        count += 1
+    audit.record(session, actor=SYSTEM_ACTOR, action="keys.rotate")
+    session.commit()
+    return count
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "generate-key":
+        print(Fernet.generate_key().decode())
+        return 0
+    try:
+        settings = load_settings()
+    except ConfigurationError as exc:
+        print(f"Configuration refusée : {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)
+    try:
+        with unit_of_work(engine) as session:
+            if args.command == "create-user":
+                users.create_user(
+                    session,
+                    settings,
+                    SYSTEM_ACTOR,
+                    username=args.username,
+                    display_name=args.name,
+                    role=Role(args.role),
+                    password=_password(args),
+                    site_codes=args.site,
+                    funder_name=args.funder,
+                )
+                print(f"Compte « {args.username} » créé.")
+            elif args.command == "set-password":
+                users.reset_password(session, settings, SYSTEM_ACTOR, args.username, new_password=_password(args))
+                print("Mot de passe modifié ; les sessions ouvertes sont fermées.")
+            elif args.command in ("deactivate", "activate"):
+                users.set_active(session, SYSTEM_ACTOR, args.username, active=args.command == "activate")
+                print("Fait.")
+            elif args.command == "unlock":
+                users.unlock(session, SYSTEM_ACTOR, args.username)
+                print("Fait.")
+            elif args.command == "list-users":
+                for row in users.list_users(session, SYSTEM_ACTOR):
+                    state = "actif" if row.is_active else "désactivé"
+                    print(f"{row.username:24} {row.role.value:14} {','.join(row.site_codes) or '-':12} {state}")
+            elif args.command == "rotate-keys":
+                print(
+                    f"{_rotate_keys(session, FieldCipher(settings.encryption_keys()))} enregistrement(s) rechiffré(s)."
+                )
+            elif args.command == "purge-audit":
+                removed = audit.purge_older_than(session, days=args.days or settings.audit_retention_days)
+                session.commit()
+                print(f"{removed} événement(s) supprimé(s).")
+            elif args.command == "retention":
+                _retention(session, apply=args.apply)
+    except ValidationFailed as exc:
+        for message in exc.errors.values():
+            print(f"Erreur : {message}", file=sys.stderr)
+        return 1
+    except ServiceError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,260 @@
+"""Login, lockout and server-side session validity.
+
+streamlit-authenticator draws the form and keeps the cookie; every decision is
+taken here against the database:
+- lockout: 5 failures within 15 minutes lock the typed username for 15 minutes,
+  whether or not the account exists (no username enumeration);
+- a session or cookie issued before the user's `sessions_revoked_at` (logout,
+  password change, deactivation) is refused, so is one older than 12 hours or
+  idle for 30 minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from i18n import N_, _
+from models.organisation import LoginThrottle, User, UserSite
+from models.types import utcnow
+from services.accounts import passwords
+from services.platform import audit
+from services.platform.config import Settings
+from services.platform.errors import ValidationFailed
+from services.platform.principal import Principal
+
+LAST_SEEN_WRITE_INTERVAL = timedelta(minutes=1)
+
+
+class LoginOutcome(StrEnum):
+    SUCCESS = "success"
+    INVALID = "invalid"  # unknown username, wrong password or inactive account: same answer
+    LOCKED = "locked"
+
+
+class SessionEnd(StrEnum):
+    IDLE = "idle"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+# French ids (marked N_): the UI translates them where it shows them, `_(message)`.
+SESSION_END_MESSAGES = {
+    SessionEnd.IDLE: N_("Votre session a expiré après 30 minutes d'inactivité : reconnectez-vous."),
+    SessionEnd.EXPIRED: N_("Votre session a dépassé 12 heures : reconnectez-vous."),
+    SessionEnd.REVOKED: N_(
+        "Votre session a été fermée (déconnexion, changement de mot de passe ou compte désactivé) : reconnectez-vous."
+    ),
+}
+
+LOGIN_MESSAGES = {
+    LoginOutcome.INVALID: N_("Identifiant ou mot de passe incorrect."),
+    LoginOutcome.LOCKED: N_(
+        "Trop de tentatives infructueuses : ce compte est verrouillé pendant "
+        "15 minutes. Réessayez plus tard ou contactez l'administration."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    principal: Principal | None = None
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+def load_principal(session: Session, username: str) -> Principal | None:
+    """The active user with this username as a principal, or None."""
+    user = session.exec(select(User).where(User.username == normalise_username(username))).first()
+    if user is None or not user.is_active:
+        return None
+    return principal_of(session, user)
+
+
+def principal_of(session: Session, user: User) -> Principal:
+    site_ids = session.exec(select(UserSite.site_id).where(UserSite.user_id == user.id)).all()
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        site_ids=frozenset(site_ids),
+        funder_id=user.funder_id,
+    )
+
+
+def _throttle(session: Session, username_key: str) -> LoginThrottle:
+    throttle = session.get(LoginThrottle, username_key)
+    if throttle is None:
+        throttle = LoginThrottle(username_key=username_key)
+        session.add(throttle)
+    return throttle
+
+
+def authenticate(
+    session: Session, settings: Settings, username: str, password: str, *, now: datetime | None = None
+) -> LoginResult:
+    """Check a login attempt, update the lockout counters and audit it. Anyone may call it."""
+    now = now or utcnow()
+    key = normalise_username(username)
+    throttle = _throttle(session, key)
+    if throttle.locked_until and throttle.locked_until > now:
+        passwords.burn_equivalent_time(rounds=settings.bcrypt_rounds)
+        audit.record(session, actor=key or "?", action="login.locked", success=False)
+        session.commit()
+        return LoginResult(LoginOutcome.LOCKED)
+
+    user = session.exec(select(User).where(User.username == key)).first()
+    if user is None:
+        passwords.burn_equivalent_time(rounds=settings.bcrypt_rounds)
+        valid = False
+    else:
+        valid = passwords.verify_password(password, user.password_hash) and user.is_active
+
+    if valid:
+        throttle.failure_count = 0
+        throttle.window_started_at = None
+        throttle.locked_until = None
+        user.failed_login_count = 0
+        user.last_login_at = now
+        user.last_seen_at = now
+        audit.record(session, actor=user.username, action="login.success", entity_type="user", entity_id=user.id)
+        principal = principal_of(session, user)
+        session.commit()
+        return LoginResult(LoginOutcome.SUCCESS, principal)
+
+    window = timedelta(minutes=settings.lockout_window_minutes)
+    if throttle.window_started_at is None or now - throttle.window_started_at > window:
+        throttle.window_started_at = now
+        throttle.failure_count = 0
+    throttle.failure_count += 1
+    outcome = LoginOutcome.INVALID
+    if throttle.failure_count >= settings.lockout_threshold:
+        throttle.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+        throttle.failure_count = 0
+        throttle.window_started_at = None
+        outcome = LoginOutcome.LOCKED
+    if user is not None:
+        user.failed_login_count += 1
+        user.last_failed_login_at = now
+    audit.record(session, actor=key or "?", action="login.failure", success=False)
+    session.commit()
+    return LoginResult(outcome)
+
+
+def resume_from_cookie(
+    session: Session, settings: Settings, username: str, issued_at: datetime, *, now: datetime | None = None
+) -> Principal | None:
+    """Accept a re-authentication cookie only if the server still considers it valid."""
+    now = now or utcnow()
+    user = session.exec(select(User).where(User.username == normalise_username(username))).first()
+    reason = _session_problem(user, settings, issued_at, user.last_seen_at if user else None, now)
+    if reason is not None or user is None:
+        audit.record(session, actor=normalise_username(username), action="session.cookie_refused", success=False)
+        session.commit()
+        return None
+    user.last_seen_at = now
+    audit.record(session, actor=user.username, action="session.resumed", entity_type="user", entity_id=user.id)
+    principal = principal_of(session, user)
+    session.commit()
+    return principal
+
+
+def _session_problem(
+    user: User | None, settings: Settings, started_at: datetime, last_activity_at: datetime | None, now: datetime
+) -> SessionEnd | None:
+    if user is None or not user.is_active:
+        return SessionEnd.REVOKED
+    for revoked in (user.sessions_revoked_at, user.password_changed_at):
+        if revoked is not None and started_at <= revoked:
+            return SessionEnd.REVOKED
+    if now - started_at > timedelta(hours=settings.session_max_hours):
+        return SessionEnd.EXPIRED
+    if last_activity_at is None or now - last_activity_at > timedelta(minutes=settings.idle_timeout_minutes):
+        return SessionEnd.IDLE
+    return None
+
+
+def check_session(
+    session: Session,
+    settings: Settings,
+    username: str,
+    *,
+    started_at: datetime,
+    last_activity_at: datetime,
+    now: datetime | None = None,
+) -> Principal | SessionEnd:
+    """Validate a live session at each page run; returns the fresh principal or why it ended."""
+    now = now or utcnow()
+    user = session.exec(select(User).where(User.username == normalise_username(username))).first()
+    problem = _session_problem(user, settings, started_at, last_activity_at, now)
+    if problem is not None:
+        return problem
+    if user.last_seen_at is None or now - user.last_seen_at > LAST_SEEN_WRITE_INTERVAL:
+        user.last_seen_at = now
+        session.commit()
+    return principal_of(session, user)
+
+
+def logout(session: Session, username: str, *, now: datetime | None = None) -> None:
+    """Revoke every session and cookie of this user (all devices) and audit it."""
+    now = now or utcnow()
+    user = session.exec(select(User).where(User.username == normalise_username(username))).first()
+    if user is None:
+        return
+    user.sessions_revoked_at = now
+    audit.record(session, actor=user.username, action="logout", entity_type="user", entity_id=user.id)
+    session.commit()
+
+
+def change_password(
+    session: Session, settings: Settings, principal: Principal, *, current: str, new: str, now: datetime | None = None
+) -> None:
+    """Any signed-in user changes their own password; all their sessions are then revoked."""
+    now = now or utcnow()
+    user = session.get(User, principal.user_id)
+    if user is None or not passwords.verify_password(current, user.password_hash):
+        audit.record(
+            session,
+            actor=principal,
+            action="user.password_change",
+            entity_type="user",
+            entity_id=principal.user_id,
+            success=False,
+        )
+        session.commit()
+        raise ValidationFailed({"current": _("Mot de passe actuel incorrect.")})
+    passwords.check_policy(new, field="new")
+    if new == current:
+        raise ValidationFailed({"new": _("Le nouveau mot de passe doit être différent de l'actuel.")})
+    store_new_password(user, new, settings, now)
+    audit.record(session, actor=principal, action="user.password_change", entity_type="user", entity_id=user.id)
+    session.commit()
+
+
+def store_new_password(user: User, password: str, settings: Settings, now: datetime) -> None:
+    """Hash and store a new password; every session and cookie issued before now is revoked."""
+    user.password_hash = passwords.hash_password(password, rounds=settings.bcrypt_rounds)
+    user.password_changed_at = now
+    user.sessions_revoked_at = now
+    user.version += 1
+
+
+def credentials_for_authenticator(session: Session) -> dict:
+    """Active users in streamlit-authenticator's credentials shape (hashes already made)."""
+    rows = session.exec(
+        select(User.username, User.display_name, User.password_hash, User.role).where(User.is_active == sa.true())
+    ).all()
+    return {
+        "usernames": {
+            username: {"name": name, "password": password_hash, "roles": [role.value], "email": None}
+            for username, name, password_hash, role in rows
+        }
+    }

@@ -1,0 +1,329 @@
+"""The roll call of a session, shared by workshops and French courses.
+
+Expected attendees: for a workshop, the persons whose workshop cycle on the session's site is open on
+the session day; for a course, the learners enrolled in the session's group that day; in both cases,
+plus anyone already marked. Who may call:
+- workshop rolls: RUN_FIELD_ACTIVITIES and VIEW_PERSON_FILES (intervenant, chef_service), sessions of
+  their sites;
+- course rolls: TEACH_COURSES and a group visible through `services.activities.courses.access.visible_groups`
+  (formateur: the groups it teaches; chef_service: the groups of its sites).
+Anyone else is refused (capability) or told the session does not exist (scope, in the query).
+First names (encrypted identity) are decrypted only for roles that may see them: VIEW_IDENTITY, or
+VIEW_LEARNERS for a course roll.
+
+A roll is saved in one transaction: every row or none. A session more than LATE_AFTER_DAYS old can
+still be corrected, but the save is audited as `attendance.late_edit` instead of `attendance.roll_saved`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, time
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+import clock
+from i18n import N_, _
+from models.attendance import AttendanceStatus
+from models.courses import CourseAttendance, CourseEnrolment, CourseGroup, CourseSession
+from models.persons import Person
+from models.workshops import WorkshopAttendance, WorkshopEnrolment, WorkshopModule, WorkshopSession
+from services.activities.courses.access import visible_groups
+from services.platform import audit
+from services.platform.crypto import FieldCipher
+from services.platform.errors import NotFound, StaleRecord, ValidationFailed
+from services.platform.principal import Capability, Principal
+
+LATE_AFTER_DAYS = 7
+SESSION_NOT_FOUND = N_("Séance introuvable.")
+FUTURE_SESSION = N_("L'appel d'une séance à venir ne peut pas encore être fait : attendez le jour de la séance.")
+NOT_EXPECTED = N_(
+    "Une des personnes cochées n'est pas attendue à cette séance (pas inscrite à cette date) : rien n'a été enregistré."
+)
+BAD_STATUS = N_("Choisissez Présent·e, Absent·e excusé·e ou Absent·e pour chaque personne.")
+
+
+class SessionKind(StrEnum):
+    WORKSHOP = "workshop"
+    COURSE = "course"
+
+
+@dataclass(frozen=True)
+class RollEntry:
+    person_id: int
+    code: str
+    first_name: str | None  # None unless the principal may see first names
+    status: AttendanceStatus | None  # None: not marked yet
+
+
+@dataclass(frozen=True)
+class RollCall:
+    kind: SessionKind
+    session_id: int
+    site_id: int
+    session_on: date
+    title: str  # module name (workshop) or group name (course)
+    duration_minutes: int
+    entries: tuple[RollEntry, ...]
+    is_late: bool  # the session is more than LATE_AFTER_DAYS old: a save is traced as a late edit
+    start_time: time | None = None
+    names_visible: bool = False  # whether `first_name` is filled for this principal
+    is_future: bool = False  # the roll cannot be taken yet
+
+
+@dataclass(frozen=True)
+class RollSaved:
+    created: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What the two kinds of session share, once access has been checked."""
+
+    kind: SessionKind
+    session_id: int
+    site_id: int
+    session_on: date
+    start_time: time | None
+    duration_minutes: int
+    title: str
+    attendance: type  # WorkshopAttendance or CourseAttendance
+    expected: sa.Select  # person ids enrolled on the session day (without those already marked)
+    expected_person: sa.ColumnElement  # the person-id column of `expected`
+
+
+def _target(session: Session, principal: Principal, kind: SessionKind, session_id: int) -> _Target:
+    """The session if the principal may take its roll (PermissionDenied / NotFound otherwise)."""
+    kind = SessionKind(kind)
+    if kind == SessionKind.WORKSHOP:
+        principal.require(Capability.RUN_FIELD_ACTIVITIES)
+        row = session.exec(
+            select(WorkshopSession, WorkshopModule.name)
+            .join(WorkshopModule, WorkshopModule.id == WorkshopSession.module_id)
+            .where(WorkshopSession.id == session_id, principal.site_filter(WorkshopSession.site_id))
+        ).first()
+        if row is None:
+            raise NotFound(_(SESSION_NOT_FOUND))
+        workshop, title = row
+        day = workshop.session_on
+        expected = select(WorkshopEnrolment.person_id).where(
+            WorkshopEnrolment.site_id == workshop.site_id,
+            WorkshopEnrolment.cycle_start_on <= day,
+            sa.or_(WorkshopEnrolment.left_on.is_(None), WorkshopEnrolment.left_on >= day),
+        )
+        return _Target(
+            kind,
+            workshop.id,
+            workshop.site_id,
+            day,
+            workshop.start_time,
+            workshop.duration_minutes,
+            title,
+            WorkshopAttendance,
+            expected,
+            WorkshopEnrolment.person_id,
+        )
+    principal.require(Capability.TEACH_COURSES)
+    row = session.exec(
+        select(CourseSession, CourseGroup.name)
+        .join(CourseGroup, CourseGroup.id == CourseSession.group_id)
+        .where(CourseSession.id == session_id, visible_groups(principal))
+    ).first()
+    if row is None:
+        raise NotFound(_(SESSION_NOT_FOUND))
+    course, title = row
+    day = course.session_on
+    expected = select(CourseEnrolment.person_id).where(
+        CourseEnrolment.group_id == course.group_id,
+        CourseEnrolment.enrolled_on <= day,
+        sa.or_(CourseEnrolment.left_on.is_(None), CourseEnrolment.left_on >= day),
+    )
+    return _Target(
+        kind,
+        course.id,
+        course.site_id,
+        day,
+        course.start_time,
+        course.duration_minutes,
+        title,
+        CourseAttendance,
+        expected,
+        CourseEnrolment.person_id,
+    )
+
+
+def _names_visible(principal: Principal, kind: SessionKind) -> bool:
+    return principal.can(Capability.VIEW_IDENTITY) or (
+        kind == SessionKind.COURSE and principal.can(Capability.VIEW_LEARNERS)
+    )
+
+
+def _is_late(session_on: date, today: date) -> bool:
+    return (today - session_on).days > LATE_AFTER_DAYS
+
+
+def _default_cipher() -> FieldCipher:
+    from services.platform.config import get_settings
+
+    return FieldCipher(get_settings().encryption_keys())
+
+
+def roll_call(
+    session: Session,
+    principal: Principal,
+    *,
+    kind: SessionKind,
+    session_id: int,
+    cipher: FieldCipher | None = None,
+    today: date | None = None,
+) -> RollCall:
+    """The roll of a session: expected persons (and anyone already marked), by code, with their status.
+
+    `cipher` decrypts first names (default: the configured keys); it is used only when the principal
+    may see them. One query for the session, one for the persons, whatever their number.
+    """
+    target = _target(session, principal, kind, session_id)
+    today = today or clock.today()
+    names = _names_visible(principal, target.kind)
+    attendance = target.attendance
+    columns = [Person.id, Person.code, attendance.status]
+    if names:
+        columns.append(Person.alias_encrypted)
+    rows = session.exec(
+        select(*columns)
+        .select_from(Person)
+        .outerjoin(attendance, sa.and_(attendance.person_id == Person.id, attendance.session_id == target.session_id))
+        .where(
+            Person.id.in_(
+                sa.union(
+                    target.expected,
+                    select(attendance.person_id).where(attendance.session_id == target.session_id),
+                )
+            )
+        )
+        .order_by(Person.code)
+    ).all()
+    if names and rows:
+        cipher = cipher or _default_cipher()
+    entries = tuple(
+        RollEntry(
+            person_id=row[0],
+            code=row[1],
+            first_name=cipher.decrypt(row[3]) if names else None,
+            status=AttendanceStatus(row[2]) if row[2] is not None else None,
+        )
+        for row in rows
+    )
+    return RollCall(
+        kind=target.kind,
+        session_id=target.session_id,
+        site_id=target.site_id,
+        session_on=target.session_on,
+        title=target.title,
+        duration_minutes=target.duration_minutes,
+        entries=entries,
+        is_late=_is_late(target.session_on, today),
+        start_time=target.start_time,
+        names_visible=names,
+        is_future=target.session_on > today,
+    )
+
+
+def _clean_statuses(statuses: Mapping[int, AttendanceStatus]) -> dict[int, AttendanceStatus]:
+    cleaned: dict[int, AttendanceStatus] = {}
+    try:
+        for person_id, status in statuses.items():
+            cleaned[int(person_id)] = AttendanceStatus(status)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed({"statuses": _(BAD_STATUS)}) from exc
+    return cleaned
+
+
+def save_roll_call(
+    session: Session,
+    principal: Principal,
+    *,
+    kind: SessionKind,
+    session_id: int,
+    statuses: Mapping[int, AttendanceStatus],
+    today: date | None = None,
+) -> RollSaved:
+    """Record the status of each person of `statuses` (person id → status) in one transaction.
+
+    Persons left out keep their current mark (or none). Refused, with nothing written: a future
+    session, a person not expected at the session, an unknown status. A save that changes nothing
+    writes nothing (no audit either). Persons marked present get their file's last contact moved
+    to the session day.
+    """
+    target = _target(session, principal, kind, session_id)
+    today = today or clock.today()
+    if target.session_on > today:
+        raise ValidationFailed({"session": _(FUTURE_SESSION)})
+    wanted = _clean_statuses(statuses)
+    if not wanted:
+        return RollSaved(0, 0, 0)
+    attendance = target.attendance
+    existing = {
+        row.person_id: row
+        for row in session.exec(
+            select(attendance).where(
+                attendance.session_id == target.session_id, attendance.person_id.in_(sorted(wanted))
+            )
+        ).all()
+    }
+    newcomers = set(wanted) - set(existing)
+    if newcomers:
+        allowed = set(session.exec(target.expected.where(target.expected_person.in_(sorted(newcomers)))).all())
+        if newcomers - allowed:
+            raise ValidationFailed({"statuses": _(NOT_EXPECTED)})
+    created = updated = unchanged = 0
+    now_present: list[int] = []
+    for person_id, status in sorted(wanted.items()):
+        row = existing.get(person_id)
+        if row is None:
+            session.add(
+                attendance(session_id=target.session_id, person_id=person_id, site_id=target.site_id, status=status)
+            )
+            created += 1
+        elif row.status == status:
+            unchanged += 1
+            continue
+        else:
+            row.status = status
+            row.version = row.version + 1
+            updated += 1
+        if status == AttendanceStatus.PRESENT:
+            now_present.append(person_id)
+    if not created and not updated:
+        return RollSaved(0, 0, unchanged)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # someone saved the same roll between our read and our write
+        session.rollback()
+        raise StaleRecord() from exc
+    if now_present:
+        # Attending is a contact: move the file's last contact forward (never back), in the same unit.
+        session.exec(  # type: ignore[call-overload]
+            sa.update(Person)
+            .where(Person.id.in_(now_present))
+            .where(sa.or_(Person.last_contact_on.is_(None), Person.last_contact_on < target.session_on))
+            .values(last_contact_on=target.session_on)
+            .execution_options(synchronize_session=False)
+        )
+    action = "attendance.late_edit" if _is_late(target.session_on, today) else "attendance.roll_saved"
+    audit.record(
+        session,
+        actor=principal,
+        action=action,
+        entity_type=f"{target.kind.value}_session",
+        entity_id=target.session_id,
+        site_id=target.site_id,
+    )
+    session.commit()
+    return RollSaved(created, updated, unchanged)

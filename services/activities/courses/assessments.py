@@ -1,0 +1,399 @@
+"""CECRL assessments, DILF/DELF attempts and moves to a mainstream (droit commun) course of a learner.
+
+Who may call: writes, whoever teaches (formateur, chef_service: `services.activities.courses.groups.may_teach`) for a
+learner of a group it sees; a learner outside the principal's groups is "not found". Reads: any role
+that sees one of the learner's groups (comments only for VIEW_LEARNERS). Direction reads the counts.
+Every write: one transaction, one audit entry (never the level, comment or destination), and it
+counts as a contact with the person (last_contact_on, never moved into the future).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+import clock
+from i18n import N_, _, message
+from models.courses import (
+    CefrLevel,
+    Certification,
+    CertificationAttempt,
+    CertificationResult,
+    CourseEnrolment,
+    LanguageAssessment,
+    LanguageSkill,
+    MainstreamTransition,
+)
+from models.persons import Person, PersonStatus
+from services.activities.courses.groups import (
+    ANONYMISED,
+    names_visible,
+    require_teacher,
+    visible_group,
+    visible_learner,
+)
+from services.persons.access import touch_last_contact
+from services.platform import audit
+from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from services.platform.principal import Capability, Principal
+
+COMMENT_MAX = 500
+DESTINATION_MAX = 160
+CERTIFICATION_AHEAD_DAYS = 366  # a registration for a coming exam session
+
+MESSAGES = {
+    "date": N_("La date est obligatoire."),
+    "future": N_("La date ne peut pas être dans le futur."),
+    "skill": N_("Choisissez une compétence."),
+    "level": N_("Choisissez un niveau."),
+    "comment_long": N_("Le commentaire ne peut dépasser {max} caractères."),
+    "not_in_group": N_("Cette personne n'est pas inscrite dans ce groupe."),
+    "certification": N_("Choisissez une certification."),
+    "result": N_("Choisissez un résultat."),
+    "result_too_early": N_("Le résultat ne peut être connu qu'après l'épreuve : laissez « En attente »."),
+    "too_far": N_("La date de l'épreuve ne peut pas être à plus d'un an."),
+    "destination": N_("Indiquez où la personne poursuit (organisme, dispositif)."),
+    "destination_long": N_("La destination ne peut dépasser {max} caractères."),
+    "period": N_("La fin de la période ne peut pas précéder son début."),
+}
+
+
+def _writable_learner(session: Session, principal: Principal, person_id: int) -> Person:
+    require_teacher(principal)
+    person = visible_learner(session, principal, person_id)
+    if person.status == PersonStatus.ANONYMISED:
+        raise PermissionDenied(_(ANONYMISED))
+    return person
+
+
+def _check_day(errors: dict[str, str], field: str, value: date | None, today: date) -> None:
+    if value is None:
+        errors[field] = message(MESSAGES, "date")
+    elif value > today:
+        errors[field] = message(MESSAGES, "future")
+
+
+# --- assessments --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssessmentSaved:
+    id: int
+    is_positioning: bool
+
+
+@dataclass(frozen=True)
+class AssessmentRow:
+    id: int
+    assessed_on: date
+    skill: LanguageSkill
+    level: CefrLevel
+    is_positioning: bool
+    group_id: int | None
+    comment: str | None  # only for VIEW_LEARNERS
+
+
+def record_assessment(
+    session: Session,
+    principal: Principal,
+    *,
+    group_id: int,
+    person_id: int,
+    assessed_on: date | None,
+    skill: LanguageSkill | None,
+    level: CefrLevel | None,
+    comment: str | None = None,
+    today: date | None = None,
+) -> AssessmentSaved:
+    """Record the level of one skill of a learner of the group, on a past or present day.
+
+    `is_positioning` is computed: true when no assessment of that skill for that learner is dated on
+    or before this one (an assessment entered late, before the former first one, becomes the
+    positioning and the former loses the flag)."""
+    require_teacher(principal)
+    group = visible_group(session, principal, group_id)
+    person = _writable_learner(session, principal, person_id)
+    today = today or clock.today()
+    errors: dict[str, str] = {}
+    enrolled = session.exec(
+        select(CourseEnrolment.id).where(CourseEnrolment.group_id == group.id, CourseEnrolment.person_id == person.id)
+    ).first()
+    if enrolled is None:
+        errors["person_id"] = message(MESSAGES, "not_in_group")
+    _check_day(errors, "assessed_on", assessed_on, today)
+    try:
+        skill = LanguageSkill(skill)
+    except ValueError:
+        errors["skill"] = message(MESSAGES, "skill")
+    try:
+        level = CefrLevel(level)
+    except ValueError:
+        errors["level"] = message(MESSAGES, "level")
+    text = (comment or "").strip() or None
+    if text and len(text) > COMMENT_MAX:
+        errors["comment"] = message(MESSAGES, "comment_long", max=COMMENT_MAX)
+    if errors:
+        raise ValidationFailed(errors)
+    same_skill = (LanguageAssessment.person_id == person.id, LanguageAssessment.skill == skill)
+    earlier = session.exec(
+        select(LanguageAssessment.id).where(*same_skill, LanguageAssessment.assessed_on <= assessed_on).limit(1)
+    ).first()
+    positioning = earlier is None
+    if positioning:  # the former first assessment, if any, is now a re-assessment
+        session.exec(  # type: ignore[call-overload]
+            sa.update(LanguageAssessment)
+            .where(*same_skill, LanguageAssessment.assessed_on > assessed_on)
+            .values(is_positioning=False)
+            .execution_options(synchronize_session=False)
+        )
+    row = LanguageAssessment(
+        person_id=person.id,
+        site_id=group.site_id,
+        group_id=group.id,
+        assessed_on=assessed_on,
+        skill=skill,
+        level=level,
+        is_positioning=positioning,
+        comment=text,
+        assessor_id=principal.user_id,
+    )
+    session.add(row)
+    session.flush()
+    touch_last_contact(session, person, assessed_on)
+    audit.record(
+        session,
+        actor=principal,
+        action="language_assessment.create",
+        entity_type="language_assessment",
+        entity_id=row.id,
+        site_id=group.site_id,
+    )
+    session.commit()
+    return AssessmentSaved(row.id, positioning)
+
+
+def list_assessments(session: Session, principal: Principal, person_id: int) -> list[AssessmentRow]:
+    """A visible learner's assessments, newest first (comments only for VIEW_LEARNERS)."""
+    person = visible_learner(session, principal, person_id)
+    show_comment = names_visible(principal)
+    rows = session.exec(
+        select(LanguageAssessment)
+        .where(LanguageAssessment.person_id == person.id, principal.site_filter(LanguageAssessment.site_id))
+        .order_by(LanguageAssessment.assessed_on.desc(), LanguageAssessment.id.desc())
+    ).all()
+    return [
+        AssessmentRow(
+            r.id, r.assessed_on, r.skill, r.level, r.is_positioning, r.group_id, r.comment if show_comment else None
+        )
+        for r in rows
+    ]
+
+
+# --- certifications -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CertificationRow:
+    id: int
+    certification: Certification
+    attempted_on: date
+    result: CertificationResult
+
+
+def _check_result(
+    errors: dict[str, str], result: object, attempted_on: date | None, today: date
+) -> CertificationResult | None:
+    try:
+        value = CertificationResult(result)
+    except ValueError:
+        errors["result"] = message(MESSAGES, "result")
+        return None
+    if value != CertificationResult.PENDING and attempted_on is not None and attempted_on > today:
+        errors["result"] = message(MESSAGES, "result_too_early")
+    return value
+
+
+def record_certification(
+    session: Session,
+    principal: Principal,
+    *,
+    person_id: int,
+    certification: Certification | None,
+    attempted_on: date | None,
+    result: CertificationResult = CertificationResult.PENDING,
+    today: date | None = None,
+) -> int:
+    """A DILF / DELF attempt (or a registration for a coming exam, result pending). Returns its id."""
+    person = _writable_learner(session, principal, person_id)
+    today = today or clock.today()
+    errors: dict[str, str] = {}
+    try:
+        certification = Certification(certification)
+    except ValueError:
+        errors["certification"] = message(MESSAGES, "certification")
+    if attempted_on is None:
+        errors["attempted_on"] = message(MESSAGES, "date")
+    elif attempted_on > today + timedelta(days=CERTIFICATION_AHEAD_DAYS):
+        errors["attempted_on"] = message(MESSAGES, "too_far")
+    result = _check_result(errors, result, attempted_on, today)
+    if errors:
+        raise ValidationFailed(errors)
+    row = CertificationAttempt(
+        person_id=person.id,
+        site_id=person.site_id,
+        certification=certification,
+        attempted_on=attempted_on,
+        result=result,
+    )
+    session.add(row)
+    session.flush()
+    touch_last_contact(session, person, min(attempted_on, today))
+    audit.record(
+        session,
+        actor=principal,
+        action="certification_attempt.create",
+        entity_type="certification_attempt",
+        entity_id=row.id,
+        site_id=person.site_id,
+    )
+    session.commit()
+    return row.id
+
+
+def set_certification_result(
+    session: Session,
+    principal: Principal,
+    attempt_id: int,
+    *,
+    result: CertificationResult | None,
+    today: date | None = None,
+) -> None:
+    """Update the result of an attempt of a visible learner (passed / failed once the exam took place)."""
+    require_teacher(principal)
+    attempt = session.exec(
+        select(CertificationAttempt).where(
+            CertificationAttempt.id == attempt_id, principal.site_filter(CertificationAttempt.site_id)
+        )
+    ).first()
+    if attempt is None:
+        raise NotFound()
+    _writable_learner(session, principal, attempt.person_id)
+    errors: dict[str, str] = {}
+    value = _check_result(errors, result, attempt.attempted_on, today or clock.today())
+    if errors:
+        raise ValidationFailed(errors)
+    attempt.result = value
+    session.add(attempt)
+    audit.record(
+        session,
+        actor=principal,
+        action="certification_attempt.result",
+        entity_type="certification_attempt",
+        entity_id=attempt.id,
+        site_id=attempt.site_id,
+    )
+    session.commit()
+
+
+def list_certifications(session: Session, principal: Principal, person_id: int) -> list[CertificationRow]:
+    person = visible_learner(session, principal, person_id)
+    rows = session.exec(
+        select(CertificationAttempt)
+        .where(CertificationAttempt.person_id == person.id, principal.site_filter(CertificationAttempt.site_id))
+        .order_by(CertificationAttempt.attempted_on.desc(), CertificationAttempt.id.desc())
+    ).all()
+    return [CertificationRow(r.id, r.certification, r.attempted_on, r.result) for r in rows]
+
+
+# --- move to a mainstream course ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransitionRow:
+    id: int
+    moved_on: date
+    destination: str
+
+
+def record_transition(
+    session: Session,
+    principal: Principal,
+    *,
+    person_id: int,
+    moved_on: date | None,
+    destination: str,
+    today: date | None = None,
+) -> int:
+    """The learner moved on to a mainstream (droit commun) French course: where, and when. Returns its id."""
+    person = _writable_learner(session, principal, person_id)
+    today = today or clock.today()
+    errors: dict[str, str] = {}
+    _check_day(errors, "moved_on", moved_on, today)
+    where = " ".join((destination or "").split())
+    if not where:
+        errors["destination"] = message(MESSAGES, "destination")
+    elif len(where) > DESTINATION_MAX:
+        errors["destination"] = message(MESSAGES, "destination_long", max=DESTINATION_MAX)
+    if errors:
+        raise ValidationFailed(errors)
+    row = MainstreamTransition(person_id=person.id, site_id=person.site_id, moved_on=moved_on, destination=where)
+    session.add(row)
+    session.flush()
+    touch_last_contact(session, person, moved_on)
+    audit.record(
+        session,
+        actor=principal,
+        action="mainstream_transition.create",
+        entity_type="mainstream_transition",
+        entity_id=row.id,
+        site_id=person.site_id,
+    )
+    session.commit()
+    return row.id
+
+
+def list_transitions(session: Session, principal: Principal, person_id: int) -> list[TransitionRow]:
+    person = visible_learner(session, principal, person_id)
+    rows = session.exec(
+        select(MainstreamTransition)
+        .where(MainstreamTransition.person_id == person.id, principal.site_filter(MainstreamTransition.site_id))
+        .order_by(MainstreamTransition.moved_on.desc(), MainstreamTransition.id.desc())
+    ).all()
+    return [TransitionRow(r.id, r.moved_on, r.destination) for r in rows]
+
+
+def count_transitions(
+    session: Session, principal: Principal, *, start: date, end: date, site_ids: frozenset[int] | None = None
+) -> int:
+    """Moves to a mainstream course dated within [start, end] on the principal's sites (or some of them).
+
+    An outcome the director dashboard counts: roles with VIEW_ACTIVITY_FIGURES. One COUNT query."""
+    principal.require(Capability.VIEW_ACTIVITY_FIGURES)
+    if end < start:
+        raise ValidationFailed({"end": message(MESSAGES, "period")})
+    conditions = [
+        principal.site_filter(MainstreamTransition.site_id),
+        MainstreamTransition.moved_on >= start,
+        MainstreamTransition.moved_on <= end,
+    ]
+    if site_ids is not None:
+        conditions.append(MainstreamTransition.site_id.in_(sorted(site_ids)))
+    return int(session.exec(select(sa.func.count()).select_from(MainstreamTransition).where(*conditions)).one())
+
+
+def transitions_by_site(session: Session, principal: Principal, *, start: date, end: date) -> dict[int, int]:
+    """Same count as `count_transitions`, per site (site id → moves), one GROUP BY query."""
+    principal.require(Capability.VIEW_ACTIVITY_FIGURES)
+    rows = session.exec(
+        select(MainstreamTransition.site_id, sa.func.count())
+        .where(
+            principal.site_filter(MainstreamTransition.site_id),
+            MainstreamTransition.moved_on >= start,
+            MainstreamTransition.moved_on <= end,
+        )
+        .group_by(MainstreamTransition.site_id)
+    ).all()
+    return {int(site_id): int(n) for site_id, n in rows}

@@ -1,0 +1,114 @@
+"""Who is acting, and what they may see: the principal every service receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from models.organisation import Role
+from services.platform.errors import PermissionDenied
+
+
+class Capability(StrEnum):
+    """What a role may do; services check these, never the role name directly."""
+
+    VIEW_PERSON_FILES = "view_person_files"
+    VIEW_IDENTITY = "view_identity"
+    EDIT_PERSON_FILES = "edit_person_files"
+    VIEW_LEARNERS = "view_learners"  # formateur: learners of own groups, code + first name
+    RUN_FIELD_ACTIVITIES = "run_field_activities"  # outreach rounds, workshop sessions, enrolments, rolls
+    TEACH_COURSES = "teach_courses"  # French-course sessions, rolls, assessments of the groups one sees
+    CONFIGURE_ACTIVITIES = "configure_activities"  # a site's workshop modules, French-course groups
+    VIEW_ACTIVITY_FIGURES = "view_activity_figures"
+    VIEW_BUDGET = "view_budget"
+    EDIT_BUDGET = "edit_budget"
+    VIEW_STAFFING = "view_staffing"
+    VIEW_FUNDED_GRANTS = "view_funded_grants"  # financeur: aggregates of its own grants
+    MANAGE_USERS = "manage_users"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_PARTNERS = "manage_partners"  # partner directory of own sites (admin: all sites)
+    MANAGE_RETENTION = "manage_retention"  # files past 2 years without contact: list, anonymise
+
+
+ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    Role.ADMIN: frozenset(
+        {Capability.MANAGE_USERS, Capability.VIEW_AUDIT, Capability.MANAGE_PARTNERS, Capability.MANAGE_RETENTION}
+    ),
+    Role.DIRECTION: frozenset(
+        {
+            Capability.VIEW_PERSON_FILES,
+            Capability.VIEW_ACTIVITY_FIGURES,
+            Capability.VIEW_BUDGET,
+            Capability.VIEW_STAFFING,
+        }
+    ),
+    Role.CHEF_SERVICE: frozenset(
+        {
+            Capability.VIEW_PERSON_FILES,
+            Capability.VIEW_IDENTITY,
+            Capability.EDIT_PERSON_FILES,
+            Capability.VIEW_LEARNERS,
+            Capability.RUN_FIELD_ACTIVITIES,
+            Capability.TEACH_COURSES,
+            Capability.CONFIGURE_ACTIVITIES,
+            Capability.VIEW_ACTIVITY_FIGURES,
+            Capability.VIEW_BUDGET,
+            Capability.VIEW_STAFFING,
+            Capability.MANAGE_PARTNERS,
+            Capability.MANAGE_RETENTION,
+        }
+    ),
+    Role.INTERVENANT: frozenset(
+        {
+            Capability.VIEW_PERSON_FILES,
+            Capability.VIEW_IDENTITY,
+            Capability.EDIT_PERSON_FILES,
+            Capability.RUN_FIELD_ACTIVITIES,
+            Capability.VIEW_ACTIVITY_FIGURES,
+        }
+    ),
+    Role.FORMATEUR: frozenset({Capability.VIEW_LEARNERS, Capability.TEACH_COURSES, Capability.VIEW_ACTIVITY_FIGURES}),
+    Role.GESTION: frozenset({Capability.VIEW_BUDGET, Capability.EDIT_BUDGET, Capability.VIEW_STAFFING}),
+    Role.FINANCEUR: frozenset({Capability.VIEW_FUNDED_GRANTS}),
+}
+
+# Roles whose work spans the whole association; every other role is limited to its sites.
+ALL_SITES_ROLES = frozenset({Role.ADMIN, Role.DIRECTION, Role.GESTION})
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    username: str
+    display_name: str
+    role: Role
+    site_ids: frozenset[int]
+    funder_id: int | None = None
+
+    @property
+    def all_sites(self) -> bool:
+        return self.role in ALL_SITES_ROLES
+
+    def can(self, capability: Capability) -> bool:
+        return capability in ROLE_CAPABILITIES.get(self.role, frozenset())
+
+    def require(self, capability: Capability) -> None:
+        if not self.can(capability):
+            raise PermissionDenied()
+
+    def site_filter(self, site_column: ColumnElement) -> ColumnElement[bool]:
+        """WHERE clause limiting a query to the principal's sites (false when it has none)."""
+        if self.all_sites:
+            return sa.true()
+        if not self.site_ids:
+            return sa.false()
+        return site_column.in_(sorted(self.site_ids))
+
+    def may_see_site(self, site_id: int) -> bool:
+        return self.all_sites or site_id in self.site_ids
+
+
+SYSTEM_ACTOR = "system"

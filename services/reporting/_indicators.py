@@ -1,0 +1,544 @@
+"""Activity indicators of a period and a set of sites: the figures of the director dashboard and of
+the funder space, computed in SQL (one grouped query per family, grouped by site).
+
+Internal building block, WITHOUT a principal: callers decide the sites (dashboard: the principal's
+sites; funder space: the grant's sites) and check the capability before calling.
+
+Definitions (period = [start, end], both days included; a figure belongs to the site of its row):
+- active_files: files open on `end`: intake on or before `end`, and closed after `end`, or not closed
+  and still being accompanied (active or paused); an anonymised file without a closing date is out;
+- new_intakes: files whose intake date falls in the period;
+- outreach_rounds: rounds of the period; persons_met_street / persons_met_online: the persons met
+  (contacts, nobody identified) recorded on the street / online rounds of the period;
+- workshop_sessions: workshop sessions of the period whose roll was taken (≥ 1 mark recorded);
+  workshop_attendance_rate: present / (present + excused + absent) over those rolls (as on the
+  Ateliers page); None when no roll was taken;
+- course_hours: learner-hours of French: for every "present" mark at a course session of the period,
+  the session's duration (hours, two decimals);
+- level_gains: learners with at least one assessment in the period ranked above their previous
+  assessment of the same skill (CECRL order, any skill, previous = the one just before it);
+- mainstream_transitions: moves to a droit commun course recorded in the period;
+- referrals and referrals_<partner kind>: referrals to partners made in the period;
+- outcomes_<category>: persons with an outcome of that category dated in the period;
+- psp_in_progress: PSP episodes requested on or before `end`, not ended by `end` and not refused by
+  a decision dated on or before `end`.
+Each person belongs to one site, so per-site counts of distinct persons add up to the total.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from i18n import N_, _
+from models.attendance import AttendanceStatus
+from models.courses import CourseAttendance, CourseSession, LanguageAssessment, MainstreamTransition
+from models.labels import label
+from models.outreach import OutreachMode, OutreachRound
+from models.partners import Outcome, OutcomeCategory, Partner, PartnerKind, Referral
+from models.pathway import PrefectDecision, PspEpisode
+from models.persons import Person, PersonStatus
+from models.workshops import WorkshopAttendance, WorkshopSession
+from services.activities.courses.progress import level_rank
+from services.platform.errors import ValidationFailed
+
+Period = tuple[date, date]
+HOURS_QUANTUM = Decimal("0.01")
+RATE_QUANTUM = Decimal("0.0001")
+OPEN_STATUSES = (PersonStatus.ACTIVE, PersonStatus.PAUSED)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str  # stable English key, e.g. "new_intakes"
+    label: str  # in the language active when the set was built
+    value: int | Decimal | None  # None = not computable (shown as "indisponible"), never invented
+    unit: str  # "count" | "hours" | "rate" | "cents" | "fte"
+    is_person_count: bool  # counts persons: subject to disclosure control for funders
+    help: str = ""  # one sentence (language of the build): what the figure counts
+
+
+@dataclass(frozen=True)
+class IndicatorSet:
+    start: date
+    end: date
+    site_ids: tuple[int, ...]
+    indicators: tuple[Indicator, ...]
+
+    def get(self, key: str) -> Indicator:
+        for indicator in self.indicators:
+            if indicator.key == key:
+                return indicator
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What an indicator is. `name` and `explanation` are French message ids (N_), translated when
+    read through `label` and `help`; `subject` is the partner kind or outcome category a breakdown
+    indicator is about (its label names it)."""
+
+    name: str
+    unit: str
+    is_person_count: bool
+    explanation: str
+    subject: PartnerKind | OutcomeCategory | None = None
+
+    @property
+    def label(self) -> str:
+        """The label in the active language."""
+        name, subject = self.name, self.subject
+        if isinstance(subject, OutcomeCategory):
+            return label(subject)
+        if isinstance(subject, PartnerKind):
+            return _(name).format(kind=label(subject))
+        return _(name)
+
+    @property
+    def help(self) -> str:
+        """One sentence in the active language: what the figure counts."""
+        explanation, subject = self.explanation, self.subject
+        if isinstance(subject, OutcomeCategory):
+            return _(explanation).format(category=label(subject).lower())
+        if isinstance(subject, PartnerKind):
+            return _(explanation).format(kind=label(subject))
+        return _(explanation)
+
+
+SPECS: dict[str, _Spec] = {
+    "active_files": _Spec(
+        N_("Dossiers en file active"),
+        "count",
+        True,
+        N_("Dossiers ouverts au dernier jour de la période (accompagnement en cours ou en pause)."),
+    ),
+    "new_intakes": _Spec(
+        N_("Nouveaux accueils"), "count", True, N_("Dossiers dont la date d'accueil tombe dans la période.")
+    ),
+    "outreach_rounds": _Spec(
+        N_("Maraudes"), "count", False, N_("Maraudes présentielles et dématérialisées de la période.")
+    ),
+    "persons_met_street": _Spec(
+        N_("Rencontres en présentiel"),
+        "count",
+        True,
+        N_("Personnes rencontrées lors des maraudes présentielles (comptages, sans identification)."),
+    ),
+    "persons_met_online": _Spec(
+        N_("Contacts en ligne"),
+        "count",
+        True,
+        N_("Personnes contactées lors des maraudes dématérialisées (comptages, sans identification)."),
+    ),
+    "workshop_sessions": _Spec(
+        N_("Séances d'atelier"), "count", False, N_("Séances d'atelier de la période dont l'émargement a été saisi.")
+    ),
+    "workshop_attendance_rate": _Spec(
+        N_("Présence aux ateliers"),
+        "rate",
+        False,
+        N_("Présent·es ÷ (présent·es + excusé·es + absent·es) sur les émargements de la période."),
+    ),
+    "course_hours": _Spec(
+        N_("Heures de français"),
+        "hours",
+        False,
+        N_("Heures-apprenant : durée des séances de cours de français, pour chaque présence."),
+    ),
+    "level_gains": _Spec(
+        N_("Apprenant·es en progrès"),
+        "count",
+        True,
+        N_(
+            "Apprenant·es dont une évaluation de la période est supérieure à la précédente "
+            "dans la même compétence (échelle CECRL)."
+        ),
+    ),
+    "mainstream_transitions": _Spec(
+        N_("Passages en droit commun"),
+        "count",
+        True,
+        N_("Passages vers un cours de français de droit commun enregistrés dans la période."),
+    ),
+    "referrals": _Spec(
+        N_("Orientations partenaires"), "count", True, N_("Orientations vers un partenaire faites dans la période.")
+    ),
+    "psp_in_progress": _Spec(
+        N_("PSP en cours"),
+        "count",
+        True,
+        N_("Parcours de sortie de la prostitution demandés, ni terminés ni refusés au dernier jour de la période."),
+    ),
+}
+for _kind in PartnerKind:
+    SPECS[f"referrals_{_kind.value}"] = _Spec(
+        N_("Orientations : {kind}"), "count", True, N_("Orientations vers un partenaire de type « {kind} »."), _kind
+    )
+for _category in OutcomeCategory:
+    SPECS[f"outcomes_{_category.value}"] = _Spec(
+        _category.value,
+        "count",
+        True,
+        N_("Personnes ayant une sortie « {category} » datée dans la période."),
+        _category,
+    )
+
+REFERRAL_KEYS: tuple[str, ...] = tuple(f"referrals_{kind.value}" for kind in PartnerKind)
+OUTCOME_KEYS: tuple[str, ...] = tuple(f"outcomes_{category.value}" for category in OutcomeCategory)
+MAIN_KEYS: tuple[str, ...] = (
+    "active_files",
+    "new_intakes",
+    "outreach_rounds",
+    "persons_met_street",
+    "persons_met_online",
+    "workshop_sessions",
+    "workshop_attendance_rate",
+    "course_hours",
+    "level_gains",
+    "mainstream_transitions",
+    "referrals",
+    "psp_in_progress",
+)
+ACTIVITY_KEYS: tuple[str, ...] = MAIN_KEYS + OUTCOME_KEYS + REFERRAL_KEYS
+
+# Raw, additive sums read from the database (per site and period) from which indicators are built.
+Raw = Counter
+
+
+class Sums:
+    """What the family queries add up: per site and period, and (when a series window is given) per
+    month for all the sites together. Families on a (site_id, date) index group their rows by site and
+    day and are bucketed here (a few thousand small rows); the others use one CASE per bucket."""
+
+    def __init__(self, sites: list[int], periods: Sequence[Period], series: Period | None) -> None:
+        self.site_list = sites
+        self.periods = list(periods)
+        self.series = series
+        self.sites: dict[int, list[Raw]] = {site: [Raw() for _ in periods] for site in sites}
+        self.months: dict[date, Raw] = {}
+        if series is not None:
+            self.month_starts = _month_starts(series)
+            self.months = {month: Raw() for month in self.month_starts}
+        windows = self.periods + ([series] if series else [])
+        self.span: Period = (min(w[0] for w in windows), max(w[1] for w in windows))
+
+    def add_day(self, site: int, day: date, key: str, value: object) -> None:
+        value = int(value or 0)
+        for index, (start, end) in enumerate(self.periods):
+            if start <= day <= end:
+                self.sites[int(site)][index][key] += value
+        if self.series is not None and self.series[0] <= day <= self.series[1]:
+            self.months[day.replace(day=1)][key] += value
+
+    def add_period(self, site: int, index: int, key: str, value: object) -> None:
+        self.sites[int(site)][index][key] += int(value or 0)
+
+    def add_month(self, month: date, key: str, value: object) -> None:
+        self.months[month][key] += int(value or 0)
+
+    def total(self, index: int) -> Raw:
+        return total(self.sites, index)
+
+
+def _month_starts(window: Period) -> list[date]:
+    months, month = [], window[0].replace(day=1)
+    while month <= window[1]:
+        months.append(month)
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return months
+
+
+def _month_window(month: date, window: Period) -> Period:
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return max(month, window[0]), min(following - timedelta(days=1), window[1])
+
+
+# --- SQL helpers ----------------------------------------------------------------------------------
+
+
+def within(column: sa.ColumnElement, period: Period) -> sa.ColumnElement[bool]:
+    return sa.and_(column >= period[0], column <= period[1])
+
+
+def sum_if(condition: sa.ColumnElement[bool], value: sa.ColumnElement | int = 1) -> sa.ColumnElement:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+
+
+def _span(periods: Sequence[Period]) -> Period:
+    return min(p[0] for p in periods), max(p[1] for p in periods)
+
+
+# --- one grouped query per family -------------------------------------------------------------------
+
+
+def _persons(session: Session, sums: Sums) -> None:
+    """Active files at each period's end and intakes per period (and per month): one scan, by site."""
+    columns = []
+    for start, end in sums.periods:
+        open_at_end = sa.and_(
+            Person.intake_on <= end,
+            sa.or_(Person.closed_on > end, sa.and_(Person.closed_on.is_(None), Person.status.in_(OPEN_STATUSES))),
+        )
+        columns += [sum_if(open_at_end), sum_if(within(Person.intake_on, (start, end)))]
+    months = list(sums.months)
+    columns += [sum_if(within(Person.intake_on, _month_window(month, sums.series))) for month in months]
+    rows = session.exec(
+        select(Person.site_id, *columns)
+        .where(Person.site_id.in_(sums.site_list), Person.intake_on <= sums.span[1])
+        .group_by(Person.site_id)
+    ).all()
+    count = len(sums.periods)
+    for site, *values in rows:
+        for index in range(count):
+            sums.add_period(site, index, "active_files", values[2 * index])
+            sums.add_period(site, index, "new_intakes", values[2 * index + 1])
+        for offset, month in enumerate(months):
+            sums.add_month(month, "new_intakes", values[2 * count + offset])
+
+
+def _outreach(session: Session, sums: Sums) -> None:
+    rows = session.exec(
+        select(
+            OutreachRound.site_id,
+            OutreachRound.round_on,
+            sa.func.count(),
+            sum_if(OutreachRound.mode == OutreachMode.STREET, OutreachRound.persons_met),
+            sum_if(OutreachRound.mode == OutreachMode.ONLINE, OutreachRound.persons_met),
+        )
+        .where(OutreachRound.site_id.in_(sums.site_list), within(OutreachRound.round_on, sums.span))
+        .group_by(OutreachRound.site_id, OutreachRound.round_on)
+    ).all()
+    for site, day, rounds, street, online in rows:
+        sums.add_day(site, day, "outreach_rounds", rounds)
+        sums.add_day(site, day, "persons_met_street", street)
+        sums.add_day(site, day, "persons_met_online", online)
+
+
+def _workshops(session: Session, sums: Sums) -> None:
+    # Sessions by the (site, date) index, their rolls by session: already in (site, day) order, no sort.
+    rows = session.exec(
+        select(
+            WorkshopSession.site_id,
+            WorkshopSession.session_on,
+            sa.func.count(sa.distinct(WorkshopAttendance.session_id)),
+            sum_if(WorkshopAttendance.status == AttendanceStatus.PRESENT),
+            sa.func.count(),
+        )
+        .select_from(WorkshopSession)
+        .join(WorkshopAttendance, WorkshopAttendance.session_id == WorkshopSession.id)
+        .where(WorkshopSession.site_id.in_(sums.site_list), within(WorkshopSession.session_on, sums.span))
+        .group_by(WorkshopSession.site_id, WorkshopSession.session_on)
+    ).all()
+    for site, day, held, present, recorded in rows:
+        sums.add_day(site, day, "workshop_sessions", held)
+        sums.add_day(site, day, "workshop_present", present)
+        sums.add_day(site, day, "workshop_recorded", recorded)
+
+
+def _courses(session: Session, sums: Sums) -> None:
+    rows = session.exec(
+        select(CourseSession.site_id, CourseSession.session_on, sa.func.sum(CourseSession.duration_minutes))
+        .select_from(CourseAttendance)
+        .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
+        .where(
+            CourseSession.site_id.in_(sums.site_list),
+            within(CourseSession.session_on, sums.span),
+            CourseAttendance.status == AttendanceStatus.PRESENT,
+        )
+        .group_by(CourseSession.site_id, CourseSession.session_on)
+    ).all()
+    for site, day, minutes in rows:
+        sums.add_day(site, day, "course_minutes", minutes)
+
+
+def _level_gains(session: Session, sums: Sums) -> None:
+    periods = sums.periods
+    rank = level_rank(LanguageAssessment.level)
+    # Only the learners assessed in the periods need their history ranked.
+    in_span = aliased(LanguageAssessment)
+    assessed = select(in_span.person_id).where(
+        in_span.site_id.in_(sums.site_list), within(in_span.assessed_on, _span(periods))
+    )
+    ranked = (
+        select(
+            LanguageAssessment.site_id.label("site_id"),
+            LanguageAssessment.person_id.label("person_id"),
+            LanguageAssessment.assessed_on.label("day"),
+            rank.label("rnk"),
+            sa.func.lag(rank)
+            .over(
+                partition_by=(LanguageAssessment.person_id, LanguageAssessment.skill),
+                order_by=(LanguageAssessment.assessed_on, LanguageAssessment.id),
+            )
+            .label("previous"),
+        )
+        .where(
+            LanguageAssessment.site_id.in_(sums.site_list),
+            LanguageAssessment.assessed_on <= _span(periods)[1],
+            LanguageAssessment.person_id.in_(assessed),
+        )
+        .subquery()
+    )
+    columns = [
+        sa.func.count(sa.distinct(sa.case((within(ranked.c.day, period), ranked.c.person_id), else_=None)))
+        for period in periods
+    ]
+    rows = session.exec(
+        select(ranked.c.site_id, *columns)
+        .where(ranked.c.rnk > ranked.c.previous, ranked.c.day >= _span(periods)[0])
+        .group_by(ranked.c.site_id)
+    ).all()
+    for site, *values in rows:
+        for index in range(len(periods)):
+            sums.add_period(site, index, "level_gains", values[index])
+
+
+def _transitions(session: Session, sums: Sums) -> None:
+    periods = sums.periods
+    columns = [sum_if(within(MainstreamTransition.moved_on, period)) for period in periods]
+    rows = session.exec(
+        select(MainstreamTransition.site_id, *columns)
+        .where(MainstreamTransition.site_id.in_(sums.site_list), within(MainstreamTransition.moved_on, _span(periods)))
+        .group_by(MainstreamTransition.site_id)
+    ).all()
+    for site, *values in rows:
+        for index in range(len(periods)):
+            sums.add_period(site, index, "mainstream_transitions", values[index])
+
+
+def _referrals(session: Session, sums: Sums) -> None:
+    periods = sums.periods
+    columns = [sum_if(within(Referral.referred_on, period)) for period in periods]
+    rows = session.exec(
+        select(Referral.site_id, Partner.kind, *columns)
+        .join(Partner, Partner.id == Referral.partner_id)
+        .where(Referral.site_id.in_(sums.site_list), within(Referral.referred_on, _span(periods)))
+        .group_by(Referral.site_id, Partner.kind)
+    ).all()
+    for site, kind, *values in rows:
+        for index in range(len(periods)):
+            sums.add_period(site, index, f"referrals_{PartnerKind(kind).value}", values[index])
+            sums.add_period(site, index, "referrals", values[index])
+
+
+def _outcomes(session: Session, sums: Sums) -> None:
+    periods = sums.periods
+    columns = [
+        sa.func.count(sa.distinct(sa.case((within(Outcome.outcome_on, period), Outcome.person_id), else_=None)))
+        for period in periods
+    ]
+    rows = session.exec(
+        select(Outcome.site_id, Outcome.category, *columns)
+        .where(Outcome.site_id.in_(sums.site_list), within(Outcome.outcome_on, _span(periods)))
+        .group_by(Outcome.site_id, Outcome.category)
+    ).all()
+    for site, category, *values in rows:
+        for index in range(len(periods)):
+            sums.add_period(site, index, f"outcomes_{OutcomeCategory(category).value}", values[index])
+
+
+def _psp(session: Session, sums: Sums) -> None:
+    periods = sums.periods
+    columns = []
+    for _start, end in periods:
+        refused = sa.and_(
+            PspEpisode.prefect_decision == PrefectDecision.REFUSED,
+            sa.or_(PspEpisode.decided_on.is_(None), PspEpisode.decided_on <= end),
+        )
+        columns.append(
+            sum_if(
+                sa.and_(
+                    PspEpisode.requested_on <= end,
+                    sa.or_(PspEpisode.ended_on.is_(None), PspEpisode.ended_on > end),
+                    sa.not_(refused),
+                )
+            )
+        )
+    rows = session.exec(
+        select(PspEpisode.site_id, *columns)
+        .where(PspEpisode.site_id.in_(sums.site_list), PspEpisode.requested_on <= _span(periods)[1])
+        .group_by(PspEpisode.site_id)
+    ).all()
+    for site, *values in rows:
+        for index in range(len(periods)):
+            sums.add_period(site, index, "psp_in_progress", values[index])
+
+
+FAMILIES = (_persons, _outreach, _workshops, _courses, _level_gains, _transitions, _referrals, _outcomes, _psp)
+
+
+def gather(
+    session: Session, *, site_ids: Sequence[int], periods: Sequence[Period], series: Period | None = None
+) -> Sums:
+    """Additive sums per site and per period (same order as `periods`), and per month of `series` for
+    all the sites together (intakes, persons met, workshop and course figures), one query per family for
+    all sites, periods and months together. Every requested site is present, with zeros when it has no
+    row."""
+    if not periods:
+        raise ValueError("at least one period")
+    for start, end in list(periods) + ([series] if series else []):
+        if end < start:
+            raise ValidationFailed({"period": _("La fin de la période doit suivre son début.")})
+    sums = Sums(sorted({int(s) for s in site_ids}), periods, series)
+    if sums.site_list:
+        for family in FAMILIES:
+            family(session, sums)
+    return sums
+
+
+def raw_by_site(session: Session, *, site_ids: Sequence[int], periods: Sequence[Period]) -> dict[int, list[Raw]]:
+    """`gather` without a series: per site, the raw sums of each period."""
+    return gather(session, site_ids=site_ids, periods=periods).sites
+
+
+# --- from raw sums to indicators ---------------------------------------------------------------------
+
+
+def _value(key: str, raw: Raw) -> int | Decimal | None:
+    if key == "workshop_attendance_rate":
+        recorded = raw["workshop_recorded"]
+        return (Decimal(raw["workshop_present"]) / Decimal(recorded)).quantize(RATE_QUANTUM) if recorded else None
+    if key == "course_hours":
+        return (Decimal(raw["course_minutes"]) / Decimal(60)).quantize(HOURS_QUANTUM)
+    return int(raw[key])
+
+
+def build_set(raw: Raw, *, site_ids: Sequence[int], period: Period) -> IndicatorSet:
+    """Indicators from raw sums (pure): every key of ACTIVITY_KEYS, in that order (labels and help in the
+    active language)."""
+    indicators = tuple(
+        Indicator(key, SPECS[key].label, _value(key, raw), SPECS[key].unit, SPECS[key].is_person_count, SPECS[key].help)
+        for key in ACTIVITY_KEYS
+    )
+    return IndicatorSet(period[0], period[1], tuple(sorted({int(s) for s in site_ids})), indicators)
+
+
+def total(raw: dict[int, list[Raw]], index: int) -> Raw:
+    summed = Raw()
+    for per_period in raw.values():
+        summed.update(per_period[index])
+    return summed
+
+
+def compute_indicators(session: Session, *, site_ids: Sequence[int], start: date, end: date) -> IndicatorSet:
+    """Indicators of the period for the given sites together (callers check scope first)."""
+    raw = raw_by_site(session, site_ids=site_ids, periods=[(start, end)])
+    return build_set(total(raw, 0), site_ids=site_ids, period=(start, end))
+
+
+def indicators_by_site(session: Session, *, site_ids: Sequence[int], start: date, end: date) -> dict[int, IndicatorSet]:
+    """The same indicators per site (same grouped queries, not one per site)."""
+    raw = raw_by_site(session, site_ids=site_ids, periods=[(start, end)])
+    return {site: build_set(per_period[0], site_ids=[site], period=(start, end)) for site, per_period in raw.items()}
+
+
+def referrals_by_partner_kind(indicators: IndicatorSet) -> list[tuple[PartnerKind, Indicator]]:
+    """The referral breakdown of a set, one entry per partner kind (in the enum's order)."""
+    return [(kind, indicators.get(f"referrals_{kind.value}")) for kind in PartnerKind]

@@ -1,0 +1,168 @@
+"""The director dashboard: "how are we doing?" for a period and a set of sites.
+
+Who may call: principals with VIEW_ACTIVITY_FIGURES, VIEW_BUDGET and VIEW_STAFFING (the dashboard
+puts activity, budget and staffing side by side): direction (every site, or a chosen subset) and
+chef_service (its own sites only). Everyone else is refused (deny by default); asking for a site
+outside the principal's scope is refused too, never silently narrowed.
+
+Rules:
+- the previous period has the same number of days and ends the day before `start`; its figures are
+  computed by the same grouped queries (one CASE per period), not by a second pass;
+- monthly series cover the 12 months ending with the month of `end` (services.reporting._dashboard_figures);
+- the funnel follows the cohort of persons whose intake is in the period (cohort_funnel);
+- budget and FTE are read on `as_of` = the earlier of `end` and today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlmodel import Session, select
+
+import clock
+from i18n import _
+from models.organisation import Site
+from services.finance.staffing import figures as staffing_figures
+from services.finance.staffing.figures import FteFigure
+from services.home import GrantConsumption
+from services.platform.errors import PermissionDenied, ValidationFailed
+from services.platform.principal import Capability, Principal
+from services.reporting._dashboard_figures import (
+    FunnelStep,
+    MonthlyValue,
+    cohort_funnel,
+    grant_progress,
+    monthly_series,
+    series_window,
+)
+from services.reporting._indicators import Indicator, IndicatorSet, build_set, gather, raw_by_site, total
+
+REQUIRED = (Capability.VIEW_ACTIVITY_FIGURES, Capability.VIEW_BUDGET, Capability.VIEW_STAFFING)
+MAX_DAYS = 3 * 366  # longer periods are refused: the dashboard compares recent activity
+
+
+@dataclass(frozen=True)
+class SiteChoice:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SiteRow:
+    site: SiteChoice
+    indicators: IndicatorSet
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    start: date
+    end: date
+    previous_start: date
+    previous_end: date
+    as_of: date  # day the budget and the FTE are read on
+    sites: tuple[SiteChoice, ...]  # the sites included
+    current: IndicatorSet
+    previous: IndicatorSet
+    monthly: tuple[MonthlyValue, ...]
+    funnel: tuple[FunnelStep, ...]
+    grants: tuple[GrantConsumption, ...]
+    fte: tuple[FteFigure, ...]
+    site_rows: tuple[SiteRow, ...]  # same indicators per site, current period
+
+    def pair(self, key: str) -> tuple[Indicator, Indicator]:
+        """(this period, previous period) of one indicator."""
+        return self.current.get(key), self.previous.get(key)
+
+
+def require_dashboard(principal: Principal) -> None:
+    for capability in REQUIRED:
+        principal.require(capability)
+
+
+def sites_in_scope(session: Session, principal: Principal) -> list[SiteChoice]:
+    """The sites the principal may look at on the dashboard, by code."""
+    require_dashboard(principal)
+    rows = session.exec(
+        select(Site.id, Site.code, Site.name).where(principal.site_filter(Site.id)).order_by(Site.code)
+    ).all()
+    return [SiteChoice(int(i), code, name) for i, code, name in rows]
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """Same length, ending the day before `start`."""
+    length = end - start
+    previous_end = start - timedelta(days=1)
+    return previous_end - length, previous_end
+
+
+def _check_period(start: date, end: date) -> None:
+    if end < start:
+        raise ValidationFailed({"period": _("La fin de la période doit suivre son début.")})
+    if (end - start).days >= MAX_DAYS:
+        raise ValidationFailed({"period": _("Choisissez une période de trois ans au plus.")})
+
+
+def _resolve_sites(session: Session, principal: Principal, site_ids: Sequence[int] | None) -> list[SiteChoice]:
+    scope = sites_in_scope(session, principal)
+    if site_ids is None:
+        return scope
+    wanted = {int(s) for s in site_ids}
+    if not wanted:
+        raise ValidationFailed({"site_ids": _("Choisissez au moins un site.")})
+    allowed = {site.id for site in scope}
+    if not wanted <= allowed:
+        raise PermissionDenied()
+    return [site for site in scope if site.id in wanted]
+
+
+def director_dashboard(
+    session: Session,
+    principal: Principal,
+    *,
+    start: date,
+    end: date,
+    site_ids: Sequence[int] | None = None,
+    today: date | None = None,
+) -> Dashboard:
+    """Indicators of [start, end] and of the previous period, monthly series, cohort funnel, budget and
+    FTE for the chosen sites (None: every site of the principal's scope)."""
+    _check_period(start, end)
+    sites = _resolve_sites(session, principal, site_ids)
+    ids = [site.id for site in sites]
+    previous = previous_period(start, end)
+    sums = gather(session, site_ids=ids, periods=[(start, end), previous], series=series_window(end))
+    raw = sums.sites
+    as_of = min(end, today or clock.today())
+    codes = {site.code for site in sites}
+    fte = [f for f in staffing_figures.fte_by_site_and_type(session, principal, today=as_of) if f.site_code in codes]
+    return Dashboard(
+        start=start,
+        end=end,
+        previous_start=previous[0],
+        previous_end=previous[1],
+        as_of=as_of,
+        sites=tuple(sites),
+        current=build_set(total(raw, 0), site_ids=ids, period=(start, end)),
+        previous=build_set(total(raw, 1), site_ids=ids, period=previous),
+        monthly=tuple(monthly_series(session, site_ids=ids, end=end, sums=sums)),
+        funnel=tuple(cohort_funnel(session, site_ids=ids, start=start, end=end)),
+        grants=tuple(grant_progress(session, principal, site_ids=ids, start=start, end=end, as_of=as_of)),
+        fte=tuple(fte),
+        site_rows=tuple(
+            SiteRow(site, build_set(raw[site.id][0], site_ids=[site.id], period=(start, end))) for site in sites
+        ),
+    )
+
+
+def site_comparison(
+    session: Session, principal: Principal, *, start: date, end: date, site_ids: Sequence[int] | None = None
+) -> list[SiteRow]:
+    """Per site of the scope (or of the chosen ones): the same indicators for [start, end], so the
+    national project officers can compare practices. Same grouped queries as the dashboard."""
+    _check_period(start, end)
+    sites = _resolve_sites(session, principal, site_ids)
+    raw = raw_by_site(session, site_ids=[site.id for site in sites], periods=[(start, end)])
+    return [SiteRow(site, build_set(raw[site.id][0], site_ids=[site.id], period=(start, end))) for site in sites]

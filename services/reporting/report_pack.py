@@ -1,0 +1,404 @@
+"""Funder report pack: one click → an Excel workbook and a PDF of a few pages for a grant and a period.
+
+Who may call: the roles of the Espace financeur (financeur for the grants of its funder, direction,
+gestion). Everything in it comes from services.reporting.funder_space with the EXPORT disclosure threshold (11 by
+default), protected consistently with the screen's (the funder sees both: nothing hidden on screen is
+published here, and the two together reveal no hidden value), and from services.finance.financial_report (Cerfa
+sheets, reused, not rewritten); every text cell goes through services.platform.spreadsheet (formula injection).
+Every pack is audited (who, grant, period).
+
+Charts: services never import ui (layering), so the caller passes `charts`, a function turning the
+overview into PNG images (ui.reporting.funder_charts.pack_images, Altair rendered with vl-convert); without it the
+PDF says the charts are on screen.
+
+PDF text uses DejaVu Sans shipped in assets/fonts (accents, €, narrow no-break spaces of Babel).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from fpdf import FPDF, XPos, YPos
+from openpyxl import Workbook
+from sqlmodel import Session
+
+from i18n import _, formats
+from services.finance import financial_report
+from services.platform import audit
+from services.platform.config import PROJECT_ROOT, get_settings
+from services.platform.principal import Principal
+from services.platform.spreadsheet import DATE, EUROS, PERCENT, euros, set_widths, write_row
+from services.reporting.disclosure import Shown, below_label, hidden_label
+from services.reporting.funder_space import FunderOverview, funder_overview
+
+FONT_DIR = PROJECT_ROOT / "assets" / "fonts"
+
+
+@dataclass(frozen=True)
+class ChartImage:
+    title: str
+    png: bytes
+    caption: str = ""
+
+
+ChartRenderer = Callable[[FunderOverview], Sequence[ChartImage]]
+
+
+@dataclass(frozen=True)
+class ReportPack:
+    xlsx: bytes
+    pdf: bytes
+    filename_stem: str
+
+
+def share(value: Decimal | float | None) -> str:
+    return formats.NO_VALUE if value is None else formats.percent(value)
+
+
+def period_text(start: date, end: date) -> str:
+    return _("du {start} au {end}").format(start=formats.long_day(start), end=formats.long_day(end))
+
+
+def disclosure_note(threshold: int) -> str:
+    return _(
+        "Secret statistique : « {below} » signale un nombre de personnes inférieur à {threshold} (zéro "
+        "compris), non publié pour qu'aucune personne ne puisse être reconnue ; « {hidden} » signale un "
+        "nombre d'au moins {threshold} masqué pour qu'une petite valeur ne puisse pas être retrouvée par "
+        "différence avec les totaux. Les autres valeurs (maraudes, séances, heures, taux, montants) ne sont "
+        "pas masquées."
+    ).format(below=below_label(threshold), threshold=threshold, hidden=hidden_label())
+
+
+def filename_stem(overview: FunderOverview) -> str:
+    base = unicodedata.normalize("NFKD", overview.grant.convention_ref or overview.grant.name)
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", base.encode("ascii", "ignore").decode()).strip("-").lower() or "convention"
+    return f"dossier-financeur-{slug[:40]}-{overview.start:%Y%m%d}-{overview.end:%Y%m%d}"
+
+
+def build_report_pack(
+    session: Session,
+    principal: Principal,
+    *,
+    grant_id: int,
+    start: date,
+    end: date,
+    today: date,
+    charts: ChartRenderer | None = None,
+    association_name: str | None = None,
+    threshold: int | None = None,
+) -> ReportPack:
+    """The XLSX and PDF of the pack (export threshold by default), in the active language; the export is
+    audited and committed."""
+    settings = get_settings()
+    threshold = threshold or settings.export_disclosure_threshold
+    association = association_name or settings.association_name
+    overview = funder_overview(
+        session,
+        principal,
+        grant_id=grant_id,
+        start=start,
+        end=end,
+        threshold=threshold,
+        today=today,
+        screen_threshold=settings.screen_disclosure_threshold,
+    )
+    finance = financial_report.funder_report_data(
+        session, principal, grant_id=grant_id, period_start=start, period_end=end
+    )
+    xlsx = _workbook(overview, finance, association=association, today=today)
+    images = list(charts(overview)) if charts else []
+    pdf = _pdf(overview, finance, association=association, today=today, images=images)
+    audit.record(
+        session,
+        actor=principal,
+        action="report.pack_exported",
+        entity_type="grant",
+        entity_id=grant_id,
+        detail=f"period={start.isoformat()}/{end.isoformat()}",
+    )
+    session.commit()
+    return ReportPack(xlsx, pdf, filename_stem(overview))
+
+
+# --- XLSX ------------------------------------------------------------------------------------------
+
+
+def _cell(item: Shown) -> object:
+    """A published number as a number; a hidden one as its label (text: « < 11 », « masqué » translated)."""
+    if item.hidden or item.value is None:
+        return item.text
+    return item.value
+
+
+def _workbook(
+    overview: FunderOverview, finance: financial_report.FinancialReport, *, association: str, today: date
+) -> bytes:
+    workbook = Workbook()
+    summary = workbook.active
+    summary.title = _("Synthèse")
+    grant = overview.grant
+    write_row(summary, [_("Dossier financeur : activité et compte rendu financier")], bold=True)
+    write_row(summary, [])
+    for name, value, fmt in (
+        (_("Association"), association, None),
+        (_("Convention"), grant.name, None),
+        (_("Financeur"), grant.funder_name, None),
+        (_("Référence"), grant.convention_ref, None),
+        (_("Durée de la convention"), period_text(grant.starts_on, grant.ends_on), None),
+        (_("Montant de la convention"), euros(grant.amount_cents), EUROS),
+        (_("Début de la période"), overview.start, DATE),
+        (_("Fin de la période"), overview.end, DATE),
+        (_("Sites"), ", ".join(f"{s.code} – {s.name}" for s in overview.sites), None),
+        (_("Date de production"), today, DATE),
+        (_("Réalisé à date"), euros(overview.consumption.total.actual_cents), EUROS),
+        (_("Consommé"), overview.consumption.total.consumed_share, PERCENT),
+        (_("Période écoulée"), overview.consumption.elapsed_share, PERCENT),
+    ):
+        write_row(summary, [name, value], [None, fmt])
+    write_row(summary, [])
+    write_row(summary, [disclosure_note(overview.threshold)])
+    set_widths(summary, [28, 70])
+
+    sheet = workbook.create_sheet(_("Indicateurs"))
+    write_row(
+        sheet,
+        [_("Indicateurs d'activité — {period}").format(period=period_text(overview.start, overview.end))],
+        bold=True,
+    )
+    write_row(sheet, [_("Sites de la convention ; chaque total est la somme des sites.")])
+    write_row(sheet, [])
+    write_row(sheet, [_("Indicateur"), *[s.code for s in overview.sites], _("Total")], bold=True)
+    for item in overview.indicators:
+        write_row(sheet, [item.label, *[_cell(item.by_site[s.id]) for s in overview.sites], _cell(item.total)])
+    write_row(sheet, [])
+    write_row(sheet, [disclosure_note(overview.threshold)])
+    set_widths(sheet, [44, *[10] * len(overview.sites), 10])
+
+    for monthly in overview.monthly:
+        ws = workbook.create_sheet(_("Par mois – {indicator}").format(indicator=monthly.label)[:31])
+        write_row(ws, [_("{indicator} par site et par mois").format(indicator=monthly.label)], bold=True)
+        write_row(ws, [])
+        write_row(ws, [_("Site"), *[formats.abbreviated_month(m) for m in monthly.months], _("Total")], bold=True)
+        table = monthly.table
+        for site in overview.sites:
+            write_row(
+                ws,
+                [site.code, *[_cell(table.entry(site.id, m)) for m in monthly.months], _cell(table.row_total(site.id))],
+            )
+        write_row(
+            ws, [_("Total"), *[_cell(table.col_total(m)) for m in monthly.months], _cell(table.grand_total)], bold=True
+        )
+        write_row(ws, [])
+        write_row(ws, [disclosure_note(overview.threshold)])
+        set_widths(ws, [10, *[10] * len(monthly.months), 10])
+
+    budget = workbook.create_sheet(_("Consommation"))
+    write_row(budget, [_("Consommation du budget au {day}").format(day=formats.long_day(overview.as_of))], bold=True)
+    write_row(budget, [])
+    for title, groups in ((_("Volet"), overview.by_strand), (_("Catégorie"), overview.by_category)):
+        write_row(budget, [title, _("Prévu €"), _("Réalisé €"), _("Reste €"), _("Consommé %")], bold=True)
+        for group in (*groups, overview.consumption.total):
+            write_row(
+                budget,
+                [
+                    group.label,
+                    euros(group.planned_cents),
+                    euros(group.actual_cents),
+                    euros(group.remaining_cents),
+                    group.consumed_share,
+                ],
+                [None, EUROS, EUROS, EUROS, PERCENT],
+                bold=group.key == "total",
+            )
+        write_row(budget, [])
+    set_widths(budget, [40, 16, 16, 16, 12])
+
+    financial_report.write_detail_sheets(
+        workbook, finance, summary_sheet=_("Synthèse financière"), today=today, association=association
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- PDF -------------------------------------------------------------------------------------------
+
+
+class _Pdf(FPDF):
+    footer_text = ""
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("DejaVu", size=8)
+        self.set_text_color(110)
+        # "{nb}" is fpdf's alias for the page count, replaced when the document is closed.
+        self.cell(
+            0,
+            8,
+            _("{footer} · page {page}/{pages}").format(footer=self.footer_text, page=self.page_no(), pages="{nb}"),
+            align="C",
+        )
+
+
+def _pdf(
+    overview: FunderOverview,
+    finance: financial_report.FinancialReport,
+    *,
+    association: str,
+    today: date,
+    images: Sequence[ChartImage],
+) -> bytes:
+    pdf = _Pdf(orientation="P", unit="mm", format="A4")
+    pdf.footer_text = _("{association} · produit le {day}").format(association=association, day=formats.long_day(today))
+    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.set_auto_page_break(auto=True, margin=16)
+    pdf.set_title(_("Dossier financeur — {grant}").format(grant=overview.grant.name))
+    pdf.set_author(association)
+    pdf.add_page()
+    grant = overview.grant
+
+    pdf.set_font("DejaVu", "B", 16)
+    _para(pdf, 8, association)
+    pdf.set_font("DejaVu", "B", 13)
+    _para(pdf, 7, _("Dossier financeur — {grant}").format(grant=grant.name))
+    pdf.set_font("DejaVu", size=10)
+    _para(
+        pdf,
+        5.5,
+        "\n".join(
+            [
+                _("Financeur : {funder} · convention {reference}").format(
+                    funder=grant.funder_name, reference=grant.convention_ref
+                ),
+                _("Période : {period}").format(period=period_text(overview.start, overview.end)),
+                _("Sites : {sites}").format(sites=", ".join(s.name for s in overview.sites) or "—"),
+                _("Produit le {day}").format(day=formats.long_day(today)),
+            ]
+        ),
+    )
+    pdf.ln(3)
+
+    total = overview.consumption.total
+    _heading(pdf, _("Chiffres clés du budget"))
+    _table(
+        pdf,
+        ["", _("Montant")],
+        [
+            [_("Montant de la convention"), formats.euros(grant.amount_cents)],
+            [_("Réalisé au {day}").format(day=formats.long_day(overview.as_of)), formats.euros(total.actual_cents)],
+            [_("Consommé (réalisé ÷ prévu)"), share(total.consumed_share)],
+            [_("Période écoulée"), share(overview.consumption.elapsed_share)],
+            [_("Prévision en fin de convention"), formats.euros(overview.outlook.projected_cents)],
+            [
+                _("Réalisé sur la période ({period})").format(
+                    period=period_text(finance.period_start, finance.period_end)
+                ),
+                formats.euros(finance.total.actual_cents),
+            ],
+        ],
+        widths=[120, 60],
+    )
+
+    _heading(pdf, _("Indicateurs d'activité de la période"))
+    _table(pdf, [_("Indicateur"), _("Total")], [[i.label, i.total.text] for i in overview.indicators], widths=[140, 40])
+    _note(pdf, disclosure_note(overview.threshold))
+
+    if images:
+        pdf.add_page()
+        _heading(pdf, _("Graphiques"))
+        for image in images:
+            if pdf.get_y() > 190:
+                pdf.add_page()
+            pdf.set_font("DejaVu", "B", 10)
+            _para(pdf, 6, image.title)
+            pdf.image(io.BytesIO(image.png), w=180)
+            if image.caption:
+                _note(pdf, image.caption)
+            pdf.ln(2)
+    else:
+        _note(pdf, _("Les graphiques sont consultables dans l'Espace financeur de Parcours."))
+
+    pdf.add_page()
+    _heading(pdf, _("Consommation par volet au {day}").format(day=formats.long_day(overview.as_of)))
+    _budget_table(pdf, overview.by_strand, total)
+    _heading(pdf, _("Consommation par catégorie (Cerfa 15059)"))
+    _budget_table(pdf, overview.by_category, total)
+    _heading(pdf, _("Compte rendu financier de la période"))
+    _table(
+        pdf,
+        [_("Catégorie"), _("Prévu période"), _("Réalisé"), _("Écart")],
+        [
+            [
+                row.label,
+                formats.euros(row.planned_period_cents),
+                formats.euros(row.actual_cents),
+                formats.euros(row.deviation_cents),
+            ]
+            for row in (*finance.rows, finance.total)
+        ],
+        widths=[66, 38, 38, 38],
+    )
+    _note(
+        pdf,
+        _(
+            "Prévu sur la période : montant prévu × jours de la période couverts par la convention ÷ jours de "
+            "la convention. Réalisé : dépenses datées dans la période. Le détail figure dans le classeur "
+            "Excel."
+        ),
+    )
+    return bytes(pdf.output())
+
+
+def _para(pdf: FPDF, height: float, text: str) -> None:
+    pdf.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _heading(pdf: FPDF, text: str) -> None:
+    pdf.ln(2)
+    pdf.set_font("DejaVu", "B", 12)
+    pdf.set_text_color(122, 46, 90)
+    _para(pdf, 7, text)
+    pdf.set_text_color(0)
+
+
+def _note(pdf: FPDF, text: str) -> None:
+    pdf.set_font("DejaVu", size=8)
+    pdf.set_text_color(90)
+    _para(pdf, 4.2, text)
+    pdf.set_text_color(0)
+    pdf.ln(1)
+
+
+def _table(pdf: FPDF, header: list[str], rows: list[list[str]], *, widths: list[int]) -> None:
+    pdf.set_font("DejaVu", size=9)
+    with pdf.table(
+        col_widths=widths,
+        width=sum(widths),
+        text_align=["LEFT", *["RIGHT"] * (len(widths) - 1)],
+        line_height=5.5,
+        first_row_as_headings=True,
+    ) as table:
+        for values in (header, *rows):
+            row = table.row()
+            for value in values:
+                row.cell(value)
+    pdf.ln(2)
+
+
+def _budget_table(pdf: FPDF, groups: Sequence, total) -> None:
+    _table(
+        pdf,
+        ["", _("Prévu"), _("Réalisé"), _("Consommé")],
+        [
+            [g.label, formats.euros(g.planned_cents), formats.euros(g.actual_cents), share(g.consumed_share)]
+            for g in (*groups, total)
+        ],
+        widths=[72, 40, 40, 28],
+    )

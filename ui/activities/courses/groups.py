@@ -1,0 +1,174 @@
+"""French-course groups on the Cours de français page: the list, and the create / edit forms (chef_service).
+
+`groups_table(rows, today)` draws the groups the principal sees; `create_group_form` and
+`edit_group_form` draw the forms (only call them when `services.activities.courses.groups.may_manage_groups`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+import clock
+from i18n import _, formats
+from models.courses import CefrLevel, LearnerProfile
+from models.labels import label
+from services.activities.courses import groups as course_groups
+from services.activities.courses.groups import GroupInput, GroupRow
+from services.platform.db import unit_of_work
+from services.platform.principal import Principal
+from services.platform.sites import SiteChoice
+from ui.platform import form_state
+from ui.platform.forms import field_error
+from ui.platform.runtime import Runtime
+
+DATE_FORMAT = "DD/MM/YYYY"
+TARGET_LEVELS = list(CefrLevel)
+
+
+def period(row: GroupRow) -> str:
+    if row.ends_on:
+        return _("{start} → {end}").format(start=formats.day(row.starts_on), end=formats.day(row.ends_on))
+    return _("depuis le {start}").format(start=formats.day(row.starts_on))
+
+
+def group_label(row: GroupRow, several_sites: bool) -> str:
+    return f"{row.site_code} — {row.name}" if several_sites else row.name
+
+
+def groups_table(rows: list[GroupRow], today: date) -> None:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Site"): [r.site_code for r in rows],
+                _("Groupe"): [r.name for r in rows],
+                _("Profil"): [label(r.profile) for r in rows],
+                _("Niveau visé"): [label(r.target_level) for r in rows],
+                _("Horaires"): [r.schedule or "" for r in rows],
+                _("Période"): [period(r) for r in rows],
+                _("Formateur·rices"): [", ".join(r.teacher_names) for r in rows],
+                _("Apprenant·es"): [r.current_learners for r in rows],
+                _("En cours"): [_("Oui") if r.is_running(today) else _("Non") for r in rows],
+            }
+        ),
+        hide_index=True,
+    )
+
+
+def _group_fields(
+    rt: Runtime, principal: Principal, key: str, errors: dict[str, str], site_id: int, row: GroupRow | None
+) -> dict:
+    with unit_of_work(rt.engine) as uow:
+        teachers = course_groups.teacher_choices(uow, principal, site_id=site_id)
+    teacher_of = {t.user_id: t for t in teachers}
+    name = st.text_input(
+        _("Nom du groupe"),
+        value=row.name if row else "",
+        max_chars=course_groups.NAME_MAX,
+        key=f"{key}_name",
+        help=_("Par exemple « FLE — objectif A2 (mardi-jeudi) »."),
+    )
+    field_error(errors, "name")
+    left, right = st.columns(2)
+    profile = left.selectbox(
+        _("Profil des apprenant·es"),
+        list(LearnerProfile),
+        format_func=label,
+        key=f"{key}_profile",
+        index=list(LearnerProfile).index(row.profile) if row else 0,
+    )
+    field_error(errors, "profile")
+    target = right.selectbox(
+        _("Niveau visé"),
+        TARGET_LEVELS,
+        format_func=label,
+        key=f"{key}_target",
+        index=TARGET_LEVELS.index(row.target_level if row else CefrLevel.A2),
+    )
+    field_error(errors, "target_level")
+    schedule = st.text_input(
+        _("Horaires"),
+        value=(row.schedule or "") if row else "",
+        max_chars=course_groups.SCHEDULE_MAX,
+        key=f"{key}_schedule",
+        help=_("Par exemple « mardi et jeudi 9h30–12h »."),
+    )
+    field_error(errors, "schedule")
+    left, right = st.columns(2)
+    starts_on = left.date_input(
+        _("Début"), value=row.starts_on if row else clock.today(), format=DATE_FORMAT, key=f"{key}_starts"
+    )
+    ends_on = right.date_input(
+        _("Fin (facultative)"), value=row.ends_on if row else None, format=DATE_FORMAT, key=f"{key}_ends"
+    )
+    field_error(errors, "starts_on")
+    field_error(errors, "ends_on")
+    teacher_ids = st.multiselect(
+        _("Formateur·rices"),
+        list(teacher_of),
+        default=[t for t in (row.teacher_ids if row else ()) if t in teacher_of],
+        format_func=lambda i: f"{teacher_of[i].display_name} ({label(teacher_of[i].role)})",
+        key=f"{key}_teachers",
+        placeholder=_("Choisissez au moins une personne"),
+    )
+    field_error(errors, "teacher_ids")
+    return {
+        "name": name,
+        "profile": profile,
+        "target_level": target,
+        "schedule": schedule,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "teacher_ids": tuple(teacher_ids),
+    }
+
+
+def create_group_form(rt: Runtime, principal: Principal, sites: list[SiteChoice]) -> None:
+    form = "course_group_new"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    site_of = {s.id: s for s in sites}
+    # Outside the form: the teachers offered depend on the site.
+    site_id = st.selectbox(
+        _("Site du groupe"), list(site_of), key=f"{key}_site", format_func=lambda i: site_of[i].label
+    )
+    field_error(errors, "site_id")
+    with st.form(key):
+        form_state.form_error(form)
+        values = _group_fields(rt, principal, key, errors, site_id, None)
+        submitted = st.form_submit_button(_("Créer le groupe"), type="primary")
+    if submitted:
+
+        def create() -> None:
+            with unit_of_work(rt.engine) as uow:
+                course_groups.create_group(uow, principal, GroupInput(site_id=site_id, **values))
+            from ui.activities.courses.figures import forget_figures
+
+            forget_figures()
+
+        form_state.submit(form, create, _("Groupe « {name} » créé.").format(name=" ".join(values["name"].split())))
+
+
+def edit_group_form(rt: Runtime, principal: Principal, row: GroupRow) -> None:
+    form = f"course_group_edit_{row.id}"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    version = form_state.seen_version(form, row.id, row.version)
+    with st.form(key):
+        form_state.form_error(form)
+        values = _group_fields(rt, principal, key, errors, row.site_id, row)
+        submitted = st.form_submit_button(_("Enregistrer le groupe"), type="primary")
+    if submitted:
+
+        def update() -> None:
+            with unit_of_work(rt.engine) as uow:
+                course_groups.update_group(
+                    uow, principal, row.id, expected_version=version, data=GroupInput(site_id=row.site_id, **values)
+                )
+            from ui.activities.courses.figures import forget_figures
+
+            forget_figures()
+
+        form_state.submit(form, update, _("Groupe modifié."), versioned=(form, row.id))

@@ -1,0 +1,208 @@
+"""The round form of the Aller-vers page (new round, correction of a round): short, one column on a phone.
+
+Drawn only for roles with RUN_FIELD_ACTIVITIES; the services check again. Errors show beside their
+field and the typed values stay (ui.platform.form_state.submit); a correction carries the version first seen.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+import clock
+from i18n import N_, _, formats
+from models.labels import label
+from models.outreach import OutreachArea, OutreachMode
+from services.activities import outreach
+from services.activities.outreach import RoundInput, RoundRow
+from services.platform.db import unit_of_work
+from services.platform.principal import Principal
+from ui.activities.outreach.charts import mode_label
+from ui.platform import form_state
+from ui.platform.forms import field_error
+from ui.platform.runtime import Runtime
+
+DATE_FORMAT = "DD/MM/YYYY"
+# (field, label, help): French marked texts, translated where the widgets are drawn.
+COUNTS = (
+    ("persons_met", N_("Personnes rencontrées"), None),
+    (
+        "new_contacts",
+        N_("Dont nouveaux contacts"),
+        N_("Personnes rencontrées pour la première fois par l'association."),
+    ),
+    (
+        "conversations",
+        N_("Entretiens menés"),
+        N_("Personnes avec qui un vrai échange a eu lieu (au plus une fois chacune)."),
+    ),
+    ("referred_to_intake", N_("Orientées vers un accueil"), N_("Personnes invitées à venir à l'accueil ou au local.")),
+    ("condoms_given", N_("Préservatifs distribués"), None),
+    ("leaflets_given", N_("Brochures d'information"), None),
+    ("hygiene_kits_given", N_("Kits d'hygiène"), None),
+)
+
+
+def round_label(row: RoundRow) -> str:
+    start = f" · {row.start_time:%H:%M}" if row.start_time else ""
+    return f"{formats.day(row.round_on)}{start} · {mode_label(row.mode)} · {label(row.area)} · {row.site_code}"
+
+
+def _number(text: str, key: str, value: int, help_text: str | None = None, step: int = 1) -> int:
+    return st.number_input(text, min_value=0, value=value, step=step, key=key, help=help_text)
+
+
+def _fields(
+    key: str,
+    errors: dict[str, str],
+    *,
+    staff: dict[int, str],
+    chosen_staff: list[int],
+    row: RoundRow | None,
+    today: date,
+) -> RoundInput:
+    """The widgets of a round (inside an st.form); `row` fills them for a correction."""
+    earliest = today - timedelta(days=outreach.MAX_AGE_DAYS)
+    day_col, time_col = st.columns(2)
+    with day_col:
+        round_on = st.date_input(
+            _("Date de la maraude"),
+            value=row.round_on if row else today,
+            format=DATE_FORMAT,
+            min_value=min(earliest, row.round_on) if row else earliest,
+            max_value=today,
+            key=f"{key}_on",
+        )
+        field_error(errors, "round_on")
+    with time_col:
+        start_time = st.time_input(
+            _("Heure de début"), value=row.start_time if row else None, step=timedelta(minutes=15), key=f"{key}_time"
+        )
+        field_error(errors, "start_time")
+    duration = _number(
+        _("Durée (minutes)"),
+        f"{key}_duration",
+        row.duration_minutes if row else 120,
+        _("De {minimum} minutes à {maximum} heures.").format(
+            minimum=outreach.MIN_DURATION, maximum=outreach.MAX_DURATION // 60
+        ),
+        step=15,
+    )
+    field_error(errors, "duration_minutes")
+    modes = list(OutreachMode)
+    mode = st.radio(
+        _("Type de maraude"),
+        modes,
+        index=modes.index(row.mode) if row else 0,
+        format_func=mode_label,
+        horizontal=True,
+        key=f"{key}_mode",
+    )
+    field_error(errors, "mode")
+    areas = list(OutreachArea)
+    area = st.selectbox(
+        _("Secteur ou plateforme"),
+        areas,
+        index=areas.index(row.area) if row else 0,
+        format_func=label,
+        key=f"{key}_area",
+        help=_("Une catégorie large seulement : jamais d'adresse, de lieu précis ni de nom de profil."),
+    )
+    field_error(errors, "area")
+    staff_ids = st.multiselect(
+        _("Équipe présente"),
+        list(staff),
+        default=chosen_staff,
+        format_func=staff.get,
+        key=f"{key}_staff",
+        placeholder=_("Choisissez les personnes présentes"),
+    )
+    field_error(errors, "staff_ids")
+    st.markdown(_("**Personnes rencontrées et matériel remis**"))
+    counts: dict[str, int] = {}
+    for pair in (COUNTS[i : i + 2] for i in range(0, len(COUNTS), 2)):  # a row per pair: same order on a phone
+        for column, (name, text, help_text) in zip(st.columns(2), pair, strict=False):
+            with column:
+                counts[name] = _number(
+                    _(text), f"{key}_{name}", getattr(row, name) if row else 0, _(help_text) if help_text else None
+                )
+                field_error(errors, name)
+    return RoundInput(
+        site_id=row.site_id if row else None,
+        round_on=round_on,
+        start_time=start_time,
+        duration_minutes=duration,
+        mode=mode,
+        area=area,
+        staff_ids=list(staff_ids),
+        **counts,
+    )
+
+
+def new_round_form(runtime: Runtime, principal: Principal, sites: list[outreach.SiteChoice]) -> None:
+    """Log a round on one of the principal's sites (the site is asked only when there are several)."""
+    if not sites:
+        st.info(_("Vous n'êtes rattaché·e à aucun site : aucune maraude ne peut être saisie."))
+        return
+    site = sites[0]
+    if len(sites) > 1:
+        site = st.selectbox(_("Site de la maraude"), sites, format_func=lambda s: s.label, key="outreach_new_site")
+    with unit_of_work(runtime.engine) as session:
+        staff = dict(outreach.staff_choices(session, principal, site.id))
+    form = "outreach_new"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        form_state.form_error(form)
+        field_error(errors, "site_id")
+        data = _fields(
+            key,
+            errors,
+            staff=staff,
+            chosen_staff=[principal.user_id] if principal.user_id in staff else [],
+            row=None,
+            today=clock.today(),
+        )
+        submitted = st.form_submit_button(_("Enregistrer la maraude"), type="primary")
+    if submitted:
+        data.site_id = site.id
+
+        def log() -> None:
+            with unit_of_work(runtime.engine) as session:
+                outreach.log_round(session, principal, data=data)
+
+        form_state.submit(form, log, _("Maraude du {day} enregistrée.").format(day=formats.day(data.round_on)))
+
+
+def edit_round_form(runtime: Runtime, principal: Principal, rows: list[RoundRow]) -> None:
+    """Correct one round of the page shown; refused if someone saved it meanwhile (the input stays)."""
+    if not rows:
+        return
+    chosen = st.selectbox(_("Maraude à corriger"), rows, format_func=round_label, key="outreach_edit_choice")
+    with unit_of_work(runtime.engine) as session:
+        detail = outreach.round_detail(session, principal, chosen.id)
+        staff = dict(outreach.staff_choices(session, principal, chosen.site_id))
+    staff |= dict(detail.staff)  # someone who has left the team stays on the rounds they went on
+    form = f"outreach_edit_{chosen.id}"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    version = form_state.seen_version(form, chosen.id, detail.row.version)
+    with st.form(key):
+        form_state.form_error(form)
+        data = _fields(
+            key,
+            errors,
+            staff=staff,
+            chosen_staff=[user_id for user_id, _unused in detail.staff],
+            row=detail.row,
+            today=clock.today(),
+        )
+        submitted = st.form_submit_button(_("Enregistrer les corrections"), type="primary")
+    if submitted:
+
+        def update() -> None:
+            with unit_of_work(runtime.engine) as session:
+                outreach.update_round(session, principal, round_id=chosen.id, expected_version=version, data=data)
+
+        form_state.submit(form, update, _("Maraude corrigée."), versioned=(form, chosen.id))

@@ -1,0 +1,243 @@
+"""The "Séances" tab of the workshop page: lists, the roll call of a held session, planning forms.
+
+Lists (counts only) for every role of the page; roll call and planning for the workshop team.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pandas as pd
+import streamlit as st
+
+import clock
+from i18n import N_, _, formats
+from services.activities.attendance import SessionKind
+from services.activities.workshops import sessions as workshop_sessions
+from services.activities.workshops.sessions import Period, SessionInput, SessionRow
+from services.platform.db import unit_of_work
+from services.platform.errors import ValidationFailed
+from services.platform.principal import Principal
+from services.platform.sites import SiteChoice
+from ui.activities.roll_call import roll_call_grid
+from ui.platform import form_state
+from ui.platform.forms import field_error
+from ui.platform.runtime import Runtime
+
+PAGE_SIZE = 20
+DATE_FORMAT = "DD/MM/YYYY"
+NO_PARTNER = N_("Aucun partenaire")
+
+
+def _clock(value: time | None) -> str:
+    if value is None:
+        return ""
+    return _("{hours}h{minutes}").format(hours=value.hour, minutes=f"{value.minute:02d}")
+
+
+def _session_label(row: SessionRow, several_sites: bool) -> str:
+    site = f"{row.site_code} · " if several_sites else ""
+    when = formats.day(row.session_on) + (f" {_clock(row.start_time)}" if row.start_time else "")
+    return f"{site}{when} — {row.module_name}"
+
+
+def _table(rows: list[SessionRow], several_sites: bool, held: bool) -> None:
+    columns = {_("Date"): [formats.day(r.session_on) for r in rows], _("Heure"): [_clock(r.start_time) for r in rows]}
+    if several_sites:
+        columns[_("Site")] = [r.site_code for r in rows]
+    columns |= {
+        _("Module"): [r.module_name for r in rows],
+        _("Animation"): [", ".join(r.facilitators) for r in rows],
+        _("Partenaire"): [r.partner_name or "" for r in rows],
+        _("Durée"): [f"{r.duration_minutes // 60} h {r.duration_minutes % 60:02d}" for r in rows],
+    }
+    if held:
+        columns[_("Présent·es / places")] = [f"{r.present} / {r.planned_places}" for r in rows]
+        columns[_("Appel")] = [_("fait") if r.marked else _("à faire") for r in rows]
+    else:
+        columns[_("Places")] = [r.planned_places for r in rows]
+    st.dataframe(pd.DataFrame(columns), hide_index=True)
+
+
+def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], site_id: int | None, team: bool) -> None:
+    several_sites = site_id is None and len(sites) > 1
+    period = st.segmented_control(
+        _("Séances"),
+        [Period.HELD, Period.UPCOMING],
+        default=Period.HELD,
+        required=True,
+        key="workshop_period",
+        label_visibility="collapsed",
+        format_func=lambda p: _("Passées et du jour") if p == Period.HELD else _("À venir"),
+    )
+    page_key = f"workshop_page_{period}_{site_id}"
+    page = st.session_state.get(page_key, 1)
+    with unit_of_work(rt.engine) as session:
+        listing = workshop_sessions.list_sessions(
+            session, principal, period=period, site_id=site_id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
+    pages = max(1, -(-listing.total // PAGE_SIZE))
+    if not listing.rows:
+        st.info(_("Aucune séance pour ce choix."))
+    else:
+        _table(listing.rows, several_sites, period == Period.HELD)
+        st.caption(
+            _(
+                "{count} séance(s). « Présent·es / places » : personnes notées présentes à l'appel, sur les "
+                "places prévues."
+            ).format(count=formats.number(listing.total))
+        )
+    if pages > 1:
+        st.columns([1, 3])[0].number_input(
+            _("Page (sur {pages})").format(pages=pages), min_value=1, max_value=pages, step=1, key=page_key
+        )
+    if not team:
+        return
+    if period == Period.HELD and listing.rows:
+        st.subheader(_("Faire l'appel"))
+        chosen = st.selectbox(
+            _("Séance"),
+            listing.rows,
+            key=f"workshop_roll_choice_{site_id}",
+            format_func=lambda r: _session_label(r, several_sites),
+        )
+        roll_call_grid(rt.engine, principal, SessionKind.WORKSHOP, chosen.id, "workshop_roll")
+    with st.expander(_("Planifier une séance"), icon=":material/event:"):
+        session_form(rt, principal, sites, site_id, None)
+    if listing.rows:
+        with st.expander(_("Modifier une séance de cette page"), icon=":material/edit:"):
+            chosen = st.selectbox(
+                _("Séance à modifier"),
+                listing.rows,
+                key=f"workshop_edit_choice_{period}_{site_id}",
+                format_func=lambda r: _session_label(r, several_sites),
+            )
+            session_form(rt, principal, sites, site_id, chosen)
+
+
+def session_form(
+    rt: Runtime, principal: Principal, sites: list[SiteChoice], site_id: int | None, current: SessionRow | None
+) -> None:
+    """Plan a session (current None) or change one; the site is chosen first, its lists follow."""
+    form = "workshop_session_new" if current is None else f"workshop_session_edit_{current.id}"
+    site_ids = [s.id for s in sites]
+    code_of = {s.id: s.label for s in sites}
+    default_site = current.site_id if current else (site_id or site_ids[0])
+    chosen_site = st.selectbox(
+        _("Site de la séance"),
+        site_ids,
+        index=site_ids.index(default_site),
+        format_func=code_of.get,
+        key=f"{form}_site",
+    )
+    with unit_of_work(rt.engine) as session:
+        choices = workshop_sessions.session_choices(session, principal, site_id=chosen_site)
+    modules = {c.id: c.name for c in choices.modules}
+    staff = {c.id: c.name for c in choices.facilitators}
+    partners = {c.id: c.name for c in choices.partners}
+    if current is not None:  # keep what the session already uses, even if no longer offered
+        modules.setdefault(current.module_id, current.module_name)
+        staff.update(dict(zip(current.facilitator_ids, current.facilitators, strict=True)))
+        if current.partner_id is not None:
+            partners.setdefault(current.partner_id, current.partner_name or "")
+    if not modules:
+        st.warning(
+            _("Aucun module actif sur ce site : le ou la chef·fe de service peut en ajouter dans l'onglet « Modules ».")
+        )
+        return
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    version = form_state.seen_version(form, current.id, current.version) if current else None
+    module_ids = list(modules)
+    partner_ids = [None, *partners]
+    with st.form(key):
+        form_state.form_error(form)
+        field_error(errors, "site_id")
+        module_id = st.selectbox(
+            _("Module"),
+            module_ids,
+            format_func=modules.get,
+            key=f"{key}_module",
+            index=module_ids.index(current.module_id) if current else 0,
+        )
+        field_error(errors, "module_id")
+        left, middle, right = st.columns(3)
+        session_on = left.date_input(
+            _("Date"),
+            value=current.session_on if current else clock.today() + timedelta(days=7),
+            format=DATE_FORMAT,
+            key=f"{key}_on",
+        )
+        start_time = middle.time_input(
+            _("Heure de début"),
+            value=current.start_time if current else time(9, 30),
+            step=timedelta(minutes=15),
+            key=f"{key}_time",
+        )
+        duration = right.number_input(
+            _("Durée (minutes)"),
+            min_value=0,
+            max_value=workshop_sessions.MAX_MINUTES,
+            step=15,
+            value=current.duration_minutes if current else 120,
+            key=f"{key}_duration",
+        )
+        field_error(errors, "session_on")
+        field_error(errors, "duration_minutes")
+        places = st.number_input(
+            _("Places prévues"),
+            min_value=0,
+            max_value=workshop_sessions.MAX_PLACES,
+            step=1,
+            value=current.planned_places if current else 8,
+            key=f"{key}_places",
+        )
+        field_error(errors, "planned_places")
+        facilitators = st.multiselect(
+            _("Animation (membres de l'équipe du site)"),
+            list(staff),
+            default=list(current.facilitator_ids) if current else [],
+            format_func=staff.get,
+            key=f"{key}_staff",
+        )
+        field_error(errors, "facilitator_ids")
+        partner_id = st.selectbox(
+            _("Partenaire associé (facultatif)"),
+            partner_ids,
+            index=partner_ids.index(current.partner_id) if current else 0,
+            format_func=lambda i: _(NO_PARTNER) if i is None else partners[i],
+            key=f"{key}_partner",
+        )
+        field_error(errors, "partner_id")
+        submitted = st.form_submit_button(
+            _("Planifier la séance") if current is None else _("Enregistrer la séance"), type="primary"
+        )
+    if submitted:
+        data = SessionInput(
+            site_id=chosen_site,
+            module_id=module_id,
+            session_on=session_on,
+            start_time=start_time,
+            duration_minutes=int(duration),
+            planned_places=int(places),
+            facilitator_ids=tuple(facilitators),
+            partner_id=partner_id,
+        )
+
+        def save() -> None:
+            if session_on is None:
+                raise ValidationFailed({"session_on": _("La date de la séance est obligatoire.")})
+            with unit_of_work(rt.engine) as session:
+                if current is None:
+                    workshop_sessions.create_session(session, principal, data)
+                else:
+                    workshop_sessions.update_session(
+                        session, principal, current.id, expected_version=version, data=data
+                    )
+
+        form_state.submit(
+            form,
+            save,
+            _("Séance planifiée.") if current is None else _("Séance modifiée."),
+            versioned=(form, current.id) if current else None,
+        )

@@ -1,0 +1,169 @@
+"""Pieces of the Dépenses page for gestion: the entry form and the import of an accounting export."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import clock
+from i18n import _, formats
+from models.labels import label
+from services.finance import expense_import, expenses
+from services.finance.expense_import import ImportRefused
+from services.finance.expenses import ExpenseInput
+from services.finance.lines import LineChoice
+from services.platform.db import unit_of_work
+from services.platform.principal import Principal
+from ui.platform import form_state
+from ui.platform.forms import field_error
+from ui.platform.runtime import Runtime
+
+DATE_FORMAT = "DD/MM/YYYY"
+IMPORT_FORM = "expense_import"
+REPORT_KEY = "expense_import_report"
+SUMMARY_KEY = "expense_import_summary"
+
+
+def line_label(choice: LineChoice) -> str:
+    return f"{choice.label} · {label(choice.category)} — {choice.convention_ref}"
+
+
+def entry_form(runtime: Runtime, principal: Principal, choices: list[LineChoice]) -> None:
+    form = "expense_new"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    by_id = {c.id: c for c in choices}
+    with st.form(key):
+        form_state.form_error(form)
+        line_id = st.selectbox(
+            _("Ligne budgétaire"),
+            list(by_id),
+            format_func=lambda i: line_label(by_id[i]),
+            index=None,
+            placeholder=_("Choisir une ligne (code analytique, volet, site)"),
+            key=f"{key}_line",
+        )
+        field_error(errors, "budget_line_id")
+        left, right = st.columns(2)
+        with left:
+            spent_on = st.date_input(
+                _("Date de la dépense"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_date"
+            )
+            field_error(errors, "spent_on")
+        with right:
+            amount = st.text_input(
+                _("Montant (€)"),
+                key=f"{key}_amount",
+                placeholder=_("1 234,56"),
+                help=_("Au centime, virgule décimale. Un avoir se saisit en négatif (-45,00)."),
+            )
+            field_error(errors, "amount")
+        text = st.text_input(_("Libellé"), max_chars=expenses.LABEL_MAX, key=f"{key}_label")
+        field_error(errors, "label")
+        left, right = st.columns(2)
+        with left:
+            supplier = st.text_input(_("Fournisseur"), max_chars=expenses.SUPPLIER_MAX, key=f"{key}_supplier")
+            field_error(errors, "supplier")
+        with right:
+            voucher = st.text_input(
+                _("N° de pièce"),
+                max_chars=expenses.VOUCHER_MAX,
+                key=f"{key}_voucher",
+                help=_("Référence de la facture ou du justificatif."),
+            )
+            field_error(errors, "voucher_ref")
+        submitted = st.form_submit_button(_("Enregistrer la dépense"), type="primary")
+    if submitted:
+        data = ExpenseInput(
+            budget_line_id=line_id, spent_on=spent_on, amount=amount, label=text, supplier=supplier, voucher_ref=voucher
+        )
+
+        def record() -> None:
+            with unit_of_work(runtime.engine) as uow:
+                expenses.record_expense(uow, principal, data=data)
+
+        form_state.submit(form, record, _("Dépense enregistrée."))
+
+
+def import_form(runtime: Runtime, principal: Principal) -> None:
+    st.caption(
+        _(
+            "Export de la comptabilité analytique en CSV (séparateur point-virgule, UTF-8 ou Windows-1252) "
+            "ou en XLSX. Colonnes reconnues par leur titre : Date, Code analytique, Montant, Libellé, "
+            "Fournisseur, N° de pièce. Chaque ligne est rattachée à la ligne budgétaire de même code "
+            "analytique. Toutes les lignes sont vérifiées d'abord : au moindre problème, rien n'est importé."
+        )
+    )
+    st.download_button(
+        _("Télécharger un fichier exemple"),
+        data=expense_import.example_csv(),
+        file_name="exemple-export-compta.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+    form = IMPORT_FORM
+    key = form_state.key(form)
+    with st.form(key):
+        form_state.form_error(form)
+        uploaded = st.file_uploader(_("Fichier à importer"), type=["csv", "xlsx"], key=f"{key}_file")
+        submitted = st.form_submit_button(_("Importer"), type="primary")
+    if submitted:
+        st.session_state.pop(REPORT_KEY, None)
+        st.session_state.pop(SUMMARY_KEY, None)
+        if uploaded is None:
+            form_state.fail(form, {form_state.FORM_ERROR: _("Choisissez un fichier CSV ou XLSX.")})
+        bar = st.progress(0, text=_("Vérification des lignes…"))
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(
+                min(done / total, 1.0),
+                text=_("Vérification des lignes…") if done * 2 <= total else _("Enregistrement…"),
+            )
+
+        def run() -> None:
+            try:
+                with unit_of_work(runtime.engine) as uow:
+                    result = expense_import.import_expenses(
+                        uow, principal, filename=uploaded.name, content=uploaded.getvalue(), progress=progress
+                    )
+            except ImportRefused as exc:
+                st.session_state[REPORT_KEY] = [(e.row, e.column, e.message) for e in exc.errors]
+                raise
+            st.session_state[SUMMARY_KEY] = result
+
+        form_state.submit(form, run, _("Import terminé."))
+    report = st.session_state.get(REPORT_KEY)
+    if report:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Ligne"): ["—" if row is None else str(row) for row, _column, _message in report],
+                    _("Colonne"): [_(column) if column else "—" for _row, column, _message in report],
+                    _("Erreur"): [message for _row, _column, message in report],
+                }
+            ),
+            hide_index=True,
+        )
+    summary = st.session_state.get(SUMMARY_KEY)
+    if summary:
+        st.success(
+            _(
+                "« {filename} » importé : {rows} ligne(s), total {total}, {lines} ligne(s) budgétaire(s) touchée(s)."
+            ).format(
+                filename=summary.filename,
+                rows=formats.number(summary.row_count),
+                total=formats.euros(summary.total_cents),
+                lines=len(summary.lines),
+            ),
+            icon=":material/check_circle:",
+        )
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Code analytique"): [line.accounting_code for line in summary.lines],
+                    _("Lignes importées"): [line.row_count for line in summary.lines],
+                    _("Total"): [formats.euros(line.total_cents) for line in summary.lines],
+                }
+            ),
+            hide_index=True,
+        )

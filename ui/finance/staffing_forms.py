@@ -1,0 +1,323 @@
+"""Forms of the staffing page for gestion: create/edit a post, fill/vacate, funding split, monthly charge."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from clock import today as paris_today
+from i18n import _, formats
+from i18n.formats import euros, fte
+from models.labels import label
+from models.staffing import PostType
+from services.finance.staffing import charges as staff_charges
+from services.finance.staffing import posts as staffing
+from services.finance.staffing.posts import PostRow, ShareInput
+from services.platform.db import unit_of_work
+from services.platform.errors import ServiceError
+from services.platform.principal import Principal
+from ui.platform import form_state
+from ui.platform.forms import field_error
+
+
+def post_label(post: PostRow) -> str:
+    state = _("pourvu ({holder})").format(holder=post.holder_name) if post.is_filled else _("vacant")
+    return _("{site} — {post_type} — {fte} ETP — {state}").format(
+        site=post.site_code, post_type=label(post.post_type), fte=fte(post.fte_hundredths), state=state
+    )
+
+
+def _post_fields(key: str, errors: dict, sites: list[tuple[int, str, str]], post: PostRow | None) -> dict:
+    site_ids = [s[0] for s in sites]
+    names = {s[0]: f"{s[1]} — {s[2]}" for s in sites}
+    left, right = st.columns(2)
+    values = {
+        "site_id": left.selectbox(
+            _("Site"),
+            site_ids,
+            key=f"{key}_site",
+            format_func=names.get,
+            index=site_ids.index(post.site_id) if post and post.site_id in site_ids else 0,
+        ),
+        "post_type": right.selectbox(
+            _("Type de poste"),
+            list(PostType),
+            format_func=label,
+            key=f"{key}_type",
+            index=list(PostType).index(post.post_type) if post else 0,
+        ),
+    }
+    field_error(errors, "site_id")
+    left, right = st.columns(2)
+    values["fte"] = left.number_input(
+        _("Temps de travail (ETP)"),
+        min_value=0.01,
+        max_value=1.0,
+        step=0.05,
+        value=post.fte_hundredths / 100 if post else 1.0,
+        format="%.2f",
+        key=f"{key}_fte",
+        help=_("De 0,01 à 1,00 (1,00 = temps plein)."),
+    )
+    values["cost"] = right.number_input(
+        _("Coût mensuel chargé (€)"),
+        min_value=0.0,
+        step=100.0,
+        format="%.2f",
+        value=post.monthly_cost_cents / 100 if post else 0.0,
+        key=f"{key}_cost",
+        help=_("Salaire brut + charges patronales, pour un mois complet."),
+    )
+    field_error(errors, "fte_hundredths")
+    field_error(errors, "monthly_cost_cents")
+    left, right = st.columns(2)
+    values["starts_on"] = left.date_input(
+        _("Début du poste"), value=post.starts_on if post else paris_today(), format="DD/MM/YYYY", key=f"{key}_start"
+    )
+    values["ends_on"] = right.date_input(
+        _("Fin du poste (facultatif)"), value=post.ends_on if post else None, format="DD/MM/YYYY", key=f"{key}_end"
+    )
+    field_error(errors, "starts_on")
+    field_error(errors, "ends_on")
+    if post is None or post.is_filled:
+        values["holder_name"] = st.text_input(
+            _("Titulaire (salarié·e)"),
+            value=post.holder_name or "" if post else "",
+            max_chars=staffing.HOLDER_MAX,
+            key=f"{key}_holder",
+            help=_(
+                "Nom du ou de la salarié·e qui occupe le poste — jamais une personne accompagnée. "
+                "Laissez vide pour un poste créé vacant."
+            ),
+        )
+        field_error(errors, "holder_name")
+    return values
+
+
+def _service_values(values: dict) -> dict:
+    clean = {k: v for k, v in values.items() if k not in ("fte", "cost")}
+    clean["fte_hundredths"] = int((Decimal(str(values["fte"])) * 100).quantize(Decimal(1)))
+    clean["monthly_cost_cents"] = int((Decimal(str(values["cost"])) * 100).quantize(Decimal(1)))
+    return clean
+
+
+SHARE_ROWS = 3
+
+
+def create_post_form(engine: Engine, principal: Principal, sites: list[tuple[int, str, str]]) -> None:
+    """A new post with its funding split (up to three conventions; the shares must total 100 %)."""
+    with unit_of_work(engine) as uow:
+        options = staffing.all_funding_options(uow, principal)
+    names = {(g, s): f"{gname} — {sname}" for g, gname, s, sname in options}
+    form = "post_new"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        form_state.form_error(form)
+        values = _post_fields(key, errors, sites, None)
+        st.markdown(_("**Financement** — la convention doit couvrir le site du poste ; total exactement 100 %."))
+        rows = []
+        for index in range(1, SHARE_ROWS + 1):
+            left, right = st.columns([3, 1])
+            choice = left.selectbox(
+                _("Convention — volet {index}").format(index=index),
+                [None, *names],
+                key=f"{key}_grant_{index}",
+                format_func=lambda k: "—" if k is None else names[k],
+            )
+            percent = right.number_input(
+                _("Part {index} (%)").format(index=index),
+                min_value=0.0,
+                max_value=100.0,
+                step=0.01,
+                format="%.2f",
+                value=100.0 if index == 1 else 0.0,
+                key=f"{key}_share_{index}",
+            )
+            field_error(errors, f"grant_{index}")
+            field_error(errors, f"share_{index}")
+            rows.append((choice, percent))
+        field_error(errors, "shares")
+        submitted = st.form_submit_button(_("Créer le poste"), type="primary")
+    if submitted:
+        shares = [
+            ShareInput(choice[0], choice[1], Decimal(str(percent)).quantize(Decimal("0.01")))
+            for choice, percent in rows
+            if choice is not None
+        ]
+
+        def create() -> None:
+            with unit_of_work(engine) as uow:
+                staffing.create_post(uow, principal, **_service_values(values), shares=shares)
+
+        form_state.submit(form, create, _("Poste créé avec son financement."))
+
+
+def edit_post_form(engine: Engine, principal: Principal, sites: list[tuple[int, str, str]], post: PostRow) -> None:
+    form = f"post_edit_{post.id}"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    version = form_state.seen_version(form, post.id, post.version)
+    with st.form(key):
+        form_state.form_error(form)
+        values = _post_fields(key, errors, sites, post)
+        submitted = st.form_submit_button(_("Enregistrer le poste"), type="primary")
+    if submitted:
+
+        def update() -> None:
+            with unit_of_work(engine) as uow:
+                staffing.update_post(uow, principal, post.id, expected_version=version, changes=_service_values(values))
+
+        form_state.submit(form, update, _("Poste modifié."), versioned=(form, post.id))
+
+
+def status_form(engine: Engine, principal: Principal, post: PostRow) -> None:
+    form = f"post_status_{post.id}"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    version = form_state.seen_version(form, post.id, post.version)
+    with st.form(key):
+        form_state.form_error(form)
+        if post.is_filled:
+            st.caption(
+                _("Pourvu depuis le {day} par {holder}.").format(
+                    day=f"{post.status_since:%d/%m/%Y}", holder=post.holder_name
+                )
+            )
+            on = st.date_input(
+                _("Vacant à partir du"),
+                value=paris_today(),
+                format="DD/MM/YYYY",
+                key=f"{key}_on",
+                help=_("Premier jour sans titulaire (le lendemain du départ)."),
+            )
+            holder = None
+        else:
+            st.caption(_("Vacant depuis le {day}.").format(day=f"{post.status_since:%d/%m/%Y}"))
+            on = st.date_input(_("Pourvu à partir du"), value=paris_today(), format="DD/MM/YYYY", key=f"{key}_on")
+            holder = st.text_input(_("Titulaire (salarié·e)"), max_chars=staffing.HOLDER_MAX, key=f"{key}_holder")
+            field_error(errors, "holder_name")
+        field_error(errors, "on")
+        submitted = st.form_submit_button(
+            _("Déclarer vacant") if post.is_filled else _("Déclarer pourvu"), type="primary"
+        )
+    if submitted:
+
+        def change() -> None:
+            with unit_of_work(engine) as uow:
+                if post.is_filled:
+                    staffing.vacate_post(uow, principal, post.id, expected_version=version, on=on)
+                else:
+                    staffing.fill_post(uow, principal, post.id, expected_version=version, on=on, holder_name=holder)
+
+        form_state.submit(form, change, _("Situation du poste enregistrée."), versioned=(form, post.id))
+
+
+def funding_form(engine: Engine, principal: Principal, post: PostRow) -> None:
+    """st.data_editor of the shares, with the running total; saved only when it is exactly 100 %."""
+    with unit_of_work(engine) as uow:
+        options = staffing.funding_options(uow, principal, post.id)
+    if not options:
+        st.info(_("Aucune convention ne couvre ce site avec une ligne « 64 – Charges de personnel »."))
+        return
+    names = {(o.grant_id, o.strand_id): f"{o.grant_name} — {o.strand_name}" for o in options}
+    by_name = {v: k for k, v in names.items()}
+    form = f"post_funding_{post.id}"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    # Stable column names (the editor's edits are kept by column), headers in the active language.
+    current = pd.DataFrame(
+        {
+            "grant": [names.get((f.grant_id, f.strand_id), f"{f.grant_name} — {f.strand_name}") for f in post.funding],
+            "share": [f.share_bp / 100 for f in post.funding],
+        }
+    )
+    form_state.form_error(form)
+    edited = st.data_editor(
+        current,
+        key=f"{key}_editor",
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "grant": st.column_config.SelectboxColumn(_("Convention — volet"), options=list(by_name), required=True),
+            "share": st.column_config.NumberColumn(
+                _("Part (%)"), min_value=0.01, max_value=100.0, step=0.01, format="%.2f %%", required=True
+            ),
+        },
+    )
+    shares = [(row["grant"], row["share"]) for row in edited.to_dict("records") if row.get("grant")]
+    total = sum(Decimal(str(p or 0)).quantize(Decimal("0.01")) for _unused, p in shares)
+    total_text = formats.amount(int(total * 100))
+    if total == 100:
+        st.success(_("Total des parts : {total} %").format(total=total_text), icon=":material/check:")
+    else:
+        st.warning(_("Total des parts : {total} % — il doit être exactement de 100 %.").format(total=total_text))
+    for field in sorted(errors):
+        if field != form_state.FORM_ERROR:
+            field_error(errors, field)
+    if st.button(_("Enregistrer le financement"), key=f"{key}_save", type="primary"):
+
+        def save() -> None:
+            with unit_of_work(engine) as uow:
+                staffing.save_funding(
+                    uow,
+                    principal,
+                    post.id,
+                    [
+                        ShareInput(*by_name[name], Decimal(str(percent or 0)).quantize(Decimal("0.01")))
+                        for name, percent in shares
+                        if name in by_name
+                    ],
+                )
+
+        form_state.submit(form, save, _("Financement du poste enregistré."))
+
+
+def monthly_charge(engine: Engine, principal: Principal) -> None:
+    month = staff_charges.last_ended_month(paris_today())
+    name = formats.month(month)
+    try:
+        with unit_of_work(engine) as uow:
+            plan = staff_charges.plan_month(uow, principal, month=month)
+    except ServiceError as exc:
+        st.error(str(exc))
+        return
+    to_charge = plan.to_charge
+    if to_charge:
+        st.caption(
+            _("{charges} imputations à créer pour {posts} postes, {total} au total.").format(
+                charges=formats.number(len(to_charge)),
+                posts=formats.number(len({c.post_id for c in to_charge})),
+                total=euros(plan.total_cents),
+            )
+        )
+    elif plan.charges:
+        st.caption(_("Les salaires de {month} sont déjà imputés.").format(month=name))
+    else:
+        st.caption(_("Aucun salaire à imputer pour {month}.").format(month=name))
+    if plan.unfunded_post_ids:
+        st.warning(
+            _("{count} poste(s) pourvu(s) sans financement : rien n'est imputé pour eux.").format(
+                count=formats.number(len(plan.unfunded_post_ids))
+            )
+        )
+    form = "staff_charge"
+    form_state.form_error(form)
+    if st.button(
+        _("Imputer les salaires du mois de {month}").format(month=name),
+        key=f"{form_state.key(form)}_go",
+        type="primary",
+        disabled=not to_charge,
+    ):
+
+        def charge() -> None:
+            with unit_of_work(engine) as uow:
+                staff_charges.charge_month(uow, principal, month=month)
+
+        form_state.submit(
+            form, charge, _("Salaires de {month} imputés : {total}.").format(month=name, total=euros(plan.total_cents))
+        )

@@ -1,0 +1,246 @@
+"""The head of a person file: who (by code; identity only for roles that may see it), situation,
+consent, and the situation / close / reopen forms (each carries the version first seen)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import clock
+from i18n import _, formats, pgettext
+from models.labels import label
+from models.persons import AdministrativeStatus, Gender, HousingSituation, PersonStatus
+from services.persons import files as person_files
+from services.persons.files import INCOME_SOURCES, PersonFileHeader, income_source_label
+from services.platform.db import unit_of_work
+from services.platform.errors import ServiceError, StaleRecord, ValidationFailed
+from services.platform.principal import Principal
+from ui.persons.choices import language_codes, language_label, nationality_codes, nationality_label
+from ui.platform import form_state
+from ui.platform.forms import field_error
+from ui.platform.runtime import Runtime
+
+SITUATION_FORM = "person_situation"
+CLOSING_FORM = "person_closing"
+
+
+def _cell(column, caption: str, value: str) -> None:
+    column.caption(caption)
+    column.text(value)  # plain text: never markdown or HTML from user input
+
+
+def draw_header(header: PersonFileHeader) -> None:
+    with st.container(border=True):
+        top = st.columns(4)
+        if header.may_see_identity:
+            _cell(top[0], _("Prénom ou pseudonyme"), header.alias or "—")
+            _cell(top[1], _("Téléphone"), header.phone or "—")
+        else:
+            _cell(top[0], _("Identité"), _("Non visible pour votre profil"))
+            _cell(top[1], _("Site"), f"{header.site_code} — {header.site_name}")
+        status = label(header.status)
+        if header.status == PersonStatus.CLOSED:
+            status = _("{status} le {day}").format(status=status, day=formats.day(header.closed_on))
+        _cell(top[2], _("Statut"), status)
+        _cell(top[3], _("Référent·e"), header.referent_name or "—")
+        middle = st.columns(4)
+        _cell(middle[0], pgettext("intake", "Accueil"), f"{formats.day(header.intake_on)} · {label(header.origin)}")
+        _cell(middle[1], _("Dernier contact"), formats.day(header.last_contact_on))
+        _cell(middle[2], _("Année de naissance · genre"), f"{header.birth_year or '—'} · {label(header.gender)}")
+        _cell(
+            middle[3],
+            _("Nationalité · langues"),
+            f"{nationality_label(header.nationality)} · "
+            + (", ".join(language_label(code) for code in header.languages) or "—"),
+        )
+        bottom = st.columns(4)
+        _cell(bottom[0], _("Situation administrative"), label(header.administrative_status))
+        _cell(bottom[1], _("Hébergement"), label(header.housing))
+        _cell(bottom[2], _("Ressources"), ", ".join(income_source_label(c) for c in header.income_sources) or "—")
+        scopes = [_("traitement")] if header.consent_processing else []
+        scopes += [_("partage partenaires")] if header.consent_partner_sharing else []
+        scopes += [_("statistiques")] if header.consent_statistics else []
+        _cell(bottom[3], _("Consentement"), f"{formats.day(header.consent_on)} · {', '.join(scopes) or '—'}")
+        if header.closed_reason:
+            st.caption(_("Motif : "))
+            st.text(header.closed_reason)
+
+
+def _forget_versions(person_id: int) -> None:
+    form_state.forget_version(SITUATION_FORM, person_id)
+    form_state.forget_version(CLOSING_FORM, person_id)
+
+
+def _stale_controls(form: str, person_id: int) -> None:
+    """After a conflict: take the current version and keep the input (the user re-submits on purpose)."""
+    if form_state.FORM_ERROR in form_state.errors(form) and st.button(
+        _("Reprendre la version actuelle en gardant mes saisies"), key=f"{form}_reload", icon=":material/refresh:"
+    ):
+        form_state.forget_version(form, person_id)
+        st.session_state[f"{form}__errors"] = {}
+        st.rerun()
+
+
+def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHeader, cipher) -> None:
+    """Edit identity (roles that see it), situation, consent scopes and referent."""
+    pid = header.person_id
+    version = form_state.seen_version(SITUATION_FORM, pid, header.version)
+    k = form_state.key(SITUATION_FORM) + f"_{pid}"
+    errors = form_state.errors(SITUATION_FORM)
+    with unit_of_work(runtime.engine) as uow:
+        referents = dict(person_files.list_referent_choices(uow, principal, header.site_id))
+    if header.referent_id is not None and header.referent_id not in referents:
+        referents[header.referent_id] = header.referent_name or "—"
+    referent_options = [None, *referents]
+    form_state.form_error(SITUATION_FORM)
+    _stale_controls(SITUATION_FORM, pid)
+    with st.form(k):
+        values: dict = {}
+        left, right = st.columns(2)
+        with left:
+            if header.may_see_identity:
+                values["alias"] = st.text_input(
+                    _("Prénom ou pseudonyme *"), value=header.alias or "", max_chars=80, key=f"{k}_alias"
+                )
+                field_error(errors, "alias")
+                values["phone"] = st.text_input(
+                    _("Téléphone"), value=header.phone or "", max_chars=24, key=f"{k}_phone"
+                )
+                field_error(errors, "phone")
+            values["birth_year"] = st.number_input(
+                _("Année de naissance"), value=header.birth_year, step=1, format="%d", key=f"{k}_birth_year"
+            )
+            field_error(errors, "birth_year")
+            values["gender"] = st.selectbox(
+                _("Genre"), list(Gender), index=list(Gender).index(header.gender), format_func=label, key=f"{k}_gender"
+            )
+            values["referent_id"] = st.selectbox(
+                _("Référent·e"),
+                referent_options,
+                index=referent_options.index(header.referent_id),
+                format_func=lambda i: "—" if i is None else referents[i],
+                key=f"{k}_referent",
+            )
+            field_error(errors, "referent_id")
+        with right:
+            nationalities = [None, *nationality_codes()]
+            values["nationality"] = st.selectbox(
+                _("Nationalité"),
+                nationalities,
+                index=nationalities.index(header.nationality) if header.nationality in nationalities else 0,
+                format_func=nationality_label,
+                key=f"{k}_nationality",
+            )
+            languages = language_codes()
+            values["languages"] = st.multiselect(
+                _("Langues parlées"),
+                sorted(set(languages) | set(header.languages), key=language_label),
+                default=header.languages,
+                format_func=language_label,
+                placeholder=_("Choisir…"),
+                key=f"{k}_languages",
+            )
+            field_error(errors, "languages")
+            admin_options = [None, *AdministrativeStatus]
+            values["administrative_status"] = st.selectbox(
+                _("Situation administrative"),
+                admin_options,
+                index=admin_options.index(header.administrative_status),
+                format_func=label,
+                key=f"{k}_admin",
+            )
+            housing_options = [None, *HousingSituation]
+            values["housing"] = st.selectbox(
+                _("Hébergement"),
+                housing_options,
+                index=housing_options.index(header.housing),
+                format_func=label,
+                key=f"{k}_housing",
+            )
+            values["income_sources"] = st.multiselect(
+                _("Ressources"),
+                list(INCOME_SOURCES),
+                default=[c for c in header.income_sources if c in INCOME_SOURCES],
+                format_func=income_source_label,
+                placeholder=_("Choisir…"),
+                key=f"{k}_income",
+            )
+        values["consent_partner_sharing"] = st.checkbox(
+            _("Accepte le partage avec les partenaires nommés"),
+            value=header.consent_partner_sharing,
+            key=f"{k}_sharing",
+        )
+        values["consent_statistics"] = st.checkbox(
+            _("Accepte de figurer dans les statistiques anonymes"),
+            value=header.consent_statistics,
+            key=f"{k}_statistics",
+        )
+        submitted = st.form_submit_button(_("Enregistrer les modifications"), type="primary", icon=":material/save:")
+    if submitted:
+        if values["birth_year"] is not None:
+            values["birth_year"] = int(values["birth_year"])
+        current = {
+            "alias": header.alias or "",
+            "phone": header.phone or "",
+            "birth_year": header.birth_year,
+            "gender": header.gender,
+            "referent_id": header.referent_id,
+            "nationality": header.nationality,
+            "languages": header.languages,
+            "administrative_status": header.administrative_status,
+            "housing": header.housing,
+            "income_sources": header.income_sources,
+            "consent_partner_sharing": header.consent_partner_sharing,
+            "consent_statistics": header.consent_statistics,
+        }
+        changes = {name: value for name, value in values.items() if value != current.get(name)}
+        try:
+            with unit_of_work(runtime.engine) as uow:
+                person_files.update_situation(
+                    uow, principal, pid, expected_version=version, changes=changes, cipher=cipher
+                )
+        except ValidationFailed as exc:
+            form_state.fail(SITUATION_FORM, exc.errors)
+        except ServiceError as exc:  # StaleRecord: the input stays in the form
+            form_state.fail(SITUATION_FORM, {form_state.FORM_ERROR: str(exc)})
+        _forget_versions(pid)
+        form_state.succeed(SITUATION_FORM, _("Dossier mis à jour."))
+
+
+def closing_form(runtime: Runtime, principal: Principal, header: PersonFileHeader) -> None:
+    """Close an open file (date, reason) or reopen a closed one (reason)."""
+    pid = header.person_id
+    version = form_state.seen_version(CLOSING_FORM, pid, header.version)
+    k = form_state.key(CLOSING_FORM) + f"_{pid}"
+    errors = form_state.errors(CLOSING_FORM)
+    form_state.form_error(CLOSING_FORM)
+    _stale_controls(CLOSING_FORM, pid)
+    field_error(errors, "status")
+    closing = header.status != PersonStatus.CLOSED
+    with st.form(k):
+        closed_on = None
+        if closing:
+            closed_on = st.date_input(
+                _("Date de clôture *"), value=clock.today(), format="DD/MM/YYYY", key=f"{k}_closed_on"
+            )
+            field_error(errors, "closed_on")
+        reason = st.text_input(_("Motif *"), max_chars=180, key=f"{k}_reason")
+        field_error(errors, "reason")
+        submitted = st.form_submit_button(
+            _("Clôturer le dossier") if closing else _("Rouvrir le dossier"),
+            icon=":material/lock:" if closing else ":material/lock_open:",
+        )
+    if submitted:
+        try:
+            with unit_of_work(runtime.engine) as uow:
+                if closing:
+                    person_files.close_file(
+                        uow, principal, pid, expected_version=version, reason=reason, closed_on=closed_on
+                    )
+                else:
+                    person_files.reopen_file(uow, principal, pid, expected_version=version, reason=reason)
+        except ValidationFailed as exc:
+            form_state.fail(CLOSING_FORM, exc.errors)
+        except (StaleRecord, ServiceError) as exc:
+            form_state.fail(CLOSING_FORM, {form_state.FORM_ERROR: str(exc)})
+        _forget_versions(pid)
+        form_state.succeed(CLOSING_FORM, _("Dossier clôturé.") if closing else _("Dossier rouvert."))

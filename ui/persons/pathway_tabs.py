@@ -1,0 +1,657 @@
+"""The pathway tabs of the person file: barriers, action plan, PSP, referrals, outcomes, notes.
+
+app_pages/persons/person_file.py calls each function inside its `st.tabs`; `header` is the file's
+PersonFileHeader (person_id, code, site_id, status, version…). Write controls only for roles with
+EDIT_PERSON_FILES on a file that is not anonymised; the notes only for roles that may see identity.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+import streamlit as st
+
+import clock
+from i18n import N_, _, formats, pgettext
+from models.labels import label
+from models.partners import OUTCOME_CATEGORY_OF_TYPE, OutcomeType, ReferralResult
+from models.pathway import Barrier, BarrierSeverity, CommissionOpinion, GoalAxis, GoalStatus, PrefectDecision
+from models.persons import PersonStatus
+from services.persons import partners, pathway
+from services.platform.db import unit_of_work
+from services.platform.errors import ValidationFailed
+from services.platform.principal import Capability, Principal
+from ui.platform import charts, form_state
+from ui.platform.forms import field_error
+from ui.platform.runtime import Runtime, field_cipher
+
+DATE_FORMAT = "DD/MM/YYYY"
+NOT_RATED = N_("Non évalué")
+
+
+def _may_write(principal: Principal, header) -> bool:
+    return principal.can(Capability.EDIT_PERSON_FILES) and header.status != PersonStatus.ANONYMISED
+
+
+def _read_only_note(principal: Principal, header) -> None:
+    if header.status == PersonStatus.ANONYMISED:
+        st.caption(_("Dossier anonymisé : plus aucune saisie n'est possible."))
+    elif not principal.can(Capability.EDIT_PERSON_FILES):
+        st.caption(_("Consultation seule."))
+
+
+PARIS_TODAY = object()  # a date field's default: today in Paris, read when the field is drawn
+
+
+def _date_input(text: str, key: str, *, value: date | object | None = PARIS_TODAY) -> date | None:
+    return st.date_input(text, value=clock.today() if value is PARIS_TODAY else value, format=DATE_FORMAT, key=key)
+
+
+# --- Freins -------------------------------------------------------------------------------------
+
+
+def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:
+    form_state.show_toast()
+    with unit_of_work(runtime.engine) as session:
+        history = pathway.barrier_history(session, principal, header.person_id)
+    current: dict[Barrier, pathway.BarrierPoint] = {}
+    for point in history:
+        current[point.barrier] = point
+    if not history:
+        st.info(_("Aucune évaluation des freins pour l'instant."))
+    else:
+        st.subheader(_("Freins actuels"))
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Frein"): [label(b) for b in current],
+                    _("Niveau"): [label(p.severity) for p in current.values()],
+                    _("Évalué le"): [formats.day(p.assessed_on) for p in current.values()],
+                }
+            ),
+            hide_index=True,
+        )
+        st.subheader(_("Évolution"))
+        st.altair_chart(charts.barrier_evolution(history))
+    _read_only_note(principal, header)
+    if not _may_write(principal, header):
+        return
+    form = "barriers"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        st.markdown(_("**Nouvelle évaluation**"))
+        form_state.form_error(form)
+        assessed_on = _date_input(_("Date de l'évaluation"), f"{key}_on")
+        field_error(errors, "assessed_on")
+        ratings: dict[Barrier, BarrierSeverity] = {}
+        for barrier in Barrier:
+            # Stable options (None: not rated) shown in the session's language.
+            choice = st.radio(
+                label(barrier),
+                [None, *BarrierSeverity],
+                horizontal=True,
+                format_func=lambda s: _(NOT_RATED) if s is None else label(s),
+                key=f"{key}_{barrier.value}",
+            )
+            if choice is not None:
+                ratings[barrier] = choice
+        field_error(errors, "ratings")
+        submitted = st.form_submit_button(_("Enregistrer l'évaluation"), type="primary")
+    if submitted:
+
+        def save() -> None:
+            if assessed_on is None:
+                raise ValidationFailed({"assessed_on": _("La date de l'évaluation est obligatoire.")})
+            with unit_of_work(runtime.engine) as session:
+                pathway.record_barriers(session, principal, header.person_id, assessed_on=assessed_on, ratings=ratings)
+
+        form_state.submit(form, save, _("Évaluation enregistrée."))
+
+
+# --- Plan d'action ------------------------------------------------------------------------------
+
+
+def goals_tab(runtime: Runtime, principal: Principal, header) -> None:
+    form_state.show_toast()
+    with unit_of_work(runtime.engine) as session:
+        goals = pathway.list_goals(session, principal, header.person_id)
+    today = clock.today()
+    if goals:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Axe"): [label(g.axis) for g in goals],
+                    _("Objectif"): [g.goal for g in goals],
+                    _("Actions"): [g.actions or "" for g in goals],
+                    _("Échéance"): [formats.day(g.due_on) for g in goals],
+                    _("Statut"): [
+                        _("{status} (en retard)").format(status=label(g.status))
+                        if g.status in pathway.OPEN_STATUSES and g.due_on and g.due_on < today
+                        else label(g.status)
+                        for g in goals
+                    ],
+                    _("Clos le"): [formats.day(g.closed_on) if g.closed_on else "" for g in goals],
+                }
+            ),
+            hide_index=True,
+        )
+    else:
+        st.info(_("Aucun objectif dans le plan d'action."))
+    _read_only_note(principal, header)
+    if not _may_write(principal, header):
+        return
+    new_tab, edit_tab = st.tabs([_("Nouvel objectif"), _("Modifier ou clore un objectif")])
+    with new_tab:
+        form = "goal_new"
+        key = form_state.key(form)
+        errors = form_state.errors(form)
+        with st.form(key):
+            form_state.form_error(form)
+            axis = st.selectbox(_("Axe"), list(GoalAxis), format_func=label, key=f"{key}_axis")
+            goal = st.text_input(_("Objectif"), max_chars=pathway.GOAL_MAX, key=f"{key}_goal")
+            field_error(errors, "goal")
+            actions = st.text_area(_("Actions prévues"), max_chars=pathway.ACTIONS_MAX, key=f"{key}_actions")
+            field_error(errors, "actions")
+            due_on = _date_input(_("Échéance"), f"{key}_due", value=None)
+            submitted = st.form_submit_button(_("Ajouter l'objectif"), type="primary")
+        if submitted:
+
+            def create() -> None:
+                with unit_of_work(runtime.engine) as session:
+                    pathway.create_goal(
+                        session, principal, header.person_id, axis=axis, goal=goal, actions=actions, due_on=due_on
+                    )
+
+            form_state.submit(form, create, _("Objectif ajouté."))
+    with edit_tab:
+        open_goals = [g for g in goals if g.status in pathway.OPEN_STATUSES]
+        if not open_goals:
+            st.caption(_("Aucun objectif en cours."))
+            return
+        chosen = st.selectbox(
+            _("Objectif"), open_goals, format_func=lambda g: f"{label(g.axis)} — {g.goal}", key="goal_edit_choice"
+        )
+        form = f"goal_edit_{chosen.id}"
+        key = form_state.key(form)
+        errors = form_state.errors(form)
+        version = form_state.seen_version(form, chosen.id, chosen.version)
+        with st.form(key):
+            form_state.form_error(form)
+            axis = st.selectbox(
+                _("Axe"), list(GoalAxis), index=list(GoalAxis).index(chosen.axis), format_func=label, key=f"{key}_axis"
+            )
+            goal = st.text_input(_("Objectif"), value=chosen.goal, max_chars=pathway.GOAL_MAX, key=f"{key}_goal")
+            field_error(errors, "goal")
+            actions = st.text_area(
+                _("Actions prévues"), value=chosen.actions or "", max_chars=pathway.ACTIONS_MAX, key=f"{key}_actions"
+            )
+            field_error(errors, "actions")
+            due_on = _date_input(_("Échéance"), f"{key}_due", value=chosen.due_on)
+            status = st.radio(
+                _("Statut"),
+                list(pathway.OPEN_STATUSES),
+                index=list(pathway.OPEN_STATUSES).index(chosen.status),
+                format_func=label,
+                horizontal=True,
+                key=f"{key}_status",
+            )
+            field_error(errors, "status")
+            save = st.form_submit_button(_("Enregistrer les modifications"), type="primary")
+        if save:
+
+            def update() -> None:
+                with unit_of_work(runtime.engine) as session:
+                    pathway.update_goal(
+                        session,
+                        principal,
+                        chosen.id,
+                        expected_version=version,
+                        changes={"axis": axis, "goal": goal, "actions": actions, "due_on": due_on, "status": status},
+                    )
+
+            form_state.submit(form, update, _("Objectif modifié."), versioned=(form, chosen.id))
+        close_form = f"goal_close_{chosen.id}"
+        close_key = form_state.key(close_form)
+        close_errors = form_state.errors(close_form)
+        with st.form(close_key):
+            st.markdown(_("**Clore l'objectif**"))
+            form_state.form_error(close_form)
+            outcome = st.radio(
+                _("Résultat"),
+                [GoalStatus.ACHIEVED, GoalStatus.ABANDONED],
+                format_func=label,
+                horizontal=True,
+                key=f"{close_key}_status",
+            )
+            field_error(close_errors, "status")
+            closed_on = _date_input(_("Date de clôture"), f"{close_key}_on")
+            field_error(close_errors, "closed_on")
+            close = st.form_submit_button(_("Clore l'objectif"))
+        if close:
+
+            def do_close() -> None:
+                with unit_of_work(runtime.engine) as session:
+                    pathway.close_goal(
+                        session,
+                        principal,
+                        chosen.id,
+                        expected_version=version,
+                        status=outcome,
+                        closed_on=closed_on or clock.today(),
+                    )
+
+            form_state.submit(close_form, do_close, _("Objectif clos."), versioned=(form, chosen.id))
+
+
+# --- PSP ----------------------------------------------------------------------------------------
+
+
+def _euros_to_cents(text: str) -> int | None:
+    cleaned = (text or "").replace("€", "").replace("\u202f", "").replace(" ", "").replace(",", ".").strip()
+    if not cleaned:
+        return None
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValidationFailed({"afis_monthly_cents": _("Montant invalide : par exemple 343,00.")}) from None
+    return int((amount * 100).to_integral_value())
+
+
+def _psp_episode(
+    runtime: Runtime,
+    principal: Principal,
+    header,
+    episode: pathway.PspEpisodeView,
+    writable: bool,
+) -> None:
+    if episode.alert:
+        st.warning(episode.alert, icon=":material/schedule:")
+    left, middle, right = st.columns(3)
+    left.metric(_("Mois accordés"), f"{episode.months_used} / {pathway.PSP_MAX_MONTHS}")
+    middle.metric(_("Avis de la commission"), label(episode.commission_opinion))
+    right.metric(_("Décision du préfet"), label(episode.prefect_decision))
+    dates = {
+        "commission": formats.day(episode.commission_on),
+        "decision": formats.day(episode.decided_on),
+        "aps_start": formats.day(episode.aps_start_on),
+        "aps_end": formats.day(episode.aps_end_on),
+        "afis_start": formats.day(episode.afis_start_on),
+        "afis_end": formats.day(episode.afis_end_on),
+    }
+    if episode.afis_monthly_cents is None:
+        st.markdown(
+            _(
+                "Commission : {commission} · Décision : {decision} · APS : {aps_start} → {aps_end} · "
+                "AFIS : {afis_start} → {afis_end}"
+            ).format(**dates)
+        )
+    else:
+        st.markdown(
+            _(
+                "Commission : {commission} · Décision : {decision} · APS : {aps_start} → {aps_end} · "
+                "AFIS : {afis_start} → {afis_end}, {amount} par mois"
+            ).format(amount=formats.euros(episode.afis_monthly_cents), **dates)
+        )
+    if episode.periods:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Période"): [
+                        _("Renouvellement") if p.is_renewal else _("Première période") for p in episode.periods
+                    ],
+                    _("Début"): [formats.day(p.start_on) for p in episode.periods],
+                    _("Fin"): [formats.day(p.end_on) for p in episode.periods],
+                }
+            ),
+            hide_index=True,
+        )
+    else:
+        st.caption(_("Aucune période d'autorisation enregistrée."))
+    if not writable:
+        return
+    form = f"psp_edit_{episode.id}"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    version = form_state.seen_version(form, episode.id, episode.version)
+    with st.expander(_("Commission, décision, APS et AFIS")), st.form(key):
+        form_state.form_error(form)
+        commission_on = _date_input(_("Date de la commission"), f"{key}_commission", value=episode.commission_on)
+        field_error(errors, "commission_on")
+        opinion = st.selectbox(
+            _("Avis de la commission"),
+            list(CommissionOpinion),
+            format_func=label,
+            index=list(CommissionOpinion).index(episode.commission_opinion),
+            key=f"{key}_opinion",
+        )
+        decision = st.selectbox(
+            _("Décision du préfet"),
+            list(PrefectDecision),
+            format_func=label,
+            index=list(PrefectDecision).index(episode.prefect_decision),
+            key=f"{key}_decision",
+        )
+        decided_on = _date_input(_("Date de la décision"), f"{key}_decided", value=episode.decided_on)
+        field_error(errors, "decided_on")
+        aps_start = _date_input(_("Début de l'APS"), f"{key}_aps_start", value=episode.aps_start_on)
+        field_error(errors, "aps_start_on")
+        aps_end = _date_input(_("Fin de l'APS"), f"{key}_aps_end", value=episode.aps_end_on)
+        field_error(errors, "aps_end_on")
+        afis_start = _date_input(_("Début de l'AFIS"), f"{key}_afis_start", value=episode.afis_start_on)
+        field_error(errors, "afis_start_on")
+        afis_end = _date_input(_("Fin de l'AFIS"), f"{key}_afis_end", value=episode.afis_end_on)
+        field_error(errors, "afis_end_on")
+        current = "" if episode.afis_monthly_cents is None else f"{Decimal(episode.afis_monthly_cents) / 100:.2f}"
+        afis_amount = st.text_input(
+            _("Montant mensuel de l'AFIS (€)"), value=current.replace(".", ","), key=f"{key}_afis_amount"
+        )
+        field_error(errors, "afis_monthly_cents")
+        save = st.form_submit_button(_("Enregistrer"), type="primary")
+    if save:
+
+        def update() -> None:
+            changes = {
+                "commission_on": commission_on,
+                "commission_opinion": opinion,
+                "prefect_decision": decision,
+                "decided_on": decided_on,
+                "aps_start_on": aps_start,
+                "aps_end_on": aps_end,
+                "afis_start_on": afis_start,
+                "afis_end_on": afis_end,
+                "afis_monthly_cents": _euros_to_cents(afis_amount),
+            }
+            with unit_of_work(runtime.engine) as session:
+                pathway.update_psp_episode(session, principal, episode.id, expected_version=version, changes=changes)
+
+        form_state.submit(form, update, _("Parcours de sortie mis à jour."), versioned=(form, episode.id))
+    if episode.prefect_decision != PrefectDecision.GRANTED or episode.ended_on is not None:
+        return
+    period_form = f"psp_period_{episode.id}"
+    period_key = form_state.key(period_form)
+    period_errors = form_state.errors(period_form)
+    renewal = bool(episode.periods)
+    default_start = episode.periods[-1].end_on + timedelta(days=1) if renewal else episode.decided_on
+    with st.form(period_key):
+        st.markdown(_("**Renouvellement (6 mois)**") if renewal else _("**Première période (6 mois)**"))
+        form_state.form_error(period_form)
+        start_on = _date_input(_("Début de la période"), f"{period_key}_start", value=default_start)
+        field_error(period_errors, "start_on")
+        field_error(period_errors, "is_renewal")
+        add = st.form_submit_button(_("Renouveler pour 6 mois") if renewal else _("Ajouter la première période"))
+    if add:
+
+        def add_period() -> None:
+            if start_on is None:
+                raise ValidationFailed({"start_on": _("La date de début est obligatoire.")})
+            with unit_of_work(runtime.engine) as session:
+                pathway.add_psp_period(session, principal, episode.id, start_on=start_on, is_renewal=renewal)
+
+        form_state.submit(period_form, add_period, _("Période enregistrée."))
+
+
+def psp_tab(runtime: Runtime, principal: Principal, header) -> None:
+    form_state.show_toast()
+    with unit_of_work(runtime.engine) as session:
+        episodes = pathway.list_psp(session, principal, header.person_id)
+    writable = _may_write(principal, header)
+    st.caption(
+        _(
+            "Parcours de sortie de la prostitution (loi du 13 avril 2016) : autorisation de 6 mois, "
+            "renouvelable, 24 mois au plus."
+        )
+    )
+    if not episodes:
+        st.info(_("Aucune demande de parcours de sortie."))
+    for episode in episodes:
+        st.subheader(_("Demande du {day}").format(day=formats.day(episode.requested_on)))
+        _psp_episode(runtime, principal, header, episode, writable)
+    _read_only_note(principal, header)
+    if not writable:
+        return
+    form = "psp_new"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        st.markdown(_("**Nouvelle demande de parcours de sortie**"))
+        form_state.form_error(form)
+        requested_on = _date_input(_("Date de la demande"), f"{key}_on")
+        field_error(errors, "requested_on")
+        submitted = st.form_submit_button(_("Enregistrer la demande"))
+    if submitted:
+
+        def create() -> None:
+            with unit_of_work(runtime.engine) as session:
+                pathway.create_psp_episode(
+                    session, principal, header.person_id, requested_on=requested_on or clock.today()
+                )
+
+        form_state.submit(form, create, _("Demande enregistrée."))
+
+
+# --- Orientations -------------------------------------------------------------------------------
+
+
+def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:
+    form_state.show_toast()
+    writable = _may_write(principal, header)
+    with unit_of_work(runtime.engine) as session:
+        rows = partners.list_referrals(session, principal, header.person_id)
+        choices = partners.list_partners(session, principal, site_id=header.site_id) if writable else []
+    if rows:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Date"): [formats.day(r.referred_on) for r in rows],
+                    _("Partenaire"): [r.partner_name for r in rows],
+                    _("Type"): [label(r.partner_kind) for r in rows],
+                    _("Motif"): [r.reason or "" for r in rows],
+                    _("Résultat"): [label(r.result) for r in rows],
+                    _("Date du résultat"): [formats.day(r.result_on) if r.result_on else "" for r in rows],
+                }
+            ),
+            hide_index=True,
+        )
+    else:
+        st.info(_("Aucune orientation vers un partenaire."))
+    _read_only_note(principal, header)
+    if not writable:
+        return
+    if getattr(header, "consent_partner_sharing", True) is False:
+        st.warning(
+            _(
+                "La personne n'a pas consenti au partage d'informations avec les partenaires : "
+                "ne transmettez rien sans son accord explicite."
+            ),
+            icon=":material/privacy_tip:",
+        )
+    form = "referral_new"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        st.markdown(_("**Nouvelle orientation**"))
+        form_state.form_error(form)
+        partner = st.selectbox(
+            _("Partenaire"),
+            choices,
+            index=None,
+            placeholder=_("Choisir un partenaire du site"),
+            format_func=lambda p: f"{p.name} ({label(p.kind)})",
+            key=f"{key}_partner",
+        )
+        field_error(errors, "partner_id")
+        referred_on = _date_input(_("Date de l'orientation"), f"{key}_on")
+        field_error(errors, "referred_on")
+        reason = st.text_input(_("Motif"), max_chars=partners.REASON_MAX, key=f"{key}_reason")
+        field_error(errors, "reason")
+        submitted = st.form_submit_button(_("Enregistrer l'orientation"), type="primary")
+    if submitted:
+
+        def create() -> None:
+            with unit_of_work(runtime.engine) as session:
+                partners.create_referral(
+                    session,
+                    principal,
+                    header.person_id,
+                    partner_id=partner.id if partner else None,
+                    referred_on=referred_on or clock.today(),
+                    reason=reason,
+                )
+
+        form_state.submit(form, create, _("Orientation enregistrée."))
+    if not rows:
+        return
+    chosen = st.selectbox(
+        _("Orientation à compléter"),
+        rows,
+        key="referral_result_choice",
+        format_func=lambda r: f"{formats.day(r.referred_on)} — {r.partner_name}",
+    )
+    form = f"referral_result_{chosen.id}"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    version = form_state.seen_version(form, chosen.id, chosen.version)
+    with st.form(key):
+        st.markdown(_("**Résultat de l'orientation**"))
+        form_state.form_error(form)
+        result = st.selectbox(
+            _("Résultat"),
+            list(ReferralResult),
+            index=list(ReferralResult).index(chosen.result),
+            format_func=label,
+            key=f"{key}_result",
+        )
+        result_on = _date_input(_("Date du résultat"), f"{key}_on", value=chosen.result_on or clock.today())
+        field_error(errors, "result_on")
+        submitted = st.form_submit_button(_("Enregistrer le résultat"))
+    if submitted:
+
+        def update() -> None:
+            with unit_of_work(runtime.engine) as session:
+                partners.update_referral_result(
+                    session, principal, chosen.id, expected_version=version, result=result, result_on=result_on
+                )
+
+        form_state.submit(form, update, _("Résultat enregistré."), versioned=(form, chosen.id))
+
+
+# --- Sorties ------------------------------------------------------------------------------------
+
+
+def outcomes_tab(runtime: Runtime, principal: Principal, header) -> None:
+    form_state.show_toast()
+    with unit_of_work(runtime.engine) as session:
+        rows = partners.list_outcomes(session, principal, header.person_id)
+    if rows:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Date"): [formats.day(r.outcome_on) for r in rows],
+                    _("Sortie"): [label(r.outcome_type) for r in rows],
+                    _("Catégorie"): [label(r.category) for r in rows],
+                    _("Secteur"): [r.employer_sector or "" for r in rows],
+                    _("Clôt le dossier"): [_("Oui") if r.closes_file else _("Non") for r in rows],
+                }
+            ),
+            hide_index=True,
+        )
+    else:
+        st.info(_("Aucune sortie enregistrée."))
+    _read_only_note(principal, header)
+    if not _may_write(principal, header):
+        return
+    form = "outcome_new"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        st.markdown(_("**Nouvelle sortie**"))
+        form_state.form_error(form)
+        outcome_on = _date_input(_("Date de la sortie"), f"{key}_on")
+        field_error(errors, "outcome_on")
+        outcome_type = st.selectbox(
+            _("Type de sortie"),
+            list(OutcomeType),
+            key=f"{key}_type",
+            format_func=lambda t: f"{label(t)} — {label(OUTCOME_CATEGORY_OF_TYPE[t])}",
+        )
+        field_error(errors, "outcome_type")
+        sector = st.text_input(_("Secteur de l'employeur"), max_chars=partners.SECTOR_MAX, key=f"{key}_sector")
+        field_error(errors, "employer_sector")
+        closes = st.checkbox(
+            _("Cette sortie clôt le dossier"), key=f"{key}_closes", disabled=header.status == PersonStatus.CLOSED
+        )
+        field_error(errors, "closes_file")
+        submitted = st.form_submit_button(pgettext("outcome", "Enregistrer la sortie"), type="primary")
+    if submitted:
+
+        def create() -> None:
+            with unit_of_work(runtime.engine) as session:
+                partners.record_outcome(
+                    session,
+                    principal,
+                    header.person_id,
+                    outcome_on=outcome_on or clock.today(),
+                    outcome_type=outcome_type,
+                    employer_sector=sector,
+                    closes_file=closes,
+                )
+
+        form_state.submit(
+            form,
+            create,
+            _("Sortie enregistrée ; le dossier est clôturé.") if closes else pgettext("outcome", "Sortie enregistrée."),
+        )
+
+
+# --- Notes --------------------------------------------------------------------------------------
+
+
+def notes_tab(runtime: Runtime, principal: Principal, header) -> None:
+    if not principal.can(Capability.VIEW_IDENTITY):
+        st.info(_("Les notes ne sont visibles que des intervenant·es et des chef·fes de service."))
+        return
+    form_state.show_toast()
+    cipher = field_cipher()
+    if _may_write(principal, header):
+        form = "note_new"
+        key = form_state.key(form)
+        errors = form_state.errors(form)
+        with st.form(key):
+            form_state.form_error(form)
+            noted_on = _date_input(_("Date"), f"{key}_on")
+            field_error(errors, "noted_on")
+            body = st.text_area(
+                _("Note"),
+                max_chars=pathway.NOTE_MAX,
+                key=f"{key}_body",
+                help=_("Chiffrée dans la base ; visible des seul·es intervenant·es et chef·fes de service."),
+            )
+            field_error(errors, "body")
+            submitted = st.form_submit_button(_("Ajouter la note"), type="primary")
+        if submitted:
+
+            def create() -> None:
+                with unit_of_work(runtime.engine) as session:
+                    pathway.add_note(
+                        session,
+                        principal,
+                        header.person_id,
+                        noted_on=noted_on or clock.today(),
+                        body=body,
+                        cipher=cipher,
+                    )
+
+            form_state.submit(form, create, _("Note ajoutée."))
+    _read_only_note(principal, header)
+    with unit_of_work(runtime.engine) as session:
+        notes = pathway.list_notes(session, principal, header.person_id, cipher=cipher)
+    if not notes:
+        st.info(_("Aucune note."))
+    for note in notes:
+        with st.container(border=True):
+            author = note.author_name or _("auteur inconnu")
+            st.caption(f"{formats.day(note.noted_on)} — {author}")
+            st.text(note.body)

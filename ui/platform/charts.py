@@ -1,0 +1,177 @@
+"""Altair charts with labels in the active language."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import pandas as pd
+from babel.dates import get_month_names
+
+from i18n import FRENCH, _, babel_locale, formats, language
+from models.labels import label
+from models.pathway import BarrierSeverity
+from services.home import GrantConsumption, MonthlyPoint
+
+FRENCH_TIME_FORMAT = {
+    "dateTime": "%A %e %B %Y à %X",
+    "date": "%d/%m/%Y",
+    "time": "%H:%M:%S",
+    "periods": ["AM", "PM"],
+    "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+    "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+    "months": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    "shortMonths": ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."],
+}
+FRENCH_NUMBER_FORMAT = {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"]}
+# Vega's default English, but in euros (its default currency is the dollar).
+ENGLISH_NUMBER_FORMAT = {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["€", ""]}
+
+
+def localised(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Month names and number formats of the active language in the rendered chart (Vega locale options).
+
+    French sets Vega's French locale; English keeps Vega's English month names, with euros."""
+    if language() != FRENCH:
+        return chart.properties(usermeta={"embedOptions": {"formatLocale": ENGLISH_NUMBER_FORMAT}})
+    return chart.properties(
+        usermeta={"embedOptions": {"timeFormatLocale": FRENCH_TIME_FORMAT, "formatLocale": FRENCH_NUMBER_FORMAT}}
+    )
+
+
+def vega_list(texts: list[str]) -> str:
+    """A Vega expression array of texts, quoted."""
+    return "[" + ",".join("'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'" for text in texts) + "]"
+
+
+def month_names_expr() -> str:
+    """Vega expression: the abbreviated month names of the active language ('janv.' / 'Jan'), indexed by
+    Vega's month(); axis labels are built from it because Vega's own names are English."""
+    names = get_month_names("abbreviated", locale=babel_locale())
+    return vega_list([names[number] for number in range(1, 13)])
+
+
+def month_label(month: date) -> str:
+    """'déc. 25' / 'Dec 25': Vega's own month names are English, so labels are made here."""
+    return formats.short_month(month)
+
+
+def monthly_bars(points: list[MonthlyPoint]) -> alt.TopLevelMixin:
+    """One small bar chart per series, each with its own scale."""
+    months = sorted({p.month for p in points})
+    frame = pd.DataFrame(
+        {
+            "Mois": [month_label(p.month) for p in points],
+            "Série": [p.series for p in points],
+            "Valeur": [p.value for p in points],
+        }
+    )
+    base = (
+        alt.Chart(frame)
+        .mark_bar(color="#7a2e5a")
+        .encode(
+            x=alt.X("Mois:O", title=None, sort=[month_label(m) for m in months], axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("Valeur:Q", title=None, axis=alt.Axis(format=",d")),
+            tooltip=[
+                alt.Tooltip("Mois:O", title=_("Mois")),
+                alt.Tooltip("Série:N", title=_("Série")),
+                alt.Tooltip("Valeur:Q", format=",d", title=_("Valeur")),
+            ],
+        )
+        .properties(height=180, width=380)
+    )
+    chart = base.facet(column=alt.Column("Série:N", title=None)).resolve_scale(y="independent", x="independent")
+    return localised(chart)
+
+
+def grant_progress(grants: list[GrantConsumption]) -> alt.TopLevelMixin:
+    """Share of each grant consumed against share of its period elapsed."""
+    rows = []
+    consumed, elapsed = _("Budget consommé"), _("Période écoulée")
+    for grant in grants:
+        rows.append({"Subvention": grant.grant_name, "Mesure": consumed, "Part": grant.consumed_share})
+        rows.append({"Subvention": grant.grant_name, "Mesure": elapsed, "Part": grant.elapsed_share})
+    frame = pd.DataFrame(rows)
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("Mesure:N", title=None),
+            x=alt.X(
+                "Part:Q",
+                title=None,
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, max(1.0, frame["Part"].max())]),
+            ),
+            color=alt.Color(
+                "Mesure:N",
+                title=None,
+                scale=alt.Scale(range=["#7a2e5a", "#b9b9b9"]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            row=alt.Row("Subvention:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
+            tooltip=[
+                alt.Tooltip("Subvention:N", title=_("Subvention")),
+                alt.Tooltip("Mesure:N", title=_("Mesure")),
+                alt.Tooltip("Part:Q", format=".0%", title=_("Part")),
+            ],
+        )
+        .properties(height=50, width=420)
+    )
+    return localised(chart)
+
+
+SEVERITY_COLOURS = {
+    BarrierSeverity.NONE: "#9ccf9c",
+    BarrierSeverity.PARTIAL: "#f0b35a",
+    BarrierSeverity.MAJOR: "#c0392b",
+}
+
+
+def barrier_evolution(points: list) -> alt.TopLevelMixin:
+    """Severity of each barrier at each assessment: one row per barrier, one column per date.
+
+    `points` are services.persons.pathway.BarrierPoint; dates are labelled in the active language ('12 mars 26')."""
+    dates = sorted({p.assessed_on for p in points})
+    frame = pd.DataFrame(
+        {
+            "Évaluation": [formats.short_day(p.assessed_on) for p in points],
+            "Frein": [label(p.barrier) for p in points],
+            "Niveau": [label(p.severity) for p in points],
+        }
+    )
+    order = [formats.short_day(d) for d in dates]
+    base = alt.Chart(frame).encode(
+        x=alt.X("Évaluation:O", title=None, sort=order, axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("Frein:N", title=None),
+        tooltip=[
+            alt.Tooltip("Évaluation:O", title=_("Évaluation")),
+            alt.Tooltip("Frein:N", title=_("Frein")),
+            alt.Tooltip("Niveau:N", title=_("Niveau")),
+        ],
+    )
+    severities = [label(severity) for severity in SEVERITY_COLOURS]
+    cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color(
+            "Niveau:N",
+            title=_("Niveau du frein"),
+            sort=severities,
+            scale=alt.Scale(domain=severities, range=list(SEVERITY_COLOURS.values())),
+            legend=alt.Legend(orient="bottom"),
+        ),
+    )
+    text = base.mark_text(fontSize=11).encode(text="Niveau:N")
+    return localised((cells + text).properties(height=alt.Step(28), width=alt.Step(90)))

@@ -1,0 +1,34 @@
+"""Process-wide settings and engine (configuration only: never personal data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from ops.bootstrap import prepare
+from services.platform.config import Settings, get_settings
+from services.platform.crypto import FieldCipher
+from services.platform.db import make_engine
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    engine: Engine
+
+
+# French only, on purpose: the spinner shows on the first run of the process, before any session
+# could have chosen another language (app.py calls runtime() before the language switch).
+@st.cache_resource(show_spinner="Démarrage de Parcours…")
+def runtime() -> Runtime:
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    prepare(settings, engine)
+    return Runtime(settings, engine)
+
+
+@st.cache_resource
+def field_cipher() -> FieldCipher:
+    return FieldCipher(runtime().settings.encryption_keys())

@@ -1,0 +1,217 @@
+"""Login form, cookie re-login and per-run session checks (DESIGN.md §5).
+
+streamlit-authenticator 0.4.2 draws the form and writes the cookie; the decisions
+(lockout, revocation, idle and absolute timeouts, audit) are taken by
+services.accounts.auth against the database. Its own `max_login_attempts` is not used: it
+never fires with credentials rebuilt each run.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import streamlit as st
+import streamlit_authenticator as stauth
+
+import clock
+from i18n import N_, _
+from models.types import utcnow
+from services.accounts import auth
+from services.platform.db import unit_of_work
+from services.platform.principal import Principal
+from ui.platform.runtime import Runtime
+
+# Labels of the library's form (its keys are its own): French ids, translated where drawn.
+LOGIN_FIELDS = {
+    "Form name": N_("Connexion"),
+    "Username": N_("Identifiant"),
+    "Password": N_("Mot de passe"),
+    "Login": N_("Se connecter"),
+}
+
+# Session-state keys owned by this module (the library owns authentication_status,
+# username, name, logout).
+STARTED_AT = "parcours_session_started_at"
+LAST_ACTIVITY = "parcours_session_last_activity"
+LOGIN_MESSAGE = "parcours_login_message"
+COOKIE_DELETES_LEFT = "parcours_cookie_deletes_left"
+MAX_COOKIE_DELETES = 3  # deletions, in the runs that follow a logout, until the browser has none
+ENDED_MESSAGE = "parcours_session_ended"
+COOKIE_WRITES_LEFT = "parcours_cookie_writes_left"
+MAX_COOKIE_WRITES = 3  # extra writes, in the runs that follow the login
+
+
+def _cookie_expiry_days(runtime: Runtime) -> float:
+    return runtime.settings.session_max_hours / 24
+
+
+def _authenticator(runtime: Runtime, *, signed_in: bool) -> stauth.Authenticate:
+    """Built on every run so its cookie component stays mounted (a component mounted only on
+    the logout run re-runs the script before the cookie deletion reaches the browser). The
+    users table is read only while signed out, when the login form needs it."""
+    if signed_in:
+        credentials: dict = {"usernames": {}}
+    else:
+        with unit_of_work(runtime.engine) as session:
+            credentials = auth.credentials_for_authenticator(session)
+    authenticator = stauth.Authenticate(
+        credentials,
+        cookie_name=runtime.settings.cookie_name,
+        cookie_key=runtime.settings.cookie_key,
+        cookie_expiry_days=_cookie_expiry_days(runtime),
+        auto_hash=False,
+        login_sleep_time=runtime.settings.login_sleep_time,
+    )
+
+    def check_credentials(username: str, password: str) -> bool:
+        # Replaces the library's check so that lockout, audit and the answer to an
+        # unknown username are ours (one place: services.accounts.auth.authenticate).
+        with unit_of_work(runtime.engine) as session:
+            result = auth.authenticate(session, runtime.settings, username, password)
+        st.session_state.pop(ENDED_MESSAGE, None)  # a new attempt: "session ended" is old news
+        if result.outcome == auth.LoginOutcome.SUCCESS:
+            st.session_state[STARTED_AT] = utcnow()
+            st.session_state[COOKIE_WRITES_LEFT] = MAX_COOKIE_WRITES
+            st.session_state[COOKIE_DELETES_LEFT] = 0  # a new login: its cookie must stay
+            st.session_state.pop(LOGIN_MESSAGE, None)
+            return True
+        st.session_state[LOGIN_MESSAGE] = auth.LOGIN_MESSAGES[result.outcome]
+        return False
+
+    authenticator.authentication_controller.authentication_model.check_credentials = check_credentials
+    return authenticator
+
+
+def _screen_cookie(runtime: Runtime) -> None:
+    """Before the library trusts its cookie, ask the server whether it is still valid."""
+    token = st.context.cookies.get(runtime.settings.cookie_name)
+    if not token or st.session_state.get("logout"):
+        return
+    try:
+        payload = jwt.decode(token, runtime.settings.cookie_key, algorithms=["HS256"])
+        expires_at = datetime.fromtimestamp(float(payload["exp_date"]), UTC)
+        # The library stamped it with the real clock; the server compares it on the app's clock.
+        issued_at = clock.from_wall(expires_at - timedelta(days=_cookie_expiry_days(runtime)))
+        username = str(payload["username"])
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        st.session_state["logout"] = True  # makes the library ignore the cookie
+        return
+    with unit_of_work(runtime.engine) as session:
+        principal = auth.resume_from_cookie(session, runtime.settings, username, issued_at)
+    if principal is None:
+        st.session_state["logout"] = True
+        st.session_state[COOKIE_DELETES_LEFT] = MAX_COOKIE_DELETES
+    else:
+        st.session_state[STARTED_AT] = issued_at
+
+
+def end_session(message: str | None) -> None:
+    """`message`: the French id of the text shown on the login page (marked N_), translated when shown."""
+    for key in ("authentication_status", "username", "name", "email", "roles"):
+        st.session_state[key] = None
+    for key in (STARTED_AT, LAST_ACTIVITY, COOKIE_WRITES_LEFT):
+        st.session_state.pop(key, None)
+    st.session_state["logout"] = True
+    st.session_state[COOKIE_DELETES_LEFT] = MAX_COOKIE_DELETES
+    if message:
+        st.session_state[ENDED_MESSAGE] = message
+
+
+def login_column():
+    """The centred column the login page is drawn in (a full-width form reads badly)."""
+    return st.columns([1, 2, 1])[1]
+
+
+def request_logout(runtime: Runtime, username: str) -> None:
+    """Button callback: revoke every session of the user server-side, then forget this one."""
+    with unit_of_work(runtime.engine) as session:
+        auth.logout(session, username)
+    end_session(N_("Vous êtes déconnecté·e."))
+
+
+def signed_in_principal(runtime: Runtime) -> Principal | None:
+    """Draw the login form if needed; return the principal of a valid session, else None."""
+    state = st.session_state
+    was_signed_in = bool(state.get("authentication_status"))
+    # The cookie components come and go (write, delete): kept in one slot so that the page
+    # below never shifts, which would remount its widgets (an open tab would jump back).
+    cookie_slot = st.container()
+    with cookie_slot:
+        authenticator = _authenticator(runtime, signed_in=was_signed_in)
+    if not state.get("authentication_status"):
+        _screen_cookie(runtime)
+        with cookie_slot:
+            _delete_cookie(runtime, authenticator)
+        with login_column():
+            # Kept until the next login attempt (popped in check_credentials): the cookie
+            # component reruns the script about a second after a logout, which would wipe it.
+            ended_slot = st.empty()
+            # Never st.rerun() right after this call: the cookie would not be written.
+            fields = {name: _(text) for name, text in LOGIN_FIELDS.items()}
+            authenticator.login(location="main", fields=fields, key="parcours_login")
+            # Both messages are kept as French ids, so they follow a change of language.
+            ended = state.get(ENDED_MESSAGE)
+            if ended:
+                ended_slot.info(_(ended))
+            failure = state.get(LOGIN_MESSAGE)
+            if state.get("authentication_status") is False and failure:
+                st.error(_(failure))
+        if not state.get("authentication_status"):
+            return None
+
+    now = utcnow()
+    started_at = state.setdefault(STARTED_AT, now)
+    last_activity = state.get(LAST_ACTIVITY, now)
+    with unit_of_work(runtime.engine) as session:
+        checked = auth.check_session(
+            session, runtime.settings, state["username"], started_at=started_at, last_activity_at=last_activity
+        )
+    if isinstance(checked, auth.SessionEnd):
+        end_session(auth.SESSION_END_MESSAGES[checked])
+        st.rerun()
+    state[LAST_ACTIVITY] = now
+    if was_signed_in:  # the login run itself has just drawn the library's own cookie write
+        with cookie_slot:
+            _confirm_cookie(runtime, authenticator)
+    return checked
+
+
+def _browser_has_cookie(runtime: Runtime, authenticator: stauth.Authenticate) -> bool:
+    return runtime.settings.cookie_name in (authenticator.cookie_controller.cookie_model.cookie_manager.cookies or {})
+
+
+def _delete_cookie(runtime: Runtime, authenticator: stauth.Authenticate) -> None:
+    """Delete the login cookie after a logout, again in the next runs while the browser still has it.
+
+    Same cause as in `_confirm_cookie`: a deletion drawn in a run that a rerun overtakes may never
+    reach the browser (the cookie stayed after 1 logout in 10 on a loaded machine). The server
+    refuses that cookie anyway (sessions_revoked_at); this keeps the browser clean.
+    """
+    left = st.session_state.get(COOKIE_DELETES_LEFT, 0)
+    if left <= 0:
+        return
+    if left < MAX_COOKIE_DELETES and not _browser_has_cookie(runtime, authenticator):
+        st.session_state[COOKIE_DELETES_LEFT] = 0
+        return
+    st.session_state[COOKIE_DELETES_LEFT] = left - 1
+    authenticator.cookie_controller.delete_cookie()
+
+
+def _confirm_cookie(runtime: Runtime, authenticator: stauth.Authenticate) -> None:
+    """Write the login cookie again in the few runs after login, until the browser reports it.
+
+    The library writes it once, from the login run, through a component; when a rerun comes
+    before that component's frame has loaded, the frame is dropped and the cookie is never
+    written (a reload then asks for the password again: 2 logins in 12 here). The cookie
+    manager's `getAll` component reports the browser's cookies, but not always promptly, so
+    the writes stop after MAX_COOKIE_WRITES runs in any case.
+    """
+    left = st.session_state.get(COOKIE_WRITES_LEFT, 0)
+    if left <= 0:
+        return
+    if _browser_has_cookie(runtime, authenticator):
+        st.session_state[COOKIE_WRITES_LEFT] = 0
+        return
+    st.session_state[COOKIE_WRITES_LEFT] = left - 1
+    authenticator.cookie_controller.set_cookie()
