@@ -53,7 +53,7 @@ bench: install-dev
 
 # After marking texts with _() / N_() / ngettext(): extract them and update the English catalogue
 # (new texts arrive untranslated: translate them in i18n/locales/en/LC_MESSAGES/messages.po;
-# tests/unit/test_translations.py fails until every one is).
+# tests/architecture/test_translations.py fails until every one is).
 messages: install-dev
 	@$(BIN)/pybabel --quiet extract -F babel.cfg --no-location --sort-output --project=Parcours \
 		-o $(VENV)/messages.pot app.py app_pages ui services models i18n

@@ -3,7 +3,7 @@
 Every layer asks this module (models for their timestamps, services for "today", the UI for the
 default of a date field); it imports nothing of the app. Never `date.today()`, `datetime.now()` or a
 widget's `value="today"`: those are the server's date, which is yesterday in Paris between midnight
-and 1 or 2 a.m. (tests/unit/test_layering.py refuses them).
+and 1 or 2 a.m. (tests/architecture/test_layering.py refuses them).
 
 The clock can be pinned, so that tests, the demo seed and a date-shifted run see the same calendar
 whatever the day they run on:

@@ -1,7 +1,7 @@
 """Pure part of the benchmark: statistics, result records, the printed table, results.json.
 
 Nothing here imports Streamlit, SQLAlchemy or the services, so it is unit-tested
-in milliseconds (tests/unit/test_bench_harness.py).
+in milliseconds (tests/ops/test_bench_harness.py).
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ _override: ContextVar[str | None] = ContextVar("parcours_language", default=None
 _language_source: Callable[[], str] = lambda: FRENCH  # noqa: E731 - replaced by the UI
 _missing: set[str] = set()
 # Tests set this to a pair of marks put around every translated text, to find text that
-# reached the screen without going through the catalogue (tests/app/test_english_interface.py).
+# reached the screen without going through the catalogue (tests/pages/test_english_interface.py).
 translated_marks: tuple[str, str] | None = None
 
 

@@ -11,6 +11,7 @@ into a failure instead of a skip.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -45,6 +46,7 @@ from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from services.platform import config  # noqa: E402
 from services.platform.config import Settings, load_settings  # noqa: E402
 from services.platform.db import make_engine, upgrade_to_head  # noqa: E402
 
@@ -155,3 +157,28 @@ def scratch_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iter
         return
     with _private_postgres_database(f"parcours_scratch_{os.getpid()}") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_file(tmp_path_factory) -> Path:
+    """An empty database at the latest migration, copied for each test (migrating takes most of a second)."""
+    path = tmp_path_factory.mktemp("cli") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_to_head(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def cli_database(tmp_path, monkeypatch, migrated_file) -> Iterator[Engine]:
+    """The CLI's configuration points at an empty scratch database; demo secrets go to tmp_path."""
+    path = tmp_path / "cli.db"
+    shutil.copy(migrated_file, path)
+    monkeypatch.setenv("PARCOURS_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setattr(config, "DATA_DIR", tmp_path / "data")
+    monkeypatch.setattr(config, "DEMO_SECRETS_FILE", tmp_path / "data" / "secrets.json")
+    config.get_settings.cache_clear()
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+    config.get_settings.cache_clear()

@@ -3,7 +3,7 @@
 The site figures read every assessment and attendance of the scope (about a second for all sites at
 the benchmark scale, SQLite), so a session keeps them for FIGURES_TTL_S, keyed by scope and day: the
 reruns of the page (a tab, a selectbox) do not recompute them. They live in the user's own session
-state, not in a process-wide cache (tests/unit/test_layering.py keeps st.cache_* in ui/platform/runtime.py).
+state, not in a process-wide cache (tests/architecture/test_layering.py keeps st.cache_* in ui/platform/runtime.py).
 Writes made on the course pages call `forget_figures()`; a roll call saved by someone else shows up
 at the latest after the TTL.
 """

@@ -1,0 +1,286 @@
+"""Nouvel accueil, File active and Fiche personne through AppTest, on the seeded demo database."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from models.audit import AuditEvent
+from models.organisation import Site
+from models.persons import Person, PersonStatus
+from services.persons import files as person_files
+from services.platform.config import PROJECT_ROOT
+from services.platform.crypto import FieldCipher
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
+from tests.conftest import TEST_ENCRYPTION_KEY
+from tests.pages.conftest import (
+    NO_ACCESS,
+    PERSON_CODE,
+    TIMEOUT,
+    all_text,
+    button,
+    error_after,
+    open_page,
+    principal_of,
+    signed_in_app,
+    texts,
+    unique,
+)
+from ui.platform.guards import PRINCIPAL_KEY
+from ui.platform.navigation import PAGE_SPECS
+
+CIPHER = FieldCipher([TEST_ENCRYPTION_KEY])
+STALE = "modifié par quelqu'un d'autre"
+FILE_SCRIPT = PAGE_SPECS[PageKey.PERSON_FILE].script
+
+
+def _a_person(app_engine, site_code: str) -> tuple[str, str, int | None]:
+    """(code, alias, birth year) of an active file of the site, with an alias and a birth year."""
+    with unit_of_work(app_engine) as session:
+        row = session.exec(
+            select(Person.code, Person.alias_encrypted, Person.birth_year)
+            .join(Site, Site.id == Person.site_id)
+            .where(
+                Site.code == site_code,
+                Person.status == PersonStatus.ACTIVE,
+                Person.birth_year.is_not(None),
+                Person.alias_encrypted.is_not(None),
+            )
+            .order_by(Person.id)
+        ).first()
+    return row.code, CIPHER.decrypt(row.alias_encrypted), row.birth_year
+
+
+def _count(app_engine, model=Person, *conditions) -> int:
+    with unit_of_work(app_engine) as session:
+        return session.exec(select(sa.func.count()).select_from(model).where(*conditions)).one()
+
+
+def _open_file(username: str, code: str) -> AppTest:
+    at = signed_in_app(username)
+    at.run()
+    assert not at.exception, at.exception
+    at.switch_page(FILE_SCRIPT)
+    at.query_params["code"] = code
+    return at.run()
+
+
+def _widget(elements, key: str):
+    found = [w for w in elements if w.key == key]
+    assert found, (key, [w.key for w in elements])
+    return found[0]
+
+
+# --- Nouvel accueil ------------------------------------------------------------------------------
+
+
+def _intake(username: str = "ts.lyon") -> AppTest:
+    at = open_page(signed_in_app(username), PageKey.INTAKE)
+    assert not at.exception, at.exception
+    assert texts(at.title) == ["Nouvel accueil"]
+    return at
+
+
+def _fill(at: AppTest, *, alias: str, birth_year: int | None, consent: bool = True) -> None:
+    from datetime import date
+
+    k = "intake__0"
+    _widget(at.date_input, f"{k}_first_contact").set_value(date(2026, 1, 5) if consent else None)
+    _widget(at.text_input, f"{k}_alias").input(alias)
+    _widget(at.number_input, f"{k}_birth_year").set_value(birth_year)
+    if consent:
+        _widget(at.date_input, f"{k}_consent_on").set_value(date(2026, 1, 5))
+        _widget(at.date_input, f"{k}_intake").set_value(date(2026, 1, 5))
+    _widget(at.checkbox, f"{k}_consent_processing").check()
+
+
+def _submit(at: AppTest) -> AppTest:
+    return button(at, "Enregistrer le dossier").click().run()
+
+
+def test_bad_intake_input_gets_a_message_by_its_field_and_nothing_is_written(app_engine, demo_database):
+    before = _count(app_engine)
+    at = _intake()
+    _fill(at, alias="Personne test", birth_year=2020, consent=False)
+    _submit(at)
+    assert not at.exception, at.exception
+    k = "intake__0"
+    assert "moins de 15 ans" in error_after(at, _widget(at.number_input, f"{k}_birth_year"))
+    assert error_after(at, _widget(at.date_input, f"{k}_consent_on")) == "La date de consentement est obligatoire."
+    first_contact = _widget(at.date_input, f"{k}_first_contact")
+    assert error_after(at, first_contact) == "La date du premier contact est obligatoire."
+    assert error_after(at, _widget(at.text_input, f"{k}_alias")) is None
+    assert _widget(at.text_input, f"{k}_alias").value == "Personne test"  # input kept
+    assert _widget(at.number_input, f"{k}_birth_year").value == 2020
+    assert _count(app_engine) == before
+
+
+def test_possible_duplicates_are_shown_before_saving_then_confirmed(app_engine, demo_database):
+    code, alias, birth_year = _a_person(app_engine, "LYO")
+    before = _count(app_engine)
+    at = _intake()
+    _fill(at, alias=alias.upper(), birth_year=birth_year)
+    _submit(at)
+    assert not at.exception, at.exception
+    assert any("ressembl" in w for w in texts(at.warning))
+    assert "Créer quand même" in [b.label for b in at.button]
+    links = list(at.main.get("page_link"))
+    assert any(code in link.proto.label and f"code={code}" in link.proto.query_string for link in links), links
+    assert _count(app_engine) == before  # nothing written yet
+    assert _widget(at.text_input, "intake__0_alias").value == alias.upper()
+    button(at, "Créer quand même").click().run()
+    assert not at.exception, at.exception
+    assert _count(app_engine) == before + 1
+    created = [s for s in texts(at.success) if "créé" in s]
+    [new_code] = PERSON_CODE.findall(created[0])
+    assert new_code.startswith("LYO-") and new_code != code  # a new file, not the look-alike
+    with unit_of_work(app_engine) as session:
+        stored = session.exec(select(Person.alias_encrypted, Person.birth_year).where(Person.code == new_code)).one()
+    assert (CIPHER.decrypt(stored.alias_encrypted), stored.birth_year) == (alias.upper(), birth_year)
+
+
+def test_an_intake_without_duplicate_is_saved_at_once_and_audited(app_engine, demo_database):
+    from datetime import date
+
+    alias = unique("Zorglubette")
+    before = _count(app_engine, AuditEvent, AuditEvent.action == "person.create")
+    at = _intake("chef.lyon")
+    _fill(at, alias=alias, birth_year=1990)
+    _submit(at)
+    assert not at.exception, at.exception
+    assert not at.warning or not any("ressembl" in w for w in texts(at.warning))
+    success = next(s for s in texts(at.success) if "créé" in s)
+    assert _count(app_engine, AuditEvent, AuditEvent.action == "person.create") == before + 1
+    assert _widget(at.text_input, "intake__1_alias").value == ""  # a fresh form after success
+    [code] = PERSON_CODE.findall(success)
+    assert code.startswith("LYO-2026-")  # Lyon, the year of the intake
+    with unit_of_work(app_engine) as session:
+        person = session.exec(select(Person).where(Person.code == code)).one()
+        site = session.get(Site, person.site_id).code
+        audited = session.exec(
+            select(AuditEvent.actor_username).where(
+                AuditEvent.action == "person.create", AuditEvent.entity_id == str(person.id)
+            )
+        ).all()
+        session.expunge(person)  # keep its loaded values after the unit of work ends
+    assert (site, person.status, person.birth_year) == ("LYO", PersonStatus.ACTIVE, 1990)
+    assert (person.first_contact_on, person.intake_on, person.consent_on) == (date(2026, 1, 5),) * 3
+    assert person.alias_encrypted != alias and CIPHER.decrypt(person.alias_encrypted) == alias  # encrypted at rest
+    assert audited == ["chef.lyon"]
+
+
+# --- File active ---------------------------------------------------------------------------------
+
+
+def test_the_caseload_of_a_lyon_worker_lists_lyon_files_with_their_alias(app_engine, demo_database):
+    at = open_page(signed_in_app("ts.lyon"), PageKey.CASELOAD)
+    assert not at.exception, at.exception
+    assert texts(at.title) == ["File active"]
+    table = at.dataframe[0].value
+    assert 0 < len(table) <= 50
+    assert all(code.startswith("LYO-") for code in table["Code"])
+    assert "Prénom" in table.columns
+
+
+def test_the_caseload_searches_an_alias_within_scope(app_engine, demo_database):
+    code, alias, _ = _a_person(app_engine, "LYO")
+    searches = _count(app_engine, AuditEvent, AuditEvent.action == "person.search")
+    at = open_page(signed_in_app("ts.lyon"), PageKey.CASELOAD)
+    at.multiselect(key="caseload_statuses").set_value([])
+    at.text_input(key="caseload_query").input(alias).run()
+    assert not at.exception, at.exception
+    assert code in list(at.dataframe[0].value["Code"])
+    assert _count(app_engine, AuditEvent, AuditEvent.action == "person.search") == searches + 1
+    at = open_page(signed_in_app("cip.grenoble"), PageKey.CASELOAD)
+    at.text_input(key="caseload_query").input(code).run()
+    assert not at.exception
+    assert not at.dataframe and any("Aucun dossier" in i for i in texts(at.info))
+
+
+def test_direction_sees_the_caseload_by_code_only(app_engine, demo_database):
+    _, alias, _ = _a_person(app_engine, "LYO")
+    at = open_page(signed_in_app("direction"), PageKey.CASELOAD)
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert "Prénom" not in table.columns and {"Code", "Statut", "PSP"} <= set(table.columns)
+    assert alias not in all_text(at)
+
+
+# --- Fiche personne ------------------------------------------------------------------------------
+
+
+def test_a_social_worker_opens_a_file_of_her_site_and_the_opening_is_audited(app_engine, demo_database):
+    code, alias, _ = _a_person(app_engine, "LYO")
+    views = _count(app_engine, AuditEvent, AuditEvent.action == "person.view")
+    at = _open_file("ts.lyon", code)
+    assert not at.exception, at.exception
+    assert texts(at.title) == [f"Fiche personne · {code}"]
+    assert alias in all_text(at)
+    labels = [t.label for t in at.tabs]
+    assert {"Parcours", "Freins", "Plan d'action", "PSP", "Orientations", "Sorties", "Notes"} <= set(labels)
+    assert labels[0] == "Parcours"
+    timeline = at.dataframe[0].value
+    assert "Accueil — ouverture du dossier" in list(timeline["Événement"])
+    assert _count(app_engine, AuditEvent, AuditEvent.action == "person.view") == views + 1
+
+
+def test_a_grenoble_user_given_a_lyon_code_is_refused(app_engine, demo_database):
+    code, alias, _ = _a_person(app_engine, "LYO")
+    at = _open_file("cip.grenoble", code)
+    assert not at.exception, at.exception
+    assert texts(at.title) == ["Fiche personne"]
+    assert texts(at.error) == ["Dossier introuvable."]
+    text = all_text(at)
+    assert alias not in text and "Accueil — ouverture" not in text
+    assert not at.tabs
+
+
+def test_direction_sees_the_file_by_code_without_identity_or_notes(app_engine, demo_database):
+    code, alias, _ = _a_person(app_engine, "LYO")
+    at = _open_file("direction", code)
+    assert not at.exception, at.exception
+    assert texts(at.title) == [f"Fiche personne · {code}"]
+    assert alias not in all_text(at)
+    assert "Notes" not in [t.label for t in at.tabs]
+    assert not at.expander or not any("Modifier" in e.label for e in at.expander)
+
+
+@pytest.mark.parametrize("username", ["fle.lyon", "gestion", "admin", "financeur.agrasc"])
+def test_roles_without_person_files_cannot_reach_a_file_even_by_its_script(app_engine, demo_database, username):
+    code, _, _ = _a_person(app_engine, "LYO")
+    at = AppTest.from_file(str(PROJECT_ROOT / FILE_SCRIPT), default_timeout=TIMEOUT)
+    at.session_state[PRINCIPAL_KEY] = principal_of(app_engine, username)
+    at.query_params["code"] = code
+    at.run()
+    assert not at.exception
+    assert texts(at.error) == [NO_ACCESS]
+    assert code not in all_text(at)
+
+
+def test_a_version_conflict_shows_the_message_and_keeps_the_input(app_engine, demo_database):
+    code, _, _ = _a_person(app_engine, "LYO")
+    at = _open_file("ts.lyon", code)
+    assert not at.exception, at.exception
+    with unit_of_work(app_engine) as session:
+        person = session.exec(select(Person).where(Person.code == code)).one()
+        pid, version = person.id, person.version
+    key = f"person_situation__0_{pid}_alias"
+    _widget(at.text_input, key).input("Nouveau prénom")
+    with unit_of_work(app_engine) as session:  # someone else saves the file meanwhile
+        person_files.update_situation(
+            session,
+            principal_of(app_engine, "chef.lyon"),
+            pid,
+            expected_version=version,
+            changes={"consent_statistics": True, "housing": None},
+            cipher=CIPHER,
+        )
+    button(at, "Enregistrer les modifications").click().run()
+    assert not at.exception, at.exception
+    assert any(STALE in e for e in texts(at.error))
+    assert _widget(at.text_input, key).value == "Nouveau prénom"
+    with unit_of_work(app_engine) as session:
+        assert CIPHER.decrypt(session.get(Person, pid).alias_encrypted) != "Nouveau prénom"

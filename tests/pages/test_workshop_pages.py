@@ -1,0 +1,303 @@
+"""Ateliers: ts.lyon takes a roll in the grid, direction reads rates only, chef.lyon configures modules.
+
+The demo database is shared by the app tests: these tests write on a session and a module they create
+themselves and assert on those (or on relative changes), never on the seeded totals.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, time, timedelta
+
+from sqlalchemy import func, text
+from sqlmodel import select
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+import clock
+from models.attendance import AttendanceStatus
+from models.audit import AuditEvent
+from models.persons import Person, PersonStatus
+from models.workshops import WorkshopAttendance, WorkshopEnrolment, WorkshopModule
+from services.activities import attendance
+from services.activities.attendance import SessionKind
+from services.activities.workshops import people as workshop_people
+from services.activities.workshops import sessions as workshop_sessions
+from services.activities.workshops.sessions import Period, SessionInput
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
+from tests.pages.conftest import PERSON_CODE, all_text, open_page, principal_of, signed_in_app, text_input, unique
+
+ROLL_BUTTON = "Enregistrer l'appel"
+
+
+def _button(at, label: str):
+    found = [b for b in at.button if b.label == label]
+    assert found, [b.label for b in at.button]
+    return found[0]
+
+
+def _open_tab(at, tab: str):
+    at.session_state["workshops_tab"] = tab
+    at = at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _expected_in_lyon_on(app_engine, day: date) -> list[tuple[int, str]]:
+    """(id, code) of the persons in a Lyon workshop cycle on `day`, by code, straight from the tables."""
+    with app_engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                """SELECT DISTINCT p.id, p.code FROM workshop_enrolment e JOIN person p ON p.id = e.person_id
+                   JOIN site s ON s.id = e.site_id
+                   WHERE s.code = 'LYO' AND e.cycle_start_on <= :day AND (e.left_on IS NULL OR e.left_on >= :day)
+                   ORDER BY p.code"""
+            ),
+            {"day": day.isoformat()},
+        ).all()
+    return [(person_id, code) for person_id, code in rows]
+
+
+def _session_today_with_someone_expected(app_engine) -> int:
+    """A Lyon session today at 23:45 (first in the held list) with at least one person in a cycle."""
+    chef = principal_of(app_engine, "chef.lyon")
+    lyon = next(iter(chef.site_ids))
+    today = clock.today()
+    with unit_of_work(app_engine) as session:
+        choices = workshop_sessions.session_choices(session, chef, site_id=lyon)
+        session_id = workshop_sessions.create_session(
+            session,
+            chef,
+            SessionInput(
+                site_id=lyon,
+                module_id=choices.modules[0].id,
+                session_on=today,
+                start_time=time(23, 45),
+                duration_minutes=120,
+                planned_places=8,
+                facilitator_ids=(chef.user_id,),
+            ),
+        )
+    if not _expected_in_lyon_on(app_engine, today):
+        with unit_of_work(app_engine) as session:
+            in_cycle = select(WorkshopEnrolment.person_id).where(WorkshopEnrolment.left_on.is_(None))
+            code = session.exec(
+                select(Person.code).where(
+                    Person.site_id == lyon, Person.status == PersonStatus.ACTIVE, Person.id.not_in(in_cycle)
+                )
+            ).first()
+            workshop_people.enrol_person(session, chef, code=code, cycle_start_on=today)
+    return session_id
+
+
+def test_ts_lyon_takes_a_roll_in_the_grid_and_it_is_saved(app_engine, demo_database) -> None:
+    session_id = _session_today_with_someone_expected(app_engine)
+    at = open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS)
+    assert not at.exception, at.exception
+    [grid] = at.data_editor
+    assert list(grid.value.columns) == ["Code", "Prénom", "Présence"]
+    expected = _expected_in_lyon_on(app_engine, clock.today())  # everyone in a cycle today, by code
+    assert list(zip(grid.value.index, grid.value["Code"], strict=True)) == expected
+    assert grid.value["Présence"].isna().all()  # nobody marked yet
+    first_person = expected[0][0]
+    assert not [w for w in at.warning if "modification tardive" in str(w.value)]  # today: not late
+    at.session_state[grid.key] = {"edited_rows": {0: {"Présence": "Présent·e"}}, "added_rows": [], "deleted_rows": []}
+    at = _button(at, ROLL_BUTTON).click().run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.toast] == ["Appel enregistré."]
+    with unit_of_work(app_engine) as session:
+        marks = session.exec(
+            select(WorkshopAttendance.person_id, WorkshopAttendance.status).where(
+                WorkshopAttendance.session_id == session_id
+            )
+        ).all()
+        audit = session.exec(
+            select(AuditEvent.action, AuditEvent.actor_username).where(
+                AuditEvent.entity_type == "workshop_session",
+                AuditEvent.entity_id == str(session_id),
+                AuditEvent.action.startswith("attendance."),
+            )
+        ).all()
+    assert [(pid, AttendanceStatus(status)) for pid, status in marks] == [(first_person, AttendanceStatus.PRESENT)]
+    assert audit == [("attendance.roll_saved", "ts.lyon")]
+    # The fresh grid shows the saved mark.
+    [grid] = at.data_editor
+    assert grid.value.loc[first_person, "Présence"] == "Présent·e"
+
+
+def test_an_old_session_warns_that_the_edit_will_be_traced(app_engine, demo_database) -> None:
+    ts = principal_of(app_engine, "ts.lyon")
+    lyon = next(iter(ts.site_ids))
+    with unit_of_work(app_engine) as session:
+        rows = workshop_sessions.list_sessions(session, ts, period=Period.HELD, site_id=lyon).rows
+    old = next(r for r in rows if (clock.today() - r.session_on).days > 7)
+    at = open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS)
+    at = at.selectbox(key=f"workshop_roll_choice_{lyon}").set_value(old).run()
+    assert not at.exception, at.exception
+    assert [w.value for w in at.warning if "modification tardive" in str(w.value)] == [
+        "Séance de plus de 7 jours : modification tardive, elle sera tracée."
+    ]
+    assert ROLL_BUTTON in [b.label for b in at.button]
+
+
+def test_direction_sees_rates_but_no_roll_call_and_no_person(app_engine, demo_database) -> None:
+    at = open_page(signed_in_app("direction"), PageKey.WORKSHOPS)
+    assert [t.label for t in at.tabs] == ["Séances", "Suivi"]
+    assert len(at.dataframe) == 1 and not at.data_editor
+    assert ROLL_BUTTON not in [b.label for b in at.button]
+    assert "Faire l'appel" not in [s.value for s in at.subheader]
+    assert not PERSON_CODE.search(all_text(at))
+
+    at = _open_tab(at, "Suivi")
+    assert "Personnes à appeler" not in [s.value for s in at.subheader]
+    assert not PERSON_CODE.search(all_text(at))
+    [chart] = at.get("vega_lite_chart")
+    [dataset] = chart.proto.datasets  # the chart's frame, sent as Arrow beside the spec
+    drawn = convert_arrow_bytes_to_pandas_df(dataset.data.data).to_dict("records")
+    assert json.loads(chart.proto.spec)["data"]["name"] == dataset.name
+    today = clock.today()
+    start = clock.add_months(clock.month_start(today), -5)
+    direct = text("""
+        SELECT site.code AS site, m.name AS module,
+               SUM(CASE WHEN a.status = 'present' THEN 1 ELSE 0 END) AS present,
+               COUNT(*) AS recorded
+        FROM workshop_attendance a JOIN workshop_session s ON s.id = a.session_id
+        JOIN workshop_module m ON m.id = s.module_id JOIN site ON site.id = s.site_id
+        WHERE s.session_on BETWEEN :start AND :end GROUP BY site.code, m.name
+    """)
+    with unit_of_work(app_engine) as session:
+        expected = {
+            (r.site, r.module): (r.present, r.recorded)
+            for r in session.execute(direct, {"start": start, "end": today}).all()
+        }
+    assert {
+        (row["Site"], row["Module"]): (row["Présences"], row["Présences"] + row["Absences excusées"] + row["Absences"])
+        for row in drawn
+    } == expected
+    assert all(
+        abs(row["Taux"] - expected[(row["Site"], row["Module"])][0] / expected[(row["Site"], row["Module"])][1]) < 1e-9
+        for row in drawn
+    )
+    assert len({row["Site"] for row in drawn}) > 1  # every site, for direction
+
+
+MONTHS_FR = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+
+
+def _french_day(day: date) -> str:
+    """'17 nov. 2026', written by hand."""
+    return f"{day.day} {MONTHS_FR[day.month - 1]} {day.year}"
+
+
+def _someone_who_missed_the_last_two_sessions(app_engine) -> str:
+    """A Lyon file with no workshop mark yet, put in a cycle, marked excused the day before yesterday
+    and absent yesterday (two sessions made for it, at a time no demo session has). Returns its code."""
+    chef = principal_of(app_engine, "chef.lyon")
+    lyon = next(iter(chef.site_ids))
+    today = clock.today()
+    with unit_of_work(app_engine) as session:
+        marked = select(WorkshopAttendance.person_id)
+        in_cycle = select(WorkshopEnrolment.person_id)
+        person = session.exec(
+            select(Person).where(
+                Person.site_id == lyon,
+                Person.status == PersonStatus.ACTIVE,
+                Person.intake_on <= today - timedelta(days=3),
+                Person.id.not_in(marked),
+                Person.id.not_in(in_cycle),
+            )
+        ).first()
+        person_id, code = person.id, person.code
+        workshop_people.enrol_person(session, chef, code=code, cycle_start_on=today - timedelta(days=3))
+    module = None
+    for days_ago, status in ((2, AttendanceStatus.EXCUSED), (1, AttendanceStatus.ABSENT)):
+        with unit_of_work(app_engine) as session:
+            module = module or workshop_sessions.session_choices(session, chef, site_id=lyon).modules[0].id
+            session_id = workshop_sessions.create_session(
+                session,
+                chef,
+                SessionInput(
+                    site_id=lyon,
+                    module_id=module,
+                    session_on=today - timedelta(days=days_ago),
+                    start_time=time(6, 10),
+                    duration_minutes=90,
+                    planned_places=8,
+                    facilitator_ids=(chef.user_id,),
+                ),
+            )
+        with unit_of_work(app_engine) as session:
+            attendance.save_roll_call(
+                session, chef, kind=SessionKind.WORKSHOP, session_id=session_id, statuses={person_id: status}
+            )
+    return code
+
+
+def _lyon_persons_to_call(app_engine) -> dict[str, tuple[str, str]]:
+    """Code → (last, previous) workshop marks of the Lyon files being accompanied, still in a cycle, whose
+    last two marks (sessions held up to today, in order of day, start time, id) are both absences."""
+    today = clock.today().isoformat()
+    with app_engine.connect() as connection:
+        marks = connection.execute(
+            text(
+                """SELECT p.code, w.session_on, w.start_time, w.id, a.status
+                   FROM workshop_attendance a JOIN workshop_session w ON w.id = a.session_id
+                   JOIN person p ON p.id = a.person_id JOIN site s ON s.id = w.site_id
+                   WHERE s.code = 'LYO' AND w.session_on <= :today AND p.status = 'active'
+                   AND EXISTS (SELECT 1 FROM workshop_enrolment e WHERE e.person_id = p.id
+                               AND e.cycle_start_on <= :today AND (e.left_on IS NULL OR e.left_on >= :today))"""
+            ),
+            {"today": today},
+        ).all()
+    history: dict[str, list] = {}
+    for code, day, start, session_id, status in marks:
+        history.setdefault(code, []).append((str(day), start is not None, str(start or ""), session_id, day, status))
+    found = {}
+    for code, rows in history.items():
+        rows.sort()
+        if len(rows) >= 2 and rows[-1][5] != "present" and rows[-2][5] != "present":
+            found[code] = ((rows[-1][4], rows[-1][5]), (rows[-2][4], rows[-2][5]))
+    return found
+
+
+def test_workshop_team_sees_the_persons_to_call_by_code(app_engine, demo_database) -> None:
+    code = _someone_who_missed_the_last_two_sessions(app_engine)
+    at = _open_tab(open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS), "Suivi")
+    assert "Personnes à appeler" in [s.value for s in at.subheader]
+    expected = _lyon_persons_to_call(app_engine)
+    assert code in expected
+    [to_call] = [frame.value for frame in at.dataframe if "Dernière séance" in frame.value.columns]
+    assert list(to_call.columns) == ["Code", "Prénom", "Site", "Dernière séance", "Séance précédente"]
+    assert sorted(to_call["Code"]) == sorted(expected)
+    assert set(to_call["Site"]) == {"LYO"}
+    line = to_call[to_call["Code"] == code].iloc[0]
+    today = clock.today()
+    assert line["Dernière séance"] == f"{_french_day(today - timedelta(days=1))} (absent·e)"
+    assert line["Séance précédente"] == f"{_french_day(today - timedelta(days=2))} (absent·e excusé·e)"
+    assert line["Prénom"]  # the team sees the first name
+
+
+def test_chef_lyon_configures_a_module(app_engine, demo_database) -> None:
+    at = open_page(signed_in_app("chef.lyon"), PageKey.WORKSHOPS)
+    assert "Modules" in [t.label for t in at.tabs]
+    at = _open_tab(at, "Modules")
+    name = unique("Atelier CV ")
+    text_input(at, "Nom du module").input(name)
+    at = _button(at, "Ajouter le module").click().run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.toast] == [f"Module « {name} » ajouté."]
+    with unit_of_work(app_engine) as session:
+        module = session.exec(select(WorkshopModule).where(WorkshopModule.name == name)).one()
+        lyon_modules = session.exec(
+            select(func.count(WorkshopModule.id)).where(WorkshopModule.site_id == module.site_id)
+        ).one()
+        assert module.sort_order == lyon_modules  # added at the end of Lyon's list
+    assert name in list(at.dataframe[0].value["Module"])
+    # An empty name: the French error under the field, nothing written.
+    at = _button(at, "Ajouter le module").click().run()
+    assert "Le nom du module est obligatoire." in [e.value for e in at.error]
+
+
+def test_intervenant_does_not_configure_modules(demo_database) -> None:
+    at = open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS)
+    assert [t.label for t in at.tabs] == ["Séances", "Inscriptions", "Modules validés", "Suivi"]

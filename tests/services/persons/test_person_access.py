@@ -1,0 +1,87 @@
+"""Object access by id or code: out of scope is answered like 'does not exist'; roles without the
+capability are refused (DESIGN.md §2, issue 3)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from models.persons import PersonStatus
+from services.persons import files as person_files
+from services.persons.access import (
+    person_by_code,
+    person_in_scope,
+    require_writable,
+    touch_last_contact,
+)
+from services.platform.errors import NotFound, PermissionDenied
+from tests.services.person_world import CIPHER, create
+
+pytestmark = pytest.mark.usefixtures("person_world")
+
+
+def test_a_lyon_file_opens_for_lyon_staff_and_direction(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon)
+    for principal in (person_world.ts_lyon, person_world.chef_lyon, person_world.direction):
+        assert person_in_scope(session, principal, created.id).code == created.code
+        assert person_by_code(session, principal, created.code.lower()).id == created.id
+
+
+def test_a_grenoble_user_given_a_lyon_id_or_code_gets_not_found(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon)
+    with pytest.raises(NotFound, match="Dossier introuvable"):
+        person_in_scope(session, person_world.cip_grenoble, created.id)
+    with pytest.raises(NotFound, match="Dossier introuvable"):
+        person_by_code(session, person_world.cip_grenoble, created.code)
+    with pytest.raises(NotFound):
+        person_files.get_person_file(session, person_world.cip_grenoble, created.id, cipher=CIPHER)
+
+
+def test_unknown_and_out_of_scope_look_the_same(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon)
+    with pytest.raises(NotFound) as unknown:
+        person_by_code(session, person_world.cip_grenoble, "LYO-2026-9999")
+    with pytest.raises(NotFound) as hidden:
+        person_by_code(session, person_world.cip_grenoble, created.code)
+    assert str(unknown.value) == str(hidden.value)
+
+
+@pytest.mark.parametrize("role", ["formateur", "gestion", "admin"])
+def test_roles_without_person_files_are_refused(session, person_world, role):
+    created = create(session, person_world.ts_lyon, person_world.lyon)
+    principal = getattr(person_world, role)
+    with pytest.raises(PermissionDenied):
+        person_in_scope(session, principal, created.id)
+    with pytest.raises(PermissionDenied):
+        person_by_code(session, principal, created.code)
+    with pytest.raises(PermissionDenied):
+        person_files.get_person_file(session, principal, created.id, cipher=CIPHER)
+
+
+def test_direction_reads_but_may_not_write(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon)
+    person = person_in_scope(session, person_world.direction, created.id)
+    with pytest.raises(PermissionDenied):
+        require_writable(person_world.direction, person)
+    require_writable(person_world.ts_lyon, person)
+
+
+def test_an_anonymised_file_is_frozen(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon)
+    person = person_in_scope(session, person_world.ts_lyon, created.id)
+    person.status = PersonStatus.ANONYMISED
+    session.flush()
+    with pytest.raises(PermissionDenied, match="anonymisé"):
+        require_writable(person_world.ts_lyon, person)
+
+
+def test_touch_last_contact_only_moves_forward(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon)
+    person = person_in_scope(session, person_world.ts_lyon, created.id)
+    version = person.version
+    touch_last_contact(session, person, date(2026, 5, 14))
+    assert person.last_contact_on == date(2026, 5, 14)
+    touch_last_contact(session, person, date(2026, 5, 1))
+    assert person.last_contact_on == date(2026, 5, 14)
+    assert person.version == version  # never makes another user's situation edit stale
