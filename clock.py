@@ -17,6 +17,7 @@ into the app's time with `from_wall`.
 
 from __future__ import annotations
 
+import calendar
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,11 +80,32 @@ def pinned(moment: datetime | date | str) -> Iterator[None]:
         _offset = previous
 
 
-def month_start(day: date) -> date:
-    return day.replace(day=1)
+def month_start(day: date, months: int = 0) -> date:
+    """First day of the month of `day`, or of the month `months` after (before, if negative) it."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def add_months(day: date, months: int) -> date:
-    """First day of the month `months` after (or before) the month of `day`."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
+    """The same day `months` later (earlier, if negative), clamped to the end of a shorter month:
+    31 August + 6 months is 28 or 29 February."""
+    first = month_start(day, months)
+    return first.replace(day=min(day.day, days_in_month(first)))
+
+
+def days_in_month(day: date) -> int:
+    return calendar.monthrange(day.year, day.month)[1]
+
+
+def month_end(day: date) -> date:
+    """Last day of the month of `day`."""
+    return day.replace(day=days_in_month(day))
+
+
+def months_between(first: date, last: date) -> list[date]:
+    """First days of the months from `first`'s month to `last`'s month, both included."""
+    months, month = [], month_start(first)
+    while month <= last:
+        months.append(month)
+        month = month_start(month, 1)
+    return months

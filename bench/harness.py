@@ -25,7 +25,7 @@ from bench.config import APP_SCRIPT
 from bench.report import BUDGET_MS, PageResult, RunSample, summarise
 from i18n import use_language
 from models.organisation import Role, User
-from seed.accounts import DEMO_ACCOUNTS
+from services.accounts.demo import DEMO_ACCOUNTS
 from services.platform.db import make_engine, unit_of_work
 from services.platform.pages import PageKey, pages_for
 

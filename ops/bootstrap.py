@@ -1,7 +1,8 @@
 """Start-up: migrate, refuse unsafe production configurations, seed an empty demo database.
 
-`make run` calls `python -m ops.bootstrap` before starting Streamlit; the app
-itself calls `prepare()` (without seeding) when its process starts.
+`make run` calls `python -m ops.bootstrap` before starting Streamlit; the app itself calls
+services.platform.startup.prepare() (without seeding) when its process starts: only ops/ may load
+the demo seed.
 """
 
 from __future__ import annotations
@@ -9,23 +10,9 @@ from __future__ import annotations
 import sys
 import time
 
-from sqlalchemy.engine import Engine
-
-from services.accounts.users import demo_accounts_present
-from services.platform.config import ConfigurationError, Settings, load_settings
-from services.platform.db import make_engine, unit_of_work, upgrade_to_head
-
-
-def prepare(settings: Settings, engine: Engine) -> None:
-    """Run migrations; in production, refuse to serve while demo accounts exist."""
-    upgrade_to_head(engine)
-    if not settings.is_demo:
-        with unit_of_work(engine) as session:
-            if demo_accounts_present(session):
-                raise ConfigurationError(
-                    "Mode production : des comptes de démonstration existent dans la base. "
-                    "Utilisez une base neuve, ou supprimez-les avant de démarrer."
-                )
+from services.platform.config import ConfigurationError, load_settings
+from services.platform.db import make_engine
+from services.platform.startup import prepare
 
 
 def main() -> int:

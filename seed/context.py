@@ -16,6 +16,7 @@ from itertools import accumulate
 from faker import Faker
 from sqlmodel import SQLModel
 
+from clock import add_months
 from models.organisation import Role
 from models.staffing import PostType
 from seed.sizes import SiteSpec, SizeSpec
@@ -150,20 +151,8 @@ class Weighted:
         return rng.choices(self.values, cum_weights=self.cum_weights)[0]
 
 
-def add_months(day: date, months: int) -> date:
-    month_index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(month_index, 12)
-    month += 1
-    last_day = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
-    return date(year, month, min(day.day, last_day))
-
-
 def add_years(day: date, years: int) -> date:
     return add_months(day, 12 * years)
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
 
 
 def split_by_weight(total: int, weights: list[float]) -> list[int]:

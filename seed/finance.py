@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 
+from clock import add_months, month_end, month_start
 from models.finance import BudgetCategory
 from models.staffing import Post, PostType
-from seed.accounts import AGRASC_FUNDER_NAME
-from seed.context import SeedContext, SiteInfo, add_months, month_start, split_by_weight
+from seed.context import SeedContext, SiteInfo, split_by_weight
 from seed.organisation import FUNDERS
 from seed.texts import EXPENSE_LABELS
+from services.accounts.demo import AGRASC_FUNDER_NAME
 from services.finance.staffing.charges import charge_label
-from services.finance.staffing.costs import days_within, filled_intervals, month_end, post_month_cost
+from services.finance.staffing.costs import days_within, filled_intervals, post_month_cost
 from services.platform.money import split_exactly
 
 CATEGORY_WEIGHTS = {

@@ -8,8 +8,8 @@ from models.finance import FunderKind
 from models.organisation import Role
 from models.partners import PartnerKind
 from models.staffing import PostType
-from seed.accounts import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS
 from seed.context import SeedContext, SiteInfo, StaffMember
+from services.accounts.demo import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS
 
 FUNDERS = (
     (AGRASC_FUNDER_NAME, FunderKind.AGRASC),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from clock import add_months
 from models.partners import OUTCOME_CATEGORY_OF_TYPE, OutcomeType, PartnerKind, ReferralResult
 from models.pathway import Barrier, BarrierSeverity, CommissionOpinion, GoalAxis, GoalStatus, PrefectDecision
 from models.persons import AdministrativeStatus, HousingSituation, PersonStatus
-from seed.context import PersonInfo, SeedContext, Weighted, add_months
+from seed.context import PersonInfo, SeedContext, Weighted
 from seed.texts import GOALS, NOTE_BODIES, REFERRAL_REASONS, SECTORS
 
 AFIS_MONTHLY_CENTS = 34_318

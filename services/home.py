@@ -116,7 +116,7 @@ def _person_figures(session: Session, principal: Principal, today: date, overvie
             .where(in_scope, Person.referent_id == principal.user_id, Person.status.in_(OPEN_FILE_STATUSES))
         ).one()
         overview.figures.append(KeyFigure("my_files", _("Dont je suis référent·e"), mine))
-    start = clock.add_months(month, -11)
+    start = clock.month_start(month, -11)
     y, m = _month_key(Person.intake_on)
     overview.monthly += _monthly(
         session,
@@ -158,7 +158,7 @@ def _activity_figures(session: Session, principal: Principal, today: date, overv
             help=_("Heures de présence cumulées des apprenant·es ce mois-ci."),
         ),
     ]
-    start = clock.add_months(month, -11)
+    start = clock.month_start(month, -11)
     y, m = _month_key(OutreachRound.round_on)
     overview.monthly += _monthly(
         session,
@@ -229,7 +229,7 @@ def _learner_figures(session: Session, principal: Principal, today: date, overvi
             FigureKind.HOURS,
         ),
     ]
-    start = clock.add_months(month, -11)
+    start = clock.month_start(month, -11)
     y, m = _month_key(CourseSession.session_on)
     overview.monthly += _monthly(
         session,
@@ -313,7 +313,7 @@ def _budget_figures(session: Session, principal: Principal, today: date, overvie
             select(sa.func.count()).select_from(Expense).where(Expense.spent_on >= month, Expense.spent_on <= today)
         ).one()
         overview.figures.append(KeyFigure("expenses_this_month", _("Dépenses saisies ce mois-ci"), count))
-        start = clock.add_months(month, -11)
+        start = clock.month_start(month, -11)
         y, m = _month_key(Expense.spent_on)
         overview.monthly += _monthly(
             session,

@@ -35,7 +35,7 @@ st.caption(
 form_state.show_toast()
 writer = principal.can(Capability.RUN_FIELD_ACTIVITIES)
 today = clock.today()
-months = [clock.add_months(today, offset) for offset in range(-(MONTHS - 1), 1)]
+months = [clock.month_start(today, offset) for offset in range(-(MONTHS - 1), 1)]
 
 with unit_of_work(current.engine) as uow:
     sites = outreach.outreach_sites(uow, principal)

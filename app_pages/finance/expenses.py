@@ -80,7 +80,7 @@ def page(principal: Principal) -> None:
     month = clock.month_start(min(clock.today(), chosen.ends_on))
     while month >= clock.month_start(chosen.starts_on):
         months.append(month)
-        month = clock.add_months(month, -1)
+        month = clock.month_start(month, -1)
     picked_month = right.selectbox(
         _("Mois"),
         [None, *months],

@@ -12,7 +12,7 @@ from services.platform.errors import ValidationFailed
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.reporting import dashboard
-from services.reporting._indicators import MAIN_KEYS, OUTCOME_KEYS, referrals_by_partner_kind
+from services.reporting.dashboard import MAIN_KEYS, OUTCOME_KEYS, referrals_by_partner_kind
 from ui.platform.charts import grant_progress
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime

@@ -15,6 +15,7 @@ from models.organisation import LoginThrottle, Role, Site, User, UserSite
 from models.types import utcnow
 from services.accounts import passwords
 from services.accounts.auth import normalise_username, store_new_password
+from services.accounts.demo import DEMO_USERNAMES
 from services.platform import audit
 from services.platform.config import Settings
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
@@ -187,6 +188,51 @@ def unlock(session: Session, actor: Actor, username: str) -> None:
         throttle.window_started_at = None
     audit.record(session, actor=actor, action="user.unlock", entity_type="user", entity_id=normalise_username(username))
     session.commit()
+
+
+@dataclass(frozen=True)
+class DemoAccountRow:
+    """A demo account as the login page lists it: no personal data, the accounts are fictitious."""
+
+    username: str
+    role: Role
+    all_sites: bool
+    site_codes: tuple[str, ...]
+    funder_name: str | None
+
+
+def demo_accounts(session: Session) -> list[DemoAccountRow]:
+    """The showcase accounts of services.accounts.demo that this database holds as active demo accounts,
+    in their order (the login page of a demo install lists them: what it lists exists here)."""
+    order = {username: index for index, username in enumerate(DEMO_USERNAMES)}
+    accounts = sorted(
+        session.exec(
+            select(User).where(
+                User.is_demo == sa.true(), User.is_active == sa.true(), User.username.in_(list(DEMO_USERNAMES))
+            )
+        ).all(),
+        key=lambda user: order[user.username],
+    )
+    sites = session.exec(
+        select(UserSite.user_id, Site.code)
+        .join(Site, Site.id == UserSite.site_id)
+        .where(UserSite.user_id.in_([user.id for user in accounts]))
+        .order_by(Site.code)
+    ).all()
+    funders = dict(session.exec(select(Funder.id, Funder.name)).all()) if accounts else {}
+    by_user: dict[int, list[str]] = {}
+    for user_id, code in sites:
+        by_user.setdefault(user_id, []).append(code)
+    return [
+        DemoAccountRow(
+            user.username,
+            user.role,
+            user.role in ALL_SITES_ROLES,
+            tuple(by_user.get(user.id, ())),
+            funders.get(user.funder_id),
+        )
+        for user in accounts
+    ]
 
 
 def demo_accounts_present(session: Session) -> bool:

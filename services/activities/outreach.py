@@ -417,7 +417,7 @@ def list_rounds(
         conditions.append(OutreachRound.site_id == site_id)
     if month is not None:
         start = clock.month_start(month)
-        conditions += [OutreachRound.round_on >= start, OutreachRound.round_on < clock.add_months(start, 1)]
+        conditions += [OutreachRound.round_on >= start, OutreachRound.round_on < clock.month_start(start, 1)]
     total = session.exec(select(sa.func.count()).select_from(OutreachRound).where(*conditions)).one()
     page_count = max(1, -(-total // page_size))
     page = min(max(1, int(page)), page_count)
@@ -482,8 +482,8 @@ def monthly_outreach(
     """
     principal.require(Capability.VIEW_ACTIVITY_FIGURES)
     today = today or clock.today()
-    end = clock.add_months(today, 1)
-    start = clock.add_months(today, -(months - 1))
+    end = clock.month_start(today, 1)
+    start = clock.month_start(today, -(months - 1))
     conditions = [
         principal.site_filter(OutreachRound.site_id),
         OutreachRound.round_on >= start,

@@ -333,5 +333,5 @@ def monthly_actuals(
     while month <= last:
         cumulative += by_month.get(month, 0)
         points.append(MonthlyActual(month, by_month.get(month, 0), cumulative))
-        month = clock.add_months(month, 1)
+        month = clock.month_start(month, 1)
     return points

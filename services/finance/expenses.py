@@ -209,7 +209,7 @@ def list_expenses(
         conditions.append(Expense.budget_line_id == line_id)
     if month is not None:
         start = month.replace(day=1)
-        conditions += [Expense.spent_on >= start, Expense.spent_on < clock.add_months(start, 1)]
+        conditions += [Expense.spent_on >= start, Expense.spent_on < clock.month_start(start, 1)]
     page_size = max(1, min(int(page_size), 500))
     count, total = session.exec(
         select(sa.func.count(), sa.func.coalesce(sa.func.sum(Expense.amount_cents), 0))

@@ -31,9 +31,9 @@ from sqlmodel import Session
 import clock
 from i18n import N_
 from models.finance import BudgetCategory
+from services.finance import _staff_cost_queries
+from services.finance._staff_cost_queries import VacantPost
 from services.finance.consumption import GrantConsumptionReport, consumption
-from services.finance.staffing import costs as staff_costs
-from services.finance.staffing.costs import VacantPost
 from services.platform.money import BASIS_POINTS, prorata
 from services.platform.principal import Principal
 
@@ -153,7 +153,7 @@ def months_after_current(terms: GrantTerms) -> int:
     """Whole months after today's month up to the end date's month (0 when the end month is reached)."""
     current = clock.month_start(terms.today)
     last = clock.month_start(terms.ends_on)
-    first = max(clock.add_months(current, 1), clock.month_start(terms.starts_on))
+    first = max(clock.month_start(current, 1), clock.month_start(terms.starts_on))
     return max(0, (last.year - first.year) * 12 + last.month - first.month + 1)
 
 
@@ -161,12 +161,12 @@ def complete_months(terms: GrantTerms, count: int = RUN_RATE_MONTHS) -> list[dat
     """The last `count` complete months of the grant before today's month (fewer if younger; none before start)."""
     current = clock.month_start(terms.today)
     first = clock.month_start(terms.starts_on)
-    last = min(clock.add_months(current, -1), clock.month_start(terms.ends_on))
+    last = min(clock.month_start(current, -1), clock.month_start(terms.ends_on))
     months = []
     month = last
     while month >= first and len(months) < count:
         months.append(month)
-        month = clock.add_months(month, -1)
+        month = clock.month_start(month, -1)
     return sorted(months)
 
 
@@ -298,17 +298,17 @@ def load_inputs(
     recent, this_month = _recent_by_line(report, terms)
     # Staff still to come: months after today's (from the grant's start month at the earliest) …
     committed_from = max(today, grant.starts_on - timedelta(days=1))
-    committed = staff_costs.committed_staff_cost_by_line(
+    committed = _staff_cost_queries.committed_staff_cost_by_line(
         session, grant_id=grant.id, today=committed_from, until=grant.ends_on
     )
     # … and the month in progress: posts filled at the end of last month, for this whole month.
     current_staff: dict[int, int] = {}
     if month_in_progress(terms):
-        current_staff = staff_costs.committed_staff_cost_by_line(
+        current_staff = _staff_cost_queries.committed_staff_cost_by_line(
             session,
             grant_id=grant.id,
             today=clock.month_start(today) - timedelta(days=1),
-            until=min(grant.ends_on, staff_costs.month_end(today)),
+            until=min(grant.ends_on, clock.month_end(today)),
         )
     lines = tuple(
         LineInput(
@@ -327,7 +327,7 @@ def load_inputs(
     site_codes = {line.site_code for line in report.lines}
     vacant = tuple(
         post
-        for post in staff_costs.vacant_posts_of_grant(
+        for post in _staff_cost_queries.vacant_posts_of_grant(
             session, grant_id=grant.id, today=today, longer_than_days=VACANCY_ALERT_DAYS
         )
         if post.site_code in site_codes

@@ -8,7 +8,6 @@ and counts as a contact with the person (person.last_contact_on).
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -49,14 +48,6 @@ PSP_ALERT_DAYS = 30
 GOAL_MAX = 200
 ACTIONS_MAX = 1000
 NOTE_MAX = 5000
-
-
-def add_months(day: date, months: int) -> date:
-    """Same day `months` later, clamped to the end of a shorter month (31 Aug + 6 → 28/29 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 # --- barriers -----------------------------------------------------------------------------------
@@ -327,7 +318,7 @@ _PSP_DATES = ("commission_on", "decided_on", "aps_start_on", "aps_end_on", "afis
 
 def period_end(start_on: date) -> date:
     """A period lasts 6 months: 1 March → 31 August."""
-    return add_months(start_on, PSP_PERIOD_MONTHS) - timedelta(days=1)
+    return clock.add_months(start_on, PSP_PERIOD_MONTHS) - timedelta(days=1)
 
 
 def period_alert(periods: list[PspPeriodView], *, today: date) -> str | None:

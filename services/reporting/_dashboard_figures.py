@@ -16,7 +16,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clock import add_months, month_start
+from clock import month_start
 from i18n import N_, _
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance
@@ -50,7 +50,7 @@ class MonthlyValue:
 
 def series_window(end: date) -> tuple[date, date]:
     """The 12 months ending with the month of `end`: from the first day of the first month to `end`."""
-    return add_months(month_start(end), -(SERIES_MONTHS - 1)), end
+    return month_start(month_start(end), -(SERIES_MONTHS - 1)), end
 
 
 def monthly_series(
@@ -78,7 +78,7 @@ def monthly_series(
     ).all():
         found[(f"outcomes_{OutcomeCategory(category).value}", date(int(yy), int(mm), 1))] = int(persons)
 
-    months = [add_months(window[0], i) for i in range(SERIES_MONTHS)]
+    months = [month_start(window[0], i) for i in range(SERIES_MONTHS)]
     zero = {"course_hours": Decimal(0).quantize(HOURS_QUANTUM)}
     return [
         MonthlyValue(month, key, SPECS[key].label, found.get((key, month), zero.get(key, 0)))

@@ -37,7 +37,20 @@ from services.reporting._dashboard_figures import (
     monthly_series,
     series_window,
 )
-from services.reporting._indicators import Indicator, IndicatorSet, build_set, gather, raw_by_site, total
+
+# What the dashboard's pages draw with, published here (`X as X` marks a re-export): the query modules
+# behind them are private to services.reporting, since they check no permission.
+from services.reporting._indicators import MAIN_KEYS as MAIN_KEYS
+from services.reporting._indicators import OUTCOME_KEYS as OUTCOME_KEYS
+from services.reporting._indicators import (
+    Indicator,
+    IndicatorSet,
+    build_set,
+    gather,
+    raw_by_site,
+    total,
+)
+from services.reporting._indicators import referrals_by_partner_kind as referrals_by_partner_kind
 
 REQUIRED = (Capability.VIEW_ACTIVITY_FIGURES, Capability.VIEW_BUDGET, Capability.VIEW_STAFFING)
 MAX_DAYS = 3 * 366  # longer periods are refused: the dashboard compares recent activity

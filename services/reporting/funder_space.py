@@ -135,7 +135,7 @@ def month_periods(start: date, end: date) -> list[tuple[date, date]]:
     """Calendar months of [start, end], the first and last clipped to the period."""
     periods, month = [], clock.month_start(start)
     while month <= end:
-        following = clock.add_months(month, 1)
+        following = clock.month_start(month, 1)
         periods.append((max(month, start), min(end, following - timedelta(days=1))))
         month = following
     return periods

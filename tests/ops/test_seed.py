@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 
 from models.partners import OUTCOME_CATEGORY_OF_TYPE, OutcomeType
 from seed.__main__ import main as seed_main
-from seed.accounts import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS, DEMO_USERNAMES
 from seed.generator import database_is_empty, seed_database
+from services.accounts.demo import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS, DEMO_USERNAMES
 from services.accounts.passwords import hash_password, verify_password
 from services.platform import config
 from services.platform.crypto import FieldCipher
@@ -236,11 +236,10 @@ def test_staff_expenses_are_the_charges_of_the_posts(seeded: Seeded) -> None:
     services.finance.staffing.charges computes."""
     from sqlmodel import Session, select
 
-    from clock import add_months
+    from clock import month_end, month_start
     from models.organisation import User
     from services.accounts.auth import principal_of
     from services.finance.staffing.charges import last_ended_month, plan_month
-    from services.finance.staffing.costs import month_end
 
     assert (
         scalar(
@@ -253,7 +252,7 @@ def test_staff_expenses_are_the_charges_of_the_posts(seeded: Seeded) -> None:
     with Session(seeded.engine) as session:
         gestion = principal_of(session, session.exec(select(User).where(User.username == "gestion")).one())
         for back in range(12):
-            month = add_months(last_ended_month(AS_OF), -back)
+            month = month_start(last_ended_month(AS_OF), -back)
             plan = plan_month(session, gestion, month=month, today=AS_OF)
             booked = {
                 (r.post_id, r.budget_line_id): r.amount_cents

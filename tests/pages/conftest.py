@@ -25,9 +25,9 @@ from streamlit.testing.v1 import AppTest
 
 import clock
 from models.organisation import Role, User
-from seed.accounts import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS
 from services.accounts import passwords, users
 from services.accounts.auth import load_principal
+from services.accounts.demo import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS
 from services.platform.config import PROJECT_ROOT, Settings, get_settings
 from services.platform.crypto import FieldCipher
 from services.platform.db import make_engine, unit_of_work, upgrade_to_head
@@ -43,7 +43,7 @@ NO_ACCESS = "Vous n'avez pas accès à cette page."
 # Pseudonymous person code, e.g. LYO-2026-0042 (DESIGN.md §4).
 PERSON_CODE = re.compile(r"\b[A-Z]{3}-\d{4}-\d{3,}\b")
 
-# One demo account per role (the first of that role in seed/accounts.py).
+# One demo account per role (the first of that role in services/accounts/demo.py).
 ACCOUNT_OF_ROLE: dict[Role, str] = {}
 for _account in DEMO_ACCOUNTS:
     ACCOUNT_OF_ROLE.setdefault(_account.role, _account.username)

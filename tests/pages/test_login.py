@@ -9,8 +9,8 @@ from sqlmodel import func, select
 import clock
 from models.audit import AuditEvent
 from models.organisation import User
-from seed.accounts import DEMO_USERNAMES
 from services.accounts import auth, users
+from services.accounts.demo import DEMO_USERNAMES
 from services.platform.db import unit_of_work
 from services.platform.principal import SYSTEM_ACTOR
 from tests.pages.conftest import (

@@ -156,7 +156,7 @@ def test_direction_sees_rates_but_no_roll_call_and_no_person(app_engine, demo_da
     drawn = convert_arrow_bytes_to_pandas_df(dataset.data.data).to_dict("records")
     assert json.loads(chart.proto.spec)["data"]["name"] == dataset.name
     today = clock.today()
-    start = clock.add_months(clock.month_start(today), -5)
+    start = clock.month_start(clock.month_start(today), -5)
     direct = text("""
         SELECT site.code AS site, m.name AS module,
                SUM(CASE WHEN a.status = 'present' THEN 1 ELSE 0 END) AS present,

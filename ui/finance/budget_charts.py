@@ -13,11 +13,11 @@ from decimal import Decimal
 import altair as alt
 import pandas as pd
 
+from clock import month_end
 from i18n import ENGLISH, N_, _, formats, language
 from i18n.formats import euros, percent
 from services.finance.consumption import GrantConsumptionReport, MonthlyActual, Subtotal
 from services.finance.forecast import GrantForecast
-from services.finance.staffing.costs import month_end
 from ui.platform.charts import localised, month_names_expr
 
 # Series names (message ids): the chart shows _(name).

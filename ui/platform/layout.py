@@ -7,6 +7,8 @@ import streamlit as st
 
 from i18n import N_, _
 from models.labels import label
+from services.accounts import users
+from services.platform.db import unit_of_work
 from services.platform.principal import ALL_SITES_ROLES, Principal
 from ui.platform import session
 from ui.platform.runtime import Runtime
@@ -34,16 +36,18 @@ def demo_accounts(runtime: Runtime) -> None:
     """The demo accounts under the login form (demo mode only: they exist only in demo databases)."""
     if not runtime.settings.is_demo:
         return
-    from seed.accounts import DEMO_ACCOUNTS  # no Faker import: seed/accounts.py is plain data
-
+    with unit_of_work(runtime.engine) as session:
+        accounts = users.demo_accounts(session)
+    if not accounts:
+        return
     with st.expander(_("Comptes de démonstration"), expanded=True):
         st.caption(_("Mot de passe commun : `{password}`").format(password=runtime.settings.demo_password))
         st.dataframe(
             pd.DataFrame(
                 {
-                    _("Identifiant"): [account.username for account in DEMO_ACCOUNTS],
-                    _("Profil"): [label(account.role) for account in DEMO_ACCOUNTS],
-                    _("Périmètre"): [_demo_scope(account) for account in DEMO_ACCOUNTS],
+                    _("Identifiant"): [account.username for account in accounts],
+                    _("Profil"): [label(account.role) for account in accounts],
+                    _("Périmètre"): [_demo_scope(account) for account in accounts],
                 }
             ),
             hide_index=True,

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from ops.bootstrap import prepare
 from services.platform.config import Settings, get_settings
 from services.platform.crypto import FieldCipher
 from services.platform.db import make_engine
+from services.platform.startup import prepare
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ from i18n import _
 from i18n.formats import fte, number, percent
 from models.labels import label
 from services.finance.staffing.figures import FteFigure
-from services.reporting._dashboard_figures import FunnelStep, MonthlyValue
-from services.reporting._indicators import Indicator
+from services.reporting.dashboard import FunnelStep, Indicator, MonthlyValue
 from ui.platform.charts import localised, month_label
 
 COLOURS = ["#7a2e5a", "#d08bb0", "#2a7f62", "#9a9a9a"]

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from clock import add_months, month_start
+from clock import month_start
 from i18n import N_, _
 from i18n.formats import day
 from services.reporting.dashboard import SiteChoice
@@ -27,7 +27,7 @@ def _current_month(today: date) -> tuple[date, date]:
 
 
 def _previous_month(today: date) -> tuple[date, date]:
-    return add_months(month_start(today), -1), month_start(today) - timedelta(days=1)
+    return month_start(month_start(today), -1), month_start(today) - timedelta(days=1)
 
 
 def _quarter(today: date) -> tuple[date, date]:
@@ -39,7 +39,7 @@ def _year(today: date) -> tuple[date, date]:
 
 
 def _last_12_months(today: date) -> tuple[date, date]:
-    return add_months(month_start(today), -11), today
+    return month_start(month_start(today), -11), today
 
 
 PRESETS: dict[str, Callable[[date], tuple[date, date]]] = {

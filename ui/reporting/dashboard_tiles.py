@@ -11,8 +11,7 @@ import streamlit as st
 
 from i18n import N_, _
 from i18n.formats import number, percent
-from services.reporting._indicators import Indicator
-from services.reporting.dashboard import Dashboard, SiteRow
+from services.reporting.dashboard import Dashboard, Indicator, SiteRow
 
 UNAVAILABLE = N_("indisponible")
 # Stocks (files open, PSP underway): a rise is neither good nor bad news.

@@ -18,22 +18,14 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clock import add_months, month_start
+from clock import days_in_month, month_end, month_start
 from clock import today as paris_today
 from i18n import FRENCH, _, formats, use_language
 from models.finance import Expense, Grant
 from models.labels import label
 from models.staffing import Post, PostType
-from services.finance.staffing.costs import (
-    days_in_month,
-    days_within,
-    filled_intervals,
-    funding_shares,
-    history_by_post,
-    month_end,
-    post_month_cost,
-    split_month_cost,
-)
+from services.finance._staff_cost_queries import funding_shares, history_by_post, split_month_cost
+from services.finance.staffing.costs import days_within, filled_intervals, post_month_cost
 from services.platform import audit
 from services.platform.errors import ValidationFailed
 from services.platform.principal import Capability, Principal
@@ -107,7 +99,7 @@ def charge_label(post_type: PostType, month: date) -> str:
 
 
 def last_ended_month(today: date) -> date:
-    return add_months(month_start(today), -1)
+    return month_start(month_start(today), -1)
 
 
 def _check_month(month: date, today: date) -> date:

@@ -17,11 +17,12 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from clock import add_months, month_start
+from clock import month_end, month_start
 from models.finance import Funder, Grant
 from models.organisation import Site
 from models.staffing import Post, PostFunding, PostType
-from services.finance.staffing.costs import days_within, filled_intervals, history_by_post, month_end
+from services.finance._staff_cost_queries import history_by_post
+from services.finance.staffing.costs import days_within, filled_intervals
 from services.platform.money import split_exactly
 from services.platform.principal import Capability, Principal
 
@@ -147,7 +148,7 @@ def fte_series(session: Session, principal: Principal, *, today: date, months: i
     """FTE funded vs filled at the end of each of the last `months` months (today for the current one),
     rebuilt from the posts' status history (a few rows per post)."""
     principal.require(Capability.VIEW_STAFFING)
-    first_month = add_months(month_start(today), -(months - 1))
+    first_month = month_start(month_start(today), -(months - 1))
     posts = session.exec(
         select(Post)
         .where(
@@ -161,7 +162,7 @@ def fte_series(session: Session, principal: Principal, *, today: date, months: i
     intervals = {p.id: filled_intervals(p, history.get(p.id, []), until=today) for p in posts}
     series = []
     for index in range(months):
-        month = add_months(first_month, index)
+        month = month_start(first_month, index)
         day = min(month_end(month), today)
         funded = filled = 0
         for post in posts:

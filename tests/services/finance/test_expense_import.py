@@ -17,8 +17,8 @@ from models.finance import Expense, ExpenseImport
 from services.finance import expense_import, expenses
 from services.finance.expense_import import ImportRefused, RowError
 from services.platform.errors import PermissionDenied
-from tests.services.budget_world import TODAY
 from tests.services import budget_world
+from tests.services.budget_world import TODAY
 
 # An export as a French accounting package writes it: Windows-1252, columns in its own order and case,
 # a blank row (row 5), a credit note.

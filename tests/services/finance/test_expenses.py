@@ -16,8 +16,8 @@ from services.finance import expenses
 from services.finance.expenses import ExpenseInput, Source
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from tests import factories
-from tests.services.budget_world import TODAY
 from tests.services import budget_world
+from tests.services.budget_world import TODAY
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from models.finance import BudgetCategory
 from models.organisation import Role
 from models.staffing import PostType
 from services.finance import forecast as fc
+from services.finance._staff_cost_queries import VacantPost
 from services.finance.forecast import AlertKind, ForecastInputs, GrantTerms, LineInput
-from services.finance.staffing.costs import VacantPost
 from tests import factories
 
 START, END = date(2026, 1, 1), date(2026, 6, 30)

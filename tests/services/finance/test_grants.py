@@ -18,8 +18,8 @@ from services.finance import lines as budget_lines
 from services.finance.grants import GrantInput
 from services.finance.lines import LineInput
 from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
-from tests.services.budget_world import AV, ISP, TODAY
 from tests.services import budget_world
+from tests.services.budget_world import AV, ISP, TODAY
 
 
 @pytest.fixture

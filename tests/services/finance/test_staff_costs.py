@@ -9,12 +9,8 @@ from sqlmodel import Session
 
 from models.finance import BudgetCategory
 from models.organisation import Site
-from services.finance.staffing.costs import (
-    committed_staff_cost_by_line,
-    filled_intervals,
-    post_month_cost,
-    vacant_posts_of_grant,
-)
+from services.finance._staff_cost_queries import committed_staff_cost_by_line, vacant_posts_of_grant
+from services.finance.staffing.costs import filled_intervals, post_month_cost
 from tests import factories
 
 TODAY = date(2026, 3, 15)
@@ -117,7 +113,7 @@ def test_filled_intervals_follow_the_history(session, world):
         ends_on=date(2026, 2, 28),
         history=[(date(2025, 1, 1), True), (date(2025, 6, 1), False), (date(2025, 9, 15), True)],
     )
-    from services.finance.staffing.costs import history_by_post
+    from services.finance._staff_cost_queries import history_by_post
 
     changes = history_by_post(session, [post.id])[post.id]
     assert filled_intervals(post, changes, until=TODAY) == [

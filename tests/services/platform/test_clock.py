@@ -54,7 +54,22 @@ def test_a_real_clock_instant_comes_back_on_the_app_clock():
 
 
 def test_month_arithmetic():
+    # The first day of a month, shifted.
     assert clock.month_start(date(2028, 2, 29)) == date(2028, 2, 1)
-    assert clock.add_months(date(2026, 12, 31), 1) == date(2027, 1, 1)
-    assert clock.add_months(date(2027, 1, 31), -1) == date(2026, 12, 1)
-    assert clock.add_months(date(2028, 2, 29), 12) == date(2029, 2, 1)
+    assert clock.month_start(date(2026, 12, 31), 1) == date(2027, 1, 1)
+    assert clock.month_start(date(2027, 1, 31), -1) == date(2026, 12, 1)
+    assert clock.month_start(date(2028, 2, 29), 12) == date(2029, 2, 1)
+    # The same day, clamped to a shorter month (a PSP period of 6 months from 31 August).
+    assert clock.add_months(date(2027, 8, 31), 6) == date(2028, 2, 29)
+    assert clock.add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
+    assert clock.add_months(date(2028, 2, 29), 12) == date(2029, 2, 28)
+    assert clock.add_months(date(2026, 3, 15), -3) == date(2025, 12, 15)
+    assert clock.month_end(date(2028, 2, 3)) == date(2028, 2, 29)
+    assert clock.days_in_month(date(2027, 2, 1)) == 28
+    assert clock.months_between(date(2026, 11, 18), date(2027, 2, 1)) == [
+        date(2026, 11, 1),
+        date(2026, 12, 1),
+        date(2027, 1, 1),
+        date(2027, 2, 1),
+    ]
+    assert clock.months_between(date(2027, 3, 1), date(2027, 2, 1)) == []

@@ -10,13 +10,13 @@ from cryptography.fernet import Fernet
 
 import clock
 from models.organisation import Role, User
-from ops.bootstrap import prepare
 from services.accounts import passwords
 from services.platform import config
 from services.platform.config import ConfigurationError, Mode, Settings, load_settings
 from services.platform.crypto import FieldCipher
 from services.platform.db import make_engine, unit_of_work
 from services.platform.errors import ValidationFailed
+from services.platform.startup import prepare
 
 GOOD_COOKIE_KEY = "k3Yq1b8zP0cW7rT2mN5vX9sD4fH6jL0a"  # 32 characters
 GOOD_KEY = Fernet.generate_key().decode()

@@ -12,8 +12,8 @@ from models.organisation import Role
 from services.platform.errors import NotFound, PermissionDenied
 from services.reporting import funder_space
 from services.reporting.disclosure import Suppression
-from tests.services.funder_world import END, START
 from tests.services import funder_world
+from tests.services.funder_world import END, START
 
 TODAY = date(2026, 5, 15)
 

@@ -14,8 +14,8 @@ from models.audit import AuditEvent
 from models.finance import Strand
 from services.platform.errors import NotFound, PermissionDenied
 from services.reporting import report_pack
-from tests.services.funder_world import END, START
 from tests.services import funder_world
+from tests.services.funder_world import END, START
 from ui.reporting.funder_charts import pack_images
 
 TODAY = date(2026, 5, 15)

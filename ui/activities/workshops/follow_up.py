@@ -26,7 +26,7 @@ def follow_up_tab(rt: Runtime, principal: Principal, site_id: int | None, team: 
     left, right = st.columns(2)
     start = left.date_input(
         _("Du"),
-        value=clock.add_months(clock.month_start(today), -5),
+        value=clock.month_start(clock.month_start(today), -5),
         format=DATE_FORMAT,
         max_value=today,
         key="workshop_rates_start",
