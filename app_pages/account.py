@@ -9,8 +9,7 @@ from services.platform.db import unit_of_work
 from services.platform.errors import ValidationFailed
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
-from ui.platform import session
-from ui.platform.forms import field_error
+from ui.platform import form_state, session
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 
@@ -39,18 +38,18 @@ def page(principal: Principal) -> None:
         current_password = st.text_input(
             _("Mot de passe actuel"), type="password", autocomplete="current-password", key="account_current_password"
         )
-        field_error(errors, "current")
+        form_state.field_error(errors, "current")
         new_password = st.text_input(
             _("Nouveau mot de passe"), type="password", autocomplete="new-password", key="account_new_password"
         )
-        field_error(errors, "new")
+        form_state.field_error(errors, "new")
         confirmation = st.text_input(
             _("Confirmer le nouveau mot de passe"),
             type="password",
             autocomplete="new-password",
             key="account_password_confirmation",
         )
-        field_error(errors, "confirmation")
+        form_state.field_error(errors, "confirmation")
         submitted = st.form_submit_button(_("Changer le mot de passe"), type="primary")
 
     if submitted:

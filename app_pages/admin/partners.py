@@ -11,7 +11,6 @@ from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 
@@ -74,23 +73,23 @@ def page(principal: Principal) -> None:
                 index=[s.id for s in sites].index(chosen_site) if chosen_site else 0,
                 format_func=lambda i: site_of[i].label,
             )
-            field_error(errors, "site_id")
+            form_state.field_error(errors, "site_id")
             name = st.text_input(
                 _("Nom"),
                 max_chars=partners.NAME_MAX,
                 key=f"{key}_name",
                 help=_("Par exemple « France Travail Lyon Est »."),
             )
-            field_error(errors, "name")
+            form_state.field_error(errors, "name")
             kind = st.selectbox(_("Type"), list(PartnerKind), format_func=label, key=f"{key}_kind")
-            field_error(errors, "kind")
+            form_state.field_error(errors, "kind")
             contact = st.text_input(
                 _("Contact (accueil, service)"),
                 max_chars=partners.CONTACT_MAX,
                 key=f"{key}_contact",
                 help=_("L'accueil ou le service de l'organisme — jamais d'information sur une personne accompagnée."),
             )
-            field_error(errors, "contact")
+            form_state.field_error(errors, "contact")
             submitted = st.form_submit_button(_("Ajouter le partenaire"), type="primary")
         if submitted:
 
@@ -123,7 +122,7 @@ def page(principal: Principal) -> None:
             with st.form(key):
                 form_state.form_error(form)
                 name = st.text_input(_("Nom"), value=chosen.name, max_chars=partners.NAME_MAX, key=f"{key}_name")
-                field_error(errors, "name")
+                form_state.field_error(errors, "name")
                 kind = st.selectbox(
                     _("Type"),
                     list(PartnerKind),
@@ -137,7 +136,7 @@ def page(principal: Principal) -> None:
                     max_chars=partners.CONTACT_MAX,
                     key=f"{key}_contact",
                 )
-                field_error(errors, "contact")
+                form_state.field_error(errors, "contact")
                 active = st.checkbox(
                     _("Actif (proposé pour les nouvelles orientations)"), value=chosen.is_active, key=f"{key}_active"
                 )

@@ -11,7 +11,6 @@ from services.platform.errors import ServiceError, ValidationFailed
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 
@@ -81,7 +80,7 @@ def page(principal: Principal) -> None:
         typed = st.text_input(
             _("Retapez le code du dossier pour confirmer"), key=f"{key}_code", placeholder=_("ex. LYO-2023-0042")
         )
-        field_error(errors, "confirm_code")
+        form_state.field_error(errors, "confirm_code")
         submitted = st.form_submit_button(
             _("Anonymiser définitivement"), type="primary", icon=":material/delete_forever:"
         )

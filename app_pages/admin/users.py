@@ -11,7 +11,7 @@ from services.platform.db import unit_of_work
 from services.platform.errors import ServiceError, ValidationFailed
 from services.platform.pages import PageKey
 from services.platform.principal import ALL_SITES_ROLES, Principal
-from ui.platform.forms import field_error
+from ui.platform import form_state
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 
@@ -51,9 +51,9 @@ def page(principal: Principal) -> None:
                 help=_("Minuscules, chiffres, point ou tiret, ex. « ts.lyon »."),
                 key="user_create_username",
             )
-            field_error(errors, "username")
+            form_state.field_error(errors, "username")
             display_name = st.text_input(_("Nom affiché"), key="user_create_display_name")
-            field_error(errors, "display_name")
+            form_state.field_error(errors, "display_name")
             role = st.selectbox(_("Rôle"), list(Role), format_func=label, key="user_create_role")
             chosen_sites = st.multiselect(
                 _("Sites"),
@@ -61,18 +61,18 @@ def page(principal: Principal) -> None:
                 key="user_create_sites",
                 help=_("Obligatoire sauf pour l'administration, la direction, la gestion et les financeurs."),
             )
-            field_error(errors, "sites")
+            form_state.field_error(errors, "sites")
             funder = st.selectbox(
                 _("Financeur (comptes financeur seulement)"), ["", *funder_names], key="user_create_funder"
             )
-            field_error(errors, "funder")
+            form_state.field_error(errors, "funder")
             password = st.text_input(
                 _("Mot de passe initial ({count} caractères minimum)").format(count=MIN_LENGTH),
                 type="password",
                 autocomplete="new-password",
                 key="user_create_password",
             )
-            field_error(errors, "password")
+            form_state.field_error(errors, "password")
             submitted = st.form_submit_button(_("Créer le compte"), type="primary")
         if submitted:
             try:

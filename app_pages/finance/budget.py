@@ -21,7 +21,6 @@ from services.platform.pages import PageKey
 from services.platform.principal import Capability
 from ui.finance import budget_charts, budget_text
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 
@@ -184,19 +183,19 @@ if may_revise and len(report.lines) >= 2:
         from_id = st.selectbox(
             _("Ligne d'origine (le montant en est retiré)"), options, format_func=describe, key=f"{key}_from"
         )
-        field_error(errors, "from_line_id")
+        form_state.field_error(errors, "from_line_id")
         to_id = st.selectbox(
             _("Ligne de destination"), options, format_func=describe, key=f"{key}_to", index=min(1, len(options) - 1)
         )
-        field_error(errors, "to_line_id")
+        form_state.field_error(errors, "to_line_id")
         amount_text = st.text_input(_("Montant à transférer (€)"), key=f"{key}_amount", placeholder="1 234,56")
-        field_error(errors, "amount_cents")
+        form_state.field_error(errors, "amount_cents")
         reason = st.text_input(
             _("Motif de la révision (obligatoire pour enregistrer)"),
             key=f"{key}_reason",
             max_chars=budget_revision.REASON_MAX,
         )
-        field_error(errors, "reason")
+        form_state.field_error(errors, "reason")
         left, right = st.columns(2)
         preview_clicked = left.form_submit_button(_("Voir l'effet sur les alertes"))
         save_clicked = right.form_submit_button(_("Enregistrer la révision"), type="primary")

@@ -15,7 +15,6 @@ from services.platform.errors import ServiceError
 from services.platform.pages import PageKey
 from services.platform.principal import Capability
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 
@@ -150,7 +149,7 @@ else:
                 key=f"{key}_text",
                 help=_("Imprimée dans l'onglet « Écarts » du compte rendu."),
             )
-            field_error(errors, "explanation")
+            form_state.field_error(errors, "explanation")
             saved = st.form_submit_button(_("Enregistrer l'explication"))
         if saved:
 

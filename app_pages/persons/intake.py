@@ -14,7 +14,6 @@ from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from ui.persons.choices import language_codes, language_label, nationality_codes, nationality_label
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.guards import require_page
 from ui.platform.navigation import PAGE_SPECS
 from ui.platform.runtime import field_cipher, runtime
@@ -85,18 +84,18 @@ def page(principal: Principal) -> None:
             format_func=lambda i: f"{site_code[i]} — " + next(s[2] for s in sites if s[0] == i),
             key=f"{k}_site",
         )
-        field_error(errors, "site_id")
+        form_state.field_error(errors, "site_id")
         left, right = st.columns(2)
         with left:
             first_contact_on = st.date_input(
                 _("Date du premier contact *"), value=None, format="DD/MM/YYYY", key=f"{k}_first_contact"
             )
-            field_error(errors, "first_contact_on")
+            form_state.field_error(errors, "first_contact_on")
         with right:
             intake_on = st.date_input(
                 _("Date de l'accueil *"), value=clock.today(), format="DD/MM/YYYY", key=f"{k}_intake"
             )
-            field_error(errors, "intake_on")
+            form_state.field_error(errors, "intake_on")
         origin = st.selectbox(
             _("Comment la personne est arrivée *"), list(IntakeOrigin), format_func=label, key=f"{k}_origin"
         )
@@ -105,22 +104,22 @@ def page(principal: Principal) -> None:
             round_id = st.selectbox(
                 _("Maraude de rencontre"), list(round_labels), format_func=round_labels.get, key=f"{k}_round"
             )
-            field_error(errors, "outreach_round_id")
+            form_state.field_error(errors, "outreach_round_id")
         with right:
             partner_id = st.selectbox(
                 _("Partenaire qui oriente"), list(partner_labels), format_func=partner_labels.get, key=f"{k}_partner"
             )
-            field_error(errors, "referring_partner_id")
+            form_state.field_error(errors, "referring_partner_id")
 
         st.subheader(_("Identité et situation"))
         left, right = st.columns(2)
         with left:
             alias = st.text_input(_("Prénom ou pseudonyme *"), max_chars=80, key=f"{k}_alias")
-            field_error(errors, "alias")
+            form_state.field_error(errors, "alias")
             birth_year = st.number_input(
                 _("Année de naissance"), value=None, step=1, format="%d", key=f"{k}_birth_year"
             )
-            field_error(errors, "birth_year")
+            form_state.field_error(errors, "birth_year")
             gender = st.selectbox(
                 _("Genre"),
                 list(Gender),
@@ -129,12 +128,12 @@ def page(principal: Principal) -> None:
                 key=f"{k}_gender",
             )
             phone = st.text_input(_("Téléphone"), max_chars=24, key=f"{k}_phone")
-            field_error(errors, "phone")
+            form_state.field_error(errors, "phone")
         with right:
             nationality = st.selectbox(
                 _("Nationalité"), nationalities, format_func=nationality_label, key=f"{k}_nationality"
             )
-            field_error(errors, "nationality")
+            form_state.field_error(errors, "nationality")
             languages = st.multiselect(
                 _("Langues parlées"),
                 language_codes(),
@@ -142,7 +141,7 @@ def page(principal: Principal) -> None:
                 placeholder=_("Choisir…"),
                 key=f"{k}_languages",
             )
-            field_error(errors, "languages")
+            form_state.field_error(errors, "languages")
             admin_status = st.selectbox(
                 _("Situation administrative"), [None, *AdministrativeStatus], format_func=label, key=f"{k}_admin"
             )
@@ -154,13 +153,13 @@ def page(principal: Principal) -> None:
             placeholder=_("Choisir…"),
             key=f"{k}_income",
         )
-        field_error(errors, "income_sources")
+        form_state.field_error(errors, "income_sources")
 
         st.subheader(_("Consentement et suivi"))
         consent_on = st.date_input(_("Date du consentement *"), value=None, format="DD/MM/YYYY", key=f"{k}_consent_on")
-        field_error(errors, "consent_on")
+        form_state.field_error(errors, "consent_on")
         consent_processing = st.checkbox(_("Accepte le traitement de son dossier *"), key=f"{k}_consent_processing")
-        field_error(errors, "consent_processing")
+        form_state.field_error(errors, "consent_processing")
         consent_sharing = st.checkbox(_("Accepte le partage avec les partenaires nommés"), key=f"{k}_consent_sharing")
         consent_statistics = st.checkbox(
             _("Accepte de figurer dans les statistiques anonymes"), value=True, key=f"{k}_consent_statistics"
@@ -168,7 +167,7 @@ def page(principal: Principal) -> None:
         referent_id = st.selectbox(
             _("Référent·e"), list(referent_labels), format_func=referent_labels.get, key=f"{k}_referent"
         )
-        field_error(errors, "referent_id")
+        form_state.field_error(errors, "referent_id")
         submitted = st.form_submit_button(_("Enregistrer le dossier"), type="primary", icon=":material/save:")
 
     data = IntakeInput(

@@ -8,10 +8,13 @@ A round holds counts only: nobody is identified in it. Who may call:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from pydantic import Field, ValidationInfo, field_validator
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
@@ -24,6 +27,7 @@ from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachR
 from models.persons import IntakeOrigin, Person
 from services.platform import audit, paging
 from services.platform.errors import NotFound, ValidationFailed
+from services.platform.inputs import FormInput, field_error, messages
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 from services.platform.sites import SiteChoice
@@ -90,24 +94,75 @@ def message(key: str) -> str:
     return i18n.message(MESSAGE_IDS, key, **MESSAGE_VALUES.get(key, {}))
 
 
-@dataclass
-class RoundInput:
-    """What the round form sends; counts are whole numbers (None counts as 0)."""
+def _count(maximum: int, too_many: str) -> Any:
+    """A count field: empty is 0, negative or above `maximum` refused with its message."""
+    limits = {"greater_than_equal": MESSAGE_IDS["negative"], "less_than_equal": MESSAGE_IDS[too_many]}
+    return Field(0, ge=0, le=maximum, json_schema_extra=messages(by_type=limits, maximum=maximum))
 
-    site_id: int | None
-    round_on: date | None
-    start_time: time | None
-    duration_minutes: int | None
-    mode: OutreachMode | None
-    area: OutreachArea | None
-    staff_ids: list[int] = field(default_factory=list)
-    persons_met: int | None = 0
-    new_contacts: int | None = 0
-    conversations: int | None = 0
-    referred_to_intake: int | None = 0
-    condoms_given: int | None = 0
-    leaflets_given: int | None = 0
-    hygiene_kits_given: int | None = 0
+
+class RoundInput(FormInput):
+    """What the round form sends; counts are whole numbers (empty counts as 0). Rules that need no
+    database, each with its message; context: `as_of` (today), and for a correction `kept_date` (the date
+    recorded, which may stay even when older than a year)."""
+
+    site_id: int | None = None
+    round_on: date = Field(json_schema_extra=messages(MESSAGE_IDS["round_on"]))
+    start_time: time = Field(json_schema_extra=messages(MESSAGE_IDS["start_time"]))
+    duration_minutes: int = Field(
+        ge=MIN_DURATION,
+        le=MAX_DURATION,
+        json_schema_extra=messages(MESSAGE_IDS["duration"], **MESSAGE_VALUES["duration"]),
+    )
+    mode: OutreachMode = Field(json_schema_extra=messages(MESSAGE_IDS["mode"]))
+    area: OutreachArea = Field(json_schema_extra=messages(MESSAGE_IDS["area"]))
+    staff_ids: list[int] = Field(min_length=1, json_schema_extra=messages(MESSAGE_IDS["staff_missing"]))
+    persons_met: int = _count(MAX_PERSONS, "too_many_persons")
+    new_contacts: int = _count(MAX_PERSONS, "too_many_persons")
+    conversations: int = _count(MAX_PERSONS, "too_many_persons")
+    referred_to_intake: int = _count(MAX_PERSONS, "too_many_persons")
+    condoms_given: int = _count(MAX_MATERIAL, "too_much_material")
+    leaflets_given: int = _count(MAX_MATERIAL, "too_much_material")
+    hygiene_kits_given: int = _count(MAX_MATERIAL, "too_much_material")
+
+    @field_validator(*PERSON_COUNTS, *MATERIAL_COUNTS, mode="before")
+    @classmethod
+    def _empty_count_is_zero(cls, value: object) -> object:
+        return 0 if value is None or value == "" else value
+
+    @field_validator("staff_ids", mode="before")
+    @classmethod
+    def _no_staff(cls, value: object) -> object:
+        return [] if value is None else value
+
+    @field_validator("round_on")
+    @classmethod
+    def _recent_and_not_future(cls, value: date, info: ValidationInfo) -> date:
+        context = info.context or {}
+        today = context.get("as_of") or clock.today()
+        if value > today:
+            raise field_error(MESSAGE_IDS["round_future"])
+        if value < today - timedelta(days=MAX_AGE_DAYS) and value != context.get("kept_date"):
+            raise field_error(MESSAGE_IDS["round_old"])
+        return value
+
+    @field_validator("area")
+    @classmethod
+    def _area_of_the_mode(cls, value: OutreachArea, info: ValidationInfo) -> OutreachArea:
+        mode = info.data.get("mode")
+        if mode is not None and value not in AREAS_OF_MODE[mode]:
+            raise field_error(MESSAGE_IDS["area_street" if mode == OutreachMode.STREET else "area_online"])
+        return value
+
+    @field_validator("new_contacts", "conversations", "referred_to_intake")
+    @classmethod
+    def _at_most_the_persons_met(cls, value: int, info: ValidationInfo) -> int:
+        met = info.data.get("persons_met")
+        if met is not None and value > met:
+            raise field_error(MESSAGE_IDS[info.field_name])
+        return value
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in PERSON_COUNTS + MATERIAL_COUNTS}
 
 
 @dataclass(frozen=True)
@@ -165,49 +220,6 @@ class MonthlyOutreach:
 # --- validation ---------------------------------------------------------------------------------
 
 
-def _check_counts(errors: dict[str, str], data: RoundInput) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for name in PERSON_COUNTS + MATERIAL_COUNTS:
-        value = int(getattr(data, name) or 0)
-        counts[name] = value
-        ceiling = MAX_PERSONS if name in PERSON_COUNTS else MAX_MATERIAL
-        if value < 0:
-            errors[name] = message("negative")
-        elif value > ceiling:
-            errors[name] = message("too_many_persons" if name in PERSON_COUNTS else "too_much_material")
-    met = counts["persons_met"]
-    if "persons_met" not in errors:
-        for name in ("new_contacts", "conversations", "referred_to_intake"):
-            if name not in errors and counts[name] > met:
-                errors[name] = message(name)
-    return counts
-
-
-def _check_fields(errors: dict[str, str], data: RoundInput, today: date, *, kept_date: date | None) -> None:
-    """Checks that need no database. `kept_date`: the round's recorded date (an edit may keep an old date)."""
-    if data.round_on is None:
-        errors["round_on"] = message("round_on")
-    elif data.round_on > today:
-        errors["round_on"] = message("round_future")
-    elif data.round_on < today - timedelta(days=MAX_AGE_DAYS) and data.round_on != kept_date:
-        errors["round_on"] = message("round_old")
-    if data.start_time is None:
-        errors["start_time"] = message("start_time")
-    if data.duration_minutes is None or not MIN_DURATION <= int(data.duration_minutes) <= MAX_DURATION:
-        errors["duration_minutes"] = message("duration")
-    mode = area = None
-    try:
-        mode = OutreachMode(data.mode)
-    except ValueError:
-        errors["mode"] = message("mode")
-    try:
-        area = OutreachArea(data.area)
-    except ValueError:
-        errors["area"] = message("area")
-    if mode is not None and area is not None and area not in AREAS_OF_MODE[mode]:
-        errors["area"] = message("area_street" if mode == OutreachMode.STREET else "area_online")
-
-
 def _site_staff(session: Session, site_id: int, user_ids: set[int]) -> set[int]:
     """Those of `user_ids` who are active team members (STAFF_ROLES) of the site."""
     if not user_ids:
@@ -228,7 +240,7 @@ def _site_staff(session: Session, site_id: int, user_ids: set[int]) -> set[int]:
 
 def _validated(
     session: Session,
-    data: RoundInput,
+    data: RoundInput | Mapping[str, object],
     site_id: int,
     today: date,
     *,
@@ -239,26 +251,42 @@ def _validated(
 
     Staff already recorded on the round (`kept_staff`) stay accepted even if they have left since."""
     errors: dict[str, str] = {}
-    _check_fields(errors, data, today, kept_date=kept_date)
-    counts = _check_counts(errors, data)
-    staff_ids = sorted({int(user_id) for user_id in data.staff_ids})
-    if not staff_ids:
-        errors["staff_ids"] = message("staff_missing")
-    else:
-        newcomers = set(staff_ids) - kept_staff
-        if _site_staff(session, site_id, newcomers) != newcomers:
-            errors["staff_ids"] = message("staff_site")
-    if errors:
+    try:
+        checked = RoundInput.validated(data, as_of=today, kept_date=kept_date)
+    except ValidationFailed as exc:
+        errors, checked = dict(exc.errors), None
+    staff_ids = sorted({int(user_id) for user_id in (checked.staff_ids if checked else _raw_staff(data))})
+    newcomers = set(staff_ids) - kept_staff
+    if "staff_ids" not in errors and newcomers and _site_staff(session, site_id, newcomers) != newcomers:
+        errors["staff_ids"] = message("staff_site")
+    if errors or checked is None:
         raise ValidationFailed(errors)
     values = dict(
-        round_on=data.round_on,
-        start_time=data.start_time,
-        duration_minutes=int(data.duration_minutes),
-        mode=OutreachMode(data.mode),
-        area=OutreachArea(data.area),
-        **counts,
+        round_on=checked.round_on,
+        start_time=checked.start_time,
+        duration_minutes=checked.duration_minutes,
+        mode=checked.mode,
+        area=checked.area,
+        **checked.counts(),
     )
     return values, staff_ids
+
+
+def _raw_staff(data: RoundInput | Mapping[str, object]) -> list[int]:
+    """The staff ids of an input that failed its checks (to check the team as well, in the same answer)."""
+    raw = data.staff_ids if isinstance(data, RoundInput) else data.get("staff_ids")
+    try:
+        return [int(user_id) for user_id in raw or []]
+    except (TypeError, ValueError):
+        return []
+
+
+def _site_of(data: RoundInput | Mapping[str, object]) -> int | None:
+    site_id = data.site_id if isinstance(data, RoundInput) else data.get("site_id")
+    try:
+        return None if site_id is None else int(site_id)
+    except (TypeError, ValueError):
+        return -1  # no such site: refused as « choose one of your sites »
 
 
 def _writable_site(session: Session, principal: Principal, site_id: int | None) -> int:
@@ -276,11 +304,13 @@ def _save_staff(session: Session, round_id: int, staff_ids: list[int]) -> None:
 # --- writes -------------------------------------------------------------------------------------
 
 
-def log_round(session: Session, principal: Principal, *, data: RoundInput, today: date | None = None) -> int:
+def log_round(
+    session: Session, principal: Principal, *, data: RoundInput | Mapping[str, object], today: date | None = None
+) -> int:
     """Record a round of one of the principal's sites (dated within the last year). Returns its id."""
     principal.require(Capability.RUN_FIELD_ACTIVITIES)
     today = today or clock.today()
-    site_id = _writable_site(session, principal, data.site_id)
+    site_id = _writable_site(session, principal, _site_of(data))
     values, staff_ids = _validated(session, data, site_id, today)
     outreach = OutreachRound(site_id=site_id, created_by_id=principal.user_id, **values)
     session.add(outreach)
@@ -304,7 +334,7 @@ def update_round(
     *,
     round_id: int,
     expected_version: int,
-    data: RoundInput,
+    data: RoundInput | Mapping[str, object],
     today: date | None = None,
 ) -> None:
     """Correct a round of one's sites, as last seen (`expected_version`; else StaleRecord). Its site stays."""
@@ -315,7 +345,7 @@ def update_round(
     ).first()
     if outreach is None:
         raise NotFound(_("Maraude introuvable."))
-    if data.site_id is not None and data.site_id != outreach.site_id:
+    if _site_of(data) is not None and _site_of(data) != outreach.site_id:
         raise ValidationFailed({"site_id": message("site_change")})
     kept_staff = frozenset(
         session.exec(select(OutreachRoundStaff.user_id).where(OutreachRoundStaff.round_id == outreach.id)).all()

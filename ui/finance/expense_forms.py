@@ -15,7 +15,6 @@ from services.finance.lines import LineChoice
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.runtime import Runtime
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -43,13 +42,13 @@ def entry_form(runtime: Runtime, principal: Principal, choices: list[LineChoice]
             placeholder=_("Choisir une ligne (code analytique, volet, site)"),
             key=f"{key}_line",
         )
-        field_error(errors, "budget_line_id")
+        form_state.field_error(errors, "budget_line_id")
         left, right = st.columns(2)
         with left:
             spent_on = st.date_input(
                 _("Date de la dépense"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_date"
             )
-            field_error(errors, "spent_on")
+            form_state.field_error(errors, "spent_on")
         with right:
             amount = st.text_input(
                 _("Montant (€)"),
@@ -57,13 +56,13 @@ def entry_form(runtime: Runtime, principal: Principal, choices: list[LineChoice]
                 placeholder=_("1 234,56"),
                 help=_("Au centime, virgule décimale. Un avoir se saisit en négatif (-45,00)."),
             )
-            field_error(errors, "amount")
+            form_state.field_error(errors, "amount")
         text = st.text_input(_("Libellé"), max_chars=expenses.LABEL_MAX, key=f"{key}_label")
-        field_error(errors, "label")
+        form_state.field_error(errors, "label")
         left, right = st.columns(2)
         with left:
             supplier = st.text_input(_("Fournisseur"), max_chars=expenses.SUPPLIER_MAX, key=f"{key}_supplier")
-            field_error(errors, "supplier")
+            form_state.field_error(errors, "supplier")
         with right:
             voucher = st.text_input(
                 _("N° de pièce"),
@@ -71,7 +70,7 @@ def entry_form(runtime: Runtime, principal: Principal, choices: list[LineChoice]
                 key=f"{key}_voucher",
                 help=_("Référence de la facture ou du justificatif."),
             )
-            field_error(errors, "voucher_ref")
+            form_state.field_error(errors, "voucher_ref")
         submitted = st.form_submit_button(_("Enregistrer la dépense"), type="primary")
     if submitted:
         data = ExpenseInput(

@@ -23,7 +23,6 @@ from services.platform.money import parse_amount
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.runtime import Runtime
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -61,9 +60,9 @@ def funder_form(runtime: Runtime, principal: Principal) -> None:
     with st.form(key):
         form_state.form_error(form)
         name = st.text_input(_("Nom du financeur"), max_chars=grants.FUNDER_NAME_MAX, key=f"{key}_name")
-        field_error(errors, "name")
+        form_state.field_error(errors, "name")
         kind = st.selectbox(_("Type"), list(FunderKind), format_func=label, key=f"{key}_kind")
-        field_error(errors, "kind")
+        form_state.field_error(errors, "kind")
         submitted = st.form_submit_button(_("Ajouter le financeur"))
     if submitted:
 
@@ -102,11 +101,11 @@ def grant_form(
             index=funder_ids.index(g.funder_id) if g and g.funder_id in funder_ids else None,
             placeholder=_("Choisir un financeur"),
         )
-        field_error(errors, "funder_id")
+        form_state.field_error(errors, "funder_id")
         name = st.text_input(
             _("Intitulé"), value=g.name if g else "", max_chars=grants.GRANT_NAME_MAX, key=f"{key}_name"
         )
-        field_error(errors, "name")
+        form_state.field_error(errors, "name")
         left, right = st.columns(2)
         with left:
             ref = st.text_input(
@@ -116,7 +115,7 @@ def grant_form(
                 key=f"{key}_ref",
                 help=_("Unique, par exemple AGRASC-FDC-2026-018."),
             )
-            field_error(errors, "convention_ref")
+            form_state.field_error(errors, "convention_ref")
             starts_on = st.date_input(
                 _("Début"),
                 value=g.starts_on if g else None,
@@ -125,7 +124,7 @@ def grant_form(
                 min_value=date(2000, 1, 1),
                 max_value=date(2100, 1, 1),
             )
-            field_error(errors, "starts_on")
+            form_state.field_error(errors, "starts_on")
             tolerance = st.number_input(
                 _("Tolérance entre lignes (%)"),
                 min_value=0.0,
@@ -135,7 +134,7 @@ def grant_form(
                 key=f"{key}_tolerance",
                 help=_("Écart admis par la convention entre le prévu et le réalisé d'une ligne."),
             )
-            field_error(errors, "tolerance_bp")
+            form_state.field_error(errors, "tolerance_bp")
         with right:
             amount = st.text_input(
                 _("Montant (€)"),
@@ -143,7 +142,7 @@ def grant_form(
                 key=f"{key}_amount",
                 help=_("Au centime près, par exemple 900 000,00."),
             )
-            field_error(errors, "amount")
+            form_state.field_error(errors, "amount")
             ends_on = st.date_input(
                 _("Fin"),
                 value=g.ends_on if g else None,
@@ -152,7 +151,7 @@ def grant_form(
                 min_value=date(2000, 1, 1),
                 max_value=date(2100, 1, 1),
             )
-            field_error(errors, "ends_on")
+            form_state.field_error(errors, "ends_on")
             indirect = st.number_input(
                 _("Taux de frais indirects (%)"),
                 min_value=0.0,
@@ -161,7 +160,7 @@ def grant_form(
                 value=(g.indirect_rate_bp / 100) if g else 0.0,
                 key=f"{key}_indirect",
             )
-            field_error(errors, "indirect_rate_bp")
+            form_state.field_error(errors, "indirect_rate_bp")
         chosen_sites = st.multiselect(
             _("Sites concernés"),
             site_ids,
@@ -169,7 +168,7 @@ def grant_form(
             key=f"{key}_sites",
             default=[s.id for s in detail.sites] if detail else [],
         )
-        field_error(errors, "site_ids")
+        form_state.field_error(errors, "site_ids")
         strands = st.text_area(
             _("Volets (un par ligne)"),
             key=f"{key}_strands",
@@ -177,7 +176,7 @@ def grant_form(
             if detail
             else "Aller-vers\nInsertion socio-professionnelle",
         )
-        field_error(errors, "strand_names")
+        form_state.field_error(errors, "strand_names")
         submitted = st.form_submit_button(
             _("Enregistrer la convention") if g else _("Créer le financement"), type="primary"
         )

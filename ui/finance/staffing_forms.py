@@ -20,7 +20,6 @@ from services.platform.db import unit_of_work
 from services.platform.errors import ServiceError
 from services.platform.principal import Principal
 from ui.platform import form_state
-from ui.platform.forms import field_error
 
 
 def post_label(post: PostRow) -> str:
@@ -50,7 +49,7 @@ def _post_fields(key: str, errors: dict, sites: list[tuple[int, str, str]], post
             index=list(PostType).index(post.post_type) if post else 0,
         ),
     }
-    field_error(errors, "site_id")
+    form_state.field_error(errors, "site_id")
     left, right = st.columns(2)
     values["fte"] = left.number_input(
         _("Temps de travail (ETP)"),
@@ -71,8 +70,8 @@ def _post_fields(key: str, errors: dict, sites: list[tuple[int, str, str]], post
         key=f"{key}_cost",
         help=_("Salaire brut + charges patronales, pour un mois complet."),
     )
-    field_error(errors, "fte_hundredths")
-    field_error(errors, "monthly_cost_cents")
+    form_state.field_error(errors, "fte_hundredths")
+    form_state.field_error(errors, "monthly_cost_cents")
     left, right = st.columns(2)
     values["starts_on"] = left.date_input(
         _("Début du poste"), value=post.starts_on if post else paris_today(), format="DD/MM/YYYY", key=f"{key}_start"
@@ -80,8 +79,8 @@ def _post_fields(key: str, errors: dict, sites: list[tuple[int, str, str]], post
     values["ends_on"] = right.date_input(
         _("Fin du poste (facultatif)"), value=post.ends_on if post else None, format="DD/MM/YYYY", key=f"{key}_end"
     )
-    field_error(errors, "starts_on")
-    field_error(errors, "ends_on")
+    form_state.field_error(errors, "starts_on")
+    form_state.field_error(errors, "ends_on")
     if post is None or post.is_filled:
         values["holder_name"] = st.text_input(
             _("Titulaire (salarié·e)"),
@@ -93,7 +92,7 @@ def _post_fields(key: str, errors: dict, sites: list[tuple[int, str, str]], post
                 "Laissez vide pour un poste créé vacant."
             ),
         )
-        field_error(errors, "holder_name")
+        form_state.field_error(errors, "holder_name")
     return values
 
 
@@ -137,10 +136,10 @@ def create_post_form(engine: Engine, principal: Principal, sites: list[tuple[int
                 value=100.0 if index == 1 else 0.0,
                 key=f"{key}_share_{index}",
             )
-            field_error(errors, f"grant_{index}")
-            field_error(errors, f"share_{index}")
+            form_state.field_error(errors, f"grant_{index}")
+            form_state.field_error(errors, f"share_{index}")
             rows.append((choice, percent))
-        field_error(errors, "shares")
+        form_state.field_error(errors, "shares")
         submitted = st.form_submit_button(_("Créer le poste"), type="primary")
     if submitted:
         shares = [
@@ -199,8 +198,8 @@ def status_form(engine: Engine, principal: Principal, post: PostRow) -> None:
             st.caption(_("Vacant depuis le {day}.").format(day=f"{post.status_since:%d/%m/%Y}"))
             on = st.date_input(_("Pourvu à partir du"), value=paris_today(), format="DD/MM/YYYY", key=f"{key}_on")
             holder = st.text_input(_("Titulaire (salarié·e)"), max_chars=staffing.HOLDER_MAX, key=f"{key}_holder")
-            field_error(errors, "holder_name")
-        field_error(errors, "on")
+            form_state.field_error(errors, "holder_name")
+        form_state.field_error(errors, "on")
         submitted = st.form_submit_button(
             _("Déclarer vacant") if post.is_filled else _("Déclarer pourvu"), type="primary"
         )
@@ -258,7 +257,7 @@ def funding_form(engine: Engine, principal: Principal, post: PostRow) -> None:
         st.warning(_("Total des parts : {total} % — il doit être exactement de 100 %.").format(total=total_text))
     for field in sorted(errors):
         if field != form_state.FORM_ERROR:
-            field_error(errors, field)
+            form_state.field_error(errors, field)
     if st.button(_("Enregistrer le financement"), key=f"{key}_save", type="primary"):
 
         def save() -> None:

@@ -16,7 +16,6 @@ from services.platform.errors import ServiceError, StaleRecord, ValidationFailed
 from services.platform.principal import Principal
 from ui.persons.choices import language_codes, language_label, nationality_codes, nationality_label
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.runtime import Runtime
 
 SITUATION_FORM = "person_situation"
@@ -101,15 +100,15 @@ def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHea
                 values["alias"] = st.text_input(
                     _("Prénom ou pseudonyme *"), value=header.alias or "", max_chars=80, key=f"{k}_alias"
                 )
-                field_error(errors, "alias")
+                form_state.field_error(errors, "alias")
                 values["phone"] = st.text_input(
                     _("Téléphone"), value=header.phone or "", max_chars=24, key=f"{k}_phone"
                 )
-                field_error(errors, "phone")
+                form_state.field_error(errors, "phone")
             values["birth_year"] = st.number_input(
                 _("Année de naissance"), value=header.birth_year, step=1, format="%d", key=f"{k}_birth_year"
             )
-            field_error(errors, "birth_year")
+            form_state.field_error(errors, "birth_year")
             values["gender"] = st.selectbox(
                 _("Genre"), list(Gender), index=list(Gender).index(header.gender), format_func=label, key=f"{k}_gender"
             )
@@ -120,7 +119,7 @@ def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHea
                 format_func=lambda i: "—" if i is None else referents[i],
                 key=f"{k}_referent",
             )
-            field_error(errors, "referent_id")
+            form_state.field_error(errors, "referent_id")
         with right:
             nationalities = [None, *nationality_codes()]
             values["nationality"] = st.selectbox(
@@ -139,7 +138,7 @@ def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHea
                 placeholder=_("Choisir…"),
                 key=f"{k}_languages",
             )
-            field_error(errors, "languages")
+            form_state.field_error(errors, "languages")
             admin_options = [None, *AdministrativeStatus]
             values["administrative_status"] = st.selectbox(
                 _("Situation administrative"),
@@ -214,7 +213,7 @@ def closing_form(runtime: Runtime, principal: Principal, header: PersonFileHeade
     errors = form_state.errors(CLOSING_FORM)
     form_state.form_error(CLOSING_FORM)
     _stale_controls(CLOSING_FORM, pid)
-    field_error(errors, "status")
+    form_state.field_error(errors, "status")
     closing = header.status != PersonStatus.CLOSED
     with st.form(k):
         closed_on = None
@@ -222,9 +221,9 @@ def closing_form(runtime: Runtime, principal: Principal, header: PersonFileHeade
             closed_on = st.date_input(
                 _("Date de clôture *"), value=clock.today(), format="DD/MM/YYYY", key=f"{k}_closed_on"
             )
-            field_error(errors, "closed_on")
+            form_state.field_error(errors, "closed_on")
         reason = st.text_input(_("Motif *"), max_chars=180, key=f"{k}_reason")
-        field_error(errors, "reason")
+        form_state.field_error(errors, "reason")
         submitted = st.form_submit_button(
             _("Clôturer le dossier") if closing else _("Rouvrir le dossier"),
             icon=":material/lock:" if closing else ":material/lock_open:",

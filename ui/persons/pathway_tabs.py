@@ -24,7 +24,6 @@ from services.platform.db import unit_of_work
 from services.platform.errors import ValidationFailed
 from services.platform.principal import Capability, Principal
 from ui.platform import charts, form_state
-from ui.platform.forms import field_error
 from ui.platform.runtime import Runtime, field_cipher
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -85,7 +84,7 @@ def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:
         st.markdown(_("**Nouvelle évaluation**"))
         form_state.form_error(form)
         assessed_on = _date_input(_("Date de l'évaluation"), f"{key}_on")
-        field_error(errors, "assessed_on")
+        form_state.field_error(errors, "assessed_on")
         ratings: dict[Barrier, BarrierSeverity] = {}
         for barrier in Barrier:
             # Stable options (None: not rated) shown in the session's language.
@@ -98,7 +97,7 @@ def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:
             )
             if choice is not None:
                 ratings[barrier] = choice
-        field_error(errors, "ratings")
+        form_state.field_error(errors, "ratings")
         submitted = st.form_submit_button(_("Enregistrer l'évaluation"), type="primary")
     if submitted:
 
@@ -152,9 +151,9 @@ def goals_tab(runtime: Runtime, principal: Principal, header) -> None:
             form_state.form_error(form)
             axis = st.selectbox(_("Axe"), list(GoalAxis), format_func=label, key=f"{key}_axis")
             goal = st.text_input(_("Objectif"), max_chars=pathway.GOAL_MAX, key=f"{key}_goal")
-            field_error(errors, "goal")
+            form_state.field_error(errors, "goal")
             actions = st.text_area(_("Actions prévues"), max_chars=pathway.ACTIONS_MAX, key=f"{key}_actions")
-            field_error(errors, "actions")
+            form_state.field_error(errors, "actions")
             due_on = _date_input(_("Échéance"), f"{key}_due", value=None)
             submitted = st.form_submit_button(_("Ajouter l'objectif"), type="primary")
         if submitted:
@@ -184,11 +183,11 @@ def goals_tab(runtime: Runtime, principal: Principal, header) -> None:
                 _("Axe"), list(GoalAxis), index=list(GoalAxis).index(chosen.axis), format_func=label, key=f"{key}_axis"
             )
             goal = st.text_input(_("Objectif"), value=chosen.goal, max_chars=pathway.GOAL_MAX, key=f"{key}_goal")
-            field_error(errors, "goal")
+            form_state.field_error(errors, "goal")
             actions = st.text_area(
                 _("Actions prévues"), value=chosen.actions or "", max_chars=pathway.ACTIONS_MAX, key=f"{key}_actions"
             )
-            field_error(errors, "actions")
+            form_state.field_error(errors, "actions")
             due_on = _date_input(_("Échéance"), f"{key}_due", value=chosen.due_on)
             status = st.radio(
                 _("Statut"),
@@ -198,7 +197,7 @@ def goals_tab(runtime: Runtime, principal: Principal, header) -> None:
                 horizontal=True,
                 key=f"{key}_status",
             )
-            field_error(errors, "status")
+            form_state.field_error(errors, "status")
             save = st.form_submit_button(_("Enregistrer les modifications"), type="primary")
         if save:
 
@@ -226,9 +225,9 @@ def goals_tab(runtime: Runtime, principal: Principal, header) -> None:
                 horizontal=True,
                 key=f"{close_key}_status",
             )
-            field_error(close_errors, "status")
+            form_state.field_error(close_errors, "status")
             closed_on = _date_input(_("Date de clôture"), f"{close_key}_on")
-            field_error(close_errors, "closed_on")
+            form_state.field_error(close_errors, "closed_on")
             close = st.form_submit_button(_("Clore l'objectif"))
         if close:
 
@@ -319,7 +318,7 @@ def _psp_episode(
     with st.expander(_("Commission, décision, APS et AFIS")), st.form(key):
         form_state.form_error(form)
         commission_on = _date_input(_("Date de la commission"), f"{key}_commission", value=episode.commission_on)
-        field_error(errors, "commission_on")
+        form_state.field_error(errors, "commission_on")
         opinion = st.selectbox(
             _("Avis de la commission"),
             list(CommissionOpinion),
@@ -335,20 +334,20 @@ def _psp_episode(
             key=f"{key}_decision",
         )
         decided_on = _date_input(_("Date de la décision"), f"{key}_decided", value=episode.decided_on)
-        field_error(errors, "decided_on")
+        form_state.field_error(errors, "decided_on")
         aps_start = _date_input(_("Début de l'APS"), f"{key}_aps_start", value=episode.aps_start_on)
-        field_error(errors, "aps_start_on")
+        form_state.field_error(errors, "aps_start_on")
         aps_end = _date_input(_("Fin de l'APS"), f"{key}_aps_end", value=episode.aps_end_on)
-        field_error(errors, "aps_end_on")
+        form_state.field_error(errors, "aps_end_on")
         afis_start = _date_input(_("Début de l'AFIS"), f"{key}_afis_start", value=episode.afis_start_on)
-        field_error(errors, "afis_start_on")
+        form_state.field_error(errors, "afis_start_on")
         afis_end = _date_input(_("Fin de l'AFIS"), f"{key}_afis_end", value=episode.afis_end_on)
-        field_error(errors, "afis_end_on")
+        form_state.field_error(errors, "afis_end_on")
         current = "" if episode.afis_monthly_cents is None else f"{Decimal(episode.afis_monthly_cents) / 100:.2f}"
         afis_amount = st.text_input(
             _("Montant mensuel de l'AFIS (€)"), value=current.replace(".", ","), key=f"{key}_afis_amount"
         )
-        field_error(errors, "afis_monthly_cents")
+        form_state.field_error(errors, "afis_monthly_cents")
         save = st.form_submit_button(_("Enregistrer"), type="primary")
     if save:
 
@@ -379,8 +378,8 @@ def _psp_episode(
         st.markdown(_("**Renouvellement (6 mois)**") if renewal else _("**Première période (6 mois)**"))
         form_state.form_error(period_form)
         start_on = _date_input(_("Début de la période"), f"{period_key}_start", value=default_start)
-        field_error(period_errors, "start_on")
-        field_error(period_errors, "is_renewal")
+        form_state.field_error(period_errors, "start_on")
+        form_state.field_error(period_errors, "is_renewal")
         add = st.form_submit_button(_("Renouveler pour 6 mois") if renewal else _("Ajouter la première période"))
     if add:
 
@@ -419,7 +418,7 @@ def psp_tab(runtime: Runtime, principal: Principal, header) -> None:
         st.markdown(_("**Nouvelle demande de parcours de sortie**"))
         form_state.form_error(form)
         requested_on = _date_input(_("Date de la demande"), f"{key}_on")
-        field_error(errors, "requested_on")
+        form_state.field_error(errors, "requested_on")
         submitted = st.form_submit_button(_("Enregistrer la demande"))
     if submitted:
 
@@ -482,11 +481,11 @@ def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:
             format_func=lambda p: f"{p.name} ({label(p.kind)})",
             key=f"{key}_partner",
         )
-        field_error(errors, "partner_id")
+        form_state.field_error(errors, "partner_id")
         referred_on = _date_input(_("Date de l'orientation"), f"{key}_on")
-        field_error(errors, "referred_on")
+        form_state.field_error(errors, "referred_on")
         reason = st.text_input(_("Motif"), max_chars=partners.REASON_MAX, key=f"{key}_reason")
-        field_error(errors, "reason")
+        form_state.field_error(errors, "reason")
         submitted = st.form_submit_button(_("Enregistrer l'orientation"), type="primary")
     if submitted:
 
@@ -525,7 +524,7 @@ def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:
             key=f"{key}_result",
         )
         result_on = _date_input(_("Date du résultat"), f"{key}_on", value=chosen.result_on or clock.today())
-        field_error(errors, "result_on")
+        form_state.field_error(errors, "result_on")
         submitted = st.form_submit_button(_("Enregistrer le résultat"))
     if submitted:
 
@@ -570,20 +569,20 @@ def outcomes_tab(runtime: Runtime, principal: Principal, header) -> None:
         st.markdown(_("**Nouvelle sortie**"))
         form_state.form_error(form)
         outcome_on = _date_input(_("Date de la sortie"), f"{key}_on")
-        field_error(errors, "outcome_on")
+        form_state.field_error(errors, "outcome_on")
         outcome_type = st.selectbox(
             _("Type de sortie"),
             list(OutcomeType),
             key=f"{key}_type",
             format_func=lambda t: f"{label(t)} — {label(OUTCOME_CATEGORY_OF_TYPE[t])}",
         )
-        field_error(errors, "outcome_type")
+        form_state.field_error(errors, "outcome_type")
         sector = st.text_input(_("Secteur de l'employeur"), max_chars=partners.SECTOR_MAX, key=f"{key}_sector")
-        field_error(errors, "employer_sector")
+        form_state.field_error(errors, "employer_sector")
         closes = st.checkbox(
             _("Cette sortie clôt le dossier"), key=f"{key}_closes", disabled=header.status == PersonStatus.CLOSED
         )
-        field_error(errors, "closes_file")
+        form_state.field_error(errors, "closes_file")
         submitted = st.form_submit_button(pgettext("outcome", "Enregistrer la sortie"), type="primary")
     if submitted:
 
@@ -622,14 +621,14 @@ def notes_tab(runtime: Runtime, principal: Principal, header) -> None:
         with st.form(key):
             form_state.form_error(form)
             noted_on = _date_input(_("Date"), f"{key}_on")
-            field_error(errors, "noted_on")
+            form_state.field_error(errors, "noted_on")
             body = st.text_area(
                 _("Note"),
                 max_chars=pathway.NOTE_MAX,
                 key=f"{key}_body",
                 help=_("Chiffrée dans la base ; visible des seul·es intervenant·es et chef·fes de service."),
             )
-            field_error(errors, "body")
+            form_state.field_error(errors, "body")
             submitted = st.form_submit_button(_("Ajouter la note"), type="primary")
         if submitted:
 

@@ -1,5 +1,14 @@
-"""State of a form across reruns: errors by field, the version first seen, a fresh form after success.
+"""Forms, the one way: state across reruns, errors beside their fields, the version first seen.
 
+The shape of every form (services.platform.inputs says the service side):
+    form = "outreach_new"
+    key, errors = form_state.key(form), form_state.errors(form)
+    with st.form(key):
+        form_state.form_error(form)
+        day = st.date_input(_("Date"), key=f"{key}_day"); form_state.field_error(errors, "day")
+        submitted = st.form_submit_button(_("Enregistrer"))
+    if submitted:
+        form_state.submit(form, lambda: save_with_a_unit_of_work({"day": day}), _("Enregistré."))
 After a failed submit the page reruns with the same widget keys, so the input stays in the form and
 each error shows beside its field; after a success the form gets new keys (empty again) and a toast.
 """
@@ -7,13 +16,14 @@ each error shows beside its field; after a success the form gets new keys (empty
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NoReturn
 
 import streamlit as st
 
 from services.platform.errors import ServiceError, StaleRecord, ValidationFailed
+from services.platform.inputs import FORM_ERROR
 
 TOAST_KEY = "parcours_pending_toast"
-FORM_ERROR = "_form"  # an error about the whole form (stale record, permission…)
 
 
 def key(form: str) -> str:
@@ -25,12 +35,12 @@ def errors(form: str) -> dict[str, str]:
     return st.session_state.get(f"{form}__errors", {})
 
 
-def fail(form: str, messages: dict[str, str]) -> None:
+def fail(form: str, messages: dict[str, str]) -> NoReturn:
     st.session_state[f"{form}__errors"] = dict(messages)
     st.rerun()
 
 
-def succeed(form: str, message: str) -> None:
+def succeed(form: str, message: str) -> NoReturn:
     st.session_state[f"{form}__errors"] = {}
     st.session_state[f"{form}__generation"] = st.session_state.get(f"{form}__generation", 0) + 1
     st.session_state[TOAST_KEY] = message
@@ -53,13 +63,21 @@ def forget_version(form: str, record_id: int) -> None:
     st.session_state.pop(f"{form}__version_{record_id}", None)
 
 
+def field_error(errors: dict[str, str], field: str) -> None:
+    """The message of `field`, if any, right under its widget."""
+    if field in errors:
+        st.error(errors[field], icon=":material/error:")
+
+
 def form_error(form: str) -> None:
     message = errors(form).get(FORM_ERROR)
     if message:
         st.error(message, icon=":material/sync_problem:")
 
 
-def submit(form: str, action: Callable[[], object], success: str, *, versioned: tuple[str, int] | None = None) -> None:
+def submit(
+    form: str, action: Callable[[], object], success: str, *, versioned: tuple[str, int] | None = None
+) -> NoReturn:
     """Run the service call of a submitted form: errors beside the fields and the input kept,
     or a toast and a fresh form. `versioned` = (form, record id) whose first-seen version to drop
     after the call, so the next save is made knowingly over the new version."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 import pytest
@@ -14,7 +14,7 @@ from models.organisation import Role, Site, User
 from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachRoundStaff
 from models.persons import IntakeOrigin
 from services.activities import outreach
-from services.activities.outreach import MonthlyOutreach, RoundInput
+from services.activities.outreach import MonthlyOutreach
 from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from services.platform.principal import Principal
 from tests import factories
@@ -55,25 +55,25 @@ def world(session: Session) -> OutreachWorld:
     )
 
 
-def street_round(world: OutreachWorld, **changes) -> RoundInput:
-    """An evening street round in Lyon by the social worker and the head of service."""
-    data = RoundInput(
-        site_id=world.lyon.id,
-        round_on=TODAY - timedelta(days=1),
-        start_time=time(21, 0),
-        duration_minutes=180,
-        mode=OutreachMode.STREET,
-        area=OutreachArea.ROADSIDE_VANS,
-        staff_ids=[world.ts_user.id, world.chef_user.id],
-        persons_met=12,
-        new_contacts=3,
-        conversations=7,
-        referred_to_intake=2,
-        condoms_given=120,
-        leaflets_given=15,
-        hygiene_kits_given=4,
-    )
-    return replace(data, **changes)
+def street_round(world: OutreachWorld, **changes) -> dict[str, object]:
+    """An evening street round in Lyon by the social worker and the head of service, as the form sends it."""
+    data = {
+        "site_id": world.lyon.id,
+        "round_on": TODAY - timedelta(days=1),
+        "start_time": time(21, 0),
+        "duration_minutes": 180,
+        "mode": OutreachMode.STREET,
+        "area": OutreachArea.ROADSIDE_VANS,
+        "staff_ids": [world.ts_user.id, world.chef_user.id],
+        "persons_met": 12,
+        "new_contacts": 3,
+        "conversations": 7,
+        "referred_to_intake": 2,
+        "condoms_given": 120,
+        "leaflets_given": 15,
+        "hygiene_kits_given": 4,
+    }
+    return data | changes
 
 
 def round_count(session: Session) -> int:

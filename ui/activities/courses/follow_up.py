@@ -21,7 +21,6 @@ from services.platform.principal import Principal
 from ui.activities.courses.figures import forget_figures
 from ui.activities.courses.learners import learner_label
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.navigation import PAGE_SPECS
 from ui.platform.runtime import Runtime
 
@@ -103,10 +102,10 @@ def _assessment_form(rt: Runtime, principal: Principal, group: GroupRow, learner
         )
         form_state.form_error(form)
         assessed_on = st.date_input(_("Date de l'évaluation"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
-        field_error(errors, "assessed_on")
+        form_state.field_error(errors, "assessed_on")
         left, right = st.columns(2)
         skill = left.selectbox(_("Compétence"), list(LanguageSkill), format_func=label, key=f"{key}_skill")
-        field_error(errors, "skill")
+        form_state.field_error(errors, "skill")
         level = right.selectbox(
             _("Niveau CECRL"),
             list(CefrLevel),
@@ -114,15 +113,15 @@ def _assessment_form(rt: Runtime, principal: Principal, group: GroupRow, learner
             key=f"{key}_level",
             index=list(CefrLevel).index(CefrLevel.A1),
         )
-        field_error(errors, "level")
+        form_state.field_error(errors, "level")
         comment = st.text_area(
             _("Commentaire (facultatif)"),
             max_chars=language_assessments.COMMENT_MAX,
             key=f"{key}_comment",
             help=_("Observations pédagogiques : pas d'élément de vie privée."),
         )
-        field_error(errors, "comment")
-        field_error(errors, "person_id")
+        form_state.field_error(errors, "comment")
+        form_state.field_error(errors, "person_id")
         submitted = st.form_submit_button(_("Enregistrer l'évaluation"), type="primary")
     if submitted:
 
@@ -171,9 +170,9 @@ def _certifications(
             _("Date de l'épreuve"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
         )
         result = right.selectbox(_("Résultat"), list(CertificationResult), format_func=label, key=f"{key}_result")
-        field_error(errors, "certification")
-        field_error(errors, "attempted_on")
-        field_error(errors, "result")
+        form_state.field_error(errors, "certification")
+        form_state.field_error(errors, "attempted_on")
+        form_state.field_error(errors, "result")
         submitted = st.form_submit_button(_("Enregistrer la certification"), type="primary")
     if submitted:
 
@@ -214,7 +213,7 @@ def _certifications(
             horizontal=True,
             key=f"{key}_result",
         )
-        field_error(errors, "result")
+        form_state.field_error(errors, "result")
         submitted = st.form_submit_button(_("Enregistrer le résultat"))
     if submitted:
 
@@ -247,14 +246,14 @@ def _transitions(
         )
         form_state.form_error(form)
         moved_on = st.date_input(_("Date du passage"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
-        field_error(errors, "moved_on")
+        form_state.field_error(errors, "moved_on")
         destination = st.text_input(
             _("Où (organisme, dispositif)"),
             max_chars=language_assessments.DESTINATION_MAX,
             key=f"{key}_where",
             help=_("Par exemple « GRETA — FLE professionnel »."),
         )
-        field_error(errors, "destination")
+        form_state.field_error(errors, "destination")
         submitted = st.form_submit_button(_("Enregistrer le passage"), type="primary")
     if submitted:
 

@@ -21,7 +21,6 @@ from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.runtime import Runtime
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -70,7 +69,7 @@ def _group_fields(
         key=f"{key}_name",
         help=_("Par exemple « FLE — objectif A2 (mardi-jeudi) »."),
     )
-    field_error(errors, "name")
+    form_state.field_error(errors, "name")
     left, right = st.columns(2)
     profile = left.selectbox(
         _("Profil des apprenant·es"),
@@ -79,7 +78,7 @@ def _group_fields(
         key=f"{key}_profile",
         index=list(LearnerProfile).index(row.profile) if row else 0,
     )
-    field_error(errors, "profile")
+    form_state.field_error(errors, "profile")
     target = right.selectbox(
         _("Niveau visé"),
         TARGET_LEVELS,
@@ -87,7 +86,7 @@ def _group_fields(
         key=f"{key}_target",
         index=TARGET_LEVELS.index(row.target_level if row else CefrLevel.A2),
     )
-    field_error(errors, "target_level")
+    form_state.field_error(errors, "target_level")
     schedule = st.text_input(
         _("Horaires"),
         value=(row.schedule or "") if row else "",
@@ -95,7 +94,7 @@ def _group_fields(
         key=f"{key}_schedule",
         help=_("Par exemple « mardi et jeudi 9h30–12h »."),
     )
-    field_error(errors, "schedule")
+    form_state.field_error(errors, "schedule")
     left, right = st.columns(2)
     starts_on = left.date_input(
         _("Début"), value=row.starts_on if row else clock.today(), format=DATE_FORMAT, key=f"{key}_starts"
@@ -103,8 +102,8 @@ def _group_fields(
     ends_on = right.date_input(
         _("Fin (facultative)"), value=row.ends_on if row else None, format=DATE_FORMAT, key=f"{key}_ends"
     )
-    field_error(errors, "starts_on")
-    field_error(errors, "ends_on")
+    form_state.field_error(errors, "starts_on")
+    form_state.field_error(errors, "ends_on")
     teacher_ids = st.multiselect(
         _("Formateur·rices"),
         list(teacher_of),
@@ -113,7 +112,7 @@ def _group_fields(
         key=f"{key}_teachers",
         placeholder=_("Choisissez au moins une personne"),
     )
-    field_error(errors, "teacher_ids")
+    form_state.field_error(errors, "teacher_ids")
     return {
         "name": name,
         "profile": profile,
@@ -134,7 +133,7 @@ def create_group_form(rt: Runtime, principal: Principal, sites: list[SiteChoice]
     site_id = st.selectbox(
         _("Site du groupe"), list(site_of), key=f"{key}_site", format_func=lambda i: site_of[i].label
     )
-    field_error(errors, "site_id")
+    form_state.field_error(errors, "site_id")
     with st.form(key):
         form_state.form_error(form)
         values = _group_fields(rt, principal, key, errors, site_id, None)

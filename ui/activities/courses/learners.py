@@ -21,7 +21,6 @@ from services.platform.principal import Principal
 from ui.activities.courses.charts import hours_text
 from ui.activities.courses.figures import forget_figures
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.runtime import Runtime, field_cipher
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -86,9 +85,9 @@ def _enrol_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
             placeholder=f"{group.site_code}-{clock.today().year}-0042",
             help=_("Un dossier en cours d'accompagnement du site du groupe."),
         )
-        field_error(errors, "code")
+        form_state.field_error(errors, "code")
         enrolled_on = st.date_input(_("Date d'inscription"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
-        field_error(errors, "enrolled_on")
+        form_state.field_error(errors, "enrolled_on")
         submitted = st.form_submit_button(_("Inscrire"), type="primary")
     if submitted:
 
@@ -114,7 +113,7 @@ def _leave_form(rt: Runtime, principal: Principal, group: GroupRow, enrolled: li
             _("Apprenant·e"), list(of), format_func=lambda i: learner_label(of[i]), key=f"{key}_who"
         )
         left_on = st.date_input(_("Date de sortie"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
-        field_error(errors, "left_on")
+        form_state.field_error(errors, "left_on")
         submitted = st.form_submit_button(_("Enregistrer la sortie"))
     if submitted:
 

@@ -21,7 +21,6 @@ from services.platform.principal import Principal
 from ui.activities.courses.charts import hours_text
 from ui.activities.roll_call import roll_call_grid
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.runtime import Runtime
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -113,8 +112,8 @@ def _plan_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
             step=15,
             key=f"{key}_length",
         )
-        field_error(errors, "session_on")
-        field_error(errors, "duration_minutes")
+        form_state.field_error(errors, "session_on")
+        form_state.field_error(errors, "duration_minutes")
         submitted = st.form_submit_button(_("Planifier la séance"), type="primary")
     if submitted:
 

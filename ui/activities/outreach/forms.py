@@ -15,12 +15,11 @@ from i18n import N_, _, formats
 from models.labels import label
 from models.outreach import OutreachArea, OutreachMode
 from services.activities import outreach
-from services.activities.outreach import RoundInput, RoundRow
+from services.activities.outreach import RoundRow
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.activities.outreach.charts import mode_label
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.runtime import Runtime
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -61,8 +60,9 @@ def _fields(
     chosen_staff: list[int],
     row: RoundRow | None,
     today: date,
-) -> RoundInput:
-    """The widgets of a round (inside an st.form); `row` fills them for a correction."""
+) -> dict[str, object]:
+    """The widgets of a round (inside an st.form), their values as typed (the service checks them);
+    `row` fills them for a correction."""
     earliest = today - timedelta(days=outreach.MAX_AGE_DAYS)
     day_col, time_col = st.columns(2)
     with day_col:
@@ -74,12 +74,12 @@ def _fields(
             max_value=today,
             key=f"{key}_on",
         )
-        field_error(errors, "round_on")
+        form_state.field_error(errors, "round_on")
     with time_col:
         start_time = st.time_input(
             _("Heure de début"), value=row.start_time if row else None, step=timedelta(minutes=15), key=f"{key}_time"
         )
-        field_error(errors, "start_time")
+        form_state.field_error(errors, "start_time")
     duration = _number(
         _("Durée (minutes)"),
         f"{key}_duration",
@@ -89,7 +89,7 @@ def _fields(
         ),
         step=15,
     )
-    field_error(errors, "duration_minutes")
+    form_state.field_error(errors, "duration_minutes")
     modes = list(OutreachMode)
     mode = st.radio(
         _("Type de maraude"),
@@ -99,7 +99,7 @@ def _fields(
         horizontal=True,
         key=f"{key}_mode",
     )
-    field_error(errors, "mode")
+    form_state.field_error(errors, "mode")
     areas = list(OutreachArea)
     area = st.selectbox(
         _("Secteur ou plateforme"),
@@ -109,7 +109,7 @@ def _fields(
         key=f"{key}_area",
         help=_("Une catégorie large seulement : jamais d'adresse, de lieu précis ni de nom de profil."),
     )
-    field_error(errors, "area")
+    form_state.field_error(errors, "area")
     staff_ids = st.multiselect(
         _("Équipe présente"),
         list(staff),
@@ -118,7 +118,7 @@ def _fields(
         key=f"{key}_staff",
         placeholder=_("Choisissez les personnes présentes"),
     )
-    field_error(errors, "staff_ids")
+    form_state.field_error(errors, "staff_ids")
     st.markdown(_("**Personnes rencontrées et matériel remis**"))
     counts: dict[str, int] = {}
     for pair in (COUNTS[i : i + 2] for i in range(0, len(COUNTS), 2)):  # a row per pair: same order on a phone
@@ -127,17 +127,17 @@ def _fields(
                 counts[name] = _number(
                     _(text), f"{key}_{name}", getattr(row, name) if row else 0, _(help_text) if help_text else None
                 )
-                field_error(errors, name)
-    return RoundInput(
-        site_id=row.site_id if row else None,
-        round_on=round_on,
-        start_time=start_time,
-        duration_minutes=duration,
-        mode=mode,
-        area=area,
-        staff_ids=list(staff_ids),
+                form_state.field_error(errors, name)
+    return {
+        "site_id": row.site_id if row else None,
+        "round_on": round_on,
+        "start_time": start_time,
+        "duration_minutes": duration,
+        "mode": mode,
+        "area": area,
+        "staff_ids": list(staff_ids),
         **counts,
-    )
+    }
 
 
 def new_round_form(runtime: Runtime, principal: Principal, sites: list[outreach.SiteChoice]) -> None:
@@ -155,7 +155,7 @@ def new_round_form(runtime: Runtime, principal: Principal, sites: list[outreach.
     errors = form_state.errors(form)
     with st.form(key):
         form_state.form_error(form)
-        field_error(errors, "site_id")
+        form_state.field_error(errors, "site_id")
         data = _fields(
             key,
             errors,
@@ -166,13 +166,13 @@ def new_round_form(runtime: Runtime, principal: Principal, sites: list[outreach.
         )
         submitted = st.form_submit_button(_("Enregistrer la maraude"), type="primary")
     if submitted:
-        data.site_id = site.id
+        data["site_id"] = site.id
 
         def log() -> None:
             with unit_of_work(runtime.engine) as session:
                 outreach.log_round(session, principal, data=data)
 
-        form_state.submit(form, log, _("Maraude du {day} enregistrée.").format(day=formats.day(data.round_on)))
+        form_state.submit(form, log, _("Maraude du {day} enregistrée.").format(day=formats.day(data["round_on"])))
 
 
 def edit_round_form(runtime: Runtime, principal: Principal, rows: list[RoundRow]) -> None:

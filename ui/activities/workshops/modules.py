@@ -13,7 +13,6 @@ from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.runtime import Runtime
 
 ORDER = "Ordre"  # the order column of the reorder grid (an identifier; its header is translated)
@@ -67,16 +66,16 @@ def _new_module(rt: Runtime, principal: Principal, site_id: int) -> None:
     errors = form_state.errors(form)
     with st.form(key):
         form_state.form_error(form)
-        field_error(errors, "site_id")
+        form_state.field_error(errors, "site_id")
         name = st.text_input(
             _("Nom du module"),
             max_chars=workshop_modules.MODULE_NAME_MAX,
             key=f"{key}_name",
             help=_("Par exemple « Mobilité : lire un plan de transports »."),
         )
-        field_error(errors, "name")
+        form_state.field_error(errors, "name")
         theme = st.selectbox(_("Thème"), list(WorkshopTheme), format_func=label, key=f"{key}_theme")
-        field_error(errors, "theme")
+        form_state.field_error(errors, "theme")
         submitted = st.form_submit_button(_("Ajouter le module"), type="primary")
     if submitted:
 
@@ -103,7 +102,7 @@ def _edit_module(rt: Runtime, principal: Principal, modules: list[workshop_modul
         name = st.text_input(
             _("Nom du module"), value=chosen.name, max_chars=workshop_modules.MODULE_NAME_MAX, key=f"{key}_name"
         )
-        field_error(errors, "name")
+        form_state.field_error(errors, "name")
         theme = st.selectbox(
             _("Thème"),
             list(WorkshopTheme),

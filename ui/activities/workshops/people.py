@@ -12,7 +12,6 @@ from services.platform.db import unit_of_work
 from services.platform.errors import ServiceError, ValidationFailed
 from services.platform.principal import Capability, Principal
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.runtime import Runtime, field_cipher
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -34,8 +33,8 @@ def enrolment_tab(rt: Runtime, principal: Principal, site_id: int | None, severa
         left, right = st.columns(2)
         code = left.text_input(_("Code du dossier"), key=f"{key}_code", help=_(CODE_HELP))
         start = right.date_input(_("Début du cycle"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_start")
-        field_error(errors, "code")
-        field_error(errors, "cycle_start_on")
+        form_state.field_error(errors, "code")
+        form_state.field_error(errors, "cycle_start_on")
         submitted = st.form_submit_button(_("Inscrire"), type="primary")
     if submitted:
 
@@ -81,7 +80,7 @@ def enrolment_tab(rt: Runtime, principal: Principal, site_id: int | None, severa
             format_func=lambda c: c.code + (f" — {c.first_name}" if c.first_name else ""),
         )
         left_on = right.date_input(_("Date de sortie"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
-        field_error(errors, "left_on")
+        form_state.field_error(errors, "left_on")
         submitted = st.form_submit_button(_("Enregistrer la sortie"))
     if submitted:
 
@@ -137,8 +136,8 @@ def completions_tab(rt: Runtime, principal: Principal) -> None:
         left, right = st.columns(2)
         module = left.selectbox(_("Module"), pending, format_func=lambda m: m.module_name, key=f"{key}_module")
         completed_on = right.date_input(_("Validé le"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
-        field_error(errors, "module_id")
-        field_error(errors, "completed_on")
+        form_state.field_error(errors, "module_id")
+        form_state.field_error(errors, "completed_on")
         submitted = st.form_submit_button(_("Valider le module"), type="primary")
     if submitted:
 

@@ -21,7 +21,6 @@ from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
 from ui.activities.roll_call import roll_call_grid
 from ui.platform import form_state
-from ui.platform.forms import field_error
 from ui.platform.runtime import Runtime
 
 PAGE_SIZE = 20
@@ -152,7 +151,7 @@ def session_form(
     partner_ids = [None, *partners]
     with st.form(key):
         form_state.form_error(form)
-        field_error(errors, "site_id")
+        form_state.field_error(errors, "site_id")
         module_id = st.selectbox(
             _("Module"),
             module_ids,
@@ -160,7 +159,7 @@ def session_form(
             key=f"{key}_module",
             index=module_ids.index(current.module_id) if current else 0,
         )
-        field_error(errors, "module_id")
+        form_state.field_error(errors, "module_id")
         left, middle, right = st.columns(3)
         session_on = left.date_input(
             _("Date"),
@@ -182,8 +181,8 @@ def session_form(
             value=current.duration_minutes if current else 120,
             key=f"{key}_duration",
         )
-        field_error(errors, "session_on")
-        field_error(errors, "duration_minutes")
+        form_state.field_error(errors, "session_on")
+        form_state.field_error(errors, "duration_minutes")
         places = st.number_input(
             _("Places prévues"),
             min_value=0,
@@ -192,7 +191,7 @@ def session_form(
             value=current.planned_places if current else 8,
             key=f"{key}_places",
         )
-        field_error(errors, "planned_places")
+        form_state.field_error(errors, "planned_places")
         facilitators = st.multiselect(
             _("Animation (membres de l'équipe du site)"),
             list(staff),
@@ -200,7 +199,7 @@ def session_form(
             format_func=staff.get,
             key=f"{key}_staff",
         )
-        field_error(errors, "facilitator_ids")
+        form_state.field_error(errors, "facilitator_ids")
         partner_id = st.selectbox(
             _("Partenaire associé (facultatif)"),
             partner_ids,
@@ -208,7 +207,7 @@ def session_form(
             format_func=lambda i: _(NO_PARTNER) if i is None else partners[i],
             key=f"{key}_partner",
         )
-        field_error(errors, "partner_id")
+        form_state.field_error(errors, "partner_id")
         submitted = st.form_submit_button(
             _("Planifier la séance") if current is None else _("Enregistrer la séance"), type="primary"
         )
