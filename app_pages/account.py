@@ -6,7 +6,6 @@ from i18n import N_, _
 from models.labels import label
 from services.accounts import auth, passwords
 from services.platform.db import unit_of_work
-from services.platform.errors import ValidationFailed
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from ui.platform import form_state, session
@@ -14,6 +13,27 @@ from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 
 principal = require_page(PageKey.ACCOUNT)
+
+PASSWORD_CHANGED = N_("Mot de passe modifié : reconnectez-vous avec le nouveau mot de passe.")
+
+
+def _password_fields(key: str, errors: dict[str, str]) -> dict:
+    """The three passwords typed (inside the form), as typed."""
+    values = {
+        "current": st.text_input(
+            _("Mot de passe actuel"), type="password", autocomplete="current-password", key=f"{key}_current"
+        )
+    }
+    form_state.field_error(errors, "current")
+    values["new"] = st.text_input(
+        _("Nouveau mot de passe"), type="password", autocomplete="new-password", key=f"{key}_new"
+    )
+    form_state.field_error(errors, "new")
+    values["confirmation"] = st.text_input(
+        _("Confirmer le nouveau mot de passe"), type="password", autocomplete="new-password", key=f"{key}_confirmation"
+    )
+    form_state.field_error(errors, "confirmation")
+    return values
 
 
 def page(principal: Principal) -> None:
@@ -33,38 +53,21 @@ def page(principal: Principal) -> None:
             "Après le changement, toutes vos sessions sont fermées et vous vous reconnectez."
         ).format(count=passwords.MIN_LENGTH)
     )
-    errors: dict[str, str] = st.session_state.get("account_password_errors", {})
-    with st.form("change_password"):
-        current_password = st.text_input(
-            _("Mot de passe actuel"), type="password", autocomplete="current-password", key="account_current_password"
-        )
-        form_state.field_error(errors, "current")
-        new_password = st.text_input(
-            _("Nouveau mot de passe"), type="password", autocomplete="new-password", key="account_new_password"
-        )
-        form_state.field_error(errors, "new")
-        confirmation = st.text_input(
-            _("Confirmer le nouveau mot de passe"),
-            type="password",
-            autocomplete="new-password",
-            key="account_password_confirmation",
-        )
-        form_state.field_error(errors, "confirmation")
+    form = "account_password"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        form_state.form_error(form)
+        data = _password_fields(key, errors)
         submitted = st.form_submit_button(_("Changer le mot de passe"), type="primary")
-
     if submitted:
-        try:
-            if new_password != confirmation:
-                raise ValidationFailed({"confirmation": _("Les deux saisies du nouveau mot de passe diffèrent.")})
+
+        def change() -> None:
             with unit_of_work(current.engine) as uow:
-                auth.change_password(uow, current.settings, principal, current=current_password, new=new_password)
-        except ValidationFailed as exc:
-            st.session_state["account_password_errors"] = exc.errors
-            st.rerun()
-        else:
-            st.session_state["account_password_errors"] = {}
-            session.end_session(N_("Mot de passe modifié : reconnectez-vous avec le nouveau mot de passe."))
-            st.rerun()
+                auth.change_password(uow, current.settings, principal, data=data)
+            session.end_session(PASSWORD_CHANGED)  # the login page says it: no toast
+
+        form_state.submit(form, change, "")
 
 
 page(principal)

@@ -1,4 +1,4 @@
-"""Which role opens which page, written out by hand from the role matrix of DESIGN.md §2 (deny by default).
+"""Which role opens which page, written out by hand from the role matrix of docs/design.md §2 (deny by default).
 
 Deliberately not derived from services.platform.pages.PAGE_ACCESS: the tests compare the app's table with this
 one and take their (page, role) cases from it, so a wrong edit of either table fails them. Changing who

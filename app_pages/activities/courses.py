@@ -3,11 +3,14 @@
 A formateur sees the groups it teaches; chef_service the groups of its sites, and creates them.
 """
 
+from datetime import date
+
 import streamlit as st
 
 import clock
 from i18n import _
 from services.activities.courses import groups as course_groups
+from services.activities.courses.groups import GroupRow
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
@@ -17,31 +20,13 @@ from ui.activities.courses.learners import learners_tab
 from ui.activities.courses.sessions import sessions_tab
 from ui.platform import form_state
 from ui.platform.guards import require_page
-from ui.platform.runtime import runtime
+from ui.platform.runtime import Runtime, runtime
+
+principal = require_page(PageKey.COURSES)
 
 
-def page(principal: Principal) -> None:
-    """The page, drawn at every run (the texts in the session's language)."""
-    current = runtime()
-    st.title(_("Cours de français"))
-    st.caption(
-        _(
-            "Les groupes de français adapté (alphabétisation, post-alphabétisation, FLE) : apprenant·es, "
-            "séances et appel, évaluations CECRL par compétence, certifications et passages vers le droit "
-            "commun."
-        )
-    )
-    form_state.show_toast()
-    today = clock.today()
-
-    with unit_of_work(current.engine) as uow:
-        groups = course_groups.list_groups(uow, principal)
-        sites = course_groups.manageable_sites(uow, principal)
-    manager = course_groups.may_manage_groups(principal)
-
-    if groups:
-        groups_table(groups, today)
-    elif manager:
+def no_group_yet(manager: bool) -> None:
+    if manager:
         st.info(_("Aucun groupe pour l'instant : créez le premier ci-dessous."))
     else:
         st.info(
@@ -51,13 +36,9 @@ def page(principal: Principal) -> None:
             )
         )
 
-    if manager and sites:
-        with st.expander(_("Créer un groupe"), expanded=not groups):
-            create_group_form(current, principal, sites)
 
-    if not groups:
-        return
-
+def choose_group(groups: list[GroupRow], today: date) -> GroupRow:
+    """One of the groups, running ones first; its name and description as the heading of what follows."""
     several_sites = len({g.site_id for g in groups}) > 1
     by_id = {g.id: g for g in groups}
     running = [g.id for g in groups if g.is_running(today)]
@@ -67,8 +48,7 @@ def page(principal: Principal) -> None:
         name = group_label(by_id[group_id], several_sites)
         return name if by_id[group_id].is_running(today) else _("{group} (terminé)").format(group=name)
 
-    group_id = st.selectbox(_("Groupe"), ordered, key="courses_group", format_func=group_option)
-    group = by_id[group_id]
+    group = by_id[st.selectbox(_("Groupe"), ordered, key="courses_group", format_func=group_option)]
     st.subheader(group_label(group, several_sites))
     st.caption(
         _("{schedule} · {period} · formateur·rices : {teachers}").format(
@@ -77,7 +57,10 @@ def page(principal: Principal) -> None:
             teachers=", ".join(group.teacher_names) or "—",
         )
     )
+    return group
 
+
+def group_tabs(current: Runtime, principal: Principal, group: GroupRow, today: date, manager: bool) -> None:
     names = [_("Apprenant·es"), _("Séances et appel"), _("Suivi d'un·e apprenant·e")] + (
         [_("Paramètres du groupe")] if manager else []
     )
@@ -93,5 +76,32 @@ def page(principal: Principal) -> None:
             edit_group_form(current, principal, group)
 
 
-principal = require_page(PageKey.COURSES)
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (the texts in the session's language)."""
+    current = runtime()
+    st.title(_("Cours de français"))
+    st.caption(
+        _(
+            "Les groupes de français adapté (alphabétisation, post-alphabétisation, FLE) : apprenant·es, "
+            "séances et appel, évaluations CECRL par compétence, certifications et passages vers le droit "
+            "commun."
+        )
+    )
+    form_state.show_toast()
+    today = clock.today()
+    with unit_of_work(current.engine) as uow:
+        groups = course_groups.list_groups(uow, principal)
+        sites = course_groups.manageable_sites(uow, principal)
+    manager = course_groups.may_manage_groups(principal)
+    if groups:
+        groups_table(groups, today)
+    else:
+        no_group_yet(manager)
+    if manager and sites:
+        with st.expander(_("Créer un groupe"), expanded=not groups):
+            create_group_form(current, principal, sites)
+    if groups:
+        group_tabs(current, principal, choose_group(groups, today), today, manager)
+
+
 page(principal)

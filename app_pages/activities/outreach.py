@@ -10,126 +10,154 @@ import streamlit as st
 import clock
 from i18n import _, formats, ngettext
 from services.activities import outreach
+from services.activities.outreach import MonthlyOutreach, RoundPage
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
-from services.platform.principal import Capability
+from services.platform.principal import Capability, Principal
+from services.platform.sites import SiteChoice
 from ui.activities.outreach import charts as outreach_charts
 from ui.activities.outreach import forms as outreach_forms
 from ui.platform import form_state
 from ui.platform.guards import require_page
-from ui.platform.runtime import runtime
+from ui.platform.runtime import Runtime, runtime
+
+principal = require_page(PageKey.OUTREACH)
 
 MONTHS = 12
 PAGE_SIZE = 25
 ALL = 0  # sentinel of the "all" choices (Streamlit draws a None option as an empty choice)
 
-principal = require_page(PageKey.OUTREACH)
-current = runtime()
-st.title(_("Aller-vers"))
-st.caption(
-    _(
-        "Maraudes présentielles (rue, véhicules, salons) et dématérialisées (annonces, réseaux) : "
-        "des nombres seulement, personne n'est identifié dans une maraude."
-    )
-)
-form_state.show_toast()
-writer = principal.can(Capability.RUN_FIELD_ACTIVITIES)
-today = clock.today()
-months = [clock.month_start(today, offset) for offset in range(-(MONTHS - 1), 1)]
 
-with unit_of_work(current.engine) as uow:
-    sites = outreach.outreach_sites(uow, principal)
-    writable_sites = outreach.outreach_sites(uow, principal, writable=True) if writer else []
-    if len(sites) > 1:
-        by_site = outreach.monthly_outreach(uow, principal, months=MONTHS, by_site=True, today=today)
-        by_mode = outreach.across_sites(by_site)
-    else:
-        by_site, by_mode = [], outreach.monthly_outreach(uow, principal, months=MONTHS, today=today)
+def this_month(by_mode: list[MonthlyOutreach], month: date) -> None:
+    st.subheader(_("Ce mois-ci ({month})").format(month=outreach_charts.month_name(month)))
+    rows = [row for row in by_mode if row.month == month]
+    for column, (name, text) in zip(st.columns(4), outreach_charts.SERIES.items(), strict=False):
+        column.metric(_(text), formats.number(sum(getattr(row, name) for row in rows)), border=True)
 
-this_month = [row for row in by_mode if row.month == months[-1]]
-st.subheader(_("Ce mois-ci ({month})").format(month=outreach_charts.month_name(months[-1])))
-for column, (name, text) in zip(st.columns(4), outreach_charts.SERIES.items(), strict=False):
-    column.metric(_(text), formats.number(sum(getattr(row, name) for row in this_month)), border=True)
 
-if writer:
-    with st.expander(_("Saisir une maraude"), expanded=True, icon=":material/add_circle:"):
-        outreach_forms.new_round_form(current, principal, writable_sites)
-else:
-    st.caption(_("Consultation seule : les maraudes sont saisies par les équipes des sites."))
-
-st.subheader(_("Les {count} derniers mois").format(count=MONTHS))
-st.caption(
-    _(
-        "Par mois de la maraude. « Accueils issus des maraudes » : dossiers ouverts avec l'origine "
-        "« aller-vers » qui renvoient à une maraude de ce mois, comptés dans le mois de la maraude (même si "
-        "l'accueil a eu lieu plus tard) ; un dossier « aller-vers » qui ne renvoie à aucune maraude n'y "
-        "figure pas."
-    )
-)
-for pair in (list(outreach_charts.SERIES)[:2], list(outreach_charts.SERIES)[2:]):
-    for column, series in zip(st.columns(2), pair, strict=False):
-        column.altair_chart(outreach_charts.monthly_by_mode(by_mode, months, series))
-
-if by_site:
-    st.subheader(_("Par site"))
+def monthly_figures(by_mode: list[MonthlyOutreach], by_site: list[MonthlyOutreach], months: list[date]) -> None:
+    """The charts of the last MONTHS months by mode, then the totals by site (several sites only)."""
+    st.subheader(_("Les {count} derniers mois").format(count=MONTHS))
     st.caption(
         _(
-            "Totaux des {count} derniers mois. « Accueils / nouveaux contacts » rapporte les accueils issus "
-            "des maraudes aux personnes rencontrées pour la première fois."
-        ).format(count=MONTHS)
-    )
-    st.dataframe(outreach_charts.site_totals(by_site), hide_index=True)
-    st.altair_chart(outreach_charts.persons_met_by_site(by_site, months))
-
-st.subheader(_("Maraudes enregistrées"))
-filters = st.columns(2)
-month_index = filters[0].selectbox(  # 1 = this month, 2 = last month…
-    _("Mois"),
-    [ALL, *list(range(1, MONTHS + 1))],
-    key="outreach_month",
-    format_func=lambda i: _("Tous les mois") if i == ALL else outreach_charts.month_name(months[-i]),
-)
-site_id = None
-if len(sites) > 1:
-    site_labels = {ALL: _("Tous les sites")} | {s.id: s.label for s in sites}
-    site_id = (
-        filters[1].selectbox(_("Site"), list(site_labels), format_func=site_labels.get, key="outreach_site") or None
-    )
-month: date | None = None if month_index == ALL else months[-month_index]
-signature = (month, site_id)
-if st.session_state.get("outreach_signature") != signature:  # new filters: back to the first page
-    st.session_state["outreach_signature"] = signature
-    st.session_state["outreach_page"] = 1
-
-with unit_of_work(current.engine) as uow:
-    page = outreach.list_rounds(
-        uow, principal, site_id=site_id, month=month, page=st.session_state.get("outreach_page", 1), page_size=PAGE_SIZE
-    )
-
-st.caption(
-    ngettext(
-        "{count} maraude · page {page} sur {pages}", "{count} maraudes · page {page} sur {pages}", page.total
-    ).format(count=formats.number(page.total), page=page.page, pages=page.page_count)
-)
-if not page.rows:
-    st.info(_("Aucune maraude pour ce choix."))
-else:
-    st.dataframe(outreach_charts.rounds_table(page.rows, with_site=len(sites) > 1), hide_index=True)
-
-previous, _unused, following = st.columns([1, 4, 1])
-if page.page > 1 and previous.button(_("Page précédente"), icon=":material/chevron_left:"):
-    st.session_state["outreach_page"] = page.page - 1
-    st.rerun()
-if page.page < page.page_count and following.button(_("Page suivante"), icon=":material/chevron_right:"):
-    st.session_state["outreach_page"] = page.page + 1
-    st.rerun()
-
-if writer and page.rows:
-    st.subheader(_("Corriger une maraude"))
-    st.caption(
-        _(
-            "Une maraude de la page affichée ci-dessus ; si quelqu'un l'a modifiée entre-temps, "
-            "votre correction est refusée et vos saisies restent dans le formulaire."
+            "Par mois de la maraude. « Accueils issus des maraudes » : dossiers ouverts avec l'origine "
+            "« aller-vers » qui renvoient à une maraude de ce mois, comptés dans le mois de la maraude (même si "
+            "l'accueil a eu lieu plus tard) ; un dossier « aller-vers » qui ne renvoie à aucune maraude n'y "
+            "figure pas."
         )
     )
-    outreach_forms.edit_round_form(current, principal, page.rows)
+    for pair in (list(outreach_charts.SERIES)[:2], list(outreach_charts.SERIES)[2:]):
+        for column, series in zip(st.columns(2), pair, strict=False):
+            column.altair_chart(outreach_charts.monthly_by_mode(by_mode, months, series))
+    if by_site:
+        st.subheader(_("Par site"))
+        st.caption(
+            _(
+                "Totaux des {count} derniers mois. « Accueils / nouveaux contacts » rapporte les accueils issus "
+                "des maraudes aux personnes rencontrées pour la première fois."
+            ).format(count=MONTHS)
+        )
+        st.dataframe(outreach_charts.site_totals(by_site), hide_index=True)
+        st.altair_chart(outreach_charts.persons_met_by_site(by_site, months))
+
+
+def round_filters(sites: list[SiteChoice], months: list[date]) -> tuple[date | None, int | None]:
+    """The month and site chosen for the list of rounds (new filters: back to its first page)."""
+    filters = st.columns(2)
+    month_index = filters[0].selectbox(  # 1 = this month, 2 = last month…
+        _("Mois"),
+        [ALL, *list(range(1, MONTHS + 1))],
+        key="outreach_month",
+        format_func=lambda i: _("Tous les mois") if i == ALL else outreach_charts.month_name(months[-i]),
+    )
+    site_id = None
+    if len(sites) > 1:
+        site_labels = {ALL: _("Tous les sites")} | {s.id: s.label for s in sites}
+        site_id = (
+            filters[1].selectbox(_("Site"), list(site_labels), format_func=site_labels.get, key="outreach_site") or None
+        )
+    month = None if month_index == ALL else months[-month_index]
+    if st.session_state.get("outreach_signature") != (month, site_id):
+        st.session_state["outreach_signature"] = (month, site_id)
+        st.session_state["outreach_page"] = 1
+    return month, site_id
+
+
+def rounds_list(page: RoundPage, with_site: bool) -> None:
+    """One page of rounds, with its count and the buttons to the previous and next pages."""
+    st.caption(
+        ngettext(
+            "{count} maraude · page {page} sur {pages}", "{count} maraudes · page {page} sur {pages}", page.total
+        ).format(count=formats.number(page.total), page=page.page, pages=page.page_count)
+    )
+    if not page.rows:
+        st.info(_("Aucune maraude pour ce choix."))
+    else:
+        st.dataframe(outreach_charts.rounds_table(page.rows, with_site=with_site), hide_index=True)
+    previous, _unused, following = st.columns([1, 4, 1])
+    if page.page > 1 and previous.button(_("Page précédente"), icon=":material/chevron_left:"):
+        st.session_state["outreach_page"] = page.page - 1
+        st.rerun()
+    if page.page < page.page_count and following.button(_("Page suivante"), icon=":material/chevron_right:"):
+        st.session_state["outreach_page"] = page.page + 1
+        st.rerun()
+
+
+def recorded_rounds(current: Runtime, principal: Principal, sites: list[SiteChoice], months: list[date]) -> None:
+    """The rounds of my sites, filtered and paged; the correction form of one of them for writers."""
+    st.subheader(_("Maraudes enregistrées"))
+    month, site_id = round_filters(sites, months)
+    with unit_of_work(current.engine) as uow:
+        page = outreach.list_rounds(
+            uow,
+            principal,
+            site_id=site_id,
+            month=month,
+            page=st.session_state.get("outreach_page", 1),
+            page_size=PAGE_SIZE,
+        )
+    rounds_list(page, with_site=len(sites) > 1)
+    if principal.can(Capability.RUN_FIELD_ACTIVITIES) and page.rows:
+        st.subheader(_("Corriger une maraude"))
+        st.caption(
+            _(
+                "Une maraude de la page affichée ci-dessus ; si quelqu'un l'a modifiée entre-temps, "
+                "votre correction est refusée et vos saisies restent dans le formulaire."
+            )
+        )
+        outreach_forms.edit_round_form(current, principal, page.rows)
+
+
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (the texts in the session's language)."""
+    current = runtime()
+    st.title(_("Aller-vers"))
+    st.caption(
+        _(
+            "Maraudes présentielles (rue, véhicules, salons) et dématérialisées (annonces, réseaux) : "
+            "des nombres seulement, personne n'est identifié dans une maraude."
+        )
+    )
+    form_state.show_toast()
+    writer = principal.can(Capability.RUN_FIELD_ACTIVITIES)
+    today = clock.today()
+    months = [clock.month_start(today, offset) for offset in range(-(MONTHS - 1), 1)]
+    with unit_of_work(current.engine) as uow:
+        sites = outreach.outreach_sites(uow, principal)
+        writable_sites = outreach.outreach_sites(uow, principal, writable=True) if writer else []
+        if len(sites) > 1:
+            by_site = outreach.monthly_outreach(uow, principal, months=MONTHS, by_site=True, today=today)
+            by_mode = outreach.across_sites(by_site)
+        else:
+            by_site, by_mode = [], outreach.monthly_outreach(uow, principal, months=MONTHS, today=today)
+    this_month(by_mode, months[-1])
+    if writer:
+        with st.expander(_("Saisir une maraude"), expanded=True, icon=":material/add_circle:"):
+            outreach_forms.new_round_form(current, principal, writable_sites)
+    else:
+        st.caption(_("Consultation seule : les maraudes sont saisies par les équipes des sites."))
+    monthly_figures(by_mode, by_site, months)
+    recorded_rounds(current, principal, sites, months)
+
+
+page(principal)

@@ -10,7 +10,8 @@ from i18n import N_, _
 from services.activities.workshops import modules as workshop_modules
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
-from services.platform.principal import Capability
+from services.platform.principal import Capability, Principal
+from services.platform.sites import SiteChoice
 from ui.activities.workshops.follow_up import follow_up_tab
 from ui.activities.workshops.modules import modules_tab
 from ui.activities.workshops.people import completions_tab, enrolment_tab
@@ -18,7 +19,9 @@ from ui.activities.workshops.sessions import sessions_tab
 from ui.platform import form_state
 from ui.platform.guards import require_page
 from ui.platform.language_switch import tabs_keeping_the_open_one
-from ui.platform.runtime import runtime
+from ui.platform.runtime import Runtime, runtime
+
+principal = require_page(PageKey.WORKSHOPS)
 
 TAB_KEY = "workshops_tab"
 # The tabs, by a stable name (the labels follow the language).
@@ -31,54 +34,63 @@ TAB_LABELS = {
 }
 
 
-principal = require_page(PageKey.WORKSHOPS)
-current = runtime()
-st.title(_("Ateliers"))
-st.caption(_("Ateliers de mobilisation sur le projet professionnel : séances, appel, cycles et modules validés."))
-form_state.show_toast()
-
-team = principal.can(Capability.RUN_FIELD_ACTIVITIES)
-with unit_of_work(current.engine) as uow:
-    sites = workshop_modules.my_sites(uow, principal)
-if not sites:
-    st.info(_("Aucun site ne vous est rattaché."))
-    st.stop()
-site_ids = [s.id for s in sites]
-site_of = {s.id: s for s in sites}
-if len(sites) > 1:
+def choose_site(principal: Principal, sites: list[SiteChoice]) -> int | None:
+    """One of the principal's sites, or None for all of them (asked only when there are several)."""
+    if len(sites) == 1:
+        return sites[0].id
+    site_of = {s.id: s for s in sites}
     everything = _("Tous les sites") if principal.all_sites else _("Tous mes sites")
-    site_id = st.selectbox(
+    return st.selectbox(
         _("Site"),
-        [None, *site_ids],
+        [None, *site_of],
         key="workshops_site",
         format_func=lambda i: everything if i is None else site_of[i].label,
     )
-else:
-    site_id = site_ids[0]
-several_sites = site_id is None and len(sites) > 1
 
-names = ["sessions"]
-if team:
-    names += ["enrolment", "completions"]
-names.append("follow_up")
-if workshop_modules.may_configure_modules(principal):
-    names.append("modules")
-# Only the open tab runs (each tab reads the database).
-labels = [_(TAB_LABELS[name]) for name in names]
-tabs = dict(zip(names, tabs_keeping_the_open_one(labels, key=TAB_KEY, on_change="rerun"), strict=True))
 
-if tabs["sessions"].open:
-    with tabs["sessions"]:
+def tab_names(principal: Principal) -> list[str]:
+    """The tabs the role sees, in order."""
+    team = principal.can(Capability.RUN_FIELD_ACTIVITIES)
+    names = ["sessions", *(["enrolment", "completions"] if team else []), "follow_up"]
+    if workshop_modules.may_configure_modules(principal):
+        names.append("modules")
+    return names
+
+
+def draw_tab(name: str, current: Runtime, principal: Principal, sites: list[SiteChoice], site_id: int | None) -> None:
+    team = principal.can(Capability.RUN_FIELD_ACTIVITIES)
+    several_sites = site_id is None and len(sites) > 1
+    if name == "sessions":
         sessions_tab(current, principal, sites, site_id, team)
-if team and tabs["enrolment"].open:
-    with tabs["enrolment"]:
+    elif name == "enrolment":
         enrolment_tab(current, principal, site_id, several_sites)
-if team and tabs["completions"].open:
-    with tabs["completions"]:
+    elif name == "completions":
         completions_tab(current, principal)
-if tabs["follow_up"].open:
-    with tabs["follow_up"]:
+    elif name == "follow_up":
         follow_up_tab(current, principal, site_id, team)
-if "modules" in tabs and tabs["modules"].open:
-    with tabs["modules"]:
+    else:
         modules_tab(current, principal, sites, site_id)
+
+
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (the texts in the session's language)."""
+    current = runtime()
+    st.title(_("Ateliers"))
+    st.caption(_("Ateliers de mobilisation sur le projet professionnel : séances, appel, cycles et modules validés."))
+    form_state.show_toast()
+    with unit_of_work(current.engine) as uow:
+        sites = workshop_modules.my_sites(uow, principal)
+    if not sites:
+        st.info(_("Aucun site ne vous est rattaché."))
+        return
+    site_id = choose_site(principal, sites)
+    names = tab_names(principal)
+    # Only the open tab runs (each tab reads the database).
+    tabs = tabs_keeping_the_open_one([_(TAB_LABELS[name]) for name in names], key=TAB_KEY, on_change="rerun")
+    for name, tab in zip(names, tabs, strict=True):
+        if tab.open:
+            with tab:
+                draw_tab(name, current, principal, sites, site_id)
+
+
+page(principal)

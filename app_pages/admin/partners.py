@@ -7,14 +7,112 @@ from i18n import _
 from models.labels import label
 from models.partners import PartnerKind
 from services.persons import partners
+from services.persons.partners import PartnerRow
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
+from services.platform.sites import SiteChoice
 from ui.platform import form_state
 from ui.platform.guards import require_page
-from ui.platform.runtime import runtime
+from ui.platform.runtime import Runtime, runtime
 
 principal = require_page(PageKey.PARTNERS)
+
+
+def directory(rows: list[PartnerRow]) -> None:
+    if not rows:
+        st.info(_("Aucun partenaire pour ce choix."))
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Site"): [r.site_code for r in rows],
+                _("Nom"): [r.name for r in rows],
+                _("Type"): [label(r.kind) for r in rows],
+                _("Contact"): [r.contact or "" for r in rows],
+                _("Actif"): [_("Oui") if r.is_active else _("Non") for r in rows],
+            }
+        ),
+        hide_index=True,
+    )
+
+
+def new_partner_form(current: Runtime, principal: Principal, sites: list[SiteChoice], chosen_site: int | None) -> None:
+    site_of = {site.id: site for site in sites}
+    form = "partner_new"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        form_state.form_error(form)
+        site_id = st.selectbox(
+            _("Site du partenaire"),
+            list(site_of),
+            key=f"{key}_site",
+            index=list(site_of).index(chosen_site) if chosen_site else 0,
+            format_func=lambda i: site_of[i].label,
+        )
+        form_state.field_error(errors, "site_id")
+        name = st.text_input(
+            _("Nom"), max_chars=partners.NAME_MAX, key=f"{key}_name", help=_("Par exemple « France Travail Lyon Est ».")
+        )
+        form_state.field_error(errors, "name")
+        kind = st.selectbox(_("Type"), list(PartnerKind), format_func=label, key=f"{key}_kind")
+        form_state.field_error(errors, "kind")
+        contact = st.text_input(
+            _("Contact (accueil, service)"),
+            max_chars=partners.CONTACT_MAX,
+            key=f"{key}_contact",
+            help=_("L'accueil ou le service de l'organisme — jamais d'information sur une personne accompagnée."),
+        )
+        form_state.field_error(errors, "contact")
+        submitted = st.form_submit_button(_("Ajouter le partenaire"), type="primary")
+    if submitted:
+        data = {"site_id": site_id, "name": name, "kind": kind, "contact": contact}
+
+        def create() -> None:
+            with unit_of_work(current.engine) as uow:
+                partners.create_partner(uow, principal, data=data)
+
+        form_state.submit(form, create, _("Partenaire « {name} » ajouté.").format(name=" ".join(name.split())))
+
+
+def partner_label(row: PartnerRow) -> str:
+    if row.is_active:
+        return f"{row.site_code} — {row.name}"
+    return _("{site} — {name} (désactivé)").format(site=row.site_code, name=row.name)
+
+
+def edit_partner_form(current: Runtime, principal: Principal, chosen: PartnerRow) -> None:
+    form = f"partner_edit_{chosen.id}"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    version = form_state.seen_version(form, chosen.id, chosen.version)
+    with st.form(key):
+        form_state.form_error(form)
+        name = st.text_input(_("Nom"), value=chosen.name, max_chars=partners.NAME_MAX, key=f"{key}_name")
+        form_state.field_error(errors, "name")
+        kinds = list(PartnerKind)
+        kind = st.selectbox(_("Type"), kinds, index=kinds.index(chosen.kind), format_func=label, key=f"{key}_kind")
+        form_state.field_error(errors, "kind")
+        contact = st.text_input(
+            _("Contact (accueil, service)"),
+            value=chosen.contact or "",
+            max_chars=partners.CONTACT_MAX,
+            key=f"{key}_contact",
+        )
+        form_state.field_error(errors, "contact")
+        active = st.checkbox(
+            _("Actif (proposé pour les nouvelles orientations)"), value=chosen.is_active, key=f"{key}_active"
+        )
+        save = st.form_submit_button(_("Enregistrer"), type="primary")
+    if save:
+        data = {"name": name, "kind": kind, "contact": contact, "is_active": active}
+
+        def update() -> None:
+            with unit_of_work(current.engine) as uow:
+                partners.update_partner(uow, principal, chosen.id, expected_version=version, data=data)
+
+        form_state.submit(form, update, _("Partenaire modifié."), versioned=(form, chosen.id))
 
 
 def page(principal: Principal) -> None:
@@ -35,125 +133,24 @@ def page(principal: Principal) -> None:
         left, right = st.columns([2, 1])
         chosen_site = left.selectbox(
             _("Site"),
-            [None] + [s.id for s in sites],
+            [None, *site_of],
             key="partners_site",
             format_func=lambda i: _("Tous mes sites") if i is None else site_of[i].label,
         )
         show_inactive = right.checkbox(_("Afficher les partenaires désactivés"), key="partners_inactive")
         rows = partners.list_partners(uow, principal, site_id=chosen_site, include_inactive=show_inactive)
-
-    if rows:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Site"): [r.site_code for r in rows],
-                    _("Nom"): [r.name for r in rows],
-                    _("Type"): [label(r.kind) for r in rows],
-                    _("Contact"): [r.contact or "" for r in rows],
-                    _("Actif"): [_("Oui") if r.is_active else _("Non") for r in rows],
-                }
-            ),
-            hide_index=True,
-        )
-    else:
-        st.info(_("Aucun partenaire pour ce choix."))
+        editable = partners.list_partners(uow, principal, site_id=chosen_site, include_inactive=True)
+    directory(rows)
 
     create_tab, edit_tab = st.tabs([_("Ajouter un partenaire"), _("Modifier ou désactiver")])
-
     with create_tab:
-        form = "partner_new"
-        key = form_state.key(form)
-        errors = form_state.errors(form)
-        with st.form(key):
-            form_state.form_error(form)
-            site_id = st.selectbox(
-                _("Site du partenaire"),
-                [s.id for s in sites],
-                key=f"{key}_site",
-                index=[s.id for s in sites].index(chosen_site) if chosen_site else 0,
-                format_func=lambda i: site_of[i].label,
-            )
-            form_state.field_error(errors, "site_id")
-            name = st.text_input(
-                _("Nom"),
-                max_chars=partners.NAME_MAX,
-                key=f"{key}_name",
-                help=_("Par exemple « France Travail Lyon Est »."),
-            )
-            form_state.field_error(errors, "name")
-            kind = st.selectbox(_("Type"), list(PartnerKind), format_func=label, key=f"{key}_kind")
-            form_state.field_error(errors, "kind")
-            contact = st.text_input(
-                _("Contact (accueil, service)"),
-                max_chars=partners.CONTACT_MAX,
-                key=f"{key}_contact",
-                help=_("L'accueil ou le service de l'organisme — jamais d'information sur une personne accompagnée."),
-            )
-            form_state.field_error(errors, "contact")
-            submitted = st.form_submit_button(_("Ajouter le partenaire"), type="primary")
-        if submitted:
-
-            def create() -> None:
-                with unit_of_work(current.engine) as uow:
-                    partners.create_partner(uow, principal, site_id=site_id, name=name, kind=kind, contact=contact)
-
-            form_state.submit(form, create, _("Partenaire « {name} » ajouté.").format(name=" ".join(name.split())))
-
+        new_partner_form(current, principal, sites, chosen_site)
     with edit_tab:
-        with unit_of_work(current.engine) as uow:
-            editable = partners.list_partners(uow, principal, site_id=chosen_site, include_inactive=True)
         if not editable:
             st.caption(_("Aucun partenaire à modifier."))
         else:
-            chosen = st.selectbox(
-                _("Partenaire"),
-                editable,
-                key="partner_edit_choice",
-                format_func=lambda r: (
-                    f"{r.site_code} — {r.name}"
-                    if r.is_active
-                    else _("{site} — {name} (désactivé)").format(site=r.site_code, name=r.name)
-                ),
-            )
-            form = f"partner_edit_{chosen.id}"
-            key = form_state.key(form)
-            errors = form_state.errors(form)
-            version = form_state.seen_version(form, chosen.id, chosen.version)
-            with st.form(key):
-                form_state.form_error(form)
-                name = st.text_input(_("Nom"), value=chosen.name, max_chars=partners.NAME_MAX, key=f"{key}_name")
-                form_state.field_error(errors, "name")
-                kind = st.selectbox(
-                    _("Type"),
-                    list(PartnerKind),
-                    index=list(PartnerKind).index(chosen.kind),
-                    format_func=label,
-                    key=f"{key}_kind",
-                )
-                contact = st.text_input(
-                    _("Contact (accueil, service)"),
-                    value=chosen.contact or "",
-                    max_chars=partners.CONTACT_MAX,
-                    key=f"{key}_contact",
-                )
-                form_state.field_error(errors, "contact")
-                active = st.checkbox(
-                    _("Actif (proposé pour les nouvelles orientations)"), value=chosen.is_active, key=f"{key}_active"
-                )
-                save = st.form_submit_button(_("Enregistrer"), type="primary")
-            if save:
-
-                def update() -> None:
-                    with unit_of_work(current.engine) as uow:
-                        partners.update_partner(
-                            uow,
-                            principal,
-                            chosen.id,
-                            expected_version=version,
-                            changes={"name": name, "kind": kind, "contact": contact, "is_active": active},
-                        )
-
-                form_state.submit(form, update, _("Partenaire modifié."), versioned=(form, chosen.id))
+            chosen = st.selectbox(_("Partenaire"), editable, key="partner_edit_choice", format_func=partner_label)
+            edit_partner_form(current, principal, chosen)
 
 
 page(principal)

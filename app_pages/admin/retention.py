@@ -6,23 +6,18 @@ import streamlit as st
 from i18n import _, formats
 from models.labels import label
 from services.persons import retention
+from services.persons.retention import RetentionRow
 from services.platform.db import unit_of_work
-from services.platform.errors import ServiceError, ValidationFailed
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from ui.platform import form_state
 from ui.platform.guards import require_page
-from ui.platform.runtime import runtime
+from ui.platform.runtime import Runtime, runtime
 
 principal = require_page(PageKey.RETENTION)
 
 
-def page(principal: Principal) -> None:
-    """The page, drawn at every run (the texts in the session's language)."""
-    current = runtime()
-    st.title(_("Conservation des données"))
-    form_state.show_toast()
-
+def explanation() -> None:
     st.markdown(
         _(
             "Un dossier sans aucun contact depuis **2 ans** (dernier contact, ou accueil à défaut) doit être anonymisé "
@@ -42,13 +37,8 @@ def page(principal: Principal) -> None:
             )
         )
 
-    with unit_of_work(current.engine) as uow:
-        rows = retention.files_due_for_retention(uow, principal)
 
-    if not rows:
-        st.success(_("Aucun dossier sans contact depuis 2 ans."), icon=":material/check_circle:")
-        st.stop()
-
+def due_files(rows: list[RetentionRow]) -> None:
     st.subheader(_("{count} dossier(s) sans contact depuis 2 ans").format(count=formats.number(len(rows))))
     st.dataframe(
         pd.DataFrame(
@@ -62,6 +52,9 @@ def page(principal: Principal) -> None:
         hide_index=True,
     )
 
+
+def anonymise_form(current: Runtime, principal: Principal, rows: list[RetentionRow]) -> None:
+    """Anonymise one file of the list, its code typed again to confirm."""
     st.subheader(_("Anonymiser un dossier"))
     form = "anonymise"
     key = form_state.key(form)
@@ -85,15 +78,27 @@ def page(principal: Principal) -> None:
             _("Anonymiser définitivement"), type="primary", icon=":material/delete_forever:"
         )
     if submitted:
-        try:
+
+        def anonymise() -> None:
             with unit_of_work(current.engine) as uow:
-                done = retention.anonymise_file(uow, principal, person_id, confirm_code=typed)
-        except ValidationFailed as exc:
-            form_state.fail(form, exc.errors)
-        except ServiceError as exc:
-            form_state.fail(form, {form_state.FORM_ERROR: str(exc)})
-        else:
-            form_state.succeed(form, _("Dossier {code} anonymisé.").format(code=done.code))
+                retention.anonymise_file(uow, principal, person_id, confirm_code=typed)
+
+        form_state.submit(form, anonymise, _("Dossier {code} anonymisé.").format(code=by_id[person_id].code))
+
+
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (the texts in the session's language)."""
+    current = runtime()
+    st.title(_("Conservation des données"))
+    form_state.show_toast()
+    explanation()
+    with unit_of_work(current.engine) as uow:
+        rows = retention.files_due_for_retention(uow, principal)
+    if not rows:
+        st.success(_("Aucun dossier sans contact depuis 2 ans."), icon=":material/check_circle:")
+        return
+    due_files(rows)
+    anonymise_form(current, principal, rows)
 
 
 page(principal)

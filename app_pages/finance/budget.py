@@ -13,154 +13,201 @@ from i18n.formats import day, euros, percent
 from services.finance import consumption as budget_consumption
 from services.finance import forecast
 from services.finance import revision as budget_revision
-from services.finance.forecast import METHOD_TEXT
+from services.finance.consumption import GrantConsumptionReport
+from services.finance.fields import typed_cents_or_none
+from services.finance.forecast import METHOD_TEXT, GrantForecast
+from services.finance.revision import RevisionRow, TransferPreview
 from services.platform.db import unit_of_work
-from services.platform.errors import ServiceError, ValidationFailed
-from services.platform.money import parse_amount
 from services.platform.pages import PageKey
-from services.platform.principal import Capability
+from services.platform.principal import Capability, Principal
 from ui.finance import budget_charts, budget_text
 from ui.platform import form_state
 from ui.platform.guards import require_page
-from ui.platform.runtime import runtime
+from ui.platform.runtime import Runtime, runtime
 
 principal = require_page(PageKey.BUDGET)
-current = runtime()
-st.title(_("Suivi budgétaire"))
-st.caption(
-    _(
-        "Prévu et réalisé de chaque financement, rythme de consommation comparé au temps écoulé, "
-        "prévision en fin de convention et alertes."
+
+
+def _chosen_grant(current: Runtime, principal: Principal) -> int:
+    """The grant chosen (the page stops when the principal has none)."""
+    with unit_of_work(current.engine) as uow:
+        grants = budget_consumption.list_grants(uow, principal)
+    if not grants:
+        st.info(_("Aucun financement à afficher pour votre profil."))
+        st.stop()
+    return st.selectbox(
+        _("Financement"), [g.id for g in grants], key="budget_grant", format_func={g.id: g.title for g in grants}.get
     )
-)
-form_state.show_toast()
-may_revise = principal.can(Capability.EDIT_BUDGET)
 
-with unit_of_work(current.engine) as uow:
-    grants = budget_consumption.list_grants(uow, principal)
-if not grants:
-    st.info(_("Aucun financement à afficher pour votre profil."))
-    st.stop()
 
-grant_id = st.selectbox(
-    _("Financement"), [g.id for g in grants], key="budget_grant", format_func={g.id: g.title for g in grants}.get
-)
-with unit_of_work(current.engine) as uow:
-    report = budget_consumption.consumption(uow, principal, grant_id=grant_id)
-    points = budget_consumption.monthly_actuals(uow, principal, grant_id=grant_id, report=report)
-    outlook = forecast.grant_forecast(uow, principal, grant_id=grant_id, today=report.today, report=report)
-    revisions = budget_revision.list_revisions(uow, principal, grant_id=grant_id)
-grant, total = report.grant, report.total
-
-st.caption(
-    _(
-        "Convention {reference} · du {start} au {end} · tolérance entre lignes {tolerance} · montants au {today}."
-    ).format(
-        reference=grant.convention_ref,
-        start=day(grant.starts_on),
-        end=day(grant.ends_on),
-        tolerance=budget_text.tolerance(grant.tolerance_bp),
-        today=day(report.today),
-    )
-)
-if report.partial_scope:
-    st.info(
+def _scope(report: GrantConsumptionReport) -> None:
+    grant = report.grant
+    st.caption(
         _(
-            "Vous voyez les lignes de vos sites ({sites}) : les montants ci-dessous sont le total de ces "
-            "lignes, pas celui de tout le financement."
-        ).format(sites=", ".join(s.key for s in report.by_site)),
-        icon=":material/info:",
+            "Convention {reference} · du {start} au {end} · tolérance entre lignes {tolerance} · montants au {today}."
+        ).format(
+            reference=grant.convention_ref,
+            start=day(grant.starts_on),
+            end=day(grant.ends_on),
+            tolerance=budget_text.tolerance(grant.tolerance_bp),
+            today=day(report.today),
+        )
+    )
+    if report.partial_scope:
+        st.info(
+            _(
+                "Vous voyez les lignes de vos sites ({sites}) : les montants ci-dessous sont le total de ces "
+                "lignes, pas celui de tout le financement."
+            ).format(sites=", ".join(s.key for s in report.by_site)),
+            icon=":material/info:",
+        )
+
+
+def _key_figures(report: GrantConsumptionReport, outlook: GrantForecast) -> None:
+    total = report.total
+    first_row, second_row = st.columns(3), st.columns(3)
+    first_row[0].metric(
+        _("Prévu") if not report.partial_scope else _("Prévu (vos lignes)"),
+        euros(total.planned_cents),
+        help=_("Somme des montants prévus des lignes budgétaires."),
+    )
+    first_row[1].metric(
+        _("Réalisé à date"),
+        euros(total.actual_cents),
+        help=_("Somme des dépenses enregistrées jusqu'à aujourd'hui (salaires compris)."),
+    )
+    first_row[2].metric(_("Reste à consommer"), euros(total.remaining_cents), help=_("Prévu moins réalisé à date."))
+    second_row[0].metric(
+        _("Consommé"),
+        budget_text.share(total.consumed_share),
+        help=_("Part du prévu déjà dépensée : à comparer avec la période écoulée."),
+    )
+    second_row[1].metric(
+        _("Période écoulée"),
+        percent(float(report.elapsed_share)),
+        help=_("Part de la durée de la convention déjà passée (aujourd'hui compris)."),
+    )
+    second_row[2].metric(
+        _("Prévision en fin de convention"),
+        euros(outlook.projected_cents),
+        delta=_("{amount} par rapport au prévu").format(amount=euros(outlook.projected_cents - total.planned_cents)),
+        delta_color="off",
+        help=_("Réalisé + ce qui reste attendu jusqu'à la fin (méthode sous le graphique)."),
     )
 
-first_row, second_row = st.columns(3), st.columns(3)
-first_row[0].metric(
-    _("Prévu") if not report.partial_scope else _("Prévu (vos lignes)"),
-    euros(total.planned_cents),
-    help=_("Somme des montants prévus des lignes budgétaires."),
-)
-first_row[1].metric(
-    _("Réalisé à date"),
-    euros(total.actual_cents),
-    help=_("Somme des dépenses enregistrées jusqu'à aujourd'hui (salaires compris)."),
-)
-first_row[2].metric(_("Reste à consommer"), euros(total.remaining_cents), help=_("Prévu moins réalisé à date."))
-second_row[0].metric(
-    _("Consommé"),
-    budget_text.share(total.consumed_share),
-    help=_("Part du prévu déjà dépensée : à comparer avec la période écoulée."),
-)
-second_row[1].metric(
-    _("Période écoulée"),
-    percent(float(report.elapsed_share)),
-    help=_("Part de la durée de la convention déjà passée (aujourd'hui compris)."),
-)
-second_row[2].metric(
-    _("Prévision en fin de convention"),
-    euros(outlook.projected_cents),
-    delta=_("{amount} par rapport au prévu").format(amount=euros(outlook.projected_cents - total.planned_cents)),
-    delta_color="off",
-    help=_("Réalisé + ce qui reste attendu jusqu'à la fin (méthode sous le graphique)."),
-)
 
-for alert in outlook.alerts:
-    st.warning(budget_text.alert_message(alert, grant.tolerance_bp), icon=":material/warning:")
-if not outlook.alerts:
-    st.success(_("Aucune alerte : la prévision reste dans la tolérance de la convention."), icon=":material/check:")
+def _alerts(report: GrantConsumptionReport, outlook: GrantForecast) -> None:
+    for alert in outlook.alerts:
+        st.warning(budget_text.alert_message(alert, report.grant.tolerance_bp), icon=":material/warning:")
+    if not outlook.alerts:
+        st.success(_("Aucune alerte : la prévision reste dans la tolérance de la convention."), icon=":material/check:")
 
-st.subheader(_("Rythme de consommation"))
-st.altair_chart(budget_charts.burn_chart(report, points, outlook), width="stretch")
-st.caption(_(METHOD_TEXT))
 
-if not report.lines:
-    st.info(_("Ce financement n'a pas encore de ligne budgétaire (page Financements)."))
-    st.stop()
-st.subheader(_("Consommé et temps écoulé par catégorie"))
-st.altair_chart(
-    budget_charts.progress_chart(report.by_category, report.elapsed_share, title=_("Catégorie")), width="stretch"
-)
+def _charts(report: GrantConsumptionReport, points: list, outlook: GrantForecast) -> None:
+    st.subheader(_("Rythme de consommation"))
+    st.altair_chart(budget_charts.burn_chart(report, points, outlook), width="stretch")
+    st.caption(_(METHOD_TEXT))
+    if not report.lines:
+        st.info(_("Ce financement n'a pas encore de ligne budgétaire (page Financements)."))
+        st.stop()
+    st.subheader(_("Consommé et temps écoulé par catégorie"))
+    st.altair_chart(
+        budget_charts.progress_chart(report.by_category, report.elapsed_share, title=_("Catégorie")), width="stretch"
+    )
 
-st.subheader(_("Détail"))
-by_strand, by_category, by_site, by_line = st.tabs([_("Par volet"), _("Par catégorie"), _("Par site"), _("Par ligne")])
-with by_strand:
+
+def _details(report: GrantConsumptionReport, outlook: GrantForecast) -> None:
+    st.subheader(_("Détail"))
+    by_strand, by_category, by_site, by_line = st.tabs(
+        [_("Par volet"), _("Par catégorie"), _("Par site"), _("Par ligne")]
+    )
+    for tab, groups, name, key_of in (
+        (by_strand, report.by_strand, _("Volet"), lambda line: line.strand_name),
+        (by_category, report.by_category, _("Catégorie"), lambda line: line.category.value),
+        (by_site, report.by_site, _("Site"), lambda line: line.site_code),
+    ):
+        with tab:
+            st.dataframe(
+                budget_text.subtotal_table(
+                    groups, report.total, name=name, projected=budget_text.projected_by(report, outlook, key_of)
+                ),
+                hide_index=True,
+            )
+    with by_line:
+        st.dataframe(budget_text.line_table(report.lines, report.total, outlook), hide_index=True)
+    st.caption(
+        _(
+            "La dernière ligne de chaque tableau est la somme exacte des lignes au-dessus. « Consommé » = "
+            "réalisé ÷ prévu ; « Reste » = prévu − réalisé."
+        )
+    )
+
+
+def _transfer_fields(key: str, errors: dict[str, str], report: GrantConsumptionReport) -> dict:
+    """The what-if's widgets (inside its st.form), their values as typed."""
+    lines = {line.line_id: line for line in report.lines}
+    options = list(lines)
+    describe = {
+        i: _("{line} — prévu {amount}").format(line=lines[i].label, amount=euros(lines[i].planned_cents))
+        for i in options
+    }.get
+    values = {
+        "from_line_id": st.selectbox(
+            _("Ligne d'origine (le montant en est retiré)"), options, format_func=describe, key=f"{key}_from"
+        )
+    }
+    form_state.field_error(errors, "from_line_id")
+    values["to_line_id"] = st.selectbox(
+        _("Ligne de destination"), options, format_func=describe, key=f"{key}_to", index=min(1, len(options) - 1)
+    )
+    form_state.field_error(errors, "to_line_id")
+    values["amount"] = st.text_input(_("Montant à transférer (€)"), key=f"{key}_amount", placeholder="1 234,56")
+    form_state.field_error(errors, "amount")
+    values["reason"] = st.text_input(
+        _("Motif de la révision (obligatoire pour enregistrer)"),
+        key=f"{key}_reason",
+        max_chars=budget_revision.REASON_MAX,
+    )
+    form_state.field_error(errors, "reason")
+    return values
+
+
+def _preview(preview: TransferPreview, tolerance_bp: int) -> None:
+    st.markdown(
+        _("**Effet du transfert de {amount}** (rien n'est enregistré)").format(amount=euros(preview.amount_cents))
+    )
+    after = {line.line_id: line.planned_cents for line in preview.after.lines}
+    projected = {line.line_id: line.projected_cents for line in preview.forecast_after.lines}
     st.dataframe(
-        budget_text.subtotal_table(
-            report.by_strand,
-            total,
-            name=_("Volet"),
-            projected=budget_text.projected_by(report, outlook, lambda line: line.strand_name),
+        pd.DataFrame(
+            [
+                {
+                    _("Ligne"): line.label,
+                    _("Prévu avant"): euros(line.planned_cents),
+                    _("Prévu après"): euros(after[line.line_id]),
+                    _("Prévision fin"): euros(projected[line.line_id]),
+                }
+                for line in (preview.from_line, preview.to_line)
+            ]
         ),
         hide_index=True,
     )
-with by_category:
-    st.dataframe(
-        budget_text.subtotal_table(
-            report.by_category,
-            total,
-            name=_("Catégorie"),
-            projected=budget_text.projected_by(report, outlook, lambda line: line.category.value),
-        ),
-        hide_index=True,
-    )
-with by_site:
-    st.dataframe(
-        budget_text.subtotal_table(
-            report.by_site,
-            total,
-            name=_("Site"),
-            projected=budget_text.projected_by(report, outlook, lambda line: line.site_code),
-        ),
-        hide_index=True,
-    )
-with by_line:
-    st.dataframe(budget_text.line_table(report.lines, total, outlook), hide_index=True)
-st.caption(
-    _(
-        "La dernière ligne de chaque tableau est la somme exacte des lignes au-dessus. « Consommé » = "
-        "réalisé ÷ prévu ; « Reste » = prévu − réalisé."
-    )
-)
+    before_col, after_col = st.columns(2)
+    with before_col:
+        st.markdown(_("**Alertes avant** ({count})").format(count=len(preview.alerts_before)))
+        for alert in preview.alerts_before:
+            st.warning(budget_text.alert_message(alert, tolerance_bp))
+    with after_col:
+        st.markdown(_("**Alertes après** ({count})").format(count=len(preview.alerts_after)))
+        for alert in preview.alerts_after:
+            st.warning(budget_text.alert_message(alert, tolerance_bp))
+        if not preview.alerts_after:
+            st.success(_("Plus aucune alerte après ce transfert."))
 
-if may_revise and len(report.lines) >= 2:
+
+def _what_if(current: Runtime, principal: Principal, report: GrantConsumptionReport) -> None:
+    """Preview a transfer between two lines (nothing written), or save it as a budget revision. The versions of
+    the grant's lines are the ones first shown: a line saved by someone else meanwhile refuses the revision."""
     st.subheader(_("Simuler un transfert entre lignes"))
     st.caption(
         _(
@@ -169,121 +216,47 @@ if may_revise and len(report.lines) >= 2:
             "total du financement ne change pas."
         )
     )
-    lines = {line.line_id: line for line in report.lines}
-    options = list(lines)
-    describe = {
-        i: _("{line} — prévu {amount}").format(line=lines[i].label, amount=euros(lines[i].planned_cents))
-        for i in options
-    }.get
+    grant_id = report.grant.id
     form = f"budget_whatif_{grant_id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
     with st.form(key):
         form_state.form_error(form)
-        from_id = st.selectbox(
-            _("Ligne d'origine (le montant en est retiré)"), options, format_func=describe, key=f"{key}_from"
-        )
-        form_state.field_error(errors, "from_line_id")
-        to_id = st.selectbox(
-            _("Ligne de destination"), options, format_func=describe, key=f"{key}_to", index=min(1, len(options) - 1)
-        )
-        form_state.field_error(errors, "to_line_id")
-        amount_text = st.text_input(_("Montant à transférer (€)"), key=f"{key}_amount", placeholder="1 234,56")
-        form_state.field_error(errors, "amount_cents")
-        reason = st.text_input(
-            _("Motif de la révision (obligatoire pour enregistrer)"),
-            key=f"{key}_reason",
-            max_chars=budget_revision.REASON_MAX,
-        )
-        form_state.field_error(errors, "reason")
+        data = _transfer_fields(key, errors, report)
         left, right = st.columns(2)
         preview_clicked = left.form_submit_button(_("Voir l'effet sur les alertes"))
         save_clicked = right.form_submit_button(_("Enregistrer la révision"), type="primary")
-
-    versions = {i: form_state.seen_version(form, i, lines[i].version) for i in {from_id, to_id}}
-    amount_cents = None
-    if preview_clicked or save_clicked:
-        try:
-            amount_cents = parse_amount(amount_text)
-        except ValueError as exc:
-            form_state.fail(form, {"amount_cents": _("Montant : {error}.").format(error=exc)})
+    versions = form_state.seen_version(form, grant_id, {line.line_id: line.version for line in report.lines})
     if preview_clicked:
-        try:
-            with unit_of_work(current.engine) as uow:
-                preview = budget_revision.simulate_transfer(
-                    uow,
-                    principal,
-                    grant_id=grant_id,
-                    from_line_id=from_id,
-                    to_line_id=to_id,
-                    amount_cents=amount_cents,
-                    today=report.today,
-                )
-        except ValidationFailed as exc:
-            form_state.fail(form, exc.errors)
-        except ServiceError as exc:
-            form_state.fail(form, {form_state.FORM_ERROR: str(exc)})
-        st.markdown(
-            _("**Effet du transfert de {amount}** (rien n'est enregistré)").format(amount=euros(preview.amount_cents))
-        )
-        after = {line.line_id: line.planned_cents for line in preview.after.lines}
-        projected = {line.line_id: line.projected_cents for line in preview.forecast_after.lines}
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        _("Ligne"): line.label,
-                        _("Prévu avant"): euros(line.planned_cents),
-                        _("Prévu après"): euros(after[line.line_id]),
-                        _("Prévision fin"): euros(projected[line.line_id]),
-                    }
-                    for line in (preview.from_line, preview.to_line)
-                ]
-            ),
-            hide_index=True,
-        )
-        before_col, after_col = st.columns(2)
-        with before_col:
-            st.markdown(_("**Alertes avant** ({count})").format(count=len(preview.alerts_before)))
-            for alert in preview.alerts_before:
-                st.warning(budget_text.alert_message(alert, grant.tolerance_bp))
-        with after_col:
-            st.markdown(_("**Alertes après** ({count})").format(count=len(preview.alerts_after)))
-            for alert in preview.alerts_after:
-                st.warning(budget_text.alert_message(alert, grant.tolerance_bp))
-            if not preview.alerts_after:
-                st.success(_("Plus aucune alerte après ce transfert."))
+        with unit_of_work(current.engine) as uow:
+            preview, problems = budget_revision.try_transfer(
+                uow, principal, grant_id=grant_id, data=data, today=report.today
+            )
+        if problems:
+            form_state.fail(form, problems)
+        _preview(preview, report.grant.tolerance_bp)
     if save_clicked:
 
         def save() -> None:
-            try:
-                with unit_of_work(current.engine) as uow:
-                    budget_revision.save_transfer(
-                        uow,
-                        principal,
-                        grant_id=grant_id,
-                        from_line_id=from_id,
-                        to_line_id=to_id,
-                        amount_cents=amount_cents,
-                        reason=reason,
-                        expected_versions=versions,
-                        today=report.today,
-                    )
-            except ValidationFailed:
-                raise
-            except ServiceError:
-                for line_id in versions:
-                    form_state.forget_version(form, line_id)
-                raise
-            for line_id in versions:
-                form_state.forget_version(form, line_id)
+            with unit_of_work(current.engine) as uow:
+                budget_revision.save_transfer(
+                    uow, principal, grant_id=grant_id, data=data, expected_versions=versions, today=report.today
+                )
 
+        moved = euros(typed_cents_or_none(data["amount"]) or 0)
         form_state.submit(
-            form, save, _("Révision enregistrée : {amount} transférés.").format(amount=euros(amount_cents or 0))
+            form,
+            save,
+            _("Révision enregistrée : {amount} transférés.").format(amount=moved),
+            versioned=(form, grant_id),
         )
 
-st.subheader(_("Révisions budgétaires"))
-if revisions:
+
+def _revisions(revisions: list[RevisionRow]) -> None:
+    st.subheader(_("Révisions budgétaires"))
+    if not revisions:
+        st.caption(_("Aucune révision enregistrée pour ce financement."))
+        return
     st.dataframe(
         pd.DataFrame(
             [
@@ -300,5 +273,33 @@ if revisions:
         ),
         hide_index=True,
     )
-else:
-    st.caption(_("Aucune révision enregistrée pour ce financement."))
+
+
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (the texts in the session's language)."""
+    current = runtime()
+    st.title(_("Suivi budgétaire"))
+    st.caption(
+        _(
+            "Prévu et réalisé de chaque financement, rythme de consommation comparé au temps écoulé, "
+            "prévision en fin de convention et alertes."
+        )
+    )
+    form_state.show_toast()
+    grant_id = _chosen_grant(current, principal)
+    with unit_of_work(current.engine) as uow:
+        report = budget_consumption.consumption(uow, principal, grant_id=grant_id)
+        points = budget_consumption.monthly_actuals(uow, principal, grant_id=grant_id, report=report)
+        outlook = forecast.grant_forecast(uow, principal, grant_id=grant_id, today=report.today, report=report)
+        revisions = budget_revision.list_revisions(uow, principal, grant_id=grant_id)
+    _scope(report)
+    _key_figures(report, outlook)
+    _alerts(report, outlook)
+    _charts(report, points, outlook)
+    _details(report, outlook)
+    if principal.can(Capability.EDIT_BUDGET) and len(report.lines) >= 2:
+        _what_if(current, principal, report)
+    _revisions(revisions)
+
+
+page(principal)

@@ -10,15 +10,18 @@ from i18n import N_, _, formats
 from models.labels import label
 from services.finance import expenses, grants
 from services.finance import lines as budget_lines
-from services.finance.expenses import Source
+from services.finance.expenses import ExpensePage, ExpenseRow, Source
+from services.finance.grants import GrantSummary
+from services.finance.lines import LineChoice
 from services.platform.db import unit_of_work
-from services.platform.errors import ServiceError
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from ui.finance import expense_forms
 from ui.platform import form_state
 from ui.platform.guards import require_page
-from ui.platform.runtime import runtime
+from ui.platform.runtime import Runtime, runtime
+
+principal = require_page(PageKey.EXPENSES)
 
 PAGE_SIZE = 50
 SOURCE_LABELS = {Source.MANUAL: N_("Saisie"), Source.IMPORT: N_("Import"), Source.POST: N_("Poste")}
@@ -27,6 +30,115 @@ SOURCE_LABELS = {Source.MANUAL: N_("Saisie"), Source.IMPORT: N_("Import"), Sourc
 def source_label(source: str) -> str:
     text = SOURCE_LABELS[source]
     return _(text)
+
+
+def _entry_and_import(current: Runtime, principal: Principal, choices: list[LineChoice]) -> None:
+    entry_tab, import_tab = st.tabs([_("Saisir une dépense"), _("Importer un export comptable")])
+    with entry_tab:
+        if choices:
+            expense_forms.entry_form(current, principal, choices)
+        else:
+            st.info(_("Aucune ligne budgétaire : créez d'abord un financement et ses lignes (page Financements)."))
+    with import_tab:
+        expense_forms.import_form(current, principal)
+
+
+def _months_of(grant: GrantSummary) -> list[date]:
+    """The months of the grant up to this one, latest first."""
+    months: list[date] = []
+    month = clock.month_start(min(clock.today(), grant.ends_on))
+    while month >= clock.month_start(grant.starts_on):
+        months.append(month)
+        month = clock.month_start(month, -1)
+    return months
+
+
+def _filters(summaries: list[GrantSummary], choices: list[LineChoice]) -> tuple[int, int | None, date | None]:
+    """(grant, line or None, month or None) chosen above the list."""
+    left, middle, right = st.columns(3)
+    grant_id = left.selectbox(
+        _("Financement"),
+        [g.id for g in summaries],
+        key="expenses_grant",
+        format_func={g.id: f"{g.convention_ref} — {g.name}" for g in summaries}.get,
+    )
+    line_label = {c.id: expense_forms.line_label(c) for c in choices if c.grant_id == grant_id}
+    line_id = middle.selectbox(
+        _("Ligne"),
+        [None, *list(line_label)],
+        key="expenses_line",
+        format_func=lambda i: _("Toutes les lignes") if i is None else line_label[i],
+    )
+    months = _months_of(next(g for g in summaries if g.id == grant_id))
+    month = right.selectbox(
+        _("Mois"),
+        [None, *months],
+        key="expenses_month",
+        format_func=lambda m: _("Tous les mois") if m is None else formats.month(m),
+    )
+    return grant_id, line_id, month
+
+
+def _expense_table(result: ExpensePage) -> None:
+    st.caption(
+        _("{count} dépense(s), total {total} (toutes pages, filtres appliqués).").format(
+            count=formats.number(result.total_count), total=formats.euros(result.total_cents)
+        )
+    )
+    if not result.rows:
+        st.info(_("Aucune dépense pour ces filtres."))
+        return
+    rows = result.rows
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Date"): [formats.day(r.spent_on) for r in rows],
+                _("Code analytique"): [r.accounting_code or "" for r in rows],
+                _("Volet"): [r.strand_name for r in rows],
+                _("Site"): [r.site_code for r in rows],
+                _("Catégorie"): [label(r.category) for r in rows],
+                _("Montant"): [formats.euros(r.amount_cents) for r in rows],
+                _("Libellé"): [r.label for r in rows],
+                _("Fournisseur"): [r.supplier or "" for r in rows],
+                _("N° de pièce"): [r.voucher_ref or "" for r in rows],
+                _("Origine"): [source_label(r.source) for r in rows],
+            }
+        ),
+        hide_index=True,
+    )
+    if result.page_count > 1:
+        st.number_input(
+            _("Page (sur {count})").format(count=result.page_count),
+            min_value=1,
+            max_value=result.page_count,
+            step=1,
+            key="expenses_page",
+        )
+
+
+def _deletion_form(current: Runtime, principal: Principal, manual: list[ExpenseRow]) -> None:
+    """Delete one of the expenses entered by hand shown on this page, once confirmed."""
+    form = "expense_delete"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        form_state.form_error(form)
+        target = st.selectbox(
+            _("Dépense"),
+            manual,
+            key=f"{key}_target",
+            format_func=lambda r: f"{formats.day(r.spent_on)} · {formats.euros(r.amount_cents)} · {r.label}",
+        )
+        confirmed = st.checkbox(_("Je confirme la suppression"), key=f"{key}_confirm")
+        form_state.field_error(errors, "confirmed")
+        submitted = st.form_submit_button(_("Supprimer"))
+    if submitted:
+
+        def delete() -> None:
+            with unit_of_work(current.engine) as uow:
+                expenses.delete_expense(uow, principal, target.id, confirmed=confirmed)
+
+        form_state.submit(form, delete, _("Dépense supprimée."))
 
 
 def page(principal: Principal) -> None:
@@ -41,125 +153,31 @@ def page(principal: Principal) -> None:
     )
     form_state.show_toast()
     can_edit = principal.can(Capability.EDIT_BUDGET)
-
     with unit_of_work(current.engine) as uow:
         summaries = grants.list_grants(uow, principal)
         choices = budget_lines.line_choices(uow, principal)
-
     if can_edit:
-        entry_tab, import_tab = st.tabs([_("Saisir une dépense"), _("Importer un export comptable")])
-        with entry_tab:
-            if choices:
-                expense_forms.entry_form(current, principal, choices)
-            else:
-                st.info(_("Aucune ligne budgétaire : créez d'abord un financement et ses lignes (page Financements)."))
-        with import_tab:
-            expense_forms.import_form(current, principal)
-
+        _entry_and_import(current, principal, choices)
     st.subheader(_("Liste des dépenses"))
     if not summaries:
         st.info(_("Aucun financement à afficher."))
         st.stop()
-    left, middle, right = st.columns(3)
-    grant_id = left.selectbox(
-        _("Financement"),
-        [g.id for g in summaries],
-        key="expenses_grant",
-        format_func={g.id: f"{g.convention_ref} — {g.name}" for g in summaries}.get,
-    )
-    grant_lines = [c for c in choices if c.grant_id == grant_id]
-    line_label = {c.id: expense_forms.line_label(c) for c in grant_lines}
-    line_id = middle.selectbox(
-        _("Ligne"),
-        [None, *list(line_label)],
-        key="expenses_line",
-        format_func=lambda i: _("Toutes les lignes") if i is None else line_label[i],
-    )
-    chosen = next(g for g in summaries if g.id == grant_id)
-    months: list[date] = []
-    month = clock.month_start(min(clock.today(), chosen.ends_on))
-    while month >= clock.month_start(chosen.starts_on):
-        months.append(month)
-        month = clock.month_start(month, -1)
-    picked_month = right.selectbox(
-        _("Mois"),
-        [None, *months],
-        key="expenses_month",
-        format_func=lambda m: _("Tous les mois") if m is None else formats.month(m),
-    )
-    page_number = st.session_state.get("expenses_page", 1)
+    grant_id, line_id, month = _filters(summaries, choices)
     with unit_of_work(current.engine) as uow:
         result = expenses.list_expenses(
             uow,
             principal,
             grant_id=grant_id,
             line_id=line_id,
-            month=picked_month,
-            page=page_number,
+            month=month,
+            page=st.session_state.get("expenses_page", 1),
             page_size=PAGE_SIZE,
         )
-    st.caption(
-        _("{count} dépense(s), total {total} (toutes pages, filtres appliqués).").format(
-            count=formats.number(result.total_count), total=formats.euros(result.total_cents)
-        )
-    )
-    if result.rows:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Date"): [formats.day(r.spent_on) for r in result.rows],
-                    _("Code analytique"): [r.accounting_code or "" for r in result.rows],
-                    _("Volet"): [r.strand_name for r in result.rows],
-                    _("Site"): [r.site_code for r in result.rows],
-                    _("Catégorie"): [label(r.category) for r in result.rows],
-                    _("Montant"): [formats.euros(r.amount_cents) for r in result.rows],
-                    _("Libellé"): [r.label for r in result.rows],
-                    _("Fournisseur"): [r.supplier or "" for r in result.rows],
-                    _("N° de pièce"): [r.voucher_ref or "" for r in result.rows],
-                    _("Origine"): [source_label(r.source) for r in result.rows],
-                }
-            ),
-            hide_index=True,
-        )
-        if result.page_count > 1:
-            st.number_input(
-                _("Page (sur {count})").format(count=result.page_count),
-                min_value=1,
-                max_value=result.page_count,
-                step=1,
-                key="expenses_page",
-            )
-    else:
-        st.info(_("Aucune dépense pour ces filtres."))
-
-    if can_edit:
-        manual = [r for r in result.rows if r.deletable]
-        if manual:
-            with st.expander(_("Supprimer une dépense saisie à la main")):
-                form = "expense_delete"
-                key = form_state.key(form)
-                with st.form(key):
-                    form_state.form_error(form)
-                    target = st.selectbox(
-                        _("Dépense"),
-                        manual,
-                        key=f"{key}_target",
-                        format_func=lambda r: (
-                            f"{formats.day(r.spent_on)} · {formats.euros(r.amount_cents)} · {r.label}"
-                        ),
-                    )
-                    confirm = st.checkbox(_("Je confirme la suppression"), key=f"{key}_confirm")
-                    submitted = st.form_submit_button(_("Supprimer"))
-                if submitted:
-
-                    def delete() -> None:
-                        if not confirm:
-                            raise ServiceError(_("Cochez la confirmation pour supprimer."))
-                        with unit_of_work(current.engine) as uow:
-                            expenses.delete_expense(uow, principal, target.id)
-
-                    form_state.submit(form, delete, _("Dépense supprimée."))
+    _expense_table(result)
+    manual = [r for r in result.rows if r.deletable]
+    if can_edit and manual:
+        with st.expander(_("Supprimer une dépense saisie à la main")):
+            _deletion_form(current, principal, manual)
 
 
-principal = require_page(PageKey.EXPENSES)
 page(principal)

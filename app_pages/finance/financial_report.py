@@ -1,6 +1,6 @@
 """Compte rendu financier: a grant's prévu / réalisé per Cerfa category over a period, and its XLSX."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -9,120 +9,147 @@ from clock import month_start, today
 from i18n import _
 from i18n.formats import euros, percent
 from services.finance import deviation_notes, financial_report
-from services.finance.financial_report import MISSING_EXPLANATION
+from services.finance.deviation_notes import Note
+from services.finance.fields import PeriodInput
+from services.finance.financial_report import MISSING_EXPLANATION, CategoryRow, FinancialReport, ReportGrant
 from services.platform.db import unit_of_work
-from services.platform.errors import ServiceError
 from services.platform.pages import PageKey
-from services.platform.principal import Capability
+from services.platform.principal import Capability, Principal
 from ui.platform import form_state
 from ui.platform.guards import require_page
-from ui.platform.runtime import runtime
+from ui.platform.runtime import Runtime, runtime
 
 principal = require_page(PageKey.FINANCIAL_REPORT)
-current = runtime()
-st.title(_("Compte rendu financier"))
-st.caption(
-    _(
-        "Le compte rendu financier d'une convention (modèle Cerfa 15059) : prévu et réalisé par catégorie de "
-        "charges sur une période, le détail du personnel par poste et l'explication des écarts au-delà de la "
-        "tolérance de la convention."
-    )
-)
-form_state.show_toast()
-now = today()
-
-with unit_of_work(current.engine) as uow:
-    grants = financial_report.report_grants(uow, principal)
-if not grants:
-    st.info(_("Aucune convention."))
-    st.stop()
-
-grant = st.selectbox(
-    _("Convention"),
-    grants,
-    key="report_grant",
-    format_func=lambda g: f"{g.name} — {g.funder_name} ({g.convention_ref})",
-)
-last_month_end = month_start(now) - timedelta(days=1)
-default_end = max(grant.starts_on, min(grant.ends_on, last_month_end))
-left, right = st.columns(2)
-period_start = left.date_input(
-    _("Début de la période"), value=grant.starts_on, format="DD/MM/YYYY", key=f"report_start_{grant.id}"
-)
-period_end = right.date_input(
-    _("Fin de la période"), value=default_end, format="DD/MM/YYYY", key=f"report_end_{grant.id}"
-)
-
-try:
-    with unit_of_work(current.engine) as uow:
-        report = financial_report.report_data(
-            uow, principal, grant_id=grant.id, period_start=period_start, period_end=period_end
-        )
-except ServiceError as exc:
-    st.error(str(exc))
-    st.stop()
 
 
-def _ratio(row: financial_report.CategoryRow) -> str:
+def _ratio(row: CategoryRow) -> str:
     value = row.actual_ratio
     return "—" if value is None else percent(float(value), 1)
 
 
-rows = [*report.rows, report.total]
-st.dataframe(
-    pd.DataFrame(
-        {
-            _("Charges"): [r.label for r in rows],
-            _("Prévu convention"): [euros(r.planned_grant_cents) for r in rows],
-            _("Prévu sur la période"): [euros(r.planned_period_cents) for r in rows],
-            _("Réalisé"): [euros(r.actual_cents) for r in rows],
-            _("Écart"): [euros(r.deviation_cents) for r in rows],
-            _("Réalisé %"): [_ratio(r) for r in rows],
-            _("Hors tolérance"): [_("Oui") if r.beyond_tolerance else "" for r in rows],
-        }
-    ),
-    hide_index=True,
-)
-st.caption(
-    _(
-        "Prévu sur la période : montant de la convention × jours de la période couverts par la convention ÷ "
-        "jours de la convention, réparti entre catégories au prorata du prévu. Réalisé : dépenses datées dans la "
-        "période. Tolérance de la convention : {tolerance}. Montants exacts au centime : "
-        "les lignes font le total."
-    ).format(tolerance=percent(report.tolerance_bp / 10_000, 1))
-)
-
-if st.button(_("Préparer le classeur Excel"), key=f"report_prepare_{grant.id}"):
+def _chosen_grant(current: Runtime, principal: Principal) -> ReportGrant:
     with unit_of_work(current.engine) as uow:
-        st.session_state["report_xlsx"] = (
-            (grant.id, period_start, period_end),
-            financial_report.build_financial_report(
-                uow,
-                principal,
-                grant_id=grant.id,
-                period_start=period_start,
-                period_end=period_end,
-                today=now,
-                association_name=current.settings.association_name,
-            ),
-        )
-prepared = st.session_state.get("report_xlsx")
-ready = prepared is not None and prepared[0] == (grant.id, period_start, period_end)
-st.download_button(
-    _("Télécharger le compte rendu (.xlsx)"),
-    data=prepared[1] if ready else b"",
-    file_name=f"compte-rendu-{grant.convention_ref}-{period_start:%Y%m%d}-{period_end:%Y%m%d}.xlsx",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    disabled=not ready,
-    key=f"report_download_{grant.id}",
-    type="primary",
-    help=_("Préparez d'abord le classeur : chaque export est tracé dans le journal.") if not ready else None,
-)
+        grants = financial_report.report_grants(uow, principal)
+    if not grants:
+        st.info(_("Aucune convention."))
+        st.stop()
+    return st.selectbox(
+        _("Convention"),
+        grants,
+        key="report_grant",
+        format_func=lambda g: f"{g.name} — {g.funder_name} ({g.convention_ref})",
+    )
 
-st.subheader(_("Explication des écarts"))
-if not report.deviations:
-    st.success(_("Aucune catégorie au-delà de la tolérance sur cette période."))
-else:
+
+def _period(grant: ReportGrant, as_of: date) -> tuple[date, date]:
+    """The period of the report (by default from the grant's start to the end of last month); the page stops
+    with the period's message while it is not a valid one."""
+    last_month_end = month_start(as_of) - timedelta(days=1)
+    default_end = max(grant.starts_on, min(grant.ends_on, last_month_end))
+    left, right = st.columns(2)
+    start = left.date_input(
+        _("Début de la période"), value=grant.starts_on, format="DD/MM/YYYY", key=f"report_start_{grant.id}"
+    )
+    end = right.date_input(_("Fin de la période"), value=default_end, format="DD/MM/YYYY", key=f"report_end_{grant.id}")
+    problems = PeriodInput.problems({"start": start, "end": end})
+    if problems:
+        with left:
+            form_state.field_error(problems, "start")
+        with right:
+            form_state.field_error(problems, "end")
+        st.stop()
+    return start, end
+
+
+def _figures(report: FinancialReport) -> None:
+    rows = [*report.rows, report.total]
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Charges"): [r.label for r in rows],
+                _("Prévu convention"): [euros(r.planned_grant_cents) for r in rows],
+                _("Prévu sur la période"): [euros(r.planned_period_cents) for r in rows],
+                _("Réalisé"): [euros(r.actual_cents) for r in rows],
+                _("Écart"): [euros(r.deviation_cents) for r in rows],
+                _("Réalisé %"): [_ratio(r) for r in rows],
+                _("Hors tolérance"): [_("Oui") if r.beyond_tolerance else "" for r in rows],
+            }
+        ),
+        hide_index=True,
+    )
+    st.caption(
+        _(
+            "Prévu sur la période : montant de la convention × jours de la période couverts par la convention ÷ "
+            "jours de la convention, réparti entre catégories au prorata du prévu. Réalisé : dépenses datées dans la "
+            "période. Tolérance de la convention : {tolerance}. Montants exacts au centime : "
+            "les lignes font le total."
+        ).format(tolerance=percent(report.tolerance_bp / 10_000, 1))
+    )
+
+
+def _workbook(current: Runtime, principal: Principal, grant: ReportGrant, period: tuple[date, date], as_of: date):
+    """Prepare the XLSX (an audited export), then offer it for download while the grant and period stay."""
+    start, end = period
+    if st.button(_("Préparer le classeur Excel"), key=f"report_prepare_{grant.id}"):
+        with unit_of_work(current.engine) as uow:
+            st.session_state["report_xlsx"] = (
+                (grant.id, start, end),
+                financial_report.build_financial_report(
+                    uow,
+                    principal,
+                    grant_id=grant.id,
+                    period_start=start,
+                    period_end=end,
+                    today=as_of,
+                    association_name=current.settings.association_name,
+                ),
+            )
+    prepared = st.session_state.get("report_xlsx")
+    ready = prepared is not None and prepared[0] == (grant.id, start, end)
+    st.download_button(
+        _("Télécharger le compte rendu (.xlsx)"),
+        data=prepared[1] if ready else b"",
+        file_name=f"compte-rendu-{grant.convention_ref}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        disabled=not ready,
+        key=f"report_download_{grant.id}",
+        type="primary",
+        help=_("Préparez d'abord le classeur : chaque export est tracé dans le journal.") if not ready else None,
+    )
+
+
+def _explanation_form(current: Runtime, principal: Principal, grant: ReportGrant, row: CategoryRow, note: Note | None):
+    """gestion writes (or rewrites, over the version first shown) the explanation of one category's deviation."""
+    form = f"deviation_{grant.id}_{row.category.value}"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    version = form_state.seen_version(form, grant.id, note.version) if note else None
+    with st.form(key):
+        form_state.form_error(form)
+        text = st.text_area(
+            _("Explication de l'écart"),
+            value=note.explanation if note else "",
+            max_chars=deviation_notes.EXPLANATION_MAX,
+            key=f"{key}_text",
+            help=_("Imprimée dans l'onglet « Écarts » du compte rendu."),
+        )
+        form_state.field_error(errors, "explanation")
+        saved = st.form_submit_button(_("Enregistrer l'explication"))
+    if saved:
+        data = {"category": row.category, "explanation": text}
+
+        def save() -> None:
+            with unit_of_work(current.engine) as uow:
+                deviation_notes.save_note(uow, principal, grant_id=grant.id, data=data, expected_version=version)
+
+        form_state.submit(form, save, _("Explication enregistrée."), versioned=(form, grant.id) if note else None)
+
+
+def _deviations(current: Runtime, principal: Principal, grant: ReportGrant, report: FinancialReport) -> None:
+    st.subheader(_("Explication des écarts"))
+    if not report.deviations:
+        st.success(_("Aucune catégorie au-delà de la tolérance sur cette période."))
+        return
     with unit_of_work(current.engine) as uow:
         notes = deviation_notes.notes_of_grant(uow, principal, grant_id=grant.id)
     editor = principal.can(Capability.EDIT_BUDGET)
@@ -133,30 +160,32 @@ else:
                 category=row.label, amount=euros(row.deviation_cents), ratio=_ratio(row)
             )
         )
-        if not editor:
+        if editor:
+            _explanation_form(current, principal, grant, row, note)
+        else:
             st.write(note.explanation if note else _(MISSING_EXPLANATION))
-            continue
-        form = f"deviation_{grant.id}_{row.category.value}"
-        key = form_state.key(form)
-        errors = form_state.errors(form)
-        version = form_state.seen_version(form, grant.id, note.version) if note else None
-        with st.form(key):
-            form_state.form_error(form)
-            text = st.text_area(
-                _("Explication de l'écart"),
-                value=note.explanation if note else "",
-                max_chars=deviation_notes.EXPLANATION_MAX,
-                key=f"{key}_text",
-                help=_("Imprimée dans l'onglet « Écarts » du compte rendu."),
-            )
-            form_state.field_error(errors, "explanation")
-            saved = st.form_submit_button(_("Enregistrer l'explication"))
-        if saved:
 
-            def save(category=row.category, text=text, version=version) -> None:
-                with unit_of_work(current.engine) as uow:
-                    deviation_notes.save_note(
-                        uow, principal, grant_id=grant.id, category=category, explanation=text, expected_version=version
-                    )
 
-            form_state.submit(form, save, _("Explication enregistrée."), versioned=(form, grant.id) if note else None)
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (the texts in the session's language)."""
+    current = runtime()
+    st.title(_("Compte rendu financier"))
+    st.caption(
+        _(
+            "Le compte rendu financier d'une convention (modèle Cerfa 15059) : prévu et réalisé par catégorie de "
+            "charges sur une période, le détail du personnel par poste et l'explication des écarts au-delà de la "
+            "tolérance de la convention."
+        )
+    )
+    form_state.show_toast()
+    as_of = today()
+    grant = _chosen_grant(current, principal)
+    start, end = _period(grant, as_of)
+    with unit_of_work(current.engine) as uow:
+        report = financial_report.report_data(uow, principal, grant_id=grant.id, period_start=start, period_end=end)
+    _figures(report)
+    _workbook(current, principal, grant, (start, end), as_of)
+    _deviations(current, principal, grant, report)
+
+
+page(principal)

@@ -9,6 +9,7 @@ from i18n.formats import day, euros, fte, number
 from models.labels import label
 from services.finance.staffing import figures as staffing_figures
 from services.finance.staffing import posts as staffing
+from services.finance.staffing.figures import FteFigure, FteMonth, GrantCost, Vacancy
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
@@ -16,7 +17,9 @@ from ui.finance import staffing_forms
 from ui.finance.staffing_charts import fte_over_time
 from ui.platform import form_state
 from ui.platform.guards import require_page
-from ui.platform.runtime import runtime
+from ui.platform.runtime import Runtime, runtime
+
+principal = require_page(PageKey.STAFFING)
 
 VACANCY_ALERT_DAYS = 60
 
@@ -27,7 +30,156 @@ def _funding_text(post: staffing.PostRow) -> str:
     return " ; ".join(parts) or _("À définir")
 
 
-principal = require_page(PageKey.STAFFING)
+def _key_figures(figures: list[FteFigure], vacancies: list[Vacancy]) -> None:
+    funded = sum(f.funded_hundredths for f in figures)
+    filled = sum(f.filled_hundredths for f in figures)
+    cols = st.columns(4)
+    cols[0].metric(_("ETP financés"), fte(funded))
+    cols[1].metric(_("ETP pourvus"), fte(filled))
+    cols[2].metric(_("ETP vacants"), fte(funded - filled))
+    cols[3].metric(
+        _("Postes vacants depuis plus de {days} jours").format(days=VACANCY_ALERT_DAYS),
+        number(sum(1 for v in vacancies if v.days > VACANCY_ALERT_DAYS)),
+    )
+
+
+def _fte_table(figures: list[FteFigure]) -> None:
+    st.subheader(_("ETP par site et type de poste"))
+    if not figures:
+        st.info(_("Aucun poste ouvert aujourd'hui."))
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Site"): [f.site_code for f in figures],
+                _("Type de poste"): [label(f.post_type) for f in figures],
+                _("Postes"): [f.posts for f in figures],
+                _("ETP financés"): [fte(f.funded_hundredths) for f in figures],
+                _("ETP pourvus"): [fte(f.filled_hundredths) for f in figures],
+                _("ETP vacants"): [fte(f.vacant_hundredths) for f in figures],
+                _("Postes vacants"): [f.vacant_posts for f in figures],
+            }
+        ),
+        hide_index=True,
+    )
+
+
+def _fte_chart(series: list[FteMonth]) -> None:
+    st.subheader(_("ETP financés et pourvus, mois par mois"))
+    st.altair_chart(fte_over_time(series), width="stretch")
+    st.caption(
+        _(
+            "Situation au dernier jour de chaque mois (aujourd'hui pour le mois en cours), reconstituée à "
+            "partir de l'historique des postes. L'écart entre les deux courbes correspond aux postes vacants."
+        )
+    )
+
+
+def _vacancies_table(vacancies: list[Vacancy]) -> None:
+    st.subheader(_("Postes vacants"))
+    if not vacancies:
+        st.success(_("Aucun poste vacant."))
+        return
+    days_column = _("Jours")
+    frame = pd.DataFrame(
+        {
+            _("Site"): [v.site_code for v in vacancies],
+            _("Type de poste"): [label(v.post_type) for v in vacancies],
+            _("ETP"): [fte(v.fte_hundredths) for v in vacancies],
+            _("Vacant depuis le"): [day(v.vacant_since) for v in vacancies],
+            days_column: [v.days for v in vacancies],
+        }
+    )
+    st.dataframe(
+        frame.style.apply(
+            lambda row: [
+                "background-color: #f8d7da" if row[days_column] > VACANCY_ALERT_DAYS else "" for _unused in row
+            ],
+            axis=1,
+        ),
+        hide_index=True,
+    )
+    st.caption(
+        _("En rouge : vacants depuis plus de {days} jours (alerte de la consommation budgétaire).").format(
+            days=VACANCY_ALERT_DAYS
+        )
+    )
+
+
+def _costs_table(costs: list[GrantCost]) -> None:
+    st.subheader(_("Coût mensuel par convention"))
+    if not costs:
+        st.info(_("Aucun poste pourvu financé."))
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Convention"): [c.grant_name for c in costs],
+                _("Financeur"): [c.funder_name for c in costs],
+                _("ETP financés (pourvus)"): [fte(c.fte_hundredths_funded) for c in costs],
+                _("Coût mensuel chargé"): [euros(c.monthly_cents) for c in costs],
+            }
+        ),
+        hide_index=True,
+    )
+    st.caption(
+        _(
+            "Coût d'un mois complet des postes pourvus aujourd'hui, réparti selon leur financement : {total} au total."
+        ).format(total=euros(sum(c.monthly_cents for c in costs)))
+    )
+
+
+def _posts_table(posts: list[staffing.PostRow]) -> None:
+    st.subheader(_("Liste des postes"))
+    if not posts:
+        st.info(_("Aucun poste."))
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Site"): [p.site_code for p in posts],
+                _("Type de poste"): [label(p.post_type) for p in posts],
+                _("ETP"): [fte(p.fte_hundredths) for p in posts],
+                _("Coût mensuel"): [euros(p.monthly_cost_cents) for p in posts],
+                _("Début"): [day(p.starts_on) for p in posts],
+                _("Fin"): [day(p.ends_on) for p in posts],
+                _("Situation"): [_("Pourvu") if p.is_filled else _("Vacant") for p in posts],
+                _("Depuis le"): [day(p.status_since) for p in posts],
+                _("Titulaire"): [p.holder_name or "" for p in posts],
+                _("Financement"): [_funding_text(p) for p in posts],
+            }
+        ),
+        hide_index=True,
+    )
+
+
+def _management(current: Runtime, principal: Principal, posts: list[staffing.PostRow], sites: list) -> None:
+    """gestion: the monthly charge, a new post, and the funding, situation and characteristics of one post."""
+    st.divider()
+    st.subheader(_("Gérer les postes"))
+    charge_tab, create_tab, edit_tab = st.tabs([_("Imputation mensuelle"), _("Créer un poste"), _("Modifier un poste")])
+    with charge_tab:
+        st.caption(
+            _(
+                "Impute sur la ligne « 64 – Charges de personnel » de chaque convention la part du coût "
+                "des postes pourvus pendant le mois écoulé (au prorata des jours pourvus). Une imputation "
+                "déjà faite n'est jamais refaite."
+            )
+        )
+        staffing_forms.monthly_charge(current.engine, principal)
+    with create_tab:
+        staffing_forms.create_post_form(current.engine, principal, sites)
+    with edit_tab:
+        if not posts:
+            st.caption(_("Aucun poste à modifier."))
+            return
+        chosen = st.selectbox(_("Poste"), posts, key="staffing_post_choice", format_func=staffing_forms.post_label)
+        st.markdown(_("**Financement**"))
+        staffing_forms.funding_form(current.engine, principal, chosen)
+        st.markdown(_("**Pourvu / vacant**"))
+        staffing_forms.status_form(current.engine, principal, chosen)
+        st.markdown(_("**Caractéristiques du poste**"))
+        staffing_forms.edit_post_form(current.engine, principal, sites, chosen)
 
 
 def page(principal: Principal) -> None:
@@ -41,158 +193,22 @@ def page(principal: Principal) -> None:
         )
     )
     form_state.show_toast()
-    now = today()
-
+    as_of = today()
     with unit_of_work(current.engine) as uow:
-        figures = staffing_figures.fte_by_site_and_type(uow, principal, today=now)
-        vacancies = staffing_figures.vacancies(uow, principal, today=now)
-        costs = staffing_figures.monthly_cost_by_grant(uow, principal, today=now)
-        series = staffing_figures.fte_series(uow, principal, today=now)
+        figures = staffing_figures.fte_by_site_and_type(uow, principal, today=as_of)
+        vacancies = staffing_figures.vacancies(uow, principal, today=as_of)
+        costs = staffing_figures.monthly_cost_by_grant(uow, principal, today=as_of)
+        series = staffing_figures.fte_series(uow, principal, today=as_of)
         posts = staffing.list_posts(uow, principal)
         sites = staffing.sites_in_scope(uow, principal)
-
-    funded = sum(f.funded_hundredths for f in figures)
-    filled = sum(f.filled_hundredths for f in figures)
-    cols = st.columns(4)
-    cols[0].metric(_("ETP financés"), fte(funded))
-    cols[1].metric(_("ETP pourvus"), fte(filled))
-    cols[2].metric(_("ETP vacants"), fte(funded - filled))
-    cols[3].metric(
-        _("Postes vacants depuis plus de {days} jours").format(days=VACANCY_ALERT_DAYS),
-        number(sum(1 for v in vacancies if v.days > VACANCY_ALERT_DAYS)),
-    )
-
-    st.subheader(_("ETP par site et type de poste"))
-    if figures:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Site"): [f.site_code for f in figures],
-                    _("Type de poste"): [label(f.post_type) for f in figures],
-                    _("Postes"): [f.posts for f in figures],
-                    _("ETP financés"): [fte(f.funded_hundredths) for f in figures],
-                    _("ETP pourvus"): [fte(f.filled_hundredths) for f in figures],
-                    _("ETP vacants"): [fte(f.vacant_hundredths) for f in figures],
-                    _("Postes vacants"): [f.vacant_posts for f in figures],
-                }
-            ),
-            hide_index=True,
-        )
-    else:
-        st.info(_("Aucun poste ouvert aujourd'hui."))
-
-    st.subheader(_("ETP financés et pourvus, mois par mois"))
-    st.altair_chart(fte_over_time(series), width="stretch")
-    st.caption(
-        _(
-            "Situation au dernier jour de chaque mois (aujourd'hui pour le mois en cours), reconstituée à "
-            "partir de l'historique des postes. L'écart entre les deux courbes correspond aux postes vacants."
-        )
-    )
-
-    st.subheader(_("Postes vacants"))
-    if vacancies:
-        days_column = _("Jours")
-        frame = pd.DataFrame(
-            {
-                _("Site"): [v.site_code for v in vacancies],
-                _("Type de poste"): [label(v.post_type) for v in vacancies],
-                _("ETP"): [fte(v.fte_hundredths) for v in vacancies],
-                _("Vacant depuis le"): [day(v.vacant_since) for v in vacancies],
-                days_column: [v.days for v in vacancies],
-            }
-        )
-        st.dataframe(
-            frame.style.apply(
-                lambda row: [
-                    "background-color: #f8d7da" if row[days_column] > VACANCY_ALERT_DAYS else "" for _unused in row
-                ],
-                axis=1,
-            ),
-            hide_index=True,
-        )
-        st.caption(
-            _("En rouge : vacants depuis plus de {days} jours (alerte de la consommation budgétaire).").format(
-                days=VACANCY_ALERT_DAYS
-            )
-        )
-    else:
-        st.success(_("Aucun poste vacant."))
-
-    st.subheader(_("Coût mensuel par convention"))
-    if costs:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Convention"): [c.grant_name for c in costs],
-                    _("Financeur"): [c.funder_name for c in costs],
-                    _("ETP financés (pourvus)"): [fte(c.fte_hundredths_funded) for c in costs],
-                    _("Coût mensuel chargé"): [euros(c.monthly_cents) for c in costs],
-                }
-            ),
-            hide_index=True,
-        )
-        st.caption(
-            _(
-                "Coût d'un mois complet des postes pourvus aujourd'hui, réparti selon leur financement : "
-                "{total} au total."
-            ).format(total=euros(sum(c.monthly_cents for c in costs)))
-        )
-    else:
-        st.info(_("Aucun poste pourvu financé."))
-
-    st.subheader(_("Liste des postes"))
-    if posts:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Site"): [p.site_code for p in posts],
-                    _("Type de poste"): [label(p.post_type) for p in posts],
-                    _("ETP"): [fte(p.fte_hundredths) for p in posts],
-                    _("Coût mensuel"): [euros(p.monthly_cost_cents) for p in posts],
-                    _("Début"): [day(p.starts_on) for p in posts],
-                    _("Fin"): [day(p.ends_on) for p in posts],
-                    _("Situation"): [_("Pourvu") if p.is_filled else _("Vacant") for p in posts],
-                    _("Depuis le"): [day(p.status_since) for p in posts],
-                    _("Titulaire"): [p.holder_name or "" for p in posts],
-                    _("Financement"): [_funding_text(p) for p in posts],
-                }
-            ),
-            hide_index=True,
-        )
-    else:
-        st.info(_("Aucun poste."))
-
+    _key_figures(figures, vacancies)
+    _fte_table(figures)
+    _fte_chart(series)
+    _vacancies_table(vacancies)
+    _costs_table(costs)
+    _posts_table(posts)
     if principal.can(Capability.EDIT_BUDGET):
-        st.divider()
-        st.subheader(_("Gérer les postes"))
-        charge_tab, create_tab, edit_tab = st.tabs(
-            [_("Imputation mensuelle"), _("Créer un poste"), _("Modifier un poste")]
-        )
-        with charge_tab:
-            st.caption(
-                _(
-                    "Impute sur la ligne « 64 – Charges de personnel » de chaque convention la part du coût "
-                    "des postes pourvus pendant le mois écoulé (au prorata des jours pourvus). Une imputation "
-                    "déjà faite n'est jamais refaite."
-                )
-            )
-            staffing_forms.monthly_charge(current.engine, principal)
-        with create_tab:
-            staffing_forms.create_post_form(current.engine, principal, sites)
-        with edit_tab:
-            if not posts:
-                st.caption(_("Aucun poste à modifier."))
-            else:
-                chosen = st.selectbox(
-                    _("Poste"), posts, key="staffing_post_choice", format_func=staffing_forms.post_label
-                )
-                st.markdown(_("**Financement**"))
-                staffing_forms.funding_form(current.engine, principal, chosen)
-                st.markdown(_("**Pourvu / vacant**"))
-                staffing_forms.status_form(current.engine, principal, chosen)
-                st.markdown(_("**Caractéristiques du poste**"))
-                staffing_forms.edit_post_form(current.engine, principal, sites, chosen)
+        _management(current, principal, posts, sites)
 
 
 page(principal)

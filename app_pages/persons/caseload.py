@@ -6,7 +6,7 @@ from i18n import _, formats, ngettext
 from models.labels import label
 from models.persons import PersonStatus
 from services.persons import files as person_files
-from services.persons.files import CaseloadFilter
+from services.persons.files import CaseloadFilter, CaseloadPage
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
@@ -21,21 +21,13 @@ ALL_SITES = 0  # a sentinel: Streamlit shows a None option as an empty choice
 principal = require_page(PageKey.CASELOAD)
 
 
-def page(principal: Principal) -> None:
-    """The page, drawn at every run (the texts in the session's language)."""
-    current = runtime()
-    cipher = field_cipher()
-    st.title(_("File active"))
+def filters(principal: Principal, sites: list[tuple[int, str, str]]) -> CaseloadFilter:
+    """The filters above the list, as chosen (kept in the session by their keys)."""
     see_identity = principal.can(Capability.VIEW_IDENTITY)
-
-    with unit_of_work(current.engine) as uow:
-        sites = person_files.list_visible_sites(uow, principal)
-
     site_labels: dict[int, str] = {ALL_SITES: _("Tous mes sites")} | {s[0]: f"{s[1]} — {s[2]}" for s in sites}
-    filters = st.columns([2, 3, 2, 2])
-    site_choice = filters[0].selectbox(_("Site"), list(site_labels), format_func=site_labels.get, key="caseload_site")
-    site_id = None if site_choice == ALL_SITES else site_choice
-    statuses = filters[1].multiselect(
+    columns = st.columns([2, 3, 2, 2])
+    site_choice = columns[0].selectbox(_("Site"), list(site_labels), format_func=site_labels.get, key="caseload_site")
+    statuses = columns[1].multiselect(
         _("Statut"),
         [s for s in PersonStatus if s != PersonStatus.ANONYMISED],
         default=[PersonStatus.ACTIVE, PersonStatus.PAUSED],
@@ -43,12 +35,12 @@ def page(principal: Principal) -> None:
         placeholder=_("Tous les statuts"),
         key="caseload_statuses",
     )
-    with filters[2]:
+    with columns[2]:
         mine = principal.can(Capability.EDIT_PERSON_FILES) and st.checkbox(
             _("Dont je suis référent·e"), key="caseload_mine"
         )
         stale = st.checkbox(_("Sans contact depuis plus de 3 mois"), key="caseload_stale")
-    query = filters[3].text_input(
+    query = columns[3].text_input(
         _("Rechercher"),
         placeholder=_("Code ou prénom") if see_identity else _("Code"),
         help=_("Un code (ou une partie : « 0042 ») ou un prénom, sans tenir compte des accents.")
@@ -56,71 +48,92 @@ def page(principal: Principal) -> None:
         else _("Un code de dossier (ou une partie : « 0042 »)."),
         key="caseload_query",
     )
-    signature = (site_id, tuple(statuses), mine, stale, query.strip())
+    return CaseloadFilter(
+        site_id=None if site_choice == ALL_SITES else site_choice,
+        statuses=list(statuses),
+        referent_is_me=mine,
+        no_contact_over_3_months=stale,
+        query=query,
+    )
+
+
+def page_number(chosen: CaseloadFilter) -> tuple[int, tuple]:
+    """The page to show, back to the first one when the filters change; and the filters' signature."""
+    signature = (
+        chosen.site_id,
+        tuple(chosen.statuses),
+        chosen.referent_is_me,
+        chosen.no_contact_over_3_months,
+        chosen.query.strip(),
+    )
     if st.session_state.get("caseload_signature") != signature:  # new filters: back to the first page
         st.session_state["caseload_signature"] = signature
         st.session_state["caseload_page"] = 1
-    page_number = st.session_state.get("caseload_page", 1)
+    return st.session_state.get("caseload_page", 1), signature
 
+
+def table(principal: Principal, found: CaseloadPage, several_sites: bool, signature: tuple) -> None:
+    """The page of files; a click on a row opens the file."""
+    columns = {_("Code"): [r.code for r in found.rows]}
+    if principal.can(Capability.VIEW_IDENTITY):
+        columns[_("Prénom")] = [r.alias or "—" for r in found.rows]
+    if several_sites:
+        columns[_("Site")] = [r.site_code for r in found.rows]
+    columns |= {
+        _("Statut"): [label(r.status) for r in found.rows],
+        _("Référent·e"): [r.referent_name or "—" for r in found.rows],
+        _("Dernier contact"): [formats.day(r.last_contact_on) for r in found.rows],
+        _("PSP"): [r.psp_status or "—" for r in found.rows],
+        _("Prochaine action"): [
+            f"{r.next_due_goal} ({formats.day(r.next_due_on)})" if r.next_due_on else (r.next_due_goal or "—")
+            for r in found.rows
+        ],
+    }
+    selection = st.dataframe(
+        columns,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"caseload_table_{found.page}_{hash(signature)}",
+    )
+    chosen = selection.selection.rows if selection else []
+    if chosen:
+        st.switch_page(FILE_PAGE, query_params={"code": found.rows[chosen[0]].code})
+
+
+def pager(found: CaseloadPage) -> None:
+    previous, _unused, following = st.columns([1, 4, 1])
+    if found.page > 1 and previous.button(_("Page précédente"), icon=":material/chevron_left:"):
+        st.session_state["caseload_page"] = found.page - 1
+        st.rerun()
+    if found.page < found.page_count and following.button(_("Page suivante"), icon=":material/chevron_right:"):
+        st.session_state["caseload_page"] = found.page + 1
+        st.rerun()
+
+
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (the texts in the session's language)."""
+    current = runtime()
+    cipher = field_cipher()
+    st.title(_("File active"))
     with unit_of_work(current.engine) as uow:
-        page = person_files.list_caseload(
-            uow,
-            principal,
-            CaseloadFilter(
-                site_id=site_id,
-                statuses=list(statuses),
-                referent_is_me=mine,
-                no_contact_over_3_months=stale,
-                query=query,
-            ),
-            cipher=cipher,
-            page=page_number,
-            page_size=PAGE_SIZE,
-        )
-
+        sites = person_files.list_visible_sites(uow, principal)
+    chosen = filters(principal, sites)
+    number, signature = page_number(chosen)
+    with unit_of_work(current.engine) as uow:
+        found = person_files.list_caseload(uow, principal, chosen, cipher=cipher, page=number, page_size=PAGE_SIZE)
     st.caption(
         ngettext(
             "{count} dossier · page {page} sur {pages} · cliquez sur une ligne pour ouvrir le dossier",
             "{count} dossiers · page {page} sur {pages} · cliquez sur une ligne pour ouvrir le dossier",
-            page.total,
-        ).format(count=formats.number(page.total), page=page.page, pages=page.page_count)
+            found.total,
+        ).format(count=formats.number(found.total), page=found.page, pages=found.page_count)
     )
-    if not page.rows:
+    if not found.rows:
         st.info(_("Aucun dossier ne correspond à ces critères."))
     else:
-        table = {_("Code"): [r.code for r in page.rows]}
-        if see_identity:
-            table[_("Prénom")] = [r.alias or "—" for r in page.rows]
-        if len(sites) > 1:
-            table[_("Site")] = [r.site_code for r in page.rows]
-        table |= {
-            _("Statut"): [label(r.status) for r in page.rows],
-            _("Référent·e"): [r.referent_name or "—" for r in page.rows],
-            _("Dernier contact"): [formats.day(r.last_contact_on) for r in page.rows],
-            _("PSP"): [r.psp_status or "—" for r in page.rows],
-            _("Prochaine action"): [
-                f"{r.next_due_goal} ({formats.day(r.next_due_on)})" if r.next_due_on else (r.next_due_goal or "—")
-                for r in page.rows
-            ],
-        }
-        selection = st.dataframe(
-            table,
-            hide_index=True,
-            on_select="rerun",
-            selection_mode="single-row",
-            key=f"caseload_table_{page.page}_{hash(signature)}",
-        )
-        chosen = selection.selection.rows if selection else []
-        if chosen:
-            st.switch_page(FILE_PAGE, query_params={"code": page.rows[chosen[0]].code})
-
-    previous, _unused, following = st.columns([1, 4, 1])
-    if page.page > 1 and previous.button(_("Page précédente"), icon=":material/chevron_left:"):
-        st.session_state["caseload_page"] = page.page - 1
-        st.rerun()
-    if page.page < page.page_count and following.button(_("Page suivante"), icon=":material/chevron_right:"):
-        st.session_state["caseload_page"] = page.page + 1
-        st.rerun()
+        table(principal, found, len(sites) > 1, signature)
+    pager(found)
 
 
 page(principal)

@@ -4,12 +4,16 @@ The code is looked up within the user's sites only: a code of another site is an
 "Dossier introuvable." exactly like a code that does not exist.
 """
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from i18n import N_, _, formats, ngettext, pgettext
 from services.persons import files as person_files
 from services.persons import timeline
 from services.persons.access import normalise_code, person_by_code
+from services.persons.files import PersonFileHeader
+from services.platform.crypto import FieldCipher
 from services.platform.db import unit_of_work
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.pages import PageKey
@@ -18,7 +22,7 @@ from ui.persons import header as person_header
 from ui.persons import pathway_tabs
 from ui.platform import form_state
 from ui.platform.guards import PERSON_FILE_LAST_OPENED, require_page
-from ui.platform.runtime import field_cipher, runtime
+from ui.platform.runtime import Runtime, field_cipher, runtime
 
 principal = require_page(PageKey.PERSON_FILE)
 
@@ -34,84 +38,91 @@ def code_box() -> None:
             st.rerun()
 
 
-def page(principal: Principal) -> None:
-    """The page, drawn at every run (in a function: its texts are translated when it runs)."""
-    current = runtime()
-    cipher = field_cipher()
-    form_state.show_toast()
-
-    code = normalise_code(st.query_params.get("code", ""))
-    if not code:
-        st.title(_(TITLE))
-        st.caption(_("Ouvrez un dossier depuis la file active, ou saisissez son code."))
-        code_box()
-        st.stop()
-
+def opened_file(current: Runtime, principal: Principal, code: str, cipher: FieldCipher) -> PersonFileHeader | None:
+    """The header of the file of `code` in the principal's sites (audited once per opening); else the
+    refusal, the same for a file of another site as for a code that does not exist, and None."""
     try:
         with unit_of_work(current.engine) as uow:
             person = person_by_code(uow, principal, code)
             # One audit entry per opening: reruns caused by the tabs' forms are not new openings.
             opening = st.session_state.get(LAST_OPENED) != code
             header = person_files.get_person_file(uow, principal, person.id, cipher=cipher, record_view=opening)
-        st.session_state[LAST_OPENED] = code
     except (NotFound, PermissionDenied) as exc:
         st.title(_(TITLE))
         st.error(str(exc), icon=":material/block:")
         code_box()
-        st.stop()
+        return None
+    st.session_state[LAST_OPENED] = code
+    return header
 
+
+def header_forms(current: Runtime, principal: Principal, header: PersonFileHeader, cipher: FieldCipher) -> None:
+    left, right = st.columns(2)
+    with left.expander(_("Modifier l'identité et la situation"), icon=":material/edit:"):
+        person_header.situation_form(current, principal, header, cipher)
+    with right.expander(_("Clôturer / rouvrir le dossier"), icon=":material/lock:"):
+        person_header.closing_form(current, principal, header)
+
+
+def timeline_tab(current: Runtime, principal: Principal, header: PersonFileHeader, cipher: FieldCipher) -> None:
+    with unit_of_work(current.engine) as uow:
+        events = timeline.person_timeline(uow, principal, header.person_id, cipher=cipher)
+    st.caption(
+        ngettext(
+            "{count} événement, du plus récent au plus ancien.",
+            "{count} événements, du plus récent au plus ancien.",
+            len(events),
+        ).format(count=formats.number(len(events)))
+    )
+    st.dataframe(
+        {
+            _("Date"): [formats.day(e.on) for e in events],
+            _("Événement"): [e.title for e in events],
+            _("Détail"): [e.detail or "" for e in events],
+        },
+        hide_index=True,
+        width="stretch",
+        height=min(600, 38 + 35 * max(1, len(events))),
+    )
+
+
+def pathway_tabs_of(principal: Principal) -> list[tuple[str, Callable]]:
+    """The tabs after « Parcours », in the session's language: (name, drawer)."""
+    tabs = [
+        (_("Freins"), pathway_tabs.barriers_tab),
+        (_("Plan d'action"), pathway_tabs.goals_tab),
+        (_("PSP"), pathway_tabs.psp_tab),
+        (_("Orientations"), pathway_tabs.referrals_tab),
+        (_("Sorties"), pathway_tabs.outcomes_tab),
+    ]
+    if principal.can(Capability.VIEW_IDENTITY):
+        tabs.append((_("Notes"), pathway_tabs.notes_tab))
+    return tabs
+
+
+def page(principal: Principal) -> None:
+    """The page, drawn at every run (in a function: its texts are translated when it runs)."""
+    current = runtime()
+    cipher = field_cipher()
+    form_state.show_toast()
+    code = normalise_code(st.query_params.get("code", ""))
+    if not code:
+        st.title(_(TITLE))
+        st.caption(_("Ouvrez un dossier depuis la file active, ou saisissez son code."))
+        code_box()
+        return
+    header = opened_file(current, principal, code, cipher)
+    if header is None:
+        return
     st.title(f"{_(TITLE)} · {header.code}")
     person_header.draw_header(header)
     if header.may_edit:
-        left, right = st.columns(2)
-        with left.expander(_("Modifier l'identité et la situation"), icon=":material/edit:"):
-            person_header.situation_form(current, principal, header, cipher)
-        with right.expander(_("Clôturer / rouvrir le dossier"), icon=":material/lock:"):
-            person_header.closing_form(current, principal, header)
-
-    names = [
-        pgettext("pathway", "Parcours"),
-        _("Freins"),
-        _("Plan d'action"),
-        _("PSP"),
-        _("Orientations"),
-        _("Sorties"),
-    ]
-    drawers = [
-        None,
-        pathway_tabs.barriers_tab,
-        pathway_tabs.goals_tab,
-        pathway_tabs.psp_tab,
-        pathway_tabs.referrals_tab,
-        pathway_tabs.outcomes_tab,
-    ]
-    if principal.can(Capability.VIEW_IDENTITY):
-        names.append(_("Notes"))
-        drawers.append(pathway_tabs.notes_tab)
-    tabs = st.tabs(names)
-
+        header_forms(current, principal, header, cipher)
+    others = pathway_tabs_of(principal)
+    tabs = st.tabs([pgettext("pathway", "Parcours"), *(name for name, _draw in others)])
     with tabs[0]:
-        with unit_of_work(current.engine) as uow:
-            events = timeline.person_timeline(uow, principal, header.person_id, cipher=cipher)
-        st.caption(
-            ngettext(
-                "{count} événement, du plus récent au plus ancien.",
-                "{count} événements, du plus récent au plus ancien.",
-                len(events),
-            ).format(count=formats.number(len(events)))
-        )
-        st.dataframe(
-            {
-                _("Date"): [formats.day(e.on) for e in events],
-                _("Événement"): [e.title for e in events],
-                _("Détail"): [e.detail or "" for e in events],
-            },
-            hide_index=True,
-            width="stretch",
-            height=min(600, 38 + 35 * max(1, len(events))),
-        )
-
-    for tab, draw in zip(tabs[1:], drawers[1:], strict=True):
+        timeline_tab(current, principal, header, cipher)
+    for tab, (_name, draw) in zip(tabs[1:], others, strict=True):
         with tab:
             draw(current, principal, header)
 

@@ -7,12 +7,13 @@ import streamlit as st
 from clock import today
 from i18n import _
 from i18n.formats import day, fte, number
+from services.finance.fields import PeriodInput
 from services.platform.db import unit_of_work
-from services.platform.errors import ValidationFailed
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.reporting import dashboard
 from services.reporting.dashboard import MAIN_KEYS, OUTCOME_KEYS, referrals_by_partner_kind
+from ui.platform import form_state
 from ui.platform.charts import grant_progress
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
@@ -43,6 +44,15 @@ def _trends() -> list[tuple[str, list[str]]]:
     ]
 
 
+def _stop_unless_comparable(period: tuple) -> None:
+    """A custom range longer than the dashboard compares gets the period's message (the page stops)."""
+    problems = PeriodInput.problems({"start": period[0], "end": period[1]}, longest_days=dashboard.MAX_DAYS)
+    for field in problems:
+        form_state.field_error(problems, field)
+    if problems:
+        st.stop()
+
+
 def page(principal: Principal) -> None:
     """The page's body, in a function so that every text is translated when the page is drawn."""
     current = runtime()
@@ -65,14 +75,12 @@ def page(principal: Principal) -> None:
         st.warning(_("Choisissez au moins un site."))
         st.stop()
 
-    try:
-        with unit_of_work(current.engine) as uow:
-            board = dashboard.director_dashboard(
-                uow, principal, start=period[0], end=period[1], site_ids=site_ids, today=now
-            )
-    except ValidationFailed as error:
-        st.error(" ".join(error.errors.values()))
-        st.stop()
+    _stop_unless_comparable(period)
+
+    with unit_of_work(current.engine) as uow:
+        board = dashboard.director_dashboard(
+            uow, principal, start=period[0], end=period[1], site_ids=site_ids, today=now
+        )
 
     st.caption(
         _(

@@ -11,11 +11,13 @@ taken here against the database:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
+from pydantic import ValidationInfo, field_validator
 from sqlmodel import Session, select
 
 from i18n import N_, _
@@ -25,6 +27,7 @@ from services.accounts import passwords
 from services.platform import audit
 from services.platform.config import Settings
 from services.platform.errors import ValidationFailed
+from services.platform.inputs import FormInput, field_error
 from services.platform.principal import Principal
 
 LAST_SEEN_WRITE_INTERVAL = timedelta(minutes=1)
@@ -214,13 +217,48 @@ def logout(session: Session, username: str, *, now: datetime | None = None) -> N
     session.commit()
 
 
+SAME_PASSWORD = N_("Le nouveau mot de passe doit être différent de l'actuel.")
+CONFIRMATION_DIFFERS = N_("Les deux saisies du nouveau mot de passe diffèrent.")
+
+
+class PasswordChangeInput(FormInput):
+    """What the password change form sends: the current password, the new one and (from the form) the new
+    one typed again."""
+
+    current: passwords.TypedPassword
+    new: passwords.NewPassword
+    confirmation: passwords.OptionalTypedPassword = None
+
+    @field_validator("new")
+    @classmethod
+    def _another_password(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("current"):
+            raise field_error(SAME_PASSWORD)
+        return value
+
+    @field_validator("confirmation")
+    @classmethod
+    def _typed_twice(cls, value: str | None, info: ValidationInfo) -> str | None:
+        new = info.data.get("new")
+        if value is not None and new is not None and value != new:
+            raise field_error(CONFIRMATION_DIFFERS)
+        return value
+
+
 def change_password(
-    session: Session, settings: Settings, principal: Principal, *, current: str, new: str, now: datetime | None = None
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    *,
+    data: PasswordChangeInput | Mapping[str, object],
+    now: datetime | None = None,
 ) -> None:
-    """Any signed-in user changes their own password; all their sessions are then revoked."""
+    """Any signed-in user changes their own password; all their sessions are then revoked. A wrong current
+    password is audited (and reported alone: nothing else is said to whoever does not know it)."""
     now = now or utcnow()
     user = session.get(User, principal.user_id)
-    if user is None or not passwords.verify_password(current, user.password_hash):
+    current = data.current if isinstance(data, PasswordChangeInput) else data.get("current")
+    if user is None or not passwords.verify_password(str(current or ""), user.password_hash):
         audit.record(
             session,
             actor=principal,
@@ -231,10 +269,8 @@ def change_password(
         )
         session.commit()
         raise ValidationFailed({"current": _("Mot de passe actuel incorrect.")})
-    passwords.check_policy(new, field="new")
-    if new == current:
-        raise ValidationFailed({"new": _("Le nouveau mot de passe doit être différent de l'actuel.")})
-    store_new_password(user, new, settings, now)
+    change = PasswordChangeInput.validated(data)
+    store_new_password(user, change.new, settings, now)
     audit.record(session, actor=principal, action="user.password_change", entity_type="user", entity_id=user.id)
     session.commit()
 

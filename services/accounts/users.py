@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from pydantic import Field, ValidationInfo, field_validator
 from sqlmodel import Session, select
 
-from i18n import _
+from i18n import N_, _
 from models.finance import Funder
 from models.organisation import LoginThrottle, Role, Site, User, UserSite
 from models.types import utcnow
@@ -19,6 +21,7 @@ from services.accounts.demo import DEMO_USERNAMES
 from services.platform import audit
 from services.platform.config import Settings
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from services.platform.inputs import FormInput, field_error, messages
 from services.platform.principal import ALL_SITES_ROLES, SYSTEM_ACTOR, Capability, Principal
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
@@ -71,76 +74,111 @@ def list_users(session: Session, actor: Actor, *, now: datetime | None = None) -
     ]
 
 
-def _site_ids(session: Session, site_codes: list[str]) -> list[int]:
-    codes = sorted({code.strip().upper() for code in site_codes if code.strip()})
-    if not codes:
-        return []
-    found = dict(session.exec(select(Site.code, Site.id).where(Site.code.in_(codes))).all())
-    missing = [code for code in codes if code not in found]
+USERNAME_INVALID = N_(
+    "Identifiant invalide : 2 à 63 caractères parmi lettres minuscules, chiffres, point, tiret et souligné."
+)
+DISPLAY_NAME_REQUIRED = N_("Le nom affiché est obligatoire.")
+DISPLAY_NAME_TOO_LONG = N_("Le nom affiché ne peut dépasser {count} caractères.")
+SITES_REQUIRED = N_("Ce rôle travaille sur des sites : choisissez-en au moins un.")
+FUNDER_REQUIRED = N_("Un compte financeur doit être rattaché à un financeur existant.")
+
+
+class NewUserInput(FormInput):
+    """What the account form sends (and the command line: ops.cli create-user). `site_codes` are site codes
+    (any case), `funder_name` the funder of a financeur account."""
+
+    username: str = Field(json_schema_extra=messages(USERNAME_INVALID))
+    display_name: str = Field(
+        min_length=1,
+        max_length=DISPLAY_NAME_MAX,
+        json_schema_extra=messages(
+            DISPLAY_NAME_REQUIRED, by_type={"string_too_long": DISPLAY_NAME_TOO_LONG}, count=DISPLAY_NAME_MAX
+        ),
+    )
+    role: Role
+    password: passwords.NewPassword
+    site_codes: list[str] = Field(default_factory=list)
+    funder_name: str | None = None
+
+    @field_validator("username")
+    @classmethod
+    def _a_username(cls, value: str) -> str:
+        key = normalise_username(value)
+        if not USERNAME_PATTERN.match(key):
+            raise field_error(USERNAME_INVALID)
+        return key
+
+    @field_validator("site_codes", mode="before")
+    @classmethod
+    def _codes(cls, value: object) -> list[str]:
+        return site_code_list(value)
+
+    @field_validator("site_codes")
+    @classmethod
+    def _a_site_for_site_roles(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        role = info.data.get("role")
+        if role is not None and role not in ALL_SITES_ROLES and role != Role.FINANCEUR and not value:
+            raise field_error(SITES_REQUIRED)
+        return value
+
+
+def site_code_list(value: object) -> list[str]:
+    """Site codes as typed or chosen: upper case, each once, blank ones dropped, sorted."""
+    return sorted({str(code).strip().upper() for code in value or () if str(code).strip()})
+
+
+def _site_ids(session: Session, site_codes: list[str], errors: dict[str, str]) -> list[int]:
+    """The ids of the sites named by their codes; a message under "site_codes" names the unknown ones."""
+    found = dict(session.exec(select(Site.code, Site.id).where(Site.code.in_(site_codes))).all()) if site_codes else {}
+    missing = [code for code in site_codes if code not in found]
     if missing:
-        raise ValidationFailed({"sites": _("Site(s) inconnu(s) : {codes}.").format(codes=", ".join(missing))})
-    return [found[code] for code in codes]
+        errors["site_codes"] = _("Site(s) inconnu(s) : {codes}.").format(codes=", ".join(missing))
+    return [found[code] for code in site_codes if code in found]
 
 
 def create_user(
     session: Session,
     settings: Settings,
     actor: Actor,
-    *,
-    username: str,
-    display_name: str,
-    role: Role,
-    password: str,
-    site_codes: list[str] | None = None,
-    funder_name: str | None = None,
+    data: NewUserInput | Mapping[str, object] | None = None,
+    **fields: object,
 ) -> int:
-    """Create an account. Roles limited to sites need at least one; a financeur needs its funder."""
+    """Create an account from `data` (the form) or the same fields as keywords (the command line). Roles
+    limited to sites need at least one; a financeur needs its funder."""
     _require_admin(actor)
-    errors: dict[str, str] = {}
-    key = normalise_username(username)
-    if not USERNAME_PATTERN.match(key):
-        errors["username"] = _(
-            "Identifiant invalide : 2 à 63 caractères parmi lettres minuscules, chiffres, point, tiret et souligné."
-        )
-    elif session.exec(select(User.id).where(User.username == key)).first() is not None:
-        errors["username"] = _("Cet identifiant existe déjà.")
-    if not display_name.strip():
-        errors["display_name"] = _("Le nom affiché est obligatoire.")
-    elif len(display_name.strip()) > DISPLAY_NAME_MAX:
-        errors["display_name"] = _("Le nom affiché ne peut dépasser {count} caractères.").format(count=DISPLAY_NAME_MAX)
+    values = (data.model_dump() if isinstance(data, NewUserInput) else dict(data or {})) | fields
     try:
-        passwords.check_policy(password)
+        user, errors = NewUserInput.validated(values), {}
     except ValidationFailed as exc:
-        errors.update(exc.errors)
-    site_ids: list[int] = []
-    try:
-        site_ids = _site_ids(session, site_codes or [])
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
-    if role not in ALL_SITES_ROLES and role != Role.FINANCEUR and not site_ids and "sites" not in errors:
-        errors["sites"] = _("Ce rôle travaille sur des sites : choisissez-en au moins un.")
+        user, errors = None, dict(exc.errors)
+    if "username" not in errors:
+        key = normalise_username(str(values["username"]))
+        if session.exec(select(User.id).where(User.username == key)).first() is not None:
+            errors["username"] = _("Cet identifiant existe déjà.")
+    codes = site_code_list(values.get("site_codes")) if "site_codes" not in errors else []
+    site_ids = _site_ids(session, codes, errors)
     funder_id = None
-    if role == Role.FINANCEUR:
-        funder_id = session.exec(select(Funder.id).where(Funder.name == (funder_name or ""))).first()
+    if values.get("role") == Role.FINANCEUR:
+        funder_id = session.exec(select(Funder.id).where(Funder.name == (values.get("funder_name") or ""))).first()
         if funder_id is None:
-            errors["funder"] = _("Un compte financeur doit être rattaché à un financeur existant.")
+            errors["funder_name"] = _(FUNDER_REQUIRED)
     if errors:
         raise ValidationFailed(errors)
-    user = User(
-        username=key,
-        display_name=display_name.strip(),
-        password_hash=passwords.hash_password(password, rounds=settings.bcrypt_rounds),
-        role=role,
+    row = User(
+        username=user.username,
+        display_name=user.display_name,
+        password_hash=passwords.hash_password(user.password, rounds=settings.bcrypt_rounds),
+        role=user.role,
         funder_id=funder_id,
         password_changed_at=utcnow(),
     )
-    session.add(user)
+    session.add(row)
     session.flush()
     for site_id in site_ids:
-        session.add(UserSite(user_id=user.id, site_id=site_id))
-    audit.record(session, actor=actor, action="user.create", entity_type="user", entity_id=user.id)
+        session.add(UserSite(user_id=row.id, site_id=site_id))
+    audit.record(session, actor=actor, action="user.create", entity_type="user", entity_id=row.id)
     session.commit()
-    return user.id
+    return row.id
 
 
 def _get(session: Session, username: str) -> User:
@@ -170,11 +208,18 @@ def set_active(session: Session, actor: Actor, username: str, *, active: bool) -
     session.commit()
 
 
+class ResetInput(FormInput):
+    """What the password reset form sends (and the command line: ops.cli set-password)."""
+
+    password: passwords.NewPassword
+
+
 def reset_password(session: Session, settings: Settings, actor: Actor, username: str, *, new_password: str) -> None:
+    """Give an account a new password (within the policy); its sessions and cookies are revoked."""
     _require_admin(actor)
-    passwords.check_policy(new_password)
+    checked = ResetInput.validated({"password": new_password})
     user = _get(session, username)
-    store_new_password(user, new_password, settings, utcnow())
+    store_new_password(user, checked.password, settings, utcnow())
     audit.record(session, actor=actor, action="user.password_reset", entity_type="user", entity_id=user.id)
     session.commit()
 

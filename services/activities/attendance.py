@@ -13,6 +13,7 @@ VIEW_LEARNERS for a course roll.
 
 A roll is saved in one transaction: every row or none. A session more than LATE_AFTER_DAYS old can
 still be corrected, but the save is audited as `attendance.late_edit` instead of `attendance.roll_saved`.
+The marks of the grid are checked by `RollInput` (services.platform.inputs), who is expected here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import date, time
 from enum import StrEnum
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -36,6 +38,7 @@ from services.activities.courses.access import visible_groups
 from services.platform import audit
 from services.platform.crypto import FieldCipher
 from services.platform.errors import NotFound, StaleRecord, ValidationFailed
+from services.platform.inputs import FormInput, messages
 from services.platform.principal import Capability, Principal
 
 LATE_AFTER_DAYS = 7
@@ -98,37 +101,37 @@ class _Target:
     expected_person: sa.ColumnElement  # the person-id column of `expected`
 
 
-def _target(session: Session, principal: Principal, kind: SessionKind, session_id: int) -> _Target:
-    """The session if the principal may take its roll (PermissionDenied / NotFound otherwise)."""
-    kind = SessionKind(kind)
-    if kind == SessionKind.WORKSHOP:
-        principal.require(Capability.RUN_FIELD_ACTIVITIES)
-        row = session.exec(
-            select(WorkshopSession, WorkshopModule.name)
-            .join(WorkshopModule, WorkshopModule.id == WorkshopSession.module_id)
-            .where(WorkshopSession.id == session_id, principal.site_filter(WorkshopSession.site_id))
-        ).first()
-        if row is None:
-            raise NotFound(_(SESSION_NOT_FOUND))
-        workshop, title = row
-        day = workshop.session_on
-        expected = select(WorkshopEnrolment.person_id).where(
-            WorkshopEnrolment.site_id == workshop.site_id,
-            WorkshopEnrolment.cycle_start_on <= day,
-            sa.or_(WorkshopEnrolment.left_on.is_(None), WorkshopEnrolment.left_on >= day),
-        )
-        return _Target(
-            kind,
-            workshop.id,
-            workshop.site_id,
-            day,
-            workshop.start_time,
-            workshop.duration_minutes,
-            title,
-            WorkshopAttendance,
-            expected,
-            WorkshopEnrolment.person_id,
-        )
+def _workshop_target(session: Session, principal: Principal, session_id: int) -> _Target:
+    principal.require(Capability.RUN_FIELD_ACTIVITIES)
+    row = session.exec(
+        select(WorkshopSession, WorkshopModule.name)
+        .join(WorkshopModule, WorkshopModule.id == WorkshopSession.module_id)
+        .where(WorkshopSession.id == session_id, principal.site_filter(WorkshopSession.site_id))
+    ).first()
+    if row is None:
+        raise NotFound(_(SESSION_NOT_FOUND))
+    workshop, title = row
+    day = workshop.session_on
+    expected = select(WorkshopEnrolment.person_id).where(
+        WorkshopEnrolment.site_id == workshop.site_id,
+        WorkshopEnrolment.cycle_start_on <= day,
+        sa.or_(WorkshopEnrolment.left_on.is_(None), WorkshopEnrolment.left_on >= day),
+    )
+    return _Target(
+        SessionKind.WORKSHOP,
+        workshop.id,
+        workshop.site_id,
+        day,
+        workshop.start_time,
+        workshop.duration_minutes,
+        title,
+        WorkshopAttendance,
+        expected,
+        WorkshopEnrolment.person_id,
+    )
+
+
+def _course_target(session: Session, principal: Principal, session_id: int) -> _Target:
     principal.require(Capability.TEACH_COURSES)
     row = session.exec(
         select(CourseSession, CourseGroup.name)
@@ -145,7 +148,7 @@ def _target(session: Session, principal: Principal, kind: SessionKind, session_i
         sa.or_(CourseEnrolment.left_on.is_(None), CourseEnrolment.left_on >= day),
     )
     return _Target(
-        kind,
+        SessionKind.COURSE,
         course.id,
         course.site_id,
         day,
@@ -156,6 +159,13 @@ def _target(session: Session, principal: Principal, kind: SessionKind, session_i
         expected,
         CourseEnrolment.person_id,
     )
+
+
+def _target(session: Session, principal: Principal, kind: SessionKind, session_id: int) -> _Target:
+    """The session if the principal may take its roll (PermissionDenied / NotFound otherwise)."""
+    if SessionKind(kind) == SessionKind.WORKSHOP:
+        return _workshop_target(session, principal, session_id)
+    return _course_target(session, principal, session_id)
 
 
 def _names_visible(principal: Principal, kind: SessionKind) -> bool:
@@ -172,6 +182,29 @@ def _default_cipher() -> FieldCipher:
     from services.platform.config import get_settings
 
     return FieldCipher(get_settings().encryption_keys())
+
+
+def _roll_rows(session: Session, target: _Target, names: bool) -> list:
+    """(person id, code, status or None[, encrypted first name]) of the persons expected at the session or
+    already marked, by code."""
+    attendance = target.attendance
+    columns = [Person.id, Person.code, attendance.status]
+    if names:
+        columns.append(Person.alias_encrypted)
+    return session.exec(
+        select(*columns)
+        .select_from(Person)
+        .outerjoin(attendance, sa.and_(attendance.person_id == Person.id, attendance.session_id == target.session_id))
+        .where(
+            Person.id.in_(
+                sa.union(
+                    target.expected,
+                    select(attendance.person_id).where(attendance.session_id == target.session_id),
+                )
+            )
+        )
+        .order_by(Person.code)
+    ).all()
 
 
 def roll_call(
@@ -191,24 +224,7 @@ def roll_call(
     target = _target(session, principal, kind, session_id)
     today = today or clock.today()
     names = _names_visible(principal, target.kind)
-    attendance = target.attendance
-    columns = [Person.id, Person.code, attendance.status]
-    if names:
-        columns.append(Person.alias_encrypted)
-    rows = session.exec(
-        select(*columns)
-        .select_from(Person)
-        .outerjoin(attendance, sa.and_(attendance.person_id == Person.id, attendance.session_id == target.session_id))
-        .where(
-            Person.id.in_(
-                sa.union(
-                    target.expected,
-                    select(attendance.person_id).where(attendance.session_id == target.session_id),
-                )
-            )
-        )
-        .order_by(Person.code)
-    ).all()
+    rows = _roll_rows(session, target, names)
     if names and rows:
         cipher = cipher or _default_cipher()
     entries = tuple(
@@ -235,14 +251,68 @@ def roll_call(
     )
 
 
-def _clean_statuses(statuses: Mapping[int, AttendanceStatus]) -> dict[int, AttendanceStatus]:
-    cleaned: dict[int, AttendanceStatus] = {}
-    try:
-        for person_id, status in statuses.items():
-            cleaned[int(person_id)] = AttendanceStatus(status)
-    except (TypeError, ValueError) as exc:
-        raise ValidationFailed({"statuses": _(BAD_STATUS)}) from exc
-    return cleaned
+class RollInput(FormInput):
+    """What the roll-call grid sends: a status per person marked (person id → status)."""
+
+    statuses: dict[int, AttendanceStatus] = Field(json_schema_extra=messages(BAD_STATUS))
+
+
+def _marks_of(session: Session, target: _Target, person_ids: set[int]) -> dict:
+    """Person id → their attendance row at the session, for those of `person_ids` already marked."""
+    attendance = target.attendance
+    rows = session.exec(
+        select(attendance).where(
+            attendance.session_id == target.session_id, attendance.person_id.in_(sorted(person_ids))
+        )
+    ).all()
+    return {row.person_id: row for row in rows}
+
+
+def _check_expected(session: Session, target: _Target, newcomers: set[int]) -> None:
+    """Persons marked for the first time must be expected at the session (enrolled that day)."""
+    if not newcomers:
+        return
+    allowed = set(session.exec(target.expected.where(target.expected_person.in_(sorted(newcomers)))).all())
+    if newcomers - allowed:
+        raise ValidationFailed({"statuses": _(NOT_EXPECTED)})
+
+
+def _apply_marks(
+    session: Session, target: _Target, wanted: dict[int, AttendanceStatus], existing: dict
+) -> tuple[RollSaved, list[int]]:
+    """Add or change the marks (nothing flushed yet): the counts, and the persons newly marked present."""
+    created = updated = unchanged = 0
+    now_present: list[int] = []
+    for person_id, status in sorted(wanted.items()):
+        row = existing.get(person_id)
+        if row is None:
+            session.add(
+                target.attendance(
+                    session_id=target.session_id, person_id=person_id, site_id=target.site_id, status=status
+                )
+            )
+            created += 1
+        elif row.status == status:
+            unchanged += 1
+            continue
+        else:
+            row.status = status
+            row.version = row.version + 1
+            updated += 1
+        if status == AttendanceStatus.PRESENT:
+            now_present.append(person_id)
+    return RollSaved(created, updated, unchanged), now_present
+
+
+def _attended(session: Session, person_ids: list[int], day: date) -> None:
+    """Attending is a contact: move the files' last contact forward to `day` (never back), in the same unit."""
+    session.exec(  # type: ignore[call-overload]
+        sa.update(Person)
+        .where(Person.id.in_(person_ids))
+        .where(sa.or_(Person.last_contact_on.is_(None), Person.last_contact_on < day))
+        .values(last_contact_on=day)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def save_roll_call(
@@ -265,57 +335,21 @@ def save_roll_call(
     today = today or clock.today()
     if target.session_on > today:
         raise ValidationFailed({"session": _(FUTURE_SESSION)})
-    wanted = _clean_statuses(statuses)
+    wanted = RollInput.validated({"statuses": dict(statuses)}).statuses
     if not wanted:
         return RollSaved(0, 0, 0)
-    attendance = target.attendance
-    existing = {
-        row.person_id: row
-        for row in session.exec(
-            select(attendance).where(
-                attendance.session_id == target.session_id, attendance.person_id.in_(sorted(wanted))
-            )
-        ).all()
-    }
-    newcomers = set(wanted) - set(existing)
-    if newcomers:
-        allowed = set(session.exec(target.expected.where(target.expected_person.in_(sorted(newcomers)))).all())
-        if newcomers - allowed:
-            raise ValidationFailed({"statuses": _(NOT_EXPECTED)})
-    created = updated = unchanged = 0
-    now_present: list[int] = []
-    for person_id, status in sorted(wanted.items()):
-        row = existing.get(person_id)
-        if row is None:
-            session.add(
-                attendance(session_id=target.session_id, person_id=person_id, site_id=target.site_id, status=status)
-            )
-            created += 1
-        elif row.status == status:
-            unchanged += 1
-            continue
-        else:
-            row.status = status
-            row.version = row.version + 1
-            updated += 1
-        if status == AttendanceStatus.PRESENT:
-            now_present.append(person_id)
-    if not created and not updated:
-        return RollSaved(0, 0, unchanged)
+    existing = _marks_of(session, target, set(wanted))
+    _check_expected(session, target, set(wanted) - set(existing))
+    saved, now_present = _apply_marks(session, target, wanted, existing)
+    if not saved.created and not saved.updated:
+        return saved
     try:
         session.flush()
     except IntegrityError as exc:  # someone saved the same roll between our read and our write
         session.rollback()
         raise StaleRecord() from exc
     if now_present:
-        # Attending is a contact: move the file's last contact forward (never back), in the same unit.
-        session.exec(  # type: ignore[call-overload]
-            sa.update(Person)
-            .where(Person.id.in_(now_present))
-            .where(sa.or_(Person.last_contact_on.is_(None), Person.last_contact_on < target.session_on))
-            .values(last_contact_on=target.session_on)
-            .execution_options(synchronize_session=False)
-        )
+        _attended(session, now_present, target.session_on)
     action = "attendance.late_edit" if _is_late(target.session_on, today) else "attendance.roll_saved"
     audit.record(
         session,
@@ -326,4 +360,4 @@ def save_roll_call(
         site_id=target.site_id,
     )
     session.commit()
-    return RollSaved(created, updated, unchanged)
+    return saved

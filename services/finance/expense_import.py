@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlmodel import Session, select
 
 import clock
 from clock import PARIS
-from i18n import _, ngettext
+from i18n import N_, _, ngettext
 from models.finance import BudgetLine, Expense, ExpenseImport, Grant
 from models.organisation import User
 from models.types import utcnow
@@ -36,6 +37,7 @@ from services.finance.expense_file import (
 )
 from services.platform import audit
 from services.platform.errors import ServiceError
+from services.platform.inputs import FormInput, messages
 from services.platform.principal import Capability, Principal
 
 __all__ = [
@@ -234,12 +236,22 @@ def _sorted(errors: list[RowError]) -> list[RowError]:
     return sorted(errors, key=lambda e: (e.row is not None, e.row or 0))
 
 
+CHOOSE_A_FILE = N_("Choisissez un fichier CSV ou XLSX.")
+
+
+class UploadInput(FormInput):
+    """What the import form sends: the file chosen (its name and content; None when none was chosen)."""
+
+    filename: str | None = None
+    content: bytes = Field(json_schema_extra=messages(CHOOSE_A_FILE))
+
+
 def import_expenses(
     session: Session,
     principal: Principal,
     *,
-    filename: str,
-    content: bytes,
+    filename: str | None,
+    content: bytes | None,
     progress: Progress | None = None,
     today: date | None = None,
 ) -> ImportResult:
@@ -250,13 +262,15 @@ def import_expenses(
     """
     principal.require(Capability.EDIT_BUDGET)
     today = today or clock.today()
-    filename = (filename or "export.csv").strip()[-255:]
-    sha256 = hashlib.sha256(content or b"").hexdigest()
+    upload = UploadInput.validated({"filename": filename, "content": content})
+    filename = (upload.filename or "export.csv").strip()[-255:]
+    content = upload.content
+    sha256 = hashlib.sha256(content).hexdigest()
     duplicate = _already_imported(session, sha256)
     if duplicate is not None:
         raise ImportRefused([duplicate])
     try:
-        parsed = parse_accounting_file(filename, content or b"")
+        parsed = parse_accounting_file(filename, content)
     except FileRefused as exc:
         raise ImportRefused([RowError(None, None, str(exc))]) from None
     steps = 2 * max(parsed.data_rows, 1)

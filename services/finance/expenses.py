@@ -8,10 +8,12 @@ credit note (avoir).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from pydantic import Field, ValidationInfo, field_validator
 from sqlmodel import Session, select
 
 import clock
@@ -19,21 +21,33 @@ from i18n import N_, _
 from models.finance import BudgetCategory, BudgetLine, Expense, Grant, Strand
 from models.organisation import Site
 from services.finance.access import sees_details, visible_lines
-from services.finance.grants import parse_amount_field
+from services.finance.fields import (
+    AMOUNT_REQUIRED,
+    DAY,
+    amount_rule,
+    checked,
+    raw,
+    refuse_if,
+    spaces,
+    spaces_or_none,
+)
 from services.platform import audit, paging
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from services.platform.inputs import FORM_ERROR, FormInput, field_error, messages
 from services.platform.principal import Capability, Principal
 
 LABEL_MAX = 200
 SUPPLIER_MAX = 160
 VOUCHER_MAX = 80
+CHOOSE_LINE = N_("Choisissez une ligne budgétaire.")
+DATE_REQUIRED = N_("La date est obligatoire.")
 FUTURE = N_("La date ne peut pas être dans le futur.")
-# field → (message when missing, None when optional; message when too long)
-TEXT_MESSAGES: dict[str, tuple[str | None, str]] = {
-    "label": (N_("Le libellé est obligatoire."), N_("Le libellé ne peut dépasser {limit} caractères.")),
-    "supplier": (None, N_("Le fournisseur ne peut dépasser {limit} caractères.")),
-    "voucher_ref": (None, N_("La référence de pièce ne peut dépasser {limit} caractères.")),
-}
+NOT_ZERO = N_("Le montant ne peut pas être nul (un avoir se saisit en négatif).")
+LABEL_REQUIRED = N_("Le libellé est obligatoire.")
+LABEL_TOO_LONG = N_("Le libellé ne peut dépasser {limit} caractères.")
+SUPPLIER_TOO_LONG = N_("Le fournisseur ne peut dépasser {limit} caractères.")
+VOUCHER_TOO_LONG = N_("La référence de pièce ne peut dépasser {limit} caractères.")
+CONFIRM_DELETION = N_("Cochez la confirmation pour supprimer.")
 
 
 def period_message(starts_on: date, ends_on: date) -> str:
@@ -52,19 +66,6 @@ def duplicate_message(spent_on: date, voucher_ref: str | None) -> str:
     ).format(day=f"{spent_on:%d/%m/%Y}")
 
 
-def clean_text(
-    value: str | None, limit: int, errors: dict[str, str], field: str, *, required: bool = False
-) -> str | None:
-    """Spaces collapsed; empty → None; length checked (message of TEXT_MESSAGES under `field`)."""
-    text = " ".join((value or "").split()) or None
-    missing, too_long = TEXT_MESSAGES[field]
-    if text is None and required:
-        errors[field] = _(missing)
-    elif text is not None and len(text) > limit:
-        errors[field] = _(too_long).format(limit=limit)
-    return text
-
-
 def already_booked(session: Session, line_id: int, spent_on: date, amount_cents: int, voucher_ref: str | None) -> bool:
     """An expense with the same line, date, amount and voucher reference (or none on both) exists."""
     voucher = Expense.voucher_ref.is_(None) if voucher_ref is None else Expense.voucher_ref == voucher_ref
@@ -81,70 +82,112 @@ def already_booked(session: Session, line_id: int, spent_on: date, amount_cents:
     )
 
 
-@dataclass(frozen=True)
-class ExpenseInput:
-    budget_line_id: int | None
-    spent_on: date | None
-    amount: int | str  # cents, or French text such as '1 234,56' (negative: avoir)
-    label: str
-    supplier: str | None = None
-    voucher_ref: str | None = None
+def _text(limit: int, too_long: str, missing: str | None = None) -> object:
+    """A text field: spaces collapsed, at most `limit` characters; required when `missing` is its message
+    (else empty is None)."""
+    if missing is None:
+        return Field(None, max_length=limit, json_schema_extra=messages(too_long, limit=limit))
+    return Field(
+        min_length=1,
+        max_length=limit,
+        json_schema_extra=messages(missing, by_type={"string_too_long": too_long}, limit=limit),
+    )
 
 
-def record_expense(session: Session, principal: Principal, *, data: ExpenseInput, today: date | None = None) -> int:
+class ExpenseInput(FormInput):
+    """What the expense form sends. `amount` is typed text or euros (services.finance.fields), negative for a
+    credit note (avoir). Context: `as_of`, the day of reference (Paris' today)."""
+
+    budget_line_id: int = Field(json_schema_extra=messages(CHOOSE_LINE))
+    spent_on: date = Field(json_schema_extra=messages(DATE_REQUIRED))
+    amount: int = Field(json_schema_extra=messages(AMOUNT_REQUIRED))
+    label: str = _text(LABEL_MAX, LABEL_TOO_LONG, LABEL_REQUIRED)
+    supplier: str | None = _text(SUPPLIER_MAX, SUPPLIER_TOO_LONG)
+    voucher_ref: str | None = _text(VOUCHER_MAX, VOUCHER_TOO_LONG)
+
+    @field_validator("spent_on")
+    @classmethod
+    def _not_in_the_future(cls, value: date, info: ValidationInfo) -> date:
+        if value > ((info.context or {}).get("as_of") or clock.today()):
+            raise field_error(FUTURE)
+        return value
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _typed_amount(cls, value: object) -> int:
+        cents = amount_rule(value)
+        if cents == 0:
+            raise field_error(NOT_ZERO)
+        return cents
+
+    @field_validator("label", mode="before")
+    @classmethod
+    def _one_space(cls, value: object) -> str:
+        return spaces(value)
+
+    @field_validator("supplier", "voucher_ref", mode="before")
+    @classmethod
+    def _one_space_or_none(cls, value: object) -> str | None:
+        return spaces_or_none(value)
+
+
+def _line_and_period(
+    session: Session, principal: Principal, data: ExpenseInput | Mapping[str, object], errors: dict[str, str]
+) -> BudgetLine | None:
+    """The visible line chosen, and the expense's date within its grant's period (fields that passed)."""
+    values = raw(data)
+    line = None
+    if "budget_line_id" not in errors:
+        line = session.exec(
+            select(BudgetLine).where(BudgetLine.id == int(values["budget_line_id"]), visible_lines(principal))
+        ).first()
+        if line is None:
+            errors["budget_line_id"] = _(CHOOSE_LINE)
+    if line is not None and "spent_on" not in errors:
+        grant = session.get(Grant, line.grant_id)
+        if not grant.starts_on <= DAY.validate_python(values["spent_on"]) <= grant.ends_on:
+            errors["spent_on"] = period_message(grant.starts_on, grant.ends_on)
+    return line
+
+
+def record_expense(
+    session: Session,
+    principal: Principal,
+    *,
+    data: ExpenseInput | Mapping[str, object],
+    today: date | None = None,
+) -> int:
     """Book one expense on a visible line (gestion). The date is not in the future and falls within the
     grant's period; the amount is not zero; the same line/date/amount/voucher is refused as a duplicate."""
     principal.require(Capability.EDIT_BUDGET)
-    today = today or clock.today()
-    errors: dict[str, str] = {}
-    line = None
-    if data.budget_line_id is not None:
-        line = session.exec(
-            select(BudgetLine).where(BudgetLine.id == data.budget_line_id, visible_lines(principal))
-        ).first()
-    if line is None:
-        errors["budget_line_id"] = _("Choisissez une ligne budgétaire.")
-    amount = parse_amount_field(data.amount, errors, "amount")
-    if amount == 0:
-        errors["amount"] = _("Le montant ne peut pas être nul (un avoir se saisit en négatif).")
-    if data.spent_on is None:
-        errors["spent_on"] = _("La date est obligatoire.")
-    elif data.spent_on > today:
-        errors["spent_on"] = _(FUTURE)
-    elif line is not None:
-        grant = session.get(Grant, line.grant_id)
-        if not grant.starts_on <= data.spent_on <= grant.ends_on:
-            errors["spent_on"] = period_message(grant.starts_on, grant.ends_on)
-    label = clean_text(data.label, LABEL_MAX, errors, "label", required=True)
-    supplier = clean_text(data.supplier, SUPPLIER_MAX, errors, "supplier")
-    voucher = clean_text(data.voucher_ref, VOUCHER_MAX, errors, "voucher_ref")
-    if not errors and already_booked(session, line.id, data.spent_on, amount, voucher):
-        errors["_form"] = duplicate_message(data.spent_on, voucher)
-    if errors:
-        raise ValidationFailed(errors)
-    expense = Expense(
+    expense, errors = checked(ExpenseInput, data, as_of=today or clock.today())
+    line = _line_and_period(session, principal, data, errors)
+    if not errors and already_booked(session, line.id, expense.spent_on, expense.amount, expense.voucher_ref):
+        errors[FORM_ERROR] = duplicate_message(expense.spent_on, expense.voucher_ref)
+    refuse_if(errors)
+    row = Expense(
         budget_line_id=line.id,
         grant_id=line.grant_id,
         site_id=line.site_id,
-        spent_on=data.spent_on,
-        amount_cents=amount,
-        label=label,
-        supplier=supplier,
-        voucher_ref=voucher,
+        spent_on=expense.spent_on,
+        amount_cents=expense.amount,
+        label=expense.label,
+        supplier=expense.supplier,
+        voucher_ref=expense.voucher_ref,
         created_by_id=principal.user_id,
     )
-    session.add(expense)
+    session.add(row)
     session.flush()
     audit.record(
         session,
         actor=principal,
         action="expense.recorded",
         entity_type="expense",
-        entity_id=expense.id,
+        entity_id=row.id,
         site_id=line.site_id,
     )
     session.commit()
-    return expense.id
+    return row.id
 
 
 class Source:
@@ -248,10 +291,24 @@ def list_expenses(
     return ExpensePage(result, int(count), int(total), page, page_size)
 
 
-def delete_expense(session: Session, principal: Principal, expense_id: int) -> None:
-    """Remove an expense entered by hand (gestion). Imported rows and staff costs charged from posts
-    are not deleted here: they come from the accounting export and the posts."""
+class DeletionInput(FormInput):
+    """What the deletion form sends: the confirmation box."""
+
+    confirmed: bool = Field(False, validate_default=True)
+
+    @field_validator("confirmed")
+    @classmethod
+    def _ticked(cls, value: bool) -> bool:
+        if not value:
+            raise field_error(CONFIRM_DELETION)
+        return value
+
+
+def delete_expense(session: Session, principal: Principal, expense_id: int, *, confirmed: bool) -> None:
+    """Remove an expense entered by hand (gestion), once the deletion is confirmed. Imported rows and staff
+    costs charged from posts are not deleted here: they come from the accounting export and the posts."""
     principal.require(Capability.EDIT_BUDGET)
+    DeletionInput.validated({"confirmed": confirmed})
     expense = session.exec(
         select(Expense)
         .join(BudgetLine, BudgetLine.id == Expense.budget_line_id)
@@ -262,7 +319,7 @@ def delete_expense(session: Session, principal: Principal, expense_id: int) -> N
     if expense.import_id is not None or expense.post_id is not None:
         raise ValidationFailed(
             {
-                "_form": _(
+                FORM_ERROR: _(
                     "Seule une dépense saisie à la main peut être supprimée ici : une ligne "
                     "importée se corrige par un avoir, un salaire par la fiche du poste."
                 )

@@ -30,8 +30,9 @@ from models.organisation import Site
 from models.staffing import Post, PostType
 from services.finance.access import visible_grants
 from services.finance.deviation_notes import grant_for_report, notes_of_grant
+from services.finance.fields import PeriodInput
 from services.platform import audit
-from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from services.platform.errors import NotFound, PermissionDenied
 from services.platform.money import BASIS_POINTS, prorata, ratio, split_exactly
 from services.platform.principal import Capability, Principal
 from services.platform.spreadsheet import DATE, EUROS, FTE, PERCENT, euros, set_widths, write_row
@@ -106,8 +107,7 @@ def report_data(
 ) -> FinancialReport:
     """The figures of the report (the page shows them; the workbook prints the same)."""
     grant = grant_for_report(session, principal, grant_id)
-    if period_start is None or period_end is None or period_end < period_start:
-        raise ValidationFailed({"period_end": _("La fin de la période doit suivre son début.")})
+    PeriodInput.validated({"start": period_start, "end": period_end})
     notes = {
         category: note.explanation for category, note in notes_of_grant(session, principal, grant_id=grant.id).items()
     }
@@ -127,8 +127,7 @@ def funder_report_data(
     grant = session.exec(select(Grant).where(Grant.id == grant_id, visible_grants(principal))).first()
     if grant is None:
         raise NotFound(_("Convention introuvable."))
-    if period_start is None or period_end is None or period_end < period_start:
-        raise ValidationFailed({"period_end": _("La fin de la période doit suivre son début.")})
+    PeriodInput.validated({"start": period_start, "end": period_end})
     return _report_of(session, grant, period_start, period_end, dict.fromkeys(CATEGORIES, _(FUNDER_EXPLANATION)))
 
 

@@ -8,21 +8,25 @@ services.finance.access, applied in every query. Budget lines live in services.f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from pydantic import Field, ValidationInfo, field_validator
 from sqlmodel import Session, select
 
 import clock
-from i18n import _
+from i18n import N_, _
 from models.finance import BudgetLine, Expense, Funder, FunderKind, Grant, GrantSite, Strand
 from models.organisation import Site
 from services.finance.access import visible_grants, visible_lines
+from services.finance.fields import AMOUNT_REQUIRED, DAY, amount_rule, checked, hundredths, raw, refuse_if, spaces
 from services.platform import audit
-from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
-from services.platform.money import parse_amount, ratio
+from services.platform.errors import NotFound, PermissionDenied
+from services.platform.inputs import FormInput, field_error, messages
+from services.platform.money import ratio
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 from services.platform.sites import SiteChoice
@@ -35,14 +39,29 @@ TOLERANCE_MAX_BP = 5_000  # 50 %
 INDIRECT_MAX_BP = 10_000
 DEFAULT_TOLERANCE_BP = 1_000
 
+# Marked French ids of the rules declared on the input models (translated when a check fails).
+FUNDER_NAME_REQUIRED = N_("Le nom du financeur est obligatoire.")
+FUNDER_NAME_TOO_LONG = N_("Le nom ne peut dépasser {max} caractères.")
+CHOOSE_FUNDER_KIND = N_("Choisissez un type de financeur.")
+CHOOSE_FUNDER = N_("Choisissez un financeur.")
+NAME_REQUIRED = N_("L'intitulé du financement est obligatoire.")
+NAME_TOO_LONG = N_("L'intitulé ne peut dépasser {max} caractères.")
+REF_REQUIRED = N_("La référence de la convention est obligatoire.")
+REF_TOO_LONG = N_("La référence ne peut dépasser {max} caractères.")
+AMOUNT_POSITIVE = N_("Le montant de la convention doit être positif.")
+START_REQUIRED = N_("La date de début est obligatoire.")
+END_REQUIRED = N_("La date de fin est obligatoire.")
+END_AFTER_START = N_("La date de fin doit être postérieure à la date de début.")
+TOLERANCE_RANGE = N_("La tolérance entre lignes doit être comprise entre 0 et 50 %.")
+INDIRECT_RANGE = N_("Le taux de frais indirects doit être compris entre 0 et 100 %.")
+CHOOSE_SITES = N_("Choisissez au moins un site concerné.")
+STRAND_REQUIRED = N_("Indiquez au moins un volet (par exemple « Aller-vers »).")
+STRAND_TOO_LONG = N_("Un nom de volet ne peut dépasser {max} caractères.")
+
 
 def require_reader(principal: Principal) -> None:
     if not (principal.can(Capability.VIEW_BUDGET) or principal.can(Capability.VIEW_FUNDED_GRANTS)):
         raise PermissionDenied()
-
-
-def _spaces(text: str | None) -> str:
-    return " ".join((text or "").split())
 
 
 # --- funders ------------------------------------------------------------------------------------
@@ -62,29 +81,39 @@ def list_funders(session: Session, principal: Principal) -> list[FunderRow]:
     return [FunderRow(f.id, f.name, f.kind) for f in rows]
 
 
-def create_funder(session: Session, principal: Principal, *, name: str, kind: FunderKind | str) -> int:
+class FunderInput(FormInput):
+    """What the funder form sends."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=FUNDER_NAME_MAX,
+        json_schema_extra=messages(
+            FUNDER_NAME_REQUIRED, by_type={"string_too_long": FUNDER_NAME_TOO_LONG}, max=FUNDER_NAME_MAX
+        ),
+    )
+    kind: FunderKind = Field(json_schema_extra=messages(CHOOSE_FUNDER_KIND))
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _one_space(cls, value: object) -> str:
+        return spaces(value)
+
+
+def create_funder(session: Session, principal: Principal, *, data: FunderInput | Mapping[str, object]) -> int:
     """Add a funder (name unique, case-insensitive). gestion only. Returns its id."""
     principal.require(Capability.EDIT_BUDGET)
-    errors: dict[str, str] = {}
-    name = _spaces(name)
-    if not name:
-        errors["name"] = _("Le nom du financeur est obligatoire.")
-    elif len(name) > FUNDER_NAME_MAX:
-        errors["name"] = _("Le nom ne peut dépasser {max} caractères.").format(max=FUNDER_NAME_MAX)
-    elif session.exec(select(Funder.id).where(sa.func.lower(Funder.name) == name.lower())).first():
-        errors["name"] = _("Un financeur porte déjà ce nom.")
-    try:
-        kind = FunderKind(kind)
-    except ValueError:
-        errors["kind"] = _("Choisissez un type de financeur.")
-    if errors:
-        raise ValidationFailed(errors)
-    funder = Funder(name=name, kind=kind)
-    session.add(funder)
+    funder, errors = checked(FunderInput, data)
+    if "name" not in errors:
+        name = spaces(raw(data)["name"])
+        if session.exec(select(Funder.id).where(sa.func.lower(Funder.name) == name.lower())).first():
+            errors["name"] = _("Un financeur porte déjà ce nom.")
+    refuse_if(errors)
+    row = Funder(name=funder.name, kind=funder.kind)
+    session.add(row)
     session.flush()
-    audit.record(session, actor=principal, action="funder.created", entity_type="funder", entity_id=funder.id)
+    audit.record(session, actor=principal, action="funder.created", entity_type="funder", entity_id=row.id)
     session.commit()
-    return funder.id
+    return row.id
 
 
 # --- grants: reading ----------------------------------------------------------------------------
@@ -210,166 +239,220 @@ def site_choices(session: Session, principal: Principal) -> list[SiteChoice]:
     return [SiteChoice(s.id, s.code, s.name) for s in rows]
 
 
-@dataclass(frozen=True)
-class GrantInput:
-    """What the grant form sends. `amount` is cents (int) or French text ('900 000,00')."""
+class GrantInput(FormInput):
+    """What the grant form sends. `amount` is typed text or euros (services.finance.fields); `tolerance` and
+    `indirect_rate` are the percentages typed (10 = 10 %), held in basis points once checked; `strand_names`
+    is the text area (one strand a line) or a list. Context: none."""
 
-    funder_id: int | None
-    name: str
-    convention_ref: str
-    amount: int | str
-    starts_on: date | None
-    ends_on: date | None
-    site_ids: tuple[int, ...]
-    strand_names: tuple[str, ...]
-    tolerance_bp: int = DEFAULT_TOLERANCE_BP
-    indirect_rate_bp: int = 0
+    funder_id: int = Field(json_schema_extra=messages(CHOOSE_FUNDER))
+    name: str = Field(
+        min_length=1,
+        max_length=GRANT_NAME_MAX,
+        json_schema_extra=messages(NAME_REQUIRED, by_type={"string_too_long": NAME_TOO_LONG}, max=GRANT_NAME_MAX),
+    )
+    convention_ref: str = Field(
+        min_length=1,
+        max_length=CONVENTION_REF_MAX,
+        json_schema_extra=messages(REF_REQUIRED, by_type={"string_too_long": REF_TOO_LONG}, max=CONVENTION_REF_MAX),
+    )
+    amount: int = Field(gt=0, json_schema_extra=messages(AMOUNT_REQUIRED, by_type={"greater_than": AMOUNT_POSITIVE}))
+    starts_on: date = Field(json_schema_extra=messages(START_REQUIRED))
+    ends_on: date = Field(json_schema_extra=messages(END_REQUIRED))
+    tolerance: int = Field(DEFAULT_TOLERANCE_BP, ge=0, le=TOLERANCE_MAX_BP, json_schema_extra=messages(TOLERANCE_RANGE))
+    indirect_rate: int = Field(0, ge=0, le=INDIRECT_MAX_BP, json_schema_extra=messages(INDIRECT_RANGE))
+    site_ids: list[int] = Field(min_length=1, json_schema_extra=messages(CHOOSE_SITES))
+    strand_names: list[str] = Field(min_length=1, json_schema_extra=messages(STRAND_REQUIRED))
 
+    @field_validator("name", "convention_ref", mode="before")
+    @classmethod
+    def _one_space(cls, value: object) -> str:
+        return spaces(value)
 
-def parse_amount_field(value: int | str, errors: dict[str, str], field: str) -> int | None:
-    """Cents from an int or typed text (services.platform.money.parse_amount); a message under `field` (and None)
-    when unreadable."""
-    if isinstance(value, int):
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _typed_amount(cls, value: object) -> int:
+        return amount_rule(value)
+
+    @field_validator("ends_on")
+    @classmethod
+    def _after_the_start(cls, value: date, info: ValidationInfo) -> date:
+        starts_on = info.data.get("starts_on")
+        if starts_on is not None and value <= starts_on:
+            raise field_error(END_AFTER_START)
         return value
-    if not (value or "").strip():
-        errors[field] = _("Le montant est obligatoire.")
-        return None
-    try:
-        return parse_amount(value)
-    except ValueError as exc:
-        errors[field] = str(exc)[0].upper() + str(exc)[1:] + "."
-        return None
+
+    @field_validator("tolerance", "indirect_rate", mode="before")
+    @classmethod
+    def _basis_points(cls, value: object) -> object:
+        try:
+            return hundredths(0 if value is None else value)
+        except ValueError:
+            return value  # not a number: refused by the field's limits, with its message
+
+    @field_validator("site_ids", mode="before")
+    @classmethod
+    def _no_site(cls, value: object) -> object:
+        return [] if value is None else value
+
+    @field_validator("site_ids")
+    @classmethod
+    def _each_site_once(cls, value: list[int]) -> list[int]:
+        return sorted(set(value))
+
+    @field_validator("strand_names", mode="before")
+    @classmethod
+    def _one_strand_a_line(cls, value: object) -> list[str]:
+        return strand_list(value)
+
+    @field_validator("strand_names")
+    @classmethod
+    def _short_strands(cls, value: list[str]) -> list[str]:
+        if any(len(strand) > STRAND_NAME_MAX for strand in value):
+            raise field_error(STRAND_TOO_LONG, max=STRAND_NAME_MAX)
+        return value
 
 
-def _clean_grant(session: Session, data: GrantInput, *, grant_id: int | None) -> dict:
-    errors: dict[str, str] = {}
-    if data.funder_id is None or session.get(Funder, data.funder_id) is None:
-        errors["funder_id"] = _("Choisissez un financeur.")
-    name = _spaces(data.name)
-    if not name:
-        errors["name"] = _("L'intitulé du financement est obligatoire.")
-    elif len(name) > GRANT_NAME_MAX:
-        errors["name"] = _("L'intitulé ne peut dépasser {max} caractères.").format(max=GRANT_NAME_MAX)
-    ref = _spaces(data.convention_ref)
-    if not ref:
-        errors["convention_ref"] = _("La référence de la convention est obligatoire.")
-    elif len(ref) > CONVENTION_REF_MAX:
-        errors["convention_ref"] = _("La référence ne peut dépasser {max} caractères.").format(max=CONVENTION_REF_MAX)
-    else:
+def strand_list(value: object) -> list[str]:
+    """The strands typed (a text, one a line, or a list): spaces collapsed, blank ones and repeats (whatever the
+    case) dropped, in their order."""
+    lines = value.splitlines() if isinstance(value, str) else list(value or ())
+    strands: list[str] = []
+    for line in lines:
+        strand = spaces(line)
+        if strand and strand.lower() not in {s.lower() for s in strands}:
+            strands.append(strand)
+    return strands
+
+
+def _database_rules(
+    session: Session, data: GrantInput | Mapping[str, object], errors: dict[str, str], *, grant_id: int | None
+) -> None:
+    """The rules of a grant that need the database, for the fields that passed their own checks."""
+    values = raw(data)
+    if "funder_id" not in errors and session.get(Funder, int(values["funder_id"])) is None:
+        errors["funder_id"] = _(CHOOSE_FUNDER)
+    if "convention_ref" not in errors:
+        ref = spaces(values["convention_ref"])
         taken = select(Grant.id).where(sa.func.lower(Grant.convention_ref) == ref.lower())
         if grant_id is not None:
             taken = taken.where(Grant.id != grant_id)
         if session.exec(taken).first() is not None:
             errors["convention_ref"] = _("Une autre convention porte déjà cette référence.")
-    amount = parse_amount_field(data.amount, errors, "amount")
-    if amount is not None and amount <= 0:
-        errors["amount"] = _("Le montant de la convention doit être positif.")
-    if data.starts_on is None:
-        errors["starts_on"] = _("La date de début est obligatoire.")
-    if data.ends_on is None:
-        errors["ends_on"] = _("La date de fin est obligatoire.")
-    elif data.starts_on is not None and data.ends_on <= data.starts_on:
-        errors["ends_on"] = _("La date de fin doit être postérieure à la date de début.")
-    if not 0 <= int(data.tolerance_bp) <= TOLERANCE_MAX_BP:
-        errors["tolerance_bp"] = _("La tolérance entre lignes doit être comprise entre 0 et 50 %.")
-    if not 0 <= int(data.indirect_rate_bp) <= INDIRECT_MAX_BP:
-        errors["indirect_rate_bp"] = _("Le taux de frais indirects doit être compris entre 0 et 100 %.")
-    site_ids = sorted(set(data.site_ids or ()))
-    known = set(session.exec(select(Site.id).where(Site.id.in_(site_ids))).all()) if site_ids else set()
-    if not site_ids:
-        errors["site_ids"] = _("Choisissez au moins un site concerné.")
-    elif known != set(site_ids):
-        errors["site_ids"] = _("Site inconnu.")
-    strands: list[str] = []
-    for raw in data.strand_names or ():
-        strand = _spaces(raw)
-        if strand and strand.lower() not in {s.lower() for s in strands}:
-            strands.append(strand)
-    if not strands:
-        errors["strand_names"] = _("Indiquez au moins un volet (par exemple « Aller-vers »).")
-    elif any(len(s) > STRAND_NAME_MAX for s in strands):
-        errors["strand_names"] = _("Un nom de volet ne peut dépasser {max} caractères.").format(max=STRAND_NAME_MAX)
-    if errors:
-        raise ValidationFailed(errors)
+    if "site_ids" not in errors:
+        site_ids = {int(site_id) for site_id in values["site_ids"]}
+        if set(session.exec(select(Site.id).where(Site.id.in_(sorted(site_ids)))).all()) != site_ids:
+            errors["site_ids"] = _("Site inconnu.")
+
+
+def _checked_grant(session: Session, data: GrantInput | Mapping[str, object], *, grant_id: int | None) -> GrantInput:
+    grant, errors = checked(GrantInput, data)
+    _database_rules(session, data, errors, grant_id=grant_id)
+    refuse_if(errors)
+    return grant
+
+
+def _columns(grant: GrantInput) -> dict:
     return {
-        "funder_id": data.funder_id,
-        "name": name,
-        "convention_ref": ref,
-        "amount_cents": amount,
-        "starts_on": data.starts_on,
-        "ends_on": data.ends_on,
-        "tolerance_bp": int(data.tolerance_bp),
-        "indirect_rate_bp": int(data.indirect_rate_bp),
-        "site_ids": site_ids,
-        "strands": strands,
+        "funder_id": grant.funder_id,
+        "name": grant.name,
+        "convention_ref": grant.convention_ref,
+        "amount_cents": grant.amount,
+        "starts_on": grant.starts_on,
+        "ends_on": grant.ends_on,
+        "tolerance_bp": grant.tolerance,
+        "indirect_rate_bp": grant.indirect_rate,
     }
 
 
-def create_grant(session: Session, principal: Principal, *, data: GrantInput) -> int:
+def create_grant(session: Session, principal: Principal, *, data: GrantInput | Mapping[str, object]) -> int:
     """Record a convention with its sites and strands (its lines are entered next). gestion only."""
     principal.require(Capability.EDIT_BUDGET)
-    values = _clean_grant(session, data, grant_id=None)
-    site_ids, strands = values.pop("site_ids"), values.pop("strands")
-    grant = Grant(**values)
+    checked_grant = _checked_grant(session, data, grant_id=None)
+    grant = Grant(**_columns(checked_grant))
     session.add(grant)
     session.flush()
-    session.add_all([GrantSite(grant_id=grant.id, site_id=s) for s in site_ids])
-    session.add_all([Strand(grant_id=grant.id, name=s) for s in strands])
+    session.add_all([GrantSite(grant_id=grant.id, site_id=s) for s in checked_grant.site_ids])
+    session.add_all([Strand(grant_id=grant.id, name=s) for s in checked_grant.strand_names])
     audit.record(session, actor=principal, action="grant.created", entity_type="grant", entity_id=grant.id)
     session.commit()
     return grant.id
 
 
+def _kept_by_the_lines(
+    session: Session, grant_id: int, data: GrantInput | Mapping[str, object], errors: dict[str, str]
+) -> None:
+    """An edit keeps the sites and strands that have budget lines and the period of the booked expenses
+    (the rules of the fields that passed their own checks)."""
+    values = raw(data)
+    if "site_ids" not in errors:
+        used_sites = set(session.exec(select(BudgetLine.site_id).where(BudgetLine.grant_id == grant_id)).all())
+        if used_sites - {int(site_id) for site_id in values["site_ids"]}:
+            errors["site_ids"] = _(
+                "Un site qui a des lignes budgétaires ne peut être retiré : supprimez d'abord ses lignes."
+            )
+    if "strand_names" not in errors:
+        wanted = {strand.lower() for strand in strand_list(values["strand_names"])}
+        used = session.exec(
+            select(Strand.name).join(BudgetLine, BudgetLine.strand_id == Strand.id).where(Strand.grant_id == grant_id)
+        ).all()
+        if any(name.lower() not in wanted for name in used):
+            errors["strand_names"] = _("Un volet qui a des lignes budgétaires ne peut être retiré.")
+    if not {"starts_on", "ends_on"} & set(errors):
+        starts_on, ends_on = (DAY.validate_python(values[field]) for field in ("starts_on", "ends_on"))
+        outside = session.exec(
+            select(sa.func.count())
+            .select_from(Expense)
+            .where(
+                Expense.grant_id == grant_id,
+                sa.or_(Expense.spent_on < starts_on, Expense.spent_on > ends_on),
+            )
+        ).one()
+        if outside:
+            errors["ends_on"] = _(
+                "{count} dépense(s) sont datées hors de cette période : la période ne peut être réduite."
+            ).format(count=outside)
+
+
 def update_grant(
-    session: Session, principal: Principal, grant_id: int, *, expected_version: int, data: GrantInput
+    session: Session,
+    principal: Principal,
+    grant_id: int,
+    *,
+    expected_version: int,
+    data: GrantInput | Mapping[str, object],
 ) -> None:
     """Edit a convention. A site or strand that still has budget lines cannot be removed, and the
     period cannot shrink past expenses already booked. gestion only."""
     principal.require(Capability.EDIT_BUDGET)
-    grant = session.exec(select(Grant).where(Grant.id == grant_id, visible_grants(principal))).first()
-    if grant is None:
+    if session.exec(select(Grant.id).where(Grant.id == grant_id, visible_grants(principal))).first() is None:
         raise NotFound(_("Financement introuvable."))
-    values = _clean_grant(session, data, grant_id=grant_id)
-    site_ids, strand_names = values.pop("site_ids"), values.pop("strands")
-    errors: dict[str, str] = {}
-    used_sites = set(session.exec(select(BudgetLine.site_id).where(BudgetLine.grant_id == grant_id)).all())
-    if used_sites - set(site_ids):
-        errors["site_ids"] = _(
-            "Un site qui a des lignes budgétaires ne peut être retiré : supprimez d'abord ses lignes."
-        )
-    strands = session.exec(select(Strand).where(Strand.grant_id == grant_id)).all()
-    wanted = {s.lower() for s in strand_names}
-    used_strands = set(session.exec(select(BudgetLine.strand_id).where(BudgetLine.grant_id == grant_id)).all())
-    removed = [s for s in strands if s.name.lower() not in wanted]
-    if any(s.id in used_strands for s in removed):
-        errors["strand_names"] = _("Un volet qui a des lignes budgétaires ne peut être retiré.")
-    outside = session.exec(
-        select(sa.func.count())
-        .select_from(Expense)
-        .where(
-            Expense.grant_id == grant_id,
-            sa.or_(Expense.spent_on < values["starts_on"], Expense.spent_on > values["ends_on"]),
-        )
-    ).one()
-    if outside:
-        errors["ends_on"] = _(
-            "{count} dépense(s) sont datées hors de cette période : la période ne peut être réduite."
-        ).format(count=outside)
-    if errors:
-        raise ValidationFailed(errors)
-    versioned_update(session, Grant, grant_id, int(expected_version), values)
-    current_sites = set(session.exec(select(GrantSite.site_id).where(GrantSite.grant_id == grant_id)).all())
-    if current_sites - set(site_ids):
-        session.execute(
-            sa.delete(GrantSite).where(
-                GrantSite.grant_id == grant_id, GrantSite.site_id.in_(current_sites - set(site_ids))
-            )
-        )
-    session.add_all([GrantSite(grant_id=grant_id, site_id=s) for s in set(site_ids) - current_sites])
-    if removed:
-        session.execute(sa.delete(Strand).where(Strand.id.in_([s.id for s in removed])))
-    existing = {s.name.lower() for s in strands}
-    session.add_all([Strand(grant_id=grant_id, name=s) for s in strand_names if s.lower() not in existing])
+    checked_grant, errors = checked(GrantInput, data)
+    _database_rules(session, data, errors, grant_id=grant_id)
+    _kept_by_the_lines(session, grant_id, data, errors)
+    refuse_if(errors)
+    versioned_update(session, Grant, grant_id, int(expected_version), _columns(checked_grant))
+    _replace_sites(session, grant_id, checked_grant.site_ids)
+    _replace_strands(session, grant_id, checked_grant.strand_names)
     audit.record(session, actor=principal, action="grant.updated", entity_type="grant", entity_id=grant_id)
     session.commit()
     session.expire_all()
+
+
+def _replace_sites(session: Session, grant_id: int, site_ids: list[int]) -> None:
+    current = set(session.exec(select(GrantSite.site_id).where(GrantSite.grant_id == grant_id)).all())
+    if current - set(site_ids):
+        session.execute(
+            sa.delete(GrantSite).where(GrantSite.grant_id == grant_id, GrantSite.site_id.in_(current - set(site_ids)))
+        )
+    session.add_all([GrantSite(grant_id=grant_id, site_id=s) for s in set(site_ids) - current])
+
+
+def _replace_strands(session: Session, grant_id: int, names: list[str]) -> None:
+    """Strands no longer named are deleted (none of them has lines: checked before), new names added."""
+    strands = session.exec(select(Strand).where(Strand.grant_id == grant_id)).all()
+    wanted = {name.lower() for name in names}
+    removed = [s.id for s in strands if s.name.lower() not in wanted]
+    if removed:
+        session.execute(sa.delete(Strand).where(Strand.id.in_(removed)))
+    existing = {s.name.lower() for s in strands}
+    session.add_all([Strand(grant_id=grant_id, name=name) for name in names if name.lower() not in existing])

@@ -8,20 +8,25 @@ whole table of a grant at once, so that the rule "the lines add up to the grant 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from sqlmodel import Session, select
 
 import clock
-from i18n import _, formats
+from i18n import N_, _, formats
 from models.finance import BudgetCategory, BudgetLine, BudgetRevision, Expense, Grant, GrantSite, Strand
 from models.organisation import Site
 from services.finance.access import sees_details, visible_grants, visible_lines
-from services.finance.grants import parse_amount_field, require_reader, spent_by_line
+from services.finance.fields import AMOUNT_REQUIRED, checked, raw, refuse_if, spaces_or_none, typed_cents
+from services.finance.grants import require_reader, spent_by_line
 from services.platform import audit
 from services.platform.errors import NotFound, ValidationFailed
+from services.platform.inputs import FormInput, field_error
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 
@@ -136,15 +141,74 @@ def line_choices(session: Session, principal: Principal, *, grant_id: int | None
     )
 
 
-@dataclass(frozen=True)
-class LineInput:
-    """One row of the lines editor; `planned` is cents (int) or French text ('12 345,67')."""
+# Marked French ids of a row's own rules ({number}: the row's number in the editor).
+CHOOSE_STRAND = N_("Ligne {number} : choisissez un volet de ce financement.")
+SITE_OF_THE_GRANT = N_("Ligne {number} : le site doit être un des sites du financement.")
+CHOOSE_CATEGORY = N_("Ligne {number} : choisissez une catégorie de dépenses.")
+ROW_PROBLEM = N_("Ligne {number} : {problem}")
+PLANNED_NEGATIVE = N_("Ligne {number} : le montant prévu ne peut être négatif.")
+CODE_TOO_LONG = N_("Ligne {number} : le code analytique ne peut dépasser {max} caractères.")
+# Error key of each field of a row: "lines.<number>.<key>".
+ROW_KEYS = {"strand_id": "strand", "site_id": "site", "category": "category", "planned": "planned"}
 
-    strand_id: int | None
-    site_id: int | None
-    category: BudgetCategory | str | None
-    planned: int | str
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _row_error(info: ValidationInfo, message: str, **values: object) -> PydanticCustomError:
+    return field_error(message, number=(info.context or {}).get("number", 0), **values)
+
+
+class LineInput(FormInput):
+    """One row of the lines editor. `planned` is typed text or euros (services.finance.fields). Context:
+    `number`, the row's number in the editor (its messages start « Ligne 3 : »)."""
+
+    strand_id: int | None = None
+    site_id: int | None = None
+    category: BudgetCategory | None = Field(None, validate_default=True)  # an empty cell gets its message too
+    planned: int = Field(None, validate_default=True)
     accounting_code: str | None = None
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _a_category(cls, value: object, info: ValidationInfo) -> BudgetCategory:
+        try:
+            return BudgetCategory(value)
+        except ValueError:
+            raise _row_error(info, CHOOSE_CATEGORY) from None
+
+    @field_validator("planned", mode="before")
+    @classmethod
+    def _typed_amount(cls, value: object, info: ValidationInfo) -> int:
+        try:
+            cents = typed_cents(value)
+        except ValueError as exc:
+            raise _row_error(info, ROW_PROBLEM, problem=f"{exc}.") from None
+        if cents is None:
+            raise _row_error(info, ROW_PROBLEM, problem=_lower_first(_(AMOUNT_REQUIRED)))
+        if cents < 0:
+            raise _row_error(info, PLANNED_NEGATIVE)
+        return cents
+
+    @field_validator("accounting_code", mode="before")
+    @classmethod
+    def _short_code(cls, value: object, info: ValidationInfo) -> str | None:
+        code = spaces_or_none(value)
+        if code is not None and len(code) > ACCOUNTING_CODE_MAX:
+            raise _row_error(info, CODE_TOO_LONG, max=ACCOUNTING_CODE_MAX)
+        return code
+
+
+@dataclass
+class _Table:
+    """The rows of the editor as they are checked: each row's values, the messages by key, the codes and
+    strand × site × category keys already met (→ the number of the row that has them)."""
+
+    rows: list[LineInput | None]
+    errors: dict[str, str]
+    codes: dict[str, int]
+    keys: dict[tuple, int]
 
 
 def _sum_message(total: int, amount: int) -> str:
@@ -161,91 +225,105 @@ def _sum_message(total: int, amount: int) -> str:
     return message.format(total=formats.euros(total), amount=formats.euros(amount), gap=formats.euros(abs(gap)))
 
 
-def _clean_lines(session: Session, grant: Grant, lines: list[LineInput]) -> list[dict]:
-    errors: dict[str, str] = {}
-    strands = {s.id: s.name for s in session.exec(select(Strand).where(Strand.grant_id == grant.id)).all()}
-    sites = dict(
-        session.exec(
-            select(Site.id, Site.code)
-            .join(GrantSite, GrantSite.site_id == Site.id)
-            .where(GrantSite.grant_id == grant.id)
-        ).all()
-    )
-    cleaned: list[dict] = []
-    seen_keys: dict[tuple, int] = {}
-    seen_codes: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        field_errors: dict[str, str] = {}
-        if line.strand_id not in strands:
-            field_errors["strand"] = _("Ligne {number} : choisissez un volet de ce financement.").format(number=number)
-        if line.site_id not in sites:
-            field_errors["site"] = _("Ligne {number} : le site doit être un des sites du financement.").format(
-                number=number
-            )
+def _check_row(table: _Table, number: int, data: LineInput | Mapping[str, object], strands: set, sites: set) -> None:
+    """One row: its own rules, the strand and site of the grant, its code and key not already met above."""
+    line, found = checked(LineInput, data, number=number)
+    row_errors = {ROW_KEYS.get(field, "code"): message for field, message in found.items()}
+    values = raw(data)
+    if values.get("strand_id") not in strands:
+        row_errors["strand"] = _(CHOOSE_STRAND).format(number=number)
+    if values.get("site_id") not in sites:
+        row_errors["site"] = _(SITE_OF_THE_GRANT).format(number=number)
+    code = spaces_or_none(values.get("accounting_code")) if "code" not in row_errors else None
+    if code and code.upper() in table.codes:
+        row_errors["code"] = _(
+            "Ligne {number} : le code analytique « {code} » est déjà celui de la ligne {other}."
+        ).format(number=number, code=code, other=table.codes[code.upper()])
+    elif code:
+        table.codes[code.upper()] = number
+    category = BudgetCategory(values["category"]) if "category" not in row_errors else None
+    key = (values.get("strand_id"), values.get("site_id"), category)
+    if not row_errors and key in table.keys:
+        row_errors["key"] = _(
+            "Ligne {number} : même volet, même site et même catégorie que la ligne "
+            "{other} (une seule ligne par volet × site × catégorie)."
+        ).format(number=number, other=table.keys[key])
+    table.keys.setdefault(key, number)
+    table.errors |= {f"lines.{number}.{field}": message for field, message in row_errors.items()}
+    table.rows.append(line)
+
+
+def _codes_of_other_grants(session: Session, grant: Grant, table: _Table) -> None:
+    """An accounting code belongs to one line across every grant (imports map rows by code)."""
+    if not table.codes:
+        return
+    taken = session.exec(
+        select(sa.func.upper(BudgetLine.accounting_code), Grant.convention_ref)
+        .join(Grant, Grant.id == BudgetLine.grant_id)
+        .where(BudgetLine.grant_id != grant.id, sa.func.upper(BudgetLine.accounting_code).in_(list(table.codes)))
+    ).all()
+    for code, ref in taken:
+        table.errors[f"lines.{table.codes[code]}.code"] = _(
+            "Ligne {number} : le code analytique « {code} » est déjà utilisé par la convention {ref}."
+        ).format(number=table.codes[code], code=code, ref=ref)
+
+
+def _checked_lines(
+    session: Session, grant: Grant, lines: Sequence[LineInput | Mapping[str, object]]
+) -> list[LineInput]:
+    """The rows, checked: each one's messages « Ligne n : … » under "lines.<n>.<field>", then the sum."""
+    strands = set(session.exec(select(Strand.id).where(Strand.grant_id == grant.id)).all())
+    sites = set(session.exec(select(GrantSite.site_id).where(GrantSite.grant_id == grant.id)).all())
+    table = _Table([], {}, {}, {})
+    for number, data in enumerate(lines, start=1):
+        _check_row(table, number, data, strands, sites)
+    _codes_of_other_grants(session, grant, table)
+    if not table.errors:
+        total = sum(line.planned for line in table.rows)
+        if total != grant.amount_cents:
+            table.errors[TOTAL] = _sum_message(total, grant.amount_cents)
+    refuse_if(table.errors)
+    return table.rows
+
+
+def running_total(typed: Sequence[object]) -> tuple[int, int]:
+    """(sum of the readable amounts, how many are unreadable) of the planned column as it is being typed."""
+    total = unreadable = 0
+    for value in typed:
         try:
-            category = BudgetCategory(line.category)
+            total += typed_cents(value) or 0
         except ValueError:
-            category = None
-            field_errors["category"] = _("Ligne {number} : choisissez une catégorie de dépenses.").format(number=number)
-        amount_errors: dict[str, str] = {}
-        planned = parse_amount_field(line.planned, amount_errors, "planned")
-        if amount_errors:
-            problem = amount_errors["planned"]
-            field_errors["planned"] = _("Ligne {number} : {problem}").format(
-                number=number, problem=problem[0].lower() + problem[1:]
-            )
-        elif planned is not None and planned < 0:
-            field_errors["planned"] = _("Ligne {number} : le montant prévu ne peut être négatif.").format(number=number)
-        code = " ".join((line.accounting_code or "").split()) or None
-        if code and len(code) > ACCOUNTING_CODE_MAX:
-            field_errors["code"] = _("Ligne {number} : le code analytique ne peut dépasser {max} caractères.").format(
-                number=number, max=ACCOUNTING_CODE_MAX
-            )
-        elif code and code.upper() in seen_codes:
-            field_errors["code"] = _(
-                "Ligne {number} : le code analytique « {code} » est déjà celui de la ligne {other}."
-            ).format(number=number, code=code, other=seen_codes[code.upper()])
-        elif code:
-            seen_codes[code.upper()] = number
-        key = (line.strand_id, line.site_id, category)
-        if not field_errors and key in seen_keys:
-            field_errors["key"] = _(
-                "Ligne {number} : même volet, même site et même catégorie que la ligne "
-                "{other} (une seule ligne par volet × site × catégorie)."
-            ).format(number=number, other=seen_keys[key])
-        seen_keys.setdefault(key, number)
-        errors |= {f"lines.{number}.{field}": message for field, message in field_errors.items()}
-        cleaned.append(
+            unreadable += 1
+    return total, unreadable
+
+
+def _lines_in_use(session: Session, dropped: list[BudgetLine]) -> None:
+    """A line left out is deleted, unless expenses or a budget revision point to it."""
+    ids = [line.id for line in dropped]
+    used = set(session.exec(select(Expense.budget_line_id).where(Expense.budget_line_id.in_(ids)).distinct()).all())
+    used |= set(session.exec(select(BudgetRevision.from_line_id).where(BudgetRevision.from_line_id.in_(ids))).all())
+    used |= set(session.exec(select(BudgetRevision.to_line_id).where(BudgetRevision.to_line_id.in_(ids))).all())
+    if used:
+        names = ", ".join(
+            sorted(line.accounting_code or _("n° {id}").format(id=line.id) for line in dropped if line.id in used)
+        )
+        raise ValidationFailed(
             {
-                "strand_id": line.strand_id,
-                "site_id": line.site_id,
-                "category": category,
-                "planned_cents": planned,
-                "accounting_code": code,
-                "number": number,
+                "lines": _(
+                    "Des dépenses ou des révisions sont rattachées à la ligne {names} : "
+                    "elle ne peut être supprimée (mettez son montant prévu à 0)."
+                ).format(names=names)
             }
         )
-    if seen_codes:
-        taken = session.exec(
-            select(sa.func.upper(BudgetLine.accounting_code), Grant.convention_ref)
-            .join(Grant, Grant.id == BudgetLine.grant_id)
-            .where(BudgetLine.grant_id != grant.id, sa.func.upper(BudgetLine.accounting_code).in_(list(seen_codes)))
-        ).all()
-        for code, ref in taken:
-            errors[f"lines.{seen_codes[code]}.code"] = _(
-                "Ligne {number} : le code analytique « {code} » est déjà utilisé par la convention {ref}."
-            ).format(number=seen_codes[code], code=code, ref=ref)
-    if not errors:
-        total = sum(row["planned_cents"] for row in cleaned)
-        if total != grant.amount_cents:
-            errors[TOTAL] = _sum_message(total, grant.amount_cents)
-    if errors:
-        raise ValidationFailed(errors)
-    return cleaned
 
 
 def save_budget_lines(
-    session: Session, principal: Principal, *, grant_id: int, lines: list[LineInput], expected_version: int
+    session: Session,
+    principal: Principal,
+    *,
+    grant_id: int,
+    lines: Sequence[LineInput | Mapping[str, object]],
+    expected_version: int,
 ) -> None:
     """Replace the planned amounts and accounting codes of a grant's lines, all at once (gestion).
 
@@ -256,55 +334,42 @@ def save_budget_lines(
     """
     principal.require(Capability.EDIT_BUDGET)
     grant = _grant_in_scope(session, principal, grant_id)
-    cleaned = _clean_lines(session, grant, lines)
+    rows = _checked_lines(session, grant, lines)
     existing = {
         (line.strand_id, line.site_id, line.category): line
         for line in session.exec(select(BudgetLine).where(BudgetLine.grant_id == grant_id)).all()
     }
-    wanted = {(row["strand_id"], row["site_id"], row["category"]) for row in cleaned}
+    wanted = {(row.strand_id, row.site_id, row.category) for row in rows}
     dropped = [line for key, line in existing.items() if key not in wanted]
     if dropped:
-        ids = [line.id for line in dropped]
-        used = set(session.exec(select(Expense.budget_line_id).where(Expense.budget_line_id.in_(ids)).distinct()).all())
-        used |= set(session.exec(select(BudgetRevision.from_line_id).where(BudgetRevision.from_line_id.in_(ids))).all())
-        used |= set(session.exec(select(BudgetRevision.to_line_id).where(BudgetRevision.to_line_id.in_(ids))).all())
-        if used:
-            names = ", ".join(
-                sorted(line.accounting_code or _("n° {id}").format(id=line.id) for line in dropped if line.id in used)
-            )
-            raise ValidationFailed(
-                {
-                    "lines": _(
-                        "Des dépenses ou des révisions sont rattachées à la ligne {names} : "
-                        "elle ne peut être supprimée (mettez son montant prévu à 0)."
-                    ).format(names=names)
-                }
-            )
+        _lines_in_use(session, dropped)
     versioned_update(session, Grant, grant_id, int(expected_version), {})  # the table's optimistic lock
     if dropped:
         session.execute(sa.delete(BudgetLine).where(BudgetLine.id.in_([line.id for line in dropped])))
-    for row in cleaned:
-        key = (row["strand_id"], row["site_id"], row["category"])
-        line = existing.get(key)
-        if line is None:
-            session.add(
-                BudgetLine(
-                    grant_id=grant_id,
-                    strand_id=row["strand_id"],
-                    site_id=row["site_id"],
-                    category=row["category"],
-                    planned_cents=row["planned_cents"],
-                    accounting_code=row["accounting_code"],
-                )
-            )
-        elif (line.planned_cents, line.accounting_code) != (row["planned_cents"], row["accounting_code"]):
-            versioned_update(
-                session,
-                BudgetLine,
-                line.id,
-                line.version,
-                {"planned_cents": row["planned_cents"], "accounting_code": row["accounting_code"]},
-            )
+    for row in rows:
+        _save_row(session, grant_id, row, existing.get((row.strand_id, row.site_id, row.category)))
     audit.record(session, actor=principal, action="budget_lines.saved", entity_type="grant", entity_id=grant_id)
     session.commit()
     session.expire_all()
+
+
+def _save_row(session: Session, grant_id: int, row: LineInput, line: BudgetLine | None) -> None:
+    if line is None:
+        session.add(
+            BudgetLine(
+                grant_id=grant_id,
+                strand_id=row.strand_id,
+                site_id=row.site_id,
+                category=row.category,
+                planned_cents=row.planned,
+                accounting_code=row.accounting_code,
+            )
+        )
+    elif (line.planned_cents, line.accounting_code) != (row.planned, row.accounting_code):
+        versioned_update(
+            session,
+            BudgetLine,
+            line.id,
+            line.version,
+            {"planned_cents": row.planned, "accounting_code": row.accounting_code},
+        )

@@ -6,21 +6,24 @@
   by versioned updates, one audit entry "budget.revised", one commit. The grant's total never changes;
 - `list_revisions` (VIEW_BUDGET): past revisions of a grant touching a line the reader may see.
 
-Validation (in the session's language, by field): two different lines of the same grant, visible to the
-caller; an amount above zero and at most the origin line's planned amount; a reason (≤ 300 characters) to save.
+Validation (TransferInput, in the session's language, by field, all at once): two different lines of the same
+grant, visible to the caller; an amount typed above zero and at most the origin line's planned amount; a reason
+(≤ 300 characters) to save.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from pydantic import Field, ValidationInfo, field_validator
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 import clock
-from i18n import _, formats
+from i18n import N_, _, formats
 from models.finance import BudgetLine, BudgetRevision, Strand
 from models.labels import label
 from models.organisation import Site, User
@@ -32,9 +35,12 @@ from services.finance.consumption import (
     consumption,
     grant_summary,
 )
+from services.finance.fields import checked, raw, refuse_if, spaces_or_none, typed_cents
 from services.finance.forecast import Alert, GrantForecast, forecast, load_inputs
 from services.platform import audit
 from services.platform.errors import ValidationFailed
+from services.platform.inputs import FormInput, field_error, messages
+from services.platform.money import parse_amount
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 
@@ -73,26 +79,81 @@ class RevisionRow:
     author: str | None
 
 
-def _validate(
-    report: GrantConsumptionReport, from_line_id: int | None, to_line_id: int | None, amount_cents: int | None
-) -> tuple[LineConsumption, LineConsumption, int]:
+CHOOSE_FROM = N_("Choisissez la ligne d'origine parmi les lignes de ce financement.")
+CHOOSE_TO = N_("Choisissez la ligne de destination parmi les lignes de ce financement.")
+TWO_LINES = N_("Choisissez deux lignes différentes.")
+AMOUNT_POSITIVE = N_("Le montant à transférer doit être supérieur à zéro.")
+AMOUNT_UNREADABLE = N_("Montant : {error}.")
+REASON_REQUIRED = N_("Indiquez le motif de la révision (il figure dans l'historique).")
+REASON_TOO_LONG = N_("Le motif ne peut pas dépasser {max} caractères.")
+
+
+class TransferInput(FormInput):
+    """What the what-if form sends: two lines, the amount typed (text or euros, services.finance.fields) and,
+    to save it, the reason. Context: `saving` (the reason is required to save, not to preview)."""
+
+    from_line_id: int = Field(json_schema_extra=messages(CHOOSE_FROM))
+    to_line_id: int = Field(json_schema_extra=messages(CHOOSE_TO))
+    amount: int = Field(gt=0, json_schema_extra=messages(AMOUNT_POSITIVE))
+    reason: str | None = Field(
+        None, max_length=REASON_MAX, validate_default=True, json_schema_extra=messages(REASON_TOO_LONG, max=REASON_MAX)
+    )
+
+    @field_validator("to_line_id")
+    @classmethod
+    def _another_line(cls, value: int, info: ValidationInfo) -> int:
+        if value == info.data.get("from_line_id"):
+            raise field_error(TWO_LINES)
+        return value
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _typed_amount(cls, value: object) -> int:
+        try:
+            return _typed_cents(value)
+        except ValueError as exc:
+            raise field_error(AMOUNT_UNREADABLE, error=str(exc)) from None
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason_to_save(cls, value: object, info: ValidationInfo) -> str | None:
+        reason = spaces_or_none(value)
+        if reason is None and (info.context or {}).get("saving"):
+            raise field_error(REASON_REQUIRED)
+        return reason
+
+
+def _typed_cents(value: object) -> int:
+    """The amount typed (an empty text is unreadable too, as money.parse_amount says) or the number sent."""
+    cents = typed_cents(value)
+    return parse_amount("") if cents is None else cents
+
+
+def _checked(
+    report: GrantConsumptionReport, data: TransferInput | Mapping[str, object], *, saving: bool
+) -> tuple[LineConsumption, LineConsumption, TransferInput]:
+    """The two lines of the report (the reader's lines of this grant) and the transfer, or every message."""
+    transfer, errors = checked(TransferInput, data, saving=saving)
+    values = raw(data)
     lines = {line.line_id: line for line in report.lines}
-    errors: dict[str, str] = {}
-    if from_line_id not in lines:
-        errors["from_line_id"] = _("Choisissez la ligne d'origine parmi les lignes de ce financement.")
-    if to_line_id not in lines:
-        errors["to_line_id"] = _("Choisissez la ligne de destination parmi les lignes de ce financement.")
-    elif from_line_id == to_line_id:
-        errors["to_line_id"] = _("Choisissez deux lignes différentes.")
-    if amount_cents is None or amount_cents <= 0:
-        errors["amount_cents"] = _("Le montant à transférer doit être supérieur à zéro.")
-    elif from_line_id in lines and amount_cents > lines[from_line_id].planned_cents:
-        errors["amount_cents"] = _(
+    if "from_line_id" not in errors and int(values["from_line_id"]) not in lines:
+        errors["from_line_id"] = _(CHOOSE_FROM)
+    if values.get("to_line_id") is not None and _as_id(values["to_line_id"]) not in lines:
+        errors["to_line_id"] = _(CHOOSE_TO)
+    source = lines.get(_as_id(values.get("from_line_id")))
+    if "amount" not in errors and source is not None and _typed_cents(values["amount"]) > source.planned_cents:
+        errors["amount"] = _(
             "Le montant ne peut pas dépasser le montant prévu de la ligne d'origine ({amount})."
-        ).format(amount=formats.euros(lines[from_line_id].planned_cents))
-    if errors:
-        raise ValidationFailed(errors)
-    return lines[from_line_id], lines[to_line_id], int(amount_cents)
+        ).format(amount=formats.euros(source.planned_cents))
+    refuse_if(errors)
+    return lines[transfer.from_line_id], lines[transfer.to_line_id], transfer
+
+
+def _as_id(value: object) -> int | None:
+    try:
+        return None if value is None or isinstance(value, bool) else int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def simulate_transfer(
@@ -100,16 +161,15 @@ def simulate_transfer(
     principal: Principal,
     *,
     grant_id: int,
-    from_line_id: int | None,
-    to_line_id: int | None,
-    amount_cents: int | None,
+    data: TransferInput | Mapping[str, object],
     today: date | None = None,
 ) -> TransferPreview:
-    """Lines and alerts before and after moving `amount_cents` from one line to another (no write)."""
+    """Lines and alerts before and after moving the amount from one line to another (no write)."""
     principal.require(Capability.VIEW_BUDGET)
     today = today or clock.today()
     before = consumption(session, principal, grant_id=grant_id, today=today)
-    source, target, amount = _validate(before, from_line_id, to_line_id, amount_cents)
+    source, target, transfer = _checked(before, data, saving=False)
+    amount = transfer.amount
     planned = {source.line_id: source.planned_cents - amount, target.line_id: target.planned_cents + amount}
     after_lines = [replace(line, planned_cents=planned.get(line.line_id, line.planned_cents)) for line in before.lines]
     after = build_report(before.grant, after_lines, today=today, partial_scope=before.partial_scope)
@@ -119,15 +179,28 @@ def simulate_transfer(
     )
 
 
+def try_transfer(
+    session: Session,
+    principal: Principal,
+    *,
+    grant_id: int,
+    data: TransferInput | Mapping[str, object],
+    today: date | None = None,
+) -> tuple[TransferPreview | None, dict[str, str]]:
+    """simulate_transfer for a page: (the preview, {}) or (None, every field's message). A preview saves
+    nothing, so its form is not submitted: the page shows the messages beside the fields and keeps the input."""
+    try:
+        return simulate_transfer(session, principal, grant_id=grant_id, data=data, today=today), {}
+    except ValidationFailed as exc:
+        return None, dict(exc.errors)
+
+
 def save_transfer(
     session: Session,
     principal: Principal,
     *,
     grant_id: int,
-    from_line_id: int | None,
-    to_line_id: int | None,
-    amount_cents: int | None,
-    reason: str | None,
+    data: TransferInput | Mapping[str, object],
     expected_versions: dict[int, int],
     today: date | None = None,
 ) -> int:
@@ -139,25 +212,15 @@ def save_transfer(
     principal.require(Capability.EDIT_BUDGET)
     today = today or clock.today()
     report = consumption(session, principal, grant_id=grant_id, today=today)
-    reason_text = " ".join((reason or "").split())
-    try:
-        source, target, amount = _validate(report, from_line_id, to_line_id, amount_cents)
-    except ValidationFailed as exc:
-        errors = dict(exc.errors)
-        if not reason_text:
-            errors["reason"] = _("Indiquez le motif de la révision (il figure dans l'historique).")
-        raise ValidationFailed(errors) from None
-    if not reason_text:
-        raise ValidationFailed({"reason": _("Indiquez le motif de la révision (il figure dans l'historique).")})
-    if len(reason_text) > REASON_MAX:
-        raise ValidationFailed({"reason": _("Le motif ne peut pas dépasser {max} caractères.").format(max=REASON_MAX)})
+    source, target, transfer = _checked(report, data, saving=True)
+    amount = transfer.amount
     revision = BudgetRevision(
         grant_id=grant_id,
         from_line_id=source.line_id,
         to_line_id=target.line_id,
         amount_cents=amount,
         revised_on=today,
-        reason=reason_text,
+        reason=transfer.reason,
         created_by_id=principal.user_id,
     )
     session.add(revision)

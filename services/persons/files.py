@@ -3,15 +3,23 @@
 Who may call: roles with VIEW_PERSON_FILES read (direction by code only: identity fields come
 back as None without VIEW_IDENTITY); roles with EDIT_PERSON_FILES write, on their own sites.
 Every query filters by the principal's sites; an out-of-scope file is `NotFound`.
+
+The forms (intake, situation, closing, reopening) send their values as they are: the service checks
+them first with their input model (IntakeInput, SituationInput, ClosingInput, ReopeningInput: every
+field's message at once, in the session's language), then what needs the database, in the same
+{field: message} answer (services.platform.inputs).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Annotated
 
 import sqlalchemy as sa
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -24,16 +32,20 @@ from models.outreach import OutreachRound
 from models.partners import Partner
 from models.pathway import ActionGoal, GoalStatus, PrefectDecision, PspEpisode
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, Person, PersonStatus
+from services.persons._inputs import as_of, not_after_as_of, raw_id
 from services.persons._phonetics import fold, phonetic_key, same_name
 from services.persons.access import person_in_scope, require_writable
 from services.platform import audit, paging
 from services.platform.crypto import FieldCipher
 from services.platform.errors import ServiceError, ValidationFailed
+from services.platform.inputs import FormInput, field_error, messages
 from services.platform.principal import Capability, Principal
 from services.platform.records import change_person_status, versioned_update
 
 ALIAS_MAX = 60
 MIN_AGE, MAX_AGE = 15, 100
+REASON_MAX = 200
+LANGUAGES_MAX = 120  # the codes joined by commas, as stored
 CODE_ATTEMPTS = 25
 REFERENT_ROLES = (Role.INTERVENANT, Role.CHEF_SERVICE)
 STAFF_ROLES = (Role.INTERVENANT, Role.CHEF_SERVICE)
@@ -63,7 +75,7 @@ _PHONE = re.compile(r"^\+?[0-9 .\-()]{6,24}$")
 _ISO2 = re.compile(r"^[A-Z]{2}$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
 
-# Marked only: read them through `message(key)`, which translates.
+# Marked only: the input models report them translated; the database checks read them through `message(key)`.
 MESSAGES = {
     "site": N_("Choisissez un de vos sites."),
     "first_contact_on": N_("La date du premier contact est obligatoire."),
@@ -81,6 +93,7 @@ MESSAGES = {
     "phone": N_("Numéro de téléphone invalide (chiffres, espaces et + seulement)."),
     "nationality": N_("Nationalité invalide."),
     "languages": N_("Langue invalide."),
+    "income_sources": N_("Source de revenus inconnue."),
     "partner": N_("Indiquez le partenaire qui oriente la personne."),
     "partner_site": N_("Ce partenaire n'appartient pas au site choisi."),
     "round_site": N_("Cette maraude n'appartient pas au site choisi."),
@@ -100,31 +113,142 @@ def message(key: str) -> str:
     return i18n.message(MESSAGES, key, max=ALIAS_MAX, age=MIN_AGE if key == "too_young" else MAX_AGE)
 
 
+# --- the fields of a person (intake and situation) -------------------------------------------------
+
+
+def _plausible_birth_year(value: int | None, info: ValidationInfo) -> int | None:
+    if value is None:
+        return value
+    age = as_of(info).year - value
+    if age < MIN_AGE:
+        raise field_error(MESSAGES["too_young"], age=MIN_AGE)
+    if age > MAX_AGE:
+        raise field_error(MESSAGES["too_old"], age=MAX_AGE)
+    return value
+
+
+def _phone_number(value: str | None) -> str | None:
+    if value and (not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 6):
+        raise field_error(MESSAGES["phone"])
+    return value or None
+
+
+def _country_code(value: str | None) -> str | None:
+    if value and not _ISO2.match(value):
+        raise field_error(MESSAGES["nationality"])
+    return value or None
+
+
+def _language_codes(value: list[str]) -> list[str]:
+    if any(not _LANG.match(code) for code in value) or len(",".join(value)) > LANGUAGES_MAX:
+        raise field_error(MESSAGES["languages"])
+    return value
+
+
+def _income_codes(value: list[str]) -> list[str]:
+    if any(code not in INCOME_SOURCES for code in value):
+        raise field_error(MESSAGES["income_sources"])
+    return value
+
+
+def _none_is_empty(value: object) -> object:
+    return [] if value is None else value
+
+
+Alias = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=ALIAS_MAX,
+        json_schema_extra=messages(
+            MESSAGES["alias"], by_type={"string_too_long": MESSAGES["alias_long"]}, max=ALIAS_MAX
+        ),
+    ),
+]
+# Stored encrypted; empty is None.
+Phone = Annotated[str | None, AfterValidator(_phone_number)]
+# An age from 15 to 100 on the day of reference.
+BirthYear = Annotated[int | None, AfterValidator(_plausible_birth_year)]
+# An ISO 3166 code (NG); empty is None.
+Nationality = Annotated[str | None, AfterValidator(_country_code)]
+# ISO 639 codes (en, yo); stored joined by commas, as the income sources.
+Languages = Annotated[list[str], BeforeValidator(_none_is_empty), AfterValidator(_language_codes)]
+IncomeSources = Annotated[list[str], BeforeValidator(_none_is_empty), AfterValidator(_income_codes)]
+
+
+def _join_codes(codes: list[str]) -> str | None:
+    return ",".join(codes) if codes else None
+
+
+def _split(codes: str | None) -> list[str]:
+    return [code for code in (codes or "").split(",") if code]
+
+
+def _is_site_staff(session: Session, user_id: int, site_id: int) -> bool:
+    found = session.exec(
+        select(User.id)
+        .join(UserSite, UserSite.user_id == User.id)
+        .where(User.id == user_id, UserSite.site_id == site_id, User.is_active, User.role.in_(REFERENT_ROLES))
+    ).first()
+    return found is not None
+
+
 # --- intake ------------------------------------------------------------------------------------
 
 
-@dataclass
-class IntakeInput:
-    site_id: int | None
-    first_contact_on: date | None
-    intake_on: date | None
+class IntakeInput(FormInput):
+    """What the intake form sends. Context: `as_of` (the day of reference: no date after it, the age
+    from the birth year on it). The site, the round, the partner and the referent are checked against
+    the database by the service."""
+
+    site_id: int = Field(json_schema_extra=messages(MESSAGES["site"]))
+    intake_on: Annotated[date, not_after_as_of(MESSAGES["intake_future"])] = Field(
+        json_schema_extra=messages(MESSAGES["intake_on"])
+    )
+    first_contact_on: Annotated[date, not_after_as_of(MESSAGES["first_contact_future"])] = Field(
+        json_schema_extra=messages(MESSAGES["first_contact_on"])
+    )
     origin: IntakeOrigin
-    alias: str
+    alias: Alias
     outreach_round_id: int | None = None
-    referring_partner_id: int | None = None
-    birth_year: int | None = None
+    referring_partner_id: int | None = Field(None, validate_default=True)
+    birth_year: BirthYear = None
     gender: Gender = Gender.UNDISCLOSED
-    nationality: str | None = None
-    languages: list[str] = field(default_factory=list)
-    phone: str | None = None
+    nationality: Nationality = None
+    languages: Languages = Field(default_factory=list)
+    phone: Phone = None
     administrative_status: AdministrativeStatus | None = None
     housing: HousingSituation | None = None
-    income_sources: list[str] = field(default_factory=list)
-    consent_on: date | None = None
-    consent_processing: bool = False
+    income_sources: IncomeSources = Field(default_factory=list)
+    consent_on: Annotated[date, not_after_as_of(MESSAGES["consent_future"])] = Field(
+        json_schema_extra=messages(MESSAGES["consent_on"])
+    )
+    consent_processing: bool = Field(False, validate_default=True)
     consent_partner_sharing: bool = False
     consent_statistics: bool = False
     referent_id: int | None = None
+
+    @field_validator("first_contact_on")
+    @classmethod
+    def _not_after_the_intake(cls, value: date, info: ValidationInfo) -> date:
+        intake_on = info.data.get("intake_on")
+        if intake_on is not None and value > intake_on:
+            raise field_error(MESSAGES["first_contact_after"])
+        return value
+
+    @field_validator("referring_partner_id")
+    @classmethod
+    def _partner_of_a_referral(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None and info.data.get("origin") == IntakeOrigin.PARTNER:
+            raise field_error(MESSAGES["partner"])
+        return value
+
+    @field_validator("consent_processing")
+    @classmethod
+    def _consent_given(cls, value: bool) -> bool:
+        if not value:
+            raise field_error(MESSAGES["consent_processing"])
+        return value
 
 
 @dataclass(frozen=True)
@@ -141,102 +265,44 @@ class CreatedPerson:
     code: str
 
 
-def _check_birth_year(errors: dict[str, str], birth_year: int | None, today: date) -> None:
-    if birth_year is None:
-        return
-    age = today.year - int(birth_year)
-    if age < MIN_AGE:
-        errors["birth_year"] = message("too_young")
-    elif age > MAX_AGE:
-        errors["birth_year"] = message("too_old")
+def _site_of_row(session: Session, model: type[OutreachRound] | type[Partner], row_id: int) -> int | None:
+    return session.exec(select(model.site_id).where(model.id == row_id)).first()
 
 
-def _check_alias(errors: dict[str, str], alias: str | None) -> None:
-    text = (alias or "").strip()
-    if not text:
-        errors["alias"] = message("alias")
-    elif len(text) > ALIAS_MAX:
-        errors["alias"] = message("alias_long")
-
-
-def _check_phone(errors: dict[str, str], phone: str | None) -> None:
-    text = (phone or "").strip()
-    if text and (not _PHONE.match(text) or sum(ch.isdigit() for ch in text) < 6):
-        errors["phone"] = message("phone")
-
-
-def _check_nationality_languages(errors: dict[str, str], nationality: str | None, languages: list[str]) -> None:
-    if nationality and not _ISO2.match(nationality):
-        errors["nationality"] = message("nationality")
-    if any(not _LANG.match(code) for code in languages) or len(",".join(languages)) > 120:
-        errors["languages"] = message("languages")
-
-
-def validate_intake(data: IntakeInput, *, today: date | None = None) -> None:
-    """Checks that need no database: dates, age, alias, consent. Raises ValidationFailed by field."""
-    today = today or clock.today()
-    errors: dict[str, str] = {}
-    if data.site_id is None:
-        errors["site_id"] = message("site")
-    if data.first_contact_on is None:
-        errors["first_contact_on"] = message("first_contact_on")
-    elif data.first_contact_on > today:
-        errors["first_contact_on"] = message("first_contact_future")
-    if data.intake_on is None:
-        errors["intake_on"] = message("intake_on")
-    elif data.intake_on > today:
-        errors["intake_on"] = message("intake_future")
-    if (
-        data.first_contact_on
-        and data.intake_on
-        and "first_contact_on" not in errors
-        and data.first_contact_on > data.intake_on
-    ):
-        errors["first_contact_on"] = message("first_contact_after")
-    _check_alias(errors, data.alias)
-    _check_birth_year(errors, data.birth_year, today)
-    _check_phone(errors, data.phone)
-    _check_nationality_languages(errors, data.nationality, data.languages)
-    if data.origin == IntakeOrigin.PARTNER and data.referring_partner_id is None:
-        errors["referring_partner_id"] = message("partner")
-    if data.consent_on is None:
-        errors["consent_on"] = message("consent_on")
-    elif data.consent_on > today:
-        errors["consent_on"] = message("consent_future")
-    if not data.consent_processing:
-        errors["consent_processing"] = message("consent_processing")
-    if any(code not in INCOME_SOURCES for code in data.income_sources):
-        errors["income_sources"] = _("Source de revenus inconnue.")
-    if errors:
-        raise ValidationFailed(errors)
-
-
-def _check_references(session: Session, principal: Principal, data: IntakeInput) -> None:
+def _reference_errors(session: Session, principal: Principal, data: FormInput | Mapping[str, object]) -> dict:
     """Site, round, partner and referent must all belong to the chosen site (one of the principal's)."""
+    site_id = raw_id(data, "site_id")
+    if site_id is None:
+        return {}  # the input model says why
+    if not principal.may_see_site(site_id) or session.get(Site, site_id) is None:
+        return {"site_id": message("site")}
     errors: dict[str, str] = {}
-    if not principal.may_see_site(data.site_id) or session.get(Site, data.site_id) is None:
-        raise ValidationFailed({"site_id": message("site")})
-    if data.outreach_round_id is not None:
-        site_id = session.exec(select(OutreachRound.site_id).where(OutreachRound.id == data.outreach_round_id)).first()
-        if site_id != data.site_id:
-            errors["outreach_round_id"] = message("round_site")
-    if data.referring_partner_id is not None:
-        site_id = session.exec(select(Partner.site_id).where(Partner.id == data.referring_partner_id)).first()
-        if site_id != data.site_id:
-            errors["referring_partner_id"] = message("partner_site")
-    if data.referent_id is not None and not _is_site_staff(session, data.referent_id, data.site_id):
+    round_id, partner_id, referent_id = (
+        raw_id(data, name) for name in ("outreach_round_id", "referring_partner_id", "referent_id")
+    )
+    if round_id is not None and _site_of_row(session, OutreachRound, round_id) != site_id:
+        errors["outreach_round_id"] = message("round_site")
+    if partner_id is not None and _site_of_row(session, Partner, partner_id) != site_id:
+        errors["referring_partner_id"] = message("partner_site")
+    if referent_id is not None and not _is_site_staff(session, referent_id, site_id):
         errors["referent_id"] = message("referent_site")
-    if errors:
+    return errors
+
+
+def _checked_intake(
+    session: Session, principal: Principal, data: IntakeInput | Mapping[str, object], today: date
+) -> IntakeInput:
+    """The intake input, checked (the model, then its references); else ValidationFailed with every field."""
+    errors: dict[str, str] = {}
+    try:
+        checked = IntakeInput.validated(data, as_of=today)
+    except ValidationFailed as exc:
+        errors, checked = dict(exc.errors), None
+    for name, text in _reference_errors(session, principal, data).items():
+        errors.setdefault(name, text)
+    if errors or checked is None:
         raise ValidationFailed(errors)
-
-
-def _is_site_staff(session: Session, user_id: int, site_id: int) -> bool:
-    found = session.exec(
-        select(User.id)
-        .join(UserSite, UserSite.user_id == User.id)
-        .where(User.id == user_id, UserSite.site_id == site_id, User.is_active, User.role.in_(REFERENT_ROLES))
-    ).first()
-    return found is not None
+    return checked
 
 
 def find_possible_duplicates(
@@ -268,12 +334,81 @@ def find_possible_duplicates(
     return sorted(found, key=lambda c: (c.intake_on, c.code), reverse=True)
 
 
-def _join_codes(codes: list[str]) -> str | None:
-    return ",".join(codes) if codes else None
+def intake_duplicates(
+    session: Session,
+    principal: Principal,
+    *,
+    data: IntakeInput | Mapping[str, object],
+    cipher: FieldCipher,
+    today: date | None = None,
+) -> list[DuplicateCandidate]:
+    """Before an intake is saved: its input checked as `create_intake` checks it (ValidationFailed by
+    field), then the files of the principal's sites that may be the same person."""
+    principal.require(Capability.EDIT_PERSON_FILES)
+    checked = _checked_intake(session, principal, data, today or clock.today())
+    return find_possible_duplicates(
+        session, principal, alias=checked.alias, birth_year=checked.birth_year, cipher=cipher
+    )
+
+
+def _intake_columns(checked: IntakeInput, cipher: FieldCipher) -> dict:
+    return {
+        "site_id": checked.site_id,
+        "code_year": checked.intake_on.year,
+        "status": PersonStatus.ACTIVE,
+        "first_contact_on": checked.first_contact_on,
+        "intake_on": checked.intake_on,
+        "origin": checked.origin,
+        "outreach_round_id": checked.outreach_round_id,
+        "referring_partner_id": checked.referring_partner_id,
+        "alias_encrypted": cipher.encrypt(checked.alias),
+        "phone_encrypted": cipher.encrypt(checked.phone),
+        "birth_year": checked.birth_year,
+        "gender": checked.gender,
+        "nationality": checked.nationality,
+        "languages": _join_codes(checked.languages),
+        "administrative_status": checked.administrative_status,
+        "housing": checked.housing,
+        "income_sources": _join_codes(checked.income_sources),
+        "consent_on": checked.consent_on,
+        "consent_processing": True,
+        "consent_partner_sharing": checked.consent_partner_sharing,
+        "consent_statistics": checked.consent_statistics,
+        "referent_id": checked.referent_id,
+        "last_contact_on": max(checked.intake_on, checked.first_contact_on),
+    }
+
+
+def _insert_with_next_code(session: Session, site_code: str, values: dict) -> Person | None:
+    """The file inserted with the next number of its (site, year); None if another intake took it meanwhile."""
+    number = (
+        session.exec(
+            select(sa.func.coalesce(sa.func.max(Person.code_number), 0)).where(
+                Person.site_id == values["site_id"], Person.code_year == values["code_year"]
+            )
+        ).one()
+        + 1
+    )
+    person = Person(code=f"{site_code}-{values['code_year']}-{number:04d}", code_number=number, **values)
+    session.add(person)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another intake took this number meanwhile: nothing else was written in this unit of work, so
+        # roll it all back; the caller computes the number again. (No savepoint: with SQLite's driver a
+        # savepoint would commit on its own, apart from the audit entry.)
+        session.rollback()
+        return None
+    return person
 
 
 def create_intake(
-    session: Session, principal: Principal, data: IntakeInput, *, cipher: FieldCipher, today: date | None = None
+    session: Session,
+    principal: Principal,
+    *,
+    data: IntakeInput | Mapping[str, object],
+    cipher: FieldCipher,
+    today: date | None = None,
 ) -> CreatedPerson:
     """Create the file with the next code `SITE-YEAR-NNNN` of (site, intake year).
 
@@ -281,54 +416,12 @@ def create_intake(
     refuses the second insert, which is rolled back and retried with the number recomputed.
     """
     principal.require(Capability.EDIT_PERSON_FILES)
-    today = today or clock.today()
-    validate_intake(data, today=today)
-    _check_references(session, principal, data)
-    site_code = session.exec(select(Site.code).where(Site.id == data.site_id)).one()
-    year = data.intake_on.year
-    values = {
-        "site_id": data.site_id,
-        "code_year": year,
-        "status": PersonStatus.ACTIVE,
-        "first_contact_on": data.first_contact_on,
-        "intake_on": data.intake_on,
-        "origin": data.origin,
-        "outreach_round_id": data.outreach_round_id,
-        "referring_partner_id": data.referring_partner_id,
-        "alias_encrypted": cipher.encrypt(data.alias.strip()),
-        "phone_encrypted": cipher.encrypt((data.phone or "").strip() or None),
-        "birth_year": data.birth_year,
-        "gender": data.gender,
-        "nationality": data.nationality or None,
-        "languages": _join_codes(data.languages),
-        "administrative_status": data.administrative_status,
-        "housing": data.housing,
-        "income_sources": _join_codes(data.income_sources),
-        "consent_on": data.consent_on,
-        "consent_processing": True,
-        "consent_partner_sharing": bool(data.consent_partner_sharing),
-        "consent_statistics": bool(data.consent_statistics),
-        "referent_id": data.referent_id,
-        "last_contact_on": max(data.intake_on, data.first_contact_on),
-    }
+    checked = _checked_intake(session, principal, data, today or clock.today())
+    site_code = session.exec(select(Site.code).where(Site.id == checked.site_id)).one()
+    values = _intake_columns(checked, cipher)
     for _attempt in range(CODE_ATTEMPTS):
-        number = (
-            session.exec(
-                select(sa.func.coalesce(sa.func.max(Person.code_number), 0)).where(
-                    Person.site_id == data.site_id, Person.code_year == year
-                )
-            ).one()
-            + 1
-        )
-        person = Person(code=f"{site_code}-{year}-{number:04d}", code_number=number, **values)
-        session.add(person)
-        try:
-            session.flush()
-        except IntegrityError:
-            # Another intake took this number meanwhile: nothing else was written in this unit
-            # of work, so roll it all back and compute the number again. (No savepoint: with
-            # SQLite's driver a savepoint would commit on its own, apart from the audit entry.)
-            session.rollback()
+        person = _insert_with_next_code(session, site_code, values)
+        if person is None:
             continue
         audit.record(
             session,
@@ -410,6 +503,60 @@ def psp_label(decision: PrefectDecision, ended_on: date | None) -> str:
     return _("PSP demandé")
 
 
+def _filter_conditions(principal: Principal, filter: CaseloadFilter, today: date) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = [principal.site_filter(Person.site_id)]
+    if filter.site_id is not None:
+        conditions.append(Person.site_id == filter.site_id)
+    if filter.statuses:
+        conditions.append(Person.status.in_([PersonStatus(s) for s in filter.statuses]))
+    else:
+        conditions.append(Person.status != PersonStatus.ANONYMISED)
+    if filter.referent_is_me:
+        conditions.append(Person.referent_id == principal.user_id)
+    if filter.no_contact_over_3_months:
+        conditions.append(sa.func.coalesce(Person.last_contact_on, Person.intake_on) < months_before(today, 3))
+    return conditions
+
+
+def _search_condition(
+    session: Session, principal: Principal, query: str, conditions: list, cipher: FieldCipher
+) -> sa.ColumnElement[bool]:
+    """Files whose code contains `query`, or (roles that see identity) whose alias matches it within the
+    filtered scope. The search is audited, never its text."""
+    matches: list[sa.ColumnElement[bool]] = [Person.code.contains(query.upper(), autoescape=True)]
+    if principal.can(Capability.VIEW_IDENTITY) and len(fold(query)) >= 2:
+        candidates = session.exec(
+            select(Person.id, Person.alias_encrypted).where(*conditions, Person.alias_encrypted.is_not(None))
+        ).all()
+        ids = [row.id for row in candidates if _alias_matches(query, cipher.decrypt(row.alias_encrypted))]
+        if ids:
+            matches.append(Person.id.in_(ids))
+    audit.record(session, actor=principal, action="person.search", entity_type="person")
+    session.commit()
+    return sa.or_(*matches)
+
+
+def _psp_and_next_goal(session: Session, ids: list[int]) -> tuple[dict[int, str], dict[int, tuple[str, date | None]]]:
+    """For the files of a page: the label of the latest PSP, and the open goal due first."""
+    psp: dict[int, str] = {}
+    goals: dict[int, tuple[str, date | None]] = {}
+    if not ids:
+        return psp, goals
+    for episode in session.exec(
+        select(PspEpisode.person_id, PspEpisode.prefect_decision, PspEpisode.ended_on)
+        .where(PspEpisode.person_id.in_(ids))
+        .order_by(PspEpisode.person_id, PspEpisode.requested_on, PspEpisode.id)
+    ).all():
+        psp[episode.person_id] = psp_label(episode.prefect_decision, episode.ended_on)  # latest wins
+    for goal in session.exec(
+        select(ActionGoal.person_id, ActionGoal.goal, ActionGoal.due_on)
+        .where(ActionGoal.person_id.in_(ids), ActionGoal.status.in_([GoalStatus.OPEN, GoalStatus.IN_PROGRESS]))
+        .order_by(ActionGoal.person_id, ActionGoal.due_on.is_(None), ActionGoal.due_on, ActionGoal.id)
+    ).all():
+        goals.setdefault(goal.person_id, (goal.goal, goal.due_on))
+    return psp, goals
+
+
 def list_caseload(
     session: Session,
     principal: Principal,
@@ -428,35 +575,12 @@ def list_caseload(
     (roles with VIEW_IDENTITY only; others search by code).
     """
     principal.require(Capability.VIEW_PERSON_FILES)
-    today = today or clock.today()
     page_size = max(1, min(int(page_size), 200))
     page = max(1, int(page))
-    see_identity = principal.can(Capability.VIEW_IDENTITY)
-    conditions: list[sa.ColumnElement[bool]] = [principal.site_filter(Person.site_id)]
-    if filter.site_id is not None:
-        conditions.append(Person.site_id == filter.site_id)
-    if filter.statuses:
-        conditions.append(Person.status.in_([PersonStatus(s) for s in filter.statuses]))
-    else:
-        conditions.append(Person.status != PersonStatus.ANONYMISED)
-    if filter.referent_is_me:
-        conditions.append(Person.referent_id == principal.user_id)
-    if filter.no_contact_over_3_months:
-        conditions.append(sa.func.coalesce(Person.last_contact_on, Person.intake_on) < months_before(today, 3))
+    conditions = _filter_conditions(principal, filter, today or clock.today())
     query = (filter.query or "").strip()
     if query:
-        matches: list[sa.ColumnElement[bool]] = [Person.code.contains(query.upper(), autoescape=True)]
-        if see_identity and len(fold(query)) >= 2:
-            candidates = session.exec(
-                select(Person.id, Person.alias_encrypted).where(*conditions, Person.alias_encrypted.is_not(None))
-            ).all()
-            ids = [row.id for row in candidates if _alias_matches(query, cipher.decrypt(row.alias_encrypted))]
-            if ids:
-                matches.append(Person.id.in_(ids))
-        conditions.append(sa.or_(*matches))
-        audit.record(session, actor=principal, action="person.search", entity_type="person")
-        session.commit()
-
+        conditions.append(_search_condition(session, principal, query, conditions, cipher))
     total = session.exec(select(sa.func.count()).select_from(Person).where(*conditions)).one()
     rows = session.exec(
         select(
@@ -475,41 +599,28 @@ def list_caseload(
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
-    ids = [row.id for row in rows]
-    psp: dict[int, str] = {}
-    goals: dict[int, tuple[str, date | None]] = {}
-    if ids:
-        for episode in session.exec(
-            select(PspEpisode.person_id, PspEpisode.prefect_decision, PspEpisode.ended_on)
-            .where(PspEpisode.person_id.in_(ids))
-            .order_by(PspEpisode.person_id, PspEpisode.requested_on, PspEpisode.id)
-        ).all():
-            psp[episode.person_id] = psp_label(episode.prefect_decision, episode.ended_on)  # latest wins
-        for goal in session.exec(
-            select(ActionGoal.person_id, ActionGoal.goal, ActionGoal.due_on)
-            .where(ActionGoal.person_id.in_(ids), ActionGoal.status.in_([GoalStatus.OPEN, GoalStatus.IN_PROGRESS]))
-            .order_by(ActionGoal.person_id, ActionGoal.due_on.is_(None), ActionGoal.due_on, ActionGoal.id)
-        ).all():
-            goals.setdefault(goal.person_id, (goal.goal, goal.due_on))
+    psp, goals = _psp_and_next_goal(session, [row.id for row in rows])
+    alias_of = cipher.decrypt if principal.can(Capability.VIEW_IDENTITY) else lambda _token: None
     return CaseloadPage(
-        rows=[
-            CaseloadRow(
-                person_id=row.id,
-                code=row.code,
-                site_code=row.site_code,
-                status=row.status,
-                referent_name=row.display_name,
-                last_contact_on=row.last_contact_on,
-                psp_status=psp.get(row.id),
-                next_due_goal=goals.get(row.id, (None, None))[0],
-                next_due_on=goals.get(row.id, (None, None))[1],
-                alias=cipher.decrypt(row.alias_encrypted) if see_identity else None,
-            )
-            for row in rows
-        ],
+        rows=[_caseload_row(row, psp.get(row.id), goals.get(row.id, (None, None)), alias_of) for row in rows],
         total=total,
         page=page,
         page_size=page_size,
+    )
+
+
+def _caseload_row(row, psp_status: str | None, next_goal: tuple[str | None, date | None], alias_of) -> CaseloadRow:
+    return CaseloadRow(
+        person_id=row.id,
+        code=row.code,
+        site_code=row.site_code,
+        status=row.status,
+        referent_name=row.display_name,
+        last_contact_on=row.last_contact_on,
+        psp_status=psp_status,
+        next_due_goal=next_goal[0],
+        next_due_on=next_goal[1],
+        alias=alias_of(row.alias_encrypted),
     )
 
 
@@ -550,27 +661,11 @@ class PersonFileHeader:
     may_edit: bool
 
 
-def _split(codes: str | None) -> list[str]:
-    return [code for code in (codes or "").split(",") if code]
-
-
-def get_person_file(
-    session: Session, principal: Principal, person_id: int, *, cipher: FieldCipher, record_view: bool = True
+def _header_of(
+    person: Person, principal: Principal, cipher: FieldCipher, *, site_code: str, site_name: str, referent: str | None
 ) -> PersonFileHeader:
-    """The header of a file of the principal's sites; records `person.view` (pass record_view=False
-    for a mere re-draw of a file already opened in this session)."""
-    principal.require(Capability.VIEW_PERSON_FILES)
-    row = session.exec(
-        select(Person, Site.code, Site.name, User.display_name)
-        .join(Site, Site.id == Person.site_id)
-        .outerjoin(User, User.id == Person.referent_id)
-        .where(Person.id == person_id, principal.site_filter(Person.site_id))
-    ).first()
-    if row is None:
-        person_in_scope(session, principal, person_id)  # raises NotFound
-    person, site_code, site_name, referent_name = row
     see_identity = principal.can(Capability.VIEW_IDENTITY)
-    header = PersonFileHeader(
+    return PersonFileHeader(
         person_id=person.id,
         code=person.code,
         site_id=person.site_id,
@@ -579,7 +674,7 @@ def get_person_file(
         status=person.status,
         version=person.version,
         referent_id=person.referent_id,
-        referent_name=referent_name,
+        referent_name=referent,
         first_contact_on=person.first_contact_on,
         intake_on=person.intake_on,
         origin=person.origin,
@@ -602,6 +697,24 @@ def get_person_file(
         may_see_identity=see_identity,
         may_edit=principal.can(Capability.EDIT_PERSON_FILES) and person.status != PersonStatus.ANONYMISED,
     )
+
+
+def get_person_file(
+    session: Session, principal: Principal, person_id: int, *, cipher: FieldCipher, record_view: bool = True
+) -> PersonFileHeader:
+    """The header of a file of the principal's sites; records `person.view` (pass record_view=False
+    for a mere re-draw of a file already opened in this session)."""
+    principal.require(Capability.VIEW_PERSON_FILES)
+    row = session.exec(
+        select(Person, Site.code, Site.name, User.display_name)
+        .join(Site, Site.id == Person.site_id)
+        .outerjoin(User, User.id == Person.referent_id)
+        .where(Person.id == person_id, principal.site_filter(Person.site_id))
+    ).first()
+    if row is None:
+        person_in_scope(session, principal, person_id)  # raises NotFound
+    person, site_code, site_name, referent_name = row
+    header = _header_of(person, principal, cipher, site_code=site_code, site_name=site_name, referent=referent_name)
     if record_view:
         audit.record(
             session,
@@ -617,22 +730,77 @@ def get_person_file(
 
 # --- edits -------------------------------------------------------------------------------------
 
-SITUATION_FIELDS = frozenset(
-    {
-        "alias",
-        "phone",
-        "birth_year",
-        "gender",
-        "nationality",
-        "languages",
-        "administrative_status",
-        "housing",
-        "income_sources",
-        "referent_id",
-        "consent_partner_sharing",
-        "consent_statistics",
-    }
-)
+
+class SituationInput(FormInput):
+    """What the situation form sends: identity (roles that see it), situation, consent scopes, referent.
+    A field left out stays as recorded. Context: `as_of` (the day the age is reckoned on)."""
+
+    alias: Alias = None  # left out unless sent; sent, it may not be empty
+    phone: Phone = None
+    birth_year: BirthYear = None
+    gender: Gender = Gender.UNDISCLOSED
+    nationality: Nationality = None
+    languages: Languages = Field(default_factory=list)
+    administrative_status: AdministrativeStatus | None = None
+    housing: HousingSituation | None = None
+    income_sources: IncomeSources = Field(default_factory=list)
+    referent_id: int | None = None
+    consent_partner_sharing: bool = False
+    consent_statistics: bool = False
+
+
+IDENTITY_FIELDS = frozenset({"alias", "phone"})
+SITUATION_FIELDS = frozenset(SituationInput.model_fields)
+
+
+def _sent(data: SituationInput | Mapping[str, object]) -> dict[str, object]:
+    """The fields a situation input carries (a model built elsewhere: the fields it was given)."""
+    return data.model_dump(exclude_unset=True) if isinstance(data, FormInput) else dict(data)
+
+
+def _recorded_situation(person: Person, cipher: FieldCipher, names: set[str]) -> dict[str, object]:
+    """The recorded values of `names`, as the situation form shows them (identity decrypted)."""
+    recorded = {name: getattr(person, name) for name in names - IDENTITY_FIELDS - {"languages", "income_sources"}}
+    if "alias" in names:
+        recorded["alias"] = cipher.decrypt(person.alias_encrypted)
+    if "phone" in names:
+        recorded["phone"] = cipher.decrypt(person.phone_encrypted)
+    for name in {"languages", "income_sources"} & names:
+        recorded[name] = _split(getattr(person, name))
+    return recorded
+
+
+def _situation_changes(
+    session: Session, person: Person, sent: dict[str, object], cipher: FieldCipher, today: date
+) -> dict[str, object]:
+    """The fields of `sent` that differ from the file, checked; a new referent must work on the file's
+    site (the recorded one stays accepted). ValidationFailed with every field's message."""
+    errors: dict[str, str] = {}
+    try:
+        checked = SituationInput.validated(sent, as_of=today)
+    except ValidationFailed as exc:
+        errors, checked = dict(exc.errors), None
+    recorded = _recorded_situation(person, cipher, set(sent) & SITUATION_FIELDS)
+    referent_id = checked.referent_id if checked else raw_id(sent, "referent_id")
+    if (
+        "referent_id" in sent
+        and "referent_id" not in errors
+        and referent_id not in (None, recorded["referent_id"])
+        and not _is_site_staff(session, referent_id, person.site_id)
+    ):
+        errors["referent_id"] = message("referent_site")
+    if errors or checked is None:
+        raise ValidationFailed(errors)
+    return {name: getattr(checked, name) for name in recorded if getattr(checked, name) != recorded[name]}
+
+
+def _situation_columns(changes: dict[str, object], cipher: FieldCipher) -> dict[str, object]:
+    columns = dict(changes)
+    for name in IDENTITY_FIELDS & set(changes):
+        columns[f"{name}_encrypted"] = cipher.encrypt(columns.pop(name))
+    for name in {"languages", "income_sources"} & set(changes):
+        columns[name] = _join_codes(columns[name])
+    return columns
 
 
 def update_situation(
@@ -641,58 +809,25 @@ def update_situation(
     person_id: int,
     *,
     expected_version: int,
-    changes: dict,
+    data: SituationInput | Mapping[str, object],
     cipher: FieldCipher,
     today: date | None = None,
 ) -> int:
-    """Change identity, situation, consent scopes or referent; returns the new version.
+    """Change identity, situation, consent scopes or referent; returns the version after the save.
 
+    Only the fields that differ from the file are written (none: nothing is written nor audited).
     Identity fields need VIEW_IDENTITY too (a role that cannot read them cannot overwrite them).
     StaleRecord if someone saved the file since `expected_version` was read.
     """
-    today = today or clock.today()
     person = person_in_scope(session, principal, person_id)
     require_writable(principal, person)
-    unknown = set(changes) - SITUATION_FIELDS
-    if unknown:
-        raise ValueError(f"not a situation field: {sorted(unknown)}")
-    if {"alias", "phone"} & set(changes):
+    sent = _sent(data)
+    if IDENTITY_FIELDS & set(sent):
         principal.require(Capability.VIEW_IDENTITY)
-    errors: dict[str, str] = {}
-    values: dict = {}
-    if "alias" in changes:
-        _check_alias(errors, changes["alias"])
-        values["alias_encrypted"] = cipher.encrypt((changes["alias"] or "").strip())
-    if "phone" in changes:
-        _check_phone(errors, changes["phone"])
-        values["phone_encrypted"] = cipher.encrypt((changes["phone"] or "").strip() or None)
-    if "birth_year" in changes:
-        _check_birth_year(errors, changes["birth_year"], today)
-        values["birth_year"] = changes["birth_year"]
-    if "nationality" in changes or "languages" in changes:
-        _check_nationality_languages(errors, changes.get("nationality"), list(changes.get("languages") or []))
-    if "nationality" in changes:
-        values["nationality"] = changes["nationality"] or None
-    if "languages" in changes:
-        values["languages"] = _join_codes(list(changes["languages"] or []))
-    if "income_sources" in changes:
-        sources = list(changes["income_sources"] or [])
-        if any(code not in INCOME_SOURCES for code in sources):
-            errors["income_sources"] = _("Source de revenus inconnue.")
-        values["income_sources"] = _join_codes(sources)
-    if "referent_id" in changes:
-        referent_id = changes["referent_id"]
-        if referent_id is not None and not _is_site_staff(session, referent_id, person.site_id):
-            errors["referent_id"] = message("referent_site")
-        values["referent_id"] = referent_id
-    for key in ("gender", "administrative_status", "housing", "consent_partner_sharing", "consent_statistics"):
-        if key in changes:
-            values[key] = changes[key]
-    if errors:
-        raise ValidationFailed(errors)
-    if not values:
+    changes = _situation_changes(session, person, sent, cipher, today or clock.today())
+    if not changes:
         return person.version
-    versioned_update(session, Person, person.id, int(expected_version), values)
+    versioned_update(session, Person, person.id, int(expected_version), _situation_columns(changes, cipher))
     session.expire(person)
     audit.record(
         session,
@@ -706,13 +841,50 @@ def update_situation(
     return int(expected_version) + 1
 
 
-def _check_reason(errors: dict[str, str], reason: str | None) -> str:
-    text = (reason or "").strip()
-    if not text:
-        errors["reason"] = message("reason")
-    elif len(text) > 200:
-        errors["reason"] = message("reason_long")
-    return text
+Reason = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=REASON_MAX,
+        json_schema_extra=messages(MESSAGES["reason"], by_type={"string_too_long": MESSAGES["reason_long"]}),
+    ),
+]
+
+
+class ReopeningInput(FormInput):
+    """What the reopening form sends: the reason (kept in the status history)."""
+
+    reason: Reason
+
+
+class ClosingInput(ReopeningInput):
+    """What the closing form sends. Context: `as_of` (no closing after it), `intake_on` (none before it)."""
+
+    closed_on: Annotated[date, not_after_as_of(MESSAGES["closed_future"])] = Field(
+        json_schema_extra=messages(MESSAGES["closed_on"])
+    )
+
+    @field_validator("closed_on")
+    @classmethod
+    def _not_before_the_intake(cls, value: date, info: ValidationInfo) -> date:
+        intake_on = (info.context or {}).get("intake_on")
+        if intake_on is not None and value < intake_on:
+            raise field_error(MESSAGES["closed_before_intake"])
+        return value
+
+
+def _checked_status_change(
+    model: type[ReopeningInput], data: object, status_error: str | None, **context: object
+) -> ReopeningInput:
+    """The input checked, with the file's status as `status_error` says, in one answer."""
+    errors = {"status": status_error} if status_error else {}
+    try:
+        checked = model.validated(data, **context)
+    except ValidationFailed as exc:
+        raise ValidationFailed(errors | exc.errors) from None
+    if errors:
+        raise ValidationFailed(errors)
+    return checked
 
 
 def close_file(
@@ -721,34 +893,24 @@ def close_file(
     person_id: int,
     *,
     expected_version: int,
-    reason: str,
-    closed_on: date | None,
+    data: ClosingInput | Mapping[str, object],
     today: date | None = None,
 ) -> None:
     """Close an active or paused file with a reason and a date (not in the future, not before intake)."""
-    today = today or clock.today()
     person = person_in_scope(session, principal, person_id)
     require_writable(principal, person)
-    errors: dict[str, str] = {}
-    if person.status == PersonStatus.CLOSED:
-        errors["status"] = message("already_closed")
-    text = _check_reason(errors, reason)
-    if closed_on is None:
-        errors["closed_on"] = message("closed_on")
-    elif closed_on > today:
-        errors["closed_on"] = message("closed_future")
-    elif closed_on < person.intake_on:
-        errors["closed_on"] = message("closed_before_intake")
-    if errors:
-        raise ValidationFailed(errors)
+    already_closed = message("already_closed") if person.status == PersonStatus.CLOSED else None
+    checked = _checked_status_change(
+        ClosingInput, data, already_closed, as_of=today or clock.today(), intake_on=person.intake_on
+    )
     change_person_status(
         session,
         principal,
         person,
         expected_version=expected_version,
         to_status=PersonStatus.CLOSED,
-        on=closed_on,
-        reason=text,
+        on=checked.closed_on,
+        reason=checked.reason,
     )
     session.commit()
 
@@ -759,27 +921,22 @@ def reopen_file(
     person_id: int,
     *,
     expected_version: int,
-    reason: str,
+    data: ReopeningInput | Mapping[str, object],
     today: date | None = None,
 ) -> None:
     """Reopen a closed file with a reason (kept in the status history); the closing is cleared."""
-    today = today or clock.today()
     person = person_in_scope(session, principal, person_id)
     require_writable(principal, person)
-    errors: dict[str, str] = {}
-    if person.status != PersonStatus.CLOSED:
-        errors["status"] = message("not_closed")
-    text = _check_reason(errors, reason)
-    if errors:
-        raise ValidationFailed(errors)
+    not_closed = message("not_closed") if person.status != PersonStatus.CLOSED else None
+    checked = _checked_status_change(ReopeningInput, data, not_closed)
     change_person_status(
         session,
         principal,
         person,
         expected_version=expected_version,
         to_status=PersonStatus.ACTIVE,
-        on=today,
-        reason=text,
+        on=today or clock.today(),
+        reason=checked.reason,
     )
     session.commit()
 

@@ -4,18 +4,25 @@ Directory: admin (all sites) and chef_service (own sites) manage it (MANAGE_PART
 edit person files may list the active partners of their sites to refer a person. Referrals and
 outcomes follow the person-file rules (see services/persons/pathway.py): read with VIEW_PERSON_FILES, write
 with EDIT_PERSON_FILES on a file of one's sites that is not anonymised.
+
+Each form sends its values as they are; the service checks them first with the form's input model
+(NewPartnerInput, PartnerEditInput, ReferralInput, ReferralResultInput, OutcomeInput: every field's
+message at once), then what needs the database, in the same {field: message} answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated
 
 import sqlalchemy as sa
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 from sqlmodel import Session, select
 
 import clock
-from i18n import FRENCH, _, use_language
+from i18n import FRENCH, N_, _, use_language
 from models.labels import label
 from models.organisation import Site
 from models.partners import (
@@ -29,13 +36,15 @@ from models.partners import (
     ReferralResult,
 )
 from models.persons import PersonStatus
+from services.persons._inputs import PastDayOrAsOf, as_of, optional_text, raw_id, raw_value, required_text
 from services.persons.access import person_in_scope, require_writable, touch_last_contact
 from services.platform import audit
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from services.platform.inputs import FormInput, field_error, messages
 from services.platform.principal import Capability, Principal
 from services.platform.records import (
+    FUTURE_DATE,
     change_person_status,
-    not_future,
     owned_row,
     save_sub_record,
     versioned_update,
@@ -91,31 +100,39 @@ def list_partners(
     return [PartnerRow(p.id, p.site_id, code, p.name, p.kind, p.contact, p.is_active, p.version) for p, code in rows]
 
 
-def _clean_partner(values: dict) -> dict:
-    errors: dict[str, str] = {}
-    cleaned = dict(values)
-    if "name" in values:
-        name = " ".join((values["name"] or "").split())
-        if not name:
-            errors["name"] = _("Le nom du partenaire est obligatoire.")
-        elif len(name) > NAME_MAX:
-            errors["name"] = _("Le nom ne peut dépasser {max} caractères.").format(max=NAME_MAX)
-        cleaned["name"] = name
-    if "kind" in values:
-        try:
-            cleaned["kind"] = PartnerKind(values["kind"])
-        except ValueError:
-            errors["kind"] = _("Choisissez un type de partenaire.")
-    if "contact" in values:
-        contact = (values["contact"] or "").strip()
-        if len(contact) > CONTACT_MAX:
-            errors["contact"] = _("Le contact ne peut dépasser {max} caractères.").format(max=CONTACT_MAX)
-        cleaned["contact"] = contact or None
-    if "is_active" in values:
-        cleaned["is_active"] = bool(values["is_active"])
-    if errors:
-        raise ValidationFailed(errors)
-    return cleaned
+def _single_spaces(value: object) -> object:
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+PartnerName = Annotated[
+    required_text(
+        NAME_MAX, N_("Le nom du partenaire est obligatoire."), N_("Le nom ne peut dépasser {max} caractères.")
+    ),
+    BeforeValidator(_single_spaces),
+]
+PartnerContact = optional_text(CONTACT_MAX, N_("Le contact ne peut dépasser {max} caractères."))
+NOT_YOUR_SITE = N_("Choisissez un de vos sites.")
+NAME_TAKEN = N_("Ce partenaire existe déjà sur ce site.")
+
+
+class PartnerInput(FormInput):
+    """A partner as its forms send it: the name (spaces collapsed), the kind, a contact (never a person)."""
+
+    name: PartnerName
+    kind: PartnerKind = Field(json_schema_extra=messages(N_("Choisissez un type de partenaire.")))
+    contact: PartnerContact = None
+
+
+class NewPartnerInput(PartnerInput):
+    """What the new-partner form sends: the partner and its site (one of the principal's, checked by the service)."""
+
+    site_id: int | None = None
+
+
+class PartnerEditInput(PartnerInput):
+    """What the partner form sends to change a partner (its site stays); inactive: no longer offered."""
+
+    is_active: bool = True
 
 
 def _name_taken(session: Session, site_id: int, name: str, *, other_than: int | None = None) -> bool:
@@ -125,36 +142,35 @@ def _name_taken(session: Session, site_id: int, name: str, *, other_than: int | 
     return session.exec(query).first() is not None
 
 
-def create_partner(
-    session: Session,
-    principal: Principal,
-    *,
-    site_id: int | None,
-    name: str,
-    kind: PartnerKind,
-    contact: str | None = None,
-) -> int:
+def _manageable_site(session: Session, principal: Principal, site_id: int | None) -> Site | None:
+    site = session.get(Site, site_id) if site_id is not None else None
+    return site if site is not None and site.is_active and principal.may_see_site(site.id) else None
+
+
+def _new_partner_errors(
+    session: Session, site: Site | None, data: NewPartnerInput | Mapping[str, object], errors: dict[str, str]
+) -> dict[str, str]:
+    """The database's answer for a new partner, beside the input model's `errors`: one of the principal's
+    sites, a name not yet in its directory."""
+    found = {} if site is not None else {"site_id": _(NOT_YOUR_SITE)}
+    name = raw_value(data, "name")
+    if site is not None and "name" not in errors and _name_taken(session, site.id, " ".join(str(name).split())):
+        found["name"] = _(NAME_TAKEN)
+    return found
+
+
+def create_partner(session: Session, principal: Principal, *, data: NewPartnerInput | Mapping[str, object]) -> int:
     """Add a partner to a site's directory (a site of the principal's). Returns its id."""
     principal.require(Capability.MANAGE_PARTNERS)
-    errors: dict[str, str] = {}
-    site = session.get(Site, site_id) if site_id is not None else None
-    if site is None or not site.is_active or not principal.may_see_site(site.id):
-        errors["site_id"] = _("Choisissez un de vos sites.")
     try:
-        values = _clean_partner({"name": name, "kind": kind, "contact": contact})
+        checked, errors = NewPartnerInput.validated(data), {}
     except ValidationFailed as exc:
-        errors.update(exc.errors)
-        values = {}
-    if (
-        "name" not in errors
-        and site is not None
-        and "site_id" not in errors
-        and _name_taken(session, site.id, values["name"])
-    ):
-        errors["name"] = _("Ce partenaire existe déjà sur ce site.")
-    if errors:
+        checked, errors = None, exc.errors
+    site = _manageable_site(session, principal, raw_id(data, "site_id"))
+    errors = _new_partner_errors(session, site, data, errors) | errors
+    if errors or checked is None:
         raise ValidationFailed(errors)
-    partner = Partner(site_id=site.id, **values)
+    partner = Partner(**checked.model_dump(exclude={"site_id"}), site_id=site.id)
     session.add(partner)
     session.flush()
     audit.record(
@@ -165,7 +181,12 @@ def create_partner(
 
 
 def update_partner(
-    session: Session, principal: Principal, partner_id: int, *, expected_version: int, changes: dict
+    session: Session,
+    principal: Principal,
+    partner_id: int,
+    *,
+    expected_version: int,
+    data: PartnerEditInput | Mapping[str, object],
 ) -> None:
     """Rename, change kind or contact, deactivate (is_active False) or reactivate a partner."""
     principal.require(Capability.MANAGE_PARTNERS)
@@ -174,13 +195,10 @@ def update_partner(
     ).first()
     if partner is None:
         raise NotFound(_("Partenaire introuvable."))
-    unknown = set(changes) - {"name", "kind", "contact", "is_active"}
-    if unknown:
-        raise ValueError(f"unknown partner fields: {sorted(unknown)}")
-    values = _clean_partner(changes)
-    if "name" in values and _name_taken(session, partner.site_id, values["name"], other_than=partner.id):
-        raise ValidationFailed({"name": _("Ce partenaire existe déjà sur ce site.")})
-    versioned_update(session, Partner, partner.id, expected_version, values)
+    checked = PartnerEditInput.validated(data)
+    if _name_taken(session, partner.site_id, checked.name, other_than=partner.id):
+        raise ValidationFailed({"name": _(NAME_TAKEN)})
+    versioned_update(session, Partner, partner.id, expected_version, checked.model_dump())
     audit.record(
         session,
         actor=principal,
@@ -208,33 +226,73 @@ class ReferralRow:
     version: int
 
 
+ReferralReason = optional_text(REASON_MAX, N_("Le motif ne peut dépasser {max} caractères."))
+
+
+class ReferralInput(FormInput):
+    """What the referral form sends: the partner (an active one of the person's site, checked by the
+    service), the day (empty: the day of reference), the reason."""
+
+    partner_id: int | None = None
+    referred_on: PastDayOrAsOf = Field(None, validate_default=True)
+    reason: ReferralReason = None
+
+
+class ReferralResultInput(FormInput):
+    """What the result form sends. A result other than « En attente » needs its day, not before the
+    referral (context `referred_on`) nor after the day of reference (`as_of`); pending, the day is dropped."""
+
+    result: ReferralResult
+    result_on: date | None = Field(None, validate_default=True)
+
+    @field_validator("result_on")
+    @classmethod
+    def _day_of_the_result(cls, value: date | None, info: ValidationInfo) -> date | None:
+        result = info.data.get("result")
+        if result is None:
+            return value
+        if result == ReferralResult.PENDING:
+            return None
+        if value is None:
+            raise field_error(N_("Indiquez la date du résultat."))
+        referred_on = (info.context or {}).get("referred_on")
+        if referred_on is not None and value < referred_on:
+            raise field_error(N_("Le résultat ne peut précéder l'orientation."))
+        if value > as_of(info):
+            raise field_error(FUTURE_DATE)
+        return value
+
+
 def create_referral(
     session: Session,
     principal: Principal,
     person_id: int,
     *,
-    partner_id: int | None,
-    referred_on: date,
-    reason: str | None = None,
+    data: ReferralInput | Mapping[str, object],
     today: date | None = None,
 ) -> int:
     """Refer a person to an active partner of the person's own site. Returns the referral id."""
-    today = today or clock.today()
     person = writable_person(session, principal, person_id)
-    errors: dict[str, str] = {}
+    try:
+        checked, errors = ReferralInput.validated(data, as_of=today or clock.today()), {}
+    except ValidationFailed as exc:
+        checked, errors = None, exc.errors
+    partner_id = raw_id(data, "partner_id")
     partner = session.get(Partner, partner_id) if partner_id is not None else None
     if partner is None or partner.site_id != person.site_id or not partner.is_active:
-        errors["partner_id"] = _("Choisissez un partenaire actif du site de la personne.")
-    not_future(errors, "referred_on", referred_on, today)
-    text = (reason or "").strip()
-    if len(text) > REASON_MAX:
-        errors["reason"] = _("Le motif ne peut dépasser {max} caractères.").format(max=REASON_MAX)
-    if errors:
+        errors = {"partner_id": _("Choisissez un partenaire actif du site de la personne.")} | errors
+    if errors or checked is None:
         raise ValidationFailed(errors)
     referral = Referral(
-        person_id=person.id, site_id=person.site_id, partner_id=partner.id, referred_on=referred_on, reason=text or None
+        person_id=person.id,
+        site_id=person.site_id,
+        partner_id=partner.id,
+        referred_on=checked.referred_on,
+        reason=checked.reason,
     )
-    return save_sub_record(session, principal, person, referral, contact_on=referred_on, action="referral.create")
+    return save_sub_record(
+        session, principal, person, referral, contact_on=checked.referred_on, action="referral.create"
+    )
 
 
 def update_referral_result(
@@ -243,28 +301,16 @@ def update_referral_result(
     referral_id: int,
     *,
     expected_version: int,
-    result: ReferralResult,
-    result_on: date | None,
+    data: ReferralResultInput | Mapping[str, object],
     today: date | None = None,
 ) -> None:
     """Record what came of a referral; a result other than « En attente » needs its date."""
     today = today or clock.today()
     referral, person = owned_row(session, principal, Referral, referral_id)
     require_writable(principal, person)
-    errors: dict[str, str] = {}
-    result = ReferralResult(result)
-    if result == ReferralResult.PENDING:
-        result_on = None
-    elif result_on is None:
-        errors["result_on"] = _("Indiquez la date du résultat.")
-    elif result_on < referral.referred_on:
-        errors["result_on"] = _("Le résultat ne peut précéder l'orientation.")
-    else:
-        not_future(errors, "result_on", result_on, today)
-    if errors:
-        raise ValidationFailed(errors)
-    versioned_update(session, Referral, referral.id, expected_version, {"result": result, "result_on": result_on})
-    touch_last_contact(session, person, result_on or today)
+    checked = ReferralResultInput.validated(data, as_of=today, referred_on=referral.referred_on)
+    versioned_update(session, Referral, referral.id, expected_version, checked.model_dump())
+    touch_last_contact(session, person, checked.result_on or today)
     audit.record(
         session,
         actor=principal,
@@ -310,45 +356,47 @@ def closed_reason_of(outcome_type: OutcomeType) -> str:
         return f"Sortie : {label(outcome_type)}"[:CLOSED_REASON_MAX]
 
 
+EmployerSector = optional_text(SECTOR_MAX, N_("Le secteur ne peut dépasser {max} caractères."))
+
+
+class OutcomeInput(FormInput):
+    """What the outcome form sends: the day (empty: the day of reference), the type (its category follows),
+    the employer's sector, and whether it closes the file."""
+
+    outcome_on: PastDayOrAsOf = Field(None, validate_default=True)
+    outcome_type: OutcomeType = Field(json_schema_extra=messages(N_("Choisissez un type de sortie.")))
+    employer_sector: EmployerSector = None
+    closes_file: bool = False
+
+
 def record_outcome(
     session: Session,
     principal: Principal,
     person_id: int,
     *,
-    outcome_on: date,
-    outcome_type: OutcomeType,
-    employer_sector: str | None = None,
-    closes_file: bool = False,
+    data: OutcomeInput | Mapping[str, object],
     today: date | None = None,
 ) -> int:
     """Record an outcome; its category follows from its type (IAE « sorties dynamiques »). When it
     closes the file, the person's status becomes « Clôturé » on that date with the reason
     « Sortie : <type> ». Returns the outcome id."""
-    today = today or clock.today()
     person = writable_person(session, principal, person_id)
-    errors: dict[str, str] = {}
     try:
-        outcome_type = OutcomeType(outcome_type)
-    except ValueError:
-        errors["outcome_type"] = _("Choisissez un type de sortie.")
-    not_future(errors, "outcome_on", outcome_on, today)
-    sector = (employer_sector or "").strip()
-    if len(sector) > SECTOR_MAX:
-        errors["employer_sector"] = _("Le secteur ne peut dépasser {max} caractères.").format(max=SECTOR_MAX)
+        checked, errors = OutcomeInput.validated(data, as_of=today or clock.today()), {}
+    except ValidationFailed as exc:
+        checked, errors = None, dict(exc.errors)
+    closes_file = checked.closes_file if checked else raw_value(data, "closes_file") is True
     if closes_file and person.status == PersonStatus.CLOSED:
-        errors["closes_file"] = _("Le dossier est déjà clôturé.")
-    if errors:
+        errors.setdefault("closes_file", _("Le dossier est déjà clôturé."))
+    if errors or checked is None:
         raise ValidationFailed(errors)
     outcome = Outcome(
         person_id=person.id,
         site_id=person.site_id,
-        outcome_on=outcome_on,
-        category=OUTCOME_CATEGORY_OF_TYPE[outcome_type],
-        outcome_type=outcome_type,
-        employer_sector=sector or None,
-        closes_file=closes_file,
+        category=OUTCOME_CATEGORY_OF_TYPE[checked.outcome_type],
+        **checked.model_dump(),
     )
-    if closes_file:
+    if checked.closes_file:
         # The version moves on: a header form open elsewhere must not overwrite the closing.
         change_person_status(
             session,
@@ -356,10 +404,10 @@ def record_outcome(
             person,
             expected_version=person.version,
             to_status=PersonStatus.CLOSED,
-            on=outcome_on,
-            reason=closed_reason_of(outcome_type),
+            on=checked.outcome_on,
+            reason=closed_reason_of(checked.outcome_type),
         )
-    return save_sub_record(session, principal, person, outcome, contact_on=outcome_on, action="outcome.create")
+    return save_sub_record(session, principal, person, outcome, contact_on=checked.outcome_on, action="outcome.create")
 
 
 def list_outcomes(session: Session, principal: Principal, person_id: int) -> list[OutcomeRow]:

@@ -4,14 +4,22 @@ Who may call: roles with VIEW_PERSON_FILES read (direction by code only, never n
 EDIT_PERSON_FILES write, on files of their sites that are not anonymised. A file outside the
 principal's sites is "not found". Every write is one transaction with one audit entry (no values)
 and counts as a contact with the person (person.last_contact_on).
+
+Each form sends its values as they are; the service checks them first with the form's input model
+(BarriersInput, GoalInput, GoalEditInput, GoalClosingInput, PspRequestInput, PspEpisodeInput,
+PspPeriodInput, NoteInput: every field's message at once), then what needs the database.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
 
 import sqlalchemy as sa
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -31,12 +39,13 @@ from models.pathway import (
     PspPeriod,
 )
 from models.persons import Person, PersonNote, PersonStatus
+from services.persons._inputs import OptionalPastDay, PastDay, PastDayOrAsOf, optional_text, required_text
 from services.persons.access import person_in_scope, require_writable, touch_last_contact
 from services.platform import audit
 from services.platform.crypto import FieldCipher
 from services.platform.errors import ValidationFailed
+from services.platform.inputs import FormInput, field_error, messages
 from services.platform.principal import Capability, Principal
-from services.platform.records import not_future as _not_future
 from services.platform.records import owned_row as _owned_row
 from services.platform.records import save_sub_record
 from services.platform.records import versioned_update as _versioned_update
@@ -60,36 +69,38 @@ class BarrierPoint:
     severity: BarrierSeverity
 
 
+class BarriersInput(FormInput):
+    """What the barriers form sends: the day of the assessment and a severity per barrier rated."""
+
+    assessed_on: PastDay = Field(json_schema_extra=messages(N_("La date de l'évaluation est obligatoire.")))
+    ratings: dict[Barrier, BarrierSeverity] = Field(
+        min_length=1, json_schema_extra=messages(N_("Évaluez au moins un frein."))
+    )
+
+
 def record_barriers(
     session: Session,
     principal: Principal,
     person_id: int,
     *,
-    assessed_on: date,
-    ratings: dict[Barrier, BarrierSeverity],
+    data: BarriersInput | Mapping[str, object],
     today: date | None = None,
 ) -> int:
     """Record an assessment: one row per barrier rated, all on the same date. Returns the count."""
-    today = today or clock.today()
     person = _writable_person(session, principal, person_id)
-    errors: dict[str, str] = {}
-    _not_future(errors, "assessed_on", assessed_on, today)
-    if not ratings:
-        errors["ratings"] = _("Évaluez au moins un frein.")
-    if errors:
-        raise ValidationFailed(errors)
-    for barrier, severity in ratings.items():
+    checked = BarriersInput.validated(data, as_of=today or clock.today())
+    for barrier, severity in checked.ratings.items():
         session.add(
             BarrierAssessment(
                 person_id=person.id,
                 site_id=person.site_id,
-                assessed_on=assessed_on,
-                barrier=Barrier(barrier),
-                severity=BarrierSeverity(severity),
+                assessed_on=checked.assessed_on,
+                barrier=barrier,
+                severity=severity,
                 assessor_id=principal.user_id,
             )
         )
-    touch_last_contact(session, person, assessed_on)
+    touch_last_contact(session, person, checked.assessed_on)
     audit.record(
         session,
         actor=principal,
@@ -99,7 +110,7 @@ def record_barriers(
         site_id=person.site_id,
     )
     session.commit()
-    return len(ratings)
+    return len(checked.ratings)
 
 
 def barrier_history(session: Session, principal: Principal, person_id: int) -> list[BarrierPoint]:
@@ -136,42 +147,50 @@ class GoalRow:
     version: int
 
 
-GOAL_FIELDS = ("axis", "goal", "actions", "due_on", "status")
 OPEN_STATUSES = (GoalStatus.OPEN, GoalStatus.IN_PROGRESS)
+CLOSED_STATUSES = (GoalStatus.ACHIEVED, GoalStatus.ABANDONED)
+GoalText = required_text(
+    GOAL_MAX, N_("L'objectif est obligatoire."), N_("L'objectif ne peut dépasser {max} caractères.")
+)
+GoalActions = optional_text(ACTIONS_MAX, N_("Les actions ne peuvent dépasser {max} caractères."))
+USE_THE_CLOSING_FORM = N_("Pour clore un objectif, utilisez « Clore l'objectif ».")
+ACHIEVED_OR_ABANDONED = N_("Un objectif se clôt comme atteint ou abandonné.")
 
 
-def _clean_goal(values: dict) -> dict:
-    """Validate goal fields present in `values`; returns them cleaned (ValidationFailed by field)."""
-    errors: dict[str, str] = {}
-    cleaned = dict(values)
-    if "goal" in values:
-        text = (values["goal"] or "").strip()
-        if not text:
-            errors["goal"] = _("L'objectif est obligatoire.")
-        elif len(text) > GOAL_MAX:
-            errors["goal"] = _("L'objectif ne peut dépasser {max} caractères.").format(max=GOAL_MAX)
-        cleaned["goal"] = text
-    if "actions" in values:
-        text = (values["actions"] or "").strip()
-        if len(text) > ACTIONS_MAX:
-            errors["actions"] = _("Les actions ne peuvent dépasser {max} caractères.").format(max=ACTIONS_MAX)
-        cleaned["actions"] = text or None
-    if "axis" in values:
-        try:
-            cleaned["axis"] = GoalAxis(values["axis"])
-        except ValueError:
-            errors["axis"] = _("Choisissez un axe.")
-    if "status" in values:
-        try:
-            status = GoalStatus(values["status"])
-        except ValueError:
-            status = None
-        if status not in OPEN_STATUSES:
-            errors["status"] = _("Pour clore un objectif, utilisez « Clore l'objectif ».")
-        cleaned["status"] = status
-    if errors:
-        raise ValidationFailed(errors)
-    return cleaned
+class GoalInput(FormInput):
+    """What the new-goal form sends."""
+
+    axis: GoalAxis = Field(json_schema_extra=messages(N_("Choisissez un axe.")))
+    goal: GoalText
+    actions: GoalActions = None
+    due_on: date | None = None
+
+
+class GoalEditInput(GoalInput):
+    """What the goal form sends to change a goal; its status stays open (closing has its own form)."""
+
+    status: GoalStatus = Field(json_schema_extra=messages(USE_THE_CLOSING_FORM))
+
+    @field_validator("status")
+    @classmethod
+    def _still_open(cls, value: GoalStatus) -> GoalStatus:
+        if value not in OPEN_STATUSES:
+            raise field_error(USE_THE_CLOSING_FORM)
+        return value
+
+
+class GoalClosingInput(FormInput):
+    """What the closing form sends: achieved or abandoned, on a day (empty: the day of reference)."""
+
+    status: GoalStatus = Field(json_schema_extra=messages(ACHIEVED_OR_ABANDONED))
+    closed_on: PastDayOrAsOf = Field(None, validate_default=True)
+
+    @field_validator("status")
+    @classmethod
+    def _a_closing_status(cls, value: GoalStatus) -> GoalStatus:
+        if value not in CLOSED_STATUSES:
+            raise field_error(ACHIEVED_OR_ABANDONED)
+        return value
 
 
 def create_goal(
@@ -179,18 +198,26 @@ def create_goal(
     principal: Principal,
     person_id: int,
     *,
-    axis: GoalAxis,
-    goal: str,
-    actions: str | None = None,
-    due_on: date | None = None,
+    data: GoalInput | Mapping[str, object],
     today: date | None = None,
 ) -> int:
     """Add a goal to the action plan (status « À démarrer »). Returns its id."""
-    today = today or clock.today()
     person = _writable_person(session, principal, person_id)
-    values = _clean_goal({"axis": axis, "goal": goal, "actions": actions})
-    row = ActionGoal(person_id=person.id, site_id=person.site_id, due_on=due_on, **values)
-    return save_sub_record(session, principal, person, row, contact_on=today, action="goal.create")
+    checked = GoalInput.validated(data)
+    row = ActionGoal(person_id=person.id, site_id=person.site_id, **checked.model_dump())
+    return save_sub_record(session, principal, person, row, contact_on=today or clock.today(), action="goal.create")
+
+
+def _audit_goal_update(session: Session, principal: Principal, row: ActionGoal, person: Person) -> None:
+    audit.record(
+        session,
+        actor=principal,
+        action="goal.update",
+        entity_type="action_goal",
+        entity_id=row.id,
+        site_id=person.site_id,
+    )
+    session.commit()
 
 
 def update_goal(
@@ -199,30 +226,18 @@ def update_goal(
     goal_id: int,
     *,
     expected_version: int,
-    changes: dict,
+    data: GoalEditInput | Mapping[str, object],
     today: date | None = None,
 ) -> None:
     """Change axis, goal, actions, due date or the open status; someone else's save meanwhile → StaleRecord."""
-    today = today or clock.today()
     row, person = _owned_row(session, principal, ActionGoal, goal_id)
     require_writable(principal, person)
-    unknown = set(changes) - set(GOAL_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown goal fields: {sorted(unknown)}")
     if row.status not in OPEN_STATUSES:
         raise ValidationFailed({"status": _("Cet objectif est clos : il ne peut plus être modifié.")})
-    values = _clean_goal(changes)
-    _versioned_update(session, ActionGoal, row.id, expected_version, values)
-    touch_last_contact(session, person, today)
-    audit.record(
-        session,
-        actor=principal,
-        action="goal.update",
-        entity_type="action_goal",
-        entity_id=row.id,
-        site_id=person.site_id,
-    )
-    session.commit()
+    checked = GoalEditInput.validated(data)
+    _versioned_update(session, ActionGoal, row.id, expected_version, checked.model_dump())
+    touch_last_contact(session, person, today or clock.today())
+    _audit_goal_update(session, principal, row, person)
 
 
 def close_goal(
@@ -231,31 +246,16 @@ def close_goal(
     goal_id: int,
     *,
     expected_version: int,
-    status: GoalStatus,
-    closed_on: date,
+    data: GoalClosingInput | Mapping[str, object],
     today: date | None = None,
 ) -> None:
     """Close a goal as achieved or abandoned, on a date not in the future."""
-    today = today or clock.today()
     row, person = _owned_row(session, principal, ActionGoal, goal_id)
     require_writable(principal, person)
-    errors: dict[str, str] = {}
-    if status not in (GoalStatus.ACHIEVED, GoalStatus.ABANDONED):
-        errors["status"] = _("Un objectif se clôt comme atteint ou abandonné.")
-    _not_future(errors, "closed_on", closed_on, today)
-    if errors:
-        raise ValidationFailed(errors)
-    _versioned_update(session, ActionGoal, row.id, expected_version, {"status": status, "closed_on": closed_on})
-    touch_last_contact(session, person, closed_on)
-    audit.record(
-        session,
-        actor=principal,
-        action="goal.update",
-        entity_type="action_goal",
-        entity_id=row.id,
-        site_id=person.site_id,
-    )
-    session.commit()
+    checked = GoalClosingInput.validated(data, as_of=today or clock.today())
+    _versioned_update(session, ActionGoal, row.id, expected_version, checked.model_dump())
+    touch_last_contact(session, person, checked.closed_on)
+    _audit_goal_update(session, principal, row, person)
 
 
 def list_goals(session: Session, principal: Principal, person_id: int) -> list[GoalRow]:
@@ -301,19 +301,84 @@ class PspEpisodeView:
     alert: str | None
 
 
-PSP_FIELDS = (
-    "commission_on",
-    "commission_opinion",
-    "prefect_decision",
-    "decided_on",
-    "aps_start_on",
-    "aps_end_on",
-    "afis_start_on",
-    "afis_end_on",
-    "afis_monthly_cents",
-    "ended_on",
-)
 _PSP_DATES = ("commission_on", "decided_on", "aps_start_on", "aps_end_on", "afis_start_on", "afis_end_on", "ended_on")
+AFIS_AMOUNT_INVALID = N_("Montant invalide : par exemple 343,00.")
+
+
+def _euros_typed(value: object) -> object:
+    """An amount typed in euros ('343,00', '343.00 €', '1 234,5') → cents; a number is cents already."""
+    if not isinstance(value, str):
+        return value
+    cleaned = value.replace("€", "").replace("\u202f", "").replace(" ", "").replace(",", ".").strip()
+    if not cleaned:
+        return None
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise field_error(AFIS_AMOUNT_INVALID) from None
+    if not amount.is_finite():
+        raise field_error(AFIS_AMOUNT_INVALID)
+    return int((amount * 100).to_integral_value())
+
+
+class PspRequestInput(FormInput):
+    """What the new-request form sends: the day of the request (empty: the day of reference)."""
+
+    requested_on: PastDayOrAsOf = Field(None, validate_default=True)
+
+
+class PspEpisodeInput(FormInput):
+    """What the PSP form sends: the commission, the préfet's decision, APS, AFIS and the end, as the
+    form shows them (every field written). Context: `as_of` (no date after it), `requested_on` (the
+    request's date, recorded: the commission cannot precede it)."""
+
+    commission_on: OptionalPastDay = None
+    commission_opinion: CommissionOpinion = CommissionOpinion.PENDING
+    prefect_decision: PrefectDecision = PrefectDecision.PENDING
+    decided_on: OptionalPastDay = None
+    aps_start_on: OptionalPastDay = None
+    aps_end_on: OptionalPastDay = None
+    afis_start_on: OptionalPastDay = None
+    afis_end_on: OptionalPastDay = None
+    afis_monthly_cents: Annotated[int | None, BeforeValidator(_euros_typed)] = Field(
+        None, ge=0, json_schema_extra=messages(N_("Le montant mensuel de l'AFIS doit être positif."))
+    )
+    ended_on: OptionalPastDay = None
+
+    @field_validator("commission_on")
+    @classmethod
+    def _after_the_request(cls, value: date | None, info: ValidationInfo) -> date | None:
+        requested_on = (info.context or {}).get("requested_on")
+        if value is not None and requested_on is not None and value < requested_on:
+            raise field_error(N_("La commission ne peut précéder la demande."))
+        return value
+
+    @field_validator("decided_on")
+    @classmethod
+    def _after_the_commission(cls, value: date | None, info: ValidationInfo) -> date | None:
+        commission_on = info.data.get("commission_on")
+        if value is not None and commission_on is not None and value < commission_on:
+            raise field_error(N_("La décision ne peut précéder la commission."))
+        return value
+
+    @field_validator("aps_end_on", "afis_end_on")
+    @classmethod
+    def _not_before_its_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get(info.field_name.replace("_end_on", "_start_on"))
+        if value is not None and start is not None and value < start:
+            raise field_error(
+                N_("La fin de l'APS ne peut précéder son début.")
+                if info.field_name == "aps_end_on"
+                else N_("La fin de l'AFIS ne peut précéder son début.")
+            )
+        return value
+
+
+class PspPeriodInput(FormInput):
+    """What the period form sends: its first day, and whether it renews an earlier period."""
+
+    start_on: date = Field(json_schema_extra=messages(N_("La date de début est obligatoire.")))
+    is_renewal: bool = False
 
 
 def period_end(start_on: date) -> date:
@@ -338,53 +403,18 @@ def period_alert(periods: list[PspPeriodView], *, today: date) -> str | None:
 
 
 def create_psp_episode(
-    session: Session, principal: Principal, person_id: int, *, requested_on: date, today: date | None = None
+    session: Session,
+    principal: Principal,
+    person_id: int,
+    *,
+    data: PspRequestInput | Mapping[str, object],
+    today: date | None = None,
 ) -> int:
     """Open a PSP request (commission and préfet decisions pending). Returns the episode id."""
-    today = today or clock.today()
     person = _writable_person(session, principal, person_id)
-    errors: dict[str, str] = {}
-    _not_future(errors, "requested_on", requested_on, today)
-    if errors:
-        raise ValidationFailed(errors)
-    episode = PspEpisode(person_id=person.id, site_id=person.site_id, requested_on=requested_on)
-    return save_sub_record(session, principal, person, episode, contact_on=requested_on, action="psp.create")
-
-
-def _clean_psp(episode: PspEpisode, changes: dict, today: date) -> dict:
-    unknown = set(changes) - set(PSP_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown PSP fields: {sorted(unknown)}")
-    values = dict(changes)
-    merged = {field: getattr(episode, field) for field in PSP_FIELDS} | values
-    errors: dict[str, str] = {}
-    for field in _PSP_DATES:
-        if field in values:
-            _not_future(errors, field, values[field], today)
-    if merged["commission_on"] and merged["commission_on"] < episode.requested_on and "commission_on" not in errors:
-        errors["commission_on"] = _("La commission ne peut précéder la demande.")
-    if (
-        merged["decided_on"]
-        and merged["commission_on"]
-        and merged["decided_on"] < merged["commission_on"]
-        and "decided_on" not in errors
-    ):
-        errors["decided_on"] = _("La décision ne peut précéder la commission.")
-    for start, end, message in (
-        ("aps_start_on", "aps_end_on", N_("La fin de l'APS ne peut précéder son début.")),
-        ("afis_start_on", "afis_end_on", N_("La fin de l'AFIS ne peut précéder son début.")),
-    ):
-        if merged[start] and merged[end] and merged[end] < merged[start]:
-            errors[end] = _(message)
-    cents = merged["afis_monthly_cents"]
-    if cents is not None and (not isinstance(cents, int) or cents < 0):
-        errors["afis_monthly_cents"] = _("Le montant mensuel de l'AFIS doit être positif.")
-    for field, enum in (("commission_opinion", CommissionOpinion), ("prefect_decision", PrefectDecision)):
-        if field in values:
-            values[field] = enum(values[field])
-    if errors:
-        raise ValidationFailed(errors)
-    return values
+    checked = PspRequestInput.validated(data, as_of=today or clock.today())
+    episode = PspEpisode(person_id=person.id, site_id=person.site_id, requested_on=checked.requested_on)
+    return save_sub_record(session, principal, person, episode, contact_on=checked.requested_on, action="psp.create")
 
 
 def update_psp_episode(
@@ -393,14 +423,14 @@ def update_psp_episode(
     episode_id: int,
     *,
     expected_version: int,
-    changes: dict,
+    data: PspEpisodeInput | Mapping[str, object],
     today: date | None = None,
 ) -> None:
     """Record the commission, the préfet's decision, APS and AFIS (amount in cents), or the end."""
     today = today or clock.today()
     episode, person = _owned_row(session, principal, PspEpisode, episode_id)
     require_writable(principal, person)
-    values = _clean_psp(episode, changes, today)
+    values = PspEpisodeInput.validated(data, as_of=today, requested_on=episode.requested_on).model_dump()
     _versioned_update(session, PspEpisode, episode.id, expected_version, values)
     event_dates = [values[f] for f in _PSP_DATES if values.get(f)]
     touch_last_contact(session, person, max(event_dates) if event_dates else today)
@@ -415,51 +445,62 @@ def update_psp_episode(
     session.commit()
 
 
+def _period_refusal(episode: PspEpisode, existing: list[PspPeriod], start_on: date, is_renewal: bool) -> dict:
+    """Why the period cannot be added to the episode as it is recorded ({} if it can)."""
+    end_on = period_end(start_on)
+    if episode.prefect_decision != PrefectDecision.GRANTED:
+        return {"start_on": _("Le parcours doit d'abord être accordé par le préfet.")}
+    if episode.ended_on is not None:
+        return {"start_on": _("Ce parcours est terminé.")}
+    if (len(existing) + 1) * PSP_PERIOD_MONTHS > PSP_MAX_MONTHS:
+        used = len(existing) * PSP_PERIOD_MONTHS
+        return {
+            "start_on": _(
+                "Renouvellement impossible : {used} mois déjà accordés, "
+                "le parcours ne peut dépasser {max} mois au total."
+            ).format(used=used, max=PSP_MAX_MONTHS)
+        }
+    if any(start_on <= p.end_on and end_on >= p.start_on for p in existing):
+        return {"start_on": _("Cette période chevauche une période déjà enregistrée.")}
+    if is_renewal and not existing:
+        return {"is_renewal": _("La première période n'est pas un renouvellement.")}
+    if not is_renewal and existing:
+        return {"is_renewal": _("Une période après la première est un renouvellement.")}
+    return {}
+
+
 def add_psp_period(
     session: Session,
     principal: Principal,
     episode_id: int,
     *,
-    start_on: date,
-    is_renewal: bool,
+    data: PspPeriodInput | Mapping[str, object],
     today: date | None = None,
 ) -> int:
     """Add a 6-month period (end = start + 6 months − 1 day). The first period is the authorisation,
     every later one a renewal; periods may not overlap nor take the episode past 24 months in all.
     Only once the préfet has granted the PSP. Returns the period id."""
-    today = today or clock.today()
     episode, person = _owned_row(session, principal, PspEpisode, episode_id)
     require_writable(principal, person)
-    existing = session.exec(select(PspPeriod).where(PspPeriod.episode_id == episode.id)).all()
-    end_on = period_end(start_on)
-    errors: dict[str, str] = {}
-    if episode.prefect_decision != PrefectDecision.GRANTED:
-        errors["start_on"] = _("Le parcours doit d'abord être accordé par le préfet.")
-    elif episode.ended_on is not None:
-        errors["start_on"] = _("Ce parcours est terminé.")
-    elif (len(existing) + 1) * PSP_PERIOD_MONTHS > PSP_MAX_MONTHS:
-        used = len(existing) * PSP_PERIOD_MONTHS
-        errors["start_on"] = _(
-            "Renouvellement impossible : {used} mois déjà accordés, le parcours ne peut dépasser {max} mois au total."
-        ).format(used=used, max=PSP_MAX_MONTHS)
-    elif any(start_on <= p.end_on and end_on >= p.start_on for p in existing):
-        errors["start_on"] = _("Cette période chevauche une période déjà enregistrée.")
-    elif is_renewal and not existing:
-        errors["is_renewal"] = _("La première période n'est pas un renouvellement.")
-    elif not is_renewal and existing:
-        errors["is_renewal"] = _("Une période après la première est un renouvellement.")
-    if errors:
-        raise ValidationFailed(errors)
+    checked = PspPeriodInput.validated(data)
+    existing = list(session.exec(select(PspPeriod).where(PspPeriod.episode_id == episode.id)).all())
+    refusal = _period_refusal(episode, existing, checked.start_on, checked.is_renewal)
+    if refusal:
+        raise ValidationFailed(refusal)
     period = PspPeriod(
-        episode_id=episode.id, site_id=episode.site_id, start_on=start_on, end_on=end_on, is_renewal=is_renewal
+        episode_id=episode.id,
+        site_id=episode.site_id,
+        start_on=checked.start_on,
+        end_on=period_end(checked.start_on),
+        is_renewal=checked.is_renewal,
     )
     return save_sub_record(
         session,
         principal,
         person,
         period,
-        contact_on=min(start_on, today),
-        action="psp.renew" if is_renewal else "psp.update",
+        contact_on=min(checked.start_on, today or clock.today()),
+        action="psp.renew" if checked.is_renewal else "psp.update",
     )
 
 
@@ -550,37 +591,37 @@ class NoteView:
     body: str
 
 
+NoteBody = required_text(NOTE_MAX, N_("La note est vide."), N_("Une note ne peut dépasser {max} caractères."))
+
+
+class NoteInput(FormInput):
+    """What the note form sends: its day (empty: the day of reference) and its text."""
+
+    noted_on: PastDayOrAsOf = Field(None, validate_default=True)
+    body: NoteBody
+
+
 def add_note(
     session: Session,
     principal: Principal,
     person_id: int,
     *,
-    noted_on: date,
-    body: str,
+    data: NoteInput | Mapping[str, object],
     cipher: FieldCipher,
     today: date | None = None,
 ) -> int:
     """A dated free-text note, encrypted at rest. Only roles that may see identity (and edit)."""
-    today = today or clock.today()
     principal.require(Capability.VIEW_IDENTITY)
     person = _writable_person(session, principal, person_id)
-    errors: dict[str, str] = {}
-    text = (body or "").strip()
-    if not text:
-        errors["body"] = _("La note est vide.")
-    elif len(text) > NOTE_MAX:
-        errors["body"] = _("Une note ne peut dépasser {max} caractères.").format(max=NOTE_MAX)
-    _not_future(errors, "noted_on", noted_on, today)
-    if errors:
-        raise ValidationFailed(errors)
+    checked = NoteInput.validated(data, as_of=today or clock.today())
     note = PersonNote(
         person_id=person.id,
         site_id=person.site_id,
-        noted_on=noted_on,
+        noted_on=checked.noted_on,
         author_id=principal.user_id,
-        body_encrypted=cipher.encrypt(text),
+        body_encrypted=cipher.encrypt(checked.body),
     )
-    return save_sub_record(session, principal, person, note, contact_on=noted_on, action="note.create")
+    return save_sub_record(session, principal, person, note, contact_on=checked.noted_on, action="note.create")
 
 
 def list_notes(session: Session, principal: Principal, person_id: int, *, cipher: FieldCipher) -> list[NoteView]:

@@ -83,31 +83,19 @@ def files_due_for_retention(session: Session, actor: Actor, *, today: date | Non
     return [RetentionRow(person_id, code, site_code, on, status) for person_id, code, site_code, on, status in rows]
 
 
-def anonymise_file(
-    session: Session,
-    actor: Actor,
-    person_id: int,
-    *,
-    confirm_code: str,
-    today: date | None = None,
-    now: datetime | None = None,
-) -> AnonymisedFile:
-    """Irreversibly anonymise a file due for retention; `confirm_code` must be its code, typed again."""
-    today = today or clock.today()
-    scope = _site_scope(actor, Person.site_id)
-    person = session.exec(select(Person).where(Person.id == person_id, scope)).first()
-    if person is None:
-        raise NotFound(_("Dossier introuvable."))
+def _refusal(person: Person, confirm_code: str | None, today: date) -> str | None:
+    """Why the file cannot be anonymised with this confirmation (None: it can)."""
     if person.status == PersonStatus.ANONYMISED:
-        raise ValidationFailed({"confirm_code": _("Ce dossier est déjà anonymisé.")})
+        return _("Ce dossier est déjà anonymisé.")
     if (confirm_code or "").strip().upper() != person.code:
-        raise ValidationFailed(
-            {"confirm_code": _("Le code saisi ne correspond pas au dossier : rien n'a été modifié.")}
-        )
+        return _("Le code saisi ne correspond pas au dossier : rien n'a été modifié.")
     if (person.last_contact_on or person.intake_on) > retention_cutoff(today):
-        raise ValidationFailed(
-            {"confirm_code": _("Ce dossier a eu un contact il y a moins de 2 ans : il n'est pas à anonymiser.")}
-        )
+        return _("Ce dossier a eu un contact il y a moins de 2 ans : il n'est pas à anonymiser.")
+    return None
+
+
+def _erase_free_texts(session: Session, person: Person) -> None:
+    """Notes deleted; goal wording and actions, referral reasons and closing reasons of the history cleared."""
     session.exec(sa.delete(PersonNote).where(PersonNote.person_id == person.id))  # type: ignore[call-overload]
     session.exec(
         sa.update(ActionGoal)
@@ -124,6 +112,30 @@ def anonymise_file(
         .where(PersonStatusChange.person_id == person.id)  # type: ignore[call-overload]
         .values(reason=None)
     )
+
+
+def anonymise_file(
+    session: Session,
+    actor: Actor,
+    person_id: int,
+    *,
+    confirm_code: str,
+    today: date | None = None,
+    now: datetime | None = None,
+) -> AnonymisedFile:
+    """Irreversibly anonymise a file due for retention; `confirm_code` must be its code, typed again.
+
+    The confirmation is one typed value whose only rules need the file (its code, status and last
+    contact): no input model, the refusal is the {"confirm_code": message} of ValidationFailed."""
+    today = today or clock.today()
+    scope = _site_scope(actor, Person.site_id)
+    person = session.exec(select(Person).where(Person.id == person_id, scope)).first()
+    if person is None:
+        raise NotFound(_("Dossier introuvable."))
+    refusal = _refusal(person, confirm_code, today)
+    if refusal:
+        raise ValidationFailed({"confirm_code": refusal})
+    _erase_free_texts(session, person)
     person.alias_encrypted = None
     person.phone_encrypted = None
     person.closed_reason = None

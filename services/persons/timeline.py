@@ -27,7 +27,7 @@ from models.labels import label
 from models.outreach import OutreachRound
 from models.partners import Outcome, Partner, Referral, ReferralResult
 from models.pathway import ActionGoal, BarrierAssessment, GoalStatus, PspEpisode, PspPeriod
-from models.persons import PersonNote, PersonStatus, PersonStatusChange
+from models.persons import Person, PersonNote, PersonStatus, PersonStatusChange
 from models.workshops import WorkshopAttendance, WorkshopCompletion, WorkshopModule, WorkshopSession
 from services.persons.access import person_in_scope
 from services.platform.crypto import FieldCipher
@@ -58,67 +58,64 @@ def _numeric_day(day: date) -> str:
     return f"{day:%d/%m/%Y}"
 
 
-def person_timeline(
-    session: Session, principal: Principal, person_id: int, *, cipher: FieldCipher
-) -> list[TimelineEvent]:
-    """Everything dated in the file, newest first (same day: in the order the sources are read)."""
-    person = person_in_scope(session, principal, person_id)
-    pid = person.id
-    events: list[TimelineEvent] = []
-    add = events.append
+# --- one function per source, in the order they are read (events of the same day keep it) ---------
 
-    # Origin and intake (the person row is already loaded; its round and partner: one query each at most).
+
+def _arrival(session: Session, person: Person) -> list[TimelineEvent]:
+    """First contact (the round met on, else the first contact when before the intake) and the intake,
+    with its origin and referring partner: one query each at most, the person row being loaded."""
+    events: list[TimelineEvent] = []
     if person.outreach_round_id is not None:
-        round_row = session.exec(
+        met = session.exec(
             select(OutreachRound.round_on, OutreachRound.mode, OutreachRound.area).where(
                 OutreachRound.id == person.outreach_round_id
             )
         ).first()
-        if round_row is not None:
-            add(
-                TimelineEvent(
-                    round_row.round_on,
-                    "outreach",
-                    _("Rencontre en maraude"),
-                    f"{label(round_row.mode)} · {label(round_row.area)}",
-                )
-            )
+        if met is not None:
+            detail = f"{label(met.mode)} · {label(met.area)}"
+            events.append(TimelineEvent(met.round_on, "outreach", _("Rencontre en maraude"), detail))
     elif person.first_contact_on != person.intake_on:
-        add(TimelineEvent(person.first_contact_on, "outreach", _("Premier contact"), label(person.origin)))
+        events.append(TimelineEvent(person.first_contact_on, "outreach", _("Premier contact"), label(person.origin)))
     origin = label(person.origin)
     if person.referring_partner_id is not None:
         partner_name = session.exec(select(Partner.name).where(Partner.id == person.referring_partner_id)).first()
         if partner_name:
             origin = _("{origin} : {partner}").format(origin=origin, partner=partner_name)
-    add(TimelineEvent(person.intake_on, "intake", _("Accueil — ouverture du dossier"), origin))
+    events.append(TimelineEvent(person.intake_on, "intake", _("Accueil — ouverture du dossier"), origin))
+    return events
 
-    # Workshops: attendance and completed modules.
-    for row in session.exec(
+
+def _workshops(session: Session, person_id: int) -> list[TimelineEvent]:
+    """Workshop attendance, then completed modules."""
+    attended = session.exec(
         select(WorkshopSession.session_on, WorkshopModule.name, WorkshopAttendance.status)
         .join(WorkshopSession, WorkshopSession.id == WorkshopAttendance.session_id)
         .join(WorkshopModule, WorkshopModule.id == WorkshopSession.module_id)
-        .where(WorkshopAttendance.person_id == pid)
-    ).all():
-        add(
-            TimelineEvent(
-                row.session_on, "workshop", _("Atelier « {module} »").format(module=row.name), label(row.status)
-            )
-        )
-    for row in session.exec(
+        .where(WorkshopAttendance.person_id == person_id)
+    ).all()
+    completed = session.exec(
         select(WorkshopCompletion.completed_on, WorkshopModule.name)
         .join(WorkshopModule, WorkshopModule.id == WorkshopCompletion.module_id)
-        .where(WorkshopCompletion.person_id == pid)
-    ).all():
-        add(TimelineEvent(row.completed_on, "workshop", _("Module validé : « {module} »").format(module=row.name)))
+        .where(WorkshopCompletion.person_id == person_id)
+    ).all()
+    return [
+        TimelineEvent(row.session_on, "workshop", _("Atelier « {module} »").format(module=row.name), label(row.status))
+        for row in attended
+    ] + [
+        TimelineEvent(row.completed_on, "workshop", _("Module validé : « {module} »").format(module=row.name))
+        for row in completed
+    ]
 
-    # French course: one event per month (hours present, sessions missed).
+
+def _course_months(session: Session, person_id: int) -> list[TimelineEvent]:
+    """French course: one event per month (hours present, sessions missed), on its last session."""
     present: dict[date, int] = defaultdict(int)
     missed: dict[date, int] = defaultdict(int)
     last_day: dict[date, date] = {}
     for row in session.exec(
         select(CourseSession.session_on, CourseSession.duration_minutes, CourseAttendance.status)
         .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
-        .where(CourseAttendance.person_id == pid)
+        .where(CourseAttendance.person_id == person_id)
     ).all():
         month = row.session_on.replace(day=1)
         last_day[month] = max(last_day.get(month, row.session_on), row.session_on)
@@ -126,67 +123,92 @@ def person_timeline(
             present[month] += row.duration_minutes
         else:
             missed[month] += 1
-    for month, day in last_day.items():
-        if missed[month]:
-            detail = ngettext(
-                "{hours} de présence, {count} séance manquée",
-                "{hours} de présence, {count} séances manquées",
-                missed[month],
-            ).format(hours=_hours(present[month]), count=formats.number(missed[month]))
-        else:
-            detail = _("{hours} de présence").format(hours=_hours(present[month]))
-        add(TimelineEvent(day, "course", _("Cours de français — {month}").format(month=formats.month(month)), detail))
-    for row in session.exec(
+    return [
+        TimelineEvent(
+            day,
+            "course",
+            _("Cours de français — {month}").format(month=formats.month(month)),
+            _course_detail(present[month], missed[month]),
+        )
+        for month, day in last_day.items()
+    ]
+
+
+def _course_detail(minutes_present: int, sessions_missed: int) -> str:
+    if not sessions_missed:
+        return _("{hours} de présence").format(hours=_hours(minutes_present))
+    return ngettext(
+        "{hours} de présence, {count} séance manquée",
+        "{hours} de présence, {count} séances manquées",
+        sessions_missed,
+    ).format(hours=_hours(minutes_present), count=formats.number(sessions_missed))
+
+
+def _french_results(session: Session, person_id: int) -> list[TimelineEvent]:
+    """Assessments per skill, certification attempts, moves to a mainstream course."""
+    assessments = session.exec(
         select(
             LanguageAssessment.assessed_on,
             LanguageAssessment.skill,
             LanguageAssessment.level,
             LanguageAssessment.is_positioning,
-        ).where(LanguageAssessment.person_id == pid)
-    ).all():
-        title = _("Positionnement en français") if row.is_positioning else _("Évaluation en français")
-        add(
+        ).where(LanguageAssessment.person_id == person_id)
+    ).all()
+    attempts = session.exec(
+        select(
+            CertificationAttempt.attempted_on, CertificationAttempt.certification, CertificationAttempt.result
+        ).where(CertificationAttempt.person_id == person_id)
+    ).all()
+    moves = session.exec(
+        select(MainstreamTransition.moved_on, MainstreamTransition.destination).where(
+            MainstreamTransition.person_id == person_id
+        )
+    ).all()
+    return (
+        [
             TimelineEvent(
                 row.assessed_on,
                 "assessment",
-                title,
+                _("Positionnement en français") if row.is_positioning else _("Évaluation en français"),
                 _("{skill} : {level}").format(skill=label(row.skill), level=label(row.level)),
             )
-        )
-    for row in session.exec(
-        select(
-            CertificationAttempt.attempted_on, CertificationAttempt.certification, CertificationAttempt.result
-        ).where(CertificationAttempt.person_id == pid)
-    ).all():
-        add(
+            for row in assessments
+        ]
+        + [
             TimelineEvent(
                 row.attempted_on,
                 "certification",
                 _("Certification {certification}").format(certification=label(row.certification)),
                 label(row.result),
             )
-        )
-    for row in session.exec(
-        select(MainstreamTransition.moved_on, MainstreamTransition.destination).where(
-            MainstreamTransition.person_id == pid
-        )
-    ).all():
-        add(TimelineEvent(row.moved_on, "course", _("Passage vers un cours de droit commun"), row.destination))
+            for row in attempts
+        ]
+        + [
+            TimelineEvent(row.moved_on, "course", _("Passage vers un cours de droit commun"), row.destination)
+            for row in moves
+        ]
+    )
 
-    # Barriers: one event per assessment date.
+
+def _barriers(session: Session, person_id: int) -> list[TimelineEvent]:
+    """One event per assessment date, listing its ratings."""
     ratings: dict[date, list[str]] = defaultdict(list)
     for row in session.exec(
         select(BarrierAssessment.assessed_on, BarrierAssessment.barrier, BarrierAssessment.severity)
-        .where(BarrierAssessment.person_id == pid)
+        .where(BarrierAssessment.person_id == person_id)
         .order_by(BarrierAssessment.assessed_on, BarrierAssessment.id)
     ).all():
         ratings[row.assessed_on].append(
             _("{barrier} : {severity}").format(barrier=label(row.barrier), severity=label(row.severity).lower())
         )
-    for day, items in ratings.items():
-        add(TimelineEvent(day, "barrier", _("Évaluation des freins"), ", ".join(items)))
+    return [
+        TimelineEvent(day, "barrier", _("Évaluation des freins"), ", ".join(items)) for day, items in ratings.items()
+    ]
 
-    # Action plan: created and closed goals.
+
+def _goals(session: Session, person_id: int) -> list[TimelineEvent]:
+    """Each goal when set (with its due date), and when achieved or abandoned."""
+    events: list[TimelineEvent] = []
     for row in session.exec(
         select(
             ActionGoal.created_at,
@@ -195,124 +217,141 @@ def person_timeline(
             ActionGoal.status,
             ActionGoal.closed_on,
             ActionGoal.due_on,
-        ).where(ActionGoal.person_id == pid)
+        ).where(ActionGoal.person_id == person_id)
     ).all():
         goal = (
             _("{goal} (échéance {day})").format(goal=row.goal, day=_numeric_day(row.due_on)) if row.due_on else row.goal
         )
-        add(
-            TimelineEvent(
-                _local(row.created_at), "goal", _("Objectif fixé — {axis}").format(axis=label(row.axis)), goal
-            )
-        )
+        title = _("Objectif fixé — {axis}").format(axis=label(row.axis))
+        events.append(TimelineEvent(_local(row.created_at), "goal", title, goal))
         if row.closed_on and row.status in (GoalStatus.ACHIEVED, GoalStatus.ABANDONED):
             closed = _("Objectif atteint") if row.status == GoalStatus.ACHIEVED else _("Objectif abandonné")
-            add(TimelineEvent(row.closed_on, "goal", closed, row.goal))
+            events.append(TimelineEvent(row.closed_on, "goal", closed, row.goal))
+    return events
 
-    # PSP: request, commission, decision, periods, APS and AFIS.
-    episode_ids = []
-    for row in session.exec(select(PspEpisode).where(PspEpisode.person_id == pid)).all():
-        episode_ids.append(row.id)
-        add(TimelineEvent(row.requested_on, "psp", _("Demande de parcours de sortie (PSP)")))
-        if row.commission_on:
-            add(TimelineEvent(row.commission_on, "psp", _("Commission départementale"), label(row.commission_opinion)))
-        if row.decided_on:
-            add(TimelineEvent(row.decided_on, "psp", _("Décision du préfet"), label(row.prefect_decision)))
-        if row.aps_start_on:
-            aps = (
-                _("Autorisation provisoire de séjour jusqu'au {day}").format(day=_numeric_day(row.aps_end_on))
-                if row.aps_end_on
-                else _("Autorisation provisoire de séjour")
-            )
-            add(TimelineEvent(row.aps_start_on, "psp", _("APS délivrée"), aps))
-        if row.afis_start_on:
-            afis = (
-                _("Aide financière jusqu'au {day}").format(day=_numeric_day(row.afis_end_on))
-                if row.afis_end_on
-                else _("Aide financière")
-            )
-            add(TimelineEvent(row.afis_start_on, "psp", _("AFIS ouverte"), afis))
-        if row.ended_on:
-            add(TimelineEvent(row.ended_on, "psp", _("Fin du parcours de sortie")))
-    if episode_ids:
-        for row in session.exec(
-            select(PspPeriod.start_on, PspPeriod.end_on, PspPeriod.is_renewal).where(
-                PspPeriod.episode_id.in_(episode_ids)
-            )
-        ).all():
-            title = _("Renouvellement PSP") if row.is_renewal else _("Période PSP")
-            add(
-                TimelineEvent(
-                    row.start_on,
-                    "psp",
-                    title,
-                    _("du {start} au {end}").format(start=_numeric_day(row.start_on), end=_numeric_day(row.end_on)),
-                )
-            )
 
-    # Referrals and their result.
+def _psp_steps(episode: PspEpisode) -> list[TimelineEvent]:
+    """Request, commission, decision, APS, AFIS and end of one episode (those recorded)."""
+    events = [TimelineEvent(episode.requested_on, "psp", _("Demande de parcours de sortie (PSP)"))]
+    if episode.commission_on:
+        opinion = label(episode.commission_opinion)
+        events.append(TimelineEvent(episode.commission_on, "psp", _("Commission départementale"), opinion))
+    if episode.decided_on:
+        events.append(
+            TimelineEvent(episode.decided_on, "psp", _("Décision du préfet"), label(episode.prefect_decision))
+        )
+    if episode.aps_start_on:
+        aps = (
+            _("Autorisation provisoire de séjour jusqu'au {day}").format(day=_numeric_day(episode.aps_end_on))
+            if episode.aps_end_on
+            else _("Autorisation provisoire de séjour")
+        )
+        events.append(TimelineEvent(episode.aps_start_on, "psp", _("APS délivrée"), aps))
+    if episode.afis_start_on:
+        afis = (
+            _("Aide financière jusqu'au {day}").format(day=_numeric_day(episode.afis_end_on))
+            if episode.afis_end_on
+            else _("Aide financière")
+        )
+        events.append(TimelineEvent(episode.afis_start_on, "psp", _("AFIS ouverte"), afis))
+    if episode.ended_on:
+        events.append(TimelineEvent(episode.ended_on, "psp", _("Fin du parcours de sortie")))
+    return events
+
+
+def _psp(session: Session, person_id: int) -> list[TimelineEvent]:
+    """The steps of every episode, then every authorisation period (first one or renewal)."""
+    episodes = session.exec(select(PspEpisode).where(PspEpisode.person_id == person_id)).all()
+    events = [event for episode in episodes for event in _psp_steps(episode)]
+    if not episodes:
+        return events
+    for row in session.exec(
+        select(PspPeriod.start_on, PspPeriod.end_on, PspPeriod.is_renewal).where(
+            PspPeriod.episode_id.in_([episode.id for episode in episodes])
+        )
+    ).all():
+        title = _("Renouvellement PSP") if row.is_renewal else _("Période PSP")
+        detail = _("du {start} au {end}").format(start=_numeric_day(row.start_on), end=_numeric_day(row.end_on))
+        events.append(TimelineEvent(row.start_on, "psp", title, detail))
+    return events
+
+
+def _referrals(session: Session, person_id: int) -> list[TimelineEvent]:
+    """Each referral (its reason, else the partner's kind), and its result once known."""
+    events: list[TimelineEvent] = []
     for row in session.exec(
         select(Referral.referred_on, Referral.reason, Referral.result, Referral.result_on, Partner.name, Partner.kind)
         .join(Partner, Partner.id == Referral.partner_id)
-        .where(Referral.person_id == pid)
+        .where(Referral.person_id == person_id)
     ).all():
-        add(
-            TimelineEvent(
-                row.referred_on,
-                "referral",
-                _("Orientation vers {partner}").format(partner=row.name),
-                row.reason or label(row.kind),
-            )
-        )
+        title = _("Orientation vers {partner}").format(partner=row.name)
+        events.append(TimelineEvent(row.referred_on, "referral", title, row.reason or label(row.kind)))
         if row.result != ReferralResult.PENDING and row.result_on:
-            add(
-                TimelineEvent(
-                    row.result_on,
-                    "referral",
-                    _("Résultat de l'orientation vers {partner}").format(partner=row.name),
-                    label(row.result),
-                )
-            )
+            title = _("Résultat de l'orientation vers {partner}").format(partner=row.name)
+            events.append(TimelineEvent(row.result_on, "referral", title, label(row.result)))
+    return events
 
-    # Outcomes.
+
+def _outcomes(session: Session, person_id: int) -> list[TimelineEvent]:
+    events: list[TimelineEvent] = []
     for row in session.exec(
         select(
             Outcome.outcome_on, Outcome.category, Outcome.outcome_type, Outcome.employer_sector, Outcome.closes_file
-        ).where(Outcome.person_id == pid)
+        ).where(Outcome.person_id == person_id)
     ).all():
         parts = [label(row.outcome_type)] + ([row.employer_sector] if row.employer_sector else [])
         if row.closes_file:
             parts.append(_("clôture le dossier"))
-        add(
-            TimelineEvent(
-                row.outcome_on,
-                "outcome",
-                _("Sortie : {category}").format(category=label(row.category)),
-                " · ".join(parts),
-            )
-        )
+        title = _("Sortie : {category}").format(category=label(row.category))
+        events.append(TimelineEvent(row.outcome_on, "outcome", title, " · ".join(parts)))
+    return events
 
-    # Notes: the text only for roles that may read identity.
-    see_identity = principal.can(Capability.VIEW_IDENTITY)
+
+def _notes(session: Session, person_id: int, *, see_identity: bool, cipher: FieldCipher) -> list[TimelineEvent]:
+    """Notes: their text only for roles that may read identity (never decrypted for others)."""
     columns = (PersonNote.noted_on, PersonNote.body_encrypted) if see_identity else (PersonNote.noted_on, PersonNote.id)
-    for row in session.exec(select(*columns).where(PersonNote.person_id == pid)).all():
-        add(
-            TimelineEvent(row.noted_on, "note", _("Note"), cipher.decrypt(row.body_encrypted) if see_identity else None)
-        )
+    return [
+        TimelineEvent(row.noted_on, "note", _("Note"), cipher.decrypt(row.body_encrypted) if see_identity else None)
+        for row in session.exec(select(*columns).where(PersonNote.person_id == person_id)).all()
+    ]
 
-    # Closing and reopening, from the status history (files closed before it existed: the row).
+
+def _closings(session: Session, person: Person) -> list[TimelineEvent]:
+    """Closing and reopening, from the status history (files closed before it existed: the row)."""
     changes = session.exec(
         select(PersonStatusChange.changed_on, PersonStatusChange.to_status, PersonStatusChange.reason)
-        .where(PersonStatusChange.person_id == pid)
+        .where(PersonStatusChange.person_id == person.id)
         .order_by(PersonStatusChange.changed_on, PersonStatusChange.id)
     ).all()
-    for row in changes:
-        if row.to_status == PersonStatus.CLOSED:
-            add(TimelineEvent(row.changed_on, "close", _("Dossier clôturé"), row.reason))
-        else:
-            add(TimelineEvent(row.changed_on, "reopen", _("Dossier rouvert"), row.reason))
+    events = [
+        TimelineEvent(row.changed_on, "close", _("Dossier clôturé"), row.reason)
+        if row.to_status == PersonStatus.CLOSED
+        else TimelineEvent(row.changed_on, "reopen", _("Dossier rouvert"), row.reason)
+        for row in changes
+    ]
     if person.closed_on and not changes:
-        add(TimelineEvent(person.closed_on, "close", _("Dossier clôturé"), person.closed_reason))
+        events.append(TimelineEvent(person.closed_on, "close", _("Dossier clôturé"), person.closed_reason))
+    return events
 
+
+def person_timeline(
+    session: Session, principal: Principal, person_id: int, *, cipher: FieldCipher
+) -> list[TimelineEvent]:
+    """Everything dated in the file, newest first (same day: in the order the sources are read)."""
+    person = person_in_scope(session, principal, person_id)
+    see_identity = principal.can(Capability.VIEW_IDENTITY)
+    events = [
+        *_arrival(session, person),
+        *_workshops(session, person.id),
+        *_course_months(session, person.id),
+        *_french_results(session, person.id),
+        *_barriers(session, person.id),
+        *_goals(session, person.id),
+        *_psp(session, person.id),
+        *_referrals(session, person.id),
+        *_outcomes(session, person.id),
+        *_notes(session, person.id, see_identity=see_identity, cipher=cipher),
+        *_closings(session, person),
+    ]
     order = {id(event): index for index, event in enumerate(events)}
     return sorted(events, key=lambda event: (event.on, order[id(event)]), reverse=True)

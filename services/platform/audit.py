@@ -1,4 +1,4 @@
-"""Audit log: who, when, what, which record — never the values (DESIGN.md §4)."""
+"""Audit log: who, when, what, which record — never the values (docs/design.md §4)."""
 
 from __future__ import annotations
 

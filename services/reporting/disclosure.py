@@ -2,7 +2,7 @@
 
 Who calls it: every funder-facing output (Espace financeur, report pack). Pure functions, no database.
 
-Rules (DESIGN.md §4, issue 6):
+Rules (docs/design.md §4, issue 6):
 - primary suppression: a count of persons strictly below the threshold (5 on screen, 11 in exports,
   services.platform.config) is not published; it is shown « < 5 » / « < 11 ». Zero is a count below the threshold
   like any other and is suppressed too (a published 0 next to margins narrows the other hidden cells);

@@ -1,4 +1,4 @@
-"""Architecture rules of DESIGN.md §3-4, read from the source with `ast`.
+"""Architecture rules of docs/design.md §3-4, read from the source with `ast`.
 
 Each rule's detector is first shown a small bad example, so a detector that stopped
 detecting would fail too.

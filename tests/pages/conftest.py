@@ -40,7 +40,7 @@ from ui.platform.session import STARTED_AT
 APP_SCRIPT = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 30
 NO_ACCESS = "Vous n'avez pas accès à cette page."
-# Pseudonymous person code, e.g. LYO-2026-0042 (DESIGN.md §4).
+# Pseudonymous person code, e.g. LYO-2026-0042 (docs/design.md §4).
 PERSON_CODE = re.compile(r"\b[A-Z]{3}-\d{4}-\d{3,}\b")
 
 # One demo account per role (the first of that role in services/accounts/demo.py).

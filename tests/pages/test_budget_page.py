@@ -185,10 +185,7 @@ def test_gestion_saves_a_revision_listed_below_then_it_is_undone(app_engine, dem
             session,
             gestion,
             grant_id=grant_id,
-            from_line_id=moved_to,
-            to_line_id=moved_from,
-            amount_cents=1,
-            reason="Annulation du test",
+            data={"from_line_id": moved_to, "to_line_id": moved_from, "amount": "0,01", "reason": "Annulation du test"},
             expected_versions={i: lines[i].version for i in lines},
         )
 

@@ -82,7 +82,7 @@ def _level_gains(engine: Engine, codes: list[str], start: date, end: date) -> in
 
 
 def _figures(engine: Engine, codes: list[str], start: date, end: date) -> dict[str, int | Decimal | None]:
-    """Every dashboard figure of the sites `codes` for [start, end], by its definition (README, DESIGN.md)."""
+    """Every dashboard figure of the sites `codes` for [start, end], by its definition (README, docs/design.md)."""
 
     def one(sql: str) -> int:
         return _one(engine, sql, codes, start, end)

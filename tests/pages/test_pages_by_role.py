@@ -67,7 +67,7 @@ def test_every_role_has_a_demo_account_and_every_page_a_script() -> None:
     assert {spec.section for spec in PAGE_SPECS.values()} <= set(SECTION_ORDER)
     for spec in PAGE_SPECS.values():
         assert (PROJECT_ROOT / spec.script).is_file(), spec.script
-        assert spec.script.startswith("app_pages/")  # never pages/ (DESIGN.md §3)
+        assert spec.script.startswith("app_pages/")  # never pages/ (docs/design.md §3)
     assert not (PROJECT_ROOT / "pages").exists()
     assert REFUSED, "some page should be refused to some role"
     assert len(ALLOWED) + len(REFUSED) == len(PageKey) * len(Role)

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from models.audit import AuditEvent
 from models.organisation import Site
+from models.pathway import PspEpisode
 from models.persons import Person, PersonStatus
 from services.persons import files as person_files
 from services.platform.config import PROJECT_ROOT
@@ -269,13 +270,13 @@ def test_a_version_conflict_shows_the_message_and_keeps_the_input(app_engine, de
         pid, version = person.id, person.version
     key = f"person_situation__0_{pid}_alias"
     _widget(at.text_input, key).input("Nouveau prénom")
-    with unit_of_work(app_engine) as session:  # someone else saves the file meanwhile
+    with unit_of_work(app_engine) as session:  # someone else saves the file meanwhile (a change: saved)
         person_files.update_situation(
             session,
             principal_of(app_engine, "chef.lyon"),
             pid,
             expected_version=version,
-            changes={"consent_statistics": True, "housing": None},
+            data={"phone": unique("06 12 34 ")},
             cipher=CIPHER,
         )
     button(at, "Enregistrer les modifications").click().run()
@@ -284,3 +285,36 @@ def test_a_version_conflict_shows_the_message_and_keeps_the_input(app_engine, de
     assert _widget(at.text_input, key).value == "Nouveau prénom"
     with unit_of_work(app_engine) as session:
         assert CIPHER.decrypt(session.get(Person, pid).alias_encrypted) != "Nouveau prénom"
+
+
+def test_a_pathway_form_shows_its_error_beside_the_field_and_keeps_the_input(app_engine, demo_database):
+    code, _, _ = _a_person(app_engine, "LYO")
+    at = _open_file("ts.lyon", code)
+    assert not at.exception, at.exception
+    _widget(at.text_area, "goal_new__0_actions").input("Appeler le SIAO")
+    button(at, "Ajouter l'objectif").click().run()
+    assert not at.exception, at.exception
+    assert error_after(at, _widget(at.text_input, "goal_new__0_goal")) == "L'objectif est obligatoire."
+    assert _widget(at.text_area, "goal_new__0_actions").value == "Appeler le SIAO"  # input kept
+
+
+def test_an_afis_amount_typed_in_euros_is_checked_by_the_service(app_engine, demo_database):
+    with unit_of_work(app_engine) as session:  # a Lyon file with a PSP request in the demo data
+        code, episode_id, version = session.exec(
+            select(Person.code, PspEpisode.id, PspEpisode.version)
+            .join(PspEpisode, PspEpisode.person_id == Person.id)
+            .join(Site, Site.id == Person.site_id)
+            .where(Site.code == "LYO", Person.status == PersonStatus.ACTIVE)
+            .order_by(PspEpisode.id)
+        ).first()
+    at = _open_file("chef.lyon", code)
+    assert not at.exception, at.exception
+    key = f"psp_edit_{episode_id}__0_afis_amount"
+    _widget(at.text_input, key).input("trois cents")
+    [save] = [b for b in at.button if b.label == "Enregistrer" and f"psp_edit_{episode_id}__0" in str(b.proto.form_id)]
+    save.click().run()
+    assert not at.exception, at.exception
+    assert error_after(at, _widget(at.text_input, key)) == "Montant invalide : par exemple 343,00."
+    assert _widget(at.text_input, key).value == "trois cents"  # input kept
+    with unit_of_work(app_engine) as session:
+        assert session.get(PspEpisode, episode_id).version == version  # nothing written

@@ -22,10 +22,19 @@ from services.activities import attendance
 from services.activities.attendance import SessionKind
 from services.activities.workshops import people as workshop_people
 from services.activities.workshops import sessions as workshop_sessions
-from services.activities.workshops.sessions import Period, SessionInput
+from services.activities.workshops.sessions import Period
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
-from tests.pages.conftest import PERSON_CODE, all_text, open_page, principal_of, signed_in_app, text_input, unique
+from tests.pages.conftest import (
+    PERSON_CODE,
+    all_text,
+    error_after,
+    open_page,
+    principal_of,
+    signed_in_app,
+    text_input,
+    unique,
+)
 
 ROLL_BUTTON = "Enregistrer l'appel"
 
@@ -68,15 +77,15 @@ def _session_today_with_someone_expected(app_engine) -> int:
         session_id = workshop_sessions.create_session(
             session,
             chef,
-            SessionInput(
-                site_id=lyon,
-                module_id=choices.modules[0].id,
-                session_on=today,
-                start_time=time(23, 45),
-                duration_minutes=120,
-                planned_places=8,
-                facilitator_ids=(chef.user_id,),
-            ),
+            data={
+                "site_id": lyon,
+                "module_id": choices.modules[0].id,
+                "session_on": today,
+                "start_time": time(23, 45),
+                "duration_minutes": 120,
+                "planned_places": 8,
+                "facilitator_ids": [chef.user_id],
+            },
         )
     if not _expected_in_lyon_on(app_engine, today):
         with unit_of_work(app_engine) as session:
@@ -86,7 +95,7 @@ def _session_today_with_someone_expected(app_engine) -> int:
                     Person.site_id == lyon, Person.status == PersonStatus.ACTIVE, Person.id.not_in(in_cycle)
                 )
             ).first()
-            workshop_people.enrol_person(session, chef, code=code, cycle_start_on=today)
+            workshop_people.enrol_person(session, chef, data={"code": code, "cycle_start_on": today})
     return session_id
 
 
@@ -208,7 +217,7 @@ def _someone_who_missed_the_last_two_sessions(app_engine) -> str:
             )
         ).first()
         person_id, code = person.id, person.code
-        workshop_people.enrol_person(session, chef, code=code, cycle_start_on=today - timedelta(days=3))
+        workshop_people.enrol_person(session, chef, data={"code": code, "cycle_start_on": today - timedelta(days=3)})
     module = None
     for days_ago, status in ((2, AttendanceStatus.EXCUSED), (1, AttendanceStatus.ABSENT)):
         with unit_of_work(app_engine) as session:
@@ -216,15 +225,15 @@ def _someone_who_missed_the_last_two_sessions(app_engine) -> str:
             session_id = workshop_sessions.create_session(
                 session,
                 chef,
-                SessionInput(
-                    site_id=lyon,
-                    module_id=module,
-                    session_on=today - timedelta(days=days_ago),
-                    start_time=time(6, 10),
-                    duration_minutes=90,
-                    planned_places=8,
-                    facilitator_ids=(chef.user_id,),
-                ),
+                data={
+                    "site_id": lyon,
+                    "module_id": module,
+                    "session_on": today - timedelta(days=days_ago),
+                    "start_time": time(6, 10),
+                    "duration_minutes": 90,
+                    "planned_places": 8,
+                    "facilitator_ids": [chef.user_id],
+                },
             )
         with unit_of_work(app_engine) as session:
             attendance.save_roll_call(
@@ -296,6 +305,15 @@ def test_chef_lyon_configures_a_module(app_engine, demo_database) -> None:
     # An empty name: the French error under the field, nothing written.
     at = _button(at, "Ajouter le module").click().run()
     assert "Le nom du module est obligatoire." in [e.value for e in at.error]
+
+
+def test_a_session_planned_without_facilitator_shows_the_message_beside_the_field(demo_database) -> None:
+    at = open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS)
+    at = _button(at, "Planifier la séance").click().run()
+    assert not at.exception, at.exception
+    [staff] = [m for m in at.multiselect if m.key and m.key.startswith("workshop_session_new__") and "staff" in m.key]
+    assert error_after(at, staff) == "Choisissez au moins un·e animateur·rice."
+    assert not at.toast
 
 
 def test_intervenant_does_not_configure_modules(demo_database) -> None:

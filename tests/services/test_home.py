@@ -1,4 +1,4 @@
-"""Home figures stay inside each role's scope (DESIGN.md §2): checked against direct SQL counts."""
+"""Home figures stay inside each role's scope (docs/design.md §2): checked against direct SQL counts."""
 
 from __future__ import annotations
 

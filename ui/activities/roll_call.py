@@ -5,17 +5,17 @@
 
     roll_call_grid(current.engine, principal, SessionKind.COURSE, session_id, "course_roll")
 
-roll_call_grid(engine, principal, kind, session_id, key) -> RollCall | None
+roll_call_grid(engine, principal, kind, session_id, key) -> RollCall
 - engine: the app engine (`ui.platform.runtime.runtime().engine`); the grid opens its own units of work (one
   to read the roll, one to save it), so call it outside any `with unit_of_work(...)` block.
-- principal: the signed-in principal. Access is checked by services.activities.attendance: a refusal (role,
-  site or group out of scope) is drawn as an error message and the function returns None.
+- principal: the signed-in principal. Access is checked by services.activities.attendance: pass a session
+  of a list the principal was shown (a session out of reach raises, as any read of the page would).
 - kind: SessionKind.WORKSHOP or SessionKind.COURSE; session_id: the session's id.
 - key: a prefix unique on the page for this grid (the kind and session id are appended to it).
 Draws: the session heading, a warning when the session is more than LATE_AFTER_DAYS old (the save
 is traced as a late edit), one `st.data_editor` (code and first name read-only, a "Présence"
 selectbox per person) inside a form whose "Enregistrer l'appel" button saves every row in one
-transaction, errors under the grid, and a toast after a successful save (ui.platform.form_state).
+transaction, errors under the grid and a toast after a successful save (ui.platform.form_state.submit).
 Returns the RollCall drawn (e.g. to show a count beside it).
 """
 
@@ -31,7 +31,6 @@ from models.labels import label
 from services.activities import attendance
 from services.activities.attendance import LATE_AFTER_DAYS, RollCall, SessionKind
 from services.platform.db import unit_of_work
-from services.platform.errors import ServiceError
 from services.platform.principal import Principal
 from ui.platform import form_state
 from ui.platform.runtime import field_cipher
@@ -69,27 +68,8 @@ def _frame(roll: RollCall, statuses: dict[str, AttendanceStatus]) -> pd.DataFram
     return frame
 
 
-def roll_call_grid(
-    engine: Engine, principal: Principal, kind: SessionKind, session_id: int, key: str
-) -> RollCall | None:
-    """Draw the roll of one session and save it on "Enregistrer l'appel" (see the module docstring)."""
-    form_state.show_toast()
-    try:
-        with unit_of_work(engine) as session:
-            roll = attendance.roll_call(session, principal, kind=kind, session_id=session_id, cipher=field_cipher())
-    except ServiceError as exc:
-        st.error(str(exc), icon=":material/block:")
-        return None
-    st.markdown(_heading(roll))
-    if roll.is_future:
-        st.info(_("L'appel se fait le jour de la séance ou après."), icon=":material/event:")
-        return roll
-    if not roll.entries:
-        st.info(
-            _("Personne n'est inscrit·e à cette date : inscrivez d'abord les personnes, puis faites l'appel."),
-            icon=":material/group_off:",
-        )
-        return roll
+def _summary(roll: RollCall) -> None:
+    """How many are expected, marked and present; the warning of a late edit."""
     marked = sum(entry.status is not None for entry in roll.entries)
     present = sum(entry.status == AttendanceStatus.PRESENT for entry in roll.entries)
     st.caption(
@@ -103,42 +83,69 @@ def roll_call_grid(
             _("Séance de plus de {days} jours : modification tardive, elle sera tracée.").format(days=LATE_AFTER_DAYS),
             icon=":material/history:",
         )
-    form = f"{key}_{SessionKind(kind).value}_{session_id}"
-    form_key = form_state.key(form)
-    errors = form_state.errors(form)
+
+
+def _grid(roll: RollCall, statuses: dict[str, AttendanceStatus], key: str) -> pd.DataFrame:
+    """The editable grid (inside the form): the Présence column only is editable."""
+    frame = _frame(roll, statuses)
+    headers = {
+        CODE: st.column_config.TextColumn(_("Code"), help=_("Code pseudonyme du dossier")),
+        STATUS: st.column_config.SelectboxColumn(
+            _("Présence"),
+            options=list(statuses),
+            required=False,
+            help=_("Présent·e, absent·e excusé·e ou absent·e"),
+        ),
+    }
+    if FIRST_NAME in frame.columns:
+        headers[FIRST_NAME] = st.column_config.TextColumn(_("Prénom"))
+    return st.data_editor(
+        frame,
+        key=key,
+        hide_index=True,
+        num_rows="fixed",
+        disabled=[column for column in frame.columns if column != STATUS],  # code and first name
+        column_config=headers,
+    )
+
+
+def _roll_form(engine: Engine, principal: Principal, roll: RollCall, key: str) -> None:
+    """The grid in a form whose button saves every mark through form_state (errors under the grid)."""
+    form = f"{key}_{roll.kind.value}_{roll.session_id}"
+    form_key, errors = form_state.key(form), form_state.errors(form)
+    statuses = status_of_label()
     with st.form(form_key):
         form_state.form_error(form)
-        statuses = status_of_label()
-        frame = _frame(roll, statuses)
-        headers = {
-            CODE: st.column_config.TextColumn(_("Code"), help=_("Code pseudonyme du dossier")),
-            STATUS: st.column_config.SelectboxColumn(
-                _("Présence"),
-                options=list(statuses),
-                required=False,
-                help=_("Présent·e, absent·e excusé·e ou absent·e"),
-            ),
-        }
-        if FIRST_NAME in frame.columns:
-            headers[FIRST_NAME] = st.column_config.TextColumn(_("Prénom"))
-        edited = st.data_editor(
-            frame,
-            key=f"{form_key}_grid",
-            hide_index=True,
-            num_rows="fixed",
-            disabled=[column for column in frame.columns if column != STATUS],  # code and first name
-            column_config=headers,
-        )
-        for field, message in errors.items():
-            if field != form_state.FORM_ERROR:
-                st.error(message, icon=":material/error:")
+        edited = _grid(roll, statuses, f"{form_key}_grid")
+        form_state.field_error(errors, "session")
+        form_state.field_error(errors, "statuses")
         submitted = st.form_submit_button(_(SAVE_LABEL), type="primary")
     if submitted:
         marks = {int(person_id): statuses[value] for person_id, value in edited[STATUS].items() if value in statuses}
 
         def save() -> None:
             with unit_of_work(engine) as session:
-                attendance.save_roll_call(session, principal, kind=kind, session_id=session_id, statuses=marks)
+                attendance.save_roll_call(
+                    session, principal, kind=roll.kind, session_id=roll.session_id, statuses=marks
+                )
 
         form_state.submit(form, save, _("Appel enregistré."))
+
+
+def roll_call_grid(engine: Engine, principal: Principal, kind: SessionKind, session_id: int, key: str) -> RollCall:
+    """Draw the roll of one session and save it on "Enregistrer l'appel" (see the module docstring)."""
+    form_state.show_toast()
+    with unit_of_work(engine) as session:
+        roll = attendance.roll_call(session, principal, kind=kind, session_id=session_id, cipher=field_cipher())
+    st.markdown(_heading(roll))
+    if roll.is_future:
+        st.info(_("L'appel se fait le jour de la séance ou après."), icon=":material/event:")
+    elif not roll.entries:
+        st.info(
+            _("Personne n'est inscrit·e à cette date : inscrivez d'abord les personnes, puis faites l'appel."),
+            icon=":material/group_off:",
+        )
+    else:
+        _summary(roll)
+        _roll_form(engine, principal, roll, key)
     return roll

@@ -10,7 +10,6 @@ from i18n import _, formats
 from models.labels import label
 from services.finance import expense_import, expenses
 from services.finance.expense_import import ImportRefused
-from services.finance.expenses import ExpenseInput
 from services.finance.lines import LineChoice
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
@@ -27,14 +26,10 @@ def line_label(choice: LineChoice) -> str:
     return f"{choice.label} · {label(choice.category)} — {choice.convention_ref}"
 
 
-def entry_form(runtime: Runtime, principal: Principal, choices: list[LineChoice]) -> None:
-    form = "expense_new"
-    key = form_state.key(form)
-    errors = form_state.errors(form)
+def _line_and_day(key: str, errors: dict[str, str], choices: list[LineChoice]) -> dict:
     by_id = {c.id: c for c in choices}
-    with st.form(key):
-        form_state.form_error(form)
-        line_id = st.selectbox(
+    values = {
+        "budget_line_id": st.selectbox(
             _("Ligne budgétaire"),
             list(by_id),
             format_func=lambda i: line_label(by_id[i]),
@@ -42,40 +37,52 @@ def entry_form(runtime: Runtime, principal: Principal, choices: list[LineChoice]
             placeholder=_("Choisir une ligne (code analytique, volet, site)"),
             key=f"{key}_line",
         )
-        form_state.field_error(errors, "budget_line_id")
-        left, right = st.columns(2)
-        with left:
-            spent_on = st.date_input(
-                _("Date de la dépense"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_date"
-            )
-            form_state.field_error(errors, "spent_on")
-        with right:
-            amount = st.text_input(
-                _("Montant (€)"),
-                key=f"{key}_amount",
-                placeholder=_("1 234,56"),
-                help=_("Au centime, virgule décimale. Un avoir se saisit en négatif (-45,00)."),
-            )
-            form_state.field_error(errors, "amount")
-        text = st.text_input(_("Libellé"), max_chars=expenses.LABEL_MAX, key=f"{key}_label")
-        form_state.field_error(errors, "label")
-        left, right = st.columns(2)
-        with left:
-            supplier = st.text_input(_("Fournisseur"), max_chars=expenses.SUPPLIER_MAX, key=f"{key}_supplier")
-            form_state.field_error(errors, "supplier")
-        with right:
-            voucher = st.text_input(
-                _("N° de pièce"),
-                max_chars=expenses.VOUCHER_MAX,
-                key=f"{key}_voucher",
-                help=_("Référence de la facture ou du justificatif."),
-            )
-            form_state.field_error(errors, "voucher_ref")
+    }
+    form_state.field_error(errors, "budget_line_id")
+    left, right = st.columns(2)
+    with left:
+        values["spent_on"] = st.date_input(
+            _("Date de la dépense"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_date"
+        )
+        form_state.field_error(errors, "spent_on")
+    with right:
+        values["amount"] = st.text_input(
+            _("Montant (€)"),
+            key=f"{key}_amount",
+            placeholder=_("1 234,56"),
+            help=_("Au centime, virgule décimale. Un avoir se saisit en négatif (-45,00)."),
+        )
+        form_state.field_error(errors, "amount")
+    return values
+
+
+def _texts(key: str, errors: dict[str, str]) -> dict:
+    values = {"label": st.text_input(_("Libellé"), max_chars=expenses.LABEL_MAX, key=f"{key}_label")}
+    form_state.field_error(errors, "label")
+    left, right = st.columns(2)
+    with left:
+        values["supplier"] = st.text_input(_("Fournisseur"), max_chars=expenses.SUPPLIER_MAX, key=f"{key}_supplier")
+        form_state.field_error(errors, "supplier")
+    with right:
+        values["voucher_ref"] = st.text_input(
+            _("N° de pièce"),
+            max_chars=expenses.VOUCHER_MAX,
+            key=f"{key}_voucher",
+            help=_("Référence de la facture ou du justificatif."),
+        )
+        form_state.field_error(errors, "voucher_ref")
+    return values
+
+
+def entry_form(runtime: Runtime, principal: Principal, choices: list[LineChoice]) -> None:
+    form = "expense_new"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        form_state.form_error(form)
+        data = _line_and_day(key, errors, choices) | _texts(key, errors)
         submitted = st.form_submit_button(_("Enregistrer la dépense"), type="primary")
     if submitted:
-        data = ExpenseInput(
-            budget_line_id=line_id, spent_on=spent_on, amount=amount, label=text, supplier=supplier, voucher_ref=voucher
-        )
 
         def record() -> None:
             with unit_of_work(runtime.engine) as uow:
@@ -84,7 +91,7 @@ def entry_form(runtime: Runtime, principal: Principal, choices: list[LineChoice]
         form_state.submit(form, record, _("Dépense enregistrée."))
 
 
-def import_form(runtime: Runtime, principal: Principal) -> None:
+def _example() -> None:
     st.caption(
         _(
             "Export de la comptabilité analytique en CSV (séparateur point-virgule, UTF-8 ou Windows-1252) "
@@ -100,69 +107,88 @@ def import_form(runtime: Runtime, principal: Principal) -> None:
         mime="text/csv",
         icon=":material/download:",
     )
+
+
+def _run_import(runtime: Runtime, principal: Principal, uploaded) -> None:
+    """The service call of the import form: its row-by-row report (refused) or its summary (imported) is
+    kept for the next run; form_state shows the form's message."""
+    st.session_state.pop(REPORT_KEY, None)
+    st.session_state.pop(SUMMARY_KEY, None)
+    bar = st.progress(0, text=_("Vérification des lignes…"))
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(
+            min(done / total, 1.0),
+            text=_("Vérification des lignes…") if done * 2 <= total else _("Enregistrement…"),
+        )
+
+    try:
+        with unit_of_work(runtime.engine) as uow:
+            result = expense_import.import_expenses(
+                uow,
+                principal,
+                filename=uploaded.name if uploaded else None,
+                content=uploaded.getvalue() if uploaded else None,
+                progress=progress,
+            )
+    except ImportRefused as exc:  # the report is drawn under the form; the message goes through form_state
+        st.session_state[REPORT_KEY] = [(e.row, e.column, e.message) for e in exc.errors]
+        raise
+    st.session_state[SUMMARY_KEY] = result
+
+
+def _report() -> None:
+    report = st.session_state.get(REPORT_KEY)
+    if not report:
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Ligne"): ["—" if row is None else str(row) for row, _column, _message in report],
+                _("Colonne"): [_(column) if column else "—" for _row, column, _message in report],
+                _("Erreur"): [message for _row, _column, message in report],
+            }
+        ),
+        hide_index=True,
+    )
+
+
+def _summary() -> None:
+    summary = st.session_state.get(SUMMARY_KEY)
+    if not summary:
+        return
+    st.success(
+        _("« {filename} » importé : {rows} ligne(s), total {total}, {lines} ligne(s) budgétaire(s) touchée(s).").format(
+            filename=summary.filename,
+            rows=formats.number(summary.row_count),
+            total=formats.euros(summary.total_cents),
+            lines=len(summary.lines),
+        ),
+        icon=":material/check_circle:",
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Code analytique"): [line.accounting_code for line in summary.lines],
+                _("Lignes importées"): [line.row_count for line in summary.lines],
+                _("Total"): [formats.euros(line.total_cents) for line in summary.lines],
+            }
+        ),
+        hide_index=True,
+    )
+
+
+def import_form(runtime: Runtime, principal: Principal) -> None:
+    _example()
     form = IMPORT_FORM
     key = form_state.key(form)
+    errors = form_state.errors(form)
     with st.form(key):
         form_state.form_error(form)
         uploaded = st.file_uploader(_("Fichier à importer"), type=["csv", "xlsx"], key=f"{key}_file")
+        form_state.field_error(errors, "content")
         submitted = st.form_submit_button(_("Importer"), type="primary")
     if submitted:
-        st.session_state.pop(REPORT_KEY, None)
-        st.session_state.pop(SUMMARY_KEY, None)
-        if uploaded is None:
-            form_state.fail(form, {form_state.FORM_ERROR: _("Choisissez un fichier CSV ou XLSX.")})
-        bar = st.progress(0, text=_("Vérification des lignes…"))
-
-        def progress(done: int, total: int) -> None:
-            bar.progress(
-                min(done / total, 1.0),
-                text=_("Vérification des lignes…") if done * 2 <= total else _("Enregistrement…"),
-            )
-
-        def run() -> None:
-            try:
-                with unit_of_work(runtime.engine) as uow:
-                    result = expense_import.import_expenses(
-                        uow, principal, filename=uploaded.name, content=uploaded.getvalue(), progress=progress
-                    )
-            except ImportRefused as exc:
-                st.session_state[REPORT_KEY] = [(e.row, e.column, e.message) for e in exc.errors]
-                raise
-            st.session_state[SUMMARY_KEY] = result
-
-        form_state.submit(form, run, _("Import terminé."))
-    report = st.session_state.get(REPORT_KEY)
-    if report:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Ligne"): ["—" if row is None else str(row) for row, _column, _message in report],
-                    _("Colonne"): [_(column) if column else "—" for _row, column, _message in report],
-                    _("Erreur"): [message for _row, _column, message in report],
-                }
-            ),
-            hide_index=True,
-        )
-    summary = st.session_state.get(SUMMARY_KEY)
-    if summary:
-        st.success(
-            _(
-                "« {filename} » importé : {rows} ligne(s), total {total}, {lines} ligne(s) budgétaire(s) touchée(s)."
-            ).format(
-                filename=summary.filename,
-                rows=formats.number(summary.row_count),
-                total=formats.euros(summary.total_cents),
-                lines=len(summary.lines),
-            ),
-            icon=":material/check_circle:",
-        )
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Code analytique"): [line.accounting_code for line in summary.lines],
-                    _("Lignes importées"): [line.row_count for line in summary.lines],
-                    _("Total"): [formats.euros(line.total_cents) for line in summary.lines],
-                }
-            ),
-            hide_index=True,
-        )
+        form_state.submit(form, lambda: _run_import(runtime, principal, uploaded), _("Import terminé."))
+    _report()
+    _summary()

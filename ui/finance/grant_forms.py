@@ -6,7 +6,6 @@ Every form goes through ui.platform.form_state.submit (errors beside the fields,
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
@@ -16,10 +15,8 @@ from models.finance import BudgetCategory, FunderKind
 from models.labels import label
 from services.finance import grants
 from services.finance import lines as budget_lines
-from services.finance.grants import FunderRow, GrantDetail, GrantInput
-from services.finance.lines import LineInput
+from services.finance.grants import FunderRow, GrantDetail, GrantSummary
 from services.platform.db import unit_of_work
-from services.platform.money import parse_amount
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
 from ui.platform import form_state
@@ -42,8 +39,9 @@ def amount_text(cents: int) -> str:
     return formats.amount(cents)
 
 
-def percent_to_bp(value: float | None) -> int:
-    return int((Decimal(str(value or 0)) * 100).to_integral_value())
+def _cell(value: object) -> str:
+    """A text cell of the editor as typed ('' when empty: None or NaN for a new row)."""
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
 def show_errors(errors: dict[str, str], *, skip: tuple[str, ...] = ()) -> None:
@@ -68,9 +66,121 @@ def funder_form(runtime: Runtime, principal: Principal) -> None:
 
         def create() -> None:
             with unit_of_work(runtime.engine) as uow:
-                grants.create_funder(uow, principal, name=name, kind=kind)
+                grants.create_funder(uow, principal, data={"name": name, "kind": kind})
 
         form_state.submit(form, create, _("Financeur « {name} » ajouté.").format(name=" ".join(name.split())))
+
+
+def _grant_fields(key: str, errors: dict[str, str], funders: list[FunderRow], g: GrantSummary | None) -> dict:
+    """Funder, title, reference, amount, period and rates of a convention (inside its st.form), as typed."""
+    funder_ids = [f.id for f in funders]
+    funder_name = {f.id: f.name for f in funders}
+    values = {
+        "funder_id": st.selectbox(
+            _("Financeur"),
+            funder_ids,
+            format_func=funder_name.get,
+            key=f"{key}_funder",
+            index=funder_ids.index(g.funder_id) if g and g.funder_id in funder_ids else None,
+            placeholder=_("Choisir un financeur"),
+        )
+    }
+    form_state.field_error(errors, "funder_id")
+    values["name"] = st.text_input(
+        _("Intitulé"), value=g.name if g else "", max_chars=grants.GRANT_NAME_MAX, key=f"{key}_name"
+    )
+    form_state.field_error(errors, "name")
+    left, right = st.columns(2)
+    with left:
+        values |= _reference_start_tolerance(key, errors, g)
+    with right:
+        values |= _amount_end_indirect(key, errors, g)
+    return values
+
+
+def _reference_start_tolerance(key: str, errors: dict[str, str], g: GrantSummary | None) -> dict:
+    values = {
+        "convention_ref": st.text_input(
+            _("Référence de la convention"),
+            value=g.convention_ref if g else "",
+            max_chars=grants.CONVENTION_REF_MAX,
+            key=f"{key}_ref",
+            help=_("Unique, par exemple AGRASC-FDC-2026-018."),
+        )
+    }
+    form_state.field_error(errors, "convention_ref")
+    values["starts_on"] = st.date_input(
+        _("Début"),
+        value=g.starts_on if g else None,
+        format=DATE_FORMAT,
+        key=f"{key}_start",
+        min_value=date(2000, 1, 1),
+        max_value=date(2100, 1, 1),
+    )
+    form_state.field_error(errors, "starts_on")
+    values["tolerance"] = st.number_input(
+        _("Tolérance entre lignes (%)"),
+        min_value=0.0,
+        max_value=50.0,
+        step=0.5,
+        value=(g.tolerance_bp / 100) if g else 10.0,
+        key=f"{key}_tolerance",
+        help=_("Écart admis par la convention entre le prévu et le réalisé d'une ligne."),
+    )
+    form_state.field_error(errors, "tolerance")
+    return values
+
+
+def _amount_end_indirect(key: str, errors: dict[str, str], g: GrantSummary | None) -> dict:
+    values = {
+        "amount": st.text_input(
+            _("Montant (€)"),
+            value=amount_text(g.amount_cents) if g else "",
+            key=f"{key}_amount",
+            help=_("Au centime près, par exemple 900 000,00."),
+        )
+    }
+    form_state.field_error(errors, "amount")
+    values["ends_on"] = st.date_input(
+        _("Fin"),
+        value=g.ends_on if g else None,
+        format=DATE_FORMAT,
+        key=f"{key}_end",
+        min_value=date(2000, 1, 1),
+        max_value=date(2100, 1, 1),
+    )
+    form_state.field_error(errors, "ends_on")
+    values["indirect_rate"] = st.number_input(
+        _("Taux de frais indirects (%)"),
+        min_value=0.0,
+        max_value=100.0,
+        step=0.5,
+        value=(g.indirect_rate_bp / 100) if g else 0.0,
+        key=f"{key}_indirect",
+    )
+    form_state.field_error(errors, "indirect_rate")
+    return values
+
+
+def _sites_and_strands(key: str, errors: dict[str, str], sites: list[SiteChoice], detail: GrantDetail | None) -> dict:
+    site_label = {s.id: s.label for s in sites}
+    values = {
+        "site_ids": st.multiselect(
+            _("Sites concernés"),
+            list(site_label),
+            format_func=site_label.get,
+            key=f"{key}_sites",
+            default=[s.id for s in detail.sites] if detail else [],
+        )
+    }
+    form_state.field_error(errors, "site_ids")
+    values["strand_names"] = st.text_area(
+        _("Volets (un par ligne)"),
+        key=f"{key}_strands",
+        value="\n".join(s.name for s in detail.strands) if detail else "Aller-vers\nInsertion socio-professionnelle",
+    )
+    form_state.field_error(errors, "strand_names")
+    return values
 
 
 def grant_form(
@@ -87,112 +197,13 @@ def grant_form(
     errors = form_state.errors(form)
     g = detail.grant if detail else None
     version = form_state.seen_version(form, g.id, g.version) if g else None
-    funder_ids = [f.id for f in funders]
-    funder_name = {f.id: f.name for f in funders}
-    site_ids = [s.id for s in sites]
-    site_label = {s.id: s.label for s in sites}
     with st.form(key):
         form_state.form_error(form)
-        funder_id = st.selectbox(
-            _("Financeur"),
-            funder_ids,
-            format_func=funder_name.get,
-            key=f"{key}_funder",
-            index=funder_ids.index(g.funder_id) if g and g.funder_id in funder_ids else None,
-            placeholder=_("Choisir un financeur"),
-        )
-        form_state.field_error(errors, "funder_id")
-        name = st.text_input(
-            _("Intitulé"), value=g.name if g else "", max_chars=grants.GRANT_NAME_MAX, key=f"{key}_name"
-        )
-        form_state.field_error(errors, "name")
-        left, right = st.columns(2)
-        with left:
-            ref = st.text_input(
-                _("Référence de la convention"),
-                value=g.convention_ref if g else "",
-                max_chars=grants.CONVENTION_REF_MAX,
-                key=f"{key}_ref",
-                help=_("Unique, par exemple AGRASC-FDC-2026-018."),
-            )
-            form_state.field_error(errors, "convention_ref")
-            starts_on = st.date_input(
-                _("Début"),
-                value=g.starts_on if g else None,
-                format=DATE_FORMAT,
-                key=f"{key}_start",
-                min_value=date(2000, 1, 1),
-                max_value=date(2100, 1, 1),
-            )
-            form_state.field_error(errors, "starts_on")
-            tolerance = st.number_input(
-                _("Tolérance entre lignes (%)"),
-                min_value=0.0,
-                max_value=50.0,
-                step=0.5,
-                value=(g.tolerance_bp / 100) if g else 10.0,
-                key=f"{key}_tolerance",
-                help=_("Écart admis par la convention entre le prévu et le réalisé d'une ligne."),
-            )
-            form_state.field_error(errors, "tolerance_bp")
-        with right:
-            amount = st.text_input(
-                _("Montant (€)"),
-                value=amount_text(g.amount_cents) if g else "",
-                key=f"{key}_amount",
-                help=_("Au centime près, par exemple 900 000,00."),
-            )
-            form_state.field_error(errors, "amount")
-            ends_on = st.date_input(
-                _("Fin"),
-                value=g.ends_on if g else None,
-                format=DATE_FORMAT,
-                key=f"{key}_end",
-                min_value=date(2000, 1, 1),
-                max_value=date(2100, 1, 1),
-            )
-            form_state.field_error(errors, "ends_on")
-            indirect = st.number_input(
-                _("Taux de frais indirects (%)"),
-                min_value=0.0,
-                max_value=100.0,
-                step=0.5,
-                value=(g.indirect_rate_bp / 100) if g else 0.0,
-                key=f"{key}_indirect",
-            )
-            form_state.field_error(errors, "indirect_rate_bp")
-        chosen_sites = st.multiselect(
-            _("Sites concernés"),
-            site_ids,
-            format_func=site_label.get,
-            key=f"{key}_sites",
-            default=[s.id for s in detail.sites] if detail else [],
-        )
-        form_state.field_error(errors, "site_ids")
-        strands = st.text_area(
-            _("Volets (un par ligne)"),
-            key=f"{key}_strands",
-            value="\n".join(s.name for s in detail.strands)
-            if detail
-            else "Aller-vers\nInsertion socio-professionnelle",
-        )
-        form_state.field_error(errors, "strand_names")
+        data = _grant_fields(key, errors, funders, g) | _sites_and_strands(key, errors, sites, detail)
         submitted = st.form_submit_button(
             _("Enregistrer la convention") if g else _("Créer le financement"), type="primary"
         )
     if submitted:
-        data = GrantInput(
-            funder_id=funder_id,
-            name=name,
-            convention_ref=ref,
-            amount=amount,
-            starts_on=starts_on,
-            ends_on=ends_on,
-            site_ids=tuple(chosen_sites),
-            strand_names=tuple(strands.splitlines()),
-            tolerance_bp=percent_to_bp(tolerance),
-            indirect_rate_bp=percent_to_bp(indirect),
-        )
 
         def save() -> None:
             with unit_of_work(runtime.engine) as uow:
@@ -206,27 +217,8 @@ def grant_form(
         form_state.submit(form, save, success, versioned=(form, g.id) if g else None)
 
 
-def _running_total(frame: pd.DataFrame) -> tuple[int, int]:
-    """(sum of the readable amounts, number of unreadable ones) of the editor's current content."""
-    total = unreadable = 0
-    for value in frame["planned"]:
-        text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-        try:
-            total += parse_amount(text)
-        except ValueError:
-            unreadable += 1
-    return total, unreadable
-
-
-def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail, rows: list[budget_lines.LineRow]) -> None:
-    """The grant's lines as an editable table, with the running total against the grant amount."""
-    grant = detail.grant
-    form = f"budget_lines_{grant.id}"
-    key = form_state.key(form)
-    errors = form_state.errors(form)
-    version = form_state.seen_version(form, grant.id, grant.version)
-    strand_of = {s.name: s.id for s in detail.strands}
-    site_of = {s.code: s.id for s in detail.sites}
+def _lines_table(key: str, detail: GrantDetail, rows: list[budget_lines.LineRow]) -> pd.DataFrame:
+    """The grant's lines in an editable table (stable column ids; headers in the session's language)."""
     frame = pd.DataFrame(
         {
             "strand": [r.strand_name for r in rows],
@@ -237,24 +229,20 @@ def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail, ro
         },
         columns=LINE_COLUMNS,
     )
-    st.caption(
-        _(
-            "Une ligne par volet × site × catégorie Cerfa. Montants au centime, à la française (12 345,67). "
-            "Ajoutez une ligne en bas du tableau ; une ligne sans dépense peut être supprimée."
-        )
-    )
-    categories = category_of_label()
-    form_state.form_error(form)
-    edited = st.data_editor(
+    return st.data_editor(
         frame,
         key=f"{key}_table",
         num_rows="dynamic",
         hide_index=True,
         width="stretch",
         column_config={
-            "strand": st.column_config.SelectboxColumn(_("Volet"), options=list(strand_of), required=True),
-            "site": st.column_config.SelectboxColumn(_("Site"), options=list(site_of), required=True),
-            "category": st.column_config.SelectboxColumn(_("Catégorie"), options=list(categories), required=True),
+            "strand": st.column_config.SelectboxColumn(
+                _("Volet"), options=[s.name for s in detail.strands], required=True
+            ),
+            "site": st.column_config.SelectboxColumn(_("Site"), options=[s.code for s in detail.sites], required=True),
+            "category": st.column_config.SelectboxColumn(
+                _("Catégorie"), options=list(category_of_label()), required=True
+            ),
             "planned": st.column_config.TextColumn(_("Prévu (€)"), required=True),
             "code": st.column_config.TextColumn(
                 _("Code analytique"),
@@ -263,28 +251,57 @@ def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail, ro
             ),
         },
     )
-    total, unreadable = _running_total(edited)
-    gap = grant.amount_cents - total
+
+
+def _running_total(edited: pd.DataFrame, amount_cents: int) -> None:
+    """The sum of the planned amounts as typed (read as the service reads them) against the grant amount."""
+    total, unreadable = budget_lines.running_total([_cell(value) for value in edited["planned"]])
+    gap = amount_cents - total
     cols = st.columns(3)
     cols[0].metric(_("Total des lignes"), formats.euros(total))
-    cols[1].metric(_("Montant de la convention"), formats.euros(grant.amount_cents))
+    cols[1].metric(_("Montant de la convention"), formats.euros(amount_cents))
     cols[2].metric(_("Reste à répartir"), formats.euros(gap))
     if unreadable:
         st.warning(_("{count} montant(s) illisible(s) : écrivez par exemple 12 345,67.").format(count=unreadable))
     elif gap:
         st.info(_("La somme des lignes doit être égale au montant de la convention pour enregistrer."))
-    show_errors(errors, skip=(form_state.FORM_ERROR,))
+
+
+def _rows_sent(edited: pd.DataFrame, detail: GrantDetail) -> list[dict]:
+    """The editor's rows as the service reads them: the names chosen as ids, the cells as typed."""
+    strand_of = {s.name: s.id for s in detail.strands}
+    site_of = {s.code: s.id for s in detail.sites}
+    categories = category_of_label()
+    return [
+        {
+            "strand_id": strand_of.get(row["strand"]),
+            "site_id": site_of.get(row["site"]),
+            "category": categories.get(row["category"]),
+            "planned": _cell(row["planned"]),
+            "accounting_code": _cell(row["code"]) or None,
+        }
+        for row in edited.to_dict("records")
+    ]
+
+
+def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail, rows: list[budget_lines.LineRow]) -> None:
+    """The grant's lines as an editable table, with the running total against the grant amount."""
+    grant = detail.grant
+    form = f"budget_lines_{grant.id}"
+    key = form_state.key(form)
+    version = form_state.seen_version(form, grant.id, grant.version)
+    st.caption(
+        _(
+            "Une ligne par volet × site × catégorie Cerfa. Montants au centime, à la française (12 345,67). "
+            "Ajoutez une ligne en bas du tableau ; une ligne sans dépense peut être supprimée."
+        )
+    )
+    form_state.form_error(form)
+    edited = _lines_table(key, detail, rows)
+    _running_total(edited, grant.amount_cents)
+    show_errors(form_state.errors(form), skip=(form_state.FORM_ERROR,))
     if st.button(_("Enregistrer les lignes"), type="primary", key=f"{key}_save"):
-        lines = [
-            LineInput(
-                strand_id=strand_of.get(row["strand"]),
-                site_id=site_of.get(row["site"]),
-                category=categories.get(row["category"]),
-                planned="" if pd.isna(row["planned"]) else str(row["planned"]),
-                accounting_code=None if pd.isna(row["code"]) else str(row["code"]),
-            )
-            for row in edited.to_dict("records")
-        ]
+        lines = _rows_sent(edited, detail)
 
         def save() -> None:
             with unit_of_work(runtime.engine) as uow:

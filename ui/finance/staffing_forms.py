@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -15,9 +13,9 @@ from models.labels import label
 from models.staffing import PostType
 from services.finance.staffing import charges as staff_charges
 from services.finance.staffing import posts as staffing
-from services.finance.staffing.posts import PostRow, ShareInput
+from services.finance.staffing.posts import PostRow
 from services.platform.db import unit_of_work
-from services.platform.errors import ServiceError
+from services.platform.money import BASIS_POINTS
 from services.platform.principal import Principal
 from ui.platform import form_state
 
@@ -29,7 +27,7 @@ def post_label(post: PostRow) -> str:
     )
 
 
-def _post_fields(key: str, errors: dict, sites: list[tuple[int, str, str]], post: PostRow | None) -> dict:
+def _site_and_type(key: str, errors: dict, sites: list[tuple[int, str, str]], post: PostRow | None) -> dict:
     site_ids = [s[0] for s in sites]
     names = {s[0]: f"{s[1]} — {s[2]}" for s in sites}
     left, right = st.columns(2)
@@ -50,35 +48,52 @@ def _post_fields(key: str, errors: dict, sites: list[tuple[int, str, str]], post
         ),
     }
     form_state.field_error(errors, "site_id")
+    return values
+
+
+def _fte_and_cost(key: str, errors: dict, post: PostRow | None) -> dict:
+    """The working time (ETP) and the loaded monthly cost (euros) as typed: the service reads them (cents,
+    halves away from zero)."""
     left, right = st.columns(2)
-    values["fte"] = left.number_input(
-        _("Temps de travail (ETP)"),
-        min_value=0.01,
-        max_value=1.0,
-        step=0.05,
-        value=post.fte_hundredths / 100 if post else 1.0,
-        format="%.2f",
-        key=f"{key}_fte",
-        help=_("De 0,01 à 1,00 (1,00 = temps plein)."),
-    )
-    values["cost"] = right.number_input(
-        _("Coût mensuel chargé (€)"),
-        min_value=0.0,
-        step=100.0,
-        format="%.2f",
-        value=post.monthly_cost_cents / 100 if post else 0.0,
-        key=f"{key}_cost",
-        help=_("Salaire brut + charges patronales, pour un mois complet."),
-    )
-    form_state.field_error(errors, "fte_hundredths")
-    form_state.field_error(errors, "monthly_cost_cents")
+    values = {
+        "fte": left.number_input(
+            _("Temps de travail (ETP)"),
+            min_value=0.01,
+            max_value=1.0,
+            step=0.05,
+            value=post.fte_hundredths / 100 if post else 1.0,
+            format="%.2f",
+            key=f"{key}_fte",
+            help=_("De 0,01 à 1,00 (1,00 = temps plein)."),
+        ),
+        "monthly_cost": right.number_input(
+            _("Coût mensuel chargé (€)"),
+            min_value=0.0,
+            step=100.0,
+            format="%.2f",
+            value=post.monthly_cost_cents / 100 if post else 0.0,
+            key=f"{key}_cost",
+            help=_("Salaire brut + charges patronales, pour un mois complet."),
+        ),
+    }
+    form_state.field_error(errors, "fte")
+    form_state.field_error(errors, "monthly_cost")
+    return values
+
+
+def _dates_and_holder(key: str, errors: dict, post: PostRow | None) -> dict:
     left, right = st.columns(2)
-    values["starts_on"] = left.date_input(
-        _("Début du poste"), value=post.starts_on if post else paris_today(), format="DD/MM/YYYY", key=f"{key}_start"
-    )
-    values["ends_on"] = right.date_input(
-        _("Fin du poste (facultatif)"), value=post.ends_on if post else None, format="DD/MM/YYYY", key=f"{key}_end"
-    )
+    values = {
+        "starts_on": left.date_input(
+            _("Début du poste"),
+            value=post.starts_on if post else paris_today(),
+            format="DD/MM/YYYY",
+            key=f"{key}_start",
+        ),
+        "ends_on": right.date_input(
+            _("Fin du poste (facultatif)"), value=post.ends_on if post else None, format="DD/MM/YYYY", key=f"{key}_end"
+        ),
+    }
     form_state.field_error(errors, "starts_on")
     form_state.field_error(errors, "ends_on")
     if post is None or post.is_filled:
@@ -96,14 +111,43 @@ def _post_fields(key: str, errors: dict, sites: list[tuple[int, str, str]], post
     return values
 
 
-def _service_values(values: dict) -> dict:
-    clean = {k: v for k, v in values.items() if k not in ("fte", "cost")}
-    clean["fte_hundredths"] = int((Decimal(str(values["fte"])) * 100).quantize(Decimal(1)))
-    clean["monthly_cost_cents"] = int((Decimal(str(values["cost"])) * 100).quantize(Decimal(1)))
-    return clean
+def _post_fields(key: str, errors: dict, sites: list[tuple[int, str, str]], post: PostRow | None) -> dict:
+    """The widgets of a post (inside an st.form), their values as typed; `post` fills them for an edit."""
+    return (
+        _site_and_type(key, errors, sites, post)
+        | _fte_and_cost(key, errors, post)
+        | _dates_and_holder(key, errors, post)
+    )
 
 
 SHARE_ROWS = 3
+
+
+def _share_rows(key: str, errors: dict, names: dict[tuple[int, int], str]) -> list[dict]:
+    """The funding split of a new post: SHARE_ROWS rows (convention — strand, share in %), a blank row ignored."""
+    rows = []
+    for index in range(1, SHARE_ROWS + 1):
+        left, right = st.columns([3, 1])
+        choice = left.selectbox(
+            _("Convention — volet {index}").format(index=index),
+            [None, *names],
+            key=f"{key}_grant_{index}",
+            format_func=lambda k: "—" if k is None else names[k],
+        )
+        percent = right.number_input(
+            _("Part {index} (%)").format(index=index),
+            min_value=0.0,
+            max_value=100.0,
+            step=0.01,
+            format="%.2f",
+            value=100.0 if index == 1 else 0.0,
+            key=f"{key}_share_{index}",
+        )
+        form_state.field_error(errors, f"grant_{index}")
+        form_state.field_error(errors, f"share_{index}")
+        grant_id, strand_id = choice if choice is not None else (None, None)
+        rows.append({"grant_id": grant_id, "strand_id": strand_id, "percent": percent})
+    return rows
 
 
 def create_post_form(engine: Engine, principal: Principal, sites: list[tuple[int, str, str]]) -> None:
@@ -116,41 +160,16 @@ def create_post_form(engine: Engine, principal: Principal, sites: list[tuple[int
     errors = form_state.errors(form)
     with st.form(key):
         form_state.form_error(form)
-        values = _post_fields(key, errors, sites, None)
+        data = _post_fields(key, errors, sites, None)
         st.markdown(_("**Financement** — la convention doit couvrir le site du poste ; total exactement 100 %."))
-        rows = []
-        for index in range(1, SHARE_ROWS + 1):
-            left, right = st.columns([3, 1])
-            choice = left.selectbox(
-                _("Convention — volet {index}").format(index=index),
-                [None, *names],
-                key=f"{key}_grant_{index}",
-                format_func=lambda k: "—" if k is None else names[k],
-            )
-            percent = right.number_input(
-                _("Part {index} (%)").format(index=index),
-                min_value=0.0,
-                max_value=100.0,
-                step=0.01,
-                format="%.2f",
-                value=100.0 if index == 1 else 0.0,
-                key=f"{key}_share_{index}",
-            )
-            form_state.field_error(errors, f"grant_{index}")
-            form_state.field_error(errors, f"share_{index}")
-            rows.append((choice, percent))
+        data["shares"] = _share_rows(key, errors, names)
         form_state.field_error(errors, "shares")
         submitted = st.form_submit_button(_("Créer le poste"), type="primary")
     if submitted:
-        shares = [
-            ShareInput(choice[0], choice[1], Decimal(str(percent)).quantize(Decimal("0.01")))
-            for choice, percent in rows
-            if choice is not None
-        ]
 
         def create() -> None:
             with unit_of_work(engine) as uow:
-                staffing.create_post(uow, principal, **_service_values(values), shares=shares)
+                staffing.create_post(uow, principal, data=data)
 
         form_state.submit(form, create, _("Poste créé avec son financement."))
 
@@ -162,13 +181,13 @@ def edit_post_form(engine: Engine, principal: Principal, sites: list[tuple[int, 
     version = form_state.seen_version(form, post.id, post.version)
     with st.form(key):
         form_state.form_error(form)
-        values = _post_fields(key, errors, sites, post)
+        data = _post_fields(key, errors, sites, post)
         submitted = st.form_submit_button(_("Enregistrer le poste"), type="primary")
     if submitted:
 
         def update() -> None:
             with unit_of_work(engine) as uow:
-                staffing.update_post(uow, principal, post.id, expected_version=version, changes=_service_values(values))
+                staffing.update_post(uow, principal, post.id, expected_version=version, data=data)
 
         form_state.submit(form, update, _("Poste modifié."), versioned=(form, post.id))
 
@@ -204,13 +223,14 @@ def status_form(engine: Engine, principal: Principal, post: PostRow) -> None:
             _("Déclarer vacant") if post.is_filled else _("Déclarer pourvu"), type="primary"
         )
     if submitted:
+        data = {"on": on} if post.is_filled else {"on": on, "holder_name": holder}
 
         def change() -> None:
             with unit_of_work(engine) as uow:
                 if post.is_filled:
-                    staffing.vacate_post(uow, principal, post.id, expected_version=version, on=on)
+                    staffing.vacate_post(uow, principal, post.id, expected_version=version, data=data)
                 else:
-                    staffing.fill_post(uow, principal, post.id, expected_version=version, on=on, holder_name=holder)
+                    staffing.fill_post(uow, principal, post.id, expected_version=version, data=data)
 
         form_state.submit(form, change, _("Situation du poste enregistrée."), versioned=(form, post.id))
 
@@ -248,13 +268,8 @@ def funding_form(engine: Engine, principal: Principal, post: PostRow) -> None:
             ),
         },
     )
-    shares = [(row["grant"], row["share"]) for row in edited.to_dict("records") if row.get("grant")]
-    total = sum(Decimal(str(p or 0)).quantize(Decimal("0.01")) for _unused, p in shares)
-    total_text = formats.amount(int(total * 100))
-    if total == 100:
-        st.success(_("Total des parts : {total} %").format(total=total_text), icon=":material/check:")
-    else:
-        st.warning(_("Total des parts : {total} % — il doit être exactement de 100 %.").format(total=total_text))
+    rows = [_share_of_the_editor(row, by_name) for row in edited.to_dict("records")]
+    _split_total(staffing.split_total([row["percent"] for row in rows if row["grant_id"] is not None]))
     for field in sorted(errors):
         if field != form_state.FORM_ERROR:
             form_state.field_error(errors, field)
@@ -262,29 +277,31 @@ def funding_form(engine: Engine, principal: Principal, post: PostRow) -> None:
 
         def save() -> None:
             with unit_of_work(engine) as uow:
-                staffing.save_funding(
-                    uow,
-                    principal,
-                    post.id,
-                    [
-                        ShareInput(*by_name[name], Decimal(str(percent or 0)).quantize(Decimal("0.01")))
-                        for name, percent in shares
-                        if name in by_name
-                    ],
-                )
+                staffing.save_funding(uow, principal, post.id, rows)
 
         form_state.submit(form, save, _("Financement du poste enregistré."))
+
+
+def _share_of_the_editor(row: dict, by_name: dict[str, tuple[int, int]]) -> dict:
+    """A row of the shares editor as the service reads it (a row without a convention is a blank one)."""
+    grant_id, strand_id = by_name.get(row.get("grant"), (None, None))
+    return {"grant_id": grant_id, "strand_id": strand_id, "percent": row.get("share")}
+
+
+def _split_total(total_bp: int | None) -> None:
+    """The running total of the shares being typed (exactly 100 % to save)."""
+    total_text = "—" if total_bp is None else formats.amount(total_bp)
+    if total_bp == BASIS_POINTS:
+        st.success(_("Total des parts : {total} %").format(total=total_text), icon=":material/check:")
+    else:
+        st.warning(_("Total des parts : {total} % — il doit être exactement de 100 %.").format(total=total_text))
 
 
 def monthly_charge(engine: Engine, principal: Principal) -> None:
     month = staff_charges.last_ended_month(paris_today())
     name = formats.month(month)
-    try:
-        with unit_of_work(engine) as uow:
-            plan = staff_charges.plan_month(uow, principal, month=month)
-    except ServiceError as exc:
-        st.error(str(exc))
-        return
+    with unit_of_work(engine) as uow:
+        plan = staff_charges.plan_month(uow, principal, month=month)
     to_charge = plan.to_charge
     if to_charge:
         st.caption(

@@ -12,7 +12,6 @@ from models.persons import AdministrativeStatus, Gender, HousingSituation, Perso
 from services.persons import files as person_files
 from services.persons.files import INCOME_SOURCES, PersonFileHeader, income_source_label
 from services.platform.db import unit_of_work
-from services.platform.errors import ServiceError, StaleRecord, ValidationFailed
 from services.platform.principal import Principal
 from ui.persons.choices import language_codes, language_label, nationality_codes, nationality_label
 from ui.platform import form_state
@@ -79,8 +78,103 @@ def _stale_controls(form: str, person_id: int) -> None:
         st.rerun()
 
 
+def _identity_fields(k: str, errors: dict[str, str], header: PersonFileHeader) -> dict[str, object]:
+    """Alias and phone: drawn (and sent) only for roles that see identity."""
+    if not header.may_see_identity:
+        return {}
+    alias = st.text_input(_("Prénom ou pseudonyme *"), value=header.alias or "", max_chars=80, key=f"{k}_alias")
+    form_state.field_error(errors, "alias")
+    phone = st.text_input(_("Téléphone"), value=header.phone or "", max_chars=24, key=f"{k}_phone")
+    form_state.field_error(errors, "phone")
+    return {"alias": alias, "phone": phone}
+
+
+def _person_fields(
+    k: str, errors: dict[str, str], header: PersonFileHeader, referents: dict[int, str]
+) -> dict[str, object]:
+    """Birth year, gender and referent (left column)."""
+    values: dict[str, object] = {}
+    values["birth_year"] = st.number_input(
+        _("Année de naissance"), value=header.birth_year, step=1, format="%d", key=f"{k}_birth_year"
+    )
+    form_state.field_error(errors, "birth_year")
+    values["gender"] = st.selectbox(
+        _("Genre"), list(Gender), index=list(Gender).index(header.gender), format_func=label, key=f"{k}_gender"
+    )
+    referent_options = [None, *referents]
+    values["referent_id"] = st.selectbox(
+        _("Référent·e"),
+        referent_options,
+        index=referent_options.index(header.referent_id),
+        format_func=lambda i: "—" if i is None else referents[i],
+        key=f"{k}_referent",
+    )
+    form_state.field_error(errors, "referent_id")
+    return values
+
+
+def _situation_fields(k: str, errors: dict[str, str], header: PersonFileHeader) -> dict[str, object]:
+    """Nationality, languages, administrative situation, housing, income (right column)."""
+    values: dict[str, object] = {}
+    nationalities = [None, *nationality_codes()]
+    values["nationality"] = st.selectbox(
+        _("Nationalité"),
+        nationalities,
+        index=nationalities.index(header.nationality) if header.nationality in nationalities else 0,
+        format_func=nationality_label,
+        key=f"{k}_nationality",
+    )
+    form_state.field_error(errors, "nationality")
+    values["languages"] = st.multiselect(
+        _("Langues parlées"),
+        sorted(set(language_codes()) | set(header.languages), key=language_label),
+        default=header.languages,
+        format_func=language_label,
+        placeholder=_("Choisir…"),
+        key=f"{k}_languages",
+    )
+    form_state.field_error(errors, "languages")
+    admin_options = [None, *AdministrativeStatus]
+    values["administrative_status"] = st.selectbox(
+        _("Situation administrative"),
+        admin_options,
+        index=admin_options.index(header.administrative_status),
+        format_func=label,
+        key=f"{k}_admin",
+    )
+    housing_options = [None, *HousingSituation]
+    values["housing"] = st.selectbox(
+        _("Hébergement"),
+        housing_options,
+        index=housing_options.index(header.housing),
+        format_func=label,
+        key=f"{k}_housing",
+    )
+    values["income_sources"] = st.multiselect(
+        _("Ressources"),
+        list(INCOME_SOURCES),
+        default=[c for c in header.income_sources if c in INCOME_SOURCES],
+        format_func=income_source_label,
+        placeholder=_("Choisir…"),
+        key=f"{k}_income",
+    )
+    form_state.field_error(errors, "income_sources")
+    return values
+
+
+def _consent_fields(k: str, header: PersonFileHeader) -> dict[str, object]:
+    sharing = st.checkbox(
+        _("Accepte le partage avec les partenaires nommés"), value=header.consent_partner_sharing, key=f"{k}_sharing"
+    )
+    statistics = st.checkbox(
+        _("Accepte de figurer dans les statistiques anonymes"), value=header.consent_statistics, key=f"{k}_statistics"
+    )
+    return {"consent_partner_sharing": sharing, "consent_statistics": statistics}
+
+
 def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHeader, cipher) -> None:
-    """Edit identity (roles that see it), situation, consent scopes and referent."""
+    """Edit identity (roles that see it), situation, consent scopes and referent: the form sends every
+    value it shows, the service writes those that changed."""
     pid = header.person_id
     version = form_state.seen_version(SITUATION_FORM, pid, header.version)
     k = form_state.key(SITUATION_FORM) + f"_{pid}"
@@ -89,120 +183,24 @@ def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHea
         referents = dict(person_files.list_referent_choices(uow, principal, header.site_id))
     if header.referent_id is not None and header.referent_id not in referents:
         referents[header.referent_id] = header.referent_name or "—"
-    referent_options = [None, *referents]
     form_state.form_error(SITUATION_FORM)
     _stale_controls(SITUATION_FORM, pid)
     with st.form(k):
-        values: dict = {}
         left, right = st.columns(2)
         with left:
-            if header.may_see_identity:
-                values["alias"] = st.text_input(
-                    _("Prénom ou pseudonyme *"), value=header.alias or "", max_chars=80, key=f"{k}_alias"
-                )
-                form_state.field_error(errors, "alias")
-                values["phone"] = st.text_input(
-                    _("Téléphone"), value=header.phone or "", max_chars=24, key=f"{k}_phone"
-                )
-                form_state.field_error(errors, "phone")
-            values["birth_year"] = st.number_input(
-                _("Année de naissance"), value=header.birth_year, step=1, format="%d", key=f"{k}_birth_year"
-            )
-            form_state.field_error(errors, "birth_year")
-            values["gender"] = st.selectbox(
-                _("Genre"), list(Gender), index=list(Gender).index(header.gender), format_func=label, key=f"{k}_gender"
-            )
-            values["referent_id"] = st.selectbox(
-                _("Référent·e"),
-                referent_options,
-                index=referent_options.index(header.referent_id),
-                format_func=lambda i: "—" if i is None else referents[i],
-                key=f"{k}_referent",
-            )
-            form_state.field_error(errors, "referent_id")
+            data = _identity_fields(k, errors, header) | _person_fields(k, errors, header, referents)
         with right:
-            nationalities = [None, *nationality_codes()]
-            values["nationality"] = st.selectbox(
-                _("Nationalité"),
-                nationalities,
-                index=nationalities.index(header.nationality) if header.nationality in nationalities else 0,
-                format_func=nationality_label,
-                key=f"{k}_nationality",
-            )
-            languages = language_codes()
-            values["languages"] = st.multiselect(
-                _("Langues parlées"),
-                sorted(set(languages) | set(header.languages), key=language_label),
-                default=header.languages,
-                format_func=language_label,
-                placeholder=_("Choisir…"),
-                key=f"{k}_languages",
-            )
-            form_state.field_error(errors, "languages")
-            admin_options = [None, *AdministrativeStatus]
-            values["administrative_status"] = st.selectbox(
-                _("Situation administrative"),
-                admin_options,
-                index=admin_options.index(header.administrative_status),
-                format_func=label,
-                key=f"{k}_admin",
-            )
-            housing_options = [None, *HousingSituation]
-            values["housing"] = st.selectbox(
-                _("Hébergement"),
-                housing_options,
-                index=housing_options.index(header.housing),
-                format_func=label,
-                key=f"{k}_housing",
-            )
-            values["income_sources"] = st.multiselect(
-                _("Ressources"),
-                list(INCOME_SOURCES),
-                default=[c for c in header.income_sources if c in INCOME_SOURCES],
-                format_func=income_source_label,
-                placeholder=_("Choisir…"),
-                key=f"{k}_income",
-            )
-        values["consent_partner_sharing"] = st.checkbox(
-            _("Accepte le partage avec les partenaires nommés"),
-            value=header.consent_partner_sharing,
-            key=f"{k}_sharing",
-        )
-        values["consent_statistics"] = st.checkbox(
-            _("Accepte de figurer dans les statistiques anonymes"),
-            value=header.consent_statistics,
-            key=f"{k}_statistics",
-        )
+            data |= _situation_fields(k, errors, header)
+        data |= _consent_fields(k, header)
         submitted = st.form_submit_button(_("Enregistrer les modifications"), type="primary", icon=":material/save:")
     if submitted:
-        if values["birth_year"] is not None:
-            values["birth_year"] = int(values["birth_year"])
-        current = {
-            "alias": header.alias or "",
-            "phone": header.phone or "",
-            "birth_year": header.birth_year,
-            "gender": header.gender,
-            "referent_id": header.referent_id,
-            "nationality": header.nationality,
-            "languages": header.languages,
-            "administrative_status": header.administrative_status,
-            "housing": header.housing,
-            "income_sources": header.income_sources,
-            "consent_partner_sharing": header.consent_partner_sharing,
-            "consent_statistics": header.consent_statistics,
-        }
-        changes = {name: value for name, value in values.items() if value != current.get(name)}
-        try:
+
+        def save() -> None:
             with unit_of_work(runtime.engine) as uow:
-                person_files.update_situation(
-                    uow, principal, pid, expected_version=version, changes=changes, cipher=cipher
-                )
-        except ValidationFailed as exc:
-            form_state.fail(SITUATION_FORM, exc.errors)
-        except ServiceError as exc:  # StaleRecord: the input stays in the form
-            form_state.fail(SITUATION_FORM, {form_state.FORM_ERROR: str(exc)})
-        _forget_versions(pid)
-        form_state.succeed(SITUATION_FORM, _("Dossier mis à jour."))
+                person_files.update_situation(uow, principal, pid, expected_version=version, data=data, cipher=cipher)
+            _forget_versions(pid)  # a conflict keeps them: the user takes the new version on purpose
+
+        form_state.submit(SITUATION_FORM, save, _("Dossier mis à jour."))
 
 
 def closing_form(runtime: Runtime, principal: Principal, header: PersonFileHeader) -> None:
@@ -216,30 +214,24 @@ def closing_form(runtime: Runtime, principal: Principal, header: PersonFileHeade
     form_state.field_error(errors, "status")
     closing = header.status != PersonStatus.CLOSED
     with st.form(k):
-        closed_on = None
+        data: dict[str, object] = {}
         if closing:
-            closed_on = st.date_input(
+            data["closed_on"] = st.date_input(
                 _("Date de clôture *"), value=clock.today(), format="DD/MM/YYYY", key=f"{k}_closed_on"
             )
             form_state.field_error(errors, "closed_on")
-        reason = st.text_input(_("Motif *"), max_chars=180, key=f"{k}_reason")
+        data["reason"] = st.text_input(_("Motif *"), max_chars=180, key=f"{k}_reason")
         form_state.field_error(errors, "reason")
         submitted = st.form_submit_button(
             _("Clôturer le dossier") if closing else _("Rouvrir le dossier"),
             icon=":material/lock:" if closing else ":material/lock_open:",
         )
     if submitted:
-        try:
+
+        def save() -> None:
+            change = person_files.close_file if closing else person_files.reopen_file
             with unit_of_work(runtime.engine) as uow:
-                if closing:
-                    person_files.close_file(
-                        uow, principal, pid, expected_version=version, reason=reason, closed_on=closed_on
-                    )
-                else:
-                    person_files.reopen_file(uow, principal, pid, expected_version=version, reason=reason)
-        except ValidationFailed as exc:
-            form_state.fail(CLOSING_FORM, exc.errors)
-        except (StaleRecord, ServiceError) as exc:
-            form_state.fail(CLOSING_FORM, {form_state.FORM_ERROR: str(exc)})
-        _forget_versions(pid)
-        form_state.succeed(CLOSING_FORM, _("Dossier clôturé.") if closing else _("Dossier rouvert."))
+                change(uow, principal, pid, expected_version=version, data=data)
+            _forget_versions(pid)  # a conflict keeps them: the user takes the new version on purpose
+
+        form_state.submit(CLOSING_FORM, save, _("Dossier clôturé.") if closing else _("Dossier rouvert."))

@@ -8,7 +8,7 @@ EDIT_PERSON_FILES on a file that is not anonymised; the notes only for roles tha
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
@@ -21,7 +21,6 @@ from models.pathway import Barrier, BarrierSeverity, CommissionOpinion, GoalAxis
 from models.persons import PersonStatus
 from services.persons import partners, pathway
 from services.platform.db import unit_of_work
-from services.platform.errors import ValidationFailed
 from services.platform.principal import Capability, Principal
 from ui.platform import charts, form_state
 from ui.platform.runtime import Runtime, field_cipher
@@ -51,32 +50,26 @@ def _date_input(text: str, key: str, *, value: date | object | None = PARIS_TODA
 # --- Freins -------------------------------------------------------------------------------------
 
 
-def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:
-    form_state.show_toast()
-    with unit_of_work(runtime.engine) as session:
-        history = pathway.barrier_history(session, principal, header.person_id)
+def _barriers_table(history: list[pathway.BarrierPoint]) -> None:
     current: dict[Barrier, pathway.BarrierPoint] = {}
     for point in history:
         current[point.barrier] = point
-    if not history:
-        st.info(_("Aucune évaluation des freins pour l'instant."))
-    else:
-        st.subheader(_("Freins actuels"))
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Frein"): [label(b) for b in current],
-                    _("Niveau"): [label(p.severity) for p in current.values()],
-                    _("Évalué le"): [formats.day(p.assessed_on) for p in current.values()],
-                }
-            ),
-            hide_index=True,
-        )
-        st.subheader(_("Évolution"))
-        st.altair_chart(charts.barrier_evolution(history))
-    _read_only_note(principal, header)
-    if not _may_write(principal, header):
-        return
+    st.subheader(_("Freins actuels"))
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Frein"): [label(b) for b in current],
+                _("Niveau"): [label(p.severity) for p in current.values()],
+                _("Évalué le"): [formats.day(p.assessed_on) for p in current.values()],
+            }
+        ),
+        hide_index=True,
+    )
+    st.subheader(_("Évolution"))
+    st.altair_chart(charts.barrier_evolution(history))
+
+
+def _barriers_form(runtime: Runtime, principal: Principal, header) -> None:
     form = "barriers"
     key = form_state.key(form)
     errors = form_state.errors(form)
@@ -100,43 +93,164 @@ def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:
         form_state.field_error(errors, "ratings")
         submitted = st.form_submit_button(_("Enregistrer l'évaluation"), type="primary")
     if submitted:
+        data = {"assessed_on": assessed_on, "ratings": ratings}
 
         def save() -> None:
-            if assessed_on is None:
-                raise ValidationFailed({"assessed_on": _("La date de l'évaluation est obligatoire.")})
             with unit_of_work(runtime.engine) as session:
-                pathway.record_barriers(session, principal, header.person_id, assessed_on=assessed_on, ratings=ratings)
+                pathway.record_barriers(session, principal, header.person_id, data=data)
 
         form_state.submit(form, save, _("Évaluation enregistrée."))
 
 
+def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:
+    form_state.show_toast()
+    with unit_of_work(runtime.engine) as session:
+        history = pathway.barrier_history(session, principal, header.person_id)
+    if not history:
+        st.info(_("Aucune évaluation des freins pour l'instant."))
+    else:
+        _barriers_table(history)
+    _read_only_note(principal, header)
+    if _may_write(principal, header):
+        _barriers_form(runtime, principal, header)
+
+
 # --- Plan d'action ------------------------------------------------------------------------------
+
+
+def _goals_table(goals: list[pathway.GoalRow]) -> None:
+    today = clock.today()
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Axe"): [label(g.axis) for g in goals],
+                _("Objectif"): [g.goal for g in goals],
+                _("Actions"): [g.actions or "" for g in goals],
+                _("Échéance"): [formats.day(g.due_on) for g in goals],
+                _("Statut"): [
+                    _("{status} (en retard)").format(status=label(g.status))
+                    if g.status in pathway.OPEN_STATUSES and g.due_on and g.due_on < today
+                    else label(g.status)
+                    for g in goals
+                ],
+                _("Clos le"): [formats.day(g.closed_on) if g.closed_on else "" for g in goals],
+            }
+        ),
+        hide_index=True,
+    )
+
+
+def _goal_fields(key: str, errors: dict[str, str], goal: pathway.GoalRow | None) -> dict[str, object]:
+    """Axis, goal, actions and due date (inside an st.form); `goal` fills them for a change."""
+    axes = list(GoalAxis)
+    axis = st.selectbox(
+        _("Axe"), axes, index=axes.index(goal.axis) if goal else 0, format_func=label, key=f"{key}_axis"
+    )
+    form_state.field_error(errors, "axis")
+    text = st.text_input(_("Objectif"), value=goal.goal if goal else "", max_chars=pathway.GOAL_MAX, key=f"{key}_goal")
+    form_state.field_error(errors, "goal")
+    actions = st.text_area(
+        _("Actions prévues"),
+        value=(goal.actions or "") if goal else "",
+        max_chars=pathway.ACTIONS_MAX,
+        key=f"{key}_actions",
+    )
+    form_state.field_error(errors, "actions")
+    due_on = _date_input(_("Échéance"), f"{key}_due", value=goal.due_on if goal else None)
+    return {"axis": axis, "goal": text, "actions": actions, "due_on": due_on}
+
+
+def _new_goal_form(runtime: Runtime, principal: Principal, header) -> None:
+    form = "goal_new"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        form_state.form_error(form)
+        data = _goal_fields(key, errors, None)
+        submitted = st.form_submit_button(_("Ajouter l'objectif"), type="primary")
+    if submitted:
+
+        def create() -> None:
+            with unit_of_work(runtime.engine) as session:
+                pathway.create_goal(session, principal, header.person_id, data=data)
+
+        form_state.submit(form, create, _("Objectif ajouté."))
+
+
+def _edit_goal_form(runtime: Runtime, principal: Principal, chosen: pathway.GoalRow, form: str, version: int) -> None:
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        form_state.form_error(form)
+        data = _goal_fields(key, errors, chosen)
+        data["status"] = st.radio(
+            _("Statut"),
+            list(pathway.OPEN_STATUSES),
+            index=list(pathway.OPEN_STATUSES).index(chosen.status),
+            format_func=label,
+            horizontal=True,
+            key=f"{key}_status",
+        )
+        form_state.field_error(errors, "status")
+        save = st.form_submit_button(_("Enregistrer les modifications"), type="primary")
+    if save:
+
+        def update() -> None:
+            with unit_of_work(runtime.engine) as session:
+                pathway.update_goal(session, principal, chosen.id, expected_version=version, data=data)
+
+        form_state.submit(form, update, _("Objectif modifié."), versioned=(form, chosen.id))
+
+
+def _close_goal_form(runtime: Runtime, principal: Principal, chosen: pathway.GoalRow, form: str, version: int) -> None:
+    """Close the goal chosen; it carries the version the edit form (`form`) first saw."""
+    close_form = f"goal_close_{chosen.id}"
+    key = form_state.key(close_form)
+    errors = form_state.errors(close_form)
+    with st.form(key):
+        st.markdown(_("**Clore l'objectif**"))
+        form_state.form_error(close_form)
+        status = st.radio(
+            _("Résultat"),
+            [GoalStatus.ACHIEVED, GoalStatus.ABANDONED],
+            format_func=label,
+            horizontal=True,
+            key=f"{key}_status",
+        )
+        form_state.field_error(errors, "status")
+        closed_on = _date_input(_("Date de clôture"), f"{key}_on")
+        form_state.field_error(errors, "closed_on")
+        close = st.form_submit_button(_("Clore l'objectif"))
+    if close:
+        data = {"status": status, "closed_on": closed_on}
+
+        def do_close() -> None:
+            with unit_of_work(runtime.engine) as session:
+                pathway.close_goal(session, principal, chosen.id, expected_version=version, data=data)
+
+        form_state.submit(close_form, do_close, _("Objectif clos."), versioned=(form, chosen.id))
+
+
+def _change_goal(runtime: Runtime, principal: Principal, goals: list[pathway.GoalRow]) -> None:
+    open_goals = [g for g in goals if g.status in pathway.OPEN_STATUSES]
+    if not open_goals:
+        st.caption(_("Aucun objectif en cours."))
+        return
+    chosen = st.selectbox(
+        _("Objectif"), open_goals, format_func=lambda g: f"{label(g.axis)} — {g.goal}", key="goal_edit_choice"
+    )
+    form = f"goal_edit_{chosen.id}"
+    version = form_state.seen_version(form, chosen.id, chosen.version)
+    _edit_goal_form(runtime, principal, chosen, form, version)
+    _close_goal_form(runtime, principal, chosen, form, version)
 
 
 def goals_tab(runtime: Runtime, principal: Principal, header) -> None:
     form_state.show_toast()
     with unit_of_work(runtime.engine) as session:
         goals = pathway.list_goals(session, principal, header.person_id)
-    today = clock.today()
     if goals:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Axe"): [label(g.axis) for g in goals],
-                    _("Objectif"): [g.goal for g in goals],
-                    _("Actions"): [g.actions or "" for g in goals],
-                    _("Échéance"): [formats.day(g.due_on) for g in goals],
-                    _("Statut"): [
-                        _("{status} (en retard)").format(status=label(g.status))
-                        if g.status in pathway.OPEN_STATUSES and g.due_on and g.due_on < today
-                        else label(g.status)
-                        for g in goals
-                    ],
-                    _("Clos le"): [formats.day(g.closed_on) if g.closed_on else "" for g in goals],
-                }
-            ),
-            hide_index=True,
-        )
+        _goals_table(goals)
     else:
         st.info(_("Aucun objectif dans le plan d'action."))
     _read_only_note(principal, header)
@@ -144,128 +258,15 @@ def goals_tab(runtime: Runtime, principal: Principal, header) -> None:
         return
     new_tab, edit_tab = st.tabs([_("Nouvel objectif"), _("Modifier ou clore un objectif")])
     with new_tab:
-        form = "goal_new"
-        key = form_state.key(form)
-        errors = form_state.errors(form)
-        with st.form(key):
-            form_state.form_error(form)
-            axis = st.selectbox(_("Axe"), list(GoalAxis), format_func=label, key=f"{key}_axis")
-            goal = st.text_input(_("Objectif"), max_chars=pathway.GOAL_MAX, key=f"{key}_goal")
-            form_state.field_error(errors, "goal")
-            actions = st.text_area(_("Actions prévues"), max_chars=pathway.ACTIONS_MAX, key=f"{key}_actions")
-            form_state.field_error(errors, "actions")
-            due_on = _date_input(_("Échéance"), f"{key}_due", value=None)
-            submitted = st.form_submit_button(_("Ajouter l'objectif"), type="primary")
-        if submitted:
-
-            def create() -> None:
-                with unit_of_work(runtime.engine) as session:
-                    pathway.create_goal(
-                        session, principal, header.person_id, axis=axis, goal=goal, actions=actions, due_on=due_on
-                    )
-
-            form_state.submit(form, create, _("Objectif ajouté."))
+        _new_goal_form(runtime, principal, header)
     with edit_tab:
-        open_goals = [g for g in goals if g.status in pathway.OPEN_STATUSES]
-        if not open_goals:
-            st.caption(_("Aucun objectif en cours."))
-            return
-        chosen = st.selectbox(
-            _("Objectif"), open_goals, format_func=lambda g: f"{label(g.axis)} — {g.goal}", key="goal_edit_choice"
-        )
-        form = f"goal_edit_{chosen.id}"
-        key = form_state.key(form)
-        errors = form_state.errors(form)
-        version = form_state.seen_version(form, chosen.id, chosen.version)
-        with st.form(key):
-            form_state.form_error(form)
-            axis = st.selectbox(
-                _("Axe"), list(GoalAxis), index=list(GoalAxis).index(chosen.axis), format_func=label, key=f"{key}_axis"
-            )
-            goal = st.text_input(_("Objectif"), value=chosen.goal, max_chars=pathway.GOAL_MAX, key=f"{key}_goal")
-            form_state.field_error(errors, "goal")
-            actions = st.text_area(
-                _("Actions prévues"), value=chosen.actions or "", max_chars=pathway.ACTIONS_MAX, key=f"{key}_actions"
-            )
-            form_state.field_error(errors, "actions")
-            due_on = _date_input(_("Échéance"), f"{key}_due", value=chosen.due_on)
-            status = st.radio(
-                _("Statut"),
-                list(pathway.OPEN_STATUSES),
-                index=list(pathway.OPEN_STATUSES).index(chosen.status),
-                format_func=label,
-                horizontal=True,
-                key=f"{key}_status",
-            )
-            form_state.field_error(errors, "status")
-            save = st.form_submit_button(_("Enregistrer les modifications"), type="primary")
-        if save:
-
-            def update() -> None:
-                with unit_of_work(runtime.engine) as session:
-                    pathway.update_goal(
-                        session,
-                        principal,
-                        chosen.id,
-                        expected_version=version,
-                        changes={"axis": axis, "goal": goal, "actions": actions, "due_on": due_on, "status": status},
-                    )
-
-            form_state.submit(form, update, _("Objectif modifié."), versioned=(form, chosen.id))
-        close_form = f"goal_close_{chosen.id}"
-        close_key = form_state.key(close_form)
-        close_errors = form_state.errors(close_form)
-        with st.form(close_key):
-            st.markdown(_("**Clore l'objectif**"))
-            form_state.form_error(close_form)
-            outcome = st.radio(
-                _("Résultat"),
-                [GoalStatus.ACHIEVED, GoalStatus.ABANDONED],
-                format_func=label,
-                horizontal=True,
-                key=f"{close_key}_status",
-            )
-            form_state.field_error(close_errors, "status")
-            closed_on = _date_input(_("Date de clôture"), f"{close_key}_on")
-            form_state.field_error(close_errors, "closed_on")
-            close = st.form_submit_button(_("Clore l'objectif"))
-        if close:
-
-            def do_close() -> None:
-                with unit_of_work(runtime.engine) as session:
-                    pathway.close_goal(
-                        session,
-                        principal,
-                        chosen.id,
-                        expected_version=version,
-                        status=outcome,
-                        closed_on=closed_on or clock.today(),
-                    )
-
-            form_state.submit(close_form, do_close, _("Objectif clos."), versioned=(form, chosen.id))
+        _change_goal(runtime, principal, goals)
 
 
 # --- PSP ----------------------------------------------------------------------------------------
 
 
-def _euros_to_cents(text: str) -> int | None:
-    cleaned = (text or "").replace("€", "").replace("\u202f", "").replace(" ", "").replace(",", ".").strip()
-    if not cleaned:
-        return None
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValidationFailed({"afis_monthly_cents": _("Montant invalide : par exemple 343,00.")}) from None
-    return int((amount * 100).to_integral_value())
-
-
-def _psp_episode(
-    runtime: Runtime,
-    principal: Principal,
-    header,
-    episode: pathway.PspEpisodeView,
-    writable: bool,
-) -> None:
+def _psp_summary(episode: pathway.PspEpisodeView) -> None:
     if episode.alert:
         st.warning(episode.alert, icon=":material/schedule:")
     left, middle, right = st.columns(3)
@@ -294,102 +295,145 @@ def _psp_episode(
                 "AFIS : {afis_start} → {afis_end}, {amount} par mois"
             ).format(amount=formats.euros(episode.afis_monthly_cents), **dates)
         )
-    if episode.periods:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Période"): [
-                        _("Renouvellement") if p.is_renewal else _("Première période") for p in episode.periods
-                    ],
-                    _("Début"): [formats.day(p.start_on) for p in episode.periods],
-                    _("Fin"): [formats.day(p.end_on) for p in episode.periods],
-                }
-            ),
-            hide_index=True,
-        )
-    else:
+
+
+def _psp_periods(episode: pathway.PspEpisodeView) -> None:
+    if not episode.periods:
         st.caption(_("Aucune période d'autorisation enregistrée."))
-    if not writable:
         return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Période"): [_("Renouvellement") if p.is_renewal else _("Première période") for p in episode.periods],
+                _("Début"): [formats.day(p.start_on) for p in episode.periods],
+                _("Fin"): [formats.day(p.end_on) for p in episode.periods],
+            }
+        ),
+        hide_index=True,
+    )
+
+
+# The dated fields of the PSP form after the commission: (field, label, widget key suffix).
+PSP_DATES = (
+    ("decided_on", N_("Date de la décision"), "decided"),
+    ("aps_start_on", N_("Début de l'APS"), "aps_start"),
+    ("aps_end_on", N_("Fin de l'APS"), "aps_end"),
+    ("afis_start_on", N_("Début de l'AFIS"), "afis_start"),
+    ("afis_end_on", N_("Fin de l'AFIS"), "afis_end"),
+)
+
+
+def _psp_dates(key: str, errors: dict[str, str], episode: pathway.PspEpisodeView) -> dict[str, object]:
+    """The decision, APS and AFIS dates as recorded, each with its error (inside an st.form)."""
+    values: dict[str, object] = {}
+    for name, text, suffix in PSP_DATES:
+        values[name] = _date_input(_(text), f"{key}_{suffix}", value=getattr(episode, name))
+        form_state.field_error(errors, name)
+    return values
+
+
+def _psp_fields(key: str, errors: dict[str, str], episode: pathway.PspEpisodeView) -> dict[str, object]:
+    """The commission, the préfet's decision, APS and AFIS as recorded; the end is sent as recorded."""
+    commission_on = _date_input(_("Date de la commission"), f"{key}_commission", value=episode.commission_on)
+    form_state.field_error(errors, "commission_on")
+    opinion = st.selectbox(
+        _("Avis de la commission"),
+        list(CommissionOpinion),
+        format_func=label,
+        index=list(CommissionOpinion).index(episode.commission_opinion),
+        key=f"{key}_opinion",
+    )
+    decision = st.selectbox(
+        _("Décision du préfet"),
+        list(PrefectDecision),
+        format_func=label,
+        index=list(PrefectDecision).index(episode.prefect_decision),
+        key=f"{key}_decision",
+    )
+    dates = _psp_dates(key, errors, episode)
+    current = "" if episode.afis_monthly_cents is None else f"{Decimal(episode.afis_monthly_cents) / 100:.2f}"
+    amount = st.text_input(
+        _("Montant mensuel de l'AFIS (€)"), value=current.replace(".", ","), key=f"{key}_afis_amount"
+    )
+    form_state.field_error(errors, "afis_monthly_cents")
+    return {
+        "commission_on": commission_on,
+        "commission_opinion": opinion,
+        "prefect_decision": decision,
+        **dates,
+        "afis_monthly_cents": amount,  # as typed, in euros: the service reads it
+        "ended_on": episode.ended_on,
+    }
+
+
+def _psp_form(runtime: Runtime, principal: Principal, episode: pathway.PspEpisodeView) -> None:
     form = f"psp_edit_{episode.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
     version = form_state.seen_version(form, episode.id, episode.version)
     with st.expander(_("Commission, décision, APS et AFIS")), st.form(key):
         form_state.form_error(form)
-        commission_on = _date_input(_("Date de la commission"), f"{key}_commission", value=episode.commission_on)
-        form_state.field_error(errors, "commission_on")
-        opinion = st.selectbox(
-            _("Avis de la commission"),
-            list(CommissionOpinion),
-            format_func=label,
-            index=list(CommissionOpinion).index(episode.commission_opinion),
-            key=f"{key}_opinion",
-        )
-        decision = st.selectbox(
-            _("Décision du préfet"),
-            list(PrefectDecision),
-            format_func=label,
-            index=list(PrefectDecision).index(episode.prefect_decision),
-            key=f"{key}_decision",
-        )
-        decided_on = _date_input(_("Date de la décision"), f"{key}_decided", value=episode.decided_on)
-        form_state.field_error(errors, "decided_on")
-        aps_start = _date_input(_("Début de l'APS"), f"{key}_aps_start", value=episode.aps_start_on)
-        form_state.field_error(errors, "aps_start_on")
-        aps_end = _date_input(_("Fin de l'APS"), f"{key}_aps_end", value=episode.aps_end_on)
-        form_state.field_error(errors, "aps_end_on")
-        afis_start = _date_input(_("Début de l'AFIS"), f"{key}_afis_start", value=episode.afis_start_on)
-        form_state.field_error(errors, "afis_start_on")
-        afis_end = _date_input(_("Fin de l'AFIS"), f"{key}_afis_end", value=episode.afis_end_on)
-        form_state.field_error(errors, "afis_end_on")
-        current = "" if episode.afis_monthly_cents is None else f"{Decimal(episode.afis_monthly_cents) / 100:.2f}"
-        afis_amount = st.text_input(
-            _("Montant mensuel de l'AFIS (€)"), value=current.replace(".", ","), key=f"{key}_afis_amount"
-        )
-        form_state.field_error(errors, "afis_monthly_cents")
+        data = _psp_fields(key, errors, episode)
         save = st.form_submit_button(_("Enregistrer"), type="primary")
     if save:
 
         def update() -> None:
-            changes = {
-                "commission_on": commission_on,
-                "commission_opinion": opinion,
-                "prefect_decision": decision,
-                "decided_on": decided_on,
-                "aps_start_on": aps_start,
-                "aps_end_on": aps_end,
-                "afis_start_on": afis_start,
-                "afis_end_on": afis_end,
-                "afis_monthly_cents": _euros_to_cents(afis_amount),
-            }
             with unit_of_work(runtime.engine) as session:
-                pathway.update_psp_episode(session, principal, episode.id, expected_version=version, changes=changes)
+                pathway.update_psp_episode(session, principal, episode.id, expected_version=version, data=data)
 
         form_state.submit(form, update, _("Parcours de sortie mis à jour."), versioned=(form, episode.id))
-    if episode.prefect_decision != PrefectDecision.GRANTED or episode.ended_on is not None:
-        return
-    period_form = f"psp_period_{episode.id}"
-    period_key = form_state.key(period_form)
-    period_errors = form_state.errors(period_form)
+
+
+def _psp_period_form(runtime: Runtime, principal: Principal, episode: pathway.PspEpisodeView) -> None:
+    form = f"psp_period_{episode.id}"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
     renewal = bool(episode.periods)
     default_start = episode.periods[-1].end_on + timedelta(days=1) if renewal else episode.decided_on
-    with st.form(period_key):
+    with st.form(key):
         st.markdown(_("**Renouvellement (6 mois)**") if renewal else _("**Première période (6 mois)**"))
-        form_state.form_error(period_form)
-        start_on = _date_input(_("Début de la période"), f"{period_key}_start", value=default_start)
-        form_state.field_error(period_errors, "start_on")
-        form_state.field_error(period_errors, "is_renewal")
+        form_state.form_error(form)
+        start_on = _date_input(_("Début de la période"), f"{key}_start", value=default_start)
+        form_state.field_error(errors, "start_on")
+        form_state.field_error(errors, "is_renewal")
         add = st.form_submit_button(_("Renouveler pour 6 mois") if renewal else _("Ajouter la première période"))
     if add:
+        data = {"start_on": start_on, "is_renewal": renewal}
 
         def add_period() -> None:
-            if start_on is None:
-                raise ValidationFailed({"start_on": _("La date de début est obligatoire.")})
             with unit_of_work(runtime.engine) as session:
-                pathway.add_psp_period(session, principal, episode.id, start_on=start_on, is_renewal=renewal)
+                pathway.add_psp_period(session, principal, episode.id, data=data)
 
-        form_state.submit(period_form, add_period, _("Période enregistrée."))
+        form_state.submit(form, add_period, _("Période enregistrée."))
+
+
+def _psp_episode(runtime: Runtime, principal: Principal, episode: pathway.PspEpisodeView, writable: bool) -> None:
+    _psp_summary(episode)
+    _psp_periods(episode)
+    if not writable:
+        return
+    _psp_form(runtime, principal, episode)
+    if episode.prefect_decision == PrefectDecision.GRANTED and episode.ended_on is None:
+        _psp_period_form(runtime, principal, episode)
+
+
+def _new_psp_form(runtime: Runtime, principal: Principal, header) -> None:
+    form = "psp_new"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        st.markdown(_("**Nouvelle demande de parcours de sortie**"))
+        form_state.form_error(form)
+        requested_on = _date_input(_("Date de la demande"), f"{key}_on")
+        form_state.field_error(errors, "requested_on")
+        submitted = st.form_submit_button(_("Enregistrer la demande"))
+    if submitted:
+
+        def create() -> None:
+            with unit_of_work(runtime.engine) as session:
+                pathway.create_psp_episode(session, principal, header.person_id, data={"requested_on": requested_on})
+
+        form_state.submit(form, create, _("Demande enregistrée."))
 
 
 def psp_tab(runtime: Runtime, principal: Principal, header) -> None:
@@ -407,58 +451,32 @@ def psp_tab(runtime: Runtime, principal: Principal, header) -> None:
         st.info(_("Aucune demande de parcours de sortie."))
     for episode in episodes:
         st.subheader(_("Demande du {day}").format(day=formats.day(episode.requested_on)))
-        _psp_episode(runtime, principal, header, episode, writable)
+        _psp_episode(runtime, principal, episode, writable)
     _read_only_note(principal, header)
-    if not writable:
-        return
-    form = "psp_new"
-    key = form_state.key(form)
-    errors = form_state.errors(form)
-    with st.form(key):
-        st.markdown(_("**Nouvelle demande de parcours de sortie**"))
-        form_state.form_error(form)
-        requested_on = _date_input(_("Date de la demande"), f"{key}_on")
-        form_state.field_error(errors, "requested_on")
-        submitted = st.form_submit_button(_("Enregistrer la demande"))
-    if submitted:
-
-        def create() -> None:
-            with unit_of_work(runtime.engine) as session:
-                pathway.create_psp_episode(
-                    session, principal, header.person_id, requested_on=requested_on or clock.today()
-                )
-
-        form_state.submit(form, create, _("Demande enregistrée."))
+    if writable:
+        _new_psp_form(runtime, principal, header)
 
 
 # --- Orientations -------------------------------------------------------------------------------
 
 
-def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:
-    form_state.show_toast()
-    writable = _may_write(principal, header)
-    with unit_of_work(runtime.engine) as session:
-        rows = partners.list_referrals(session, principal, header.person_id)
-        choices = partners.list_partners(session, principal, site_id=header.site_id) if writable else []
-    if rows:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Date"): [formats.day(r.referred_on) for r in rows],
-                    _("Partenaire"): [r.partner_name for r in rows],
-                    _("Type"): [label(r.partner_kind) for r in rows],
-                    _("Motif"): [r.reason or "" for r in rows],
-                    _("Résultat"): [label(r.result) for r in rows],
-                    _("Date du résultat"): [formats.day(r.result_on) if r.result_on else "" for r in rows],
-                }
-            ),
-            hide_index=True,
-        )
-    else:
-        st.info(_("Aucune orientation vers un partenaire."))
-    _read_only_note(principal, header)
-    if not writable:
-        return
+def _referrals_table(rows: list[partners.ReferralRow]) -> None:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Date"): [formats.day(r.referred_on) for r in rows],
+                _("Partenaire"): [r.partner_name for r in rows],
+                _("Type"): [label(r.partner_kind) for r in rows],
+                _("Motif"): [r.reason or "" for r in rows],
+                _("Résultat"): [label(r.result) for r in rows],
+                _("Date du résultat"): [formats.day(r.result_on) if r.result_on else "" for r in rows],
+            }
+        ),
+        hide_index=True,
+    )
+
+
+def _new_referral_form(runtime: Runtime, principal: Principal, header, choices: list[partners.PartnerRow]) -> None:
     if getattr(header, "consent_partner_sharing", True) is False:
         st.warning(
             _(
@@ -488,21 +506,16 @@ def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:
         form_state.field_error(errors, "reason")
         submitted = st.form_submit_button(_("Enregistrer l'orientation"), type="primary")
     if submitted:
+        data = {"partner_id": partner.id if partner else None, "referred_on": referred_on, "reason": reason}
 
         def create() -> None:
             with unit_of_work(runtime.engine) as session:
-                partners.create_referral(
-                    session,
-                    principal,
-                    header.person_id,
-                    partner_id=partner.id if partner else None,
-                    referred_on=referred_on or clock.today(),
-                    reason=reason,
-                )
+                partners.create_referral(session, principal, header.person_id, data=data)
 
         form_state.submit(form, create, _("Orientation enregistrée."))
-    if not rows:
-        return
+
+
+def _referral_result_form(runtime: Runtime, principal: Principal, rows: list[partners.ReferralRow]) -> None:
     chosen = st.selectbox(
         _("Orientation à compléter"),
         rows,
@@ -527,41 +540,52 @@ def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:
         form_state.field_error(errors, "result_on")
         submitted = st.form_submit_button(_("Enregistrer le résultat"))
     if submitted:
+        data = {"result": result, "result_on": result_on}
 
         def update() -> None:
             with unit_of_work(runtime.engine) as session:
-                partners.update_referral_result(
-                    session, principal, chosen.id, expected_version=version, result=result, result_on=result_on
-                )
+                partners.update_referral_result(session, principal, chosen.id, expected_version=version, data=data)
 
         form_state.submit(form, update, _("Résultat enregistré."), versioned=(form, chosen.id))
+
+
+def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:
+    form_state.show_toast()
+    writable = _may_write(principal, header)
+    with unit_of_work(runtime.engine) as session:
+        rows = partners.list_referrals(session, principal, header.person_id)
+        choices = partners.list_partners(session, principal, site_id=header.site_id) if writable else []
+    if rows:
+        _referrals_table(rows)
+    else:
+        st.info(_("Aucune orientation vers un partenaire."))
+    _read_only_note(principal, header)
+    if not writable:
+        return
+    _new_referral_form(runtime, principal, header, choices)
+    if rows:
+        _referral_result_form(runtime, principal, rows)
 
 
 # --- Sorties ------------------------------------------------------------------------------------
 
 
-def outcomes_tab(runtime: Runtime, principal: Principal, header) -> None:
-    form_state.show_toast()
-    with unit_of_work(runtime.engine) as session:
-        rows = partners.list_outcomes(session, principal, header.person_id)
-    if rows:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Date"): [formats.day(r.outcome_on) for r in rows],
-                    _("Sortie"): [label(r.outcome_type) for r in rows],
-                    _("Catégorie"): [label(r.category) for r in rows],
-                    _("Secteur"): [r.employer_sector or "" for r in rows],
-                    _("Clôt le dossier"): [_("Oui") if r.closes_file else _("Non") for r in rows],
-                }
-            ),
-            hide_index=True,
-        )
-    else:
-        st.info(_("Aucune sortie enregistrée."))
-    _read_only_note(principal, header)
-    if not _may_write(principal, header):
-        return
+def _outcomes_table(rows: list[partners.OutcomeRow]) -> None:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Date"): [formats.day(r.outcome_on) for r in rows],
+                _("Sortie"): [label(r.outcome_type) for r in rows],
+                _("Catégorie"): [label(r.category) for r in rows],
+                _("Secteur"): [r.employer_sector or "" for r in rows],
+                _("Clôt le dossier"): [_("Oui") if r.closes_file else _("Non") for r in rows],
+            }
+        ),
+        hide_index=True,
+    )
+
+
+def _new_outcome_form(runtime: Runtime, principal: Principal, header) -> None:
     form = "outcome_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
@@ -585,18 +609,16 @@ def outcomes_tab(runtime: Runtime, principal: Principal, header) -> None:
         form_state.field_error(errors, "closes_file")
         submitted = st.form_submit_button(pgettext("outcome", "Enregistrer la sortie"), type="primary")
     if submitted:
+        data = {
+            "outcome_on": outcome_on,
+            "outcome_type": outcome_type,
+            "employer_sector": sector,
+            "closes_file": closes,
+        }
 
         def create() -> None:
             with unit_of_work(runtime.engine) as session:
-                partners.record_outcome(
-                    session,
-                    principal,
-                    header.person_id,
-                    outcome_on=outcome_on or clock.today(),
-                    outcome_type=outcome_type,
-                    employer_sector=sector,
-                    closes_file=closes,
-                )
+                partners.record_outcome(session, principal, header.person_id, data=data)
 
         form_state.submit(
             form,
@@ -605,7 +627,46 @@ def outcomes_tab(runtime: Runtime, principal: Principal, header) -> None:
         )
 
 
+def outcomes_tab(runtime: Runtime, principal: Principal, header) -> None:
+    form_state.show_toast()
+    with unit_of_work(runtime.engine) as session:
+        rows = partners.list_outcomes(session, principal, header.person_id)
+    if rows:
+        _outcomes_table(rows)
+    else:
+        st.info(_("Aucune sortie enregistrée."))
+    _read_only_note(principal, header)
+    if _may_write(principal, header):
+        _new_outcome_form(runtime, principal, header)
+
+
 # --- Notes --------------------------------------------------------------------------------------
+
+
+def _new_note_form(runtime: Runtime, principal: Principal, header, cipher) -> None:
+    form = "note_new"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with st.form(key):
+        form_state.form_error(form)
+        noted_on = _date_input(_("Date"), f"{key}_on")
+        form_state.field_error(errors, "noted_on")
+        body = st.text_area(
+            _("Note"),
+            max_chars=pathway.NOTE_MAX,
+            key=f"{key}_body",
+            help=_("Chiffrée dans la base ; visible des seul·es intervenant·es et chef·fes de service."),
+        )
+        form_state.field_error(errors, "body")
+        submitted = st.form_submit_button(_("Ajouter la note"), type="primary")
+    if submitted:
+        data = {"noted_on": noted_on, "body": body}
+
+        def create() -> None:
+            with unit_of_work(runtime.engine) as session:
+                pathway.add_note(session, principal, header.person_id, data=data, cipher=cipher)
+
+        form_state.submit(form, create, _("Note ajoutée."))
 
 
 def notes_tab(runtime: Runtime, principal: Principal, header) -> None:
@@ -615,35 +676,7 @@ def notes_tab(runtime: Runtime, principal: Principal, header) -> None:
     form_state.show_toast()
     cipher = field_cipher()
     if _may_write(principal, header):
-        form = "note_new"
-        key = form_state.key(form)
-        errors = form_state.errors(form)
-        with st.form(key):
-            form_state.form_error(form)
-            noted_on = _date_input(_("Date"), f"{key}_on")
-            form_state.field_error(errors, "noted_on")
-            body = st.text_area(
-                _("Note"),
-                max_chars=pathway.NOTE_MAX,
-                key=f"{key}_body",
-                help=_("Chiffrée dans la base ; visible des seul·es intervenant·es et chef·fes de service."),
-            )
-            form_state.field_error(errors, "body")
-            submitted = st.form_submit_button(_("Ajouter la note"), type="primary")
-        if submitted:
-
-            def create() -> None:
-                with unit_of_work(runtime.engine) as session:
-                    pathway.add_note(
-                        session,
-                        principal,
-                        header.person_id,
-                        noted_on=noted_on or clock.today(),
-                        body=body,
-                        cipher=cipher,
-                    )
-
-            form_state.submit(form, create, _("Note ajoutée."))
+        _new_note_form(runtime, principal, header, cipher)
     _read_only_note(principal, header)
     with unit_of_work(runtime.engine) as session:
         notes = pathway.list_notes(session, principal, header.person_id, cipher=cipher)

@@ -1,4 +1,4 @@
-"""Login form, cookie re-login and per-run session checks (DESIGN.md §5).
+"""Login form, cookie re-login and per-run session checks (docs/design.md §5).
 
 streamlit-authenticator 0.4.2 draws the form and writes the cookie; the decisions
 (lockout, revocation, idle and absolute timeouts, audit) are taken by

@@ -2,7 +2,7 @@
 
 A role that sees the person files of its sites (chef_service, direction) sees every group of those
 sites; a role that only sees learners (formateur) sees the groups it teaches, never the rest of the
-site (DESIGN.md §2: code + first name of its own learners). Everyone else: nothing.
+site (docs/design.md §2: code + first name of its own learners). Everyone else: nothing.
 """
 
 from __future__ import annotations

@@ -5,14 +5,19 @@ learner of a group it sees; a learner outside the principal's groups is "not fou
 that sees one of the learner's groups (comments only for VIEW_LEARNERS). Direction reads the counts.
 Every write: one transaction, one audit entry (never the level, comment or destination), and it
 counts as a contact with the person (last_contact_on, never moved into the future).
+The forms send an `AssessmentInput`, `CertificationInput`, `ResultInput` or `TransitionInput`
+(services.platform.inputs).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Annotated
 
 import sqlalchemy as sa
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from sqlmodel import Session, select
 
 import clock
@@ -28,6 +33,15 @@ from models.courses import (
     MainstreamTransition,
 )
 from models.persons import Person, PersonStatus
+from services.activities._inputs import (
+    as_of,
+    checked,
+    context,
+    optional_text,
+    refuse_if,
+    required_day,
+    required_text,
+)
 from services.activities.courses.groups import (
     ANONYMISED,
     names_visible,
@@ -37,7 +51,8 @@ from services.activities.courses.groups import (
 )
 from services.persons.access import touch_last_contact
 from services.platform import audit
-from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from services.platform.errors import NotFound, PermissionDenied
+from services.platform.inputs import FormInput, field_error, messages
 from services.platform.principal import Capability, Principal
 
 COMMENT_MAX = 500
@@ -61,19 +76,24 @@ MESSAGES = {
 }
 
 
+def _past_day(value: date, info: ValidationInfo) -> date:
+    if value > as_of(info):
+        raise field_error(MESSAGES["future"])
+    return value
+
+
+PastDay = Annotated[required_day(MESSAGES["date"]), AfterValidator(_past_day)]
+AttemptDay = required_day(MESSAGES["date"])
+Comment = optional_text(COMMENT_MAX, MESSAGES["comment_long"], on_one_line=False, max=COMMENT_MAX)
+Destination = required_text(DESTINATION_MAX, MESSAGES["destination"], MESSAGES["destination_long"], max=DESTINATION_MAX)
+
+
 def _writable_learner(session: Session, principal: Principal, person_id: int) -> Person:
     require_teacher(principal)
     person = visible_learner(session, principal, person_id)
     if person.status == PersonStatus.ANONYMISED:
         raise PermissionDenied(_(ANONYMISED))
     return person
-
-
-def _check_day(errors: dict[str, str], field: str, value: date | None, today: date) -> None:
-    if value is None:
-        errors[field] = message(MESSAGES, "date")
-    elif value > today:
-        errors[field] = message(MESSAGES, "future")
 
 
 # --- assessments --------------------------------------------------------------------------------
@@ -96,16 +116,40 @@ class AssessmentRow:
     comment: str | None  # only for VIEW_LEARNERS
 
 
+class AssessmentInput(FormInput):
+    """What the assessment form sends; context: `as_of` (today)."""
+
+    assessed_on: PastDay
+    skill: LanguageSkill = Field(json_schema_extra=messages(MESSAGES["skill"]))
+    level: CefrLevel = Field(json_schema_extra=messages(MESSAGES["level"]))
+    comment: Comment = None
+
+
+def _take_positioning(session: Session, person_id: int, skill: LanguageSkill, assessed_on: date) -> bool:
+    """Whether an assessment of `skill` dated `assessed_on` is the learner's positioning: no other is dated on
+    or before it. If so, the former positioning (dated after) becomes a re-assessment."""
+    same_skill = (LanguageAssessment.person_id == person_id, LanguageAssessment.skill == skill)
+    earlier = session.exec(
+        select(LanguageAssessment.id).where(*same_skill, LanguageAssessment.assessed_on <= assessed_on).limit(1)
+    ).first()
+    if earlier is not None:
+        return False
+    session.exec(  # type: ignore[call-overload]
+        sa.update(LanguageAssessment)
+        .where(*same_skill, LanguageAssessment.assessed_on > assessed_on)
+        .values(is_positioning=False)
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
 def record_assessment(
     session: Session,
     principal: Principal,
     *,
     group_id: int,
     person_id: int,
-    assessed_on: date | None,
-    skill: LanguageSkill | None,
-    level: CefrLevel | None,
-    comment: str | None = None,
+    data: AssessmentInput | Mapping[str, object],
     today: date | None = None,
 ) -> AssessmentSaved:
     """Record the level of one skill of a learner of the group, on a past or present day.
@@ -116,53 +160,28 @@ def record_assessment(
     require_teacher(principal)
     group = visible_group(session, principal, group_id)
     person = _writable_learner(session, principal, person_id)
-    today = today or clock.today()
-    errors: dict[str, str] = {}
+    assessment, errors = checked(AssessmentInput, data, as_of=today or clock.today())
     enrolled = session.exec(
         select(CourseEnrolment.id).where(CourseEnrolment.group_id == group.id, CourseEnrolment.person_id == person.id)
     ).first()
     if enrolled is None:
         errors["person_id"] = message(MESSAGES, "not_in_group")
-    _check_day(errors, "assessed_on", assessed_on, today)
-    try:
-        skill = LanguageSkill(skill)
-    except ValueError:
-        errors["skill"] = message(MESSAGES, "skill")
-    try:
-        level = CefrLevel(level)
-    except ValueError:
-        errors["level"] = message(MESSAGES, "level")
-    text = (comment or "").strip() or None
-    if text and len(text) > COMMENT_MAX:
-        errors["comment"] = message(MESSAGES, "comment_long", max=COMMENT_MAX)
-    if errors:
-        raise ValidationFailed(errors)
-    same_skill = (LanguageAssessment.person_id == person.id, LanguageAssessment.skill == skill)
-    earlier = session.exec(
-        select(LanguageAssessment.id).where(*same_skill, LanguageAssessment.assessed_on <= assessed_on).limit(1)
-    ).first()
-    positioning = earlier is None
-    if positioning:  # the former first assessment, if any, is now a re-assessment
-        session.exec(  # type: ignore[call-overload]
-            sa.update(LanguageAssessment)
-            .where(*same_skill, LanguageAssessment.assessed_on > assessed_on)
-            .values(is_positioning=False)
-            .execution_options(synchronize_session=False)
-        )
+    refuse_if(errors)
+    positioning = _take_positioning(session, person.id, assessment.skill, assessment.assessed_on)
     row = LanguageAssessment(
         person_id=person.id,
         site_id=group.site_id,
         group_id=group.id,
-        assessed_on=assessed_on,
-        skill=skill,
-        level=level,
+        assessed_on=assessment.assessed_on,
+        skill=assessment.skill,
+        level=assessment.level,
         is_positioning=positioning,
-        comment=text,
+        comment=assessment.comment,
         assessor_id=principal.user_id,
     )
     session.add(row)
     session.flush()
-    touch_last_contact(session, person, assessed_on)
+    touch_last_contact(session, person, assessment.assessed_on)
     audit.record(
         session,
         actor=principal,
@@ -203,17 +222,45 @@ class CertificationRow:
     result: CertificationResult
 
 
-def _check_result(
-    errors: dict[str, str], result: object, attempted_on: date | None, today: date
-) -> CertificationResult | None:
-    try:
-        value = CertificationResult(result)
-    except ValueError:
-        errors["result"] = message(MESSAGES, "result")
-        return None
-    if value != CertificationResult.PENDING and attempted_on is not None and attempted_on > today:
-        errors["result"] = message(MESSAGES, "result_too_early")
-    return value
+def _result_known(result: CertificationResult, attempted_on: date | None, info: ValidationInfo) -> None:
+    """A result other than pending only once the exam took place."""
+    if result != CertificationResult.PENDING and attempted_on is not None and attempted_on > as_of(info):
+        raise field_error(MESSAGES["result_too_early"])
+
+
+class CertificationInput(FormInput):
+    """What the certification form sends (a coming exam: a registration, its result pending); context:
+    `as_of` (today)."""
+
+    certification: Certification = Field(json_schema_extra=messages(MESSAGES["certification"]))
+    attempted_on: AttemptDay
+    result: CertificationResult = Field(CertificationResult.PENDING, json_schema_extra=messages(MESSAGES["result"]))
+
+    @field_validator("attempted_on")
+    @classmethod
+    def _within_a_year(cls, value: date, info: ValidationInfo) -> date:
+        if value > as_of(info) + timedelta(days=CERTIFICATION_AHEAD_DAYS):
+            raise field_error(MESSAGES["too_far"])
+        return value
+
+    @field_validator("result")
+    @classmethod
+    def _known_after_the_exam(cls, value: CertificationResult, info: ValidationInfo) -> CertificationResult:
+        _result_known(value, info.data.get("attempted_on"), info)
+        return value
+
+
+class ResultInput(FormInput):
+    """What the result form of a pending exam sends; context: `as_of` (today) and `attempted_on`, the day of
+    the exam."""
+
+    result: CertificationResult = Field(json_schema_extra=messages(MESSAGES["result"]))
+
+    @field_validator("result")
+    @classmethod
+    def _known_after_the_exam(cls, value: CertificationResult, info: ValidationInfo) -> CertificationResult:
+        _result_known(value, context(info, "attempted_on"), info)
+        return value
 
 
 def record_certification(
@@ -221,36 +268,23 @@ def record_certification(
     principal: Principal,
     *,
     person_id: int,
-    certification: Certification | None,
-    attempted_on: date | None,
-    result: CertificationResult = CertificationResult.PENDING,
+    data: CertificationInput | Mapping[str, object],
     today: date | None = None,
 ) -> int:
     """A DILF / DELF attempt (or a registration for a coming exam, result pending). Returns its id."""
     person = _writable_learner(session, principal, person_id)
     today = today or clock.today()
-    errors: dict[str, str] = {}
-    try:
-        certification = Certification(certification)
-    except ValueError:
-        errors["certification"] = message(MESSAGES, "certification")
-    if attempted_on is None:
-        errors["attempted_on"] = message(MESSAGES, "date")
-    elif attempted_on > today + timedelta(days=CERTIFICATION_AHEAD_DAYS):
-        errors["attempted_on"] = message(MESSAGES, "too_far")
-    result = _check_result(errors, result, attempted_on, today)
-    if errors:
-        raise ValidationFailed(errors)
+    attempt = CertificationInput.validated(data, as_of=today)
     row = CertificationAttempt(
         person_id=person.id,
         site_id=person.site_id,
-        certification=certification,
-        attempted_on=attempted_on,
-        result=result,
+        certification=attempt.certification,
+        attempted_on=attempt.attempted_on,
+        result=attempt.result,
     )
     session.add(row)
     session.flush()
-    touch_last_contact(session, person, min(attempted_on, today))
+    touch_last_contact(session, person, min(attempt.attempted_on, today))
     audit.record(
         session,
         actor=principal,
@@ -268,7 +302,7 @@ def set_certification_result(
     principal: Principal,
     attempt_id: int,
     *,
-    result: CertificationResult | None,
+    data: ResultInput | Mapping[str, object],
     today: date | None = None,
 ) -> None:
     """Update the result of an attempt of a visible learner (passed / failed once the exam took place)."""
@@ -281,11 +315,8 @@ def set_certification_result(
     if attempt is None:
         raise NotFound()
     _writable_learner(session, principal, attempt.person_id)
-    errors: dict[str, str] = {}
-    value = _check_result(errors, result, attempt.attempted_on, today or clock.today())
-    if errors:
-        raise ValidationFailed(errors)
-    attempt.result = value
+    outcome = ResultInput.validated(data, as_of=today or clock.today(), attempted_on=attempt.attempted_on)
+    attempt.result = outcome.result
     session.add(attempt)
     audit.record(
         session,
@@ -318,31 +349,30 @@ class TransitionRow:
     destination: str
 
 
+class TransitionInput(FormInput):
+    """What the form of a move to a mainstream course sends; context: `as_of` (today)."""
+
+    moved_on: PastDay
+    destination: Destination
+
+
 def record_transition(
     session: Session,
     principal: Principal,
     *,
     person_id: int,
-    moved_on: date | None,
-    destination: str,
+    data: TransitionInput | Mapping[str, object],
     today: date | None = None,
 ) -> int:
     """The learner moved on to a mainstream (droit commun) French course: where, and when. Returns its id."""
     person = _writable_learner(session, principal, person_id)
-    today = today or clock.today()
-    errors: dict[str, str] = {}
-    _check_day(errors, "moved_on", moved_on, today)
-    where = " ".join((destination or "").split())
-    if not where:
-        errors["destination"] = message(MESSAGES, "destination")
-    elif len(where) > DESTINATION_MAX:
-        errors["destination"] = message(MESSAGES, "destination_long", max=DESTINATION_MAX)
-    if errors:
-        raise ValidationFailed(errors)
-    row = MainstreamTransition(person_id=person.id, site_id=person.site_id, moved_on=moved_on, destination=where)
+    move = TransitionInput.validated(data, as_of=today or clock.today())
+    row = MainstreamTransition(
+        person_id=person.id, site_id=person.site_id, moved_on=move.moved_on, destination=move.destination
+    )
     session.add(row)
     session.flush()
-    touch_last_contact(session, person, moved_on)
+    touch_last_contact(session, person, move.moved_on)
     audit.record(
         session,
         actor=principal,
@@ -365,6 +395,21 @@ def list_transitions(session: Session, principal: Principal, person_id: int) -> 
     return [TransitionRow(r.id, r.moved_on, r.destination) for r in rows]
 
 
+class TransitionPeriod(FormInput):
+    """The period of a count of moves: its first and last days (the last one not before the first)."""
+
+    start: date
+    end: date
+
+    @field_validator("end")
+    @classmethod
+    def _not_before_the_start(cls, value: date, info: ValidationInfo) -> date:
+        start = info.data.get("start")
+        if start is not None and value < start:
+            raise field_error(MESSAGES["period"])
+        return value
+
+
 def count_transitions(
     session: Session, principal: Principal, *, start: date, end: date, site_ids: frozenset[int] | None = None
 ) -> int:
@@ -372,8 +417,7 @@ def count_transitions(
 
     An outcome the director dashboard counts: roles with VIEW_ACTIVITY_FIGURES. One COUNT query."""
     principal.require(Capability.VIEW_ACTIVITY_FIGURES)
-    if end < start:
-        raise ValidationFailed({"end": message(MESSAGES, "period")})
+    TransitionPeriod.validated({"start": start, "end": end})
     conditions = [
         principal.site_filter(MainstreamTransition.site_id),
         MainstreamTransition.moved_on >= start,

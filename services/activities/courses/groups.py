@@ -10,14 +10,18 @@ Who may call:
 A group outside the principal's scope is answered like a group that does not exist (`NotFound`).
 Learners are shown by code; their first name (encrypted identity) only to roles with VIEW_LEARNERS
 (formateur, chef_service), never to direction. Every write: one transaction, one audit entry, no values.
+The forms send a `GroupInput`, `EnrolmentInput` or `LeavingInput` (services.platform.inputs); what needs the
+database (the site, a name free on it, its teachers, the file of a code) is checked here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from pydantic import Field, ValidationInfo, field_validator
 from sqlmodel import Session, select
 
 import clock
@@ -25,10 +29,25 @@ from i18n import N_, _, message
 from models.courses import CefrLevel, CourseEnrolment, CourseGroup, CourseTeacher, LearnerProfile
 from models.organisation import Role, Site, User, UserSite
 from models.persons import Person, PersonStatus
+from services.activities._inputs import (
+    Ids,
+    as_of,
+    checked,
+    context,
+    one_line,
+    optional_text,
+    raw,
+    raw_id,
+    raw_ids,
+    refuse_if,
+    required_day,
+    required_text,
+)
 from services.activities.courses.access import visible_groups
 from services.platform import audit
 from services.platform.crypto import FieldCipher
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from services.platform.inputs import FormInput, field_error, messages
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 from services.platform.sites import SiteChoice
@@ -64,6 +83,11 @@ MESSAGES = {
     "left_future": N_("La date de sortie ne peut pas être dans le futur."),
     "left_already": N_("Cette sortie est déjà enregistrée."),
 }
+GroupName = required_text(NAME_MAX, MESSAGES["name"], MESSAGES["name_long"], max=NAME_MAX)
+Schedule = optional_text(SCHEDULE_MAX, MESSAGES["schedule_long"], max=SCHEDULE_MAX)
+GroupStart = required_day(MESSAGES["starts_on"])
+EnrolmentDay = required_day(MESSAGES["enrolled_on"])
+LeavingDay = required_day(MESSAGES["left_on"])
 
 
 # --- who may do what ----------------------------------------------------------------------------
@@ -154,16 +178,70 @@ class GroupRow:
         return self.starts_on <= on and (self.ends_on is None or self.ends_on >= on)
 
 
-@dataclass(frozen=True)
-class GroupInput:
-    site_id: int | None
-    name: str
-    profile: LearnerProfile | None
-    target_level: CefrLevel | None
-    schedule: str | None
-    starts_on: date | None
-    ends_on: date | None
-    teacher_ids: tuple[int, ...]
+class GroupInput(FormInput):
+    """What the group form sends. Its site is checked in the service (one of the principal's sites; an
+    edit keeps the group's), with the name free on that site and the teachers of that site."""
+
+    site_id: int | None = Field(None, json_schema_extra=messages(MESSAGES["site"]))
+    name: GroupName
+    profile: LearnerProfile = Field(json_schema_extra=messages(MESSAGES["profile"]))
+    target_level: CefrLevel = Field(json_schema_extra=messages(MESSAGES["target_level"]))
+    schedule: Schedule = None
+    starts_on: GroupStart
+    ends_on: date | None = None
+    teacher_ids: Ids = Field(min_length=1, json_schema_extra=messages(MESSAGES["teachers"]))
+
+    @field_validator("ends_on")
+    @classmethod
+    def _not_before_the_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        starts_on = info.data.get("starts_on")
+        if value is not None and starts_on is not None and value < starts_on:
+            raise field_error(MESSAGES["ends_on"])
+        return value
+
+    @field_validator("teacher_ids")
+    @classmethod
+    def _each_once(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(sorted(set(value)))
+
+
+class EnrolmentInput(FormInput):
+    """What the enrolment form sends: the code of a file (looked up in the service) and the first day.
+    Context: `as_of` (today) and `group_starts_on`, the first day of the group."""
+
+    code: str = Field(min_length=1, json_schema_extra=messages(MESSAGES["code"]))
+    enrolled_on: EnrolmentDay
+
+    @field_validator("code")
+    @classmethod
+    def _upper_case(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("enrolled_on")
+    @classmethod
+    def _past_and_within_the_group(cls, value: date, info: ValidationInfo) -> date:
+        if value > as_of(info):
+            raise field_error(MESSAGES["enrolled_future"])
+        starts_on = context(info, "group_starts_on")
+        if starts_on is not None and value < starts_on:
+            raise field_error(MESSAGES["enrolled_before_group"])
+        return value
+
+
+class LeavingInput(FormInput):
+    """What the leaving form sends; context: `as_of` (today) and `enrolled_on`, the enrolment's first day."""
+
+    left_on: LeavingDay
+
+    @field_validator("left_on")
+    @classmethod
+    def _after_enrolment_and_past(cls, value: date, info: ValidationInfo) -> date:
+        enrolled_on = context(info, "enrolled_on")
+        if enrolled_on is not None and value < enrolled_on:
+            raise field_error(MESSAGES["left_before"])
+        if value > as_of(info):
+            raise field_error(MESSAGES["left_future"])
+        return value
 
 
 def manageable_sites(session: Session, principal: Principal) -> list[SiteChoice]:
@@ -188,6 +266,34 @@ def teacher_choices(session: Session, principal: Principal, *, site_id: int) -> 
         .order_by(User.role.desc(), User.display_name)  # formateur before chef_service
     ).all()
     return [TeacherChoice(row.id, row.display_name, Role(row.role)) for row in rows]
+
+
+def _teachers_of(session: Session, ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    """Group id → (user id, display name) of its teachers, by name."""
+    teachers: dict[int, list[tuple[int, str]]] = {}
+    for row in session.exec(
+        select(CourseTeacher.group_id, User.id, User.display_name)
+        .join(User, User.id == CourseTeacher.user_id)
+        .where(CourseTeacher.group_id.in_(ids))
+        .order_by(User.display_name)
+    ).all():
+        teachers.setdefault(row.group_id, []).append((row.id, row.display_name))
+    return teachers
+
+
+def _current_learners(session: Session, ids: list[int], on: date) -> dict[int, int]:
+    """Group id → learners enrolled and not left on the day `on`."""
+    return dict(
+        session.exec(
+            select(CourseEnrolment.group_id, sa.func.count())
+            .where(
+                CourseEnrolment.group_id.in_(ids),
+                CourseEnrolment.enrolled_on <= on,
+                sa.or_(CourseEnrolment.left_on.is_(None), CourseEnrolment.left_on >= on),
+            )
+            .group_by(CourseEnrolment.group_id)
+        ).all()
+    )
 
 
 def list_groups(
@@ -218,25 +324,8 @@ def list_groups(
     ids = [group.id for group, _ in rows]
     if not ids:
         return []
-    teachers: dict[int, list[tuple[int, str]]] = {}
-    for row in session.exec(
-        select(CourseTeacher.group_id, User.id, User.display_name)
-        .join(User, User.id == CourseTeacher.user_id)
-        .where(CourseTeacher.group_id.in_(ids))
-        .order_by(User.display_name)
-    ).all():
-        teachers.setdefault(row.group_id, []).append((row.id, row.display_name))
-    counts = dict(
-        session.exec(
-            select(CourseEnrolment.group_id, sa.func.count())
-            .where(
-                CourseEnrolment.group_id.in_(ids),
-                CourseEnrolment.enrolled_on <= on,
-                sa.or_(CourseEnrolment.left_on.is_(None), CourseEnrolment.left_on >= on),
-            )
-            .group_by(CourseEnrolment.group_id)
-        ).all()
-    )
+    teachers = _teachers_of(session, ids)
+    counts = _current_learners(session, ids, on)
     return [
         GroupRow(
             id=group.id,
@@ -265,71 +354,55 @@ def get_group(session: Session, principal: Principal, group_id: int) -> GroupRow
     return rows[0]
 
 
-def _clean_group(session: Session, principal: Principal, data: GroupInput, *, other_than: int | None = None) -> dict:
-    errors: dict[str, str] = {}
-    site = session.get(Site, data.site_id) if data.site_id is not None else None
+def _name_taken(session: Session, site_id: int, name: str, other_than: int | None) -> bool:
+    taken = select(CourseGroup.id).where(
+        CourseGroup.site_id == site_id, sa.func.lower(CourseGroup.name) == name.lower()
+    )
+    if other_than is not None:
+        taken = taken.where(CourseGroup.id != other_than)
+    return session.exec(taken).first() is not None
+
+
+def _checked_group(
+    session: Session, principal: Principal, data: GroupInput | Mapping[str, object], *, other_than: int | None = None
+) -> GroupInput:
+    """The input, or ValidationFailed with every field's message: the model's rules, then one of the
+    principal's active sites, a name free on it and teachers of it."""
+    group_input, errors = checked(GroupInput, data)
+    site_id = raw_id(data, "site_id")
+    site = session.get(Site, site_id) if site_id is not None else None
     if site is None or not site.is_active or not principal.may_see_site(site.id):
-        errors["site_id"] = message(MESSAGES, "site")
-    name = " ".join((data.name or "").split())
-    if not name:
-        errors["name"] = message(MESSAGES, "name")
-    elif len(name) > NAME_MAX:
-        errors["name"] = message(MESSAGES, "name_long", max=NAME_MAX)
-    elif "site_id" not in errors:
-        taken = select(CourseGroup.id).where(
-            CourseGroup.site_id == site.id, sa.func.lower(CourseGroup.name) == name.lower()
-        )
-        if other_than is not None:
-            taken = taken.where(CourseGroup.id != other_than)
-        if session.exec(taken).first() is not None:
-            errors["name"] = message(MESSAGES, "name_taken")
-    try:
-        profile = LearnerProfile(data.profile)
-    except ValueError:
-        errors["profile"] = message(MESSAGES, "profile")
-        profile = None
-    try:
-        target = CefrLevel(data.target_level)
-    except ValueError:
-        errors["target_level"] = message(MESSAGES, "target_level")
-        target = None
-    schedule = " ".join((data.schedule or "").split()) or None
-    if schedule and len(schedule) > SCHEDULE_MAX:
-        errors["schedule"] = message(MESSAGES, "schedule_long", max=SCHEDULE_MAX)
-    if data.starts_on is None:
-        errors["starts_on"] = message(MESSAGES, "starts_on")
-    elif data.ends_on is not None and data.ends_on < data.starts_on:
-        errors["ends_on"] = message(MESSAGES, "ends_on")
-    teacher_ids = tuple(sorted({int(t) for t in data.teacher_ids or ()}))
-    if not teacher_ids:
-        errors["teacher_ids"] = message(MESSAGES, "teachers")
-    elif "site_id" not in errors:
+        errors.setdefault("site_id", message(MESSAGES, "site"))
+    name = str(one_line(raw(data).get("name")))
+    if "site_id" not in errors and "name" not in errors and _name_taken(session, site.id, name, other_than):
+        errors["name"] = message(MESSAGES, "name_taken")
+    if "site_id" not in errors and "teacher_ids" not in errors:
         allowed = {t.user_id for t in teacher_choices(session, principal, site_id=site.id)}
-        if set(teacher_ids) - allowed:
+        if raw_ids(data, "teacher_ids") - allowed:
             errors["teacher_ids"] = message(MESSAGES, "teacher_other")
-    if errors:
-        raise ValidationFailed(errors)
+    refuse_if(errors)
+    return group_input
+
+
+def _columns(group_input: GroupInput) -> dict[str, object]:
     return {
-        "site_id": site.id,
-        "name": name,
-        "profile": profile,
-        "target_level": target,
-        "schedule": schedule,
-        "starts_on": data.starts_on,
-        "ends_on": data.ends_on,
-        "teacher_ids": teacher_ids,
+        "name": group_input.name,
+        "profile": group_input.profile,
+        "target_level": group_input.target_level,
+        "schedule": group_input.schedule,
+        "starts_on": group_input.starts_on,
+        "ends_on": group_input.ends_on,
     }
 
 
-def create_group(session: Session, principal: Principal, data: GroupInput) -> int:
+def create_group(session: Session, principal: Principal, *, data: GroupInput | Mapping[str, object]) -> int:
     """A new group on one of the chef_service's sites, with its teachers. Returns its id."""
     require_group_manager(principal)
-    values = _clean_group(session, principal, data)
-    teacher_ids = values.pop("teacher_ids")
-    group = CourseGroup(**values)
+    group_input = _checked_group(session, principal, data)
+    group = CourseGroup(site_id=group_input.site_id, **_columns(group_input))
     session.add(group)
     session.flush()
-    for user_id in teacher_ids:
+    for user_id in group_input.teacher_ids:
         session.add(CourseTeacher(group_id=group.id, user_id=user_id))
     audit.record(
         session,
@@ -344,17 +417,20 @@ def create_group(session: Session, principal: Principal, data: GroupInput) -> in
 
 
 def update_group(
-    session: Session, principal: Principal, group_id: int, *, expected_version: int, data: GroupInput
+    session: Session,
+    principal: Principal,
+    group_id: int,
+    *,
+    expected_version: int,
+    data: GroupInput | Mapping[str, object],
 ) -> None:
     """Edit a group (its site stays: its sessions and attendance belong to that site); teachers replaced."""
     require_group_manager(principal)
     group = visible_group(session, principal, group_id)
-    values = _clean_group(session, principal, replace(data, site_id=group.site_id), other_than=group.id)
-    teacher_ids = values.pop("teacher_ids")
-    values.pop("site_id")
-    versioned_update(session, CourseGroup, group.id, int(expected_version), values)
+    group_input = _checked_group(session, principal, raw(data) | {"site_id": group.site_id}, other_than=group.id)
+    versioned_update(session, CourseGroup, group.id, int(expected_version), _columns(group_input))
     session.exec(sa.delete(CourseTeacher).where(CourseTeacher.group_id == group.id))  # type: ignore[call-overload]
-    for user_id in teacher_ids:
+    for user_id in group_input.teacher_ids:
         session.add(CourseTeacher(group_id=group.id, user_id=user_id))
     audit.record(
         session,
@@ -412,81 +488,87 @@ def list_learners(
     ]
 
 
+def _learner_of_the_site(session: Session, principal: Principal, group: CourseGroup, code: str) -> Person | None:
+    """The file being accompanied, on the group's site, with this code (upper case)."""
+    return session.exec(
+        select(Person).where(
+            Person.code == code,
+            Person.site_id == group.site_id,
+            Person.status == PersonStatus.ACTIVE,
+            principal.site_filter(Person.site_id),
+        )
+    ).first()
+
+
+def _check_learner(
+    session: Session,
+    principal: Principal,
+    group: CourseGroup,
+    enrolment: EnrolmentInput | None,
+    errors: dict[str, str],
+    code: str,
+) -> tuple[Person | None, CourseEnrolment | None]:
+    """The person to enrol and their former enrolment in the group, if any; messages added to `errors`:
+    no such file, already in the group, or back before the day they left."""
+    person = _learner_of_the_site(session, principal, group, code) if "code" not in errors else None
+    if person is None:
+        errors.setdefault("code", message(MESSAGES, "code_unknown"))
+        return None, None
+    existing = session.exec(
+        select(CourseEnrolment).where(CourseEnrolment.group_id == group.id, CourseEnrolment.person_id == person.id)
+    ).first()
+    if existing is not None and existing.left_on is None:
+        errors["code"] = message(MESSAGES, "already")
+    elif existing is not None and enrolment is not None and enrolment.enrolled_on <= existing.left_on:
+        errors["enrolled_on"] = message(MESSAGES, "return_before", left=existing.left_on.strftime("%d/%m/%Y"))
+    return person, existing
+
+
 def enrol_learner(
     session: Session,
     principal: Principal,
     *,
     group_id: int,
-    code: str,
-    enrolled_on: date | None,
+    data: EnrolmentInput | Mapping[str, object],
     today: date | None = None,
 ) -> int:
-    """Enrol the person whose file (in progress, on the group's site) has this code. Returns the enrolment id.
+    """Enrol the person whose file (in progress, on the group's site) has the code given. Returns the
+    enrolment id.
 
     A learner who had left the group comes back on the same enrolment (one per group and person): it
     restarts on the new date and its leaving date is cleared; their past attendance stays."""
     require_group_manager(principal)
     group = visible_group(session, principal, group_id)
-    today = today or clock.today()
-    errors: dict[str, str] = {}
-    wanted = (code or "").strip().upper()
-    person = None
-    if not wanted:
-        errors["code"] = message(MESSAGES, "code")
-    else:
-        person = session.exec(
-            select(Person).where(
-                Person.code == wanted,
-                Person.site_id == group.site_id,
-                Person.status == PersonStatus.ACTIVE,
-                principal.site_filter(Person.site_id),
-            )
-        ).first()
-        if person is None:
-            errors["code"] = message(MESSAGES, "code_unknown")
-    if enrolled_on is None:
-        errors["enrolled_on"] = message(MESSAGES, "enrolled_on")
-    elif enrolled_on > today:
-        errors["enrolled_on"] = message(MESSAGES, "enrolled_future")
-    elif enrolled_on < group.starts_on:
-        errors["enrolled_on"] = message(MESSAGES, "enrolled_before_group")
-    existing = None
-    if person is not None:
-        existing = session.exec(
-            select(CourseEnrolment).where(CourseEnrolment.group_id == group.id, CourseEnrolment.person_id == person.id)
-        ).first()
-        if existing is not None and existing.left_on is None:
-            errors["code"] = message(MESSAGES, "already")
-        elif existing is not None and enrolled_on is not None and enrolled_on <= existing.left_on:
-            errors["enrolled_on"] = message(MESSAGES, "return_before", left=existing.left_on.strftime("%d/%m/%Y"))
-    if errors:
-        raise ValidationFailed(errors)
+    enrolment, errors = checked(EnrolmentInput, data, as_of=today or clock.today(), group_starts_on=group.starts_on)
+    code = str(raw(data).get("code") or "").strip().upper()
+    person, existing = _check_learner(session, principal, group, enrolment, errors, code)
+    refuse_if(errors)
     if existing is not None:
-        existing.enrolled_on, existing.left_on = enrolled_on, None
-        action, enrolment = "course_enrolment.return", existing
+        existing.enrolled_on, existing.left_on = enrolment.enrolled_on, None
+        action, row = "course_enrolment.return", existing
     else:
-        enrolment = CourseEnrolment(
-            group_id=group.id, person_id=person.id, site_id=group.site_id, enrolled_on=enrolled_on
+        row = CourseEnrolment(
+            group_id=group.id, person_id=person.id, site_id=group.site_id, enrolled_on=enrolment.enrolled_on
         )
         action = "course_enrolment.create"
-    session.add(enrolment)
+    session.add(row)
     session.flush()
     audit.record(
-        session,
-        actor=principal,
-        action=action,
-        entity_type="course_enrolment",
-        entity_id=enrolment.id,
-        site_id=group.site_id,
+        session, actor=principal, action=action, entity_type="course_enrolment", entity_id=row.id, site_id=group.site_id
     )
     session.commit()
-    return enrolment.id
+    return row.id
 
 
 def record_leaving(
-    session: Session, principal: Principal, *, enrolment_id: int, left_on: date | None, today: date | None = None
+    session: Session,
+    principal: Principal,
+    *,
+    enrolment_id: int,
+    data: LeavingInput | Mapping[str, object],
+    today: date | None = None,
 ) -> None:
-    """The learner left the group on `left_on` (no longer expected at its roll calls after that day)."""
+    """The learner left the group on the day given (no longer expected at its roll calls after that day)."""
     require_teacher(principal)
     enrolment = session.exec(
         select(CourseEnrolment)
@@ -495,16 +577,10 @@ def record_leaving(
     ).first()
     if enrolment is None:
         raise NotFound(_(LEARNER_NOT_FOUND))
-    today = today or clock.today()
     if enrolment.left_on is not None:
         raise ValidationFailed({"left_on": message(MESSAGES, "left_already")})
-    if left_on is None:
-        raise ValidationFailed({"left_on": message(MESSAGES, "left_on")})
-    if left_on < enrolment.enrolled_on:
-        raise ValidationFailed({"left_on": message(MESSAGES, "left_before")})
-    if left_on > today:
-        raise ValidationFailed({"left_on": message(MESSAGES, "left_future")})
-    enrolment.left_on = left_on
+    leaving = LeavingInput.validated(data, as_of=today or clock.today(), enrolled_on=enrolment.enrolled_on)
+    enrolment.left_on = leaving.left_on
     session.add(enrolment)
     audit.record(
         session,

@@ -301,13 +301,9 @@ def _scoped_assessments(principal: Principal, site_id: int | None) -> sa.Select:
     )
 
 
-def level_gains(session: Session, principal: Principal, *, site_id: int | None = None) -> list[LevelGain]:
-    """Every learner × skill of the scope whose level rose after the first assessment, with the minutes
-    attended until the first higher assessment. One query (plus the list of visible group ids); the
-    minutes are summed in SQL once per distinct interval (skills assessed the same days share one),
-    through the course_attendance person index."""
-    _require_reader(principal)
-    scoped = _scoped_assessments(principal, site_id).subquery()
+def _first_gains(scoped: sa.Subquery) -> sa.Subquery:
+    """Per learner × skill of `scoped` (assessments), the first assessment (d0, r0) and the first one above
+    its level after its day (d1, r1); `nth` numbers the pairs sharing one interval (same learner, d0, d1)."""
     rank = level_rank(scoped.c.level)
     window = {"partition_by": (scoped.c.person_id, scoped.c.skill), "order_by": (scoped.c.assessed_on, scoped.c.id)}
     ranked = select(
@@ -335,7 +331,7 @@ def level_gains(session: Session, principal: Principal, *, site_id: int | None =
         .where(ranked.c.rnk > ranked.c.r0, ranked.c.assessed_on > ranked.c.d0)
         .subquery("higher")
     )
-    pairs = (
+    return (
         select(
             higher.c.person_id,
             higher.c.skill,
@@ -351,9 +347,12 @@ def level_gains(session: Session, principal: Principal, *, site_id: int | None =
         .where(higher.c.rn == 1)
         .subquery("pairs")
     )
-    group_ids = sorted(session.exec(visible_group_ids(principal)).all())  # a short list, fixed for the query
-    # The learner's marks through the course_attendance person index, then their session by primary key.
-    minutes = (
+
+
+def _minutes_between(pairs: sa.Subquery, group_ids: list[int]) -> sa.ScalarSelect:
+    """Minutes the learner of a pair attended in `group_ids` from d0 (included) to d1 (excluded): their marks
+    through the course_attendance person index, then their session by primary key."""
+    return (
         select(sa.func.coalesce(sa.func.sum(CourseSession.duration_minutes), 0))
         .select_from(CourseAttendance)
         .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
@@ -366,6 +365,17 @@ def level_gains(session: Session, principal: Principal, *, site_id: int | None =
         )
         .scalar_subquery()
     )
+
+
+def level_gains(session: Session, principal: Principal, *, site_id: int | None = None) -> list[LevelGain]:
+    """Every learner × skill of the scope whose level rose after the first assessment, with the minutes
+    attended until the first higher assessment. One query (plus the list of visible group ids); the
+    minutes are summed in SQL once per distinct interval (skills assessed the same days share one),
+    through the course_attendance person index."""
+    _require_reader(principal)
+    pairs = _first_gains(_scoped_assessments(principal, site_id).subquery())
+    group_ids = sorted(session.exec(visible_group_ids(principal)).all())  # a short list, fixed for the query
+    minutes = _minutes_between(pairs, group_ids)
     rows = session.exec(
         select(
             pairs.c.person_id,

@@ -3,24 +3,30 @@
 Who may call: reading, any role that sees the group (`visible_groups`); creating, whoever teaches it
 (formateur of the group, chef_service of the site). The roll call itself is `services.activities.attendance`
 (kind COURSE). Queries use ix_course_session_group_id and the (session_id, person_id) unique index of
-course_attendance: one query for the sessions, one for their counts.
+course_attendance: one query for the sessions, one for their counts. The planning form sends a
+`CourseSessionInput` (services.platform.inputs), checked against the group's period.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time
 
 import sqlalchemy as sa
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from sqlmodel import Session, select
 
 import clock
 from i18n import N_, message
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseSession
+from services.activities._inputs import context, required_day
 from services.activities.courses.groups import require_teacher, visible_group
 from services.platform import audit
 from services.platform.errors import ValidationFailed
+from services.platform.inputs import FormInput, field_error, messages
 from services.platform.principal import Principal
 
 DURATION_MIN = 15
@@ -35,6 +41,7 @@ MESSAGES = {
     "duration": N_("La durée doit être comprise entre {min} minutes et {max} heures."),
     "duplicate": N_("Ce groupe a déjà une séance ce jour-là à cette heure."),
 }
+SessionDay = required_day(MESSAGES["session_on"])
 
 
 @dataclass(frozen=True)
@@ -54,11 +61,45 @@ class GroupSessions:
     past_total: int
 
 
-def _outside_period(starts_on: date, ends_on: date | None) -> str:
+class CourseSessionInput(FormInput):
+    """What the session form sends; context: `group_starts_on` and `group_ends_on`, the group's period."""
+
+    session_on: SessionDay
+    start_time: time | None = None
+    duration_minutes: int = Field(
+        ge=DURATION_MIN,
+        le=DURATION_MAX,
+        json_schema_extra=messages(MESSAGES["duration"], min=DURATION_MIN, max=DURATION_MAX // 60),
+    )
+
+    @field_validator("session_on")
+    @classmethod
+    def _within_the_group_period(cls, value: date, info: ValidationInfo) -> date:
+        starts_on, ends_on = context(info, "group_starts_on"), context(info, "group_ends_on")
+        if starts_on is not None and value < starts_on:
+            raise _outside_period(starts_on, ends_on)
+        if ends_on is not None and value > ends_on:
+            raise _outside_period(starts_on, ends_on)
+        return value
+
+
+def _outside_period(starts_on: date, ends_on: date | None) -> PydanticCustomError:
     start = starts_on.strftime("%d/%m/%Y")
     if ends_on is None:
-        return message(MESSAGES, "outside_open", start=start)
-    return message(MESSAGES, "outside", start=start, end=ends_on.strftime("%d/%m/%Y"))
+        return field_error(MESSAGES["outside_open"], start=start)
+    return field_error(MESSAGES["outside"], start=start, end=ends_on.strftime("%d/%m/%Y"))
+
+
+def _same_time_taken(session: Session, group_id: int, course: CourseSessionInput) -> bool:
+    """The group already has a session that day at that time (or, without a time, one without a time)."""
+    start_time = course.start_time
+    same_time = CourseSession.start_time.is_(None) if start_time is None else CourseSession.start_time == start_time
+    clash = session.exec(
+        select(CourseSession.id).where(
+            CourseSession.group_id == group_id, CourseSession.session_on == course.session_on, same_time
+        )
+    ).first()
+    return clash is not None
 
 
 def create_session(
@@ -66,50 +107,33 @@ def create_session(
     principal: Principal,
     *,
     group_id: int,
-    session_on: date | None,
-    start_time: time | None,
-    duration_minutes: int | None,
+    data: CourseSessionInput | Mapping[str, object],
 ) -> int:
     """Plan a session of a group the principal teaches; it must fall within the group's period."""
     require_teacher(principal)
     group = visible_group(session, principal, group_id)
-    errors: dict[str, str] = {}
-    if session_on is None:
-        errors["session_on"] = message(MESSAGES, "session_on")
-    elif session_on < group.starts_on or (group.ends_on is not None and session_on > group.ends_on):
-        errors["session_on"] = _outside_period(group.starts_on, group.ends_on)
-    if duration_minutes is None or not DURATION_MIN <= int(duration_minutes) <= DURATION_MAX:
-        errors["duration_minutes"] = message(MESSAGES, "duration", min=DURATION_MIN, max=DURATION_MAX // 60)
-    if not errors:
-        same_time = CourseSession.start_time.is_(None) if start_time is None else CourseSession.start_time == start_time
-        clash = session.exec(
-            select(CourseSession.id).where(
-                CourseSession.group_id == group.id, CourseSession.session_on == session_on, same_time
-            )
-        ).first()
-        if clash is not None:
-            errors["session_on"] = message(MESSAGES, "duplicate")
-    if errors:
-        raise ValidationFailed(errors)
-    course = CourseSession(
+    course = CourseSessionInput.validated(data, group_starts_on=group.starts_on, group_ends_on=group.ends_on)
+    if _same_time_taken(session, group.id, course):
+        raise ValidationFailed({"session_on": message(MESSAGES, "duplicate")})
+    row = CourseSession(
         group_id=group.id,
         site_id=group.site_id,
-        session_on=session_on,
-        start_time=start_time,
-        duration_minutes=int(duration_minutes),
+        session_on=course.session_on,
+        start_time=course.start_time,
+        duration_minutes=course.duration_minutes,
     )
-    session.add(course)
+    session.add(row)
     session.flush()
     audit.record(
         session,
         actor=principal,
         action="course_session.create",
         entity_type="course_session",
-        entity_id=course.id,
+        entity_id=row.id,
         site_id=group.site_id,
     )
     session.commit()
-    return course.id
+    return row.id
 
 
 def list_sessions(

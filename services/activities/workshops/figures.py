@@ -12,20 +12,22 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from pydantic import ValidationInfo, field_validator
 from sqlmodel import Session, select
 
 import clock
-from i18n import _
+from i18n import N_, _
 from models.attendance import AttendanceStatus
 from models.organisation import Site
 from models.persons import Person, PersonStatus
 from models.workshops import WorkshopAttendance, WorkshopEnrolment, WorkshopModule, WorkshopSession, WorkshopTheme
 from services.activities.workshops.modules import require_figures, require_workshop_team
 from services.platform.crypto import FieldCipher
-from services.platform.errors import ValidationFailed
+from services.platform.inputs import FormInput, field_error
 from services.platform.principal import Capability, Principal
 
 PRESENT, EXCUSED, ABSENT = AttendanceStatus.PRESENT, AttendanceStatus.EXCUSED, AttendanceStatus.ABSENT
+PERIOD_ORDER = N_("La fin de la période doit suivre son début.")
 
 
 @dataclass(frozen=True)
@@ -54,24 +56,24 @@ def _count(status: AttendanceStatus) -> sa.ColumnElement:
     return sa.func.sum(sa.case((WorkshopAttendance.status == status, 1), else_=0))
 
 
-def attendance_rates(
-    session: Session, principal: Principal, *, start: date, end: date, site_id: int | None = None
-) -> list[ModuleRate]:
-    """Per site and module, the roll calls of sessions held from `start` to `end` (inclusive).
+class RatesPeriod(FormInput):
+    """The period of the attendance rates: its first and last days (the last one not before the first)."""
 
-    One statement, aggregated in two steps so no sort over the attendance rows is needed: per session
-    (sessions of the principal's sites in the period: index on site, date), then per site and module;
-    names are joined on the few grouped rows."""
-    require_figures(principal)
-    if end < start:
-        raise ValidationFailed({"period": _("La fin de la période doit suivre son début.")})
-    conditions = [
-        principal.site_filter(WorkshopSession.site_id),
-        WorkshopSession.session_on >= start,
-        WorkshopSession.session_on <= end,
-    ]
-    if site_id is not None:
-        conditions.append(WorkshopSession.site_id == site_id)
+    start: date
+    end: date
+
+    @field_validator("end")
+    @classmethod
+    def _after_the_start(cls, value: date, info: ValidationInfo) -> date:
+        start = info.data.get("start")
+        if start is not None and value < start:
+            raise field_error(PERIOD_ORDER)
+        return value
+
+
+def _rolls_per_module(conditions: list) -> sa.Subquery:
+    """Per site and module: sessions with a roll, and their present / excused / absent marks; aggregated per
+    session first (sessions of the period, index on site and date), then per site and module."""
     per_session = (
         select(
             WorkshopSession.site_id.label("site_id"),
@@ -86,7 +88,7 @@ def attendance_rates(
         .group_by(WorkshopAttendance.session_id, WorkshopSession.site_id, WorkshopSession.module_id)
         .subquery()
     )
-    per_module = (
+    return (
         select(
             per_session.c.site_id,
             per_session.c.module_id,
@@ -98,6 +100,25 @@ def attendance_rates(
         .group_by(per_session.c.site_id, per_session.c.module_id)
         .subquery()
     )
+
+
+def attendance_rates(
+    session: Session, principal: Principal, *, start: date, end: date, site_id: int | None = None
+) -> list[ModuleRate]:
+    """Per site and module, the roll calls of sessions held from `start` to `end` (inclusive).
+
+    One statement, aggregated in two steps so no sort over the attendance rows is needed (see
+    `_rolls_per_module`); names are joined on the few grouped rows."""
+    require_figures(principal)
+    period = RatesPeriod.validated({"start": start, "end": end})
+    conditions = [
+        principal.site_filter(WorkshopSession.site_id),
+        WorkshopSession.session_on >= period.start,
+        WorkshopSession.session_on <= period.end,
+    ]
+    if site_id is not None:
+        conditions.append(WorkshopSession.site_id == site_id)
+    per_module = _rolls_per_module(conditions)
     rows = session.exec(
         select(
             per_module.c.site_id,
@@ -151,6 +172,58 @@ class PersonToCall:
     previous_status: AttendanceStatus
 
 
+def _rolls_in_order(conditions: list) -> sa.Subquery:
+    """Each roll-call mark of the sessions of `conditions`, with the mark before it (LAG) and whether a later
+    one follows (LEAD), per person.
+
+    One window definition for the three functions, so the database sorts the rolls once. (No bound
+    parameter in the ordering: each OVER must read the same to share one sort. An unknown start time
+    counts as the start of the day, on both databases.)"""
+    person = WorkshopAttendance.person_id
+    chronological = (
+        WorkshopSession.session_on,
+        WorkshopSession.start_time.is_not(None),
+        WorkshopSession.start_time,
+        WorkshopSession.id,
+    )
+    status_type = WorkshopAttendance.__table__.c.status.type
+
+    def over(function: sa.FunctionElement) -> sa.Over:
+        return function.over(partition_by=person, order_by=chronological)
+
+    return (
+        select(
+            person.label("person_id"),
+            WorkshopSession.session_on.label("session_on"),
+            WorkshopAttendance.status.label("status"),
+            over(sa.func.lag(WorkshopAttendance.status, type_=status_type)).label("previous_status"),
+            over(sa.func.lag(WorkshopSession.session_on, type_=sa.Date())).label("previous_on"),
+            over(sa.func.lead(WorkshopSession.id, type_=sa.Integer())).label("next_session"),
+        )
+        .join(WorkshopSession, WorkshopSession.id == WorkshopAttendance.session_id)
+        .where(*conditions)
+        .subquery()
+    )
+
+
+def _two_missed_in_a_cycle(ordered: sa.Subquery, today: date) -> list:
+    """The conditions on `_rolls_in_order`: the person's latest mark and the one before are both absences,
+    and the person is being accompanied and in an open cycle."""
+    in_cycle = sa.exists().where(
+        WorkshopEnrolment.person_id == ordered.c.person_id,
+        WorkshopEnrolment.cycle_start_on <= today,
+        sa.or_(WorkshopEnrolment.left_on.is_(None), WorkshopEnrolment.left_on >= today),
+    )
+    return [
+        ordered.c.next_session.is_(None),
+        ordered.c.status != PRESENT,
+        ordered.c.previous_status.is_not(None),
+        ordered.c.previous_status != PRESENT,
+        Person.status == PersonStatus.ACTIVE,
+        in_cycle,
+    ]
+
+
 def persons_to_call(
     session: Session,
     principal: Principal,
@@ -168,40 +241,7 @@ def persons_to_call(
     conditions = [principal.site_filter(WorkshopSession.site_id), WorkshopSession.session_on <= today]
     if site_id is not None:
         conditions.append(WorkshopSession.site_id == site_id)
-    person = WorkshopAttendance.person_id
-    # One window definition for the three functions, so the database sorts the rolls once: LAG gives
-    # the previous session, LEAD tells the latest one (nothing after it).
-    # (No bound parameter in the ordering: each OVER must read the same to share one sort. An unknown
-    # start time counts as the start of the day, on both databases.)
-    chronological = (
-        WorkshopSession.session_on,
-        WorkshopSession.start_time.is_not(None),
-        WorkshopSession.start_time,
-        WorkshopSession.id,
-    )
-    status_type = WorkshopAttendance.__table__.c.status.type
-
-    def over(function: sa.FunctionElement) -> sa.Over:
-        return function.over(partition_by=person, order_by=chronological)
-
-    ordered = (
-        select(
-            person.label("person_id"),
-            WorkshopSession.session_on.label("session_on"),
-            WorkshopAttendance.status.label("status"),
-            over(sa.func.lag(WorkshopAttendance.status, type_=status_type)).label("previous_status"),
-            over(sa.func.lag(WorkshopSession.session_on, type_=sa.Date())).label("previous_on"),
-            over(sa.func.lead(WorkshopSession.id, type_=sa.Integer())).label("next_session"),
-        )
-        .join(WorkshopSession, WorkshopSession.id == WorkshopAttendance.session_id)
-        .where(*conditions)
-        .subquery()
-    )
-    in_cycle = sa.exists().where(
-        WorkshopEnrolment.person_id == ordered.c.person_id,
-        WorkshopEnrolment.cycle_start_on <= today,
-        sa.or_(WorkshopEnrolment.left_on.is_(None), WorkshopEnrolment.left_on >= today),
-    )
+    ordered = _rolls_in_order(conditions)
     see_names = principal.can(Capability.VIEW_IDENTITY) and cipher is not None
     rows = session.exec(
         select(
@@ -216,14 +256,7 @@ def persons_to_call(
         )
         .join(Person, Person.id == ordered.c.person_id)
         .join(Site, Site.id == Person.site_id)
-        .where(
-            ordered.c.next_session.is_(None),
-            ordered.c.status != PRESENT,
-            ordered.c.previous_status.is_not(None),
-            ordered.c.previous_status != PRESENT,
-            Person.status == PersonStatus.ACTIVE,
-            in_cycle,
-        )
+        .where(*_two_missed_in_a_cycle(ordered, today))
         .order_by(ordered.c.session_on.desc(), Person.code)
         .limit(limit)
     ).all()

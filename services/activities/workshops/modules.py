@@ -7,27 +7,41 @@ Who may do what (deny by default; scope always in the query):
 - roles with VIEW_ACTIVITY_FIGURES (direction too, on every site) read session lists and attendance
   rates: counts only, never a person.
 Sessions: services/activities/workshops/sessions.py; cycles and completions: services/activities/workshops/people.py;
-figures: services/activities/workshops/figures.py.
+figures: services/activities/workshops/figures.py. The module forms send a `ModuleInput` (the shape of a form:
+services.platform.inputs); the name free on the site is checked here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlmodel import Session, select
 
-from i18n import N_, _
+from i18n import N_, _, message
 from models.organisation import Site
 from models.workshops import WorkshopModule, WorkshopTheme
+from services.activities._inputs import checked, one_line, raw, raw_id, refuse_if, required_text
 from services.platform import audit
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from services.platform.inputs import FormInput, messages
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 from services.platform.sites import SiteChoice
 
 MODULE_NAME_MAX = 120
 MODULE_NOT_FOUND = N_("Module introuvable.")
+MESSAGES = {
+    "site": N_("Choisissez un de vos sites."),
+    "name": N_("Le nom du module est obligatoire."),
+    "name_long": N_("Le nom ne peut dépasser {maximum} caractères."),
+    "name_taken": N_("Un module porte déjà ce nom sur ce site."),
+    "theme": N_("Choisissez un thème."),
+    "order": N_("La liste des modules a changé entre-temps : rechargez la page."),
+}
+ModuleName = required_text(MODULE_NAME_MAX, MESSAGES["name"], MESSAGES["name_long"], maximum=MODULE_NAME_MAX)
 
 
 def require_workshop_team(principal: Principal) -> None:
@@ -97,13 +111,22 @@ def list_modules(
     return [ModuleRow(m.id, m.site_id, code, m.theme, m.name, m.sort_order, m.is_active, m.version) for m, code in rows]
 
 
-def _clean_name(errors: dict[str, str], name: str | None) -> str:
-    cleaned = " ".join((name or "").split())
-    if not cleaned:
-        errors["name"] = _("Le nom du module est obligatoire.")
-    elif len(cleaned) > MODULE_NAME_MAX:
-        errors["name"] = _("Le nom ne peut dépasser {maximum} caractères.").format(maximum=MODULE_NAME_MAX)
-    return cleaned
+class ModuleInput(FormInput):
+    """What the module forms send: a new module its site, name and theme; a module edited its name, theme
+    and whether it is still offered (its site stays: a site sent with an edit is not read)."""
+
+    site_id: int | None = Field(None, json_schema_extra=messages(MESSAGES["site"]))
+    name: ModuleName
+    theme: WorkshopTheme = Field(json_schema_extra=messages(MESSAGES["theme"]))
+    is_active: bool = True
+
+
+def _own_active_site(session: Session, principal: Principal, site_id: int | None) -> Site | None:
+    if not site_id:
+        return None
+    return session.exec(
+        select(Site).where(Site.id == site_id, Site.is_active == sa.true(), principal.site_filter(Site.id))
+    ).first()
 
 
 def _name_taken(session: Session, site_id: int, name: str, other_than: int | None = None) -> bool:
@@ -115,37 +138,33 @@ def _name_taken(session: Session, site_id: int, name: str, other_than: int | Non
     return session.exec(query).first() is not None
 
 
-def _theme(errors: dict[str, str], theme: object) -> WorkshopTheme | None:
-    try:
-        return WorkshopTheme(theme)
-    except ValueError:
-        errors["theme"] = _("Choisissez un thème.")
-        return None
+def _check_name_free(
+    session: Session,
+    errors: dict[str, str],
+    data: ModuleInput | Mapping[str, object],
+    site_id: int,
+    other_than: int | None = None,
+) -> None:
+    """The name (when it passed its checks) is not already a module's of the site, whatever the case."""
+    name = str(one_line(raw(data).get("name")))
+    if "name" not in errors and _name_taken(session, site_id, name, other_than):
+        errors["name"] = message(MESSAGES, "name_taken")
 
 
-def create_module(
-    session: Session, principal: Principal, *, site_id: int | None, theme: WorkshopTheme, name: str
-) -> int:
+def create_module(session: Session, principal: Principal, *, data: ModuleInput | Mapping[str, object]) -> int:
     """Add a module at the end of a site's list (chef_service of that site). Returns its id."""
     _require_site_manager(principal)
-    errors: dict[str, str] = {}
-    site = (
-        session.exec(
-            select(Site).where(Site.id == site_id, Site.is_active == sa.true(), principal.site_filter(Site.id))
-        ).first()
-        if site_id
-        else None
-    )
+    module_input, errors = checked(ModuleInput, data)
+    site = _own_active_site(session, principal, raw_id(data, "site_id"))
     if site is None:
-        errors["site_id"] = _("Choisissez un de vos sites.")
-    cleaned = _clean_name(errors, name)
-    chosen_theme = _theme(errors, theme)
-    if site is not None and "name" not in errors and _name_taken(session, site.id, cleaned):
-        errors["name"] = _("Un module porte déjà ce nom sur ce site.")
-    if errors:
-        raise ValidationFailed(errors)
+        errors.setdefault("site_id", message(MESSAGES, "site"))
+    else:
+        _check_name_free(session, errors, data, site.id)
+    refuse_if(errors)
     last = session.exec(select(sa.func.max(WorkshopModule.sort_order)).where(WorkshopModule.site_id == site.id)).one()
-    module = WorkshopModule(site_id=site.id, theme=chosen_theme, name=cleaned, sort_order=(last or 0) + 1)
+    module = WorkshopModule(
+        site_id=site.id, theme=module_input.theme, name=module_input.name, sort_order=(last or 0) + 1
+    )
     session.add(module)
     session.flush()
     audit.record(
@@ -170,27 +189,21 @@ def _own_module(session: Session, principal: Principal, module_id: int) -> Works
 
 
 def update_module(
-    session: Session, principal: Principal, module_id: int, *, expected_version: int, changes: dict
+    session: Session,
+    principal: Principal,
+    module_id: int,
+    *,
+    expected_version: int,
+    data: ModuleInput | Mapping[str, object],
 ) -> None:
     """Rename a module, change its theme, deactivate it (no longer offered for new sessions; its
-    sessions and completions stay) or reactivate it. chef_service of the module's site."""
+    sessions and completions stay) or reactivate it. Its site stays. chef_service of the module's site."""
     _require_site_manager(principal)
     module = _own_module(session, principal, module_id)
-    unknown = set(changes) - {"name", "theme", "is_active"}
-    if unknown:
-        raise ValueError(f"unknown module fields: {sorted(unknown)}")
-    errors: dict[str, str] = {}
-    values: dict = {}
-    if "name" in changes:
-        values["name"] = _clean_name(errors, changes["name"])
-        if "name" not in errors and _name_taken(session, module.site_id, values["name"], other_than=module.id):
-            errors["name"] = _("Un module porte déjà ce nom sur ce site.")
-    if "theme" in changes:
-        values["theme"] = _theme(errors, changes["theme"])
-    if "is_active" in changes:
-        values["is_active"] = bool(changes["is_active"])
-    if errors:
-        raise ValidationFailed(errors)
+    module_input, errors = checked(ModuleInput, data)
+    _check_name_free(session, errors, data, module.site_id, other_than=module.id)
+    refuse_if(errors)
+    values = {"name": module_input.name, "theme": module_input.theme, "is_active": module_input.is_active}
     versioned_update(session, WorkshopModule, module.id, expected_version, values)
     audit.record(
         session,
@@ -217,7 +230,7 @@ def reorder_modules(session: Session, principal: Principal, *, site_id: int, ord
     if not current:
         raise NotFound(_("Aucun module sur ce site."))
     if sorted(ordered_ids) != sorted(current):
-        raise ValidationFailed({"order": _("La liste des modules a changé entre-temps : rechargez la page.")})
+        raise ValidationFailed({"order": message(MESSAGES, "order")})
     for position, module_id in enumerate(ordered_ids, start=1):
         if current[module_id] != position:
             session.execute(

@@ -16,18 +16,19 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from pydantic import ValidationInfo, field_validator
 from sqlmodel import Session, select
 
 from clock import days_in_month, month_end, month_start
 from clock import today as paris_today
-from i18n import FRENCH, _, formats, use_language
+from i18n import FRENCH, N_, formats, use_language
 from models.finance import Expense, Grant
 from models.labels import label
 from models.staffing import Post, PostType
 from services.finance._staff_cost_queries import funding_shares, history_by_post, split_month_cost
 from services.finance.staffing.costs import days_within, filled_intervals, post_month_cost
 from services.platform import audit
-from services.platform.errors import ValidationFailed
+from services.platform.inputs import FormInput, field_error
 from services.platform.principal import Capability, Principal
 
 # The month in the stored expense label: always French (stored text), whatever the reader's language.
@@ -102,23 +103,27 @@ def last_ended_month(today: date) -> date:
     return month_start(month_start(today), -1)
 
 
-def _check_month(month: date, today: date) -> date:
-    month = month_start(month)
-    if month_end(month) >= today:
-        raise ValidationFailed(
-            {
-                "month": _(
-                    "Le mois de {month} n'est pas terminé : les salaires s'imputent une fois le mois écoulé."
-                ).format(month=formats.month(month))
-            }
-        )
-    return month
+MONTH_NOT_ENDED = N_("Le mois de {month} n'est pas terminé : les salaires s'imputent une fois le mois écoulé.")
+
+
+class ChargeInput(FormInput):
+    """The month whose salaries are charged (any day of it). Context: `as_of`, the day of reference."""
+
+    month: date
+
+    @field_validator("month")
+    @classmethod
+    def _ended(cls, value: date, info: ValidationInfo) -> date:
+        month = month_start(value)
+        if month_end(month) >= ((info.context or {}).get("as_of") or paris_today()):
+            raise field_error(MONTH_NOT_ENDED, month=formats.month(month))
+        return month
 
 
 def plan_month(session: Session, principal: Principal, *, month: date, today: date | None = None) -> ChargePlan:
     """What charging `month` books (and what is already booked), without writing. gestion and direction."""
     principal.require(Capability.VIEW_BUDGET)
-    month = _check_month(month, today or paris_today())
+    month = ChargeInput.validated({"month": month}, as_of=today or paris_today()).month
     last = month_end(month)
     posts = session.exec(
         select(Post)

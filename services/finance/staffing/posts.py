@@ -7,12 +7,13 @@ Figures (FTE, vacancies, cost by grant, series) live in services.finance.staffin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from pydantic import Field, ValidationInfo, field_validator
 from sqlmodel import Session, select
 
 from clock import today as paris_today
@@ -20,15 +21,34 @@ from i18n import N_, _, formats
 from models.finance import BudgetCategory, BudgetLine, Grant, GrantSite, Strand
 from models.organisation import Site
 from models.staffing import Post, PostFunding, PostStatusChange, PostType
+from services.finance.fields import DAY, checked, hundredths, raw, refuse_if, spaces_or_none, typed_cents
 from services.platform import audit
 from services.platform.errors import NotFound, ValidationFailed
+from services.platform.inputs import FORM_ERROR, FormInput, field_error, messages
 from services.platform.money import BASIS_POINTS
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 
 HOLDER_MAX = 120
 MAX_MONTHLY_COST_CENTS = 5_000_000  # 50 000 € loaded per month: beyond is a typing error
+# Marked French ids of the rules declared on the input models (translated when a check fails).
+CHOOSE_SITE = N_("Choisissez un site actif.")
+CHOOSE_POST_TYPE = N_("Choisissez un type de poste.")
+FTE_RANGE = N_("Le temps de travail doit être compris entre 0,01 et 1,00 ETP.")
+COST_REQUIRED = N_("Indiquez le coût mensuel chargé du poste (supérieur à 0 €).")
+COST_TOO_HIGH = N_("Ce coût mensuel dépasse 50 000 € : vérifiez la saisie.")
+START_REQUIRED = N_("Indiquez la date de début du poste.")
+END_AFTER_START = N_("La date de fin doit suivre la date de début.")
+HOLDER_TOO_LONG = N_("Le nom du titulaire ne peut dépasser {count} caractères.")
+HOLDER_REQUIRED = N_("Indiquez le nom du ou de la titulaire.")
+DATE_REQUIRED = N_("Indiquez la date.")
 FUTURE_DATE = N_("La date ne peut pas être dans le futur.")
+SHARE_UNREADABLE = N_("Ligne {row} : part illisible (attendu par exemple 50 ou 33,34).")
+SHARE_RANGE = N_("Ligne {row} : la part doit être comprise entre 0,01 % et 100 %.")
+NOT_A_STAFF_LINE = N_(
+    "Ligne {row} : cette convention ne finance pas de ligne "
+    "« 64 – Charges de personnel » pour ce volet sur le site du poste."
+)
 
 
 @dataclass(frozen=True)
@@ -70,13 +90,6 @@ class FundingOption:
     strand_id: int
     strand_name: str
     budget_line_id: int
-
-
-@dataclass(frozen=True)
-class ShareInput:
-    grant_id: int
-    strand_id: int
-    percent: Decimal | int | float | str  # 50 or "33,34"
 
 
 # --- reads ----------------------------------------------------------------------------------------
@@ -179,141 +192,228 @@ def all_funding_options(session: Session, principal: Principal) -> list[tuple[in
     return [tuple(r) for r in rows]
 
 
+# --- inputs ---------------------------------------------------------------------------------------------
+
+
+class PostInput(FormInput):
+    """What the post form sends: `fte` is the working time typed (1,00 = full time), `monthly_cost` the
+    loaded monthly cost (a number of euros or typed text, services.finance.fields), held in hundredths and in
+    cents once checked. For a new post, `shares` is its funding split (rows of ShareInput)."""
+
+    site_id: int = Field(json_schema_extra=messages(CHOOSE_SITE))
+    post_type: PostType = Field(json_schema_extra=messages(CHOOSE_POST_TYPE))
+    fte: int = Field(ge=1, le=100, json_schema_extra=messages(FTE_RANGE))
+    monthly_cost: int = Field(
+        gt=0,
+        le=MAX_MONTHLY_COST_CENTS,
+        json_schema_extra=messages(COST_REQUIRED, by_type={"less_than_equal": COST_TOO_HIGH}),
+    )
+    starts_on: date = Field(json_schema_extra=messages(START_REQUIRED))
+    ends_on: date | None = None
+    holder_name: str | None = Field(
+        None, max_length=HOLDER_MAX, json_schema_extra=messages(HOLDER_TOO_LONG, count=HOLDER_MAX)
+    )
+    shares: list[dict] | None = None  # checked by the service (they need the post's site)
+
+    @field_validator("fte", mode="before")
+    @classmethod
+    def _hundredths(cls, value: object) -> object:
+        try:
+            return hundredths(value)
+        except ValueError:
+            return value  # not a number: refused with the field's message
+
+    @field_validator("monthly_cost", mode="before")
+    @classmethod
+    def _cents(cls, value: object) -> object:
+        try:
+            return typed_cents(value)
+        except ValueError:
+            return value  # unreadable: refused with the field's message
+
+    @field_validator("ends_on")
+    @classmethod
+    def _after_the_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        starts_on = info.data.get("starts_on")
+        if value is not None and starts_on is not None and value < starts_on:
+            raise field_error(END_AFTER_START)
+        return value
+
+    @field_validator("holder_name", mode="before")
+    @classmethod
+    def _one_space(cls, value: object) -> str | None:
+        return spaces_or_none(value)
+
+    @field_validator("shares", mode="before")
+    @classmethod
+    def _rows(cls, value: object) -> object:
+        return None if value is None else [_share_row(item) for item in value]
+
+
+class ShareInput(FormInput):
+    """A row of a funding split: the (grant, strand) chosen and its share in percent (50 or '33,34', two decimals
+    at most), held in basis points once checked. A row without a grant is a blank row of the form (ignored).
+    Context: `row`, the row's number in the form (its messages start « Ligne 2 : »)."""
+
+    grant_id: int | None = None
+    strand_id: int | None = None
+    percent: int = Field(None, validate_default=True)
+
+    @field_validator("percent", mode="before")
+    @classmethod
+    def _basis_points(cls, value: object, info: ValidationInfo) -> int:
+        row = (info.context or {}).get("row", 0)
+        try:
+            bp = percent_to_bp(value)
+        except ValueError:
+            raise field_error(SHARE_UNREADABLE, row=row) from None
+        if not 0 < bp <= BASIS_POINTS:
+            raise field_error(SHARE_RANGE, row=row)
+        return bp
+
+
+def _share_row(item: object) -> object:
+    """A share as sent: a ShareInput, a mapping, or a (grant id, strand id, percent) tuple."""
+    if isinstance(item, ShareInput):
+        return item.model_dump()
+    if isinstance(item, tuple | list):
+        return dict(zip(("grant_id", "strand_id", "percent"), item, strict=True))
+    return item
+
+
+class StatusInput(FormInput):
+    """What the fill / vacate form sends: the day of the change and, to fill the post, its holder.
+    Context: `as_of` (the day of reference), `filling` (the holder is then required)."""
+
+    on: date = Field(json_schema_extra=messages(DATE_REQUIRED))
+    holder_name: str | None = Field(
+        None,
+        max_length=HOLDER_MAX,
+        validate_default=True,
+        json_schema_extra=messages(HOLDER_TOO_LONG, count=HOLDER_MAX),
+    )
+
+    @field_validator("on")
+    @classmethod
+    def _not_in_the_future(cls, value: date, info: ValidationInfo) -> date:
+        if value > ((info.context or {}).get("as_of") or paris_today()):
+            raise field_error(FUTURE_DATE)
+        return value
+
+    @field_validator("holder_name", mode="before")
+    @classmethod
+    def _named_to_fill(cls, value: object, info: ValidationInfo) -> str | None:
+        holder = spaces_or_none(value)
+        if holder is None and (info.context or {}).get("filling"):
+            raise field_error(HOLDER_REQUIRED)
+        return holder
+
+
 # --- posts: create, edit, fill, vacate --------------------------------------------------------------
 
 
-def _validated(session: Session, principal: Principal, values: dict) -> dict:
-    errors: dict[str, str] = {}
-    clean = dict(values)
-    if "site_id" in values:
-        site = session.exec(select(Site).where(Site.id == values["site_id"], principal.site_filter(Site.id))).first()
-        if site is None or not site.is_active:
-            errors["site_id"] = _("Choisissez un site actif.")
-    if "post_type" in values:
-        try:
-            clean["post_type"] = PostType(values["post_type"])
-        except ValueError:
-            errors["post_type"] = _("Choisissez un type de poste.")
-    if "fte_hundredths" in values:
-        fte = values["fte_hundredths"]
-        if not isinstance(fte, int) or not 1 <= fte <= 100:
-            errors["fte_hundredths"] = _("Le temps de travail doit être compris entre 0,01 et 1,00 ETP.")
-    if "monthly_cost_cents" in values:
-        cost = values["monthly_cost_cents"]
-        if not isinstance(cost, int) or cost <= 0:
-            errors["monthly_cost_cents"] = _("Indiquez le coût mensuel chargé du poste (supérieur à 0 €).")
-        elif cost > MAX_MONTHLY_COST_CENTS:
-            errors["monthly_cost_cents"] = _("Ce coût mensuel dépasse 50 000 € : vérifiez la saisie.")
-    if "holder_name" in values:
-        holder = " ".join((values["holder_name"] or "").split()) or None
-        if holder is not None and len(holder) > HOLDER_MAX:
-            errors["holder_name"] = _("Le nom du titulaire ne peut dépasser {count} caractères.").format(
-                count=HOLDER_MAX
-            )
-        clean["holder_name"] = holder
-    starts_on, ends_on = values.get("starts_on"), values.get("ends_on")
-    if "starts_on" in values and starts_on is None:
-        errors["starts_on"] = _("Indiquez la date de début du poste.")
-    if starts_on is not None and ends_on is not None and ends_on < starts_on:
-        errors["ends_on"] = _("La date de fin doit suivre la date de début.")
-    if errors:
-        raise ValidationFailed(errors)
-    return clean
+def _active_site(session: Session, principal: Principal, data: PostInput | Mapping[str, object], errors: dict) -> None:
+    """The post's site is an active site of the principal's scope (when the site field passed its checks)."""
+    if "site_id" in errors:
+        return
+    site = session.exec(
+        select(Site).where(Site.id == int(raw(data)["site_id"]), principal.site_filter(Site.id))
+    ).first()
+    if site is None or not site.is_active:
+        errors["site_id"] = _(CHOOSE_SITE)
 
 
-def create_post(
-    session: Session,
-    principal: Principal,
-    *,
-    site_id: int,
-    post_type: PostType,
-    fte_hundredths: int,
-    monthly_cost_cents: int,
-    starts_on: date,
-    ends_on: date | None = None,
-    holder_name: str | None = None,
-    shares: Sequence[ShareInput | tuple] | None = None,
-) -> int:
+def _columns(post: PostInput) -> dict:
+    return {
+        "site_id": post.site_id,
+        "post_type": post.post_type,
+        "fte_hundredths": post.fte,
+        "monthly_cost_cents": post.monthly_cost,
+        "starts_on": post.starts_on,
+        "ends_on": post.ends_on,
+        "holder_name": post.holder_name,
+    }
+
+
+def create_post(session: Session, principal: Principal, *, data: PostInput | Mapping[str, object]) -> int:
     """A new post, filled from its start when a holder is named, else vacant from its start (gestion);
-    with `shares`, its funding split is validated (see save_funding) and saved in the same transaction."""
+    with `shares`, its funding split is checked (see save_funding) and saved in the same transaction."""
     principal.require(Capability.EDIT_BUDGET)
-    errors: dict[str, str] = {}
-    try:
-        clean = _validated(
-            session,
-            principal,
-            {
-                "site_id": site_id,
-                "post_type": post_type,
-                "fte_hundredths": fte_hundredths,
-                "monthly_cost_cents": monthly_cost_cents,
-                "starts_on": starts_on,
-                "ends_on": ends_on,
-                "holder_name": holder_name,
-            },
-        )
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
+    post, errors = checked(PostInput, data)
+    _active_site(session, principal, data, errors)
     split: list[tuple[ShareInput, int]] = []
-    if shares is not None:
-        try:
-            split = _validated_shares(session, site_id, shares)
-        except ValidationFailed as exc:
-            errors.update(exc.errors)
-    if errors:
-        raise ValidationFailed(errors)
-    filled = clean["holder_name"] is not None
-    post = Post(**clean, is_filled=filled, status_since=starts_on)
-    session.add(post)
+    shares = raw(data).get("shares")
+    if shares is not None and "site_id" not in errors:
+        split, share_errors = _checked_shares(session, int(raw(data)["site_id"]), shares)
+        errors |= share_errors
+    refuse_if(errors)
+    row = Post(**_columns(post), is_filled=post.holder_name is not None, status_since=post.starts_on)
+    session.add(row)
     session.flush()
     session.add(
-        PostStatusChange(post_id=post.id, changed_on=starts_on, is_filled=filled, holder_name=clean["holder_name"])
+        PostStatusChange(
+            post_id=row.id, changed_on=post.starts_on, is_filled=row.is_filled, holder_name=post.holder_name
+        )
     )
-    for item, bp in split:
-        session.add(PostFunding(post_id=post.id, grant_id=item.grant_id, strand_id=item.strand_id, share_bp=bp))
+    _save_split(session, row.id, split)
     audit.record(
-        session, actor=principal, action="post.create", entity_type="post", entity_id=post.id, site_id=post.site_id
+        session, actor=principal, action="post.create", entity_type="post", entity_id=row.id, site_id=row.site_id
     )
     session.commit()
-    return post.id
+    return row.id
 
 
-EDITABLE = ("site_id", "post_type", "fte_hundredths", "monthly_cost_cents", "starts_on", "ends_on", "holder_name")
-
-
-def update_post(session: Session, principal: Principal, post_id: int, *, expected_version: int, changes: dict) -> None:
-    """Edit a post (type, site, FTE, cost, dates, holder's name of the current filling) — versioned."""
-    principal.require(Capability.EDIT_BUDGET)
-    post = _post_in_scope(session, principal, post_id)
-    values = {k: v for k, v in changes.items() if k in EDITABLE}
-    merged = {"starts_on": post.starts_on, "ends_on": post.ends_on} | values
-    clean = _validated(session, principal, merged)
-    clean = {k: clean[k] for k in values}
-    history = session.exec(
+def _history(session: Session, post_id: int) -> list[PostStatusChange]:
+    return session.exec(
         select(PostStatusChange)
-        .where(PostStatusChange.post_id == post.id)
+        .where(PostStatusChange.post_id == post_id)
         .order_by(PostStatusChange.changed_on, PostStatusChange.id)
     ).all()
-    history_changes: dict[int, dict] = {}
-    if "holder_name" in clean:
-        if not post.is_filled:
-            clean.pop("holder_name")
-        elif clean["holder_name"] is None:
-            raise ValidationFailed(
-                {"holder_name": _("Un poste pourvu a un titulaire : pour le libérer, utilisez « Déclarer vacant ».")}
-            )
-        elif history and history[-1].is_filled:
-            history_changes.setdefault(history[-1].id, {})["holder_name"] = clean["holder_name"]
-    new_start = clean.get("starts_on")
-    if new_start is not None and new_start != post.starts_on and history and history[0].changed_on == post.starts_on:
+
+
+def _history_changes(post: Post, checked_post: PostInput, history: list[PostStatusChange]) -> dict[int, dict]:
+    """What an edit changes in the post's history: the holder's name of the current filling, the first row's
+    day when the post's start moves; ValidationFailed when the edit contradicts the history."""
+    changes: dict[int, dict] = {}
+    if post.is_filled and checked_post.holder_name is None:
+        raise ValidationFailed(
+            {"holder_name": _("Un poste pourvu a un titulaire : pour le libérer, utilisez « Déclarer vacant ».")}
+        )
+    if post.is_filled and history and history[-1].is_filled:
+        changes.setdefault(history[-1].id, {})["holder_name"] = checked_post.holder_name
+    new_start = checked_post.starts_on
+    if new_start != post.starts_on and history and history[0].changed_on == post.starts_on:
         if len(history) > 1 and new_start >= history[1].changed_on:
             raise ValidationFailed(
                 {"starts_on": _("Le poste a changé de situation avant cette date : la date de début doit la précéder.")}
             )
-        history_changes.setdefault(history[0].id, {})["changed_on"] = new_start
-        if len(history) == 1:
-            clean["status_since"] = new_start
-    versioned_update(session, Post, post.id, int(expected_version), clean)
+        changes.setdefault(history[0].id, {})["changed_on"] = new_start
+    return changes
+
+
+def update_post(
+    session: Session,
+    principal: Principal,
+    post_id: int,
+    *,
+    expected_version: int,
+    data: PostInput | Mapping[str, object],
+) -> None:
+    """Edit a post (type, site, FTE, cost, dates, holder's name of the current filling) — versioned. The form
+    of a vacant post sends no holder (a vacant post has none)."""
+    principal.require(Capability.EDIT_BUDGET)
+    post = _post_in_scope(session, principal, post_id)
+    checked_post, errors = checked(PostInput, data)
+    _active_site(session, principal, data, errors)
+    refuse_if(errors)
+    history = _history(session, post.id)
+    history_changes = _history_changes(post, checked_post, history)
+    values = _columns(checked_post)
+    if not post.is_filled:
+        values.pop("holder_name")
+    if len(history) == 1 and any("changed_on" in change for change in history_changes.values()):
+        values["status_since"] = checked_post.starts_on
+    versioned_update(session, Post, post.id, int(expected_version), values)
     for change_id, values_of_change in history_changes.items():
         session.execute(sa.update(PostStatusChange).where(PostStatusChange.id == change_id).values(**values_of_change))
     session.expire(post)
@@ -323,48 +423,49 @@ def update_post(session: Session, principal: Principal, post_id: int, *, expecte
     session.commit()
 
 
+def _day_of_the_change(post: Post, on: date) -> str | None:
+    """Why the post's situation cannot change on `on` (its history and end), or None."""
+    last = max(post.status_since, post.starts_on)
+    if on < last:
+        return _("La date ne peut précéder le {day} (dernier changement de situation du poste).").format(
+            day=f"{last:%d/%m/%Y}"
+        )
+    if post.ends_on is not None and on > post.ends_on:
+        return _("Le poste est fermé à cette date.")
+    return None
+
+
 def _status_change(
     session: Session,
     principal: Principal,
     post_id: int,
     *,
     expected_version: int,
-    on: date,
+    data: StatusInput | Mapping[str, object],
     filled: bool,
-    holder_name: str | None,
     today: date | None,
 ) -> None:
     principal.require(Capability.EDIT_BUDGET)
     post = _post_in_scope(session, principal, post_id)
-    today = today or paris_today()
-    errors: dict[str, str] = {}
     if post.is_filled == filled:
-        raise ValidationFailed({"_form": _("Le poste est déjà pourvu.") if filled else _("Le poste est déjà vacant.")})
-    holder = " ".join((holder_name or "").split()) or None
-    if filled and holder is None:
-        errors["holder_name"] = _("Indiquez le nom du ou de la titulaire.")
-    elif holder is not None and len(holder) > HOLDER_MAX:
-        errors["holder_name"] = _("Le nom du titulaire ne peut dépasser {count} caractères.").format(count=HOLDER_MAX)
-    if on is None:
-        errors["on"] = _("Indiquez la date.")
-    elif on > today:
-        errors["on"] = _(FUTURE_DATE)
-    elif on < max(post.status_since, post.starts_on):
-        errors["on"] = _("La date ne peut précéder le {day} (dernier changement de situation du poste).").format(
-            day=f"{max(post.status_since, post.starts_on):%d/%m/%Y}"
+        raise ValidationFailed(
+            {FORM_ERROR: _("Le poste est déjà pourvu.") if filled else _("Le poste est déjà vacant.")}
         )
-    elif post.ends_on is not None and on > post.ends_on:
-        errors["on"] = _("Le poste est fermé à cette date.")
-    if errors:
-        raise ValidationFailed(errors)
+    change, errors = checked(StatusInput, data, as_of=today or paris_today(), filling=filled)
+    if "on" not in errors:
+        problem = _day_of_the_change(post, DAY.validate_python(raw(data)["on"]))
+        if problem:
+            errors["on"] = problem
+    refuse_if(errors)
+    holder = change.holder_name if filled else None
     versioned_update(
         session,
         Post,
         post.id,
         int(expected_version),
-        {"is_filled": filled, "status_since": on, "holder_name": holder if filled else None},
+        {"is_filled": filled, "status_since": change.on, "holder_name": holder},
     )
-    session.add(PostStatusChange(post_id=post.id, changed_on=on, is_filled=filled, holder_name=holder))
+    session.add(PostStatusChange(post_id=post.id, changed_on=change.on, is_filled=filled, holder_name=holder))
     session.expire(post)
     audit.record(
         session,
@@ -383,44 +484,33 @@ def fill_post(
     post_id: int,
     *,
     expected_version: int,
-    on: date,
-    holder_name: str,
+    data: StatusInput | Mapping[str, object],
     today: date | None = None,
 ) -> None:
     """The post is filled from `on` (included) by `holder_name` (a staff member)."""
-    _status_change(
-        session,
-        principal,
-        post_id,
-        expected_version=expected_version,
-        on=on,
-        filled=True,
-        holder_name=holder_name,
-        today=today,
-    )
+    _status_change(session, principal, post_id, expected_version=expected_version, data=data, filled=True, today=today)
 
 
 def vacate_post(
-    session: Session, principal: Principal, post_id: int, *, expected_version: int, on: date, today: date | None = None
+    session: Session,
+    principal: Principal,
+    post_id: int,
+    *,
+    expected_version: int,
+    data: StatusInput | Mapping[str, object],
+    today: date | None = None,
 ) -> None:
     """The post is vacant from `on` (included): the holder left the day before."""
-    _status_change(
-        session,
-        principal,
-        post_id,
-        expected_version=expected_version,
-        on=on,
-        filled=False,
-        holder_name=None,
-        today=today,
-    )
+    _status_change(session, principal, post_id, expected_version=expected_version, data=data, filled=False, today=today)
 
 
 # --- funding split ------------------------------------------------------------------------------------
 
 
-def percent_to_bp(value: Decimal | int | float | str) -> int:
+def percent_to_bp(value: object) -> int:
     """'33,34' / 33.34 / 50 → basis points; more than 2 decimals or not a number → ValueError."""
+    if value is None or isinstance(value, bool):
+        raise ValueError("part illisible")
     try:
         number = Decimal(str(value).strip().replace(",", ".").replace("%", "").strip())
     except InvalidOperation as exc:
@@ -436,61 +526,63 @@ def _percent_number(bp: int) -> str:
     return formats.amount(bp)
 
 
-def save_funding(session: Session, principal: Principal, post_id: int, shares: Sequence[ShareInput | tuple]) -> None:
+def split_total(percents: Sequence[object]) -> int | None:
+    """The total in basis points of the shares typed so far (a form's running total), None if one is unreadable."""
+    try:
+        return sum(percent_to_bp(percent) for percent in percents)
+    except ValueError:
+        return None
+
+
+def save_funding(
+    session: Session, principal: Principal, post_id: int, shares: Sequence[ShareInput | Mapping[str, object] | tuple]
+) -> None:
     """Replace a post's funding split. Shares are percentages (two decimals at most) that must sum to
     exactly 100 %; each grant must cover the post's site and have a 64 line for (strand, site); a grant
     appears once. gestion only."""
     principal.require(Capability.EDIT_BUDGET)
     post = _post_in_scope(session, principal, post_id)
-    split = _validated_shares(session, post.site_id, shares)
+    split, errors = _checked_shares(session, post.site_id, shares)
+    refuse_if(errors)
     session.execute(sa.delete(PostFunding).where(PostFunding.post_id == post.id))
     session.flush()
-    for item, bp in split:
-        session.add(PostFunding(post_id=post.id, grant_id=item.grant_id, strand_id=item.strand_id, share_bp=bp))
+    _save_split(session, post.id, split)
     audit.record(
         session, actor=principal, action="post.funding", entity_type="post", entity_id=post.id, site_id=post.site_id
     )
     session.commit()
 
 
-def _validated_shares(
-    session: Session, site_id: int, shares: Sequence[ShareInput | tuple]
-) -> list[tuple[ShareInput, int]]:
-    items = [s if isinstance(s, ShareInput) else ShareInput(*s) for s in shares]
-    options = {(o.grant_id, o.strand_id): o for o in _site_options(session, site_id)}
+def _save_split(session: Session, post_id: int, split: list[tuple[ShareInput, int]]) -> None:
+    for item, bp in split:
+        session.add(PostFunding(post_id=post_id, grant_id=item.grant_id, strand_id=item.strand_id, share_bp=bp))
+
+
+def _checked_shares(
+    session: Session, site_id: int, shares: Sequence[ShareInput | Mapping[str, object] | tuple]
+) -> tuple[list[tuple[ShareInput, int]], dict[str, str]]:
+    """The rows with a grant, each checked (keys share_<row>, grant_<row>), then their total ("shares")."""
+    options = {(o.grant_id, o.strand_id) for o in _site_options(session, site_id)}
     errors: dict[str, str] = {}
-    bps: list[int] = []
+    split: list[tuple[ShareInput, int]] = []
     seen: set[int] = set()
-    for index, item in enumerate(items, start=1):
-        try:
-            bp = percent_to_bp(item.percent)
-        except ValueError:
-            errors[f"share_{index}"] = _("Ligne {row} : part illisible (attendu par exemple 50 ou 33,34).").format(
-                row=index
-            )
-            bp = 0
-        else:
-            if bp <= 0 or bp > BASIS_POINTS:
-                errors[f"share_{index}"] = _("Ligne {row} : la part doit être comprise entre 0,01 % et 100 %.").format(
-                    row=index
-                )
-        if (item.grant_id, item.strand_id) not in options:
-            errors[f"grant_{index}"] = _(
-                "Ligne {row} : cette convention ne finance pas de ligne "
-                "« 64 – Charges de personnel » pour ce volet sur le site du poste."
-            ).format(row=index)
-        if item.grant_id in seen:
-            errors[f"grant_{index}"] = _("Ligne {row} : une convention ne peut apparaître qu'une fois.").format(
-                row=index
-            )
-        seen.add(item.grant_id)
-        bps.append(bp)
-    if not items:
+    for row, data in enumerate((_share_row(item) for item in shares), start=1):
+        if data.get("grant_id") is None:
+            continue  # a blank row of the form
+        share, found = checked(ShareInput, data, row=row)
+        if found:
+            errors[f"share_{row}"] = next(iter(found.values()))
+        if (data.get("grant_id"), data.get("strand_id")) not in options:
+            errors[f"grant_{row}"] = _(NOT_A_STAFF_LINE).format(row=row)
+        if data.get("grant_id") in seen:
+            errors[f"grant_{row}"] = _("Ligne {row} : une convention ne peut apparaître qu'une fois.").format(row=row)
+        seen.add(data.get("grant_id"))
+        if share is not None:
+            split.append((share, share.percent))
+    if not seen:
         errors["shares"] = _("Indiquez au moins une convention qui finance le poste.")
-    elif sum(bps) != BASIS_POINTS and not any(k.startswith("share_") for k in errors):
+    elif not any(key.startswith("share_") for key in errors) and sum(bp for _share, bp in split) != BASIS_POINTS:
         errors["shares"] = _("Les parts doivent totaliser exactement 100 % (total actuel : {total} %).").format(
-            total=_percent_number(sum(bps))
+            total=_percent_number(sum(bp for _share, bp in split))
         )
-    if errors:
-        raise ValidationFailed(errors)
-    return list(zip(items, bps, strict=True))
+    return split, errors

@@ -1,4 +1,4 @@
-"""Login, lockout, session validity and password change (DESIGN.md §4, §5)."""
+"""Login, lockout, session validity and password change (docs/design.md §4, §5)."""
 
 from __future__ import annotations
 
@@ -245,7 +245,11 @@ def test_logout_revokes_earlier_sessions_but_not_a_later_login(session, settings
 def test_a_password_change_revokes_earlier_sessions(session, settings, worker):
     me = factories.principal(session, worker)
     auth.change_password(
-        session, settings, me, current=factories.PASSWORD, new="une toute nouvelle phrase", now=T0 + minutes(5)
+        session,
+        settings,
+        me,
+        data={"current": factories.PASSWORD, "new": "une toute nouvelle phrase"},
+        now=T0 + minutes(5),
     )
 
     assert check(session, settings, T0, T0 + minutes(4), T0 + minutes(6)) == SessionEnd.REVOKED
@@ -307,7 +311,11 @@ def test_a_cookie_issued_before_logout_is_refused(session, settings, worker):
 def test_a_cookie_issued_before_a_password_change_is_refused(session, settings, worker):
     me = factories.principal(session, worker)
     auth.change_password(
-        session, settings, me, current=factories.PASSWORD, new="une toute nouvelle phrase", now=T0 + minutes(2)
+        session,
+        settings,
+        me,
+        data={"current": factories.PASSWORD, "new": "une toute nouvelle phrase"},
+        now=T0 + minutes(2),
     )
     worker.last_seen_at = T0 + minutes(2)
     assert resume(session, settings, T0, T0 + minutes(3)) is None
@@ -337,7 +345,7 @@ def test_a_cookie_of_a_deactivated_user_is_refused(session, settings, worker):
 def test_change_password_rejects_a_wrong_current_password(session, settings, worker):
     me = factories.principal(session, worker)
     with pytest.raises(ValidationFailed) as failure:
-        auth.change_password(session, settings, me, current=WRONG, new="une toute nouvelle phrase", now=T0)
+        auth.change_password(session, settings, me, data={"current": WRONG, "new": "une toute nouvelle phrase"}, now=T0)
     assert failure.value.errors == {"current": "Mot de passe actuel incorrect."}
     assert passwords.verify_password(factories.PASSWORD, worker.password_hash)
     assert worker.sessions_revoked_at is None
@@ -348,7 +356,7 @@ def test_change_password_rejects_a_wrong_current_password(session, settings, wor
 def test_change_password_rejects_a_new_password_under_12_characters(session, settings, worker):
     me = factories.principal(session, worker)
     with pytest.raises(ValidationFailed) as failure:
-        auth.change_password(session, settings, me, current=factories.PASSWORD, new="trop court", now=T0)
+        auth.change_password(session, settings, me, data={"current": factories.PASSWORD, "new": "trop court"}, now=T0)
     assert failure.value.errors == {"new": "Le mot de passe doit contenir au moins 12 caractères."}
     assert passwords.verify_password(factories.PASSWORD, worker.password_hash)
     assert worker.sessions_revoked_at is None
@@ -357,8 +365,27 @@ def test_change_password_rejects_a_new_password_under_12_characters(session, set
 def test_change_password_rejects_the_same_password(session, settings, worker):
     me = factories.principal(session, worker)
     with pytest.raises(ValidationFailed) as failure:
-        auth.change_password(session, settings, me, current=factories.PASSWORD, new=factories.PASSWORD, now=T0)
-    assert set(failure.value.errors) == {"new"}
+        auth.change_password(
+            session, settings, me, data={"current": factories.PASSWORD, "new": factories.PASSWORD}, now=T0
+        )
+    assert failure.value.errors == {"new": "Le nouveau mot de passe doit être différent de l'actuel."}
+
+
+def test_change_password_checks_the_confirmation_and_keeps_the_password_as_typed(session, settings, worker):
+    me = factories.principal(session, worker)
+    typed = {"current": factories.PASSWORD, "new": "une phrase nouvelle", "confirmation": "une phrase nouvelle "}
+    with pytest.raises(ValidationFailed) as failure:
+        auth.change_password(session, settings, me, data=typed, now=T0)
+    assert failure.value.errors == {"confirmation": "Les deux saisies du nouveau mot de passe diffèrent."}
+    with pytest.raises(ValidationFailed) as failure:
+        auth.change_password(session, settings, me, data=typed | {"new": " une phrase nouvelle"}, now=T0)
+    assert failure.value.errors == {"new": "Le mot de passe ne peut ni commencer ni finir par un espace."}
+    assert worker.sessions_revoked_at is None
+    new = "deux  espaces  au milieu"  # kept as typed, inner spaces included
+    auth.change_password(
+        session, settings, me, data={"current": factories.PASSWORD, "new": new, "confirmation": new}, now=T0
+    )
+    assert passwords.verify_password(new, worker.password_hash)
 
 
 def test_credentials_for_the_login_form_list_only_active_accounts_with_their_hash(session, worker):

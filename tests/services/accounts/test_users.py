@@ -25,15 +25,16 @@ def admin(session) -> Principal:
 
 
 def create(session, settings, actor, **fields) -> int:
-    values = {
+    """An account as the form sends it (the command line passes the same fields as keywords)."""
+    data = {
         "username": "ts.lyon",
         "display_name": "Julien Ferrand",
         "role": Role.INTERVENANT,
         "password": GOOD_PASSWORD,
         "site_codes": ["LYO"],
+        "funder_name": None,
     }
-    values.update(fields)
-    return users.create_user(session, settings, actor, **values)
+    return users.create_user(session, settings, actor, data | fields)
 
 
 def refused(session, settings, actor, **fields) -> dict[str, str]:
@@ -92,17 +93,25 @@ def test_a_display_name_longer_than_the_column_is_refused_with_a_message(session
 
 def test_a_site_role_without_a_site_is_refused(session, settings, admin):
     errors = refused(session, settings, admin, site_codes=[])
-    assert errors == {"sites": "Ce rôle travaille sur des sites : choisissez-en au moins un."}
+    assert errors == {"site_codes": "Ce rôle travaille sur des sites : choisissez-en au moins un."}
 
 
 def test_an_unknown_site_is_named_in_the_message(session, settings, admin):
     factories.a_site(session, "LYO")
-    assert refused(session, settings, admin, site_codes=["LYO", "XXX"]) == {"sites": "Site(s) inconnu(s) : XXX."}
+    assert refused(session, settings, admin, site_codes=["LYO", "XXX"]) == {"site_codes": "Site(s) inconnu(s) : XXX."}
 
 
 def test_every_bad_field_gets_its_own_message_at_once(session, settings, admin):
     errors = refused(session, settings, admin, username="?", display_name="", password="court", site_codes=[])
-    assert set(errors) == {"username", "display_name", "password", "sites"}
+    assert set(errors) == {"username", "display_name", "password", "site_codes"}
+    # the database rules too, in the same answer
+    factories.a_user(session, Role.INTERVENANT, username="ts.lyon")
+    errors = refused(session, settings, admin, password=" espace devant ok", site_codes=["XXX"])
+    assert errors == {
+        "username": "Cet identifiant existe déjà.",
+        "password": "Le mot de passe ne peut ni commencer ni finir par un espace.",
+        "site_codes": "Site(s) inconnu(s) : XXX.",
+    }
 
 
 def test_all_sites_roles_need_no_site(session, settings, admin):
@@ -126,8 +135,8 @@ def test_all_sites_roles_need_no_site(session, settings, admin):
 
 def test_a_financeur_needs_an_existing_funder(session, settings, admin):
     errors = refused(session, settings, admin, username="financeur.x", role=Role.FINANCEUR, site_codes=[])
-    assert errors == {"funder": "Un compte financeur doit être rattaché à un financeur existant."}
-    assert "funder" in refused(
+    assert errors == {"funder_name": "Un compte financeur doit être rattaché à un financeur existant."}
+    assert "funder_name" in refused(
         session, settings, admin, username="financeur.x", role=Role.FINANCEUR, site_codes=[], funder_name="Inconnu"
     )
 
@@ -156,6 +165,22 @@ def test_only_admin_manages_accounts(session, settings, role):
         users.unlock(session, actor, "ts.lyon")
     assert other.is_active
     assert session.exec(select(AuditEvent)).all() == []
+
+
+def test_the_command_line_passes_the_fields_as_keywords(session, settings):
+    factories.a_site(session, "LYO")
+    user_id = users.create_user(
+        session,
+        settings,
+        SYSTEM_ACTOR,
+        username="cli.compte",
+        display_name="Compte en ligne de commande",
+        role=Role.INTERVENANT,
+        password=GOOD_PASSWORD,
+        site_codes=["lyo"],
+        funder_name=None,
+    )
+    assert session.get(User, user_id).username == "cli.compte"
 
 
 def test_an_unknown_string_actor_is_refused_but_the_system_actor_is_allowed(session, settings):
@@ -219,8 +244,9 @@ def test_reset_password_revokes_open_sessions_and_replaces_the_password(session,
 
 def test_reset_password_applies_the_policy_and_needs_an_existing_account(session, settings, admin):
     worker = factories.a_user(session, Role.INTERVENANT, factories.a_site(session, "LYO"), username="ts.lyon")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as failure:
         users.reset_password(session, settings, admin, "ts.lyon", new_password="court")
+    assert failure.value.errors == {"password": "Le mot de passe doit contenir au moins 12 caractères."}
     assert passwords.verify_password(factories.PASSWORD, worker.password_hash)
     with pytest.raises(NotFound):
         users.reset_password(session, settings, admin, "personne", new_password=GOOD_PASSWORD)

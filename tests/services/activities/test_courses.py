@@ -30,7 +30,6 @@ from services.activities.attendance import SessionKind, roll_call, save_roll_cal
 from services.activities.courses import assessments as language_assessments
 from services.activities.courses import groups as course_groups
 from services.activities.courses import sessions as course_sessions
-from services.activities.courses.groups import GroupInput
 from services.activities.courses.progress import level_rank
 from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from tests import factories
@@ -43,7 +42,7 @@ def audit_rows(session: Session) -> list[AuditEvent]:
     return list(session.exec(select(AuditEvent).order_by(AuditEvent.id)).all())
 
 
-def group_input(w: CourseWorld, **changes) -> GroupInput:
+def group_input(w: CourseWorld, **changes) -> dict:
     values = {
         "site_id": w.lyon.id,
         "name": "FLE — objectif A2 (soir)",
@@ -55,7 +54,7 @@ def group_input(w: CourseWorld, **changes) -> GroupInput:
         "teacher_ids": (w.fle_user_id,),
     }
     values.update(changes)
-    return GroupInput(**values)
+    return values
 
 
 # --- CECRL order --------------------------------------------------------------------------------
@@ -108,7 +107,7 @@ def test_sql_sorts_levels_by_rank_not_by_string(session, course_world):
 
 def test_chef_creates_and_edits_a_group_of_own_site(session, course_world):
     w = course_world
-    group_id = course_groups.create_group(session, w.chef_lyon, group_input(w, name="  FLE   soir "))
+    group_id = course_groups.create_group(session, w.chef_lyon, data=group_input(w, name="  FLE   soir "))
     row = course_groups.get_group(session, w.chef_lyon, group_id)
     assert (row.name, row.site_code, row.profile, row.target_level, row.teacher_ids, row.version) == (
         "FLE soir",
@@ -150,7 +149,7 @@ def test_group_validation_messages_are_french_and_per_field(session, course_worl
         course_groups.create_group(
             session,
             w.chef_lyon,
-            group_input(
+            data=group_input(
                 w, name=" ", teacher_ids=(), starts_on=date(2026, 3, 2), ends_on=date(2026, 3, 1), schedule="x" * 201
             ),
         )
@@ -160,26 +159,53 @@ def test_group_validation_messages_are_french_and_per_field(session, course_worl
         "ends_on": "La date de fin ne peut pas précéder la date de début.",
         "schedule": "Les horaires ne peuvent dépasser 200 caractères.",
     }
-    course_groups.create_group(session, w.chef_lyon, group_input(w))
+    course_groups.create_group(session, w.chef_lyon, data=group_input(w))
     with pytest.raises(ValidationFailed) as caught:
-        course_groups.create_group(session, w.chef_lyon, group_input(w, name="fle — OBJECTIF a2 (soir)"))
+        course_groups.create_group(session, w.chef_lyon, data=group_input(w, name="fle — OBJECTIF a2 (soir)"))
     assert caught.value.errors == {"name": "Un groupe porte déjà ce nom sur ce site."}
     grenoble_teacher = factories.a_user(session, Role.FORMATEUR, w.grenoble)
     with pytest.raises(ValidationFailed) as caught:
         course_groups.create_group(
-            session, w.chef_lyon, group_input(w, name="Autre", teacher_ids=(grenoble_teacher.id,))
+            session, w.chef_lyon, data=group_input(w, name="Autre", teacher_ids=(grenoble_teacher.id,))
         )
     assert caught.value.errors == {"teacher_ids": "Un·e des formateur·rices choisi·es n'intervient pas sur ce site."}
     with pytest.raises(ValidationFailed) as caught:  # a Grenoble chef, on Lyon
-        course_groups.create_group(session, w.chef_grenoble, group_input(w, name="Intrus"))
+        course_groups.create_group(session, w.chef_grenoble, data=group_input(w, name="Intrus"))
     assert caught.value.errors["site_id"] == "Choisissez un de vos sites."
+
+
+def test_group_form_values_as_sent_get_every_message_at_once(session, course_world):
+    w = course_world
+    with pytest.raises(ValidationFailed) as caught:
+        course_groups.create_group(
+            session,
+            w.chef_lyon,
+            data={
+                "site_id": w.grenoble.id,
+                "name": "x" * 121,
+                "profile": "autre",
+                "target_level": None,
+                "schedule": "  ",
+                "starts_on": None,
+                "ends_on": date(2026, 3, 1),
+                "teacher_ids": [],
+            },
+        )
+    assert caught.value.errors == {
+        "site_id": "Choisissez un de vos sites.",
+        "name": "Le nom du groupe ne peut dépasser 120 caractères.",
+        "profile": "Choisissez un profil d'apprenant·es.",
+        "target_level": "Choisissez un niveau visé.",
+        "starts_on": "La date de début est obligatoire.",
+        "teacher_ids": "Choisissez au moins un·e formateur·rice du site.",
+    }
 
 
 def test_only_chef_de_service_manages_groups(session, course_world):
     w = course_world
     for who in (w.fle, w.direction, w.ts_lyon):
         with pytest.raises(PermissionDenied):
-            course_groups.create_group(session, who, group_input(w))
+            course_groups.create_group(session, who, data=group_input(w))
         assert course_groups.manageable_sites(session, who) == []
     with pytest.raises(PermissionDenied):
         course_groups.update_group(session, w.fle, w.group_a.id, expected_version=1, data=group_input(w))
@@ -234,8 +260,7 @@ def test_chef_enrols_active_files_of_the_group_site_by_code(session, course_worl
         session,
         w.chef_lyon,
         group_id=w.group_a.id,
-        code=f" {w.not_enrolled.code.lower()} ",
-        enrolled_on=date(2026, 5, 4),
+        data={"code": f" {w.not_enrolled.code.lower()} ", "enrolled_on": date(2026, 5, 4)},
         today=TODAY,
     )
     assert session.get(CourseEnrolment, enrolment_id).person_id == w.not_enrolled.id
@@ -260,12 +285,14 @@ def test_chef_enrols_active_files_of_the_group_site_by_code(session, course_worl
     for code, on, errors in cases:
         with pytest.raises(ValidationFailed) as caught:
             course_groups.enrol_learner(
-                session, w.chef_lyon, group_id=w.group_a.id, code=code, enrolled_on=on, today=TODAY
+                session, w.chef_lyon, group_id=w.group_a.id, data={"code": code, "enrolled_on": on}, today=TODAY
             )
         assert caught.value.errors == errors, code
     for who in (w.fle, w.direction):
         with pytest.raises(PermissionDenied):
-            course_groups.enrol_learner(session, who, group_id=w.group_a.id, code=w.chloe.code, enrolled_on=TODAY)
+            course_groups.enrol_learner(
+                session, who, group_id=w.group_a.id, data={"code": w.chloe.code, "enrolled_on": TODAY}
+            )
 
 
 def test_leaving_then_coming_back_to_a_group(session, course_world):
@@ -273,23 +300,41 @@ def test_leaving_then_coming_back_to_a_group(session, course_world):
     [amina] = [r for r in course_groups.list_learners(session, w.fle, w.group_a.id) if r.person_id == w.amina.id]
     with pytest.raises(ValidationFailed) as caught:
         course_groups.record_leaving(
-            session, w.fle, enrolment_id=amina.enrolment_id, left_on=date(2025, 1, 1), today=TODAY
+            session, w.fle, enrolment_id=amina.enrolment_id, data={"left_on": date(2025, 1, 1)}, today=TODAY
         )
     assert caught.value.errors == {"left_on": "La date de sortie ne peut pas précéder la date d'inscription."}
+    with pytest.raises(ValidationFailed) as caught:
+        course_groups.record_leaving(
+            session, w.fle, enrolment_id=amina.enrolment_id, data={"left_on": TODAY + timedelta(days=1)}, today=TODAY
+        )
+    assert caught.value.errors == {"left_on": "La date de sortie ne peut pas être dans le futur."}
+    with pytest.raises(ValidationFailed) as caught:
+        course_groups.record_leaving(session, w.fle, enrolment_id=amina.enrolment_id, data={}, today=TODAY)
+    assert caught.value.errors == {"left_on": "La date de sortie est obligatoire."}
     with pytest.raises(NotFound):  # fle_b does not teach group A
-        course_groups.record_leaving(session, w.fle_b, enrolment_id=amina.enrolment_id, left_on=TODAY, today=TODAY)
+        course_groups.record_leaving(
+            session, w.fle_b, enrolment_id=amina.enrolment_id, data={"left_on": TODAY}, today=TODAY
+        )
     course_groups.record_leaving(
-        session, w.fle, enrolment_id=amina.enrolment_id, left_on=date(2026, 4, 30), today=TODAY
+        session, w.fle, enrolment_id=amina.enrolment_id, data={"left_on": date(2026, 4, 30)}, today=TODAY
     )
     [row] = [r for r in course_groups.list_learners(session, w.fle, w.group_a.id) if r.person_id == w.amina.id]
     assert row.left_on == date(2026, 4, 30) and not row.is_current(TODAY)
     with pytest.raises(ValidationFailed) as caught:
         course_groups.enrol_learner(
-            session, w.chef_lyon, group_id=w.group_a.id, code=w.amina.code, enrolled_on=date(2026, 4, 30), today=TODAY
+            session,
+            w.chef_lyon,
+            group_id=w.group_a.id,
+            data={"code": w.amina.code, "enrolled_on": date(2026, 4, 30)},
+            today=TODAY,
         )
     assert "doit être postérieure" in caught.value.errors["enrolled_on"]
     same = course_groups.enrol_learner(
-        session, w.chef_lyon, group_id=w.group_a.id, code=w.amina.code, enrolled_on=date(2026, 5, 11), today=TODAY
+        session,
+        w.chef_lyon,
+        group_id=w.group_a.id,
+        data={"code": w.amina.code, "enrolled_on": date(2026, 5, 11)},
+        today=TODAY,
     )
     assert same == amina.enrolment_id
     [row] = [r for r in course_groups.list_learners(session, w.fle, w.group_a.id) if r.person_id == w.amina.id]
@@ -306,23 +351,22 @@ def test_formateur_plans_sessions_of_its_groups_only(session, course_world):
         session,
         w.fle,
         group_id=w.group_a.id,
-        session_on=date(2026, 5, 19),
-        start_time=time(9, 30),
-        duration_minutes=150,
+        data={"session_on": date(2026, 5, 19), "start_time": time(9, 30), "duration_minutes": 150},
     )
     with pytest.raises(ValidationFailed) as caught:
         course_sessions.create_session(
             session,
             w.fle,
             group_id=w.group_a.id,
-            session_on=date(2026, 5, 19),
-            start_time=time(9, 30),
-            duration_minutes=150,
+            data={"session_on": date(2026, 5, 19), "start_time": time(9, 30), "duration_minutes": 150},
         )
     assert caught.value.errors == {"session_on": "Ce groupe a déjà une séance ce jour-là à cette heure."}
     with pytest.raises(ValidationFailed) as caught:
         course_sessions.create_session(
-            session, w.fle, group_id=w.group_a.id, session_on=date(2025, 12, 1), start_time=None, duration_minutes=5
+            session,
+            w.fle,
+            group_id=w.group_a.id,
+            data={"session_on": date(2025, 12, 1), "start_time": None, "duration_minutes": 5},
         )
     assert caught.value.errors == {
         "session_on": "La séance doit avoir lieu pendant la période du groupe (à partir du 05/01/2026).",
@@ -330,30 +374,32 @@ def test_formateur_plans_sessions_of_its_groups_only(session, course_world):
     }
     with pytest.raises(NotFound):
         course_sessions.create_session(
-            session, w.fle, group_id=w.group_b.id, session_on=date(2026, 5, 19), start_time=None, duration_minutes=150
+            session,
+            w.fle,
+            group_id=w.group_b.id,
+            data={"session_on": date(2026, 5, 19), "start_time": None, "duration_minutes": 150},
         )
     with pytest.raises(NotFound):
         course_sessions.create_session(
             session,
             w.chef_grenoble,
             group_id=w.group_a.id,
-            session_on=date(2026, 5, 19),
-            start_time=None,
-            duration_minutes=150,
+            data={"session_on": date(2026, 5, 19), "start_time": None, "duration_minutes": 150},
         )
     for who in (w.direction, w.ts_lyon):
         with pytest.raises(PermissionDenied):
             course_sessions.create_session(
-                session, who, group_id=w.group_a.id, session_on=date(2026, 5, 20), start_time=None, duration_minutes=150
+                session,
+                who,
+                group_id=w.group_a.id,
+                data={"session_on": date(2026, 5, 20), "start_time": None, "duration_minutes": 150},
             )
     assert (
         course_sessions.create_session(
             session,
             w.chef_lyon,
             group_id=w.group_b.id,
-            session_on=date(2026, 5, 20),
-            start_time=None,
-            duration_minutes=90,
+            data={"session_on": date(2026, 5, 20), "start_time": None, "duration_minutes": 90},
         )
         > session_id
     )
@@ -417,10 +463,7 @@ def assess(session, who, w, person, on, level, skill=SKILL, group=None, comment=
         who,
         group_id=(group or w.group_a).id,
         person_id=person.id,
-        assessed_on=on,
-        skill=skill,
-        level=level,
-        comment=comment,
+        data={"assessed_on": on, "skill": skill, "level": level, "comment": comment},
         today=TODAY,
     )
 
@@ -466,10 +509,7 @@ def test_assessment_validation(session, course_world):
             w.fle,
             group_id=w.group_a.id,
             person_id=w.amina.id,
-            assessed_on=TODAY + timedelta(days=1),
-            skill="speling",
-            level="A9",
-            comment="x" * 501,
+            data={"assessed_on": TODAY + timedelta(days=1), "skill": "speling", "level": "A9", "comment": "x" * 501},
             today=TODAY,
         )
     assert caught.value.errors == {
@@ -484,9 +524,7 @@ def test_assessment_validation(session, course_world):
             w.fle,
             group_id=w.group_a.id,
             person_id=w.amina.id,
-            assessed_on=None,
-            skill=SKILL,
-            level=CefrLevel.A1,
+            data={"assessed_on": None, "skill": SKILL, "level": CefrLevel.A1},
             today=TODAY,
         )
     assert caught.value.errors == {"assessed_on": "La date est obligatoire."}
@@ -503,11 +541,15 @@ def test_formateur_cannot_record_for_a_learner_outside_its_groups(session, cours
         assess(session, w.fle, w, w.not_enrolled, date(2026, 4, 6), CefrLevel.A1)
     with pytest.raises(NotFound):
         language_assessments.record_certification(
-            session, w.fle, person_id=w.chloe.id, certification=Certification.DELF_A1, attempted_on=TODAY, today=TODAY
+            session,
+            w.fle,
+            person_id=w.chloe.id,
+            data={"certification": Certification.DELF_A1, "attempted_on": TODAY},
+            today=TODAY,
         )
     with pytest.raises(NotFound):
         language_assessments.record_transition(
-            session, w.fle, person_id=w.chloe.id, moved_on=TODAY, destination="GRETA", today=TODAY
+            session, w.fle, person_id=w.chloe.id, data={"moved_on": TODAY, "destination": "GRETA"}, today=TODAY
         )
     with pytest.raises(NotFound):
         language_assessments.list_assessments(session, w.fle, w.chloe.id)
@@ -526,11 +568,14 @@ def test_direction_and_intervenants_cannot_write(session, course_world):
             assess(session, who, w, w.amina, date(2026, 4, 6), CefrLevel.A1)
         with pytest.raises(PermissionDenied):
             language_assessments.record_certification(
-                session, who, person_id=w.amina.id, certification=Certification.DELF_A1, attempted_on=TODAY
+                session,
+                who,
+                person_id=w.amina.id,
+                data={"certification": Certification.DELF_A1, "attempted_on": TODAY},
             )
         with pytest.raises(PermissionDenied):
             language_assessments.record_transition(
-                session, who, person_id=w.amina.id, moved_on=TODAY, destination="GRETA"
+                session, who, person_id=w.amina.id, data={"moved_on": TODAY, "destination": "GRETA"}
             )
     assert session.exec(select(sa.func.count()).select_from(LanguageAssessment)).one() == 0
 
@@ -552,27 +597,25 @@ def test_certification_attempt_and_its_result(session, course_world):
         session,
         w.fle,
         person_id=w.amina.id,
-        certification=Certification.DELF_A1,
-        attempted_on=TODAY + timedelta(days=30),
+        data={"certification": Certification.DELF_A1, "attempted_on": TODAY + timedelta(days=30)},
         today=TODAY,
     )
     with pytest.raises(ValidationFailed) as caught:
         language_assessments.set_certification_result(
-            session, w.fle, coming, result=CertificationResult.PASSED, today=TODAY
+            session, w.fle, coming, data={"result": CertificationResult.PASSED}, today=TODAY
         )
     assert caught.value.errors == {
         "result": "Le résultat ne peut être connu qu'après l'épreuve : laissez « En attente »."
     }
     language_assessments.set_certification_result(
-        session, w.fle, coming, result=CertificationResult.PASSED, today=TODAY + timedelta(days=31)
+        session, w.fle, coming, data={"result": CertificationResult.PASSED}, today=TODAY + timedelta(days=31)
     )
     with pytest.raises(ValidationFailed) as caught:
         language_assessments.record_certification(
             session,
             w.fle,
             person_id=w.amina.id,
-            certification="toefl",
-            attempted_on=TODAY + timedelta(days=400),
+            data={"certification": "toefl", "attempted_on": TODAY + timedelta(days=400)},
             today=TODAY,
         )
     assert caught.value.errors == {
@@ -583,9 +626,11 @@ def test_certification_attempt_and_its_result(session, course_world):
         session,
         w.chef_lyon,
         person_id=w.amina.id,
-        certification=Certification.DILF_A1_1,
-        attempted_on=date(2026, 3, 3),
-        result=CertificationResult.FAILED,
+        data={
+            "certification": Certification.DILF_A1_1,
+            "attempted_on": date(2026, 3, 3),
+            "result": CertificationResult.FAILED,
+        },
         today=TODAY,
     )
     rows = language_assessments.list_certifications(session, w.fle, w.amina.id)
@@ -594,7 +639,9 @@ def test_certification_attempt_and_its_result(session, course_world):
         (passed, Certification.DILF_A1_1, CertificationResult.FAILED),
     ]
     with pytest.raises(NotFound):
-        language_assessments.set_certification_result(session, w.fle_b, passed, result=CertificationResult.PASSED)
+        language_assessments.set_certification_result(
+            session, w.fle_b, passed, data={"result": CertificationResult.PASSED}
+        )
     assert session.get(Person, w.amina.id).last_contact_on == TODAY  # a future exam is not a contact yet
     assert [e.action for e in audit_rows(session)] == [
         "certification_attempt.create",
@@ -609,16 +656,14 @@ def test_mainstream_transitions_are_counted_by_period_and_site(session, course_w
         session,
         w.fle,
         person_id=w.amina.id,
-        moved_on=date(2026, 3, 31),
-        destination="  GRETA   Lyon — FLE professionnel ",
+        data={"moved_on": date(2026, 3, 31), "destination": "  GRETA   Lyon — FLE professionnel "},
         today=TODAY,
     )
     language_assessments.record_transition(
         session,
         w.chef_lyon,
         person_id=w.chloe.id,
-        moved_on=date(2026, 5, 2),
-        destination="Cours municipaux",
+        data={"moved_on": date(2026, 5, 2), "destination": "Cours municipaux"},
         today=TODAY,
     )
     chef_g = w.chef_grenoble
@@ -626,8 +671,7 @@ def test_mainstream_transitions_are_counted_by_period_and_site(session, course_w
         session,
         chef_g,
         person_id=w.grace.id,
-        moved_on=date(2026, 4, 1),
-        destination="Université populaire",
+        data={"moved_on": date(2026, 4, 1), "destination": "Université populaire"},
         today=TODAY,
     )
     assert [t.destination for t in language_assessments.list_transitions(session, w.fle, w.amina.id)] == [
@@ -635,7 +679,7 @@ def test_mainstream_transitions_are_counted_by_period_and_site(session, course_w
     ]
     with pytest.raises(ValidationFailed) as caught:
         language_assessments.record_transition(
-            session, w.fle, person_id=w.amina.id, moved_on=TODAY, destination="x" * 161, today=TODAY
+            session, w.fle, person_id=w.amina.id, data={"moved_on": TODAY, "destination": "x" * 161}, today=TODAY
         )
     assert caught.value.errors == {"destination": "La destination ne peut dépasser 160 caractères."}
     count = language_assessments.count_transitions

@@ -186,9 +186,7 @@ def test_the_learner_chart_changes_after_an_assessment(session, w):
         w.fle,
         group_id=w.group_a.id,
         person_id=w.amina.id,
-        assessed_on=date(2026, 5, 11),
-        skill=WRITING,
-        level=L.A1_1,
+        data={"assessed_on": date(2026, 5, 11), "skill": WRITING, "level": L.A1_1},
         today=TODAY,
     )
     after = language_progress.learner_progress(session, w.fle, w.amina.id)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, time, timedelta
 
 import pytest
 from sqlmodel import Session, select
 
+from i18n import use_language
 from models.audit import AuditEvent
 from models.persons import PersonStatus
 from models.workshops import WorkshopEnrolment, WorkshopFacilitator, WorkshopModule, WorkshopSession, WorkshopTheme
 from services.activities.workshops import modules as workshop_modules
 from services.activities.workshops import people as workshop_people
 from services.activities.workshops import sessions as workshop_sessions
-from services.activities.workshops.sessions import Period, SessionInput
+from services.activities.workshops.sessions import Period
 from services.persons import timeline
 from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from tests import factories
@@ -36,9 +36,11 @@ def test_chef_service_configures_the_modules_of_its_site(session: Session, works
     module_id = workshop_modules.create_module(
         session,
         workshop_world.chef_lyon,
-        site_id=workshop_world.lyon.id,
-        theme=WorkshopTheme.MOBILITY,
-        name="  Mobilité   et transports ",
+        data={
+            "site_id": workshop_world.lyon.id,
+            "theme": WorkshopTheme.MOBILITY,
+            "name": "  Mobilité   et transports ",
+        },
     )
     rows = workshop_modules.list_modules(session, workshop_world.chef_lyon, site_id=workshop_world.lyon.id)
     assert [r.name for r in rows] == ["Estime de soi", "Rapport à l'argent", "Mobilité et transports"]
@@ -48,7 +50,7 @@ def test_chef_service_configures_the_modules_of_its_site(session: Session, works
         workshop_world.chef_lyon,
         module_id,
         expected_version=created.version,
-        changes={"name": "Mobilité", "is_active": False},
+        data={"name": "Mobilité", "theme": WorkshopTheme.MOBILITY, "is_active": False},
     )
     assert [
         r.name for r in workshop_modules.list_modules(session, workshop_world.chef_lyon, site_id=workshop_world.lyon.id)
@@ -62,7 +64,7 @@ def test_chef_service_configures_the_modules_of_its_site(session: Session, works
             workshop_world.chef_lyon,
             module_id,
             expected_version=created.version,
-            changes={"name": "Mobilité douce"},
+            data={"name": "Mobilité douce", "theme": WorkshopTheme.MOBILITY, "is_active": False},
         )
     workshop_modules.reorder_modules(
         session,
@@ -93,16 +95,27 @@ def test_module_names_are_checked(session: Session, workshop_world: WorkshopWorl
         workshop_modules.create_module(
             session,
             workshop_world.chef_lyon,
-            site_id=workshop_world.lyon.id,
-            theme=WorkshopTheme.MONEY,
-            name="rapport à L'ARGENT",
+            data={"site_id": workshop_world.lyon.id, "theme": WorkshopTheme.MONEY, "name": "rapport à L'ARGENT"},
         )
-    assert set(refused.value.errors) == {"name"}
+    assert refused.value.errors == {"name": "Un module porte déjà ce nom sur ce site."}
     with pytest.raises(ValidationFailed) as refused:
         workshop_modules.create_module(
-            session, workshop_world.chef_lyon, site_id=workshop_world.grenoble.id, theme="nope", name=" "
+            session,
+            workshop_world.chef_lyon,
+            data={"site_id": workshop_world.grenoble.id, "theme": "nope", "name": " "},
         )
-    assert set(refused.value.errors) == {"site_id", "theme", "name"}
+    assert refused.value.errors == {
+        "site_id": "Choisissez un de vos sites.",
+        "theme": "Choisissez un thème.",
+        "name": "Le nom du module est obligatoire.",
+    }
+    with pytest.raises(ValidationFailed) as refused:
+        workshop_modules.create_module(
+            session,
+            workshop_world.chef_lyon,
+            data={"site_id": workshop_world.lyon.id, "theme": WorkshopTheme.MONEY, "name": "x" * 121},
+        )
+    assert refused.value.errors == {"name": "Le nom ne peut dépasser 120 caractères."}
     with pytest.raises(ValidationFailed):
         workshop_modules.reorder_modules(
             session, workshop_world.chef_lyon, site_id=workshop_world.lyon.id, ordered_ids=[workshop_world.money.id]
@@ -114,11 +127,17 @@ def test_only_chef_service_configures_modules(session: Session, workshop_world: 
         assert not workshop_modules.may_configure_modules(principal)
         with pytest.raises(PermissionDenied):
             workshop_modules.create_module(
-                session, principal, site_id=workshop_world.lyon.id, theme=WorkshopTheme.MONEY, name="Budget"
+                session,
+                principal,
+                data={"site_id": workshop_world.lyon.id, "theme": WorkshopTheme.MONEY, "name": "Budget"},
             )
         with pytest.raises(PermissionDenied):
             workshop_modules.update_module(
-                session, principal, workshop_world.money.id, expected_version=1, changes={"is_active": False}
+                session,
+                principal,
+                workshop_world.money.id,
+                expected_version=1,
+                data={"name": "Budget", "theme": WorkshopTheme.MONEY, "is_active": False},
             )
         with pytest.raises(PermissionDenied):
             workshop_modules.reorder_modules(
@@ -134,7 +153,7 @@ def test_only_chef_service_configures_modules(session: Session, workshop_world: 
             workshop_world.chef_lyon,
             workshop_world.grenoble_module.id,
             expected_version=1,
-            changes={"name": "Autre"},
+            data={"name": "Autre", "theme": WorkshopTheme.OTHER},
         )
     with pytest.raises(NotFound):
         workshop_modules.reorder_modules(
@@ -156,7 +175,7 @@ def test_modules_are_listed_within_scope(session: Session, workshop_world: Works
 # --- sessions -----------------------------------------------------------------------------------
 
 
-def _input(workshop_world: WorkshopWorld, **changes) -> SessionInput:
+def _input(workshop_world: WorkshopWorld, **changes) -> dict:
     values = {
         "site_id": workshop_world.lyon.id,
         "module_id": workshop_world.self_esteem.id,
@@ -168,11 +187,13 @@ def _input(workshop_world: WorkshopWorld, **changes) -> SessionInput:
         "partner_id": workshop_world.lyon_partner.id,
     }
     values.update(changes)
-    return SessionInput(**values)
+    return values
 
 
 def test_plan_a_session_with_its_facilitators_and_partner(session: Session, workshop_world: WorkshopWorld) -> None:
-    session_id = workshop_sessions.create_session(session, workshop_world.ts_lyon, _input(workshop_world), today=TODAY)
+    session_id = workshop_sessions.create_session(
+        session, workshop_world.ts_lyon, data=_input(workshop_world), today=TODAY
+    )
     row = session.get(WorkshopSession, session_id)
     assert (
         row.site_id,
@@ -232,16 +253,64 @@ def test_session_input_is_checked_field_by_field(
         resolved[name] = value
     with pytest.raises(ValidationFailed) as refused:
         workshop_sessions.create_session(
-            session, workshop_world.ts_lyon, _input(workshop_world, **resolved), today=TODAY
+            session, workshop_world.ts_lyon, data=_input(workshop_world, **resolved), today=TODAY
         )
     assert set(refused.value.errors) == fields
     assert session.exec(select(WorkshopSession)).all() == []
 
 
+def test_every_field_of_a_session_gets_its_message_in_one_answer(
+    session: Session, workshop_world: WorkshopWorld
+) -> None:
+    """The form's values as they come (a dict), the model's rules and the site's choices together."""
+    data = _input(
+        workshop_world,
+        module_id=workshop_world.grenoble_module.id,  # a module of another site: a rule of the database
+        session_on=None,
+        duration_minutes=10,
+        planned_places=51,
+        facilitator_ids=[],
+        partner_id=workshop_world.grenoble_partner.id,
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        workshop_sessions.create_session(session, workshop_world.ts_lyon, data=data, today=TODAY)
+    assert refused.value.errors == {
+        "module_id": "Choisissez un module proposé sur ce site.",
+        "session_on": "La date de la séance est obligatoire.",
+        "duration_minutes": "La durée doit être comprise entre 15 minutes et 8 heures.",
+        "planned_places": "Le nombre de places doit être compris entre 1 et 50.",
+        "facilitator_ids": "Choisissez au moins un·e animateur·rice.",
+        "partner_id": "Choisissez un partenaire de ce site (ou aucun).",
+    }
+    with use_language("en"), pytest.raises(ValidationFailed) as refused:
+        workshop_sessions.create_session(session, workshop_world.ts_lyon, data=data, today=TODAY)
+    assert refused.value.errors["facilitator_ids"] == "Choose at least one facilitator."
+
+
+def test_a_session_whose_roll_is_taken_keeps_its_site(session: Session, workshop_world: WorkshopWorld) -> None:
+    held = _input(workshop_world, session_on=date(2026, 5, 12))
+    session_id = workshop_sessions.create_session(session, workshop_world.ts_lyon, data=held, today=TODAY)
+    person = factories.a_person_in_file_active(session, workshop_world.lyon, intake_on=date(2026, 1, 5))
+    factories.a_workshop_roll(session, session.get(WorkshopSession, session_id), present=(person,))
+    with pytest.raises(ValidationFailed) as refused:
+        workshop_sessions.update_session(
+            session,
+            workshop_world.chef_lyon,
+            session_id,
+            expected_version=1,
+            data=held | {"site_id": workshop_world.grenoble.id, "session_on": TODAY + timedelta(days=2)},
+            today=TODAY,
+        )
+    assert refused.value.errors == {
+        "site_id": "L'appel de cette séance est fait : elle ne peut plus changer de site.",
+        "session_on": "L'appel de cette séance est fait : elle ne peut pas être déplacée dans le futur.",
+    }
+
+
 def test_only_the_workshop_team_plans_sessions(session: Session, workshop_world: WorkshopWorld) -> None:
     for principal in (workshop_world.direction, workshop_world.formateur, workshop_world.admin):
         with pytest.raises(PermissionDenied):
-            workshop_sessions.create_session(session, principal, _input(workshop_world), today=TODAY)
+            workshop_sessions.create_session(session, principal, data=_input(workshop_world), today=TODAY)
     grenoble = _input(
         workshop_world,
         site_id=workshop_world.grenoble.id,
@@ -249,7 +318,7 @@ def test_only_the_workshop_team_plans_sessions(session: Session, workshop_world:
         facilitator_ids=(workshop_world.cip_user.id,),
         partner_id=None,
     )
-    session_id = workshop_sessions.create_session(session, workshop_world.cip_grenoble, grenoble, today=TODAY)
+    session_id = workshop_sessions.create_session(session, workshop_world.cip_grenoble, data=grenoble, today=TODAY)
     with pytest.raises(NotFound):
         workshop_sessions.update_session(
             session, workshop_world.ts_lyon, session_id, expected_version=1, data=grenoble, today=TODAY
@@ -258,13 +327,13 @@ def test_only_the_workshop_team_plans_sessions(session: Session, workshop_world:
 
 def test_edit_a_session_then_its_roll_pins_site_and_past(session: Session, workshop_world: WorkshopWorld) -> None:
     held = _input(workshop_world, session_on=date(2026, 5, 12))
-    session_id = workshop_sessions.create_session(session, workshop_world.ts_lyon, held, today=TODAY)
+    session_id = workshop_sessions.create_session(session, workshop_world.ts_lyon, data=held, today=TODAY)
     workshop_sessions.update_session(
         session,
         workshop_world.ts_lyon,
         session_id,
         expected_version=1,
-        data=replace(held, facilitator_ids=(workshop_world.ts_user.id,), planned_places=10),
+        data=held | {"facilitator_ids": (workshop_world.ts_user.id,), "planned_places": 10},
         today=TODAY,
     )
     row = session.get(WorkshopSession, session_id)
@@ -282,7 +351,7 @@ def test_edit_a_session_then_its_roll_pins_site_and_past(session: Session, works
             workshop_world.ts_lyon,
             session_id,
             expected_version=2,
-            data=replace(held, session_on=date(2026, 5, 20)),
+            data=held | {"session_on": date(2026, 5, 20)},
             today=TODAY,
         )
     assert set(refused.value.errors) == {"session_on"}
@@ -294,7 +363,7 @@ def test_edit_a_session_then_its_roll_pins_site_and_past(session: Session, works
         workshop_world.ts_lyon,
         session_id,
         expected_version=2,
-        data=replace(held, duration_minutes=120),
+        data=held | {"duration_minutes": 120},
         today=TODAY,
     )
 
@@ -356,23 +425,35 @@ def test_session_lists_split_upcoming_and_held_with_counts(session: Session, wor
 def test_enrol_by_code_then_leave(session: Session, workshop_world: WorkshopWorld) -> None:
     person = factories.a_person_called(session, workshop_world.lyon, "Amina", cipher=CIPHER, intake_on=date(2026, 2, 1))
     enrolment_id = workshop_people.enrol_person(
-        session, workshop_world.ts_lyon, code=person.code.lower(), cycle_start_on=date(2026, 5, 4), today=TODAY
+        session,
+        workshop_world.ts_lyon,
+        data={"code": person.code.lower(), "cycle_start_on": date(2026, 5, 4)},
+        today=TODAY,
     )
     cycles = workshop_people.current_cycles(session, workshop_world.ts_lyon, cipher=CIPHER, today=TODAY)
     assert [(c.code, c.first_name, c.cycle_start_on) for c in cycles] == [(person.code, "Amina", date(2026, 5, 4))]
     with pytest.raises(ValidationFailed) as refused:  # already in an open cycle
         workshop_people.enrol_person(
-            session, workshop_world.ts_lyon, code=person.code, cycle_start_on=date(2026, 5, 11), today=TODAY
+            session,
+            workshop_world.ts_lyon,
+            data={"code": person.code, "cycle_start_on": date(2026, 5, 11)},
+            today=TODAY,
         )
     assert set(refused.value.errors) == {"code"}
     with pytest.raises(ValidationFailed):
-        workshop_people.end_cycle(session, workshop_world.ts_lyon, enrolment_id, left_on=date(2026, 5, 1), today=TODAY)
+        workshop_people.end_cycle(
+            session, workshop_world.ts_lyon, enrolment_id, data={"left_on": date(2026, 5, 1)}, today=TODAY
+        )
     with pytest.raises(NotFound):
-        workshop_people.end_cycle(session, workshop_world.cip_grenoble, enrolment_id, left_on=TODAY, today=TODAY)
-    workshop_people.end_cycle(session, workshop_world.ts_lyon, enrolment_id, left_on=date(2026, 5, 14), today=TODAY)
+        workshop_people.end_cycle(
+            session, workshop_world.cip_grenoble, enrolment_id, data={"left_on": TODAY}, today=TODAY
+        )
+    workshop_people.end_cycle(
+        session, workshop_world.ts_lyon, enrolment_id, data={"left_on": date(2026, 5, 14)}, today=TODAY
+    )
     assert workshop_people.current_cycles(session, workshop_world.ts_lyon, today=TODAY) == []
     workshop_people.enrol_person(
-        session, workshop_world.ts_lyon, code=person.code, cycle_start_on=date(2026, 6, 1), today=TODAY
+        session, workshop_world.ts_lyon, data={"code": person.code, "cycle_start_on": date(2026, 6, 1)}, today=TODAY
     )
     assert session.exec(
         select(WorkshopEnrolment.cycle_start_on)
@@ -399,13 +480,39 @@ def test_enrolment_refuses_other_sites_closed_files_and_bad_dates(
     ]
     for code, start, field in cases:
         with pytest.raises(ValidationFailed) as refused:
-            workshop_people.enrol_person(session, workshop_world.ts_lyon, code=code, cycle_start_on=start, today=TODAY)
+            workshop_people.enrol_person(
+                session, workshop_world.ts_lyon, data={"code": code, "cycle_start_on": start}, today=TODAY
+            )
         assert field in refused.value.errors, (code, start)
     with pytest.raises(PermissionDenied):
         workshop_people.enrol_person(
-            session, workshop_world.direction, code=fresh.code, cycle_start_on=TODAY, today=TODAY
+            session, workshop_world.direction, data={"code": fresh.code, "cycle_start_on": TODAY}, today=TODAY
         )
     assert session.exec(select(WorkshopEnrolment)).all() == []
+
+
+def test_enrolment_gives_the_code_and_the_day_their_messages_at_once(
+    session: Session, workshop_world: WorkshopWorld
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        workshop_people.enrol_person(
+            session, workshop_world.ts_lyon, data={"code": "LYO-1999-0000", "cycle_start_on": None}, today=TODAY
+        )
+    assert refused.value.errors == {
+        "code": "Dossier introuvable.",
+        "cycle_start_on": "La date de début du cycle est obligatoire.",
+    }
+    fresh = factories.a_person_in_file_active(session, workshop_world.lyon, intake_on=date(2026, 5, 1))
+    with pytest.raises(ValidationFailed) as refused:
+        workshop_people.enrol_person(
+            session,
+            workshop_world.ts_lyon,
+            data={"code": fresh.code, "cycle_start_on": TODAY + timedelta(days=91)},
+            today=TODAY,
+        )
+    assert refused.value.errors == {"cycle_start_on": "Un cycle s'inscrit au plus 90 jours à l'avance."}
+    assert workshop_people.find_progress(session, workshop_world.ts_lyon, code="LYO-1999-0000") is None
+    assert workshop_people.find_progress(session, workshop_world.ts_lyon, code=fresh.code).code == fresh.code
 
 
 def test_current_cycles_count_presences_of_the_cycle_and_validated_modules(
@@ -444,8 +551,7 @@ def test_mark_a_module_done_and_see_it_on_the_file(session: Session, workshop_wo
         session,
         workshop_world.ts_lyon,
         person_id=person.id,
-        module_id=workshop_world.money.id,
-        completed_on=date(2026, 5, 4),
+        data={"module_id": workshop_world.money.id, "completed_on": date(2026, 5, 4)},
         today=TODAY,
     )
     progress = workshop_people.person_progress(session, workshop_world.ts_lyon, code=person.code, cipher=CIPHER)
@@ -469,18 +575,20 @@ def test_completion_rules(session: Session, workshop_world: WorkshopWorld) -> No
         ({"completed_on": TODAY + timedelta(days=1)}, "completed_on"),
         ({"completed_on": date(2025, 12, 31)}, "completed_on"),
     ]
+    cases.append(({"module_id": None}, "module_id"))  # nothing chosen
     for changes, field in cases:
         values = {"module_id": workshop_world.self_esteem.id, "completed_on": TODAY} | changes
         with pytest.raises(ValidationFailed) as refused:
-            workshop_people.mark_completed(session, workshop_world.ts_lyon, person_id=person.id, today=TODAY, **values)
+            workshop_people.mark_completed(
+                session, workshop_world.ts_lyon, person_id=person.id, data=values, today=TODAY
+            )
         assert field in refused.value.errors
     with pytest.raises(NotFound):
         workshop_people.mark_completed(
             session,
             workshop_world.cip_grenoble,
             person_id=person.id,
-            module_id=workshop_world.self_esteem.id,
-            completed_on=TODAY,
+            data={"module_id": workshop_world.self_esteem.id, "completed_on": TODAY},
             today=TODAY,
         )
     with pytest.raises(NotFound):

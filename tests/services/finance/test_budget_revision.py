@@ -67,6 +67,11 @@ def world(session) -> World:
     )
 
 
+def transfer(source: BudgetLine, target: BudgetLine, amount: str, **more: str) -> dict[str, object]:
+    """A transfer as the what-if form sends it: the two lines chosen, the amount as typed (and the reason)."""
+    return {"from_line_id": source.id, "to_line_id": target.id, "amount": amount, **more}
+
+
 def _kinds(alerts) -> list[tuple[AlertKind, int | None]]:
     return [(a.kind, a.line_id) for a in alerts]
 
@@ -77,9 +82,7 @@ def test_a_preview_shows_the_alert_gone_and_writes_nothing(session, world):
         session,
         world.gestion,
         grant_id=world.grant.grant.id,
-        from_line_id=staff.id,
-        to_line_id=purchases.id,
-        amount_cents=20_000,
+        data=transfer(staff, purchases, "200,00"),
         today=TODAY,
     )
     assert _kinds(preview.alerts_before) == [(AlertKind.LINE_OVERRUN, purchases.id)]
@@ -102,10 +105,7 @@ def test_saving_a_revision_moves_the_amount_keeps_the_total_and_is_audited(sessi
         session,
         world.gestion,
         grant_id=world.grant.grant.id,
-        from_line_id=staff.id,
-        to_line_id=purchases.id,
-        amount_cents=20_000,
-        reason="  Achats de matériel   de maraude ",
+        data=transfer(staff, purchases, "200,00", reason="  Achats de matériel   de maraude "),
         today=TODAY,
         expected_versions=seen,
     )
@@ -148,10 +148,7 @@ def test_a_line_changed_in_the_meantime_refuses_the_revision(session, world):
             session,
             world.gestion,
             grant_id=world.grant.grant.id,
-            from_line_id=staff.id,
-            to_line_id=purchases.id,
-            amount_cents=1,
-            reason="x",
+            data=transfer(staff, purchases, "0,01", reason="x"),
             today=TODAY,
             expected_versions={staff.id: staff.version, purchases.id: purchases.version - 1},
         )
@@ -160,16 +157,24 @@ def test_a_line_changed_in_the_meantime_refuses_the_revision(session, world):
 @pytest.mark.parametrize(
     ("source", "target", "amount", "field", "message"),
     [
-        (STAFF, STAFF, 10, "to_line_id", "Choisissez deux lignes différentes."),
-        (STAFF, PURCHASES, 0, "amount_cents", "Le montant à transférer doit être supérieur à zéro."),
-        (STAFF, PURCHASES, -5, "amount_cents", "Le montant à transférer doit être supérieur à zéro."),
+        (STAFF, STAFF, "0,10", "to_line_id", "Choisissez deux lignes différentes."),
+        (STAFF, PURCHASES, "0", "amount", "Le montant à transférer doit être supérieur à zéro."),
+        (STAFF, PURCHASES, "-0,05", "amount", "Le montant à transférer doit être supérieur à zéro."),
         (
             PURCHASES,
             STAFF,
-            100_001,
-            "amount_cents",
+            "1 000,01",
+            "amount",
             f"Le montant ne peut pas dépasser le montant prévu de la ligne d'origine ({euros(100_000)}).",
         ),
+        (
+            STAFF,
+            PURCHASES,
+            "douze",
+            "amount",
+            "Montant : montant illisible « douze » (attendu par exemple 1 234,56).",
+        ),
+        (STAFF, PURCHASES, "", "amount", "Montant : montant illisible «  » (attendu par exemple 1 234,56)."),
     ],
 )
 def test_bad_transfers_get_a_french_message_by_field(session, world, source, target, amount, field, message):
@@ -178,9 +183,7 @@ def test_bad_transfers_get_a_french_message_by_field(session, world, source, tar
             session,
             world.gestion,
             grant_id=world.grant.grant.id,
-            from_line_id=world.line(source).id,
-            to_line_id=world.line(target).id,
-            amount_cents=amount,
+            data=transfer(world.line(source), world.line(target), amount),
             today=TODAY,
         )
     assert caught.value.errors[field] == message
@@ -191,9 +194,7 @@ def test_the_whole_planned_amount_of_a_line_may_move(session, world):
         session,
         world.gestion,
         grant_id=world.grant.grant.id,
-        from_line_id=world.line(PURCHASES).id,
-        to_line_id=world.line(STAFF).id,
-        amount_cents=100_000,
+        data=transfer(world.line(PURCHASES), world.line(STAFF), "1 000,00"),
         today=TODAY,
     )
     assert {line.line_id: line.planned_cents for line in preview.after.lines}[world.line(PURCHASES).id] == 0
@@ -205,10 +206,7 @@ def test_a_line_of_another_grant_and_a_missing_reason_are_refused(session, world
             session,
             world.gestion,
             grant_id=world.grant.grant.id,
-            from_line_id=world.line(STAFF).id,
-            to_line_id=world.other.lines[(AV, "LYO", STAFF)].id,
-            amount_cents=10,
-            reason=" ",
+            data=transfer(world.line(STAFF), world.other.lines[(AV, "LYO", STAFF)], "0,10", reason=" "),
             today=TODAY,
             expected_versions={},
         )
@@ -218,10 +216,7 @@ def test_a_line_of_another_grant_and_a_missing_reason_are_refused(session, world
             session,
             world.gestion,
             grant_id=world.grant.grant.id,
-            from_line_id=world.line(STAFF).id,
-            to_line_id=world.line(PURCHASES).id,
-            amount_cents=10,
-            reason="x" * 301,
+            data=transfer(world.line(STAFF), world.line(PURCHASES), "0,10", reason="x" * 301),
             today=TODAY,
             expected_versions={},
         )
@@ -230,18 +225,13 @@ def test_a_line_of_another_grant_and_a_missing_reason_are_refused(session, world
 
 
 def test_only_edit_budget_saves_and_funders_do_not_simulate(session, world):
-    args = {
-        "grant_id": world.grant.grant.id,
-        "from_line_id": world.line(STAFF).id,
-        "to_line_id": world.line(PURCHASES).id,
-        "amount_cents": 10,
-        "today": TODAY,
-    }
+    args = {"grant_id": world.grant.grant.id, "today": TODAY}
+    data = transfer(world.line(STAFF), world.line(PURCHASES), "0,10", reason="x")
     for principal in (world.direction, world.chef, world.financeur):
         with pytest.raises(PermissionDenied):
-            br.save_transfer(session, principal, reason="x", expected_versions={}, **args)
+            br.save_transfer(session, principal, data=data, expected_versions={}, **args)
     with pytest.raises(PermissionDenied):
-        br.simulate_transfer(session, world.financeur, **args)
+        br.simulate_transfer(session, world.financeur, data=data, **args)
     with pytest.raises(PermissionDenied):
         br.list_revisions(session, world.financeur, grant_id=world.grant.grant.id)
 
@@ -252,9 +242,29 @@ def test_a_chef_de_service_cannot_simulate_with_a_line_of_another_site(session, 
             session,
             world.chef,
             grant_id=world.grant.grant.id,
-            from_line_id=world.line(TAXES, "GRE").id,
-            to_line_id=world.line(STAFF).id,
-            amount_cents=10,
+            data=transfer(world.line(TAXES, "GRE"), world.line(STAFF), "0,10"),
             today=TODAY,
         )
     assert set(caught.value.errors) == {"from_line_id"}
+
+
+def test_every_field_of_a_transfer_gets_its_message_at_once(session, world):
+    same = world.line(STAFF)
+    with pytest.raises(ValidationFailed) as caught:
+        br.save_transfer(
+            session,
+            world.gestion,
+            grant_id=world.grant.grant.id,
+            data=transfer(same, same, "douze", reason=""),
+            today=TODAY,
+            expected_versions={},
+        )
+    assert caught.value.errors == {
+        "to_line_id": "Choisissez deux lignes différentes.",
+        "amount": "Montant : montant illisible « douze » (attendu par exemple 1 234,56).",
+        "reason": "Indiquez le motif de la révision (il figure dans l'historique).",
+    }
+    preview, problems = br.try_transfer(
+        session, world.gestion, grant_id=world.grant.grant.id, data=transfer(same, same, "1,00"), today=TODAY
+    )
+    assert (preview, problems) == (None, {"to_line_id": "Choisissez deux lignes différentes."})

@@ -16,7 +16,7 @@ from models.audit import AuditEvent
 from models.finance import Expense, ExpenseImport
 from services.finance import expense_import, expenses
 from services.finance.expense_import import ImportRefused, RowError
-from services.platform.errors import PermissionDenied
+from services.platform.errors import PermissionDenied, ValidationFailed
 from tests.services import budget_world
 from tests.services.budget_world import TODAY
 
@@ -320,6 +320,14 @@ def test_only_gestion_imports(session, world):
     for principal in (world.direction, world.chef_lyon, world.financeur_agrasc):
         with pytest.raises(PermissionDenied):
             expense_import.import_expenses(session, principal, filename="x.csv", content=content, today=TODAY)
+
+
+def test_an_import_without_a_file_asks_for_one(session, world):
+    before = counts(session)
+    with pytest.raises(ValidationFailed) as caught:
+        expense_import.import_expenses(session, world.gestion, filename=None, content=None, today=TODAY)
+    assert caught.value.errors == {"content": "Choisissez un fichier CSV ou XLSX."}
+    assert counts(session) == before
 
 
 def test_the_example_file_offered_for_download_is_readable():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -13,7 +12,7 @@ from models.audit import AuditEvent
 from models.finance import Expense, ExpenseImport
 from models.types import utcnow
 from services.finance import expenses
-from services.finance.expenses import ExpenseInput, Source
+from services.finance.expenses import Source
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from tests import factories
 from tests.services import budget_world
@@ -29,16 +28,17 @@ def count(session: Session) -> int:
     return session.exec(select(func.count()).select_from(Expense)).one()
 
 
-def purchase(world, **changes) -> ExpenseInput:
-    base = ExpenseInput(
-        budget_line_id=world.agrasc.lines["AGR-AV-LYO-60"].id,
-        spent_on=date(2026, 5, 4),
-        amount="1 234,56",
-        label="  Kits d'hygiène   maraude ",
-        supplier="Pharmacie du Rhône",
-        voucher_ref="FA-2026-0101",
-    )
-    return replace(base, **changes)
+def purchase(world, **changes) -> dict[str, object]:
+    """A purchase as the entry form sends it (the amount as typed)."""
+    data = {
+        "budget_line_id": world.agrasc.lines["AGR-AV-LYO-60"].id,
+        "spent_on": date(2026, 5, 4),
+        "amount": "1 234,56",
+        "label": "  Kits d'hygiène   maraude ",
+        "supplier": "Pharmacie du Rhône",
+        "voucher_ref": "FA-2026-0101",
+    }
+    return data | changes
 
 
 def test_gestion_records_an_expense_and_a_credit_note(session, world):
@@ -122,7 +122,7 @@ def test_only_gestion_records_and_deletes(session, world):
         with pytest.raises(PermissionDenied):
             expenses.record_expense(session, principal, data=purchase(world), today=TODAY)
         with pytest.raises(PermissionDenied):
-            expenses.delete_expense(session, principal, 1)
+            expenses.delete_expense(session, principal, 1, confirmed=True)
 
 
 def test_the_list_is_paged_in_sql_with_the_count_and_sum_of_every_matching_row(session, world):
@@ -167,11 +167,14 @@ def test_only_a_manual_expense_is_deleted_and_the_deletion_is_audited(session, w
     imported.import_id = batch.id
     session.flush()
     with pytest.raises(ValidationFailed):
-        expenses.delete_expense(session, world.gestion, imported.id)
-    expenses.delete_expense(session, world.gestion, manual)
+        expenses.delete_expense(session, world.gestion, imported.id, confirmed=True)
+    with pytest.raises(ValidationFailed) as caught:
+        expenses.delete_expense(session, world.gestion, manual, confirmed=False)
+    assert caught.value.errors == {"confirmed": "Cochez la confirmation pour supprimer."}
+    expenses.delete_expense(session, world.gestion, manual, confirmed=True)
     assert session.get(Expense, manual) is None and session.get(Expense, imported.id) is not None
     with pytest.raises(NotFound):
-        expenses.delete_expense(session, world.gestion, manual)
+        expenses.delete_expense(session, world.gestion, manual, confirmed=True)
     assert session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all() == [
         "expense.recorded",
         "expense.deleted",

@@ -15,6 +15,7 @@ from models.audit import AuditEvent
 from models.finance import BudgetCategory
 from models.organisation import Role
 from services.finance import deviation_notes, financial_report
+from services.finance.fields import PeriodInput
 from services.finance.staffing import charges as staff_charges
 from services.platform.errors import PermissionDenied, StaleRecord, ValidationFailed
 from services.platform.spreadsheet import EUROS, safe_text
@@ -162,7 +163,11 @@ def test_formula_injection_neutralised_in_every_text_cell(session, world):
     assert BudgetCategory.PURCHASES in beyond
     for category, payload in zip(beyond, PAYLOADS, strict=False):
         deviation_notes.save_note(
-            session, gestion, grant_id=grant_id, category=category, explanation=payload, expected_version=None
+            session,
+            gestion,
+            grant_id=grant_id,
+            data={"category": category, "explanation": payload},
+            expected_version=None,
         )
     book = workbook(session, gestion, grant_id)
     texts = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
@@ -186,8 +191,7 @@ def test_missing_explanations_and_note_versions(session, world):
         session,
         gestion,
         grant_id=grant_id,
-        category=BudgetCategory.PURCHASES,
-        explanation="Achat de matériel avancé.",
+        data={"category": BudgetCategory.PURCHASES, "explanation": "Achat de matériel avancé."},
         expected_version=None,
     )
     with pytest.raises(StaleRecord):
@@ -195,26 +199,36 @@ def test_missing_explanations_and_note_versions(session, world):
             session,
             gestion,
             grant_id=grant_id,
-            category=BudgetCategory.PURCHASES,
-            explanation="Autre",
+            data={"category": BudgetCategory.PURCHASES, "explanation": "Autre"},
             expected_version=None,
         )
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as caught:
         deviation_notes.save_note(
             session,
             gestion,
             grant_id=grant_id,
-            category=BudgetCategory.PURCHASES,
-            explanation="x" * 1001,
+            data={"category": "99", "explanation": "x" * 1001},
             expected_version=1,
         )
+    assert caught.value.errors == {
+        "category": "Choisissez une catégorie.",
+        "explanation": "L'explication ne peut dépasser 1000 caractères (1001 saisis).",
+    }
+    with pytest.raises(ValidationFailed) as caught:
+        deviation_notes.save_note(
+            session,
+            gestion,
+            grant_id=grant_id,
+            data={"category": BudgetCategory.PURCHASES, "explanation": "  "},
+            expected_version=1,
+        )
+    assert caught.value.errors == {"explanation": "Rédigez l'explication de l'écart."}
     assert (
         deviation_notes.save_note(
             session,
             gestion,
             grant_id=grant_id,
-            category=BudgetCategory.PURCHASES,
-            explanation="Achat avancé au 1er trimestre.",
+            data={"category": BudgetCategory.PURCHASES, "explanation": "Achat avancé au 1er trimestre."},
             expected_version=1,
         )
         == note_id
@@ -241,7 +255,20 @@ def test_who_may_produce_the_report(session, world):
             session,
             direction,
             grant_id=staff_grant.grant.id,
-            category=BudgetCategory.PURCHASES,
-            explanation="x",
+            data={"category": BudgetCategory.PURCHASES, "explanation": "x"},
             expected_version=None,
         )
+
+
+def test_the_period_ends_after_its_start(session, world):
+    staff_grant, gestion = world
+    with pytest.raises(ValidationFailed) as caught:
+        financial_report.report_data(
+            session, gestion, grant_id=staff_grant.grant.id, period_start=date(2025, 6, 1), period_end=date(2025, 5, 31)
+        )
+    assert caught.value.errors == {"end": "La fin de la période doit suivre son début."}
+    # the same period rule in a filter (no form to submit), and the dashboard's three years at most
+    assert PeriodInput.problems({"start": date(2025, 6, 1), "end": date(2025, 6, 1)}) == {}
+    assert PeriodInput.problems({"start": date(2023, 1, 1), "end": date(2026, 1, 4)}, longest_days=3 * 366) == {
+        "end": "Choisissez une période de trois ans au plus."
+    }

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from i18n.formats import euros
+from i18n import use_language
+from i18n.formats import amount, euros
 from models.audit import AuditEvent
 from models.finance import BudgetCategory, BudgetLine, FunderKind, Grant, Strand
 from models.organisation import Role
 from services.finance import grants
 from services.finance import lines as budget_lines
-from services.finance.grants import GrantInput
-from services.finance.lines import LineInput
 from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from tests.services import budget_world
 from tests.services.budget_world import AV, ISP, TODAY
@@ -31,38 +29,53 @@ def actions(session: Session) -> list[str]:
     return list(session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all())
 
 
-def grant_input(world, **changes) -> GrantInput:
-    base = GrantInput(
-        funder_id=world.agrasc.grant.funder_id,
-        name="Fonds de concours 2027",
-        convention_ref="AGRASC-FDC-2027-001",
-        amount="900 000,00",
-        starts_on=date(2027, 1, 1),
-        ends_on=date(2028, 6, 30),
-        site_ids=(world.lyon.id, world.grenoble.id),
-        strand_names=(AV, ISP),
-        tolerance_bp=1000,
-        indirect_rate_bp=800,
-    )
-    return replace(base, **changes)
+def grant_input(world, **changes) -> dict[str, object]:
+    """A convention as the grant form sends it: the amount typed, rates in %, strands one a line."""
+    data = {
+        "funder_id": world.agrasc.grant.funder_id,
+        "name": "Fonds de concours 2027",
+        "convention_ref": "AGRASC-FDC-2027-001",
+        "amount": "900 000,00",
+        "starts_on": date(2027, 1, 1),
+        "ends_on": date(2028, 6, 30),
+        "site_ids": [world.lyon.id, world.grenoble.id],
+        "strand_names": f"{AV}\n{ISP}",
+        "tolerance": 10.0,
+        "indirect_rate": 8.0,
+    }
+    return data | changes
 
 
-def inputs_of(rows: list[budget_lines.LineRow]) -> list[LineInput]:
-    return [LineInput(r.strand_id, r.site_id, r.category, r.planned_cents, r.accounting_code) for r in rows]
+def row(strand_id, site_id, category, planned, code) -> dict[str, object]:
+    """A row of the lines editor as the form sends it (the planned amount as typed)."""
+    return {
+        "strand_id": strand_id,
+        "site_id": site_id,
+        "category": category,
+        "planned": planned,
+        "accounting_code": code,
+    }
+
+
+def inputs_of(rows: list[budget_lines.LineRow]) -> list[dict[str, object]]:
+    """The editor's rows as first shown: each planned amount written back as text, the way it is typed."""
+    return [row(r.strand_id, r.site_id, r.category, amount(r.planned_cents), r.accounting_code) for r in rows]
 
 
 # --- funders and grants ---------------------------------------------------------------------------
 
 
 def test_gestion_creates_a_funder_and_a_grant_with_its_sites_and_strands(session, world):
-    funder_id = grants.create_funder(session, world.gestion, name="  Fondation   Humanis ", kind=FunderKind.FOUNDATION)
+    funder_id = grants.create_funder(
+        session, world.gestion, data={"name": "  Fondation   Humanis ", "kind": FunderKind.FOUNDATION}
+    )
     assert [f.name for f in grants.list_funders(session, world.gestion)] == [
         "AGRASC",
         "Fondation Humanis",
         "Région Auvergne-Rhône-Alpes",
     ]
     with pytest.raises(ValidationFailed) as caught:
-        grants.create_funder(session, world.gestion, name="fondation humanis", kind=FunderKind.FOUNDATION)
+        grants.create_funder(session, world.gestion, data={"name": "fondation humanis", "kind": FunderKind.FOUNDATION})
     assert caught.value.errors == {"name": "Un financeur porte déjà ce nom."}
 
     grant_id = grants.create_grant(session, world.gestion, data=grant_input(world, funder_id=funder_id))
@@ -93,9 +106,9 @@ def test_grant_form_errors_are_french_and_by_field(session, world):
                 amount="12.50",
                 starts_on=date(2027, 1, 1),
                 ends_on=date(2027, 1, 1),
-                tolerance_bp=5_100,
-                site_ids=(),
-                strand_names=(" ",),
+                tolerance=51,
+                site_ids=[],
+                strand_names=" \n ",
             ),
         )
     assert caught.value.errors == {
@@ -104,7 +117,7 @@ def test_grant_form_errors_are_french_and_by_field(session, world):
         "convention_ref": "Une autre convention porte déjà cette référence.",
         "amount": "Montant illisible « 12.50 » (attendu par exemple 1 234,56).",
         "ends_on": "La date de fin doit être postérieure à la date de début.",
-        "tolerance_bp": "La tolérance entre lignes doit être comprise entre 0 et 50 %.",
+        "tolerance": "La tolérance entre lignes doit être comprise entre 0 et 50 %.",
         "site_ids": "Choisissez au moins un site concerné.",
         "strand_names": "Indiquez au moins un volet (par exemple « Aller-vers »).",
     }
@@ -117,7 +130,7 @@ def test_editing_a_grant_keeps_sites_and_strands_that_have_lines_and_the_booked_
         world,
         name="AGRASC renouvelé",
         convention_ref=grant.convention_ref,
-        amount=grant.amount_cents,
+        amount=amount(grant.amount_cents),
         starts_on=grant.starts_on,
         ends_on=grant.ends_on,
     )
@@ -127,7 +140,7 @@ def test_editing_a_grant_keeps_sites_and_strands_that_have_lines_and_the_booked_
             world.gestion,
             grant.id,
             expected_version=1,
-            data=replace(data, site_ids=(world.lyon.id,), strand_names=(ISP, "Santé"), starts_on=date(2026, 3, 1)),
+            data=data | {"site_ids": [world.lyon.id], "strand_names": [ISP, "Santé"], "starts_on": date(2026, 3, 1)},
         )
     assert caught.value.errors == {
         "site_ids": "Un site qui a des lignes budgétaires ne peut être retiré : supprimez d'abord ses lignes.",
@@ -139,7 +152,7 @@ def test_editing_a_grant_keeps_sites_and_strands_that_have_lines_and_the_booked_
         world.gestion,
         grant.id,
         expected_version=1,
-        data=replace(data, strand_names=(AV, ISP, "Santé"), tolerance_bp=1500),
+        data=data | {"strand_names": [AV, ISP, "Santé"], "tolerance": 15},
     )
     detail = grants.grant_detail(session, world.gestion, grant.id, today=TODAY)
     assert (detail.grant.name, detail.grant.tolerance_bp, detail.grant.version) == ("AGRASC renouvelé", 1500, 2)
@@ -154,7 +167,7 @@ def test_only_gestion_writes_grants_and_funders(session, world):
         with pytest.raises(PermissionDenied):
             grants.create_grant(session, reader, data=grant_input(world))
         with pytest.raises(PermissionDenied):
-            grants.create_funder(session, reader, name="Ville de Lyon", kind=FunderKind.CITY)
+            grants.create_funder(session, reader, data={"name": "Ville de Lyon", "kind": FunderKind.CITY})
         with pytest.raises(PermissionDenied):
             budget_lines.save_budget_lines(
                 session,
@@ -238,8 +251,8 @@ def test_financeur_sees_its_funders_grants_only_without_accounting_codes(session
 def test_the_sum_of_the_lines_must_equal_the_grant_amount_with_the_gap_in_euros(session, world):
     grant_id = world.agrasc.grant.id
     rows = inputs_of(budget_lines.budget_lines(session, world.gestion, grant_id))
-    assert rows[0].accounting_code == "AGR-AV-GRE-60"  # strand, then site code, then category
-    short = [replace(rows[0], planned="29 990,00"), *rows[1:]]
+    assert rows[0]["accounting_code"] == "AGR-AV-GRE-60"  # strand, then site code, then category
+    short = [rows[0] | {"planned": "29 990,00"}, *rows[1:]]
     with pytest.raises(ValidationFailed) as caught:
         budget_lines.save_budget_lines(session, world.gestion, grant_id=grant_id, lines=short, expected_version=1)
     assert caught.value.errors == {
@@ -249,7 +262,7 @@ def test_the_sum_of_the_lines_must_equal_the_grant_amount_with_the_gap_in_euros(
         )
     }
     assert "199\u202f990,00\u00a0€" in caught.value.errors["total"]  # the French rendering, spelled out
-    over = [replace(rows[0], planned=3000001), *rows[1:]]
+    over = [rows[0] | {"planned": "30 000,01"}, *rows[1:]]
     with pytest.raises(ValidationFailed) as caught:
         budget_lines.save_budget_lines(session, world.gestion, grant_id=grant_id, lines=over, expected_version=1)
     assert caught.value.errors["total"].endswith(f"elle le dépasse de {euros(1)}.")
@@ -262,11 +275,11 @@ def test_each_line_is_checked_and_reported_by_its_number(session, world):
     strand_av = world.agrasc.strands[AV].id
     bad = [
         *rows,
-        LineInput(strand_av, world.lyon.id, BudgetCategory.TAXES, "-10,00", "AGR-AV-LYO-63"),
-        LineInput(strand_av, world.lyon.id, BudgetCategory.PURCHASES, "0", "AGR-AV-LYO-60B"),
-        LineInput(strand_av, 999999, BudgetCategory.TAXES, "0", None),
-        LineInput(strand_av, world.grenoble.id, BudgetCategory.TAXES, "abc", "agr-av-gre-60"),
-        LineInput(strand_av, world.grenoble.id, BudgetCategory.OTHER_CHARGES, "0", "RAU-ISP-LYO-61"),
+        row(strand_av, world.lyon.id, BudgetCategory.TAXES, "-10,00", "AGR-AV-LYO-63"),
+        row(strand_av, world.lyon.id, BudgetCategory.PURCHASES, "0", "AGR-AV-LYO-60B"),
+        row(strand_av, 999999, BudgetCategory.TAXES, "0", None),
+        row(strand_av, world.grenoble.id, BudgetCategory.TAXES, "abc", "agr-av-gre-60"),
+        row(strand_av, world.grenoble.id, BudgetCategory.OTHER_CHARGES, "0", "RAU-ISP-LYO-61"),
     ]
     with pytest.raises(ValidationFailed) as caught:
         budget_lines.save_budget_lines(session, world.gestion, grant_id=grant_id, lines=bad, expected_version=1)
@@ -285,12 +298,12 @@ def test_each_line_is_checked_and_reported_by_its_number(session, world):
 def test_gestion_saves_the_lines_in_one_go_and_the_grant_version_guards_the_table(session, world):
     grant_id = world.agrasc.grant.id
     rows = inputs_of(budget_lines.budget_lines(session, world.gestion, grant_id))
-    by_code = {r.accounting_code: r for r in rows}
+    by_code = {r["accounting_code"]: r for r in rows}
     new_lines = [
-        replace(by_code["AGR-AV-LYO-60"], planned="35 000,00", accounting_code=" AGR-AV-LYO-60 "),
+        by_code["AGR-AV-LYO-60"] | {"planned": "35 000,00", "accounting_code": " AGR-AV-LYO-60 "},
         by_code["AGR-AV-GRE-60"],
-        replace(by_code["AGR-ISP-LYO-64"], planned=125_000_00),
-        LineInput(world.agrasc.strands[ISP].id, world.grenoble.id, BudgetCategory.INDIRECT, "10 000", "AGR-ISP-GRE-FI"),
+        by_code["AGR-ISP-LYO-64"] | {"planned": "125 000"},
+        row(world.agrasc.strands[ISP].id, world.grenoble.id, BudgetCategory.INDIRECT, "10 000", "AGR-ISP-GRE-FI"),
     ]
     budget_lines.save_budget_lines(session, world.gestion, grant_id=grant_id, lines=new_lines, expected_version=1)
     saved = {
@@ -313,8 +326,8 @@ def test_gestion_saves_the_lines_in_one_go_and_the_grant_version_guards_the_tabl
 
 def test_a_line_with_expenses_cannot_be_dropped_but_an_unused_one_can(session, world):
     grant_id = world.agrasc.grant.id
-    rows = {r.accounting_code: r for r in inputs_of(budget_lines.budget_lines(session, world.gestion, grant_id))}
-    without_grenoble = [replace(rows["AGR-AV-LYO-60"], planned=70_000_00), rows["AGR-ISP-LYO-64"]]
+    rows = {r["accounting_code"]: r for r in inputs_of(budget_lines.budget_lines(session, world.gestion, grant_id))}
+    without_grenoble = [rows["AGR-AV-LYO-60"] | {"planned": "70 000,00"}, rows["AGR-ISP-LYO-64"]]
     with pytest.raises(ValidationFailed) as caught:
         budget_lines.save_budget_lines(
             session, world.gestion, grant_id=grant_id, lines=without_grenoble, expected_version=1
@@ -323,7 +336,7 @@ def test_a_line_with_expenses_cannot_be_dropped_but_an_unused_one_can(session, w
         "lines": "Des dépenses ou des révisions sont rattachées à la ligne AGR-AV-GRE-60 : "
         "elle ne peut être supprimée (mettez son montant prévu à 0)."
     }
-    extra = LineInput(world.agrasc.strands[AV].id, world.grenoble.id, BudgetCategory.TAXES, 0, None)
+    extra = row(world.agrasc.strands[AV].id, world.grenoble.id, BudgetCategory.TAXES, "0", None)
     budget_lines.save_budget_lines(
         session, world.gestion, grant_id=grant_id, lines=[*rows.values(), extra], expected_version=1
     )
@@ -346,3 +359,24 @@ def test_line_choices_for_the_entry_form_follow_the_scope(session, world):
     lyon = budget_lines.line_choices(session, world.chef_lyon, grant_id=world.agrasc.grant.id)
     assert {c.site_code for c in lyon} == {"LYO"}
     assert world.who(session, Role.GESTION).can  # a fresh gestion account works without sites
+
+
+def test_the_amount_typed_is_read_in_the_sessions_notation(session, world):
+    with use_language("en"):
+        with pytest.raises(ValidationFailed) as caught:
+            grants.create_grant(session, world.gestion, data=grant_input(world, amount="900 000,00"))
+        assert caught.value.errors == {"amount": "Unreadable amount “900 000,00” (expected for example 1,234.56)."}
+        grant_id = grants.create_grant(session, world.gestion, data=grant_input(world, amount="900,000.00"))
+    assert grants.grant_detail(session, world.gestion, grant_id, today=TODAY).grant.amount_cents == 90_000_000
+
+
+def test_funder_form_errors_come_together(session, world):
+    with pytest.raises(ValidationFailed) as caught:
+        grants.create_funder(session, world.gestion, data={"name": "x" * 161, "kind": "inconnu"})
+    assert caught.value.errors == {
+        "name": "Le nom ne peut dépasser 160 caractères.",
+        "kind": "Choisissez un type de financeur.",
+    }
+    with pytest.raises(ValidationFailed) as caught:
+        grants.create_funder(session, world.gestion, data={"name": "  ", "kind": FunderKind.CITY})
+    assert caught.value.errors == {"name": "Le nom du financeur est obligatoire."}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
@@ -34,6 +33,24 @@ def world(session: Session):
     return lyon, grenoble, agrasc, region
 
 
+def post(site: Site, **changes) -> dict[str, object]:
+    """A post as the post form sends it: the working time in FTE, the monthly cost in euros (number widgets)."""
+    data = {
+        "site_id": site.id,
+        "post_type": PostType.CIP,
+        "fte": 1.0,
+        "monthly_cost": 3000.0,
+        "starts_on": date(2026, 1, 1),
+        "ends_on": None,
+        "holder_name": "",
+    }
+    return data | changes
+
+
+def share(convention: factories.StaffGrant, percent: object) -> dict[str, object]:
+    return {"grant_id": convention.grant.id, "strand_id": convention.strand.id, "percent": percent}
+
+
 def actions(session: Session) -> list[str]:
     return list(session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all())
 
@@ -44,22 +61,17 @@ def test_gestion_creates_a_post_filled_from_its_start(session, world):
     post_id = staffing.create_post(
         session,
         gestion,
-        site_id=lyon.id,
-        post_type=PostType.CIP,
-        fte_hundredths=80,
-        monthly_cost_cents=312_000,
-        starts_on=date(2026, 1, 5),
-        holder_name="  Camille   Martin ",
+        data=post(lyon, fte=0.8, monthly_cost=3120.0, starts_on=date(2026, 1, 5), holder_name="  Camille   Martin "),
     )
     [row] = staffing.list_posts(session, gestion)
-    assert (row.id, row.site_code, row.fte_hundredths, row.is_filled, row.status_since, row.holder_name) == (
+    assert (row.id, row.site_code, row.fte_hundredths, row.monthly_cost_cents, row.is_filled) == (
         post_id,
         "LYO",
         80,
+        312_000,
         True,
-        date(2026, 1, 5),
-        "Camille Martin",
     )
+    assert (row.status_since, row.holder_name) == (date(2026, 1, 5), "Camille Martin")
     history = session.exec(select(PostStatusChange).where(PostStatusChange.post_id == post_id)).all()
     assert [(h.changed_on, h.is_filled) for h in history] == [(date(2026, 1, 5), True)]
     assert actions(session) == ["post.create"]
@@ -72,31 +84,45 @@ def test_post_fields_are_validated(session, world):
         staffing.create_post(
             session,
             gestion,
-            site_id=lyon.id,
-            post_type=PostType.CIP,
-            fte_hundredths=101,
-            monthly_cost_cents=0,
-            starts_on=date(2026, 1, 5),
-            ends_on=date(2025, 12, 31),
+            data=post(lyon, fte=1.01, monthly_cost=0.0, starts_on=date(2026, 1, 5), ends_on=date(2025, 12, 31)),
         )
-    assert set(caught.value.errors) == {"fte_hundredths", "monthly_cost_cents", "ends_on"}
-    assert "0,01 et 1,00" in caught.value.errors["fte_hundredths"]
+    assert caught.value.errors == {
+        "fte": "Le temps de travail doit être compris entre 0,01 et 1,00 ETP.",
+        "monthly_cost": "Indiquez le coût mensuel chargé du poste (supérieur à 0 €).",
+        "ends_on": "La date de fin doit suivre la date de début.",
+    }
+    with pytest.raises(ValidationFailed) as caught:
+        staffing.create_post(
+            session, gestion, data=post(lyon, monthly_cost=50_000.01, holder_name="x" * 121, starts_on=None)
+        )
+    assert caught.value.errors == {
+        "monthly_cost": "Ce coût mensuel dépasse 50 000 € : vérifiez la saisie.",
+        "holder_name": "Le nom du titulaire ne peut dépasser 120 caractères.",
+        "starts_on": "Indiquez la date de début du poste.",
+    }
     assert session.exec(select(Post)).all() == []
+
+
+def test_the_monthly_cost_is_rounded_to_the_cent_halves_away_from_zero(session, world):
+    """The cost comes from a number widget in euros: 0,005 € is 1 cent (README: halves away from zero),
+    where rounding half to even would give 0 and refuse the post."""
+    lyon, *_ = world
+    gestion = who(session, Role.GESTION)
+    cents = {}
+    for typed in (0.005, 1234.565, 0.015, "2 000,50"):
+        post_id = staffing.create_post(session, gestion, data=post(lyon, monthly_cost=typed))
+        cents[typed] = session.get(Post, post_id).monthly_cost_cents
+    assert cents == {0.005: 1, 1234.565: 123_457, 0.015: 2, "2 000,50": 200_050}
+    with pytest.raises(ValidationFailed) as caught:
+        staffing.create_post(session, gestion, data=post(lyon, monthly_cost=0.004))
+    assert set(caught.value.errors) == {"monthly_cost"}  # 0 cent: not a cost
 
 
 def test_only_gestion_writes(session, world):
     lyon, *_ = world
     for role, sites in ((Role.DIRECTION, ()), (Role.CHEF_SERVICE, (lyon,))):
         with pytest.raises(PermissionDenied):
-            staffing.create_post(
-                session,
-                who(session, role, *sites),
-                site_id=lyon.id,
-                post_type=PostType.CIP,
-                fte_hundredths=100,
-                monthly_cost_cents=300_000,
-                starts_on=date(2026, 1, 1),
-            )
+            staffing.create_post(session, who(session, role, *sites), data=post(lyon))
 
 
 def test_fill_and_vacate_write_the_history_and_are_versioned(session, world):
@@ -105,34 +131,40 @@ def test_fill_and_vacate_write_the_history_and_are_versioned(session, world):
     post_id = staffing.create_post(
         session,
         gestion,
-        site_id=lyon.id,
-        post_type=PostType.SOCIAL_WORKER,
-        fte_hundredths=100,
-        monthly_cost_cents=380_000,
-        starts_on=date(2025, 9, 1),
-        holder_name="Alex Morel",
+        data=post(
+            lyon,
+            post_type=PostType.SOCIAL_WORKER,
+            monthly_cost=3800.0,
+            starts_on=date(2025, 9, 1),
+            holder_name="Alex Morel",
+        ),
     )
-    staffing.vacate_post(session, gestion, post_id, expected_version=1, on=date(2026, 1, 1), today=TODAY)
+    staffing.vacate_post(session, gestion, post_id, expected_version=1, data={"on": date(2026, 1, 1)}, today=TODAY)
+    sam = {"on": date(2026, 2, 1), "holder_name": "Sam Roux"}
     with pytest.raises(StaleRecord):
-        staffing.fill_post(
-            session, gestion, post_id, expected_version=1, on=date(2026, 2, 1), holder_name="Sam Roux", today=TODAY
-        )
+        staffing.fill_post(session, gestion, post_id, expected_version=1, data=sam, today=TODAY)
     with pytest.raises(ValidationFailed) as caught:
         staffing.fill_post(
-            session, gestion, post_id, expected_version=2, on=date(2026, 4, 1), holder_name="", today=TODAY
+            session, gestion, post_id, expected_version=2, data={"on": date(2026, 4, 1), "holder_name": ""}, today=TODAY
         )
-    assert set(caught.value.errors) == {"on", "holder_name"}
+    assert caught.value.errors == {
+        "on": "La date ne peut pas être dans le futur.",
+        "holder_name": "Indiquez le nom du ou de la titulaire.",
+    }
     with pytest.raises(ValidationFailed) as caught:
         staffing.fill_post(
-            session, gestion, post_id, expected_version=2, on=date(2025, 12, 1), holder_name="Sam Roux", today=TODAY
+            session, gestion, post_id, expected_version=2, data=sam | {"on": date(2025, 12, 1)}, today=TODAY
         )
-    assert "01/01/2026" in caught.value.errors["on"]
-    staffing.fill_post(
-        session, gestion, post_id, expected_version=2, on=date(2026, 2, 1), holder_name="Sam Roux", today=TODAY
-    )
-    post = session.get(Post, post_id)
-    session.refresh(post)
-    assert (post.is_filled, post.status_since, post.holder_name, post.version) == (
+    assert caught.value.errors == {
+        "on": "La date ne peut précéder le 01/01/2026 (dernier changement de situation du poste)."
+    }
+    with pytest.raises(ValidationFailed) as caught:
+        staffing.vacate_post(session, gestion, post_id, expected_version=2, data={"on": date(2026, 2, 1)}, today=TODAY)
+    assert caught.value.errors == {"_form": "Le poste est déjà vacant."}
+    staffing.fill_post(session, gestion, post_id, expected_version=2, data=sam, today=TODAY)
+    row = session.get(Post, post_id)
+    session.refresh(row)
+    assert (row.is_filled, row.status_since, row.holder_name, row.version) == (
         True,
         date(2026, 2, 1),
         "Sam Roux",
@@ -154,23 +186,10 @@ def test_fill_and_vacate_write_the_history_and_are_versioned(session, world):
 def test_update_post_is_versioned_and_moves_the_first_history_row(session, world):
     lyon, grenoble, *_ = world
     gestion = who(session, Role.GESTION)
-    post_id = staffing.create_post(
-        session,
-        gestion,
-        site_id=lyon.id,
-        post_type=PostType.CIP,
-        fte_hundredths=100,
-        monthly_cost_cents=300_000,
-        starts_on=date(2025, 9, 1),
-        holder_name="A B",
-    )
-    staffing.update_post(
-        session,
-        gestion,
-        post_id,
-        expected_version=1,
-        changes={"site_id": grenoble.id, "starts_on": date(2025, 8, 1), "fte_hundredths": 50, "holder_name": "A. B."},
-    )
+    created = post(lyon, starts_on=date(2025, 9, 1), holder_name="A B")
+    post_id = staffing.create_post(session, gestion, data=created)
+    edited = created | {"site_id": grenoble.id, "starts_on": date(2025, 8, 1), "fte": 0.5, "holder_name": "A. B."}
+    staffing.update_post(session, gestion, post_id, expected_version=1, data=edited)
     [row] = staffing.list_posts(session, gestion)
     assert (row.site_code, row.starts_on, row.status_since, row.fte_hundredths, row.holder_name, row.version) == (
         "GRE",
@@ -181,7 +200,12 @@ def test_update_post_is_versioned_and_moves_the_first_history_row(session, world
         2,
     )
     with pytest.raises(StaleRecord):
-        staffing.update_post(session, gestion, post_id, expected_version=1, changes={"fte_hundredths": 60})
+        staffing.update_post(session, gestion, post_id, expected_version=1, data=edited | {"fte": 0.6})
+    with pytest.raises(ValidationFailed) as caught:
+        staffing.update_post(session, gestion, post_id, expected_version=2, data=edited | {"holder_name": " "})
+    assert caught.value.errors == {
+        "holder_name": "Un poste pourvu a un titulaire : pour le libérer, utilisez « Déclarer vacant »."
+    }
 
 
 def test_shares_must_sum_to_exactly_100_percent(session, world):
@@ -193,7 +217,7 @@ def test_shares_must_sum_to_exactly_100_percent(session, world):
             session,
             gestion,
             post.id,
-            [(agrasc.grant.id, agrasc.strand.id, "50"), (region.grant.id, region.strand.id, "49,99")],
+            [share(agrasc, "50"), share(region, "49,99")],
         )
     assert caught.value.errors == {"shares": "Les parts doivent totaliser exactement 100 % (total actuel : 99,99 %)."}
     with pytest.raises(ValidationFailed) as caught:
@@ -201,7 +225,7 @@ def test_shares_must_sum_to_exactly_100_percent(session, world):
             session,
             gestion,
             post.id,
-            [(agrasc.grant.id, agrasc.strand.id, 60), (region.grant.id, region.strand.id, "40,01")],
+            [share(agrasc, 60), share(region, "40,01")],
         )
     assert "100,01 %" in caught.value.errors["shares"]
     with pytest.raises(ValidationFailed) as caught:
@@ -209,15 +233,29 @@ def test_shares_must_sum_to_exactly_100_percent(session, world):
             session,
             gestion,
             post.id,
-            [(agrasc.grant.id, agrasc.strand.id, "33,333"), (region.grant.id, region.strand.id, "66,667")],
+            [share(agrasc, "33,333"), share(region, "66,667")],
         )
-    assert set(caught.value.errors) == {"share_1", "share_2"}
+    assert caught.value.errors == {
+        "share_1": "Ligne 1 : part illisible (attendu par exemple 50 ou 33,34).",
+        "share_2": "Ligne 2 : part illisible (attendu par exemple 50 ou 33,34).",
+    }
+    with pytest.raises(ValidationFailed) as caught:
+        staffing.save_funding(
+            session,
+            gestion,
+            post.id,
+            [share(agrasc, 0), {"grant_id": None, "strand_id": None, "percent": None}, share(agrasc, 100.0)],
+        )
+    assert caught.value.errors == {  # the blank second row of the form is ignored, not renumbered
+        "share_1": "Ligne 1 : la part doit être comprise entre 0,01 % et 100 %.",
+        "grant_3": "Ligne 3 : une convention ne peut apparaître qu'une fois.",
+    }
     assert session.exec(select(PostFunding)).all() == []
     staffing.save_funding(
         session,
         gestion,
         post.id,
-        [(agrasc.grant.id, agrasc.strand.id, "33,34"), (region.grant.id, region.strand.id, Decimal("66.66"))],
+        [share(agrasc, "33,34"), share(region, 66.66)],
     )
     shares = session.exec(
         select(PostFunding.grant_id, PostFunding.share_bp, PostFunding.strand_id).order_by(PostFunding.grant_id)
@@ -236,14 +274,14 @@ def test_grant_must_cover_the_site_with_a_64_line(session, world):
     options = staffing.funding_options(session, gestion, post.id)
     assert [(o.grant_id, o.strand_id) for o in options] == [(agrasc.grant.id, agrasc.strand.id)]
     with pytest.raises(ValidationFailed) as caught:
-        staffing.save_funding(session, gestion, post.id, [(region.grant.id, region.strand.id, 100)])
+        staffing.save_funding(session, gestion, post.id, [share(region, 100)])
     assert "64 – Charges de personnel" in caught.value.errors["grant_1"]
     # a grant covering the site but without a 64 line there is refused too
     other = factories.a_staff_grant(
         session, factories.a_funder(session, "Ville"), grenoble, planned={BudgetCategory.PURCHASES: 100_000}
     )
     with pytest.raises(ValidationFailed):
-        staffing.save_funding(session, gestion, post.id, [(other.grant.id, other.strand.id, 100)])
+        staffing.save_funding(session, gestion, post.id, [share(other, 100)])
     assert isinstance(lyon, Site)
 
 
@@ -367,26 +405,14 @@ def test_create_post_with_a_bad_split_writes_nothing(session, world):
     lyon, _grenoble, agrasc, region = world
     gestion = who(session, Role.GESTION)
     with pytest.raises(ValidationFailed) as caught:
-        staffing.create_post(
-            session,
-            gestion,
-            site_id=lyon.id,
-            post_type=PostType.CIP,
-            fte_hundredths=100,
-            monthly_cost_cents=300_000,
-            starts_on=date(2026, 1, 1),
-            shares=[(agrasc.grant.id, agrasc.strand.id, "60"), (region.grant.id, region.strand.id, "39,99")],
-        )
+        staffing.create_post(session, gestion, data=post(lyon, shares=[share(agrasc, 60.0), share(region, 39.99)]))
     assert caught.value.errors == {"shares": "Les parts doivent totaliser exactement 100 % (total actuel : 99,99 %)."}
+    with pytest.raises(ValidationFailed) as caught:
+        staffing.create_post(session, gestion, data=post(lyon, fte=0, shares=[]))
+    assert caught.value.errors == {  # every message at once: the post's and the split's
+        "fte": "Le temps de travail doit être compris entre 0,01 et 1,00 ETP.",
+        "shares": "Indiquez au moins une convention qui finance le poste.",
+    }
     assert session.exec(select(Post)).all() == []
-    post_id = staffing.create_post(
-        session,
-        gestion,
-        site_id=lyon.id,
-        post_type=PostType.CIP,
-        fte_hundredths=100,
-        monthly_cost_cents=300_000,
-        starts_on=date(2026, 1, 1),
-        shares=[(agrasc.grant.id, agrasc.strand.id, "60"), (region.grant.id, region.strand.id, "40")],
-    )
+    post_id = staffing.create_post(session, gestion, data=post(lyon, shares=[share(agrasc, 60.0), share(region, 40.0)]))
     assert [r.funded_bp for r in staffing.list_posts(session, gestion) if r.id == post_id] == [10_000]

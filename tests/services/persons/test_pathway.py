@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -68,17 +68,18 @@ def test_barriers_keep_their_history_and_the_latest_rating_is_current(session, w
         session,
         world.ts_lyon,
         world.person.id,
-        assessed_on=date(2025, 3, 10),
         today=TODAY,
-        ratings={Barrier.HOUSING: BarrierSeverity.MAJOR, Barrier.FRENCH: BarrierSeverity.MAJOR},
+        data={
+            "assessed_on": date(2025, 3, 10),
+            "ratings": {Barrier.HOUSING: BarrierSeverity.MAJOR, Barrier.FRENCH: BarrierSeverity.MAJOR},
+        },
     )
     pathway.record_barriers(
         session,
         world.ts_lyon,
         world.person.id,
-        assessed_on=date(2025, 9, 10),
         today=TODAY,
-        ratings={Barrier.HOUSING: BarrierSeverity.PARTIAL},
+        data={"assessed_on": date(2025, 9, 10), "ratings": {Barrier.HOUSING: BarrierSeverity.PARTIAL}},
     )
     history = pathway.barrier_history(session, world.direction, world.person.id)
     assert [(p.assessed_on, p.barrier, p.severity) for p in history] == [
@@ -96,7 +97,7 @@ def test_barriers_keep_their_history_and_the_latest_rating_is_current(session, w
 def test_barrier_assessment_in_the_future_or_empty_is_refused(session, world):
     with pytest.raises(ValidationFailed) as caught:
         pathway.record_barriers(
-            session, world.ts_lyon, world.person.id, assessed_on=date(2026, 6, 1), today=TODAY, ratings={}
+            session, world.ts_lyon, world.person.id, today=TODAY, data={"assessed_on": date(2026, 6, 1), "ratings": {}}
         )
     assert set(caught.value.errors) == {"assessed_on", "ratings"}
 
@@ -109,11 +110,13 @@ def test_goal_is_created_updated_and_closed_with_its_version(session, world):
         session,
         world.ts_lyon,
         world.person.id,
-        axis=GoalAxis.EMPLOYMENT,
-        goal="Trouver un emploi en restauration",
-        actions="Atelier CV",
-        due_on=date(2026, 9, 1),
         today=TODAY,
+        data={
+            "axis": GoalAxis.EMPLOYMENT,
+            "goal": "Trouver un emploi en restauration",
+            "actions": "Atelier CV",
+            "due_on": date(2026, 9, 1),
+        },
     )
     [row] = pathway.list_goals(session, world.ts_lyon, world.person.id)
     assert (row.status, row.version) == (GoalStatus.OPEN, 1)
@@ -122,7 +125,13 @@ def test_goal_is_created_updated_and_closed_with_its_version(session, world):
         world.chef_lyon,
         goal_id,
         expected_version=1,
-        changes={"status": GoalStatus.IN_PROGRESS, "actions": "Atelier CV, simulation d'entretien"},
+        data={
+            "axis": GoalAxis.EMPLOYMENT,
+            "goal": "Trouver un emploi en restauration",
+            "actions": "Atelier CV, simulation d'entretien",
+            "due_on": date(2026, 9, 1),
+            "status": GoalStatus.IN_PROGRESS,
+        },
     )
     [row] = pathway.list_goals(session, world.ts_lyon, world.person.id)
     assert (row.status, row.actions, row.version) == (GoalStatus.IN_PROGRESS, "Atelier CV, simulation d'entretien", 2)
@@ -131,9 +140,8 @@ def test_goal_is_created_updated_and_closed_with_its_version(session, world):
         world.ts_lyon,
         goal_id,
         expected_version=2,
-        status=GoalStatus.ACHIEVED,
-        closed_on=date(2026, 5, 2),
         today=TODAY,
+        data={"status": GoalStatus.ACHIEVED, "closed_on": date(2026, 5, 2)},
     )
     [row] = pathway.list_goals(session, world.direction, world.person.id)
     assert (row.status, row.closed_on, row.version) == (GoalStatus.ACHIEVED, date(2026, 5, 2), 3)
@@ -142,20 +150,28 @@ def test_goal_is_created_updated_and_closed_with_its_version(session, world):
 
 def test_goal_saved_by_someone_else_meanwhile_is_a_stale_record(session, world):
     goal_id = pathway.create_goal(
-        session, world.ts_lyon, world.person.id, axis=GoalAxis.FRENCH, goal="Atteindre A2 à l'oral", today=TODAY
+        session,
+        world.ts_lyon,
+        world.person.id,
+        today=TODAY,
+        data={"axis": GoalAxis.FRENCH, "goal": "Atteindre A2 à l'oral"},
     )
-    pathway.update_goal(session, world.chef_lyon, goal_id, expected_version=1, changes={"due_on": date(2026, 12, 1)})
+    as_created = {"axis": GoalAxis.FRENCH, "goal": "Atteindre A2 à l'oral", "status": GoalStatus.OPEN}
+    pathway.update_goal(
+        session, world.chef_lyon, goal_id, expected_version=1, data=as_created | {"due_on": date(2026, 12, 1)}
+    )
     with pytest.raises(StaleRecord):
-        pathway.update_goal(session, world.ts_lyon, goal_id, expected_version=1, changes={"goal": "Atteindre B1"})
+        pathway.update_goal(
+            session, world.ts_lyon, goal_id, expected_version=1, data=as_created | {"goal": "Atteindre B1"}
+        )
     with pytest.raises(StaleRecord):
         pathway.close_goal(
             session,
             world.ts_lyon,
             goal_id,
             expected_version=1,
-            status=GoalStatus.ABANDONED,
-            closed_on=TODAY,
             today=TODAY,
+            data={"status": GoalStatus.ABANDONED, "closed_on": TODAY},
         )
     [row] = pathway.list_goals(session, world.ts_lyon, world.person.id)
     assert (row.goal, row.due_on, row.version) == ("Atteindre A2 à l'oral", date(2026, 12, 1), 2)
@@ -163,8 +179,61 @@ def test_goal_saved_by_someone_else_meanwhile_is_a_stale_record(session, world):
 
 def test_goal_without_text_gets_a_french_message_by_field(session, world):
     with pytest.raises(ValidationFailed) as caught:
-        pathway.create_goal(session, world.ts_lyon, world.person.id, axis=GoalAxis.HOUSING, goal="  ", today=TODAY)
+        pathway.create_goal(
+            session, world.ts_lyon, world.person.id, today=TODAY, data={"axis": GoalAxis.HOUSING, "goal": "  "}
+        )
     assert caught.value.errors == {"goal": "L'objectif est obligatoire."}
+
+
+def test_goal_inputs_get_their_messages(session, world):
+    with pytest.raises(ValidationFailed) as caught:
+        pathway.create_goal(
+            session,
+            world.ts_lyon,
+            world.person.id,
+            today=TODAY,
+            data={"axis": None, "goal": "x" * 201, "actions": "y" * 1001},
+        )
+    assert caught.value.errors == {
+        "axis": "Choisissez un axe.",
+        "goal": "L'objectif ne peut dépasser 200 caractères.",
+        "actions": "Les actions ne peuvent dépasser 1000 caractères.",
+    }
+    goal_id = pathway.create_goal(
+        session, world.ts_lyon, world.person.id, today=TODAY, data={"axis": GoalAxis.HEALTH, "goal": "Bilan"}
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        pathway.update_goal(
+            session,
+            world.ts_lyon,
+            goal_id,
+            expected_version=1,
+            data={"axis": GoalAxis.HEALTH, "goal": "Bilan", "status": GoalStatus.ACHIEVED},
+        )
+    assert caught.value.errors == {"status": "Pour clore un objectif, utilisez « Clore l'objectif »."}
+    with pytest.raises(ValidationFailed) as caught:
+        pathway.close_goal(
+            session, world.ts_lyon, goal_id, expected_version=1, today=TODAY, data={"status": GoalStatus.OPEN}
+        )
+    assert caught.value.errors == {"status": "Un objectif se clôt comme atteint ou abandonné."}
+    pathway.close_goal(
+        session, world.ts_lyon, goal_id, expected_version=1, today=TODAY, data={"status": GoalStatus.ABANDONED}
+    )
+    [row] = pathway.list_goals(session, world.ts_lyon, world.person.id)
+    assert (row.status, row.closed_on, row.actions) == (
+        GoalStatus.ABANDONED,
+        TODAY,
+        None,
+    )  # empty day: the day of reference
+    with pytest.raises(ValidationFailed) as caught:
+        pathway.update_goal(
+            session,
+            world.ts_lyon,
+            goal_id,
+            expected_version=2,
+            data={"axis": GoalAxis.HEALTH, "goal": "Bilan", "status": GoalStatus.OPEN},
+        )
+    assert caught.value.errors == {"status": "Cet objectif est clos : il ne peut plus être modifié."}
 
 
 # --- PSP ----------------------------------------------------------------------------------------
@@ -172,7 +241,7 @@ def test_goal_without_text_gets_a_french_message_by_field(session, world):
 
 def granted_episode(session: Session, world: World) -> int:
     episode_id = pathway.create_psp_episode(
-        session, world.ts_lyon, world.person.id, requested_on=date(2024, 1, 15), today=TODAY
+        session, world.ts_lyon, world.person.id, today=TODAY, data={"requested_on": date(2024, 1, 15)}
     )
     pathway.update_psp_episode(
         session,
@@ -180,7 +249,7 @@ def granted_episode(session: Session, world: World) -> int:
         episode_id,
         expected_version=1,
         today=TODAY,
-        changes={
+        data={
             "commission_on": date(2024, 2, 20),
             "prefect_decision": PrefectDecision.GRANTED,
             "decided_on": date(2024, 2, 28),
@@ -201,7 +270,9 @@ def test_four_periods_make_24_months_and_a_fifth_renewal_is_refused(session, wor
     episode_id = granted_episode(session, world)
     starts = [date(2024, 3, 1), date(2024, 9, 1), date(2025, 3, 1), date(2025, 9, 1)]
     for index, start in enumerate(starts):
-        pathway.add_psp_period(session, world.ts_lyon, episode_id, start_on=start, is_renewal=index > 0, today=TODAY)
+        pathway.add_psp_period(
+            session, world.ts_lyon, episode_id, today=TODAY, data={"start_on": start, "is_renewal": index > 0}
+        )
     [view] = pathway.list_psp(session, world.ts_lyon, world.person.id, today=TODAY)
     assert [(p.start_on, p.end_on) for p in view.periods] == [
         (date(2024, 3, 1), date(2024, 8, 31)),
@@ -212,7 +283,7 @@ def test_four_periods_make_24_months_and_a_fifth_renewal_is_refused(session, wor
     assert view.months_used == 24
     with pytest.raises(ValidationFailed) as caught:
         pathway.add_psp_period(
-            session, world.ts_lyon, episode_id, start_on=date(2026, 3, 1), is_renewal=True, today=TODAY
+            session, world.ts_lyon, episode_id, today=TODAY, data={"start_on": date(2026, 3, 1), "is_renewal": True}
         )
     assert "24 mois" in caught.value.errors["start_on"]
     assert len(pathway.list_psp(session, world.ts_lyon, world.person.id, today=TODAY)[0].periods) == 4
@@ -221,21 +292,23 @@ def test_four_periods_make_24_months_and_a_fifth_renewal_is_refused(session, wor
 
 def test_overlapping_period_is_refused(session, world):
     episode_id = granted_episode(session, world)
-    pathway.add_psp_period(session, world.ts_lyon, episode_id, start_on=date(2024, 3, 1), is_renewal=False, today=TODAY)
+    pathway.add_psp_period(
+        session, world.ts_lyon, episode_id, today=TODAY, data={"start_on": date(2024, 3, 1), "is_renewal": False}
+    )
     with pytest.raises(ValidationFailed) as caught:
         pathway.add_psp_period(
-            session, world.ts_lyon, episode_id, start_on=date(2024, 8, 31), is_renewal=True, today=TODAY
+            session, world.ts_lyon, episode_id, today=TODAY, data={"start_on": date(2024, 8, 31), "is_renewal": True}
         )
     assert caught.value.errors == {"start_on": "Cette période chevauche une période déjà enregistrée."}
 
 
 def test_period_before_the_prefect_grants_the_psp_is_refused(session, world):
     episode_id = pathway.create_psp_episode(
-        session, world.ts_lyon, world.person.id, requested_on=date(2026, 1, 5), today=TODAY
+        session, world.ts_lyon, world.person.id, today=TODAY, data={"requested_on": date(2026, 1, 5)}
     )
     with pytest.raises(ValidationFailed) as caught:
         pathway.add_psp_period(
-            session, world.ts_lyon, episode_id, start_on=date(2026, 3, 1), is_renewal=False, today=TODAY
+            session, world.ts_lyon, episode_id, today=TODAY, data={"start_on": date(2026, 3, 1), "is_renewal": False}
         )
     assert "préfet" in caught.value.errors["start_on"]
 
@@ -252,7 +325,9 @@ def test_period_before_the_prefect_grants_the_psp_is_refused(session, world):
 )
 def test_alert_when_the_current_period_ends_within_30_days(session, world, today, alert):
     episode_id = granted_episode(session, world)
-    pathway.add_psp_period(session, world.ts_lyon, episode_id, start_on=date(2024, 3, 1), is_renewal=False, today=TODAY)
+    pathway.add_psp_period(
+        session, world.ts_lyon, episode_id, today=TODAY, data={"start_on": date(2024, 3, 1), "is_renewal": False}
+    )
     [view] = pathway.list_psp(session, world.ts_lyon, world.person.id, today=today)
     assert view.alert == alert
     listed = pathway.psp_alerts(session, world.chef_lyon, today=today)
@@ -262,8 +337,12 @@ def test_alert_when_the_current_period_ends_within_30_days(session, world, today
 
 def test_no_alert_once_the_renewal_is_recorded(session, world):
     episode_id = granted_episode(session, world)
-    pathway.add_psp_period(session, world.ts_lyon, episode_id, start_on=date(2024, 3, 1), is_renewal=False, today=TODAY)
-    pathway.add_psp_period(session, world.ts_lyon, episode_id, start_on=date(2024, 9, 1), is_renewal=True, today=TODAY)
+    pathway.add_psp_period(
+        session, world.ts_lyon, episode_id, today=TODAY, data={"start_on": date(2024, 3, 1), "is_renewal": False}
+    )
+    pathway.add_psp_period(
+        session, world.ts_lyon, episode_id, today=TODAY, data={"start_on": date(2024, 9, 1), "is_renewal": True}
+    )
     [view] = pathway.list_psp(session, world.ts_lyon, world.person.id, today=date(2024, 8, 15))
     assert view.alert is None and view.months_used == 12
     assert pathway.psp_alerts(session, world.chef_lyon, today=date(2024, 8, 15)) == []
@@ -271,7 +350,7 @@ def test_no_alert_once_the_renewal_is_recorded(session, world):
 
 def test_psp_update_checks_dates_and_amounts_by_field(session, world):
     episode_id = pathway.create_psp_episode(
-        session, world.ts_lyon, world.person.id, requested_on=date(2026, 1, 5), today=TODAY
+        session, world.ts_lyon, world.person.id, today=TODAY, data={"requested_on": date(2026, 1, 5)}
     )
     with pytest.raises(ValidationFailed) as caught:
         pathway.update_psp_episode(
@@ -280,7 +359,7 @@ def test_psp_update_checks_dates_and_amounts_by_field(session, world):
             episode_id,
             expected_version=1,
             today=TODAY,
-            changes={
+            data={
                 "commission_on": date(2025, 12, 1),
                 "aps_start_on": date(2026, 3, 1),
                 "aps_end_on": date(2026, 2, 1),
@@ -295,8 +374,75 @@ def test_psp_update_checks_dates_and_amounts_by_field(session, world):
             episode_id,
             expected_version=7,
             today=TODAY,
-            changes={"commission_on": date(2026, 2, 1)},
+            data={"commission_on": date(2026, 2, 1)},
         )
+
+
+@pytest.mark.parametrize(
+    ("typed", "cents"), [("343,00", 34_300), ("343.5 €", 34_350), ("1 234,56", 123_456), ("", None), (34_300, 34_300)]
+)
+def test_the_afis_amount_is_read_as_typed_in_euros(session, world, typed, cents):
+    episode_id = pathway.create_psp_episode(
+        session, world.ts_lyon, world.person.id, today=TODAY, data={"requested_on": date(2026, 1, 5)}
+    )
+    pathway.update_psp_episode(
+        session, world.ts_lyon, episode_id, expected_version=1, today=TODAY, data={"afis_monthly_cents": typed}
+    )
+    [view] = pathway.list_psp(session, world.ts_lyon, world.person.id, today=TODAY)
+    assert view.afis_monthly_cents == cents
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("trois cents", "Montant invalide : par exemple 343,00."),
+        ("nan", "Montant invalide : par exemple 343,00."),  # used to crash the page
+        ("Infinity", "Montant invalide : par exemple 343,00."),
+        ("-12,00", "Le montant mensuel de l'AFIS doit être positif."),
+    ],
+)
+def test_a_bad_afis_amount_gets_its_message(typed, message):
+    with pytest.raises(ValidationFailed) as caught:
+        pathway.PspEpisodeInput.validated({"afis_monthly_cents": typed}, as_of=TODAY)
+    assert caught.value.errors == {"afis_monthly_cents": message}
+
+
+def test_psp_dates_each_get_their_message(session, world):
+    episode_id = pathway.create_psp_episode(
+        session, world.ts_lyon, world.person.id, today=TODAY, data={"requested_on": date(2026, 1, 5)}
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        pathway.update_psp_episode(
+            session,
+            world.ts_lyon,
+            episode_id,
+            expected_version=1,
+            today=TODAY,
+            data={
+                "commission_on": date(2026, 2, 10),
+                "decided_on": date(2026, 2, 1),
+                "afis_start_on": date(2026, 4, 1),
+                "afis_end_on": date(2026, 3, 1),
+                "ended_on": TODAY + timedelta(days=1),
+            },
+        )
+    assert caught.value.errors == {
+        "decided_on": "La décision ne peut précéder la commission.",
+        "afis_end_on": "La fin de l'AFIS ne peut précéder son début.",
+        "ended_on": "La date ne peut pas être dans le futur.",
+    }
+
+
+def test_a_period_needs_its_first_day(session, world):
+    episode_id = granted_episode(session, world)
+    with pytest.raises(ValidationFailed) as caught:
+        pathway.add_psp_period(session, world.ts_lyon, episode_id, today=TODAY, data={"start_on": None})
+    assert caught.value.errors == {"start_on": "La date de début est obligatoire."}
+    with pytest.raises(ValidationFailed) as caught:
+        pathway.add_psp_period(
+            session, world.ts_lyon, episode_id, today=TODAY, data={"start_on": date(2024, 3, 1), "is_renewal": True}
+        )
+    assert caught.value.errors == {"is_renewal": "La première période n'est pas un renouvellement."}
 
 
 # --- notes --------------------------------------------------------------------------------------
@@ -305,7 +451,12 @@ def test_psp_update_checks_dates_and_amounts_by_field(session, world):
 def test_notes_are_encrypted_at_rest_and_read_back(session, world):
     secret = "Hébergée chez une cousine à Vaulx-en-Velin, rdv CIDFF mardi"
     pathway.add_note(
-        session, world.ts_lyon, world.person.id, noted_on=date(2026, 5, 2), body=secret, cipher=CIPHER, today=TODAY
+        session,
+        world.ts_lyon,
+        world.person.id,
+        cipher=CIPHER,
+        today=TODAY,
+        data={"noted_on": date(2026, 5, 2), "body": secret},
     )
     stored = session.exec(select(PersonNote.body_encrypted)).one()
     assert "cousine" not in stored and "Vaulx" not in stored
@@ -314,13 +465,53 @@ def test_notes_are_encrypted_at_rest_and_read_back(session, world):
     assert actions(session) == ["note.create"]
 
 
+def test_a_form_date_left_empty_is_the_day_of_reference(session, world):
+    note_id = pathway.add_note(
+        session, world.ts_lyon, world.person.id, cipher=CIPHER, today=TODAY, data={"noted_on": None, "body": " RAS "}
+    )
+    [note] = pathway.list_notes(session, world.ts_lyon, world.person.id, cipher=CIPHER)
+    assert (note.id, note.noted_on, note.body) == (note_id, TODAY, "RAS")
+    pathway.create_psp_episode(session, world.ts_lyon, world.person.id, today=TODAY, data={"requested_on": None})
+    assert [v.requested_on for v in pathway.list_psp(session, world.ts_lyon, world.person.id, today=TODAY)] == [TODAY]
+
+
+def test_notes_and_barriers_get_their_messages(session, world):
+    with pytest.raises(ValidationFailed) as caught:
+        pathway.add_note(
+            session,
+            world.ts_lyon,
+            world.person.id,
+            cipher=CIPHER,
+            today=TODAY,
+            data={"noted_on": TODAY + timedelta(days=1), "body": "   "},
+        )
+    assert caught.value.errors == {"noted_on": "La date ne peut pas être dans le futur.", "body": "La note est vide."}
+    with pytest.raises(ValidationFailed) as caught:
+        pathway.add_note(session, world.ts_lyon, world.person.id, cipher=CIPHER, today=TODAY, data={"body": "x" * 5001})
+    assert caught.value.errors == {"body": "Une note ne peut dépasser 5000 caractères."}
+    with pytest.raises(ValidationFailed) as caught:
+        pathway.record_barriers(
+            session,
+            world.ts_lyon,
+            world.person.id,
+            today=TODAY,
+            data={"assessed_on": None, "ratings": {Barrier.HOUSING: BarrierSeverity.MAJOR}},
+        )
+    assert caught.value.errors == {"assessed_on": "La date de l'évaluation est obligatoire."}
+    assert actions(session) == []
+
+
 def test_notes_are_refused_to_direction_and_formateur(session, world):
-    pathway.add_note(session, world.ts_lyon, world.person.id, noted_on=TODAY, body="RAS", cipher=CIPHER, today=TODAY)
+    pathway.add_note(
+        session, world.ts_lyon, world.person.id, cipher=CIPHER, today=TODAY, data={"noted_on": TODAY, "body": "RAS"}
+    )
     for reader in (world.direction, world.formateur):
         with pytest.raises(PermissionDenied):
             pathway.list_notes(session, reader, world.person.id, cipher=CIPHER)
         with pytest.raises(PermissionDenied):
-            pathway.add_note(session, reader, world.person.id, noted_on=TODAY, body="x", cipher=CIPHER, today=TODAY)
+            pathway.add_note(
+                session, reader, world.person.id, cipher=CIPHER, today=TODAY, data={"noted_on": TODAY, "body": "x"}
+            )
 
 
 # --- scope and roles ----------------------------------------------------------------------------
@@ -328,7 +519,7 @@ def test_notes_are_refused_to_direction_and_formateur(session, world):
 
 def test_a_grenoble_user_cannot_touch_a_lyon_persons_sub_records(session, world):
     goal_id = pathway.create_goal(
-        session, world.ts_lyon, world.person.id, axis=GoalAxis.HEALTH, goal="Bilan santé", today=TODAY
+        session, world.ts_lyon, world.person.id, today=TODAY, data={"axis": GoalAxis.HEALTH, "goal": "Bilan santé"}
     )
     episode_id = granted_episode(session, world)
     other = world.cip_grenoble
@@ -338,20 +529,36 @@ def test_a_grenoble_user_cannot_touch_a_lyon_persons_sub_records(session, world)
             session,
             other,
             world.person.id,
-            assessed_on=TODAY,
             today=TODAY,
-            ratings={Barrier.HEALTH: BarrierSeverity.NONE},
+            data={"assessed_on": TODAY, "ratings": {Barrier.HEALTH: BarrierSeverity.NONE}},
         ),
         lambda: pathway.list_goals(session, other, world.person.id),
-        lambda: pathway.create_goal(session, other, world.person.id, axis=GoalAxis.HEALTH, goal="x", today=TODAY),
-        lambda: pathway.update_goal(session, other, goal_id, expected_version=1, changes={"goal": "x"}),
+        lambda: pathway.create_goal(
+            session, other, world.person.id, today=TODAY, data={"axis": GoalAxis.HEALTH, "goal": "x"}
+        ),
+        lambda: pathway.update_goal(
+            session,
+            other,
+            goal_id,
+            expected_version=1,
+            data={"axis": GoalAxis.HEALTH, "goal": "x", "status": GoalStatus.OPEN},
+        ),
         lambda: pathway.close_goal(
-            session, other, goal_id, expected_version=1, status=GoalStatus.ABANDONED, closed_on=TODAY, today=TODAY
+            session,
+            other,
+            goal_id,
+            expected_version=1,
+            today=TODAY,
+            data={"status": GoalStatus.ABANDONED, "closed_on": TODAY},
         ),
         lambda: pathway.list_psp(session, other, world.person.id, today=TODAY),
-        lambda: pathway.update_psp_episode(session, other, episode_id, expected_version=2, changes={}, today=TODAY),
-        lambda: pathway.add_psp_period(session, other, episode_id, start_on=TODAY, is_renewal=False, today=TODAY),
-        lambda: pathway.add_note(session, other, world.person.id, noted_on=TODAY, body="x", cipher=CIPHER, today=TODAY),
+        lambda: pathway.update_psp_episode(session, other, episode_id, expected_version=2, today=TODAY, data={}),
+        lambda: pathway.add_psp_period(
+            session, other, episode_id, today=TODAY, data={"start_on": TODAY, "is_renewal": False}
+        ),
+        lambda: pathway.add_note(
+            session, other, world.person.id, cipher=CIPHER, today=TODAY, data={"noted_on": TODAY, "body": "x"}
+        ),
         lambda: pathway.list_notes(session, other, world.person.id, cipher=CIPHER),
     ]
     for attempt in attempts:
@@ -363,15 +570,16 @@ def test_a_grenoble_user_cannot_touch_a_lyon_persons_sub_records(session, world)
 def test_direction_reads_but_never_writes(session, world):
     assert pathway.list_goals(session, world.direction, world.person.id) == []
     with pytest.raises(PermissionDenied):
-        pathway.create_goal(session, world.direction, world.person.id, axis=GoalAxis.SOCIAL, goal="x", today=TODAY)
+        pathway.create_goal(
+            session, world.direction, world.person.id, today=TODAY, data={"axis": GoalAxis.SOCIAL, "goal": "x"}
+        )
     with pytest.raises(PermissionDenied):
         pathway.record_barriers(
             session,
             world.direction,
             world.person.id,
-            assessed_on=TODAY,
             today=TODAY,
-            ratings={Barrier.DIGITAL: BarrierSeverity.PARTIAL},
+            data={"assessed_on": TODAY, "ratings": {Barrier.DIGITAL: BarrierSeverity.PARTIAL}},
         )
     with pytest.raises(PermissionDenied):
         pathway.list_goals(session, world.formateur, world.person.id)
@@ -381,7 +589,9 @@ def test_an_anonymised_file_can_no_longer_be_written(session, world):
     world.person.status = PersonStatus.ANONYMISED
     session.flush()
     with pytest.raises(PermissionDenied):
-        pathway.create_goal(session, world.ts_lyon, world.person.id, axis=GoalAxis.SOCIAL, goal="x", today=TODAY)
+        pathway.create_goal(
+            session, world.ts_lyon, world.person.id, today=TODAY, data={"axis": GoalAxis.SOCIAL, "goal": "x"}
+        )
 
 
 def test_notes_leave_no_clear_text_in_the_sqlite_file(tmp_path):
@@ -397,7 +607,9 @@ def test_notes_leave_no_clear_text_in_the_sqlite_file(tmp_path):
         person = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 3, 3))
         actor = factories.principal(session, factories.a_user(session, Role.INTERVENANT, lyon))
         session.commit()
-        pathway.add_note(session, actor, person.id, noted_on=TODAY, body=secret, cipher=CIPHER, today=TODAY)
+        pathway.add_note(
+            session, actor, person.id, cipher=CIPHER, today=TODAY, data={"noted_on": TODAY, "body": secret}
+        )
     with engine.connect() as connection:
         connection.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
     engine.dispose()

@@ -1,5 +1,5 @@
 """Object access by id or code: out of scope is answered like 'does not exist'; roles without the
-capability are refused (DESIGN.md §2, issue 3)."""
+capability are refused (docs/design.md §2, issue 3)."""
 
 from __future__ import annotations
 

@@ -10,12 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import select
 
+from i18n import ENGLISH, use_language
 from models.audit import AuditEvent
 from models.organisation import Role, Site, User
 from models.pathway import ActionGoal, GoalAxis, GoalStatus, PrefectDecision, PspEpisode
-from models.persons import IntakeOrigin, Person, PersonStatus
+from models.persons import Gender, HousingSituation, IntakeOrigin, Person, PersonStatus
 from services.persons import files as person_files
-from services.persons.files import CaseloadFilter, find_possible_duplicates, list_caseload, validate_intake
+from services.persons.files import CaseloadFilter, IntakeInput, find_possible_duplicates, list_caseload
 from services.platform.db import make_engine, unit_of_work, upgrade_to_head
 from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from tests import factories
@@ -56,8 +57,8 @@ def test_bad_input_gets_a_french_message_on_its_field_and_nothing_is_written(
 
 def test_every_bad_field_is_reported_at_once():
     with pytest.raises(ValidationFailed) as failure:
-        validate_intake(
-            an_intake(Site(id=1, code="X", name="X", city="X"), alias="", birth_year=2020, consent_on=None), today=TODAY
+        IntakeInput.validated(
+            an_intake(Site(id=1, code="X", name="X", city="X"), alias="", birth_year=2020, consent_on=None), as_of=TODAY
         )
     assert {"alias", "birth_year", "consent_on"} <= set(failure.value.errors)
 
@@ -105,6 +106,99 @@ def test_a_site_round_partner_or_referent_of_another_site_is_refused(session, pe
 def test_roles_that_cannot_edit_files_cannot_create_one(session, person_world, role):
     with pytest.raises(PermissionDenied):
         create(session, getattr(person_world, role), person_world.lyon)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"site_id": None}, "site_id", "Choisissez un de vos sites."),
+        ({"intake_on": None}, "intake_on", "La date d'accueil est obligatoire."),
+        ({"intake_on": TODAY + timedelta(days=1)}, "intake_on", "La date d'accueil ne peut pas être dans le futur."),
+        ({"first_contact_on": None}, "first_contact_on", "La date du premier contact est obligatoire."),
+        (
+            {"first_contact_on": TODAY + timedelta(days=3)},
+            "first_contact_on",
+            "La date du premier contact ne peut pas être dans le futur.",
+        ),
+        (
+            {"first_contact_on": date(2026, 5, 12)},
+            "first_contact_on",
+            "Le premier contact ne peut pas être postérieur à l'accueil.",
+        ),
+        ({"alias": None}, "alias", "Le prénom ou pseudonyme est obligatoire."),
+        ({"alias": "x" * 61}, "alias", "Le prénom ou pseudonyme ne doit pas dépasser 60 caractères."),
+        ({"phone": "06 12"}, "phone", "Numéro de téléphone invalide (chiffres, espaces et + seulement)."),
+        ({"languages": ["english"]}, "languages", "Langue invalide."),
+        ({"income_sources": ["lottery"]}, "income_sources", "Source de revenus inconnue."),
+        ({"origin": IntakeOrigin.PARTNER}, "referring_partner_id", "Indiquez le partenaire qui oriente la personne."),
+        (
+            {"consent_processing": False},
+            "consent_processing",
+            "Le consentement au traitement du dossier est obligatoire pour créer le dossier.",
+        ),
+        (
+            {"consent_on": TODAY + timedelta(days=1)},
+            "consent_on",
+            "La date de consentement ne peut pas être dans le futur.",
+        ),
+    ],
+)
+def test_each_intake_rule_has_its_own_french_message(changes, field, message):
+    with pytest.raises(ValidationFailed) as failure:
+        IntakeInput.validated(an_intake(Site(id=1, code="X", name="X", city="X"), **changes), as_of=TODAY)
+    assert failure.value.errors == {field: message}
+
+
+def test_the_intake_messages_follow_the_session_language():
+    with use_language(ENGLISH), pytest.raises(ValidationFailed) as failure:
+        IntakeInput.validated(an_intake(Site(id=1, code="X", name="X", city="X"), birth_year=2020), as_of=TODAY)
+    [message] = failure.value.errors.values()
+    assert "15" in message and message != "Cette année de naissance donnerait moins de 15 ans : vérifiez-la."
+
+
+def test_the_input_and_the_database_answer_together(session, person_world):
+    cip_user = session.get(User, person_world.cip_grenoble.user_id)
+    with pytest.raises(ValidationFailed) as failure:
+        create(session, person_world.ts_lyon, person_world.lyon, alias="", referent_id=cip_user.id)
+    assert failure.value.errors == {
+        "alias": "Le prénom ou pseudonyme est obligatoire.",
+        "referent_id": "Ce ou cette référent·e ne travaille pas sur le site choisi.",
+    }
+
+
+def test_possible_duplicates_are_looked_for_once_the_input_is_valid(session, person_world):
+    existing = create(session, person_world.ts_lyon, person_world.lyon, alias="Hélène", birth_year=1994)
+    data = an_intake(person_world.lyon, alias=" helene ", birth_year=1995)
+    found = person_files.intake_duplicates(session, person_world.ts_lyon, data=data, cipher=CIPHER, today=TODAY)
+    assert [c.code for c in found] == [existing.code]
+    with pytest.raises(ValidationFailed) as failure:
+        person_files.intake_duplicates(
+            session, person_world.ts_lyon, data=data | {"consent_on": None}, cipher=CIPHER, today=TODAY
+        )
+    assert failure.value.errors == {"consent_on": "La date de consentement est obligatoire."}
+    with pytest.raises(PermissionDenied):
+        person_files.intake_duplicates(session, person_world.direction, data=data, cipher=CIPHER, today=TODAY)
+
+
+def test_the_intake_stores_the_input_as_checked(session, person_world):
+    created = create(
+        session,
+        person_world.ts_lyon,
+        person_world.lyon,
+        alias="  Hélène ",
+        phone=" ",
+        nationality="",
+        languages=None,
+        income_sources=["rsa", "family"],
+    )
+    row = session.get(Person, created.id)
+    assert (CIPHER.decrypt(row.alias_encrypted), row.phone_encrypted, row.nationality, row.languages) == (
+        "Hélène",
+        None,
+        None,
+        None,
+    )
+    assert (row.income_sources, row.last_contact_on, row.consent_processing) == ("rsa,family", date(2026, 5, 11), True)
 
 
 # --- codes -------------------------------------------------------------------------------------
@@ -155,7 +249,7 @@ def test_concurrent_intakes_get_distinct_consecutive_codes(scratch_database_url)
             with unit_of_work(engine) as session:
                 start.wait()
                 created = person_files.create_intake(
-                    session, principal, an_intake(site, alias=f"Personne {index}"), cipher=CIPHER, today=TODAY
+                    session, principal, data=an_intake(site, alias=f"Personne {index}"), cipher=CIPHER, today=TODAY
                 )
             with lock:
                 codes.append(created.code)
@@ -254,13 +348,13 @@ def test_a_situation_edit_bumps_the_version_and_a_stale_one_is_refused(session, 
         person_world.ts_lyon,
         created.id,
         expected_version=1,
-        changes={"alias": "Lena", "housing": None},
+        data={"alias": "Lena", "housing": None},
         cipher=CIPHER,
     )
     assert new_version == 2
     with pytest.raises(StaleRecord, match="modifié par quelqu'un d'autre"):
         person_files.update_situation(
-            session, person_world.chef_lyon, created.id, expected_version=1, changes={"alias": "Léna"}, cipher=CIPHER
+            session, person_world.chef_lyon, created.id, expected_version=1, data={"alias": "Léna"}, cipher=CIPHER
         )
     header = person_files.get_person_file(session, person_world.ts_lyon, created.id, cipher=CIPHER)
     assert header.alias == "Lena" and header.version == 2
@@ -275,18 +369,114 @@ def test_a_situation_edit_is_validated_and_scoped(session, person_world):
             person_world.ts_lyon,
             created.id,
             expected_version=1,
-            changes={"alias": "", "birth_year": 2020},
+            data={"alias": "", "birth_year": 2020},
             cipher=CIPHER,
         )
     assert set(failure.value.errors) == {"alias", "birth_year"}
     with pytest.raises(NotFound):
         person_files.update_situation(
-            session, person_world.cip_grenoble, created.id, expected_version=1, changes={"alias": "X"}, cipher=CIPHER
+            session, person_world.cip_grenoble, created.id, expected_version=1, data={"alias": "X"}, cipher=CIPHER
         )
     with pytest.raises(PermissionDenied):
         person_files.update_situation(
-            session, person_world.direction, created.id, expected_version=1, changes={"housing": None}, cipher=CIPHER
+            session, person_world.direction, created.id, expected_version=1, data={"housing": None}, cipher=CIPHER
         )
+
+
+def test_a_situation_save_writes_only_what_changed(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon, referent_id=person_world.ts_user.id)
+    form = {
+        "alias": "Hélène",
+        "phone": "06 12 34 56 78",
+        "birth_year": 1994,
+        "gender": Gender.WOMAN,
+        "nationality": "NG",
+        "languages": ["en", "yo"],
+        "administrative_status": None,
+        "housing": None,
+        "income_sources": [],
+        "referent_id": person_world.ts_user.id,
+        "consent_partner_sharing": True,
+        "consent_statistics": True,
+    }
+    version = person_files.update_situation(
+        session, person_world.ts_lyon, created.id, expected_version=1, data=form, cipher=CIPHER, today=TODAY
+    )
+    assert version == 1 and session.get(Person, created.id).version == 1  # nothing changed: nothing written
+    assert not session.exec(select(AuditEvent).where(AuditEvent.action == "person.update")).all()
+    # The referent has left the team: kept as they are, while another field changes.
+    session.get(User, person_world.ts_user.id).is_active = False
+    session.flush()
+    version = person_files.update_situation(
+        session,
+        person_world.ts_lyon,
+        created.id,
+        expected_version=1,
+        data=form | {"housing": HousingSituation.EMERGENCY_SHELTER, "languages": ["en"]},
+        cipher=CIPHER,
+        today=TODAY,
+    )
+    row = session.get(Person, created.id)
+    assert (version, row.version, row.housing, row.languages, row.referent_id) == (
+        2,
+        2,
+        HousingSituation.EMERGENCY_SHELTER,
+        "en",
+        person_world.ts_user.id,
+    )
+    person_files.update_situation(
+        session, person_world.chef_lyon, created.id, expected_version=2, data={"referent_id": None}, cipher=CIPHER
+    )
+    with pytest.raises(ValidationFailed) as failure:  # but nobody who left may become the referent again
+        person_files.update_situation(
+            session,
+            person_world.chef_lyon,
+            created.id,
+            expected_version=3,
+            data={"referent_id": person_world.ts_user.id},
+            cipher=CIPHER,
+            today=TODAY,
+        )
+    assert failure.value.errors == {"referent_id": "Ce ou cette référent·e ne travaille pas sur le site choisi."}
+
+
+def test_a_closing_reports_the_status_and_the_input_together(session, person_world):
+    created = create(session, person_world.ts_lyon, person_world.lyon)
+    with pytest.raises(ValidationFailed) as failure:
+        person_files.close_file(
+            session,
+            person_world.ts_lyon,
+            created.id,
+            expected_version=1,
+            data={"reason": "x" * 201, "closed_on": date(2026, 5, 10)},
+            today=TODAY,
+        )
+    assert failure.value.errors == {
+        "reason": "Le motif ne doit pas dépasser 200 caractères.",
+        "closed_on": "La date de clôture ne peut pas précéder l'accueil.",
+    }
+    person_files.close_file(
+        session,
+        person_world.ts_lyon,
+        created.id,
+        expected_version=1,
+        data={"reason": "Départ", "closed_on": TODAY},
+        today=TODAY,
+    )
+    with pytest.raises(ValidationFailed) as failure:
+        person_files.close_file(
+            session,
+            person_world.ts_lyon,
+            created.id,
+            expected_version=2,
+            data={"reason": "", "closed_on": None},
+            today=TODAY,
+        )
+    assert failure.value.errors == {
+        "status": "Ce dossier est déjà clôturé.",
+        "reason": "Indiquez un motif.",
+        "closed_on": "La date de clôture est obligatoire.",
+    }
 
 
 def test_close_then_reopen_with_reasons(session, person_world):
@@ -297,8 +487,7 @@ def test_close_then_reopen_with_reasons(session, person_world):
             person_world.ts_lyon,
             created.id,
             expected_version=1,
-            reason=" ",
-            closed_on=TODAY + timedelta(days=1),
+            data={"reason": " ", "closed_on": TODAY + timedelta(days=1)},
             today=TODAY,
         )
     assert set(failure.value.errors) == {"reason", "closed_on"}
@@ -307,8 +496,7 @@ def test_close_then_reopen_with_reasons(session, person_world):
         person_world.ts_lyon,
         created.id,
         expected_version=1,
-        reason="Déménagement",
-        closed_on=TODAY,
+        data={"reason": "Déménagement", "closed_on": TODAY},
         today=TODAY,
     )
     header = person_files.get_person_file(session, person_world.ts_lyon, created.id, cipher=CIPHER, record_view=False)
@@ -319,14 +507,18 @@ def test_close_then_reopen_with_reasons(session, person_world):
         2,
     )
     with pytest.raises(StaleRecord):
-        person_files.reopen_file(session, person_world.ts_lyon, created.id, expected_version=1, reason="Retour")
-    person_files.reopen_file(session, person_world.ts_lyon, created.id, expected_version=2, reason="Retour à Lyon")
+        person_files.reopen_file(
+            session, person_world.ts_lyon, created.id, expected_version=1, data={"reason": "Retour"}
+        )
+    person_files.reopen_file(
+        session, person_world.ts_lyon, created.id, expected_version=2, data={"reason": "Retour à Lyon"}
+    )
     header = person_files.get_person_file(session, person_world.ts_lyon, created.id, cipher=CIPHER, record_view=False)
     assert header.status == PersonStatus.ACTIVE and header.closed_on is None
     actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()]
     assert actions == ["person.create", "person.close", "person.reopen"]
     with pytest.raises(ValidationFailed, match="Seul un dossier clôturé"):
-        person_files.reopen_file(session, person_world.ts_lyon, created.id, expected_version=3, reason="x")
+        person_files.reopen_file(session, person_world.ts_lyon, created.id, expected_version=3, data={"reason": "x"})
 
 
 # --- caseload ----------------------------------------------------------------------------------

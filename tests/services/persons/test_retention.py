@@ -71,45 +71,43 @@ def test_anonymisation_destroys_identity_and_notes_and_keeps_code_and_statistics
     ts = who(session, Role.INTERVENANT, lyon)
     person = a_file(session, lyon, last_contact_on=date(2023, 1, 10))
     pathway.add_note(
-        session, ts, person.id, noted_on=date(2023, 3, 1), body="Confidences", cipher=CIPHER, today=date(2023, 3, 1)
+        session,
+        ts,
+        person.id,
+        cipher=CIPHER,
+        today=date(2023, 3, 1),
+        data={"noted_on": date(2023, 3, 1), "body": "Confidences"},
     )
     pathway.record_barriers(
         session,
         ts,
         person.id,
-        assessed_on=date(2023, 3, 1),
         today=date(2023, 3, 1),
-        ratings={Barrier.HOUSING: BarrierSeverity.MAJOR},
+        data={"assessed_on": date(2023, 3, 1), "ratings": {Barrier.HOUSING: BarrierSeverity.MAJOR}},
     )
     pathway.create_goal(
         session,
         ts,
         person.id,
-        axis=GoalAxis.HOUSING,
-        goal="Logement chez sa sœur Ada",
-        actions="Appeler Ada",
         today=date(2023, 3, 1),
+        data={"axis": GoalAxis.HOUSING, "goal": "Logement chez sa sœur Ada", "actions": "Appeler Ada"},
     )
     partner_id = partners.create_partner(
-        session, who(session, Role.ADMIN), site_id=lyon.id, name="SIAO", kind=PartnerKind.HOUSING
+        session, who(session, Role.ADMIN), data={"site_id": lyon.id, "name": "SIAO", "kind": PartnerKind.HOUSING}
     )
     partners.create_referral(
         session,
         ts,
         person.id,
-        partner_id=partner_id,
-        referred_on=date(2023, 3, 2),
-        reason="Demande avec son fils Sam",
         today=date(2023, 3, 2),
+        data={"partner_id": partner_id, "referred_on": date(2023, 3, 2), "reason": "Demande avec son fils Sam"},
     )
     partners.record_outcome(
         session,
         ts,
         person.id,
-        outcome_on=date(2023, 6, 1),
-        outcome_type=OutcomeType.CDI,
-        closes_file=True,
         today=date(2023, 6, 1),
+        data={"outcome_on": date(2023, 6, 1), "outcome_type": OutcomeType.CDI, "closes_file": True},
     )
     code = person.code
     chef = who(session, Role.CHEF_SERVICE, lyon)
@@ -139,7 +137,7 @@ def test_anonymisation_destroys_identity_and_notes_and_keeps_code_and_statistics
     assert (event.actor_username, event.entity_id, event.site_id) == (chef.username, str(person.id), lyon.id)
     # Irreversible: nothing more may be written, and it is no longer listed.
     with pytest.raises(PermissionDenied):
-        pathway.create_goal(session, ts, person.id, axis=GoalAxis.SOCIAL, goal="x", today=TODAY)
+        pathway.create_goal(session, ts, person.id, today=TODAY, data={"axis": GoalAxis.SOCIAL, "goal": "x"})
     assert retention.files_due_for_retention(session, chef, today=TODAY) == []
     with pytest.raises(ValidationFailed):
         retention.anonymise_file(session, chef, person.id, confirm_code=code, today=TODAY)

@@ -171,18 +171,22 @@ def test_direction_sees_that_a_note_exists_but_not_its_text(session, person_worl
 def test_closing_and_reopening_appear(session, person_world):
     created = create(session, person_world.ts_lyon, person_world.lyon)
     person_files.close_file(
-        session, person_world.ts_lyon, created.id, expected_version=1, reason="Départ", closed_on=TODAY, today=TODAY
+        session,
+        person_world.ts_lyon,
+        created.id,
+        expected_version=1,
+        data={"reason": "Départ", "closed_on": TODAY},
+        today=TODAY,
     )
     person_files.reopen_file(
-        session, person_world.ts_lyon, created.id, expected_version=2, reason="Retour", today=TODAY
+        session, person_world.ts_lyon, created.id, expected_version=2, data={"reason": "Retour"}, today=TODAY
     )
     person_files.close_file(
         session,
         person_world.ts_lyon,
         created.id,
         expected_version=3,
-        reason="Départ définitif",
-        closed_on=TODAY,
+        data={"reason": "Départ définitif", "closed_on": TODAY},
         today=TODAY,
     )
     events = person_timeline(session, person_world.ts_lyon, created.id, cipher=CIPHER)

@@ -1,4 +1,4 @@
-"""Roles, capabilities and pages: deny by default (DESIGN.md §2)."""
+"""Roles, capabilities and pages: deny by default (docs/design.md §2)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.access_matrix import ACCESS_GRID, EXPECTED_ACCESS, expected_pages, pa
 
 C = Capability
 
-# DESIGN.md §2, written out again on purpose: changing what a role may do must change this table too.
+# docs/design.md §2, written out again on purpose: changing what a role may do must change this table too.
 EXPECTED_CAPABILITIES: dict[Role, set[Capability]] = {
     Role.ADMIN: {C.MANAGE_USERS, C.VIEW_AUDIT, C.MANAGE_PARTNERS, C.MANAGE_RETENTION},
     Role.DIRECTION: {C.VIEW_PERSON_FILES, C.VIEW_ACTIVITY_FIGURES, C.VIEW_BUDGET, C.VIEW_STAFFING},
@@ -118,7 +118,7 @@ def test_site_filter_returns_only_own_sites_and_nothing_without_a_site(session):
 
 
 def test_the_access_table_is_the_one_written_out_in_the_tests():
-    """PAGE_ACCESS against the grid of tests/access_matrix.py, written by hand from DESIGN.md §2."""
+    """PAGE_ACCESS against the grid of tests/access_matrix.py, written by hand from docs/design.md §2."""
     differences = []
     for page in PageKey:
         granted, expected = PAGE_ACCESS.get(page, frozenset()), EXPECTED_ACCESS[page]

@@ -89,10 +89,38 @@ def _levels(assessments: list[language_assessments.AssessmentRow]) -> None:
         )
 
 
+def _assessment_fields(key: str, errors: dict[str, str]) -> dict[str, object]:
+    """Date, skill, level and comment of an assessment (inside the form)."""
+    values: dict[str, object] = {
+        "assessed_on": st.date_input(
+            _("Date de l'évaluation"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
+        )
+    }
+    form_state.field_error(errors, "assessed_on")
+    left, right = st.columns(2)
+    values["skill"] = left.selectbox(_("Compétence"), list(LanguageSkill), format_func=label, key=f"{key}_skill")
+    form_state.field_error(errors, "skill")
+    values["level"] = right.selectbox(
+        _("Niveau CECRL"),
+        list(CefrLevel),
+        format_func=label,
+        key=f"{key}_level",
+        index=list(CefrLevel).index(CefrLevel.A1),
+    )
+    form_state.field_error(errors, "level")
+    values["comment"] = st.text_area(
+        _("Commentaire (facultatif)"),
+        max_chars=language_assessments.COMMENT_MAX,
+        key=f"{key}_comment",
+        help=_("Observations pédagogiques : pas d'élément de vie privée."),
+    )
+    form_state.field_error(errors, "comment")
+    return values
+
+
 def _assessment_form(rt: Runtime, principal: Principal, group: GroupRow, learner: LearnerRow) -> None:
     form = f"language_assessment_{learner.person_id}"
-    key = form_state.key(form)
-    errors = form_state.errors(form)
+    key, errors = form_state.key(form), form_state.errors(form)
     with st.form(key):
         st.caption(
             _(
@@ -101,26 +129,7 @@ def _assessment_form(rt: Runtime, principal: Principal, group: GroupRow, learner
             )
         )
         form_state.form_error(form)
-        assessed_on = st.date_input(_("Date de l'évaluation"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
-        form_state.field_error(errors, "assessed_on")
-        left, right = st.columns(2)
-        skill = left.selectbox(_("Compétence"), list(LanguageSkill), format_func=label, key=f"{key}_skill")
-        form_state.field_error(errors, "skill")
-        level = right.selectbox(
-            _("Niveau CECRL"),
-            list(CefrLevel),
-            format_func=label,
-            key=f"{key}_level",
-            index=list(CefrLevel).index(CefrLevel.A1),
-        )
-        form_state.field_error(errors, "level")
-        comment = st.text_area(
-            _("Commentaire (facultatif)"),
-            max_chars=language_assessments.COMMENT_MAX,
-            key=f"{key}_comment",
-            help=_("Observations pédagogiques : pas d'élément de vie privée."),
-        )
-        form_state.field_error(errors, "comment")
+        data = _assessment_fields(key, errors)
         form_state.field_error(errors, "person_id")
         submitted = st.form_submit_button(_("Enregistrer l'évaluation"), type="primary")
     if submitted:
@@ -128,19 +137,16 @@ def _assessment_form(rt: Runtime, principal: Principal, group: GroupRow, learner
         def save() -> None:
             with unit_of_work(rt.engine) as uow:
                 language_assessments.record_assessment(
-                    uow,
-                    principal,
-                    group_id=group.id,
-                    person_id=learner.person_id,
-                    assessed_on=assessed_on,
-                    skill=skill,
-                    level=level,
-                    comment=comment,
+                    uow, principal, group_id=group.id, person_id=learner.person_id, data=data
                 )
             forget_figures()
 
         form_state.submit(
-            form, save, _("Évaluation enregistrée : {skill} {level}.").format(skill=label(skill), level=label(level))
+            form,
+            save,
+            _("Évaluation enregistrée : {skill} {level}.").format(
+                skill=label(data["skill"]), level=label(data["level"])
+            ),
         )
 
 
@@ -158,18 +164,28 @@ def _certifications(
             ),
             hide_index=True,
         )
+    _certification_form(rt, principal, learner)
+    pending = [a for a in attempts if a.result == CertificationResult.PENDING]
+    if pending:
+        _result_form(rt, principal, learner, pending)
+
+
+def _certification_form(rt: Runtime, principal: Principal, learner: LearnerRow) -> None:
     form = f"certification_new_{learner.person_id}"
-    key = form_state.key(form)
-    errors = form_state.errors(form)
+    key, errors = form_state.key(form), form_state.errors(form)
     with st.form(key):
         st.markdown(_("**Inscription ou passage d'une certification**"))
         form_state.form_error(form)
         left, middle, right = st.columns(3)
-        certification = left.selectbox(_("Certification"), list(Certification), format_func=label, key=f"{key}_cert")
-        attempted_on = middle.date_input(
-            _("Date de l'épreuve"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
-        )
-        result = right.selectbox(_("Résultat"), list(CertificationResult), format_func=label, key=f"{key}_result")
+        data = {
+            "certification": left.selectbox(
+                _("Certification"), list(Certification), format_func=label, key=f"{key}_cert"
+            ),
+            "attempted_on": middle.date_input(
+                _("Date de l'épreuve"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
+            ),
+            "result": right.selectbox(_("Résultat"), list(CertificationResult), format_func=label, key=f"{key}_result"),
+        }
         form_state.field_error(errors, "certification")
         form_state.field_error(errors, "attempted_on")
         form_state.field_error(errors, "result")
@@ -178,22 +194,16 @@ def _certifications(
 
         def save() -> None:
             with unit_of_work(rt.engine) as uow:
-                language_assessments.record_certification(
-                    uow,
-                    principal,
-                    person_id=learner.person_id,
-                    certification=certification,
-                    attempted_on=attempted_on,
-                    result=result,
-                )
+                language_assessments.record_certification(uow, principal, person_id=learner.person_id, data=data)
 
         form_state.submit(form, save, _("Certification enregistrée."))
-    pending = [a for a in attempts if a.result == CertificationResult.PENDING]
-    if not pending:
-        return
+
+
+def _result_form(
+    rt: Runtime, principal: Principal, learner: LearnerRow, pending: list[language_assessments.CertificationRow]
+) -> None:
     form = f"certification_result_{learner.person_id}"
-    key = form_state.key(form)
-    errors = form_state.errors(form)
+    key, errors = form_state.key(form), form_state.errors(form)
     of = {a.id: a for a in pending}
     with st.form(key):
         st.markdown(_("**Résultat d'une épreuve en attente**"))
@@ -206,20 +216,22 @@ def _certifications(
                 certification=label(of[i].certification), day=formats.day(of[i].attempted_on)
             ),
         )
-        outcome = st.radio(
-            _("Résultat"),
-            [CertificationResult.PASSED, CertificationResult.FAILED],
-            format_func=label,
-            horizontal=True,
-            key=f"{key}_result",
-        )
+        data = {
+            "result": st.radio(
+                _("Résultat"),
+                [CertificationResult.PASSED, CertificationResult.FAILED],
+                format_func=label,
+                horizontal=True,
+                key=f"{key}_result",
+            )
+        }
         form_state.field_error(errors, "result")
         submitted = st.form_submit_button(_("Enregistrer le résultat"))
     if submitted:
 
         def update() -> None:
             with unit_of_work(rt.engine) as uow:
-                language_assessments.set_certification_result(uow, principal, attempt_id, result=outcome)
+                language_assessments.set_certification_result(uow, principal, attempt_id, data=data)
 
         form_state.submit(form, update, _("Résultat enregistré."))
 
@@ -245,9 +257,11 @@ def _transitions(
             _("La personne poursuit dans un cours de droit commun (compté dans le tableau de bord de la direction).")
         )
         form_state.form_error(form)
-        moved_on = st.date_input(_("Date du passage"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        data = {
+            "moved_on": st.date_input(_("Date du passage"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        }
         form_state.field_error(errors, "moved_on")
-        destination = st.text_input(
+        data["destination"] = st.text_input(
             _("Où (organisme, dispositif)"),
             max_chars=language_assessments.DESTINATION_MAX,
             key=f"{key}_where",
@@ -259,9 +273,7 @@ def _transitions(
 
         def save() -> None:
             with unit_of_work(rt.engine) as uow:
-                language_assessments.record_transition(
-                    uow, principal, person_id=learner.person_id, moved_on=moved_on, destination=destination
-                )
+                language_assessments.record_transition(uow, principal, person_id=learner.person_id, data=data)
             forget_figures()
 
         form_state.submit(form, save, _("Passage en droit commun enregistré."))

@@ -16,10 +16,11 @@ from i18n import _, formats
 from models.courses import CefrLevel, LearnerProfile
 from models.labels import label
 from services.activities.courses import groups as course_groups
-from services.activities.courses.groups import GroupInput, GroupRow
+from services.activities.courses.groups import GroupRow
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
+from ui.activities.courses.figures import forget_figures
 from ui.platform import form_state
 from ui.platform.runtime import Runtime
 
@@ -56,22 +57,20 @@ def groups_table(rows: list[GroupRow], today: date) -> None:
     )
 
 
-def _group_fields(
-    rt: Runtime, principal: Principal, key: str, errors: dict[str, str], site_id: int, row: GroupRow | None
-) -> dict:
-    with unit_of_work(rt.engine) as uow:
-        teachers = course_groups.teacher_choices(uow, principal, site_id=site_id)
-    teacher_of = {t.user_id: t for t in teachers}
-    name = st.text_input(
-        _("Nom du groupe"),
-        value=row.name if row else "",
-        max_chars=course_groups.NAME_MAX,
-        key=f"{key}_name",
-        help=_("Par exemple « FLE — objectif A2 (mardi-jeudi) »."),
-    )
+def _description_fields(key: str, errors: dict[str, str], row: GroupRow | None) -> dict[str, object]:
+    """Name, profile, target level and schedule of a group."""
+    values: dict[str, object] = {
+        "name": st.text_input(
+            _("Nom du groupe"),
+            value=row.name if row else "",
+            max_chars=course_groups.NAME_MAX,
+            key=f"{key}_name",
+            help=_("Par exemple « FLE — objectif A2 (mardi-jeudi) »."),
+        )
+    }
     form_state.field_error(errors, "name")
     left, right = st.columns(2)
-    profile = left.selectbox(
+    values["profile"] = left.selectbox(
         _("Profil des apprenant·es"),
         list(LearnerProfile),
         format_func=label,
@@ -79,7 +78,7 @@ def _group_fields(
         index=list(LearnerProfile).index(row.profile) if row else 0,
     )
     form_state.field_error(errors, "profile")
-    target = right.selectbox(
+    values["target_level"] = right.selectbox(
         _("Niveau visé"),
         TARGET_LEVELS,
         format_func=label,
@@ -87,7 +86,7 @@ def _group_fields(
         index=TARGET_LEVELS.index(row.target_level if row else CefrLevel.A2),
     )
     form_state.field_error(errors, "target_level")
-    schedule = st.text_input(
+    values["schedule"] = st.text_input(
         _("Horaires"),
         value=(row.schedule or "") if row else "",
         max_chars=course_groups.SCHEDULE_MAX,
@@ -95,16 +94,33 @@ def _group_fields(
         help=_("Par exemple « mardi et jeudi 9h30–12h »."),
     )
     form_state.field_error(errors, "schedule")
+    return values
+
+
+def _period_fields(key: str, errors: dict[str, str], row: GroupRow | None) -> dict[str, object]:
     left, right = st.columns(2)
-    starts_on = left.date_input(
-        _("Début"), value=row.starts_on if row else clock.today(), format=DATE_FORMAT, key=f"{key}_starts"
-    )
-    ends_on = right.date_input(
-        _("Fin (facultative)"), value=row.ends_on if row else None, format=DATE_FORMAT, key=f"{key}_ends"
-    )
+    values = {
+        "starts_on": left.date_input(
+            _("Début"), value=row.starts_on if row else clock.today(), format=DATE_FORMAT, key=f"{key}_starts"
+        ),
+        "ends_on": right.date_input(
+            _("Fin (facultative)"), value=row.ends_on if row else None, format=DATE_FORMAT, key=f"{key}_ends"
+        ),
+    }
     form_state.field_error(errors, "starts_on")
     form_state.field_error(errors, "ends_on")
-    teacher_ids = st.multiselect(
+    return values
+
+
+def _group_fields(
+    rt: Runtime, principal: Principal, key: str, errors: dict[str, str], site_id: int, row: GroupRow | None
+) -> dict:
+    """The widgets of a group (inside an st.form), their values as chosen (the service checks them)."""
+    with unit_of_work(rt.engine) as uow:
+        teachers = course_groups.teacher_choices(uow, principal, site_id=site_id)
+    teacher_of = {t.user_id: t for t in teachers}
+    values = _description_fields(key, errors, row) | _period_fields(key, errors, row)
+    values["teacher_ids"] = st.multiselect(
         _("Formateur·rices"),
         list(teacher_of),
         default=[t for t in (row.teacher_ids if row else ()) if t in teacher_of],
@@ -113,15 +129,7 @@ def _group_fields(
         placeholder=_("Choisissez au moins une personne"),
     )
     form_state.field_error(errors, "teacher_ids")
-    return {
-        "name": name,
-        "profile": profile,
-        "target_level": target,
-        "schedule": schedule,
-        "starts_on": starts_on,
-        "ends_on": ends_on,
-        "teacher_ids": tuple(teacher_ids),
-    }
+    return values
 
 
 def create_group_form(rt: Runtime, principal: Principal, sites: list[SiteChoice]) -> None:
@@ -136,18 +144,16 @@ def create_group_form(rt: Runtime, principal: Principal, sites: list[SiteChoice]
     form_state.field_error(errors, "site_id")
     with st.form(key):
         form_state.form_error(form)
-        values = _group_fields(rt, principal, key, errors, site_id, None)
+        data = {"site_id": site_id, **_group_fields(rt, principal, key, errors, site_id, None)}
         submitted = st.form_submit_button(_("Créer le groupe"), type="primary")
     if submitted:
 
         def create() -> None:
             with unit_of_work(rt.engine) as uow:
-                course_groups.create_group(uow, principal, GroupInput(site_id=site_id, **values))
-            from ui.activities.courses.figures import forget_figures
-
+                course_groups.create_group(uow, principal, data=data)
             forget_figures()
 
-        form_state.submit(form, create, _("Groupe « {name} » créé.").format(name=" ".join(values["name"].split())))
+        form_state.submit(form, create, _("Groupe « {name} » créé.").format(name=" ".join(data["name"].split())))
 
 
 def edit_group_form(rt: Runtime, principal: Principal, row: GroupRow) -> None:
@@ -157,17 +163,13 @@ def edit_group_form(rt: Runtime, principal: Principal, row: GroupRow) -> None:
     version = form_state.seen_version(form, row.id, row.version)
     with st.form(key):
         form_state.form_error(form)
-        values = _group_fields(rt, principal, key, errors, row.site_id, row)
+        data = _group_fields(rt, principal, key, errors, row.site_id, row)
         submitted = st.form_submit_button(_("Enregistrer le groupe"), type="primary")
     if submitted:
 
         def update() -> None:
             with unit_of_work(rt.engine) as uow:
-                course_groups.update_group(
-                    uow, principal, row.id, expected_version=version, data=GroupInput(site_id=row.site_id, **values)
-                )
-            from ui.activities.courses.figures import forget_figures
-
+                course_groups.update_group(uow, principal, row.id, expected_version=version, data=data)
             forget_figures()
 
         form_state.submit(form, update, _("Groupe modifié."), versioned=(form, row.id))

@@ -79,24 +79,28 @@ def _enrol_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
     with st.form(key):
         st.markdown(_("**Inscrire une personne accompagnée**"))
         form_state.form_error(form)
-        code = st.text_input(
-            _("Code du dossier"),
-            key=f"{key}_code",
-            placeholder=f"{group.site_code}-{clock.today().year}-0042",
-            help=_("Un dossier en cours d'accompagnement du site du groupe."),
-        )
+        data = {
+            "code": st.text_input(
+                _("Code du dossier"),
+                key=f"{key}_code",
+                placeholder=f"{group.site_code}-{clock.today().year}-0042",
+                help=_("Un dossier en cours d'accompagnement du site du groupe."),
+            )
+        }
         form_state.field_error(errors, "code")
-        enrolled_on = st.date_input(_("Date d'inscription"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        data["enrolled_on"] = st.date_input(
+            _("Date d'inscription"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
+        )
         form_state.field_error(errors, "enrolled_on")
         submitted = st.form_submit_button(_("Inscrire"), type="primary")
     if submitted:
 
         def enrol() -> None:
             with unit_of_work(rt.engine) as uow:
-                course_groups.enrol_learner(uow, principal, group_id=group.id, code=code, enrolled_on=enrolled_on)
+                course_groups.enrol_learner(uow, principal, group_id=group.id, data=data)
             forget_figures()
 
-        form_state.submit(form, enrol, _("{code} inscrit·e dans le groupe.").format(code=code.strip().upper()))
+        form_state.submit(form, enrol, _("{code} inscrit·e dans le groupe.").format(code=data["code"].strip().upper()))
 
 
 def _leave_form(rt: Runtime, principal: Principal, group: GroupRow, enrolled: list[LearnerRow]) -> None:
@@ -112,13 +116,13 @@ def _leave_form(rt: Runtime, principal: Principal, group: GroupRow, enrolled: li
         enrolment_id = st.selectbox(
             _("Apprenant·e"), list(of), format_func=lambda i: learner_label(of[i]), key=f"{key}_who"
         )
-        left_on = st.date_input(_("Date de sortie"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        data = {"left_on": st.date_input(_("Date de sortie"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")}
         form_state.field_error(errors, "left_on")
         submitted = st.form_submit_button(_("Enregistrer la sortie"))
     if submitted:
 
         def leave() -> None:
             with unit_of_work(rt.engine) as uow:
-                course_groups.record_leaving(uow, principal, enrolment_id=enrolment_id, left_on=left_on)
+                course_groups.record_leaving(uow, principal, enrolment_id=enrolment_id, data=data)
 
         form_state.submit(form, leave, _("Sortie enregistrée."))

@@ -100,18 +100,20 @@ def _plan_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
         st.markdown(_("**Planifier une séance**"))
         form_state.form_error(form)
         day_col, time_col, length_col = st.columns(3)
-        session_on = day_col.date_input(
-            _("Date de la séance"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
-        )
-        start_time = time_col.time_input(_("Heure de début"), value=time(9, 30), step=900, key=f"{key}_start")
-        duration = length_col.number_input(
-            _("Durée (minutes)"),
-            min_value=0,
-            max_value=24 * 60,
-            value=course_sessions.DEFAULT_DURATION,
-            step=15,
-            key=f"{key}_length",
-        )
+        data = {
+            "session_on": day_col.date_input(
+                _("Date de la séance"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
+            ),
+            "start_time": time_col.time_input(_("Heure de début"), value=time(9, 30), step=900, key=f"{key}_start"),
+            "duration_minutes": length_col.number_input(
+                _("Durée (minutes)"),
+                min_value=0,
+                max_value=24 * 60,
+                value=course_sessions.DEFAULT_DURATION,
+                step=15,
+                key=f"{key}_length",
+            ),
+        }
         form_state.field_error(errors, "session_on")
         form_state.field_error(errors, "duration_minutes")
         submitted = st.form_submit_button(_("Planifier la séance"), type="primary")
@@ -119,13 +121,6 @@ def _plan_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
 
         def plan() -> None:
             with unit_of_work(rt.engine) as uow:
-                course_sessions.create_session(
-                    uow,
-                    principal,
-                    group_id=group.id,
-                    session_on=session_on,
-                    start_time=start_time,
-                    duration_minutes=duration,
-                )
+                course_sessions.create_session(uow, principal, group_id=group.id, data=data)
 
         form_state.submit(form, plan, _("Séance planifiée."))

@@ -78,10 +78,11 @@ def _new_module(rt: Runtime, principal: Principal, site_id: int) -> None:
         form_state.field_error(errors, "theme")
         submitted = st.form_submit_button(_("Ajouter le module"), type="primary")
     if submitted:
+        data = {"site_id": site_id, "name": name, "theme": theme}
 
         def create() -> None:
             with unit_of_work(rt.engine) as session:
-                workshop_modules.create_module(session, principal, site_id=site_id, theme=theme, name=name)
+                workshop_modules.create_module(session, principal, data=data)
 
         form_state.submit(form, create, _("Module « {module} » ajouté.").format(module=" ".join(name.split())))
 
@@ -110,19 +111,15 @@ def _edit_module(rt: Runtime, principal: Principal, modules: list[workshop_modul
             format_func=label,
             key=f"{key}_theme",
         )
+        form_state.field_error(errors, "theme")
         active = st.checkbox(_("Proposé pour les nouvelles séances"), value=chosen.is_active, key=f"{key}_active")
         submitted = st.form_submit_button(_("Enregistrer le module"), type="primary")
     if submitted:
+        data = {"name": name, "theme": theme, "is_active": active}
 
         def update() -> None:
             with unit_of_work(rt.engine) as session:
-                workshop_modules.update_module(
-                    session,
-                    principal,
-                    chosen.id,
-                    expected_version=version,
-                    changes={"name": name, "theme": theme, "is_active": active},
-                )
+                workshop_modules.update_module(session, principal, chosen.id, expected_version=version, data=data)
 
         form_state.submit(form, update, _("Module modifié."), versioned=(form, chosen.id))
 
@@ -130,6 +127,7 @@ def _edit_module(rt: Runtime, principal: Principal, modules: list[workshop_modul
 def _reorder(rt: Runtime, principal: Principal, site_id: int, modules: list[workshop_modules.ModuleRow]) -> None:
     form = f"workshop_module_order_{site_id}"
     key = form_state.key(form)
+    errors = form_state.errors(form)
     with st.form(key):
         form_state.form_error(form)
         st.caption(_("Donnez à chaque module son rang dans le cycle (1 = premier), puis enregistrez."))
@@ -147,6 +145,7 @@ def _reorder(rt: Runtime, principal: Principal, site_id: int, modules: list[work
                 MODULE: st.column_config.TextColumn(_("Module")),
             },
         )
+        form_state.field_error(errors, "order")
         submitted = st.form_submit_button(_("Enregistrer l'ordre"))
     if submitted:
         position = {module_id: index for index, module_id in enumerate(edited.index)}

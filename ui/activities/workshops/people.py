@@ -8,8 +8,8 @@ import streamlit as st
 import clock
 from i18n import N_, _, formats
 from services.activities.workshops import people as workshop_people
+from services.activities.workshops.people import CycleRow, PersonProgress
 from services.platform.db import unit_of_work
-from services.platform.errors import ServiceError, ValidationFailed
 from services.platform.principal import Capability, Principal
 from ui.platform import form_state
 from ui.platform.runtime import Runtime, field_cipher
@@ -24,15 +24,28 @@ def enrolment_tab(rt: Runtime, principal: Principal, site_id: int | None, severa
         cycles = workshop_people.current_cycles(
             session, principal, site_id=site_id, cipher=field_cipher() if names else None
         )
+    _enrol_form(rt, principal)
+    st.subheader(_("Cycles en cours"))
+    if not cycles:
+        st.info(_("Personne n'est inscrit·e dans un cycle en cours."))
+        return
+    _cycles_table(cycles, names, several_sites)
+    _leave_form(rt, principal, cycles)
+
+
+def _enrol_form(rt: Runtime, principal: Principal) -> None:
     form = "workshop_enrol"
-    key = form_state.key(form)
-    errors = form_state.errors(form)
+    key, errors = form_state.key(form), form_state.errors(form)
     with st.form(key):
         st.markdown(_("**Inscrire une personne dans un cycle**"))
         form_state.form_error(form)
         left, right = st.columns(2)
-        code = left.text_input(_("Code du dossier"), key=f"{key}_code", help=_(CODE_HELP))
-        start = right.date_input(_("Début du cycle"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_start")
+        data = {
+            "code": left.text_input(_("Code du dossier"), key=f"{key}_code", help=_(CODE_HELP)),
+            "cycle_start_on": right.date_input(
+                _("Début du cycle"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_start"
+            ),
+        }
         form_state.field_error(errors, "code")
         form_state.field_error(errors, "cycle_start_on")
         submitted = st.form_submit_button(_("Inscrire"), type="primary")
@@ -40,14 +53,12 @@ def enrolment_tab(rt: Runtime, principal: Principal, site_id: int | None, severa
 
         def enrol() -> None:
             with unit_of_work(rt.engine) as session:
-                workshop_people.enrol_person(session, principal, code=code, cycle_start_on=start)
+                workshop_people.enrol_person(session, principal, data=data)
 
-        form_state.submit(form, enrol, _("{code} inscrit·e au cycle.").format(code=code.strip().upper()))
+        form_state.submit(form, enrol, _("{code} inscrit·e au cycle.").format(code=data["code"].strip().upper()))
 
-    st.subheader(_("Cycles en cours"))
-    if not cycles:
-        st.info(_("Personne n'est inscrit·e dans un cycle en cours."))
-        return
+
+def _cycles_table(cycles: list[CycleRow], names: bool, several_sites: bool) -> None:
     columns = {_("Code"): [c.code for c in cycles]}
     if names:
         columns[_("Prénom")] = [c.first_name or "" for c in cycles]
@@ -66,9 +77,10 @@ def enrolment_tab(rt: Runtime, principal: Principal, site_id: int | None, severa
         ).format(count=len(cycles))
     )
 
+
+def _leave_form(rt: Runtime, principal: Principal, cycles: list[CycleRow]) -> None:
     form = "workshop_leave"
-    key = form_state.key(form)
-    errors = form_state.errors(form)
+    key, errors = form_state.key(form), form_state.errors(form)
     with st.form(key):
         st.markdown(_("**Sortie du cycle**"))
         form_state.form_error(form)
@@ -79,14 +91,16 @@ def enrolment_tab(rt: Runtime, principal: Principal, site_id: int | None, severa
             key=f"{key}_who",
             format_func=lambda c: c.code + (f" — {c.first_name}" if c.first_name else ""),
         )
-        left_on = right.date_input(_("Date de sortie"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        data = {
+            "left_on": right.date_input(_("Date de sortie"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        }
         form_state.field_error(errors, "left_on")
         submitted = st.form_submit_button(_("Enregistrer la sortie"))
     if submitted:
 
         def leave() -> None:
             with unit_of_work(rt.engine) as session:
-                workshop_people.end_cycle(session, principal, chosen.enrolment_id, left_on=left_on)
+                workshop_people.end_cycle(session, principal, chosen.enrolment_id, data=data)
 
         form_state.submit(form, leave, _("Sortie du cycle enregistrée."))
 
@@ -97,14 +111,20 @@ def completions_tab(rt: Runtime, principal: Principal) -> None:
     if not code.strip():
         return
     names = principal.can(Capability.VIEW_IDENTITY)
-    try:
-        with unit_of_work(rt.engine) as session:
-            progress = workshop_people.person_progress(
-                session, principal, code=code, cipher=field_cipher() if names else None
-            )
-    except ServiceError as exc:
-        st.error(str(exc), icon=":material/search_off:")
+    with unit_of_work(rt.engine) as session:
+        progress = workshop_people.find_progress(
+            session, principal, code=code, cipher=field_cipher() if names else None
+        )
+    if progress is None:
+        st.error(_(workshop_people.NO_SUCH_FILE), icon=":material/search_off:")
         return
+    _progress_table(progress)
+    pending = [m for m in progress.modules if m.completed_on is None]
+    if pending:
+        _completion_form(rt, principal, progress, pending)
+
+
+def _progress_table(progress: PersonProgress) -> None:
     who = progress.code + (f" — {progress.first_name}" if progress.first_name else "")
     st.markdown(
         _("**{who}** · {done} module(s) validé(s) sur {total}").format(
@@ -124,12 +144,13 @@ def completions_tab(rt: Runtime, principal: Principal) -> None:
         ),
         hide_index=True,
     )
-    pending = [m for m in progress.modules if m.completed_on is None]
-    if not pending:
-        return
+
+
+def _completion_form(
+    rt: Runtime, principal: Principal, progress: PersonProgress, pending: list[workshop_people.ModuleProgress]
+) -> None:
     form = f"workshop_completion_{progress.person_id}"
-    key = form_state.key(form)
-    errors = form_state.errors(form)
+    key, errors = form_state.key(form), form_state.errors(form)
     with st.form(key):
         st.markdown(_("**Valider un module**"))
         form_state.form_error(form)
@@ -140,17 +161,12 @@ def completions_tab(rt: Runtime, principal: Principal) -> None:
         form_state.field_error(errors, "completed_on")
         submitted = st.form_submit_button(_("Valider le module"), type="primary")
     if submitted:
+        data = {"module_id": module.module_id if module else None, "completed_on": completed_on}
 
         def mark() -> None:
-            if module is None:
-                raise ValidationFailed({"module_id": _("Choisissez un module.")})
             with unit_of_work(rt.engine) as session:
-                workshop_people.mark_completed(
-                    session,
-                    principal,
-                    person_id=progress.person_id,
-                    module_id=module.module_id,
-                    completed_on=completed_on,
-                )
+                workshop_people.mark_completed(session, principal, person_id=progress.person_id, data=data)
 
-        form_state.submit(form, mark, _("Module « {module} » validé.").format(module=module.module_name))
+        form_state.submit(
+            form, mark, _("Module « {module} » validé.").format(module=module.module_name if module else "")
+        )

@@ -5,6 +5,7 @@ Lists (counts only) for every role of the page; roll call and planning for the w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import time, timedelta
 
 import pandas as pd
@@ -14,9 +15,8 @@ import clock
 from i18n import N_, _, formats
 from services.activities.attendance import SessionKind
 from services.activities.workshops import sessions as workshop_sessions
-from services.activities.workshops.sessions import Period, SessionInput, SessionRow
+from services.activities.workshops.sessions import Period, SessionRow
 from services.platform.db import unit_of_work
-from services.platform.errors import ValidationFailed
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
 from ui.activities.roll_call import roll_call_grid
@@ -58,8 +58,9 @@ def _table(rows: list[SessionRow], several_sites: bool, held: bool) -> None:
     st.dataframe(pd.DataFrame(columns), hide_index=True)
 
 
-def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], site_id: int | None, team: bool) -> None:
-    several_sites = site_id is None and len(sites) > 1
+def _listing(rt: Runtime, principal: Principal, site_id: int | None, several_sites: bool) -> tuple[Period, list]:
+    """The period chosen and one page of its sessions, drawn as a table with its pager; returns the
+    period and the rows of the page."""
     period = st.segmented_control(
         _("Séances"),
         [Period.HELD, Period.UPCOMING],
@@ -90,28 +91,130 @@ def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
         st.columns([1, 3])[0].number_input(
             _("Page (sur {pages})").format(pages=pages), min_value=1, max_value=pages, step=1, key=page_key
         )
+    return period, listing.rows
+
+
+def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], site_id: int | None, team: bool) -> None:
+    several_sites = site_id is None and len(sites) > 1
+    period, rows = _listing(rt, principal, site_id, several_sites)
     if not team:
         return
-    if period == Period.HELD and listing.rows:
+    if period == Period.HELD and rows:
         st.subheader(_("Faire l'appel"))
         chosen = st.selectbox(
             _("Séance"),
-            listing.rows,
+            rows,
             key=f"workshop_roll_choice_{site_id}",
             format_func=lambda r: _session_label(r, several_sites),
         )
         roll_call_grid(rt.engine, principal, SessionKind.WORKSHOP, chosen.id, "workshop_roll")
     with st.expander(_("Planifier une séance"), icon=":material/event:"):
         session_form(rt, principal, sites, site_id, None)
-    if listing.rows:
+    if rows:
         with st.expander(_("Modifier une séance de cette page"), icon=":material/edit:"):
             chosen = st.selectbox(
                 _("Séance à modifier"),
-                listing.rows,
+                rows,
                 key=f"workshop_edit_choice_{period}_{site_id}",
                 format_func=lambda r: _session_label(r, several_sites),
             )
             session_form(rt, principal, sites, site_id, chosen)
+
+
+@dataclass(frozen=True)
+class _Offered:
+    """What the session form of one site offers (id → name), with what the session edited already uses."""
+
+    modules: dict[int, str]
+    staff: dict[int, str]
+    partners: dict[int, str]
+
+
+def _offered(rt: Runtime, principal: Principal, site_id: int, current: SessionRow | None) -> _Offered:
+    with unit_of_work(rt.engine) as session:
+        choices = workshop_sessions.session_choices(session, principal, site_id=site_id)
+    offered = _Offered(
+        {c.id: c.name for c in choices.modules},
+        {c.id: c.name for c in choices.facilitators},
+        {c.id: c.name for c in choices.partners},
+    )
+    if current is not None:  # keep what the session already uses, even if no longer offered
+        offered.modules.setdefault(current.module_id, current.module_name)
+        offered.staff.update(dict(zip(current.facilitator_ids, current.facilitators, strict=True)))
+        if current.partner_id is not None:
+            offered.partners.setdefault(current.partner_id, current.partner_name or "")
+    return offered
+
+
+def _when_fields(key: str, errors: dict[str, str], current: SessionRow | None) -> dict[str, object]:
+    """Date, start time and duration, on one row."""
+    left, middle, right = st.columns(3)
+    values = {
+        "session_on": left.date_input(
+            _("Date"),
+            value=current.session_on if current else clock.today() + timedelta(days=7),
+            format=DATE_FORMAT,
+            key=f"{key}_on",
+        ),
+        "start_time": middle.time_input(
+            _("Heure de début"),
+            value=current.start_time if current else time(9, 30),
+            step=timedelta(minutes=15),
+            key=f"{key}_time",
+        ),
+        "duration_minutes": right.number_input(
+            _("Durée (minutes)"),
+            min_value=0,
+            max_value=workshop_sessions.MAX_MINUTES,
+            step=15,
+            value=current.duration_minutes if current else 120,
+            key=f"{key}_duration",
+        ),
+    }
+    form_state.field_error(errors, "session_on")
+    form_state.field_error(errors, "duration_minutes")
+    return values
+
+
+def _session_fields(key: str, errors: dict[str, str], offered: _Offered, current: SessionRow | None) -> dict:
+    """The widgets of a session (inside an st.form), their values as chosen (the service checks them)."""
+    module_ids = list(offered.modules)
+    module_id = st.selectbox(
+        _("Module"),
+        module_ids,
+        format_func=offered.modules.get,
+        key=f"{key}_module",
+        index=module_ids.index(current.module_id) if current else 0,
+    )
+    form_state.field_error(errors, "module_id")
+    values = {"module_id": module_id, **_when_fields(key, errors, current)}
+    values["planned_places"] = st.number_input(
+        _("Places prévues"),
+        min_value=0,
+        max_value=workshop_sessions.MAX_PLACES,
+        step=1,
+        value=current.planned_places if current else 8,
+        key=f"{key}_places",
+    )
+    form_state.field_error(errors, "planned_places")
+    values["facilitator_ids"] = st.multiselect(
+        _("Animation (membres de l'équipe du site)"),
+        list(offered.staff),
+        default=list(current.facilitator_ids) if current else [],
+        format_func=offered.staff.get,
+        key=f"{key}_staff",
+    )
+    form_state.field_error(errors, "facilitator_ids")
+    partner_ids = [None, *offered.partners]
+    values["partner_id"] = st.selectbox(
+        _("Partenaire associé (facultatif)"),
+        partner_ids,
+        index=partner_ids.index(current.partner_id) if current else 0,
+        format_func=lambda i: _(NO_PARTNER) if i is None else offered.partners[i],
+        key=f"{key}_partner",
+    )
+    form_state.field_error(errors, "partner_id")
+    return values
 
 
 def session_form(
@@ -121,114 +224,34 @@ def session_form(
     form = "workshop_session_new" if current is None else f"workshop_session_edit_{current.id}"
     site_ids = [s.id for s in sites]
     code_of = {s.id: s.label for s in sites}
-    default_site = current.site_id if current else (site_id or site_ids[0])
     chosen_site = st.selectbox(
         _("Site de la séance"),
         site_ids,
-        index=site_ids.index(default_site),
+        index=site_ids.index(current.site_id if current else (site_id or site_ids[0])),
         format_func=code_of.get,
         key=f"{form}_site",
     )
-    with unit_of_work(rt.engine) as session:
-        choices = workshop_sessions.session_choices(session, principal, site_id=chosen_site)
-    modules = {c.id: c.name for c in choices.modules}
-    staff = {c.id: c.name for c in choices.facilitators}
-    partners = {c.id: c.name for c in choices.partners}
-    if current is not None:  # keep what the session already uses, even if no longer offered
-        modules.setdefault(current.module_id, current.module_name)
-        staff.update(dict(zip(current.facilitator_ids, current.facilitators, strict=True)))
-        if current.partner_id is not None:
-            partners.setdefault(current.partner_id, current.partner_name or "")
-    if not modules:
+    offered = _offered(rt, principal, chosen_site, current)
+    if not offered.modules:
         st.warning(
             _("Aucun module actif sur ce site : le ou la chef·fe de service peut en ajouter dans l'onglet « Modules ».")
         )
         return
-    key = form_state.key(form)
-    errors = form_state.errors(form)
+    key, errors = form_state.key(form), form_state.errors(form)
     version = form_state.seen_version(form, current.id, current.version) if current else None
-    module_ids = list(modules)
-    partner_ids = [None, *partners]
     with st.form(key):
         form_state.form_error(form)
         form_state.field_error(errors, "site_id")
-        module_id = st.selectbox(
-            _("Module"),
-            module_ids,
-            format_func=modules.get,
-            key=f"{key}_module",
-            index=module_ids.index(current.module_id) if current else 0,
-        )
-        form_state.field_error(errors, "module_id")
-        left, middle, right = st.columns(3)
-        session_on = left.date_input(
-            _("Date"),
-            value=current.session_on if current else clock.today() + timedelta(days=7),
-            format=DATE_FORMAT,
-            key=f"{key}_on",
-        )
-        start_time = middle.time_input(
-            _("Heure de début"),
-            value=current.start_time if current else time(9, 30),
-            step=timedelta(minutes=15),
-            key=f"{key}_time",
-        )
-        duration = right.number_input(
-            _("Durée (minutes)"),
-            min_value=0,
-            max_value=workshop_sessions.MAX_MINUTES,
-            step=15,
-            value=current.duration_minutes if current else 120,
-            key=f"{key}_duration",
-        )
-        form_state.field_error(errors, "session_on")
-        form_state.field_error(errors, "duration_minutes")
-        places = st.number_input(
-            _("Places prévues"),
-            min_value=0,
-            max_value=workshop_sessions.MAX_PLACES,
-            step=1,
-            value=current.planned_places if current else 8,
-            key=f"{key}_places",
-        )
-        form_state.field_error(errors, "planned_places")
-        facilitators = st.multiselect(
-            _("Animation (membres de l'équipe du site)"),
-            list(staff),
-            default=list(current.facilitator_ids) if current else [],
-            format_func=staff.get,
-            key=f"{key}_staff",
-        )
-        form_state.field_error(errors, "facilitator_ids")
-        partner_id = st.selectbox(
-            _("Partenaire associé (facultatif)"),
-            partner_ids,
-            index=partner_ids.index(current.partner_id) if current else 0,
-            format_func=lambda i: _(NO_PARTNER) if i is None else partners[i],
-            key=f"{key}_partner",
-        )
-        form_state.field_error(errors, "partner_id")
+        data = {"site_id": chosen_site, **_session_fields(key, errors, offered, current)}
         submitted = st.form_submit_button(
             _("Planifier la séance") if current is None else _("Enregistrer la séance"), type="primary"
         )
     if submitted:
-        data = SessionInput(
-            site_id=chosen_site,
-            module_id=module_id,
-            session_on=session_on,
-            start_time=start_time,
-            duration_minutes=int(duration),
-            planned_places=int(places),
-            facilitator_ids=tuple(facilitators),
-            partner_id=partner_id,
-        )
 
         def save() -> None:
-            if session_on is None:
-                raise ValidationFailed({"session_on": _("La date de la séance est obligatoire.")})
             with unit_of_work(rt.engine) as session:
                 if current is None:
-                    workshop_sessions.create_session(session, principal, data)
+                    workshop_sessions.create_session(session, principal, data=data)
                 else:
                     workshop_sessions.update_session(
                         session, principal, current.id, expected_version=version, data=data
