@@ -14,14 +14,17 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+import clock
 from models.audit import AuditEvent
-from services.config import PROJECT_ROOT, load_settings
-from services.db import make_engine
+from services.platform.config import PROJECT_ROOT, load_settings
+from services.platform.db import make_engine
+from tests.browser.script_runs import watch
 from tests.conftest import skip_or_fail
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,6 +37,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 STARTUP_TIMEOUT = 60
+WAIT_MS = 30_000  # for an action or an expectation: a loaded machine can take seconds for a Streamlit run
+VIEWPORT = {"width": 1366, "height": 900}
 BIN = Path(sys.executable).parent
 
 
@@ -44,6 +49,8 @@ class RunningApp:
     demo_password: str
     cookie_name: str
     log_path: Path
+    # The moment the server was started at: its clock (clock.py) never reads earlier than this.
+    clock_at_start: datetime
 
     def audit_count(self, username: str, action: str) -> int:
         """How many audit events of this action the server recorded for this username."""
@@ -89,14 +96,16 @@ def chromium_path() -> Path:
 
 @pytest.fixture(scope="session")
 def running_app(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    """Demo database made by `python -m services.bootstrap` (as `make run` does), then `streamlit run`."""
+    """Demo database made by `python -m ops.bootstrap` (as `make run` does), then `streamlit run`."""
     workdir = tmp_path_factory.mktemp("browser-app")
     database_url = f"sqlite:///{workdir / 'parcours.db'}"
     env = os.environ.copy()  # keys and bcrypt rounds from tests/conftest.py
     env.pop("DATABASE_URL", None)
     env.update({"PARCOURS_MODE": "demo", "PARCOURS_DATABASE_URL": database_url, "PARCOURS_LOGIN_SLEEP_TIME": "0"})
+    # The server lives on the tests' clock, at the same moment (not at the pinned morning again).
+    env["PARCOURS_CLOCK"] = clock.now().isoformat()
     subprocess.run(
-        [str(BIN / "python"), "-m", "services.bootstrap"],
+        [str(BIN / "python"), "-m", "ops.bootstrap"],
         cwd=PROJECT_ROOT,
         env=env,
         check=True,
@@ -108,6 +117,8 @@ def running_app(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = workdir / "streamlit.log"
+    clock_at_start = clock.now()
+    env["PARCOURS_CLOCK"] = clock_at_start.isoformat()
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [
@@ -132,7 +143,7 @@ def running_app(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -
         )
     try:
         _wait_healthy(url, process, log_path)
-        yield RunningApp(url, database_url, settings.demo_password, settings.cookie_name, log_path)
+        yield RunningApp(url, database_url, settings.demo_password, settings.cookie_name, log_path, clock_at_start)
     finally:
         process.terminate()
         try:
@@ -144,8 +155,9 @@ def running_app(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="session")
 def browser(chromium_path: Path) -> Iterator:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=WAIT_MS)  # instead of 5 s
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True)
         try:
@@ -154,27 +166,32 @@ def browser(chromium_path: Path) -> Iterator:
             launched.close()
 
 
-@pytest.fixture
-def page(browser, running_app: RunningApp) -> Iterator:  # noqa: ANN001
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+def _open_tab(browser, viewport: dict[str, int]):
+    """A page in a fresh browser context (no shared cookies), its Streamlit runs watched (script_runs.py)."""
+    context = browser.new_context(locale="fr-FR", viewport=viewport)
     tab = context.new_page()
-    tab.set_default_timeout(30_000)
+    tab.set_default_timeout(WAIT_MS)
+    watch(tab)
+    return tab
+
+
+@pytest.fixture
+def page(browser, running_app: RunningApp) -> Iterator:
+    tab = _open_tab(browser, VIEWPORT)
     try:
         yield tab
     finally:
-        context.close()
+        tab.context.close()
 
 
 @pytest.fixture
-def new_page(browser, running_app: RunningApp):  # noqa: ANN001, ANN201
-    """Open pages in fresh browser contexts (no shared cookies), as `page` does; all closed at teardown."""
+def new_page(browser, running_app: RunningApp):
+    """Open pages as `page` does (`new_page(viewport={...})` for another window size); all closed at teardown."""
     contexts = []
 
-    def open_page():  # noqa: ANN202
-        context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
-        contexts.append(context)
-        tab = context.new_page()
-        tab.set_default_timeout(30_000)
+    def open_page(viewport: dict[str, int] = VIEWPORT):
+        tab = _open_tab(browser, viewport)
+        contexts.append(tab.context)
         return tab
 
     try:

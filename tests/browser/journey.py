@@ -1,4 +1,5 @@
-"""Helpers shared by the browser journeys: sign in, open a page, fill Streamlit widgets, read tables.
+"""Helpers shared by the browser journeys: an account of one's own, sign in, open a page, fill Streamlit
+widgets, read tables.
 
 Streamlit keeps a stale copy of the page beside the new one during a rerun: wait for a locator to
 have exactly one match (`to_have_count(1)`) before acting on it.
@@ -8,92 +9,133 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from datetime import date
 
-from services import users
-from services.db import make_engine, unit_of_work
-from services.principal import SYSTEM_ACTOR
-from tests.browser.conftest import RunningApp
+import clock
+from models.organisation import Role
+from services.accounts import users
+from services.platform.config import load_settings
+from services.platform.db import make_engine, unit_of_work
+from services.platform.principal import SYSTEM_ACTOR
+from tests.browser.conftest import WAIT_MS, RunningApp
+from tests.browser.script_runs import mark, poll, wait_settled
 
-WAIT_MS = 30_000
-
-
-try:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-except ImportError:  # the browser fixtures skip these tests without Playwright
-    PlaywrightTimeout = TimeoutError
+PASSWORD = "mot de passe du parcours navigateur"  # of every account a journey makes
 
 
-def expect_():  # noqa: ANN202
+def expect_():
     from playwright.sync_api import expect
 
     return expect
 
 
+# --- accounts -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    display_name: str
+    password: str = PASSWORD
+
+
+def an_account(
+    app: RunningApp,
+    username: str,
+    display_name: str,
+    role: Role,
+    *,
+    site_codes: tuple[str, ...] = (),
+    funder_name: str | None = None,
+) -> Account:
+    """A new account in the running app's database, as an admin would make it, for one journey only:
+    what another journey does to its own account (a lockout, a logout that revokes every session of
+    the account) cannot touch it. `site_codes=("*",)`: every site."""
+    settings = load_settings(database_url=app.database_url)  # bcrypt rounds of the tests (tests/conftest.py)
+    engine = make_engine(app.database_url)
+    try:
+        # Dated when the server started: its clock never reads earlier, so every session it opens
+        # is newer than the password (a session older than its password is revoked, services.accounts.auth).
+        with clock.pinned(app.clock_at_start), unit_of_work(engine) as session:
+            sites = users.list_site_codes(session) if site_codes == ("*",) else list(site_codes)
+            users.create_user(
+                session,
+                settings,
+                SYSTEM_ACTOR,
+                username=username,
+                display_name=display_name,
+                role=role,
+                password=PASSWORD,
+                site_codes=sites,
+                funder_name=funder_name,
+            )
+    finally:
+        engine.dispose()
+    return Account(username, display_name)
+
+
 # --- session and navigation ---------------------------------------------------------------------
 
 
-def unlock(app: RunningApp, username: str) -> None:
-    """As an admin would (test_login_journey locks cip.grenoble in the same app when run first)."""
-    engine = make_engine(app.database_url)
-    try:
-        with unit_of_work(engine) as session:
-            users.unlock(session, SYSTEM_ACTOR, username)
-    finally:
-        engine.dispose()
+def has_auth_cookie(page, app: RunningApp) -> bool:
+    return any(cookie["name"] == app.cookie_name for cookie in page.context.cookies())
 
 
-def has_auth_cookie(page, app: RunningApp, timeout: float) -> bool:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not [c for c in page.context.cookies() if c["name"] == app.cookie_name]:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
-def sign_in(page, app: RunningApp, username: str) -> None:  # noqa: ANN001
-    """Sign in on the home page; the re-login cookie must then be written (ui/session.py writes
-    it again until the browser reports it), since it is what opens a URL typed directly.
-    The account is unlocked first: test_login_journey locks one on purpose in the same app."""
-    unlock(app, username)
+def sign_in(page, app: RunningApp, account: Account) -> None:
+    """Sign in on the home page and wait until the login has settled: the re-login cookie is in the
+    browser (it is what opens a URL typed directly) and the run its writing caused is over."""
     expect = expect_()
-    page.goto(app.url)
+    # The cookie manager reports the browser's cookies about a second after the first run, and the
+    # script runs again: a click landing in that run can be lost. Wait for that run to be over.
+    open_settled(page, app.url)
     submit = page.get_by_role("button", name="Se connecter")
-    expect(submit).to_be_visible(timeout=WAIT_MS)
-    # The cookie component reports the browser's cookies about a second after the first run and
-    # reruns the script; a click landing in that rerun can be dropped (a person clicks again).
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(500)
-    page.get_by_role("textbox", name="Identifiant").fill(username)
-    page.get_by_role("textbox", name="Mot de passe").fill(app.demo_password)
-    greeting = page.get_by_role("heading", name=re.compile(r"^Bonjour ")).first
-    for _ in range(3):
-        submit.click()
-        try:
-            expect(greeting).to_be_visible(timeout=WAIT_MS // 3)
-            break
-        except AssertionError:
-            if not submit.is_visible():
-                raise
-    expect(greeting).to_be_visible(timeout=WAIT_MS)
-    assert has_auth_cookie(page, app, timeout=10), f"no re-login cookie for {username} 10 s after login"
-    # The cookie component reruns the script after writing the cookie: let that settle before
-    # navigating, or that rerun may bring the home page back over the page just opened.
-    page.wait_for_timeout(1000)
+    expect(submit).to_have_count(1, timeout=WAIT_MS)
+    page.get_by_role("textbox", name="Identifiant").fill(account.username)
+    page.get_by_role("textbox", name="Mot de passe").fill(account.password)
+    since = mark(page)
+    submit.click()
+    greeting = page.get_by_role("heading", name=f"Bonjour {account.display_name}", level=1)
+    expect(greeting.first).to_be_visible(timeout=WAIT_MS)
+    # The login run writes the cookie through the cookie manager, which reports it and the script runs
+    # again: wait for that run to be over, or it may bring the home page back over the page opened next.
+    wait_settled(
+        page,
+        WAIT_MS,
+        key="set",
+        since=since,
+        also=lambda: has_auth_cookie(page, app),
+        what=f"the re-login cookie of {account.username} in the browser and the run it caused",
+    )
+    expect(greeting).to_have_count(1, timeout=WAIT_MS)
 
 
-def open_page(page, link: str, heading: str | re.Pattern | None = None) -> None:  # noqa: ANN001
-    """Click a menu entry and wait for its page title (the menu title unless `heading` says otherwise)."""
+def open_settled(page, url: str | None = None) -> None:
+    """Open `url` in the page (reload it without one) and wait until the cookie manager has reported the
+    browser's cookies and the run that follows is over: with the re-login cookie, that run signs in
+    again (a new Streamlit session), and nothing else is pending."""
+    since = mark(page)
+    if url is None:
+        page.reload()
+    else:
+        page.goto(url)
+    wait_settled(page, WAIT_MS, key="init", since=since, what="the cookie manager's report of the browser's cookies")
+
+
+def open_page(page, link: str, heading: str | re.Pattern | None = None) -> None:
+    """Click a menu entry and wait for its page title (the menu title unless `heading` says otherwise)
+    and for the page's run to be over (its widgets are all drawn)."""
     page.get_by_role("navigation").get_by_role("link", name=link, exact=True).click()
     title = page.get_by_role("heading", name=heading or link, level=1)
     expect_()(title).to_have_count(1, timeout=WAIT_MS)  # a rerun may briefly show the old copy beside it
     expect_()(title).to_be_visible(timeout=WAIT_MS)
+    wait_settled(page, WAIT_MS)
 
 
-def open_tab(page, name: str):  # noqa: ANN001, ANN202
+def open_tab(page, name: str):
     """The panel of a person-file tab, selected (a rerun after a save may keep it or not)."""
     expect = expect_()
+    wait_settled(page, WAIT_MS)  # a run still drawing the page may redraw the tab bar
     tab = page.get_by_role("tab", name=name, exact=True)
     # While a rerun replaces the page, the old tab bar may stand beside the new one for a moment.
     expect(tab).to_have_count(1, timeout=WAIT_MS)
@@ -109,7 +151,7 @@ def open_tab(page, name: str):  # noqa: ANN001, ANN202
 # --- widgets ------------------------------------------------------------------------------------
 
 
-def type_date(scope, label: str, value: date) -> None:  # noqa: ANN001
+def type_date(scope, label: str, value: date) -> None:
     """st.date_input is a day / month / year segmented field: type the digits from the day segment."""
     expect = expect_()
     day_segment = scope.get_by_role("spinbutton", name=f"day, {label}", exact=True)
@@ -120,57 +162,68 @@ def type_date(scope, label: str, value: date) -> None:  # noqa: ANN001
     expect(scope.get_by_role("spinbutton", name=f"year, {label}", exact=True)).to_have_text(str(value.year))
 
 
-def choose(scope, label: str, option: str | re.Pattern, *, typed: str | None = None) -> None:  # noqa: ANN001
-    """A selectbox (or multiselect) is a combobox: open it, optionally filter, click the option."""
+def choose(scope, label: str, option: str | re.Pattern, *, typed: str | None = None) -> None:
+    """A selectbox (or multiselect) is a combobox: open its list, optionally filter, click the option."""
+    expect = expect_()
     page = scope.page
+    wait_settled(page, WAIT_MS)  # a run still drawing the page redraws the box and closes its list
     box = scope.get_by_role("combobox", name=label, exact=True)
-    for _ in range(3):
-        box.click()
-        try:  # right after another selectbox was chosen from, a first click only focuses this one
-            page.get_by_role("listbox").first.wait_for(state="visible", timeout=2000)
+    expect(box).to_have_count(1, timeout=WAIT_MS)  # a rerun may briefly show the old copy beside it
+    listbox = page.get_by_role("listbox").first
+    # Right after another box was chosen from, the first key (or click) on this one only focuses it.
+    # ArrowDown opens the list and leaves an open list open: press it until the list shows.
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        box.press("ArrowDown")
+        try:
+            expect(listbox).to_be_visible(timeout=1000)
             break
-        except PlaywrightTimeout:
-            continue
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
     if typed:
         page.keyboard.type(typed)
     page.get_by_role("option", name=option).first.click()
 
 
-def close_dropdown(page) -> None:  # noqa: ANN001
+def close_dropdown(page) -> None:
     page.keyboard.press("Escape")
     expect_()(page.get_by_role("listbox")).to_have_count(0)
 
 
-def tick(scope, label: str) -> None:  # noqa: ANN001
+def tick(scope, label: str) -> None:
     box = scope.get_by_role("checkbox", name=label, exact=True)
     box.check(force=True)  # the input is visually hidden behind its styled label
     expect_()(box).to_be_checked()
 
 
-def data_table(scope):  # noqa: ANN001, ANN202
+def data_table(scope):
     """st.dataframe draws on a canvas; glide-data-grid keeps an accessible table of the rows inside it."""
     return scope.get_by_test_id("stDataFrame").locator("table[role=grid]")
 
 
-def table_rows(scope) -> list[tuple[str, ...]]:  # noqa: ANN001
+def table_rows(scope) -> list[tuple[str, ...]]:
     script = "t => [...t.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.textContent.trim()))"
     return [tuple(cells) for cells in data_table(scope).first.evaluate(script)]
 
 
-def wait_rows(scope, predicate, what: str) -> list[tuple[str, ...]]:  # noqa: ANN001
+def wait_rows(scope, predicate, what: str) -> list[tuple[str, ...]]:
     """Poll the grid until its rows satisfy the predicate: it is redrawn after each rerun, and its
     accessible table may list the rows of a previous run, or part of them, for a moment."""
     expect = expect_()
     expect(data_table(scope).first).to_be_attached(timeout=WAIT_MS)
-    deadline = time.monotonic() + WAIT_MS / 1000
-    while True:
-        rows = table_rows(scope)
-        if predicate(rows):
-            return rows
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not in {rows}")
-        time.sleep(0.25)
+    rows: list[tuple[str, ...]] = []
+
+    def matches() -> bool:
+        rows[:] = table_rows(scope)
+        return bool(predicate(list(rows)))
+
+    try:
+        poll(scope.page, matches, what, WAIT_MS)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the rows: {rows}") from None
+    return list(rows)
 
 
-def has_row(predicate):  # noqa: ANN001, ANN202
+def has_row(predicate):
     return lambda rows: any(predicate(row) for row in rows)

@@ -1,6 +1,7 @@
-"""The director dashboard in a real browser (issue 6): `direction` opens "Tableau de bord" and sees the
-activity tiles, the charts and the site comparison of every site; another period redraws it; the
-same director switches the interface to English and reads the dashboard in English.
+"""The director dashboard in a real browser (issue 6): a director (role direction, an account of each
+journey's own) opens "Tableau de bord" and sees the activity tiles, the charts and the site comparison
+of every site; another period redraws it; a director switches the interface to English and reads the
+dashboard in English.
 
 PARCOURS_UPDATE_SCREENSHOTS=1 refreshes docs/dashboard.png (the README's picture) from this journey.
 """
@@ -9,13 +10,18 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
 
 import pytest
 
+import clock
 import i18n
-from services.config import PROJECT_ROOT
+from i18n.formats import day as french_day
+from models.organisation import Role
+from services.platform.config import PROJECT_ROOT
 from tests.browser.conftest import RunningApp
-from tests.browser.journey import WAIT_MS, expect_, open_page, sign_in
+from tests.browser.journey import WAIT_MS, an_account, expect_, open_page, sign_in
+from tests.browser.script_runs import wait_settled
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +30,7 @@ UPDATE_SCREENSHOTS = os.environ.get("PARCOURS_UPDATE_SCREENSHOTS") == "1"
 SITES = ("Lyon", "Grenoble", "Marseille", "Paris")
 
 
-def _open_dashboard(page) -> None:  # noqa: ANN001
+def _open_dashboard(page) -> None:
     expect = expect_()
     navigation = page.get_by_role("navigation")
     # The menu is always expanded (app.py): with direction's pages Streamlit would fold the last ones.
@@ -35,40 +41,47 @@ def _open_dashboard(page) -> None:  # noqa: ANN001
     expect(title).to_be_visible(timeout=WAIT_MS)
 
 
-def test_direction_opens_the_dashboard_of_every_site(browser, running_app: RunningApp) -> None:  # noqa: ANN001
-    expect = expect_()
-    # Tall window: the whole dashboard in one screenshot.
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1440, "height": 4300})
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    try:
-        sign_in(page, running_app, "direction")
-        _open_dashboard(page)
-        main = page.get_by_test_id("stMain")
-        metrics = main.get_by_test_id("stMetric")
-        expect(metrics.filter(has_text="Dossiers en file active")).to_have_count(1, timeout=WAIT_MS)
-        expect(metrics.filter(has_text="Nouveaux accueils")).to_have_count(1)
-        expect(metrics.filter(has_text="Emploi durable")).to_have_count(1)
-        expect(main.get_by_role("heading", name="Comparaison des sites")).to_be_visible()
-        table = main.get_by_test_id("stDataFrame")
-        expect(table).to_have_count(1, timeout=WAIT_MS)
-        for site in SITES:  # every site in the comparison table (drawn on a canvas: its accessible cells)
-            expect(table.get_by_text(site, exact=True).first).to_be_attached(timeout=WAIT_MS)
-        charts = main.locator(".vega-embed")
-        expect(charts.nth(6)).to_be_visible(timeout=WAIT_MS)  # trends, funnel, referrals, budget, FTE
-        expect(main.get_by_text("Accueillies sur la période").first).to_be_attached()
-        expect(main.get_by_text("Une erreur", exact=False)).to_have_count(0)
+def _period_caption(start: date, end: date) -> re.Pattern:
+    return re.compile(rf"^Période du {re.escape(french_day(start))} au {re.escape(french_day(end))}, ")
 
-        # Another period: the caption follows.
-        main.get_by_text("12 derniers mois", exact=True).click()
-        expect(main.get_by_text(re.compile(r"^Période du 1 .* au "))).to_have_count(1, timeout=WAIT_MS)
-        expect(metrics.filter(has_text="Nouveaux accueils")).to_have_count(1, timeout=WAIT_MS)
-        if UPDATE_SCREENSHOTS:
-            page.wait_for_timeout(1500)  # charts finish drawing
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
-    finally:
-        context.close()
+
+def test_direction_opens_the_dashboard_of_every_site(new_page, running_app: RunningApp) -> None:
+    expect = expect_()
+    director = an_account(running_app, "direction.dashboard", "Serge Almeida", Role.DIRECTION, site_codes=("*",))
+    # Tall window: the whole dashboard in one screenshot.
+    page = new_page(viewport={"width": 1440, "height": 4300})
+    sign_in(page, running_app, director)
+    _open_dashboard(page)
+    main = page.get_by_test_id("stMain")
+    metrics = main.get_by_test_id("stMetric")
+    expect(metrics.filter(has_text="Dossiers en file active")).to_have_count(1, timeout=WAIT_MS)
+    expect(metrics.filter(has_text="Nouveaux accueils")).to_have_count(1)
+    expect(metrics.filter(has_text="Emploi durable")).to_have_count(1)
+    expect(main.get_by_role("heading", name="Comparaison des sites")).to_be_visible()
+    table = main.get_by_test_id("stDataFrame")
+    expect(table).to_have_count(1, timeout=WAIT_MS)
+    for site in SITES:  # every site in the comparison table (drawn on a canvas: its accessible cells)
+        expect(table.get_by_text(site, exact=True).first).to_be_attached(timeout=WAIT_MS)
+    charts = main.locator(".vega-embed")
+    expect(charts.nth(6)).to_be_visible(timeout=WAIT_MS)  # trends, funnel, referrals, budget, FTE
+    expect(main.get_by_text("Accueillies sur la période").first).to_be_attached()
+    expect(main.get_by_text("Une erreur", exact=False)).to_have_count(0)
+
+    # Another period: the caption follows (the current month by default, then the last 12 months).
+    today = clock.today()
+    expect(main.get_by_text(_period_caption(clock.month_start(today), today))).to_have_count(1)
+    main.get_by_text("12 derniers mois", exact=True).click()
+    last_12_months = _period_caption(clock.add_months(clock.month_start(today), -11), today)
+    expect(main.get_by_text(last_12_months)).to_have_count(1, timeout=WAIT_MS)
+    expect(metrics.filter(has_text="Nouveaux accueils")).to_have_count(1, timeout=WAIT_MS)
+    if UPDATE_SCREENSHOTS:
+        wait_settled(page, WAIT_MS)
+        # Every chart drawn (vega-embed puts a canvas or an svg in its box once the chart is rendered).
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.vega-embed')].every(e => e.querySelector('canvas, svg'))"
+        )
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
 
 
 def _english(french: str) -> str:
@@ -78,33 +91,29 @@ def _english(french: str) -> str:
     return translated
 
 
-def test_direction_switches_to_english_and_sees_the_dashboard_in_english(browser, running_app: RunningApp) -> None:  # noqa: ANN001
+def test_direction_switches_to_english_and_sees_the_dashboard_in_english(new_page, running_app: RunningApp) -> None:
     expect = expect_()
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1440, "height": 2400})
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    try:
-        sign_in(page, running_app, "direction")
-        sidebar = page.get_by_test_id("stSidebar")
-        sidebar.get_by_text("English", exact=True).click()
-        navigation = page.get_by_role("navigation")
-        dashboard = _english("Tableau de bord")
-        expect(navigation.get_by_role("link", name=dashboard, exact=True)).to_be_visible(timeout=WAIT_MS)
-        expect(navigation.get_by_role("link", name="Tableau de bord", exact=True)).to_have_count(0)
-        open_page(page, dashboard)
+    director = an_account(running_app, "direction.english", "Mireille Okafor", Role.DIRECTION, site_codes=("*",))
+    page = new_page(viewport={"width": 1440, "height": 2400})
+    sign_in(page, running_app, director)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("English", exact=True).click()
+    navigation = page.get_by_role("navigation")
+    dashboard = _english("Tableau de bord")
+    expect(navigation.get_by_role("link", name=dashboard, exact=True)).to_be_visible(timeout=WAIT_MS)
+    expect(navigation.get_by_role("link", name="Tableau de bord", exact=True)).to_have_count(0)
+    open_page(page, dashboard)
 
-        main = page.get_by_test_id("stMain")
-        metrics = main.get_by_test_id("stMetric")
-        expect(metrics.filter(has_text=_english("Dossiers en file active"))).to_have_count(1, timeout=WAIT_MS)
-        expect(metrics.filter(has_text=_english("Nouveaux accueils"))).to_have_count(1)
-        expect(main.get_by_role("heading", name=_english("Comparaison des sites"))).to_be_visible()
-        expect(main.locator(".vega-embed").nth(6)).to_be_visible(timeout=WAIT_MS)
-        expect(main.get_by_text("Dossiers en file active")).to_have_count(0)
-        expect(main.get_by_text(re.compile(r"\d\s€"))).to_have_count(0)  # money in English: €1,234.56
+    main = page.get_by_test_id("stMain")
+    metrics = main.get_by_test_id("stMetric")
+    expect(metrics.filter(has_text=_english("Dossiers en file active"))).to_have_count(1, timeout=WAIT_MS)
+    expect(metrics.filter(has_text=_english("Nouveaux accueils"))).to_have_count(1)
+    expect(main.get_by_role("heading", name=_english("Comparaison des sites"))).to_be_visible()
+    expect(main.locator(".vega-embed").nth(6)).to_be_visible(timeout=WAIT_MS)
+    expect(main.get_by_text("Dossiers en file active")).to_have_count(0)
+    expect(main.get_by_text(re.compile(r"\d\s€"))).to_have_count(0)  # money in English: €1,234.56
 
-        # The choice holds for the session: another page, still English; back to French on request.
-        open_page(page, _english("Suivi budgétaire"))
-        sidebar.get_by_text("Français", exact=True).click()
-        expect(navigation.get_by_role("link", name="Tableau de bord", exact=True)).to_be_visible(timeout=WAIT_MS)
-    finally:
-        context.close()
+    # The choice holds for the session: another page, still English; back to French on request.
+    open_page(page, _english("Suivi budgétaire"))
+    sidebar.get_by_text("Français", exact=True).click()
+    expect(navigation.get_by_role("link", name="Tableau de bord", exact=True)).to_be_visible(timeout=WAIT_MS)

@@ -1,29 +1,33 @@
-"""Funder journey in a real browser (issue 6): `financeur.agrasc` signs in, sees only the pages a funder
-may open, opens the Espace financeur, prepares the report pack and downloads both files."""
+"""Funder journey in a real browser (issue 6): a funder's account of the AGRASC (this journey's own) signs
+in, sees only the pages a funder may open, opens the Espace financeur, prepares the report pack and
+downloads both files."""
 
 from __future__ import annotations
 
 import io
-import re
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from models.organisation import Role
-from services.pages import pages_for
-from tests.browser.journey import expect_, sign_in
-from ui.navigation import PAGE_SPECS
+from services.platform.pages import pages_for
+from tests.browser.journey import an_account, expect_, sign_in
+from ui.platform.navigation import PAGE_SPECS
 
 pytestmark = pytest.mark.browser
 
 WAIT_MS = 60_000
-FINANCEUR = "financeur.agrasc"
+FUNDER = "AGRASC"  # the demo funder (seed/accounts.py)
 
 
-def test_a_funder_sees_only_its_space_and_downloads_the_pack(running_app, page):  # noqa: ANN001
+def test_a_funder_sees_only_its_space_and_downloads_the_pack(running_app, page):
     expect = expect_()
-    sign_in(page, running_app, FINANCEUR)
+    funder = an_account(
+        running_app, "financeur.agrasc.pack", "Élise Ravel (AGRASC)", Role.FINANCEUR, funder_name=FUNDER
+    )
+    sign_in(page, running_app, funder)
     navigation = page.get_by_role("navigation")
     expected = sorted(PAGE_SPECS[key].title for key in pages_for(Role.FINANCEUR))
     expect(navigation.get_by_role("link", name="Espace financeur", exact=True)).to_be_visible(timeout=WAIT_MS)
@@ -49,7 +53,7 @@ def test_a_funder_sees_only_its_space_and_downloads_the_pack(running_app, page):
         download = info.value
         assert download.suggested_filename.startswith("dossier-financeur-")
         assert download.suggested_filename.endswith(suffix)
-        files[suffix] = open(download.path(), "rb").read()  # noqa: SIM115
+        files[suffix] = Path(download.path()).read_bytes()
     assert files[".pdf"].startswith(b"%PDF")
     assert len(PdfReader(io.BytesIO(files[".pdf"])).pages) >= 2
     workbook = load_workbook(io.BytesIO(files[".xlsx"]))

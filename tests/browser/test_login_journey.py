@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-import time
 
 import pytest
 
-from services.config import PROJECT_ROOT
+from models.organisation import Role
+from services.platform.config import PROJECT_ROOT
 from tests.browser.conftest import RunningApp
+from tests.browser.journey import Account, an_account, has_auth_cookie, open_settled, poll
+from tests.browser.script_runs import mark, wait_settled
 
 pytestmark = pytest.mark.browser
 
@@ -19,13 +21,13 @@ UPDATE_SCREENSHOTS = os.environ.get("PARCOURS_UPDATE_SCREENSHOTS") == "1"
 WAIT_MS = 30_000
 
 
-def _expect():  # noqa: ANN202
+def _expect():
     from playwright.sync_api import expect
 
     return expect
 
 
-def _shown_once(locator) -> None:  # noqa: ANN001
+def _shown_once(locator) -> None:
     """Visible, and once the reruns settle, exactly once.
 
     During a rerun (the cookie component triggers some) Streamlit may keep the previous copy
@@ -36,106 +38,106 @@ def _shown_once(locator) -> None:  # noqa: ANN001
     expect(locator).to_have_count(1, timeout=WAIT_MS)
 
 
-def _login_form_visible(page) -> None:  # noqa: ANN001
+def _login_form_visible(page) -> None:
     _shown_once(page.get_by_role("textbox", name="Identifiant"))
     _shown_once(page.get_by_role("textbox", name="Mot de passe"))
     _shown_once(page.get_by_role("button", name="Se connecter"))
 
 
-def _submit_login(page, username: str, password: str) -> None:  # noqa: ANN001
+def _submit_login(page, username: str, password: str) -> None:
     _login_form_visible(page)
     page.get_by_role("textbox", name="Identifiant").fill(username)
     page.get_by_role("textbox", name="Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
 
 
-def _auth_cookie(page, app: RunningApp, timeout: float = 15) -> dict | None:  # noqa: ANN001
-    """The re-authentication cookie, once the library's component has written it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [c for c in page.context.cookies() if c["name"] == app.cookie_name]
-        if found:
-            return found[0]
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.2)
+def _auth_cookie(page, app: RunningApp) -> dict:
+    found = [c for c in page.context.cookies() if c["name"] == app.cookie_name]
+    assert found, "streamlit-authenticator never wrote its cookie"
+    return found[0]
 
 
-def _home_visible(page) -> None:  # noqa: ANN001
-    _shown_once(page.get_by_role("heading", name=re.compile(r"^Bonjour ")))
+def _home_visible(page, account: Account) -> None:
+    _shown_once(page.get_by_role("heading", name=f"Bonjour {account.display_name}"))
     _shown_once(page.get_by_text("Dossiers en file active"))
     _expect()(page.get_by_role("textbox", name="Identifiant")).to_have_count(0)
 
 
-def test_login_reload_logout_journey(page, running_app: RunningApp) -> None:  # noqa: ANN001
+def test_login_reload_logout_journey(page, running_app: RunningApp) -> None:
     expect = _expect()
-    page.goto(running_app.url)
+    account = an_account(running_app, "ts.lyon.login", "Léa Morand", Role.INTERVENANT, site_codes=("LYO",))
+    open_settled(page, running_app.url)
     _shown_once(page.get_by_text("Données fictives — démonstration"))
     _login_form_visible(page)
 
-    _submit_login(page, "ts.lyon", running_app.demo_password)
-    _home_visible(page)
-    _shown_once(page.get_by_role("heading", name="Bonjour Julien Ferrand"))
-
+    since = mark(page)
+    _submit_login(page, account.username, account.password)
+    _home_visible(page, account)
+    # The login run writes the cookie; the cookie manager reports it and the script runs again.
+    wait_settled(page, WAIT_MS, key="set", since=since, also=lambda: has_auth_cookie(page, running_app))
     cookie = _auth_cookie(page, running_app)
-    assert cookie is not None, "streamlit-authenticator never wrote its cookie"
-    page.wait_for_load_state("networkidle")
     if UPDATE_SCREENSHOTS:
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT), full_page=True)
 
     # A reload is a new Streamlit session: only the cookie signs us back in.
-    page.reload()
-    _home_visible(page)
+    open_settled(page)
+    _home_visible(page, account)
 
+    since = mark(page)
     page.get_by_role("button", name="Se déconnecter").click()
     _login_form_visible(page)
     _shown_once(page.get_by_text("Vous êtes déconnecté·e."))
-    # The cookie component reruns the script about a second later: the message must stay.
-    page.wait_for_timeout(2000)
+    # The logout run deletes the cookie (the cookie manager stays mounted on every run), which reports it
+    # and the script runs again: the cookie is gone and the message stays.
+    wait_settled(
+        page,
+        WAIT_MS,
+        key="delete",
+        since=since,
+        also=lambda: not has_auth_cookie(page, running_app),
+        what="the login cookie deleted after logout and the run that followed",
+    )
     _shown_once(page.get_by_text("Vous êtes déconnecté·e."))
 
-    # The cookie component stays mounted on every run, so the logout run deletes the cookie.
-    for _ in range(50):
-        if not [c for c in page.context.cookies() if c["name"] == running_app.cookie_name]:
-            break
-        page.wait_for_timeout(100)
-    else:
-        raise AssertionError("the login cookie is still in the browser 5 s after logout")
     # And even replayed (a copy kept by an attacker), the server refuses it.
     page.context.add_cookies([cookie])
-    page.reload()
+    open_settled(page)  # the run a cookie re-login would happen in is over
     _login_form_visible(page)
-    page.wait_for_timeout(1000)  # let a (wrong) cookie re-login show up if it were to happen
     expect(page.get_by_text("Dossiers en file active")).to_have_count(0)
     expect(page.get_by_role("button", name="Se déconnecter")).to_have_count(0)
-    assert running_app.audit_count("ts.lyon", "session.cookie_refused") >= 1
+    assert running_app.audit_count(account.username, "session.cookie_refused") >= 1
 
 
-def test_five_wrong_passwords_lock_the_account(page, running_app: RunningApp) -> None:  # noqa: ANN001
+def test_five_wrong_passwords_lock_the_account(page, running_app: RunningApp) -> None:
     expect = _expect()
-    username = "cip.grenoble"
-    page.goto(running_app.url)
+    account = an_account(running_app, "cip.grenoble.lockout", "Karim Ouali", Role.INTERVENANT, site_codes=("GRE",))
+    username = account.username
+
+    def audited(action: str, count: int) -> None:
+        poll(
+            page,
+            lambda: running_app.audit_count(username, action) == count,
+            f"{count} {action} audit event(s) for {username}",
+            WAIT_MS,
+        )
+
+    open_settled(page, running_app.url)
     _login_form_visible(page)
 
     for attempt in range(1, 5):
         _submit_login(page, username, f"mauvais mot de passe {attempt}")
         _shown_once(page.get_by_text("Identifiant ou mot de passe incorrect."))
-        _wait_for(lambda: running_app.audit_count(username, "login.failure") == attempt)
+        audited("login.failure", attempt)
+        wait_settled(page, WAIT_MS)  # the next attempt is typed into the form of a finished run
 
     _submit_login(page, username, "mauvais mot de passe 5")
     _shown_once(page.get_by_text(re.compile("verrouillé")))
+    audited("login.failure", 5)
 
     # The right password is refused while the lock lasts.
-    _submit_login(page, username, running_app.demo_password)
-    _wait_for(lambda: running_app.audit_count(username, "login.locked") == 1)
+    _submit_login(page, username, account.password)
+    audited("login.locked", 1)
     _shown_once(page.get_by_text(re.compile("verrouillé")))
     expect(page.get_by_role("button", name="Se déconnecter")).to_have_count(0)
-
-
-def _wait_for(condition, timeout: float = 15) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.1)
+    assert running_app.audit_count(username, "login.success") == 0

@@ -1,7 +1,8 @@
 """An outreach round logged on the Aller-vers page in a real browser (issue 4).
 
-`ts.lyon` opens Aller-vers, reads this month's figures, logs a street round with the short form,
-and sees the month's number of rounds go up by one and the persons met by the number typed.
+A social worker of Lyon (an account of this journey's own) opens Aller-vers, reads this month's figures,
+logs a street round with the short form, and sees the month's number of rounds go up by one and the
+persons met by the number typed.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import re
 
 import pytest
 
+from models.organisation import Role
 from tests.browser.conftest import RunningApp
-from tests.browser.journey import WAIT_MS, choose, expect_, open_page, sign_in, unlock
+from tests.browser.journey import WAIT_MS, an_account, choose, expect_, open_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +22,7 @@ PERSONS_MET = 16
 SCREENSHOTS = os.environ.get("PARCOURS_OUTREACH_SCREENSHOTS")  # a folder: keep screenshots of the journey
 
 
-def _figure(page, label: str) -> int:  # noqa: ANN001
+def _figure(page, label: str) -> int:
     """The value of one of the month's figures (st.metric), as a number."""
     metric = page.get_by_test_id("stMetric").filter(
         has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
@@ -30,7 +32,7 @@ def _figure(page, label: str) -> int:  # noqa: ANN001
     return int(re.sub(r"\D", "", text))
 
 
-def _wait_figure(page, label: str, expected: int) -> None:  # noqa: ANN001
+def _wait_figure(page, label: str, expected: int) -> None:
     metric = page.get_by_test_id("stMetric").filter(
         has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
     )
@@ -38,15 +40,15 @@ def _wait_figure(page, label: str, expected: int) -> None:  # noqa: ANN001
     expect_()(metric.get_by_test_id("stMetricValue")).to_have_text(pattern, timeout=WAIT_MS)
 
 
-def _shot(page, name: str) -> None:  # noqa: ANN001
+def _shot(page, name: str) -> None:
     if SCREENSHOTS:
         page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
 
 
-def test_a_social_worker_logs_a_round_and_sees_the_month_go_up(page, running_app: RunningApp) -> None:  # noqa: ANN001
+def test_a_social_worker_logs_a_round_and_sees_the_month_go_up(page, running_app: RunningApp) -> None:
     expect = expect_()
-    unlock(running_app, "ts.lyon")  # as an admin would, should another journey have locked it
-    sign_in(page, running_app, "ts.lyon")
+    worker = an_account(running_app, "ts.lyon.outreach", "Inès Royer", Role.INTERVENANT, site_codes=("LYO",))
+    sign_in(page, running_app, worker)
     open_page(page, "Aller-vers", "Aller-vers")
     rounds_before = _figure(page, "Maraudes")
     met_before = _figure(page, "Personnes rencontrées")
@@ -62,7 +64,7 @@ def test_a_social_worker_logs_a_round_and_sees_the_month_go_up(page, running_app
     form.get_by_role("spinbutton", name="Durée (minutes)").fill("150")
     expect(form.get_by_role("radio", name="Présentielle")).to_be_checked()
     choose(form, "Secteur ou plateforme", "Périphérie")
-    expect(form.get_by_text("Julien Ferrand")).to_be_visible()  # the team defaults to the one who logs
+    expect(form.get_by_text(worker.display_name)).to_be_visible()  # the team defaults to the one who logs
     form.get_by_role("spinbutton", name="Personnes rencontrées").fill(str(PERSONS_MET))
     form.get_by_role("spinbutton", name="Dont nouveaux contacts").fill("3")
     form.get_by_role("spinbutton", name="Entretiens menés").fill("9")
@@ -76,4 +78,4 @@ def test_a_social_worker_logs_a_round_and_sees_the_month_go_up(page, running_app
     _wait_figure(page, "Personnes rencontrées", met_before + PERSONS_MET)
     expect(form.get_by_role("spinbutton", name="Personnes rencontrées")).to_have_value("0")  # ready for the next
     _shot(page, "after")
-    assert running_app.audit_count("ts.lyon", "outreach.round_logged") == 1
+    assert running_app.audit_count(worker.username, "outreach.round_logged") == 1
