@@ -10,6 +10,7 @@ from services.persons.files import CaseloadFilter, CaseloadPage
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
+from services.platform.sites import SiteChoice
 from ui.platform.guards import require_page
 from ui.platform.navigation import PAGE_SPECS
 from ui.platform.runtime import field_cipher, runtime
@@ -21,10 +22,10 @@ ALL_SITES = 0  # a sentinel: Streamlit shows a None option as an empty choice
 principal = require_page(PageKey.CASELOAD)
 
 
-def filters(principal: Principal, sites: list[tuple[int, str, str]]) -> CaseloadFilter:
+def filters(principal: Principal, sites: list[SiteChoice]) -> CaseloadFilter:
     """The filters above the list, as chosen (kept in the session by their keys)."""
     see_identity = principal.can(Capability.VIEW_IDENTITY)
-    site_labels: dict[int, str] = {ALL_SITES: _("Tous mes sites")} | {s[0]: f"{s[1]} — {s[2]}" for s in sites}
+    site_labels: dict[int, str] = {ALL_SITES: _("Tous mes sites")} | {s.id: s.label for s in sites}
     columns = st.columns([2, 3, 2, 2])
     site_choice = columns[0].selectbox(_("Site"), list(site_labels), format_func=site_labels.get, key="caseload_site")
     statuses = columns[1].multiselect(

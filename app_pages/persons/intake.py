@@ -21,6 +21,7 @@ from services.platform.crypto import FieldCipher
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
+from services.platform.sites import SiteChoice
 from ui.persons.choices import language_codes, language_label, nationality_codes, nationality_label
 from ui.platform import form_state
 from ui.platform.guards import require_page
@@ -41,18 +42,18 @@ class Choices:
     """What the intake form offers: the principal's sites, and per site its referents, recent rounds and
     partners (labelled with the site's code when there are several sites)."""
 
-    sites: list[tuple[int, str, str]]  # (id, code, name)
+    sites: list[SiteChoice]
     referents: dict[int | None, str]
     rounds: dict[int | None, str]
     partners: dict[int | None, str]
 
     def site_label(self, site_id: int) -> str:
-        return next(f"{code} — {name}" for id_, code, name in self.sites if id_ == site_id)
+        return next(site.label for site in self.sites if site.id == site_id)
 
 
-def labelled(sites: list[tuple[int, str, str]], choices: dict[int, list[tuple[int, str]]]) -> dict[int | None, str]:
+def labelled(sites: list[SiteChoice], choices: dict[int, list[tuple[int, str]]]) -> dict[int | None, str]:
     """One list of the choices of every site, None first ("—"), each prefixed by its site's code if several."""
-    site_code = {site_id: code for site_id, code, _name in sites}
+    site_code = {site.id: site.code for site in sites}
     labels: dict[int | None, str] = {None: "—"}
     for site_id, items in choices.items():
         for item_id, text in items:
@@ -63,9 +64,9 @@ def labelled(sites: list[tuple[int, str, str]], choices: dict[int, list[tuple[in
 def load_choices(current: Runtime, principal: Principal) -> Choices:
     with unit_of_work(current.engine) as uow:
         sites = person_files.list_site_choices(uow, principal)
-        referents = {s[0]: person_files.list_referent_choices(uow, principal, s[0]) for s in sites}
-        rounds = {s[0]: person_files.list_recent_outreach_rounds(uow, principal, s[0]) for s in sites}
-        partners = {s[0]: person_files.list_partner_choices(uow, principal, s[0]) for s in sites}
+        referents = {s.id: person_files.list_referent_choices(uow, principal, s.id) for s in sites}
+        rounds = {s.id: person_files.list_recent_outreach_rounds(uow, principal, s.id) for s in sites}
+        partners = {s.id: person_files.list_partner_choices(uow, principal, s.id) for s in sites}
     return Choices(sites, labelled(sites, referents), labelled(sites, rounds), labelled(sites, partners))
 
 
@@ -86,7 +87,7 @@ def arrival_fields(k: str, errors: dict[str, str], choices: Choices) -> dict[str
     st.subheader(_("Arrivée"))
     data: dict[str, object] = {}
     data["site_id"] = st.selectbox(
-        _("Site *"), [s[0] for s in choices.sites], format_func=choices.site_label, key=f"{k}_site"
+        _("Site *"), [s.id for s in choices.sites], format_func=choices.site_label, key=f"{k}_site"
     )
     form_state.field_error(errors, "site_id")
     left, right = st.columns(2)

@@ -30,7 +30,7 @@ from services.platform.errors import NotFound, ValidationFailed
 from services.platform.inputs import FormInput, field_error, messages
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
-from services.platform.sites import SiteChoice
+from services.platform.sites import SiteChoice, sites_of
 
 # Who goes on a round: social workers, CIP, health staff and their heads of service.
 STAFF_ROLES = (Role.INTERVENANT, Role.CHEF_SERVICE)
@@ -370,13 +370,9 @@ def update_round(
 
 
 def outreach_sites(session: Session, principal: Principal, *, writable: bool = False) -> list[SiteChoice]:
-    """The active sites whose rounds the principal reads (or, with `writable`, may log)."""
+    """The active sites whose rounds the principal reads (or, with `writable`, may log: its own only)."""
     principal.require(Capability.RUN_FIELD_ACTIVITIES if writable else Capability.VIEW_ACTIVITY_FIGURES)
-    scope = Site.id.in_(sorted(principal.site_ids)) if writable else principal.site_filter(Site.id)
-    rows = session.exec(
-        select(Site.id, Site.code, Site.name).where(Site.is_active == sa.true(), scope).order_by(Site.code)
-    ).all()
-    return [SiteChoice(*row) for row in rows]
+    return sites_of(session, principal, own_only=writable)
 
 
 def staff_choices(session: Session, principal: Principal, site_id: int) -> list[tuple[int, str]]:

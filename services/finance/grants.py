@@ -29,7 +29,7 @@ from services.platform.inputs import FormInput, field_error, messages
 from services.platform.money import ratio
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
-from services.platform.sites import SiteChoice
+from services.platform.sites import SiteChoice, sites_of
 
 FUNDER_NAME_MAX = 160
 GRANT_NAME_MAX = 200
@@ -233,10 +233,9 @@ def grant_detail(session: Session, principal: Principal, grant_id: int, *, today
 
 
 def site_choices(session: Session, principal: Principal) -> list[SiteChoice]:
-    """Active sites a grant may concern, by code (gestion)."""
+    """Active sites a grant may concern (gestion: every site)."""
     principal.require(Capability.EDIT_BUDGET)
-    rows = session.exec(select(Site).where(Site.is_active == sa.true()).order_by(Site.code)).all()
-    return [SiteChoice(s.id, s.code, s.name) for s in rows]
+    return sites_of(session, principal)
 
 
 class GrantInput(FormInput):

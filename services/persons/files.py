@@ -41,6 +41,7 @@ from services.platform.errors import ServiceError, ValidationFailed
 from services.platform.inputs import FormInput, field_error, messages
 from services.platform.principal import Capability, Principal
 from services.platform.records import change_person_status, versioned_update
+from services.platform.sites import SiteChoice, sites_of
 
 ALIAS_MAX = 60
 MIN_AGE, MAX_AGE = 15, 100
@@ -944,14 +945,11 @@ def reopen_file(
 # --- choices for the forms ---------------------------------------------------------------------
 
 
-def list_site_choices(session: Session, principal: Principal) -> list[tuple[int, str, str]]:
-    """Sites the principal may create or edit files on: (site_id, code, name)."""
+def list_site_choices(session: Session, principal: Principal) -> list[SiteChoice]:
+    """Sites the principal may create or edit files on."""
     if not principal.can(Capability.EDIT_PERSON_FILES):
         return []
-    rows = session.exec(
-        select(Site.id, Site.code, Site.name).where(principal.site_filter(Site.id), Site.is_active).order_by(Site.name)
-    ).all()
-    return [(row.id, row.code, row.name) for row in rows]
+    return sites_of(session, principal)
 
 
 def list_referent_choices(session: Session, principal: Principal, site_id: int) -> list[tuple[int, str]]:
@@ -998,10 +996,7 @@ def list_partner_choices(session: Session, principal: Principal, site_id: int) -
     return [(row.id, f"{row.name} ({label(row.kind)})") for row in rows]
 
 
-def list_visible_sites(session: Session, principal: Principal) -> list[tuple[int, str, str]]:
-    """Sites whose files the principal may list (the caseload's site filter): (site_id, code, name)."""
+def list_visible_sites(session: Session, principal: Principal) -> list[SiteChoice]:
+    """Sites whose files the principal may list (the caseload's site filter; closed sites keep their files)."""
     principal.require(Capability.VIEW_PERSON_FILES)
-    rows = session.exec(
-        select(Site.id, Site.code, Site.name).where(principal.site_filter(Site.id)).order_by(Site.name)
-    ).all()
-    return [(row.id, row.code, row.name) for row in rows]
+    return sites_of(session, principal, include_closed=True)

@@ -50,7 +50,7 @@ from services.platform.records import (
     versioned_update,
     writable_person,
 )
-from services.platform.sites import SiteChoice
+from services.platform.sites import SiteChoice, sites_of
 
 NAME_MAX = 160
 CONTACT_MAX = 200
@@ -421,9 +421,4 @@ def list_outcomes(session: Session, principal: Principal, person_id: int) -> lis
 def manageable_sites(session: Session, principal: Principal) -> list[SiteChoice]:
     """Sites whose directory the principal may manage (admin: all active sites)."""
     principal.require(Capability.MANAGE_PARTNERS)
-    rows = session.exec(
-        select(Site.id, Site.code, Site.name)
-        .where(Site.is_active == sa.true(), principal.site_filter(Site.id))
-        .order_by(Site.code)
-    ).all()
-    return [SiteChoice(*row) for row in rows]
+    return sites_of(session, principal)

@@ -1,8 +1,21 @@
-"""A site as offered in a choice list (code and name), shared by every service that lists sites."""
+"""The sites a principal may use, in one place: every service that offers a site list asks here.
+
+A role limited to its sites (chef_service, intervenant, formateur) gets its own sites; an
+association-wide role (admin, direction, gestion) every site, unless `own_only` (a write that must
+happen on one's own site: logging an outreach round). Closed sites are left out unless asked for
+(a dashboard still reads their history). The caller checks the capability first: this says where,
+not what.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models.organisation import Site
+from services.platform.principal import Principal
 
 
 @dataclass(frozen=True)
@@ -14,3 +27,14 @@ class SiteChoice:
     @property
     def label(self) -> str:
         return f"{self.code} — {self.name}"
+
+
+def sites_of(
+    session: Session, principal: Principal, *, own_only: bool = False, include_closed: bool = False
+) -> list[SiteChoice]:
+    """The sites `principal` may use, by code (see the module docstring)."""
+    scope = Site.id.in_(sorted(principal.site_ids)) if own_only else principal.site_filter(Site.id)
+    statement = select(Site.id, Site.code, Site.name).where(scope)
+    if not include_closed:
+        statement = statement.where(Site.is_active == sa.true())
+    return [SiteChoice(int(i), code, name) for i, code, name in session.exec(statement.order_by(Site.code)).all()]

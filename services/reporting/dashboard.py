@@ -19,16 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 import clock
 from i18n import _
-from models.organisation import Site
 from services.finance.staffing import figures as staffing_figures
 from services.finance.staffing.figures import FteFigure
 from services.home import GrantConsumption
 from services.platform.errors import PermissionDenied, ValidationFailed
 from services.platform.principal import Capability, Principal
+from services.platform.sites import SiteChoice, sites_of
 from services.reporting._dashboard_figures import (
     FunnelStep,
     MonthlyValue,
@@ -54,13 +54,6 @@ from services.reporting._indicators import referrals_by_partner_kind as referral
 
 REQUIRED = (Capability.VIEW_ACTIVITY_FIGURES, Capability.VIEW_BUDGET, Capability.VIEW_STAFFING)
 MAX_DAYS = 3 * 366  # longer periods are refused: the dashboard compares recent activity
-
-
-@dataclass(frozen=True)
-class SiteChoice:
-    id: int
-    code: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -96,12 +89,9 @@ def require_dashboard(principal: Principal) -> None:
 
 
 def sites_in_scope(session: Session, principal: Principal) -> list[SiteChoice]:
-    """The sites the principal may look at on the dashboard, by code."""
+    """The sites the principal may look at on the dashboard (closed ones too: their history counts)."""
     require_dashboard(principal)
-    rows = session.exec(
-        select(Site.id, Site.code, Site.name).where(principal.site_filter(Site.id)).order_by(Site.code)
-    ).all()
-    return [SiteChoice(int(i), code, name) for i, code, name in rows]
+    return sites_of(session, principal, include_closed=True)
 
 
 def previous_period(start: date, end: date) -> tuple[date, date]:

@@ -17,6 +17,7 @@ from services.finance.staffing.posts import PostRow
 from services.platform.db import unit_of_work
 from services.platform.money import BASIS_POINTS
 from services.platform.principal import Principal
+from services.platform.sites import SiteChoice
 from ui.platform import form_state
 
 
@@ -27,9 +28,9 @@ def post_label(post: PostRow) -> str:
     )
 
 
-def _site_and_type(key: str, errors: dict, sites: list[tuple[int, str, str]], post: PostRow | None) -> dict:
-    site_ids = [s[0] for s in sites]
-    names = {s[0]: f"{s[1]} — {s[2]}" for s in sites}
+def _site_and_type(key: str, errors: dict, sites: list[SiteChoice], post: PostRow | None) -> dict:
+    site_ids = [s.id for s in sites]
+    names = {s.id: s.label for s in sites}
     left, right = st.columns(2)
     values = {
         "site_id": left.selectbox(
@@ -111,7 +112,7 @@ def _dates_and_holder(key: str, errors: dict, post: PostRow | None) -> dict:
     return values
 
 
-def _post_fields(key: str, errors: dict, sites: list[tuple[int, str, str]], post: PostRow | None) -> dict:
+def _post_fields(key: str, errors: dict, sites: list[SiteChoice], post: PostRow | None) -> dict:
     """The widgets of a post (inside an st.form), their values as typed; `post` fills them for an edit."""
     return (
         _site_and_type(key, errors, sites, post)
@@ -150,7 +151,7 @@ def _share_rows(key: str, errors: dict, names: dict[tuple[int, int], str]) -> li
     return rows
 
 
-def create_post_form(engine: Engine, principal: Principal, sites: list[tuple[int, str, str]]) -> None:
+def create_post_form(engine: Engine, principal: Principal, sites: list[SiteChoice]) -> None:
     """A new post with its funding split (up to three conventions; the shares must total 100 %)."""
     with unit_of_work(engine) as uow:
         options = staffing.all_funding_options(uow, principal)
@@ -174,7 +175,7 @@ def create_post_form(engine: Engine, principal: Principal, sites: list[tuple[int
         form_state.submit(form, create, _("Poste créé avec son financement."))
 
 
-def edit_post_form(engine: Engine, principal: Principal, sites: list[tuple[int, str, str]], post: PostRow) -> None:
+def edit_post_form(engine: Engine, principal: Principal, sites: list[SiteChoice], post: PostRow) -> None:
     form = f"post_edit_{post.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)

@@ -50,7 +50,7 @@ from services.platform.errors import NotFound, PermissionDenied, ValidationFaile
 from services.platform.inputs import FormInput, field_error, messages
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
-from services.platform.sites import SiteChoice
+from services.platform.sites import SiteChoice, sites_of
 
 NAME_MAX = 120
 SCHEDULE_MAX = 200
@@ -248,10 +248,7 @@ def manageable_sites(session: Session, principal: Principal) -> list[SiteChoice]
     """Active sites where the principal may create groups (chef_service: its own)."""
     if not may_manage_groups(principal):
         return []
-    rows = session.exec(
-        select(Site).where(Site.is_active == sa.true(), principal.site_filter(Site.id)).order_by(Site.code)
-    ).all()
-    return [SiteChoice(site.id, site.code, site.name) for site in rows]
+    return sites_of(session, principal)
 
 
 def teacher_choices(session: Session, principal: Principal, *, site_id: int) -> list[TeacherChoice]:

@@ -29,7 +29,7 @@ from services.platform.errors import NotFound, PermissionDenied, ValidationFaile
 from services.platform.inputs import FormInput, messages
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
-from services.platform.sites import SiteChoice
+from services.platform.sites import SiteChoice, sites_of
 
 MODULE_NAME_MAX = 120
 MODULE_NOT_FOUND = N_("Module introuvable.")
@@ -71,12 +71,7 @@ def my_sites(session: Session, principal: Principal) -> list[SiteChoice]:
     """Active sites of the principal (all sites for direction), by code. Any workshop reader."""
     if not (principal.can(Capability.VIEW_ACTIVITY_FIGURES) or principal.can(Capability.RUN_FIELD_ACTIVITIES)):
         raise PermissionDenied()
-    rows = session.exec(
-        select(Site.id, Site.code, Site.name)
-        .where(Site.is_active == sa.true(), principal.site_filter(Site.id))
-        .order_by(Site.code)
-    ).all()
-    return [SiteChoice(*row) for row in rows]
+    return sites_of(session, principal)
 
 
 @dataclass(frozen=True)

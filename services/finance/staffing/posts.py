@@ -28,6 +28,7 @@ from services.platform.inputs import FORM_ERROR, FormInput, field_error, message
 from services.platform.money import BASIS_POINTS
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
+from services.platform.sites import SiteChoice, sites_of
 
 HOLDER_MAX = 120
 MAX_MONTHLY_COST_CENTS = 5_000_000  # 50 000 € loaded per month: beyond is a typing error
@@ -146,17 +147,10 @@ def list_posts(session: Session, principal: Principal, *, site_id: int | None = 
     ]
 
 
-def sites_in_scope(session: Session, principal: Principal) -> list[tuple[int, str, str]]:
-    """(id, code, name) of the active sites whose posts the principal may see."""
+def sites_in_scope(session: Session, principal: Principal) -> list[SiteChoice]:
+    """The active sites whose posts the principal may see."""
     principal.require(Capability.VIEW_STAFFING)
-    return [
-        tuple(r)
-        for r in session.exec(
-            select(Site.id, Site.code, Site.name)
-            .where(Site.is_active.is_(True), principal.site_filter(Site.id))
-            .order_by(Site.code)
-        ).all()
-    ]
+    return sites_of(session, principal)
 
 
 def funding_options(session: Session, principal: Principal, post_id: int) -> list[FundingOption]:
