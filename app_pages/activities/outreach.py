@@ -17,7 +17,7 @@ from services.platform.principal import Capability, Principal
 from services.platform.sites import SiteChoice
 from ui.activities.outreach import charts as outreach_charts
 from ui.activities.outreach import forms as outreach_forms
-from ui.platform import form_state
+from ui.platform import form_state, pager
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 
@@ -77,9 +77,6 @@ def round_filters(sites: list[SiteChoice], months: list[date]) -> tuple[date | N
             filters[1].selectbox(_("Site"), list(site_labels), format_func=site_labels.get, key="outreach_site") or None
         )
     month = None if month_index == ALL else months[-month_index]
-    if st.session_state.get("outreach_signature") != (month, site_id):
-        st.session_state["outreach_signature"] = (month, site_id)
-        st.session_state["outreach_page"] = 1
     return month, site_id
 
 
@@ -94,13 +91,7 @@ def rounds_list(page: RoundPage, with_site: bool) -> None:
         st.info(_("Aucune maraude pour ce choix."))
     else:
         st.dataframe(outreach_charts.rounds_table(page.rows, with_site=with_site), hide_index=True)
-    previous, _unused, following = st.columns([1, 4, 1])
-    if page.page > 1 and previous.button(_("Page précédente"), icon=":material/chevron_left:"):
-        st.session_state["outreach_page"] = page.page - 1
-        st.rerun()
-    if page.page < page.page_count and following.button(_("Page suivante"), icon=":material/chevron_right:"):
-        st.session_state["outreach_page"] = page.page + 1
-        st.rerun()
+    pager.buttons("outreach_page", page.page, page.page_count)
 
 
 def recorded_rounds(current: Runtime, principal: Principal, sites: list[SiteChoice], months: list[date]) -> None:
@@ -113,7 +104,7 @@ def recorded_rounds(current: Runtime, principal: Principal, sites: list[SiteChoi
             principal,
             site_id=site_id,
             month=month,
-            page=st.session_state.get("outreach_page", 1),
+            page=pager.current("outreach_page", (month, site_id)),
             page_size=PAGE_SIZE,
         )
     rounds_list(page, with_site=len(sites) > 1)

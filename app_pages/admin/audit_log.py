@@ -3,10 +3,11 @@
 import streamlit as st
 
 from i18n import N_, _, formats
-from services.platform import audit
+from services.platform import audit, paging
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
+from ui.platform import pager
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 
@@ -29,10 +30,10 @@ def page(principal: Principal) -> None:
     st.title(_("Journal d'audit"))
     st.caption(_("Conservé un an. Il indique qui a fait quoi et sur quel enregistrement, jamais les contenus."))
 
-    left, middle, right = st.columns([2, 2, 1])
+    left, middle = st.columns(2)
     action_label = left.selectbox(_("Type d'action"), list(ACTION_FILTERS), format_func=_, key="audit_action_filter")
     actor = middle.text_input(_("Identifiant"), placeholder=_("ex. ts.lyon"), key="audit_actor")
-    page_number = right.number_input(_("Page"), min_value=1, value=1, step=1, key="audit_page")
+    page_number = pager.current("audit_page", (action_label, actor))
 
     with unit_of_work(runtime().engine) as uow:
         rows, total = audit.list_events(
@@ -41,7 +42,7 @@ def page(principal: Principal) -> None:
             action_prefix=ACTION_FILTERS[action_label],
             actor=actor or None,
             limit=PAGE_SIZE,
-            offset=(int(page_number) - 1) * PAGE_SIZE,
+            offset=(page_number - 1) * PAGE_SIZE,
         )
 
     st.caption(_("{count} événement(s)").format(count=formats.number(total)))
@@ -57,6 +58,7 @@ def page(principal: Principal) -> None:
         },
         hide_index=True,
     )
+    pager.buttons("audit_page", page_number, paging.page_count(total, PAGE_SIZE))
 
 
 page(principal)

@@ -17,7 +17,7 @@ from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from ui.finance import expense_forms
-from ui.platform import form_state
+from ui.platform import form_state, pager
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 
@@ -106,14 +106,7 @@ def _expense_table(result: ExpensePage) -> None:
         ),
         hide_index=True,
     )
-    if result.page_count > 1:
-        st.number_input(
-            _("Page (sur {count})").format(count=result.page_count),
-            min_value=1,
-            max_value=result.page_count,
-            step=1,
-            key="expenses_page",
-        )
+    pager.buttons("expenses_page", result.page, result.page_count)
 
 
 def _deletion_form(current: Runtime, principal: Principal, manual: list[ExpenseRow]) -> None:
@@ -170,7 +163,7 @@ def page(principal: Principal) -> None:
             grant_id=grant_id,
             line_id=line_id,
             month=month,
-            page=st.session_state.get("expenses_page", 1),
+            page=pager.current("expenses_page", (grant_id, line_id, month)),
             page_size=PAGE_SIZE,
         )
     _expense_table(result)

@@ -11,6 +11,7 @@ from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from services.platform.sites import SiteChoice
+from ui.platform import pager
 from ui.platform.guards import require_page
 from ui.platform.navigation import PAGE_SPECS
 from ui.platform.runtime import field_cipher, runtime
@@ -67,10 +68,7 @@ def page_number(chosen: CaseloadFilter) -> tuple[int, tuple]:
         chosen.no_contact_over_3_months,
         chosen.query.strip(),
     )
-    if st.session_state.get("caseload_signature") != signature:  # new filters: back to the first page
-        st.session_state["caseload_signature"] = signature
-        st.session_state["caseload_page"] = 1
-    return st.session_state.get("caseload_page", 1), signature
+    return pager.current("caseload_page", signature), signature
 
 
 def table(principal: Principal, found: CaseloadPage, several_sites: bool, signature: tuple) -> None:
@@ -102,16 +100,6 @@ def table(principal: Principal, found: CaseloadPage, several_sites: bool, signat
         st.switch_page(FILE_PAGE, query_params={"code": found.rows[chosen[0]].code})
 
 
-def pager(found: CaseloadPage) -> None:
-    previous, _unused, following = st.columns([1, 4, 1])
-    if found.page > 1 and previous.button(_("Page précédente"), icon=":material/chevron_left:"):
-        st.session_state["caseload_page"] = found.page - 1
-        st.rerun()
-    if found.page < found.page_count and following.button(_("Page suivante"), icon=":material/chevron_right:"):
-        st.session_state["caseload_page"] = found.page + 1
-        st.rerun()
-
-
 def page(principal: Principal) -> None:
     """The page, drawn at every run (the texts in the session's language)."""
     current = runtime()
@@ -134,7 +122,7 @@ def page(principal: Principal) -> None:
         st.info(_("Aucun dossier ne correspond à ces critères."))
     else:
         table(principal, found, len(sites) > 1, signature)
-    pager(found)
+    pager.buttons("caseload_page", found.page, found.page_count)
 
 
 page(principal)

@@ -445,19 +445,18 @@ def list_rounds(
         start = clock.month_start(month)
         conditions += [OutreachRound.round_on >= start, OutreachRound.round_on < clock.month_start(start, 1)]
     total = session.exec(select(sa.func.count()).select_from(OutreachRound).where(*conditions)).one()
-    page_count = max(1, -(-total // page_size))
-    page = min(max(1, int(page)), page_count)
+    shown = paging.window(total, page, page_size)
     found = session.exec(
         select(OutreachRound, Site.code)
         .join(Site, Site.id == OutreachRound.site_id)
         .where(*conditions)
         .order_by(OutreachRound.round_on.desc(), OutreachRound.start_time.desc(), OutreachRound.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
+        .offset(shown.offset)
+        .limit(shown.page_size)
     ).all()
     staff = _staff_of(session, [outreach.id for outreach, _unused in found])
     rows = [_row_of(outreach, code, tuple(name for _unused, name in staff[outreach.id])) for outreach, code in found]
-    return RoundPage(rows, total, page, page_size)
+    return RoundPage(rows, total, shown.page, shown.page_size)
 
 
 def round_detail(session: Session, principal: Principal, round_id: int) -> RoundDetail:

@@ -253,13 +253,12 @@ def list_expenses(
     if month is not None:
         start = month.replace(day=1)
         conditions += [Expense.spent_on >= start, Expense.spent_on < clock.month_start(start, 1)]
-    page_size = max(1, min(int(page_size), 500))
     count, total = session.exec(
         select(sa.func.count(), sa.func.coalesce(sa.func.sum(Expense.amount_cents), 0))
         .select_from(Expense)
         .where(*conditions)
     ).one()
-    page = max(1, min(int(page), paging.page_count(int(count), page_size)))
+    shown = paging.window(int(count), page, page_size)
     rows = session.exec(
         select(Expense, BudgetLine.accounting_code, BudgetLine.category, Strand.name, Site.code)
         .join(BudgetLine, BudgetLine.id == Expense.budget_line_id)
@@ -267,8 +266,8 @@ def list_expenses(
         .join(Site, Site.id == Expense.site_id)
         .where(*conditions)
         .order_by(Expense.spent_on.desc(), Expense.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
+        .offset(shown.offset)
+        .limit(shown.page_size)
     ).all()
     result = [
         ExpenseRow(
@@ -288,7 +287,7 @@ def list_expenses(
         )
         for e, code, category, strand, site in rows
     ]
-    return ExpensePage(result, int(count), int(total), page, page_size)
+    return ExpensePage(result, int(count), int(total), shown.page, shown.page_size)
 
 
 class DeletionInput(FormInput):

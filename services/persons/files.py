@@ -463,6 +463,9 @@ class CaseloadRow:
     alias: str | None
 
 
+CASELOAD_LARGEST_PAGE = 200  # files decrypted and drawn at once
+
+
 @dataclass(frozen=True)
 class CaseloadPage:
     rows: list[CaseloadRow]
@@ -576,13 +579,12 @@ def list_caseload(
     (roles with VIEW_IDENTITY only; others search by code).
     """
     principal.require(Capability.VIEW_PERSON_FILES)
-    page_size = max(1, min(int(page_size), 200))
-    page = max(1, int(page))
     conditions = _filter_conditions(principal, filter, today or clock.today())
     query = (filter.query or "").strip()
     if query:
         conditions.append(_search_condition(session, principal, query, conditions, cipher))
     total = session.exec(select(sa.func.count()).select_from(Person).where(*conditions)).one()
+    shown = paging.window(total, page, min(int(page_size), CASELOAD_LARGEST_PAGE))
     rows = session.exec(
         select(
             Person.id,
@@ -597,16 +599,16 @@ def list_caseload(
         .outerjoin(User, User.id == Person.referent_id)
         .where(*conditions)
         .order_by(Person.last_contact_on.desc(), Person.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
+        .offset(shown.offset)
+        .limit(shown.page_size)
     ).all()
     psp, goals = _psp_and_next_goal(session, [row.id for row in rows])
     alias_of = cipher.decrypt if principal.can(Capability.VIEW_IDENTITY) else lambda _token: None
     return CaseloadPage(
         rows=[_caseload_row(row, psp.get(row.id), goals.get(row.id, (None, None)), alias_of) for row in rows],
         total=total,
-        page=page,
-        page_size=page_size,
+        page=shown.page,
+        page_size=shown.page_size,
     )
 
 

@@ -16,11 +16,12 @@ from i18n import N_, _, formats
 from services.activities.attendance import SessionKind
 from services.activities.workshops import sessions as workshop_sessions
 from services.activities.workshops.sessions import Period, SessionRow
+from services.platform import paging
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
 from ui.activities.roll_call import roll_call_grid
-from ui.platform import form_state
+from ui.platform import form_state, pager
 from ui.platform.runtime import Runtime
 
 PAGE_SIZE = 20
@@ -70,13 +71,11 @@ def _listing(rt: Runtime, principal: Principal, site_id: int | None, several_sit
         label_visibility="collapsed",
         format_func=lambda p: _("Passées et du jour") if p == Period.HELD else _("À venir"),
     )
-    page_key = f"workshop_page_{period}_{site_id}"
-    page = st.session_state.get(page_key, 1)
+    page = pager.current("workshop_page", (period, site_id))
     with unit_of_work(rt.engine) as session:
         listing = workshop_sessions.list_sessions(
             session, principal, period=period, site_id=site_id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
-    pages = max(1, -(-listing.total // PAGE_SIZE))
     if not listing.rows:
         st.info(_("Aucune séance pour ce choix."))
     else:
@@ -87,10 +86,7 @@ def _listing(rt: Runtime, principal: Principal, site_id: int | None, several_sit
                 "places prévues."
             ).format(count=formats.number(listing.total))
         )
-    if pages > 1:
-        st.columns([1, 3])[0].number_input(
-            _("Page (sur {pages})").format(pages=pages), min_value=1, max_value=pages, step=1, key=page_key
-        )
+    pager.buttons("workshop_page", page, paging.page_count(listing.total, PAGE_SIZE))
     return period, listing.rows
 
 
