@@ -10,9 +10,9 @@ from i18n import _
 from i18n.formats import euros, percent
 from services.finance import deviation_notes, financial_report
 from services.finance.deviation_notes import Note
-from services.finance.fields import PeriodInput
 from services.finance.financial_report import MISSING_EXPLANATION, CategoryRow, FinancialReport, ReportGrant
 from services.platform.db import unit_of_work
+from services.platform.inputs import PeriodInput
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from ui.platform import form_state

@@ -7,8 +7,8 @@ import streamlit as st
 from clock import today
 from i18n import _
 from i18n.formats import day, fte, number
-from services.finance.fields import PeriodInput
 from services.platform.db import unit_of_work
+from services.platform.inputs import PeriodInput
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.reporting import dashboard

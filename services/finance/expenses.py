@@ -21,19 +21,10 @@ from i18n import N_, _
 from models.finance import BudgetCategory, BudgetLine, Expense, Grant, Strand
 from models.organisation import Site
 from services.finance.access import sees_details, visible_lines
-from services.finance.fields import (
-    AMOUNT_REQUIRED,
-    DAY,
-    amount_rule,
-    checked,
-    raw,
-    refuse_if,
-    spaces,
-    spaces_or_none,
-)
+from services.finance.fields import AMOUNT_REQUIRED, DAY, amount_rule, spaces, spaces_or_none
 from services.platform import audit, paging
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
-from services.platform.inputs import FORM_ERROR, FormInput, field_error, messages
+from services.platform.inputs import FORM_ERROR, FormInput, checked, field_error, messages, raw, refuse_if
 from services.platform.principal import Capability, Principal
 
 LABEL_MAX = 200

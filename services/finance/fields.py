@@ -6,31 +6,25 @@ Every amount typed in a finance form is read here, and through services.platform
   by money.prorata, the README's rule: 0,005 € is 1 cent, -0,005 € is -1 cent.
 A number is always euros here (never cents): what a form's widget returns.
 
-`checked(...)` is the first step of a service whose rules need the database too: the input model's
-messages (every field at once), the raw values for the database rules of the fields that passed, and
-these add their messages to the same {field: message} dict.
+The helpers every form shares (checked, raw, refuse_if, PeriodInput…) are services.platform.inputs'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationInfo, field_validator
+from pydantic import TypeAdapter
 
 from i18n import N_
-from services.platform.errors import ValidationFailed
-from services.platform.inputs import FormInput, field_error, messages
+from services.platform.inputs import FormInput, field_error
 from services.platform.money import parse_amount, prorata
 
 AMOUNT_REQUIRED = N_("Le montant est obligatoire.")
 # money.parse_amount's message (already in the session's language) as a sentence: 'Montant illisible « 12.50 »
 # (attendu par exemple 1 234,56).'
 AS_A_SENTENCE = N_("{problem}.")
-PERIOD_ORDER = N_("La fin de la période doit suivre son début.")
-PERIOD_TOO_LONG = N_("Choisissez une période de trois ans au plus.")
 
 Input = TypeVar("Input", bound=FormInput)
 DAY = TypeAdapter(date)  # a date as an input model reads it (a database rule on the raw value of a field that passed)
@@ -97,47 +91,3 @@ def amount_rule(value: object, *, required: str = AMOUNT_REQUIRED) -> int:
     if cents is None:
         raise field_error(required)
     return cents
-
-
-def checked(model: type[Input], data: Input | Mapping[str, object], **context: object) -> tuple[Input | None, dict]:
-    """(the checked input or None, the messages of the fields that failed) — never raises for bad input."""
-    try:
-        return model.validated(data, **context), {}
-    except ValidationFailed as exc:
-        return None, dict(exc.errors)
-
-
-def raw(data: BaseModel | Mapping[str, object]) -> dict[str, object]:
-    """The values as sent, for the database rules of the fields that passed their checks."""
-    return data.model_dump() if isinstance(data, BaseModel) else dict(data)
-
-
-def refuse_if(errors: dict[str, str]) -> None:
-    if errors:
-        raise ValidationFailed(errors)
-
-
-class PeriodInput(FormInput):
-    """A period picked in a filter, [start, end] (the financial report; the dashboard's filter reuses it).
-
-    Context: `longest_days`, the dashboard's limit (services.reporting.dashboard.MAX_DAYS, three years): its
-    message says « trois ans »."""
-
-    start: date = Field(json_schema_extra=messages(PERIOD_ORDER))
-    end: date = Field(json_schema_extra=messages(PERIOD_ORDER))
-
-    @field_validator("end")
-    @classmethod
-    def _after_the_start(cls, value: date, info: ValidationInfo) -> date:
-        start = info.data.get("start")
-        if start is not None and value < start:
-            raise field_error(PERIOD_ORDER)
-        longest = (info.context or {}).get("longest_days")
-        if start is not None and longest is not None and (value - start).days >= longest:
-            raise field_error(PERIOD_TOO_LONG)
-        return value
-
-    @classmethod
-    def problems(cls, values: Mapping[str, object], **context: object) -> dict[str, str]:
-        """The messages of a period shown in a filter (no form to submit): {} when it is a valid one."""
-        return checked(cls, values, **context)[1]

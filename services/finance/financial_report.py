@@ -30,9 +30,9 @@ from models.organisation import Site
 from models.staffing import Post, PostType
 from services.finance.access import visible_grants
 from services.finance.deviation_notes import grant_for_report, notes_of_grant
-from services.finance.fields import PeriodInput
 from services.platform import audit
 from services.platform.errors import NotFound, PermissionDenied
+from services.platform.inputs import PeriodInput
 from services.platform.money import BASIS_POINTS, prorata, ratio, split_exactly
 from services.platform.principal import Capability, Principal
 from services.platform.spreadsheet import DATE, EUROS, FTE, PERCENT, euros, set_widths, write_row

@@ -22,11 +22,11 @@ from i18n import N_, _, formats
 from models.finance import BudgetCategory, BudgetLine, BudgetRevision, Expense, Grant, GrantSite, Strand
 from models.organisation import Site
 from services.finance.access import sees_details, visible_grants, visible_lines
-from services.finance.fields import AMOUNT_REQUIRED, checked, raw, refuse_if, spaces_or_none, typed_cents
+from services.finance.fields import AMOUNT_REQUIRED, spaces_or_none, typed_cents
 from services.finance.grants import require_reader, spent_by_line
 from services.platform import audit
 from services.platform.errors import NotFound, ValidationFailed
-from services.platform.inputs import FormInput, field_error
+from services.platform.inputs import FormInput, checked, field_error, raw, refuse_if
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 

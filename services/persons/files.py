@@ -32,15 +32,14 @@ from models.outreach import OutreachRound
 from models.partners import Partner
 from models.pathway import ActionGoal, GoalStatus, PrefectDecision, PspEpisode
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, Person, PersonStatus
-from services.persons._inputs import as_of, not_after_as_of, raw_id
 from services.persons._phonetics import fold, phonetic_key, same_name
 from services.persons.access import person_in_scope, require_writable
+from services.persons.records import change_person_status, versioned_update
 from services.platform import audit, paging
 from services.platform.crypto import FieldCipher
 from services.platform.errors import ServiceError, ValidationFailed
-from services.platform.inputs import FormInput, field_error, messages
+from services.platform.inputs import FormInput, as_of, field_error, messages, not_after_as_of, raw_id
 from services.platform.principal import Capability, Principal
-from services.platform.records import change_person_status, versioned_update
 from services.platform.sites import SiteChoice, sites_of
 
 ALIAS_MAX = 60

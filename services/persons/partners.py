@@ -36,20 +36,24 @@ from models.partners import (
     ReferralResult,
 )
 from models.persons import PersonStatus
-from services.persons._inputs import PastDayOrAsOf, as_of, optional_text, raw_id, raw_value, required_text
 from services.persons.access import person_in_scope, require_writable, touch_last_contact
+from services.persons.records import change_person_status, owned_row, save_sub_record, writable_person
 from services.platform import audit
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
-from services.platform.inputs import FormInput, field_error, messages
-from services.platform.principal import Capability, Principal
-from services.platform.records import (
+from services.platform.inputs import (
     FUTURE_DATE,
-    change_person_status,
-    owned_row,
-    save_sub_record,
-    versioned_update,
-    writable_person,
+    FormInput,
+    PastDayOrAsOf,
+    as_of,
+    field_error,
+    messages,
+    optional_text,
+    raw_id,
+    raw_value,
+    required_text,
 )
+from services.platform.principal import Capability, Principal
+from services.platform.records import versioned_update
 from services.platform.sites import SiteChoice, sites_of
 
 NAME_MAX = 160

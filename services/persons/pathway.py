@@ -39,17 +39,25 @@ from models.pathway import (
     PspPeriod,
 )
 from models.persons import Person, PersonNote, PersonStatus
-from services.persons._inputs import OptionalPastDay, PastDay, PastDayOrAsOf, optional_text, required_text
 from services.persons.access import person_in_scope, require_writable, touch_last_contact
+from services.persons.records import owned_row as _owned_row
+from services.persons.records import save_sub_record
+from services.persons.records import writable_person as _writable_person
 from services.platform import audit
 from services.platform.crypto import FieldCipher
 from services.platform.errors import ValidationFailed
-from services.platform.inputs import FormInput, field_error, messages
+from services.platform.inputs import (
+    FormInput,
+    OptionalPastDay,
+    PastDay,
+    PastDayOrAsOf,
+    field_error,
+    messages,
+    optional_text,
+    required_text,
+)
 from services.platform.principal import Capability, Principal
-from services.platform.records import owned_row as _owned_row
-from services.platform.records import save_sub_record
 from services.platform.records import versioned_update as _versioned_update
-from services.platform.records import writable_person as _writable_person
 
 PSP_PERIOD_MONTHS = 6
 PSP_MAX_MONTHS = 24  # loi 2016-444: authorisation of 6 months, renewable, 24 months in all

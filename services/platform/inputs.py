@@ -22,12 +22,14 @@ reference, the recorded value an edit may keep) comes as validation context, rea
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self
+from datetime import date
+from typing import Annotated, Any, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
+import clock
 from i18n import N_, _
 from services.platform.errors import ValidationFailed
 
@@ -128,3 +130,165 @@ class _KeepUnknown(dict):
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+Input = TypeVar("Input", bound=FormInput)
+FUTURE_DATE = N_("La date ne peut pas être dans le futur.")
+PERIOD_ORDER = N_("La fin de la période doit suivre son début.")
+PERIOD_TOO_LONG = N_("Choisissez une période de trois ans au plus.")
+
+
+# --- what the rules of a model read --------------------------------------------------------------------
+
+
+def as_of(info: ValidationInfo) -> date:
+    """The day of reference of a validation: context `as_of`, else the day in Paris."""
+    return (info.context or {}).get("as_of") or clock.today()
+
+
+def context(info: ValidationInfo, name: str) -> Any:
+    """A value the service gave as validation context (None when it gave none)."""
+    return (info.context or {}).get(name)
+
+
+# --- field types, each with its message ----------------------------------------------------------------
+
+
+def one_line(value: object) -> object:
+    """Runs of spaces and line breaks as one space, none at the ends; None is ''."""
+    if value is None:
+        return ""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def _empty_is_none(value: str | None) -> str | None:
+    return value or None
+
+
+def _none_is_empty(value: object) -> object:
+    return () if value is None else value
+
+
+def _empty_is_as_of(value: object, info: ValidationInfo) -> object:
+    return as_of(info) if value is None or value == "" else value
+
+
+def required_text(maximum: int, missing: str, too_long: str, /, *, on_one_line: bool = False, **values: object) -> Any:
+    """A stripped text that may not be empty (`missing`, for any error of the field) nor longer than
+    `maximum` (`too_long`; {max} and `values` fill its placeholders); `on_one_line`: line breaks and runs
+    of spaces become one space first (a name, a title)."""
+    limits = Field(
+        min_length=1,
+        max_length=maximum,
+        json_schema_extra=messages(missing, by_type={"string_too_long": too_long}, **({"max": maximum} | values)),
+    )
+    # The limits before the validator: they are then the string's own (its error types, its messages).
+    return Annotated[str, limits, BeforeValidator(one_line)] if on_one_line else Annotated[str, limits]
+
+
+def optional_text(maximum: int, too_long: str, /, *, on_one_line: bool = False, **values: object) -> Any:
+    """A text of at most `maximum` characters once stripped (`too_long`; {max} and `values` fill its
+    placeholders), on one line with `on_one_line`; empty is None."""
+    limits = Field(
+        max_length=maximum,
+        json_schema_extra=messages(by_type={"string_too_long": too_long}, **({"max": maximum} | values)),
+    )
+    if on_one_line:
+        return Annotated[str | None, limits, BeforeValidator(one_line), AfterValidator(_empty_is_none)]
+    return Annotated[str | None, limits, AfterValidator(_empty_is_none)]
+
+
+def required_day(missing: str) -> Any:
+    """A date that must be given: `missing` when it is absent or empty (a typed non-date keeps the generic
+    message)."""
+    return Annotated[date, Field(json_schema_extra=messages(by_type={"missing": missing, "date_type": missing}))]
+
+
+def not_after_as_of(message: str) -> AfterValidator:
+    """A day later than the day of reference is refused with `message` (a marked French id)."""
+
+    def check(value: date | None, info: ValidationInfo) -> date | None:
+        if value is not None and value > as_of(info):
+            raise field_error(message)
+        return value
+
+    return AfterValidator(check)
+
+
+PastDay = Annotated[date, not_after_as_of(FUTURE_DATE)]
+OptionalPastDay = Annotated[date | None, not_after_as_of(FUTURE_DATE)]
+# A day a form shows already filled in: left empty, it is the day of reference.
+PastDayOrAsOf = Annotated[date, BeforeValidator(_empty_is_as_of), not_after_as_of(FUTURE_DATE)]
+Ids = Annotated[tuple[int, ...], BeforeValidator(_none_is_empty)]  # what a multiselect sends (none: empty)
+
+
+# --- for the database rules of a service -----------------------------------------------------------------
+
+
+def checked(
+    model: type[Input], data: Input | Mapping[str, object], **validation_context: object
+) -> tuple[Input | None, dict[str, str]]:
+    """(the checked input or None, the messages of the fields that failed): never raises for bad input, so
+    that the service's database rules add their messages to the same answer."""
+    try:
+        return model.validated(data, **validation_context), {}
+    except ValidationFailed as exc:
+        return None, dict(exc.errors)
+
+
+def raw(data: BaseModel | Mapping[str, object]) -> dict[str, object]:
+    """The values as sent (or as an input model holds them)."""
+    return data.model_dump() if isinstance(data, BaseModel) else dict(data)
+
+
+def raw_value(data: BaseModel | Mapping[str, object], name: str) -> object:
+    """The value `name` of an input as it was sent (it may have failed its checks)."""
+    return getattr(data, name, None) if isinstance(data, BaseModel) else data.get(name)
+
+
+def raw_id(data: BaseModel | Mapping[str, object], name: str) -> int | None:
+    """The id `name` as sent, None if absent or not a whole number."""
+    value = raw_value(data, name)
+    if isinstance(value, bool):
+        return None
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def raw_ids(data: BaseModel | Mapping[str, object], name: str) -> set[int]:
+    """The ids `name` as sent (a field that passed its checks: whole numbers)."""
+    return {int(value) for value in raw_value(data, name) or ()}
+
+
+def refuse_if(errors: dict[str, str]) -> None:
+    if errors:
+        raise ValidationFailed(errors)
+
+
+# --- a period picked in a filter --------------------------------------------------------------------------
+
+
+class PeriodInput(FormInput):
+    """A period [start, end] picked in a filter (the financial report, the dashboard). Context:
+    `longest_days`, a limit in days whose message says « trois ans » (the dashboard's)."""
+
+    start: date = Field(json_schema_extra=messages(PERIOD_ORDER))
+    end: date = Field(json_schema_extra=messages(PERIOD_ORDER))
+
+    @field_validator("end")
+    @classmethod
+    def _after_the_start(cls, value: date, info: ValidationInfo) -> date:
+        start = info.data.get("start")
+        if start is not None and value < start:
+            raise field_error(PERIOD_ORDER)
+        longest = context(info, "longest_days")
+        if start is not None and longest is not None and (value - start).days >= longest:
+            raise field_error(PERIOD_TOO_LONG)
+        return value
+
+    @classmethod
+    def problems(cls, values: Mapping[str, object], **validation_context: object) -> dict[str, str]:
+        """The messages of a period shown in a filter (no form to submit): {} when it is a valid one."""
+        return checked(cls, values, **validation_context)[1]

@@ -1,40 +1,11 @@
-"""Helpers shared by the services of a person's sub-records (pathway, referrals, outcomes)."""
+"""Versioned updates: the one way a row edited in a form is saved over the version its editor saw."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session
 
-from i18n import N_, _
-from models.persons import Person, PersonStatus
-from services.persons.access import person_in_scope, record_status_change, require_writable, touch_last_contact
-from services.platform import audit
-from services.platform.errors import NotFound, StaleRecord
-from services.platform.principal import Principal
-
-# Marked only: translate it where it is used, `_(FUTURE_DATE)`.
-FUTURE_DATE = N_("La date ne peut pas être dans le futur.")
-
-
-def not_future(errors: dict[str, str], field: str, value: date | None, today: date) -> None:
-    if value is not None and value > today:
-        errors[field] = _(FUTURE_DATE)
-
-
-def writable_person(session: Session, principal: Principal, person_id: int) -> Person:
-    person = person_in_scope(session, principal, person_id)
-    require_writable(principal, person)
-    return person
-
-
-def owned_row(session: Session, principal: Principal, model: type, row_id: int) -> tuple[object, Person]:
-    """A sub-record and its person, both within the principal's sites (else NotFound)."""
-    row = session.exec(select(model).where(model.id == row_id, principal.site_filter(model.site_id))).first()
-    if row is None:
-        raise NotFound(_("Élément introuvable."))
-    return row, person_in_scope(session, principal, row.person_id)
+from services.platform.errors import StaleRecord
 
 
 def versioned_update(session: Session, model: type, row_id: int, expected_version: int, values: dict) -> None:
@@ -46,51 +17,3 @@ def versioned_update(session: Session, model: type, row_id: int, expected_versio
     )
     if result.rowcount != 1:
         raise StaleRecord()
-
-
-def save_sub_record(
-    session: Session, principal: Principal, person: Person, row: SQLModel, *, contact_on: date, action: str
-) -> int:
-    """Insert one sub-record of a person (one use case): it moves the last contact forward and is audited."""
-    session.add(row)
-    session.flush()
-    touch_last_contact(session, person, contact_on)
-    audit.record(
-        session, actor=principal, action=action, entity_type=row.__tablename__, entity_id=row.id, site_id=person.site_id
-    )
-    session.commit()
-    return row.id
-
-
-def change_person_status(
-    session: Session,
-    principal: Principal,
-    person: Person,
-    *,
-    expected_version: int,
-    to_status: PersonStatus,
-    on: date,
-    reason: str | None,
-) -> None:
-    """Close (on `on`, with `reason`) or reopen a file: status history, versioned update, audit.
-
-    The caller commits (an outcome that closes the file writes it in the same unit of work).
-    """
-    record_status_change(session, principal, person, to_status=to_status, on=on, reason=reason)
-    closing = to_status == PersonStatus.CLOSED
-    versioned_update(
-        session,
-        Person,
-        person.id,
-        int(expected_version),
-        {"status": to_status, "closed_on": on if closing else None, "closed_reason": reason if closing else None},
-    )
-    session.expire(person)
-    audit.record(
-        session,
-        actor=principal,
-        action="person.close" if closing else "person.reopen",
-        entity_type="person",
-        entity_id=person.id,
-        site_id=person.site_id,
-    )

@@ -6,9 +6,11 @@ too, then seeds an empty demo database.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
-from services.accounts.users import demo_accounts_present
+from models.organisation import User
 from services.platform.config import ConfigurationError, Settings
 from services.platform.db import unit_of_work, upgrade_to_head
 
@@ -18,7 +20,8 @@ def prepare(settings: Settings, engine: Engine) -> None:
     upgrade_to_head(engine)
     if not settings.is_demo:
         with unit_of_work(engine) as session:
-            if demo_accounts_present(session):
+            demo_accounts = select(sa.func.count()).select_from(User).where(User.is_demo == sa.true())
+            if session.exec(demo_accounts).one():
                 raise ConfigurationError(
                     "Mode production : des comptes de démonstration existent dans la base. "
                     "Utilisez une base neuve, ou supprimez-les avant de démarrer."

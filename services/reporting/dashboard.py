@@ -27,6 +27,7 @@ from services.finance.staffing import figures as staffing_figures
 from services.finance.staffing.figures import FteFigure
 from services.home import GrantConsumption
 from services.platform.errors import PermissionDenied, ValidationFailed
+from services.platform.inputs import PeriodInput
 from services.platform.principal import Capability, Principal
 from services.platform.sites import SiteChoice, sites_of
 from services.reporting._dashboard_figures import (
@@ -101,13 +102,6 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
     return previous_end - length, previous_end
 
 
-def _check_period(start: date, end: date) -> None:
-    if end < start:
-        raise ValidationFailed({"period": _("La fin de la période doit suivre son début.")})
-    if (end - start).days >= MAX_DAYS:
-        raise ValidationFailed({"period": _("Choisissez une période de trois ans au plus.")})
-
-
 def _resolve_sites(session: Session, principal: Principal, site_ids: Sequence[int] | None) -> list[SiteChoice]:
     scope = sites_in_scope(session, principal)
     if site_ids is None:
@@ -132,7 +126,7 @@ def director_dashboard(
 ) -> Dashboard:
     """Indicators of [start, end] and of the previous period, monthly series, cohort funnel, budget and
     FTE for the chosen sites (None: every site of the principal's scope)."""
-    _check_period(start, end)
+    PeriodInput.validated({"start": start, "end": end}, longest_days=MAX_DAYS)
     sites = _resolve_sites(session, principal, site_ids)
     ids = [site.id for site in sites]
     previous = previous_period(start, end)
@@ -165,7 +159,7 @@ def site_comparison(
 ) -> list[SiteRow]:
     """Per site of the scope (or of the chosen ones): the same indicators for [start, end], so the
     national project officers can compare practices. Same grouped queries as the dashboard."""
-    _check_period(start, end)
+    PeriodInput.validated({"start": start, "end": end}, longest_days=MAX_DAYS)
     sites = _resolve_sites(session, principal, site_ids)
     raw = raw_by_site(session, site_ids=[site.id for site in sites], periods=[(start, end)])
     return [SiteRow(site, build_set(raw[site.id][0], site_ids=[site.id], period=(start, end))) for site in sites]

@@ -154,6 +154,26 @@ def test_private_modules_stay_inside_their_package():
     assert all_violations(private_violations) == {}
 
 
+def platform_violations(importer: str, tree: ast.AST) -> list[str]:
+    """services.platform is the floor of the services: it imports no domain above it."""
+    if not importer.startswith("services.platform"):
+        return []
+    return [
+        f"{module} line {line}"
+        for module, line in imports_of(tree, importer)
+        if module.startswith("services.") and not module.startswith("services.platform")
+    ]
+
+
+def test_the_platform_detector_finds_a_domain_import():
+    assert platform_violations("services.platform.records", ast.parse("from services.persons.access import x"))
+    assert not platform_violations("services.persons.records", ast.parse("from services.persons.access import x"))
+
+
+def test_the_platform_of_the_services_imports_no_domain():
+    assert all_violations(platform_violations) == {}
+
+
 def test_only_ops_imports_the_demo_seed():
     importers = {
         path

@@ -33,15 +33,6 @@ from models.courses import (
     MainstreamTransition,
 )
 from models.persons import Person, PersonStatus
-from services.activities._inputs import (
-    as_of,
-    checked,
-    context,
-    optional_text,
-    refuse_if,
-    required_day,
-    required_text,
-)
 from services.activities.courses.groups import (
     ANONYMISED,
     names_visible,
@@ -52,7 +43,18 @@ from services.activities.courses.groups import (
 from services.persons.access import touch_last_contact
 from services.platform import audit
 from services.platform.errors import NotFound, PermissionDenied
-from services.platform.inputs import FormInput, field_error, messages
+from services.platform.inputs import (
+    FormInput,
+    as_of,
+    checked,
+    context,
+    field_error,
+    messages,
+    optional_text,
+    refuse_if,
+    required_day,
+    required_text,
+)
 from services.platform.principal import Capability, Principal
 
 COMMENT_MAX = 500
@@ -85,7 +87,9 @@ def _past_day(value: date, info: ValidationInfo) -> date:
 PastDay = Annotated[required_day(MESSAGES["date"]), AfterValidator(_past_day)]
 AttemptDay = required_day(MESSAGES["date"])
 Comment = optional_text(COMMENT_MAX, MESSAGES["comment_long"], on_one_line=False, max=COMMENT_MAX)
-Destination = required_text(DESTINATION_MAX, MESSAGES["destination"], MESSAGES["destination_long"], max=DESTINATION_MAX)
+Destination = required_text(
+    DESTINATION_MAX, MESSAGES["destination"], MESSAGES["destination_long"], max=DESTINATION_MAX, on_one_line=True
+)
 
 
 def _writable_learner(session: Session, principal: Principal, person_id: int) -> Person:

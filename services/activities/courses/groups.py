@@ -29,11 +29,18 @@ from i18n import N_, _, message
 from models.courses import CefrLevel, CourseEnrolment, CourseGroup, CourseTeacher, LearnerProfile
 from models.organisation import Role, Site, User, UserSite
 from models.persons import Person, PersonStatus
-from services.activities._inputs import (
+from services.activities.courses.access import visible_groups
+from services.platform import audit
+from services.platform.crypto import FieldCipher
+from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from services.platform.inputs import (
+    FormInput,
     Ids,
     as_of,
     checked,
     context,
+    field_error,
+    messages,
     one_line,
     optional_text,
     raw,
@@ -43,11 +50,6 @@ from services.activities._inputs import (
     required_day,
     required_text,
 )
-from services.activities.courses.access import visible_groups
-from services.platform import audit
-from services.platform.crypto import FieldCipher
-from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
-from services.platform.inputs import FormInput, field_error, messages
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 from services.platform.sites import SiteChoice, sites_of
@@ -83,8 +85,8 @@ MESSAGES = {
     "left_future": N_("La date de sortie ne peut pas être dans le futur."),
     "left_already": N_("Cette sortie est déjà enregistrée."),
 }
-GroupName = required_text(NAME_MAX, MESSAGES["name"], MESSAGES["name_long"], max=NAME_MAX)
-Schedule = optional_text(SCHEDULE_MAX, MESSAGES["schedule_long"], max=SCHEDULE_MAX)
+GroupName = required_text(NAME_MAX, MESSAGES["name"], MESSAGES["name_long"], max=NAME_MAX, on_one_line=True)
+Schedule = optional_text(SCHEDULE_MAX, MESSAGES["schedule_long"], max=SCHEDULE_MAX, on_one_line=True)
 GroupStart = required_day(MESSAGES["starts_on"])
 EnrolmentDay = required_day(MESSAGES["enrolled_on"])
 LeavingDay = required_day(MESSAGES["left_on"])

@@ -22,11 +22,10 @@ import clock
 from i18n import N_, message
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseSession
-from services.activities._inputs import context, required_day
 from services.activities.courses.groups import require_teacher, visible_group
 from services.platform import audit
 from services.platform.errors import ValidationFailed
-from services.platform.inputs import FormInput, field_error, messages
+from services.platform.inputs import FormInput, context, field_error, messages, required_day
 from services.platform.principal import Principal
 
 DURATION_MIN = 15

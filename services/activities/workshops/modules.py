@@ -23,10 +23,9 @@ from sqlmodel import Session, select
 from i18n import N_, _, message
 from models.organisation import Site
 from models.workshops import WorkshopModule, WorkshopTheme
-from services.activities._inputs import checked, one_line, raw, raw_id, refuse_if, required_text
 from services.platform import audit
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
-from services.platform.inputs import FormInput, messages
+from services.platform.inputs import FormInput, checked, messages, one_line, raw, raw_id, refuse_if, required_text
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 from services.platform.sites import SiteChoice, sites_of
@@ -41,7 +40,9 @@ MESSAGES = {
     "theme": N_("Choisissez un thème."),
     "order": N_("La liste des modules a changé entre-temps : rechargez la page."),
 }
-ModuleName = required_text(MODULE_NAME_MAX, MESSAGES["name"], MESSAGES["name_long"], maximum=MODULE_NAME_MAX)
+ModuleName = required_text(
+    MODULE_NAME_MAX, MESSAGES["name"], MESSAGES["name_long"], maximum=MODULE_NAME_MAX, on_one_line=True
+)
 
 
 def require_workshop_team(principal: Principal) -> None:

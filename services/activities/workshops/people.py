@@ -31,15 +31,25 @@ from models.workshops import (
     WorkshopSession,
     WorkshopTheme,
 )
-from services.activities._inputs import as_of, checked, context, raw, raw_id, refuse_if, required_day
 from services.activities.workshops.modules import require_workshop_team
 from services.persons.access import NOT_FOUND_MESSAGE, person_by_code, person_in_scope
 from services.platform import audit
 from services.platform.crypto import FieldCipher
 from services.platform.errors import NotFound
-from services.platform.inputs import FormInput, field_error, messages
+from services.platform.inputs import (
+    FUTURE_DATE,
+    FormInput,
+    as_of,
+    checked,
+    context,
+    field_error,
+    messages,
+    raw,
+    raw_id,
+    refuse_if,
+    required_day,
+)
 from services.platform.principal import Capability, Principal
-from services.platform.records import FUTURE_DATE
 
 START_AHEAD_DAYS = 90
 NO_SUCH_FILE = NOT_FOUND_MESSAGE  # what a search by code finds nothing with (a marked French id)

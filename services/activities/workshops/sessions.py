@@ -23,11 +23,22 @@ from models.attendance import AttendanceStatus
 from models.organisation import Site, User, UserSite
 from models.partners import Partner
 from models.workshops import WorkshopAttendance, WorkshopFacilitator, WorkshopModule, WorkshopSession
-from services.activities._inputs import Ids, as_of, checked, context, raw_id, raw_ids, refuse_if, required_day
 from services.activities.workshops.modules import require_figures, require_workshop_team
 from services.platform import audit
 from services.platform.errors import NotFound
-from services.platform.inputs import FormInput, field_error, messages
+from services.platform.inputs import (
+    FormInput,
+    Ids,
+    as_of,
+    checked,
+    context,
+    field_error,
+    messages,
+    raw_id,
+    raw_ids,
+    refuse_if,
+    required_day,
+)
 from services.platform.principal import Principal
 from services.platform.records import versioned_update
 

@@ -21,10 +21,10 @@ from i18n import N_, _, formats
 from models.finance import BudgetCategory, BudgetLine, Grant, GrantSite, Strand
 from models.organisation import Site
 from models.staffing import Post, PostFunding, PostStatusChange, PostType
-from services.finance.fields import DAY, checked, hundredths, raw, refuse_if, spaces_or_none, typed_cents
+from services.finance.fields import DAY, hundredths, spaces_or_none, typed_cents
 from services.platform import audit
 from services.platform.errors import NotFound, ValidationFailed
-from services.platform.inputs import FORM_ERROR, FormInput, field_error, messages
+from services.platform.inputs import FORM_ERROR, FUTURE_DATE, FormInput, checked, field_error, messages, raw, refuse_if
 from services.platform.money import BASIS_POINTS
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
@@ -43,7 +43,6 @@ END_AFTER_START = N_("La date de fin doit suivre la date de début.")
 HOLDER_TOO_LONG = N_("Le nom du titulaire ne peut dépasser {count} caractères.")
 HOLDER_REQUIRED = N_("Indiquez le nom du ou de la titulaire.")
 DATE_REQUIRED = N_("Indiquez la date.")
-FUTURE_DATE = N_("La date ne peut pas être dans le futur.")
 SHARE_UNREADABLE = N_("Ligne {row} : part illisible (attendu par exemple 50 ou 33,34).")
 SHARE_RANGE = N_("Ligne {row} : la part doit être comprise entre 0,01 % et 100 %.")
 NOT_A_STAFF_LINE = N_(

@@ -15,9 +15,9 @@ from models.audit import AuditEvent
 from models.finance import BudgetCategory
 from models.organisation import Role
 from services.finance import deviation_notes, financial_report
-from services.finance.fields import PeriodInput
 from services.finance.staffing import charges as staff_charges
 from services.platform.errors import PermissionDenied, StaleRecord, ValidationFailed
+from services.platform.inputs import PeriodInput
 from services.platform.spreadsheet import EUROS, safe_text
 from tests import factories
 

@@ -150,7 +150,7 @@ def test_other_roles_are_refused(session: Session, world: World, role: str) -> N
 def test_bad_periods_and_an_empty_site_choice_are_refused(session: Session, world: World) -> None:
     with pytest.raises(ValidationFailed) as error:
         _board(session, world.direction, start=END, end=START)
-    assert "period" in error.value.errors
+    assert error.value.errors == {"end": "La fin de la période doit suivre son début."}
     with pytest.raises(ValidationFailed):
         _board(session, world.direction, start=date(2020, 1, 1), end=END)
     with pytest.raises(ValidationFailed) as error:
