@@ -12,22 +12,20 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from pydantic import ValidationInfo, field_validator
 from sqlmodel import Session, select
 
 import clock
-from i18n import N_, _
+from i18n import _
 from models.attendance import AttendanceStatus
 from models.organisation import Site
 from models.persons import Person, PersonStatus
 from models.workshops import WorkshopAttendance, WorkshopEnrolment, WorkshopModule, WorkshopSession, WorkshopTheme
 from services.activities.workshops.modules import require_figures, require_workshop_team
 from services.platform.crypto import FieldCipher
-from services.platform.inputs import FormInput, field_error
+from services.platform.inputs import PeriodInput
 from services.platform.principal import Capability, Principal
 
 PRESENT, EXCUSED, ABSENT = AttendanceStatus.PRESENT, AttendanceStatus.EXCUSED, AttendanceStatus.ABSENT
-PERIOD_ORDER = N_("La fin de la période doit suivre son début.")
 
 
 @dataclass(frozen=True)
@@ -54,21 +52,6 @@ class ModuleRate:
 
 def _count(status: AttendanceStatus) -> sa.ColumnElement:
     return sa.func.sum(sa.case((WorkshopAttendance.status == status, 1), else_=0))
-
-
-class RatesPeriod(FormInput):
-    """The period of the attendance rates: its first and last days (the last one not before the first)."""
-
-    start: date
-    end: date
-
-    @field_validator("end")
-    @classmethod
-    def _after_the_start(cls, value: date, info: ValidationInfo) -> date:
-        start = info.data.get("start")
-        if start is not None and value < start:
-            raise field_error(PERIOD_ORDER)
-        return value
 
 
 def _rolls_per_module(conditions: list) -> sa.Subquery:
@@ -110,7 +93,7 @@ def attendance_rates(
     One statement, aggregated in two steps so no sort over the attendance rows is needed (see
     `_rolls_per_module`); names are joined on the few grouped rows."""
     require_figures(principal)
-    period = RatesPeriod.validated({"start": start, "end": end})
+    period = PeriodInput.validated({"start": start, "end": end})
     conditions = [
         principal.site_filter(WorkshopSession.site_id),
         WorkshopSession.session_on >= period.start,
