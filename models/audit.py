@@ -3,11 +3,89 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.types import UtcDateTime, utcnow
+
+
+class AuditAction(StrEnum):
+    """Every act the audit log records, stored as its value (the audit page filters on its prefix).
+    Never delete a value: old events keep it."""
+
+    ATTENDANCE_LATE_EDIT = "attendance.late_edit"
+    ATTENDANCE_ROLL_SAVED = "attendance.roll_saved"
+    BARRIER_CREATE = "barrier.create"
+    BUDGET_REVISED = "budget.revised"
+    BUDGET_LINES_SAVED = "budget_lines.saved"
+    CERTIFICATION_ATTEMPT_CREATE = "certification_attempt.create"
+    CERTIFICATION_ATTEMPT_RESULT = "certification_attempt.result"
+    COURSE_ENROLMENT_CREATE = "course_enrolment.create"
+    COURSE_ENROLMENT_LEAVE = "course_enrolment.leave"
+    COURSE_ENROLMENT_RETURN = "course_enrolment.return"
+    COURSE_GROUP_CREATE = "course_group.create"
+    COURSE_GROUP_UPDATE = "course_group.update"
+    COURSE_SESSION_CREATE = "course_session.create"
+    DEVIATION_NOTE_SAVE = "deviation_note.save"
+    EXPENSE_DELETED = "expense.deleted"
+    EXPENSE_RECORDED = "expense.recorded"
+    EXPENSES_IMPORTED = "expenses.imported"
+    FUNDER_CREATED = "funder.created"
+    GOAL_CREATE = "goal.create"
+    GOAL_UPDATE = "goal.update"
+    GRANT_CREATED = "grant.created"
+    GRANT_UPDATED = "grant.updated"
+    KEYS_ROTATE = "keys.rotate"
+    LANGUAGE_ASSESSMENT_CREATE = "language_assessment.create"
+    LOGIN_FAILURE = "login.failure"
+    LOGIN_LOCKED = "login.locked"
+    LOGIN_SUCCESS = "login.success"
+    LOGOUT = "logout"
+    MAINSTREAM_TRANSITION_CREATE = "mainstream_transition.create"
+    NOTE_CREATE = "note.create"
+    OUTCOME_CREATE = "outcome.create"
+    OUTREACH_ROUND_LOGGED = "outreach.round_logged"
+    OUTREACH_ROUND_UPDATED = "outreach.round_updated"
+    PARTNER_CREATE = "partner.create"
+    PARTNER_UPDATE = "partner.update"
+    PERSON_ANONYMISE = "person.anonymise"
+    PERSON_CLOSE = "person.close"
+    PERSON_CREATE = "person.create"
+    PERSON_REOPEN = "person.reopen"
+    PERSON_SEARCH = "person.search"
+    PERSON_UPDATE = "person.update"
+    PERSON_VIEW = "person.view"
+    POST_CREATE = "post.create"
+    POST_FILL = "post.fill"
+    POST_FUNDING = "post.funding"
+    POST_UPDATE = "post.update"
+    POST_VACATE = "post.vacate"
+    PSP_CREATE = "psp.create"
+    PSP_RENEW = "psp.renew"
+    PSP_UPDATE = "psp.update"
+    REFERRAL_CREATE = "referral.create"
+    REFERRAL_UPDATE = "referral.update"
+    REPORT_FINANCIAL_EXPORTED = "report.financial_exported"
+    REPORT_PACK_EXPORTED = "report.pack_exported"
+    SESSION_COOKIE_REFUSED = "session.cookie_refused"
+    SESSION_RESUMED = "session.resumed"
+    STAFF_CHARGED = "staff.charged"
+    USER_ACTIVATE = "user.activate"
+    USER_CREATE = "user.create"
+    USER_DEACTIVATE = "user.deactivate"
+    USER_PASSWORD_CHANGE = "user.password_change"
+    USER_PASSWORD_RESET = "user.password_reset"
+    USER_UNLOCK = "user.unlock"
+    WORKSHOP_COMPLETION = "workshop.completion"
+    WORKSHOP_ENROL = "workshop.enrol"
+    WORKSHOP_LEAVE = "workshop.leave"
+    WORKSHOP_MODULE_CREATE = "workshop.module_create"
+    WORKSHOP_MODULE_REORDER = "workshop.module_reorder"
+    WORKSHOP_MODULE_UPDATE = "workshop.module_update"
+    WORKSHOP_SESSION_CREATE = "workshop.session_create"
+    WORKSHOP_SESSION_UPDATE = "workshop.session_update"
 
 
 class AuditEvent(SQLModel, table=True):

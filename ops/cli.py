@@ -17,6 +17,7 @@ import sys
 from cryptography.fernet import Fernet
 from sqlmodel import select
 
+from models.audit import AuditAction
 from models.organisation import Role
 from models.persons import Person, PersonNote
 from services.accounts import users
@@ -97,7 +98,7 @@ def _rotate_keys(session, cipher: FieldCipher) -> int:
     for note in session.exec(select(PersonNote)).all():
         note.body_encrypted = cipher.rotate(note.body_encrypted)
         count += 1
-    audit.record(session, actor=SYSTEM_ACTOR, action="keys.rotate")
+    audit.record(session, actor=SYSTEM_ACTOR, action=AuditAction.KEYS_ROTATE)
     session.commit()
     return count
 

@@ -21,6 +21,7 @@ from pydantic import ValidationInfo, field_validator
 from sqlmodel import Session, select
 
 from i18n import N_, _
+from models.audit import AuditAction
 from models.organisation import LoginThrottle, User, UserSite
 from models.types import utcnow
 from services.accounts import passwords
@@ -110,7 +111,7 @@ def authenticate(
     throttle = _throttle(session, key)
     if throttle.locked_until and throttle.locked_until > now:
         passwords.burn_equivalent_time(rounds=settings.bcrypt_rounds)
-        audit.record(session, actor=key or "?", action="login.locked", success=False)
+        audit.record(session, actor=key or "?", action=AuditAction.LOGIN_LOCKED, success=False)
         session.commit()
         return LoginResult(LoginOutcome.LOCKED)
 
@@ -128,7 +129,9 @@ def authenticate(
         user.failed_login_count = 0
         user.last_login_at = now
         user.last_seen_at = now
-        audit.record(session, actor=user.username, action="login.success", entity_type="user", entity_id=user.id)
+        audit.record(
+            session, actor=user.username, action=AuditAction.LOGIN_SUCCESS, entity_type="user", entity_id=user.id
+        )
         principal = principal_of(session, user)
         session.commit()
         return LoginResult(LoginOutcome.SUCCESS, principal)
@@ -147,7 +150,7 @@ def authenticate(
     if user is not None:
         user.failed_login_count += 1
         user.last_failed_login_at = now
-    audit.record(session, actor=key or "?", action="login.failure", success=False)
+    audit.record(session, actor=key or "?", action=AuditAction.LOGIN_FAILURE, success=False)
     session.commit()
     return LoginResult(outcome)
 
@@ -160,11 +163,15 @@ def resume_from_cookie(
     user = session.exec(select(User).where(User.username == normalise_username(username))).first()
     reason = _session_problem(user, settings, issued_at, user.last_seen_at if user else None, now)
     if reason is not None or user is None:
-        audit.record(session, actor=normalise_username(username), action="session.cookie_refused", success=False)
+        audit.record(
+            session, actor=normalise_username(username), action=AuditAction.SESSION_COOKIE_REFUSED, success=False
+        )
         session.commit()
         return None
     user.last_seen_at = now
-    audit.record(session, actor=user.username, action="session.resumed", entity_type="user", entity_id=user.id)
+    audit.record(
+        session, actor=user.username, action=AuditAction.SESSION_RESUMED, entity_type="user", entity_id=user.id
+    )
     principal = principal_of(session, user)
     session.commit()
     return principal
@@ -213,7 +220,7 @@ def logout(session: Session, username: str, *, now: datetime | None = None) -> N
     if user is None:
         return
     user.sessions_revoked_at = now
-    audit.record(session, actor=user.username, action="logout", entity_type="user", entity_id=user.id)
+    audit.record(session, actor=user.username, action=AuditAction.LOGOUT, entity_type="user", entity_id=user.id)
     session.commit()
 
 
@@ -262,7 +269,7 @@ def change_password(
         audit.record(
             session,
             actor=principal,
-            action="user.password_change",
+            action=AuditAction.USER_PASSWORD_CHANGE,
             entity_type="user",
             entity_id=principal.user_id,
             success=False,
@@ -271,7 +278,9 @@ def change_password(
         raise ValidationFailed({"current": _("Mot de passe actuel incorrect.")})
     change = PasswordChangeInput.validated(data)
     store_new_password(user, change.new, settings, now)
-    audit.record(session, actor=principal, action="user.password_change", entity_type="user", entity_id=user.id)
+    audit.record(
+        session, actor=principal, action=AuditAction.USER_PASSWORD_CHANGE, entity_type="user", entity_id=user.id
+    )
     session.commit()
 
 

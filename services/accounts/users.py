@@ -12,6 +12,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from sqlmodel import Session, select
 
 from i18n import N_, _
+from models.audit import AuditAction
 from models.finance import Funder
 from models.organisation import LoginThrottle, Role, Site, User, UserSite
 from models.types import utcnow
@@ -176,7 +177,7 @@ def create_user(
     session.flush()
     for site_id in site_ids:
         session.add(UserSite(user_id=row.id, site_id=site_id))
-    audit.record(session, actor=actor, action="user.create", entity_type="user", entity_id=row.id)
+    audit.record(session, actor=actor, action=AuditAction.USER_CREATE, entity_type="user", entity_id=row.id)
     session.commit()
     return row.id
 
@@ -201,7 +202,7 @@ def set_active(session: Session, actor: Actor, username: str, *, active: bool) -
     audit.record(
         session,
         actor=actor,
-        action="user.activate" if active else "user.deactivate",
+        action=AuditAction.USER_ACTIVATE if active else AuditAction.USER_DEACTIVATE,
         entity_type="user",
         entity_id=user.id,
     )
@@ -220,7 +221,7 @@ def reset_password(session: Session, settings: Settings, actor: Actor, username:
     checked = ResetInput.validated({"password": new_password})
     user = _get(session, username)
     store_new_password(user, checked.password, settings, utcnow())
-    audit.record(session, actor=actor, action="user.password_reset", entity_type="user", entity_id=user.id)
+    audit.record(session, actor=actor, action=AuditAction.USER_PASSWORD_RESET, entity_type="user", entity_id=user.id)
     session.commit()
 
 
@@ -231,7 +232,9 @@ def unlock(session: Session, actor: Actor, username: str) -> None:
         throttle.locked_until = None
         throttle.failure_count = 0
         throttle.window_started_at = None
-    audit.record(session, actor=actor, action="user.unlock", entity_type="user", entity_id=normalise_username(username))
+    audit.record(
+        session, actor=actor, action=AuditAction.USER_UNLOCK, entity_type="user", entity_id=normalise_username(username)
+    )
     session.commit()
 
 

@@ -31,6 +31,7 @@ from sqlmodel import Session, select
 import clock
 from i18n import N_, _
 from models.attendance import AttendanceStatus
+from models.audit import AuditAction
 from models.courses import CourseAttendance, CourseEnrolment, CourseGroup, CourseSession
 from models.persons import Person
 from models.workshops import WorkshopAttendance, WorkshopEnrolment, WorkshopModule, WorkshopSession
@@ -350,7 +351,9 @@ def save_roll_call(
         raise StaleRecord() from exc
     if now_present:
         _attended(session, now_present, target.session_on)
-    action = "attendance.late_edit" if _is_late(target.session_on, today) else "attendance.roll_saved"
+    action = (
+        AuditAction.ATTENDANCE_LATE_EDIT if _is_late(target.session_on, today) else AuditAction.ATTENDANCE_ROLL_SAVED
+    )
     audit.record(
         session,
         actor=principal,

@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 import clock
 import i18n
 from i18n import N_, _
+from models.audit import AuditAction
 from models.organisation import Role, Site, User, UserSite
 from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachRoundStaff
 from models.persons import IntakeOrigin, Person
@@ -319,7 +320,7 @@ def log_round(
     audit.record(
         session,
         actor=principal,
-        action="outreach.round_logged",
+        action=AuditAction.OUTREACH_ROUND_LOGGED,
         entity_type="outreach_round",
         entity_id=outreach.id,
         site_id=site_id,
@@ -358,7 +359,7 @@ def update_round(
     audit.record(
         session,
         actor=principal,
-        action="outreach.round_updated",
+        action=AuditAction.OUTREACH_ROUND_UPDATED,
         entity_type="outreach_round",
         entity_id=outreach.id,
         site_id=outreach.site_id,

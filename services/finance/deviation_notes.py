@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from sqlmodel import Session, select
 
 from i18n import N_, _
+from models.audit import AuditAction
 from models.finance import BudgetCategory, DeviationNote, Grant
 from services.finance.access import visible_grants
 from services.platform import audit
@@ -102,7 +103,11 @@ def save_note(
         )
         note_id = existing.id
     audit.record(
-        session, actor=principal, action="deviation_note.save", entity_type="budget_deviation_note", entity_id=note_id
+        session,
+        actor=principal,
+        action=AuditAction.DEVIATION_NOTE_SAVE,
+        entity_type="budget_deviation_note",
+        entity_id=note_id,
     )
     session.commit()
     return note_id

@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 import clock
 from clock import PARIS
 from i18n import N_, _, ngettext
+from models.audit import AuditAction
 from models.finance import BudgetLine, Expense, ExpenseImport, Grant
 from models.organisation import User
 from models.types import utcnow
@@ -324,7 +325,7 @@ def import_expenses(
     audit.record(
         session,
         actor=principal,
-        action="expenses.imported",
+        action=AuditAction.EXPENSES_IMPORTED,
         entity_type="expense_import",
         entity_id=batch.id,
         detail=f"rows={len(mapped)} total_cents={total}",

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 import clock
 from i18n import N_, _
+from models.audit import AuditAction
 from models.finance import BudgetCategory, BudgetLine, Expense, Grant, Strand
 from models.organisation import Site
 from services.finance.access import sees_details, visible_lines
@@ -172,7 +173,7 @@ def record_expense(
     audit.record(
         session,
         actor=principal,
-        action="expense.recorded",
+        action=AuditAction.EXPENSE_RECORDED,
         entity_type="expense",
         entity_id=row.id,
         site_id=line.site_id,
@@ -318,6 +319,11 @@ def delete_expense(session: Session, principal: Principal, expense_id: int, *, c
     site_id = expense.site_id
     session.delete(expense)
     audit.record(
-        session, actor=principal, action="expense.deleted", entity_type="expense", entity_id=expense_id, site_id=site_id
+        session,
+        actor=principal,
+        action=AuditAction.EXPENSE_DELETED,
+        entity_type="expense",
+        entity_id=expense_id,
+        site_id=site_id,
     )
     session.commit()

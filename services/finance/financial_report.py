@@ -24,6 +24,7 @@ from openpyxl import Workbook
 from sqlmodel import Session, select
 
 from i18n import N_, _
+from models.audit import AuditAction
 from models.finance import BudgetCategory, BudgetLine, Expense, Funder, Grant
 from models.labels import label
 from models.organisation import Site
@@ -241,7 +242,7 @@ def build_financial_report(
     audit.record(
         session,
         actor=principal,
-        action="report.financial_exported",
+        action=AuditAction.REPORT_FINANCIAL_EXPORTED,
         entity_type="grant",
         entity_id=report.grant_id,
         detail=f"period={period_start.isoformat()}/{period_end.isoformat()}",

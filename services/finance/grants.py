@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 import clock
 from i18n import N_, _
+from models.audit import AuditAction
 from models.finance import BudgetLine, Expense, Funder, FunderKind, Grant, GrantSite, Strand
 from models.organisation import Site
 from services.finance.access import visible_grants, visible_lines
@@ -111,7 +112,7 @@ def create_funder(session: Session, principal: Principal, *, data: FunderInput |
     row = Funder(name=funder.name, kind=funder.kind)
     session.add(row)
     session.flush()
-    audit.record(session, actor=principal, action="funder.created", entity_type="funder", entity_id=row.id)
+    audit.record(session, actor=principal, action=AuditAction.FUNDER_CREATED, entity_type="funder", entity_id=row.id)
     session.commit()
     return row.id
 
@@ -372,7 +373,7 @@ def create_grant(session: Session, principal: Principal, *, data: GrantInput | M
     session.flush()
     session.add_all([GrantSite(grant_id=grant.id, site_id=s) for s in checked_grant.site_ids])
     session.add_all([Strand(grant_id=grant.id, name=s) for s in checked_grant.strand_names])
-    audit.record(session, actor=principal, action="grant.created", entity_type="grant", entity_id=grant.id)
+    audit.record(session, actor=principal, action=AuditAction.GRANT_CREATED, entity_type="grant", entity_id=grant.id)
     session.commit()
     return grant.id
 
@@ -432,7 +433,7 @@ def update_grant(
     versioned_update(session, Grant, grant_id, int(expected_version), _columns(checked_grant))
     _replace_sites(session, grant_id, checked_grant.site_ids)
     _replace_strands(session, grant_id, checked_grant.strand_names)
-    audit.record(session, actor=principal, action="grant.updated", entity_type="grant", entity_id=grant_id)
+    audit.record(session, actor=principal, action=AuditAction.GRANT_UPDATED, entity_type="grant", entity_id=grant_id)
     session.commit()
     session.expire_all()
 

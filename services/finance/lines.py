@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 import clock
 from i18n import N_, _, formats
+from models.audit import AuditAction
 from models.finance import BudgetCategory, BudgetLine, BudgetRevision, Expense, Grant, GrantSite, Strand
 from models.organisation import Site
 from services.finance.access import sees_details, visible_grants, visible_lines
@@ -348,7 +349,9 @@ def save_budget_lines(
         session.execute(sa.delete(BudgetLine).where(BudgetLine.id.in_([line.id for line in dropped])))
     for row in rows:
         _save_row(session, grant_id, row, existing.get((row.strand_id, row.site_id, row.category)))
-    audit.record(session, actor=principal, action="budget_lines.saved", entity_type="grant", entity_id=grant_id)
+    audit.record(
+        session, actor=principal, action=AuditAction.BUDGET_LINES_SAVED, entity_type="grant", entity_id=grant_id
+    )
     session.commit()
     session.expire_all()
 

@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 
 import clock
 from i18n import N_, _, formats
+from models.audit import AuditAction
 from models.finance import BudgetLine, BudgetRevision, Strand
 from models.labels import label
 from models.organisation import Site, User
@@ -229,7 +230,11 @@ def save_transfer(
         seen = expected_versions.get(line.line_id, line.version)
         versioned_update(session, BudgetLine, line.line_id, int(seen), {"planned_cents": new_planned})
     audit.record(
-        session, actor=principal, action="budget.revised", entity_type="budget_revision", entity_id=revision.id
+        session,
+        actor=principal,
+        action=AuditAction.BUDGET_REVISED,
+        entity_type="budget_revision",
+        entity_id=revision.id,
     )
     session.commit()
     return revision.id

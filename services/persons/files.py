@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 import clock
 import i18n
 from i18n import N_, _
+from models.audit import AuditAction
 from models.labels import label
 from models.organisation import Role, Site, User, UserSite
 from models.outreach import OutreachRound
@@ -426,7 +427,7 @@ def create_intake(
         audit.record(
             session,
             actor=principal,
-            action="person.create",
+            action=AuditAction.PERSON_CREATE,
             entity_type="person",
             entity_id=person.id,
             site_id=person.site_id,
@@ -534,7 +535,7 @@ def _search_condition(
         ids = [row.id for row in candidates if _alias_matches(query, cipher.decrypt(row.alias_encrypted))]
         if ids:
             matches.append(Person.id.in_(ids))
-    audit.record(session, actor=principal, action="person.search", entity_type="person")
+    audit.record(session, actor=principal, action=AuditAction.PERSON_SEARCH, entity_type="person")
     session.commit()
     return sa.or_(*matches)
 
@@ -721,7 +722,7 @@ def get_person_file(
         audit.record(
             session,
             actor=principal,
-            action="person.view",
+            action=AuditAction.PERSON_VIEW,
             entity_type="person",
             entity_id=person.id,
             site_id=person.site_id,
@@ -834,7 +835,7 @@ def update_situation(
     audit.record(
         session,
         actor=principal,
-        action="person.update",
+        action=AuditAction.PERSON_UPDATE,
         entity_type="person",
         entity_id=person.id,
         site_id=person.site_id,

@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 
 import clock
 from i18n import FRENCH, N_, _, use_language
+from models.audit import AuditAction
 from models.labels import label
 from models.organisation import Site
 from models.partners import (
@@ -178,7 +179,12 @@ def create_partner(session: Session, principal: Principal, *, data: NewPartnerIn
     session.add(partner)
     session.flush()
     audit.record(
-        session, actor=principal, action="partner.create", entity_type="partner", entity_id=partner.id, site_id=site.id
+        session,
+        actor=principal,
+        action=AuditAction.PARTNER_CREATE,
+        entity_type="partner",
+        entity_id=partner.id,
+        site_id=site.id,
     )
     session.commit()
     return partner.id
@@ -206,7 +212,7 @@ def update_partner(
     audit.record(
         session,
         actor=principal,
-        action="partner.update",
+        action=AuditAction.PARTNER_UPDATE,
         entity_type="partner",
         entity_id=partner.id,
         site_id=partner.site_id,
@@ -295,7 +301,7 @@ def create_referral(
         reason=checked.reason,
     )
     return save_sub_record(
-        session, principal, person, referral, contact_on=checked.referred_on, action="referral.create"
+        session, principal, person, referral, contact_on=checked.referred_on, action=AuditAction.REFERRAL_CREATE
     )
 
 
@@ -318,7 +324,7 @@ def update_referral_result(
     audit.record(
         session,
         actor=principal,
-        action="referral.update",
+        action=AuditAction.REFERRAL_UPDATE,
         entity_type="referral",
         entity_id=referral.id,
         site_id=person.site_id,
@@ -411,7 +417,9 @@ def record_outcome(
             on=checked.outcome_on,
             reason=closed_reason_of(checked.outcome_type),
         )
-    return save_sub_record(session, principal, person, outcome, contact_on=checked.outcome_on, action="outcome.create")
+    return save_sub_record(
+        session, principal, person, outcome, contact_on=checked.outcome_on, action=AuditAction.OUTCOME_CREATE
+    )
 
 
 def list_outcomes(session: Session, principal: Principal, person_id: int) -> list[OutcomeRow]:

@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 
 import clock
 from i18n import N_, _, ngettext
+from models.audit import AuditAction
 from models.organisation import User
 from models.pathway import (
     ActionGoal,
@@ -112,7 +113,7 @@ def record_barriers(
     audit.record(
         session,
         actor=principal,
-        action="barrier.create",
+        action=AuditAction.BARRIER_CREATE,
         entity_type="person",
         entity_id=person.id,
         site_id=person.site_id,
@@ -213,14 +214,16 @@ def create_goal(
     person = _writable_person(session, principal, person_id)
     checked = GoalInput.validated(data)
     row = ActionGoal(person_id=person.id, site_id=person.site_id, **checked.model_dump())
-    return save_sub_record(session, principal, person, row, contact_on=today or clock.today(), action="goal.create")
+    return save_sub_record(
+        session, principal, person, row, contact_on=today or clock.today(), action=AuditAction.GOAL_CREATE
+    )
 
 
 def _audit_goal_update(session: Session, principal: Principal, row: ActionGoal, person: Person) -> None:
     audit.record(
         session,
         actor=principal,
-        action="goal.update",
+        action=AuditAction.GOAL_UPDATE,
         entity_type="action_goal",
         entity_id=row.id,
         site_id=person.site_id,
@@ -422,7 +425,9 @@ def create_psp_episode(
     person = _writable_person(session, principal, person_id)
     checked = PspRequestInput.validated(data, as_of=today or clock.today())
     episode = PspEpisode(person_id=person.id, site_id=person.site_id, requested_on=checked.requested_on)
-    return save_sub_record(session, principal, person, episode, contact_on=checked.requested_on, action="psp.create")
+    return save_sub_record(
+        session, principal, person, episode, contact_on=checked.requested_on, action=AuditAction.PSP_CREATE
+    )
 
 
 def update_psp_episode(
@@ -445,7 +450,7 @@ def update_psp_episode(
     audit.record(
         session,
         actor=principal,
-        action="psp.update",
+        action=AuditAction.PSP_UPDATE,
         entity_type="psp_episode",
         entity_id=episode.id,
         site_id=person.site_id,
@@ -508,7 +513,7 @@ def add_psp_period(
         person,
         period,
         contact_on=min(checked.start_on, today or clock.today()),
-        action="psp.renew" if checked.is_renewal else "psp.update",
+        action=AuditAction.PSP_RENEW if checked.is_renewal else AuditAction.PSP_UPDATE,
     )
 
 
@@ -629,7 +634,9 @@ def add_note(
         author_id=principal.user_id,
         body_encrypted=cipher.encrypt(checked.body),
     )
-    return save_sub_record(session, principal, person, note, contact_on=checked.noted_on, action="note.create")
+    return save_sub_record(
+        session, principal, person, note, contact_on=checked.noted_on, action=AuditAction.NOTE_CREATE
+    )
 
 
 def list_notes(session: Session, principal: Principal, person_id: int, *, cipher: FieldCipher) -> list[NoteView]:

@@ -7,6 +7,7 @@ from datetime import date
 from sqlmodel import Session, SQLModel, select
 
 from i18n import _
+from models.audit import AuditAction
 from models.persons import Person, PersonStatus
 from services.persons.access import person_in_scope, record_status_change, require_writable, touch_last_contact
 from services.platform import audit
@@ -70,7 +71,7 @@ def change_person_status(
     audit.record(
         session,
         actor=principal,
-        action="person.close" if closing else "person.reopen",
+        action=AuditAction.PERSON_CLOSE if closing else AuditAction.PERSON_REOPEN,
         entity_type="person",
         entity_id=person.id,
         site_id=person.site_id,

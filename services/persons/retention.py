@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 import clock
 from i18n import _
+from models.audit import AuditAction
 from models.organisation import Site
 from models.partners import Referral
 from models.pathway import ActionGoal
@@ -147,7 +148,7 @@ def anonymise_file(
     audit.record(
         session,
         actor=actor,
-        action="person.anonymise",
+        action=AuditAction.PERSON_ANONYMISE,
         entity_type="person",
         entity_id=person.id,
         site_id=person.site_id,

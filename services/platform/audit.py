@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models.audit import AuditEvent
+from models.audit import AuditAction, AuditEvent
 from models.types import utcnow
 from services.platform.principal import Capability, Principal
 
@@ -17,7 +17,7 @@ def record(
     session: Session,
     *,
     actor: Principal | str,
-    action: str,
+    action: AuditAction,
     entity_type: str | None = None,
     entity_id: object | None = None,
     site_id: int | None = None,
@@ -28,6 +28,7 @@ def record(
 
     `detail` holds non-personal facts only (counts, totals in cents, a period), never a value typed
     about a person."""
+    action = AuditAction(action)  # an act the log does not know is a bug, not a new kind of event
     if isinstance(actor, Principal):
         username, role = actor.username, actor.role.value
     else:

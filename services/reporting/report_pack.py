@@ -29,6 +29,7 @@ from openpyxl import Workbook
 from sqlmodel import Session
 
 from i18n import _, formats
+from models.audit import AuditAction
 from services.finance import financial_report
 from services.platform import audit
 from services.platform.config import PROJECT_ROOT, get_settings
@@ -117,7 +118,7 @@ def build_report_pack(
     audit.record(
         session,
         actor=principal,
-        action="report.pack_exported",
+        action=AuditAction.REPORT_PACK_EXPORTED,
         entity_type="grant",
         entity_id=grant_id,
         detail=f"period={start.isoformat()}/{end.isoformat()}",

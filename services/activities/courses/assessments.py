@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 import clock
 from i18n import N_, _, message
+from models.audit import AuditAction
 from models.courses import (
     CefrLevel,
     Certification,
@@ -189,7 +190,7 @@ def record_assessment(
     audit.record(
         session,
         actor=principal,
-        action="language_assessment.create",
+        action=AuditAction.LANGUAGE_ASSESSMENT_CREATE,
         entity_type="language_assessment",
         entity_id=row.id,
         site_id=group.site_id,
@@ -292,7 +293,7 @@ def record_certification(
     audit.record(
         session,
         actor=principal,
-        action="certification_attempt.create",
+        action=AuditAction.CERTIFICATION_ATTEMPT_CREATE,
         entity_type="certification_attempt",
         entity_id=row.id,
         site_id=person.site_id,
@@ -325,7 +326,7 @@ def set_certification_result(
     audit.record(
         session,
         actor=principal,
-        action="certification_attempt.result",
+        action=AuditAction.CERTIFICATION_ATTEMPT_RESULT,
         entity_type="certification_attempt",
         entity_id=attempt.id,
         site_id=attempt.site_id,
@@ -380,7 +381,7 @@ def record_transition(
     audit.record(
         session,
         actor=principal,
-        action="mainstream_transition.create",
+        action=AuditAction.MAINSTREAM_TRANSITION_CREATE,
         entity_type="mainstream_transition",
         entity_id=row.id,
         site_id=person.site_id,

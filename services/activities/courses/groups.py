@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 import clock
 from i18n import N_, _, message
+from models.audit import AuditAction
 from models.courses import CefrLevel, CourseEnrolment, CourseGroup, CourseTeacher, LearnerProfile
 from models.organisation import Role, Site, User, UserSite
 from models.persons import Person, PersonStatus
@@ -406,7 +407,7 @@ def create_group(session: Session, principal: Principal, *, data: GroupInput | M
     audit.record(
         session,
         actor=principal,
-        action="course_group.create",
+        action=AuditAction.COURSE_GROUP_CREATE,
         entity_type="course_group",
         entity_id=group.id,
         site_id=group.site_id,
@@ -434,7 +435,7 @@ def update_group(
     audit.record(
         session,
         actor=principal,
-        action="course_group.update",
+        action=AuditAction.COURSE_GROUP_UPDATE,
         entity_type="course_group",
         entity_id=group.id,
         site_id=group.site_id,
@@ -544,12 +545,12 @@ def enrol_learner(
     refuse_if(errors)
     if existing is not None:
         existing.enrolled_on, existing.left_on = enrolment.enrolled_on, None
-        action, row = "course_enrolment.return", existing
+        action, row = AuditAction.COURSE_ENROLMENT_RETURN, existing
     else:
         row = CourseEnrolment(
             group_id=group.id, person_id=person.id, site_id=group.site_id, enrolled_on=enrolment.enrolled_on
         )
-        action = "course_enrolment.create"
+        action = AuditAction.COURSE_ENROLMENT_CREATE
     session.add(row)
     session.flush()
     audit.record(
@@ -584,7 +585,7 @@ def record_leaving(
     audit.record(
         session,
         actor=principal,
-        action="course_enrolment.leave",
+        action=AuditAction.COURSE_ENROLMENT_LEAVE,
         entity_type="course_enrolment",
         entity_id=enrolment.id,
         site_id=enrolment.site_id,

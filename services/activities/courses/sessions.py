@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 import clock
 from i18n import N_, message
 from models.attendance import AttendanceStatus
+from models.audit import AuditAction
 from models.courses import CourseAttendance, CourseSession
 from services.activities.courses.groups import require_teacher, visible_group
 from services.platform import audit
@@ -126,7 +127,7 @@ def create_session(
     audit.record(
         session,
         actor=principal,
-        action="course_session.create",
+        action=AuditAction.COURSE_SESSION_CREATE,
         entity_type="course_session",
         entity_id=row.id,
         site_id=group.site_id,

@@ -21,6 +21,7 @@ from pydantic import Field
 from sqlmodel import Session, select
 
 from i18n import N_, _, message
+from models.audit import AuditAction
 from models.organisation import Site
 from models.workshops import WorkshopModule, WorkshopTheme
 from services.platform import audit
@@ -166,7 +167,7 @@ def create_module(session: Session, principal: Principal, *, data: ModuleInput |
     audit.record(
         session,
         actor=principal,
-        action="workshop.module_create",
+        action=AuditAction.WORKSHOP_MODULE_CREATE,
         entity_type="workshop_module",
         entity_id=module.id,
         site_id=site.id,
@@ -204,7 +205,7 @@ def update_module(
     audit.record(
         session,
         actor=principal,
-        action="workshop.module_update",
+        action=AuditAction.WORKSHOP_MODULE_UPDATE,
         entity_type="workshop_module",
         entity_id=module.id,
         site_id=module.site_id,
@@ -237,7 +238,7 @@ def reorder_modules(session: Session, principal: Principal, *, site_id: int, ord
     audit.record(
         session,
         actor=principal,
-        action="workshop.module_reorder",
+        action=AuditAction.WORKSHOP_MODULE_REORDER,
         entity_type="site",
         entity_id=site_id,
         site_id=site_id,

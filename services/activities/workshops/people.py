@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 import clock
 from i18n import N_, _, message
 from models.attendance import AttendanceStatus
+from models.audit import AuditAction
 from models.organisation import Site
 from models.persons import Person, PersonStatus
 from models.workshops import (
@@ -170,7 +171,7 @@ def enrol_person(
     audit.record(
         session,
         actor=principal,
-        action="workshop.enrol",
+        action=AuditAction.WORKSHOP_ENROL,
         entity_type="workshop_enrolment",
         entity_id=enrolment.id,
         site_id=person.site_id,
@@ -202,7 +203,7 @@ def end_cycle(
     audit.record(
         session,
         actor=principal,
-        action="workshop.leave",
+        action=AuditAction.WORKSHOP_LEAVE,
         entity_type="workshop_enrolment",
         entity_id=enrolment.id,
         site_id=enrolment.site_id,
@@ -438,7 +439,7 @@ def mark_completed(
     audit.record(
         session,
         actor=principal,
-        action="workshop.completion",
+        action=AuditAction.WORKSHOP_COMPLETION,
         entity_type="workshop_completion",
         entity_id=completion.id,
         site_id=module.site_id,

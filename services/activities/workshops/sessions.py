@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 import clock
 from i18n import N_, _, message
 from models.attendance import AttendanceStatus
+from models.audit import AuditAction
 from models.organisation import Site, User, UserSite
 from models.partners import Partner
 from models.workshops import WorkshopAttendance, WorkshopFacilitator, WorkshopModule, WorkshopSession
@@ -261,7 +262,7 @@ def create_session(
     audit.record(
         session,
         actor=principal,
-        action="workshop.session_create",
+        action=AuditAction.WORKSHOP_SESSION_CREATE,
         entity_type="workshop_session",
         entity_id=workshop.id,
         site_id=workshop.site_id,
@@ -295,7 +296,7 @@ def update_session(
     audit.record(
         session,
         actor=principal,
-        action="workshop.session_update",
+        action=AuditAction.WORKSHOP_SESSION_UPDATE,
         entity_type="workshop_session",
         entity_id=current.id,
         site_id=session_input.site_id,

@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from clock import days_in_month, month_end, month_start
 from clock import today as paris_today
 from i18n import FRENCH, N_, formats, use_language
+from models.audit import AuditAction
 from models.finance import Expense, Grant
 from models.labels import label
 from models.staffing import Post, PostType
@@ -211,7 +212,7 @@ def charge_month(session: Session, principal: Principal, *, month: date, today: 
     audit.record(
         session,
         actor=principal,
-        action="staff.charged",
+        action=AuditAction.STAFF_CHARGED,
         entity_type="staff_charge",
         entity_id=f"{plan.month:%Y-%m}",
         detail=f"n={created} skip={result.skipped} total_cents={result.total_cents}",

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from clock import today as paris_today
 from i18n import N_, _, formats
+from models.audit import AuditAction
 from models.finance import BudgetCategory, BudgetLine, Grant, GrantSite, Strand
 from models.organisation import Site
 from models.staffing import Post, PostFunding, PostStatusChange, PostType
@@ -350,7 +351,12 @@ def create_post(session: Session, principal: Principal, *, data: PostInput | Map
     )
     _save_split(session, row.id, split)
     audit.record(
-        session, actor=principal, action="post.create", entity_type="post", entity_id=row.id, site_id=row.site_id
+        session,
+        actor=principal,
+        action=AuditAction.POST_CREATE,
+        entity_type="post",
+        entity_id=row.id,
+        site_id=row.site_id,
     )
     session.commit()
     return row.id
@@ -411,7 +417,12 @@ def update_post(
         session.execute(sa.update(PostStatusChange).where(PostStatusChange.id == change_id).values(**values_of_change))
     session.expire(post)
     audit.record(
-        session, actor=principal, action="post.update", entity_type="post", entity_id=post.id, site_id=post.site_id
+        session,
+        actor=principal,
+        action=AuditAction.POST_UPDATE,
+        entity_type="post",
+        entity_id=post.id,
+        site_id=post.site_id,
     )
     session.commit()
 
@@ -463,7 +474,7 @@ def _status_change(
     audit.record(
         session,
         actor=principal,
-        action="post.fill" if filled else "post.vacate",
+        action=AuditAction.POST_FILL if filled else AuditAction.POST_VACATE,
         entity_type="post",
         entity_id=post.id,
         site_id=post.site_id,
@@ -541,7 +552,12 @@ def save_funding(
     session.flush()
     _save_split(session, post.id, split)
     audit.record(
-        session, actor=principal, action="post.funding", entity_type="post", entity_id=post.id, site_id=post.site_id
+        session,
+        actor=principal,
+        action=AuditAction.POST_FUNDING,
+        entity_type="post",
+        entity_id=post.id,
+        site_id=post.site_id,
     )
     session.commit()
 
