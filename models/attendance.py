@@ -5,7 +5,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 from i18n import N_
-from models.labels import register_labels
 
 
 class AttendanceStatus(StrEnum):
@@ -13,11 +12,11 @@ class AttendanceStatus(StrEnum):
     EXCUSED = "excused"
     ABSENT = "absent"
 
-
-register_labels(
-    {
-        AttendanceStatus.PRESENT: N_("Présent·e"),
-        AttendanceStatus.EXCUSED: N_("Absent·e excusé·e"),
-        AttendanceStatus.ABSENT: N_("Absent·e"),
-    }
-)
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.PRESENT: N_("Présent·e"),
+            cls.EXCUSED: N_("Absent·e excusé·e"),
+            cls.ABSENT: N_("Absent·e"),
+        }

@@ -11,7 +11,6 @@ from sqlmodel import Field, SQLModel
 from i18n import N_
 from models.attendance import AttendanceStatus
 from models.base import Timestamped, Versioned, site_fk
-from models.labels import register_labels
 from models.types import enum_type
 
 
@@ -19,6 +18,15 @@ class LearnerProfile(StrEnum):
     ALPHA = "alpha"
     POST_ALPHA = "post_alpha"
     FLE = "fle"
+
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.ALPHA: N_("Alphabétisation"),
+            cls.POST_ALPHA: N_("Post-alphabétisation"),
+            cls.FLE: N_("FLE"),
+        }
 
 
 class CefrLevel(StrEnum):
@@ -37,12 +45,36 @@ class CefrLevel(StrEnum):
     def rank(self) -> int:
         return list(CefrLevel).index(self)
 
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.PRE_A1: N_("Pré-A1"),
+            cls.A1_1: N_("A1.1"),
+            cls.A1: N_("A1"),
+            cls.A2: N_("A2"),
+            cls.B1: N_("B1"),
+            cls.B2: N_("B2"),
+            cls.C1: N_("C1"),
+            cls.C2: N_("C2"),
+        }
+
 
 class LanguageSkill(StrEnum):
     LISTENING = "listening"  # compréhension orale
     READING = "reading"  # compréhension écrite
     SPEAKING = "speaking"  # expression orale
     WRITING = "writing"  # expression écrite
+
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.LISTENING: N_("Compréhension orale"),
+            cls.READING: N_("Compréhension écrite"),
+            cls.SPEAKING: N_("Expression orale"),
+            cls.WRITING: N_("Expression écrite"),
+        }
 
 
 class Certification(StrEnum):
@@ -52,58 +84,31 @@ class Certification(StrEnum):
     DELF_B1 = "delf_b1"
     DELF_B2 = "delf_b2"
 
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.DILF_A1_1: N_("DILF (A1.1)"),
+            cls.DELF_A1: N_("DELF A1"),
+            cls.DELF_A2: N_("DELF A2"),
+            cls.DELF_B1: N_("DELF B1"),
+            cls.DELF_B2: N_("DELF B2"),
+        }
+
 
 class CertificationResult(StrEnum):
     PENDING = "pending"
     PASSED = "passed"
     FAILED = "failed"
 
-
-# One call per enum: StrEnum members of different enums sharing a value are equal keys,
-# so a single dict literal would silently keep only one of them.
-register_labels(
-    {
-        LearnerProfile.ALPHA: N_("Alphabétisation"),
-        LearnerProfile.POST_ALPHA: N_("Post-alphabétisation"),
-        LearnerProfile.FLE: N_("FLE"),
-    }
-)
-register_labels(
-    {
-        CefrLevel.PRE_A1: N_("Pré-A1"),
-        CefrLevel.A1_1: N_("A1.1"),
-        CefrLevel.A1: N_("A1"),
-        CefrLevel.A2: N_("A2"),
-        CefrLevel.B1: N_("B1"),
-        CefrLevel.B2: N_("B2"),
-        CefrLevel.C1: N_("C1"),
-        CefrLevel.C2: N_("C2"),
-    }
-)
-register_labels(
-    {
-        LanguageSkill.LISTENING: N_("Compréhension orale"),
-        LanguageSkill.READING: N_("Compréhension écrite"),
-        LanguageSkill.SPEAKING: N_("Expression orale"),
-        LanguageSkill.WRITING: N_("Expression écrite"),
-    }
-)
-register_labels(
-    {
-        Certification.DILF_A1_1: N_("DILF (A1.1)"),
-        Certification.DELF_A1: N_("DELF A1"),
-        Certification.DELF_A2: N_("DELF A2"),
-        Certification.DELF_B1: N_("DELF B1"),
-        Certification.DELF_B2: N_("DELF B2"),
-    }
-)
-register_labels(
-    {
-        CertificationResult.PENDING: N_("En attente"),
-        CertificationResult.PASSED: N_("Obtenu"),
-        CertificationResult.FAILED: N_("Non obtenu"),
-    }
-)
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.PENDING: N_("En attente"),
+            cls.PASSED: N_("Obtenu"),
+            cls.FAILED: N_("Non obtenu"),
+        }
 
 
 class CourseGroup(Versioned, table=True):

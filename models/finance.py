@@ -10,7 +10,6 @@ from sqlmodel import Field, SQLModel
 
 from i18n import N_
 from models.base import Timestamped, Versioned, site_fk
-from models.labels import register_labels
 from models.types import UtcDateTime, enum_type
 
 
@@ -22,6 +21,19 @@ class FunderKind(StrEnum):
     CITY = "city"
     FOUNDATION = "foundation"
     OTHER = "other"
+
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.AGRASC: N_("AGRASC (fonds de concours)"),
+            cls.STATE: N_("État"),
+            cls.REGION: N_("Région"),
+            cls.DEPARTMENT: N_("Département"),
+            cls.CITY: N_("Ville / métropole"),
+            cls.FOUNDATION: N_("Fondation"),
+            cls.OTHER: N_("Autre"),
+        }
 
 
 class BudgetCategory(StrEnum):
@@ -35,31 +47,18 @@ class BudgetCategory(StrEnum):
     OTHER_CHARGES = "65-68"  # 65 à 68 autres charges
     INDIRECT = "indirect"  # frais indirects
 
-
-# One call per enum: StrEnum members of different enums sharing a value are equal keys,
-# so a single dict literal would silently keep only one of them.
-register_labels(
-    {
-        FunderKind.AGRASC: N_("AGRASC (fonds de concours)"),
-        FunderKind.STATE: N_("État"),
-        FunderKind.REGION: N_("Région"),
-        FunderKind.DEPARTMENT: N_("Département"),
-        FunderKind.CITY: N_("Ville / métropole"),
-        FunderKind.FOUNDATION: N_("Fondation"),
-        FunderKind.OTHER: N_("Autre"),
-    }
-)
-register_labels(
-    {
-        BudgetCategory.PURCHASES: N_("60 – Achats"),
-        BudgetCategory.EXTERNAL_SERVICES: N_("61 – Services extérieurs"),
-        BudgetCategory.OTHER_EXTERNAL_SERVICES: N_("62 – Autres services extérieurs"),
-        BudgetCategory.TAXES: N_("63 – Impôts et taxes"),
-        BudgetCategory.STAFF: N_("64 – Charges de personnel"),
-        BudgetCategory.OTHER_CHARGES: N_("65 à 68 – Autres charges"),
-        BudgetCategory.INDIRECT: N_("Frais indirects"),
-    }
-)
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.PURCHASES: N_("60 – Achats"),
+            cls.EXTERNAL_SERVICES: N_("61 – Services extérieurs"),
+            cls.OTHER_EXTERNAL_SERVICES: N_("62 – Autres services extérieurs"),
+            cls.TAXES: N_("63 – Impôts et taxes"),
+            cls.STAFF: N_("64 – Charges de personnel"),
+            cls.OTHER_CHARGES: N_("65 à 68 – Autres charges"),
+            cls.INDIRECT: N_("Frais indirects"),
+        }
 
 
 class Funder(Timestamped, table=True):

@@ -9,7 +9,6 @@ from sqlmodel import Field, SQLModel
 
 from i18n import N_
 from models.base import Timestamped, Versioned
-from models.labels import register_labels
 from models.types import UtcDateTime, enum_type
 
 
@@ -22,18 +21,18 @@ class Role(StrEnum):
     GESTION = "gestion"
     FINANCEUR = "financeur"
 
-
-ROLE_LABELS = register_labels(
-    {
-        Role.ADMIN: N_("Administration"),
-        Role.DIRECTION: N_("Direction"),
-        Role.CHEF_SERVICE: N_("Chef·fe de service"),
-        Role.INTERVENANT: N_("Intervenant·e"),
-        Role.FORMATEUR: N_("Formateur·rice"),
-        Role.GESTION: N_("Gestion financière"),
-        Role.FINANCEUR: N_("Financeur"),
-    }
-)
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.ADMIN: N_("Administration"),
+            cls.DIRECTION: N_("Direction"),
+            cls.CHEF_SERVICE: N_("Chef·fe de service"),
+            cls.INTERVENANT: N_("Intervenant·e"),
+            cls.FORMATEUR: N_("Formateur·rice"),
+            cls.GESTION: N_("Gestion financière"),
+            cls.FINANCEUR: N_("Financeur"),
+        }
 
 
 class Site(Timestamped, table=True):

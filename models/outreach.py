@@ -10,13 +10,20 @@ from sqlmodel import Field, SQLModel
 
 from i18n import N_
 from models.base import Versioned, site_fk
-from models.labels import register_labels
 from models.types import enum_type
 
 
 class OutreachMode(StrEnum):
     STREET = "street"  # présentielle
     ONLINE = "online"  # dématérialisée
+
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.STREET: N_("Présentielle"),
+            cls.ONLINE: N_("Dématérialisée"),
+        }
 
 
 class OutreachArea(StrEnum):
@@ -31,27 +38,19 @@ class OutreachArea(StrEnum):
     SOCIAL_NETWORKS = "social_networks"
     OTHER = "other"
 
-
-# One call per enum: StrEnum members of different enums sharing a value are equal keys,
-# so a single dict literal would silently keep only one of them.
-register_labels(
-    {
-        OutreachMode.STREET: N_("Présentielle"),
-        OutreachMode.ONLINE: N_("Dématérialisée"),
-    }
-)
-register_labels(
-    {
-        OutreachArea.CITY_CENTRE: N_("Centre-ville"),
-        OutreachArea.OUTSKIRTS: N_("Périphérie"),
-        OutreachArea.ROADSIDE_VANS: N_("Camionnettes / bords de route"),
-        OutreachArea.SALONS: N_("Salons de massage"),
-        OutreachArea.CLASSIFIED_ADS: N_("Sites d'annonces"),
-        OutreachArea.ESCORT_SITES: N_("Sites d'escorting"),
-        OutreachArea.SOCIAL_NETWORKS: N_("Réseaux sociaux"),
-        OutreachArea.OTHER: N_("Autre"),
-    }
-)
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.CITY_CENTRE: N_("Centre-ville"),
+            cls.OUTSKIRTS: N_("Périphérie"),
+            cls.ROADSIDE_VANS: N_("Camionnettes / bords de route"),
+            cls.SALONS: N_("Salons de massage"),
+            cls.CLASSIFIED_ADS: N_("Sites d'annonces"),
+            cls.ESCORT_SITES: N_("Sites d'escorting"),
+            cls.SOCIAL_NETWORKS: N_("Réseaux sociaux"),
+            cls.OTHER: N_("Autre"),
+        }
 
 
 class OutreachRound(Versioned, table=True):

@@ -10,7 +10,6 @@ from sqlmodel import Field
 
 from i18n import N_
 from models.base import Versioned, site_fk
-from models.labels import register_labels
 from models.types import enum_type
 
 
@@ -26,6 +25,22 @@ class PartnerKind(StrEnum):
     TRAINING = "training"
     OTHER = "other"
 
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.FRANCE_TRAVAIL: N_("France Travail"),
+            cls.CIDFF: N_("CIDFF"),
+            cls.MISSION_LOCALE: N_("Mission locale"),
+            cls.DREETS: N_("DREETS"),
+            cls.SIAE: N_("SIAE"),
+            cls.CONSEIL_REGIONAL: N_("Conseil régional"),
+            cls.HEALTH: N_("Santé"),
+            cls.HOUSING: N_("Logement / hébergement"),
+            cls.TRAINING: N_("Organisme de formation"),
+            cls.OTHER: N_("Autre"),
+        }
+
 
 class ReferralResult(StrEnum):
     PENDING = "pending"
@@ -33,6 +48,17 @@ class ReferralResult(StrEnum):
     COMPLETED = "completed"
     REFUSED = "refused"
     NO_SHOW = "no_show"
+
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.PENDING: N_("En attente"),
+            cls.ACCEPTED: N_("Acceptée"),
+            cls.COMPLETED: N_("Réalisée"),
+            cls.REFUSED: N_("Refusée"),
+            cls.NO_SHOW: N_("Non présenté·e"),
+        }
 
 
 class OutcomeCategory(StrEnum):
@@ -42,6 +68,16 @@ class OutcomeCategory(StrEnum):
     TRANSITION_EMPLOYMENT = "transition_employment"
     POSITIVE_EXIT = "positive_exit"
     OTHER = "other"
+
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.DURABLE_EMPLOYMENT: N_("Emploi durable"),
+            cls.TRANSITION_EMPLOYMENT: N_("Emploi de transition"),
+            cls.POSITIVE_EXIT: N_("Sortie positive"),
+            cls.OTHER: N_("Autre sortie"),
+        }
 
 
 class OutcomeType(StrEnum):
@@ -55,6 +91,21 @@ class OutcomeType(StrEnum):
     SIAE_HIRING = "siae_hiring"
     OTHER = "other"
 
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.CDI: N_("CDI"),
+            cls.FIXED_TERM_OVER_6_MONTHS: N_("CDD ou intérim de plus de 6 mois"),
+            cls.CIVIL_SERVICE: N_("Fonction publique"),
+            cls.BUSINESS_CREATION: N_("Création d'entreprise"),
+            cls.FIXED_TERM_UNDER_6_MONTHS: N_("CDD ou intérim de moins de 6 mois"),
+            cls.SUBSIDISED_CONTRACT: N_("Contrat aidé"),
+            cls.QUALIFYING_TRAINING: N_("Formation qualifiante"),
+            cls.SIAE_HIRING: N_("Embauche en SIAE"),
+            cls.OTHER: N_("Autre"),
+        }
+
 
 OUTCOME_CATEGORY_OF_TYPE: dict[OutcomeType, OutcomeCategory] = {
     OutcomeType.CDI: OutcomeCategory.DURABLE_EMPLOYMENT,
@@ -67,53 +118,6 @@ OUTCOME_CATEGORY_OF_TYPE: dict[OutcomeType, OutcomeCategory] = {
     OutcomeType.SIAE_HIRING: OutcomeCategory.POSITIVE_EXIT,
     OutcomeType.OTHER: OutcomeCategory.OTHER,
 }
-
-# One call per enum: StrEnum members of different enums sharing a value are equal keys,
-# so a single dict literal would silently keep only one of them.
-register_labels(
-    {
-        PartnerKind.FRANCE_TRAVAIL: N_("France Travail"),
-        PartnerKind.CIDFF: N_("CIDFF"),
-        PartnerKind.MISSION_LOCALE: N_("Mission locale"),
-        PartnerKind.DREETS: N_("DREETS"),
-        PartnerKind.SIAE: N_("SIAE"),
-        PartnerKind.CONSEIL_REGIONAL: N_("Conseil régional"),
-        PartnerKind.HEALTH: N_("Santé"),
-        PartnerKind.HOUSING: N_("Logement / hébergement"),
-        PartnerKind.TRAINING: N_("Organisme de formation"),
-        PartnerKind.OTHER: N_("Autre"),
-    }
-)
-register_labels(
-    {
-        ReferralResult.PENDING: N_("En attente"),
-        ReferralResult.ACCEPTED: N_("Acceptée"),
-        ReferralResult.COMPLETED: N_("Réalisée"),
-        ReferralResult.REFUSED: N_("Refusée"),
-        ReferralResult.NO_SHOW: N_("Non présenté·e"),
-    }
-)
-register_labels(
-    {
-        OutcomeCategory.DURABLE_EMPLOYMENT: N_("Emploi durable"),
-        OutcomeCategory.TRANSITION_EMPLOYMENT: N_("Emploi de transition"),
-        OutcomeCategory.POSITIVE_EXIT: N_("Sortie positive"),
-        OutcomeCategory.OTHER: N_("Autre sortie"),
-    }
-)
-register_labels(
-    {
-        OutcomeType.CDI: N_("CDI"),
-        OutcomeType.FIXED_TERM_OVER_6_MONTHS: N_("CDD ou intérim de plus de 6 mois"),
-        OutcomeType.CIVIL_SERVICE: N_("Fonction publique"),
-        OutcomeType.BUSINESS_CREATION: N_("Création d'entreprise"),
-        OutcomeType.FIXED_TERM_UNDER_6_MONTHS: N_("CDD ou intérim de moins de 6 mois"),
-        OutcomeType.SUBSIDISED_CONTRACT: N_("Contrat aidé"),
-        OutcomeType.QUALIFYING_TRAINING: N_("Formation qualifiante"),
-        OutcomeType.SIAE_HIRING: N_("Embauche en SIAE"),
-        OutcomeType.OTHER: N_("Autre"),
-    }
-)
 
 
 class Partner(Versioned, table=True):

@@ -9,7 +9,6 @@ from sqlmodel import Field
 
 from i18n import N_
 from models.base import Timestamped, Versioned, site_fk
-from models.labels import register_labels
 from models.types import enum_type
 
 
@@ -23,11 +22,34 @@ class Barrier(StrEnum):
     FINANCES = "finances"
     DIGITAL = "digital"
 
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.HOUSING: N_("Logement"),
+            cls.HEALTH: N_("Santé"),
+            cls.FAMILY: N_("Famille / garde d'enfants"),
+            cls.MOBILITY: N_("Mobilité"),
+            cls.FRENCH: N_("Français"),
+            cls.ADMINISTRATIVE: N_("Situation administrative"),
+            cls.FINANCES: N_("Ressources / dettes"),
+            cls.DIGITAL: N_("Accès au numérique"),
+        }
+
 
 class BarrierSeverity(StrEnum):
     NONE = "none"
     PARTIAL = "partial"
     MAJOR = "major"
+
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.NONE: N_("Aucun"),
+            cls.PARTIAL: N_("Partiel"),
+            cls.MAJOR: N_("Majeur"),
+        }
 
 
 class GoalAxis(StrEnum):
@@ -39,6 +61,19 @@ class GoalAxis(StrEnum):
     ADMINISTRATIVE = "administrative"
     SOCIAL = "social"
 
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.EMPLOYMENT: N_("Emploi"),
+            cls.TRAINING: N_("Formation"),
+            cls.FRENCH: N_("Français"),
+            cls.HOUSING: N_("Logement"),
+            cls.HEALTH: N_("Santé"),
+            cls.ADMINISTRATIVE: N_("Administratif"),
+            cls.SOCIAL: N_("Vie sociale"),
+        }
+
 
 class GoalStatus(StrEnum):
     OPEN = "open"
@@ -46,11 +81,30 @@ class GoalStatus(StrEnum):
     ACHIEVED = "achieved"
     ABANDONED = "abandoned"
 
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.OPEN: N_("À démarrer"),
+            cls.IN_PROGRESS: N_("En cours"),
+            cls.ACHIEVED: N_("Atteint"),
+            cls.ABANDONED: N_("Abandonné"),
+        }
+
 
 class CommissionOpinion(StrEnum):
     PENDING = "pending"
     FAVOURABLE = "favourable"
     UNFAVOURABLE = "unfavourable"
+
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.PENDING: N_("En attente"),
+            cls.FAVOURABLE: N_("Avis favorable"),
+            cls.UNFAVOURABLE: N_("Avis défavorable"),
+        }
 
 
 class PrefectDecision(StrEnum):
@@ -58,61 +112,14 @@ class PrefectDecision(StrEnum):
     GRANTED = "granted"
     REFUSED = "refused"
 
-
-# One call per enum: StrEnum members of different enums sharing a value are equal keys,
-# so a single dict literal would silently keep only one of them.
-register_labels(
-    {
-        Barrier.HOUSING: N_("Logement"),
-        Barrier.HEALTH: N_("Santé"),
-        Barrier.FAMILY: N_("Famille / garde d'enfants"),
-        Barrier.MOBILITY: N_("Mobilité"),
-        Barrier.FRENCH: N_("Français"),
-        Barrier.ADMINISTRATIVE: N_("Situation administrative"),
-        Barrier.FINANCES: N_("Ressources / dettes"),
-        Barrier.DIGITAL: N_("Accès au numérique"),
-    }
-)
-register_labels(
-    {
-        BarrierSeverity.NONE: N_("Aucun"),
-        BarrierSeverity.PARTIAL: N_("Partiel"),
-        BarrierSeverity.MAJOR: N_("Majeur"),
-    }
-)
-register_labels(
-    {
-        GoalAxis.EMPLOYMENT: N_("Emploi"),
-        GoalAxis.TRAINING: N_("Formation"),
-        GoalAxis.FRENCH: N_("Français"),
-        GoalAxis.HOUSING: N_("Logement"),
-        GoalAxis.HEALTH: N_("Santé"),
-        GoalAxis.ADMINISTRATIVE: N_("Administratif"),
-        GoalAxis.SOCIAL: N_("Vie sociale"),
-    }
-)
-register_labels(
-    {
-        GoalStatus.OPEN: N_("À démarrer"),
-        GoalStatus.IN_PROGRESS: N_("En cours"),
-        GoalStatus.ACHIEVED: N_("Atteint"),
-        GoalStatus.ABANDONED: N_("Abandonné"),
-    }
-)
-register_labels(
-    {
-        CommissionOpinion.PENDING: N_("En attente"),
-        CommissionOpinion.FAVOURABLE: N_("Avis favorable"),
-        CommissionOpinion.UNFAVOURABLE: N_("Avis défavorable"),
-    }
-)
-register_labels(
-    {
-        PrefectDecision.PENDING: N_("En attente"),
-        PrefectDecision.GRANTED: N_("Accordé"),
-        PrefectDecision.REFUSED: N_("Refusé"),
-    }
-)
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.PENDING: N_("En attente"),
+            cls.GRANTED: N_("Accordé"),
+            cls.REFUSED: N_("Refusé"),
+        }
 
 
 class BarrierAssessment(Timestamped, table=True):

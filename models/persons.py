@@ -14,7 +14,6 @@ from sqlmodel import Field
 
 from i18n import N_
 from models.base import Timestamped, Versioned, site_fk
-from models.labels import register_labels
 from models.types import UtcDateTime, enum_type
 
 
@@ -24,6 +23,16 @@ class PersonStatus(StrEnum):
     CLOSED = "closed"
     ANONYMISED = "anonymised"
 
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.ACTIVE: N_("Accompagnement en cours"),
+            cls.PAUSED: N_("En pause"),
+            cls.CLOSED: N_("Clôturé"),
+            cls.ANONYMISED: N_("Anonymisé"),
+        }
+
 
 class IntakeOrigin(StrEnum):
     OUTREACH = "outreach"
@@ -31,6 +40,17 @@ class IntakeOrigin(StrEnum):
     SELF = "self"
     OTHER_ASSOCIATION = "other_association"
     OTHER = "other"
+
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.OUTREACH: N_("Aller-vers (maraude)"),
+            cls.PARTNER: N_("Orientation partenaire"),
+            cls.SELF: N_("Démarche personnelle"),
+            cls.OTHER_ASSOCIATION: N_("Autre association"),
+            cls.OTHER: N_("Autre"),
+        }
 
 
 class Gender(StrEnum):
@@ -41,6 +61,18 @@ class Gender(StrEnum):
     NON_BINARY = "non_binary"
     UNDISCLOSED = "undisclosed"
 
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.WOMAN: N_("Femme"),
+            cls.MAN: N_("Homme"),
+            cls.TRANS_WOMAN: N_("Femme trans"),
+            cls.TRANS_MAN: N_("Homme trans"),
+            cls.NON_BINARY: N_("Non-binaire"),
+            cls.UNDISCLOSED: N_("Non renseigné"),
+        }
+
 
 class AdministrativeStatus(StrEnum):
     RESIDENCE_PERMIT = "residence_permit"
@@ -48,6 +80,17 @@ class AdministrativeStatus(StrEnum):
     ASYLUM_SEEKER = "asylum_seeker"
     UNDOCUMENTED = "undocumented"
     FRENCH_OR_EU = "french_or_eu"
+
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.RESIDENCE_PERMIT: N_("Titre de séjour"),
+            cls.APS: N_("APS"),
+            cls.ASYLUM_SEEKER: N_("Demande d'asile"),
+            cls.UNDOCUMENTED: N_("Sans titre"),
+            cls.FRENCH_OR_EU: N_("Nationalité française / UE"),
+        }
 
 
 class HousingSituation(StrEnum):
@@ -59,56 +102,18 @@ class HousingSituation(StrEnum):
     SECURE_HOUSING = "secure_housing"  # hébergement sécurisé (Ac.Sé…)
     OTHER = "other"
 
-
-# One call per enum: StrEnum members of different enums sharing a value are equal keys,
-# so a single dict literal would silently keep only one of them.
-register_labels(
-    {
-        PersonStatus.ACTIVE: N_("Accompagnement en cours"),
-        PersonStatus.PAUSED: N_("En pause"),
-        PersonStatus.CLOSED: N_("Clôturé"),
-        PersonStatus.ANONYMISED: N_("Anonymisé"),
-    }
-)
-register_labels(
-    {
-        IntakeOrigin.OUTREACH: N_("Aller-vers (maraude)"),
-        IntakeOrigin.PARTNER: N_("Orientation partenaire"),
-        IntakeOrigin.SELF: N_("Démarche personnelle"),
-        IntakeOrigin.OTHER_ASSOCIATION: N_("Autre association"),
-        IntakeOrigin.OTHER: N_("Autre"),
-    }
-)
-register_labels(
-    {
-        Gender.WOMAN: N_("Femme"),
-        Gender.MAN: N_("Homme"),
-        Gender.TRANS_WOMAN: N_("Femme trans"),
-        Gender.TRANS_MAN: N_("Homme trans"),
-        Gender.NON_BINARY: N_("Non-binaire"),
-        Gender.UNDISCLOSED: N_("Non renseigné"),
-    }
-)
-register_labels(
-    {
-        AdministrativeStatus.RESIDENCE_PERMIT: N_("Titre de séjour"),
-        AdministrativeStatus.APS: N_("APS"),
-        AdministrativeStatus.ASYLUM_SEEKER: N_("Demande d'asile"),
-        AdministrativeStatus.UNDOCUMENTED: N_("Sans titre"),
-        AdministrativeStatus.FRENCH_OR_EU: N_("Nationalité française / UE"),
-    }
-)
-register_labels(
-    {
-        HousingSituation.STREET: N_("Sans abri"),
-        HousingSituation.EMERGENCY_SHELTER: N_("Hébergement d'urgence"),
-        HousingSituation.HOSTED_BY_THIRD_PARTY: N_("Hébergé·e par un tiers"),
-        HousingSituation.SOCIAL_HOUSING: N_("Logement social / CHRS"),
-        HousingSituation.OWN_TENANCY: N_("Logement autonome"),
-        HousingSituation.SECURE_HOUSING: N_("Hébergement sécurisé"),
-        HousingSituation.OTHER: N_("Autre"),
-    }
-)
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.STREET: N_("Sans abri"),
+            cls.EMERGENCY_SHELTER: N_("Hébergement d'urgence"),
+            cls.HOSTED_BY_THIRD_PARTY: N_("Hébergé·e par un tiers"),
+            cls.SOCIAL_HOUSING: N_("Logement social / CHRS"),
+            cls.OWN_TENANCY: N_("Logement autonome"),
+            cls.SECURE_HOUSING: N_("Hébergement sécurisé"),
+            cls.OTHER: N_("Autre"),
+        }
 
 
 class Person(Versioned, table=True):

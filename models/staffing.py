@@ -10,7 +10,6 @@ from sqlmodel import Field
 
 from i18n import N_
 from models.base import Timestamped, Versioned, site_fk
-from models.labels import register_labels
 from models.types import enum_type
 
 
@@ -22,17 +21,17 @@ class PostType(StrEnum):
     NATIONAL_PROJECT_OFFICER = "national_project_officer"
     COORDINATION = "coordination"
 
-
-register_labels(
-    {
-        PostType.CIP: N_("Conseiller·ère en insertion professionnelle (CIP)"),
-        PostType.SOCIAL_WORKER: N_("Travailleur·se social·e"),
-        PostType.HEALTH_PROFESSIONAL: N_("Professionnel·le de santé"),
-        PostType.FLE_TRAINER: N_("Formateur·rice FLE"),
-        PostType.NATIONAL_PROJECT_OFFICER: N_("Chargé·e de mission national·e"),
-        PostType.COORDINATION: N_("Coordination"),
-    }
-)
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.CIP: N_("Conseiller·ère en insertion professionnelle (CIP)"),
+            cls.SOCIAL_WORKER: N_("Travailleur·se social·e"),
+            cls.HEALTH_PROFESSIONAL: N_("Professionnel·le de santé"),
+            cls.FLE_TRAINER: N_("Formateur·rice FLE"),
+            cls.NATIONAL_PROJECT_OFFICER: N_("Chargé·e de mission national·e"),
+            cls.COORDINATION: N_("Coordination"),
+        }
 
 
 class Post(Versioned, table=True):

@@ -11,7 +11,6 @@ from sqlmodel import Field, SQLModel
 from i18n import N_
 from models.attendance import AttendanceStatus
 from models.base import Timestamped, Versioned, site_fk
-from models.labels import register_labels
 from models.types import enum_type
 
 
@@ -24,18 +23,18 @@ class WorkshopTheme(StrEnum):
     REALISTIC_PROJECT = "realistic_project"
     OTHER = "other"
 
-
-WORKSHOP_THEME_LABELS = register_labels(
-    {
-        WorkshopTheme.SELF_ESTEEM: N_("Estime de soi"),
-        WorkshopTheme.MONEY: N_("Rapport à l'argent"),
-        WorkshopTheme.WORKPLACE_BEHAVIOUR: N_("Savoir-être au travail"),
-        WorkshopTheme.MOBILITY: N_("Mobilité"),
-        WorkshopTheme.KNOWING_TRADES: N_("Connaissance des métiers"),
-        WorkshopTheme.REALISTIC_PROJECT: N_("Construction d'un projet réaliste et réalisable"),
-        WorkshopTheme.OTHER: N_("Autre"),
-    }
-)
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.SELF_ESTEEM: N_("Estime de soi"),
+            cls.MONEY: N_("Rapport à l'argent"),
+            cls.WORKPLACE_BEHAVIOUR: N_("Savoir-être au travail"),
+            cls.MOBILITY: N_("Mobilité"),
+            cls.KNOWING_TRADES: N_("Connaissance des métiers"),
+            cls.REALISTIC_PROJECT: N_("Construction d'un projet réaliste et réalisable"),
+            cls.OTHER: N_("Autre"),
+        }
 
 
 class WorkshopModule(Versioned, table=True):

@@ -7,7 +7,7 @@ from datetime import date, time, timedelta
 
 from models.attendance import AttendanceStatus
 from models.partners import PartnerKind
-from models.workshops import WORKSHOP_THEME_LABELS, WorkshopTheme
+from models.workshops import WorkshopTheme
 from seed.context import FUTURE_DAYS, PersonInfo, SeedContext, SiteInfo
 
 THEMES = [theme for theme in WorkshopTheme if theme != WorkshopTheme.OTHER]
@@ -51,7 +51,7 @@ def _modules(ctx: SeedContext, site: SiteInfo) -> list[tuple[int, WorkshopTheme]
                 "id": module_id,
                 "site_id": site.id,
                 "theme": theme,
-                "name": WORKSHOP_THEME_LABELS[theme],
+                "name": WorkshopTheme.labels()[theme],
                 "sort_order": order,
                 "is_active": True,
             },

@@ -38,7 +38,6 @@ from models.courses import (
     LanguageAssessment,
     LanguageSkill,
 )
-from models.labels import register_labels
 from models.organisation import Site
 from models.persons import Person
 from services.activities.courses.access import visible_groups
@@ -55,8 +54,13 @@ class Moment(StrEnum):
     ENTRY = "entry"
     LATEST = "latest"
 
-
-register_labels({Moment.ENTRY: N_("À l'entrée"), Moment.LATEST: N_("Dernière évaluation")})
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.ENTRY: N_("À l'entrée"),
+            cls.LATEST: N_("Dernière évaluation"),
+        }
 
 
 def level_rank(column: sa.ColumnElement) -> sa.ColumnElement[int]:
