@@ -142,10 +142,11 @@ class Person(Versioned, table=True):
     birth_year: int | None = Field(default=None)
     gender: Gender = Field(default=Gender.UNDISCLOSED, sa_type=enum_type(Gender), nullable=False)
     nationality: str | None = Field(default=None, max_length=2)  # ISO 3166-1 alpha-2
-    languages: str | None = Field(default=None, max_length=120)  # ISO 639-1 codes, comma-separated
+    # ISO 639-1 codes, a JSON array (a list is a list, not a comma-separated text).
+    languages: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
     administrative_status: AdministrativeStatus | None = Field(default=None, sa_type=enum_type(AdministrativeStatus))
     housing: HousingSituation | None = Field(default=None, sa_type=enum_type(HousingSituation))
-    income_sources: str | None = Field(default=None, max_length=200)  # codes, comma-separated
+    income_sources: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)  # IncomeSource values
     consent_on: date = Field(nullable=False)
     consent_processing: bool = Field(default=True, nullable=False)
     consent_partner_sharing: bool = Field(default=False, nullable=False)

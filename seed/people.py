@@ -187,12 +187,12 @@ def _person(ctx: SeedContext, site: SiteInfo, intake_on: date, number: int, alia
             "birth_year": as_of.year - age_now,
             "gender": gender,
             "nationality": nationality,
-            "languages": ",".join(languages),
+            "languages": languages,
             "administrative_status": (
                 AdministrativeStatus.FRENCH_OR_EU if nationality in EU_OR_FRENCH else ADMIN_NON_EU.pick(rng)
             ),
             "housing": HOUSING.pick(rng),
-            "income_sources": None,
+            "income_sources": [],
             "consent_on": intake_on,
             "consent_processing": True,
             "consent_partner_sharing": rng.random() < 0.6,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from enum import Enum
 
@@ -53,11 +54,12 @@ def write_rows(
 def _copy(connection: Connection, table: sa.Table, columns: list[str], rows: list[dict]) -> None:
     """PostgreSQL: COPY … FROM STDIN on the transaction's own connection (several times faster).
 
-    COPY bypasses SQLAlchemy's type processing, so enums are sent by value here; the
+    COPY bypasses SQLAlchemy's type processing, so enums are sent by value and JSON as its text here; the
     other values (int, str, bool, date, time, tz-aware datetime, None) psycopg adapts.
     """
     preparer = connection.dialect.identifier_preparer
     enum_columns = [i for i, c in enumerate(table.columns) if isinstance(c.type, sa.Enum)]
+    json_columns = [i for i, c in enumerate(table.columns) if isinstance(c.type, sa.JSON)]
     statement = f"COPY {preparer.quote(table.name)} ({', '.join(preparer.quote(c) for c in columns)}) FROM STDIN"
     driver_connection = connection.connection.driver_connection
     with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
@@ -66,6 +68,8 @@ def _copy(connection: Connection, table: sa.Table, columns: list[str], rows: lis
             for i in enum_columns:
                 if isinstance(values[i], Enum):
                     values[i] = values[i].value
+            for i in json_columns:
+                values[i] = json.dumps(values[i])
             copy.write_row(values)
 
 

@@ -177,14 +177,6 @@ Languages = Annotated[list[str], BeforeValidator(_none_is_empty), AfterValidator
 IncomeSources = Annotated[list[str], BeforeValidator(_none_is_empty), AfterValidator(_income_codes)]
 
 
-def _join_codes(codes: list[str]) -> str | None:
-    return ",".join(codes) if codes else None
-
-
-def _split(codes: str | None) -> list[str]:
-    return [code for code in (codes or "").split(",") if code]
-
-
 def _is_site_staff(session: Session, user_id: int, site_id: int) -> bool:
     found = session.exec(
         select(User.id)
@@ -367,10 +359,10 @@ def _intake_columns(checked: IntakeInput, cipher: FieldCipher) -> dict:
         "birth_year": checked.birth_year,
         "gender": checked.gender,
         "nationality": checked.nationality,
-        "languages": _join_codes(checked.languages),
+        "languages": list(checked.languages),
         "administrative_status": checked.administrative_status,
         "housing": checked.housing,
-        "income_sources": _join_codes(checked.income_sources),
+        "income_sources": list(checked.income_sources),
         "consent_on": checked.consent_on,
         "consent_processing": True,
         "consent_partner_sharing": checked.consent_partner_sharing,
@@ -691,10 +683,10 @@ def _header_of(
         birth_year=person.birth_year,
         gender=person.gender,
         nationality=person.nationality,
-        languages=_split(person.languages),
+        languages=list(person.languages or []),
         administrative_status=person.administrative_status,
         housing=person.housing,
-        income_sources=_split(person.income_sources),
+        income_sources=list(person.income_sources or []),
         alias=cipher.decrypt(person.alias_encrypted) if see_identity else None,
         phone=cipher.decrypt(person.phone_encrypted) if see_identity else None,
         may_see_identity=see_identity,
@@ -763,13 +755,13 @@ def _sent(data: SituationInput | Mapping[str, object]) -> dict[str, object]:
 
 def _recorded_situation(person: Person, cipher: FieldCipher, names: set[str]) -> dict[str, object]:
     """The recorded values of `names`, as the situation form shows them (identity decrypted)."""
-    recorded = {name: getattr(person, name) for name in names - IDENTITY_FIELDS - {"languages", "income_sources"}}
+    recorded = {name: getattr(person, name) for name in names - IDENTITY_FIELDS}
     if "alias" in names:
         recorded["alias"] = cipher.decrypt(person.alias_encrypted)
     if "phone" in names:
         recorded["phone"] = cipher.decrypt(person.phone_encrypted)
     for name in {"languages", "income_sources"} & names:
-        recorded[name] = _split(getattr(person, name))
+        recorded[name] = list(recorded[name] or [])
     return recorded
 
 
@@ -802,7 +794,7 @@ def _situation_columns(changes: dict[str, object], cipher: FieldCipher) -> dict[
     for name in IDENTITY_FIELDS & set(changes):
         columns[f"{name}_encrypted"] = cipher.encrypt(columns.pop(name))
     for name in {"languages", "income_sources"} & set(changes):
-        columns[name] = _join_codes(columns[name])
+        columns[name] = list(columns[name])
     return columns
 
 

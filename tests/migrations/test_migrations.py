@@ -7,9 +7,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, select
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from models.persons import Person
 from services.platform.db import alembic_config, downgrade_to, make_engine, upgrade_to_head
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -69,3 +70,37 @@ def test_downgrade_to_base_removes_everything_and_upgrade_works_again(scratch_en
 
     upgrade_to_head(scratch_engine)
     assert schema_differences(scratch_engine) == []
+
+
+@pytest.mark.parametrize("scratch_database_url", BACKENDS, indirect=True)
+def test_a_persons_comma_separated_lists_become_arrays_and_back(scratch_engine):
+    """0006: « en,yo » written before the migration reads ["en", "yo"] after it, and the same text after a
+    downgrade; an empty list stays empty."""
+    upgrade_to_head(scratch_engine)
+    downgrade_to(scratch_engine, "0005")
+    with scratch_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO site (id, code, name, city, is_active, created_at, updated_at) "
+                "VALUES (1, 'LYO', 'Lyon', 'Lyon', true, '2026-01-05', '2026-01-05')"
+            )
+        )
+        for person_id, languages, sources in ((1, "en,yo", "rsa,family"), (2, None, None)):
+            connection.execute(
+                text(
+                    "INSERT INTO person (id, code, code_year, code_number, site_id, first_contact_on, intake_on, "
+                    "origin, gender, consent_on, consent_processing, consent_partner_sharing, consent_statistics, "
+                    "status, last_contact_on, version, created_at, updated_at, languages, income_sources) VALUES "
+                    "(:id, :code, 2026, :id, 1, '2026-01-05', '2026-01-05', 'self', 'undisclosed', '2026-01-05', "
+                    "true, false, true, 'active', '2026-01-05', 1, '2026-01-05', '2026-01-05', :languages, :sources)"
+                ),
+                {"id": person_id, "code": f"LYO-2026-000{person_id}", "languages": languages, "sources": sources},
+            )
+    upgrade_to_head(scratch_engine)
+    with Session(scratch_engine) as session:
+        lists = {p.id: (p.languages, p.income_sources) for p in session.exec(select(Person))}
+    assert lists == {1: (["en", "yo"], ["rsa", "family"]), 2: ([], [])}
+    downgrade_to(scratch_engine, "0005")
+    with scratch_engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, languages, income_sources FROM person ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [(1, "en,yo", "rsa,family"), (2, None, None)]

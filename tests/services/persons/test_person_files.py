@@ -196,9 +196,13 @@ def test_the_intake_stores_the_input_as_checked(session, person_world):
         "Hélène",
         None,
         None,
-        None,
+        [],
     )
-    assert (row.income_sources, row.last_contact_on, row.consent_processing) == ("rsa,family", date(2026, 5, 11), True)
+    assert (row.income_sources, row.last_contact_on, row.consent_processing) == (
+        ["rsa", "family"],
+        date(2026, 5, 11),
+        True,
+    )
 
 
 # --- codes -------------------------------------------------------------------------------------
@@ -421,7 +425,7 @@ def test_a_situation_save_writes_only_what_changed(session, person_world):
         2,
         2,
         HousingSituation.EMERGENCY_SHELTER,
-        "en",
+        ["en"],
         person_world.ts_user.id,
     )
     person_files.update_situation(
