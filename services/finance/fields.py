@@ -1,10 +1,8 @@
 """What the finance forms share: amounts, hundredths (percentages, FTE), text, the period of a report.
 
-Every amount typed in a finance form is read here, and through services.platform.money only:
-- text in the session's notation ('1 234,56' in French, '1,234.56' in English) by money.parse_amount;
-- the number of a number widget (euros, a float or a Decimal) rounded to the cent, halves away from zero,
-  by money.prorata, the README's rule: 0,005 € is 1 cent, -0,005 € is -1 cent.
-A number is always euros here (never cents): what a form's widget returns.
+Every amount typed in a finance form is read by services.platform.money.typed_cents (text in the
+session's notation, or the euros of a number widget rounded halves away from zero); this module turns
+its errors into the forms' messages.
 
 The helpers every form shares (checked, raw, refuse_if, PeriodInput…) are services.platform.inputs'.
 """
@@ -12,14 +10,13 @@ The helpers every form shares (checked, raw, refuse_if, PeriodInput…) are serv
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
 from pydantic import TypeAdapter
 
 from i18n import N_
 from services.platform.inputs import FormInput, field_error
-from services.platform.money import parse_amount, prorata
+from services.platform.money import typed_cents
 
 AMOUNT_REQUIRED = N_("Le montant est obligatoire.")
 # money.parse_amount's message (already in the session's language) as a sentence: 'Montant illisible « 12.50 »
@@ -37,36 +34,6 @@ def spaces(text: object) -> str:
 
 def spaces_or_none(text: object) -> str | None:
     return spaces(text) or None
-
-
-def hundredths(value: Decimal | float | int | str) -> int:
-    """`value` × 100 as a whole number, halves away from zero (money.prorata: the money rule of the README).
-
-    Euros → cents, a percentage → basis points, an FTE → hundredths. ValueError when not a finite number."""
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(value) from None
-    if not number.is_finite():
-        raise ValueError(value)
-    numerator, denominator = number.as_integer_ratio()
-    return prorata(100, numerator, denominator)
-
-
-def typed_cents(value: object) -> int | None:
-    """Cents of an amount as a form sends it (module docstring); None when nothing was typed.
-
-    Raises ValueError with money.parse_amount's message (session's language, lower case, no final dot)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, str):
-        return parse_amount(value)
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        try:
-            return hundredths(value)
-        except ValueError:
-            pass
-    return parse_amount(str(value))  # not a number: money's message names what was sent
 
 
 def typed_cents_or_none(value: object) -> int | None:

@@ -23,11 +23,11 @@ from models.audit import AuditAction
 from models.finance import BudgetLine, Expense, Funder, FunderKind, Grant, GrantSite, Strand
 from models.organisation import Site
 from services.finance.access import visible_grants, visible_lines
-from services.finance.fields import AMOUNT_REQUIRED, DAY, amount_rule, hundredths, spaces
+from services.finance.fields import AMOUNT_REQUIRED, DAY, amount_rule, spaces
 from services.platform import audit
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.inputs import FormInput, checked, field_error, messages, raw, refuse_if
-from services.platform.money import ratio
+from services.platform.money import hundredths, ratio
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 from services.platform.sites import SiteChoice, sites_of

@@ -23,11 +23,12 @@ from models.audit import AuditAction
 from models.finance import BudgetCategory, BudgetLine, BudgetRevision, Expense, Grant, GrantSite, Strand
 from models.organisation import Site
 from services.finance.access import sees_details, visible_grants, visible_lines
-from services.finance.fields import AMOUNT_REQUIRED, spaces_or_none, typed_cents
+from services.finance.fields import AMOUNT_REQUIRED, spaces_or_none
 from services.finance.grants import require_reader, spent_by_line
 from services.platform import audit
 from services.platform.errors import NotFound, ValidationFailed
 from services.platform.inputs import FormInput, checked, field_error, raw, refuse_if
+from services.platform.money import typed_cents
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 

@@ -36,12 +36,12 @@ from services.finance.consumption import (
     consumption,
     grant_summary,
 )
-from services.finance.fields import spaces_or_none, typed_cents
+from services.finance.fields import spaces_or_none
 from services.finance.forecast import Alert, GrantForecast, forecast, load_inputs
 from services.platform import audit
 from services.platform.errors import ValidationFailed
 from services.platform.inputs import FormInput, checked, field_error, messages, raw, refuse_if
-from services.platform.money import parse_amount
+from services.platform.money import parse_amount, typed_cents
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 

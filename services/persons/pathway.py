@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -57,6 +56,7 @@ from services.platform.inputs import (
     optional_text,
     required_text,
 )
+from services.platform.money import typed_cents
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update as _versioned_update
 
@@ -317,19 +317,13 @@ AFIS_AMOUNT_INVALID = N_("Montant invalide : par exemple 343,00.")
 
 
 def _euros_typed(value: object) -> object:
-    """An amount typed in euros ('343,00', '343.00 €', '1 234,5') → cents; a number is cents already."""
+    """An AFIS amount as typed (services.platform.money.typed_cents) → cents; already cents: kept."""
     if not isinstance(value, str):
         return value
-    cleaned = value.replace("€", "").replace("\u202f", "").replace(" ", "").replace(",", ".").strip()
-    if not cleaned:
-        return None
     try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
+        return typed_cents(value)
+    except ValueError:
         raise field_error(AFIS_AMOUNT_INVALID) from None
-    if not amount.is_finite():
-        raise field_error(AFIS_AMOUNT_INVALID)
-    return int((amount * 100).to_integral_value())
 
 
 class PspRequestInput(FormInput):

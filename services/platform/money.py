@@ -98,3 +98,35 @@ def parse_amount(text: str) -> int:
     if not match:
         raise ValueError(_("montant illisible « {text} » (attendu par exemple 1,234.56)").format(text=text))
     return _cents(match, r"[ \u00a0\u202f,]", text)
+
+
+def hundredths(value: Decimal | float | int | str) -> int:
+    """`value` × 100 as a whole number, halves away from zero (money.prorata: the money rule of the README).
+
+    Euros → cents, a percentage → basis points, an FTE → hundredths. ValueError when not a finite number."""
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(value) from None
+    if not number.is_finite():
+        raise ValueError(value)
+    numerator, denominator = number.as_integer_ratio()
+    return prorata(100, numerator, denominator)
+
+
+def typed_cents(value: object) -> int | None:
+    """Cents of an amount as a form sends it, None when nothing was typed: text in the session's notation
+    (parse_amount), or the euros of a number widget (a number is always euros here, never cents) rounded
+    to the cent, halves away from zero (0,005 € is 1 cent, -0,005 € is -1 cent).
+
+    Raises ValueError with money.parse_amount's message (session's language, lower case, no final dot)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        return parse_amount(value)
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        try:
+            return hundredths(value)
+        except ValueError:
+            pass
+    return parse_amount(str(value))  # not a number: money's message names what was sent

@@ -8,7 +8,6 @@ EDIT_PERSON_FILES on a file that is not anonymised; the notes only for roles tha
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
@@ -351,10 +350,9 @@ def _psp_fields(key: str, errors: dict[str, str], episode: pathway.PspEpisodeVie
         key=f"{key}_decision",
     )
     dates = _psp_dates(key, errors, episode)
-    current = "" if episode.afis_monthly_cents is None else f"{Decimal(episode.afis_monthly_cents) / 100:.2f}"
-    amount = st.text_input(
-        _("Montant mensuel de l'AFIS (€)"), value=current.replace(".", ","), key=f"{key}_afis_amount"
-    )
+    # In the session's notation, as the service reads it back (services.platform.money.typed_cents).
+    current = "" if episode.afis_monthly_cents is None else formats.euros(episode.afis_monthly_cents)
+    amount = st.text_input(_("Montant mensuel de l'AFIS (€)"), value=current, key=f"{key}_afis_amount")
     form_state.field_error(errors, "afis_monthly_cents")
     return {
         "commission_on": commission_on,

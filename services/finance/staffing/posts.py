@@ -22,11 +22,11 @@ from models.audit import AuditAction
 from models.finance import BudgetCategory, BudgetLine, Grant, GrantSite, Strand
 from models.organisation import Site
 from models.staffing import Post, PostFunding, PostStatusChange, PostType
-from services.finance.fields import DAY, hundredths, spaces_or_none, typed_cents
+from services.finance.fields import DAY, spaces_or_none
 from services.platform import audit
 from services.platform.errors import NotFound, ValidationFailed
 from services.platform.inputs import FORM_ERROR, FUTURE_DATE, FormInput, checked, field_error, messages, raw, refuse_if
-from services.platform.money import BASIS_POINTS
+from services.platform.money import BASIS_POINTS, hundredths, typed_cents
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 from services.platform.sites import SiteChoice, sites_of

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import i18n
 from models.audit import AuditEvent
 from models.organisation import Role, Site
 from models.pathway import Barrier, BarrierSeverity, GoalAxis, GoalStatus, PrefectDecision
@@ -379,7 +380,15 @@ def test_psp_update_checks_dates_and_amounts_by_field(session, world):
 
 
 @pytest.mark.parametrize(
-    ("typed", "cents"), [("343,00", 34_300), ("343.5 €", 34_350), ("1 234,56", 123_456), ("", None), (34_300, 34_300)]
+    ("typed", "cents"),
+    [
+        ("343,00", 34_300),
+        ("343,5 €", 34_350),
+        ("1 234,56", 123_456),
+        ("343,00\u00a0€", 34_300),
+        ("", None),
+        (34_300, 34_300),
+    ],
 )
 def test_the_afis_amount_is_read_as_typed_in_euros(session, world, typed, cents):
     episode_id = pathway.create_psp_episode(
@@ -396,6 +405,7 @@ def test_the_afis_amount_is_read_as_typed_in_euros(session, world, typed, cents)
     ("typed", "message"),
     [
         ("trois cents", "Montant invalide : par exemple 343,00."),
+        ("343.50", "Montant invalide : par exemple 343,00."),  # a decimal point is ambiguous in French (README)
         ("nan", "Montant invalide : par exemple 343,00."),  # used to crash the page
         ("Infinity", "Montant invalide : par exemple 343,00."),
         ("-12,00", "Le montant mensuel de l'AFIS doit être positif."),
@@ -616,3 +626,10 @@ def test_notes_leave_no_clear_text_in_the_sqlite_file(tmp_path):
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("raw.db"))
     assert secret.encode() not in raw
     assert b"LYO-2025" in raw  # the file was written and is readable as bytes
+
+
+def test_the_afis_amount_is_read_in_the_session_notation():
+    with i18n.use_language(i18n.ENGLISH):
+        assert pathway.PspEpisodeInput.validated({"afis_monthly_cents": "€343.50"}, as_of=TODAY).afis_monthly_cents == (
+            34_350
+        )
