@@ -94,7 +94,8 @@ class AuditEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     occurred_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False, index=True)
-    # Username as typed for failed logins (so unknown names are traced too), else the actor.
+    # The actor; a failed login on no account is "?compte-inconnu" (the typed text is never kept: it may be
+    # a password typed in the wrong box), with a keyed digest of it in `detail`.
     actor_username: str = Field(max_length=64, nullable=False)
     actor_role: str | None = Field(default=None, max_length=32)
     action: str = Field(max_length=64, nullable=False, index=True)  # e.g. login.failure, person.view

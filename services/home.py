@@ -361,10 +361,10 @@ def overview_for(session: Session, principal: Principal, *, today: date | None =
         _admin_figures(session, today, overview)
     if principal.can(Capability.VIEW_PERSON_FILES):
         _person_figures(session, principal, today, overview)
-    if principal.role == Role.FORMATEUR:
-        _learner_figures(session, principal, today, overview)
-    elif principal.can(Capability.VIEW_ACTIVITY_FIGURES):
+    if principal.can(Capability.VIEW_FIELD_FIGURES):
         _activity_figures(session, principal, today, overview)
+    elif principal.can(Capability.TEACH_COURSES):
+        _learner_figures(session, principal, today, overview)
     if principal.can(Capability.VIEW_BUDGET) or principal.can(Capability.VIEW_FUNDED_GRANTS):
         _budget_figures(session, principal, today, overview)
     return overview

@@ -11,6 +11,8 @@ taken here against the database:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,8 +50,8 @@ class SessionEnd(StrEnum):
 
 # French ids (marked N_): the UI translates them where it shows them, `_(message)`.
 SESSION_END_MESSAGES = {
-    SessionEnd.IDLE: N_("Votre session a expiré après 30 minutes d'inactivité : reconnectez-vous."),
-    SessionEnd.EXPIRED: N_("Votre session a dépassé 12 heures : reconnectez-vous."),
+    SessionEnd.IDLE: N_("Votre session a expiré après {idle_minutes} minutes d'inactivité : reconnectez-vous."),
+    SessionEnd.EXPIRED: N_("Votre session a dépassé {session_hours} heures : reconnectez-vous."),
     SessionEnd.REVOKED: N_(
         "Votre session a été fermée (déconnexion, changement de mot de passe ou compte désactivé) : reconnectez-vous."
     ),
@@ -59,9 +61,29 @@ LOGIN_MESSAGES = {
     LoginOutcome.INVALID: N_("Identifiant ou mot de passe incorrect."),
     LoginOutcome.LOCKED: N_(
         "Trop de tentatives infructueuses : ce compte est verrouillé pendant "
-        "15 minutes. Réessayez plus tard ou contactez l'administration."
+        "{lockout_minutes} minutes. Réessayez plus tard ou contactez l'administration."
     ),
 }
+
+
+def limits_of(settings: Settings) -> dict[str, int]:
+    """The configured limits the login and session messages quote ({idle_minutes}…): fill a message with
+    `_(message).format(**limits_of(settings))`."""
+    return {
+        "idle_minutes": settings.idle_timeout_minutes,
+        "session_hours": settings.session_max_hours,
+        "lockout_minutes": settings.lockout_minutes,
+    }
+
+
+# A failed login on no account is audited without the text typed (it may be a password typed in the wrong
+# box): this actor, and a keyed digest of the text, enough to see the same name tried again.
+UNKNOWN_ACCOUNT = "?compte-inconnu"
+
+
+def typed_name_digest(settings: Settings, typed: str) -> str:
+    """The first 12 hex digits of HMAC-SHA256(cookie key, typed name): not reversible without the key."""
+    return hmac.new(settings.cookie_key.encode(), typed.encode(), hashlib.sha256).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -107,15 +129,18 @@ def authenticate(
 ) -> LoginResult:
     """Check a login attempt, update the lockout counters and audit it. Anyone may call it."""
     now = now or utcnow()
-    key = normalise_username(username)
+    typed = normalise_username(username)
+    user = session.exec(select(User).where(User.username == typed)).first()
+    # An unknown name is kept only as its digest: neither the throttle table nor the audit log holds it.
+    key = typed if user is not None else f"?{typed_name_digest(settings, typed)}"
+    actor, detail = (typed, None) if user is not None else (UNKNOWN_ACCOUNT, f"nom={key[1:]}")
     throttle = _throttle(session, key)
     if throttle.locked_until and throttle.locked_until > now:
         passwords.burn_equivalent_time(rounds=settings.bcrypt_rounds)
-        audit.record(session, actor=key or "?", action=AuditAction.LOGIN_LOCKED, success=False)
+        audit.record(session, actor=actor, action=AuditAction.LOGIN_LOCKED, success=False, detail=detail)
         session.commit()
         return LoginResult(LoginOutcome.LOCKED)
 
-    user = session.exec(select(User).where(User.username == key)).first()
     if user is None:
         passwords.burn_equivalent_time(rounds=settings.bcrypt_rounds)
         valid = False
@@ -150,7 +175,7 @@ def authenticate(
     if user is not None:
         user.failed_login_count += 1
         user.last_failed_login_at = now
-    audit.record(session, actor=key or "?", action=AuditAction.LOGIN_FAILURE, success=False)
+    audit.record(session, actor=actor, action=AuditAction.LOGIN_FAILURE, success=False, detail=detail)
     session.commit()
     return LoginResult(outcome)
 

@@ -2,7 +2,7 @@
 
 A round holds counts only: nobody is identified in it. Who may call:
 - writers (log_round, update_round, staff_choices): RUN_FIELD_ACTIVITIES, on a site of their own;
-- readers (list_rounds, round_detail, monthly_outreach, outreach_sites): VIEW_ACTIVITY_FIGURES, every query
+- readers (list_rounds, round_detail, monthly_outreach, outreach_sites): VIEW_FIELD_FIGURES, every query
   filtered by the principal's sites (direction reads all sites and writes nothing).
 """
 
@@ -372,7 +372,7 @@ def update_round(
 
 def outreach_sites(session: Session, principal: Principal, *, writable: bool = False) -> list[SiteChoice]:
     """The active sites whose rounds the principal reads (or, with `writable`, may log: its own only)."""
-    principal.require(Capability.RUN_FIELD_ACTIVITIES if writable else Capability.VIEW_ACTIVITY_FIGURES)
+    principal.require(Capability.RUN_FIELD_ACTIVITIES if writable else Capability.VIEW_FIELD_FIGURES)
     return sites_of(session, principal, own_only=writable)
 
 
@@ -438,7 +438,7 @@ def list_rounds(
     """One page of the rounds of the principal's sites (or one of them, or one month), latest first.
 
     Three statements whatever the size: count, page, staff of the page."""
-    principal.require(Capability.VIEW_ACTIVITY_FIGURES)
+    principal.require(Capability.VIEW_FIELD_FIGURES)
     conditions = [principal.site_filter(OutreachRound.site_id)]
     if site_id is not None:
         conditions.append(OutreachRound.site_id == site_id)
@@ -462,7 +462,7 @@ def list_rounds(
 
 def round_detail(session: Session, principal: Principal, round_id: int) -> RoundDetail:
     """One round of the principal's sites with its staff, for the edit form (else NotFound)."""
-    principal.require(Capability.VIEW_ACTIVITY_FIGURES)
+    principal.require(Capability.VIEW_FIELD_FIGURES)
     found = session.exec(
         select(OutreachRound, Site.code)
         .join(Site, Site.id == OutreachRound.site_id)
@@ -506,7 +506,7 @@ def monthly_outreach(
     with origin « aller-vers » that point to a round of that month (counted in the round's month and
     mode, whenever the file was opened). Two GROUP BY statements; combinations without a round are absent.
     """
-    principal.require(Capability.VIEW_ACTIVITY_FIGURES)
+    principal.require(Capability.VIEW_FIELD_FIGURES)
     today = today or clock.today()
     end = clock.month_start(today, 1)
     start = clock.month_start(today, -(months - 1))

@@ -2,8 +2,9 @@
 open every week and funders ask about.
 
 Who may call: roles with VIEW_BUDGET (direction, gestion: every line; chef_service: the lines of its
-own sites) or VIEW_FUNDED_GRANTS (financeur: the grants of its funder, aggregates only). Everything
-else is refused. Scope comes from services.finance.access, inside each query.
+own sites). Everything else is refused: a funder reads the same figures by strand and category only,
+through services.finance.funded, which calls the private helpers of this module (`_report`…). Scope
+comes from services.finance.access, inside each query.
 
 Rules:
 - "actual to date" = sum of the expenses of a line dated on or before `today` (staff costs charged
@@ -31,7 +32,7 @@ from models.finance import BudgetCategory, BudgetLine, Expense, Funder, Grant, S
 from models.labels import label
 from models.organisation import Site
 from services.finance.access import visible_grants, visible_lines
-from services.platform.errors import NotFound, PermissionDenied
+from services.platform.errors import NotFound
 from services.platform.money import ratio
 from services.platform.principal import Capability, Principal
 
@@ -114,9 +115,9 @@ class MonthlyActual:
     cumulative_cents: int
 
 
-def require_budget_reader(principal: Principal) -> None:
-    if not (principal.can(Capability.VIEW_BUDGET) or principal.can(Capability.VIEW_FUNDED_GRANTS)):
-        raise PermissionDenied()
+def require_line_reader(principal: Principal) -> None:
+    """Line-level budget figures (lines, their codes and sites): budget staff, never a funder."""
+    principal.require(Capability.VIEW_BUDGET)
 
 
 def elapsed_share(starts_on: date, ends_on: date, today: date) -> Decimal:
@@ -129,8 +130,12 @@ def elapsed_share(starts_on: date, ends_on: date, today: date) -> Decimal:
 
 
 def list_grants(session: Session, principal: Principal) -> list[GrantSummary]:
-    """The grants the principal may look at, most recent end date first."""
-    require_budget_reader(principal)
+    """The grants the principal may look at, most recent end date first (budget staff)."""
+    require_line_reader(principal)
+    return _grants(session, principal)
+
+
+def _grants(session: Session, principal: Principal) -> list[GrantSummary]:
     rows = session.exec(
         select(Grant, Funder.name)
         .join(Funder, Funder.id == Grant.funder_id)
@@ -142,7 +147,11 @@ def list_grants(session: Session, principal: Principal) -> list[GrantSummary]:
 
 def grant_summary(session: Session, principal: Principal, grant_id: int) -> GrantSummary:
     """One visible grant, else NotFound (an invisible grant is indistinguishable from a missing one)."""
-    require_budget_reader(principal)
+    require_line_reader(principal)
+    return _grant_summary(session, principal, grant_id)
+
+
+def _grant_summary(session: Session, principal: Principal, grant_id: int) -> GrantSummary:
     row = session.exec(
         select(Grant, Funder.name)
         .join(Funder, Funder.id == Grant.funder_id)
@@ -291,8 +300,12 @@ def consumption(
     session: Session, principal: Principal, *, grant_id: int, today: date | None = None
 ) -> GrantConsumptionReport:
     """Planned, actual to date, % consumed and remaining of a visible grant, per line and subtotals."""
-    today = today or clock.today()
-    grant = grant_summary(session, principal, grant_id)
+    require_line_reader(principal)
+    return _report(session, principal, grant_id, today or clock.today())
+
+
+def _report(session: Session, principal: Principal, grant_id: int, today: date) -> GrantConsumptionReport:
+    grant = _grant_summary(session, principal, grant_id)
     ledger = monthly_ledger(session, principal, grant_id=grant_id, today=today)
     lines = line_consumption(session, principal, grant_id=grant_id, today=today, ledger=ledger)
     return build_report(
@@ -315,9 +328,15 @@ def monthly_actuals(
     in the first or last point, so the last cumulative equals the actual to date of `consumption`.
     `report` (the same grant's consumption) saves the query.
     """
-    today = today or (report.today if report else clock.today())
+    require_line_reader(principal)
+    return _monthly_actuals(session, principal, grant_id, today or (report.today if report else clock.today()), report)
+
+
+def _monthly_actuals(
+    session: Session, principal: Principal, grant_id: int, today: date, report: GrantConsumptionReport | None
+) -> list[MonthlyActual]:
     if report is None or report.today != today or report.grant.id != grant_id:
-        grant = grant_summary(session, principal, grant_id)
+        grant = _grant_summary(session, principal, grant_id)
         ledger = monthly_ledger(session, principal, grant_id=grant_id, today=today)
     else:
         grant, ledger = report.grant, report.ledger

@@ -33,7 +33,7 @@ from i18n import N_
 from models.finance import BudgetCategory
 from services.finance import _staff_cost_queries
 from services.finance._staff_cost_queries import VacantPost
-from services.finance.consumption import GrantConsumptionReport, consumption
+from services.finance.consumption import GrantConsumptionReport, _report, require_line_reader
 from services.platform.money import BASIS_POINTS, prorata
 from services.platform.principal import Principal
 
@@ -283,9 +283,15 @@ def load_inputs(
     today: date | None = None,
     report: GrantConsumptionReport | None = None,
 ) -> ForecastInputs:
-    """The figures a forecast needs, read within the principal's scope (a few grouped queries)."""
-    today = today or clock.today()
-    report = report or consumption(session, principal, grant_id=grant_id, today=today)
+    """The figures a forecast needs, read within the principal's scope (a few grouped queries). Budget staff."""
+    require_line_reader(principal)
+    return _inputs(session, principal, grant_id, today or clock.today(), report)
+
+
+def _inputs(
+    session: Session, principal: Principal, grant_id: int, today: date, report: GrantConsumptionReport | None
+) -> ForecastInputs:
+    report = report or _report(session, principal, grant_id, today)
     grant = report.grant
     terms = GrantTerms(
         report.total.planned_cents if report.partial_scope else grant.amount_cents,
@@ -343,5 +349,10 @@ def grant_forecast(
     today: date | None = None,
     report: GrantConsumptionReport | None = None,
 ) -> GrantForecast:
-    """Forecast and alerts of a visible grant (see the module docstring for the method)."""
+    """Forecast and alerts of a visible grant (see the module docstring for the method). Budget staff."""
     return forecast(load_inputs(session, principal, grant_id=grant_id, today=today, report=report))
+
+
+def _projected(session: Session, principal: Principal, report: GrantConsumptionReport) -> GrantForecast:
+    """The forecast of a grant whose report is already read (services.finance.funded checked the caller)."""
+    return forecast(_inputs(session, principal, report.grant.id, report.today, report))

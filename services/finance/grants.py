@@ -1,8 +1,8 @@
 """Funders and grants (conventions): list, detail, create and edit.
 
 Read: VIEW_BUDGET (direction, gestion: every grant; chef_service: the grants with a line on its sites,
-with the planned and spent figures of those lines only) and VIEW_FUNDED_GRANTS (financeur: its own
-funder's grants, aggregates only). Write: EDIT_BUDGET (gestion). The scope rule is
+with the planned and spent figures of those lines only); a funder reads its grants through
+services.finance.funded, never here. Write: EDIT_BUDGET (gestion). The scope rule is
 services.finance.access, applied in every query. Budget lines live in services.finance.lines.
 """
 
@@ -25,7 +25,7 @@ from models.organisation import Site
 from services.finance.access import visible_grants, visible_lines
 from services.finance.fields import AMOUNT_REQUIRED, DAY, amount_rule, spaces
 from services.platform import audit
-from services.platform.errors import NotFound, PermissionDenied
+from services.platform.errors import NotFound
 from services.platform.inputs import FormInput, checked, field_error, messages, raw, refuse_if
 from services.platform.money import hundredths, ratio
 from services.platform.principal import Capability, Principal
@@ -61,8 +61,8 @@ STRAND_TOO_LONG = N_("Un nom de volet ne peut dépasser {max} caractères.")
 
 
 def require_reader(principal: Principal) -> None:
-    if not (principal.can(Capability.VIEW_BUDGET) or principal.can(Capability.VIEW_FUNDED_GRANTS)):
-        raise PermissionDenied()
+    """Grants and their lines (codes, sites): budget staff."""
+    principal.require(Capability.VIEW_BUDGET)
 
 
 # --- funders ------------------------------------------------------------------------------------

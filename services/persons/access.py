@@ -45,7 +45,7 @@ def person_by_code(session: Session, principal: Principal, code: str) -> Person:
     return person
 
 
-def require_writable(principal: Principal, person: Person) -> None:
+def _require_writable(principal: Principal, person: Person) -> None:
     """Edits need EDIT_PERSON_FILES on the person's site, and an anonymised file is frozen."""
     principal.require(Capability.EDIT_PERSON_FILES)
     if not principal.may_see_site(person.site_id):
@@ -71,7 +71,7 @@ def touch_last_contact(session: Session, person: Person, on: date) -> None:
         session.expire(person, ["last_contact_on"])
 
 
-def record_status_change(
+def _record_status_change(
     session: Session, principal: Principal, person: Person, *, to_status: PersonStatus, on: date, reason: str | None
 ) -> None:
     """Keep the history of closings and reopenings (the file row holds only its current state)."""

@@ -34,8 +34,8 @@ from models.partners import Partner
 from models.pathway import ActionGoal, GoalStatus, PrefectDecision, PspEpisode
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, Person, PersonStatus
 from services.persons._phonetics import fold, phonetic_key, same_name
-from services.persons.access import person_in_scope, require_writable
-from services.persons.records import change_person_status, versioned_update
+from services.persons.access import _require_writable, person_in_scope
+from services.persons.records import _change_person_status, versioned_update
 from services.platform import audit, paging
 from services.platform.crypto import FieldCipher
 from services.platform.errors import ServiceError, ValidationFailed
@@ -815,7 +815,7 @@ def update_situation(
     StaleRecord if someone saved the file since `expected_version` was read.
     """
     person = person_in_scope(session, principal, person_id)
-    require_writable(principal, person)
+    _require_writable(principal, person)
     sent = _sent(data)
     if IDENTITY_FIELDS & set(sent):
         principal.require(Capability.VIEW_IDENTITY)
@@ -893,12 +893,12 @@ def close_file(
 ) -> None:
     """Close an active or paused file with a reason and a date (not in the future, not before intake)."""
     person = person_in_scope(session, principal, person_id)
-    require_writable(principal, person)
+    _require_writable(principal, person)
     already_closed = message("already_closed") if person.status == PersonStatus.CLOSED else None
     checked = _checked_status_change(
         ClosingInput, data, already_closed, as_of=today or clock.today(), intake_on=person.intake_on
     )
-    change_person_status(
+    _change_person_status(
         session,
         principal,
         person,
@@ -921,10 +921,10 @@ def reopen_file(
 ) -> None:
     """Reopen a closed file with a reason (kept in the status history); the closing is cleared."""
     person = person_in_scope(session, principal, person_id)
-    require_writable(principal, person)
+    _require_writable(principal, person)
     not_closed = message("not_closed") if person.status != PersonStatus.CLOSED else None
     checked = _checked_status_change(ReopeningInput, data, not_closed)
-    change_person_status(
+    _change_person_status(
         session,
         principal,
         person,

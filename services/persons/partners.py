@@ -37,8 +37,8 @@ from models.partners import (
     ReferralResult,
 )
 from models.persons import PersonStatus
-from services.persons.access import person_in_scope, require_writable, touch_last_contact
-from services.persons.records import change_person_status, owned_row, save_sub_record, writable_person
+from services.persons.access import _require_writable, person_in_scope, touch_last_contact
+from services.persons.records import _change_person_status, _owned_row, _save_sub_record, _writable_person
 from services.platform import audit
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from services.platform.inputs import (
@@ -282,7 +282,7 @@ def create_referral(
     today: date | None = None,
 ) -> int:
     """Refer a person to an active partner of the person's own site. Returns the referral id."""
-    person = writable_person(session, principal, person_id)
+    person = _writable_person(session, principal, person_id)
     try:
         checked, errors = ReferralInput.validated(data, as_of=today or clock.today()), {}
     except ValidationFailed as exc:
@@ -300,7 +300,7 @@ def create_referral(
         referred_on=checked.referred_on,
         reason=checked.reason,
     )
-    return save_sub_record(
+    return _save_sub_record(
         session, principal, person, referral, contact_on=checked.referred_on, action=AuditAction.REFERRAL_CREATE
     )
 
@@ -316,8 +316,8 @@ def update_referral_result(
 ) -> None:
     """Record what came of a referral; a result other than « En attente » needs its date."""
     today = today or clock.today()
-    referral, person = owned_row(session, principal, Referral, referral_id)
-    require_writable(principal, person)
+    referral, person = _owned_row(session, principal, Referral, referral_id)
+    _require_writable(principal, person)
     checked = ReferralResultInput.validated(data, as_of=today, referred_on=referral.referred_on)
     versioned_update(session, Referral, referral.id, expected_version, checked.model_dump())
     touch_last_contact(session, person, checked.result_on or today)
@@ -390,7 +390,7 @@ def record_outcome(
     """Record an outcome; its category follows from its type (IAE « sorties dynamiques »). When it
     closes the file, the person's status becomes « Clôturé » on that date with the reason
     « Sortie : <type> ». Returns the outcome id."""
-    person = writable_person(session, principal, person_id)
+    person = _writable_person(session, principal, person_id)
     try:
         checked, errors = OutcomeInput.validated(data, as_of=today or clock.today()), {}
     except ValidationFailed as exc:
@@ -408,7 +408,7 @@ def record_outcome(
     )
     if checked.closes_file:
         # The version moves on: a header form open elsewhere must not overwrite the closing.
-        change_person_status(
+        _change_person_status(
             session,
             principal,
             person,
@@ -417,7 +417,7 @@ def record_outcome(
             on=checked.outcome_on,
             reason=closed_reason_of(checked.outcome_type),
         )
-    return save_sub_record(
+    return _save_sub_record(
         session, principal, person, outcome, contact_on=checked.outcome_on, action=AuditAction.OUTCOME_CREATE
     )
 

@@ -39,10 +39,8 @@ from models.pathway import (
     PspPeriod,
 )
 from models.persons import Person, PersonNote, PersonStatus
-from services.persons.access import person_in_scope, require_writable, touch_last_contact
-from services.persons.records import owned_row as _owned_row
-from services.persons.records import save_sub_record
-from services.persons.records import writable_person as _writable_person
+from services.persons.access import _require_writable, person_in_scope, touch_last_contact
+from services.persons.records import _owned_row, _save_sub_record, _writable_person
 from services.platform import audit
 from services.platform.crypto import FieldCipher
 from services.platform.errors import ValidationFailed
@@ -214,7 +212,7 @@ def create_goal(
     person = _writable_person(session, principal, person_id)
     checked = GoalInput.validated(data)
     row = ActionGoal(person_id=person.id, site_id=person.site_id, **checked.model_dump())
-    return save_sub_record(
+    return _save_sub_record(
         session, principal, person, row, contact_on=today or clock.today(), action=AuditAction.GOAL_CREATE
     )
 
@@ -242,7 +240,7 @@ def update_goal(
 ) -> None:
     """Change axis, goal, actions, due date or the open status; someone else's save meanwhile → StaleRecord."""
     row, person = _owned_row(session, principal, ActionGoal, goal_id)
-    require_writable(principal, person)
+    _require_writable(principal, person)
     if row.status not in OPEN_STATUSES:
         raise ValidationFailed({"status": _("Cet objectif est clos : il ne peut plus être modifié.")})
     checked = GoalEditInput.validated(data)
@@ -262,7 +260,7 @@ def close_goal(
 ) -> None:
     """Close a goal as achieved or abandoned, on a date not in the future."""
     row, person = _owned_row(session, principal, ActionGoal, goal_id)
-    require_writable(principal, person)
+    _require_writable(principal, person)
     checked = GoalClosingInput.validated(data, as_of=today or clock.today())
     _versioned_update(session, ActionGoal, row.id, expected_version, checked.model_dump())
     touch_last_contact(session, person, checked.closed_on)
@@ -419,7 +417,7 @@ def create_psp_episode(
     person = _writable_person(session, principal, person_id)
     checked = PspRequestInput.validated(data, as_of=today or clock.today())
     episode = PspEpisode(person_id=person.id, site_id=person.site_id, requested_on=checked.requested_on)
-    return save_sub_record(
+    return _save_sub_record(
         session, principal, person, episode, contact_on=checked.requested_on, action=AuditAction.PSP_CREATE
     )
 
@@ -436,7 +434,7 @@ def update_psp_episode(
     """Record the commission, the préfet's decision, APS and AFIS (amount in cents), or the end."""
     today = today or clock.today()
     episode, person = _owned_row(session, principal, PspEpisode, episode_id)
-    require_writable(principal, person)
+    _require_writable(principal, person)
     values = PspEpisodeInput.validated(data, as_of=today, requested_on=episode.requested_on).model_dump()
     _versioned_update(session, PspEpisode, episode.id, expected_version, values)
     event_dates = [values[f] for f in _PSP_DATES if values.get(f)]
@@ -488,7 +486,7 @@ def add_psp_period(
     every later one a renewal; periods may not overlap nor take the episode past 24 months in all.
     Only once the préfet has granted the PSP. Returns the period id."""
     episode, person = _owned_row(session, principal, PspEpisode, episode_id)
-    require_writable(principal, person)
+    _require_writable(principal, person)
     checked = PspPeriodInput.validated(data)
     existing = list(session.exec(select(PspPeriod).where(PspPeriod.episode_id == episode.id)).all())
     refusal = _period_refusal(episode, existing, checked.start_on, checked.is_renewal)
@@ -501,7 +499,7 @@ def add_psp_period(
         end_on=period_end(checked.start_on),
         is_renewal=checked.is_renewal,
     )
-    return save_sub_record(
+    return _save_sub_record(
         session,
         principal,
         person,
@@ -628,7 +626,7 @@ def add_note(
         author_id=principal.user_id,
         body_encrypted=cipher.encrypt(checked.body),
     )
-    return save_sub_record(
+    return _save_sub_record(
         session, principal, person, note, contact_on=checked.noted_on, action=AuditAction.NOTE_CREATE
     )
 

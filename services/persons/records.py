@@ -9,20 +9,20 @@ from sqlmodel import Session, SQLModel, select
 from i18n import _
 from models.audit import AuditAction
 from models.persons import Person, PersonStatus
-from services.persons.access import person_in_scope, record_status_change, require_writable, touch_last_contact
+from services.persons.access import _record_status_change, _require_writable, person_in_scope, touch_last_contact
 from services.platform import audit
 from services.platform.errors import NotFound
 from services.platform.principal import Principal
 from services.platform.records import versioned_update
 
 
-def writable_person(session: Session, principal: Principal, person_id: int) -> Person:
+def _writable_person(session: Session, principal: Principal, person_id: int) -> Person:
     person = person_in_scope(session, principal, person_id)
-    require_writable(principal, person)
+    _require_writable(principal, person)
     return person
 
 
-def owned_row(session: Session, principal: Principal, model: type, row_id: int) -> tuple[object, Person]:
+def _owned_row(session: Session, principal: Principal, model: type, row_id: int) -> tuple[object, Person]:
     """A sub-record and its person, both within the principal's sites (else NotFound)."""
     row = session.exec(select(model).where(model.id == row_id, principal.site_filter(model.site_id))).first()
     if row is None:
@@ -30,7 +30,7 @@ def owned_row(session: Session, principal: Principal, model: type, row_id: int) 
     return row, person_in_scope(session, principal, row.person_id)
 
 
-def save_sub_record(
+def _save_sub_record(
     session: Session, principal: Principal, person: Person, row: SQLModel, *, contact_on: date, action: str
 ) -> int:
     """Insert one sub-record of a person (one use case): it moves the last contact forward and is audited."""
@@ -44,7 +44,7 @@ def save_sub_record(
     return row.id
 
 
-def change_person_status(
+def _change_person_status(
     session: Session,
     principal: Principal,
     person: Person,
@@ -58,7 +58,7 @@ def change_person_status(
 
     The caller commits (an outcome that closes the file writes it in the same unit of work).
     """
-    record_status_change(session, principal, person, to_status=to_status, on=on, reason=reason)
+    _record_status_change(session, principal, person, to_status=to_status, on=on, reason=reason)
     closing = to_status == PersonStatus.CLOSED
     versioned_update(
         session,

@@ -22,7 +22,10 @@ class Capability(StrEnum):
     RUN_FIELD_ACTIVITIES = "run_field_activities"  # outreach rounds, workshop sessions, enrolments, rolls
     TEACH_COURSES = "teach_courses"  # French-course sessions, rolls, assessments of the groups one sees
     CONFIGURE_ACTIVITIES = "configure_activities"  # a site's workshop modules, French-course groups
-    VIEW_ACTIVITY_FIGURES = "view_activity_figures"
+    # Figures of group work, as narrow as the pages that show them: a formateur reads its courses' figures,
+    # never the outreach rounds or the workshops of its site.
+    VIEW_FIELD_FIGURES = "view_field_figures"  # outreach rounds and workshops: lists, monthly figures, rates
+    VIEW_COURSE_FIGURES = "view_course_figures"  # French courses: levels, hours, moves to droit commun
     VIEW_BUDGET = "view_budget"
     EDIT_BUDGET = "edit_budget"
     VIEW_STAFFING = "view_staffing"
@@ -40,7 +43,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.DIRECTION: frozenset(
         {
             Capability.VIEW_PERSON_FILES,
-            Capability.VIEW_ACTIVITY_FIGURES,
+            Capability.VIEW_FIELD_FIGURES,
+            Capability.VIEW_COURSE_FIGURES,
             Capability.VIEW_BUDGET,
             Capability.VIEW_STAFFING,
         }
@@ -54,7 +58,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.RUN_FIELD_ACTIVITIES,
             Capability.TEACH_COURSES,
             Capability.CONFIGURE_ACTIVITIES,
-            Capability.VIEW_ACTIVITY_FIGURES,
+            Capability.VIEW_FIELD_FIGURES,
+            Capability.VIEW_COURSE_FIGURES,
             Capability.VIEW_BUDGET,
             Capability.VIEW_STAFFING,
             Capability.MANAGE_PARTNERS,
@@ -67,10 +72,10 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_IDENTITY,
             Capability.EDIT_PERSON_FILES,
             Capability.RUN_FIELD_ACTIVITIES,
-            Capability.VIEW_ACTIVITY_FIGURES,
+            Capability.VIEW_FIELD_FIGURES,
         }
     ),
-    Role.FORMATEUR: frozenset({Capability.VIEW_LEARNERS, Capability.TEACH_COURSES, Capability.VIEW_ACTIVITY_FIGURES}),
+    Role.FORMATEUR: frozenset({Capability.VIEW_LEARNERS, Capability.TEACH_COURSES, Capability.VIEW_COURSE_FIGURES}),
     Role.GESTION: frozenset({Capability.VIEW_BUDGET, Capability.EDIT_BUDGET, Capability.VIEW_STAFFING}),
     Role.FINANCEUR: frozenset({Capability.VIEW_FUNDED_GRANTS}),
 }

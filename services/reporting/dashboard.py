@@ -1,6 +1,6 @@
 """The director dashboard: "how are we doing?" for a period and a set of sites.
 
-Who may call: principals with VIEW_ACTIVITY_FIGURES, VIEW_BUDGET and VIEW_STAFFING (the dashboard
+Who may call: principals with VIEW_FIELD_FIGURES, VIEW_COURSE_FIGURES, VIEW_BUDGET and VIEW_STAFFING (the dashboard
 puts activity, budget and staffing side by side): direction (every site, or a chosen subset) and
 chef_service (its own sites only). Everyone else is refused (deny by default); asking for a site
 outside the principal's scope is refused too, never silently narrowed.
@@ -53,7 +53,12 @@ from services.reporting._indicators import (
 )
 from services.reporting._indicators import referrals_by_partner_kind as referrals_by_partner_kind
 
-REQUIRED = (Capability.VIEW_ACTIVITY_FIGURES, Capability.VIEW_BUDGET, Capability.VIEW_STAFFING)
+REQUIRED = (
+    Capability.VIEW_FIELD_FIGURES,
+    Capability.VIEW_COURSE_FIGURES,
+    Capability.VIEW_BUDGET,
+    Capability.VIEW_STAFFING,
+)
 MAX_DAYS = 3 * 366  # longer periods are refused: the dashboard compares recent activity
 
 

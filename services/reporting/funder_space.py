@@ -23,7 +23,7 @@ Consistency of the published figures (so one protection cannot undo another):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -33,12 +33,11 @@ import clock
 from i18n import _, formats
 from models.finance import BudgetLine, GrantSite
 from models.organisation import Site
-from services.finance import consumption as budget_consumption
-from services.finance import forecast
+from services.finance import funded
 from services.finance.consumption import GrantConsumptionReport, GrantSummary, MonthlyActual, Subtotal
 from services.finance.forecast import GrantForecast
-from services.platform.errors import PermissionDenied, ValidationFailed
-from services.platform.principal import Capability, Principal
+from services.platform.errors import ValidationFailed
+from services.platform.principal import Principal
 from services.reporting import _indicators as indicators
 from services.reporting.disclosure import (
     ProtectedTable,
@@ -100,17 +99,12 @@ class FunderOverview:
 
 
 def require_funder_space(principal: Principal) -> None:
-    if principal.can(Capability.VIEW_FUNDED_GRANTS) and principal.funder_id is not None:
-        return
-    if principal.can(Capability.VIEW_BUDGET) and principal.all_sites:
-        return
-    raise PermissionDenied()
+    funded.require_funded_reader(principal)
 
 
 def funder_grants(session: Session, principal: Principal) -> list[GrantSummary]:
     """Grants the principal may open in the funder space (financeur: its funder's only)."""
-    require_funder_space(principal)
-    return budget_consumption.list_grants(session, principal)
+    return funded.funded_grants(session, principal)
 
 
 def default_period(grant: GrantSummary, today: date) -> tuple[date, date]:
@@ -229,17 +223,14 @@ def funder_overview(
     threshold, the protection is made consistent with the screen's."""
     require_funder_space(principal)
     today = today or clock.today()
-    grant = budget_consumption.grant_summary(session, principal, grant_id)  # NotFound outside its scope
+    grant = funded.funded_grant(session, principal, grant_id)  # NotFound outside its scope
     check_period(grant, start, end)
     sites = grant_sites(session, grant.id)
     shown, monthly = protected_indicators(
         session, sites=sites, start=start, end=end, threshold=threshold, screen_threshold=screen_threshold
     )
     as_of = min(end, today)
-    report = budget_consumption.consumption(session, principal, grant_id=grant.id, today=as_of)
-    burn = budget_consumption.monthly_actuals(session, principal, grant_id=grant.id, report=report)
-    outlook = forecast.grant_forecast(session, principal, grant_id=grant.id, today=as_of, report=report)
-    aggregate = replace(report, lines=(), by_site=(), ledger={})
+    money = funded.funded_consumption(session, principal, grant_id=grant.id, today=as_of)
     return FunderOverview(
         grant=grant,
         start=start,
@@ -249,9 +240,9 @@ def funder_overview(
         sites=sites,
         indicators=shown,
         monthly=monthly,
-        consumption=aggregate,
-        by_strand=report.by_strand,
-        by_category=report.by_category,
-        burn=tuple(burn),
-        outlook=replace(outlook, lines=(), alerts=()),
+        consumption=money.report,
+        by_strand=money.by_strand,
+        by_category=money.by_category,
+        burn=money.burn,
+        outlook=money.outlook,
     )

@@ -66,14 +66,21 @@ def layer_violations(importer: str, tree: ast.AST) -> list[str]:
     return [f"{module} line {line}" for module, line in imports_of(tree, importer) if room_of(module) not in allowed]
 
 
+def is_module(dotted: str) -> bool:
+    path = ROOT / dotted.replace(".", "/")
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
 def private_violations(importer: str, tree: ast.AST) -> list[str]:
-    """`a.b._c` (or a name `_x` of module `a.b`) imported from outside package `a.b`."""
+    """A private module `a.b._c` imported from outside package `a.b`, or a private name `_x` of module
+    `a.b.m` imported from outside package `a.b` (a private helper serves its whole package)."""
     found = []
     for module, line in imports_of(tree, importer):
         parts = module.split(".")
         for index, part in enumerate(parts):
             if part.startswith("_") and part != "_" and not part.startswith("__"):  # `_` is gettext
-                owner = ".".join(parts[:index])
+                is_name = not is_module(".".join(parts[: index + 1]))
+                owner = ".".join(parts[: index - 1] if is_name else parts[:index])
                 if importer != owner and not importer.startswith(owner + "."):
                     found.append(f"{module} line {line}")
                 break
@@ -128,6 +135,18 @@ def all_violations(detector) -> dict[str, list[str]]:
             "app_pages.persons.intake",
             "from services.persons.files import _search",
             "from services.persons.files import search",
+        ),
+        (
+            private_violations,
+            "services.reporting.funder_space",
+            "from services.finance.consumption import _report",
+            "from services.finance.funded import funded_consumption",
+        ),
+        (  # a private helper of a module serves its whole package
+            private_violations,
+            "services.reporting.funder_space",
+            "from services.finance.consumption import _report",
+            "from services.reporting.dashboard import _site_rows",
         ),
     ],
 )

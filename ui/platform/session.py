@@ -152,11 +152,12 @@ def signed_in_principal(runtime: Runtime) -> Principal | None:
             authenticator.login(location="main", fields=fields, key="parcours_login")
             # Both messages are kept as French ids, so they follow a change of language.
             ended = state.get(ENDED_MESSAGE)
+            limits = auth.limits_of(runtime.settings)  # the messages quote the configured limits
             if ended:
-                ended_slot.info(_(ended))
+                ended_slot.info(_(ended).format(**limits))
             failure = state.get(LOGIN_MESSAGE)
             if state.get("authentication_status") is False and failure:
-                st.error(_(failure))
+                st.error(_(failure).format(**limits))
         if not state.get("authentication_status"):
             return None
 

@@ -420,8 +420,8 @@ def count_transitions(
 ) -> int:
     """Moves to a mainstream course dated within [start, end] on the principal's sites (or some of them).
 
-    An outcome the director dashboard counts: roles with VIEW_ACTIVITY_FIGURES. One COUNT query."""
-    principal.require(Capability.VIEW_ACTIVITY_FIGURES)
+    An outcome the director dashboard counts: roles with VIEW_COURSE_FIGURES. One COUNT query."""
+    principal.require(Capability.VIEW_COURSE_FIGURES)
     TransitionPeriod.validated({"start": start, "end": end})
     conditions = [
         principal.site_filter(MainstreamTransition.site_id),
@@ -435,7 +435,7 @@ def count_transitions(
 
 def transitions_by_site(session: Session, principal: Principal, *, start: date, end: date) -> dict[int, int]:
     """Same count as `count_transitions`, per site (site id → moves), one GROUP BY query."""
-    principal.require(Capability.VIEW_ACTIVITY_FIGURES)
+    principal.require(Capability.VIEW_COURSE_FIGURES)
     rows = session.exec(
         select(MainstreamTransition.site_id, sa.func.count())
         .where(

@@ -1,6 +1,6 @@
 """Workshop figures: attendance rate per module and site, and the persons to call back.
 
-- Attendance rate (counts only): any role with VIEW_ACTIVITY_FIGURES on its sites (direction: all).
+- Attendance rate (counts only): any role with VIEW_FIELD_FIGURES on its sites (direction: all).
 - Persons to call (codes, first names for VIEW_IDENTITY): the workshop team of the site only.
 Both are computed in SQL: GROUP BY for the rates, a window over each person's roll calls for the
 persons to call.

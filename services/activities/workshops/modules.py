@@ -4,7 +4,7 @@ Who may do what (deny by default; scope always in the query):
 - the workshop team of a site (intervenant, chef_service: RUN_FIELD_ACTIVITIES) plans
   sessions, enrols persons, takes rolls (services/activities/attendance.py) and marks modules done;
 - the site manager (chef_service) configures the modules of its sites, see `_require_site_manager`;
-- roles with VIEW_ACTIVITY_FIGURES (direction too, on every site) read session lists and attendance
+- roles with VIEW_FIELD_FIGURES (direction too, on every site) read session lists and attendance
   rates: counts only, never a person.
 Sessions: services/activities/workshops/sessions.py; cycles and completions: services/activities/workshops/people.py;
 figures: services/activities/workshops/figures.py. The module forms send a `ModuleInput` (the shape of a form:
@@ -53,7 +53,7 @@ def require_workshop_team(principal: Principal) -> None:
 
 def require_figures(principal: Principal) -> None:
     """Session lists and attendance rates (counts, no person)."""
-    principal.require(Capability.VIEW_ACTIVITY_FIGURES)
+    principal.require(Capability.VIEW_FIELD_FIGURES)
 
 
 def _require_site_manager(principal: Principal) -> None:
@@ -71,7 +71,7 @@ def may_configure_modules(principal: Principal) -> bool:
 
 def my_sites(session: Session, principal: Principal) -> list[SiteChoice]:
     """Active sites of the principal (all sites for direction), by code. Any workshop reader."""
-    if not (principal.can(Capability.VIEW_ACTIVITY_FIGURES) or principal.can(Capability.RUN_FIELD_ACTIVITIES)):
+    if not (principal.can(Capability.VIEW_FIELD_FIGURES) or principal.can(Capability.RUN_FIELD_ACTIVITIES)):
         raise PermissionDenied()
     return sites_of(session, principal)
 
@@ -92,7 +92,7 @@ def list_modules(
     session: Session, principal: Principal, *, site_id: int | None = None, include_inactive: bool = False
 ) -> list[ModuleRow]:
     """Modules of the principal's sites (or one of them) in their site's order. Any workshop reader."""
-    if not (principal.can(Capability.VIEW_ACTIVITY_FIGURES) or principal.can(Capability.RUN_FIELD_ACTIVITIES)):
+    if not (principal.can(Capability.VIEW_FIELD_FIGURES) or principal.can(Capability.RUN_FIELD_ACTIVITIES)):
         raise PermissionDenied()
     conditions = [principal.site_filter(WorkshopModule.site_id)]
     if site_id is not None:

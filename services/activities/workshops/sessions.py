@@ -2,7 +2,7 @@
 the lists of upcoming and past sessions with their attendance counts.
 
 Planning: the workshop team of the session's site (see services/activities/workshops/modules.py). Lists: any role with
-VIEW_ACTIVITY_FIGURES on its sites (counts only: no person is named). The session form sends a `SessionInput`
+VIEW_FIELD_FIGURES on its sites (counts only: no person is named). The session form sends a `SessionInput`
 (services.platform.inputs); the site's module, team and partner are checked here.
 """
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from models.audit import AuditEvent
-from models.organisation import Role, User
+from models.organisation import LoginThrottle, Role, User
 from models.types import utcnow
 from services.accounts import auth, passwords, users
 from services.accounts.auth import LoginOutcome, SessionEnd
@@ -125,14 +125,41 @@ def test_an_unknown_username_gets_exactly_the_answers_of_a_known_one(session, se
     assert known[:4] == [LoginOutcome.INVALID] * 4
     assert known[-1] == LoginOutcome.LOCKED  # the right password, but locked
     # …and an outcome is all the login form shows: one message per outcome, the same for both.
-    assert auth.LOGIN_MESSAGES == {
+    limits = auth.limits_of(settings)
+    assert {outcome: text.format(**limits) for outcome, text in auth.LOGIN_MESSAGES.items()} == {
         LoginOutcome.INVALID: "Identifiant ou mot de passe incorrect.",
         LoginOutcome.LOCKED: "Trop de tentatives infructueuses : ce compte est verrouillé pendant 15 minutes. "
         "Réessayez plus tard ou contactez l'administration.",
     }
-    # The audit trail does not tell them apart either (apart from the typed name).
+    # The audit trail records the same acts; the unknown name only as a keyed digest, never as typed.
     trail = [(e.actor_username, e.action, e.success, e.entity_type, e.entity_id) for e in events(session)]
-    assert [row[1:] for row in trail if row[0] == "ts.lyon"] == [row[1:] for row in trail if row[0] == "ts.nowhere"]
+    assert [row[1:] for row in trail if row[0] == "ts.lyon"] == [
+        row[1:] for row in trail if row[0] == "?compte-inconnu"
+    ]
+    assert not [e for e in events(session) if "nowhere" in (e.actor_username + (e.detail or ""))]
+
+
+def test_a_password_typed_in_the_username_box_never_reaches_the_audit_log(session, settings):
+    typed = "Mon mot de passe secret 2026"
+    auth.authenticate(session, settings, typed, "", now=T0)
+    auth.authenticate(session, settings, typed, "", now=T0 + minutes(1))
+    rows = events(session)
+    assert [(e.actor_username, e.action) for e in rows] == [("?compte-inconnu", "login.failure")] * 2
+    assert all(typed.lower() not in (e.actor_username + (e.detail or "")).lower() for e in rows)
+    assert rows[0].detail == rows[1].detail and rows[0].detail.startswith("nom=")  # the same name, seen again
+    assert session.exec(select(LoginThrottle).where(LoginThrottle.username_key.contains("secret"))).all() == []
+
+
+def test_the_messages_quote_the_configured_limits(settings):
+    custom = settings.model_copy(update={"idle_timeout_minutes": 20, "session_max_hours": 8, "lockout_minutes": 45})
+    limits = auth.limits_of(custom)
+    assert auth.SESSION_END_MESSAGES[SessionEnd.IDLE].format(**limits) == (
+        "Votre session a expiré après 20 minutes d'inactivité : reconnectez-vous."
+    )
+    assert auth.SESSION_END_MESSAGES[SessionEnd.EXPIRED].format(**limits) == (
+        "Votre session a dépassé 8 heures : reconnectez-vous."
+    )
+    assert "verrouillé pendant 45 minutes" in auth.LOGIN_MESSAGES[LoginOutcome.LOCKED].format(**limits)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from models.finance import BudgetCategory, FunderKind
 from models.organisation import Role, Site
 from services.finance import consumption as bc
+from services.finance import funded
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.principal import Principal
 from tests import factories
@@ -189,15 +190,23 @@ def test_chef_de_service_sees_only_its_sites_lines_and_a_total_labelled_so(sessi
     assert [g.id for g in bc.list_grants(session, world.people["chef.mrs"])] == [world.foundation.grant.id]
 
 
-def test_financeur_sees_only_the_grants_of_its_funder(session, world):
+def test_financeur_reads_its_funders_grants_by_strand_and_category_only(session, world):
     financeur = world.people["financeur"]
-    assert [g.id for g in bc.list_grants(session, financeur)] == [world.agrasc.grant.id]
-    report = bc.consumption(session, financeur, grant_id=world.agrasc.grant.id, today=TODAY)
+    for call in (bc.consumption, bc.monthly_actuals):  # the line-level shape is budget staff's
+        with pytest.raises(PermissionDenied):
+            call(session, financeur, grant_id=world.agrasc.grant.id, today=TODAY)
+    with pytest.raises(PermissionDenied):
+        bc.list_grants(session, financeur)
+    assert [g.id for g in funded.funded_grants(session, financeur)] == [world.agrasc.grant.id]
+    seen = funded.funded_consumption(session, financeur, grant_id=world.agrasc.grant.id, today=TODAY)
     direction = bc.consumption(session, world.people["direction"], grant_id=world.agrasc.grant.id, today=TODAY)
-    assert report.total == direction.total and not report.partial_scope
-    for call in (bc.consumption, bc.monthly_actuals):
-        with pytest.raises(NotFound):
-            call(session, financeur, grant_id=world.foundation.grant.id, today=TODAY)
+    assert seen.report.total == direction.total and not seen.report.partial_scope
+    assert seen.report.lines == () and seen.report.by_site == () and seen.report.ledger == {}
+    assert seen.outlook.lines == () and seen.outlook.alerts == ()
+    assert [s.key for s in seen.by_strand] == [s.key for s in direction.by_strand]
+    assert [s.actual_cents for s in seen.by_category] == [s.actual_cents for s in direction.by_category]
+    with pytest.raises(NotFound):
+        funded.funded_consumption(session, financeur, grant_id=world.foundation.grant.id, today=TODAY)
 
 
 def test_direction_and_gestion_list_every_grant(session, world):

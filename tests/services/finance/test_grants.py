@@ -232,15 +232,17 @@ def test_chef_de_service_sees_the_lines_of_its_own_sites_only(session, world):
         grants.grant_detail(session, world.chef_grenoble, world.region.grant.id)
 
 
-def test_financeur_sees_its_funders_grants_only_without_accounting_codes(session, world):
-    summaries = grants.list_grants(session, world.financeur_agrasc, today=TODAY)
-    assert [g.convention_ref for g in summaries] == [world.agrasc.grant.convention_ref]
-    lines = budget_lines.budget_lines(session, world.financeur_agrasc, world.agrasc.grant.id, today=TODAY)
-    assert len(lines) == 3 and {line.accounting_code for line in lines} == {None}
-    with pytest.raises(NotFound):
-        grants.grant_detail(session, world.financeur_agrasc, world.region.grant.id)
-    with pytest.raises(PermissionDenied):
-        budget_lines.line_choices(session, world.financeur_agrasc)
+def test_a_funder_reads_no_grant_detail_nor_line_here(session, world):
+    """Grants, their lines and accounting codes are budget staff's; a funder reads its grants through
+    services.finance.funded (tests/services/finance/test_budget_consumption.py)."""
+    for call in (
+        lambda: grants.list_grants(session, world.financeur_agrasc, today=TODAY),
+        lambda: grants.grant_detail(session, world.financeur_agrasc, world.agrasc.grant.id),
+        lambda: budget_lines.budget_lines(session, world.financeur_agrasc, world.agrasc.grant.id, today=TODAY),
+        lambda: budget_lines.line_choices(session, world.financeur_agrasc),
+    ):
+        with pytest.raises(PermissionDenied):
+            call()
     with pytest.raises(PermissionDenied):
         grants.list_grants(session, world.intervenant)
 

@@ -10,9 +10,9 @@ import pytest
 from models.persons import PersonStatus
 from services.persons import files as person_files
 from services.persons.access import (
+    _require_writable,
     person_by_code,
     person_in_scope,
-    require_writable,
     touch_last_contact,
 )
 from services.platform.errors import NotFound, PermissionDenied
@@ -63,8 +63,8 @@ def test_direction_reads_but_may_not_write(session, person_world):
     created = create(session, person_world.ts_lyon, person_world.lyon)
     person = person_in_scope(session, person_world.direction, created.id)
     with pytest.raises(PermissionDenied):
-        require_writable(person_world.direction, person)
-    require_writable(person_world.ts_lyon, person)
+        _require_writable(person_world.direction, person)
+    _require_writable(person_world.ts_lyon, person)
 
 
 def test_an_anonymised_file_is_frozen(session, person_world):
@@ -73,7 +73,7 @@ def test_an_anonymised_file_is_frozen(session, person_world):
     person.status = PersonStatus.ANONYMISED
     session.flush()
     with pytest.raises(PermissionDenied, match="anonymisé"):
-        require_writable(person_world.ts_lyon, person)
+        _require_writable(person_world.ts_lyon, person)
 
 
 def test_touch_last_contact_only_moves_forward(session, person_world):

@@ -52,7 +52,7 @@ def _compute(principal: Principal, today: date) -> SiteFigures:
     with unit_of_work(runtime().engine) as session:
         sites = language_progress.site_progress(session, principal)
         transitions = {}
-        if principal.can(Capability.VIEW_ACTIVITY_FIGURES):
+        if principal.can(Capability.VIEW_COURSE_FIGURES):
             transitions = language_assessments.transitions_by_site(session, principal, start=since, end=today)
     return SiteFigures(sites, transitions, since, today)
 
