@@ -84,7 +84,7 @@ def table(principal: Principal, found: CaseloadPage, several_sites: bool, signat
         _("Dernier contact"): [formats.day(r.last_contact_on) for r in found.rows],
         _("PSP"): [r.psp_status or "—" for r in found.rows],
         _("Prochaine action"): [
-            f"{r.next_due_goal} ({formats.day(r.next_due_on)})" if r.next_due_on else (r.next_due_goal or "—")
+            f"{r.next_due_goal or '—'} ({formats.day(r.next_due_on)})" if r.next_due_on else (r.next_due_goal or "—")
             for r in found.rows
         ],
     }

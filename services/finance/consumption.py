@@ -179,7 +179,7 @@ def _month_columns(column: sa.ColumnElement) -> tuple[sa.ColumnElement, sa.Colum
     return sa.extract("year", column).label("y"), sa.extract("month", column).label("m")
 
 
-def monthly_ledger(
+def _monthly_ledger(
     session: Session, principal: Principal, *, grant_id: int, today: date
 ) -> dict[tuple[int, date], int]:
     """Actual per (visible line, month) of a grant up to `today`: ONE grouped scan of the grant's
@@ -194,7 +194,7 @@ def monthly_ledger(
     return {(int(line_id), date(int(year), int(month), 1)): int(cents or 0) for line_id, year, month, cents in rows}
 
 
-def line_consumption(
+def _line_consumption(
     session: Session,
     principal: Principal,
     *,
@@ -204,7 +204,7 @@ def line_consumption(
 ) -> list[LineConsumption]:
     """Visible lines of a grant with their actual to date (sums of the grouped ledger)."""
     if ledger is None:
-        ledger = monthly_ledger(session, principal, grant_id=grant_id, today=today)
+        ledger = _monthly_ledger(session, principal, grant_id=grant_id, today=today)
     actual: dict[int, int] = {}
     for (line_id, _month), cents in ledger.items():
         actual[line_id] = actual.get(line_id, 0) + cents
@@ -306,8 +306,8 @@ def consumption(
 
 def _report(session: Session, principal: Principal, grant_id: int, today: date) -> GrantConsumptionReport:
     grant = _grant_summary(session, principal, grant_id)
-    ledger = monthly_ledger(session, principal, grant_id=grant_id, today=today)
-    lines = line_consumption(session, principal, grant_id=grant_id, today=today, ledger=ledger)
+    ledger = _monthly_ledger(session, principal, grant_id=grant_id, today=today)
+    lines = _line_consumption(session, principal, grant_id=grant_id, today=today, ledger=ledger)
     return build_report(
         grant, lines, today=today, ledger=ledger, partial_scope=_partial_scope(session, principal, grant_id, len(lines))
     )
@@ -337,7 +337,7 @@ def _monthly_actuals(
 ) -> list[MonthlyActual]:
     if report is None or report.today != today or report.grant.id != grant_id:
         grant = _grant_summary(session, principal, grant_id)
-        ledger = monthly_ledger(session, principal, grant_id=grant_id, today=today)
+        ledger = _monthly_ledger(session, principal, grant_id=grant_id, today=today)
     else:
         grant, ledger = report.grant, report.ledger
     first = clock.month_start(grant.starts_on)

@@ -213,7 +213,7 @@ def list_grants(session: Session, principal: Principal, *, today: date | None = 
 
 
 def grant_detail(session: Session, principal: Principal, grant_id: int, *, today: date | None = None) -> GrantDetail:
-    """One visible grant with its sites and strands (NotFound when out of scope)."""
+    """One visible grant with its sites (those the principal sees) and strands (NotFound when out of scope)."""
     require_reader(principal)
     found = _summaries(session, principal, today or clock.today(), grant_id)
     if not found:
@@ -221,7 +221,7 @@ def grant_detail(session: Session, principal: Principal, grant_id: int, *, today
     sites = session.exec(
         select(Site)
         .join(GrantSite, GrantSite.site_id == Site.id)
-        .where(GrantSite.grant_id == grant_id)
+        .where(GrantSite.grant_id == grant_id, principal.site_filter(Site.id))
         .order_by(Site.code)
     ).all()
     strands = session.exec(select(Strand).where(Strand.grant_id == grant_id).order_by(Strand.name)).all()

@@ -33,6 +33,18 @@ def person_in_scope(session: Session, principal: Principal, person_id: int) -> P
     return person
 
 
+def reads_written_text(principal: Principal) -> bool:
+    """What was written about a person (notes, goals and their actions, reasons for a referral or a closing)
+    may name them or tell their story: it is read with VIEW_IDENTITY, like the alias. Direction reads files
+    by code."""
+    return principal.can(Capability.VIEW_IDENTITY)
+
+
+def readable_text(principal: Principal, text: str | None) -> str | None:
+    """`text` for a principal who reads what was written about persons, else None."""
+    return text if reads_written_text(principal) else None
+
+
 def person_by_code(session: Session, principal: Principal, code: str) -> Person:
     """Same as `person_in_scope`, by pseudonymous code (e.g. `LYO-2026-0042`, case-insensitive)."""
     principal.require(Capability.VIEW_PERSON_FILES)

@@ -34,7 +34,7 @@ from models.partners import Partner
 from models.pathway import ActionGoal, GoalStatus, PrefectDecision, PspEpisode
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, Person, PersonStatus
 from services.persons._phonetics import fold, phonetic_key, same_name
-from services.persons.access import _require_writable, person_in_scope
+from services.persons.access import _require_writable, person_in_scope, readable_text
 from services.persons.records import _change_person_status, versioned_update
 from services.platform import audit, paging
 from services.platform.crypto import FieldCipher
@@ -597,11 +597,18 @@ def list_caseload(
     psp, goals = _psp_and_next_goal(session, [row.id for row in rows])
     alias_of = cipher.decrypt if principal.can(Capability.VIEW_IDENTITY) else lambda _token: None
     return CaseloadPage(
-        rows=[_caseload_row(row, psp.get(row.id), goals.get(row.id, (None, None)), alias_of) for row in rows],
+        rows=[
+            _caseload_row(row, psp.get(row.id), _readable_goal(principal, goals.get(row.id)), alias_of) for row in rows
+        ],
         total=total,
         page=shown.page,
         page_size=shown.page_size,
     )
+
+
+def _readable_goal(principal: Principal, goal: tuple[str, date | None] | None) -> tuple[str | None, date | None]:
+    """The next goal's due date for every reader, its wording with VIEW_IDENTITY only."""
+    return (readable_text(principal, goal[0]), goal[1]) if goal else (None, None)
 
 
 def _caseload_row(row, psp_status: str | None, next_goal: tuple[str | None, date | None], alias_of) -> CaseloadRow:

@@ -37,7 +37,7 @@ from models.partners import (
     ReferralResult,
 )
 from models.persons import PersonStatus
-from services.persons.access import _require_writable, person_in_scope, touch_last_contact
+from services.persons.access import _require_writable, person_in_scope, readable_text, touch_last_contact
 from services.persons.records import _change_person_status, _owned_row, _save_sub_record, _writable_person
 from services.platform import audit
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
@@ -333,7 +333,7 @@ def update_referral_result(
 
 
 def list_referrals(session: Session, principal: Principal, person_id: int) -> list[ReferralRow]:
-    """The person's referrals, latest first, with the partner's name."""
+    """The person's referrals, latest first, with the partner's name (the reason only with VIEW_IDENTITY)."""
     person = person_in_scope(session, principal, person_id)
     rows = session.exec(
         select(Referral, Partner.name, Partner.kind)
@@ -342,7 +342,17 @@ def list_referrals(session: Session, principal: Principal, person_id: int) -> li
         .order_by(Referral.referred_on.desc(), Referral.id.desc())
     ).all()
     return [
-        ReferralRow(r.id, r.partner_id, name, kind, r.referred_on, r.reason, r.result, r.result_on, r.version)
+        ReferralRow(
+            r.id,
+            r.partner_id,
+            name,
+            kind,
+            r.referred_on,
+            readable_text(principal, r.reason),
+            r.result,
+            r.result_on,
+            r.version,
+        )
         for r, name, kind in rows
     ]
 

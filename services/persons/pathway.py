@@ -39,7 +39,7 @@ from models.pathway import (
     PspPeriod,
 )
 from models.persons import Person, PersonNote, PersonStatus
-from services.persons.access import _require_writable, person_in_scope, touch_last_contact
+from services.persons.access import _require_writable, person_in_scope, readable_text, touch_last_contact
 from services.persons.records import _owned_row, _save_sub_record, _writable_person
 from services.platform import audit
 from services.platform.crypto import FieldCipher
@@ -146,7 +146,7 @@ def current_barriers(session: Session, principal: Principal, person_id: int) -> 
 class GoalRow:
     id: int
     axis: GoalAxis
-    goal: str
+    goal: str | None  # None without VIEW_IDENTITY (services.persons.access.readable_text)
     actions: str | None
     due_on: date | None
     status: GoalStatus
@@ -268,10 +268,22 @@ def close_goal(
 
 
 def list_goals(session: Session, principal: Principal, person_id: int) -> list[GoalRow]:
-    """Open goals first (by due date), then closed ones (latest first)."""
+    """Open goals first (by due date), then closed ones (latest first); their wording only with VIEW_IDENTITY."""
     person = person_in_scope(session, principal, person_id)
     rows = session.exec(select(ActionGoal).where(ActionGoal.person_id == person.id)).all()
-    goals = [GoalRow(r.id, r.axis, r.goal, r.actions, r.due_on, r.status, r.closed_on, r.version) for r in rows]
+    goals = [
+        GoalRow(
+            r.id,
+            r.axis,
+            readable_text(principal, r.goal),
+            readable_text(principal, r.actions),
+            r.due_on,
+            r.status,
+            r.closed_on,
+            r.version,
+        )
+        for r in rows
+    ]
     open_goals = sorted((g for g in goals if g.status in OPEN_STATUSES), key=lambda g: (g.due_on or date.max, g.id))
     closed = sorted(
         (g for g in goals if g.status not in OPEN_STATUSES), key=lambda g: (g.closed_on or date.min, g.id), reverse=True

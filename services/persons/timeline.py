@@ -29,9 +29,9 @@ from models.partners import Outcome, Partner, Referral, ReferralResult
 from models.pathway import ActionGoal, BarrierAssessment, GoalStatus, PspEpisode, PspPeriod
 from models.persons import Person, PersonNote, PersonStatus, PersonStatusChange
 from models.workshops import WorkshopAttendance, WorkshopCompletion, WorkshopModule, WorkshopSession
-from services.persons.access import person_in_scope
+from services.persons.access import person_in_scope, reads_written_text
 from services.platform.crypto import FieldCipher
-from services.platform.principal import Capability, Principal
+from services.platform.principal import Principal
 
 
 @dataclass(frozen=True)
@@ -206,8 +206,8 @@ def _barriers(session: Session, person_id: int) -> list[TimelineEvent]:
     ]
 
 
-def _goals(session: Session, person_id: int) -> list[TimelineEvent]:
-    """Each goal when set (with its due date), and when achieved or abandoned."""
+def _goals(session: Session, person_id: int, *, see_text: bool) -> list[TimelineEvent]:
+    """Each goal when set (with its due date), and when achieved or abandoned; its wording with `see_text`."""
     events: list[TimelineEvent] = []
     for row in session.exec(
         select(
@@ -219,14 +219,14 @@ def _goals(session: Session, person_id: int) -> list[TimelineEvent]:
             ActionGoal.due_on,
         ).where(ActionGoal.person_id == person_id)
     ).all():
-        goal = (
-            _("{goal} (échéance {day})").format(goal=row.goal, day=_numeric_day(row.due_on)) if row.due_on else row.goal
-        )
+        wording = row.goal if see_text else None
+        due = _("échéance {day}").format(day=_numeric_day(row.due_on)) if row.due_on else None
+        goal = " · ".join(part for part in (wording, due) if part) or None
         title = _("Objectif fixé — {axis}").format(axis=label(row.axis))
         events.append(TimelineEvent(_local(row.created_at), "goal", title, goal))
         if row.closed_on and row.status in (GoalStatus.ACHIEVED, GoalStatus.ABANDONED):
             closed = _("Objectif atteint") if row.status == GoalStatus.ACHIEVED else _("Objectif abandonné")
-            events.append(TimelineEvent(row.closed_on, "goal", closed, row.goal))
+            events.append(TimelineEvent(row.closed_on, "goal", closed, wording))
     return events
 
 
@@ -276,7 +276,7 @@ def _psp(session: Session, person_id: int) -> list[TimelineEvent]:
     return events
 
 
-def _referrals(session: Session, person_id: int) -> list[TimelineEvent]:
+def _referrals(session: Session, person_id: int, *, see_text: bool) -> list[TimelineEvent]:
     """Each referral (its reason, else the partner's kind), and its result once known."""
     events: list[TimelineEvent] = []
     for row in session.exec(
@@ -285,7 +285,8 @@ def _referrals(session: Session, person_id: int) -> list[TimelineEvent]:
         .where(Referral.person_id == person_id)
     ).all():
         title = _("Orientation vers {partner}").format(partner=row.name)
-        events.append(TimelineEvent(row.referred_on, "referral", title, row.reason or label(row.kind)))
+        reason = row.reason if see_text else None
+        events.append(TimelineEvent(row.referred_on, "referral", title, reason or label(row.kind)))
         if row.result != ReferralResult.PENDING and row.result_on:
             title = _("Résultat de l'orientation vers {partner}").format(partner=row.name)
             events.append(TimelineEvent(row.result_on, "referral", title, label(row.result)))
@@ -316,21 +317,23 @@ def _notes(session: Session, person_id: int, *, see_identity: bool, cipher: Fiel
     ]
 
 
-def _closings(session: Session, person: Person) -> list[TimelineEvent]:
-    """Closing and reopening, from the status history (files closed before it existed: the row)."""
+def _closings(session: Session, person: Person, *, see_text: bool) -> list[TimelineEvent]:
+    """Closing and reopening, from the status history (files closed before it existed: the row); their
+    reasons with `see_text`."""
     changes = session.exec(
         select(PersonStatusChange.changed_on, PersonStatusChange.to_status, PersonStatusChange.reason)
         .where(PersonStatusChange.person_id == person.id)
         .order_by(PersonStatusChange.changed_on, PersonStatusChange.id)
     ).all()
     events = [
-        TimelineEvent(row.changed_on, "close", _("Dossier clôturé"), row.reason)
+        TimelineEvent(row.changed_on, "close", _("Dossier clôturé"), row.reason if see_text else None)
         if row.to_status == PersonStatus.CLOSED
-        else TimelineEvent(row.changed_on, "reopen", _("Dossier rouvert"), row.reason)
+        else TimelineEvent(row.changed_on, "reopen", _("Dossier rouvert"), row.reason if see_text else None)
         for row in changes
     ]
     if person.closed_on and not changes:
-        events.append(TimelineEvent(person.closed_on, "close", _("Dossier clôturé"), person.closed_reason))
+        reason = person.closed_reason if see_text else None
+        events.append(TimelineEvent(person.closed_on, "close", _("Dossier clôturé"), reason))
     return events
 
 
@@ -339,19 +342,19 @@ def person_timeline(
 ) -> list[TimelineEvent]:
     """Everything dated in the file, newest first (same day: in the order the sources are read)."""
     person = person_in_scope(session, principal, person_id)
-    see_identity = principal.can(Capability.VIEW_IDENTITY)
+    see_identity = reads_written_text(principal)  # notes, goals' wording, reasons
     events = [
         *_arrival(session, person),
         *_workshops(session, person.id),
         *_course_months(session, person.id),
         *_french_results(session, person.id),
         *_barriers(session, person.id),
-        *_goals(session, person.id),
+        *_goals(session, person.id, see_text=see_identity),
         *_psp(session, person.id),
-        *_referrals(session, person.id),
+        *_referrals(session, person.id, see_text=see_identity),
         *_outcomes(session, person.id),
         *_notes(session, person.id, see_identity=see_identity, cipher=cipher),
-        *_closings(session, person),
+        *_closings(session, person, see_text=see_identity),
     ]
     order = {id(event): index for index, event in enumerate(events)}
     return sorted(events, key=lambda event: (event.on, order[id(event)]), reverse=True)

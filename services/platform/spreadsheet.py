@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from i18n import _
@@ -74,4 +75,4 @@ def write_row(
 
 def set_widths(ws: Worksheet, widths: Sequence[int]) -> None:
     for index, width in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + index)].width = width
+        ws.column_dimensions[get_column_letter(index + 1)].width = width  # …, Z, AA, AB (a 3-year period)

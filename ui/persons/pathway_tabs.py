@@ -123,7 +123,7 @@ def _goals_table(goals: list[pathway.GoalRow]) -> None:
         pd.DataFrame(
             {
                 _("Axe"): [label(g.axis) for g in goals],
-                _("Objectif"): [g.goal for g in goals],
+                _("Objectif"): [g.goal or "—" for g in goals],
                 _("Actions"): [g.actions or "" for g in goals],
                 _("Échéance"): [formats.day(g.due_on) for g in goals],
                 _("Statut"): [

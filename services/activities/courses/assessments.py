@@ -36,10 +36,10 @@ from models.courses import (
 from models.persons import Person, PersonStatus
 from services.activities.courses.groups import (
     ANONYMISED,
+    _visible_learner,
     names_visible,
     require_teacher,
     visible_group,
-    visible_learner,
 )
 from services.persons.access import touch_last_contact
 from services.platform import audit
@@ -95,7 +95,7 @@ Destination = required_text(
 
 def _writable_learner(session: Session, principal: Principal, person_id: int) -> Person:
     require_teacher(principal)
-    person = visible_learner(session, principal, person_id)
+    person = _visible_learner(session, principal, person_id)
     if person.status == PersonStatus.ANONYMISED:
         raise PermissionDenied(_(ANONYMISED))
     return person
@@ -201,7 +201,7 @@ def record_assessment(
 
 def list_assessments(session: Session, principal: Principal, person_id: int) -> list[AssessmentRow]:
     """A visible learner's assessments, newest first (comments only for VIEW_LEARNERS)."""
-    person = visible_learner(session, principal, person_id)
+    person = _visible_learner(session, principal, person_id)
     show_comment = names_visible(principal)
     rows = session.exec(
         select(LanguageAssessment)
@@ -335,7 +335,7 @@ def set_certification_result(
 
 
 def list_certifications(session: Session, principal: Principal, person_id: int) -> list[CertificationRow]:
-    person = visible_learner(session, principal, person_id)
+    person = _visible_learner(session, principal, person_id)
     rows = session.exec(
         select(CertificationAttempt)
         .where(CertificationAttempt.person_id == person.id, principal.site_filter(CertificationAttempt.site_id))
@@ -391,7 +391,7 @@ def record_transition(
 
 
 def list_transitions(session: Session, principal: Principal, person_id: int) -> list[TransitionRow]:
-    person = visible_learner(session, principal, person_id)
+    person = _visible_learner(session, principal, person_id)
     rows = session.exec(
         select(MainstreamTransition)
         .where(MainstreamTransition.person_id == person.id, principal.site_filter(MainstreamTransition.site_id))

@@ -136,7 +136,7 @@ def visible_learner_ids(principal: Principal, group_id: int | None = None) -> sa
     return statement
 
 
-def visible_learner(session: Session, principal: Principal, person_id: int) -> Person:
+def _visible_learner(session: Session, principal: Principal, person_id: int) -> Person:
     """A person enrolled in one of the principal's visible groups, else NotFound (never 'elsewhere')."""
     person = session.exec(
         select(Person).where(Person.id == person_id, Person.id.in_(visible_learner_ids(principal)))

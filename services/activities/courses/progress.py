@@ -41,7 +41,7 @@ from models.courses import (
 from models.organisation import Site
 from models.persons import Person
 from services.activities.courses.access import visible_groups
-from services.activities.courses.groups import names_visible, visible_group, visible_learner, visible_learner_ids
+from services.activities.courses.groups import _visible_learner, names_visible, visible_group, visible_learner_ids
 from services.platform.crypto import FieldCipher
 from services.platform.errors import PermissionDenied
 from services.platform.principal import Capability, Principal
@@ -158,7 +158,7 @@ def learner_progress(
 ) -> LearnerProgress:
     """Levels of a visible learner over time, and hours attended (total and per month). Two queries."""
     _require_reader(principal)
-    person = visible_learner(session, principal, person_id)
+    person = _visible_learner(session, principal, person_id)
     rank = level_rank(LanguageAssessment.level)
     steps = [
         LevelStep(LanguageSkill(row.skill), row.assessed_on, CefrLevel(row.level), int(row.rank), row.is_positioning)

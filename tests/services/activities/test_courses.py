@@ -228,6 +228,9 @@ def test_groups_are_listed_within_scope(session, course_world):
     assert ids(w.chef_lyon) == {w.group_a.id, w.group_b.id}
     assert ids(w.chef_grenoble) == {w.group_g.id}
     assert ids(w.direction) == {w.group_a.id, w.group_b.id, w.group_g.id}
+    assert ids(w.ts_lyon) == set()  # an intervenant reads person files, no course page
+    with pytest.raises(NotFound):
+        course_groups.get_group(session, w.ts_lyon, w.group_a.id)
     with pytest.raises(NotFound):
         course_groups.get_group(session, w.fle, w.group_b.id)
     with pytest.raises(NotFound):

@@ -168,6 +168,18 @@ def test_direction_sees_that_a_note_exists_but_not_its_text(session, person_worl
     assert not any("confidentiel" in (e.detail or "") for e in events)
 
 
+def test_direction_reads_when_goals_and_referrals_were_set_not_what_was_written(session, person_world):
+    created = _rich_file(session, person_world)
+    team = {e.kind: e.detail for e in person_timeline(session, person_world.ts_lyon, created.id, cipher=CIPHER)}
+    direction = person_timeline(session, person_world.direction, created.id, cipher=CIPHER)
+    assert team["goal"] == "Inscription France Travail · échéance 30/06/2026"
+    goal = next(e for e in direction if e.kind == "goal")
+    assert goal.detail == "échéance 30/06/2026"
+    referral = next(e for e in direction if e.kind == "referral" and e.title.startswith("Orientation vers"))
+    assert referral.detail == "France Travail"  # the partner's kind, not the reason typed ("Inscription")
+    assert not any("Inscription" in (e.detail or "") for e in direction)
+
+
 def test_closing_and_reopening_appear(session, person_world):
     created = create(session, person_world.ts_lyon, person_world.lyon)
     person_files.close_file(
