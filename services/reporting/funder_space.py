@@ -36,6 +36,7 @@ from models.organisation import Site
 from services.finance import funded
 from services.finance.consumption import GrantConsumptionReport, GrantSummary, MonthlyActual, Subtotal
 from services.finance.forecast import GrantForecast
+from services.platform.config import get_settings
 from services.platform.errors import ValidationFailed
 from services.platform.principal import Principal
 from services.reporting import _indicators as indicators
@@ -220,8 +221,10 @@ def funder_overview(
     """Everything the Espace financeur shows for one grant and period (see the module docstring).
 
     `screen_threshold`: when this overview is exported while the screen shows the same figures with that
-    threshold, the protection is made consistent with the screen's."""
+    threshold, the protection is made consistent with the screen's. A threshold below the configured screen
+    threshold is raised to it: no caller publishes smaller counts than the settings allow."""
     require_funder_space(principal)
+    threshold = max(threshold, get_settings().screen_disclosure_threshold)
     today = today or clock.today()
     grant = funded.funded_grant(session, principal, grant_id)  # NotFound outside its scope
     check_period(grant, start, end)

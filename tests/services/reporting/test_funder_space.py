@@ -86,6 +86,12 @@ def test_small_counts_are_hidden_and_totals_cannot_reveal_them(session, world):
     assert street.by_site[lyon].text == "masqué" and street.total.value == 21  # else 21 − 21 gives the 0
 
 
+def test_no_caller_publishes_below_the_configured_threshold(session, world):
+    overview = _overview(session, world.budget.financeur_agrasc, world, threshold=1)
+    assert overview.threshold == 5  # PARCOURS_SCREEN_DISCLOSURE_THRESHOLD's default
+    assert overview.indicator("new_intakes").by_site[world.budget.grenoble.id].text == "< 5"  # 2 intakes
+
+
 def test_export_threshold_hides_more(session, world):
     overview = _overview(session, world.budget.financeur_agrasc, world, threshold=11)
     online = overview.indicator("persons_met_online")
