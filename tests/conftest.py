@@ -120,6 +120,29 @@ def _private_postgres_database(name: str) -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def demo_data_engine(backend: str, name: str, *, as_of, cipher) -> Iterator[Engine]:
+    """A migrated database of `backend` ('sqlite' or 'postgresql') holding the demo data set up to `as_of`,
+    identities encrypted with `cipher`; dropped afterwards. Services' commits stay in a test's transaction."""
+    from seed.generator import seed_database
+    from services.accounts.passwords import hash_password
+
+    with ExitStack() as stack:
+        if backend == "sqlite":
+            path = _TMP / f"{name}-{os.getpid()}.db"
+            path.unlink(missing_ok=True)
+            db_engine = make_engine(f"sqlite:///{path}")
+            _sqlite_real_transactions(db_engine)
+        else:
+            db_engine = make_engine(stack.enter_context(_private_postgres_database(f"parcours_{name}_{os.getpid()}")))
+        stack.callback(db_engine.dispose)
+        upgrade_to_head(db_engine)
+        seed_database(
+            db_engine, size="demo", as_of=as_of, cipher=cipher, demo_password_hash=hash_password("demo", rounds=4)
+        )
+        yield db_engine
+
+
 @pytest.fixture(scope="session", params=backends())
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A migrated, empty database per backend, shared by the session's service tests."""

@@ -23,7 +23,6 @@ import enum
 import importlib
 import inspect
 import io
-import os
 import pkgutil
 import re
 import zipfile
@@ -45,22 +44,20 @@ from models.audit import AuditAction
 from models.organisation import Role, Site, User
 from models.pathway import ActionGoal, GoalAxis, GoalStatus
 from models.persons import Person, PersonNote
-from seed.generator import seed_database
 from services.accounts.auth import principal_of
-from services.accounts.passwords import hash_password
 from services.activities.attendance import SessionKind
 from services.activities.workshops.sessions import Period
 from services.persons.files import CaseloadFilter
 from services.platform import audit
 from services.platform.config import load_settings
 from services.platform.crypto import FieldCipher
-from services.platform.db import make_engine, upgrade_to_head
 from services.platform.errors import ServiceError
 from tests import factories
-from tests.conftest import _TMP, TEST_ENCRYPTION_KEY, _private_postgres_database, _sqlite_real_transactions, backends
+from tests.conftest import TEST_ENCRYPTION_KEY, backends, demo_data_engine
 
 # --- what each role may receive (docs/design.md §2), written independently of the code -----------------
 
+CIPHER = FieldCipher([TEST_ENCRYPTION_KEY])  # the services' default keys: they decrypt what the seed wrote
 OWN_SITE = "LYO"  # the site of the site-limited principals; GRE is the foreign site of the walk
 FOREIGN_SITE = "GRE"
 OWN_FUNDER = "AGRASC"  # the financeur's funder; its grant covers Lyon and Grenoble
@@ -298,11 +295,7 @@ HELD_COURSE_SESSION = (
 
 
 def _build(engine: Engine) -> WalkWorld:
-    cipher = FieldCipher([TEST_ENCRYPTION_KEY])
-    upgrade_to_head(engine)
-    seed_database(
-        engine, size="demo", as_of=clock.today(), cipher=cipher, demo_password_hash=hash_password("demo", rounds=4)
-    )
+    cipher = CIPHER
     with engine.connect() as c:
         sites = {code: id_ for id_, code in _rows(c, "SELECT id, code FROM site")}
         site_names = dict(_rows(c, "SELECT id, name FROM site"))
@@ -470,23 +463,8 @@ def _build(engine: Engine) -> WalkWorld:
 @pytest.fixture(scope="module", params=backends())
 def world(request: pytest.FixtureRequest) -> Iterator[WalkWorld]:
     """The demo data set and the walk's principals, once per backend, committed."""
-    if request.param == "sqlite":
-        path = _TMP / f"service-walk-{os.getpid()}.db"
-        path.unlink(missing_ok=True)
-        context = None
-        url = f"sqlite:///{path}"
-    else:
-        context = _private_postgres_database(f"parcours_walk_{os.getpid()}")
-        url = context.__enter__()
-    engine = make_engine(url)
-    if request.param == "sqlite":
-        _sqlite_real_transactions(engine)  # a service's commit must not outlive its call
-    try:
+    with demo_data_engine(request.param, "service-walk", as_of=clock.today(), cipher=CIPHER) as engine:
         yield _build(engine)
-    finally:
-        engine.dispose()
-        if context is not None:
-            context.__exit__(None, None, None)
 
 
 # --- what a call returned --------------------------------------------------------------------------

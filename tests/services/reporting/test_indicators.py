@@ -4,7 +4,6 @@ boundaries, closed and anonymised files, the sites filter, CECRL order, refused 
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,15 +21,12 @@ from models.outreach import OutreachMode
 from models.partners import OutcomeCategory, OutcomeType, PartnerKind
 from models.pathway import PrefectDecision
 from models.persons import PersonStatus
-from seed.generator import seed_database
-from services.accounts.passwords import hash_password
 from services.platform.crypto import FieldCipher
-from services.platform.db import make_engine, upgrade_to_head
 from services.platform.errors import ValidationFailed
 from services.reporting import _indicators as indicators
 from services.reporting._indicators import ACTIVITY_KEYS, SPECS
 from tests import factories
-from tests.conftest import _TMP, _private_postgres_database, backends
+from tests.conftest import backends, demo_data_engine
 
 AS_OF = date(2026, 5, 13)
 RANKS = " ".join(f"WHEN '{level.value}' THEN {level.rank}" for level in CefrLevel)
@@ -42,29 +38,10 @@ RANKS = " ".join(f"WHEN '{level.value}' THEN {level.rank}" for level in CefrLeve
 @pytest.fixture(scope="module", params=backends())
 def demo(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A migrated database holding the demo data set up to AS_OF (SQLite file or private PostgreSQL)."""
-    if request.param == "sqlite":
-        path = _TMP / f"indicators-demo-{os.getpid()}.db"
-        path.unlink(missing_ok=True)
-        context = None
-        url = f"sqlite:///{path}"
-    else:
-        context = _private_postgres_database(f"parcours_indicators_{os.getpid()}")
-        url = context.__enter__()
-    engine = make_engine(url)
-    try:
-        upgrade_to_head(engine)
-        seed_database(
-            engine,
-            size="demo",
-            as_of=AS_OF,
-            cipher=FieldCipher([Fernet.generate_key().decode()]),
-            demo_password_hash=hash_password("mot-de-passe-de-demo", rounds=4),
-        )
+    with demo_data_engine(
+        request.param, "indicators", as_of=AS_OF, cipher=FieldCipher([Fernet.generate_key().decode()])
+    ) as engine:
         yield engine
-    finally:
-        engine.dispose()
-        if context is not None:
-            context.__exit__(None, None, None)
 
 
 def _query(connection: sa.Connection, sql: str, start: date, end: date) -> list[sa.Row]:
