@@ -682,7 +682,7 @@ def _header_of(
         origin=person.origin,
         last_contact_on=person.last_contact_on,
         closed_on=person.closed_on,
-        closed_reason=person.closed_reason,
+        closed_reason=readable_text(principal, person.closed_reason),
         consent_on=person.consent_on,
         consent_processing=person.consent_processing,
         consent_partner_sharing=person.consent_partner_sharing,

@@ -437,7 +437,12 @@ def list_outcomes(session: Session, principal: Principal, person_id: int) -> lis
     rows = session.exec(
         select(Outcome).where(Outcome.person_id == person.id).order_by(Outcome.outcome_on.desc(), Outcome.id.desc())
     ).all()
-    return [OutcomeRow(o.id, o.outcome_on, o.category, o.outcome_type, o.employer_sector, o.closes_file) for o in rows]
+    return [
+        OutcomeRow(
+            o.id, o.outcome_on, o.category, o.outcome_type, readable_text(principal, o.employer_sector), o.closes_file
+        )
+        for o in rows
+    ]
 
 
 def manageable_sites(session: Session, principal: Principal) -> list[SiteChoice]:

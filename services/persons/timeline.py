@@ -144,7 +144,7 @@ def _course_detail(minutes_present: int, sessions_missed: int) -> str:
     ).format(hours=_hours(minutes_present), count=formats.number(sessions_missed))
 
 
-def _french_results(session: Session, person_id: int) -> list[TimelineEvent]:
+def _french_results(session: Session, person_id: int, *, see_text: bool) -> list[TimelineEvent]:
     """Assessments per skill, certification attempts, moves to a mainstream course."""
     assessments = session.exec(
         select(
@@ -184,7 +184,12 @@ def _french_results(session: Session, person_id: int) -> list[TimelineEvent]:
             for row in attempts
         ]
         + [
-            TimelineEvent(row.moved_on, "course", _("Passage vers un cours de droit commun"), row.destination)
+            TimelineEvent(
+                row.moved_on,
+                "course",
+                _("Passage vers un cours de droit commun"),
+                row.destination if see_text else None,
+            )
             for row in moves
         ]
     )
@@ -293,14 +298,14 @@ def _referrals(session: Session, person_id: int, *, see_text: bool) -> list[Time
     return events
 
 
-def _outcomes(session: Session, person_id: int) -> list[TimelineEvent]:
+def _outcomes(session: Session, person_id: int, *, see_text: bool) -> list[TimelineEvent]:
     events: list[TimelineEvent] = []
     for row in session.exec(
         select(
             Outcome.outcome_on, Outcome.category, Outcome.outcome_type, Outcome.employer_sector, Outcome.closes_file
         ).where(Outcome.person_id == person_id)
     ).all():
-        parts = [label(row.outcome_type)] + ([row.employer_sector] if row.employer_sector else [])
+        parts = [label(row.outcome_type)] + ([row.employer_sector] if row.employer_sector and see_text else [])
         if row.closes_file:
             parts.append(_("clôture le dossier"))
         title = _("Sortie : {category}").format(category=label(row.category))
@@ -347,12 +352,12 @@ def person_timeline(
         *_arrival(session, person),
         *_workshops(session, person.id),
         *_course_months(session, person.id),
-        *_french_results(session, person.id),
+        *_french_results(session, person.id, see_text=see_identity),
         *_barriers(session, person.id),
         *_goals(session, person.id, see_text=see_identity),
         *_psp(session, person.id),
         *_referrals(session, person.id, see_text=see_identity),
-        *_outcomes(session, person.id),
+        *_outcomes(session, person.id, see_text=see_identity),
         *_notes(session, person.id, see_identity=see_identity, cipher=cipher),
         *_closings(session, person, see_text=see_identity),
     ]

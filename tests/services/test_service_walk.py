@@ -41,7 +41,9 @@ from sqlmodel import Session, SQLModel
 import clock
 import services
 from models.audit import AuditAction
+from models.courses import CefrLevel, LanguageSkill
 from models.organisation import Role, Site, User
+from models.partners import OutcomeType
 from models.pathway import ActionGoal, GoalAxis, GoalStatus
 from models.persons import Person, PersonNote
 from services.accounts.auth import principal_of
@@ -187,6 +189,9 @@ DOMAIN_OF_MODULE = {
 REFUSALS = (ServiceError,)  # PermissionDenied, NotFound, StaleRecord, ValidationFailed
 SCOPES = ("own", "neighbour", "foreign")
 PERSON_CODE = re.compile(r"\b[A-Z]{3}-\d{4}-\d{4}\b")
+# The texts _mark_persons writes, found even inside a longer text (a timeline line, a file): "… confidentiel
+# <scope> <person id>".
+MARKED_TEXT = re.compile(r"\w+ confidentiel(?:le)?s? (?:own|neighbour|foreign) (\d+)")
 
 
 # --- the services, as found in the package ------------------------------------------------------------
@@ -257,7 +262,7 @@ def _first(connection: sa.Connection, sql: str, **params: Any) -> int:
 
 
 def _mark_persons(session: Session, cipher: FieldCipher, people: dict[str, int], author_id: int) -> None:
-    """A note and a goal naming their person, found nowhere else in the world."""
+    """A note, a goal, an outcome, a move to droit commun and an assessment whose texts name their person."""
     today = clock.today()
     for scope, person_id in people.items():
         person = session.get_one(Person, person_id)
@@ -281,6 +286,14 @@ def _mark_persons(session: Session, cipher: FieldCipher, people: dict[str, int],
                 status=GoalStatus.OPEN,
             )
         )
+        day = today - timedelta(days=7)
+        outcome = factories.an_outcome_of(session, person, OutcomeType.FIXED_TERM_OVER_6_MONTHS, on=day)
+        outcome.employer_sector = f"Secteur confidentiel {scope} {person_id}"
+        factories.a_move_to_mainstream(
+            session, person, on=day
+        ).destination = f"Suite confidentielle {scope} {person_id}"
+        assessment = factories.an_assessment(session, person, LanguageSkill.SPEAKING, CefrLevel.A1, on=day)
+        assessment.comment = f"Commentaire confidentiel {scope} {person_id}"
     session.flush()
 
 
@@ -367,6 +380,8 @@ def _build(engine: Engine) -> WalkWorld:
             "SELECT id, closed_reason FROM person",
             "SELECT person_id, reason FROM person_status_change",
             "SELECT person_id, comment FROM language_assessment",
+            "SELECT person_id, destination FROM mainstream_transition",
+            "SELECT person_id, employer_sector FROM outcome",
         ):
             for person_id, text in _rows(c, sql):
                 if text and len(text) >= 12:  # shorter texts are words any screen may hold
@@ -571,6 +586,13 @@ def leaks(world: WalkWorld, role: Role, received: Received) -> list[str]:
     found += [
         f"person code {code}" for code in sorted(codes) if code in world.codes and not may_code(world.codes[code])
     ]
+    may_read_text = reached(world, role, policy.free_text)
+    everything = "\x00".join(received.strings) + "\x00" + blob
+    found += [
+        f"free text {marked.group(0)!r}"
+        for marked in MARKED_TEXT.finditer(everything)
+        if not may_read_text({int(marked.group(1))})
+    ]
     for label, table, reach in (
         ("identity", world.identities, policy.identity),
         ("free text", world.free_texts, policy.free_text),
@@ -593,7 +615,7 @@ def leaks(world: WalkWorld, role: Role, received: Received) -> list[str]:
     found += [
         f"{domain} object ({kind})" for domain, kind in sorted(received.domains.items()) if domain not in policy.domains
     ]
-    return found
+    return list(dict.fromkeys(found))
 
 
 # --- the arguments of a call, by parameter name ------------------------------------------------------

@@ -351,7 +351,7 @@ def list_certifications(session: Session, principal: Principal, person_id: int) 
 class TransitionRow:
     id: int
     moved_on: date
-    destination: str
+    destination: str | None  # the teaching roles only (names_visible)
 
 
 class TransitionInput(FormInput):
@@ -397,7 +397,8 @@ def list_transitions(session: Session, principal: Principal, person_id: int) -> 
         .where(MainstreamTransition.person_id == person.id, principal.site_filter(MainstreamTransition.site_id))
         .order_by(MainstreamTransition.moved_on.desc(), MainstreamTransition.id.desc())
     ).all()
-    return [TransitionRow(r.id, r.moved_on, r.destination) for r in rows]
+    show_destination = names_visible(principal)  # like comments: the teaching roles, never direction
+    return [TransitionRow(r.id, r.moved_on, r.destination if show_destination else None) for r in rows]
 
 
 class TransitionPeriod(FormInput):

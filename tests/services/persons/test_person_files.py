@@ -510,6 +510,10 @@ def test_close_then_reopen_with_reasons(session, person_world):
         "Déménagement",
         2,
     )
+    as_direction = person_files.get_person_file(
+        session, person_world.direction, created.id, cipher=CIPHER, record_view=False
+    )
+    assert (as_direction.closed_on, as_direction.closed_reason) == (TODAY, None)  # the date, not what was typed
     with pytest.raises(StaleRecord):
         person_files.reopen_file(
             session, person_world.ts_lyon, created.id, expected_version=1, data={"reason": "Retour"}

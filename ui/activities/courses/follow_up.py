@@ -244,7 +244,7 @@ def _transitions(
             pd.DataFrame(
                 {
                     _("Date"): [formats.day(t.moved_on) for t in transitions],
-                    _("Destination"): [t.destination for t in transitions],
+                    _("Destination"): [t.destination or "—" for t in transitions],
                 }
             ),
             hide_index=True,
