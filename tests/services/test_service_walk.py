@@ -39,6 +39,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 import clock
+import models
 import services
 from models.audit import AuditAction
 from models.courses import CefrLevel, LanguageSkill
@@ -302,6 +303,18 @@ def two_years_before(day: date) -> date:
     return date(day.year - 2, day.month, 28 if (day.month, day.day) == (2, 29) else day.day)
 
 
+def _choice_labels() -> set[str]:
+    """Every label of a choice set (models.*: enums declaring labels()), in French as stored."""
+    found = set()
+    for module_info in pkgutil.iter_modules(models.__path__, "models."):
+        for _name, kind in inspect.getmembers(importlib.import_module(module_info.name), inspect.isclass):
+            if issubclass(kind, enum.Enum) and callable(getattr(kind, "labels", None)):
+                found |= {str(text) for text in kind.labels().values()}
+    return found
+
+
+CHOICE_LABELS = _choice_labels()
+
 HELD_COURSE_SESSION = (
     "SELECT id FROM course_session WHERE group_id = :g AND session_on <= :day ORDER BY session_on DESC"
 )
@@ -384,7 +397,9 @@ def _build(engine: Engine) -> WalkWorld:
             "SELECT person_id, employer_sector FROM outcome",
         ):
             for person_id, text in _rows(c, sql):
-                if text and len(text) >= 12:  # shorter texts are words any screen may hold
+                # Shorter texts, and those that are also a choice's label ("Formation qualifiante"), are
+                # words any screen may hold.
+                if text and len(text) >= 12 and text not in CHOICE_LABELS:
                     free_texts[text].add(person_id)
         budget_details = {
             text
