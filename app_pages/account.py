@@ -11,6 +11,7 @@ from services.platform.principal import Principal
 from ui.platform import form_state, session
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
+from ui.platform.text import md
 
 principal = require_page(PageKey.ACCOUNT)
 
@@ -42,7 +43,7 @@ def page(principal: Principal) -> None:
     st.title(_("Mon compte"))
     st.write(
         _("**{name}** — identifiant `{username}` — {role}").format(
-            name=principal.display_name, username=principal.username, role=label(principal.role)
+            name=md(principal.display_name), username=md(principal.username), role=label(principal.role)
         )
     )
 
@@ -51,7 +52,7 @@ def page(principal: Principal) -> None:
         _(
             "Au moins {count} caractères ; une phrase de passe est idéale. "
             "Après le changement, toutes vos sessions sont fermées et vous vous reconnectez."
-        ).format(count=passwords.MIN_LENGTH)
+        ).format(count=md(passwords.MIN_LENGTH))
     )
     form = "account_password"
     key = form_state.key(form)

@@ -12,6 +12,7 @@ from services.platform.principal import Principal
 from ui.platform import charts
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
+from ui.platform.text import md
 
 principal = require_page(PageKey.HOME)
 
@@ -26,7 +27,7 @@ def _value(figure: home.KeyFigure) -> str:
 
 def page(principal: Principal) -> None:
     """The page, drawn at every run (in a function: its texts are translated when it runs)."""
-    st.title(_("Bonjour {name}").format(name=principal.display_name))
+    st.title(_("Bonjour {name}").format(name=md(principal.display_name)))
     st.caption(_("{role} · données au {day}").format(role=label(principal.role), day=formats.day(clock.today())))
 
     with unit_of_work(runtime().engine) as session:
@@ -35,10 +36,10 @@ def page(principal: Principal) -> None:
     if overview.figures:
         columns = st.columns(min(4, len(overview.figures)))
         for index, figure in enumerate(overview.figures):
-            columns[index % len(columns)].metric(figure.label, _value(figure), help=figure.help, border=True)
+            columns[index % len(columns)].metric(md(figure.label), _value(figure), help=md(figure.help), border=True)
 
     if overview.monthly:
-        st.subheader(overview.monthly_title or _("Évolution"))
+        st.subheader(md(overview.monthly_title or _("Évolution")))
         st.altair_chart(charts.monthly_bars(overview.monthly))
 
     if overview.grants:

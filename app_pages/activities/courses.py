@@ -21,6 +21,7 @@ from ui.activities.courses.sessions import sessions_tab
 from ui.platform import form_state
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
+from ui.platform.text import md
 
 principal = require_page(PageKey.COURSES)
 
@@ -49,12 +50,12 @@ def choose_group(groups: list[GroupRow], today: date) -> GroupRow:
         return name if by_id[group_id].is_running(today) else _("{group} (terminé)").format(group=name)
 
     group = by_id[st.selectbox(_("Groupe"), ordered, key="courses_group", format_func=group_option)]
-    st.subheader(group_label(group, several_sites))
+    st.subheader(md(group_label(group, several_sites)))
     st.caption(
         _("{schedule} · {period} · formateur·rices : {teachers}").format(
-            schedule=group.schedule or _("Horaires non précisés"),
-            period=period(group),
-            teachers=", ".join(group.teacher_names) or "—",
+            schedule=md(group.schedule or _("Horaires non précisés")),
+            period=md(period(group)),
+            teachers=md(", ".join(group.teacher_names) or "—"),
         )
     )
     return group
@@ -64,7 +65,7 @@ def group_tabs(current: Runtime, principal: Principal, group: GroupRow, today: d
     names = [_("Apprenant·es"), _("Séances et appel"), _("Suivi d'un·e apprenant·e")] + (
         [_("Paramètres du groupe")] if manager else []
     )
-    tabs = st.tabs(names)
+    tabs = st.tabs([md(name) for name in names])
     with tabs[0]:
         learners = learners_tab(current, principal, group, today)
     with tabs[1]:

@@ -20,6 +20,7 @@ from ui.activities.outreach import forms as outreach_forms
 from ui.platform import form_state, pager
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
+from ui.platform.text import md
 
 principal = require_page(PageKey.OUTREACH)
 
@@ -29,7 +30,7 @@ ALL = 0  # sentinel of the "all" choices (Streamlit draws a None option as an em
 
 
 def this_month(by_mode: list[MonthlyOutreach], month: date) -> None:
-    st.subheader(_("Ce mois-ci ({month})").format(month=outreach_charts.month_name(month)))
+    st.subheader(_("Ce mois-ci ({month})").format(month=md(outreach_charts.month_name(month))))
     rows = [row for row in by_mode if row.month == month]
     for column, (name, text) in zip(st.columns(4), outreach_charts.SERIES.items(), strict=False):
         column.metric(_(text), formats.number(sum(getattr(row, name) for row in rows)), border=True)
@@ -85,7 +86,7 @@ def rounds_list(page: RoundPage, with_site: bool) -> None:
     st.caption(
         ngettext(
             "{count} maraude · page {page} sur {pages}", "{count} maraudes · page {page} sur {pages}", page.total
-        ).format(count=formats.number(page.total), page=page.page, pages=page.page_count)
+        ).format(count=formats.number(page.total), page=md(page.page), pages=md(page.page_count))
     )
     if not page.rows:
         st.info(_("Aucune maraude pour ce choix."))

@@ -24,6 +24,7 @@ from ui.finance import budget_charts, budget_text
 from ui.platform import form_state
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
+from ui.platform.text import md
 
 principal = require_page(PageKey.BUDGET)
 
@@ -46,10 +47,10 @@ def _scope(report: GrantConsumptionReport) -> None:
         _(
             "Convention {reference} · du {start} au {end} · tolérance entre lignes {tolerance} · montants au {today}."
         ).format(
-            reference=grant.convention_ref,
+            reference=md(grant.convention_ref),
             start=day(grant.starts_on),
             end=day(grant.ends_on),
-            tolerance=budget_text.tolerance(grant.tolerance_bp),
+            tolerance=md(budget_text.tolerance(grant.tolerance_bp)),
             today=day(report.today),
         )
     )
@@ -58,7 +59,7 @@ def _scope(report: GrantConsumptionReport) -> None:
             _(
                 "Vous voyez les lignes de vos sites ({sites}) : les montants ci-dessous sont le total de ces "
                 "lignes, pas celui de tout le financement."
-            ).format(sites=", ".join(s.key for s in report.by_site)),
+            ).format(sites=", ".join(md(s.key) for s in report.by_site)),
             icon=":material/info:",
         )
 
@@ -98,7 +99,7 @@ def _key_figures(report: GrantConsumptionReport, outlook: GrantForecast) -> None
 
 def _alerts(report: GrantConsumptionReport, outlook: GrantForecast) -> None:
     for alert in outlook.alerts:
-        st.warning(budget_text.alert_message(alert, report.grant.tolerance_bp), icon=":material/warning:")
+        st.warning(md(budget_text.alert_message(alert, report.grant.tolerance_bp)), icon=":material/warning:")
     if not outlook.alerts:
         st.success(_("Aucune alerte : la prévision reste dans la tolérance de la convention."), icon=":material/check:")
 
@@ -196,11 +197,11 @@ def _preview(preview: TransferPreview, tolerance_bp: int) -> None:
     with before_col:
         st.markdown(_("**Alertes avant** ({count})").format(count=len(preview.alerts_before)))
         for alert in preview.alerts_before:
-            st.warning(budget_text.alert_message(alert, tolerance_bp))
+            st.warning(md(budget_text.alert_message(alert, tolerance_bp)))
     with after_col:
         st.markdown(_("**Alertes après** ({count})").format(count=len(preview.alerts_after)))
         for alert in preview.alerts_after:
-            st.warning(budget_text.alert_message(alert, tolerance_bp))
+            st.warning(md(budget_text.alert_message(alert, tolerance_bp)))
         if not preview.alerts_after:
             st.success(_("Plus aucune alerte après ce transfert."))
 

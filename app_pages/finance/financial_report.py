@@ -18,6 +18,7 @@ from services.platform.principal import Capability, Principal
 from ui.platform import form_state
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
+from ui.platform.text import md
 
 principal = require_page(PageKey.FINANCIAL_REPORT)
 
@@ -157,13 +158,13 @@ def _deviations(current: Runtime, principal: Principal, grant: ReportGrant, repo
         note = notes.get(row.category)
         st.markdown(
             _("**{category}** — écart {amount} ({ratio} réalisé)").format(
-                category=row.label, amount=euros(row.deviation_cents), ratio=_ratio(row)
+                category=md(row.label), amount=euros(row.deviation_cents), ratio=md(_ratio(row))
             )
         )
         if editor:
             _explanation_form(current, principal, grant, row, note)
         else:
-            st.write(note.explanation if note else _(MISSING_EXPLANATION))
+            st.write(md(note.explanation) if note else _(MISSING_EXPLANATION))
 
 
 def page(principal: Principal) -> None:

@@ -19,6 +19,7 @@ from ui.finance import grant_forms
 from ui.platform import form_state
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
+from ui.platform.text import md
 
 principal = require_page(PageKey.GRANTS)
 
@@ -71,7 +72,7 @@ def _chosen_grant(current: Runtime, principal: Principal, summaries: list[GrantS
         with unit_of_work(current.engine) as uow:
             return grants.grant_detail(uow, principal, chosen), budget_lines.budget_lines(uow, principal, chosen)
     except NotFound as exc:  # removed from the principal's scope since the list was read
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
 
 
@@ -84,13 +85,13 @@ def _grant_header(detail: GrantDetail) -> None:
     cols[3].metric(_("Frais indirects"), formats.percent(g.indirect_rate_bp / 10_000, 1))
     st.markdown(
         _("**Financeur :** {funder} · **Période :** {start} → {end}").format(
-            funder=g.funder_name, start=formats.day(g.starts_on), end=formats.day(g.ends_on)
+            funder=md(g.funder_name), start=formats.day(g.starts_on), end=formats.day(g.ends_on)
         )
     )
     st.markdown(
         _("**Volets :** {strands} · **Sites :** {sites}").format(
-            strands=", ".join(s.name for s in detail.strands) or "—",
-            sites=", ".join(f"{s.code} ({s.name})" for s in detail.sites) or "—",
+            strands=md(", ".join(s.name for s in detail.strands) or "—"),
+            sites=md(", ".join(f"{s.code} ({s.name})" for s in detail.sites) or "—"),
         )
     )
 
@@ -157,7 +158,7 @@ def page(principal: Principal) -> None:
     tab_names = [_("Lignes budgétaires")]
     if can_edit:
         tab_names += [_("Modifier les lignes"), _("Modifier la convention")]
-    tabs = st.tabs(tab_names)
+    tabs = st.tabs([md(name) for name in tab_names])
     with tabs[0]:
         _lines_table(principal, detail.grant, lines)
     if can_edit:

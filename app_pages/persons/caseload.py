@@ -15,6 +15,7 @@ from ui.platform import pager
 from ui.platform.guards import require_page
 from ui.platform.navigation import PAGE_SPECS
 from ui.platform.runtime import field_cipher, runtime
+from ui.platform.text import md
 
 PAGE_SIZE = 50
 FILE_PAGE = PAGE_SPECS[PageKey.PERSON_FILE].script
@@ -116,7 +117,7 @@ def page(principal: Principal) -> None:
             "{count} dossier · page {page} sur {pages} · cliquez sur une ligne pour ouvrir le dossier",
             "{count} dossiers · page {page} sur {pages} · cliquez sur une ligne pour ouvrir le dossier",
             found.total,
-        ).format(count=formats.number(found.total), page=found.page, pages=found.page_count)
+        ).format(count=formats.number(found.total), page=md(found.page), pages=md(found.page_count))
     )
     if not found.rows:
         st.info(_("Aucun dossier ne correspond à ces critères."))

@@ -27,6 +27,7 @@ from ui.platform import form_state
 from ui.platform.guards import require_page
 from ui.platform.navigation import PAGE_SPECS
 from ui.platform.runtime import Runtime, field_cipher, runtime
+from ui.platform.text import md
 
 FORM = "intake"
 PENDING = "intake_duplicates"  # candidates found for the input as submitted
@@ -74,10 +75,10 @@ def created_banner() -> None:
     """The file created by the last save, with a link to open it."""
     created_code = st.session_state.get(CREATED)
     if created_code:
-        st.success(_("Dossier **{code}** créé.").format(code=created_code), icon=":material/check_circle:")
+        st.success(_("Dossier **{code}** créé.").format(code=md(created_code)), icon=":material/check_circle:")
         st.page_link(
             FILE_PAGE,
-            label=_("Ouvrir le dossier {code}").format(code=created_code),
+            label=_("Ouvrir le dossier {code}").format(code=md(created_code)),
             icon=":material/badge:",
             query_params={"code": created_code},
         )
@@ -253,7 +254,7 @@ def possible_duplicates(pending: list[DuplicateCandidate], confirm: Callable[[],
             st.page_link(
                 FILE_PAGE,
                 label=_("{code} · {status} · accueil le {day}").format(
-                    code=candidate.code, status=label(candidate.status), day=formats.day(candidate.intake_on)
+                    code=md(candidate.code), status=label(candidate.status), day=formats.day(candidate.intake_on)
                 ),
                 icon=":material/open_in_new:",
                 query_params={"code": candidate.code},

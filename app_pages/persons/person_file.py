@@ -23,6 +23,7 @@ from ui.persons import pathway_tabs
 from ui.platform import form_state
 from ui.platform.guards import PERSON_FILE_LAST_OPENED, require_page
 from ui.platform.runtime import Runtime, field_cipher, runtime
+from ui.platform.text import md
 
 principal = require_page(PageKey.PERSON_FILE)
 
@@ -49,7 +50,7 @@ def opened_file(current: Runtime, principal: Principal, code: str, cipher: Field
             header = person_files.get_person_file(uow, principal, person.id, cipher=cipher, record_view=opening)
     except (NotFound, PermissionDenied) as exc:
         st.title(_(TITLE))
-        st.error(str(exc), icon=":material/block:")
+        st.error(md(exc), icon=":material/block:")
         code_box()
         return None
     st.session_state[LAST_OPENED] = code
@@ -114,12 +115,12 @@ def page(principal: Principal) -> None:
     header = opened_file(current, principal, code, cipher)
     if header is None:
         return
-    st.title(f"{_(TITLE)} · {header.code}")
+    st.title(f"{_(TITLE)} · {md(header.code)}")
     person_header.draw_header(header)
     if header.may_edit:
         header_forms(current, principal, header, cipher)
     others = pathway_tabs_of(principal)
-    tabs = st.tabs([pgettext("pathway", "Parcours"), *(name for name, _draw in others)])
+    tabs = st.tabs([pgettext("pathway", "Parcours"), *(md(name) for name, _draw in others)])
     with tabs[0]:
         timeline_tab(current, principal, header, cipher)
     for tab, (_name, draw) in zip(tabs[1:], others, strict=True):

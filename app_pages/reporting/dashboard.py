@@ -17,6 +17,7 @@ from ui.platform import form_state
 from ui.platform.charts import grant_progress
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
+from ui.platform.text import md
 from ui.reporting import dashboard_charts, dashboard_filters
 from ui.reporting.dashboard_tiles import comparison_frame, tiles
 
@@ -86,10 +87,10 @@ def page(principal: Principal) -> None:
         _(
             "Période {period}, comparée à la période {previous} (flèches : évolution). {count} site(s) : {sites}."
         ).format(
-            period=dashboard_filters.period_text(board.start, board.end),
-            previous=dashboard_filters.period_text(board.previous_start, board.previous_end),
+            period=md(dashboard_filters.period_text(board.start, board.end)),
+            previous=md(dashboard_filters.period_text(board.previous_start, board.previous_end)),
             count=number(len(board.sites)),
-            sites=", ".join(s.name for s in board.sites),
+            sites=", ".join(md(s.name) for s in board.sites),
         )
     )
 
@@ -123,7 +124,7 @@ def page(principal: Principal) -> None:
     trends = _trends()
     for row in (trends[:2], trends[2:]):
         for column, (title, keys) in zip(st.columns(2), row, strict=True):
-            column.markdown(f"**{title}**")
+            column.markdown(f"**{md(title)}**")
             column.altair_chart(dashboard_charts.trend_chart(board.monthly, keys, names=names), width="stretch")
     st.caption(_("Les 12 mois jusqu'au {day} (le dernier mois s'arrête à cette date).").format(day=day(board.end)))
 

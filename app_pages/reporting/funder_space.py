@@ -17,6 +17,7 @@ from services.platform.principal import Principal
 from services.reporting import funder_space, report_pack
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
+from ui.platform.text import md
 from ui.reporting import funder_charts, funder_view
 
 principal = require_page(PageKey.FUNDER_SPACE)
@@ -63,17 +64,17 @@ def page(principal: Principal) -> None:
                 uow, principal, grant_id=grant.id, start=start, end=end, threshold=screen_threshold, today=now
             )
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
 
     st.caption(
         _("{funder} · convention {reference} · du {start} au {end} · montant {amount} · sites : {sites}.").format(
-            funder=grant.funder_name,
-            reference=grant.convention_ref,
+            funder=md(grant.funder_name),
+            reference=md(grant.convention_ref),
             start=day(grant.starts_on),
             end=day(grant.ends_on),
             amount=euros(grant.amount_cents),
-            sites=", ".join(s.name for s in overview.sites) or "—",
+            sites=md(", ".join(s.name for s in overview.sites) or "—"),
         )
     )
 
@@ -87,7 +88,7 @@ def page(principal: Principal) -> None:
 
     st.subheader(_("Par mois"))
     for monthly in overview.monthly:
-        st.markdown(f"**{monthly.label}**")
+        st.markdown(f"**{md(monthly.label)}**")
         st.altair_chart(funder_charts.monthly_chart(monthly), width="stretch")
         st.dataframe(funder_view.monthly_frame(overview, monthly), hide_index=True)
 
@@ -111,7 +112,7 @@ def page(principal: Principal) -> None:
             "Un classeur Excel (indicateurs, consommation, compte rendu financier Cerfa) et un PDF de quelques "
             "pages (chiffres clés, graphiques). Les effectifs inférieurs à {threshold} y sont masqués. Chaque "
             "préparation est inscrite au journal d'audit."
-        ).format(threshold=current.settings.export_disclosure_threshold)
+        ).format(threshold=md(current.settings.export_disclosure_threshold))
     )
     # The pack is written in the active language: one prepared in another language is not offered.
     pack_key = f"funder_pack_{grant.id}_{start.isoformat()}_{end.isoformat()}_{language()}"
@@ -130,7 +131,7 @@ def page(principal: Principal) -> None:
                         association_name=current.settings.association_name,
                     )
             except ServiceError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
     pack = st.session_state.get(pack_key)
     if pack is not None:
         left, right = st.columns(2)

@@ -152,6 +152,86 @@ def violations(files: list[Path], detector) -> dict[str, list[str]]:
     return result
 
 
+# --- Markdown: what may be formatted into a call that renders it -------------------------------------
+
+# Streamlit calls that render their text as Markdown (labels of widgets included), and where the text is.
+MARKDOWN_BODY = {"markdown", "caption", "write", "title", "header", "subheader", "info", "warning", "error"}
+MARKDOWN_BODY |= {"success", "toast", "expander", "popover", "metric", "tabs"}
+WIDGET_LABEL = {"checkbox", "radio", "selectbox", "text_input", "number_input", "date_input", "time_input"}
+WIDGET_LABEL |= {"button", "toggle", "multiselect", "segmented_control", "pills", "download_button", "text_area"}
+WIDGET_LABEL |= {"form_submit_button", "file_uploader", "select_slider", "slider", "link_button", "color_picker"}
+NOT_STREAMLIT = {"logger", "log", "logging", "warnings", "parser"}
+# Producers of text the code owns: translations of its own texts, labels of choices, the escape itself.
+SAFE_CALLS = {"_", "ngettext", "pgettext", "N_", "label", "md", "len"}
+
+
+def _safe_markdown(node: ast.AST, formatters: set[str]) -> bool:
+    """Whether `node` can only produce code-owned text (or escaped data) once formatted."""
+    safe = lambda child: _safe_markdown(child, formatters)  # noqa: E731
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Name):  # a module constant (UPPER_CASE) is the code's own text
+        return node.id.isupper()
+    if isinstance(node, ast.JoinedStr):
+        return all(safe(part.value) for part in node.values if isinstance(part, ast.FormattedValue))
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return all(safe(element) for element in node.elts)
+    if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+        return safe(node.elt)
+    if isinstance(node, ast.DictComp):
+        return safe(node.value)
+    if isinstance(node, ast.Starred):
+        return safe(node.value)
+    if isinstance(node, ast.IfExp):
+        return safe(node.body) and safe(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return all(safe(value) for value in node.values)
+    if isinstance(node, ast.BinOp):
+        return safe(node.left) and safe(node.right)
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in {"format", "join"}:
+            values = [*node.args, *(keyword.value for keyword in node.keywords)]
+            return safe(func.value) and all(safe(value) for value in values)
+        if isinstance(func, ast.Name):
+            return func.id in SAFE_CALLS or func.id in formatters
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            return func.value.id == "formats" or func.attr == "md"
+    return False
+
+
+def markdown_from_data(tree: ast.AST) -> list[str]:
+    """Values formatted into Markdown-rendering calls that are not escaped with ui.platform.text.md (a
+    name, an attribute, a call): the text of a user or of the database, rendered as Markdown."""
+    formatters = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "i18n.formats"
+        for alias in node.names
+    }
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        owner = node.func.value
+        if isinstance(owner, ast.Name) and owner.id in NOT_STREAMLIT:
+            continue
+        name = node.func.attr
+        if name in MARKDOWN_BODY:
+            texts = [*node.args[:1], *(k.value for k in node.keywords if k.arg in {"body", "label", "help"})]
+        elif name in WIDGET_LABEL or name == "page_link":
+            first = [] if name == "page_link" else node.args[:1]
+            texts = [*first, *(k.value for k in node.keywords if k.arg in {"label", "help"})]
+        else:
+            continue
+        found += [
+            f"{name}({ast.unparse(text)[:60]}) line {node.lineno}"
+            for text in texts
+            if not _safe_markdown(text, formatters)
+        ]
+    return found
+
+
 # --- the detectors catch what they should --------------------------------------------------------------
 
 
@@ -178,6 +258,19 @@ def violations(files: list[Path], detector) -> dict[str, list[str]]:
         (server_dates, "day = date.today()", "day = clock.today()"),
         (server_dates, "moment = datetime.now()", "moment = datetime.now(UTC)"),
         (server_dates, "moment = datetime.utcnow()", "moment = clock.now()"),
+        (markdown_from_data, "st.markdown(f'**{partner.name}**')", "st.markdown(f'**{md(partner.name)}**')"),
+        (
+            markdown_from_data,
+            "st.caption(_('Par {who}').format(who=row.author))",
+            "st.caption(_('Par {who}').format(who=md(row.author)))",
+        ),
+        (markdown_from_data, "st.title(group.name)", "st.title(_(TITLE))"),
+        (markdown_from_data, "st.error(str(exc))", "st.error(md(exc))"),
+        (markdown_from_data, "col.checkbox(module.name, key=k)", "col.checkbox(_('Présent'), key=k)"),
+        (markdown_from_data, "st.tabs(names)", "st.tabs([md(n) for n in names])"),
+        (markdown_from_data, "st.metric(item.label, 3)", "st.metric(LABEL, number(3))"),
+        (markdown_from_data, "st.page_link(P, label=f'{row.code}')", "st.page_link(P, label=md(row.code))"),
+        (markdown_from_data, "st.write(note.explanation)", "logger.warning(note.explanation)"),
     ],
 )
 def test_detectors(detector, bad, good):
@@ -221,6 +314,11 @@ def test_streamlit_caches_only_in_ui_runtime():
 
 def test_no_raw_html_anywhere():
     assert violations(python_files(*APP_CODE), raw_html) == {}
+
+
+def test_data_never_reaches_markdown_unescaped():
+    """User and database text is escaped (ui.platform.text.md) wherever Streamlit renders Markdown."""
+    assert violations(python_files("app.py", "app_pages", "ui"), markdown_from_data) == {}
 
 
 def test_today_is_always_paris_today():

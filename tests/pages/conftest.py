@@ -236,7 +236,9 @@ def browser_cookies(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, str]
 def new_account(app_engine: Engine, demo_database: Settings) -> Callable[..., Account]:
     """Create a throw-away account (unique username) for a test that changes account state."""
 
-    def create(role: Role = Role.INTERVENANT, *, password: str = "mot de passe de test 1") -> Account:
+    def create(
+        role: Role = Role.INTERVENANT, *, password: str = "mot de passe de test 1", display_name: str | None = None
+    ) -> Account:
         username = unique(f"test.{role.value.replace('_', '-')}.")
         sites = [] if role in ALL_SITES_ROLES or role == Role.FINANCEUR else ["LYO"]
         with unit_of_work(app_engine) as session:
@@ -245,7 +247,7 @@ def new_account(app_engine: Engine, demo_database: Settings) -> Callable[..., Ac
                 demo_database,
                 SYSTEM_ACTOR,
                 username=username,
-                display_name=f"Test {role.value}",
+                display_name=display_name or f"Test {role.value}",
                 role=role,
                 password=password,
                 site_codes=sites,

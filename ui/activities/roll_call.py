@@ -34,6 +34,7 @@ from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.platform import form_state
 from ui.platform.runtime import field_cipher
+from ui.platform.text import md
 
 # The grid's column names: identifiers (the tests read them); the headers shown are translated labels.
 CODE = "Code"
@@ -76,7 +77,7 @@ def _summary(roll: RollCall) -> None:
         _(
             "{expected} personne(s) attendue(s) ou déjà notée(s) · {marked} appel(s) saisi(s), "
             "dont {present} présence(s). Les personnes sans choix ne sont pas enregistrées."
-        ).format(expected=len(roll.entries), marked=marked, present=present)
+        ).format(expected=len(roll.entries), marked=md(marked), present=md(present))
     )
     if roll.is_late:
         st.warning(
@@ -137,7 +138,7 @@ def roll_call_grid(engine: Engine, principal: Principal, kind: SessionKind, sess
     form_state.show_toast()
     with unit_of_work(engine) as session:
         roll = attendance.roll_call(session, principal, kind=kind, session_id=session_id, cipher=field_cipher())
-    st.markdown(_heading(roll))
+    st.markdown(md(_heading(roll)))
     if roll.is_future:
         st.info(_("L'appel se fait le jour de la séance ou après."), icon=":material/event:")
     elif not roll.entries:

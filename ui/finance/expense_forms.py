@@ -15,6 +15,7 @@ from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.platform import form_state
 from ui.platform.runtime import Runtime
+from ui.platform.text import md
 
 DATE_FORMAT = "DD/MM/YYYY"
 IMPORT_FORM = "expense_import"
@@ -159,7 +160,7 @@ def _summary() -> None:
         return
     st.success(
         _("« {filename} » importé : {rows} ligne(s), total {total}, {lines} ligne(s) budgétaire(s) touchée(s).").format(
-            filename=summary.filename,
+            filename=md(summary.filename),
             rows=formats.number(summary.row_count),
             total=formats.euros(summary.total_cents),
             lines=len(summary.lines),

@@ -21,6 +21,7 @@ from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
 from ui.platform import form_state
 from ui.platform.runtime import Runtime
+from ui.platform.text import md
 
 DATE_FORMAT = "DD/MM/YYYY"
 # Column identifiers of the lines editor, the same in every language (the headers people read are the
@@ -48,7 +49,7 @@ def show_errors(errors: dict[str, str], *, skip: tuple[str, ...] = ()) -> None:
     """Errors that are not about one field of the form (the lines of the editor, the total)."""
     for key, message in errors.items():
         if key not in skip:
-            st.error(message, icon=":material/error:")
+            st.error(md(message), icon=":material/error:")
 
 
 def funder_form(runtime: Runtime, principal: Principal) -> None:
@@ -262,7 +263,7 @@ def _running_total(edited: pd.DataFrame, amount_cents: int) -> None:
     cols[1].metric(_("Montant de la convention"), formats.euros(amount_cents))
     cols[2].metric(_("Reste à répartir"), formats.euros(gap))
     if unreadable:
-        st.warning(_("{count} montant(s) illisible(s) : écrivez par exemple 12 345,67.").format(count=unreadable))
+        st.warning(_("{count} montant(s) illisible(s) : écrivez par exemple 12 345,67.").format(count=md(unreadable)))
     elif gap:
         st.info(_("La somme des lignes doit être égale au montant de la convention pour enregistrer."))
 

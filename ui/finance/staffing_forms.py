@@ -19,6 +19,7 @@ from services.platform.money import BASIS_POINTS
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
 from ui.platform import form_state
+from ui.platform.text import md
 
 
 def post_label(post: PostRow) -> str:
@@ -130,13 +131,13 @@ def _share_rows(key: str, errors: dict, names: dict[tuple[int, int], str]) -> li
     for index in range(1, SHARE_ROWS + 1):
         left, right = st.columns([3, 1])
         choice = left.selectbox(
-            _("Convention — volet {index}").format(index=index),
+            _("Convention — volet {index}").format(index=md(index)),
             [None, *names],
             key=f"{key}_grant_{index}",
             format_func=lambda k: "—" if k is None else names[k],
         )
         percent = right.number_input(
-            _("Part {index} (%)").format(index=index),
+            _("Part {index} (%)").format(index=md(index)),
             min_value=0.0,
             max_value=100.0,
             step=0.01,
@@ -203,7 +204,7 @@ def status_form(engine: Engine, principal: Principal, post: PostRow) -> None:
         if post.is_filled:
             st.caption(
                 _("Pourvu depuis le {day} par {holder}.").format(
-                    day=f"{post.status_since:%d/%m/%Y}", holder=post.holder_name
+                    day=formats.day(post.status_since), holder=md(post.holder_name)
                 )
             )
             on = st.date_input(
@@ -215,7 +216,7 @@ def status_form(engine: Engine, principal: Principal, post: PostRow) -> None:
             )
             holder = None
         else:
-            st.caption(_("Vacant depuis le {day}.").format(day=f"{post.status_since:%d/%m/%Y}"))
+            st.caption(_("Vacant depuis le {day}.").format(day=formats.day(post.status_since)))
             on = st.date_input(_("Pourvu à partir du"), value=paris_today(), format="DD/MM/YYYY", key=f"{key}_on")
             holder = st.text_input(_("Titulaire (salarié·e)"), max_chars=staffing.HOLDER_MAX, key=f"{key}_holder")
             form_state.field_error(errors, "holder_name")
@@ -293,9 +294,9 @@ def _split_total(total_bp: int | None) -> None:
     """The running total of the shares being typed (exactly 100 % to save)."""
     total_text = "—" if total_bp is None else formats.amount(total_bp)
     if total_bp == BASIS_POINTS:
-        st.success(_("Total des parts : {total} %").format(total=total_text), icon=":material/check:")
+        st.success(_("Total des parts : {total} %").format(total=md(total_text)), icon=":material/check:")
     else:
-        st.warning(_("Total des parts : {total} % — il doit être exactement de 100 %.").format(total=total_text))
+        st.warning(_("Total des parts : {total} % — il doit être exactement de 100 %.").format(total=md(total_text)))
 
 
 def monthly_charge(engine: Engine, principal: Principal) -> None:
@@ -313,9 +314,9 @@ def monthly_charge(engine: Engine, principal: Principal) -> None:
             )
         )
     elif plan.charges:
-        st.caption(_("Les salaires de {month} sont déjà imputés.").format(month=name))
+        st.caption(_("Les salaires de {month} sont déjà imputés.").format(month=md(name)))
     else:
-        st.caption(_("Aucun salaire à imputer pour {month}.").format(month=name))
+        st.caption(_("Aucun salaire à imputer pour {month}.").format(month=md(name)))
     if plan.unfunded_post_ids:
         st.warning(
             _("{count} poste(s) pourvu(s) sans financement : rien n'est imputé pour eux.").format(
@@ -325,7 +326,7 @@ def monthly_charge(engine: Engine, principal: Principal) -> None:
     form = "staff_charge"
     form_state.form_error(form)
     if st.button(
-        _("Imputer les salaires du mois de {month}").format(month=name),
+        _("Imputer les salaires du mois de {month}").format(month=md(name)),
         key=f"{form_state.key(form)}_go",
         type="primary",
         disabled=not to_charge,

@@ -16,13 +16,14 @@ from services.platform.principal import Principal
 from ui.persons.choices import language_codes, language_label, nationality_codes, nationality_label
 from ui.platform import form_state
 from ui.platform.runtime import Runtime
+from ui.platform.text import md
 
 SITUATION_FORM = "person_situation"
 CLOSING_FORM = "person_closing"
 
 
 def _cell(column, caption: str, value: str) -> None:
-    column.caption(caption)
+    column.caption(md(caption))
     column.text(value)  # plain text: never markdown or HTML from user input
 
 

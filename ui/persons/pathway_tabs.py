@@ -23,6 +23,7 @@ from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
 from ui.platform import charts, form_state
 from ui.platform.runtime import Runtime, field_cipher
+from ui.platform.text import md
 
 DATE_FORMAT = "DD/MM/YYYY"
 NOT_RATED = N_("Non évalué")
@@ -43,7 +44,7 @@ PARIS_TODAY = object()  # a date field's default: today in Paris, read when the 
 
 
 def _date_input(text: str, key: str, *, value: date | object | None = PARIS_TODAY) -> date | None:
-    return st.date_input(text, value=clock.today() if value is PARIS_TODAY else value, format=DATE_FORMAT, key=key)
+    return st.date_input(md(text), value=clock.today() if value is PARIS_TODAY else value, format=DATE_FORMAT, key=key)
 
 
 # --- Freins -------------------------------------------------------------------------------------
@@ -267,7 +268,7 @@ def goals_tab(runtime: Runtime, principal: Principal, header) -> None:
 
 def _psp_summary(episode: pathway.PspEpisodeView) -> None:
     if episode.alert:
-        st.warning(episode.alert, icon=":material/schedule:")
+        st.warning(md(episode.alert), icon=":material/schedule:")
     left, middle, right = st.columns(3)
     left.metric(_("Mois accordés"), f"{episode.months_used} / {pathway.PSP_MAX_MONTHS}")
     middle.metric(_("Avis de la commission"), label(episode.commission_opinion))
@@ -285,14 +286,14 @@ def _psp_summary(episode: pathway.PspEpisodeView) -> None:
             _(
                 "Commission : {commission} · Décision : {decision} · APS : {aps_start} → {aps_end} · "
                 "AFIS : {afis_start} → {afis_end}"
-            ).format(**dates)
+            ).format(**{name: md(day) for name, day in dates.items()})
         )
     else:
         st.markdown(
             _(
                 "Commission : {commission} · Décision : {decision} · APS : {aps_start} → {aps_end} · "
                 "AFIS : {afis_start} → {afis_end}, {amount} par mois"
-            ).format(amount=formats.euros(episode.afis_monthly_cents), **dates)
+            ).format(amount=formats.euros(episode.afis_monthly_cents), **{name: md(day) for name, day in dates.items()})
         )
 
 
@@ -683,5 +684,5 @@ def notes_tab(runtime: Runtime, principal: Principal, header) -> None:
     for note in notes:
         with st.container(border=True):
             author = note.author_name or _("auteur inconnu")
-            st.caption(f"{formats.day(note.noted_on)} — {author}")
+            st.caption(f"{formats.day(note.noted_on)} — {md(author)}")
             st.text(note.body)

@@ -22,6 +22,7 @@ import streamlit as st
 
 from services.platform.errors import ServiceError, StaleRecord, ValidationFailed
 from services.platform.inputs import FORM_ERROR
+from ui.platform.text import md
 
 TOAST_KEY = "parcours_pending_toast"
 
@@ -51,7 +52,7 @@ def show_toast() -> None:
     """A toast queued before a rerun (st.rerun would otherwise drop it)."""
     message = st.session_state.pop(TOAST_KEY, None)
     if message:
-        st.toast(message, icon=":material/check:")
+        st.toast(md(message), icon=":material/check:")
 
 
 def seen_version(form: str, record_id: int, current: int) -> int:
@@ -66,13 +67,13 @@ def forget_version(form: str, record_id: int) -> None:
 def field_error(errors: dict[str, str], field: str) -> None:
     """The message of `field`, if any, right under its widget."""
     if field in errors:
-        st.error(errors[field], icon=":material/error:")
+        st.error(md(errors[field]), icon=":material/error:")
 
 
 def form_error(form: str) -> None:
     message = errors(form).get(FORM_ERROR)
     if message:
-        st.error(message, icon=":material/sync_problem:")
+        st.error(md(message), icon=":material/sync_problem:")
 
 
 def submit(

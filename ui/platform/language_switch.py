@@ -11,6 +11,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import i18n
 from i18n import _
+from ui.platform.text import md
 
 LANGUAGE_KEY = "parcours_language"
 
@@ -47,4 +48,4 @@ def tabs_keeping_the_open_one(labels: list[str], *, key: str, **options):
     if shown_before and shown_before != labels and opened in shown_before and len(shown_before) == len(labels):
         st.session_state[key] = labels[shown_before.index(opened)]
     st.session_state[f"{key}__labels"] = labels
-    return st.tabs(labels, key=key, **options)
+    return st.tabs([md(text) for text in labels], key=key, **options)

@@ -12,6 +12,7 @@ from services.platform.db import unit_of_work
 from services.platform.principal import ALL_SITES_ROLES, Principal
 from ui.platform import session
 from ui.platform.runtime import Runtime
+from ui.platform.text import md
 
 DEMO_BANNER = N_("Données fictives — démonstration")
 
@@ -41,7 +42,7 @@ def demo_accounts(runtime: Runtime) -> None:
     if not accounts:
         return
     with st.expander(_("Comptes de démonstration"), expanded=True):
-        st.caption(_("Mot de passe commun : `{password}`").format(password=runtime.settings.demo_password))
+        st.caption(_("Mot de passe commun : `{password}`").format(password=md(runtime.settings.demo_password)))
         st.dataframe(
             pd.DataFrame(
                 {
@@ -56,7 +57,7 @@ def demo_accounts(runtime: Runtime) -> None:
 
 def sidebar_identity(runtime: Runtime, principal: Principal) -> None:
     with st.sidebar:
-        st.markdown(f"**{principal.display_name}**")
+        st.markdown(f"**{md(principal.display_name)}**")
         st.caption(label(principal.role))
         st.button(
             _("Se déconnecter"),

@@ -21,6 +21,7 @@ from services.accounts import auth
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.platform.runtime import Runtime
+from ui.platform.text import md
 
 # Labels of the library's form (its keys are its own): French ids, translated where drawn.
 LOGIN_FIELDS = {
@@ -154,10 +155,10 @@ def signed_in_principal(runtime: Runtime) -> Principal | None:
             ended = state.get(ENDED_MESSAGE)
             limits = auth.limits_of(runtime.settings)  # the messages quote the configured limits
             if ended:
-                ended_slot.info(_(ended).format(**limits))
+                ended_slot.info(_(ended).format(**{name: md(value) for name, value in limits.items()}))
             failure = state.get(LOGIN_MESSAGE)
             if state.get("authentication_status") is False and failure:
-                st.error(_(failure).format(**limits))
+                st.error(_(failure).format(**{name: md(value) for name, value in limits.items()}))
         if not state.get("authentication_status"):
             return None
 

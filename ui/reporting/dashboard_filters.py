@@ -12,6 +12,7 @@ from clock import month_start
 from i18n import N_, _
 from i18n.formats import day
 from services.reporting.dashboard import SiteChoice
+from ui.platform.text import md
 
 PRESET_KEY = "dashboard_preset"
 RANGE_KEY = "dashboard_range"
@@ -75,7 +76,7 @@ def site_picker(sites: list[SiteChoice]) -> list[int]:
     """The sites to include (every site of the scope by default). A single site needs no choice."""
     if len(sites) <= 1:
         if sites:
-            st.caption(_("Site : {site}").format(site=sites[0].name))
+            st.caption(_("Site : {site}").format(site=md(sites[0].name)))
         return [site.id for site in sites]
     names = {site.id: site.name for site in sites}
     chosen = st.multiselect(

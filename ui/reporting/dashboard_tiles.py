@@ -12,6 +12,7 @@ import streamlit as st
 from i18n import N_, _
 from i18n.formats import number, percent
 from services.reporting.dashboard import Dashboard, Indicator, SiteRow
+from ui.platform.text import md
 
 UNAVAILABLE = N_("indisponible")
 # Stocks (files open, PSP underway): a rise is neither good nor bad news.
@@ -52,11 +53,11 @@ def tiles(dashboard: Dashboard, keys: Sequence[str], *, sparklines: dict[str, li
         for column, key in zip(columns, keys[offset : offset + PER_ROW], strict=False):
             current, previous = dashboard.pair(key)
             column.metric(
-                current.label,
+                md(current.label),
                 value_text(current),
                 delta_text(current, previous),
                 delta_color="off" if key in NEUTRAL_KEYS else "normal",
-                help=current.help,
+                help=md(current.help),
                 border=True,
                 chart_data=(sparklines or {}).get(key),
                 chart_type="bar",

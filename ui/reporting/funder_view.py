@@ -9,11 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from i18n import _
-from i18n.formats import euros
+from i18n.formats import day, euros
 from services.reporting.disclosure import below_label, hidden_label
 from services.reporting.funder_space import FunderOverview, MonthlyTable
 from ui.finance import budget_text
 from ui.platform.charts import month_label
+from ui.platform.text import md
 
 
 def disclosure_caption(threshold: int) -> None:
@@ -23,7 +24,7 @@ def disclosure_caption(threshold: int) -> None:
             "pour qu'aucune personne ne puisse être reconnue ; « {hidden} » = valeur d'au moins {threshold} "
             "masquée pour qu'une petite valeur ne puisse pas être retrouvée par différence avec les totaux. "
             "Maraudes, séances, heures et taux ne sont pas masqués."
-        ).format(below=below_label(threshold), threshold=threshold, hidden=hidden_label())
+        ).format(below=md(below_label(threshold)), threshold=md(threshold), hidden=md(hidden_label()))
     )
 
 
@@ -32,7 +33,7 @@ def indicator_tiles(overview: FunderOverview, *, per_row: int = 4) -> None:
     for start in range(0, len(items), per_row):
         columns = st.columns(per_row)
         for column, item in zip(columns, items[start : start + per_row], strict=False):
-            column.metric(item.label, item.total.text, help=item.help or None)
+            column.metric(md(item.label), item.total.text, help=md(item.help or None))
 
 
 def site_table(overview: FunderOverview) -> pd.DataFrame:
@@ -73,5 +74,5 @@ def consumption_tables(overview: FunderOverview) -> None:
         _(
             "Montants au {day} : dépenses enregistrées jusqu'à cette date. La dernière ligne est la somme "
             "exacte des lignes au-dessus. Total prévu : {planned}."
-        ).format(day=f"{overview.as_of:%d/%m/%Y}", planned=euros(total.planned_cents))
+        ).format(day=day(overview.as_of), planned=euros(total.planned_cents))
     )

@@ -23,6 +23,7 @@ from ui.activities.courses.charts import hours_text
 from ui.activities.courses.figures import site_figures
 from ui.activities.courses.groups import group_label
 from ui.platform.runtime import Runtime, field_cipher
+from ui.platform.text import md
 
 
 def choose_group(groups: list[GroupRow], today: date, key: str) -> GroupRow:
@@ -61,8 +62,8 @@ def learner_view(rt: Runtime, principal: Principal, groups: list[GroupRow], toda
         progress = language_progress.learner_progress(uow, principal, person_id, cipher=field_cipher())
     st.markdown(
         _("**Heures de présence de {code} : {hours}** ({sessions} séance(s) suivie(s))").format(
-            code=progress.code,
-            hours=hours_text(progress.attended_minutes),
+            code=md(progress.code),
+            hours=md(hours_text(progress.attended_minutes)),
             sessions=formats.number(progress.attended_sessions),
         )
     )
@@ -104,7 +105,7 @@ def group_view(rt: Runtime, principal: Principal, groups: list[GroupRow], today:
             "{count} apprenant·e(s) évalué·e(s) dans « {group} ». À l'entrée : la première évaluation de "
             "chaque compétence faite dans ce groupe ; dernière évaluation : la plus récente. Chaque barre "
             "compte des apprenant·es."
-        ).format(count=formats.number(distribution.learners), group=group_label(group, several_sites))
+        ).format(count=formats.number(distribution.learners), group=md(group_label(group, several_sites)))
     )
     if distribution.counts:
         st.altair_chart(language_charts.entry_vs_latest(distribution))

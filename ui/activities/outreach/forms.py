@@ -21,6 +21,7 @@ from services.platform.principal import Principal
 from ui.activities.outreach.charts import mode_label
 from ui.platform import form_state
 from ui.platform.runtime import Runtime
+from ui.platform.text import md
 
 DATE_FORMAT = "DD/MM/YYYY"
 # (field, label, help): French marked texts, translated where the widgets are drawn.
@@ -49,7 +50,7 @@ def round_label(row: RoundRow) -> str:
 
 
 def _number(text: str, key: str, value: int, help_text: str | None = None, step: int = 1) -> int:
-    return st.number_input(text, min_value=0, value=value, step=step, key=key, help=help_text)
+    return st.number_input(md(text), min_value=0, value=value, step=step, key=key, help=md(help_text))
 
 
 def _fields(

@@ -13,6 +13,7 @@ from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
 from ui.platform import form_state
 from ui.platform.runtime import Runtime, field_cipher
+from ui.platform.text import md
 
 DATE_FORMAT = "DD/MM/YYYY"
 CODE_HELP = N_("Le code pseudonyme du dossier, par exemple LYO-2026-0042.")
@@ -128,7 +129,7 @@ def _progress_table(progress: PersonProgress) -> None:
     who = progress.code + (f" — {progress.first_name}" if progress.first_name else "")
     st.markdown(
         _("**{who}** · {done} module(s) validé(s) sur {total}").format(
-            who=who, done=progress.done, total=len(progress.modules)
+            who=md(who), done=md(progress.done), total=len(progress.modules)
         )
     )
     st.dataframe(
