@@ -225,8 +225,11 @@ def _goals(session: Session, person_id: int, *, see_text: bool) -> list[Timeline
         ).where(ActionGoal.person_id == person_id)
     ).all():
         wording = row.goal if see_text else None
-        due = _("échéance {day}").format(day=_numeric_day(row.due_on)) if row.due_on else None
-        goal = " · ".join(part for part in (wording, due) if part) or None
+        day = _numeric_day(row.due_on) if row.due_on else None
+        if wording and day:
+            goal = _("{goal} (échéance {day})").format(goal=wording, day=day)
+        else:
+            goal = wording or (_("échéance {day}").format(day=day) if day else None)
         title = _("Objectif fixé — {axis}").format(axis=label(row.axis))
         events.append(TimelineEvent(_local(row.created_at), "goal", title, goal))
         if row.closed_on and row.status in (GoalStatus.ACHIEVED, GoalStatus.ABANDONED):

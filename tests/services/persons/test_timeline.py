@@ -172,7 +172,7 @@ def test_direction_reads_when_goals_and_referrals_were_set_not_what_was_written(
     created = _rich_file(session, person_world)
     team = {e.kind: e.detail for e in person_timeline(session, person_world.ts_lyon, created.id, cipher=CIPHER)}
     direction = person_timeline(session, person_world.direction, created.id, cipher=CIPHER)
-    assert team["goal"] == "Inscription France Travail · échéance 30/06/2026"
+    assert team["goal"] == "Inscription France Travail (échéance 30/06/2026)"
     goal = next(e for e in direction if e.kind == "goal")
     assert goal.detail == "échéance 30/06/2026"
     referral = next(e for e in direction if e.kind == "referral" and e.title.startswith("Orientation vers"))
