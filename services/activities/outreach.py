@@ -26,6 +26,7 @@ from models.audit import AuditAction
 from models.organisation import Role, Site, User, UserSite
 from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachRoundStaff
 from models.persons import IntakeOrigin, Person
+from services.persons.consent import counted
 from services.platform import audit, paging
 from services.platform.errors import NotFound, ValidationFailed
 from services.platform.inputs import FormInput, field_error, messages
@@ -538,6 +539,7 @@ def monthly_outreach(
             principal.site_filter(Person.site_id),
             Person.origin == IntakeOrigin.OUTREACH,
             Person.outreach_round_id.is_not(None),
+            counted(Person.id),
         )
         .group_by(Person.outreach_round_id)
         .subquery()

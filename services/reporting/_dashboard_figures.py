@@ -27,6 +27,7 @@ from models.workshops import WorkshopAttendance
 from services.finance import consumption as budget_consumption
 from services.finance.access import visible_lines
 from services.home import GrantConsumption
+from services.persons.consent import counted
 from services.platform.principal import Principal
 from services.reporting._indicators import HOURS_QUANTUM, SPECS, Sums, gather, within
 
@@ -73,7 +74,7 @@ def monthly_series(
     y, m = sa.extract("year", Outcome.outcome_on), sa.extract("month", Outcome.outcome_on)
     for yy, mm, category, persons in session.exec(
         select(y, m, Outcome.category, sa.func.count(sa.distinct(Outcome.person_id)))
-        .where(Outcome.site_id.in_(sites), within(Outcome.outcome_on, window))
+        .where(Outcome.site_id.in_(sites), within(Outcome.outcome_on, window), counted(Outcome.person_id))
         .group_by(y, m, Outcome.category)
     ).all():
         found[(f"outcomes_{OutcomeCategory(category).value}", date(int(yy), int(mm), 1))] = int(persons)
@@ -129,7 +130,7 @@ def cohort_funnel(session: Session, *, site_ids: Sequence[int], start: date, end
             count_if(Person.origin == IntakeOrigin.OUTREACH),
             count_if(sa.or_(workshop, course)),
             count_if(outcome),
-        ).where(Person.site_id.in_(sites), Person.intake_on >= start, Person.intake_on <= end)
+        ).where(Person.site_id.in_(sites), Person.intake_on >= start, Person.intake_on <= end, counted(Person.id))
     ).one()
     values = {
         "cohort": int(cohort),

@@ -22,7 +22,8 @@ Definitions (period = [start, end], both days included; a figure belongs to the 
 - outcomes_<category>: persons with an outcome of that category dated in the period;
 - psp_in_progress: PSP episodes requested on or before `end`, not ended by `end` and not refused by
   a decision dated on or before `end`.
-Each person belongs to one site, so per-site counts of distinct persons add up to the total.
+Each person belongs to one site, so per-site counts of distinct persons add up to the total. Persons who
+refused statistics are in none of them (services.persons.consent).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from models.pathway import PrefectDecision, PspEpisode
 from models.persons import Person, PersonStatus
 from models.workshops import WorkshopAttendance, WorkshopSession
 from services.activities.courses.progress import level_rank
+from services.persons.consent import counted
 from services.platform.errors import ValidationFailed
 
 Period = tuple[date, date]
@@ -291,7 +293,7 @@ def _persons(session: Session, sums: Sums) -> None:
     columns += [sum_if(within(Person.intake_on, _month_window(month, sums.series))) for month in months]
     rows = session.exec(
         select(Person.site_id, *columns)
-        .where(Person.site_id.in_(sums.site_list), Person.intake_on <= sums.span[1])
+        .where(Person.site_id.in_(sums.site_list), Person.intake_on <= sums.span[1], counted(Person.id))
         .group_by(Person.site_id)
     ).all()
     count = len(sums.periods)
@@ -333,7 +335,11 @@ def _workshops(session: Session, sums: Sums) -> None:
         )
         .select_from(WorkshopSession)
         .join(WorkshopAttendance, WorkshopAttendance.session_id == WorkshopSession.id)
-        .where(WorkshopSession.site_id.in_(sums.site_list), within(WorkshopSession.session_on, sums.span))
+        .where(
+            WorkshopSession.site_id.in_(sums.site_list),
+            within(WorkshopSession.session_on, sums.span),
+            counted(WorkshopAttendance.person_id),
+        )
         .group_by(WorkshopSession.site_id, WorkshopSession.session_on)
     ).all()
     for site, day, held, present, recorded in rows:
@@ -351,6 +357,7 @@ def _courses(session: Session, sums: Sums) -> None:
             CourseSession.site_id.in_(sums.site_list),
             within(CourseSession.session_on, sums.span),
             CourseAttendance.status == AttendanceStatus.PRESENT,
+            counted(CourseAttendance.person_id),
         )
         .group_by(CourseSession.site_id, CourseSession.session_on)
     ).all()
@@ -364,7 +371,7 @@ def _level_gains(session: Session, sums: Sums) -> None:
     # Only the learners assessed in the periods need their history ranked.
     in_span = aliased(LanguageAssessment)
     assessed = select(in_span.person_id).where(
-        in_span.site_id.in_(sums.site_list), within(in_span.assessed_on, _span(periods))
+        in_span.site_id.in_(sums.site_list), within(in_span.assessed_on, _span(periods)), counted(in_span.person_id)
     )
     ranked = (
         select(
@@ -405,7 +412,11 @@ def _transitions(session: Session, sums: Sums) -> None:
     columns = [sum_if(within(MainstreamTransition.moved_on, period)) for period in periods]
     rows = session.exec(
         select(MainstreamTransition.site_id, *columns)
-        .where(MainstreamTransition.site_id.in_(sums.site_list), within(MainstreamTransition.moved_on, _span(periods)))
+        .where(
+            MainstreamTransition.site_id.in_(sums.site_list),
+            within(MainstreamTransition.moved_on, _span(periods)),
+            counted(MainstreamTransition.person_id),
+        )
         .group_by(MainstreamTransition.site_id)
     ).all()
     for site, *values in rows:
@@ -419,7 +430,11 @@ def _referrals(session: Session, sums: Sums) -> None:
     rows = session.exec(
         select(Referral.site_id, Partner.kind, *columns)
         .join(Partner, Partner.id == Referral.partner_id)
-        .where(Referral.site_id.in_(sums.site_list), within(Referral.referred_on, _span(periods)))
+        .where(
+            Referral.site_id.in_(sums.site_list),
+            within(Referral.referred_on, _span(periods)),
+            counted(Referral.person_id),
+        )
         .group_by(Referral.site_id, Partner.kind)
     ).all()
     for site, kind, *values in rows:
@@ -436,7 +451,11 @@ def _outcomes(session: Session, sums: Sums) -> None:
     ]
     rows = session.exec(
         select(Outcome.site_id, Outcome.category, *columns)
-        .where(Outcome.site_id.in_(sums.site_list), within(Outcome.outcome_on, _span(periods)))
+        .where(
+            Outcome.site_id.in_(sums.site_list),
+            within(Outcome.outcome_on, _span(periods)),
+            counted(Outcome.person_id),
+        )
         .group_by(Outcome.site_id, Outcome.category)
     ).all()
     for site, category, *values in rows:
@@ -463,7 +482,11 @@ def _psp(session: Session, sums: Sums) -> None:
         )
     rows = session.exec(
         select(PspEpisode.site_id, *columns)
-        .where(PspEpisode.site_id.in_(sums.site_list), PspEpisode.requested_on <= _span(periods)[1])
+        .where(
+            PspEpisode.site_id.in_(sums.site_list),
+            PspEpisode.requested_on <= _span(periods)[1],
+            counted(PspEpisode.person_id),
+        )
         .group_by(PspEpisode.site_id)
     ).all()
     for site, *values in rows:

@@ -66,7 +66,8 @@ def _level_gains(engine: Engine, codes: list[str], start: date, end: date) -> in
     rows = _query(
         engine,
         """SELECT a.person_id, a.skill, a.assessed_on, a.id, a.level FROM language_assessment a
-           JOIN site s ON s.id = a.site_id WHERE s.code IN :codes AND a.assessed_on <= :end""",
+           JOIN site s ON s.id = a.site_id WHERE s.code IN :codes AND a.assessed_on <= :end
+           AND a.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE)""",
         codes,
         start,
         end,
@@ -82,7 +83,8 @@ def _level_gains(engine: Engine, codes: list[str], start: date, end: date) -> in
 
 
 def _figures(engine: Engine, codes: list[str], start: date, end: date) -> dict[str, int | Decimal | None]:
-    """Every dashboard figure of the sites `codes` for [start, end], by its definition (README, docs/design.md)."""
+    """Every dashboard figure of the sites `codes` for [start, end], by its definition (README, docs/design.md):
+    persons who refused statistics count in none."""
 
     def one(sql: str) -> int:
         return _one(engine, sql, codes, start, end)
@@ -101,7 +103,8 @@ def _figures(engine: Engine, codes: list[str], start: date, end: date) -> dict[s
         engine,
         """SELECT COUNT(DISTINCT a.session_id), SUM(CASE WHEN a.status = 'present' THEN 1 ELSE 0 END), COUNT(*)
            FROM workshop_attendance a JOIN workshop_session w ON w.id = a.session_id JOIN site s ON s.id = w.site_id
-           WHERE s.code IN :codes AND w.session_on BETWEEN :start AND :end""",
+           WHERE s.code IN :codes AND w.session_on BETWEEN :start AND :end
+           AND a.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE)""",
         codes,
         start,
         end,
@@ -109,13 +112,15 @@ def _figures(engine: Engine, codes: list[str], start: date, end: date) -> dict[s
     minutes = one(
         """SELECT SUM(c.duration_minutes) FROM course_attendance a JOIN course_session c ON c.id = a.session_id
            JOIN site s ON s.id = c.site_id
-           WHERE s.code IN :codes AND a.status = 'present' AND c.session_on BETWEEN :start AND :end"""
+           WHERE s.code IN :codes AND a.status = 'present' AND c.session_on BETWEEN :start AND :end
+           AND a.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE)"""
     )
     outcomes = dict(
         _query(
             engine,
             """SELECT o.category, COUNT(DISTINCT o.person_id) FROM outcome o JOIN site s ON s.id = o.site_id
-               WHERE s.code IN :codes AND o.outcome_on BETWEEN :start AND :end GROUP BY o.category""",
+               WHERE s.code IN :codes AND o.outcome_on BETWEEN :start AND :end
+               AND o.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE) GROUP BY o.category""",
             codes,
             start,
             end,
@@ -124,12 +129,12 @@ def _figures(engine: Engine, codes: list[str], start: date, end: date) -> dict[s
     return {
         "active_files": one(
             """SELECT COUNT(*) FROM person p JOIN site s ON s.id = p.site_id
-               WHERE s.code IN :codes AND p.intake_on <= :end
+               WHERE s.code IN :codes AND p.intake_on <= :end AND p.consent_statistics = TRUE
                AND (p.closed_on > :end OR (p.closed_on IS NULL AND p.status IN ('active', 'paused')))"""
         ),
         "new_intakes": one(
             """SELECT COUNT(*) FROM person p JOIN site s ON s.id = p.site_id
-               WHERE s.code IN :codes AND p.intake_on BETWEEN :start AND :end"""
+               WHERE s.code IN :codes AND p.intake_on BETWEEN :start AND :end AND p.consent_statistics = TRUE"""
         ),
         "outreach_rounds": int(rounds or 0),
         "persons_met_street": int(street or 0),
@@ -140,15 +145,18 @@ def _figures(engine: Engine, codes: list[str], start: date, end: date) -> dict[s
         "level_gains": _level_gains(engine, codes, start, end),
         "mainstream_transitions": one(
             """SELECT COUNT(*) FROM mainstream_transition t JOIN site s ON s.id = t.site_id
-               WHERE s.code IN :codes AND t.moved_on BETWEEN :start AND :end"""
+               WHERE s.code IN :codes AND t.moved_on BETWEEN :start AND :end
+               AND t.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE)"""
         ),
         "referrals": one(
             """SELECT COUNT(*) FROM referral r JOIN site s ON s.id = r.site_id
-               WHERE s.code IN :codes AND r.referred_on BETWEEN :start AND :end"""
+               WHERE s.code IN :codes AND r.referred_on BETWEEN :start AND :end
+               AND r.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE)"""
         ),
         "psp_in_progress": one(
             """SELECT COUNT(*) FROM psp_episode e JOIN site s ON s.id = e.site_id
                WHERE s.code IN :codes AND e.requested_on <= :end AND (e.ended_on IS NULL OR e.ended_on > :end)
+               AND e.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE)
                AND NOT (e.prefect_decision = 'refused' AND (e.decided_on IS NULL OR e.decided_on <= :end))"""
         ),
         **{f"outcomes_{category}": int(outcomes.get(category, 0)) for category in CATEGORIES},

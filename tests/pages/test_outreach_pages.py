@@ -68,6 +68,7 @@ def _rounds_shown(app_engine) -> list[dict]:
             for (round_id,) in connection.execute(
                 sa.text(
                     "SELECT outreach_round_id FROM person WHERE origin = 'outreach' AND outreach_round_id IS NOT NULL"
+                    " AND consent_statistics = TRUE"  # a file whose person refused statistics counts nowhere
                 )
             ).all()
         )

@@ -172,7 +172,9 @@ def test_direction_sees_rates_but_no_roll_call_and_no_person(app_engine, demo_da
                COUNT(*) AS recorded
         FROM workshop_attendance a JOIN workshop_session s ON s.id = a.session_id
         JOIN workshop_module m ON m.id = s.module_id JOIN site ON site.id = s.site_id
-        WHERE s.session_on BETWEEN :start AND :end GROUP BY site.code, m.name
+        WHERE s.session_on BETWEEN :start AND :end
+        AND a.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE)  -- refusals count nowhere
+        GROUP BY site.code, m.name
     """)
     with unit_of_work(app_engine) as session:
         expected = {

@@ -42,6 +42,7 @@ from services.activities.courses.groups import (
     visible_group,
 )
 from services.persons.access import touch_last_contact
+from services.persons.consent import counted
 from services.platform import audit
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.inputs import (
@@ -428,6 +429,7 @@ def count_transitions(
         principal.site_filter(MainstreamTransition.site_id),
         MainstreamTransition.moved_on >= start,
         MainstreamTransition.moved_on <= end,
+        counted(MainstreamTransition.person_id),
     ]
     if site_ids is not None:
         conditions.append(MainstreamTransition.site_id.in_(sorted(site_ids)))
@@ -443,6 +445,7 @@ def transitions_by_site(session: Session, principal: Principal, *, start: date, 
             principal.site_filter(MainstreamTransition.site_id),
             MainstreamTransition.moved_on >= start,
             MainstreamTransition.moved_on <= end,
+            counted(MainstreamTransition.person_id),
         )
         .group_by(MainstreamTransition.site_id)
     ).all()

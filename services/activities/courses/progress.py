@@ -42,6 +42,7 @@ from models.organisation import Site
 from models.persons import Person
 from services.activities.courses.access import visible_groups
 from services.activities.courses.groups import _visible_learner, names_visible, visible_group, visible_learner_ids
+from services.persons.consent import counted
 from services.platform.crypto import FieldCipher
 from services.platform.errors import PermissionDenied
 from services.platform.principal import Capability, Principal
@@ -301,7 +302,9 @@ def _scoped_assessments(principal: Principal, site_id: int | None) -> sa.Select:
     if site_id is not None:
         learners = learners.where(CourseGroup.site_id == site_id)
     return select(LanguageAssessment).where(
-        LanguageAssessment.person_id.in_(learners), principal.site_filter(LanguageAssessment.site_id)
+        LanguageAssessment.person_id.in_(learners),
+        principal.site_filter(LanguageAssessment.site_id),
+        counted(LanguageAssessment.person_id),  # figures of the sites: without who refused statistics
     )
 
 

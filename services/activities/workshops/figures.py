@@ -21,6 +21,7 @@ from models.organisation import Site
 from models.persons import Person, PersonStatus
 from models.workshops import WorkshopAttendance, WorkshopEnrolment, WorkshopModule, WorkshopSession, WorkshopTheme
 from services.activities.workshops.modules import require_figures, require_workshop_team
+from services.persons.consent import counted
 from services.platform.crypto import FieldCipher
 from services.platform.inputs import PeriodInput
 from services.platform.principal import Capability, Principal
@@ -98,6 +99,7 @@ def attendance_rates(
         principal.site_filter(WorkshopSession.site_id),
         WorkshopSession.session_on >= period.start,
         WorkshopSession.session_on <= period.end,
+        counted(WorkshopAttendance.person_id),
     ]
     if site_id is not None:
         conditions.append(WorkshopSession.site_id == site_id)

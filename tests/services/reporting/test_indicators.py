@@ -29,6 +29,8 @@ from tests import factories
 from tests.conftest import backends, demo_data_engine
 
 AS_OF = date(2026, 5, 13)
+# Persons who refused statistics count in no indicator (services.persons.consent).
+COUNTED = "(SELECT id FROM person WHERE consent_statistics = TRUE)"
 RANKS = " ".join(f"WHEN '{level.value}' THEN {level.rank}" for level in CefrLevel)
 
 
@@ -59,6 +61,7 @@ def reference(engine: Engine, sites: list[int], start: date, end: date) -> dict[
             c,
             f"""
                 SELECT site_id, COUNT(*) FROM person WHERE site_id IN ({ids}) AND intake_on <= :end
+                AND consent_statistics = TRUE
                 AND CASE WHEN closed_on IS NOT NULL THEN closed_on > :end ELSE status IN ('active', 'paused') END
                 GROUP BY site_id""",
             start,
@@ -67,7 +70,7 @@ def reference(engine: Engine, sites: list[int], start: date, end: date) -> dict[
             raw[site]["active_files"] = n
         for site, n in _query(
             c,
-            f"""SELECT site_id, COUNT(*) FROM person WHERE site_id IN ({ids})
+            f"""SELECT site_id, COUNT(*) FROM person WHERE site_id IN ({ids}) AND consent_statistics = TRUE
                 AND intake_on BETWEEN :start AND :end GROUP BY site_id""",
             start,
             end,
@@ -87,7 +90,8 @@ def reference(engine: Engine, sites: list[int], start: date, end: date) -> dict[
             c,
             f"""SELECT s.site_id, COUNT(*) FROM workshop_session s
                 WHERE s.site_id IN ({ids}) AND s.session_on BETWEEN :start AND :end
-                AND EXISTS (SELECT 1 FROM workshop_attendance a WHERE a.session_id = s.id) GROUP BY s.site_id""",
+                AND EXISTS (SELECT 1 FROM workshop_attendance a WHERE a.session_id = s.id
+                AND a.person_id IN {COUNTED}) GROUP BY s.site_id""",
             start,
             end,
         ):
@@ -96,6 +100,7 @@ def reference(engine: Engine, sites: list[int], start: date, end: date) -> dict[
             c,
             f"""SELECT s.site_id, a.status, COUNT(*) FROM workshop_attendance a
                 JOIN workshop_session s ON s.id = a.session_id WHERE s.site_id IN ({ids})
+                AND a.person_id IN {COUNTED}
                 AND s.session_on BETWEEN :start AND :end GROUP BY s.site_id, a.status""",
             start,
             end,
@@ -106,7 +111,7 @@ def reference(engine: Engine, sites: list[int], start: date, end: date) -> dict[
             c,
             f"""SELECT s.site_id, SUM(s.duration_minutes) FROM course_attendance a
                 JOIN course_session s ON s.id = a.session_id WHERE s.site_id IN ({ids}) AND a.status = 'present'
-                AND s.session_on BETWEEN :start AND :end GROUP BY s.site_id""",
+                AND a.person_id IN {COUNTED} AND s.session_on BETWEEN :start AND :end GROUP BY s.site_id""",
             start,
             end,
         ):
@@ -115,7 +120,7 @@ def reference(engine: Engine, sites: list[int], start: date, end: date) -> dict[
             c,
             f"""
                 SELECT a.site_id, COUNT(DISTINCT a.person_id) FROM language_assessment a
-                WHERE a.site_id IN ({ids}) AND a.assessed_on BETWEEN :start AND :end
+                WHERE a.site_id IN ({ids}) AND a.assessed_on BETWEEN :start AND :end AND a.person_id IN {COUNTED}
                 AND (CASE a.level {RANKS} END) > (
                     SELECT CASE p.level {RANKS} END FROM language_assessment p
                     WHERE p.person_id = a.person_id AND p.skill = a.skill
@@ -129,7 +134,7 @@ def reference(engine: Engine, sites: list[int], start: date, end: date) -> dict[
         for site, n in _query(
             c,
             f"""SELECT site_id, COUNT(*) FROM mainstream_transition WHERE site_id IN ({ids})
-                AND moved_on BETWEEN :start AND :end GROUP BY site_id""",
+                AND person_id IN {COUNTED} AND moved_on BETWEEN :start AND :end GROUP BY site_id""",
             start,
             end,
         ):
@@ -137,7 +142,7 @@ def reference(engine: Engine, sites: list[int], start: date, end: date) -> dict[
         for site, kind, n in _query(
             c,
             f"""SELECT r.site_id, p.kind, COUNT(*) FROM referral r
-                JOIN partner p ON p.id = r.partner_id WHERE r.site_id IN ({ids})
+                JOIN partner p ON p.id = r.partner_id WHERE r.site_id IN ({ids}) AND r.person_id IN {COUNTED}
                 AND r.referred_on BETWEEN :start AND :end GROUP BY r.site_id, p.kind""",
             start,
             end,
@@ -147,14 +152,15 @@ def reference(engine: Engine, sites: list[int], start: date, end: date) -> dict[
         for site, category, n in _query(
             c,
             f"""SELECT site_id, category, COUNT(DISTINCT person_id) FROM outcome
-                WHERE site_id IN ({ids}) AND outcome_on BETWEEN :start AND :end GROUP BY site_id, category""",
+                WHERE site_id IN ({ids}) AND person_id IN {COUNTED}
+                AND outcome_on BETWEEN :start AND :end GROUP BY site_id, category""",
             start,
             end,
         ):
             raw[site][f"outcomes_{category}"] = n
         for site, n in _query(
             c,
-            f"""SELECT site_id, COUNT(*) FROM psp_episode WHERE site_id IN ({ids})
+            f"""SELECT site_id, COUNT(*) FROM psp_episode WHERE site_id IN ({ids}) AND person_id IN {COUNTED}
                 AND requested_on <= :end AND (ended_on IS NULL OR ended_on > :end)
                 AND NOT (prefect_decision = 'refused' AND (decided_on IS NULL OR decided_on <= :end))
                 GROUP BY site_id""",
