@@ -274,6 +274,8 @@ def _referrals(ctx: SeedContext, person: PersonInfo) -> None:
             on=referred,
         )
         ctx.touch(person, referred)
+        # No referral without consent to sharing: the team records it when it refers (as the app does).
+        person.row["consent_partner_sharing"] = True
 
 
 def _outcome(ctx: SeedContext, person: PersonInfo) -> None:

@@ -36,7 +36,7 @@ from models.partners import (
     Referral,
     ReferralResult,
 )
-from models.persons import PersonStatus
+from models.persons import Person, PersonStatus
 from services.persons.access import _require_writable, person_in_scope, readable_text, touch_last_contact
 from services.persons.records import _change_person_status, _owned_row, _save_sub_record, _writable_person
 from services.platform import audit
@@ -241,11 +241,19 @@ ReferralReason = optional_text(REASON_MAX, N_("Le motif ne peut dépasser {max} 
 
 class ReferralInput(FormInput):
     """What the referral form sends: the partner (an active one of the person's site, checked by the
-    service), the day (empty: the day of reference), the reason."""
+    service), the day (empty: the day of reference), the reason, and `consent_given`: the person agrees
+    today to information being shared with partners (needed when the file records no such consent)."""
 
     partner_id: int | None = None
     referred_on: PastDayOrAsOf = Field(None, validate_default=True)
     reason: ReferralReason = None
+    consent_given: bool = False
+
+
+NO_SHARING_CONSENT = N_(
+    "La personne n'a pas consenti au partage d'informations avec les partenaires : une orientation "
+    "transmet son dossier. Recueillez son accord et cochez la case, ou n'orientez pas."
+)
 
 
 class ReferralResultInput(FormInput):
@@ -281,7 +289,10 @@ def create_referral(
     data: ReferralInput | Mapping[str, object],
     today: date | None = None,
 ) -> int:
-    """Refer a person to an active partner of the person's own site. Returns the referral id."""
+    """Refer a person to an active partner of the person's own site. Returns the referral id.
+
+    Refused without the person's consent to sharing with partners, unless the form records it now
+    (`consent_given`): the file then records the consent, in the same unit of work, audited."""
     person = _writable_person(session, principal, person_id)
     try:
         checked, errors = ReferralInput.validated(data, as_of=today or clock.today()), {}
@@ -291,8 +302,22 @@ def create_referral(
     partner = session.get(Partner, partner_id) if partner_id is not None else None
     if partner is None or partner.site_id != person.site_id or not partner.is_active:
         errors = {"partner_id": _("Choisissez un partenaire actif du site de la personne.")} | errors
+    if not person.consent_partner_sharing and not (checked and checked.consent_given):
+        errors = {"consent_given": _(NO_SHARING_CONSENT)} | errors
     if errors or checked is None:
         raise ValidationFailed(errors)
+    if not person.consent_partner_sharing:
+        versioned_update(session, Person, person.id, person.version, {"consent_partner_sharing": True})
+        session.expire(person)
+        audit.record(
+            session,
+            actor=principal,
+            action=AuditAction.PERSON_UPDATE,
+            entity_type="person",
+            entity_id=person.id,
+            site_id=person.site_id,
+            detail="consent_partner_sharing",
+        )
     referral = Referral(
         person_id=person.id,
         site_id=person.site_id,

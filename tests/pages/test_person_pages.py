@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from models.audit import AuditEvent
 from models.organisation import Site
+from models.partners import Referral
 from models.pathway import PspEpisode
 from models.persons import Person, PersonStatus
 from services.persons import files as person_files
@@ -318,3 +319,36 @@ def test_an_afis_amount_typed_in_euros_is_checked_by_the_service(app_engine, dem
     assert _widget(at.text_input, key).value == "trois cents"  # input kept
     with unit_of_work(app_engine) as session:
         assert session.get(PspEpisode, episode_id).version == version  # nothing written
+
+
+def test_a_referral_needs_the_persons_consent_to_sharing_given_on_the_form(app_engine, demo_database):
+    with unit_of_work(app_engine) as session:  # a Lyon file that refused sharing and has no referral yet
+        person = session.exec(
+            select(Person)
+            .join(Site, Site.id == Person.site_id)
+            .where(
+                Site.code == "LYO",
+                Person.status == PersonStatus.ACTIVE,
+                Person.consent_partner_sharing.is_(False),
+                Person.id.not_in(select(Referral.person_id)),
+            )
+            .order_by(Person.id)
+        ).first()
+        code, person_id = person.code, person.id
+    at = _open_file("ts.lyon", code)
+    assert not at.exception, at.exception
+    assert any("n'a pas consenti au partage" in w.value for w in at.warning)
+    _widget(at.selectbox, "referral_new__0_partner").set_value(
+        _widget(at.selectbox, "referral_new__0_partner").options[0]
+    )
+    button(at, "Enregistrer l'orientation").click().run()
+    assert not at.exception, at.exception
+    consent = _widget(at.checkbox, "referral_new__0_consent")
+    assert "Recueillez son accord" in (error_after(at, consent) or "")
+    assert _count(app_engine, Referral, Referral.person_id == person_id) == 0  # nothing written
+    _widget(at.checkbox, "referral_new__0_consent").check()
+    button(at, "Enregistrer l'orientation").click().run()
+    assert not at.exception, at.exception
+    assert _count(app_engine, Referral, Referral.person_id == person_id) == 1
+    with unit_of_work(app_engine) as session:
+        assert session.get(Person, person_id).consent_partner_sharing is True

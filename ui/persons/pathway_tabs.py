@@ -476,11 +476,12 @@ def _referrals_table(rows: list[partners.ReferralRow]) -> None:
 
 
 def _new_referral_form(runtime: Runtime, principal: Principal, header, choices: list[partners.PartnerRow]) -> None:
-    if getattr(header, "consent_partner_sharing", True) is False:
+    needs_consent = getattr(header, "consent_partner_sharing", True) is False
+    if needs_consent:
         st.warning(
             _(
                 "La personne n'a pas consenti au partage d'informations avec les partenaires : "
-                "ne transmettez rien sans son accord explicite."
+                "une orientation n'est enregistrée qu'avec son accord, recueilli aujourd'hui."
             ),
             icon=":material/privacy_tip:",
         )
@@ -503,9 +504,19 @@ def _new_referral_form(runtime: Runtime, principal: Principal, header, choices: 
         form_state.field_error(errors, "referred_on")
         reason = st.text_input(_("Motif"), max_chars=partners.REASON_MAX, key=f"{key}_reason")
         form_state.field_error(errors, "reason")
+        consent_given = needs_consent and st.checkbox(
+            _("La personne accepte aujourd'hui le partage d'informations avec les partenaires (noté au dossier)"),
+            key=f"{key}_consent",
+        )
+        form_state.field_error(errors, "consent_given")
         submitted = st.form_submit_button(_("Enregistrer l'orientation"), type="primary")
     if submitted:
-        data = {"partner_id": partner.id if partner else None, "referred_on": referred_on, "reason": reason}
+        data = {
+            "partner_id": partner.id if partner else None,
+            "referred_on": referred_on,
+            "reason": reason,
+            "consent_given": bool(consent_given),
+        }
 
         def create() -> None:
             with unit_of_work(runtime.engine) as session:

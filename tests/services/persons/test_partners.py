@@ -198,6 +198,7 @@ def test_referral_to_a_partner_of_the_persons_site_and_its_result(session, sites
         data={"site_id": grenoble.id, "name": "France Travail Grenoble", "kind": PartnerKind.FRANCE_TRAVAIL},
     )
     person = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 3, 3))
+    person.consent_partner_sharing = True  # agreed at intake to sharing with partners
     ts = who(session, Role.INTERVENANT, lyon, grenoble)  # works on both sites
     with pytest.raises(ValidationFailed) as caught:
         partners.create_referral(
@@ -266,6 +267,7 @@ def test_a_referral_result_is_dated_unless_pending(session, sites):
         session, admin, data={"site_id": lyon.id, "name": "GRETA Lyon", "kind": PartnerKind.TRAINING}
     )
     person = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 3, 3))
+    person.consent_partner_sharing = True  # agreed at intake to sharing with partners
     ts = who(session, Role.INTERVENANT, lyon)
     with pytest.raises(ValidationFailed) as caught:
         partners.create_referral(
@@ -346,6 +348,7 @@ def test_outcome_inputs_get_their_messages(session, sites):
 def test_outcome_category_follows_from_its_type(session, sites, outcome_type, category):
     lyon, _ = sites
     person = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 3, 3))
+    person.consent_partner_sharing = True  # agreed at intake to sharing with partners
     ts = who(session, Role.INTERVENANT, lyon)
     partners.record_outcome(
         session,
@@ -362,6 +365,7 @@ def test_outcome_category_follows_from_its_type(session, sites, outcome_type, ca
 def test_outcome_that_closes_the_file_closes_the_person(session, sites):
     lyon, grenoble = sites
     person = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 3, 3))
+    person.consent_partner_sharing = True  # agreed at intake to sharing with partners
     version = person.version
     ts = who(session, Role.INTERVENANT, lyon)
     with pytest.raises(NotFound):
@@ -409,3 +413,28 @@ def test_outcome_that_closes_the_file_closes_the_person(session, sites):
             today=TODAY,
             data={"outcome_on": TODAY, "outcome_type": OutcomeType.CDI},
         )
+
+
+def test_no_referral_without_consent_to_sharing_unless_given_now(session, sites):
+    lyon, _grenoble = sites
+    partner = partners.create_partner(
+        session,
+        who(session, Role.ADMIN),
+        data={"site_id": lyon.id, "name": "CIDFF du Rhône", "kind": PartnerKind.CIDFF},
+    )
+    person = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 3, 3))
+    assert person.consent_partner_sharing is False  # refused at intake
+    ts = who(session, Role.INTERVENANT, lyon)
+    referral = {"partner_id": partner, "referred_on": date(2026, 4, 2), "reason": "Accompagnement juridique"}
+    with pytest.raises(ValidationFailed) as caught:
+        partners.create_referral(session, ts, person.id, today=TODAY, data=referral)
+    assert set(caught.value.errors) == {"consent_given"}
+    assert "n'a pas consenti au partage" in caught.value.errors["consent_given"]
+    assert partners.list_referrals(session, ts, person.id) == []
+
+    partners.create_referral(session, ts, person.id, today=TODAY, data=referral | {"consent_given": True})
+    session.refresh(person)
+    assert (person.consent_partner_sharing, person.version) == (True, 2)
+    assert [r.partner_name for r in partners.list_referrals(session, ts, person.id)] == ["CIDFF du Rhône"]
+    acts = session.exec(select(AuditEvent.action, AuditEvent.detail).order_by(AuditEvent.id)).all()
+    assert [tuple(a) for a in acts][-2:] == [("person.update", "consent_partner_sharing"), ("referral.create", None)]

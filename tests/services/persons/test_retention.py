@@ -100,7 +100,12 @@ def test_anonymisation_destroys_identity_and_notes_and_keeps_code_and_statistics
         ts,
         person.id,
         today=date(2023, 3, 2),
-        data={"partner_id": partner_id, "referred_on": date(2023, 3, 2), "reason": "Demande avec son fils Sam"},
+        data={
+            "partner_id": partner_id,
+            "referred_on": date(2023, 3, 2),
+            "reason": "Demande avec son fils Sam",
+            "consent_given": True,
+        },
     )
     partners.record_outcome(
         session,
