@@ -13,17 +13,25 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from unittest import mock
 
-from i18n import N_, _
+from i18n import N_, _, formats
 from services.platform.money import parse_french_amount
 
+# What a file may hold, checked before and while it is read (a workbook is a zip: 0.6 MB can unpack into
+# gigabytes, or a million rows that take minutes in the process every user shares). A year of accounting
+# export for an association is a few thousand rows.
 MAX_BYTES = 20 * 1024 * 1024
+MAX_UNPACKED_BYTES = 60 * 1024 * 1024  # a workbook's parts once unzipped, as its zip directory declares them
+MAX_ROWS = 20_000
+MAX_COLUMNS = 40
 LABEL_MAX = 200
 SUPPLIER_MAX = 160
 VOUCHER_MAX = 80
@@ -162,17 +170,75 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list[object]]]:
         raise FileRefused(_("Fichier CSV illisible ({error}).").format(error=exc)) from None
 
 
-def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[object]]]:
-    from openpyxl import load_workbook  # imported here: only imports of XLSX files need it
+TOO_MANY_ROWS = N_("Plus de {rows} lignes : découpez l'export (par exemple par trimestre).")
+UNREADABLE_XLSX = N_("Classeur Excel illisible : enregistrez-le à nouveau au format .xlsx.")
 
+
+def _limited(rows: Iterable[tuple[int, list[object]]]) -> Iterator[tuple[int, list[object]]]:
+    """The rows, refused at the first one past MAX_ROWS (the file is not read further)."""
+    for number, values in rows:
+        if number > MAX_ROWS:
+            raise FileRefused(_(TOO_MANY_ROWS).format(rows=formats.number(MAX_ROWS)))
+        yield number, values
+
+
+# A sheet's declared size (<dimension ref="A1:F250"/>), written before its rows by Excel and LibreOffice:
+# one declaring more rows than MAX_ROWS is refused before it is read.
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
+_SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData[\s/>]")
+HEAD_BYTES = 64 * 1024
+# openpyxl sizes each sheet when it opens a workbook, and without a declared size (streaming writers omit
+# it) it parses the whole sheet to do so: seconds per hundred thousand rows before the first row is read.
+# The size is of no use here (every row is read up to MAX_ROWS), so the opening skips it, one at a time.
+_OPENING = threading.Lock()
+
+
+def _check_workbook(content: bytes) -> None:
+    """Refuse, before the workbook is opened, one whose parts would unpack beyond MAX_UNPACKED_BYTES (the
+    sizes the zip directory declares bound what is read: a part longer than declared fails its check), or
+    a sheet that declares more than MAX_ROWS rows."""
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+            if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
+                raise FileRefused(
+                    _("Classeur trop volumineux une fois décompressé (plus de {size} Mo) : découpez l'export.").format(
+                        size=MAX_UNPACKED_BYTES // (1024 * 1024)
+                    )
+                )
+            for member in members:
+                if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
+                    with archive.open(member) as sheet:
+                        head = sheet.read(HEAD_BYTES)
+                    data = _SHEET_DATA.search(head)
+                    declared = _DIMENSION.search(head, 0, data.start() if data else len(head))
+                    if declared and declared.group(1) and int(declared.group(1)) > MAX_ROWS:
+                        raise FileRefused(_(TOO_MANY_ROWS).format(rows=formats.number(MAX_ROWS)))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise FileRefused(_(UNREADABLE_XLSX)) from exc
+
+
+def _open_workbook(content: bytes):
+    from openpyxl import load_workbook  # imported here: only imports of XLSX files need it
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    with _OPENING, mock.patch.object(ReadOnlyWorksheet, "_get_size", lambda _sheet: None):
+        return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+
+
+def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[object]]]:
+    _check_workbook(content)
+    try:
+        workbook = _open_workbook(content)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileRefused(_("Classeur Excel illisible : enregistrez-le à nouveau au format .xlsx.")) from exc
+        raise FileRefused(_(UNREADABLE_XLSX)) from exc
     try:
-        sheet = workbook.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        sheet = workbook.worksheets[0]  # streamed (read-only): one row in memory at a time
+        sheet.reset_dimensions()  # every row, whatever size the sheet declares (MAX_ROWS bounds the reading)
+        for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
             yield number, list(values)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise FileRefused(_(UNREADABLE_XLSX)) from exc
     finally:
         workbook.close()
 
@@ -314,10 +380,10 @@ def parse_accounting_file(filename: str, content: bytes) -> ParsedFile:
             _("Le format Excel 97-2003 (.xls) n'est pas lu : enregistrez le classeur en .xlsx ou en CSV.")
         )
     if content.startswith(b"PK\x03\x04"):
-        return _parse_rows("xlsx", _xlsx_rows(content))
+        return _parse_rows("xlsx", _limited(_xlsx_rows(content)))
     if suffix == "xlsx":
-        raise FileRefused(_("Classeur Excel illisible : enregistrez-le à nouveau au format .xlsx."))
-    return _parse_rows("csv", _csv_rows(content))
+        raise FileRefused(_(UNREADABLE_XLSX))
+    return _parse_rows("csv", _limited(_csv_rows(content)))
 
 
 def example_csv() -> bytes:

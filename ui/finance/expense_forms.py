@@ -8,7 +8,7 @@ import streamlit as st
 import clock
 from i18n import _, formats
 from models.labels import label
-from services.finance import expense_import, expenses
+from services.finance import expense_file, expense_import, expenses
 from services.finance.expense_import import ImportRefused
 from services.finance.lines import LineChoice
 from services.platform.db import unit_of_work
@@ -186,7 +186,19 @@ def import_form(runtime: Runtime, principal: Principal) -> None:
     errors = form_state.errors(form)
     with st.form(key):
         form_state.form_error(form)
-        uploaded = st.file_uploader(_("Fichier à importer"), type=["csv", "xlsx"], key=f"{key}_file")
+        uploaded = st.file_uploader(
+            _("Fichier à importer"),
+            type=["csv", "xlsx"],
+            key=f"{key}_file",
+            help=_(
+                "CSV (séparateur « ; ») ou classeur .xlsx (première feuille) : {size} Mo au plus, "
+                "{rows} lignes au plus ; un classeur ne doit pas dépasser {unpacked} Mo une fois décompressé."
+            ).format(
+                size=formats.number(expense_file.MAX_BYTES // (1024 * 1024)),
+                rows=formats.number(expense_file.MAX_ROWS),
+                unpacked=formats.number(expense_file.MAX_UNPACKED_BYTES // (1024 * 1024)),
+            ),
+        )
         form_state.field_error(errors, "content")
         submitted = st.form_submit_button(_("Importer"), type="primary")
     if submitted:
