@@ -6,9 +6,13 @@ in `data/secrets.json`; production mode requires them and refuses placeholders.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import math
 import os
 import secrets
+from collections import Counter
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +35,14 @@ DEMO_SECRETS_FILE = DATA_DIR / "secrets.json"
 
 # Values that must never protect real data: library defaults and our examples.
 PLACEHOLDER_SECRETS = frozenset({"", "some_key", "change-me", "changeme", "secret", "parcours", "parcours-demo"})
+# A secret is drawn at random. A cookie key repeats no pattern and carries, estimated by its characters'
+# frequencies, at least 100 bits (a random 32-character hex key, 128 bits, is estimated near 115; one
+# letter 32 times, 0). A Fernet key's 32 bytes hold at least 16 distinct values (random ones about 30;
+# an all-zero key, one).
+MIN_COOKIE_KEY_BITS = 100
+MIN_DISTINCT_KEY_BYTES = 16
+COOKIE_KEY_HELP = 'générez-la avec `python -c "import secrets; print(secrets.token_urlsafe(48))"`'
+OWNER_ONLY = 0o600
 
 
 class Mode(StrEnum):
@@ -108,35 +120,70 @@ class Settings(BaseSettings):
 
 
 def _demo_secrets() -> dict[str, str]:
-    """Secrets of a demo install: made once, then reused so cookies and data survive restarts."""
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    """Secrets of a demo install: made once, then reused so cookies and data survive restarts. The file
+    is created readable by its owner only (never world-readable, not even for an instant)."""
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     if DEMO_SECRETS_FILE.exists():
         return json.loads(DEMO_SECRETS_FILE.read_text())
     generated = {
         "cookie_key": secrets.token_urlsafe(48),
         "encryption_key": Fernet.generate_key().decode(),
     }
-    DEMO_SECRETS_FILE.write_text(json.dumps(generated))
-    os.chmod(DEMO_SECRETS_FILE, 0o600)
+    descriptor = os.open(DEMO_SECRETS_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY)
+    with os.fdopen(descriptor, "w") as secrets_file:
+        secrets_file.write(json.dumps(generated))
     return generated
 
 
+def _bits_by_frequency(text: str) -> float:
+    """Randomness a text can carry at most, by the frequencies of its characters (Shannon, × length)."""
+    counts = Counter(text)
+    return -sum(n * math.log2(n / len(text)) for n in counts.values())
+
+
+def _repeats_a_pattern(text: str) -> bool:
+    """`text` is one shorter text over and over ("abcd" × 16), whatever its characters' frequencies."""
+    return any(
+        text == (text[:period] * (len(text) // period + 1))[: len(text)] for period in range(1, len(text) // 2 + 1)
+    )
+
+
+def _distinct_key_bytes(key: str) -> int:
+    return len(set(base64.urlsafe_b64decode(key.encode())))
+
+
 def validate_production_secrets(settings: Settings) -> None:
-    """Raise ConfigurationError unless both secrets are real values."""
-    if settings.cookie_key.strip().lower() in PLACEHOLDER_SECRETS or len(settings.cookie_key) < 32:
+    """Raise ConfigurationError unless both secrets are real values, drawn at random."""
+    cookie_key = settings.cookie_key.strip()
+    if cookie_key.lower() in PLACEHOLDER_SECRETS or len(cookie_key) < 32:
         raise ConfigurationError(
-            "PARCOURS_COOKIE_KEY manquante, trop courte (32 caractères minimum) ou valeur par défaut."
+            "PARCOURS_COOKIE_KEY manquante, trop courte (32 caractères minimum) ou valeur par défaut : "
+            + COOKIE_KEY_HELP
+            + "."
+        )
+    if _bits_by_frequency(cookie_key) < MIN_COOKIE_KEY_BITS or _repeats_a_pattern(cookie_key):
+        raise ConfigurationError(
+            "PARCOURS_COOKIE_KEY trop prévisible (caractères ou motif répétés, moins de "
+            f"{MIN_COOKIE_KEY_BITS} bits d'aléa estimés) : {COOKIE_KEY_HELP}."
         )
     keys = settings.encryption_keys()
     if not keys:
-        raise ConfigurationError("PARCOURS_ENCRYPTION_KEY manquante.")
+        raise ConfigurationError(
+            "PARCOURS_ENCRYPTION_KEY manquante : générez-la avec `python -m ops.cli generate-key`."
+        )
     for key in keys:
         try:
             Fernet(key)
-        except ValueError as exc:
+            distinct = _distinct_key_bytes(key)
+        except (ValueError, binascii.Error) as exc:
             raise ConfigurationError(
                 "PARCOURS_ENCRYPTION_KEY invalide : générez-la avec `python -m ops.cli generate-key`."
             ) from exc
+        if distinct < MIN_DISTINCT_KEY_BYTES:
+            raise ConfigurationError(
+                "PARCOURS_ENCRYPTION_KEY n'est pas aléatoire (octets répétés, par exemple une clé de zéros) : "
+                "générez-la avec `python -m ops.cli generate-key`."
+            )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -6,17 +6,33 @@ too, then seeds an empty demo database.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from models.organisation import User
-from services.platform.config import ConfigurationError, Settings
+from services.platform.config import OWNER_ONLY, ConfigurationError, Settings
 from services.platform.db import unit_of_work, upgrade_to_head
 
 
+def restrict_files(engine: Engine) -> None:
+    """Every file this process creates is readable by its owner only (the SQLite database, its WAL and
+    journal, generated exports), and an existing SQLite database and its journals are made so: they hold
+    the encrypted identities and everything else in clear."""
+    os.umask(0o077)
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            path = Path(f"{engine.url.database}{suffix}")
+            if path.exists():
+                os.chmod(path, OWNER_ONLY)
+
+
 def prepare(settings: Settings, engine: Engine) -> None:
-    """Run migrations; in production, refuse to serve while demo accounts exist."""
+    """Restrict the files, run migrations; in production, refuse to serve while demo accounts exist."""
+    restrict_files(engine)
     upgrade_to_head(engine)
     if not settings.is_demo:
         with unit_of_work(engine) as session:

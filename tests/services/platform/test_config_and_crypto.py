@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import stat
 
 import pytest
@@ -67,9 +69,22 @@ def test_production_refuses_a_missing_placeholder_or_short_cookie_key(cookie_key
 
 
 @pytest.mark.parametrize(
+    "cookie_key",
+    ["a" * 32, "ab" * 40, "abcd" * 16, "0123456789" * 4],
+    ids=["one-letter", "two-letters", "four-letters", "ten-digits"],
+)
+def test_production_refuses_a_cookie_key_that_is_long_but_not_random(cookie_key):
+    with pytest.raises(ConfigurationError, match=r"trop prévisible.*token_urlsafe"):
+        production(cookie_key=cookie_key)
+
+
+ZERO_KEY = base64.urlsafe_b64encode(bytes(32)).decode()  # a valid Fernet key, of 32 zero bytes
+
+
+@pytest.mark.parametrize(
     "encryption_key",
-    ["", " , ", "not-a-fernet-key", GOOD_KEY[:-4], f"{GOOD_KEY},clé-invalide"],
-    ids=["empty", "commas", "not-fernet", "truncated", "good-then-invalid"],  # stable ids (pytest-xdist)
+    ["", " , ", "not-a-fernet-key", GOOD_KEY[:-4], f"{GOOD_KEY},clé-invalide", ZERO_KEY, f"{GOOD_KEY},{ZERO_KEY}"],
+    ids=["empty", "commas", "not-fernet", "truncated", "good-then-invalid", "zeros", "good-then-zeros"],
 )
 def test_production_refuses_a_missing_or_invalid_encryption_key(encryption_key):
     with pytest.raises(ConfigurationError, match="PARCOURS_ENCRYPTION_KEY"):
@@ -100,6 +115,33 @@ def test_demo_generates_secrets_once_and_reuses_them(demo_dir):
         "cookie_key": first.cookie_key,
         "encryption_key": first.encryption_key,
     }
+
+
+def test_demo_secrets_are_created_owner_only_even_under_a_permissive_umask(demo_dir, monkeypatch):
+    monkeypatch.setattr(os, "chmod", None)  # no chmod afterwards: the file is created with its mode
+    previous = os.umask(0)
+    try:
+        load_settings(mode="demo", cookie_key="", encryption_key="")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((demo_dir / "secrets.json").stat().st_mode) == 0o600
+    assert stat.S_IMODE(demo_dir.stat().st_mode) == 0o700
+
+
+def test_start_up_makes_the_sqlite_database_and_every_new_file_owner_only(tmp_path):
+    path = tmp_path / "parcours.db"
+    path.write_bytes(b"")
+    os.chmod(path, 0o644)
+    (tmp_path / "parcours.db-wal").write_bytes(b"")
+    os.chmod(tmp_path / "parcours.db-wal", 0o644)
+    previous = os.umask(0o022)
+    try:
+        prepare(load_settings(mode="demo"), make_engine(f"sqlite:///{path}"))
+        (tmp_path / "export.xlsx").write_bytes(b"PK")
+    finally:
+        os.umask(previous)
+    for name in ("parcours.db", "parcours.db-wal", "export.xlsx"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
 
 
 def test_demo_keeps_configured_secrets(demo_dir):
