@@ -20,12 +20,13 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from pydantic import ValidationInfo, field_validator
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from i18n import N_, _
 from models.audit import AuditAction
 from models.organisation import LoginThrottle, User, UserSite
-from models.types import utcnow
+from models.types import UtcDateTime, utcnow
 from services.accounts import passwords
 from services.platform import audit
 from services.platform.config import Settings
@@ -116,12 +117,43 @@ def principal_of(session: Session, user: User) -> Principal:
     )
 
 
-def _throttle(session: Session, username_key: str) -> LoginThrottle:
-    throttle = session.get(LoginThrottle, username_key)
-    if throttle is None:
-        throttle = LoginThrottle(username_key=username_key)
-        session.add(throttle)
-    return throttle
+def _reserve_attempt(session: Session, settings: Settings, key: str, now: datetime) -> int | None:
+    """Count this attempt against `key` BEFORE its password is checked, in one atomic statement
+    committed at once; None when `key` is locked (the password is then not checked at all).
+
+    Checking first and counting after let simultaneous guesses all through (the review sent ten at
+    once, then the right password): each read the count before any had written it. Here the count is
+    taken and tested by a single UPDATE (a row lock on PostgreSQL, the database write lock on SQLite),
+    whatever the number of threads and processes; the attempt that reaches the threshold sets the lock.
+    Returns the attempts counted in the current window, this one included."""
+    throttle = LoginThrottle.__table__
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(throttle)
+        .values(username_key=key, failure_count=0)
+        .on_conflict_do_nothing(index_elements=["username_key"])
+    )
+    at = sa.literal(now, UtcDateTime())
+    window_start = sa.literal(now - timedelta(minutes=settings.lockout_window_minutes), UtcDateTime())
+    fresh_window = sa.or_(
+        throttle.c.window_started_at.is_(None),
+        throttle.c.window_started_at < window_start,
+        throttle.c.locked_until <= at,  # a lock that has expired starts a new window
+    )
+    counted = sa.case((fresh_window, 1), else_=throttle.c.failure_count + 1)
+    locks = sa.literal(now + timedelta(minutes=settings.lockout_minutes), UtcDateTime())
+    reserved = session.execute(
+        sa.update(throttle)
+        .where(throttle.c.username_key == key, sa.or_(throttle.c.locked_until.is_(None), throttle.c.locked_until <= at))
+        .values(
+            failure_count=counted,
+            window_started_at=sa.case((fresh_window, at), else_=throttle.c.window_started_at),
+            locked_until=sa.case((counted >= settings.lockout_threshold, locks), else_=None),
+        )
+        .returning(throttle.c.failure_count)
+    ).first()
+    session.commit()
+    return None if reserved is None else int(reserved[0])
 
 
 def authenticate(
@@ -134,8 +166,8 @@ def authenticate(
     # An unknown name is kept only as its digest: neither the throttle table nor the audit log holds it.
     key = typed if user is not None else f"?{typed_name_digest(settings, typed)}"
     actor, detail = (typed, None) if user is not None else (UNKNOWN_ACCOUNT, f"nom={key[1:]}")
-    throttle = _throttle(session, key)
-    if throttle.locked_until and throttle.locked_until > now:
+    attempts = _reserve_attempt(session, settings, key, now)
+    if attempts is None:
         passwords.burn_equivalent_time(rounds=settings.bcrypt_rounds)
         audit.record(session, actor=actor, action=AuditAction.LOGIN_LOCKED, success=False, detail=detail)
         session.commit()
@@ -148,9 +180,12 @@ def authenticate(
         valid = passwords.verify_password(password, user.password_hash) and user.is_active
 
     if valid:
-        throttle.failure_count = 0
-        throttle.window_started_at = None
-        throttle.locked_until = None
+        throttle = LoginThrottle.__table__
+        session.execute(
+            sa.update(throttle)
+            .where(throttle.c.username_key == key)
+            .values(failure_count=0, window_started_at=None, locked_until=None)
+        )
         user.failed_login_count = 0
         user.last_login_at = now
         user.last_seen_at = now
@@ -161,23 +196,12 @@ def authenticate(
         session.commit()
         return LoginResult(LoginOutcome.SUCCESS, principal)
 
-    window = timedelta(minutes=settings.lockout_window_minutes)
-    if throttle.window_started_at is None or now - throttle.window_started_at > window:
-        throttle.window_started_at = now
-        throttle.failure_count = 0
-    throttle.failure_count += 1
-    outcome = LoginOutcome.INVALID
-    if throttle.failure_count >= settings.lockout_threshold:
-        throttle.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-        throttle.failure_count = 0
-        throttle.window_started_at = None
-        outcome = LoginOutcome.LOCKED
     if user is not None:
         user.failed_login_count += 1
         user.last_failed_login_at = now
     audit.record(session, actor=actor, action=AuditAction.LOGIN_FAILURE, success=False, detail=detail)
     session.commit()
-    return LoginResult(outcome)
+    return LoginResult(LoginOutcome.LOCKED if attempts >= settings.lockout_threshold else LoginOutcome.INVALID)
 
 
 def resume_from_cookie(
