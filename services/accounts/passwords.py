@@ -1,12 +1,19 @@
-"""Password policy and bcrypt hashing (CNIL 2022: length over complexity, no forced rotation)."""
+"""Password policy and bcrypt hashing (CNIL 2022: length over complexity, no forced rotation).
+
+Everywhere: 12 characters at least (with the lockout after 5 failures, CNIL 2022 deliberation n° 2022-100,
+case 2). In production, a password must also not be guessable: not the demo's published password, not
+containing the account's name, and not found guessable by zxcvbn (common passwords, names, dates,
+keyboard walks, l33t variants: score 3 of 4 at least). A passphrase of a few words passes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import bcrypt
 from pydantic import AfterValidator, Field, StringConstraints
+from zxcvbn import zxcvbn
 
 from i18n import N_, _
 from services.platform.errors import ValidationFailed
@@ -17,6 +24,15 @@ MAX_BYTES = 72  # bcrypt ignores (and bcrypt 5 refuses) anything longer
 TOO_SHORT = N_("Le mot de passe doit contenir au moins {count} caractères.")
 TOO_LONG = N_("Le mot de passe est trop long (72 octets au maximum).")
 SPACE_AT_AN_END = N_("Le mot de passe ne peut ni commencer ni finir par un espace.")
+GUESSABLE = N_(
+    "Mot de passe trop facile à deviner (mot de passe courant, prénom, date, suite de touches ou votre "
+    "identifiant) : choisissez une phrase de quelques mots."
+)
+DEMO_PASSWORD = N_("C'est le mot de passe public de la démonstration : choisissez-en un autre.")
+MIN_GUESS_SCORE = 3  # zxcvbn: 3 = "safely unguessable", about 10^10 guesses
+
+if TYPE_CHECKING:
+    from services.platform.config import Settings
 
 
 def policy_problem(password: str) -> tuple[str, dict[str, object]] | None:
@@ -27,6 +43,21 @@ def policy_problem(password: str) -> tuple[str, dict[str, object]] | None:
         return TOO_LONG, {}
     if password != password.strip():
         return SPACE_AT_AN_END, {}
+    return None
+
+
+def guessable_problem(password: str, *, settings: Settings, names: Iterable[str] = ()) -> str | None:
+    """In production, why `password` is guessable (translated), or None; `names` are the account's
+    username and display name. In demo mode, None: the demo accounts share a published password."""
+    if settings.is_demo:
+        return None
+    if password == settings.demo_password:
+        return _(DEMO_PASSWORD)
+    words = [part for name in names for part in (name, *name.replace(".", " ").split()) if len(part) >= 3]
+    if any(word.casefold() in password.casefold() for word in words):
+        return _(GUESSABLE)
+    if zxcvbn(password, user_inputs=[*words, "parcours", settings.association_name])["score"] < MIN_GUESS_SCORE:
+        return _(GUESSABLE)
     return None
 
 

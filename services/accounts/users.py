@@ -152,6 +152,12 @@ def create_user(
         user, errors = NewUserInput.validated(values), {}
     except ValidationFailed as exc:
         user, errors = None, dict(exc.errors)
+    if user is not None:
+        problem = passwords.guessable_problem(
+            user.password, settings=settings, names=[user.username, user.display_name]
+        )
+        if problem:
+            errors["password"] = problem
     if "username" not in errors:
         key = normalise_username(str(values["username"]))
         if session.exec(select(User.id).where(User.username == key)).first() is not None:
@@ -220,6 +226,9 @@ def reset_password(session: Session, settings: Settings, actor: Actor, username:
     _require_admin(actor)
     checked = ResetInput.validated({"password": new_password})
     user = _get(session, username)
+    problem = passwords.guessable_problem(checked.password, settings=settings, names=[user.username, user.display_name])
+    if problem:
+        raise ValidationFailed({"password": problem})
     store_new_password(user, checked.password, settings, utcnow())
     audit.record(session, actor=actor, action=AuditAction.USER_PASSWORD_RESET, entity_type="user", entity_id=user.id)
     session.commit()

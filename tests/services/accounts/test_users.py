@@ -274,3 +274,52 @@ def test_site_and_funder_choices_for_the_form(session):
     factories.a_funder(session, "AGRASC")
     assert users.list_site_codes(session) == ["GRE", "LYO"]
     assert users.list_funder_names(session) == ["AGRASC", "Région Auvergne-Rhône-Alpes"]
+
+
+# --- production: no guessable password ---------------------------------------------------------------
+
+GUESSABLE = "Mot de passe trop facile à deviner"
+
+
+@pytest.fixture
+def production(settings):
+    """The suite's settings in production mode (only the password rules read the mode here)."""
+    from services.platform.config import Mode
+
+    return settings.model_copy(update={"mode": Mode.PRODUCTION})
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["azerty123456", "motdepasse123", "Julien2026!!!", "ts.lyon.2026!", "qwertyuiop123", "123456789012"],
+    ids=["azerty", "motdepasse", "display-name", "username", "keyboard", "digits"],
+)
+def test_production_refuses_a_guessable_password(session, production, admin, password):
+    factories.lyon_and_grenoble(session)
+    errors = refused(session, production, admin, password=password)
+    assert errors["password"].startswith(GUESSABLE)
+
+
+def test_production_refuses_the_published_demo_password(session, production, admin):
+    factories.lyon_and_grenoble(session)
+    errors = refused(session, production, admin, password=production.demo_password)
+    assert errors == {"password": "C'est le mot de passe public de la démonstration : choisissez-en un autre."}
+
+
+def test_production_accepts_a_passphrase_and_checks_resets_and_changes_too(session, production, admin):
+    factories.lyon_and_grenoble(session)
+    create(session, production, admin)  # "une phrase de passe solide"
+    with pytest.raises(ValidationFailed) as failure:
+        users.reset_password(session, production, admin, "ts.lyon", new_password="azertyuiop12")
+    assert failure.value.errors["password"].startswith(GUESSABLE)
+    users.reset_password(session, production, admin, "ts.lyon", new_password="trois chats sous la pluie")
+    principal = auth.load_principal(session, "ts.lyon")
+    change = {"current": "trois chats sous la pluie", "new": "ts.lyon-ts.lyon", "confirmation": "ts.lyon-ts.lyon"}
+    with pytest.raises(ValidationFailed) as failure:
+        auth.change_password(session, production, principal, data=change)
+    assert failure.value.errors["new"].startswith(GUESSABLE)
+
+
+def test_demo_mode_keeps_only_the_length_rule(session, settings, admin):
+    factories.lyon_and_grenoble(session)
+    assert create(session, settings, admin, password="azerty123456")  # a demo: published passwords
