@@ -8,6 +8,7 @@ never fires with credentials rebuilt each run.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -81,7 +82,17 @@ def _authenticator(runtime: Runtime, *, signed_in: bool) -> stauth.Authenticate:
         return False
 
     authenticator.authentication_controller.authentication_model.check_credentials = check_credentials
+    _harden_cookie(authenticator, secure=not runtime.settings.is_demo)
     return authenticator
+
+
+def _harden_cookie(authenticator: stauth.Authenticate, *, secure: bool) -> None:
+    """The login cookie is sent to this site only (SameSite=Strict) and, in production, over HTTPS only
+    (Secure). The library writes it from the browser (a JavaScript component), so it cannot be HttpOnly:
+    what compensates is server-side (a cookie is checked against the account on every run, revoked at
+    logout and password change, and expires with the idle and absolute session limits)."""
+    manager = authenticator.cookie_controller.cookie_model.cookie_manager
+    manager.set = functools.partial(manager.set, secure=secure or None, same_site="strict")
 
 
 def _screen_cookie(runtime: Runtime) -> None:
