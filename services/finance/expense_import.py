@@ -145,7 +145,13 @@ def _booked_keys(session: Session, line_ids: set[int], first: date, last: date) 
             Expense.budget_line_id.in_(sorted(line_ids)), Expense.spent_on >= first, Expense.spent_on <= last
         )
     ).all()
-    return {tuple(row) for row in rows}
+    return {(line, day, cents, _voucher_key(voucher)) for line, day, cents, voucher in rows}
+
+
+def _voucher_key(voucher: str | None) -> str:
+    """A voucher number as the accountant means it: "FA-0012", "fa-0012 " and "Fa-0012" are one voucher
+    (re-importing a file exported in another case must not book its expenses twice)."""
+    return " ".join((voucher or "").split()).casefold()
 
 
 def _validate(
@@ -197,7 +203,7 @@ def _validate(
                     )
                 )
             else:
-                key = (line.id, row.spent_on, row.amount_cents, row.voucher_ref)
+                key = (line.id, row.spent_on, row.amount_cents, _voucher_key(row.voucher_ref))
                 if key in seen:
                     errors.append(
                         RowError(
@@ -222,7 +228,7 @@ def _validate(
             max(r.spent_on for r, _unused in mapped),
         )
         for row, line in mapped:
-            if (line.id, row.spent_on, row.amount_cents, row.voucher_ref) in booked:
+            if (line.id, row.spent_on, row.amount_cents, _voucher_key(row.voucher_ref)) in booked:
                 errors.append(
                     RowError(
                         row.row,

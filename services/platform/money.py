@@ -64,6 +64,18 @@ _ENGLISH_AMOUNT = re.compile(
 )
 
 
+# The largest amount anyone types or imports (ten million euros): a grant, a budget line, an expense, a
+# monthly cost. Beyond it a typo, and beyond 2^31 cents an integer column refuses it: checked here, where
+# every typed and imported amount is read, it is a message by its field rather than a crash on saving.
+MAX_CENTS = 10_000_000_00
+
+
+def _within_bounds(cents: int, text: object) -> int:
+    if abs(cents) > MAX_CENTS:
+        raise ValueError(_("montant trop élevé « {text} » (au plus 10 000 000,00 €)").format(text=str(text)[:30]))
+    return cents
+
+
 def _cents(match: re.Match, separators: str, text: str) -> int:
     whole = re.sub(separators, "", match["whole"])
     cents = (match["cents"] or "0").ljust(2, "0")
@@ -71,7 +83,7 @@ def _cents(match: re.Match, separators: str, text: str) -> int:
         value = int(whole) * 100 + int(cents)
     except InvalidOperation as exc:  # pragma: no cover - the regex admits digits only
         raise ValueError(_("montant illisible « {text} »").format(text=text)) from exc
-    return -value if match["sign"] == "-" else value
+    return _within_bounds(-value if match["sign"] == "-" else value, text)
 
 
 def parse_french_amount(text: str) -> int:
@@ -111,7 +123,10 @@ def hundredths(value: Decimal | float | int | str) -> int:
     if not number.is_finite():
         raise ValueError(value)
     numerator, denominator = number.as_integer_ratio()
-    return prorata(100, numerator, denominator)
+    try:
+        return prorata(100, numerator, denominator)
+    except (InvalidOperation, OverflowError):  # beyond the decimal context's precision: no amount of ours
+        raise ValueError(value) from None
 
 
 def typed_cents(value: object) -> int | None:
@@ -126,7 +141,9 @@ def typed_cents(value: object) -> int | None:
         return parse_amount(value)
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         try:
-            return hundredths(value)
+            cents = hundredths(value)
         except ValueError:
             pass
+        else:
+            return _within_bounds(cents, value)
     return parse_amount(str(value))  # not a number: money's message names what was sent

@@ -240,6 +240,20 @@ def test_a_row_already_in_the_database_is_refused(session, world):
     ]
 
 
+def test_a_voucher_number_in_another_case_or_spacing_is_the_same_voucher(session, world):
+    run_import(session, world, csv_bytes("02/04/2026;AGR-AV-LYO-60;10,00;Achat;;FA-0012"))
+    errors = refused(session, world, csv_bytes("02/04/2026;AGR-AV-LYO-60;10,00;Achat;; fa-0012 "))
+    assert [(e.row, e.message) for e in errors] == [
+        (2, "Dépense déjà enregistrée dans Parcours (même ligne, date, montant et n° de pièce).")
+    ]
+    errors = refused(
+        session,
+        world,
+        csv_bytes("03/04/2026;AGR-AV-LYO-60;5,00;Achat;;B-7", "03/04/2026;AGR-AV-LYO-60;5,00;Achat;;b-7"),
+    )
+    assert [e.row for e in errors] == [3]  # twice in the same file
+
+
 def test_the_same_file_twice_is_refused_with_when_and_by_whom(session, world):
     content = csv_bytes("02/04/2026;AGR-AV-LYO-60;10,00;Achat;;A-1")
     run_import(session, world, content)

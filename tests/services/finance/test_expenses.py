@@ -80,6 +80,10 @@ def test_entry_errors_are_french_by_field_and_nothing_is_written(session, world)
         ),
         (purchase(world, amount="12.50"), {"amount": "Montant illisible « 12.50 » (attendu par exemple 1 234,56)."}),
         (purchase(world, amount=" "), {"amount": "Le montant est obligatoire."}),
+        (  # once a crash on saving (the column's integer overflowed): now a message by the field
+            purchase(world, amount="9" * 40),
+            {"amount": f"Montant trop élevé « {'9' * 30} » (au plus 10 000 000,00 €)."},
+        ),
         (
             purchase(world, label="  ", supplier="x" * 161, voucher_ref="v" * 81, spent_on=None, budget_line_id=None),
             {

@@ -52,3 +52,30 @@ def test_split_parts_always_sum_to_the_total(total: int, weights: list[int]) -> 
         for part, weight in zip(parts, weights, strict=True):
             exact = total * weight / sum(weights)
             assert abs(part - exact) < 1 + 1e-6  # never more than a cent from its exact share
+
+
+# --- anything typed: an amount within bounds, or a message ----------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from services.platform.money import MAX_CENTS, typed_cents  # noqa: E402
+
+TYPED = st.one_of(
+    st.text(),
+    st.text(alphabet="0123456789 ,.-+€\u00a0\u202f", max_size=40),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.none(),
+)
+
+
+@given(TYPED)
+def test_anything_typed_is_an_amount_within_bounds_or_a_message(value):
+    try:
+        cents = typed_cents(value)
+    except ValueError as refused:
+        assert str(refused).startswith("montant")  # the message shown by the field
+        return
+    assert cents is None or (isinstance(cents, int) and abs(cents) <= MAX_CENTS)
