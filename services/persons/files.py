@@ -35,7 +35,7 @@ from models.pathway import ActionGoal, GoalStatus, PrefectDecision, PspEpisode
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, Person, PersonStatus
 from services.persons._phonetics import fold, phonetic_key, same_name
 from services.persons.access import _require_writable, person_in_scope, readable_text
-from services.persons.records import _change_person_status, versioned_update
+from services.persons.records import _change_person_status, _update_person
 from services.platform import audit, paging
 from services.platform.crypto import FieldCipher
 from services.platform.errors import ServiceError, ValidationFailed
@@ -829,16 +829,7 @@ def update_situation(
     changes = _situation_changes(session, person, sent, cipher, today or clock.today())
     if not changes:
         return person.version
-    versioned_update(session, Person, person.id, int(expected_version), _situation_columns(changes, cipher))
-    session.expire(person)
-    audit.record(
-        session,
-        actor=principal,
-        action=AuditAction.PERSON_UPDATE,
-        entity_type="person",
-        entity_id=person.id,
-        site_id=person.site_id,
-    )
+    _update_person(session, principal, person, int(expected_version), _situation_columns(changes, cipher))
     session.commit()
     return int(expected_version) + 1
 

@@ -36,9 +36,15 @@ from models.partners import (
     Referral,
     ReferralResult,
 )
-from models.persons import Person, PersonStatus
+from models.persons import PersonStatus
 from services.persons.access import _require_writable, person_in_scope, readable_text, touch_last_contact
-from services.persons.records import _change_person_status, _owned_row, _save_sub_record, _writable_person
+from services.persons.records import (
+    _change_person_status,
+    _owned_row,
+    _save_sub_record,
+    _update_person,
+    _writable_person,
+)
 from services.platform import audit
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from services.platform.inputs import (
@@ -307,15 +313,12 @@ def create_referral(
     if errors or checked is None:
         raise ValidationFailed(errors)
     if not person.consent_partner_sharing:
-        versioned_update(session, Person, person.id, person.version, {"consent_partner_sharing": True})
-        session.expire(person)
-        audit.record(
+        _update_person(
             session,
-            actor=principal,
-            action=AuditAction.PERSON_UPDATE,
-            entity_type="person",
-            entity_id=person.id,
-            site_id=person.site_id,
+            principal,
+            person,
+            person.version,
+            {"consent_partner_sharing": True},
             detail="consent_partner_sharing",
         )
     referral = Referral(

@@ -44,6 +44,30 @@ def _save_sub_record(
     return row.id
 
 
+def _update_person(
+    session: Session,
+    principal: Principal,
+    person: Person,
+    expected_version: int,
+    values: dict,
+    *,
+    detail: str | None = None,
+) -> None:
+    """Change columns of a file (versioned: StaleRecord if it changed since `expected_version`), audited
+    as person.update; the caller commits."""
+    versioned_update(session, Person, person.id, int(expected_version), values)
+    session.expire(person)
+    audit.record(
+        session,
+        actor=principal,
+        action=AuditAction.PERSON_UPDATE,
+        entity_type="person",
+        entity_id=person.id,
+        site_id=person.site_id,
+        detail=detail,
+    )
+
+
 def _change_person_status(
     session: Session,
     principal: Principal,
