@@ -4,8 +4,10 @@ sent after them is locked out. On SQLite (a file) and PostgreSQL, committed as t
 
 from __future__ import annotations
 
-import multiprocessing
+import json
 import os
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -17,7 +19,7 @@ from sqlmodel import Session
 from models.organisation import Role, User
 from services.accounts import auth, passwords
 from services.accounts.auth import LoginOutcome
-from services.platform.config import load_settings
+from services.platform.config import PROJECT_ROOT, load_settings
 from services.platform.db import make_engine, upgrade_to_head
 from tests.conftest import _private_postgres_database, backends
 
@@ -57,7 +59,7 @@ def guesses_at_once(url: str, count: int) -> list[str]:
     """`count` wrong passwords from as many threads released together; their outcomes."""
     settings = load_settings()
     engine = make_engine(url)
-    start = threading.Barrier(count)
+    start = threading.Barrier(count, timeout=60)  # a thread that fails breaks the barrier: no test hangs
     outcomes: list[str] = []
 
     def guess() -> None:
@@ -104,9 +106,29 @@ def test_twenty_guesses_at_once_from_threads_check_five_passwords_at_most(databa
     assert _the_right_password(database_url) == LoginOutcome.LOCKED
 
 
+GUESSING_PROCESS = """
+import json, sys
+from tests.services.accounts.test_lockout_race import guesses_at_once
+print(json.dumps(guesses_at_once(sys.argv[1], int(sys.argv[2]))))
+"""
+
+
 def test_guesses_from_two_processes_share_one_count(database_url):
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        outcomes = [o for batch in pool.starmap(guesses_at_once, [(database_url, GUESSES // 2)] * 2) for o in batch]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", GUESSING_PROCESS, database_url, str(GUESSES // 2)],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outcomes = []
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err[-2000:]
+        outcomes += json.loads(out.strip().splitlines()[-1])
     threshold = load_settings().lockout_threshold
     assert len(outcomes) == GUESSES
     assert _checked_and_refused(database_url) == (threshold, GUESSES - threshold)
