@@ -50,10 +50,9 @@ def page(principal: Principal) -> None:
     grant = st.selectbox(_("Convention"), grants, key="funder_grant", format_func=lambda g: g.title)
     default_start, default_end = funder_space.default_period(grant, now)
     left, right = st.columns(2)
-    start = left.date_input(
-        _("Début de la période"), value=default_start, format="DD/MM/YYYY", key=f"funder_start_{grant.id}"
-    )
-    end = right.date_input(_("Fin de la période"), value=default_end, format="DD/MM/YYYY", key=f"funder_end_{grant.id}")
+    within = {"min_value": grant.starts_on, "max_value": grant.ends_on, "format": "DD/MM/YYYY"}  # the convention
+    start = left.date_input(_("Début de la période"), value=default_start, key=f"funder_start_{grant.id}", **within)
+    end = right.date_input(_("Fin de la période"), value=default_end, key=f"funder_end_{grant.id}", **within)
     if end < start:
         st.error(_("La fin de la période doit suivre son début."))
         st.stop()

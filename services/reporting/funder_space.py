@@ -137,8 +137,18 @@ def month_periods(start: date, end: date) -> list[tuple[date, date]]:
 
 
 def check_period(grant: GrantSummary, start: date, end: date) -> None:
+    """A period inside the convention: a funder reads its grant's activity, not its sites' activity
+    before or after it."""
     if start is None or end is None or end < start:
         raise ValidationFailed({"period": _("La fin de la période doit suivre son début.")})
+    if start < grant.starts_on or end > grant.ends_on:
+        raise ValidationFailed(
+            {
+                "period": _("La période doit rester dans celle de la convention (du {start} au {end}).").format(
+                    start=f"{grant.starts_on:%d/%m/%Y}", end=f"{grant.ends_on:%d/%m/%Y}"
+                )
+            }
+        )
 
 
 def protected_indicators(

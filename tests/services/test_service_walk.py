@@ -470,6 +470,10 @@ def _build(engine: Engine) -> WalkWorld:
             person = values["person_id"]
             values["code"] = codes_of[person]
             values["alias"] = next((text for text, owners in identities.items() if person in owners), "x")
+            grant_period = c.execute(
+                sa.text('SELECT starts_on, ends_on FROM "grant" WHERE id = :g'), {"g": values["grant_id"]}
+            ).one()
+            values["grant_period"] = tuple(date.fromisoformat(str(day)[:10]) for day in grant_period)
             targets[scope] = Target(values["site_id"], person, values)
     return WalkWorld(
         engine,
@@ -652,6 +656,18 @@ def _three_years() -> tuple[date, date]:
     return clock.add_months(clock.month_start(today), -36), today
 
 
+# Modules that publish a grant's figures take a period inside the grant (anything else is refused).
+WITHIN_THE_GRANT = ("reporting.funder_space", "reporting.report_pack")
+
+
+def _period(call: Call) -> tuple[date, date]:
+    first, last = _three_years()
+    if call.module.startswith(WITHIN_THE_GRANT):
+        starts_on, ends_on = call.id_of("grant_period")
+        first, last = max(first, starts_on), min(last, ends_on)
+    return first, last
+
+
 def _session_id(call: Call) -> int:
     if call.module.startswith("activities.workshops") or call.variant.get("kind") == SessionKind.WORKSHOP:
         return call.id_of("workshop_session_id")
@@ -697,8 +713,8 @@ PROVIDERS |= {
     "today": lambda call: clock.today(),
     "as_of": lambda call: clock.today(),
     "month": lambda call: clock.month_start(clock.today()),
-    "start": lambda call: _three_years()[0],
-    "end": lambda call: _three_years()[1],
+    "start": lambda call: _period(call)[0],
+    "end": lambda call: _period(call)[1],
     "period_start": lambda call: _three_years()[0],
     "period_end": lambda call: _three_years()[1],
     "threshold": lambda call: load_settings().screen_disclosure_threshold,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from models.organisation import Role
-from services.platform.errors import NotFound, PermissionDenied
+from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from services.reporting import funder_space
 from services.reporting.disclosure import Suppression
 from tests.services import funder_world
@@ -54,6 +54,29 @@ def test_financeur_opens_only_its_funders_grants(session, world):
         budget.region.grant.id,
     }
     assert _overview(session, budget.gestion, world).grant.id == budget.agrasc.grant.id
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(date(2025, 12, 1), END), (START, date(2027, 7, 31)), (date(2025, 1, 1), date(2025, 12, 31))],
+    ids=["starts-before", "ends-after", "before-the-grant"],
+)
+def test_a_funder_reads_no_period_outside_its_convention(session, world, start, end):
+    """The AGRASC convention runs from 01/01/2026 to 30/06/2027: its sites' activity before or after is
+    none of the funder's business."""
+    with pytest.raises(ValidationFailed) as refused:
+        funder_space.funder_overview(
+            session,
+            world.budget.financeur_agrasc,
+            grant_id=world.budget.agrasc.grant.id,
+            start=start,
+            end=end,
+            threshold=5,
+            today=TODAY,
+        )
+    assert refused.value.errors == {
+        "period": "La période doit rester dans celle de la convention (du 01/01/2026 au 30/06/2027)."
+    }
 
 
 @pytest.mark.parametrize("role", ["chef_lyon", "intervenant"])
