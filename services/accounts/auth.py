@@ -326,9 +326,7 @@ def change_password(
         session.commit()
         raise ValidationFailed({"current": _("Mot de passe actuel incorrect.")})
     change = PasswordChangeInput.validated(data)
-    problem = passwords.guessable_problem(change.new, settings=settings, names=[user.username, user.display_name])
-    if problem:
-        raise ValidationFailed({"new": problem})
+    passwords.check_not_guessable(change.new, settings=settings, user=user, field="new")
     store_new_password(user, change.new, settings, now)
     audit.record(
         session, actor=principal, action=AuditAction.USER_PASSWORD_CHANGE, entity_type="user", entity_id=user.id

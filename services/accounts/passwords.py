@@ -32,6 +32,7 @@ DEMO_PASSWORD = N_("C'est le mot de passe public de la démonstration : choisiss
 MIN_GUESS_SCORE = 3  # zxcvbn: 3 = "safely unguessable", about 10^10 guesses
 
 if TYPE_CHECKING:
+    from models.organisation import User
     from services.platform.config import Settings
 
 
@@ -59,6 +60,14 @@ def guessable_problem(password: str, *, settings: Settings, names: Iterable[str]
     if zxcvbn(password, user_inputs=[*words, "parcours", settings.association_name])["score"] < MIN_GUESS_SCORE:
         return _(GUESSABLE)
     return None
+
+
+def check_not_guessable(password: str, *, settings: Settings, user: User, field: str) -> None:
+    """ValidationFailed({field: message}) for a password `user` (its username and display name) must not
+    take (guessable_problem)."""
+    problem = guessable_problem(password, settings=settings, names=[user.username, user.display_name])
+    if problem:
+        raise ValidationFailed({field: problem})
 
 
 def check_policy(password: str, *, field: str = "password") -> None:

@@ -226,9 +226,7 @@ def reset_password(session: Session, settings: Settings, actor: Actor, username:
     _require_admin(actor)
     checked = ResetInput.validated({"password": new_password})
     user = _get(session, username)
-    problem = passwords.guessable_problem(checked.password, settings=settings, names=[user.username, user.display_name])
-    if problem:
-        raise ValidationFailed({"password": problem})
+    passwords.check_not_guessable(checked.password, settings=settings, user=user, field="password")
     store_new_password(user, checked.password, settings, utcnow())
     audit.record(session, actor=actor, action=AuditAction.USER_PASSWORD_RESET, entity_type="user", entity_id=user.id)
     session.commit()

@@ -174,11 +174,15 @@ TOO_MANY_ROWS = N_("Plus de {rows} lignes : découpez l'export (par exemple par 
 UNREADABLE_XLSX = N_("Classeur Excel illisible : enregistrez-le à nouveau au format .xlsx.")
 
 
+def _too_many_rows() -> FileRefused:
+    return FileRefused(_(TOO_MANY_ROWS).format(rows=formats.number(MAX_ROWS)))
+
+
 def _limited(rows: Iterable[tuple[int, list[object]]]) -> Iterator[tuple[int, list[object]]]:
     """The rows, refused at the first one past MAX_ROWS (the file is not read further)."""
     for number, values in rows:
         if number > MAX_ROWS:
-            raise FileRefused(_(TOO_MANY_ROWS).format(rows=formats.number(MAX_ROWS)))
+            raise _too_many_rows()
         yield number, values
 
 
@@ -213,7 +217,7 @@ def _check_workbook(content: bytes) -> None:
                     data = _SHEET_DATA.search(head)
                     declared = _DIMENSION.search(head, 0, data.start() if data else len(head))
                     if declared and declared.group(1) and int(declared.group(1)) > MAX_ROWS:
-                        raise FileRefused(_(TOO_MANY_ROWS).format(rows=formats.number(MAX_ROWS)))
+                        raise _too_many_rows()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise FileRefused(_(UNREADABLE_XLSX)) from exc
 

@@ -41,6 +41,7 @@ PLACEHOLDER_SECRETS = frozenset({"", "some_key", "change-me", "changeme", "secre
 # an all-zero key, one).
 MIN_COOKIE_KEY_BITS = 100
 MIN_DISTINCT_KEY_BYTES = 16
+ENCRYPTION_KEY_HELP = "générez-la avec `python -m ops.cli generate-key`"
 COOKIE_KEY_HELP = 'générez-la avec `python -c "import secrets; print(secrets.token_urlsafe(48))"`'
 OWNER_ONLY = 0o600
 
@@ -168,21 +169,17 @@ def validate_production_secrets(settings: Settings) -> None:
         )
     keys = settings.encryption_keys()
     if not keys:
-        raise ConfigurationError(
-            "PARCOURS_ENCRYPTION_KEY manquante : générez-la avec `python -m ops.cli generate-key`."
-        )
+        raise ConfigurationError(f"PARCOURS_ENCRYPTION_KEY manquante : {ENCRYPTION_KEY_HELP}.")
     for key in keys:
         try:
             Fernet(key)
             distinct = _distinct_key_bytes(key)
         except (ValueError, binascii.Error) as exc:
-            raise ConfigurationError(
-                "PARCOURS_ENCRYPTION_KEY invalide : générez-la avec `python -m ops.cli generate-key`."
-            ) from exc
+            raise ConfigurationError(f"PARCOURS_ENCRYPTION_KEY invalide : {ENCRYPTION_KEY_HELP}.") from exc
         if distinct < MIN_DISTINCT_KEY_BYTES:
             raise ConfigurationError(
                 "PARCOURS_ENCRYPTION_KEY n'est pas aléatoire (octets répétés, par exemple une clé de zéros) : "
-                "générez-la avec `python -m ops.cli generate-key`."
+                f"{ENCRYPTION_KEY_HELP}."
             )
 
 

@@ -1,6 +1,6 @@
 """Hostile accounting files are refused before they cost the shared process memory or minutes.
 
-Workbooks of a few megabytes at most: shared strings that unpack to 300 MB; 100,000 rows without a
+Workbooks of a few megabytes at most: shared strings that unpack to 300 MB; 300,000 rows without a
 declared size (the reader would parse them all to measure the sheet), or under a declared size of 10.
 Each is refused with its message, within seconds and a few megabytes (measured here with tracemalloc);
 a CSV of too many rows is refused at the row past the limit.
@@ -127,8 +127,9 @@ def row_limit(monkeypatch) -> int:
 
 @pytest.fixture(scope="module")
 def undeclared_rows() -> bytes:
-    """100,000 rows and no declared size: the reader would parse them all just to size the sheet."""
-    return _workbook(_rows(100_000, None), _no_strings)
+    """300,000 rows and no declared size: the reader would parse them all just to size the sheet (about
+    40 s under tracemalloc on a 2-core machine, before the fix)."""
+    return _workbook(_rows(300_000, None), _no_strings)
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +160,8 @@ def test_a_workbook_that_unpacks_to_hundreds_of_megabytes_is_refused_before_unpa
 def test_a_sheet_without_a_declared_size_is_refused_at_the_row_past_the_limit(undeclared_rows, row_limit):
     message, seconds, peak = _refusal_cost(undeclared_rows, "export.xlsx")
     assert message == "Plus de 2\u202f000 lignes : découpez l'export (par exemple par trimestre)."
-    assert seconds < 3 and peak < 20  # 2,000 rows streamed: the sheet is not parsed whole to be sized
+    # 2,000 rows streamed (about 1 s; 3.6 s seen on a loaded machine): the sheet is not parsed whole to be sized
+    assert seconds < 10 and peak < 20
 
 
 def test_a_sheet_declaring_too_many_rows_is_refused_before_reading():
@@ -172,7 +174,7 @@ def test_a_sheet_declaring_too_many_rows_is_refused_before_reading():
 def test_a_sheet_understating_its_rows_is_refused_at_the_row_past_the_limit(understated_rows, row_limit):
     message, seconds, peak = _refusal_cost(understated_rows, "export.xlsx")
     assert message == "Plus de 2\u202f000 lignes : découpez l'export (par exemple par trimestre)."
-    assert seconds < 3 and peak < 20  # every row is read (not 10), up to the limit
+    assert seconds < 10 and peak < 20  # every row is read (not 10), up to the limit
 
 
 def test_a_csv_of_too_many_rows_is_refused():
