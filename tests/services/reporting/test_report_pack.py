@@ -12,13 +12,13 @@ from sqlmodel import select
 
 from models.audit import AuditEvent
 from models.finance import Strand
-from services.platform.errors import NotFound, PermissionDenied
+from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from services.reporting import report_pack
 from tests.services import funder_world
-from tests.services.funder_world import END, START
 from ui.reporting.funder_charts import pack_images
 
-TODAY = date(2026, 5, 15)
+TODAY = date(2026, 5, 15)  # the first quarter of the AGRASC convention is over, the second is not
+Q1 = "quarter:2026-01-01:2026-03-31"
 ASSOCIATION = "Association Élan · Lyon"
 INJECTIONS = ['=HYPERLINK("http://x")', "+cmd", "-1+1", "@SUM(A1)"]
 
@@ -34,8 +34,7 @@ def _pack(session, world, principal=None, **kwargs):
         session,
         principal or world.budget.financeur_agrasc,
         grant_id=world.budget.agrasc.grant.id,
-        start=START,
-        end=END,
+        period_key=Q1,
         today=TODAY,
         **kwargs,
     )
@@ -48,17 +47,18 @@ def _all_cells(workbook) -> list:
 def test_workbook_has_its_sheets_and_hides_small_counts_with_the_export_threshold(session, world):
     pack = _pack(session, world)
     workbook = load_workbook(io.BytesIO(pack.xlsx))
-    assert workbook.sheetnames[:3] == ["Synthèse", "Indicateurs", "Par mois – Nouveaux accueils"]
+    assert workbook.sheetnames[:3] == ["Synthèse", "Indicateurs", "Évolution – Nouveaux accueils"]
     assert {"Consommation", "Synthèse financière", "Compte rendu", "Personnel", "Écarts"} <= set(workbook.sheetnames)
     summary = {row[0]: row[1] for row in workbook["Synthèse"].iter_rows(values_only=True) if row[0]}
     assert summary["Association"] == ASSOCIATION and summary["Date de production"].date() == TODAY
     indicators = {row[0]: row[1:] for row in workbook["Indicateurs"].iter_rows(values_only=True) if row and row[0]}
     header = indicators["Indicateur"]
-    assert header[-1] == "Total" and set(header[:-1]) == {"GRE", "LYO"}
+    assert header[-2:] == ("Total", "Période") and set(header[:-2]) == {"GRE", "LYO"}
     intakes = dict(zip(header, indicators["Nouveaux accueils"], strict=True))
+    assert intakes["Période"] == "T1 2026"
     assert intakes["GRE"] == "< 11"  # 2 intakes
     assert intakes["Total"] == 23 and intakes["LYO"] == "masqué"  # else 23 − LYO reveals GRE
-    assert indicators["Maraudes"][-1] == 6  # not a count of persons: never hidden
+    assert indicators["Maraudes"][-2] == 6  # not a count of persons: never hidden
     texts = " ".join(str(c.value) for c in _all_cells(workbook))
     assert "< 5" not in texts  # exports use their own threshold
     for code in world.lyon_codes + world.grenoble_codes:
@@ -97,12 +97,12 @@ def test_pdf_has_the_association_the_period_french_amounts_and_the_production_da
     text = " ".join(page.extract_text() for page in reader.pages).replace("\u202f", " ").replace("\u00a0", " ")
     text = " ".join(text.split())
     assert ASSOCIATION in text
-    assert "du 1 janvier 2026 au 30 avril 2026" in text
+    assert "T1 2026 (du 1 janvier 2026 au 31 mars 2026)" in text
     assert "Produit le 15 mai 2026" in text
     assert "200 000,00 €" in text  # the convention's amount (sum of its lines), French format
-    assert "8 534,56 €" in text  # réalisé to 30 April: 1 234,56 − 200 + 500 + 7 000
+    assert "1 534,56 €" in text  # réalisé to 31 March: 1 234,56 − 200 + 500
     assert "< 11" in text and "Secret statistique" in text
-    assert sum(len(page.images) for page in reader.pages) >= 2  # burn chart and monthly chart
+    assert sum(len(page.images) for page in reader.pages) >= 2  # burn chart and the intakes' chart
     assert pack.filename_stem.startswith("dossier-financeur-conv-")
 
 
@@ -113,7 +113,7 @@ def test_every_pack_is_audited_with_grant_and_period(session, world):
     ).first()
     assert event.actor_username == world.budget.financeur_agrasc.username
     assert event.entity_type == "grant" and event.entity_id == str(world.budget.agrasc.grant.id)
-    assert event.detail == "period=2026-01-01/2026-04-30"
+    assert event.detail == "period=quarter:2026-01-01:2026-03-31"
 
 
 def test_direction_gets_the_pack_and_others_are_refused(session, world):
@@ -125,7 +125,17 @@ def test_direction_gets_the_pack_and_others_are_refused(session, world):
             session,
             world.budget.financeur_agrasc,
             grant_id=world.budget.region.grant.id,
-            start=START,
-            end=END,
+            period_key=None,
+            today=TODAY,
+        )
+
+
+def test_a_pack_is_only_for_a_period_of_the_grid(session, world):
+    with pytest.raises(ValidationFailed):
+        report_pack.build_report_pack(
+            session,
+            world.budget.financeur_agrasc,
+            grant_id=world.budget.agrasc.grant.id,
+            period_key="month:2026-02-01:2026-02-14",
             today=TODAY,
         )
