@@ -334,7 +334,7 @@ class Publication:
 
     def options(self) -> list[GridPeriod]:
         """The periods a reader may choose, newest first: the grant to date, every finished quarter and pool,
-        then every month published on its own. Any other period is refused (`check_option`)."""
+        then every month published on its own; no other period is ever computed."""
         latest = max((s.to_date for s in self.series.values() if s.to_date), key=lambda p: p.end, default=None)
         coarse = {GridPeriod(*q, Grain.QUARTER) for q in self.quarters}
         months: set[GridPeriod] = set()
@@ -344,13 +344,6 @@ class Publication:
         newest_first = sorted(coarse, key=lambda p: (p.end, p.start), reverse=True)
         months_first = sorted(months, key=lambda p: p.start, reverse=True)
         return ([latest] if latest else []) + newest_first + months_first
-
-    def check_option(self, period: GridPeriod) -> GridPeriod:
-        """`period` itself when a reader may ask for it, else ValueError (no free start or end day)."""
-        for option in self.options():
-            if option.key == period.key or (option.grain == period.grain == Grain.TO_DATE):
-                return option
-        raise ValueError("not a period of the publication grid")
 
 
 def publish(
