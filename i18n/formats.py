@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date as _format_date
@@ -28,7 +29,14 @@ def _exact(cents: int) -> Decimal:
 
 
 def number(value: int | float) -> str:
+    if isinstance(value, int):  # the common case (counts): the same few values, formatted once per language
+        return _integer(value, babel_locale())
     return format_decimal(value, locale=babel_locale())
+
+
+@lru_cache(maxsize=4096)
+def _integer(value: int, locale: str) -> str:
+    return format_decimal(value, locale=locale)
 
 
 def decimal(value: float, *, digits: int = 1) -> str:

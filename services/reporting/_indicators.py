@@ -29,7 +29,7 @@ refused statistics are in none of them (services.persons.consent).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -494,59 +494,116 @@ def _psp(session: Session, sums: Sums) -> None:
             sums.add_period(site, index, "psp_in_progress", values[index])
 
 
-def _distinct_per_period(session: Session, sums: Sums, key: str, query) -> None:
-    """Distinct persons per site and period (head-counts behind hours and rates): `query(columns)` selects the
-    site and the given columns, one per period, from the rows of the family."""
-    rows = session.exec(query).all()
-    for site, *values in rows:
-        for index in range(len(sums.periods)):
-            sums.add_period(site, index, key, values[index])
+def _month_cells(periods: Sequence[Period]) -> dict[tuple[int, int], list[int]] | None:
+    """For periods that are unions of whole months (clipped to their overall span, as the publication grid's
+    are): which periods each (year, month) belongs to; None otherwise."""
+    first, last = _span(periods)
+    cells: dict[tuple[int, int], list[int]] = {}
+    for index, (start, end) in enumerate(periods):
+        if not (start == first or start.day == 1) or not (end == last or (end + timedelta(days=1)).day == 1):
+            return None
+        for month in _month_starts((start, end)):
+            cells.setdefault((month.year, month.month), []).append(index)
+    return cells
+
+
+def _distinct_persons(
+    session: Session, sums: Sums, key: str, *, day: sa.ColumnElement, person: sa.ColumnElement, base
+) -> None:
+    """Distinct persons per site and period (head-counts behind hours and rates). `base(columns)` selects the
+    site and `columns` from the family's rows in the span. On grid periods (whole months), one row per
+    person and month, counted here (cost independent of the number of periods); else one COUNT(DISTINCT)
+    per period."""
+    cells = _month_cells(sums.periods)
+    if cells is None:
+        columns = [sa.func.count(sa.distinct(sa.case((within(day, p), person)))) for p in sums.periods]
+        for site, *values in session.exec(base(columns).group_by(sa.literal_column("1"))).all():
+            for index in range(len(sums.periods)):
+                sums.add_period(site, index, key, values[index])
+        return
+    months: dict[tuple[int, int], set[int]] = {}
+    rows = session.exec(base([person, sa.extract("year", day), sa.extract("month", day)]).distinct()).all()
+    for site, who, year, month in rows:
+        months.setdefault((int(site), int(who)), set()).add((int(year), int(month)))
+    for (site, _who), seen in months.items():
+        indexes = {index for cell in seen for index in cells.get(cell, ())}
+        for index in indexes:
+            sums.add_period(site, index, key, 1)
 
 
 def _course_learners(session: Session, sums: Sums) -> None:
-    columns = [
-        sa.func.count(sa.distinct(sa.case((within(CourseSession.session_on, p), CourseAttendance.person_id))))
-        for p in sums.periods
-    ]
-    query = (
-        select(CourseSession.site_id, *columns)
-        .select_from(CourseAttendance)
-        .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
-        .where(
-            CourseSession.site_id.in_(sums.site_list),
-            within(CourseSession.session_on, _span(sums.periods)),
-            CourseAttendance.status == AttendanceStatus.PRESENT,
-            counted(CourseAttendance.person_id),
+    def base(columns):
+        return (
+            select(CourseSession.site_id, *columns)
+            .select_from(CourseAttendance)
+            .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
+            .where(
+                CourseSession.site_id.in_(sums.site_list),
+                within(CourseSession.session_on, _span(sums.periods)),
+                CourseAttendance.status == AttendanceStatus.PRESENT,
+                counted(CourseAttendance.person_id),
+            )
         )
-        .group_by(CourseSession.site_id)
+
+    _distinct_persons(
+        session, sums, "course_learners", day=CourseSession.session_on, person=CourseAttendance.person_id, base=base
     )
-    _distinct_per_period(session, sums, "course_learners", query)
 
 
 def _workshop_persons(session: Session, sums: Sums) -> None:
-    columns = [
-        sa.func.count(sa.distinct(sa.case((within(WorkshopSession.session_on, p), WorkshopAttendance.person_id))))
-        for p in sums.periods
-    ]
-    query = (
-        select(WorkshopSession.site_id, *columns)
-        .select_from(WorkshopSession)
-        .join(WorkshopAttendance, WorkshopAttendance.session_id == WorkshopSession.id)
-        .where(
-            WorkshopSession.site_id.in_(sums.site_list),
-            within(WorkshopSession.session_on, _span(sums.periods)),
-            counted(WorkshopAttendance.person_id),
+    def base(columns):
+        return (
+            select(WorkshopSession.site_id, *columns)
+            .select_from(WorkshopSession)
+            .join(WorkshopAttendance, WorkshopAttendance.session_id == WorkshopSession.id)
+            .where(
+                WorkshopSession.site_id.in_(sums.site_list),
+                within(WorkshopSession.session_on, _span(sums.periods)),
+                counted(WorkshopAttendance.person_id),
+            )
         )
-        .group_by(WorkshopSession.site_id)
+
+    _distinct_persons(
+        session,
+        sums,
+        "workshop_persons",
+        day=WorkshopSession.session_on,
+        person=WorkshopAttendance.person_id,
+        base=base,
     )
-    _distinct_per_period(session, sums, "workshop_persons", query)
 
 
-# Head-counts behind hours and rates: only outputs leaving the association protect them.
-HEADCOUNT_FAMILIES = (_course_learners, _workshop_persons)
+# Head-counts behind hours and rates: only outputs leaving the association protect them (families_for).
 HEADCOUNT_KEYS = {"course_hours": "course_learners", "workshop_attendance_rate": "workshop_persons"}
 
 FAMILIES = (_persons, _outreach, _workshops, _courses, _level_gains, _transitions, _referrals, _outcomes, _psp)
+
+
+def families_for(keys: Collection[str]) -> tuple:
+    """The family queries needed for these indicator keys (head-counts included for hours and rates)."""
+    needed = {
+        "active_files": (_persons,),
+        "new_intakes": (_persons,),
+        "outreach_rounds": (_outreach,),
+        "persons_met_street": (_outreach,),
+        "persons_met_online": (_outreach,),
+        "workshop_sessions": (_workshops,),
+        "workshop_attendance_rate": (_workshops, _workshop_persons),
+        "course_hours": (_courses, _course_learners),
+        "level_gains": (_level_gains,),
+        "mainstream_transitions": (_transitions,),
+        "psp_in_progress": (_psp,),
+    }
+    chosen: list = []
+    for key in keys:
+        if key.startswith("referrals"):
+            families = (_referrals,)
+        elif key.startswith("outcomes_"):
+            families = (_outcomes,)
+        else:
+            families = needed[key]
+        chosen += [f for f in families if f not in chosen]
+    return tuple(chosen)
 
 
 def gather(
@@ -555,12 +612,13 @@ def gather(
     site_ids: Sequence[int],
     periods: Sequence[Period],
     series: Period | None = None,
-    headcounts: bool = False,
+    keys: Collection[str] | None = None,
 ) -> Sums:
     """Additive sums per site and per period (same order as `periods`), and per month of `series` for
     all the sites together (intakes, persons met, workshop and course figures), one query per family for
     all sites, periods and months together. Every requested site is present, with zeros when it has no
-    row. `headcounts`: also the distinct persons behind hours and rates (HEADCOUNT_KEYS)."""
+    row. `keys`: only the queries these indicators need, with the distinct persons behind hours and rates
+    (HEADCOUNT_KEYS), which only outputs leaving the association ask for."""
     if not periods:
         raise ValueError("at least one period")
     for start, end in list(periods) + ([series] if series else []):
@@ -568,16 +626,20 @@ def gather(
             raise ValidationFailed({"period": _("La fin de la période doit suivre son début.")})
     sums = Sums(sorted({int(s) for s in site_ids}), periods, series)
     if sums.site_list:
-        for family in FAMILIES + (HEADCOUNT_FAMILIES if headcounts else ()):
+        for family in FAMILIES if keys is None else families_for(keys):
             family(session, sums)
     return sums
 
 
 def raw_by_site(
-    session: Session, *, site_ids: Sequence[int], periods: Sequence[Period], headcounts: bool = False
+    session: Session,
+    *,
+    site_ids: Sequence[int],
+    periods: Sequence[Period],
+    keys: Collection[str] | None = None,
 ) -> dict[int, list[Raw]]:
     """`gather` without a series: per site, the raw sums of each period."""
-    return gather(session, site_ids=site_ids, periods=periods, headcounts=headcounts).sites
+    return gather(session, site_ids=site_ids, periods=periods, keys=keys).sites
 
 
 # --- from raw sums to indicators ---------------------------------------------------------------------

@@ -142,8 +142,9 @@ def thresholds() -> tuple[int, int]:
 
 
 def _loader(session: Session, site_ids: list[int]) -> publication.Loader:
-    def load(periods):
-        raw = indicators.raw_by_site(session, site_ids=site_ids, periods=periods, headcounts=True)
+    def load(periods, keys=None):
+        wanted = FUNDER_KEYS if keys is None else tuple(k for k in FUNDER_KEYS if k in keys)
+        raw = indicators.raw_by_site(session, site_ids=site_ids, periods=periods, keys=wanted)
         result = {}
         for index, period in enumerate(periods):
             per_site = {
@@ -153,7 +154,7 @@ def _loader(session: Session, site_ids: list[int]) -> publication.Loader:
             summed = indicators.total(raw, index)
             overall = indicators.build_set(summed, site_ids=site_ids, period=period)
             observed = {}
-            for key in FUNDER_KEYS:
+            for key in wanted:
                 head_key = indicators.HEADCOUNT_KEYS.get(key)
                 observed[key] = Observed(
                     {site: per_site[site].get(key).value for site in site_ids},

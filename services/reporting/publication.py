@@ -29,11 +29,12 @@ stays safe together. Pure functions: the caller loads the figures (`Loader`).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
 
 import clock
 from i18n import _, formats
@@ -121,7 +122,12 @@ class Observed:
     headcount_total: int | None = None
 
 
-Loader = Callable[[Sequence[Period]], Mapping[Period, Mapping[str, Observed]]]
+class Loader(Protocol):
+    """Loads the figures of the given periods (all indicators, or only `keys`)."""
+
+    def __call__(
+        self, periods: Sequence[Period], keys: Collection[str] | None = None
+    ) -> Mapping[Period, Mapping[str, Observed]]: ...
 
 
 @dataclass(frozen=True)
@@ -263,8 +269,9 @@ def _publishable(kind: Kind, observed: Observed, export_threshold: int) -> bool:
 
 
 def _added(a: Observed, b: Observed) -> Observed:
-    """Upper bound of a pool's figures, to decide when it closes (persons counted in two quarters count twice:
-    a pool may close a little early; what it publishes is protected on its real figures)."""
+    """Two periods' figures added: exact for additive figures; for distinct persons and head-counts an upper
+    bound (a person of two quarters counts twice), used only to decide when a pool closes (what a pool of them
+    publishes is loaded and protected on its real figures)."""
 
     def plus(x, y):
         return None if x is None and y is None else (x or 0) + (y or 0)
@@ -358,7 +365,7 @@ def publish(
     export_threshold: int,
 ) -> Publication:
     """Every indicator's published series for a grant on `today` (screen and export protections). Screen and
-    export cut time alike (one decision, `_publishable`, sees both export_threshold)."""
+    export cut time alike: the slots are decided once, at the export threshold (`_publishable`)."""
     quarter_list = quarters(grant_start, grant_end, today)
     grant_over = bool(quarter_list) and quarter_list[-1][1] == grant_end
     base = [p for q in quarter_list for p in (q, *months_of(q))]
@@ -374,18 +381,43 @@ def publish(
         )
         for i in indicators
     }
-    missing = sorted({p.span for periods, _pending in decided.values() for p in periods} - set(figures))
-    if missing:
-        figures.update(load(missing))
+    observed = _pooled_figures(indicators, decided, figures, quarter_list, load)
     result = {}
     for indicator in indicators:
         periods, pending = decided[indicator.key]
         slots = tuple(
-            _protect(indicator, period, figures[period.span][indicator.key], sites, screen_threshold, export_threshold)
+            _protect(indicator, period, observed(indicator, period.span), sites, screen_threshold, export_threshold)
             for period in periods
         )
         result[indicator.key] = Series(indicator.key, indicator.kind, slots, pending, tuple(sites), indicator.unit)
     return Publication(tuple(quarter_list), result)
+
+
+def _pooled_figures(indicators, decided, figures, quarter_list, load) -> Callable[[Indicator, Period], Observed]:
+    """The figures of every slot: those already loaded; a pool of an additive count is the exact sum of its
+    quarters; only distinct persons (and the head-counts behind hours and rates) of a pool are loaded, in one
+    more call for those indicators only."""
+    to_load: dict[Period, set[str]] = {}
+    for indicator in indicators:
+        for period in decided[indicator.key][0]:
+            if period.span not in figures and (
+                indicator.kind == Kind.DISTINCT or indicator.kind.protected_by_headcount
+            ):
+                to_load.setdefault(period.span, set()).add(indicator.key)
+    loaded = dict(load(sorted(to_load), keys=set().union(*to_load.values()))) if to_load else {}
+
+    def observed(indicator: Indicator, span: Period) -> Observed:
+        if span in figures:
+            return figures[span][indicator.key]
+        if span in loaded:
+            return loaded[span][indicator.key]
+        parts = [figures[q][indicator.key] for q in quarter_list if span[0] <= q[0] and q[1] <= span[1]]
+        total = parts[0]
+        for part in parts[1:]:
+            total = _added(total, part)
+        return total
+
+    return observed
 
 
 def _protect(

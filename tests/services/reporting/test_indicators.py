@@ -394,3 +394,60 @@ def test_labels_units_and_person_counts_are_declared_for_every_key() -> None:
     empty = indicators.build_set(indicators.Raw(), site_ids=[], period=(START, END))
     pairs = indicators.referrals_by_partner_kind(empty)
     assert [kind for kind, _ in pairs] == list(PartnerKind)
+
+
+@pytest.mark.parametrize(
+    "periods",
+    [
+        # Grid periods (whole months and quarters, the first month clipped to the span): counted by month rows.
+        [
+            (date(2025, 11, 15), date(2025, 11, 30)),
+            (date(2025, 12, 1), date(2025, 12, 31)),
+            (date(2025, 11, 15), date(2026, 3, 31)),
+            (date(2026, 1, 1), date(2026, 3, 31)),
+        ],
+        # Free days: one COUNT(DISTINCT) per period.
+        [(date(2025, 11, 20), date(2026, 1, 10)), (date(2026, 2, 3), date(2026, 2, 17))],
+    ],
+    ids=["grid", "free days"],
+)
+def test_headcounts_behind_hours_and_rates_equal_direct_sql(demo: Engine, periods: list[tuple[date, date]]) -> None:
+    """The distinct persons behind hours of French and workshop attendance (what disclosure control of those
+    figures is decided on), per site and period."""
+    with Session(demo) as session:
+        sites = [int(s) for s in session.exec(sa.text("SELECT id FROM site")).scalars()]
+        raw = indicators.raw_by_site(
+            session, site_ids=sites, periods=periods, keys=["course_hours", "workshop_attendance_rate"]
+        )
+    checked = 0
+    with demo.connect() as c:
+        for index, (start, end) in enumerate(periods):
+            learners = dict(
+                _query(
+                    c,
+                    f"""
+                SELECT s.site_id, COUNT(DISTINCT a.person_id) FROM course_attendance a
+                JOIN course_session s ON s.id = a.session_id
+                WHERE a.status = 'present' AND s.session_on BETWEEN :start AND :end AND a.person_id IN {COUNTED}
+                GROUP BY s.site_id""",
+                    start,
+                    end,
+                )
+            )
+            attendees = dict(
+                _query(
+                    c,
+                    f"""
+                SELECT s.site_id, COUNT(DISTINCT a.person_id) FROM workshop_attendance a
+                JOIN workshop_session s ON s.id = a.session_id
+                WHERE s.session_on BETWEEN :start AND :end AND a.person_id IN {COUNTED}
+                GROUP BY s.site_id""",
+                    start,
+                    end,
+                )
+            )
+            for site in sites:
+                assert raw[site][index]["course_learners"] == learners.get(site, 0), (site, start, end)
+                assert raw[site][index]["workshop_persons"] == attendees.get(site, 0), (site, start, end)
+                checked += learners.get(site, 0) + attendees.get(site, 0)
+    assert checked > 0

@@ -48,7 +48,7 @@ class World:
         assert inside and self.cells[inside[0]][0] == period[0] and self.cells[inside[-1]][1] == period[1], period
         return inside
 
-    def load(self, periods):
+    def load(self, periods, keys=None):
         result = {}
         for period in periods:
             cells = self.cover(period)
