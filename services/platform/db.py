@@ -12,13 +12,27 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-from services.platform.config import PROJECT_ROOT
+from services.platform.config import PROJECT_ROOT, get_settings
+from services.platform.crypto import FieldCipher
 
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 
 
-def make_engine(database_url: str) -> Engine:
-    """One engine per process; SQLite gets foreign keys, WAL and a busy timeout."""
+def make_engine(database_url: str, *, encryption_keys: list[str] | None = None) -> Engine:
+    """One engine per process; SQLite gets foreign keys, WAL, secure deletion and a busy timeout.
+
+    The engine carries the cipher of the free-text columns (`models.types.EncryptedText`), made from
+    `encryption_keys` (default: the configured keys). `secure_delete` overwrites deleted content with
+    zeros instead of leaving it in free pages, so what anonymisation destroys is gone from the file
+    once the write-ahead log is checkpointed (`checkpoint_sqlite_wal`)."""
+    engine = _make_engine(database_url)
+    engine.dialect.field_cipher = FieldCipher(  # type: ignore[attr-defined]
+        get_settings().encryption_keys() if encryption_keys is None else encryption_keys
+    )
+    return engine
+
+
+def _make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -31,10 +45,26 @@ def make_engine(database_url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
     return create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def checkpoint_sqlite_wal(engine: Engine) -> None:
+    """On SQLite, copy the write-ahead log into the database file and truncate it to zero bytes, so the
+    page versions it held (text just overwritten or deleted) leave the disk. No-op on PostgreSQL.
+
+    Readers still open keep older frames: then the log is not truncated until a later checkpoint
+    (SQLite answers "busy" instead of waiting for ever)."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        raw.close()
 
 
 @contextmanager
