@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
 import clock
@@ -238,9 +239,12 @@ def _anonymise(session: Session, actor: Actor, persons: list[Person], *, today: 
 
 
 def _commit_and_shred(session: Session) -> None:
-    """Commit, then push the log's old page versions out of the SQLite files."""
+    """Commit, then push the log's old page versions out of the SQLite files. A session joined to a
+    transaction it does not own (a caller's, the tests') has written nothing to disk yet: no checkpoint."""
     session.commit()
     bind = session.get_bind()
+    if isinstance(bind, Connection) and bind.in_transaction():
+        return
     checkpoint_sqlite_wal(getattr(bind, "engine", bind))
 
 

@@ -16,6 +16,7 @@ from services.platform.config import PROJECT_ROOT, get_settings
 from services.platform.crypto import FieldCipher
 
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
+SQLITE_BUSY_TIMEOUT_S = 30
 
 
 def make_engine(database_url: str, *, encryption_keys: list[str] | None = None) -> Engine:
@@ -37,7 +38,9 @@ def _make_engine(database_url: str) -> Engine:
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            database_url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -52,17 +55,26 @@ def _make_engine(database_url: str) -> Engine:
     return create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def checkpoint_sqlite_wal(engine: Engine) -> None:
-    """On SQLite, copy the write-ahead log into the database file and truncate it to zero bytes, so the
-    page versions it held (text just overwritten or deleted) leave the disk. No-op on PostgreSQL.
+CHECKPOINT_WAIT_MS = 2000
 
-    Readers still open keep older frames: then the log is not truncated until a later checkpoint
-    (SQLite answers "busy" instead of waiting for ever)."""
+
+def checkpoint_sqlite_wal(engine: Engine) -> bool:
+    """On SQLite, copy the write-ahead log into the database file and truncate it to zero bytes, so the
+    page versions it held (text just overwritten or deleted) leave the disk. True when truncated;
+    always True on PostgreSQL (nothing to do).
+
+    A reader still open keeps older frames: SQLite then waits for it at most CHECKPOINT_WAIT_MS (not
+    the engine's 30 s busy timeout) and answers busy; the log is truncated by a later checkpoint, and
+    its frames are overwritten as soon as writing restarts from its beginning."""
     if engine.dialect.name != "sqlite":
-        return
+        return True
     raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        sqlite = raw.driver_connection
+        sqlite.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        busy, _frames, _done = sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        sqlite.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        return busy == 0
     finally:
         raw.close()
 
