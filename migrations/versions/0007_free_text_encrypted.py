@@ -184,13 +184,24 @@ def _generalise_persons(connection, ids: list[int]) -> None:
         connection.execute(sa.update(dates).where(dates.c.id == row[0]).values(**values))
 
 
+def _retype(name: str, column: str, old_type, new_type, *, nullable: bool) -> None:
+    """Change a column's type. SQLite rebuilds the table for that, and rebuilding `person` (which
+    every record references) fails its foreign keys inside the migration's transaction: there the
+    column is added anew, copied, dropped and renamed instead (native since SQLite 3.35)."""
+    if name != "person" or op.get_bind().dialect.name != "sqlite":
+        with op.batch_alter_table(name, schema=None) as batch_op:
+            batch_op.alter_column(column, existing_type=old_type, type_=new_type, nullable=nullable)
+        return
+    op.add_column(name, sa.Column(f"{column}_retyped", new_type, nullable=nullable))
+    op.execute(f"UPDATE {name} SET {column}_retyped = {column}")
+    op.execute(f"ALTER TABLE {name} DROP COLUMN {column}")
+    op.execute(f"ALTER TABLE {name} RENAME COLUMN {column}_retyped TO {column}")
+
+
 def upgrade() -> None:
     for name, columns in FREE_TEXTS.items():
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            for column, (length, _required) in columns.items():
-                batch_op.alter_column(
-                    column, existing_type=sa.String(length=length), type_=sa.Text(), nullable=(column != "goal")
-                )
+        for column, (length, _required) in columns.items():
+            _retype(name, column, sa.String(length=length), sa.Text(), nullable=(column != "goal"))
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.add_column(sa.Column("age_band", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("nationality_region", sa.String(length=3), nullable=True))
@@ -207,12 +218,8 @@ def downgrade() -> None:
     connection.execute(
         sa.update(transition).where(transition.c.destination.is_(None)).values(destination=ANONYMISED_DESTINATION)
     )
-    with op.batch_alter_table("person", schema=None) as batch_op:
-        batch_op.drop_column("nationality_region")
-        batch_op.drop_column("age_band")
+    op.drop_column("person", "nationality_region")  # not in batch: SQLite drops it without a rebuild
+    op.drop_column("person", "age_band")
     for name, columns in FREE_TEXTS.items():
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            for column, (length, required) in columns.items():
-                batch_op.alter_column(
-                    column, existing_type=sa.Text(), type_=sa.String(length=length), nullable=not required
-                )
+        for column, (length, required) in columns.items():
+            _retype(name, column, sa.Text(), sa.String(length=length), nullable=not required)
