@@ -14,6 +14,7 @@ from models.persons import Gender, Person
 from services.persons import pathway, retention
 from services.platform.crypto import FieldCipher
 from services.platform.db import make_engine, unit_of_work, upgrade_to_head
+from services.reporting._indicators import compute_indicators
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY
 from tests.services.persons.free_text_world import FREE_TEXT_COLUMNS, a_file_with_free_texts
@@ -207,3 +208,22 @@ def test_no_kept_combination_is_shared_by_fewer_than_five_anonymised_files(sessi
     # 6 Nigerians keep their country; 3 Ghanaians cannot (3 < 5) nor their region (with no other West
     # African of 30–34 stored as a region, 3 < 5), nor their band alone (3): unknown, with the 2 French.
     assert counts == {"NG": 6, "?": 5}
+
+
+def test_whole_month_statistics_count_an_anonymised_file_as_before(session):
+    lyon, _ = factories.lyon_and_grenoble(session)
+    person = a_file_with_free_texts(session, lyon, MARKER, on=WRITTEN_ON, partner_name="Foyer")  # intake 10/01/2022
+    keys = ("new_intakes", "active_files", "referrals", "mainstream_transitions")
+
+    def figures(start: date, end: date) -> tuple:
+        computed = compute_indicators(session, site_ids=[lyon.id], start=start, end=end)
+        return tuple(computed.get(key).value for key in keys)
+
+    months = [(date(2022, 1, 1), date(2022, 1, 31)), (date(2023, 2, 1), date(2023, 2, 28))]
+    months.append((date(2023, 3, 1), date(2023, 3, 31)))
+    expected = [(1, 1, 0, 0), (0, 1, 0, 0), (0, 0, 1, 1)]  # closed on 14/03/2023, referred and moved on too
+    assert [figures(*month) for month in months] == expected
+
+    retention.anonymise_file(session, "system", person.id, confirm_code=person.code, today=TODAY)
+
+    assert [figures(*month) for month in months] == expected
