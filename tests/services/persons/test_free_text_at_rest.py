@@ -18,7 +18,7 @@ from services.persons import partners, pathway, timeline
 from services.platform.crypto import FieldCipher
 from services.platform.db import make_engine, unit_of_work, upgrade_to_head
 from tests import factories
-from tests.conftest import TEST_ENCRYPTION_KEY
+from tests.conftest import TEST_ENCRYPTION_KEY, backends, demo_data_engine
 from tests.services.persons.free_text_world import FREE_TEXT_COLUMNS, a_file_with_free_texts
 
 ON = date(2026, 11, 2)
@@ -110,3 +110,17 @@ def test_an_engine_without_a_cipher_refuses_to_store_free_text(tmp_path):
             a_file_with_free_texts(session, lyon, MARKER, on=ON, partner_name="Foyer")
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_the_demo_data_stores_its_free_texts_encrypted(backend):
+    """The seed writes in bulk (COPY on PostgreSQL, which skips SQLAlchemy's types): still tokens."""
+    values = []
+    with (
+        demo_data_engine(backend, "freetext", as_of=date(2026, 11, 18), cipher=KEY) as engine,
+        engine.connect() as connection,
+    ):
+        for table, column, _suffix in FREE_TEXT_COLUMNS:
+            values += connection.execute(text(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")).scalars()
+    assert len(values) > 100
+    assert [value for value in values if not value.startswith("gAAAAA")] == []
