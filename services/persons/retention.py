@@ -130,8 +130,9 @@ def _erase_free_texts(session: Session, person_ids: list[int]) -> None:
         session.exec(sa.update(model).where(model.person_id.in_(person_ids)).values(**values))  # type: ignore[call-overload]
 
 
-# The dates of a person's records, made the first day of their month. Dates of what the person shares
-# with others (course and workshop sessions, a workshop cycle) stay: they are the group's, not hers.
+# The dates of a person's records, made the first day of their month, and so is each row's creation
+# time (`updated_at` becomes the anonymisation's). Dates of what the person shares with others (course
+# and workshop sessions and their rolls, a workshop cycle) stay: they are the group's, not hers.
 DATED_RECORDS: tuple[tuple[type, tuple[str, ...]], ...] = (
     (PersonStatusChange, ("changed_on",)),
     (BarrierAssessment, ("assessed_on",)),
@@ -159,12 +160,16 @@ DATED_RECORDS: tuple[tuple[type, tuple[str, ...]], ...] = (
 PERSON_DATES = ("first_contact_on", "intake_on", "consent_on", "last_contact_on", "closed_on")
 
 
-def _month(day: date | None) -> date | None:
+def _month(day: date | datetime | None) -> date | datetime | None:
+    """The first day of the month (a timestamp: its first instant, UTC)."""
+    if isinstance(day, datetime):
+        return day.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     return None if day is None else day.replace(day=1)
 
 
 def _to_months(row, names: tuple[str, ...]) -> None:
-    for name in names:
+    """The dates `names` and the row's creation time (written the day it happened) made months."""
+    for name in (*names, "created_at"):
         setattr(row, name, _month(getattr(row, name)))
 
 

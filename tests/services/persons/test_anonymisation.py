@@ -114,6 +114,14 @@ def test_anonymisation_destroys_every_free_text_and_makes_dates_months(session):
         ),
         {"id": person.id},
     ).one()
+    created = connection.execute(
+        text(
+            "SELECT p.created_at, r.created_at, o.created_at FROM person p JOIN referral r ON r.person_id = p.id"
+            " JOIN outcome o ON o.person_id = p.id WHERE p.id = :id"
+        ),
+        {"id": person.id},
+    ).one()
+    assert [str(moment)[:19] for moment in created] == ["2026-11-01 00:00:00"] * 3  # written on 18/11/2026
     as_text = [str(day)[:10] for day in dates]
     assert as_text == ["2022-01-01", "2022-01-01", "2023-03-01", "2023-03-01", "2023-03-01"] + ["2023-03-01"] * 4
     languages = connection.execute(text("SELECT languages FROM person WHERE id = :id"), {"id": person.id}).scalar_one()
