@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 from i18n import N_
 from models.attendance import AttendanceStatus
 from models.base import Timestamped, Versioned, site_fk
-from models.types import enum_type
+from models.types import EncryptedText, enum_type
 
 
 class LearnerProfile(StrEnum):
@@ -184,7 +184,7 @@ class LanguageAssessment(Timestamped, table=True):
     skill: LanguageSkill = Field(sa_type=enum_type(LanguageSkill), nullable=False)
     level: CefrLevel = Field(sa_type=enum_type(CefrLevel), nullable=False)
     is_positioning: bool = Field(default=False, nullable=False)
-    comment: str | None = Field(default=None, max_length=500)
+    comment: str | None = Field(default=None, sa_type=EncryptedText)  # free text: encrypted at rest
     assessor_id: int | None = Field(default=None, foreign_key="app_user.id")
 
 
@@ -210,4 +210,5 @@ class MainstreamTransition(Timestamped, table=True):
     person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
     site_id: int = site_fk()
     moved_on: date = Field(nullable=False)
-    destination: str = Field(max_length=160, nullable=False)
+    # Free text, encrypted at rest; None once the file is anonymised.
+    destination: str | None = Field(default=None, sa_type=EncryptedText)

@@ -10,7 +10,7 @@ from sqlmodel import Field
 
 from i18n import N_
 from models.base import Versioned, site_fk
-from models.types import enum_type
+from models.types import EncryptedText, enum_type
 
 
 class PartnerKind(StrEnum):
@@ -137,7 +137,7 @@ class Referral(Versioned, table=True):
     site_id: int = site_fk(index=False)
     partner_id: int = Field(foreign_key="partner.id", index=True, nullable=False)
     referred_on: date = Field(nullable=False)
-    reason: str | None = Field(default=None, max_length=200)
+    reason: str | None = Field(default=None, sa_type=EncryptedText)  # free text: encrypted at rest
     result: ReferralResult = Field(default=ReferralResult.PENDING, sa_type=enum_type(ReferralResult), nullable=False)
     result_on: date | None = Field(default=None)
 
@@ -151,5 +151,5 @@ class Outcome(Versioned, table=True):
     outcome_on: date = Field(nullable=False)
     category: OutcomeCategory = Field(sa_type=enum_type(OutcomeCategory), nullable=False)
     outcome_type: OutcomeType = Field(sa_type=enum_type(OutcomeType), nullable=False)
-    employer_sector: str | None = Field(default=None, max_length=120)
+    employer_sector: str | None = Field(default=None, sa_type=EncryptedText)  # free text: encrypted at rest
     closes_file: bool = Field(default=False, nullable=False)

@@ -9,7 +9,7 @@ from sqlmodel import Field
 
 from i18n import N_
 from models.base import Timestamped, Versioned, site_fk
-from models.types import enum_type
+from models.types import EncryptedText, enum_type
 
 
 class Barrier(StrEnum):
@@ -143,8 +143,8 @@ class ActionGoal(Versioned, table=True):
     person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
     site_id: int = site_fk()
     axis: GoalAxis = Field(sa_type=enum_type(GoalAxis), nullable=False)
-    goal: str = Field(max_length=200, nullable=False)
-    actions: str | None = Field(default=None, max_length=1000)
+    goal: str = Field(sa_type=EncryptedText, nullable=False)  # free text: encrypted at rest
+    actions: str | None = Field(default=None, sa_type=EncryptedText)
     due_on: date | None = Field(default=None)
     status: GoalStatus = Field(default=GoalStatus.OPEN, sa_type=enum_type(GoalStatus), nullable=False)
     closed_on: date | None = Field(default=None)

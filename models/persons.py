@@ -1,6 +1,7 @@
 """Person files: the pseudonymous file, its encrypted identity and notes.
 
-Identity fields are Fernet tokens (see services/platform/crypto.py); everything else in
+Identity fields are Fernet tokens (see services/platform/crypto.py); free text (closing reasons) is
+`EncryptedText`, decrypted on read and shown only to roles that see identities; everything else in
 this module may be shown by code to roles that can see the file.
 """
 
@@ -14,7 +15,7 @@ from sqlmodel import Field
 
 from i18n import N_
 from models.base import Timestamped, Versioned, site_fk
-from models.types import UtcDateTime, enum_type
+from models.types import EncryptedText, UtcDateTime, enum_type
 
 
 class PersonStatus(StrEnum):
@@ -139,7 +140,7 @@ class Person(Versioned, table=True):
     # Encrypted identity (Fernet tokens); None once anonymised.
     alias_encrypted: str | None = Field(default=None, sa_type=sa.Text)
     phone_encrypted: str | None = Field(default=None, sa_type=sa.Text)
-    birth_year: int | None = Field(default=None)
+    birth_year: int | None = Field(default=None)  # None once anonymised
     gender: Gender = Field(default=Gender.UNDISCLOSED, sa_type=enum_type(Gender), nullable=False)
     nationality: str | None = Field(default=None, max_length=2)  # ISO 3166-1 alpha-2
     # ISO 639-1 codes, a JSON array (a list is a list, not a comma-separated text).
@@ -154,7 +155,12 @@ class Person(Versioned, table=True):
     referent_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     last_contact_on: date | None = Field(default=None)
     closed_on: date | None = Field(default=None)
-    closed_reason: str | None = Field(default=None, max_length=200)
+    closed_reason: str | None = Field(default=None, sa_type=EncryptedText)
+    # Kept by anonymisation instead of birth year and nationality, when enough anonymised files share
+    # them (services/persons/retention.py): the first age of the 5-year band of the age at intake
+    # (25 = 25–29), and the UN M49 sub-region of the nationality (e.g. "011", Western Africa).
+    age_band: int | None = Field(default=None)
+    nationality_region: str | None = Field(default=None, max_length=3)
     # Retention (CNIL): flagged after 2 years without contact, then anonymised.
     retention_flagged_on: date | None = Field(default=None)
     anonymised_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -182,5 +188,5 @@ class PersonStatusChange(Timestamped, table=True):
     changed_on: date = Field(nullable=False)
     from_status: PersonStatus = Field(sa_type=enum_type(PersonStatus), nullable=False)
     to_status: PersonStatus = Field(sa_type=enum_type(PersonStatus), nullable=False)
-    reason: str | None = Field(default=None, max_length=200)
+    reason: str | None = Field(default=None, sa_type=EncryptedText)
     author_id: int | None = Field(default=None, foreign_key="app_user.id")

@@ -50,3 +50,39 @@ def enum_type(enum_cls: type[Enum], length: int = 32) -> sa.Enum:
         length=length,
         validate_strings=True,
     )
+
+
+class EncryptedText(TypeDecorator):
+    """Free text about a person, stored as a Fernet token and read back as text.
+
+    The one place where such text is encrypted and decrypted: every write (ORM or `UPDATE … VALUES`)
+    goes through `process_bind_param`, every read through `process_result_value`. The cipher is the
+    engine's (`services.platform.db.make_engine` puts it on the engine's dialect); an engine without
+    one refuses to write or read rather than store text in clear.
+
+    A token is random (a new IV each time): the database cannot compare, search, sort or index
+    these columns. Filter and order by other columns, and compare the decrypted text in Python.
+    """
+
+    impl = sa.Text
+    cache_ok = True
+
+    @staticmethod
+    def _cipher(dialect):
+        cipher = getattr(dialect, "field_cipher", None)
+        if cipher is None:
+            raise RuntimeError("this engine has no field cipher: build it with services.platform.db.make_engine")
+        return cipher
+
+    def process_bind_param(self, value: str | None, dialect):
+        if value is None or value == "":
+            return None
+        return self._cipher(dialect).encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect):
+        if value is None:
+            return None
+        return self._cipher(dialect).decrypt(value)
+
+    def process_literal_param(self, value, dialect):
+        raise NotImplementedError("encrypted text is never written into SQL text")

@@ -18,7 +18,7 @@ from services.platform.startup import prepare
 def main() -> int:
     try:
         settings = load_settings()
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, encryption_keys=settings.encryption_keys())
         prepare(settings, engine)
     except ConfigurationError as exc:
         print(f"Configuration refusée : {exc}", file=sys.stderr)

@@ -14,12 +14,14 @@ import argparse
 import getpass
 import sys
 
+import sqlalchemy as sa
 from cryptography.fernet import Fernet
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
 from models.audit import AuditAction
 from models.organisation import Role
 from models.persons import Person, PersonNote
+from models.types import EncryptedText
 from services.accounts import users
 from services.persons import retention
 from services.platform import audit
@@ -76,17 +78,34 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _retention(session, *, apply: bool) -> None:
-    """All sites: list the files due (dry run) or anonymise them, one transaction per file."""
+    """All sites: list the files due (dry run) or anonymise them together (one transaction: their
+    details count for each other in the k-anonymity rule of services.persons.generalisation)."""
     due = retention.files_due_for_retention(session, SYSTEM_ACTOR)
     if not apply:
         print(f"{len(due)} dossier(s) sans contact depuis 2 ans (rien n'est modifié) :")
         for row in due:
             print(f"  {row.code}  {row.site_code}  dernier contact {row.last_contact_on.isoformat()}")
         return
-    for row in due:
-        retention.anonymise_file(session, SYSTEM_ACTOR, row.person_id, confirm_code=row.code)
-        print(f"  {row.code} anonymisé")
-    print(f"{len(due)} dossier(s) anonymisé(s).")
+    done = retention.anonymise_due_files(session, SYSTEM_ACTOR)
+    for anonymised in done:
+        print(f"  {anonymised.code} anonymisé")
+    print(f"{len(done)} dossier(s) anonymisé(s).")
+
+
+def _rotate_free_texts(connection) -> int:
+    """Rewrite every row holding encrypted free text (`EncryptedText` columns, found in the models):
+    the engine decrypts with any configured key and encrypts with the first."""
+    count = 0
+    for table in SQLModel.metadata.sorted_tables:
+        columns = [column for column in table.columns if isinstance(column.type, EncryptedText)]
+        if not columns:
+            continue
+        for row in connection.execute(sa.select(table.c.id, *columns)).all():
+            texts = dict(zip((column.name for column in columns), row[1:], strict=True))
+            if any(text is not None for text in texts.values()):
+                connection.execute(sa.update(table).where(table.c.id == row[0]).values(**texts))
+                count += 1
+    return count
 
 
 def _rotate_keys(session, cipher: FieldCipher) -> int:
@@ -98,6 +117,7 @@ def _rotate_keys(session, cipher: FieldCipher) -> int:
     for note in session.exec(select(PersonNote)).all():
         note.body_encrypted = cipher.rotate(note.body_encrypted)
         count += 1
+    count += _rotate_free_texts(session.connection())
     audit.record(session, actor=SYSTEM_ACTOR, action=AuditAction.KEYS_ROTATE)
     session.commit()
     return count
@@ -113,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"Configuration refusée : {exc}", file=sys.stderr)
         return 2
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, encryption_keys=settings.encryption_keys())
     upgrade_to_head(engine)
     try:
         with unit_of_work(engine) as session:

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         share = f" {fraction:4.0%}" if fraction is not None else ""
         print(f"[{time.perf_counter() - started:7.1f} s]{share} {message}", flush=True)
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, encryption_keys=settings.encryption_keys())
     try:
         say(f"migrations ({engine.url.render_as_string(hide_password=True)})")
         upgrade_to_head(engine)

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
+from models.types import EncryptedText
+
 CHUNK_ROWS = 5_000
 
 
@@ -54,12 +56,14 @@ def write_rows(
 def _copy(connection: Connection, table: sa.Table, columns: list[str], rows: list[dict]) -> None:
     """PostgreSQL: COPY … FROM STDIN on the transaction's own connection (several times faster).
 
-    COPY bypasses SQLAlchemy's type processing, so enums are sent by value and JSON as its text here; the
-    other values (int, str, bool, date, time, tz-aware datetime, None) psycopg adapts.
+    COPY bypasses SQLAlchemy's type processing, so enums are sent by value, JSON as its text and free
+    text about a person through `models.types.EncryptedText` (encrypted) here; the other values (int,
+    str, bool, date, time, tz-aware datetime, None) psycopg adapts.
     """
     preparer = connection.dialect.identifier_preparer
     enum_columns = [i for i, c in enumerate(table.columns) if isinstance(c.type, sa.Enum)]
     json_columns = [i for i, c in enumerate(table.columns) if isinstance(c.type, sa.JSON)]
+    encrypted_columns = [(i, c.type) for i, c in enumerate(table.columns) if isinstance(c.type, EncryptedText)]
     statement = f"COPY {preparer.quote(table.name)} ({', '.join(preparer.quote(c) for c in columns)}) FROM STDIN"
     driver_connection = connection.connection.driver_connection
     with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
@@ -70,6 +74,8 @@ def _copy(connection: Connection, table: sa.Table, columns: list[str], rows: lis
                     values[i] = values[i].value
             for i in json_columns:
                 values[i] = json.dumps(values[i])
+            for i, column_type in encrypted_columns:
+                values[i] = column_type.process_bind_param(values[i], connection.dialect)
             copy.write_row(values)
 
 

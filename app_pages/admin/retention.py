@@ -28,10 +28,14 @@ def explanation() -> None:
         st.markdown(
             _(
                 "**Détruit, sans retour possible :** le prénom ou pseudonyme, le téléphone, toutes les notes, "
-                "le texte des objectifs et des actions, les motifs des orientations et le motif de clôture.\n\n"
-                "**Gardé, pour les statistiques anonymes :** le code du dossier, le site, les dates, "
-                "l'année de naissance, le genre, la nationalité, la situation administrative et de logement, "
-                "l'évaluation des freins, "
+                "tous les textes libres (objectifs et actions, motifs des orientations et de clôture, "
+                "commentaires et destinations des cours, secteurs d'emploi) et les langues parlées.\n\n"
+                "**Généralisé :** chaque date devient son mois ; l'année de naissance devient une tranche d'âge "
+                "de 5 ans à l'accueil ; tranche d'âge, genre et nationalité ne sont gardés que si au moins "
+                "5 dossiers anonymisés du site les partagent (sinon la nationalité devient sa région du monde, "
+                "puis inconnue, puis les trois deviennent inconnus).\n\n"
+                "**Gardé, pour les statistiques anonymes :** le code du dossier, le site, "
+                "la situation administrative et de logement, l'évaluation des freins, "
                 "les axes et statuts des objectifs, le parcours de sortie, les partenaires et résultats "
                 "des orientations, les sorties et les présences aux ateliers et cours."
             )

@@ -12,18 +12,35 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-from services.platform.config import PROJECT_ROOT
+from services.platform.config import PROJECT_ROOT, get_settings
+from services.platform.crypto import FieldCipher
 
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
+SQLITE_BUSY_TIMEOUT_S = 30
 
 
-def make_engine(database_url: str) -> Engine:
-    """One engine per process; SQLite gets foreign keys, WAL and a busy timeout."""
+def make_engine(database_url: str, *, encryption_keys: list[str] | None = None) -> Engine:
+    """One engine per process; SQLite gets foreign keys, WAL, secure deletion and a busy timeout.
+
+    The engine carries the cipher of the free-text columns (`models.types.EncryptedText`), made from
+    `encryption_keys` (default: the configured keys). `secure_delete` overwrites deleted content with
+    zeros instead of leaving it in free pages, so what anonymisation destroys is gone from the file
+    once the write-ahead log is checkpointed (`checkpoint_sqlite_wal`)."""
+    engine = _make_engine(database_url)
+    engine.dialect.field_cipher = FieldCipher(  # type: ignore[attr-defined]
+        get_settings().encryption_keys() if encryption_keys is None else encryption_keys
+    )
+    return engine
+
+
+def _make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            database_url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -31,10 +48,35 @@ def make_engine(database_url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
     return create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+CHECKPOINT_WAIT_MS = 2000
+
+
+def checkpoint_sqlite_wal(engine: Engine) -> bool:
+    """On SQLite, copy the write-ahead log into the database file and truncate it to zero bytes, so the
+    page versions it held (text just overwritten or deleted) leave the disk. True when truncated;
+    always True on PostgreSQL (nothing to do).
+
+    A reader still open keeps older frames: SQLite then waits for it at most CHECKPOINT_WAIT_MS (not
+    the engine's 30 s busy timeout) and answers busy; the log is truncated by a later checkpoint, and
+    its frames are overwritten as soon as writing restarts from its beginning."""
+    if engine.dialect.name != "sqlite":
+        return True
+    raw = engine.raw_connection()
+    try:
+        sqlite = raw.driver_connection
+        sqlite.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        busy, _frames, _done = sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        sqlite.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        return busy == 0
+    finally:
+        raw.close()
 
 
 @contextmanager

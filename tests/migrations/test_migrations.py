@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -11,7 +14,9 @@ from sqlmodel import Session, SQLModel, select
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from models.persons import Person
+from services.platform.crypto import FieldCipher
 from services.platform.db import alembic_config, downgrade_to, make_engine, upgrade_to_head
+from tests.conftest import TEST_ENCRYPTION_KEY
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -104,3 +109,104 @@ def test_a_persons_comma_separated_lists_become_arrays_and_back(scratch_engine):
     with scratch_engine.connect() as connection:
         rows = connection.execute(text("SELECT id, languages, income_sources FROM person ORDER BY id")).all()
     assert [tuple(row) for row in rows] == [(1, "en,yo", "rsa,family"), (2, None, None)]
+
+
+def _a_person(connection, person_id: int, **values) -> None:
+    day = date(2022, 3, 15)
+    row = {
+        "id": person_id,
+        "code": f"LYO-2022-000{person_id}",
+        "code_year": 2022,
+        "code_number": person_id,
+        "site_id": 1,
+        "first_contact_on": day,
+        "intake_on": day,
+        "origin": "self",
+        "gender": "undisclosed",
+        "consent_on": day,
+        "consent_processing": True,
+        "consent_partner_sharing": False,
+        "consent_statistics": True,
+        "status": "active",
+        "last_contact_on": day,
+        "version": 1,
+        "created_at": day,
+        "updated_at": day,
+        "languages": [],
+        "income_sources": [],
+    }
+    row |= values
+    lists = ("languages", "income_sources")
+    table = sa.table("person", *(sa.column(column, sa.JSON if column in lists else None) for column in row))
+    connection.execute(sa.insert(table).values(**row))
+
+
+def _a_goal(connection, goal_id: int, person_id: int, goal: str, actions: str | None) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO action_goal (id, person_id, site_id, axis, goal, actions, status, version, created_at, "
+            "updated_at) VALUES (:id, :person_id, 1, 'housing', :goal, :actions, 'open', 1, '2022-03-15', '2022-03-15')"
+        ),
+        {"id": goal_id, "person_id": person_id, "goal": goal, "actions": actions},
+    )
+
+
+@pytest.mark.parametrize("scratch_database_url", BACKENDS, indirect=True)
+def test_free_texts_are_encrypted_and_old_anonymised_files_finished_then_decrypted_back(scratch_engine):
+    """0007: a closing reason and a goal written in clear read as Fernet tokens of the configured key
+    after the upgrade; a file anonymised before loses its texts, languages, birth year and exact dates;
+    the downgrade gives the texts back in clear."""
+    key = FieldCipher([TEST_ENCRYPTION_KEY])
+    upgrade_to_head(scratch_engine)
+    downgrade_to(scratch_engine, "0006")
+    with scratch_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO site (id, code, name, city, is_active, created_at, updated_at) "
+                "VALUES (1, 'LYO', 'Lyon', 'Lyon', true, '2026-01-05', '2026-01-05')"
+            )
+        )
+        _a_person(connection, 1, status="closed", closed_on=date(2022, 9, 20), closed_reason="Partie chez Ada")
+        _a_person(
+            connection,
+            2,
+            status="anonymised",
+            birth_year=1990,
+            gender="woman",
+            nationality="NG",
+            languages=["en", "ig"],
+        )
+        _a_goal(connection, 1, 1, "Logement près de Ada", "Appeler le SIAO")
+        _a_goal(connection, 2, 2, "Rejoindre sa sœur Ada", None)
+
+    upgrade_to_head(scratch_engine)
+
+    with scratch_engine.connect() as connection:
+        reason = connection.execute(text("SELECT closed_reason FROM person WHERE id = 1")).scalar_one()
+        goals = connection.execute(text("SELECT goal, actions FROM action_goal ORDER BY id")).all()
+        anonymised = connection.execute(
+            text(
+                "SELECT birth_year, age_band, gender, nationality, nationality_region, intake_on, last_contact_on "
+                "FROM person WHERE id = 2"
+            )
+        ).one()
+    assert key.decrypt(reason) == "Partie chez Ada" and "Ada" not in reason
+    assert [(key.decrypt(goal), key.decrypt(actions)) for goal, actions in goals] == [
+        ("Logement près de Ada", "Appeler le SIAO"),
+        ("Objectif anonymisé", None),
+    ]
+    assert tuple(anonymised)[:5] == (None, None, "undisclosed", None, None)  # alone: nothing kept
+    assert [str(day)[:10] for day in tuple(anonymised)[5:]] == ["2022-03-01", "2022-03-01"]
+    with Session(scratch_engine) as session:
+        assert session.get(Person, 2).languages == []
+        assert session.get(Person, 1).closed_reason == "Partie chez Ada"  # read through the models' type
+
+    downgrade_to(scratch_engine, "0006")
+    with scratch_engine.connect() as connection:
+        reason = connection.execute(text("SELECT closed_reason FROM person WHERE id = 1")).scalar_one()
+        goals = connection.execute(text("SELECT goal, actions FROM action_goal ORDER BY id")).all()
+    assert reason == "Partie chez Ada"
+    assert [tuple(goal) for goal in goals] == [
+        ("Logement près de Ada", "Appeler le SIAO"),
+        ("Objectif anonymisé", None),
+    ]

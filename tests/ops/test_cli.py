@@ -6,19 +6,20 @@ import io
 from datetime import timedelta
 
 from cryptography.fernet import Fernet
+from sqlalchemy import text
 from sqlmodel import select
 
 import clock
 from models.audit import AuditEvent
 from models.organisation import Role, Site, User
-from models.persons import Person
+from models.pathway import ActionGoal, GoalAxis
 from models.types import utcnow
 from ops import cli
 from services.accounts import auth, passwords
 from services.accounts.auth import LoginOutcome
 from services.platform import config
 from services.platform.crypto import FieldCipher
-from services.platform.db import unit_of_work
+from services.platform.db import make_engine, unit_of_work
 from tests import factories
 
 GOOD_PASSWORD = "une phrase de passe solide"
@@ -152,22 +153,29 @@ def test_production_with_a_default_secret_exits_with_2(cli_database, monkeypatch
     assert "Configuration refusée" in capsys.readouterr().err
 
 
-def test_rotate_keys_rewrites_identity_fields_under_the_new_key(cli_database, monkeypatch, capsys):
+def test_rotate_keys_rewrites_identity_fields_and_free_texts_under_the_new_key(cli_database, monkeypatch, capsys):
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     monkeypatch.setenv("PARCOURS_ENCRYPTION_KEY", old_key)
     create(monkeypatch, "dir.nat")
-    with unit_of_work(cli_database) as session:
-        person = factories.a_person_in_file_active(session, factories.a_site(session, "LYO"), intake_on=clock.today())
+    old_engine = make_engine(str(cli_database.url), encryption_keys=[old_key])
+    with unit_of_work(old_engine) as session:
+        lyon = factories.a_site(session, "LYO")
+        person = factories.a_person_in_file_active(session, lyon, intake_on=clock.today())
         person.alias_encrypted = FieldCipher([old_key]).encrypt("Joy")
+        session.add(ActionGoal(person_id=person.id, site_id=lyon.id, axis=GoalAxis.HOUSING, goal="Chez Ada"))
         session.commit()
+    old_engine.dispose()
     capsys.readouterr()
 
     monkeypatch.setenv("PARCOURS_ENCRYPTION_KEY", f"{new_key},{old_key}")
     assert run(monkeypatch, "rotate-keys") == 0
-    assert "1 enregistrement(s) rechiffré(s)" in capsys.readouterr().out
-    with unit_of_work(cli_database) as session:
-        token = session.exec(select(Person.alias_encrypted)).one()
-    assert FieldCipher([new_key]).decrypt(token) == "Joy"
+    assert "2 enregistrement(s) rechiffré(s)" in capsys.readouterr().out  # the file and its goal
+    with cli_database.connect() as connection:
+        alias, goal = connection.execute(
+            text("SELECT p.alias_encrypted, g.goal FROM person p JOIN action_goal g ON g.person_id = p.id")
+        ).one()
+    assert FieldCipher([new_key]).decrypt(alias) == "Joy"
+    assert FieldCipher([new_key]).decrypt(goal) == "Chez Ada"
 
 
 def test_purge_audit_keeps_the_last_year(cli_database, monkeypatch, capsys):

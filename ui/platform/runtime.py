@@ -24,7 +24,7 @@ class Runtime:
 @st.cache_resource(show_spinner="Démarrage de Parcours…")
 def runtime() -> Runtime:
     settings = get_settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, encryption_keys=settings.encryption_keys())
     prepare(settings, engine)
     return Runtime(settings, engine)
 
