@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -97,16 +97,34 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
+def _migrate(engine: Engine, run: Callable[[Config], None]) -> None:
+    """Run Alembic on one connection, in one transaction. On SQLite, foreign keys are off while it runs: a
+    migration that changes a column of a referenced table (`person`) rebuilds that table (copy, drop,
+    rename), which the enforced keys of every row pointing at it refuse. They are checked after the
+    migration instead (any dangling reference fails the upgrade) and switched back on."""
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction, or SQLite ignores it
+        try:
+            with connection.begin():
+                config = alembic_config()
+                config.attributes["connection"] = connection
+                run(config)
+                if sqlite:
+                    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if dangling:
+                        raise RuntimeError(f"the migration left references to missing rows: {dangling[:5]}")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade_to_head(engine: Engine) -> None:
     """Bring the schema to the latest migration (run at every start-up)."""
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    _migrate(engine, lambda config: command.upgrade(config, "head"))
 
 
 def downgrade_to(engine: Engine, revision: str) -> None:
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    _migrate(engine, lambda config: command.downgrade(config, revision))

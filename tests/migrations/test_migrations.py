@@ -111,6 +111,39 @@ def test_a_persons_comma_separated_lists_become_arrays_and_back(scratch_engine):
     assert [tuple(row) for row in rows] == [(1, "en,yo", "rsa,family"), (2, None, None)]
 
 
+@pytest.mark.parametrize("scratch_database_url", BACKENDS, indirect=True)
+def test_an_installation_with_records_pointing_at_persons_upgrades(scratch_engine):
+    """A database at 0005 whose persons have goals (every record points at its person): rebuilding `person`
+    in 0006 must keep them (SQLite used to refuse: FOREIGN KEY constraint failed) and keep the links."""
+    upgrade_to_head(scratch_engine)
+    downgrade_to(scratch_engine, "0005")
+    with scratch_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO site (id, code, name, city, is_active, created_at, updated_at) "
+                "VALUES (1, 'LYO', 'Lyon', 'Lyon', true, '2026-01-05', '2026-01-05')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO person (id, code, code_year, code_number, site_id, first_contact_on, intake_on, "
+                "origin, gender, consent_on, consent_processing, consent_partner_sharing, consent_statistics, "
+                "status, last_contact_on, version, created_at, updated_at, languages, income_sources) VALUES "
+                "(1, 'LYO-2022-0001', 2022, 1, 1, '2022-03-15', '2022-03-15', 'self', 'undisclosed', '2022-03-15', "
+                "true, false, true, 'active', '2022-03-15', 1, '2022-03-15', '2022-03-15', 'en,yo', NULL)"
+            )
+        )
+        _a_goal(connection, 1, 1, "Trouver un logement", None)
+    upgrade_to_head(scratch_engine)
+    with scratch_engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT g.id, p.code FROM action_goal g JOIN person p ON p.id = g.person_id")
+        ).all()
+        assert [tuple(r) for r in rows] == [(1, "LYO-2022-0001")]
+        if scratch_engine.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on after migrating
+
+
 def _a_person(connection, person_id: int, **values) -> None:
     day = date(2022, 3, 15)
     row = {
