@@ -157,4 +157,5 @@ def page(principal: Principal) -> None:
             container=right,
         )
 
+
 page(principal)

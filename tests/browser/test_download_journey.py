@@ -21,7 +21,9 @@ EXAMPLE_HEAD = "Date;Code analytique;Montant"  # the example file's first column
 def _fetch_in(page, url: str) -> tuple[int, str]:
     """Fetch `url` from the page itself, as its own script would (the login cookie is SameSite=Strict:
     Playwright's request API, outside any page, does not send it)."""
-    status, text = page.evaluate("async (url) => { const r = await fetch(url); return [r.status, await r.text()]; }", url)
+    status, text = page.evaluate(
+        "async (url) => { const r = await fetch(url); return [r.status, await r.text()]; }", url
+    )
     return status, text.lstrip("\ufeff")
 
 

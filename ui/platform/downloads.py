@@ -17,6 +17,7 @@ import streamlit as st
 
 from services.platform.download_tickets import TICKETS
 from services.platform.principal import Principal
+from ui.platform.text import md
 
 
 def offer_download(
@@ -42,8 +43,9 @@ def offer_download(
         TICKETS.issue(owner, content)
         return content
 
+    # Labels and help are the callers' own texts; escaped anyway, as every text Streamlit renders as Markdown.
     (container or st).download_button(
-        label,
+        md(label),
         data=produce,
         file_name=file_name,
         mime=mime,
@@ -51,6 +53,6 @@ def offer_download(
         icon=icon,
         type=kind,
         disabled=disabled,
-        help=help,
+        help=md(help),
         on_click="ignore",
     )
