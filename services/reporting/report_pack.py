@@ -34,7 +34,17 @@ from services.finance import financial_report
 from services.platform import audit
 from services.platform.config import PROJECT_ROOT, get_settings
 from services.platform.principal import Principal
-from services.platform.spreadsheet import DATE, EUROS, PERCENT, euros, set_widths, write_row
+from services.platform.spreadsheet import (
+    DATE,
+    EUROS,
+    FTE,
+    PERCENT,
+    euros,
+    set_widths,
+    sheet_name,
+    write_note,
+    write_row,
+)
 from services.reporting.disclosure import Shown, below_label, hidden_label
 from services.reporting.funder_space import FunderOverview, funder_overview
 
@@ -130,11 +140,23 @@ def build_report_pack(
 # --- XLSX ------------------------------------------------------------------------------------------
 
 
+# Excel formats of the indicators' units: a rate shows as a percentage (76,36 %), never as 0.7636.
+UNIT_FORMATS = {"rate": PERCENT, "hours": "0.0", "fte": FTE}
+
+
 def _cell(item: Shown) -> object:
     """A published number as a number; a hidden one as its label (text: « < 11 », « masqué » translated)."""
     if item.hidden or item.value is None:
         return item.text
     return item.value
+
+
+def _unit_value(item: Shown, unit: str) -> tuple[object, str | None]:
+    """The cell of an indicator and its Excel format: amounts in euros (not cents), rates as percentages."""
+    value = _cell(item)
+    if unit == "cents" and isinstance(value, int | Decimal):
+        return euros(int(value)), EUROS
+    return value, UNIT_FORMATS.get(unit)
 
 
 def _workbook(
@@ -163,8 +185,8 @@ def _workbook(
     ):
         write_row(summary, [name, value], [None, fmt])
     write_row(summary, [])
-    write_row(summary, [disclosure_note(overview.threshold)])
     set_widths(summary, [28, 70])
+    write_note(summary, disclosure_note(overview.threshold), columns=2)
 
     sheet = workbook.create_sheet(_("Indicateurs"))
     write_row(
@@ -176,13 +198,24 @@ def _workbook(
     write_row(sheet, [])
     write_row(sheet, [_("Indicateur"), *[s.code for s in overview.sites], _("Total")], bold=True)
     for item in overview.indicators:
-        write_row(sheet, [item.label, *[_cell(item.by_site[s.id]) for s in overview.sites], _cell(item.total)])
+        cells = [_unit_value(item.by_site[s.id], item.unit) for s in overview.sites]
+        total, total_format = _unit_value(item.total, item.unit)
+        write_row(
+            sheet,
+            [item.label, *[value for value, _format in cells], total],
+            [None, *[fmt for _value, fmt in cells], total_format],
+        )
     write_row(sheet, [])
-    write_row(sheet, [disclosure_note(overview.threshold)])
-    set_widths(sheet, [44, *[10] * len(overview.sites), 10])
+    set_widths(sheet, [44, *[12] * len(overview.sites), 12])
+    write_note(sheet, disclosure_note(overview.threshold), columns=len(overview.sites) + 2)
 
     for monthly in overview.monthly:
-        ws = workbook.create_sheet(_("Par mois – {indicator}").format(indicator=monthly.label)[:31])
+        # A full name when it fits Excel's 31 characters, else a numbered one: never a cut label (the
+        # sheet's first row always gives the indicator in full).
+        name = sheet_name(
+            workbook, _("Mois – {indicator}").format(indicator=monthly.label), fallback=_("Par mois")
+        )
+        ws = workbook.create_sheet(name)
         write_row(ws, [_("{indicator} par site et par mois").format(indicator=monthly.label)], bold=True)
         write_row(ws, [])
         write_row(ws, [_("Site"), *[formats.abbreviated_month(m) for m in monthly.months], _("Total")], bold=True)
@@ -196,8 +229,8 @@ def _workbook(
             ws, [_("Total"), *[_cell(table.col_total(m)) for m in monthly.months], _cell(table.grand_total)], bold=True
         )
         write_row(ws, [])
-        write_row(ws, [disclosure_note(overview.threshold)])
         set_widths(ws, [10, *[10] * len(monthly.months), 10])
+        write_note(ws, disclosure_note(overview.threshold), columns=min(len(monthly.months) + 2, 8))
 
     budget = workbook.create_sheet(_("Consommation"))
     write_row(budget, [_("Consommation du budget au {day}").format(day=formats.long_day(overview.as_of))], bold=True)
