@@ -44,9 +44,9 @@ from services.platform.spreadsheet import (
     PERCENT,
     euros,
     set_widths,
+    wrap_cell,
     write_note,
     write_row,
-    wrap_cell,
 )
 
 CATEGORIES = tuple(BudgetCategory)  # Cerfa order: 60, 61, 62, 63, 64, 65–68, indirect
