@@ -10,6 +10,8 @@ Figures, per Cerfa category (60, 61, 62, 63, 64, 65–68, frais indirects):
 - écart = réalisé − prévu sur la période; réalisé % = réalisé / prévu sur la période;
 - a deviation is beyond tolerance when |écart| > prévu sur la période × the convention's tolerance.
 Every row is exact cents, so the category rows sum exactly to the total row.
+Staff costs (sheet Personnel) are given by post type, never for one post, that is one person's salary
+(staff_by_post_type, STAFF_RULE printed under the table).
 """
 
 from __future__ import annotations
