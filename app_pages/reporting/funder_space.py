@@ -1,8 +1,9 @@
 """Espace financeur: the disclosure-controlled view of a funded grant and its report pack.
 
 financeur: the grants of its funder only; direction and gestion: every grant (to prepare the pack or
-preview what the funder sees). Counts of persons are protected with the SCREEN threshold here and the
-EXPORT threshold in the pack (services.reporting.disclosure); no person-level data is ever read by this page.
+preview what the funder sees). The reader chooses a period of the publication grid (never free dates);
+figures are protected with the SCREEN threshold here and the EXPORT threshold in the pack
+(services.reporting.publication, .disclosure); no person-level data is ever read by this page.
 """
 
 import streamlit as st
@@ -11,7 +12,7 @@ from clock import today
 from i18n import _, language
 from i18n.formats import day, euros, percent
 from services.platform.db import unit_of_work
-from services.platform.errors import ServiceError
+from services.platform.errors import ServiceError, ValidationFailed
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.reporting import funder_space, report_pack
@@ -49,23 +50,14 @@ def page(principal: Principal) -> None:
         st.stop()
 
     grant = st.selectbox(_("Convention"), grants, key="funder_grant", format_func=lambda g: g.title)
-    default_start, default_end = funder_space.default_period(grant, now)
-    left, right = st.columns(2)
-    within = {"min_value": grant.starts_on, "max_value": grant.ends_on, "format": "DD/MM/YYYY"}  # the convention
-    start = left.date_input(_("Début de la période"), value=default_start, key=f"funder_start_{grant.id}", **within)
-    end = right.date_input(_("Fin de la période"), value=default_end, key=f"funder_end_{grant.id}", **within)
-    if end < start:
-        st.error(_("La fin de la période doit suivre son début."))
-        st.stop()
-
+    period_key = st.session_state.get(f"funder_period_{grant.id}")
     try:
         with unit_of_work(current.engine) as uow:
-            overview = funder_space.funder_overview(
-                uow, principal, grant_id=grant.id, start=start, end=end, threshold=screen_threshold, today=now
-            )
-    except ServiceError as exc:
-        st.error(md(exc))
-        st.stop()
+            overview = funder_space.funder_overview(uow, principal, grant_id=grant.id, period_key=period_key, today=now)
+    except ValidationFailed:  # a period kept from an earlier day that is no longer offered: back to the default
+        st.session_state.pop(f"funder_period_{grant.id}", None)
+        with unit_of_work(current.engine) as uow:
+            overview = funder_space.funder_overview(uow, principal, grant_id=grant.id, today=now)
 
     st.caption(
         _("{funder} · convention {reference} · du {start} au {end} · montant {amount} · sites : {sites}.").format(
@@ -78,19 +70,42 @@ def page(principal: Principal) -> None:
         )
     )
 
-    st.subheader(_("Activité de la période"))
-    funder_view.indicator_tiles(overview)
-    funder_view.disclosure_caption(screen_threshold)
+    st.subheader(_("Activité"))
+    if overview.period is None:
+        st.info(
+            _(
+                "Aucun trimestre de la convention n'est encore terminé : les premiers chiffres d'activité seront "
+                "publiés à la fin du premier trimestre."
+            )
+        )
+    else:
+        options = {option.key: option for option in overview.options}
+        st.selectbox(
+            _("Période"),
+            list(options),
+            index=list(options).index(overview.period.key),
+            format_func=lambda key: options[key].label(),
+            key=f"funder_period_{grant.id}",
+            help=_(
+                "Mois, trimestres et groupes de trimestres terminés, ou la convention depuis son début : les "
+                "chiffres ne sont jamais calculés sur des dates libres (secret statistique)."
+            ),
+        )
+        funder_view.indicator_tiles(overview)
+        funder_view.disclosure_caption(screen_threshold)
 
-    st.subheader(_("Par site"))
-    st.dataframe(funder_view.site_table(overview), hide_index=True)
-    st.caption(_("Chaque total est la somme des sites de la convention."))
+        st.subheader(_("Par site"))
+        st.dataframe(funder_view.site_table(overview), hide_index=True)
+        st.caption(_("Chaque total est la somme des sites de la convention."))
 
-    st.subheader(_("Par mois"))
-    for monthly in overview.monthly:
-        st.markdown(f"**{md(monthly.label)}**")
-        st.altair_chart(funder_charts.monthly_chart(monthly), width="stretch")
-        st.dataframe(funder_view.monthly_frame(overview, monthly), hide_index=True)
+        st.subheader(_("Dans le temps"))
+        for series in overview.series:
+            st.markdown(f"**{md(series.label)}**")
+            if funder_charts.has_bars(series):
+                st.altair_chart(funder_charts.series_chart(series), width="stretch")
+                st.dataframe(funder_view.series_frame(overview, series), hide_index=True)
+            else:
+                st.caption(_("Pas encore assez d'effectifs pour publier ce chiffre, même par groupe de trimestres."))
 
     st.subheader(_("Consommation du budget"))
     total = overview.consumption.total
@@ -115,7 +130,9 @@ def page(principal: Principal) -> None:
         ).format(threshold=md(current.settings.export_disclosure_threshold))
     )
     # The pack is written in the active language: one prepared in another language is not offered.
-    pack_key = f"funder_pack_{grant.id}_{start.isoformat()}_{end.isoformat()}_{language()}"
+    if overview.period is None:
+        st.stop()
+    pack_key = f"funder_pack_{grant.id}_{overview.period.key}_{language()}"
     if st.button(_("Préparer le dossier"), icon=":material/folder_zip:", key="funder_prepare"):
         with st.spinner(_("Préparation du dossier…")):
             try:
@@ -124,8 +141,7 @@ def page(principal: Principal) -> None:
                         uow,
                         principal,
                         grant_id=grant.id,
-                        start=start,
-                        end=end,
+                        period_key=overview.period.key,
                         today=now,
                         charts=funder_charts.pack_images,
                         association_name=current.settings.association_name,

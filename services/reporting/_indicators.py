@@ -494,16 +494,73 @@ def _psp(session: Session, sums: Sums) -> None:
             sums.add_period(site, index, "psp_in_progress", values[index])
 
 
+def _distinct_per_period(session: Session, sums: Sums, key: str, query) -> None:
+    """Distinct persons per site and period (head-counts behind hours and rates): `query(columns)` selects the
+    site and the given columns, one per period, from the rows of the family."""
+    rows = session.exec(query).all()
+    for site, *values in rows:
+        for index in range(len(sums.periods)):
+            sums.add_period(site, index, key, values[index])
+
+
+def _course_learners(session: Session, sums: Sums) -> None:
+    columns = [
+        sa.func.count(sa.distinct(sa.case((within(CourseSession.session_on, p), CourseAttendance.person_id))))
+        for p in sums.periods
+    ]
+    query = (
+        select(CourseSession.site_id, *columns)
+        .select_from(CourseAttendance)
+        .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
+        .where(
+            CourseSession.site_id.in_(sums.site_list),
+            within(CourseSession.session_on, _span(sums.periods)),
+            CourseAttendance.status == AttendanceStatus.PRESENT,
+            counted(CourseAttendance.person_id),
+        )
+        .group_by(CourseSession.site_id)
+    )
+    _distinct_per_period(session, sums, "course_learners", query)
+
+
+def _workshop_persons(session: Session, sums: Sums) -> None:
+    columns = [
+        sa.func.count(sa.distinct(sa.case((within(WorkshopSession.session_on, p), WorkshopAttendance.person_id))))
+        for p in sums.periods
+    ]
+    query = (
+        select(WorkshopSession.site_id, *columns)
+        .select_from(WorkshopSession)
+        .join(WorkshopAttendance, WorkshopAttendance.session_id == WorkshopSession.id)
+        .where(
+            WorkshopSession.site_id.in_(sums.site_list),
+            within(WorkshopSession.session_on, _span(sums.periods)),
+            counted(WorkshopAttendance.person_id),
+        )
+        .group_by(WorkshopSession.site_id)
+    )
+    _distinct_per_period(session, sums, "workshop_persons", query)
+
+
+# Head-counts behind hours and rates: only outputs leaving the association protect them.
+HEADCOUNT_FAMILIES = (_course_learners, _workshop_persons)
+HEADCOUNT_KEYS = {"course_hours": "course_learners", "workshop_attendance_rate": "workshop_persons"}
+
 FAMILIES = (_persons, _outreach, _workshops, _courses, _level_gains, _transitions, _referrals, _outcomes, _psp)
 
 
 def gather(
-    session: Session, *, site_ids: Sequence[int], periods: Sequence[Period], series: Period | None = None
+    session: Session,
+    *,
+    site_ids: Sequence[int],
+    periods: Sequence[Period],
+    series: Period | None = None,
+    headcounts: bool = False,
 ) -> Sums:
     """Additive sums per site and per period (same order as `periods`), and per month of `series` for
     all the sites together (intakes, persons met, workshop and course figures), one query per family for
     all sites, periods and months together. Every requested site is present, with zeros when it has no
-    row."""
+    row. `headcounts`: also the distinct persons behind hours and rates (HEADCOUNT_KEYS)."""
     if not periods:
         raise ValueError("at least one period")
     for start, end in list(periods) + ([series] if series else []):
@@ -511,14 +568,16 @@ def gather(
             raise ValidationFailed({"period": _("La fin de la période doit suivre son début.")})
     sums = Sums(sorted({int(s) for s in site_ids}), periods, series)
     if sums.site_list:
-        for family in FAMILIES:
+        for family in FAMILIES + (HEADCOUNT_FAMILIES if headcounts else ()):
             family(session, sums)
     return sums
 
 
-def raw_by_site(session: Session, *, site_ids: Sequence[int], periods: Sequence[Period]) -> dict[int, list[Raw]]:
+def raw_by_site(
+    session: Session, *, site_ids: Sequence[int], periods: Sequence[Period], headcounts: bool = False
+) -> dict[int, list[Raw]]:
     """`gather` without a series: per site, the raw sums of each period."""
-    return gather(session, site_ids=site_ids, periods=periods).sites
+    return gather(session, site_ids=site_ids, periods=periods, headcounts=headcounts).sites
 
 
 # --- from raw sums to indicators ---------------------------------------------------------------------

@@ -1,16 +1,36 @@
-"""Statistical disclosure control: the one place where counts shown to a funder or exported are protected.
+"""Statistical disclosure control: the one place where figures shown to a funder or exported are protected.
 
-Who calls it: every funder-facing output (Espace financeur, report pack). Pure functions, no database.
+Who calls it: every output leaving the association (Espace financeur, report pack), through
+services.reporting.publication, which decides on which periods figures are published. Pure functions.
 
-Rules (docs/design.md §4, issue 6):
-- primary suppression: a count of persons strictly below the threshold (5 on screen, 11 in exports,
-  services.platform.config) is not published; it is shown « < 5 » / « < 11 ». Zero is a count below the threshold
-  like any other and is suppressed too (a published 0 next to margins narrows the other hidden cells);
-- secondary suppression: when totals are published (row, column and grand totals of a table; the total
-  of a list), more values are hidden so that no hidden value can be recomputed exactly from what is
-  published. Those are shown « masqué » (they are not small: showing « < 5 » would be false);
-- values that are not counts of persons (euros, hours, rates) are never suppressed;
-- no breakdown crosses more than two of (site, nationality, age band, month): `check_breakdown` raises.
+Threat model — what a reader may combine. A funder (or anyone who receives an export) may hold, and put
+together: every period the publication grid offers for its grants (each month, quarter, pool of quarters
+and the grant to date, services.reporting.publication), on every day it comes back (the grid of a later
+day contains the earlier one), on screen (threshold 5) and in every report pack (threshold 11), and every
+table of a page (tiles, per-site table, monthly tables, chart tooltips). It knows how the tables are built
+(cells add up to their totals; « < t » means 0 to t − 1, « masqué » at least t, « non publié » nothing).
+It does not see the database, and cannot choose a free start or end day.
+
+Why the published figures stay safe together:
+1. No free period: figures are only computed on slots of the grid (publication docstring). Slots of one
+   indicator never overlap, a slot is published only once it is over and then never changes (given the
+   same data), and its protection depends on its own figures only. So the only linear relations between
+   published figures are, inside one slot, that the sites add up to the total — which is what the
+   protection of that slot's list handles exactly (below) — and the longer periods (a quarter shown month
+   by month, the grant to date), which are sums of slots published only when every part is published:
+   they add nothing the reader could not add itself.
+2. Screen and export protect the same lists; the export hides everything the screen hides and is checked
+   against what the two say together (`consistent_with`, below); the slots are decided once, at the
+   export threshold, so screen and export cut time the same way.
+3. Counts of persons below the threshold are hidden (primary), zero included; when a total is published,
+   more is hidden (secondary) until no hidden count can be recomputed (exact check below).
+4. Figures that are not counts but derive from few persons (hours of French, attendance rates) are hidden
+   when fewer than `threshold` distinct persons are behind them (`protect_measures`), with the same rule
+   that a list never hides exactly one entry; rates are never added.
+5. No breakdown crosses more than two of (site, nationality, age band, month): `check_breakdown`.
+Not covered, on purpose: figures published before data of a finished period was corrected change with the
+correction (the difference tells how many late entries were made, not about whom); what the slot
+structure says (a quarter pooled with the next one had small figures) is coarse and says no value.
 
 Attacker model used to check protection (exact, not a heuristic): the attacker knows every published
 value, the structure (cells add up to their row and column totals, totals to the grand total) and,
@@ -509,3 +529,44 @@ def _counts_prior(other: ProtectedCounts, keys: tuple, numbers: list[int], publi
     if not all(_inside(n, box) for n, box in zip(numbers, prior, strict=True)):
         raise ValueError("consistent_with protects other figures")
     return prior
+
+
+# --- measures derived from few persons -----------------------------------------------------------
+
+
+def protect_measures(
+    values: Mapping[Hashable, int | Decimal | None],
+    headcounts: Mapping[Hashable, int],
+    *,
+    total: int | Decimal | None,
+    headcount_total: int,
+    threshold: int,
+    consistent_with: ProtectedCounts | None = None,
+) -> ProtectedCounts:
+    """Protect figures that are not counts of persons but are computed from few of them (hours, rates),
+    per key with the figure of all keys together: an entry whose head-count is below the threshold is not
+    published (« non publié »: the label says nothing about the value), and a list never hides exactly one
+    entry (the total and the others would give it back): the published entry with the fewest persons is
+    hidden with it, else the total. `consistent_with`: the screen's protection of the same figures (this
+    one hides everything it hides)."""
+    _check_threshold(threshold)
+    keys = tuple(values)
+    entries = [*keys, TOTAL]
+    heads = {**{k: int(headcounts.get(k, 0)) for k in keys}, TOTAL: int(headcount_total)}
+    figures = {**dict(values), TOTAL: total}
+    hidden = {k for k in entries if figures[k] is not None and heads[k] < threshold}
+    if consistent_with is not None:
+        hidden |= {k for k in keys if consistent_with.items[k].hidden}
+        if consistent_with.total is not None and consistent_with.total.hidden:
+            hidden.add(TOTAL)
+    if len(hidden) == 1:
+        others = [k for k in keys if k not in hidden and figures[k] is not None]
+        hidden.add(min(others, key=lambda k: (heads[k], str(k))) if others else TOTAL)
+
+    def item(key: Hashable) -> Shown:
+        if key in hidden:
+            return Shown(None, Suppression.WITHHELD, withheld_label())
+        value = figures[key]
+        return Shown(value, Suppression.NONE, "—" if value is None else str(value))
+
+    return ProtectedCounts(keys, threshold, {k: item(k) for k in keys}, item(TOTAL))

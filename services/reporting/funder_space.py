@@ -4,33 +4,24 @@ Who may call: financeur (the grants of its own funder), direction and gestion (e
 the pack or preview what the funder sees). chef_service and every other role are refused.
 
 What it returns, and nothing else: grant facts (funder, name, reference, dates, amount), the activity
-indicators of the grant's sites over the period (services.reporting._indicators; every count of persons through
-services.reporting.disclosure with the given threshold), site × month tables of flow indicators, budget consumption
-aggregated by strand and by category (no line, no expense, no label typed by staff) and the monthly
-burn series. Never a person code, a name, a free-text field or a person-level row.
-
-Consistency of the published figures (so one protection cannot undo another):
-- an indicator shown by month (MONTHLY_KEYS) takes its per-site values and its total from the margins of
-  its protected site × month table;
-- every other count of persons is protected as a list over the sites with its total; the tile shows that
-  protected total;
-- referrals are shown in total only (their breakdown by partner kind would link a second table to the
-  same margins);
-- the report pack (export threshold) is protected consistently with the screen (`screen_threshold`): a
-  funder holds both, so the export hides everything the screen hides and is checked against what the two
-  say together (services.reporting.disclosure, `consistent_with`).
+indicators of the grant's sites on one period of the publication grid (services.reporting.publication:
+the grant to date, a finished quarter or pool of quarters, a month — never a free start or end day),
+by site and in total, every figure protected by services.reporting.disclosure for the chosen output
+(screen or export, whose thresholds come from the settings), the published series of the flow
+indicators (for the charts), budget consumption aggregated by strand and by category (no line, no
+expense, no label typed by staff) and the monthly burn series. Never a person code, a name, a
+free-text field or a person-level row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
 
 from sqlmodel import Session, select
 
 import clock
-from i18n import _, formats
+from i18n import _
 from models.finance import BudgetLine, GrantSite
 from models.organisation import Site
 from services.finance import funded
@@ -40,17 +31,28 @@ from services.platform.config import get_settings
 from services.platform.errors import ValidationFailed
 from services.platform.principal import Principal
 from services.reporting import _indicators as indicators
-from services.reporting.disclosure import (
-    ProtectedTable,
-    Shown,
-    Suppression,
-    check_breakdown,
-    protect_counts,
-    protect_table,
-)
+from services.reporting import publication
+from services.reporting.disclosure import Shown, Suppression, check_breakdown
+from services.reporting.publication import GridPeriod, Kind, Observed, Output, Publication, PublishedList
 
-MONTHLY_KEYS: tuple[str, ...] = ("new_intakes", "referrals")
+# How each indicator may be cut and added (services.reporting.publication).
+KINDS: dict[str, Kind] = {
+    "active_files": Kind.STOCK,
+    "new_intakes": Kind.FLOW,
+    "outreach_rounds": Kind.ACTIVITY,
+    "persons_met_street": Kind.FLOW,
+    "persons_met_online": Kind.FLOW,
+    "workshop_sessions": Kind.ACTIVITY,
+    "workshop_attendance_rate": Kind.RATE,
+    "course_hours": Kind.HOURS,
+    "level_gains": Kind.DISTINCT,
+    "mainstream_transitions": Kind.FLOW,
+    "referrals": Kind.FLOW,
+    "psp_in_progress": Kind.STOCK,
+    **dict.fromkeys(indicators.OUTCOME_KEYS, Kind.DISTINCT),
+}
 FUNDER_KEYS: tuple[str, ...] = indicators.MAIN_KEYS + indicators.OUTCOME_KEYS
+SERIES_KEYS: tuple[str, ...] = ("new_intakes", "referrals")  # drawn over time on the page and in the pack
 
 
 @dataclass(frozen=True)
@@ -63,32 +65,38 @@ class SiteRef:
 @dataclass(frozen=True)
 class ShownIndicator:
     key: str
-    label: str  # label and help in the active language
+    label: str  # label, help and note in the active language
     unit: str
     help: str
     is_person_count: bool
+    period: GridPeriod | None  # the period the figures are for (the grant to date ends at its own last slot)
     total: Shown  # all the grant's sites together
     by_site: dict[int, Shown]  # site id → value
+    note: str = ""  # why there is no figure for the chosen period, if there is none
 
 
 @dataclass(frozen=True)
-class MonthlyTable:
+class SeriesShown:
+    """A flow indicator over time: its published slots (months, quarters or pools, all sites together and
+    per site) for one output."""
+
     key: str
-    label: str  # in the active language
-    months: tuple[date, ...]  # first day of each month (the first and last may be partial)
-    table: ProtectedTable  # rows: site ids, columns: months
+    label: str
+    slots: tuple[PublishedList, ...]
+    pending_from: date | None  # start of a pool still too small to be published
 
 
 @dataclass(frozen=True)
 class FunderOverview:
     grant: GrantSummary
-    start: date
-    end: date
+    period: GridPeriod | None  # None before the first quarter of the grant is over
+    options: tuple[GridPeriod, ...]  # every period the reader may choose
+    output: Output
     as_of: date  # budget figures: expenses dated on or before this day
     threshold: int
     sites: tuple[SiteRef, ...]
     indicators: tuple[ShownIndicator, ...]
-    monthly: tuple[MonthlyTable, ...]
+    series: tuple[SeriesShown, ...]
     consumption: GrantConsumptionReport  # aggregates only: no line, no ledger
     by_strand: tuple[Subtotal, ...]
     by_category: tuple[Subtotal, ...]
@@ -98,6 +106,14 @@ class FunderOverview:
     def indicator(self, key: str) -> ShownIndicator:
         return next(i for i in self.indicators if i.key == key)
 
+    @property
+    def start(self) -> date:
+        return self.period.start if self.period else self.grant.starts_on
+
+    @property
+    def end(self) -> date:
+        return self.period.end if self.period else self.as_of
+
 
 def require_funder_space(principal: Principal) -> None:
     funded.require_funded_reader(principal)
@@ -106,14 +122,6 @@ def require_funder_space(principal: Principal) -> None:
 def funder_grants(session: Session, principal: Principal) -> list[GrantSummary]:
     """Grants the principal may open in the funder space (financeur: its funder's only)."""
     return funded.funded_grants(session, principal)
-
-
-def default_period(grant: GrantSummary, today: date) -> tuple[date, date]:
-    """Grant start → end of last month (clipped to the grant; the whole first month if none is over yet)."""
-    end = min(grant.ends_on, clock.month_start(today) - timedelta(days=1))
-    if end < grant.starts_on:
-        end = min(grant.ends_on, today)
-    return grant.starts_on, max(end, grant.starts_on)
 
 
 def grant_sites(session: Session, grant_id: int) -> tuple[SiteRef, ...]:
@@ -126,95 +134,129 @@ def grant_sites(session: Session, grant_id: int) -> tuple[SiteRef, ...]:
     return tuple(SiteRef(int(i), code, name) for i, code, name in rows)
 
 
-def month_periods(start: date, end: date) -> list[tuple[date, date]]:
-    """Calendar months of [start, end], the first and last clipped to the period."""
-    periods, month = [], clock.month_start(start)
-    while month <= end:
-        following = clock.month_start(month, 1)
-        periods.append((max(month, start), min(end, following - timedelta(days=1))))
-        month = following
-    return periods
+def thresholds() -> tuple[int, int]:
+    """(screen, export) thresholds of the settings; the export is never below the screen."""
+    settings = get_settings()
+    screen = settings.screen_disclosure_threshold
+    return screen, max(screen, settings.export_disclosure_threshold)
 
 
-def check_period(grant: GrantSummary, start: date, end: date) -> None:
-    """A period inside the convention: a funder reads its grant's activity, not its sites' activity
-    before or after it."""
-    if start is None or end is None or end < start:
-        raise ValidationFailed({"period": _("La fin de la période doit suivre son début.")})
-    if start < grant.starts_on or end > grant.ends_on:
+def _loader(session: Session, site_ids: list[int]) -> publication.Loader:
+    def load(periods):
+        raw = indicators.raw_by_site(session, site_ids=site_ids, periods=periods, headcounts=True)
+        result = {}
+        for index, period in enumerate(periods):
+            per_site = {
+                site: indicators.build_set(values[index], site_ids=[site], period=period)
+                for site, values in raw.items()
+            }
+            summed = indicators.total(raw, index)
+            overall = indicators.build_set(summed, site_ids=site_ids, period=period)
+            observed = {}
+            for key in FUNDER_KEYS:
+                head_key = indicators.HEADCOUNT_KEYS.get(key)
+                observed[key] = Observed(
+                    {site: per_site[site].get(key).value for site in site_ids},
+                    overall.get(key).value,
+                    {site: int(raw[site][index][head_key]) for site in site_ids} if head_key else None,
+                    int(summed[head_key]) if head_key else None,
+                )
+            result[period] = observed
+        return result
+
+    return load
+
+
+def grant_publication(session: Session, grant: GrantSummary, sites: tuple[SiteRef, ...], today: date) -> Publication:
+    """What the grid publishes for the grant's sites on `today` (screen and export)."""
+    check_breakdown(["site", "month"])
+    screen, export = thresholds()
+    return publication.publish(
+        [publication.Indicator(key, KINDS[key], indicators.SPECS[key].unit) for key in FUNDER_KEYS],
+        sites=[s.id for s in sites],
+        grant_start=grant.starts_on,
+        grant_end=grant.ends_on,
+        today=today,
+        load=_loader(session, [s.id for s in sites]),
+        screen_threshold=screen,
+        export_threshold=export,
+    )
+
+
+def _choose(published: Publication, period_key: str | None) -> GridPeriod | None:
+    options = published.options()
+    if period_key is None:
+        return options[0] if options else None
+    chosen = next((p for p in options if p.key == period_key), None)
+    if chosen is None:
         raise ValidationFailed(
             {
-                "period": _("La période doit rester dans celle de la convention (du {start} au {end}).").format(
-                    start=f"{grant.starts_on:%d/%m/%Y}", end=f"{grant.ends_on:%d/%m/%Y}"
+                "period": _(
+                    "Cette période n'est pas publiée : choisissez la convention depuis son début, un trimestre "
+                    "terminé ou un mois proposé."
                 )
             }
         )
+    return chosen
 
 
-def protected_indicators(
-    session: Session,
-    *,
-    sites: tuple[SiteRef, ...],
-    start: date,
-    end: date,
-    threshold: int,
-    screen_threshold: int | None = None,
-) -> tuple[tuple[ShownIndicator, ...], tuple[MonthlyTable, ...]]:
-    """Indicators of the sites over the period, by site and by month, protected with `threshold`.
-
-    `screen_threshold` (for an export): the same figures are also shown on screen with that threshold;
-    each table and list is then protected consistently with its screen protection."""
-    consistent = screen_threshold is not None and screen_threshold != threshold
-    site_ids = [s.id for s in sites]
-    months = month_periods(start, end)
-    check_breakdown(["site", "month"])
-    raw = indicators.raw_by_site(session, site_ids=site_ids, periods=[(start, end), *months])
-    per_site = {
-        site: indicators.build_set(values[0], site_ids=[site], period=(start, end)) for site, values in raw.items()
-    }
-    overall = indicators.build_set(indicators.total(raw, 0), site_ids=site_ids, period=(start, end))
-    monthly: list[MonthlyTable] = []
-    margins: dict[str, tuple[Shown, dict[int, Shown]]] = {}
-    month_keys = tuple(m[0].replace(day=1) for m in months)
-    for key in MONTHLY_KEYS:
-        cells = {
-            (site, month_keys[index]): int(values[index + 1][key])
-            for site, values in raw.items()
-            for index in range(len(months))
-        }
-        screen = (
-            protect_table(cells, threshold=screen_threshold, rows=site_ids, cols=month_keys) if consistent else None
+def _unpublished_note(series: publication.Series, period: GridPeriod) -> str:
+    if period.grain == publication.Grain.TO_DATE or (
+        not series.kind.additive
+        and any(
+            period.start <= s.period.start and s.period.end <= period.end and s.period != period for s in series.slots
         )
-        table = protect_table(cells, threshold=threshold, rows=site_ids, cols=month_keys, consistent_with=screen)
-        monthly.append(MonthlyTable(key, indicators.SPECS[key].label, month_keys, table))
-        margins[key] = (table.grand_total, {site: table.row_total(site) for site in site_ids})
-    shown: list[ShownIndicator] = []
+    ):
+        if not series.slots:
+            return _("cumul en cours")
+        return _("par trimestre seulement")
+    covering = next(
+        (s.period for s in series.slots if s.period.start <= period.start and period.end <= s.period.end), None
+    )
+    if covering is not None:
+        return _("publié avec {period}").format(period=covering.label())
+    if series.pending_from is not None and period.start >= series.pending_from:
+        return _("cumul en cours")
+    return _("non publié")
+
+
+def _shown_indicators(
+    published: Publication, period: GridPeriod | None, output: Output, sites: tuple[SiteRef, ...]
+) -> tuple[ShownIndicator, ...]:
+    result = []
     for key in FUNDER_KEYS:
-        spec = indicators.SPECS[key]
-        total_value = overall.get(key).value
-        if key in margins:
-            total, by_site = margins[key]
-        elif spec.is_person_count and total_value is not None:
-            values = {site: int(per_site[site].get(key).value or 0) for site in site_ids}
-            screen = protect_counts(values, threshold=screen_threshold) if consistent else None
-            counts = protect_counts(values, threshold=threshold, consistent_with=screen)
-            total, by_site = counts.total, dict(counts.items)
-        else:
-            total = _not_a_person_count(total_value, spec.unit)
-            by_site = {site: _not_a_person_count(per_site[site].get(key).value, spec.unit) for site in site_ids}
-        shown.append(ShownIndicator(key, spec.label, spec.unit, spec.help, spec.is_person_count, total, by_site))
-    return tuple(shown), tuple(monthly)
-
-
-def _not_a_person_count(value: int | Decimal | None, unit: str) -> Shown:
-    """Rounds, sessions, hours, rates: published as they are (never suppressed), in the active language."""
-    if value is None:
-        return Shown(None, Suppression.NONE, _("indisponible"))
-    if unit == "rate":
-        return Shown(value, Suppression.NONE, formats.percent(value))
-    if unit == "hours":
-        return Shown(value, Suppression.NONE, _("{hours} h").format(hours=formats.decimal(value)))
-    return Shown(value, Suppression.NONE, formats.number(value))
+        spec, series = indicators.SPECS[key], published.series[key]
+        figure = series.figure(period, output) if period is not None else None
+        if figure is None:
+            note = _unpublished_note(series, period) if period is not None else _("aucun trimestre terminé")
+            empty = Shown(None, Suppression.NONE, note)
+            result.append(
+                ShownIndicator(
+                    key,
+                    spec.label,
+                    spec.unit,
+                    spec.help,
+                    spec.is_person_count,
+                    None,
+                    empty,
+                    {s.id: empty for s in sites},
+                    note,
+                )
+            )
+            continue
+        result.append(
+            ShownIndicator(
+                key,
+                spec.label,
+                spec.unit,
+                spec.help,
+                spec.is_person_count,
+                figure.period,
+                figure.total,
+                dict(figure.by_site),
+            )
+        )
+    return tuple(result)
 
 
 def funder_overview(
@@ -222,37 +264,41 @@ def funder_overview(
     principal: Principal,
     *,
     grant_id: int,
-    start: date,
-    end: date,
-    threshold: int,
+    period_key: str | None = None,
+    output: Output = Output.SCREEN,
     today: date | None = None,
-    screen_threshold: int | None = None,
 ) -> FunderOverview:
-    """Everything the Espace financeur shows for one grant and period (see the module docstring).
-
-    `screen_threshold`: when this overview is exported while the screen shows the same figures with that
-    threshold, the protection is made consistent with the screen's. A threshold below the configured screen
-    threshold is raised to it: no caller publishes smaller counts than the settings allow."""
+    """Everything the Espace financeur shows for one grant and one period of the grid (None: the grant to
+    date); `output` EXPORT gives the report pack's protection. Any other period is refused."""
     require_funder_space(principal)
-    threshold = max(threshold, get_settings().screen_disclosure_threshold)
     today = today or clock.today()
     grant = funded.funded_grant(session, principal, grant_id)  # NotFound outside its scope
-    check_period(grant, start, end)
     sites = grant_sites(session, grant.id)
-    shown, monthly = protected_indicators(
-        session, sites=sites, start=start, end=end, threshold=threshold, screen_threshold=screen_threshold
+    published = grant_publication(session, grant, sites, today)
+    period = _choose(published, period_key)
+    screen, export = thresholds()
+    shown = _shown_indicators(published, period, output, sites)
+    series = tuple(
+        SeriesShown(
+            key,
+            indicators.SPECS[key].label,
+            tuple(slot.output(output) for slot in published.series[key].slots),
+            published.series[key].pending_from,
+        )
+        for key in SERIES_KEYS
     )
-    as_of = min(end, today)
+    as_of = min(period.end, today) if period else min(grant.ends_on, today)
     money = funded.funded_consumption(session, principal, grant_id=grant.id, today=as_of)
     return FunderOverview(
         grant=grant,
-        start=start,
-        end=end,
+        period=period,
+        options=tuple(published.options()),
+        output=output,
         as_of=as_of,
-        threshold=threshold,
+        threshold=screen if output == Output.SCREEN else export,
         sites=sites,
         indicators=shown,
-        monthly=monthly,
+        series=series,
         consumption=money.report,
         by_strand=money.by_strand,
         by_category=money.by_category,

@@ -1,11 +1,13 @@
 """Funder report pack: one click → an Excel workbook and a PDF of a few pages for a grant and a period.
 
 Who may call: the roles of the Espace financeur (financeur for the grants of its funder, direction,
-gestion). Everything in it comes from services.reporting.funder_space with the EXPORT disclosure threshold (11 by
-default), protected consistently with the screen's (the funder sees both: nothing hidden on screen is
-published here, and the two together reveal no hidden value), and from services.finance.financial_report (Cerfa
-sheets, reused, not rewritten); every text cell goes through services.platform.spreadsheet (formula injection).
-Every pack is audited (who, grant, period).
+gestion). The pack is for one period of the publication grid (services.reporting.publication: the grant to
+date, a finished quarter or group of quarters, a month), never free dates. Everything in it comes from
+services.reporting.funder_space's EXPORT output (threshold 11 by default), protected consistently with the
+screen's (the funder sees both: nothing hidden on screen is published here, and the two together reveal no
+hidden value), and from services.finance.financial_report (Cerfa sheets, reused, not rewritten); every text
+cell goes through services.platform.spreadsheet (formula injection). Every pack is audited (who, grant,
+period).
 
 Charts: services never import ui (layering), so the caller passes `charts`, a function turning the
 overview into PNG images (ui.reporting.funder_charts.pack_images, Altair rendered with vl-convert); without it the
@@ -33,6 +35,7 @@ from models.audit import AuditAction
 from services.finance import financial_report
 from services.platform import audit
 from services.platform.config import PROJECT_ROOT, get_settings
+from services.platform.errors import ValidationFailed
 from services.platform.principal import Principal
 from services.platform.spreadsheet import (
     DATE,
@@ -45,8 +48,9 @@ from services.platform.spreadsheet import (
     write_note,
     write_row,
 )
-from services.reporting.disclosure import Shown, below_label, hidden_label
+from services.reporting.disclosure import Shown, below_label, hidden_label, withheld_label
 from services.reporting.funder_space import FunderOverview, funder_overview
+from services.reporting.publication import Output
 
 FONT_DIR = PROJECT_ROOT / "assets" / "fonts"
 
@@ -81,9 +85,11 @@ def disclosure_note(threshold: int) -> str:
         "Secret statistique : « {below} » signale un nombre de personnes inférieur à {threshold} (zéro "
         "compris), non publié pour qu'aucune personne ne puisse être reconnue ; « {hidden} » signale un "
         "nombre d'au moins {threshold} masqué pour qu'une petite valeur ne puisse pas être retrouvée par "
-        "différence avec les totaux. Les autres valeurs (maraudes, séances, heures, taux, montants) ne sont "
-        "pas masquées."
-    ).format(below=below_label(threshold), threshold=threshold, hidden=hidden_label())
+        "différence avec les totaux ; « {withheld} » signale des heures ou un taux de moins de {threshold} "
+        "personnes, ou une somme dont une partie est masquée. Les chiffres sont publiés par mois, trimestre ou "
+        "groupe de trimestres terminés, jamais sur des dates libres. Maraudes, séances et montants ne sont pas "
+        "masqués."
+    ).format(below=below_label(threshold), threshold=threshold, hidden=hidden_label(), withheld=withheld_label())
 
 
 def filename_stem(overview: FunderOverview) -> str:
@@ -97,28 +103,22 @@ def build_report_pack(
     principal: Principal,
     *,
     grant_id: int,
-    start: date,
-    end: date,
+    period_key: str | None = None,
     today: date,
     charts: ChartRenderer | None = None,
     association_name: str | None = None,
-    threshold: int | None = None,
 ) -> ReportPack:
-    """The XLSX and PDF of the pack (export threshold by default), in the active language; the export is
-    audited and committed."""
-    settings = get_settings()
-    threshold = threshold or settings.export_disclosure_threshold
-    association = association_name or settings.association_name
+    """The XLSX and PDF of the pack for a period of the grid (None: the grant to date), export protection, in
+    the active language; the export is audited and committed."""
+    association = association_name or get_settings().association_name
     overview = funder_overview(
-        session,
-        principal,
-        grant_id=grant_id,
-        start=start,
-        end=end,
-        threshold=threshold,
-        today=today,
-        screen_threshold=settings.screen_disclosure_threshold,
+        session, principal, grant_id=grant_id, period_key=period_key, output=Output.EXPORT, today=today
     )
+    if overview.period is None:
+        raise ValidationFailed(
+            {"period": _("Aucun trimestre de la convention n'est terminé : il n'y a pas encore de chiffres à publier.")}
+        )
+    start, end = overview.start, overview.end
     finance = financial_report.funder_report_data(
         session, principal, grant_id=grant_id, period_start=start, period_end=end
     )
@@ -131,7 +131,7 @@ def build_report_pack(
         action=AuditAction.REPORT_PACK_EXPORTED,
         entity_type="grant",
         entity_id=grant_id,
-        detail=f"period={start.isoformat()}/{end.isoformat()}",
+        detail=f"period={overview.period.key}",
     )
     session.commit()
     return ReportPack(xlsx, pdf, filename_stem(overview))
@@ -175,6 +175,7 @@ def _workbook(
         (_("Référence"), grant.convention_ref, None),
         (_("Durée de la convention"), period_text(grant.starts_on, grant.ends_on), None),
         (_("Montant de la convention"), euros(grant.amount_cents), EUROS),
+        (_("Période"), overview.period.label(), None),
         (_("Début de la période"), overview.start, DATE),
         (_("Fin de la période"), overview.end, DATE),
         (_("Sites"), ", ".join(f"{s.code} – {s.name}" for s in overview.sites), None),
@@ -189,46 +190,36 @@ def _workbook(
     write_note(summary, disclosure_note(overview.threshold), columns=2)
 
     sheet = workbook.create_sheet(_("Indicateurs"))
-    write_row(
-        sheet,
-        [_("Indicateurs d'activité — {period}").format(period=period_text(overview.start, overview.end))],
-        bold=True,
-    )
+    write_row(sheet, [_("Indicateurs d'activité — {period}").format(period=overview.period.label())], bold=True)
     write_row(sheet, [_("Sites de la convention ; chaque total est la somme des sites.")])
     write_row(sheet, [])
-    write_row(sheet, [_("Indicateur"), *[s.code for s in overview.sites], _("Total")], bold=True)
+    write_row(sheet, [_("Indicateur"), *[s.code for s in overview.sites], _("Total"), _("Période")], bold=True)
     for item in overview.indicators:
         cells = [_unit_value(item.by_site[s.id], item.unit) for s in overview.sites]
         total, total_format = _unit_value(item.total, item.unit)
+        when = item.period.label() if item.period else item.note
         write_row(
             sheet,
-            [item.label, *[value for value, _format in cells], total],
-            [None, *[fmt for _value, fmt in cells], total_format],
+            [item.label, *[value for value, _format in cells], total, when],
+            [None, *[fmt for _value, fmt in cells], total_format, None],
         )
     write_row(sheet, [])
-    set_widths(sheet, [44, *[12] * len(overview.sites), 12])
-    write_note(sheet, disclosure_note(overview.threshold), columns=len(overview.sites) + 2)
+    set_widths(sheet, [44, *[12] * len(overview.sites), 12, 30])
+    write_note(sheet, disclosure_note(overview.threshold), columns=len(overview.sites) + 3)
 
-    for monthly in overview.monthly:
-        # A full name when it fits Excel's 31 characters, else a numbered one: never a cut label (the
-        # sheet's first row always gives the indicator in full).
-        name = sheet_name(workbook, _("Mois – {indicator}").format(indicator=monthly.label), fallback=_("Par mois"))
-        ws = workbook.create_sheet(name)
-        write_row(ws, [_("{indicator} par site et par mois").format(indicator=monthly.label)], bold=True)
+    for series in overview.series:
+        # The indicator's own name when it fits Excel's 31 characters, else a numbered one: never a cut
+        # name (the sheet's first row always gives the indicator in full).
+        ws = workbook.create_sheet(sheet_name(workbook, series.label, fallback=_("Évolution")))
+        write_row(ws, [_("{indicator} par site et par période publiée").format(indicator=series.label)], bold=True)
         write_row(ws, [])
-        write_row(ws, [_("Site"), *[formats.abbreviated_month(m) for m in monthly.months], _("Total")], bold=True)
-        table = monthly.table
+        write_row(ws, [_("Site"), *[slot.period.label() for slot in series.slots]], bold=True)
         for site in overview.sites:
-            write_row(
-                ws,
-                [site.code, *[_cell(table.entry(site.id, m)) for m in monthly.months], _cell(table.row_total(site.id))],
-            )
-        write_row(
-            ws, [_("Total"), *[_cell(table.col_total(m)) for m in monthly.months], _cell(table.grand_total)], bold=True
-        )
+            write_row(ws, [site.code, *[_cell(slot.by_site[site.id]) for slot in series.slots]])
+        write_row(ws, [_("Total"), *[_cell(slot.total) for slot in series.slots]], bold=True)
         write_row(ws, [])
-        set_widths(ws, [10, *[10] * len(monthly.months), 10])
-        write_note(ws, disclosure_note(overview.threshold), columns=min(len(monthly.months) + 2, 8))
+        set_widths(ws, [10, *[14] * len(series.slots)])
+        write_note(ws, disclosure_note(overview.threshold), columns=min(len(series.slots) + 1, 6))
 
     budget = workbook.create_sheet(_("Consommation"))
     write_row(budget, [_("Consommation du budget au {day}").format(day=formats.long_day(overview.as_of))], bold=True)
@@ -320,7 +311,9 @@ def _pdf(
                 _("Financeur : {funder} · convention {reference}").format(
                     funder=grant.funder_name, reference=grant.convention_ref
                 ),
-                _("Période : {period}").format(period=period_text(overview.start, overview.end)),
+                _("Période : {label} ({period})").format(
+                    label=overview.period.label(), period=period_text(overview.start, overview.end)
+                ),
                 _("Sites : {sites}").format(sites=", ".join(s.name for s in overview.sites) or "—"),
                 _("Produit le {day}").format(day=formats.long_day(today)),
             ]
@@ -342,9 +335,9 @@ def _pdf(
     _section(pdf, _("Chiffres clés du budget"), rows=len(key_figures) + 1)
     _table(pdf, ["", _("Montant")], key_figures, widths=[120, 60])
 
-    indicators = [[i.label, i.total.text] for i in overview.indicators]
+    indicators = [[i.label, i.total.text, i.period.label() if i.period else i.note] for i in overview.indicators]
     _section(pdf, _("Indicateurs d'activité de la période"), rows=len(indicators) + 1, note=True)
-    _table(pdf, [_("Indicateur"), _("Total")], indicators, widths=[140, 40])
+    _table(pdf, [_("Indicateur"), _("Total"), _("Période")], indicators, widths=[100, 30, 50])
     _note(pdf, disclosure_note(overview.threshold))
 
     _section(

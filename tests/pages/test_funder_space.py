@@ -47,9 +47,24 @@ def test_financeur_sees_protected_figures_and_no_person_code(app_engine, demo_da
     at = open_page(signed_in_app(FINANCEUR), PageKey.FUNDER_SPACE)
     text = all_text(at)
     assert "< 5" in text  # small counts (zeros included) are shown as such, never as the number
-    assert [h.value for h in at.subheader][:2] == ["Activité de la période", "Par site"]
+    assert [h.value for h in at.subheader][:3] == ["Activité", "Par site", "Dans le temps"]
     assert "fictives" in text  # demo mode says the data is synthetic
     assert _person_codes(app_engine, text) == []
+
+
+def test_the_period_is_chosen_on_the_grid_never_with_free_dates(app_engine, demo_database):
+    """The demo is seen on 18/11/2026: the AGRASC convention (from 01/01/2026) has three quarters over."""
+    at = open_page(signed_in_app(FINANCEUR), PageKey.FUNDER_SPACE)
+    assert not at.date_input  # no free start or end day
+    period = next(s for s in at.selectbox if s.label == "Période")
+    labels = list(period.options)  # as the reader sees them
+    assert labels[:4] == ["Depuis le début de la convention (au 30 sept. 2026)", "T3 2026", "T2 2026", "T1 2026"]
+    assert "T4 2026" not in labels and "novembre 2026" not in labels and "octobre 2026" not in labels
+    to_date = all_text(at)
+    at = period.select_index(labels.index("T2 2026")).run()
+    assert not at.exception, at.exception
+    assert all_text(at) != to_date
+    assert "T2 2026" in all_text(at)
 
 
 def test_financeur_never_sees_a_person_code_on_any_page_it_can_open(app_engine, demo_database):

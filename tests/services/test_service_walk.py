@@ -55,6 +55,7 @@ from services.platform import audit
 from services.platform.config import load_settings
 from services.platform.crypto import FieldCipher
 from services.platform.errors import ServiceError
+from services.reporting.publication import Output
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY, backends, demo_data_engine
 
@@ -656,18 +657,6 @@ def _three_years() -> tuple[date, date]:
     return clock.add_months(clock.month_start(today), -36), today
 
 
-# Modules that publish a grant's figures take a period inside the grant (anything else is refused).
-WITHIN_THE_GRANT = ("reporting.funder_space", "reporting.report_pack")
-
-
-def _period(call: Call) -> tuple[date, date]:
-    first, last = _three_years()
-    if call.module.startswith(WITHIN_THE_GRANT):
-        starts_on, ends_on = call.id_of("grant_period")
-        first, last = max(first, starts_on), min(last, ends_on)
-    return first, last
-
-
 def _session_id(call: Call) -> int:
     if call.module.startswith("activities.workshops") or call.variant.get("kind") == SessionKind.WORKSHOP:
         return call.id_of("workshop_session_id")
@@ -713,8 +702,8 @@ PROVIDERS |= {
     "today": lambda call: clock.today(),
     "as_of": lambda call: clock.today(),
     "month": lambda call: clock.month_start(clock.today()),
-    "start": lambda call: _period(call)[0],
-    "end": lambda call: _period(call)[1],
+    "start": lambda call: _three_years()[0],
+    "end": lambda call: _three_years()[1],
     "period_start": lambda call: _three_years()[0],
     "period_end": lambda call: _three_years()[1],
     "threshold": lambda call: load_settings().screen_disclosure_threshold,
@@ -742,10 +731,11 @@ PROVIDERS |= {
     "content": lambda call: None,
 }
 # Parameters whose every value is walked (each is a different reading).
-VARIANTS: dict[str, list[Any]] = {"kind": list(SessionKind), "period": list(Period)}
+VARIANTS: dict[str, list[Any]] = {"kind": list(SessionKind), "period": list(Period), "output": list(Output)}
 # Parameters left at their default: what the page chooses and the walk does not need.
 DEFAULTED = {
     "success",
+    "period_key",  # the grant to date: the widest period of the publication grid
     "limit",
     "offset",
     "page_size",

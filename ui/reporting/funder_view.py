@@ -10,10 +10,9 @@ import streamlit as st
 
 from i18n import _
 from i18n.formats import day, euros
-from services.reporting.disclosure import below_label, hidden_label
-from services.reporting.funder_space import FunderOverview, MonthlyTable
+from services.reporting.disclosure import below_label, hidden_label, withheld_label
+from services.reporting.funder_space import FunderOverview, SeriesShown
 from ui.finance import budget_text
-from ui.platform.charts import month_label
 from ui.platform.text import md
 
 
@@ -22,10 +21,25 @@ def disclosure_caption(threshold: int) -> None:
         _(
             "Secret statistique : « {below} » = moins de {threshold} personnes (zéro compris), non affiché "
             "pour qu'aucune personne ne puisse être reconnue ; « {hidden} » = valeur d'au moins {threshold} "
-            "masquée pour qu'une petite valeur ne puisse pas être retrouvée par différence avec les totaux. "
-            "Maraudes, séances, heures et taux ne sont pas masqués."
-        ).format(below=md(below_label(threshold)), threshold=md(threshold), hidden=md(hidden_label()))
+            "masquée pour qu'une petite valeur ne puisse pas être retrouvée par différence avec les totaux ; "
+            "« {withheld} » = heures ou taux de moins de {threshold} personnes, ou somme dont une partie est "
+            "masquée. Les chiffres sont publiés par mois, trimestre ou groupe de trimestres terminés, jamais "
+            "sur des dates libres : une période trop petite est regroupée avec la suivante."
+        ).format(
+            below=md(below_label(threshold)),
+            threshold=md(threshold),
+            hidden=md(hidden_label()),
+            withheld=md(withheld_label()),
+        )
     )
+
+
+def _period_text(overview: FunderOverview, item) -> str:
+    """The figure's own period when it differs from the chosen one (the grant to date of each indicator
+    ends at its last published slot), else its note."""
+    if item.period is None:
+        return item.note
+    return item.period.label() if item.period != overview.period else ""
 
 
 def indicator_tiles(overview: FunderOverview, *, per_row: int = 4) -> None:
@@ -33,7 +47,9 @@ def indicator_tiles(overview: FunderOverview, *, per_row: int = 4) -> None:
     for start in range(0, len(items), per_row):
         columns = st.columns(per_row)
         for column, item in zip(columns, items[start : start + per_row], strict=False):
-            column.metric(md(item.label), item.total.text, help=md(item.help or None))
+            when = _period_text(overview, item)
+            help_text = f"{item.help} ({when})" if when else item.help
+            column.metric(md(item.label), item.total.text, help=md(help_text or None))
 
 
 def site_table(overview: FunderOverview) -> pd.DataFrame:
@@ -42,23 +58,22 @@ def site_table(overview: FunderOverview) -> pd.DataFrame:
         row = {_("Indicateur"): item.label}
         row.update({site.code: item.by_site[site.id].text for site in overview.sites})
         row[_("Total")] = item.total.text
+        row[_("Période")] = _period_text(overview, item) or (overview.period.label() if overview.period else "")
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def monthly_frame(overview: FunderOverview, monthly: MonthlyTable) -> pd.DataFrame:
-    table = monthly.table
-    columns = [month_label(m) for m in monthly.months]
+def series_frame(overview: FunderOverview, series: SeriesShown) -> pd.DataFrame:
+    """Sites × published slots (months, quarters or groups of quarters), with the total of all sites."""
     site_column, total_text = _("Site"), _("Total")
+    columns = [slot.period.label() for slot in series.slots]
     rows = []
     for site in overview.sites:
         row = {site_column: site.code}
-        row.update({label: table.display(site.id, m) for label, m in zip(columns, monthly.months, strict=True)})
-        row[total_text] = table.row_total(site.id).text
+        row.update({label: slot.by_site[site.id].text for label, slot in zip(columns, series.slots, strict=True)})
         rows.append(row)
     total = {site_column: total_text}
-    total.update({label: table.col_total(m).text for label, m in zip(columns, monthly.months, strict=True)})
-    total[total_text] = table.grand_total.text
+    total.update({label: slot.total.text for label, slot in zip(columns, series.slots, strict=True)})
     rows.append(total)
     return pd.DataFrame(rows)
 

@@ -18,15 +18,16 @@ from i18n import use_language
 from models.audit import AuditEvent
 from models.finance import Strand
 from services.finance import financial_report
-from services.platform.errors import NotFound, PermissionDenied
+from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from services.reporting import report_pack
 from services.reporting.disclosure import Shown, Suppression
 from services.reporting.funder_space import funder_overview
+from services.reporting.publication import Output
 from tests.services import funder_world
-from tests.services.funder_world import END, START
 from ui.reporting.funder_charts import pack_images
 
-TODAY = date(2026, 5, 15)
+TODAY = date(2026, 5, 15)  # the first quarter of the AGRASC convention is over, the second is not
+Q1 = "quarter:2026-01-01:2026-03-31"
 ASSOCIATION = "Association Élan · Lyon"
 INJECTIONS = ['=HYPERLINK("http://x")', "+cmd", "-1+1", "@SUM(A1)"]
 
@@ -42,8 +43,7 @@ def _pack(session, world, principal=None, **kwargs):
         session,
         principal or world.budget.financeur_agrasc,
         grant_id=world.budget.agrasc.grant.id,
-        start=START,
-        end=END,
+        period_key=Q1,
         today=TODAY,
         **kwargs,
     )
@@ -56,17 +56,18 @@ def _all_cells(workbook) -> list:
 def test_workbook_has_its_sheets_and_hides_small_counts_with_the_export_threshold(session, world):
     pack = _pack(session, world)
     workbook = load_workbook(io.BytesIO(pack.xlsx))
-    assert workbook.sheetnames[:3] == ["Synthèse", "Indicateurs", "Mois – Nouveaux accueils"]
+    assert workbook.sheetnames[:3] == ["Synthèse", "Indicateurs", "Nouveaux accueils"]
     assert {"Consommation", "Synthèse financière", "Compte rendu", "Personnel", "Écarts"} <= set(workbook.sheetnames)
     summary = {row[0]: row[1] for row in workbook["Synthèse"].iter_rows(values_only=True) if row[0]}
     assert summary["Association"] == ASSOCIATION and summary["Date de production"].date() == TODAY
     indicators = {row[0]: row[1:] for row in workbook["Indicateurs"].iter_rows(values_only=True) if row and row[0]}
     header = indicators["Indicateur"]
-    assert header[-1] == "Total" and set(header[:-1]) == {"GRE", "LYO"}
+    assert header[-2:] == ("Total", "Période") and set(header[:-2]) == {"GRE", "LYO"}
     intakes = dict(zip(header, indicators["Nouveaux accueils"], strict=True))
+    assert intakes["Période"] == "T1 2026"
     assert intakes["GRE"] == "< 11"  # 2 intakes
     assert intakes["Total"] == 23 and intakes["LYO"] == "masqué"  # else 23 − LYO reveals GRE
-    assert indicators["Maraudes"][-1] == 6  # not a count of persons: never hidden
+    assert indicators["Maraudes"][-2] == 6  # not a count of persons: never hidden
     texts = " ".join(str(c.value) for c in _all_cells(workbook))
     assert "< 5" not in texts  # exports use their own threshold
     for code in world.lyon_codes + world.grenoble_codes:
@@ -105,12 +106,12 @@ def test_pdf_has_the_association_the_period_french_amounts_and_the_production_da
     text = " ".join(page.extract_text() for page in reader.pages).replace("\u202f", " ").replace("\u00a0", " ")
     text = " ".join(text.split())
     assert ASSOCIATION in text
-    assert "du 1 janvier 2026 au 30 avril 2026" in text
+    assert "T1 2026 (du 1 janvier 2026 au 31 mars 2026)" in text
     assert "Produit le 15 mai 2026" in text
     assert "200 000,00 €" in text  # the convention's amount (sum of its lines), French format
-    assert "8 534,56 €" in text  # réalisé to 30 April: 1 234,56 − 200 + 500 + 7 000
+    assert "1 534,56 €" in text  # réalisé to 31 March: 1 234,56 − 200 + 500
     assert "< 11" in text and "Secret statistique" in text
-    assert sum(len(page.images) for page in reader.pages) >= 2  # burn chart and monthly chart
+    assert sum(len(page.images) for page in reader.pages) >= 2  # burn chart and the intakes' chart
     assert pack.filename_stem.startswith("dossier-financeur-conv-")
 
 
@@ -121,7 +122,7 @@ def test_every_pack_is_audited_with_grant_and_period(session, world):
     ).first()
     assert event.actor_username == world.budget.financeur_agrasc.username
     assert event.entity_type == "grant" and event.entity_id == str(world.budget.agrasc.grant.id)
-    assert event.detail == "period=2026-01-01/2026-04-30"
+    assert event.detail == "period=quarter:2026-01-01:2026-03-31"
 
 
 def test_direction_gets_the_pack_and_others_are_refused(session, world):
@@ -133,8 +134,18 @@ def test_direction_gets_the_pack_and_others_are_refused(session, world):
             session,
             world.budget.financeur_agrasc,
             grant_id=world.budget.region.grant.id,
-            start=START,
-            end=END,
+            period_key=None,
+            today=TODAY,
+        )
+
+
+def test_a_pack_is_only_for_a_period_of_the_grid(session, world):
+    with pytest.raises(ValidationFailed):
+        report_pack.build_report_pack(
+            session,
+            world.budget.financeur_agrasc,
+            grant_id=world.budget.agrasc.grant.id,
+            period_key="month:2026-02-01:2026-02-14",
             today=TODAY,
         )
 
@@ -188,17 +199,17 @@ def test_pdf_is_tagged_with_its_language_sections_and_charts(session, world):
     titles = [str(e["/T"]) for e in elements if "/T" in e]
     alternatives = [str(e["/Alt"]) for e in elements if "/Alt" in e]
     assert titles[:2] == ["Chiffres clés du budget", "Indicateurs d'activité de la période"]
-    assert alternatives == [
+    assert alternatives[:2] == [
         "Rythme de consommation du budget. Réalisé cumulé par mois, prévu au rythme linéaire et prévision "
         "jusqu'à la fin.",
-        "Nouveaux accueils par mois (tous sites). Un mois sans barre est masqué (secret statistique).",
-        "Orientations partenaires par mois (tous sites). Un mois sans barre est masqué (secret statistique).",
+        "Nouveaux accueils dans le temps (tous sites). Par mois, trimestre ou groupe de trimestres terminés "
+        "selon les effectifs ; une période sans barre est masquée (secret statistique).",
     ]
     outline = [item.title for item in reader.outline]
     assert outline == [
         "Chiffres clés du budget",
         "Indicateurs d'activité de la période",
-        "Consommation par volet au 30 avril 2026",
+        "Consommation par volet au 31 mars 2026",
         "Consommation par catégorie (Cerfa 15059)",
         "Compte rendu financier de la période",
         "Graphiques",
@@ -215,8 +226,8 @@ def test_shares_are_percentages_in_the_pdf(session, world):
     reader = PdfReader(io.BytesIO(_pack(session, world).pdf))
     text = " ".join(page.extract_text() for page in reader.pages).replace("\u202f", " ").replace("\u00a0", " ")
     text = " ".join(text.split())
-    # Total des charges: réalisé 8 534,56 € of 43 956,04 € planned for the period = 19.4 %.
-    assert "Total des charges 43 956,04 € 8 534,56 € -35 421,48 € 19 %" in text
+    # Total des charges: réalisé 1 534,56 € of 32 967,03 € planned for the quarter = 4.65 %.
+    assert "Total des charges 32 967,03 € 1 534,56 € -31 432,47 € 5 %" in text
     assert not re.search(r"(?<![\d ])0[.,]\d{3,}", text)  # never a bare share such as 0,1942
 
 
@@ -225,8 +236,8 @@ def test_workbook_sheet_names_are_full_unique_and_within_excels_limit(session, w
     assert workbook.sheetnames == [
         "Synthèse",
         "Indicateurs",
-        "Mois – Nouveaux accueils",
-        "Mois – Orientations partenaires",  # was cut to "Par mois – Orientations partenai"
+        "Nouveaux accueils",
+        "Orientations partenaires",  # was cut to "Évolution – Orientations parten"
         "Consommation",
         "Synthèse financière",
         "Compte rendu",
@@ -251,9 +262,8 @@ def test_an_attendance_rate_is_a_percentage_in_the_workbook(session, world):
         session,
         world.budget.financeur_agrasc,
         grant_id=world.budget.agrasc.grant.id,
-        start=START,
-        end=END,
-        threshold=11,
+        period_key=Q1,
+        output=Output.EXPORT,
         today=TODAY,
     )
     rate = Shown(Decimal("0.7636"), Suppression.NONE, "76,4 %")
@@ -265,23 +275,23 @@ def test_an_attendance_rate_is_a_percentage_in_the_workbook(session, world):
         session,
         world.budget.financeur_agrasc,
         grant_id=world.budget.agrasc.grant.id,
-        period_start=START,
-        period_end=END,
+        period_start=pack_overview.start,
+        period_end=pack_overview.end,
     )
     xlsx = report_pack._workbook(
         replace(pack_overview, indicators=indicators), finance, association=ASSOCIATION, today=TODAY
     )
     sheet = load_workbook(io.BytesIO(xlsx))["Indicateurs"]
     [row] = [row for row in sheet.iter_rows() if row[0].value == "Présence aux ateliers"]
-    assert [float(c.value) for c in row[1:]] == [0.7636, 0.7636, 0.7636]
-    assert all(c.number_format == "0.00\\ %" for c in row[1:])
+    assert [float(c.value) for c in row[1:4]] == [0.7636, 0.7636, 0.7636]  # two sites and the total
+    assert all(c.number_format == "0.00\\ %" for c in row[1:4])
 
 
 def test_long_notes_are_wrapped_and_their_rows_tall_enough(session, world):
     workbook = load_workbook(io.BytesIO(_pack(session, world).xlsx))
     notes = [c for c in _all_cells(workbook) if isinstance(c.value, str) and len(c.value) > 150]
     sheets = {c.parent.title for c in notes}
-    assert {"Synthèse", "Indicateurs", "Mois – Nouveaux accueils", "Personnel", "Synthèse financière"} <= sheets
+    assert {"Synthèse", "Indicateurs", "Nouveaux accueils", "Personnel", "Synthèse financière"} <= sheets
     for cell in notes:
         sheet = cell.parent
         where = f"{sheet.title}!{cell.coordinate}"

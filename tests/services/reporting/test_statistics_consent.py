@@ -56,8 +56,9 @@ def _figures(session: Session) -> dict[str, Callable[[], Any]]:
     return {
         "dashboard": lambda: dashboard.director_dashboard(session, direction, **period, today=TODAY),
         "site comparison": lambda: dashboard.site_comparison(session, direction, **period),
+        # Published once the quarter holding DAY is over: the grant to date, seen in January.
         "funder space": lambda: funder_space.funder_overview(
-            session, financeur, grant_id=grant.id, **period, threshold=1, today=TODAY
+            session, financeur, grant_id=grant.id, today=clock.add_months(TODAY, 2)
         ),
         "workshop attendance rates": lambda: figures.attendance_rates(session, direction, **period),
         "level gains": lambda: progress.level_gains(session, direction),
