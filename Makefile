@@ -32,7 +32,7 @@ $(DEV_STAMP): requirements-dev.lock $(VENV)/bin/uv
 run: install
 	@$(BIN)/python -m ops.bootstrap
 	@echo "Parcours : http://localhost:$${STREAMLIT_SERVER_PORT:-8501}"
-	@$(BIN)/streamlit run app.py
+	@$(BIN)/streamlit run server.py
 
 # Lint first (seconds), then the whole suite.
 test: lint

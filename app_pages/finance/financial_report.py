@@ -16,6 +16,7 @@ from services.platform.inputs import PeriodInput
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from ui.platform import form_state
+from ui.platform.downloads import offer_download
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 from ui.platform.text import md
@@ -107,14 +108,17 @@ def _workbook(current: Runtime, principal: Principal, grant: ReportGrant, period
             )
     prepared = st.session_state.get("report_xlsx")
     ready = prepared is not None and prepared[0] == (grant.id, start, end)
-    st.download_button(
+    content = prepared[1] if ready else b""
+    offer_download(
+        principal,
         _("Télécharger le compte rendu (.xlsx)"),
-        data=prepared[1] if ready else b"",
+        lambda: content,
         file_name=f"compte-rendu-{grant.convention_ref}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         disabled=not ready,
         key=f"report_download_{grant.id}",
-        type="primary",
+        icon=None,
+        kind="primary",
         help=_("Préparez d'abord le classeur : chaque export est tracé dans le journal.") if not ready else None,
     )
 

@@ -16,6 +16,7 @@ from services.platform.errors import ServiceError, ValidationFailed
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.reporting import funder_space, report_pack
+from ui.platform.downloads import offer_download
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 from ui.platform.text import md
@@ -150,21 +151,26 @@ def page(principal: Principal) -> None:
     pack = st.session_state.get(pack_key)
     if pack is not None:
         left, right = st.columns(2)
-        left.download_button(
+        xlsx, pdf = pack.xlsx, pack.pdf
+        offer_download(
+            principal,
             _("Télécharger le classeur (XLSX)"),
-            pack.xlsx,
+            lambda: xlsx,
             file_name=f"{pack.filename_stem}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             icon=":material/table_view:",
             key="funder_xlsx",
+            container=left,
         )
-        right.download_button(
+        offer_download(
+            principal,
             _("Télécharger le PDF"),
-            pack.pdf,
+            lambda: pdf,
             file_name=f"{pack.filename_stem}.pdf",
             mime="application/pdf",
             icon=":material/picture_as_pdf:",
             key="funder_pdf",
+            container=right,
         )
 
 

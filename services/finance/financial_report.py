@@ -10,11 +10,14 @@ Figures, per Cerfa category (60, 61, 62, 63, 64, 65–68, frais indirects):
 - écart = réalisé − prévu sur la période; réalisé % = réalisé / prévu sur la période;
 - a deviation is beyond tolerance when |écart| > prévu sur la période × the convention's tolerance.
 Every row is exact cents, so the category rows sum exactly to the total row.
+Staff costs (sheet Personnel) are given by post type, never for one post, that is one person's salary
+(staff_by_post_type, STAFF_RULE printed under the table).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -36,7 +39,17 @@ from services.platform.errors import NotFound, PermissionDenied
 from services.platform.inputs import PeriodInput
 from services.platform.money import BASIS_POINTS, prorata, ratio, split_exactly
 from services.platform.principal import Capability, Principal
-from services.platform.spreadsheet import DATE, EUROS, FTE, PERCENT, euros, set_widths, write_row
+from services.platform.spreadsheet import (
+    DATE,
+    EUROS,
+    FTE,
+    PERCENT,
+    euros,
+    set_widths,
+    wrap_cell,
+    write_note,
+    write_row,
+)
 
 CATEGORIES = tuple(BudgetCategory)  # Cerfa order: 60, 61, 62, 63, 64, 65–68, indirect
 MISSING_EXPLANATION = N_("Explication à saisir")  # translated where written: _(MISSING_EXPLANATION)
@@ -318,17 +331,16 @@ def _summary(
         [None, EUROS, EUROS, EUROS, PERCENT],
     )
     write_row(ws, [])
-    write_row(
-        ws,
-        [
-            _(
-                "Prévu sur la période : montant prévu à la convention × jours de la période couverts par la "
-                "convention ÷ jours de la convention, réparti entre catégories au prorata du prévu. "
-                "Réalisé : dépenses datées dans la période. Montants arrondis au centime."
-            )
-        ],
-    )
     set_widths(ws, [34, 60, 16, 16, 12])
+    write_note(
+        ws,
+        _(
+            "Prévu sur la période : montant prévu à la convention × jours de la période couverts par la "
+            "convention ÷ jours de la convention, réparti entre catégories au prorata du prévu. "
+            "Réalisé : dépenses datées dans la période. Montants arrondis au centime."
+        ),
+        columns=5,
+    )
 
 
 CATEGORY_FORMATS = [None, EUROS, EUROS, EUROS, EUROS, PERCENT]
@@ -374,36 +386,88 @@ def _categories(ws, report: FinancialReport) -> None:
     set_widths(ws, [34, 20, 22, 16, 16, 12])
 
 
+MIN_POSTS_SHOWN = 2  # a cost is shown for no fewer posts than this: one post's cost is one person's salary
+STAFF_RULE = N_(
+    "Les charges de personnel sont données par type de poste, jamais pour une seule personne : un type "
+    "de poste qui n'a qu'un poste sur la période est regroupé avec les autres types dans ce cas ; s'il est "
+    "le seul dans ce cas, il est regroupé avec le type qui coûte le moins parmi les autres ; sans autre "
+    "type, son montant n'apparaît que dans le total."
+)
+
+
+@dataclass(frozen=True)
+class StaffGroup:
+    """Staff costs of one or more post types over the period (never fewer than MIN_POSTS_SHOWN posts)."""
+
+    post_types: tuple[PostType, ...]
+    posts: int
+    fte_hundredths: int
+    amount_cents: int
+
+
+def staff_by_post_type(posts: Sequence[PostCost]) -> tuple[StaffGroup, ...]:
+    """The staff costs by post type, in PostType order, with no group of a single post (STAFF_RULE):
+    the types with a single post are pooled; a single one alone joins the cheapest other type; with no
+    other type it is left out (its cost is then only in the category's total)."""
+    by_type: dict[PostType, list[PostCost]] = {}
+    for post in posts:
+        by_type.setdefault(post.post_type, []).append(post)
+
+    def group(types: Sequence[PostType]) -> StaffGroup:
+        members = [p for t in types for p in by_type[t]]
+        return StaffGroup(
+            tuple(sorted(types, key=list(PostType).index)),
+            len(members),
+            sum(p.fte_hundredths for p in members),
+            sum(p.amount_cents for p in members),
+        )
+
+    ordered = [t for t in PostType if t in by_type]
+    alone = [t for t in ordered if len(by_type[t]) < MIN_POSTS_SHOWN]
+    groups = {t: group([t]) for t in ordered if t not in alone}
+    if len(alone) >= MIN_POSTS_SHOWN:
+        pooled = group(alone)
+        return (*groups.values(), pooled)
+    if alone and groups:
+        cheapest = min(groups, key=lambda t: (groups[t].amount_cents, list(PostType).index(t)))
+        groups[cheapest] = group([cheapest, *alone])
+    return tuple(groups.values())
+
+
 def _staff(ws, report: FinancialReport) -> None:
-    write_row(ws, [_("Détail des charges de personnel imputées par poste")], bold=True)
+    write_row(ws, [_("Charges de personnel par type de poste")], bold=True)
     write_row(ws, [])
-    write_row(ws, [_("Type de poste"), _("Site"), _("ETP"), _("Mois imputés"), _("Montant €")], bold=True)
-    for post in report.posts:
+    write_row(ws, [_("Type de poste"), _("Postes"), _("ETP"), _("Montant €")], bold=True)
+    groups = staff_by_post_type(report.posts)
+    for staff_group in groups:
         write_row(
             ws,
             [
-                label(post.post_type),
-                post.site_code,
-                Decimal(post.fte_hundredths) / 100,
-                post.months,
-                euros(post.amount_cents),
+                ", ".join(label(t) for t in staff_group.post_types),
+                staff_group.posts,
+                Decimal(staff_group.fte_hundredths) / 100,
+                euros(staff_group.amount_cents),
             ],
-            [None, None, FTE, None, EUROS],
+            [None, None, FTE, EUROS],
         )
     staff = next(r for r in report.rows if r.category == BudgetCategory.STAFF)
-    other = staff.actual_cents - report.staff_from_posts_cents
+    shown_posts = sum(g.amount_cents for g in groups)
+    if shown_posts == report.staff_from_posts_cents:
+        # Only when every post is in a group: otherwise total − others would give the post left out.
+        write_row(
+            ws,
+            [_("Autres charges de personnel (hors postes)"), None, None, euros(staff.actual_cents - shown_posts)],
+            [None, None, None, EUROS],
+        )
     write_row(
         ws,
-        [_("Autres charges de personnel (hors postes)"), None, None, None, euros(other)],
-        [None, None, None, None, EUROS],
-    )
-    write_row(
-        ws,
-        [_("Total {category}").format(category=staff.label), None, None, None, euros(staff.actual_cents)],
-        [None, None, None, None, EUROS],
+        [_("Total {category}").format(category=staff.label), None, None, euros(staff.actual_cents)],
+        [None, None, None, EUROS],
         bold=True,
     )
-    set_widths(ws, [46, 8, 8, 14, 16])
+    write_row(ws, [])
+    set_widths(ws, [60, 10, 10, 16])
+    write_note(ws, _(STAFF_RULE), columns=4)
 
 
 def _deviations(ws, report: FinancialReport) -> None:
@@ -423,10 +487,11 @@ def _deviations(ws, report: FinancialReport) -> None:
         [_("Catégorie"), _("Prévu sur la période €"), _("Réalisé €"), _("Écart €"), _("Réalisé %"), _("Explication")],
         bold=True,
     )
+    set_widths(ws, [34, 22, 16, 16, 12, 80])
     if not report.deviations:
         write_row(ws, [_("Aucun écart au-delà de la tolérance.")])
     for row in report.deviations:
-        write_row(
+        cells = write_row(
             ws,
             [
                 row.label,
@@ -438,7 +503,7 @@ def _deviations(ws, report: FinancialReport) -> None:
             ],
             [None, EUROS, EUROS, EUROS, PERCENT, None],
         )
-    set_widths(ws, [34, 22, 16, 16, 12, 80])
+        wrap_cell(cells[-1])  # an explanation may be long: wrapped in its column, the row as tall as it
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,15 @@ French Excel shows `#,##0.00 "€"` as « 1 234,56 € ».
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
 from openpyxl.cell.cell import Cell
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from i18n import _
@@ -29,6 +31,8 @@ PERCENT = "0.00\\ %"
 DATE = "dd/mm/yyyy"
 FTE = "0.00"
 BOLD = Font(bold=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
+MAX_SHEET_NAME = 31  # Excel's limit (openpyxl only warns on a longer name)
 
 
 def safe_text(value: str) -> str:
@@ -76,3 +80,48 @@ def write_row(
 def set_widths(ws: Worksheet, widths: Sequence[int]) -> None:
     for index, width in enumerate(widths):
         ws.column_dimensions[get_column_letter(index + 1)].width = width  # …, Z, AA, AB (a 3-year period)
+
+
+LINE_POINTS = 15  # height of one line of Calibri 11, in points
+CHARS_PER_WIDTH = 1.1  # characters of text per unit of column width, roughly, in Calibri 11
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines `text` takes once wrapped in a cell `width` units wide (a generous estimate: a
+    row a little too tall reads better than a note cut off)."""
+    per_line = max(int(width * CHARS_PER_WIDTH * 0.9), 1)
+    return sum(max(-(-len(paragraph) // per_line), 1) for paragraph in str(text).split("\n"))
+
+
+def write_note(ws: Worksheet, text: str, *, columns: int) -> Cell:
+    """A long text (a note, a rule, an explanation) on its own row: spread over the first `columns`
+    columns, wrapped, and the row tall enough to show it whole. Call after set_widths (the height
+    follows the widths)."""
+    [cell] = write_row(ws, [text])
+    cell.alignment = WRAP
+    if columns > 1:
+        ws.merge_cells(start_row=cell.row, start_column=1, end_row=cell.row, end_column=columns)
+    width = sum(ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, columns + 1))
+    ws.row_dimensions[cell.row].height = LINE_POINTS * wrapped_lines(text, width)
+    return cell
+
+
+def wrap_cell(cell: Cell) -> None:
+    """A long text in a table cell: wrapped, and its row tall enough for it (its column's width)."""
+    cell.alignment = WRAP
+    width = cell.parent.column_dimensions[cell.column_letter].width or 8.43
+    dimension = cell.parent.row_dimensions[cell.row]
+    dimension.height = max(dimension.height or LINE_POINTS, LINE_POINTS * wrapped_lines(cell.value or "", width))
+
+
+def sheet_name(workbook: Workbook, preferred: str, fallback: str) -> str:
+    """A sheet name Excel accepts, never cut: `preferred` if it fits (31 characters, none of []:*?/\\)
+    and no sheet has it yet (Excel ignores case), else `fallback` numbered until unique."""
+    taken = {name.casefold() for name in workbook.sheetnames}
+    clean = re.sub(r"[\[\]:*?/\\]", "-", preferred)
+    if len(clean) <= MAX_SHEET_NAME and clean.casefold() not in taken:
+        return clean
+    number = 1
+    while (candidate := f"{fallback} {number}").casefold() in taken:
+        number += 1
+    return candidate[:MAX_SHEET_NAME]

@@ -26,18 +26,28 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from fpdf import FPDF, XPos, YPos
+from fpdf import FPDF, TextStyle, ViewerPreferences, XPos, YPos
 from openpyxl import Workbook
 from sqlmodel import Session
 
-from i18n import _, formats
+from i18n import _, formats, language
 from models.audit import AuditAction
 from services.finance import financial_report
 from services.platform import audit
 from services.platform.config import PROJECT_ROOT, get_settings
 from services.platform.errors import ValidationFailed
 from services.platform.principal import Principal
-from services.platform.spreadsheet import DATE, EUROS, PERCENT, euros, set_widths, write_row
+from services.platform.spreadsheet import (
+    DATE,
+    EUROS,
+    FTE,
+    PERCENT,
+    euros,
+    set_widths,
+    sheet_name,
+    write_note,
+    write_row,
+)
 from services.reporting.disclosure import Shown, below_label, hidden_label, withheld_label
 from services.reporting.funder_space import FunderOverview, funder_overview
 from services.reporting.publication import Output
@@ -130,11 +140,23 @@ def build_report_pack(
 # --- XLSX ------------------------------------------------------------------------------------------
 
 
+# Excel formats of the indicators' units: a rate shows as a percentage (76,36 %), never as 0.7636.
+UNIT_FORMATS = {"rate": PERCENT, "hours": "0.0", "fte": FTE}
+
+
 def _cell(item: Shown) -> object:
     """A published number as a number; a hidden one as its label (text: « < 11 », « masqué » translated)."""
     if item.hidden or item.value is None:
         return item.text
     return item.value
+
+
+def _unit_value(item: Shown, unit: str) -> tuple[object, str | None]:
+    """The cell of an indicator and its Excel format: amounts in euros (not cents), rates as percentages."""
+    value = _cell(item)
+    if unit == "cents" and isinstance(value, int | Decimal):
+        return euros(int(value)), EUROS
+    return value, UNIT_FORMATS.get(unit)
 
 
 def _workbook(
@@ -164,8 +186,8 @@ def _workbook(
     ):
         write_row(summary, [name, value], [None, fmt])
     write_row(summary, [])
-    write_row(summary, [disclosure_note(overview.threshold)])
     set_widths(summary, [28, 70])
+    write_note(summary, disclosure_note(overview.threshold), columns=2)
 
     sheet = workbook.create_sheet(_("Indicateurs"))
     write_row(sheet, [_("Indicateurs d'activité — {period}").format(period=overview.period.label())], bold=True)
@@ -173,14 +195,22 @@ def _workbook(
     write_row(sheet, [])
     write_row(sheet, [_("Indicateur"), *[s.code for s in overview.sites], _("Total"), _("Période")], bold=True)
     for item in overview.indicators:
+        cells = [_unit_value(item.by_site[s.id], item.unit) for s in overview.sites]
+        total, total_format = _unit_value(item.total, item.unit)
         when = item.period.label() if item.period else item.note
-        write_row(sheet, [item.label, *[_cell(item.by_site[s.id]) for s in overview.sites], _cell(item.total), when])
+        write_row(
+            sheet,
+            [item.label, *[value for value, _format in cells], total, when],
+            [None, *[fmt for _value, fmt in cells], total_format, None],
+        )
     write_row(sheet, [])
-    write_row(sheet, [disclosure_note(overview.threshold)])
-    set_widths(sheet, [44, *[10] * len(overview.sites), 10, 30])
+    set_widths(sheet, [44, *[12] * len(overview.sites), 12, 30])
+    write_note(sheet, disclosure_note(overview.threshold), columns=len(overview.sites) + 3)
 
     for series in overview.series:
-        ws = workbook.create_sheet(_("Évolution – {indicator}").format(indicator=series.label)[:31])
+        # The indicator's own name when it fits Excel's 31 characters, else a numbered one: never a cut
+        # name (the sheet's first row always gives the indicator in full).
+        ws = workbook.create_sheet(sheet_name(workbook, series.label, fallback=_("Évolution")))
         write_row(ws, [_("{indicator} par site et par période publiée").format(indicator=series.label)], bold=True)
         write_row(ws, [])
         write_row(ws, [_("Site"), *[slot.period.label() for slot in series.slots]], bold=True)
@@ -188,8 +218,8 @@ def _workbook(
             write_row(ws, [site.code, *[_cell(slot.by_site[site.id]) for slot in series.slots]])
         write_row(ws, [_("Total"), *[_cell(slot.total) for slot in series.slots]], bold=True)
         write_row(ws, [])
-        write_row(ws, [disclosure_note(overview.threshold)])
         set_widths(ws, [10, *[14] * len(series.slots)])
+        write_note(ws, disclosure_note(overview.threshold), columns=min(len(series.slots) + 1, 6))
 
     budget = workbook.create_sheet(_("Consommation"))
     write_row(budget, [_("Consommation du budget au {day}").format(day=formats.long_day(overview.as_of))], bold=True)
@@ -247,13 +277,24 @@ def _pdf(
     today: date,
     images: Sequence[ChartImage],
 ) -> bytes:
+    """The PDF, laid out as a flow: a section starts on the current page when it fits there whole (a
+    table, a chart with its title and caption) and on a new page otherwise, so no page is left mostly
+    blank before a forced break. Tagged for accessibility as far as fpdf2 goes: document language
+    (/Lang), one structure element per section title (also the bookmarks) and per chart (/Figure with
+    its alternative text), the title shown by the viewer."""
     pdf = _Pdf(orientation="P", unit="mm", format="A4")
     pdf.footer_text = _("{association} · produit le {day}").format(association=association, day=formats.long_day(today))
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(auto=True, margin=16)
+    pdf.set_lang(language())
     pdf.set_title(_("Dossier financeur — {grant}").format(grant=overview.grant.name))
     pdf.set_author(association)
+    pdf.set_subject(period_text(overview.start, overview.end))
+    pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
+    pdf.set_section_title_styles(
+        TextStyle(font_family="DejaVu", font_style="B", font_size_pt=12, color=PLUM, t_margin=3, b_margin=1.5)
+    )
     pdf.add_page()
     grant = overview.grant
 
@@ -278,72 +319,51 @@ def _pdf(
             ]
         ),
     )
-    pdf.ln(3)
 
     total = overview.consumption.total
-    _heading(pdf, _("Chiffres clés du budget"))
-    _table(
-        pdf,
-        ["", _("Montant")],
+    key_figures = [
+        [_("Montant de la convention"), formats.euros(grant.amount_cents)],
+        [_("Réalisé au {day}").format(day=formats.long_day(overview.as_of)), formats.euros(total.actual_cents)],
+        [_("Consommé (réalisé ÷ prévu)"), share(total.consumed_share)],
+        [_("Période écoulée"), share(overview.consumption.elapsed_share)],
+        [_("Prévision en fin de convention"), formats.euros(overview.outlook.projected_cents)],
         [
-            [_("Montant de la convention"), formats.euros(grant.amount_cents)],
-            [_("Réalisé au {day}").format(day=formats.long_day(overview.as_of)), formats.euros(total.actual_cents)],
-            [_("Consommé (réalisé ÷ prévu)"), share(total.consumed_share)],
-            [_("Période écoulée"), share(overview.consumption.elapsed_share)],
-            [_("Prévision en fin de convention"), formats.euros(overview.outlook.projected_cents)],
-            [
-                _("Réalisé sur la période ({period})").format(
-                    period=period_text(finance.period_start, finance.period_end)
-                ),
-                formats.euros(finance.total.actual_cents),
-            ],
+            _("Réalisé sur la période ({period})").format(period=period_text(finance.period_start, finance.period_end)),
+            formats.euros(finance.total.actual_cents),
         ],
-        widths=[120, 60],
-    )
+    ]
+    _section(pdf, _("Chiffres clés du budget"), rows=len(key_figures) + 1)
+    _table(pdf, ["", _("Montant")], key_figures, widths=[120, 60])
 
-    _heading(pdf, _("Indicateurs d'activité de la période"))
-    _table(
-        pdf,
-        [_("Indicateur"), _("Total"), _("Période")],
-        [[i.label, i.total.text, i.period.label() if i.period else i.note] for i in overview.indicators],
-        widths=[100, 30, 50],
-    )
+    indicators = [[i.label, i.total.text, i.period.label() if i.period else i.note] for i in overview.indicators]
+    _section(pdf, _("Indicateurs d'activité de la période"), rows=len(indicators) + 1, note=True)
+    _table(pdf, [_("Indicateur"), _("Total"), _("Période")], indicators, widths=[100, 30, 50])
     _note(pdf, disclosure_note(overview.threshold))
 
-    if images:
-        pdf.add_page()
-        _heading(pdf, _("Graphiques"))
-        for image in images:
-            if pdf.get_y() > 190:
-                pdf.add_page()
-            pdf.set_font("DejaVu", "B", 10)
-            _para(pdf, 6, image.title)
-            pdf.image(io.BytesIO(image.png), w=180)
-            if image.caption:
-                _note(pdf, image.caption)
-            pdf.ln(2)
-    else:
-        _note(pdf, _("Les graphiques sont consultables dans l'Espace financeur de Parcours."))
-
-    pdf.add_page()
-    _heading(pdf, _("Consommation par volet au {day}").format(day=formats.long_day(overview.as_of)))
+    _section(
+        pdf,
+        _("Consommation par volet au {day}").format(day=formats.long_day(overview.as_of)),
+        rows=len(overview.by_strand) + 2,
+    )
     _budget_table(pdf, overview.by_strand, total)
-    _heading(pdf, _("Consommation par catégorie (Cerfa 15059)"))
+    _section(pdf, _("Consommation par catégorie (Cerfa 15059)"), rows=len(overview.by_category) + 2)
     _budget_table(pdf, overview.by_category, total)
-    _heading(pdf, _("Compte rendu financier de la période"))
+    report_rows = [
+        [
+            row.label,
+            formats.euros(row.planned_period_cents),
+            formats.euros(row.actual_cents),
+            formats.euros(row.deviation_cents),
+            share(row.actual_ratio),
+        ]
+        for row in (*finance.rows, finance.total)
+    ]
+    _section(pdf, _("Compte rendu financier de la période"), rows=len(report_rows) + 1, note=True)
     _table(
         pdf,
-        [_("Catégorie"), _("Prévu période"), _("Réalisé"), _("Écart")],
-        [
-            [
-                row.label,
-                formats.euros(row.planned_period_cents),
-                formats.euros(row.actual_cents),
-                formats.euros(row.deviation_cents),
-            ]
-            for row in (*finance.rows, finance.total)
-        ],
-        widths=[66, 38, 38, 38],
+        [_("Catégorie"), _("Prévu période"), _("Réalisé"), _("Écart"), _("Réalisé %")],
+        report_rows,
+        widths=[62, 32, 32, 32, 22],
     )
     _note(
         pdf,
@@ -353,19 +373,65 @@ def _pdf(
             "Excel."
         ),
     )
+
+    if images:
+        for number, image in enumerate(images):
+            _chart(pdf, image, heading=_("Graphiques") if number == 0 else None)
+    else:
+        _note(pdf, _("Les graphiques sont consultables dans l'Espace financeur de Parcours."))
     return bytes(pdf.output())
+
+
+PLUM = (122, 46, 90)  # the app's primary colour
+ROW_MM = 5.5  # height of a table row (one line)
+CHART_WIDTH_MM = 170
+CHART_MAX_HEIGHT_MM = 95  # two charts and their titles fit on a page
+
+
+def _room(pdf: FPDF) -> float:
+    """Millimetres left on the current page above the bottom margin."""
+    return pdf.h - pdf.b_margin - pdf.get_y()
+
+
+def _section(pdf: FPDF, title: str, *, rows: int, note: bool = False) -> None:
+    """A section title, on a new page when the title and the table that follows (`rows` rows, and a
+    note of a few lines) would not fit on this one; a table longer than a page starts where it is."""
+    needed = 12 + rows * ROW_MM + (14 if note else 0)
+    if needed < pdf.h - pdf.t_margin - pdf.b_margin and _room(pdf) < needed:
+        pdf.add_page()
+    pdf.start_section(title)  # drawn with the level-0 style, tagged, and a bookmark
+    pdf.set_text_color(0)
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels, from the PNG header (IHDR)."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def _chart(pdf: FPDF, image: ChartImage, *, heading: str | None) -> None:
+    """A chart with its title and caption, kept together on one page, at most CHART_MAX_HEIGHT_MM tall."""
+    pixels_wide, pixels_high = _png_size(image.png)
+    width = CHART_WIDTH_MM
+    height = width * pixels_high / pixels_wide if pixels_wide else CHART_MAX_HEIGHT_MM
+    if height > CHART_MAX_HEIGHT_MM:
+        width, height = width * CHART_MAX_HEIGHT_MM / height, CHART_MAX_HEIGHT_MM
+    needed = (12 if heading else 0) + 8 + height + (10 if image.caption else 2)
+    if _room(pdf) < needed:
+        pdf.add_page()
+    if heading:
+        pdf.start_section(heading)
+        pdf.set_text_color(0)
+    pdf.set_font("DejaVu", "B", 10)
+    _para(pdf, 6, image.title)
+    alternative = f"{image.title}. {image.caption}" if image.caption else image.title
+    pdf.image(io.BytesIO(image.png), x=pdf.l_margin + (CHART_WIDTH_MM - width) / 2, w=width, alt_text=alternative)
+    if image.caption:
+        _note(pdf, image.caption)
+    pdf.ln(2)
 
 
 def _para(pdf: FPDF, height: float, text: str) -> None:
     pdf.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-
-def _heading(pdf: FPDF, text: str) -> None:
-    pdf.ln(2)
-    pdf.set_font("DejaVu", "B", 12)
-    pdf.set_text_color(122, 46, 90)
-    _para(pdf, 7, text)
-    pdf.set_text_color(0)
 
 
 def _note(pdf: FPDF, text: str) -> None:
@@ -382,7 +448,7 @@ def _table(pdf: FPDF, header: list[str], rows: list[list[str]], *, widths: list[
         col_widths=widths,
         width=sum(widths),
         text_align=["LEFT", *["RIGHT"] * (len(widths) - 1)],
-        line_height=5.5,
+        line_height=ROW_MM,
         first_row_as_headings=True,
     ) as table:
         for values in (header, *rows):

@@ -339,3 +339,21 @@ def test_every_page_script_starts_with_its_guard():
         assert isinstance(first.func, ast.Name) and first.func.id == "require_page", (
             f"{path.name}: the first call must be require_page(PageKey.…)"
         )
+
+
+def download_buttons(tree: ast.AST) -> list[str]:
+    """Every `<something>.download_button(...)` call."""
+    return [
+        f"download_button line {node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "download_button"
+    ]
+
+
+def test_every_download_goes_through_the_one_helper():
+    """A download_button with bytes puts them at a /media URL anyone holding it can fetch; the helper
+    builds the file on the click and lets only the signed-in user who asked fetch it (issue 12)."""
+    assert download_buttons(ast.parse("st.download_button('a', b'x')"))
+    assert not download_buttons(ast.parse("offer_download(principal, 'a', build)"))
+    found = violations(python_files(*APP_CODE, "server.py"), download_buttons)
+    assert set(found) == {"ui/platform/downloads.py"}, found

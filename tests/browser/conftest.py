@@ -96,7 +96,7 @@ def chromium_path() -> Path:
 
 @pytest.fixture(scope="session")
 def running_app(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    """Demo database made by `python -m ops.bootstrap` (as `make run` does), then `streamlit run`."""
+    """Demo database made by `python -m ops.bootstrap` (as `make run` does), then `streamlit run server.py`."""
     workdir = tmp_path_factory.mktemp("browser-app")
     database_url = f"sqlite:///{workdir / 'parcours.db'}"
     env = os.environ.copy()  # keys and bcrypt rounds from tests/conftest.py
@@ -124,7 +124,7 @@ def running_app(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -
             [
                 str(BIN / "streamlit"),
                 "run",
-                "app.py",
+                "server.py",
                 "--server.port",
                 str(port),
                 "--server.headless",

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from models.organisation import Role
 from services.platform.pages import pages_for
 from tests.browser.journey import an_account, expect_, sign_in
+from tests.browser.script_runs import wait_settled
 from ui.platform.navigation import PAGE_SPECS
 
 pytestmark = pytest.mark.browser
@@ -22,7 +23,7 @@ WAIT_MS = 60_000
 FUNDER = "AGRASC"  # the demo funder (seed/accounts.py)
 
 
-def test_a_funder_sees_only_its_space_and_downloads_the_pack(running_app, page):
+def test_a_funder_sees_only_its_space_and_downloads_the_pack(running_app, page, browser):
     expect = expect_()
     funder = an_account(
         running_app, "financeur.agrasc.pack", "Élise Ravel (AGRASC)", Role.FINANCEUR, funder_name=FUNDER
@@ -44,7 +45,11 @@ def test_a_funder_sees_only_its_space_and_downloads_the_pack(running_app, page):
     prepare = page.get_by_role("button", name="Préparer le dossier")
     expect(prepare).to_have_count(1, timeout=WAIT_MS)
     prepare.click()
+    # A deferred download (issue 12) holds the id of the run that drew it: click once the runs are over.
+    expect(page.get_by_role("button", name="Télécharger le PDF")).to_have_count(1, timeout=WAIT_MS)
+    wait_settled(page, WAIT_MS)
     files = {}
+    urls = []
     for label, suffix in (("Télécharger le classeur (XLSX)", ".xlsx"), ("Télécharger le PDF", ".pdf")):
         button = page.get_by_role("button", name=label)
         expect(button).to_have_count(1, timeout=WAIT_MS)
@@ -54,7 +59,14 @@ def test_a_funder_sees_only_its_space_and_downloads_the_pack(running_app, page):
         assert download.suggested_filename.startswith("dossier-financeur-")
         assert download.suggested_filename.endswith(suffix)
         files[suffix] = Path(download.path()).read_bytes()
+        urls.append(download.url)
     assert files[".pdf"].startswith(b"%PDF")
     assert len(PdfReader(io.BytesIO(files[".pdf"])).pages) >= 2
     workbook = load_workbook(io.BytesIO(files[".xlsx"]))
     assert workbook.sheetnames[:2] == ["Synthèse", "Indicateurs"]
+    # Issue 12: the pack's URLs answer nobody without the funder's session.
+    stranger = browser.new_context()
+    try:
+        assert [stranger.request.get(url).status for url in urls] == [404, 404]
+    finally:
+        stranger.close()

@@ -1,4 +1,4 @@
-"""Login, cookie re-login, logout and lockout in a real browser against `streamlit run app.py`."""
+"""Login, cookie re-login, logout and lockout in a real browser against `streamlit run server.py`."""
 
 from __future__ import annotations
 

@@ -109,6 +109,8 @@ def test_financial_report_download_for_gestion_and_direction(app_engine, demo_da
         assert not at.exception, at.exception
         [download] = at.get("download_button")
         assert not download.proto.disabled, username
+        # Deferred (issue 12): no bytes, no /media URL in the page; the file is made on the click.
+        assert download.proto.deferred_file_id and not download.proto.url, username
         workbook = openpyxl.load_workbook(io.BytesIO(at.session_state["report_xlsx"][1]))
         assert workbook.sheetnames, username  # a real workbook, not an empty file
         after = _exports(app_engine, username)

@@ -14,6 +14,7 @@ from services.finance.lines import LineChoice
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.platform import form_state
+from ui.platform.downloads import offer_download
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
@@ -92,7 +93,7 @@ def entry_form(runtime: Runtime, principal: Principal, choices: list[LineChoice]
         form_state.submit(form, record, _("Dépense enregistrée."))
 
 
-def _example() -> None:
+def _example(principal: Principal) -> None:
     st.caption(
         _(
             "Export de la comptabilité analytique en CSV (séparateur point-virgule, UTF-8 ou Windows-1252) "
@@ -101,12 +102,13 @@ def _example() -> None:
             "analytique. Toutes les lignes sont vérifiées d'abord : au moindre problème, rien n'est importé."
         )
     )
-    st.download_button(
+    offer_download(
+        principal,
         _("Télécharger un fichier exemple"),
-        data=expense_import.example_csv(),
+        expense_import.example_csv,
         file_name="exemple-export-compta.csv",
         mime="text/csv",
-        icon=":material/download:",
+        key="expense_example",
     )
 
 
@@ -180,7 +182,7 @@ def _summary() -> None:
 
 
 def import_form(runtime: Runtime, principal: Principal) -> None:
-    _example()
+    _example(principal)
     form = IMPORT_FORM
     key = form_state.key(form)
     errors = form_state.errors(form)

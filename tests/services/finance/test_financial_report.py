@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from models.audit import AuditEvent
 from models.finance import BudgetCategory
 from models.organisation import Role
+from models.staffing import PostType
 from services.finance import deviation_notes, financial_report
 from services.finance.staffing import charges as staff_charges
 from services.platform.errors import PermissionDenied, StaleRecord, ValidationFailed
@@ -139,15 +140,16 @@ def test_numbers_equal_direct_sql_over_the_period(session, world):
 def test_staff_detail_and_french_formats(session, world):
     staff_grant, gestion = world
     book = workbook(session, gestion, staff_grant.grant.id)
-    staff = [tuple(c.value for c in row) for row in book["Personnel"].iter_rows(min_row=4)]
-    assert staff[0][:4] == ("Conseiller·ère en insertion professionnelle (CIP)", "LYO", 1, 2)
-    assert Decimal(str(staff[0][4])) == Decimal("6000.02")
-    assert staff[-1][0] == "Total 64 – Charges de personnel" and Decimal(str(staff[-1][4])) == Decimal("6000.02")
+    staff = [tuple(c.value for c in row) for row in book["Personnel"].iter_rows(min_row=4) if row[0].value]
+    # One post only: its cost (one person's salary) is nowhere but in the category's total.
+    assert staff[0][0] == "Total 64 – Charges de personnel" and Decimal(str(staff[0][3])) == Decimal("6000.02")
+    assert staff[1][0].startswith("Les charges de personnel sont données par type de poste")
+    assert len(staff) == 2
     ws = book["Compte rendu"]
     assert ws["B5"].number_format == EUROS == '#,##0.00\\ "€"'
     assert ws["F11"].number_format == "0.00\\ %"
     synthese = book["Synthèse"]
-    dates = [c for row in synthese.iter_rows() for c in row if c.is_date]
+    dates = [c for row in synthese.iter_rows() for c in row if getattr(c, "is_date", False)]  # merged cells: none
     assert dates and all(c.number_format == "dd/mm/yyyy" for c in dates)
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "report.financial_exported")).one()
     assert (event.entity_id, event.detail) == (str(staff_grant.grant.id), "period=2025-01-01/2025-12-31")
@@ -272,3 +274,94 @@ def test_the_period_ends_after_its_start(session, world):
     assert PeriodInput.problems({"start": date(2023, 1, 1), "end": date(2026, 1, 4)}, longest_days=3 * 366) == {
         "end": "Choisissez une période de trois ans au plus."
     }
+
+
+# --- staff costs by post type, never one person's salary --------------------------------------------------
+
+CIP, SOCIAL, HEALTH, FLE = (
+    "Conseiller·ère en insertion professionnelle (CIP)",
+    "Travailleur·se social·e",
+    "Professionnel·le de santé",
+    "Formateur·rice FLE",
+)
+
+
+def _staff_world(session, posts):
+    """A grant funding `posts` (site, post type, monthly cost) fully, charged for January and February."""
+    lyon, grenoble = factories.lyon_and_grenoble(session)
+    sites = {"LYO": lyon, "GRE": grenoble}
+    staff_grant = factories.a_staff_grant(
+        session,
+        factories.a_funder(session, "AGRASC"),
+        lyon,
+        grenoble,
+        starts_on=date(2025, 1, 1),
+        ends_on=date(2026, 6, 30),
+        planned=PLANNED,
+    )
+    gestion = factories.principal(session, factories.a_user(session, Role.GESTION))
+    for site, post_type, monthly in posts:
+        factories.a_funded_post(
+            session, sites[site], monthly_cost_cents=monthly, funding=[(staff_grant, 10_000)], post_type=post_type
+        )
+    for month in (date(2025, 1, 1), date(2025, 2, 1)):
+        staff_charges.charge_month(session, gestion, month=month, today=TODAY)
+    return staff_grant, gestion
+
+
+def _staff_rows(book) -> dict[str, tuple]:
+    ws = book["Personnel"]
+    assert [c.value for c in ws[3]] == ["Type de poste", "Postes", "ETP", "Montant €"]
+    rows = {}
+    for row in ws.iter_rows(min_row=4, values_only=True):
+        if row[0] and row[0].startswith("Les charges de personnel"):
+            break
+        if row[0]:
+            rows[row[0]] = tuple(Decimal(str(v)) if isinstance(v, float | int) else v for v in row[1:])
+    return rows
+
+
+def test_single_holder_types_are_pooled_never_shown_alone(session):
+    staff_grant, gestion = _staff_world(
+        session,
+        [
+            ("LYO", PostType.CIP, 300_000),
+            ("GRE", PostType.CIP, 250_000),
+            ("LYO", PostType.FLE_TRAINER, 200_000),
+            ("GRE", PostType.HEALTH_PROFESSIONAL, 180_000),
+        ],
+    )
+    rows = _staff_rows(workbook(session, gestion, staff_grant.grant.id))
+    assert set(rows) == {  # neither single holder (FLE, santé) has a row of its own
+        CIP,
+        f"{HEALTH}, {FLE}",
+        "Autres charges de personnel (hors postes)",
+        "Total 64 – Charges de personnel",
+    }
+    assert rows[CIP][:3] == (2, Decimal("2"), Decimal("11000"))  # (3 000 + 2 500) × 2 months
+    assert rows[f"{HEALTH}, {FLE}"][:3] == (2, Decimal("2"), Decimal("7600"))  # (2 000 + 1 800) × 2
+    assert rows["Autres charges de personnel (hors postes)"][2] == Decimal("0")
+    assert rows["Total 64 – Charges de personnel"][2] == Decimal("18600")
+
+
+def test_a_lone_single_holder_joins_the_cheapest_other_type(session):
+    staff_grant, gestion = _staff_world(
+        session,
+        [
+            ("LYO", PostType.CIP, 300_000),
+            ("GRE", PostType.CIP, 300_000),
+            ("LYO", PostType.SOCIAL_WORKER, 210_000),
+            ("GRE", PostType.SOCIAL_WORKER, 200_000),
+            ("LYO", PostType.FLE_TRAINER, 190_000),
+        ],
+    )
+    rows = _staff_rows(workbook(session, gestion, staff_grant.grant.id))
+    assert set(rows) == {
+        CIP,
+        f"{SOCIAL}, {FLE}",
+        "Autres charges de personnel (hors postes)",
+        "Total 64 – Charges de personnel",
+    }
+    assert rows[CIP][:3] == (2, Decimal("2"), Decimal("12000"))
+    assert rows[f"{SOCIAL}, {FLE}"][:3] == (3, Decimal("3"), Decimal("12000"))  # (2 100 + 2 000 + 1 900) × 2
+    assert rows["Total 64 – Charges de personnel"][2] == Decimal("24000")
