@@ -117,7 +117,7 @@ def principal_of(session: Session, user: User) -> Principal:
     )
 
 
-def _reserve_attempt(session: Session, settings: Settings, key: str, now: datetime) -> int | None:
+def reserve_attempt(session: Session, settings: Settings, key: str, now: datetime) -> int | None:
     """Count this attempt against `key` BEFORE its password is checked, in one atomic statement
     committed at once; None when `key` is locked (the password is then not checked at all).
 
@@ -156,6 +156,23 @@ def _reserve_attempt(session: Session, settings: Settings, key: str, now: dateti
     return None if reserved is None else int(reserved[0])
 
 
+def clear_attempts(session: Session, key: str) -> None:
+    """Forget the failures counted against `key` (a successful sign-in or enrolment), in the caller's unit
+    of work."""
+    throttle = LoginThrottle.__table__
+    session.execute(
+        sa.update(throttle)
+        .where(throttle.c.username_key == key)
+        .values(failure_count=0, window_started_at=None, locked_until=None)
+    )
+
+
+def throttle_key(settings: Settings, typed: str, user: User | None) -> str:
+    """The lockout counter of a typed username: the name itself for an account, a keyed digest otherwise
+    (neither the throttle table nor the audit log holds a name typed for no account)."""
+    return typed if user is not None else f"?{typed_name_digest(settings, typed)}"
+
+
 def authenticate(
     session: Session, settings: Settings, username: str, password: str, *, now: datetime | None = None
 ) -> LoginResult:
@@ -163,10 +180,9 @@ def authenticate(
     now = now or utcnow()
     typed = normalise_username(username)
     user = session.exec(select(User).where(User.username == typed)).first()
-    # An unknown name is kept only as its digest: neither the throttle table nor the audit log holds it.
-    key = typed if user is not None else f"?{typed_name_digest(settings, typed)}"
+    key = throttle_key(settings, typed, user)
     actor, detail = (typed, None) if user is not None else (UNKNOWN_ACCOUNT, f"nom={key[1:]}")
-    attempts = _reserve_attempt(session, settings, key, now)
+    attempts = reserve_attempt(session, settings, key, now)
     if attempts is None:
         passwords.burn_equivalent_time(rounds=settings.bcrypt_rounds)
         audit.record(session, actor=actor, action=AuditAction.LOGIN_LOCKED, success=False, detail=detail)
@@ -180,12 +196,7 @@ def authenticate(
         valid = passwords.verify_password(password, user.password_hash) and user.is_active
 
     if valid:
-        throttle = LoginThrottle.__table__
-        session.execute(
-            sa.update(throttle)
-            .where(throttle.c.username_key == key)
-            .values(failure_count=0, window_started_at=None, locked_until=None)
-        )
+        clear_attempts(session, key)
         user.failed_login_count = 0
         user.last_login_at = now
         user.last_seen_at = now

@@ -145,7 +145,7 @@ def test_unknown_username_gets_exactly_the_messages_of_a_known_one(new_account) 
 def test_inactive_account_gets_the_same_answer_as_a_wrong_password(new_account, app_engine, app_settings) -> None:
     account = new_account()
     with unit_of_work(app_engine) as session:
-        users.set_active(session, SYSTEM_ACTOR, account.username, active=False)
+        users.set_active(session, app_settings, SYSTEM_ACTOR, account.username, active=False)
     at = submit_login(login_app(), account.username, account.password)
     assert _errors(at) == [INVALID]
     assert not at.session_state["authentication_status"]
@@ -176,12 +176,12 @@ def test_session_closed_elsewhere_goes_back_to_the_login_form(new_account, app_e
     assert not at.title and not at.metric and not at.sidebar.button
 
 
-def test_deactivated_account_loses_its_open_session(new_account, app_engine) -> None:
+def test_deactivated_account_loses_its_open_session(new_account, app_engine, app_settings) -> None:
     account = new_account()
     at = signed_in_app(account.username).run()
     assert _signed_in_home(at)
     with unit_of_work(app_engine) as session:
-        users.set_active(session, SYSTEM_ACTOR, account.username, active=False)
+        users.set_active(session, app_settings, SYSTEM_ACTOR, account.username, active=False)
     at.run()
     assert is_login_form(at)
     assert any(REVOKED in text for text in texts(at.info))
