@@ -12,9 +12,11 @@ A code is:
 - expiring: CODE_VALID_HOURS after it is issued;
 - guarded by the login lockout: a wrong code counts as a failed sign-in of the typed username.
 
-Issuing a code also makes the account's current password unusable and closes its sessions, so an
-admin who knew an old password cannot use it once the account is re-enabled or reset. Every act is
-audited, and services.accounts.changes shows it to direction on its home page.
+The admin's use cases issue codes (services.accounts.users: enrol_user, issue_enrolment_code,
+set_active); this module makes, checks and redeems them. Issuing a code also makes the account's current
+password unusable and closes its sessions, so an admin who knew an old password cannot use it once the
+account is re-enabled or reset. Every act is audited, and services.accounts.changes shows it to
+direction on its home page.
 """
 
 from __future__ import annotations
@@ -23,15 +25,14 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-import sqlalchemy as sa
 from pydantic import ValidationInfo, field_validator
 from sqlmodel import Session, select
 
 from i18n import N_, _
 from models.audit import AuditAction
-from models.organisation import AccountEnrolment, EnrolmentReason, Role, User
+from models.organisation import AccountEnrolment, Role, User
 from models.types import utcnow
 from services.accounts import passwords
 from services.accounts.auth import (
@@ -103,57 +104,6 @@ def code_digest(code: str) -> str:
     """The stored digest of a code as typed: case, spaces and dashes do not matter."""
     normal = "".join(character for character in code.upper() if character.isalnum())
     return hashlib.sha256(normal.encode("ascii", "replace")).hexdigest()
-
-
-def _actor_name(actor: Actor) -> str:
-    return actor.username if isinstance(actor, Principal) else str(actor)[:64]
-
-
-def issue_for(
-    session: Session, actor: Actor, user: User, reason: EnrolmentReason, *, now: datetime | None = None
-) -> IssuedCode:
-    """Issue a code for `user` in the caller's unit of work (the caller checks the actor and commits):
-    earlier codes revoked, the current password unusable, every session closed, the act audited."""
-    now = now or utcnow()
-    _revoke_pending(session, user.id, now)
-    code = new_code()
-    expires_at = now + timedelta(hours=CODE_VALID_HOURS)
-    session.add(
-        AccountEnrolment(
-            user_id=user.id,
-            code_digest=code_digest(code),
-            reason=reason,
-            issued_by=_actor_name(actor),
-            issued_at=now,
-            expires_at=expires_at,
-        )
-    )
-    user.password_hash = NO_PASSWORD
-    user.sessions_revoked_at = now
-    user.version += 1
-    audit.record(
-        session,
-        actor=actor,
-        action=AuditAction.USER_ENROLMENT_ISSUED,
-        entity_type="user",
-        entity_id=user.id,
-        detail=f"motif={reason.value}",
-    )
-    return IssuedCode(user.username, code, expires_at)
-
-
-def revoke_pending(session: Session, user_id: int, *, now: datetime | None = None) -> None:
-    """Revoke the account's unused codes, in the caller's unit of work (a deactivation)."""
-    _revoke_pending(session, user_id, now or utcnow())
-
-
-def _revoke_pending(session: Session, user_id: int, now: datetime) -> None:
-    table = AccountEnrolment.__table__
-    session.execute(
-        sa.update(table)
-        .where(table.c.user_id == user_id, table.c.used_at.is_(None), table.c.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
 
 
 class EnrolmentInput(FormInput):

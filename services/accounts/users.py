@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from pydantic import Field, ValidationInfo, field_validator
@@ -157,6 +157,53 @@ def _site_ids(session: Session, site_codes: list[str], errors: dict[str, str]) -
     return [found[code] for code in site_codes if code in found]
 
 
+def _actor_name(actor: Actor) -> str:
+    return actor.username if isinstance(actor, Principal) else str(actor)[:64]
+
+
+def _issue_code(
+    session: Session, actor: Actor, user: User, reason: EnrolmentReason, *, now: datetime | None = None
+) -> enrolment.IssuedCode:
+    """Issue an enrolment code for `user` in the caller's unit of work (the caller checks the actor, commits):
+    earlier codes revoked, the current password unusable, every session closed, the act audited."""
+    now = now or utcnow()
+    _revoke_pending(session, user.id, now)
+    code = enrolment.new_code()
+    expires_at = now + timedelta(hours=enrolment.CODE_VALID_HOURS)
+    session.add(
+        AccountEnrolment(
+            user_id=user.id,
+            code_digest=enrolment.code_digest(code),
+            reason=reason,
+            issued_by=_actor_name(actor),
+            issued_at=now,
+            expires_at=expires_at,
+        )
+    )
+    user.password_hash = enrolment.NO_PASSWORD
+    user.sessions_revoked_at = now
+    user.version += 1
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.USER_ENROLMENT_ISSUED,
+        entity_type="user",
+        entity_id=user.id,
+        detail=f"motif={reason.value}",
+    )
+    return enrolment.IssuedCode(user.username, code, expires_at)
+
+
+def _revoke_pending(session: Session, user_id: int, now: datetime) -> None:
+    """Revoke the account's unused codes, in the caller's unit of work."""
+    table = AccountEnrolment.__table__
+    session.execute(
+        sa.update(table)
+        .where(table.c.user_id == user_id, table.c.used_at.is_(None), table.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
 def _checked_account(
     session: Session, settings: Settings, values: dict[str, object], *, with_password: bool
 ) -> tuple[AccountInput, list[int], int | None]:
@@ -249,7 +296,7 @@ def enrol_user(
     values.pop("password", None)
     account, site_ids, funder_id = _checked_account(session, settings, values, with_password=False)
     row = _add_account(session, actor, account, site_ids, funder_id, enrolment.NO_PASSWORD)
-    issued = enrolment.issue_for(session, actor, row, EnrolmentReason.CREATED)
+    issued = _issue_code(session, actor, row, EnrolmentReason.CREATED)
     session.commit()
     return issued
 
@@ -276,7 +323,7 @@ def set_active(
     user.is_active = active
     if not active:
         user.sessions_revoked_at = now
-        enrolment.revoke_pending(session, user.id, now=now)
+        _revoke_pending(session, user.id, now)
     user.version += 1
     audit.record(
         session,
@@ -287,7 +334,7 @@ def set_active(
     )
     issued = None
     if active and enrolment.holder_sets_password(settings, user.role):
-        issued = enrolment.issue_for(session, actor, user, EnrolmentReason.REACTIVATED, now=now)
+        issued = _issue_code(session, actor, user, EnrolmentReason.REACTIVATED, now=now)
     session.commit()
     return issued
 
@@ -323,7 +370,7 @@ def issue_enrolment_code(session: Session, actor: Actor, username: str) -> enrol
     user = get_account(session, username)
     if not user.is_active:
         raise ValidationFailed({"username": _(INACTIVE_ACCOUNT)})
-    issued = enrolment.issue_for(session, actor, user, EnrolmentReason.RESET)
+    issued = _issue_code(session, actor, user, EnrolmentReason.RESET)
     session.commit()
     return issued
 
