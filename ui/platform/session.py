@@ -18,9 +18,11 @@ import streamlit_authenticator as stauth
 import clock
 from i18n import N_, _
 from models.types import utcnow
-from services.accounts import auth
+from services.accounts import auth, enrolment
+from services.accounts.passwords import MIN_LENGTH
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
+from ui.platform import form_state
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
@@ -42,6 +44,8 @@ MAX_COOKIE_DELETES = 3  # deletions, in the runs that follow a logout, until the
 ENDED_MESSAGE = "parcours_session_ended"
 COOKIE_WRITES_LEFT = "parcours_cookie_writes_left"
 MAX_COOKIE_WRITES = 3  # extra writes, in the runs that follow the login
+ENROLLED = "parcours_enrolled_username"  # the holder has just set their password with a code
+ENROLMENT_FORM = "first_sign_in"
 
 
 def _cookie_expiry_days(runtime: Runtime) -> float:
@@ -72,6 +76,7 @@ def _authenticator(runtime: Runtime, *, signed_in: bool) -> stauth.Authenticate:
         with unit_of_work(runtime.engine) as session:
             result = auth.authenticate(session, runtime.settings, username, password)
         st.session_state.pop(ENDED_MESSAGE, None)  # a new attempt: "session ended" is old news
+        st.session_state.pop(ENROLLED, None)
         if result.outcome == auth.LoginOutcome.SUCCESS:
             st.session_state[STARTED_AT] = utcnow()
             st.session_state[COOKIE_WRITES_LEFT] = MAX_COOKIE_WRITES
@@ -133,6 +138,55 @@ def end_session(message: str | None) -> None:
 def login_column():
     """The centred column the login page is drawn in (a full-width form reads badly)."""
     return st.columns([1, 2, 1])[1]
+
+
+def first_sign_in(runtime: Runtime) -> None:
+    """Under the login form: the holder of an account sets its password with the code the administration
+    gave them (first sign-in, re-enabled or reset account), then signs in above with it."""
+    form_state.show_toast()
+    enrolled = st.session_state.get(ENROLLED)
+    if enrolled:
+        st.success(
+            _("Mot de passe enregistré pour « {username} » : connectez-vous ci-dessus avec ce mot de passe.").format(
+                username=md(enrolled)
+            ),
+            icon=":material/check:",
+        )
+    key = form_state.key(ENROLMENT_FORM)
+    errors = form_state.errors(ENROLMENT_FORM)
+    with st.expander(_("Première connexion ou code reçu"), icon=":material/key:", expanded=bool(errors)):
+        st.caption(
+            _(
+                "Vous avez reçu un code de l'administration : choisissez ici votre mot de passe "
+                "({count} caractères au moins, une phrase de quelques mots par exemple). Le code ne sert qu'une fois."
+            ).format(count=MIN_LENGTH)
+        )
+        with st.form(key):
+            form_state.form_error(ENROLMENT_FORM)
+            data = {"username": st.text_input(_("Votre identifiant"), autocomplete="username", key=f"{key}_username")}
+            form_state.field_error(errors, "username")
+            data["code"] = st.text_input(_("Code reçu"), autocomplete="one-time-code", key=f"{key}_code")
+            form_state.field_error(errors, "code")
+            data["new"] = st.text_input(
+                _("Nouveau mot de passe"), type="password", autocomplete="new-password", key=f"{key}_new"
+            )
+            form_state.field_error(errors, "new")
+            data["confirmation"] = st.text_input(
+                _("Nouveau mot de passe (confirmation)"),
+                type="password",
+                autocomplete="new-password",
+                key=f"{key}_confirmation",
+            )
+            form_state.field_error(errors, "confirmation")
+            submitted = st.form_submit_button(_("Enregistrer mon mot de passe"))
+    if submitted:
+
+        def set_password() -> None:
+            with unit_of_work(runtime.engine) as session:
+                username = enrolment.set_password_with_code(session, runtime.settings, data=data)
+            st.session_state[ENROLLED] = username
+
+        form_state.submit(ENROLMENT_FORM, set_password, _("Mot de passe enregistré."))
 
 
 def request_logout(runtime: Runtime, username: str) -> None:
