@@ -60,12 +60,20 @@ def _signed_in_home(at) -> bool:
 def test_login_page_shows_the_french_form_the_demo_banner_and_the_demo_accounts(demo_database) -> None:
     at = login_app()
     assert not at.exception
-    assert [w.label for w in at.text_input] == ["Identifiant", "Mot de passe"]
-    assert [b.label for b in at.button] == ["Se connecter"]
+    # the login form, then the holder's first sign-in with a code (folded, services.accounts.enrolment)
+    assert [w.label for w in at.text_input] == [
+        "Identifiant",
+        "Mot de passe",
+        "Votre identifiant",
+        "Code reçu",
+        "Nouveau mot de passe",
+        "Nouveau mot de passe (confirmation)",
+    ]
+    assert [b.label for b in at.button] == ["Se connecter", "Enregistrer mon mot de passe"]
     assert "Connexion" in texts(at.subheader)
     assert any(DEMO_BANNER in text for text in texts(at.warning))
-    demo_box = at.expander[0]
-    assert demo_box.label == "Comptes de démonstration"
+    assert [box.label for box in at.expander] == ["Première connexion ou code reçu", "Comptes de démonstration"]
+    demo_box = at.expander[1]
     listing = [*demo_box.table, *demo_box.dataframe]
     assert len(listing) == 1
     listed = listing[0].value["Identifiant"].tolist()

@@ -88,9 +88,7 @@ def test_production_refuses_a_password_chosen_by_the_admin_for_an_account_that_s
     assert stored(session, "SELECT username FROM app_user WHERE username = 'ts.lyon'") == []
 
 
-def test_production_still_lets_the_admin_set_the_password_of_an_account_without_identities(
-    session, production, admin
-):
+def test_production_still_lets_the_admin_set_the_password_of_an_account_without_identities(session, production, admin):
     users.create_user(session, production, admin, account(Role.GESTION, "compta") | {"password": PASSPHRASE})
     assert signs_in(session, production, PASSPHRASE, "compta")
     users.reset_password(session, production, admin, "compta", new_password=OTHER_PASSPHRASE)
