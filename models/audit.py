@@ -80,6 +80,7 @@ class AuditAction(StrEnum):
     USER_ENROLMENT_REFUSED = "user.enrolment_refused"
     USER_PASSWORD_CHANGE = "user.password_change"
     USER_PASSWORD_RESET = "user.password_reset"
+    USER_SSO_LINKED = "user.sso_linked"
     USER_UNLOCK = "user.unlock"
     WORKSHOP_COMPLETION = "workshop.completion"
     WORKSHOP_ENROL = "workshop.enrol"

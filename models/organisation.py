@@ -66,6 +66,8 @@ class User(Versioned, table=True):
     # Last request of any session, written at most once a minute: the idle timeout of
     # a cookie re-login is measured from it.
     last_seen_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The single sign-on identity its holder linked with an enrolment code ("<issuer> <subject>"), if any.
+    sso_identity: str | None = Field(default=None, max_length=255, unique=True)
 
 
 class UserSite(SQLModel, table=True):

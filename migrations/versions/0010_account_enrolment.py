@@ -1,4 +1,5 @@
-"""enrolment codes: the holder of an account sets its password with a single-use code
+"""enrolment codes: the holder of an account sets its password (or links a single sign-on identity) with
+a single-use code
 
 Revision ID: 0010
 Revises: 0006
@@ -50,9 +51,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("account_enrolment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_account_enrolment_user_id"), ["user_id"], unique=False)
+    with op.batch_alter_table("app_user", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sso_identity", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f("uq_app_user_sso_identity"), ["sso_identity"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("app_user", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_app_user_sso_identity"), type_="unique")
+        batch_op.drop_column("sso_identity")
     with op.batch_alter_table("account_enrolment", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_account_enrolment_user_id"))
     op.drop_table("account_enrolment")

@@ -221,7 +221,7 @@ def resume_from_cookie(
     """Accept a re-authentication cookie only if the server still considers it valid."""
     now = now or utcnow()
     user = session.exec(select(User).where(User.username == normalise_username(username))).first()
-    reason = _session_problem(user, settings, issued_at, user.last_seen_at if user else None, now)
+    reason = session_problem(user, settings, issued_at, user.last_seen_at if user else None, now)
     if reason is not None or user is None:
         audit.record(
             session, actor=normalise_username(username), action=AuditAction.SESSION_COOKIE_REFUSED, success=False
@@ -237,7 +237,7 @@ def resume_from_cookie(
     return principal
 
 
-def _session_problem(
+def session_problem(
     user: User | None, settings: Settings, started_at: datetime, last_activity_at: datetime | None, now: datetime
 ) -> SessionEnd | None:
     if user is None or not user.is_active:
@@ -264,7 +264,7 @@ def check_session(
     """Validate a live session at each page run; returns the fresh principal or why it ended."""
     now = now or utcnow()
     user = session.exec(select(User).where(User.username == normalise_username(username))).first()
-    problem = _session_problem(user, settings, started_at, last_activity_at, now)
+    problem = session_problem(user, settings, started_at, last_activity_at, now)
     if problem is not None:
         return problem
     if user.last_seen_at is None or now - user.last_seen_at > LAST_SEEN_WRITE_INTERVAL:

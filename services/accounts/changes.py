@@ -32,6 +32,7 @@ class AccountChange(StrEnum):
     PASSWORD_SET_BY_ADMIN = "password_set_by_admin"
     CODE_ISSUED = "code_issued"
     CODE_USED = "code_used"
+    SSO_LINKED = "sso_linked"
 
     @classmethod
     def labels(cls) -> dict:
@@ -41,6 +42,7 @@ class AccountChange(StrEnum):
             cls.PASSWORD_SET_BY_ADMIN: N_("Mot de passe fixé par l'administration"),
             cls.CODE_ISSUED: N_("Code d'activation remis"),
             cls.CODE_USED: N_("Mot de passe choisi par le ou la titulaire"),
+            cls.SSO_LINKED: N_("Authentification unique liée par le ou la titulaire"),
         }
 
 
@@ -50,6 +52,7 @@ CHANGE_OF_ACTION = {
     AuditAction.USER_PASSWORD_RESET: AccountChange.PASSWORD_SET_BY_ADMIN,
     AuditAction.USER_ENROLMENT_ISSUED: AccountChange.CODE_ISSUED,
     AuditAction.USER_ENROLMENT_COMPLETED: AccountChange.CODE_USED,
+    AuditAction.USER_SSO_LINKED: AccountChange.SSO_LINKED,
 }
 
 

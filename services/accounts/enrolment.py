@@ -106,13 +106,11 @@ def code_digest(code: str) -> str:
     return hashlib.sha256(normal.encode("ascii", "replace")).hexdigest()
 
 
-class EnrolmentInput(FormInput):
-    """What the holder types on the login page: the username, the code received, the new password twice."""
+class CodeInput(FormInput):
+    """The username and the code received (to link a single sign-on identity: services.accounts.sso)."""
 
     username: str
     code: str
-    new: passwords.NewPassword
-    confirmation: passwords.OptionalTypedPassword = None
 
     @field_validator("username")
     @classmethod
@@ -127,6 +125,13 @@ class EnrolmentInput(FormInput):
         if not value.strip():
             raise field_error(CODE_REQUIRED)
         return value
+
+
+class EnrolmentInput(CodeInput):
+    """What the holder types on the login page: the username, the code received, the new password twice."""
+
+    new: passwords.NewPassword
+    confirmation: passwords.OptionalTypedPassword = None
 
     @field_validator("confirmation")
     @classmethod
@@ -151,14 +156,32 @@ def set_password_with_code(
     account exists or not); a right code with a password that breaks the rules is not used up."""
     now = now or utcnow()
     entry = data if isinstance(data, EnrolmentInput) else EnrolmentInput.validated(data)
+    user, enrolment = redeemable_code(session, settings, entry, now)
+    passwords.check_not_guessable(entry.new, settings=settings, user=user, field="new")
+    store_new_password(user, entry.new, settings, now)
+    enrolment.used_at = now
+    user.failed_login_count = 0
+    audit.record(
+        session, actor=user.username, action=AuditAction.USER_ENROLMENT_COMPLETED, entity_type="user", entity_id=user.id
+    )
+    session.commit()
+    return user.username
+
+
+def redeemable_code(
+    session: Session, settings: Settings, entry: CodeInput, now: datetime
+) -> tuple[User, AccountEnrolment]:
+    """The active account and its newest unused, unexpired code that `entry` names, the lockout counter of
+    the username cleared (committed); otherwise ValidationFailed on "code", the failure counted against the
+    typed username (locked: the lockout message) and audited. The caller uses the code up and commits."""
     user = session.exec(select(User).where(User.username == entry.username)).first()
     key = throttle_key(settings, entry.username, user)
     actor, detail = (entry.username, None) if user is not None else (UNKNOWN_ACCOUNT, f"nom={key[1:]}")
+    locked = _(LOGIN_MESSAGES[LoginOutcome.LOCKED]).format(**limits_of(settings))
     attempts = reserve_attempt(session, settings, key, now)
     if attempts is None:
         audit.record(session, actor=actor, action=AuditAction.USER_ENROLMENT_REFUSED, success=False, detail=detail)
         session.commit()
-        locked = _(LOGIN_MESSAGES[LoginOutcome.LOCKED]).format(**limits_of(settings))
         raise ValidationFailed({"code": locked})
     enrolment = None
     if user is not None and user.is_active:
@@ -174,17 +197,7 @@ def set_password_with_code(
     if enrolment is None:
         audit.record(session, actor=actor, action=AuditAction.USER_ENROLMENT_REFUSED, success=False, detail=detail)
         session.commit()
-        if attempts >= settings.lockout_threshold:
-            raise ValidationFailed({"code": _(LOGIN_MESSAGES[LoginOutcome.LOCKED]).format(**limits_of(settings))})
-        raise ValidationFailed({"code": _(CODE_REFUSED)})
+        raise ValidationFailed({"code": locked if attempts >= settings.lockout_threshold else _(CODE_REFUSED)})
     clear_attempts(session, key)
     session.commit()
-    passwords.check_not_guessable(entry.new, settings=settings, user=user, field="new")
-    store_new_password(user, entry.new, settings, now)
-    enrolment.used_at = now
-    user.failed_login_count = 0
-    audit.record(
-        session, actor=user.username, action=AuditAction.USER_ENROLMENT_COMPLETED, entity_type="user", entity_id=user.id
-    )
-    session.commit()
-    return user.username
+    return user, enrolment

@@ -52,6 +52,7 @@ class UserRow:
     is_locked: bool
     last_login_at: datetime | None
     code_expires_at: datetime | None = None  # an enrolment code waits for the holder until then
+    sso_linked: bool = False  # its holder signs in through single sign-on
 
 
 def list_users(session: Session, actor: Actor, *, now: datetime | None = None) -> list[UserRow]:
@@ -85,6 +86,7 @@ def list_users(session: Session, actor: Actor, *, now: datetime | None = None) -
             u.username in locked,
             u.last_login_at,
             pending.get(u.id),
+            u.sso_identity is not None,
         )
         for u in users
     ]
@@ -181,6 +183,7 @@ def _issue_code(
         )
     )
     user.password_hash = enrolment.NO_PASSWORD
+    user.sso_identity = None  # every way in starts again from the code
     user.sessions_revoked_at = now
     user.version += 1
     audit.record(
