@@ -35,6 +35,7 @@ def _accounts_table(rows: list[UserRow]) -> None:
             _("Verrouillé"): [r.is_locked for r in rows],
             _("Dernière connexion"): [formats.timestamp(r.last_login_at) for r in rows],
             _("Code en attente jusqu'au"): [formats.timestamp(r.code_expires_at) for r in rows],
+            _("Authentification unique"): [r.sso_linked for r in rows],
         },
         hide_index=True,
     )
