@@ -16,6 +16,7 @@ layout.demo_banner(current)
 principal = session.signed_in_principal(current)
 if principal is None:
     with session.login_column():
+        session.first_sign_in(current)
         layout.demo_accounts(current)
     st.stop()
 

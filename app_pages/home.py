@@ -6,9 +6,11 @@ import clock
 from i18n import _, formats
 from models.labels import label
 from services import home
+from services.accounts import changes
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
-from services.platform.principal import Principal
+from services.platform.principal import Capability, Principal
+from ui.accounts.account_changes import account_changes_block
 from ui.platform import charts
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
@@ -32,6 +34,11 @@ def page(principal: Principal) -> None:
 
     with unit_of_work(runtime().engine) as session:
         overview = home.overview_for(session, principal)
+        account_changes = (
+            changes.privileged_account_changes(session, principal)
+            if principal.can(Capability.REVIEW_ACCOUNT_CHANGES)
+            else None
+        )
 
     if overview.figures:
         columns = st.columns(min(4, len(overview.figures)))
@@ -58,6 +65,9 @@ def page(principal: Principal) -> None:
 
     if not (overview.figures or overview.monthly or overview.grants):
         st.info(_("Aucun indicateur n'est encore disponible pour votre profil."))
+
+    if account_changes is not None:
+        account_changes_block(account_changes)
 
 
 page(principal)

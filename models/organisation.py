@@ -1,4 +1,4 @@
-"""Sites, users and the login throttle."""
+"""Sites, users, the login throttle and enrolment codes."""
 
 from __future__ import annotations
 
@@ -66,6 +66,8 @@ class User(Versioned, table=True):
     # Last request of any session, written at most once a minute: the idle timeout of
     # a cookie re-login is measured from it.
     last_seen_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The single sign-on identity its holder linked with an enrolment code ("<issuer> <subject>"), if any.
+    sso_identity: str | None = Field(default=None, max_length=255, unique=True)
 
 
 class UserSite(SQLModel, table=True):
@@ -86,3 +88,38 @@ class LoginThrottle(SQLModel, table=True):
     failure_count: int = Field(default=0, nullable=False)
     window_started_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     locked_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class EnrolmentReason(StrEnum):
+    """Why a holder was given an enrolment code (stored as its value; never delete one)."""
+
+    CREATED = "created"
+    REACTIVATED = "reactivated"
+    RESET = "reset"
+
+    @classmethod
+    def labels(cls) -> dict:
+        return {
+            cls.CREATED: N_("Création du compte"),
+            cls.REACTIVATED: N_("Réactivation du compte"),
+            cls.RESET: N_("Nouveau mot de passe"),
+        }
+
+
+class AccountEnrolment(SQLModel, table=True):
+    """A single-use code with which an account's holder sets its password (services.accounts.enrolment).
+
+    Only the SHA-256 digest of the code is kept: the code itself is shown once, when it is issued."""
+
+    __tablename__ = "account_enrolment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True, nullable=False, ondelete="CASCADE")
+    code_digest: str = Field(max_length=64, unique=True, nullable=False)
+    reason: EnrolmentReason = Field(sa_type=enum_type(EnrolmentReason), nullable=False)
+    issued_by: str = Field(max_length=64, nullable=False)  # the actor's username ("system": the command line)
+    issued_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Set when a newer code replaces this one, or the account is deactivated: the code no longer works.
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -3,6 +3,7 @@
 python -m ops.cli create-user --username dir.nat --name "Nom Prénom" --role direction
 python -m ops.cli create-user --username ts.lyon --name "…" --role intervenant --site LYO
 python -m ops.cli set-password --username dir.nat
+python -m ops.cli enrolment-code --username ts.lyon   (the holder sets the password with the code)
 python -m ops.cli deactivate --username ancien.compte
 python -m ops.cli generate-key
 python -m ops.cli retention --dry-run     (then --apply: anonymise files without contact for 2 years)
@@ -22,7 +23,7 @@ from models.audit import AuditAction
 from models.organisation import Role
 from models.persons import Person, PersonNote
 from models.types import EncryptedText
-from services.accounts import users
+from services.accounts import enrolment, users
 from services.persons import retention
 from services.platform import audit
 from services.platform.config import ConfigurationError, load_settings
@@ -41,6 +42,14 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
+def _print_code(issued: enrolment.IssuedCode) -> None:
+    print(
+        f"Code d'activation de « {issued.username} » : {issued.code}\n"
+        f"À remettre au ou à la titulaire seulement, valable jusqu'au {issued.expires_at:%d/%m/%Y %H:%M} UTC : "
+        "sur la page de connexion, « Première connexion ou code reçu », il ou elle choisit son mot de passe."
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ops.cli", description="Administration de Parcours")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -52,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--site", action="append", default=[], help="code de site (répétable), ex. LYO")
     create.add_argument("--funder", help="nom du financeur (rôle financeur)")
     create.add_argument("--password-stdin", action="store_true", help="lire le mot de passe sur l'entrée standard")
+
+    code = commands.add_parser(
+        "enrolment-code", help="remettre au ou à la titulaire un code pour choisir son mot de passe"
+    )
+    code.add_argument("--username", required=True)
 
     password = commands.add_parser("set-password", help="réinitialiser un mot de passe")
     password.add_argument("--username", required=True)
@@ -137,7 +151,20 @@ def main(argv: list[str] | None = None) -> int:
     upgrade_to_head(engine)
     try:
         with unit_of_work(engine) as session:
-            if args.command == "create-user":
+            if args.command == "create-user" and enrolment.holder_sets_password(settings, Role(args.role)):
+                _print_code(
+                    users.enrol_user(
+                        session,
+                        settings,
+                        SYSTEM_ACTOR,
+                        username=args.username,
+                        display_name=args.name,
+                        role=Role(args.role),
+                        site_codes=args.site,
+                        funder_name=args.funder,
+                    )
+                )
+            elif args.command == "create-user":
                 users.create_user(
                     session,
                     settings,
@@ -150,12 +177,18 @@ def main(argv: list[str] | None = None) -> int:
                     funder_name=args.funder,
                 )
                 print(f"Compte « {args.username} » créé.")
+            elif args.command == "enrolment-code":
+                _print_code(users.issue_enrolment_code(session, SYSTEM_ACTOR, args.username))
             elif args.command == "set-password":
                 users.reset_password(session, settings, SYSTEM_ACTOR, args.username, new_password=_password(args))
                 print("Mot de passe modifié ; les sessions ouvertes sont fermées.")
             elif args.command in ("deactivate", "activate"):
-                users.set_active(session, SYSTEM_ACTOR, args.username, active=args.command == "activate")
+                issued = users.set_active(
+                    session, settings, SYSTEM_ACTOR, args.username, active=args.command == "activate"
+                )
                 print("Fait.")
+                if issued is not None:
+                    _print_code(issued)
             elif args.command == "unlock":
                 users.unlock(session, SYSTEM_ACTOR, args.username)
                 print("Fait.")

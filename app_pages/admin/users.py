@@ -1,11 +1,14 @@
-"""Comptes utilisateurs (admin): list, create, deactivate, unlock, reset a password."""
+"""Comptes utilisateurs (admin): list, create, deactivate, unlock, reset a password, enrolment codes.
+
+In production an account that sees identities gets no password from here: its holder sets it with the
+single-use code shown once on this page (services.accounts.enrolment)."""
 
 import streamlit as st
 
 from i18n import _, formats
 from models.labels import label
 from models.organisation import Role
-from services.accounts import users
+from services.accounts import enrolment, users
 from services.accounts.passwords import MIN_LENGTH
 from services.accounts.users import UserRow
 from services.platform.db import unit_of_work
@@ -14,8 +17,11 @@ from services.platform.principal import ALL_SITES_ROLES, Principal
 from ui.platform import form_state
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
+from ui.platform.text import md
 
 principal = require_page(PageKey.USERS)
+
+ISSUED_CODE = "user_admin_issued_code"  # the code just issued: shown on the next run only
 
 
 def _accounts_table(rows: list[UserRow]) -> None:
@@ -28,6 +34,8 @@ def _accounts_table(rows: list[UserRow]) -> None:
             _("Actif"): [r.is_active for r in rows],
             _("Verrouillé"): [r.is_locked for r in rows],
             _("Dernière connexion"): [formats.timestamp(r.last_login_at) for r in rows],
+            _("Code en attente jusqu'au"): [formats.timestamp(r.code_expires_at) for r in rows],
+            _("Authentification unique"): [r.sso_linked for r in rows],
         },
         hide_index=True,
     )
@@ -56,10 +64,15 @@ def _account_fields(key: str, errors: dict[str, str], site_codes: list[str], fun
     )
     form_state.field_error(errors, "funder_name")
     values["password"] = st.text_input(
-        _("Mot de passe initial ({count} caractères minimum)").format(count=MIN_LENGTH),
+        _("Mot de passe initial (facultatif, {count} caractères minimum)").format(count=MIN_LENGTH),
         type="password",
         autocomplete="new-password",
         key=f"{key}_password",
+        help=_(
+            "Laissez vide pour remettre au ou à la titulaire un code à usage unique : il ou elle choisit alors "
+            "son mot de passe. En production, c'est la seule possibilité pour un compte qui voit l'identité "
+            "des personnes (chef·fe de service, intervenant·e, formateur·rice)."
+        ),
     )
     form_state.field_error(errors, "password")
     return values
@@ -77,9 +90,29 @@ def _create_form(current: Runtime, principal: Principal, site_codes: list[str], 
 
         def create() -> None:
             with unit_of_work(current.engine) as uow:
-                users.create_user(uow, current.settings, principal, data)
+                if data["password"]:
+                    users.create_user(uow, current.settings, principal, data)
+                else:
+                    st.session_state[ISSUED_CODE] = users.enrol_user(uow, current.settings, principal, data)
 
         form_state.submit(form, create, _("Compte « {username} » créé.").format(username=data["username"]))
+
+
+def _issued_code() -> None:
+    """The code just issued, shown once: the next run no longer has it."""
+    issued: enrolment.IssuedCode | None = st.session_state.pop(ISSUED_CODE, None)
+    if issued is None:
+        return
+    with st.container(border=True):
+        st.warning(
+            _(
+                "Code d'activation du compte « {username} », valable jusqu'au {until} : remettez-le à son ou sa "
+                "titulaire seulement. Sur la page de connexion (« Première connexion ou code reçu »), il ou elle "
+                "choisit son mot de passe. Ce code ne sera plus affiché."
+            ).format(username=md(issued.username), until=formats.timestamp(issued.expires_at)),
+            icon=":material/key:",
+        )
+        st.code(issued.code, language=None)
 
 
 def _state_buttons(current: Runtime, principal: Principal, selected: UserRow, columns) -> None:
@@ -91,7 +124,9 @@ def _state_buttons(current: Runtime, principal: Principal, selected: UserRow, co
 
     def set_active(active: bool) -> None:
         with unit_of_work(current.engine) as uow:
-            users.set_active(uow, principal, selected.username, active=active)
+            issued = users.set_active(uow, current.settings, principal, selected.username, active=active)
+        if issued is not None:
+            st.session_state[ISSUED_CODE] = issued
 
     def unlock() -> None:
         with unit_of_work(current.engine) as uow:
@@ -106,7 +141,31 @@ def _state_buttons(current: Runtime, principal: Principal, selected: UserRow, co
         form_state.submit(form, unlock, _("Compte « {username} » déverrouillé.").format(username=name))
 
 
+def _code_button(current: Runtime, principal: Principal, selected: UserRow) -> None:
+    """Give the holder a new single-use code: the password stops working, the holder chooses a new one."""
+    form = f"user_code_{selected.username}"
+    form_state.form_error(form)
+    form_state.field_error(form_state.errors(form), "username")
+    if not selected.is_active:
+        return
+    if st.button(_("Remettre un code d'activation"), icon=":material/key:", key=f"{form}_issue"):
+
+        def issue() -> None:
+            with unit_of_work(current.engine) as uow:
+                st.session_state[ISSUED_CODE] = users.issue_enrolment_code(uow, principal, selected.username)
+
+        form_state.submit(form, issue, _("Code d'activation remis ; les sessions de ce compte sont fermées."))
+
+
 def _reset_form(current: Runtime, principal: Principal, selected: UserRow) -> None:
+    if enrolment.holder_sets_password(current.settings, selected.role):
+        st.caption(
+            _(
+                "Ce compte voit l'identité des personnes : seul·e son ou sa titulaire choisit son mot de passe, "
+                "avec un code d'activation."
+            )
+        )
+        return
     form = f"user_reset_{selected.username}"
     key = form_state.key(form)
     errors = form_state.errors(form)
@@ -135,6 +194,7 @@ def _manage(current: Runtime, principal: Principal, rows: list[UserRow]) -> None
     _state_buttons(current, principal, selected, (left, middle))
     with right:
         _reset_form(current, principal, selected)
+        _code_button(current, principal, selected)
 
 
 def page(principal: Principal) -> None:
@@ -142,6 +202,7 @@ def page(principal: Principal) -> None:
     current = runtime()
     st.title(_("Comptes utilisateurs"))
     form_state.show_toast()
+    _issued_code()
     with unit_of_work(current.engine) as uow:
         rows = users.list_users(uow, principal)
         site_codes = users.list_site_codes(uow)

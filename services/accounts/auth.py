@@ -117,7 +117,7 @@ def principal_of(session: Session, user: User) -> Principal:
     )
 
 
-def _reserve_attempt(session: Session, settings: Settings, key: str, now: datetime) -> int | None:
+def reserve_attempt(session: Session, settings: Settings, key: str, now: datetime) -> int | None:
     """Count this attempt against `key` BEFORE its password is checked, in one atomic statement
     committed at once; None when `key` is locked (the password is then not checked at all).
 
@@ -156,6 +156,23 @@ def _reserve_attempt(session: Session, settings: Settings, key: str, now: dateti
     return None if reserved is None else int(reserved[0])
 
 
+def clear_attempts(session: Session, key: str) -> None:
+    """Forget the failures counted against `key` (a successful sign-in or enrolment), in the caller's unit
+    of work."""
+    throttle = LoginThrottle.__table__
+    session.execute(
+        sa.update(throttle)
+        .where(throttle.c.username_key == key)
+        .values(failure_count=0, window_started_at=None, locked_until=None)
+    )
+
+
+def throttle_key(settings: Settings, typed: str, user: User | None) -> str:
+    """The lockout counter of a typed username: the name itself for an account, a keyed digest otherwise
+    (neither the throttle table nor the audit log holds a name typed for no account)."""
+    return typed if user is not None else f"?{typed_name_digest(settings, typed)}"
+
+
 def authenticate(
     session: Session, settings: Settings, username: str, password: str, *, now: datetime | None = None
 ) -> LoginResult:
@@ -163,10 +180,9 @@ def authenticate(
     now = now or utcnow()
     typed = normalise_username(username)
     user = session.exec(select(User).where(User.username == typed)).first()
-    # An unknown name is kept only as its digest: neither the throttle table nor the audit log holds it.
-    key = typed if user is not None else f"?{typed_name_digest(settings, typed)}"
+    key = throttle_key(settings, typed, user)
     actor, detail = (typed, None) if user is not None else (UNKNOWN_ACCOUNT, f"nom={key[1:]}")
-    attempts = _reserve_attempt(session, settings, key, now)
+    attempts = reserve_attempt(session, settings, key, now)
     if attempts is None:
         passwords.burn_equivalent_time(rounds=settings.bcrypt_rounds)
         audit.record(session, actor=actor, action=AuditAction.LOGIN_LOCKED, success=False, detail=detail)
@@ -180,12 +196,7 @@ def authenticate(
         valid = passwords.verify_password(password, user.password_hash) and user.is_active
 
     if valid:
-        throttle = LoginThrottle.__table__
-        session.execute(
-            sa.update(throttle)
-            .where(throttle.c.username_key == key)
-            .values(failure_count=0, window_started_at=None, locked_until=None)
-        )
+        clear_attempts(session, key)
         user.failed_login_count = 0
         user.last_login_at = now
         user.last_seen_at = now
@@ -210,7 +221,7 @@ def resume_from_cookie(
     """Accept a re-authentication cookie only if the server still considers it valid."""
     now = now or utcnow()
     user = session.exec(select(User).where(User.username == normalise_username(username))).first()
-    reason = _session_problem(user, settings, issued_at, user.last_seen_at if user else None, now)
+    reason = session_problem(user, settings, issued_at, user.last_seen_at if user else None, now)
     if reason is not None or user is None:
         audit.record(
             session, actor=normalise_username(username), action=AuditAction.SESSION_COOKIE_REFUSED, success=False
@@ -226,7 +237,7 @@ def resume_from_cookie(
     return principal
 
 
-def _session_problem(
+def session_problem(
     user: User | None, settings: Settings, started_at: datetime, last_activity_at: datetime | None, now: datetime
 ) -> SessionEnd | None:
     if user is None or not user.is_active:
@@ -253,7 +264,7 @@ def check_session(
     """Validate a live session at each page run; returns the fresh principal or why it ended."""
     now = now or utcnow()
     user = session.exec(select(User).where(User.username == normalise_username(username))).first()
-    problem = _session_problem(user, settings, started_at, last_activity_at, now)
+    problem = session_problem(user, settings, started_at, last_activity_at, now)
     if problem is not None:
         return problem
     if user.last_seen_at is None or now - user.last_seen_at > LAST_SEEN_WRITE_INTERVAL:

@@ -34,6 +34,8 @@ class Capability(StrEnum):
     VIEW_AUDIT = "view_audit"
     MANAGE_PARTNERS = "manage_partners"  # partner directory of own sites (admin: all sites)
     MANAGE_RETENTION = "manage_retention"  # files past 2 years without contact: list, anonymise
+    # direction: who created, re-enabled or reset an account that sees identities, and when
+    REVIEW_ACCOUNT_CHANGES = "review_account_changes"
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -47,6 +49,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_COURSE_FIGURES,
             Capability.VIEW_BUDGET,
             Capability.VIEW_STAFFING,
+            Capability.REVIEW_ACCOUNT_CHANGES,
         }
     ),
     Role.CHEF_SERVICE: frozenset(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import secrets
 from datetime import timedelta
 
 from cryptography.fernet import Fernet
@@ -15,7 +17,7 @@ from models.organisation import Role, Site, User
 from models.pathway import ActionGoal, GoalAxis
 from models.types import utcnow
 from ops import cli
-from services.accounts import auth, passwords
+from services.accounts import auth, enrolment, passwords
 from services.accounts.auth import LoginOutcome
 from services.platform import config
 from services.platform.crypto import FieldCipher
@@ -187,3 +189,33 @@ def test_purge_audit_keeps_the_last_year(cli_database, monkeypatch, capsys):
     assert "1 événement(s) supprimé(s)" in capsys.readouterr().out
     with unit_of_work(cli_database) as session:
         assert session.exec(select(AuditEvent.action)).all() == ["recent"]
+
+
+def test_in_production_an_account_that_sees_identities_gets_a_code_not_a_password(cli_database, monkeypatch, capsys):
+    with unit_of_work(cli_database) as session:
+        session.add(Site(code="LYO", name="Lyon", city="Lyon"))
+        session.commit()
+    monkeypatch.setenv("PARCOURS_MODE", "production")
+    monkeypatch.setenv("PARCOURS_COOKIE_KEY", secrets.token_urlsafe(48))
+    monkeypatch.setenv("PARCOURS_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    monkeypatch.delenv(clock.CLOCK_VARIABLE, raising=False)  # production refuses a pinned day
+    code_line = re.compile(r"Code d'activation de « ts\.lyon » : ([A-Z2-9]{4}(?:-[A-Z2-9]{4}){3})\n")
+
+    # no password asked (nothing on stdin): the holder will choose it
+    assert run(monkeypatch, "create-user", "--username", "ts.lyon", "--name", "Léa", "--role", "intervenant",
+               "--site", "LYO") == 0  # fmt: skip
+    first = code_line.search(capsys.readouterr().out).group(1)
+    assert user(cli_database, "ts.lyon").password_hash == "!enrolment-pending"
+
+    assert run(monkeypatch, "set-password", "--username", "ts.lyon", "--password-stdin", stdin=GOOD_PASSWORD) == 1
+    assert "seul·e son ou sa titulaire choisit le mot de passe" in capsys.readouterr().err
+
+    assert run(monkeypatch, "enrolment-code", "--username", "ts.lyon") == 0
+    second = code_line.search(capsys.readouterr().out).group(1)
+    assert second != first
+    settings = config.load_settings()
+    data = {"username": "ts.lyon", "code": second, "new": GOOD_PASSWORD, "confirmation": GOOD_PASSWORD}
+    with unit_of_work(cli_database) as session:
+        assert enrolment.set_password_with_code(session, settings, data=data) == "ts.lyon"
+        later = utcnow() + timedelta(seconds=1)
+        assert auth.authenticate(session, settings, "ts.lyon", GOOD_PASSWORD, now=later).outcome == LoginOutcome.SUCCESS

@@ -60,12 +60,20 @@ def _signed_in_home(at) -> bool:
 def test_login_page_shows_the_french_form_the_demo_banner_and_the_demo_accounts(demo_database) -> None:
     at = login_app()
     assert not at.exception
-    assert [w.label for w in at.text_input] == ["Identifiant", "Mot de passe"]
-    assert [b.label for b in at.button] == ["Se connecter"]
+    # the login form, then the holder's first sign-in with a code (folded, services.accounts.enrolment)
+    assert [w.label for w in at.text_input] == [
+        "Identifiant",
+        "Mot de passe",
+        "Votre identifiant",
+        "Code reçu",
+        "Nouveau mot de passe",
+        "Nouveau mot de passe (confirmation)",
+    ]
+    assert [b.label for b in at.button] == ["Se connecter", "Enregistrer mon mot de passe"]
     assert "Connexion" in texts(at.subheader)
     assert any(DEMO_BANNER in text for text in texts(at.warning))
-    demo_box = at.expander[0]
-    assert demo_box.label == "Comptes de démonstration"
+    assert [box.label for box in at.expander] == ["Première connexion ou code reçu", "Comptes de démonstration"]
+    demo_box = at.expander[1]
     listing = [*demo_box.table, *demo_box.dataframe]
     assert len(listing) == 1
     listed = listing[0].value["Identifiant"].tolist()
@@ -145,7 +153,7 @@ def test_unknown_username_gets_exactly_the_messages_of_a_known_one(new_account) 
 def test_inactive_account_gets_the_same_answer_as_a_wrong_password(new_account, app_engine, app_settings) -> None:
     account = new_account()
     with unit_of_work(app_engine) as session:
-        users.set_active(session, SYSTEM_ACTOR, account.username, active=False)
+        users.set_active(session, app_settings, SYSTEM_ACTOR, account.username, active=False)
     at = submit_login(login_app(), account.username, account.password)
     assert _errors(at) == [INVALID]
     assert not at.session_state["authentication_status"]
@@ -176,12 +184,12 @@ def test_session_closed_elsewhere_goes_back_to_the_login_form(new_account, app_e
     assert not at.title and not at.metric and not at.sidebar.button
 
 
-def test_deactivated_account_loses_its_open_session(new_account, app_engine) -> None:
+def test_deactivated_account_loses_its_open_session(new_account, app_engine, app_settings) -> None:
     account = new_account()
     at = signed_in_app(account.username).run()
     assert _signed_in_home(at)
     with unit_of_work(app_engine) as session:
-        users.set_active(session, SYSTEM_ACTOR, account.username, active=False)
+        users.set_active(session, app_settings, SYSTEM_ACTOR, account.username, active=False)
     at.run()
     assert is_login_form(at)
     assert any(REVOKED in text for text in texts(at.info))

@@ -105,7 +105,19 @@ POLICIES: dict[Role, Policy] = {
         Reach.NOBODY,
         True,
         True,
-        COMMON | {"persons", "partners", "field", "rolls", "courses", "budget", "grant figures", "funded", "dashboard"},
+        COMMON
+        | {
+            "persons",
+            "partners",
+            "field",
+            "rolls",
+            "courses",
+            "budget",
+            "grant figures",
+            "funded",
+            "dashboard",
+            "account changes",
+        },
         site_limited=False,
     ),
     Role.CHEF_SERVICE: Policy(
@@ -148,6 +160,8 @@ POLICIES: dict[Role, Policy] = {
 DOMAIN_OF_MODULE = {
     "services.platform": "common",
     "services.accounts": "common",
+    # who created, re-enabled or reset an account that sees identities: direction watches the admin (issue 13)
+    "services.accounts.changes": "account changes",
     "services.home": "common",
     "models.organisation": "common",
     "models.labels": "common",
@@ -363,6 +377,14 @@ def _build(engine: Engine) -> WalkWorld:
         chef = principal_of(session, session.get_one(User, users[Role.CHEF_SERVICE]))
         audit.record(session, actor=chef, action=AuditAction.PERSON_VIEW, entity_type="person", entity_id=learner)
         audit.record(session, actor="?compte-inconnu", action=AuditAction.LOGIN_FAILURE, success=False)
+        # an account that sees identities, created by the admin: what direction's home page lists
+        audit.record(
+            session,
+            actor=f"walk.{Role.ADMIN.value}",
+            action=AuditAction.USER_CREATE,
+            entity_type="user",
+            entity_id=users[Role.CHEF_SERVICE],
+        )
         session.commit()
 
     with engine.connect() as c:
@@ -845,6 +867,7 @@ REACHED = [
     ("reporting.report_pack.build_report_pack", Role.FINANCEUR, "own"),
     ("platform.audit.list_events", Role.ADMIN, "own"),
     ("persons.retention.files_due_for_retention", Role.ADMIN, "own"),
+    ("accounts.changes.privileged_account_changes", Role.DIRECTION, "own"),
 ]
 
 

@@ -18,9 +18,11 @@ import streamlit_authenticator as stauth
 import clock
 from i18n import N_, _
 from models.types import utcnow
-from services.accounts import auth
+from services.accounts import auth, enrolment, sso
+from services.accounts.passwords import MIN_LENGTH
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
+from ui.platform import form_state
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
@@ -42,6 +44,11 @@ MAX_COOKIE_DELETES = 3  # deletions, in the runs that follow a logout, until the
 ENDED_MESSAGE = "parcours_session_ended"
 COOKIE_WRITES_LEFT = "parcours_cookie_writes_left"
 MAX_COOKIE_WRITES = 3  # extra writes, in the runs that follow the login
+ENROLLED = "parcours_enrolled_username"  # the holder has just set their password with a code
+ENROLMENT_FORM = "first_sign_in"
+SSO_SESSION = "parcours_sso_session"  # this session was opened through the identity provider
+SSO_CHECKED = "parcours_sso_checked"  # (identity, result) already decided in this session: audited once
+SSO_LINK_FORM = "sso_link"
 
 
 def _cookie_expiry_days(runtime: Runtime) -> float:
@@ -72,6 +79,7 @@ def _authenticator(runtime: Runtime, *, signed_in: bool) -> stauth.Authenticate:
         with unit_of_work(runtime.engine) as session:
             result = auth.authenticate(session, runtime.settings, username, password)
         st.session_state.pop(ENDED_MESSAGE, None)  # a new attempt: "session ended" is old news
+        st.session_state.pop(ENROLLED, None)
         if result.outcome == auth.LoginOutcome.SUCCESS:
             st.session_state[STARTED_AT] = utcnow()
             st.session_state[COOKIE_WRITES_LEFT] = MAX_COOKIE_WRITES
@@ -122,7 +130,7 @@ def end_session(message: str | None) -> None:
     """`message`: the French id of the text shown on the login page (marked N_), translated when shown."""
     for key in ("authentication_status", "username", "name", "email", "roles"):
         st.session_state[key] = None
-    for key in (STARTED_AT, LAST_ACTIVITY, COOKIE_WRITES_LEFT):
+    for key in (STARTED_AT, LAST_ACTIVITY, COOKIE_WRITES_LEFT, SSO_SESSION, SSO_CHECKED):
         st.session_state.pop(key, None)
     st.session_state["logout"] = True
     st.session_state[COOKIE_DELETES_LEFT] = MAX_COOKIE_DELETES
@@ -135,11 +143,150 @@ def login_column():
     return st.columns([1, 2, 1])[1]
 
 
+def first_sign_in(runtime: Runtime) -> None:
+    """Under the login form: the holder of an account sets its password with the code the administration
+    gave them (first sign-in, re-enabled or reset account), then signs in above with it."""
+    form_state.show_toast()
+    enrolled = st.session_state.get(ENROLLED)
+    if enrolled:
+        st.success(
+            _("Mot de passe enregistré pour « {username} » : connectez-vous ci-dessus avec ce mot de passe.").format(
+                username=md(enrolled)
+            ),
+            icon=":material/check:",
+        )
+    key = form_state.key(ENROLMENT_FORM)
+    errors = form_state.errors(ENROLMENT_FORM)
+    with st.expander(_("Première connexion ou code reçu"), icon=":material/key:", expanded=bool(errors)):
+        st.caption(
+            _(
+                "Vous avez reçu un code de l'administration : choisissez ici votre mot de passe "
+                "({count} caractères au moins, une phrase de quelques mots par exemple). Le code ne sert qu'une fois."
+            ).format(count=MIN_LENGTH)
+        )
+        with st.form(key):
+            form_state.form_error(ENROLMENT_FORM)
+            data = {"username": st.text_input(_("Votre identifiant"), autocomplete="username", key=f"{key}_username")}
+            form_state.field_error(errors, "username")
+            data["code"] = st.text_input(_("Code reçu"), autocomplete="one-time-code", key=f"{key}_code")
+            form_state.field_error(errors, "code")
+            data["new"] = st.text_input(
+                _("Nouveau mot de passe"), type="password", autocomplete="new-password", key=f"{key}_new"
+            )
+            form_state.field_error(errors, "new")
+            data["confirmation"] = st.text_input(
+                _("Nouveau mot de passe (confirmation)"),
+                type="password",
+                autocomplete="new-password",
+                key=f"{key}_confirmation",
+            )
+            form_state.field_error(errors, "confirmation")
+            submitted = st.form_submit_button(_("Enregistrer mon mot de passe"))
+    if submitted:
+
+        def set_password() -> None:
+            with unit_of_work(runtime.engine) as session:
+                username = enrolment.set_password_with_code(session, runtime.settings, data=data)
+            st.session_state[ENROLLED] = username
+
+        form_state.submit(ENROLMENT_FORM, set_password, _("Mot de passe enregistré."))
+
+
 def request_logout(runtime: Runtime, username: str) -> None:
     """Button callback: revoke every session of the user server-side, then forget this one."""
     with unit_of_work(runtime.engine) as session:
         auth.logout(session, username)
+    through_provider = bool(st.session_state.get(SSO_SESSION))
     end_session(N_("Vous êtes déconnecté·e."))
+    if through_provider:
+        st.logout()  # the provider's cookie too (and the provider's own session, when it offers to end it)
+
+
+def sso_configured() -> bool:
+    """Single sign-on is offered when .streamlit/secrets.toml has an [auth] section (st.login's own)."""
+    return st.secrets.load_if_toml_exists() and "auth" in st.secrets
+
+
+def _provider_identity() -> tuple[str, str, datetime] | None:
+    """(issuer, subject, sign-in time on the app's clock) of this browser's provider sign-in, or None.
+    (Page tests replace this function: AppTest has no provider.)"""
+    if not sso_configured() or not st.user.is_logged_in:
+        return None
+    issuer, subject, issued_at = st.user.get("iss"), st.user.get("sub"), st.user.get("iat")
+    if not (issuer and subject and issued_at):
+        return None
+    # The provider stamped it with the real clock; the server compares it on the app's clock.
+    return str(issuer), str(subject), clock.from_wall(datetime.fromtimestamp(float(issued_at), UTC))
+
+
+def _sso_sign_in(runtime: Runtime) -> sso.SsoResult | None:
+    """Open the Parcours account linked to the provider identity of this browser, if any (decided once per
+    identity and session). None when no one is signed in at the provider."""
+    identity = _provider_identity()
+    if identity is None:
+        return None
+    checked = st.session_state.get(SSO_CHECKED)
+    if checked is not None and checked[0] == identity:
+        return checked[1]
+    issuer, subject, signed_in_at = identity
+    with unit_of_work(runtime.engine) as session:
+        result = sso.sign_in_with_identity(
+            session, runtime.settings, issuer=issuer, subject=subject, signed_in_at=signed_in_at
+        )
+    st.session_state[SSO_CHECKED] = (identity, result)
+    if result.outcome == sso.SsoOutcome.SIGNED_IN:
+        state = st.session_state
+        state["authentication_status"] = True
+        state["username"] = result.principal.username
+        state["name"] = result.principal.display_name
+        state[STARTED_AT] = signed_in_at
+        state[SSO_SESSION] = True
+        state.pop(ENDED_MESSAGE, None)
+        state.pop(LOGIN_MESSAGE, None)
+    elif result.outcome == sso.SsoOutcome.ENDED:
+        st.session_state[ENDED_MESSAGE] = auth.SESSION_END_MESSAGES[result.ended]
+    return result
+
+
+def _sso_panel(runtime: Runtime, result: sso.SsoResult | None) -> None:
+    """Under the login form when single sign-on is offered: its button, or, for an identity that opens no
+    account, the form that links it with the code the administration handed over."""
+    if not sso_configured():
+        return
+    st.divider()
+    if result is None or result.outcome == sso.SsoOutcome.ENDED:
+        if st.button(_("Se connecter avec l'authentification unique"), icon=":material/badge:", key="sso_login"):
+            st.login()
+        return
+    issuer, subject, _signed_in_at = _provider_identity()
+    who = st.user.get("email") or subject
+    st.warning(
+        _("L'identité « {who} » n'ouvre aucun compte Parcours.").format(who=md(who)), icon=":material/person_off:"
+    )
+    st.caption(
+        _(
+            "Si l'administration vous a remis un code pour votre compte, liez-y cette identité : vous vous "
+            "connecterez ensuite par l'authentification unique. Sinon, adressez-vous à l'administration."
+        )
+    )
+    key, errors = form_state.key(SSO_LINK_FORM), form_state.errors(SSO_LINK_FORM)
+    with st.form(key):
+        form_state.form_error(SSO_LINK_FORM)
+        data = {"username": st.text_input(_("Votre identifiant"), autocomplete="username", key=f"{key}_username")}
+        form_state.field_error(errors, "username")
+        data["code"] = st.text_input(_("Code reçu"), autocomplete="one-time-code", key=f"{key}_code")
+        form_state.field_error(errors, "code")
+        submitted = st.form_submit_button(_("Lier cette identité à mon compte"))
+    if st.button(_("Se déconnecter de l'authentification unique"), icon=":material/logout:", key="sso_logout"):
+        st.logout()
+    if submitted:
+
+        def link() -> None:
+            with unit_of_work(runtime.engine) as session:
+                sso.link_identity(session, runtime.settings, issuer=issuer, subject=subject, data=data)
+            st.session_state.pop(SSO_CHECKED, None)  # decide again: the identity now opens the account
+
+        form_state.submit(SSO_LINK_FORM, link, _("Identité liée à votre compte."))
 
 
 def signed_in_principal(runtime: Runtime) -> Principal | None:
@@ -155,6 +302,8 @@ def signed_in_principal(runtime: Runtime) -> Principal | None:
         _screen_cookie(runtime)
         with cookie_slot:
             _delete_cookie(runtime, authenticator)
+        provider = _sso_sign_in(runtime)
+    if not state.get("authentication_status"):
         with login_column():
             # Kept until the next login attempt (popped in check_credentials): the cookie
             # component reruns the script about a second after a logout, which would wipe it.
@@ -170,6 +319,7 @@ def signed_in_principal(runtime: Runtime) -> Principal | None:
             failure = state.get(LOGIN_MESSAGE)
             if state.get("authentication_status") is False and failure:
                 st.error(_(failure).format(**{name: md(value) for name, value in limits.items()}))
+            _sso_panel(runtime, provider)
         if not state.get("authentication_status"):
             return None
 

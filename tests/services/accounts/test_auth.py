@@ -295,13 +295,13 @@ def test_deactivating_an_account_revokes_its_open_sessions(session, settings, wo
     started = utcnow() - minutes(5)
     assert isinstance(check(session, settings, started, started, utcnow()), Principal)
 
-    users.set_active(session, SYSTEM_ACTOR, "cip.grenoble", active=False)
+    users.set_active(session, settings, SYSTEM_ACTOR, "cip.grenoble", active=False)
 
     assert check(session, settings, started, utcnow(), utcnow()) == SessionEnd.REVOKED
     later = utcnow() + minutes(1)
     assert check(session, settings, later, later, later) == SessionEnd.REVOKED  # inactive: no new session either
 
-    users.set_active(session, SYSTEM_ACTOR, "cip.grenoble", active=True)
+    users.set_active(session, settings, SYSTEM_ACTOR, "cip.grenoble", active=True)
     assert check(session, settings, started, utcnow(), utcnow()) == SessionEnd.REVOKED  # reactivation revives nothing
     assert isinstance(check(session, settings, later, later, later), Principal)
 

@@ -158,7 +158,7 @@ def test_only_admin_manages_accounts(session, settings, role):
     with pytest.raises(PermissionDenied):
         users.list_users(session, actor)
     with pytest.raises(PermissionDenied):
-        users.set_active(session, actor, "ts.lyon", active=False)
+        users.set_active(session, settings, actor, "ts.lyon", active=False)
     with pytest.raises(PermissionDenied):
         users.reset_password(session, settings, actor, "ts.lyon", new_password=GOOD_PASSWORD)
     with pytest.raises(PermissionDenied):
@@ -252,9 +252,9 @@ def test_reset_password_applies_the_policy_and_needs_an_existing_account(session
         users.reset_password(session, settings, admin, "personne", new_password=GOOD_PASSWORD)
 
 
-def test_an_admin_cannot_deactivate_their_own_account(session, admin):
+def test_an_admin_cannot_deactivate_their_own_account(session, settings, admin):
     with pytest.raises(ValidationFailed) as failure:
-        users.set_active(session, admin, "admin", active=False)
+        users.set_active(session, settings, admin, "admin", active=False)
     assert set(failure.value.errors) == {"username"}
     assert session.get(User, admin.user_id).is_active
 
@@ -277,6 +277,9 @@ def test_site_and_funder_choices_for_the_form(session):
 
 
 # --- production: no guessable password ---------------------------------------------------------------
+# (an account that sees no identity: for the others, only their holder sets a password, test_enrolment.py)
+
+NO_IDENTITY = {"role": Role.GESTION, "site_codes": []}
 
 GUESSABLE = "Mot de passe trop facile à deviner"
 
@@ -296,19 +299,19 @@ def production(settings):
 )
 def test_production_refuses_a_guessable_password(session, production, admin, password):
     factories.lyon_and_grenoble(session)
-    errors = refused(session, production, admin, password=password)
+    errors = refused(session, production, admin, password=password, **NO_IDENTITY)
     assert errors["password"].startswith(GUESSABLE)
 
 
 def test_production_refuses_the_published_demo_password(session, production, admin):
     factories.lyon_and_grenoble(session)
-    errors = refused(session, production, admin, password=production.demo_password)
+    errors = refused(session, production, admin, password=production.demo_password, **NO_IDENTITY)
     assert errors == {"password": "C'est le mot de passe public de la démonstration : choisissez-en un autre."}
 
 
 def test_production_accepts_a_passphrase_and_checks_resets_and_changes_too(session, production, admin):
     factories.lyon_and_grenoble(session)
-    create(session, production, admin)  # "une phrase de passe solide"
+    create(session, production, admin, **NO_IDENTITY)  # "une phrase de passe solide"
     with pytest.raises(ValidationFailed) as failure:
         users.reset_password(session, production, admin, "ts.lyon", new_password="azertyuiop12")
     assert failure.value.errors["password"].startswith(GUESSABLE)
