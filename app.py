@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from services.platform.config import ConfigurationError
 from ui.platform import layout, session
 from ui.platform.guards import remember_principal
 from ui.platform.language_switch import language_switch
@@ -10,7 +11,11 @@ from ui.platform.runtime import runtime
 
 st.set_page_config(page_title="Parcours", page_icon=":material/diversity_3:", layout="wide")
 
-current = runtime()
+try:
+    current = runtime()
+except ConfigurationError as refused:  # the mode does not fit the database, or a secret is unsafe
+    st.error(str(refused), icon=":material/block:")
+    st.stop()
 language_switch()
 layout.demo_banner(current)
 principal = session.signed_in_principal(current)

@@ -22,7 +22,7 @@ from models.finance import (
     GrantSite,
     Strand,
 )
-from models.organisation import LoginThrottle, Role, Site, User, UserSite
+from models.organisation import Association, LoginThrottle, OrganisationStrand, Role, Site, User, UserSite
 from models.outreach import OutreachRound, OutreachRoundStaff
 from models.partners import Outcome, Partner, Referral
 from models.pathway import ActionGoal, BarrierAssessment, PspEpisode, PspPeriod
@@ -38,6 +38,8 @@ from models.workshops import (
 )
 
 __all__ = [
+    "Association",
+    "OrganisationStrand",
     "ActionGoal",
     "AuditEvent",
     "BarrierAssessment",

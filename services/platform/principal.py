@@ -34,11 +34,18 @@ class Capability(StrEnum):
     VIEW_AUDIT = "view_audit"
     MANAGE_PARTNERS = "manage_partners"  # partner directory of own sites (admin: all sites)
     MANAGE_RETENTION = "manage_retention"  # files past 2 years without contact: list, anonymise
+    MANAGE_ORGANISATION = "manage_organisation"  # the association's name, sites and strands
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.ADMIN: frozenset(
-        {Capability.MANAGE_USERS, Capability.VIEW_AUDIT, Capability.MANAGE_PARTNERS, Capability.MANAGE_RETENTION}
+        {
+            Capability.MANAGE_USERS,
+            Capability.VIEW_AUDIT,
+            Capability.MANAGE_PARTNERS,
+            Capability.MANAGE_RETENTION,
+            Capability.MANAGE_ORGANISATION,
+        }
     ),
     Role.DIRECTION: frozenset(
         {
