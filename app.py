@@ -8,13 +8,14 @@ from ui.platform.guards import remember_principal
 from ui.platform.language_switch import language_switch
 from ui.platform.navigation import navigation_for
 from ui.platform.runtime import runtime
+from ui.platform.text import md
 
 st.set_page_config(page_title="Parcours", page_icon=":material/diversity_3:", layout="wide")
 
 try:
     current = runtime()
 except ConfigurationError as refused:  # the mode does not fit the database, or a secret is unsafe
-    st.error(str(refused), icon=":material/block:")
+    st.error(md(str(refused)), icon=":material/block:")
     st.stop()
 language_switch()
 layout.demo_banner(current)

@@ -38,9 +38,8 @@ from models.workshops import (
 )
 
 __all__ = [
-    "Association",
-    "OrganisationStrand",
     "ActionGoal",
+    "Association",
     "AuditEvent",
     "BarrierAssessment",
     "BudgetLine",
@@ -60,6 +59,7 @@ __all__ = [
     "LanguageAssessment",
     "LoginThrottle",
     "MainstreamTransition",
+    "OrganisationStrand",
     "Outcome",
     "OutreachRound",
     "OutreachRoundStaff",

@@ -42,7 +42,7 @@ def database_is_empty(engine: Engine) -> bool:
     with engine.connect() as connection:
         return not any(
             inspector.has_table(table)
-            and connection.execute(sa.text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None  # noqa: S608
+            and connection.execute(sa.text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None
             for table in INSTALL_TABLES
         )
 

@@ -1,4 +1,5 @@
-"""The association (with the demo marker) and its strands, sites, funders, users (demo accounts and site staff) and partner organisations."""
+"""The association (with the demo marker) and its strands, sites, funders, users (demo accounts and site
+staff) and partner organisations."""
 
 from __future__ import annotations
 

@@ -48,9 +48,7 @@ def upgrade() -> None:
     seeded = connection.execute(sa.select(sa.literal(1)).where(app_user.c.is_demo == sa.true()).limit(1)).first()
     if seeded is not None:
         now = utcnow()
-        op.execute(
-            association.insert().values(id=1, name=None, holds_demo_data=True, created_at=now, updated_at=now)
-        )
+        op.execute(association.insert().values(id=1, name=None, holds_demo_data=True, created_at=now, updated_at=now))
 
 
 def downgrade() -> None:

@@ -148,7 +148,10 @@ def list_sites(session: Session, actor: Actor) -> list[SiteRow]:
 
 
 SiteName = required_text(
-    SITE_NAME_MAX, N_("Le nom du site est obligatoire."), N_("Le nom ne peut dépasser {max} caractères."), on_one_line=True
+    SITE_NAME_MAX,
+    N_("Le nom du site est obligatoire."),
+    N_("Le nom ne peut dépasser {max} caractères."),
+    on_one_line=True,
 )
 SiteCity = required_text(
     SITE_NAME_MAX, N_("La ville est obligatoire."), N_("La ville ne peut dépasser {max} caractères."), on_one_line=True
@@ -308,4 +311,3 @@ def setup_progress(session: Session, actor: Actor) -> SetupProgress:
         select(User.id).join(UserSite, UserSite.user_id == User.id).where(User.role.in_(SITE_ROLES)).limit(1)
     ).first()
     return SetupProgress(bool(named), site is not None, strand is not None, site_account is not None)
-

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from models.organisation import User
-from services.platform.config import OWNER_ONLY, ConfigurationError, Settings
 from services.platform import organisation
+from services.platform.config import OWNER_ONLY, ConfigurationError, Settings
 from services.platform.db import unit_of_work, upgrade_to_head
 
 
