@@ -44,7 +44,6 @@ SITE_CODE_INVALID = N_("Code de site invalide : 2 à 8 lettres majuscules ou chi
 SITE_CODE_TAKEN = N_("Ce code de site existe déjà.")
 STRAND_TAKEN = N_("Ce volet existe déjà.")
 SITE_UNKNOWN = N_("Site inconnu : {code}.")
-STRAND_UNKNOWN = N_("Volet inconnu : {name}.")
 DEMO_MODE_ON_REAL_DATA = N_(
     "Mode démonstration refusé : cette base contient des données qui ne viennent pas du jeu de démonstration. "
     "Démarrez en mode production (PARCOURS_MODE=production), ou indiquez une base vide ou de démonstration "
