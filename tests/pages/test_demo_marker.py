@@ -2,53 +2,14 @@
 and the demo accounts only on a database the demo seed filled; on a database of real data it refuses to start,
 with a message saying what to do; and production refuses a demo database.
 
-Each test points the app at a database of its own (DATABASE_URL), then forgets the app's settings and engine.
+Each test points the app at a database of its own (`app_on`, tests/pages/conftest.py).
 """
 
 from __future__ import annotations
 
-import secrets
-
-import pytest
-import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from services.platform import config
-from services.platform.db import make_engine, upgrade_to_head
-from tests.pages.conftest import APP_SCRIPT, TIMEOUT
-from ui.platform.runtime import runtime
-
 REAL_PERSONS_CLAIM = "aucune personne réelle"
-
-
-@pytest.fixture
-def app_on(tmp_path, monkeypatch):
-    """app_on(statements..., mode=...) -> the login page of the app on a new migrated SQLite database where
-    `statements` (SQL written here, not by the code under test) were run."""
-    engines = []
-
-    def start(*statements: str, mode: str = "demo") -> AppTest:
-        url = f"sqlite:///{tmp_path / f'db{len(engines)}.db'}"
-        engine = make_engine(url)
-        engines.append(engine)
-        upgrade_to_head(engine)
-        with engine.begin() as connection:
-            for statement in statements:
-                connection.execute(sa.text(statement))
-        monkeypatch.setenv("DATABASE_URL", url)
-        monkeypatch.setenv("PARCOURS_MODE", mode)
-        if mode == "production":  # random secrets, no pinned day (the clock stays pinned in-process)
-            monkeypatch.setenv("PARCOURS_COOKIE_KEY", secrets.token_urlsafe(48))
-            monkeypatch.delenv("PARCOURS_CLOCK")
-        config.get_settings.cache_clear()
-        runtime.clear()
-        return AppTest.from_file(APP_SCRIPT, default_timeout=TIMEOUT).run()
-
-    yield start
-    config.get_settings.cache_clear()
-    runtime.clear()
-    for engine in engines:
-        engine.dispose()
 
 
 NOW = "'2026-11-18 09:00:00'"
