@@ -60,3 +60,25 @@ def test_the_site_form_writes_the_site_and_its_audit_event(app_on):
         assert connection.execute(sa.text("SELECT code, city FROM site")).all() == [("GRE", "Grenoble")]
         actions = connection.execute(sa.text("SELECT actor_username, action FROM audit_event")).all()
     assert ("admin.nom", "site.create") in [tuple(row) for row in actions]
+
+
+A_GESTION_ACCOUNT = (
+    FIRST_ADMIN.replace("'admin.nom'", "'gestion.nom'")
+    .replace("'admin', 1", "'gestion', 1")
+    .replace("VALUES (1,", "VALUES (2,")
+)
+
+
+def test_a_new_grant_starts_with_the_associations_active_strands(app_on):
+    app_on(
+        FIRST_ADMIN,
+        A_GESTION_ACCOUNT,
+        f"INSERT INTO organisation_strand (id, name, is_active, created_at, updated_at) VALUES"
+        f" (1, 'Maraudes', 1, {NOW}, {NOW}), (2, 'Ancien volet', 0, {NOW}, {NOW}), (3, 'Emploi', 1, {NOW}, {NOW})",
+        f"INSERT INTO funder (id, name, kind, created_at, updated_at) VALUES (1, 'AGRASC', 'agrasc', {NOW}, {NOW})",
+        mode="production",
+    )
+    at = open_page(signed_in_app("gestion.nom"), PageKey.GRANTS)
+    assert not at.exception
+    [strands] = [area for area in at.text_area if area.label == "Volets (un par ligne)"]
+    assert strands.value == "Emploi\nMaraudes"
