@@ -2,15 +2,21 @@
 
 import streamlit as st
 
+from services.platform.config import ConfigurationError
 from ui.platform import layout, session
 from ui.platform.guards import remember_principal
 from ui.platform.language_switch import language_switch
 from ui.platform.navigation import navigation_for
 from ui.platform.runtime import runtime
+from ui.platform.text import md
 
 st.set_page_config(page_title="Parcours", page_icon=":material/diversity_3:", layout="wide")
 
-current = runtime()
+try:
+    current = runtime()
+except ConfigurationError as refused:  # the mode does not fit the database, or a secret is unsafe
+    st.error(md(str(refused)), icon=":material/block:")
+    st.stop()
 language_switch()
 layout.demo_banner(current)
 principal = session.signed_in_principal(current)

@@ -7,6 +7,7 @@ from i18n import _, formats
 from models.labels import label
 from services import home
 from services.accounts import changes
+from services.platform import organisation
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
@@ -39,6 +40,13 @@ def page(principal: Principal) -> None:
             if principal.can(Capability.REVIEW_ACCOUNT_CHANGES)
             else None
         )
+        setting_up = principal.can(Capability.MANAGE_ORGANISATION) and not (
+            organisation.setup_progress(session, principal).complete
+        )
+
+    if setting_up:  # a new install: the admin is walked through its setup first
+        st.info(_("Première mise en service : l'association, ses sites et ses volets restent à renseigner."))
+        st.page_link("app_pages/admin/organisation.py", label=_("Association et sites"), icon=":material/apartment:")
 
     if overview.figures:
         columns = st.columns(min(4, len(overview.figures)))

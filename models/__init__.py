@@ -22,7 +22,16 @@ from models.finance import (
     GrantSite,
     Strand,
 )
-from models.organisation import AccountEnrolment, LoginThrottle, Role, Site, User, UserSite
+from models.organisation import (
+    AccountEnrolment,
+    Association,
+    LoginThrottle,
+    OrganisationStrand,
+    Role,
+    Site,
+    User,
+    UserSite,
+)
 from models.outreach import OutreachRound, OutreachRoundStaff
 from models.partners import Outcome, Partner, Referral
 from models.pathway import ActionGoal, BarrierAssessment, PspEpisode, PspPeriod
@@ -40,6 +49,7 @@ from models.workshops import (
 __all__ = [
     "AccountEnrolment",
     "ActionGoal",
+    "Association",
     "AuditEvent",
     "BarrierAssessment",
     "BudgetLine",
@@ -59,6 +69,7 @@ __all__ = [
     "LanguageAssessment",
     "LoginThrottle",
     "MainstreamTransition",
+    "OrganisationStrand",
     "Outcome",
     "OutreachRound",
     "OutreachRoundStaff",

@@ -15,6 +15,7 @@ class AuditAction(StrEnum):
     """Every act the audit log records, stored as its value (the audit page filters on its prefix).
     Never delete a value: old events keep it."""
 
+    ASSOCIATION_UPDATE = "association.update"
     ATTENDANCE_LATE_EDIT = "attendance.late_edit"
     ATTENDANCE_ROLL_SAVED = "attendance.roll_saved"
     BARRIER_CREATE = "barrier.create"
@@ -69,6 +70,12 @@ class AuditAction(StrEnum):
     REFERRAL_UPDATE = "referral.update"
     REPORT_FINANCIAL_EXPORTED = "report.financial_exported"
     REPORT_PACK_EXPORTED = "report.pack_exported"
+    SITE_CLOSE = "site.close"
+    SITE_CREATE = "site.create"
+    SITE_REOPEN = "site.reopen"
+    SITE_UPDATE = "site.update"
+    STRAND_CREATE = "strand.create"
+    STRAND_UPDATE = "strand.update"
     SESSION_COOKIE_REFUSED = "session.cookie_refused"
     SESSION_RESUMED = "session.resumed"
     STAFF_CHARGED = "staff.charged"

@@ -1,10 +1,11 @@
-"""Sites, users, the login throttle and enrolment codes."""
+"""The association, its sites and strands, users, the login throttle and enrolment codes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from i18n import N_
@@ -123,3 +124,30 @@ class AccountEnrolment(SQLModel, table=True):
     used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     # Set when a newer code replaces this one, or the account is deactivated: the code no longer works.
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+ASSOCIATION_ROW_ID = 1
+
+
+class Association(Timestamped, table=True):
+    """The association that runs this install: one row (id 1), written by the demo seed or the first admin.
+
+    `holds_demo_data` is the demo marker: only the demo seed sets it. The demo banner and the demo accounts
+    show only on such a database; production refuses to serve it, and demo mode refuses any other database
+    that holds data."""
+
+    __table_args__ = (sa.CheckConstraint(f"id = {ASSOCIATION_ROW_ID}", name="ck_association_single_row"),)
+
+    id: int = Field(default=ASSOCIATION_ROW_ID, primary_key=True)
+    name: str | None = Field(default=None, max_length=160)
+    holds_demo_data: bool = Field(default=False, nullable=False)
+
+
+class OrganisationStrand(Timestamped, table=True):
+    """A strand (volet) the association runs, e.g. "Aller-vers": offered to every new grant."""
+
+    __tablename__ = "organisation_strand"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True, nullable=False)
+    is_active: bool = Field(default=True, nullable=False)

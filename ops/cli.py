@@ -1,5 +1,9 @@
-"""Command line for a production install: accounts, keys, audit retention.
+"""Command line for a production install: the association, its sites and strands, accounts, keys, retention.
 
+python -m ops.cli set-association --name "Association …"
+python -m ops.cli create-site --code LYO --name "Lyon" --city Lyon     (close-site / reopen-site --code LYO)
+python -m ops.cli add-strand --name "Aller-vers"
+python -m ops.cli setup-status
 python -m ops.cli create-user --username dir.nat --name "Nom Prénom" --role direction
 python -m ops.cli create-user --username ts.lyon --name "…" --role intervenant --site LYO
 python -m ops.cli set-password --username dir.nat
@@ -25,7 +29,7 @@ from models.persons import Person, PersonNote
 from models.types import EncryptedText
 from services.accounts import enrolment, users
 from services.persons import retention
-from services.platform import audit
+from services.platform import audit, organisation
 from services.platform.config import ConfigurationError, load_settings
 from services.platform.crypto import FieldCipher
 from services.platform.db import make_engine, unit_of_work, upgrade_to_head
@@ -53,6 +57,20 @@ def _print_code(issued: enrolment.IssuedCode) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ops.cli", description="Administration de Parcours")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    association = commands.add_parser("set-association", help="nommer l'association (figure sur les rapports)")
+    association.add_argument("--name", required=True)
+    site = commands.add_parser("create-site", help="ouvrir un site")
+    site.add_argument("--code", required=True, help="2 à 8 lettres majuscules ou chiffres, ex. LYO")
+    site.add_argument("--name", required=True)
+    site.add_argument("--city", required=True)
+    for name, text in (("close-site", "fermer un site (ses données restent)"), ("reopen-site", "rouvrir un site")):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--code", required=True)
+    commands.add_parser("list-sites", help="lister les sites")
+    strand = commands.add_parser("add-strand", help="ajouter un volet (proposé aux nouvelles subventions)")
+    strand.add_argument("--name", required=True)
+    commands.add_parser("setup-status", help="ce qui manque encore à l'installation")
 
     create = commands.add_parser("create-user", help="créer un compte")
     create.add_argument("--username", required=True)
@@ -137,6 +155,44 @@ def _rotate_keys(session, cipher: FieldCipher) -> int:
     return count
 
 
+def _setup_status(session) -> None:
+    progress = organisation.setup_progress(session, SYSTEM_ACTOR)
+    for done, text in (
+        (progress.association_named, "nom de l'association (set-association)"),
+        (progress.has_site, "au moins un site ouvert (create-site)"),
+        (progress.has_strand, "au moins un volet (add-strand)"),
+        (progress.has_site_account, "un compte rattaché à un site (create-user --site)"),
+    ):
+        print(f"[{'x' if done else ' '}] {text}")
+    print("Installation complète." if progress.complete else "Installation incomplète.")
+
+
+def _organisation_command(session, args: argparse.Namespace) -> bool:
+    """Run an organisation command; False if `args` names another command."""
+    if args.command == "set-association":
+        organisation.set_association_name(session, SYSTEM_ACTOR, data={"name": args.name})
+        print("Nom de l'association enregistré.")
+    elif args.command == "create-site":
+        data = {"code": args.code, "name": args.name, "city": args.city}
+        organisation.create_site(session, SYSTEM_ACTOR, data=data)
+        print(f"Site « {args.code.strip().upper()} » créé.")
+    elif args.command in ("close-site", "reopen-site"):
+        organisation.set_site_active(session, SYSTEM_ACTOR, args.code, active=args.command == "reopen-site")
+        print("Fait.")
+    elif args.command == "list-sites":
+        for row in organisation.list_sites(session, SYSTEM_ACTOR):
+            state = "ouvert" if row.is_active else "fermé"
+            print(f"{row.code:8} {row.name:30} {row.city:20} {row.account_count:>4} compte(s)  {state}")
+    elif args.command == "add-strand":
+        organisation.add_strand(session, SYSTEM_ACTOR, data={"name": args.name})
+        print("Volet ajouté.")
+    elif args.command == "setup-status":
+        _setup_status(session)
+    else:
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "generate-key":
@@ -151,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     upgrade_to_head(engine)
     try:
         with unit_of_work(engine) as session:
-            if args.command == "create-user" and enrolment.holder_sets_password(settings, Role(args.role)):
+            if _organisation_command(session, args):
+                pass
+            elif args.command == "create-user" and enrolment.holder_sets_password(settings, Role(args.role)):
                 _print_code(
                     users.enrol_user(
                         session,

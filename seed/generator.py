@@ -31,12 +31,20 @@ Progress = Callable[[str, float], None]
 GENERATION_SHARE = 0.4  # of the progress bar; the rest is the insertion
 
 
+# What any install writes first: the association row (the seed, or the admin naming it), a site, an account.
+INSTALL_TABLES = ("association", "site", "app_user")
+
+
 def database_is_empty(engine: Engine) -> bool:
-    """True when no site exists yet (or the schema is not there at all)."""
-    if not sa.inspect(engine).has_table("site"):
-        return True
+    """True when no install has written anything yet (or the schema is not there at all): the demo data
+    never goes into a database that a production install has started to fill."""
+    inspector = sa.inspect(engine)
     with engine.connect() as connection:
-        return connection.execute(sa.text("SELECT 1 FROM site LIMIT 1")).first() is None
+        return not any(
+            inspector.has_table(table)
+            and connection.execute(sa.text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None
+            for table in INSTALL_TABLES
+        )
 
 
 def seed_database(

@@ -1,11 +1,12 @@
-"""Sites, funders, users (demo accounts and site staff) and partner organisations."""
+"""The association (with the demo marker) and its strands, sites, funders, users (demo accounts and site
+staff) and partner organisations."""
 
 from __future__ import annotations
 
 import unicodedata
 
 from models.finance import FunderKind
-from models.organisation import Role
+from models.organisation import ASSOCIATION_ROW_ID, Role
 from models.partners import PartnerKind
 from models.staffing import PostType
 from seed.context import SeedContext, SiteInfo, StaffMember
@@ -27,11 +28,23 @@ EXTRA_STAFF_POSTS = (
 )
 
 
+DEMO_ASSOCIATION_NAME = "Association Parcours (démonstration)"
+DEMO_STRANDS = ("Aller-vers", "Insertion socio-professionnelle")
+
+
 def seed_organisation(ctx: SeedContext) -> None:
+    _association(ctx)
     _sites(ctx)
     _funders(ctx)
     _users(ctx)
     _partners(ctx)
+
+
+def _association(ctx: SeedContext) -> None:
+    """The demo marker: only the seed writes `holds_demo_data` (services.platform.organisation reads it)."""
+    ctx.add("association", {"id": ASSOCIATION_ROW_ID, "name": DEMO_ASSOCIATION_NAME, "holds_demo_data": True})
+    for name in DEMO_STRANDS:
+        ctx.add("organisation_strand", {"id": ctx.new_id("organisation_strand"), "name": name, "is_active": True})
 
 
 def _sites(ctx: SeedContext) -> None:

@@ -9,7 +9,8 @@ read strictly when this module is imported: a page or a role missing, a row too 
 any other mark is an error, never a refused cell.
 
 What the design says each role sees, and the pages that gives:
-- admin: users, sites, reference lists (partners), audit log, retention queue; no person-file content.
+- admin: the association, its sites and strands (organisation), users, reference lists (partners), audit
+  log, retention queue; no person-file content.
 - direction: all sites: dashboards, budget (grants, expenses read-only), staffing, reports; person files
   by code only (caseload, person file); outreach and workshops as read-only aggregates; language
   progress; a preview of the funder space.
@@ -31,6 +32,7 @@ ACCESS_GRID = """
 page              | admin | direction | chef_service | intervenant | formateur | gestion | financeur
 home              |   x   |     x     |      x       |      x      |     x     |    x    |     x
 account           |   x   |     x     |      x       |      x      |     x     |    x    |     x
+organisation      |   x   |     .     |      .       |      .      |     .     |    .    |     .
 users             |   x   |     .     |      .       |      .      |     .     |    .    |     .
 audit             |   x   |     .     |      .       |      .      |     .     |    .    |     .
 intake            |   .   |     .     |      x       |      x      |     .     |    .    |     .

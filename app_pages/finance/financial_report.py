@@ -11,6 +11,7 @@ from i18n.formats import euros, percent
 from services.finance import deviation_notes, financial_report
 from services.finance.deviation_notes import Note
 from services.finance.financial_report import MISSING_EXPLANATION, CategoryRow, FinancialReport, ReportGrant
+from services.platform import organisation
 from services.platform.db import unit_of_work
 from services.platform.inputs import PeriodInput
 from services.platform.pages import PageKey
@@ -103,7 +104,7 @@ def _workbook(current: Runtime, principal: Principal, grant: ReportGrant, period
                     period_start=start,
                     period_end=end,
                     today=as_of,
-                    association_name=current.settings.association_name,
+                    association_name=organisation.association_name(uow, current.settings.association_name),
                 ),
             )
     prepared = st.session_state.get("report_xlsx")

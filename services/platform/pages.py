@@ -13,6 +13,7 @@ ALL_ROLES = frozenset(Role)
 class PageKey(StrEnum):
     HOME = "home"
     ACCOUNT = "account"
+    ORGANISATION = "organisation"
     USERS = "users"
     AUDIT = "audit"
     INTAKE = "intake"
@@ -36,6 +37,7 @@ class PageKey(StrEnum):
 PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
     PageKey.HOME: ALL_ROLES,
     PageKey.ACCOUNT: ALL_ROLES,
+    PageKey.ORGANISATION: frozenset({Role.ADMIN}),
     PageKey.USERS: frozenset({Role.ADMIN}),
     PageKey.AUDIT: frozenset({Role.ADMIN}),
     PageKey.INTAKE: frozenset({Role.CHEF_SERVICE, Role.INTERVENANT}),

@@ -36,11 +36,18 @@ class Capability(StrEnum):
     MANAGE_RETENTION = "manage_retention"  # files past 2 years without contact: list, anonymise
     # direction: who created, re-enabled or reset an account that sees identities, and when
     REVIEW_ACCOUNT_CHANGES = "review_account_changes"
+    MANAGE_ORGANISATION = "manage_organisation"  # the association's name, sites and strands
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.ADMIN: frozenset(
-        {Capability.MANAGE_USERS, Capability.VIEW_AUDIT, Capability.MANAGE_PARTNERS, Capability.MANAGE_RETENTION}
+        {
+            Capability.MANAGE_USERS,
+            Capability.VIEW_AUDIT,
+            Capability.MANAGE_PARTNERS,
+            Capability.MANAGE_RETENTION,
+            Capability.MANAGE_ORGANISATION,
+        }
     ),
     Role.DIRECTION: frozenset(
         {

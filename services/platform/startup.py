@@ -1,4 +1,4 @@
-"""What every process does before serving: migrate, and refuse an unsafe production database.
+"""What every process does before serving: migrate, and refuse a database that does not fit the mode.
 
 The app calls `prepare` once per process (ui.platform.runtime); `python -m ops.bootstrap` calls it
 too, then seeds an empty demo database.
@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from models.organisation import User
+from services.platform import organisation
 from services.platform.config import OWNER_ONLY, ConfigurationError, Settings
 from services.platform.db import unit_of_work, upgrade_to_head
 
@@ -31,9 +32,12 @@ def restrict_files(engine: Engine) -> None:
 
 
 def prepare(settings: Settings, engine: Engine) -> None:
-    """Restrict the files, run migrations; in production, refuse to serve while demo accounts exist."""
+    """Restrict the files, run migrations; refuse a mode that does not fit the data (demo mode on a database
+    of real data, production on a demo database) and, in production, any demo account."""
     restrict_files(engine)
     upgrade_to_head(engine)
+    with unit_of_work(engine) as session:
+        organisation.check_mode_fits_data(settings, session)
     if not settings.is_demo:
         with unit_of_work(engine) as session:
             demo_accounts = select(sa.func.count()).select_from(User).where(User.is_demo == sa.true())

@@ -243,3 +243,27 @@ def test_free_texts_are_encrypted_and_old_anonymised_files_finished_then_decrypt
         ("Logement près de Ada", "Appeler le SIAO"),
         ("Objectif anonymisé", None),
     ]
+
+
+@pytest.mark.parametrize("scratch_database_url", BACKENDS, indirect=True)
+def test_a_database_seeded_before_the_marker_is_marked_as_demo_data(scratch_engine):
+    """0011: a database holding demo accounts gets the demo marker; one holding only real accounts does not."""
+    upgrade_to_head(scratch_engine)
+    downgrade_to(scratch_engine, "0006")
+    insert = (
+        "INSERT INTO app_user (id, username, display_name, password_hash, role, is_active, is_demo, "
+        "failed_login_count, created_at, updated_at, version) VALUES "
+        "(:id, :username, 'Nom', 'x', 'direction', true, :demo, 0, '2026-01-05', '2026-01-05', 1)"
+    )
+    with scratch_engine.begin() as connection:
+        connection.execute(text(insert), {"id": 1, "username": "dir.nat", "demo": False})
+    upgrade_to_head(scratch_engine)
+    with scratch_engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM association")).scalar_one() == 0
+    downgrade_to(scratch_engine, "0006")
+    with scratch_engine.begin() as connection:
+        connection.execute(text(insert), {"id": 2, "username": "direction", "demo": True})
+    upgrade_to_head(scratch_engine)
+    with scratch_engine.connect() as connection:
+        marker = connection.execute(text("SELECT id, name, holds_demo_data FROM association")).all()
+    assert [tuple(row) for row in marker] == [(1, None, True)]

@@ -219,3 +219,31 @@ def test_in_production_an_account_that_sees_identities_gets_a_code_not_a_passwor
         assert enrolment.set_password_with_code(session, settings, data=data) == "ts.lyon"
         later = utcnow() + timedelta(seconds=1)
         assert auth.authenticate(session, settings, "ts.lyon", GOOD_PASSWORD, now=later).outcome == LoginOutcome.SUCCESS
+
+
+def test_a_site_created_on_the_command_line_lets_its_first_worker_be_created(cli_database, monkeypatch, capsys):
+    """Issue 14: on a fresh database, `create-user --site LYO` failed, nothing created sites."""
+    assert run(monkeypatch, "create-site", "--code", "lyo", "--name", "Lyon", "--city", "Lyon") == 0
+    assert "Site « LYO » créé." in capsys.readouterr().out
+    assert create(monkeypatch, "ts.lyon", "intervenant", GOOD_PASSWORD, "--site", "LYO") == 0
+    assert run(monkeypatch, "create-site", "--code", "LYO", "--name", "Lyon 2", "--city", "Lyon") == 1
+    assert "Erreur : Ce code de site existe déjà." in capsys.readouterr().err
+    assert run(monkeypatch, "close-site", "--code", "LYO") == 0
+    with unit_of_work(cli_database) as session:
+        assert session.exec(select(Site.code, Site.is_active)).all() == [("LYO", False)]
+        trail = session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert trail == ["site.create", "user.create", "site.close"]
+
+
+def test_setup_status_lists_what_remains(cli_database, monkeypatch, capsys):
+    assert run(monkeypatch, "set-association", "--name", "Association du Rhône") == 0
+    assert run(monkeypatch, "add-strand", "--name", "Aller-vers") == 0
+    capsys.readouterr()
+    assert run(monkeypatch, "setup-status") == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "[x] nom de l'association (set-association)",
+        "[ ] au moins un site ouvert (create-site)",
+        "[x] au moins un volet (add-strand)",
+        "[ ] un compte rattaché à un site (create-user --site)",
+        "Installation incomplète.",
+    ]

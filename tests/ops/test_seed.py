@@ -401,3 +401,34 @@ def test_postgresql_gets_the_same_data_and_usable_sequences(
         assert new_id == seeded.counts["site"] + 1
     finally:
         engine.dispose()
+
+
+def test_the_seed_marks_its_database_as_demo_data(seeded: Seeded) -> None:
+    assert [tuple(r) for r in rows(seeded.engine, "SELECT id, holds_demo_data FROM association")] == [(1, True)]
+
+
+@pytest.mark.parametrize(
+    "first_write",
+    [
+        "INSERT INTO app_user (id, username, display_name, password_hash, role, is_active, is_demo, "
+        "failed_login_count, created_at, updated_at, version) "
+        "VALUES (1, 'admin.nom', 'Prénom Nom', 'x', 'admin', 1, 0, 0, '2026-11-18', '2026-11-18', 1)",
+        "INSERT INTO association (id, name, holds_demo_data, created_at, updated_at) "
+        "VALUES (1, 'Association', 0, '2026-11-18', '2026-11-18')",
+    ],
+    ids=["first-admin-only", "association-named-only"],
+)
+def test_a_production_database_is_never_seeded_even_before_its_first_site(
+    tmp_path: Path, password_hash: str, first_write: str
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'production.db'}")
+    upgrade_to_head(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text(first_write))
+    assert not database_is_empty(engine)
+    with pytest.raises(RuntimeError):
+        seed_database(
+            engine, as_of=AS_OF, cipher=FieldCipher([Fernet.generate_key().decode()]), demo_password_hash=password_hash
+        )
+    assert scalar(engine, "SELECT count(*) FROM site") == 0
+    engine.dispose()

@@ -11,12 +11,14 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 from streamlit.components.v2 import manifest_scanner
@@ -28,6 +30,7 @@ from models.organisation import Role, User
 from services.accounts import passwords, users
 from services.accounts.auth import load_principal
 from services.accounts.demo import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS
+from services.platform import config
 from services.platform.config import PROJECT_ROOT, Settings, get_settings
 from services.platform.crypto import FieldCipher
 from services.platform.db import make_engine, unit_of_work, upgrade_to_head
@@ -35,6 +38,7 @@ from services.platform.pages import PageKey
 from services.platform.principal import ALL_SITES_ROLES, SYSTEM_ACTOR, Principal
 from tests.conftest import APP_DB_URL, TEST_ENCRYPTION_KEY
 from ui.platform.navigation import PAGE_SPECS
+from ui.platform.runtime import runtime
 from ui.platform.session import STARTED_AT
 
 APP_SCRIPT = str(PROJECT_ROOT / "app.py")
@@ -256,3 +260,33 @@ def new_account(app_engine: Engine, demo_database: Settings) -> Callable[..., Ac
         return Account(username, password, role)
 
     return create
+
+
+@pytest.fixture
+def app_on(tmp_path, monkeypatch):
+    """app_on(statements..., mode=...) -> the login page of the app on a new migrated SQLite database where
+    `statements` (SQL written here, not by the code under test) were run."""
+    engines = []
+
+    def start(*statements: str, mode: str = "demo") -> AppTest:
+        url = f"sqlite:///{tmp_path / f'db{len(engines)}.db'}"
+        engine = make_engine(url)
+        engines.append(engine)
+        upgrade_to_head(engine)
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.execute(sa.text(statement))
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("PARCOURS_MODE", mode)
+        if mode == "production":  # random secrets, no pinned day (the clock stays pinned in-process)
+            monkeypatch.setenv("PARCOURS_COOKIE_KEY", secrets.token_urlsafe(48))
+            monkeypatch.delenv("PARCOURS_CLOCK")
+        config.get_settings.cache_clear()
+        runtime.clear()
+        return AppTest.from_file(APP_SCRIPT, default_timeout=TIMEOUT).run()
+
+    yield start
+    config.get_settings.cache_clear()
+    runtime.clear()
+    for engine in engines:
+        engine.dispose()

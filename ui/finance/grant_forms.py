@@ -16,6 +16,7 @@ from models.labels import label
 from services.finance import grants
 from services.finance import lines as budget_lines
 from services.finance.grants import FunderRow, GrantDetail, GrantSummary
+from services.platform import organisation
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
@@ -163,7 +164,9 @@ def _amount_end_indirect(key: str, errors: dict[str, str], g: GrantSummary | Non
     return values
 
 
-def _sites_and_strands(key: str, errors: dict[str, str], sites: list[SiteChoice], detail: GrantDetail | None) -> dict:
+def _sites_and_strands(
+    key: str, errors: dict[str, str], sites: list[SiteChoice], detail: GrantDetail | None, offered: list[str]
+) -> dict:
     site_label = {s.id: s.label for s in sites}
     values = {
         "site_ids": st.multiselect(
@@ -178,7 +181,8 @@ def _sites_and_strands(key: str, errors: dict[str, str], sites: list[SiteChoice]
     values["strand_names"] = st.text_area(
         _("Volets (un par ligne)"),
         key=f"{key}_strands",
-        value="\n".join(s.name for s in detail.strands) if detail else "Aller-vers\nInsertion socio-professionnelle",
+        # a new grant starts with the association's strands (page "Association et sites")
+        value="\n".join(s.name for s in detail.strands) if detail else "\n".join(offered),
     )
     form_state.field_error(errors, "strand_names")
     return values
@@ -198,9 +202,13 @@ def grant_form(
     errors = form_state.errors(form)
     g = detail.grant if detail else None
     version = form_state.seen_version(form, g.id, g.version) if g else None
+    offered: list[str] = []
+    if detail is None:
+        with unit_of_work(runtime.engine) as uow:
+            offered = organisation.strands_for_new_grants(uow, principal)
     with st.form(key):
         form_state.form_error(form)
-        data = _grant_fields(key, errors, funders, g) | _sites_and_strands(key, errors, sites, detail)
+        data = _grant_fields(key, errors, funders, g) | _sites_and_strands(key, errors, sites, detail, offered)
         submitted = st.form_submit_button(
             _("Enregistrer la convention") if g else _("Créer le financement"), type="primary"
         )

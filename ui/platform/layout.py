@@ -8,6 +8,7 @@ import streamlit as st
 from i18n import N_, _
 from models.labels import label
 from services.accounts import users
+from services.platform import organisation
 from services.platform.db import unit_of_work
 from services.platform.principal import ALL_SITES_ROLES, Principal
 from ui.platform import session
@@ -17,8 +18,16 @@ from ui.platform.text import md
 DEMO_BANNER = N_("Données fictives — démonstration")
 
 
+def _is_demo(runtime: Runtime) -> bool:
+    """Demo is a property of the data: the mode alone never says a database holds no real person."""
+    if not runtime.settings.is_demo:
+        return False
+    with unit_of_work(runtime.engine) as session:
+        return organisation.holds_demo_data(session)
+
+
 def demo_banner(runtime: Runtime) -> None:
-    if runtime.settings.is_demo:
+    if _is_demo(runtime):
         st.warning(
             _("**{banner}** : aucune personne réelle ne figure dans cette base.").format(banner=_(DEMO_BANNER)),
             icon=":material/science:",
@@ -34,8 +43,8 @@ def _demo_scope(account) -> str:
 
 
 def demo_accounts(runtime: Runtime) -> None:
-    """The demo accounts under the login form (demo mode only: they exist only in demo databases)."""
-    if not runtime.settings.is_demo:
+    """The demo accounts under the login form, on a demo database only (with the published password)."""
+    if not _is_demo(runtime):
         return
     with unit_of_work(runtime.engine) as session:
         accounts = users.demo_accounts(session)

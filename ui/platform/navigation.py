@@ -69,6 +69,9 @@ PAGE_SPECS: dict[PageKey, PageSpec] = {
         ":material/description:",
         N_("Budget et postes"),
     ),
+    PageKey.ORGANISATION: PageSpec(
+        "app_pages/admin/organisation.py", N_("Association et sites"), ":material/apartment:", N_("Administration")
+    ),
     PageKey.USERS: PageSpec(
         "app_pages/admin/users.py", N_("Comptes utilisateurs"), ":material/group:", N_("Administration")
     ),

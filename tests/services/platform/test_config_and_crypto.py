@@ -271,4 +271,5 @@ def test_production_refuses_to_start_with_a_demo_account(scratch_engine):
     add_user(scratch_engine, is_demo=True)
     with pytest.raises(ConfigurationError, match="comptes de démonstration"):
         prepare(production(), scratch_engine)
-    prepare(Settings(mode="demo"), scratch_engine)  # the demo itself runs with them
+    with pytest.raises(ConfigurationError, match="Mode démonstration refusé"):
+        prepare(Settings(mode="demo"), scratch_engine)  # these accounts were not made by the demo seed
