@@ -22,7 +22,14 @@ C = Capability
 # docs/design.md §2, written out again on purpose: changing what a role may do must change this table too.
 EXPECTED_CAPABILITIES: dict[Role, set[Capability]] = {
     Role.ADMIN: {C.MANAGE_USERS, C.VIEW_AUDIT, C.MANAGE_PARTNERS, C.MANAGE_RETENTION, C.MANAGE_ORGANISATION},
-    Role.DIRECTION: {C.VIEW_PERSON_FILES, C.VIEW_FIELD_FIGURES, C.VIEW_COURSE_FIGURES, C.VIEW_BUDGET, C.VIEW_STAFFING},
+    Role.DIRECTION: {
+        C.VIEW_PERSON_FILES,
+        C.VIEW_FIELD_FIGURES,
+        C.VIEW_COURSE_FIGURES,
+        C.VIEW_BUDGET,
+        C.VIEW_STAFFING,
+        C.REVIEW_ACCOUNT_CHANGES,
+    },
     Role.CHEF_SERVICE: {
         C.VIEW_PERSON_FILES,
         C.VIEW_IDENTITY,
