@@ -25,8 +25,11 @@ PASSWORD = "mot de passe du parcours navigateur"  # of every account a journey m
 
 
 def expect_():
+    """Playwright's expect, waiting 15 s by default instead of 5 (a loaded CI machine draws a rerun slowly;
+    the long waits keep their own WAIT_MS)."""
     from playwright.sync_api import expect
 
+    expect.set_options(timeout=15_000)
     return expect
 
 

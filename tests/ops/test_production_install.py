@@ -24,7 +24,7 @@ from services.platform import config
 from services.platform.config import PROJECT_ROOT
 from tests.conftest import _private_postgres_database
 from tests.pages.conftest import APP_SCRIPT, TIMEOUT, button, submit_login, text_input
-from ui.platform.runtime import runtime
+from ui.platform.runtime import field_cipher, runtime
 
 README = (PROJECT_ROOT / "README.md").read_text()
 # Typed at each `create-user` prompt (twice: password, confirmation); a production password must not be guessable.
@@ -101,22 +101,28 @@ def fresh_database():
 
 
 @pytest.fixture
-def app_in_production(monkeypatch):
-    """The app's own settings and engine are rebuilt from the environment the test sets, then forgotten."""
+def app_in_production():
+    """The app's own settings and engine are rebuilt from the environment the test sets, then forgotten once
+    the environment is restored (in that order: settings cached with the production keys would break every
+    later page test)."""
+    patch = pytest.MonkeyPatch()
 
     def start(env: dict[str, str]) -> None:
         for name in ("PARCOURS_MODE", "PARCOURS_COOKIE_KEY", "PARCOURS_ENCRYPTION_KEY", "DATABASE_URL"):
-            monkeypatch.setenv(name, env[name])
+            patch.setenv(name, env[name])
         # Production refuses a pinned day: the app runs on the real clock, like the commands that created the
         # accounts (a session opened "before" the password was set would be refused as revoked).
-        monkeypatch.delenv("PARCOURS_CLOCK")
-        monkeypatch.setattr(clock, "_offset", timedelta(0))
+        patch.delenv("PARCOURS_CLOCK")
+        patch.setattr(clock, "_offset", timedelta(0))
         config.get_settings.cache_clear()
         runtime.clear()
+        field_cipher.clear()
 
     yield start
+    patch.undo()
     config.get_settings.cache_clear()
     runtime.clear()
+    field_cipher.clear()  # cached apart from the runtime: it held the production key
 
 
 @pytest.mark.postgres
