@@ -288,6 +288,14 @@ SAME_PASSWORD = N_("Le nouveau mot de passe doit être différent de l'actuel.")
 CONFIRMATION_DIFFERS = N_("Les deux saisies du nouveau mot de passe diffèrent.")
 
 
+def confirmed(value: str | None, info: ValidationInfo) -> str | None:
+    """A new password's confirmation field: the same text as `new` (every form that sets a password)."""
+    new = info.data.get("new")
+    if value is not None and new is not None and value != new:
+        raise field_error(CONFIRMATION_DIFFERS)
+    return value
+
+
 class PasswordChangeInput(FormInput):
     """What the password change form sends: the current password, the new one and (from the form) the new
     one typed again."""
@@ -306,10 +314,7 @@ class PasswordChangeInput(FormInput):
     @field_validator("confirmation")
     @classmethod
     def _typed_twice(cls, value: str | None, info: ValidationInfo) -> str | None:
-        new = info.data.get("new")
-        if value is not None and new is not None and value != new:
-            raise field_error(CONFIRMATION_DIFFERS)
-        return value
+        return confirmed(value, info)
 
 
 def change_password(

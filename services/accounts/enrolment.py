@@ -36,11 +36,11 @@ from models.organisation import AccountEnrolment, Role, User
 from models.types import utcnow
 from services.accounts import passwords
 from services.accounts.auth import (
-    CONFIRMATION_DIFFERS,
     LOGIN_MESSAGES,
     UNKNOWN_ACCOUNT,
     LoginOutcome,
     clear_attempts,
+    confirmed,
     limits_of,
     normalise_username,
     reserve_attempt,
@@ -136,10 +136,7 @@ class EnrolmentInput(CodeInput):
     @field_validator("confirmation")
     @classmethod
     def _typed_twice(cls, value: str | None, info: ValidationInfo) -> str | None:
-        new = info.data.get("new")
-        if value is not None and new is not None and value != new:
-            raise field_error(CONFIRMATION_DIFFERS)
-        return value
+        return confirmed(value, info)
 
 
 def set_password_with_code(

@@ -44,7 +44,7 @@ from services.reporting.disclosure import (
     Suppression,
     protect_counts,
     protect_measures,
-    shown,
+    withheld_label,
 )
 
 Period = tuple[date, date]
@@ -211,7 +211,7 @@ def _relabel(published: PublishedList, period: GridPeriod) -> PublishedList:
 def _sum(items: Sequence[Shown], unit: str) -> Shown:
     """A derived figure: published only when every part is ("non publié" otherwise: it says nothing)."""
     if any(item.hidden for item in items):
-        return shown(0, Suppression.WITHHELD, 2)
+        return Shown(None, Suppression.WITHHELD, withheld_label())
     if all(item.value is None for item in items):
         return Shown(None, Suppression.NONE, "—")
     value = sum((item.value or 0) for item in items)
