@@ -409,7 +409,7 @@ def _pooled_figures(indicators, decided, figures, quarter_list, load) -> Callabl
     def observed(indicator: Indicator, span: Period) -> Observed:
         if span in figures:
             return figures[span][indicator.key]
-        if span in loaded:
+        if indicator.key in loaded.get(span, {}):
             return loaded[span][indicator.key]
         parts = [figures[q][indicator.key] for q in quarter_list if span[0] <= q[0] and q[1] <= span[1]]
         total = parts[0]

@@ -48,14 +48,14 @@ def test_demo_mode_on_a_demo_database_shows_the_banner_and_its_accounts(app_on):
     at = app_on(DEMO_MARKER, A_SITE, A_DEMO_ACCOUNT)
     assert not at.exception
     assert REAL_PERSONS_CLAIM in words(at)
-    assert [e.label for e in at.expander] == ["Comptes de démonstration"]
+    assert "Comptes de démonstration" in [e.label for e in at.expander]
 
 
 def test_demo_mode_on_an_empty_database_claims_nothing(app_on):
     at = app_on()
     assert not at.exception
-    assert REAL_PERSONS_CLAIM not in words(at) and not at.expander
-    assert [w.label for w in at.text_input] == ["Identifiant", "Mot de passe"]
+    assert REAL_PERSONS_CLAIM not in words(at) and "Comptes de démonstration" not in [e.label for e in at.expander]
+    assert [w.label for w in at.text_input][:2] == ["Identifiant", "Mot de passe"]
 
 
 def test_production_mode_refuses_a_demo_database(app_on):
@@ -69,5 +69,5 @@ def test_production_mode_refuses_a_demo_database(app_on):
 def test_production_mode_on_real_data_shows_no_banner_and_no_demo_account(app_on):
     at = app_on(A_REAL_ACCOUNT, A_SITE, mode="production")
     assert not at.exception and not at.error
-    assert REAL_PERSONS_CLAIM not in words(at) and not at.expander
-    assert [w.label for w in at.text_input] == ["Identifiant", "Mot de passe"]
+    assert REAL_PERSONS_CLAIM not in words(at) and "Comptes de démonstration" not in [e.label for e in at.expander]
+    assert [w.label for w in at.text_input][:2] == ["Identifiant", "Mot de passe"]

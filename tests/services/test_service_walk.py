@@ -497,6 +497,8 @@ def _build(engine: Engine) -> WalkWorld:
                 sa.text('SELECT starts_on, ends_on FROM "grant" WHERE id = :g'), {"g": values["grant_id"]}
             ).one()
             values["grant_period"] = tuple(date.fromisoformat(str(day)[:10]) for day in grant_period)
+            # The association's strands belong to no site: the same one in every scope (0: none, refused).
+            values["strand_id"] = c.execute(sa.text("SELECT coalesce(min(id), 0) FROM organisation_strand")).scalar()
             targets[scope] = Target(values["site_id"], person, values)
     return WalkWorld(
         engine,
@@ -704,6 +706,7 @@ PROVIDERS: dict[str, Callable[[Call], Any]] = {
         "goal_id",
         "episode_id",
         "partner_id",
+        "strand_id",
         "referral_id",
         "post_id",
         "expense_id",
