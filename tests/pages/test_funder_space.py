@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+import clock
+from i18n import formats
 from models.audit import AuditEvent
 from models.finance import Funder, Grant
 from models.organisation import Role
@@ -53,18 +55,23 @@ def test_financeur_sees_protected_figures_and_no_person_code(app_engine, demo_da
 
 
 def test_the_period_is_chosen_on_the_grid_never_with_free_dates(app_engine, demo_database):
-    """The demo is seen on 18/11/2026: the AGRASC convention (from 01/01/2026) has three quarters over."""
+    """The demo convention of the AGRASC runs over the pinned day: finished quarters are offered, newest
+    first, after the grant to date; the quarter of the pinned day and its months never are."""
     at = open_page(signed_in_app(FINANCEUR), PageKey.FUNDER_SPACE)
     assert not at.date_input  # no free start or end day
     period = next(s for s in at.selectbox if s.label == "Période")
     labels = list(period.options)  # as the reader sees them
-    assert labels[:4] == ["Depuis le début de la convention (au 30 sept. 2026)", "T3 2026", "T2 2026", "T1 2026"]
-    assert "T4 2026" not in labels and "novembre 2026" not in labels and "octobre 2026" not in labels
+    today = clock.today()
+    current = f"T{(today.month - 1) // 3 + 1} {today.year}"
+    last = clock.month_start(today, -((today.month - 1) % 3) - 3)  # first day of the last finished quarter
+    assert labels[0].startswith("Depuis le début de la convention (au ")
+    assert labels[1] == f"T{(last.month - 1) // 3 + 1} {last.year}"
+    assert current not in labels and formats.month(today) not in labels
     to_date = all_text(at)
-    at = period.select_index(labels.index("T2 2026")).run()
+    at = period.select_index(1).run()
     assert not at.exception, at.exception
     assert all_text(at) != to_date
-    assert "T2 2026" in all_text(at)
+    assert labels[1] in all_text(at)
 
 
 def test_financeur_never_sees_a_person_code_on_any_page_it_can_open(app_engine, demo_database):
