@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import shlex
 import shutil
 import stat
 import threading
@@ -404,3 +405,18 @@ def test_an_older_backup_is_brought_to_the_current_schema(tmp_path, monkeypatch,
     assert cli.main(["restore", str(only_archive(tmp_path / "out"))]) == 0
     assert schema_version(target) == ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert {table.name for table in SQLModel.metadata.sorted_tables} <= table_names(target)
+
+
+def test_the_readme_backup_commands_are_ones_the_command_line_accepts():
+    readme = (config.PROJECT_ROOT / "README.md").read_text()
+    section = readme.split("## Backup\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    commands = [
+        shlex.split(line.split(">")[0])[3:]
+        for block in blocks
+        for line in block.splitlines()
+        if line.startswith(".venv/bin/python -m ops.cli ")
+    ]
+    assert [command[0] for command in commands] == ["generate-backup-key", "backup", "restore"]
+    for command in commands:
+        cli._parser().parse_args(command)  # exits on an unknown command or option
