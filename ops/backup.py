@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import sqlalchemy as sa
+from alembic.util import CommandError
 from sqlalchemy.engine import Engine, make_url
 
 import clock
@@ -92,7 +93,12 @@ def libpq_environment(database_url: str) -> dict[str, str]:
     """The environment that points pg_dump / pg_restore at `database_url`: libpq reads PGHOST, PGUSER,
     PGPASSWORD… there, so no password ever shows on a command line (`ps`)."""
     url = make_url(database_url)
-    env = dict(os.environ)
+    # The tools need none of the app's secrets (DATABASE_URL holds the password once more).
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("PARCOURS_") and name not in ("DATABASE_URL", "TEST_DATABASE_URL")
+    }
     for value, variable in (
         (url.host, "PGHOST"),
         (url.port, "PGPORT"),
@@ -262,6 +268,8 @@ def _restore_postgresql(database_url: str, archive_path: Path, key: bytes) -> No
         _decrypt_into(archive_path, process.stdin, key)
 
     env = libpq_environment(database_url)
+    if not env.get("PGDATABASE"):
+        raise ArchiveError("DATABASE_URL ne nomme pas de base de données.")
     command = [
         "pg_restore",
         "--clean",
@@ -327,7 +335,13 @@ def restore(settings: Settings, archive_path: Path, *, force: bool = False) -> R
             _restore_sqlite(path, archive_path, key)
         else:
             _restore_postgresql(settings.database_url, archive_path, key)
-        upgrade_to_head(database)
+        try:
+            upgrade_to_head(database)
+        except CommandError as exc:
+            raise ArchiveError(
+                "données restaurées, mais leur schéma est inconnu de cette version de Parcours (archive "
+                "d'une version plus récente ?) : installez la version de la sauvegarde, puis relancez."
+            ) from exc
         checkpoint_sqlite_wal(database)
         readable = _identities_readable(database, settings.encryption_keys())
     finally:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -150,6 +151,11 @@ def _backup_command(settings, args: argparse.Namespace) -> int:
         restored = backup.restore(settings, args.archive, force=args.force)
     except archive.ArchiveError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
+        return 1
+    except (sqlite3.Error, sa.exc.SQLAlchemyError) as exc:
+        # The driver's own words, first line only: a statement's parameters never reach the terminal.
+        cause = getattr(exc, "orig", None) or exc
+        print(f"Erreur de la base de données : {str(cause).splitlines()[0]}", file=sys.stderr)
         return 1
     replaced = f", {restored.replaced_tables} table(s) remplacée(s)" if restored.replaced_tables else ""
     print(f"Restauration terminée : base {restored.engine} à jour du schéma, {_decimal(restored.seconds)} s{replaced}.")

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, select
 
 import clock
@@ -36,7 +37,13 @@ from services.platform import config
 from services.platform.crypto import FieldCipher
 from services.platform.db import alembic_config, downgrade_to, make_engine, unit_of_work, upgrade_to_head
 from tests import factories
-from tests.conftest import TEST_ENCRYPTION_KEY, _private_postgres_database, _sqlite_real_transactions, backends
+from tests.conftest import (
+    TEST_ENCRYPTION_KEY,
+    _private_postgres_database,
+    _sqlite_real_transactions,
+    backends,
+    postgres_url,
+)
 
 BACKUP_KEY = "q1Jv7c0Yd2m3XkP9sT4wLr8eHnB6aZ5uFgVyCiOxM0E="
 OTHER_BACKUP_KEY = "Wm4pQ8rT2vX6zB0dF3hJ7kL1nP5sU9wY2aC4eG6iK8o="
@@ -420,3 +427,13 @@ def test_the_readme_backup_commands_are_ones_the_command_line_accepts():
     assert [command[0] for command in commands] == ["generate-backup-key", "backup", "restore"]
     for command in commands:
         cli._parser().parse_args(command)  # exits on an unknown command or option
+
+
+@pytest.mark.postgres
+def test_a_failed_dump_leaves_no_archive_and_says_why(tmp_path, monkeypatch, capsys):
+    missing = make_url(postgres_url()).set(database=f"h_backup_missing_{os.getpid()}")
+    configure(monkeypatch, missing.render_as_string(hide_password=False))
+    assert cli.main(["backup", "--output-dir", str(tmp_path / "out")]) == 1
+    error = capsys.readouterr().err
+    assert "pg_dump a échoué" in error and f"h_backup_missing_{os.getpid()}" in error
+    assert list((tmp_path / "out").iterdir()) == []
