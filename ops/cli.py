@@ -11,13 +11,18 @@ python -m ops.cli enrolment-code --username ts.lyon   (the holder sets the passw
 python -m ops.cli deactivate --username ancien.compte
 python -m ops.cli generate-key
 python -m ops.cli retention --dry-run     (then --apply: anonymise files without contact for 2 years)
+python -m ops.cli generate-backup-key
+python -m ops.cli backup --output-dir /var/backups/parcours --keep 14
+python -m ops.cli restore /var/backups/parcours/parcours-postgresql-20261203T020000Z.pcbk [--force]
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import sqlite3
 import sys
+from pathlib import Path
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
@@ -27,6 +32,7 @@ from models.audit import AuditAction
 from models.organisation import Role
 from models.persons import Person, PersonNote
 from models.types import EncryptedText
+from ops import archive, backup
 from services.accounts import enrolment, users
 from services.persons import retention
 from services.platform import audit, organisation
@@ -106,7 +112,61 @@ def _parser() -> argparse.ArgumentParser:
     mode = keep.add_mutually_exclusive_group(required=True)
     mode.add_argument("--dry-run", action="store_true", help="lister sans rien modifier")
     mode.add_argument("--apply", action="store_true", help="anonymiser (irréversible)")
+    _backup_commands(commands)
     return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("un nombre entier, 1 au moins")
+    return int(text)
+
+
+def _backup_commands(commands) -> None:
+    commands.add_parser("generate-backup-key", help="afficher une nouvelle clé de sauvegarde (PARCOURS_BACKUP_KEY)")
+    save = commands.add_parser("backup", help="écrire une sauvegarde chiffrée de la base")
+    save.add_argument("--output-dir", required=True, type=Path, help="dossier des sauvegardes (créé en 700)")
+    save.add_argument("--keep", type=_positive, help="garder les N plus récentes, supprimer les plus anciennes")
+    load = commands.add_parser("restore", help="remplacer la base configurée par une sauvegarde (application arrêtée)")
+    load.add_argument("archive", type=Path, help="fichier parcours-….pcbk")
+    load.add_argument("--force", action="store_true", help="remplacer une base qui contient déjà des données")
+
+
+def _size(size_bytes: int) -> str:
+    return f"{_decimal(size_bytes / 1_000_000)} Mo"
+
+
+def _decimal(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",")
+
+
+def _backup_command(settings, args: argparse.Namespace) -> int:
+    """`backup` or `restore`: one line on success; errors in French on stderr, exit 1."""
+    try:
+        if args.command == "backup":
+            done = backup.backup(settings, args.output_dir, keep=args.keep)
+            removed = f", {len(done.removed)} ancienne(s) supprimée(s)" if done.removed else ""
+            print(f"Sauvegarde écrite : {done.path}, {_size(done.size_bytes)}, {_decimal(done.seconds)} s{removed}.")
+            return 0
+        restored = backup.restore(settings, args.archive, force=args.force)
+    except archive.ArchiveError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 1
+    except (sqlite3.Error, sa.exc.SQLAlchemyError) as exc:
+        # The driver's own words, first line only: a statement's parameters never reach the terminal.
+        cause = getattr(exc, "orig", None) or exc
+        print(f"Erreur de la base de données : {str(cause).splitlines()[0]}", file=sys.stderr)
+        return 1
+    replaced = f", {restored.replaced_tables} table(s) remplacée(s)" if restored.replaced_tables else ""
+    print(f"Restauration terminée : base {restored.engine} à jour du schéma, {_decimal(restored.seconds)} s{replaced}.")
+    if restored.identities_readable is False:
+        print(
+            "Attention : les identités restaurées ne se déchiffrent pas avec PARCOURS_ENCRYPTION_KEY ; "
+            "configurez la clé de chiffrement en vigueur au jour de la sauvegarde.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def _retention(session, *, apply: bool) -> None:
@@ -198,11 +258,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "generate-key":
         print(Fernet.generate_key().decode())
         return 0
+    if args.command == "generate-backup-key":
+        print(archive.generate_key())
+        return 0
     try:
         settings = load_settings()
     except ConfigurationError as exc:
         print(f"Configuration refusée : {exc}", file=sys.stderr)
         return 2
+    if args.command in ("backup", "restore"):  # the database as it is: no migration before
+        return _backup_command(settings, args)
     engine = make_engine(settings.database_url, encryption_keys=settings.encryption_keys())
     upgrade_to_head(engine)
     try:

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # One or more Fernet keys separated by commas; the first encrypts, all decrypt
     # (key rotation: prepend the new key, re-encrypt, then drop the old one).
     encryption_key: str = ""
+    # Encrypts the backup archives (ops/archive.py), kept apart from the database and the field key:
+    # the key itself, or the path of a file readable by its owner only that holds it.
+    backup_key: str = ""
+    backup_key_file: str = ""
     demo_password: str = "parcours-demo"
     login_sleep_time: float = 0.7
     bcrypt_rounds: int = 12
