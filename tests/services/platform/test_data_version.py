@@ -1,0 +1,143 @@
+"""The data version moves with every committed write and cached aggregates follow it, across engines.
+
+Each test works on its own database with real commits (the shared `session` fixture rolls back, which is
+exactly what a version must survive)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from models.audit import AuditEvent
+from models.organisation import Site
+from services.platform import data_version
+from services.platform.db import make_engine, unit_of_work, upgrade_to_head
+from tests.conftest import backends
+
+
+@pytest.fixture(params=backends())
+def database(request, tmp_path) -> Iterator[tuple[Engine, Engine]]:
+    """Two engines on one migrated database: two app processes."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'versioned.db'}"
+        first = make_engine(url)
+        upgrade_to_head(first)
+        second = make_engine(url)
+        yield first, second
+        first.dispose()
+        second.dispose()
+        return
+    from tests.conftest import _private_postgres_database
+
+    with _private_postgres_database(f"parcours_version_{request.node.name[-12:].strip('[]-')}") as url:
+        first = make_engine(url)
+        upgrade_to_head(first)
+        second = make_engine(url)
+        yield first, second
+        first.dispose()
+        second.dispose()
+
+
+def version_in_sql(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(sa.text("SELECT version FROM data_version WHERE id = 1")).scalar_one()
+
+
+def sites_count(session: Session) -> int:
+    return session.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
+
+
+def cached_sites_count(engine: Engine) -> int:
+    with unit_of_work(engine) as session:
+        return data_version.cached_aggregate(session, "test.sites", (), lambda: sites_count(session))
+
+
+def test_a_committed_transaction_moves_the_version_once_whatever_it_writes(database):
+    engine, _ = database
+    before = version_in_sql(engine)
+    with unit_of_work(engine) as session:
+        session.add(Site(code="LYO", name="Lyon", city="Lyon"))
+        session.flush()
+        session.add(Site(code="GRE", name="Grenoble", city="Grenoble"))
+        session.flush()
+        session.execute(sa.update(Site).where(Site.code == "GRE").values(name="Grenoble Centre"))
+        session.commit()
+    assert version_in_sql(engine) == before + 1
+    with unit_of_work(engine) as session:
+        session.execute(sa.delete(Site).where(Site.code == "GRE"))
+        session.commit()
+    assert version_in_sql(engine) == before + 2
+
+
+def test_rolled_back_writes_and_bookkeeping_leave_the_version_alone(database):
+    engine, _ = database
+    before = version_in_sql(engine)
+    with unit_of_work(engine) as session:
+        session.add(Site(code="LYO", name="Lyon", city="Lyon"))
+        session.flush()  # never committed: unit_of_work rolls back
+    with unit_of_work(engine) as session:
+        session.add(AuditEvent(actor_username="admin", action="login.success"))
+        session.commit()  # the audit log is read by no figure
+    assert version_in_sql(engine) == before
+
+
+def test_a_figure_after_a_save_includes_it_in_this_process_and_in_another(database):
+    mine, other = database
+    assert cached_sites_count(mine) == 0
+    assert cached_sites_count(mine) == 0  # served from the cache
+    with unit_of_work(mine) as session:
+        session.add(Site(code="LYO", name="Lyon", city="Lyon"))
+        session.commit()
+    assert cached_sites_count(mine) == 1
+    with unit_of_work(other) as session:  # another process on the same database
+        session.add(Site(code="GRE", name="Grenoble", city="Grenoble"))
+        session.commit()
+    assert cached_sites_count(mine) == 2
+    assert cached_sites_count(other) == 2
+
+
+def test_the_cache_answers_without_recomputing_while_nothing_is_written(database):
+    engine, _ = database
+    computed = []
+
+    def count() -> int:
+        computed.append(1)
+        return 7
+
+    for _ in range(3):
+        with unit_of_work(engine) as session:
+            assert data_version.cached_aggregate(session, "test.calls", ("a",), count) == 7
+    with unit_of_work(engine) as session:
+        assert data_version.cached_aggregate(session, "test.calls", ("b",), count) == 7  # another key
+    assert len(computed) == 2
+
+
+def test_a_transaction_that_wrote_computes_its_own_figures_and_caches_nothing(database):
+    engine, _ = database
+    assert cached_sites_count(engine) == 0
+    with unit_of_work(engine) as session:
+        session.add(Site(code="LYO", name="Lyon", city="Lyon"))
+        session.flush()
+        inside = data_version.cached_aggregate(session, "test.sites", (), lambda: sites_count(session))
+        assert inside == 1  # sees its own write, not the cached 0
+        # rolled back: the version it would have had is never committed
+    assert cached_sites_count(engine) == 0
+
+
+@pytest.mark.parametrize(
+    ("statement", "table"),
+    [
+        ('INSERT INTO "site" (code) VALUES (?)', "site"),
+        ("INSERT OR REPLACE INTO person_note (id) VALUES (1)", "person_note"),
+        ("UPDATE app_user SET name = %(name)s", "app_user"),
+        ("  delete from expense where id = 1", "expense"),
+        ("SELECT * FROM site", None),
+        ("WITH x AS (SELECT 1) SELECT * FROM x", None),
+    ],
+)
+def test_the_written_table_is_read_from_the_statement(statement, table):
+    assert data_version.written_table(statement) == table
