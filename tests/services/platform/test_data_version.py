@@ -13,7 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from models.audit import AuditEvent
-from models.organisation import Site
+from models.finance import BudgetLine
+from models.organisation import Site, User
 from services.platform import data_version
 from services.platform.db import make_engine, unit_of_work, upgrade_to_head
 from tests.conftest import backends
@@ -141,3 +142,51 @@ def test_a_transaction_that_wrote_computes_its_own_figures_and_caches_nothing(da
 )
 def test_the_written_table_is_read_from_the_statement(statement, table):
     assert data_version.written_table(statement) == table
+
+
+def figure(overview, key: str) -> int:
+    return next(f.value for f in overview.figures if f.key == key)
+
+
+def test_the_directors_home_after_another_process_saves_shows_the_save(database):
+    """Home figures (outreach, budget) are cached; a round and an expense saved through another engine
+    appear at the next page run of this one. Expected values are the literal world built here."""
+    from datetime import date
+
+    import clock
+    from models.organisation import Role
+    from services import home
+    from tests import factories
+
+    mine, other = database
+    today = clock.today()
+    with unit_of_work(other) as session:
+        lyon = factories.a_site(session, "LYO", "Lyon")
+        director = factories.a_user(session, Role.DIRECTION, username="dir")
+        factories.an_outreach_round(session, lyon, round_on=today, persons_met=4)
+        grant = factories.a_grant_with_lines(
+            session,
+            factories.a_funder(session),
+            name="AGRASC 2026",
+            starts_on=date(today.year, 1, 1),
+            ends_on=date(today.year + 1, 12, 31),
+            planned=[(lyon, 1_000_000)],
+            spent=[(lyon, today, 250_000)],
+        )
+        session.commit()
+        line_id, director_id = grant.lines["LYO"].id, director.id
+
+    def shown() -> tuple[int, int, int]:
+        with unit_of_work(mine) as session:
+            principal = factories.principal(session, session.get(User, director_id))
+            overview = home.overview_for(session, principal, today=today)
+            return figure(overview, "outreach_rounds"), figure(overview, "persons_met"), overview.grants[0].spent_cents
+
+    assert shown() == (1, 4, 250_000)
+    assert shown() == (1, 4, 250_000)
+    with unit_of_work(other) as session:
+        lyon = session.get(Site, lyon.id)
+        factories.an_outreach_round(session, lyon, round_on=today, persons_met=2)
+        factories.an_expense(session, session.get(BudgetLine, line_id), spent_on=today, amount_cents=5_000)
+        session.commit()
+    assert shown() == (2, 6, 255_000)
