@@ -1,11 +1,11 @@
-"""data version: the counter every committed write moves, for exact caches of aggregates
+"""data versions: one counter per table that every committed write moves, for exact caches of aggregates
 
 Revision ID: 0014
 Revises: 0011
 Create Date: 2026-12-03 14:00:00
 """
 
-import uuid
+import secrets
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -21,13 +21,11 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     table = op.create_table(
         "data_version",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("epoch", sa.String(length=32), nullable=False),
+        sa.Column("table_name", sa.String(length=64), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
-        sa.CheckConstraint("id = 1", name="ck_data_version_single_row"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("table_name"),
     )
-    op.bulk_insert(table, [{"id": 1, "epoch": uuid.uuid4().hex, "version": 1}])
+    op.bulk_insert(table, [{"table_name": "#epoch", "version": secrets.randbelow(2**62)}])
 
 
 def downgrade() -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from models.audit import AuditEvent
-from models.finance import BudgetLine
+from models.finance import BudgetLine, Funder, FunderKind
 from models.organisation import Site, User
 from services.platform import data_version
 from services.platform.db import make_engine, unit_of_work, upgrade_to_head
@@ -43,9 +43,17 @@ def database(request, tmp_path) -> Iterator[tuple[Engine, Engine]]:
         second.dispose()
 
 
-def version_in_sql(engine: Engine) -> int:
+def version_in_sql(engine: Engine, table: str) -> int:
     with engine.connect() as connection:
-        return connection.execute(sa.text("SELECT version FROM data_version WHERE id = 1")).scalar_one()
+        found = connection.execute(
+            sa.text("SELECT version FROM data_version WHERE table_name = :t"), {"t": table}
+        ).scalar()
+        return found or 0
+
+
+def all_versions_in_sql(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return dict(connection.execute(sa.text("SELECT table_name, version FROM data_version")).all())
 
 
 def sites_count(session: Session) -> int:
@@ -59,7 +67,7 @@ def cached_sites_count(engine: Engine) -> int:
 
 def test_a_committed_transaction_moves_the_version_once_whatever_it_writes(database):
     engine, _ = database
-    before = version_in_sql(engine)
+    assert version_in_sql(engine, "site") == 0  # never written
     with unit_of_work(engine) as session:
         session.add(Site(code="LYO", name="Lyon", city="Lyon"))
         session.flush()
@@ -67,23 +75,24 @@ def test_a_committed_transaction_moves_the_version_once_whatever_it_writes(datab
         session.flush()
         session.execute(sa.update(Site).where(Site.code == "GRE").values(name="Grenoble Centre"))
         session.commit()
-    assert version_in_sql(engine) == before + 1
+    assert version_in_sql(engine, "site") == 1
     with unit_of_work(engine) as session:
         session.execute(sa.delete(Site).where(Site.code == "GRE"))
         session.commit()
-    assert version_in_sql(engine) == before + 2
+    assert version_in_sql(engine, "site") == 2
+    assert version_in_sql(engine, "person") == 0
 
 
 def test_rolled_back_writes_and_bookkeeping_leave_the_version_alone(database):
     engine, _ = database
-    before = version_in_sql(engine)
+    before = all_versions_in_sql(engine)
     with unit_of_work(engine) as session:
         session.add(Site(code="LYO", name="Lyon", city="Lyon"))
         session.flush()  # never committed: unit_of_work rolls back
     with unit_of_work(engine) as session:
         session.add(AuditEvent(actor_username="admin", action="login.success"))
         session.commit()  # the audit log is read by no figure
-    assert version_in_sql(engine) == before
+    assert all_versions_in_sql(engine) == before
 
 
 def test_a_figure_after_a_save_includes_it_in_this_process_and_in_another(database):
@@ -127,6 +136,39 @@ def test_a_transaction_that_wrote_computes_its_own_figures_and_caches_nothing(da
         assert inside == 1  # sees its own write, not the cached 0
         # rolled back: the version it would have had is never committed
     assert cached_sites_count(engine) == 0
+
+
+def test_a_save_of_a_table_the_figure_does_not_read_keeps_it_and_plain_sql_depends_on_everything(database):
+    mine, other = database
+    computed = []
+
+    def count_sites(session) -> int:
+        computed.append("sites")
+        return sites_count(session)  # plain SQL text: depends on every table
+
+    def count_sites_orm(session) -> int:
+        computed.append("orm")
+        return session.execute(sa.select(sa.func.count()).select_from(Site)).scalar_one()
+
+    def both() -> tuple[int, int]:
+        with unit_of_work(mine) as session:
+            return (
+                data_version.cached_aggregate(session, "test.text", (), lambda: count_sites(session)),
+                data_version.cached_aggregate(session, "test.orm", (), lambda: count_sites_orm(session)),
+            )
+
+    assert both() == (0, 0)
+    assert computed == ["sites", "orm"]
+    with unit_of_work(other) as session:  # a table neither figure reads through the ORM
+        session.add(Funder(name="Fondation", kind=FunderKind.FOUNDATION))
+        session.commit()
+    assert both() == (0, 0)
+    assert computed == ["sites", "orm", "sites"]  # the plain-SQL figure was recomputed, the other kept
+    with unit_of_work(other) as session:
+        session.add(Site(code="LYO", name="Lyon", city="Lyon"))
+        session.commit()
+    assert both() == (1, 1)
+    assert computed == ["sites", "orm", "sites", "sites", "orm"]
 
 
 @pytest.mark.parametrize(
