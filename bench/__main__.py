@@ -10,7 +10,17 @@ import time
 from datetime import UTC, datetime
 
 from bench import config
-from bench.report import BUDGET_MS, format_summary, format_table, results_document, write_results
+from bench.report import (
+    BUDGET_MS,
+    COLD_BUDGET_MS,
+    format_regressions,
+    format_summary,
+    format_table,
+    read_previous,
+    regressions,
+    results_document,
+    write_results,
+)
 
 DEFAULT_RUNS = 7
 
@@ -70,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     config.configure_environment(url, key)
 
     from bench.dataset import BenchDatabaseError, prepare_dataset
-    from bench.harness import run_benchmark
+    from bench.harness import cold_runs, run_benchmark
     from services.platform.config import get_settings
 
     try:
@@ -88,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     sizes = ", ".join(f"{name} {count:,}".replace(",", " ") for name, count in dataset.main_tables.items())
     print(f"Dataset ({dataset.size}, {dataset.backend}): {sizes}.")
 
-    print(f"Timing pages: 1 warm-up + {args.runs} timed runs each, budget {BUDGET_MS:.0f} ms…", flush=True)
+    print(
+        f"Timing pages: 1 first run, {args.runs} warm runs and {cold_runs(args.runs)} after a write each, "
+        f"budget {BUDGET_MS:.0f} ms warm and {COLD_BUDGET_MS:.0f} ms after a write…",
+        flush=True,
+    )
 
     def progress(result) -> None:
         shown = "ERROR" if result.error else f"{result.median_ms:8.1f} ms  {result.status}"
@@ -103,12 +117,14 @@ def main(argv: list[str] | None = None) -> int:
         machine=machine,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
+    previous = read_previous(config.RESULTS_FILE)
     write_results(config.RESULTS_FILE, document)
 
     print()
     print(format_table(results))
     print()
     print(format_summary(results))
+    print(format_regressions(regressions(previous, results), colour=sys.stdout.isatty()))
     load, cpus = machine["load_average_1_5_15"], machine["cpus"]
     if load and cpus and load[0] > cpus:
         print(

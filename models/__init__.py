@@ -11,6 +11,7 @@ from models.courses import (
     LanguageAssessment,
     MainstreamTransition,
 )
+from models.data_version import DataVersion
 from models.finance import (
     BudgetLine,
     BudgetRevision,
@@ -60,6 +61,7 @@ __all__ = [
     "CourseGroup",
     "CourseSession",
     "CourseTeacher",
+    "DataVersion",
     "DeviationNote",
     "Expense",
     "ExpenseImport",

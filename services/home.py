@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 import clock
-from i18n import _
+from i18n import _, language
 from models.attendance import AttendanceStatus
 from models.audit import AuditEvent
 from models.courses import CourseAttendance, CourseEnrolment, CourseGroup, CourseSession, CourseTeacher
@@ -22,6 +23,7 @@ from models.staffing import Post
 from models.types import utcnow
 from models.workshops import WorkshopSession
 from services.finance import consumption as budget_consumption
+from services.platform import data_version
 from services.platform.principal import Capability, Principal
 
 OPEN_FILE_STATUSES = (PersonStatus.ACTIVE, PersonStatus.PAUSED)
@@ -358,13 +360,38 @@ def overview_for(session: Session, principal: Principal, *, today: date | None =
     today = today or clock.today()
     overview = HomeOverview()
     if principal.role == Role.ADMIN:
-        _admin_figures(session, today, overview)
+        _admin_figures(session, today, overview)  # the audit log and lockouts: not behind the data version
     if principal.can(Capability.VIEW_PERSON_FILES):
-        _person_figures(session, principal, today, overview)
+        _add_block(overview, session, principal, today, _person_figures, per_user=True)
     if principal.can(Capability.VIEW_FIELD_FIGURES):
-        _activity_figures(session, principal, today, overview)
+        _add_block(overview, session, principal, today, _activity_figures)
     elif principal.can(Capability.TEACH_COURSES):
-        _learner_figures(session, principal, today, overview)
+        _add_block(overview, session, principal, today, _learner_figures, per_user=True)
     if principal.can(Capability.VIEW_BUDGET) or principal.can(Capability.VIEW_FUNDED_GRANTS):
-        _budget_figures(session, principal, today, overview)
+        _add_block(overview, session, principal, today, _budget_figures)
     return overview
+
+
+def _add_block(
+    overview: HomeOverview,
+    session: Session,
+    principal: Principal,
+    today: date,
+    fill: Callable[[Session, Principal, date, HomeOverview], None],
+    *,
+    per_user: bool = False,
+) -> None:
+    """Add one block of figures, cached per data version (services.platform.data_version): counts and sums
+    of the principal's scope, and of the user's own files or groups when `per_user`."""
+
+    def compute() -> HomeOverview:
+        block = HomeOverview()
+        fill(session, principal, today, block)
+        return block
+
+    key = (principal.scope, principal.user_id if per_user else None, today, language())
+    block = data_version.cached_aggregate(session, f"home.{fill.__name__}", key, compute)
+    overview.figures += block.figures
+    overview.grants = overview.grants + block.grants
+    overview.monthly += block.monthly
+    overview.monthly_title = block.monthly_title or overview.monthly_title

@@ -32,6 +32,7 @@ from models.finance import BudgetCategory, BudgetLine, Expense, Funder, Grant, S
 from models.labels import label
 from models.organisation import Site
 from services.finance.access import visible_grants, visible_lines
+from services.platform import data_version
 from services.platform.errors import NotFound
 from services.platform.money import ratio
 from services.platform.principal import Capability, Principal
@@ -183,15 +184,22 @@ def _monthly_ledger(
     session: Session, principal: Principal, *, grant_id: int, today: date
 ) -> dict[tuple[int, date], int]:
     """Actual per (visible line, month) of a grant up to `today`: ONE grouped scan of the grant's
-    expenses (ix_expense_grant_date_amount), from which lines, the monthly series and the run-rates are read."""
-    y, m = _month_columns(Expense.spent_on)
-    seen_lines = select(BudgetLine.id).where(BudgetLine.grant_id == grant_id, visible_lines(principal))
-    rows = session.exec(
-        select(Expense.budget_line_id, y, m, sa.func.sum(Expense.amount_cents))
-        .where(Expense.grant_id == grant_id, Expense.spent_on <= today, Expense.budget_line_id.in_(seen_lines))
-        .group_by(Expense.budget_line_id, y, m)
-    ).all()
-    return {(int(line_id), date(int(year), int(month), 1)): int(cents or 0) for line_id, year, month, cents in rows}
+    expenses (ix_expense_grant_date_amount), from which lines, the monthly series and the run-rates are read.
+    Cached per data version and scope (services.platform.data_version); callers never change it."""
+
+    def scan() -> dict[tuple[int, date], int]:
+        y, m = _month_columns(Expense.spent_on)
+        seen_lines = select(BudgetLine.id).where(BudgetLine.grant_id == grant_id, visible_lines(principal))
+        rows = session.exec(
+            select(Expense.budget_line_id, y, m, sa.func.sum(Expense.amount_cents))
+            .where(Expense.grant_id == grant_id, Expense.spent_on <= today, Expense.budget_line_id.in_(seen_lines))
+            .group_by(Expense.budget_line_id, y, m)
+        ).all()
+        return {(int(line_id), date(int(year), int(month), 1)): int(cents or 0) for line_id, year, month, cents in rows}
+
+    return data_version.cached_aggregate(
+        session, "consumption.monthly_ledger", (grant_id, today, principal.scope), scan
+    )
 
 
 def _line_consumption(

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from services.platform import data_version
 from services.platform.config import PROJECT_ROOT, get_settings
 from services.platform.crypto import FieldCipher
 
@@ -25,11 +26,13 @@ def make_engine(database_url: str, *, encryption_keys: list[str] | None = None) 
     The engine carries the cipher of the free-text columns (`models.types.EncryptedText`), made from
     `encryption_keys` (default: the configured keys). `secure_delete` overwrites deleted content with
     zeros instead of leaving it in free pages, so what anonymisation destroys is gone from the file
-    once the write-ahead log is checkpointed (`checkpoint_sqlite_wal`)."""
+    once the write-ahead log is checkpointed (`checkpoint_sqlite_wal`). Every write moves the data
+    version that cached aggregates are keyed by (`services.platform.data_version`)."""
     engine = _make_engine(database_url)
     engine.dialect.field_cipher = FieldCipher(  # type: ignore[attr-defined]
         get_settings().encryption_keys() if encryption_keys is None else encryption_keys
     )
+    data_version.track_writes(engine)
     return engine
 
 
@@ -109,9 +112,11 @@ def _migrate(engine: Engine, run: Callable[[Config], None]) -> None:
             raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction, or SQLite ignores it
         try:
             with connection.begin():
+                data_version.migrating(connection)
                 config = alembic_config()
                 config.attributes["connection"] = connection
                 run(config)
+                data_version.moved_by_migration(connection)
                 if sqlite:
                     dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if dangling:

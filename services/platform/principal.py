@@ -125,5 +125,11 @@ class Principal:
     def may_see_site(self, site_id: int) -> bool:
         return self.all_sites or site_id in self.site_ids
 
+    @property
+    def scope(self) -> tuple:
+        """What scoped queries filter on (role, sites, funder): two principals with the same scope see
+        the same aggregates, whoever they are (a key of cached aggregates, never of personal data)."""
+        return self.role.value, "*" if self.all_sites else tuple(sorted(self.site_ids)), self.funder_id
+
 
 SYSTEM_ACTOR = "system"

@@ -22,10 +22,11 @@ from datetime import date, timedelta
 from sqlmodel import Session
 
 import clock
-from i18n import _
+from i18n import _, language
 from services.finance.staffing import figures as staffing_figures
 from services.finance.staffing.figures import FteFigure
 from services.home import GrantConsumption
+from services.platform import data_version
 from services.platform.errors import PermissionDenied, ValidationFailed
 from services.platform.inputs import PeriodInput
 from services.platform.principal import Capability, Principal
@@ -133,11 +134,21 @@ def director_dashboard(
     FTE for the chosen sites (None: every site of the principal's scope)."""
     PeriodInput.validated({"start": start, "end": end}, longest_days=MAX_DAYS)
     sites = _resolve_sites(session, principal, site_ids)
+    as_of = min(end, today or clock.today())
+    key = (tuple(site.id for site in sites), start, end, as_of, principal.scope, language())
+    return data_version.cached_aggregate(
+        session, "dashboard.director_dashboard", key, lambda: _dashboard(session, principal, sites, start, end, as_of)
+    )
+
+
+def _dashboard(
+    session: Session, principal: Principal, sites: list[SiteChoice], start: date, end: date, as_of: date
+) -> Dashboard:
+    """The figures of `director_dashboard` (aggregates only: cached per data version, scope and language)."""
     ids = [site.id for site in sites]
     previous = previous_period(start, end)
     sums = gather(session, site_ids=ids, periods=[(start, end), previous], series=series_window(end))
     raw = sums.sites
-    as_of = min(end, today or clock.today())
     codes = {site.code for site in sites}
     fte = [f for f in staffing_figures.fte_by_site_and_type(session, principal, today=as_of) if f.site_code in codes]
     return Dashboard(

@@ -21,12 +21,13 @@ from datetime import date
 from sqlmodel import Session, select
 
 import clock
-from i18n import _
+from i18n import _, language
 from models.finance import BudgetLine, GrantSite
 from models.organisation import Site
 from services.finance import funded
 from services.finance.consumption import GrantConsumptionReport, GrantSummary, MonthlyActual, Subtotal
 from services.finance.forecast import GrantForecast
+from services.platform import data_version
 from services.platform.config import get_settings
 from services.platform.errors import ValidationFailed
 from services.platform.principal import Principal
@@ -169,19 +170,28 @@ def _loader(session: Session, site_ids: list[int]) -> publication.Loader:
 
 
 def grant_publication(session: Session, grant: GrantSummary, sites: tuple[SiteRef, ...], today: date) -> Publication:
-    """What the grid publishes for the grant's sites on `today` (screen and export)."""
+    """What the grid publishes for the grant's sites on `today` (screen and export).
+
+    Cached per data version (services.platform.data_version): the same grant, sites, day, thresholds and
+    language give the same publication until something is written; it holds aggregates only."""
     check_breakdown(["site", "month"])
     screen, export = thresholds()
-    return publication.publish(
-        [publication.Indicator(key, KINDS[key], indicators.SPECS[key].unit) for key in FUNDER_KEYS],
-        sites=[s.id for s in sites],
-        grant_start=grant.starts_on,
-        grant_end=grant.ends_on,
-        today=today,
-        load=_loader(session, [s.id for s in sites]),
-        screen_threshold=screen,
-        export_threshold=export,
-    )
+    site_ids = tuple(s.id for s in sites)
+
+    def publish() -> Publication:
+        return publication.publish(
+            [publication.Indicator(key, KINDS[key], indicators.SPECS[key].unit) for key in FUNDER_KEYS],
+            sites=list(site_ids),
+            grant_start=grant.starts_on,
+            grant_end=grant.ends_on,
+            today=today,
+            load=_loader(session, list(site_ids)),
+            screen_threshold=screen,
+            export_threshold=export,
+        )
+
+    key = (grant.id, grant.starts_on, grant.ends_on, site_ids, today, screen, export, language())
+    return data_version.cached_aggregate(session, "funder_space.grant_publication", key, publish)
 
 
 def _choose(published: Publication, period_key: str | None) -> GridPeriod | None:

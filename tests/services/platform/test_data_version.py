@@ -1,0 +1,234 @@
+"""The data version moves with every committed write and cached aggregates follow it, across engines.
+
+Each test works on its own database with real commits (the shared `session` fixture rolls back, which is
+exactly what a version must survive)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from models.audit import AuditEvent
+from models.finance import BudgetLine, Funder, FunderKind
+from models.organisation import Site, User
+from services.platform import data_version
+from services.platform.db import make_engine, unit_of_work, upgrade_to_head
+from tests.conftest import backends
+
+
+@pytest.fixture(params=backends())
+def database(request, tmp_path) -> Iterator[tuple[Engine, Engine]]:
+    """Two engines on one migrated database: two app processes."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'versioned.db'}"
+        first = make_engine(url)
+        upgrade_to_head(first)
+        second = make_engine(url)
+        yield first, second
+        first.dispose()
+        second.dispose()
+        return
+    from tests.conftest import _private_postgres_database
+
+    with _private_postgres_database(f"parcours_version_{request.node.name[-12:].strip('[]-')}") as url:
+        first = make_engine(url)
+        upgrade_to_head(first)
+        second = make_engine(url)
+        yield first, second
+        first.dispose()
+        second.dispose()
+
+
+def version_in_sql(engine: Engine, table: str) -> int:
+    with engine.connect() as connection:
+        found = connection.execute(
+            sa.text("SELECT version FROM data_version WHERE table_name = :t"), {"t": table}
+        ).scalar()
+        return found or 0
+
+
+def all_versions_in_sql(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return dict(connection.execute(sa.text("SELECT table_name, version FROM data_version")).all())
+
+
+def sites_count(session: Session) -> int:
+    return session.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
+
+
+def cached_sites_count(engine: Engine) -> int:
+    with unit_of_work(engine) as session:
+        return data_version.cached_aggregate(session, "test.sites", (), lambda: sites_count(session))
+
+
+def test_a_committed_transaction_moves_the_version_once_whatever_it_writes(database):
+    engine, _ = database
+    assert version_in_sql(engine, "site") == 0  # never written
+    with unit_of_work(engine) as session:
+        session.add(Site(code="LYO", name="Lyon", city="Lyon"))
+        session.flush()
+        session.add(Site(code="GRE", name="Grenoble", city="Grenoble"))
+        session.flush()
+        session.execute(sa.update(Site).where(Site.code == "GRE").values(name="Grenoble Centre"))
+        session.commit()
+    assert version_in_sql(engine, "site") == 1
+    with unit_of_work(engine) as session:
+        session.execute(sa.delete(Site).where(Site.code == "GRE"))
+        session.commit()
+    assert version_in_sql(engine, "site") == 2
+    assert version_in_sql(engine, "person") == 0
+
+
+def test_rolled_back_writes_and_bookkeeping_leave_the_version_alone(database):
+    engine, _ = database
+    before = all_versions_in_sql(engine)
+    with unit_of_work(engine) as session:
+        session.add(Site(code="LYO", name="Lyon", city="Lyon"))
+        session.flush()  # never committed: unit_of_work rolls back
+    with unit_of_work(engine) as session:
+        session.add(AuditEvent(actor_username="admin", action="login.success"))
+        session.commit()  # the audit log is read by no figure
+    assert all_versions_in_sql(engine) == before
+
+
+def test_a_figure_after_a_save_includes_it_in_this_process_and_in_another(database):
+    mine, other = database
+    assert cached_sites_count(mine) == 0
+    assert cached_sites_count(mine) == 0  # served from the cache
+    with unit_of_work(mine) as session:
+        session.add(Site(code="LYO", name="Lyon", city="Lyon"))
+        session.commit()
+    assert cached_sites_count(mine) == 1
+    with unit_of_work(other) as session:  # another process on the same database
+        session.add(Site(code="GRE", name="Grenoble", city="Grenoble"))
+        session.commit()
+    assert cached_sites_count(mine) == 2
+    assert cached_sites_count(other) == 2
+
+
+def test_the_cache_answers_without_recomputing_while_nothing_is_written(database):
+    engine, _ = database
+    computed = []
+
+    def count() -> int:
+        computed.append(1)
+        return 7
+
+    for _ in range(3):
+        with unit_of_work(engine) as session:
+            assert data_version.cached_aggregate(session, "test.calls", ("a",), count) == 7
+    with unit_of_work(engine) as session:
+        assert data_version.cached_aggregate(session, "test.calls", ("b",), count) == 7  # another key
+    assert len(computed) == 2
+
+
+def test_a_transaction_that_wrote_computes_its_own_figures_and_caches_nothing(database):
+    engine, _ = database
+    assert cached_sites_count(engine) == 0
+    with unit_of_work(engine) as session:
+        session.add(Site(code="LYO", name="Lyon", city="Lyon"))
+        session.flush()
+        inside = data_version.cached_aggregate(session, "test.sites", (), lambda: sites_count(session))
+        assert inside == 1  # sees its own write, not the cached 0
+        # rolled back: the version it would have had is never committed
+    assert cached_sites_count(engine) == 0
+
+
+def test_a_save_of_a_table_the_figure_does_not_read_keeps_it_and_plain_sql_depends_on_everything(database):
+    mine, other = database
+    computed = []
+
+    def count_sites(session) -> int:
+        computed.append("sites")
+        return sites_count(session)  # plain SQL text: depends on every table
+
+    def count_sites_orm(session) -> int:
+        computed.append("orm")
+        return session.execute(sa.select(sa.func.count()).select_from(Site)).scalar_one()
+
+    def both() -> tuple[int, int]:
+        with unit_of_work(mine) as session:
+            return (
+                data_version.cached_aggregate(session, "test.text", (), lambda: count_sites(session)),
+                data_version.cached_aggregate(session, "test.orm", (), lambda: count_sites_orm(session)),
+            )
+
+    assert both() == (0, 0)
+    assert computed == ["sites", "orm"]
+    with unit_of_work(other) as session:  # a table neither figure reads through the ORM
+        session.add(Funder(name="Fondation", kind=FunderKind.FOUNDATION))
+        session.commit()
+    assert both() == (0, 0)
+    assert computed == ["sites", "orm", "sites"]  # the plain-SQL figure was recomputed, the other kept
+    with unit_of_work(other) as session:
+        session.add(Site(code="LYO", name="Lyon", city="Lyon"))
+        session.commit()
+    assert both() == (1, 1)
+    assert computed == ["sites", "orm", "sites", "sites", "orm"]
+
+
+@pytest.mark.parametrize(
+    ("statement", "table"),
+    [
+        ('INSERT INTO "site" (code) VALUES (?)', "site"),
+        ("INSERT OR REPLACE INTO person_note (id) VALUES (1)", "person_note"),
+        ("UPDATE app_user SET name = %(name)s", "app_user"),
+        ("  delete from expense where id = 1", "expense"),
+        ("SELECT * FROM site", None),
+        ("WITH x AS (SELECT 1) SELECT * FROM x", None),
+    ],
+)
+def test_the_written_table_is_read_from_the_statement(statement, table):
+    assert data_version.written_table(statement) == table
+
+
+def figure(overview, key: str) -> int:
+    return next(f.value for f in overview.figures if f.key == key)
+
+
+def test_the_directors_home_after_another_process_saves_shows_the_save(database):
+    """Home figures (outreach, budget) are cached; a round and an expense saved through another engine
+    appear at the next page run of this one. Expected values are the literal world built here."""
+    from datetime import date
+
+    import clock
+    from models.organisation import Role
+    from services import home
+    from tests import factories
+
+    mine, other = database
+    today = clock.today()
+    with unit_of_work(other) as session:
+        lyon = factories.a_site(session, "LYO", "Lyon")
+        director = factories.a_user(session, Role.DIRECTION, username="dir")
+        factories.an_outreach_round(session, lyon, round_on=today, persons_met=4)
+        grant = factories.a_grant_with_lines(
+            session,
+            factories.a_funder(session),
+            name="AGRASC 2026",
+            starts_on=date(today.year, 1, 1),
+            ends_on=date(today.year + 1, 12, 31),
+            planned=[(lyon, 1_000_000)],
+            spent=[(lyon, today, 250_000)],
+        )
+        session.commit()
+        line_id, director_id = grant.lines["LYO"].id, director.id
+
+    def shown() -> tuple[int, int, int]:
+        with unit_of_work(mine) as session:
+            principal = factories.principal(session, session.get(User, director_id))
+            overview = home.overview_for(session, principal, today=today)
+            return figure(overview, "outreach_rounds"), figure(overview, "persons_met"), overview.grants[0].spent_cents
+
+    assert shown() == (1, 4, 250_000)
+    assert shown() == (1, 4, 250_000)
+    with unit_of_work(other) as session:
+        lyon = session.get(Site, lyon.id)
+        factories.an_outreach_round(session, lyon, round_on=today, persons_met=2)
+        factories.an_expense(session, session.get(BudgetLine, line_id), spent_on=today, amount_cents=5_000)
+        session.commit()
+    assert shown() == (2, 6, 255_000)
