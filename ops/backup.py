@@ -37,6 +37,7 @@ from sqlalchemy.engine import Engine, make_url
 import clock
 from ops import archive
 from ops.archive import ArchiveError
+from services.platform import data_version
 from services.platform.config import Settings
 from services.platform.crypto import FieldCipher
 from services.platform.db import checkpoint_sqlite_wal, make_engine, upgrade_to_head
@@ -337,6 +338,8 @@ def restore(settings: Settings, archive_path: Path, *, force: bool = False) -> R
             _restore_postgresql(settings.database_url, archive_path, key)
         try:
             upgrade_to_head(database)
+            with database.begin() as connection:
+                data_version.start_new_history(connection)  # the processes' caches belong to another history
         except CommandError as exc:
             raise ArchiveError(
                 "données restaurées, mais leur schéma est inconnu de cette version de Parcours (archive "

@@ -128,22 +128,26 @@ def _has_version_table(connection: Connection, cursor: Any) -> bool:
 
 def migrating(connection: Connection) -> None:
     """For the transaction of a migration: its statements are not tracked one by one (the counters' table
-    may not exist yet); `moved_by_migration` draws a new epoch at its end."""
+    may not exist yet); `moved_by_migration` starts a new history at its end if the schema changed."""
     connection.info[_SUSPENDED] = True
 
 
-def moved_by_migration(connection: Connection) -> None:
+def moved_by_migration(connection: Connection, *, schema_changed: bool) -> None:
     connection.info.pop(_SUSPENDED, None)
     connection.info.pop(_WRITTEN, None)
+    if schema_changed:
+        start_new_history(connection)
+
+
+def start_new_history(connection: Connection) -> None:
+    """Draw a new epoch: no entry cached before is served again. After a migration (data may have been
+    rewritten without the counters) and a restore (the restored counters may repeat numbers of another
+    history); an app start that migrates nothing keeps the other processes' caches."""
     if VERSION_TABLE in sa.inspect(connection).get_table_names():
         connection.execute(
             sa.text(f"UPDATE {VERSION_TABLE} SET version = :epoch WHERE table_name = :row"),
-            {"epoch": new_epoch(), "row": EPOCH_ROW},
+            {"epoch": secrets.randbelow(2**62), "row": EPOCH_ROW},
         )
-
-
-def new_epoch() -> int:
-    return secrets.randbelow(2**62)
 
 
 def versions(session: Session) -> dict[str, int]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -115,8 +116,10 @@ def _migrate(engine: Engine, run: Callable[[Config], None]) -> None:
                 data_version.migrating(connection)
                 config = alembic_config()
                 config.attributes["connection"] = connection
+                before = MigrationContext.configure(connection).get_current_revision()
                 run(config)
-                data_version.moved_by_migration(connection)
+                changed = MigrationContext.configure(connection).get_current_revision() != before
+                data_version.moved_by_migration(connection, schema_changed=changed)
                 if sqlite:
                     dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if dangling:

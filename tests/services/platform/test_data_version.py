@@ -232,3 +232,10 @@ def test_the_directors_home_after_another_process_saves_shows_the_save(database)
         factories.an_expense(session, session.get(BudgetLine, line_id), spent_on=today, amount_cents=5_000)
         session.commit()
     assert shown() == (2, 6, 255_000)
+
+
+def test_a_start_that_migrates_nothing_keeps_the_caches_of_the_other_processes(database):
+    engine, _ = database
+    epoch = version_in_sql(engine, "#epoch")
+    upgrade_to_head(engine)  # every app start runs it; the schema is already at head
+    assert version_in_sql(engine, "#epoch") == epoch
