@@ -29,6 +29,7 @@ from models.workshops import WorkshopAttendance, WorkshopSession
 from services.activities import outreach
 from services.activities.courses import assessments, progress
 from services.activities.workshops import figures
+from services.persons.consent import record_intake_refusals
 from services.platform.crypto import FieldCipher
 from services.reporting import dashboard, funder_space
 from tests import factories
@@ -91,6 +92,7 @@ def _a_lyon_file_active_everywhere(session: Session, *, refuses_statistics: bool
     )
     session.add(person)
     session.flush()
+    record_intake_refusals(session, person, author_id=None)
     partner = session.exec(select(Partner).where(Partner.site_id == lyon.id)).first()
     factories.a_referral_to(session, person, partner, on=DAY)
     factories.an_outcome_of(session, person, OutcomeType.FIXED_TERM_OVER_6_MONTHS, on=DAY)
