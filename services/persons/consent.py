@@ -70,7 +70,7 @@ def counted(person_id: sa.ColumnElement, day: sa.ColumnElement | date) -> sa.Col
             again.effective_on <= day,
             again.id > withdrawal.id,
         )
-        .correlate(withdrawal)
+        .correlate_except(again)  # the withdrawal and the fact's day come from the enclosing queries
     )
     in_force = sa.exists().where(
         withdrawal.person_id == person_id,
