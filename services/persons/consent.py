@@ -11,7 +11,7 @@ with `counted(<its person id column>, <the day of the fact>)`; the lists a team 
 rolls, its own group) still show the person, whose file is accompanied whatever the consent.
 
 Partner sharing: services.persons.partners refuses a referral dated while sharing is withdrawn, unless
-the form records a new consent (`record_new_sharing_consent`).
+the form records a new consent (`_record_new_sharing_consent`).
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def _add_change(
     session.expire(person)
 
 
-def record_new_sharing_consent(session: Session, principal: Principal, person: Person, on: date) -> None:
+def _record_new_sharing_consent(session: Session, principal: Principal, person: Person, on: date) -> None:
     """The person agrees again, on `on`, to information being shared with partners (a referral's form):
     a new consent in the history and the current state; the caller audits and commits."""
     _add_change(session, principal, person, ConsentScope.PARTNER_SHARING, given=True, on=on)

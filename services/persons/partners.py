@@ -38,7 +38,7 @@ from models.partners import (
 )
 from models.persons import PersonStatus
 from services.persons.access import _require_writable, person_in_scope, readable_text, touch_last_contact
-from services.persons.consent import record_new_sharing_consent, sharing_allowed_on
+from services.persons.consent import _record_new_sharing_consent, sharing_allowed_on
 from services.persons.records import (
     _change_person_status,
     _owned_row,
@@ -327,7 +327,7 @@ def create_referral(
     if errors or checked is None:
         raise ValidationFailed(errors)
     if new_consent:
-        record_new_sharing_consent(session, principal, person, checked.referred_on)
+        _record_new_sharing_consent(session, principal, person, checked.referred_on)
         audit.record(
             session,
             actor=principal,
