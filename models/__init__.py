@@ -36,7 +36,7 @@ from models.organisation import (
 from models.outreach import OutreachRound, OutreachRoundStaff
 from models.partners import Outcome, Partner, Referral
 from models.pathway import ActionGoal, BarrierAssessment, PspEpisode, PspPeriod
-from models.persons import Person, PersonNote, PersonStatusChange
+from models.persons import ConsentChange, Person, PersonNote, PersonStatusChange
 from models.staffing import Post, PostFunding, PostStatusChange
 from models.workshops import (
     WorkshopAttendance,
@@ -56,6 +56,7 @@ __all__ = [
     "BudgetLine",
     "BudgetRevision",
     "CertificationAttempt",
+    "ConsentChange",
     "CourseAttendance",
     "CourseEnrolment",
     "CourseGroup",

@@ -23,6 +23,7 @@ class AuditAction(StrEnum):
     BUDGET_LINES_SAVED = "budget_lines.saved"
     CERTIFICATION_ATTEMPT_CREATE = "certification_attempt.create"
     CERTIFICATION_ATTEMPT_RESULT = "certification_attempt.result"
+    CONSENT_CHANGE = "consent.change"
     COURSE_ENROLMENT_CREATE = "course_enrolment.create"
     COURSE_ENROLMENT_LEAVE = "course_enrolment.leave"
     COURSE_ENROLMENT_RETURN = "course_enrolment.return"

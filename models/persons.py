@@ -190,3 +190,40 @@ class PersonStatusChange(Timestamped, table=True):
     to_status: PersonStatus = Field(sa_type=enum_type(PersonStatus), nullable=False)
     reason: str | None = Field(default=None, sa_type=EncryptedText)
     author_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class ConsentScope(StrEnum):
+    """The consents that may change after intake (processing is the condition of the file itself)."""
+
+    STATISTICS = "statistics"
+    PARTNER_SHARING = "partner_sharing"
+
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.STATISTICS: N_("Statistiques anonymes"),
+            cls.PARTNER_SHARING: N_("Partage avec les partenaires"),
+        }
+
+
+class ConsentChange(Timestamped, table=True):
+    """One change of a person's consent in a scope: withdrawn (`given` false) or given again, from
+    `effective_on` on. A refusal at intake is a row with `at_intake`, which applies to every day.
+
+    The history is the one source of truth for « was this person counted on day D »
+    (services.persons.consent.counted); Person.consent_statistics / consent_partner_sharing hold the current
+    state, written in the same unit of work. Rows are only added, each effective on or after the previous
+    one of its person and scope, so the latest row (by id) on or before a day is the state of that day."""
+
+    __tablename__ = "consent_change"
+    __table_args__ = (sa.Index("ix_consent_change_person_scope_day", "person_id", "scope", "effective_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", nullable=False)
+    site_id: int = site_fk()
+    scope: ConsentScope = Field(sa_type=enum_type(ConsentScope), nullable=False)
+    given: bool = Field(nullable=False)
+    effective_on: date = Field(nullable=False)
+    at_intake: bool = Field(default=False, nullable=False)
+    author_id: int | None = Field(default=None, foreign_key="app_user.id")

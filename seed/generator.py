@@ -21,7 +21,7 @@ from seed.finance import seed_finance
 from seed.organisation import seed_organisation, staff_names
 from seed.outreach import seed_outreach
 from seed.pathway import seed_pathways
-from seed.people import alias_pool, finish_persons, seed_persons
+from seed.people import alias_pool, finish_persons, seed_consent_history, seed_persons
 from seed.sizes import SIZES
 from seed.workshops import seed_workshops
 from seed.writer import write_rows
@@ -76,6 +76,7 @@ def seed_database(
         ("cours de français", lambda: seed_courses(ctx)),
         ("financements et postes", lambda: seed_finance(ctx)),
         ("derniers contacts", lambda: finish_persons(ctx)),
+        ("historique des consentements", lambda: seed_consent_history(ctx)),
     ]
     for number, (label, step) in enumerate(steps):
         report(f"génération : {label}", GENERATION_SHARE * number / len(steps))

@@ -248,3 +248,25 @@ def finish_persons(ctx: SeedContext) -> None:
         else:
             last = max(last, person.active_until)
         person.row["last_contact_on"] = max(min(last, person.active_until, ctx.as_of), person.intake_on)
+
+
+def seed_consent_history(ctx: SeedContext) -> None:
+    """Each consent still refused once the pathways are drawn (a referral records the sharing consent) is a
+    refusal at intake in the history, as the intake form writes it (services.persons.consent)."""
+    for person in ctx.persons:
+        for scope, column in (("statistics", "consent_statistics"), ("partner_sharing", "consent_partner_sharing")):
+            if not person.row[column]:
+                ctx.add(
+                    "consent_change",
+                    {
+                        "id": ctx.new_id("consent_change"),
+                        "person_id": person.id,
+                        "site_id": person.site.id,
+                        "scope": scope,
+                        "given": False,
+                        "effective_on": person.intake_on,
+                        "at_intake": True,
+                        "author_id": person.referent_id,
+                    },
+                    on=person.intake_on,
+                )

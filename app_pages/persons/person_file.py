@@ -18,6 +18,7 @@ from services.platform.db import unit_of_work
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
+from ui.persons import consent as person_consent
 from ui.persons import header as person_header
 from ui.persons import pathway_tabs
 from ui.platform import form_state
@@ -63,6 +64,8 @@ def header_forms(current: Runtime, principal: Principal, header: PersonFileHeade
         person_header.situation_form(current, principal, header, cipher)
     with right.expander(_("Clôturer / rouvrir le dossier"), icon=":material/lock:"):
         person_header.closing_form(current, principal, header)
+    with st.expander(_("Consentements"), icon=":material/privacy_tip:"):
+        person_consent.consent_section(current, principal, header)
 
 
 def timeline_tab(current: Runtime, principal: Principal, header: PersonFileHeader, cipher: FieldCipher) -> None:

@@ -539,7 +539,7 @@ def monthly_outreach(
             principal.site_filter(Person.site_id),
             Person.origin == IntakeOrigin.OUTREACH,
             Person.outreach_round_id.is_not(None),
-            counted(Person.id),
+            counted(Person.id, Person.intake_on),
         )
         .group_by(Person.outreach_round_id)
         .subquery()

@@ -35,6 +35,7 @@ from models.pathway import ActionGoal, GoalStatus, PrefectDecision, PspEpisode
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, Person, PersonStatus
 from services.persons._phonetics import fold, phonetic_key, same_name
 from services.persons.access import _require_writable, person_in_scope, readable_text
+from services.persons.consent import record_intake_refusals
 from services.persons.records import _change_person_status, _update_person
 from services.platform import audit, paging
 from services.platform.crypto import FieldCipher
@@ -416,6 +417,7 @@ def create_intake(
         person = _insert_with_next_code(session, site_code, values)
         if person is None:
             continue
+        record_intake_refusals(session, person, author_id=principal.user_id)
         audit.record(
             session,
             actor=principal,
@@ -734,8 +736,9 @@ def get_person_file(
 
 
 class SituationInput(FormInput):
-    """What the situation form sends: identity (roles that see it), situation, consent scopes, referent.
-    A field left out stays as recorded. Context: `as_of` (the day the age is reckoned on)."""
+    """What the situation form sends: identity (roles that see it), situation, referent (consents change
+    with their effective day: services.persons.consent). A field left out stays as recorded. Context:
+    `as_of` (the day the age is reckoned on)."""
 
     alias: Alias = None  # left out unless sent; sent, it may not be empty
     phone: Phone = None
@@ -747,8 +750,6 @@ class SituationInput(FormInput):
     housing: HousingSituation | None = None
     income_sources: IncomeSources = Field(default_factory=list)
     referent_id: int | None = None
-    consent_partner_sharing: bool = False
-    consent_statistics: bool = False
 
 
 IDENTITY_FIELDS = frozenset({"alias", "phone"})
@@ -815,7 +816,7 @@ def update_situation(
     cipher: FieldCipher,
     today: date | None = None,
 ) -> int:
-    """Change identity, situation, consent scopes or referent; returns the version after the save.
+    """Change identity, situation or referent; returns the version after the save.
 
     Only the fields that differ from the file are written (none: nothing is written nor audited).
     Identity fields need VIEW_IDENTITY too (a role that cannot read them cannot overwrite them).

@@ -38,11 +38,11 @@ from models.partners import (
 )
 from models.persons import PersonStatus
 from services.persons.access import _require_writable, person_in_scope, readable_text, touch_last_contact
+from services.persons.consent import _record_new_sharing_consent, sharing_allowed_on
 from services.persons.records import (
     _change_person_status,
     _owned_row,
     _save_sub_record,
-    _update_person,
     _writable_person,
 )
 from services.platform import audit
@@ -262,6 +262,12 @@ NO_SHARING_CONSENT = N_(
 )
 
 
+SHARING_WITHDRAWN_THAT_DAY = N_(
+    "Le partage d'informations avec les partenaires était retiré à cette date : choisissez le jour de "
+    "l'orientation après le nouveau consentement."
+)
+
+
 class ReferralResultInput(FormInput):
     """What the result form sends. A result other than « En attente » needs its day, not before the
     referral (context `referred_on`) nor after the day of reference (`as_of`); pending, the day is dropped."""
@@ -297,8 +303,10 @@ def create_referral(
 ) -> int:
     """Refer a person to an active partner of the person's own site. Returns the referral id.
 
-    Refused without the person's consent to sharing with partners, unless the form records it now
-    (`consent_given`): the file then records the consent, in the same unit of work, audited."""
+    Refused when the person's consent to sharing with partners is not in force on the referral's day
+    (refused at intake, or withdrawn on or before that day: services.persons.consent), unless the form
+    records it now (`consent_given`): the history then records a new consent from the referral's day,
+    in the same unit of work, audited. A day inside a withdrawal that a later consent ended is refused."""
     person = _writable_person(session, principal, person_id)
     try:
         checked, errors = ReferralInput.validated(data, as_of=today or clock.today()), {}
@@ -308,17 +316,25 @@ def create_referral(
     partner = session.get(Partner, partner_id) if partner_id is not None else None
     if partner is None or partner.site_id != person.site_id or not partner.is_active:
         errors = {"partner_id": _("Choisissez un partenaire actif du site de la personne.")} | errors
-    if not person.consent_partner_sharing and not (checked and checked.consent_given):
-        errors = {"consent_given": _(NO_SHARING_CONSENT)} | errors
+    new_consent = False
+    if checked is not None and not sharing_allowed_on(session, person, checked.referred_on):
+        if person.consent_partner_sharing:  # given again since: the referral falls in a past withdrawal
+            errors = {"referred_on": _(SHARING_WITHDRAWN_THAT_DAY)} | errors
+        elif not checked.consent_given:
+            errors = {"consent_given": _(NO_SHARING_CONSENT)} | errors
+        else:
+            new_consent = True
     if errors or checked is None:
         raise ValidationFailed(errors)
-    if not person.consent_partner_sharing:
-        _update_person(
+    if new_consent:
+        _record_new_sharing_consent(session, principal, person, checked.referred_on)
+        audit.record(
             session,
-            principal,
-            person,
-            person.version,
-            {"consent_partner_sharing": True},
+            actor=principal,
+            action=AuditAction.PERSON_UPDATE,
+            entity_type="person",
+            entity_id=person.id,
+            site_id=person.site_id,
             detail="consent_partner_sharing",
         )
     referral = Referral(

@@ -38,7 +38,7 @@ from models.courses import CertificationAttempt, LanguageAssessment, MainstreamT
 from models.organisation import Site
 from models.partners import Outcome, Referral
 from models.pathway import ActionGoal, BarrierAssessment, PspEpisode, PspPeriod
-from models.persons import Gender, Person, PersonNote, PersonStatus, PersonStatusChange
+from models.persons import ConsentChange, Gender, Person, PersonNote, PersonStatus, PersonStatusChange
 from models.types import utcnow
 from models.workshops import WorkshopCompletion
 from services.persons import generalisation
@@ -135,6 +135,7 @@ def _erase_free_texts(session: Session, person_ids: list[int]) -> None:
 # and workshop sessions and their rolls, a workshop cycle) stay: they are the group's, not hers.
 DATED_RECORDS: tuple[tuple[type, tuple[str, ...]], ...] = (
     (PersonStatusChange, ("changed_on",)),
+    (ConsentChange, ("effective_on",)),
     (BarrierAssessment, ("assessed_on",)),
     (ActionGoal, ("due_on", "closed_on")),
     (

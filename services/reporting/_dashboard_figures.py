@@ -19,11 +19,11 @@ from sqlmodel import Session, select
 from clock import month_start
 from i18n import N_, _
 from models.attendance import AttendanceStatus
-from models.courses import CourseAttendance
+from models.courses import CourseAttendance, CourseSession
 from models.finance import BudgetLine, Expense, Grant
 from models.partners import Outcome, OutcomeCategory
 from models.persons import IntakeOrigin, Person
-from models.workshops import WorkshopAttendance
+from models.workshops import WorkshopAttendance, WorkshopSession
 from services.finance import consumption as budget_consumption
 from services.finance.access import visible_lines
 from services.home import GrantConsumption
@@ -74,7 +74,11 @@ def monthly_series(
     y, m = sa.extract("year", Outcome.outcome_on), sa.extract("month", Outcome.outcome_on)
     for yy, mm, category, persons in session.exec(
         select(y, m, Outcome.category, sa.func.count(sa.distinct(Outcome.person_id)))
-        .where(Outcome.site_id.in_(sites), within(Outcome.outcome_on, window), counted(Outcome.person_id))
+        .where(
+            Outcome.site_id.in_(sites),
+            within(Outcome.outcome_on, window),
+            counted(Outcome.person_id, Outcome.outcome_on),
+        )
         .group_by(y, m, Outcome.category)
     ).all():
         found[(f"outcomes_{OutcomeCategory(category).value}", date(int(yy), int(mm), 1))] = int(persons)
@@ -113,13 +117,20 @@ def cohort_funnel(session: Session, *, site_ids: Sequence[int], start: date, end
     Each step is a share of the cohort; the steps are not nested (a person may have an outcome without
     having attended a workshop). One query (EXISTS through the person indexes)."""
     sites = sorted({int(s) for s in site_ids})
+    # Each step counts the facts as the person's consent stood on their day (services.persons.consent).
     workshop = sa.exists().where(
-        WorkshopAttendance.person_id == Person.id, WorkshopAttendance.status == AttendanceStatus.PRESENT
+        WorkshopAttendance.person_id == Person.id,
+        WorkshopAttendance.status == AttendanceStatus.PRESENT,
+        WorkshopSession.id == WorkshopAttendance.session_id,
+        counted(Person.id, WorkshopSession.session_on),
     )
     course = sa.exists().where(
-        CourseAttendance.person_id == Person.id, CourseAttendance.status == AttendanceStatus.PRESENT
+        CourseAttendance.person_id == Person.id,
+        CourseAttendance.status == AttendanceStatus.PRESENT,
+        CourseSession.id == CourseAttendance.session_id,
+        counted(Person.id, CourseSession.session_on),
     )
-    outcome = sa.exists().where(Outcome.person_id == Person.id)
+    outcome = sa.exists().where(Outcome.person_id == Person.id, counted(Person.id, Outcome.outcome_on))
 
     def count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
@@ -130,7 +141,12 @@ def cohort_funnel(session: Session, *, site_ids: Sequence[int], start: date, end
             count_if(Person.origin == IntakeOrigin.OUTREACH),
             count_if(sa.or_(workshop, course)),
             count_if(outcome),
-        ).where(Person.site_id.in_(sites), Person.intake_on >= start, Person.intake_on <= end, counted(Person.id))
+        ).where(
+            Person.site_id.in_(sites),
+            Person.intake_on >= start,
+            Person.intake_on <= end,
+            counted(Person.id, Person.intake_on),
+        )
     ).one()
     values = {
         "cohort": int(cohort),

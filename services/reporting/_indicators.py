@@ -283,17 +283,21 @@ def _span(periods: Sequence[Period]) -> Period:
 def _persons(session: Session, sums: Sums) -> None:
     """Active files at each period's end and intakes per period (and per month): one scan, by site."""
     columns = []
+    counted_at_intake = counted(Person.id, Person.intake_on)
     for start, end in sums.periods:
         open_at_end = sa.and_(
             Person.intake_on <= end,
             sa.or_(Person.closed_on > end, sa.and_(Person.closed_on.is_(None), Person.status.in_(OPEN_STATUSES))),
+            counted(Person.id, end),  # a stock: counted as its consent stood on the period's last day
         )
-        columns += [sum_if(open_at_end), sum_if(within(Person.intake_on, (start, end)))]
+        columns += [sum_if(open_at_end), sum_if(within(Person.intake_on, (start, end)) & counted_at_intake)]
     months = list(sums.months)
-    columns += [sum_if(within(Person.intake_on, _month_window(month, sums.series))) for month in months]
+    columns += [
+        sum_if(within(Person.intake_on, _month_window(month, sums.series)) & counted_at_intake) for month in months
+    ]
     rows = session.exec(
         select(Person.site_id, *columns)
-        .where(Person.site_id.in_(sums.site_list), Person.intake_on <= sums.span[1], counted(Person.id))
+        .where(Person.site_id.in_(sums.site_list), Person.intake_on <= sums.span[1])
         .group_by(Person.site_id)
     ).all()
     count = len(sums.periods)
@@ -338,7 +342,7 @@ def _workshops(session: Session, sums: Sums) -> None:
         .where(
             WorkshopSession.site_id.in_(sums.site_list),
             within(WorkshopSession.session_on, sums.span),
-            counted(WorkshopAttendance.person_id),
+            counted(WorkshopAttendance.person_id, WorkshopSession.session_on),
         )
         .group_by(WorkshopSession.site_id, WorkshopSession.session_on)
     ).all()
@@ -357,7 +361,7 @@ def _courses(session: Session, sums: Sums) -> None:
             CourseSession.site_id.in_(sums.site_list),
             within(CourseSession.session_on, sums.span),
             CourseAttendance.status == AttendanceStatus.PRESENT,
-            counted(CourseAttendance.person_id),
+            counted(CourseAttendance.person_id, CourseSession.session_on),
         )
         .group_by(CourseSession.site_id, CourseSession.session_on)
     ).all()
@@ -371,7 +375,9 @@ def _level_gains(session: Session, sums: Sums) -> None:
     # Only the learners assessed in the periods need their history ranked.
     in_span = aliased(LanguageAssessment)
     assessed = select(in_span.person_id).where(
-        in_span.site_id.in_(sums.site_list), within(in_span.assessed_on, _span(periods)), counted(in_span.person_id)
+        in_span.site_id.in_(sums.site_list),
+        within(in_span.assessed_on, _span(periods)),
+        counted(in_span.person_id, in_span.assessed_on),
     )
     ranked = (
         select(
@@ -399,7 +405,11 @@ def _level_gains(session: Session, sums: Sums) -> None:
     ]
     rows = session.exec(
         select(ranked.c.site_id, *columns)
-        .where(ranked.c.rnk > ranked.c.previous, ranked.c.day >= _span(periods)[0])
+        .where(
+            ranked.c.rnk > ranked.c.previous,
+            ranked.c.day >= _span(periods)[0],
+            counted(ranked.c.person_id, ranked.c.day),  # a gain counts as the consent stood on its day
+        )
         .group_by(ranked.c.site_id)
     ).all()
     for site, *values in rows:
@@ -415,7 +425,7 @@ def _transitions(session: Session, sums: Sums) -> None:
         .where(
             MainstreamTransition.site_id.in_(sums.site_list),
             within(MainstreamTransition.moved_on, _span(periods)),
-            counted(MainstreamTransition.person_id),
+            counted(MainstreamTransition.person_id, MainstreamTransition.moved_on),
         )
         .group_by(MainstreamTransition.site_id)
     ).all()
@@ -433,7 +443,7 @@ def _referrals(session: Session, sums: Sums) -> None:
         .where(
             Referral.site_id.in_(sums.site_list),
             within(Referral.referred_on, _span(periods)),
-            counted(Referral.person_id),
+            counted(Referral.person_id, Referral.referred_on),
         )
         .group_by(Referral.site_id, Partner.kind)
     ).all()
@@ -454,7 +464,7 @@ def _outcomes(session: Session, sums: Sums) -> None:
         .where(
             Outcome.site_id.in_(sums.site_list),
             within(Outcome.outcome_on, _span(periods)),
-            counted(Outcome.person_id),
+            counted(Outcome.person_id, Outcome.outcome_on),
         )
         .group_by(Outcome.site_id, Outcome.category)
     ).all()
@@ -477,6 +487,7 @@ def _psp(session: Session, sums: Sums) -> None:
                     PspEpisode.requested_on <= end,
                     sa.or_(PspEpisode.ended_on.is_(None), PspEpisode.ended_on > end),
                     sa.not_(refused),
+                    counted(PspEpisode.person_id, end),  # a stock: as the consent stood on the period's last day
                 )
             )
         )
@@ -485,7 +496,6 @@ def _psp(session: Session, sums: Sums) -> None:
         .where(
             PspEpisode.site_id.in_(sums.site_list),
             PspEpisode.requested_on <= _span(periods)[1],
-            counted(PspEpisode.person_id),
         )
         .group_by(PspEpisode.site_id)
     ).all()
@@ -541,7 +551,7 @@ def _course_learners(session: Session, sums: Sums) -> None:
                 CourseSession.site_id.in_(sums.site_list),
                 within(CourseSession.session_on, _span(sums.periods)),
                 CourseAttendance.status == AttendanceStatus.PRESENT,
-                counted(CourseAttendance.person_id),
+                counted(CourseAttendance.person_id, CourseSession.session_on),
             )
         )
 
@@ -559,7 +569,7 @@ def _workshop_persons(session: Session, sums: Sums) -> None:
             .where(
                 WorkshopSession.site_id.in_(sums.site_list),
                 within(WorkshopSession.session_on, _span(sums.periods)),
-                counted(WorkshopAttendance.person_id),
+                counted(WorkshopAttendance.person_id, WorkshopSession.session_on),
             )
         )
 

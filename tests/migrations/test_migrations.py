@@ -267,3 +267,42 @@ def test_a_database_seeded_before_the_marker_is_marked_as_demo_data(scratch_engi
     with scratch_engine.connect() as connection:
         marker = connection.execute(text("SELECT id, name, holds_demo_data FROM association")).all()
     assert [tuple(row) for row in marker] == [(1, None, True)]
+
+
+@pytest.mark.parametrize("scratch_database_url", BACKENDS, indirect=True)
+def test_consents_refused_before_the_history_become_refusals_at_intake(scratch_engine):
+    """0012: a file refusing statistics or partner sharing gets a refusal at intake in the history (it applies
+    to every day, as the column did); a file consenting to both gets none; going down drops the history."""
+    upgrade_to_head(scratch_engine)
+    downgrade_to(scratch_engine, "0011")
+    with scratch_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO site (id, code, name, city, is_active, created_at, updated_at) "
+                "VALUES (1, 'LYO', 'Lyon', 'Lyon', true, '2026-01-05', '2026-01-05')"
+            )
+        )
+        _a_person(connection, 1, consent_statistics=False, consent_partner_sharing=True)
+        _a_person(connection, 2, consent_statistics=True, consent_partner_sharing=True)
+        _a_person(connection, 3, consent_statistics=False, consent_partner_sharing=False, intake_on=date(2022, 4, 1))
+        _a_person(connection, 4, consent_statistics=True, consent_partner_sharing=False)
+    upgrade_to_head(scratch_engine)
+    with scratch_engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT person_id, site_id, scope, given, effective_on, at_intake, author_id FROM consent_change "
+                "ORDER BY person_id, scope"
+            )
+        ).all()
+    found = [
+        (p, site, scope, bool(given), str(on), bool(intake), author)
+        for p, site, scope, given, on, intake, author in rows
+    ]
+    assert found == [
+        (1, 1, "statistics", False, "2022-03-15", True, None),
+        (3, 1, "partner_sharing", False, "2022-04-01", True, None),
+        (3, 1, "statistics", False, "2022-04-01", True, None),
+        (4, 1, "partner_sharing", False, "2022-03-15", True, None),
+    ]
+    downgrade_to(scratch_engine, "0011")
+    assert "consent_change" not in tables(scratch_engine)

@@ -224,7 +224,7 @@ def test_a_social_worker_opens_a_file_of_her_site_and_the_opening_is_audited(app
     labels = [t.label for t in at.tabs]
     assert {"Parcours", "Freins", "Plan d'action", "PSP", "Orientations", "Sorties", "Notes"} <= set(labels)
     assert labels[0] == "Parcours"
-    timeline = at.dataframe[0].value
+    timeline = next(d.value for d in at.dataframe if "Événement" in d.value.columns)
     assert "Accueil — ouverture du dossier" in list(timeline["Événement"])
     assert _count(app_engine, AuditEvent, AuditEvent.action == "person.view") == views + 1
 

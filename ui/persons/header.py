@@ -163,19 +163,9 @@ def _situation_fields(k: str, errors: dict[str, str], header: PersonFileHeader) 
     return values
 
 
-def _consent_fields(k: str, header: PersonFileHeader) -> dict[str, object]:
-    sharing = st.checkbox(
-        _("Accepte le partage avec les partenaires nommés"), value=header.consent_partner_sharing, key=f"{k}_sharing"
-    )
-    statistics = st.checkbox(
-        _("Accepte de figurer dans les statistiques anonymes"), value=header.consent_statistics, key=f"{k}_statistics"
-    )
-    return {"consent_partner_sharing": sharing, "consent_statistics": statistics}
-
-
 def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHeader, cipher) -> None:
-    """Edit identity (roles that see it), situation, consent scopes and referent: the form sends every
-    value it shows, the service writes those that changed."""
+    """Edit identity (roles that see it), situation and referent: the form sends every value it shows, the
+    service writes those that changed (consents change in their own section, with their effective day)."""
     pid = header.person_id
     version = form_state.seen_version(SITUATION_FORM, pid, header.version)
     k = form_state.key(SITUATION_FORM) + f"_{pid}"
@@ -192,7 +182,6 @@ def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHea
             data = _identity_fields(k, errors, header) | _person_fields(k, errors, header, referents)
         with right:
             data |= _situation_fields(k, errors, header)
-        data |= _consent_fields(k, header)
         submitted = st.form_submit_button(_("Enregistrer les modifications"), type="primary", icon=":material/save:")
     if submitted:
 

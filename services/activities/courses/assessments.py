@@ -429,7 +429,7 @@ def count_transitions(
         principal.site_filter(MainstreamTransition.site_id),
         MainstreamTransition.moved_on >= start,
         MainstreamTransition.moved_on <= end,
-        counted(MainstreamTransition.person_id),
+        counted(MainstreamTransition.person_id, MainstreamTransition.moved_on),
     ]
     if site_ids is not None:
         conditions.append(MainstreamTransition.site_id.in_(sorted(site_ids)))
@@ -445,7 +445,7 @@ def transitions_by_site(session: Session, principal: Principal, *, start: date, 
             principal.site_filter(MainstreamTransition.site_id),
             MainstreamTransition.moved_on >= start,
             MainstreamTransition.moved_on <= end,
-            counted(MainstreamTransition.person_id),
+            counted(MainstreamTransition.person_id, MainstreamTransition.moved_on),
         )
         .group_by(MainstreamTransition.site_id)
     ).all()

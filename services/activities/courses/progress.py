@@ -304,7 +304,8 @@ def _scoped_assessments(principal: Principal, site_id: int | None) -> sa.Select:
     return select(LanguageAssessment).where(
         LanguageAssessment.person_id.in_(learners),
         principal.site_filter(LanguageAssessment.site_id),
-        counted(LanguageAssessment.person_id),  # figures of the sites: without who refused statistics
+        # figures of the sites: without who refused statistics on the day of the assessment
+        counted(LanguageAssessment.person_id, LanguageAssessment.assessed_on),
     )
 
 

@@ -99,7 +99,7 @@ def attendance_rates(
         principal.site_filter(WorkshopSession.site_id),
         WorkshopSession.session_on >= period.start,
         WorkshopSession.session_on <= period.end,
-        counted(WorkshopAttendance.person_id),
+        counted(WorkshopAttendance.person_id, WorkshopSession.session_on),
     ]
     if site_id is not None:
         conditions.append(WorkshopSession.site_id == site_id)

@@ -400,8 +400,6 @@ def test_a_situation_save_writes_only_what_changed(session, person_world):
         "housing": None,
         "income_sources": [],
         "referent_id": person_world.ts_user.id,
-        "consent_partner_sharing": True,
-        "consent_statistics": True,
     }
     version = person_files.update_situation(
         session, person_world.ts_lyon, created.id, expected_version=1, data=form, cipher=CIPHER, today=TODAY

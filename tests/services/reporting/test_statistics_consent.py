@@ -10,7 +10,7 @@ space, the workshops' and the French courses' figures and outreach.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -24,11 +24,13 @@ from models.courses import CefrLevel, CourseEnrolment, CourseGroup, CourseSessio
 from models.organisation import Role, Site
 from models.outreach import OutreachRound
 from models.partners import OutcomeType, Partner
-from models.persons import IntakeOrigin, Person
+from models.persons import ConsentScope, IntakeOrigin, Person
 from models.workshops import WorkshopAttendance, WorkshopSession
 from services.activities import outreach
 from services.activities.courses import assessments, progress
 from services.activities.workshops import figures
+from services.persons import consent
+from services.persons.consent import record_intake_refusals
 from services.platform.crypto import FieldCipher
 from services.reporting import dashboard, funder_space
 from tests import factories
@@ -47,7 +49,7 @@ def demo(request: pytest.FixtureRequest) -> Iterator[Engine]:
         yield engine
 
 
-def _figures(session: Session) -> dict[str, Callable[[], Any]]:
+def _figures(session: Session, *, funder_seen_on: date | None = None) -> dict[str, Callable[[], Any]]:
     direction = factories.principal(session, factories.a_user(session, Role.DIRECTION))
     agrasc = session.exec(select(factories.Funder).where(factories.Funder.name == "AGRASC")).one()
     financeur = factories.principal(session, factories.a_user(session, Role.FINANCEUR, funder_id=agrasc.id))
@@ -58,7 +60,7 @@ def _figures(session: Session) -> dict[str, Callable[[], Any]]:
         "site comparison": lambda: dashboard.site_comparison(session, direction, **period),
         # Published once the quarter holding DAY is over: the grant to date, seen in January.
         "funder space": lambda: funder_space.funder_overview(
-            session, financeur, grant_id=grant.id, today=clock.add_months(TODAY, 2)
+            session, financeur, grant_id=grant.id, today=funder_seen_on or clock.add_months(TODAY, 2)
         ),
         "workshop attendance rates": lambda: figures.attendance_rates(session, direction, **period),
         "level gains": lambda: progress.level_gains(session, direction),
@@ -69,40 +71,42 @@ def _figures(session: Session) -> dict[str, Callable[[], Any]]:
     }
 
 
-def _a_lyon_file_active_everywhere(session: Session, *, refuses_statistics: bool) -> None:
+def _a_lyon_file_active_everywhere(session: Session, *, refuses_statistics: bool, on: date = DAY) -> Person:
+    """A Lyon file with one fact of every family on `on` (its intake day too), a first assessment on START."""
     lyon = session.exec(select(Site).where(Site.code == "LYO")).one()
     round_ = session.exec(
         select(OutreachRound)
-        .where(OutreachRound.site_id == lyon.id, OutreachRound.round_on <= DAY)
+        .where(OutreachRound.site_id == lyon.id, OutreachRound.round_on <= on)
         .order_by(OutreachRound.round_on.desc())
     ).first()
     person = Person(  # a code beyond the demo's numbering
-        code=f"LYO-{DAY.year}-9999",
+        code=f"LYO-{on.year}-9999",
         site_id=lyon.id,
-        code_year=DAY.year,
+        code_year=on.year,
         code_number=9999,
         first_contact_on=round_.round_on,
-        intake_on=DAY,
+        intake_on=on,
         origin=IntakeOrigin.OUTREACH,
         outreach_round_id=round_.id,
-        consent_on=DAY,
+        consent_on=on,
         consent_statistics=not refuses_statistics,
-        last_contact_on=DAY,
+        last_contact_on=on,
     )
     session.add(person)
     session.flush()
+    record_intake_refusals(session, person, author_id=None)
     partner = session.exec(select(Partner).where(Partner.site_id == lyon.id)).first()
-    factories.a_referral_to(session, person, partner, on=DAY)
-    factories.an_outcome_of(session, person, OutcomeType.FIXED_TERM_OVER_6_MONTHS, on=DAY)
-    factories.a_move_to_mainstream(session, person, on=DAY)
-    factories.a_psp_requested(session, person, on=DAY)
+    factories.a_referral_to(session, person, partner, on=on)
+    factories.an_outcome_of(session, person, OutcomeType.FIXED_TERM_OVER_6_MONTHS, on=on)
+    factories.a_move_to_mainstream(session, person, on=on)
+    factories.a_psp_requested(session, person, on=on)
     workshop = (
         session.exec(
-            select(WorkshopSession).where(WorkshopSession.site_id == lyon.id, WorkshopSession.session_on == DAY)
+            select(WorkshopSession).where(WorkshopSession.site_id == lyon.id, WorkshopSession.session_on == on)
         ).first()
         or session.exec(
             select(WorkshopSession)
-            .where(WorkshopSession.site_id == lyon.id, WorkshopSession.session_on <= DAY)
+            .where(WorkshopSession.site_id == lyon.id, WorkshopSession.session_on <= on)
             .order_by(WorkshopSession.session_on.desc())
         ).first()
     )
@@ -115,7 +119,7 @@ def _a_lyon_file_active_everywhere(session: Session, *, refuses_statistics: bool
     session.add(CourseEnrolment(group_id=group.id, person_id=person.id, site_id=lyon.id, enrolled_on=START))
     course = session.exec(
         select(CourseSession)
-        .where(CourseSession.group_id == group.id, CourseSession.session_on <= DAY)
+        .where(CourseSession.group_id == group.id, CourseSession.session_on <= on)
         .order_by(CourseSession.session_on.desc())
     ).first()
     session.add(
@@ -123,10 +127,11 @@ def _a_lyon_file_active_everywhere(session: Session, *, refuses_statistics: bool
             session_id=course.id, person_id=person.id, site_id=lyon.id, status=AttendanceStatus.PRESENT
         )
     )
-    for level, on in ((CefrLevel.A1_1, START), (CefrLevel.A2, DAY)):
-        assessment = factories.an_assessment(session, person, LanguageSkill.SPEAKING, level, on=on)
+    for level, assessed_on in ((CefrLevel.A1_1, START), (CefrLevel.A2, on)):
+        assessment = factories.an_assessment(session, person, LanguageSkill.SPEAKING, level, on=assessed_on)
         assessment.group_id = group.id
     session.flush()
+    return person
 
 
 @pytest.mark.parametrize("refuses", [True, False], ids=["refuses statistics", "accepts statistics"])
@@ -141,3 +146,31 @@ def test_a_person_who_refused_statistics_moves_no_figure(demo: Engine, refuses: 
         transaction.rollback()
     moved = sorted(name for name in aggregates if after[name] != before[name])
     assert moved == ([] if refuses else sorted(aggregates))
+
+
+def test_a_withdrawal_moves_no_figure_already_published(demo: Engine) -> None:
+    """The funder figures of the quarter before today's are published: a person active in it who withdraws
+    today moves none of them (else comparing the two readings would give away her activity)."""
+    quarter_start = clock.month_start(TODAY, -((TODAY.month - 1) % 3))
+    day = clock.add_months(quarter_start, -2).replace(day=15)  # within the quarter before today's
+    with demo.connect() as connection, connection.begin() as transaction:
+        session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        overview = _figures(session, funder_seen_on=TODAY)["funder space"]
+        before = overview()
+        person = _a_lyon_file_active_everywhere(session, refuses_statistics=False, on=day)
+        published = overview()
+        lyon_worker = factories.principal(
+            session, factories.a_user(session, Role.INTERVENANT, session.get(Site, person.site_id))
+        )
+        consent.record_consent_change(
+            session,
+            lyon_worker,
+            person.id,
+            data={"scope": ConsentScope.STATISTICS, "given": False, "effective_on": TODAY},
+            today=TODAY,
+        )
+        after = overview()
+        session.close()
+        transaction.rollback()
+    assert published != before  # the file's activity is in the published figures (the test can fail)
+    assert after == published
