@@ -1,6 +1,6 @@
 """consent history: withdrawals and new consents of statistics and partner sharing, with their day
 
-Revision ID: 0012_consent_history
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-03 14:00:00
 
@@ -16,7 +16,7 @@ from alembic import op
 from models.types import UtcDateTime, utcnow
 
 # revision identifiers, used by Alembic.
-revision: str = "0012_consent_history"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -113,6 +113,10 @@ MESSAGES = {
     "before_last": N_(
         "Un changement de ce consentement est enregistré au {day} : la date d'effet ne peut le précéder."
     ),
+    "published": N_(
+        "Les chiffres des trimestres terminés sont publiés et ne changent plus : la date d'effet d'un "
+        "changement du consentement aux statistiques ne peut précéder le {day} (début du trimestre en cours)."
+    ),
     "already_withdrawn": N_("Ce consentement est déjà retiré."),
     "already_given": N_("Ce consentement est déjà donné."),
 }
@@ -130,11 +134,21 @@ class ConsentChangeInput(FormInput):
     @classmethod
     def _within_the_file(cls, value: date, info: ValidationInfo) -> date:
         context = info.context or {}
-        if value > (context.get("as_of") or clock.today()):
+        as_of = context.get("as_of") or clock.today()
+        if value > as_of:
             raise field_error(MESSAGES["future"])
         intake_on = context.get("intake_on")
         if intake_on is not None and value < intake_on:
             raise field_error(MESSAGES["before_intake"], day=formats.day(intake_on))
+        # A finished quarter is published (services.reporting.publication): a change dated inside it would
+        # move a published figure, and the difference would show this person's activity.
+        quarter_start = date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1)
+        if (
+            info.data.get("scope") == ConsentScope.STATISTICS
+            and value < quarter_start
+            and value >= (intake_on or date.min)
+        ):
+            raise field_error(MESSAGES["published"], day=formats.day(quarter_start))
         return value
 
 

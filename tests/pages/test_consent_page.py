@@ -9,6 +9,7 @@ from datetime import date
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+import clock
 from models.organisation import Site
 from models.persons import ConsentChange, ConsentScope, Person, PersonStatus
 from services.platform.db import unit_of_work
@@ -76,7 +77,9 @@ def test_a_social_worker_records_a_withdrawal_and_sees_it_in_the_history(app_eng
         False,
     )  # and the choices too
 
-    day.set_value(intake_on)
+    today = clock.today()
+    effective = max(intake_on, date(today.year, 3 * ((today.month - 1) // 3) + 1, 1))  # not in a published quarter
+    day.set_value(effective)
     button(at, SAVE).click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
@@ -89,7 +92,7 @@ def test_a_social_worker_records_a_withdrawal_and_sees_it_in_the_history(app_eng
         rows = session.exec(
             select(ConsentChange.given, ConsentChange.effective_on).where(ConsentChange.person_id == person_id)
         ).all()
-    assert [tuple(r) for r in rows] == [(False, intake_on)]
+    assert [tuple(r) for r in rows] == [(False, effective)]
 
 
 def test_direction_sees_the_current_consent_but_no_form(app_engine, demo_database):

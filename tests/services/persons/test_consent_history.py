@@ -94,14 +94,15 @@ def _month(session: Session, world: World, month: tuple[date, date]) -> dict[str
 
 
 def _withdraw(session: Session, world: World, person: Person, on: date, scope=ConsentScope.STATISTICS) -> None:
+    """Recorded on its day (a change may not reach back into a finished, published quarter)."""
     consent.record_consent_change(
-        session, world.worker, person.id, data={"scope": scope, "given": False, "effective_on": on}, today=TODAY
+        session, world.worker, person.id, data={"scope": scope, "given": False, "effective_on": on}, today=on
     )
 
 
 def _give(session: Session, world: World, person: Person, on: date, scope=ConsentScope.STATISTICS) -> None:
     consent.record_consent_change(
-        session, world.worker, person.id, data={"scope": scope, "given": True, "effective_on": on}, today=TODAY
+        session, world.worker, person.id, data={"scope": scope, "given": True, "effective_on": on}, today=on
     )
 
 
@@ -262,10 +263,17 @@ BEFORE_INTAKE = "La date d'effet ne peut précéder l'accueil (1 déc. 2025)."
             "La date d'effet ne peut précéder l'accueil (1 déc. 2025).",
         ),
         ({"given": True}, "given", "Ce consentement est déjà donné."),
+        (
+            {"effective_on": date(2026, 9, 30)},
+            "effective_on",
+            "Les chiffres des trimestres terminés sont publiés et ne changent plus : la date d'effet d'un "
+            "changement du consentement aux statistiques ne peut précéder le 1 oct. 2026 (début du trimestre "
+            "en cours).",
+        ),
     ],
 )
 def test_a_bad_change_gets_its_message_and_writes_nothing(session: Session, world: World, data, field, message):
-    sent = {"scope": ConsentScope.STATISTICS, "given": False, "effective_on": WITHDRAWN_ON} | data
+    sent = {"scope": ConsentScope.STATISTICS, "given": False, "effective_on": date(2026, 10, 5)} | data
     with pytest.raises(ValidationFailed) as caught:
         consent.record_consent_change(session, world.worker, world.awa.id, data=sent, today=TODAY)
     assert caught.value.errors == {field: message}
@@ -275,10 +283,16 @@ def test_a_bad_change_gets_its_message_and_writes_nothing(session: Session, worl
 def test_a_change_cannot_precede_the_last_one_nor_repeat_it(session: Session, world: World):
     _withdraw(session, world, world.awa, WITHDRAWN_ON)
     with pytest.raises(ValidationFailed) as caught:
-        _withdraw(session, world, world.awa, date(2026, 4, 1))
+        _withdraw(session, world, world.awa, date(2026, 3, 20))
     assert caught.value.errors == {"given": "Ce consentement est déjà retiré."}
     with pytest.raises(ValidationFailed) as caught:
-        _give(session, world, world.awa, date(2026, 3, 1))
+        consent.record_consent_change(
+            session,
+            world.worker,
+            world.awa.id,
+            data={"scope": ConsentScope.STATISTICS, "given": True, "effective_on": date(2026, 3, 1)},
+            today=date(2026, 3, 31),
+        )
     assert caught.value.errors == {
         "effective_on": "Un changement de ce consentement est enregistré au 16 mars 2026 : "
         "la date d'effet ne peut le précéder."
