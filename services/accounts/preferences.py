@@ -25,7 +25,7 @@ def save_language(session: Session, actor: Principal, *, username: str, language
     if username.strip().lower() != actor.username:
         raise PermissionDenied()
     if language not in i18n.LANGUAGES:
-        raise ValidationFailed({"language": i18n._("Langue inconnue.")})
+        raise ValidationFailed({"language": i18n._("Langue invalide.")})
     user = session.get(User, actor.user_id)
     if user is None or not user.is_active:
         raise PermissionDenied()

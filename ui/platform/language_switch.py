@@ -61,8 +61,12 @@ def _switched() -> None:
 
 
 def keep_users_language(runtime: Runtime, principal: Principal) -> None:
-    """In every signed-in run. At the first run of a sign-in (told by the user and the session's start), apply the account's language, unless the switch was used on the login page just before (that choice
-    stays for the session); may rerun to redraw in it. Afterwards, save each switch on the account."""
+    """In every signed-in run. At the first run of a sign-in (told by the user and the session's start),
+    apply the account's language, unless the switch was used on the login page just before (that choice
+    stays for the session); may rerun to redraw in it. Afterwards, save each switch on the account.
+
+    A rerun right after a login drops the library's cookie write: session._confirm_cookie writes it again
+    in the next runs (the browser journey tests/browser/test_links_journey.py signs in this way)."""
     state = st.session_state
     switched = state.pop(SWITCHED, False)
     sign_in = (principal.username, state.get(STARTED_AT))
