@@ -139,3 +139,18 @@ def test_a_choice_made_on_the_login_page_stays_for_the_session(new_account, app_
     button(at, english["Se connecter"]).click().run()
     assert not at.exception, at.exception
     assert _titles(at)[0] == english["Bonjour {name}"].format(name="Rachid Belkacem")
+
+
+def test_a_reload_in_english_reopens_the_file_in_english(new_account, app_engine, app_settings, browser_cookies) -> None:
+    """Both at the first run of a cookie session: the account's language (a rerun) and the link."""
+    english = i18n.catalogue(i18n.ENGLISH).singular
+    account = new_account()
+    code = _a_file_in_scope(app_engine, account.username)
+    with unit_of_work(app_engine) as session:
+        principal = principal_of(app_engine, account.username)
+        preferences.save_language(session, principal, username=account.username, language=i18n.ENGLISH)
+    _log_in(app_engine, app_settings, account)
+    browser_cookies({app_settings.cookie_name: cookie_token(app_settings, account.username)})
+    at = _opened_at("person_file", code=code)
+    assert not at.exception, at.exception
+    assert _titles(at)[0] == f"{english['Fiche personne']} · {code}"
