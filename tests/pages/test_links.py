@@ -141,7 +141,9 @@ def test_a_choice_made_on_the_login_page_stays_for_the_session(new_account, app_
     assert _titles(at)[0] == english["Bonjour {name}"].format(name="Rachid Belkacem")
 
 
-def test_a_reload_in_english_reopens_the_file_in_english(new_account, app_engine, app_settings, browser_cookies) -> None:
+def test_a_reload_in_english_reopens_the_file_in_english(
+    new_account, app_engine, app_settings, browser_cookies
+) -> None:
     """Both at the first run of a cookie session: the account's language (a rerun) and the link."""
     english = i18n.catalogue(i18n.ENGLISH).singular
     account = new_account()
