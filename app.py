@@ -3,9 +3,9 @@
 import streamlit as st
 
 from services.platform.config import ConfigurationError
-from ui.platform import layout, session
+from ui.platform import layout, links, session
 from ui.platform.guards import remember_principal
-from ui.platform.language_switch import language_switch
+from ui.platform.language_switch import keep_users_language, language_switch
 from ui.platform.navigation import navigation_for
 from ui.platform.runtime import runtime
 from ui.platform.text import md
@@ -19,6 +19,7 @@ except ConfigurationError as refused:  # the mode does not fit the database, or 
     st.stop()
 language_switch()
 layout.demo_banner(current)
+links.remember_requested_link()  # a reload, bookmark or shared link: opened once signed in
 principal = session.signed_in_principal(current)
 if principal is None:
     with session.login_column():
@@ -27,6 +28,10 @@ if principal is None:
     st.stop()
 
 remember_principal(principal)
+keep_users_language(current, principal)
 layout.sidebar_identity(current, principal)
+sections = links.with_requested_page(navigation_for(principal), principal)
 # expanded: direction has more than twelve pages; a folded menu hid its dashboard.
-st.navigation(navigation_for(principal), expanded=True).run()
+page = st.navigation(sections, expanded=True)
+links.open_requested_link(page, sections, principal)
+page.run()

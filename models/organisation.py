@@ -69,6 +69,8 @@ class User(Versioned, table=True):
     last_seen_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     # The single sign-on identity its holder linked with an enrolment code ("<issuer> <subject>"), if any.
     sso_identity: str | None = Field(default=None, max_length=255, unique=True)
+    # The interface language its holder last chose (i18n.LANGUAGES); None: never chosen, French.
+    language: str | None = Field(default=None, max_length=8)
 
 
 class UserSite(SQLModel, table=True):

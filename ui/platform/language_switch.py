@@ -1,5 +1,9 @@
 """The language switch and the session's language (French by default, English on request).
 
+The language follows its user: a switch made while signed in is saved on the account
+(services.accounts.preferences) and applied at the next sign-in, from the login form or the cookie, in
+any browser. A choice made on the login page stays for the session, through the sign-in that follows.
+
 Installs, on import, the session as i18n's source of the active language: every `_()` of
 the run (services included) then speaks the language this browser session chose.
 """
@@ -11,9 +15,17 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import i18n
 from i18n import _
+from services.accounts import preferences
+from services.platform.db import unit_of_work
+from services.platform.principal import Principal
+from ui.platform.runtime import Runtime
+from ui.platform.session import STARTED_AT
 from ui.platform.text import md
 
 LANGUAGE_KEY = "parcours_language"
+SWITCHED = "parcours_language_switched"  # the switch was used and the choice is not yet on an account
+PENDING = "parcours_language_pending"  # the account's language, set before the switch is drawn
+APPLIED_FOR = "parcours_language_applied_for"  # (username, session start) whose language was applied
 
 
 def session_language() -> str:
@@ -28,7 +40,10 @@ i18n.set_language_source(session_language)
 
 def language_switch() -> None:
     """Français / English in the sidebar, on every page including the login page."""
-    st.session_state.setdefault(LANGUAGE_KEY, i18n.FRENCH)
+    state = st.session_state
+    if PENDING in state:  # a widget's value can be set only before it is drawn in the run
+        state[LANGUAGE_KEY] = state.pop(PENDING)
+    state.setdefault(LANGUAGE_KEY, i18n.FRENCH)
     with st.sidebar:
         # The widget's identity is its key, not its label: switching keeps the choice.
         st.segmented_control(
@@ -37,7 +52,37 @@ def language_switch() -> None:
             format_func=i18n.LANGUAGES.get,
             key=LANGUAGE_KEY,
             required=True,
+            on_change=_switched,
         )
+
+
+def _switched() -> None:
+    st.session_state[SWITCHED] = True
+
+
+def keep_users_language(runtime: Runtime, principal: Principal) -> None:
+    """In every signed-in run. At the first run of a sign-in (told by the user and the session's start),
+    apply the account's language, unless the switch was used on the login page just before (that choice
+    stays for the session); may rerun to redraw in it. Afterwards, save each switch on the account.
+
+    A rerun right after a login drops the library's cookie write: session._confirm_cookie writes it again
+    in the next runs (the browser journey tests/browser/test_links_journey.py signs in this way)."""
+    state = st.session_state
+    switched = state.pop(SWITCHED, False)
+    sign_in = (principal.username, state.get(STARTED_AT))
+    if state.get(APPLIED_FOR) != sign_in:
+        state[APPLIED_FOR] = sign_in
+        if switched:
+            return
+        with unit_of_work(runtime.engine) as session:
+            saved = preferences.saved_language(session, principal)
+        if saved is not None and saved != session_language():
+            state[PENDING] = saved
+            st.rerun()
+        return
+    if switched:
+        with unit_of_work(runtime.engine) as session:
+            preferences.save_language(session, principal, username=principal.username, language=session_language())
 
 
 def tabs_keeping_the_open_one(labels: list[str], *, key: str, **options):

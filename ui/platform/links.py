@@ -1,0 +1,117 @@
+"""Links that last: a reload, a bookmark or a shared link opens the page (and the file) it names, once the
+session is restored from the login cookie or after sign-in.
+
+Why this is needed (verified on Streamlit 1.67):
+- The login page is app.py stopping before `st.navigation`. The browser then asks its next run for the
+  main script, not for the page in its address bar, so the sign-in run's `st.navigation` resolved to the
+  default page (Accueil) and rewrote the URL: `/person_file?code=…` became Accueil.
+- A URL naming a page the role may not open made `st.navigation` answer "Page not found" (a dialog).
+
+So the first run of each browser session writes down the page and the query parameters of its URL; the
+first signed-in run opens that page with them when the role may open it, else Accueil, without a word.
+Nothing is checked against the database here: a file's code is the person file page's own business (it
+answers the same for an unknown code as for one outside the user's scope). Only what was in the URL is
+kept, in this session's state, never anywhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import streamlit as st
+
+from services.platform.pages import pages_for
+from services.platform.principal import Principal
+
+REQUESTED = "parcours_requested_link"  # the RequestedLink of this session, until a signed-in run opens it
+LOOKED_AT = "parcours_link_looked_at"  # the URL of this session's first run has been read
+# A page path as st.Page accepts it (app pages are PageKey values): anything else is not a page of ours.
+URL_PATH = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class RequestedLink:
+    url_path: str  # "" for the main page
+    query_params: dict[str, str] = field(default_factory=dict)
+
+
+def remember_requested_link() -> None:
+    """On the first run of a browser session (a reload, a bookmark, a shared link, a new tab), before any
+    sign-in: write down the page and query parameters its URL asks for."""
+    state = st.session_state
+    if state.get(LOOKED_AT):
+        return
+    state[LOOKED_AT] = True
+    url_path = requested_url_path(st.context.url)
+    if url_path is None:
+        return
+    state[REQUESTED] = RequestedLink(url_path, st.query_params.to_dict())
+
+
+def requested_url_path(url: str | None) -> str | None:
+    """The page path of a browser URL ("" for the main page), the app's base path removed; None when
+    there is no URL or it cannot name a page of the app."""
+    if not url:
+        return None
+    path = urlsplit(url).path.strip("/")
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    if base:
+        if path != base and not path.startswith(f"{base}/"):
+            return None
+        path = path.removeprefix(base).strip("/")
+    if path == "" or URL_PATH.fullmatch(path):
+        return path
+    return None
+
+
+def _requested() -> RequestedLink | None:
+    return st.session_state.get(REQUESTED)
+
+
+def _allowed_url_paths(principal: Principal) -> set[str]:
+    return {key.value for key in pages_for(principal.role)}
+
+
+def _visible_pages(sections: dict[str, list[st.Page]]) -> dict[str, st.Page]:
+    """By url path; Accueil, the default page, is "" (st.Page gives the default page that path)."""
+    return {page.url_path: page for pages in sections.values() for page in pages if page.visibility == "visible"}
+
+
+def with_requested_page(sections: dict[str, list[st.Page]], principal: Principal) -> dict[str, list[st.Page]]:
+    """The role's navigation, plus a hidden stand-in for a requested page it may not open (or that does
+    not exist): `st.navigation` then resolves the URL to the stand-in instead of showing "Page not
+    found", and `open_requested_link` sends it to Accueil."""
+    link = _requested()
+    if link is None or link.url_path in ("", *_allowed_url_paths(principal)):
+        return sections
+
+    home = _visible_pages(sections)[""]
+
+    def to_home() -> None:  # defence in depth: open_requested_link switches before this can run
+        st.switch_page(home)
+
+    stand_in = st.Page(to_home, title=home.title, url_path=link.url_path, visibility="hidden")
+    first_section = next(iter(sections))
+    return {**sections, first_section: [*sections[first_section], stand_in]}
+
+
+def open_requested_link(opened: st.Page, sections: dict[str, list[st.Page]], principal: Principal) -> None:
+    """At the first signed-in run after a link was requested: open it (with its query parameters) when the
+    role may open its page, else Accueil (its query parameters dropped). `opened`: what `st.navigation`
+    resolved this run. May switch page (a new run)."""
+    link = st.session_state.pop(REQUESTED, None)
+    if link is None:
+        return
+    pages = _visible_pages(sections)
+    allowed = link.url_path == "" or link.url_path in _allowed_url_paths(principal)
+    target = pages.get(link.url_path) if allowed else None
+    if target is None:  # a page of another role, or no page at all: Accueil, saying nothing
+        if opened is not pages[""]:
+            st.switch_page(pages[""])  # without query parameters
+        st.query_params.clear()
+        return
+    if opened is not target:
+        st.switch_page(target, query_params=link.query_params)
+    # else st.navigation opened it already: the cookie signed this session in at its first run
