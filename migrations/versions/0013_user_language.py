@@ -1,7 +1,7 @@
 """user language: the interface language each account last chose
 
-Revision ID: 0013_user_language
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03 14:10:00
 
 NULL for every existing account: it has never chosen, and keeps French until its holder switches.
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0013_user_language"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
