@@ -8,6 +8,7 @@ from models.partners import PartnerKind
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, PersonStatus
 from seed.context import PersonInfo, SeedContext, SiteInfo, Weighted, split_by_weight
 from seed.names import NamePools
+from seed.outreach import referrals_to_intake
 
 # Nationality mix, as orders of magnitude: the MIPROF–SSMSI yearly survey of the victims of trafficking
 # followed by associations (« La traite des êtres humains en France ») puts Nigeria far ahead for sexual
@@ -158,6 +159,7 @@ def seed_persons(ctx: SeedContext, aliases: NamePools) -> None:
         key = (site.id, intake_on.year)
         numbers[key] = numbers.get(key, 0) + 1
         _person(ctx, site, intake_on, numbers[key], aliases)
+    referrals_to_intake(ctx)
 
 
 def _person(ctx: SeedContext, site: SiteInfo, intake_on: date, number: int, aliases: NamePools) -> None:
