@@ -154,6 +154,8 @@ def _lines(ctx: SeedContext, grant: SeededGrant, posts: list[SeededPost]) -> lis
     for strand_id, strand_code, _ in grant.strands:
         for site in grant.sites:
             for category in CATEGORY_WEIGHTS:
+                if category == BudgetCategory.STAFF and not staff:
+                    continue  # a grant paying no post (the foundation's) has no 64 line
                 if category == BudgetCategory.STAFF:
                     planned = staff.get((strand_id, site.id), 0)
                 else:

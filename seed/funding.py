@@ -41,6 +41,7 @@ AGRASC_SITES = ("LYO", "GRE")
 # The department's share is paid by a metropolis or a city with department powers at these sites.
 DEPARTMENT_FUNDERS = {"LYO": "Métropole de Lyon", "PAR": "Ville de Paris"}
 NO_CITY_GRANT = ("LYO", "PAR")  # the metropolis / the city already pays as a department
+FOUNDATION_SITES = 2  # the foundation helps two sites the AGRASC does not fund
 FIPD_EVERY = 2  # one site out of two has a FIPD action (the first, the third…)
 
 
@@ -212,13 +213,13 @@ def grant_plans(sites: tuple[SiteSpec, ...]) -> list[GrantPlan]:
             FunderKind.FOUNDATION,
             "Interprétariat, mobilité et première nécessité",
             "FHS",
-            45_000,
+            60_000,
             14,
             24,
             (AG,),
             2000,
             700,
-            tuple(codes),
+            tuple(code for code in codes if code not in AGRASC_SITES)[:FOUNDATION_SITES],
         )
     )
     return plans
