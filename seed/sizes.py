@@ -83,6 +83,6 @@ SIZES: dict[str, SizeSpec] = {
         workshop_sessions_per_person_week=0.8,
         learners_per_group=12,
         notes_per_person=0.5,
-        expenses_per_line_month=24.0,
+        expenses_per_line_month=17.0,  # 3x the lines of three grants, same expenses
     ),
 }
