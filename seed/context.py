@@ -45,6 +45,7 @@ class SiteInfo:
     partners: dict[str, list[int]] = field(default_factory=dict)  # PartnerKind value → ids
     round_dates: list[date] = field(default_factory=list)  # sorted, for intake origins
     round_ids: list[int] = field(default_factory=list)  # aligned with round_dates
+    round_rows: dict[int, dict] = field(default_factory=dict)  # by id, completed once intakes exist
 
     @property
     def code(self) -> str:

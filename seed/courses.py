@@ -17,12 +17,41 @@ SKILLS = list(LanguageSkill)
 ORAL = (LanguageSkill.LISTENING, LanguageSkill.SPEAKING)
 NEXT_PROFILE = {LearnerProfile.ALPHA: LearnerProfile.POST_ALPHA, LearnerProfile.POST_ALPHA: LearnerProfile.FLE}
 PROFILES = Weighted({LearnerProfile.ALPHA: 25, LearnerProfile.POST_ALPHA: 25, LearnerProfile.FLE: 50})
-# Starting levels per profile: (oral choices, written choices).
+# Starting levels per profile: (oral choices, written choices). A learner already at A2 everywhere is
+# oriented to droit commun courses at once, not to an adapted group.
 START_LEVELS = {
     LearnerProfile.ALPHA: ((CefrLevel.PRE_A1, CefrLevel.A1_1), (CefrLevel.PRE_A1,)),
     LearnerProfile.POST_ALPHA: ((CefrLevel.A1_1, CefrLevel.A1), (CefrLevel.PRE_A1, CefrLevel.A1_1)),
-    LearnerProfile.FLE: ((CefrLevel.A1, CefrLevel.A2), (CefrLevel.A1_1, CefrLevel.A1, CefrLevel.A2)),
+    LearnerProfile.FLE: ((CefrLevel.A1, CefrLevel.A2), (CefrLevel.A1_1, CefrLevel.A1)),
 }
+# Progress is paid in hours attended. Guided hours to go from a level to the next, for a literate
+# learner; orders of magnitude: the OFII's contrat d'intégration républicaine prescribes 100 to 600 hours
+# to reach A1 depending on the positioning (600 for non-readers), and its 2024 A2 courses 200 more hours
+# from A1 to A2 (200 to 800 hours in all, ofii.fr); Cambridge English's « guided learning hours » give
+# roughly 200 hours per level up to B2. A1.1 (the DILF level) is half of A1.
+HOURS_TO_NEXT = {
+    CefrLevel.PRE_A1: 100,
+    CefrLevel.A1_1: 100,
+    CefrLevel.A1: 200,
+    CefrLevel.A2: 250,
+    CefrLevel.B1: 300,
+}
+# Learning to read and write takes longer (the Council of Europe's LASLLIAM reference guide describes
+# these learners); speaking and listening move faster than the written skills.
+WRITTEN_FACTOR = {LearnerProfile.ALPHA: 2.0, LearnerProfile.POST_ALPHA: 1.5, LearnerProfile.FLE: 1.0}
+ORAL_FACTOR = 0.8
+# Two sessions of 2 h 30 a week, about 46 weeks a year (closed in August and at Christmas), 80 % present.
+HOURS_PER_DAY = 2 * 2.5 * 46 / 52 * 0.80 / 7
+# Target of each profile's groups: reaching it on every skill ends the stay in the group.
+TARGET = {
+    LearnerProfile.ALPHA: CefrLevel.A1_1,
+    LearnerProfile.POST_ALPHA: CefrLevel.A1,
+    LearnerProfile.FLE: CefrLevel.A2,
+}
+# Who moves to droit commun courses when leaving (not dropping out, not continuing in a next group):
+# most of those who reached A2 everywhere, some of those at A1 with an A2 oral, nobody below A1.
+MOVE_AT_A2 = 0.75
+MOVE_AT_A1_WITH_A2_ORAL = 0.3
 GROUP_NAMES = {
     LearnerProfile.ALPHA: ("Alphabétisation", CefrLevel.A1_1),
     LearnerProfile.POST_ALPHA: ("Post-alphabétisation", CefrLevel.A1),
@@ -54,6 +83,9 @@ class Learning:
     group_id: int = 0
     teacher_id: int | None = None
     continued: bool = False  # moved on to the next profile's group
+    positioning: bool = False  # the person's first learning: its first assessment positions the learner
+    trajectory: list[tuple[date, dict]] = field(default_factory=list)  # assessments: (day, level per skill)
+    moves_on: bool = False  # left for droit commun courses
 
 
 @dataclass
@@ -74,12 +106,14 @@ def seed_courses(ctx: SeedContext) -> None:
         groups = _groups(ctx, site, by_site[site.id])
         for group in groups:
             _group_sessions(ctx, site, group)
-        levels: dict[int, dict[LanguageSkill, CefrLevel]] = {}
         for learning in sorted(by_site[site.id], key=lambda item: (item.start, item.person.id)):
-            _assessments(ctx, learning, levels)
+            _assessments(ctx, learning)
 
 
 def _learnings(ctx: SeedContext, person: PersonInfo) -> list[Learning]:
+    """The person's stays in French groups: each ends when the group's target is reached on every skill
+    (then the next profile's group, droit commun courses or nothing), at a dropout, or when the person
+    stops coming (work, move, end of accompaniment)."""
     rng = ctx.rng
     if person.french_speaker:
         if rng.random() >= 0.05:
@@ -89,22 +123,70 @@ def _learnings(ctx: SeedContext, person: PersonInfo) -> list[Learning]:
         if rng.random() >= ctx.spec.course_share:
             return []
         profile = PROFILES.pick(rng)
+    oral, written = START_LEVELS[profile]
+    levels = {skill: rng.choice(oral if skill in ORAL else written) for skill in SKILLS}
+    pace = rng.lognormvariate(0, 0.3)  # this learner's hours needed, relative to the usual
+    banked = dict.fromkeys(SKILLS, 0.0)
     learnings = []
     start = person.intake_on + timedelta(days=rng.randint(7, 90))
     while start <= person.active_until:
         dropped = rng.random() < 0.15
-        planned_end = start + timedelta(days=rng.randint(20, 60) if dropped else rng.randint(150, 450))
-        if planned_end > person.active_until and person.active_until == ctx.as_of:
-            learnings.append(Learning(person, profile, start, planned_end, None, dropped))
+        planned_end = start + timedelta(days=rng.randint(20, 60) if dropped else rng.randint(240, 600))
+        learning = Learning(person, profile, start, planned_end, None, dropped, positioning=not learnings)
+        learnings.append(learning)
+        reached = _progress(ctx, learning, levels, banked, pace)
+        if reached is not None:
+            learning.last_day = reached
+        if learning.last_day > person.active_until and person.active_until == ctx.as_of:
+            break  # still in the group
+        learning.left_on = learning.last_day = min(learning.last_day, person.active_until)
+        if dropped:
             break
-        left_on = min(planned_end, person.active_until)
-        learnings.append(Learning(person, profile, start, left_on, left_on, dropped))
-        if dropped or profile not in NEXT_PROFILE or rng.random() >= 0.5:
-            break
-        learnings[-1].continued = True
-        profile = NEXT_PROFILE[profile]
-        start = left_on + timedelta(days=rng.randint(7, 30))
+        if reached is not None and profile in NEXT_PROFILE and rng.random() < 0.7:
+            learning.continued = True
+            profile = NEXT_PROFILE[profile]
+            start = learning.left_on + timedelta(days=rng.randint(7, 30))
+            continue
+        lowest = min(RANK[level] for level in levels.values())
+        oral_a2 = all(RANK[levels[skill]] >= RANK[CefrLevel.A2] for skill in ORAL)
+        chance = MOVE_AT_A2 if lowest >= RANK[CefrLevel.A2] else MOVE_AT_A1_WITH_A2_ORAL * oral_a2
+        learning.moves_on = lowest >= RANK[CefrLevel.A1] and rng.random() < chance
+        break
     return learnings
+
+
+def _progress(ctx: SeedContext, learning: Learning, levels: dict, banked: dict, pace: float) -> date | None:
+    """Assessments every quarter from the start (and at the planned end) while the learner attends;
+    returns the day the group's target was reached on every skill, if it was."""
+    rng, profile = ctx.rng, learning.profile
+    target = RANK[TARGET[profile]]
+    last = min(learning.last_day, learning.person.active_until, ctx.as_of)
+    day = learning.start
+    learning.trajectory.append((day, dict(levels)))
+    while True:
+        step = rng.randint(80, 100)
+        next_day = day + timedelta(days=step)
+        if next_day > last:
+            if learning.last_day <= last and (learning.last_day - day).days >= 30:
+                next_day = learning.last_day  # the closing assessment
+            else:
+                return None
+        hours = (next_day - day).days * HOURS_PER_DAY / pace
+        for skill in SKILLS:
+            factor = ORAL_FACTOR if skill in ORAL else WRITTEN_FACTOR[profile]
+            banked[skill] += hours
+            while RANK[levels[skill]] < RANK[CefrLevel.B2]:
+                need = HOURS_TO_NEXT[levels[skill]] * factor
+                if banked[skill] < need:
+                    break
+                banked[skill] -= need
+                levels[skill] = LEVELS[RANK[levels[skill]] + 1]
+        day = next_day
+        learning.trajectory.append((day, dict(levels)))
+        if min(RANK[level] for level in levels.values()) >= target:
+            return day
+        if day >= learning.last_day:
+            return None
 
 
 def _groups(ctx: SeedContext, site: SiteInfo, learnings: list[Learning]) -> list[Group]:
@@ -219,29 +301,11 @@ def _group_sessions(ctx: SeedContext, site: SiteInfo, group: Group) -> None:
         week += timedelta(days=7)
 
 
-def _assessments(ctx: SeedContext, learning: Learning, levels: dict) -> None:
-    """Positioning at the first entry, re-assessment every quarter and at the end; mostly progress."""
-    rng, as_of, person = ctx.rng, ctx.as_of, learning.person
-    current = levels.get(person.id)
-    positioning = current is None
-    if positioning:
-        oral, written = START_LEVELS[learning.profile]
-        current = {skill: rng.choice(oral if skill in ORAL else written) for skill in SKILLS}
-    end = min(learning.last_day, as_of)
-    dates = [learning.start]
-    while dates[-1] + timedelta(days=100) <= end:
-        dates.append(dates[-1] + timedelta(days=rng.randint(80, 100)))
-    if learning.left_on is not None and learning.left_on <= as_of and (learning.left_on - dates[-1]).days >= 30:
-        dates.append(learning.left_on)
-    for index, day in enumerate(dates):
-        if index > 0:
-            for skill in SKILLS:
-                draw, up = rng.random(), 0.55 if skill in ORAL else 0.45
-                rank = RANK[current[skill]]
-                if draw < up and rank < RANK[CefrLevel.B2]:
-                    current[skill] = LEVELS[rank + 1]
-                elif draw > 0.96 and rank > 0:
-                    current[skill] = LEVELS[rank - 1]
+def _assessments(ctx: SeedContext, learning: Learning) -> None:
+    """The assessments of the stay's trajectory (the first one positions a new learner), a certification
+    attempt for some, and the move to droit commun courses decided with the trajectory."""
+    rng, person = ctx.rng, learning.person
+    for index, (day, levels) in enumerate(learning.trajectory):
         comment = rng.choice(ASSESSMENT_COMMENTS) if rng.random() < 0.2 else None
         for skill in SKILLS:
             ctx.add(
@@ -253,24 +317,17 @@ def _assessments(ctx: SeedContext, learning: Learning, levels: dict) -> None:
                     "group_id": learning.group_id,
                     "assessed_on": day,
                     "skill": skill,
-                    "level": current[skill],
-                    "is_positioning": positioning and index == 0,
+                    "level": levels[skill],
+                    "is_positioning": learning.positioning and index == 0,
                     "comment": comment if skill == SKILLS[0] else None,
                     "assessor_id": learning.teacher_id,
                 },
                 on=day,
             )
         ctx.touch(person, day)
-    levels[person.id] = dict(current)
-    if len(dates) >= 2:
-        _certification(ctx, learning, dates[-1], current)
-    if (
-        learning.left_on is not None
-        and not learning.dropped_out
-        and not learning.continued
-        and min(RANK[level] for level in current.values()) >= RANK[CefrLevel.A1]
-        and rng.random() < 0.4
-    ):
+    if len(learning.trajectory) >= 2:
+        _certification(ctx, learning, *learning.trajectory[-1])
+    if learning.moves_on:
         ctx.add(
             "mainstream_transition",
             {

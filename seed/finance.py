@@ -1,4 +1,4 @@
-"""Grants (AGRASC, Région, foundation), strands, budget lines, expenses, imports; posts and their funding."""
+"""Grants (seed/funding.py), strands, budget lines, expenses, imports; posts and their funding."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from clock import add_months, month_end, month_start
 from models.finance import BudgetCategory
 from models.staffing import Post, PostType
 from seed.context import SeedContext, SiteInfo, split_by_weight
-from seed.organisation import FUNDERS
+from seed.funding import CALENDAR_YEAR, POST_SPLITS, GrantPlan, grant_plans
 from seed.texts import EXPENSE_LABELS
-from services.accounts.demo import AGRASC_FUNDER_NAME
 from services.finance.staffing.charges import charge_label
 from services.finance.staffing.costs import days_within, filled_intervals, post_month_cost
 from services.platform.money import split_exactly
@@ -32,67 +31,16 @@ IMPORTED_MONTHS = 3  # the last complete months came from the accounting export
 NON_STAFF_RATE_FACTOR = 1.0  # expenses per non-staff line and month = size's rate × this
 
 
-@dataclass(frozen=True)
-class GrantPlan:
-    key: str
-    funder: str
-    name: str
-    ref_prefix: str
-    euros: int
-    months_before: int  # the grant started this many months before `as_of`
-    duration_months: int
-    strands: tuple[tuple[str, str, float], ...]  # (name, accounting code, weight)
-    tolerance_bp: int
-    indirect_rate_bp: int
-
-
 def _plans(ctx: SeedContext) -> list[tuple[GrantPlan, list[SiteInfo]]]:
-    rhone_alpes = [site for site in ctx.sites if site.code in ("LYO", "GRE")]
-    others = [site for site in ctx.sites if site.code not in ("LYO", "GRE")]
-    agrasc = GrantPlan(
-        "agrasc",
-        AGRASC_FUNDER_NAME,
-        "Fonds de concours AGRASC — sortie de la prostitution et insertion",
-        "AGRASC-FDC",
-        900_000,
-        10,
-        18,
-        (("Aller-vers", "AV", 0.42), ("Insertion socio-professionnelle", "ISP", 0.58)),
-        1000,
-        800,
-    )
-    region = GrantPlan(
-        "region",
-        FUNDERS[1][0],
-        "Parcours vers l'emploi des femmes victimes d'exploitation",
-        "RAURA-INS",
-        150_000,
-        6,
-        12,
-        (("Insertion socio-professionnelle", "ISP", 0.7), ("Français à visée d'insertion", "FLE", 0.3)),
-        1500,
-        0,
-    )
-    foundation = GrantPlan(
-        "foundation",
-        FUNDERS[2][0],
-        "Accompagnement global vers la sortie de la prostitution",
-        "FHS",
-        ctx.spec.foundation_euros_per_site * len(others),
-        14,
-        24,
-        (("Aller-vers", "AV", 0.45), ("Accompagnement global", "AG", 0.55)),
-        2000,
-        700,
-    )
-    return [(agrasc, rhone_alpes), (region, rhone_alpes), (foundation, others)]
+    by_code = {site.code: site for site in ctx.sites}
+    return [(plan, [by_code[code] for code in plan.site_codes]) for plan in grant_plans(ctx.spec.sites)]
 
 
 def seed_finance(ctx: SeedContext) -> None:
     """Grants and their strands, then the posts (history, funding), then the budget lines (64 planned from
     the posts' cost), the other expenses and the monthly staff charges of the posts."""
     grants = [_grant(ctx, plan, sites) for plan, sites in _plans(ctx)]
-    posts = _posts(ctx, {g.plan.key: g for g in grants})
+    posts = _posts(ctx, grants)
     lines: list[dict] = []
     for grant in grants:
         lines += _lines(ctx, grant, posts)
@@ -126,7 +74,10 @@ class SeededPost:
 
 
 def _grant(ctx: SeedContext, plan: GrantPlan, sites: list[SiteInfo]) -> SeededGrant:
-    starts_on = month_start(add_months(ctx.as_of, -plan.months_before))
+    if plan.months_before == CALENDAR_YEAR:
+        starts_on = ctx.as_of.replace(month=1, day=1)
+    else:
+        starts_on = month_start(add_months(ctx.as_of, -plan.months_before))
     ends_on = add_months(starts_on, plan.duration_months) - timedelta(days=1)
     grant_id = ctx.new_id("grant")
     row = ctx.add(
@@ -187,7 +138,7 @@ def _lines(ctx: SeedContext, grant: SeededGrant, posts: list[SeededPost]) -> lis
     other_share = 1 - CATEGORY_WEIGHTS[BudgetCategory.STAFF] / sum(CATEGORY_WEIGHTS.values())
     staff_total = sum(staff.values())
     # Staff is about 62 % of a convention (CATEGORY_WEIGHTS); plan.euros is the floor of a grant with few posts.
-    others = max(round(plan.euros * 100 * other_share), round(staff_total * other_share / (1 - other_share)))
+    others = max(plan.euros * 100 - staff_total, round(staff_total * other_share / (1 - other_share)))
     amount = -(-(staff_total + others) // 100_000) * 100_000
     keys, weights = [], []
     for strand_id, strand_code, strand_weight in grant.strands:
@@ -203,6 +154,8 @@ def _lines(ctx: SeedContext, grant: SeededGrant, posts: list[SeededPost]) -> lis
     for strand_id, strand_code, _ in grant.strands:
         for site in grant.sites:
             for category in CATEGORY_WEIGHTS:
+                if category == BudgetCategory.STAFF and not staff:
+                    continue  # a grant paying no post (the foundation's) has no 64 line
                 if category == BudgetCategory.STAFF:
                     planned = staff.get((strand_id, site.id), 0)
                 else:
@@ -312,24 +265,14 @@ POST_COSTS = {  # loaded monthly cost of a full-time post, in euros
     PostType.COORDINATION: 5_200,
 }
 POST_FTE = {PostType.HEALTH_PROFESSIONAL: 50, PostType.FLE_TRAINER: 80}
-# Funding split of posts on the Rhône-Alpes sites, in basis points (each sums to 10 000): only grants
-# covering the post's site (the foundation funds the other sites).
-RHONE_ALPES_SPLITS = {
-    PostType.COORDINATION: {"agrasc": 6000, "region": 4000},
-    PostType.SOCIAL_WORKER: {"agrasc": 10000},
-    PostType.CIP: {"agrasc": 5000, "region": 5000},
-    PostType.HEALTH_PROFESSIONAL: {"agrasc": 10000},
-    PostType.FLE_TRAINER: {"region": 7000, "agrasc": 3000},
-    PostType.NATIONAL_PROJECT_OFFICER: {"agrasc": 10000},
-}
 # The strand whose 64 line receives a post's cost: the first of these codes the grant has.
 STRAND_PREFERENCE = {
-    PostType.CIP: ("ISP", "AG", "AV"),
-    PostType.SOCIAL_WORKER: ("AV", "AG", "ISP"),
+    PostType.CIP: ("ISP", "AG", "PSP", "AV"),
+    PostType.SOCIAL_WORKER: ("PSP", "AV", "AG", "ISP"),
     PostType.HEALTH_PROFESSIONAL: ("AG", "AV", "ISP"),
     PostType.FLE_TRAINER: ("FLE", "ISP", "AG"),
-    PostType.NATIONAL_PROJECT_OFFICER: ("AV", "AG", "ISP"),
-    PostType.COORDINATION: ("AV", "AG", "ISP"),
+    PostType.NATIONAL_PROJECT_OFFICER: ("AG", "AV", "ISP"),
+    PostType.COORDINATION: ("AV", "AG", "PSP", "ISP"),
 }
 # Posts vacant today for more than 60 days (the alert of the consumption page): (site, type, days).
 VACANT_UNNAMED = ("MRS", PostType.CIP, 75)  # the CIP left; no account holds the post
@@ -343,7 +286,19 @@ def _strand_for(grant: SeededGrant, post_type: PostType) -> int:
     return next((codes[c] for c in STRAND_PREFERENCE[post_type] if c in codes), grant.strands[0][0])
 
 
-def _posts(ctx: SeedContext, grants: dict[str, SeededGrant]) -> list[SeededPost]:
+def _funding_shares(grants: list[SeededGrant], site: SiteInfo, post_type: PostType) -> list[tuple]:
+    """(grant, strand id, basis points) of a post, by grant id: POST_SPLITS over the roles that have a
+    grant at the post's site, scaled to 10 000."""
+    covering = {g.plan.role: g for g in grants if any(s.id == site.id for s in g.sites)}
+    roles = [role for role in POST_SPLITS[post_type] if role in covering]
+    shares = split_by_weight(10_000, [POST_SPLITS[post_type][role] for role in roles])
+    return sorted(
+        ((covering[role], _strand_for(covering[role], post_type), bp) for role, bp in zip(roles, shares, strict=True)),
+        key=lambda share: share[0].id,
+    )
+
+
+def _posts(ctx: SeedContext, grants: list[SeededGrant]) -> list[SeededPost]:
     """Posts of every site: filled from their start (some with a past vacancy, a few vacant today)."""
     rng, as_of = ctx.rng, ctx.as_of
     posts: list[SeededPost] = []
@@ -418,11 +373,7 @@ def _posts(ctx: SeedContext, grants: dict[str, SeededGrant]) -> list[SeededPost]
                     on=changed_on,
                 )
                 changes.append(SimpleNamespace(id=change_id, changed_on=changed_on, is_filled=is_filled))
-            splits = RHONE_ALPES_SPLITS[post_type] if site.code in ("LYO", "GRE") else {"foundation": 10000}
-            shares = sorted(
-                ((grants[key], _strand_for(grants[key], post_type), share) for key, share in splits.items()),
-                key=lambda s: s[0].id,
-            )
+            shares = _funding_shares(grants, site, post_type)
             for grant, strand_id, share in shares:
                 ctx.add(
                     "post_funding",

@@ -21,7 +21,7 @@ from seed.finance import seed_finance
 from seed.organisation import seed_organisation, staff_names
 from seed.outreach import seed_outreach
 from seed.pathway import seed_pathways
-from seed.people import alias_pool, finish_persons, seed_consent_history, seed_persons
+from seed.people import alias_pools, finish_persons, seed_consent_history, seed_persons
 from seed.sizes import SIZES
 from seed.workshops import seed_workshops
 from seed.writer import write_rows
@@ -70,7 +70,7 @@ def seed_database(
     steps: list[tuple[str, Callable[[], None]]] = [
         ("sites, comptes et partenaires", lambda: seed_organisation(ctx)),
         ("maraudes", lambda: seed_outreach(ctx)),
-        ("dossiers des personnes", lambda: seed_persons(ctx, alias_pool(ctx, staff_names(ctx)))),
+        ("dossiers des personnes", lambda: seed_persons(ctx, alias_pools(ctx, staff_names(ctx)))),
         ("parcours : freins, objectifs, PSP, orientations, sorties", lambda: seed_pathways(ctx)),
         ("ateliers", lambda: seed_workshops(ctx)),
         ("cours de français", lambda: seed_courses(ctx)),

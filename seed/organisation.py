@@ -10,13 +10,8 @@ from models.organisation import ASSOCIATION_ROW_ID, Role
 from models.partners import PartnerKind
 from models.staffing import PostType
 from seed.context import SeedContext, SiteInfo, StaffMember
-from services.accounts.demo import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS
-
-FUNDERS = (
-    (AGRASC_FUNDER_NAME, FunderKind.AGRASC),
-    ("Région Auvergne-Rhône-Alpes", FunderKind.REGION),
-    ("Fondation Horizons Solidaires", FunderKind.FOUNDATION),
-)
+from seed.funding import grant_plans
+from services.accounts.demo import DEMO_ACCOUNTS
 
 # Extra caseworkers of a site, in order: what post each one holds.
 EXTRA_STAFF_POSTS = (
@@ -55,7 +50,11 @@ def _sites(ctx: SeedContext) -> None:
 
 
 def _funders(ctx: SeedContext) -> None:
-    for name, kind in FUNDERS:
+    """One row per funder of the conventions (seed/funding.py), in the order they first appear."""
+    funders: dict[str, FunderKind] = {}
+    for plan in grant_plans(ctx.spec.sites):
+        funders.setdefault(plan.funder, plan.kind)
+    for name, kind in funders.items():
         funder_id = ctx.new_id("funder")
         ctx.add("funder", {"id": funder_id, "name": name, "kind": kind})
         ctx.funders[name] = funder_id

@@ -18,6 +18,12 @@ ONLINE_AREAS = Weighted(
         OutreachArea.OTHER: 1,
     }
 )
+# Volumes per site, orders of magnitude of the activity reports of associations of this size (the
+# Mouvement du Nid's and the Amicale du Nid's delegations): a street round or two a week and an online
+# round most weeks (SizeSpec rates), a handful to twenty persons met per round, a few of them new; of
+# the hundreds met in a year, a few dozen start an accompaniment (seed/people.py: 40 % of intakes come
+# from outreach).
+REFERRALS_NOT_COMING = 0.06
 STREET_TIMES = (time(20, 0), time(20, 30), time(21, 0), time(21, 30), time(22, 0))
 ONLINE_TIMES = (time(14, 0), time(14, 30), time(15, 0), time(16, 0))
 
@@ -57,7 +63,7 @@ def _site_rounds(ctx: SeedContext, site: SiteInfo) -> None:
         met = rng.randint(4, 22) if street else rng.randint(3, 18)
         new = rng.randint(0, max(1, met // 3))
         team = rng.sample(crew, min(len(crew), 2 if street else rng.randint(1, 2)))
-        ctx.add(
+        row = ctx.add(
             "outreach_round",
             {
                 "id": round_id,
@@ -70,7 +76,7 @@ def _site_rounds(ctx: SeedContext, site: SiteInfo) -> None:
                 "persons_met": met,
                 "new_contacts": new,
                 "conversations": rng.randint(met // 2, met),
-                "referred_to_intake": rng.randint(0, min(2, new)) if new else 0,
+                "referred_to_intake": 0,  # set by `referrals_to_intake` once the intakes exist
                 "condoms_given": rng.randint(20, 150) if street else 0,
                 "leaflets_given": rng.randint(2, 20) if street else 0,
                 "hygiene_kits_given": rng.randint(0, 8) if street else 0,
@@ -82,3 +88,21 @@ def _site_rounds(ctx: SeedContext, site: SiteInfo) -> None:
             ctx.add("outreach_round_staff", {"round_id": round_id, "user_id": user_id})
         site.round_dates.append(day)
         site.round_ids.append(round_id)
+        site.round_rows[round_id] = row
+
+
+def referrals_to_intake(ctx: SeedContext) -> None:
+    """A round's referrals to intake are the persons whose file says they came from it, plus those who
+    were referred and never came (about one in three: REFERRALS_NOT_COMING per round on average)."""
+    rng = ctx.rng
+    came: dict[int, int] = {}
+    for person in ctx.persons:
+        round_id = person.row["outreach_round_id"]
+        if round_id is not None:
+            came[round_id] = came.get(round_id, 0) + 1
+    for site in ctx.sites:
+        for round_id, row in site.round_rows.items():
+            referred = came.get(round_id, 0) + (rng.random() < REFERRALS_NOT_COMING)
+            row["referred_to_intake"] = referred
+            row["new_contacts"] = max(row["new_contacts"], referred)
+            row["persons_met"] = max(row["persons_met"], row["new_contacts"])

@@ -2,32 +2,36 @@
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from models.partners import PartnerKind
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, PersonStatus
 from seed.context import PersonInfo, SeedContext, SiteInfo, Weighted, split_by_weight
+from seed.names import NamePools
+from seed.outreach import referrals_to_intake
 
+# Nationality mix, as orders of magnitude: the MIPROF–SSMSI yearly survey of the victims of trafficking
+# followed by associations (« La traite des êtres humains en France ») puts Nigeria far ahead for sexual
+# exploitation, then Romania, Bulgaria, China, Latin America (Brazil, Colombia, Venezuela…), France and
+# North Africa; the Mouvement du Nid's delegations describe the same street (Hérault, 2022: mostly young
+# Nigerian women at night, Latin American women, some of them trans, and North Africans; Eastern
+# Europeans by day). Weights are percentages.
 NATIONALITIES = Weighted(
     {
-        "NG": 24,
-        "RO": 12,
+        "NG": 30,
+        "FR": 10,
+        "RO": 10,
         "CN": 8,
-        "BR": 6,
-        "FR": 9,
-        "AL": 5,
-        "CM": 7,
-        "CI": 6,
-        "BG": 5,
-        "CO": 4,
+        "BR": 7,
+        "BG": 6,
+        "CO": 5,
+        "CI": 5,
+        "MA": 4,
         "GH": 3,
+        "DZ": 3,
+        "AL": 3,
         "VE": 2,
-        "MA": 3,
-        "DZ": 2,
         "UA": 2,
-        "PE": 2,
     }
 )
 LANGUAGES = {
@@ -37,7 +41,6 @@ LANGUAGES = {
     "BR": ("pt",),
     "FR": ("fr",),
     "AL": ("sq",),
-    "CM": ("fr", "en"),
     "CI": ("fr",),
     "BG": ("bg",),
     "CO": ("es",),
@@ -46,21 +49,40 @@ LANGUAGES = {
     "MA": ("ar", "fr"),
     "DZ": ("ar", "fr"),
     "UA": ("uk", "ru"),
-    "PE": ("es",),
 }
 SECOND_LANGUAGES = {"NG": ("yo", "ig"), "RO": ("en",), "BG": ("tr",), "GH": ("ak",), "CN": ("en",)}
 EU_OR_FRENCH = ("FR", "RO", "BG")
-GENDERS = Weighted(
+# Gender per nationality: women almost only among Nigerian, Chinese and West African persons; trans
+# women a large part of the Latin Americans; men mostly among North Africans, Eastern Europeans and
+# French (same sources). Overall about 80 % women, 10 % trans women, 7 % men.
+WOMEN_ONLY = Weighted({Gender.WOMAN: 97, Gender.MAN: 2, Gender.UNDISCLOSED: 1})
+EAST_EUROPE = Weighted({Gender.WOMAN: 85, Gender.MAN: 10, Gender.TRANS_WOMAN: 3, Gender.UNDISCLOSED: 2})
+LATIN_AMERICA = Weighted({Gender.TRANS_WOMAN: 50, Gender.WOMAN: 42, Gender.MAN: 6, Gender.NON_BINARY: 2})
+NORTH_AFRICA = Weighted({Gender.WOMAN: 45, Gender.MAN: 30, Gender.TRANS_WOMAN: 22, Gender.UNDISCLOSED: 3})
+FRANCE = Weighted(
     {
-        Gender.WOMAN: 78,
-        Gender.TRANS_WOMAN: 11,
-        Gender.MAN: 6,
-        Gender.TRANS_MAN: 1,
-        Gender.NON_BINARY: 2,
+        Gender.WOMAN: 74,
+        Gender.MAN: 10,
+        Gender.TRANS_WOMAN: 8,
+        Gender.TRANS_MAN: 2,
+        Gender.NON_BINARY: 4,
         Gender.UNDISCLOSED: 2,
     }
 )
+GENDERS_BY_NATIONALITY = {
+    **dict.fromkeys(("NG", "CN", "CI", "GH", "AL", "UA"), WOMEN_ONLY),
+    **dict.fromkeys(("RO", "BG"), EAST_EUROPE),
+    **dict.fromkeys(("BR", "CO", "VE"), LATIN_AMERICA),
+    **dict.fromkeys(("MA", "DZ"), NORTH_AFRICA),
+    "FR": FRANCE,
+}
+# Age at intake: Nigerian women are young (many arrive at 18–25), Chinese women older (those met in
+# Belleville are mostly over 40); the others spread over the working ages.
 AGE_BANDS = Weighted({(18, 25): 30, (26, 35): 38, (36, 45): 20, (46, 60): 12})
+AGE_BANDS_BY_NATIONALITY = {
+    "NG": Weighted({(18, 25): 55, (26, 35): 35, (36, 45): 10}),
+    "CN": Weighted({(26, 35): 10, (36, 45): 40, (46, 60): 50}),
+}
 ADMIN_NON_EU = Weighted(
     {
         AdministrativeStatus.RESIDENCE_PERMIT: 3,
@@ -79,6 +101,25 @@ HOUSING = Weighted(
         HousingSituation.OTHER: 0.5,
     }
 )
+# Without a residence permit, no tenancy of one's own: emergency shelter, hosted, street.
+HOUSING_WITHOUT_PERMIT = Weighted(
+    {
+        HousingSituation.STREET: 1.5,
+        HousingSituation.EMERGENCY_SHELTER: 4,
+        HousingSituation.HOSTED_BY_THIRD_PARTY: 4,
+        HousingSituation.SECURE_HOUSING: 1,
+        HousingSituation.OTHER: 0.5,
+    }
+)
+SETTLED = (AdministrativeStatus.FRENCH_OR_EU, AdministrativeStatus.RESIDENCE_PERMIT)
+# Resources at intake (services.persons.files.INCOME_SOURCES codes): most have none; asylum seekers the
+# ADA; the RSA needs a residence right (and the AFIS comes only with a PSP, after intake).
+INCOME_AT_INTAKE = {
+    AdministrativeStatus.FRENCH_OR_EU: Weighted({"none": 35, "rsa": 40, "salary": 10, "unemployment": 5, "family": 10}),
+    AdministrativeStatus.RESIDENCE_PERMIT: Weighted({"none": 45, "rsa": 30, "salary": 15, "family": 10}),
+    AdministrativeStatus.ASYLUM_SEEKER: Weighted({"ada": 80, "none": 20}),
+    AdministrativeStatus.UNDOCUMENTED: Weighted({"none": 95, "other": 5}),
+}
 ORIGINS = Weighted(
     {
         IntakeOrigin.OUTREACH: 40,
@@ -100,29 +141,12 @@ REFERRING_KINDS = (
 MALE_GENDERS = (Gender.MAN, Gender.TRANS_MAN)
 
 
-@dataclass(frozen=True)
-class AliasPool:
-    female: list[str]
-    male: list[str]
-
-    def pick(self, rng: random.Random, gender: Gender) -> str:
-        return rng.choice(self.male if gender in MALE_GENDERS else self.female)
+def alias_pools(ctx: SeedContext, excluded: set[str]) -> NamePools:
+    """First names per nationality (seed/names.py), never a word of a staff member's name."""
+    return NamePools.build(excluded)
 
 
-def alias_pool(ctx: SeedContext, excluded: set[str], size: int = 320) -> AliasPool:
-    """First names drawn once from Faker (slow per call), never a word of a staff member's name."""
-    seen: set[str] = set(excluded)
-    pools: tuple[list[str], list[str]] = ([], [])
-    for i in range(size):
-        male = i % 5 == 0
-        name = ctx.fake.first_name_male() if male else ctx.fake.first_name_female()
-        if name not in seen:
-            seen.add(name)
-            pools[male].append(name)
-    return AliasPool(female=pools[0], male=pools[1])
-
-
-def seed_persons(ctx: SeedContext, aliases: AliasPool) -> None:
+def seed_persons(ctx: SeedContext, aliases: NamePools) -> None:
     counts = split_by_weight(ctx.spec.persons, [site.spec.weight for site in ctx.sites])
     drafts: list[tuple[date, int, SiteInfo]] = []
     for order, (site, count) in enumerate(zip(ctx.sites, counts, strict=True)):
@@ -135,9 +159,10 @@ def seed_persons(ctx: SeedContext, aliases: AliasPool) -> None:
         key = (site.id, intake_on.year)
         numbers[key] = numbers.get(key, 0) + 1
         _person(ctx, site, intake_on, numbers[key], aliases)
+    referrals_to_intake(ctx)
 
 
-def _person(ctx: SeedContext, site: SiteInfo, intake_on: date, number: int, aliases: AliasPool) -> None:
+def _person(ctx: SeedContext, site: SiteInfo, intake_on: date, number: int, aliases: NamePools) -> None:
     rng, as_of = ctx.rng, ctx.as_of
     person_id = ctx.new_id("person")
     status, active_until, closed_on = _status(ctx, intake_on)
@@ -148,7 +173,7 @@ def _person(ctx: SeedContext, site: SiteInfo, intake_on: date, number: int, alia
     french_speaker = "fr" in languages
     if not french_speaker and rng.random() < 0.3:
         languages.append("fr")  # some French already, still a learner
-    low, high = AGE_BANDS.pick(rng)
+    low, high = AGE_BANDS_BY_NATIONALITY.get(nationality, AGE_BANDS).pick(rng)
     years_since_intake = as_of.year - intake_on.year
     age_now = max(rng.randint(low, high), 18 + years_since_intake)
     origin = ORIGINS.pick(rng)
@@ -164,10 +189,13 @@ def _person(ctx: SeedContext, site: SiteInfo, intake_on: date, number: int, alia
         partner_id = rng.choice(site.partners[rng.choice(REFERRING_KINDS).value])
     caseworkers = site.caseworkers()
     referent = rng.choices(caseworkers, weights=[1 if c.role == "intervenant" else 0.5 for c in caseworkers])[0]
-    gender = GENDERS.pick(rng)
+    gender = GENDERS_BY_NATIONALITY[nationality].pick(rng)
+    # A trans man or a man is given a man's name; a non-binary person either.
+    male = gender in MALE_GENDERS or (gender == Gender.NON_BINARY and rng.random() < 0.5)
     phone = None
     if rng.random() < 0.65:
         phone = f"0{rng.choice('67')} " + " ".join(f"{rng.randint(0, 99):02d}" for _ in range(4))
+    administrative_status = AdministrativeStatus.FRENCH_OR_EU if nationality in EU_OR_FRENCH else ADMIN_NON_EU.pick(rng)
     row = ctx.add(
         "person",
         {
@@ -182,17 +210,15 @@ def _person(ctx: SeedContext, site: SiteInfo, intake_on: date, number: int, alia
             "origin": origin,
             "outreach_round_id": round_id,
             "referring_partner_id": partner_id,
-            "alias_encrypted": ctx.cipher.encrypt(aliases.pick(rng, gender)),
+            "alias_encrypted": ctx.cipher.encrypt(aliases.pick(rng, nationality, male)),
             "phone_encrypted": ctx.cipher.encrypt(phone),
             "birth_year": as_of.year - age_now,
             "gender": gender,
             "nationality": nationality,
             "languages": languages,
-            "administrative_status": (
-                AdministrativeStatus.FRENCH_OR_EU if nationality in EU_OR_FRENCH else ADMIN_NON_EU.pick(rng)
-            ),
-            "housing": HOUSING.pick(rng),
-            "income_sources": [],
+            "administrative_status": administrative_status,
+            "housing": (HOUSING if administrative_status in SETTLED else HOUSING_WITHOUT_PERMIT).pick(rng),
+            "income_sources": [INCOME_AT_INTAKE[administrative_status].pick(rng)],
             "consent_on": intake_on,
             "consent_processing": True,
             "consent_partner_sharing": rng.random() < 0.6,

@@ -29,8 +29,6 @@ class SizeSpec:
     learners_per_group: int
     notes_per_person: float
     expenses_per_line_month: float  # non-staff lines; staff lines get one pay run a month
-    # Grant amounts in euros (AGRASC and Région are fixed, the foundation pays per site).
-    foundation_euros_per_site: int
 
 
 LYON = SiteSpec("LYO", "Lyon", "du Rhône", "Auvergne-Rhône-Alpes", 0.34)
@@ -53,6 +51,11 @@ BENCHMARK_SITES = (
     SiteSpec("REN", "Rennes", "d'Ille-et-Vilaine", "Bretagne", 0.075),
 )
 
+# Demo volumes, orders of magnitude of the activity reports of associations of this size (the Amicale du
+# Nid's and the Mouvement du Nid's sites): about a hundred new files a year for four sites, so a file
+# active of some forty to eighty persons per site at a time, twenty to forty per caseworker; a street
+# round a week and an online round most weeks per site; workshop cycles for about half of the persons
+# and French groups for most of those who do not speak French.
 SIZES: dict[str, SizeSpec] = {
     "demo": SizeSpec(
         name="demo",
@@ -67,7 +70,6 @@ SIZES: dict[str, SizeSpec] = {
         learners_per_group=10,
         notes_per_person=1.5,
         expenses_per_line_month=1.2,
-        foundation_euros_per_site=75_000,
     ),
     "large": SizeSpec(
         name="large",
@@ -81,7 +83,6 @@ SIZES: dict[str, SizeSpec] = {
         workshop_sessions_per_person_week=0.8,
         learners_per_group=12,
         notes_per_person=0.5,
-        expenses_per_line_month=24.0,
-        foundation_euros_per_site=75_000,
+        expenses_per_line_month=17.0,  # 3x the lines of three grants, same expenses
     ),
 }

@@ -95,7 +95,9 @@ def test_direction_reads_the_grants_without_any_form(demo_database):
     labels = [b.label for b in at.button]
     assert "Créer le financement" not in labels and "Enregistrer les lignes" not in labels
     assert not at.get("arrow_data_editor")
-    assert len(at.dataframe[0].value) == 3  # AGRASC, Région, foundation
+    # every convention of the demo (seed/funding.py): AGRASC, 3 regions, SDFE, 4 DDETS/DRIETS, 4 departments,
+    # 2 cities, 2 FIPD, the foundation
+    assert len(at.dataframe[0].value) == 18
 
 
 def test_chef_de_service_sees_only_lyon_lines_on_financements(app_engine, demo_database):
@@ -109,7 +111,7 @@ def test_chef_de_service_sees_only_lyon_lines_on_financements(app_engine, demo_d
             )
         ).all()
     assert sorted(at.dataframe[0].value["Convention"]) == sorted(ref for _, ref in lyon_grants)
-    assert len(lyon_grants) == 2  # the foundation funds the other sites only
+    assert len(lyon_grants) == 6  # AGRASC, Région, SDFE, DDETS du Rhône, Métropole, FIPD (the foundation: MRS, PAR)
     [chooser] = [s for s in at.selectbox if s.label == "Financement"]
     for grant_id, _ in lyon_grants:
         at = chooser.set_value(grant_id).run()

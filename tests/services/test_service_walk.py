@@ -621,6 +621,14 @@ def reached(world: WalkWorld, role: Role, reach: Reach) -> Callable[[set[int]], 
     return lambda owners: False
 
 
+def _appears(text: str, blob: str) -> bool:
+    """Whether a value shows in a file's text: anywhere, or as a whole word for a value of three letters or
+    fewer (a real first name such as « Na » or « Li » is inside « National », « Ligne »)."""
+    if len(text) > 3:
+        return text in blob
+    return re.search(rf"(?<!\w){re.escape(text)}(?!\w)", blob) is not None
+
+
 def leaks(world: WalkWorld, role: Role, received: Received) -> list[str]:
     policy = POLICIES[role]
     found: list[str] = []
@@ -645,7 +653,9 @@ def leaks(world: WalkWorld, role: Role, received: Received) -> list[str]:
         found += [f"{label} {text!r}" for text in sorted(received.strings & table.keys()) if not may(table[text])]
         if blob:
             found += [
-                f"{label} {text!r} in a file" for text, owners in table.items() if text in blob and not may(owners)
+                f"{label} {text!r} in a file"
+                for text, owners in table.items()
+                if _appears(text, blob) and not may(owners)
             ]
     if not policy.budget_details:
         found += [f"budget detail {text!r}" for text in sorted(received.strings & world.budget_details)]
