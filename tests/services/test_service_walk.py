@@ -761,6 +761,7 @@ PROVIDERS |= {
     "new_password": lambda call: "",
     "active": lambda call: True,
     "username": lambda call: "walk.chef_service",
+    "language": lambda call: "en",
     "action": lambda call: AuditAction.PERSON_VIEW,
     "filename": lambda call: None,
     "content": lambda call: None,
