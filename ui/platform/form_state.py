@@ -20,7 +20,9 @@ from typing import NoReturn
 
 import streamlit as st
 
-from services.platform.errors import ServiceError, StaleRecord, ValidationFailed
+from i18n import _
+from services.platform import oplog
+from services.platform.errors import DatabaseUnavailable, ServiceError, StaleRecord, ValidationFailed
 from services.platform.inputs import FORM_ERROR
 from ui.platform.text import md
 
@@ -80,8 +82,11 @@ def submit(
     form: str, action: Callable[[], object], success: str, *, versioned: tuple[str, int] | None = None
 ) -> NoReturn:
     """Run the service call of a submitted form: errors beside the fields and the input kept,
-    or a toast and a fresh form. `versioned` = (form, record id) whose first-seen version to drop
-    after the call, so the next save is made knowingly over the new version."""
+    or a toast and a fresh form. The toast says "saved" only after the call returned, that is after
+    its commit succeeded; a database that refused the save (DatabaseUnavailable) is logged with a
+    reference and shown beside the form, saying whether to retry. `versioned` = (form, record id)
+    whose first-seen version to drop after the call, so the next save is made knowingly over the new
+    version."""
     try:
         action()
     except ValidationFailed as exc:
@@ -90,6 +95,9 @@ def submit(
         if versioned:
             forget_version(*versioned)
         fail(form, {FORM_ERROR: str(exc)})
+    except DatabaseUnavailable as exc:  # nothing was saved: say so beside the form, input kept
+        reference = oplog.form_error(exc, form=form, retry=exc.retry)
+        fail(form, {FORM_ERROR: _("{message} (référence {reference})").format(message=exc, reference=reference)})
     except ServiceError as exc:
         fail(form, {FORM_ERROR: str(exc)})
     else:
