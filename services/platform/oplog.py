@@ -3,9 +3,10 @@
 What an operator needs to find a fault and what it cost, never who it was about: a line carries an
 error reference, a page, a role, a job's counts and duration; never a username, a display name, an
 alias, a first name or any free text. A request error's exception message is not logged either (it
-may quote what someone typed, or a row's values): its type and the frames of its traceback are enough
-to find the line of code. `tests/browser/test_operator_log.py` scans the log of a whole journey for the
-demo people's names and the demo accounts' names.
+may quote what someone typed, or a row's values): its type, its causes' types and the frames of its
+traceback in Parcours' code, on the same line, are enough to find the line of code.
+`tests/browser/test_operator_log.py` scans the log of a whole journey for the demo people's names and
+the demo accounts' names.
 
 `configure()` is called at start by the app (app.py) and the operators' commands (ops.cli); calling
 it again changes nothing.
@@ -21,6 +22,9 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+
+from services.platform.config import PROJECT_ROOT
 
 LOGGER = "parcours"
 REQUESTS = logging.getLogger(f"{LOGGER}.requests")
@@ -47,15 +51,25 @@ def new_reference() -> str:
 
 
 def _frames(error: BaseException) -> str:
-    """The traceback without the exception's message: file, line, function and code line of each frame,
-    through the chained causes."""
-    parts: list[str] = []
-    current: BaseException | None = error
-    while current is not None and len(parts) < 5:
-        frames = "".join(traceback.format_list(traceback.extract_tb(current.__traceback__)))
-        parts.append(f"{type(current).__module__}.{type(current).__qualname__}\n{frames}")
-        current = current.__cause__
-    return " | caused by ".join(parts).rstrip()
+    """The traceback on one line, without any exception's message: the frames in Parcours' own code
+    (file:line in function, innermost last; a library's frames are left out), then the chain of causes'
+    types."""
+    frames = [
+        f"{Path(frame.filename).resolve().relative_to(PROJECT_ROOT)}:{frame.lineno} in {frame.name}"
+        for frame in traceback.extract_tb(error.__traceback__)
+        if _own_code(frame.filename)
+    ]
+    causes = []
+    cause = error.__cause__ or error.__context__
+    while cause is not None and len(causes) < 5:
+        causes.append(type(cause).__name__)
+        cause = cause.__cause__ or cause.__context__
+    return f"at={' > '.join(frames) or '-'}" + (f" cause={' < '.join(causes)}" if causes else "")
+
+
+def _own_code(filename: str) -> bool:
+    path = Path(filename).resolve()
+    return path.is_relative_to(PROJECT_ROOT) and not any(part in {".venv", "site-packages"} for part in path.parts)
 
 
 def request_error(error: BaseException, *, page: str, role: str | None) -> str:
@@ -63,7 +77,7 @@ def request_error(error: BaseException, *, page: str, role: str | None) -> str:
     reference = new_reference()
     retry = getattr(error, "retry", None)
     REQUESTS.error(
-        "request-error ref=%s page=%s role=%s error=%s%s\n%s",
+        "request-error ref=%s page=%s role=%s error=%s%s %s",
         reference,
         page,
         role or "-",

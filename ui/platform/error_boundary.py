@@ -23,15 +23,21 @@ from ui.platform.text import md
 def guarded(body: Callable[[], None], *, page: Callable[[], str]) -> None:
     """Run `body`; an unexpected error is logged (reference, `page()`, role, traceback) and replaced by a
     French message. Streamlit's own control flow (st.stop, st.rerun, st.switch_page) raises
-    BaseExceptions that are not errors and pass through."""
+    BaseExceptions that are not errors and pass through.
+
+    The run then stops (st.stop) rather than ending in error: Streamlit keeps the state of the widgets
+    this run did not reach, so a form submitted while the database was away still holds what was typed
+    once it is back."""
     try:
         body()
     except DatabaseUnavailable as error:
         reference = _log(error, page)
         st.error(md(unavailable_message(error, reference)), icon=":material/cloud_off:")
+        st.stop()
     except Exception as error:
         reference = _log(error, page)
         st.error(md(unexpected_message(reference)), icon=":material/error:")
+        st.stop()
 
 
 def unavailable_message(error: DatabaseUnavailable, reference: str) -> str:
@@ -42,7 +48,8 @@ def unavailable_message(error: DatabaseUnavailable, reference: str) -> str:
         ).format(reference=reference)
     return _(
         "La base de données est inaccessible (référence {reference}) : rien ne peut être lu ni enregistré. "
-        "Prévenez l'administrateur ou l'administratrice de Parcours en donnant cette référence."
+        "Ce que vous venez de saisir reste dans le formulaire. Prévenez l'administrateur ou l'administratrice "
+        "de Parcours en donnant cette référence."
     ).format(reference=reference)
 
 

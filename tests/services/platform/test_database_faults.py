@@ -126,20 +126,19 @@ def test_a_database_file_deleted_mid_session_is_neither_written_nor_created_agai
     with pytest.raises(DatabaseUnavailable) as refused:
         save_round(engine, principal, site_id)
     assert refused.value.retry is False
-    with pytest.raises(DatabaseUnavailable):  # reading too: no page is drawn from a deleted file
-        with unit_of_work(engine) as session:
-            session.exec(select(OutreachRound)).all()
+    # reading too: no page is drawn from a deleted file
+    with pytest.raises(DatabaseUnavailable), unit_of_work(engine) as session:
+        session.exec(select(OutreachRound)).all()
     assert not path.exists()
 
 
 def test_a_file_deleted_during_a_unit_of_work_fails_its_commit(installed):
     """The connection was taken before the file went: SQLite would commit into the deleted file."""
     path, engine, principal, site_id = installed
-    with pytest.raises(DatabaseUnavailable):
-        with unit_of_work(engine) as session:
-            session.exec(select(OutreachRound)).all()
-            path.unlink()
-            outreach.log_round(session, principal, data=a_round(site_id, principal.user_id))
+    with pytest.raises(DatabaseUnavailable), unit_of_work(engine) as session:
+        session.exec(select(OutreachRound)).all()
+        path.unlink()
+        outreach.log_round(session, principal, data=a_round(site_id, principal.user_id))
     assert not path.exists()
 
 
@@ -229,10 +228,9 @@ def test_a_read_whose_connection_drops_mid_way_is_run_again(postgres_app):
 @pytest.mark.postgres
 def test_a_save_whose_connection_drops_says_to_retry_and_saved_nothing(postgres_app):
     engine, _admin, principal, site_id = postgres_app
-    with pytest.raises(DatabaseUnavailable) as refused:
-        with unit_of_work(engine) as session:
-            session.exec(sa.text("SELECT pg_terminate_backend(pg_backend_pid())"))
-            outreach.log_round(session, principal, data=a_round(site_id, principal.user_id))
+    with pytest.raises(DatabaseUnavailable) as refused, unit_of_work(engine) as session:
+        session.exec(sa.text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        outreach.log_round(session, principal, data=a_round(site_id, principal.user_id))
     assert refused.value.retry is True
     assert "réessayez dans un instant" in str(refused.value)
     assert read(engine, rounds) == 0
