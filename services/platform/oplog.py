@@ -32,14 +32,25 @@ JOBS = logging.getLogger(f"{LOGGER}.jobs")
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+class _StandardOutput(logging.StreamHandler):
+    """Writes to whatever `sys.stdout` is at the time of the line (a test may have replaced it)."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure() -> None:
     """Send the `parcours` loggers to standard output, once per process."""
     root = logging.getLogger(LOGGER)
-    if any(getattr(handler, "parcours_operator_log", False) for handler in root.handlers):
+    if any(isinstance(handler, _StandardOutput) for handler in root.handlers):
         return
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StandardOutput()
     handler.setFormatter(logging.Formatter(FORMAT))
-    handler.parcours_operator_log = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     root.propagate = False  # Streamlit's own handlers would print each line a second time
