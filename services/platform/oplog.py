@@ -15,6 +15,7 @@ it again changes nothing.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import sys
 import time
@@ -54,6 +55,7 @@ def configure() -> None:
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     root.propagate = False  # Streamlit's own handlers would print each line a second time
+    root.info("log-start pid=%s", os.getpid())
 
 
 def new_reference() -> str:
