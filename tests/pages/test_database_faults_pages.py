@@ -8,22 +8,29 @@ same reference (and not the exception's text, which may quote personal data).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from models.organisation import Role
 from models.outreach import OutreachRound
 from services.activities import outreach
+from services.platform.db import make_engine, unit_of_work, upgrade_to_head
 from services.platform.pages import PageKey
-from tests.conftest import APP_DB_URL
+from tests import factories
+from tests.conftest import APP_DB_URL, _private_postgres_database
 from tests.pages.conftest import all_text, open_page, signed_in_app
 from tests.pages.test_outreach_pages import SAVE_NEW, _button, _in_new_form
-from ui.platform.runtime import runtime
+from tests.services.platform.test_database_faults import terminate_app_connections
+from ui.platform import runtime as runtime_module
+from ui.platform.runtime import Runtime, runtime
 
 APP_DB = Path(APP_DB_URL.split("///", 1)[1])
 UNAVAILABLE_FOR_GOOD = (
@@ -161,3 +168,37 @@ def test_a_page_that_breaks_shows_a_french_message_with_the_reference_of_its_log
     assert "\n" not in line
     assert "app_pages/activities/outreach.py:" in line  # the traceback's frames, to find the line
     assert "Fatou" not in line and "LYO-2026-0042" not in line and "ts.lyon" not in line
+
+
+@pytest.fixture
+def app_on_postgres(monkeypatch, demo_database):
+    """The app on a PostgreSQL database of its own holding a Lyon social worker: (username, admin engine)."""
+    with _private_postgres_database(f"parcours_page_faults_{os.getpid()}") as url:
+        engine = make_engine(url, create=False)
+        upgrade_to_head(engine)
+        with unit_of_work(engine) as session:
+            site = factories.a_site(session, "LYO", "Lyon")
+            username = factories.a_user(session, Role.INTERVENANT, site).username
+            session.commit()
+        monkeypatch.setattr(runtime_module, "runtime", lambda: Runtime(demo_database, engine))
+        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            yield username, admin
+        finally:
+            admin.dispose()
+            engine.dispose()
+
+
+@pytest.mark.postgres
+def test_after_a_postgresql_restart_the_next_page_run_and_save_work(app_on_postgres):
+    username, admin = app_on_postgres
+    at = open_page(signed_in_app(username), PageKey.OUTREACH)
+    assert not at.exception and not at.error, at.error
+    assert terminate_app_connections(admin) >= 1  # what a restart does to the app's pooled connections
+
+    at = at.run()
+    assert not at.exception and not at.error, at.error
+    at = fill_a_round(at)
+    assert not at.error, at.error
+    [toast] = [t.value for t in at.toast]
+    assert toast.startswith("Maraude du ") and toast.endswith(" enregistrée.")
