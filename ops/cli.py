@@ -22,6 +22,7 @@ import argparse
 import getpass
 import sqlite3
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -35,11 +36,11 @@ from models.types import EncryptedText
 from ops import archive, backup
 from services.accounts import enrolment, users
 from services.persons import retention
-from services.platform import audit, organisation
+from services.platform import audit, oplog, organisation
 from services.platform.config import ConfigurationError, load_settings
 from services.platform.crypto import FieldCipher
 from services.platform.db import make_engine, unit_of_work, upgrade_to_head
-from services.platform.errors import ServiceError, ValidationFailed
+from services.platform.errors import DatabaseUnavailable, ServiceError, ValidationFailed
 from services.platform.principal import SYSTEM_ACTOR
 
 
@@ -169,7 +170,7 @@ def _backup_command(settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _retention(session, *, apply: bool) -> None:
+def _retention(session, *, apply: bool) -> int:
     """All sites: list the files due (dry run) or anonymise them together (one transaction: their
     details count for each other in the k-anonymity rule of services.persons.generalisation)."""
     due = retention.files_due_for_retention(session, SYSTEM_ACTOR)
@@ -177,11 +178,21 @@ def _retention(session, *, apply: bool) -> None:
         print(f"{len(due)} dossier(s) sans contact depuis 2 ans (rien n'est modifié) :")
         for row in due:
             print(f"  {row.code}  {row.site_code}  dernier contact {row.last_contact_on.isoformat()}")
-        return
+        return len(due)
     done = retention.anonymise_due_files(session, SYSTEM_ACTOR)
     for anonymised in done:
         print(f"  {anonymised.code} anonymisé")
     print(f"{len(done)} dossier(s) anonymisé(s).")
+    return len(done)
+
+
+# Commands that are jobs (run by hand or by a timer): one line in the operators' log when each starts and
+# ends, with its counts and duration (services.platform.oplog).
+JOB_COMMANDS = frozenset({"retention", "purge-audit", "rotate-keys", "backup", "restore"})
+
+
+def _job_log(command: str):
+    return oplog.job(command) if command in JOB_COMMANDS else nullcontext(oplog.JobRun(counts={}))
 
 
 def _rotate_free_texts(connection) -> int:
@@ -266,12 +277,15 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"Configuration refusée : {exc}", file=sys.stderr)
         return 2
+    oplog.configure()
     if args.command in ("backup", "restore"):  # the database as it is: no migration before
-        return _backup_command(settings, args)
-    engine = make_engine(settings.database_url, encryption_keys=settings.encryption_keys())
-    upgrade_to_head(engine)
+        with _job_log(args.command) as job:
+            job.counts["exit"] = _backup_command(settings, args)
+        return job.counts["exit"]
+    engine = make_engine(settings.database_url, encryption_keys=settings.encryption_keys(), create=False)
     try:
-        with unit_of_work(engine) as session:
+        upgrade_to_head(engine)
+        with _job_log(args.command) as job, unit_of_work(engine) as session:
             if _organisation_command(session, args):
                 pass
             elif args.command == "create-user" and enrolment.holder_sets_password(settings, Role(args.role)):
@@ -320,18 +334,21 @@ def main(argv: list[str] | None = None) -> int:
                     state = "actif" if row.is_active else "désactivé"
                     print(f"{row.username:24} {row.role.value:14} {','.join(row.site_codes) or '-':12} {state}")
             elif args.command == "rotate-keys":
-                print(
-                    f"{_rotate_keys(session, FieldCipher(settings.encryption_keys()))} enregistrement(s) rechiffré(s)."
-                )
+                job.counts["rows"] = _rotate_keys(session, FieldCipher(settings.encryption_keys()))
+                print(f"{job.counts['rows']} enregistrement(s) rechiffré(s).")
             elif args.command == "purge-audit":
                 removed = audit.purge_older_than(session, days=args.days or settings.audit_retention_days)
                 session.commit()
+                job.counts["removed"] = removed
                 print(f"{removed} événement(s) supprimé(s).")
             elif args.command == "retention":
-                _retention(session, apply=args.apply)
+                job.counts["due" if not args.apply else "anonymised"] = _retention(session, apply=args.apply)
     except ValidationFailed as exc:
         for message in exc.errors.values():
             print(f"Erreur : {message}", file=sys.stderr)
+        return 1
+    except DatabaseUnavailable as exc:
+        print(f"Erreur : {exc.__cause__ or exc}", file=sys.stderr)
         return 1
     except ServiceError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)

@@ -11,7 +11,7 @@ import clock
 from i18n import _, formats, ngettext
 from services.activities import outreach
 from services.activities.outreach import MonthlyOutreach, RoundPage
-from services.platform.db import unit_of_work
+from services.platform.db import read
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from services.platform.sites import SiteChoice
@@ -99,15 +99,13 @@ def recorded_rounds(current: Runtime, principal: Principal, sites: list[SiteChoi
     """The rounds of my sites, filtered and paged; the correction form of one of them for writers."""
     st.subheader(_("Maraudes enregistrées"))
     month, site_id = round_filters(sites, months)
-    with unit_of_work(current.engine) as uow:
-        page = outreach.list_rounds(
-            uow,
-            principal,
-            site_id=site_id,
-            month=month,
-            page=pager.current("outreach_page", (month, site_id)),
-            page_size=PAGE_SIZE,
-        )
+    page_number = pager.current("outreach_page", (month, site_id))
+    page = read(
+        current.engine,
+        lambda uow: outreach.list_rounds(
+            uow, principal, site_id=site_id, month=month, page=page_number, page_size=PAGE_SIZE
+        ),
+    )
     rounds_list(page, with_site=len(sites) > 1)
     if principal.can(Capability.RUN_FIELD_ACTIVITIES) and page.rows:
         st.subheader(_("Corriger une maraude"))
@@ -118,6 +116,16 @@ def recorded_rounds(current: Runtime, principal: Principal, sites: list[SiteChoi
             )
         )
         outreach_forms.edit_round_form(current, principal, page.rows)
+
+
+def outreach_figures(uow, principal: Principal, *, writer: bool, today: date):
+    """The sites and the monthly figures the page draws (a read: run again if the connection drops)."""
+    sites = outreach.outreach_sites(uow, principal)
+    writable_sites = outreach.outreach_sites(uow, principal, writable=True) if writer else []
+    if len(sites) > 1:
+        by_site = outreach.monthly_outreach(uow, principal, months=MONTHS, by_site=True, today=today)
+        return sites, writable_sites, by_site, outreach.across_sites(by_site)
+    return sites, writable_sites, [], outreach.monthly_outreach(uow, principal, months=MONTHS, today=today)
 
 
 def page(principal: Principal) -> None:
@@ -134,14 +142,9 @@ def page(principal: Principal) -> None:
     writer = principal.can(Capability.RUN_FIELD_ACTIVITIES)
     today = clock.today()
     months = [clock.month_start(today, offset) for offset in range(-(MONTHS - 1), 1)]
-    with unit_of_work(current.engine) as uow:
-        sites = outreach.outreach_sites(uow, principal)
-        writable_sites = outreach.outreach_sites(uow, principal, writable=True) if writer else []
-        if len(sites) > 1:
-            by_site = outreach.monthly_outreach(uow, principal, months=MONTHS, by_site=True, today=today)
-            by_mode = outreach.across_sites(by_site)
-        else:
-            by_site, by_mode = [], outreach.monthly_outreach(uow, principal, months=MONTHS, today=today)
+    sites, writable_sites, by_site, by_mode = read(
+        current.engine, lambda uow: outreach_figures(uow, principal, writer=writer, today=today)
+    )
     this_month(by_mode, months[-1])
     if writer:
         with st.expander(_("Saisir une maraude"), expanded=True, icon=":material/add_circle:"):

@@ -158,10 +158,19 @@ def strands_section(current: Runtime, principal: Principal, rows: list[StrandRow
     if rows:
         chosen = st.selectbox(_("Volet"), rows, key="strand_choice", format_func=lambda r: r.name)
         text = _("Ne plus proposer") if chosen.is_active else _("Proposer de nouveau")
+        form_state.form_error("strand_toggle")
         if st.button(md(text), key="strand_toggle"):
-            with unit_of_work(current.engine) as uow:
-                organisation.set_strand_active(uow, principal, chosen.id, active=not chosen.is_active)
-            st.rerun()
+
+            def toggle() -> None:
+                with unit_of_work(current.engine) as uow:
+                    organisation.set_strand_active(uow, principal, chosen.id, active=not chosen.is_active)
+
+            done = (
+                _("Volet « {name} » retiré des propositions.")
+                if chosen.is_active
+                else _("Volet « {name} » de nouveau proposé.")
+            )
+            form_state.submit("strand_toggle", toggle, done.format(name=chosen.name))
 
 
 def page(principal: Principal) -> None:

@@ -35,3 +35,27 @@ class ValidationFailed(ServiceError):
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
         super().__init__(" ; ".join(errors.values()))
+
+
+class DatabaseUnavailable(ServiceError):
+    """The database refused or lost the unit of work: nothing of it was saved.
+
+    Raised by `services.platform.db.unit_of_work` (the database stopped or restarted, the connection
+    dropped, the SQLite file went missing or became read-only). `retry` says whether trying again in a
+    moment may help (a restart, a lock) or whether an administrator must act first (a read-only or
+    missing file, a disk error); the message says the same to the user."""
+
+    def __init__(self, *, retry: bool) -> None:
+        self.retry = retry
+        super().__init__(
+            _(
+                "La base de données est indisponible : rien n'a été enregistré. "
+                "Vos saisies sont conservées ; réessayez dans un instant."
+            )
+            if retry
+            else _(
+                "La base de données n'accepte plus d'enregistrement : rien n'a été enregistré. "
+                "Vos saisies sont conservées ; prévenez l'administrateur ou l'administratrice de Parcours "
+                "avant de réessayer."
+            )
+        )

@@ -31,6 +31,32 @@ def restrict_files(engine: Engine) -> None:
                 os.chmod(path, OWNER_ONLY)
 
 
+INSTALLED_SUFFIX = ".installed"
+
+
+def sqlite_file(settings: Settings) -> Path | None:
+    """The SQLite database file of `settings`, or None (PostgreSQL, in-memory)."""
+    if not settings.is_sqlite:
+        return None
+    path = settings.database_url.split("///", 1)[-1]
+    return None if not path or path == ":memory:" or path.startswith("file:") else Path(path)
+
+
+def installation_marker(settings: Settings) -> Path | None:
+    """The file beside a SQLite database that says it was installed (written by `ops.bootstrap` once the
+    database is migrated): from then on a missing database is an accident to repair, never a first run."""
+    database = sqlite_file(settings)
+    return None if database is None else database.with_name(database.name + INSTALLED_SUFFIX)
+
+
+def missing_installed_database(settings: Settings) -> Path | None:
+    """The database file of an installation whose file has disappeared, or None."""
+    marker, database = installation_marker(settings), sqlite_file(settings)
+    if marker is not None and database is not None and marker.exists() and not database.exists():
+        return database
+    return None
+
+
 def prepare(settings: Settings, engine: Engine) -> None:
     """Restrict the files, run migrations; refuse a mode that does not fit the data (demo mode on a database
     of real data, production on a demo database) and, in production, any demo account."""

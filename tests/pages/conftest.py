@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import re
 import secrets
 from collections.abc import Callable, Iterator
@@ -30,7 +31,7 @@ from models.organisation import Role, User
 from services.accounts import passwords, users
 from services.accounts.auth import load_principal
 from services.accounts.demo import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS
-from services.platform import config
+from services.platform import config, oplog
 from services.platform.config import PROJECT_ROOT, Settings, get_settings
 from services.platform.crypto import FieldCipher
 from services.platform.db import make_engine, unit_of_work, upgrade_to_head
@@ -77,6 +78,35 @@ def components_scanned_once() -> Iterator[None]:
     manifest_scanner.scan_component_manifests = functools.lru_cache(maxsize=1)(original)
     yield
     manifest_scanner.scan_component_manifests = original
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_request_error(request: pytest.FixtureRequest) -> Iterator[list[logging.LogRecord]]:
+    """The error boundary (ui.platform.error_boundary) turns a page's exception into a message, so
+    `at.exception` no longer sees it: a page test fails when a page run logged a request error, unless
+    it asks for `request_errors` (the records, to check them itself)."""
+    handler = _Records()
+    logger = logging.getLogger(oplog.REQUESTS.name)
+    logger.addHandler(handler)
+    yield handler.records
+    logger.removeHandler(handler)
+    if "request_errors" not in request.fixturenames:
+        errors = [record.getMessage() for record in handler.records if record.levelno >= logging.ERROR]
+        assert not errors, f"a page run ended in an error: {errors}"
+
+
+@pytest.fixture
+def request_errors(no_unexpected_request_error: list[logging.LogRecord]) -> list[logging.LogRecord]:
+    return no_unexpected_request_error
 
 
 @pytest.fixture(scope="session")

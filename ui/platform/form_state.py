@@ -20,7 +20,9 @@ from typing import NoReturn
 
 import streamlit as st
 
-from services.platform.errors import ServiceError, StaleRecord, ValidationFailed
+from i18n import _
+from services.platform import oplog
+from services.platform.errors import DatabaseUnavailable, ServiceError, StaleRecord, ValidationFailed
 from services.platform.inputs import FORM_ERROR
 from ui.platform.text import md
 
@@ -64,6 +66,18 @@ def forget_version(form: str, record_id: int) -> None:
     st.session_state.pop(f"{form}__version_{record_id}", None)
 
 
+def unavailable(form: str, error: DatabaseUnavailable) -> NoReturn:
+    """The database refused the save: say so right under the form just drawn, with the values still in
+    it, and stop this run there. No rerun: the rest of the page would read the same database, and a page
+    that fails before drawing the form would drop what was typed (Streamlit forgets a widget not drawn)."""
+    reference = oplog.form_error(error, form=form, retry=error.retry)
+    st.error(
+        md(_("{message} (référence {reference})").format(message=error, reference=reference)),
+        icon=":material/cloud_off:",
+    )
+    st.stop()
+
+
 def field_error(errors: dict[str, str], field: str) -> None:
     """The message of `field`, if any, right under its widget."""
     if field in errors:
@@ -80,8 +94,11 @@ def submit(
     form: str, action: Callable[[], object], success: str, *, versioned: tuple[str, int] | None = None
 ) -> NoReturn:
     """Run the service call of a submitted form: errors beside the fields and the input kept,
-    or a toast and a fresh form. `versioned` = (form, record id) whose first-seen version to drop
-    after the call, so the next save is made knowingly over the new version."""
+    or a toast and a fresh form. The toast says "saved" only after the call returned, that is after
+    its commit succeeded; a database that refused the save (DatabaseUnavailable) is logged with a
+    reference and shown under the form, saying whether to retry (`unavailable`). `versioned` = (form, record id)
+    whose first-seen version to drop after the call, so the next save is made knowingly over the new
+    version."""
     try:
         action()
     except ValidationFailed as exc:
@@ -90,6 +107,8 @@ def submit(
         if versioned:
             forget_version(*versioned)
         fail(form, {FORM_ERROR: str(exc)})
+    except DatabaseUnavailable as exc:
+        unavailable(form, exc)
     except ServiceError as exc:
         fail(form, {FORM_ERROR: str(exc)})
     else:

@@ -9,7 +9,7 @@ from i18n import N_, _
 from models.labels import label
 from services.accounts import users
 from services.platform import organisation
-from services.platform.db import unit_of_work
+from services.platform.db import read
 from services.platform.principal import ALL_SITES_ROLES, Principal
 from ui.platform import session
 from ui.platform.runtime import Runtime
@@ -22,8 +22,7 @@ def _is_demo(runtime: Runtime) -> bool:
     """Demo is a property of the data: the mode alone never says a database holds no real person."""
     if not runtime.settings.is_demo:
         return False
-    with unit_of_work(runtime.engine) as session:
-        return organisation.holds_demo_data(session)
+    return read(runtime.engine, organisation.holds_demo_data)
 
 
 def demo_banner(runtime: Runtime) -> None:
@@ -46,8 +45,7 @@ def demo_accounts(runtime: Runtime) -> None:
     """The demo accounts under the login form, on a demo database only (with the published password)."""
     if not _is_demo(runtime):
         return
-    with unit_of_work(runtime.engine) as session:
-        accounts = users.demo_accounts(session)
+    accounts = read(runtime.engine, users.demo_accounts)
     if not accounts:
         return
     with st.expander(_("Comptes de démonstration"), expanded=True):

@@ -24,7 +24,8 @@ class Runtime:
 @st.cache_resource(show_spinner="Démarrage de Parcours…")
 def runtime() -> Runtime:
     settings = get_settings()
-    engine = make_engine(settings.database_url, encryption_keys=settings.encryption_keys())
+    # Never creates a SQLite file: only the first run of `ops.bootstrap` does (a missing file is an error).
+    engine = make_engine(settings.database_url, encryption_keys=settings.encryption_keys(), create=False)
     prepare(settings, engine)
     return Runtime(settings, engine)
 
