@@ -3,7 +3,7 @@
 A process used to answer its health check at once and then warm up on the first visit: the login page
 came about 11 s after the health check. Now it warms up before it serves (ui/platform/warmup.py): a
 new process (a restart, nginx sending a visitor to a process that systemd just restarted) shows the
-login page within FIRST_VISIT_S of answering its health check.
+login page about as fast as a process that has served for hours (EXTRA_FIRST_VISIT_S).
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from tests.browser.conftest import BIN, STARTUP_TIMEOUT, VIEWPORT, WAIT_MS, Runn
 
 pytestmark = pytest.mark.browser
 
-# The goal is 3 s on an idle machine. On a loaded 2-core CI machine the login page of a process that has
-# long been warm takes 2 to 5 s to draw in a new browser (the page's scripts, its WebSocket, the cookie
-# component); a process warming up on the visit took 13 s more. 6 s keeps the test quiet under load and
-# still fails if the warm-up is lost.
-FIRST_VISIT_S = 6.0
+# The goal: 3 s. What the first visitor waited for the warm-up came on top of what every visitor waits
+# (the page's scripts in a new browser, its WebSocket, the cookie component, the login run), which takes
+# 5 to 7 s on this 2-core machine shared by seven test runs (load 12) and would fail any fixed 3 s. So
+# the test compares the first visit with a second one, from another new browser, to the same process
+# once warm: the first may take EXTRA_FIRST_VISIT_S more. Measured at load 12: 4.7 s then 5.2 s with the
+# warm-up; 14.8 s then 7.2 s without.
+EXTRA_FIRST_VISIT_S = 3.0
 
 
 def _healthy(url: str) -> bool:
@@ -34,6 +36,12 @@ def _healthy(url: str) -> bool:
             return response.read().decode().strip() == "ok"
     except OSError:
         return False
+
+
+def _login_page_after(tab, url: str, since: float) -> float:
+    tab.goto(url)
+    tab.get_by_role("button", name="Se connecter").wait_for(state="visible", timeout=WAIT_MS)
+    return time.monotonic() - since
 
 
 def test_a_new_process_shows_the_login_page_soon_after_its_health_check_answers(
@@ -72,11 +80,16 @@ def test_a_new_process_shows_the_login_page_soon_after_its_health_check_answers(
             assert time.monotonic() < deadline, f"not healthy after {STARTUP_TIMEOUT} s:\n{log_path.read_text()}"
             time.sleep(0.05)
         healthy_at = time.monotonic()
-        tab.goto(url)
-        tab.get_by_role("button", name="Se connecter").wait_for(state="visible", timeout=WAIT_MS)
-        shown_after = time.monotonic() - healthy_at
-        print(f"first visit: login page {shown_after:.1f} s after the health check")
-        assert shown_after <= FIRST_VISIT_S, f"the login page came {shown_after:.1f} s after the health check"
+        first = _login_page_after(tab, url, healthy_at)
+        second_context = browser.new_context(locale="fr-FR", viewport=VIEWPORT)
+        try:
+            second = _login_page_after(second_context.new_page(), url, time.monotonic())
+        finally:
+            second_context.close()
+        print(f"login page {first:.1f} s after the health check; {second:.1f} s for the next visitor")
+        assert first <= second + EXTRA_FIRST_VISIT_S, (
+            f"the first visitor waited {first:.1f} s for the login page, the next {second:.1f} s"
+        )
     finally:
         context.close()
         process.terminate()
