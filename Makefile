@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: run test lint format bench bench-data lock install install-dev messages clean-data
+.PHONY: run test lint format bench bench-data lock install install-dev messages clean-data deploy-check
 
 install: $(RUN_STAMP)
 install-dev: $(DEV_STAMP)
@@ -67,3 +67,8 @@ lock: $(VENV)/bin/uv
 
 clean-data:
 	rm -rf data/
+
+# The deployment kit (deploy/) on this machine: PostgreSQL, two app processes, nginx over HTTPS, chromium
+# signing in through the proxy and a write on one process seen on the other (tests/deploy/check_deploy.py).
+deploy-check: install-dev
+	@$(BIN)/python -m pytest tests/deploy/check_deploy.py -p no:randomly -v -s

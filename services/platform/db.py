@@ -206,11 +206,18 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
+# Key of the PostgreSQL advisory lock taken while migrating (any number unused by other advisory locks).
+MIGRATION_LOCK = 0x70617263  # "parc"
+
+
 def _migrate(engine: Engine, run: Callable[[Config], None]) -> None:
     """Run Alembic on one connection, in one transaction. On SQLite, foreign keys are off while it runs: a
     migration that changes a column of a referenced table (`person`) rebuilds that table (copy, drop,
     rename), which the enforced keys of every row pointing at it refuse. They are checked after the
-    migration instead (any dangling reference fails the upgrade) and switched back on."""
+    migration instead (any dangling reference fails the upgrade) and switched back on.
+
+    On PostgreSQL several app processes start together and each migrates (`prepare`): a lock held to
+    the end of the transaction lets one migrate while the others wait, then find the schema at head."""
     sqlite = engine.dialect.name == "sqlite"
     with database_errors(), engine.connect() as connection:
         raw = connection.connection.driver_connection
@@ -218,6 +225,8 @@ def _migrate(engine: Engine, run: Callable[[Config], None]) -> None:
             raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction, or SQLite ignores it
         try:
             with connection.begin():
+                if engine.dialect.name == "postgresql":
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                 data_version.migrating(connection)
                 config = alembic_config()
                 config.attributes["connection"] = connection

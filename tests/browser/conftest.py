@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-STARTUP_TIMEOUT = 60
+STARTUP_TIMEOUT = 180  # the process warms up before it answers (ui/platform/warmup.py): long on a loaded machine
 WAIT_MS = 30_000  # for an action or an expectation: a loaded machine can take seconds for a Streamlit run
 VIEWPORT = {"width": 1366, "height": 900}
 BIN = Path(sys.executable).parent

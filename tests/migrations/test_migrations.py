@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
@@ -64,6 +65,32 @@ def test_upgrade_builds_exactly_the_schema_of_the_models(scratch_engine):
     assert [(diff[0], diff[1].name) for diff in schema_differences(scratch_engine)] == [
         ("add_index", "ix_audit_event_action")
     ]
+
+
+@pytest.mark.parametrize("scratch_database_url", [BACKENDS[1]], indirect=True)
+def test_processes_starting_together_on_an_empty_database_all_start(scratch_database_url):
+    """Several app processes on one PostgreSQL each migrate at start (deploy/systemd/parcours@.service):
+    one builds the schema, the others wait for it and find it done, none fails."""
+    engines = [make_engine(scratch_database_url) for _ in range(3)]
+    failures: list[BaseException] = []
+
+    def start(engine) -> None:
+        try:
+            upgrade_to_head(engine)
+        except BaseException as exc:
+            failures.append(exc)
+
+    workers = [threading.Thread(target=start, args=(engine,)) for engine in engines]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    try:
+        assert failures == []
+        assert schema_differences(engines[0]) == []
+    finally:
+        for engine in engines:
+            engine.dispose()
 
 
 @pytest.mark.parametrize("scratch_database_url", BACKENDS, indirect=True)

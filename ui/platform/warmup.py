@@ -1,0 +1,87 @@
+"""The process warms up before it serves: the first visitor gets the login page as fast as the next ones.
+
+Without it the first run of app.py in a new process imports the app (Streamlit's components, pandas,
+Altair, SQLAlchemy and the models, every service, the text catalogues), opens the engine and checks
+the migrations: about ten seconds on a loaded machine, on that visitor's request. server.py hands
+`warm_up` to `st.App` as its lifespan: Starlette runs it after Streamlit's runtime has started and
+before the server accepts a connection, so `/_stcore/health` answers (and nginx or a systemd restart
+sends visitors) only once the process is ready.
+
+One catch: a module that declares a custom component at import (the cookie manager of
+streamlit-authenticator) registers it only when imported during a script run; imported here, its
+component is registered by `_register_components`, as Streamlit would have done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import pkgutil
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import ModuleType
+
+LOGGER = logging.getLogger("parcours.warmup")
+# Where the app's code lives (app_pages/ are scripts with widgets at their top level: never imported).
+PACKAGES = ("models", "services", "i18n", "ui")
+# Heavy libraries the pages use, whatever the first page drawn.
+LIBRARIES = ("pandas", "altair", "sqlalchemy", "sqlmodel", "streamlit_authenticator", "babel")
+
+
+def _import_everything() -> int:
+    count = 0
+    for name in LIBRARIES:
+        importlib.import_module(name)
+    for package_name in PACKAGES:
+        package = importlib.import_module(package_name)
+        for module in pkgutil.walk_packages(package.__path__, f"{package_name}."):
+            if module.name != __name__:
+                importlib.import_module(module.name)
+                count += 1
+    return count
+
+
+def _register_components(modules: list[ModuleType]) -> int:
+    """Register the custom components declared by `modules` with the running Streamlit (declare_component
+    registers only inside a script run)."""
+    from streamlit import runtime as st_runtime
+    from streamlit.components.v1.custom_component import CustomComponent
+
+    registry = st_runtime.get_instance().component_registry
+    found = 0
+    for module in modules:
+        for value in list(vars(module).values()):
+            if isinstance(value, CustomComponent):
+                registry.register_component(value)
+                found += 1
+    return found
+
+
+def prepare_process() -> None:
+    """Import the app, load the text catalogues, open the engine and check the database (ui.platform.runtime,
+    cached for the process). A configuration error is left for the page to show."""
+    from i18n import ENGLISH, catalogue
+    from services.platform.config import ConfigurationError
+    from ui.platform.runtime import runtime
+
+    started = time.perf_counter()
+    before = set(sys.modules)
+    count = _import_everything()
+    components = _register_components([sys.modules[name] for name in set(sys.modules) - before])
+    catalogue(ENGLISH)
+    try:
+        with runtime().engine.connect():  # a pooled connection, open for the first visitor
+            pass
+    except ConfigurationError:
+        LOGGER.warning("configuration refused: the login page will say why")
+    LOGGER.info("warmed up in %.1f s (%d modules, %d components)", time.perf_counter() - started, count, components)
+
+
+@asynccontextmanager
+async def warm_up(_app: object) -> AsyncIterator[None]:
+    """st.App lifespan: prepare the process in a worker thread, then serve."""
+    await asyncio.to_thread(prepare_process)
+    yield
