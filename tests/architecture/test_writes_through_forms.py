@@ -28,6 +28,7 @@ NOT_A_SAVE = {
     ("ui/platform/session.py", "logout"): "sign-out revokes the session",
     ("ui/platform/session.py", "sign_in_with_identity"): "single sign-on bookkeeping",
     ("ui/platform/download_guard.py", "resume_from_cookie"): "the download guard checks the login cookie",
+    ("ui/platform/language_switch.py", "save_language"): "a display preference saved by the language switch",
 }
 
 

@@ -18,7 +18,6 @@ from services.activities.courses.groups import GroupRow, LearnerRow
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
-from ui.activities.courses.figures import forget_figures
 from ui.activities.courses.learners import learner_label
 from ui.platform import form_state
 from ui.platform.navigation import PAGE_SPECS
@@ -139,7 +138,6 @@ def _assessment_form(rt: Runtime, principal: Principal, group: GroupRow, learner
                 language_assessments.record_assessment(
                     uow, principal, group_id=group.id, person_id=learner.person_id, data=data
                 )
-            forget_figures()
 
         form_state.submit(
             form,
@@ -274,6 +272,5 @@ def _transitions(
         def save() -> None:
             with unit_of_work(rt.engine) as uow:
                 language_assessments.record_transition(uow, principal, person_id=learner.person_id, data=data)
-            forget_figures()
 
         form_state.submit(form, save, _("Passage en droit commun enregistré."))

@@ -20,7 +20,6 @@ from services.activities.courses.groups import GroupRow
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
-from ui.activities.courses.figures import forget_figures
 from ui.platform import form_state
 from ui.platform.runtime import Runtime
 
@@ -151,7 +150,6 @@ def create_group_form(rt: Runtime, principal: Principal, sites: list[SiteChoice]
         def create() -> None:
             with unit_of_work(rt.engine) as uow:
                 course_groups.create_group(uow, principal, data=data)
-            forget_figures()
 
         form_state.submit(form, create, _("Groupe « {name} » créé.").format(name=" ".join(data["name"].split())))
 
@@ -170,6 +168,5 @@ def edit_group_form(rt: Runtime, principal: Principal, row: GroupRow) -> None:
         def update() -> None:
             with unit_of_work(rt.engine) as uow:
                 course_groups.update_group(uow, principal, row.id, expected_version=version, data=data)
-            forget_figures()
 
         form_state.submit(form, update, _("Groupe modifié."), versioned=(form, row.id))

@@ -19,7 +19,6 @@ from services.activities.courses.groups import GroupRow, LearnerRow
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.activities.courses.charts import hours_text
-from ui.activities.courses.figures import forget_figures
 from ui.platform import form_state
 from ui.platform.runtime import Runtime, field_cipher
 
@@ -98,7 +97,6 @@ def _enrol_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
         def enrol() -> None:
             with unit_of_work(rt.engine) as uow:
                 course_groups.enrol_learner(uow, principal, group_id=group.id, data=data)
-            forget_figures()
 
         form_state.submit(form, enrol, _("{code} inscrit·e dans le groupe.").format(code=data["code"].strip().upper()))
 
