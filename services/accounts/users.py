@@ -127,8 +127,9 @@ class AccountInput(FormInput):
 
     @field_validator("site_codes", mode="before")
     @classmethod
-    def _codes(cls, value: object) -> list[str]:
-        return site_code_list(value)
+    def _codes(cls, value: object) -> object:
+        # anything but a list of codes (or nothing) is left to the field's type, which refuses it
+        return site_code_list(value) if value is None or isinstance(value, (list, tuple, set, frozenset)) else value
 
     @field_validator("site_codes")
     @classmethod
