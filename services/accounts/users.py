@@ -233,10 +233,10 @@ def _checked_account(
     codes = site_code_list(values.get("site_codes")) if "site_codes" not in errors else []
     site_ids = _site_ids(session, codes, errors)
     funder_id = None
-    if values.get("role") == Role.FINANCEUR:
+    if values.get("role") == Role.FINANCEUR and "funder_name" not in errors:  # else a text, checked by the model
         funder_id = session.exec(select(Funder.id).where(Funder.name == (values.get("funder_name") or ""))).first()
-        if funder_id is None:
-            errors["funder_name"] = _(FUNDER_REQUIRED)
+    if values.get("role") == Role.FINANCEUR and funder_id is None:
+        errors.setdefault("funder_name", _(FUNDER_REQUIRED))
     if errors:
         raise ValidationFailed(errors)
     return account, site_ids, funder_id

