@@ -122,6 +122,14 @@ def _within_form_bounds(value: object) -> object:
     return value
 
 
+def searchable(text: str) -> str:
+    """A text typed outside a form (a search box, a code, a sign-in name) as it may be looked up: each control
+    character or lone surrogate becomes U+FFFD, a character no stored value holds. So it finds nothing
+    rather than failing (PostgreSQL refuses NUL in a query, a surrogate cannot be encoded) or being read as
+    another text (the character dropped)."""
+    return _CONTROL.sub("\ufffd", text)
+
+
 class FormInput(BaseModel):
     """Base of every form's input model: strips text, refuses unknown fields, keeps the declared types, and
     keeps every value within what a form may send (_within_form_bounds), before the model's own rules."""

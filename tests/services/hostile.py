@@ -106,6 +106,11 @@ def hostile_text() -> st.SearchStrategy[Any]:
     )
 
 
+def typed_text() -> st.SearchStrategy[str]:
+    """What a text box sends: always text, any text."""
+    return st.one_of(st.sampled_from(HOSTILE_TEXTS), st.text(st.characters(exclude_categories=()), max_size=300))
+
+
 def _ids(known: list[int]) -> st.SearchStrategy[Any]:
     return st.sampled_from(known) if known else st.integers(1, 50)
 

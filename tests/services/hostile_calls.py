@@ -29,7 +29,7 @@ from services.activities.workshops import figures, modules, people
 from services.activities.workshops import sessions as workshop_sessions
 from services.finance import deviation_notes, expense_import, expenses, financial_report, grants, lines, revision
 from services.finance.staffing import charges, posts
-from services.persons import files, partners, pathway
+from services.persons import access, files, partners, pathway, retention
 from services.platform import organisation
 from services.platform.config import load_settings
 from services.platform.crypto import FieldCipher
@@ -527,5 +527,61 @@ CALLS: dict[str, Call] = {
             statuses=d.get("statuses", d),
             today=TODAY,
         ),
+    ),
+}
+
+
+# --- texts typed outside a form: a search box, a code to confirm, a sign-in ----------------------------
+
+
+@dataclass(frozen=True)
+class TypedCall:
+    run: Callable[[Session, World, str], object]
+    # what a call writes on purpose, even when it refuses: a sign-in's lockout count and its audit entry
+    writes: frozenset[str] = frozenset()
+
+
+def _caseload(s: Session, w: World, text: str) -> object:
+    return files.list_caseload(s, w.chef, filter=files.CaseloadFilter(query=text), cipher=CIPHER, today=TODAY)
+
+
+TYPED_CALLS: dict[str, TypedCall] = {
+    "accounts.auth.authenticate": TypedCall(
+        lambda s, w, t: auth.authenticate(s, SETTINGS, t, t, now=NOW), writes=SIGN_IN_FAILURES
+    ),
+    "accounts.auth.check_session": TypedCall(
+        lambda s, w, t: auth.check_session(s, SETTINGS, t, started_at=NOW, last_activity_at=NOW, now=NOW)
+    ),
+    "accounts.auth.load_principal": TypedCall(lambda s, w, t: auth.load_principal(s, t)),
+    "accounts.auth.logout": TypedCall(lambda s, w, t: auth.logout(s, t, now=NOW), writes=frozenset({"audit_event"})),
+    "accounts.auth.resume_from_cookie": TypedCall(
+        lambda s, w, t: auth.resume_from_cookie(s, SETTINGS, t, NOW, now=NOW)
+    ),
+    "accounts.users.get_account": TypedCall(lambda s, w, t: users.get_account(s, t)),
+    "accounts.users.issue_enrolment_code": TypedCall(lambda s, w, t: users.issue_enrolment_code(s, w.admin, t)),
+    "accounts.users.reset_password": TypedCall(
+        lambda s, w, t: users.reset_password(s, SETTINGS, w.admin, t, new_password=t)
+    ),
+    "accounts.users.set_active": TypedCall(lambda s, w, t: users.set_active(s, SETTINGS, w.admin, t, active=False)),
+    "accounts.users.unlock": TypedCall(lambda s, w, t: users.unlock(s, w.admin, t)),
+    "activities.workshops.people.find_progress": TypedCall(
+        lambda s, w, t: people.find_progress(s, w.chef, code=t, cipher=CIPHER)
+    ),
+    "activities.workshops.people.person_progress": TypedCall(
+        lambda s, w, t: people.person_progress(s, w.chef, code=t, cipher=CIPHER)
+    ),
+    "persons.access.person_by_code": TypedCall(lambda s, w, t: access.person_by_code(s, w.chef, t)),
+    "persons.files.find_possible_duplicates": TypedCall(
+        lambda s, w, t: files.find_possible_duplicates(s, w.chef, alias=t, birth_year=1994, cipher=CIPHER)
+    ),
+    "persons.files.list_caseload": TypedCall(_caseload),
+    "persons.retention.anonymise_file": TypedCall(
+        lambda s, w, t: retention.anonymise_file(s, w.chef, w.ids["person"], confirm_code=t, today=TODAY, now=NOW)
+    ),
+    "platform.organisation.set_site_active": TypedCall(
+        lambda s, w, t: organisation.set_site_active(s, w.admin, t, active=False)
+    ),
+    "platform.organisation.update_site": TypedCall(
+        lambda s, w, t: organisation.update_site(s, w.admin, t, data={"name": "Lyon", "city": "Lyon"})
     ),
 }

@@ -27,10 +27,10 @@ from sqlmodel import Session, SQLModel
 
 import services
 from services.finance.expense_import import ImportRefused
-from services.platform.errors import ValidationFailed
+from services.platform.errors import ServiceError, ValidationFailed
 from services.platform.inputs import FormInput, PeriodInput
-from tests.services.hostile import TODAY, form_values, hostile, plausible
-from tests.services.hostile_calls import CALLS, Call, World, make_world
+from tests.services.hostile import TODAY, form_values, hostile, plausible, typed_text
+from tests.services.hostile_calls import CALLS, TYPED_CALLS, Call, World, make_world
 
 for _module in pkgutil.walk_packages(services.__path__, "services."):
     importlib.import_module(_module.name)
@@ -260,6 +260,63 @@ def test_a_form_service_answers_hostile_input_and_writes_nothing_when_it_refuses
                     s.rollback()
                     assert refusal.errors and all(error.message for error in refusal.errors)
                     assert not _changed(before, _state(connection)), "a refused import wrote something"
+        finally:
+            savepoint.rollback()
+
+    check()
+
+
+# --- texts typed outside a form -------------------------------------------------------------------------
+
+# The parameters a person types (a search box, a code to confirm, a sign-in) or that come back from a cookie.
+TYPED_PARAMETERS = {"query", "filter", "code", "confirm_code", "alias", "username", "password", "new_password"}
+
+
+def typed_services() -> list[str]:
+    found = []
+    for module_info in pkgutil.walk_packages(services.__path__, "services."):
+        if any(part.startswith("_") for part in module_info.name.split(".")):
+            continue
+        module = importlib.import_module(module_info.name)
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("_") or function.__module__ != module.__name__:
+                continue
+            parameters = inspect.signature(function).parameters
+            if "session" in parameters and TYPED_PARAMETERS & set(parameters):
+                found.append(f"{module.__name__.removeprefix('services.')}.{name}")
+    return sorted(found)
+
+
+TYPED_SERVICES = typed_services()
+
+
+def test_every_service_taking_typed_text_has_its_hostile_call() -> None:
+    missing = [name for name in TYPED_SERVICES if name not in TYPED_CALLS]
+    assert not missing, f"services taking typed text without a call in tests/services/hostile_calls.py: {missing}"
+
+
+@pytest.mark.parametrize("name", TYPED_SERVICES)
+def test_a_typed_text_is_answered_and_a_refusal_writes_nothing(
+    name: str, hostile_world: tuple[sa.Connection, World]
+) -> None:
+    connection, world = hostile_world
+    call = TYPED_CALLS[name]
+
+    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(text=typed_text())
+    def check(text: Any) -> None:
+        savepoint = connection.begin_nested()
+        try:
+            before = _state(connection)
+            with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
+                try:
+                    call.run(s, world, text)
+                except ServiceError as refusal:  # not found, not allowed, refused: a French sentence
+                    s.rollback()
+                    assert str(refusal).strip() and not NOT_A_MESSAGE.search(
+                        _without_what_was_sent(str(refusal), {"t": text})
+                    )
+                    assert _changed(before, _state(connection)) <= call.writes, "a refusal wrote something"
         finally:
             savepoint.rollback()
 
