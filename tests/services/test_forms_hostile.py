@@ -6,7 +6,9 @@ Nothing here is a hand-kept list of forms. The input models are every subclass o
 (tests/services/hostile.py: a new kind of field fails until its hostile values are written). The service
 calls are every public service function that takes a form (a parameter whose annotation names a
 FormInput); each must have its call in CALLS (tests/services/hostile_calls.py), or
-`test_every_form_service_has_its_hostile_call` fails: a new form without its hostile test fails CI.
+`test_every_form_service_has_its_hostile_call` fails: a new form without its hostile test fails CI. The
+same for a service taking a text typed outside a form (a parameter named in TYPED_PARAMETERS: a search, a
+code to confirm, a sign-in name), whose call is in TYPED_CALLS: any text is answered, never an exception.
 """
 
 from __future__ import annotations
