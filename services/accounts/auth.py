@@ -31,7 +31,7 @@ from services.accounts import passwords
 from services.platform import audit
 from services.platform.config import Settings
 from services.platform.errors import ValidationFailed
-from services.platform.inputs import FormInput, field_error
+from services.platform.inputs import FormInput, field_error, searchable
 from services.platform.principal import Principal
 
 LAST_SEEN_WRITE_INTERVAL = timedelta(minutes=1)
@@ -94,7 +94,7 @@ class LoginResult:
 
 
 def normalise_username(username: str) -> str:
-    return username.strip().lower()[:64]
+    return searchable(username.strip().lower()[:64])
 
 
 def load_principal(session: Session, username: str) -> Principal | None:

@@ -127,8 +127,9 @@ class AccountInput(FormInput):
 
     @field_validator("site_codes", mode="before")
     @classmethod
-    def _codes(cls, value: object) -> list[str]:
-        return site_code_list(value)
+    def _codes(cls, value: object) -> object:
+        # anything but a list of codes (or nothing) is left to the field's type, which refuses it
+        return site_code_list(value) if value is None or isinstance(value, (list, tuple, set, frozenset)) else value
 
     @field_validator("site_codes")
     @classmethod
@@ -232,10 +233,10 @@ def _checked_account(
     codes = site_code_list(values.get("site_codes")) if "site_codes" not in errors else []
     site_ids = _site_ids(session, codes, errors)
     funder_id = None
-    if values.get("role") == Role.FINANCEUR:
+    if values.get("role") == Role.FINANCEUR and "funder_name" not in errors:  # else a text, checked by the model
         funder_id = session.exec(select(Funder.id).where(Funder.name == (values.get("funder_name") or ""))).first()
-        if funder_id is None:
-            errors["funder_name"] = _(FUNDER_REQUIRED)
+    if values.get("role") == Role.FINANCEUR and funder_id is None:
+        errors.setdefault("funder_name", _(FUNDER_REQUIRED))
     if errors:
         raise ValidationFailed(errors)
     return account, site_ids, funder_id

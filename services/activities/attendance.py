@@ -336,7 +336,7 @@ def save_roll_call(
     today = today or clock.today()
     if target.session_on > today:
         raise ValidationFailed({"session": _(FUTURE_SESSION)})
-    wanted = RollInput.validated({"statuses": dict(statuses)}).statuses
+    wanted = RollInput.validated({"statuses": statuses}).statuses
     if not wanted:
         return RollSaved(0, 0, 0)
     existing = _marks_of(session, target, set(wanted))

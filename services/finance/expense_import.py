@@ -36,6 +36,7 @@ from services.finance.expense_file import (
     example_csv,
     parse_accounting_file,
 )
+from services.finance.expenses import voucher_key
 from services.platform import audit
 from services.platform.errors import ServiceError
 from services.platform.inputs import FormInput, messages
@@ -145,13 +146,7 @@ def _booked_keys(session: Session, line_ids: set[int], first: date, last: date) 
             Expense.budget_line_id.in_(sorted(line_ids)), Expense.spent_on >= first, Expense.spent_on <= last
         )
     ).all()
-    return {(line, day, cents, _voucher_key(voucher)) for line, day, cents, voucher in rows}
-
-
-def _voucher_key(voucher: str | None) -> str:
-    """A voucher number as the accountant means it: "FA-0012", "fa-0012 " and "Fa-0012" are one voucher
-    (re-importing a file exported in another case must not book its expenses twice)."""
-    return " ".join((voucher or "").split()).casefold()
+    return {(line, day, cents, voucher_key(voucher)) for line, day, cents, voucher in rows}
 
 
 def _validate(
@@ -203,7 +198,7 @@ def _validate(
                     )
                 )
             else:
-                key = (line.id, row.spent_on, row.amount_cents, _voucher_key(row.voucher_ref))
+                key = (line.id, row.spent_on, row.amount_cents, voucher_key(row.voucher_ref))
                 if key in seen:
                     errors.append(
                         RowError(
@@ -228,7 +223,7 @@ def _validate(
             max(r.spent_on for r, _unused in mapped),
         )
         for row, line in mapped:
-            if (line.id, row.spent_on, row.amount_cents, _voucher_key(row.voucher_ref)) in booked:
+            if (line.id, row.spent_on, row.amount_cents, voucher_key(row.voucher_ref)) in booked:
                 errors.append(
                     RowError(
                         row.row,

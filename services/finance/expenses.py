@@ -58,20 +58,21 @@ def duplicate_message(spent_on: date, voucher_ref: str | None) -> str:
     ).format(day=f"{spent_on:%d/%m/%Y}")
 
 
+def voucher_key(voucher: str | None) -> str:
+    """A voucher number as the accountant means it: "FA-0012", "fa-0012 " and "Fa  0012" are one voucher
+    (case and spacing are how a file was exported or a number typed, not another piece), none is ""."""
+    return " ".join((voucher or "").split()).casefold()
+
+
 def already_booked(session: Session, line_id: int, spent_on: date, amount_cents: int, voucher_ref: str | None) -> bool:
-    """An expense with the same line, date, amount and voucher reference (or none on both) exists."""
-    voucher = Expense.voucher_ref.is_(None) if voucher_ref is None else Expense.voucher_ref == voucher_ref
-    return (
-        session.exec(
-            select(Expense.id).where(
-                Expense.budget_line_id == line_id,
-                Expense.spent_on == spent_on,
-                Expense.amount_cents == amount_cents,
-                voucher,
-            )
-        ).first()
-        is not None
-    )
+    """An expense with the same line, date, amount and voucher reference (voucher_key: in any case and
+    spacing; or none on both) exists."""
+    vouchers = session.exec(
+        select(Expense.voucher_ref).where(
+            Expense.budget_line_id == line_id, Expense.spent_on == spent_on, Expense.amount_cents == amount_cents
+        )
+    ).all()
+    return voucher_key(voucher_ref) in {voucher_key(voucher) for voucher in vouchers}
 
 
 def _text(limit: int, too_long: str, missing: str | None = None) -> object:

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from i18n import N_, _
 from models.persons import Person, PersonStatus, PersonStatusChange
 from services.platform.errors import NotFound, PermissionDenied
+from services.platform.inputs import searchable
 from services.platform.principal import Capability, Principal
 
 NOT_FOUND_MESSAGE = N_("Dossier introuvable.")
@@ -21,7 +22,7 @@ ANONYMISED_MESSAGE = N_("Ce dossier est anonymisé : il ne peut plus être modif
 
 
 def normalise_code(code: str) -> str:
-    return (code or "").strip().upper()
+    return searchable((code or "").strip().upper())
 
 
 def person_in_scope(session: Session, principal: Principal, person_id: int) -> Person:

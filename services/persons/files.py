@@ -40,7 +40,7 @@ from services.persons.records import _change_person_status, _update_person
 from services.platform import audit, paging
 from services.platform.crypto import FieldCipher
 from services.platform.errors import ServiceError, ValidationFailed
-from services.platform.inputs import FormInput, as_of, field_error, messages, not_after_as_of, raw_id
+from services.platform.inputs import FormInput, as_of, field_error, messages, not_after_as_of, raw_id, searchable
 from services.platform.principal import Capability, Principal
 from services.platform.sites import SiteChoice, sites_of
 
@@ -574,7 +574,7 @@ def list_caseload(
     """
     principal.require(Capability.VIEW_PERSON_FILES)
     conditions = _filter_conditions(principal, filter, today or clock.today())
-    query = (filter.query or "").strip()
+    query = searchable((filter.query or "").strip())
     if query:
         conditions.append(_search_condition(session, principal, query, conditions, cipher))
     total = session.exec(select(sa.func.count()).select_from(Person).where(*conditions)).one()

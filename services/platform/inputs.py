@@ -21,13 +21,14 @@ reference, the recorded value an edit may keep) comes as validation context, rea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, PydanticKnownError
 
 import clock
 from i18n import N_, _
@@ -66,6 +67,8 @@ GENERIC_MESSAGES: dict[str, str] = {
     "extra_forbidden": N_("Champ inconnu."),
 }
 FALLBACK_MESSAGE = N_("Valeur invalide.")
+CONTROL_CHARACTER = N_("Ce texte contient un caractère invisible non autorisé : retapez-le sans copier-coller.")
+DAY_OUT_OF_RANGE = N_("Date hors des limites : entre le {earliest} et le {latest}.")
 RULE = "parcours_rule"  # the error type of our own rules (field_error)
 
 
@@ -83,10 +86,60 @@ def field_error(message: str, **values: object) -> PydanticCustomError:
     return PydanticCustomError(RULE, message, {"template": message, **values})
 
 
+# What any form accepts, whatever its own rules (checked first, for every field of every FormInput): a whole
+# number fits an INTEGER column of PostgreSQL (ids, counts, years, minutes; amounts are bounded lower by
+# services.platform.money), a day lies between these two (date arithmetic near year 1 or 9999 overflows, and
+# no day of the association's work lies outside), a text holds no control character but tab and line
+# breaks (PostgreSQL refuses NUL in a text, a lone surrogate cannot be encoded, the others hide text).
+SMALLEST_INT, LARGEST_INT = -(2**31), 2**31 - 1
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2100, 12, 31)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _within_form_bounds(value: object) -> object:
+    """`value` unchanged if every number, day and text in it (containers included) is one a form may send,
+    else the error naming the first that is not."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if value > LARGEST_INT:
+            raise PydanticKnownError("less_than_equal", {"le": LARGEST_INT})
+        if value < SMALLEST_INT:
+            raise PydanticKnownError("greater_than_equal", {"ge": SMALLEST_INT})
+    elif isinstance(value, date):
+        if not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise field_error(DAY_OUT_OF_RANGE, earliest=f"{EARLIEST_DAY:%d/%m/%Y}", latest=f"{LATEST_DAY:%d/%m/%Y}")
+    elif isinstance(value, str):
+        if _CONTROL.search(value):
+            raise field_error(CONTROL_CHARACTER)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _within_form_bounds(key)
+            _within_form_bounds(item)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            _within_form_bounds(item)
+    return value
+
+
+def searchable(text: str) -> str:
+    """A text typed outside a form (a search box, a code, a sign-in name) as it may be looked up: each control
+    character or lone surrogate becomes U+FFFD, a character no stored value holds. So it finds nothing
+    rather than failing (PostgreSQL refuses NUL in a query, a surrogate cannot be encoded) or being read as
+    another text (the character dropped)."""
+    return _CONTROL.sub("\ufffd", text)
+
+
 class FormInput(BaseModel):
-    """Base of every form's input model: strips text, refuses unknown fields, keeps the declared types."""
+    """Base of every form's input model: strips text, refuses unknown fields, keeps the declared types, and
+    keeps every value within what a form may send (_within_form_bounds), before the model's own rules."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _within_bounds(cls, value: object) -> object:
+        return _within_form_bounds(value)
 
     @classmethod
     def validated(cls, values: FormInput | Mapping[str, object], **context: object) -> Self:
@@ -252,9 +305,10 @@ def raw_id(data: BaseModel | Mapping[str, object], name: str) -> int | None:
     if isinstance(value, bool):
         return None
     try:
-        return None if value is None else int(value)
-    except (TypeError, ValueError):
+        number = None if value is None else int(value)
+    except (TypeError, ValueError, OverflowError):  # text, a list, NaN, an infinity
         return None
+    return number if number is None or SMALLEST_INT <= number <= LARGEST_INT else None
 
 
 def raw_ids(data: BaseModel | Mapping[str, object], name: str) -> set[int]:

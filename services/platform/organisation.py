@@ -30,7 +30,7 @@ from models.organisation import ASSOCIATION_ROW_ID, Association, OrganisationStr
 from services.platform import audit
 from services.platform.config import ConfigurationError, Settings
 from services.platform.errors import NotFound, PermissionDenied
-from services.platform.inputs import FormInput, checked, field_error, refuse_if, required_text
+from services.platform.inputs import FormInput, checked, field_error, refuse_if, required_text, searchable
 from services.platform.principal import SYSTEM_ACTOR, Capability, Principal
 
 Actor = Principal | str  # a Principal from the app, SYSTEM_ACTOR from the command line
@@ -179,7 +179,7 @@ class NewSiteInput(SiteEditInput):
 
 
 def _site_by_code(session: Session, code: str) -> Site:
-    site = session.exec(select(Site).where(Site.code == str(code).strip().upper())).first()
+    site = session.exec(select(Site).where(Site.code == searchable(str(code).strip().upper()))).first()
     if site is None:
         raise NotFound(_(SITE_UNKNOWN).format(code=code))
     return site

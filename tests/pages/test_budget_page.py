@@ -154,6 +154,19 @@ def test_a_bad_amount_shows_a_french_message_beside_the_field(demo_database):
     assert text_input(at, "Montant à transférer (€)").value == "douze"
 
 
+def test_a_huge_amount_shows_a_french_message_beside_the_field_and_is_kept(demo_database):
+    """Issue 13: a huge amount raised OverflowError on the page; it is now a message by its field."""
+    huge = "99 999 999 999 999 999 999,99"
+    at = open_page(signed_in_app("gestion"), PageKey.BUDGET)
+    text_input(at, "Montant à transférer (€)").input(huge)
+    at = button(at, "Voir l'effet sur les alertes").click().run()
+    assert not at.exception, at.exception
+    message = error_after(at, text_input(at, "Montant à transférer (€)"))
+    assert message and message.startswith("Montant : montant trop élevé"), message
+    assert "10 000 000,00 €" in message
+    assert text_input(at, "Montant à transférer (€)").value == huge
+
+
 def test_gestion_saves_a_revision_listed_below_then_it_is_undone(app_engine, demo_database):
     at = open_page(signed_in_app("gestion"), PageKey.BUDGET)
     grant_id = _grant_selector(at).value

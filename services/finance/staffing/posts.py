@@ -25,7 +25,17 @@ from models.staffing import Post, PostFunding, PostStatusChange, PostType
 from services.finance.fields import DAY, spaces_or_none
 from services.platform import audit
 from services.platform.errors import NotFound, ValidationFailed
-from services.platform.inputs import FORM_ERROR, FUTURE_DATE, FormInput, checked, field_error, messages, raw, refuse_if
+from services.platform.inputs import (
+    FORM_ERROR,
+    FUTURE_DATE,
+    FormInput,
+    checked,
+    field_error,
+    messages,
+    raw,
+    raw_id,
+    refuse_if,
+)
 from services.platform.money import BASIS_POINTS, hundredths, typed_cents
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
@@ -581,11 +591,12 @@ def _checked_shares(
         share, found = checked(ShareInput, data, row=row)
         if found:
             errors[f"share_{row}"] = next(iter(found.values()))
-        if (data.get("grant_id"), data.get("strand_id")) not in options:
+        grant_id = raw_id(data, "grant_id")  # as sent: a grant of the options, else the message
+        if (grant_id, raw_id(data, "strand_id")) not in options:
             errors[f"grant_{row}"] = _(NOT_A_STAFF_LINE).format(row=row)
-        if data.get("grant_id") in seen:
+        if grant_id in seen:
             errors[f"grant_{row}"] = _("Ligne {row} : une convention ne peut apparaître qu'une fois.").format(row=row)
-        seen.add(data.get("grant_id"))
+        seen.add(grant_id)
         if share is not None:
             split.append((share, share.percent))
     if not seen:

@@ -121,6 +121,19 @@ def test_the_same_line_date_amount_and_voucher_is_refused_as_a_duplicate(session
         expenses.record_expense(session, world.gestion, data=purchase(world, voucher_ref=" "), today=TODAY)
 
 
+def test_a_voucher_typed_in_another_case_or_spacing_is_the_same_voucher(session, world):
+    """Issue 13: the voucher of an expense typed by hand, then again in lower case with spaces (as another
+    export writes it), was booked twice."""
+    expenses.record_expense(session, world.gestion, data=purchase(world), today=TODAY)
+    booked = count(session)
+    for typed in ("fa-2026-0101", "  Fa-2026-0101 ", "FA-2026-0101\t"):
+        with pytest.raises(ValidationFailed) as caught:
+            expenses.record_expense(session, world.gestion, data=purchase(world, voucher_ref=typed), today=TODAY)
+        assert set(caught.value.errors) == {"_form"}
+        assert caught.value.errors["_form"].startswith("Cette dépense est déjà enregistrée")
+    assert count(session) == booked
+
+
 def test_only_gestion_records_and_deletes(session, world):
     for principal in (world.direction, world.chef_lyon, world.financeur_agrasc, world.intervenant):
         with pytest.raises(PermissionDenied):
