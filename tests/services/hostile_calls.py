@@ -21,7 +21,7 @@ from models.organisation import Role, Site
 from models.partners import PartnerKind
 from models.pathway import ActionGoal, GoalAxis, GoalStatus
 from models.persons import Person
-from services.accounts import auth, enrolment, sso, users
+from services.accounts import auth, enrolment, preferences, sso, users
 from services.activities import attendance, outreach
 from services.activities.courses import assessments, groups
 from services.activities.courses import sessions as course_sessions
@@ -29,7 +29,7 @@ from services.activities.workshops import figures, modules, people
 from services.activities.workshops import sessions as workshop_sessions
 from services.finance import deviation_notes, expense_import, expenses, financial_report, grants, lines, revision
 from services.finance.staffing import charges, posts
-from services.persons import access, files, partners, pathway, retention
+from services.persons import access, consent, files, partners, pathway, retention
 from services.platform import organisation
 from services.platform.config import load_settings
 from services.platform.crypto import FieldCipher
@@ -378,6 +378,10 @@ CALLS: dict[str, Call] = {
         ),
     ),
     # persons
+    "persons.consent.record_consent_change": Call(
+        consent.ConsentChangeInput,
+        lambda s, w, d: consent.record_consent_change(s, w.chef, w.ids["person"], data=d, today=TODAY),
+    ),
     "persons.files.close_file": Call(
         files.ClosingInput,
         lambda s, w, d: files.close_file(
@@ -556,6 +560,9 @@ TYPED_CALLS: dict[str, TypedCall] = {
     "accounts.auth.logout": TypedCall(lambda s, w, t: auth.logout(s, t, now=NOW), writes=frozenset({"audit_event"})),
     "accounts.auth.resume_from_cookie": TypedCall(
         lambda s, w, t: auth.resume_from_cookie(s, SETTINGS, t, NOW, now=NOW)
+    ),
+    "accounts.preferences.save_language": TypedCall(
+        lambda s, w, t: preferences.save_language(s, w.chef, username=t, language=t)
     ),
     "accounts.users.get_account": TypedCall(lambda s, w, t: users.get_account(s, t)),
     "accounts.users.issue_enrolment_code": TypedCall(lambda s, w, t: users.issue_enrolment_code(s, w.admin, t)),
