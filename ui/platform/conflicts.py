@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from enum import Enum
 
 import streamlit as st
@@ -55,6 +55,8 @@ def shown(value: object) -> str:
         return label(value)
     if isinstance(value, date):
         return formats.day(value)
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     if isinstance(value, list | tuple | set | frozenset):
         return ", ".join(shown(item) for item in value)
     return str(value)
