@@ -97,7 +97,12 @@ def edit_partner_form(current: Runtime, principal: Principal, chosen: PartnerRow
         form,
         chosen.id,
         version=chosen.version,
-        values={"name": chosen.name, "kind": chosen.kind, "contact": chosen.contact or "", "is_active": chosen.is_active},
+        values={
+            "name": chosen.name,
+            "kind": chosen.kind,
+            "contact": chosen.contact or "",
+            "is_active": chosen.is_active,
+        },
         fields={
             "name": conflicts.Field(_("Nom")),
             "kind": conflicts.Field(_("Type")),
@@ -106,7 +111,7 @@ def edit_partner_form(current: Runtime, principal: Principal, chosen: PartnerRow
         },
         save=save,
         success=_("Partenaire modifié."),
-        last_write=conflicts.audited(current, principal, "partner", chosen.id, [AuditAction.PARTNER_UPDATE]),
+        last_write=conflicts.audited(current.engine, principal, "partner", chosen.id, [AuditAction.PARTNER_UPDATE]),
     )
     edit.panel()
     with st.form(key):

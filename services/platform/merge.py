@@ -45,7 +45,7 @@ def three_way_merge(
     for name, my_value in mine.items():
         before = base.get(name, _ABSENT)
         their_value = theirs.get(name, before)
-        if their_value == before or their_value == my_value:
+        if their_value in (before, my_value):
             merged[name] = my_value
         elif my_value == before:
             merged[name] = their_value

@@ -28,7 +28,7 @@ from tests.pages.conftest import error_after, open_page, principal_of, signed_in
 NEW_FORM = "outreach_new__"
 SAVE_NEW = "Enregistrer la maraude"
 SAVE_EDIT = "Enregistrer les corrections"
-CONFLICT = "modifiée par quelqu'un d'autre pendant votre saisie : rien n'est encore enregistré"
+CONFLICT = "modifié par quelqu'un d'autre pendant votre saisie : rien n'est encore enregistré"
 SITES = {"LYO", "GRE", "MRS", "PAR"}
 # French abbreviated month names, as the charts label their months ('déc. 25').
 MONTHS_FR = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]

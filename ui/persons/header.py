@@ -214,7 +214,7 @@ def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHea
         fields=_situation_fields_shown(referents),
         save=save,
         success=_("Dossier mis à jour."),
-        last_write=conflicts.audited(runtime, principal, "person", pid, PERSON_WRITES),
+        last_write=conflicts.audited(runtime.engine, principal, "person", pid, PERSON_WRITES),
     )
     edit.panel()
     form_state.form_error(SITUATION_FORM)

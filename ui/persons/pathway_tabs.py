@@ -208,7 +208,7 @@ def _edit_goal_form(runtime: Runtime, principal: Principal, chosen: pathway.Goal
         },
         save=save,
         success=_("Objectif modifié."),
-        last_write=conflicts.audited(runtime, principal, "action_goal", chosen.id, [AuditAction.GOAL_UPDATE]),
+        last_write=conflicts.audited(runtime.engine, principal, "action_goal", chosen.id, [AuditAction.GOAL_UPDATE]),
     )
     edit.panel()
     with st.form(key):
@@ -432,7 +432,7 @@ def _psp_form(runtime: Runtime, principal: Principal, episode: pathway.PspEpisod
         save=save,
         success=_("Parcours de sortie mis à jour."),
         last_write=conflicts.audited(
-            runtime, principal, "psp_episode", episode.id, [AuditAction.PSP_UPDATE, AuditAction.PSP_RENEW]
+            runtime.engine, principal, "psp_episode", episode.id, [AuditAction.PSP_UPDATE, AuditAction.PSP_RENEW]
         ),
     )
     with st.expander(_("Commission, décision, APS et AFIS")):
@@ -610,7 +610,7 @@ def _referral_result_form(runtime: Runtime, principal: Principal, rows: list[par
         fields={"result": conflicts.Field(_("Résultat")), "result_on": conflicts.Field(_("Date du résultat"))},
         save=save,
         success=_("Résultat enregistré."),
-        last_write=conflicts.audited(runtime, principal, "referral", chosen.id, [AuditAction.REFERRAL_UPDATE]),
+        last_write=conflicts.audited(runtime.engine, principal, "referral", chosen.id, [AuditAction.REFERRAL_UPDATE]),
     )
     edit.panel()
     with st.form(key):

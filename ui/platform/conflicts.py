@@ -3,7 +3,7 @@
     edit = conflicts.VersionedEdit(
         form, row.id, version=row.version, values={"phone": row.phone or "", ...},  # as the form shows them
         fields={"phone": conflicts.Field(_("Téléphone")), ...}, save=save, success=_("Enregistré."),
-        last_write=conflicts.audited(runtime, principal, "person", row.id, PERSON_WRITES),
+        last_write=conflicts.audited(runtime.engine, principal, "person", row.id, PERSON_WRITES),
     )
     edit.panel()                     # before the form: what was merged, or the choices after a conflict
     with st.form(key): ...           # widgets drawn from the record, keyed by form_state.key(form)
@@ -29,6 +29,7 @@ from datetime import date, time
 from enum import Enum
 
 import streamlit as st
+from sqlalchemy.engine import Engine
 
 from i18n import _, formats
 from models.audit import AuditAction
@@ -39,7 +40,6 @@ from services.platform.last_write import LastWrite, last_write
 from services.platform.merge import MergeResult, three_way_merge
 from services.platform.principal import Principal
 from ui.platform import form_state
-from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
 MINE, THEIRS = "mine", "theirs"
@@ -74,20 +74,20 @@ class EditConflict(ServiceError):
     def __init__(self) -> None:
         super().__init__(
             _(
-                "Cette fiche a été modifiée par quelqu'un d'autre pendant votre saisie : rien n'est encore "
-                "enregistré. Choisissez plus haut la saisie à garder pour chaque champ modifié des deux côtés."
+                "Cet enregistrement a été modifié par quelqu'un d'autre pendant votre saisie : rien n'est encore "
+                "enregistré. Choisissez plus haut, pour chaque champ modifié des deux côtés, la saisie à garder."
             )
         )
 
 
 def audited(
-    runtime: Runtime, principal: Principal, entity_type: str, entity_id: int, actions: Iterable[AuditAction]
+    engine: Engine, principal: Principal, entity_type: str, entity_id: int, actions: Iterable[AuditAction]
 ) -> Callable[[], LastWrite | None]:
     """Who saved the record last and when, read from the audit log only when a conflict is shown."""
     actions = tuple(actions)
 
     def read() -> LastWrite | None:
-        with unit_of_work(runtime.engine) as session:
+        with unit_of_work(engine) as session:
             return last_write(session, principal, entity_type=entity_type, entity_id=entity_id, actions=actions)
 
     return read
@@ -147,9 +147,9 @@ class VersionedEdit:
         for part in ("seen", "mine"):
             st.session_state.pop(self._key(part), None)
         if kept:
-            st.session_state[self._key("kept")] = _("Les modifications de {who} dans {fields} ont été conservées.").format(
-                who=who, fields=", ".join(f"« {self.fields[name].label} »" for name in kept)
-            )
+            st.session_state[self._key("kept")] = _(
+                "Les modifications de {who} dans {fields} ont été conservées."
+            ).format(who=who, fields=", ".join(f"« {self.fields[name].label} »" for name in kept))
 
     def _author(self, found: LastWrite | None = None) -> str:
         found = found or self._last_write()
@@ -174,13 +174,15 @@ class VersionedEdit:
         with st.container(border=True, key=f"{self._key('conflict')}_panel"):
             st.warning(
                 md(
-                    _("{who} a enregistré cette fiche pendant votre saisie ; rien de la vôtre n'est encore enregistré.").format(
+                    _("{who} a enregistré une autre version pendant votre saisie.").format(
                         who=who[:1].upper() + who[1:]
                     )
                 ),
                 icon=":material/merge:",
             )
-            choices = {name: self._choice(name, mine[name], result.merged[name], theirs_caption) for name in result.conflicts}
+            choices = {
+                name: self._choice(name, mine[name], result.merged[name], theirs_caption) for name in result.conflicts
+            }
             self._merged_fields(result, theirs_caption)
             ready = all(choice is not None for choice in choices.values())
             if result.conflicts and not ready:

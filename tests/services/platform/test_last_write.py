@@ -43,7 +43,7 @@ def test_the_newest_write_is_told_with_the_name_of_a_colleague_of_the_same_site(
 
 
 def test_an_author_of_no_shared_site_is_not_named(session):
-    lyon, grenoble = factories.lyon_and_grenoble(session)
+    lyon, _grenoble = factories.lyon_and_grenoble(session)
     me = factories.principal(session, factories.a_user(session, Role.INTERVENANT, lyon))
     factories.a_user(session, Role.GESTION, username="compta")  # no site: works for the whole association
     _event(session, "compta", "person.update", datetime(2026, 12, 3, 10, 30, tzinfo=UTC))

@@ -101,10 +101,14 @@ def test_three_way_merge(case):
 
 
 def test_a_conflict_is_settled_by_the_users_choice_only():
-    base, mine, theirs = {"phone": "0611", "alias": "Ana"}, {"phone": "0622", "alias": "Anna"}, {
-        "phone": "0799",
-        "alias": "Ania",
-    }
+    base, mine, theirs = (
+        {"phone": "0611", "alias": "Ana"},
+        {"phone": "0622", "alias": "Anna"},
+        {
+            "phone": "0799",
+            "alias": "Ania",
+        },
+    )
     result = three_way_merge(base, mine, theirs)
     assert result.conflicts == ("phone", "alias")
     assert result.resolved({"phone": "theirs", "alias": "mine"}, mine) == {"phone": "0799", "alias": "Anna"}

@@ -13,8 +13,8 @@ import streamlit as st
 
 import clock
 from i18n import _, formats
-from models.courses import CefrLevel, LearnerProfile
 from models.audit import AuditAction
+from models.courses import CefrLevel, LearnerProfile
 from models.labels import label
 from services.activities.courses import groups as course_groups
 from services.activities.courses.groups import GroupRow
@@ -188,7 +188,9 @@ def edit_group_form(rt: Runtime, principal: Principal, row: GroupRow) -> None:
     key = form_state.key(form)
     errors = form_state.errors(form)
     with unit_of_work(rt.engine) as uow:
-        teachers = {t.user_id: t.display_name for t in course_groups.teacher_choices(uow, principal, site_id=row.site_id)}
+        teachers = {
+            t.user_id: t.display_name for t in course_groups.teacher_choices(uow, principal, site_id=row.site_id)
+        }
 
     def save(version: int, values: dict[str, object]) -> None:
         with unit_of_work(rt.engine) as uow:
@@ -202,7 +204,7 @@ def edit_group_form(rt: Runtime, principal: Principal, row: GroupRow) -> None:
         fields=_group_fields_shown(teachers),
         save=save,
         success=_("Groupe modifié."),
-        last_write=conflicts.audited(rt, principal, "course_group", row.id, [AuditAction.COURSE_GROUP_UPDATE]),
+        last_write=conflicts.audited(rt.engine, principal, "course_group", row.id, [AuditAction.COURSE_GROUP_UPDATE]),
     )
     edit.panel()
     with st.form(key):

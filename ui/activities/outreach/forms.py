@@ -199,7 +199,9 @@ def _round_fields_shown(staff: dict[int, str]) -> dict[str, conflicts.Field]:
         "duration_minutes": conflicts.Field(_("Durée (minutes)")),
         "mode": conflicts.Field(_("Type de maraude"), mode_label),
         "area": conflicts.Field(_("Secteur ou plateforme")),
-        "staff_ids": conflicts.Field(_("Équipe présente"), lambda ids: ", ".join(staff.get(i, "—") for i in ids) or "—"),
+        "staff_ids": conflicts.Field(
+            _("Équipe présente"), lambda ids: ", ".join(staff.get(i, "—") for i in ids) or "—"
+        ),
         **{name: conflicts.Field(_(text)) for name, text, _help in COUNTS},
     }
 
@@ -232,7 +234,7 @@ def edit_round_form(runtime: Runtime, principal: Principal, rows: list[RoundRow]
         save=save,
         success=_("Maraude corrigée."),
         last_write=conflicts.audited(
-            runtime, principal, "outreach_round", chosen.id, [AuditAction.OUTREACH_ROUND_UPDATED]
+            runtime.engine, principal, "outreach_round", chosen.id, [AuditAction.OUTREACH_ROUND_UPDATED]
         ),
     )
     edit.panel()

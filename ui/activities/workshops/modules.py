@@ -115,7 +115,9 @@ def _edit_module(rt: Runtime, principal: Principal, modules: list[workshop_modul
         },
         save=save,
         success=_("Module modifié."),
-        last_write=conflicts.audited(rt, principal, "workshop_module", chosen.id, [AuditAction.WORKSHOP_MODULE_UPDATE]),
+        last_write=conflicts.audited(
+            rt.engine, principal, "workshop_module", chosen.id, [AuditAction.WORKSHOP_MODULE_UPDATE]
+        ),
     )
     edit.panel()
     with st.form(key):
