@@ -336,6 +336,20 @@ def test_a_field_both_changed_waits_for_the_users_choice(app_engine, demo_databa
     assert not [r for r in at.radio if r.label == "Téléphone : quelle saisie garder ?"]
 
 
+def test_after_a_conflict_the_user_may_drop_the_input_and_take_the_current_file(app_engine, demo_database):
+    at, pid, k, _housing = _open_for_a_conflict(app_engine)
+    their_phone, my_phone = unique("06 12 34 "), unique("07 98 76 ")
+    _a_colleague_saves(app_engine, pid, {"phone": their_phone})
+    _widget(at.text_input, f"{k}_phone").input(my_phone)
+    button(at, "Enregistrer les modifications").click().run()
+    assert [r for r in at.radio if r.label == "Téléphone : quelle saisie garder ?"]
+    button(at, "Abandonner mes saisies").click().run()
+    assert not at.exception, at.exception
+    assert not [r for r in at.radio if r.label == "Téléphone : quelle saisie garder ?"]
+    assert _recorded(app_engine, pid)[0] == their_phone
+    assert _widget(at.text_input, f"person_situation__1_{pid}_phone").value == their_phone  # the current file
+
+
 def test_a_pathway_form_shows_its_error_beside_the_field_and_keeps_the_input(app_engine, demo_database):
     code, _, _ = _a_person(app_engine, "LYO")
     at = _open_file("ts.lyon", code)

@@ -144,12 +144,16 @@ class VersionedEdit:
             raise EditConflict() from None  # saved again meanwhile: the next run merges with that version
         kept = [name for name in result.kept_theirs if name in self.fields]
         kept += [name for name in result.conflicts if choices and choices[name] == THEIRS]
-        for part in ("seen", "mine"):
-            st.session_state.pop(self._key(part), None)
+        self._forget()
         if kept:
             st.session_state[self._key("kept")] = _(
                 "Les modifications de {who} dans {fields} ont été conservées."
             ).format(who=who, fields=", ".join(f"« {self.fields[name].label} »" for name in kept))
+
+    def _forget(self) -> None:
+        """The edit is over: the next form starts from the record as it is then."""
+        for part in ("seen", "mine"):
+            st.session_state.pop(self._key(part), None)
 
     def _author(self, found: LastWrite | None = None) -> str:
         found = found or self._last_write()
@@ -187,7 +191,8 @@ class VersionedEdit:
             ready = all(choice is not None for choice in choices.values())
             if result.conflicts and not ready:
                 st.caption(_("Choisissez une saisie pour chaque champ pour pouvoir enregistrer."))
-            if st.button(
+            save, drop = st.columns(2)
+            if save.button(
                 _("Enregistrer avec ces choix") if result.conflicts else _("Enregistrer la fusion"),
                 type="primary",
                 icon=":material/save:",
@@ -195,6 +200,13 @@ class VersionedEdit:
                 key=f"{self._key('conflict')}_{self.version}_save",
             ):
                 form_state.submit(self.form, lambda: self._save_merged(mine, result, choices), self.success)
+            if drop.button(
+                _("Abandonner mes saisies"), icon=":material/undo:", key=f"{self._key('conflict')}_{self.version}_drop"
+            ):
+                self._forget()
+                form_state.succeed(
+                    self.form, _("Vos saisies sont abandonnées : le formulaire montre la version actuelle.")
+                )
 
     def _choice(self, name: str, mine: object, theirs: object, theirs_caption: str) -> str | None:
         field = self.fields[name]
