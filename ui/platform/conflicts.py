@@ -137,7 +137,7 @@ class VersionedEdit:
         if result.conflicts and choices is None:
             raise EditConflict()
         values = result.resolved(choices, mine) if result.conflicts else result.merged
-        who = self._author() if self.moved_on else ""  # before this save makes the user the last one
+        found = self._last_write() if self.moved_on else None  # before this save makes the user the last one
         try:
             self._save(self.version, values)
         except StaleRecord:
@@ -146,18 +146,32 @@ class VersionedEdit:
         kept += [name for name in result.conflicts if choices and choices[name] == THEIRS]
         self._forget()
         if kept:
-            st.session_state[self._key("kept")] = _(
-                "Les modifications de {who} dans {fields} ont été conservées."
-            ).format(who=who, fields=", ".join(f"« {self.fields[name].label} »" for name in kept))
+            fields = ", ".join(f"« {self.fields[name].label} »" for name in kept)
+            st.session_state[self._key("kept")] = (
+                _("Les modifications de {who} dans {fields} ont été conservées.").format(
+                    who=found.author, fields=fields
+                )
+                if found and found.author
+                else _("Les modifications d'un·e collègue dans {fields} ont été conservées.").format(fields=fields)
+            )
 
     def _forget(self) -> None:
         """The edit is over: the next form starts from the record as it is then."""
         for part in ("seen", "mine"):
             st.session_state.pop(self._key(part), None)
 
-    def _author(self, found: LastWrite | None = None) -> str:
-        found = found or self._last_write()
-        return found.author if found and found.author else _("un·e collègue")
+    @staticmethod
+    def _texts(found: LastWrite | None) -> tuple[str, str]:
+        """(who saved the other version, the caption of its values): the colleague named only when the
+        principal may know them (services.platform.last_write), else « un·e collègue »."""
+        who, when = (found.author, formats.timestamp(found.at)) if found else (None, None)
+        if who:
+            headline = _("{who} a enregistré une autre version pendant votre saisie.").format(who=who)
+            caption = _("Saisie de {who} le {when}").format(who=who, when=when)
+        else:
+            headline = _("Un·e collègue a enregistré une autre version pendant votre saisie.")
+            caption = _("Saisie d'un·e collègue le {when}").format(when=when) if when else _("Saisie d'un·e collègue")
+        return headline, caption
 
     def panel(self) -> None:
         """Before the form: the note of a merged save, or, after a conflict, the choices to make."""
@@ -168,22 +182,9 @@ class VersionedEdit:
         if mine is None or not self.moved_on:
             return
         result = self._merge(mine)
-        found = self._last_write()
-        who = self._author(found)
-        theirs_caption = (
-            _("Saisie de {who} le {when}").format(who=who, when=formats.timestamp(found.at))
-            if found
-            else _("Saisie de {who}").format(who=who)
-        )
+        headline, theirs_caption = self._texts(self._last_write())
         with st.container(border=True, key=f"{self._key('conflict')}_panel"):
-            st.warning(
-                md(
-                    _("{who} a enregistré une autre version pendant votre saisie.").format(
-                        who=who[:1].upper() + who[1:]
-                    )
-                ),
-                icon=":material/merge:",
-            )
+            st.warning(md(headline), icon=":material/merge:")
             choices = {
                 name: self._choice(name, mine[name], result.merged[name], theirs_caption) for name in result.conflicts
             }
