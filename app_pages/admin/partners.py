@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from i18n import _
+from models.audit import AuditAction
 from models.labels import label
 from models.partners import PartnerKind
 from services.persons import partners
@@ -12,7 +13,7 @@ from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
-from ui.platform import form_state
+from ui.platform import conflicts, form_state
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 
@@ -83,10 +84,36 @@ def partner_label(row: PartnerRow) -> str:
 
 
 def edit_partner_form(current: Runtime, principal: Principal, chosen: PartnerRow) -> None:
+    """A colleague's save meanwhile is merged, never overwritten (ui.platform.conflicts)."""
     form = f"partner_edit_{chosen.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    version = form_state.seen_version(form, chosen.id, chosen.version)
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(current.engine) as uow:
+            partners.update_partner(uow, principal, chosen.id, expected_version=version, data=values)
+
+    edit = conflicts.VersionedEdit(
+        form,
+        chosen.id,
+        version=chosen.version,
+        values={
+            "name": chosen.name,
+            "kind": chosen.kind,
+            "contact": chosen.contact or "",
+            "is_active": chosen.is_active,
+        },
+        fields={
+            "name": conflicts.Field(_("Nom")),
+            "kind": conflicts.Field(_("Type")),
+            "contact": conflicts.Field(_("Contact (accueil, service)")),
+            "is_active": conflicts.Field(_("Actif (proposé pour les nouvelles orientations)")),
+        },
+        save=save,
+        success=_("Partenaire modifié."),
+        last_write=conflicts.audited(current.engine, principal, "partner", chosen.id, [AuditAction.PARTNER_UPDATE]),
+    )
+    edit.panel()
     with st.form(key):
         form_state.form_error(form)
         name = st.text_input(_("Nom"), value=chosen.name, max_chars=partners.NAME_MAX, key=f"{key}_name")
@@ -104,15 +131,9 @@ def edit_partner_form(current: Runtime, principal: Principal, chosen: PartnerRow
         active = st.checkbox(
             _("Actif (proposé pour les nouvelles orientations)"), value=chosen.is_active, key=f"{key}_active"
         )
-        save = st.form_submit_button(_("Enregistrer"), type="primary")
-    if save:
-        data = {"name": name, "kind": kind, "contact": contact, "is_active": active}
-
-        def update() -> None:
-            with unit_of_work(current.engine) as uow:
-                partners.update_partner(uow, principal, chosen.id, expected_version=version, data=data)
-
-        form_state.submit(form, update, _("Partenaire modifié."), versioned=(form, chosen.id))
+        submitted = st.form_submit_button(_("Enregistrer"), type="primary")
+    if submitted:
+        edit.submit({"name": name, "kind": kind, "contact": contact, "is_active": active})
 
 
 def page(principal: Principal) -> None:

@@ -8,6 +8,7 @@ import streamlit as st
 from clock import month_start, today
 from i18n import _
 from i18n.formats import euros, percent
+from models.audit import AuditAction
 from services.finance import deviation_notes, financial_report
 from services.finance.deviation_notes import Note
 from services.finance.financial_report import MISSING_EXPLANATION, CategoryRow, FinancialReport, ReportGrant
@@ -16,13 +17,15 @@ from services.platform.db import unit_of_work
 from services.platform.inputs import PeriodInput
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
-from ui.platform import form_state
+from ui.platform import conflicts, form_state
 from ui.platform.downloads import offer_download
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 from ui.platform.text import md
 
 principal = require_page(PageKey.FINANCIAL_REPORT)
+
+NO_NOTE = 0  # the version of an explanation not written yet (a saved one starts at 1)
 
 
 def _ratio(row: CategoryRow) -> str:
@@ -125,11 +128,34 @@ def _workbook(current: Runtime, principal: Principal, grant: ReportGrant, period
 
 
 def _explanation_form(current: Runtime, principal: Principal, grant: ReportGrant, row: CategoryRow, note: Note | None):
-    """gestion writes (or rewrites, over the version first shown) the explanation of one category's deviation."""
+    """gestion writes (or rewrites) the explanation of one category's deviation; a colleague's save
+    meanwhile, even a first one, is merged, never overwritten (ui.platform.conflicts)."""
     form = f"deviation_{grant.id}_{row.category.value}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    version = form_state.seen_version(form, grant.id, note.version) if note else None
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(current.engine) as uow:
+            deviation_notes.save_note(uow, principal, grant_id=grant.id, data=values, expected_version=version or None)
+
+    edit = conflicts.VersionedEdit(
+        form,
+        grant.id,
+        version=note.version if note else NO_NOTE,
+        values={"category": row.category, "explanation": note.explanation if note else ""},
+        fields={
+            "category": conflicts.Field(_("Catégorie")),
+            "explanation": conflicts.Field(_("Explication de l'écart")),
+        },
+        save=save,
+        success=_("Explication enregistrée."),
+        last_write=conflicts.audited(
+            current.engine, principal, "budget_deviation_note", note.id, [AuditAction.DEVIATION_NOTE_SAVE]
+        )
+        if note
+        else lambda: None,
+    )
+    edit.panel()
     with st.form(key):
         form_state.form_error(form)
         text = st.text_area(
@@ -142,13 +168,7 @@ def _explanation_form(current: Runtime, principal: Principal, grant: ReportGrant
         form_state.field_error(errors, "explanation")
         saved = st.form_submit_button(_("Enregistrer l'explication"))
     if saved:
-        data = {"category": row.category, "explanation": text}
-
-        def save() -> None:
-            with unit_of_work(current.engine) as uow:
-                deviation_notes.save_note(uow, principal, grant_id=grant.id, data=data, expected_version=version)
-
-        form_state.submit(form, save, _("Explication enregistrée."), versioned=(form, grant.id) if note else None)
+        edit.submit({"category": row.category, "explanation": text})
 
 
 def _deviations(current: Runtime, principal: Principal, grant: ReportGrant, report: FinancialReport) -> None:

@@ -28,10 +28,7 @@ from tests.pages.conftest import error_after, open_page, principal_of, signed_in
 NEW_FORM = "outreach_new__"
 SAVE_NEW = "Enregistrer la maraude"
 SAVE_EDIT = "Enregistrer les corrections"
-STALE = (
-    "Cet enregistrement a été modifié par quelqu'un d'autre entre-temps : rechargez la page, "
-    "vos saisies sont conservées dans le formulaire."
-)
+CONFLICT = "modifié par quelqu'un d'autre pendant votre saisie : rien n'est encore enregistré"
 SITES = {"LYO", "GRE", "MRS", "PAR"}
 # French abbreviated month names, as the charts label their months ('déc. 25').
 MONTHS_FR = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
@@ -210,7 +207,7 @@ def test_a_validation_error_shows_by_the_field_and_keeps_the_typed_values(app_en
         assert session.exec(select(sa.func.count()).select_from(OutreachRound)).one() == count_before
 
 
-def test_a_round_is_corrected_and_a_stale_correction_is_refused(app_engine, demo_database):
+def test_a_round_is_corrected_and_a_conflicting_correction_waits_for_a_choice(app_engine, demo_database):
     round_id = _lyon_round(app_engine, start=time(6, 45), condoms=3917)
     at = open_page(signed_in_app("ts.lyon"), PageKey.OUTREACH)
     choice = next(s for s in at.selectbox if s.label == "Maraude à corriger")
@@ -224,7 +221,8 @@ def test_a_round_is_corrected_and_a_stale_correction_is_refused(app_engine, demo
         assert (stored.persons_met, stored.version) == (10, 2)
         round_on = stored.round_on
 
-    # Someone else saves the round while the form is open: the correction is refused, the input stays.
+    # Someone else corrects the same count while the form is open: nothing is saved before the user chooses,
+    # the input stays.
     _in_edit_form(at.number_input, "Personnes rencontrées").set_value(13)
     chef = principal_of(app_engine, "chef.lyon")
     with unit_of_work(app_engine) as session:
@@ -249,11 +247,19 @@ def test_a_round_is_corrected_and_a_stale_correction_is_refused(app_engine, demo
         )
     at = _button(at, SAVE_EDIT).click().run()
     assert not at.exception, at.exception
-    assert STALE in texts(at.error)
+    assert any(CONFLICT in e for e in texts(at.error))
     assert _in_edit_form(at.number_input, "Personnes rencontrées").value == 13
     with unit_of_work(app_engine) as session:
         stored = session.get(OutreachRound, round_id)
         assert (stored.persons_met, stored.version) == (12, 3)
+    [choice] = [r for r in at.radio if r.label == "Personnes rencontrées : quelle saisie garder ?"]
+    assert _button(at, "Enregistrer avec ces choix").disabled
+    at = choice.set_value("mine").run()
+    at = _button(at, "Enregistrer avec ces choix").click().run()
+    assert not at.exception, at.exception
+    with unit_of_work(app_engine) as session:
+        stored = session.get(OutreachRound, round_id)
+        assert (stored.persons_met, stored.condoms_given, stored.version) == (13, 3917, 4)
 
 
 def test_direction_sees_figures_per_site_and_no_form(app_engine, demo_database):

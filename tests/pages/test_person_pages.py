@@ -11,7 +11,7 @@ from models.audit import AuditEvent
 from models.organisation import Site
 from models.partners import Referral
 from models.pathway import PspEpisode
-from models.persons import Person, PersonStatus
+from models.persons import HousingSituation, Person, PersonStatus
 from services.persons import files as person_files
 from services.platform.config import PROJECT_ROOT
 from services.platform.crypto import FieldCipher
@@ -35,7 +35,6 @@ from ui.platform.guards import PRINCIPAL_KEY
 from ui.platform.navigation import PAGE_SPECS
 
 CIPHER = FieldCipher([TEST_ENCRYPTION_KEY])
-STALE = "modifié par quelqu'un d'autre"
 FILE_SCRIPT = PAGE_SPECS[PageKey.PERSON_FILE].script
 
 
@@ -262,30 +261,93 @@ def test_roles_without_person_files_cannot_reach_a_file_even_by_its_script(app_e
     assert code not in all_text(at)
 
 
-def test_a_version_conflict_shows_the_message_and_keeps_the_input(app_engine, demo_database):
+def _a_colleague_saves(app_engine, pid: int, data: dict) -> None:
+    """chef.lyon saves the file from another session, over the version it reads now."""
+    with unit_of_work(app_engine) as session:
+        version = session.get(Person, pid).version
+        person_files.update_situation(
+            session, principal_of(app_engine, "chef.lyon"), pid, expected_version=version, data=data, cipher=CIPHER
+        )
+
+
+def _recorded(app_engine, pid: int) -> tuple[str, HousingSituation | None]:
+    """(phone, housing) of the file in the database."""
+    with unit_of_work(app_engine) as session:
+        person = session.get(Person, pid)
+        return CIPHER.decrypt(person.phone_encrypted), person.housing
+
+
+def _open_for_a_conflict(app_engine) -> tuple[AppTest, int, str, HousingSituation]:
+    """ts.lyon opens a Lyon file; returns the AppTest, the file's id, its phone field's key and a housing
+    other than the recorded one."""
     code, _, _ = _a_person(app_engine, "LYO")
     at = _open_file("ts.lyon", code)
     assert not at.exception, at.exception
     with unit_of_work(app_engine) as session:
         person = session.exec(select(Person).where(Person.code == code)).one()
-        pid, version = person.id, person.version
-    key = f"person_situation__0_{pid}_alias"
-    _widget(at.text_input, key).input("Nouveau prénom")
-    with unit_of_work(app_engine) as session:  # someone else saves the file meanwhile (a change: saved)
-        person_files.update_situation(
-            session,
-            principal_of(app_engine, "chef.lyon"),
-            pid,
-            expected_version=version,
-            data={"phone": unique("06 12 34 ")},
-            cipher=CIPHER,
-        )
+        pid, housing = person.id, person.housing
+    new_housing = next(h for h in (HousingSituation.SOCIAL_HOUSING, HousingSituation.OWN_TENANCY) if h != housing)
+    return at, pid, f"person_situation__0_{pid}", new_housing
+
+
+def test_a_colleagues_change_in_another_field_is_kept_when_saving_over_it(app_engine, demo_database):
+    at, pid, k, new_housing = _open_for_a_conflict(app_engine)
+    their_phone = unique("06 12 34 ")
+    _a_colleague_saves(app_engine, pid, {"phone": their_phone})  # the file as ts.lyon shows it is now old
+    _widget(at.selectbox, f"{k}_housing").set_value(new_housing)
     button(at, "Enregistrer les modifications").click().run()
     assert not at.exception, at.exception
-    assert any(STALE in e for e in texts(at.error))
-    assert _widget(at.text_input, key).value == "Nouveau prénom"
-    with unit_of_work(app_engine) as session:
-        assert CIPHER.decrypt(session.get(Person, pid).alias_encrypted) != "Nouveau prénom"
+    assert _recorded(app_engine, pid) == (their_phone, new_housing)  # merged: nothing overwritten
+    assert "Les modifications de Nadia Bensaïd dans « Téléphone » ont été conservées." in texts(at.info)
+    assert not at.error
+    assert _widget(at.text_input, f"person_situation__1_{pid}_phone").value == their_phone  # the form, fresh
+
+
+def test_a_field_both_changed_waits_for_the_users_choice(app_engine, demo_database):
+    at, pid, k, new_housing = _open_for_a_conflict(app_engine)
+    their_phone, my_phone = unique("06 12 34 "), unique("07 98 76 ")
+    _a_colleague_saves(app_engine, pid, {"phone": their_phone})
+    _widget(at.text_input, f"{k}_phone").input(my_phone)
+    _widget(at.selectbox, f"{k}_housing").set_value(new_housing)
+    button(at, "Enregistrer les modifications").click().run()
+    assert not at.exception, at.exception
+    assert _recorded(app_engine, pid)[0] == their_phone  # nothing saved yet
+    assert any("rien n'est encore enregistré" in e for e in texts(at.error))
+    shown = [t.value for t in at.text]
+    assert my_phone in shown and their_phone in shown  # both phones, side by side
+    captions = texts(at.caption)
+    assert "Votre saisie" in captions
+    assert any(c.startswith("Saisie de Nadia Bensaïd le ") for c in captions)
+    [choice] = [r for r in at.radio if r.label == "Téléphone : quelle saisie garder ?"]
+    assert choice.value is None
+    save = button(at, "Enregistrer avec ces choix")
+    assert save.disabled  # no save before the choice
+    assert _widget(at.text_input, f"{k}_phone").value == my_phone  # the input stays in the form
+    assert _widget(at.selectbox, f"{k}_housing").value == new_housing
+
+    choice.set_value("theirs").run()
+    assert not at.exception, at.exception
+    save = button(at, "Enregistrer avec ces choix")
+    assert not save.disabled
+    save.click().run()
+    assert not at.exception, at.exception
+    assert _recorded(app_engine, pid) == (their_phone, new_housing)  # their phone, my housing
+    assert not at.error
+    assert not [r for r in at.radio if r.label == "Téléphone : quelle saisie garder ?"]
+
+
+def test_after_a_conflict_the_user_may_drop_the_input_and_take_the_current_file(app_engine, demo_database):
+    at, pid, k, _housing = _open_for_a_conflict(app_engine)
+    their_phone, my_phone = unique("06 12 34 "), unique("07 98 76 ")
+    _a_colleague_saves(app_engine, pid, {"phone": their_phone})
+    _widget(at.text_input, f"{k}_phone").input(my_phone)
+    button(at, "Enregistrer les modifications").click().run()
+    assert [r for r in at.radio if r.label == "Téléphone : quelle saisie garder ?"]
+    button(at, "Abandonner mes saisies").click().run()
+    assert not at.exception, at.exception
+    assert not [r for r in at.radio if r.label == "Téléphone : quelle saisie garder ?"]
+    assert _recorded(app_engine, pid)[0] == their_phone
+    assert _widget(at.text_input, f"person_situation__1_{pid}_phone").value == their_phone  # the current file
 
 
 def test_a_pathway_form_shows_its_error_beside_the_field_and_keeps_the_input(app_engine, demo_database):

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from i18n import _, formats
+from models.audit import AuditAction
 from models.finance import BudgetCategory, FunderKind
 from models.labels import label
 from services.finance import grants
@@ -20,7 +21,7 @@ from services.platform import organisation
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
-from ui.platform import form_state
+from ui.platform import conflicts, form_state
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
@@ -188,6 +189,40 @@ def _sites_and_strands(
     return values
 
 
+def _grant_values(detail: GrantDetail, funder_ids: set[int], site_ids: set[int]) -> dict[str, object]:
+    """The convention as its edit form shows it (the base and the colleague's side of a merge)."""
+    g = detail.grant
+    return {
+        "funder_id": g.funder_id if g.funder_id in funder_ids else None,
+        "name": g.name,
+        "convention_ref": g.convention_ref,
+        "starts_on": g.starts_on,
+        "tolerance": g.tolerance_bp / 100,
+        "amount": amount_text(g.amount_cents),
+        "ends_on": g.ends_on,
+        "indirect_rate": g.indirect_rate_bp / 100,
+        "site_ids": [s.id for s in detail.sites if s.id in site_ids],
+        "strand_names": "\n".join(s.name for s in detail.strands),
+    }
+
+
+def _grant_fields_shown(funders: list[FunderRow], sites: list[SiteChoice]) -> dict[str, conflicts.Field]:
+    funder_name = {f.id: f.name for f in funders}
+    site_label = {s.id: s.label for s in sites}
+    return {
+        "funder_id": conflicts.Field(_("Financeur"), lambda i: funder_name.get(i, "—")),
+        "name": conflicts.Field(_("Intitulé")),
+        "convention_ref": conflicts.Field(_("Référence de la convention")),
+        "starts_on": conflicts.Field(_("Début")),
+        "tolerance": conflicts.Field(_("Tolérance entre lignes (%)"), lambda v: formats.decimal(v)),
+        "amount": conflicts.Field(_("Montant (€)")),
+        "ends_on": conflicts.Field(_("Fin")),
+        "indirect_rate": conflicts.Field(_("Taux de frais indirects (%)"), lambda v: formats.decimal(v)),
+        "site_ids": conflicts.Field(_("Sites concernés"), lambda ids: ", ".join(site_label.get(i, "—") for i in ids)),
+        "strand_names": conflicts.Field(_("Volets (un par ligne)"), lambda text: ", ".join(text.split("\n"))),
+    }
+
+
 def grant_form(
     runtime: Runtime,
     principal: Principal,
@@ -196,34 +231,52 @@ def grant_form(
     sites: list[SiteChoice],
     detail: GrantDetail | None = None,
 ) -> None:
-    """Create a convention (detail None) or edit one (its version is the one first shown)."""
+    """Create a convention (detail None) or edit one (a colleague's save meanwhile is merged, never
+    overwritten: ui.platform.conflicts)."""
     form = "grant_new" if detail is None else f"grant_edit_{detail.grant.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
     g = detail.grant if detail else None
-    version = form_state.seen_version(form, g.id, g.version) if g else None
     offered: list[str] = []
+    edit = None
     if detail is None:
         with unit_of_work(runtime.engine) as uow:
             offered = organisation.strands_for_new_grants(uow, principal)
+    else:
+
+        def save(version: int, values: dict[str, object]) -> None:
+            with unit_of_work(runtime.engine) as uow:
+                grants.update_grant(uow, principal, g.id, expected_version=version, data=values)
+            form_state.forget_version(f"budget_lines_{g.id}", g.id)  # the lines editor's lock too
+
+        edit = conflicts.VersionedEdit(
+            form,
+            g.id,
+            version=g.version,
+            values=_grant_values(detail, {f.id for f in funders}, {s.id for s in sites}),
+            fields=_grant_fields_shown(funders, sites),
+            save=save,
+            success=_("Financement enregistré."),
+            last_write=conflicts.audited(
+                runtime.engine, principal, "grant", g.id, [AuditAction.GRANT_UPDATED, AuditAction.BUDGET_LINES_SAVED]
+            ),
+        )
+        edit.panel()
     with st.form(key):
         form_state.form_error(form)
         data = _grant_fields(key, errors, funders, g) | _sites_and_strands(key, errors, sites, detail, offered)
         submitted = st.form_submit_button(
             _("Enregistrer la convention") if g else _("Créer le financement"), type="primary"
         )
-    if submitted:
+    if submitted and edit is not None:
+        edit.submit(data)
+    elif submitted:
 
-        def save() -> None:
+        def create() -> None:
             with unit_of_work(runtime.engine) as uow:
-                if g is None:
-                    grants.create_grant(uow, principal, data=data)
-                else:
-                    grants.update_grant(uow, principal, g.id, expected_version=version, data=data)
-                    form_state.forget_version(f"budget_lines_{g.id}", g.id)  # the lines editor's lock too
+                grants.create_grant(uow, principal, data=data)
 
-        success = _("Financement enregistré.") if g else _("Financement créé : saisissez ses lignes.")
-        form_state.submit(form, save, success, versioned=(form, g.id) if g else None)
+        form_state.submit(form, create, _("Financement créé : saisissez ses lignes."))
 
 
 def _lines_table(key: str, detail: GrantDetail, rows: list[budget_lines.LineRow]) -> pd.DataFrame:
@@ -315,6 +368,5 @@ def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail, ro
         def save() -> None:
             with unit_of_work(runtime.engine) as uow:
                 budget_lines.save_budget_lines(uow, principal, grant_id=grant.id, lines=lines, expected_version=version)
-            form_state.forget_version(f"grant_edit_{grant.id}", grant.id)  # the grant's version moved on
 
         form_state.submit(form, save, _("Lignes budgétaires enregistrées."), versioned=(form, grant.id))

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from clock import today as paris_today
 from i18n import _, formats
 from i18n.formats import euros, fte
+from models.audit import AuditAction
 from models.labels import label
 from models.staffing import PostType
 from services.finance.staffing import charges as staff_charges
@@ -18,7 +19,7 @@ from services.platform.db import unit_of_work
 from services.platform.money import BASIS_POINTS
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
-from ui.platform import form_state
+from ui.platform import conflicts, form_state
 from ui.platform.text import md
 
 
@@ -123,6 +124,7 @@ def _post_fields(key: str, errors: dict, sites: list[SiteChoice], post: PostRow 
 
 
 SHARE_ROWS = 3
+POST_WRITES = (AuditAction.POST_UPDATE, AuditAction.POST_FILL, AuditAction.POST_VACATE, AuditAction.POST_FUNDING)
 
 
 def _share_rows(key: str, errors: dict, names: dict[tuple[int, int], str]) -> list[dict]:
@@ -176,29 +178,70 @@ def create_post_form(engine: Engine, principal: Principal, sites: list[SiteChoic
         form_state.submit(form, create, _("Poste créé avec son financement."))
 
 
+def _post_values(post: PostRow) -> dict[str, object]:
+    """The post's values as its edit form shows them (the base and the colleague's side of a merge)."""
+    values: dict[str, object] = {
+        "site_id": post.site_id,
+        "post_type": post.post_type,
+        "fte": post.fte_hundredths / 100,
+        "monthly_cost": post.monthly_cost_cents / 100,
+        "starts_on": post.starts_on,
+        "ends_on": post.ends_on,
+    }
+    if post.is_filled:
+        values["holder_name"] = post.holder_name or ""
+    return values
+
+
+def _post_fields_shown(sites: list[SiteChoice]) -> dict[str, conflicts.Field]:
+    names = {site.id: site.label for site in sites}
+    return {
+        "site_id": conflicts.Field(_("Site"), lambda i: names.get(i, "—")),
+        "post_type": conflicts.Field(_("Type de poste")),
+        "fte": conflicts.Field(_("Temps de travail (ETP)"), lambda v: fte(round(v * 100))),
+        "monthly_cost": conflicts.Field(_("Coût mensuel chargé (€)"), lambda v: euros(round(v * 100))),
+        "starts_on": conflicts.Field(_("Début du poste")),
+        "ends_on": conflicts.Field(_("Fin du poste (facultatif)")),
+        "holder_name": conflicts.Field(_("Titulaire (salarié·e)")),
+    }
+
+
 def edit_post_form(engine: Engine, principal: Principal, sites: list[SiteChoice], post: PostRow) -> None:
+    """A colleague's save meanwhile is merged, never overwritten (ui.platform.conflicts)."""
     form = f"post_edit_{post.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    version = form_state.seen_version(form, post.id, post.version)
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(engine) as uow:
+            staffing.update_post(uow, principal, post.id, expected_version=version, data=values)
+
+    edit = conflicts.VersionedEdit(
+        form,
+        post.id,
+        version=post.version,
+        values=_post_values(post),
+        fields=_post_fields_shown(sites),
+        save=save,
+        success=_("Poste modifié."),
+        last_write=conflicts.audited(engine, principal, "post", post.id, POST_WRITES),
+    )
+    edit.panel()
     with st.form(key):
         form_state.form_error(form)
         data = _post_fields(key, errors, sites, post)
         submitted = st.form_submit_button(_("Enregistrer le poste"), type="primary")
     if submitted:
-
-        def update() -> None:
-            with unit_of_work(engine) as uow:
-                staffing.update_post(uow, principal, post.id, expected_version=version, data=data)
-
-        form_state.submit(form, update, _("Poste modifié."), versioned=(form, post.id))
+        edit.submit(data)
 
 
 def status_form(engine: Engine, principal: Principal, post: PostRow) -> None:
+    """Fill or vacate: a transition that writes only the holder and the status, from the status drawn (the
+    service refuses it from the other one), so it goes over the version of this run."""
     form = f"post_status_{post.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    version = form_state.seen_version(form, post.id, post.version)
+    version = post.version
     with st.form(key):
         form_state.form_error(form)
         if post.is_filled:
@@ -234,7 +277,7 @@ def status_form(engine: Engine, principal: Principal, post: PostRow) -> None:
                 else:
                     staffing.fill_post(uow, principal, post.id, expected_version=version, data=data)
 
-        form_state.submit(form, change, _("Situation du poste enregistrée."), versioned=(form, post.id))
+        form_state.submit(form, change, _("Situation du poste enregistrée."))
 
 
 def funding_form(engine: Engine, principal: Principal, post: PostRow) -> None:

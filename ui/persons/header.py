@@ -1,5 +1,5 @@
 """The head of a person file: who (by code; identity only for roles that may see it), situation,
-consent, and the situation / close / reopen forms (each carries the version first seen)."""
+consent, and the situation form (merged with a colleague's save, never over it) and the close / reopen form."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import streamlit as st
 
 import clock
 from i18n import _, formats, pgettext
+from models.audit import AuditAction
 from models.labels import label
 from models.persons import AdministrativeStatus, Gender, HousingSituation, PersonStatus
 from services.persons import files as person_files
@@ -14,12 +15,14 @@ from services.persons.files import INCOME_SOURCES, PersonFileHeader, income_sour
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.persons.choices import language_codes, language_label, nationality_codes, nationality_label
-from ui.platform import form_state
+from ui.platform import conflicts, form_state
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
 SITUATION_FORM = "person_situation"
 CLOSING_FORM = "person_closing"
+# What changes the fields of a file (the audit log says who saved it last)
+PERSON_WRITES = (AuditAction.PERSON_UPDATE, AuditAction.PERSON_CLOSE, AuditAction.PERSON_REOPEN)
 
 
 def _cell(column, caption: str, value: str) -> None:
@@ -62,21 +65,6 @@ def draw_header(header: PersonFileHeader) -> None:
         if header.closed_reason:
             st.caption(_("Motif : "))
             st.text(header.closed_reason)
-
-
-def _forget_versions(person_id: int) -> None:
-    form_state.forget_version(SITUATION_FORM, person_id)
-    form_state.forget_version(CLOSING_FORM, person_id)
-
-
-def _stale_controls(form: str, person_id: int) -> None:
-    """After a conflict: take the current version and keep the input (the user re-submits on purpose)."""
-    if form_state.FORM_ERROR in form_state.errors(form) and st.button(
-        _("Reprendre la version actuelle en gardant mes saisies"), key=f"{form}_reload", icon=":material/refresh:"
-    ):
-        form_state.forget_version(form, person_id)
-        st.session_state[f"{form}__errors"] = {}
-        st.rerun()
 
 
 def _identity_fields(k: str, errors: dict[str, str], header: PersonFileHeader) -> dict[str, object]:
@@ -163,19 +151,73 @@ def _situation_fields(k: str, errors: dict[str, str], header: PersonFileHeader) 
     return values
 
 
+def _situation_values(header: PersonFileHeader) -> dict[str, object]:
+    """The file's values as the situation form shows them (the base and the colleague's side of a merge)."""
+    values: dict[str, object] = {}
+    if header.may_see_identity:
+        values |= {"alias": header.alias or "", "phone": header.phone or ""}
+    return values | {
+        "birth_year": header.birth_year,
+        "gender": header.gender,
+        "referent_id": header.referent_id,
+        "nationality": header.nationality if header.nationality in nationality_codes() else None,
+        "languages": list(header.languages),
+        "administrative_status": header.administrative_status,
+        "housing": header.housing,
+        "income_sources": [c for c in header.income_sources if c in INCOME_SOURCES],
+    }
+
+
+def _situation_fields_shown(referents: dict[int, str]) -> dict[str, conflicts.Field]:
+    """Each field's label and its value as text, for the panel of a conflict."""
+    return {
+        "alias": conflicts.Field(_("Prénom ou pseudonyme")),
+        "phone": conflicts.Field(_("Téléphone")),
+        "birth_year": conflicts.Field(_("Année de naissance")),
+        "gender": conflicts.Field(_("Genre")),
+        "referent_id": conflicts.Field(
+            _("Référent·e"), lambda i: "—" if i is None else referents.get(i, _("un·e collègue"))
+        ),
+        "nationality": conflicts.Field(_("Nationalité"), nationality_label),
+        "languages": conflicts.Field(
+            _("Langues parlées"), lambda codes: ", ".join(language_label(c) for c in codes) or "—"
+        ),
+        "administrative_status": conflicts.Field(_("Situation administrative")),
+        "housing": conflicts.Field(_("Hébergement")),
+        "income_sources": conflicts.Field(
+            _("Ressources"), lambda codes: ", ".join(income_source_label(c) for c in codes) or "—"
+        ),
+    }
+
+
 def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHeader, cipher) -> None:
     """Edit identity (roles that see it), situation and referent: the form sends every value it shows, the
-    service writes those that changed (consents change in their own section, with their effective day)."""
+    service writes those that changed (consents change in their own section, with their effective day).
+    A colleague's save meanwhile is merged, never overwritten (ui.platform.conflicts)."""
     pid = header.person_id
-    version = form_state.seen_version(SITUATION_FORM, pid, header.version)
     k = form_state.key(SITUATION_FORM) + f"_{pid}"
     errors = form_state.errors(SITUATION_FORM)
     with unit_of_work(runtime.engine) as uow:
         referents = dict(person_files.list_referent_choices(uow, principal, header.site_id))
     if header.referent_id is not None and header.referent_id not in referents:
         referents[header.referent_id] = header.referent_name or "—"
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(runtime.engine) as uow:
+            person_files.update_situation(uow, principal, pid, expected_version=version, data=values, cipher=cipher)
+
+    edit = conflicts.VersionedEdit(
+        SITUATION_FORM,
+        pid,
+        version=header.version,
+        values=_situation_values(header),
+        fields=_situation_fields_shown(referents),
+        save=save,
+        success=_("Dossier mis à jour."),
+        last_write=conflicts.audited(runtime.engine, principal, "person", pid, PERSON_WRITES),
+    )
+    edit.panel()
     form_state.form_error(SITUATION_FORM)
-    _stale_controls(SITUATION_FORM, pid)
     with st.form(k):
         left, right = st.columns(2)
         with left:
@@ -184,23 +226,15 @@ def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHea
             data |= _situation_fields(k, errors, header)
         submitted = st.form_submit_button(_("Enregistrer les modifications"), type="primary", icon=":material/save:")
     if submitted:
-
-        def save() -> None:
-            with unit_of_work(runtime.engine) as uow:
-                person_files.update_situation(uow, principal, pid, expected_version=version, data=data, cipher=cipher)
-            _forget_versions(pid)  # a conflict keeps them: the user takes the new version on purpose
-
-        form_state.submit(SITUATION_FORM, save, _("Dossier mis à jour."))
+        edit.submit(data)
 
 
 def closing_form(runtime: Runtime, principal: Principal, header: PersonFileHeader) -> None:
     """Close an open file (date, reason) or reopen a closed one (reason)."""
     pid = header.person_id
-    version = form_state.seen_version(CLOSING_FORM, pid, header.version)
     k = form_state.key(CLOSING_FORM) + f"_{pid}"
     errors = form_state.errors(CLOSING_FORM)
     form_state.form_error(CLOSING_FORM)
-    _stale_controls(CLOSING_FORM, pid)
     form_state.field_error(errors, "status")
     closing = header.status != PersonStatus.CLOSED
     with st.form(k):
@@ -217,11 +251,14 @@ def closing_form(runtime: Runtime, principal: Principal, header: PersonFileHeade
             icon=":material/lock:" if closing else ":material/lock_open:",
         )
     if submitted:
+        # A transition, not an edit of fields: it writes only the status and its closing, and the service
+        # checks the status it starts from. So it goes over the version of this run (the file as drawn
+        # above it), whatever a colleague changed in other fields meanwhile.
+        version = header.version
 
         def save() -> None:
             change = person_files.close_file if closing else person_files.reopen_file
             with unit_of_work(runtime.engine) as uow:
                 change(uow, principal, pid, expected_version=version, data=data)
-            _forget_versions(pid)  # a conflict keeps them: the user takes the new version on purpose
 
         form_state.submit(CLOSING_FORM, save, _("Dossier clôturé.") if closing else _("Dossier rouvert."))

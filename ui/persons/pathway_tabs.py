@@ -14,6 +14,7 @@ import streamlit as st
 
 import clock
 from i18n import N_, _, formats, pgettext
+from models.audit import AuditAction
 from models.labels import label
 from models.partners import OUTCOME_CATEGORY_OF_TYPE, OutcomeType, ReferralResult
 from models.pathway import Barrier, BarrierSeverity, CommissionOpinion, GoalAxis, GoalStatus, PrefectDecision
@@ -21,7 +22,7 @@ from models.persons import PersonStatus
 from services.persons import partners, pathway
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
-from ui.platform import charts, form_state
+from ui.platform import charts, conflicts, form_state
 from ui.platform.runtime import Runtime, field_cipher
 from ui.platform.text import md
 
@@ -177,9 +178,39 @@ def _new_goal_form(runtime: Runtime, principal: Principal, header) -> None:
         form_state.submit(form, create, _("Objectif ajouté."))
 
 
-def _edit_goal_form(runtime: Runtime, principal: Principal, chosen: pathway.GoalRow, form: str, version: int) -> None:
+def _edit_goal_form(runtime: Runtime, principal: Principal, chosen: pathway.GoalRow) -> None:
+    """A colleague's save meanwhile is merged, never overwritten (ui.platform.conflicts)."""
+    form = f"goal_edit_{chosen.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(runtime.engine) as session:
+            pathway.update_goal(session, principal, chosen.id, expected_version=version, data=values)
+
+    edit = conflicts.VersionedEdit(
+        form,
+        chosen.id,
+        version=chosen.version,
+        values={
+            "axis": chosen.axis,
+            "goal": chosen.goal,
+            "actions": chosen.actions or "",
+            "due_on": chosen.due_on,
+            "status": chosen.status,
+        },
+        fields={
+            "axis": conflicts.Field(_("Axe")),
+            "goal": conflicts.Field(_("Objectif")),
+            "actions": conflicts.Field(_("Actions prévues")),
+            "due_on": conflicts.Field(_("Échéance")),
+            "status": conflicts.Field(_("Statut")),
+        },
+        save=save,
+        success=_("Objectif modifié."),
+        last_write=conflicts.audited(runtime.engine, principal, "action_goal", chosen.id, [AuditAction.GOAL_UPDATE]),
+    )
+    edit.panel()
     with st.form(key):
         form_state.form_error(form)
         data = _goal_fields(key, errors, chosen)
@@ -192,18 +223,15 @@ def _edit_goal_form(runtime: Runtime, principal: Principal, chosen: pathway.Goal
             key=f"{key}_status",
         )
         form_state.field_error(errors, "status")
-        save = st.form_submit_button(_("Enregistrer les modifications"), type="primary")
-    if save:
-
-        def update() -> None:
-            with unit_of_work(runtime.engine) as session:
-                pathway.update_goal(session, principal, chosen.id, expected_version=version, data=data)
-
-        form_state.submit(form, update, _("Objectif modifié."), versioned=(form, chosen.id))
+        submitted = st.form_submit_button(_("Enregistrer les modifications"), type="primary")
+    if submitted:
+        edit.submit(data)
 
 
-def _close_goal_form(runtime: Runtime, principal: Principal, chosen: pathway.GoalRow, form: str, version: int) -> None:
-    """Close the goal chosen; it carries the version the edit form (`form`) first saw."""
+def _close_goal_form(runtime: Runtime, principal: Principal, chosen: pathway.GoalRow) -> None:
+    """Close the goal chosen. A transition that writes only the status and its date: it goes over the
+    version of this run (a goal closed meanwhile is no longer offered), never over a colleague's edit
+    of its text."""
     close_form = f"goal_close_{chosen.id}"
     key = form_state.key(close_form)
     errors = form_state.errors(close_form)
@@ -226,9 +254,9 @@ def _close_goal_form(runtime: Runtime, principal: Principal, chosen: pathway.Goa
 
         def do_close() -> None:
             with unit_of_work(runtime.engine) as session:
-                pathway.close_goal(session, principal, chosen.id, expected_version=version, data=data)
+                pathway.close_goal(session, principal, chosen.id, expected_version=chosen.version, data=data)
 
-        form_state.submit(close_form, do_close, _("Objectif clos."), versioned=(form, chosen.id))
+        form_state.submit(close_form, do_close, _("Objectif clos."))
 
 
 def _change_goal(runtime: Runtime, principal: Principal, goals: list[pathway.GoalRow]) -> None:
@@ -239,10 +267,8 @@ def _change_goal(runtime: Runtime, principal: Principal, goals: list[pathway.Goa
     chosen = st.selectbox(
         _("Objectif"), open_goals, format_func=lambda g: f"{label(g.axis)} — {g.goal}", key="goal_edit_choice"
     )
-    form = f"goal_edit_{chosen.id}"
-    version = form_state.seen_version(form, chosen.id, chosen.version)
-    _edit_goal_form(runtime, principal, chosen, form, version)
-    _close_goal_form(runtime, principal, chosen, form, version)
+    _edit_goal_form(runtime, principal, chosen)
+    _close_goal_form(runtime, principal, chosen)
 
 
 def goals_tab(runtime: Runtime, principal: Principal, header) -> None:
@@ -365,22 +391,58 @@ def _psp_fields(key: str, errors: dict[str, str], episode: pathway.PspEpisodeVie
     }
 
 
+def _psp_values(episode: pathway.PspEpisodeView) -> dict[str, object]:
+    """The episode's values as its form shows them (the base and the colleague's side of a merge)."""
+    return {
+        "commission_on": episode.commission_on,
+        "commission_opinion": episode.commission_opinion,
+        "prefect_decision": episode.prefect_decision,
+        **{name: getattr(episode, name) for name, _text, _suffix in PSP_DATES},
+        "afis_monthly_cents": "" if episode.afis_monthly_cents is None else formats.euros(episode.afis_monthly_cents),
+        "ended_on": episode.ended_on,
+    }
+
+
+PSP_FIELDS = {
+    "commission_on": N_("Date de la commission"),
+    "commission_opinion": N_("Avis de la commission"),
+    "prefect_decision": N_("Décision du préfet"),
+    **{name: text for name, text, _suffix in PSP_DATES},
+    "afis_monthly_cents": N_("Montant mensuel de l'AFIS (€)"),
+    "ended_on": N_("Fin du parcours"),
+}
+
+
 def _psp_form(runtime: Runtime, principal: Principal, episode: pathway.PspEpisodeView) -> None:
+    """A colleague's save meanwhile is merged, never overwritten (ui.platform.conflicts)."""
     form = f"psp_edit_{episode.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    version = form_state.seen_version(form, episode.id, episode.version)
-    with st.expander(_("Commission, décision, APS et AFIS")), st.form(key):
-        form_state.form_error(form)
-        data = _psp_fields(key, errors, episode)
-        save = st.form_submit_button(_("Enregistrer"), type="primary")
-    if save:
 
-        def update() -> None:
-            with unit_of_work(runtime.engine) as session:
-                pathway.update_psp_episode(session, principal, episode.id, expected_version=version, data=data)
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(runtime.engine) as session:
+            pathway.update_psp_episode(session, principal, episode.id, expected_version=version, data=values)
 
-        form_state.submit(form, update, _("Parcours de sortie mis à jour."), versioned=(form, episode.id))
+    edit = conflicts.VersionedEdit(
+        form,
+        episode.id,
+        version=episode.version,
+        values=_psp_values(episode),
+        fields={name: conflicts.Field(_(text)) for name, text in PSP_FIELDS.items()},
+        save=save,
+        success=_("Parcours de sortie mis à jour."),
+        last_write=conflicts.audited(
+            runtime.engine, principal, "psp_episode", episode.id, [AuditAction.PSP_UPDATE, AuditAction.PSP_RENEW]
+        ),
+    )
+    with st.expander(_("Commission, décision, APS et AFIS")):
+        edit.panel()
+        with st.form(key):
+            form_state.form_error(form)
+            data = _psp_fields(key, errors, episode)
+            submitted = st.form_submit_button(_("Enregistrer"), type="primary")
+    if submitted:
+        edit.submit(data)
 
 
 def _psp_period_form(runtime: Runtime, principal: Principal, episode: pathway.PspEpisodeView) -> None:
@@ -535,7 +597,22 @@ def _referral_result_form(runtime: Runtime, principal: Principal, rows: list[par
     form = f"referral_result_{chosen.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    version = form_state.seen_version(form, chosen.id, chosen.version)
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(runtime.engine) as session:
+            partners.update_referral_result(session, principal, chosen.id, expected_version=version, data=values)
+
+    edit = conflicts.VersionedEdit(  # a colleague's save meanwhile is merged, never overwritten
+        form,
+        chosen.id,
+        version=chosen.version,
+        values={"result": chosen.result, "result_on": chosen.result_on or clock.today()},
+        fields={"result": conflicts.Field(_("Résultat")), "result_on": conflicts.Field(_("Date du résultat"))},
+        save=save,
+        success=_("Résultat enregistré."),
+        last_write=conflicts.audited(runtime.engine, principal, "referral", chosen.id, [AuditAction.REFERRAL_UPDATE]),
+    )
+    edit.panel()
     with st.form(key):
         st.markdown(_("**Résultat de l'orientation**"))
         form_state.form_error(form)
@@ -550,13 +627,7 @@ def _referral_result_form(runtime: Runtime, principal: Principal, rows: list[par
         form_state.field_error(errors, "result_on")
         submitted = st.form_submit_button(_("Enregistrer le résultat"))
     if submitted:
-        data = {"result": result, "result_on": result_on}
-
-        def update() -> None:
-            with unit_of_work(runtime.engine) as session:
-                partners.update_referral_result(session, principal, chosen.id, expected_version=version, data=data)
-
-        form_state.submit(form, update, _("Résultat enregistré."), versioned=(form, chosen.id))
+        edit.submit({"result": result, "result_on": result_on})
 
 
 def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:

@@ -13,6 +13,7 @@ import streamlit as st
 
 import clock
 from i18n import _, formats
+from models.audit import AuditAction
 from models.courses import CefrLevel, LearnerProfile
 from models.labels import label
 from services.activities.courses import groups as course_groups
@@ -20,7 +21,7 @@ from services.activities.courses.groups import GroupRow
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
-from ui.platform import form_state
+from ui.platform import conflicts, form_state
 from ui.platform.runtime import Runtime
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -154,19 +155,61 @@ def create_group_form(rt: Runtime, principal: Principal, sites: list[SiteChoice]
         form_state.submit(form, create, _("Groupe « {name} » créé.").format(name=" ".join(data["name"].split())))
 
 
+def _group_values(row: GroupRow, teacher_ids: set[int]) -> dict[str, object]:
+    """The group's values as its edit form shows them (the base and the colleague's side of a merge)."""
+    return {
+        "name": row.name,
+        "profile": row.profile,
+        "target_level": row.target_level,
+        "schedule": row.schedule or "",
+        "starts_on": row.starts_on,
+        "ends_on": row.ends_on,
+        "teacher_ids": [t for t in row.teacher_ids if t in teacher_ids],
+    }
+
+
+def _group_fields_shown(teachers: dict[int, str]) -> dict[str, conflicts.Field]:
+    return {
+        "name": conflicts.Field(_("Nom du groupe")),
+        "profile": conflicts.Field(_("Profil des apprenant·es")),
+        "target_level": conflicts.Field(_("Niveau visé")),
+        "schedule": conflicts.Field(_("Horaires")),
+        "starts_on": conflicts.Field(_("Début")),
+        "ends_on": conflicts.Field(_("Fin (facultative)")),
+        "teacher_ids": conflicts.Field(
+            _("Formateur·rices"), lambda ids: ", ".join(teachers.get(i, "—") for i in ids) or "—"
+        ),
+    }
+
+
 def edit_group_form(rt: Runtime, principal: Principal, row: GroupRow) -> None:
+    """A colleague's save meanwhile is merged, never overwritten (ui.platform.conflicts)."""
     form = f"course_group_edit_{row.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    version = form_state.seen_version(form, row.id, row.version)
+    with unit_of_work(rt.engine) as uow:
+        teachers = {
+            t.user_id: t.display_name for t in course_groups.teacher_choices(uow, principal, site_id=row.site_id)
+        }
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(rt.engine) as uow:
+            course_groups.update_group(uow, principal, row.id, expected_version=version, data=values)
+
+    edit = conflicts.VersionedEdit(
+        form,
+        row.id,
+        version=row.version,
+        values=_group_values(row, set(teachers)),
+        fields=_group_fields_shown(teachers),
+        save=save,
+        success=_("Groupe modifié."),
+        last_write=conflicts.audited(rt.engine, principal, "course_group", row.id, [AuditAction.COURSE_GROUP_UPDATE]),
+    )
+    edit.panel()
     with st.form(key):
         form_state.form_error(form)
         data = _group_fields(rt, principal, key, errors, row.site_id, row)
         submitted = st.form_submit_button(_("Enregistrer le groupe"), type="primary")
     if submitted:
-
-        def update() -> None:
-            with unit_of_work(rt.engine) as uow:
-                course_groups.update_group(uow, principal, row.id, expected_version=version, data=data)
-
-        form_state.submit(form, update, _("Groupe modifié."), versioned=(form, row.id))
+        edit.submit(data)

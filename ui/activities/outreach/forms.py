@@ -12,6 +12,7 @@ import streamlit as st
 
 import clock
 from i18n import N_, _, formats
+from models.audit import AuditAction
 from models.labels import label
 from models.outreach import OutreachArea, OutreachMode
 from services.activities import outreach
@@ -19,7 +20,7 @@ from services.activities.outreach import RoundRow
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.activities.outreach.charts import mode_label
-from ui.platform import form_state
+from ui.platform import conflicts, form_state
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
@@ -176,8 +177,38 @@ def new_round_form(runtime: Runtime, principal: Principal, sites: list[outreach.
         form_state.submit(form, log, _("Maraude du {day} enregistrée.").format(day=formats.day(data["round_on"])))
 
 
+def _round_values(row: RoundRow, staff_ids: list[int]) -> dict[str, object]:
+    """A round's values as its correction form shows them (the base and the colleague's side of a merge)."""
+    return {
+        "site_id": row.site_id,
+        "round_on": row.round_on,
+        "start_time": row.start_time,
+        "duration_minutes": row.duration_minutes,
+        "mode": row.mode,
+        "area": row.area,
+        "staff_ids": list(staff_ids),
+        **{name: getattr(row, name) for name, _text, _help in COUNTS},
+    }
+
+
+def _round_fields_shown(staff: dict[int, str]) -> dict[str, conflicts.Field]:
+    return {
+        "site_id": conflicts.Field(_("Site")),  # never changed by a correction
+        "round_on": conflicts.Field(_("Date de la maraude")),
+        "start_time": conflicts.Field(_("Heure de début")),
+        "duration_minutes": conflicts.Field(_("Durée (minutes)")),
+        "mode": conflicts.Field(_("Type de maraude"), mode_label),
+        "area": conflicts.Field(_("Secteur ou plateforme")),
+        "staff_ids": conflicts.Field(
+            _("Équipe présente"), lambda ids: ", ".join(staff.get(i, "—") for i in ids) or "—"
+        ),
+        **{name: conflicts.Field(_(text)) for name, text, _help in COUNTS},
+    }
+
+
 def edit_round_form(runtime: Runtime, principal: Principal, rows: list[RoundRow]) -> None:
-    """Correct one round of the page shown; refused if someone saved it meanwhile (the input stays)."""
+    """Correct one round of the page shown; a colleague's correction meanwhile is merged, never overwritten
+    (ui.platform.conflicts)."""
     if not rows:
         return
     chosen = st.selectbox(_("Maraude à corriger"), rows, format_func=round_label, key="outreach_edit_choice")
@@ -185,25 +216,31 @@ def edit_round_form(runtime: Runtime, principal: Principal, rows: list[RoundRow]
         detail = outreach.round_detail(session, principal, chosen.id)
         staff = dict(outreach.staff_choices(session, principal, chosen.site_id))
     staff |= dict(detail.staff)  # someone who has left the team stays on the rounds they went on
+    chosen_staff = [user_id for user_id, _unused in detail.staff]
     form = f"outreach_edit_{chosen.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    version = form_state.seen_version(form, chosen.id, detail.row.version)
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(runtime.engine) as session:
+            outreach.update_round(session, principal, round_id=chosen.id, expected_version=version, data=values)
+
+    edit = conflicts.VersionedEdit(
+        form,
+        chosen.id,
+        version=detail.row.version,
+        values=_round_values(detail.row, chosen_staff),
+        fields=_round_fields_shown(staff),
+        save=save,
+        success=_("Maraude corrigée."),
+        last_write=conflicts.audited(
+            runtime.engine, principal, "outreach_round", chosen.id, [AuditAction.OUTREACH_ROUND_UPDATED]
+        ),
+    )
+    edit.panel()
     with st.form(key):
         form_state.form_error(form)
-        data = _fields(
-            key,
-            errors,
-            staff=staff,
-            chosen_staff=[user_id for user_id, _unused in detail.staff],
-            row=detail.row,
-            today=clock.today(),
-        )
+        data = _fields(key, errors, staff=staff, chosen_staff=chosen_staff, row=detail.row, today=clock.today())
         submitted = st.form_submit_button(_("Enregistrer les corrections"), type="primary")
     if submitted:
-
-        def update() -> None:
-            with unit_of_work(runtime.engine) as session:
-                outreach.update_round(session, principal, round_id=chosen.id, expected_version=version, data=data)
-
-        form_state.submit(form, update, _("Maraude corrigée."), versioned=(form, chosen.id))
+        edit.submit(data)

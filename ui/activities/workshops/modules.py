@@ -6,13 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from i18n import _
+from models.audit import AuditAction
 from models.labels import label
 from models.workshops import WorkshopTheme
 from services.activities.workshops import modules as workshop_modules
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
-from ui.platform import form_state
+from ui.platform import conflicts, form_state
 from ui.platform.runtime import Runtime
 
 ORDER = "Ordre"  # the order column of the reorder grid (an identifier; its header is translated)
@@ -97,7 +98,28 @@ def _edit_module(rt: Runtime, principal: Principal, modules: list[workshop_modul
     form = f"workshop_module_edit_{chosen.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    version = form_state.seen_version(form, chosen.id, chosen.version)
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(rt.engine) as session:
+            workshop_modules.update_module(session, principal, chosen.id, expected_version=version, data=values)
+
+    edit = conflicts.VersionedEdit(  # a colleague's save meanwhile is merged, never overwritten
+        form,
+        chosen.id,
+        version=chosen.version,
+        values={"name": chosen.name, "theme": chosen.theme, "is_active": chosen.is_active},
+        fields={
+            "name": conflicts.Field(_("Nom du module")),
+            "theme": conflicts.Field(_("Thème")),
+            "is_active": conflicts.Field(_("Proposé pour les nouvelles séances")),
+        },
+        save=save,
+        success=_("Module modifié."),
+        last_write=conflicts.audited(
+            rt.engine, principal, "workshop_module", chosen.id, [AuditAction.WORKSHOP_MODULE_UPDATE]
+        ),
+    )
+    edit.panel()
     with st.form(key):
         form_state.form_error(form)
         name = st.text_input(
@@ -115,13 +137,7 @@ def _edit_module(rt: Runtime, principal: Principal, modules: list[workshop_modul
         active = st.checkbox(_("Proposé pour les nouvelles séances"), value=chosen.is_active, key=f"{key}_active")
         submitted = st.form_submit_button(_("Enregistrer le module"), type="primary")
     if submitted:
-        data = {"name": name, "theme": theme, "is_active": active}
-
-        def update() -> None:
-            with unit_of_work(rt.engine) as session:
-                workshop_modules.update_module(session, principal, chosen.id, expected_version=version, data=data)
-
-        form_state.submit(form, update, _("Module modifié."), versioned=(form, chosen.id))
+        edit.submit({"name": name, "theme": theme, "is_active": active})
 
 
 def _reorder(rt: Runtime, principal: Principal, site_id: int, modules: list[workshop_modules.ModuleRow]) -> None:

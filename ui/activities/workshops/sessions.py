@@ -13,6 +13,7 @@ import streamlit as st
 
 import clock
 from i18n import N_, _, formats
+from models.audit import AuditAction
 from services.activities.attendance import SessionKind
 from services.activities.workshops import sessions as workshop_sessions
 from services.activities.workshops.sessions import Period, SessionRow
@@ -21,7 +22,7 @@ from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
 from ui.activities.roll_call import roll_call_grid
-from ui.platform import form_state, pager
+from ui.platform import conflicts, form_state, pager
 from ui.platform.runtime import Runtime
 
 PAGE_SIZE = 20
@@ -234,7 +235,9 @@ def session_form(
         )
         return
     key, errors = form_state.key(form), form_state.errors(form)
-    version = form_state.seen_version(form, current.id, current.version) if current else None
+    edit = _session_edit(rt, principal, form, current, offered, code_of) if current else None
+    if edit:
+        edit.panel()
     with st.form(key):
         form_state.form_error(form)
         form_state.field_error(errors, "site_id")
@@ -242,20 +245,59 @@ def session_form(
         submitted = st.form_submit_button(
             _("Planifier la séance") if current is None else _("Enregistrer la séance"), type="primary"
         )
-    if submitted:
+    if submitted and edit:
+        edit.submit(data)
+    elif submitted:
 
-        def save() -> None:
+        def create() -> None:
             with unit_of_work(rt.engine) as session:
-                if current is None:
-                    workshop_sessions.create_session(session, principal, data=data)
-                else:
-                    workshop_sessions.update_session(
-                        session, principal, current.id, expected_version=version, data=data
-                    )
+                workshop_sessions.create_session(session, principal, data=data)
 
-        form_state.submit(
-            form,
-            save,
-            _("Séance planifiée.") if current is None else _("Séance modifiée."),
-            versioned=(form, current.id) if current else None,
-        )
+        form_state.submit(form, create, _("Séance planifiée."))
+
+
+def _session_edit(
+    rt: Runtime, principal: Principal, form: str, current: SessionRow, offered: _Offered, sites: dict[int, str]
+) -> conflicts.VersionedEdit:
+    """The change of a session: a colleague's save meanwhile is merged, never overwritten (ui.platform.conflicts)."""
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(rt.engine) as session:
+            workshop_sessions.update_session(session, principal, current.id, expected_version=version, data=values)
+
+    staff = dict(zip(current.facilitator_ids, current.facilitators, strict=False)) | offered.staff
+    return conflicts.VersionedEdit(
+        form,
+        current.id,
+        version=current.version,
+        values={
+            "site_id": current.site_id,
+            "module_id": current.module_id,
+            "session_on": current.session_on,
+            "start_time": current.start_time,
+            "duration_minutes": current.duration_minutes,
+            "planned_places": current.planned_places,
+            "facilitator_ids": list(current.facilitator_ids),
+            "partner_id": current.partner_id,
+        },
+        fields={
+            "site_id": conflicts.Field(_("Site de la séance"), lambda i: sites.get(i, "—")),
+            "module_id": conflicts.Field(_("Module"), lambda i: offered.modules.get(i, current.module_name)),
+            "session_on": conflicts.Field(_("Date")),
+            "start_time": conflicts.Field(_("Heure de début")),
+            "duration_minutes": conflicts.Field(_("Durée (minutes)")),
+            "planned_places": conflicts.Field(_("Places prévues")),
+            "facilitator_ids": conflicts.Field(
+                _("Animation (membres de l'équipe du site)"), lambda ids: ", ".join(staff.get(i, "—") for i in ids)
+            ),
+            "partner_id": conflicts.Field(
+                _("Partenaire associé (facultatif)"),
+                lambda i: _(NO_PARTNER) if i is None else offered.partners.get(i, current.partner_name or "—"),
+            ),
+        },
+        save=save,
+        success=_("Séance modifiée."),
+        last_write=conflicts.audited(
+            rt.engine, principal, "workshop_session", current.id, [AuditAction.WORKSHOP_SESSION_UPDATE]
+        ),
+    )
