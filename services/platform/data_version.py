@@ -104,6 +104,8 @@ def track_writes(engine: Engine) -> None:
             cursor.close()
 
     def _forget(connection, *_args) -> None:
+        if connection.invalidated:  # a dropped connection: its DBAPI connection, and what we noted on it, are gone
+            return
         connection.info.pop(_WRITTEN, None)
 
     for name in ("begin", "rollback"):
