@@ -352,6 +352,7 @@ def test_restored_identities_the_field_key_cannot_open_are_reported(tmp_path, mo
         (base64.urlsafe_b64encode(bytes(32)).decode(), "trop prévisible"),
         (TEST_ENCRYPTION_KEY, "doit en être distincte"),
     ],
+    ids=["missing", "malformed", "all-zero", "the-field-key"],  # the field key is drawn per process (xdist)
 )
 def test_backup_refuses_a_missing_malformed_weak_or_reused_key(key, message, tmp_path, monkeypatch, capsys):
     configure(monkeypatch, f"sqlite:///{tmp_path / 'app.db'}", backup_key=key)
