@@ -92,7 +92,10 @@ def test_a_conflicting_edit_shows_both_numbers_and_saves_the_chosen_one(page, ne
 
     # A keeps B's number and saves: B's number and A's housing.
     question.get_by_role("radio", name="la sienne").check(force=True)
-    wait_settled(page, WAIT_MS)  # the rerun of the choice may briefly show the old, disabled button beside it
+    # The rerun of the choice briefly shows the old, disabled button beside the new one: wait for the
+    # enabled one (the rerun has happened), then for the page to settle with it alone.
+    expect(save.and_(main.locator("button:enabled"))).to_have_count(1, timeout=WAIT_MS)
+    wait_settled(page, WAIT_MS)
     expect(save).to_have_count(1, timeout=WAIT_MS)
     expect(save).to_be_enabled(timeout=WAIT_MS)
     save.click()
