@@ -85,7 +85,8 @@ def test_direction_reads_the_expenses_without_any_form(demo_database):
     assert ENTRY_BUTTON not in labels and "Importer" not in labels and "Supprimer" not in labels
     assert not [s for s in at.selectbox if s.label == "Ligne budgétaire"]
     table = at.dataframe[0].value
-    assert len(table) == 50 and {"Montant", "Libellé", "N° de pièce"} <= set(table.columns)
+    # A page of at most 50 (fewer early in the year, when the demo's calendar-year grants have few expenses).
+    assert 1 <= len(table) <= 50 and {"Montant", "Libellé", "N° de pièce"} <= set(table.columns)
     assert not at.get("file_uploader")
 
 
