@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
+import sqlalchemy as sa
+
 import clock
 from models.organisation import Role
 from services.accounts import users
@@ -230,3 +232,18 @@ def wait_rows(scope, predicate, what: str) -> list[tuple[str, ...]]:
 
 def has_row(predicate):
     return lambda rows: any(predicate(row) for row in rows)
+
+
+def a_lyon_file(app: RunningApp) -> str:
+    """The code of a file of the Lyon site in the demo data (a worker of Lyon may open it)."""
+    engine = make_engine(app.database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                sa.text(
+                    "SELECT person.code FROM person JOIN site ON site.id = person.site_id "
+                    "WHERE site.code = 'LYO' AND person.anonymised_at IS NULL ORDER BY person.code LIMIT 1"
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()

@@ -5,31 +5,23 @@ error; the interface language follows its user into a new browser."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 import i18n
 from models.organisation import Role
-from services.platform.db import make_engine
 from tests.browser.conftest import RunningApp
-from tests.browser.journey import WAIT_MS, Account, an_account, expect_, has_auth_cookie, open_settled, sign_in
+from tests.browser.journey import (
+    WAIT_MS,
+    Account,
+    a_lyon_file,
+    an_account,
+    expect_,
+    has_auth_cookie,
+    open_settled,
+    sign_in,
+)
 from tests.browser.script_runs import mark, wait_settled
 
 pytestmark = pytest.mark.browser
-
-
-def _a_lyon_file(app: RunningApp) -> str:
-    """The code of a file of the Lyon site in the demo data (a worker of Lyon may open it)."""
-    engine = make_engine(app.database_url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(
-                sa.text(
-                    "SELECT person.code FROM person JOIN site ON site.id = person.site_id "
-                    "WHERE site.code = 'LYO' AND person.anonymised_at IS NULL ORDER BY person.code LIMIT 1"
-                )
-            ).scalar_one()
-    finally:
-        engine.dispose()
 
 
 def _file_shown(page, code: str) -> None:
@@ -63,7 +55,7 @@ def _no_error(page) -> None:
 
 def test_a_reload_reopens_the_same_file(page, running_app: RunningApp) -> None:
     account = an_account(running_app, "ts.lyon.reload", "Inès Carpentier", Role.INTERVENANT, site_codes=("LYO",))
-    code = _a_lyon_file(running_app)
+    code = a_lyon_file(running_app)
     sign_in(page, running_app, account)
     open_settled(page, f"{running_app.url}/person_file?code={code}")
     _file_shown(page, code)
@@ -75,7 +67,7 @@ def test_a_reload_reopens_the_same_file(page, running_app: RunningApp) -> None:
 
 def test_a_bookmarked_file_opens_after_sign_in(new_page, running_app: RunningApp) -> None:
     account = an_account(running_app, "ts.lyon.bookmark", "Rachid Belkacem", Role.INTERVENANT, site_codes=("LYO",))
-    code = _a_lyon_file(running_app)
+    code = a_lyon_file(running_app)
     page = new_page()  # a browser that has never signed in
     open_settled(page, f"{running_app.url}/person_file?code={code}")
     _sign_in_here(page, running_app, account)

@@ -20,7 +20,7 @@ from services.platform.config import PROJECT_ROOT, load_settings
 from services.platform.db import make_engine, unit_of_work
 from services.platform.principal import SYSTEM_ACTOR
 from tests.browser.conftest import BIN, WAIT_MS, RunningApp, _free_port, _wait_healthy
-from tests.browser.journey import expect_
+from tests.browser.journey import a_lyon_file, expect_
 from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.browser
@@ -175,3 +175,16 @@ def test_an_identity_opens_the_account_its_holder_linked_with_the_code(page, sso
     )
     expect(greeting).to_have_count(0)
     assert sso_app.audit_count("chef.sso.navigateur", "logout") == 1
+
+    # A bookmarked file followed by single sign-on: the provider's round trip comes back to the main page
+    # in a new session, and the file the bookmark named opens (not Accueil).
+    code = a_lyon_file(sso_app)
+    page.goto(f"{sso_app.url}/person_file?code={code}")
+    _sign_in_at_the_provider(page, "ines@asso.example")
+    heading = page.get_by_role("heading", name=f"Fiche personne · {code}", level=1)
+    expect(heading).to_have_count(1, timeout=WAIT_MS)
+    expect(greeting).to_have_count(0)
+    assert page.url.endswith(f"/person_file?code={code}")
+    # Read once: the cookie that carried the link across the round trip is gone.
+    expect(page.get_by_role("heading", name=f"Fiche personne · {code}", level=1)).to_have_count(1)
+    assert "parcours_link" not in {cookie["name"] for cookie in page.context.cookies()}

@@ -11,14 +11,20 @@ So the first run of each browser session writes down the page and the query para
 first signed-in run opens that page with them when the role may open it, else Accueil, without a word.
 Nothing is checked against the database here: a file's code is the person file page's own business (it
 answers the same for an unknown code as for one outside the user's scope). Only what was in the URL is
-kept, in this session's state, never anywhere else.
+kept, in this session's state.
+
+Single sign-on is the one exception: `st.login` leaves for the provider and comes back to the main page in
+a new browser session, which has forgotten the link. So while a link waits on a login page that offers
+single sign-on, the browser keeps it in a cookie of its own for ten minutes (`keep_link_across_sign_on`),
+which the first run at the main page reads and deletes. It holds what the address bar held, nothing more.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import streamlit as st
 
@@ -29,6 +35,8 @@ REQUESTED = "parcours_requested_link"  # the RequestedLink of this session, unti
 LOOKED_AT = "parcours_link_looked_at"  # the URL of this session's first run has been read
 # A page path as st.Page accepts it (app pages are PageKey values): anything else is not a page of ours.
 URL_PATH = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SIGN_ON_COOKIE = "parcours_link"  # the requested link, across the single sign-on round trip
+SIGN_ON_COOKIE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,39 @@ def remember_requested_link() -> None:
     url_path = requested_url_path(st.context.url)
     if url_path is None:
         return
-    state[REQUESTED] = RequestedLink(url_path, st.query_params.to_dict())
+    link = RequestedLink(url_path, st.query_params.to_dict())
+    kept = st.context.cookies.get(SIGN_ON_COOKIE)
+    if isinstance(kept, str):  # (a page test's context has no real cookies)
+        _write_cookie("", max_age=0)  # read once
+        if link == RequestedLink(""):  # back from the provider, at the main page
+            link = link_from_cookie(kept) or link
+    state[REQUESTED] = link
+
+
+def link_from_cookie(value: str) -> RequestedLink | None:
+    """The link a sign-on cookie holds, or None when it does not name a page of the app the usual way."""
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not URL_PATH.fullmatch(parts.path):
+        return None
+    return RequestedLink(parts.path, dict(parse_qsl(parts.query)))
+
+
+def keep_link_across_sign_on() -> None:
+    """On a login page offering single sign-on: keep the requested page (not Accueil) in the browser for
+    the provider's round trip."""
+    link = _requested()
+    if link is None or link.url_path == "":
+        return
+    query = urlencode(link.query_params)
+    _write_cookie(f"{link.url_path}?{query}" if query else link.url_path, max_age=SIGN_ON_COOKIE_SECONDS)
+
+
+def _write_cookie(value: str, *, max_age: int) -> None:
+    """The browser writes it (a script in the page): Streamlit has no response of its own to set a cookie
+    on. Lax, not Strict: the browser comes back from the provider by a cross-site redirect."""
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    cookie = f"{SIGN_ON_COOKIE}={value}; Max-Age={max_age}; Path=/{base}; SameSite=Lax"
+    st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)
 
 
 def requested_url_path(url: str | None) -> str | None:

@@ -22,7 +22,7 @@ from services.accounts import auth, enrolment, sso
 from services.accounts.passwords import MIN_LENGTH
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
-from ui.platform import form_state
+from ui.platform import form_state, links
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
@@ -255,6 +255,7 @@ def _sso_panel(runtime: Runtime, result: sso.SsoResult | None) -> None:
         return
     st.divider()
     if result is None or result.outcome == sso.SsoOutcome.ENDED:
+        links.keep_link_across_sign_on()
         if st.button(_("Se connecter avec l'authentification unique"), icon=":material/badge:", key="sso_login"):
             st.login()
         return
