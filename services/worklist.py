@@ -17,8 +17,8 @@ The rules (a day is "due" from its due date on; an item whose due date is past i
 - residence permit (Person.permit_ends_on), APS or AFIS (on the PSP episode not ended) ending within
   ENDING_SOON_DAYS (60) days, or already ended (overdue until a new end date or the episode's end is
   recorded);
-- no contact for the site's `no_contact_days` (default 45): due on the last contact (else the intake)
-  plus that many days;
+- no contact for the site's `no_contact_days` (default 45, set by admin: services.platform.organisation):
+  due on the last contact (else the intake) plus that many days;
 - a learner marked absent (not excused) at the last two held sessions of a group it still attends: due
   on the second absence;
 - a past session (the last ROLL_CALL_LOOKBACK_DAYS days) with people expected and no roll recorded:
@@ -31,7 +31,7 @@ caseload-like page, and the counts (`worklist_counts`) are aggregates the home p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -57,15 +57,13 @@ from models.workshops import (
 )
 from services.activities.courses.access import visible_groups
 from services.persons import pathway
+from services.platform import paging
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 
 ENDING_SOON_DAYS = 60
 REFERRAL_RESULT_DAYS = 60
 ROLL_CALL_LOOKBACK_DAYS = 60
-DEFAULT_NO_CONTACT_DAYS = 45
-NO_CONTACT_DAYS_MIN = 7
-NO_CONTACT_DAYS_MAX = 365
 OPEN_STATUSES = (PersonStatus.ACTIVE, PersonStatus.PAUSED)
 
 
@@ -173,6 +171,33 @@ def worklist(session: Session, principal: Principal, *, today: date | None = Non
         for kind in kinds
     ]
     return Worklist(items, counts)
+
+
+@dataclass(frozen=True)
+class WorklistPage:
+    items: list[WorkItem]  # the page shown, of the kinds chosen
+    counts: list[KindCount]  # every kind, whatever the filter
+    total: int  # items of the kinds chosen
+    page: int
+    page_count: int
+
+
+def worklist_page(
+    session: Session,
+    principal: Principal,
+    *,
+    kinds: Collection[ItemKind] = (),
+    page: int = 1,
+    page_size: int = 50,
+    today: date | None = None,
+) -> WorklistPage:
+    """One page of the items of `kinds` (none chosen: every kind), and the counts of every kind."""
+    found = worklist(session, principal, today=today)
+    chosen = [item for item in found.items if not kinds or item.kind in kinds]
+    shown = paging.window(len(chosen), page, page_size)
+    return WorklistPage(
+        chosen[shown.offset : shown.offset + shown.page_size], found.counts, len(chosen), shown.page, shown.page_count
+    )
 
 
 def worklist_counts(session: Session, principal: Principal, *, today: date | None = None) -> list[KindCount]:
