@@ -19,8 +19,10 @@ from models.pathway import PrefectDecision, PspPeriod
 from models.persons import Person, PersonStatus
 from models.workshops import WorkshopFacilitator
 from services import worklist
-from services.persons import partners, pathway
+from services.persons import files, partners, pathway
+from services.platform import organisation
 from services.platform.crypto import FieldCipher
+from services.platform.errors import ValidationFailed
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.worklist import ItemKind
@@ -327,3 +329,51 @@ def test_overdue_first_then_by_due_day_with_counts_per_kind(session, world):
         (ItemKind.ROLL_CALL, 0, 0),
         (ItemKind.REFERRAL, 0, 0),
     ]
+
+
+# --- the settings the rules read --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("days", "error"), [(6, True), (7, False), (365, False), (366, True)])
+def test_days_without_contact_of_a_site_are_set_by_admin_from_7_to_365(session, world, days, error):
+    data = {"name": "Lyon", "city": "Lyon", "no_contact_days": days}
+    if error:
+        with pytest.raises(ValidationFailed) as caught:
+            organisation.update_site(session, world.admin, "LYO", data=data)
+        assert caught.value.errors == {"no_contact_days": "Entre 7 et 365 jours."}
+        assert session.get(Site, world.lyon.id).no_contact_days == 45
+    else:
+        organisation.update_site(session, world.admin, "LYO", data=data)
+        assert session.get(Site, world.lyon.id).no_contact_days == days
+
+
+@pytest.mark.parametrize(
+    ("ends_on", "error"),
+    [
+        (date(2020, 12, 31), "Ce titre de séjour aurait pris fin il y a plus de 5 ans : vérifiez la date."),
+        (date(2021, 1, 1), None),
+        (date(2036, 12, 31), None),
+        (date(2037, 1, 1), "Un titre de séjour dure au plus 10 ans : vérifiez la date de fin."),
+    ],
+)
+def test_the_permit_end_is_checked_and_saved_with_the_situation(session, world, ends_on, error):
+    person = a_file(session, world.lyon)
+    send = {"permit_ends_on": ends_on}
+    if error:
+        with pytest.raises(ValidationFailed) as caught:
+            files.update_situation(
+                session,
+                world.ts_lyon,
+                person.id,
+                expected_version=person.version,
+                data=send,
+                cipher=CIPHER,
+                today=TODAY,
+            )
+        assert caught.value.errors == {"permit_ends_on": error}
+    else:
+        files.update_situation(
+            session, world.ts_lyon, person.id, expected_version=person.version, data=send, cipher=CIPHER, today=TODAY
+        )
+        session.expire_all()
+        assert session.get(Person, person.id).permit_ends_on == ends_on
