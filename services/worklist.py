@@ -19,8 +19,8 @@ The rules (a day is "due" from its due date on; an item whose due date is past i
   recorded);
 - no contact for the site's `no_contact_days` (default 45, set by admin: services.platform.organisation):
   due on the last contact (else the intake) plus that many days;
-- a learner marked absent (not excused) at the last two held sessions of a group it still attends: due
-  on the second absence;
+- a learner marked absent (not excused) at the last two held sessions (roll taken, in the last
+  ABSENCE_LOOKBACK_DAYS days) of a group it still attends: due on the second absence;
 - a past session (the last ROLL_CALL_LOOKBACK_DAYS days) with people expected and no roll recorded:
   due on the session day;
 - a referral still pending REFERRAL_RESULT_DAYS (60) days after it was made.
@@ -64,6 +64,7 @@ from services.platform.principal import Capability, Principal
 ENDING_SOON_DAYS = 60
 REFERRAL_RESULT_DAYS = 60
 ROLL_CALL_LOOKBACK_DAYS = 60
+ABSENCE_LOOKBACK_DAYS = 60  # a group that has not met for two months has no « last two sessions » to act on
 OPEN_STATUSES = (PersonStatus.ACTIVE, PersonStatus.PAUSED)
 
 
@@ -352,7 +353,13 @@ def _absent_learners(session: Session, principal: Principal, today: date) -> lis
             .label("rank"),
         )
         .join(CourseGroup, CourseGroup.id == CourseSession.group_id)
-        .where(groups, CourseSession.session_on <= today, held.exists())
+        .where(
+            groups,
+            principal.site_filter(CourseSession.site_id),  # said again on the session: its (site, day) index
+            CourseSession.session_on >= today - timedelta(days=ABSENCE_LOOKBACK_DAYS),
+            CourseSession.session_on <= today,
+            held.exists(),
+        )
         .subquery("ranked")
     )
     last_two = select(ranked).where(ranked.c.rank <= 2).subquery("last_two")
@@ -415,10 +422,11 @@ def _roll_calls(session: Session, principal: Principal, today: date) -> list[Wor
             .join(CourseGroup, CourseGroup.id == CourseSession.group_id)
             .where(
                 visible_groups(principal),
+                principal.site_filter(CourseSession.site_id),  # said again on the session: its (site, day) index
                 CourseSession.session_on >= since,
                 CourseSession.session_on < today,
+                ~marked.exists(),  # first: most sessions have their roll, and this is one index lookup
                 enrolled.exists(),
-                ~marked.exists(),
             )
         ).all()
         items += [
@@ -440,8 +448,8 @@ def _roll_calls(session: Session, principal: Principal, today: date) -> list[Wor
                 principal.site_filter(WorkshopSession.site_id),
                 WorkshopSession.session_on >= since,
                 WorkshopSession.session_on < today,
+                ~marked.exists(),  # first: most sessions have their roll, and this is one index lookup
                 expected.exists(),
-                ~marked.exists(),
             )
         )
         if not principal.can(Capability.CONFIGURE_ACTIVITIES):  # the site's chef_service sees every session

@@ -29,7 +29,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("permit_ends_on", sa.Date(), nullable=True))
         batch.create_index("ix_person_site_permit_end", ["site_id", "permit_ends_on"], unique=False)
     with op.batch_alter_table("psp_period") as batch:
-        batch.create_index("ix_psp_period_episode_end", ["episode_id", "end_on"], unique=False)
+        batch.create_index("ix_psp_period_site_end", ["site_id", "end_on"], unique=False)
     with op.batch_alter_table("referral") as batch:
         batch.create_index("ix_referral_site_result_date", ["site_id", "result", "referred_on"], unique=False)
     with op.batch_alter_table("course_session") as batch:
@@ -42,7 +42,7 @@ def downgrade() -> None:
     with op.batch_alter_table("referral") as batch:
         batch.drop_index("ix_referral_site_result_date")
     with op.batch_alter_table("psp_period") as batch:
-        batch.drop_index("ix_psp_period_episode_end")
+        batch.drop_index("ix_psp_period_site_end")
     with op.batch_alter_table("person") as batch:
         batch.drop_index("ix_person_site_permit_end")
         batch.drop_column("permit_ends_on")

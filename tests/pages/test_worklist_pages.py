@@ -11,7 +11,8 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 import clock
-from models.organisation import Site
+from models.courses import CourseEnrolment, CourseGroup, CourseSession, CourseTeacher
+from models.organisation import Site, User
 from models.persons import IntakeOrigin, Person
 from services.platform.config import PROJECT_ROOT
 from services.platform.crypto import FieldCipher
@@ -177,3 +178,54 @@ def test_a_permit_end_is_saved_from_the_situation_form_and_checked(app_engine, d
     assert not at.exception, at.exception
     with unit_of_work(app_engine) as session:
         assert session.exec(select(Person.permit_ends_on).where(Person.code == code)).one() == renewed
+
+
+def a_session_without_roll_call(app_engine, teacher: str) -> tuple[int, str]:
+    """A session held yesterday in a running group `teacher` teaches (learners enrolled), no roll taken."""
+    yesterday = clock.today() - timedelta(days=1)
+    with unit_of_work(app_engine) as session:
+        group_id, group_name = session.exec(
+            select(CourseGroup.id, CourseGroup.name)
+            .join(CourseTeacher, CourseTeacher.group_id == CourseGroup.id)
+            .join(User, User.id == CourseTeacher.user_id)
+            .join(CourseEnrolment, CourseEnrolment.group_id == CourseGroup.id)
+            .where(User.username == teacher, CourseEnrolment.left_on.is_(None))
+            .where(CourseEnrolment.enrolled_on <= yesterday)
+            .order_by(CourseGroup.id)
+        ).first()
+        course = CourseSession(
+            group_id=group_id, site_id=session.get(CourseGroup, group_id).site_id, session_on=yesterday
+        )
+        session.add(course)
+        session.commit()
+        return course.id, group_name
+
+
+def test_a_roll_call_line_opens_that_sessions_roll_on_the_course_page(app_engine, demo_database):
+    session_id, group_name = a_session_without_roll_call(app_engine, "fle.lyon")
+    at = open_page(signed_in_app("fle.lyon"), PageKey.WORKLIST)
+    at.pills(key="worklist_kinds").set_value(["roll_call"]).run()
+    assert not at.exception, at.exception
+    found = [link for link in links(at) if f"roll={session_id}" in link.proto.query_string]
+    assert len(found) == 1 and group_name in found[0].proto.label and "Appel non fait" in found[0].proto.label
+
+    courses = signed_in_app("fle.lyon")
+    courses.run()
+    courses.switch_page(PAGE_SPECS[PageKey.COURSES].script)
+    courses.query_params["roll"] = str(session_id)
+    courses.run()
+    assert not courses.exception, courses.exception
+    assert "Appel à faire" in texts(courses.subheader)
+    assert any(group_name in text for text in texts(courses.markdown))
+    assert "Fermer cet appel" in [b.label for b in courses.button]
+
+
+def test_a_link_to_a_session_out_of_reach_says_it_is_not_found(app_engine, demo_database):
+    session_id, _name = a_session_without_roll_call(app_engine, "fle.lyon")
+    at = signed_in_app("fle.lyon")
+    at.run()
+    at.switch_page(PAGE_SPECS[PageKey.COURSES].script)
+    at.query_params["roll"] = str(session_id + 100_000)  # no such session
+    at.run()
+    assert not at.exception, at.exception
+    assert "Séance introuvable." in texts(at.error)
