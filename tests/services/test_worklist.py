@@ -18,7 +18,7 @@ from models.partners import PartnerKind, ReferralResult
 from models.pathway import PrefectDecision, PspPeriod
 from models.persons import Person, PersonStatus
 from models.workshops import WorkshopFacilitator
-from services import worklist
+from services import home, worklist
 from services.persons import files, partners, pathway
 from services.platform import organisation
 from services.platform.crypto import FieldCipher
@@ -377,3 +377,19 @@ def test_the_permit_end_is_checked_and_saved_with_the_situation(session, world, 
         )
         session.expire_all()
         assert session.get(Person, person.id).permit_ends_on == ends_on
+
+
+def test_the_home_page_counts_the_items_of_its_user_only(session, world):
+    a_file(session, world.lyon, permit_ends_on=days(-1))
+    a_file(session, world.lyon, permit_ends_on=days(30))
+    a_file(session, world.grenoble, permit_ends_on=days(5))
+
+    def due(principal: Principal) -> list[tuple]:
+        return [
+            (c.kind, c.total, c.overdue) for c in home.overview_for(session, principal, today=TODAY).worklist if c.total
+        ]
+
+    assert due(world.ts_lyon) == [(ItemKind.RESIDENCE_PERMIT, 2, 1)]
+    assert due(world.ts_grenoble) == [(ItemKind.RESIDENCE_PERMIT, 1, 0)]
+    assert due(world.fle_lyon) == []
+    assert home.overview_for(session, world.direction, today=TODAY).worklist == []
