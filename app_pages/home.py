@@ -3,7 +3,7 @@
 import streamlit as st
 
 import clock
-from i18n import _, formats
+from i18n import _, formats, ngettext
 from models.labels import label
 from services import home
 from services.accounts import changes
@@ -11,9 +11,11 @@ from services.platform import organisation
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
+from services.worklist import KindCount
 from ui.accounts.account_changes import account_changes_block
 from ui.platform import charts
 from ui.platform.guards import require_page
+from ui.platform.navigation import PAGE_SPECS
 from ui.platform.runtime import runtime
 from ui.platform.text import md
 
@@ -26,6 +28,30 @@ def _value(figure: home.KeyFigure) -> str:
     if figure.kind == home.FigureKind.HOURS:
         return _("{hours} h").format(hours=formats.number(figure.value))
     return formats.number(figure.value)
+
+
+def worklist_block(counts: list[KindCount]) -> None:
+    """« À faire »: the kinds with something due, their overdue part in red, and the way to the list."""
+    st.subheader(_("À faire"))
+    due = [c for c in counts if c.total]
+    if not due:
+        st.caption(_("Rien à faire pour l'instant."))
+    else:
+        columns = st.columns(min(4, len(due)))
+        for index, count in enumerate(due):
+            columns[index % len(columns)].metric(
+                label(count.kind),
+                formats.number(count.total),
+                delta=ngettext("{count} en retard", "{count} en retard", count.overdue).format(
+                    count=formats.number(count.overdue)
+                )
+                if count.overdue
+                else None,
+                delta_color="inverse",
+                delta_arrow="off",
+                border=True,
+            )
+    st.page_link(PAGE_SPECS[PageKey.WORKLIST].script, label=_("Voir la liste « À faire »"), icon=":material/checklist:")
 
 
 def page(principal: Principal) -> None:
@@ -52,6 +78,9 @@ def page(principal: Principal) -> None:
         columns = st.columns(min(4, len(overview.figures)))
         for index, figure in enumerate(overview.figures):
             columns[index % len(columns)].metric(md(figure.label), _value(figure), help=md(figure.help), border=True)
+
+    if overview.worklist:
+        worklist_block(overview.worklist)
 
     if overview.monthly:
         st.subheader(md(overview.monthly_title or _("Évolution")))

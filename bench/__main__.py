@@ -1,4 +1,4 @@
-"""`make bench` → `python -m bench [--runs N] [--rebuild] [--database-url URL] [--language en]`."""
+"""`make bench` → `python -m bench [--runs N] [--rebuild] [--database-url URL] [--language en] [--page P]…`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from bench.report import (
     results_document,
     write_results,
 )
+from services.platform.pages import PageKey
 
 DEFAULT_RUNS = 7
 
@@ -55,6 +56,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--language", choices=("fr", "en"), default="fr", help="interface language of the timed pages (default fr)"
+    )
+    parser.add_argument(
+        "--page",
+        action="append",
+        dest="pages",
+        metavar="PAGE",
+        choices=[page.value for page in PageKey],
+        help="time only this page (its url path, e.g. worklist); repeat for several (default: every page)",
     )
     return parser.parse_args(argv)
 
@@ -109,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {result.role:<12} {result.page:<24} {shown}", flush=True)
 
     machine = machine_info()
-    results = run_benchmark(url, runs=args.runs, on_result=progress, language=args.language)
+    pages = {PageKey(page) for page in args.pages} if args.pages else None
+    results = run_benchmark(url, runs=args.runs, on_result=progress, language=args.language, pages=pages)
     document = results_document(
         results,
         dataset,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -341,8 +341,10 @@ def run_benchmark(
     budget_ms: float = BUDGET_MS,
     on_result: Callable[[PageResult], None] | None = None,
     language: str = "fr",
+    pages: Collection[PageKey] | None = None,
 ) -> list[PageResult]:
-    """Every page each user's role may open, in menu order, in the interface `language`."""
+    """Every page each user's role may open (of `pages`, when given), in menu order, in the interface
+    `language`."""
     from ui.platform.navigation import PAGE_SPECS
 
     _quiet_streamlit()
@@ -354,6 +356,8 @@ def run_benchmark(
         for user in users:
             missing = _missing_user(url, user)
             for page in pages_for(user.role):
+                if pages is not None and page not in pages:
+                    continue
                 spec = PAGE_SPECS.get(page)
                 if spec is None:
                     result = summarise(

@@ -145,7 +145,10 @@ class CourseEnrolment(Timestamped, table=True):
 
 class CourseSession(Versioned, table=True):
     __tablename__ = "course_session"
-    __table_args__ = (sa.Index("ix_course_session_site_date", "site_id", "session_on"),)
+    __table_args__ = (
+        sa.Index("ix_course_session_site_date", "site_id", "session_on"),
+        sa.Index("ix_course_session_group_date", "group_id", "session_on"),  # « À faire »: last sessions
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="course_group.id", index=True, nullable=False)

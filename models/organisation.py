@@ -42,6 +42,8 @@ class Site(Timestamped, table=True):
     name: str = Field(max_length=120, nullable=False)
     city: str = Field(max_length=120, nullable=False)
     is_active: bool = Field(default=True, nullable=False)
+    # « À faire » lists an open file after this many days without contact (services/worklist.py).
+    no_contact_days: int = Field(default=45, nullable=False)
 
 
 class User(Versioned, table=True):

@@ -130,7 +130,10 @@ class Partner(Versioned, table=True):
 
 
 class Referral(Versioned, table=True):
-    __table_args__ = (sa.Index("ix_referral_site_date", "site_id", "referred_on"),)
+    __table_args__ = (
+        sa.Index("ix_referral_site_date", "site_id", "referred_on"),
+        sa.Index("ix_referral_site_result_date", "site_id", "result", "referred_on"),  # « À faire »: no result
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True, nullable=False)

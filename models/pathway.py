@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field
 
 from i18n import N_
@@ -179,6 +180,8 @@ class PspPeriod(Timestamped, table=True):
     """A 6-month authorisation period; renewals may not take the episode past 24 months."""
 
     __tablename__ = "psp_period"
+    # « À faire »: the periods of a site ending soon.
+    __table_args__ = (sa.Index("ix_psp_period_site_end", "site_id", "end_on"),)
 
     id: int | None = Field(default=None, primary_key=True)
     episode_id: int = Field(foreign_key="psp_episode.id", index=True, nullable=False)

@@ -123,6 +123,7 @@ class Person(Versioned, table=True):
         sa.Index("ix_person_site_status", "site_id", "status"),
         sa.Index("ix_person_site_last_contact", "site_id", "last_contact_on"),
         sa.Index("ix_person_site_intake", "site_id", "intake_on"),  # new intakes per site and period
+        sa.Index("ix_person_site_permit_end", "site_id", "permit_ends_on"),  # « À faire »: permits ending
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -147,6 +148,8 @@ class Person(Versioned, table=True):
     languages: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
     administrative_status: AdministrativeStatus | None = Field(default=None, sa_type=enum_type(AdministrativeStatus))
     housing: HousingSituation | None = Field(default=None, sa_type=enum_type(HousingSituation))
+    # End of the current titre de séjour or récépissé (APS dates are on the PSP episode).
+    permit_ends_on: date | None = Field(default=None)
     income_sources: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)  # IncomeSource values
     consent_on: date = Field(nullable=False)
     consent_processing: bool = Field(default=True, nullable=False)

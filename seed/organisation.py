@@ -45,7 +45,17 @@ def _association(ctx: SeedContext) -> None:
 def _sites(ctx: SeedContext) -> None:
     for spec in ctx.spec.sites:
         site_id = ctx.new_id("site")
-        ctx.add("site", {"id": site_id, "code": spec.code, "name": spec.city, "city": spec.city, "is_active": True})
+        ctx.add(
+            "site",
+            {
+                "id": site_id,
+                "code": spec.code,
+                "name": spec.city,
+                "city": spec.city,
+                "is_active": True,
+                "no_contact_days": 45,
+            },
+        )
         ctx.sites.append(SiteInfo(id=site_id, spec=spec))
 
 

@@ -22,8 +22,10 @@ from models.persons import Person, PersonStatus
 from models.staffing import Post
 from models.types import utcnow
 from models.workshops import WorkshopSession
+from services import worklist
 from services.finance import consumption as budget_consumption
 from services.platform import data_version
+from services.platform.pages import PageKey, may_open
 from services.platform.principal import Capability, Principal
 
 OPEN_FILE_STATUSES = (PersonStatus.ACTIVE, PersonStatus.PAUSED)
@@ -69,6 +71,7 @@ class HomeOverview:
     grants: list[GrantConsumption] = field(default_factory=list)
     monthly: list[MonthlyPoint] = field(default_factory=list)
     monthly_title: str | None = None
+    worklist: list[worklist.KindCount] = field(default_factory=list)  # « À faire »: counts per kind
 
 
 def _month_key(column: sa.ColumnElement) -> tuple[sa.ColumnElement, sa.ColumnElement]:
@@ -355,6 +358,10 @@ def _admin_figures(session: Session, today: date, overview: HomeOverview) -> Non
     ]
 
 
+def _worklist_counts(session: Session, principal: Principal, today: date, overview: HomeOverview) -> None:
+    overview.worklist = worklist.worklist_counts(session, principal, today=today)
+
+
 def overview_for(session: Session, principal: Principal, *, today: date | None = None) -> HomeOverview:
     """Everything the home page shows for this principal; each block only if its capability allows."""
     today = today or clock.today()
@@ -369,6 +376,8 @@ def overview_for(session: Session, principal: Principal, *, today: date | None =
         _add_block(overview, session, principal, today, _learner_figures, per_user=True)
     if principal.can(Capability.VIEW_BUDGET) or principal.can(Capability.VIEW_FUNDED_GRANTS):
         _add_block(overview, session, principal, today, _budget_figures)
+    if may_open(principal, PageKey.WORKLIST):  # counts of the user's own groups and sessions: per user
+        _add_block(overview, session, principal, today, _worklist_counts, per_user=True)
     return overview
 
 
@@ -395,3 +404,4 @@ def _add_block(
     overview.grants = overview.grants + block.grants
     overview.monthly += block.monthly
     overview.monthly_title = block.monthly_title or overview.monthly_title
+    overview.worklist = overview.worklist + block.worklist

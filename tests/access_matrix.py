@@ -20,7 +20,7 @@ What the design says each role sees, and the pages that gives:
 - formateur: own sites: course groups, learners, attendance, assessments (courses, language progress).
 - gestion: grants, budget lines, expenses, posts, financial report, funder space; no person data.
 - financeur: its funded grants only (funder space).
-Everyone has home and account.
+Everyone has home and account; the teams of a site (chef_service, intervenant, formateur) their « À faire ».
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ ACCESS_GRID = """
 page              | admin | direction | chef_service | intervenant | formateur | gestion | financeur
 home              |   x   |     x     |      x       |      x      |     x     |    x    |     x
 account           |   x   |     x     |      x       |      x      |     x     |    x    |     x
+worklist          |   .   |     .     |      x       |      x      |     x     |    .    |     .
 organisation      |   x   |     .     |      .       |      .      |     .     |    .    |     .
 users             |   x   |     .     |      .       |      .      |     .     |    .    |     .
 audit             |   x   |     .     |      .       |      .      |     .     |    .    |     .

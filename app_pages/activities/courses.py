@@ -9,6 +9,7 @@ import streamlit as st
 
 import clock
 from i18n import _
+from services.activities.attendance import SessionKind
 from services.activities.courses import groups as course_groups
 from services.activities.courses.groups import GroupRow
 from services.platform.db import unit_of_work
@@ -18,6 +19,7 @@ from ui.activities.courses.follow_up import follow_up_tab
 from ui.activities.courses.groups import create_group_form, edit_group_form, group_label, groups_table, period
 from ui.activities.courses.learners import learners_tab
 from ui.activities.courses.sessions import sessions_tab
+from ui.activities.linked_roll import choose_linked_group, linked_roll_call
 from ui.platform import form_state
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
@@ -101,7 +103,9 @@ def page(principal: Principal) -> None:
     if manager and sites:
         with st.expander(_("Créer un groupe"), expanded=not groups):
             create_group_form(current, principal, sites)
+    linked_roll_call(current.engine, principal, SessionKind.COURSE)  # a link from « À faire »
     if groups:
+        choose_linked_group([g.id for g in groups], "courses_group")
         group_tabs(current, principal, choose_group(groups, today), today, manager)
 
 

@@ -7,11 +7,13 @@ and attendance rates of every site (counts only: no roll call, no person).
 import streamlit as st
 
 from i18n import N_, _
+from services.activities.attendance import SessionKind
 from services.activities.workshops import modules as workshop_modules
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from services.platform.sites import SiteChoice
+from ui.activities.linked_roll import linked_roll_call
 from ui.activities.workshops.follow_up import follow_up_tab
 from ui.activities.workshops.modules import modules_tab
 from ui.activities.workshops.people import completions_tab, enrolment_tab
@@ -83,6 +85,8 @@ def page(principal: Principal) -> None:
     if not sites:
         st.info(_("Aucun site ne vous est rattaché."))
         return
+    if principal.can(Capability.RUN_FIELD_ACTIVITIES):
+        linked_roll_call(current.engine, principal, SessionKind.WORKSHOP)  # a link from « À faire »
     site_id = choose_site(principal, sites)
     names = tab_names(principal)
     # Only the open tab runs (each tab reads the database).

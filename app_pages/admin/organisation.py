@@ -69,6 +69,7 @@ def site_table(rows: list[SiteRow]) -> None:
                 _("Nom"): [r.name for r in rows],
                 _("Ville"): [r.city for r in rows],
                 _("Comptes"): [r.account_count for r in rows],
+                _("Relance sans contact (jours)"): [r.no_contact_days for r in rows],
                 _("Ouvert"): [_("Oui") if r.is_active else _("Non") for r in rows],
             }
         ),
@@ -110,6 +111,14 @@ def edit_site_form(current: Runtime, principal: Principal, chosen: SiteRow) -> N
         form_state.field_error(errors, "name")
         city = st.text_input(_("Ville"), value=chosen.city, max_chars=organisation.SITE_NAME_MAX, key=f"{key}_city")
         form_state.field_error(errors, "city")
+        no_contact_days = st.number_input(
+            _("Relance sans contact (jours)"),
+            value=chosen.no_contact_days,
+            step=1,
+            key=f"{key}_no_contact_days",
+            help=_("« À faire » signale un dossier ouvert sans contact depuis ce nombre de jours (7 à 365)."),
+        )
+        form_state.field_error(errors, "no_contact_days")
         is_open = st.checkbox(
             _("Site ouvert"),
             value=chosen.is_active,
@@ -121,7 +130,12 @@ def edit_site_form(current: Runtime, principal: Principal, chosen: SiteRow) -> N
 
         def save() -> None:
             with unit_of_work(current.engine) as uow:
-                organisation.update_site(uow, principal, chosen.code, data={"name": name, "city": city})
+                organisation.update_site(
+                    uow,
+                    principal,
+                    chosen.code,
+                    data={"name": name, "city": city, "no_contact_days": no_contact_days},
+                )
             if is_open != chosen.is_active:
                 with unit_of_work(current.engine) as uow:
                     organisation.set_site_active(uow, principal, chosen.code, active=is_open)

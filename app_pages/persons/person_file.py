@@ -18,6 +18,7 @@ from services.platform.db import unit_of_work
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
+from services.worklist import FileTab
 from ui.persons import consent as person_consent
 from ui.persons import header as person_header
 from ui.persons import pathway_tabs
@@ -58,9 +59,11 @@ def opened_file(current: Runtime, principal: Principal, code: str, cipher: Field
     return header
 
 
-def header_forms(current: Runtime, principal: Principal, header: PersonFileHeader, cipher: FieldCipher) -> None:
+def header_forms(
+    current: Runtime, principal: Principal, header: PersonFileHeader, cipher: FieldCipher, *, situation_open: bool
+) -> None:
     left, right = st.columns(2)
-    with left.expander(_("Modifier l'identité et la situation"), icon=":material/edit:"):
+    with left.expander(_("Modifier l'identité et la situation"), icon=":material/edit:", expanded=situation_open):
         person_header.situation_form(current, principal, header, cipher)
     with right.expander(_("Clôturer / rouvrir le dossier"), icon=":material/lock:"):
         person_header.closing_form(current, principal, header)
@@ -90,17 +93,18 @@ def timeline_tab(current: Runtime, principal: Principal, header: PersonFileHeade
     )
 
 
-def pathway_tabs_of(principal: Principal) -> list[tuple[str, Callable]]:
-    """The tabs after « Parcours », in the session's language: (name, drawer)."""
+def pathway_tabs_of(principal: Principal) -> list[tuple[str, str, Callable]]:
+    """The tabs after « Parcours », in the session's language: (link name, name, drawer); the link name is
+    the `tab` query parameter that opens it (services.worklist.FileTab)."""
     tabs = [
-        (_("Freins"), pathway_tabs.barriers_tab),
-        (_("Plan d'action"), pathway_tabs.goals_tab),
-        (_("PSP"), pathway_tabs.psp_tab),
-        (_("Orientations"), pathway_tabs.referrals_tab),
-        (_("Sorties"), pathway_tabs.outcomes_tab),
+        ("freins", _("Freins"), pathway_tabs.barriers_tab),
+        ("plan", _("Plan d'action"), pathway_tabs.goals_tab),
+        (FileTab.PSP, _("PSP"), pathway_tabs.psp_tab),
+        (FileTab.REFERRALS, _("Orientations"), pathway_tabs.referrals_tab),
+        ("sorties", _("Sorties"), pathway_tabs.outcomes_tab),
     ]
     if principal.can(Capability.VIEW_IDENTITY):
-        tabs.append((_("Notes"), pathway_tabs.notes_tab))
+        tabs.append((FileTab.NOTES, _("Notes"), pathway_tabs.notes_tab))
     return tabs
 
 
@@ -120,13 +124,15 @@ def page(principal: Principal) -> None:
         return
     st.title(f"{_(TITLE)} · {md(header.code)}")
     person_header.draw_header(header)
+    asked = st.query_params.get("tab", "")  # a link from « À faire » names the tab where the work is done
     if header.may_edit:
-        header_forms(current, principal, header, cipher)
+        header_forms(current, principal, header, cipher, situation_open=asked == FileTab.SITUATION)
     others = pathway_tabs_of(principal)
-    tabs = st.tabs([pgettext("pathway", "Parcours"), *(md(name) for name, _draw in others)])
+    opened = next((md(name) for link, name, _draw in others if link == asked), None)
+    tabs = st.tabs([pgettext("pathway", "Parcours"), *(md(name) for _link, name, _draw in others)], default=opened)
     with tabs[0]:
         timeline_tab(current, principal, header, cipher)
-    for tab, (_name, draw) in zip(tabs[1:], others, strict=True):
+    for tab, (_link, _name, draw) in zip(tabs[1:], others, strict=True):
         with tab:
             draw(current, principal, header)
 

@@ -107,6 +107,9 @@ MESSAGES = {
     "closed_before_intake": N_("La date de clôture ne peut pas précéder l'accueil."),
     "already_closed": N_("Ce dossier est déjà clôturé."),
     "not_closed": N_("Seul un dossier clôturé peut être rouvert."),
+    "permit_ends_on": N_("Date de fin du titre de séjour invalide."),
+    "permit_too_old": N_("Ce titre de séjour aurait pris fin il y a plus de {years} ans : vérifiez la date."),
+    "permit_too_far": N_("Un titre de séjour dure au plus {years} ans : vérifiez la date de fin."),
 }
 
 
@@ -126,6 +129,21 @@ def _plausible_birth_year(value: int | None, info: ValidationInfo) -> int | None
         raise field_error(MESSAGES["too_young"], age=MIN_AGE)
     if age > MAX_AGE:
         raise field_error(MESSAGES["too_old"], age=MAX_AGE)
+    return value
+
+
+PERMIT_PAST_YEARS = 5  # an older end is a typing error, or a file to close
+PERMIT_MAX_YEARS = 10  # a carte de résident lasts 10 years
+
+
+def _plausible_permit_end(value: date | None, info: ValidationInfo) -> date | None:
+    if value is None:
+        return value
+    year = as_of(info).year
+    if value.year < year - PERMIT_PAST_YEARS:
+        raise field_error(MESSAGES["permit_too_old"], years=PERMIT_PAST_YEARS)
+    if value.year > year + PERMIT_MAX_YEARS:
+        raise field_error(MESSAGES["permit_too_far"], years=PERMIT_MAX_YEARS)
     return value
 
 
@@ -166,6 +184,12 @@ Alias = Annotated[
             MESSAGES["alias"], by_type={"string_too_long": MESSAGES["alias_long"]}, max=ALIAS_MAX
         ),
     ),
+]
+# The end of the current titre de séjour or récépissé (« À faire » lists it 60 days ahead).
+PermitEnd = Annotated[
+    date | None,
+    AfterValidator(_plausible_permit_end),
+    Field(json_schema_extra=messages(MESSAGES["permit_ends_on"])),
 ]
 # Stored encrypted; empty is None.
 Phone = Annotated[str | None, AfterValidator(_phone_number)]
@@ -663,6 +687,7 @@ class PersonFileHeader:
     phone: str | None  # only with VIEW_IDENTITY
     may_see_identity: bool
     may_edit: bool
+    permit_ends_on: date | None = None
 
 
 def _header_of(
@@ -700,6 +725,7 @@ def _header_of(
         phone=cipher.decrypt(person.phone_encrypted) if see_identity else None,
         may_see_identity=see_identity,
         may_edit=principal.can(Capability.EDIT_PERSON_FILES) and person.status != PersonStatus.ANONYMISED,
+        permit_ends_on=person.permit_ends_on,
     )
 
 
@@ -747,6 +773,7 @@ class SituationInput(FormInput):
     nationality: Nationality = None
     languages: Languages = Field(default_factory=list)
     administrative_status: AdministrativeStatus | None = None
+    permit_ends_on: PermitEnd = None
     housing: HousingSituation | None = None
     income_sources: IncomeSources = Field(default_factory=list)
     referent_id: int | None = None

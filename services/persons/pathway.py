@@ -574,7 +574,7 @@ class PspAlert:
 
 def psp_alerts(session: Session, principal: Principal, *, today: date | None = None) -> list[PspAlert]:
     """Files of the principal's sites whose current PSP period ends within 30 days with no renewal
-    recorded yet (for the caseload). One query."""
+    recorded yet (« À faire »: services/worklist.py). One query."""
     today = today or clock.today()
     principal.require(Capability.VIEW_PERSON_FILES)
     next_period = aliased(PspPeriod)
@@ -585,6 +585,7 @@ def psp_alerts(session: Session, principal: Principal, *, today: date | None = N
         .join(Person, Person.id == PspEpisode.person_id)
         .where(
             principal.site_filter(Person.site_id),
+            principal.site_filter(PspPeriod.site_id),  # said again on the period: its (site, end) index
             Person.status.in_([PersonStatus.ACTIVE, PersonStatus.PAUSED]),
             PspEpisode.ended_on.is_(None),
             PspPeriod.start_on <= today,

@@ -158,7 +158,7 @@ DATED_RECORDS: tuple[tuple[type, tuple[str, ...]], ...] = (
     (MainstreamTransition, ("moved_on",)),
     (WorkshopCompletion, ("completed_on",)),
 )
-PERSON_DATES = ("first_contact_on", "intake_on", "consent_on", "last_contact_on", "closed_on")
+PERSON_DATES = ("first_contact_on", "intake_on", "consent_on", "last_contact_on", "closed_on", "permit_ends_on")
 
 
 def _month(day: date | datetime | None) -> date | datetime | None:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from sqlmodel import Session, select
 
 from i18n import N_, _
@@ -30,7 +30,15 @@ from models.organisation import ASSOCIATION_ROW_ID, Association, OrganisationStr
 from services.platform import audit
 from services.platform.config import ConfigurationError, Settings
 from services.platform.errors import NotFound, PermissionDenied
-from services.platform.inputs import FormInput, checked, field_error, refuse_if, required_text, searchable
+from services.platform.inputs import (
+    FormInput,
+    checked,
+    field_error,
+    messages,
+    refuse_if,
+    required_text,
+    searchable,
+)
 from services.platform.principal import SYSTEM_ACTOR, Capability, Principal
 
 Actor = Principal | str  # a Principal from the app, SYSTEM_ACTOR from the command line
@@ -42,6 +50,8 @@ STRAND_NAME_MAX = 120
 
 SITE_CODE_INVALID = N_("Code de site invalide : 2 à 8 lettres majuscules ou chiffres, par exemple LYO.")
 SITE_CODE_TAKEN = N_("Ce code de site existe déjà.")
+NO_CONTACT_DAYS_DEFAULT, NO_CONTACT_DAYS_MIN, NO_CONTACT_DAYS_MAX = 45, 7, 365
+NO_CONTACT_DAYS_RANGE = N_("Entre {minimum} et {maximum} jours.")
 STRAND_TAKEN = N_("Ce volet existe déjà.")
 SITE_UNKNOWN = N_("Site inconnu : {code}.")
 DEMO_MODE_ON_REAL_DATA = N_(
@@ -130,6 +140,7 @@ class SiteRow:
     city: str
     is_active: bool
     account_count: int
+    no_contact_days: int = 45
 
 
 def list_sites(session: Session, actor: Actor) -> list[SiteRow]:
@@ -143,7 +154,7 @@ def list_sites(session: Session, actor: Actor) -> list[SiteRow]:
         .outerjoin(accounts, accounts.c.site_id == Site.id)
         .order_by(Site.code)
     ).all()
-    return [SiteRow(s.id, s.code, s.name, s.city, s.is_active, int(n)) for s, n in rows]
+    return [SiteRow(s.id, s.code, s.name, s.city, s.is_active, int(n), s.no_contact_days) for s, n in rows]
 
 
 SiteName = required_text(
@@ -158,10 +169,17 @@ SiteCity = required_text(
 
 
 class SiteEditInput(FormInput):
-    """What the site form sends to rename a site (its code stays)."""
+    """What the site form sends to rename a site (its code stays) and set its follow-up delay: the days
+    without contact after which « À faire » lists an open file (services/worklist.py)."""
 
     name: SiteName
     city: SiteCity
+    no_contact_days: int = Field(
+        NO_CONTACT_DAYS_DEFAULT,
+        ge=NO_CONTACT_DAYS_MIN,
+        le=NO_CONTACT_DAYS_MAX,
+        json_schema_extra=messages(NO_CONTACT_DAYS_RANGE, minimum=NO_CONTACT_DAYS_MIN, maximum=NO_CONTACT_DAYS_MAX),
+    )
 
 
 class NewSiteInput(SiteEditInput):
@@ -192,7 +210,13 @@ def create_site(session: Session, actor: Actor, *, data: NewSiteInput | Mapping[
     if site_input is not None and session.exec(select(Site.id).where(Site.code == site_input.code)).first():
         errors["code"] = _(SITE_CODE_TAKEN)
     refuse_if(errors)
-    site = Site(code=site_input.code, name=site_input.name, city=site_input.city, is_active=True)
+    site = Site(
+        code=site_input.code,
+        name=site_input.name,
+        city=site_input.city,
+        is_active=True,
+        no_contact_days=site_input.no_contact_days,
+    )
     session.add(site)
     session.flush()
     audit.record(session, actor=actor, action=AuditAction.SITE_CREATE, entity_type="site", entity_id=site.id)
@@ -206,6 +230,7 @@ def update_site(session: Session, actor: Actor, code: str, *, data: SiteEditInpu
     site = _site_by_code(session, code)
     site_input = SiteEditInput.validated(data)
     site.name, site.city = site_input.name, site_input.city
+    site.no_contact_days = site_input.no_contact_days
     audit.record(session, actor=actor, action=AuditAction.SITE_UPDATE, entity_type="site", entity_id=site.id)
     session.commit()
 

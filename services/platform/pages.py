@@ -12,6 +12,7 @@ ALL_ROLES = frozenset(Role)
 
 class PageKey(StrEnum):
     HOME = "home"
+    WORKLIST = "worklist"
     ACCOUNT = "account"
     ORGANISATION = "organisation"
     USERS = "users"
@@ -37,6 +38,8 @@ class PageKey(StrEnum):
 PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
     PageKey.HOME: ALL_ROLES,
     PageKey.ACCOUNT: ALL_ROLES,
+    # « À faire »: what is due in one's files, groups and sessions (services/worklist.py).
+    PageKey.WORKLIST: frozenset({Role.CHEF_SERVICE, Role.INTERVENANT, Role.FORMATEUR}),
     PageKey.ORGANISATION: frozenset({Role.ADMIN}),
     PageKey.USERS: frozenset({Role.ADMIN}),
     PageKey.AUDIT: frozenset({Role.ADMIN}),

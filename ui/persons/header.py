@@ -55,7 +55,12 @@ def draw_header(header: PersonFileHeader) -> None:
             + (", ".join(language_label(code) for code in header.languages) or "—"),
         )
         bottom = st.columns(4)
-        _cell(bottom[0], _("Situation administrative"), label(header.administrative_status))
+        situation = label(header.administrative_status)
+        if header.permit_ends_on:
+            situation = _("{status} · titre jusqu'au {day}").format(
+                status=situation, day=formats.day(header.permit_ends_on)
+            )
+        _cell(bottom[0], _("Situation administrative"), situation)
         _cell(bottom[1], _("Hébergement"), label(header.housing))
         _cell(bottom[2], _("Ressources"), ", ".join(income_source_label(c) for c in header.income_sources) or "—")
         scopes = [_("traitement")] if header.consent_processing else []
@@ -131,6 +136,14 @@ def _situation_fields(k: str, errors: dict[str, str], header: PersonFileHeader) 
         format_func=label,
         key=f"{k}_admin",
     )
+    values["permit_ends_on"] = st.date_input(
+        _("Fin du titre de séjour ou du récépissé"),
+        value=header.permit_ends_on,
+        format="DD/MM/YYYY",
+        key=f"{k}_permit_end",
+        help=_("Laissez vide s'il n'y en a pas. « À faire » le signale 60 jours avant."),
+    )
+    form_state.field_error(errors, "permit_ends_on")
     housing_options = [None, *HousingSituation]
     values["housing"] = st.selectbox(
         _("Hébergement"),
@@ -163,6 +176,7 @@ def _situation_values(header: PersonFileHeader) -> dict[str, object]:
         "nationality": header.nationality if header.nationality in nationality_codes() else None,
         "languages": list(header.languages),
         "administrative_status": header.administrative_status,
+        "permit_ends_on": header.permit_ends_on,
         "housing": header.housing,
         "income_sources": [c for c in header.income_sources if c in INCOME_SOURCES],
     }
@@ -183,6 +197,7 @@ def _situation_fields_shown(referents: dict[int, str]) -> dict[str, conflicts.Fi
             _("Langues parlées"), lambda codes: ", ".join(language_label(c) for c in codes) or "—"
         ),
         "administrative_status": conflicts.Field(_("Situation administrative")),
+        "permit_ends_on": conflicts.Field(_("Fin du titre de séjour ou du récépissé")),
         "housing": conflicts.Field(_("Hébergement")),
         "income_sources": conflicts.Field(
             _("Ressources"), lambda codes: ", ".join(income_source_label(c) for c in codes) or "—"

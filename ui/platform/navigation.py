@@ -21,6 +21,7 @@ class PageSpec:
 
 PAGE_SPECS: dict[PageKey, PageSpec] = {
     PageKey.HOME: PageSpec("app_pages/home.py", N_("Accueil"), ":material/home:", N_("Parcours")),
+    PageKey.WORKLIST: PageSpec("app_pages/worklist.py", N_("À faire"), ":material/checklist:", N_("Parcours")),
     PageKey.INTAKE: PageSpec(
         "app_pages/persons/intake.py", N_("Nouvel accueil"), ":material/person_add:", N_("Personnes accompagnées")
     ),
