@@ -96,6 +96,7 @@ MESSAGES = {
     "intake_after_activity": N_(
         "L'accueil ne peut pas être postérieur à la première activité enregistrée dans le dossier ({day})."
     ),
+    "first_contact_after_consent": N_("Le premier contact ne peut pas être postérieur au consentement ({day})."),
     "consent_before": N_("Le consentement ne peut pas précéder le premier contact ({day})."),
     "partner": N_("Indiquez le partenaire qui oriente la personne."),
     "partner_site": N_("Ce partenaire n'appartient pas au site du dossier."),
@@ -241,8 +242,11 @@ def _rule_errors(session: Session, person: Person, after: dict[str, object]) -> 
     first_activity = first_activity_on(session, person.id)
     if "intake_on" not in errors and first_activity is not None and intake > first_activity:
         errors["intake_on"] = message("intake_after_activity", day=formats.day(first_activity))
-    if consent < first_contact:
-        errors["consent_on"] = message("consent_before", day=formats.day(first_contact))
+    if consent < first_contact and "first_contact_on" not in errors:
+        if consent != person.consent_on:
+            errors["consent_on"] = message("consent_before", day=formats.day(first_contact))
+        else:
+            errors["first_contact_on"] = message("first_contact_after_consent", day=formats.day(consent))
     partner_id = after["referring_partner_id"]
     if after["origin"] == IntakeOrigin.PARTNER and partner_id is None:
         errors["referring_partner_id"] = message("partner")
