@@ -21,6 +21,7 @@ from services.platform.principal import Capability, Principal
 from ui.persons import consent as person_consent
 from ui.persons import header as person_header
 from ui.persons import pathway_tabs
+from ui.persons import rights as person_rights
 from ui.platform import form_state
 from ui.platform.guards import PERSON_FILE_LAST_OPENED, require_page
 from ui.platform.runtime import Runtime, field_cipher, runtime
@@ -122,6 +123,9 @@ def page(principal: Principal) -> None:
     person_header.draw_header(header)
     if header.may_edit:
         header_forms(current, principal, header, cipher)
+    if person_rights.may_use(principal, header):
+        with st.expander(_("Droits de la personne : export, correction, effacement"), icon=":material/gavel:"):
+            person_rights.rights_section(current, principal, header, cipher)
     others = pathway_tabs_of(principal)
     tabs = st.tabs([pgettext("pathway", "Parcours"), *(md(name) for name, _draw in others)])
     with tabs[0]:

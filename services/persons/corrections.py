@@ -364,6 +364,12 @@ class CorrectionRow:
     author: str | None  # display name; None when unknown
 
 
+def field_label(name: str) -> str:
+    """The label of a correctable field in the active language (the name itself if unknown)."""
+    text = CORRECTABLE_FIELDS.get(name)
+    return name if text is None else _(text)
+
+
 def shown_value(session: Session, field_name: str, stored: str | None) -> str:
     """A stored value (text form) as a reader sees it: a day, a label, a partner's name, a list."""
     if stored is None or stored == "":
@@ -396,7 +402,7 @@ def correction_history(session: Session, principal: Principal, person_id: int) -
         CorrectionRow(
             corrected_at=row.created_at,
             field_name=row.field_name,
-            field_label=_(CORRECTABLE_FIELDS.get(row.field_name, row.field_name)),
+            field_label=field_label(row.field_name),
             old_value=shown_value(session, row.field_name, row.old_value),
             new_value=shown_value(session, row.field_name, row.new_value),
             reason=row.reason,

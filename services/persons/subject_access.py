@@ -58,7 +58,7 @@ from models.workshops import (
     WorkshopSession,
 )
 from services.persons.access import person_in_scope, readable_text
-from services.persons.corrections import CORRECTABLE_FIELDS, shown_value
+from services.persons.corrections import field_label, shown_value
 from services.persons.files import income_source_label
 from services.platform import audit
 from services.platform.config import PROJECT_ROOT
@@ -461,7 +461,7 @@ def _field(session: Session, principal: Principal, section: Section, column: Col
     if section.model is PersonCorrection and column.name in ("old_value", "new_value"):
         shown = shown_value(session, row.field_name, value)
     elif section.model is PersonCorrection and column.name == "field_name":
-        shown = _(CORRECTABLE_FIELDS.get(value, value))
+        shown = field_label(value)
     elif column.resolve is not None and value is not None:
         shown = column.resolve(session, value)
     else:
