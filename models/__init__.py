@@ -36,7 +36,7 @@ from models.organisation import (
 from models.outreach import OutreachRound, OutreachRoundStaff
 from models.partners import Outcome, Partner, Referral
 from models.pathway import ActionGoal, BarrierAssessment, PspEpisode, PspPeriod
-from models.persons import ConsentChange, Person, PersonNote, PersonStatusChange
+from models.persons import ConsentChange, Person, PersonCorrection, PersonNote, PersonStatusChange
 from models.staffing import Post, PostFunding, PostStatusChange
 from models.workshops import (
     WorkshopAttendance,
@@ -78,6 +78,7 @@ __all__ = [
     "OutreachRoundStaff",
     "Partner",
     "Person",
+    "PersonCorrection",
     "PersonNote",
     "PersonStatusChange",
     "Post",

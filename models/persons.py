@@ -230,3 +230,22 @@ class ConsentChange(Timestamped, table=True):
     effective_on: date = Field(nullable=False)
     at_intake: bool = Field(default=False, nullable=False)
     author_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class PersonCorrection(Timestamped, table=True):
+    """One field of a file corrected (GDPR art. 16): which field, its old and new values and the reason,
+    all three encrypted (an old birth year or nationality is as personal as the new one), who and when.
+    Written by services.persons.corrections; deleted by anonymisation like every free text."""
+
+    __tablename__ = "person_correction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    site_id: int = site_fk()
+    field_name: str = Field(max_length=40, nullable=False)  # a column of `person` (CORRECTABLE_FIELDS)
+    old_value: str | None = Field(default=None, sa_type=EncryptedText)  # as text: ISO day, code, JSON list
+    new_value: str | None = Field(default=None, sa_type=EncryptedText)
+    reason: str | None = Field(default=None, sa_type=EncryptedText)
+    # The correction moved figures of a finished (published) quarter, knowingly (services.persons.corrections).
+    moves_published: bool = Field(default=False, nullable=False)
+    author_id: int | None = Field(default=None, foreign_key="app_user.id")

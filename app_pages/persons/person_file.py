@@ -22,6 +22,7 @@ from services.worklist import FileTab
 from ui.persons import consent as person_consent
 from ui.persons import header as person_header
 from ui.persons import pathway_tabs
+from ui.persons import rights as person_rights
 from ui.platform import form_state
 from ui.platform.guards import PERSON_FILE_LAST_OPENED, require_page
 from ui.platform.runtime import Runtime, field_cipher, runtime
@@ -127,6 +128,9 @@ def page(principal: Principal) -> None:
     asked = st.query_params.get("tab", "")  # a link from « À faire » names the tab where the work is done
     if header.may_edit:
         header_forms(current, principal, header, cipher, situation_open=asked == FileTab.SITUATION)
+    if person_rights.may_use(principal, header):
+        with st.expander(_("Droits de la personne : export, correction, effacement"), icon=":material/gavel:"):
+            person_rights.rights_section(current, principal, header, cipher)
     others = pathway_tabs_of(principal)
     opened = next((md(name) for link, name, _draw in others if link == asked), None)
     tabs = st.tabs([pgettext("pathway", "Parcours"), *(md(name) for _link, name, _draw in others)], default=opened)

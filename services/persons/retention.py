@@ -38,7 +38,15 @@ from models.courses import CertificationAttempt, LanguageAssessment, MainstreamT
 from models.organisation import Site
 from models.partners import Outcome, Referral
 from models.pathway import ActionGoal, BarrierAssessment, PspEpisode, PspPeriod
-from models.persons import ConsentChange, Gender, Person, PersonNote, PersonStatus, PersonStatusChange
+from models.persons import (
+    ConsentChange,
+    Gender,
+    Person,
+    PersonCorrection,
+    PersonNote,
+    PersonStatus,
+    PersonStatusChange,
+)
 from models.types import utcnow
 from models.workshops import WorkshopCompletion
 from services.persons import generalisation
@@ -115,9 +123,10 @@ def _refusal(person: Person, confirm_code: str | None, today: date) -> str | Non
 
 
 def _erase_free_texts(session: Session, person_ids: list[int]) -> None:
-    """Notes deleted; goal wording and actions, referral and closing reasons, course comments and
-    destinations, employer sectors cleared."""
-    session.exec(sa.delete(PersonNote).where(PersonNote.person_id.in_(person_ids)))  # type: ignore[call-overload]
+    """Notes and the history of corrections (old values of identity fields) deleted; goal wording and
+    actions, referral and closing reasons, course comments and destinations, employer sectors cleared."""
+    for deleted in (PersonNote, PersonCorrection):
+        session.exec(sa.delete(deleted).where(deleted.person_id.in_(person_ids)))  # type: ignore[call-overload]
     cleared: tuple[tuple[type, dict], ...] = (
         (ActionGoal, {"goal": ANONYMISED_GOAL, "actions": None, "version": ActionGoal.version + 1}),
         (Referral, {"reason": None, "version": Referral.version + 1}),

@@ -37,6 +37,9 @@ class Capability(StrEnum):
     # direction: who created, re-enabled or reset an account that sees identities, and when
     REVIEW_ACCOUNT_CHANGES = "review_account_changes"
     MANAGE_ORGANISATION = "manage_organisation"  # the association's name, sites and strands
+    # The person's rights over a whole file of own sites (GDPR art. 15-17): export it, correct any field,
+    # erase it on request before the retention period (services.persons.subject_access, corrections, erasure)
+    SERVE_PERSON_RIGHTS = "serve_person_rights"
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -74,6 +77,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_STAFFING,
             Capability.MANAGE_PARTNERS,
             Capability.MANAGE_RETENTION,
+            Capability.SERVE_PERSON_RIGHTS,
         }
     ),
     Role.INTERVENANT: frozenset(

@@ -29,7 +29,7 @@ from services.activities.workshops import figures, modules, people
 from services.activities.workshops import sessions as workshop_sessions
 from services.finance import deviation_notes, expense_import, expenses, financial_report, grants, lines, revision
 from services.finance.staffing import charges, posts
-from services.persons import access, consent, files, partners, pathway, retention
+from services.persons import access, consent, corrections, erasure, files, partners, pathway, retention
 from services.platform import organisation
 from services.platform.config import load_settings
 from services.platform.crypto import FieldCipher
@@ -378,6 +378,18 @@ CALLS: dict[str, Call] = {
         ),
     ),
     # persons
+    "persons.corrections.correct_file": Call(
+        corrections.CorrectionInput,
+        lambda s, w, d: corrections.correct_file(
+            s, w.chef, w.ids["person"], expected_version=w.version(s, Person, w.ids["person"]), data=d, today=TODAY
+        ),
+    ),
+    "persons.erasure.erase_on_request": Call(
+        erasure.ErasureInput,
+        lambda s, w, d: erasure.erase_on_request(
+            s, w.chef, w.ids["person"], data=d, confirm_code=w.person.code, today=TODAY, now=NOW
+        ),
+    ),
     "persons.consent.record_consent_change": Call(
         consent.ConsentChangeInput,
         lambda s, w, d: consent.record_consent_change(s, w.chef, w.ids["person"], data=d, today=TODAY),
@@ -578,6 +590,11 @@ TYPED_CALLS: dict[str, TypedCall] = {
         lambda s, w, t: people.person_progress(s, w.chef, code=t, cipher=CIPHER)
     ),
     "persons.access.person_by_code": TypedCall(lambda s, w, t: access.person_by_code(s, w.chef, t)),
+    "persons.erasure.erase_on_request": TypedCall(
+        lambda s, w, t: erasure.erase_on_request(
+            s, w.chef, w.ids["person"], data={"reason": "person_request"}, confirm_code=t, today=TODAY, now=NOW
+        )
+    ),
     "persons.files.find_possible_duplicates": TypedCall(
         lambda s, w, t: files.find_possible_duplicates(s, w.chef, alias=t, birth_year=1994, cipher=CIPHER)
     ),

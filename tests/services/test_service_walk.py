@@ -742,6 +742,7 @@ PROVIDERS |= {
     "period_start": lambda call: _three_years()[0],
     "period_end": lambda call: _three_years()[1],
     "threshold": lambda call: load_settings().screen_disclosure_threshold,
+    "association": lambda call: "Association",
     "page": lambda call: 1,
     # The widest reading a caller can ask for.
     "include_closed": lambda call: True,

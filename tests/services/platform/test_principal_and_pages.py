@@ -44,6 +44,7 @@ EXPECTED_CAPABILITIES: dict[Role, set[Capability]] = {
         C.VIEW_STAFFING,
         C.MANAGE_PARTNERS,
         C.MANAGE_RETENTION,
+        C.SERVE_PERSON_RIGHTS,  # export, correct, erase a whole file on the person's request (GDPR art. 15-17)
     },
     Role.INTERVENANT: {
         C.VIEW_PERSON_FILES,

@@ -1,0 +1,168 @@
+"""« Droits de la personne » in a person file through AppTest: the head of service downloads the whole file
+(a real PDF and a JSON, each audited), corrects a field (an error beside it and the input kept, then the
+history) and erases the file; the referent intervenant corrects its own file only; other roles see nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import select
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+
+from models.audit import AuditEvent
+from models.organisation import Site, User
+from models.persons import Person, PersonStatus
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
+from tests import factories
+from tests.pages.conftest import all_text, button, error_after, signed_in_app
+from ui.platform.navigation import PAGE_SPECS
+
+FILE_SCRIPT = PAGE_SPECS[PageKey.PERSON_FILE].script
+SECTION = "Droits de la personne : export, correction, effacement"
+PDF_LABEL = "Télécharger le PDF pour la personne"
+JSON_LABEL = "Télécharger le JSON (transfert)"
+
+
+def _a_lyon_file(app_engine, *, referent: str | None = None) -> tuple[str, int]:
+    """A new active Lyon file (intake 06/01/2020), only this test's, with `referent` as its referent."""
+    with unit_of_work(app_engine) as session:
+        lyon = session.exec(select(Site).where(Site.code == "LYO")).one()
+        user = session.exec(select(User).where(User.username == referent)).one() if referent else None
+        person = factories.a_person_in_file_active(session, lyon, intake_on=date(2020, 1, 6), referent=user)
+        session.commit()
+        return person.code, person.id
+
+
+def _open_file(username: str, code: str) -> AppTest:
+    at = signed_in_app(username)
+    at.run()
+    at.switch_page(FILE_SCRIPT)
+    at.query_params["code"] = code
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _widget(elements, form: str, suffix: str):
+    found = [w for w in elements if w.key and w.key.startswith(f"{form}__") and w.key.endswith(suffix)]
+    assert len(found) == 1, [w.key for w in elements]
+    return found[0]
+
+
+@pytest.fixture
+def deferred_files(monkeypatch) -> dict[str, object]:
+    """The callables of deferred downloads, by file name, as Streamlit registers them on the page."""
+    registered: dict[str, object] = {}
+    original = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        registered[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return registered
+
+
+def _exports(app_engine, person_id: int) -> list[str]:
+    with unit_of_work(app_engine) as session:
+        return list(
+            session.exec(
+                select(AuditEvent.detail).where(
+                    AuditEvent.action == "person.export", AuditEvent.entity_id == str(person_id)
+                )
+            ).all()
+        )
+
+
+def test_the_head_of_service_downloads_a_real_pdf_and_json_each_audited(app_engine, demo_database, deferred_files):
+    code, person_id = _a_lyon_file(app_engine)
+    at = _open_file("chef.lyon", code)
+
+    assert SECTION in [e.label for e in at.expander]
+    downloads = {d.proto.label: d.proto for d in at.get("download_button")}
+    assert {PDF_LABEL, JSON_LABEL} <= set(downloads)
+    assert downloads[PDF_LABEL].deferred_file_id and not downloads[PDF_LABEL].url  # made on the click only
+    assert _exports(app_engine, person_id) == []
+
+    pdf = deferred_files[f"dossier-{code}.pdf"]()
+    reader = PdfReader(io.BytesIO(pdf))
+    assert f"Vos informations — dossier {code}" in reader.pages[0].extract_text()
+    document = json.loads(deferred_files[f"dossier-{code}.json"]())
+    assert (document["code"], document["person"]["intake_on"]) == (code, "2020-01-06")
+    assert sorted(_exports(app_engine, person_id)) == ["format=json", "format=pdf"]
+
+
+def test_a_correction_keeps_the_input_on_error_then_shows_in_the_history(app_engine, demo_database):
+    code, person_id = _a_lyon_file(app_engine)
+    at = _open_file("chef.lyon", code)
+    form = "person_correction"
+
+    _widget(at.number_input, form, "_birth_year").set_value(1991)
+    button(at, "Corriger").click().run()
+    assert not at.exception, at.exception
+    assert error_after(at, _widget(at.text_input, form, "_reason")) == "Indiquez un motif."
+    assert _widget(at.number_input, form, "_birth_year").value == 1991  # what was typed stays
+
+    _widget(at.text_input, form, "_reason").input("Pièce d'identité présentée")
+    button(at, "Corriger").click().run()
+    assert not at.exception, at.exception
+    history = next(d.value for d in at.dataframe if "Ancienne valeur" in d.value.columns)
+    assert list(history["Information"]) == ["Année de naissance"]
+    assert list(history["Nouvelle valeur"]) == ["1991"]
+    assert list(history["Motif"]) == ["Pièce d'identité présentée"]
+    with unit_of_work(app_engine) as session:
+        assert session.get_one(Person, person_id).birth_year == 1991
+
+
+def test_the_head_of_service_erases_a_file_with_its_code_typed_again(app_engine, demo_database):
+    code, person_id = _a_lyon_file(app_engine)
+    at = _open_file("chef.lyon", code)
+    form = "person_erasure"
+
+    _widget(at.selectbox, form, "_reason").select_index(0)  # « Demande d'effacement de la personne »
+    _widget(at.text_input, form, "_confirm").input("LYO-0000-0000")
+    button(at, "Effacer définitivement le dossier").click().run()
+    assert not at.exception, at.exception
+    confirm = _widget(at.text_input, form, "_confirm")
+    assert error_after(at, confirm) == "Le code saisi ne correspond pas au dossier : rien n'a été effacé."
+
+    confirm.input(code)
+    button(at, "Effacer définitivement le dossier").click().run()
+    assert not at.exception, at.exception
+    with unit_of_work(app_engine) as session:
+        assert session.get_one(Person, person_id).status == PersonStatus.ANONYMISED
+    assert "Effacer le dossier à la demande de la personne" not in all_text(at)
+
+
+def test_the_referent_intervenant_corrects_its_own_file_and_nothing_else(app_engine, demo_database):
+    own, _own_id = _a_lyon_file(app_engine, referent="ts.lyon")
+    other, _other_id = _a_lyon_file(app_engine)
+
+    at = _open_file("ts.lyon", own)
+    assert SECTION in [e.label for e in at.expander]
+    assert "Corriger une information" in all_text(at)
+    assert not at.get("download_button")  # no export for an intervenant
+    assert "Effacer le dossier à la demande de la personne" not in all_text(at)
+
+    at = _open_file("ts.lyon", other)
+    assert SECTION not in [e.label for e in at.expander]
+
+
+@pytest.mark.parametrize("username", ["direction"])
+def test_direction_sees_no_rights_section(app_engine, demo_database, username):
+    code, _person_id = _a_lyon_file(app_engine)
+    at = _open_file(username, code)
+    assert SECTION not in [e.label for e in at.expander]
+    assert not at.get("download_button")
+
+
+def test_no_export_was_audited_for_roles_without_the_section(app_engine, demo_database):
+    with unit_of_work(app_engine) as session:
+        roles = session.exec(select(AuditEvent.actor_role).where(AuditEvent.action == "person.export").distinct()).all()
+    assert set(roles) <= {"chef_service"}
