@@ -15,15 +15,16 @@ kept, in this session's state.
 
 Single sign-on is the one exception: `st.login` leaves for the provider and comes back to the main page in
 a new browser session, which has forgotten the link. So while a link waits on a login page that offers
-single sign-on, the browser keeps it in a cookie of its own for ten minutes (`keep_link_across_sign_on`),
-which the first run at the main page reads and deletes. It holds what the address bar held, nothing more.
+single sign-on, the browser keeps it in a cookie of its own for ten minutes (`keep_link_across_sign_on`,
+written by the login cookie's own component), which the first run at the main page reads and the
+signed-in runs delete. It holds what the address bar held, nothing more.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import streamlit as st
@@ -31,12 +32,16 @@ import streamlit as st
 from services.platform.pages import pages_for
 from services.platform.principal import Principal
 
+if TYPE_CHECKING:  # streamlit-authenticator's cookie component, handed over by ui.platform.session
+    from extra_streamlit_components import CookieManager
+
 REQUESTED = "parcours_requested_link"  # the RequestedLink of this session, until a signed-in run opens it
 LOOKED_AT = "parcours_link_looked_at"  # the URL of this session's first run has been read
 # A page path as st.Page accepts it (app pages are PageKey values): anything else is not a page of ours.
 URL_PATH = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SIGN_ON_COOKIE = "parcours_link"  # the requested link, across the single sign-on round trip
 SIGN_ON_COOKIE_SECONDS = 600
+FORGET_RUNS_LEFT, FORGET_RUNS = "parcours_link_forget_runs", 3
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ def remember_requested_link() -> None:
     link = RequestedLink(url_path, st.query_params.to_dict())
     kept = st.context.cookies.get(SIGN_ON_COOKIE)
     if isinstance(kept, str):  # (a page test's context has no real cookies)
-        _write_cookie("", max_age=0)  # read once
+        state[FORGET_RUNS_LEFT] = FORGET_RUNS
         if link == RequestedLink(""):  # back from the provider, at the main page
             link = link_from_cookie(kept) or link
     state[REQUESTED] = link
@@ -72,22 +77,24 @@ def link_from_cookie(value: str) -> RequestedLink | None:
     return RequestedLink(parts.path, dict(parse_qsl(parts.query)))
 
 
-def keep_link_across_sign_on() -> None:
+def keep_link_across_sign_on(cookies: CookieManager) -> None:
     """On a login page offering single sign-on: keep the requested page (not Accueil) in the browser for
-    the provider's round trip."""
+    the provider's round trip. Lax, not Strict: the browser comes back by a cross-site redirect."""
     link = _requested()
     if link is None or link.url_path == "":
         return
     query = urlencode(link.query_params)
-    _write_cookie(f"{link.url_path}?{query}" if query else link.url_path, max_age=SIGN_ON_COOKIE_SECONDS)
+    value = f"{link.url_path}?{query}" if query else link.url_path
+    cookies.set(SIGN_ON_COOKIE, value, key="parcours_link_keep", max_age=SIGN_ON_COOKIE_SECONDS, same_site="lax")
 
 
-def _write_cookie(value: str, *, max_age: int) -> None:
-    """The browser writes it (a script in the page): Streamlit has no response of its own to set a cookie
-    on. Lax, not Strict: the browser comes back from the provider by a cross-site redirect."""
-    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
-    cookie = f"{SIGN_ON_COOKIE}={value}; Max-Age={max_age}; Path=/{base}; SameSite=Lax"
-    st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)
+def forget_sign_on_link(cookies: CookieManager) -> None:
+    """After the cookie was read: delete it, again in the next runs (a cookie write drawn in a run that a
+    page switch overtakes may never reach the browser)."""
+    left = st.session_state.get(FORGET_RUNS_LEFT, 0)
+    if left > 0:
+        st.session_state[FORGET_RUNS_LEFT] = left - 1
+        cookies.set(SIGN_ON_COOKIE, "", key="parcours_link_forget", max_age=0, same_site="lax")
 
 
 def requested_url_path(url: str | None) -> str | None:

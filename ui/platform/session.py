@@ -94,12 +94,17 @@ def _authenticator(runtime: Runtime, *, signed_in: bool) -> stauth.Authenticate:
     return authenticator
 
 
+def _cookie_manager(authenticator: stauth.Authenticate):
+    """The library's cookie component (extra-streamlit-components), which writes cookies from the browser."""
+    return authenticator.cookie_controller.cookie_model.cookie_manager
+
+
 def _harden_cookie(authenticator: stauth.Authenticate, *, secure: bool) -> None:
     """The login cookie is sent to this site only (SameSite=Strict) and, in production, over HTTPS only
     (Secure). The library writes it from the browser (a JavaScript component), so it cannot be HttpOnly:
     what compensates is server-side (a cookie is checked against the account on every run, revoked at
     logout and password change, and expires with the idle and absolute session limits)."""
-    manager = authenticator.cookie_controller.cookie_model.cookie_manager
+    manager = _cookie_manager(authenticator)
     manager.set = functools.partial(manager.set, secure=secure or None, same_site="strict")
 
 
@@ -255,7 +260,6 @@ def _sso_panel(runtime: Runtime, result: sso.SsoResult | None) -> None:
         return
     st.divider()
     if result is None or result.outcome == sso.SsoOutcome.ENDED:
-        links.keep_link_across_sign_on()
         if st.button(_("Se connecter avec l'authentification unique"), icon=":material/badge:", key="sso_login"):
             st.login()
         return
@@ -304,6 +308,9 @@ def signed_in_principal(runtime: Runtime) -> Principal | None:
         with cookie_slot:
             _delete_cookie(runtime, authenticator)
         provider = _sso_sign_in(runtime)
+        if sso_configured() and not state.get("authentication_status"):
+            with cookie_slot:
+                links.keep_link_across_sign_on(_cookie_manager(authenticator))
     if not state.get("authentication_status"):
         with login_column():
             # Kept until the next login attempt (popped in check_credentials): the cookie
@@ -324,6 +331,8 @@ def signed_in_principal(runtime: Runtime) -> Principal | None:
         if not state.get("authentication_status"):
             return None
 
+    with cookie_slot:
+        links.forget_sign_on_link(_cookie_manager(authenticator))
     now = utcnow()
     started_at = state.setdefault(STARTED_AT, now)
     last_activity = state.get(LAST_ACTIVITY, now)
