@@ -37,6 +37,8 @@ class Capability(StrEnum):
     # direction: who created, re-enabled or reset an account that sees identities, and when
     REVIEW_ACCOUNT_CHANGES = "review_account_changes"
     MANAGE_ORGANISATION = "manage_organisation"  # the association's name, sites and strands
+    # chef_service: move a file between two sites it is staff of (services.persons.transfer)
+    TRANSFER_PERSON_FILES = "transfer_person_files"
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -74,6 +76,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_STAFFING,
             Capability.MANAGE_PARTNERS,
             Capability.MANAGE_RETENTION,
+            Capability.TRANSFER_PERSON_FILES,
         }
     ),
     Role.INTERVENANT: frozenset(
