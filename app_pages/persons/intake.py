@@ -252,13 +252,13 @@ def possible_duplicates(pending: list[DuplicateCandidate], confirm: Callable[[],
         )
         for candidate in pending:
             text = _("{code} · {status} · accueil le {day}").format(
-                code=md(candidate.code), status=label(candidate.status), day=formats.day(candidate.intake_on)
+                code=candidate.code, status=label(candidate.status), day=formats.day(candidate.intake_on)
             )
             if candidate.safety_flag:  # the team's danger marker: the instructions are in the file
                 text = _("{file} · ⚠ signalement de danger").format(file=text)
             st.page_link(
                 FILE_PAGE,
-                label=text,
+                label=md(text),
                 icon=":material/warning:" if candidate.safety_flag else ":material/open_in_new:",
                 query_params={"code": candidate.code},
             )

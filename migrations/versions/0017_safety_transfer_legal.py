@@ -150,9 +150,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("person_transfer", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_person_transfer_from_site_year", ["from_site_id", "old_code_year"], unique=False
-        )
+        batch_op.create_index("ix_person_transfer_from_site_year", ["from_site_id", "old_code_year"], unique=False)
         batch_op.create_index(batch_op.f("ix_person_transfer_person_id"), ["person_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_person_transfer_site_id"), ["site_id"], unique=False)
 

@@ -38,7 +38,7 @@ from services.persons._phonetics import fold, phonetic_key, same_name
 from services.persons.access import _require_writable, person_in_scope, readable_text
 from services.persons.consent import record_intake_refusals
 from services.persons.records import _change_person_status, _update_person
-from services.persons.safety import flagged_among
+from services.persons.safety import flag_column, flagged_among
 from services.platform import audit, paging
 from services.platform.crypto import FieldCipher
 from services.platform.errors import ServiceError, ValidationFailed
@@ -573,8 +573,8 @@ def list_caseload(
 ) -> CaseloadPage:
     """One page of the files of the principal's sites, filtered and paginated in SQL.
 
-    Statements: count, page, PSP, goals and danger flags of the page (+ one read of the scope's aliases
-    and an audit row when searching): the same whatever the page size. Aliases are decrypted for
+    Statements: count, page (with its danger flags), PSP of the page, goals of the page (+ one read of
+    the scope's aliases and an audit row when searching): the same whatever the page size. Aliases are decrypted for
     the page only, except for an alias search, which decrypts the aliases of the filtered scope
     (roles with VIEW_IDENTITY only; others search by code).
     """
@@ -594,6 +594,7 @@ def list_caseload(
             User.display_name,
             Person.last_contact_on,
             Person.alias_encrypted,
+            flag_column(principal),
         )
         .join(Site, Site.id == Person.site_id)
         .outerjoin(User, User.id == Person.referent_id)
@@ -604,11 +605,10 @@ def list_caseload(
     ).all()
     psp, goals = _psp_and_next_goal(session, [row.id for row in rows])
     alias_of = cipher.decrypt if principal.can(Capability.VIEW_IDENTITY) else lambda _token: None
-    flagged = flagged_among(session, principal, [row.id for row in rows])
     return CaseloadPage(
         rows=[
             _caseload_row(
-                row, psp.get(row.id), _readable_goal(principal, goals.get(row.id)), alias_of, row.id in flagged
+                row, psp.get(row.id), _readable_goal(principal, goals.get(row.id)), alias_of, bool(row.safety_flag)
             )
             for row in rows
         ],

@@ -31,6 +31,7 @@ import i18n
 from i18n import N_
 from models.audit import AuditAction
 from models.organisation import User
+from models.persons import Person
 from models.safety import PersonSafetyChange
 from services.persons.access import person_in_scope, reads_written_text
 from services.persons.records import _writable_person
@@ -138,6 +139,22 @@ def flagged_among(session: Session, principal: Principal, person_ids: Iterable[i
         .where(PersonSafetyChange.flagged, principal.site_filter(PersonSafetyChange.site_id))
     ).all()
     return set(rows)
+
+
+def flag_column(principal: Principal) -> sa.ColumnElement[bool]:
+    """A column of a query on `person`: whether the file carries a danger flag now, for a list shown to
+    the team (the caseload adds it to its page query: no statement more); false for every other role."""
+    if not _team_reads(principal):
+        return sa.false().label("safety_flag")
+    latest = (
+        select(PersonSafetyChange.flagged)
+        .where(PersonSafetyChange.person_id == Person.id)
+        .order_by(PersonSafetyChange.id.desc())
+        .limit(1)
+        .correlate(Person)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(latest, sa.false()).label("safety_flag")
 
 
 def safety_history(session: Session, principal: Principal, person_id: int) -> list[SafetyChange]:

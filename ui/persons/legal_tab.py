@@ -61,9 +61,9 @@ def _permit_notice(events: list[legal.LegalEventRow]) -> None:
             _("Titre de séjour victime expiré le {day}.").format(day=formats.day(until)), icon=":material/event_busy:"
         )
     elif left <= PERMIT_SOON_DAYS:
-        st.warning(text + " " + _("Pensez au renouvellement."), icon=":material/event:")
+        st.warning(md(text + " " + _("Pensez au renouvellement.")), icon=":material/event:")
     else:
-        st.info(text, icon=":material/event_available:")
+        st.info(md(text), icon=":material/event_available:")
 
 
 def _kind_fields(kind: LegalEventKind, key: str, errors: dict[str, str]) -> dict[str, object]:
@@ -119,7 +119,7 @@ def _new_step_form(runtime: Runtime, principal: Principal, header) -> None:
     form_state.field_error(errors, "kind")
     with st.form(f"{key}_{kind.value}"):
         data: dict[str, object] = {"kind": kind}
-        data["event_on"] = st.date_input(_day_label(kind), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        data["event_on"] = st.date_input(md(_day_label(kind)), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
         form_state.field_error(errors, "event_on")
         data |= _kind_fields(kind, key, errors)
         data["notes"] = st.text_area(_("Notes"), max_chars=legal.NOTES_MAX, key=f"{key}_notes")

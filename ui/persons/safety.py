@@ -38,7 +38,7 @@ def banner(runtime: Runtime, principal: Principal, header: PersonFileHeader) -> 
     )
     st.caption(
         _("Signalé par {author} le {day}.").format(
-            author=md(notice.set_by or _("auteur inconnu")), day=_moment(notice.set_at)
+            author=md(notice.set_by or _("auteur inconnu")), day=formats.day(notice.set_at.date())
         )
     )
 
