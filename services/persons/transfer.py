@@ -19,8 +19,8 @@ What moves:
 
 What stays with its site, for its statistics: activity rows. A workshop at Lyon stays a Lyon workshop,
 a referral made by Lyon stays Lyon's referral, an outcome recorded at Lyon stays Lyon's: attendance,
-course and workshop enrolments (those still open are ended on the day of the move, so the old site's
-rolls no longer list the person), language assessments, certifications, referrals and outcomes keep
+course and workshop enrolments (those still open end the day before the move, so the old site's
+groups no longer list the person), language assessments, certifications, referrals and outcomes keep
 their site. The destination's team still reads them in the file (lists by person), and cannot change
 them (a referral's result is then recorded by a colleague of the source, or as a new referral).
 
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from pydantic import Field
@@ -85,8 +85,13 @@ FOLLOWING_RECORDS: tuple[type, ...] = (
     PersonSafetyChange,
     LegalEvent,
 )
-# Enrolments still open at the source end on the day of the move (the rows stay, with their site).
-ENROLMENTS: tuple[type, ...] = (CourseEnrolment, WorkshopEnrolment)
+# Enrolments still open at the source end the day before the move (never before they began): lists of
+# a group read an enrolment ending on a day as current that day, and the move must empty them at once.
+# The rows stay, with their site. (enrolment, its first day)
+ENROLMENTS: tuple[tuple[type, sa.ColumnElement], ...] = (
+    (CourseEnrolment, CourseEnrolment.enrolled_on),
+    (WorkshopEnrolment, WorkshopEnrolment.cycle_start_on),
+)
 
 
 class TransferInput(FormInput):
@@ -189,11 +194,12 @@ def _move(
     )
     for model in FOLLOWING_RECORDS:
         session.exec(sa.update(model).where(model.person_id == person.id).values(site_id=to_site.id))  # type: ignore[call-overload]
-    for model in ENROLMENTS:
+    day_before = on - timedelta(days=1)
+    for model, first_day in ENROLMENTS:
         session.exec(  # type: ignore[call-overload]
             sa.update(model)
             .where(model.person_id == person.id, model.site_id == from_site_id, model.left_on.is_(None))
-            .values(left_on=on)
+            .values(left_on=sa.case((first_day < day_before, day_before), else_=first_day))
         )
     session.flush()
     audit.record(

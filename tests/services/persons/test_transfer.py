@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from models.partners import PartnerKind
 from models.pathway import GoalAxis
+from services.activities.workshops import people
 from services.persons import files as person_files
 from services.persons import legal, pathway, safety, transfer
 from services.persons.access import person_by_code, person_in_scope
@@ -116,7 +117,7 @@ def test_the_files_content_follows_the_person_and_its_activity_stays_with_lyon(s
     assert site_of == {"person_note": "MRS", "action_goal": "MRS", "referral": "LYO", "course_enrolment": "LYO"}
     assert session.execute(
         text("SELECT left_on FROM course_enrolment WHERE id = :id"), {"id": open_enrolment.id}
-    ).scalar_one() in (TODAY, TODAY.isoformat())
+    ).scalar_one() in (date(2026, 5, 14), "2026-05-14")  # the day before the move: no longer in the group
     # The Marseille worker reads and edits what followed: the note, the goal, the flag.
     assert [n.body for n in pathway.list_notes(session, world.worker_b, person.id, cipher=CIPHER)] == ["RDV CAF"]
     assert safety.safety_notice(session, world.worker_b, person.id).instructions == "SMS seulement"
@@ -189,3 +190,16 @@ def test_the_move_is_audited_without_its_reason(session, world):
         ("chef.both", str(person.id), world.marseille.id, f"from_site={world.lyon.id} to_site={world.marseille.id}")
     ]
     assert "abri" not in session.execute(text("SELECT reason FROM person_transfer")).scalar_one()
+
+
+def test_lyons_workshop_cycle_no_longer_lists_the_person_from_the_day_of_the_move(session, world):
+    person = a_file(session, world.lyon, 42)
+    person.alias_encrypted = CIPHER.encrypt("Oriane")
+    factories.a_workshop_cycle(session, person, starts_on=date(2026, 4, 6))
+    before = people.current_cycles(session, world.worker_a, cipher=CIPHER, today=TODAY)
+    assert [(c.code, c.first_name) for c in before] == [("LYO-2026-0042", "Oriane")]
+
+    move(session, world.chef_both, person, world)
+
+    assert people.current_cycles(session, world.worker_a, cipher=CIPHER, today=TODAY) == []
+    assert people.current_cycles(session, world.worker_b, cipher=CIPHER, today=TODAY) == []
