@@ -23,6 +23,7 @@ from models.finance import (
     GrantSite,
     Strand,
 )
+from models.legal import LegalEvent
 from models.organisation import (
     AccountEnrolment,
     Association,
@@ -37,6 +38,7 @@ from models.outreach import OutreachRound, OutreachRoundStaff
 from models.partners import Outcome, Partner, Referral
 from models.pathway import ActionGoal, BarrierAssessment, PspEpisode, PspPeriod
 from models.persons import ConsentChange, Person, PersonCorrection, PersonNote, PersonStatusChange
+from models.safety import PersonSafetyChange, PersonTransfer
 from models.staffing import Post, PostFunding, PostStatusChange
 from models.workshops import (
     WorkshopAttendance,
@@ -70,6 +72,7 @@ __all__ = [
     "Grant",
     "GrantSite",
     "LanguageAssessment",
+    "LegalEvent",
     "LoginThrottle",
     "MainstreamTransition",
     "OrganisationStrand",
@@ -80,7 +83,9 @@ __all__ = [
     "Person",
     "PersonCorrection",
     "PersonNote",
+    "PersonSafetyChange",
     "PersonStatusChange",
+    "PersonTransfer",
     "Post",
     "PostFunding",
     "PostStatusChange",

@@ -103,6 +103,7 @@ class FileTab(StrEnum):
     PSP = "psp"
     REFERRALS = "orientations"
     NOTES = "notes"
+    LEGAL = "juridique"
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,8 @@ def table(principal: Principal, found: CaseloadPage, several_sites: bool, signat
     columns = {_("Code"): [r.code for r in found.rows]}
     if principal.can(Capability.VIEW_IDENTITY):
         columns[_("Prénom")] = [r.alias or "—" for r in found.rows]
+        # The team's danger marker (services.persons.safety): the instructions are in the file.
+        columns[_("Sécurité")] = ["⚠ " + _("Danger") if r.safety_flag else "" for r in found.rows]
     if several_sites:
         columns[_("Site")] = [r.site_code for r in found.rows]
     columns |= {

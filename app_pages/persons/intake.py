@@ -251,12 +251,15 @@ def possible_duplicates(pending: list[DuplicateCandidate], confirm: Callable[[],
             icon=":material/content_copy:",
         )
         for candidate in pending:
+            text = _("{code} · {status} · accueil le {day}").format(
+                code=candidate.code, status=label(candidate.status), day=formats.day(candidate.intake_on)
+            )
+            if candidate.safety_flag:  # the team's danger marker: the instructions are in the file
+                text = _("{file} · ⚠ signalement de danger").format(file=text)
             st.page_link(
                 FILE_PAGE,
-                label=_("{code} · {status} · accueil le {day}").format(
-                    code=md(candidate.code), status=label(candidate.status), day=formats.day(candidate.intake_on)
-                ),
-                icon=":material/open_in_new:",
+                label=md(text),
+                icon=":material/warning:" if candidate.safety_flag else ":material/open_in_new:",
                 query_params={"code": candidate.code},
             )
         left, right = st.columns(2)

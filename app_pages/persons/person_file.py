@@ -10,7 +10,7 @@ import streamlit as st
 
 from i18n import N_, _, formats, ngettext, pgettext
 from services.persons import files as person_files
-from services.persons import timeline
+from services.persons import timeline, transfer
 from services.persons.access import normalise_code, person_by_code
 from services.persons.files import PersonFileHeader
 from services.platform.crypto import FieldCipher
@@ -21,8 +21,9 @@ from services.platform.principal import Capability, Principal
 from services.worklist import FileTab
 from ui.persons import consent as person_consent
 from ui.persons import header as person_header
-from ui.persons import pathway_tabs
+from ui.persons import legal_tab, pathway_tabs
 from ui.persons import rights as person_rights
+from ui.persons import safety as person_safety
 from ui.platform import form_state
 from ui.platform.guards import PERSON_FILE_LAST_OPENED, require_page
 from ui.platform.runtime import Runtime, field_cipher, runtime
@@ -70,6 +71,12 @@ def header_forms(
         person_header.closing_form(current, principal, header)
     with st.expander(_("Consentements"), icon=":material/privacy_tip:"):
         person_consent.consent_section(current, principal, header)
+    if principal.can(Capability.VIEW_IDENTITY):
+        with st.expander(_("Sécurité : signalement de danger"), icon=":material/shield:"):
+            person_safety.safety_section(current, principal, header)
+    if transfer.may_transfer(principal):
+        with st.expander(_("Transférer le dossier vers un autre site"), icon=":material/move_up:"):
+            person_safety.transfer_section(current, principal, header)
 
 
 def timeline_tab(current: Runtime, principal: Principal, header: PersonFileHeader, cipher: FieldCipher) -> None:
@@ -106,6 +113,7 @@ def pathway_tabs_of(principal: Principal) -> list[tuple[str, str, Callable]]:
     ]
     if principal.can(Capability.VIEW_IDENTITY):
         tabs.append((FileTab.NOTES, _("Notes"), pathway_tabs.notes_tab))
+        tabs.append((FileTab.LEGAL, _("Juridique"), legal_tab.legal_tab))
     return tabs
 
 
@@ -124,7 +132,9 @@ def page(principal: Principal) -> None:
     if header is None:
         return
     st.title(f"{_(TITLE)} · {md(header.code)}")
+    person_safety.banner(current, principal, header)  # the team's danger flag, above all else
     person_header.draw_header(header)
+    person_safety.transfer_history(current, principal, header)
     asked = st.query_params.get("tab", "")  # a link from « À faire » names the tab where the work is done
     if header.may_edit:
         header_forms(current, principal, header, cipher, situation_open=asked == FileTab.SITUATION)

@@ -16,7 +16,7 @@ from models.types import UtcDateTime
 
 # revision identifiers, used by Alembic.
 revision: str = "0018"
-down_revision: str | None = "0015"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

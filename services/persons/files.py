@@ -33,10 +33,12 @@ from models.outreach import OutreachRound
 from models.partners import Partner
 from models.pathway import ActionGoal, GoalStatus, PrefectDecision, PspEpisode
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, Person, PersonStatus
+from models.safety import PersonTransfer
 from services.persons._phonetics import fold, phonetic_key, same_name
 from services.persons.access import _require_writable, person_in_scope, readable_text
 from services.persons.consent import record_intake_refusals
 from services.persons.records import _change_person_status, _update_person
+from services.persons.safety import flag_column, flagged_among
 from services.platform import audit, paging
 from services.platform.crypto import FieldCipher
 from services.platform.errors import ServiceError, ValidationFailed
@@ -275,6 +277,7 @@ class DuplicateCandidate:
     code: str
     status: PersonStatus
     intake_on: date
+    safety_flag: bool = False  # a danger flag: the team reads its instructions in the file
 
 
 @dataclass(frozen=True)
@@ -344,11 +347,9 @@ def find_possible_duplicates(
     rows = session.exec(
         select(Person.id, Person.code, Person.status, Person.intake_on, Person.alias_encrypted).where(*conditions)
     ).all()
-    found = [
-        DuplicateCandidate(row.id, row.code, row.status, row.intake_on)
-        for row in rows
-        if same_name(alias, cipher.decrypt(row.alias_encrypted))
-    ]
+    matching = [row for row in rows if same_name(alias, cipher.decrypt(row.alias_encrypted))]
+    flagged = flagged_among(session, principal, [row.id for row in matching])
+    found = [DuplicateCandidate(row.id, row.code, row.status, row.intake_on, row.id in flagged) for row in matching]
     return sorted(found, key=lambda c: (c.intake_on, c.code), reverse=True)
 
 
@@ -397,16 +398,20 @@ def _intake_columns(checked: IntakeInput, cipher: FieldCipher) -> dict:
     }
 
 
+def next_code_number(session: Session, site_id: int, year: int) -> int:
+    """The next number of the codes SITE-YEAR-NNNN of a site and year: after those of its files and those
+    its files had before they moved to another site (services.persons.transfer), so that a code is never
+    given to a second person (an old link, a note on paper must not lead to someone else)."""
+    files = select(sa.func.max(Person.code_number)).where(Person.site_id == site_id, Person.code_year == year)
+    moved = select(sa.func.max(PersonTransfer.old_code_number)).where(
+        PersonTransfer.from_site_id == site_id, PersonTransfer.old_code_year == year
+    )
+    return max(session.exec(files).one() or 0, session.exec(moved).one() or 0) + 1
+
+
 def _insert_with_next_code(session: Session, site_code: str, values: dict) -> Person | None:
     """The file inserted with the next number of its (site, year); None if another intake took it meanwhile."""
-    number = (
-        session.exec(
-            select(sa.func.coalesce(sa.func.max(Person.code_number), 0)).where(
-                Person.site_id == values["site_id"], Person.code_year == values["code_year"]
-            )
-        ).one()
-        + 1
-    )
+    number = next_code_number(session, values["site_id"], values["code_year"])
     person = Person(code=f"{site_code}-{values['code_year']}-{number:04d}", code_number=number, **values)
     session.add(person)
     try:
@@ -479,6 +484,7 @@ class CaseloadRow:
     next_due_goal: str | None
     next_due_on: date | None
     alias: str | None
+    safety_flag: bool = False  # for the team only (services.persons.safety.flagged_among)
 
 
 CASELOAD_LARGEST_PAGE = 200  # files decrypted and drawn at once
@@ -591,8 +597,8 @@ def list_caseload(
 ) -> CaseloadPage:
     """One page of the files of the principal's sites, filtered and paginated in SQL.
 
-    Statements: count, page, PSP of the page, goals of the page (+ one read of the scope's aliases
-    and an audit row when searching): the same whatever the page size. Aliases are decrypted for
+    Statements: count, page (with its danger flags), PSP of the page, goals of the page (+ one read of
+    the scope's aliases and an audit row when searching): the same whatever the page size. Aliases are decrypted for
     the page only, except for an alias search, which decrypts the aliases of the filtered scope
     (roles with VIEW_IDENTITY only; others search by code).
     """
@@ -612,6 +618,7 @@ def list_caseload(
             User.display_name,
             Person.last_contact_on,
             Person.alias_encrypted,
+            flag_column(principal),
         )
         .join(Site, Site.id == Person.site_id)
         .outerjoin(User, User.id == Person.referent_id)
@@ -624,7 +631,10 @@ def list_caseload(
     alias_of = cipher.decrypt if principal.can(Capability.VIEW_IDENTITY) else lambda _token: None
     return CaseloadPage(
         rows=[
-            _caseload_row(row, psp.get(row.id), _readable_goal(principal, goals.get(row.id)), alias_of) for row in rows
+            _caseload_row(
+                row, psp.get(row.id), _readable_goal(principal, goals.get(row.id)), alias_of, bool(row.safety_flag)
+            )
+            for row in rows
         ],
         total=total,
         page=shown.page,
@@ -637,7 +647,9 @@ def _readable_goal(principal: Principal, goal: tuple[str, date | None] | None) -
     return (readable_text(principal, goal[0]), goal[1]) if goal else (None, None)
 
 
-def _caseload_row(row, psp_status: str | None, next_goal: tuple[str | None, date | None], alias_of) -> CaseloadRow:
+def _caseload_row(
+    row, psp_status: str | None, next_goal: tuple[str | None, date | None], alias_of, flagged: bool
+) -> CaseloadRow:
     return CaseloadRow(
         person_id=row.id,
         code=row.code,
@@ -649,6 +661,7 @@ def _caseload_row(row, psp_status: str | None, next_goal: tuple[str | None, date
         next_due_goal=next_goal[0],
         next_due_on=next_goal[1],
         alias=alias_of(row.alias_encrypted),
+        safety_flag=flagged,
     )
 
 

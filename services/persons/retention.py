@@ -4,8 +4,9 @@ A file whose last contact (else its intake) is 2 years old or more is due. Anony
 irreversible and keeps only what the anonymous statistics count, made too coarse to find someone:
 
 - destroyed: the identity (alias, phone), the notes and every free text (goal wording and actions,
-  referral and closing reasons, course comments and destinations, employer sectors), and the
-  languages spoken;
+  referral, closing and transfer reasons, course comments and destinations, employer sectors, the
+  place and notes of the legal follow-up), the danger flag with its safe-contact instructions and
+  their history, and the languages spoken;
 - generalised: every date of the person's file and of its records becomes the first day of its month
   (statistics are published by whole months and quarters, so their counts do not move); the birth
   year becomes a 5-year band of the age at intake, and site × age band × gender × nationality follow
@@ -35,6 +36,7 @@ import clock
 from i18n import _
 from models.audit import AuditAction
 from models.courses import CertificationAttempt, LanguageAssessment, MainstreamTransition
+from models.legal import LegalEvent
 from models.organisation import Site
 from models.partners import Outcome, Referral
 from models.pathway import ActionGoal, BarrierAssessment, PspEpisode, PspPeriod
@@ -47,6 +49,7 @@ from models.persons import (
     PersonStatus,
     PersonStatusChange,
 )
+from models.safety import PersonSafetyChange, PersonTransfer
 from models.types import utcnow
 from models.workshops import WorkshopCompletion
 from services.persons import generalisation
@@ -123,9 +126,10 @@ def _refusal(person: Person, confirm_code: str | None, today: date) -> str | Non
 
 
 def _erase_free_texts(session: Session, person_ids: list[int]) -> None:
-    """Notes and the history of corrections (old values of identity fields) deleted; goal wording and
-    actions, referral and closing reasons, course comments and destinations, employer sectors cleared."""
-    for deleted in (PersonNote, PersonCorrection):
+    """Notes, the history of corrections (old values of identity fields) and the danger flag's history
+    deleted; goal wording and actions, referral, closing and transfer reasons, course comments and
+    destinations, employer sectors, the place and notes of the legal follow-up cleared."""
+    for deleted in (PersonNote, PersonCorrection, PersonSafetyChange):
         session.exec(sa.delete(deleted).where(deleted.person_id.in_(person_ids)))  # type: ignore[call-overload]
     cleared: tuple[tuple[type, dict], ...] = (
         (ActionGoal, {"goal": ANONYMISED_GOAL, "actions": None, "version": ActionGoal.version + 1}),
@@ -134,6 +138,8 @@ def _erase_free_texts(session: Session, person_ids: list[int]) -> None:
         (PersonStatusChange, {"reason": None}),
         (LanguageAssessment, {"comment": None}),
         (MainstreamTransition, {"destination": None}),
+        (LegalEvent, {"place": None, "notes": None}),
+        (PersonTransfer, {"reason": None}),
     )
     for model, values in cleared:
         session.exec(sa.update(model).where(model.person_id.in_(person_ids)).values(**values))  # type: ignore[call-overload]
@@ -166,6 +172,8 @@ DATED_RECORDS: tuple[tuple[type, tuple[str, ...]], ...] = (
     (CertificationAttempt, ("attempted_on",)),
     (MainstreamTransition, ("moved_on",)),
     (WorkshopCompletion, ("completed_on",)),
+    (LegalEvent, ("event_on", "decided_on", "valid_until")),
+    (PersonTransfer, ("transferred_on",)),
 )
 PERSON_DATES = ("first_contact_on", "intake_on", "consent_on", "last_contact_on", "closed_on", "permit_ends_on")
 

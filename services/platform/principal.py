@@ -40,6 +40,8 @@ class Capability(StrEnum):
     # The person's rights over a whole file of own sites (GDPR art. 15-17): export it, correct any field,
     # erase it on request before the retention period (services.persons.subject_access, corrections, erasure)
     SERVE_PERSON_RIGHTS = "serve_person_rights"
+    # chef_service: move a file between two sites it is staff of (services.persons.transfer)
+    TRANSFER_PERSON_FILES = "transfer_person_files"
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -78,6 +80,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.MANAGE_PARTNERS,
             Capability.MANAGE_RETENTION,
             Capability.SERVE_PERSON_RIGHTS,
+            Capability.TRANSFER_PERSON_FILES,
         }
     ),
     Role.INTERVENANT: frozenset(

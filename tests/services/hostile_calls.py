@@ -29,7 +29,19 @@ from services.activities.workshops import figures, modules, people
 from services.activities.workshops import sessions as workshop_sessions
 from services.finance import deviation_notes, expense_import, expenses, financial_report, grants, lines, revision
 from services.finance.staffing import charges, posts
-from services.persons import access, consent, corrections, erasure, files, partners, pathway, retention
+from services.persons import (
+    access,
+    consent,
+    corrections,
+    erasure,
+    files,
+    legal,
+    partners,
+    pathway,
+    retention,
+    safety,
+    transfer,
+)
 from services.platform import organisation
 from services.platform.config import load_settings
 from services.platform.crypto import FieldCipher
@@ -422,6 +434,19 @@ CALLS: dict[str, Call] = {
             data=d,
             cipher=CIPHER,
             today=TODAY,
+        ),
+    ),
+    "persons.legal.add_legal_event": Call(
+        legal.LegalEventInput,
+        lambda s, w, d: legal.add_legal_event(s, w.chef, person_id=w.ids["person"], data=d, today=TODAY),
+    ),
+    "persons.safety.set_safety": Call(
+        safety.SafetyInput, lambda s, w, d: safety.set_safety(s, w.chef, person_id=w.ids["person"], data=d)
+    ),
+    "persons.transfer.transfer_file": Call(
+        transfer.TransferInput,
+        lambda s, w, d: transfer.transfer_file(
+            s, w.chef, person_id=w.ids["person"], expected_version=current(s, w, "person"), data=d, today=TODAY
         ),
     ),
     "persons.partners.create_partner": Call(
