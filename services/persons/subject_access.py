@@ -45,6 +45,7 @@ from models.courses import (
     MainstreamTransition,
 )
 from models.labels import label
+from models.legal import LegalEvent
 from models.organisation import Role, Site, User
 from models.outreach import OutreachRound
 from models.partners import Outcome, Partner, Referral
@@ -279,6 +280,22 @@ SECTIONS: tuple[Section, ...] = (
         "attempted_on",
     ),
     Section(
+        LegalEvent,
+        N_("Suivi juridique et statut de victime"),
+        (
+            C("kind", N_("Démarche")),
+            C("event_on", N_("Date")),
+            C("place", N_("Lieu"), free_text=True),
+            C("stage", N_("Étape de la procédure")),
+            C("decision", N_("Décision")),
+            C("decided_on", N_("Décidé le")),
+            C("valid_until", N_("Valable jusqu'au")),
+            C("amount_cents", N_("Montant accordé"), lambda _session, cents: formats.euros(cents)),
+            C("notes", N_("Notes"), free_text=True),
+        ),
+        "event_on",
+    ),
+    Section(
         MainstreamTransition,
         N_("Passage vers un cours de droit commun"),
         (C("moved_on", N_("Date")), C("destination", N_("Destination"), free_text=True)),
@@ -286,9 +303,15 @@ SECTIONS: tuple[Section, ...] = (
     ),
 )
 
-# Tables with rows about a person that the export leaves out, each with its reason. Empty today: every
-# such table is exported. A table added later must be put in SECTIONS or here (the registry test fails).
-EXCLUDED: dict[str, str] = {}
+# Tables with rows about a person that the export leaves out, each with its reason. A table added later
+# must be put in SECTIONS or here (the registry test fails).
+EXCLUDED: dict[str, str] = {
+    # Issue 17: the danger flag and its safe-contact instructions are never exported. A copy handed to the
+    # person can be found by the person they are protected from; the team tells the person what it holds.
+    "person_safety_change": "le signalement de danger et ses consignes ne sortent jamais de l'application",
+    # The route of a relocation for safety (former sites, reasons): the file's current site is exported.
+    "person_transfer": "les transferts entre sites révèlent le trajet d'une mise à l'abri",
+}
 
 
 def exported_tables() -> set[str]:
@@ -317,6 +340,7 @@ PERSON_FIELDS: tuple[tuple[str, str], ...] = (
     ("nationality_region", N_("Région de nationalité (dossier anonymisé)")),
     ("languages", N_("Langues parlées")),
     ("administrative_status", N_("Situation administrative")),
+    ("permit_ends_on", N_("Fin du titre de séjour ou du récépissé")),
     ("housing", N_("Hébergement")),
     ("income_sources", N_("Ressources")),
     ("consent_on", N_("Date du consentement")),
@@ -659,8 +683,9 @@ def as_pdf(export: PersonExport) -> bytes:
             pdf.set_font("DejaVu", size=9)
             pdf.multi_cell(0, 5, _("Aucune information."), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         for row in section.rows:
-            for field in row:
-                _line(pdf, field.title, field.shown)
+            with pdf.unbreakable() as block:  # a record is never cut by a page break
+                for field in row:
+                    _line(block, field.title, field.shown)
             pdf.ln(2)
     return bytes(pdf.output())
 
