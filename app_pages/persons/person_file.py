@@ -18,9 +18,9 @@ from services.platform.db import unit_of_work
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
+from ui.persons import appointments, pathway_tabs
 from ui.persons import consent as person_consent
 from ui.persons import header as person_header
-from ui.persons import pathway_tabs
 from ui.platform import form_state
 from ui.platform.guards import PERSON_FILE_LAST_OPENED, require_page
 from ui.platform.runtime import Runtime, field_cipher, runtime
@@ -98,6 +98,7 @@ def pathway_tabs_of(principal: Principal) -> list[tuple[str, Callable]]:
         (_("PSP"), pathway_tabs.psp_tab),
         (_("Orientations"), pathway_tabs.referrals_tab),
         (_("Sorties"), pathway_tabs.outcomes_tab),
+        (_("Rendez-vous"), appointments.appointments_tab),
     ]
     if principal.can(Capability.VIEW_IDENTITY):
         tabs.append((_("Notes"), pathway_tabs.notes_tab))

@@ -4,8 +4,9 @@ A file whose last contact (else its intake) is 2 years old or more is due. Anony
 irreversible and keeps only what the anonymous statistics count, made too coarse to find someone:
 
 - destroyed: the identity (alias, phone), the notes and every free text (goal wording and actions,
-  referral and closing reasons, course comments and destinations, employer sectors), and the
-  languages spoken;
+  referral and closing reasons, course comments and destinations, employer sectors, appointment
+  notes), and the languages spoken (an appointment's interpreter language becomes « und »,
+  undetermined: that an interpreter was there still counts);
 - generalised: every date of the person's file and of its records becomes the first day of its month
   (statistics are published by whole months and quarters, so their counts do not move); the birth
   year becomes a 5-year band of the age at intake, and site × age band × gender × nationality follow
@@ -33,6 +34,7 @@ from sqlmodel import Session, select
 
 import clock
 from i18n import _
+from models.appointments import Appointment
 from models.audit import AuditAction
 from models.courses import CertificationAttempt, LanguageAssessment, MainstreamTransition
 from models.organisation import Site
@@ -50,6 +52,7 @@ from services.platform.principal import SYSTEM_ACTOR, Capability, Principal
 
 RETENTION_YEARS = 2
 ANONYMISED_GOAL = "Objectif anonymisé"  # stored in the goal row: stays French
+UNDETERMINED_LANGUAGE = "und"  # ISO 639-2 « undetermined »: an interpreter was there, the language is gone
 Actor = Principal | str  # a Principal from the app, SYSTEM_ACTOR from the command line
 
 
@@ -116,7 +119,7 @@ def _refusal(person: Person, confirm_code: str | None, today: date) -> str | Non
 
 def _erase_free_texts(session: Session, person_ids: list[int]) -> None:
     """Notes deleted; goal wording and actions, referral and closing reasons, course comments and
-    destinations, employer sectors cleared."""
+    destinations, employer sectors, appointment notes cleared; interpreter languages undetermined."""
     session.exec(sa.delete(PersonNote).where(PersonNote.person_id.in_(person_ids)))  # type: ignore[call-overload]
     cleared: tuple[tuple[type, dict], ...] = (
         (ActionGoal, {"goal": ANONYMISED_GOAL, "actions": None, "version": ActionGoal.version + 1}),
@@ -125,9 +128,15 @@ def _erase_free_texts(session: Session, person_ids: list[int]) -> None:
         (PersonStatusChange, {"reason": None}),
         (LanguageAssessment, {"comment": None}),
         (MainstreamTransition, {"destination": None}),
+        (Appointment, {"note": None}),
     )
     for model, values in cleared:
         session.exec(sa.update(model).where(model.person_id.in_(person_ids)).values(**values))  # type: ignore[call-overload]
+    session.exec(  # type: ignore[call-overload]
+        sa.update(Appointment)
+        .where(Appointment.person_id.in_(person_ids), Appointment.interpreter_language.is_not(None))
+        .values(interpreter_language=UNDETERMINED_LANGUAGE)
+    )
 
 
 # The dates of a person's records, made the first day of their month, and so is each row's creation
@@ -136,7 +145,8 @@ def _erase_free_texts(session: Session, person_ids: list[int]) -> None:
 DATED_RECORDS: tuple[tuple[type, tuple[str, ...]], ...] = (
     (PersonStatusChange, ("changed_on",)),
     (ConsentChange, ("effective_on",)),
-    (BarrierAssessment, ("assessed_on",)),
+    (BarrierAssessment, ("assessed_on", "corrected_at")),
+    (Appointment, ("appointment_on",)),
     (ActionGoal, ("due_on", "closed_on")),
     (
         PspEpisode,

@@ -19,7 +19,7 @@ from models.courses import Certification, CertificationAttempt, CertificationRes
 from models.finance import BudgetCategory
 from models.organisation import Role, Site
 from models.partners import PartnerKind
-from models.pathway import ActionGoal, GoalAxis, GoalStatus
+from models.pathway import ActionGoal, Barrier, BarrierAssessment, BarrierSeverity, GoalAxis, GoalStatus
 from models.persons import Person
 from services.accounts import auth, enrolment, preferences, sso, users
 from services.activities import attendance, outreach
@@ -29,7 +29,7 @@ from services.activities.workshops import figures, modules, people
 from services.activities.workshops import sessions as workshop_sessions
 from services.finance import deviation_notes, expense_import, expenses, financial_report, grants, lines, revision
 from services.finance.staffing import charges, posts
-from services.persons import access, consent, files, partners, pathway, retention
+from services.persons import access, appointments, consent, files, partners, pathway, retention
 from services.platform import organisation
 from services.platform.config import load_settings
 from services.platform.crypto import FieldCipher
@@ -97,7 +97,14 @@ def make_world(session: Session) -> World:
         attempted_on=date(2026, 10, 20),
         result=CertificationResult.PENDING,
     )
-    session.add_all([goal, attempt])
+    barrier = BarrierAssessment(
+        person_id=person.id,
+        site_id=lyon.id,
+        assessed_on=date(2026, 10, 20),
+        barrier=Barrier.SAFETY,
+        severity=BarrierSeverity.MAJOR,
+    )
+    session.add_all([goal, attempt, barrier])
     funder = factories.a_funder(session)
     budgeted = factories.a_budgeted_grant(
         session,
@@ -139,6 +146,7 @@ def make_world(session: Session) -> World:
             "referral": referral.id,
             "episode": episode.id,
             "goal": goal.id,
+            "barrier": barrier.id,
             "attempt": attempt.id,
             "grant": budgeted.grant.id,
             "line": line_ids[0],
@@ -189,6 +197,7 @@ def _models() -> dict[str, type]:
         "referral": Referral,
         "episode": PspEpisode,
         "goal": ActionGoal,
+        "barrier": BarrierAssessment,
         "post": Post,
         "module": WorkshopModule,
         "workshop": WorkshopSession,
@@ -378,6 +387,10 @@ CALLS: dict[str, Call] = {
         ),
     ),
     # persons
+    "persons.appointments.record_appointment": Call(
+        appointments.AppointmentInput,
+        lambda s, w, d: appointments.record_appointment(s, w.chef, person_id=w.ids["person"], data=d, today=TODAY),
+    ),
     "persons.consent.record_consent_change": Call(
         consent.ConsentChangeInput,
         lambda s, w, d: consent.record_consent_change(s, w.chef, w.ids["person"], data=d, today=TODAY),
@@ -433,6 +446,12 @@ CALLS: dict[str, Call] = {
         partners.ReferralResultInput,
         lambda s, w, d: partners.update_referral_result(
             s, w.chef, referral_id=w.ids["referral"], expected_version=current(s, w, "referral"), data=d, today=TODAY
+        ),
+    ),
+    "persons.pathway.correct_barrier_rating": Call(
+        pathway.BarrierCorrectionInput,
+        lambda s, w, d: pathway.correct_barrier_rating(
+            s, w.chef, assessment_id=w.ids["barrier"], expected_version=current(s, w, "barrier"), data=d
         ),
     ),
     "persons.pathway.add_note": Call(
