@@ -97,9 +97,10 @@ def test_a_chef_de_service_corrects_the_latest_rating_of_a_barrier(app_engine, d
         row = session.get(BarrierAssessment, chosen.id)
         assert (row.entered_severity, row.version) == (chosen.severity, chosen.version + 1)
         assert row.corrected_at is not None
-    assert _count(
-        app_engine, AuditEvent, AuditEvent.action == "barrier.correct", AuditEvent.entity_id == str(chosen.id)
-    ) == 1
+    assert (
+        _count(app_engine, AuditEvent, AuditEvent.action == "barrier.correct", AuditEvent.entity_id == str(chosen.id))
+        == 1
+    )
     current = next(d.value for d in _tab(at, "Freins").dataframe if "Correction" in d.value.columns)
     assert any(text.startswith("Corrigé le") for text in current["Correction"])
 
