@@ -1,5 +1,6 @@
 """SQLModel tables, one module per domain area. Importing this package registers them all."""
 
+from models.appointments import Appointment
 from models.audit import AuditEvent
 from models.courses import (
     CertificationAttempt,
@@ -52,6 +53,7 @@ from models.workshops import (
 __all__ = [
     "AccountEnrolment",
     "ActionGoal",
+    "Appointment",
     "Association",
     "AuditEvent",
     "BarrierAssessment",

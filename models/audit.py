@@ -15,9 +15,11 @@ class AuditAction(StrEnum):
     """Every act the audit log records, stored as its value (the audit page filters on its prefix).
     Never delete a value: old events keep it."""
 
+    APPOINTMENT_CREATE = "appointment.create"
     ASSOCIATION_UPDATE = "association.update"
     ATTENDANCE_LATE_EDIT = "attendance.late_edit"
     ATTENDANCE_ROLL_SAVED = "attendance.roll_saved"
+    BARRIER_CORRECT = "barrier.correct"
     BARRIER_CREATE = "barrier.create"
     BUDGET_REVISED = "budget.revised"
     BUDGET_LINES_SAVED = "budget_lines.saved"

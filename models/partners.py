@@ -23,6 +23,11 @@ class PartnerKind(StrEnum):
     HEALTH = "health"
     HOUSING = "housing"
     TRAINING = "training"
+    CAF = "caf"
+    CPAM = "cpam"
+    PREFECTURE = "prefecture"
+    JUSTICE = "justice"  # tribunal, SPIP, police or gendarmerie
+    LAWYER = "lawyer"
     OTHER = "other"
 
     @classmethod
@@ -35,9 +40,14 @@ class PartnerKind(StrEnum):
             cls.DREETS: N_("DREETS"),
             cls.SIAE: N_("SIAE"),
             cls.CONSEIL_REGIONAL: N_("Conseil régional"),
-            cls.HEALTH: N_("Santé"),
+            cls.HEALTH: N_("Services de santé"),
             cls.HOUSING: N_("Logement / hébergement"),
             cls.TRAINING: N_("Organisme de formation"),
+            cls.CAF: N_("CAF"),
+            cls.CPAM: N_("CPAM"),
+            cls.PREFECTURE: N_("Préfecture"),
+            cls.JUSTICE: N_("Justice (tribunal, SPIP, police, gendarmerie)"),
+            cls.LAWYER: N_("Avocat·e"),
             cls.OTHER: N_("Autre"),
         }
 
@@ -62,11 +72,17 @@ class ReferralResult(StrEnum):
 
 
 class OutcomeCategory(StrEnum):
-    """IAE 'sorties dynamiques', adapted."""
+    """IAE 'sorties dynamiques', adapted; then the outcomes of an exit pathway beyond employment and
+    training (housing, health care, regularisation, return to the country of origin, lost contact)."""
 
     DURABLE_EMPLOYMENT = "durable_employment"
     TRANSITION_EMPLOYMENT = "transition_employment"
     POSITIVE_EXIT = "positive_exit"
+    HOUSING = "housing"
+    HEALTH_CARE = "health_care"
+    REGULARISATION = "regularisation"
+    VOLUNTARY_RETURN = "voluntary_return"
+    LOST_CONTACT = "lost_contact"
     OTHER = "other"
 
     @classmethod
@@ -76,6 +92,11 @@ class OutcomeCategory(StrEnum):
             cls.DURABLE_EMPLOYMENT: N_("Emploi durable"),
             cls.TRANSITION_EMPLOYMENT: N_("Emploi de transition"),
             cls.POSITIVE_EXIT: N_("Sortie positive"),
+            cls.HOUSING: N_("Logement"),
+            cls.HEALTH_CARE: N_("Accès aux soins"),
+            cls.REGULARISATION: N_("Régularisation"),
+            cls.VOLUNTARY_RETURN: N_("Retour au pays d'origine"),
+            cls.LOST_CONTACT: N_("Perte de contact"),
             cls.OTHER: N_("Autre sortie"),
         }
 
@@ -89,6 +110,13 @@ class OutcomeType(StrEnum):
     SUBSIDISED_CONTRACT = "subsidised_contract"
     QUALIFYING_TRAINING = "qualifying_training"
     SIAE_HIRING = "siae_hiring"
+    OWN_TENANCY = "own_tenancy"  # logement autonome, social or private
+    STABLE_HOUSING = "stable_housing"  # CHRS, résidence sociale, pension de famille
+    HEALTH_RIGHTS = "health_rights"  # PUMa, complémentaire santé solidaire, AME
+    CARE_PATHWAY = "care_pathway"
+    RESIDENCE_PERMIT = "residence_permit"
+    VOLUNTARY_RETURN = "voluntary_return"  # aide au retour (OFII)
+    LOST_CONTACT = "lost_contact"
     OTHER = "other"
 
     @classmethod
@@ -103,6 +131,13 @@ class OutcomeType(StrEnum):
             cls.SUBSIDISED_CONTRACT: N_("Contrat aidé"),
             cls.QUALIFYING_TRAINING: N_("Formation qualifiante"),
             cls.SIAE_HIRING: N_("Embauche en SIAE"),
+            cls.OWN_TENANCY: N_("Accès à un logement autonome"),
+            cls.STABLE_HOUSING: N_("Hébergement stable (CHRS, résidence sociale, pension de famille)"),
+            cls.HEALTH_RIGHTS: N_("Ouverture de droits santé (PUMa, CSS, AME)"),
+            cls.CARE_PATHWAY: N_("Entrée dans un parcours de soins"),
+            cls.RESIDENCE_PERMIT: N_("Titre de séjour obtenu"),
+            cls.VOLUNTARY_RETURN: N_("Retour volontaire au pays d'origine"),
+            cls.LOST_CONTACT: N_("Perte de contact"),
             cls.OTHER: N_("Autre"),
         }
 
@@ -116,6 +151,13 @@ OUTCOME_CATEGORY_OF_TYPE: dict[OutcomeType, OutcomeCategory] = {
     OutcomeType.SUBSIDISED_CONTRACT: OutcomeCategory.TRANSITION_EMPLOYMENT,
     OutcomeType.QUALIFYING_TRAINING: OutcomeCategory.POSITIVE_EXIT,
     OutcomeType.SIAE_HIRING: OutcomeCategory.POSITIVE_EXIT,
+    OutcomeType.OWN_TENANCY: OutcomeCategory.HOUSING,
+    OutcomeType.STABLE_HOUSING: OutcomeCategory.HOUSING,
+    OutcomeType.HEALTH_RIGHTS: OutcomeCategory.HEALTH_CARE,
+    OutcomeType.CARE_PATHWAY: OutcomeCategory.HEALTH_CARE,
+    OutcomeType.RESIDENCE_PERMIT: OutcomeCategory.REGULARISATION,
+    OutcomeType.VOLUNTARY_RETURN: OutcomeCategory.VOLUNTARY_RETURN,
+    OutcomeType.LOST_CONTACT: OutcomeCategory.LOST_CONTACT,
     OutcomeType.OTHER: OutcomeCategory.OTHER,
 }
 

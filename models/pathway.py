@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from sqlmodel import Field
 
 from i18n import N_
 from models.base import Timestamped, Versioned, site_fk
-from models.types import EncryptedText, enum_type
+from models.types import EncryptedText, UtcDateTime, enum_type
 
 
 class Barrier(StrEnum):
@@ -22,6 +22,8 @@ class Barrier(StrEnum):
     ADMINISTRATIVE = "administrative"
     FINANCES = "finances"
     DIGITAL = "digital"
+    SAFETY = "safety"  # danger from the network, violence, threats
+    LEGAL = "legal"  # proceedings, complaint, victim status
 
     @classmethod
     def labels(cls) -> dict:
@@ -35,6 +37,8 @@ class Barrier(StrEnum):
             cls.ADMINISTRATIVE: N_("Situation administrative"),
             cls.FINANCES: N_("Ressources / dettes"),
             cls.DIGITAL: N_("Accès au numérique"),
+            cls.SAFETY: N_("Sécurité (menaces, réseau, violences)"),
+            cls.LEGAL: N_("Situation juridique (plainte, procédures)"),
         }
 
 
@@ -123,8 +127,13 @@ class PrefectDecision(StrEnum):
         }
 
 
-class BarrierAssessment(Timestamped, table=True):
-    """One rating of one barrier on one date; history is kept, the latest row is current."""
+class BarrierAssessment(Versioned, table=True):
+    """One rating of one barrier on one date; history is kept, the latest row is current.
+
+    A rating entered by mistake is corrected in place, and only the latest of its barrier (an older one
+    was already followed by a new assessment: what happened next is the new one's): `severity` is then
+    the corrected level, `entered_severity` the level first entered, `corrected_at` / `corrected_by_id`
+    when and by whom (the audit log has every correction). The history shows the correction as such."""
 
     __tablename__ = "barrier_assessment"
 
@@ -135,6 +144,9 @@ class BarrierAssessment(Timestamped, table=True):
     barrier: Barrier = Field(sa_type=enum_type(Barrier), nullable=False)
     severity: BarrierSeverity = Field(sa_type=enum_type(BarrierSeverity), nullable=False)
     assessor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    entered_severity: BarrierSeverity | None = Field(default=None, sa_type=enum_type(BarrierSeverity))
+    corrected_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    corrected_by_id: int | None = Field(default=None, foreign_key="app_user.id")
 
 
 class ActionGoal(Versioned, table=True):

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import clock
+from seed.appointments import seed_appointments
 from seed.context import SeedContext
 from seed.courses import seed_courses
 from seed.finance import seed_finance
@@ -75,6 +76,7 @@ def seed_database(
         ("ateliers", lambda: seed_workshops(ctx)),
         ("cours de français", lambda: seed_courses(ctx)),
         ("financements et postes", lambda: seed_finance(ctx)),
+        ("rendez-vous et accompagnements", lambda: seed_appointments(ctx)),
         ("derniers contacts", lambda: finish_persons(ctx)),
         ("historique des consentements", lambda: seed_consent_history(ctx)),
     ]

@@ -185,9 +185,37 @@ def _partner_names(site: SiteInfo) -> list[tuple[PartnerKind, str, str]]:
     ]
 
 
+def _public_partner_names(site: SiteInfo) -> list[tuple[PartnerKind, str, str]]:
+    city, dept = site.spec.city, site.spec.department
+    return [
+        (PartnerKind.CAF, f"CAF {dept}", "Accueil sur rendez-vous, travailleur social référent"),
+        (PartnerKind.CPAM, f"CPAM {dept}", "Mission accompagnement santé"),
+        (PartnerKind.PREFECTURE, f"Préfecture {dept} — service des étrangers", "Rendez-vous en ligne"),
+        (PartnerKind.JUSTICE, f"Tribunal judiciaire de {city}", "Bureau d'aide aux victimes"),
+        (PartnerKind.LAWYER, f"Barreau de {city} — permanence droit des étrangers", "Permanence gratuite"),
+    ]
+
+
 def _partners(ctx: SeedContext) -> None:
     for site in ctx.sites:
         for kind, name, contact in _partner_names(site):
+            partner_id = ctx.new_id("partner")
+            ctx.add(
+                "partner",
+                {
+                    "id": partner_id,
+                    "site_id": site.id,
+                    "name": name,
+                    "kind": kind,
+                    "contact": contact,
+                    "is_active": True,
+                },
+            )
+            site.partners.setdefault(kind.value, []).append(partner_id)
+    # Partners of the kinds added later (public services, justice, lawyers): after every site's first ones,
+    # so that the ids of those stay as they were.
+    for site in ctx.sites:
+        for kind, name, contact in _public_partner_names(site):
             partner_id = ctx.new_id("partner")
             ctx.add(
                 "partner",

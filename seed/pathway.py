@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 from clock import add_months
 from models.partners import OUTCOME_CATEGORY_OF_TYPE, OutcomeType, PartnerKind, ReferralResult
 from models.pathway import Barrier, BarrierSeverity, CommissionOpinion, GoalAxis, GoalStatus, PrefectDecision
 from models.persons import AdministrativeStatus, HousingSituation, PersonStatus
-from seed.context import PersonInfo, SeedContext, Weighted
+from seed.context import SEED, PersonInfo, SeedContext, Weighted
 from seed.texts import GOALS, NOTE_BODIES, REFERRAL_REASONS, SECTORS
 
 AFIS_MONTHLY_CENTS = 34_318
@@ -42,6 +43,40 @@ REFERRAL_RESULTS = Weighted(
         ReferralResult.PENDING: 5,
     }
 )
+# The values added later (barriers of safety and legal status, outcomes beyond employment, public partners) are
+# drawn from a Random of their own, so that everything the seed drew before stays the same.
+NEW_BARRIERS = (Barrier.SAFETY, Barrier.LEGAL)
+NEW_BARRIER_SEVERITY = Weighted({BarrierSeverity.NONE: 30, BarrierSeverity.PARTIAL: 40, BarrierSeverity.MAJOR: 30})
+# An outcome drawn as « autre » is, most often, one of the outcomes beyond employment and training.
+BEYOND_EMPLOYMENT = Weighted(
+    {
+        OutcomeType.OWN_TENANCY: 3,
+        OutcomeType.STABLE_HOUSING: 4,
+        OutcomeType.HEALTH_RIGHTS: 3,
+        OutcomeType.CARE_PATHWAY: 1,
+        OutcomeType.RESIDENCE_PERMIT: 3,
+        OutcomeType.VOLUNTARY_RETURN: 1,
+        OutcomeType.LOST_CONTACT: 4,
+        OutcomeType.OTHER: 2,
+    }
+)
+# A referral drawn to « autre » or « santé » sometimes goes to a public service, the justice or a lawyer.
+PUBLIC_PARTNERS = Weighted(
+    {PartnerKind.CAF: 4, PartnerKind.CPAM: 4, PartnerKind.PREFECTURE: 5, PartnerKind.JUSTICE: 3, PartnerKind.LAWYER: 3}
+)
+PUBLIC_REASONS: dict[PartnerKind, list[str]] = {
+    PartnerKind.CAF: ["Ouverture des droits RSA", "Demande d'aide au logement"],
+    PartnerKind.CPAM: ["Ouverture de la PUMa", "Complémentaire santé solidaire"],
+    PartnerKind.PREFECTURE: ["Dépôt de demande de titre de séjour", "Renouvellement du récépissé"],
+    PartnerKind.JUSTICE: ["Dépôt de plainte", "Audition comme victime"],
+    PartnerKind.LAWYER: ["Conseil en droit des étrangers", "Constitution de partie civile"],
+}
+
+
+def extension_rng() -> random.Random:
+    return random.Random(f"{SEED}-extensions")
+
+
 OUTCOME_TYPES = Weighted(
     {
         OutcomeType.CDI: 12,
@@ -58,13 +93,14 @@ OUTCOME_TYPES = Weighted(
 
 
 def seed_pathways(ctx: SeedContext) -> None:
+    side = extension_rng()
     for person in ctx.persons:
-        _barriers(ctx, person)
+        _barriers(ctx, person, side)
         _goals(ctx, person)
         if person.nationality not in ("FR", "RO", "BG") and ctx.rng.random() < 0.13:
             _psp(ctx, person)
-        _referrals(ctx, person)
-        _outcome(ctx, person)
+        _referrals(ctx, person, side)
+        _outcome(ctx, person, side)
         _notes(ctx, person)
 
 
@@ -85,13 +121,14 @@ def _first_severity(ctx: SeedContext, person: PersonInfo, barrier: Barrier) -> B
     return DEFAULT_SEVERITY.pick(rng)
 
 
-def _barriers(ctx: SeedContext, person: PersonInfo) -> None:
+def _barriers(ctx: SeedContext, person: PersonInfo, side: random.Random) -> None:
     """All barriers rated at intake; the open ones re-rated about every six months."""
     rng = ctx.rng
-    current = {b: _first_severity(ctx, person, b) for b in Barrier}
+    current = {b: _first_severity(ctx, person, b) for b in Barrier if b not in NEW_BARRIERS}
+    added = {b: NEW_BARRIER_SEVERITY.pick(side) for b in NEW_BARRIERS}
     day = person.intake_on
     for round_number in range(3):
-        for barrier, severity in current.items():
+        for barrier, severity in (current | added).items():
             ctx.add(
                 "barrier_assessment",
                 {
@@ -120,6 +157,7 @@ def _barriers(ctx: SeedContext, person: PersonInfo) -> None:
                 following[barrier] = WORSEN.get(severity, severity)
             else:
                 following[barrier] = severity
+        added = {b: IMPROVE[s] if side.random() < 0.4 else s for b, s in added.items() if s != BarrierSeverity.NONE}
         if not following:
             break
         current = following
@@ -249,7 +287,7 @@ def _psp(ctx: SeedContext, person: PersonInfo) -> None:
         person.row["administrative_status"] = AdministrativeStatus.APS
 
 
-def _referrals(ctx: SeedContext, person: PersonInfo) -> None:
+def _referrals(ctx: SeedContext, person: PersonInfo, side: random.Random) -> None:
     rng, as_of = ctx.rng, ctx.as_of
     for _ in range(REFERRAL_COUNT.pick(rng)):
         kind = REFERRAL_KINDS.pick(rng)
@@ -259,15 +297,19 @@ def _referrals(ctx: SeedContext, person: PersonInfo) -> None:
             result = REFERRAL_RESULTS.pick(rng)
             if result != ReferralResult.PENDING:
                 result_on = min(referred + timedelta(days=rng.randint(7, 45)), as_of)
+        partner_id, reason = rng.choice(person.site.partners[kind.value]), rng.choice(REFERRAL_REASONS[kind])
+        if kind in (PartnerKind.OTHER, PartnerKind.HEALTH) and side.random() < 0.6:
+            kind = PUBLIC_PARTNERS.pick(side)
+            partner_id, reason = side.choice(person.site.partners[kind.value]), side.choice(PUBLIC_REASONS[kind])
         ctx.add(
             "referral",
             {
                 "id": ctx.new_id("referral"),
                 "person_id": person.id,
                 "site_id": person.site.id,
-                "partner_id": rng.choice(person.site.partners[kind.value]),
+                "partner_id": partner_id,
                 "referred_on": referred,
-                "reason": rng.choice(REFERRAL_REASONS[kind]),
+                "reason": reason,
                 "result": result,
                 "result_on": result_on,
             },
@@ -278,7 +320,7 @@ def _referrals(ctx: SeedContext, person: PersonInfo) -> None:
         person.row["consent_partner_sharing"] = True
 
 
-def _outcome(ctx: SeedContext, person: PersonInfo) -> None:
+def _outcome(ctx: SeedContext, person: PersonInfo, side: random.Random) -> None:
     rng = ctx.rng
     if person.status == PersonStatus.CLOSED:
         if rng.random() >= 0.65:
@@ -289,6 +331,8 @@ def _outcome(ctx: SeedContext, person: PersonInfo) -> None:
     else:
         return
     outcome_type = OUTCOME_TYPES.pick(rng)
+    if outcome_type == OutcomeType.OTHER:
+        outcome_type = BEYOND_EMPLOYMENT.pick(side)
     ctx.add(
         "outcome",
         {
@@ -298,7 +342,7 @@ def _outcome(ctx: SeedContext, person: PersonInfo) -> None:
             "outcome_on": outcome_on,
             "category": OUTCOME_CATEGORY_OF_TYPE[outcome_type],
             "outcome_type": outcome_type,
-            "employer_sector": None if outcome_type == OutcomeType.OTHER else rng.choice(SECTORS[outcome_type]),
+            "employer_sector": rng.choice(SECTORS[outcome_type]) if outcome_type in SECTORS else None,
             "closes_file": closes,
         },
         on=outcome_on,

@@ -19,9 +19,9 @@ from services.platform.errors import NotFound, PermissionDenied
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from services.worklist import FileTab
+from ui.persons import appointments, legal_tab, pathway_tabs
 from ui.persons import consent as person_consent
 from ui.persons import header as person_header
-from ui.persons import legal_tab, pathway_tabs
 from ui.persons import rights as person_rights
 from ui.persons import safety as person_safety
 from ui.platform import form_state
@@ -110,6 +110,7 @@ def pathway_tabs_of(principal: Principal) -> list[tuple[str, str, Callable]]:
         (FileTab.PSP, _("PSP"), pathway_tabs.psp_tab),
         (FileTab.REFERRALS, _("Orientations"), pathway_tabs.referrals_tab),
         ("sorties", _("Sorties"), pathway_tabs.outcomes_tab),
+        ("rendez-vous", _("Rendez-vous"), appointments.appointments_tab),
     ]
     if principal.can(Capability.VIEW_IDENTITY):
         tabs.append((FileTab.NOTES, _("Notes"), pathway_tabs.notes_tab))

@@ -18,7 +18,7 @@ from ui.platform.charts import grant_progress
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 from ui.platform.text import md
-from ui.reporting import dashboard_charts, dashboard_filters
+from ui.reporting import dashboard_appointments, dashboard_charts, dashboard_filters
 from ui.reporting.dashboard_tiles import comparison_frame, tiles
 
 principal = require_page(PageKey.DASHBOARD)
@@ -32,6 +32,11 @@ def _series_names() -> dict[str, str]:
         "outcomes_durable_employment": _("Emploi durable"),
         "outcomes_transition_employment": _("Emploi de transition"),
         "outcomes_positive_exit": _("Sortie positive"),
+        "outcomes_housing": _("Logement"),
+        "outcomes_health_care": _("Soins"),
+        "outcomes_regularisation": _("Régularisation"),
+        "outcomes_voluntary_return": _("Retour au pays"),
+        "outcomes_lost_contact": _("Perte de contact"),
         "outcomes_other": _("Autre"),
     }
 
@@ -115,7 +120,9 @@ def page(principal: Principal) -> None:
             "Personnes ayant une sortie datée dans la période, par catégorie (« sorties dynamiques » de l'IAE "
             "adaptées) : emploi durable (CDI, CDD ou intérim de plus de 6 mois, fonction publique, création "
             "d'entreprise), emploi de transition (CDD ou intérim de moins de 6 mois, contrat aidé), sortie "
-            "positive (formation qualifiante, embauche en SIAE)."
+            "positive (formation qualifiante, embauche en SIAE) ; puis les sorties hors emploi : logement, accès "
+            "aux soins (droits santé ouverts, parcours de soins), régularisation (titre de séjour obtenu), retour "
+            "volontaire au pays d'origine, perte de contact."
         )
     )
 
@@ -149,6 +156,8 @@ def page(principal: Principal) -> None:
         width="stretch",
     )
     st.caption(_("Orientations faites dans la période, par type de partenaire, comparées à la période précédente."))
+
+    dashboard_appointments.appointments_section(board, sorted({point.month for point in board.monthly}))
 
     st.subheader(_("Budget et postes"))
     st.markdown("**" + _("Consommation des financements") + "**")

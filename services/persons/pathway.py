@@ -3,18 +3,19 @@
 Who may call: roles with VIEW_PERSON_FILES read (direction by code only, never notes); roles with
 EDIT_PERSON_FILES write, on files of their sites that are not anonymised. A file outside the
 principal's sites is "not found". Every write is one transaction with one audit entry (no values)
-and counts as a contact with the person (person.last_contact_on).
+and counts as a contact with the person (person.last_contact_on), except the correction of a rating
+entered by mistake.
 
 Each form sends its values as they are; the service checks them first with the form's input model
-(BarriersInput, GoalInput, GoalEditInput, GoalClosingInput, PspRequestInput, PspEpisodeInput,
-PspPeriodInput, NoteInput: every field's message at once), then what needs the database.
+(BarriersInput, BarrierCorrectionInput, GoalInput, GoalEditInput, GoalClosingInput, PspRequestInput,
+PspEpisodeInput, PspPeriodInput, NoteInput: every field's message at once), then what needs the database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -73,7 +74,15 @@ NOTE_MAX = 5000
 class BarrierPoint:
     assessed_on: date
     barrier: Barrier
-    severity: BarrierSeverity
+    severity: BarrierSeverity  # as it stands (corrected, if it was)
+    id: int = 0
+    version: int = 1
+    entered_severity: BarrierSeverity | None = None  # the level first entered, when it was corrected since
+    corrected_at: datetime | None = None
+
+    @property
+    def corrected(self) -> bool:
+        return self.corrected_at is not None
 
 
 class BarriersInput(FormInput):
@@ -121,14 +130,81 @@ def record_barriers(
 
 
 def barrier_history(session: Session, principal: Principal, person_id: int) -> list[BarrierPoint]:
-    """Every rating, oldest first (the chart of the evolution)."""
+    """Every rating, oldest first (the chart of the evolution); a corrected one at its corrected level,
+    with the level first entered and when it was corrected."""
     person = person_in_scope(session, principal, person_id)
     rows = session.exec(
-        select(BarrierAssessment.assessed_on, BarrierAssessment.barrier, BarrierAssessment.severity)
+        select(BarrierAssessment)
         .where(BarrierAssessment.person_id == person.id)
         .order_by(BarrierAssessment.assessed_on, BarrierAssessment.id)
     ).all()
-    return [BarrierPoint(on, barrier, severity) for on, barrier, severity in rows]
+    return [
+        BarrierPoint(r.assessed_on, r.barrier, r.severity, r.id, r.version, r.entered_severity, r.corrected_at)
+        for r in rows
+    ]
+
+
+class BarrierCorrectionInput(FormInput):
+    """What the correction form sends: the level the rating should have had."""
+
+    severity: BarrierSeverity = Field(json_schema_extra=messages(N_("Choisissez le niveau corrigé.")))
+
+
+NOT_THE_LATEST = N_(
+    "Seule la dernière évaluation d'un frein peut être corrigée : une évaluation plus récente existe. "
+    "Pour un changement de situation, enregistrez une nouvelle évaluation."
+)
+SAME_LEVEL = N_("C'est déjà le niveau enregistré : choisissez le niveau corrigé.")
+
+
+def correct_barrier_rating(
+    session: Session,
+    principal: Principal,
+    assessment_id: int,
+    *,
+    expected_version: int,
+    data: BarrierCorrectionInput | Mapping[str, object],
+) -> None:
+    """Correct a rating entered by mistake, in place: the same roles as recording one (EDIT_PERSON_FILES on
+    a file of their sites, not anonymised). Only the latest rating of its barrier: an older one was followed
+    by a new assessment, and changing it would rewrite what the team saw then. The row keeps the level first
+    entered (the first correction sets it) and when and by whom it was corrected; the history shows it as
+    corrected. Not a contact with the person (last contact unchanged). Audited as barrier.correct (no
+    values); someone else's correction meanwhile → StaleRecord (merged by the form)."""
+    row, person = _owned_row(session, principal, BarrierAssessment, assessment_id)
+    _require_writable(principal, person)
+    checked = BarrierCorrectionInput.validated(data)
+    later = session.exec(
+        select(BarrierAssessment.id).where(
+            BarrierAssessment.person_id == row.person_id,
+            BarrierAssessment.barrier == row.barrier,
+            sa.or_(
+                BarrierAssessment.assessed_on > row.assessed_on,
+                sa.and_(BarrierAssessment.assessed_on == row.assessed_on, BarrierAssessment.id > row.id),
+            ),
+        )
+    ).first()
+    if later is not None:
+        raise ValidationFailed({"severity": _(NOT_THE_LATEST)})
+    if checked.severity == row.severity and row.version == expected_version:
+        raise ValidationFailed({"severity": _(SAME_LEVEL)})
+    values: dict[str, object] = {
+        "severity": checked.severity,
+        "corrected_at": clock.now(),
+        "corrected_by_id": principal.user_id,
+    }
+    if row.entered_severity is None:
+        values["entered_severity"] = row.severity
+    _versioned_update(session, BarrierAssessment, row.id, expected_version, values)
+    audit.record(
+        session,
+        actor=principal,
+        action=AuditAction.BARRIER_CORRECT,
+        entity_type="barrier_assessment",
+        entity_id=row.id,
+        site_id=person.site_id,
+    )
+    session.commit()
 
 
 def current_barriers(session: Session, principal: Principal, person_id: int) -> dict[Barrier, BarrierPoint]:

@@ -5,8 +5,9 @@ irreversible and keeps only what the anonymous statistics count, made too coarse
 
 - destroyed: the identity (alias, phone), the notes and every free text (goal wording and actions,
   referral, closing and transfer reasons, course comments and destinations, employer sectors, the
-  place and notes of the legal follow-up), the danger flag with its safe-contact instructions and
-  their history, and the languages spoken;
+  place and notes of the legal follow-up, appointment notes), the danger flag with its safe-contact
+  instructions and their history, and the languages spoken (an appointment's interpreter language becomes
+  « und », undetermined: that an interpreter was there still counts);
 - generalised: every date of the person's file and of its records becomes the first day of its month
   (statistics are published by whole months and quarters, so their counts do not move); the birth
   year becomes a 5-year band of the age at intake, and site × age band × gender × nationality follow
@@ -34,6 +35,7 @@ from sqlmodel import Session, select
 
 import clock
 from i18n import _
+from models.appointments import Appointment
 from models.audit import AuditAction
 from models.courses import CertificationAttempt, LanguageAssessment, MainstreamTransition
 from models.legal import LegalEvent
@@ -61,6 +63,7 @@ from services.platform.principal import SYSTEM_ACTOR, Capability, Principal
 
 RETENTION_YEARS = 2
 ANONYMISED_GOAL = "Objectif anonymisé"  # stored in the goal row: stays French
+UNDETERMINED_LANGUAGE = "und"  # ISO 639-2 « undetermined »: an interpreter was there, the language is gone
 Actor = Principal | str  # a Principal from the app, SYSTEM_ACTOR from the command line
 
 
@@ -128,7 +131,8 @@ def _refusal(person: Person, confirm_code: str | None, today: date) -> str | Non
 def _erase_free_texts(session: Session, person_ids: list[int]) -> None:
     """Notes, the history of corrections (old values of identity fields) and the danger flag's history
     deleted; goal wording and actions, referral, closing and transfer reasons, course comments and
-    destinations, employer sectors, the place and notes of the legal follow-up cleared."""
+    destinations, employer sectors, the place and notes of the legal follow-up, appointment notes cleared;
+    interpreter languages undetermined."""
     for deleted in (PersonNote, PersonCorrection, PersonSafetyChange):
         session.exec(sa.delete(deleted).where(deleted.person_id.in_(person_ids)))  # type: ignore[call-overload]
     cleared: tuple[tuple[type, dict], ...] = (
@@ -140,9 +144,15 @@ def _erase_free_texts(session: Session, person_ids: list[int]) -> None:
         (MainstreamTransition, {"destination": None}),
         (LegalEvent, {"place": None, "notes": None}),
         (PersonTransfer, {"reason": None}),
+        (Appointment, {"note": None}),
     )
     for model, values in cleared:
         session.exec(sa.update(model).where(model.person_id.in_(person_ids)).values(**values))  # type: ignore[call-overload]
+    session.exec(  # type: ignore[call-overload]
+        sa.update(Appointment)
+        .where(Appointment.person_id.in_(person_ids), Appointment.interpreter_language.is_not(None))
+        .values(interpreter_language=UNDETERMINED_LANGUAGE)
+    )
 
 
 # The dates of a person's records, made the first day of their month, and so is each row's creation
@@ -151,7 +161,8 @@ def _erase_free_texts(session: Session, person_ids: list[int]) -> None:
 DATED_RECORDS: tuple[tuple[type, tuple[str, ...]], ...] = (
     (PersonStatusChange, ("changed_on",)),
     (ConsentChange, ("effective_on",)),
-    (BarrierAssessment, ("assessed_on",)),
+    (BarrierAssessment, ("assessed_on", "corrected_at")),
+    (Appointment, ("appointment_on",)),
     (ActionGoal, ("due_on", "closed_on")),
     (
         PspEpisode,

@@ -34,6 +34,7 @@ from fpdf import FPDF, TextStyle, XPos, YPos
 from sqlmodel import Session, SQLModel, select
 
 from i18n import N_, _, babel_locale, formats, language
+from models.appointments import Appointment
 from models.audit import AuditAction, AuditEvent
 from models.courses import (
     CertificationAttempt,
@@ -278,6 +279,19 @@ SECTIONS: tuple[Section, ...] = (
         N_("Diplômes de français (DILF, DELF)"),
         (C("certification", N_("Diplôme")), C("attempted_on", N_("Passé le")), C("result", N_("Résultat"))),
         "attempted_on",
+    ),
+    Section(
+        Appointment,
+        N_("Rendez-vous et accompagnements"),
+        (
+            C("appointment_on", N_("Date")),
+            C("kind", N_("Type")),
+            C("worker_id", N_("Avec"), _name_of(User, "display_name")),
+            C("duration_minutes", N_("Durée (minutes)")),
+            C("interpreter_language", N_("Langue de l'interprète")),
+            C("note", N_("Note"), free_text=True),
+        ),
+        "appointment_on",
     ),
     Section(
         LegalEvent,

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from clock import PARIS
 from i18n import _, formats, ngettext
+from models.appointments import Appointment
 from models.attendance import AttendanceStatus
 from models.courses import (
     CertificationAttempt,
@@ -199,16 +200,42 @@ def _barriers(session: Session, person_id: int) -> list[TimelineEvent]:
     """One event per assessment date, listing its ratings."""
     ratings: dict[date, list[str]] = defaultdict(list)
     for row in session.exec(
-        select(BarrierAssessment.assessed_on, BarrierAssessment.barrier, BarrierAssessment.severity)
+        select(
+            BarrierAssessment.assessed_on,
+            BarrierAssessment.barrier,
+            BarrierAssessment.severity,
+            BarrierAssessment.entered_severity,
+        )
         .where(BarrierAssessment.person_id == person_id)
         .order_by(BarrierAssessment.assessed_on, BarrierAssessment.id)
     ).all():
-        ratings[row.assessed_on].append(
-            _("{barrier} : {severity}").format(barrier=label(row.barrier), severity=label(row.severity).lower())
-        )
+        if row.entered_severity is None:
+            text = _("{barrier} : {severity}").format(barrier=label(row.barrier), severity=label(row.severity).lower())
+        else:  # corrected since: the level first entered stays readable
+            text = _("{barrier} : {severity} (corrigé ; saisi d'abord : {entered})").format(
+                barrier=label(row.barrier),
+                severity=label(row.severity).lower(),
+                entered=label(row.entered_severity).lower(),
+            )
+        ratings[row.assessed_on].append(text)
     return [
         TimelineEvent(day, "barrier", _("Évaluation des freins"), ", ".join(items)) for day, items in ratings.items()
     ]
+
+
+def _appointments(session: Session, person_id: int, *, see_text: bool) -> list[TimelineEvent]:
+    """Each appointment or accompaniment: its kind, duration, interpreter; its note with `see_text`."""
+    events: list[TimelineEvent] = []
+    for row in session.exec(
+        select(Appointment.appointment_on, Appointment.kind, Appointment.duration_minutes, Appointment.note)
+        .where(Appointment.person_id == person_id)
+        .order_by(Appointment.appointment_on, Appointment.id)
+    ).all():
+        detail = _hours(row.duration_minutes)
+        if see_text and row.note:
+            detail = f"{detail} — {row.note}"
+        events.append(TimelineEvent(row.appointment_on, "appointment", label(row.kind), detail))
+    return events
 
 
 def _goals(session: Session, person_id: int, *, see_text: bool) -> list[TimelineEvent]:
@@ -357,6 +384,7 @@ def person_timeline(
         *_course_months(session, person.id),
         *_french_results(session, person.id, see_text=see_identity),
         *_barriers(session, person.id),
+        *_appointments(session, person.id, see_text=see_identity),
         *_goals(session, person.id, see_text=see_identity),
         *_psp(session, person.id),
         *_referrals(session, person.id, see_text=see_identity),

@@ -20,9 +20,10 @@ What moves:
 What stays with its site, for its statistics: activity rows. A workshop at Lyon stays a Lyon workshop,
 a referral made by Lyon stays Lyon's referral, an outcome recorded at Lyon stays Lyon's: attendance,
 course and workshop enrolments (those still open end the day before the move, so the old site's
-groups no longer list the person), language assessments, certifications, referrals and outcomes keep
-their site. The destination's team still reads them in the file (lists by person), and cannot change
-them (a referral's result is then recorded by a colleague of the source, or as a new referral).
+groups no longer list the person), language assessments, certifications, referrals, outcomes and
+appointments (counted on the dashboard by the site whose worker held them) keep their site. The
+destination's team still reads them in the file (lists by person), and cannot change them (a
+referral's result is then recorded by a colleague of the source, or as a new referral).
 
 After the move the source's workers can no longer open the file, by its new code or its old one, nor
 find it in their caseload, search or worklist: every one of them filters by the file's current site

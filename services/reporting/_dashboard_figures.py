@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from clock import month_start
 from i18n import N_, _
+from models.appointments import ACCOMPANIMENT_KINDS, Appointment
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseSession
 from models.finance import BudgetLine, Expense, Grant
@@ -29,7 +30,7 @@ from services.finance.access import visible_lines
 from services.home import GrantConsumption
 from services.persons.consent import counted
 from services.platform.principal import Principal
-from services.reporting._indicators import HOURS_QUANTUM, SPECS, Sums, gather, within
+from services.reporting._indicators import HOURS_QUANTUM, RATE_QUANTUM, SPECS, Sums, gather, sum_if, within
 
 SERIES_MONTHS = 12
 SERIES_KEYS: tuple[str, ...] = (
@@ -90,6 +91,65 @@ def monthly_series(
         for key in SERIES_KEYS
         for month in months
     ]
+
+
+@dataclass(frozen=True)
+class AppointmentMonth:
+    """Appointments of one site in one month: all of them, the accompaniments among them, their duration
+    and those with an interpreter."""
+
+    site_id: int
+    month: date  # first day of the month
+    appointments: int
+    accompaniments: int
+    minutes: int
+    with_interpreter: int
+
+    @property
+    def hours(self) -> Decimal:
+        return (Decimal(self.minutes) / 60).quantize(HOURS_QUANTUM)
+
+    @property
+    def interpreter_share(self) -> Decimal | None:
+        """Share of the appointments with an interpreter (None without any appointment)."""
+        if not self.appointments:
+            return None
+        return (Decimal(self.with_interpreter) / Decimal(self.appointments)).quantize(RATE_QUANTUM)
+
+
+def appointment_months(session: Session, *, site_ids: Sequence[int], end: date) -> list[AppointmentMonth]:
+    """Per site and month of `series_window(end)`: appointments, accompaniments (a kind of
+    models.appointments.ACCOMPANIMENT_KINDS), minutes and appointments with an interpreter (an interpreter
+    language recorded), of the persons counted in statistics on the appointment's day
+    (services.persons.consent). One grouped query on the (site, day) index; only the site-months with at
+    least one appointment, by site then month."""
+    sites = sorted({int(s) for s in site_ids})
+    if not sites:
+        return []
+    window = series_window(end)
+    y, m = sa.extract("year", Appointment.appointment_on), sa.extract("month", Appointment.appointment_on)
+    rows = session.exec(
+        select(
+            Appointment.site_id,
+            y,
+            m,
+            sa.func.count(),
+            sum_if(Appointment.kind.in_(ACCOMPANIMENT_KINDS)),
+            sa.func.coalesce(sa.func.sum(Appointment.duration_minutes), 0),
+            sum_if(Appointment.interpreter_language.is_not(None)),
+        )
+        .where(
+            Appointment.site_id.in_(sites),
+            within(Appointment.appointment_on, window),
+            counted(Appointment.person_id, Appointment.appointment_on),
+        )
+        .group_by(Appointment.site_id, y, m)
+    ).all()
+    months = [
+        AppointmentMonth(int(site), date(int(yy), int(mm), 1), int(count), int(accompanied), int(minutes), int(inter))
+        for site, yy, mm, count, accompanied, minutes, inter in rows
+    ]
+    return sorted(months, key=lambda row: (row.site_id, row.month))
 
 
 @dataclass(frozen=True)

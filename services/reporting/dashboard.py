@@ -8,7 +8,8 @@ outside the principal's scope is refused too, never silently narrowed.
 Rules:
 - the previous period has the same number of days and ends the day before `start`; its figures are
   computed by the same grouped queries (one CASE per period), not by a second pass;
-- monthly series cover the 12 months ending with the month of `end` (services.reporting._dashboard_figures);
+- monthly series cover the 12 months ending with the month of `end` (services.reporting._dashboard_figures),
+  and so do the appointments and accompaniments per site and month;
 - the funnel follows the cohort of persons whose intake is in the period (cohort_funnel);
 - budget and FTE are read on `as_of` = the earlier of `end` and today.
 """
@@ -32,8 +33,10 @@ from services.platform.inputs import PeriodInput
 from services.platform.principal import Capability, Principal
 from services.platform.sites import SiteChoice, sites_of
 from services.reporting._dashboard_figures import (
+    AppointmentMonth,
     FunnelStep,
     MonthlyValue,
+    appointment_months,
     cohort_funnel,
     grant_progress,
     monthly_series,
@@ -84,6 +87,7 @@ class Dashboard:
     grants: tuple[GrantConsumption, ...]
     fte: tuple[FteFigure, ...]
     site_rows: tuple[SiteRow, ...]  # same indicators per site, current period
+    appointments: tuple[AppointmentMonth, ...] = ()  # per site and month of the 12-month window
 
     def pair(self, key: str) -> tuple[Indicator, Indicator]:
         """(this period, previous period) of one indicator."""
@@ -167,6 +171,7 @@ def _dashboard(
         site_rows=tuple(
             SiteRow(site, build_set(raw[site.id][0], site_ids=[site.id], period=(start, end))) for site in sites
         ),
+        appointments=tuple(appointment_months(session, site_ids=ids, end=end)),
     )
 
 

@@ -333,3 +333,90 @@ def test_consents_refused_before_the_history_become_refusals_at_intake(scratch_e
     ]
     downgrade_to(scratch_engine, "0011")
     assert "consent_change" not in tables(scratch_engine)
+
+
+@pytest.mark.parametrize("scratch_database_url", BACKENDS, indirect=True)
+def test_appointments_and_corrections_keep_the_existing_ratings_partners_and_outcomes(scratch_engine):
+    """0016: existing barrier ratings get version 1 and no correction, partners and outcomes keep their values;
+    the new values of the enums (a lawyer, a voluntary return, a safety barrier) need no schema change and
+    survive going down, which drops the appointments and the correction columns but keeps every rating."""
+    upgrade_to_head(scratch_engine)
+    downgrade_to(scratch_engine, "0014")
+    stamp = "'2022-03-15'"
+    with scratch_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO site (id, code, name, city, is_active, created_at, updated_at) "
+                "VALUES (1, 'LYO', 'Lyon', 'Lyon', true, '2026-01-05', '2026-01-05')"
+            )
+        )
+        _a_person(connection, 1)
+        connection.execute(
+            text(
+                "INSERT INTO barrier_assessment (id, person_id, site_id, assessed_on, barrier, severity, "
+                f"created_at, updated_at) VALUES (1, 1, 1, '2022-03-15', 'health', 'major', {stamp}, {stamp}), "
+                f"(2, 1, 1, '2022-09-15', 'health', 'partial', {stamp}, {stamp})"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO partner (id, site_id, name, kind, is_active, version, created_at, updated_at) "
+                f"VALUES (1, 1, 'PASS', 'health', true, 1, {stamp}, {stamp})"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO outcome (id, person_id, site_id, outcome_on, category, outcome_type, closes_file, "
+                f"version, created_at, updated_at) VALUES (1, 1, 1, '2022-10-01', 'other', 'other', false, 1, "
+                f"{stamp}, {stamp})"
+            )
+        )
+    upgrade_to_head(scratch_engine)
+    with scratch_engine.begin() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT id, severity, version, entered_severity, corrected_at, corrected_by_id "
+                "FROM barrier_assessment ORDER BY id"
+            )
+        ).all()
+        assert [tuple(r) for r in rows] == [(1, "major", 1, None, None, None), (2, "partial", 1, None, None, None)]
+        assert tables(scratch_engine) >= {"appointment"}
+        connection.execute(
+            text(
+                "INSERT INTO appointment (id, person_id, site_id, appointment_on, kind, duration_minutes, "
+                f"created_at, updated_at) VALUES (1, 1, 1, '2022-10-02', 'accompaniment_prefecture', 180, {stamp}, "
+                f"{stamp})"
+            )
+        )
+        connection.execute(
+            text(
+                "UPDATE barrier_assessment SET severity = 'none', entered_severity = 'partial', version = 2 "
+                "WHERE id = 2"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO barrier_assessment (id, person_id, site_id, assessed_on, barrier, severity, version, "
+                f"created_at, updated_at) VALUES (3, 1, 1, '2022-09-15', 'safety', 'major', 1, {stamp}, {stamp})"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO partner (id, site_id, name, kind, is_active, version, created_at, updated_at) "
+                f"VALUES (2, 1, 'Maître Diallo', 'lawyer', true, 1, {stamp}, {stamp})"
+            )
+        )
+        connection.execute(
+            text("UPDATE outcome SET category = 'voluntary_return', outcome_type = 'voluntary_return' WHERE id = 1")
+        )
+    downgrade_to(scratch_engine, "0014")
+    assert "appointment" not in tables(scratch_engine)
+    with scratch_engine.connect() as connection:
+        ratings = connection.execute(text("SELECT id, barrier, severity FROM barrier_assessment ORDER BY id")).all()
+        assert [tuple(r) for r in ratings] == [(1, "health", "major"), (2, "health", "none"), (3, "safety", "major")]
+        kinds = connection.execute(text("SELECT kind FROM partner ORDER BY id")).scalars().all()
+        assert kinds == ["health", "lawyer"]
+        outcome = connection.execute(text("SELECT category, outcome_type FROM outcome")).one()
+        assert tuple(outcome) == ("voluntary_return", "voluntary_return")
+    upgrade_to_head(scratch_engine)
+    assert schema_differences(scratch_engine) == []

@@ -19,7 +19,7 @@ from models.courses import Certification, CertificationAttempt, CertificationRes
 from models.finance import BudgetCategory
 from models.organisation import Role, Site
 from models.partners import PartnerKind
-from models.pathway import ActionGoal, GoalAxis, GoalStatus
+from models.pathway import ActionGoal, Barrier, BarrierAssessment, BarrierSeverity, GoalAxis, GoalStatus
 from models.persons import Person
 from services.accounts import auth, enrolment, preferences, sso, users
 from services.activities import attendance, outreach
@@ -31,6 +31,7 @@ from services.finance import deviation_notes, expense_import, expenses, financia
 from services.finance.staffing import charges, posts
 from services.persons import (
     access,
+    appointments,
     consent,
     corrections,
     erasure,
@@ -109,7 +110,14 @@ def make_world(session: Session) -> World:
         attempted_on=date(2026, 10, 20),
         result=CertificationResult.PENDING,
     )
-    session.add_all([goal, attempt])
+    barrier = BarrierAssessment(
+        person_id=person.id,
+        site_id=lyon.id,
+        assessed_on=date(2026, 10, 20),
+        barrier=Barrier.SAFETY,
+        severity=BarrierSeverity.MAJOR,
+    )
+    session.add_all([goal, attempt, barrier])
     funder = factories.a_funder(session)
     budgeted = factories.a_budgeted_grant(
         session,
@@ -151,6 +159,7 @@ def make_world(session: Session) -> World:
             "referral": referral.id,
             "episode": episode.id,
             "goal": goal.id,
+            "barrier": barrier.id,
             "attempt": attempt.id,
             "grant": budgeted.grant.id,
             "line": line_ids[0],
@@ -201,6 +210,7 @@ def _models() -> dict[str, type]:
         "referral": Referral,
         "episode": PspEpisode,
         "goal": ActionGoal,
+        "barrier": BarrierAssessment,
         "post": Post,
         "module": WorkshopModule,
         "workshop": WorkshopSession,
@@ -390,6 +400,10 @@ CALLS: dict[str, Call] = {
         ),
     ),
     # persons
+    "persons.appointments.record_appointment": Call(
+        appointments.AppointmentInput,
+        lambda s, w, d: appointments.record_appointment(s, w.chef, person_id=w.ids["person"], data=d, today=TODAY),
+    ),
     "persons.corrections.correct_file": Call(
         corrections.CorrectionInput,
         lambda s, w, d: corrections.correct_file(
@@ -470,6 +484,12 @@ CALLS: dict[str, Call] = {
         partners.ReferralResultInput,
         lambda s, w, d: partners.update_referral_result(
             s, w.chef, referral_id=w.ids["referral"], expected_version=current(s, w, "referral"), data=d, today=TODAY
+        ),
+    ),
+    "persons.pathway.correct_barrier_rating": Call(
+        pathway.BarrierCorrectionInput,
+        lambda s, w, d: pathway.correct_barrier_rating(
+            s, w.chef, assessment_id=w.ids["barrier"], expected_version=current(s, w, "barrier"), data=d
         ),
     ),
     "persons.pathway.add_note": Call(

@@ -51,10 +51,23 @@ def _date_input(text: str, key: str, *, value: date | object | None = PARIS_TODA
 # --- Freins -------------------------------------------------------------------------------------
 
 
-def _barriers_table(history: list[pathway.BarrierPoint]) -> None:
+def _correction_text(point: pathway.BarrierPoint) -> str:
+    if not point.corrected:
+        return ""
+    return _("Corrigé le {day} (saisi d'abord : {entered})").format(
+        day=formats.day(point.corrected_at.astimezone(clock.PARIS).date()), entered=label(point.entered_severity)
+    )
+
+
+def _latest_by_barrier(history: list[pathway.BarrierPoint]) -> dict[Barrier, pathway.BarrierPoint]:
     current: dict[Barrier, pathway.BarrierPoint] = {}
     for point in history:
-        current[point.barrier] = point
+        current[point.barrier] = point  # oldest first: the last one wins
+    return current
+
+
+def _barriers_table(history: list[pathway.BarrierPoint]) -> None:
+    current = _latest_by_barrier(history)
     st.subheader(_("Freins actuels"))
     st.dataframe(
         pd.DataFrame(
@@ -62,6 +75,7 @@ def _barriers_table(history: list[pathway.BarrierPoint]) -> None:
                 _("Frein"): [label(b) for b in current],
                 _("Niveau"): [label(p.severity) for p in current.values()],
                 _("Évalué le"): [formats.day(p.assessed_on) for p in current.values()],
+                _("Correction"): [_correction_text(p) for p in current.values()],
             }
         ),
         hide_index=True,
@@ -103,6 +117,55 @@ def _barriers_form(runtime: Runtime, principal: Principal, header) -> None:
         form_state.submit(form, save, _("Évaluation enregistrée."))
 
 
+def _correction_form(runtime: Runtime, principal: Principal, history: list[pathway.BarrierPoint]) -> None:
+    """Correct the latest rating of a barrier entered by mistake; a colleague's correction meanwhile is
+    merged, never overwritten (ui.platform.conflicts)."""
+    latest = list(_latest_by_barrier(history).values())
+    chosen = st.selectbox(
+        _("Évaluation à corriger"),
+        latest,
+        format_func=lambda p: _("{barrier} — {severity}, évalué le {day}").format(
+            barrier=label(p.barrier), severity=label(p.severity), day=formats.day(p.assessed_on)
+        ),
+        key="barrier_correction_choice",
+    )
+    form = f"barrier_correct_{chosen.id}"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(runtime.engine) as session:
+            pathway.correct_barrier_rating(session, principal, chosen.id, expected_version=version, data=values)
+
+    edit = conflicts.VersionedEdit(
+        form,
+        chosen.id,
+        version=chosen.version,
+        values={"severity": chosen.severity},
+        fields={"severity": conflicts.Field(_("Niveau"))},
+        save=save,
+        success=_("Évaluation corrigée."),
+        last_write=conflicts.audited(
+            runtime.engine, principal, "barrier_assessment", chosen.id, [AuditAction.BARRIER_CORRECT]
+        ),
+    )
+    edit.panel()
+    with st.form(key):
+        form_state.form_error(form)
+        severity = st.radio(
+            _("Niveau corrigé"),
+            list(BarrierSeverity),
+            index=list(BarrierSeverity).index(chosen.severity),
+            format_func=label,
+            horizontal=True,
+            key=f"{key}_severity",
+        )
+        form_state.field_error(errors, "severity")
+        submitted = st.form_submit_button(_("Corriger l'évaluation"))
+    if submitted:
+        edit.submit({"severity": severity})
+
+
 def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:
     form_state.show_toast()
     with unit_of_work(runtime.engine) as session:
@@ -114,6 +177,15 @@ def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:
     _read_only_note(principal, header)
     if _may_write(principal, header):
         _barriers_form(runtime, principal, header)
+        if history:
+            with st.expander(_("Corriger une évaluation saisie par erreur"), icon=":material/edit:"):
+                st.caption(
+                    _(
+                        "Seule la dernière évaluation de chaque frein se corrige ; la correction reste visible "
+                        "dans l'historique. Pour un changement de situation, enregistrez une nouvelle évaluation."
+                    )
+                )
+                _correction_form(runtime, principal, history)
 
 
 # --- Plan d'action ------------------------------------------------------------------------------

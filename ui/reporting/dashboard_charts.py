@@ -18,6 +18,8 @@ from services.reporting.dashboard import FunnelStep, Indicator, MonthlyValue
 from ui.platform.charts import localised, month_label
 
 COLOURS = ["#7a2e5a", "#d08bb0", "#2a7f62", "#9a9a9a"]
+# Enough colours for the longest series drawn together (the outcome categories, « autre » last in grey).
+SERIES_COLOURS = ["#7a2e5a", "#d08bb0", "#2a7f62", "#8fc7b1", "#2f5d8a", "#9cb9d9", "#b5651d", "#e3b36b", "#9a9a9a"]
 
 
 def trend_chart(
@@ -46,7 +48,9 @@ def trend_chart(
         "series:N",
         title=None,
         sort=series,
-        scale=alt.Scale(domain=series, range=COLOURS[: len(series)]),
+        scale=alt.Scale(
+            domain=series, range=(COLOURS if len(series) <= len(COLOURS) else SERIES_COLOURS)[: len(series)]
+        ),
         legend=alt.Legend(orient="bottom") if len(series) > 1 else None,
     )
     chart = (

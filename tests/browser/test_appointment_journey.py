@@ -1,0 +1,79 @@
+"""An accompaniment recorded in a person file, in a real browser (issue 17).
+
+A social worker of Lyon (this journey's own account) opens a Lyon file of the demo data by its address,
+records an accompaniment to the préfecture with a Romanian interpreter in the « Rendez-vous » tab, and
+finds it in the tab's list and on the « Parcours » timeline.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import select
+
+from models.organisation import Role, Site
+from models.persons import Person, PersonStatus
+from services.platform.db import make_engine, unit_of_work
+from tests.browser.conftest import RunningApp
+from tests.browser.journey import (
+    WAIT_MS,
+    an_account,
+    choose,
+    expect_,
+    has_row,
+    open_settled,
+    open_tab,
+    sign_in,
+    wait_rows,
+)
+
+pytestmark = pytest.mark.browser
+
+NOTE = "Dépôt de la demande de titre de séjour, récépissé remis"
+
+
+def _a_lyon_file(app: RunningApp) -> str:
+    engine = make_engine(app.database_url)
+    try:
+        with unit_of_work(engine) as session:
+            return session.exec(
+                select(Person.code)
+                .join(Site, Site.id == Person.site_id)
+                .where(Site.code == "LYO", Person.status == PersonStatus.ACTIVE)
+                .order_by(Person.id.desc())
+            ).first()
+    finally:
+        engine.dispose()
+
+
+def test_a_worker_records_an_accompaniment_with_an_interpreter(page, running_app: RunningApp) -> None:
+    expect = expect_()
+    worker = an_account(running_app, "ts.lyon.rdv", "Inès Moreau", Role.INTERVENANT, site_codes=("LYO",))
+    sign_in(page, running_app, worker)
+    code = _a_lyon_file(running_app)
+    open_settled(page, f"{running_app.url}/person_file?code={code}")
+    expect(page.get_by_role("heading", name=f"Fiche personne · {code}", level=1)).to_be_visible(timeout=WAIT_MS)
+
+    panel = open_tab(page, "Rendez-vous")
+    choose(panel, "Type", "Accompagnement : préfecture")
+    choose(panel, "Langue de l'interprète", "roumain", typed="roum")
+    minutes = panel.get_by_role("spinbutton", name="Durée (minutes)")
+    minutes.fill("150")
+    minutes.press("Tab")
+    panel.get_by_role("textbox", name="Note (facultative)").fill(NOTE)
+    panel.get_by_role("button", name="Enregistrer le rendez-vous").click()
+
+    panel = open_tab(page, "Rendez-vous")
+    rows = wait_rows(panel, has_row(lambda row: NOTE in row), "the new appointment")
+    row = next(row for row in rows if NOTE in row)
+    assert "Accompagnement : préfecture" in row and "2 h 30" in row and "roumain" in row, row
+    assert "Inès Moreau" in row, row
+
+    timeline = open_tab(page, "Parcours")
+    wait_rows(
+        timeline,
+        has_row(lambda row: row[1:] == ("Accompagnement : préfecture", f"2 h 30 — {NOTE}")),
+        "the accompaniment on the timeline",
+    )
+    expect(page.get_by_text(re.compile("Une erreur inattendue"))).to_have_count(0)

@@ -1,0 +1,129 @@
+"""The « Rendez-vous » tab and the correction of a barrier rating in the person file, and the appointments on
+the dashboard, through AppTest on the seeded demo database, for the roles that may and may not use them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from models.appointments import Appointment
+from models.audit import AuditEvent
+from models.organisation import Site
+from models.pathway import BarrierAssessment, BarrierSeverity
+from models.persons import Person, PersonStatus
+from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
+from tests.pages.conftest import button, error_after, open_page, signed_in_app, texts
+from tests.pages.test_person_pages import _a_person, _count, _open_file, _widget
+
+FORM = "appointment_new__0"
+
+
+def _tab(at, name: str):
+    found = [t for t in at.tabs if t.label == name]
+    assert found, [t.label for t in at.tabs]
+    return found[0]
+
+
+def test_a_social_worker_records_an_appointment_after_a_refused_duration(app_engine, demo_database):
+    code, _, _ = _a_person(app_engine, "LYO")
+    with unit_of_work(app_engine) as session:
+        person_id = session.exec(select(Person.id).where(Person.code == code)).one()
+    before = _count(app_engine, Appointment, Appointment.person_id == person_id)
+    at = _open_file("ts.lyon", code)
+    assert not at.exception, at.exception
+    assert "Rendez-vous" in [t.label for t in at.tabs]
+    _widget(at.number_input, f"{FORM}_minutes").set_value(0)
+    _widget(at.text_area, f"{FORM}_note").input("Récépissé remis")
+    button(at, "Enregistrer le rendez-vous").click().run()
+    assert not at.exception, at.exception
+    minutes = _widget(at.number_input, f"{FORM}_minutes")
+    assert error_after(at, minutes) == "La durée doit être comprise entre 5 et 720 minutes."
+    assert _widget(at.text_area, f"{FORM}_note").value == "Récépissé remis"  # input kept
+    assert _count(app_engine, Appointment, Appointment.person_id == person_id) == before  # nothing written
+
+    _widget(at.number_input, f"{FORM}_minutes").set_value(90)
+    button(at, "Enregistrer le rendez-vous").click().run()
+    assert not at.exception, at.exception
+    assert _count(app_engine, Appointment, Appointment.person_id == person_id) == before + 1
+    table = next(d.value for d in _tab(at, "Rendez-vous").dataframe)
+    assert "Récépissé remis" in list(table["Note"])
+    with unit_of_work(app_engine) as session:
+        worker = session.exec(
+            select(Appointment.worker_id).where(Appointment.person_id == person_id).order_by(Appointment.id.desc())
+        ).first()
+        ts_id = session.execute(sa.text("SELECT id FROM app_user WHERE username = 'ts.lyon'")).scalar()
+    assert worker == ts_id  # the one recording, by default
+
+
+def test_a_chef_de_service_may_record_and_direction_only_reads_without_the_note(app_engine, demo_database):
+    with unit_of_work(app_engine) as session:  # a Lyon file with an appointment carrying a note (demo data)
+        code = session.exec(
+            select(Person.code)
+            .join(Appointment, Appointment.person_id == Person.id)
+            .join(Site, Site.id == Person.site_id)
+            .where(Site.code == "LYO", Person.status == PersonStatus.ACTIVE)
+            .order_by(Person.id)
+        ).first()
+    chef = _open_file("chef.lyon", code)
+    assert not chef.exception, chef.exception
+    assert [w for w in chef.selectbox if w.key == f"{FORM}_kind"]
+    table = next(d.value for d in _tab(chef, "Rendez-vous").dataframe)
+    assert "Note" in table.columns
+
+    direction = _open_file("direction", code)
+    assert not direction.exception, direction.exception
+    tab = _tab(direction, "Rendez-vous")
+    table = next(d.value for d in tab.dataframe)
+    assert list(table.columns) == ["Date", "Type", "Intervenant·e", "Durée", "Interprète"]
+    assert len(table) >= 1
+    assert not [w for w in direction.selectbox if w.key == f"{FORM}_kind"]
+    assert "Consultation seule." in texts(tab.caption)
+
+
+def test_a_chef_de_service_corrects_the_latest_rating_of_a_barrier(app_engine, demo_database):
+    code, _, _ = _a_person(app_engine, "LYO")
+    at = _open_file("chef.lyon", code)
+    assert not at.exception, at.exception
+    choice = _widget(at.selectbox, "barrier_correction_choice")
+    chosen = choice.value
+    form = f"barrier_correct_{chosen.id}__0"
+    levels = _widget(at.radio, f"{form}_severity")
+    other = next(level for level in BarrierSeverity if level != levels.value)
+    levels.set_value(other)
+    button(at, "Corriger l'évaluation").click().run()
+    assert not at.exception, at.exception
+    with unit_of_work(app_engine) as session:
+        row = session.get(BarrierAssessment, chosen.id)
+        assert (row.entered_severity, row.version) == (chosen.severity, chosen.version + 1)
+        assert row.corrected_at is not None
+    assert (
+        _count(app_engine, AuditEvent, AuditEvent.action == "barrier.correct", AuditEvent.entity_id == str(chosen.id))
+        == 1
+    )
+    current = next(d.value for d in _tab(at, "Freins").dataframe if "Correction" in d.value.columns)
+    assert any(text.startswith("Corrigé le") for text in current["Correction"])
+
+
+def test_direction_may_not_correct_a_rating(app_engine, demo_database):
+    code, _, _ = _a_person(app_engine, "LYO")
+    at = _open_file("direction", code)
+    assert not at.exception, at.exception
+    assert not [w for w in at.selectbox if w.key == "barrier_correction_choice"]
+    assert not [b for b in at.button if b.label == "Corriger l'évaluation"]
+
+
+def _appointment_table(username: str):
+    at = signed_in_app(username)
+    at.run()
+    open_page(at, PageKey.DASHBOARD)
+    assert not at.exception, at.exception
+    assert "Rendez-vous et accompagnements" in texts(at.subheader)
+    return next(d.value for d in at.dataframe if "Part avec interprète" in d.value.columns)
+
+
+def test_the_dashboard_shows_appointments_per_site_and_month_within_the_scope(app_engine, demo_database):
+    every_site = _appointment_table("direction")
+    assert len(set(every_site["Site"])) > 1
+    own_site = _appointment_table("chef.lyon")
+    assert len(set(own_site["Site"])) == 1 and len(own_site) > 0
