@@ -113,7 +113,7 @@ class ChartBox:
     height: float
     drawing_height: float
     drawing_right: float  # where the Vega drawing ends on the right (wider than its element: it overflows)
-    plot_height: float  # of its plotting area: its tallest axis, grid lines included (the drawing's if none)
+    plot_height: float  # from its highest axis to its lowest: the plotting area and the labels below it
     where: str = ""  # the tab it is in, if any
 
 
@@ -127,8 +127,9 @@ _CHART_BOXES = """root => [...document.querySelectorAll(root + ' [data-testid="s
     return {title, x: box.x, width: box.width, height: box.height,
             drawingHeight: drawing ? drawing.getBoundingClientRect().height : 0,
             drawingRight: drawing ? drawing.getBoundingClientRect().right : 0,
-            plotHeight: Math.max(0, ...[...chart.querySelectorAll('[aria-roledescription="axis"]')]
-              .map(axis => axis.getBoundingClientRect().height))};
+            plotHeight: (boxes => boxes.length
+              ? Math.max(...boxes.map(box => box.bottom)) - Math.min(...boxes.map(box => box.top)) : 0)(
+              [...chart.querySelectorAll('[aria-roledescription="axis"]')].map(axis => axis.getBoundingClientRect()))};
   })"""
 
 

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.browser
 # A chart whose plotting area is at least 160 px (ui.platform.charts.MIN_CHART_HEIGHT) is drawn taller than
 # this with its axis; a squashed one (the old Aller-vers charts: 20 px of bars in 200) has a drawing this low.
 MIN_DRAWN_HEIGHT = 150
-MIN_PLOT_HEIGHT = 100  # its tallest axis, grid lines included: the bars' room (20 px in the squashed charts)
+MIN_PLOT_HEIGHT = 100  # from its highest axis to its lowest (about 70 px in the squashed charts)
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 UPDATE_SCREENSHOTS = os.environ.get("PARCOURS_UPDATE_SCREENSHOTS") == "1"
 
