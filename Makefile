@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: run test lint format bench bench-data lock install install-dev messages clean-data deploy-check
+.PHONY: run test lint format bench bench-data lock install install-dev messages clean-data deploy-check screenshots
 
 install: $(RUN_STAMP)
 install-dev: $(DEV_STAMP)
@@ -59,6 +59,13 @@ messages: install-dev
 		-o $(VENV)/messages.pot app.py app_pages ui services models i18n
 	@$(BIN)/pybabel --quiet update -i $(VENV)/messages.pot -d i18n/locales -l en --no-wrap \
 		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+
+# Every page, phone (390 px) and desktop (1440 px), for the role that shows the most of it, on the demo data
+# at the tests' pinned clock, into docs/screenshots/ (palette PNGs); the chart-size tour of every role runs too.
+screenshots: install-dev
+	@rm -f docs/screenshots/*-phone.png docs/screenshots/*-desktop.png
+	@PARCOURS_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_page_tour.py -p no:randomly -q -s
+	@du -ch docs/screenshots/*-phone.png docs/screenshots/*-desktop.png | tail -1
 
 lock: $(VENV)/bin/uv
 	@$(BIN)/uv pip compile --quiet requirements.in --python-version 3.11 --universal -o requirements.lock

@@ -14,6 +14,7 @@ from services.platform.principal import Capability, Principal
 from services.worklist import KindCount
 from ui.accounts.account_changes import account_changes_block
 from ui.platform import charts
+from ui.platform.charts import show_chart, show_charts_in_pairs
 from ui.platform.guards import require_page
 from ui.platform.navigation import PAGE_SPECS
 from ui.platform.runtime import runtime
@@ -84,7 +85,7 @@ def page(principal: Principal) -> None:
 
     if overview.monthly:
         st.subheader(md(overview.monthly_title or _("Évolution")))
-        st.altair_chart(charts.monthly_bars(overview.monthly))
+        show_charts_in_pairs(charts.monthly_bars(overview.monthly))
 
     if overview.grants:
         st.subheader(_("Consommation des subventions"))
@@ -98,7 +99,7 @@ def page(principal: Principal) -> None:
             },
             hide_index=True,
         )
-        st.altair_chart(charts.grant_progress(overview.grants))
+        show_chart(charts.grant_progress(overview.grants))
 
     if not (overview.figures or overview.monthly or overview.grants):
         st.info(_("Aucun indicateur n'est encore disponible pour votre profil."))

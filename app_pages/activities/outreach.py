@@ -18,6 +18,7 @@ from services.platform.sites import SiteChoice
 from ui.activities.outreach import charts as outreach_charts
 from ui.activities.outreach import forms as outreach_forms
 from ui.platform import form_state, pager
+from ui.platform.charts import show_chart
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 from ui.platform.text import md
@@ -49,7 +50,7 @@ def monthly_figures(by_mode: list[MonthlyOutreach], by_site: list[MonthlyOutreac
     )
     for pair in (list(outreach_charts.SERIES)[:2], list(outreach_charts.SERIES)[2:]):
         for column, series in zip(st.columns(2), pair, strict=False):
-            column.altair_chart(outreach_charts.monthly_by_mode(by_mode, months, series))
+            show_chart(outreach_charts.monthly_by_mode(by_mode, months, series), where=column)
     if by_site:
         st.subheader(_("Par site"))
         st.caption(
@@ -59,7 +60,7 @@ def monthly_figures(by_mode: list[MonthlyOutreach], by_site: list[MonthlyOutreac
             ).format(count=MONTHS)
         )
         st.dataframe(outreach_charts.site_totals(by_site), hide_index=True)
-        st.altair_chart(outreach_charts.persons_met_by_site(by_site, months))
+        show_chart(outreach_charts.persons_met_by_site(by_site, months))
 
 
 def round_filters(sites: list[SiteChoice], months: list[date]) -> tuple[date | None, int | None]:

@@ -22,6 +22,7 @@ from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from ui.finance import budget_charts, budget_text
 from ui.platform import form_state
+from ui.platform.charts import show_chart
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 from ui.platform.text import md
@@ -106,13 +107,13 @@ def _alerts(report: GrantConsumptionReport, outlook: GrantForecast) -> None:
 
 def _charts(report: GrantConsumptionReport, points: list, outlook: GrantForecast) -> None:
     st.subheader(_("Rythme de consommation"))
-    st.altair_chart(budget_charts.burn_chart(report, points, outlook), width="stretch")
+    show_chart(budget_charts.burn_chart(report, points, outlook), width="stretch")
     st.caption(_(METHOD_TEXT))
     if not report.lines:
         st.info(_("Ce financement n'a pas encore de ligne budgétaire (page Financements)."))
         st.stop()
     st.subheader(_("Consommé et temps écoulé par catégorie"))
-    st.altair_chart(
+    show_chart(
         budget_charts.progress_chart(report.by_category, report.elapsed_share, title=_("Catégorie")), width="stretch"
     )
 

@@ -16,6 +16,7 @@ from services.platform.principal import Capability, Principal
 from ui.finance import staffing_forms
 from ui.finance.staffing_charts import fte_over_time
 from ui.platform import form_state
+from ui.platform.charts import show_chart
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 
@@ -66,7 +67,7 @@ def _fte_table(figures: list[FteFigure]) -> None:
 
 def _fte_chart(series: list[FteMonth]) -> None:
     st.subheader(_("ETP financés et pourvus, mois par mois"))
-    st.altair_chart(fte_over_time(series), width="stretch")
+    show_chart(fte_over_time(series), width="stretch")
     st.caption(
         _(
             "Situation au dernier jour de chaque mois (aujourd'hui pour le mois en cours), reconstituée à "

@@ -14,7 +14,7 @@ from services.platform.principal import Principal
 from services.reporting import dashboard
 from services.reporting.dashboard import MAIN_KEYS, OUTCOME_KEYS, referrals_by_partner_kind
 from ui.platform import form_state
-from ui.platform.charts import grant_progress
+from ui.platform.charts import grant_progress, show_chart
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 from ui.platform.text import md
@@ -132,11 +132,11 @@ def page(principal: Principal) -> None:
     for row in (trends[:2], trends[2:]):
         for column, (title, keys) in zip(st.columns(2), row, strict=True):
             column.markdown(f"**{md(title)}**")
-            column.altair_chart(dashboard_charts.trend_chart(board.monthly, keys, names=names), width="stretch")
+            show_chart(dashboard_charts.trend_chart(board.monthly, keys, names=names), width="stretch", where=column)
     st.caption(_("Les 12 mois jusqu'au {day} (le dernier mois s'arrête à cette date).").format(day=day(board.end)))
 
     st.subheader(_("Parcours de la cohorte"))
-    st.altair_chart(dashboard_charts.funnel_chart(board.funnel), width="stretch")
+    show_chart(dashboard_charts.funnel_chart(board.funnel), width="stretch")
     met = sum(board.current.get(key).value or 0 for key in ("persons_met_street", "persons_met_online"))
     st.caption(
         _(
@@ -149,7 +149,7 @@ def page(principal: Principal) -> None:
     )
 
     st.subheader(_("Orientations vers les partenaires"))
-    st.altair_chart(
+    show_chart(
         dashboard_charts.referrals_chart(
             referrals_by_partner_kind(board.current), referrals_by_partner_kind(board.previous)
         ),
@@ -162,7 +162,7 @@ def page(principal: Principal) -> None:
     st.subheader(_("Budget et postes"))
     st.markdown("**" + _("Consommation des financements") + "**")
     if board.grants:
-        st.altair_chart(grant_progress(list(board.grants)), width="stretch")
+        show_chart(grant_progress(list(board.grants)), width="stretch")
     else:
         st.info(_("Aucun financement en cours sur la période pour ces sites."))
     st.caption(
@@ -173,7 +173,7 @@ def page(principal: Principal) -> None:
     )
     st.markdown("**" + _("ETP financés et pourvus") + "**")
     if board.fte:
-        st.altair_chart(
+        show_chart(
             dashboard_charts.fte_by_site(board.fte, {site.code: site.name for site in board.sites}), width="stretch"
         )
         funded = sum(f.funded_hundredths for f in board.fte)

@@ -16,6 +16,7 @@ from services.platform.errors import ServiceError, ValidationFailed
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.reporting import funder_space, report_pack
+from ui.platform.charts import show_chart
 from ui.platform.downloads import offer_download
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
@@ -102,7 +103,7 @@ def page(principal: Principal) -> None:
         for series in overview.series:
             st.markdown(f"**{md(series.label)}**")
             if funder_charts.has_bars(series):
-                st.altair_chart(funder_charts.series_chart(series), width="stretch")
+                show_chart(funder_charts.series_chart(series), width="stretch")
                 st.dataframe(funder_view.series_frame(overview, series), hide_index=True)
             else:
                 st.caption(_("Pas encore assez d'effectifs pour publier ce chiffre, même par groupe de trimestres."))
@@ -118,7 +119,7 @@ def page(principal: Principal) -> None:
     cols[1].metric(_("Consommé"), percent(float(total.consumed_share or 0)), help=_("Réalisé ÷ prévu."))
     cols[2].metric(_("Période écoulée"), percent(float(overview.consumption.elapsed_share)))
     cols[3].metric(_("Prévision en fin de convention"), euros(overview.outlook.projected_cents))
-    st.altair_chart(funder_charts.burn_chart(overview), width="stretch")
+    show_chart(funder_charts.burn_chart(overview), width="stretch")
     funder_view.consumption_tables(overview)
 
     st.subheader(_("Dossier financeur"))

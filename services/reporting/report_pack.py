@@ -30,6 +30,7 @@ from fpdf import FPDF, TextStyle, ViewerPreferences, XPos, YPos
 from openpyxl import Workbook
 from sqlmodel import Session
 
+import clock
 from i18n import _, formats, language
 from models.audit import AuditAction
 from services.finance import financial_report
@@ -279,9 +280,11 @@ def _pdf(
 ) -> bytes:
     """The PDF, laid out as a flow: a section starts on the current page when it fits there whole (a
     table, a chart with its title and caption) and on a new page otherwise, so no page is left mostly
-    blank before a forced break. Tagged for accessibility as far as fpdf2 goes: document language
+    blank before a forced break. Tagged for accessibility as far as fpdf2 2.8 goes: document language
     (/Lang), one structure element per section title (also the bookmarks) and per chart (/Figure with
-    its alternative text), the title shown by the viewer."""
+    its alternative text), the title shown by the viewer, author, subject, keywords, creator and the
+    production date in the metadata. Not tagged (fpdf2 cannot): paragraphs, table cells and their
+    headers, reading order; so not PDF/UA (README, « PDF accessible »)."""
     pdf = _Pdf(orientation="P", unit="mm", format="A4")
     pdf.footer_text = _("{association} · produit le {day}").format(association=association, day=formats.long_day(today))
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
@@ -291,6 +294,9 @@ def _pdf(
     pdf.set_title(_("Dossier financeur — {grant}").format(grant=overview.grant.name))
     pdf.set_author(association)
     pdf.set_subject(period_text(overview.start, overview.end))
+    pdf.set_keywords([overview.grant.funder_name, overview.grant.name, _("rapport financier"), _("indicateurs")])
+    pdf.set_creator("Parcours")
+    pdf.set_creation_date(clock.now())
     pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
     pdf.set_section_title_styles(
         TextStyle(font_family="DejaVu", font_style="B", font_size_pt=12, color=PLUM, t_margin=3, b_margin=1.5)

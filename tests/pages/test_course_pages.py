@@ -7,6 +7,7 @@ data they create (a new group, a new assessment) and assert relative changes.
 
 from __future__ import annotations
 
+import json
 import re
 
 import sqlalchemy as sa
@@ -133,7 +134,10 @@ def test_direction_reads_aggregates_and_has_no_form(app_engine, demo_database) -
     at.session_state["progress_view"] = "Par groupe"
     at.run()
     assert not at.exception, at.exception
-    assert len(at.get("vega_lite_chart")) == 1 and not at.get("form")
+    # Entry vs latest, one chart per skill assessed in the group (the demo group's four).
+    titles = [json.loads(chart.proto.spec)["title"]["text"] for chart in at.get("vega_lite_chart")]
+    assert titles == ["Compréhension orale", "Compréhension écrite", "Expression orale", "Expression écrite"]
+    assert not at.get("form")
     at.session_state["progress_view"] = "Par apprenant·e"
     at.run()
     assert not at.exception, at.exception

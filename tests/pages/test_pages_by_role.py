@@ -16,6 +16,8 @@ For every (page, role) pair:
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -172,6 +174,12 @@ def _charts(at: AppTest) -> list:
     return list(at.get("vega_lite_chart"))
 
 
+def _chart_titles(at: AppTest) -> list[str]:
+    """The titles of the charts that have one (a monthly series is a chart of its own, titled with it)."""
+    titles = [json.loads(chart.proto.spec).get("title") for chart in _charts(at)]
+    return [title["text"] if isinstance(title, dict) else title for title in titles if title]
+
+
 def _subheaders(at: AppTest) -> list[str]:
     return texts(at.subheader)
 
@@ -189,7 +197,9 @@ def test_home_of_direction_shows_files_staffing_and_grant_consumption(demo_datab
         assert label in labels
     assert "Consommation des subventions" in _subheaders(at)
     assert len(at.dataframe[0].value) >= 1
-    assert len(_charts(at)) == 2  # monthly activity and grant consumption
+    # Monthly activity, one chart per series, and grant consumption.
+    assert _chart_titles(at) == ["Nouveaux accueils", "Personnes rencontrées en maraude"]
+    assert len(_charts(at)) == 3
 
 
 def test_home_of_financeur_shows_its_grants_and_no_person_figure(demo_database) -> None:
@@ -220,7 +230,8 @@ def test_home_of_intervenant_shows_own_files_and_activity(demo_database) -> None
         assert label in labels
     assert not any("ETP" in label for label in labels)
     assert "Consommation des subventions" not in _subheaders(at)
-    assert len(_charts(at)) == 1
+    assert _chart_titles(at) == ["Nouveaux accueils", "Personnes rencontrées en maraude"]
+    assert len(_charts(at)) == 2
 
 
 def test_home_of_chef_de_service_shows_files_staffing_and_budget(demo_database) -> None:
@@ -228,7 +239,8 @@ def test_home_of_chef_de_service_shows_files_staffing_and_budget(demo_database) 
     labels = metric_labels(at)
     assert "Dossiers en file active" in labels and "ETP financés" in labels
     assert "Consommation des subventions" in _subheaders(at)
-    assert len(_charts(at)) == 2
+    assert _chart_titles(at) == ["Nouveaux accueils", "Personnes rencontrées en maraude"]
+    assert len(_charts(at)) == 3
 
 
 def test_home_of_formateur_shows_its_groups(demo_database) -> None:
@@ -237,6 +249,7 @@ def test_home_of_formateur_shows_its_groups(demo_database) -> None:
     assert "Mes groupes en cours" in labels and "Apprenant·es inscrit·es" in labels
     assert "Dossiers en file active" not in labels
     assert "Heures de présence dans mes groupes" in _subheaders(at)
+    assert _chart_titles(at) == ["Heures de présence"]
     assert len(_charts(at)) == 1
 
 
@@ -246,6 +259,7 @@ def test_home_of_gestion_shows_budget_and_no_person_figure(demo_database) -> Non
     assert "ETP financés" in labels and "Dépenses saisies ce mois-ci" in labels
     assert not any("Dossier" in label for label in labels)
     assert "Consommation des subventions" in _subheaders(at)
+    assert _chart_titles(at) == ["Dépenses (€)"]
     assert len(_charts(at)) == 2
 
 

@@ -23,6 +23,7 @@ from services.persons import partners, pathway
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
 from ui.platform import charts, conflicts, form_state
+from ui.platform.charts import show_chart
 from ui.platform.runtime import Runtime, field_cipher
 from ui.platform.text import md
 
@@ -81,7 +82,7 @@ def _barriers_table(history: list[pathway.BarrierPoint]) -> None:
         hide_index=True,
     )
     st.subheader(_("Évolution"))
-    st.altair_chart(charts.barrier_evolution(history))
+    show_chart(charts.barrier_evolution(history))
 
 
 def _barriers_form(runtime: Runtime, principal: Principal, header) -> None:

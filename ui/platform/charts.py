@@ -6,6 +6,7 @@ from datetime import date
 
 import altair as alt
 import pandas as pd
+import streamlit as st
 from babel.dates import get_month_names
 
 from i18n import FRENCH, _, babel_locale, formats, language
@@ -69,36 +70,41 @@ def month_label(month: date) -> str:
     return formats.short_month(month)
 
 
-def monthly_bars(points: list[MonthlyPoint]) -> alt.TopLevelMixin:
-    """One small bar chart per series, each with its own scale."""
+def monthly_bars(points: list[MonthlyPoint]) -> list[alt.TopLevelMixin]:
+    """One bar chart per series, titled with it, each with its own scale and the width of its column (a facet
+    has a fixed width per panel, wider than a phone)."""
     months = sorted({p.month for p in points})
-    frame = pd.DataFrame(
-        {
-            "Mois": [month_label(p.month) for p in points],
-            "Série": [p.series for p in points],
-            "Valeur": [p.value for p in points],
-        }
-    )
-    base = (
-        alt.Chart(frame)
-        .mark_bar(color="#7a2e5a")
-        .encode(
-            x=alt.X("Mois:O", title=None, sort=[month_label(m) for m in months], axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("Valeur:Q", title=None, axis=alt.Axis(format=",d")),
-            tooltip=[
-                alt.Tooltip("Mois:O", title=_("Mois")),
-                alt.Tooltip("Série:N", title=_("Série")),
-                alt.Tooltip("Valeur:Q", format=",d", title=_("Valeur")),
-            ],
+    order = [month_label(m) for m in months]
+    charts = []
+    for series in dict.fromkeys(p.series for p in points):
+        frame = pd.DataFrame(
+            {
+                "Mois": [month_label(p.month) for p in points if p.series == series],
+                "Série": [series for p in points if p.series == series],
+                "Valeur": [p.value for p in points if p.series == series],
+            }
         )
-        .properties(height=180, width=380)
-    )
-    chart = base.facet(column=alt.Column("Série:N", title=None)).resolve_scale(y="independent", x="independent")
-    return localised(chart)
+        chart = (
+            alt.Chart(frame, title=alt.Title(series, anchor="start", fontSize=13))
+            .mark_bar(color="#7a2e5a")
+            .encode(
+                x=alt.X("Mois:O", title=None, sort=order, axis=alt.Axis(labelAngle=-45)),
+                y=alt.Y("Valeur:Q", title=None, axis=alt.Axis(format=",d", tickMinStep=1)),
+                tooltip=[
+                    alt.Tooltip("Mois:O", title=_("Mois")),
+                    alt.Tooltip("Série:N", title=_("Série")),
+                    alt.Tooltip("Valeur:Q", format=",d", title=_("Valeur")),
+                ],
+            )
+            .properties(height=180)
+        )
+        charts.append(localised(chart))
+    return charts
 
 
 def grant_progress(grants: list[GrantConsumption]) -> alt.TopLevelMixin:
-    """Share of each grant consumed against share of its period elapsed."""
+    """Share of each grant consumed against share of its period elapsed: two bars per grant, in one chart as
+    wide as its column (grant names cut on a phone, whole in the tooltip)."""
     rows = []
     consumed, elapsed = _("Budget consommé"), _("Période écoulée")
     for grant in grants:
@@ -109,7 +115,8 @@ def grant_progress(grants: list[GrantConsumption]) -> alt.TopLevelMixin:
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            y=alt.Y("Mesure:N", title=None),
+            y=alt.Y("Subvention:N", title=None, sort=None),
+            yOffset=alt.YOffset("Mesure:N", sort=[consumed, elapsed]),
             x=alt.X(
                 "Part:Q",
                 title=None,
@@ -119,17 +126,17 @@ def grant_progress(grants: list[GrantConsumption]) -> alt.TopLevelMixin:
             color=alt.Color(
                 "Mesure:N",
                 title=None,
+                sort=[consumed, elapsed],
                 scale=alt.Scale(range=["#7a2e5a", "#b9b9b9"]),
                 legend=alt.Legend(orient="bottom"),
             ),
-            row=alt.Row("Subvention:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
             tooltip=[
                 alt.Tooltip("Subvention:N", title=_("Subvention")),
                 alt.Tooltip("Mesure:N", title=_("Mesure")),
                 alt.Tooltip("Part:Q", format=".0%", title=_("Part")),
             ],
         )
-        .properties(height=50, width=420)
+        .properties(height=max(MIN_CHART_HEIGHT, 30 * len(grants)))
     )
     return localised(chart)
 
@@ -175,3 +182,44 @@ def barrier_evolution(points: list) -> alt.TopLevelMixin:
     )
     text = base.mark_text(fontSize=11).encode(text="Niveau:N")
     return localised((cells + text).properties(height=alt.Step(28), width=alt.Step(90)))
+
+
+# --- Drawing: every chart of every page goes through show_chart (tests/architecture/test_charts.py) -----
+
+MIN_CHART_HEIGHT = 160
+"""Pixels of plotting area a chart gets at least; its title, legend and axis labels come on top of it."""
+AXIS_LABEL_LIMIT = 140  # px: a longer label ends in « … » (its full text is in the tooltip)
+LEGEND_LABEL_LIMIT = 200
+
+
+def readable(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The chart as a page shows it, readable from a 390 px phone to a desktop.
+
+    Streamlit's theme sizes a chart with `autosize: fit`: its `height` is the whole drawing, so a title, a
+    legend and slanted month labels leave the bars a sliver (the Aller-vers charts were 20 px high). Here a
+    single or layered chart's height is its plotting area (`fit-x`: only the width follows the column), at
+    least MIN_CHART_HEIGHT. Axis labels that would overlap are thinned out (`labelOverlap`) and long ones
+    cut; legends go below the plot, where a narrow screen has room for them."""
+    if isinstance(chart, alt.Chart | alt.LayerChart):
+        height = chart.height
+        if isinstance(height, int | float) and height < MIN_CHART_HEIGHT:
+            chart = chart.properties(height=MIN_CHART_HEIGHT)
+        chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    return chart.configure_axis(labelOverlap="greedy", labelSeparation=4, labelLimit=AXIS_LABEL_LIMIT).configure_legend(
+        orient="bottom", labelLimit=LEGEND_LABEL_LIMIT, titleLimit=LEGEND_LABEL_LIMIT
+    )
+
+
+def show_chart(chart: alt.TopLevelMixin, *, where=None, **options) -> None:
+    """Draw an Altair chart on the page (or in `where`, a column or container), made `readable`; `options`
+    go to st.altair_chart (width, alt…)."""
+    (where or st).altair_chart(readable(chart), **options)
+
+
+def show_charts_in_pairs(charts: list[alt.TopLevelMixin]) -> None:
+    """Charts two a row on a desktop (Streamlit's columns stack on a phone, one under the other); a single
+    chart takes the whole width."""
+    for start in range(0, len(charts), 2):
+        pair = charts[start : start + 2]
+        for column, chart in zip(st.columns(2) if len(charts) > 1 else [None], pair, strict=False):
+            show_chart(chart, where=column)

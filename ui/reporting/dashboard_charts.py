@@ -133,7 +133,7 @@ def referrals_chart(
                 title=None,
                 sort=periods,
                 scale=alt.Scale(domain=periods, range=[COLOURS[0], "#c8c8c8"]),
-                legend=alt.Legend(orient="top"),
+                legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
                 alt.Tooltip("partner:N", title=_("Partenaire")),
@@ -173,7 +173,7 @@ def fte_by_site(figures: Sequence[FteFigure], names: dict[str, str]) -> alt.TopL
                 title=None,
                 sort=series,
                 scale=alt.Scale(domain=series, range=[COLOURS[0], COLOURS[2]]),
-                legend=alt.Legend(orient="top"),
+                legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
                 alt.Tooltip("site:N", title=_("Site")),

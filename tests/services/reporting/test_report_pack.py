@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 
 import pytest
@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from pypdf import PdfReader
 from sqlmodel import select
 
+import clock
 from i18n import use_language
 from models.audit import AuditEvent
 from models.finance import Strand
@@ -214,6 +215,20 @@ def test_pdf_is_tagged_with_its_language_sections_and_charts(session, world):
         "Compte rendu financier de la période",
         "Graphiques",
     ]
+
+
+def test_pdf_metadata_say_what_it_is_who_made_it_and_when(session, world):
+    reader = PdfReader(io.BytesIO(_pack(session, world).pdf))
+    metadata = reader.metadata
+    grant = world.budget.agrasc.grant.name  # the factory numbers it
+    assert metadata.title == f"Dossier financeur — {grant}"
+    assert metadata.author == ASSOCIATION
+    assert metadata.subject == "du 1 janvier 2026 au 31 mars 2026"
+    assert metadata.creator == "Parcours"
+    assert metadata["/Keywords"] == f"AGRASC, {grant}, rapport financier, indicateurs"
+    # Produced at the app's clock (pinned in the tests), not the server's.
+    assert metadata.creation_date.astimezone(UTC).date() == clock.now().date()
+    assert reader.pdf_header >= "%PDF-1.4"  # /MarkInfo and the structure tree need 1.4
 
 
 def test_pdf_in_english_says_so(session, world):

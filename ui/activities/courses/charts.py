@@ -15,7 +15,7 @@ from i18n import _, formats, ngettext
 from models.courses import CefrLevel, LanguageSkill
 from models.labels import label
 from services.activities.courses.progress import GroupDistribution, LearnerProgress, Moment, SiteProgress
-from ui.platform.charts import localised, month_names_expr, vega_list
+from ui.platform.charts import MIN_CHART_HEIGHT, localised, month_names_expr, vega_list
 
 SKILL_COLOURS = ["#7a2e5a", "#2e6f7a", "#c0792b", "#4f7a2e"]
 MOMENT_COLOURS = ["#b9b9b9", "#7a2e5a"]
@@ -126,7 +126,7 @@ def learner_steps(progress: LearnerProgress) -> alt.TopLevelMixin:
                 title=None,
                 sort=skills,
                 scale=alt.Scale(domain=skills, range=SKILL_COLOURS),
-                legend=alt.Legend(orient="top"),
+                legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
                 alt.Tooltip("Jour:N", title=_("Évaluation")),
@@ -170,36 +170,40 @@ def distribution_frame(distribution: GroupDistribution) -> pd.DataFrame:
     )
 
 
-def entry_vs_latest(distribution: GroupDistribution) -> alt.TopLevelMixin:
-    """Per skill, learners per level at entry in the group and at their latest assessment."""
+def entry_vs_latest(distribution: GroupDistribution) -> list[alt.TopLevelMixin]:
+    """Per skill (one chart each, titled with it, as wide as its column), learners per level at entry in the
+    group and at their latest assessment; every chart has the same levels on its axis."""
     frame = distribution_frame(distribution)
     used = sorted(set(frame["Rang"])) if len(frame) else []
     levels, moments = level_labels(), moment_labels()
     order = [levels[rank] for rank in range(min(used), max(used) + 1)] if used else levels
-    chart = (
-        alt.Chart(frame)
-        .mark_bar()
-        .encode(
-            x=alt.X("Niveau:N", title=None, sort=order, scale=alt.Scale(domain=order), axis=alt.Axis(labelAngle=0)),
-            xOffset=alt.XOffset("Moment:N", sort=moments),
-            y=alt.Y("Apprenant·es:Q", title=_("Apprenant·es"), axis=alt.Axis(format="d", tickMinStep=1)),
-            color=alt.Color(
-                "Moment:N",
-                title=None,
-                sort=moments,
-                scale=alt.Scale(domain=moments, range=MOMENT_COLOURS),
-                legend=alt.Legend(orient="top"),
-            ),
-            tooltip=[
-                alt.Tooltip("Compétence:N", title=_("Compétence")),
-                alt.Tooltip("Moment:N", title=_("Moment")),
-                alt.Tooltip("Niveau:N", title=_("Niveau")),
-                alt.Tooltip("Apprenant·es:Q", title=_("Apprenant·es")),
-            ],
+    charts = []
+    for skill in [name for name in skill_labels() if name in set(frame["Compétence"])]:
+        chart = (
+            alt.Chart(frame[frame["Compétence"] == skill], title=alt.Title(skill, anchor="start", fontSize=13))
+            .mark_bar()
+            .encode(
+                x=alt.X("Niveau:N", title=None, sort=order, scale=alt.Scale(domain=order), axis=alt.Axis(labelAngle=0)),
+                xOffset=alt.XOffset("Moment:N", sort=moments),
+                y=alt.Y("Apprenant·es:Q", title=_("Apprenant·es"), axis=alt.Axis(format="d", tickMinStep=1)),
+                color=alt.Color(
+                    "Moment:N",
+                    title=None,
+                    sort=moments,
+                    scale=alt.Scale(domain=moments, range=MOMENT_COLOURS),
+                    legend=alt.Legend(orient="bottom"),
+                ),
+                tooltip=[
+                    alt.Tooltip("Compétence:N", title=_("Compétence")),
+                    alt.Tooltip("Moment:N", title=_("Moment")),
+                    alt.Tooltip("Niveau:N", title=_("Niveau")),
+                    alt.Tooltip("Apprenant·es:Q", title=_("Apprenant·es")),
+                ],
+            )
+            .properties(height=170)
         )
-        .properties(height=170, width=260)
-    )
-    return localised(chart.facet(facet=alt.Facet("Compétence:N", title=None, sort=skill_labels()), columns=2))
+        charts.append(localised(chart))
+    return charts
 
 
 # --- sites --------------------------------------------------------------------------------------
@@ -244,7 +248,7 @@ def hours_per_level(sites: list[SiteProgress]) -> alt.TopLevelMixin:
                 alt.Tooltip("Progressions mesurées:Q", title=_("Progressions mesurées")),
             ],
         )
-        .properties(height=alt.Step(22), width="container")
+        .properties(height=max(MIN_CHART_HEIGHT, 28 * len(frame)), width="container")
     )
     return localised(chart)
 
@@ -275,7 +279,7 @@ def reaching_levels(sites: list[SiteProgress]) -> alt.TopLevelMixin:
                 scale=alt.Scale(domain=[0, 1]),
             ),
             color=alt.Color(
-                "Seuil:N", title=None, scale=alt.Scale(range=["#c0792b", "#7a2e5a"]), legend=alt.Legend(orient="top")
+                "Seuil:N", title=None, scale=alt.Scale(range=["#c0792b", "#7a2e5a"]), legend=alt.Legend(orient="bottom")
             ),
             tooltip=[
                 alt.Tooltip("Site:N", title=_("Site")),
@@ -284,6 +288,6 @@ def reaching_levels(sites: list[SiteProgress]) -> alt.TopLevelMixin:
                 alt.Tooltip("Apprenant·es évalué·es:Q", title=_("Apprenant·es évalué·es")),
             ],
         )
-        .properties(height=alt.Step(14), width="container")
+        .properties(height=max(MIN_CHART_HEIGHT, 30 * frame["Site"].nunique()), width="container")
     )
     return localised(chart)

@@ -22,6 +22,7 @@ from ui.activities.courses import charts as language_charts
 from ui.activities.courses.charts import hours_text
 from ui.activities.courses.figures import site_figures
 from ui.activities.courses.groups import group_label
+from ui.platform.charts import show_chart, show_charts_in_pairs
 from ui.platform.runtime import Runtime, field_cipher
 from ui.platform.text import md
 
@@ -68,7 +69,7 @@ def learner_view(rt: Runtime, principal: Principal, groups: list[GroupRow], toda
         )
     )
     if progress.steps or progress.monthly:
-        st.altair_chart(language_charts.learner_steps(progress), width="stretch")
+        show_chart(language_charts.learner_steps(progress), width="stretch")
     st.caption(
         _(
             "Chaque marche est le niveau d'une compétence à une évaluation ; il vaut jusqu'à la suivante. "
@@ -108,7 +109,7 @@ def group_view(rt: Runtime, principal: Principal, groups: list[GroupRow], today:
         ).format(count=formats.number(distribution.learners), group=md(group_label(group, several_sites)))
     )
     if distribution.counts:
-        st.altair_chart(language_charts.entry_vs_latest(distribution))
+        show_charts_in_pairs(language_charts.entry_vs_latest(distribution))
     else:
         st.info(_("Aucune évaluation dans ce groupe."))
 
@@ -149,7 +150,7 @@ def site_view(principal: Principal, today: date) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(_("**Heures de présence pour gagner un niveau (médiane)**"))
-        st.altair_chart(language_charts.hours_per_level(figures.sites), width="stretch")
+        show_chart(language_charts.hours_per_level(figures.sites), width="stretch")
     with right:
         st.markdown(_("**Part des apprenant·es atteignant A1 et A2**"))
-        st.altair_chart(language_charts.reaching_levels(figures.sites), width="stretch")
+        show_chart(language_charts.reaching_levels(figures.sites), width="stretch")

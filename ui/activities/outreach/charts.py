@@ -58,7 +58,7 @@ def monthly_by_mode(rows: list[MonthlyOutreach], months: list[date], series: str
                 "Mode:N",
                 title=None,
                 scale=alt.Scale(domain=modes, range=list(MODE_COLOURS.values())),
-                legend=alt.Legend(orient="top"),
+                legend=alt.Legend(orient="bottom"),
             ),
             order=alt.Order("Mode:N"),
             tooltip=[
@@ -89,7 +89,7 @@ def persons_met_by_site(rows: list[MonthlyOutreach], months: list[date]) -> alt.
                 title=_("Personnes rencontrées"),
                 axis=alt.Axis(format=",d", tickMinStep=1),
             ),
-            color=alt.Color("Site:N", title=_("Site"), legend=alt.Legend(orient="right")),
+            color=alt.Color("Site:N", title=_("Site"), legend=alt.Legend(orient="bottom")),
             tooltip=[
                 alt.Tooltip("Mois:O", title=_("Mois")),
                 alt.Tooltip("Site:N", title=_("Site")),

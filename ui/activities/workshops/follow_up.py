@@ -16,6 +16,7 @@ from services.activities.workshops import figures as workshop_figures
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
 from ui.activities.workshops.charts import attendance_rate_chart
+from ui.platform.charts import show_chart
 from ui.platform.runtime import Runtime, field_cipher
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -47,7 +48,7 @@ def _rates(rates: list[workshop_figures.ModuleRate]) -> None:
     if not rates:
         st.info(_("Aucun appel saisi sur cette période."))
         return
-    st.altair_chart(attendance_rate_chart(rates))
+    show_chart(attendance_rate_chart(rates))
     st.caption(
         _(
             "Taux de présence = présences ÷ (présences + absences excusées + absences), pour les séances "
