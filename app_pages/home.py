@@ -55,7 +55,11 @@ def page(principal: Principal) -> None:
 
     if overview.monthly:
         st.subheader(md(overview.monthly_title or _("Évolution")))
-        st.altair_chart(charts.monthly_bars(overview.monthly))
+        charts.show(
+            charts.monthly_bars(overview.monthly),
+            overview.monthly_title or _("Évolution"),
+            _("Un petit graphique en barres par indicateur, mois par mois."),
+        )
 
     if overview.grants:
         st.subheader(_("Consommation des subventions"))
@@ -69,7 +73,11 @@ def page(principal: Principal) -> None:
             },
             hide_index=True,
         )
-        st.altair_chart(charts.grant_progress(overview.grants))
+        charts.show(
+            charts.grant_progress(overview.grants),
+            _("Consommation des subventions"),
+            _("Pour chaque subvention, part du budget consommée face à la part de la période écoulée."),
+        )
 
     if not (overview.figures or overview.monthly or overview.grants):
         st.info(_("Aucun indicateur n'est encore disponible pour votre profil."))

@@ -17,7 +17,7 @@ from services.platform.principal import Capability, Principal
 from services.platform.sites import SiteChoice
 from ui.activities.outreach import charts as outreach_charts
 from ui.activities.outreach import forms as outreach_forms
-from ui.platform import form_state, pager
+from ui.platform import charts, form_state, pager, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 from ui.platform.text import md
@@ -49,7 +49,14 @@ def monthly_figures(by_mode: list[MonthlyOutreach], by_site: list[MonthlyOutreac
     )
     for pair in (list(outreach_charts.SERIES)[:2], list(outreach_charts.SERIES)[2:]):
         for column, series in zip(st.columns(2), pair, strict=False):
-            column.altair_chart(outreach_charts.monthly_by_mode(by_mode, months, series))
+            charts.show(
+                outreach_charts.monthly_by_mode(by_mode, months, series),
+                _(outreach_charts.SERIES[series]),
+                _("Par mois sur les {count} derniers mois, barres empilées par mode (rue, en ligne).").format(
+                    count=MONTHS
+                ),
+                where=column,
+            )
     if by_site:
         st.subheader(_("Par site"))
         st.caption(
@@ -59,13 +66,17 @@ def monthly_figures(by_mode: list[MonthlyOutreach], by_site: list[MonthlyOutreac
             ).format(count=MONTHS)
         )
         st.dataframe(outreach_charts.site_totals(by_site), hide_index=True)
-        st.altair_chart(outreach_charts.persons_met_by_site(by_site, months))
+        charts.show(
+            outreach_charts.persons_met_by_site(by_site, months),
+            _("Personnes rencontrées par site"),
+            _("Une courbe par site, mois par mois, les deux modes ensemble."),
+        )
 
 
 def round_filters(sites: list[SiteChoice], months: list[date]) -> tuple[date | None, int | None]:
     """The month and site chosen for the list of rounds (new filters: back to its first page)."""
     filters = st.columns(2)
-    month_index = filters[0].selectbox(  # 1 = this month, 2 = last month…
+    month_index = widgets.on(filters[0]).selectbox(  # 1 = this month, 2 = last month…
         _("Mois"),
         [ALL, *list(range(1, MONTHS + 1))],
         key="outreach_month",
@@ -75,7 +86,10 @@ def round_filters(sites: list[SiteChoice], months: list[date]) -> tuple[date | N
     if len(sites) > 1:
         site_labels = {ALL: _("Tous les sites")} | {s.id: s.label for s in sites}
         site_id = (
-            filters[1].selectbox(_("Site"), list(site_labels), format_func=site_labels.get, key="outreach_site") or None
+            widgets.on(filters[1]).selectbox(
+                _("Site"), list(site_labels), format_func=site_labels.get, key="outreach_site"
+            )
+            or None
         )
     month = None if month_index == ALL else months[-month_index]
     return month, site_id

@@ -10,7 +10,7 @@ from services.platform.db import unit_of_work
 from services.platform.organisation import SetupProgress, SiteRow, StrandRow
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 from ui.platform.text import md
@@ -39,7 +39,7 @@ def association_form(current: Runtime, principal: Principal, name: str | None) -
     form = "association"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         typed = st.text_input(
             _("Nom de l'association"),
@@ -80,7 +80,7 @@ def new_site_form(current: Runtime, principal: Principal) -> None:
     form = "site_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         code = st.text_input(
             _("Code"), max_chars=8, key=f"{key}_code", help=_("Préfixe des codes des personnes, par exemple LYO.")
@@ -104,7 +104,7 @@ def edit_site_form(current: Runtime, principal: Principal, chosen: SiteRow) -> N
     form = f"site_edit_{chosen.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         name = st.text_input(_("Nom"), value=chosen.name, max_chars=organisation.SITE_NAME_MAX, key=f"{key}_name")
         form_state.field_error(errors, "name")
@@ -143,7 +143,7 @@ def strands_section(current: Runtime, principal: Principal, rows: list[StrandRow
     form = "strand_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         name = st.text_input(_("Nouveau volet"), max_chars=organisation.STRAND_NAME_MAX, key=f"{key}_name")
         form_state.field_error(errors, "name")
@@ -156,7 +156,7 @@ def strands_section(current: Runtime, principal: Principal, rows: list[StrandRow
 
         form_state.submit(form, add, _("Volet ajouté."))
     if rows:
-        chosen = st.selectbox(_("Volet"), rows, key="strand_choice", format_func=lambda r: r.name)
+        chosen = widgets.selectbox(_("Volet"), rows, key="strand_choice", format_func=lambda r: r.name)
         text = _("Ne plus proposer") if chosen.is_active else _("Proposer de nouveau")
         form_state.form_error("strand_toggle")
         if st.button(md(text), key="strand_toggle"):
@@ -196,7 +196,7 @@ def page(principal: Principal) -> None:
         if not sites:
             st.caption(_("Aucun site à modifier."))
         else:
-            chosen = st.selectbox(
+            chosen = widgets.selectbox(
                 _("Site"), sites, key="site_edit_choice", format_func=lambda r: f"{r.code} — {r.name}"
             )
             edit_site_form(current, principal, chosen)

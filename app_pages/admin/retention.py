@@ -10,7 +10,7 @@ from services.persons.retention import RetentionRow
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 
@@ -64,9 +64,9 @@ def anonymise_form(current: Runtime, principal: Principal, rows: list[RetentionR
     key = form_state.key(form)
     errors = form_state.errors(form)
     by_id = {r.person_id: r for r in rows}
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
-        person_id = st.selectbox(
+        person_id = widgets.selectbox(
             _("Dossier"),
             list(by_id),
             key=f"{key}_person",

@@ -15,7 +15,7 @@ from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from ui.finance import staffing_forms
 from ui.finance.staffing_charts import fte_over_time
-from ui.platform import form_state
+from ui.platform import charts, form_state, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 
@@ -66,7 +66,12 @@ def _fte_table(figures: list[FteFigure]) -> None:
 
 def _fte_chart(series: list[FteMonth]) -> None:
     st.subheader(_("ETP financés et pourvus, mois par mois"))
-    st.altair_chart(fte_over_time(series), width="stretch")
+    charts.show(
+        fte_over_time(series),
+        _("ETP financés et pourvus, mois par mois"),
+        _("Deux courbes : ETP financés et ETP pourvus ; l'écart entre elles est la vacance."),
+        width="stretch",
+    )
     st.caption(
         _(
             "Situation au dernier jour de chaque mois (aujourd'hui pour le mois en cours), reconstituée à "
@@ -173,7 +178,7 @@ def _management(current: Runtime, principal: Principal, posts: list[staffing.Pos
         if not posts:
             st.caption(_("Aucun poste à modifier."))
             return
-        chosen = st.selectbox(_("Poste"), posts, key="staffing_post_choice", format_func=staffing_forms.post_label)
+        chosen = widgets.selectbox(_("Poste"), posts, key="staffing_post_choice", format_func=staffing_forms.post_label)
         st.markdown(_("**Financement**"))
         staffing_forms.funding_form(current.engine, principal, chosen)
         st.markdown(_("**Pourvu / vacant**"))

@@ -13,7 +13,7 @@ from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.reporting import dashboard
 from services.reporting.dashboard import MAIN_KEYS, OUTCOME_KEYS, referrals_by_partner_kind
-from ui.platform import form_state
+from ui.platform import charts, form_state
 from ui.platform.charts import grant_progress
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
@@ -125,11 +125,22 @@ def page(principal: Principal) -> None:
     for row in (trends[:2], trends[2:]):
         for column, (title, keys) in zip(st.columns(2), row, strict=True):
             column.markdown(f"**{md(title)}**")
-            column.altair_chart(dashboard_charts.trend_chart(board.monthly, keys, names=names), width="stretch")
+            charts.show(
+                dashboard_charts.trend_chart(board.monthly, keys, names=names),
+                title,
+                _("Barres par mois sur les 12 derniers mois."),
+                where=column,
+                width="stretch",
+            )
     st.caption(_("Les 12 mois jusqu'au {day} (le dernier mois s'arrête à cette date).").format(day=day(board.end)))
 
     st.subheader(_("Parcours de la cohorte"))
-    st.altair_chart(dashboard_charts.funnel_chart(board.funnel), width="stretch")
+    charts.show(
+        dashboard_charts.funnel_chart(board.funnel),
+        _("Parcours de la cohorte"),
+        _("Une barre par étape : nombre de personnes accueillies dans la période qui l'ont atteinte, et leur part."),
+        width="stretch",
+    )
     met = sum(board.current.get(key).value or 0 for key in ("persons_met_street", "persons_met_online"))
     st.caption(
         _(
@@ -142,10 +153,12 @@ def page(principal: Principal) -> None:
     )
 
     st.subheader(_("Orientations vers les partenaires"))
-    st.altair_chart(
+    charts.show(
         dashboard_charts.referrals_chart(
             referrals_by_partner_kind(board.current), referrals_by_partner_kind(board.previous)
         ),
+        _("Orientations vers les partenaires"),
+        _("Par type de partenaire, les orientations de la période à côté de celles de la période précédente."),
         width="stretch",
     )
     st.caption(_("Orientations faites dans la période, par type de partenaire, comparées à la période précédente."))
@@ -153,7 +166,12 @@ def page(principal: Principal) -> None:
     st.subheader(_("Budget et postes"))
     st.markdown("**" + _("Consommation des financements") + "**")
     if board.grants:
-        st.altair_chart(grant_progress(list(board.grants)), width="stretch")
+        charts.show(
+            grant_progress(list(board.grants)),
+            _("Consommation des financements"),
+            _("Pour chaque convention, part du budget dépensée face à la part de la durée écoulée."),
+            width="stretch",
+        )
     else:
         st.info(_("Aucun financement en cours sur la période pour ces sites."))
     st.caption(
@@ -164,8 +182,11 @@ def page(principal: Principal) -> None:
     )
     st.markdown("**" + _("ETP financés et pourvus") + "**")
     if board.fte:
-        st.altair_chart(
-            dashboard_charts.fte_by_site(board.fte, {site.code: site.name for site in board.sites}), width="stretch"
+        charts.show(
+            dashboard_charts.fte_by_site(board.fte, {site.code: site.name for site in board.sites}),
+            _("ETP financés et pourvus"),
+            _("Pour chaque site, ETP financés et ETP pourvus côte à côte."),
+            width="stretch",
         )
         funded = sum(f.funded_hundredths for f in board.fte)
         filled = sum(f.filled_hundredths for f in board.fte)

@@ -16,6 +16,8 @@ from services.platform.errors import ServiceError, ValidationFailed
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.reporting import funder_space, report_pack
+from ui.finance.budget_charts import BURN_SUMMARY
+from ui.platform import charts, widgets
 from ui.platform.downloads import offer_download
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
@@ -49,7 +51,7 @@ def page(principal: Principal) -> None:
         st.info(_("Aucune convention à afficher pour votre profil."))
         st.stop()
 
-    grant = st.selectbox(_("Convention"), grants, key="funder_grant", format_func=lambda g: g.title)
+    grant = widgets.selectbox(_("Convention"), grants, key="funder_grant", format_func=lambda g: g.title)
     period_key = st.session_state.get(f"funder_period_{grant.id}")
     try:
         with unit_of_work(current.engine) as uow:
@@ -80,7 +82,7 @@ def page(principal: Principal) -> None:
         )
     else:
         options = {option.key: option for option in overview.options}
-        st.selectbox(
+        widgets.selectbox(
             _("Période"),
             list(options),
             index=list(options).index(overview.period.key),
@@ -102,7 +104,12 @@ def page(principal: Principal) -> None:
         for series in overview.series:
             st.markdown(f"**{md(series.label)}**")
             if funder_charts.has_bars(series):
-                st.altair_chart(funder_charts.series_chart(series), width="stretch")
+                charts.show(
+                    funder_charts.series_chart(series),
+                    series.label,
+                    _("Total des sites de la convention par période publiée ; le tableau suivant donne les valeurs."),
+                    width="stretch",
+                )
                 st.dataframe(funder_view.series_frame(overview, series), hide_index=True)
             else:
                 st.caption(_("Pas encore assez d'effectifs pour publier ce chiffre, même par groupe de trimestres."))
@@ -118,7 +125,7 @@ def page(principal: Principal) -> None:
     cols[1].metric(_("Consommé"), percent(float(total.consumed_share or 0)), help=_("Réalisé ÷ prévu."))
     cols[2].metric(_("Période écoulée"), percent(float(overview.consumption.elapsed_share)))
     cols[3].metric(_("Prévision en fin de convention"), euros(overview.outlook.projected_cents))
-    st.altair_chart(funder_charts.burn_chart(overview), width="stretch")
+    charts.show(funder_charts.burn_chart(overview), _("Rythme de consommation"), _(BURN_SUMMARY), width="stretch")
     funder_view.consumption_tables(overview)
 
     st.subheader(_("Dossier financeur"))

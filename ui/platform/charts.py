@@ -1,4 +1,4 @@
-"""Altair charts with labels in the active language."""
+"""Altair charts with labels in the active language, and the one way to draw them with a text alternative."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import date
 
 import altair as alt
 import pandas as pd
+import streamlit as st
 from babel.dates import get_month_names
 
 from i18n import FRENCH, _, babel_locale, formats, language
@@ -39,6 +40,15 @@ FRENCH_TIME_FORMAT = {
 FRENCH_NUMBER_FORMAT = {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"]}
 # Vega's default English, but in euros (its default currency is the dollar).
 ENGLISH_NUMBER_FORMAT = {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["€", ""]}
+
+
+def show(chart: alt.TopLevelMixin, title: str, summary: str, *, where=None, **options) -> None:
+    """Draw a chart with its text alternative (issue 19): its title and one line of what it shows become
+    Vega-Lite's top-level `description`, which Vega writes as the aria-label of the drawn SVG or canvas
+    (role graphics-document): a screen reader announces it instead of an unnamed image. Pages put the
+    same words on screen (a subheader or bold title, a caption). `where`: a column or container."""
+    described = chart.properties(description=f"{title}. {summary}")
+    (where or st).altair_chart(described, **options)
 
 
 def localised(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:

@@ -16,6 +16,7 @@ from services.activities.workshops import figures as workshop_figures
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
 from ui.activities.workshops.charts import attendance_rate_chart
+from ui.platform import charts, widgets
 from ui.platform.runtime import Runtime, field_cipher
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -24,14 +25,16 @@ DATE_FORMAT = "DD/MM/YYYY"
 def follow_up_tab(rt: Runtime, principal: Principal, site_id: int | None, team: bool) -> None:
     today = clock.today()
     left, right = st.columns(2)
-    start = left.date_input(
+    start = widgets.on(left).date_input(
         _("Du"),
         value=clock.month_start(clock.month_start(today), -5),
         format=DATE_FORMAT,
         max_value=today,
         key="workshop_rates_start",
     )
-    end = right.date_input(_("Au"), value=today, format=DATE_FORMAT, max_value=today, key="workshop_rates_end")
+    end = widgets.on(right).date_input(
+        _("Au"), value=today, format=DATE_FORMAT, max_value=today, key="workshop_rates_end"
+    )
     st.subheader(_("Taux de présence par module"))
     if start is None or end is None or end < start:
         st.warning(_("Choisissez une période dont la fin suit le début."))
@@ -47,7 +50,11 @@ def _rates(rates: list[workshop_figures.ModuleRate]) -> None:
     if not rates:
         st.info(_("Aucun appel saisi sur cette période."))
         return
-    st.altair_chart(attendance_rate_chart(rates))
+    charts.show(
+        attendance_rate_chart(rates),
+        _("Taux de présence par module"),
+        _("Une barre par module, ou une grille site × module quand il y a plusieurs sites."),
+    )
     st.caption(
         _(
             "Taux de présence = présences ÷ (présences + absences excusées + absences), pour les séances "
