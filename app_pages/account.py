@@ -47,7 +47,7 @@ def page(principal: Principal) -> None:
         )
     )
 
-    st.subheader(_("Changer mon mot de passe"))
+    st.header(_("Changer mon mot de passe"))
     st.caption(
         _(
             "Au moins {count} caractères ; une phrase de passe est idéale. "

@@ -54,7 +54,7 @@ def page(principal: Principal) -> None:
             columns[index % len(columns)].metric(md(figure.label), _value(figure), help=md(figure.help), border=True)
 
     if overview.monthly:
-        st.subheader(md(overview.monthly_title or _("Évolution")))
+        st.header(md(overview.monthly_title or _("Évolution")))
         charts.show(
             charts.monthly_bars(overview.monthly),
             overview.monthly_title or _("Évolution"),
@@ -62,7 +62,7 @@ def page(principal: Principal) -> None:
         )
 
     if overview.grants:
-        st.subheader(_("Consommation des subventions"))
+        st.header(_("Consommation des subventions"))
         st.dataframe(
             {
                 _("Subvention"): [g.grant_name for g in overview.grants],

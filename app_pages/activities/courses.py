@@ -50,7 +50,7 @@ def choose_group(groups: list[GroupRow], today: date) -> GroupRow:
         return name if by_id[group_id].is_running(today) else _("{group} (terminé)").format(group=name)
 
     group = by_id[widgets.selectbox(_("Groupe"), ordered, key="courses_group", format_func=group_option)]
-    st.subheader(md(group_label(group, several_sites)))
+    st.header(md(group_label(group, several_sites)))
     st.caption(
         _("{schedule} · {period} · formateur·rices : {teachers}").format(
             schedule=md(group.schedule or _("Horaires non précisés")),

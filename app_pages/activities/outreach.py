@@ -30,7 +30,7 @@ ALL = 0  # sentinel of the "all" choices (Streamlit draws a None option as an em
 
 
 def this_month(by_mode: list[MonthlyOutreach], month: date) -> None:
-    st.subheader(_("Ce mois-ci ({month})").format(month=md(outreach_charts.month_name(month))))
+    st.header(_("Ce mois-ci ({month})").format(month=md(outreach_charts.month_name(month))))
     rows = [row for row in by_mode if row.month == month]
     for column, (name, text) in zip(st.columns(4), outreach_charts.SERIES.items(), strict=False):
         column.metric(_(text), formats.number(sum(getattr(row, name) for row in rows)), border=True)
@@ -38,7 +38,7 @@ def this_month(by_mode: list[MonthlyOutreach], month: date) -> None:
 
 def monthly_figures(by_mode: list[MonthlyOutreach], by_site: list[MonthlyOutreach], months: list[date]) -> None:
     """The charts of the last MONTHS months by mode, then the totals by site (several sites only)."""
-    st.subheader(_("Les {count} derniers mois").format(count=MONTHS))
+    st.header(_("Les {count} derniers mois").format(count=MONTHS))
     st.caption(
         _(
             "Par mois de la maraude. « Accueils issus des maraudes » : dossiers ouverts avec l'origine "
@@ -58,7 +58,7 @@ def monthly_figures(by_mode: list[MonthlyOutreach], by_site: list[MonthlyOutreac
                 where=column,
             )
     if by_site:
-        st.subheader(_("Par site"))
+        st.header(_("Par site"))
         st.caption(
             _(
                 "Totaux des {count} derniers mois. « Accueils / nouveaux contacts » rapporte les accueils issus "
@@ -111,7 +111,7 @@ def rounds_list(page: RoundPage, with_site: bool) -> None:
 
 def recorded_rounds(current: Runtime, principal: Principal, sites: list[SiteChoice], months: list[date]) -> None:
     """The rounds of my sites, filtered and paged; the correction form of one of them for writers."""
-    st.subheader(_("Maraudes enregistrées"))
+    st.header(_("Maraudes enregistrées"))
     month, site_id = round_filters(sites, months)
     page_number = pager.current("outreach_page", (month, site_id))
     page = read(
@@ -122,7 +122,7 @@ def recorded_rounds(current: Runtime, principal: Principal, sites: list[SiteChoi
     )
     rounds_list(page, with_site=len(sites) > 1)
     if principal.can(Capability.RUN_FIELD_ACTIVITIES) and page.rows:
-        st.subheader(_("Corriger une maraude"))
+        st.header(_("Corriger une maraude"))
         st.caption(
             _(
                 "Une maraude de la page affichée ci-dessus ; si quelqu'un l'a modifiée entre-temps, "

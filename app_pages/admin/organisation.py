@@ -184,10 +184,10 @@ def page(principal: Principal) -> None:
         strands = organisation.list_strands(uow, principal)
     walk_through(progress)
 
-    st.subheader(_("Association"))
+    st.header(_("Association"))
     association_form(current, principal, name)
 
-    st.subheader(_("Sites"))
+    st.header(_("Sites"))
     site_table(sites)
     create_tab, edit_tab = st.tabs([_("Ouvrir un site"), _("Modifier ou fermer")])
     with create_tab:
@@ -201,7 +201,7 @@ def page(principal: Principal) -> None:
             )
             edit_site_form(current, principal, chosen)
 
-    st.subheader(_("Volets"))
+    st.header(_("Volets"))
     strands_section(current, principal, strands)
 
 

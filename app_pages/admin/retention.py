@@ -43,7 +43,7 @@ def explanation() -> None:
 
 
 def due_files(rows: list[RetentionRow]) -> None:
-    st.subheader(_("{count} dossier(s) sans contact depuis 2 ans").format(count=formats.number(len(rows))))
+    st.header(_("{count} dossier(s) sans contact depuis 2 ans").format(count=formats.number(len(rows))))
     st.dataframe(
         pd.DataFrame(
             {
@@ -59,7 +59,7 @@ def due_files(rows: list[RetentionRow]) -> None:
 
 def anonymise_form(current: Runtime, principal: Principal, rows: list[RetentionRow]) -> None:
     """Anonymise one file of the list, its code typed again to confirm."""
-    st.subheader(_("Anonymiser un dossier"))
+    st.header(_("Anonymiser un dossier"))
     form = "anonymise"
     key = form_state.key(form)
     errors = form_state.errors(form)

@@ -106,7 +106,7 @@ def _alerts(report: GrantConsumptionReport, outlook: GrantForecast) -> None:
 
 
 def _charts(report: GrantConsumptionReport, points: list, outlook: GrantForecast) -> None:
-    st.subheader(_("Rythme de consommation"))
+    st.header(_("Rythme de consommation"))
     charts.show(
         budget_charts.burn_chart(report, points, outlook), _("Rythme de consommation"), _(BURN_SUMMARY), width="stretch"
     )
@@ -114,7 +114,7 @@ def _charts(report: GrantConsumptionReport, points: list, outlook: GrantForecast
     if not report.lines:
         st.info(_("Ce financement n'a pas encore de ligne budgétaire (page Financements)."))
         st.stop()
-    st.subheader(_("Consommé et temps écoulé par catégorie"))
+    st.header(_("Consommé et temps écoulé par catégorie"))
     charts.show(
         budget_charts.progress_chart(report.by_category, report.elapsed_share, title=_("Catégorie")),
         _("Consommé et temps écoulé par catégorie"),
@@ -124,7 +124,7 @@ def _charts(report: GrantConsumptionReport, points: list, outlook: GrantForecast
 
 
 def _details(report: GrantConsumptionReport, outlook: GrantForecast) -> None:
-    st.subheader(_("Détail"))
+    st.header(_("Détail"))
     by_strand, by_category, by_site, by_line = st.tabs(
         [_("Par volet"), _("Par catégorie"), _("Par site"), _("Par ligne")]
     )
@@ -215,7 +215,7 @@ def _preview(preview: TransferPreview, tolerance_bp: int) -> None:
 def _what_if(current: Runtime, principal: Principal, report: GrantConsumptionReport) -> None:
     """Preview a transfer between two lines (nothing written), or save it as a budget revision. The versions of
     the grant's lines are the ones first shown: a line saved by someone else meanwhile refuses the revision."""
-    st.subheader(_("Simuler un transfert entre lignes"))
+    st.header(_("Simuler un transfert entre lignes"))
     st.caption(
         _(
             "Déplacez un montant prévu d'une ligne vers une autre de ce financement et voyez l'effet sur les "
@@ -260,7 +260,7 @@ def _what_if(current: Runtime, principal: Principal, report: GrantConsumptionRep
 
 
 def _revisions(revisions: list[RevisionRow]) -> None:
-    st.subheader(_("Révisions budgétaires"))
+    st.header(_("Révisions budgétaires"))
     if not revisions:
         st.caption(_("Aucune révision enregistrée pour ce financement."))
         return

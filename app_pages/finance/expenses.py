@@ -151,7 +151,7 @@ def page(principal: Principal) -> None:
         choices = budget_lines.line_choices(uow, principal)
     if can_edit:
         _entry_and_import(current, principal, choices)
-    st.subheader(_("Liste des dépenses"))
+    st.header(_("Liste des dépenses"))
     if not summaries:
         st.info(_("Aucun financement à afficher."))
         st.stop()

@@ -174,7 +174,7 @@ def _explanation_form(current: Runtime, principal: Principal, grant: ReportGrant
 
 
 def _deviations(current: Runtime, principal: Principal, grant: ReportGrant, report: FinancialReport) -> None:
-    st.subheader(_("Explication des écarts"))
+    st.header(_("Explication des écarts"))
     if not report.deviations:
         st.success(_("Aucune catégorie au-delà de la tolérance sur cette période."))
         return

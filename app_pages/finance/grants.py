@@ -61,7 +61,7 @@ def _new_grant_and_funder(current: Runtime, principal: Principal, funders: list[
 
 def _chosen_grant(current: Runtime, principal: Principal, summaries: list[GrantSummary]):
     """The grant chosen in the list, with its lines (the page stops if it is no longer visible)."""
-    st.subheader(_("Détail d'un financement"))
+    st.header(_("Détail d'un financement"))
     chosen = widgets.selectbox(
         _("Financement"),
         [g.id for g in summaries],

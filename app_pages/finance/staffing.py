@@ -44,7 +44,7 @@ def _key_figures(figures: list[FteFigure], vacancies: list[Vacancy]) -> None:
 
 
 def _fte_table(figures: list[FteFigure]) -> None:
-    st.subheader(_("ETP par site et type de poste"))
+    st.header(_("ETP par site et type de poste"))
     if not figures:
         st.info(_("Aucun poste ouvert aujourd'hui."))
         return
@@ -65,7 +65,7 @@ def _fte_table(figures: list[FteFigure]) -> None:
 
 
 def _fte_chart(series: list[FteMonth]) -> None:
-    st.subheader(_("ETP financés et pourvus, mois par mois"))
+    st.header(_("ETP financés et pourvus, mois par mois"))
     charts.show(
         fte_over_time(series),
         _("ETP financés et pourvus, mois par mois"),
@@ -81,7 +81,7 @@ def _fte_chart(series: list[FteMonth]) -> None:
 
 
 def _vacancies_table(vacancies: list[Vacancy]) -> None:
-    st.subheader(_("Postes vacants"))
+    st.header(_("Postes vacants"))
     if not vacancies:
         st.success(_("Aucun poste vacant."))
         return
@@ -112,7 +112,7 @@ def _vacancies_table(vacancies: list[Vacancy]) -> None:
 
 
 def _costs_table(costs: list[GrantCost]) -> None:
-    st.subheader(_("Coût mensuel par convention"))
+    st.header(_("Coût mensuel par convention"))
     if not costs:
         st.info(_("Aucun poste pourvu financé."))
         return
@@ -135,7 +135,7 @@ def _costs_table(costs: list[GrantCost]) -> None:
 
 
 def _posts_table(posts: list[staffing.PostRow]) -> None:
-    st.subheader(_("Liste des postes"))
+    st.header(_("Liste des postes"))
     if not posts:
         st.info(_("Aucun poste."))
         return
@@ -161,7 +161,7 @@ def _posts_table(posts: list[staffing.PostRow]) -> None:
 def _management(current: Runtime, principal: Principal, posts: list[staffing.PostRow], sites: list) -> None:
     """gestion: the monthly charge, a new post, and the funding, situation and characteristics of one post."""
     st.divider()
-    st.subheader(_("Gérer les postes"))
+    st.header(_("Gérer les postes"))
     charge_tab, create_tab, edit_tab = st.tabs([_("Imputation mensuelle"), _("Créer un poste"), _("Modifier un poste")])
     with charge_tab:
         st.caption(

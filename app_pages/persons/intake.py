@@ -85,7 +85,7 @@ def created_banner() -> None:
 
 
 def arrival_fields(k: str, errors: dict[str, str], choices: Choices) -> dict[str, object]:
-    st.subheader(_("Arrivée"))
+    st.header(_("Arrivée"))
     data: dict[str, object] = {}
     data["site_id"] = widgets.selectbox(
         _("Site *"), [s.id for s in choices.sites], format_func=choices.site_label, key=f"{k}_site"
@@ -174,7 +174,7 @@ def situation_fields(k: str, errors: dict[str, str]) -> dict[str, object]:
 
 
 def consent_fields(k: str, errors: dict[str, str], choices: Choices) -> dict[str, object]:
-    st.subheader(_("Consentement et suivi"))
+    st.header(_("Consentement et suivi"))
     data: dict[str, object] = {}
     data["consent_on"] = widgets.date_input(
         _("Date du consentement *"), value=None, format=DATE_FORMAT, key=f"{k}_consent_on"
@@ -207,7 +207,7 @@ def intake_form(choices: Choices) -> tuple[dict[str, object], bool]:
     )
     with widgets.form(k):
         data = arrival_fields(k, errors, choices)
-        st.subheader(_("Identité et situation"))
+        st.header(_("Identité et situation"))
         data |= identity_fields(k, errors) | consent_fields(k, errors, choices)
         submitted = st.form_submit_button(_("Enregistrer le dossier"), type="primary", icon=":material/save:")
     return data, submitted

@@ -72,7 +72,7 @@ def page(principal: Principal) -> None:
         )
     )
 
-    st.subheader(_("Activité"))
+    st.header(_("Activité"))
     if overview.period is None:
         st.info(
             _(
@@ -96,11 +96,11 @@ def page(principal: Principal) -> None:
         funder_view.indicator_tiles(overview)
         funder_view.disclosure_caption(screen_threshold)
 
-        st.subheader(_("Par site"))
+        st.header(_("Par site"))
         st.dataframe(funder_view.site_table(overview), hide_index=True)
         st.caption(_("Chaque total est la somme des sites de la convention."))
 
-        st.subheader(_("Dans le temps"))
+        st.header(_("Dans le temps"))
         for series in overview.series:
             st.markdown(f"**{md(series.label)}**")
             if funder_charts.has_bars(series):
@@ -114,7 +114,7 @@ def page(principal: Principal) -> None:
             else:
                 st.caption(_("Pas encore assez d'effectifs pour publier ce chiffre, même par groupe de trimestres."))
 
-    st.subheader(_("Consommation du budget"))
+    st.header(_("Consommation du budget"))
     total = overview.consumption.total
     cols = st.columns(4)
     cols[0].metric(
@@ -128,7 +128,7 @@ def page(principal: Principal) -> None:
     charts.show(funder_charts.burn_chart(overview), _("Rythme de consommation"), _(BURN_SUMMARY), width="stretch")
     funder_view.consumption_tables(overview)
 
-    st.subheader(_("Dossier financeur"))
+    st.header(_("Dossier financeur"))
     st.caption(
         _(
             "Un classeur Excel (indicateurs, consommation, compte rendu financier Cerfa) et un PDF de quelques "

@@ -173,7 +173,7 @@ def _charts(at: AppTest) -> list:
 
 
 def _subheaders(at: AppTest) -> list[str]:
-    return texts(at.subheader)
+    return texts(at.header)
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)

@@ -57,7 +57,7 @@ def _barriers_table(history: list[pathway.BarrierPoint]) -> None:
     current: dict[Barrier, pathway.BarrierPoint] = {}
     for point in history:
         current[point.barrier] = point
-    st.subheader(_("Freins actuels"))
+    st.header(_("Freins actuels"))
     st.dataframe(
         pd.DataFrame(
             {
@@ -68,7 +68,7 @@ def _barriers_table(history: list[pathway.BarrierPoint]) -> None:
         ),
         hide_index=True,
     )
-    st.subheader(_("Évolution"))
+    st.header(_("Évolution"))
     charts.show(
         charts.barrier_evolution(history),
         _("Évolution des freins"),
@@ -517,7 +517,7 @@ def psp_tab(runtime: Runtime, principal: Principal, header) -> None:
     if not episodes:
         st.info(_("Aucune demande de parcours de sortie."))
     for episode in episodes:
-        st.subheader(_("Demande du {day}").format(day=formats.day(episode.requested_on)))
+        st.header(_("Demande du {day}").format(day=formats.day(episode.requested_on)))
         _psp_episode(runtime, principal, episode, writable)
     _read_only_note(principal, header)
     if writable:

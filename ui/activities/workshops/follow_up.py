@@ -35,7 +35,7 @@ def follow_up_tab(rt: Runtime, principal: Principal, site_id: int | None, team: 
     end = widgets.on(right).date_input(
         _("Au"), value=today, format=DATE_FORMAT, max_value=today, key="workshop_rates_end"
     )
-    st.subheader(_("Taux de présence par module"))
+    st.header(_("Taux de présence par module"))
     if start is None or end is None or end < start:
         st.warning(_("Choisissez une période dont la fin suit le début."))
     else:
@@ -78,7 +78,7 @@ def _rates(rates: list[workshop_figures.ModuleRate]) -> None:
 
 
 def _persons_to_call(rt: Runtime, principal: Principal, site_id: int | None) -> None:
-    st.subheader(_("Personnes à appeler"))
+    st.header(_("Personnes à appeler"))
     names = principal.can(Capability.VIEW_IDENTITY)
     with unit_of_work(rt.engine) as session:
         people = workshop_figures.persons_to_call(

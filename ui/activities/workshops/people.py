@@ -26,7 +26,7 @@ def enrolment_tab(rt: Runtime, principal: Principal, site_id: int | None, severa
             session, principal, site_id=site_id, cipher=field_cipher() if names else None
         )
     _enrol_form(rt, principal)
-    st.subheader(_("Cycles en cours"))
+    st.header(_("Cycles en cours"))
     if not cycles:
         st.info(_("Personne n'est inscrit·e dans un cycle en cours."))
         return

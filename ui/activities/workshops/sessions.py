@@ -97,7 +97,7 @@ def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
     if not team:
         return
     if period == Period.HELD and rows:
-        st.subheader(_("Faire l'appel"))
+        st.header(_("Faire l'appel"))
         chosen = widgets.selectbox(
             _("Séance"),
             rows,
