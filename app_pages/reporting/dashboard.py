@@ -98,17 +98,17 @@ def page(principal: Principal) -> None:
     for point in board.monthly:
         sparklines.setdefault(point.key, []).append(float(point.value))
 
-    st.subheader(_("Activité"))
+    st.header(_("Activité"))
     tiles(board, MAIN_KEYS, sparklines=sparklines)
     st.caption(
         _(
-            "Chaque tuile : le chiffre de la période, son évolution par rapport à la période précédente et, "
-            "pour les flux, les 12 derniers mois en petit. Survolez le point d'interrogation pour la "
-            "définition exacte."
+            "Chaque tuile : le chiffre de la période et son évolution par rapport à la période précédente. "
+            "Survolez le point d'interrogation pour la définition exacte et, pour les flux, les chiffres des "
+            "12 derniers mois."
         )
     )
 
-    st.subheader(_("Sorties"))
+    st.header(_("Sorties"))
     tiles(board, OUTCOME_KEYS, sparklines=sparklines)
     st.caption(
         _(
@@ -119,7 +119,7 @@ def page(principal: Principal) -> None:
         )
     )
 
-    st.subheader(_("Tendances sur 12 mois"))
+    st.header(_("Tendances sur 12 mois"))
     names = _series_names()
     trends = _trends()
     for row in (trends[:2], trends[2:]):
@@ -134,7 +134,7 @@ def page(principal: Principal) -> None:
             )
     st.caption(_("Les 12 mois jusqu'au {day} (le dernier mois s'arrête à cette date).").format(day=day(board.end)))
 
-    st.subheader(_("Parcours de la cohorte"))
+    st.header(_("Parcours de la cohorte"))
     charts.show(
         dashboard_charts.funnel_chart(board.funnel),
         _("Parcours de la cohorte"),
@@ -152,7 +152,7 @@ def page(principal: Principal) -> None:
         ).format(met=number(met))
     )
 
-    st.subheader(_("Orientations vers les partenaires"))
+    st.header(_("Orientations vers les partenaires"))
     charts.show(
         dashboard_charts.referrals_chart(
             referrals_by_partner_kind(board.current), referrals_by_partner_kind(board.previous)
@@ -163,7 +163,7 @@ def page(principal: Principal) -> None:
     )
     st.caption(_("Orientations faites dans la période, par type de partenaire, comparées à la période précédente."))
 
-    st.subheader(_("Budget et postes"))
+    st.header(_("Budget et postes"))
     st.markdown("**" + _("Consommation des financements") + "**")
     if board.grants:
         charts.show(
@@ -199,7 +199,7 @@ def page(principal: Principal) -> None:
         st.info(_("Aucun poste ouvert à cette date sur ces sites."))
 
     if len(board.site_rows) > 1:
-        st.subheader(_("Comparaison des sites"))
+        st.header(_("Comparaison des sites"))
         st.dataframe(comparison_frame(board.site_rows, MAIN_KEYS + OUTCOME_KEYS), hide_index=True)
         st.caption(_("Les mêmes indicateurs, site par site, pour la période choisie."))
 

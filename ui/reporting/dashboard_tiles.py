@@ -47,7 +47,10 @@ def delta_text(current: Indicator, previous: Indicator) -> str | None:
 
 
 def tiles(dashboard: Dashboard, keys: Sequence[str], *, sparklines: dict[str, list[float]] | None = None) -> None:
-    """One st.metric per key, PER_ROW to a row, with the change since the previous period."""
+    """One st.metric per key, PER_ROW to a row, with the change since the previous period. A flow's last 12
+    months are written in its help, as text: Streamlit draws a metric's sparkline (`chart_data`) as an SVG
+    graphic with no text alternative and no way for an app to give it one (axe-core svg-img-alt, issue 19);
+    the 12-month charts below the tiles have theirs."""
     for offset in range(0, len(keys), PER_ROW):
         columns = st.columns(PER_ROW)
         for column, key in zip(columns, keys[offset : offset + PER_ROW], strict=False):
@@ -57,11 +60,16 @@ def tiles(dashboard: Dashboard, keys: Sequence[str], *, sparklines: dict[str, li
                 value_text(current),
                 delta_text(current, previous),
                 delta_color="off" if key in NEUTRAL_KEYS else "normal",
-                help=md(current.help),
+                help=_help(current, (sparklines or {}).get(key)),
                 border=True,
-                chart_data=(sparklines or {}).get(key),
-                chart_type="bar",
             )
+
+
+def _help(indicator: Indicator, months: list[float] | None) -> str:
+    if not months:
+        return md(indicator.help)
+    values = " · ".join(number(value) for value in months)
+    return md(indicator.help) + "\n\n" + _("Les 12 derniers mois : {values}.").format(values=values)
 
 
 def comparison_frame(rows: Sequence[SiteRow], keys: Sequence[str]) -> pd.DataFrame:
