@@ -55,21 +55,21 @@ def tiles(dashboard: Dashboard, keys: Sequence[str], *, sparklines: dict[str, li
         columns = st.columns(PER_ROW)
         for column, key in zip(columns, keys[offset : offset + PER_ROW], strict=False):
             current, previous = dashboard.pair(key)
+            months = (sparklines or {}).get(key)
             column.metric(
                 md(current.label),
                 value_text(current),
                 delta_text(current, previous),
                 delta_color="off" if key in NEUTRAL_KEYS else "normal",
-                help=_help(current, (sparklines or {}).get(key)),
+                # The last 12 months as text (Streamlit's sparkline has no text alternative).
+                help=md(current.help)
+                + (
+                    "\n\n" + _("Les 12 derniers mois : {values}.").format(values=" · ".join(number(v) for v in months))
+                    if months
+                    else ""
+                ),
                 border=True,
             )
-
-
-def _help(indicator: Indicator, months: list[float] | None) -> str:
-    if not months:
-        return md(indicator.help)
-    values = " · ".join(number(value) for value in months)
-    return md(indicator.help) + "\n\n" + _("Les 12 derniers mois : {values}.").format(values=values)
 
 
 def comparison_frame(rows: Sequence[SiteRow], keys: Sequence[str]) -> pd.DataFrame:
