@@ -56,9 +56,10 @@ KNOWN_STREAMLIT_VIOLATIONS: dict[tuple[str, str], str] = {
     ("listitem", '[data-testid="stSidebarNav"]'): "Streamlit's menu: <li> inside a <div>, not its <ul>",
 }
 
-# A chart's text alternative: Vega writes its description as the aria-label of the drawn SVG or canvas.
+# A chart's text alternative: Vega writes its description as the aria-label of the chart's element (role
+# graphics-document: the .vega-embed container in Streamlit 1.67, the SVG or canvas in other versions).
 _UNNAMED_CHARTS = """() => [...document.querySelectorAll('.vega-embed')]
-  .filter(e => !e.querySelector('svg[aria-label], canvas[aria-label]')).length"""
+  .filter(e => !(e.getAttribute('aria-label') || e.querySelector('svg[aria-label], canvas[aria-label]'))).length"""
 # Charts draw asynchronously after the run (vega-embed): wait until each has its SVG or canvas.
 _CHARTS_DRAWN = "() => [...document.querySelectorAll('.vega-embed')].every(e => e.querySelector('canvas, svg'))"
 

@@ -44,8 +44,8 @@ ENGLISH_NUMBER_FORMAT = {"decimal": ".", "thousands": ",", "grouping": [3], "cur
 
 def show(chart: alt.TopLevelMixin, title: str, summary: str, *, where=None, **options) -> None:
     """Draw a chart with its text alternative (issue 19): its title and one line of what it shows become
-    Vega-Lite's top-level `description`, which Vega writes as the aria-label of the drawn SVG or canvas
-    (role graphics-document): a screen reader announces it instead of an unnamed image. Pages put the
+    Vega-Lite's top-level `description`, which Vega writes as the aria-label of the drawn chart (role
+    graphics-document): a screen reader announces it instead of an unnamed image. Pages put the
     same words on screen (a header or bold title, a caption). `where`: a column or container."""
     described = chart.properties(description=f"{title}. {summary}")
     (where or st).altair_chart(described, **options)
