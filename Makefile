@@ -5,13 +5,17 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements-dev.lock | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.9
+# axe-core for the accessibility browser test, pinned in tests/browser/a11y/package-lock.json (npm ci: exact, no
+# other download); node and npm come with the machine, as chromium does.
+A11Y := tests/browser/a11y
+AXE_STAMP := $(A11Y)/node_modules/.installed-$(shell cat $(A11Y)/package-lock.json | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: run test lint format bench bench-data lock install install-dev messages clean-data deploy-check screenshots
 
 install: $(RUN_STAMP)
-install-dev: $(DEV_STAMP)
+install-dev: $(DEV_STAMP) $(AXE_STAMP)
 
 $(VENV)/bin/uv:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +32,10 @@ $(DEV_STAMP): requirements-dev.lock $(VENV)/bin/uv
 	@$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.lock
 	@rm -f $(VENV)/.installed-dev-* $(VENV)/.installed-run-*
 	@touch $@ $(RUN_STAMP)
+
+$(AXE_STAMP): $(A11Y)/package-lock.json
+	@cd $(A11Y) && npm ci --silent --no-audit --no-fund
+	@touch $@
 
 run: install
 	@$(BIN)/python -m ops.bootstrap

@@ -8,7 +8,7 @@ from services.accounts import auth, passwords
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
-from ui.platform import form_state, session
+from ui.platform import form_state, session, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 from ui.platform.text import md
@@ -47,7 +47,7 @@ def page(principal: Principal) -> None:
         )
     )
 
-    st.subheader(_("Changer mon mot de passe"))
+    st.header(_("Changer mon mot de passe"))
     st.caption(
         _(
             "Au moins {count} caractères ; une phrase de passe est idéale. "
@@ -57,7 +57,7 @@ def page(principal: Principal) -> None:
     form = "account_password"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         data = _password_fields(key, errors)
         submitted = st.form_submit_button(_("Changer le mot de passe"), type="primary")

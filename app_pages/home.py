@@ -14,7 +14,6 @@ from services.platform.principal import Capability, Principal
 from services.worklist import KindCount
 from ui.accounts.account_changes import account_changes_block
 from ui.platform import charts
-from ui.platform.charts import show_chart, show_charts_in_pairs
 from ui.platform.guards import require_page
 from ui.platform.navigation import PAGE_SPECS
 from ui.platform.runtime import runtime
@@ -33,7 +32,7 @@ def _value(figure: home.KeyFigure) -> str:
 
 def worklist_block(counts: list[KindCount]) -> None:
     """« À faire »: the kinds with something due, their overdue part in red, and the way to the list."""
-    st.subheader(_("À faire"))
+    st.header(_("À faire"))
     due = [c for c in counts if c.total]
     if not due:
         st.caption(_("Rien à faire pour l'instant."))
@@ -84,11 +83,15 @@ def page(principal: Principal) -> None:
         worklist_block(overview.worklist)
 
     if overview.monthly:
-        st.subheader(md(overview.monthly_title or _("Évolution")))
-        show_charts_in_pairs(charts.monthly_bars(overview.monthly))
+        st.header(md(overview.monthly_title or _("Évolution")))
+        charts.show_charts_in_pairs(
+            charts.monthly_bars(overview.monthly),
+            overview.monthly_title or _("Évolution"),
+            _("Un graphique en barres par indicateur, mois par mois."),
+        )
 
     if overview.grants:
-        st.subheader(_("Consommation des subventions"))
+        st.header(_("Consommation des subventions"))
         st.dataframe(
             {
                 _("Subvention"): [g.grant_name for g in overview.grants],
@@ -99,7 +102,11 @@ def page(principal: Principal) -> None:
             },
             hide_index=True,
         )
-        show_chart(charts.grant_progress(overview.grants))
+        charts.show(
+            charts.grant_progress(overview.grants),
+            _("Consommation des subventions"),
+            _("Pour chaque subvention, part du budget consommée face à la part de la période écoulée."),
+        )
 
     if not (overview.figures or overview.monthly or overview.grants):
         st.info(_("Aucun indicateur n'est encore disponible pour votre profil."))

@@ -20,7 +20,7 @@ from ui.activities.courses.groups import create_group_form, edit_group_form, gro
 from ui.activities.courses.learners import learners_tab
 from ui.activities.courses.sessions import sessions_tab
 from ui.activities.linked_roll import choose_linked_group, linked_roll_call
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 from ui.platform.text import md
@@ -51,8 +51,8 @@ def choose_group(groups: list[GroupRow], today: date) -> GroupRow:
         name = group_label(by_id[group_id], several_sites)
         return name if by_id[group_id].is_running(today) else _("{group} (terminé)").format(group=name)
 
-    group = by_id[st.selectbox(_("Groupe"), ordered, key="courses_group", format_func=group_option)]
-    st.subheader(md(group_label(group, several_sites)))
+    group = by_id[widgets.selectbox(_("Groupe"), ordered, key="courses_group", format_func=group_option)]
+    st.header(md(group_label(group, several_sites)))
     st.caption(
         _("{schedule} · {period} · formateur·rices : {teachers}").format(
             schedule=md(group.schedule or _("Horaires non précisés")),

@@ -17,8 +17,7 @@ from services.platform.principal import Capability, Principal
 from services.platform.sites import SiteChoice
 from ui.activities.outreach import charts as outreach_charts
 from ui.activities.outreach import forms as outreach_forms
-from ui.platform import form_state, pager
-from ui.platform.charts import show_chart
+from ui.platform import charts, form_state, pager, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 from ui.platform.text import md
@@ -31,7 +30,7 @@ ALL = 0  # sentinel of the "all" choices (Streamlit draws a None option as an em
 
 
 def this_month(by_mode: list[MonthlyOutreach], month: date) -> None:
-    st.subheader(_("Ce mois-ci ({month})").format(month=md(outreach_charts.month_name(month))))
+    st.header(_("Ce mois-ci ({month})").format(month=md(outreach_charts.month_name(month))))
     rows = [row for row in by_mode if row.month == month]
     for column, (name, text) in zip(st.columns(4), outreach_charts.SERIES.items(), strict=False):
         column.metric(_(text), formats.number(sum(getattr(row, name) for row in rows)), border=True)
@@ -39,7 +38,7 @@ def this_month(by_mode: list[MonthlyOutreach], month: date) -> None:
 
 def monthly_figures(by_mode: list[MonthlyOutreach], by_site: list[MonthlyOutreach], months: list[date]) -> None:
     """The charts of the last MONTHS months by mode, then the totals by site (several sites only)."""
-    st.subheader(_("Les {count} derniers mois").format(count=MONTHS))
+    st.header(_("Les {count} derniers mois").format(count=MONTHS))
     st.caption(
         _(
             "Par mois de la maraude. « Accueils issus des maraudes » : dossiers ouverts avec l'origine "
@@ -50,9 +49,16 @@ def monthly_figures(by_mode: list[MonthlyOutreach], by_site: list[MonthlyOutreac
     )
     for pair in (list(outreach_charts.SERIES)[:2], list(outreach_charts.SERIES)[2:]):
         for column, series in zip(st.columns(2), pair, strict=False):
-            show_chart(outreach_charts.monthly_by_mode(by_mode, months, series), where=column)
+            charts.show(
+                outreach_charts.monthly_by_mode(by_mode, months, series),
+                _(outreach_charts.SERIES[series]),
+                _("Par mois sur les {count} derniers mois, barres empilées par mode (rue, en ligne).").format(
+                    count=MONTHS
+                ),
+                where=column,
+            )
     if by_site:
-        st.subheader(_("Par site"))
+        st.header(_("Par site"))
         st.caption(
             _(
                 "Totaux des {count} derniers mois. « Accueils / nouveaux contacts » rapporte les accueils issus "
@@ -60,13 +66,17 @@ def monthly_figures(by_mode: list[MonthlyOutreach], by_site: list[MonthlyOutreac
             ).format(count=MONTHS)
         )
         st.dataframe(outreach_charts.site_totals(by_site), hide_index=True)
-        show_chart(outreach_charts.persons_met_by_site(by_site, months))
+        charts.show(
+            outreach_charts.persons_met_by_site(by_site, months),
+            _("Personnes rencontrées par site"),
+            _("Une courbe par site, mois par mois, les deux modes ensemble."),
+        )
 
 
 def round_filters(sites: list[SiteChoice], months: list[date]) -> tuple[date | None, int | None]:
     """The month and site chosen for the list of rounds (new filters: back to its first page)."""
     filters = st.columns(2)
-    month_index = filters[0].selectbox(  # 1 = this month, 2 = last month…
+    month_index = widgets.on(filters[0]).selectbox(  # 1 = this month, 2 = last month…
         _("Mois"),
         [ALL, *list(range(1, MONTHS + 1))],
         key="outreach_month",
@@ -76,7 +86,10 @@ def round_filters(sites: list[SiteChoice], months: list[date]) -> tuple[date | N
     if len(sites) > 1:
         site_labels = {ALL: _("Tous les sites")} | {s.id: s.label for s in sites}
         site_id = (
-            filters[1].selectbox(_("Site"), list(site_labels), format_func=site_labels.get, key="outreach_site") or None
+            widgets.on(filters[1]).selectbox(
+                _("Site"), list(site_labels), format_func=site_labels.get, key="outreach_site"
+            )
+            or None
         )
     month = None if month_index == ALL else months[-month_index]
     return month, site_id
@@ -98,7 +111,7 @@ def rounds_list(page: RoundPage, with_site: bool) -> None:
 
 def recorded_rounds(current: Runtime, principal: Principal, sites: list[SiteChoice], months: list[date]) -> None:
     """The rounds of my sites, filtered and paged; the correction form of one of them for writers."""
-    st.subheader(_("Maraudes enregistrées"))
+    st.header(_("Maraudes enregistrées"))
     month, site_id = round_filters(sites, months)
     page_number = pager.current("outreach_page", (month, site_id))
     page = read(
@@ -109,7 +122,7 @@ def recorded_rounds(current: Runtime, principal: Principal, sites: list[SiteChoi
     )
     rounds_list(page, with_site=len(sites) > 1)
     if principal.can(Capability.RUN_FIELD_ACTIVITIES) and page.rows:
-        st.subheader(_("Corriger une maraude"))
+        st.header(_("Corriger une maraude"))
         st.caption(
             _(
                 "Une maraude de la page affichée ci-dessus ; si quelqu'un l'a modifiée entre-temps, "

@@ -18,7 +18,7 @@ from ui.activities.workshops.follow_up import follow_up_tab
 from ui.activities.workshops.modules import modules_tab
 from ui.activities.workshops.people import completions_tab, enrolment_tab
 from ui.activities.workshops.sessions import sessions_tab
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.guards import require_page
 from ui.platform.language_switch import tabs_keeping_the_open_one
 from ui.platform.runtime import Runtime, runtime
@@ -42,7 +42,7 @@ def choose_site(principal: Principal, sites: list[SiteChoice]) -> int | None:
         return sites[0].id
     site_of = {s.id: s for s in sites}
     everything = _("Tous les sites") if principal.all_sites else _("Tous mes sites")
-    return st.selectbox(
+    return widgets.selectbox(
         _("Site"),
         [None, *site_of],
         key="workshops_site",

@@ -7,7 +7,7 @@ from services.platform import audit, paging
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
-from ui.platform import pager
+from ui.platform import pager, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 
@@ -31,7 +31,9 @@ def page(principal: Principal) -> None:
     st.caption(_("Conservé un an. Il indique qui a fait quoi et sur quel enregistrement, jamais les contenus."))
 
     left, middle = st.columns(2)
-    action_label = left.selectbox(_("Type d'action"), list(ACTION_FILTERS), format_func=_, key="audit_action_filter")
+    action_label = widgets.on(left).selectbox(
+        _("Type d'action"), list(ACTION_FILTERS), format_func=_, key="audit_action_filter"
+    )
     actor = middle.text_input(_("Identifiant"), placeholder=_("ex. ts.lyon"), key="audit_actor")
     page_number = pager.current("audit_page", (action_label, actor))
 

@@ -10,7 +10,7 @@ from services.platform.db import unit_of_work
 from services.platform.organisation import SetupProgress, SiteRow, StrandRow
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 from ui.platform.text import md
@@ -39,7 +39,7 @@ def association_form(current: Runtime, principal: Principal, name: str | None) -
     form = "association"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         typed = st.text_input(
             _("Nom de l'association"),
@@ -81,7 +81,7 @@ def new_site_form(current: Runtime, principal: Principal) -> None:
     form = "site_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         code = st.text_input(
             _("Code"), max_chars=8, key=f"{key}_code", help=_("Préfixe des codes des personnes, par exemple LYO.")
@@ -105,7 +105,7 @@ def edit_site_form(current: Runtime, principal: Principal, chosen: SiteRow) -> N
     form = f"site_edit_{chosen.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         name = st.text_input(_("Nom"), value=chosen.name, max_chars=organisation.SITE_NAME_MAX, key=f"{key}_name")
         form_state.field_error(errors, "name")
@@ -157,7 +157,7 @@ def strands_section(current: Runtime, principal: Principal, rows: list[StrandRow
     form = "strand_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         name = st.text_input(_("Nouveau volet"), max_chars=organisation.STRAND_NAME_MAX, key=f"{key}_name")
         form_state.field_error(errors, "name")
@@ -170,7 +170,7 @@ def strands_section(current: Runtime, principal: Principal, rows: list[StrandRow
 
         form_state.submit(form, add, _("Volet ajouté."))
     if rows:
-        chosen = st.selectbox(_("Volet"), rows, key="strand_choice", format_func=lambda r: r.name)
+        chosen = widgets.selectbox(_("Volet"), rows, key="strand_choice", format_func=lambda r: r.name)
         text = _("Ne plus proposer") if chosen.is_active else _("Proposer de nouveau")
         form_state.form_error("strand_toggle")
         if st.button(md(text), key="strand_toggle"):
@@ -198,10 +198,10 @@ def page(principal: Principal) -> None:
         strands = organisation.list_strands(uow, principal)
     walk_through(progress)
 
-    st.subheader(_("Association"))
+    st.header(_("Association"))
     association_form(current, principal, name)
 
-    st.subheader(_("Sites"))
+    st.header(_("Sites"))
     site_table(sites)
     create_tab, edit_tab = st.tabs([_("Ouvrir un site"), _("Modifier ou fermer")])
     with create_tab:
@@ -210,12 +210,12 @@ def page(principal: Principal) -> None:
         if not sites:
             st.caption(_("Aucun site à modifier."))
         else:
-            chosen = st.selectbox(
+            chosen = widgets.selectbox(
                 _("Site"), sites, key="site_edit_choice", format_func=lambda r: f"{r.code} — {r.name}"
             )
             edit_site_form(current, principal, chosen)
 
-    st.subheader(_("Volets"))
+    st.header(_("Volets"))
     strands_section(current, principal, strands)
 
 

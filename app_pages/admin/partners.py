@@ -13,7 +13,7 @@ from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
-from ui.platform import conflicts, form_state
+from ui.platform import conflicts, form_state, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 
@@ -43,9 +43,9 @@ def new_partner_form(current: Runtime, principal: Principal, sites: list[SiteCho
     form = "partner_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
-        site_id = st.selectbox(
+        site_id = widgets.selectbox(
             _("Site du partenaire"),
             list(site_of),
             key=f"{key}_site",
@@ -57,7 +57,7 @@ def new_partner_form(current: Runtime, principal: Principal, sites: list[SiteCho
             _("Nom"), max_chars=partners.NAME_MAX, key=f"{key}_name", help=_("Par exemple « France Travail Lyon Est ».")
         )
         form_state.field_error(errors, "name")
-        kind = st.selectbox(_("Type"), list(PartnerKind), format_func=label, key=f"{key}_kind")
+        kind = widgets.selectbox(_("Type"), list(PartnerKind), format_func=label, key=f"{key}_kind")
         form_state.field_error(errors, "kind")
         contact = st.text_input(
             _("Contact (accueil, service)"),
@@ -114,12 +114,12 @@ def edit_partner_form(current: Runtime, principal: Principal, chosen: PartnerRow
         last_write=conflicts.audited(current.engine, principal, "partner", chosen.id, [AuditAction.PARTNER_UPDATE]),
     )
     edit.panel()
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         name = st.text_input(_("Nom"), value=chosen.name, max_chars=partners.NAME_MAX, key=f"{key}_name")
         form_state.field_error(errors, "name")
         kinds = list(PartnerKind)
-        kind = st.selectbox(_("Type"), kinds, index=kinds.index(chosen.kind), format_func=label, key=f"{key}_kind")
+        kind = widgets.selectbox(_("Type"), kinds, index=kinds.index(chosen.kind), format_func=label, key=f"{key}_kind")
         form_state.field_error(errors, "kind")
         contact = st.text_input(
             _("Contact (accueil, service)"),
@@ -152,7 +152,7 @@ def page(principal: Principal) -> None:
         sites = partners.manageable_sites(uow, principal)
         site_of = {site.id: site for site in sites}
         left, right = st.columns([2, 1])
-        chosen_site = left.selectbox(
+        chosen_site = widgets.on(left).selectbox(
             _("Site"),
             [None, *site_of],
             key="partners_site",
@@ -170,7 +170,7 @@ def page(principal: Principal) -> None:
         if not editable:
             st.caption(_("Aucun partenaire à modifier."))
         else:
-            chosen = st.selectbox(_("Partenaire"), editable, key="partner_edit_choice", format_func=partner_label)
+            chosen = widgets.selectbox(_("Partenaire"), editable, key="partner_edit_choice", format_func=partner_label)
             edit_partner_form(current, principal, chosen)
 
 

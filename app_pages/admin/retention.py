@@ -10,7 +10,7 @@ from services.persons.retention import RetentionRow
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 
@@ -43,7 +43,7 @@ def explanation() -> None:
 
 
 def due_files(rows: list[RetentionRow]) -> None:
-    st.subheader(_("{count} dossier(s) sans contact depuis 2 ans").format(count=formats.number(len(rows))))
+    st.header(_("{count} dossier(s) sans contact depuis 2 ans").format(count=formats.number(len(rows))))
     st.dataframe(
         pd.DataFrame(
             {
@@ -59,14 +59,14 @@ def due_files(rows: list[RetentionRow]) -> None:
 
 def anonymise_form(current: Runtime, principal: Principal, rows: list[RetentionRow]) -> None:
     """Anonymise one file of the list, its code typed again to confirm."""
-    st.subheader(_("Anonymiser un dossier"))
+    st.header(_("Anonymiser un dossier"))
     form = "anonymise"
     key = form_state.key(form)
     errors = form_state.errors(form)
     by_id = {r.person_id: r for r in rows}
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
-        person_id = st.selectbox(
+        person_id = widgets.selectbox(
             _("Dossier"),
             list(by_id),
             key=f"{key}_person",

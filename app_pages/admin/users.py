@@ -14,7 +14,7 @@ from services.accounts.users import UserRow
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import ALL_SITES_ROLES, Principal
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 from ui.platform.text import md
@@ -51,8 +51,8 @@ def _account_fields(key: str, errors: dict[str, str], site_codes: list[str], fun
     form_state.field_error(errors, "username")
     values["display_name"] = st.text_input(_("Nom affiché"), key=f"{key}_display_name")
     form_state.field_error(errors, "display_name")
-    values["role"] = st.selectbox(_("Rôle"), list(Role), format_func=label, key=f"{key}_role")
-    values["site_codes"] = st.multiselect(
+    values["role"] = widgets.selectbox(_("Rôle"), list(Role), format_func=label, key=f"{key}_role")
+    values["site_codes"] = widgets.multiselect(
         _("Sites"),
         site_codes,
         key=f"{key}_sites",
@@ -60,7 +60,8 @@ def _account_fields(key: str, errors: dict[str, str], site_codes: list[str], fun
     )
     form_state.field_error(errors, "site_codes")
     values["funder_name"] = (
-        st.selectbox(_("Financeur (comptes financeur seulement)"), ["", *funder_names], key=f"{key}_funder") or None
+        widgets.selectbox(_("Financeur (comptes financeur seulement)"), ["", *funder_names], key=f"{key}_funder")
+        or None
     )
     form_state.field_error(errors, "funder_name")
     values["password"] = st.text_input(
@@ -82,7 +83,7 @@ def _create_form(current: Runtime, principal: Principal, site_codes: list[str], 
     form = "user_create"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         data = _account_fields(key, errors, site_codes, funder_names)
         submitted = st.form_submit_button(_("Créer le compte"), type="primary")
@@ -169,7 +170,7 @@ def _reset_form(current: Runtime, principal: Principal, selected: UserRow) -> No
     form = f"user_reset_{selected.username}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         new_password = st.text_input(
             _("Nouveau mot de passe"), type="password", autocomplete="new-password", key=f"{key}_password"
@@ -186,7 +187,7 @@ def _reset_form(current: Runtime, principal: Principal, selected: UserRow) -> No
 
 
 def _manage(current: Runtime, principal: Principal, rows: list[UserRow]) -> None:
-    target = st.selectbox(_("Compte"), [r.username for r in rows], key="manage_target")
+    target = widgets.selectbox(_("Compte"), [r.username for r in rows], key="manage_target")
     selected = next((r for r in rows if r.username == target), None)
     if selected is None:
         return

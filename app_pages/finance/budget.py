@@ -21,8 +21,8 @@ from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from ui.finance import budget_charts, budget_text
-from ui.platform import form_state
-from ui.platform.charts import show_chart
+from ui.finance.budget_charts import BURN_SUMMARY
+from ui.platform import charts, form_state, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 from ui.platform.text import md
@@ -37,7 +37,7 @@ def _chosen_grant(current: Runtime, principal: Principal) -> int:
     if not grants:
         st.info(_("Aucun financement à afficher pour votre profil."))
         st.stop()
-    return st.selectbox(
+    return widgets.selectbox(
         _("Financement"), [g.id for g in grants], key="budget_grant", format_func={g.id: g.title for g in grants}.get
     )
 
@@ -106,20 +106,25 @@ def _alerts(report: GrantConsumptionReport, outlook: GrantForecast) -> None:
 
 
 def _charts(report: GrantConsumptionReport, points: list, outlook: GrantForecast) -> None:
-    st.subheader(_("Rythme de consommation"))
-    show_chart(budget_charts.burn_chart(report, points, outlook), width="stretch")
+    st.header(_("Rythme de consommation"))
+    charts.show(
+        budget_charts.burn_chart(report, points, outlook), _("Rythme de consommation"), _(BURN_SUMMARY), width="stretch"
+    )
     st.caption(_(METHOD_TEXT))
     if not report.lines:
         st.info(_("Ce financement n'a pas encore de ligne budgétaire (page Financements)."))
         st.stop()
-    st.subheader(_("Consommé et temps écoulé par catégorie"))
-    show_chart(
-        budget_charts.progress_chart(report.by_category, report.elapsed_share, title=_("Catégorie")), width="stretch"
+    st.header(_("Consommé et temps écoulé par catégorie"))
+    charts.show(
+        budget_charts.progress_chart(report.by_category, report.elapsed_share, title=_("Catégorie")),
+        _("Consommé et temps écoulé par catégorie"),
+        _("Part du budget dépensée pour chaque catégorie, face à la part de la période écoulée (trait vertical)."),
+        width="stretch",
     )
 
 
 def _details(report: GrantConsumptionReport, outlook: GrantForecast) -> None:
-    st.subheader(_("Détail"))
+    st.header(_("Détail"))
     by_strand, by_category, by_site, by_line = st.tabs(
         [_("Par volet"), _("Par catégorie"), _("Par site"), _("Par ligne")]
     )
@@ -154,12 +159,12 @@ def _transfer_fields(key: str, errors: dict[str, str], report: GrantConsumptionR
         for i in options
     }.get
     values = {
-        "from_line_id": st.selectbox(
+        "from_line_id": widgets.selectbox(
             _("Ligne d'origine (le montant en est retiré)"), options, format_func=describe, key=f"{key}_from"
         )
     }
     form_state.field_error(errors, "from_line_id")
-    values["to_line_id"] = st.selectbox(
+    values["to_line_id"] = widgets.selectbox(
         _("Ligne de destination"), options, format_func=describe, key=f"{key}_to", index=min(1, len(options) - 1)
     )
     form_state.field_error(errors, "to_line_id")
@@ -210,7 +215,7 @@ def _preview(preview: TransferPreview, tolerance_bp: int) -> None:
 def _what_if(current: Runtime, principal: Principal, report: GrantConsumptionReport) -> None:
     """Preview a transfer between two lines (nothing written), or save it as a budget revision. The versions of
     the grant's lines are the ones first shown: a line saved by someone else meanwhile refuses the revision."""
-    st.subheader(_("Simuler un transfert entre lignes"))
+    st.header(_("Simuler un transfert entre lignes"))
     st.caption(
         _(
             "Déplacez un montant prévu d'une ligne vers une autre de ce financement et voyez l'effet sur les "
@@ -222,7 +227,7 @@ def _what_if(current: Runtime, principal: Principal, report: GrantConsumptionRep
     form = f"budget_whatif_{grant_id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         data = _transfer_fields(key, errors, report)
         left, right = st.columns(2)
@@ -255,7 +260,7 @@ def _what_if(current: Runtime, principal: Principal, report: GrantConsumptionRep
 
 
 def _revisions(revisions: list[RevisionRow]) -> None:
-    st.subheader(_("Révisions budgétaires"))
+    st.header(_("Révisions budgétaires"))
     if not revisions:
         st.caption(_("Aucune révision enregistrée pour ce financement."))
         return

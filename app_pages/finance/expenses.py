@@ -17,7 +17,7 @@ from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from ui.finance import expense_forms
-from ui.platform import form_state, pager
+from ui.platform import form_state, pager, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 
@@ -56,21 +56,21 @@ def _months_of(grant: GrantSummary) -> list[date]:
 def _filters(summaries: list[GrantSummary], choices: list[LineChoice]) -> tuple[int, int | None, date | None]:
     """(grant, line or None, month or None) chosen above the list."""
     left, middle, right = st.columns(3)
-    grant_id = left.selectbox(
+    grant_id = widgets.on(left).selectbox(
         _("Financement"),
         [g.id for g in summaries],
         key="expenses_grant",
         format_func={g.id: f"{g.convention_ref} — {g.name}" for g in summaries}.get,
     )
     line_label = {c.id: expense_forms.line_label(c) for c in choices if c.grant_id == grant_id}
-    line_id = middle.selectbox(
+    line_id = widgets.on(middle).selectbox(
         _("Ligne"),
         [None, *list(line_label)],
         key="expenses_line",
         format_func=lambda i: _("Toutes les lignes") if i is None else line_label[i],
     )
     months = _months_of(next(g for g in summaries if g.id == grant_id))
-    month = right.selectbox(
+    month = widgets.on(right).selectbox(
         _("Mois"),
         [None, *months],
         key="expenses_month",
@@ -114,9 +114,9 @@ def _deletion_form(current: Runtime, principal: Principal, manual: list[ExpenseR
     form = "expense_delete"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
-        target = st.selectbox(
+        target = widgets.selectbox(
             _("Dépense"),
             manual,
             key=f"{key}_target",
@@ -151,7 +151,7 @@ def page(principal: Principal) -> None:
         choices = budget_lines.line_choices(uow, principal)
     if can_edit:
         _entry_and_import(current, principal, choices)
-    st.subheader(_("Liste des dépenses"))
+    st.header(_("Liste des dépenses"))
     if not summaries:
         st.info(_("Aucun financement à afficher."))
         st.stop()

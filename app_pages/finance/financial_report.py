@@ -17,7 +17,7 @@ from services.platform.db import unit_of_work
 from services.platform.inputs import PeriodInput
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
-from ui.platform import conflicts, form_state
+from ui.platform import conflicts, form_state, widgets
 from ui.platform.downloads import offer_download
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
@@ -39,7 +39,7 @@ def _chosen_grant(current: Runtime, principal: Principal) -> ReportGrant:
     if not grants:
         st.info(_("Aucune convention."))
         st.stop()
-    return st.selectbox(
+    return widgets.selectbox(
         _("Convention"),
         grants,
         key="report_grant",
@@ -53,10 +53,12 @@ def _period(grant: ReportGrant, as_of: date) -> tuple[date, date]:
     last_month_end = month_start(as_of) - timedelta(days=1)
     default_end = max(grant.starts_on, min(grant.ends_on, last_month_end))
     left, right = st.columns(2)
-    start = left.date_input(
+    start = widgets.on(left).date_input(
         _("Début de la période"), value=grant.starts_on, format="DD/MM/YYYY", key=f"report_start_{grant.id}"
     )
-    end = right.date_input(_("Fin de la période"), value=default_end, format="DD/MM/YYYY", key=f"report_end_{grant.id}")
+    end = widgets.on(right).date_input(
+        _("Fin de la période"), value=default_end, format="DD/MM/YYYY", key=f"report_end_{grant.id}"
+    )
     problems = PeriodInput.problems({"start": start, "end": end})
     if problems:
         with left:
@@ -156,7 +158,7 @@ def _explanation_form(current: Runtime, principal: Principal, grant: ReportGrant
         else lambda: None,
     )
     edit.panel()
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         text = st.text_area(
             _("Explication de l'écart"),
@@ -172,7 +174,7 @@ def _explanation_form(current: Runtime, principal: Principal, grant: ReportGrant
 
 
 def _deviations(current: Runtime, principal: Principal, grant: ReportGrant, report: FinancialReport) -> None:
-    st.subheader(_("Explication des écarts"))
+    st.header(_("Explication des écarts"))
     if not report.deviations:
         st.success(_("Aucune catégorie au-delà de la tolérance sur cette période."))
         return

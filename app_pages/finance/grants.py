@@ -16,7 +16,7 @@ from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from services.platform.sites import SiteChoice
 from ui.finance import grant_forms
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 from ui.platform.text import md
@@ -61,8 +61,8 @@ def _new_grant_and_funder(current: Runtime, principal: Principal, funders: list[
 
 def _chosen_grant(current: Runtime, principal: Principal, summaries: list[GrantSummary]):
     """The grant chosen in the list, with its lines (the page stops if it is no longer visible)."""
-    st.subheader(_("Détail d'un financement"))
-    chosen = st.selectbox(
+    st.header(_("Détail d'un financement"))
+    chosen = widgets.selectbox(
         _("Financement"),
         [g.id for g in summaries],
         key="grants_chosen",

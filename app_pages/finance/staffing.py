@@ -15,8 +15,7 @@ from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from ui.finance import staffing_forms
 from ui.finance.staffing_charts import fte_over_time
-from ui.platform import form_state
-from ui.platform.charts import show_chart
+from ui.platform import charts, form_state, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
 
@@ -45,7 +44,7 @@ def _key_figures(figures: list[FteFigure], vacancies: list[Vacancy]) -> None:
 
 
 def _fte_table(figures: list[FteFigure]) -> None:
-    st.subheader(_("ETP par site et type de poste"))
+    st.header(_("ETP par site et type de poste"))
     if not figures:
         st.info(_("Aucun poste ouvert aujourd'hui."))
         return
@@ -66,8 +65,13 @@ def _fte_table(figures: list[FteFigure]) -> None:
 
 
 def _fte_chart(series: list[FteMonth]) -> None:
-    st.subheader(_("ETP financés et pourvus, mois par mois"))
-    show_chart(fte_over_time(series), width="stretch")
+    st.header(_("ETP financés et pourvus, mois par mois"))
+    charts.show(
+        fte_over_time(series),
+        _("ETP financés et pourvus, mois par mois"),
+        _("Deux courbes : ETP financés et ETP pourvus ; l'écart entre elles est la vacance."),
+        width="stretch",
+    )
     st.caption(
         _(
             "Situation au dernier jour de chaque mois (aujourd'hui pour le mois en cours), reconstituée à "
@@ -77,7 +81,7 @@ def _fte_chart(series: list[FteMonth]) -> None:
 
 
 def _vacancies_table(vacancies: list[Vacancy]) -> None:
-    st.subheader(_("Postes vacants"))
+    st.header(_("Postes vacants"))
     if not vacancies:
         st.success(_("Aucun poste vacant."))
         return
@@ -108,7 +112,7 @@ def _vacancies_table(vacancies: list[Vacancy]) -> None:
 
 
 def _costs_table(costs: list[GrantCost]) -> None:
-    st.subheader(_("Coût mensuel par convention"))
+    st.header(_("Coût mensuel par convention"))
     if not costs:
         st.info(_("Aucun poste pourvu financé."))
         return
@@ -131,7 +135,7 @@ def _costs_table(costs: list[GrantCost]) -> None:
 
 
 def _posts_table(posts: list[staffing.PostRow]) -> None:
-    st.subheader(_("Liste des postes"))
+    st.header(_("Liste des postes"))
     if not posts:
         st.info(_("Aucun poste."))
         return
@@ -157,7 +161,7 @@ def _posts_table(posts: list[staffing.PostRow]) -> None:
 def _management(current: Runtime, principal: Principal, posts: list[staffing.PostRow], sites: list) -> None:
     """gestion: the monthly charge, a new post, and the funding, situation and characteristics of one post."""
     st.divider()
-    st.subheader(_("Gérer les postes"))
+    st.header(_("Gérer les postes"))
     charge_tab, create_tab, edit_tab = st.tabs([_("Imputation mensuelle"), _("Créer un poste"), _("Modifier un poste")])
     with charge_tab:
         st.caption(
@@ -174,7 +178,7 @@ def _management(current: Runtime, principal: Principal, posts: list[staffing.Pos
         if not posts:
             st.caption(_("Aucun poste à modifier."))
             return
-        chosen = st.selectbox(_("Poste"), posts, key="staffing_post_choice", format_func=staffing_forms.post_label)
+        chosen = widgets.selectbox(_("Poste"), posts, key="staffing_post_choice", format_func=staffing_forms.post_label)
         st.markdown(_("**Financement**"))
         staffing_forms.funding_form(current.engine, principal, chosen)
         st.markdown(_("**Pourvu / vacant**"))

@@ -11,7 +11,7 @@ from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from services.platform.sites import SiteChoice
-from ui.platform import pager
+from ui.platform import pager, widgets
 from ui.platform.guards import require_page
 from ui.platform.navigation import PAGE_SPECS
 from ui.platform.runtime import field_cipher, runtime
@@ -29,8 +29,10 @@ def filters(principal: Principal, sites: list[SiteChoice]) -> CaseloadFilter:
     see_identity = principal.can(Capability.VIEW_IDENTITY)
     site_labels: dict[int, str] = {ALL_SITES: _("Tous mes sites")} | {s.id: s.label for s in sites}
     columns = st.columns([2, 3, 2, 2])
-    site_choice = columns[0].selectbox(_("Site"), list(site_labels), format_func=site_labels.get, key="caseload_site")
-    statuses = columns[1].multiselect(
+    site_choice = widgets.on(columns[0]).selectbox(
+        _("Site"), list(site_labels), format_func=site_labels.get, key="caseload_site"
+    )
+    statuses = widgets.on(columns[1]).multiselect(
         _("Statut"),
         [s for s in PersonStatus if s != PersonStatus.ANONYMISED],
         default=[PersonStatus.ACTIVE, PersonStatus.PAUSED],

@@ -23,7 +23,7 @@ from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
 from ui.persons.choices import language_codes, language_label, nationality_codes, nationality_label
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.guards import require_page
 from ui.platform.navigation import PAGE_SPECS
 from ui.platform.runtime import Runtime, field_cipher, runtime
@@ -85,35 +85,35 @@ def created_banner() -> None:
 
 
 def arrival_fields(k: str, errors: dict[str, str], choices: Choices) -> dict[str, object]:
-    st.subheader(_("Arrivée"))
+    st.header(_("Arrivée"))
     data: dict[str, object] = {}
-    data["site_id"] = st.selectbox(
+    data["site_id"] = widgets.selectbox(
         _("Site *"), [s.id for s in choices.sites], format_func=choices.site_label, key=f"{k}_site"
     )
     form_state.field_error(errors, "site_id")
     left, right = st.columns(2)
     with left:
-        data["first_contact_on"] = st.date_input(
+        data["first_contact_on"] = widgets.date_input(
             _("Date du premier contact *"), value=None, format=DATE_FORMAT, key=f"{k}_first_contact"
         )
         form_state.field_error(errors, "first_contact_on")
     with right:
-        data["intake_on"] = st.date_input(
+        data["intake_on"] = widgets.date_input(
             _("Date de l'accueil *"), value=clock.today(), format=DATE_FORMAT, key=f"{k}_intake"
         )
         form_state.field_error(errors, "intake_on")
-    data["origin"] = st.selectbox(
+    data["origin"] = widgets.selectbox(
         _("Comment la personne est arrivée *"), list(IntakeOrigin), format_func=label, key=f"{k}_origin"
     )
     form_state.field_error(errors, "origin")
     left, right = st.columns(2)
     with left:
-        data["outreach_round_id"] = st.selectbox(
+        data["outreach_round_id"] = widgets.selectbox(
             _("Maraude de rencontre"), list(choices.rounds), format_func=choices.rounds.get, key=f"{k}_round"
         )
         form_state.field_error(errors, "outreach_round_id")
     with right:
-        data["referring_partner_id"] = st.selectbox(
+        data["referring_partner_id"] = widgets.selectbox(
             _("Partenaire qui oriente"), list(choices.partners), format_func=choices.partners.get, key=f"{k}_partner"
         )
         form_state.field_error(errors, "referring_partner_id")
@@ -132,14 +132,14 @@ def identity_fields(k: str, errors: dict[str, str]) -> dict[str, object]:
         )
         form_state.field_error(errors, "birth_year")
         genders = list(Gender)
-        data["gender"] = st.selectbox(
+        data["gender"] = widgets.selectbox(
             _("Genre"), genders, index=genders.index(Gender.UNDISCLOSED), format_func=label, key=f"{k}_gender"
         )
         data["phone"] = st.text_input(_("Téléphone"), max_chars=24, key=f"{k}_phone")
         form_state.field_error(errors, "phone")
     with right:
         data |= situation_fields(k, errors)
-    data["income_sources"] = st.multiselect(
+    data["income_sources"] = widgets.multiselect(
         _("Ressources"),
         list(INCOME_SOURCES),
         format_func=income_source_label,
@@ -152,11 +152,11 @@ def identity_fields(k: str, errors: dict[str, str]) -> dict[str, object]:
 
 def situation_fields(k: str, errors: dict[str, str]) -> dict[str, object]:
     data: dict[str, object] = {}
-    data["nationality"] = st.selectbox(
+    data["nationality"] = widgets.selectbox(
         _("Nationalité"), [None, *nationality_codes()], format_func=nationality_label, key=f"{k}_nationality"
     )
     form_state.field_error(errors, "nationality")
-    data["languages"] = st.multiselect(
+    data["languages"] = widgets.multiselect(
         _("Langues parlées"),
         language_codes(),
         format_func=language_label,
@@ -164,17 +164,19 @@ def situation_fields(k: str, errors: dict[str, str]) -> dict[str, object]:
         key=f"{k}_languages",
     )
     form_state.field_error(errors, "languages")
-    data["administrative_status"] = st.selectbox(
+    data["administrative_status"] = widgets.selectbox(
         _("Situation administrative"), [None, *AdministrativeStatus], format_func=label, key=f"{k}_admin"
     )
-    data["housing"] = st.selectbox(_("Hébergement"), [None, *HousingSituation], format_func=label, key=f"{k}_housing")
+    data["housing"] = widgets.selectbox(
+        _("Hébergement"), [None, *HousingSituation], format_func=label, key=f"{k}_housing"
+    )
     return data
 
 
 def consent_fields(k: str, errors: dict[str, str], choices: Choices) -> dict[str, object]:
-    st.subheader(_("Consentement et suivi"))
+    st.header(_("Consentement et suivi"))
     data: dict[str, object] = {}
-    data["consent_on"] = st.date_input(
+    data["consent_on"] = widgets.date_input(
         _("Date du consentement *"), value=None, format=DATE_FORMAT, key=f"{k}_consent_on"
     )
     form_state.field_error(errors, "consent_on")
@@ -186,7 +188,7 @@ def consent_fields(k: str, errors: dict[str, str], choices: Choices) -> dict[str
     data["consent_statistics"] = st.checkbox(
         _("Accepte de figurer dans les statistiques anonymes"), value=True, key=f"{k}_consent_statistics"
     )
-    data["referent_id"] = st.selectbox(
+    data["referent_id"] = widgets.selectbox(
         _("Référent·e"), list(choices.referents), format_func=choices.referents.get, key=f"{k}_referent"
     )
     form_state.field_error(errors, "referent_id")
@@ -203,9 +205,9 @@ def intake_form(choices: Choices) -> tuple[dict[str, object], bool]:
             "seulement des équipes du site."
         )
     )
-    with st.form(k):
+    with widgets.form(k):
         data = arrival_fields(k, errors, choices)
-        st.subheader(_("Identité et situation"))
+        st.header(_("Identité et situation"))
         data |= identity_fields(k, errors) | consent_fields(k, errors, choices)
         submitted = st.form_submit_button(_("Enregistrer le dossier"), type="primary", icon=":material/save:")
     return data, submitted

@@ -24,7 +24,7 @@ from ui.persons import consent as person_consent
 from ui.persons import header as person_header
 from ui.persons import rights as person_rights
 from ui.persons import safety as person_safety
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.guards import PERSON_FILE_LAST_OPENED, require_page
 from ui.platform.runtime import Runtime, field_cipher, runtime
 from ui.platform.text import md
@@ -36,7 +36,7 @@ LAST_OPENED = PERSON_FILE_LAST_OPENED
 
 
 def code_box() -> None:
-    with st.form("person_file_open", border=False):
+    with widgets.form("person_file_open", border=False, enter_to_submit=True):  # a search: Enter opens
         typed = st.text_input(_("Code du dossier"), placeholder="LYO-2026-0042", max_chars=20, key="person_file_code")
         if st.form_submit_button(_("Ouvrir"), icon=":material/search:"):
             st.query_params["code"] = normalise_code(typed)

@@ -13,8 +13,8 @@ from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.reporting import dashboard
 from services.reporting.dashboard import MAIN_KEYS, OUTCOME_KEYS, referrals_by_partner_kind
-from ui.platform import form_state
-from ui.platform.charts import grant_progress, show_chart
+from ui.platform import charts, form_state
+from ui.platform.charts import grant_progress
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 from ui.platform.text import md
@@ -103,17 +103,17 @@ def page(principal: Principal) -> None:
     for point in board.monthly:
         sparklines.setdefault(point.key, []).append(float(point.value))
 
-    st.subheader(_("Activité"))
+    st.header(_("Activité"))
     tiles(board, MAIN_KEYS, sparklines=sparklines)
     st.caption(
         _(
-            "Chaque tuile : le chiffre de la période, son évolution par rapport à la période précédente et, "
-            "pour les flux, les 12 derniers mois en petit. Survolez le point d'interrogation pour la "
-            "définition exacte."
+            "Chaque tuile : le chiffre de la période et son évolution par rapport à la période précédente. "
+            "Survolez le point d'interrogation pour la définition exacte et, pour les flux, les chiffres des "
+            "12 derniers mois."
         )
     )
 
-    st.subheader(_("Sorties"))
+    st.header(_("Sorties"))
     tiles(board, OUTCOME_KEYS, sparklines=sparklines)
     st.caption(
         _(
@@ -126,17 +126,28 @@ def page(principal: Principal) -> None:
         )
     )
 
-    st.subheader(_("Tendances sur 12 mois"))
+    st.header(_("Tendances sur 12 mois"))
     names = _series_names()
     trends = _trends()
     for row in (trends[:2], trends[2:]):
         for column, (title, keys) in zip(st.columns(2), row, strict=True):
             column.markdown(f"**{md(title)}**")
-            show_chart(dashboard_charts.trend_chart(board.monthly, keys, names=names), width="stretch", where=column)
+            charts.show(
+                dashboard_charts.trend_chart(board.monthly, keys, names=names),
+                title,
+                _("Barres par mois sur les 12 derniers mois."),
+                where=column,
+                width="stretch",
+            )
     st.caption(_("Les 12 mois jusqu'au {day} (le dernier mois s'arrête à cette date).").format(day=day(board.end)))
 
-    st.subheader(_("Parcours de la cohorte"))
-    show_chart(dashboard_charts.funnel_chart(board.funnel), width="stretch")
+    st.header(_("Parcours de la cohorte"))
+    charts.show(
+        dashboard_charts.funnel_chart(board.funnel),
+        _("Parcours de la cohorte"),
+        _("Une barre par étape : nombre de personnes accueillies dans la période qui l'ont atteinte, et leur part."),
+        width="stretch",
+    )
     met = sum(board.current.get(key).value or 0 for key in ("persons_met_street", "persons_met_online"))
     st.caption(
         _(
@@ -148,21 +159,28 @@ def page(principal: Principal) -> None:
         ).format(met=number(met))
     )
 
-    st.subheader(_("Orientations vers les partenaires"))
-    show_chart(
+    st.header(_("Orientations vers les partenaires"))
+    charts.show(
         dashboard_charts.referrals_chart(
             referrals_by_partner_kind(board.current), referrals_by_partner_kind(board.previous)
         ),
+        _("Orientations vers les partenaires"),
+        _("Par type de partenaire, les orientations de la période à côté de celles de la période précédente."),
         width="stretch",
     )
     st.caption(_("Orientations faites dans la période, par type de partenaire, comparées à la période précédente."))
 
     dashboard_appointments.appointments_section(board, sorted({point.month for point in board.monthly}))
 
-    st.subheader(_("Budget et postes"))
+    st.header(_("Budget et postes"))
     st.markdown("**" + _("Consommation des financements") + "**")
     if board.grants:
-        show_chart(grant_progress(list(board.grants)), width="stretch")
+        charts.show(
+            grant_progress(list(board.grants)),
+            _("Consommation des financements"),
+            _("Pour chaque convention, part du budget dépensée face à la part de la durée écoulée."),
+            width="stretch",
+        )
     else:
         st.info(_("Aucun financement en cours sur la période pour ces sites."))
     st.caption(
@@ -173,8 +191,11 @@ def page(principal: Principal) -> None:
     )
     st.markdown("**" + _("ETP financés et pourvus") + "**")
     if board.fte:
-        show_chart(
-            dashboard_charts.fte_by_site(board.fte, {site.code: site.name for site in board.sites}), width="stretch"
+        charts.show(
+            dashboard_charts.fte_by_site(board.fte, {site.code: site.name for site in board.sites}),
+            _("ETP financés et pourvus"),
+            _("Pour chaque site, ETP financés et ETP pourvus côte à côte."),
+            width="stretch",
         )
         funded = sum(f.funded_hundredths for f in board.fte)
         filled = sum(f.filled_hundredths for f in board.fte)
@@ -187,7 +208,7 @@ def page(principal: Principal) -> None:
         st.info(_("Aucun poste ouvert à cette date sur ces sites."))
 
     if len(board.site_rows) > 1:
-        st.subheader(_("Comparaison des sites"))
+        st.header(_("Comparaison des sites"))
         st.dataframe(comparison_frame(board.site_rows, MAIN_KEYS + OUTCOME_KEYS), hide_index=True)
         st.caption(_("Les mêmes indicateurs, site par site, pour la période choisie."))
 

@@ -16,7 +16,8 @@ from services.platform.errors import ServiceError, ValidationFailed
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.reporting import funder_space, report_pack
-from ui.platform.charts import show_chart
+from ui.finance.budget_charts import BURN_SUMMARY
+from ui.platform import charts, widgets
 from ui.platform.downloads import offer_download
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
@@ -50,7 +51,7 @@ def page(principal: Principal) -> None:
         st.info(_("Aucune convention à afficher pour votre profil."))
         st.stop()
 
-    grant = st.selectbox(_("Convention"), grants, key="funder_grant", format_func=lambda g: g.title)
+    grant = widgets.selectbox(_("Convention"), grants, key="funder_grant", format_func=lambda g: g.title)
     period_key = st.session_state.get(f"funder_period_{grant.id}")
     try:
         with unit_of_work(current.engine) as uow:
@@ -71,7 +72,7 @@ def page(principal: Principal) -> None:
         )
     )
 
-    st.subheader(_("Activité"))
+    st.header(_("Activité"))
     if overview.period is None:
         st.info(
             _(
@@ -81,7 +82,7 @@ def page(principal: Principal) -> None:
         )
     else:
         options = {option.key: option for option in overview.options}
-        st.selectbox(
+        widgets.selectbox(
             _("Période"),
             list(options),
             index=list(options).index(overview.period.key),
@@ -95,20 +96,25 @@ def page(principal: Principal) -> None:
         funder_view.indicator_tiles(overview)
         funder_view.disclosure_caption(screen_threshold)
 
-        st.subheader(_("Par site"))
+        st.header(_("Par site"))
         st.dataframe(funder_view.site_table(overview), hide_index=True)
         st.caption(_("Chaque total est la somme des sites de la convention."))
 
-        st.subheader(_("Dans le temps"))
+        st.header(_("Dans le temps"))
         for series in overview.series:
             st.markdown(f"**{md(series.label)}**")
             if funder_charts.has_bars(series):
-                show_chart(funder_charts.series_chart(series), width="stretch")
+                charts.show(
+                    funder_charts.series_chart(series),
+                    series.label,
+                    _("Total des sites de la convention par période publiée ; le tableau suivant donne les valeurs."),
+                    width="stretch",
+                )
                 st.dataframe(funder_view.series_frame(overview, series), hide_index=True)
             else:
                 st.caption(_("Pas encore assez d'effectifs pour publier ce chiffre, même par groupe de trimestres."))
 
-    st.subheader(_("Consommation du budget"))
+    st.header(_("Consommation du budget"))
     total = overview.consumption.total
     cols = st.columns(4)
     cols[0].metric(
@@ -119,10 +125,10 @@ def page(principal: Principal) -> None:
     cols[1].metric(_("Consommé"), percent(float(total.consumed_share or 0)), help=_("Réalisé ÷ prévu."))
     cols[2].metric(_("Période écoulée"), percent(float(overview.consumption.elapsed_share)))
     cols[3].metric(_("Prévision en fin de convention"), euros(overview.outlook.projected_cents))
-    show_chart(funder_charts.burn_chart(overview), width="stretch")
+    charts.show(funder_charts.burn_chart(overview), _("Rythme de consommation"), _(BURN_SUMMARY), width="stretch")
     funder_view.consumption_tables(overview)
 
-    st.subheader(_("Dossier financeur"))
+    st.header(_("Dossier financeur"))
     st.caption(
         _(
             "Un classeur Excel (indicateurs, consommation, compte rendu financier Cerfa) et un PDF de quelques "

@@ -3,7 +3,7 @@
 Nothing here lists pages or charts by hand: the pages are the table of services/platform/pages.py
 (`PAGE_ACCESS`, their titles from ui/platform/navigation.py), the accounts are the demo accounts of the
 seed (services/accounts/demo.py, one per role), and the charts are whatever Vega-Lite charts a page draws
-(`[data-testid="stVegaLiteChart"]`, every st.altair_chart goes through ui.platform.charts.show_chart).
+(`[data-testid="stVegaLiteChart"]`, every st.altair_chart goes through ui.platform.charts.show).
 A page added to the table is toured, and its charts checked, the day it is added.
 """
 

@@ -53,7 +53,7 @@ WHAT_IF = "Simuler un transfert entre lignes"
 
 
 def _subheaders(at) -> list[str]:
-    return [h.value for h in at.subheader]
+    return [h.value for h in at.header]
 
 
 def _chart_rows(at, series: str) -> list[dict]:

@@ -220,7 +220,7 @@ def test_direction_sees_the_account_created_on_its_home_page(demo_database, app_
     home = signed_in_app("direction").run()
 
     assert not home.exception, home.exception
-    assert BLOCK_TITLE in texts(home.subheader)
+    assert BLOCK_TITLE in texts(home.header)
     table = next(frame.value for frame in home.dataframe if "Acte" in frame.value.columns)
     rows = table[table["Compte"] == username]
     assert sorted(rows["Acte"]) == ["Code d'activation remis", "Compte créé"]
@@ -232,4 +232,4 @@ def test_direction_sees_the_account_created_on_its_home_page(demo_database, app_
 def test_no_other_role_sees_the_block(demo_database, username) -> None:
     home = signed_in_app(username).run()
     assert not home.exception, home.exception
-    assert BLOCK_TITLE not in texts(home.subheader)
+    assert BLOCK_TITLE not in texts(home.header)

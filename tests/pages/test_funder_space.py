@@ -49,7 +49,7 @@ def test_financeur_sees_protected_figures_and_no_person_code(app_engine, demo_da
     at = open_page(signed_in_app(FINANCEUR), PageKey.FUNDER_SPACE)
     text = all_text(at)
     assert "< 5" in text  # small counts (zeros included) are shown as such, never as the number
-    assert [h.value for h in at.subheader][:3] == ["Activité", "Par site", "Dans le temps"]
+    assert [h.value for h in at.header][:3] == ["Activité", "Par site", "Dans le temps"]
     assert "fictives" in text  # demo mode says the data is synthetic
     assert _person_codes(app_engine, text) == []
 

@@ -267,7 +267,7 @@ def test_direction_sees_figures_per_site_and_no_form(app_engine, demo_database):
     assert not at.exception, at.exception
     assert SAVE_NEW not in [b.label for b in at.button] and SAVE_EDIT not in [b.label for b in at.button]
     assert at.number_input == [] and "Maraude à corriger" not in [s.label for s in at.selectbox]
-    assert "Par site" in texts(at.subheader)
+    assert "Par site" in texts(at.header)
     [per_site] = [df.value for df in at.dataframe if "Accueils / nouveaux contacts" in df.value.columns]
     totals: dict[str, Counter] = defaultdict(Counter)
     for row in _rounds_shown(app_engine):
@@ -309,7 +309,7 @@ def test_cip_grenoble_does_not_see_lyon_rounds(app_engine, demo_database):
     assert 4663 not in _rounds_table(at)["Préservatifs"].tolist()  # …and nowhere for Grenoble
     choice = next(s for s in at.selectbox if s.label == "Maraude à corriger")
     assert choice.options and all(option.endswith(" · GRE") for option in choice.options)
-    assert "Par site" not in texts(at.subheader)
+    assert "Par site" not in texts(at.header)
     with unit_of_work(app_engine) as session:
         grenoble_rounds = session.exec(
             select(sa.func.count())

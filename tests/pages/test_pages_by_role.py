@@ -181,7 +181,7 @@ def _chart_titles(at: AppTest) -> list[str]:
 
 
 def _subheaders(at: AppTest) -> list[str]:
-    return texts(at.subheader)
+    return texts(at.header)
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)

@@ -154,11 +154,11 @@ def test_direction_sees_rates_but_no_roll_call_and_no_person(app_engine, demo_da
     assert [t.label for t in at.tabs] == ["Séances", "Suivi"]
     assert len(at.dataframe) == 1 and not at.data_editor
     assert ROLL_BUTTON not in [b.label for b in at.button]
-    assert "Faire l'appel" not in [s.value for s in at.subheader]
+    assert "Faire l'appel" not in [s.value for s in at.header]
     assert not PERSON_CODE.search(all_text(at))
 
     at = _open_tab(at, "Suivi")
-    assert "Personnes à appeler" not in [s.value for s in at.subheader]
+    assert "Personnes à appeler" not in [s.value for s in at.header]
     assert not PERSON_CODE.search(all_text(at))
     [chart] = at.get("vega_lite_chart")
     [dataset] = chart.proto.datasets  # the chart's frame, sent as Arrow beside the spec
@@ -274,7 +274,7 @@ def _lyon_persons_to_call(app_engine) -> dict[str, tuple[str, str]]:
 def test_workshop_team_sees_the_persons_to_call_by_code(app_engine, demo_database) -> None:
     code = _someone_who_missed_the_last_two_sessions(app_engine)
     at = _open_tab(open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS), "Suivi")
-    assert "Personnes à appeler" in [s.value for s in at.subheader]
+    assert "Personnes à appeler" in [s.value for s in at.header]
     expected = _lyon_persons_to_call(app_engine)
     assert code in expected
     [to_call] = [frame.value for frame in at.dataframe if "Dernière séance" in frame.value.columns]

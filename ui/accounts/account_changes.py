@@ -12,7 +12,7 @@ from ui.platform.text import md
 
 def account_changes_block(rows: list[changes.PrivilegedAccountChange]) -> None:
     """The last RECENT_DAYS days of creations, re-enablings and resets of accounts that see identities."""
-    st.subheader(_("Comptes ayant accès à l'identité des personnes"))
+    st.header(_("Comptes ayant accès à l'identité des personnes"))
     st.caption(
         _(
             "Créations, réactivations et nouveaux mots de passe des {days} derniers jours : qui l'a fait, quand, "

@@ -27,7 +27,7 @@ def linked_roll_call(engine: Engine, principal: Principal, kind: SessionKind) ->
     if not asked.isdigit():
         return
     with st.container(border=True):
-        st.subheader(_("Appel à faire"))
+        st.header(_("Appel à faire"))
         try:
             roll_call_grid(engine, principal, kind, int(asked), "linked_roll")
         except (NotFound, PermissionDenied) as exc:

@@ -32,7 +32,7 @@ from services.activities import attendance
 from services.activities.attendance import LATE_AFTER_DAYS, RollCall, SessionKind
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.runtime import field_cipher
 from ui.platform.text import md
 
@@ -115,7 +115,7 @@ def _roll_form(engine: Engine, principal: Principal, roll: RollCall, key: str) -
     form = f"{key}_{roll.kind.value}_{roll.session_id}"
     form_key, errors = form_state.key(form), form_state.errors(form)
     statuses = status_of_label()
-    with st.form(form_key):
+    with widgets.form(form_key):
         form_state.form_error(form)
         edited = _grid(roll, statuses, f"{form_key}_grid")
         form_state.field_error(errors, "session")

@@ -25,6 +25,11 @@ ACTUAL = N_("Réalisé cumulé")
 PLAN = N_("Prévu (rythme linéaire)")
 FORECAST = N_("Prévision jusqu'à la fin")
 SERIES = [ACTUAL, PLAN, FORECAST]
+# The text alternative of the burn chart (ui.platform.charts.show).
+BURN_SUMMARY = N_(
+    "Trois courbes mois par mois : dépenses cumulées, budget prévu au prorata du temps et prévision jusqu'à la "
+    "fin de la convention."
+)
 COLOURS = ["#7a2e5a", "#9a9a9a", "#c06c9b"]
 DASHES = [[1, 0], [6, 4], [2, 3]]
 PERCENT_LABEL_EXPR = "format(datum.value * 100, '.0f') + '\u00a0%'"

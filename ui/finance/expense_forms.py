@@ -13,7 +13,7 @@ from services.finance.expense_import import ImportRefused
 from services.finance.lines import LineChoice
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.downloads import offer_download
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
@@ -31,7 +31,7 @@ def line_label(choice: LineChoice) -> str:
 def _line_and_day(key: str, errors: dict[str, str], choices: list[LineChoice]) -> dict:
     by_id = {c.id: c for c in choices}
     values = {
-        "budget_line_id": st.selectbox(
+        "budget_line_id": widgets.selectbox(
             _("Ligne budgétaire"),
             list(by_id),
             format_func=lambda i: line_label(by_id[i]),
@@ -43,7 +43,7 @@ def _line_and_day(key: str, errors: dict[str, str], choices: list[LineChoice]) -
     form_state.field_error(errors, "budget_line_id")
     left, right = st.columns(2)
     with left:
-        values["spent_on"] = st.date_input(
+        values["spent_on"] = widgets.date_input(
             _("Date de la dépense"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_date"
         )
         form_state.field_error(errors, "spent_on")
@@ -80,7 +80,7 @@ def entry_form(runtime: Runtime, principal: Principal, choices: list[LineChoice]
     form = "expense_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         data = _line_and_day(key, errors, choices) | _texts(key, errors)
         submitted = st.form_submit_button(_("Enregistrer la dépense"), type="primary")
@@ -186,7 +186,7 @@ def import_form(runtime: Runtime, principal: Principal) -> None:
     form = IMPORT_FORM
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         uploaded = st.file_uploader(
             _("Fichier à importer"),

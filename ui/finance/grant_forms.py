@@ -21,7 +21,7 @@ from services.platform import organisation
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
-from ui.platform import conflicts, form_state
+from ui.platform import conflicts, form_state, widgets
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
@@ -58,11 +58,11 @@ def funder_form(runtime: Runtime, principal: Principal) -> None:
     form = "funder_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         name = st.text_input(_("Nom du financeur"), max_chars=grants.FUNDER_NAME_MAX, key=f"{key}_name")
         form_state.field_error(errors, "name")
-        kind = st.selectbox(_("Type"), list(FunderKind), format_func=label, key=f"{key}_kind")
+        kind = widgets.selectbox(_("Type"), list(FunderKind), format_func=label, key=f"{key}_kind")
         form_state.field_error(errors, "kind")
         submitted = st.form_submit_button(_("Ajouter le financeur"))
     if submitted:
@@ -79,7 +79,7 @@ def _grant_fields(key: str, errors: dict[str, str], funders: list[FunderRow], g:
     funder_ids = [f.id for f in funders]
     funder_name = {f.id: f.name for f in funders}
     values = {
-        "funder_id": st.selectbox(
+        "funder_id": widgets.selectbox(
             _("Financeur"),
             funder_ids,
             format_func=funder_name.get,
@@ -112,7 +112,7 @@ def _reference_start_tolerance(key: str, errors: dict[str, str], g: GrantSummary
         )
     }
     form_state.field_error(errors, "convention_ref")
-    values["starts_on"] = st.date_input(
+    values["starts_on"] = widgets.date_input(
         _("Début"),
         value=g.starts_on if g else None,
         format=DATE_FORMAT,
@@ -144,7 +144,7 @@ def _amount_end_indirect(key: str, errors: dict[str, str], g: GrantSummary | Non
         )
     }
     form_state.field_error(errors, "amount")
-    values["ends_on"] = st.date_input(
+    values["ends_on"] = widgets.date_input(
         _("Fin"),
         value=g.ends_on if g else None,
         format=DATE_FORMAT,
@@ -170,7 +170,7 @@ def _sites_and_strands(
 ) -> dict:
     site_label = {s.id: s.label for s in sites}
     values = {
-        "site_ids": st.multiselect(
+        "site_ids": widgets.multiselect(
             _("Sites concernés"),
             list(site_label),
             format_func=site_label.get,
@@ -262,7 +262,7 @@ def grant_form(
             ),
         )
         edit.panel()
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         data = _grant_fields(key, errors, funders, g) | _sites_and_strands(key, errors, sites, detail, offered)
         submitted = st.form_submit_button(

@@ -19,7 +19,7 @@ from services.platform.db import unit_of_work
 from services.platform.money import BASIS_POINTS
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
-from ui.platform import conflicts, form_state
+from ui.platform import conflicts, form_state, widgets
 from ui.platform.text import md
 
 
@@ -35,14 +35,14 @@ def _site_and_type(key: str, errors: dict, sites: list[SiteChoice], post: PostRo
     names = {s.id: s.label for s in sites}
     left, right = st.columns(2)
     values = {
-        "site_id": left.selectbox(
+        "site_id": widgets.on(left).selectbox(
             _("Site"),
             site_ids,
             key=f"{key}_site",
             format_func=names.get,
             index=site_ids.index(post.site_id) if post and post.site_id in site_ids else 0,
         ),
-        "post_type": right.selectbox(
+        "post_type": widgets.on(right).selectbox(
             _("Type de poste"),
             list(PostType),
             format_func=label,
@@ -87,13 +87,13 @@ def _fte_and_cost(key: str, errors: dict, post: PostRow | None) -> dict:
 def _dates_and_holder(key: str, errors: dict, post: PostRow | None) -> dict:
     left, right = st.columns(2)
     values = {
-        "starts_on": left.date_input(
+        "starts_on": widgets.on(left).date_input(
             _("Début du poste"),
             value=post.starts_on if post else paris_today(),
             format="DD/MM/YYYY",
             key=f"{key}_start",
         ),
-        "ends_on": right.date_input(
+        "ends_on": widgets.on(right).date_input(
             _("Fin du poste (facultatif)"), value=post.ends_on if post else None, format="DD/MM/YYYY", key=f"{key}_end"
         ),
     }
@@ -132,7 +132,7 @@ def _share_rows(key: str, errors: dict, names: dict[tuple[int, int], str]) -> li
     rows = []
     for index in range(1, SHARE_ROWS + 1):
         left, right = st.columns([3, 1])
-        choice = left.selectbox(
+        choice = widgets.on(left).selectbox(
             _("Convention — volet {index}").format(index=md(index)),
             [None, *names],
             key=f"{key}_grant_{index}",
@@ -162,7 +162,7 @@ def create_post_form(engine: Engine, principal: Principal, sites: list[SiteChoic
     form = "post_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         data = _post_fields(key, errors, sites, None)
         st.markdown(_("**Financement** — la convention doit couvrir le site du poste ; total exactement 100 %."))
@@ -227,7 +227,7 @@ def edit_post_form(engine: Engine, principal: Principal, sites: list[SiteChoice]
         last_write=conflicts.audited(engine, principal, "post", post.id, POST_WRITES),
     )
     edit.panel()
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         data = _post_fields(key, errors, sites, post)
         submitted = st.form_submit_button(_("Enregistrer le poste"), type="primary")
@@ -242,7 +242,7 @@ def status_form(engine: Engine, principal: Principal, post: PostRow) -> None:
     key = form_state.key(form)
     errors = form_state.errors(form)
     version = post.version
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         if post.is_filled:
             st.caption(
@@ -250,7 +250,7 @@ def status_form(engine: Engine, principal: Principal, post: PostRow) -> None:
                     day=formats.day(post.status_since), holder=md(post.holder_name)
                 )
             )
-            on = st.date_input(
+            on = widgets.date_input(
                 _("Vacant à partir du"),
                 value=paris_today(),
                 format="DD/MM/YYYY",
@@ -260,7 +260,7 @@ def status_form(engine: Engine, principal: Principal, post: PostRow) -> None:
             holder = None
         else:
             st.caption(_("Vacant depuis le {day}.").format(day=formats.day(post.status_since)))
-            on = st.date_input(_("Pourvu à partir du"), value=paris_today(), format="DD/MM/YYYY", key=f"{key}_on")
+            on = widgets.date_input(_("Pourvu à partir du"), value=paris_today(), format="DD/MM/YYYY", key=f"{key}_on")
             holder = st.text_input(_("Titulaire (salarié·e)"), max_chars=staffing.HOLDER_MAX, key=f"{key}_holder")
             form_state.field_error(errors, "holder_name")
         form_state.field_error(errors, "on")

@@ -19,11 +19,9 @@ from services.persons import appointments, files
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
 from ui.persons.choices import language_codes, language_label
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
-
-DATE_FORMAT = "DD/MM/YYYY"
 
 
 def may_record(principal: Principal, header) -> bool:
@@ -84,17 +82,17 @@ def _form(runtime: Runtime, principal: Principal, header) -> None:
         workers = files.list_referent_choices(session, principal, header.site_id)
     ids = [worker_id for worker_id, _name in workers]
     names = dict(workers)
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Nouveau rendez-vous ou accompagnement**"))
         form_state.form_error(form)
         left, right = st.columns(2)
-        appointment_on = left.date_input(_("Date"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        appointment_on = widgets.on(left).date_input(_("Date"), value=clock.today(), key=f"{key}_on")
         with left:
             form_state.field_error(errors, "appointment_on")
-        kind = right.selectbox(_("Type"), list(AppointmentKind), format_func=label, key=f"{key}_kind")
+        kind = widgets.on(right).selectbox(_("Type"), list(AppointmentKind), format_func=label, key=f"{key}_kind")
         with right:
             form_state.field_error(errors, "kind")
-        worker = left.selectbox(
+        worker = widgets.on(left).selectbox(
             _("Intervenant·e"),
             ids,
             index=ids.index(principal.user_id) if principal.user_id in ids else None,
@@ -115,7 +113,7 @@ def _form(runtime: Runtime, principal: Principal, header) -> None:
         )
         with right:
             form_state.field_error(errors, "duration_minutes")
-        language = left.selectbox(
+        language = widgets.on(left).selectbox(
             _("Langue de l'interprète"),
             [None, *language_codes()],
             format_func=lambda code: _("Sans interprète") if code is None else language_label(code),

@@ -14,7 +14,7 @@ from services.persons import consent
 from services.persons.files import PersonFileHeader
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
@@ -60,10 +60,10 @@ def _history(rows: list[consent.ConsentChangeRow]) -> None:
 def _change_form(runtime: Runtime, principal: Principal, header: PersonFileHeader) -> None:
     k = form_state.key(CONSENT_FORM) + f"_{header.person_id}"
     errors = form_state.errors(CONSENT_FORM)
-    with st.form(k):
+    with widgets.form(k):
         st.markdown(md(_("Enregistrer un retrait ou un nouveau consentement")))
         form_state.form_error(CONSENT_FORM)
-        scope = st.selectbox(
+        scope = widgets.selectbox(
             _("Consentement *"),
             list(ConsentScope),
             index=None,
@@ -81,7 +81,7 @@ def _change_form(runtime: Runtime, principal: Principal, header: PersonFileHeade
             key=f"{k}_given",
         )
         form_state.field_error(errors, "given")
-        effective_on = st.date_input(
+        effective_on = widgets.date_input(
             _("Date d'effet *"), value=clock.today(), format=DATE_FORMAT, key=f"{k}_effective_on"
         )
         form_state.field_error(errors, "effective_on")

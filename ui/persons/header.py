@@ -15,7 +15,7 @@ from services.persons.files import INCOME_SOURCES, PersonFileHeader, income_sour
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.persons.choices import language_codes, language_label, nationality_codes, nationality_label
-from ui.platform import conflicts, form_state
+from ui.platform import conflicts, form_state, widgets
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
@@ -92,11 +92,11 @@ def _person_fields(
         _("Année de naissance"), value=header.birth_year, step=1, format="%d", key=f"{k}_birth_year"
     )
     form_state.field_error(errors, "birth_year")
-    values["gender"] = st.selectbox(
+    values["gender"] = widgets.selectbox(
         _("Genre"), list(Gender), index=list(Gender).index(header.gender), format_func=label, key=f"{k}_gender"
     )
     referent_options = [None, *referents]
-    values["referent_id"] = st.selectbox(
+    values["referent_id"] = widgets.selectbox(
         _("Référent·e"),
         referent_options,
         index=referent_options.index(header.referent_id),
@@ -111,7 +111,7 @@ def _situation_fields(k: str, errors: dict[str, str], header: PersonFileHeader) 
     """Nationality, languages, administrative situation, housing, income (right column)."""
     values: dict[str, object] = {}
     nationalities = [None, *nationality_codes()]
-    values["nationality"] = st.selectbox(
+    values["nationality"] = widgets.selectbox(
         _("Nationalité"),
         nationalities,
         index=nationalities.index(header.nationality) if header.nationality in nationalities else 0,
@@ -119,7 +119,7 @@ def _situation_fields(k: str, errors: dict[str, str], header: PersonFileHeader) 
         key=f"{k}_nationality",
     )
     form_state.field_error(errors, "nationality")
-    values["languages"] = st.multiselect(
+    values["languages"] = widgets.multiselect(
         _("Langues parlées"),
         sorted(set(language_codes()) | set(header.languages), key=language_label),
         default=header.languages,
@@ -129,14 +129,14 @@ def _situation_fields(k: str, errors: dict[str, str], header: PersonFileHeader) 
     )
     form_state.field_error(errors, "languages")
     admin_options = [None, *AdministrativeStatus]
-    values["administrative_status"] = st.selectbox(
+    values["administrative_status"] = widgets.selectbox(
         _("Situation administrative"),
         admin_options,
         index=admin_options.index(header.administrative_status),
         format_func=label,
         key=f"{k}_admin",
     )
-    values["permit_ends_on"] = st.date_input(
+    values["permit_ends_on"] = widgets.date_input(
         _("Fin du titre de séjour ou du récépissé"),
         value=header.permit_ends_on,
         format="DD/MM/YYYY",
@@ -145,14 +145,14 @@ def _situation_fields(k: str, errors: dict[str, str], header: PersonFileHeader) 
     )
     form_state.field_error(errors, "permit_ends_on")
     housing_options = [None, *HousingSituation]
-    values["housing"] = st.selectbox(
+    values["housing"] = widgets.selectbox(
         _("Hébergement"),
         housing_options,
         index=housing_options.index(header.housing),
         format_func=label,
         key=f"{k}_housing",
     )
-    values["income_sources"] = st.multiselect(
+    values["income_sources"] = widgets.multiselect(
         _("Ressources"),
         list(INCOME_SOURCES),
         default=[c for c in header.income_sources if c in INCOME_SOURCES],
@@ -233,7 +233,7 @@ def situation_form(runtime: Runtime, principal: Principal, header: PersonFileHea
     )
     edit.panel()
     form_state.form_error(SITUATION_FORM)
-    with st.form(k):
+    with widgets.form(k):
         left, right = st.columns(2)
         with left:
             data = _identity_fields(k, errors, header) | _person_fields(k, errors, header, referents)
@@ -252,10 +252,10 @@ def closing_form(runtime: Runtime, principal: Principal, header: PersonFileHeade
     form_state.form_error(CLOSING_FORM)
     form_state.field_error(errors, "status")
     closing = header.status != PersonStatus.CLOSED
-    with st.form(k):
+    with widgets.form(k):
         data: dict[str, object] = {}
         if closing:
-            data["closed_on"] = st.date_input(
+            data["closed_on"] = widgets.date_input(
                 _("Date de clôture *"), value=clock.today(), format="DD/MM/YYYY", key=f"{k}_closed_on"
             )
             form_state.field_error(errors, "closed_on")

@@ -13,12 +13,11 @@ from models.persons import PersonStatus
 from services.persons import legal
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
 FORM = "legal_event"
-DATE_FORMAT = "DD/MM/YYYY"
 PERMIT_SOON_DAYS = 60
 
 
@@ -78,7 +77,7 @@ def _kind_fields(kind: LegalEventKind, key: str, errors: dict[str, str]) -> dict
         )
         form_state.field_error(errors, "place")
     if kind == LegalEventKind.PROCEEDINGS:
-        values["stage"] = st.selectbox(
+        values["stage"] = widgets.selectbox(
             _("Stade *"),
             [None, *ProceedingsStage],
             format_func=lambda s: "—" if s is None else label(s),
@@ -86,21 +85,17 @@ def _kind_fields(kind: LegalEventKind, key: str, errors: dict[str, str]) -> dict
         )
         form_state.field_error(errors, "stage")
     if kind in (LegalEventKind.RESIDENCE_PERMIT, LegalEventKind.COMPENSATION):
-        values["decision"] = st.selectbox(
+        values["decision"] = widgets.selectbox(
             _("Décision") if kind == LegalEventKind.RESIDENCE_PERMIT else _("Résultat"),
             list(LegalDecision),
             format_func=label,
             key=f"{key}_decision",
         )
         form_state.field_error(errors, "decision")
-        values["decided_on"] = st.date_input(
-            _("Date de la décision"), value=None, format=DATE_FORMAT, key=f"{key}_decided_on"
-        )
+        values["decided_on"] = widgets.date_input(_("Date de la décision"), value=None, key=f"{key}_decided_on")
         form_state.field_error(errors, "decided_on")
     if kind == LegalEventKind.RESIDENCE_PERMIT:
-        values["valid_until"] = st.date_input(
-            _("Accordé jusqu'au"), value=None, format=DATE_FORMAT, key=f"{key}_valid_until"
-        )
+        values["valid_until"] = widgets.date_input(_("Accordé jusqu'au"), value=None, key=f"{key}_valid_until")
         form_state.field_error(errors, "valid_until")
     if kind == LegalEventKind.COMPENSATION:
         values["amount_cents"] = st.text_input(
@@ -115,11 +110,11 @@ def _new_step_form(runtime: Runtime, principal: Principal, header) -> None:
     errors = form_state.errors(FORM)
     st.markdown(_("**Nouvelle étape**"))
     form_state.form_error(FORM)
-    kind = st.selectbox(_("Type *"), list(LegalEventKind), format_func=label, key=f"{key}_kind")
+    kind = widgets.selectbox(_("Type *"), list(LegalEventKind), format_func=label, key=f"{key}_kind")
     form_state.field_error(errors, "kind")
-    with st.form(f"{key}_{kind.value}"):
+    with widgets.form(f"{key}_{kind.value}"):
         data: dict[str, object] = {"kind": kind}
-        data["event_on"] = st.date_input(md(_day_label(kind)), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        data["event_on"] = widgets.date_input(md(_day_label(kind)), value=clock.today(), key=f"{key}_on")
         form_state.field_error(errors, "event_on")
         data |= _kind_fields(kind, key, errors)
         data["notes"] = st.text_area(_("Notes"), max_chars=legal.NOTES_MAX, key=f"{key}_notes")

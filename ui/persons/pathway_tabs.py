@@ -22,8 +22,7 @@ from models.persons import PersonStatus
 from services.persons import partners, pathway
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
-from ui.platform import charts, conflicts, form_state
-from ui.platform.charts import show_chart
+from ui.platform import charts, conflicts, form_state, widgets
 from ui.platform.runtime import Runtime, field_cipher
 from ui.platform.text import md
 
@@ -46,7 +45,9 @@ PARIS_TODAY = object()  # a date field's default: today in Paris, read when the 
 
 
 def _date_input(text: str, key: str, *, value: date | object | None = PARIS_TODAY) -> date | None:
-    return st.date_input(md(text), value=clock.today() if value is PARIS_TODAY else value, format=DATE_FORMAT, key=key)
+    return widgets.date_input(
+        md(text), value=clock.today() if value is PARIS_TODAY else value, format=DATE_FORMAT, key=key
+    )
 
 
 # --- Freins -------------------------------------------------------------------------------------
@@ -69,7 +70,7 @@ def _latest_by_barrier(history: list[pathway.BarrierPoint]) -> dict[Barrier, pat
 
 def _barriers_table(history: list[pathway.BarrierPoint]) -> None:
     current = _latest_by_barrier(history)
-    st.subheader(_("Freins actuels"))
+    st.header(_("Freins actuels"))
     st.dataframe(
         pd.DataFrame(
             {
@@ -81,15 +82,19 @@ def _barriers_table(history: list[pathway.BarrierPoint]) -> None:
         ),
         hide_index=True,
     )
-    st.subheader(_("Évolution"))
-    show_chart(charts.barrier_evolution(history))
+    st.header(_("Évolution"))
+    charts.show(
+        charts.barrier_evolution(history),
+        _("Évolution des freins"),
+        _("Niveau de chaque frein (une ligne) à chaque évaluation (une colonne), écrit dans chaque case."),
+    )
 
 
 def _barriers_form(runtime: Runtime, principal: Principal, header) -> None:
     form = "barriers"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Nouvelle évaluation**"))
         form_state.form_error(form)
         assessed_on = _date_input(_("Date de l'évaluation"), f"{key}_on")
@@ -122,7 +127,7 @@ def _correction_form(runtime: Runtime, principal: Principal, history: list[pathw
     """Correct the latest rating of a barrier entered by mistake; a colleague's correction meanwhile is
     merged, never overwritten (ui.platform.conflicts)."""
     latest = list(_latest_by_barrier(history).values())
-    chosen = st.selectbox(
+    chosen = widgets.selectbox(
         _("Évaluation à corriger"),
         latest,
         format_func=lambda p: _("{barrier} — {severity}, évalué le {day}").format(
@@ -151,7 +156,7 @@ def _correction_form(runtime: Runtime, principal: Principal, history: list[pathw
         ),
     )
     edit.panel()
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         severity = st.radio(
             _("Niveau corrigé"),
@@ -217,7 +222,7 @@ def _goals_table(goals: list[pathway.GoalRow]) -> None:
 def _goal_fields(key: str, errors: dict[str, str], goal: pathway.GoalRow | None) -> dict[str, object]:
     """Axis, goal, actions and due date (inside an st.form); `goal` fills them for a change."""
     axes = list(GoalAxis)
-    axis = st.selectbox(
+    axis = widgets.selectbox(
         _("Axe"), axes, index=axes.index(goal.axis) if goal else 0, format_func=label, key=f"{key}_axis"
     )
     form_state.field_error(errors, "axis")
@@ -238,7 +243,7 @@ def _new_goal_form(runtime: Runtime, principal: Principal, header) -> None:
     form = "goal_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         data = _goal_fields(key, errors, None)
         submitted = st.form_submit_button(_("Ajouter l'objectif"), type="primary")
@@ -284,7 +289,7 @@ def _edit_goal_form(runtime: Runtime, principal: Principal, chosen: pathway.Goal
         last_write=conflicts.audited(runtime.engine, principal, "action_goal", chosen.id, [AuditAction.GOAL_UPDATE]),
     )
     edit.panel()
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         data = _goal_fields(key, errors, chosen)
         data["status"] = st.radio(
@@ -308,7 +313,7 @@ def _close_goal_form(runtime: Runtime, principal: Principal, chosen: pathway.Goa
     close_form = f"goal_close_{chosen.id}"
     key = form_state.key(close_form)
     errors = form_state.errors(close_form)
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Clore l'objectif**"))
         form_state.form_error(close_form)
         status = st.radio(
@@ -337,7 +342,7 @@ def _change_goal(runtime: Runtime, principal: Principal, goals: list[pathway.Goa
     if not open_goals:
         st.caption(_("Aucun objectif en cours."))
         return
-    chosen = st.selectbox(
+    chosen = widgets.selectbox(
         _("Objectif"), open_goals, format_func=lambda g: f"{label(g.axis)} — {g.goal}", key="goal_edit_choice"
     )
     _edit_goal_form(runtime, principal, chosen)
@@ -435,14 +440,14 @@ def _psp_fields(key: str, errors: dict[str, str], episode: pathway.PspEpisodeVie
     """The commission, the préfet's decision, APS and AFIS as recorded; the end is sent as recorded."""
     commission_on = _date_input(_("Date de la commission"), f"{key}_commission", value=episode.commission_on)
     form_state.field_error(errors, "commission_on")
-    opinion = st.selectbox(
+    opinion = widgets.selectbox(
         _("Avis de la commission"),
         list(CommissionOpinion),
         format_func=label,
         index=list(CommissionOpinion).index(episode.commission_opinion),
         key=f"{key}_opinion",
     )
-    decision = st.selectbox(
+    decision = widgets.selectbox(
         _("Décision du préfet"),
         list(PrefectDecision),
         format_func=label,
@@ -510,7 +515,7 @@ def _psp_form(runtime: Runtime, principal: Principal, episode: pathway.PspEpisod
     )
     with st.expander(_("Commission, décision, APS et AFIS")):
         edit.panel()
-        with st.form(key):
+        with widgets.form(key):
             form_state.form_error(form)
             data = _psp_fields(key, errors, episode)
             submitted = st.form_submit_button(_("Enregistrer"), type="primary")
@@ -524,7 +529,7 @@ def _psp_period_form(runtime: Runtime, principal: Principal, episode: pathway.Ps
     errors = form_state.errors(form)
     renewal = bool(episode.periods)
     default_start = episode.periods[-1].end_on + timedelta(days=1) if renewal else episode.decided_on
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Renouvellement (6 mois)**") if renewal else _("**Première période (6 mois)**"))
         form_state.form_error(form)
         start_on = _date_input(_("Début de la période"), f"{key}_start", value=default_start)
@@ -555,7 +560,7 @@ def _new_psp_form(runtime: Runtime, principal: Principal, header) -> None:
     form = "psp_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Nouvelle demande de parcours de sortie**"))
         form_state.form_error(form)
         requested_on = _date_input(_("Date de la demande"), f"{key}_on")
@@ -584,7 +589,7 @@ def psp_tab(runtime: Runtime, principal: Principal, header) -> None:
     if not episodes:
         st.info(_("Aucune demande de parcours de sortie."))
     for episode in episodes:
-        st.subheader(_("Demande du {day}").format(day=formats.day(episode.requested_on)))
+        st.header(_("Demande du {day}").format(day=formats.day(episode.requested_on)))
         _psp_episode(runtime, principal, episode, writable)
     _read_only_note(principal, header)
     if writable:
@@ -623,10 +628,10 @@ def _new_referral_form(runtime: Runtime, principal: Principal, header, choices: 
     form = "referral_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Nouvelle orientation**"))
         form_state.form_error(form)
-        partner = st.selectbox(
+        partner = widgets.selectbox(
             _("Partenaire"),
             choices,
             index=None,
@@ -661,7 +666,7 @@ def _new_referral_form(runtime: Runtime, principal: Principal, header, choices: 
 
 
 def _referral_result_form(runtime: Runtime, principal: Principal, rows: list[partners.ReferralRow]) -> None:
-    chosen = st.selectbox(
+    chosen = widgets.selectbox(
         _("Orientation à compléter"),
         rows,
         key="referral_result_choice",
@@ -686,10 +691,10 @@ def _referral_result_form(runtime: Runtime, principal: Principal, rows: list[par
         last_write=conflicts.audited(runtime.engine, principal, "referral", chosen.id, [AuditAction.REFERRAL_UPDATE]),
     )
     edit.panel()
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Résultat de l'orientation**"))
         form_state.form_error(form)
-        result = st.selectbox(
+        result = widgets.selectbox(
             _("Résultat"),
             list(ReferralResult),
             index=list(ReferralResult).index(chosen.result),
@@ -743,12 +748,12 @@ def _new_outcome_form(runtime: Runtime, principal: Principal, header) -> None:
     form = "outcome_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Nouvelle sortie**"))
         form_state.form_error(form)
         outcome_on = _date_input(_("Date de la sortie"), f"{key}_on")
         form_state.field_error(errors, "outcome_on")
-        outcome_type = st.selectbox(
+        outcome_type = widgets.selectbox(
             _("Type de sortie"),
             list(OutcomeType),
             key=f"{key}_type",
@@ -801,7 +806,7 @@ def _new_note_form(runtime: Runtime, principal: Principal, header, cipher) -> No
     form = "note_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         noted_on = _date_input(_("Date"), f"{key}_on")
         form_state.field_error(errors, "noted_on")

@@ -21,7 +21,7 @@ from services.platform.crypto import FieldCipher
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
 from ui.persons.choices import language_codes, language_label, nationality_codes, nationality_label
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.downloads import offer_download
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
@@ -41,12 +41,12 @@ def rights_section(current: Runtime, principal: Principal, header: PersonFileHea
     if principal.can(Capability.SERVE_PERSON_RIGHTS):
         export_buttons(current, principal, header, cipher)
     if header.may_edit and corrections.may_correct(principal, header.referent_id):
-        st.subheader(_("Corriger une information"), divider="gray")
+        st.header(_("Corriger une information"), divider="gray")
         correction_form(current, principal, header)
     if principal.can(Capability.VIEW_IDENTITY):
         correction_history(current, principal, header)
     if principal.can(Capability.SERVE_PERSON_RIGHTS) and header.status != PersonStatus.ANONYMISED:
-        st.subheader(_("Effacer le dossier à la demande de la personne"), divider="gray")
+        st.header(_("Effacer le dossier à la demande de la personne"), divider="gray")
         erasure_form(current, principal, header)
 
 
@@ -55,7 +55,7 @@ def rights_section(current: Runtime, principal: Principal, header: PersonFileHea
 
 def export_buttons(current: Runtime, principal: Principal, header: PersonFileHeader, cipher: FieldCipher) -> None:
     """Two downloads, each built (and audited) on its click, for this user only (ui.platform.downloads)."""
-    st.subheader(_("Exporter tout le dossier"), divider="gray")
+    st.header(_("Exporter tout le dossier"), divider="gray")
     st.caption(
         _(
             "Droit d'accès : le PDF rassemble en clair tout ce que l'association conserve sur la personne, pour "
@@ -119,12 +119,12 @@ def correction_form(current: Runtime, principal: Principal, header: PersonFileHe
         )
     )
     form_state.form_error(CORRECTION_FORM)
-    with st.form(k):
+    with widgets.form(k):
         left, right = st.columns(2)
         data: dict[str, object] = {}
         with left:
             for name in corrections.DATE_FIELDS:
-                data[name] = st.date_input(
+                data[name] = widgets.date_input(
                     _(corrections.CORRECTABLE_FIELDS[name]),
                     value=recorded[name],
                     min_value=date(1950, 1, 1),
@@ -134,7 +134,7 @@ def correction_form(current: Runtime, principal: Principal, header: PersonFileHe
                 )
                 form_state.field_error(errors, name)
             origins = list(IntakeOrigin)
-            data["origin"] = st.selectbox(
+            data["origin"] = widgets.selectbox(
                 _("Origine de l'accueil"),
                 origins,
                 index=_choice(origins, recorded["origin"]),
@@ -142,7 +142,7 @@ def correction_form(current: Runtime, principal: Principal, header: PersonFileHe
                 key=f"{k}_origin",
             )
             partner_options = [None, *partners]
-            data["referring_partner_id"] = st.selectbox(
+            data["referring_partner_id"] = widgets.selectbox(
                 _("Partenaire qui oriente"),
                 partner_options,
                 index=_choice(partner_options, recorded["referring_partner_id"]),
@@ -156,11 +156,11 @@ def correction_form(current: Runtime, principal: Principal, header: PersonFileHe
             )
             form_state.field_error(errors, "birth_year")
             genders = list(Gender)
-            data["gender"] = st.selectbox(
+            data["gender"] = widgets.selectbox(
                 _("Genre"), genders, index=_choice(genders, recorded["gender"]), format_func=label, key=f"{k}_gender"
             )
             nationalities = [None, *nationality_codes()]
-            data["nationality"] = st.selectbox(
+            data["nationality"] = widgets.selectbox(
                 _("Nationalité"),
                 nationalities,
                 index=_choice(nationalities, recorded["nationality"]),
@@ -169,7 +169,7 @@ def correction_form(current: Runtime, principal: Principal, header: PersonFileHe
             )
             form_state.field_error(errors, "nationality")
             languages = list(recorded["languages"] or [])
-            data["languages"] = st.multiselect(
+            data["languages"] = widgets.multiselect(
                 _("Langues parlées"),
                 sorted(set(language_codes()) | set(languages), key=language_label),
                 default=languages,
@@ -203,7 +203,7 @@ def correction_form(current: Runtime, principal: Principal, header: PersonFileHe
 def correction_history(current: Runtime, principal: Principal, header: PersonFileHeader) -> None:
     with unit_of_work(current.engine) as uow:
         rows = corrections.correction_history(uow, principal, header.person_id)
-    st.subheader(_("Historique des corrections"), divider="gray")
+    st.header(_("Historique des corrections"), divider="gray")
     if not rows:
         st.caption(_("Aucune correction."))
         return
@@ -241,10 +241,10 @@ def erasure_form(current: Runtime, principal: Principal, header: PersonFileHeade
         icon=":material/warning:",
     )
     form_state.form_error(ERASURE_FORM)
-    with st.form(k):
+    with widgets.form(k):
         data: dict[str, object] = {}
         reasons = list(ErasureReason)
-        data["reason"] = st.selectbox(
+        data["reason"] = widgets.selectbox(
             _("Motif *"), reasons, index=None, format_func=label, placeholder=_("Choisir…"), key=f"{k}_reason"
         )
         form_state.field_error(errors, "reason")

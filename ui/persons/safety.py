@@ -11,7 +11,7 @@ from services.persons import safety, transfer
 from services.persons.files import PersonFileHeader
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
@@ -51,7 +51,7 @@ def safety_section(runtime: Runtime, principal: Principal, header: PersonFileHea
     form_state.form_error(SAFETY_FORM)
     key = form_state.key(SAFETY_FORM) + f"_{header.person_id}"
     errors = form_state.errors(SAFETY_FORM)
-    with st.form(key):
+    with widgets.form(key):
         flagged = st.checkbox(
             _("Signalement de danger"),
             value=notice is not None,
@@ -106,13 +106,13 @@ def transfer_section(runtime: Runtime, principal: Principal, header: PersonFileH
     errors = form_state.errors(TRANSFER_FORM)
     form_state.form_error(TRANSFER_FORM)
     by_id = {site.id: site.label for site in destinations}
-    to_site_id = st.selectbox(_("Site de destination *"), list(by_id), format_func=by_id.get, key=f"{key}_site")
+    to_site_id = widgets.selectbox(_("Site de destination *"), list(by_id), format_func=by_id.get, key=f"{key}_site")
     form_state.field_error(errors, "to_site_id")
     with unit_of_work(runtime.engine) as uow:
         referents = dict(person_files.list_referent_choices(uow, principal, to_site_id))
-    with st.form(key):
+    with widgets.form(key):
         options = [None, *referents]
-        referent_id = st.selectbox(
+        referent_id = widgets.selectbox(
             _("Nouveau ou nouvelle référent·e"),
             options,
             format_func=lambda i: "—" if i is None else referents[i],

@@ -1,4 +1,4 @@
-"""Altair charts with labels in the active language."""
+"""Altair charts with labels in the active language, and the one way to draw them with a text alternative."""
 
 from __future__ import annotations
 
@@ -184,7 +184,7 @@ def barrier_evolution(points: list) -> alt.TopLevelMixin:
     return localised((cells + text).properties(height=alt.Step(28), width=alt.Step(90)))
 
 
-# --- Drawing: every chart of every page goes through show_chart (tests/architecture/test_charts.py) -----
+# --- Drawing: every chart of every page goes through show (tests/architecture/test_charts.py) -----
 
 MIN_CHART_HEIGHT = 160
 """Pixels of plotting area a chart gets at least; its title, legend and axis labels come on top of it."""
@@ -210,16 +210,21 @@ def readable(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     )
 
 
-def show_chart(chart: alt.TopLevelMixin, *, where=None, **options) -> None:
-    """Draw an Altair chart on the page (or in `where`, a column or container), made `readable`; `options`
-    go to st.altair_chart (width, alt…)."""
-    (where or st).altair_chart(readable(chart), **options)
+def show(chart: alt.TopLevelMixin, title: str, summary: str, *, where=None, **options) -> None:
+    """Draw a chart on the page (or in `where`, a column or container), made `readable`, with its text
+    alternative (issue 19): its title and one line of what it shows become Vega-Lite's top-level
+    `description`, which Vega writes as the aria-label of the drawn chart (role graphics-document): a
+    screen reader announces it instead of an unnamed image. Pages put the same words on screen (a header
+    or bold title, a caption). `options` go to st.altair_chart (width…)."""
+    described = chart.properties(description=f"{title}. {summary}")
+    (where or st).altair_chart(readable(described), **options)
 
 
-def show_charts_in_pairs(charts: list[alt.TopLevelMixin]) -> None:
+def show_charts_in_pairs(charts: list[alt.TopLevelMixin], title: str, summary: str) -> None:
     """Charts two a row on a desktop (Streamlit's columns stack on a phone, one under the other); a single
-    chart takes the whole width."""
+    chart takes the whole width. Each is described by `title`, its own title, and `summary`."""
     for start in range(0, len(charts), 2):
         pair = charts[start : start + 2]
         for column, chart in zip(st.columns(2) if len(charts) > 1 else [None], pair, strict=False):
-            show_chart(chart, where=column)
+            own = chart.title if isinstance(chart.title, str) else None
+            show(chart, f"{title} — {own}" if own else title, summary, where=column)

@@ -6,7 +6,7 @@
         last_write=conflicts.audited(runtime.engine, principal, "person", row.id, PERSON_WRITES),
     )
     edit.panel()                     # before the form: what was merged, or the choices after a conflict
-    with st.form(key): ...           # widgets drawn from the record, keyed by form_state.key(form)
+    with widgets.form(key): ...      # widgets drawn from the record, keyed by form_state.key(form)
     if submitted:
         edit.submit(data)
 

@@ -3,9 +3,9 @@
 The shape of every form (services.platform.inputs says the service side):
     form = "outreach_new"
     key, errors = form_state.key(form), form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
-        day = st.date_input(_("Date"), key=f"{key}_day"); form_state.field_error(errors, "day")
+        day = widgets.date_input(_("Date"), key=f"{key}_day"); form_state.field_error(errors, "day")
         submitted = st.form_submit_button(_("Enregistrer"))
     if submitted:
         form_state.submit(form, lambda: save_with_a_unit_of_work({"day": day}), _("Enregistré."))

@@ -18,6 +18,7 @@ from i18n import _
 from services.accounts import preferences
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
+from ui.platform.document_language import declare_document_language
 from ui.platform.runtime import Runtime
 from ui.platform.session import STARTED_AT
 from ui.platform.text import md
@@ -54,6 +55,7 @@ def language_switch() -> None:
             required=True,
             on_change=_switched,
         )
+    declare_document_language()  # <html lang> follows the switch
 
 
 def _switched() -> None:

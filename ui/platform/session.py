@@ -22,7 +22,7 @@ from services.accounts import auth, enrolment, sso
 from services.accounts.passwords import MIN_LENGTH
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
-from ui.platform import form_state, links
+from ui.platform import form_state, links, widgets
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
@@ -169,7 +169,7 @@ def first_sign_in(runtime: Runtime) -> None:
                 "({count} caractères au moins, une phrase de quelques mots par exemple). Le code ne sert qu'une fois."
             ).format(count=MIN_LENGTH)
         )
-        with st.form(key):
+        with widgets.form(key):
             form_state.form_error(ENROLMENT_FORM)
             data = {"username": st.text_input(_("Votre identifiant"), autocomplete="username", key=f"{key}_username")}
             form_state.field_error(errors, "username")
@@ -275,7 +275,7 @@ def _sso_panel(runtime: Runtime, result: sso.SsoResult | None) -> None:
         )
     )
     key, errors = form_state.key(SSO_LINK_FORM), form_state.errors(SSO_LINK_FORM)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(SSO_LINK_FORM)
         data = {"username": st.text_input(_("Votre identifiant"), autocomplete="username", key=f"{key}_username")}
         form_state.field_error(errors, "username")

@@ -15,6 +15,7 @@ import streamlit as st
 from i18n import _
 from i18n.formats import day, number, percent
 from services.reporting.dashboard import AppointmentMonth, Dashboard
+from ui.platform import charts
 from ui.platform.charts import localised, month_label
 from ui.reporting.dashboard_charts import COLOURS
 
@@ -87,13 +88,18 @@ def appointments_frame(months: Sequence[AppointmentMonth], names: dict[int, str]
 
 
 def appointments_section(board: Dashboard, window: Sequence[date]) -> None:
-    """The section, drawn on the page under its own subheader."""
-    st.subheader(_("Rendez-vous et accompagnements"))
+    """The section, drawn on the page under its own header."""
+    st.header(_("Rendez-vous et accompagnements"))
     months = board.appointments
     if not months:
         st.info(_("Aucun rendez-vous enregistré sur les 12 mois pour ces sites."))
         return
-    st.altair_chart(appointments_chart(months, window), width="stretch")
+    charts.show(
+        appointments_chart(months, window),
+        _("Rendez-vous et accompagnements"),
+        _("Par mois sur les 12 derniers mois, barres empilées : accompagnements et autres rendez-vous."),
+        width="stretch",
+    )
     names = {site.id: site.name for site in board.sites}
     st.dataframe(appointments_frame(months, names), hide_index=True)
     total = sum(row.appointments for row in months)

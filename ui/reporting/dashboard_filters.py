@@ -12,6 +12,7 @@ from clock import month_start
 from i18n import N_, _
 from i18n.formats import day
 from services.reporting.dashboard import SiteChoice
+from ui.platform import widgets
 from ui.platform.text import md
 
 PRESET_KEY = "dashboard_preset"
@@ -63,7 +64,7 @@ def period_picker(today: date) -> tuple[date, date] | None:
     )
     if choice != CUSTOM:
         return PRESETS[choice or CURRENT_MONTH](today)
-    picked = st.date_input(
+    picked = widgets.date_input(
         _("Du … au …"), value=_previous_month(today), max_value=today, format="DD/MM/YYYY", key=RANGE_KEY
     )
     if not isinstance(picked, Sequence) or len(picked) != 2:
@@ -79,7 +80,7 @@ def site_picker(sites: list[SiteChoice]) -> list[int]:
             st.caption(_("Site : {site}").format(site=md(sites[0].name)))
         return [site.id for site in sites]
     names = {site.id: site.name for site in sites}
-    chosen = st.multiselect(
+    chosen = widgets.multiselect(
         _("Sites"),
         list(names),
         default=list(names),

@@ -47,20 +47,28 @@ def delta_text(current: Indicator, previous: Indicator) -> str | None:
 
 
 def tiles(dashboard: Dashboard, keys: Sequence[str], *, sparklines: dict[str, list[float]] | None = None) -> None:
-    """One st.metric per key, PER_ROW to a row, with the change since the previous period."""
+    """One st.metric per key, PER_ROW to a row, with the change since the previous period. A flow's last 12
+    months are written in its help, as text: Streamlit draws a metric's sparkline (`chart_data`) as an SVG
+    graphic with no text alternative and no way for an app to give it one (axe-core svg-img-alt, issue 19);
+    the 12-month charts below the tiles have theirs."""
     for offset in range(0, len(keys), PER_ROW):
         columns = st.columns(PER_ROW)
         for column, key in zip(columns, keys[offset : offset + PER_ROW], strict=False):
             current, previous = dashboard.pair(key)
+            months = (sparklines or {}).get(key)
             column.metric(
                 md(current.label),
                 value_text(current),
                 delta_text(current, previous),
                 delta_color="off" if key in NEUTRAL_KEYS else "normal",
-                help=md(current.help),
+                # The last 12 months as text (Streamlit's sparkline has no text alternative).
+                help=md(current.help)
+                + (
+                    "\n\n" + _("Les 12 derniers mois : {values}.").format(values=" · ".join(number(v) for v in months))
+                    if months
+                    else ""
+                ),
                 border=True,
-                chart_data=(sparklines or {}).get(key),
-                chart_type="bar",
             )
 
 

@@ -19,7 +19,7 @@ from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from ui.activities.courses.learners import learner_label
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.navigation import PAGE_SPECS
 from ui.platform.runtime import Runtime
 
@@ -32,7 +32,7 @@ def follow_up_tab(rt: Runtime, principal: Principal, group: GroupRow, learners: 
         st.info(_("Inscrivez d'abord des apprenant·es dans ce groupe."))
         return
     of = {row.person_id: row for row in learners}
-    person_id = st.selectbox(
+    person_id = widgets.selectbox(
         _("Apprenant·e"), list(of), format_func=lambda i: learner_label(of[i]), key=f"{LEARNER_KEY}_{group.id}"
     )
     learner = of[person_id]
@@ -91,15 +91,17 @@ def _levels(assessments: list[language_assessments.AssessmentRow]) -> None:
 def _assessment_fields(key: str, errors: dict[str, str]) -> dict[str, object]:
     """Date, skill, level and comment of an assessment (inside the form)."""
     values: dict[str, object] = {
-        "assessed_on": st.date_input(
+        "assessed_on": widgets.date_input(
             _("Date de l'évaluation"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
         )
     }
     form_state.field_error(errors, "assessed_on")
     left, right = st.columns(2)
-    values["skill"] = left.selectbox(_("Compétence"), list(LanguageSkill), format_func=label, key=f"{key}_skill")
+    values["skill"] = widgets.on(left).selectbox(
+        _("Compétence"), list(LanguageSkill), format_func=label, key=f"{key}_skill"
+    )
     form_state.field_error(errors, "skill")
-    values["level"] = right.selectbox(
+    values["level"] = widgets.on(right).selectbox(
         _("Niveau CECRL"),
         list(CefrLevel),
         format_func=label,
@@ -120,7 +122,7 @@ def _assessment_fields(key: str, errors: dict[str, str]) -> dict[str, object]:
 def _assessment_form(rt: Runtime, principal: Principal, group: GroupRow, learner: LearnerRow) -> None:
     form = f"language_assessment_{learner.person_id}"
     key, errors = form_state.key(form), form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         st.caption(
             _(
                 "Positionnement ou réévaluation d'une compétence. La première évaluation d'une compétence "
@@ -171,18 +173,20 @@ def _certifications(
 def _certification_form(rt: Runtime, principal: Principal, learner: LearnerRow) -> None:
     form = f"certification_new_{learner.person_id}"
     key, errors = form_state.key(form), form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Inscription ou passage d'une certification**"))
         form_state.form_error(form)
         left, middle, right = st.columns(3)
         data = {
-            "certification": left.selectbox(
+            "certification": widgets.on(left).selectbox(
                 _("Certification"), list(Certification), format_func=label, key=f"{key}_cert"
             ),
-            "attempted_on": middle.date_input(
+            "attempted_on": widgets.on(middle).date_input(
                 _("Date de l'épreuve"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
             ),
-            "result": right.selectbox(_("Résultat"), list(CertificationResult), format_func=label, key=f"{key}_result"),
+            "result": widgets.on(right).selectbox(
+                _("Résultat"), list(CertificationResult), format_func=label, key=f"{key}_result"
+            ),
         }
         form_state.field_error(errors, "certification")
         form_state.field_error(errors, "attempted_on")
@@ -203,10 +207,10 @@ def _result_form(
     form = f"certification_result_{learner.person_id}"
     key, errors = form_state.key(form), form_state.errors(form)
     of = {a.id: a for a in pending}
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Résultat d'une épreuve en attente**"))
         form_state.form_error(form)
-        attempt_id = st.selectbox(
+        attempt_id = widgets.selectbox(
             _("Épreuve"),
             list(of),
             key=f"{key}_which",
@@ -250,13 +254,15 @@ def _transitions(
     form = f"transition_new_{learner.person_id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         st.caption(
             _("La personne poursuit dans un cours de droit commun (compté dans le tableau de bord de la direction).")
         )
         form_state.form_error(form)
         data = {
-            "moved_on": st.date_input(_("Date du passage"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+            "moved_on": widgets.date_input(
+                _("Date du passage"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
+            )
         }
         form_state.field_error(errors, "moved_on")
         data["destination"] = st.text_input(

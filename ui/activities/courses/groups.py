@@ -21,7 +21,7 @@ from services.activities.courses.groups import GroupRow
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
-from ui.platform import conflicts, form_state
+from ui.platform import conflicts, form_state, widgets
 from ui.platform.runtime import Runtime
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -70,7 +70,7 @@ def _description_fields(key: str, errors: dict[str, str], row: GroupRow | None) 
     }
     form_state.field_error(errors, "name")
     left, right = st.columns(2)
-    values["profile"] = left.selectbox(
+    values["profile"] = widgets.on(left).selectbox(
         _("Profil des apprenant·es"),
         list(LearnerProfile),
         format_func=label,
@@ -78,7 +78,7 @@ def _description_fields(key: str, errors: dict[str, str], row: GroupRow | None) 
         index=list(LearnerProfile).index(row.profile) if row else 0,
     )
     form_state.field_error(errors, "profile")
-    values["target_level"] = right.selectbox(
+    values["target_level"] = widgets.on(right).selectbox(
         _("Niveau visé"),
         TARGET_LEVELS,
         format_func=label,
@@ -100,10 +100,10 @@ def _description_fields(key: str, errors: dict[str, str], row: GroupRow | None) 
 def _period_fields(key: str, errors: dict[str, str], row: GroupRow | None) -> dict[str, object]:
     left, right = st.columns(2)
     values = {
-        "starts_on": left.date_input(
+        "starts_on": widgets.on(left).date_input(
             _("Début"), value=row.starts_on if row else clock.today(), format=DATE_FORMAT, key=f"{key}_starts"
         ),
-        "ends_on": right.date_input(
+        "ends_on": widgets.on(right).date_input(
             _("Fin (facultative)"), value=row.ends_on if row else None, format=DATE_FORMAT, key=f"{key}_ends"
         ),
     }
@@ -120,7 +120,7 @@ def _group_fields(
         teachers = course_groups.teacher_choices(uow, principal, site_id=site_id)
     teacher_of = {t.user_id: t for t in teachers}
     values = _description_fields(key, errors, row) | _period_fields(key, errors, row)
-    values["teacher_ids"] = st.multiselect(
+    values["teacher_ids"] = widgets.multiselect(
         _("Formateur·rices"),
         list(teacher_of),
         default=[t for t in (row.teacher_ids if row else ()) if t in teacher_of],
@@ -138,11 +138,11 @@ def create_group_form(rt: Runtime, principal: Principal, sites: list[SiteChoice]
     errors = form_state.errors(form)
     site_of = {s.id: s for s in sites}
     # Outside the form: the teachers offered depend on the site.
-    site_id = st.selectbox(
+    site_id = widgets.selectbox(
         _("Site du groupe"), list(site_of), key=f"{key}_site", format_func=lambda i: site_of[i].label
     )
     form_state.field_error(errors, "site_id")
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         data = {"site_id": site_id, **_group_fields(rt, principal, key, errors, site_id, None)}
         submitted = st.form_submit_button(_("Créer le groupe"), type="primary")
@@ -207,7 +207,7 @@ def edit_group_form(rt: Runtime, principal: Principal, row: GroupRow) -> None:
         last_write=conflicts.audited(rt.engine, principal, "course_group", row.id, [AuditAction.COURSE_GROUP_UPDATE]),
     )
     edit.panel()
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         data = _group_fields(rt, principal, key, errors, row.site_id, row)
         submitted = st.form_submit_button(_("Enregistrer le groupe"), type="primary")

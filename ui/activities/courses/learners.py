@@ -19,7 +19,7 @@ from services.activities.courses.groups import GroupRow, LearnerRow
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.activities.courses.charts import hours_text
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.runtime import Runtime, field_cipher
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -75,7 +75,7 @@ def _enrol_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
     form = f"course_enrol_{group.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Inscrire une personne accompagnée**"))
         form_state.form_error(form)
         data = {
@@ -87,7 +87,7 @@ def _enrol_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
             )
         }
         form_state.field_error(errors, "code")
-        data["enrolled_on"] = st.date_input(
+        data["enrolled_on"] = widgets.date_input(
             _("Date d'inscription"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
         )
         form_state.field_error(errors, "enrolled_on")
@@ -108,13 +108,15 @@ def _leave_form(rt: Runtime, principal: Principal, group: GroupRow, enrolled: li
     key = form_state.key(form)
     errors = form_state.errors(form)
     of = {row.enrolment_id: row for row in enrolled}
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Enregistrer une sortie du groupe**"))
         form_state.form_error(form)
-        enrolment_id = st.selectbox(
+        enrolment_id = widgets.selectbox(
             _("Apprenant·e"), list(of), format_func=lambda i: learner_label(of[i]), key=f"{key}_who"
         )
-        data = {"left_on": st.date_input(_("Date de sortie"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")}
+        data = {
+            "left_on": widgets.date_input(_("Date de sortie"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        }
         form_state.field_error(errors, "left_on")
         submitted = st.form_submit_button(_("Enregistrer la sortie"))
     if submitted:

@@ -22,7 +22,7 @@ from ui.activities.courses import charts as language_charts
 from ui.activities.courses.charts import hours_text
 from ui.activities.courses.figures import site_figures
 from ui.activities.courses.groups import group_label
-from ui.platform.charts import show_chart, show_charts_in_pairs
+from ui.platform import charts, widgets
 from ui.platform.runtime import Runtime, field_cipher
 from ui.platform.text import md
 
@@ -32,7 +32,7 @@ def choose_group(groups: list[GroupRow], today: date, key: str) -> GroupRow:
     candidates = groups
     site_codes = sorted({g.site_code for g in groups})
     if len(site_codes) > 1:
-        code = st.selectbox(_("Site"), site_codes, key=f"{key}_site")
+        code = widgets.selectbox(_("Site"), site_codes, key=f"{key}_site")
         candidates = [g for g in groups if g.site_code == code]
     by_id = {g.id: g for g in candidates}
     ordered = [g.id for g in candidates if g.is_running(today)] + [g.id for g in candidates if not g.is_running(today)]
@@ -41,7 +41,7 @@ def choose_group(groups: list[GroupRow], today: date, key: str) -> GroupRow:
         name = by_id[group_id].name
         return name if by_id[group_id].is_running(today) else _("{group} (terminé)").format(group=name)
 
-    chosen = st.selectbox(_("Groupe"), ordered, key=f"{key}_group", format_func=option)
+    chosen = widgets.selectbox(_("Groupe"), ordered, key=f"{key}_group", format_func=option)
     return by_id[chosen]
 
 
@@ -53,7 +53,7 @@ def learner_view(rt: Runtime, principal: Principal, groups: list[GroupRow], toda
         st.info(_("Personne n'est inscrit·e dans ce groupe."))
         return
     of = {row.person_id: row for row in learners}
-    person_id = st.selectbox(
+    person_id = widgets.selectbox(
         _("Apprenant·e"),
         list(of),
         key="progress_learner_person",
@@ -69,7 +69,12 @@ def learner_view(rt: Runtime, principal: Principal, groups: list[GroupRow], toda
         )
     )
     if progress.steps or progress.monthly:
-        show_chart(language_charts.learner_steps(progress), width="stretch")
+        charts.show(
+            language_charts.learner_steps(progress),
+            _("Progression de l'apprenant·e"),
+            _("Niveau CECRL de chaque compétence au fil des évaluations, et heures de présence par mois."),
+            width="stretch",
+        )
     st.caption(
         _(
             "Chaque marche est le niveau d'une compétence à une évaluation ; il vaut jusqu'à la suivante. "
@@ -109,7 +114,11 @@ def group_view(rt: Runtime, principal: Principal, groups: list[GroupRow], today:
         ).format(count=formats.number(distribution.learners), group=md(group_label(group, several_sites)))
     )
     if distribution.counts:
-        show_charts_in_pairs(language_charts.entry_vs_latest(distribution))
+        charts.show_charts_in_pairs(
+            language_charts.entry_vs_latest(distribution),
+            _("Niveaux à l'entrée et à la dernière évaluation"),
+            _("Pour cette compétence, nombre d'apprenant·es par niveau, à l'entrée et à la dernière évaluation."),
+        )
     else:
         st.info(_("Aucune évaluation dans ce groupe."))
 
@@ -150,7 +159,17 @@ def site_view(principal: Principal, today: date) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(_("**Heures de présence pour gagner un niveau (médiane)**"))
-        show_chart(language_charts.hours_per_level(figures.sites), width="stretch")
+        charts.show(
+            language_charts.hours_per_level(figures.sites),
+            _("Heures de présence pour gagner un niveau (médiane)"),
+            _("Une barre par site."),
+            width="stretch",
+        )
     with right:
         st.markdown(_("**Part des apprenant·es atteignant A1 et A2**"))
-        show_chart(language_charts.reaching_levels(figures.sites), width="stretch")
+        charts.show(
+            language_charts.reaching_levels(figures.sites),
+            _("Part des apprenant·es atteignant A1 et A2"),
+            _("Pour chaque site, part des apprenant·es ayant atteint A1, puis A2."),
+            width="stretch",
+        )

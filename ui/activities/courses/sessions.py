@@ -20,7 +20,7 @@ from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.activities.courses.charts import hours_text
 from ui.activities.roll_call import roll_call_grid
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.runtime import Runtime
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -64,7 +64,7 @@ def sessions_tab(rt: Runtime, principal: Principal, group: GroupRow, today: date
     st.markdown(_("**Faire l'appel**"))
     if callable_rows:
         of = {r.id: r for r in callable_rows}
-        session_id = st.selectbox(
+        session_id = widgets.selectbox(
             _("Séance"),
             list(of),
             format_func=lambda i: session_label(of[i]),
@@ -96,12 +96,12 @@ def _plan_form(rt: Runtime, principal: Principal, group: GroupRow) -> None:
     form = f"course_session_new_{group.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Planifier une séance**"))
         form_state.form_error(form)
         day_col, time_col, length_col = st.columns(3)
         data = {
-            "session_on": day_col.date_input(
+            "session_on": widgets.on(day_col).date_input(
                 _("Date de la séance"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
             ),
             "start_time": time_col.time_input(_("Heure de début"), value=time(9, 30), step=900, key=f"{key}_start"),

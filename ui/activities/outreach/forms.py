@@ -20,7 +20,7 @@ from services.activities.outreach import RoundRow
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.activities.outreach.charts import mode_label
-from ui.platform import conflicts, form_state
+from ui.platform import conflicts, form_state, widgets
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
@@ -68,7 +68,7 @@ def _fields(
     earliest = today - timedelta(days=outreach.MAX_AGE_DAYS)
     day_col, time_col = st.columns(2)
     with day_col:
-        round_on = st.date_input(
+        round_on = widgets.date_input(
             _("Date de la maraude"),
             value=row.round_on if row else today,
             format=DATE_FORMAT,
@@ -103,7 +103,7 @@ def _fields(
     )
     form_state.field_error(errors, "mode")
     areas = list(OutreachArea)
-    area = st.selectbox(
+    area = widgets.selectbox(
         _("Secteur ou plateforme"),
         areas,
         index=areas.index(row.area) if row else 0,
@@ -112,7 +112,7 @@ def _fields(
         help=_("Une catégorie large seulement : jamais d'adresse, de lieu précis ni de nom de profil."),
     )
     form_state.field_error(errors, "area")
-    staff_ids = st.multiselect(
+    staff_ids = widgets.multiselect(
         _("Équipe présente"),
         list(staff),
         default=chosen_staff,
@@ -149,13 +149,13 @@ def new_round_form(runtime: Runtime, principal: Principal, sites: list[outreach.
         return
     site = sites[0]
     if len(sites) > 1:
-        site = st.selectbox(_("Site de la maraude"), sites, format_func=lambda s: s.label, key="outreach_new_site")
+        site = widgets.selectbox(_("Site de la maraude"), sites, format_func=lambda s: s.label, key="outreach_new_site")
     with unit_of_work(runtime.engine) as session:
         staff = dict(outreach.staff_choices(session, principal, site.id))
     form = "outreach_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         form_state.field_error(errors, "site_id")
         data = _fields(
@@ -211,7 +211,7 @@ def edit_round_form(runtime: Runtime, principal: Principal, rows: list[RoundRow]
     (ui.platform.conflicts)."""
     if not rows:
         return
-    chosen = st.selectbox(_("Maraude à corriger"), rows, format_func=round_label, key="outreach_edit_choice")
+    chosen = widgets.selectbox(_("Maraude à corriger"), rows, format_func=round_label, key="outreach_edit_choice")
     with unit_of_work(runtime.engine) as session:
         detail = outreach.round_detail(session, principal, chosen.id)
         staff = dict(outreach.staff_choices(session, principal, chosen.site_id))
@@ -238,7 +238,7 @@ def edit_round_form(runtime: Runtime, principal: Principal, rows: list[RoundRow]
         ),
     )
     edit.panel()
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         data = _fields(key, errors, staff=staff, chosen_staff=chosen_staff, row=detail.row, today=clock.today())
         submitted = st.form_submit_button(_("Enregistrer les corrections"), type="primary")

@@ -16,7 +16,7 @@ from services.activities.workshops import figures as workshop_figures
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
 from ui.activities.workshops.charts import attendance_rate_chart
-from ui.platform.charts import show_chart
+from ui.platform import charts, widgets
 from ui.platform.runtime import Runtime, field_cipher
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -25,15 +25,17 @@ DATE_FORMAT = "DD/MM/YYYY"
 def follow_up_tab(rt: Runtime, principal: Principal, site_id: int | None, team: bool) -> None:
     today = clock.today()
     left, right = st.columns(2)
-    start = left.date_input(
+    start = widgets.on(left).date_input(
         _("Du"),
         value=clock.month_start(clock.month_start(today), -5),
         format=DATE_FORMAT,
         max_value=today,
         key="workshop_rates_start",
     )
-    end = right.date_input(_("Au"), value=today, format=DATE_FORMAT, max_value=today, key="workshop_rates_end")
-    st.subheader(_("Taux de présence par module"))
+    end = widgets.on(right).date_input(
+        _("Au"), value=today, format=DATE_FORMAT, max_value=today, key="workshop_rates_end"
+    )
+    st.header(_("Taux de présence par module"))
     if start is None or end is None or end < start:
         st.warning(_("Choisissez une période dont la fin suit le début."))
     else:
@@ -48,7 +50,11 @@ def _rates(rates: list[workshop_figures.ModuleRate]) -> None:
     if not rates:
         st.info(_("Aucun appel saisi sur cette période."))
         return
-    show_chart(attendance_rate_chart(rates))
+    charts.show(
+        attendance_rate_chart(rates),
+        _("Taux de présence par module"),
+        _("Une barre par module, ou une grille site × module quand il y a plusieurs sites."),
+    )
     st.caption(
         _(
             "Taux de présence = présences ÷ (présences + absences excusées + absences), pour les séances "
@@ -72,7 +78,7 @@ def _rates(rates: list[workshop_figures.ModuleRate]) -> None:
 
 
 def _persons_to_call(rt: Runtime, principal: Principal, site_id: int | None) -> None:
-    st.subheader(_("Personnes à appeler"))
+    st.header(_("Personnes à appeler"))
     names = principal.can(Capability.VIEW_IDENTITY)
     with unit_of_work(rt.engine) as session:
         people = workshop_figures.persons_to_call(

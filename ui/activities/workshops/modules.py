@@ -13,7 +13,7 @@ from services.activities.workshops import modules as workshop_modules
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
-from ui.platform import conflicts, form_state
+from ui.platform import conflicts, form_state, widgets
 from ui.platform.runtime import Runtime
 
 ORDER = "Ordre"  # the order column of the reorder grid (an identifier; its header is translated)
@@ -29,7 +29,7 @@ def modules_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], site
     )
     site_ids = [s.id for s in sites]
     name_of = {s.id: s.label for s in sites}
-    chosen_site = st.selectbox(
+    chosen_site = widgets.selectbox(
         _("Site"),
         site_ids,
         index=site_ids.index(site_id) if site_id in site_ids else 0,
@@ -65,7 +65,7 @@ def _new_module(rt: Runtime, principal: Principal, site_id: int) -> None:
     form = "workshop_module_new"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         form_state.field_error(errors, "site_id")
         name = st.text_input(
@@ -75,7 +75,7 @@ def _new_module(rt: Runtime, principal: Principal, site_id: int) -> None:
             help=_("Par exemple « Mobilité : lire un plan de transports »."),
         )
         form_state.field_error(errors, "name")
-        theme = st.selectbox(_("Thème"), list(WorkshopTheme), format_func=label, key=f"{key}_theme")
+        theme = widgets.selectbox(_("Thème"), list(WorkshopTheme), format_func=label, key=f"{key}_theme")
         form_state.field_error(errors, "theme")
         submitted = st.form_submit_button(_("Ajouter le module"), type="primary")
     if submitted:
@@ -89,7 +89,7 @@ def _new_module(rt: Runtime, principal: Principal, site_id: int) -> None:
 
 
 def _edit_module(rt: Runtime, principal: Principal, modules: list[workshop_modules.ModuleRow]) -> None:
-    chosen = st.selectbox(
+    chosen = widgets.selectbox(
         _("Module"),
         modules,
         key="workshop_module_edit_choice",
@@ -120,13 +120,13 @@ def _edit_module(rt: Runtime, principal: Principal, modules: list[workshop_modul
         ),
     )
     edit.panel()
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         name = st.text_input(
             _("Nom du module"), value=chosen.name, max_chars=workshop_modules.MODULE_NAME_MAX, key=f"{key}_name"
         )
         form_state.field_error(errors, "name")
-        theme = st.selectbox(
+        theme = widgets.selectbox(
             _("Thème"),
             list(WorkshopTheme),
             index=list(WorkshopTheme).index(chosen.theme),
@@ -144,7 +144,7 @@ def _reorder(rt: Runtime, principal: Principal, site_id: int, modules: list[work
     form = f"workshop_module_order_{site_id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         st.caption(_("Donnez à chaque module son rang dans le cycle (1 = premier), puis enregistrez."))
         edited = st.data_editor(

@@ -11,7 +11,7 @@ from services.activities.workshops import people as workshop_people
 from services.activities.workshops.people import CycleRow, PersonProgress
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
-from ui.platform import form_state
+from ui.platform import form_state, widgets
 from ui.platform.runtime import Runtime, field_cipher
 from ui.platform.text import md
 
@@ -26,7 +26,7 @@ def enrolment_tab(rt: Runtime, principal: Principal, site_id: int | None, severa
             session, principal, site_id=site_id, cipher=field_cipher() if names else None
         )
     _enrol_form(rt, principal)
-    st.subheader(_("Cycles en cours"))
+    st.header(_("Cycles en cours"))
     if not cycles:
         st.info(_("Personne n'est inscrit·e dans un cycle en cours."))
         return
@@ -37,13 +37,13 @@ def enrolment_tab(rt: Runtime, principal: Principal, site_id: int | None, severa
 def _enrol_form(rt: Runtime, principal: Principal) -> None:
     form = "workshop_enrol"
     key, errors = form_state.key(form), form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Inscrire une personne dans un cycle**"))
         form_state.form_error(form)
         left, right = st.columns(2)
         data = {
             "code": left.text_input(_("Code du dossier"), key=f"{key}_code", help=_(CODE_HELP)),
-            "cycle_start_on": right.date_input(
+            "cycle_start_on": widgets.on(right).date_input(
                 _("Début du cycle"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_start"
             ),
         }
@@ -82,18 +82,20 @@ def _cycles_table(cycles: list[CycleRow], names: bool, several_sites: bool) -> N
 def _leave_form(rt: Runtime, principal: Principal, cycles: list[CycleRow]) -> None:
     form = "workshop_leave"
     key, errors = form_state.key(form), form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Sortie du cycle**"))
         form_state.form_error(form)
         left, right = st.columns(2)
-        chosen = left.selectbox(
+        chosen = widgets.on(left).selectbox(
             _("Personne"),
             cycles,
             key=f"{key}_who",
             format_func=lambda c: c.code + (f" — {c.first_name}" if c.first_name else ""),
         )
         data = {
-            "left_on": right.date_input(_("Date de sortie"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+            "left_on": widgets.on(right).date_input(
+                _("Date de sortie"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
+            )
         }
         form_state.field_error(errors, "left_on")
         submitted = st.form_submit_button(_("Enregistrer la sortie"))
@@ -152,12 +154,16 @@ def _completion_form(
 ) -> None:
     form = f"workshop_completion_{progress.person_id}"
     key, errors = form_state.key(form), form_state.errors(form)
-    with st.form(key):
+    with widgets.form(key):
         st.markdown(_("**Valider un module**"))
         form_state.form_error(form)
         left, right = st.columns(2)
-        module = left.selectbox(_("Module"), pending, format_func=lambda m: m.module_name, key=f"{key}_module")
-        completed_on = right.date_input(_("Validé le"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on")
+        module = widgets.on(left).selectbox(
+            _("Module"), pending, format_func=lambda m: m.module_name, key=f"{key}_module"
+        )
+        completed_on = widgets.on(right).date_input(
+            _("Validé le"), value=clock.today(), format=DATE_FORMAT, key=f"{key}_on"
+        )
         form_state.field_error(errors, "module_id")
         form_state.field_error(errors, "completed_on")
         submitted = st.form_submit_button(_("Valider le module"), type="primary")

@@ -22,7 +22,7 @@ from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
 from ui.activities.roll_call import roll_call_grid
-from ui.platform import conflicts, form_state, pager
+from ui.platform import conflicts, form_state, pager, widgets
 from ui.platform.runtime import Runtime
 
 PAGE_SIZE = 20
@@ -97,8 +97,8 @@ def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
     if not team:
         return
     if period == Period.HELD and rows:
-        st.subheader(_("Faire l'appel"))
-        chosen = st.selectbox(
+        st.header(_("Faire l'appel"))
+        chosen = widgets.selectbox(
             _("Séance"),
             rows,
             key=f"workshop_roll_choice_{site_id}",
@@ -109,7 +109,7 @@ def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
         session_form(rt, principal, sites, site_id, None)
     if rows:
         with st.expander(_("Modifier une séance de cette page"), icon=":material/edit:"):
-            chosen = st.selectbox(
+            chosen = widgets.selectbox(
                 _("Séance à modifier"),
                 rows,
                 key=f"workshop_edit_choice_{period}_{site_id}",
@@ -147,7 +147,7 @@ def _when_fields(key: str, errors: dict[str, str], current: SessionRow | None) -
     """Date, start time and duration, on one row."""
     left, middle, right = st.columns(3)
     values = {
-        "session_on": left.date_input(
+        "session_on": widgets.on(left).date_input(
             _("Date"),
             value=current.session_on if current else clock.today() + timedelta(days=7),
             format=DATE_FORMAT,
@@ -176,7 +176,7 @@ def _when_fields(key: str, errors: dict[str, str], current: SessionRow | None) -
 def _session_fields(key: str, errors: dict[str, str], offered: _Offered, current: SessionRow | None) -> dict:
     """The widgets of a session (inside an st.form), their values as chosen (the service checks them)."""
     module_ids = list(offered.modules)
-    module_id = st.selectbox(
+    module_id = widgets.selectbox(
         _("Module"),
         module_ids,
         format_func=offered.modules.get,
@@ -194,7 +194,7 @@ def _session_fields(key: str, errors: dict[str, str], offered: _Offered, current
         key=f"{key}_places",
     )
     form_state.field_error(errors, "planned_places")
-    values["facilitator_ids"] = st.multiselect(
+    values["facilitator_ids"] = widgets.multiselect(
         _("Animation (membres de l'équipe du site)"),
         list(offered.staff),
         default=list(current.facilitator_ids) if current else [],
@@ -203,7 +203,7 @@ def _session_fields(key: str, errors: dict[str, str], offered: _Offered, current
     )
     form_state.field_error(errors, "facilitator_ids")
     partner_ids = [None, *offered.partners]
-    values["partner_id"] = st.selectbox(
+    values["partner_id"] = widgets.selectbox(
         _("Partenaire associé (facultatif)"),
         partner_ids,
         index=partner_ids.index(current.partner_id) if current else 0,
@@ -221,7 +221,7 @@ def session_form(
     form = "workshop_session_new" if current is None else f"workshop_session_edit_{current.id}"
     site_ids = [s.id for s in sites]
     code_of = {s.id: s.label for s in sites}
-    chosen_site = st.selectbox(
+    chosen_site = widgets.selectbox(
         _("Site de la séance"),
         site_ids,
         index=site_ids.index(current.site_id if current else (site_id or site_ids[0])),
@@ -238,7 +238,7 @@ def session_form(
     edit = _session_edit(rt, principal, form, current, offered, code_of) if current else None
     if edit:
         edit.panel()
-    with st.form(key):
+    with widgets.form(key):
         form_state.form_error(form)
         form_state.field_error(errors, "site_id")
         data = {"site_id": chosen_site, **_session_fields(key, errors, offered, current)}
