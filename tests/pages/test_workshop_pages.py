@@ -127,7 +127,7 @@ def _saved_marks(app_engine, session_id: int) -> dict[int, str]:
         rows = connection.execute(
             text("SELECT person_id, status FROM workshop_attendance WHERE session_id = :id"), {"id": session_id}
         ).all()
-    return {person_id: status for person_id, status in rows}
+    return dict(rows)
 
 
 def test_ts_lyon_takes_a_roll_from_all_present_and_changes_one(app_engine, demo_database) -> None:
@@ -139,7 +139,7 @@ def test_ts_lyon_takes_a_roll_from_all_present_and_changes_one(app_engine, demo_
     assert list(marks) == [person_id for person_id, _code in expected]  # one row per person, by code
     # « Tous présents »: every unmarked person starts on Présent·e, the three choices in that order.
     assert {r.value for r in marks.values()} == {AttendanceStatus.PRESENT}
-    assert [r.options for r in marks.values()][0] == ["Présent·e", "Absent·e", "Absent·e excusé·e"]
+    assert all(r.options == ["Présent·e", "Absent·e", "Absent·e excusé·e"] for r in marks.values())
     assert "None" not in all_text(at)
     assert [i.value for i in at.info if "tout le monde part « présent·e »" in str(i.value)]
     assert not [w for w in at.warning if "modification tardive" in str(w.value)]  # today: not late
