@@ -129,7 +129,7 @@ def test_possible_duplicates_are_shown_before_saving_then_confirmed(app_engine, 
     assert any("ressembl" in w for w in texts(at.warning))
     assert "Créer quand même" in [b.label for b in at.button]
     assert not list(at.main.get("page_link"))  # no link that would leave the page and its typed intake
-    [candidate] = [b for b in at.button if b.label.startswith(f"{code} · ")]
+    assert len([b for b in at.button if b.label.startswith(f"{code} · ")]) == 1  # the look-alike, to open
     assert _count(app_engine) == before  # nothing written yet
     assert _widget(at.text_input, "intake__0_alias").value == alias.upper()
     button(at, "Créer quand même").click().run()
@@ -148,7 +148,6 @@ def _dialogs(at: AppTest) -> list:
     found = []
 
     def walk(node) -> None:
-        proto = getattr(node, "proto", None)
         if getattr(node, "type", None) == "dialog":
             found.append(node)
         for child in (getattr(node, "children", None) or {}).values():
