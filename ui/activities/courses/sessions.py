@@ -69,8 +69,10 @@ def sessions_tab(rt: Runtime, principal: Principal, group: GroupRow, today: date
             list(of),
             format_func=lambda i: session_label(of[i]),
             key=f"course_roll_choice_{group.id}",
-            help=_("Les séances du jour et les séances passées (les plus récentes d'abord)."),
         )
+        # A caption, not the selectbox's help: on Streamlit 1.67 a selectbox with a help tooltip takes the
+        # radios drawn after it out of the Tab order, and the roll must be reachable by keyboard (issue 19).
+        st.caption(_("Les séances du jour et les séances passées (les plus récentes d'abord)."))
         roll_call_grid(rt.engine, principal, SessionKind.COURSE, session_id, "course_roll")
     else:
         st.info(_("Aucune séance aujourd'hui ni avant : planifiez une séance ci-dessous."))
