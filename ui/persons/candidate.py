@@ -34,8 +34,9 @@ BUTTON_KEY = "intake_candidate_{person_id}"
 
 
 def candidate_label(candidate: DuplicateCandidate) -> str:
+    """The candidate's code, status and intake day, as plain text (escape it before Markdown)."""
     return _("{code} · {status} · accueil le {day}").format(
-        code=md(candidate.code), status=label(candidate.status), day=formats.day(candidate.intake_on)
+        code=candidate.code, status=label(candidate.status), day=formats.day(candidate.intake_on)
     )
 
 
@@ -76,7 +77,7 @@ def candidate_buttons(
     """One button per candidate; the one clicked opens its dialog over the page."""
     for candidate in candidates:
         if st.button(
-            candidate_label(candidate),
+            md(candidate_label(candidate)),
             key=BUTTON_KEY.format(person_id=candidate.person_id),
             icon=":material/visibility:",
             help=_("Voir ce dossier sans quitter l'accueil en cours"),
