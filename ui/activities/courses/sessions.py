@@ -70,8 +70,7 @@ def sessions_tab(rt: Runtime, principal: Principal, group: GroupRow, today: date
             format_func=lambda i: session_label(of[i]),
             key=f"course_roll_choice_{group.id}",
         )
-        # A caption, not the selectbox's help: on Streamlit 1.67 a selectbox with a help tooltip takes the
-        # radios drawn after it out of the Tab order, and the roll must be reachable by keyboard (issue 19).
+        # A caption rather than the selectbox's help: the tooltip's button is one more Tab stop before the roll.
         st.caption(_("Les séances du jour et les séances passées (les plus récentes d'abord)."))
         roll_call_grid(rt.engine, principal, SessionKind.COURSE, session_id, "course_roll")
     else:
