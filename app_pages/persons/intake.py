@@ -2,7 +2,8 @@
 
 The form sends its values as they are (person_files.IntakeInput checks them); on submit the service
 checks them and looks for files that may be the same person: if there are some, they are listed below
-the form (which keeps its input) with « Créer quand même »; else the file is created at once.
+the form (which keeps its input) with « Créer quand même »; else the file is created at once. A candidate
+opens in a dialog over the page (ui.persons.candidate), so the typed intake is never lost by checking it.
 """
 
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
+from ui.persons.candidate import candidate_buttons
 from ui.persons.choices import language_codes, language_label, nationality_codes, nationality_label
 from ui.platform import form_state, widgets
 from ui.platform.guards import require_page
@@ -240,7 +242,13 @@ def submit(action: Callable[[], NoReturn]) -> NoReturn:
     form_state.submit(FORM, action, "")
 
 
-def possible_duplicates(pending: list[DuplicateCandidate], confirm: Callable[[], NoReturn]) -> None:
+def possible_duplicates(
+    current: Runtime,
+    principal: Principal,
+    cipher: FieldCipher,
+    pending: list[DuplicateCandidate],
+    confirm: Callable[[], NoReturn],
+) -> None:
     with st.container(border=True):
         st.warning(
             ngettext(
@@ -252,18 +260,7 @@ def possible_duplicates(pending: list[DuplicateCandidate], confirm: Callable[[],
             ).format(count=formats.number(len(pending))),
             icon=":material/content_copy:",
         )
-        for candidate in pending:
-            text = _("{code} · {status} · accueil le {day}").format(
-                code=candidate.code, status=label(candidate.status), day=formats.day(candidate.intake_on)
-            )
-            if candidate.safety_flag:  # the team's danger marker: the instructions are in the file
-                text = _("{file} · ⚠ signalement de danger").format(file=text)
-            st.page_link(
-                FILE_PAGE,
-                label=md(text),
-                icon=":material/warning:" if candidate.safety_flag else ":material/open_in_new:",
-                query_params={"code": candidate.code},
-            )
+        candidate_buttons(current.engine, principal, cipher, pending)
         left, right = st.columns(2)
         if left.button(_("Créer quand même"), type="primary", icon=":material/person_add:"):
             confirm()
@@ -289,7 +286,9 @@ def page(principal: Principal) -> None:
         submit(lambda: check_then_create(current, principal, data, cipher))
     pending = st.session_state.get(PENDING)
     if pending:
-        possible_duplicates(pending, lambda: submit(lambda: create(current, principal, data, cipher)))
+        possible_duplicates(
+            current, principal, cipher, pending, lambda: submit(lambda: create(current, principal, data, cipher))
+        )
 
 
 page(principal)

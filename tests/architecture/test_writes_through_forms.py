@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # shows it with a reference). (module, service function) → why.
 NOT_A_SAVE = {
     ("app_pages/persons/person_file.py", "get_person_file"): "opening a file records its audit entry",
+    ("ui/persons/candidate.py", "get_person_file"): "a look at a look-alike file records its audit entry",
     ("app_pages/persons/caseload.py", "list_caseload"): "a search records its audit entry",
     ("app_pages/finance/financial_report.py", "build_financial_report"): "an export records its audit entry",
     ("app_pages/reporting/funder_space.py", "build_report_pack"): "an export records its audit entry",

@@ -31,7 +31,6 @@ from tests.browser.journey import (
     open_page,
     open_tab,
     sign_in,
-    table_rows,
     wait_rows,
 )
 
@@ -103,45 +102,25 @@ def _roll_grid(page, today: date):
     return form
 
 
+def _roll_codes(form) -> list[str]:
+    """The codes of the roll, in its order: each person's marks are a radio group named after them."""
+    groups = form.get_by_role("radiogroup")
+    expect_()(groups.first).to_be_visible(timeout=WAIT_MS)
+    return [re.match(r"^Présence de (\S+)", group.get_attribute("aria-label")).group(1) for group in groups.all()]
+
+
 def _first_learner_present(page, form) -> str:
-    """Mark the first row of the grid Présent·e (the grid is a canvas: click, then keyboard); return its code."""
+    """Save the roll as it starts, « Tous présents » (today's roll is blank: everyone on Présent·e); return
+    the first code."""
     expect = expect_()
-    rows = wait_rows(
-        form, lambda rows: bool(rows) and re.fullmatch(r"LYO-\d{4}-\d{4}", rows[0][0]), "the learners expected today"
+    code = _roll_codes(form)[0]
+    assert re.fullmatch(r"LYO-\d{4}-\d{4}", code), code
+    present = form.get_by_role("radiogroup", name=re.compile(rf"^Présence de {code}\b")).get_by_role(
+        "radio", name="Présent·e"
     )
-    code = rows[0][0]
-    assert all(len(row) < 3 or row[2] == "" for row in rows), f"today's roll is not blank: {rows}"
-    # The grid draws on a canvas; its accessible table has a cell per value (glide-cell-<column>-<row>)
-    # that says whether it is selected.
-    grid = form.get_by_test_id("stDataFrame")
-    first_cell = grid.get_by_test_id("glide-cell-0-0")
-    presence = grid.get_by_test_id(f"glide-cell-{len(rows[0]) - 1}-0")
-    # The canvas lies under a scrolling layer of the same box and starts with the header row (35 px): the
-    # first data row's code cell is at (30, 52). Playwright scrolls the grid into view and waits for its
-    # box to be stable. The grid takes the cell under the pointer from the last mouse move (a click
-    # without a hover before it only focused the grid): hover first, and should a click still be taken
-    # before the move, click again until the cell is selected (a read-only cell: a click does nothing else).
-    cells = grid.locator(".dvn-scroller").first
-    first_code = {"x": 30, "y": 35 + 17}
-    cells.hover(position=first_code)
-    for _ in range(3):
-        cells.click(position=first_code)
-        try:
-            expect(first_cell).to_have_attribute("aria-selected", "true", timeout=3000)
-            break
-        except AssertionError:
-            continue
-    expect(first_cell).to_have_attribute("aria-selected", "true")
-    for _ in range(len(rows[0]) - 1):
-        page.keyboard.press("ArrowRight")  # first name, then Présence
-    expect(presence).to_have_attribute("aria-selected", "true")
-    page.keyboard.press("Enter")  # opens the cell's editor
-    present = page.get_by_role("option", name="Présent·e", exact=True)
-    expect(present).to_be_visible(timeout=WAIT_MS)
-    present.click()
-    wait_rows(form, lambda rows: rows and rows[0][0] == code and rows[0][-1] == "Présent·e", "the mark in the grid")
+    expect(present).to_be_checked()
     form.get_by_role("button", name="Enregistrer l'appel").click()
-    expect(page.get_by_text("Appel enregistré.").first).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(re.compile(r"^Appel enregistré : \d+ présent·e\(s\)")).first).to_be_visible(timeout=WAIT_MS)
     return code
 
 
@@ -179,7 +158,7 @@ def test_teacher_takes_the_roll_records_an_assessment_and_sees_progress(page, ru
 
     open_page(page, "Cours de français", "Cours de français")
     _plan_todays_session(page, today)
-    code = table_rows(_roll_grid(page, today))[0][0]
+    code = _roll_codes(_roll_grid(page, today))[0]
 
     minutes_before, sessions_before = _progress_of(page, code)
 

@@ -1,4 +1,4 @@
-"""Ateliers: ts.lyon takes a roll in the grid, direction reads rates only, chef.lyon configures modules.
+"""Ateliers: ts.lyon takes a roll from « Tous présents », direction reads rates only, chef.lyon configures modules.
 
 The demo database is shared by the app tests: these tests write on a session and a module they create
 themselves and assert on those (or on relative changes), never on the seeded totals.
@@ -67,8 +67,9 @@ def _expected_in_lyon_on(app_engine, day: date) -> list[tuple[int, str]]:
     return [(person_id, code) for person_id, code in rows]
 
 
-def _session_today_with_someone_expected(app_engine) -> int:
-    """A Lyon session today at 23:45 (first in the held list) with at least one person in a cycle."""
+def _session_today_with_someone_expected(app_engine, start: time = time(23, 45)) -> int:
+    """A Lyon session today at `start` (first in the held list: the latest today; a time of its own, the
+    session choice tells sessions apart by their label) with at least one person in a cycle."""
     chef = principal_of(app_engine, "chef.lyon")
     lyon = next(iter(chef.site_ids))
     today = clock.today()
@@ -81,7 +82,7 @@ def _session_today_with_someone_expected(app_engine) -> int:
                 "site_id": lyon,
                 "module_id": choices.modules[0].id,
                 "session_on": today,
-                "start_time": time(23, 45),
+                "start_time": start,
                 "duration_minutes": 120,
                 "planned_places": 8,
                 "facilitator_ids": [chef.user_id],
@@ -99,27 +100,59 @@ def _session_today_with_someone_expected(app_engine) -> int:
     return session_id
 
 
-def test_ts_lyon_takes_a_roll_in_the_grid_and_it_is_saved(app_engine, demo_database) -> None:
-    session_id = _session_today_with_someone_expected(app_engine)
-    at = open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS)
+def _marks(at) -> dict[int, object]:
+    """Person id → the radio of their mark in the roll form drawn (keys end with _mark_<person id>)."""
+    return {int(r.key.rsplit("_mark_", 1)[1]): r for r in at.radio if r.key and "_mark_" in r.key}
+
+
+def _roll_of(app_engine, username: str, session_id: int):
+    """The workshop page of `username`, its roll-call choice set on the session (the latest first by default)."""
+    at = open_page(signed_in_app(username), PageKey.WORKSHOPS)
     assert not at.exception, at.exception
-    [grid] = at.data_editor
-    assert list(grid.value.columns) == ["Code", "Prénom", "Présence"]
+    lyon = next(iter(principal_of(app_engine, username).site_ids))
+    choice = at.selectbox(key=f"workshop_roll_choice_{lyon}")
+    if choice.value.id != session_id:
+        with unit_of_work(app_engine) as session:
+            rows = workshop_sessions.list_sessions(
+                session, principal_of(app_engine, username), period=Period.HELD, site_id=lyon
+            ).rows
+        at = choice.set_value(next(row for row in rows if row.id == session_id)).run()
+        assert not at.exception, at.exception
+    assert at.selectbox(key=f"workshop_roll_choice_{lyon}").value.id == session_id
+    return at
+
+
+def _saved_marks(app_engine, session_id: int) -> dict[int, str]:
+    with app_engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT person_id, status FROM workshop_attendance WHERE session_id = :id"), {"id": session_id}
+        ).all()
+    return dict(rows)
+
+
+def test_ts_lyon_takes_a_roll_from_all_present_and_changes_one(app_engine, demo_database) -> None:
+    session_id = _session_today_with_someone_expected(app_engine)
+    at = _roll_of(app_engine, "ts.lyon", session_id)
+    assert not at.data_editor  # radios, not a canvas grid
     expected = _expected_in_lyon_on(app_engine, clock.today())  # everyone in a cycle today, by code
-    assert list(zip(grid.value.index, grid.value["Code"], strict=True)) == expected
-    assert grid.value["Présence"].isna().all()  # nobody marked yet
-    first_person = expected[0][0]
+    marks = _marks(at)
+    assert list(marks) == [person_id for person_id, _code in expected]  # one row per person, by code
+    # « Tous présents »: every unmarked person starts on Présent·e, the three choices in that order.
+    assert {r.value for r in marks.values()} == {AttendanceStatus.PRESENT}
+    assert all(r.options == ["Présent·e", "Absent·e", "Absent·e excusé·e"] for r in marks.values())
+    assert "None" not in all_text(at)
+    assert [i.value for i in at.info if "tout le monde part « présent·e »" in str(i.value)]
     assert not [w for w in at.warning if "modification tardive" in str(w.value)]  # today: not late
-    at.session_state[grid.key] = {"edited_rows": {0: {"Présence": "Présent·e"}}, "added_rows": [], "deleted_rows": []}
+    first_person = expected[0][0]
+    marks[first_person].set_value(AttendanceStatus.ABSENT)
     at = _button(at, ROLL_BUTTON).click().run()
     assert not at.exception, at.exception
-    assert [t.value for t in at.toast] == ["Appel enregistré."]
+    others = len(expected) - 1
+    assert [t.value for t in at.toast] == [f"Appel enregistré : {others} présent·e(s), 1 absent·e(s), 0 excusé·e(s)."]
+    assert _saved_marks(app_engine, session_id) == {
+        person_id: ("absent" if person_id == first_person else "present") for person_id, _code in expected
+    }
     with unit_of_work(app_engine) as session:
-        marks = session.exec(
-            select(WorkshopAttendance.person_id, WorkshopAttendance.status).where(
-                WorkshopAttendance.session_id == session_id
-            )
-        ).all()
         audit = session.exec(
             select(AuditEvent.action, AuditEvent.actor_username).where(
                 AuditEvent.entity_type == "workshop_session",
@@ -127,11 +160,57 @@ def test_ts_lyon_takes_a_roll_in_the_grid_and_it_is_saved(app_engine, demo_datab
                 AuditEvent.action.startswith("attendance."),
             )
         ).all()
-    assert [(pid, AttendanceStatus(status)) for pid, status in marks] == [(first_person, AttendanceStatus.PRESENT)]
     assert audit == [("attendance.roll_saved", "ts.lyon")]
-    # The fresh grid shows the saved mark.
-    [grid] = at.data_editor
-    assert grid.value.loc[first_person, "Présence"] == "Présent·e"
+    # The fresh form shows the saved marks, and no longer says the roll is to be taken.
+    marks = _marks(at)
+    assert marks[first_person].value == AttendanceStatus.ABSENT
+    assert not [i for i in at.info if "tout le monde part" in str(i.value)]
+    assert not [w for w in at.warning if "pas d'appel enregistré" in str(w.value)]
+
+
+def test_a_roll_saved_incomplete_warns_how_many_are_unmarked(app_engine, demo_database) -> None:
+    """A roll of which only one person was saved (through the service, as a roll saved before the
+    « Tous présents » start could be): the page says how many have no mark and proposes them present."""
+    session_id = _session_today_with_someone_expected(app_engine, time(23, 50))
+    ts = principal_of(app_engine, "ts.lyon")
+    expected = _expected_in_lyon_on(app_engine, clock.today())
+    if len(expected) < 2:  # a second person in a cycle today, so that one stays unmarked
+        chef = principal_of(app_engine, "chef.lyon")
+        with unit_of_work(app_engine) as session:
+            code = session.exec(
+                select(Person.code).where(
+                    Person.site_id == next(iter(chef.site_ids)),
+                    Person.status == PersonStatus.ACTIVE,
+                    Person.id.not_in(select(WorkshopEnrolment.person_id)),
+                )
+            ).first()
+            workshop_people.enrol_person(session, chef, data={"code": code, "cycle_start_on": clock.today()})
+        expected = _expected_in_lyon_on(app_engine, clock.today())
+    with unit_of_work(app_engine) as session:
+        attendance.save_roll_call(
+            session,
+            ts,
+            kind=SessionKind.WORKSHOP,
+            session_id=session_id,
+            statuses={expected[0][0]: AttendanceStatus.EXCUSED},
+        )
+    at = _roll_of(app_engine, "ts.lyon", session_id)
+    unmarked = len(expected) - 1
+    noun = "personne n'a" if unmarked == 1 else "personnes n'ont"
+    assert [str(w.value) for w in at.warning if "pas d'appel enregistré" in str(w.value)] == [
+        f"{unmarked} {noun} pas d'appel enregistré : "
+        + ("elle est proposée présente" if unmarked == 1 else "elles sont proposées présentes")
+        + " ci-dessous, vérifiez puis enregistrez."
+    ]
+    marks = _marks(at)
+    assert marks[expected[0][0]].value == AttendanceStatus.EXCUSED
+    assert {marks[person_id].value for person_id, _code in expected[1:]} == {AttendanceStatus.PRESENT}
+    at = _button(at, ROLL_BUTTON).click().run()
+    assert not at.exception, at.exception
+    assert _saved_marks(app_engine, session_id) == {
+        person_id: ("excused" if i == 0 else "present") for i, (person_id, _code) in enumerate(expected)
+    }
+    assert not [w for w in at.warning if "pas d'appel enregistré" in str(w.value)]
 
 
 def test_an_old_session_warns_that_the_edit_will_be_traced(app_engine, demo_database) -> None:

@@ -1,4 +1,4 @@
-"""The roll-call grid of one session, shared by the workshop and French-course pages.
+"""The roll call of one session, shared by the workshop and French-course pages.
 
     from services.activities.attendance import SessionKind
     from ui.activities.roll_call import roll_call_grid
@@ -6,46 +6,54 @@
     roll_call_grid(current.engine, principal, SessionKind.COURSE, session_id, "course_roll")
 
 roll_call_grid(engine, principal, kind, session_id, key) -> RollCall
-- engine: the app engine (`ui.platform.runtime.runtime().engine`); the grid opens its own units of work (one
+- engine: the app engine (`ui.platform.runtime.runtime().engine`); the roll opens its own units of work (one
   to read the roll, one to save it), so call it outside any `with unit_of_work(...)` block.
 - principal: the signed-in principal. Access is checked by services.activities.attendance: pass a session
   of a list the principal was shown (a session out of reach raises, as any read of the page would).
 - kind: SessionKind.WORKSHOP or SessionKind.COURSE; session_id: the session's id.
-- key: a prefix unique on the page for this grid (the kind and session id are appended to it).
-Draws: the session heading, a warning when the session is more than LATE_AFTER_DAYS old (the save
-is traced as a late edit), one `st.data_editor` (code and first name read-only, a "Présence"
-selectbox per person) inside a form whose "Enregistrer l'appel" button saves every row in one
-transaction, errors under the grid and a toast after a successful save (ui.platform.form_state.submit).
-Returns the RollCall drawn (e.g. to show a count beside it).
+- key: a prefix unique on the page for this roll (the kind and session id are appended to it).
+
+A roll of 15 is taken in seconds (issue 17): it starts from « Tous présents », so only the exceptions
+are touched, one click or one key each. Each person is one row: the code (and first name for roles that
+see it) and a horizontal radio group Présent·e / Absent·e / Absent·e excusé·e. The radios are real form
+controls (not a canvas grid): Tab goes from one person to the next, an arrow key changes the mark
+(→ Absent·e, ← Absent·e excusé·e from Présent·e), and screen readers name each group by the person.
+A person without a saved mark starts on Présent·e, so a roll cannot be saved incomplete; when a saved
+roll still has persons without a mark (enrolled after the roll, or a roll saved before this rule) a
+warning says how many, and the next save records them as shown.
+
+Only the marks the user changed are sent (and every person without a saved mark): a colleague's save of
+other rows meanwhile is kept. Draws: the session heading, a warning when the session is more than
+LATE_AFTER_DAYS old (the save is traced as a late edit), the form whose "Enregistrer l'appel" button
+saves every row in one transaction, errors under it and a toast with the counts after a successful save
+(ui.platform.form_state.submit). Returns the RollCall drawn (e.g. to show a count beside it).
 """
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from i18n import N_, _, formats
+from i18n import N_, _, formats, ngettext
 from models.attendance import AttendanceStatus
 from models.labels import label
 from services.activities import attendance
-from services.activities.attendance import LATE_AFTER_DAYS, RollCall, SessionKind
+from services.activities.attendance import LATE_AFTER_DAYS, RollCall, RollEntry, SessionKind
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.platform import form_state, widgets
 from ui.platform.runtime import field_cipher
 from ui.platform.text import md
 
-# The grid's column names: identifiers (the tests read them); the headers shown are translated labels.
-CODE = "Code"
-FIRST_NAME = "Prénom"
-STATUS = "Présence"
 SAVE_LABEL = N_("Enregistrer l'appel")
+# The order of the choices: from Présent·e, → gives Absent·e and ← (wrapping) Absent·e excusé·e, one key each.
+CHOICES = (AttendanceStatus.PRESENT, AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
+START = AttendanceStatus.PRESENT  # « Tous présents »: the mark of a person not marked yet
 
 
-def status_of_label() -> dict[str, AttendanceStatus]:
-    """The status of each label of the "Présence" column, in the active language (the cells hold labels)."""
-    return {label(status): status for status in AttendanceStatus}
+def mark_key(form_key: str, person_id: int) -> str:
+    """The widget key of one person's mark in the roll form drawn under `form_key` (tests read it)."""
+    return f"{form_key}_mark_{person_id}"
 
 
 def _heading(roll: RollCall) -> str:
@@ -58,27 +66,42 @@ def _heading(roll: RollCall) -> str:
     return f"**{roll.title}** — {when}, {length}"
 
 
-def _frame(roll: RollCall, statuses: dict[str, AttendanceStatus]) -> pd.DataFrame:
-    columns: dict[str, list] = {CODE: [entry.code for entry in roll.entries]}
-    if roll.names_visible:
-        columns[FIRST_NAME] = [entry.first_name or "" for entry in roll.entries]
-    columns[STATUS] = [label(entry.status) if entry.status else None for entry in roll.entries]
-    frame = pd.DataFrame(columns, index=[entry.person_id for entry in roll.entries])
-    # Categorical: an unmarked person shows an empty cell (an object column showed the text "None").
-    frame[STATUS] = pd.Categorical(frame[STATUS], categories=list(statuses))
-    return frame
+def _who(entry: RollEntry) -> str:
+    return f"{entry.code} {entry.first_name}" if entry.first_name else entry.code
 
 
 def _summary(roll: RollCall) -> None:
-    """How many are expected, marked and present; the warning of a late edit."""
+    """How many are expected, marked and present; how to go fast; the unmarked and the late edit."""
     marked = sum(entry.status is not None for entry in roll.entries)
     present = sum(entry.status == AttendanceStatus.PRESENT for entry in roll.entries)
+    unmarked = len(roll.entries) - marked
     st.caption(
         _(
-            "{expected} personne(s) attendue(s) ou déjà notée(s) · {marked} appel(s) saisi(s), "
-            "dont {present} présence(s). Les personnes sans choix ne sont pas enregistrées."
-        ).format(expected=len(roll.entries), marked=md(marked), present=md(present))
+            "{expected} personne(s) attendue(s) ou déjà notée(s) · {marked} appel(s) enregistré(s), "
+            "dont {present} présence(s)."
+        ).format(
+            expected=formats.number(len(roll.entries)), marked=formats.number(marked), present=formats.number(present)
+        )
     )
+    if not marked:
+        st.info(
+            _(
+                "Appel à faire : tout le monde part « présent·e ». Changez seulement les absences (un clic, ou "
+                "Tab jusqu'à la personne puis → absent·e, ← excusé·e), puis enregistrez."
+            ),
+            icon=":material/done_all:",
+        )
+    elif unmarked:
+        st.warning(
+            ngettext(
+                "{count} personne n'a pas d'appel enregistré : elle est proposée présente ci-dessous, "
+                "vérifiez puis enregistrez.",
+                "{count} personnes n'ont pas d'appel enregistré : elles sont proposées présentes ci-dessous, "
+                "vérifiez puis enregistrez.",
+                unmarked,
+            ).format(count=formats.number(unmarked)),
+            icon=":material/rule:",
+        )
     if roll.is_late:
         st.warning(
             _("Séance de plus de {days} jours : modification tardive, elle sera tracée.").format(days=LATE_AFTER_DAYS),
@@ -86,43 +109,45 @@ def _summary(roll: RollCall) -> None:
         )
 
 
-def _grid(roll: RollCall, statuses: dict[str, AttendanceStatus], key: str) -> pd.DataFrame:
-    """The editable grid (inside the form): the Présence column only is editable."""
-    frame = _frame(roll, statuses)
-    headers = {
-        CODE: st.column_config.TextColumn(_("Code"), help=_("Code pseudonyme du dossier")),
-        STATUS: st.column_config.SelectboxColumn(
-            _("Présence"),
-            options=list(statuses),
-            required=False,
-            help=_("Présent·e, absent·e excusé·e ou absent·e"),
-        ),
-    }
-    if FIRST_NAME in frame.columns:
-        headers[FIRST_NAME] = st.column_config.TextColumn(_("Prénom"))
-    return st.data_editor(
-        frame,
-        key=key,
-        hide_index=True,
-        num_rows="fixed",
-        disabled=[column for column in frame.columns if column != STATUS],  # code and first name
-        column_config=headers,
+def _mark(entry: RollEntry, form_key: str) -> AttendanceStatus:
+    """One person's row (inside the form): who, then the three choices on one line."""
+    who, choice = st.columns([2, 3], vertical_alignment="center")
+    who.markdown(f"**{md(entry.code)}**" + (f" {md(entry.first_name)}" if entry.first_name else ""))
+    with choice:
+        return st.radio(
+            md(_("Présence de {person}").format(person=_who(entry))),
+            CHOICES,
+            index=CHOICES.index(entry.status or START),
+            format_func=label,
+            horizontal=True,
+            label_visibility="collapsed",
+            key=mark_key(form_key, entry.person_id),
+        )
+
+
+def _saved_message(chosen: dict[int, AttendanceStatus]) -> str:
+    counts = {status: sum(value == status for value in chosen.values()) for status in AttendanceStatus}
+    return _("Appel enregistré : {present} présent·e(s), {absent} absent·e(s), {excused} excusé·e(s).").format(
+        present=formats.number(counts[AttendanceStatus.PRESENT]),
+        absent=formats.number(counts[AttendanceStatus.ABSENT]),
+        excused=formats.number(counts[AttendanceStatus.EXCUSED]),
     )
 
 
 def _roll_form(engine: Engine, principal: Principal, roll: RollCall, key: str) -> None:
-    """The grid in a form whose button saves every mark through form_state (errors under the grid)."""
+    """The rows in a form whose button saves the marks through form_state (errors under the rows)."""
     form = f"{key}_{roll.kind.value}_{roll.session_id}"
     form_key, errors = form_state.key(form), form_state.errors(form)
-    statuses = status_of_label()
     with widgets.form(form_key):
         form_state.form_error(form)
-        edited = _grid(roll, statuses, f"{form_key}_grid")
+        chosen = {entry.person_id: _mark(entry, form_key) for entry in roll.entries}
         form_state.field_error(errors, "session")
         form_state.field_error(errors, "statuses")
-        submitted = st.form_submit_button(_(SAVE_LABEL), type="primary")
+        submitted = st.form_submit_button(_(SAVE_LABEL), type="primary", icon=":material/how_to_reg:")
     if submitted:
-        marks = {int(person_id): statuses[value] for person_id, value in edited[STATUS].items() if value in statuses}
+        drawn = {entry.person_id: entry.status for entry in roll.entries}
+        # The changes only (every person without a saved mark is one): a colleague's marks of other rows stay.
+        marks = {person_id: status for person_id, status in chosen.items() if status != drawn[person_id]}
 
         def save() -> None:
             with unit_of_work(engine) as session:
@@ -130,7 +155,7 @@ def _roll_form(engine: Engine, principal: Principal, roll: RollCall, key: str) -
                     session, principal, kind=roll.kind, session_id=roll.session_id, statuses=marks
                 )
 
-        form_state.submit(form, save, _("Appel enregistré."))
+        form_state.submit(form, save, _saved_message(chosen))
 
 
 def roll_call_grid(engine: Engine, principal: Principal, kind: SessionKind, session_id: int, key: str) -> RollCall:

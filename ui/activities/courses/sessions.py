@@ -69,8 +69,9 @@ def sessions_tab(rt: Runtime, principal: Principal, group: GroupRow, today: date
             list(of),
             format_func=lambda i: session_label(of[i]),
             key=f"course_roll_choice_{group.id}",
-            help=_("Les séances du jour et les séances passées (les plus récentes d'abord)."),
         )
+        # A caption rather than the selectbox's help: the tooltip's button is one more Tab stop before the roll.
+        st.caption(_("Les séances du jour et les séances passées (les plus récentes d'abord)."))
         roll_call_grid(rt.engine, principal, SessionKind.COURSE, session_id, "course_roll")
     else:
         st.info(_("Aucune séance aujourd'hui ni avant : planifiez une séance ci-dessous."))
