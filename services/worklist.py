@@ -2,7 +2,7 @@
 
 Who may call: intervenant, chef_service and formateur (the page's roles); any other principal gets an
 empty list. Scope, in every query:
-- person items (PSP period, residence permit, APS, AFIS, no contact, referral without result): roles
+- person items (PSP period, residence permits, APS, AFIS, no contact, referral without result): roles
   that open person files (VIEW_PERSON_FILES), the open files (active or paused) of their sites, as in
   the caseload;
 - learners absent twice: the course groups the principal sees (`courses.access.visible_groups`: a
@@ -14,9 +14,9 @@ empty list. Scope, in every query:
 The rules (a day is "due" from its due date on; an item whose due date is past is overdue):
 - PSP period ending within PSP_ALERT_DAYS (30) days with no renewal recorded:
   `services.persons.pathway.psp_alerts`, the one rule of the caseload and the PSP tab;
-- residence permit (Person.permit_ends_on), APS or AFIS (on the PSP episode not ended) ending within
-  ENDING_SOON_DAYS (60) days, or already ended (overdue until a new end date or the episode's end is
-  recorded);
+- residence permit (Person.permit_ends_on), victim residence permit (the latest granted in the legal
+  follow-up), APS or AFIS (on the PSP episode not ended) ending within ENDING_SOON_DAYS (60) days, or
+  already ended (overdue until a new end date, a renewal or the episode's end is recorded);
 - no contact for the site's `no_contact_days` (default 45, set by admin: services.platform.organisation):
   due on the last contact (else the intake) plus that many days;
 - a learner marked absent (not excused) at the last two held sessions (roll taken, in the last
@@ -44,6 +44,7 @@ import clock
 from i18n import N_
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseEnrolment, CourseGroup, CourseSession
+from models.legal import LegalDecision, LegalEvent, LegalEventKind
 from models.organisation import Site
 from models.partners import Partner, Referral, ReferralResult
 from models.pathway import PspEpisode
@@ -73,6 +74,7 @@ class ItemKind(StrEnum):
 
     PSP_PERIOD = "psp_period"
     RESIDENCE_PERMIT = "residence_permit"
+    VICTIM_PERMIT = "victim_permit"
     APS = "aps"
     AFIS = "afis"
     NO_CONTACT = "no_contact"
@@ -86,6 +88,7 @@ class ItemKind(StrEnum):
         return {
             cls.PSP_PERIOD: N_("Fin de période PSP"),
             cls.RESIDENCE_PERMIT: N_("Fin du titre de séjour"),
+            cls.VICTIM_PERMIT: N_("Fin du titre de séjour victime"),
             cls.APS: N_("Fin de l'APS"),
             cls.AFIS: N_("Fin de l'AFIS"),
             cls.NO_CONTACT: N_("Sans contact"),
@@ -145,7 +148,14 @@ def kinds_for(principal: Principal) -> list[ItemKind]:
     """The kinds of items a principal can be given (its filter's choices)."""
     kinds: list[ItemKind] = []
     if principal.can(Capability.VIEW_PERSON_FILES) and not principal.all_sites:
-        kinds += [ItemKind.PSP_PERIOD, ItemKind.RESIDENCE_PERMIT, ItemKind.APS, ItemKind.AFIS, ItemKind.NO_CONTACT]
+        kinds += [
+            ItemKind.PSP_PERIOD,
+            ItemKind.RESIDENCE_PERMIT,
+            ItemKind.VICTIM_PERMIT,
+            ItemKind.APS,
+            ItemKind.AFIS,
+            ItemKind.NO_CONTACT,
+        ]
     if _learner_groups(principal) is not None:
         kinds.append(ItemKind.ABSENT_LEARNER)
     if _course_rolls(principal) or _workshop_rolls(principal):
@@ -248,6 +258,26 @@ def _permits(session: Session, principal: Principal, today: date) -> list[WorkIt
         _item(ItemKind.RESIDENCE_PERMIT, ends_on, today, _file_link(code, FileTab.SITUATION), code=code)
         for code, ends_on in rows
     ]
+
+
+def _victim_permits(session: Session, principal: Principal, today: date) -> list[WorkItem]:
+    """The victim residence permit (art. L425-1 CESEDA) granted in the legal follow-up: the latest one
+    granted to each file, listed from 60 days before its end; recording its renewal there clears it."""
+    ends_on = sa.func.max(LegalEvent.valid_until)
+    rows = session.exec(
+        select(Person.code, ends_on)
+        .join(Person, Person.id == LegalEvent.person_id)
+        .where(
+            _open_files(principal),
+            principal.site_filter(LegalEvent.site_id),
+            LegalEvent.kind == LegalEventKind.RESIDENCE_PERMIT,
+            LegalEvent.decision == LegalDecision.GRANTED,
+            LegalEvent.valid_until.is_not(None),
+        )
+        .group_by(Person.code)
+        .having(ends_on <= today + timedelta(days=ENDING_SOON_DAYS))
+    ).all()
+    return [_item(ItemKind.VICTIM_PERMIT, day, today, _file_link(code, FileTab.LEGAL), code=code) for code, day in rows]
 
 
 def _episode_ends(kind: ItemKind, column: sa.ColumnElement) -> Callable[[Session, Principal, date], list[WorkItem]]:
@@ -466,6 +496,7 @@ def _roll_calls(session: Session, principal: Principal, today: date) -> list[Wor
 _QUERIES = {
     ItemKind.PSP_PERIOD: _psp_periods,
     ItemKind.RESIDENCE_PERMIT: _permits,
+    ItemKind.VICTIM_PERMIT: _victim_permits,
     ItemKind.APS: _episode_ends(ItemKind.APS, PspEpisode.aps_end_on),
     ItemKind.AFIS: _episode_ends(ItemKind.AFIS, PspEpisode.afis_end_on),
     ItemKind.NO_CONTACT: _no_contact,

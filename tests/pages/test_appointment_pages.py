@@ -118,7 +118,7 @@ def _appointment_table(username: str):
     at.run()
     open_page(at, PageKey.DASHBOARD)
     assert not at.exception, at.exception
-    assert "Rendez-vous et accompagnements" in texts(at.subheader)
+    assert "Rendez-vous et accompagnements" in texts(at.header)
     return next(d.value for d in at.dataframe if "Part avec interprète" in d.value.columns)
 
 

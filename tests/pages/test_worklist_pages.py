@@ -147,12 +147,12 @@ def test_home_counts_the_items_due_for_the_teams(app_engine, demo_database):
     a_permit_ending(app_engine, "LYO", 3)
     at = signed_in_app("ts.lyon").run()
     assert not at.exception, at.exception
-    assert "À faire" in texts(at.subheader)
+    assert "À faire" in texts(at.header)
     assert "Fin du titre de séjour" in [metric.label for metric in at.metric]
     assert any(link.proto.label == "Voir la liste « À faire »" for link in links(at))
 
     direction = signed_in_app("direction").run()
-    assert "À faire" not in texts(direction.subheader)
+    assert "À faire" not in texts(direction.header)
 
 
 def test_a_permit_end_is_saved_from_the_situation_form_and_checked(app_engine, demo_database):
@@ -215,7 +215,7 @@ def test_a_roll_call_line_opens_that_sessions_roll_on_the_course_page(app_engine
     courses.query_params["roll"] = str(session_id)
     courses.run()
     assert not courses.exception, courses.exception
-    assert "Appel à faire" in texts(courses.subheader)
+    assert "Appel à faire" in texts(courses.header)
     assert any(group_name in text for text in texts(courses.markdown))
     assert "Fermer cet appel" in [b.label for b in courses.button]
 

@@ -19,7 +19,7 @@ from models.pathway import PrefectDecision, PspPeriod
 from models.persons import Person, PersonStatus
 from models.workshops import WorkshopFacilitator
 from services import home, worklist
-from services.persons import files, partners, pathway
+from services.persons import files, legal, partners, pathway
 from services.platform import organisation
 from services.platform.crypto import FieldCipher
 from services.platform.errors import ValidationFailed
@@ -135,6 +135,48 @@ def test_permit_listed_from_60_days_before_its_end_and_while_expired(session, wo
     ]
     item = worklist.worklist(session, world.ts_lyon, today=TODAY).items[0]
     assert item.link.query_params == {"code": expired.code, "tab": "situation"}
+
+
+def a_victim_permit(session: Session, world: World, person: Person, *, granted_until: date, on: date) -> None:
+    legal.add_legal_event(
+        session,
+        world.ts_lyon,
+        person.id,
+        data={
+            "kind": "residence_permit",
+            "event_on": on,
+            "decision": "granted",
+            "decided_on": on,
+            "valid_until": granted_until,
+        },
+        today=TODAY,
+    )
+
+
+def test_victim_permit_listed_from_60_days_before_its_end_until_its_renewal(session, world):
+    in_60 = a_file(session, world.lyon)
+    a_victim_permit(session, world, in_60, granted_until=date(2026, 7, 14), on=date(2025, 7, 14))
+    later = a_file(session, world.lyon)
+    a_victim_permit(session, world, later, granted_until=date(2026, 7, 15), on=date(2025, 7, 15))  # 61 days
+    refused = a_file(session, world.lyon)
+    legal.add_legal_event(
+        session,
+        world.ts_lyon,
+        refused.id,
+        data={"kind": "residence_permit", "event_on": date(2026, 1, 5), "decision": "refused"},
+        today=TODAY,
+    )
+    a_file(session, world.grenoble)  # another site's permit is never listed
+    session.flush()
+    assert listed(session, world.ts_grenoble, ItemKind.VICTIM_PERMIT) == []
+
+    assert listed(session, world.ts_lyon, ItemKind.VICTIM_PERMIT) == [(in_60.code, date(2026, 7, 14), False)]
+    item = next(i for i in worklist.worklist(session, world.ts_lyon, today=TODAY).items if i.code == in_60.code)
+    assert item.link.query_params == {"code": in_60.code, "tab": "juridique"}
+
+    # The renewal recorded in the legal follow-up clears the item.
+    a_victim_permit(session, world, in_60, granted_until=date(2027, 7, 14), on=date(2026, 5, 10))
+    assert listed(session, world.ts_lyon, ItemKind.VICTIM_PERMIT) == []
 
 
 def test_aps_and_afis_listed_within_60_days_of_an_episode_not_ended(session, world):
@@ -322,6 +364,7 @@ def test_overdue_first_then_by_due_day_with_counts_per_kind(session, world):
     assert [(c.kind, c.total, c.overdue) for c in found.counts] == [
         (ItemKind.PSP_PERIOD, 1, 0),
         (ItemKind.RESIDENCE_PERMIT, 2, 1),
+        (ItemKind.VICTIM_PERMIT, 0, 0),
         (ItemKind.APS, 0, 0),
         (ItemKind.AFIS, 0, 0),
         (ItemKind.NO_CONTACT, 1, 1),
