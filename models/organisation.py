@@ -43,7 +43,7 @@ class Site(Timestamped, table=True):
     city: str = Field(max_length=120, nullable=False)
     is_active: bool = Field(default=True, nullable=False)
     # « À faire » lists an open file after this many days without contact (services/worklist.py).
-    no_contact_days: int = Field(default=45, nullable=False)
+    no_contact_days: int = Field(default=45, nullable=False, sa_column_kwargs={"server_default": "45"})
 
 
 class User(Versioned, table=True):

@@ -22,9 +22,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("site") as batch:
+        # The default fills existing rows and stays: a site written by SQL (an operator's script, a
+        # restore from an older dump) gets the 45 days too.
         batch.add_column(sa.Column("no_contact_days", sa.Integer(), nullable=False, server_default="45"))
-    with op.batch_alter_table("site") as batch:  # the default filled existing rows; the model sets it
-        batch.alter_column("no_contact_days", existing_type=sa.Integer(), existing_nullable=False, server_default=None)
     with op.batch_alter_table("person") as batch:
         batch.add_column(sa.Column("permit_ends_on", sa.Date(), nullable=True))
         batch.create_index("ix_person_site_permit_end", ["site_id", "permit_ends_on"], unique=False)

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from babel import Locale
 from sqlmodel import SQLModel, select
 from streamlit.testing.v1 import AppTest
 
@@ -93,6 +94,9 @@ def data_texts(app_engine, demo_database) -> list[str]:
     with unit_of_work(app_engine) as session:
         found = {str(text) for column in columns for text in session.exec(select(column).distinct()) if text}
         found |= decrypted_texts(session)
+    # Country and language names as Babel gives them in English (« Côte d’Ivoire » is English too).
+    english = Locale.parse(i18n.BABEL_LOCALES[i18n.ENGLISH])
+    found |= {name for name in (*english.territories.values(), *english.languages.values()) if len(name) > 3}
     return sorted(found, key=len, reverse=True)
 
 

@@ -735,6 +735,7 @@ PROVIDERS |= {
     "session_id": _session_id,
     "enrolment_id": _enrolment_id,
     "site_ids": lambda call: [call.id_of("site_id")],
+    "person_ids": lambda call: [call.id_of("person_id")],
     "filter": lambda call: CaseloadFilter(site_id=call.id_of("site_id")),
     "birth_year": lambda call: None,
     "cipher": lambda call: call.world.cipher,
@@ -791,6 +792,7 @@ DEFAULTED = {
     "own_only",
     "writable",
     "record_view",
+    "kinds",  # every kind of « À faire » item: the widest reading
 }
 
 

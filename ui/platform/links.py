@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import streamlit as st
 
@@ -70,8 +70,9 @@ def remember_requested_link() -> None:
 
 
 def link_from_cookie(value: str) -> RequestedLink | None:
-    """The link a sign-on cookie holds, or None when it does not name a page of the app the usual way."""
-    parts = urlsplit(value)
+    """The link a sign-on cookie holds, or None when it does not name a page of the app the usual way.
+    (The cookie component writes the value URL-encoded.)"""
+    parts = urlsplit(unquote(value))
     if parts.scheme or parts.netloc or not URL_PATH.fullmatch(parts.path):
         return None
     return RequestedLink(parts.path, dict(parse_qsl(parts.query)))

@@ -45,6 +45,7 @@ EXPECTED_CAPABILITIES: dict[Role, set[Capability]] = {
         C.MANAGE_PARTNERS,
         C.MANAGE_RETENTION,
         C.SERVE_PERSON_RIGHTS,  # export, correct, erase a whole file on the person's request (GDPR art. 15-17)
+        C.TRANSFER_PERSON_FILES,  # move a file between two of its sites (relocation for safety)
     },
     Role.INTERVENANT: {
         C.VIEW_PERSON_FILES,
