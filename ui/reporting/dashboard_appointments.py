@@ -16,8 +16,8 @@ from i18n import _
 from i18n.formats import day, number, percent
 from services.reporting.dashboard import AppointmentMonth, Dashboard
 from ui.platform import charts
-from ui.platform.charts import localised, month_label
-from ui.reporting.dashboard_charts import COLOURS
+from ui.platform.charts import month_label
+from ui.reporting.dashboard_charts import stacked_monthly_bars
 
 
 def appointments_chart(months: Sequence[AppointmentMonth], window: Sequence[date]) -> alt.TopLevelMixin:
@@ -37,35 +37,7 @@ def appointments_chart(months: Sequence[AppointmentMonth], window: Sequence[date
         ],
         columns=["month", "series", "value", "text"],
     )
-    chart = (
-        alt.Chart(frame)
-        .mark_bar()
-        .encode(
-            x=alt.X(
-                "month:O",
-                title=None,
-                sort=order,
-                scale=alt.Scale(domain=order),
-                axis=alt.Axis(labelAngle=0, labelOverlap=True),
-            ),
-            y=alt.Y("value:Q", title=None, stack=True, axis=alt.Axis(format=",d", tickMinStep=1)),
-            color=alt.Color(
-                "series:N",
-                title=None,
-                sort=series,
-                scale=alt.Scale(domain=series, range=[COLOURS[0], COLOURS[1]]),
-                legend=alt.Legend(orient="bottom"),
-            ),
-            order=alt.Order("series:N"),
-            tooltip=[
-                alt.Tooltip("month:O", title=_("Mois")),
-                alt.Tooltip("series:N", title=_("Série")),
-                alt.Tooltip("text:N", title=_("Valeur")),
-            ],
-        )
-        .properties(height=190)
-    )
-    return localised(chart)
+    return stacked_monthly_bars(frame, order, series)
 
 
 def appointments_frame(months: Sequence[AppointmentMonth], names: dict[int, str]) -> pd.DataFrame:

@@ -44,6 +44,12 @@ def trend_chart(
         ],
         columns=["month", "series", "value", "text"],
     )
+    return stacked_monthly_bars(frame, order, series)
+
+
+def stacked_monthly_bars(frame: pd.DataFrame, order: list[str], series: list[str]) -> alt.TopLevelMixin:
+    """Bars per month of `order` (the frame's columns: month label, series, value, text shown), stacked by
+    series in the order of `series`; a legend at the bottom when there is more than one."""
     colour = alt.Color(
         "series:N",
         title=None,
