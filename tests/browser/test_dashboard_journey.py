@@ -58,8 +58,9 @@ def test_direction_opens_the_dashboard_of_every_site(new_page, running_app: Runn
     expect(metrics.filter(has_text="Nouveaux accueils")).to_have_count(1)
     expect(metrics.filter(has_text="Emploi durable")).to_have_count(1)
     expect(main.get_by_role("heading", name="Comparaison des sites")).to_be_visible()
-    table = main.get_by_test_id("stDataFrame")
-    expect(table).to_have_count(1, timeout=WAIT_MS)
+    # The site comparison, and the appointments per site and month.
+    expect(main.get_by_test_id("stDataFrame")).to_have_count(2, timeout=WAIT_MS)
+    table = main.get_by_test_id("stDataFrame").last
     for site in SITES:  # every site in the comparison table (drawn on a canvas: its accessible cells)
         expect(table.get_by_text(site, exact=True).first).to_be_attached(timeout=WAIT_MS)
     charts = main.locator(".vega-embed")

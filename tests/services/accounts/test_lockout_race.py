@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
+import clock
 from models.organisation import Role, User
 from services.accounts import auth, passwords
 from services.accounts.auth import LoginOutcome
@@ -114,10 +115,14 @@ print(json.dumps(guesses_at_once(sys.argv[1], int(sys.argv[2]))))
 
 
 def test_guesses_from_two_processes_share_one_count(database_url):
+    # The guessing processes start on this process's clock as it reads now: the pinned test clock keeps
+    # running, and a suite that has run longer than the lockout would otherwise see their lock expired.
+    env = os.environ | {"PARCOURS_CLOCK": clock.now().isoformat()}
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", GUESSING_PROCESS, database_url, str(GUESSES // 2)],
             cwd=PROJECT_ROOT,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
