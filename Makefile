@@ -13,8 +13,9 @@ A11Y := tests/browser/a11y
 AXE_STAMP := $(A11Y)/node_modules/.installed-$(shell cat $(A11Y)/package-lock.json | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+LOAD_ARGS ?=
 
-.PHONY: run test lint format bench bench-data lock install install-dev messages clean-data deploy-check screenshots
+.PHONY: run test lint format bench load bench-data lock install install-dev messages clean-data deploy-check screenshots
 
 install: $(RUN_STAMP)
 install-dev: $(DEV_STAMP) $(AXE_STAMP)
@@ -64,6 +65,11 @@ format: install-dev
 bench: install-dev
 	@$(BIN)/python -m bench $(BENCH_ARGS)
 
+# N simulated users (Streamlit's WebSocket protocol, no browser) against a running app or proxy: p50/p95 per
+# page and errors, into bench/results.json's `load` section. LOAD_ARGS="--url http://127.0.0.1:8501 --users 20".
+load: install-dev
+	@$(BIN)/python -m bench.load $(LOAD_ARGS)
+
 # After marking texts with _() / N_() / ngettext(): extract them and update the English catalogue
 # (new texts arrive untranslated: translate them in i18n/locales/en/LC_MESSAGES/messages.po;
 # tests/architecture/test_translations.py fails until every one is).
@@ -75,10 +81,14 @@ messages: install-dev
 
 # Every page, phone (390 px) and desktop (1440 px), for the role that shows the most of it, on the demo data
 # at the tests' pinned clock, into docs/screenshots/ (palette PNGs); the chart-size checks run on the way.
+# Then what a funder is shown (its home, its Espace financeur, each page of the PDF report pack), the
+# dashboard of the README (docs/dashboard.png) and a caseworker's home, from their journeys.
 screenshots: install-dev
-	@rm -f docs/screenshots/*-phone.png docs/screenshots/*-desktop.png
-	@PARCOURS_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_page_tour.py -p no:randomly -q -s
-	@du -ch docs/screenshots/*-phone.png docs/screenshots/*-desktop.png | tail -1
+	@rm -f docs/screenshots/*-phone.png docs/screenshots/*-desktop.png docs/screenshots/pack-*.png
+	@PARCOURS_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_page_tour.py \
+		tests/browser/test_funder_journey.py tests/browser/test_dashboard_journey.py \
+		tests/browser/test_login_journey.py -p no:randomly -q -s
+	@du -ch docs/screenshots/*.png docs/*.png | tail -1
 
 lock: $(VENV)/bin/uv
 	@$(BIN)/uv pip compile --quiet requirements.in --python-version 3.11 --universal -o requirements.lock
@@ -87,6 +97,13 @@ lock: $(VENV)/bin/uv
 
 clean-data:
 	rm -rf data/
+
+# The demo back to its first day: the demo database deleted (refused in production, on PostgreSQL, or when the
+# database holds anything but the demo data: ops/reset_demo.py), then built and seeded again; `make run` next.
+.PHONY: reset-demo
+reset-demo: install
+	@$(BIN)/python -m ops.reset_demo
+	@$(BIN)/python -m ops.bootstrap
 
 # The deployment kit (deploy/) on this machine: PostgreSQL, two app processes, nginx over HTTPS, chromium
 # signing in through the proxy and a write on one process seen on the other (tests/deploy/check_deploy.py).

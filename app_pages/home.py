@@ -13,6 +13,7 @@ from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from services.worklist import KindCount
 from ui.accounts.account_changes import account_changes_block
+from ui.finance import money_in_home
 from ui.platform import charts
 from ui.platform.guards import require_page
 from ui.platform.navigation import PAGE_SPECS
@@ -107,6 +108,8 @@ def page(principal: Principal) -> None:
             _("Consommation des subventions"),
             _("Pour chaque subvention, part du budget consommée face à la part de la période écoulée."),
         )
+
+    money_in_home.block(runtime().engine, principal)
 
     if not (overview.figures or overview.monthly or overview.grants):
         st.info(_("Aucun indicateur n'est encore disponible pour votre profil."))

@@ -10,6 +10,7 @@ from services.platform.db import unit_of_work
 from services.platform.pages import PageKey, may_open
 from services.platform.principal import Principal
 from services.worklist import KindCount, WorkItem
+from ui.persons import markers
 from ui.platform import pager
 from ui.platform.guards import require_page
 from ui.platform.navigation import PAGE_SPECS
@@ -55,7 +56,8 @@ def kind_filter(counts: list[KindCount]) -> None:
 
 def who(item: WorkItem) -> str:
     """The person's code and the group, module or partner concerned (as stored: escape before Markdown)."""
-    return " · ".join(part for part in (item.code, item.subject) if part)
+    marker = markers.danger(item.safety_flag)  # the file's team only (services.persons.safety)
+    return " · ".join(part for part in (marker, item.code, item.subject) if part)
 
 
 def line(principal: Principal, item: WorkItem) -> None:

@@ -89,6 +89,7 @@ def prepare_dataset(
     rebuild: bool,
     demo_password: str,
     log: Callable[[str], None] = print,
+    size: str = SIZE,
 ) -> DatasetInfo:
     """Reuse the benchmark database when it already holds data, otherwise migrate and seed it."""
     from seed.generator import database_is_empty, seed_database
@@ -116,6 +117,12 @@ def prepare_dataset(
         log(f"The bench database holds data but {problem}: rebuilding it.")
         rebuild = True
 
+    if not empty and not rebuild and record is not None and record.get("size", SIZE) != size:
+        raise BenchDatabaseError(
+            f"{display_url(url)} holds the {record.get('size', SIZE)} dataset, not the {size} one. "
+            "Run `python -m bench --rebuild` to empty and re-seed it (its data will be lost)."
+        )
+
     if rebuild:
         log(f"Emptying {display_url(url)} (--rebuild)…")
         files.seed_record.unlink(missing_ok=True)
@@ -126,11 +133,11 @@ def prepare_dataset(
     try:
         if empty:
             upgrade_to_head(engine)
-            log(f"Seeding the {SIZE} synthetic dataset into {display_url(url)} (a few minutes)…")
+            log(f"Seeding the {size} synthetic dataset into {display_url(url)} (a few minutes)…")
             started = time.perf_counter()
             seeded = seed_database(
                 engine,
-                size=SIZE,
+                size=size,
                 cipher=FieldCipher([key]),
                 demo_password_hash=hash_password(demo_password, rounds=BENCH_BCRYPT_ROUNDS),
                 progress=_ProgressPrinter(),
@@ -138,7 +145,7 @@ def prepare_dataset(
             seconds = round(time.perf_counter() - started, 1)
             record = {
                 "database": display_url(url),
-                "size": SIZE,
+                "size": size,
                 "seeded_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "seed_seconds": seconds,
                 "seeded": {str(k): int(v) for k, v in (seeded or {}).items()},

@@ -147,8 +147,32 @@ class SqlRecorder:
         return RunSample(wall_ms=wall_seconds * 1000, sql_ms=self.seconds * 1000, queries=self.queries, rows=self.rows)
 
 
+class RequestErrors(logging.Handler):
+    """The page errors the app logged (services.platform.oplog.REQUESTS): the error boundary
+    (ui.platform.error_boundary) turns a page's exception into a message, which `at.exception` never sees."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def take(self) -> str | None:
+        first = self.messages[0] if self.messages else None
+        self.messages.clear()
+        return first
+
+
+REQUEST_ERRORS = RequestErrors()
+
+
 def _problem(at: Any) -> str | None:
-    """Why a run does not count: an exception, a refusal, or no signed-in session."""
+    """Why a run does not count: an exception (raised, or logged by the error boundary), a refusal, or no
+    signed-in session."""
+    logged = REQUEST_ERRORS.take()
+    if logged:
+        return f"page error logged by the app: {logged}"[:500]
     if at.exception:
         first = at.exception[0].proto
         more = f" (+{len(at.exception) - 1} more)" if len(at.exception) > 1 else ""
@@ -342,15 +366,19 @@ def run_benchmark(
     on_result: Callable[[PageResult], None] | None = None,
     language: str = "fr",
     pages: Collection[PageKey] | None = None,
+    after_writes: bool = True,
 ) -> list[PageResult]:
     """Every page each user's role may open (of `pages`, when given), in menu order, in the interface
-    `language`."""
+    `language`; without `after_writes`, no run after a write (cold_ms None)."""
+    from services.platform import oplog
     from ui.platform.navigation import PAGE_SPECS
 
     _quiet_streamlit()
+    oplog.REQUESTS.addHandler(REQUEST_ERRORS)
+    REQUEST_ERRORS.take()
     recorder = SqlRecorder()
     recorder.install()
-    after_write = write_nothing_but_the_version(url)
+    after_write = write_nothing_but_the_version(url) if after_writes else None
     results: list[PageResult] = []
     try:
         for user in users:
@@ -400,4 +428,5 @@ def run_benchmark(
                     on_result(result)
     finally:
         recorder.remove()
+        oplog.REQUESTS.removeHandler(REQUEST_ERRORS)
     return results

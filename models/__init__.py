@@ -2,6 +2,7 @@
 
 from models.appointments import Appointment
 from models.audit import AuditEvent
+from models.capitalisation import ChapterNote, GuideChapter, PracticeGuide, PracticeNote, PracticeNoteFigure
 from models.courses import (
     CertificationAttempt,
     CourseAttendance,
@@ -21,10 +22,12 @@ from models.finance import (
     ExpenseImport,
     Funder,
     Grant,
+    GrantResource,
     GrantSite,
     Strand,
 )
 from models.legal import LegalEvent
+from models.money_in import GrantCofunding, GrantReport, GrantTranche, PostRecruitment
 from models.organisation import (
     AccountEnrolment,
     Association,
@@ -60,6 +63,7 @@ __all__ = [
     "BudgetLine",
     "BudgetRevision",
     "CertificationAttempt",
+    "ChapterNote",
     "ConsentChange",
     "CourseAttendance",
     "CourseEnrolment",
@@ -72,7 +76,12 @@ __all__ = [
     "ExpenseImport",
     "Funder",
     "Grant",
+    "GrantCofunding",
+    "GrantReport",
+    "GrantResource",
     "GrantSite",
+    "GrantTranche",
+    "GuideChapter",
     "LanguageAssessment",
     "LegalEvent",
     "LoginThrottle",
@@ -90,7 +99,11 @@ __all__ = [
     "PersonTransfer",
     "Post",
     "PostFunding",
+    "PostRecruitment",
     "PostStatusChange",
+    "PracticeGuide",
+    "PracticeNote",
+    "PracticeNoteFigure",
     "PspEpisode",
     "PspPeriod",
     "Referral",

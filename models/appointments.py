@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Field
 
 from i18n import N_
-from models.base import Timestamped, site_fk
+from models.base import Versioned, site_fk
 from models.types import EncryptedText, enum_type
 
 
@@ -58,7 +58,7 @@ ACCOMPANIMENT_KINDS: tuple[AppointmentKind, ...] = tuple(
 )
 
 
-class Appointment(Timestamped, table=True):
+class Appointment(Versioned, table=True):
     __table_args__ = (sa.Index("ix_appointment_site_date", "site_id", "appointment_on"),)
 
     id: int | None = Field(default=None, primary_key=True)

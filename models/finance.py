@@ -44,7 +44,10 @@ class BudgetCategory(StrEnum):
     OTHER_EXTERNAL_SERVICES = "62"  # 62 autres services extérieurs
     TAXES = "63"  # 63 impôts et taxes
     STAFF = "64"  # 64 charges de personnel
-    OTHER_CHARGES = "65-68"  # 65 à 68 autres charges
+    MANAGEMENT = "65"  # 65 autres charges de gestion courante
+    FINANCIAL = "66"  # 66 charges financières
+    EXCEPTIONAL = "67"  # 67 charges exceptionnelles
+    DEPRECIATION = "68"  # 68 dotation aux amortissements (migration 0020 turned the old merged "65-68" into 65)
     INDIRECT = "indirect"  # frais indirects
 
     @classmethod
@@ -56,8 +59,57 @@ class BudgetCategory(StrEnum):
             cls.OTHER_EXTERNAL_SERVICES: N_("62 – Autres services extérieurs"),
             cls.TAXES: N_("63 – Impôts et taxes"),
             cls.STAFF: N_("64 – Charges de personnel"),
-            cls.OTHER_CHARGES: N_("65 à 68 – Autres charges"),
+            cls.MANAGEMENT: N_("65 – Autres charges de gestion courante"),
+            cls.FINANCIAL: N_("66 – Charges financières"),
+            cls.EXCEPTIONAL: N_("67 – Charges exceptionnelles"),
+            cls.DEPRECIATION: N_("68 – Dotation aux amortissements"),
             cls.INDIRECT: N_("Frais indirects"),
+        }
+
+
+class ResourceAccount(StrEnum):
+    """Cerfa 15059 produits (70 to 78) and contributions volontaires en nature (86 uses, 87 contributions).
+
+    The grant's own subsidy is not stored: the report writes it under 74 from the grant's amount and funder.
+    """
+
+    SALES = "70"
+    ALLOCATIONS = "73"
+    SUBSIDY = "74"  # another funder's subsidy to the action: funder_id says which (its kind gives the 74 row)
+    OTHER_MANAGEMENT = "75"
+    MEMBERSHIP = "756"
+    DONATIONS = "758"
+    FINANCIAL = "76"
+    EXCEPTIONAL = "77"
+    PROVISIONS = "78"
+    IN_KIND_RELIEF = "860"
+    IN_KIND_PROVISION = "861"
+    IN_KIND_SERVICES = "862"
+    IN_KIND_VOLUNTEERS = "864"
+    VOLUNTEERING = "870"
+    SERVICES_IN_KIND = "871"
+    DONATIONS_IN_KIND = "875"
+
+    @classmethod
+    def labels(cls) -> dict:
+        """The French label of each member (marked N_), translated where shown (models.labels.label)."""
+        return {
+            cls.SALES: N_("70 – Ventes de produits finis, prestations de services, marchandises"),
+            cls.ALLOCATIONS: N_("73 – Dotations et produits de tarification"),
+            cls.SUBSIDY: N_("74 – Subvention d'un autre financeur"),
+            cls.OTHER_MANAGEMENT: N_("75 – Autres produits de gestion courante"),
+            cls.MEMBERSHIP: N_("756 – Cotisations"),
+            cls.DONATIONS: N_("758 – Dons manuels, mécénat"),
+            cls.FINANCIAL: N_("76 – Produits financiers"),
+            cls.EXCEPTIONAL: N_("77 – Produits exceptionnels"),
+            cls.PROVISIONS: N_("78 – Reprises sur amortissements et provisions"),
+            cls.IN_KIND_RELIEF: N_("860 – Secours en nature"),
+            cls.IN_KIND_PROVISION: N_("861 – Mise à disposition gratuite de biens et services"),
+            cls.IN_KIND_SERVICES: N_("862 – Prestations"),
+            cls.IN_KIND_VOLUNTEERS: N_("864 – Personnel bénévole"),
+            cls.VOLUNTEERING: N_("870 – Bénévolat"),
+            cls.SERVICES_IN_KIND: N_("871 – Prestations en nature"),
+            cls.DONATIONS_IN_KIND: N_("875 – Dons en nature"),
         }
 
 
@@ -175,3 +227,20 @@ class DeviationNote(Versioned, table=True):
     category: BudgetCategory = Field(sa_type=enum_type(BudgetCategory), nullable=False)
     explanation: str = Field(max_length=1000, nullable=False)
     updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class GrantResource(Timestamped, table=True):
+    """A produit of the action other than the grant's own subsidy, or a contribution volontaire en nature,
+    for the Cerfa 15059 compte rendu: planned and actual amounts for the whole convention (gestion enters them).
+    `detail` names the ministry and programme of a State subsidy, or what a contribution is."""
+
+    __tablename__ = "grant_resource"
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_id: int = Field(foreign_key="grant.id", index=True, nullable=False)
+    account: ResourceAccount = Field(sa_type=enum_type(ResourceAccount), nullable=False)
+    funder_id: int | None = Field(default=None, foreign_key="funder.id")
+    detail: str | None = Field(default=None, max_length=200)
+    planned_cents: int = Field(sa_type=sa.BigInteger, nullable=False)
+    actual_cents: int = Field(sa_type=sa.BigInteger, nullable=False)
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")

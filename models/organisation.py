@@ -21,6 +21,9 @@ class Role(StrEnum):
     FORMATEUR = "formateur"
     GESTION = "gestion"
     FINANCEUR = "financeur"
+    # National project officer (chargé·e de mission nationale): capitalises field practice into guides,
+    # every site, never a person (services/capitalisation).
+    CHARGE_MISSION = "charge_mission"
 
     @classmethod
     def labels(cls) -> dict:
@@ -33,6 +36,7 @@ class Role(StrEnum):
             cls.FORMATEUR: N_("Formateur·rice"),
             cls.GESTION: N_("Gestion financière"),
             cls.FINANCEUR: N_("Financeur"),
+            cls.CHARGE_MISSION: N_("Chargé·e de mission nationale"),
         }
 
 

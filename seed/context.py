@@ -100,6 +100,13 @@ class SeedContext:
         self.funders: dict[str, int] = {}  # by name
         self.national_officers: list[str] = []  # holders of the national posts (no login)
         self.last_contact: dict[int, date] = {}  # person id → latest dated activity
+        self.psp_first_drawn: set[int] = set()  # persons the first PSP draw chose (seed/pathway.py)
+        from seed.staff import StaffNames  # seed.staff reads SEED from here
+
+        self.staff_names = StaffNames()  # staff names, from their own Random (seed/staff.py)
+        # The words Faker drew for the staff before seed/staff.py: still drawn, and still kept out of the
+        # persons' first names, so that the persons' names, and every draw after them, stay as they were.
+        self.former_staff_words: set[str] = set()
 
     # ids and rows -------------------------------------------------------------
 

@@ -24,7 +24,8 @@ CATEGORY_WEIGHTS = {
     BudgetCategory.EXTERNAL_SERVICES: 7,
     BudgetCategory.OTHER_EXTERNAL_SERVICES: 8,
     BudgetCategory.TAXES: 4,
-    BudgetCategory.OTHER_CHARGES: 3,
+    BudgetCategory.MANAGEMENT: 2,
+    BudgetCategory.DEPRECIATION: 1,
     BudgetCategory.INDIRECT: 11,
 }
 IMPORTED_MONTHS = 3  # the last complete months came from the accounting export
@@ -46,6 +47,42 @@ def seed_finance(ctx: SeedContext) -> None:
         lines += _lines(ctx, grant, posts)
     _expenses(ctx, [line for line in lines if line["category"] != BudgetCategory.STAFF])
     _staff_charges(ctx, grants, posts, lines)
+    _contributions(ctx, grants)
+
+
+VOLUNTEER_SHARE = 0.04  # volunteers' time valued at about 4 % of a convention
+PREMISES_SHARE = 0.02  # rooms lent free of charge at about 2 %
+
+
+def _contributions(ctx: SeedContext, grants: list[SeededGrant]) -> None:
+    """The contributions volontaires en nature of each convention's compte rendu (Cerfa 15059 86 / 87), each use
+    equal to its contribution so the form's two sides agree: volunteers' time (864 / 870) and, for the
+    conventions covering several sites, rooms lent free of charge (861 / 871). Planned for the convention,
+    actual in proportion of the days elapsed at `as_of`."""
+    for grant in grants:
+        days = (grant.ends_on - grant.starts_on).days + 1
+        elapsed = max(0, min((ctx.as_of - grant.starts_on).days + 1, days))
+        pairs = [("864", "870", VOLUNTEER_SHARE, "Bénévoles de l'accueil et des maraudes")]
+        if len(grant.sites) > 1:
+            pairs.append(("861", "871", PREMISES_SHARE, "Salles prêtées par les mairies"))
+        for use, contribution, share, detail in pairs:
+            planned = round(grant.row["amount_cents"] * share / 10_000) * 10_000
+            actual = planned * elapsed // days
+            for account in (use, contribution):
+                ctx.add(
+                    "grant_resource",
+                    {
+                        "id": ctx.new_id("grant_resource"),
+                        "grant_id": grant.id,
+                        "account": account,
+                        "funder_id": None,
+                        "detail": detail,
+                        "planned_cents": planned,
+                        "actual_cents": actual,
+                        "created_by_id": None,
+                    },
+                    on=grant.starts_on,
+                )
 
 
 @dataclass
@@ -391,7 +428,7 @@ def _posts(ctx: SeedContext, grants: list[SeededGrant]) -> list[SeededPost]:
 
 
 def _former_holder(ctx: SeedContext) -> tuple[str, str]:
-    return ctx.fake.first_name(), ctx.fake.last_name()
+    return ctx.staff_names.draw()
 
 
 def _staff_charges(ctx: SeedContext, grants: list[SeededGrant], posts: list[SeededPost], lines: list[dict]) -> None:

@@ -16,12 +16,14 @@ from sqlalchemy.engine import Engine
 
 import clock
 from seed.appointments import seed_appointments
+from seed.capitalisation import seed_capitalisation
 from seed.context import SeedContext
 from seed.courses import seed_courses
 from seed.finance import seed_finance
+from seed.money_in import seed_money_in
 from seed.organisation import seed_organisation, staff_names
 from seed.outreach import seed_outreach
-from seed.pathway import seed_pathways
+from seed.pathway import seed_further_psp, seed_pathways
 from seed.people import alias_pools, finish_persons, seed_consent_history, seed_persons
 from seed.sizes import SIZES
 from seed.workshops import seed_workshops
@@ -76,9 +78,12 @@ def seed_database(
         ("ateliers", lambda: seed_workshops(ctx)),
         ("cours de français", lambda: seed_courses(ctx)),
         ("financements et postes", lambda: seed_finance(ctx)),
+        ("versements, cofinancements et recrutements", lambda: seed_money_in(ctx)),
         ("rendez-vous et accompagnements", lambda: seed_appointments(ctx)),
+        ("demandes de PSP suivantes", lambda: seed_further_psp(ctx)),
         ("derniers contacts", lambda: finish_persons(ctx)),
         ("historique des consentements", lambda: seed_consent_history(ctx)),
+        ("notes de pratique et guides", lambda: seed_capitalisation(ctx)),
     ]
     for number, (label, step) in enumerate(steps):
         report(f"génération : {label}", GENERATION_SHARE * number / len(steps))

@@ -110,6 +110,8 @@ def _add_user(
 def _users(ctx: SeedContext) -> None:
     by_code = {site.code: site for site in ctx.sites}
     for account in DEMO_ACCOUNTS:
+        ctx.staff_names.reserve(account.display_name)
+    for account in DEMO_ACCOUNTS:
         sites = ctx.sites if account.all_sites else [by_code[c] for c in account.site_codes if c in by_code]
         member = _add_user(
             ctx,
@@ -139,9 +141,9 @@ def _users(ctx: SeedContext) -> None:
 
 
 def _staff_name(ctx: SeedContext) -> tuple[str, str]:
-    first = ctx.fake.first_name()
-    last = ctx.fake.last_name()
-    return first, last
+    """A name from seed/staff.py; Faker's draw of before is still made (see SeedContext.former_staff_words)."""
+    ctx.former_staff_words.update(f"{ctx.fake.first_name()} {ctx.fake.last_name()}".split())
+    return ctx.staff_names.draw()
 
 
 def _username(ctx: SeedContext, first: str, last: str) -> str:
@@ -157,8 +159,9 @@ def _username(ctx: SeedContext, first: str, last: str) -> str:
 
 
 def staff_names(ctx: SeedContext) -> set[str]:
-    """Every word of every staff display name (kept out of the beneficiaries' aliases)."""
-    words: set[str] = set()
+    """Every word of every staff display name (kept out of the beneficiaries' aliases), and the words Faker
+    drew for the staff before seed/staff.py (SeedContext.former_staff_words)."""
+    words: set[str] = set(ctx.former_staff_words)
     names = [member.display_name for member in ctx.users.values()] + ctx.national_officers
     for name in names:
         words.update(name.replace("(", " ").replace(")", " ").split())

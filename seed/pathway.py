@@ -14,6 +14,19 @@ from seed.texts import GOALS, NOTE_BODIES, REFERRAL_REASONS, SECTORS
 
 AFIS_MONTHLY_CENTS = 34_318
 PSP_MAX_PERIODS = 4  # 6-month periods: 24 months at most
+# PSP volumes. Fédération des acteurs de la solidarité, « L'accès au parcours de sortie de prostitution : une
+# enquête nationale au cœur des réalités de terrain » (14 April 2025): its 104 agreed associations took in
+# 1,624 new persons in 2024, judged 1,103 eligible, and 449 entered a PSP — about 4 a year per association,
+# and about a quarter to a third of the persons taken in who ask for one. Senate finance committee, report
+# no. 814 (2024-2025): 903 persons in a PSP on 31 December 2024, Paris (148), the Rhône (89), the
+# Bouches-du-Rhône (49) and the Isère (39) first — the departments of the demo's four sites, each
+# department having several agreed associations. So a site of the demo asks for a PSP for about a quarter of
+# its year's new files and has some five to twenty persons in a PSP at a time. The first draw (13 % of the
+# persons from outside the EU, from the seed's Random) gave a third of that; the further requests are drawn
+# after it, from a Random of their own, so that every earlier draw stays as it was.
+PSP_FIRST_SHARE = 0.13
+PSP_FURTHER_SHARE = 0.3  # of the persons from outside the EU the first draw left out
+PSP_NATIONALITIES_LEFT_OUT = ("FR", "RO", "BG")  # the APS is what the PSP brings them first; EU citizens need none
 DEFAULT_SEVERITY = Weighted({BarrierSeverity.NONE: 35, BarrierSeverity.PARTIAL: 42, BarrierSeverity.MAJOR: 23})
 HOUSING_BAD = (HousingSituation.STREET, HousingSituation.EMERGENCY_SHELTER, HousingSituation.HOSTED_BY_THIRD_PARTY)
 IMPROVE = {BarrierSeverity.MAJOR: BarrierSeverity.PARTIAL, BarrierSeverity.PARTIAL: BarrierSeverity.NONE}
@@ -77,6 +90,10 @@ def extension_rng() -> random.Random:
     return random.Random(f"{SEED}-extensions")
 
 
+def psp_rng() -> random.Random:
+    return random.Random(f"{SEED}-psp")
+
+
 OUTCOME_TYPES = Weighted(
     {
         OutcomeType.CDI: 12,
@@ -94,14 +111,28 @@ OUTCOME_TYPES = Weighted(
 
 def seed_pathways(ctx: SeedContext) -> None:
     side = extension_rng()
+    first_drawn: set[int] = set()
     for person in ctx.persons:
         _barriers(ctx, person, side)
         _goals(ctx, person)
-        if person.nationality not in ("FR", "RO", "BG") and ctx.rng.random() < 0.13:
-            _psp(ctx, person)
+        if person.nationality not in PSP_NATIONALITIES_LEFT_OUT and ctx.rng.random() < PSP_FIRST_SHARE:
+            first_drawn.add(person.id)
+            _psp(ctx, person, ctx.rng)
         _referrals(ctx, person, side)
         _outcome(ctx, person, side)
         _notes(ctx, person)
+    ctx.psp_first_drawn = first_drawn
+
+
+def seed_further_psp(ctx: SeedContext) -> None:
+    """The further PSP requests (PSP_FURTHER_SHARE), after every other activity and before the last contacts
+    are set: the workshops, courses and appointments stay as they were drawn before them."""
+    further = psp_rng()
+    for person in ctx.persons:
+        if person.nationality in PSP_NATIONALITIES_LEFT_OUT or person.id in ctx.psp_first_drawn:
+            continue
+        if further.random() < PSP_FURTHER_SHARE:
+            _psp(ctx, person, further)
 
 
 def _first_severity(ctx: SeedContext, person: PersonInfo, barrier: Barrier) -> BarrierSeverity:
@@ -205,9 +236,9 @@ def _goals(ctx: SeedContext, person: PersonInfo) -> None:
         ctx.touch(person, created)
 
 
-def _psp(ctx: SeedContext, person: PersonInfo) -> None:
+def _psp(ctx: SeedContext, person: PersonInfo, rng: random.Random) -> None:
     """Request, commission, prefect decision, then 6-month periods renewed up to 24 months."""
-    rng, as_of = ctx.rng, ctx.as_of
+    as_of = ctx.as_of
     requested = person.intake_on + timedelta(days=rng.randint(30, 240))
     if requested > person.active_until:
         return

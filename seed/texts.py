@@ -140,9 +140,13 @@ EXPENSE_LABELS: dict[BudgetCategory, list[tuple[str, str]]] = {
     ],
     BudgetCategory.TAXES: [("Taxe sur les salaires", "URSSAF"), ("Formation professionnelle continue", "OPCO")],
     BudgetCategory.STAFF: [("Salaires et charges", "Paie")],
-    BudgetCategory.OTHER_CHARGES: [
-        ("Dotation aux amortissements", "Écriture comptable"),
+    BudgetCategory.MANAGEMENT: [
         ("Cotisation à la fédération", "Fédération des acteurs de la solidarité"),
+        ("Cotisation au réseau régional", "Réseau régional des associations"),
+    ],
+    BudgetCategory.DEPRECIATION: [
+        ("Dotation aux amortissements du véhicule", "Écriture comptable"),
+        ("Dotation aux amortissements du matériel informatique", "Écriture comptable"),
     ],
     BudgetCategory.INDIRECT: [("Frais de structure (quote-part du siège)", "Siège de l'association")],
 }

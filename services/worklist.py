@@ -32,7 +32,7 @@ caseload-like page, and the counts (`worklist_counts`) are aggregates the home p
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -58,6 +58,7 @@ from models.workshops import (
 )
 from services.activities.courses.access import visible_groups
 from services.persons import pathway
+from services.persons.safety import flagged_codes
 from services.platform import paging
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
@@ -129,6 +130,7 @@ class WorkItem:
     subject: str | None  # a group's or a workshop module's name (never a person's text)
     link: ItemLink
     overdue: bool
+    safety_flag: bool = False  # the file's team only (services.persons.safety): on the page, never counted
 
 
 @dataclass(frozen=True)
@@ -207,9 +209,10 @@ def worklist_page(
     found = worklist(session, principal, today=today)
     chosen = [item for item in found.items if not kinds or item.kind in kinds]
     shown = paging.window(len(chosen), page, page_size)
-    return WorklistPage(
-        chosen[shown.offset : shown.offset + shown.page_size], found.counts, len(chosen), shown.page, shown.page_count
-    )
+    items = chosen[shown.offset : shown.offset + shown.page_size]
+    flagged = flagged_codes(session, principal, (item.code for item in items if item.code))
+    items = [replace(item, safety_flag=True) if item.code in flagged else item for item in items]
+    return WorklistPage(items, found.counts, len(chosen), shown.page, shown.page_count)
 
 
 def worklist_counts(session: Session, principal: Principal, *, today: date | None = None) -> list[KindCount]:

@@ -11,15 +11,20 @@ any other mark is an error, never a refused cell.
 What the design says each role sees, and the pages that gives:
 - admin: the association, its sites and strands (organisation), users, reference lists (partners), audit
   log, retention queue; no person-file content.
-- direction: all sites: dashboards, budget (grants, expenses read-only), staffing, reports; person files
+- direction: all sites: dashboards, budget (grants, payments, expenses read-only), staffing, reports; person files
   by code only (caseload, person file); outreach and workshops as read-only aggregates; language
   progress; a preview of the funder space.
 - chef_service: own sites, everything, identities included: intake, caseload, person file, partners,
-  retention, outreach, workshops, courses, language progress, budget, grants, staffing, dashboard.
+  retention, outreach, workshops, courses, language progress, budget, grants, staffing, dashboard, the
+  activity report of its sites.
 - intervenant: own sites: person files, outreach, workshops, intake, caseload.
 - formateur: own sites: course groups, learners, attendance, assessments (courses, language progress).
-- gestion: grants, budget lines, expenses, posts, financial report, funder space; no person data.
+- gestion: grants, budget lines, payments and cash, expenses, posts, financial report, funder space; no
+  person data.
 - financeur: its funded grants only (funder space).
+- charge_mission (national project officer): every site, no identity, no person file: practice notes (write,
+  validate, link published figures) and guides (assemble, export to Word); nothing else.
+- the teams of a site (chef_service, intervenant, formateur) propose practice notes from their site.
 Everyone has home and account; the teams of a site (chef_service, intervenant, formateur) their « À faire ».
 """
 
@@ -29,29 +34,33 @@ from models.organisation import Role
 from services.platform.pages import PageKey
 
 ACCESS_GRID = """
-page              | admin | direction | chef_service | intervenant | formateur | gestion | financeur
-home              |   x   |     x     |      x       |      x      |     x     |    x    |     x
-account           |   x   |     x     |      x       |      x      |     x     |    x    |     x
-worklist          |   .   |     .     |      x       |      x      |     x     |    .    |     .
-organisation      |   x   |     .     |      .       |      .      |     .     |    .    |     .
-users             |   x   |     .     |      .       |      .      |     .     |    .    |     .
-audit             |   x   |     .     |      .       |      .      |     .     |    .    |     .
-intake            |   .   |     .     |      x       |      x      |     .     |    .    |     .
-caseload          |   .   |     x     |      x       |      x      |     .     |    .    |     .
-person_file       |   .   |     x     |      x       |      x      |     .     |    .    |     .
-partners          |   x   |     .     |      x       |      .      |     .     |    .    |     .
-retention         |   x   |     .     |      x       |      .      |     .     |    .    |     .
-outreach          |   .   |     x     |      x       |      x      |     .     |    .    |     .
-workshops         |   .   |     x     |      x       |      x      |     .     |    .    |     .
-courses           |   .   |     .     |      x       |      .      |     x     |    .    |     .
-language_progress |   .   |     x     |      x       |      .      |     x     |    .    |     .
-budget            |   .   |     x     |      x       |      .      |     .     |    x    |     .
-grants            |   .   |     x     |      x       |      .      |     .     |    x    |     .
-expenses          |   .   |     x     |      .       |      .      |     .     |    x    |     .
-staffing          |   .   |     x     |      x       |      .      |     .     |    x    |     .
-financial_report  |   .   |     x     |      .       |      .      |     .     |    x    |     .
-dashboard         |   .   |     x     |      x       |      .      |     .     |    .    |     .
-funder_space      |   .   |     x     |      .       |      .      |     .     |    x    |     x
+page              | admin | direction | chef_service | intervenant | formateur | gestion | financeur | charge_mission
+home              |   x   |     x     |      x       |      x      |     x     |    x    |     x     |       x
+account           |   x   |     x     |      x       |      x      |     x     |    x    |     x     |       x
+worklist          |   .   |     .     |      x       |      x      |     x     |    .    |     .     |       .
+organisation      |   x   |     .     |      .       |      .      |     .     |    .    |     .     |       .
+users             |   x   |     .     |      .       |      .      |     .     |    .    |     .     |       .
+audit             |   x   |     .     |      .       |      .      |     .     |    .    |     .     |       .
+intake            |   .   |     .     |      x       |      x      |     .     |    .    |     .     |       .
+caseload          |   .   |     x     |      x       |      x      |     .     |    .    |     .     |       .
+person_file       |   .   |     x     |      x       |      x      |     .     |    .    |     .     |       .
+partners          |   x   |     .     |      x       |      .      |     .     |    .    |     .     |       .
+retention         |   x   |     .     |      x       |      .      |     .     |    .    |     .     |       .
+outreach          |   .   |     x     |      x       |      x      |     .     |    .    |     .     |       .
+workshops         |   .   |     x     |      x       |      x      |     .     |    .    |     .     |       .
+courses           |   .   |     .     |      x       |      .      |     x     |    .    |     .     |       .
+language_progress |   .   |     x     |      x       |      .      |     x     |    .    |     .     |       .
+budget            |   .   |     x     |      x       |      .      |     .     |    x    |     .     |       .
+grants            |   .   |     x     |      x       |      .      |     .     |    x    |     .     |       .
+payments          |   .   |     x     |      .       |      .      |     .     |    x    |     .     |       .
+expenses          |   .   |     x     |      .       |      .      |     .     |    x    |     .     |       .
+staffing          |   .   |     x     |      x       |      .      |     .     |    x    |     .     |       .
+financial_report  |   .   |     x     |      .       |      .      |     .     |    x    |     .     |       .
+dashboard         |   .   |     x     |      x       |      .      |     .     |    .    |     .     |       .
+funder_space      |   .   |     x     |      .       |      .      |     .     |    x    |     x     |       .
+activity_report   |   .   |     x     |      x       |      .      |     .     |    .    |     .     |       .
+practice_notes    |   .   |     .     |      x       |      x      |     x     |    .    |     .     |       x
+guides            |   .   |     .     |      .       |      .      |     .     |    .    |     .     |       x
 """
 
 OPENS, REFUSED_MARK = "x", "."

@@ -9,7 +9,8 @@ from services.persons import retention
 from services.persons.retention import RetentionRow
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
-from services.platform.principal import Principal
+from services.platform.principal import Capability, Principal
+from ui.persons import markers
 from ui.platform import form_state, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import Runtime, runtime
@@ -42,19 +43,17 @@ def explanation() -> None:
         )
 
 
-def due_files(rows: list[RetentionRow]) -> None:
+def due_files(principal: Principal, rows: list[RetentionRow]) -> None:
     st.header(_("{count} dossier(s) sans contact depuis 2 ans").format(count=formats.number(len(rows))))
-    st.dataframe(
-        pd.DataFrame(
-            {
-                _("Code"): [r.code for r in rows],
-                _("Site"): [r.site_code for r in rows],
-                _("Dernier contact"): [formats.day(r.last_contact_on) for r in rows],
-                _("Statut"): [label(r.status) for r in rows],
-            }
-        ),
-        hide_index=True,
-    )
+    columns = {
+        _("Code"): [r.code for r in rows],
+        _("Site"): [r.site_code for r in rows],
+        _("Dernier contact"): [formats.day(r.last_contact_on) for r in rows],
+        _("Statut"): [label(r.status) for r in rows],
+    }
+    if principal.can(Capability.VIEW_IDENTITY):  # the file's team (chef_service), never admin
+        columns[_("Sécurité")] = [markers.danger(r.safety_flag) for r in rows]
+    st.dataframe(pd.DataFrame(columns), hide_index=True)
 
 
 def anonymise_form(current: Runtime, principal: Principal, rows: list[RetentionRow]) -> None:
@@ -101,7 +100,7 @@ def page(principal: Principal) -> None:
     if not rows:
         st.success(_("Aucun dossier sans contact depuis 2 ans."), icon=":material/check_circle:")
         return
-    due_files(rows)
+    due_files(principal, rows)
     anonymise_form(current, principal, rows)
 
 

@@ -176,6 +176,11 @@ def _transfer_fields(key: str, errors: dict[str, str], report: GrantConsumptionR
         max_chars=budget_revision.REASON_MAX,
     )
     form_state.field_error(errors, "reason")
+    values[budget_revision.CONFIRM_BEYOND] = st.checkbox(
+        _("Je confirme ce transfert au-delà de la tolérance de la convention (accord préalable du financeur obtenu)"),
+        key=f"{key}_confirm",
+    )
+    form_state.field_error(errors, budget_revision.CONFIRM_BEYOND)
     return values
 
 
@@ -183,6 +188,8 @@ def _preview(preview: TransferPreview, tolerance_bp: int) -> None:
     st.markdown(
         _("**Effet du transfert de {amount}** (rien n'est enregistré)").format(amount=euros(preview.amount_cents))
     )
+    if preview.beyond_tolerance:
+        st.warning(md(budget_revision.breach_message(preview.beyond_tolerance)), icon=":material/gpp_maybe:")
     after = {line.line_id: line.planned_cents for line in preview.after.lines}
     projected = {line.line_id: line.projected_cents for line in preview.forecast_after.lines}
     st.dataframe(

@@ -17,6 +17,7 @@ from services.platform.db import unit_of_work
 from services.platform.inputs import PeriodInput
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
+from ui.finance import cerfa_products
 from ui.platform import conflicts, form_state, widgets
 from ui.platform.downloads import offer_download
 from ui.platform.guards import require_page
@@ -200,9 +201,9 @@ def page(principal: Principal) -> None:
     st.title(_("Compte rendu financier"))
     st.caption(
         _(
-            "Le compte rendu financier d'une convention (modèle Cerfa 15059) : prévu et réalisé par catégorie de "
-            "charges sur une période, le détail du personnel par poste et l'explication des écarts au-delà de la "
-            "tolérance de la convention."
+            "Le compte rendu financier d'une convention (modèle Cerfa 15059) : prévu et réalisé des charges et des "
+            "produits sur une période, l'excédent ou le déficit, les contributions volontaires en nature, le détail "
+            "du personnel par poste et l'explication des écarts au-delà de la tolérance de la convention."
         )
     )
     form_state.show_toast()
@@ -211,7 +212,10 @@ def page(principal: Principal) -> None:
     start, end = _period(grant, as_of)
     with unit_of_work(current.engine) as uow:
         report = financial_report.report_data(uow, principal, grant_id=grant.id, period_start=start, period_end=end)
+    st.header(_("Charges"))
     _figures(report)
+    cerfa_products.show(report)
+    cerfa_products.editor(current, principal, grant.id)
     _workbook(current, principal, grant, (start, end), as_of)
     _deviations(current, principal, grant, report)
 

@@ -9,10 +9,12 @@ from i18n.formats import day, euros, fte, number
 from models.labels import label
 from services.finance.staffing import figures as staffing_figures
 from services.finance.staffing import posts as staffing
+from services.finance.staffing import recruitment
 from services.finance.staffing.figures import FteFigure, FteMonth, GrantCost, Vacancy
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
+from ui.finance import recruitment as recruitment_ui
 from ui.finance import staffing_forms
 from ui.finance.staffing_charts import fte_over_time
 from ui.platform import charts, form_state, widgets
@@ -206,10 +208,16 @@ def page(principal: Principal) -> None:
         series = staffing_figures.fte_series(uow, principal, today=as_of)
         posts = staffing.list_posts(uow, principal)
         sites = staffing.sites_in_scope(uow, principal)
+        recruitments = recruitment.funded_posts(uow, principal, today=as_of)
     _key_figures(figures, vacancies)
     _fte_table(figures)
     _fte_chart(series)
     _vacancies_table(vacancies)
+    st.header(_("Recrutements des postes financés"))
+    recruitment_ui.late_list(recruitments)
+    recruitment_ui.followup_table(recruitments)
+    if principal.can(Capability.EDIT_BUDGET):
+        recruitment_ui.recruitment_form(current.engine, principal, recruitments)
     _costs_table(costs)
     _posts_table(posts)
     if principal.can(Capability.EDIT_BUDGET):

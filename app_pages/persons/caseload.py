@@ -6,6 +6,7 @@ from i18n import _, formats, ngettext
 from models.labels import label
 from models.persons import PersonStatus
 from services.persons import files as person_files
+from services.persons.access import TRANSFERRED_AWAY_MESSAGE
 from services.persons.files import CaseloadFilter, CaseloadPage
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
@@ -123,7 +124,9 @@ def page(principal: Principal) -> None:
             found.total,
         ).format(count=formats.number(found.total), page=md(found.page), pages=md(found.page_count))
     )
-    if not found.rows:
+    if found.transferred_away:
+        st.warning(_(TRANSFERRED_AWAY_MESSAGE), icon=":material/move_up:")
+    elif not found.rows:
         st.info(_("Aucun dossier ne correspond à ces critères."))
     else:
         table(principal, found, len(sites) > 1, signature)

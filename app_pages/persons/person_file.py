@@ -33,6 +33,7 @@ principal = require_page(PageKey.PERSON_FILE)
 
 TITLE = N_("Fiche personne")
 LAST_OPENED = PERSON_FILE_LAST_OPENED
+OPENED_BY_OLD_CODE = "person_file_opened_by_old_code"  # (old code, code): opened by its old code
 
 
 def code_box() -> None:
@@ -50,14 +51,27 @@ def opened_file(current: Runtime, principal: Principal, code: str, cipher: Field
         with unit_of_work(current.engine) as uow:
             person = person_by_code(uow, principal, code)
             # One audit entry per opening: reruns caused by the tabs' forms are not new openings.
-            opening = st.session_state.get(LAST_OPENED) != code
+            opening = st.session_state.get(LAST_OPENED) != person.code
             header = person_files.get_person_file(uow, principal, person.id, cipher=cipher, record_view=opening)
     except (NotFound, PermissionDenied) as exc:
         st.title(_(TITLE))
         st.error(md(exc), icon=":material/block:")
         code_box()
         return None
-    st.session_state[LAST_OPENED] = code
+    st.session_state[LAST_OPENED] = header.code
+    if header.code != code:  # an old code, from before a transfer: the address now names the file's code
+        st.query_params["code"] = header.code
+        st.session_state[OPENED_BY_OLD_CODE] = (code, header.code)
+    old = st.session_state.get(OPENED_BY_OLD_CODE)
+    if old and old[1] == header.code:  # said again on the reruns that follow (the address has the new code)
+        st.info(
+            _(
+                "Le code {old} est l'ancien code de ce dossier, transféré depuis : son code est maintenant {new}."
+            ).format(old=md(old[0]), new=md(header.code)),
+            icon=":material/move_up:",
+        )
+    else:
+        st.session_state.pop(OPENED_BY_OLD_CODE, None)
     return header
 
 

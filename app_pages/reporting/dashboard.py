@@ -1,6 +1,8 @@
 """Tableau de bord: "how are we doing?" for a period and sites — direction (every site), chef_service
-(its own sites). Activity indicators with their change, 12-month trends, the cohort funnel, budget
-consumption per grant, FTE funded vs filled, and the site comparison."""
+(its own sites). First the director's three questions (ui.reporting.dashboard_answers: persons
+accompanied, budget vs time per grant, which site lags, with the Excel export); then activity
+indicators with their change, 12-month trends, the cohort funnel, budget consumption per grant, FTE
+funded vs filled, and the site comparison."""
 
 import streamlit as st
 
@@ -11,14 +13,14 @@ from services.platform.db import unit_of_work
 from services.platform.inputs import PeriodInput
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
-from services.reporting import dashboard
+from services.reporting import dashboard, director_answers
 from services.reporting.dashboard import MAIN_KEYS, OUTCOME_KEYS, referrals_by_partner_kind
 from ui.platform import charts, form_state
 from ui.platform.charts import grant_progress
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 from ui.platform.text import md
-from ui.reporting import dashboard_appointments, dashboard_charts, dashboard_filters
+from ui.reporting import dashboard_answers, dashboard_appointments, dashboard_charts, dashboard_filters
 from ui.reporting.dashboard_tiles import comparison_frame, tiles
 
 principal = require_page(PageKey.DASHBOARD)
@@ -98,6 +100,19 @@ def page(principal: Principal) -> None:
             sites=", ".join(md(s.name) for s in board.sites),
         )
     )
+
+    with unit_of_work(current.engine) as uow:
+        answers = director_answers.director_answers(
+            uow, principal, start=period[0], end=period[1], site_ids=site_ids, today=now
+        )
+
+    def workbook() -> bytes:
+        with unit_of_work(current.engine) as uow:
+            return director_answers.build_workbook(
+                uow, principal, start=period[0], end=period[1], site_ids=site_ids, today=now
+            )
+
+    dashboard_answers.answers_section(principal, answers, build=workbook)
 
     sparklines: dict[str, list[float]] = {}
     for point in board.monthly:

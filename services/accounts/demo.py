@@ -38,6 +38,8 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
     DemoAccount("fle.lyon", "Marion Escoffier", Role.FORMATEUR, ("LYO",), post_type=PostType.FLE_TRAINER),
     DemoAccount("gestion", "Patrick Lemaire", Role.GESTION),
     DemoAccount("financeur.agrasc", "Thomas Duval (AGRASC)", Role.FINANCEUR, funder_name=AGRASC_FUNDER_NAME),
+    # A national project officer: practice notes and guides of every site, no person data.
+    DemoAccount("mission.nationale", "Rachida Meunier", Role.CHARGE_MISSION, DEMO_SITE_CODES, all_sites=True),
 ]
 
 DEMO_USERNAMES = tuple(account.username for account in DEMO_ACCOUNTS)

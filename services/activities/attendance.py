@@ -36,6 +36,7 @@ from models.courses import CourseAttendance, CourseEnrolment, CourseGroup, Cours
 from models.persons import Person
 from models.workshops import WorkshopAttendance, WorkshopEnrolment, WorkshopModule, WorkshopSession
 from services.activities.courses.access import visible_groups
+from services.persons import roster
 from services.platform import audit
 from services.platform.crypto import FieldCipher
 from services.platform.errors import NotFound, StaleRecord, ValidationFailed
@@ -62,6 +63,10 @@ class RollEntry:
     code: str
     first_name: str | None  # None unless the principal may see first names
     status: AttendanceStatus | None  # None: not marked yet
+    # A file since moved to another site (services.persons.roster): code empty, no first name, no flag;
+    # its mark stays counted and can no longer be changed here.
+    transferred: bool = False
+    safety_flag: bool = False  # the file's team only (services.persons.safety), never in an export
 
 
 @dataclass(frozen=True)
@@ -185,13 +190,19 @@ def _default_cipher() -> FieldCipher:
     return FieldCipher(get_settings().encryption_keys())
 
 
-def _roll_rows(session: Session, target: _Target, names: bool) -> list:
-    """(person id, code, status or None[, encrypted first name]) of the persons expected at the session or
-    already marked, by code."""
+def _roll_rows(session: Session, principal: Principal, target: _Target, names: bool) -> list:
+    """(person id, code, status or None, moved away, danger flag[, encrypted first name]) of the persons
+    expected at the session or already marked, by code (a file moved to another site: no code, no name)."""
     attendance = target.attendance
-    columns = [Person.id, Person.code, attendance.status]
+    columns = [
+        Person.id,
+        roster.listed_code(target.site_id),
+        attendance.status,
+        roster.moved_away(target.site_id),
+        roster.listed_flag(principal, target.site_id),
+    ]
     if names:
-        columns.append(Person.alias_encrypted)
+        columns.append(roster.listed_alias(target.site_id))
     return session.exec(
         select(*columns)
         .select_from(Person)
@@ -204,7 +215,7 @@ def _roll_rows(session: Session, target: _Target, names: bool) -> list:
                 )
             )
         )
-        .order_by(Person.code)
+        .order_by(roster.listed_code(target.site_id), Person.id)
     ).all()
 
 
@@ -225,17 +236,20 @@ def roll_call(
     target = _target(session, principal, kind, session_id)
     today = today or clock.today()
     names = _names_visible(principal, target.kind)
-    rows = _roll_rows(session, target, names)
+    rows = _roll_rows(session, principal, target, names)
     if names and rows:
         cipher = cipher or _default_cipher()
     entries = tuple(
         RollEntry(
             person_id=row[0],
             code=row[1],
-            first_name=cipher.decrypt(row[3]) if names else None,
+            first_name=cipher.decrypt(row[5]) if names and row[5] is not None else None,
             status=AttendanceStatus(row[2]) if row[2] is not None else None,
+            transferred=bool(row[3]),
+            safety_flag=bool(row[4]),
         )
         for row in rows
+        if not (row[3] and row[2] is None)  # moved away before being marked: nothing of theirs to show here
     )
     return RollCall(
         kind=target.kind,
@@ -267,6 +281,15 @@ def _marks_of(session: Session, target: _Target, person_ids: set[int]) -> dict:
         )
     ).all()
     return {row.person_id: row for row in rows}
+
+
+def _check_still_here(session: Session, target: _Target, person_ids: set[int]) -> None:
+    """A file moved to another site keeps its marks at the old site, which can no longer change them."""
+    moved = session.exec(
+        select(Person.id).where(Person.id.in_(sorted(person_ids)), roster.moved_away(target.site_id)).limit(1)
+    ).first()
+    if moved is not None:
+        raise ValidationFailed({"statuses": _(NOT_EXPECTED)})
 
 
 def _check_expected(session: Session, target: _Target, newcomers: set[int]) -> None:
@@ -339,6 +362,7 @@ def save_roll_call(
     wanted = RollInput.validated({"statuses": statuses}).statuses
     if not wanted:
         return RollSaved(0, 0, 0)
+    _check_still_here(session, target, set(wanted))
     existing = _marks_of(session, target, set(wanted))
     _check_expected(session, target, set(wanted) - set(existing))
     saved, now_present = _apply_marks(session, target, wanted, existing)

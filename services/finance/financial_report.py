@@ -10,6 +10,16 @@ Figures, per Cerfa category (60, 61, 62, 63, 64, 65–68, frais indirects):
 - écart = réalisé − prévu sur la période; réalisé % = réalisé / prévu sur la période;
 - a deviation is beyond tolerance when |écart| > prévu sur la période × the convention's tolerance.
 Every row is exact cents, so the category rows sum exactly to the total row.
+Indirect costs: with a rate in the convention (grant.indirect_rate_bp, on the direct costs 60 to 68), réalisé
+of « Frais indirects » = the rate × the direct costs réalisé of the period (rounded to the cent); without a rate,
+the expenses booked on the indirect lines.
+Produits (70 to 78; 74 by funder category: the State by ministry / programme, AGRASC fonds de concours,
+regions, departments, municipalities, private funders, others) and contributions volontaires en nature (86
+uses, 87 contributions): the grant's own subsidy (its amount, under its funder) and the rows gestion entered
+(services.finance.resources), each for the whole convention; on a period, prévu and réalisé are both taken
+pro rata temporis (× days of the period within the convention ÷ days of the convention), row by row, so that
+every sub-total is the exact sum of its rows. Résultat = produits − charges: an excédent is written on the
+charges side, a déficit on the produits side, so both totals are equal (the form's balanced totals).
 Staff costs (sheet Personnel) are given by post type, never for one post, that is one person's salary
 (staff_by_post_type, STAFF_RULE printed under the table).
 """
@@ -28,7 +38,16 @@ from sqlmodel import Session, select
 
 from i18n import N_, _
 from models.audit import AuditAction
-from models.finance import BudgetCategory, BudgetLine, Expense, Funder, Grant
+from models.finance import (
+    BudgetCategory,
+    BudgetLine,
+    Expense,
+    Funder,
+    FunderKind,
+    Grant,
+    GrantResource,
+    ResourceAccount,
+)
 from models.labels import label
 from models.organisation import Site
 from models.staffing import Post, PostType
@@ -37,7 +56,7 @@ from services.finance.deviation_notes import grant_for_report, notes_of_grant
 from services.platform import audit
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.inputs import PeriodInput
-from services.platform.money import BASIS_POINTS, prorata, ratio, split_exactly
+from services.platform.money import BASIS_POINTS, prorata, ratio, share_of, split_exactly
 from services.platform.principal import Capability, Principal
 from services.platform.spreadsheet import (
     DATE,
@@ -51,7 +70,7 @@ from services.platform.spreadsheet import (
     write_row,
 )
 
-CATEGORIES = tuple(BudgetCategory)  # Cerfa order: 60, 61, 62, 63, 64, 65–68, indirect
+CATEGORIES = tuple(BudgetCategory)  # Cerfa order: 60, 61, 62, 63, 64, 65, 66, 67, 68, indirect
 MISSING_EXPLANATION = N_("Explication à saisir")  # translated where written: _(MISSING_EXPLANATION)
 FUNDER_EXPLANATION = N_("Explication jointe au compte rendu transmis par l'association")
 
@@ -73,6 +92,33 @@ class CategoryRow:
     @property
     def actual_ratio(self) -> Decimal | None:
         return ratio(self.actual_cents, self.planned_period_cents)
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    """A row of the produits or of the contributions volontaires: `code` is the form's account (70, 74…),
+    empty on a detail row; level 0 an account, 1 a part of it (a 74 funder category, 756), 2 a detail (one
+    funder, with the ministry / programme gestion typed)."""
+
+    code: str
+    label: str
+    level: int
+    planned_grant_cents: int
+    planned_period_cents: int
+    actual_cents: int
+
+    @property
+    def actual_ratio(self) -> Decimal | None:
+        return ratio(self.actual_cents, self.planned_period_cents)
+
+
+@dataclass(frozen=True)
+class Balance:
+    """A pair of amounts in the prévu-convention, prévu-période and réalisé columns."""
+
+    planned_grant_cents: int
+    planned_period_cents: int
+    actual_cents: int
 
 
 @dataclass(frozen=True)
@@ -100,6 +146,45 @@ class FinancialReport:
     rows: tuple[CategoryRow, ...]
     total: CategoryRow
     posts: tuple[PostCost, ...]
+    indirect_rate_bp: int = 0
+    products: tuple[ProductRow, ...] = ()
+    contribution_uses: tuple[ProductRow, ...] = ()  # 86 and its parts
+    contributions: tuple[ProductRow, ...] = ()  # 87 and its parts
+
+    @property
+    def products_total(self) -> Balance:
+        top = [r for r in self.products if r.level == 0]
+        return Balance(*(sum(getattr(r, f) for r in top) for f in BALANCE_FIELDS))
+
+    @property
+    def result(self) -> Balance:
+        """Produits − charges in each column: > 0 an excédent, < 0 a déficit."""
+        products, total = self.products_total, self.total
+        return Balance(*(getattr(products, f) - getattr(total, f) for f in BALANCE_FIELDS))
+
+    @property
+    def surplus(self) -> Balance:
+        """The excédent line (charges side): the positive results, 0 elsewhere."""
+        return Balance(*(max(getattr(self.result, f), 0) for f in BALANCE_FIELDS))
+
+    @property
+    def shortfall(self) -> Balance:
+        """The déficit line (produits side): the negative results as positive amounts, 0 elsewhere."""
+        return Balance(*(max(-getattr(self.result, f), 0) for f in BALANCE_FIELDS))
+
+    @property
+    def balanced_total(self) -> Balance:
+        """Total des charges + excédent = total des produits + déficit, in each column."""
+        return Balance(*(getattr(self.total, f) + getattr(self.surplus, f) for f in BALANCE_FIELDS))
+
+    def contributions_total(self, rows: tuple[ProductRow, ...]) -> Balance:
+        top = [r for r in rows if r.level == 0]
+        return Balance(*(sum(getattr(r, f) for r in top) for f in BALANCE_FIELDS))
+
+    @property
+    def contributions_balanced(self) -> bool:
+        """86 (their use) equals 87 (the contributions) in every column, as the form wants."""
+        return self.contributions_total(self.contribution_uses) == self.contributions_total(self.contributions)
 
     @property
     def deviations(self) -> tuple[CategoryRow, ...]:
@@ -108,6 +193,9 @@ class FinancialReport:
     @property
     def staff_from_posts_cents(self) -> int:
         return sum(p.amount_cents for p in self.posts)
+
+
+BALANCE_FIELDS = ("planned_grant_cents", "planned_period_cents", "actual_cents")
 
 
 def _beyond(planned: int, actual: int, tolerance_bp: int) -> bool:
@@ -166,6 +254,9 @@ def _report_of(
     )
     planned = {BudgetCategory(k): int(v or 0) for k, v in planned.items()}
     actual = {BudgetCategory(k): int(v or 0) for k, v in actual.items()}
+    if grant.indirect_rate_bp:
+        direct = sum(cents for category, cents in actual.items() if category != BudgetCategory.INDIRECT)
+        actual[BudgetCategory.INDIRECT] = share_of(direct, grant.indirect_rate_bp)
     grant_days = (grant.ends_on - grant.starts_on).days + 1
     lo, hi = max(period_start, grant.starts_on), min(period_end, grant.ends_on)
     covered = (hi - lo).days + 1 if lo <= hi else 0
@@ -227,6 +318,114 @@ def _report_of(
             PostCost(pid, PostType(pt), code, fte, int(months), int(cents))
             for pid, pt, code, fte, months, cents in posts
         ),
+        grant.indirect_rate_bp,
+        *_products(session, grant, min(covered, grant_days), grant_days),
+    )
+
+
+# The form's 74 rows, in its order; AGRASC's fonds de concours is State money, shown apart as conventions name it.
+SUBSIDY_GROUPS = (
+    (FunderKind.STATE, N_("État : ministère(s), programme(s)")),
+    (FunderKind.AGRASC, N_("AGRASC : fonds de concours de l'État")),
+    (FunderKind.REGION, N_("Région(s)")),
+    (FunderKind.DEPARTMENT, N_("Département(s)")),
+    (FunderKind.CITY, N_("Commune(s), intercommunalité(s)")),
+    (FunderKind.FOUNDATION, N_("Aides privées (fondations)")),
+    (FunderKind.OTHER, N_("Autres établissements publics et financeurs")),
+)
+PRODUCT_ACCOUNTS = (
+    ("70", N_("70 – Ventes de produits finis, prestations de services, marchandises")),
+    ("73", N_("73 – Dotations et produits de tarification")),
+    ("74", N_("74 – Subventions d'exploitation")),
+    ("75", N_("75 – Autres produits de gestion courante")),
+    ("76", N_("76 – Produits financiers")),
+    ("77", N_("77 – Produits exceptionnels")),
+    ("78", N_("78 – Reprises sur amortissements et provisions")),
+)
+PARTS_OF_75 = (ResourceAccount.MEMBERSHIP, ResourceAccount.DONATIONS)
+USES_86 = (
+    ResourceAccount.IN_KIND_RELIEF,
+    ResourceAccount.IN_KIND_PROVISION,
+    ResourceAccount.IN_KIND_SERVICES,
+    ResourceAccount.IN_KIND_VOLUNTEERS,
+)
+CONTRIBUTIONS_87 = (ResourceAccount.VOLUNTEERING, ResourceAccount.SERVICES_IN_KIND, ResourceAccount.DONATIONS_IN_KIND)
+
+
+@dataclass(frozen=True)
+class _Item:
+    account: str
+    kind: FunderKind | None
+    name: str | None
+    planned: int
+    period: int
+    actual: int
+
+
+def _row(code: str, text: str, level: int, items: Sequence[_Item]) -> ProductRow:
+    return ProductRow(
+        code,
+        text,
+        level,
+        sum(i.planned for i in items),
+        sum(i.period for i in items),
+        sum(i.actual for i in items),
+    )
+
+
+def _products(
+    session: Session, grant: Grant, covered: int, grant_days: int
+) -> tuple[tuple[ProductRow, ...], tuple[ProductRow, ...], tuple[ProductRow, ...]]:
+    """(produits, 86 rows, 87 rows): each stored row and the grant's own subsidy taken pro rata temporis."""
+    own_name, own_kind = session.exec(select(Funder.name, Funder.kind).where(Funder.id == grant.funder_id)).one()
+    stored = session.exec(
+        select(GrantResource, Funder.name, Funder.kind)
+        .outerjoin(Funder, Funder.id == GrantResource.funder_id)
+        .where(GrantResource.grant_id == grant.id)
+        .order_by(GrantResource.id)
+    ).all()
+
+    def item(account: str, kind: object, name: str | None, planned: int, actual: int) -> _Item:
+        return _Item(
+            account,
+            FunderKind(kind) if kind else None,
+            name,
+            planned,
+            prorata(planned, covered, grant_days),
+            prorata(actual, covered, grant_days),
+        )
+
+    items = [item("74", own_kind, own_name, grant.amount_cents, grant.amount_cents)]
+    for row, name, kind in stored:
+        named = " — ".join(part for part in (name, row.detail) if part) or None
+        items.append(item(ResourceAccount(row.account).value, kind, named, row.planned_cents, row.actual_cents))
+    products: list[ProductRow] = []
+    for code, text in PRODUCT_ACCOUNTS:
+        if code == "75":
+            of_75 = [i for i in items if i.account.startswith("75")]
+            products.append(_row(code, _(text), 0, of_75))
+            products += [_row(p.value, label(p), 1, [i for i in of_75 if i.account == p.value]) for p in PARTS_OF_75]
+            continue
+        mine = [i for i in items if i.account == code]
+        products.append(_row(code, _(text), 0, mine))
+        if code == "74":
+            for kind, group_text in SUBSIDY_GROUPS:
+                group = [i for i in mine if i.kind == kind]
+                products.append(_row("", _(group_text), 1, group))
+                products += [_row("", i.name or "—", 2, [i]) for i in group]
+
+    def block(code: str, text: str, parts: tuple[ResourceAccount, ...]) -> tuple[ProductRow, ...]:
+        mine = [i for i in items if i.account in {p.value for p in parts}]
+        rows = [_row(code, text, 0, mine)]
+        for part in parts:
+            rows.append(_row(part.value, label(part), 1, [i for i in mine if i.account == part.value]))
+            rows += [_row("", i.name, 2, [i]) for i in mine if i.account == part.value and i.name]
+        return tuple(rows)
+
+    return (
+        tuple(products),
+        block("86", _("86 – Emplois des contributions volontaires en nature"), USES_86),
+        block("87", _("87 – Contributions volontaires en nature"), CONTRIBUTIONS_87),
     )
 
 
@@ -330,6 +529,27 @@ def _summary(
         ],
         [None, EUROS, EUROS, EUROS, PERCENT],
     )
+    products = report.products_total
+    write_row(
+        ws,
+        [
+            _("Total des produits"),
+            euros(products.planned_period_cents),
+            euros(products.actual_cents),
+            euros(products.actual_cents - products.planned_period_cents),
+            None,
+        ],
+        [None, EUROS, EUROS, EUROS, PERCENT],
+    )
+    write_row(
+        ws,
+        [
+            _("Résultat : excédent (+) ou déficit (−)"),
+            euros(report.result.planned_period_cents),
+            euros(report.result.actual_cents),
+        ],
+        [None, EUROS, EUROS],
+    )
     write_row(ws, [])
     set_widths(ws, [34, 60, 16, 16, 12])
     write_note(
@@ -343,10 +563,33 @@ def _summary(
     )
 
 
-CATEGORY_FORMATS = [None, EUROS, EUROS, EUROS, EUROS, PERCENT]
+CATEGORY_FORMATS = [None, None, EUROS, EUROS, EUROS, EUROS, PERCENT]
+INDENT = "    "
+
+
+def _code(row: CategoryRow) -> str | None:
+    """The form's account of a charges row (« Frais indirects » are the form's « charges indirectes »)."""
+    if row.category is None:
+        return None
+    return "" if row.category == BudgetCategory.INDIRECT else row.category.value
+
+
+def _amounts(values: Balance | CategoryRow | ProductRow) -> list:
+    planned, period, actual = (getattr(values, f) for f in BALANCE_FIELDS)
+    share = ratio(actual, period)
+    return [
+        euros(planned),
+        euros(period),
+        euros(actual),
+        euros(actual - period),
+        None if share is None else share.quantize(Decimal("0.0001")),
+    ]
 
 
 def _categories(ws, report: FinancialReport) -> None:
+    """The form's table: charges (60 to 68, charges indirectes, excédent), produits (70 to 78, 74 by funder,
+    déficit), both totals equal, then the contributions volontaires en nature (86, 87). Column A: the form's
+    account, B: its heading (parts and details indented)."""
     write_row(ws, [_("Compte rendu financier — {grant}").format(grant=report.grant_name)], bold=True)
     write_row(
         ws,
@@ -357,33 +600,54 @@ def _categories(ws, report: FinancialReport) -> None:
         ],
     )
     write_row(ws, [])
-    write_row(
-        ws,
-        [
-            _("Charges"),
-            _("Prévu convention €"),
-            _("Prévu sur la période €"),
-            _("Réalisé €"),
-            _("Écart €"),
-            _("Réalisé %"),
-        ],
-        bold=True,
-    )
-    for row in (*report.rows, report.total):
+    headings = [_("Prévu convention €"), _("Prévu sur la période €"), _("Réalisé €"), _("Écart €"), _("Réalisé %")]
+    write_row(ws, [_("Compte"), _("Charges"), *headings], bold=True)
+    for row in report.rows:
+        write_row(ws, [_code(row), row.label, *_amounts(row)], CATEGORY_FORMATS)
+    write_row(ws, [None, report.total.label, *_amounts(report.total)], CATEGORY_FORMATS, bold=True)
+    write_row(ws, [None, _("Excédent (produits − charges)"), *_amounts(report.surplus)], CATEGORY_FORMATS)
+    write_row(ws, [None, _("Total général des charges"), *_amounts(report.balanced_total)], CATEGORY_FORMATS, bold=True)
+    if report.indirect_rate_bp:
         write_row(
             ws,
             [
-                row.label,
-                euros(row.planned_grant_cents),
-                euros(row.planned_period_cents),
-                euros(row.actual_cents),
-                euros(row.deviation_cents),
-                _percent(row),
+                None,
+                _(
+                    "Frais indirects réalisés : {rate} des charges directes réalisées (60 à 68), taux de la convention."
+                ).format(rate=f"{(Decimal(report.indirect_rate_bp) / 100).normalize():f} %"),
             ],
-            CATEGORY_FORMATS,
-            bold=row.category is None,
         )
-    set_widths(ws, [34, 20, 22, 16, 16, 12])
+    write_row(ws, [])
+    write_row(ws, [_("Compte"), _("Produits"), *headings], bold=True)
+    for row in report.products:
+        write_row(ws, [row.code or None, INDENT * row.level + row.label, *_amounts(row)], CATEGORY_FORMATS)
+    write_row(ws, [None, _("Total des produits"), *_amounts(report.products_total)], CATEGORY_FORMATS, bold=True)
+    write_row(ws, [None, _("Déficit (charges − produits)"), *_amounts(report.shortfall)], CATEGORY_FORMATS)
+    write_row(
+        ws, [None, _("Total général des produits"), *_amounts(report.balanced_total)], CATEGORY_FORMATS, bold=True
+    )
+    write_row(ws, [])
+    write_row(ws, [_("Compte"), _("Contributions volontaires en nature"), *headings], bold=True)
+    for rows in (report.contribution_uses, report.contributions):
+        for row in rows:
+            write_row(
+                ws,
+                [row.code or None, INDENT * row.level + row.label, *_amounts(row)],
+                CATEGORY_FORMATS,
+                bold=row.level == 0,
+            )
+    set_widths(ws, [9, 60, 20, 22, 16, 16, 12])
+    write_row(ws, [])
+    write_note(
+        ws,
+        _(
+            "Produits : la subvention de la convention et les autres produits saisis, prévus et réalisés pour toute "
+            "la convention, rapportés à la période au prorata des jours. Excédent ou déficit : l'écart entre "
+            "produits et charges, qui équilibre les deux totaux. Les contributions volontaires en nature (86, 87) "
+            "sont hors totaux."
+        ),
+        columns=7,
+    )
 
 
 MIN_POSTS_SHOWN = 2  # a cost is shown for no fewer posts than this: one post's cost is one person's salary

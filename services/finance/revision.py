@@ -9,6 +9,12 @@
 Validation (TransferInput, in the session's language, by field, all at once): two different lines of the same
 grant, visible to the caller; an amount typed above zero and at most the origin line's planned amount; a reason
 (≤ 300 characters) to save.
+
+The convention's tolerance (grant.tolerance_bp, commonly 15 to 20 %) bounds how far a line may move from its amount
+in the convention without the funder's prior agreement: a transfer that takes either line beyond it (its new
+planned amount against its amount in the convention, that is its planned amount before every saved revision, so
+that several small transfers add up) is named in the preview (`beyond_tolerance`: the line and its %), and is
+saved only with `confirm_beyond` ticked; the audit entry then says which lines and by how much.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from pydantic import Field, ValidationInfo, field_validator
@@ -41,11 +48,27 @@ from services.finance.forecast import Alert, GrantForecast, forecast, load_input
 from services.platform import audit
 from services.platform.errors import ValidationFailed
 from services.platform.inputs import FormInput, checked, field_error, messages, raw, refuse_if
-from services.platform.money import parse_amount, typed_cents
+from services.platform.money import BASIS_POINTS, parse_amount, ratio, typed_cents
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 
 REASON_MAX = 300
+
+
+@dataclass(frozen=True)
+class ToleranceBreach:
+    """A line the transfer takes beyond the convention's tolerance: its amount in the convention, after."""
+
+    line_id: int
+    label: str
+    convention_cents: int
+    after_cents: int
+    tolerance_bp: int
+
+    @property
+    def change(self) -> Decimal | None:
+        """(after − convention) / convention; None for a line the convention planned at 0."""
+        return ratio(self.after_cents - self.convention_cents, self.convention_cents)
 
 
 @dataclass(frozen=True)
@@ -58,6 +81,7 @@ class TransferPreview:
     after: GrantConsumptionReport
     forecast_before: GrantForecast
     forecast_after: GrantForecast
+    beyond_tolerance: tuple[ToleranceBreach, ...] = ()
 
     @property
     def alerts_before(self) -> tuple[Alert, ...]:
@@ -87,6 +111,7 @@ AMOUNT_POSITIVE = N_("Le montant à transférer doit être supérieur à zéro."
 AMOUNT_UNREADABLE = N_("Montant : {error}.")
 REASON_REQUIRED = N_("Indiquez le motif de la révision (il figure dans l'historique).")
 REASON_TOO_LONG = N_("Le motif ne peut pas dépasser {max} caractères.")
+CONFIRM_BEYOND = "confirm_beyond"  # the field (a tick box) that confirms a transfer beyond the tolerance
 
 
 class TransferInput(FormInput):
@@ -99,6 +124,7 @@ class TransferInput(FormInput):
     reason: str | None = Field(
         None, max_length=REASON_MAX, validate_default=True, json_schema_extra=messages(REASON_TOO_LONG, max=REASON_MAX)
     )
+    confirm_beyond: bool = False
 
     @field_validator("to_line_id")
     @classmethod
@@ -175,9 +201,82 @@ def simulate_transfer(
     after_lines = [replace(line, planned_cents=planned.get(line.line_id, line.planned_cents)) for line in before.lines]
     after = build_report(before.grant, after_lines, today=today, partial_scope=before.partial_scope)
     inputs = load_inputs(session, principal, grant_id=grant_id, today=today, report=before)
+    breaches = beyond_tolerance(session, before.grant.tolerance_bp, source, target, amount)
     return TransferPreview(
-        grant_id, source, target, amount, before, after, forecast(inputs), forecast(inputs.with_planned(planned))
+        grant_id,
+        source,
+        target,
+        amount,
+        before,
+        after,
+        forecast(inputs),
+        forecast(inputs.with_planned(planned)),
+        breaches,
     )
+
+
+def convention_amounts(session: Session, lines: list[LineConsumption]) -> dict[int, int]:
+    """Each line's amount in the convention: its planned amount now, less what saved revisions moved in, plus
+    what they moved out."""
+    ids = [line.line_id for line in lines]
+    moved_in = dict(
+        session.exec(
+            select(BudgetRevision.to_line_id, sa.func.sum(BudgetRevision.amount_cents))
+            .where(BudgetRevision.to_line_id.in_(ids))
+            .group_by(BudgetRevision.to_line_id)
+        ).all()
+    )
+    moved_out = dict(
+        session.exec(
+            select(BudgetRevision.from_line_id, sa.func.sum(BudgetRevision.amount_cents))
+            .where(BudgetRevision.from_line_id.in_(ids))
+            .group_by(BudgetRevision.from_line_id)
+        ).all()
+    )
+    return {
+        line.line_id: line.planned_cents - int(moved_in.get(line.line_id) or 0) + int(moved_out.get(line.line_id) or 0)
+        for line in lines
+    }
+
+
+def beyond_tolerance(
+    session: Session, tolerance_bp: int, source: LineConsumption, target: LineConsumption, amount: int
+) -> tuple[ToleranceBreach, ...]:
+    """The two lines of the transfer that it takes beyond the tolerance from their amount in the convention:
+    |after − convention| × 10 000 > convention × tolerance (a line planned at 0 in the convention: any change)."""
+    convention = convention_amounts(session, [source, target])
+    breaches = []
+    for line, after in ((source, source.planned_cents - amount), (target, target.planned_cents + amount)):
+        initial = convention[line.line_id]
+        if abs(after - initial) * BASIS_POINTS > initial * tolerance_bp or (initial == 0 and after != 0):
+            breaches.append(ToleranceBreach(line.line_id, line.label, initial, after, tolerance_bp))
+    return tuple(breaches)
+
+
+def _percent_text(breach: ToleranceBreach) -> str:
+    change = breach.change
+    if change is None:
+        return _("ligne à 0 € dans la convention")
+    return ("+" if change > 0 else "−") + formats.percent(float(abs(change)), 1)
+
+
+def breach_message(breaches: tuple[ToleranceBreach, ...]) -> str:
+    """« Ce transfert dépasse la tolérance de 15 % … : ligne +74,0 % (de … à …) ; … »"""
+    bp = breaches[0].tolerance_bp
+    tolerance = formats.percent(bp / BASIS_POINTS, 0 if bp % 100 == 0 else 1)
+    parts = [
+        _("« {line} » {change} (de {before} dans la convention à {after})").format(
+            line=b.label,
+            change=_percent_text(b),
+            before=formats.euros(b.convention_cents),
+            after=formats.euros(b.after_cents),
+        )
+        for b in breaches
+    ]
+    return _(
+        "Ce transfert dépasse la tolérance de {tolerance} entre lignes prévue par la convention : {lines}. "
+        "Au-delà, la convention demande l'accord préalable du financeur : cochez la confirmation pour enregistrer."
+    ).format(tolerance=tolerance, lines=" ; ".join(parts))
 
 
 def try_transfer(
@@ -215,6 +314,9 @@ def save_transfer(
     report = consumption(session, principal, grant_id=grant_id, today=today)
     source, target, transfer = _checked(report, data, saving=True)
     amount = transfer.amount
+    breaches = beyond_tolerance(session, report.grant.tolerance_bp, source, target, amount)
+    if breaches and not transfer.confirm_beyond:
+        raise ValidationFailed({CONFIRM_BEYOND: breach_message(breaches)})
     revision = BudgetRevision(
         grant_id=grant_id,
         from_line_id=source.line_id,
@@ -235,9 +337,16 @@ def save_transfer(
         action=AuditAction.BUDGET_REVISED,
         entity_type="budget_revision",
         entity_id=revision.id,
+        detail=";".join(f"beyond_tolerance_confirmed line={b.line_id} change_bp={_change_bp(b)}" for b in breaches)
+        or None,
     )
     session.commit()
     return revision.id
+
+
+def _change_bp(breach: ToleranceBreach) -> str:
+    change = breach.change
+    return "new" if change is None else str(int((change * BASIS_POINTS).to_integral_value()))
 
 
 def list_revisions(session: Session, principal: Principal, *, grant_id: int) -> list[RevisionRow]:

@@ -2,6 +2,11 @@
 
 A person outside the principal's sites is answered exactly like a person that does not exist
 (`NotFound`), so a Grenoble user who types a Lyon code learns nothing.
+
+A code a file had before it moved to another site (services.persons.transfer keeps it in
+`person_transfer`) still leads to it, for the users who may open it now (its new site's). A user of
+the site it left, typing that old code, is told the file was transferred and is no longer theirs
+(`TransferredAway`), never where it went; anyone else gets "Dossier introuvable." as for any code.
 """
 
 from __future__ import annotations
@@ -13,12 +18,25 @@ from sqlmodel import Session, select
 
 from i18n import N_, _
 from models.persons import Person, PersonStatus, PersonStatusChange
+from models.safety import PersonTransfer
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.inputs import searchable
 from services.platform.principal import Capability, Principal
 
 NOT_FOUND_MESSAGE = N_("Dossier introuvable.")
 ANONYMISED_MESSAGE = N_("Ce dossier est anonymisé : il ne peut plus être modifié.")
+TRANSFERRED_AWAY_MESSAGE = N_(
+    "Ce dossier a été transféré vers un autre site : votre équipe n'y a plus accès. "
+    "Pour toute question, adressez-vous à votre chef·fe de service."
+)
+
+
+class TransferredAway(NotFound):
+    """The code was a file of the principal's site that has since moved to a site the principal does not
+    work at: the file stays out of reach, the user learns why (not where)."""
+
+    def __init__(self) -> None:
+        super().__init__(_(TRANSFERRED_AWAY_MESSAGE))
 
 
 def normalise_code(code: str) -> str:
@@ -54,8 +72,43 @@ def person_by_code(session: Session, principal: Principal, code: str) -> Person:
         raise NotFound(_(NOT_FOUND_MESSAGE))
     person = session.exec(select(Person).where(Person.code == wanted, principal.site_filter(Person.site_id))).first()
     if person is None:
-        raise NotFound(_(NOT_FOUND_MESSAGE))
+        person = _by_old_code(session, principal, wanted)
     return person
+
+
+def _by_old_code(session: Session, principal: Principal, code: str) -> Person:
+    """The file that had `code` before a transfer, if the principal may open it now; TransferredAway when
+    it was a file of one of the principal's sites; NotFound otherwise."""
+    moved = session.exec(
+        select(PersonTransfer.person_id, PersonTransfer.from_site_id)
+        .where(PersonTransfer.old_code == code)
+        .order_by(PersonTransfer.id.desc())
+        .limit(1)
+    ).first()
+    if moved is None:
+        raise NotFound(_(NOT_FOUND_MESSAGE))
+    person = session.exec(
+        select(Person).where(Person.id == moved.person_id, principal.site_filter(Person.site_id))
+    ).first()
+    if person is not None:
+        return person
+    if principal.may_see_site(moved.from_site_id):
+        raise TransferredAway()
+    raise NotFound(_(NOT_FOUND_MESSAGE))
+
+
+def transferred_away(session: Session, principal: Principal, code: str) -> bool:
+    """Whether `code` (as typed) is the old code of a file that left one of the principal's sites for a
+    site the principal does not work at (the caseload's search says so instead of « no file »)."""
+    if not principal.can(Capability.VIEW_PERSON_FILES):
+        return False
+    try:
+        person_by_code(session, principal, code)
+    except TransferredAway:
+        return True
+    except NotFound:
+        return False
+    return False
 
 
 def _require_writable(principal: Principal, person: Person) -> None:

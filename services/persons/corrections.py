@@ -55,6 +55,7 @@ from models.partners import Outcome, Partner, Referral
 from models.pathway import BarrierAssessment, PspEpisode
 from models.persons import (
     ConsentChange,
+    ConsentScope,
     Gender,
     IntakeOrigin,
     Person,
@@ -367,14 +368,16 @@ class CorrectionRow:
 def field_label(name: str) -> str:
     """The label of a correctable field in the active language (the name itself if unknown)."""
     text = CORRECTABLE_FIELDS.get(name)
-    return name if text is None else _(text)
+    if text is None:
+        return consent_field_label(name) or name
+    return _(text)
 
 
 def shown_value(session: Session, field_name: str, stored: str | None) -> str:
     """A stored value (text form) as a reader sees it: a day, a label, a partner's name, a list."""
     if stored is None or stored == "":
         return "—"
-    if field_name in DATE_FIELDS:
+    if field_name in DATE_FIELDS or field_name.startswith(CONSENT_FIELD_PREFIX):
         return formats.day(date.fromisoformat(stored))
     if field_name == "origin":
         return label(IntakeOrigin(stored))
@@ -425,3 +428,170 @@ def may_correct(principal: Principal, referent_id: int | None) -> bool:
     if principal.can(Capability.SERVE_PERSON_RIGHTS):
         return True
     return principal.can(Capability.EDIT_PERSON_FILES) and referent_id == principal.user_id
+
+
+# --- the effective day of a past consent change ------------------------------------------------------
+#
+# A withdrawal (or a new consent) recorded with the wrong effective day is corrected here, with a reason,
+# by the same people: the day moves, the change stays (the consent form only adds changes). A change made
+# at intake applies to every day and moves with the intake date (above), so it is not listed. The day stays
+# between the previous and the next change of the same consent (so the latest change on or before a day is
+# still that day's state), not before the intake, not in the future. Moving a statistics change from or
+# into a finished quarter moves published figures: like an intake day, it needs the head of service's
+# acknowledgement. The history row's field is `consent_change:<scope>:<given|withdrawn>`.
+
+CONSENT_FIELD_PREFIX = "consent_change"
+CONSENT_MESSAGES = {
+    "change": N_("Choisissez le changement de consentement à corriger."),
+    "before_previous": N_(
+        "Le changement précédent de ce consentement est daté du {day} : la date ne peut le précéder."
+    ),
+    "after_next": N_("Le changement suivant de ce consentement est daté du {day} : la date ne peut le dépasser."),
+    "before_intake": N_("La date d'effet ne peut précéder l'accueil ({day})."),
+    "future": N_("La date d'effet ne peut pas être dans le futur."),
+    "same_day": N_("C'est déjà la date d'effet de ce changement : rien n'a été corrigé."),
+    "direction_given": N_("nouveau consentement"),
+    "direction_withdrawn": N_("retrait"),
+    "field": N_("Date d'effet : {scope}, {direction}"),
+}
+
+
+class ConsentDateInput(FormInput):
+    """What the consent-date correction sends: the change, its corrected effective day (not after `as_of`),
+    the reason and the acknowledgement that published figures move."""
+
+    change_id: int = Field(json_schema_extra=messages(CONSENT_MESSAGES["change"]))
+    effective_on: Annotated[date, not_after_as_of(CONSENT_MESSAGES["future"])] = Field(
+        json_schema_extra=messages(MESSAGES["date"])
+    )
+    reason: Reason
+    acknowledge_published: bool = False
+
+
+@dataclass(frozen=True)
+class ConsentChangeChoice:
+    id: int
+    scope: ConsentScope
+    given: bool
+    effective_on: date
+
+    @property
+    def field_name(self) -> str:
+        return f"{CONSENT_FIELD_PREFIX}:{self.scope.value}:{'given' if self.given else 'withdrawn'}"
+
+
+def correctable_consent_changes(session: Session, principal: Principal, person_id: int) -> list[ConsentChangeChoice]:
+    """The consent changes recorded after intake, latest first (the principal may correct the file)."""
+    person = _correctable_person(session, principal, person_id)
+    rows = session.exec(
+        select(ConsentChange)
+        .where(ConsentChange.person_id == person.id, ConsentChange.at_intake.is_(False))
+        .order_by(ConsentChange.id.desc())
+    ).all()
+    return [ConsentChangeChoice(row.id, row.scope, row.given, row.effective_on) for row in rows]
+
+
+def _consent_neighbours(session: Session, change: ConsentChange) -> tuple[date | None, date | None]:
+    """The effective days of the previous and the next change of the same person and consent."""
+    same = (ConsentChange.person_id == change.person_id, ConsentChange.scope == change.scope)
+    previous = session.exec(
+        select(ConsentChange.effective_on)
+        .where(*same, ConsentChange.id < change.id)
+        .order_by(ConsentChange.id.desc())
+        .limit(1)
+    ).first()
+    following = session.exec(
+        select(ConsentChange.effective_on)
+        .where(*same, ConsentChange.id > change.id)
+        .order_by(ConsentChange.id)
+        .limit(1)
+    ).first()
+    return previous, following
+
+
+def _consent_day_errors(session: Session, person: Person, change: ConsentChange, day: date) -> dict[str, str]:
+    previous, following = _consent_neighbours(session, change)
+    if day == change.effective_on:
+        return {"effective_on": i18n.message(CONSENT_MESSAGES, "same_day")}
+    if day < person.intake_on:
+        return {"effective_on": i18n.message(CONSENT_MESSAGES, "before_intake", day=formats.day(person.intake_on))}
+    if previous is not None and day < previous:
+        return {"effective_on": i18n.message(CONSENT_MESSAGES, "before_previous", day=formats.day(previous))}
+    if following is not None and day > following:
+        return {"effective_on": i18n.message(CONSENT_MESSAGES, "after_next", day=formats.day(following))}
+    return {}
+
+
+def correct_consent_date(
+    session: Session,
+    principal: Principal,
+    person_id: int,
+    *,
+    expected_version: int,
+    data: ConsentDateInput | Mapping[str, object],
+    today: date | None = None,
+) -> int:
+    """Correct the effective day of a consent change recorded after intake, with a reason; returns the
+    file's version after the save (the file's version guards the history: StaleRecord if a colleague saved
+    the file since). One history row (old and new day), audited as person.correct."""
+    today = today or clock.today()
+    person = _correctable_person(session, principal, person_id)
+    checked = ConsentDateInput.validated(_sent(data), as_of=today)
+    change = session.exec(
+        select(ConsentChange).where(
+            ConsentChange.id == checked.change_id,
+            ConsentChange.person_id == person.id,
+            ConsentChange.at_intake.is_(False),
+        )
+    ).first()
+    if change is None:
+        raise ValidationFailed({"change_id": i18n.message(CONSENT_MESSAGES, "change")})
+    errors = _consent_day_errors(session, person, change, checked.effective_on)
+    start = quarter_start(today)
+    published = change.scope == ConsentScope.STATISTICS and min(change.effective_on, checked.effective_on) < start
+    if published and not errors:
+        if not principal.can(Capability.SERVE_PERSON_RIGHTS):
+            errors["acknowledge_published"] = message("published_chef", day=formats.day(start))
+        elif not checked.acknowledge_published:
+            errors["acknowledge_published"] = message("published", day=formats.day(start))
+    if errors:
+        raise ValidationFailed(errors)
+    # The file's version first: a save over a colleague's writes nothing.
+    versioned_update(session, Person, person.id, int(expected_version), {})
+    field_name = ConsentChangeChoice(change.id, change.scope, change.given, change.effective_on).field_name
+    session.add(
+        PersonCorrection(
+            person_id=person.id,
+            site_id=person.site_id,
+            field_name=field_name,
+            old_value=_as_text(change.effective_on),
+            new_value=_as_text(checked.effective_on),
+            reason=checked.reason,
+            moves_published=published,
+            author_id=principal.user_id,
+        )
+    )
+    change.effective_on = checked.effective_on
+    session.add(change)
+    audit.record(
+        session,
+        actor=principal,
+        action=AuditAction.PERSON_CORRECT,
+        entity_type="person",
+        entity_id=person.id,
+        site_id=person.site_id,
+        detail=f"fields={field_name}" + (" published=1" if published else ""),
+    )
+    session.commit()
+    return int(expected_version) + 1
+
+
+def consent_field_label(name: str) -> str | None:
+    """The label of a consent change's field in the history (`consent_change:<scope>:<direction>`)."""
+    parts = name.split(":")
+    if len(parts) != 3 or parts[0] != CONSENT_FIELD_PREFIX:
+        return None
+    direction = "direction_given" if parts[2] == "given" else "direction_withdrawn"
+    return i18n.message(
+        CONSENT_MESSAGES, "field", scope=label(ConsentScope(parts[1])), direction=_(CONSENT_MESSAGES[direction])
+    )

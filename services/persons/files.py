@@ -35,7 +35,7 @@ from models.pathway import ActionGoal, GoalStatus, PrefectDecision, PspEpisode
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, Person, PersonStatus
 from models.safety import PersonTransfer
 from services.persons._phonetics import fold, phonetic_key, same_name
-from services.persons.access import _require_writable, person_in_scope, readable_text
+from services.persons.access import _require_writable, person_in_scope, readable_text, transferred_away
 from services.persons.consent import record_intake_refusals
 from services.persons.records import _change_person_status, _update_person
 from services.persons.safety import flag_column, flagged_among
@@ -496,6 +496,9 @@ class CaseloadPage:
     total: int
     page: int
     page_size: int
+    # The search typed the old code of a file moved from one of the principal's sites to a site it does
+    # not work at (services.persons.access.TransferredAway): the page says so instead of « no file ».
+    transferred_away: bool = False
 
     @property
     def page_count(self) -> int:
@@ -551,7 +554,13 @@ def _search_condition(
 ) -> sa.ColumnElement[bool]:
     """Files whose code contains `query`, or (roles that see identity) whose alias matches it within the
     filtered scope. The search is audited, never its text."""
-    matches: list[sa.ColumnElement[bool]] = [Person.code.contains(query.upper(), autoescape=True)]
+    matches: list[sa.ColumnElement[bool]] = [
+        Person.code.contains(query.upper(), autoescape=True),
+        # a code the file had before a transfer still finds it (within the scope: its new site's users)
+        Person.id.in_(
+            select(PersonTransfer.person_id).where(PersonTransfer.old_code.contains(query.upper(), autoescape=True))
+        ),
+    ]
     if principal.can(Capability.VIEW_IDENTITY) and len(fold(query)) >= 2:
         candidates = session.exec(
             select(Person.id, Person.alias_encrypted).where(*conditions, Person.alias_encrypted.is_not(None))
@@ -639,6 +648,7 @@ def list_caseload(
         total=total,
         page=shown.page,
         page_size=shown.page_size,
+        transferred_away=bool(query) and not total and transferred_away(session, principal, query),
     )
 
 

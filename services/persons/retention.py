@@ -56,6 +56,7 @@ from models.types import utcnow
 from models.workshops import WorkshopCompletion
 from services.persons import generalisation
 from services.persons.generalisation import QuasiIdentifiers
+from services.persons.safety import flag_expression
 from services.platform import audit
 from services.platform.db import checkpoint_sqlite_wal
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
@@ -74,6 +75,7 @@ class RetentionRow:
     site_code: str
     last_contact_on: date
     status: PersonStatus
+    safety_flag: bool = False  # the file's team only (chef_service; never admin): services.persons.safety
 
 
 @dataclass(frozen=True)
@@ -108,13 +110,17 @@ def files_due_for_retention(session: Session, actor: Actor, *, today: date | Non
     today = today or clock.today()
     scope = _site_scope(actor, Person.site_id)
     last_contact = _last_contact()
+    flagged = flag_expression(actor) if isinstance(actor, Principal) else sa.false()
     rows = session.exec(
-        select(Person.id, Person.code, Site.code, last_contact, Person.status)
+        select(Person.id, Person.code, Site.code, last_contact, Person.status, flagged)
         .join(Site, Site.id == Person.site_id)
         .where(scope, Person.status != PersonStatus.ANONYMISED, last_contact <= retention_cutoff(today))
         .order_by(last_contact, Person.code)
     ).all()
-    return [RetentionRow(person_id, code, site_code, on, status) for person_id, code, site_code, on, status in rows]
+    return [
+        RetentionRow(person_id, code, site_code, on, status, bool(flag))
+        for person_id, code, site_code, on, status, flag in rows
+    ]
 
 
 def _refusal(person: Person, confirm_code: str | None, today: date) -> str | None:

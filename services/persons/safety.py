@@ -141,11 +141,30 @@ def flagged_among(session: Session, principal: Principal, person_ids: Iterable[i
     return set(rows)
 
 
+def flagged_codes(session: Session, principal: Principal, codes: Iterable[str]) -> set[str]:
+    """Which of `codes` (files of the principal's sites) carry a danger flag, for a list of codes shown
+    to the team (the worklist's page): one query; empty for every other role."""
+    wanted = sorted({code for code in codes if code})
+    if not wanted or not _team_reads(principal):
+        return set()
+    rows = session.exec(
+        select(Person.code).where(
+            Person.code.in_(wanted), principal.site_filter(Person.site_id), flag_expression(principal)
+        )
+    ).all()
+    return set(rows)
+
+
 def flag_column(principal: Principal) -> sa.ColumnElement[bool]:
     """A column of a query on `person`: whether the file carries a danger flag now, for a list shown to
     the team (the caseload adds it to its page query: no statement more); false for every other role."""
+    return flag_expression(principal).label("safety_flag")
+
+
+def flag_expression(principal: Principal) -> sa.ColumnElement[bool]:
+    """`flag_column` without its label, to combine with other conditions (services.persons.roster)."""
     if not _team_reads(principal):
-        return sa.false().label("safety_flag")
+        return sa.false()
     latest = (
         select(PersonSafetyChange.flagged)
         .where(PersonSafetyChange.person_id == Person.id)
@@ -154,7 +173,7 @@ def flag_column(principal: Principal) -> sa.ColumnElement[bool]:
         .correlate(Person)
         .scalar_subquery()
     )
-    return sa.func.coalesce(latest, sa.false()).label("safety_flag")
+    return sa.func.coalesce(latest, sa.false())
 
 
 def safety_history(session: Session, principal: Principal, person_id: int) -> list[SafetyChange]:

@@ -28,11 +28,15 @@ class PageKey(StrEnum):
     LANGUAGE_PROGRESS = "language_progress"
     BUDGET = "budget"
     GRANTS = "grants"
+    PAYMENTS = "payments"
     EXPENSES = "expenses"
     STAFFING = "staffing"
     FINANCIAL_REPORT = "financial_report"
     DASHBOARD = "dashboard"
     FUNDER_SPACE = "funder_space"
+    ACTIVITY_REPORT = "activity_report"
+    PRACTICE_NOTES = "practice_notes"
+    GUIDES = "guides"
 
 
 PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
@@ -57,6 +61,8 @@ PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
     # reads the consumption of its grants on the Espace financeur (disclosure-controlled).
     PageKey.BUDGET: frozenset({Role.DIRECTION, Role.GESTION, Role.CHEF_SERVICE}),
     PageKey.GRANTS: frozenset({Role.DIRECTION, Role.GESTION, Role.CHEF_SERVICE}),
+    # A grant's payments, reports due, co-financing and cash: the whole grant, so budget staff of every site.
+    PageKey.PAYMENTS: frozenset({Role.DIRECTION, Role.GESTION}),
     PageKey.EXPENSES: frozenset({Role.DIRECTION, Role.GESTION}),
     PageKey.STAFFING: frozenset({Role.DIRECTION, Role.GESTION, Role.CHEF_SERVICE}),
     PageKey.FINANCIAL_REPORT: frozenset({Role.DIRECTION, Role.GESTION}),
@@ -65,6 +71,13 @@ PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
     # What a funder sees (disclosure-controlled) and its report pack; direction and gestion
     # open the same page to prepare a pack or to preview what the funder is shown.
     PageKey.FUNDER_SPACE: frozenset({Role.DIRECTION, Role.GESTION, Role.FINANCEUR}),
+    # The annual activity report (published, disclosure-controlled): direction for the association or any
+    # site, chef_service for its own sites.
+    PageKey.ACTIVITY_REPORT: frozenset({Role.DIRECTION, Role.CHEF_SERVICE}),
+    # Capitalisation: the national project officers write and validate practice notes of every site; the teams
+    # of a site propose notes from their site. Only the officers assemble guides and export them.
+    PageKey.PRACTICE_NOTES: frozenset({Role.CHARGE_MISSION, Role.CHEF_SERVICE, Role.INTERVENANT, Role.FORMATEUR}),
+    PageKey.GUIDES: frozenset({Role.CHARGE_MISSION}),
 }
 
 

@@ -42,6 +42,11 @@ class Capability(StrEnum):
     SERVE_PERSON_RIGHTS = "serve_person_rights"
     # chef_service: move a file between two sites it is staff of (services.persons.transfer)
     TRANSFER_PERSON_FILES = "transfer_person_files"
+    # Capitalisation (services/capitalisation): the national project officers write, validate and link to
+    # published figures the practice notes of every site, and assemble them into guides exported to Word;
+    # the teams of a site propose notes from their site and read their site's notes. No person data.
+    CAPITALISE_PRACTICE = "capitalise_practice"
+    PROPOSE_PRACTICE_NOTES = "propose_practice_notes"
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -81,6 +86,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.MANAGE_RETENTION,
             Capability.SERVE_PERSON_RIGHTS,
             Capability.TRANSFER_PERSON_FILES,
+            Capability.PROPOSE_PRACTICE_NOTES,
         }
     ),
     Role.INTERVENANT: frozenset(
@@ -90,15 +96,25 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.EDIT_PERSON_FILES,
             Capability.RUN_FIELD_ACTIVITIES,
             Capability.VIEW_FIELD_FIGURES,
+            Capability.PROPOSE_PRACTICE_NOTES,
         }
     ),
-    Role.FORMATEUR: frozenset({Capability.VIEW_LEARNERS, Capability.TEACH_COURSES, Capability.VIEW_COURSE_FIGURES}),
+    Role.FORMATEUR: frozenset(
+        {
+            Capability.VIEW_LEARNERS,
+            Capability.TEACH_COURSES,
+            Capability.VIEW_COURSE_FIGURES,
+            Capability.PROPOSE_PRACTICE_NOTES,
+        }
+    ),
     Role.GESTION: frozenset({Capability.VIEW_BUDGET, Capability.EDIT_BUDGET, Capability.VIEW_STAFFING}),
     Role.FINANCEUR: frozenset({Capability.VIEW_FUNDED_GRANTS}),
+    # National, no identity, no person file: practice notes and guides only.
+    Role.CHARGE_MISSION: frozenset({Capability.CAPITALISE_PRACTICE}),
 }
 
 # Roles whose work spans the whole association; every other role is limited to its sites.
-ALL_SITES_ROLES = frozenset({Role.ADMIN, Role.DIRECTION, Role.GESTION})
+ALL_SITES_ROLES = frozenset({Role.ADMIN, Role.DIRECTION, Role.GESTION, Role.CHARGE_MISSION})
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,9 @@ Why the published figures stay safe together:
    when fewer than `threshold` distinct persons are behind them (`protect_measures`), with the same rule
    that a list never hides exactly one entry; rates are never added.
 5. No breakdown crosses more than two of (site, nationality, age band, month): `check_breakdown`.
+6. A breakdown of counts another table publishes (the activity report's profile of the new files of each site)
+   is protected with those totals known (`protect_table(known_row_totals=True)`): they are never hidden there and
+   the cells are protected as if the reader had them, so « published total minus published parts » gives nothing.
 Not covered, on purpose: figures published before data of a finished period was corrected change with the
 correction (the difference tells how many late entries were made, not about whom); what the slot
 structure says (a quarter pooled with the next one had small figures) is coarse and says no value.
@@ -237,6 +240,7 @@ class _Grid:
 
     def __init__(self, values: list[list[int]], threshold: int) -> None:
         self.prior: list[list[Bounds]] | None = None  # what another output of the same table says (combined check)
+        self.fixed: set[tuple[int, int]] = set()  # published elsewhere: known exactly, never hidden here
         self.n_rows = len(values)
         self.n_cols = len(values[0]) if values else 0
         self.threshold = threshold
@@ -271,7 +275,7 @@ class _Grid:
 
     def hide_in(self, lines: Sequence[list[tuple[int, int]]], exclude: tuple[int, int] | None = None) -> bool:
         """Hide the smallest published cell of the given lines, else their smallest published margin."""
-        candidates = {e for line in lines for e in line if e != exclude and not self.hidden(*e)}
+        candidates = {e for line in lines for e in line if e != exclude and not self.hidden(*e) and e not in self.fixed}
         for pool in ([e for e in candidates if not self.is_margin(*e)], list(candidates)):
             if pool:
                 self.hide(*min(pool, key=lambda e: (self.value[e[0]][e[1]], e)))
@@ -370,12 +374,16 @@ def protect_table(
     rows: Sequence[Hashable] | None = None,
     cols: Sequence[Hashable] | None = None,
     consistent_with: ProtectedTable | None = None,
+    known_row_totals: bool = False,
 ) -> ProtectedTable:
     """Protect a table of person counts published with its row, column and grand totals.
 
     `cells` maps (row, col) to a count (missing cells count 0); `rows` / `cols` fix the order (default:
     order of first appearance). `consistent_with`: another protection of the SAME cells that is published
-    too (the screen's, when this is the export): see the module docstring."""
+    too (the screen's, when this is the export): see the module docstring. `known_row_totals`: the row
+    totals and the grand total are published by another table (a breakdown of counts already published,
+    e.g. the new files of each site by origin): the reader knows them exactly, so they are never hidden
+    here (whatever their size) and the cells are protected against them."""
     _check_threshold(threshold)
     rows = tuple(rows) if rows is not None else tuple(dict.fromkeys(r for r, _ in cells))
     cols = tuple(cols) if cols is not None else tuple(dict.fromkeys(c for _, c in cells))
@@ -387,6 +395,12 @@ def protect_table(
     values = [[int(cells.get((row, col), 0)) for col in cols] for row in rows]
     grid = _Grid(values, threshold)
     row_keys, col_keys = (*rows, TOTAL), (*cols, TOTAL)
+    if known_row_totals:
+        if consistent_with is not None:
+            raise ValueError("known_row_totals and consistent_with cannot be combined")
+        grid.fixed = {(i, grid.n_cols) for i in range(grid.n_rows + 1)}
+        for i, j in grid.fixed:
+            grid.state[i][j] = Suppression.NONE
     if consistent_with is not None:
         prior = _table_prior(consistent_with, grid, row_keys, col_keys)
         if rows and cols:

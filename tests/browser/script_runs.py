@@ -16,7 +16,13 @@ Settled means, all at once:
   websocket as Playwright sees it, decoded with Streamlit's own protobuf classes);
 - the page has sent no request Playwright has not reported yet (the page counts what it sends);
 - the page shows the end of that run (`stApp`'s `data-test-script-state` is `notRunning`);
-- every cookie-manager iframe on the page has rendered, so has done its work and reported it.
+- every cookie-manager iframe on the page has rendered, so has done its work and reported it;
+- every element of the page is mounted: Streamlit 1.67 loads the code of each kind of widget (selectbox,
+  date, number, checkbox, chart…) the first time a page of the browser draws one (React.lazy), and shows a
+  placeholder (`stSkeleton`, no control, nothing to focus) until it has come. The run can be over well
+  before: on a loaded machine, a key pressed then passes the widgets by (the keyboard intake journey
+  tabbed 120 times round « Prénom », « Téléphone » and the save button, the only widgets whose code the
+  login page had already loaded).
 
 Every page the fixtures open is watched (`watch`).
 """
@@ -50,6 +56,7 @@ _PAGE_STATE = """() => ({
   script: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') ?? null,
   cookieFramesToRender: [...document.querySelectorAll('iframe[title$="CookieManager.cookie_manager"]')]
     .filter(frame => !frame.contentDocument?.querySelector('#root > *')).length,
+  placeholders: document.querySelectorAll('[data-testid="stSkeleton"]').length,
 })"""
 
 
@@ -115,7 +122,12 @@ class ScriptRuns:
         except PlaywrightError:  # a document being replaced (goto, reload): not settled yet
             return False
         unreported = state["sent"] != self.sent_on_socket
-        return not unreported and state["script"] == "notRunning" and not state["cookieFramesToRender"]
+        return (
+            not unreported
+            and state["script"] == "notRunning"
+            and not state["cookieFramesToRender"]
+            and not state["placeholders"]
+        )
 
 
 def poll(page, condition, what: str, timeout_ms: float) -> None:

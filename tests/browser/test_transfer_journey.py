@@ -1,7 +1,8 @@
 """Moving a file to another site in a real browser (issue 17): a chef_service of Lyon and Grenoble
 moves a Lyon file to Grenoble from the file itself; the Lyon worker who had it open can no longer open
-it, by its old link nor by its new code. (That Grenoble's team then opens it, banner included, is
-tests/pages/test_safety_pages.py's.) The accounts and the file are this journey's own."""
+it: its old link says it was transferred (never where), its new code is not found. The old link still
+leads the chef, who works at Grenoble too, to the file under its new code. (That Grenoble's team then
+opens it, banner included, is tests/pages/test_safety_pages.py's.) The accounts and the file are this journey's own."""
 
 from __future__ import annotations
 
@@ -78,10 +79,14 @@ def _file_shown(page, code: str) -> None:
     expect_()(banner).to_be_visible(timeout=WAIT_MS)
 
 
-def _refused(page) -> None:
+TRANSFERRED = "Ce dossier a été transféré vers un autre site : votre équipe n'y a plus accès."
+
+
+def _refused(page, message: str) -> None:
     expect = expect_()
     expect(page.get_by_role("heading", name="Fiche personne", level=1, exact=True)).to_have_count(1, timeout=WAIT_MS)
-    expect(page.get_by_text("Dossier introuvable.")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(message)).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("Grenoble")).to_have_count(0)
     expect(page.get_by_text(INSTRUCTIONS)).to_have_count(0)
     expect(page.get_by_text("Oriane", exact=True)).to_have_count(0)
 
@@ -118,8 +123,15 @@ def test_a_chef_of_both_sites_moves_a_file_and_the_old_sites_worker_loses_it(
     assert re.fullmatch(r"GRE-\d{4}-\d{4}", new_code), new_code
     expect(chef_page.get_by_text(f"(ancien code {code})", exact=False)).to_be_visible(timeout=WAIT_MS)
 
-    # The Lyon worker: the link she had open is refused, and so is the new code.
+    # The Lyon worker: the link she had open says the file moved (not where); the new code is not found.
     open_settled(page)  # a reload of the old link
-    _refused(page)
+    _refused(page, TRANSFERRED)
     open_settled(page, f"{running_app.url}/person_file?code={new_code}")
-    _refused(page)
+    _refused(page, "Dossier introuvable.")
+
+    # The old link still leads the chef, who works at Grenoble too, to the file under its new code.
+    open_settled(chef_page, old_link)
+    _file_shown(chef_page, new_code)
+    expect(chef_page.get_by_text(f"Le code {code} est l'ancien code de ce dossier", exact=False)).to_be_visible(
+        timeout=WAIT_MS
+    )

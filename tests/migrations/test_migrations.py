@@ -383,8 +383,8 @@ def test_appointments_and_corrections_keep_the_existing_ratings_partners_and_out
         assert tables(scratch_engine) >= {"appointment"}
         connection.execute(
             text(
-                "INSERT INTO appointment (id, person_id, site_id, appointment_on, kind, duration_minutes, "
-                f"created_at, updated_at) VALUES (1, 1, 1, '2022-10-02', 'accompaniment_prefecture', 180, {stamp}, "
+                "INSERT INTO appointment (id, person_id, site_id, appointment_on, kind, duration_minutes, version, "
+                f"created_at, updated_at) VALUES (1, 1, 1, '2022-10-02', 'accompaniment_prefecture', 180, 1, {stamp}, "
                 f"{stamp})"
             )
         )
@@ -420,3 +420,35 @@ def test_appointments_and_corrections_keep_the_existing_ratings_partners_and_out
         assert tuple(outcome) == ("voluntary_return", "voluntary_return")
     upgrade_to_head(scratch_engine)
     assert schema_differences(scratch_engine) == []
+
+
+@pytest.mark.parametrize("scratch_database_url", BACKENDS, indirect=True)
+def test_existing_appointments_get_version_1_and_keep_their_values_both_ways(scratch_engine):
+    """0019: an appointment recorded before it gets version 1 (it can then be corrected); going down drops
+    the version and keeps the appointment."""
+    upgrade_to_head(scratch_engine)
+    downgrade_to(scratch_engine, "0018")
+    stamp = "'2026-03-15'"
+    with scratch_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO site (id, code, name, city, is_active, created_at, updated_at) "
+                "VALUES (1, 'LYO', 'Lyon', 'Lyon', true, '2026-01-05', '2026-01-05')"
+            )
+        )
+        _a_person(connection, 1)
+        connection.execute(
+            text(
+                "INSERT INTO appointment (id, person_id, site_id, appointment_on, kind, duration_minutes, "
+                f"created_at, updated_at) VALUES (7, 1, 1, '2026-03-02', 'interview', 60, {stamp}, {stamp})"
+            )
+        )
+    upgrade_to_head(scratch_engine)
+    with scratch_engine.connect() as connection:
+        row = connection.execute(text("SELECT id, kind, duration_minutes, version FROM appointment")).one()
+    assert tuple(row) == (7, "interview", 60, 1)
+    downgrade_to(scratch_engine, "0018")
+    assert "version" not in {c["name"] for c in inspect(scratch_engine).get_columns("appointment")}
+    with scratch_engine.connect() as connection:
+        row = connection.execute(text("SELECT id, kind, duration_minutes FROM appointment")).one()
+    assert tuple(row) == (7, "interview", 60)

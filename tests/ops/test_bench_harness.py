@@ -240,3 +240,19 @@ def test_a_row_slower_than_the_previous_run_by_more_than_a_fifth_is_shown_in_red
     assert format_regressions(found, colour=True).startswith("\033[31m")
     assert "home (direction): 100 ms → 121 ms" in format_regressions(found, colour=False)
     assert regressions(None, now) == []
+
+
+def test_a_page_error_the_error_boundary_logged_fails_the_run() -> None:
+    """The boundary shows a message instead of raising: the bench reads the app's request-error log."""
+    from bench import harness
+    from services.platform import oplog
+
+    oplog.REQUESTS.addHandler(harness.REQUEST_ERRORS)
+    try:
+        oplog.request_error(RuntimeError("boom"), page="worklist", role="intervenant")
+        problem = harness._problem(at=None)  # read before the AppTest: a logged error decides
+    finally:
+        oplog.REQUESTS.removeHandler(harness.REQUEST_ERRORS)
+    assert problem.startswith("page error logged by the app: request-error ref=")
+    assert "page=worklist role=intervenant error=RuntimeError" in problem
+    assert harness.REQUEST_ERRORS.messages == []  # taken once: the next run starts clean

@@ -120,9 +120,9 @@ def test_same_as_of_gives_the_same_data(seeded: Seeded, tmp_path: Path, password
         other.engine.dispose()
 
 
-def test_the_eight_demo_accounts_exist_with_their_role_sites_and_funder(seeded: Seeded) -> None:
+def test_the_nine_demo_accounts_exist_with_their_role_sites_and_funder(seeded: Seeded) -> None:
     all_sites = {code for (code,) in rows(seeded.engine, "SELECT code FROM site")}
-    assert len(DEMO_ACCOUNTS) == 8
+    assert len(DEMO_ACCOUNTS) == 9
     assert set(DEMO_USERNAMES) == {
         "admin",
         "direction",
@@ -132,6 +132,7 @@ def test_the_eight_demo_accounts_exist_with_their_role_sites_and_funder(seeded: 
         "fle.lyon",
         "gestion",
         "financeur.agrasc",
+        "mission.nationale",
     }
     for account in DEMO_ACCOUNTS:
         user = rows(
@@ -229,6 +230,45 @@ def test_post_funding_shares_sum_to_10000(seeded: Seeded) -> None:
         )
         == 0
     )
+
+
+def test_demo_schedules_receipts_and_recruitments_hold_together(seeded: Seeded) -> None:
+    """Each grant's tranches sum to its amount, nothing is received or sent after today, each grant has its
+    interim and final report, and each recruitment plan starts inside a grant funding its post; a report is
+    overdue (once one is due) and a funded post is late to fill (what the home pages show)."""
+    day = {"d": AS_OF.isoformat()}
+    assert (
+        rows(
+            seeded.engine,
+            'SELECT g.id FROM "grant" g WHERE g.amount_cents <> (SELECT SUM(t.expected_cents) FROM grant_tranche t '
+            "WHERE t.grant_id = g.id)",
+        )
+        == []
+    )
+    assert scalar(seeded.engine, "SELECT COUNT(*) FROM grant_tranche WHERE received_on IS NOT NULL") > 0
+    assert scalar(seeded.engine, "SELECT COUNT(*) FROM grant_tranche WHERE received_on > :d", **day) == 0
+    assert scalar(seeded.engine, "SELECT COUNT(*) FROM grant_report WHERE submitted_on > :d", **day) == 0
+    assert scalar(seeded.engine, "SELECT COUNT(*) FROM grant_report") == 2 * seeded.counts["grant"]
+    assert (
+        scalar(
+            seeded.engine, "SELECT COUNT(*) FROM grant_tranche WHERE received_on IS NULL AND expected_on < :d", **day
+        )
+        > 0
+    )
+    assert (
+        scalar(seeded.engine, "SELECT COUNT(*) FROM grant_report WHERE submitted_on IS NULL AND due_on < :d", **day) > 0
+    )
+    assert (
+        scalar(
+            seeded.engine,
+            "SELECT COUNT(*) FROM post_recruitment r WHERE NOT EXISTS (SELECT 1 FROM post_funding f "
+            'JOIN "grant" g ON g.id = f.grant_id WHERE f.post_id = r.post_id '
+            "AND r.planned_start_on BETWEEN g.starts_on AND g.ends_on)",
+        )
+        == 0
+    )
+    late = "SELECT COUNT(*) FROM post_recruitment WHERE started_on IS NULL AND planned_start_on < :d"
+    assert scalar(seeded.engine, late, **day) >= 1
 
 
 def test_staff_expenses_are_the_charges_of_the_posts(seeded: Seeded) -> None:

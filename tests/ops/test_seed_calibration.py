@@ -241,3 +241,89 @@ def test_outreach_intakes_and_workshops_are_consistent_per_site(demo) -> None:
         "SELECT 1 FROM outreach_round r WHERE r.referred_to_intake < (SELECT COUNT(*) FROM person p "
         "WHERE p.outreach_round_id = r.id) OR r.new_contacts < r.referred_to_intake OR r.persons_met < r.new_contacts",
     )
+
+
+# First names commonly given in France to children born between 1965 and 2000 (INSEE, « Fichier des
+# prénoms »), the staff's generations (aged about 25 to 60); none of those mostly given before 1950.
+WOMEN_BORN_1965_2000 = frozenset(
+    (
+        "Adeline", "Amandine", "Anne-Laure", "Armelle", "Aude", "Audrey", "Aurélie", "Aurore", "Bérengère",
+        "Camille", "Carole", "Caroline", "Cécile", "Céline", "Charlotte", "Chloé", "Clarisse", "Claire", "Coline",
+        "Coralie", "Cyrielle", "Déborah", "Delphine", "Élodie", "Émeline", "Émilie", "Fabienne", "Fanny",
+        "Florence", "Gaëlle", "Géraldine", "Gwenaëlle", "Hanane", "Hélène", "Héloïse", "Isabelle", "Julie",
+        "Justine", "Karima", "Karine", "Laetitia", "Laura", "Laurène", "Leïla", "Lucie", "Lydie", "Magali",
+        "Malika", "Manon", "Marie-Laure", "Marine", "Marion", "Mathilde", "Maud", "Mélanie", "Morgane", "Nadia",
+        "Nathalie", "Nawel", "Noémie", "Nolwenn", "Ophélie", "Pauline", "Perrine", "Rachida", "Sabrina", "Samia",
+        "Sandrine", "Sarah", "Séverine", "Solène", "Sonia", "Sophie", "Soraya", "Stéphanie", "Sylvie", "Tiphaine",
+        "Valérie", "Vanessa", "Virginie",
+    )
+)  # fmt: skip
+MEN_BORN_1965_2000 = frozenset(
+    (
+        "Alexandre", "Antoine", "Arnaud", "Aurélien", "Bastien", "Benjamin", "Cédric", "Clément", "Cyril", "Damien",
+        "Erwan", "Fabien", "Gaël", "Grégory", "Guillaume", "Hakim", "Jean-Baptiste", "Jean-Marc", "Jérémy",
+        "Julien", "Kamel", "Karim", "Lionel", "Loïc", "Mathieu", "Maxime", "Mehdi", "Mickaël", "Nabil", "Nicolas",
+        "Olivier", "Patrick", "Pierre-Yves", "Régis", "Rémi", "Romain", "Sébastien", "Stéphane", "Sylvain",
+        "Thomas", "Vincent", "Yann", "Yannick",
+    )
+)  # fmt: skip
+
+
+def test_staff_names_are_a_french_associations(demo) -> None:
+    """The staff (accounts other than the funder's, holders of the posts now and before) are French
+    professionals aged 25 to 60, most of them women (DREES: over three quarters of the social professions):
+    first names of those generations, no one carrying a first name of the persons accompanied."""
+    engine, cipher = demo
+    accounts = [name for (name,) in rows(engine, "SELECT display_name FROM app_user WHERE role <> 'financeur'")]
+    holders = [n for (n,) in rows(engine, "SELECT DISTINCT holder_name FROM post_status_change") if n]
+    staff = sorted(set(accounts) | set(holders))
+    assert len(staff) >= 25
+    assert len(accounts) == len(set(accounts))  # two accounts never bear the same name
+    firsts = Counter(name.split()[0] for name in staff)
+    unknown = set(firsts) - WOMEN_BORN_1965_2000 - MEN_BORN_1965_2000
+    assert not unknown, unknown
+    women = sum(n for first, n in firsts.items() if first in WOMEN_BORN_1965_2000)
+    assert 0.65 <= women / len(staff) <= 0.95, (women, len(staff))
+    assert max(firsts.values()) <= 2, firsts.most_common(3)
+    aliases = {cipher.decrypt(token) for (token,) in rows(engine, "SELECT alias_encrypted FROM person")}
+    assert not {word for name in staff for word in name.split()} & aliases
+
+
+def test_psp_volumes_are_the_sectors(demo) -> None:
+    """FAS survey of the agreed associations (April 2025): 1,624 persons newly accompanied in 2024, 449 entered a
+    PSP — about 4 a year per association, and a quarter to a third of the new persons asking for one; Senate
+    finance committee (report no. 814, 2024-2025): 903 persons in a PSP on 31 December 2024, Paris 148, Rhône
+    89, Bouches-du-Rhône 49, Isère 39 (the departments of the demo's sites, several associations in each);
+    the Paris prefecture grants about all the requests its commission examines."""
+    engine, _ = demo
+    per_site = rows(
+        engine,
+        "SELECT s.code, "
+        "(SELECT COUNT(*) FROM psp_episode e WHERE e.site_id = s.id "
+        " AND e.requested_on BETWEEN '2024-01-01' AND '2025-12-31'), "
+        "(SELECT COUNT(*) FROM person p WHERE p.site_id = s.id AND p.intake_on BETWEEN '2024-01-01' AND '2025-12-31'), "
+        "(SELECT COUNT(*) FROM psp_period t WHERE t.site_id = s.id AND NOT t.is_renewal "
+        " AND t.start_on BETWEEN '2024-01-01' AND '2024-12-31'), "
+        "(SELECT COUNT(*) FROM psp_period t WHERE t.site_id = s.id AND NOT t.is_renewal "
+        " AND t.start_on BETWEEN '2025-01-01' AND '2025-12-31'), "
+        "(SELECT COUNT(*) FROM psp_period t WHERE t.site_id = s.id AND t.start_on <= :as_of AND t.end_on >= :as_of) "
+        "FROM site s".replace(":as_of", f"'{AS_OF.isoformat()}'"),
+    )
+    assert len(per_site) == 4
+    requests = sum(site[1] for site in per_site)
+    intakes = sum(site[2] for site in per_site)
+    assert 0.15 <= requests / intakes <= 0.40, (requests, intakes)
+    for code, asked, taken_in, entered_2024, entered_2025, in_psp in per_site:
+        assert 0.10 <= asked / taken_in <= 0.50, code
+        assert 1 <= entered_2024 <= 15 and 1 <= entered_2025 <= 15, code
+        assert 2 <= in_psp <= 25, code
+    decisions = Counter(
+        dict(
+            rows(
+                engine,
+                "SELECT CASE WHEN prefect_decision = 'granted' THEN 'in' ELSE 'out' END, COUNT(*) FROM psp_episode "
+                "WHERE prefect_decision <> 'pending' OR commission_opinion = 'unfavourable' GROUP BY 1",
+            )
+        )
+    )
+    assert decisions["in"] >= 0.6 * (decisions["in"] + decisions["out"]), decisions

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
 
 from services.platform.config import PROJECT_ROOT
@@ -53,3 +56,52 @@ def test_captions_and_code_are_readable_on_the_light_theme():
 def test_section_headings_are_drawn_at_the_size_of_streamlits_h3():
     """Pages use st.header (h2) under st.title (h1): the h2 keeps the size sections had as h3."""
     assert CONFIG["theme"]["headingFontSizes"][:2] == ["2.75rem", "1.75rem"]
+
+
+def test_the_start_up_message_names_the_local_address_without_looking_up_the_public_one():
+    """`make run` prints « URL: http://localhost:8501 » and nothing that reads like an error: Streamlit, read
+    with this configuration, never asks the Internet for the machine's public address (offline, that lookup
+    logged « Did not auto detect external IP… debugging hints »)."""
+    script = (
+        "from streamlit import config, net_util\n"
+        "config.get_config_options(force_reparse=True)\n"
+        "def looked_up():\n"
+        "    raise SystemExit('the external IP was looked up')\n"
+        "net_util.get_external_ip = looked_up\n"
+        "from streamlit.web import bootstrap\n"
+        "bootstrap._print_url(False)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
+    assert lines == ["You can now view your Streamlit app in your browser.", "URL: http://localhost:8501"], lines
+    assert "debugging hints" not in done.stderr
+
+
+def test_the_warm_up_logs_no_missing_script_run_context_warning(monkeypatch):
+    """The warm-up reads cached resources outside a script run on purpose: Streamlit's « missing
+    ScriptRunContext! » warning is dropped for its thread, and only for it."""
+    import logging
+    import threading
+
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    from ui.platform import warmup
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger(warmup.SCRIPT_RUN_CONTEXT_LOGGER)
+    logger.addHandler(handler)
+    monkeypatch.setattr(warmup, "_prepare_process", lambda: get_script_run_ctx())
+    try:
+        for target in (warmup.prepare_process, get_script_run_ctx):
+            thread = threading.Thread(target=target)
+            thread.start()
+            thread.join()
+    finally:
+        logger.removeHandler(handler)
+    assert [record.getMessage().split("': ")[-1][:27] for record in records] == ["missing ScriptRunContext! T"]

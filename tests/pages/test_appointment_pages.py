@@ -3,16 +3,19 @@ the dashboard, through AppTest on the seeded demo database, for the roles that m
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from sqlmodel import select
 
-from models.appointments import Appointment
+from models.appointments import Appointment, AppointmentKind
 from models.audit import AuditEvent
-from models.organisation import Site
+from models.organisation import Site, User
 from models.pathway import BarrierAssessment, BarrierSeverity
 from models.persons import Person, PersonStatus
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
+from tests import factories
 from tests.pages.conftest import button, error_after, open_page, signed_in_app, texts
 from tests.pages.test_person_pages import _a_person, _count, _open_file, _widget
 
@@ -127,3 +130,74 @@ def test_the_dashboard_shows_appointments_per_site_and_month_within_the_scope(ap
     assert len(set(every_site["Site"])) > 1
     own_site = _appointment_table("chef.lyon")
     assert len(set(own_site["Site"])) == 1 and len(own_site) > 0
+
+
+def _a_lyon_file_with_an_appointment(app_engine) -> tuple[str, int]:
+    """A new Lyon file (this test's) with one 120-minute accompaniment to the préfecture; (code, its id)."""
+    with unit_of_work(app_engine) as session:
+        lyon = session.exec(select(Site).where(Site.code == "LYO")).one()
+        worker = session.exec(select(User).where(User.username == "ts.lyon")).one()
+        person = factories.a_person_in_file_active(session, lyon, intake_on=date(2020, 1, 6))  # no demo code in 2020
+        appointment = Appointment(
+            person_id=person.id,
+            site_id=lyon.id,
+            appointment_on=date(2026, 2, 2),
+            kind=AppointmentKind.ACCOMPANIMENT_PREFECTURE,
+            worker_id=worker.id,
+            duration_minutes=120,
+        )
+        session.add(appointment)
+        session.commit()
+        return person.code, appointment.id
+
+
+def _appointment(app_engine, appointment_id: int) -> tuple | None:
+    with unit_of_work(app_engine) as session:
+        row = session.execute(
+            sa.text("SELECT duration_minutes, version FROM appointment WHERE id = :i"), {"i": appointment_id}
+        ).first()
+        return None if row is None else tuple(row)
+
+
+def test_a_social_worker_corrects_then_deletes_an_appointment_once_confirmed(app_engine, demo_database):
+    code, appointment_id = _a_lyon_file_with_an_appointment(app_engine)
+    at = _open_file("ts.lyon", code)
+    assert not at.exception, at.exception
+    assert "Corriger ou supprimer un rendez-vous" in [e.label for e in at.expander]
+    assert _widget(at.selectbox, "appointment_change_target").value == appointment_id
+    edit = f"appointment_edit_{appointment_id}__0"
+    assert _widget(at.number_input, f"{edit}_minutes").value == 120  # the recorded values first
+    _widget(at.number_input, f"{edit}_minutes").set_value(45)
+    button(at, "Enregistrer la correction").click().run()
+    assert not at.exception, at.exception
+    assert _appointment(app_engine, appointment_id) == (45, 2)
+    table = next(d.value for d in _tab(at, "Rendez-vous").dataframe)
+    assert list(table["Durée"]) == ["45 min"]
+
+    delete = f"appointment_delete_{appointment_id}__0"
+    button(at, "Supprimer le rendez-vous").click().run()
+    assert not at.exception, at.exception
+    assert error_after(at, _widget(at.checkbox, f"{delete}_confirm")) == "Cochez la case pour confirmer la suppression."
+    assert _appointment(app_engine, appointment_id) == (45, 2)  # nothing deleted
+
+    _widget(at.checkbox, f"{delete}_confirm").check()
+    button(at, "Supprimer le rendez-vous").click().run()
+    assert not at.exception, at.exception
+    assert _appointment(app_engine, appointment_id) is None
+    with unit_of_work(app_engine) as session:
+        actions = session.exec(
+            select(AuditEvent.action).where(
+                AuditEvent.entity_type == "appointment", AuditEvent.entity_id == str(appointment_id)
+            )
+        ).all()
+    assert sorted(actions) == ["appointment.delete", "appointment.update"]
+    assert "Aucun rendez-vous ni accompagnement enregistré." in texts(_tab(at, "Rendez-vous").info)
+
+
+def test_direction_neither_corrects_nor_deletes_an_appointment(app_engine, demo_database):
+    code, appointment_id = _a_lyon_file_with_an_appointment(app_engine)
+    at = _open_file("direction", code)
+    assert not at.exception, at.exception
+    assert "Corriger ou supprimer un rendez-vous" not in [e.label for e in at.expander]
+    assert not [b for b in at.button if b.label in ("Enregistrer la correction", "Supprimer le rendez-vous")]
+    assert _appointment(app_engine, appointment_id) == (120, 1)

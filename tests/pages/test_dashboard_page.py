@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 import clock
 from services.platform.pages import PageKey
 from services.reporting._indicators import Indicator
+from tests.consent_sql import counted
 from tests.pages.conftest import all_text, open_page, signed_in_app
 from ui.reporting.dashboard_filters import PRESET_KEY
 from ui.reporting.dashboard_tiles import delta_text, value_text
@@ -85,18 +86,19 @@ def _level_gains(engine: Engine, codes: list[str], start: date, end: date) -> in
     """Learners with an assessment of the period above their assessment just before it (same skill)."""
     rows = _query(
         engine,
-        """SELECT a.person_id, a.skill, a.assessed_on, a.id, a.level FROM language_assessment a
-           JOIN site s ON s.id = a.site_id WHERE s.code IN :codes AND a.assessed_on <= :end
-           AND a.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE)""",
+        f"""SELECT a.person_id, a.skill, a.assessed_on, a.id, a.level,
+                  CASE WHEN {counted("a.person_id", "a.assessed_on")} THEN 1 ELSE 0 END FROM language_assessment a
+           JOIN site s ON s.id = a.site_id WHERE s.code IN :codes AND a.assessed_on <= :end""",
         codes,
         start,
         end,
     )
     gained, previous = set(), {}
-    for person, skill, day, _id, level in sorted(rows, key=lambda r: (r[0], r[1], str(r[2]), r[3])):
+    # The level before is the learner's whatever the consent; the gain counts as the consent stood on its day.
+    for person, skill, day, _id, level, on in sorted(rows, key=lambda r: (r[0], r[1], str(r[2]), r[3])):
         before = previous.get((person, skill))
         in_period = start.isoformat() <= str(day) <= end.isoformat()
-        if in_period and before is not None and CEFR_ORDER.index(level) > CEFR_ORDER.index(before):
+        if in_period and on and before is not None and CEFR_ORDER.index(level) > CEFR_ORDER.index(before):
             gained.add(person)
         previous[(person, skill)] = level
     return len(gained)
@@ -104,7 +106,7 @@ def _level_gains(engine: Engine, codes: list[str], start: date, end: date) -> in
 
 def _figures(engine: Engine, codes: list[str], start: date, end: date) -> dict[str, int | Decimal | None]:
     """Every dashboard figure of the sites `codes` for [start, end], by its definition (README, docs/design.md):
-    persons who refused statistics count in none."""
+    a fact counts as the person's statistics consent stood on its day, a stock as it stood on `end`."""
 
     def one(sql: str) -> int:
         return _one(engine, sql, codes, start, end)
@@ -121,26 +123,26 @@ def _figures(engine: Engine, codes: list[str], start: date, end: date) -> dict[s
     )[0]
     sessions, present, recorded = _query(
         engine,
-        """SELECT COUNT(DISTINCT a.session_id), SUM(CASE WHEN a.status = 'present' THEN 1 ELSE 0 END), COUNT(*)
+        f"""SELECT COUNT(DISTINCT a.session_id), SUM(CASE WHEN a.status = 'present' THEN 1 ELSE 0 END), COUNT(*)
            FROM workshop_attendance a JOIN workshop_session w ON w.id = a.session_id JOIN site s ON s.id = w.site_id
            WHERE s.code IN :codes AND w.session_on BETWEEN :start AND :end
-           AND a.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE)""",
+           AND {counted("a.person_id", "w.session_on")}""",
         codes,
         start,
         end,
     )[0]
     minutes = one(
-        """SELECT SUM(c.duration_minutes) FROM course_attendance a JOIN course_session c ON c.id = a.session_id
+        f"""SELECT SUM(c.duration_minutes) FROM course_attendance a JOIN course_session c ON c.id = a.session_id
            JOIN site s ON s.id = c.site_id
            WHERE s.code IN :codes AND a.status = 'present' AND c.session_on BETWEEN :start AND :end
-           AND a.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE)"""
+           AND {counted("a.person_id", "c.session_on")}"""
     )
     outcomes = dict(
         _query(
             engine,
-            """SELECT o.category, COUNT(DISTINCT o.person_id) FROM outcome o JOIN site s ON s.id = o.site_id
+            f"""SELECT o.category, COUNT(DISTINCT o.person_id) FROM outcome o JOIN site s ON s.id = o.site_id
                WHERE s.code IN :codes AND o.outcome_on BETWEEN :start AND :end
-               AND o.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE) GROUP BY o.category""",
+               AND {counted("o.person_id", "o.outcome_on")} GROUP BY o.category""",
             codes,
             start,
             end,
@@ -148,13 +150,13 @@ def _figures(engine: Engine, codes: list[str], start: date, end: date) -> dict[s
     )
     return {
         "active_files": one(
-            """SELECT COUNT(*) FROM person p JOIN site s ON s.id = p.site_id
-               WHERE s.code IN :codes AND p.intake_on <= :end AND p.consent_statistics = TRUE
+            f"""SELECT COUNT(*) FROM person p JOIN site s ON s.id = p.site_id
+               WHERE s.code IN :codes AND p.intake_on <= :end AND {counted("p.id", ":end")}
                AND (p.closed_on > :end OR (p.closed_on IS NULL AND p.status IN ('active', 'paused')))"""
         ),
         "new_intakes": one(
-            """SELECT COUNT(*) FROM person p JOIN site s ON s.id = p.site_id
-               WHERE s.code IN :codes AND p.intake_on BETWEEN :start AND :end AND p.consent_statistics = TRUE"""
+            f"""SELECT COUNT(*) FROM person p JOIN site s ON s.id = p.site_id
+               WHERE s.code IN :codes AND p.intake_on BETWEEN :start AND :end AND {counted("p.id", "p.intake_on")}"""
         ),
         "outreach_rounds": int(rounds or 0),
         "persons_met_street": int(street or 0),
@@ -164,19 +166,19 @@ def _figures(engine: Engine, codes: list[str], start: date, end: date) -> dict[s
         "course_hours": (Decimal(minutes) / 60).quantize(Decimal("0.01")),
         "level_gains": _level_gains(engine, codes, start, end),
         "mainstream_transitions": one(
-            """SELECT COUNT(*) FROM mainstream_transition t JOIN site s ON s.id = t.site_id
+            f"""SELECT COUNT(*) FROM mainstream_transition t JOIN site s ON s.id = t.site_id
                WHERE s.code IN :codes AND t.moved_on BETWEEN :start AND :end
-               AND t.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE)"""
+               AND {counted("t.person_id", "t.moved_on")}"""
         ),
         "referrals": one(
-            """SELECT COUNT(*) FROM referral r JOIN site s ON s.id = r.site_id
+            f"""SELECT COUNT(*) FROM referral r JOIN site s ON s.id = r.site_id
                WHERE s.code IN :codes AND r.referred_on BETWEEN :start AND :end
-               AND r.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE)"""
+               AND {counted("r.person_id", "r.referred_on")}"""
         ),
         "psp_in_progress": one(
-            """SELECT COUNT(*) FROM psp_episode e JOIN site s ON s.id = e.site_id
+            f"""SELECT COUNT(*) FROM psp_episode e JOIN site s ON s.id = e.site_id
                WHERE s.code IN :codes AND e.requested_on <= :end AND (e.ended_on IS NULL OR e.ended_on > :end)
-               AND e.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE)
+               AND {counted("e.person_id", ":end")}
                AND NOT (e.prefect_decision = 'refused' AND (e.decided_on IS NULL OR e.decided_on <= :end))"""
         ),
         **{f"outcomes_{category}": int(outcomes.get(category, 0)) for category in CATEGORIES},

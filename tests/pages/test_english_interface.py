@@ -24,8 +24,9 @@ from sqlmodel import SQLModel, select
 from streamlit.testing.v1 import AppTest
 
 import i18n
+from models.capitalisation import GuideChapter, PracticeGuide, PracticeNote
 from models.courses import CourseGroup, MainstreamTransition
-from models.finance import Expense, Funder, Grant, Strand
+from models.finance import Expense, Funder, Grant, GrantResource, Strand
 from models.organisation import Site, User
 from models.partners import Partner
 from models.pathway import ActionGoal
@@ -90,10 +91,16 @@ def data_texts(app_engine, demo_database) -> list[str]:
         Expense.label,
         Expense.supplier,
         MainstreamTransition.destination,
+        GrantResource.detail,
+        PracticeNote.title,
+        PracticeGuide.title,
+        GuideChapter.title,
     ]
     with unit_of_work(app_engine) as session:
         found = {str(text) for column in columns for text in session.exec(select(column).distinct()) if text}
         found |= decrypted_texts(session)
+        # a practice note's text is shown paragraph by paragraph
+        found |= {part.strip() for body in session.exec(select(PracticeNote.body)) for part in body.split("\n\n")}
     # Country and language names as Babel gives them in English (« Côte d’Ivoire » is English too).
     english = Locale.parse(i18n.BABEL_LOCALES[i18n.ENGLISH])
     found |= {name for name in (*english.territories.values(), *english.languages.values()) if len(name) > 3}

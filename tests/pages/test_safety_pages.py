@@ -172,11 +172,28 @@ def test_a_chef_of_both_sites_moves_a_file_and_lyons_worker_can_no_longer_open_i
     assert site == "GRE" and new_code.startswith("GRE-2026-")
     assert texts(at.title) == [f"Fiche personne · {new_code}"]
 
-    for refused_code in (code, new_code):
+    for refused_code, message in (
+        # its old code says the file moved, never where; its new code is any other site's code
+        (
+            code,
+            "Ce dossier a été transféré vers un autre site : votre équipe n'y a plus accès. "
+            "Pour toute question, adressez-vous à votre chef·fe de service.",
+        ),
+        (new_code, "Dossier introuvable."),
+    ):
         at = _open_file("ts.lyon", refused_code)
         assert not at.exception, at.exception
-        assert texts(at.error) == ["Dossier introuvable."]
+        assert texts(at.error) == [message]
         assert INSTRUCTIONS not in all_text(at)
+        assert new_code not in all_text(at) and "Grenoble" not in all_text(at)
+    # Grenoble's worker follows the old code (a link, a note on paper) to the file, under its new code.
+    at = _open_file("cip.grenoble", code)
+    assert not at.exception, at.exception
+    assert texts(at.title) == [f"Fiche personne · {new_code}"]
+    assert texts(at.info)[0] == (
+        f"Le code {code} est l'ancien code de ce dossier, transféré depuis : son code est maintenant {new_code}."
+    )
+    assert at.query_params["code"] == new_code
     at = _open_file("cip.grenoble", new_code)
     assert texts(at.title) == [f"Fiche personne · {new_code}"]
     assert texts(at.error)[0] == f"Signalement de danger — consignes de contact sûr : {INSTRUCTIONS}"

@@ -30,6 +30,7 @@ WRITERS_FIRST = (
     Role.GESTION,
     Role.ADMIN,
     Role.DIRECTION,
+    Role.CHARGE_MISSION,
     Role.FINANCEUR,
 )
 CASES = [

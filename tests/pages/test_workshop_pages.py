@@ -25,6 +25,7 @@ from services.activities.workshops import sessions as workshop_sessions
 from services.activities.workshops.sessions import Period
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
+from tests.consent_sql import counted
 from tests.pages.conftest import (
     PERSON_CODE,
     all_text,
@@ -245,14 +246,14 @@ def test_direction_sees_rates_but_no_roll_call_and_no_person(app_engine, demo_da
     assert json.loads(chart.proto.spec)["data"]["name"] == dataset.name
     today = clock.today()
     start = clock.month_start(clock.month_start(today), -5)
-    direct = text("""
+    direct = text(f"""
         SELECT site.code AS site, m.name AS module,
                SUM(CASE WHEN a.status = 'present' THEN 1 ELSE 0 END) AS present,
                COUNT(*) AS recorded
         FROM workshop_attendance a JOIN workshop_session s ON s.id = a.session_id
         JOIN workshop_module m ON m.id = s.module_id JOIN site ON site.id = s.site_id
         WHERE s.session_on BETWEEN :start AND :end
-        AND a.person_id IN (SELECT id FROM person WHERE consent_statistics = TRUE)  -- refusals count nowhere
+        AND {counted("a.person_id", "s.session_on")}  -- as the consent stood on the session's day
         GROUP BY site.code, m.name
     """)
     with unit_of_work(app_engine) as session:
@@ -360,7 +361,7 @@ def test_workshop_team_sees_the_persons_to_call_by_code(app_engine, demo_databas
     expected = _lyon_persons_to_call(app_engine)
     assert code in expected
     [to_call] = [frame.value for frame in at.dataframe if "Dernière séance" in frame.value.columns]
-    assert list(to_call.columns) == ["Code", "Prénom", "Site", "Dernière séance", "Séance précédente"]
+    assert list(to_call.columns) == ["Code", "Prénom", "Sécurité", "Site", "Dernière séance", "Séance précédente"]
     assert sorted(to_call["Code"]) == sorted(expected)
     assert set(to_call["Site"]) == {"LYO"}
     line = to_call[to_call["Code"] == code].iloc[0]
@@ -381,10 +382,12 @@ def test_chef_lyon_configures_a_module(app_engine, demo_database) -> None:
     assert [t.value for t in at.toast] == [f"Module « {name} » ajouté."]
     with unit_of_work(app_engine) as session:
         module = session.exec(select(WorkshopModule).where(WorkshopModule.name == name)).one()
-        lyon_modules = session.exec(
-            select(func.count(WorkshopModule.id)).where(WorkshopModule.site_id == module.site_id)
+        before_it = session.exec(
+            select(func.max(WorkshopModule.sort_order)).where(
+                WorkshopModule.site_id == module.site_id, WorkshopModule.id != module.id
+            )
         ).one()
-        assert module.sort_order == lyon_modules  # added at the end of Lyon's list
+        assert module.sort_order == before_it + 1  # added at the end of Lyon's list, whatever others did to it
     assert name in list(at.dataframe[0].value["Module"])
     # An empty name: the French error under the field, nothing written.
     at = _button(at, "Ajouter le module").click().run()

@@ -15,20 +15,35 @@ from typing import Any
 
 from sqlmodel import Session
 
+from models.appointments import Appointment, AppointmentKind
+from models.capitalisation import NoteStatus, PracticeGuide, PracticeNote, PracticeStrand, PracticeTheme
 from models.courses import Certification, CertificationAttempt, CertificationResult
-from models.finance import BudgetCategory
+from models.finance import BudgetCategory, FunderKind
+from models.money_in import GrantCofunding, GrantReport, GrantTranche, ReportKind, TrancheCondition
 from models.organisation import Role, Site
 from models.partners import PartnerKind
 from models.pathway import ActionGoal, Barrier, BarrierAssessment, BarrierSeverity, GoalAxis, GoalStatus
 from models.persons import Person
+from models.staffing import PostFunding
 from services.accounts import auth, enrolment, preferences, sso, users
 from services.activities import attendance, outreach
 from services.activities.courses import assessments, groups
 from services.activities.courses import sessions as course_sessions
 from services.activities.workshops import figures, modules, people
 from services.activities.workshops import sessions as workshop_sessions
-from services.finance import deviation_notes, expense_import, expenses, financial_report, grants, lines, revision
-from services.finance.staffing import charges, posts
+from services.capitalisation import guides, notes
+from services.finance import (
+    deviation_notes,
+    expense_import,
+    expenses,
+    financial_report,
+    grants,
+    lines,
+    money_in,
+    resources,
+    revision,
+)
+from services.finance.staffing import charges, posts, recruitment
 from services.persons import (
     access,
     appointments,
@@ -48,7 +63,7 @@ from services.platform.config import load_settings
 from services.platform.crypto import FieldCipher
 from services.platform.inputs import FormInput, PeriodInput
 from services.platform.principal import Principal
-from services.reporting import dashboard
+from services.reporting import dashboard, director_answers
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY
 from tests.services.hostile import TODAY
@@ -65,6 +80,7 @@ class World:
     gestion: Principal
     formateur: Principal
     admin: Principal
+    mission: Principal  # the national project officer (capitalisation)
     person: Person
     ids: dict[str, int]
 
@@ -117,7 +133,15 @@ def make_world(session: Session) -> World:
         barrier=Barrier.SAFETY,
         severity=BarrierSeverity.MAJOR,
     )
-    session.add_all([goal, attempt, barrier])
+    appointment = Appointment(
+        person_id=person.id,
+        site_id=lyon.id,
+        appointment_on=date(2026, 10, 20),
+        kind=AppointmentKind.INTERVIEW,
+        worker_id=chef_user.id,
+        duration_minutes=60,
+    )
+    session.add_all([goal, attempt, barrier, appointment])
     funder = factories.a_funder(session)
     budgeted = factories.a_budgeted_grant(
         session,
@@ -131,6 +155,20 @@ def make_world(session: Session) -> World:
     )
     line_ids = sorted(line.id for line in budgeted.lines.values())
     post = factories.a_post(session, lyon)
+    session.add(PostFunding(post_id=post.id, grant_id=budgeted.grant.id, share_bp=10_000))
+    tranche = GrantTranche(
+        grant_id=budgeted.grant.id,
+        expected_on=date(2026, 2, 1),
+        expected_cents=10_000_00,
+        condition=TrancheCondition.SIGNATURE,
+    )
+    report = GrantReport(grant_id=budgeted.grant.id, kind=ReportKind.INTERIM, due_on=date(2026, 12, 31))
+    cofunding = GrantCofunding(
+        grant_id=budgeted.grant.id,
+        funder_id=factories.a_funder(session, "Région", FunderKind.REGION).id,
+        amount_cents=5_000_00,
+    )
+    session.add_all([tranche, report, cofunding])
     expense = factories.an_expense(
         session,
         budgeted.lines[("Aller-vers", "LYO", BudgetCategory.PURCHASES)],
@@ -139,6 +177,18 @@ def make_world(session: Session) -> World:
     )
     factories.a_user(session, Role.GESTION, username="gestion.hostile")
     round_ = factories.an_outreach_round(session, lyon, round_on=date(2026, 11, 12))
+    mission = factories.a_user(session, Role.CHARGE_MISSION)
+    note = PracticeNote(
+        site_id=lyon.id,
+        strand=PracticeStrand.OUTREACH,
+        theme=next(iter(PracticeTheme)),
+        title="Maraude numérique",
+        body="Ce qui marche en ligne.",
+        status=NoteStatus.DRAFT,
+        author_id=mission.id,
+    )
+    guide = PracticeGuide(title="Guide de l'aller-vers", strand=PracticeStrand.OUTREACH, author_id=mission.id)
+    session.add_all([note, guide])
     session.flush()
     return World(
         lyon=lyon,
@@ -146,6 +196,7 @@ def make_world(session: Session) -> World:
         gestion=p(session, factories.a_user(session, Role.GESTION)),
         formateur=p(session, teacher),
         admin=p(session, factories.a_user(session, Role.ADMIN)),
+        mission=p(session, mission),
         person=person,
         ids={
             "site": lyon.id,
@@ -161,6 +212,7 @@ def make_world(session: Session) -> World:
             "goal": goal.id,
             "barrier": barrier.id,
             "attempt": attempt.id,
+            "appointment": appointment.id,
             "grant": budgeted.grant.id,
             "line": line_ids[0],
             "other_line": line_ids[1],
@@ -170,6 +222,11 @@ def make_world(session: Session) -> World:
             "chef_user": chef_user.id,
             "teacher": teacher.id,
             "funder": funder.id,
+            "tranche": tranche.id,
+            "report": report.id,
+            "cofunding": cofunding.id,
+            "note": note.id,
+            "guide": guide.id,
         },
     )
 
@@ -212,9 +269,14 @@ def _models() -> dict[str, type]:
         "goal": ActionGoal,
         "barrier": BarrierAssessment,
         "post": Post,
+        "tranche": GrantTranche,
+        "report": GrantReport,
+        "cofunding": GrantCofunding,
         "module": WorkshopModule,
         "workshop": WorkshopSession,
         "person": Person,
+        "appointment": Appointment,
+        "note": PracticeNote,
     }
 
 
@@ -354,6 +416,10 @@ CALLS: dict[str, Call] = {
             s, w.gestion, grant_id=w.ids["grant"], expected_version=current(s, w, "grant"), data=d
         ),
     ),
+    "finance.resources.add_resource": Call(
+        resources.ResourceInput,
+        lambda s, w, d: resources.add_resource(s, w.gestion, grant_id=w.ids["grant"], data=d),
+    ),
     "finance.lines.save_budget_lines": Call(
         lines.LineInput,
         lambda s, w, d: lines.save_budget_lines(
@@ -387,6 +453,48 @@ CALLS: dict[str, Call] = {
     "finance.staffing.posts.save_funding": Call(
         posts.ShareInput, lambda s, w, d: posts.save_funding(s, w.gestion, w.ids["post"], d), many=True
     ),
+    "finance.money_in.create_tranche": Call(
+        money_in.TrancheInput,
+        lambda s, w, d: money_in.create_tranche(s, w.gestion, grant_id=w.ids["grant"], data=d, today=TODAY),
+    ),
+    "finance.money_in.update_tranche": Call(
+        money_in.TrancheInput,
+        lambda s, w, d: money_in.update_tranche(
+            s, w.gestion, w.ids["tranche"], expected_version=current(s, w, "tranche"), data=d, today=TODAY
+        ),
+    ),
+    "finance.money_in.record_receipt": Call(
+        money_in.ReceiptInput,
+        lambda s, w, d: money_in.record_receipt(
+            s, w.gestion, w.ids["tranche"], expected_version=current(s, w, "tranche"), data=d, today=TODAY
+        ),
+    ),
+    "finance.money_in.create_report": Call(
+        money_in.ReportInput,
+        lambda s, w, d: money_in.create_report(s, w.gestion, grant_id=w.ids["grant"], data=d, today=TODAY),
+    ),
+    "finance.money_in.update_report": Call(
+        money_in.ReportInput,
+        lambda s, w, d: money_in.update_report(
+            s, w.gestion, w.ids["report"], expected_version=current(s, w, "report"), data=d, today=TODAY
+        ),
+    ),
+    "finance.money_in.create_cofunding": Call(
+        money_in.CofundingInput,
+        lambda s, w, d: money_in.create_cofunding(s, w.gestion, grant_id=w.ids["grant"], data=d),
+    ),
+    "finance.money_in.update_cofunding": Call(
+        money_in.CofundingInput,
+        lambda s, w, d: money_in.update_cofunding(
+            s, w.gestion, w.ids["cofunding"], expected_version=current(s, w, "cofunding"), data=d
+        ),
+    ),
+    "finance.staffing.recruitment.save_recruitment": Call(
+        recruitment.RecruitmentInput,
+        lambda s, w, d: recruitment.save_recruitment(
+            s, w.gestion, w.ids["post"], expected_version=None, data=d, today=TODAY
+        ),
+    ),
     "finance.staffing.posts.update_post": Call(
         posts.PostInput,
         lambda s, w, d: posts.update_post(
@@ -403,6 +511,18 @@ CALLS: dict[str, Call] = {
     "persons.appointments.record_appointment": Call(
         appointments.AppointmentInput,
         lambda s, w, d: appointments.record_appointment(s, w.chef, person_id=w.ids["person"], data=d, today=TODAY),
+    ),
+    "persons.appointments.update_appointment": Call(
+        appointments.AppointmentInput,
+        lambda s, w, d: appointments.update_appointment(
+            s, w.chef, w.ids["appointment"], expected_version=current(s, w, "appointment"), data=d, today=TODAY
+        ),
+    ),
+    "persons.corrections.correct_consent_date": Call(
+        corrections.ConsentDateInput,
+        lambda s, w, d: corrections.correct_consent_date(
+            s, w.chef, w.ids["person"], expected_version=w.version(s, Person, w.ids["person"]), data=d, today=TODAY
+        ),
     ),
     "persons.corrections.correct_file": Call(
         corrections.CorrectionInput,
@@ -577,6 +697,31 @@ CALLS: dict[str, Call] = {
     "reporting.dashboard.site_comparison": Call(
         PeriodInput, lambda s, w, d: dashboard.site_comparison(s, w.chef, start=d.get("start"), end=d.get("end"))
     ),
+    # capitalisation (the national project officer)
+    "capitalisation.notes.create_note": Call(
+        notes.NoteInput, lambda s, w, d: notes.create_note(s, w.mission, data={"site_id": w.ids["site"]} | d)
+    ),
+    "capitalisation.notes.update_note": Call(
+        notes.NoteInput,
+        lambda s, w, d: notes.update_note(
+            s, w.mission, w.ids["note"], expected_version=current(s, w, "note"), data={"site_id": w.ids["site"]} | d
+        ),
+    ),
+    "capitalisation.notes.cite_figures": Call(
+        notes.FiguresInput, lambda s, w, d: notes.cite_figures(s, w.mission, w.ids["note"], data=d, today=TODAY)
+    ),
+    "capitalisation.guides.create_guide": Call(
+        guides.GuideInput, lambda s, w, d: guides.create_guide(s, w.mission, data=d)
+    ),
+    "capitalisation.guides.add_chapter": Call(
+        guides.ChapterInput, lambda s, w, d: guides.add_chapter(s, w.mission, w.ids["guide"], data=d)
+    ),
+    "reporting.director_answers.director_answers": Call(
+        PeriodInput,
+        lambda s, w, d: director_answers.director_answers(
+            s, w.chef, start=d.get("start"), end=d.get("end"), today=TODAY
+        ),
+    ),
     # the roll call: {person id: status} as the roll sends it (RollInput checks it)
     "activities.attendance.save_roll_call": Call(
         attendance.RollInput,
@@ -635,6 +780,7 @@ TYPED_CALLS: dict[str, TypedCall] = {
         lambda s, w, t: people.person_progress(s, w.chef, code=t, cipher=CIPHER)
     ),
     "persons.access.person_by_code": TypedCall(lambda s, w, t: access.person_by_code(s, w.chef, t)),
+    "persons.access.transferred_away": TypedCall(lambda s, w, t: access.transferred_away(s, w.chef, t)),
     "persons.erasure.erase_on_request": TypedCall(
         lambda s, w, t: erasure.erase_on_request(
             s, w.chef, w.ids["person"], data={"reason": "person_request"}, confirm_code=t, today=TODAY, now=NOW

@@ -55,6 +55,7 @@ from services.platform import audit
 from services.platform.config import load_settings
 from services.platform.crypto import FieldCipher
 from services.platform.errors import ServiceError
+from services.reporting.practice_figures import Citation
 from services.reporting.publication import Output
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY, backends, demo_data_engine
@@ -115,6 +116,7 @@ POLICIES: dict[Role, Policy] = {
             "budget",
             "grant figures",
             "funded",
+            "published",
             "dashboard",
             "account changes",
         },
@@ -127,7 +129,19 @@ POLICIES: dict[Role, Policy] = {
         True,
         True,
         COMMON
-        | {"persons", "partners", "retention", "field", "rolls", "courses", "budget", "grant figures", "dashboard"},
+        | {
+            "persons",
+            "partners",
+            "retention",
+            "field",
+            "rolls",
+            "courses",
+            "budget",
+            "grant figures",
+            "dashboard",
+            "published",
+            "capitalisation",
+        },
         site_limited=True,
     ),
     Role.INTERVENANT: Policy(
@@ -136,11 +150,17 @@ POLICIES: dict[Role, Policy] = {
         Reach.OWN_SITES,
         False,
         True,
-        COMMON | {"persons", "partners", "field", "rolls"},
+        COMMON | {"persons", "partners", "field", "rolls", "capitalisation"},
         site_limited=True,
     ),
     Role.FORMATEUR: Policy(
-        Reach.LEARNERS, Reach.LEARNERS, Reach.LEARNERS, False, True, COMMON | {"courses", "rolls"}, site_limited=True
+        Reach.LEARNERS,
+        Reach.LEARNERS,
+        Reach.LEARNERS,
+        False,
+        True,
+        COMMON | {"courses", "rolls", "capitalisation"},
+        site_limited=True,
     ),
     Role.GESTION: Policy(
         Reach.NOBODY,
@@ -148,11 +168,22 @@ POLICIES: dict[Role, Policy] = {
         Reach.NOBODY,
         True,
         True,
-        COMMON | {"budget", "grant figures", "funded"},
+        COMMON | {"budget", "grant figures", "funded", "published"},
         site_limited=False,
     ),
     Role.FINANCEUR: Policy(
-        Reach.NOBODY, Reach.NOBODY, Reach.NOBODY, False, False, COMMON | {"grant figures", "funded"}, site_limited=False
+        Reach.NOBODY,
+        Reach.NOBODY,
+        Reach.NOBODY,
+        False,
+        False,
+        COMMON | {"grant figures", "funded", "published"},
+        site_limited=False,
+    ),
+    # national project officer (issue 18): practice notes and guides of every site, their published figures;
+    # never a person, a code, an identity or a free text about someone
+    Role.CHARGE_MISSION: Policy(
+        Reach.NOBODY, Reach.NOBODY, Reach.NOBODY, False, True, COMMON | {"capitalisation"}, site_limited=False
     ),
 }
 
@@ -184,11 +215,20 @@ DOMAIN_OF_MODULE = {
     "services.finance": "budget",
     "models.finance": "budget",
     "models.staffing": "budget",
+    "models.money_in": "budget",
     "services.finance.funded": "funded",
     "services.reporting.funder_space": "funded",
     "services.reporting.report_pack": "funded",
-    "services.reporting.disclosure": "funded",
+    # Figures after disclosure control (« < 11 », « masqué »): what is published, to a funder or in the activity
+    # report a chef_service prepares for its sites.
+    "services.reporting.disclosure": "published",
     "services.reporting.dashboard": "dashboard",
+    "services.reporting.director_answers": "dashboard",
+    "services.reporting.activity_report": "dashboard",
+    # practice notes, guides and the published figures a note cites (issue 18)
+    "services.capitalisation": "capitalisation",
+    "models.capitalisation": "capitalisation",
+    "services.reporting.practice_figures": "capitalisation",
     # A grant's totals, by strand and category, month by month and projected, and the financial report by
     # category (the Cerfa sent to the funder): the budget staff's figures and the funder's alike.
     "services.finance.consumption.GrantSummary": "grant figures",
@@ -200,6 +240,8 @@ DOMAIN_OF_MODULE = {
     "services.finance.financial_report.FinancialReport": "grant figures",
     "services.finance.financial_report.CategoryRow": "grant figures",
     "services.finance.financial_report.PostCost": "grant figures",
+    "services.finance.financial_report.ProductRow": "grant figures",
+    "services.finance.financial_report.Balance": "grant figures",
 }
 
 REFUSALS = (ServiceError,)  # PermissionDenied, NotFound, StaleRecord, ValidationFailed
@@ -466,6 +508,7 @@ def _build(engine: Engine) -> WalkWorld:
             ),
             "workshop_enrolment_id": own_and_foreign("SELECT id FROM workshop_enrolment WHERE site_id = :site"),
             "attempt_id": own_and_foreign("SELECT id FROM certification_attempt WHERE site_id = :site"),
+            "appointment_id": own_and_foreign("SELECT id FROM appointment WHERE site_id = :site ORDER BY id"),
             "goal_id": (
                 _first(c, "SELECT id FROM action_goal WHERE person_id = :p", p=learner),
                 _first(c, "SELECT id FROM action_goal WHERE person_id = :p", p=neighbour),
@@ -490,7 +533,36 @@ def _build(engine: Engine) -> WalkWorld:
                     s=lyo,
                 ),
             ),
+            # a produit of the compte rendu: of the funder's grant (own, neighbour), of a grant without Lyon
+            "resource_id": (
+                *[
+                    _first(
+                        c,
+                        'SELECT r.id FROM grant_resource r JOIN "grant" g ON g.id = r.grant_id '
+                        "WHERE g.funder_id = :f ORDER BY r.id",
+                        f=funder_id,
+                    )
+                ]
+                * 2,
+                _first(
+                    c,
+                    "SELECT id FROM grant_resource WHERE grant_id NOT IN "
+                    "(SELECT grant_id FROM grant_site WHERE site_id = :s) ORDER BY id",
+                    s=lyo,
+                ),
+            ),
         }
+        guide_id = _first(c, "SELECT id FROM practice_guide ORDER BY id")
+        chapter_id = _first(c, "SELECT id FROM guide_chapter WHERE guide_id = :g ORDER BY position", g=guide_id)
+        ids["note_id"] = own_and_foreign(
+            "SELECT id FROM practice_note n WHERE site_id = :site"
+            " AND EXISTS (SELECT 1 FROM practice_note_figure f WHERE f.note_id = n.id) ORDER BY id"
+        )
+        ids["figure_id"] = own_and_foreign(
+            "SELECT f.id FROM practice_note_figure f JOIN practice_note n ON n.id = f.note_id WHERE n.site_id = :site"
+        )
+        ids["guide_id"] = (guide_id, guide_id, guide_id)  # guides belong to no site
+        ids["chapter_id"] = (chapter_id, chapter_id, chapter_id)
         codes_of = {person_id: code for code, owners in codes.items() for person_id in owners}
         targets = {}
         for index, scope in enumerate(SCOPES):
@@ -502,8 +574,26 @@ def _build(engine: Engine) -> WalkWorld:
                 sa.text('SELECT starts_on, ends_on FROM "grant" WHERE id = :g'), {"g": values["grant_id"]}
             ).one()
             values["grant_period"] = tuple(date.fromisoformat(str(day)[:10]) for day in grant_period)
+            # The grant's schedule: its first tranche, report and co-funder (0: none, refused).
+            for name, table in (
+                ("tranche_id", "grant_tranche"),
+                ("report_id", "grant_report"),
+                ("cofunding_id", "grant_cofunding"),
+            ):
+                values[name] = c.execute(
+                    sa.text(f"SELECT coalesce(min(id), 0) FROM {table} WHERE grant_id = :g"), {"g": values["grant_id"]}
+                ).scalar()
             # The association's strands belong to no site: the same one in every scope (0: none, refused).
             values["strand_id"] = c.execute(sa.text("SELECT coalesce(min(id), 0) FROM organisation_strand")).scalar()
+            values["citations"] = [
+                Citation(*row)
+                for row in _rows(
+                    c,
+                    "SELECT f.grant_id, f.period_key, f.indicator_key FROM practice_note_figure f"
+                    " JOIN practice_note n ON n.id = f.note_id WHERE n.id = :n",
+                    n=values["note_id"],
+                )
+            ]
             targets[scope] = Target(values["site_id"], person, values)
     return WalkWorld(
         engine,
@@ -557,9 +647,13 @@ def domain_of(kind: type) -> str | None:
 
 
 def _file_texts(content: bytes) -> list[str]:
-    if content.startswith(b"PK"):  # an XLSX: its XML parts
+    if content.startswith(b"PK"):  # an XLSX or a DOCX: its XML parts
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             return [archive.read(name).decode("utf-8", "replace") for name in archive.namelist()]
+    if content.startswith(b"%PDF"):
+        # Without its compressed streams: their bytes, read as text, hold any two letters between non-letters
+        # (« Li », a first name of the demo data, was once « found » there when the demo data changed).
+        return [re.sub(rb"stream\r?\n.*?endstream", b"", content, flags=re.DOTALL).decode("latin-1")]
     return [content.decode("latin-1")]
 
 
@@ -718,6 +812,7 @@ PROVIDERS: dict[str, Callable[[Call], Any]] = {
         "round_id",
         "module_id",
         "attempt_id",
+        "appointment_id",
         "goal_id",
         "assessment_id",
         "episode_id",
@@ -727,8 +822,17 @@ PROVIDERS: dict[str, Callable[[Call], Any]] = {
         "post_id",
         "expense_id",
         "grant_id",
+        "resource_id",
+        "tranche_id",
+        "report_id",
+        "cofunding_id",
         "code",
         "alias",
+        "note_id",
+        "figure_id",
+        "guide_id",
+        "chapter_id",
+        "citations",
     )
 }
 PROVIDERS |= {
@@ -736,6 +840,7 @@ PROVIDERS |= {
     "enrolment_id": _enrolment_id,
     "site_ids": lambda call: [call.id_of("site_id")],
     "person_ids": lambda call: [call.id_of("person_id")],
+    "codes": lambda call: [call.id_of("code")],
     "filter": lambda call: CaseloadFilter(site_id=call.id_of("site_id")),
     "birth_year": lambda call: None,
     "cipher": lambda call: call.world.cipher,
@@ -744,6 +849,7 @@ PROVIDERS |= {
     "today": lambda call: clock.today(),
     "as_of": lambda call: clock.today(),
     "month": lambda call: clock.month_start(clock.today()),
+    "year": lambda call: clock.today().year - 1,  # the last finished year (the activity report's)
     "start": lambda call: _three_years()[0],
     "end": lambda call: _three_years()[1],
     "period_start": lambda call: _three_years()[0],
@@ -776,6 +882,8 @@ PROVIDERS |= {
     "action": lambda call: AuditAction.PERSON_VIEW,
     "filename": lambda call: None,
     "content": lambda call: None,
+    "direction": lambda call: "up",
+    "indicator_keys": lambda call: ["new_intakes"],
 }
 # Parameters whose every value is walked (each is a different reading).
 VARIANTS: dict[str, list[Any]] = {"kind": list(SessionKind), "period": list(Period), "output": list(Output)}
@@ -793,6 +901,7 @@ DEFAULTED = {
     "writable",
     "record_view",
     "kinds",  # every kind of « À faire » item: the widest reading
+    "horizon_days",  # the payments and reports due within the home page's horizon (overdue ones always)
 }
 
 
@@ -894,6 +1003,11 @@ REACHED = [
     ("platform.audit.list_events", Role.ADMIN, "own"),
     ("persons.retention.files_due_for_retention", Role.ADMIN, "own"),
     ("accounts.changes.privileged_account_changes", Role.DIRECTION, "own"),
+    ("capitalisation.notes.list_notes", Role.CHARGE_MISSION, "foreign"),
+    ("capitalisation.notes.note_figures", Role.CHARGE_MISSION, "foreign"),
+    ("capitalisation.notes.note_figures", Role.INTERVENANT, "own"),
+    ("capitalisation.guides.guide_outline", Role.CHARGE_MISSION, "own"),
+    ("capitalisation.word.chapter_document", Role.CHARGE_MISSION, "own"),
 ]
 
 

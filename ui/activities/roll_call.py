@@ -41,6 +41,7 @@ from services.activities import attendance
 from services.activities.attendance import LATE_AFTER_DAYS, RollCall, RollEntry, SessionKind
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
+from ui.persons import markers
 from ui.platform import form_state, widgets
 from ui.platform.runtime import field_cipher
 from ui.platform.text import md
@@ -70,11 +71,18 @@ def _who(entry: RollEntry) -> str:
     return f"{entry.code} {entry.first_name}" if entry.first_name else entry.code
 
 
+def _transferred(entry: RollEntry) -> None:
+    """A file moved to another site since: its mark stays (counted), without its code or name, unchanged."""
+    who, mark = st.columns([2, 3], vertical_alignment="center")
+    who.markdown(f"*{md(markers.listed(entry.code, True))}*")
+    mark.markdown(md(label(entry.status)) if entry.status is not None else "—")
+
+
 def _summary(roll: RollCall) -> None:
     """How many are expected, marked and present; how to go fast; the unmarked and the late edit."""
     marked = sum(entry.status is not None for entry in roll.entries)
     present = sum(entry.status == AttendanceStatus.PRESENT for entry in roll.entries)
-    unmarked = len(roll.entries) - marked
+    unmarked = len(roll.entries) - marked  # a file moved away is listed only with its mark
     st.caption(
         _(
             "{expected} personne(s) attendue(s) ou déjà notée(s) · {marked} appel(s) enregistré(s), "
@@ -112,7 +120,11 @@ def _summary(roll: RollCall) -> None:
 def _mark(entry: RollEntry, form_key: str) -> AttendanceStatus:
     """One person's row (inside the form): who, then the three choices on one line."""
     who, choice = st.columns([2, 3], vertical_alignment="center")
-    who.markdown(f"**{md(entry.code)}**" + (f" {md(entry.first_name)}" if entry.first_name else ""))
+    who.markdown(
+        (f"**{md(markers.danger(True))}** " if entry.safety_flag else "")
+        + f"**{md(entry.code)}**"
+        + (f" {md(entry.first_name)}" if entry.first_name else "")
+    )
     with choice:
         return st.radio(
             md(_("Présence de {person}").format(person=_who(entry))),
@@ -140,7 +152,12 @@ def _roll_form(engine: Engine, principal: Principal, roll: RollCall, key: str) -
     form_key, errors = form_state.key(form), form_state.errors(form)
     with widgets.form(form_key):
         form_state.form_error(form)
-        chosen = {entry.person_id: _mark(entry, form_key) for entry in roll.entries}
+        chosen = {}
+        for entry in roll.entries:
+            if entry.transferred:
+                _transferred(entry)
+            else:
+                chosen[entry.person_id] = _mark(entry, form_key)
         form_state.field_error(errors, "session")
         form_state.field_error(errors, "statuses")
         submitted = st.form_submit_button(_(SAVE_LABEL), type="primary", icon=":material/how_to_reg:")

@@ -2,7 +2,9 @@
 
 Everyone who opens the file reads the list (kinds, days, workers, durations, interpreter); the note only
 roles that see identities. The form for roles that write notes (chef_service, intervenant) on a file
-that is not anonymised (services.persons.appointments).
+that is not anonymised (services.persons.appointments); the same roles correct or delete one (a delete
+needs its box ticked) in « Corriger ou supprimer un rendez-vous », the appointments of the file's current
+site only (those held by a site the file has left stay as they were).
 """
 
 from __future__ import annotations
@@ -74,28 +76,40 @@ def _table(rows: list[appointments.AppointmentRow], *, with_notes: bool) -> None
     st.dataframe(pd.DataFrame(columns), hide_index=True)
 
 
-def _form(runtime: Runtime, principal: Principal, header) -> None:
-    form = "appointment_new"
+def _form(runtime: Runtime, principal: Principal, header, row: appointments.AppointmentRow | None = None) -> None:
+    """The form to record an appointment, or to correct `row` (its values shown first)."""
+    form = "appointment_new" if row is None else f"appointment_edit_{row.id}"
     key = form_state.key(form)
     errors = form_state.errors(form)
     with unit_of_work(runtime.engine) as session:
         workers = files.list_referent_choices(session, principal, header.site_id)
     ids = [worker_id for worker_id, _name in workers]
     names = dict(workers)
+    worker_id = principal.user_id if row is None else row.worker_id
+    kinds = list(AppointmentKind)
+    languages = [None, *language_codes()]
     with widgets.form(key):
-        st.markdown(_("**Nouveau rendez-vous ou accompagnement**"))
+        st.markdown(_("**Nouveau rendez-vous ou accompagnement**") if row is None else _("**Corriger ce rendez-vous**"))
         form_state.form_error(form)
         left, right = st.columns(2)
-        appointment_on = widgets.on(left).date_input(_("Date"), value=clock.today(), key=f"{key}_on")
+        appointment_on = widgets.on(left).date_input(
+            _("Date"), value=clock.today() if row is None else row.appointment_on, key=f"{key}_on"
+        )
         with left:
             form_state.field_error(errors, "appointment_on")
-        kind = widgets.on(right).selectbox(_("Type"), list(AppointmentKind), format_func=label, key=f"{key}_kind")
+        kind = widgets.on(right).selectbox(
+            _("Type"),
+            kinds,
+            index=0 if row is None else kinds.index(row.kind),
+            format_func=label,
+            key=f"{key}_kind",
+        )
         with right:
             form_state.field_error(errors, "kind")
         worker = widgets.on(left).selectbox(
             _("Intervenant·e"),
             ids,
-            index=ids.index(principal.user_id) if principal.user_id in ids else None,
+            index=ids.index(worker_id) if worker_id in ids else None,
             format_func=lambda worker_id: names.get(worker_id, "—"),
             placeholder=_("Choisir"),
             key=f"{key}_worker",
@@ -104,7 +118,7 @@ def _form(runtime: Runtime, principal: Principal, header) -> None:
             form_state.field_error(errors, "worker_id")
         duration = right.number_input(
             _("Durée (minutes)"),
-            value=60,
+            value=60 if row is None else row.duration_minutes,
             step=15,
             help=_("Entre {minimum} et {maximum} minutes.").format(
                 minimum=formats.number(appointments.MIN_MINUTES), maximum=formats.number(appointments.MAX_MINUTES)
@@ -115,7 +129,10 @@ def _form(runtime: Runtime, principal: Principal, header) -> None:
             form_state.field_error(errors, "duration_minutes")
         language = widgets.on(left).selectbox(
             _("Langue de l'interprète"),
-            [None, *language_codes()],
+            languages,
+            index=languages.index(row.interpreter_language)
+            if row is not None and row.interpreter_language in languages
+            else 0,
             format_func=lambda code: _("Sans interprète") if code is None else language_label(code),
             key=f"{key}_language",
         )
@@ -123,12 +140,15 @@ def _form(runtime: Runtime, principal: Principal, header) -> None:
             form_state.field_error(errors, "interpreter_language")
         note = st.text_area(
             _("Note (facultative)"),
+            value="" if row is None else (row.note or ""),
             max_chars=appointments.NOTE_MAX,
             key=f"{key}_note",
             help=_("Chiffrée dans la base ; visible des seul·es intervenant·es et chef·fes de service."),
         )
         form_state.field_error(errors, "note")
-        submitted = st.form_submit_button(_("Enregistrer le rendez-vous"), type="primary")
+        submitted = st.form_submit_button(
+            _("Enregistrer le rendez-vous") if row is None else _("Enregistrer la correction"), type="primary"
+        )
     if submitted:
         data = {
             "appointment_on": appointment_on,
@@ -139,11 +159,61 @@ def _form(runtime: Runtime, principal: Principal, header) -> None:
             "note": note,
         }
 
-        def create() -> None:
-            with unit_of_work(runtime.engine) as session:
-                appointments.record_appointment(session, principal, header.person_id, data=data)
+        if row is None:
 
-        form_state.submit(form, create, _("Rendez-vous enregistré."))
+            def create() -> None:
+                with unit_of_work(runtime.engine) as session:
+                    appointments.record_appointment(session, principal, header.person_id, data=data)
+
+            form_state.submit(form, create, _("Rendez-vous enregistré."))
+        version = form_state.seen_version(form, row.id, row.version)
+
+        def update() -> None:
+            with unit_of_work(runtime.engine) as session:
+                appointments.update_appointment(session, principal, row.id, expected_version=version, data=data)
+
+        form_state.submit(form, update, _("Rendez-vous corrigé."), versioned=(form, row.id))
+
+
+def _deletion_form(runtime: Runtime, principal: Principal, row: appointments.AppointmentRow) -> None:
+    """Delete `row`, once its box is ticked."""
+    form = f"appointment_delete_{row.id}"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with widgets.form(key):
+        form_state.form_error(form)
+        confirmed = st.checkbox(_("Je confirme la suppression de ce rendez-vous"), key=f"{key}_confirm")
+        form_state.field_error(errors, "confirmed")
+        submitted = st.form_submit_button(_("Supprimer le rendez-vous"), icon=":material/delete:")
+    if submitted:
+        version = form_state.seen_version(form, row.id, row.version)
+
+        def delete() -> None:
+            with unit_of_work(runtime.engine) as session:
+                appointments.delete_appointment(
+                    session, principal, row.id, expected_version=version, confirmed=confirmed
+                )
+
+        form_state.submit(form, delete, _("Rendez-vous supprimé."), versioned=(form, row.id))
+
+
+def _change_section(runtime: Runtime, principal: Principal, header, rows: list[appointments.AppointmentRow]) -> None:
+    """Pick one appointment of the file's site, then correct it or delete it."""
+    own = [r for r in rows if r.site_id == header.site_id]
+    if not own:
+        return
+    with st.expander(_("Corriger ou supprimer un rendez-vous"), icon=":material/edit_calendar:"):
+        by_id = {r.id: r for r in own}
+        chosen = widgets.selectbox(
+            _("Rendez-vous"),
+            list(by_id),
+            format_func=lambda i: f"{formats.day(by_id[i].appointment_on)} · {label(by_id[i].kind)}",
+            key="appointment_change_target",
+        )
+        if chosen is None:
+            return
+        _form(runtime, principal, header, by_id[chosen])
+        _deletion_form(runtime, principal, by_id[chosen])
 
 
 def appointments_tab(runtime: Runtime, principal: Principal, header) -> None:
@@ -161,3 +231,4 @@ def appointments_tab(runtime: Runtime, principal: Principal, header) -> None:
         st.caption(_("Consultation seule."))
     else:
         _form(runtime, principal, header)
+        _change_section(runtime, principal, header, rows)

@@ -27,6 +27,7 @@ from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
 CORRECTION_FORM = "person_correction"
+CONSENT_DATE_FORM = "person_consent_date"
 ERASURE_FORM = "person_erasure"
 
 
@@ -43,6 +44,7 @@ def rights_section(current: Runtime, principal: Principal, header: PersonFileHea
     if header.may_edit and corrections.may_correct(principal, header.referent_id):
         st.header(_("Corriger une information"), divider="gray")
         correction_form(current, principal, header)
+        consent_date_form(current, principal, header)
     if principal.can(Capability.VIEW_IDENTITY):
         correction_history(current, principal, header)
     if principal.can(Capability.SERVE_PERSON_RIGHTS) and header.status != PersonStatus.ANONYMISED:
@@ -198,6 +200,62 @@ def correction_form(current: Runtime, principal: Principal, header: PersonFileHe
                 corrections.correct_file(uow, principal, pid, expected_version=version, data=data)
 
         form_state.submit(CORRECTION_FORM, save, _("Correction enregistrée."), versioned=(CORRECTION_FORM, pid))
+
+
+def consent_date_form(current: Runtime, principal: Principal, header: PersonFileHeader) -> None:
+    """The effective day of a consent change recorded after intake, corrected with a reason."""
+    pid = header.person_id
+    with unit_of_work(current.engine) as uow:
+        changes = corrections.correctable_consent_changes(uow, principal, pid)
+        recorded = corrections.correction_values(uow, principal, pid)
+    if not changes:
+        return
+    k = form_state.key(CONSENT_DATE_FORM) + f"_{pid}"
+    errors = form_state.errors(CONSENT_DATE_FORM)
+    by_id = {change.id: change for change in changes}
+    st.subheader(_("Date d'effet d'un changement de consentement"))
+    form_state.form_error(CONSENT_DATE_FORM)
+    chosen = widgets.selectbox(
+        _("Changement de consentement"),
+        list(by_id),
+        format_func=lambda i: f"{corrections.field_label(by_id[i].field_name)} — {formats.day(by_id[i].effective_on)}",
+        key=f"{k}_change",
+    )
+    form_state.field_error(errors, "change_id")
+    if chosen is None:
+        return
+    version = form_state.seen_version(CONSENT_DATE_FORM, pid, recorded["version"])
+    with widgets.form(f"{k}_{chosen}"):
+        effective_on = widgets.date_input(
+            _("Date d'effet corrigée"),
+            value=by_id[chosen].effective_on,
+            min_value=date(1950, 1, 1),
+            max_value=date(2100, 12, 31),
+            format="DD/MM/YYYY",
+            key=f"{k}_{chosen}_on",
+        )
+        form_state.field_error(errors, "effective_on")
+        reason = st.text_input(_("Motif de la correction *"), max_chars=200, key=f"{k}_{chosen}_reason")
+        form_state.field_error(errors, "reason")
+        acknowledge = st.checkbox(
+            _("Je sais que cette correction peut changer des chiffres déjà publiés (trimestres terminés)."),
+            key=f"{k}_{chosen}_acknowledge",
+        )
+        form_state.field_error(errors, "acknowledge_published")
+        submitted = st.form_submit_button(_("Corriger la date"), icon=":material/edit_calendar:")
+    if submitted:
+        data = {
+            "change_id": chosen,
+            "effective_on": effective_on,
+            "reason": reason,
+            "acknowledge_published": acknowledge,
+        }
+
+        def save() -> None:
+            with unit_of_work(current.engine) as uow:
+                corrections.correct_consent_date(uow, principal, pid, expected_version=version, data=data)
+
+        form_state.submit(CONSENT_DATE_FORM, save, _("Date d'effet corrigée."), versioned=(CONSENT_DATE_FORM, pid))
 
 
 def correction_history(current: Runtime, principal: Principal, header: PersonFileHeader) -> None:

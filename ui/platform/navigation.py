@@ -37,6 +37,9 @@ PAGE_SPECS: dict[PageKey, PageSpec] = {
     PageKey.FUNDER_SPACE: PageSpec(
         "app_pages/reporting/funder_space.py", N_("Espace financeur"), ":material/volunteer_activism:", N_("Pilotage")
     ),
+    PageKey.ACTIVITY_REPORT: PageSpec(
+        "app_pages/reporting/activity_report.py", N_("Rapport d'activité"), ":material/summarize:", N_("Pilotage")
+    ),
     PageKey.OUTREACH: PageSpec(
         "app_pages/activities/outreach.py", N_("Aller-vers"), ":material/directions_walk:", N_("Activités")
     ),
@@ -57,6 +60,9 @@ PAGE_SPECS: dict[PageKey, PageSpec] = {
     ),
     PageKey.GRANTS: PageSpec(
         "app_pages/finance/grants.py", N_("Financements"), ":material/account_balance:", N_("Budget et postes")
+    ),
+    PageKey.PAYMENTS: PageSpec(
+        "app_pages/finance/payments.py", N_("Versements et trésorerie"), ":material/savings:", N_("Budget et postes")
     ),
     PageKey.EXPENSES: PageSpec(
         "app_pages/finance/expenses.py", N_("Dépenses"), ":material/receipt_long:", N_("Budget et postes")
@@ -85,6 +91,15 @@ PAGE_SPECS: dict[PageKey, PageSpec] = {
     PageKey.RETENTION: PageSpec(
         "app_pages/admin/retention.py", N_("Conservation des données"), ":material/auto_delete:", N_("Administration")
     ),
+    PageKey.PRACTICE_NOTES: PageSpec(
+        "app_pages/capitalisation/practice_notes.py",
+        N_("Notes de pratique"),
+        ":material/edit_note:",
+        N_("Capitalisation"),
+    ),
+    PageKey.GUIDES: PageSpec(
+        "app_pages/capitalisation/guides.py", N_("Guides de pratique"), ":material/menu_book:", N_("Capitalisation")
+    ),
     PageKey.ACCOUNT: PageSpec("app_pages/account.py", N_("Mon compte"), ":material/person:", N_("Mon compte")),
 }
 
@@ -96,6 +111,7 @@ SECTION_ORDER = (
     N_("Personnes accompagnées"),
     N_("Activités"),
     N_("Budget et postes"),
+    N_("Capitalisation"),
     N_("Administration"),
     N_("Mon compte"),
 )

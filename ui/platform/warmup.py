@@ -19,6 +19,7 @@ import importlib
 import logging
 import pkgutil
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -60,9 +61,33 @@ def _register_components(modules: list[ModuleType]) -> int:
     return found
 
 
+# Streamlit logs « Thread '…': missing ScriptRunContext! This warning can be ignored when running in bare mode. »
+# each time a cached resource is read outside a script run, as the warm-up does on purpose: after `make run`'s
+# URL, a newcomer read five of them as errors (issue 20). Dropped for the warm-up's thread only.
+SCRIPT_RUN_CONTEXT_LOGGER = "streamlit.runtime.scriptrunner_utils.script_run_context"
+
+
+class _NotFromThread(logging.Filter):
+    def __init__(self, thread_id: int) -> None:
+        super().__init__()
+        self.thread_id = thread_id
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread != self.thread_id
+
+
 def prepare_process() -> None:
     """Import the app, load the text catalogues, open the engine and check the database (ui.platform.runtime,
     cached for the process). A configuration error is left for the page to show."""
+    quiet = _NotFromThread(threading.get_ident())
+    logging.getLogger(SCRIPT_RUN_CONTEXT_LOGGER).addFilter(quiet)
+    try:
+        _prepare_process()
+    finally:
+        logging.getLogger(SCRIPT_RUN_CONTEXT_LOGGER).removeFilter(quiet)
+
+
+def _prepare_process() -> None:
     from i18n import ENGLISH, catalogue
     from services.platform.config import ConfigurationError
     from ui.platform.runtime import runtime

@@ -31,6 +31,7 @@ from models.courses import CefrLevel, CourseEnrolment, CourseGroup, CourseTeache
 from models.organisation import Role, Site, User, UserSite
 from models.persons import Person, PersonStatus
 from services.activities.courses.access import visible_groups
+from services.persons import roster
 from services.platform import audit
 from services.platform.crypto import FieldCipher
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
@@ -455,6 +456,9 @@ class LearnerRow:
     first_name: str | None  # only for roles with VIEW_LEARNERS
     enrolled_on: date
     left_on: date | None
+    # A file since moved to another site (services.persons.roster): code empty, no first name, no flag.
+    transferred: bool = False
+    safety_flag: bool = False  # the file's team only (services.persons.safety), never in an export
 
     def is_current(self, on: date) -> bool:
         return self.enrolled_on <= on and (self.left_on is None or self.left_on >= on)
@@ -471,19 +475,37 @@ def list_learners(
     """Learners of a visible group, by code; first names decrypted only for VIEW_LEARNERS with a cipher."""
     group = visible_group(session, principal, group_id)
     decrypt = names_visible(principal) and cipher is not None
-    columns = [CourseEnrolment.id, Person.id, Person.code, CourseEnrolment.enrolled_on, CourseEnrolment.left_on]
+    code = roster.listed_code(group.site_id)
+    columns = [
+        CourseEnrolment.id,
+        Person.id,
+        code,
+        CourseEnrolment.enrolled_on,
+        CourseEnrolment.left_on,
+        roster.moved_away(group.site_id),
+        roster.listed_flag(principal, group.site_id),
+    ]
     if decrypt:
-        columns.append(Person.alias_encrypted)
+        columns.append(roster.listed_alias(group.site_id))
     statement = (
         select(*columns)
         .join(Person, Person.id == CourseEnrolment.person_id)
         .where(CourseEnrolment.group_id == group.id)
-        .order_by(Person.code)
+        .order_by(code, CourseEnrolment.id)
     )
     if not include_left:
         statement = statement.where(CourseEnrolment.left_on.is_(None))
     return [
-        LearnerRow(row[0], row[1], row[2], cipher.decrypt(row[5]) if decrypt else None, row[3], row[4])
+        LearnerRow(
+            row[0],
+            row[1],
+            row[2],
+            cipher.decrypt(row[7]) if decrypt and row[7] is not None else None,
+            row[3],
+            row[4],
+            transferred=bool(row[5]),
+            safety_flag=bool(row[6]),
+        )
         for row in session.exec(statement).all()
     ]
 

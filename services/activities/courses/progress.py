@@ -42,6 +42,7 @@ from models.organisation import Site
 from models.persons import Person
 from services.activities.courses.access import visible_groups
 from services.activities.courses.groups import _visible_learner, names_visible, visible_group, visible_learner_ids
+from services.persons import roster
 from services.persons.consent import counted
 from services.platform.crypto import FieldCipher
 from services.platform.errors import PermissionDenied
@@ -102,6 +103,7 @@ class LearnerChoice:
     person_id: int
     code: str
     first_name: str | None  # only for VIEW_LEARNERS (never direction)
+    safety_flag: bool = False  # the file's team only (services.persons.safety), never in an export
 
 
 def learner_choices(
@@ -111,11 +113,18 @@ def learner_choices(
     _require_reader(principal)
     group = visible_group(session, principal, group_id)
     decrypt = names_visible(principal) and cipher is not None
-    columns = [Person.id, Person.code] + ([Person.alias_encrypted] if decrypt else [])
+    columns = [Person.id, Person.code, roster.listed_flag(principal, group.site_id)]
+    columns += [Person.alias_encrypted] if decrypt else []
     rows = session.exec(
-        select(*columns).where(Person.id.in_(visible_learner_ids(principal, group.id))).order_by(Person.code)
+        select(*columns)
+        .where(
+            Person.id.in_(visible_learner_ids(principal, group.id)),
+            # A learner whose file moved to another site is no longer followed here (services.persons.roster).
+            ~roster.moved_away(group.site_id),
+        )
+        .order_by(Person.code)
     ).all()
-    return [LearnerChoice(row[0], row[1], cipher.decrypt(row[2]) if decrypt else None) for row in rows]
+    return [LearnerChoice(row[0], row[1], cipher.decrypt(row[3]) if decrypt else None, bool(row[2])) for row in rows]
 
 
 @dataclass(frozen=True)

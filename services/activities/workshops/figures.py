@@ -22,6 +22,7 @@ from models.persons import Person, PersonStatus
 from models.workshops import WorkshopAttendance, WorkshopEnrolment, WorkshopModule, WorkshopSession, WorkshopTheme
 from services.activities.workshops.modules import require_figures, require_workshop_team
 from services.persons.consent import counted
+from services.persons.safety import flag_expression
 from services.platform.crypto import FieldCipher
 from services.platform.inputs import PeriodInput
 from services.platform.principal import Capability, Principal
@@ -155,6 +156,7 @@ class PersonToCall:
     last_status: AttendanceStatus
     previous_on: date
     previous_status: AttendanceStatus
+    safety_flag: bool = False  # the file's team only (services.persons.safety), never in an export
 
 
 def _rolls_in_order(conditions: list) -> sa.Subquery:
@@ -238,10 +240,12 @@ def persons_to_call(
             ordered.c.status,
             ordered.c.previous_on,
             ordered.c.previous_status,
+            flag_expression(principal),
         )
         .join(Person, Person.id == ordered.c.person_id)
         .join(Site, Site.id == Person.site_id)
-        .where(*_two_missed_in_a_cycle(ordered, today))
+        # a file moved to another site is no longer its old site's to call (services.persons.transfer)
+        .where(*_two_missed_in_a_cycle(ordered, today), principal.site_filter(Person.site_id))
         .order_by(ordered.c.session_on.desc(), Person.code)
         .limit(limit)
     ).all()
@@ -255,6 +259,7 @@ def persons_to_call(
             AttendanceStatus(last),
             previous_on,
             AttendanceStatus(previous),
+            bool(flagged),
         )
-        for pid, code, alias, site_code, last_on, last, previous_on, previous in rows
+        for pid, code, alias, site_code, last_on, last, previous_on, previous, flagged in rows
     ]

@@ -33,6 +33,7 @@ from models.workshops import (
     WorkshopTheme,
 )
 from services.activities.workshops.modules import require_workshop_team
+from services.persons import roster
 from services.persons.access import NOT_FOUND_MESSAGE, person_by_code, person_in_scope
 from services.platform import audit
 from services.platform.crypto import FieldCipher
@@ -221,6 +222,7 @@ class CycleRow:
     cycle_start_on: date
     sessions_present: int  # workshop sessions attended since the cycle started
     modules_done: int
+    safety_flag: bool = False  # the file's team only (services.persons.safety), never in an export
 
 
 def _presences_in_cycle(session: Session, conditions: list) -> dict[int, int]:
@@ -271,10 +273,19 @@ def current_cycles(
     see_names = principal.can(Capability.VIEW_IDENTITY) and cipher is not None
     token = Person.alias_encrypted if see_names else sa.null()
     rows = session.exec(
-        select(WorkshopEnrolment.id, Person.id, Person.code, token, Site.code, WorkshopEnrolment.cycle_start_on)
+        select(
+            WorkshopEnrolment.id,
+            Person.id,
+            Person.code,
+            token,
+            Site.code,
+            WorkshopEnrolment.cycle_start_on,
+            roster.listed_flag(principal, WorkshopEnrolment.site_id),
+        )
         .join(Person, Person.id == WorkshopEnrolment.person_id)
         .join(Site, Site.id == WorkshopEnrolment.site_id)
-        .where(*conditions)
+        # A file moved to another site left its open cycles (services.persons.transfer); said again here.
+        .where(*conditions, ~roster.moved_away(WorkshopEnrolment.site_id))
         .order_by(Site.code, Person.code)
     ).all()
     if not rows:
@@ -291,8 +302,9 @@ def current_cycles(
             start,
             presents.get(person_id, 0),
             done.get(person_id, 0),
+            bool(flagged),
         )
-        for enrolment_id, person_id, code, alias, site_code, start in rows
+        for enrolment_id, person_id, code, alias, site_code, start, flagged in rows
     ]
 
 

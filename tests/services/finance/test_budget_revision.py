@@ -67,7 +67,7 @@ def world(session) -> World:
     )
 
 
-def transfer(source: BudgetLine, target: BudgetLine, amount: str, **more: str) -> dict[str, object]:
+def transfer(source: BudgetLine, target: BudgetLine, amount: str, **more: object) -> dict[str, object]:
     """A transfer as the what-if form sends it: the two lines chosen, the amount as typed (and the reason)."""
     return {"from_line_id": source.id, "to_line_id": target.id, "amount": amount, **more}
 
@@ -105,7 +105,8 @@ def test_saving_a_revision_moves_the_amount_keeps_the_total_and_is_audited(sessi
         session,
         world.gestion,
         grant_id=world.grant.grant.id,
-        data=transfer(staff, purchases, "200,00", reason="  Achats de matériel   de maraude "),
+        # +20 % on purchases, beyond the 10 % tolerance: confirmed (tests/services/finance/test_transfer_tolerance.py)
+        data=transfer(staff, purchases, "200,00", reason="  Achats de matériel   de maraude ", confirm_beyond=True),
         today=TODAY,
         expected_versions=seen,
     )

@@ -78,9 +78,11 @@ def workbook(session, principal, grant_id, start=date(2025, 1, 1), end=date(2025
 
 
 def category_rows(book) -> list[tuple]:
+    """The charges block of the Compte rendu (its heading cell in column B, the account in A), column A dropped."""
     ws = book["Compte rendu"]
-    rows = [tuple(c.value for c in row) for row in ws.iter_rows(min_row=5)]
-    return [r for r in rows if r[0]]
+    rows = [tuple(c.value for c in row)[1:] for row in ws.iter_rows(min_row=5)]
+    end = rows.index(next(r for r in rows if r[0] == "Total des charges"))
+    return rows[: end + 1]
 
 
 def test_safe_text_follows_the_owasp_rule():
@@ -101,7 +103,10 @@ def test_sheets_and_rows_summing_to_the_total(session, world):
         "62 – Autres services extérieurs",
         "63 – Impôts et taxes",
         "64 – Charges de personnel",
-        "65 à 68 – Autres charges",
+        "65 – Autres charges de gestion courante",
+        "66 – Charges financières",
+        "67 – Charges exceptionnelles",
+        "68 – Dotation aux amortissements",
         "Frais indirects",
         "Total des charges",
     ]
@@ -146,8 +151,8 @@ def test_staff_detail_and_french_formats(session, world):
     assert staff[1][0].startswith("Les charges de personnel sont données par type de poste")
     assert len(staff) == 2
     ws = book["Compte rendu"]
-    assert ws["B5"].number_format == EUROS == '#,##0.00\\ "€"'
-    assert ws["F11"].number_format == "0.00\\ %"
+    assert ws["C5"].number_format == EUROS == '#,##0.00\\ "€"'
+    assert ws["G5"].number_format == "0.00\\ %"
     synthese = book["Synthèse"]
     dates = [c for row in synthese.iter_rows() for c in row if getattr(c, "is_date", False)]  # merged cells: none
     assert dates and all(c.number_format == "dd/mm/yyyy" for c in dates)

@@ -281,7 +281,7 @@ def test_each_line_is_checked_and_reported_by_its_number(session, world):
         row(strand_av, world.lyon.id, BudgetCategory.PURCHASES, "0", "AGR-AV-LYO-60B"),
         row(strand_av, 999999, BudgetCategory.TAXES, "0", None),
         row(strand_av, world.grenoble.id, BudgetCategory.TAXES, "abc", "agr-av-gre-60"),
-        row(strand_av, world.grenoble.id, BudgetCategory.OTHER_CHARGES, "0", "RAU-ISP-LYO-61"),
+        row(strand_av, world.grenoble.id, BudgetCategory.MANAGEMENT, "0", "RAU-ISP-LYO-61"),
     ]
     with pytest.raises(ValidationFailed) as caught:
         budget_lines.save_budget_lines(session, world.gestion, grant_id=grant_id, lines=bad, expected_version=1)

@@ -14,7 +14,7 @@ from models.pathway import GoalAxis
 from services.activities.workshops import people
 from services.persons import files as person_files
 from services.persons import legal, pathway, safety, transfer
-from services.persons.access import person_by_code, person_in_scope
+from services.persons.access import TransferredAway, person_by_code, person_in_scope
 from services.persons.files import CaseloadFilter
 from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from tests import factories
@@ -62,9 +62,11 @@ def test_the_old_sites_worker_loses_the_file_everywhere_and_the_new_sites_worker
 
     with pytest.raises(NotFound, match="Dossier introuvable"):
         person_in_scope(session, world.worker_a, person.id)
-    for code in ("LYO-2026-0042", "MRS-2026-0001"):
-        with pytest.raises(NotFound, match="Dossier introuvable"):
-            person_by_code(session, world.worker_a, code)
+    # Its old code tells Lyon's worker the file moved (not where); its new code is any other site's code.
+    with pytest.raises(TransferredAway, match="transféré vers un autre site"):
+        person_by_code(session, world.worker_a, "LYO-2026-0042")
+    with pytest.raises(NotFound, match="Dossier introuvable"):
+        person_by_code(session, world.worker_a, "MRS-2026-0001")
     with pytest.raises(NotFound):
         person_files.get_person_file(session, world.worker_a, person.id, cipher=CIPHER)
     for query in ("", "0042", "LYO-2026-0042", "MRS"):

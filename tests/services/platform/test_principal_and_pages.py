@@ -46,6 +46,7 @@ EXPECTED_CAPABILITIES: dict[Role, set[Capability]] = {
         C.MANAGE_RETENTION,
         C.SERVE_PERSON_RIGHTS,  # export, correct, erase a whole file on the person's request (GDPR art. 15-17)
         C.TRANSFER_PERSON_FILES,  # move a file between two of its sites (relocation for safety)
+        C.PROPOSE_PRACTICE_NOTES,  # a practice note from its site, for the national guides
     },
     Role.INTERVENANT: {
         C.VIEW_PERSON_FILES,
@@ -53,10 +54,13 @@ EXPECTED_CAPABILITIES: dict[Role, set[Capability]] = {
         C.EDIT_PERSON_FILES,
         C.RUN_FIELD_ACTIVITIES,
         C.VIEW_FIELD_FIGURES,
+        C.PROPOSE_PRACTICE_NOTES,
     },
-    Role.FORMATEUR: {C.VIEW_LEARNERS, C.TEACH_COURSES, C.VIEW_COURSE_FIGURES},
+    Role.FORMATEUR: {C.VIEW_LEARNERS, C.TEACH_COURSES, C.VIEW_COURSE_FIGURES, C.PROPOSE_PRACTICE_NOTES},
     Role.GESTION: {C.VIEW_BUDGET, C.EDIT_BUDGET, C.VIEW_STAFFING},
     Role.FINANCEUR: {C.VIEW_FUNDED_GRANTS},
+    # national project officer: practice notes and guides of every site, never a person
+    Role.CHARGE_MISSION: {C.CAPITALISE_PRACTICE},
 }
 
 
@@ -78,7 +82,7 @@ def test_each_role_has_exactly_the_capabilities_of_the_design(role):
 def test_privacy_lines_of_the_design():
     assert not principal(Role.DIRECTION).can(C.VIEW_IDENTITY)  # files by code only
     assert not principal(Role.DIRECTION).can(C.EDIT_PERSON_FILES)
-    for role in (Role.GESTION, Role.FINANCEUR, Role.ADMIN, Role.FORMATEUR):
+    for role in (Role.GESTION, Role.FINANCEUR, Role.ADMIN, Role.FORMATEUR, Role.CHARGE_MISSION):
         assert not principal(role).can(C.VIEW_PERSON_FILES), role
         assert not principal(role).can(C.VIEW_IDENTITY), role
     roles_with_identity = {role for role in Role if principal(role).can(C.VIEW_IDENTITY)}
@@ -94,7 +98,7 @@ def test_a_role_missing_from_the_table_can_do_nothing(monkeypatch):
 
 
 def test_only_association_wide_roles_span_all_sites():
-    assert {Role.ADMIN, Role.DIRECTION, Role.GESTION} == ALL_SITES_ROLES
+    assert {Role.ADMIN, Role.DIRECTION, Role.GESTION, Role.CHARGE_MISSION} == ALL_SITES_ROLES
     assert principal(Role.DIRECTION).may_see_site(999)
     worker = principal(Role.INTERVENANT, {1})
     assert worker.may_see_site(1) and not worker.may_see_site(2)

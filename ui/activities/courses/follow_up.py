@@ -28,6 +28,7 @@ LEARNER_KEY = "course_follow_up_learner"
 
 
 def follow_up_tab(rt: Runtime, principal: Principal, group: GroupRow, learners: list[LearnerRow]) -> None:
+    learners = [row for row in learners if not row.transferred]  # a file moved away is no longer followed here
     if not learners:
         st.info(_("Inscrivez d'abord des apprenant·es dans ce groupe."))
         return

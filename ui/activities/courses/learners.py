@@ -17,8 +17,9 @@ from services.activities.courses import groups as course_groups
 from services.activities.courses import progress as language_progress
 from services.activities.courses.groups import GroupRow, LearnerRow
 from services.platform.db import unit_of_work
-from services.platform.principal import Principal
+from services.platform.principal import Capability, Principal
 from ui.activities.courses.charts import hours_text
+from ui.persons import markers
 from ui.platform import form_state, widgets
 from ui.platform.runtime import Runtime, field_cipher
 
@@ -26,7 +27,9 @@ DATE_FORMAT = "DD/MM/YYYY"
 
 
 def learner_label(row: LearnerRow) -> str:
-    return f"{row.code} — {row.first_name}" if row.first_name else row.code
+    """The learner as a choice: the team's danger marker, the code, the first name."""
+    who = f"{row.code} — {row.first_name}" if row.first_name else row.code
+    return f"{markers.danger(True)} {who}" if row.safety_flag else who
 
 
 def learners_tab(rt: Runtime, principal: Principal, group: GroupRow, today: date) -> list[LearnerRow]:
@@ -43,9 +46,11 @@ def learners_tab(rt: Runtime, principal: Principal, group: GroupRow, today: date
         ).format(current=formats.number(len(current)), other=formats.number(len(learners) - len(current)))
     )
     if learners:
-        frame = {_("Code"): [row.code for row in learners]}
+        frame = {_("Code"): [markers.listed(row.code, row.transferred) for row in learners]}
         if course_groups.names_visible(principal):
             frame[_("Prénom")] = [row.first_name or "" for row in learners]
+        if principal.can(Capability.VIEW_IDENTITY):  # the file's team: its danger marker
+            frame[_("Sécurité")] = [markers.danger(row.safety_flag) for row in learners]
         frame.update(
             {
                 _("Inscrit·e le"): [formats.day(row.enrolled_on) for row in learners],

@@ -22,6 +22,7 @@ from ui.activities.courses import charts as language_charts
 from ui.activities.courses.charts import hours_text
 from ui.activities.courses.figures import site_figures
 from ui.activities.courses.groups import group_label
+from ui.persons import markers
 from ui.platform import charts, widgets
 from ui.platform.runtime import Runtime, field_cipher
 from ui.platform.text import md
@@ -57,7 +58,11 @@ def learner_view(rt: Runtime, principal: Principal, groups: list[GroupRow], toda
         _("Apprenant·e"),
         list(of),
         key="progress_learner_person",
-        format_func=lambda i: f"{of[i].code} — {of[i].first_name}" if of[i].first_name else of[i].code,
+        format_func=lambda i: " ".join(
+            part
+            for part in (markers.danger(of[i].safety_flag), of[i].code, of[i].first_name and f"— {of[i].first_name}")
+            if part
+        ),
     )
     with unit_of_work(rt.engine) as uow:
         progress = language_progress.learner_progress(uow, principal, person_id, cipher=field_cipher())

@@ -16,6 +16,7 @@ from services.activities.workshops import figures as workshop_figures
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
 from ui.activities.workshops.charts import attendance_rate_chart
+from ui.persons import markers
 from ui.platform import charts, widgets
 from ui.platform.runtime import Runtime, field_cipher
 
@@ -96,6 +97,7 @@ def _persons_to_call(rt: Runtime, principal: Principal, site_id: int | None) -> 
     columns = {_("Code"): [p.code for p in people]}
     if names:
         columns[_("Prénom")] = [p.first_name or "" for p in people]
+        columns[_("Sécurité")] = [markers.danger(p.safety_flag) for p in people]
     columns |= {
         _("Site"): [p.site_code for p in people],
         _("Dernière séance"): [f"{formats.day(p.last_on)} ({label(p.last_status).lower()})" for p in people],

@@ -9,8 +9,10 @@ import clock
 from i18n import N_, _, formats
 from services.activities.workshops import people as workshop_people
 from services.activities.workshops.people import CycleRow, PersonProgress
+from services.persons import safety
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
+from ui.persons import markers
 from ui.platform import form_state, widgets
 from ui.platform.runtime import Runtime, field_cipher
 from ui.platform.text import md
@@ -63,6 +65,7 @@ def _cycles_table(cycles: list[CycleRow], names: bool, several_sites: bool) -> N
     columns = {_("Code"): [c.code for c in cycles]}
     if names:
         columns[_("Prénom")] = [c.first_name or "" for c in cycles]
+        columns[_("Sécurité")] = [markers.danger(c.safety_flag) for c in cycles]
     if several_sites:
         columns[_("Site")] = [c.site_code for c in cycles]
     columns |= {
@@ -121,14 +124,20 @@ def completions_tab(rt: Runtime, principal: Principal) -> None:
     if progress is None:
         st.error(_(workshop_people.NO_SUCH_FILE), icon=":material/search_off:")
         return
-    _progress_table(progress)
+    with unit_of_work(rt.engine) as session:
+        flagged = progress.person_id in safety.flagged_among(session, principal, [progress.person_id])
+    _progress_table(progress, flagged)
     pending = [m for m in progress.modules if m.completed_on is None]
     if pending:
         _completion_form(rt, principal, progress, pending)
 
 
-def _progress_table(progress: PersonProgress) -> None:
-    who = progress.code + (f" — {progress.first_name}" if progress.first_name else "")
+def _progress_table(progress: PersonProgress, flagged: bool) -> None:
+    who = " ".join(
+        part
+        for part in (markers.danger(flagged), progress.code, progress.first_name and f"— {progress.first_name}")
+        if part
+    )
     st.markdown(
         _("**{who}** · {done} module(s) validé(s) sur {total}").format(
             who=md(who), done=md(progress.done), total=len(progress.modules)

@@ -1,0 +1,1 @@
+"""Capitalisation of field practice: practice notes, guides, their Word export (services/capitalisation)."""

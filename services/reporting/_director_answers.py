@@ -1,0 +1,332 @@
+"""The SQL behind the director's three questions (services.reporting.director_answers), WITHOUT a principal:
+the caller checks the capability and resolves the sites first.
+
+Definitions (period = [start, end], both days included; a fact belongs to the site of its row; persons who
+refused statistics are in none of the figures, as their consent stood on the fact's day,
+services.persons.consent):
+- accompanied persons: distinct persons with at least one of, in the period: an appointment (interview,
+  accompaniment, home visit, call), a "present" mark at a workshop session, a "present" mark at a French
+  course session, a referral to a partner, or the intake of their file (a new file, from outreach or
+  elsewhere). A person active at two sites (a file moved) counts once per site and once in the total;
+- acts: appointments + workshop presences + course presences + referrals + outreach rounds of the period;
+- attendance marks: present / every mark recorded (present, excused, absent) at the workshop and course
+  sessions of the period; the persons marked (any mark), distinct per family (workshops, courses), are what the
+  attendance rate rests on (the export's disclosure control);
+- learners: distinct persons present at least once at a French course of the period; level gains: the
+  assessments of the period ranked above the previous assessment of the same person and skill (CECRL);
+- persons with an outcome: distinct persons with an outcome of the period other than "perte de contact"
+  and "autre";
+- FTE filled: posts open and filled on `as_of`, national project officers left out (they work for every
+  site);
+- grants: the budget lines of the sites, planned, and the expenses booked on them up to `as_of`, for the
+  grants whose convention runs on `as_of`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models.appointments import Appointment
+from models.attendance import AttendanceStatus
+from models.courses import CourseAttendance, CourseSession, LanguageAssessment
+from models.finance import BudgetLine, Expense, Funder, Grant
+from models.outreach import OutreachRound
+from models.partners import Outcome, OutcomeCategory, Referral
+from models.persons import Person
+from models.staffing import Post, PostType
+from models.workshops import WorkshopAttendance, WorkshopSession
+from services.activities.courses.progress import level_rank
+from services.finance.access import visible_lines
+from services.persons.consent import counted
+from services.platform.principal import Principal
+from services.reporting._indicators import within
+
+Period = tuple[date, date]
+# Outcomes that say nothing of the accompaniment's result.
+NOT_RESULTS = (OutcomeCategory.LOST_CONTACT, OutcomeCategory.OTHER)
+
+
+def _activity_rows(site_ids: Sequence[int], span: Period) -> sa.Subquery:
+    """(site_id, person_id, day) of every fact that makes a person accompanied, in `span`."""
+    sites = list(site_ids)
+    appointments = select(
+        Appointment.site_id.label("site_id"),
+        Appointment.person_id.label("person_id"),
+        Appointment.appointment_on.label("day"),
+    ).where(
+        Appointment.site_id.in_(sites),
+        within(Appointment.appointment_on, span),
+        counted(Appointment.person_id, Appointment.appointment_on),
+    )
+    workshops = (
+        select(WorkshopSession.site_id, WorkshopAttendance.person_id, WorkshopSession.session_on)
+        .join(WorkshopSession, WorkshopSession.id == WorkshopAttendance.session_id)
+        .where(
+            WorkshopSession.site_id.in_(sites),
+            within(WorkshopSession.session_on, span),
+            WorkshopAttendance.status == AttendanceStatus.PRESENT,
+            counted(WorkshopAttendance.person_id, WorkshopSession.session_on),
+        )
+    )
+    courses = (
+        select(CourseSession.site_id, CourseAttendance.person_id, CourseSession.session_on)
+        .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
+        .where(
+            CourseSession.site_id.in_(sites),
+            within(CourseSession.session_on, span),
+            CourseAttendance.status == AttendanceStatus.PRESENT,
+            counted(CourseAttendance.person_id, CourseSession.session_on),
+        )
+    )
+    referrals = select(Referral.site_id, Referral.person_id, Referral.referred_on).where(
+        Referral.site_id.in_(sites),
+        within(Referral.referred_on, span),
+        counted(Referral.person_id, Referral.referred_on),
+    )
+    intakes = select(Person.site_id, Person.id, Person.intake_on).where(
+        Person.site_id.in_(sites),
+        within(Person.intake_on, span),
+        counted(Person.id, Person.intake_on),
+    )
+    return sa.union_all(appointments, workshops, courses, referrals, intakes).subquery("activity")
+
+
+def accompanied(
+    session: Session, *, site_ids: Sequence[int], periods: Sequence[Period]
+) -> tuple[dict[int, list[int]], list[int]]:
+    """Distinct accompanied persons: per site and period, and per period for the sites together."""
+    span = (min(p[0] for p in periods), max(p[1] for p in periods))
+    rows = _activity_rows(site_ids, span)
+    columns = [sa.func.count(sa.distinct(sa.case((within(rows.c.day, p), rows.c.person_id)))) for p in periods]
+    by_site: dict[int, list[int]] = {int(site): [0] * len(periods) for site in site_ids}
+    for site, *values in session.exec(select(rows.c.site_id, *columns).group_by(rows.c.site_id)).all():
+        by_site[int(site)] = [int(v or 0) for v in values]
+    totals = [0] * len(periods)
+    if site_ids:  # a constant first column: one row of values, never a bare scalar
+        _constant, *totals = session.exec(select(sa.literal(1), *columns)).one()
+    return by_site, [int(v or 0) for v in totals]
+
+
+@dataclass(frozen=True)
+class SiteCounts:
+    """What the site comparison divides, for one site and the period."""
+
+    fte_hundredths: int = 0
+    accompanied: int = 0
+    appointments: int = 0
+    workshop_present: int = 0
+    workshop_marks: int = 0
+    course_present: int = 0
+    course_marks: int = 0
+    referrals: int = 0
+    rounds: int = 0
+    learners: int = 0
+    level_gains: int = 0
+    persons_with_outcome: int = 0
+    workshop_persons: int = 0  # distinct persons with a mark (any) at a workshop session of the period
+    course_persons: int = 0  # the same at a French course session
+
+    @property
+    def acts(self) -> int:
+        return self.appointments + self.workshop_present + self.course_present + self.referrals + self.rounds
+
+
+def _per_site(session: Session, statement) -> dict[int, tuple]:
+    return {int(site): tuple(int(v or 0) for v in values) for site, *values in session.exec(statement).all()}
+
+
+def site_counts(session: Session, *, site_ids: Sequence[int], period: Period, as_of: date) -> dict[int, SiteCounts]:
+    """Per site, the counts of the comparison (one grouped query per family)."""
+    sites = list(site_ids)
+    present = AttendanceStatus.PRESENT
+    fte = _per_site(
+        session,
+        select(Post.site_id, sa.func.sum(Post.fte_hundredths))
+        .where(
+            Post.site_id.in_(sites),
+            Post.is_filled.is_(True),
+            Post.post_type != PostType.NATIONAL_PROJECT_OFFICER,
+            Post.starts_on <= as_of,
+            sa.or_(Post.ends_on.is_(None), Post.ends_on >= as_of),
+        )
+        .group_by(Post.site_id),
+    )
+    appointments = _per_site(
+        session,
+        select(Appointment.site_id, sa.func.count())
+        .where(
+            Appointment.site_id.in_(sites),
+            within(Appointment.appointment_on, period),
+            counted(Appointment.person_id, Appointment.appointment_on),
+        )
+        .group_by(Appointment.site_id),
+    )
+    workshops = _per_site(
+        session,
+        select(
+            WorkshopSession.site_id,
+            sa.func.sum(sa.case((WorkshopAttendance.status == present, 1), else_=0)),
+            sa.func.count(),
+            sa.func.count(sa.distinct(WorkshopAttendance.person_id)),
+        )
+        .join(WorkshopSession, WorkshopSession.id == WorkshopAttendance.session_id)
+        .where(
+            WorkshopSession.site_id.in_(sites),
+            within(WorkshopSession.session_on, period),
+            counted(WorkshopAttendance.person_id, WorkshopSession.session_on),
+        )
+        .group_by(WorkshopSession.site_id),
+    )
+    courses = _per_site(
+        session,
+        select(
+            CourseSession.site_id,
+            sa.func.sum(sa.case((CourseAttendance.status == present, 1), else_=0)),
+            sa.func.count(),
+            sa.func.count(sa.distinct(sa.case((CourseAttendance.status == present, CourseAttendance.person_id)))),
+            sa.func.count(sa.distinct(CourseAttendance.person_id)),
+        )
+        .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
+        .where(
+            CourseSession.site_id.in_(sites),
+            within(CourseSession.session_on, period),
+            counted(CourseAttendance.person_id, CourseSession.session_on),
+        )
+        .group_by(CourseSession.site_id),
+    )
+    referrals = _per_site(
+        session,
+        select(Referral.site_id, sa.func.count())
+        .where(
+            Referral.site_id.in_(sites),
+            within(Referral.referred_on, period),
+            counted(Referral.person_id, Referral.referred_on),
+        )
+        .group_by(Referral.site_id),
+    )
+    rounds = _per_site(
+        session,
+        select(OutreachRound.site_id, sa.func.count())
+        .where(OutreachRound.site_id.in_(sites), within(OutreachRound.round_on, period))
+        .group_by(OutreachRound.site_id),
+    )
+    outcomes = _per_site(
+        session,
+        select(Outcome.site_id, sa.func.count(sa.distinct(Outcome.person_id)))
+        .where(
+            Outcome.site_id.in_(sites),
+            within(Outcome.outcome_on, period),
+            Outcome.category.not_in(NOT_RESULTS),
+            counted(Outcome.person_id, Outcome.outcome_on),
+        )
+        .group_by(Outcome.site_id),
+    )
+    gains = _level_gains(session, sites, period)
+    persons, _totals = accompanied(session, site_ids=sites, periods=[period])
+    result = {}
+    for site in sites:
+        workshop = workshops.get(site, (0, 0, 0))
+        course = courses.get(site, (0, 0, 0, 0))
+        result[site] = SiteCounts(
+            fte_hundredths=fte.get(site, (0,))[0],
+            accompanied=persons[site][0],
+            appointments=appointments.get(site, (0,))[0],
+            workshop_present=workshop[0],
+            workshop_marks=workshop[1],
+            course_present=course[0],
+            course_marks=course[1],
+            referrals=referrals.get(site, (0,))[0],
+            rounds=rounds.get(site, (0,))[0],
+            learners=course[2],
+            level_gains=gains.get(site, 0),
+            persons_with_outcome=outcomes.get(site, (0,))[0],
+            workshop_persons=workshop[2],
+            course_persons=course[3],
+        )
+    return result
+
+
+def _level_gains(session: Session, sites: list[int], period: Period) -> dict[int, int]:
+    """Per site: assessments of the period ranked above the same person's previous one in the same skill."""
+    rank = level_rank(LanguageAssessment.level)
+    ranked = (
+        select(
+            LanguageAssessment.site_id.label("site_id"),
+            LanguageAssessment.person_id.label("person_id"),
+            LanguageAssessment.assessed_on.label("day"),
+            rank.label("rnk"),
+            sa.func.lag(rank)
+            .over(
+                partition_by=(LanguageAssessment.person_id, LanguageAssessment.skill),
+                order_by=(LanguageAssessment.assessed_on, LanguageAssessment.id),
+            )
+            .label("previous"),
+        )
+        .where(LanguageAssessment.site_id.in_(sites), LanguageAssessment.assessed_on <= period[1])
+        .subquery()
+    )
+    rows = session.exec(
+        select(ranked.c.site_id, sa.func.count())
+        .where(
+            ranked.c.rnk > ranked.c.previous,
+            within(ranked.c.day, period),
+            counted(ranked.c.person_id, ranked.c.day),
+        )
+        .group_by(ranked.c.site_id)
+    ).all()
+    return {int(site): int(n) for site, n in rows}
+
+
+@dataclass(frozen=True)
+class GrantRow:
+    grant_id: int
+    name: str
+    funder: str
+    starts_on: date
+    ends_on: date
+    planned_cents: int
+    spent_cents: int
+
+
+def grants_running(session: Session, principal: Principal, *, site_ids: Sequence[int], as_of: date) -> list[GrantRow]:
+    """Grants whose convention runs on `as_of`, with the planned amount of the sites' lines the principal may
+    see and the expenses booked on them up to `as_of`; the convention ending first comes first."""
+    lines = sa.and_(visible_lines(principal), BudgetLine.site_id.in_(list(site_ids)))
+    planned = (
+        select(BudgetLine.grant_id, sa.func.sum(BudgetLine.planned_cents).label("planned"))
+        .where(lines)
+        .group_by(BudgetLine.grant_id)
+        .subquery()
+    )
+    spent = (
+        select(Expense.grant_id, sa.func.sum(Expense.amount_cents).label("spent"))
+        .join(BudgetLine, BudgetLine.id == Expense.budget_line_id)
+        .where(lines, Expense.spent_on <= as_of)
+        .group_by(Expense.grant_id)
+        .subquery()
+    )
+    rows = session.exec(
+        select(
+            Grant.id,
+            Grant.name,
+            Funder.name,
+            Grant.starts_on,
+            Grant.ends_on,
+            planned.c.planned,
+            sa.func.coalesce(spent.c.spent, 0),
+        )
+        .join(Funder, Funder.id == Grant.funder_id)
+        .join(planned, planned.c.grant_id == Grant.id)
+        .outerjoin(spent, spent.c.grant_id == Grant.id)
+        .where(Grant.starts_on <= as_of, Grant.ends_on >= as_of)
+        .order_by(Grant.ends_on, Grant.name)
+    ).all()
+    return [
+        GrantRow(int(gid), name, funder, starts, ends, int(p or 0), int(s or 0))
+        for gid, name, funder, starts, ends, p, s in rows
+    ]

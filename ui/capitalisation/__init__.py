@@ -1,0 +1,1 @@
+"""Streamlit pieces of capitalisation: practice notes and guides."""
