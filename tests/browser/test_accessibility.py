@@ -45,6 +45,7 @@ ACCOUNTS: dict[Role, dict] = {
     Role.FORMATEUR: {"site_codes": ("LYO",)},
     Role.GESTION: {"site_codes": ()},
     Role.FINANCEUR: {"funder_name": "AGRASC"},
+    Role.CHARGE_MISSION: {"site_codes": ("*",)},
 }
 
 # Violations the app cannot fix, by (rule, CSS selector axe reports), each with why. Keep it short: every
@@ -201,6 +202,11 @@ def test_every_page_of_the_role_has_no_serious_violation_in_french_and_english(
                 found.append(Violation(where, "chart-text-alternative", "serious", f"{unnamed} chart(s)", "", ""))
     durations[role.value] = time.monotonic() - started
     assert not found, f"axe-core: {len(found)} serious or critical violations\n" + "\n".join(map(str, found))
+
+
+def test_every_role_is_checked() -> None:
+    """A role added later gets its pages checked too: its account kind must be listed above."""
+    assert set(ACCOUNTS) == set(Role)
 
 
 def test_the_known_streamlit_violations_are_documented() -> None:

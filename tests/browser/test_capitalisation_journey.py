@@ -61,6 +61,7 @@ def test_an_officer_writes_a_note_links_figures_and_exports_a_chapter(running_ap
     open_page(page, "Guides de pratique")
     page.locator("summary", has_text="Nouveau guide").click()  # closed: the demo guides exist
     page.get_by_role("textbox", name="Titre du guide", exact=True).fill(GUIDE)
+    wait_settled(page, WAIT_MS)  # a run still drawing the page (the cookie manager's) before the submit
     page.get_by_role("button", name="Créer le guide").click()
     expect(page.get_by_text("Guide créé.")).to_be_visible(timeout=WAIT_MS)
     choose(page.locator("body"), "Guide", f"{GUIDE} (Aller-vers)")

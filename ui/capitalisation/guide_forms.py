@@ -51,6 +51,7 @@ def new_guide_form(current: Runtime, principal: Principal) -> None:
 
 
 def outline_block(outline: GuideOutline) -> None:
+    st.header(_("Plan du guide"))  # the chapters' headings below it: no h1 → h3 jump
     if not outline.chapters:
         st.caption(_("Ce guide n'a pas encore de chapitre."))
         return

@@ -56,7 +56,7 @@ def read_note(current: Runtime, principal: Principal, rows: list[NoteRow]) -> No
     chosen = widgets.selectbox(_("Note"), rows, key="practice_read", format_func=note_label)
     with unit_of_work(current.engine) as uow:
         figures = notes.note_figures(uow, principal, chosen.id)
-    st.subheader(md(chosen.title))
+    st.header(md(chosen.title))
     st.caption(
         _("{site} · {strand} · {theme} · {status} · par {author}, le {day}").format(
             site=md(chosen.site_code),

@@ -110,7 +110,7 @@ def cash_chart(cash: CashPosition) -> alt.TopLevelMixin:
 
 def show_cash_chart(cash: CashPosition) -> None:
     title = _("Trésorerie de la convention, mois par mois")
-    st.subheader(md(title))
+    st.header(md(title))
     charts.show(
         cash_chart(cash),
         title,
@@ -125,7 +125,7 @@ def _status_text(tranche: TrancheRow) -> str:
 
 
 def tranches_table(schedule: Schedule) -> None:
-    st.subheader(_("Échéancier des versements"))
+    st.header(_("Échéancier des versements"))
     if not schedule.tranches:
         st.info(_("Aucun versement prévu pour cette convention."))
         return
@@ -156,7 +156,7 @@ def tranches_table(schedule: Schedule) -> None:
 
 
 def reports_table(schedule: Schedule) -> None:
-    st.subheader(_("Rapports à rendre"))
+    st.header(_("Rapports à rendre"))
     if not schedule.reports:
         st.info(_("Aucun rapport enregistré pour cette convention."))
         return
@@ -178,7 +178,7 @@ def reports_table(schedule: Schedule) -> None:
 
 
 def cofunding_table(schedule: Schedule) -> None:
-    st.subheader(_("Plan de cofinancement de l'action"))
+    st.header(_("Plan de cofinancement de l'action"))
     rows = schedule.cofunding
     st.dataframe(
         pd.DataFrame(
