@@ -13,10 +13,11 @@ from models.audit import AuditEvent
 from models.organisation import Site, User
 from models.pathway import BarrierAssessment, BarrierSeverity
 from models.persons import Person, PersonStatus
+from services.persons import appointments
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from tests import factories
-from tests.pages.conftest import button, error_after, open_page, signed_in_app, texts
+from tests.pages.conftest import all_text, button, error_after, open_page, principal_of, signed_in_app, texts
 from tests.pages.test_person_pages import _a_person, _count, _open_file, _widget
 
 FORM = "appointment_new__0"
@@ -192,6 +193,57 @@ def test_a_social_worker_corrects_then_deletes_an_appointment_once_confirmed(app
         ).all()
     assert sorted(actions) == ["appointment.delete", "appointment.update"]
     assert "Aucun rendez-vous ni accompagnement enregistré." in texts(_tab(at, "Rendez-vous").info)
+
+
+def _a_colleague_corrects(app_engine, appointment_id: int, **values: object) -> None:
+    """chef.lyon's correction of the appointment saved meanwhile from another session."""
+    with unit_of_work(app_engine) as session:
+        row = session.get_one(Appointment, appointment_id)
+        data = {
+            "appointment_on": row.appointment_on,
+            "kind": row.kind,
+            "worker_id": row.worker_id,
+            "interpreter_language": row.interpreter_language,
+            "duration_minutes": row.duration_minutes,
+            "note": "",
+        }
+        appointments.update_appointment(
+            session,
+            principal_of(app_engine, "chef.lyon"),
+            appointment_id,
+            expected_version=row.version,
+            data={**data, **values},
+        )
+
+
+def test_crossing_corrections_of_an_appointment_never_overwrite_each_other(app_engine, demo_database):
+    code, appointment_id = _a_lyon_file_with_an_appointment(app_engine)
+    at = _open_file("ts.lyon", code)
+    edit = f"appointment_edit_{appointment_id}__0"
+
+    # The colleague changed the kind, the user the duration: both kept, the user told so.
+    _widget(at.number_input, f"{edit}_minutes").set_value(45)
+    _a_colleague_corrects(app_engine, appointment_id, kind=AppointmentKind.INTERVIEW)
+    at = button(at, "Enregistrer la correction").click().run()
+    assert not at.exception, at.exception
+    with unit_of_work(app_engine) as session:
+        stored = session.get_one(Appointment, appointment_id)
+        assert (stored.kind, stored.duration_minutes) == (AppointmentKind.INTERVIEW, 45)
+    assert any("« Type »" in i.value and "conservées" in i.value for i in at.info)
+
+    # Both changed the duration: nothing saved until the user picks one of the two values shown.
+    edit = f"appointment_edit_{appointment_id}__1"
+    _widget(at.number_input, f"{edit}_minutes").set_value(90)
+    _a_colleague_corrects(app_engine, appointment_id, duration_minutes=30)
+    at = button(at, "Enregistrer la correction").click().run()
+    assert not at.exception, at.exception
+    assert _appointment(app_engine, appointment_id)[0] == 30
+    [choice] = [r for r in at.radio if r.label == "Durée (minutes) : quelle saisie garder ?"]
+    assert "90" in all_text(at) and "30" in all_text(at)
+    at = choice.set_value("theirs").run()
+    at = button(at, "Enregistrer avec ces choix").click().run()
+    assert not at.exception, at.exception
+    assert _appointment(app_engine, appointment_id)[0] == 30
 
 
 def test_direction_neither_corrects_nor_deletes_an_appointment(app_engine, demo_database):

@@ -17,10 +17,11 @@ from streamlit.testing.v1 import AppTest
 from models.audit import AuditEvent
 from models.organisation import Site, User
 from models.persons import Person, PersonStatus
+from services.persons import corrections
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from tests import factories
-from tests.pages.conftest import all_text, button, error_after, signed_in_app
+from tests.pages.conftest import all_text, button, error_after, principal_of, signed_in_app
 from ui.platform.navigation import PAGE_SPECS
 
 FILE_SCRIPT = PAGE_SPECS[PageKey.PERSON_FILE].script
@@ -118,6 +119,57 @@ def test_a_correction_keeps_the_input_on_error_then_shows_in_the_history(app_eng
     assert list(history["Motif"]) == ["Pièce d'identité présentée"]
     with unit_of_work(app_engine) as session:
         assert session.get_one(Person, person_id).birth_year == 1991
+
+
+def _a_colleague_corrects(app_engine, person_id: int, **values: object) -> None:
+    """The referent's correction saved meanwhile, from another session (the service, as its own form would)."""
+    with unit_of_work(app_engine) as session:
+        version = session.get_one(Person, person_id).version
+        corrections.correct_file(
+            session,
+            principal_of(app_engine, "chef.lyon"),
+            person_id,
+            expected_version=version,
+            data={**values, "reason": "Erreur de saisie", "acknowledge_published": True},
+        )
+
+
+def test_a_correction_crossing_a_colleagues_keeps_both_and_asks_only_where_both_changed(app_engine, demo_database):
+    code, person_id = _a_lyon_file(app_engine)
+    at = _open_file("chef.lyon", code)
+    form = "person_correction"
+    with unit_of_work(app_engine) as session:
+        before = session.get_one(Person, person_id)
+        assert (before.birth_year, before.nationality) != (1991, "BG")
+
+    # Another field corrected meanwhile: the user's birth year and the colleague's nationality are both kept.
+    _widget(at.number_input, form, "_birth_year").set_value(1991)
+    _widget(at.text_input, form, "_reason").input("Pièce d'identité présentée")
+    _a_colleague_corrects(app_engine, person_id, nationality="BG")
+    at = button(at, "Corriger").click().run()
+    assert not at.exception, at.exception
+    with unit_of_work(app_engine) as session:
+        stored = session.get_one(Person, person_id)
+        assert (stored.birth_year, stored.nationality) == (1991, "BG")
+    assert any("Nationalité" in i.value and "conservées" in i.value for i in at.info)
+
+    # The same field corrected on both sides: nothing saved before the user chooses, then the choice saved.
+    _widget(at.number_input, form, "_birth_year").set_value(1993)
+    _widget(at.text_input, form, "_reason").input("Acte de naissance")
+    _a_colleague_corrects(app_engine, person_id, birth_year=1985)
+    at = button(at, "Corriger").click().run()
+    assert not at.exception, at.exception
+    with unit_of_work(app_engine) as session:
+        assert session.get_one(Person, person_id).birth_year == 1985
+    [choice] = [r for r in at.radio if r.label == "Année de naissance : quelle saisie garder ?"]
+    assert "1993" in all_text(at) and "1985" in all_text(at)  # both values side by side
+    assert button(at, "Enregistrer avec ces choix").disabled
+    at = choice.set_value("mine").run()
+    at = button(at, "Enregistrer avec ces choix").click().run()
+    assert not at.exception, at.exception
+    with unit_of_work(app_engine) as session:
+        stored = session.get_one(Person, person_id)
+        assert (stored.birth_year, stored.nationality) == (1993, "BG")
 
 
 def test_the_head_of_service_erases_a_file_with_its_code_typed_again(app_engine, demo_database):

@@ -15,13 +15,14 @@ import streamlit as st
 import clock
 from i18n import _, formats, ngettext
 from models.appointments import AppointmentKind
+from models.audit import AuditAction
 from models.labels import label
 from models.persons import PersonStatus
 from services.persons import appointments, files
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
 from ui.persons.choices import language_codes, language_label
-from ui.platform import form_state, widgets
+from ui.platform import conflicts, form_state, widgets
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
@@ -88,6 +89,9 @@ def _form(runtime: Runtime, principal: Principal, header, row: appointments.Appo
     worker_id = principal.user_id if row is None else row.worker_id
     kinds = list(AppointmentKind)
     languages = [None, *language_codes()]
+    edit = None if row is None else _versioned_edit(runtime, principal, form, row, names)
+    if edit is not None:
+        edit.panel()
     with widgets.form(key):
         st.markdown(_("**Nouveau rendez-vous ou accompagnement**") if row is None else _("**Corriger ce rendez-vous**"))
         form_state.form_error(form)
@@ -166,13 +170,46 @@ def _form(runtime: Runtime, principal: Principal, header, row: appointments.Appo
                     appointments.record_appointment(session, principal, header.person_id, data=data)
 
             form_state.submit(form, create, _("Rendez-vous enregistré."))
-        version = form_state.seen_version(form, row.id, row.version)
+        edit.submit(data)
 
-        def update() -> None:
-            with unit_of_work(runtime.engine) as session:
-                appointments.update_appointment(session, principal, row.id, expected_version=version, data=data)
 
-        form_state.submit(form, update, _("Rendez-vous corrigé."), versioned=(form, row.id))
+def _versioned_edit(
+    runtime: Runtime, principal: Principal, form: str, row: appointments.AppointmentRow, names: dict[int, str]
+) -> conflicts.VersionedEdit:
+    """The correction of `row`, merged field by field with a colleague's correction made meanwhile."""
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(runtime.engine) as session:
+            appointments.update_appointment(session, principal, row.id, expected_version=version, data=values)
+
+    return conflicts.VersionedEdit(
+        form,
+        row.id,
+        version=row.version,
+        values={
+            "appointment_on": row.appointment_on,
+            "kind": row.kind,
+            "worker_id": row.worker_id,
+            "interpreter_language": row.interpreter_language,
+            "duration_minutes": row.duration_minutes,
+            "note": row.note or "",
+        },
+        fields={
+            "appointment_on": conflicts.Field(_("Date")),
+            "kind": conflicts.Field(_("Type")),
+            "worker_id": conflicts.Field(_("Intervenant·e"), lambda i: names.get(i, "—")),
+            "interpreter_language": conflicts.Field(
+                _("Langue de l'interprète"), lambda code: language_label(code) if code else _("Sans interprète")
+            ),
+            "duration_minutes": conflicts.Field(_("Durée (minutes)")),
+            "note": conflicts.Field(_("Note (facultative)")),
+        },
+        save=save,
+        success=_("Rendez-vous corrigé."),
+        last_write=conflicts.audited(
+            runtime.engine, principal, "appointment", row.id, (AuditAction.APPOINTMENT_UPDATE,)
+        ),
+    )
 
 
 def _deletion_form(runtime: Runtime, principal: Principal, row: appointments.AppointmentRow) -> None:

@@ -22,7 +22,13 @@ from ui.platform.text import md
 SITUATION_FORM = "person_situation"
 CLOSING_FORM = "person_closing"
 # What changes the fields of a file (the audit log says who saved it last)
-PERSON_WRITES = (AuditAction.PERSON_UPDATE, AuditAction.PERSON_CLOSE, AuditAction.PERSON_REOPEN)
+# The writes that move a file's version: who made the last one is named when two edits cross.
+PERSON_WRITES = (
+    AuditAction.PERSON_UPDATE,
+    AuditAction.PERSON_CORRECT,
+    AuditAction.PERSON_CLOSE,
+    AuditAction.PERSON_REOPEN,
+)
 
 
 def _cell(column, caption: str, value: str) -> None:

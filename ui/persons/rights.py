@@ -21,7 +21,8 @@ from services.platform.crypto import FieldCipher
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
 from ui.persons.choices import language_codes, language_label, nationality_codes, nationality_label
-from ui.platform import form_state, widgets
+from ui.persons.header import PERSON_WRITES
+from ui.platform import conflicts, form_state, widgets
 from ui.platform.downloads import offer_download
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
@@ -111,15 +112,32 @@ def correction_form(current: Runtime, principal: Principal, header: PersonFileHe
     with unit_of_work(current.engine) as uow:
         recorded = corrections.correction_values(uow, principal, pid)
         partners = dict(person_files.list_partner_choices(uow, principal, header.site_id))
-    version = form_state.seen_version(CORRECTION_FORM, pid, recorded["version"])
     if recorded["referring_partner_id"] is not None and recorded["referring_partner_id"] not in partners:
         partners[recorded["referring_partner_id"]] = "—"
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(current.engine) as uow:
+            corrections.correct_file(uow, principal, pid, expected_version=version, data=values)
+
+    # A colleague's edit of the same file meanwhile (this form, or the file's own form) is merged field by
+    # field, never overwritten: ui/platform/conflicts.py.
+    edit = conflicts.VersionedEdit(
+        CORRECTION_FORM,
+        pid,
+        version=recorded["version"],
+        values={name: recorded[name] for name in corrections.CORRECTABLE_FIELDS},
+        fields=_correction_fields(partners),
+        save=save,
+        success=_("Correction enregistrée."),
+        last_write=conflicts.audited(current.engine, principal, "person", pid, PERSON_WRITES),
+    )
     st.caption(
         _(
             "Pour une information inexacte depuis l'ouverture du dossier. L'ancienne et la nouvelle valeur sont "
             "gardées dans l'historique, avec le motif."
         )
     )
+    edit.panel()
     form_state.form_error(CORRECTION_FORM)
     with widgets.form(k):
         left, right = st.columns(2)
@@ -194,12 +212,20 @@ def correction_form(current: Runtime, principal: Principal, header: PersonFileHe
         form_state.field_error(errors, "acknowledge_published")
         submitted = st.form_submit_button(_("Corriger"), type="primary", icon=":material/edit_note:")
     if submitted:
+        edit.submit(data)
 
-        def save() -> None:
-            with unit_of_work(current.engine) as uow:
-                corrections.correct_file(uow, principal, pid, expected_version=version, data=data)
 
-        form_state.submit(CORRECTION_FORM, save, _("Correction enregistrée."), versioned=(CORRECTION_FORM, pid))
+def _correction_fields(partners: dict[int, str]) -> dict[str, conflicts.Field]:
+    """The correctable fields as the conflict panel names and shows them."""
+    shown_as = {
+        "referring_partner_id": lambda i: conflicts.shown(None if i is None else partners.get(i, "—")),
+        "nationality": nationality_label,
+        "languages": lambda codes: conflicts.shown([language_label(code) for code in codes or []]),
+    }
+    return {
+        name: conflicts.Field(_(text), shown_as.get(name, conflicts.shown))
+        for name, text in corrections.CORRECTABLE_FIELDS.items()
+    }
 
 
 def consent_date_form(current: Runtime, principal: Principal, header: PersonFileHeader) -> None:
