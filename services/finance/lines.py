@@ -144,6 +144,11 @@ def line_choices(session: Session, principal: Principal, *, grant_id: int | None
     )
 
 
+def offers_national(principal: Principal) -> bool:
+    """The lines editor offers « National (aucun site) »: to an association-wide budget writer (gestion) only."""
+    return may_write_national(principal)
+
+
 # Marked French ids of a row's own rules ({number}: the row's number in the editor).
 CHOOSE_STRAND = N_("Ligne {number} : choisissez un volet de ce financement.")
 SITE_OF_THE_GRANT = N_("Ligne {number} : le site doit être un des sites du financement.")

@@ -170,6 +170,11 @@ def sites_in_scope(session: Session, principal: Principal) -> list[SiteChoice]:
     return sites_of(session, principal)
 
 
+def offers_national(principal: Principal) -> bool:
+    """The post form offers « National (aucun site) »: to an association-wide budget writer (gestion) only."""
+    return may_write_national(principal)
+
+
 def funding_options(session: Session, principal: Principal, post_id: int) -> list[FundingOption]:
     """The (grant, strand) pairs that may fund a post: grants covering its site with a 64 line there."""
     principal.require(Capability.VIEW_STAFFING)
