@@ -239,7 +239,7 @@ def grant_progress(
 ) -> list[GrantConsumption]:
     """Per grant running during [start, end]: planned and spent up to `as_of` on the budget lines of the
     given sites that the principal may see (grant_access), the national lines too when `national` (an
-    association-wide reader looking at every site: dashboard.whole_association), and the share of the grant
+    association-wide reader looking at every site: dashboard._whole_association), and the share of the grant
     period elapsed on `as_of` (budget_consumption.elapsed_share). Sorted by end date. One query."""
     lines = sa.and_(visible_lines(principal), national_or_sites(site_ids, national=national))
     planned = (

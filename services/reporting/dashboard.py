@@ -125,7 +125,7 @@ def _resolve_sites(session: Session, principal: Principal, site_ids: Sequence[in
     return [site for site in scope if site.id in wanted]
 
 
-def whole_association(session: Session, principal: Principal, sites: Sequence[SiteChoice]) -> bool:
+def _whole_association(session: Session, principal: Principal, sites: Sequence[SiteChoice]) -> bool:
     """The chosen sites are every site of an association-wide principal: its budget figures then count the
     national lines and expenses too (no site: the association's own costs), which belong to no site's share."""
     return principal.all_sites and {site.id for site in sites} >= {
@@ -182,7 +182,7 @@ def _dashboard(
                 start=start,
                 end=end,
                 as_of=as_of,
-                national=whole_association(session, principal, sites),
+                national=_whole_association(session, principal, sites),
             )
         ),
         fte=tuple(fte),

@@ -280,11 +280,11 @@ def test_the_whole_association_figures_count_national_lines(session: Session, wo
     assert rendu.total.planned_grant_cents == planned_all
     # the dashboard: national lines only when an association-wide reader looks at every site
     every_site = [world.lyon.id, world.grenoble.id]
-    assert dashboard.whole_association(session, world.direction, dashboard.sites_in_scope(session, world.direction))
+    assert dashboard._whole_association(session, world.direction, dashboard.sites_in_scope(session, world.direction))
     lyon_only = [s for s in dashboard.sites_in_scope(session, world.direction) if s.id == world.lyon.id]
-    assert not dashboard.whole_association(session, world.direction, lyon_only)
+    assert not dashboard._whole_association(session, world.direction, lyon_only)
     chef_sites = dashboard.sites_in_scope(session, world.chef_lyon)
-    assert not dashboard.whole_association(session, world.chef_lyon, chef_sites)
+    assert not dashboard._whole_association(session, world.chef_lyon, chef_sites)
 
     def agrasc_planned(principal, sites, national):
         found = grant_progress(
