@@ -21,6 +21,7 @@ from services.platform.principal import Principal
 from services.platform.sites import NATIONAL_SITE
 from services.reporting import dashboard
 from services.reporting._dashboard_figures import grant_progress
+from tests import factories
 from tests.services import budget_world
 from tests.services.budget_world import AV, ISP, TODAY
 
@@ -251,6 +252,11 @@ def test_direction_sees_national_rows_labelled_national(session: Session, world)
     national = next(s for s in report.by_site if s.key == "National")
     assert (national.planned_cents, national.actual_cents) == (12_000_00, 4_350_00)
     assert by_code[NATIONAL_CODE].id in {line.line_id for line in report.lines}
+    # the dashboard's FTE are per site: the national post is in none
+    factories.a_post(session, world.lyon, fte_hundredths=80)
+    board = dashboard.director_dashboard(session, direction, start=date(2026, 1, 1), end=TODAY, today=TODAY)
+    assert [(f.site_code, f.funded_hundredths) for f in board.fte] == [("LYO", 80)]
+    assert PostType.NATIONAL_PROJECT_OFFICER not in {f.post_type for f in board.fte}
 
 
 def test_the_whole_association_figures_count_national_lines(session: Session, world) -> None:
