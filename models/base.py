@@ -28,3 +28,10 @@ class Versioned(Timestamped):
 def site_fk(index: bool = True):
     """The owning site of a record; every scope filter runs on this column."""
     return Field(foreign_key="site.id", index=index, nullable=False)
+
+
+def national_or_site_fk():
+    """The site of a post, budget line or expense; NULL means « National »: the association as a whole (its
+    head office's work, the national project officers). A site-scoped principal's filter `site_id IN (…)`
+    never matches NULL, so only association-wide principals see national rows."""
+    return Field(default=None, foreign_key="site.id", index=True, nullable=True)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from i18n import N_
-from models.base import Timestamped, Versioned, site_fk
+from models.base import Timestamped, Versioned, national_or_site_fk
 from models.types import UtcDateTime, enum_type
 
 
@@ -151,12 +151,24 @@ class Strand(Timestamped, table=True):
 
 class BudgetLine(Versioned, table=True):
     __tablename__ = "budget_line"
-    __table_args__ = (sa.UniqueConstraint("grant_id", "strand_id", "site_id", "category", name="uq_budget_line"),)
+    __table_args__ = (
+        sa.UniqueConstraint("grant_id", "strand_id", "site_id", "category", name="uq_budget_line"),
+        # NULL never equals NULL in a unique constraint: the national lines (no site) get their own.
+        sa.Index(
+            "uq_budget_line_national",
+            "grant_id",
+            "strand_id",
+            "category",
+            unique=True,
+            sqlite_where=sa.text("site_id IS NULL"),
+            postgresql_where=sa.text("site_id IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     grant_id: int = Field(foreign_key="grant.id", index=True, nullable=False)
     strand_id: int = Field(foreign_key="strand.id", nullable=False)
-    site_id: int = site_fk()
+    site_id: int | None = national_or_site_fk()  # None: national
     category: BudgetCategory = Field(sa_type=enum_type(BudgetCategory), nullable=False)
     planned_cents: int = Field(sa_type=sa.BigInteger, nullable=False)
     # Analytic code of the accounting export that maps expenses to this line.
@@ -189,7 +201,7 @@ class Expense(Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
     budget_line_id: int = Field(foreign_key="budget_line.id", nullable=False)
     grant_id: int = Field(foreign_key="grant.id", nullable=False)  # denormalised for per-grant sums
-    site_id: int = site_fk()
+    site_id: int | None = national_or_site_fk()  # None: national
     spent_on: date = Field(nullable=False)
     amount_cents: int = Field(sa_type=sa.BigInteger, nullable=False)
     label: str = Field(max_length=200, nullable=False)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field
 
 from i18n import N_
-from models.base import Timestamped, Versioned, site_fk
+from models.base import Timestamped, Versioned, national_or_site_fk
 from models.types import enum_type
 
 
@@ -36,7 +36,7 @@ class PostType(StrEnum):
 
 class Post(Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    site_id: int = site_fk()
+    site_id: int | None = national_or_site_fk()  # None: a national post (no site)
     post_type: PostType = Field(sa_type=enum_type(PostType), nullable=False)
     # Full-time equivalent in hundredths (80 = 0,8 ETP) to stay exact.
     fte_hundredths: int = Field(nullable=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
@@ -11,13 +12,14 @@ from types import SimpleNamespace
 from clock import add_months, month_end, month_start
 from models.finance import BudgetCategory
 from models.staffing import Post, PostType
-from seed.context import SeedContext, SiteInfo, split_by_weight
-from seed.funding import CALENDAR_YEAR, POST_SPLITS, GrantPlan, grant_plans
+from seed.context import SEED, SeedContext, SiteInfo, split_by_weight
+from seed.funding import CALENDAR_YEAR, HEAD_OFFICE, POST_SPLITS, GrantPlan, grant_plans
 from seed.texts import EXPENSE_LABELS
 from services.finance.staffing.charges import charge_label
 from services.finance.staffing.costs import days_within, filled_intervals, post_month_cost
 from services.platform.money import split_exactly
 
+NATIONAL_CODE = "NAT"  # the site part of a national line's accounting code
 CATEGORY_WEIGHTS = {
     BudgetCategory.STAFF: 62,
     BudgetCategory.PURCHASES: 5,
@@ -177,55 +179,82 @@ def _lines(ctx: SeedContext, grant: SeededGrant, posts: list[SeededPost]) -> lis
     # Staff is about 62 % of a convention (CATEGORY_WEIGHTS); plan.euros is the floor of a grant with few posts.
     others = max(plan.euros * 100 - staff_total, round(staff_total * other_share / (1 - other_share)))
     amount = -(-(staff_total + others) // 100_000) * 100_000
+    # The budget's columns: (site id, accounting code's site part, weight, categories, extra). A national grant
+    # has one national column in place of its site's; a grant with a national coordination gets one more
+    # column, of no site, after its sites' (extra: its expenses are drawn apart, see _expenses).
+    national = (None, NATIONAL_CODE, plan.national_weight, plan.national)
+    if plan.national_only:
+        columns = [(*national, False)]
+    else:
+        columns = [
+            (site.id, site.code, site_weights.get(site.code, 1.0), tuple(CATEGORY_WEIGHTS), False)
+            for site in grant.sites
+        ]
+        if plan.national:
+            columns.append((*national, True))
     keys, weights = [], []
     for strand_id, strand_code, strand_weight in grant.strands:
-        for site in grant.sites:
+        for site_id, _code, site_weight, categories, _extra in columns:
             for category, category_weight in CATEGORY_WEIGHTS.items():
-                if category != BudgetCategory.STAFF:
-                    keys.append((strand_id, strand_code, site.id, category))
-                    weights.append(strand_weight * site_weights.get(site.code, 1.0) * category_weight)
+                if category != BudgetCategory.STAFF and category in categories:
+                    keys.append((strand_id, strand_code, site_id, category))
+                    weights.append(strand_weight * site_weight * category_weight)
     planned_of = dict(zip(keys, split_by_weight(amount - staff_total, weights), strict=True))
     grant.row["amount_cents"] = amount
     prefix = plan.ref_prefix.split("-")[0][:3]
     lines = []
-    for strand_id, strand_code, _ in grant.strands:
-        for site in grant.sites:
-            for category in CATEGORY_WEIGHTS:
-                if category == BudgetCategory.STAFF and not staff:
-                    continue  # a grant paying no post (the foundation's) has no 64 line
-                if category == BudgetCategory.STAFF:
-                    planned = staff.get((strand_id, site.id), 0)
-                else:
-                    planned = planned_of[(strand_id, strand_code, site.id, category)]
-                line = ctx.add(
-                    "budget_line",
-                    {
-                        "id": ctx.new_id("budget_line"),
-                        "grant_id": grant.id,
-                        "strand_id": strand_id,
-                        "site_id": site.id,
-                        "category": category,
-                        "planned_cents": planned,
-                        "accounting_code": f"{prefix}-{strand_code}-{site.code}-{category.value}",
-                    },
-                    on=grant.starts_on - timedelta(days=30),
-                )
-                lines.append(
-                    line
-                    | {
-                        "_starts_on": grant.starts_on,
-                        "_ends_on": grant.ends_on,
-                        "_months": plan.duration_months,
-                        "_prefix": prefix,
-                    }
-                )
+    for extra_columns in (False, True):  # the sites' lines in their old order, then the national coordination's
+        for strand_id, strand_code, _ in grant.strands:
+            for site_id, site_code, _weight, categories, extra in columns:
+                if extra != extra_columns:
+                    continue
+                for category in CATEGORY_WEIGHTS:
+                    if category not in categories:
+                        continue
+                    if category == BudgetCategory.STAFF and not staff:
+                        continue  # a grant paying no post (the foundation's) has no 64 line
+                    if category == BudgetCategory.STAFF:
+                        planned = staff.get((strand_id, site_id), 0)
+                    else:
+                        planned = planned_of[(strand_id, strand_code, site_id, category)]
+                    line = ctx.add(
+                        "budget_line",
+                        {
+                            "id": ctx.new_id("budget_line"),
+                            "grant_id": grant.id,
+                            "strand_id": strand_id,
+                            "site_id": site_id,
+                            "category": category,
+                            "planned_cents": planned,
+                            "accounting_code": f"{prefix}-{strand_code}-{site_code}-{category.value}",
+                        },
+                        on=grant.starts_on - timedelta(days=30),
+                    )
+                    lines.append(
+                        line
+                        | {
+                            "_starts_on": grant.starts_on,
+                            "_ends_on": grant.ends_on,
+                            "_months": plan.duration_months,
+                            "_prefix": prefix,
+                            "_extra": extra,
+                        }
+                    )
     return lines
+
+
+def _day_between(rng: random.Random, first: date, last: date) -> date:
+    """SeedContext.day_between with the given Random."""
+    return first if last <= first else first + timedelta(days=rng.randint(0, (last - first).days))
 
 
 def _expenses(ctx: SeedContext, lines: list[dict]) -> None:
     """Monthly spending close to plan (a few lines overspend) over the elapsed part of each grant;
-    the last complete months came from accounting exports. Staff lines are charged from the posts."""
-    rng, as_of = ctx.rng, ctx.as_of
+    the last complete months came from accounting exports. Staff lines are charged from the posts. The lines of
+    a national coordination (`_extra`) draw from a Random of their own, so the other lines' draws, and every
+    later part of the data set, stay what they were before national lines existed."""
+    as_of = ctx.as_of
+    national_rng = random.Random(f"{SEED}-national")
     gestion = ctx.users["gestion"].id
     current_month = month_start(as_of)
     imported_months = [add_months(current_month, -n) for n in range(IMPORTED_MONTHS, 0, -1)]
@@ -233,6 +262,7 @@ def _expenses(ctx: SeedContext, lines: list[dict]) -> None:
     voucher = 0
     rate = ctx.spec.expenses_per_line_month * NON_STAFF_RATE_FACTOR
     for line in lines:
+        rng = national_rng if line["_extra"] else ctx.rng
         monthly = line["planned_cents"] / line["_months"]
         pace = 1.3 if rng.random() < 0.08 else rng.uniform(0.8, 1.05)
         category = line["category"]
@@ -248,7 +278,7 @@ def _expenses(ctx: SeedContext, lines: list[dict]) -> None:
                 for amount in amounts:
                     voucher += 1
                     label, supplier = rng.choice(EXPENSE_LABELS[category])
-                    spent_on = ctx.day_between(month, last_day)
+                    spent_on = _day_between(rng, month, last_day)
                     row = ctx.add(
                         "expense",
                         {
@@ -323,10 +353,13 @@ def _strand_for(grant: SeededGrant, post_type: PostType) -> int:
     return next((codes[c] for c in STRAND_PREFERENCE[post_type] if c in codes), grant.strands[0][0])
 
 
-def _funding_shares(grants: list[SeededGrant], site: SiteInfo, post_type: PostType) -> list[tuple]:
+def _funding_shares(grants: list[SeededGrant], site: SiteInfo | None, post_type: PostType) -> list[tuple]:
     """(grant, strand id, basis points) of a post, by grant id: POST_SPLITS over the roles that have a
-    grant at the post's site, scaled to 10 000."""
-    covering = {g.plan.role: g for g in grants if any(s.id == site.id for s in g.sites)}
+    grant at the post's site (a national post, site None: a grant with national 64 lines), scaled to 10 000."""
+    if site is None:
+        covering = {g.plan.role: g for g in grants if BudgetCategory.STAFF in g.plan.national}
+    else:
+        covering = {g.plan.role: g for g in grants if any(s.id == site.id for s in g.sites)}
     roles = [role for role in POST_SPLITS[post_type] if role in covering]
     shares = split_by_weight(10_000, [POST_SPLITS[post_type][role] for role in roles])
     return sorted(
@@ -336,14 +369,15 @@ def _funding_shares(grants: list[SeededGrant], site: SiteInfo, post_type: PostTy
 
 
 def _posts(ctx: SeedContext, grants: list[SeededGrant]) -> list[SeededPost]:
-    """Posts of every site: filled from their start (some with a past vacancy, a few vacant today)."""
+    """Posts of every site, and the national posts (no site): filled from their start (some with a past
+    vacancy, a few vacant today)."""
     rng, as_of = ctx.rng, ctx.as_of
     posts: list[SeededPost] = []
     for site in ctx.sites:
         holders: list[tuple[PostType, str | None]] = [
             (m.post_type, m.display_name) for m in site.staff if m.post_type is not None
         ]
-        if site.code == "LYO":
+        if site.code == HEAD_OFFICE:  # drawn here, as when they were the head office's: the same data set
             holders += [(PostType.NATIONAL_PROJECT_OFFICER, name) for name in ctx.national_officers]
         if site.code == "MRS":
             holders.append((PostType.CIP, None))  # vacant since the CIP left
@@ -383,7 +417,7 @@ def _posts(ctx: SeedContext, grants: list[SeededGrant]) -> list[SeededPost]:
                 "post",
                 {
                     "id": post_id,
-                    "site_id": site.id,
+                    "site_id": None if post_type == PostType.NATIONAL_PROJECT_OFFICER else site.id,  # national
                     "post_type": post_type,
                     "fte_hundredths": fte,
                     "monthly_cost_cents": POST_COSTS[post_type] * fte,
@@ -410,7 +444,7 @@ def _posts(ctx: SeedContext, grants: list[SeededGrant]) -> list[SeededPost]:
                     on=changed_on,
                 )
                 changes.append(SimpleNamespace(id=change_id, changed_on=changed_on, is_filled=is_filled))
-            shares = _funding_shares(grants, site, post_type)
+            shares = _funding_shares(grants, None if row["site_id"] is None else site, post_type)
             for grant, strand_id, share in shares:
                 ctx.add(
                     "post_funding",

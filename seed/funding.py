@@ -11,7 +11,8 @@ Orders of magnitude (public sources; the amounts follow from the posts each gran
   The Senate's finance committee counted about 900 persons in a PSP at the end of 2024, Paris, the Rhône,
   the Bouches-du-Rhône and the Isère first.
 - A national association's head office also gets a national subsidy of the same programme (the SDFE,
-  service des droits des femmes et de l'égalité), which pays its national posts.
+  service des droits des femmes et de l'égalité), which pays its national posts; the AGRASC project pays a
+  share of them too (its national coordination). National posts, lines and expenses belong to no site.
 - FIPD (fonds interministériel de prévention de la délinquance), through the préfecture: a few thousand
   to a few tens of thousands of euros for an outreach or victim-support action.
 - AGRASC fonds de concours: the agency transfers part of the confiscated assets to the State, which
@@ -30,13 +31,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.finance import FunderKind
+from models.finance import BudgetCategory, FunderKind
 from models.staffing import PostType
 from seed.sizes import SiteSpec
 from services.accounts.demo import AGRASC_FUNDER_NAME
 
 FOUNDATION_NAME = "Fondation Horizons Solidaires"
-HEAD_OFFICE = "LYO"  # the national posts and the national subsidy
+HEAD_OFFICE = "LYO"  # the national subsidy's convention names it; the national posts belong to no site
+# The AGRASC project's national coordination (lines of no site): the national officers' share, their travel
+# and the meetings between the teams.
+AGRASC_NATIONAL = (BudgetCategory.STAFF, BudgetCategory.OTHER_EXTERNAL_SERVICES)
 AGRASC_SITES = ("LYO", "GRE")
 # The department's share is paid by a metropolis or a city with department powers at these sites.
 DEPARTMENT_FUNDERS = {"LYO": "Métropole de Lyon", "PAR": "Ville de Paris"}
@@ -60,6 +64,15 @@ class GrantPlan:
     tolerance_bp: int
     indirect_rate_bp: int
     site_codes: tuple[str, ...]
+    # Its national column (lines of no site: the association's own costs, « National »): the categories it
+    # holds (every one: a national grant, which has no site line), and its weight beside a site's.
+    national: tuple[BudgetCategory, ...] = ()
+    national_weight: float = 0.0
+
+    @property
+    def national_only(self) -> bool:
+        """A national grant: every line national (its convention still names the head office's site)."""
+        return self.national == tuple(BudgetCategory)
 
 
 AV = ("Aller-vers", "AV", 0.45)
@@ -92,6 +105,9 @@ def grant_plans(sites: tuple[SiteSpec, ...]) -> list[GrantPlan]:
             1000,
             800,
             tuple(code for code in AGRASC_SITES if code in codes),
+            # the project's national coordination: a share of the national officers, their travel and meetings
+            AGRASC_NATIONAL if HEAD_OFFICE in codes else (),
+            0.25,
         )
     ]
     regions: dict[str, list[str]] = {}
@@ -131,6 +147,8 @@ def grant_plans(sites: tuple[SiteSpec, ...]) -> list[GrantPlan]:
                 1000,
                 500,
                 (HEAD_OFFICE,),
+                tuple(BudgetCategory),
+                1.0,
             )
         )
     for order, site in enumerate(sites):
@@ -234,5 +252,6 @@ POST_SPLITS: dict[PostType, dict[str, int]] = {
     PostType.HEALTH_PROFESSIONAL: {"city": 40, "department": 40, "agrasc": 20},
     PostType.FLE_TRAINER: {"region": 60, "department": 20, "city": 20},
     PostType.COORDINATION: {"state": 30, "department": 30, "region": 20, "agrasc": 10, "city": 10},
-    PostType.NATIONAL_PROJECT_OFFICER: {"national": 100},
+    # the national posts (no site): the national subsidy, and the AGRASC project's national coordination
+    PostType.NATIONAL_PROJECT_OFFICER: {"national": 70, "agrasc": 30},
 }

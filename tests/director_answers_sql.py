@@ -79,15 +79,17 @@ class Grant:
     status: str  # "behind", "on_track", "overspending"
 
 
-def grants(engine: Engine, codes: list[str], as_of: date) -> list[Grant]:
-    """Grants running on `as_of`, the one ending first first (then by name)."""
+def grants(engine: Engine, codes: list[str], as_of: date, *, national: bool = False) -> list[Grant]:
+    """Grants running on `as_of`, the one ending first first (then by name); with `national` (direction looking at
+    every site), the national lines (no site) count too."""
+    in_scope = "(s.code IN :codes OR l.site_id IS NULL)" if national else "s.code IN :codes"
     rows = _rows(
         engine,
-        """SELECT g.name, g.starts_on, g.ends_on,
-                  (SELECT SUM(l.planned_cents) FROM budget_line l JOIN site s ON s.id = l.site_id
-                    WHERE l.grant_id = g.id AND s.code IN :codes),
+        f"""SELECT g.name, g.starts_on, g.ends_on,
+                  (SELECT SUM(l.planned_cents) FROM budget_line l LEFT JOIN site s ON s.id = l.site_id
+                    WHERE l.grant_id = g.id AND {in_scope}),
                   (SELECT COALESCE(SUM(e.amount_cents), 0) FROM expense e JOIN budget_line l ON l.id = e.budget_line_id
-                    JOIN site s ON s.id = l.site_id WHERE l.grant_id = g.id AND s.code IN :codes
+                    LEFT JOIN site s ON s.id = l.site_id WHERE l.grant_id = g.id AND {in_scope}
                     AND e.spent_on <= :as_of)
            FROM "grant" g WHERE g.starts_on <= :as_of AND g.ends_on >= :as_of ORDER BY g.ends_on, g.name""",
         codes=codes,

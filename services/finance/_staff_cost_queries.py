@@ -19,13 +19,14 @@ from models.organisation import Site
 from models.staffing import Post, PostFunding, PostStatusChange, PostType
 from services.finance.staffing.costs import post_month_cost
 from services.platform.money import split_exactly
+from services.platform.sites import site_code_or_national
 
 
 @dataclass(frozen=True)
 class VacantPost:
     post_id: int
     post_type: PostType
-    site_code: str
+    site_code: str  # « National » for a national post
     vacant_since: date
     days: int
 
@@ -135,7 +136,7 @@ def vacant_posts_of_grant(
     """Open posts funded by the grant that are vacant today for more than `longer_than_days` days."""
     rows = session.exec(
         select(Post.id, Post.post_type, Site.code, Post.status_since)
-        .join(Site, Site.id == Post.site_id)
+        .outerjoin(Site, Site.id == Post.site_id)  # a national post has no site
         .where(
             Post.id.in_(select(PostFunding.post_id).where(PostFunding.grant_id == grant_id)),
             Post.is_filled.is_(False),
@@ -145,4 +146,7 @@ def vacant_posts_of_grant(
         )
         .order_by(Post.status_since, Post.id)
     ).all()
-    return [VacantPost(pid, PostType(ptype), code, since, (today - since).days) for pid, ptype, code, since in rows]
+    return [
+        VacantPost(pid, PostType(ptype), site_code_or_national(code), since, (today - since).days)
+        for pid, ptype, code, since in rows
+    ]

@@ -1,13 +1,16 @@
 """Which grants and budget lines a principal may see: the one scope rule of every budget service.
 
-- direction, gestion (all sites): every grant and line;
-- chef_service: the lines of its own sites, and the grants that have such a line;
+- direction, gestion (all sites): every grant and line, the national ones (no site) included;
+- chef_service: the lines of its own sites, and the grants that have such a line (never a national line:
+  `site_id IN (…)` is never true of NULL);
 - financeur: the grants of its own funder (aggregates only: callers never give it expense labels,
   suppliers, voucher references or staff names);
 - everyone else: nothing (deny by default).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -33,6 +36,19 @@ def visible_grants(principal: Principal) -> ColumnElement[bool]:
     if principal.can(Capability.VIEW_BUDGET) or principal.can(Capability.VIEW_FUNDED_GRANTS):
         return Grant.id.in_(select(BudgetLine.grant_id).where(visible_lines(principal)))
     return sa.false()
+
+
+def national_or_sites(site_ids: Iterable[int], *, national: bool) -> sa.ColumnElement[bool]:
+    """The budget lines of the given sites, and the national ones (no site) when `national`. Always ANDed
+    with visible_lines, which never lets a site-scoped principal reach a national line."""
+    sites = BudgetLine.site_id.in_(sorted({int(s) for s in site_ids}))
+    return sa.or_(sites, BudgetLine.site_id.is_(None)) if national else sites
+
+
+def may_write_national(principal: Principal) -> bool:
+    """Posts, budget lines and expenses of no site (« National »): an association-wide budget writer
+    (gestion). A site-scoped principal never reads them either: its filter `site_id IN (…)` excludes NULL."""
+    return principal.can(Capability.EDIT_BUDGET) and principal.all_sites
 
 
 def sees_details(principal: Principal) -> bool:

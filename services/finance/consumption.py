@@ -13,7 +13,10 @@ Rules:
 - subtotals per strand, site and category and the total are exact integer sums of the displayed
   lines, so the table always adds up;
 - when the principal sees only part of a grant (chef_service), the total is the total of the lines it
-  may see (`partial_scope` tells the page to label it so).
+  may see (`partial_scope` tells the page to label it so);
+- the national lines of a grant (no site, « National »: the association's own costs, the national posts)
+  and their expenses count only for an association-wide reader, who sees the whole grant; a site's reader
+  never gets them (visible_lines).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from services.platform import data_version
 from services.platform.errors import NotFound
 from services.platform.money import ratio
 from services.platform.principal import Capability, Principal
+from services.platform.sites import site_code_or_national
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,8 @@ class LineConsumption(_Consumed):
     version: int
     strand_id: int
     strand_name: str
-    site_id: int
-    site_code: str
+    site_id: int | None  # None: a national line
+    site_code: str  # « National » for a national line
     category: BudgetCategory
     planned_cents: int
     actual_cents: int
@@ -228,7 +232,7 @@ def _line_consumption(
             BudgetLine.planned_cents,
         )
         .join(Strand, Strand.id == BudgetLine.strand_id)
-        .join(Site, Site.id == BudgetLine.site_id)
+        .outerjoin(Site, Site.id == BudgetLine.site_id)  # a national line (association-wide readers only)
         .where(BudgetLine.grant_id == grant_id, visible_lines(principal))
         .order_by(Strand.name, Site.code, BudgetLine.category)
     ).all()
@@ -239,7 +243,7 @@ def _line_consumption(
             strand_id,
             strand,
             site_id,
-            site_code,
+            site_code_or_national(site_code),
             BudgetCategory(category),
             int(planned),
             actual.get(line_id, 0),

@@ -3,8 +3,10 @@
 Accepted: CSV separated by ';' in UTF-8 (with or without BOM) or Windows-1252, and XLSX (first sheet).
 French formats: amounts '1 234,56' (negative = avoir), dates 'dd/mm/yyyy' (Excel date cells too).
 Columns are found by their header, whatever the case and accents: Date, Code analytique, Montant,
-Libellé (required), Fournisseur, N° de pièce (optional); the English names (Date, Accounting code,
-Amount, Label, Supplier, Voucher no.) are accepted too. Row numbers are those the spreadsheet shows
+Libellé (required), Fournisseur, N° de pièce, Site (optional); the English names (Date, Accounting code,
+Amount, Label, Supplier, Voucher no., Site) are accepted too. The Site column, when present, is checked
+against the line the code names (services.finance.expense_import): a site's code, or for a national line
+(no site) an empty cell or « National ». Row numbers are those the spreadsheet shows
 (header = row 1 when it is the first row).
 """
 
@@ -36,6 +38,7 @@ LABEL_MAX = 200
 SUPPLIER_MAX = 160
 VOUCHER_MAX = 80
 CODE_MAX = 40
+SITE_MAX = 40
 
 # column key → (French header: RowError.column, the example file; translated where shown; accepted
 # normalised headers, French and English)
@@ -79,6 +82,7 @@ COLUMNS: dict[str, tuple[str, frozenset[str]]] = {
             }
         ),
     ),
+    "site": (N_("Site"), frozenset({"site", "codesite", "sitecode", "antenne", "etablissement"})),
 }
 # column key → (message when the cell is empty, None when optional; message when too long)
 TEXT_MESSAGES: dict[str, tuple[str | None, str]] = {
@@ -86,6 +90,7 @@ TEXT_MESSAGES: dict[str, tuple[str | None, str]] = {
     "label": (N_("Le libellé est obligatoire."), N_("Le libellé dépasse {limit} caractères.")),
     "supplier": (None, N_("Le fournisseur dépasse {limit} caractères.")),
     "voucher_ref": (None, N_("Le numéro de pièce dépasse {limit} caractères.")),
+    "site": (None, N_("Le site dépasse {limit} caractères.")),
 }
 REQUIRED = ("spent_on", "code", "amount", "label")
 EXAMPLE_HEADER = [COLUMNS[key][0] for key in ("spent_on", "code", "amount", "label", "supplier", "voucher_ref")]
@@ -115,6 +120,7 @@ class ParsedRow:
     label: str
     supplier: str | None
     voucher_ref: str | None
+    site: str | None = None  # the Site cell as written (optional column; empty: None)
 
 
 @dataclass
@@ -358,8 +364,9 @@ def _parse_rows(kind: str, rows: Iterable[tuple[int, list[object]]]) -> ParsedFi
         label = _text(cell("label"), LABEL_MAX, "label", number, parsed.errors, required=True)
         supplier = _text(cell("supplier"), SUPPLIER_MAX, "supplier", number, parsed.errors)
         voucher = _text(cell("voucher_ref"), VOUCHER_MAX, "voucher_ref", number, parsed.errors)
+        site = _text(cell("site"), SITE_MAX, "site", number, parsed.errors)
         if len(parsed.errors) == before:
-            parsed.rows.append(ParsedRow(number, spent_on, code, amount, label, supplier, voucher))
+            parsed.rows.append(ParsedRow(number, spent_on, code, amount, label, supplier, voucher, site))
     if columns is None:
         parsed.errors.append(RowError(None, None, _("Le fichier est vide.")))
     elif parsed.data_rows == 0:

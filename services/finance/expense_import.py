@@ -1,7 +1,8 @@
 """Import of an accounting export into expenses: every row validated first, then all rows or none.
 
 Who: EDIT_BUDGET (gestion), on the lines it may see. Rows are mapped to budget lines by their
-analytic code (BudgetLine.accounting_code, case-insensitive). Refused, with a row-by-row report:
+analytic code (BudgetLine.accounting_code, case-insensitive); an optional Site column must name the
+line's site (a national line: an empty cell or « National »). Refused, with a row-by-row report:
 unreadable dates or amounts, unknown codes, a date in the future or outside the grant's period,
 a row repeated in the file, a row already booked (same line, date, amount and voucher reference),
 an empty file, a file already imported (same SHA-256). On any error nothing is written.
@@ -24,7 +25,7 @@ from clock import PARIS
 from i18n import N_, _, ngettext
 from models.audit import AuditAction
 from models.finance import BudgetLine, Expense, ExpenseImport, Grant
-from models.organisation import User
+from models.organisation import Site, User
 from models.types import utcnow
 from services.finance.access import visible_lines
 from services.finance.expense_file import (
@@ -41,6 +42,7 @@ from services.platform import audit
 from services.platform.errors import ServiceError
 from services.platform.inputs import FormInput, messages
 from services.platform.principal import Capability, Principal
+from services.platform.sites import NATIONAL, NATIONAL_CHOICE, NATIONAL_SITE
 
 __all__ = [
     "ImportRefused",
@@ -56,6 +58,7 @@ Progress = Callable[[int, int], None]
 BATCH = 1_000
 CODE = COLUMNS["code"][0]  # French headers of the report (RowError.column)
 DATE = COLUMNS["spent_on"][0]
+SITE = COLUMNS["site"][0]
 
 
 class ImportRefused(ServiceError):
@@ -96,7 +99,8 @@ class _Line:
     id: int
     code: str
     grant_id: int
-    site_id: int
+    site_id: int | None  # None: a national line
+    site_code: str | None
     starts_on: date
     ends_on: date
 
@@ -125,16 +129,37 @@ def _lines_by_code(session: Session, principal: Principal) -> dict[str, list[_Li
             BudgetLine.accounting_code,
             BudgetLine.grant_id,
             BudgetLine.site_id,
+            Site.code,
             Grant.starts_on,
             Grant.ends_on,
         )
         .join(Grant, Grant.id == BudgetLine.grant_id)
+        .outerjoin(Site, Site.id == BudgetLine.site_id)  # a national line has no site
         .where(BudgetLine.accounting_code.is_not(None), visible_lines(principal))
     ).all()
     found: dict[str, list[_Line]] = defaultdict(list)
-    for line_id, code, grant_id, site_id, starts_on, ends_on in rows:
-        found[code.strip().upper()].append(_Line(line_id, code, grant_id, site_id, starts_on, ends_on))
+    for line_id, code, grant_id, site_id, site_code, starts_on, ends_on in rows:
+        found[code.strip().upper()].append(_Line(line_id, code, grant_id, site_id, site_code, starts_on, ends_on))
     return found
+
+
+def _site_mismatch(row: ParsedRow, line: _Line) -> RowError | None:
+    """The Site cell, when the file has one, names the line's site: its code, or for a national line an empty
+    cell or « National » (as the lines table shows it, or its French word whatever the language)."""
+    if row.site is None:
+        return None  # an empty cell: the code alone says where (a national line, or any site's)
+    written = row.site.strip().casefold()
+    if line.site_code is None:
+        if written in {NATIONAL_SITE, _(NATIONAL).casefold(), _(NATIONAL_CHOICE).casefold(), "national (aucun site)"}:
+            return None
+        message = _(
+            "Site « {site} » : le code « {code} » est celui d'une ligne nationale (site vide ou « {national} »)."
+        )
+        return RowError(row.row, SITE, message.format(site=row.site, code=row.code, national=_(NATIONAL)))
+    if written == line.site_code.casefold():
+        return None
+    message = _("Site « {site} » : le code « {code} » est celui d'une ligne du site {expected}.")
+    return RowError(row.row, SITE, message.format(site=row.site, code=row.code, expected=line.site_code))
 
 
 def _booked_keys(session: Session, line_ids: set[int], first: date, last: date) -> set[tuple]:
@@ -185,7 +210,10 @@ def _validate(
             )
         else:
             line = candidates[0]
-            if row.spent_on > today:
+            mismatch = _site_mismatch(row, line)
+            if mismatch is not None:
+                errors.append(mismatch)
+            elif row.spent_on > today:
                 errors.append(RowError(row.row, DATE, _("La date est dans le futur.")))
             elif not line.starts_on <= row.spent_on <= line.ends_on:
                 errors.append(

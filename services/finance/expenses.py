@@ -27,6 +27,7 @@ from services.platform import audit, paging
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from services.platform.inputs import FORM_ERROR, FormInput, checked, field_error, messages, raw, refuse_if
 from services.platform.principal import Capability, Principal
+from services.platform.sites import site_code_or_national
 
 LABEL_MAX = 200
 SUPPLIER_MAX = 160
@@ -239,7 +240,8 @@ def list_expenses(
         raise PermissionDenied(_("Le détail des dépenses n'est pas accessible à ce profil."))
     # sees_details ⇒ VIEW_BUDGET, whose visible lines are those of the principal's sites
     # (services.finance.access.visible_lines); an expense carries its line's site, so the scope is read
-    # on the expense row itself, without joining the lines for the count.
+    # on the expense row itself, without joining the lines for the count. A national expense (no site) is
+    # never in `site_id IN (…)`: only an association-wide reader gets it.
     conditions = [Expense.grant_id == grant_id, principal.site_filter(Expense.site_id)]
     if line_id is not None:
         conditions.append(Expense.budget_line_id == line_id)
@@ -256,7 +258,7 @@ def list_expenses(
         select(Expense, BudgetLine.accounting_code, BudgetLine.category, Strand.name, Site.code)
         .join(BudgetLine, BudgetLine.id == Expense.budget_line_id)
         .join(Strand, Strand.id == BudgetLine.strand_id)
-        .join(Site, Site.id == Expense.site_id)
+        .outerjoin(Site, Site.id == Expense.site_id)  # a national expense (association-wide readers only)
         .where(*conditions)
         .order_by(Expense.spent_on.desc(), Expense.id.desc())
         .offset(shown.offset)
@@ -269,7 +271,7 @@ def list_expenses(
             e.budget_line_id,
             code,
             strand,
-            site,
+            site_code_or_national(site),
             category,
             e.amount_cents,
             e.label,

@@ -1,6 +1,7 @@
 """Compte rendu financier of a grant over a period (shape of the Cerfa 15059), on screen and as XLSX.
 
-Who: VIEW_BUDGET over every site (direction, gestion) — a report covers the whole convention.
+Who: VIEW_BUDGET over every site (direction, gestion) — a report covers the whole convention, its national
+lines, expenses and posts (no site, « National ») included.
 Figures, per Cerfa category (60, 61, 62, 63, 64, 65–68, frais indirects):
 - prévu convention: the planned amounts of the grant's lines;
 - prévu sur la période: the grant's planned total × days of the period within the convention / days of
@@ -58,6 +59,7 @@ from services.platform.errors import NotFound, PermissionDenied
 from services.platform.inputs import PeriodInput
 from services.platform.money import BASIS_POINTS, prorata, ratio, share_of, split_exactly
 from services.platform.principal import Capability, Principal
+from services.platform.sites import site_code_or_national
 from services.platform.spreadsheet import (
     DATE,
     EUROS,
@@ -291,7 +293,7 @@ def _report_of(
             sa.func.sum(Expense.amount_cents),
         )
         .join(Post, Post.id == Expense.post_id)
-        .join(Site, Site.id == Post.site_id)
+        .outerjoin(Site, Site.id == Post.site_id)  # a national post (the report covers the whole convention)
         .where(
             Expense.grant_id == grant.id,
             Expense.post_id.is_not(None),
@@ -315,7 +317,7 @@ def _report_of(
         tuple(rows),
         total,
         tuple(
-            PostCost(pid, PostType(pt), code, fte, int(months), int(cents))
+            PostCost(pid, PostType(pt), site_code_or_national(code), fte, int(months), int(cents))
             for pid, pt, code, fte, months, cents in posts
         ),
         grant.indirect_rate_bp,

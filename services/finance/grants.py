@@ -385,7 +385,11 @@ def _kept_by_the_lines(
     (the rules of the fields that passed their own checks)."""
     values = raw(data)
     if "site_ids" not in errors:
-        used_sites = set(session.exec(select(BudgetLine.site_id).where(BudgetLine.grant_id == grant_id)).all())
+        used_sites = set(
+            session.exec(
+                select(BudgetLine.site_id).where(BudgetLine.grant_id == grant_id, BudgetLine.site_id.is_not(None))
+            ).all()
+        )
         if used_sites - {int(site_id) for site_id in values["site_ids"]}:
             errors["site_ids"] = _(
                 "Un site qui a des lignes budgétaires ne peut être retiré : supprimez d'abord ses lignes."

@@ -22,7 +22,7 @@ from i18n import N_, _, formats
 from models.audit import AuditAction
 from models.finance import BudgetCategory, BudgetLine, BudgetRevision, Expense, Grant, GrantSite, Strand
 from models.organisation import Site
-from services.finance.access import sees_details, visible_grants, visible_lines
+from services.finance.access import may_write_national, sees_details, visible_grants, visible_lines
 from services.finance.fields import AMOUNT_REQUIRED, spaces_or_none
 from services.finance.grants import require_reader, spent_by_line
 from services.platform import audit
@@ -31,6 +31,7 @@ from services.platform.inputs import FormInput, checked, field_error, raw, refus
 from services.platform.money import typed_cents
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
+from services.platform.sites import NATIONAL_SITE, site_code_or_national
 
 ACCOUNTING_CODE_MAX = 40
 CATEGORY_ORDER = {category: index for index, category in enumerate(BudgetCategory)}
@@ -43,8 +44,8 @@ class LineRow:
     grant_id: int
     strand_id: int
     strand_name: str
-    site_id: int
-    site_code: str
+    site_id: int | None  # None: a national line (association-wide principals only)
+    site_code: str  # « National » for a national line
     category: BudgetCategory
     planned_cents: int
     accounting_code: str | None  # None for a financeur
@@ -67,7 +68,7 @@ def budget_lines(session: Session, principal: Principal, grant_id: int, *, today
     rows = session.exec(
         select(BudgetLine, Strand.name, Site.code, sa.func.coalesce(spent.c.spent, 0))
         .join(Strand, Strand.id == BudgetLine.strand_id)
-        .join(Site, Site.id == BudgetLine.site_id)
+        .outerjoin(Site, Site.id == BudgetLine.site_id)  # a national line has no site
         .outerjoin(spent, spent.c.budget_line_id == BudgetLine.id)
         .where(BudgetLine.grant_id == grant_id, visible_lines(principal))
     ).all()
@@ -79,7 +80,7 @@ def budget_lines(session: Session, principal: Principal, grant_id: int, *, today
             line.strand_id,
             strand,
             line.site_id,
-            site,
+            site_code_or_national(site),
             line.category,
             line.planned_cents,
             line.accounting_code if details else None,
@@ -101,7 +102,7 @@ class LineChoice:
     convention_ref: str
     label: str  # "AGR-AV-LYO-60 · Aller-vers · LYO · 60 – Achats" (built by the page from the parts)
     strand_name: str
-    site_code: str
+    site_code: str  # « National » for a national line
     category: BudgetCategory
     accounting_code: str | None
     starts_on: date
@@ -118,7 +119,7 @@ def line_choices(session: Session, principal: Principal, *, grant_id: int | None
         select(BudgetLine, Grant, Strand.name, Site.code)
         .join(Grant, Grant.id == BudgetLine.grant_id)
         .join(Strand, Strand.id == BudgetLine.strand_id)
-        .join(Site, Site.id == BudgetLine.site_id)
+        .outerjoin(Site, Site.id == BudgetLine.site_id)  # a national line has no site
         .where(*conditions)
     ).all()
     choices = [
@@ -127,9 +128,9 @@ def line_choices(session: Session, principal: Principal, *, grant_id: int | None
             grant.id,
             grant.name,
             grant.convention_ref,
-            " · ".join(p for p in (line.accounting_code, strand, site) if p),
+            " · ".join(p for p in (line.accounting_code, strand, site_code_or_national(site)) if p),
             strand,
-            site,
+            site_code_or_national(site),
             line.category,
             line.accounting_code,
             grant.starts_on,
@@ -141,6 +142,11 @@ def line_choices(session: Session, principal: Principal, *, grant_id: int | None
         choices,
         key=lambda c: (-c.starts_on.toordinal(), c.grant_name, c.strand_name, c.site_code, CATEGORY_ORDER[c.category]),
     )
+
+
+def offers_national(principal: Principal) -> bool:
+    """The lines editor offers « National (aucun site) »: to an association-wide budget writer (gestion) only."""
+    return may_write_national(principal)
 
 
 # Marked French ids of a row's own rules ({number}: the row's number in the editor).
@@ -171,6 +177,11 @@ class LineInput(FormInput):
     category: BudgetCategory | None = Field(None, validate_default=True)  # an empty cell gets its message too
     planned: int = Field(None, validate_default=True)
     accounting_code: str | None = None
+
+    @field_validator("site_id", mode="before")
+    @classmethod
+    def _national(cls, value: object) -> object:
+        return None if value == NATIONAL_SITE else value  # checked against the grant's sites by _check_row
 
     @field_validator("category", mode="before")
     @classmethod
@@ -236,6 +247,7 @@ def _check_row(table: _Table, number: int, data: LineInput | Mapping[str, object
         row_errors["strand"] = _(CHOOSE_STRAND).format(number=number)
     if values.get("site_id") not in sites:
         row_errors["site"] = _(SITE_OF_THE_GRANT).format(number=number)
+    site_id = None if values.get("site_id") == NATIONAL_SITE else values.get("site_id")
     code = spaces_or_none(values.get("accounting_code")) if "code" not in row_errors else None
     if code and code.upper() in table.codes:
         row_errors["code"] = _(
@@ -244,7 +256,7 @@ def _check_row(table: _Table, number: int, data: LineInput | Mapping[str, object
     elif code:
         table.codes[code.upper()] = number
     category = BudgetCategory(values["category"]) if "category" not in row_errors else None
-    key = (values.get("strand_id"), values.get("site_id"), category)
+    key = (values.get("strand_id"), site_id, category)
     if not row_errors and key in table.keys:
         row_errors["key"] = _(
             "Ligne {number} : même volet, même site et même catégorie que la ligne "
@@ -271,11 +283,13 @@ def _codes_of_other_grants(session: Session, grant: Grant, table: _Table) -> Non
 
 
 def _checked_lines(
-    session: Session, grant: Grant, lines: Sequence[LineInput | Mapping[str, object]]
+    session: Session, grant: Grant, lines: Sequence[LineInput | Mapping[str, object]], *, national: bool
 ) -> list[LineInput]:
     """The rows, checked: each one's messages « Ligne n : … » under "lines.<n>.<field>", then the sum."""
     strands = set(session.exec(select(Strand.id).where(Strand.grant_id == grant.id)).all())
     sites = set(session.exec(select(GrantSite.site_id).where(GrantSite.grant_id == grant.id)).all())
+    if national:
+        sites.add(NATIONAL_SITE)  # a national line: the association's own costs of the grant (gestion)
     table = _Table([], {}, {}, {})
     for number, data in enumerate(lines, start=1):
         _check_row(table, number, data, strands, sites)
@@ -330,13 +344,14 @@ def save_budget_lines(
     """Replace the planned amounts and accounting codes of a grant's lines, all at once (gestion).
 
     Rules: the lines add up exactly to the grant amount; planned ≥ 0; one line per strand × site ×
-    category; the site is one of the grant's; an accounting code belongs to one line only (across
+    category; the site is one of the grant's, or national (NATIONAL_SITE: no site, an association-wide
+    writer only); an accounting code belongs to one line only (across
     every grant, since imports map rows by code). A line left out is deleted, unless expenses or a
     budget revision point to it. `expected_version` is the grant's version: saving the lines bumps it.
     """
     principal.require(Capability.EDIT_BUDGET)
     grant = _grant_in_scope(session, principal, grant_id)
-    rows = _checked_lines(session, grant, lines)
+    rows = _checked_lines(session, grant, lines, national=may_write_national(principal))
     existing = {
         (line.strand_id, line.site_id, line.category): line
         for line in session.exec(select(BudgetLine).where(BudgetLine.grant_id == grant_id)).all()

@@ -51,6 +51,7 @@ from services.platform.inputs import FormInput, checked, field_error, messages, 
 from services.platform.money import BASIS_POINTS, parse_amount, ratio, typed_cents
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
+from services.platform.sites import site_code_or_national
 
 REASON_MAX = 300
 
@@ -357,10 +358,11 @@ def list_revisions(session: Session, principal: Principal, *, grant_id: int) -> 
     for line_id, strand, site, category in session.exec(
         select(BudgetLine.id, Strand.name, Site.code, BudgetLine.category)
         .join(Strand, Strand.id == BudgetLine.strand_id)
-        .join(Site, Site.id == BudgetLine.site_id)
-        .where(BudgetLine.grant_id == grant_id)
+        .outerjoin(Site, Site.id == BudgetLine.site_id)
+        # the other side of a revision may be another site's line; a national line is named to its readers only
+        .where(BudgetLine.grant_id == grant_id, sa.or_(BudgetLine.site_id.is_not(None), visible_lines(principal)))
     ).all():
-        lines[line_id] = f"{strand} · {site} · {label(category)}"
+        lines[line_id] = f"{strand} · {site_code_or_national(site)} · {label(category)}"
     seen = select(BudgetLine.id).where(BudgetLine.grant_id == grant_id, visible_lines(principal))
     author = aliased(User)
     rows = session.exec(

@@ -14,8 +14,20 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from i18n import N_, _
 from models.organisation import Site
 from services.platform.principal import Principal
+
+# A post, budget line or expense of no site belongs to the association as a whole (site_id NULL):
+# association-wide principals see it under this name; a form sends NATIONAL_SITE as its site.
+NATIONAL = N_("National")
+NATIONAL_CHOICE = N_("National (aucun site)")
+NATIONAL_SITE = "national"
+
+
+def site_code_or_national(code: str | None) -> str:
+    """A site's code, or « National » for a record of no site (shown only to association-wide roles)."""
+    return _(NATIONAL) if code is None else code
 
 
 @dataclass(frozen=True)

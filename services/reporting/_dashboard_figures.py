@@ -26,7 +26,7 @@ from models.partners import Outcome, OutcomeCategory
 from models.persons import IntakeOrigin, Person
 from models.workshops import WorkshopAttendance, WorkshopSession
 from services.finance import consumption as budget_consumption
-from services.finance.access import visible_lines
+from services.finance.access import national_or_sites, visible_lines
 from services.home import GrantConsumption
 from services.persons.consent import counted
 from services.platform.principal import Principal
@@ -228,13 +228,20 @@ def cohort_funnel(session: Session, *, site_ids: Sequence[int], start: date, end
 
 
 def grant_progress(
-    session: Session, principal: Principal, *, site_ids: Sequence[int], start: date, end: date, as_of: date
+    session: Session,
+    principal: Principal,
+    *,
+    site_ids: Sequence[int],
+    start: date,
+    end: date,
+    as_of: date,
+    national: bool = False,
 ) -> list[GrantConsumption]:
     """Per grant running during [start, end]: planned and spent up to `as_of` on the budget lines of the
-    given sites that the principal may see (grant_access), and the share of the grant period elapsed
-    on `as_of` (budget_consumption.elapsed_share). Sorted by end date. One query."""
-    sites = sorted({int(s) for s in site_ids})
-    lines = sa.and_(visible_lines(principal), BudgetLine.site_id.in_(sites))
+    given sites that the principal may see (grant_access), the national lines too when `national` (an
+    association-wide reader looking at every site: dashboard._whole_association), and the share of the grant
+    period elapsed on `as_of` (budget_consumption.elapsed_share). Sorted by end date. One query."""
+    lines = sa.and_(visible_lines(principal), national_or_sites(site_ids, national=national))
     planned = (
         select(BudgetLine.grant_id, sa.func.sum(BudgetLine.planned_cents).label("planned"))
         .where(lines)

@@ -41,7 +41,7 @@ from models.persons import Person
 from models.staffing import Post, PostType
 from models.workshops import WorkshopAttendance, WorkshopSession
 from services.activities.courses.progress import level_rank
-from services.finance.access import visible_lines
+from services.finance.access import national_or_sites, visible_lines
 from services.persons.consent import counted
 from services.platform.principal import Principal
 from services.reporting._indicators import within
@@ -293,10 +293,13 @@ class GrantRow:
     spent_cents: int
 
 
-def grants_running(session: Session, principal: Principal, *, site_ids: Sequence[int], as_of: date) -> list[GrantRow]:
+def grants_running(
+    session: Session, principal: Principal, *, site_ids: Sequence[int], as_of: date, national: bool = False
+) -> list[GrantRow]:
     """Grants whose convention runs on `as_of`, with the planned amount of the sites' lines the principal may
-    see and the expenses booked on them up to `as_of`; the convention ending first comes first."""
-    lines = sa.and_(visible_lines(principal), BudgetLine.site_id.in_(list(site_ids)))
+    see (and of the national lines when `national`: an association-wide reader looking at every site) and the
+    expenses booked on them up to `as_of`; the convention ending first comes first."""
+    lines = sa.and_(visible_lines(principal), national_or_sites(site_ids, national=national))
     planned = (
         select(BudgetLine.grant_id, sa.func.sum(BudgetLine.planned_cents).label("planned"))
         .where(lines)

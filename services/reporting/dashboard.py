@@ -125,6 +125,14 @@ def _resolve_sites(session: Session, principal: Principal, site_ids: Sequence[in
     return [site for site in scope if site.id in wanted]
 
 
+def _whole_association(session: Session, principal: Principal, sites: Sequence[SiteChoice]) -> bool:
+    """The chosen sites are every site of an association-wide principal: its budget figures then count the
+    national lines and expenses too (no site: the association's own costs), which belong to no site's share."""
+    return principal.all_sites and {site.id for site in sites} >= {
+        site.id for site in sites_in_scope(session, principal)
+    }
+
+
 def director_dashboard(
     session: Session,
     principal: Principal,
@@ -166,7 +174,17 @@ def _dashboard(
         previous=build_set(total(raw, 1), site_ids=ids, period=previous),
         monthly=tuple(monthly_series(session, site_ids=ids, end=end, sums=sums)),
         funnel=tuple(cohort_funnel(session, site_ids=ids, start=start, end=end)),
-        grants=tuple(grant_progress(session, principal, site_ids=ids, start=start, end=end, as_of=as_of)),
+        grants=tuple(
+            grant_progress(
+                session,
+                principal,
+                site_ids=ids,
+                start=start,
+                end=end,
+                as_of=as_of,
+                national=_whole_association(session, principal, sites),
+            )
+        ),
         fte=tuple(fte),
         site_rows=tuple(
             SiteRow(site, build_set(raw[site.id][0], site_ids=[site.id], period=(start, end))) for site in sites

@@ -62,7 +62,7 @@ from services.platform.inputs import PeriodInput
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
 from services.reporting import _director_answers as sql
-from services.reporting.dashboard import MAX_DAYS, _resolve_sites, previous_period
+from services.reporting.dashboard import MAX_DAYS, _resolve_sites, _whole_association, previous_period
 from services.reporting.disclosure import (
     Shown,
     Suppression,
@@ -271,7 +271,9 @@ def _answers(
     by_site, totals = sql.accompanied(session, site_ids=ids, periods=[(start, end), previous])
     counts = sql.site_counts(session, site_ids=ids, period=(start, end), as_of=as_of)
     ranked, medians = rank_sites({site: counts[site.id] for site in sites})
-    grants = sql.grants_running(session, principal, site_ids=ids, as_of=as_of)
+    grants = sql.grants_running(
+        session, principal, site_ids=ids, as_of=as_of, national=_whole_association(session, principal, sites)
+    )
     return DirectorAnswers(
         start=start,
         end=end,

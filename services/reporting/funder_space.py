@@ -128,7 +128,13 @@ def funder_grants(session: Session, principal: Principal) -> list[GrantSummary]:
 def grant_sites(session: Session, grant_id: int) -> tuple[SiteRef, ...]:
     """Sites of a grant: those named in the convention and those its budget lines are on."""
     ids = set(session.exec(select(GrantSite.site_id).where(GrantSite.grant_id == grant_id)).all())
-    ids |= set(session.exec(select(BudgetLine.site_id).where(BudgetLine.grant_id == grant_id).distinct()).all())
+    ids |= set(
+        session.exec(
+            select(BudgetLine.site_id)
+            .where(BudgetLine.grant_id == grant_id, BudgetLine.site_id.is_not(None))  # a national line: no site
+            .distinct()
+        ).all()
+    )
     if not ids:
         return ()
     rows = session.exec(select(Site.id, Site.code, Site.name).where(Site.id.in_(sorted(ids))).order_by(Site.code)).all()

@@ -226,10 +226,60 @@ def test_post_funding_shares_sum_to_10000(seeded: Seeded) -> None:
             seeded.engine,
             "SELECT COUNT(*) FROM post_funding f JOIN post p ON p.id = f.post_id "
             "WHERE NOT EXISTS (SELECT 1 FROM budget_line l WHERE l.grant_id = f.grant_id "
-            "AND l.strand_id = f.strand_id AND l.site_id = p.site_id AND l.category = '64')",
+            "AND l.strand_id = f.strand_id AND l.category = '64' "
+            "AND (l.site_id = p.site_id OR (l.site_id IS NULL AND p.site_id IS NULL)))",
         )
         == 0
     )
+
+
+def test_the_national_posts_lines_and_expenses_belong_to_no_site(seeded: Seeded) -> None:
+    """The two national project officers hold posts of no site, funded 70 % by the national subsidy and 30 % by
+    the AGRASC project's national coordination; the national grant's lines are all national, the AGRASC's
+    national lines are its staff and its travel and meetings (62), each with expenses; nothing else has no site."""
+    national_posts = rows(seeded.engine, "SELECT post_type, is_filled FROM post WHERE site_id IS NULL ORDER BY id")
+    assert [tuple(r) for r in national_posts] == [("national_project_officer", True)] * 2
+    assert scalar(seeded.engine, "SELECT COUNT(*) FROM post WHERE post_type = 'national_project_officer'") == 2
+    shares = rows(
+        seeded.engine,
+        'SELECT g.convention_ref, f.share_bp FROM post_funding f JOIN post p ON p.id = f.post_id JOIN "grant" g '
+        "ON g.id = f.grant_id WHERE p.site_id IS NULL ORDER BY p.id, g.id",
+    )
+    assert [(ref.split("-")[0], bp) for ref, bp in shares] == [("AGRASC", 3000), ("SDFE", 7000)] * 2
+    by_grant = dict(
+        rows(
+            seeded.engine,
+            'SELECT g.convention_ref, COUNT(*) FROM budget_line l JOIN "grant" g ON g.id = l.grant_id '
+            "WHERE l.site_id IS NULL GROUP BY g.convention_ref",
+        )
+    )
+    assert {ref.split("-")[0]: n for ref, n in by_grant.items()} == {"AGRASC": 4, "SDFE": 16}  # 2 × 2, 2 × 8
+    assert (
+        scalar(
+            seeded.engine,
+            'SELECT COUNT(*) FROM budget_line l JOIN "grant" g ON g.id = l.grant_id '
+            "WHERE g.convention_ref LIKE 'SDFE%' AND l.site_id IS NOT NULL",
+        )
+        == 0
+    )
+    # every national line's expenses are national, every site line's are its site's
+    assert (
+        scalar(
+            seeded.engine,
+            "SELECT COUNT(*) FROM expense e JOIN budget_line l ON l.id = e.budget_line_id "
+            "WHERE NOT (e.site_id = l.site_id OR (e.site_id IS NULL AND l.site_id IS NULL))",
+        )
+        == 0
+    )
+    national_spent = dict(
+        rows(
+            seeded.engine,
+            "SELECT l.category, COUNT(*) FROM expense e JOIN budget_line l ON l.id = e.budget_line_id "
+            "JOIN \"grant\" g ON g.id = l.grant_id WHERE e.site_id IS NULL AND g.convention_ref LIKE 'AGRASC%' "
+            "GROUP BY l.category",
+        )
+    )
+    assert set(national_spent) == {"64", "62"} and min(national_spent.values()) > 0
 
 
 def test_demo_schedules_receipts_and_recruitments_hold_together(seeded: Seeded) -> None:

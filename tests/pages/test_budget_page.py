@@ -222,3 +222,52 @@ def test_other_roles_do_not_get_the_page(username, demo_database):
     at = signed_in_app(username).run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/finance/budget.py")
+
+
+AGRASC_GRANT = text("SELECT id FROM \"grant\" WHERE convention_ref LIKE 'AGRASC%'")
+
+
+def _sites_shown(at) -> set[str]:
+    """The Site column's values in every table (the total row left out)."""
+    sites: set[str] = set()
+    for frame in (d.value for d in at.dataframe):
+        if "Site" in frame.columns:
+            sites |= set(frame["Site"][:-1])
+    return sites
+
+
+def test_direction_sees_the_agrasc_national_lines_as_national(app_engine, demo_database):
+    """The AGRASC project's national coordination (seed: lines of no site) shows as « National » to direction,
+    and its planned amount is the SQL sum of every line of the convention, the national ones included."""
+    with app_engine.connect() as connection:
+        grant_id = connection.execute(AGRASC_GRANT).scalar_one()
+        planned = connection.execute(
+            text("SELECT SUM(planned_cents) FROM budget_line WHERE grant_id = :g"), {"g": grant_id}
+        ).scalar_one()
+        national = connection.execute(
+            text("SELECT COUNT(*) FROM budget_line WHERE grant_id = :g AND site_id IS NULL"), {"g": grant_id}
+        ).scalar_one()
+    assert national == 4  # 64 and 62 for each of its two strands
+    at = open_page(signed_in_app("direction"), PageKey.BUDGET)
+    at = _grant_selector(at).set_value(grant_id).run()
+    assert not at.exception, at.exception
+    assert _sites_shown(at) == {"LYO", "GRE", "National"}
+    assert next(m.value for m in at.metric if m.label == "Prévu") == euros(planned)
+
+
+def test_chef_lyon_sees_no_national_line_of_the_agrasc_grant(app_engine, demo_database):
+    with app_engine.connect() as connection:
+        grant_id = connection.execute(AGRASC_GRANT).scalar_one()
+        lyon_planned = connection.execute(
+            text(
+                "SELECT SUM(l.planned_cents) FROM budget_line l JOIN site s ON s.id = l.site_id "
+                "WHERE l.grant_id = :g AND s.code = 'LYO'"
+            ),
+            {"g": grant_id},
+        ).scalar_one()
+    at = open_page(signed_in_app("chef.lyon"), PageKey.BUDGET)
+    at = _grant_selector(at).set_value(grant_id).run()
+    assert not at.exception, at.exception
+    assert _sites_shown(at) == {"LYO"}
+    assert "National" not in " ".join(str(v) for d in at.dataframe for v in d.value.to_numpy().ravel())
+    assert next(m.value for m in at.metric if m.label == "Prévu (vos lignes)") == euros(lyon_planned)

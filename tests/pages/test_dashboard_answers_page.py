@@ -63,7 +63,7 @@ def _tables(at) -> tuple:
     return grants, sites
 
 
-def _check(at, engine, codes: list[str], start: date, end: date) -> None:
+def _check(at, engine, codes: list[str], start: date, end: date, *, national: bool = False) -> None:
     """The three answers drawn on the page are those of the tables."""
     names = _sites(engine)
     as_of = min(end, clock.today())
@@ -74,7 +74,7 @@ def _check(at, engine, codes: list[str], start: date, end: date) -> None:
     for code in codes:
         assert _int(metrics[names[code]]) == per_site[code], code
 
-    grants = expected.grants(engine, codes, as_of)
+    grants = expected.grants(engine, codes, as_of, national=national)
     assert grants, "the demo has grants running"
     off = sum(g.status != "on_track" for g in grants)
     assert metrics["Financements hors rythme"] == f"{off} sur {len(grants)}"
@@ -122,7 +122,8 @@ def test_direction_reads_the_three_answers_of_every_site(app_engine) -> None:
     today = clock.today()
     month = today.year * 12 + today.month - 1 - 11
     start = date(month // 12, month % 12 + 1, 1)
-    _check(at, app_engine, list(_sites(app_engine)), start, today)
+    # every site, seen by direction: the national lines (no site) count too
+    _check(at, app_engine, list(_sites(app_engine)), start, today, national=True)
 
 
 def test_the_export_holds_the_page_figures_and_is_audited(app_engine) -> None:

@@ -51,11 +51,46 @@ def test_direction_sees_figures_and_no_forms(app_engine, demo_database):
     assert [m.value for m in at.metric][:3] == [_fte(funded), _fte(filled), _fte(funded - filled)]
     assert at.get("vega_lite_chart") or at.get("arrow_vega_lite_chart")
     sites = set(at.dataframe[0].value["Site"])
-    assert sites == {"LYO", "GRE", "MRS", "PAR"}
+    assert sites == {"LYO", "GRE", "MRS", "PAR", "National"}  # the national project officers' posts: no site
     assert not at.get("form")
     assert not [b for b in at.button if b.label.startswith("Imputer les salaires")]
     vacancies = at.dataframe[1].value
     assert (vacancies["Jours"] > 60).sum() >= 2
+
+
+NATIONAL_POSTS = text("SELECT COUNT(*) FROM post WHERE site_id IS NULL")
+
+
+def _posts_list(at):
+    """The « Liste des postes » table (the one with a Titulaire column)."""
+    frames = [frame.value for frame in at.dataframe if "Titulaire" in frame.value]
+    assert len(frames) == 1, [list(frame.value) for frame in at.dataframe]
+    return frames[0]
+
+
+def test_direction_sees_the_national_posts_labelled_national(app_engine, demo_database):
+    at = open_page(signed_in_app("direction"), PageKey.STAFFING)
+    assert not at.exception, at.exception
+    with app_engine.connect() as connection:
+        national = connection.execute(NATIONAL_POSTS).scalar_one()
+    assert national == 2  # the two national project officers (seed/finance.py)
+    posts = _posts_list(at)
+    assert (posts["Site"] == "National").sum() == national
+    assert set(posts.loc[posts["Site"] == "National", "Type de poste"]) == {"Chargé·e de mission national·e"}
+
+
+def test_chef_lyon_sees_no_national_post(demo_database):
+    at = open_page(signed_in_app("chef.lyon"), PageKey.STAFFING)
+    assert not at.exception, at.exception
+    assert set(_posts_list(at)["Site"]) == {"LYO"}
+    assert not any("National" in str(value) for frame in at.dataframe for value in frame.value.to_numpy().ravel())
+    assert "Chargé·e de mission national·e" not in set(_posts_list(at)["Type de poste"])
+
+
+def test_gestion_may_choose_national_for_a_post(demo_database):
+    at = open_page(signed_in_app("gestion"), PageKey.STAFFING)
+    assert not at.exception, at.exception
+    assert "National (aucun site)" in at.selectbox(key="post_new__0_site").options
 
 
 def test_chef_lyon_sees_only_own_sites(demo_database):

@@ -20,7 +20,7 @@ from services.finance.grants import FunderRow, GrantDetail, GrantSummary
 from services.platform import organisation
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
-from services.platform.sites import SiteChoice
+from services.platform.sites import NATIONAL_CHOICE, NATIONAL_SITE, SiteChoice
 from ui.platform import conflicts, form_state, widgets
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
@@ -279,12 +279,20 @@ def grant_form(
         form_state.submit(form, create, _("Financement créé : saisissez ses lignes."))
 
 
-def _lines_table(key: str, detail: GrantDetail, rows: list[budget_lines.LineRow]) -> pd.DataFrame:
+def _site_cells(principal: Principal, detail: GrantDetail) -> list[str]:
+    """The site column's choices: the grant's sites, then « National (aucun site) » for gestion."""
+    cells = [s.code for s in detail.sites]
+    if budget_lines.offers_national(principal):
+        cells.append(_(NATIONAL_CHOICE))
+    return cells
+
+
+def _lines_table(key: str, principal: Principal, detail: GrantDetail, rows: list[budget_lines.LineRow]) -> pd.DataFrame:
     """The grant's lines in an editable table (stable column ids; headers in the session's language)."""
     frame = pd.DataFrame(
         {
             "strand": [r.strand_name for r in rows],
-            "site": [r.site_code for r in rows],
+            "site": [_(NATIONAL_CHOICE) if r.site_id is None else r.site_code for r in rows],
             "category": [label(r.category) for r in rows],
             "planned": [amount_text(r.planned_cents) for r in rows],
             "code": [r.accounting_code or "" for r in rows],
@@ -301,7 +309,7 @@ def _lines_table(key: str, detail: GrantDetail, rows: list[budget_lines.LineRow]
             "strand": st.column_config.SelectboxColumn(
                 _("Volet"), options=[s.name for s in detail.strands], required=True
             ),
-            "site": st.column_config.SelectboxColumn(_("Site"), options=[s.code for s in detail.sites], required=True),
+            "site": st.column_config.SelectboxColumn(_("Site"), options=_site_cells(principal, detail), required=True),
             "category": st.column_config.SelectboxColumn(
                 _("Catégorie"), options=list(category_of_label()), required=True
             ),
@@ -332,7 +340,8 @@ def _running_total(edited: pd.DataFrame, amount_cents: int) -> None:
 def _rows_sent(edited: pd.DataFrame, detail: GrantDetail) -> list[dict]:
     """The editor's rows as the service reads them: the names chosen as ids, the cells as typed."""
     strand_of = {s.name: s.id for s in detail.strands}
-    site_of = {s.code: s.id for s in detail.sites}
+    site_of: dict[str, int | str] = {s.code: s.id for s in detail.sites}
+    site_of[_(NATIONAL_CHOICE)] = NATIONAL_SITE  # the service refuses it to whoever may not write it
     categories = category_of_label()
     return [
         {
@@ -359,7 +368,7 @@ def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail, ro
         )
     )
     form_state.form_error(form)
-    edited = _lines_table(key, detail, rows)
+    edited = _lines_table(key, principal, detail, rows)
     _running_total(edited, grant.amount_cents)
     show_errors(form_state.errors(form), skip=(form_state.FORM_ERROR,))
     if st.button(_("Enregistrer les lignes"), type="primary", key=f"{key}_save"):

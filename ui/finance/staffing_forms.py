@@ -18,7 +18,7 @@ from services.finance.staffing.posts import PostRow
 from services.platform.db import unit_of_work
 from services.platform.money import BASIS_POINTS
 from services.platform.principal import Principal
-from services.platform.sites import SiteChoice
+from services.platform.sites import NATIONAL_CHOICE, NATIONAL_SITE, SiteChoice
 from ui.platform import conflicts, form_state, widgets
 from ui.platform.text import md
 
@@ -30,9 +30,22 @@ def post_label(post: PostRow) -> str:
     )
 
 
-def _site_and_type(key: str, errors: dict, sites: list[SiteChoice], post: PostRow | None) -> dict:
-    site_ids = [s.id for s in sites]
-    names = {s.id: s.label for s in sites}
+def _site_names(principal: Principal, sites: list[SiteChoice]) -> dict[int | str, str]:
+    """The site select's choices: the sites, then « National (aucun site) » for gestion (staffing.offers_national)."""
+    names: dict[int | str, str] = {s.id: s.label for s in sites}
+    if staffing.offers_national(principal):
+        names[NATIONAL_SITE] = _(NATIONAL_CHOICE)
+    return names
+
+
+def _site_of(post: PostRow) -> int | str:
+    """The post's site as the form sends it (NATIONAL_SITE for a national post)."""
+    return NATIONAL_SITE if post.site_id is None else post.site_id
+
+
+def _site_and_type(key: str, errors: dict, principal: Principal, sites: list[SiteChoice], post: PostRow | None) -> dict:
+    names = _site_names(principal, sites)
+    site_ids = list(names)
     left, right = st.columns(2)
     values = {
         "site_id": widgets.on(left).selectbox(
@@ -40,7 +53,7 @@ def _site_and_type(key: str, errors: dict, sites: list[SiteChoice], post: PostRo
             site_ids,
             key=f"{key}_site",
             format_func=names.get,
-            index=site_ids.index(post.site_id) if post and post.site_id in site_ids else 0,
+            index=site_ids.index(_site_of(post)) if post and _site_of(post) in site_ids else 0,
         ),
         "post_type": widgets.on(right).selectbox(
             _("Type de poste"),
@@ -114,10 +127,10 @@ def _dates_and_holder(key: str, errors: dict, post: PostRow | None) -> dict:
     return values
 
 
-def _post_fields(key: str, errors: dict, sites: list[SiteChoice], post: PostRow | None) -> dict:
+def _post_fields(key: str, errors: dict, principal: Principal, sites: list[SiteChoice], post: PostRow | None) -> dict:
     """The widgets of a post (inside an st.form), their values as typed; `post` fills them for an edit."""
     return (
-        _site_and_type(key, errors, sites, post)
+        _site_and_type(key, errors, principal, sites, post)
         | _fte_and_cost(key, errors, post)
         | _dates_and_holder(key, errors, post)
     )
@@ -164,7 +177,7 @@ def create_post_form(engine: Engine, principal: Principal, sites: list[SiteChoic
     errors = form_state.errors(form)
     with widgets.form(key):
         form_state.form_error(form)
-        data = _post_fields(key, errors, sites, None)
+        data = _post_fields(key, errors, principal, sites, None)
         st.markdown(_("**Financement** — la convention doit couvrir le site du poste ; total exactement 100 %."))
         data["shares"] = _share_rows(key, errors, names)
         form_state.field_error(errors, "shares")
@@ -181,7 +194,7 @@ def create_post_form(engine: Engine, principal: Principal, sites: list[SiteChoic
 def _post_values(post: PostRow) -> dict[str, object]:
     """The post's values as its edit form shows them (the base and the colleague's side of a merge)."""
     values: dict[str, object] = {
-        "site_id": post.site_id,
+        "site_id": _site_of(post),
         "post_type": post.post_type,
         "fte": post.fte_hundredths / 100,
         "monthly_cost": post.monthly_cost_cents / 100,
@@ -193,8 +206,8 @@ def _post_values(post: PostRow) -> dict[str, object]:
     return values
 
 
-def _post_fields_shown(sites: list[SiteChoice]) -> dict[str, conflicts.Field]:
-    names = {site.id: site.label for site in sites}
+def _post_fields_shown(principal: Principal, sites: list[SiteChoice]) -> dict[str, conflicts.Field]:
+    names = _site_names(principal, sites)
     return {
         "site_id": conflicts.Field(_("Site"), lambda i: names.get(i, "—")),
         "post_type": conflicts.Field(_("Type de poste")),
@@ -221,7 +234,7 @@ def edit_post_form(engine: Engine, principal: Principal, sites: list[SiteChoice]
         post.id,
         version=post.version,
         values=_post_values(post),
-        fields=_post_fields_shown(sites),
+        fields=_post_fields_shown(principal, sites),
         save=save,
         success=_("Poste modifié."),
         last_write=conflicts.audited(engine, principal, "post", post.id, POST_WRITES),
@@ -229,7 +242,7 @@ def edit_post_form(engine: Engine, principal: Principal, sites: list[SiteChoice]
     edit.panel()
     with widgets.form(key):
         form_state.form_error(form)
-        data = _post_fields(key, errors, sites, post)
+        data = _post_fields(key, errors, principal, sites, post)
         submitted = st.form_submit_button(_("Enregistrer le poste"), type="primary")
     if submitted:
         edit.submit(data)

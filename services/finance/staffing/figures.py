@@ -1,6 +1,7 @@
 """Staffing figures: FTE funded vs filled, vacancies, monthly cost by grant, FTE series over time.
 
-VIEW_STAFFING: direction and gestion all sites, chef_service its own sites (scope in the query).
+VIEW_STAFFING: direction and gestion all sites and the national posts (no site, shown « National »),
+chef_service its own sites (scope in the query; never a national post).
 Definitions (shown under the figures in the page):
 - a post is *open* on a day when it has started and not ended; its FTE is *funded* then;
 - it is *filled* on a day according to its status history (a change dated d applies from d);
@@ -25,6 +26,7 @@ from services.finance._staff_cost_queries import history_by_post
 from services.finance.staffing.costs import days_within, filled_intervals
 from services.platform.money import split_exactly
 from services.platform.principal import Capability, Principal
+from services.platform.sites import site_code_or_national
 
 SERIES_MONTHS = 18
 
@@ -86,15 +88,16 @@ def fte_by_site_and_type(session: Session, principal: Principal, *, today: date)
             sa.func.coalesce(sa.func.sum(sa.case((Post.is_filled, Post.fte_hundredths), else_=0)), 0),
             sa.func.coalesce(sa.func.sum(sa.case((Post.is_filled, 0), else_=1)), 0),
         )
-        .join(Site, Site.id == Post.site_id)
+        .outerjoin(Site, Site.id == Post.site_id)  # the national posts: one « National » group
         .where(principal.site_filter(Post.site_id), _open_on(today))
         .group_by(Site.code, Post.post_type)
         .order_by(Site.code, Post.post_type)
     ).all()
-    return [
-        FteFigure(code, PostType(ptype), int(n), int(funded), int(filled), int(vacant))
+    figures = [
+        FteFigure(site_code_or_national(code), PostType(ptype), int(n), int(funded), int(filled), int(vacant))
         for code, ptype, n, funded, filled, vacant in rows
     ]
+    return sorted(figures, key=lambda figure: figure.site_code == site_code_or_national(None))  # national last
 
 
 def vacancies(session: Session, principal: Principal, *, today: date) -> list[Vacancy]:
@@ -102,12 +105,13 @@ def vacancies(session: Session, principal: Principal, *, today: date) -> list[Va
     principal.require(Capability.VIEW_STAFFING)
     rows = session.exec(
         select(Post.id, Site.code, Post.post_type, Post.fte_hundredths, Post.status_since)
-        .join(Site, Site.id == Post.site_id)
+        .outerjoin(Site, Site.id == Post.site_id)  # a national post has no site
         .where(principal.site_filter(Post.site_id), _open_on(today), Post.is_filled.is_(False))
         .order_by(Post.status_since, Post.id)
     ).all()
     return [
-        Vacancy(pid, code, PostType(ptype), fte, since, (today - since).days) for pid, code, ptype, fte, since in rows
+        Vacancy(pid, site_code_or_national(code), PostType(ptype), fte, since, (today - since).days)
+        for pid, code, ptype, fte, since in rows
     ]
 
 

@@ -2,6 +2,9 @@
 
 Writes: EDIT_BUDGET (gestion). Reads: VIEW_STAFFING — direction and gestion all sites, chef_service
 its own sites (the scope is in every query: principal.site_filter(Post.site_id)).
+A national post (site_id NULL, « National »: the national project officers) is created by gestion only
+(access.may_write_national) and read only by association-wide roles: `site_id IN (…)` never matches NULL.
+Its cost goes to the grants' national 64 lines (no site).
 Figures (FTE, vacancies, cost by grant, series) live in services.finance.staffing.figures.
 """
 
@@ -22,6 +25,7 @@ from models.audit import AuditAction
 from models.finance import BudgetCategory, BudgetLine, Grant, GrantSite, Strand
 from models.organisation import Site
 from models.staffing import Post, PostFunding, PostStatusChange, PostType
+from services.finance.access import may_write_national
 from services.finance.fields import DAY, spaces_or_none
 from services.platform import audit
 from services.platform.errors import NotFound, ValidationFailed
@@ -39,7 +43,7 @@ from services.platform.inputs import (
 from services.platform.money import BASIS_POINTS, hundredths, typed_cents
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
-from services.platform.sites import SiteChoice, sites_of
+from services.platform.sites import NATIONAL_SITE, SiteChoice, site_code_or_national, sites_of
 
 HOLDER_MAX = 120
 MAX_MONTHLY_COST_CENTS = 5_000_000  # 50 000 € loaded per month: beyond is a typing error
@@ -74,8 +78,8 @@ class FundingRow:
 @dataclass(frozen=True)
 class PostRow:
     id: int
-    site_id: int
-    site_code: str
+    site_id: int | None  # None: a national post
+    site_code: str  # « National » for a national post
     post_type: PostType
     fte_hundredths: int
     monthly_cost_cents: int
@@ -113,18 +117,21 @@ def _post_in_scope(session: Session, principal: Principal, post_id: int) -> Post
     return post
 
 
-def list_posts(session: Session, principal: Principal, *, site_id: int | None = None) -> list[PostRow]:
-    """Posts of the principal's sites (one site if asked), with their funding split."""
+def list_posts(session: Session, principal: Principal, *, site_id: int | str | None = None) -> list[PostRow]:
+    """Posts of the principal's sites (one site if asked; NATIONAL_SITE: the national posts), with their
+    funding split."""
     principal.require(Capability.VIEW_STAFFING)
     query = (
         select(Post, Site.code)
-        .join(Site, Site.id == Post.site_id)
+        .outerjoin(Site, Site.id == Post.site_id)  # a national post has no site
         .where(principal.site_filter(Post.site_id))
         .order_by(Site.code, Post.post_type, Post.id)
     )
-    if site_id is not None:
+    if site_id == NATIONAL_SITE:
+        query = query.where(Post.site_id.is_(None))
+    elif site_id is not None:
         query = query.where(Post.site_id == site_id)
-    rows = session.exec(query).all()
+    rows = sorted(session.exec(query).all(), key=lambda row: row[1] is None)  # national posts last
     funding: dict[int, list[FundingRow]] = {}
     if rows:
         shares = session.exec(
@@ -141,7 +148,7 @@ def list_posts(session: Session, principal: Principal, *, site_id: int | None = 
         PostRow(
             p.id,
             p.site_id,
-            code,
+            site_code_or_national(code),
             PostType(p.post_type),
             p.fte_hundredths,
             p.monthly_cost_cents,
@@ -163,6 +170,11 @@ def sites_in_scope(session: Session, principal: Principal) -> list[SiteChoice]:
     return sites_of(session, principal)
 
 
+def offers_national(principal: Principal) -> bool:
+    """The post form offers « National (aucun site) »: to an association-wide budget writer (gestion) only."""
+    return may_write_national(principal)
+
+
 def funding_options(session: Session, principal: Principal, post_id: int) -> list[FundingOption]:
     """The (grant, strand) pairs that may fund a post: grants covering its site with a 64 line there."""
     principal.require(Capability.VIEW_STAFFING)
@@ -170,15 +182,23 @@ def funding_options(session: Session, principal: Principal, post_id: int) -> lis
     return _site_options(session, post.site_id)
 
 
-def _site_options(session: Session, site_id: int) -> list[FundingOption]:
-    rows = session.exec(
+def _site_options(session: Session, site_id: int | None) -> list[FundingOption]:
+    """The 64 lines of the post's site on the grants covering it; for a national post (None), the national
+    64 lines (no site) of any grant."""
+    query = (
         select(Grant.id, Grant.name, Strand.id, Strand.name, BudgetLine.id)
         .join(BudgetLine, BudgetLine.grant_id == Grant.id)
         .join(Strand, Strand.id == BudgetLine.strand_id)
-        .join(GrantSite, sa.and_(GrantSite.grant_id == Grant.id, GrantSite.site_id == site_id))
-        .where(BudgetLine.site_id == site_id, BudgetLine.category == BudgetCategory.STAFF)
+        .where(BudgetLine.category == BudgetCategory.STAFF)
         .order_by(Grant.starts_on, Grant.id, Strand.id)
-    ).all()
+    )
+    if site_id is None:
+        query = query.where(BudgetLine.site_id.is_(None))
+    else:
+        query = query.join(GrantSite, sa.and_(GrantSite.grant_id == Grant.id, GrantSite.site_id == site_id)).where(
+            BudgetLine.site_id == site_id
+        )
+    rows = session.exec(query).all()
     return [FundingOption(*row) for row in rows]
 
 
@@ -204,7 +224,7 @@ class PostInput(FormInput):
     loaded monthly cost (a number of euros or typed text, services.finance.fields), held in hundredths and in
     cents once checked. For a new post, `shares` is its funding split (rows of ShareInput)."""
 
-    site_id: int = Field(json_schema_extra=messages(CHOOSE_SITE))
+    site_id: int | None = Field(json_schema_extra=messages(CHOOSE_SITE))  # None once checked: national
     post_type: PostType = Field(json_schema_extra=messages(CHOOSE_POST_TYPE))
     fte: int = Field(ge=1, le=100, json_schema_extra=messages(FTE_RANGE))
     monthly_cost: int = Field(
@@ -218,6 +238,13 @@ class PostInput(FormInput):
         None, max_length=HOLDER_MAX, json_schema_extra=messages(HOLDER_TOO_LONG, count=HOLDER_MAX)
     )
     shares: list[dict] | None = None  # checked by the service (they need the post's site)
+
+    @field_validator("site_id", mode="before")
+    @classmethod
+    def _site_or_national(cls, value: object) -> object:
+        if value is None:
+            raise field_error(CHOOSE_SITE)
+        return None if value == NATIONAL_SITE else value  # who may write a national post: _active_site
 
     @field_validator("fte", mode="before")
     @classmethod
@@ -317,8 +344,13 @@ class StatusInput(FormInput):
 
 
 def _active_site(session: Session, principal: Principal, data: PostInput | Mapping[str, object], errors: dict) -> None:
-    """The post's site is an active site of the principal's scope (when the site field passed its checks)."""
+    """The post's site is an active site of the principal's scope, or national (NATIONAL_SITE) for an
+    association-wide writer (when the site field passed its checks)."""
     if "site_id" in errors:
+        return
+    if raw(data)["site_id"] == NATIONAL_SITE:
+        if not may_write_national(principal):
+            errors["site_id"] = _(CHOOSE_SITE)
         return
     site = session.exec(
         select(Site).where(Site.id == int(raw(data)["site_id"]), principal.site_filter(Site.id))
@@ -348,7 +380,8 @@ def create_post(session: Session, principal: Principal, *, data: PostInput | Map
     split: list[tuple[ShareInput, int]] = []
     shares = raw(data).get("shares")
     if shares is not None and "site_id" not in errors:
-        split, share_errors = _checked_shares(session, int(raw(data)["site_id"]), shares)
+        site_id = raw(data)["site_id"]
+        split, share_errors = _checked_shares(session, None if site_id == NATIONAL_SITE else int(site_id), shares)
         errors |= share_errors
     refuse_if(errors)
     row = Post(**_columns(post), is_filled=post.holder_name is not None, status_since=post.starts_on)
@@ -578,7 +611,7 @@ def _save_split(session: Session, post_id: int, split: list[tuple[ShareInput, in
 
 
 def _checked_shares(
-    session: Session, site_id: int, shares: Sequence[ShareInput | Mapping[str, object] | tuple]
+    session: Session, site_id: int | None, shares: Sequence[ShareInput | Mapping[str, object] | tuple]
 ) -> tuple[list[tuple[ShareInput, int]], dict[str, str]]:
     """The rows with a grant, each checked (keys share_<row>, grant_<row>), then their total ("shares")."""
     options = {(o.grant_id, o.strand_id) for o in _site_options(session, site_id)}

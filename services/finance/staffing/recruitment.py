@@ -31,6 +31,7 @@ from services.platform.errors import NotFound
 from services.platform.inputs import FormInput, checked, messages, not_after_as_of, raw, refuse_if
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
+from services.platform.sites import site_code_or_national
 
 AT_RISK_DAYS = 30  # a post not hired yet whose planned start is this close is at risk
 PLANNED_START_MISSING = N_("Indiquez la date de prise de poste prévue.")
@@ -133,7 +134,7 @@ def funded_posts(session: Session, principal: Principal, *, today: date) -> list
         result.append(
             RecruitmentRow(
                 post.id,
-                code,
+                site_code_or_national(code),
                 PostType(post.post_type),
                 post.fte_hundredths,
                 tuple(grants.get(post.id, [])),
