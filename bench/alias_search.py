@@ -1,6 +1,6 @@
 """Time the caseload's search by alias on 10,000 files of one site (SQLite), before and after the blind index.
 
-    python -m bench.alias_search [--files 10000] [--runs 9]
+    python -m bench.alias_search [--files 10000] [--runs 9] [--database-url postgresql+psycopg://…/empty_db]
 
 Builds its own throw-away SQLite database (a temporary directory, a fresh key), 10,000 files on the Lyon
 site with made-up aliases and their tokens, then times `list_caseload` for a Lyon intervenant (who sees
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -192,13 +193,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.alias_search", description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--database-url", help="an empty database to fill (default: a temporary SQLite file)")
     args = parser.parse_args(argv)
     settings = get_settings()
     cipher = FieldCipher(settings.encryption_keys())
-    engine = make_engine(settings.database_url)
+    engine = make_engine(args.database_url or settings.database_url)
     started = time.perf_counter()
     build(engine, args.files, cipher)
-    print(f"{args.files} files built in {time.perf_counter() - started:.1f} s ({_TMP}); median of {args.runs} runs")
+    where = engine.url.render_as_string(hide_password=True)
+    print(f"{args.files} files built in {time.perf_counter() - started:.1f} s ({where}); median of {args.runs} runs")
     current = person_files._search_condition
     print(f"{'term':16} {'before ms':>10} {'after ms':>10} {'found before':>13} {'found after':>12}")
     for term in TERMS:
@@ -210,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         after, found_after = time_search(engine, cipher, term, args.runs)
         print(f"{term:16} {before:10.1f} {after:10.1f} {found_before:13} {found_after:12}")
     engine.dispose()
+    shutil.rmtree(_TMP, ignore_errors=True)
     return 0
 
 
