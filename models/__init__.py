@@ -41,7 +41,14 @@ from models.organisation import (
 from models.outreach import OutreachRound, OutreachRoundStaff
 from models.partners import Outcome, Partner, Referral
 from models.pathway import ActionGoal, BarrierAssessment, PspEpisode, PspPeriod
-from models.persons import ConsentChange, Person, PersonCorrection, PersonNote, PersonStatusChange
+from models.persons import (
+    ConsentChange,
+    Person,
+    PersonAliasToken,
+    PersonCorrection,
+    PersonNote,
+    PersonStatusChange,
+)
 from models.safety import PersonSafetyChange, PersonTransfer
 from models.staffing import Post, PostFunding, PostStatusChange
 from models.workshops import (
@@ -92,6 +99,7 @@ __all__ = [
     "OutreachRoundStaff",
     "Partner",
     "Person",
+    "PersonAliasToken",
     "PersonCorrection",
     "PersonNote",
     "PersonSafetyChange",

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from i18n import N_
 from models.base import Timestamped, Versioned, site_fk
@@ -167,6 +167,20 @@ class Person(Versioned, table=True):
     # Retention (CNIL): flagged after 2 years without contact, then anonymised.
     retention_flagged_on: date | None = Field(default=None)
     anonymised_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class PersonAliasToken(SQLModel, table=True):
+    """The blind index of the aliases (services/persons/alias_index.py): keyed HMAC tokens, never text.
+
+    Keyed on (token, person_id), without rowid on SQLite: the rows are stored in token order, not in the
+    order they were written (which would say which token is a short prefix and which a long one). No
+    site: the scope is the file's (joined in the query), and a transfer keeps the tokens."""
+
+    __tablename__ = "person_alias_token"
+    __table_args__ = (sa.Index("ix_person_alias_token_person_id", "person_id"), {"sqlite_with_rowid": False})
+
+    token: bytes = Field(sa_type=sa.LargeBinary(32), primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
 
 
 class PersonNote(Timestamped, table=True):

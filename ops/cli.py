@@ -36,6 +36,7 @@ from models.types import EncryptedText
 from ops import archive, backup
 from services.accounts import enrolment, users
 from services.persons import retention
+from services.persons.alias_index import reindex_every_alias
 from services.platform import audit, oplog, organisation
 from services.platform.config import ConfigurationError, load_settings
 from services.platform.crypto import FieldCipher
@@ -221,6 +222,7 @@ def _rotate_keys(session, cipher: FieldCipher) -> int:
         note.body_encrypted = cipher.rotate(note.body_encrypted)
         count += 1
     count += _rotate_free_texts(session.connection())
+    reindex_every_alias(session, cipher)  # the blind index, keyed from the new first key
     audit.record(session, actor=SYSTEM_ACTOR, action=AuditAction.KEYS_ROTATE)
     session.commit()
     return count

@@ -9,6 +9,7 @@ from models.persons import AdministrativeStatus, Gender, HousingSituation, Intak
 from seed.context import PersonInfo, SeedContext, SiteInfo, Weighted, split_by_weight
 from seed.names import NamePools
 from seed.outreach import referrals_to_intake
+from services.persons.alias_index import alias_tokens
 
 # Nationality mix, as orders of magnitude: the MIPROF–SSMSI yearly survey of the victims of trafficking
 # followed by associations (« La traite des êtres humains en France ») puts Nigeria far ahead for sexual
@@ -196,6 +197,7 @@ def _person(ctx: SeedContext, site: SiteInfo, intake_on: date, number: int, alia
     if rng.random() < 0.65:
         phone = f"0{rng.choice('67')} " + " ".join(f"{rng.randint(0, 99):02d}" for _ in range(4))
     administrative_status = AdministrativeStatus.FRENCH_OR_EU if nationality in EU_OR_FRENCH else ADMIN_NON_EU.pick(rng)
+    alias = aliases.pick(rng, nationality, male)
     row = ctx.add(
         "person",
         {
@@ -210,7 +212,7 @@ def _person(ctx: SeedContext, site: SiteInfo, intake_on: date, number: int, alia
             "origin": origin,
             "outreach_round_id": round_id,
             "referring_partner_id": partner_id,
-            "alias_encrypted": ctx.cipher.encrypt(aliases.pick(rng, nationality, male)),
+            "alias_encrypted": ctx.cipher.encrypt(alias),
             "phone_encrypted": ctx.cipher.encrypt(phone),
             "birth_year": as_of.year - age_now,
             "gender": gender,
@@ -244,6 +246,8 @@ def _person(ctx: SeedContext, site: SiteInfo, intake_on: date, number: int, alia
     )
     ctx.persons.append(person)
     ctx.touch(person, intake_on)
+    for token in alias_tokens(alias, ctx.cipher):  # the blind index the caseload searches
+        ctx.add("person_alias_token", {"token": token, "person_id": person_id})
 
 
 def _status(ctx: SeedContext, intake_on: date) -> tuple[PersonStatus, date, date | None]:

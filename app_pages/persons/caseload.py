@@ -49,7 +49,10 @@ def filters(principal: Principal, sites: list[SiteChoice]) -> CaseloadFilter:
     query = columns[3].text_input(
         _("Rechercher"),
         placeholder=_("Code ou prénom") if see_identity else _("Code"),
-        help=_("Un code (ou une partie : « 0042 ») ou un prénom, sans tenir compte des accents.")
+        help=_(
+            "Un code (ou une partie : « 0042 »), ou un prénom : son début (« Hél »), celui d'un de ses mots, "
+            "ou ce qui se prononce pareil (« Elène »), sans tenir compte des accents."
+        )
         if see_identity
         else _("Un code de dossier (ou une partie : « 0042 »)."),
         key="caseload_query",

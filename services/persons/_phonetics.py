@@ -33,14 +33,27 @@ _SILENT_END = re.compile(r"(?<=.)(e|s|t|d|x)+$")
 _DOUBLE = re.compile(r"(.)\1+")
 
 
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+
+
+def _unaccented(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
+
+
 def fold(text: str | None) -> str:
     """Lower case, accents and any non-letter removed: 'Marie-Hélène' → 'mariehelene'."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    stripped = stripped.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
-    return _NOT_LETTER.sub("", stripped)
+    return _NOT_LETTER.sub("", _unaccented(text))
+
+
+def words(text: str | None) -> list[str]:
+    """The folded words, split at anything but a letter: 'Marie-Hélène 2' → ['marie', 'helene']."""
+    if not text:
+        return []
+    return [word for word in _NOT_LETTERS.split(_unaccented(text)) if word]
 
 
 def phonetic_key(text: str | None) -> str:

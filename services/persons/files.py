@@ -34,8 +34,9 @@ from models.partners import Partner
 from models.pathway import ActionGoal, GoalStatus, PrefectDecision, PspEpisode
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, Person, PersonStatus
 from models.safety import PersonTransfer
-from services.persons._phonetics import fold, phonetic_key, same_name
+from services.persons._phonetics import fold, same_name
 from services.persons.access import _require_writable, person_in_scope, readable_text, transferred_away
+from services.persons.alias_index import alias_condition, index_alias
 from services.persons.consent import record_intake_refusals
 from services.persons.records import _change_person_status, _update_person
 from services.persons.safety import flag_column, flagged_among
@@ -446,6 +447,7 @@ def create_intake(
         person = _insert_with_next_code(session, site_code, values)
         if person is None:
             continue
+        index_alias(session, person.id, checked.alias, cipher)
         record_intake_refusals(session, person, author_id=principal.user_id)
         audit.record(
             session,
@@ -517,13 +519,6 @@ def months_before(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
-def _alias_matches(query: str, alias: str | None) -> bool:
-    folded_query, folded_alias = fold(query), fold(alias)
-    if not folded_query or not folded_alias:
-        return False
-    return folded_query in folded_alias or phonetic_key(query) == phonetic_key(alias)
-
-
 def psp_label(decision: PrefectDecision, ended_on: date | None) -> str:
     if ended_on is not None:
         return _("PSP terminé")
@@ -550,10 +545,11 @@ def _filter_conditions(principal: Principal, filter: CaseloadFilter, today: date
 
 
 def _search_condition(
-    session: Session, principal: Principal, query: str, conditions: list, cipher: FieldCipher
+    session: Session, principal: Principal, query: str, cipher: FieldCipher
 ) -> sa.ColumnElement[bool]:
-    """Files whose code contains `query`, or (roles that see identity) whose alias matches it within the
-    filtered scope. The search is audited, never its text."""
+    """Files whose code contains `query`, or (roles that see identity) whose alias matches it: it sounds
+    like the alias or one of its words, or begins the alias or one of its words (services.persons.alias_index,
+    whose blind index the database reads: no alias is decrypted). The search is audited, never its text."""
     matches: list[sa.ColumnElement[bool]] = [
         Person.code.contains(query.upper(), autoescape=True),
         # a code the file had before a transfer still finds it (within the scope: its new site's users)
@@ -561,13 +557,9 @@ def _search_condition(
             select(PersonTransfer.person_id).where(PersonTransfer.old_code.contains(query.upper(), autoescape=True))
         ),
     ]
-    if principal.can(Capability.VIEW_IDENTITY) and len(fold(query)) >= 2:
-        candidates = session.exec(
-            select(Person.id, Person.alias_encrypted).where(*conditions, Person.alias_encrypted.is_not(None))
-        ).all()
-        ids = [row.id for row in candidates if _alias_matches(query, cipher.decrypt(row.alias_encrypted))]
-        if ids:
-            matches.append(Person.id.in_(ids))
+    by_alias = alias_condition(query, cipher) if principal.can(Capability.VIEW_IDENTITY) else None
+    if by_alias is not None:
+        matches.append(by_alias)
     audit.record(session, actor=principal, action=AuditAction.PERSON_SEARCH, entity_type="person")
     session.commit()
     return sa.or_(*matches)
@@ -606,16 +598,15 @@ def list_caseload(
 ) -> CaseloadPage:
     """One page of the files of the principal's sites, filtered and paginated in SQL.
 
-    Statements: count, page (with its danger flags), PSP of the page, goals of the page (+ one read of
-    the scope's aliases and an audit row when searching): the same whatever the page size. Aliases are decrypted for
-    the page only, except for an alias search, which decrypts the aliases of the filtered scope
-    (roles with VIEW_IDENTITY only; others search by code).
+    Statements: count, page (with its danger flags), PSP of the page, goals of the page (+ an audit row
+    when searching): the same whatever the page size. Aliases are decrypted for the page only: an alias
+    search (roles with VIEW_IDENTITY only; others search by code) reads the blind index in SQL.
     """
     principal.require(Capability.VIEW_PERSON_FILES)
     conditions = _filter_conditions(principal, filter, today or clock.today())
     query = searchable((filter.query or "").strip())
     if query:
-        conditions.append(_search_condition(session, principal, query, conditions, cipher))
+        conditions.append(_search_condition(session, principal, query, cipher))
     total = session.exec(select(sa.func.count()).select_from(Person).where(*conditions)).one()
     shown = paging.window(total, page, min(int(page_size), CASELOAD_LARGEST_PAGE))
     rows = session.exec(
@@ -881,6 +872,8 @@ def update_situation(
     if not changes:
         return person.version
     _update_person(session, principal, person, int(expected_version), _situation_columns(changes, cipher))
+    if "alias" in changes:
+        index_alias(session, person_id, changes["alias"], cipher)
     session.commit()
     return int(expected_version) + 1
 

@@ -55,6 +55,7 @@ from models.safety import PersonSafetyChange, PersonTransfer
 from models.types import utcnow
 from models.workshops import WorkshopCompletion
 from services.persons import generalisation
+from services.persons.alias_index import forget_aliases
 from services.persons.generalisation import QuasiIdentifiers
 from services.persons.safety import flag_expression
 from services.platform import audit
@@ -256,6 +257,7 @@ def _anonymise(session: Session, actor: Actor, persons: list[Person], *, today: 
         # Also set by the engine on every connection: said here too, since it is what makes this work.
         session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
     _erase_free_texts(session, ids)
+    forget_aliases(session, ids)  # the blind index of the alias goes with it
     _generalise_dates(session, ids)
     _generalise_identifiers(session, persons)
     for person in persons:

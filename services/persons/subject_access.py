@@ -325,6 +325,9 @@ EXCLUDED: dict[str, str] = {
     "person_safety_change": "le signalement de danger et ses consignes ne sortent jamais de l'application",
     # The route of a relocation for safety (former sites, reasons): the file's current site is exported.
     "person_transfer": "les transferts entre sites révèlent le trajet d'une mise à l'abri",
+    # Keyed tokens of the alias for the caseload's search (services/persons/alias_index.py): no text, and
+    # nothing the person could read; the alias itself is in the file's section.
+    "person_alias_token": "jetons de recherche du prénom (empreintes à clé, sans texte ; le prénom est exporté)",
 }
 
 

@@ -15,10 +15,12 @@ import clock
 from models.audit import AuditEvent
 from models.organisation import Role, Site, User
 from models.pathway import ActionGoal, GoalAxis
+from models.persons import Person
 from models.types import utcnow
 from ops import cli
 from services.accounts import auth, enrolment, passwords
 from services.accounts.auth import LoginOutcome
+from services.persons import alias_index
 from services.platform import config
 from services.platform.crypto import FieldCipher
 from services.platform.db import make_engine, unit_of_work
@@ -164,6 +166,7 @@ def test_rotate_keys_rewrites_identity_fields_and_free_texts_under_the_new_key(c
         lyon = factories.a_site(session, "LYO")
         person = factories.a_person_in_file_active(session, lyon, intake_on=clock.today())
         person.alias_encrypted = FieldCipher([old_key]).encrypt("Joy")
+        alias_index.index_alias(session, person.id, "Joy", FieldCipher([old_key]))
         session.add(ActionGoal(person_id=person.id, site_id=lyon.id, axis=GoalAxis.HOUSING, goal="Chez Ada"))
         session.commit()
     old_engine.dispose()
@@ -178,6 +181,11 @@ def test_rotate_keys_rewrites_identity_fields_and_free_texts_under_the_new_key(c
         ).one()
     assert FieldCipher([new_key]).decrypt(alias) == "Joy"
     assert FieldCipher([new_key]).decrypt(goal) == "Chez Ada"
+    # The blind index is computed again with the new key: the new key alone finds the alias, the old no longer.
+    with unit_of_work(cli_database) as session:
+        for key, found in ((new_key, [person.id]), (old_key, [])):
+            condition = alias_index.alias_condition("joy", FieldCipher([key]))
+            assert session.exec(select(Person.id).where(condition)).all() == found
 
 
 def test_purge_audit_keeps_the_last_year(cli_database, monkeypatch, capsys):

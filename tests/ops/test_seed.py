@@ -13,10 +13,12 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
 
 from models.partners import OUTCOME_CATEGORY_OF_TYPE, OutcomeType
+from models.persons import Person
 from seed.__main__ import main as seed_main
 from seed.generator import database_is_empty, seed_database
 from services.accounts.demo import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS, DEMO_USERNAMES
 from services.accounts.passwords import hash_password, verify_password
+from services.persons import alias_index
 from services.platform import config
 from services.platform.crypto import FieldCipher
 from services.platform.db import make_engine, upgrade_to_head
@@ -481,6 +483,7 @@ def test_postgresql_gets_the_same_data_and_usable_sequences(
         assert as_text(engine) == as_text(seeded.engine)
         token = scalar(engine, "SELECT alias_encrypted FROM person ORDER BY id LIMIT 1")
         assert seeded.cipher.decrypt(token)
+        assert _found_by_alias(engine, seeded.cipher, seeded.cipher.decrypt(token)) >= {1}  # COPY wrote the tokens
         with engine.begin() as connection:
             new_id = connection.execute(
                 sa.text(
@@ -491,6 +494,21 @@ def test_postgresql_gets_the_same_data_and_usable_sequences(
         assert new_id == seeded.counts["site"] + 1
     finally:
         engine.dispose()
+
+
+def _found_by_alias(engine: Engine, cipher: FieldCipher, alias: str) -> set[int]:
+    condition = alias_index.alias_condition(alias, cipher)
+    with engine.connect() as connection:
+        return set(connection.execute(sa.select(Person.id).where(condition)).scalars())
+
+
+def test_every_seeded_alias_is_in_the_search_index(seeded: Seeded) -> None:
+    aliases = rows(seeded.engine, "SELECT id, alias_encrypted FROM person WHERE alias_encrypted IS NOT NULL")
+    tokens = dict(rows(seeded.engine, "SELECT person_id, count(*) FROM person_alias_token GROUP BY person_id"))
+    assert aliases and set(tokens) == {person_id for person_id, _alias in aliases}
+    assert all(count % alias_index.PADDED_TO == 0 for count in tokens.values())
+    person_id, token = aliases[0]
+    assert person_id in _found_by_alias(seeded.engine, seeded.cipher, seeded.cipher.decrypt(token))
 
 
 def test_the_seed_marks_its_database_as_demo_data(seeded: Seeded) -> None:

@@ -46,6 +46,7 @@ from services.finance import (
 from services.finance.staffing import charges, posts, recruitment
 from services.persons import (
     access,
+    alias_index,
     appointments,
     consent,
     corrections,
@@ -780,6 +781,10 @@ TYPED_CALLS: dict[str, TypedCall] = {
         lambda s, w, t: people.person_progress(s, w.chef, code=t, cipher=CIPHER)
     ),
     "persons.access.person_by_code": TypedCall(lambda s, w, t: access.person_by_code(s, w.chef, t)),
+    # Called by intake and the situation form with an alias they checked: any text gives its tokens.
+    "persons.alias_index.index_alias": TypedCall(
+        lambda s, w, t: alias_index.index_alias(s, w.ids["person"], t, CIPHER)
+    ),
     "persons.access.transferred_away": TypedCall(lambda s, w, t: access.transferred_away(s, w.chef, t)),
     "persons.erasure.erase_on_request": TypedCall(
         lambda s, w, t: erasure.erase_on_request(
