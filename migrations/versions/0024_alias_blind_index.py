@@ -20,7 +20,7 @@ from services.platform.crypto import FieldCipher
 
 # revision identifiers, used by Alembic.
 revision: str = "0024"
-down_revision: str | None = "0022"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
