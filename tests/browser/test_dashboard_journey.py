@@ -183,7 +183,7 @@ def test_a_director_answers_the_three_questions_from_the_top_of_the_dashboard(
             names = dict(connection.execute(text("SELECT code, name FROM site ORDER BY code")).all())
         codes = list(names)
         per_site, total = expected.accompanied(engine, codes, start, today)
-        grants = expected.grants(engine, codes, today)
+        grants = expected.grants(engine, codes, today, national=True)  # every site: the national lines count
         sites = expected.sites(engine, codes, start, today, today)
     finally:
         engine.dispose()
