@@ -177,18 +177,38 @@ def choose(scope, label: str, option: str | re.Pattern, *, typed: str | None = N
     listbox = page.get_by_role("listbox").first
     # Right after another box was chosen from, the first key (or click) on this one only focuses it.
     # ArrowDown opens the list and leaves an open list open: press it until the list shows.
+    # A run landing meanwhile (a cookie component's report, script_runs) may redraw the box and close its
+    # list, or leave another box's list on screen: reopen until this box's option shows.
     deadline = time.monotonic() + WAIT_MS / 1000
+    wanted = page.get_by_role("option", name=option).first
     while True:
         box.press("ArrowDown")
         try:
             expect(listbox).to_be_visible(timeout=1000)
+            if typed:
+                page.keyboard.type(typed)
+            expect(wanted).to_be_visible(timeout=3000)
             break
         except AssertionError:
             if time.monotonic() > deadline:
                 raise
-    if typed:
-        page.keyboard.type(typed)
-    page.get_by_role("option", name=option).first.click()
+            page.keyboard.press("Escape")
+            wait_settled(page, WAIT_MS)
+    wanted.click()
+
+
+def save_until_shown(page, button, shown, *, first_wait_ms: float = 15_000) -> None:
+    """Click a form's save `button` until `shown` (its result) is visible: a click that lands in a run of
+    the cookie manager's can be lost (script_runs), so it is clicked once more if nothing came. Only for a
+    save whose repetition changes nothing (the same values saved again)."""
+    button.click()
+    try:
+        expect_()(shown).to_be_visible(timeout=first_wait_ms)
+    except AssertionError:
+        wait_settled(page, WAIT_MS)
+        if not shown.is_visible():
+            button.click()
+    expect_()(shown).to_be_visible(timeout=WAIT_MS)
 
 
 def close_dropdown(page) -> None:

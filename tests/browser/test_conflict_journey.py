@@ -15,7 +15,7 @@ from models.organisation import Role, Site
 from models.persons import HousingSituation, Person, PersonStatus
 from services.platform.db import make_engine, unit_of_work
 from tests.browser.conftest import RunningApp
-from tests.browser.journey import WAIT_MS, an_account, choose, expect_, open_settled, sign_in
+from tests.browser.journey import WAIT_MS, an_account, choose, expect_, open_settled, save_until_shown, sign_in
 from tests.browser.script_runs import wait_settled
 
 pytestmark = pytest.mark.browser
@@ -68,8 +68,11 @@ def test_a_conflicting_edit_shows_both_numbers_and_saves_the_chosen_one(page, ne
     sign_in(other, running_app, b)
     form_b = _open_edit_form(other, running_app, code)
     form_b.get_by_role("textbox", name="Téléphone").fill(THEIR_PHONE)
-    form_b.get_by_role("button", name="Enregistrer les modifications").click()
-    expect(other.get_by_test_id("stMain").get_by_text(THEIR_PHONE, exact=True)).to_be_visible(timeout=WAIT_MS)
+    save_until_shown(
+        other,
+        form_b.get_by_role("button", name="Enregistrer les modifications"),
+        other.get_by_test_id("stMain").get_by_text(THEIR_PHONE, exact=True),
+    )
 
     # A saves another number and a housing, over the file as first seen: nothing is saved yet.
     form_a.get_by_role("textbox", name="Téléphone").fill(MY_PHONE)
