@@ -4,13 +4,19 @@ national line of the same grant, strand and category; going down is refused whil
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from services.platform.db import downgrade_to, make_engine, upgrade_to_head
+from services.platform.db import alembic_config, downgrade_to, make_engine, upgrade_to_head
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 STAMP = "'2026-01-05'"
+NATIONAL_POST = (
+    "INSERT INTO post (id, site_id, post_type, fte_hundredths, monthly_cost_cents, starts_on, is_filled, "
+    "status_since, version, created_at, updated_at) VALUES (1, NULL, 'national_project_officer', 100, 490000, "
+    "'2026-01-01', true, '2026-01-01', 1, " + STAMP + ", " + STAMP + ")"
+)
 NATIONAL_LINE = (
     "INSERT INTO budget_line (id, grant_id, strand_id, site_id, category, planned_cents, version, created_at, "
     "updated_at) VALUES ({id}, 1, 1, NULL, '64', 1000, 1, " + STAMP + ", " + STAMP + ")"
@@ -65,9 +71,7 @@ def test_national_rows_up_and_down(scratch_engine):
         NATIONAL_LINE.format(id=2),
         "INSERT INTO expense (id, budget_line_id, grant_id, site_id, spent_on, amount_cents, label, version, "
         f"created_at, updated_at) VALUES (1, 2, 1, NULL, '2026-02-01', 300, 'Coordination', 1, {STAMP}, {STAMP})",
-        "INSERT INTO post (id, site_id, post_type, fte_hundredths, monthly_cost_cents, starts_on, is_filled, "
-        "status_since, version, created_at, updated_at) VALUES (1, NULL, 'national_project_officer', 100, 490000, "
-        f"'2026-01-01', true, '2026-01-01', 1, {STAMP}, {STAMP})",
+        NATIONAL_POST,
     )
     assert _rows(scratch_engine, "SELECT id, site_id FROM budget_line ORDER BY id") == [(1, 1), (2, None)]
     # A second national line of the same grant, strand and category is refused (the site line is not one).
@@ -75,8 +79,8 @@ def test_national_rows_up_and_down(scratch_engine):
         _execute(scratch_engine, NATIONAL_LINE.format(id=3))
     _execute(scratch_engine, NATIONAL_LINE.replace("'64'", "'62'").format(id=3))
 
-    # Down from 0023 is refused while a national row exists, and leaves everything as it was. (From 0023
-    # itself: on SQLite the DDL of a later migration's downgrade would not be rolled back with it.)
+    # Down from 0023 is refused while a national row exists, and leaves everything as it was (refused several
+    # steps down, the later steps are undone too: test_a_downgrade_refused_several_steps_down_changes_nothing).
     downgrade_to(scratch_engine, "0023")
     with pytest.raises(RuntimeError, match="national rows"):
         downgrade_to(scratch_engine, "0022")
@@ -95,3 +99,37 @@ def test_national_rows_up_and_down(scratch_engine):
         _execute(scratch_engine, "UPDATE post SET site_id = NULL")
     upgrade_to_head(scratch_engine)
     assert _rows(scratch_engine, "SELECT id, site_id FROM budget_line") == [(1, 1)]
+
+
+def _refused_from_0024_down_to_0022_changes_nothing(engine, downgrade) -> None:
+    """From 0024 down to 0022, 0024's step drops the alias index, then 0023's refuses (a national post). The
+    run is one transaction: the refusal undoes the drop too (the sqlite3 driver would otherwise have run that
+    DDL outside the transaction, committed at once)."""
+    _execute(engine, NATIONAL_POST)
+
+    with pytest.raises(RuntimeError, match="national rows"):
+        downgrade("0022")
+
+    assert _rows(engine, "SELECT version_num FROM alembic_version") == [("0024",)]
+    assert _rows(engine, "SELECT COUNT(*) FROM person_alias_token") == [(0,)]
+    assert _rows(engine, "SELECT id, site_id FROM post") == [(1, None)]
+
+
+@pytest.mark.parametrize("scratch_database_url", BACKENDS, indirect=True)
+def test_a_downgrade_refused_several_steps_down_changes_nothing(scratch_engine):
+    upgrade_to_head(scratch_engine)
+    downgrade_to(scratch_engine, "0024")
+    _refused_from_0024_down_to_0022_changes_nothing(
+        scratch_engine, lambda revision: downgrade_to(scratch_engine, revision)
+    )
+
+
+@pytest.mark.parametrize("scratch_database_url", BACKENDS, indirect=True)
+def test_the_alembic_command_on_a_url_too(scratch_database_url, scratch_engine):
+    # `alembic` run on the database's URL: migrations/env.py opens its own connection.
+    config = alembic_config()
+    config.set_main_option("sqlalchemy.url", scratch_database_url)
+    command.upgrade(config, "0024")
+    _refused_from_0024_down_to_0022_changes_nothing(
+        scratch_engine, lambda revision: command.downgrade(config, revision)
+    )
