@@ -1,6 +1,7 @@
 """« Droits de la personne » in a person file through AppTest: the head of service downloads the whole file
 (a real PDF and a JSON, each audited), corrects a field (an error beside it and the input kept, then the
-history) and erases the file; the referent intervenant corrects its own file only; other roles see nothing."""
+history) and a consent change's effective day, each merged with a colleague's correction saved meanwhile, and
+erases the file; the referent intervenant corrects its own file only; other roles see nothing."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from models.audit import AuditEvent
 from models.organisation import Site, User
-from models.persons import Person, PersonStatus
-from services.persons import corrections
+from models.persons import ConsentChange, ConsentScope, Person, PersonStatus
+from services.persons import consent, corrections
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from tests import factories
@@ -170,6 +171,117 @@ def test_a_correction_crossing_a_colleagues_keeps_both_and_asks_only_where_both_
     with unit_of_work(app_engine) as session:
         stored = session.get_one(Person, person_id)
         assert (stored.birth_year, stored.nationality) == (1993, "BG")
+
+
+CONSENT_FORM = "person_consent_date"
+CONSENT_CHOICE = "Date d'effet corrigée : quelle saisie garder ?"
+
+
+def _a_file_with_a_consent_change(app_engine) -> tuple[str, int, int]:
+    """A Lyon file (intake 06/01/2020) whose partners' consent was given afterwards, from 10/06/2026: its code,
+    its id and the id of that change."""
+    code, person_id = _a_lyon_file(app_engine)
+    with unit_of_work(app_engine) as session:
+        consent.record_consent_change(
+            session,
+            principal_of(app_engine, "chef.lyon"),
+            person_id,
+            data={"scope": ConsentScope.PARTNER_SHARING, "given": True, "effective_on": date(2026, 6, 10)},
+        )
+        change_id = session.exec(select(ConsentChange.id).where(ConsentChange.person_id == person_id)).one()
+    return code, person_id, change_id
+
+
+def _a_colleague_corrects_the_day(app_engine, person_id: int, change_id: int, day: date) -> None:
+    """A colleague's correction of the same change's day, saved meanwhile from another session."""
+    with unit_of_work(app_engine) as session:
+        corrections.correct_consent_date(
+            session,
+            principal_of(app_engine, "chef.lyon"),
+            person_id,
+            expected_version=session.get_one(Person, person_id).version,
+            data={"change_id": change_id, "effective_on": day, "reason": "Courrier de la personne"},
+        )
+
+
+def _effective_on(app_engine, change_id: int) -> date:
+    with unit_of_work(app_engine) as session:
+        return session.get_one(ConsentChange, change_id).effective_on
+
+
+def _consent_history(at: AppTest) -> set[tuple[str, str, str]]:
+    """(old day, new day, reason) of each correction of the consent's day in the history."""
+    history = next(d.value for d in at.dataframe if "Ancienne valeur" in d.value.columns)
+    rows = history[history["Information"].str.startswith("Date d'effet")]
+    return set(zip(rows["Ancienne valeur"], rows["Nouvelle valeur"], rows["Motif"], strict=True))
+
+
+def _correct_the_day(at: AppTest, day: date, reason: str) -> None:
+    _widget(at.date_input, CONSENT_FORM, "_on").set_value(day)
+    _widget(at.text_input, CONSENT_FORM, "_reason").input(reason)
+
+
+def test_a_consent_day_a_colleague_corrected_otherwise_meanwhile_is_saved_only_once_the_user_chose(
+    app_engine, demo_database
+):
+    code, person_id, change_id = _a_file_with_a_consent_change(app_engine)
+    at = _open_file("chef.lyon", code)
+
+    _correct_the_day(at, date(2026, 6, 3), "Courriel du 3 juin")
+    _a_colleague_corrects_the_day(app_engine, person_id, change_id, date(2026, 6, 5))
+    at = button(at, "Corriger la date").click().run()
+    assert not at.exception, at.exception
+
+    # Both days side by side, the colleague's still the saved one until the user chooses.
+    assert _effective_on(app_engine, change_id) == date(2026, 6, 5)
+    [choice] = [r for r in at.radio if r.label == CONSENT_CHOICE]
+    assert {"3 juin 2026", "5 juin 2026"} <= {t.value for t in at.text}
+    assert button(at, "Enregistrer avec ces choix").disabled
+    assert _widget(at.date_input, CONSENT_FORM, "_on").value == date(2026, 6, 3)  # what was typed stays
+
+    at = choice.set_value("mine").run()
+    at = button(at, "Enregistrer avec ces choix").click().run()
+    assert not at.exception, at.exception
+    assert _effective_on(app_engine, change_id) == date(2026, 6, 3)
+    assert _consent_history(at) == {
+        ("10 juin 2026", "5 juin 2026", "Courrier de la personne"),
+        ("5 juin 2026", "3 juin 2026", "Courriel du 3 juin"),
+    }
+    assert not [r for r in at.radio if r.label == CONSENT_CHOICE]
+
+
+def test_a_consent_day_is_saved_over_a_colleagues_correction_of_another_field(app_engine, demo_database):
+    code, person_id, change_id = _a_file_with_a_consent_change(app_engine)
+    at = _open_file("chef.lyon", code)
+
+    _correct_the_day(at, date(2026, 6, 3), "Courriel du 3 juin")
+    _a_colleague_corrects(app_engine, person_id, birth_year=1985)
+    at = button(at, "Corriger la date").click().run()
+    assert not at.exception, at.exception
+
+    assert _effective_on(app_engine, change_id) == date(2026, 6, 3)
+    with unit_of_work(app_engine) as session:
+        assert session.get_one(Person, person_id).birth_year == 1985
+    assert _consent_history(at) == {("10 juin 2026", "3 juin 2026", "Courriel du 3 juin")}
+    assert not [r for r in at.radio if r.label == CONSENT_CHOICE]
+
+
+def test_a_consent_day_a_colleague_corrected_to_the_same_day_meanwhile_is_not_recorded_twice(app_engine, demo_database):
+    code, person_id, change_id = _a_file_with_a_consent_change(app_engine)
+    at = _open_file("chef.lyon", code)
+
+    _correct_the_day(at, date(2026, 6, 3), "Courriel du 3 juin")
+    _a_colleague_corrects_the_day(app_engine, person_id, change_id, date(2026, 6, 3))
+    at = button(at, "Corriger la date").click().run()
+    assert not at.exception, at.exception
+
+    assert _effective_on(app_engine, change_id) == date(2026, 6, 3)
+    assert _consent_history(at) == {("10 juin 2026", "3 juin 2026", "Courrier de la personne")}
+    assert not [r for r in at.radio if r.label == CONSENT_CHOICE]  # nothing to choose
+    assert (
+        error_after(at, _widget(at.date_input, CONSENT_FORM, "_on"))
+        == "C'est déjà la date d'effet de ce changement : rien n'a été corrigé."
+    )
 
 
 def test_the_head_of_service_erases_a_file_with_its_code_typed_again(app_engine, demo_database):

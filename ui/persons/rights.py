@@ -250,7 +250,26 @@ def consent_date_form(current: Runtime, principal: Principal, header: PersonFile
     form_state.field_error(errors, "change_id")
     if chosen is None:
         return
-    version = form_state.seen_version(CONSENT_DATE_FORM, pid, recorded["version"])
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(current.engine) as uow:
+            corrections.correct_consent_date(uow, principal, pid, expected_version=version, data=values)
+
+    # The file's version guards the change's day (services.persons.corrections): a colleague's save of the file
+    # meanwhile is merged, never overwritten (ui/platform/conflicts.py). The one field merged is the day of the
+    # chosen change, as saved when the form was first shown; the reason and the acknowledgement are this
+    # correction's own, always the user's.
+    edit = conflicts.VersionedEdit(
+        CONSENT_DATE_FORM,
+        chosen,
+        version=recorded["version"],
+        values={"effective_on": by_id[chosen].effective_on},
+        fields={"effective_on": conflicts.Field(_("Date d'effet corrigée"))},
+        save=save,
+        success=_("Date d'effet corrigée."),
+        last_write=conflicts.audited(current.engine, principal, "person", pid, PERSON_WRITES),
+    )
+    edit.panel()
     with widgets.form(f"{k}_{chosen}"):
         effective_on = widgets.date_input(
             _("Date d'effet corrigée"),
@@ -270,18 +289,9 @@ def consent_date_form(current: Runtime, principal: Principal, header: PersonFile
         form_state.field_error(errors, "acknowledge_published")
         submitted = st.form_submit_button(_("Corriger la date"), icon=":material/edit_calendar:")
     if submitted:
-        data = {
-            "change_id": chosen,
-            "effective_on": effective_on,
-            "reason": reason,
-            "acknowledge_published": acknowledge,
-        }
-
-        def save() -> None:
-            with unit_of_work(current.engine) as uow:
-                corrections.correct_consent_date(uow, principal, pid, expected_version=version, data=data)
-
-        form_state.submit(CONSENT_DATE_FORM, save, _("Date d'effet corrigée."), versioned=(CONSENT_DATE_FORM, pid))
+        edit.submit(
+            {"change_id": chosen, "effective_on": effective_on, "reason": reason, "acknowledge_published": acknowledge}
+        )
 
 
 def correction_history(current: Runtime, principal: Principal, header: PersonFileHeader) -> None:
