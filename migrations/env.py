@@ -8,7 +8,8 @@ committed at once (0024's downgrade dropped `person_alias_token` for good when 0
 refused). So SQLAlchemy's recipe for pysqlite ("Serializable isolation / Savepoints / Transactional DDL"):
 the driver does no transaction handling of its own and the transaction's BEGIN is emitted, for the
 connections migrations run on only; the app's other connections keep the driver's mode
-(services.platform.db explains why).
+(a deferred BEGIN would fail at once with "database is locked" when another connection wrote in between:
+tests/conftest.py, `_sqlite_real_transactions`).
 """
 
 from __future__ import annotations
