@@ -316,3 +316,25 @@ def test_a_line_both_changed_shows_both_amounts_and_saves_nothing_before_the_cho
         assert not at.error, texts(at.error)
         assert _stored_lines(app_engine, grant_id) == before | {a: before[a] - 300_00, b: before[b] + 300_00}
         assert _grant_version(app_engine, grant_id) == version + 1
+
+
+def test_an_editor_nothing_was_typed_in_shows_the_lines_a_colleague_saved_since(app_engine, new_account):
+    colleague = new_account(Role.GESTION, display_name="Inès Colleague")
+    with _lines_editor_open(app_engine) as (at, grant_id, before):
+        a, b, *_ = _four_lines(at, before)
+        _save_lines(app_engine, colleague.username, grant_id, before | {a: before[a] - 100_00, b: before[b] + 100_00})
+        at = at.run()  # any click on the page
+        assert not at.exception, at.exception
+        [editor] = at.data_editor
+        shown = dict(zip(editor.value["code"], editor.value["planned"], strict=True))
+        assert (shown[a], shown[b]) == (amount(before[a] - 100_00), amount(before[b] + 100_00))
+
+
+def test_a_line_typed_wrong_is_reported_by_its_row_number_and_nothing_is_saved(app_engine):
+    with _lines_editor_open(app_engine) as (at, grant_id, before):
+        [editor] = at.data_editor
+        at.session_state[editor.key] = {"edited_rows": {2: {"planned": "12.50"}}, "added_rows": [], "deleted_rows": []}
+        at = button(at, "Enregistrer les lignes").click().run()
+        assert not at.exception, at.exception
+        assert "Ligne 3 : montant illisible « 12.50 » (attendu par exemple 1 234,56)." in texts(at.error)
+        assert _stored_lines(app_engine, grant_id) == before
