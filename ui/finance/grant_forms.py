@@ -297,10 +297,10 @@ def _names(detail: GrantDetail) -> tuple[dict[int, str], dict[int | str, str]]:
 def _lines_table(
     key: str, principal: Principal, detail: GrantDetail, lines: dict[str, line_merge.Line]
 ) -> pd.DataFrame:
-    """The grant's lines as the user first saw them (services.finance.line_merge.shown_lines) in an editable
-    table (stable column ids; headers in the session's language). The editor keeps its edits by row
-    position: its rows stay those first seen until the edit ends (saved or dropped), whatever a colleague
-    saves meanwhile."""
+    """The grant's lines as the edit's base holds them (services.finance.line_merge.shown_lines) in an
+    editable table (stable column ids; headers in the session's language). The editor keeps its edits by row
+    position: once edited, its rows stay those first seen until the edit ends (saved or dropped), whatever a
+    colleague saves meanwhile."""
     strands, sites = _names(detail)
     rows = list(lines.values())
     frame = pd.DataFrame(
@@ -419,7 +419,7 @@ def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail, ro
         grant.id,
         version=grant.version,
         values=current,
-        fields={},
+        fields={},  # named below, once the lines first seen are known
         save=save,
         success=_("Lignes budgétaires enregistrées."),
         last_write=conflicts.audited(
