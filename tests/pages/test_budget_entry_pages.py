@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextlib import contextmanager
+from types import MappingProxyType
+
 from sqlalchemy import text
 from sqlmodel import select
 
+from i18n.formats import amount, euros
 from models.audit import AuditEvent
-from models.finance import BudgetLine, Expense
+from models.finance import BudgetLine, Expense, Grant
+from models.organisation import Role
+from services.finance import lines as budget_lines
+from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
-from tests.pages.conftest import error_after, open_page, signed_in_app, text_input, texts, unique
+from services.platform.sites import NATIONAL_SITE
+from tests.pages.conftest import (
+    button,
+    error_after,
+    open_page,
+    principal_of,
+    signed_in_app,
+    text_input,
+    texts,
+    unique,
+)
 
 ENTRY_BUTTON = "Enregistrer la dépense"
 
@@ -135,3 +153,188 @@ def test_gestion_sees_the_lines_editor_with_its_running_total(demo_database):
     assert "Enregistrer les lignes" in [b.label for b in at.button]
     assert "Créer le financement" in [b.label for b in at.button]
     assert not list(texts(at.error))
+
+
+# --- the lines editor over a colleague's save: merged line by line, never overwritten ----------------------
+
+CONFLICT = "Cet enregistrement a été modifié par quelqu'un d'autre pendant votre saisie : rien n'est encore enregistré."
+
+
+def _stored_lines(app_engine, grant_id: int) -> dict[str, int]:
+    """The grant's planned amounts by analytic code, read with SQL."""
+    with app_engine.connect() as connection:
+        rows = connection.execute(
+            select(BudgetLine.accounting_code, BudgetLine.planned_cents).where(BudgetLine.grant_id == grant_id)
+        ).all()
+    return dict(rows)
+
+
+def _grant_version(app_engine, grant_id: int) -> int:
+    with app_engine.connect() as connection:
+        return connection.execute(select(Grant.version).where(Grant.id == grant_id)).scalar_one()
+
+
+def _save_lines(
+    app_engine,
+    username: str,
+    grant_id: int,
+    planned: dict[str, int],
+    national: Mapping[str, tuple[str, int]] = MappingProxyType({}),
+) -> None:
+    """A save of the table through the service, as `username`: the lines of `planned`'s codes with these
+    amounts (the others left out), and national lines `national[code] = (like, cents)` of the strand and
+    category of the line `like`."""
+    principal = principal_of(app_engine, username)
+    with unit_of_work(app_engine) as session:
+        rows = {r.accounting_code: r for r in budget_lines.budget_lines(session, principal, grant_id)}
+        lines = [
+            {
+                "strand_id": rows[code].strand_id,
+                "site_id": NATIONAL_SITE if rows[code].site_id is None else rows[code].site_id,
+                "category": rows[code].category,
+                "planned": amount(cents),
+                "accounting_code": code,
+            }
+            for code, cents in planned.items()
+        ]
+        lines += [
+            {
+                "strand_id": rows[like].strand_id,
+                "site_id": NATIONAL_SITE,
+                "category": rows[like].category,
+                "planned": amount(cents),
+                "accounting_code": code,
+            }
+            for code, (like, cents) in national.items()
+        ]
+        budget_lines.save_budget_lines(
+            session, principal, grant_id=grant_id, lines=lines, expected_version=_grant_version(app_engine, grant_id)
+        )
+
+
+@contextmanager
+def _lines_editor_open(app_engine):
+    """Gestion on Financements with the first grant's lines editor open; the grant's amounts put back after."""
+    at = open_page(signed_in_app("gestion"), PageKey.GRANTS)
+    assert not at.exception, at.exception
+    [chooser] = [s for s in at.selectbox if s.label == "Financement"]
+    grant_id = chooser.value
+    before = _stored_lines(app_engine, grant_id)
+    try:
+        yield at, grant_id, before
+    finally:
+        _save_lines(app_engine, "gestion", grant_id, before)
+
+
+def _four_lines(at, before: dict[str, int], *, spread: bool = False) -> list[str]:
+    """Codes of four lines of the editor with at least 1 000 € planned, in the editor's order: the first
+    four, or (spread) the first two and the last two."""
+    codes = [code for code in at.data_editor[0].value["code"] if before[code] >= 1_000_00]
+    assert len(codes) >= 4, codes
+    return [*codes[:2], *codes[-2:]] if spread else codes[:4]
+
+
+def _type_amounts(at, planned: dict[str, int]) -> None:
+    """The user types these amounts in the editor, on the rows of these codes (edits by row position)."""
+    [editor] = at.data_editor
+    position = {code: index for index, code in enumerate(editor.value["code"])}
+    at.session_state[editor.key] = {
+        "edited_rows": {position[code]: {"planned": amount(cents)} for code, cents in planned.items()},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+
+
+def test_lines_saved_by_a_colleague_meanwhile_are_kept_beside_the_users_own(app_engine, new_account):
+    colleague = new_account(Role.GESTION, display_name="Inès Colleague")
+    national = unique("TEST-NAT-")
+    with _lines_editor_open(app_engine) as (at, grant_id, before):
+        a, _, c, d = _four_lines(at, before, spread=True)
+        version = _grant_version(app_engine, grant_id)
+        # The colleague moves 100 € from A to a new national line (drawn among the lines before C and D: the
+        # rows of the editor would shift); meanwhile the user moves 50 € from C to D in the editor.
+        _save_lines(app_engine, colleague.username, grant_id, before | {a: before[a] - 100_00}, {national: (a, 100_00)})
+        _type_amounts(at, {c: before[c] - 50_00, d: before[d] + 50_00})
+        at = button(at, "Enregistrer les lignes").click().run()
+        assert not at.exception, at.exception
+        assert not at.error, texts(at.error)
+        assert _stored_lines(app_engine, grant_id) == before | {
+            a: before[a] - 100_00,
+            national: 100_00,
+            c: before[c] - 50_00,
+            d: before[d] + 50_00,
+        }
+        assert _grant_version(app_engine, grant_id) == version + 2
+        [note] = [t for t in texts(at.info) if "ont été conservées" in t]
+        assert note.startswith("Les modifications de Inès Colleague dans « ")
+        assert " : prévu », « Ligne " in note and "· National (aucun site) ·" in note
+        # the editor is drawn again from the lines as saved (a new widget: no edit left on any row)
+        [editor] = at.data_editor
+        shown = dict(zip(editor.value["code"], editor.value["planned"], strict=True))
+        assert [shown[code] for code in (a, national, c, d)] == [
+            amount(before[a] - 100_00),
+            amount(100_00),
+            amount(before[c] - 50_00),
+            amount(before[d] + 50_00),
+        ]
+        assert not at.session_state[editor.key]["edited_rows"]
+
+
+def test_a_line_both_changed_shows_both_amounts_and_saves_nothing_before_the_choice(app_engine, new_account):
+    colleague = new_account(Role.GESTION, display_name="Inès Colleague")
+    with _lines_editor_open(app_engine) as (at, grant_id, before):
+        a, b, *_ = _four_lines(at, before)
+        # The colleague moves 100 € from A to B; the user moves 300 € from A to B.
+        _save_lines(app_engine, colleague.username, grant_id, before | {a: before[a] - 100_00, b: before[b] + 100_00})
+        theirs = _stored_lines(app_engine, grant_id)
+        version = _grant_version(app_engine, grant_id)
+        _type_amounts(at, {a: before[a] - 300_00, b: before[b] + 300_00})
+        at = button(at, "Enregistrer les lignes").click().run()
+        assert not at.exception, at.exception
+        assert any(e.startswith(CONFLICT) for e in texts(at.error)), texts(at.error)
+        assert _stored_lines(app_engine, grant_id) == theirs  # nothing saved
+        assert _grant_version(app_engine, grant_id) == version
+        shown = texts(at.text)
+        for cents in (before[a] - 300_00, before[a] - 100_00, before[b] + 300_00, before[b] + 100_00):
+            assert euros(cents) in shown  # the user's amount and the colleague's, for both lines
+        choices = [r for r in at.radio if r.label.endswith(" : prévu : quelle saisie garder ?")]
+        assert len(choices) == 2
+        assert button(at, "Enregistrer avec ces choix").disabled
+
+        # Mine for A, theirs for B: the lines no longer add up to the grant, refused as ever, nothing saved.
+        choices[0].set_value("mine")
+        at = choices[1].set_value("theirs").run()
+        at = button(at, "Enregistrer avec ces choix").click().run()
+        assert not at.exception, at.exception
+        assert any(e.startswith("La somme des lignes") for e in texts(at.error)), texts(at.error)
+        assert _stored_lines(app_engine, grant_id) == theirs
+
+        [_, theirs_for_b] = [r for r in at.radio if r.label.endswith(" : prévu : quelle saisie garder ?")]
+        at = theirs_for_b.set_value("mine").run()
+        at = button(at, "Enregistrer avec ces choix").click().run()
+        assert not at.exception, at.exception
+        assert not at.error, texts(at.error)
+        assert _stored_lines(app_engine, grant_id) == before | {a: before[a] - 300_00, b: before[b] + 300_00}
+        assert _grant_version(app_engine, grant_id) == version + 1
+
+
+def test_an_editor_nothing_was_typed_in_shows_the_lines_a_colleague_saved_since(app_engine, new_account):
+    colleague = new_account(Role.GESTION, display_name="Inès Colleague")
+    with _lines_editor_open(app_engine) as (at, grant_id, before):
+        a, b, *_ = _four_lines(at, before)
+        _save_lines(app_engine, colleague.username, grant_id, before | {a: before[a] - 100_00, b: before[b] + 100_00})
+        at = at.run()  # any click on the page
+        assert not at.exception, at.exception
+        [editor] = at.data_editor
+        shown = dict(zip(editor.value["code"], editor.value["planned"], strict=True))
+        assert (shown[a], shown[b]) == (amount(before[a] - 100_00), amount(before[b] + 100_00))
+
+
+def test_a_line_typed_wrong_is_reported_by_its_row_number_and_nothing_is_saved(app_engine):
+    with _lines_editor_open(app_engine) as (at, grant_id, before):
+        [editor] = at.data_editor
+        at.session_state[editor.key] = {"edited_rows": {2: {"planned": "12.50"}}, "added_rows": [], "deleted_rows": []}
+        at = button(at, "Enregistrer les lignes").click().run()
+        assert not at.exception, at.exception
+        assert "Ligne 3 : montant illisible « 12.50 » (attendu par exemple 1 234,56)." in texts(at.error)
+        assert _stored_lines(app_engine, grant_id) == before

@@ -5,6 +5,7 @@ Every form goes through ui.platform.form_state.submit (errors beside the fields,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import pandas as pd
@@ -14,7 +15,7 @@ from i18n import _, formats
 from models.audit import AuditAction
 from models.finance import BudgetCategory, FunderKind
 from models.labels import label
-from services.finance import grants
+from services.finance import grants, line_merge
 from services.finance import lines as budget_lines
 from services.finance.grants import FunderRow, GrantDetail, GrantSummary
 from services.platform import organisation
@@ -247,7 +248,6 @@ def grant_form(
         def save(version: int, values: dict[str, object]) -> None:
             with unit_of_work(runtime.engine) as uow:
                 grants.update_grant(uow, principal, g.id, expected_version=version, data=values)
-            form_state.forget_version(f"budget_lines_{g.id}", g.id)  # the lines editor's lock too
 
         edit = conflicts.VersionedEdit(
             form,
@@ -287,15 +287,29 @@ def _site_cells(principal: Principal, detail: GrantDetail) -> list[str]:
     return cells
 
 
-def _lines_table(key: str, principal: Principal, detail: GrantDetail, rows: list[budget_lines.LineRow]) -> pd.DataFrame:
-    """The grant's lines in an editable table (stable column ids; headers in the session's language)."""
+def _names(detail: GrantDetail) -> tuple[dict[int, str], dict[int | str, str]]:
+    """(strand id → name, site id → code with « National (aucun site) » for a national line) of the grant."""
+    sites: dict[int | str, str] = {s.id: s.code for s in detail.sites}
+    sites[NATIONAL_SITE] = _(NATIONAL_CHOICE)
+    return {s.id: s.name for s in detail.strands}, sites
+
+
+def _lines_table(
+    key: str, principal: Principal, detail: GrantDetail, lines: dict[str, line_merge.Line]
+) -> pd.DataFrame:
+    """The grant's lines as the edit's base holds them (services.finance.line_merge.shown_lines) in an
+    editable table (stable column ids; headers in the session's language). The editor keeps its edits by row
+    position: once edited, its rows stay those first seen until the edit ends (saved or dropped), whatever a
+    colleague saves meanwhile."""
+    strands, sites = _names(detail)
+    rows = list(lines.values())
     frame = pd.DataFrame(
         {
-            "strand": [r.strand_name for r in rows],
-            "site": [_(NATIONAL_CHOICE) if r.site_id is None else r.site_code for r in rows],
-            "category": [label(r.category) for r in rows],
-            "planned": [amount_text(r.planned_cents) for r in rows],
-            "code": [r.accounting_code or "" for r in rows],
+            "strand": [strands.get(r["strand_id"], "") for r in rows],
+            "site": [sites.get(r["site_id"], "") for r in rows],
+            "category": [label(r["category"]) for r in rows],
+            "planned": [amount_text(r["planned"]) for r in rows],
+            "code": [r["accounting_code"] or "" for r in rows],
         },
         columns=LINE_COLUMNS,
     )
@@ -355,27 +369,78 @@ def _rows_sent(edited: pd.DataFrame, detail: GrantDetail) -> list[dict]:
     ]
 
 
+def _touched(state: object) -> bool:
+    """The lines editor holds edits (its widget state: edited, added and deleted rows)."""
+    return isinstance(state, Mapping) and any(state.get(part) for part in ("edited_rows", "added_rows", "deleted_rows"))
+
+
+def _line_fields(detail: GrantDetail, lines: dict[str, line_merge.Line]) -> dict[str, conflicts.Field]:
+    """How the conflict panel names and shows each line, and each cell of a line, of the merge."""
+    strands, sites = _names(detail)
+
+    def amount(value: object) -> str:
+        return formats.euros(value) if isinstance(value, int) else conflicts.shown(value)
+
+    def whole(line: object) -> str:
+        if line is None:
+            return _("Ligne supprimée")
+        return _("{amount} prévus, code analytique {code}").format(
+            amount=amount(line["planned"]), code=conflicts.shown(line["accounting_code"])
+        )
+
+    fields = {}
+    for key, line in lines.items():
+        name = " · ".join(
+            (strands.get(line["strand_id"], "—"), sites.get(line["site_id"], "—"), label(line["category"]))
+        )
+        fields[key] = conflicts.Field(_("Ligne {line}").format(line=name), whole)
+        fields[f"{key}:planned"] = conflicts.Field(_("{line} : prévu").format(line=name), amount)
+        fields[f"{key}:accounting_code"] = conflicts.Field(_("{line} : code analytique").format(line=name))
+    return fields
+
+
 def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail, rows: list[budget_lines.LineRow]) -> None:
-    """The grant's lines as an editable table, with the running total against the grant amount."""
+    """The grant's lines as an editable table, with the running total against the grant amount. A colleague's
+    save of the lines meanwhile is merged line by line and cell by cell, never overwritten
+    (ui.platform.conflicts, services.finance.line_merge)."""
     grant = detail.grant
     form = f"budget_lines_{grant.id}"
     key = form_state.key(form)
-    version = form_state.seen_version(form, grant.id, grant.version)
+
+    def save(version: int, values: dict[str, object]) -> None:
+        with unit_of_work(runtime.engine) as uow:
+            budget_lines.save_budget_lines(
+                uow, principal, grant_id=grant.id, lines=line_merge.rows_of(values), expected_version=version
+            )
+
+    current = line_merge.shown_lines(rows)
+    edit = conflicts.VersionedEdit(
+        form,
+        grant.id,
+        version=grant.version,
+        values=current,
+        fields={},  # named below, once the lines first seen are known
+        save=save,
+        success=_("Lignes budgétaires enregistrées."),
+        last_write=conflicts.audited(
+            runtime.engine, principal, "grant", grant.id, [AuditAction.BUDGET_LINES_SAVED, AuditAction.GRANT_UPDATED]
+        ),
+        sides=line_merge.merge_sides,
+    )
+    if not _touched(st.session_state.get(f"{key}_table")):
+        edit.rebase()  # no edit yet: the editor shows the lines as they are now
+    seen = edit.seen[1]  # the lines first seen: the editor's rows and the base of the merge
+    edit.fields = _line_fields(detail, seen | current)  # every line either side has
     st.caption(
         _(
             "Une ligne par volet × site × catégorie Cerfa. Montants au centime, à la française (12 345,67). "
             "Ajoutez une ligne en bas du tableau ; une ligne sans dépense peut être supprimée."
         )
     )
+    edit.panel()
     form_state.form_error(form)
-    edited = _lines_table(key, principal, detail, rows)
+    edited = _lines_table(key, principal, detail, seen)
     _running_total(edited, grant.amount_cents)
     show_errors(form_state.errors(form), skip=(form_state.FORM_ERROR,))
     if st.button(_("Enregistrer les lignes"), type="primary", key=f"{key}_save"):
-        lines = _rows_sent(edited, detail)
-
-        def save() -> None:
-            with unit_of_work(runtime.engine) as uow:
-                budget_lines.save_budget_lines(uow, principal, grant_id=grant.id, lines=lines, expected_version=version)
-
-        form_state.submit(form, save, _("Lignes budgétaires enregistrées."), versioned=(form, grant.id))
+        edit.submit(line_merge.sent_lines(_rows_sent(edited, detail)))

@@ -12,6 +12,10 @@
 
 `save(version, values)` runs the service's versioned update in its own unit of work.
 
+A table (a grant's budget lines) is no set of fixed fields: `sides(base, mine, theirs)` lays the three
+versions out as fields for the merge (services.finance.line_merge.merge_sides: a key per line, or per cell
+of a line every side has), `fields` names each of those keys, and `save` receives them merged.
+
 The form remembers what the user saw (values and version) when it was first shown. On submit over a
 record that moved on since, the three parts are merged field by field (services.platform.merge): what only
 one side changed is taken by itself and saved at once against the current version, with a note naming the
@@ -107,10 +111,12 @@ class VersionedEdit:
         save: Callable[[int, dict[str, object]], object],
         success: str,
         last_write: Callable[[], LastWrite | None] = lambda: None,
+        sides: Callable[[Mapping, Mapping, Mapping], tuple[dict, dict, dict]] | None = None,
     ) -> None:
         self.form, self.record_id = form, record_id
         self.version, self.values = int(version), dict(values)
         self.fields, self._save, self.success, self._last_write = fields, save, success, last_write
+        self._sides = sides or (lambda base, mine, theirs: (dict(base), dict(mine), dict(theirs)))
         # (version, values) when the form was first shown: the base of the merge
         self.seen: tuple[int, dict[str, object]] = st.session_state.setdefault(
             self._key("seen"), (self.version, dict(self.values))
@@ -119,19 +125,27 @@ class VersionedEdit:
     def _key(self, part: str) -> str:
         return f"{self.form}__{part}_{self.record_id}"
 
+    def rebase(self) -> None:
+        """Nothing typed yet: the edit starts from the record as it is now (a table drawn from what was first
+        seen, so that its edits by row position stay on their rows, would otherwise show older rows)."""
+        if self._key("mine") not in st.session_state:
+            self.seen = st.session_state[self._key("seen")] = (self.version, dict(self.values))
+
     @property
     def moved_on(self) -> bool:
         """Someone saved the record since the form was first shown."""
         return self.seen[0] != self.version
 
-    def _merge(self, mine: Mapping[str, object]) -> MergeResult:
-        return three_way_merge(self.seen[1], mine, self.values)
+    def _merge(self, sent: Mapping[str, object]) -> tuple[dict[str, object], MergeResult]:
+        """(the user's side as merged, the merge) of what the form sent."""
+        base, mine, theirs = self._sides(self.seen[1], sent, self.values)
+        return mine, three_way_merge(base, mine, theirs)
 
     def submit(self, data: Mapping[str, object]) -> None:
         """Save what the form sent, merged with a colleague's changes (see the module); never returns."""
-        mine = dict(data)
-        st.session_state[self._key("mine")] = mine  # kept until a save succeeds: the panel reads it
-        form_state.submit(self.form, lambda: self._save_merged(mine, self._merge(mine), None), self.success)
+        sent = dict(data)
+        st.session_state[self._key("mine")] = sent  # kept until a save succeeds: the panel reads it
+        form_state.submit(self.form, lambda: self._save_merged(*self._merge(sent), None), self.success)
 
     def _save_merged(self, mine: dict[str, object], result: MergeResult, choices: dict[str, str] | None) -> None:
         if result.conflicts and choices is None:
@@ -178,10 +192,10 @@ class VersionedEdit:
         note = st.session_state.pop(self._key("kept"), None)
         if note:
             st.info(md(note), icon=":material/merge:")
-        mine = st.session_state.get(self._key("mine"))
-        if mine is None or not self.moved_on:
+        sent = st.session_state.get(self._key("mine"))
+        if sent is None or not self.moved_on:
             return
-        result = self._merge(mine)
+        mine, result = self._merge(sent)
         headline, theirs_caption = self._texts(self._last_write())
         with st.container(border=True, key=f"{self._key('conflict')}_panel"):
             st.warning(md(headline), icon=":material/merge:")
