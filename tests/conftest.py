@@ -38,6 +38,7 @@ os.environ.update(
         "PARCOURS_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
         "PARCOURS_LOGIN_SLEEP_TIME": "0",
         "PARCOURS_BCRYPT_ROUNDS": "4",
+        "PARCOURS_VALIDATE_CHART_SPECS": "1",  # every chart a page test draws is checked against the schema
     }
 )
 os.environ.pop("DATABASE_URL", None)

@@ -27,7 +27,7 @@ from models.organisation import Role, Site, User, UserSite
 from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachRoundStaff
 from models.persons import IntakeOrigin, Person
 from services.persons.consent import counted
-from services.platform import audit, paging
+from services.platform import audit, data_version, paging
 from services.platform.errors import NotFound, ValidationFailed
 from services.platform.inputs import FormInput, field_error, messages
 from services.platform.principal import Capability, Principal
@@ -509,6 +509,20 @@ def monthly_outreach(
     """
     principal.require(Capability.VIEW_FIELD_FIGURES)
     today = today or clock.today()
+    # Cached per data version: every site's twelve months read 62,000 rounds on the large dataset (70-90 ms
+    # of SQL on SQLite at each click of Aller-vers for the direction). Rows are counts per month and mode.
+    key = (principal.scope, months, site_id, by_site, today)
+    return data_version.cached_aggregate(
+        session,
+        "outreach.monthly_outreach",
+        key,
+        lambda: _monthly_outreach(session, principal, months=months, site_id=site_id, by_site=by_site, today=today),
+    )
+
+
+def _monthly_outreach(
+    session: Session, principal: Principal, *, months: int, site_id: int | None, by_site: bool, today: date
+) -> list[MonthlyOutreach]:
     end = clock.month_start(today, 1)
     start = clock.month_start(today, -(months - 1))
     conditions = [

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     audit_retention_days: int = 365
     screen_disclosure_threshold: int = 5
     export_disclosure_threshold: int = 11
+    # Check every chart's spec against the Vega-Lite schema when a page draws it (ui/platform/charts.py).
+    # The tests do (tests/conftest.py); the app does not: the check took a fifth of the director's dashboard.
+    validate_chart_specs: bool = False
 
     @field_validator("database_url")
     @classmethod

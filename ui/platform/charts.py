@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import altair as alt
@@ -13,6 +14,12 @@ from i18n import FRENCH, _, babel_locale, formats, language
 from models.labels import label
 from models.pathway import BarrierSeverity
 from services.home import GrantConsumption, MonthlyPoint
+from services.platform.config import get_settings
+
+if not get_settings().validate_chart_specs:
+    # Altair also checks each piece of a chart (a scale, an axis, a mark) against the schema as it is built,
+    # in its « debug mode » (on by default): about a tenth of the director dashboard's run. See `show`.
+    alt.utils.schemapi.disable_debug_mode()
 
 FRENCH_TIME_FORMAT = {
     "dateTime": "%A %e %B %Y à %X",
@@ -216,8 +223,14 @@ def show(chart: alt.TopLevelMixin, title: str, summary: str, *, where=None, **op
     `description`, which Vega writes as the aria-label of the drawn chart (role graphics-document): a
     screen reader announces it instead of an unnamed image. Pages put the same words on screen (a header
     or bold title, a caption). `options` go to st.altair_chart (width…)."""
-    described = chart.properties(description=f"{title}. {summary}")
-    (where or st).altair_chart(readable(described), **options)
+    described = readable(chart.properties(description=f"{title}. {summary}"))
+    if not get_settings().validate_chart_specs:
+        # Altair checks a spec against the whole Vega-Lite JSON schema each time Streamlit converts it (its
+        # to_dict() without arguments): a fifth of the director dashboard's run on the large dataset. The
+        # charts are built by this code the same way at every run, so the check is made where it can fail
+        # a build: in the tests (PARCOURS_VALIDATE_CHART_SPECS), by every page test that draws a chart.
+        object.__setattr__(described, "to_dict", functools.partial(type(described).to_dict, described, validate=False))
+    (where or st).altair_chart(described, **options)
 
 
 def show_charts_in_pairs(charts: list[alt.TopLevelMixin], title: str, summary: str) -> None:
