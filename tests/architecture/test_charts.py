@@ -59,7 +59,7 @@ def test_pages_and_ui_draw_charts_only_through_show() -> None:
 
 
 def test_the_helper_is_the_one_place_that_calls_streamlit_charts() -> None:
-    assert direct_chart_calls(parse(THE_HELPER)) == [".altair_chart() line " + _line_of("altair_chart(readable(")]
+    assert direct_chart_calls(parse(THE_HELPER)) == [".altair_chart() line " + _line_of("altair_chart(described,")]
 
 
 def _line_of(text: str) -> str:
