@@ -96,6 +96,17 @@ def alias_condition(term: str, cipher: FieldCipher) -> sa.ColumnElement[bool] | 
     return Person.id.in_(select(PersonAliasToken.person_id).where(PersonAliasToken.token.in_(tokens)))
 
 
+def same_sound_condition(alias: str, cipher: FieldCipher) -> sa.ColumnElement[bool] | None:
+    """`Person.id IN (files whose alias, or one of its words, sounds like the whole of `alias`)`: a superset of
+    the files `_phonetics.same_name` accepts (equal once folded implies the same sound key), which the
+    duplicate check of an intake then decrypts alone. None when `alias` has no sound key."""
+    values = sorted(_sounds(fold(alias)))
+    if not values:
+        return None
+    tokens = cipher.blind_tokens_of_every_key(values)
+    return Person.id.in_(select(PersonAliasToken.person_id).where(PersonAliasToken.token.in_(tokens)))
+
+
 def index_alias(session: Session, person_id: int, alias: str | None, cipher: FieldCipher) -> None:
     """Replace the file's tokens by those of `alias` (None: none left). The caller commits."""
     session.execute(sa.delete(PersonAliasToken).where(PersonAliasToken.person_id == person_id))

@@ -36,7 +36,7 @@ from models.persons import AdministrativeStatus, Gender, HousingSituation, Intak
 from models.safety import PersonTransfer
 from services.persons._phonetics import fold, same_name
 from services.persons.access import _require_writable, person_in_scope, readable_text, transferred_away
-from services.persons.alias_index import alias_condition, index_alias
+from services.persons.alias_index import alias_condition, index_alias, same_sound_condition
 from services.persons.consent import record_intake_refusals
 from services.persons.records import _change_person_status, _update_person
 from services.persons.safety import flag_column, flagged_among
@@ -331,7 +331,8 @@ def find_possible_duplicates(
     session: Session, principal: Principal, *, alias: str, birth_year: int | None, cipher: FieldCipher
 ) -> list[DuplicateCandidate]:
     """Files of the principal's sites whose alias matches (accents ignored, or same sound) and whose
-    birth year is within one year (or unknown). Decrypts only the aliases of that narrowed set."""
+    birth year is within one year (or unknown). Decrypts only the aliases of that narrowed set: those whose
+    blind index holds the typed alias's sound key (alias_index.same_sound_condition), when it has one."""
     principal.require(Capability.EDIT_PERSON_FILES)
     principal.require(Capability.VIEW_IDENTITY)
     if not fold(alias):
@@ -345,6 +346,9 @@ def find_possible_duplicates(
         conditions.append(
             sa.or_(Person.birth_year.is_(None), Person.birth_year.between(int(birth_year) - 1, int(birth_year) + 1))
         )
+    sounding_alike = same_sound_condition(alias, cipher)
+    if sounding_alike is not None:
+        conditions.append(sounding_alike)
     rows = session.exec(
         select(Person.id, Person.code, Person.status, Person.intake_on, Person.alias_encrypted).where(*conditions)
     ).all()

@@ -294,6 +294,32 @@ def test_no_duplicate_for_another_name_another_birth_year_or_another_site(sessio
     assert find_possible_duplicates(session, person_world.ts_lyon, alias="Helene", birth_year=None, cipher=CIPHER)
 
 
+class _CountingCipher:
+    """The test cipher, noting each alias it decrypts."""
+
+    def __init__(self, cipher) -> None:
+        self.cipher, self.decrypted = cipher, []
+
+    def __getattr__(self, name):
+        return getattr(self.cipher, name)
+
+    def decrypt(self, token):
+        value = self.cipher.decrypt(token)
+        self.decrypted.append(value)
+        return value
+
+
+def test_the_duplicate_check_decrypts_only_the_aliases_that_sound_alike(session, person_world):
+    """Before, every alias of the site born within a year was decrypted; now only those the blind index
+    says sound like the typed one (or have a word that does), then compared as before."""
+    for alias in ("Hélène", "Blessing", "Joy", "Marie-Hélène", "Elena", "Precious"):
+        create(session, person_world.ts_lyon, person_world.lyon, alias=alias, birth_year=1994)
+    counting = _CountingCipher(CIPHER)
+    found = find_possible_duplicates(session, person_world.ts_lyon, alias="Helene", birth_year=1994, cipher=counting)
+    assert len(found) == 1
+    assert sorted(counting.decrypted) == ["Hélène", "Marie-Hélène"]
+
+
 def test_direction_cannot_look_for_duplicates(session, person_world):
     with pytest.raises(PermissionDenied):
         find_possible_duplicates(session, person_world.direction, alias="Hélène", birth_year=None, cipher=CIPHER)
