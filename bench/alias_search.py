@@ -1,4 +1,5 @@
-"""Time the caseload's search by alias on 10,000 files of one site (SQLite), before and after the blind index.
+"""Time the caseload's search by alias, and the intake's duplicate check, on 10,000 files of one site, before
+and after the blind index.
 
     python -m bench.alias_search [--files 10000] [--runs 9] [--database-url postgresql+psycopg://…/empty_db]
 
@@ -7,7 +8,9 @@ site with made-up aliases and their tokens, then times `list_caseload` for a Lyo
 identities) searching a few terms: « after » is the code as it is (services.persons.alias_index: the
 database matches the tokens), « before » the former search put back in its place (every alias of the
 filtered scope decrypted and compared in Python). Median of `--runs` warm runs, in milliseconds; the
-audit entry and commit of each search are included in both.
+audit entry and commit of each search are included in both. Then the duplicate check of an intake
+(`find_possible_duplicates`, birth year within one year of 1994): « before » decrypts every alias of the site
+born within that year range, « after » only those the index says sound alike.
 """
 
 from __future__ import annotations
@@ -99,6 +102,7 @@ FIRST_NAMES = [
 ]
 TODAY = date(2026, 11, 18)
 TERMS = ("helene", "Elène", "bles", "prec", "LYO-2026-0042")
+INTAKE_ALIASES = ("Hélène", "Jessika", "Blessing")  # typed at intake, with birth year 1994
 
 
 def _alias(rng: random.Random) -> str:
@@ -133,6 +137,7 @@ def build(engine, files: int, cipher: FieldCipher) -> None:
                     "intake_on": day,
                     "origin": IntakeOrigin.SELF,
                     "alias_encrypted": cipher.encrypt(alias),
+                    "birth_year": 1980 + number % 25,
                     "consent_on": day,
                     "referent_id": user.id,
                     "last_contact_on": day,
@@ -189,6 +194,21 @@ def time_search(engine, cipher: FieldCipher, term: str, runs: int) -> tuple[floa
     return statistics.median(timings[1:]), total
 
 
+def time_duplicates(engine, cipher: FieldCipher, alias: str, runs: int) -> tuple[float, int]:
+    timings, found = [], 0
+    for _run in range(runs + 1):  # the first one warms up
+        with unit_of_work(engine) as session:
+            user = session.exec(sa.select(User).where(User.username == "ts.lyon")).scalar_one()
+            principal = principal_of(session, user)
+            started = time.perf_counter()
+            candidates = person_files.find_possible_duplicates(
+                session, principal, alias=alias, birth_year=1994, cipher=cipher
+            )
+            timings.append((time.perf_counter() - started) * 1000)
+            found = len(candidates)
+    return statistics.median(timings[1:]), found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.alias_search", description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
@@ -212,6 +232,16 @@ def main(argv: list[str] | None = None) -> int:
             person_files._search_condition = current
         after, found_after = time_search(engine, cipher, term, args.runs)
         print(f"{term:16} {before:10.1f} {after:10.1f} {found_before:13} {found_after:12}")
+    print(f"\n{'intake alias':16} {'before ms':>10} {'after ms':>10} {'found before':>13} {'found after':>12}")
+    narrowing = person_files.same_sound_condition
+    for alias in INTAKE_ALIASES:
+        person_files.same_sound_condition = lambda _alias, _cipher: None
+        try:
+            before, found_before = time_duplicates(engine, cipher, alias, args.runs)
+        finally:
+            person_files.same_sound_condition = narrowing
+        after, found_after = time_duplicates(engine, cipher, alias, args.runs)
+        print(f"{alias:16} {before:10.1f} {after:10.1f} {found_before:13} {found_after:12}")
     engine.dispose()
     shutil.rmtree(_TMP, ignore_errors=True)
     return 0
