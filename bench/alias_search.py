@@ -179,34 +179,35 @@ def _former_search_condition(session, principal, query, cipher):
     return sa.or_(*matches)
 
 
-def time_search(engine, cipher: FieldCipher, term: str, runs: int) -> tuple[float, int]:
-    timings, total = [], 0
-    for _run in range(runs + 1):  # the first one warms up
+def _timed(engine, runs: int, call) -> tuple[float, int]:
+    """Median ms of `runs` warm runs of `call(session, principal)` for the Lyon intervenant (one more run warms
+    up first), with the count the last run returned."""
+    timings, count = [], 0
+    for _run in range(runs + 1):
         with unit_of_work(engine) as session:
             user = session.exec(sa.select(User).where(User.username == "ts.lyon")).scalar_one()
             principal = principal_of(session, user)
             started = time.perf_counter()
-            page = person_files.list_caseload(
-                session, principal, person_files.CaseloadFilter(query=term), cipher=cipher, today=TODAY
-            )
+            count = call(session, principal)
             timings.append((time.perf_counter() - started) * 1000)
-            total = page.total
-    return statistics.median(timings[1:]), total
+    return statistics.median(timings[1:]), count
+
+
+def time_search(engine, cipher: FieldCipher, term: str, runs: int) -> tuple[float, int]:
+    def search(session, principal) -> int:
+        query = person_files.CaseloadFilter(query=term)
+        return person_files.list_caseload(session, principal, query, cipher=cipher, today=TODAY).total
+
+    return _timed(engine, runs, search)
 
 
 def time_duplicates(engine, cipher: FieldCipher, alias: str, runs: int) -> tuple[float, int]:
-    timings, found = [], 0
-    for _run in range(runs + 1):  # the first one warms up
-        with unit_of_work(engine) as session:
-            user = session.exec(sa.select(User).where(User.username == "ts.lyon")).scalar_one()
-            principal = principal_of(session, user)
-            started = time.perf_counter()
-            candidates = person_files.find_possible_duplicates(
-                session, principal, alias=alias, birth_year=1994, cipher=cipher
-            )
-            timings.append((time.perf_counter() - started) * 1000)
-            found = len(candidates)
-    return statistics.median(timings[1:]), found
+    def check(session, principal) -> int:
+        return len(
+            person_files.find_possible_duplicates(session, principal, alias=alias, birth_year=1994, cipher=cipher)
+        )
+
+    return _timed(engine, runs, check)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,17 @@ from services.platform.config import PROJECT_ROOT
 CONFIG = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
 
 
+def _run_in_streamlits_process(script: str) -> subprocess.CompletedProcess:
+    """`script` run by Python from the project's folder, as `streamlit run` reads its configuration there (no
+    STREAMLIT_ variable of the test's environment overriding the file); it must succeed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def test_tables_offer_no_download_or_copy_of_their_data():
     """Person data leaves only through the app's own exports (neutralised, audited), never a table's CSV."""
     assert CONFIG["client"]["disableDataExport"] is True
@@ -71,11 +82,7 @@ def test_the_start_up_message_names_the_local_address_without_looking_up_the_pub
         "from streamlit.web import bootstrap\n"
         "bootstrap._print_url(False)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
+    done = _run_in_streamlits_process(script)
     lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
     assert lines == ["You can now view your Streamlit app in your browser.", "URL: http://localhost:8501"], lines
     assert "debugging hints" not in done.stderr
@@ -115,9 +122,4 @@ def test_no_full_garbage_collection_after_each_script_run():
         "config.get_config_options(force_reparse=True)\n"
         "print(config.get_option('runner.postScriptGC'))\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "False"
+    assert _run_in_streamlits_process(script).stdout.strip() == "False"
