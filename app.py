@@ -10,7 +10,7 @@ from services.platform.config import ConfigurationError
 from ui.platform import layout, links, session
 from ui.platform.error_boundary import guarded
 from ui.platform.guards import remember_principal
-from ui.platform.language_switch import keep_users_language, language_switch
+from ui.platform.language_switch import in_the_sessions_language, keep_users_language, language_switch
 from ui.platform.navigation import navigation_for
 from ui.platform.runtime import runtime
 from ui.platform.text import md
@@ -44,7 +44,8 @@ def main() -> None:
     page = st.navigation(sections, expanded=True)
     chosen.append(page.url_path or "home")
     links.open_requested_link(page, sections, principal)  # st.switch_page: Streamlit's control flow
-    page.run()
+    with in_the_sessions_language():
+        page.run()
 
 
 guarded(main, page=lambda: chosen[-1] if chosen else "start")

@@ -199,22 +199,31 @@ AXIS_LABEL_LIMIT = 140  # px: a longer label ends in « … » (its full text is
 LEGEND_LABEL_LIMIT = 200
 
 
-def readable(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """The chart as a page shows it, readable from a 390 px phone to a desktop.
+def readable(chart: alt.TopLevelMixin, *, description: str) -> alt.TopLevelMixin:
+    """The chart as a page shows it, described and readable from a 390 px phone to a desktop.
 
     Streamlit's theme sizes a chart with `autosize: fit`: its `height` is the whole drawing, so a title, a
     legend and slanted month labels leave the bars a sliver (the Aller-vers charts were 20 px high). Here a
     single or layered chart's height is its plotting area (`fit-x`: only the width follows the column), at
     least MIN_CHART_HEIGHT. Axis labels that would overlap are thinned out (`labelOverlap`) and long ones
-    cut; legends go below the plot, where a narrow screen has room for them."""
+    cut; legends go below the plot, where a narrow screen has room for them.
+
+    Two copies of the chart, not one per setting: copying a layered chart combines its layers' parameters
+    again, deep-copying every layer (a dashboard drew eleven charts, five copies each)."""
+    settings: dict[str, object] = {"description": description}
     if isinstance(chart, alt.Chart | alt.LayerChart):
         height = chart.height
         if isinstance(height, int | float) and height < MIN_CHART_HEIGHT:
-            chart = chart.properties(height=MIN_CHART_HEIGHT)
-        chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
-    return chart.configure_axis(labelOverlap="greedy", labelSeparation=4, labelLimit=AXIS_LABEL_LIMIT).configure_legend(
+            settings["height"] = MIN_CHART_HEIGHT
+        settings["autosize"] = alt.AutoSizeParams(type="fit-x", contains="padding")
+    configured = chart.properties(**settings).copy(deep=["config"])  # what configure_axis() does, for both
+    if configured.config is alt.Undefined:
+        configured.config = alt.Config()
+    configured.config["axis"] = alt.AxisConfig(labelOverlap="greedy", labelSeparation=4, labelLimit=AXIS_LABEL_LIMIT)
+    configured.config["legend"] = alt.LegendConfig(
         orient="bottom", labelLimit=LEGEND_LABEL_LIMIT, titleLimit=LEGEND_LABEL_LIMIT
     )
+    return configured
 
 
 def show(chart: alt.TopLevelMixin, title: str, summary: str, *, where=None, **options) -> None:
@@ -223,7 +232,7 @@ def show(chart: alt.TopLevelMixin, title: str, summary: str, *, where=None, **op
     `description`, which Vega writes as the aria-label of the drawn chart (role graphics-document): a
     screen reader announces it instead of an unnamed image. Pages put the same words on screen (a header
     or bold title, a caption). `options` go to st.altair_chart (width…)."""
-    described = readable(chart.properties(description=f"{title}. {summary}"))
+    described = readable(chart, description=f"{title}. {summary}")
     if not get_settings().validate_chart_specs:
         # Altair checks a spec against the whole Vega-Lite JSON schema each time Streamlit converts it (its
         # to_dict() without arguments): a fifth of the director dashboard's run on the large dataset. The
