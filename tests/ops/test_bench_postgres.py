@@ -1,4 +1,5 @@
-"""The bench harness on PostgreSQL at the demo size: every page × role of `make bench` once, no page error.
+"""The bench harness on PostgreSQL at the demo size: every page × role of `make bench` once, no page error;
+then `python -m bench.report_pack` builds every reader's funder pack on the same database.
 
 A page whose SQL only SQLite accepts (a function, a GROUP BY, a comparison of types PostgreSQL refuses)
 fails here. `python -m bench` runs in a process of its own (its settings point the app at the database),
@@ -60,3 +61,16 @@ def test_every_page_of_the_bench_runs_on_postgresql_at_the_demo_size(bench_datab
     assert timed == {(page.value, user.role.value) for user in BENCH_USERS for page in pages_for(user.role)}
     assert all(row["median_ms"] is not None and row["first_run_ms"] is not None for row in document["results"])
     assert done.returncode == 0, done.stderr[-3000:]
+
+    # The funder pack's timing tool, on the database the bench just seeded: every reader's packs are built.
+    packs = subprocess.run(
+        [str(BIN / "python"), "-m", "bench.report_pack", "--runs", "1", "--database-url", bench_database],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert packs.returncode == 0, packs.stderr[-3000:]
+    built = [line.split()[0] for line in packs.stdout.splitlines() if " warm " in line]
+    assert {"direction", "gestion", "financeur"} <= set(built), packs.stdout
