@@ -12,6 +12,9 @@ hold: one small primary-key read per call. A save of an expense leaves the activ
 save of an attendance leaves the budget cached. A statement whose tables cannot be read from it (plain
 SQL text) makes the aggregate depend on every table.
 
+A DELETE also moves the tables whose rows the database deletes or changes with it (a foreign key declared
+`ondelete` CASCADE or SET NULL, followed down): those rows change without a statement of their own.
+
 What is tracked: every table but the bookkeeping that no figure reads (audit log, login throttling,
 enrolment codes, the schema version). The counters are moved at commit, in the order of their names, so
 two writing transactions never wait for each other's counters in opposite orders (no deadlock). A
@@ -25,6 +28,7 @@ is bounded and lives in the process.
 from __future__ import annotations
 
 import contextvars
+import functools
 import re
 import secrets
 import threading
@@ -38,7 +42,7 @@ from cachetools import LRUCache
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import visitors
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 VERSION_TABLE = "data_version"
 EPOCH_ROW = "#epoch"  # its version is drawn at random when the database is created or migrated
@@ -46,7 +50,7 @@ EVERY_TABLE = "*"
 UNTRACKED_TABLES = frozenset({VERSION_TABLE, "alembic_version", "audit_event", "login_throttle", "account_enrolment"})
 CACHE_ENTRIES = 256
 
-_WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z_][A-Za-z0-9_]*)', re.I)
+_WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|(DELETE)\s+FROM)\s+"?([A-Za-z_][A-Za-z0-9_]*)', re.I)
 _WRITTEN = "parcours_tables_written"
 _SUSPENDED = "parcours_tracking_suspended"
 _PRESENT = "parcours_data_version_present"
@@ -54,10 +58,35 @@ _PRESENT = "parcours_data_version_present"
 T = TypeVar("T")
 
 
-def written_table(statement: str) -> str | None:
-    """The table an INSERT / UPDATE / DELETE statement writes (None for anything else)."""
+def written_tables(statement: str) -> set[str]:
+    """Every table whose rows the statement may change: the one an INSERT / UPDATE / DELETE writes and, for a
+    DELETE, the tables the database changes with it (`cascaded_from`); none for anything else."""
     match = _WRITE.match(statement)
-    return match.group(1).lower() if match else None
+    if match is None:
+        return set()
+    table = match.group(2).lower()
+    return {table} | (cascaded_from(table) if match.group(1) else set())
+
+
+@functools.cache
+def cascaded_from(table: str) -> frozenset[str]:
+    """The tables whose rows a DELETE of `table` deletes or changes through foreign keys declared with
+    `ondelete` (CASCADE, SET NULL, SET DEFAULT), and theirs in turn."""
+    import models  # noqa: F401 - registers every table in the metadata
+
+    children: dict[str, set[str]] = {}
+    for child in SQLModel.metadata.tables.values():
+        for key in child.foreign_keys:
+            if key.ondelete and key.ondelete.upper() not in {"RESTRICT", "NO ACTION"}:
+                children.setdefault(key.column.table.name, set()).add(child.name)
+    found: set[str] = set()
+    waiting = [table]
+    while waiting:
+        for child in children.get(waiting.pop(), ()):
+            if child not in found:
+                found.add(child)
+                waiting.append(child)
+    return frozenset(found)
 
 
 def _bump_statement(dialect: str) -> str:
@@ -80,9 +109,9 @@ def track_writes(engine: Engine) -> None:
             capture.cursor_statement()
         if connection.info.get(_SUSPENDED):
             return
-        table = written_table(statement)
-        if table is not None and table not in UNTRACKED_TABLES:
-            connection.info.setdefault(_WRITTEN, set()).add(table)
+        tables = written_tables(statement) - UNTRACKED_TABLES
+        if tables:
+            connection.info.setdefault(_WRITTEN, set()).update(tables)
 
     @event.listens_for(engine, "before_execute")
     def _read(_connection, clause, _multiparams, _params, _options) -> None:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from models.audit import AuditEvent
 from models.finance import BudgetLine, Funder, FunderKind
-from models.organisation import Site, User
+from models.organisation import Role, Site, User, UserSite
 from services.platform import data_version
 from services.platform.db import make_engine, unit_of_work, upgrade_to_head
 from tests.conftest import backends
@@ -171,6 +171,49 @@ def test_a_save_of_a_table_the_figure_does_not_read_keeps_it_and_plain_sql_depen
     assert computed == ["sites", "orm", "sites", "sites", "orm"]
 
 
+def test_a_delete_moves_the_tables_the_database_deletes_with_it(database):
+    """A user's site rows go with the user (ON DELETE CASCADE) without a statement of their own: a figure
+    reading only those rows, cached in this process, follows a delete made in another."""
+    mine, other = database
+    with unit_of_work(other) as session:
+        site = Site(code="LYO", name="Lyon", city="Lyon")
+        user = User(username="ts.lyon", display_name="Inès Garnier", password_hash="x", role=Role.INTERVENANT)
+        session.add_all([site, user])
+        session.flush()
+        session.add(UserSite(user_id=user.id, site_id=site.id))
+        session.commit()
+
+    def site_links() -> int:
+        with unit_of_work(mine) as session:
+            return data_version.cached_aggregate(
+                session,
+                "test.user_sites",
+                (),
+                lambda: session.execute(sa.select(sa.func.count()).select_from(UserSite)).scalar_one(),
+            )
+
+    assert site_links() == 1
+    with unit_of_work(other) as session:
+        session.execute(sa.delete(User).where(User.username == "ts.lyon"))
+        session.commit()
+    with other.connect() as connection:  # the database did delete the row: the figure must say so
+        assert connection.execute(sa.text("SELECT count(*) FROM user_site")).scalar_one() == 0
+    assert site_links() == 0
+
+
+@pytest.mark.parametrize(
+    ("statement", "tables"),
+    [
+        ('DELETE FROM "grant" WHERE id = 1', {"grant", "grant_site"}),
+        ("delete from practice_note where id = 1", {"practice_note", "practice_note_figure", "chapter_note"}),
+        ("UPDATE outreach_round SET persons_met = 3", {"outreach_round"}),
+        ("DELETE FROM expense WHERE id = 1", {"expense"}),
+    ],
+)
+def test_a_delete_also_writes_the_tables_of_its_cascading_foreign_keys(statement, tables):
+    assert data_version.written_tables(statement) == tables
+
+
 @pytest.mark.parametrize(
     ("statement", "table"),
     [
@@ -183,7 +226,7 @@ def test_a_save_of_a_table_the_figure_does_not_read_keeps_it_and_plain_sql_depen
     ],
 )
 def test_the_written_table_is_read_from_the_statement(statement, table):
-    assert data_version.written_table(statement) == table
+    assert data_version.written_tables(statement) == ({table} if table else set())
 
 
 def figure(overview, key: str) -> int:
