@@ -5,6 +5,7 @@ exactly what a version must survive)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -34,7 +35,7 @@ def database(request, tmp_path) -> Iterator[tuple[Engine, Engine]]:
         return
     from tests.conftest import _private_postgres_database
 
-    with _private_postgres_database(f"parcours_version_{request.node.name[-12:].strip('[]-')}") as url:
+    with _private_postgres_database(f"parcours_version_{os.getpid()}") as url:  # one per xdist worker
         first = make_engine(url)
         upgrade_to_head(first)
         second = make_engine(url)
