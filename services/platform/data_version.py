@@ -48,7 +48,7 @@ VERSION_TABLE = "data_version"
 EPOCH_ROW = "#epoch"  # its version is drawn at random when the database is created or migrated
 EVERY_TABLE = "*"
 UNTRACKED_TABLES = frozenset({VERSION_TABLE, "alembic_version", "audit_event", "login_throttle", "account_enrolment"})
-CACHE_ENTRIES = 256
+CACHE_ENTRIES = 1024  # figures and the query families they are made of
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|(DELETE)\s+FROM)\s+"?([A-Za-z_][A-Za-z0-9_]*)', re.I)
 _WRITTEN = "parcours_tables_written"
@@ -246,19 +246,32 @@ def cached_aggregate(session: Session, name: str, key: Hashable, compute: Callab
     The versions are read before computing: a write committed during the computation leaves the result
     stored under older versions, which the next call finds moved. A transaction that has written computes
     without the cache (its writes are not committed and may be rolled back). Results must be aggregates
-    and must not be mutated by callers (they are shared between sessions)."""
+    and must not be mutated by callers (they are shared between sessions).
+
+    Cached aggregates nest: one computed inside another (a dashboard made of query families) is cached on
+    its own, and the enclosing one depends on the tables the inner one read, whether computed or served.
+    So a save recomputes the enclosing figure from the inner ones it did not touch."""
     connection = session.connection()
-    if connection.info.get(_WRITTEN) or _capture.get() is not None:
+    if connection.info.get(_WRITTEN):
         return compute()
-    current = versions(session)
+    enclosing = _capture.get()
+    token = _capture.set(None)  # reading the counters is not a dependency of the enclosing figure
+    try:
+        current = versions(session)
+    finally:
+        _capture.reset(token)
     if EPOCH_ROW not in current:
         return compute()  # a schema without the counters (an old database during its migration)
     with _lock:
         entry = _cache.get((name, key))
     if entry is not None and _versions_of(current, entry.depends_on) == entry.versions:
+        if enclosing is not None:
+            enclosing.tables |= entry.depends_on
         return entry.result
     with _capturing() as capture:
         result = compute()
+    if enclosing is not None:
+        enclosing.tables |= capture.tables
     if capture.tables & UNTRACKED_TABLES:
         return result  # reads bookkeeping that moves no version (the audit log): never cached
     depends_on = frozenset(capture.tables)

@@ -49,6 +49,7 @@ from models.persons import Person, PersonStatus
 from models.workshops import WorkshopAttendance, WorkshopSession
 from services.activities.courses.progress import level_rank
 from services.persons.consent import counted
+from services.platform import data_version
 from services.platform.errors import ValidationFailed
 
 Period = tuple[date, date]
@@ -247,6 +248,14 @@ class Sums:
 
     def total(self, index: int) -> Raw:
         return total(self.sites, index)
+
+    def add(self, other: Sums) -> None:
+        """Add the sums of another family gathered for the same sites, periods and series."""
+        for site, per_period in other.sites.items():
+            for mine, theirs in zip(self.sites[site], per_period, strict=True):
+                mine.update(theirs)
+        for month, raw in other.months.items():
+            self.months[month].update(raw)
 
 
 def _month_starts(window: Period) -> list[date]:
@@ -637,8 +646,21 @@ def gather(
     sums = Sums(sorted({int(s) for s in site_ids}), periods, series)
     if sums.site_list:
         for family in FAMILIES if keys is None else families_for(keys):
-            family(session, sums)
+            sums.add(_family_sums(session, family, sums))
     return sums
+
+
+def _family_sums(session: Session, family, like: Sums) -> Sums:
+    """One family's sums, cached on their own (services.platform.data_version): a save of an attendance
+    recomputes the attendance families, and the figures made of them take the other families as they were."""
+    key = (tuple(like.site_list), tuple(like.periods), like.series)
+
+    def compute() -> Sums:
+        alone = Sums(like.site_list, like.periods, like.series)
+        family(session, alone)
+        return alone
+
+    return data_version.cached_aggregate(session, f"indicators.{family.__name__}", key, compute)
 
 
 def raw_by_site(

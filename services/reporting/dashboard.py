@@ -16,9 +16,10 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 from sqlmodel import Session
 
@@ -56,6 +57,8 @@ from services.reporting._indicators import (
     total,
 )
 from services.reporting._indicators import referrals_by_partner_kind as referrals_by_partner_kind
+
+T = TypeVar("T")
 
 REQUIRED = (
     Capability.VIEW_FIELD_FIGURES,
@@ -156,8 +159,16 @@ def director_dashboard(
 def _dashboard(
     session: Session, principal: Principal, sites: list[SiteChoice], start: date, end: date, as_of: date
 ) -> Dashboard:
-    """The figures of `director_dashboard` (aggregates only: cached per data version, scope and language)."""
+    """The figures of `director_dashboard` (aggregates only: cached per data version, scope and language).
+
+    Its parts are cached on their own too (the indicator families in `gather`, the funnel, the grants, the
+    appointments): after a save, only the parts that read a table it wrote are recomputed."""
     ids = [site.id for site in sites]
+    key = (tuple(ids), start, end, as_of, principal.scope, language())
+
+    def part(name: str, compute: Callable[[], T]) -> T:
+        return data_version.cached_aggregate(session, f"dashboard.{name}", key, compute)
+
     previous = previous_period(start, end)
     sums = gather(session, site_ids=ids, periods=[(start, end), previous], series=series_window(end))
     raw = sums.sites
@@ -173,23 +184,26 @@ def _dashboard(
         current=build_set(total(raw, 0), site_ids=ids, period=(start, end)),
         previous=build_set(total(raw, 1), site_ids=ids, period=previous),
         monthly=tuple(monthly_series(session, site_ids=ids, end=end, sums=sums)),
-        funnel=tuple(cohort_funnel(session, site_ids=ids, start=start, end=end)),
-        grants=tuple(
-            grant_progress(
-                session,
-                principal,
-                site_ids=ids,
-                start=start,
-                end=end,
-                as_of=as_of,
-                national=_whole_association(session, principal, sites),
-            )
+        funnel=part("funnel", lambda: tuple(cohort_funnel(session, site_ids=ids, start=start, end=end))),
+        grants=part(
+            "grants",
+            lambda: tuple(
+                grant_progress(
+                    session,
+                    principal,
+                    site_ids=ids,
+                    start=start,
+                    end=end,
+                    as_of=as_of,
+                    national=_whole_association(session, principal, sites),
+                )
+            ),
         ),
         fte=tuple(fte),
         site_rows=tuple(
             SiteRow(site, build_set(raw[site.id][0], site_ids=[site.id], period=(start, end))) for site in sites
         ),
-        appointments=tuple(appointment_months(session, site_ids=ids, end=end)),
+        appointments=part("appointments", lambda: tuple(appointment_months(session, site_ids=ids, end=end))),
     )
 
 

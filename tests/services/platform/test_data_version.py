@@ -172,6 +172,47 @@ def test_a_save_of_a_table_the_figure_does_not_read_keeps_it_and_plain_sql_depen
     assert computed == ["sites", "orm", "sites", "sites", "orm"]
 
 
+def test_a_figure_made_of_cached_parts_recomputes_only_the_part_a_save_touched_and_is_never_stale(database):
+    """The outer figure depends on the tables of its parts even when a part was served from the cache: after
+    a funder is saved, the sites part is reused; a site saved afterwards still moves the outer figure."""
+    mine, other = database
+    computed: list[str] = []
+
+    def part(session, name: str, model) -> int:
+        def count() -> int:
+            computed.append(name)
+            return session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
+
+        return data_version.cached_aggregate(session, f"test.part.{name}", (), count)
+
+    def figure() -> tuple[int, int]:
+        with unit_of_work(mine) as session:
+
+            def both() -> tuple[int, int]:
+                computed.append("figure")
+                return part(session, "sites", Site), part(session, "funders", Funder)
+
+            return data_version.cached_aggregate(session, "test.figure", (), both)
+
+    assert figure() == (0, 0)
+    assert computed == ["figure", "sites", "funders"]
+    with unit_of_work(other) as session:
+        session.add(Funder(name="Fondation", kind=FunderKind.FOUNDATION))
+        session.commit()
+    computed.clear()
+    assert figure() == (0, 1)
+    assert computed == ["figure", "funders"]  # the sites part came from the cache
+    with unit_of_work(other) as session:
+        session.add(Site(code="LYO", name="Lyon", city="Lyon"))
+        session.commit()
+    computed.clear()
+    assert figure() == (1, 1)  # the figure read sites through a cached part: the save still reaches it
+    assert computed == ["figure", "sites"]
+    computed.clear()
+    assert figure() == (1, 1)
+    assert computed == []
+
+
 def test_a_delete_moves_the_tables_the_database_deletes_with_it(database):
     """A user's site rows go with the user (ON DELETE CASCADE) without a statement of their own: a figure
     reading only those rows, cached in this process, follows a delete made in another."""

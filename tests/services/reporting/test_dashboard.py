@@ -3,25 +3,32 @@ the monthly series and the cohort funnel against direct SQL, budget and FTE of t
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance
-from models.organisation import Role, Site
+from models.finance import BudgetLine
+from models.organisation import Role, Site, User
 from models.outreach import OutreachMode
 from models.partners import OutcomeType
 from models.persons import IntakeOrigin
+from services.platform import data_version
+from services.platform.db import make_engine, unit_of_work, upgrade_to_head
 from services.platform.errors import PermissionDenied, ValidationFailed
 from services.platform.principal import Principal
 from services.reporting import dashboard
 from services.reporting._dashboard_figures import SERIES_KEYS, series_window
 from tests import factories
+from tests.conftest import _private_postgres_database, backends
 
 TODAY = date(2026, 5, 13)
 START, END = date(2026, 4, 1), date(2026, 4, 30)
@@ -302,3 +309,71 @@ def test_site_comparison_gives_each_site_its_own_figures(session: Session, world
         } == april
     chef = dashboard.site_comparison(session, world.chef_lyon, start=START, end=END)
     assert [row.site.code for row in chef] == ["LYO"]
+
+
+# --- after a save: only the parts that read what it wrote are recomputed, and the save shows ------------
+
+
+@pytest.fixture(params=backends())
+def committed(request, tmp_path) -> Iterator[Engine]:
+    """A migrated database of its own: the cache serves only committed figures (the `session` fixture's
+    transaction is never committed)."""
+    data_version.clear_cache()
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'dashboard.db'}")
+        upgrade_to_head(engine)
+        yield engine
+        engine.dispose()
+        return
+    with _private_postgres_database(f"parcours_dashboard_{os.getpid()}") as url:
+        engine = make_engine(url)
+        upgrade_to_head(engine)
+        yield engine
+        engine.dispose()
+
+
+def test_after_an_expense_the_dashboard_shows_it_without_recounting_attendance(committed: Engine) -> None:
+    with unit_of_work(committed) as uow:
+        lyon, _grenoble = factories.lyon_and_grenoble(uow)
+        direction = factories.a_user(uow, Role.DIRECTION)
+        money = factories.a_grant_with_lines(
+            uow,
+            factories.a_funder(uow),
+            name="Fonds AGRASC",
+            starts_on=date(2026, 1, 1),
+            ends_on=date(2026, 12, 31),
+            planned=[(lyon, 1_000_000)],
+            spent=[(lyon, date(2026, 4, 2), 250_000)],
+        )
+        learner = factories.a_person_in_file_active(uow, lyon, intake_on=date(2026, 3, 10))
+        group = factories.a_course_group(uow, lyon)
+        factories.a_course_session(uow, group, session_on=date(2026, 4, 20), duration_minutes=120, present=(learner,))
+        uow.commit()
+        direction_id, line = direction.id, money.lines["LYO"]
+
+    statements: list[str] = []
+
+    def board() -> dashboard.Dashboard:
+        with unit_of_work(committed) as uow:
+            principal = factories.principal(uow, uow.get(User, direction_id))
+            return _board(uow, principal)
+
+    first = board()
+    assert [(g.grant_name, g.spent_cents) for g in first.grants] == [("Fonds AGRASC", 250_000)]
+    assert first.current.get("course_hours").value == Decimal("2.0")
+    with unit_of_work(committed) as uow:  # a colleague books an expense
+        factories.an_expense(uow, uow.get(BudgetLine, line.id), spent_on=date(2026, 4, 15), amount_cents=40_000)
+        uow.commit()
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement.lower())
+
+    sa.event.listen(committed, "before_cursor_execute", record)
+    try:
+        after = board()
+    finally:
+        sa.event.remove(committed, "before_cursor_execute", record)
+    assert [(g.grant_name, g.spent_cents) for g in after.grants] == [("Fonds AGRASC", 290_000)]
+    assert after.current.get("course_hours").value == Decimal("2.0")
+    assert any("expense" in s for s in statements)
+    assert not [s for s in statements if "course_attendance" in s or "workshop_attendance" in s]
