@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
 from sqlalchemy import text as sa_text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -286,14 +286,24 @@ def cold_runs(runs: int) -> int:
     return max(1, runs // 2)
 
 
-def write_nothing_but_the_version(url: str) -> Callable[[], None]:
-    """Worse than any single save: move the version of every table (no row of data changes), so every
-    cached aggregate is recomputed at the next run."""
+def write_nothing_but_the_version(url: str, tables: Collection[str] = ()) -> Callable[[], None]:
+    """Move the versions of `tables` (no row of data changes), as a save of those tables does; without
+    `tables`, of every table: worse than any single save, every cached aggregate is recomputed at the
+    next run."""
     engine = make_engine(url)
+    chosen = sorted(tables)
 
     def write() -> None:
         with unit_of_work(engine) as session:
-            session.execute(sa_text("UPDATE data_version SET version = version + 1"))  # every table
+            if chosen:
+                session.execute(
+                    sa_text("UPDATE data_version SET version = version + 1 WHERE table_name IN :tables").bindparams(
+                        bindparam("tables", expanding=True)
+                    ),
+                    {"tables": chosen},
+                )
+            else:
+                session.execute(sa_text("UPDATE data_version SET version = version + 1"))  # every table
             session.commit()
 
     return write
@@ -367,9 +377,11 @@ def run_benchmark(
     language: str = "fr",
     pages: Collection[PageKey] | None = None,
     after_writes: bool = True,
+    written: Collection[str] = (),
 ) -> list[PageResult]:
     """Every page each user's role may open (of `pages`, when given), in menu order, in the interface
-    `language`; without `after_writes`, no run after a write (cold_ms None)."""
+    `language`; without `after_writes`, no run after a write (cold_ms None); the write before each of
+    those runs moves the versions of the `written` tables (default: every table)."""
     from services.platform import oplog
     from ui.platform.navigation import PAGE_SPECS
 
@@ -378,7 +390,7 @@ def run_benchmark(
     REQUEST_ERRORS.take()
     recorder = SqlRecorder()
     recorder.install()
-    after_write = write_nothing_but_the_version(url) if after_writes else None
+    after_write = write_nothing_but_the_version(url, written) if after_writes else None
     results: list[PageResult] = []
     try:
         for user in users:

@@ -159,20 +159,27 @@ def results_document(
     generated_at: str,
     budget_ms: float = BUDGET_MS,
     machine: dict[str, Any] | None = None,
+    written: Sequence[str] = (),
 ) -> dict[str, Any]:
     results = list(results)
+    after = (
+        f"a write of {', '.join(sorted(written))} (the cached aggregates that read it recomputed)"
+        if written
+        else "a write of every table (every cached aggregate recomputed)"
+    )
     return {
         "generated_at": generated_at,
         "machine": machine or {},
         "budget_ms": budget_ms,
         "runs_per_page": runs_per_page,
         "dataset": asdict(dataset),
+        "written": sorted(written),
         "columns": {
             "sql_ms": SQL_MEANING,
             "queries": QUERIES_MEANING,
             "rows": ROWS_MEANING,
             "median_ms": "median wall time of AppTest.run() on the page, warm (after one untimed run)",
-            "cold_ms": "median wall time of a run just after a write (every cached aggregate recomputed)",
+            "cold_ms": f"median wall time of a run just after {after}",
             "first_run_ms": "the page's first run in its session (the process already ran other pages)",
         },
         "results": [result_record(r) for r in results],

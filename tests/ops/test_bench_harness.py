@@ -256,3 +256,25 @@ def test_a_page_error_the_error_boundary_logged_fails_the_run() -> None:
     assert problem.startswith("page error logged by the app: request-error ref=")
     assert "page=worklist role=intervenant error=RuntimeError" in problem
     assert harness.REQUEST_ERRORS.messages == []  # taken once: the next run starts clean
+
+
+def test_the_write_before_an_after_a_write_run_moves_the_chosen_tables_or_every_table(tmp_path: Path) -> None:
+    from bench.harness import write_nothing_but_the_version
+
+    url = f"sqlite:///{tmp_path / 'versions.db'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE data_version (table_name VARCHAR PRIMARY KEY, version INTEGER)"))
+        connection.execute(
+            text("INSERT INTO data_version VALUES ('course_attendance', 5), ('expense', 7), ('#epoch', 9)")
+        )
+
+    def versions() -> dict[str, int]:
+        with engine.connect() as connection:
+            return dict(connection.execute(text("SELECT table_name, version FROM data_version")).all())
+
+    write_nothing_but_the_version(url, ["course_attendance"])()
+    assert versions() == {"course_attendance": 6, "expense": 7, "#epoch": 9}
+    write_nothing_but_the_version(url)()
+    assert versions() == {"course_attendance": 7, "expense": 8, "#epoch": 10}
+    engine.dispose()
