@@ -24,7 +24,7 @@ services.persons.consent):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -43,6 +43,7 @@ from models.workshops import WorkshopAttendance, WorkshopSession
 from services.activities.courses.progress import level_rank
 from services.finance.access import national_or_sites, visible_lines
 from services.persons.consent import counted
+from services.platform import data_version
 from services.platform.principal import Principal
 from services.reporting._indicators import within
 
@@ -99,7 +100,17 @@ def _activity_rows(site_ids: Sequence[int], span: Period) -> sa.Subquery:
 def accompanied(
     session: Session, *, site_ids: Sequence[int], periods: Sequence[Period]
 ) -> tuple[dict[int, list[int]], list[int]]:
-    """Distinct accompanied persons: per site and period, and per period for the sites together."""
+    """Distinct accompanied persons: per site and period, and per period for the sites together (cached per
+    data version; the result is shared: read it, never change it)."""
+    key = (tuple(site_ids), tuple(periods))
+    return data_version.cached_aggregate(
+        session, "director_answers.accompanied", key, lambda: _accompanied(session, site_ids, periods)
+    )
+
+
+def _accompanied(
+    session: Session, site_ids: Sequence[int], periods: Sequence[Period]
+) -> tuple[dict[int, list[int]], list[int]]:
     span = (min(p[0] for p in periods), max(p[1] for p in periods))
     rows = _activity_rows(site_ids, span)
     columns = [sa.func.count(sa.distinct(sa.case((within(rows.c.day, p), rows.c.person_id)))) for p in periods]
@@ -141,92 +152,116 @@ def _per_site(session: Session, statement) -> dict[int, tuple]:
 
 
 def site_counts(session: Session, *, site_ids: Sequence[int], period: Period, as_of: date) -> dict[int, SiteCounts]:
-    """Per site, the counts of the comparison (one grouped query per family)."""
+    """Per site, the counts of the comparison (one grouped query per family, each cached on its own:
+    services.platform.data_version, a save recomputes the families that read what it wrote)."""
     sites = list(site_ids)
     present = AttendanceStatus.PRESENT
-    fte = _per_site(
-        session,
-        select(Post.site_id, sa.func.sum(Post.fte_hundredths))
-        .where(
-            Post.site_id.in_(sites),
-            Post.is_filled.is_(True),
-            Post.post_type != PostType.NATIONAL_PROJECT_OFFICER,
-            Post.starts_on <= as_of,
-            sa.or_(Post.ends_on.is_(None), Post.ends_on >= as_of),
+    key = (tuple(sites), period, as_of)
+
+    def family(name: str, statement: Callable[[], sa.Select]) -> dict[int, tuple]:
+        return data_version.cached_aggregate(
+            session, f"director_answers.{name}", key, lambda: _per_site(session, statement())
         )
-        .group_by(Post.site_id),
+
+    fte = family(
+        "fte",
+        lambda: (
+            select(Post.site_id, sa.func.sum(Post.fte_hundredths))
+            .where(
+                Post.site_id.in_(sites),
+                Post.is_filled.is_(True),
+                Post.post_type != PostType.NATIONAL_PROJECT_OFFICER,
+                Post.starts_on <= as_of,
+                sa.or_(Post.ends_on.is_(None), Post.ends_on >= as_of),
+            )
+            .group_by(Post.site_id)
+        ),
     )
-    appointments = _per_site(
-        session,
-        select(Appointment.site_id, sa.func.count())
-        .where(
-            Appointment.site_id.in_(sites),
-            within(Appointment.appointment_on, period),
-            counted(Appointment.person_id, Appointment.appointment_on),
-        )
-        .group_by(Appointment.site_id),
+    appointments = family(
+        "appointments",
+        lambda: (
+            select(Appointment.site_id, sa.func.count())
+            .where(
+                Appointment.site_id.in_(sites),
+                within(Appointment.appointment_on, period),
+                counted(Appointment.person_id, Appointment.appointment_on),
+            )
+            .group_by(Appointment.site_id)
+        ),
     )
-    workshops = _per_site(
-        session,
-        select(
-            WorkshopSession.site_id,
-            sa.func.sum(sa.case((WorkshopAttendance.status == present, 1), else_=0)),
-            sa.func.count(),
-            sa.func.count(sa.distinct(WorkshopAttendance.person_id)),
-        )
-        .join(WorkshopSession, WorkshopSession.id == WorkshopAttendance.session_id)
-        .where(
-            WorkshopSession.site_id.in_(sites),
-            within(WorkshopSession.session_on, period),
-            counted(WorkshopAttendance.person_id, WorkshopSession.session_on),
-        )
-        .group_by(WorkshopSession.site_id),
+    workshops = family(
+        "workshops",
+        lambda: (
+            select(
+                WorkshopSession.site_id,
+                sa.func.sum(sa.case((WorkshopAttendance.status == present, 1), else_=0)),
+                sa.func.count(),
+                sa.func.count(sa.distinct(WorkshopAttendance.person_id)),
+            )
+            .join(WorkshopSession, WorkshopSession.id == WorkshopAttendance.session_id)
+            .where(
+                WorkshopSession.site_id.in_(sites),
+                within(WorkshopSession.session_on, period),
+                counted(WorkshopAttendance.person_id, WorkshopSession.session_on),
+            )
+            .group_by(WorkshopSession.site_id)
+        ),
     )
-    courses = _per_site(
-        session,
-        select(
-            CourseSession.site_id,
-            sa.func.sum(sa.case((CourseAttendance.status == present, 1), else_=0)),
-            sa.func.count(),
-            sa.func.count(sa.distinct(sa.case((CourseAttendance.status == present, CourseAttendance.person_id)))),
-            sa.func.count(sa.distinct(CourseAttendance.person_id)),
-        )
-        .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
-        .where(
-            CourseSession.site_id.in_(sites),
-            within(CourseSession.session_on, period),
-            counted(CourseAttendance.person_id, CourseSession.session_on),
-        )
-        .group_by(CourseSession.site_id),
+    courses = family(
+        "courses",
+        lambda: (
+            select(
+                CourseSession.site_id,
+                sa.func.sum(sa.case((CourseAttendance.status == present, 1), else_=0)),
+                sa.func.count(),
+                sa.func.count(sa.distinct(sa.case((CourseAttendance.status == present, CourseAttendance.person_id)))),
+                sa.func.count(sa.distinct(CourseAttendance.person_id)),
+            )
+            .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
+            .where(
+                CourseSession.site_id.in_(sites),
+                within(CourseSession.session_on, period),
+                counted(CourseAttendance.person_id, CourseSession.session_on),
+            )
+            .group_by(CourseSession.site_id)
+        ),
     )
-    referrals = _per_site(
-        session,
-        select(Referral.site_id, sa.func.count())
-        .where(
-            Referral.site_id.in_(sites),
-            within(Referral.referred_on, period),
-            counted(Referral.person_id, Referral.referred_on),
-        )
-        .group_by(Referral.site_id),
+    referrals = family(
+        "referrals",
+        lambda: (
+            select(Referral.site_id, sa.func.count())
+            .where(
+                Referral.site_id.in_(sites),
+                within(Referral.referred_on, period),
+                counted(Referral.person_id, Referral.referred_on),
+            )
+            .group_by(Referral.site_id)
+        ),
     )
-    rounds = _per_site(
-        session,
-        select(OutreachRound.site_id, sa.func.count())
-        .where(OutreachRound.site_id.in_(sites), within(OutreachRound.round_on, period))
-        .group_by(OutreachRound.site_id),
+    rounds = family(
+        "rounds",
+        lambda: (
+            select(OutreachRound.site_id, sa.func.count())
+            .where(OutreachRound.site_id.in_(sites), within(OutreachRound.round_on, period))
+            .group_by(OutreachRound.site_id)
+        ),
     )
-    outcomes = _per_site(
-        session,
-        select(Outcome.site_id, sa.func.count(sa.distinct(Outcome.person_id)))
-        .where(
-            Outcome.site_id.in_(sites),
-            within(Outcome.outcome_on, period),
-            Outcome.category.not_in(NOT_RESULTS),
-            counted(Outcome.person_id, Outcome.outcome_on),
-        )
-        .group_by(Outcome.site_id),
+    outcomes = family(
+        "outcomes",
+        lambda: (
+            select(Outcome.site_id, sa.func.count(sa.distinct(Outcome.person_id)))
+            .where(
+                Outcome.site_id.in_(sites),
+                within(Outcome.outcome_on, period),
+                Outcome.category.not_in(NOT_RESULTS),
+                counted(Outcome.person_id, Outcome.outcome_on),
+            )
+            .group_by(Outcome.site_id)
+        ),
     )
-    gains = _level_gains(session, sites, period)
+    gains = data_version.cached_aggregate(
+        session, "director_answers.level_gains", key, lambda: _level_gains(session, sites, period)
+    )
     persons, _totals = accompanied(session, site_ids=sites, periods=[period])
     result = {}
     for site in sites:

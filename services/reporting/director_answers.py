@@ -271,8 +271,13 @@ def _answers(
     by_site, totals = sql.accompanied(session, site_ids=ids, periods=[(start, end), previous])
     counts = sql.site_counts(session, site_ids=ids, period=(start, end), as_of=as_of)
     ranked, medians = rank_sites({site: counts[site.id] for site in sites})
-    grants = sql.grants_running(
-        session, principal, site_ids=ids, as_of=as_of, national=_whole_association(session, principal, sites)
+    grants = data_version.cached_aggregate(  # on its own: a save of an expense leaves the activity counts cached
+        session,
+        "director_answers.grants",
+        (tuple(ids), as_of, principal.scope),
+        lambda: sql.grants_running(
+            session, principal, site_ids=ids, as_of=as_of, national=_whole_association(session, principal, sites)
+        ),
     )
     return DirectorAnswers(
         start=start,

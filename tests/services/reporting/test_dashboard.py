@@ -25,7 +25,7 @@ from services.platform import data_version
 from services.platform.db import make_engine, unit_of_work, upgrade_to_head
 from services.platform.errors import PermissionDenied, ValidationFailed
 from services.platform.principal import Principal
-from services.reporting import dashboard
+from services.reporting import dashboard, director_answers
 from services.reporting._dashboard_figures import SERIES_KEYS, series_window
 from tests import factories
 from tests.conftest import _private_postgres_database, backends
@@ -333,6 +333,7 @@ def committed(request, tmp_path) -> Iterator[Engine]:
 
 
 def test_after_an_expense_the_dashboard_shows_it_without_recounting_attendance(committed: Engine) -> None:
+    """The dashboard and the director's answers above it: the expense appears, and no attendance is read."""
     with unit_of_work(committed) as uow:
         lyon, _grenoble = factories.lyon_and_grenoble(uow)
         direction = factories.a_user(uow, Role.DIRECTION)
@@ -353,14 +354,17 @@ def test_after_an_expense_the_dashboard_shows_it_without_recounting_attendance(c
 
     statements: list[str] = []
 
-    def board() -> dashboard.Dashboard:
+    def board() -> tuple[dashboard.Dashboard, director_answers.DirectorAnswers]:
         with unit_of_work(committed) as uow:
             principal = factories.principal(uow, uow.get(User, direction_id))
-            return _board(uow, principal)
+            answers = director_answers.director_answers(uow, principal, start=START, end=END, today=TODAY)
+            return _board(uow, principal), answers
 
-    first = board()
+    first, first_answers = board()
     assert [(g.grant_name, g.spent_cents) for g in first.grants] == [("Fonds AGRASC", 250_000)]
     assert first.current.get("course_hours").value == Decimal("2.0")
+    assert [(g.name, g.spent_cents) for g in first_answers.grants] == [("Fonds AGRASC", 250_000)]
+    assert first_answers.accompanied.total == 1
     with unit_of_work(committed) as uow:  # a colleague books an expense
         factories.an_expense(uow, uow.get(BudgetLine, line.id), spent_on=date(2026, 4, 15), amount_cents=40_000)
         uow.commit()
@@ -370,10 +374,12 @@ def test_after_an_expense_the_dashboard_shows_it_without_recounting_attendance(c
 
     sa.event.listen(committed, "before_cursor_execute", record)
     try:
-        after = board()
+        after, answers = board()
     finally:
         sa.event.remove(committed, "before_cursor_execute", record)
     assert [(g.grant_name, g.spent_cents) for g in after.grants] == [("Fonds AGRASC", 290_000)]
     assert after.current.get("course_hours").value == Decimal("2.0")
+    assert [(g.name, g.spent_cents) for g in answers.grants] == [("Fonds AGRASC", 290_000)]
+    assert answers.accompanied.total == 1
     assert any("expense" in s for s in statements)
     assert not [s for s in statements if "course_attendance" in s or "workshop_attendance" in s]
