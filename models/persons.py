@@ -122,6 +122,7 @@ class Person(Versioned, table=True):
         sa.UniqueConstraint("site_id", "code_year", "code_number", name="uq_person_code_sequence"),
         sa.Index("ix_person_site_status", "site_id", "status"),
         sa.Index("ix_person_site_last_contact", "site_id", "last_contact_on"),
+        sa.Index("ix_person_last_contact", "last_contact_on", "id"),  # the caseload of every site, in its order
         sa.Index("ix_person_site_intake", "site_id", "intake_on"),  # new intakes per site and period
         sa.Index("ix_person_site_permit_end", "site_id", "permit_ends_on"),  # « À faire »: permits ending
     )
