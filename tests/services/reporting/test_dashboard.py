@@ -21,6 +21,7 @@ from models.organisation import Role, Site, User
 from models.outreach import OutreachMode
 from models.partners import OutcomeType
 from models.persons import IntakeOrigin
+from services.finance import grants
 from services.platform import data_version
 from services.platform.db import make_engine, unit_of_work, upgrade_to_head
 from services.platform.errors import PermissionDenied, ValidationFailed
@@ -333,7 +334,8 @@ def committed(request, tmp_path) -> Iterator[Engine]:
 
 
 def test_after_an_expense_the_dashboard_shows_it_without_recounting_attendance(committed: Engine) -> None:
-    """The dashboard and the director's answers above it: the expense appears, and no attendance is read."""
+    """The dashboard, the director's answers above it and the list of grants: the expense appears, and no
+    attendance is read."""
     with unit_of_work(committed) as uow:
         lyon, _grenoble = factories.lyon_and_grenoble(uow)
         direction = factories.a_user(uow, Role.DIRECTION)
@@ -360,6 +362,12 @@ def test_after_an_expense_the_dashboard_shows_it_without_recounting_attendance(c
             answers = director_answers.director_answers(uow, principal, start=START, end=END, today=TODAY)
             return _board(uow, principal), answers
 
+    def grant_list() -> list[tuple[str, int]]:  # the Conventions page's list, cached too
+        with unit_of_work(committed) as uow:
+            principal = factories.principal(uow, uow.get(User, direction_id))
+            return [(g.name, g.spent_cents) for g in grants.list_grants(uow, principal, today=TODAY)]
+
+    assert grant_list() == [("Fonds AGRASC", 250_000)]
     first, first_answers = board()
     assert [(g.grant_name, g.spent_cents) for g in first.grants] == [("Fonds AGRASC", 250_000)]
     assert first.current.get("course_hours").value == Decimal("2.0")
@@ -380,6 +388,7 @@ def test_after_an_expense_the_dashboard_shows_it_without_recounting_attendance(c
     assert [(g.grant_name, g.spent_cents) for g in after.grants] == [("Fonds AGRASC", 290_000)]
     assert after.current.get("course_hours").value == Decimal("2.0")
     assert [(g.name, g.spent_cents) for g in answers.grants] == [("Fonds AGRASC", 290_000)]
+    assert grant_list() == [("Fonds AGRASC", 290_000)]
     assert answers.accompanied.total == 1
     assert any("expense" in s for s in statements)
     assert not [s for s in statements if "course_attendance" in s or "workshop_attendance" in s]
