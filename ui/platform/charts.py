@@ -52,12 +52,16 @@ ENGLISH_NUMBER_FORMAT = {"decimal": ".", "thousands": ",", "grouping": [3], "cur
 def localised(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """Month names and number formats of the active language in the rendered chart (Vega locale options).
 
-    French sets Vega's French locale; English keeps Vega's English month names, with euros."""
+    French sets Vega's French locale; English keeps Vega's English month names, with euros. Set on a copy,
+    not through `properties()`, which checks the value against the schema at every run (see `readable`)."""
+    localised_chart = chart.copy(deep=False)
     if language() != FRENCH:
-        return chart.properties(usermeta={"embedOptions": {"formatLocale": ENGLISH_NUMBER_FORMAT}})
-    return chart.properties(
-        usermeta={"embedOptions": {"timeFormatLocale": FRENCH_TIME_FORMAT, "formatLocale": FRENCH_NUMBER_FORMAT}}
-    )
+        localised_chart.usermeta = {"embedOptions": {"formatLocale": ENGLISH_NUMBER_FORMAT}}
+    else:
+        localised_chart.usermeta = {
+            "embedOptions": {"timeFormatLocale": FRENCH_TIME_FORMAT, "formatLocale": FRENCH_NUMBER_FORMAT}
+        }
+    return localised_chart
 
 
 def vega_list(texts: list[str]) -> str:
@@ -208,15 +212,16 @@ def readable(chart: alt.TopLevelMixin, *, description: str) -> alt.TopLevelMixin
     least MIN_CHART_HEIGHT. Axis labels that would overlap are thinned out (`labelOverlap`) and long ones
     cut; legends go below the plot, where a narrow screen has room for them.
 
-    Two copies of the chart, not one per setting: copying a layered chart combines its layers' parameters
-    again, deep-copying every layer (a dashboard drew eleven charts, five copies each)."""
-    settings: dict[str, object] = {"description": description}
+    One copy of the chart, its settings set on it: copying a layered chart combines its layers' parameters
+    again, deep-copying every layer, and `properties()` checks each value against the Vega-Lite schema at
+    every run (a dashboard draws eleven charts). The tests check the whole spec instead (`show`)."""
+    configured = chart.copy(deep=["config"])  # what configure_axis() does, for both configurations
+    configured.description = description
     if isinstance(chart, alt.Chart | alt.LayerChart):
         height = chart.height
         if isinstance(height, int | float) and height < MIN_CHART_HEIGHT:
-            settings["height"] = MIN_CHART_HEIGHT
-        settings["autosize"] = alt.AutoSizeParams(type="fit-x", contains="padding")
-    configured = chart.properties(**settings).copy(deep=["config"])  # what configure_axis() does, for both
+            configured.height = MIN_CHART_HEIGHT
+        configured.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
     if configured.config is alt.Undefined:
         configured.config = alt.Config()
     configured.config["axis"] = alt.AxisConfig(labelOverlap="greedy", labelSeparation=4, labelLimit=AXIS_LABEL_LIMIT)
