@@ -122,6 +122,36 @@ def _private_postgres_database(name: str) -> Iterator[str]:
 
 
 @contextmanager
+def migrated_database_url(backend: str, name: str) -> Iterator[str]:
+    """The URL of an empty database of `backend` ('sqlite' or 'postgresql') migrated to head, of this
+    process alone (its name carries the pid: xdist workers never drop each other's), dropped afterwards.
+    For tests that need real commits: what the cache serves, what a second engine sees."""
+    if backend == "sqlite":
+        path = _TMP / f"{name}-{os.getpid()}.db"
+        path.unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+        _upgrade(url)
+        try:
+            yield url
+        finally:
+            path.unlink(missing_ok=True)
+        return
+    with _private_postgres_database(f"{name}_{os.getpid()}") as url:
+        _upgrade(url)
+        yield url
+
+
+def _upgrade(url: str) -> None:
+    from services.platform.db import make_engine, upgrade_to_head
+
+    engine = make_engine(url)
+    try:
+        upgrade_to_head(engine)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def demo_data_engine(backend: str, name: str, *, as_of, cipher) -> Iterator[Engine]:
     """A migrated database of `backend` ('sqlite' or 'postgresql') holding the demo data set up to `as_of`,
     identities encrypted with `cipher`; dropped afterwards. Services' commits stay in a test's transaction."""

@@ -20,9 +20,11 @@ Who may call: roles that see groups (formateur, chef_service, direction). First 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -48,6 +50,7 @@ from services.platform.crypto import FieldCipher
 from services.platform.errors import PermissionDenied
 from services.platform.principal import Capability, Principal
 
+T = TypeVar("T")
 A1_RANK = CefrLevel.A1.rank
 A2_RANK = CefrLevel.A2.rank
 
@@ -473,33 +476,41 @@ def reached_levels(
     return {int(site): (int(n), int(a1 or 0), int(a2 or 0)) for site, n, a1, a2 in rows}
 
 
-def site_progress(session: Session, principal: Principal, *, site_id: int | None = None) -> list[SiteProgress]:
-    """Per site of the scope: learners assessed, reaching A1 / A2, and the median hours to gain a level."""
+def gain_medians(session: Session, principal: Principal, *, site_id: int | None = None) -> dict[int, tuple[int, float]]:
+    """Per site: (learner × skill pairs that gained a level, median minutes attended per level gained)."""
+    per_site: dict[int, list[float]] = {}
+    for gain in level_gains(session, principal, site_id=site_id):
+        per_site.setdefault(gain.site_id, []).append(gain.minutes_per_level)
+    return {site: (len(values), statistics.median(values)) for site, values in per_site.items()}
+
+
+def _computed(_name: str, compute: Callable[[], T]) -> T:
+    return compute()
+
+
+def site_progress(
+    session: Session,
+    principal: Principal,
+    *,
+    site_id: int | None = None,
+    part: Callable[[str, Callable[[], Any]], Any] = _computed,
+) -> list[SiteProgress]:
+    """Per site of the scope: learners assessed, reaching A1 / A2, and the median hours to gain a level.
+
+    `part(name, compute)` may serve each of the two aggregates from a cache (the caller's: it knows the
+    scope's key): the levels reached read no attendance, so a roll call leaves them cached."""
     _require_reader(principal)
     conditions = [principal.site_filter(Site.id), Site.is_active == sa.true()]
     if site_id is not None:
         conditions.append(Site.id == site_id)
     sites = session.exec(select(Site).where(*conditions).order_by(Site.code)).all()
-    reached = reached_levels(session, principal, site_id=site_id)
-    per_site: dict[int, list[float]] = {}
-    for gain in level_gains(session, principal, site_id=site_id):
-        per_site.setdefault(gain.site_id, []).append(gain.minutes_per_level)
+    reached = part("reached_levels", lambda: reached_levels(session, principal, site_id=site_id))
+    medians = part("gain_medians", lambda: gain_medians(session, principal, site_id=site_id))
     result = []
     for site in sites:
         learners, a1, a2 = reached.get(site.id, (0, 0, 0))
-        values = per_site.get(site.id, [])
-        if not learners and not values:
+        gains, median = medians.get(site.id, (0, None))
+        if not learners and not gains:
             continue
-        result.append(
-            SiteProgress(
-                site.id,
-                site.code,
-                site.name,
-                learners,
-                a1,
-                a2,
-                len(values),
-                statistics.median(values) if values else None,
-            )
-        )
+        result.append(SiteProgress(site.id, site.code, site.name, learners, a1, a2, gains, median))
     return result

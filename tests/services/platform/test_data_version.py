@@ -5,7 +5,6 @@ exactly what a version must survive)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -18,27 +17,14 @@ from models.finance import BudgetLine, Funder, FunderKind
 from models.organisation import Role, Site, User, UserSite
 from services.platform import data_version
 from services.platform.db import make_engine, unit_of_work, upgrade_to_head
-from tests.conftest import backends
+from tests.conftest import backends, migrated_database_url
 
 
 @pytest.fixture(params=backends())
-def database(request, tmp_path) -> Iterator[tuple[Engine, Engine]]:
+def database(request) -> Iterator[tuple[Engine, Engine]]:
     """Two engines on one migrated database: two app processes."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'versioned.db'}"
-        first = make_engine(url)
-        upgrade_to_head(first)
-        second = make_engine(url)
-        yield first, second
-        first.dispose()
-        second.dispose()
-        return
-    from tests.conftest import _private_postgres_database
-
-    with _private_postgres_database(f"parcours_version_{os.getpid()}") as url:  # one per xdist worker
-        first = make_engine(url)
-        upgrade_to_head(first)
-        second = make_engine(url)
+    with migrated_database_url(request.param, "parcours_version") as url:
+        first, second = make_engine(url), make_engine(url)
         yield first, second
         first.dispose()
         second.dispose()

@@ -3,7 +3,6 @@ the monthly series and the cohort funnel against direct SQL, budget and FTE of t
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -23,13 +22,13 @@ from models.partners import OutcomeType
 from models.persons import IntakeOrigin
 from services.finance import grants
 from services.platform import data_version
-from services.platform.db import make_engine, unit_of_work, upgrade_to_head
+from services.platform.db import make_engine, unit_of_work
 from services.platform.errors import PermissionDenied, ValidationFailed
 from services.platform.principal import Principal
 from services.reporting import dashboard, director_answers
 from services.reporting._dashboard_figures import SERIES_KEYS, series_window
 from tests import factories
-from tests.conftest import _private_postgres_database, backends
+from tests.conftest import backends, migrated_database_url
 
 TODAY = date(2026, 5, 13)
 START, END = date(2026, 4, 1), date(2026, 4, 30)
@@ -316,19 +315,12 @@ def test_site_comparison_gives_each_site_its_own_figures(session: Session, world
 
 
 @pytest.fixture(params=backends())
-def committed(request, tmp_path) -> Iterator[Engine]:
+def committed(request) -> Iterator[Engine]:
     """A migrated database of its own: the cache serves only committed figures (the `session` fixture's
     transaction is never committed)."""
     data_version.clear_cache()
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'dashboard.db'}")
-        upgrade_to_head(engine)
-        yield engine
-        engine.dispose()
-        return
-    with _private_postgres_database(f"parcours_dashboard_{os.getpid()}") as url:
+    with migrated_database_url(request.param, "parcours_dashboard") as url:
         engine = make_engine(url)
-        upgrade_to_head(engine)
         yield engine
         engine.dispose()
 

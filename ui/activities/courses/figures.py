@@ -8,8 +8,10 @@ assessment saved by anyone, in any process, shows at the next run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 from i18n import language
 from services.activities.courses import assessments as language_assessments
@@ -21,6 +23,7 @@ from services.platform.principal import Capability, Principal
 from ui.platform.runtime import runtime
 
 TRANSITION_DAYS = 365
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,14 @@ def scope_key(principal: Principal) -> tuple:
 
 
 def _compute(session, principal: Principal, today: date) -> SiteFigures:
+    """Its parts are cached on their own too: a roll call recomputes the level gains (the hours between two
+    assessments) and the transitions, not the levels reached."""
     since = today - timedelta(days=TRANSITION_DAYS)
-    sites = language_progress.site_progress(session, principal)
+
+    def part(name: str, compute: Callable[[], T]) -> T:
+        return data_version.cached_aggregate(session, f"courses.{name}", scope_key(principal), compute)
+
+    sites = language_progress.site_progress(session, principal, part=part)
     transitions = {}
     if principal.can(Capability.VIEW_COURSE_FIGURES):
         transitions = language_assessments.transitions_by_site(session, principal, start=since, end=today)

@@ -157,8 +157,8 @@ def site_view(principal: Principal, today: date) -> None:
             "(A2) ou au-dessus, parmi les apprenant·es ayant au moins une évaluation. Heures pour gagner un "
             "niveau : pour chaque apprenant·e et compétence dont le niveau a monté, heures de présence entre "
             "la première évaluation (incluse) et la première évaluation plus haute (exclue), divisées par le "
-            "nombre de niveaux gagnés ; médiane de ces valeurs. Passages : depuis le {since}. Chiffres "
-            "recalculés au plus toutes les 15 minutes."
+            "nombre de niveaux gagnés ; médiane de ces valeurs. Passages : depuis le {since}. Les chiffres "
+            "comptent chaque évaluation et chaque appel enregistrés."
         ).format(since=formats.day(figures.since))
     )
     left, right = st.columns(2)

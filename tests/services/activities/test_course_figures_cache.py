@@ -1,0 +1,107 @@
+"""The per-site French-course figures after a save: the save shows, and only the part that read what it wrote
+is computed again (a roll call moves the hours per level gained, not the levels reached).
+
+Real commits on a database of its own (SQLite and PostgreSQL), the second save through a second engine: an
+other app process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from models.courses import CefrLevel, CourseGroup, LanguageAssessment, LanguageSkill
+from models.organisation import Role, User
+from models.persons import Person
+from services.activities.courses import progress as language_progress
+from services.platform import data_version
+from services.platform.db import make_engine, unit_of_work
+from tests import factories
+from tests.conftest import backends, migrated_database_url
+from ui.activities.courses import figures
+
+TODAY = date(2026, 5, 15)
+
+
+@pytest.fixture(params=backends())
+def engines(request) -> Iterator[tuple[Engine, Engine]]:
+    data_version.clear_cache()
+    with migrated_database_url(request.param, "parcours_course_figures") as url:
+        first, second = make_engine(url), make_engine(url)
+        yield first, second
+        first.dispose()
+        second.dispose()
+    data_version.clear_cache()
+
+
+def lyon_figures(engine: Engine, user_id: int) -> tuple[int, int, int, float | None]:
+    """(learners assessed, reaching A1, gains, median minutes per level) of Lyon, as the page shows them."""
+    with unit_of_work(engine) as uow:
+        principal = factories.principal(uow, uow.get(User, user_id))
+        result = figures._compute(uow, principal, TODAY)
+    [lyon] = result.sites
+    return lyon.learners, lyon.reached_a1, lyon.gains, lyon.median_minutes_per_level
+
+
+def test_a_roll_call_moves_the_hours_per_level_and_leaves_the_levels_reached_cached(engines, monkeypatch):
+    first, second = engines
+    with unit_of_work(first) as uow:
+        lyon, _grenoble = factories.lyon_and_grenoble(uow)
+        direction = factories.a_user(uow, Role.DIRECTION)
+        group = factories.a_course_group(uow, lyon, starts_on=date(2026, 1, 5))
+        amina = factories.a_person_in_file_active(uow, lyon, intake_on=date(2025, 12, 1))
+        factories.a_learner(uow, group, amina, enrolled_on=date(2026, 1, 5))
+        for day, level in ((date(2026, 1, 12), CefrLevel.PRE_A1), (date(2026, 3, 2), CefrLevel.A1)):
+            uow.add(
+                LanguageAssessment(
+                    person_id=amina.id,
+                    site_id=lyon.id,
+                    group_id=group.id,
+                    assessed_on=day,
+                    skill=LanguageSkill.SPEAKING,
+                    level=level,
+                )
+            )
+        factories.a_course_session(uow, group, session_on=date(2026, 1, 19), duration_minutes=90, present=(amina,))
+        uow.commit()
+        direction_id, group_id, amina_id, lyon_id = direction.id, group.id, amina.id, lyon.id
+
+    reached_calls: list[int] = []
+    counted_reached = language_progress.reached_levels
+
+    def reached_levels(*args, **kwargs):
+        reached_calls.append(1)
+        return counted_reached(*args, **kwargs)
+
+    monkeypatch.setattr(language_progress, "reached_levels", reached_levels)
+
+    # pré-A1 → A1 is two levels (pré-A1, A1.1, A1): 90 minutes attended in between, 45 per level.
+    assert lyon_figures(first, direction_id) == (1, 1, 1, 45.0)
+    assert len(reached_calls) == 1
+
+    # A roll call saved in another process: 9 Feb, 60 minutes, present. 150 minutes, 75 per level.
+    with unit_of_work(second) as uow:
+        group = uow.get(CourseGroup, group_id)
+        amina = uow.get(Person, amina_id)
+        factories.a_course_session(uow, group, session_on=date(2026, 2, 9), duration_minutes=60, present=(amina,))
+        uow.commit()
+    assert lyon_figures(first, direction_id) == (1, 1, 1, 75.0)
+    assert len(reached_calls) == 1  # the levels reached read no attendance: served from the cache
+
+    # An assessment saved in another process: Amina's writing at pré-A1, so she no longer reaches A1.
+    with unit_of_work(second) as uow:
+        uow.add(
+            LanguageAssessment(
+                person_id=amina_id,
+                site_id=lyon_id,
+                group_id=group_id,
+                assessed_on=date(2026, 3, 2),
+                skill=LanguageSkill.WRITING,
+                level=CefrLevel.PRE_A1,
+            )
+        )
+        uow.commit()
+    assert lyon_figures(first, direction_id) == (1, 0, 1, 75.0)
+    assert len(reached_calls) == 2
