@@ -40,7 +40,7 @@ from ops.archive import ArchiveError
 from services.platform import data_version
 from services.platform.config import Settings
 from services.platform.crypto import FieldCipher
-from services.platform.db import checkpoint_sqlite_wal, make_engine, upgrade_to_head
+from services.platform.db import checkpoint_sqlite_wal, make_engine, refresh_planner_statistics, upgrade_to_head
 
 ARCHIVE_NAME = re.compile(r"^parcours-(?:sqlite|postgresql)-(\d{8}T\d{6}Z)\.pcbk$")
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -346,6 +346,7 @@ def restore(settings: Settings, archive_path: Path, *, force: bool = False) -> R
                 "d'une version plus récente ?) : installez la version de la sauvegarde, puis relancez."
             ) from exc
         checkpoint_sqlite_wal(database)
+        refresh_planner_statistics(database)
         readable = _identities_readable(database, settings.encryption_keys())
     finally:
         database.dispose()

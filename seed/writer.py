@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from models.types import EncryptedText
+from services.platform.db import refresh_planner_statistics
 
 CHUNK_ROWS = 5_000
 
@@ -45,11 +46,7 @@ def write_rows(
                 progress(f"{table.name} : {len(rows)} lignes", done / total)
         if connection.dialect.name == "postgresql":
             _advance_sequences(connection, tables)
-    if engine.dialect.name == "postgresql":
-        # Fresh statistics, so the first queries (and benchmarks) get sensible plans.
-        with engine.begin() as connection:
-            for table in tables:
-                connection.exec_driver_sql(f"ANALYZE {engine.dialect.identifier_preparer.quote(table.name)}")
+    refresh_planner_statistics(engine)  # so the first queries (and benchmarks) get sensible plans
     return counts
 
 

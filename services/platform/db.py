@@ -119,6 +119,17 @@ def _file_identity(path: str) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
+def refresh_planner_statistics(engine: Engine) -> None:
+    """After a bulk load (a restore, the demo or bench data): on PostgreSQL, ANALYZE every table, so the
+    first pages are planned on the data's real sizes (pg_restore brings no statistics, and autovacuum
+    analyzes only some minutes later). Nothing on SQLite: the app's queries are planned there without
+    statistics tables, as its plan tests check."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+
+
 CHECKPOINT_WAIT_MS = 2000
 
 
