@@ -902,6 +902,7 @@ DEFAULTED = {
     "record_view",
     "kinds",  # every kind of « À faire » item: the widest reading
     "horizon_days",  # the payments and reports due within the home page's horizon (overdue ones always)
+    "part",  # a cache the caller may pass for parts of a figure; by default each part is computed
 }
 
 
