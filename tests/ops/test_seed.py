@@ -421,7 +421,7 @@ def test_outcomes_psp_and_contacts_are_consistent(seeded: Seeded) -> None:
 def test_aliases_are_not_stored_in_clear(seeded: Seeded) -> None:
     tokens = [token for (token,) in rows(seeded.engine, "SELECT alias_encrypted FROM person ORDER BY id")]
     aliases = [seeded.cipher.decrypt(token) for token in tokens]
-    alias = next(a for a in aliases if len(a) >= 6 and a.isalpha())
+    alias = next(a for a in aliases if len(a) >= 8 and a.isalpha())  # shorter words turn up in base64 by chance
     seeded.engine.dispose()  # checkpoint the WAL into the file
     stored = b"".join(p.read_bytes() for p in seeded.path.parent.glob(f"{seeded.path.name}*"))
     assert alias.encode("utf-8") not in stored

@@ -20,6 +20,7 @@ from services.platform.errors import NotFound, PermissionDenied, ValidationFaile
 from services.platform.principal import Principal
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY
+from tests.sealed import assert_sealed
 
 TODAY = date(2026, 5, 15)
 CIPHER = FieldCipher([TEST_ENCRYPTION_KEY])
@@ -100,7 +101,7 @@ def test_a_worker_records_an_accompaniment_which_moves_the_last_contact(session,
     assert audit_actions(session) == ["appointment.create"]
     # The note is not in the database in clear.
     stored = session.execute(sa.text("SELECT note FROM appointment WHERE id = :i"), {"i": appointment_id}).scalar()
-    assert stored and "titre" not in stored and CIPHER.decrypt(stored) == "Dépôt du dossier de titre de séjour"
+    assert_sealed(stored, CIPHER, "Dépôt du dossier de titre de séjour")
 
 
 def test_an_earlier_appointment_leaves_the_last_contact_and_an_empty_day_is_today(session, world):

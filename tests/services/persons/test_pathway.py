@@ -20,6 +20,7 @@ from services.platform.errors import NotFound, PermissionDenied, StaleRecord, Va
 from services.platform.principal import Principal
 from tests import factories
 from tests.conftest import TEST_ENCRYPTION_KEY
+from tests.sealed import assert_sealed
 
 TODAY = date(2026, 5, 15)
 CIPHER = FieldCipher([TEST_ENCRYPTION_KEY])
@@ -469,7 +470,7 @@ def test_notes_are_encrypted_at_rest_and_read_back(session, world):
         data={"noted_on": date(2026, 5, 2), "body": secret},
     )
     stored = session.exec(select(PersonNote.body_encrypted)).one()
-    assert "cousine" not in stored and "Vaulx" not in stored
+    assert_sealed(stored, CIPHER, secret)
     [note] = pathway.list_notes(session, world.chef_lyon, world.person.id, cipher=CIPHER)
     assert (note.body, note.noted_on) == (secret, date(2026, 5, 2))
     assert actions(session) == ["note.create"]

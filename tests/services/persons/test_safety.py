@@ -13,6 +13,7 @@ from services.persons import retention, safety
 from services.persons.alias_index import index_alias
 from services.persons.files import CaseloadFilter
 from services.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from tests.sealed import assert_sealed
 from tests.services.person_world import CIPHER
 from tests.services.persons.safety_world import TODAY, a_file, two_sites
 
@@ -122,7 +123,7 @@ def test_the_instructions_are_encrypted_at_rest(session, world):
     person = a_file(session, world.lyon, 12)
     flag(session, world.worker_a, person)
     stored = session.execute(text("SELECT instructions FROM person_safety_change")).scalar_one()
-    assert "SMS" not in stored and "appeler" not in stored
+    assert_sealed(stored, CIPHER, INSTRUCTIONS)
 
 
 def test_the_caseload_marks_flagged_files_for_the_team_only(session, world):
