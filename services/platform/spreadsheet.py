@@ -7,7 +7,9 @@ store a text starting with "=" as a formula). Numbers stay numbers (a negative a
 not a text), dates stay dates.
 
 Formats: Excel number formats are locale-neutral codes displayed with the reader's locale, so a
-French Excel shows `#,##0.00 "€"` as « 1 234,56 € ».
+French Excel shows `#,##0.00 "€"` as « 1 234,56 € ». A Decimal is stored rounded to what its format
+shows (`held_number`): the services keep ratios exact and each output rounds them once, so the file
+holds no more than it shows.
 """
 
 from __future__ import annotations
@@ -48,6 +50,16 @@ def euros(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
+def held_number(value: Decimal, number_format: str | None) -> Decimal:
+    """The number a cell stores: `value` rounded to the places its format shows (0.7994652 under
+    `0.00 %` → 0.7995); unchanged without a format."""
+    if not number_format or not re.search(r"[0#]", number_format):
+        return value
+    places = re.search(r"\.(0+)", number_format)
+    digits = (len(places.group(1)) if places else 0) + (2 if "%" in number_format else 0)
+    return value.quantize(Decimal(1).scaleb(-digits))
+
+
 def write_row(
     ws: Worksheet, values: Sequence[object], formats: Sequence[str | None] | None = None, *, bold: bool = False
 ) -> list[Cell]:
@@ -60,7 +72,9 @@ def write_row(
         elif isinstance(value, bool):
             cell.value = _("Oui") if value else _("Non")
             cell.data_type = "s"
-        elif isinstance(value, int | float | Decimal):
+        elif isinstance(value, Decimal):
+            cell.value = held_number(value, formats[column - 1] if formats and column <= len(formats) else None)
+        elif isinstance(value, int | float):
             cell.value = value
         elif isinstance(value, datetime | date):
             cell.value = value

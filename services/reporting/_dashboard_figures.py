@@ -30,7 +30,7 @@ from services.finance.access import national_or_sites, visible_lines
 from services.home import GrantConsumption
 from services.persons.consent import counted
 from services.platform.principal import Principal
-from services.reporting._indicators import HOURS_QUANTUM, RATE_QUANTUM, SPECS, Sums, gather, sum_if, within
+from services.reporting._indicators import HOURS_QUANTUM, SPECS, Sums, gather, sum_if, within
 
 SERIES_MONTHS = 12
 SERIES_KEYS: tuple[str, ...] = (
@@ -114,7 +114,7 @@ class AppointmentMonth:
         """Share of the appointments with an interpreter (None without any appointment)."""
         if not self.appointments:
             return None
-        return (Decimal(self.with_interpreter) / Decimal(self.appointments)).quantize(RATE_QUANTUM)
+        return Decimal(self.with_interpreter) / Decimal(self.appointments)
 
 
 def appointment_months(session: Session, *, site_ids: Sequence[int], end: date) -> list[AppointmentMonth]:
@@ -219,9 +219,7 @@ def cohort_funnel(session: Session, *, site_ids: Sequence[int], start: date, end
             key,
             _(text),
             values[key],
-            (Decimal(values[key]) / Decimal(values["cohort"])).quantize(Decimal("0.0001"))
-            if values["cohort"]
-            else None,
+            Decimal(values[key]) / Decimal(values["cohort"]) if values["cohort"] else None,
         )
         for key, text in FUNNEL_LABELS.items()
     ]

@@ -54,7 +54,6 @@ from services.platform.errors import ValidationFailed
 
 Period = tuple[date, date]
 HOURS_QUANTUM = Decimal("0.01")
-RATE_QUANTUM = Decimal("0.0001")
 OPEN_STATUSES = (PersonStatus.ACTIVE, PersonStatus.PAUSED)
 
 
@@ -680,7 +679,7 @@ def raw_by_site(
 def _value(key: str, raw: Raw) -> int | Decimal | None:
     if key == "workshop_attendance_rate":
         recorded = raw["workshop_recorded"]
-        return (Decimal(raw["workshop_present"]) / Decimal(recorded)).quantize(RATE_QUANTUM) if recorded else None
+        return Decimal(raw["workshop_present"]) / Decimal(recorded) if recorded else None
     if key == "course_hours":
         return (Decimal(raw["course_minutes"]) / Decimal(60)).quantize(HOURS_QUANTUM)
     return int(raw[key])

@@ -112,12 +112,6 @@ MEASURE_HELP = {
         "personnes accompagnées sur la période."
     ),
 }
-QUANTUM = {
-    "acts_per_fte": Decimal("0.1"),
-    "attendance_rate": Decimal("0.0001"),
-    "gains_per_learner": Decimal("0.01"),
-    "outcomes_per_100": Decimal("0.1"),
-}
 
 
 @dataclass(frozen=True)
@@ -201,22 +195,19 @@ def director_answers(
     )
 
 
-def _ratio(numerator: int, denominator: Decimal | int, key: str) -> Decimal | None:
-    if not denominator:
-        return None
-    return (Decimal(numerator) / Decimal(denominator)).quantize(QUANTUM[key])
+def _ratio(numerator: int, denominator: Decimal | int) -> Decimal | None:
+    """Exact: rounded once where it is written (rounding 0.79946 to 0.7995 here would show 80,0 %, not 79,9 %)."""
+    return Decimal(numerator) / Decimal(denominator) if denominator else None
 
 
 def _measures(counts: sql.SiteCounts) -> dict[str, Decimal | None]:
     return {
-        "acts_per_fte": _ratio(counts.acts, Decimal(counts.fte_hundredths) / 100, "acts_per_fte"),
+        "acts_per_fte": _ratio(counts.acts, Decimal(counts.fte_hundredths) / 100),
         "attendance_rate": _ratio(
-            counts.workshop_present + counts.course_present,
-            counts.workshop_marks + counts.course_marks,
-            "attendance_rate",
+            counts.workshop_present + counts.course_present, counts.workshop_marks + counts.course_marks
         ),
-        "gains_per_learner": _ratio(counts.level_gains, counts.learners, "gains_per_learner"),
-        "outcomes_per_100": _ratio(counts.persons_with_outcome * 100, counts.accompanied, "outcomes_per_100"),
+        "gains_per_learner": _ratio(counts.level_gains, counts.learners),
+        "outcomes_per_100": _ratio(counts.persons_with_outcome * 100, counts.accompanied),
     }
 
 
@@ -243,8 +234,8 @@ def rank_sites(counts: dict[SiteChoice, sql.SiteCounts]) -> tuple[list[SiteMeasu
 
 
 def pace(row: sql.GrantRow, as_of: date) -> GrantPace:
-    elapsed = elapsed_share(row.starts_on, row.ends_on, as_of).quantize(Decimal("0.0001"))
-    consumed = _ratio(row.spent_cents, row.planned_cents, "attendance_rate")
+    elapsed = elapsed_share(row.starts_on, row.ends_on, as_of)
+    consumed = _ratio(row.spent_cents, row.planned_cents)
     status = None
     if consumed is not None:
         gap = consumed - elapsed

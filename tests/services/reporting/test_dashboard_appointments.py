@@ -91,7 +91,7 @@ def test_march_at_lyon_shows_three_appointments_one_with_an_interpreter(session,
         ("LYO", date(2026, 3, 1), 3, 1, Decimal("4.75"), 1),
     ]
     march = board.appointments[1]
-    assert march.interpreter_share == Decimal("0.3333")
+    assert march.interpreter_share == Decimal(1) / 3
 
 
 def test_direction_sees_each_site_apart_and_a_chef_de_service_only_its_own(session, world):

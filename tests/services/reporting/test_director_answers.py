@@ -220,8 +220,8 @@ def test_each_running_grant_compares_consumed_and_elapsed_and_is_marked(session,
         ("Fonds AGRASC", 4_000_000, 850_000),  # the expense of 1 May is not counted yet; "Ancien fonds" has ended
     ]
     # 30 of 183 days elapsed; 181 of 365; 120 of 365.
-    assert [g.elapsed_share for g in grants] == [Decimal("0.1639"), Decimal("0.4959"), Decimal("0.3288")]
-    assert [g.consumed_share for g in grants] == [Decimal("0.2000"), Decimal("0.6000"), Decimal("0.2125")]
+    assert [g.elapsed_share for g in grants] == [Decimal(30) / 183, Decimal(181) / 365, Decimal(120) / 365]
+    assert [g.consumed_share for g in grants] == [Decimal("0.2"), Decimal("0.6"), Decimal("0.2125")]
     assert [g.status for g in grants] == ["on_track", "overspending", "behind"]
 
 
@@ -250,9 +250,9 @@ def test_sites_are_ranked_on_normalised_measures_and_the_laggard_is_marked(sessi
     assert lyon.counts.acts == 8
     assert dict(lyon.values) == {
         "acts_per_fte": Decimal("8.0"),
-        "attendance_rate": Decimal("0.6667"),  # 2 present of 3 marks
+        "attendance_rate": Decimal(2) / 3,  # 2 present of 3 marks (exact: each output rounds once)
         "gains_per_learner": Decimal("2.00"),  # two skills up, one learner
-        "outcomes_per_100": Decimal("16.7"),  # one person out (the lost contact is not a result) of 6
+        "outcomes_per_100": Decimal(100) / 6,  # one person out (the lost contact is not a result) of 6
     }
     assert dict(grenoble.values) == {
         "acts_per_fte": Decimal("2.0"),  # 1 interview, 1 presence, 2 rounds (the referral is Lyon's) / 2 FTE
@@ -269,9 +269,9 @@ def test_sites_are_ranked_on_normalised_measures_and_the_laggard_is_marked(sessi
     # Medians: 2.0 acts per FTE, 58,3 % attendance, 1.00 gain per learner, 16.7 outcomes per 100.
     assert dict(answers.medians) == {
         "acts_per_fte": Decimal("2.0"),
-        "attendance_rate": Decimal("0.58335"),
+        "attendance_rate": (Decimal(2) / 3 + Decimal("0.5")) / 2,
         "gains_per_learner": Decimal("1.00"),
-        "outcomes_per_100": Decimal("16.7"),
+        "outcomes_per_100": Decimal(100) / 6,
     }
     assert grenoble.marked == ("gains_per_learner",) and not grenoble.lagging
     assert marseille.marked == ("acts_per_fte", "outcomes_per_100") and marseille.lagging
@@ -391,8 +391,8 @@ def test_a_small_site_cannot_be_recovered_from_the_total_nor_its_rate(session) -
     answers = director_answers.director_answers(session, direction, start=START, end=END, today=TODAY)
     assert {site.code: n for site, n in answers.accompanied.by_site} == {"ANN": 12, "BRE": 15, "COL": 3, "DAX": 20}
     assert {row.site.code: row.value("outcomes_per_100") for row in answers.sites} == {
-        "ANN": Decimal("91.7"),
-        "BRE": Decimal("13.3"),
-        "COL": Decimal("33.3"),
-        "DAX": Decimal("55.0"),
+        "ANN": Decimal(1100) / 12,
+        "BRE": Decimal(200) / 15,
+        "COL": Decimal(100) / 3,
+        "DAX": Decimal(55),
     }

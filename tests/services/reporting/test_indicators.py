@@ -171,9 +171,7 @@ def reference(engine: Engine, sites: list[int], start: date, end: date) -> dict[
 
     def values(r: dict[str, int]) -> dict[str, int | Decimal | None]:
         out: dict[str, int | Decimal | None] = {key: int(r[key]) for key in ACTIVITY_KEYS}
-        out["workshop_attendance_rate"] = (
-            (Decimal(r["present"]) / Decimal(r["recorded"])).quantize(Decimal("0.0001")) if r["recorded"] else None
-        )
+        out["workshop_attendance_rate"] = Decimal(r["present"]) / Decimal(r["recorded"]) if r["recorded"] else None
         out["course_hours"] = (Decimal(int(r["minutes"])) / 60).quantize(Decimal("0.01"))
         return out
 
