@@ -34,6 +34,7 @@ principal = require_page(PageKey.PERSON_FILE)
 TITLE = N_("Fiche personne")
 LAST_OPENED = PERSON_FILE_LAST_OPENED
 OPENED_BY_OLD_CODE = "person_file_opened_by_old_code"  # (old code, code): opened by its old code
+TAB_KEY = "person_file_tab"  # the open tab's label (tests open a tab through it)
 
 
 def code_box() -> None:
@@ -158,12 +159,21 @@ def page(principal: Principal) -> None:
             person_rights.rights_section(current, principal, header, cipher)
     others = pathway_tabs_of(principal)
     opened = next((md(name) for link, name, _draw in others if link == asked), None)
-    tabs = st.tabs([pgettext("pathway", "Parcours"), *(md(name) for _link, name, _draw in others)], default=opened)
+    # Only the open tab draws its lists, tables and charts (opening another tab reruns the page): the file
+    # of a person followed for years has 9 of them. Every tab draws its forms, open or not, so that what is
+    # typed in a form survives a look at another tab.
+    tabs = st.tabs(
+        [pgettext("pathway", "Parcours"), *(md(name) for _link, name, _draw in others)],
+        default=opened,
+        key=TAB_KEY,
+        on_change="rerun",
+    )
     with tabs[0]:
-        timeline_tab(current, principal, header, cipher)
+        if tabs[0].open:
+            timeline_tab(current, principal, header, cipher)
     for tab, (_link, _name, draw) in zip(tabs[1:], others, strict=True):
         with tab:
-            draw(current, principal, header)
+            draw(current, principal, header, shown=bool(tab.open))
 
 
 page(principal)

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlmodel import select
 
 import clock
-from models.organisation import Role
+from models.organisation import Role, Site
+from models.persons import Person, PersonStatus
 from services.accounts import users
 from services.platform.config import load_settings
 from services.platform.db import make_engine, unit_of_work
@@ -87,6 +89,24 @@ def has_auth_cookie(page, app: RunningApp) -> bool:
     return any(cookie["name"] == app.cookie_name for cookie in page.context.cookies())
 
 
+def an_active_file(app: RunningApp, site_code: str, *, with_rows_of: type | None = None, newest: bool = False) -> str:
+    """The code of an active file of the site in the running app's demo data, the oldest (the newest with
+    `newest`); with `with_rows_of` (a table with a person_id), a file that has rows there."""
+    engine = make_engine(app.database_url)
+    try:
+        with unit_of_work(engine) as session:
+            query = (
+                select(Person.code)
+                .join(Site, Site.id == Person.site_id)
+                .where(Site.code == site_code, Person.status == PersonStatus.ACTIVE)
+            )
+            if with_rows_of is not None:
+                query = query.where(Person.id.in_(select(with_rows_of.person_id)))
+            return session.exec(query.order_by(Person.id.desc() if newest else Person.id)).first()
+    finally:
+        engine.dispose()
+
+
 def sign_in(page, app: RunningApp, account: Account) -> None:
     """Sign in on the home page and wait until the login has settled: the re-login cookie is in the
     browser (it is what opens a URL typed directly) and the run its writing caused is over."""
@@ -138,7 +158,8 @@ def open_page(page, link: str, heading: str | re.Pattern | None = None) -> None:
 
 
 def open_tab(page, name: str):
-    """The panel of a person-file tab, selected (a rerun after a save may keep it or not)."""
+    """The panel of a person-file tab, selected (a rerun after a save may keep it or not), once the run its
+    click asked for is over: the file draws the lists and tables of its open tab only."""
     expect = expect_()
     wait_settled(page, WAIT_MS)  # a run still drawing the page may redraw the tab bar
     tab = page.get_by_role("tab", name=name, exact=True)
@@ -148,6 +169,7 @@ def open_tab(page, name: str):
     if tab.get_attribute("aria-selected") != "true":
         tab.click()
     expect(tab).to_have_attribute("aria-selected", "true", timeout=WAIT_MS)
+    wait_settled(page, WAIT_MS)
     panel = page.get_by_role("tabpanel", name=name, exact=True)
     expect(panel).to_be_visible(timeout=WAIT_MS)
     return panel

@@ -10,15 +10,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlmodel import select
 
-from models.organisation import Role, Site
-from models.persons import Person, PersonStatus
-from services.platform.db import make_engine, unit_of_work
+from models.organisation import Role
 from tests.browser.conftest import RunningApp
 from tests.browser.journey import (
     WAIT_MS,
     an_account,
+    an_active_file,
     choose,
     expect_,
     has_row,
@@ -33,25 +31,11 @@ pytestmark = pytest.mark.browser
 NOTE = "Dépôt de la demande de titre de séjour, récépissé remis"
 
 
-def _a_lyon_file(app: RunningApp) -> str:
-    engine = make_engine(app.database_url)
-    try:
-        with unit_of_work(engine) as session:
-            return session.exec(
-                select(Person.code)
-                .join(Site, Site.id == Person.site_id)
-                .where(Site.code == "LYO", Person.status == PersonStatus.ACTIVE)
-                .order_by(Person.id.desc())
-            ).first()
-    finally:
-        engine.dispose()
-
-
 def test_a_worker_records_an_accompaniment_with_an_interpreter(page, running_app: RunningApp) -> None:
     expect = expect_()
     worker = an_account(running_app, "ts.lyon.rdv", "Inès Moreau", Role.INTERVENANT, site_codes=("LYO",))
     sign_in(page, running_app, worker)
-    code = _a_lyon_file(running_app)
+    code = an_active_file(running_app, "LYO", newest=True)
     open_settled(page, f"{running_app.url}/person_file?code={code}")
     expect(page.get_by_role("heading", name=f"Fiche personne · {code}", level=1)).to_be_visible(timeout=WAIT_MS)
 

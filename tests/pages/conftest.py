@@ -213,6 +213,44 @@ def all_text(at: AppTest) -> str:
     return "\n".join(chunks)
 
 
+# The person file draws the lists, tables and charts of its open tab only (app_pages/persons/person_file.py,
+# TAB_KEY); a click on a tab reruns the page with that tab open, as this key does.
+PERSON_FILE_TAB_KEY = "person_file_tab"
+
+
+def file_tab_labels(at: AppTest) -> list[str]:
+    """The person file's own tabs, in order (not the tabs drawn inside one of them)."""
+
+    def first_tab_row(node) -> list[str] | None:
+        children = list((getattr(node, "children", None) or {}).values())
+        if children and all(getattr(child, "type", None) == "tab" for child in children):
+            return [child.label for child in children]
+        for child in children:
+            found = first_tab_row(child)
+            if found is not None:
+                return found
+        return None
+
+    return first_tab_row(at.main) or []
+
+
+def open_file_tab(at: AppTest, label: str) -> AppTest:
+    """Open the person file's tab `label`, as a click on it does."""
+    assert label in file_tab_labels(at), (label, file_tab_labels(at))
+    at.session_state[PERSON_FILE_TAB_KEY] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def every_tab_text(at: AppTest) -> str:
+    """all_text of the person file with each of its tabs open in turn: for 'never shown' checks of a file."""
+    chunks = [all_text(at)]
+    for label in file_tab_labels(at):
+        chunks.append(all_text(open_file_tab(at, label)))
+    return "\n".join(chunks)
+
+
 def drawn_in_order(node) -> list:
     """The elements of a block (at.main, a form…) in the order they are drawn."""
     children = getattr(node, "children", None)

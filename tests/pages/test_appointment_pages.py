@@ -17,7 +17,16 @@ from services.persons import appointments
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from tests import factories
-from tests.pages.conftest import all_text, button, error_after, open_page, principal_of, signed_in_app, texts
+from tests.pages.conftest import (
+    all_text,
+    button,
+    error_after,
+    open_file_tab,
+    open_page,
+    principal_of,
+    signed_in_app,
+    texts,
+)
 from tests.pages.test_person_pages import _a_person, _count, _open_file, _widget
 
 FORM = "appointment_new__0"
@@ -34,9 +43,7 @@ def test_a_social_worker_records_an_appointment_after_a_refused_duration(app_eng
     with unit_of_work(app_engine) as session:
         person_id = session.exec(select(Person.id).where(Person.code == code)).one()
     before = _count(app_engine, Appointment, Appointment.person_id == person_id)
-    at = _open_file("ts.lyon", code)
-    assert not at.exception, at.exception
-    assert "Rendez-vous" in [t.label for t in at.tabs]
+    at = open_file_tab(_open_file("ts.lyon", code), "Rendez-vous")
     _widget(at.number_input, f"{FORM}_minutes").set_value(0)
     _widget(at.text_area, f"{FORM}_note").input("Récépissé remis")
     button(at, "Enregistrer le rendez-vous").click().run()
@@ -69,14 +76,12 @@ def test_a_chef_de_service_may_record_and_direction_only_reads_without_the_note(
             .where(Site.code == "LYO", Person.status == PersonStatus.ACTIVE)
             .order_by(Person.id)
         ).first()
-    chef = _open_file("chef.lyon", code)
-    assert not chef.exception, chef.exception
+    chef = open_file_tab(_open_file("chef.lyon", code), "Rendez-vous")
     assert [w for w in chef.selectbox if w.key == f"{FORM}_kind"]
     table = next(d.value for d in _tab(chef, "Rendez-vous").dataframe)
     assert "Note" in table.columns
 
-    direction = _open_file("direction", code)
-    assert not direction.exception, direction.exception
+    direction = open_file_tab(_open_file("direction", code), "Rendez-vous")
     tab = _tab(direction, "Rendez-vous")
     table = next(d.value for d in tab.dataframe)
     assert list(table.columns) == ["Date", "Type", "Intervenant·e", "Durée", "Interprète"]
@@ -87,8 +92,7 @@ def test_a_chef_de_service_may_record_and_direction_only_reads_without_the_note(
 
 def test_a_chef_de_service_corrects_the_latest_rating_of_a_barrier(app_engine, demo_database):
     code, _, _ = _a_person(app_engine, "LYO")
-    at = _open_file("chef.lyon", code)
-    assert not at.exception, at.exception
+    at = open_file_tab(_open_file("chef.lyon", code), "Freins")
     choice = _widget(at.selectbox, "barrier_correction_choice")
     chosen = choice.value
     form = f"barrier_correct_{chosen.id}__0"
@@ -162,8 +166,7 @@ def _appointment(app_engine, appointment_id: int) -> tuple | None:
 
 def test_a_social_worker_corrects_then_deletes_an_appointment_once_confirmed(app_engine, demo_database):
     code, appointment_id = _a_lyon_file_with_an_appointment(app_engine)
-    at = _open_file("ts.lyon", code)
-    assert not at.exception, at.exception
+    at = open_file_tab(_open_file("ts.lyon", code), "Rendez-vous")
     assert "Corriger ou supprimer un rendez-vous" in [e.label for e in at.expander]
     assert _widget(at.selectbox, "appointment_change_target").value == appointment_id
     edit = f"appointment_edit_{appointment_id}__0"

@@ -11,7 +11,7 @@ from models.audit import AuditEvent
 from models.organisation import Site
 from models.partners import Referral
 from models.pathway import PspEpisode
-from models.persons import HousingSituation, Person, PersonStatus
+from models.persons import HousingSituation, Person, PersonNote, PersonStatus
 from services.persons import files as person_files
 from services.platform.config import PROJECT_ROOT
 from services.platform.crypto import FieldCipher
@@ -25,6 +25,9 @@ from tests.pages.conftest import (
     all_text,
     button,
     error_after,
+    every_tab_text,
+    file_tab_labels,
+    open_file_tab,
     open_page,
     principal_of,
     signed_in_app,
@@ -282,6 +285,39 @@ def test_a_social_worker_opens_a_file_of_her_site_and_the_opening_is_audited(app
     assert _count(app_engine, AuditEvent, AuditEvent.action == "person.view") == views + 1
 
 
+def _note_body(at: AppTest):
+    """The body field of the Notes tab's form (its key changes after each note added: a fresh form)."""
+    return next(w for w in at.text_area if w.key.startswith("note_new__") and w.key.endswith("_body"))
+
+
+def _tables(at: AppTest) -> set[str]:
+    """The first column of each table drawn: Événement (timeline), Frein (barriers), Date (appointments…)."""
+    return {str(d.value.columns[0]) if "Événement" not in d.value.columns else "Événement" for d in at.dataframe}
+
+
+def test_the_file_draws_the_lists_of_its_open_tab_and_the_forms_of_every_tab(app_engine, demo_database):
+    """A hidden tab draws its forms, not its lists: a note written while « Parcours » is open is listed once
+    « Notes » is opened, and the forms are drawn whichever tab is open."""
+    code, _, _ = _a_person(app_engine, "LYO")
+    at = _open_file("ts.lyon", code)
+    assert not at.exception, at.exception
+    assert file_tab_labels(at)[:3] == ["Parcours", "Freins", "Plan d'action"] and "Notes" in file_tab_labels(at)
+    assert "Événement" in _tables(at) and "Frein" not in _tables(at)  # « Parcours » is open: its timeline only
+    before = _count(app_engine, PersonNote)
+    body = unique("Note écrite depuis Parcours ")
+    _note_body(at).input(body)  # the form of a hidden tab
+    button(at, "Ajouter la note").click().run()
+    assert not at.exception, at.exception
+    assert _count(app_engine, PersonNote) == before + 1
+    assert body not in texts(at.text)  # the list of notes is drawn in its tab only
+
+    at = open_file_tab(at, "Notes")
+    assert body in texts(at.text)
+    at = open_file_tab(at, "Freins")
+    assert "Frein" in _tables(at) and "Événement" not in _tables(at) and body not in texts(at.text)
+    assert _note_body(at)  # every tab's form is drawn: what is typed in it stays (tests/browser: the journey)
+
+
 def test_a_grenoble_user_given_a_lyon_code_is_refused(app_engine, demo_database):
     code, alias, _ = _a_person(app_engine, "LYO")
     at = _open_file("cip.grenoble", code)
@@ -298,7 +334,7 @@ def test_direction_sees_the_file_by_code_without_identity_or_notes(app_engine, d
     at = _open_file("direction", code)
     assert not at.exception, at.exception
     assert texts(at.title) == [f"Fiche personne · {code}"]
-    assert alias not in all_text(at)
+    assert alias not in every_tab_text(at)
     assert "Notes" not in [t.label for t in at.tabs]
     assert not at.expander or not any("Modifier" in e.label for e in at.expander)
 

@@ -22,7 +22,17 @@ from services.platform.crypto import FieldCipher
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from tests.conftest import TEST_ENCRYPTION_KEY
-from tests.pages.conftest import all_text, button, open_page, principal_of, signed_in_app, texts, unique
+from tests.pages.conftest import (
+    all_text,
+    button,
+    every_tab_text,
+    open_file_tab,
+    open_page,
+    principal_of,
+    signed_in_app,
+    texts,
+    unique,
+)
 from ui.platform.navigation import PAGE_SPECS
 
 CIPHER = FieldCipher([TEST_ENCRYPTION_KEY])
@@ -86,7 +96,7 @@ def test_direction_opens_the_file_without_the_flag_nor_its_instructions(app_engi
     at = _open_file("direction", code)
     assert not at.exception, at.exception
     assert texts(at.title) == [f"Fiche personne · {code}"]
-    text = all_text(at)
+    text = every_tab_text(at)
     assert INSTRUCTIONS not in text and "Signalement de danger" not in text and "Juridique" not in text
 
 
@@ -135,7 +145,7 @@ def test_no_export_builder_reads_the_flag_or_the_legal_follow_up():
 
 def test_the_legal_tab_adds_a_complaint_for_the_team(app_engine, demo_database):
     code = _new_lyon_file(app_engine, flagged=False)
-    at = _open_file("ts.lyon", code)
+    at = open_file_tab(_open_file("ts.lyon", code), "Juridique")
     tab = next(t for t in at.tabs if t.label == "Juridique")
     key = next(w.key for w in tab.text_input if w.key and w.key.endswith("_place"))
     tab.text_input(key=key).input("Commissariat du 7e")

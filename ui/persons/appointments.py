@@ -253,15 +253,20 @@ def _change_section(runtime: Runtime, principal: Principal, header, rows: list[a
         _deletion_form(runtime, principal, by_id[chosen])
 
 
-def appointments_tab(runtime: Runtime, principal: Principal, header) -> None:
+def appointments_tab(runtime: Runtime, principal: Principal, header, *, shown: bool = True) -> None:
+    """The file's appointments (when `shown`: the tab is open) and the forms to record or change one."""
     form_state.show_toast()
-    with unit_of_work(runtime.engine) as session:
+    writable = header.status != PersonStatus.ANONYMISED and may_record(principal, header)
+    if not (shown or writable):
+        return
+    with unit_of_work(runtime.engine) as session:  # the change form picks among them
         rows = appointments.list_appointments(session, principal, header.person_id)
-    if rows:
-        _summary(rows)
-        _table(rows, with_notes=principal.can(Capability.VIEW_IDENTITY))
-    else:
-        st.info(_("Aucun rendez-vous ni accompagnement enregistré."))
+    if shown:
+        if rows:
+            _summary(rows)
+            _table(rows, with_notes=principal.can(Capability.VIEW_IDENTITY))
+        else:
+            st.info(_("Aucun rendez-vous ni accompagnement enregistré."))
     if header.status == PersonStatus.ANONYMISED:
         st.caption(_("Dossier anonymisé : plus aucune saisie n'est possible."))
     elif not may_record(principal, header):

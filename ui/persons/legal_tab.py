@@ -129,16 +129,20 @@ def _new_step_form(runtime: Runtime, principal: Principal, header) -> None:
         form_state.submit(FORM, save, _("Étape enregistrée."))
 
 
-def legal_tab(runtime: Runtime, principal: Principal, header) -> None:
+def legal_tab(runtime: Runtime, principal: Principal, header, *, shown: bool = True) -> None:
     if not principal.can(Capability.VIEW_IDENTITY):
         st.info(_("Le suivi juridique n'est visible que des intervenant·es et des chef·fes de service."))
         return
     form_state.show_toast()
-    with unit_of_work(runtime.engine) as uow:
-        events = legal.list_legal_events(uow, principal, header.person_id)
-    _permit_notice(events)
+    events = []
+    if shown:
+        with unit_of_work(runtime.engine) as uow:
+            events = legal.list_legal_events(uow, principal, header.person_id)
+        _permit_notice(events)
     if principal.can(Capability.EDIT_PERSON_FILES) and header.status != PersonStatus.ANONYMISED:
         _new_step_form(runtime, principal, header)
+    if not shown:
+        return
     if not events:
         st.info(_("Aucune étape du suivi juridique."))
     for event in events:

@@ -3,6 +3,10 @@
 app_pages/persons/person_file.py calls each function inside its `st.tabs`; `header` is the file's
 PersonFileHeader (person_id, code, site_id, status, version…). Write controls only for roles with
 EDIT_PERSON_FILES on a file that is not anonymised; the notes only for roles that may see identity.
+`shown` is False when the tab is not the open one: the function then draws its forms only (what is typed
+in them must survive a look at another tab) and reads only what they offer to choose from; its lists,
+tables and charts wait until the tab is opened (a run of the page). The same holds in
+ui/persons/appointments.py and ui/persons/legal_tab.py.
 """
 
 from __future__ import annotations
@@ -172,16 +176,20 @@ def _correction_form(runtime: Runtime, principal: Principal, history: list[pathw
         edit.submit({"severity": severity})
 
 
-def barriers_tab(runtime: Runtime, principal: Principal, header) -> None:
+def barriers_tab(runtime: Runtime, principal: Principal, header, *, shown: bool = True) -> None:
     form_state.show_toast()
-    with unit_of_work(runtime.engine) as session:
-        history = pathway.barrier_history(session, principal, header.person_id)
-    if not history:
-        st.info(_("Aucune évaluation des freins pour l'instant."))
-    else:
-        _barriers_table(history)
-    _read_only_note(principal, header)
-    if _may_write(principal, header):
+    writable = _may_write(principal, header)
+    history = []
+    if shown or writable:  # the correction form picks among the latest assessments
+        with unit_of_work(runtime.engine) as session:
+            history = pathway.barrier_history(session, principal, header.person_id)
+    if shown:
+        if not history:
+            st.info(_("Aucune évaluation des freins pour l'instant."))
+        else:
+            _barriers_table(history)
+        _read_only_note(principal, header)
+    if writable:
         _barriers_form(runtime, principal, header)
         if history:
             with st.expander(_("Corriger une évaluation saisie par erreur"), icon=":material/edit:"):
@@ -349,16 +357,20 @@ def _change_goal(runtime: Runtime, principal: Principal, goals: list[pathway.Goa
     _close_goal_form(runtime, principal, chosen)
 
 
-def goals_tab(runtime: Runtime, principal: Principal, header) -> None:
+def goals_tab(runtime: Runtime, principal: Principal, header, *, shown: bool = True) -> None:
     form_state.show_toast()
-    with unit_of_work(runtime.engine) as session:
+    writable = _may_write(principal, header)
+    if not (shown or writable):
+        return
+    with unit_of_work(runtime.engine) as session:  # the forms pick the goal to change among them
         goals = pathway.list_goals(session, principal, header.person_id)
-    if goals:
-        _goals_table(goals)
-    else:
-        st.info(_("Aucun objectif dans le plan d'action."))
-    _read_only_note(principal, header)
-    if not _may_write(principal, header):
+    if shown:
+        if goals:
+            _goals_table(goals)
+        else:
+            st.info(_("Aucun objectif dans le plan d'action."))
+        _read_only_note(principal, header)
+    if not writable:
         return
     new_tab, edit_tab = st.tabs([_("Nouvel objectif"), _("Modifier ou clore un objectif")])
     with new_tab:
@@ -546,9 +558,12 @@ def _psp_period_form(runtime: Runtime, principal: Principal, episode: pathway.Ps
         form_state.submit(form, add_period, _("Période enregistrée."))
 
 
-def _psp_episode(runtime: Runtime, principal: Principal, episode: pathway.PspEpisodeView, writable: bool) -> None:
-    _psp_summary(episode)
-    _psp_periods(episode)
+def _psp_episode(
+    runtime: Runtime, principal: Principal, episode: pathway.PspEpisodeView, writable: bool, shown: bool
+) -> None:
+    if shown:
+        _psp_summary(episode)
+        _psp_periods(episode)
     if not writable:
         return
     _psp_form(runtime, principal, episode)
@@ -575,23 +590,26 @@ def _new_psp_form(runtime: Runtime, principal: Principal, header) -> None:
         form_state.submit(form, create, _("Demande enregistrée."))
 
 
-def psp_tab(runtime: Runtime, principal: Principal, header) -> None:
+def psp_tab(runtime: Runtime, principal: Principal, header, *, shown: bool = True) -> None:
     form_state.show_toast()
-    with unit_of_work(runtime.engine) as session:
-        episodes = pathway.list_psp(session, principal, header.person_id)
     writable = _may_write(principal, header)
+    if not (shown or writable):
+        return
+    with unit_of_work(runtime.engine) as session:  # each request has its forms
+        episodes = pathway.list_psp(session, principal, header.person_id)
     st.caption(
         _(
             "Parcours de sortie de la prostitution (loi du 13 avril 2016) : autorisation de 6 mois, "
             "renouvelable, 24 mois au plus."
         )
     )
-    if not episodes:
+    if not episodes and shown:
         st.info(_("Aucune demande de parcours de sortie."))
     for episode in episodes:
         st.header(_("Demande du {day}").format(day=formats.day(episode.requested_on)))
-        _psp_episode(runtime, principal, episode, writable)
-    _read_only_note(principal, header)
+        _psp_episode(runtime, principal, episode, writable, shown)
+    if shown:
+        _read_only_note(principal, header)
     if writable:
         _new_psp_form(runtime, principal, header)
 
@@ -708,17 +726,20 @@ def _referral_result_form(runtime: Runtime, principal: Principal, rows: list[par
         edit.submit({"result": result, "result_on": result_on})
 
 
-def referrals_tab(runtime: Runtime, principal: Principal, header) -> None:
+def referrals_tab(runtime: Runtime, principal: Principal, header, *, shown: bool = True) -> None:
     form_state.show_toast()
     writable = _may_write(principal, header)
-    with unit_of_work(runtime.engine) as session:
+    if not (shown or writable):
+        return
+    with unit_of_work(runtime.engine) as session:  # the result form picks among the referrals
         rows = partners.list_referrals(session, principal, header.person_id)
         choices = partners.list_partners(session, principal, site_id=header.site_id) if writable else []
-    if rows:
-        _referrals_table(rows)
-    else:
-        st.info(_("Aucune orientation vers un partenaire."))
-    _read_only_note(principal, header)
+    if shown:
+        if rows:
+            _referrals_table(rows)
+        else:
+            st.info(_("Aucune orientation vers un partenaire."))
+        _read_only_note(principal, header)
     if not writable:
         return
     _new_referral_form(runtime, principal, header, choices)
@@ -786,15 +807,16 @@ def _new_outcome_form(runtime: Runtime, principal: Principal, header) -> None:
         )
 
 
-def outcomes_tab(runtime: Runtime, principal: Principal, header) -> None:
+def outcomes_tab(runtime: Runtime, principal: Principal, header, *, shown: bool = True) -> None:
     form_state.show_toast()
-    with unit_of_work(runtime.engine) as session:
-        rows = partners.list_outcomes(session, principal, header.person_id)
-    if rows:
-        _outcomes_table(rows)
-    else:
-        st.info(_("Aucune sortie enregistrée."))
-    _read_only_note(principal, header)
+    if shown:
+        with unit_of_work(runtime.engine) as session:
+            rows = partners.list_outcomes(session, principal, header.person_id)
+        if rows:
+            _outcomes_table(rows)
+        else:
+            st.info(_("Aucune sortie enregistrée."))
+        _read_only_note(principal, header)
     if _may_write(principal, header):
         _new_outcome_form(runtime, principal, header)
 
@@ -828,7 +850,7 @@ def _new_note_form(runtime: Runtime, principal: Principal, header, cipher) -> No
         form_state.submit(form, create, _("Note ajoutée."))
 
 
-def notes_tab(runtime: Runtime, principal: Principal, header) -> None:
+def notes_tab(runtime: Runtime, principal: Principal, header, *, shown: bool = True) -> None:
     if not principal.can(Capability.VIEW_IDENTITY):
         st.info(_("Les notes ne sont visibles que des intervenant·es et des chef·fes de service."))
         return
@@ -836,6 +858,8 @@ def notes_tab(runtime: Runtime, principal: Principal, header) -> None:
     cipher = field_cipher()
     if _may_write(principal, header):
         _new_note_form(runtime, principal, header, cipher)
+    if not shown:
+        return
     _read_only_note(principal, header)
     with unit_of_work(runtime.engine) as session:
         notes = pathway.list_notes(session, principal, header.person_id, cipher=cipher)
