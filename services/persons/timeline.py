@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from clock import PARIS
@@ -109,29 +110,28 @@ def _workshops(session: Session, person_id: int) -> list[TimelineEvent]:
 
 
 def _course_months(session: Session, person_id: int) -> list[TimelineEvent]:
-    """French course: one event per month (hours present, sessions missed), on its last session."""
-    present: dict[date, int] = defaultdict(int)
-    missed: dict[date, int] = defaultdict(int)
-    last_day: dict[date, date] = {}
-    for row in session.exec(
-        select(CourseSession.session_on, CourseSession.duration_minutes, CourseAttendance.status)
+    """French course: one event per month (hours present, sessions missed), on its last session; summed
+    in SQL (a learner of two years has hundreds of marks, and the timeline is the file's first tab)."""
+    year, month = sa.extract("year", CourseSession.session_on), sa.extract("month", CourseSession.session_on)
+    is_present = CourseAttendance.status == AttendanceStatus.PRESENT
+    rows = session.exec(
+        select(
+            sa.func.max(CourseSession.session_on).label("last_day"),
+            sa.func.sum(sa.case((is_present, CourseSession.duration_minutes), else_=0)).label("minutes_present"),
+            sa.func.sum(sa.case((is_present, 0), else_=1)).label("sessions_missed"),
+        )
         .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
         .where(CourseAttendance.person_id == person_id)
-    ).all():
-        month = row.session_on.replace(day=1)
-        last_day[month] = max(last_day.get(month, row.session_on), row.session_on)
-        if row.status == AttendanceStatus.PRESENT:
-            present[month] += row.duration_minutes
-        else:
-            missed[month] += 1
+        .group_by(year, month)
+    ).all()
     return [
         TimelineEvent(
-            day,
+            row.last_day,
             "course",
-            _("Cours de français — {month}").format(month=formats.month(month)),
-            _course_detail(present[month], missed[month]),
+            _("Cours de français — {month}").format(month=formats.month(row.last_day)),
+            _course_detail(int(row.minutes_present), int(row.sessions_missed)),
         )
-        for month, day in last_day.items()
+        for row in rows
     ]
 
 

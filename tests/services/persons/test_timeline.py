@@ -160,6 +160,29 @@ def test_the_timeline_merges_every_module_newest_first(session, person_world):
     assert next(e for e in events if e.kind == "note").detail == "Entretien confidentiel 0"
 
 
+def test_each_month_of_french_course_is_one_event_on_its_last_session(session, person_world):
+    """Hours present and sessions missed per calendar month (June 2025 apart from June 2026), dated on the
+    month's last session; another learner's marks on the same days are not counted."""
+    created = _rich_file(session, person_world)  # May 2026: present 5 and 7 (150 min each), absent 12
+    lyon = person_world.lyon
+    other = session.get(person_files.Person, _rich_file(session, person_world).id)
+    person = session.get(person_files.Person, created.id)
+    group = factories.a_course_group(session, lyon, starts_on=date(2025, 6, 1))
+    factories.a_course_session(session, group, session_on=date(2025, 6, 10), duration_minutes=60, present=(person,))
+    factories.a_course_session(session, group, session_on=date(2026, 6, 2), duration_minutes=90, present=(person,))
+    factories.a_course_session(
+        session, group, session_on=date(2026, 6, 30), duration_minutes=120, present=(other,), absent=(person,)
+    )
+    factories.a_course_session(session, group, session_on=date(2026, 6, 16), duration_minutes=45, present=(other,))
+    events = person_timeline(session, person_world.ts_lyon, created.id, cipher=CIPHER)
+    courses = [(e.on, e.title, e.detail) for e in events if e.kind == "course"]
+    assert courses == [
+        (date(2026, 6, 30), "Cours de français — juin 2026", "1 h 30 de présence, 1 séance manquée"),
+        (date(2026, 5, 12), "Cours de français — mai 2026", "5 h de présence, 1 séance manquée"),
+        (date(2025, 6, 10), "Cours de français — juin 2025", "1 h de présence"),
+    ]
+
+
 def test_direction_sees_that_a_note_exists_but_not_its_text(session, person_world):
     created = _rich_file(session, person_world)
     events = person_timeline(session, person_world.direction, created.id, cipher=CIPHER)
