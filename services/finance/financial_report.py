@@ -431,11 +431,6 @@ def _products(
     )
 
 
-def _percent(row: CategoryRow) -> Decimal | None:
-    value = row.actual_ratio
-    return None if value is None else value.quantize(Decimal("0.0001"))
-
-
 def build_financial_report(
     session: Session,
     principal: Principal,
@@ -527,7 +522,7 @@ def _summary(
             euros(total.planned_period_cents),
             euros(total.actual_cents),
             euros(total.deviation_cents),
-            _percent(total),
+            total.actual_ratio,
         ],
         [None, EUROS, EUROS, EUROS, PERCENT],
     )
@@ -578,14 +573,7 @@ def _code(row: CategoryRow) -> str | None:
 
 def _amounts(values: Balance | CategoryRow | ProductRow) -> list:
     planned, period, actual = (getattr(values, f) for f in BALANCE_FIELDS)
-    share = ratio(actual, period)
-    return [
-        euros(planned),
-        euros(period),
-        euros(actual),
-        euros(actual - period),
-        None if share is None else share.quantize(Decimal("0.0001")),
-    ]
+    return [euros(planned), euros(period), euros(actual), euros(actual - period), ratio(actual, period)]
 
 
 def _categories(ws, report: FinancialReport) -> None:
@@ -764,7 +752,7 @@ def _deviations(ws, report: FinancialReport) -> None:
                 euros(row.planned_period_cents),
                 euros(row.actual_cents),
                 euros(row.deviation_cents),
-                _percent(row),
+                row.actual_ratio,
                 row.explanation or _(MISSING_EXPLANATION),
             ],
             [None, EUROS, EUROS, EUROS, PERCENT, None],
