@@ -82,6 +82,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "course_attendance for a roll call); repeat for several (default: every table, the worst case)",
     )
     parser.add_argument(
+        "--write-site",
+        metavar="CODE",
+        help="the write is a save at this site (e.g. LYO): figures computed per site recompute that site's "
+        "part only (default: a save whose sites cannot be told, every site's part recomputed)",
+    )
+    parser.add_argument(
         "--no-writes",
         action="store_true",
         help="no runs after a write (the after-write column stays empty): the quick check of CI",
@@ -157,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         pages=pages,
         after_writes=not args.no_writes,
         written=args.written,
+        written_at=args.write_site,
     )
     document = results_document(
         results,
@@ -165,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         machine=machine,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         written=args.written,
+        written_at=args.write_site,
     )
     previous = read_previous(args.results)
     if previous and "load" in previous:  # `make load`'s figures stay beside the page timings

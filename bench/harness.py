@@ -17,16 +17,16 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, event
-from sqlalchemy import text as sa_text
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bench.config import APP_SCRIPT
 from bench.report import BUDGET_MS, PageResult, RunSample, summarise
 from i18n import use_language
-from models.organisation import Role, User
+from models.organisation import Role, Site, User
 from services.accounts.demo import DEMO_ACCOUNTS
+from services.platform import data_version
 from services.platform.db import make_engine, unit_of_work
 from services.platform.pages import PageKey, pages_for
 
@@ -286,24 +286,21 @@ def cold_runs(runs: int) -> int:
     return max(1, runs // 2)
 
 
-def write_nothing_but_the_version(url: str, tables: Collection[str] = ()) -> Callable[[], None]:
-    """Move the versions of `tables` (no row of data changes), as a save of those tables does; without
-    `tables`, of every table: worse than any single save, every cached aggregate is recomputed at the
-    next run."""
+def write_nothing_but_the_version(
+    url: str, tables: Collection[str] = (), site: str | None = None
+) -> Callable[[], None]:
+    """Move the versions a save of `tables` (default: every table) at the site coded `site` moves, without
+    changing any row of data. Without `site`, a save whose sites cannot be told: every figure computed
+    per site is recomputed for every site; with no `tables` either, every cached aggregate is recomputed
+    at the next run (worse than any single save)."""
     engine = make_engine(url)
-    chosen = sorted(tables)
+    chosen = sorted(tables) or sorted(data_version.tracked_tables())
+    with unit_of_work(engine) as session:
+        place = data_version.ANY_SITE if site is None else session.exec(select(Site.id).where(Site.code == site)).one()
 
     def write() -> None:
         with unit_of_work(engine) as session:
-            if chosen:
-                session.execute(
-                    sa_text("UPDATE data_version SET version = version + 1 WHERE table_name IN :tables").bindparams(
-                        bindparam("tables", expanding=True)
-                    ),
-                    {"tables": chosen},
-                )
-            else:
-                session.execute(sa_text("UPDATE data_version SET version = version + 1"))  # every table
+            data_version.move_as_a_write(session, chosen, place)
             session.commit()
 
     return write
@@ -378,10 +375,12 @@ def run_benchmark(
     pages: Collection[PageKey] | None = None,
     after_writes: bool = True,
     written: Collection[str] = (),
+    written_at: str | None = None,
 ) -> list[PageResult]:
     """Every page each user's role may open (of `pages`, when given), in menu order, in the interface
     `language`; without `after_writes`, no run after a write (cold_ms None); the write before each of
-    those runs moves the versions of the `written` tables (default: every table)."""
+    those runs moves the versions of the `written` tables (default: every table) at the site coded
+    `written_at` (default: sites unknown)."""
     from services.platform import oplog
     from ui.platform.navigation import PAGE_SPECS
 
@@ -390,7 +389,7 @@ def run_benchmark(
     REQUEST_ERRORS.take()
     recorder = SqlRecorder()
     recorder.install()
-    after_write = write_nothing_but_the_version(url, written) if after_writes else None
+    after_write = write_nothing_but_the_version(url, written, written_at) if after_writes else None
     results: list[PageResult] = []
     try:
         for user in users:

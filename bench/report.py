@@ -160,6 +160,7 @@ def results_document(
     budget_ms: float = BUDGET_MS,
     machine: dict[str, Any] | None = None,
     written: Sequence[str] = (),
+    written_at: str | None = None,
 ) -> dict[str, Any]:
     results = list(results)
     after = (
@@ -167,6 +168,7 @@ def results_document(
         if written
         else "a write of every table (every cached aggregate recomputed)"
     )
+    after += f", at the site {written_at}" if written_at else ", at sites unknown"
     return {
         "generated_at": generated_at,
         "machine": machine or {},

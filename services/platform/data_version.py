@@ -15,6 +15,14 @@ SQL text) makes the aggregate depend on every table.
 A DELETE also moves the tables whose rows the database deletes or changes with it (a foreign key declared
 `ondelete` CASCADE or SET NULL, followed down): those rows change without a statement of their own.
 
+Per site too: a write of a table that has a `site_id` column also moves the row `table@site` of each site
+whose rows it wrote (the inserted rows' sites; for an UPDATE or DELETE, the sites of the rows its WHERE
+matches, read just before it, locked on PostgreSQL), or `table@*` when it cannot tell (plain SQL, an
+INSERT … SELECT or upsert, an UPDATE that moves rows to another site, rows deleted by a cascade). A figure
+computed per site (`cached_by_site`) whose query filters such a table on `site_id` depends on `table@site`
+and `table@*` only: a roll call at Lyon recomputes Lyon's attendance figures, not the eleven other sites'.
+The row `table` still moves at every write of the table, so every other figure behaves as before.
+
 What is tracked: every table but the bookkeeping that no figure reads (audit log, login throttling,
 enrolment codes, the schema version). The counters are moved at commit, in the order of their names, so
 two writing transactions never wait for each other's counters in opposite orders (no deadlock). A
@@ -32,7 +40,7 @@ import functools
 import re
 import secrets
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -52,6 +60,10 @@ CACHE_ENTRIES = 1024  # figures and the query families they are made of
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|(DELETE)\s+FROM)\s+"?([A-Za-z_][A-Za-z0-9_]*)', re.I)
 _WRITTEN = "parcours_tables_written"
+_WRITTEN_PLACES = "parcours_sites_written"  # "table@site" and "table@*" rows to move at commit
+_FINDING_SITES = "parcours_finding_sites"
+ANY_SITE = "*"
+NATIONAL = "national"  # the rows without a site (a national expense, budget line or post)
 _SUSPENDED = "parcours_tracking_suspended"
 _PRESENT = "parcours_data_version_present"
 
@@ -89,6 +101,57 @@ def cascaded_from(table: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def site_row(table: str, site: int | str | None) -> str:
+    """The name of the counter of `table`'s rows of one site (`ANY_SITE`: of rows of unknown sites)."""
+    return f"{table}@{NATIONAL if site is None else site}"
+
+
+@functools.cache
+def _site_column(table: str) -> sa.Column | None:
+    import models  # noqa: F401 - registers every table in the metadata
+
+    found = SQLModel.metadata.tables.get(table)
+    return None if found is None else found.c.get("site_id")
+
+
+_SET_CLAUSE = re.compile(r"\bSET\b(.*?)(?:\bWHERE\b|\bFROM\b|$)", re.I | re.S)
+
+
+def _moves_rows_to_another_site(statement: str) -> bool:
+    """An UPDATE whose SET names `site_id`."""
+    found = _SET_CLAUSE.search(statement)
+    return found is None or re.search(r"\bsite_id\b", found.group(1)) is not None
+
+
+def _sites_written(connection: Connection, context: Any, statement: str, table: str) -> set[str]:
+    """The `table@site` counters a write of `table` moves (see the module's docstring); none for a table
+    without a `site_id` column (no figure is computed per site from it)."""
+    column = _site_column(table)
+    if column is None:
+        return set()
+    unknown = {site_row(table, ANY_SITE)}
+    construct = getattr(getattr(context, "compiled", None), "statement", None)
+    parameters = getattr(context, "compiled_parameters", None) or [{}]
+    if not isinstance(construct, sa.Insert | sa.Update | sa.Delete) or construct.table.name != table:
+        return unknown
+    if isinstance(construct, sa.Insert):
+        if construct.select is not None or construct._post_values_clause is not None or construct._prefixes:
+            return unknown  # INSERT … SELECT, an upsert or INSERT OR REPLACE: may change rows of another site
+        if any("site_id" not in row for row in parameters):
+            return unknown
+        return {site_row(table, row["site_id"]) for row in parameters}
+    if construct.whereclause is None or (isinstance(construct, sa.Update) and _moves_rows_to_another_site(statement)):
+        return unknown  # every row, or rows moving to another site (a transfer)
+    matched = sa.select(column).where(construct.whereclause)
+    if connection.dialect.name != "sqlite":
+        matched = matched.with_for_update(of=column.table)  # no transfer moves them before this write commits
+    connection.info[_FINDING_SITES] = True
+    try:
+        return {site_row(table, site) for row in parameters for site in connection.execute(matched, row).scalars()}
+    finally:
+        connection.info.pop(_FINDING_SITES, None)
+
+
 def _bump_statement(dialect: str) -> str:
     placeholder = "?" if dialect == "sqlite" else "%s"
     return (
@@ -100,18 +163,27 @@ def _bump_statement(dialect: str) -> str:
 def track_writes(engine: Engine) -> None:
     """Make every committed transaction of `engine` move the versions of the tracked tables it wrote;
     let `cached_aggregate` see which tables a computation reads."""
-    bump = _bump_statement(engine.dialect.name)
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _note(connection, _cursor, statement, _parameters, _context, _executemany) -> None:
+    def _note(connection, _cursor, statement, _parameters, context, _executemany) -> None:
         capture = _capture.get()
         if capture is not None:
             capture.cursor_statement()
-        if connection.info.get(_SUSPENDED):
+        if connection.info.get(_SUSPENDED) or connection.info.get(_FINDING_SITES):
+            return
+        match = _WRITE.match(statement)
+        if match is None:
             return
         tables = written_tables(statement) - UNTRACKED_TABLES
         if tables:
             connection.info.setdefault(_WRITTEN, set()).update(tables)
+            places = connection.info.setdefault(_WRITTEN_PLACES, set())
+            target = match.group(2).lower()
+            for table in tables:
+                if table == target:
+                    places |= _sites_written(connection, context, statement, table)
+                elif _site_column(table) is not None:
+                    places.add(site_row(table, ANY_SITE))  # changed by a cascade: which sites, the database knows
 
     @event.listens_for(engine, "before_execute")
     def _read(_connection, clause, _multiparams, _params, _options) -> None:
@@ -122,23 +194,42 @@ def track_writes(engine: Engine) -> None:
     @event.listens_for(engine, "commit")
     def _move_versions(connection) -> None:
         tables = connection.info.pop(_WRITTEN, None)
-        if not tables:
-            return
-        cursor = connection.connection.cursor()
-        try:
-            if _has_version_table(connection, cursor):
-                for table in sorted(tables):  # one order for every transaction: no deadlock between them
-                    cursor.execute(bump, (table,))
-        finally:
-            cursor.close()
+        places = connection.info.pop(_WRITTEN_PLACES, None) or set()
+        if tables:
+            _move(connection, tables | places)
 
     def _forget(connection, *_args) -> None:
         if connection.invalidated:  # a dropped connection: its DBAPI connection, and what we noted on it, are gone
             return
         connection.info.pop(_WRITTEN, None)
+        connection.info.pop(_WRITTEN_PLACES, None)
 
     for name in ("begin", "rollback"):
         event.listen(engine, name, _forget)
+
+
+def _move(connection: Connection, names: Collection[str]) -> None:
+    cursor = connection.connection.cursor()
+    try:
+        if _has_version_table(connection, cursor):
+            bump = _bump_statement(connection.dialect.name)
+            for name in sorted(names):  # one order for every transaction: no deadlock between them
+                cursor.execute(bump, (name,))
+    finally:
+        cursor.close()
+
+
+def tracked_tables() -> frozenset[str]:
+    import models  # noqa: F401 - registers every table in the metadata
+
+    return frozenset(SQLModel.metadata.tables) - UNTRACKED_TABLES
+
+
+def move_as_a_write(session: Session, tables: Collection[str], site: int | str = ANY_SITE) -> None:
+    """Move the counters a save of `tables` at `site` (`ANY_SITE`: a save whose sites cannot be told)
+    moves, without writing any row: the benchmark's runs after a write. Committed with the session."""
+    names = set(tables) | {site_row(table, site) for table in tables if _site_column(table) is not None}
+    _move(session.connection(), names)
 
 
 def _has_version_table(connection: Connection, cursor: Any) -> bool:
@@ -166,6 +257,7 @@ def migrating(connection: Connection) -> None:
 def moved_by_migration(connection: Connection, *, schema_changed: bool) -> None:
     connection.info.pop(_SUSPENDED, None)
     connection.info.pop(_WRITTEN, None)
+    connection.info.pop(_WRITTEN_PLACES, None)
     if schema_changed:
         start_new_history(connection)
 
@@ -226,8 +318,8 @@ def _capturing() -> Iterator[_Capture]:
 
 @dataclass(frozen=True)
 class _Entry:
-    depends_on: frozenset[str]  # table names, or EVERY_TABLE
-    versions: tuple[tuple[str, int], ...]  # of those tables and of the epoch, when the computation started
+    tables: frozenset[str]  # the tables its computation read, or EVERY_TABLE (an enclosing figure reads them too)
+    versions: tuple[tuple[str, int], ...]  # of the counters it depends on, and of the epoch, when it started
     result: Any
 
 
@@ -235,9 +327,46 @@ _cache: LRUCache = LRUCache(maxsize=CACHE_ENTRIES)
 _lock = threading.Lock()
 
 
-def _versions_of(all_versions: dict[str, int], tables: frozenset[str]) -> tuple[tuple[str, int], ...]:
-    names = set(all_versions) if EVERY_TABLE in tables else tables | {EPOCH_ROW}
-    return tuple(sorted((name, all_versions.get(name, 0)) for name in names))
+def _counters(tables: frozenset[str], scoped: Collection[str] = (), site: int | None = None) -> frozenset[str] | None:
+    """The counters a result depends on: the epoch and each table it read (None: every counter), except the
+    tables in `scoped`, which it read only where `site_id` is `site`: their `table@site` and `table@*`."""
+    if EVERY_TABLE in tables:
+        return None
+    names = {EPOCH_ROW}
+    for table in tables:
+        names |= {site_row(table, site), site_row(table, ANY_SITE)} if table in scoped else {table}
+    return frozenset(names)
+
+
+def _versions_of(current: dict[str, int], counters: frozenset[str] | None) -> tuple[tuple[str, int], ...]:
+    names = set(current) if counters is None else counters
+    return tuple(sorted((name, current.get(name, 0)) for name in names))
+
+
+def _counters_now(session: Session, entries: Iterable[_Entry]) -> dict[str, int]:
+    """The counters these cached entries were stored under, as this session sees them now (one read)."""
+    names: set[str] = set()
+    for entry in entries:
+        if EVERY_TABLE in entry.tables:
+            return versions(session)
+        names.update(name for name, _version in entry.versions)
+    rows = session.execute(
+        sa.text(f"SELECT table_name, version FROM {VERSION_TABLE} WHERE table_name IN :names").bindparams(
+            sa.bindparam("names", expanding=True)
+        ),
+        {"names": sorted(names)},
+    ).all()
+    return {name: int(version) for name, version in rows}
+
+
+@contextmanager
+def _not_a_dependency() -> Iterator[None]:
+    """Reading the counters is not a dependency of the enclosing figure."""
+    token = _capture.set(None)
+    try:
+        yield
+    finally:
+        _capture.reset(token)
 
 
 def cached_aggregate(session: Session, name: str, key: Hashable, compute: Callable[[], T]) -> T:
@@ -251,33 +380,66 @@ def cached_aggregate(session: Session, name: str, key: Hashable, compute: Callab
     Cached aggregates nest: one computed inside another (a dashboard made of query families) is cached on
     its own, and the enclosing one depends on the tables the inner one read, whether computed or served.
     So a save recomputes the enclosing figure from the inner ones it did not touch."""
-    connection = session.connection()
-    if connection.info.get(_WRITTEN):
-        return compute()
+    return cached_by_site(session, name, key, [None], lambda _sites: {None: compute()})[None]
+
+
+def cached_by_site(
+    session: Session,
+    name: str,
+    key: Hashable,
+    sites: Sequence[int | None],
+    compute: Callable[[list[int | None]], Mapping[int | None, T]],
+    *,
+    scoped: Collection[str] = (),
+) -> dict[int | None, T]:
+    """Per site, the result `compute(sites)` gives for it, cached per site: `compute` is called once, for
+    the sites whose earlier result is missing or has moved, and must answer for each of them.
+
+    `scoped`: the tables that `compute` reads only where their own `site_id` column is one of the sites
+    it was given (its query filters them so). A site's result then depends on those tables' rows of that
+    site only (`table@site`, `table@*`) and on every other table it read as a whole: after a save at Lyon,
+    only Lyon's result is computed again. Otherwise as `cached_aggregate`."""
+    if session.connection().info.get(_WRITTEN):
+        return dict(compute(list(sites)))
     enclosing = _capture.get()
-    token = _capture.set(None)  # reading the counters is not a dependency of the enclosing figure
-    try:
-        current = versions(session)
-    finally:
-        _capture.reset(token)
-    if EPOCH_ROW not in current:
-        return compute()  # a schema without the counters (an old database during its migration)
     with _lock:
-        entry = _cache.get((name, key))
-    if entry is not None and _versions_of(current, entry.depends_on) == entry.versions:
-        if enclosing is not None:
-            enclosing.tables |= entry.depends_on
-        return entry.result
-    with _capturing() as capture:
-        result = compute()
+        entries = {site: _cache.get((name, key, site)) for site in sites}
+    found = [entry for entry in entries.values() if entry is not None]
+    with _not_a_dependency():
+        current = _counters_now(session, found) if len(found) == len(entries) else versions(session)
+        served = {
+            site: entry
+            for site, entry in entries.items()
+            if entry is not None and _versions_of(current, _stored_counters(entry)) == entry.versions
+        }
+        if len(served) < len(entries) and len(found) == len(entries):
+            current = versions(session)  # read before computing: a save meanwhile shows at the next call
+    results = {site: entry.result for site, entry in served.items()}
+    read: set[str] = set()
+    for entry in served.values():
+        read |= entry.tables
+    stale = [site for site in sites if site not in served]
+    if stale:
+        with _capturing() as capture:
+            computed = compute(stale)
+        read |= capture.tables
+        tables = frozenset(capture.tables)
+        for site in stale:
+            results[site] = computed[site]
+        # Not cached: a schema without the counters (an old database during its migration), or a figure
+        # reading bookkeeping that moves no version (the audit log).
+        if EPOCH_ROW in current and not tables & UNTRACKED_TABLES:
+            with _lock:
+                for site in stale:
+                    counters = _counters(tables, scoped, site)
+                    _cache[(name, key, site)] = _Entry(tables, _versions_of(current, counters), computed[site])
     if enclosing is not None:
-        enclosing.tables |= capture.tables
-    if capture.tables & UNTRACKED_TABLES:
-        return result  # reads bookkeeping that moves no version (the audit log): never cached
-    depends_on = frozenset(capture.tables)
-    with _lock:
-        _cache[(name, key)] = _Entry(depends_on, _versions_of(current, depends_on), result)
-    return result
+        enclosing.tables |= read
+    return results
+
+
+def _stored_counters(entry: _Entry) -> frozenset[str] | None:
+    return None if EVERY_TABLE in entry.tables else frozenset(name for name, _version in entry.versions)
 
 
 def clear_cache() -> None:

@@ -29,10 +29,11 @@ refused statistics are in none of them (services.persons.consent).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -51,6 +52,8 @@ from services.activities.courses.progress import level_rank
 from services.persons.consent import counted
 from services.platform import data_version
 from services.platform.errors import ValidationFailed
+
+F = TypeVar("F", bound=Callable)
 
 Period = tuple[date, date]
 HOURS_QUANTUM = Decimal("0.01")
@@ -215,21 +218,30 @@ Raw = Counter
 
 
 class Sums:
-    """What the family queries add up: per site and period, and (when a series window is given) per
-    month for all the sites together. Families on a (site_id, date) index group their rows by site and
-    day and are bucketed here (a few thousand small rows); the others use one CASE per bucket."""
+    """What the family queries add up: per site, per period and (when a series window is given) per month.
+    Families on a (site_id, date) index group their rows by site and day and are bucketed here (a few
+    thousand small rows); the others use one CASE per bucket."""
 
     def __init__(self, sites: list[int], periods: Sequence[Period], series: Period | None) -> None:
         self.site_list = sites
         self.periods = list(periods)
         self.series = series
         self.sites: dict[int, list[Raw]] = {site: [Raw() for _ in periods] for site in sites}
-        self.months: dict[date, Raw] = {}
-        if series is not None:
-            self.month_starts = _month_starts(series)
-            self.months = {month: Raw() for month in self.month_starts}
+        self.month_starts = _month_starts(series) if series is not None else []
+        self.site_months: dict[int, dict[date, Raw]] = {
+            site: {month: Raw() for month in self.month_starts} for site in sites
+        }
         windows = self.periods + ([series] if series else [])
         self.span: Period = (min(w[0] for w in windows), max(w[1] for w in windows))
+
+    @property
+    def months(self) -> dict[date, Raw]:
+        """Per month of the series, every site together."""
+        summed = {month: Raw() for month in self.month_starts}
+        for per_month in self.site_months.values():
+            for month, raw in per_month.items():
+                summed[month].update(raw)
+        return summed
 
     def add_day(self, site: int, day: date, key: str, value: object) -> None:
         value = int(value or 0)
@@ -237,24 +249,32 @@ class Sums:
             if start <= day <= end:
                 self.sites[int(site)][index][key] += value
         if self.series is not None and self.series[0] <= day <= self.series[1]:
-            self.months[day.replace(day=1)][key] += value
+            self.site_months[int(site)][day.replace(day=1)][key] += value
 
     def add_period(self, site: int, index: int, key: str, value: object) -> None:
         self.sites[int(site)][index][key] += int(value or 0)
 
-    def add_month(self, month: date, key: str, value: object) -> None:
-        self.months[month][key] += int(value or 0)
+    def add_month(self, site: int, month: date, key: str, value: object) -> None:
+        self.site_months[int(site)][month][key] += int(value or 0)
 
     def total(self, index: int) -> Raw:
         return total(self.sites, index)
 
+    def of_site(self, site: int) -> Sums:
+        """The sums of one of the sites, alone."""
+        alone = Sums([site], self.periods, self.series)
+        alone.sites[site] = self.sites[site]
+        alone.site_months[site] = self.site_months[site]
+        return alone
+
     def add(self, other: Sums) -> None:
-        """Add the sums of another family gathered for the same sites, periods and series."""
+        """Add the sums of another family gathered for some of the same sites, periods and series."""
         for site, per_period in other.sites.items():
             for mine, theirs in zip(self.sites[site], per_period, strict=True):
                 mine.update(theirs)
-        for month, raw in other.months.items():
-            self.months[month].update(raw)
+        for site, per_month in other.site_months.items():
+            for month, raw in per_month.items():
+                self.site_months[site][month].update(raw)
 
 
 def _month_starts(window: Period) -> list[date]:
@@ -285,9 +305,22 @@ def _span(periods: Sequence[Period]) -> Period:
     return min(p[0] for p in periods), max(p[1] for p in periods)
 
 
+def reads_by_site(*tables: str) -> Callable[[F], F]:
+    """Declare the tables a family's query filters on their own `site_id` (to the sums' sites): its sums are
+    then cached per site, and a save at one site recomputes that site's only (data_version.cached_by_site).
+    Every other table it reads (the consent history, the partners) counts as a whole."""
+
+    def declare(family: F) -> F:
+        family.reads_by_site = frozenset(tables)  # type: ignore[attr-defined]
+        return family
+
+    return declare
+
+
 # --- one grouped query per family -------------------------------------------------------------------
 
 
+@reads_by_site("person")
 def _persons(session: Session, sums: Sums) -> None:
     """Active files at each period's end and intakes per period (and per month): one scan, by site."""
     columns = []
@@ -314,9 +347,10 @@ def _persons(session: Session, sums: Sums) -> None:
             sums.add_period(site, index, "active_files", values[2 * index])
             sums.add_period(site, index, "new_intakes", values[2 * index + 1])
         for offset, month in enumerate(months):
-            sums.add_month(month, "new_intakes", values[2 * count + offset])
+            sums.add_month(site, month, "new_intakes", values[2 * count + offset])
 
 
+@reads_by_site("outreach_round")
 def _outreach(session: Session, sums: Sums) -> None:
     rows = session.exec(
         select(
@@ -335,6 +369,7 @@ def _outreach(session: Session, sums: Sums) -> None:
         sums.add_day(site, day, "persons_met_online", online)
 
 
+@reads_by_site("workshop_session", "workshop_attendance")
 def _workshops(session: Session, sums: Sums) -> None:
     # Sessions by the (site, date) index, their rolls by session: already in (site, day) order, no sort.
     rows = session.exec(
@@ -349,6 +384,7 @@ def _workshops(session: Session, sums: Sums) -> None:
         .join(WorkshopAttendance, WorkshopAttendance.session_id == WorkshopSession.id)
         .where(
             WorkshopSession.site_id.in_(sums.site_list),
+            WorkshopAttendance.site_id.in_(sums.site_list),
             within(WorkshopSession.session_on, sums.span),
             counted(WorkshopAttendance.person_id, WorkshopSession.session_on),
         )
@@ -360,6 +396,7 @@ def _workshops(session: Session, sums: Sums) -> None:
         sums.add_day(site, day, "workshop_recorded", recorded)
 
 
+@reads_by_site("course_session", "course_attendance")
 def _courses(session: Session, sums: Sums) -> None:
     rows = session.exec(
         select(CourseSession.site_id, CourseSession.session_on, sa.func.sum(CourseSession.duration_minutes))
@@ -367,6 +404,7 @@ def _courses(session: Session, sums: Sums) -> None:
         .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
         .where(
             CourseSession.site_id.in_(sums.site_list),
+            CourseAttendance.site_id.in_(sums.site_list),
             within(CourseSession.session_on, sums.span),
             CourseAttendance.status == AttendanceStatus.PRESENT,
             counted(CourseAttendance.person_id, CourseSession.session_on),
@@ -377,6 +415,7 @@ def _courses(session: Session, sums: Sums) -> None:
         sums.add_day(site, day, "course_minutes", minutes)
 
 
+@reads_by_site("language_assessment")
 def _level_gains(session: Session, sums: Sums) -> None:
     periods = sums.periods
     rank = level_rank(LanguageAssessment.level)
@@ -425,6 +464,7 @@ def _level_gains(session: Session, sums: Sums) -> None:
             sums.add_period(site, index, "level_gains", values[index])
 
 
+@reads_by_site("mainstream_transition")
 def _transitions(session: Session, sums: Sums) -> None:
     periods = sums.periods
     columns = [sum_if(within(MainstreamTransition.moved_on, period)) for period in periods]
@@ -442,6 +482,7 @@ def _transitions(session: Session, sums: Sums) -> None:
             sums.add_period(site, index, "mainstream_transitions", values[index])
 
 
+@reads_by_site("referral")
 def _referrals(session: Session, sums: Sums) -> None:
     periods = sums.periods
     columns = [sum_if(within(Referral.referred_on, period)) for period in periods]
@@ -461,6 +502,7 @@ def _referrals(session: Session, sums: Sums) -> None:
             sums.add_period(site, index, "referrals", values[index])
 
 
+@reads_by_site("outcome")
 def _outcomes(session: Session, sums: Sums) -> None:
     periods = sums.periods
     columns = [
@@ -481,6 +523,7 @@ def _outcomes(session: Session, sums: Sums) -> None:
             sums.add_period(site, index, f"outcomes_{OutcomeCategory(category).value}", values[index])
 
 
+@reads_by_site("psp_episode")
 def _psp(session: Session, sums: Sums) -> None:
     periods = sums.periods
     columns = []
@@ -549,6 +592,7 @@ def _distinct_persons(
             sums.add_period(site, index, key, 1)
 
 
+@reads_by_site("course_session", "course_attendance")
 def _course_learners(session: Session, sums: Sums) -> None:
     def base(columns):
         return (
@@ -557,6 +601,7 @@ def _course_learners(session: Session, sums: Sums) -> None:
             .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
             .where(
                 CourseSession.site_id.in_(sums.site_list),
+                CourseAttendance.site_id.in_(sums.site_list),
                 within(CourseSession.session_on, _span(sums.periods)),
                 CourseAttendance.status == AttendanceStatus.PRESENT,
                 counted(CourseAttendance.person_id, CourseSession.session_on),
@@ -568,6 +613,7 @@ def _course_learners(session: Session, sums: Sums) -> None:
     )
 
 
+@reads_by_site("workshop_session", "workshop_attendance")
 def _workshop_persons(session: Session, sums: Sums) -> None:
     def base(columns):
         return (
@@ -576,6 +622,7 @@ def _workshop_persons(session: Session, sums: Sums) -> None:
             .join(WorkshopAttendance, WorkshopAttendance.session_id == WorkshopSession.id)
             .where(
                 WorkshopSession.site_id.in_(sums.site_list),
+                WorkshopAttendance.site_id.in_(sums.site_list),
                 within(WorkshopSession.session_on, _span(sums.periods)),
                 counted(WorkshopAttendance.person_id, WorkshopSession.session_on),
             )
@@ -650,16 +697,23 @@ def gather(
 
 
 def _family_sums(session: Session, family, like: Sums) -> Sums:
-    """One family's sums, cached on their own (services.platform.data_version): a save of an attendance
-    recomputes the attendance families, and the figures made of them take the other families as they were."""
-    key = (tuple(like.site_list), tuple(like.periods), like.series)
+    """One family's sums, cached on their own and per site (services.platform.data_version): a roll call at
+    Lyon recomputes Lyon's attendance families, and the figures made of them take the other families, and
+    the other sites, as they were. Sites whose sums are not cached are computed together, in one query."""
+    key = (tuple(like.periods), like.series)
 
-    def compute() -> Sums:
-        alone = Sums(like.site_list, like.periods, like.series)
-        family(session, alone)
-        return alone
+    def compute(sites: list[int]) -> dict[int, Sums]:
+        together = Sums(sites, like.periods, like.series)
+        family(session, together)
+        return {site: together.of_site(site) for site in sites}
 
-    return data_version.cached_aggregate(session, f"indicators.{family.__name__}", key, compute)
+    parts = data_version.cached_by_site(
+        session, f"indicators.{family.__name__}", key, like.site_list, compute, scoped=family.reads_by_site
+    )
+    sums = Sums(like.site_list, like.periods, like.series)
+    for part in parts.values():
+        sums.add(part)
+    return sums
 
 
 def raw_by_site(

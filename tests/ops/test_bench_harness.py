@@ -258,13 +258,17 @@ def test_a_page_error_the_error_boundary_logged_fails_the_run() -> None:
     assert harness.REQUEST_ERRORS.messages == []  # taken once: the next run starts clean
 
 
-def test_the_write_before_an_after_a_write_run_moves_the_chosen_tables_or_every_table(tmp_path: Path) -> None:
+def test_the_write_before_an_after_a_write_run_moves_what_a_save_of_the_chosen_tables_at_a_site_moves(
+    tmp_path: Path,
+) -> None:
     from bench.harness import write_nothing_but_the_version
 
     url = f"sqlite:///{tmp_path / 'versions.db'}"
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE data_version (table_name VARCHAR PRIMARY KEY, version INTEGER)"))
+        connection.execute(text("CREATE TABLE site (id INTEGER PRIMARY KEY, code VARCHAR)"))
+        connection.execute(text("INSERT INTO site VALUES (3, 'LYO')"))
         connection.execute(
             text("INSERT INTO data_version VALUES ('course_attendance', 5), ('expense', 7), ('#epoch', 9)")
         )
@@ -273,8 +277,20 @@ def test_the_write_before_an_after_a_write_run_moves_the_chosen_tables_or_every_
         with engine.connect() as connection:
             return dict(connection.execute(text("SELECT table_name, version FROM data_version")).all())
 
-    write_nothing_but_the_version(url, ["course_attendance"])()
-    assert versions() == {"course_attendance": 6, "expense": 7, "#epoch": 9}
-    write_nothing_but_the_version(url)()
-    assert versions() == {"course_attendance": 7, "expense": 8, "#epoch": 10}
+    write_nothing_but_the_version(url, ["course_attendance"], "LYO")()  # a roll call at Lyon
+    assert versions() == {"course_attendance": 6, "course_attendance@3": 1, "expense": 7, "#epoch": 9}
+    write_nothing_but_the_version(url, ["course_attendance", "funder"])()  # sites unknown; a funder has none
+    assert versions() == {
+        "course_attendance": 7,
+        "course_attendance@3": 1,
+        "course_attendance@*": 1,
+        "funder": 1,
+        "expense": 7,
+        "#epoch": 9,
+    }
+    write_nothing_but_the_version(url)()  # every table
+    moved = versions()
+    assert moved["expense"] == 8 and moved["expense@*"] == 1 and moved["person@*"] == 1
+    assert moved["course_attendance"] == 8 and moved["course_attendance@3"] == 1 and moved["#epoch"] == 9
+    assert "audit_event" not in moved  # bookkeeping no figure reads
     engine.dispose()

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from models.attendance import AttendanceStatus
-from models.courses import CourseAttendance
+from models.courses import CourseAttendance, CourseGroup
 from models.finance import BudgetLine
 from models.organisation import Role, Site, User
 from models.outreach import OutreachMode
@@ -384,3 +384,63 @@ def test_after_an_expense_the_dashboard_shows_it_without_recounting_attendance(c
     assert answers.accompanied.total == 1
     assert any("expense" in s for s in statements)
     assert not [s for s in statements if "course_attendance" in s or "workshop_attendance" in s]
+
+
+def test_after_a_roll_call_at_lyon_only_lyons_figures_are_counted_again_and_the_save_shows(
+    committed: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The indicator families are cached per site: a roll call written at Lyon (by another process)
+    recomputes Lyon's families only; Grenoble's are served as they were, and both sites' figures are right."""
+    with unit_of_work(committed) as uow:
+        lyon, grenoble = factories.lyon_and_grenoble(uow)
+        direction = factories.a_user(uow, Role.DIRECTION)
+        groups = {}
+        for site, minutes in ((lyon, 120), (grenoble, 90)):
+            learner = factories.a_person_in_file_active(uow, site, intake_on=date(2026, 3, 10))
+            groups[site.code] = factories.a_course_group(uow, site)
+            factories.a_course_session(
+                uow, groups[site.code], session_on=date(2026, 4, 20), duration_minutes=minutes, present=(learner,)
+            )
+        uow.commit()
+        direction_id, lyon_id, grenoble_id, lyon_group = direction.id, lyon.id, grenoble.id, groups["LYO"].id
+
+    computed: list[tuple[str, tuple]] = []
+    real = data_version.cached_by_site
+
+    def spy(session, name, key, sites, compute, **kwargs):
+        def recorded(chosen):
+            computed.append((name, tuple(sorted(chosen))))
+            return compute(chosen)
+
+        return real(session, name, key, sites, recorded, **kwargs)
+
+    monkeypatch.setattr(data_version, "cached_by_site", spy)
+
+    def hours_by_site() -> dict[str, Decimal]:
+        with unit_of_work(committed) as uow:
+            principal = factories.principal(uow, uow.get(User, direction_id))
+            board = _board(uow, principal)
+            return {row.site.code: row.indicators.get("course_hours").value for row in board.site_rows}
+
+    assert hours_by_site() == {"GRE": Decimal("1.5"), "LYO": Decimal("2.0")}
+    families = {name for name, _sites in computed if name.startswith("indicators.")}
+    assert {sites for name, sites in computed if name.startswith("indicators.")} == {
+        tuple(sorted((lyon_id, grenoble_id)))
+    }  # the first time: every site in one query per family
+    computed.clear()
+    other = make_engine(committed.url.render_as_string(hide_password=False))  # another app process
+    try:
+        with unit_of_work(other) as uow:  # a roll call at Lyon
+            group = uow.get(CourseGroup, lyon_group)
+            learner = factories.a_person_in_file_active(uow, uow.get(Site, lyon_id), intake_on=date(2026, 3, 12))
+            factories.a_course_session(
+                uow, group, session_on=date(2026, 4, 22), duration_minutes=60, present=(learner,)
+            )
+            uow.commit()
+    finally:
+        other.dispose()
+    assert hours_by_site() == {"GRE": Decimal("1.5"), "LYO": Decimal("3.0")}
+    again = [(name, sites) for name, sites in computed if name.startswith("indicators.")]
+    assert ("indicators._courses", (lyon_id,)) in again
+    assert {sites for _name, sites in again} == {(lyon_id,)}
+    assert families >= {name for name, _sites in again}
