@@ -217,8 +217,9 @@ def sites(engine: Engine, codes: list[str], start: date, end: date, as_of: date)
     gains = _gains(engine, codes, start, end)
     persons, _total = accompanied(engine, codes, start, end)
 
-    def ratio(a: int, b: int | Decimal, places: str) -> Decimal | None:
-        return (Decimal(a) / Decimal(b)).quantize(Decimal(places), ROUND_HALF_EVEN) if b else None
+    def ratio(a: int, b: int | Decimal) -> Decimal | None:
+        """Exact, as the rule says: a ratio is rounded where it is printed, never before the medians and index."""
+        return Decimal(a) / Decimal(b) if b else None
 
     values = {}
     for code in codes:
@@ -227,10 +228,10 @@ def sites(engine: Engine, codes: list[str], start: date, end: date, as_of: date)
         acts = appointments.get(code, (0,))[0] + w[0] + c[0] + referrals.get(code, (0,))[0] + rounds.get(code, (0,))[0]
         filled = fte.get(code, (0,))[0]
         values[code] = {
-            "acts_per_fte": ratio(acts * 100, filled, "0.1"),
-            "attendance_rate": ratio(w[0] + c[0], w[1] + c[1], "0.0001"),
-            "gains_per_learner": ratio(gains.get(code, 0), c[2], "0.01"),
-            "outcomes_per_100": ratio(outcomes.get(code, (0,))[0] * 100, persons[code], "0.1"),
+            "acts_per_fte": ratio(acts * 100, filled),
+            "attendance_rate": ratio(w[0] + c[0], w[1] + c[1]),
+            "gains_per_learner": ratio(gains.get(code, 0), c[2]),
+            "outcomes_per_100": ratio(outcomes.get(code, (0,))[0] * 100, persons[code]),
         }
     medians = {}
     for key in MEASURES:
