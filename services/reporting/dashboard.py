@@ -203,8 +203,21 @@ def _dashboard(
         site_rows=tuple(
             SiteRow(site, build_set(raw[site.id][0], site_ids=[site.id], period=(start, end))) for site in sites
         ),
-        appointments=part("appointments", lambda: tuple(appointment_months(session, site_ids=ids, end=end))),
+        appointments=_appointments(session, ids, end),
     )
+
+
+def _appointments(session: Session, site_ids: list[int], end: date) -> tuple[AppointmentMonth, ...]:
+    """`appointment_months`, cached per site: an appointment saved at Lyon recomputes Lyon's months only."""
+
+    def compute(sites: list[int]) -> dict[int, tuple[AppointmentMonth, ...]]:
+        months = appointment_months(session, site_ids=sites, end=end)
+        return {site: tuple(month for month in months if month.site_id == site) for site in sites}
+
+    parts = data_version.cached_by_site(
+        session, "dashboard.appointments", end, site_ids, compute, scoped=("appointment",)
+    )
+    return tuple(month for site in sorted(parts) for month in parts[site])
 
 
 def site_comparison(

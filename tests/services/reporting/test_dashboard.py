@@ -13,13 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from models.appointments import Appointment, AppointmentKind
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseGroup
 from models.finance import BudgetLine
 from models.organisation import Role, Site, User
 from models.outreach import OutreachMode
 from models.partners import OutcomeType
-from models.persons import IntakeOrigin
+from models.persons import IntakeOrigin, Person
 from services.finance import grants
 from services.platform import data_version
 from services.platform.db import make_engine, unit_of_work
@@ -444,3 +445,65 @@ def test_after_a_roll_call_at_lyon_only_lyons_figures_are_counted_again_and_the_
     assert ("indicators._courses", (lyon_id,)) in again
     assert {sites for _name, sites in again} == {(lyon_id,)}
     assert families >= {name for name, _sites in again}
+
+
+def test_after_an_appointment_at_lyon_only_lyons_months_are_counted_again_and_it_shows(
+    committed: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The appointments chart is cached per site too: an appointment saved at Lyon (by another process)
+    counts Lyon's months again, Grenoble's are served as they were, and the new appointment is on the chart."""
+    with unit_of_work(committed) as uow:
+        lyon, grenoble = factories.lyon_and_grenoble(uow)
+        direction = factories.a_user(uow, Role.DIRECTION)
+        for site in (lyon, grenoble):
+            person = factories.a_person_in_file_active(uow, site, intake_on=date(2026, 3, 10))
+            uow.add(
+                Appointment(
+                    person_id=person.id,
+                    site_id=site.id,
+                    appointment_on=date(2026, 4, 14),
+                    kind=AppointmentKind.INTERVIEW,
+                    duration_minutes=45,
+                )
+            )
+        uow.commit()
+        direction_id, lyon_id, grenoble_id = direction.id, lyon.id, grenoble.id
+
+    computed: list[tuple] = []
+    real = data_version.cached_by_site
+
+    def spy(session, name, key, sites, compute, **kwargs):
+        def recorded(chosen):
+            computed.append((name, tuple(sorted(chosen))))
+            return compute(chosen)
+
+        return real(session, name, key, sites, recorded, **kwargs)
+
+    monkeypatch.setattr(data_version, "cached_by_site", spy)
+
+    def april_by_site() -> dict[int, tuple[int, int]]:
+        with unit_of_work(committed) as uow:
+            board = _board(uow, factories.principal(uow, uow.get(User, direction_id)))
+            return {m.site_id: (m.appointments, m.minutes) for m in board.appointments if m.month == date(2026, 4, 1)}
+
+    assert april_by_site() == {lyon_id: (1, 45), grenoble_id: (1, 45)}
+    assert ("dashboard.appointments", (lyon_id, grenoble_id)) in computed
+    computed.clear()
+    other = make_engine(committed.url.render_as_string(hide_password=False))  # another app process
+    try:
+        with unit_of_work(other) as uow:  # an accompaniment at Lyon, for Lyon's person
+            lyon_person = uow.exec(select(Person).where(Person.site_id == lyon_id)).one()
+            uow.add(
+                Appointment(
+                    person_id=lyon_person.id,
+                    site_id=lyon_id,
+                    appointment_on=date(2026, 4, 21),
+                    kind=AppointmentKind.ACCOMPANIMENT_HEALTH,
+                    duration_minutes=120,
+                )
+            )
+            uow.commit()
+    finally:
+        other.dispose()
+    assert april_by_site() == {lyon_id: (2, 165), grenoble_id: (1, 45)}
+    assert [sites for name, sites in computed if name == "dashboard.appointments"] == [(lyon_id,)]
