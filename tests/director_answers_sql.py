@@ -135,17 +135,17 @@ def _gains(engine: Engine, codes: list[str], start: date, end: date) -> dict[str
         f"""SELECT s.code, a.person_id, a.skill, a.assessed_on, a.id, a.level,
                    CASE WHEN {counted("a.person_id", "a.assessed_on")} THEN 1 ELSE 0 END
             FROM language_assessment a JOIN site s ON s.id = a.site_id
-            WHERE s.code IN :codes AND a.assessed_on <= :end""",
-        codes=codes,
+            WHERE a.assessed_on <= :end""",
         end=end,
     )
     gains: dict[str, int] = {}
     previous: dict[tuple, str] = {}
-    # The level before is the learner's whatever the consent; the gain counts as the consent stood on its day.
+    # The level before is the learner's whatever the consent and wherever she was assessed; the gain counts at
+    # the site of the assessment, as the consent stood on its day.
     for code, person, skill, day, _id, level, on in sorted(rows, key=lambda r: (r[1], r[2], str(r[3]), r[4])):
         before = previous.get((person, skill))
         gained = before and CEFR_ORDER.index(level) > CEFR_ORDER.index(before)
-        if start.isoformat() <= str(day)[:10] and gained and on:
+        if code in codes and start.isoformat() <= str(day)[:10] and gained and on:
             gains[code] = gains.get(code, 0) + 1
         previous[(person, skill)] = level
     return gains

@@ -13,7 +13,8 @@ services.persons.consent):
   sessions of the period; the persons marked (any mark), distinct per family (workshops, courses), are what the
   attendance rate rests on (the export's disclosure control);
 - learners: distinct persons present at least once at a French course of the period; level gains: the
-  assessments of the period ranked above the previous assessment of the same person and skill (CECRL);
+  assessments of the period ranked above the previous assessment of the same person and skill (CECRL),
+  wherever it was made;
 - persons with an outcome: distinct persons with an outcome of the period other than "perte de contact"
   and "autre";
 - FTE filled: posts open and filled on `as_of`, national project officers left out (they work for every
@@ -33,19 +34,18 @@ from sqlmodel import Session, select
 
 from models.appointments import Appointment
 from models.attendance import AttendanceStatus
-from models.courses import CourseAttendance, CourseSession, LanguageAssessment
+from models.courses import CourseAttendance, CourseSession
 from models.finance import BudgetLine, Expense, Funder, Grant
 from models.outreach import OutreachRound
 from models.partners import Outcome, OutcomeCategory, Referral
 from models.persons import Person
 from models.staffing import Post, PostType
 from models.workshops import WorkshopAttendance, WorkshopSession
-from services.activities.courses.progress import level_rank
 from services.finance.access import national_or_sites, visible_lines
 from services.persons.consent import counted
 from services.platform import data_version
 from services.platform.principal import Principal
-from services.reporting._indicators import within
+from services.reporting._indicators import ranked_assessments, within
 
 Period = tuple[date, date]
 # Outcomes that say nothing of the accompaniment's result.
@@ -152,23 +152,29 @@ def _per_site(session: Session, statement) -> dict[int, tuple]:
 
 
 def site_counts(session: Session, *, site_ids: Sequence[int], period: Period, as_of: date) -> dict[int, SiteCounts]:
-    """Per site, the counts of the comparison (one grouped query per family, each cached on its own:
-    services.platform.data_version, a save recomputes the families that read what it wrote)."""
+    """Per site, the counts of the comparison: one grouped query per family, each cached on its own and per
+    site (services.platform.data_version.cached_by_site): a save recomputes the families that read what it
+    wrote, for the sites it wrote at. Each family's query filters its `scoped` tables on their own site_id."""
     sites = list(site_ids)
     present = AttendanceStatus.PRESENT
-    key = (tuple(sites), period, as_of)
 
-    def family(name: str, statement: Callable[[], sa.Select]) -> dict[int, tuple]:
-        return data_version.cached_aggregate(
-            session, f"director_answers.{name}", key, lambda: _per_site(session, statement())
+    def family(name: str, scoped: tuple[str, ...], statement: Callable[[list[int]], sa.Select]) -> dict[int, tuple]:
+        def compute(chosen: list[int]) -> dict[int, tuple | None]:
+            rows = _per_site(session, statement(chosen))
+            return {site: rows.get(site) for site in chosen}
+
+        parts = data_version.cached_by_site(
+            session, f"director_answers.{name}", (period, as_of), sites, compute, scoped=scoped
         )
+        return {site: row for site, row in parts.items() if row is not None}
 
     fte = family(
         "fte",
-        lambda: (
+        ("post",),
+        lambda chosen: (
             select(Post.site_id, sa.func.sum(Post.fte_hundredths))
             .where(
-                Post.site_id.in_(sites),
+                Post.site_id.in_(chosen),
                 Post.is_filled.is_(True),
                 Post.post_type != PostType.NATIONAL_PROJECT_OFFICER,
                 Post.starts_on <= as_of,
@@ -179,10 +185,11 @@ def site_counts(session: Session, *, site_ids: Sequence[int], period: Period, as
     )
     appointments = family(
         "appointments",
-        lambda: (
+        ("appointment",),
+        lambda chosen: (
             select(Appointment.site_id, sa.func.count())
             .where(
-                Appointment.site_id.in_(sites),
+                Appointment.site_id.in_(chosen),
                 within(Appointment.appointment_on, period),
                 counted(Appointment.person_id, Appointment.appointment_on),
             )
@@ -191,7 +198,8 @@ def site_counts(session: Session, *, site_ids: Sequence[int], period: Period, as
     )
     workshops = family(
         "workshops",
-        lambda: (
+        ("workshop_session", "workshop_attendance"),
+        lambda chosen: (
             select(
                 WorkshopSession.site_id,
                 sa.func.sum(sa.case((WorkshopAttendance.status == present, 1), else_=0)),
@@ -200,7 +208,8 @@ def site_counts(session: Session, *, site_ids: Sequence[int], period: Period, as
             )
             .join(WorkshopSession, WorkshopSession.id == WorkshopAttendance.session_id)
             .where(
-                WorkshopSession.site_id.in_(sites),
+                WorkshopSession.site_id.in_(chosen),
+                WorkshopAttendance.site_id.in_(chosen),
                 within(WorkshopSession.session_on, period),
                 counted(WorkshopAttendance.person_id, WorkshopSession.session_on),
             )
@@ -209,7 +218,8 @@ def site_counts(session: Session, *, site_ids: Sequence[int], period: Period, as
     )
     courses = family(
         "courses",
-        lambda: (
+        ("course_session", "course_attendance"),
+        lambda chosen: (
             select(
                 CourseSession.site_id,
                 sa.func.sum(sa.case((CourseAttendance.status == present, 1), else_=0)),
@@ -219,7 +229,8 @@ def site_counts(session: Session, *, site_ids: Sequence[int], period: Period, as
             )
             .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
             .where(
-                CourseSession.site_id.in_(sites),
+                CourseSession.site_id.in_(chosen),
+                CourseAttendance.site_id.in_(chosen),
                 within(CourseSession.session_on, period),
                 counted(CourseAttendance.person_id, CourseSession.session_on),
             )
@@ -228,10 +239,11 @@ def site_counts(session: Session, *, site_ids: Sequence[int], period: Period, as
     )
     referrals = family(
         "referrals",
-        lambda: (
+        ("referral",),
+        lambda chosen: (
             select(Referral.site_id, sa.func.count())
             .where(
-                Referral.site_id.in_(sites),
+                Referral.site_id.in_(chosen),
                 within(Referral.referred_on, period),
                 counted(Referral.person_id, Referral.referred_on),
             )
@@ -240,18 +252,20 @@ def site_counts(session: Session, *, site_ids: Sequence[int], period: Period, as
     )
     rounds = family(
         "rounds",
-        lambda: (
+        ("outreach_round",),
+        lambda chosen: (
             select(OutreachRound.site_id, sa.func.count())
-            .where(OutreachRound.site_id.in_(sites), within(OutreachRound.round_on, period))
+            .where(OutreachRound.site_id.in_(chosen), within(OutreachRound.round_on, period))
             .group_by(OutreachRound.site_id)
         ),
     )
     outcomes = family(
         "outcomes",
-        lambda: (
+        ("outcome",),
+        lambda chosen: (
             select(Outcome.site_id, sa.func.count(sa.distinct(Outcome.person_id)))
             .where(
-                Outcome.site_id.in_(sites),
+                Outcome.site_id.in_(chosen),
                 within(Outcome.outcome_on, period),
                 Outcome.category.not_in(NOT_RESULTS),
                 counted(Outcome.person_id, Outcome.outcome_on),
@@ -259,8 +273,8 @@ def site_counts(session: Session, *, site_ids: Sequence[int], period: Period, as
             .group_by(Outcome.site_id)
         ),
     )
-    gains = data_version.cached_aggregate(
-        session, "director_answers.level_gains", key, lambda: _level_gains(session, sites, period)
+    gains = data_version.cached_aggregate(  # as a whole: a gain is measured from an assessment at any site
+        session, "director_answers.level_gains", (tuple(sites), period), lambda: _level_gains(session, sites, period)
     )
     persons, _totals = accompanied(session, site_ids=sites, periods=[period])
     result = {}
@@ -287,27 +301,13 @@ def site_counts(session: Session, *, site_ids: Sequence[int], period: Period, as
 
 
 def _level_gains(session: Session, sites: list[int], period: Period) -> dict[int, int]:
-    """Per site: assessments of the period ranked above the same person's previous one in the same skill."""
-    rank = level_rank(LanguageAssessment.level)
-    ranked = (
-        select(
-            LanguageAssessment.site_id.label("site_id"),
-            LanguageAssessment.person_id.label("person_id"),
-            LanguageAssessment.assessed_on.label("day"),
-            rank.label("rnk"),
-            sa.func.lag(rank)
-            .over(
-                partition_by=(LanguageAssessment.person_id, LanguageAssessment.skill),
-                order_by=(LanguageAssessment.assessed_on, LanguageAssessment.id),
-            )
-            .label("previous"),
-        )
-        .where(LanguageAssessment.site_id.in_(sites), LanguageAssessment.assessed_on <= period[1])
-        .subquery()
-    )
+    """Per site: assessments of the period ranked above the same person's previous one in the same skill
+    (made at whatever site: services.reporting._indicators.ranked_assessments)."""
+    ranked = ranked_assessments(sites, period)
     rows = session.exec(
         select(ranked.c.site_id, sa.func.count())
         .where(
+            ranked.c.site_id.in_(sites),
             ranked.c.rnk > ranked.c.previous,
             within(ranked.c.day, period),
             counted(ranked.c.person_id, ranked.c.day),

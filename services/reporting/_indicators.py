@@ -415,18 +415,19 @@ def _courses(session: Session, sums: Sums) -> None:
         sums.add_day(site, day, "course_minutes", minutes)
 
 
-@reads_by_site("language_assessment")
-def _level_gains(session: Session, sums: Sums) -> None:
-    periods = sums.periods
+def ranked_assessments(site_ids: Sequence[int], span: Period) -> sa.Subquery:
+    """(site_id, person_id, day, rnk, previous) of the assessments up to the span's end of the learners assessed
+    at these sites in the span: `previous` is the rank of the same learner's assessment before it in the same
+    skill, at whatever site (a learner whose file moved keeps her history). So a site's level gains depend on
+    its learners only, never on which other sites are asked for with it."""
     rank = level_rank(LanguageAssessment.level)
-    # Only the learners assessed in the periods need their history ranked.
     in_span = aliased(LanguageAssessment)
     assessed = select(in_span.person_id).where(
-        in_span.site_id.in_(sums.site_list),
-        within(in_span.assessed_on, _span(periods)),
+        in_span.site_id.in_(list(site_ids)),
+        within(in_span.assessed_on, span),
         counted(in_span.person_id, in_span.assessed_on),
     )
-    ranked = (
+    return (
         select(
             LanguageAssessment.site_id.label("site_id"),
             LanguageAssessment.person_id.label("person_id"),
@@ -439,13 +440,16 @@ def _level_gains(session: Session, sums: Sums) -> None:
             )
             .label("previous"),
         )
-        .where(
-            LanguageAssessment.site_id.in_(sums.site_list),
-            LanguageAssessment.assessed_on <= _span(periods)[1],
-            LanguageAssessment.person_id.in_(assessed),
-        )
+        .where(LanguageAssessment.assessed_on <= span[1], LanguageAssessment.person_id.in_(assessed))
         .subquery()
     )
+
+
+# language_assessment is read as a whole: an assessment at another site can be the one a gain is measured from.
+@reads_by_site()
+def _level_gains(session: Session, sums: Sums) -> None:
+    periods = sums.periods
+    ranked = ranked_assessments(sums.site_list, _span(periods))
     columns = [
         sa.func.count(sa.distinct(sa.case((within(ranked.c.day, period), ranked.c.person_id), else_=None)))
         for period in periods
@@ -453,6 +457,7 @@ def _level_gains(session: Session, sums: Sums) -> None:
     rows = session.exec(
         select(ranked.c.site_id, *columns)
         .where(
+            ranked.c.site_id.in_(sums.site_list),
             ranked.c.rnk > ranked.c.previous,
             ranked.c.day >= _span(periods)[0],
             counted(ranked.c.person_id, ranked.c.day),  # a gain counts as the consent stood on its day

@@ -27,7 +27,7 @@ from models.staffing import PostType
 from services.persons.consent import record_intake_refusals
 from services.platform.errors import PermissionDenied
 from services.platform.principal import Principal
-from services.reporting import director_answers
+from services.reporting import _director_answers, director_answers
 from tests import factories
 
 TODAY = date(2026, 5, 13)
@@ -396,3 +396,21 @@ def test_a_small_site_cannot_be_recovered_from_the_total_nor_its_rate(session) -
         "COL": Decimal(100) / 3,
         "DAX": Decimal(55),
     }
+
+
+def test_a_sites_counts_do_not_depend_on_the_other_sites_asked_with_it(session, world) -> None:
+    """The counts are cached per site and a save recomputes the sites it touched only: Lyon's are the same
+    computed alone or with the other sites. A learner assessed A1 at Grenoble in January, whose file moved to
+    Lyon, assessed A2 there in April: one level gained at Lyon either way, none at Grenoble."""
+    moved = factories.a_person_in_file_active(session, world.grenoble, intake_on=date(2025, 9, 1))
+    factories.an_assessment(session, moved, LanguageSkill.WRITING, CefrLevel.A1, on=date(2026, 1, 12))
+    moved.site_id = world.lyon.id
+    session.add(moved)
+    session.flush()
+    factories.an_assessment(session, moved, LanguageSkill.WRITING, CefrLevel.A2, on=date(2026, 4, 16))
+    everywhere = [world.lyon.id, world.grenoble.id, world.marseille.id]
+    before = _director_answers.site_counts(session, site_ids=[world.lyon.id], period=(START, END), as_of=TODAY)
+    together = _director_answers.site_counts(session, site_ids=everywhere, period=(START, END), as_of=TODAY)
+    assert before[world.lyon.id] == together[world.lyon.id]
+    assert together[world.grenoble.id].level_gains == 0
+    assert together[world.lyon.id].level_gains == 3  # p5's two (speaking, writing) and hers

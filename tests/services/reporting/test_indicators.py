@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from models.courses import CefrLevel, LanguageSkill
+from models.organisation import Site
 from models.outreach import OutreachMode
 from models.partners import OutcomeCategory, OutcomeType, PartnerKind
 from models.pathway import PrefectDecision
@@ -449,3 +450,25 @@ def test_headcounts_behind_hours_and_rates_equal_direct_sql(demo: Engine, period
                 assert raw[site][index]["workshop_persons"] == attendees.get(site, 0), (site, start, end)
                 checked += learners.get(site, 0) + attendees.get(site, 0)
     assert checked > 0
+
+
+def test_a_sites_figures_do_not_depend_on_the_other_sites_asked_with_it(session: Session, edges: Edges) -> None:
+    """Figures are cached per site (data_version.cached_by_site) and recomputed for the sites a save touched
+    only: Lyon's must be the same whether Lyon is computed alone or with Grenoble. A learner assessed A1 at
+    Grenoble whose file then moved to Lyon, assessed A2 there in March: a gain at Lyon either way (the
+    level before is hers, wherever she was assessed), and none at Grenoble."""
+    grenoble = session.get(Site, edges.grenoble)
+    moved = factories.a_person_in_file_active(session, grenoble, intake_on=date(2025, 9, 1))
+    factories.an_assessment(session, moved, LanguageSkill.SPEAKING, CefrLevel.A1, on=date(2026, 1, 12))
+    moved.site_id = edges.lyon
+    session.add(moved)
+    session.flush()
+    factories.an_assessment(session, moved, LanguageSkill.SPEAKING, CefrLevel.A2, on=date(2026, 3, 16))
+
+    alone = indicators.compute_indicators(session, site_ids=[edges.lyon], start=START, end=END)
+    both = indicators.indicators_by_site(session, site_ids=[edges.lyon, edges.grenoble], start=START, end=END)
+    assert alone.get("level_gains").value == 2  # the hand-built world's one, and hers
+    assert both[edges.grenoble].get("level_gains").value == 0
+    assert {key: alone.get(key).value for key in ACTIVITY_KEYS} == {
+        key: both[edges.lyon].get(key).value for key in ACTIVITY_KEYS
+    }
