@@ -421,6 +421,7 @@ def test_after_a_roll_call_at_lyon_only_lyons_figures_are_counted_again_and_the_
         with unit_of_work(committed) as uow:
             principal = factories.principal(uow, uow.get(User, direction_id))
             board = _board(uow, principal)
+            director_answers.director_answers(uow, principal, start=START, end=END, today=TODAY)  # above it
             return {row.site.code: row.indicators.get("course_hours").value for row in board.site_rows}
 
     assert hours_by_site() == {"GRE": Decimal("1.5"), "LYO": Decimal("2.0")}
@@ -445,6 +446,11 @@ def test_after_a_roll_call_at_lyon_only_lyons_figures_are_counted_again_and_the_
     assert ("indicators._courses", (lyon_id,)) in again
     assert {sites for _name, sites in again} == {(lyon_id,)}
     assert families >= {name for name, _sites in again}
+    # the director's answers above the dashboard: their comparison families too (the persons accompanied,
+    # distinct across the sites for the total, are computed as a whole: sites (None,))
+    answers = [(name, sites) for name, sites in computed if name.startswith("director_answers.")]
+    assert ("director_answers.courses", (lyon_id,)) in answers
+    assert {sites for name, sites in answers if name != "director_answers.accompanied"} == {(lyon_id,)}
 
 
 def test_after_an_appointment_at_lyon_only_lyons_months_are_counted_again_and_it_shows(
