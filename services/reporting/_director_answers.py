@@ -25,7 +25,7 @@ services.persons.consent):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -52,6 +52,18 @@ Period = tuple[date, date]
 NOT_RESULTS = (OutcomeCategory.LOST_CONTACT, OutcomeCategory.OTHER)
 
 
+# The tables _activity_rows filters on their own site_id (data_version.cached_by_site's `scoped`).
+ACTIVITY_TABLES = (
+    "appointment",
+    "workshop_session",
+    "workshop_attendance",
+    "course_session",
+    "course_attendance",
+    "referral",
+    "person",
+)
+
+
 def _activity_rows(site_ids: Sequence[int], span: Period) -> sa.Subquery:
     """(site_id, person_id, day) of every fact that makes a person accompanied, in `span`."""
     sites = list(site_ids)
@@ -69,6 +81,7 @@ def _activity_rows(site_ids: Sequence[int], span: Period) -> sa.Subquery:
         .join(WorkshopSession, WorkshopSession.id == WorkshopAttendance.session_id)
         .where(
             WorkshopSession.site_id.in_(sites),
+            WorkshopAttendance.site_id.in_(sites),
             within(WorkshopSession.session_on, span),
             WorkshopAttendance.status == AttendanceStatus.PRESENT,
             counted(WorkshopAttendance.person_id, WorkshopSession.session_on),
@@ -79,6 +92,7 @@ def _activity_rows(site_ids: Sequence[int], span: Period) -> sa.Subquery:
         .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
         .where(
             CourseSession.site_id.in_(sites),
+            CourseAttendance.site_id.in_(sites),
             within(CourseSession.session_on, span),
             CourseAttendance.status == AttendanceStatus.PRESENT,
             counted(CourseAttendance.person_id, CourseSession.session_on),
@@ -97,30 +111,50 @@ def _activity_rows(site_ids: Sequence[int], span: Period) -> sa.Subquery:
     return sa.union_all(appointments, workshops, courses, referrals, intakes).subquery("activity")
 
 
-def accompanied(
+def accompanied_by_site(
     session: Session, *, site_ids: Sequence[int], periods: Sequence[Period]
-) -> tuple[dict[int, list[int]], list[int]]:
-    """Distinct accompanied persons: per site and period, and per period for the sites together (cached per
-    data version; the result is shared: read it, never change it)."""
-    key = (tuple(site_ids), tuple(periods))
-    return data_version.cached_aggregate(
-        session, "director_answers.accompanied", key, lambda: _accompanied(session, site_ids, periods)
+) -> dict[int, list[int]]:
+    """Distinct accompanied persons per site and period, cached per site (data_version.cached_by_site: a save
+    at Lyon counts Lyon's again only; the result is shared: read it, never change it)."""
+
+    def compute(chosen: list[int]) -> dict[int, list[int]]:
+        rows = _activity_rows(chosen, _span(periods))
+        found = {
+            int(site): [int(v or 0) for v in values]
+            for site, *values in session.exec(
+                select(rows.c.site_id, *_distinct_per_period(rows, periods)).group_by(rows.c.site_id)
+            )
+        }
+        return {site: found.get(site, [0] * len(periods)) for site in chosen}
+
+    return data_version.cached_by_site(
+        session, "director_answers.accompanied", tuple(periods), list(site_ids), compute, scoped=ACTIVITY_TABLES
     )
 
 
-def _accompanied(
-    session: Session, site_ids: Sequence[int], periods: Sequence[Period]
-) -> tuple[dict[int, list[int]], list[int]]:
-    span = (min(p[0] for p in periods), max(p[1] for p in periods))
-    rows = _activity_rows(site_ids, span)
-    columns = [sa.func.count(sa.distinct(sa.case((within(rows.c.day, p), rows.c.person_id)))) for p in periods]
-    by_site: dict[int, list[int]] = {int(site): [0] * len(periods) for site in site_ids}
-    for site, *values in session.exec(select(rows.c.site_id, *columns).group_by(rows.c.site_id)).all():
-        by_site[int(site)] = [int(v or 0) for v in values]
-    totals = [0] * len(periods)
-    if site_ids:  # a constant first column: one row of values, never a bare scalar
-        _constant, *totals = session.exec(select(sa.literal(1), *columns)).one()
-    return by_site, [int(v or 0) for v in totals]
+def accompanied_total(session: Session, *, site_ids: Sequence[int], periods: Sequence[Period]) -> list[int]:
+    """Distinct accompanied persons per period, the sites together (a person active at two sites counts
+    once): computed from every site's rows, cached as a whole."""
+
+    def compute() -> list[int]:
+        if not site_ids:
+            return [0] * len(periods)
+        rows = _activity_rows(list(site_ids), _span(periods))
+        # a constant first column: one row of values, never a bare scalar
+        _constant, *totals = session.exec(select(sa.literal(1), *_distinct_per_period(rows, periods))).one()
+        return [int(v or 0) for v in totals]
+
+    return data_version.cached_aggregate(
+        session, "director_answers.accompanied_total", (tuple(site_ids), tuple(periods)), compute
+    )
+
+
+def _span(periods: Sequence[Period]) -> Period:
+    return min(p[0] for p in periods), max(p[1] for p in periods)
+
+
+def _distinct_per_period(rows: sa.Subquery, periods: Sequence[Period]) -> list[sa.ColumnElement]:
+    return [sa.func.count(sa.distinct(sa.case((within(rows.c.day, p), rows.c.person_id)))) for p in periods]
 
 
 @dataclass(frozen=True)
@@ -151,10 +185,13 @@ def _per_site(session: Session, statement) -> dict[int, tuple]:
     return {int(site): tuple(int(v or 0) for v in values) for site, *values in session.exec(statement).all()}
 
 
-def site_counts(session: Session, *, site_ids: Sequence[int], period: Period, as_of: date) -> dict[int, SiteCounts]:
+def site_counts(
+    session: Session, *, site_ids: Sequence[int], period: Period, as_of: date, accompanied: Mapping[int, int]
+) -> dict[int, SiteCounts]:
     """Per site, the counts of the comparison: one grouped query per family, each cached on its own and per
     site (services.platform.data_version.cached_by_site): a save recomputes the families that read what it
-    wrote, for the sites it wrote at. Each family's query filters its `scoped` tables on their own site_id."""
+    wrote, for the sites it wrote at. Each family's query filters its `scoped` tables on their own site_id.
+    `accompanied`: the persons accompanied per site in the period (accompanied_by_site)."""
     sites = list(site_ids)
     present = AttendanceStatus.PRESENT
 
@@ -276,14 +313,13 @@ def site_counts(session: Session, *, site_ids: Sequence[int], period: Period, as
     gains = data_version.cached_aggregate(  # as a whole: a gain is measured from an assessment at any site
         session, "director_answers.level_gains", (tuple(sites), period), lambda: _level_gains(session, sites, period)
     )
-    persons, _totals = accompanied(session, site_ids=sites, periods=[period])
     result = {}
     for site in sites:
         workshop = workshops.get(site, (0, 0, 0))
         course = courses.get(site, (0, 0, 0, 0))
         result[site] = SiteCounts(
             fte_hundredths=fte.get(site, (0,))[0],
-            accompanied=persons[site][0],
+            accompanied=accompanied[site],
             appointments=appointments.get(site, (0,))[0],
             workshop_present=workshop[0],
             workshop_marks=workshop[1],

@@ -259,8 +259,12 @@ def _answers(
 ) -> DirectorAnswers:
     ids = [site.id for site in sites]
     previous = previous_period(start, end)
-    by_site, totals = sql.accompanied(session, site_ids=ids, periods=[(start, end), previous])
-    counts = sql.site_counts(session, site_ids=ids, period=(start, end), as_of=as_of)
+    periods = [(start, end), previous]
+    by_site = sql.accompanied_by_site(session, site_ids=ids, periods=periods)
+    totals = sql.accompanied_total(session, site_ids=ids, periods=periods)
+    counts = sql.site_counts(
+        session, site_ids=ids, period=(start, end), as_of=as_of, accompanied={site: by_site[site][0] for site in ids}
+    )
     ranked, medians = rank_sites({site: counts[site.id] for site in sites})
     grants = data_version.cached_aggregate(  # on its own: a save of an expense leaves the activity counts cached
         session,

@@ -409,8 +409,16 @@ def test_a_sites_counts_do_not_depend_on_the_other_sites_asked_with_it(session, 
     session.flush()
     factories.an_assessment(session, moved, LanguageSkill.WRITING, CefrLevel.A2, on=date(2026, 4, 16))
     everywhere = [world.lyon.id, world.grenoble.id, world.marseille.id]
-    before = _director_answers.site_counts(session, site_ids=[world.lyon.id], period=(START, END), as_of=TODAY)
-    together = _director_answers.site_counts(session, site_ids=everywhere, period=(START, END), as_of=TODAY)
+
+    def counts(site_ids: list[int]) -> dict:
+        period = (START, END)
+        persons = _director_answers.accompanied_by_site(session, site_ids=site_ids, periods=[period])
+        by_site = {site: persons[site][0] for site in site_ids}
+        return _director_answers.site_counts(
+            session, site_ids=site_ids, period=period, as_of=TODAY, accompanied=by_site
+        )
+
+    before, together = counts([world.lyon.id]), counts(everywhere)
     assert before[world.lyon.id] == together[world.lyon.id]
     assert together[world.grenoble.id].level_gains == 0
     assert together[world.lyon.id].level_gains == 3  # p5's two (speaking, writing) and hers
