@@ -472,3 +472,11 @@ def test_a_sites_figures_do_not_depend_on_the_other_sites_asked_with_it(session:
     assert {key: alone.get(key).value for key in ACTIVITY_KEYS} == {
         key: both[edges.lyon].get(key).value for key in ACTIVITY_KEYS
     }
+    # every family, the head-counts behind hours and rates included, per period and per month of a series
+    periods, series = [(START, END), (date(2025, 6, 1), AFTER)], (date(2025, 10, 1), AFTER)
+
+    def lyon_among(site_ids: list[int]) -> tuple:
+        sums = indicators.gather(session, site_ids=site_ids, periods=periods, series=series, keys=ACTIVITY_KEYS)
+        return sums.sites[edges.lyon], sums.site_months[edges.lyon]
+
+    assert lyon_among([edges.lyon]) == lyon_among([edges.lyon, edges.grenoble])
