@@ -45,7 +45,7 @@ from services.finance.access import national_or_sites, visible_lines
 from services.persons.consent import counted
 from services.platform import data_version
 from services.platform.principal import Principal
-from services.reporting._indicators import ranked_assessments, within
+from services.reporting._indicators import ranked_assessments, span_of, within
 
 Period = tuple[date, date]
 # Outcomes that say nothing of the accompaniment's result.
@@ -118,7 +118,7 @@ def accompanied_by_site(
     at Lyon counts Lyon's again only; the result is shared: read it, never change it)."""
 
     def compute(chosen: list[int]) -> dict[int, list[int]]:
-        rows = _activity_rows(chosen, _span(periods))
+        rows = _activity_rows(chosen, span_of(periods))
         found = {
             int(site): [int(v or 0) for v in values]
             for site, *values in session.exec(
@@ -139,7 +139,7 @@ def accompanied_total(session: Session, *, site_ids: Sequence[int], periods: Seq
     def compute() -> list[int]:
         if not site_ids:
             return [0] * len(periods)
-        rows = _activity_rows(list(site_ids), _span(periods))
+        rows = _activity_rows(list(site_ids), span_of(periods))
         # a constant first column: one row of values, never a bare scalar
         _constant, *totals = session.exec(select(sa.literal(1), *_distinct_per_period(rows, periods))).one()
         return [int(v or 0) for v in totals]
@@ -147,10 +147,6 @@ def accompanied_total(session: Session, *, site_ids: Sequence[int], periods: Seq
     return data_version.cached_aggregate(
         session, "director_answers.accompanied_total", (tuple(site_ids), tuple(periods)), compute
     )
-
-
-def _span(periods: Sequence[Period]) -> Period:
-    return min(p[0] for p in periods), max(p[1] for p in periods)
 
 
 def _distinct_per_period(rows: sa.Subquery, periods: Sequence[Period]) -> list[sa.ColumnElement]:

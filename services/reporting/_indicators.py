@@ -301,7 +301,8 @@ def sum_if(condition: sa.ColumnElement[bool], value: sa.ColumnElement | int = 1)
     return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
 
 
-def _span(periods: Sequence[Period]) -> Period:
+def span_of(periods: Sequence[Period]) -> Period:
+    """From the first period's start to the last one's end."""
     return min(p[0] for p in periods), max(p[1] for p in periods)
 
 
@@ -449,7 +450,7 @@ def ranked_assessments(site_ids: Sequence[int], span: Period) -> sa.Subquery:
 @reads_by_site()
 def _level_gains(session: Session, sums: Sums) -> None:
     periods = sums.periods
-    ranked = ranked_assessments(sums.site_list, _span(periods))
+    ranked = ranked_assessments(sums.site_list, span_of(periods))
     columns = [
         sa.func.count(sa.distinct(sa.case((within(ranked.c.day, period), ranked.c.person_id), else_=None)))
         for period in periods
@@ -459,7 +460,7 @@ def _level_gains(session: Session, sums: Sums) -> None:
         .where(
             ranked.c.site_id.in_(sums.site_list),
             ranked.c.rnk > ranked.c.previous,
-            ranked.c.day >= _span(periods)[0],
+            ranked.c.day >= span_of(periods)[0],
             counted(ranked.c.person_id, ranked.c.day),  # a gain counts as the consent stood on its day
         )
         .group_by(ranked.c.site_id)
@@ -477,7 +478,7 @@ def _transitions(session: Session, sums: Sums) -> None:
         select(MainstreamTransition.site_id, *columns)
         .where(
             MainstreamTransition.site_id.in_(sums.site_list),
-            within(MainstreamTransition.moved_on, _span(periods)),
+            within(MainstreamTransition.moved_on, span_of(periods)),
             counted(MainstreamTransition.person_id, MainstreamTransition.moved_on),
         )
         .group_by(MainstreamTransition.site_id)
@@ -496,7 +497,7 @@ def _referrals(session: Session, sums: Sums) -> None:
         .join(Partner, Partner.id == Referral.partner_id)
         .where(
             Referral.site_id.in_(sums.site_list),
-            within(Referral.referred_on, _span(periods)),
+            within(Referral.referred_on, span_of(periods)),
             counted(Referral.person_id, Referral.referred_on),
         )
         .group_by(Referral.site_id, Partner.kind)
@@ -518,7 +519,7 @@ def _outcomes(session: Session, sums: Sums) -> None:
         select(Outcome.site_id, Outcome.category, *columns)
         .where(
             Outcome.site_id.in_(sums.site_list),
-            within(Outcome.outcome_on, _span(periods)),
+            within(Outcome.outcome_on, span_of(periods)),
             counted(Outcome.person_id, Outcome.outcome_on),
         )
         .group_by(Outcome.site_id, Outcome.category)
@@ -551,7 +552,7 @@ def _psp(session: Session, sums: Sums) -> None:
         select(PspEpisode.site_id, *columns)
         .where(
             PspEpisode.site_id.in_(sums.site_list),
-            PspEpisode.requested_on <= _span(periods)[1],
+            PspEpisode.requested_on <= span_of(periods)[1],
         )
         .group_by(PspEpisode.site_id)
     ).all()
@@ -563,7 +564,7 @@ def _psp(session: Session, sums: Sums) -> None:
 def _month_cells(periods: Sequence[Period]) -> dict[tuple[int, int], list[int]] | None:
     """For periods that are unions of whole months (clipped to their overall span, as the publication grid's
     are): which periods each (year, month) belongs to; None otherwise."""
-    first, last = _span(periods)
+    first, last = span_of(periods)
     cells: dict[tuple[int, int], list[int]] = {}
     for index, (start, end) in enumerate(periods):
         if not (start == first or start.day == 1) or not (end == last or (end + timedelta(days=1)).day == 1):
@@ -607,7 +608,7 @@ def _course_learners(session: Session, sums: Sums) -> None:
             .where(
                 CourseSession.site_id.in_(sums.site_list),
                 CourseAttendance.site_id.in_(sums.site_list),
-                within(CourseSession.session_on, _span(sums.periods)),
+                within(CourseSession.session_on, span_of(sums.periods)),
                 CourseAttendance.status == AttendanceStatus.PRESENT,
                 counted(CourseAttendance.person_id, CourseSession.session_on),
             )
@@ -628,7 +629,7 @@ def _workshop_persons(session: Session, sums: Sums) -> None:
             .where(
                 WorkshopSession.site_id.in_(sums.site_list),
                 WorkshopAttendance.site_id.in_(sums.site_list),
-                within(WorkshopSession.session_on, _span(sums.periods)),
+                within(WorkshopSession.session_on, span_of(sums.periods)),
                 counted(WorkshopAttendance.person_id, WorkshopSession.session_on),
             )
         )

@@ -387,6 +387,22 @@ def test_after_an_expense_the_dashboard_shows_it_without_recounting_attendance(c
     assert not [s for s in statements if "course_attendance" in s or "workshop_attendance" in s]
 
 
+def recorded_computations(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple]]:
+    """(name, sites) of every part data_version.cached_by_site computes from now on (served parts: none)."""
+    computed: list[tuple[str, tuple]] = []
+    real = data_version.cached_by_site
+
+    def spy(session, name, key, sites, compute, **kwargs):
+        def recorded(chosen):
+            computed.append((name, tuple(sorted(chosen))))
+            return compute(chosen)
+
+        return real(session, name, key, sites, recorded, **kwargs)
+
+    monkeypatch.setattr(data_version, "cached_by_site", spy)
+    return computed
+
+
 def test_after_a_roll_call_at_lyon_only_lyons_figures_are_counted_again_and_the_save_shows(
     committed: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -405,17 +421,7 @@ def test_after_a_roll_call_at_lyon_only_lyons_figures_are_counted_again_and_the_
         uow.commit()
         direction_id, lyon_id, grenoble_id, lyon_group = direction.id, lyon.id, grenoble.id, groups["LYO"].id
 
-    computed: list[tuple[str, tuple]] = []
-    real = data_version.cached_by_site
-
-    def spy(session, name, key, sites, compute, **kwargs):
-        def recorded(chosen):
-            computed.append((name, tuple(sorted(chosen))))
-            return compute(chosen)
-
-        return real(session, name, key, sites, recorded, **kwargs)
-
-    monkeypatch.setattr(data_version, "cached_by_site", spy)
+    computed = recorded_computations(monkeypatch)
 
     def hours_by_site() -> dict[str, Decimal]:
         with unit_of_work(committed) as uow:
@@ -476,17 +482,7 @@ def test_after_an_appointment_at_lyon_only_lyons_months_are_counted_again_and_it
         uow.commit()
         direction_id, lyon_id, grenoble_id = direction.id, lyon.id, grenoble.id
 
-    computed: list[tuple] = []
-    real = data_version.cached_by_site
-
-    def spy(session, name, key, sites, compute, **kwargs):
-        def recorded(chosen):
-            computed.append((name, tuple(sorted(chosen))))
-            return compute(chosen)
-
-        return real(session, name, key, sites, recorded, **kwargs)
-
-    monkeypatch.setattr(data_version, "cached_by_site", spy)
+    computed = recorded_computations(monkeypatch)
 
     def april_by_site() -> dict[int, tuple[int, int]]:
         with unit_of_work(committed) as uow:
