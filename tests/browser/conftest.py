@@ -166,13 +166,49 @@ def browser(chromium_path: Path) -> Iterator:
             launched.close()
 
 
+_OPEN_TABS: list = []  # the pages of the test under way, for its failure report
+
+
 def _open_tab(browser, viewport: dict[str, int]):
     """A page in a fresh browser context (no shared cookies), its Streamlit runs watched (script_runs.py)."""
     context = browser.new_context(locale="fr-FR", viewport=viewport)
     tab = context.new_page()
     tab.set_default_timeout(WAIT_MS)
     watch(tab)
+    _OPEN_TABS.append(tab)
     return tab
+
+
+_SHOWN_MESSAGES = """() => [...document.querySelectorAll(
+  '[data-testid="stAlert"], [data-testid="stException"], [data-testid="stToast"]'
+)].map(element => element.innerText.trim()).filter(Boolean)"""
+
+
+def _what_the_pages_showed() -> str:
+    lines = []
+    for tab in _OPEN_TABS:
+        try:
+            shown = tab.evaluate(_SHOWN_MESSAGES) if not tab.is_closed() else ["(fermée)"]
+            lines.append(f"{tab.url}: " + (" | ".join(shown) or "(aucun message)"))
+        except Exception as error:  # a page that crashed or navigated away: say so, report the rest
+            lines.append(f"{tab.url}: unreadable ({error.__class__.__name__})")
+    return "\n".join(lines)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A journey that fails in CI says what its pages showed (alerts, errors, toasts) and what the app
+    logged: a loaded machine's failure is rarely reproduced on a quiet one."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        report.sections.append(("messages the pages showed", _what_the_pages_showed()))
+        app = item.funcargs.get("running_app")
+        if app is not None and app.log_path.exists():
+            tail = app.log_path.read_text(errors="replace").splitlines()[-60:]
+            report.sections.append(("streamlit.log (last 60 lines)", "\n".join(tail)))
+    if report.when == "teardown":
+        _OPEN_TABS.clear()
 
 
 @pytest.fixture
