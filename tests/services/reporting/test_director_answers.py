@@ -195,6 +195,42 @@ def test_persons_accompanied_are_the_distinct_persons_with_activity_in_the_perio
     assert (answers.previous_start, answers.previous_end) == (date(2026, 3, 2), date(2026, 3, 31))
 
 
+def test_a_person_active_only_away_from_their_files_site_counts_once_in_the_total(session, world) -> None:
+    """The total of the sites together is made of each site's cached part (persons active at their file's
+    site) and of the persons active only elsewhere, looked for apart: a Grenoble file referred by Lyon only,
+    a Lyon file seen at Grenoble and at Marseille only. Each counts once in the total, at every choice of
+    sites, and in the previous period too."""
+    partner = session.exec(select(Referral.partner_id)).first()
+    q1 = factories.a_person_in_file_active(session, world.grenoble, intake_on=LONG_AGO)
+    for day in (date(2026, 3, 20), date(2026, 4, 5)):
+        session.add(Referral(person_id=q1.id, site_id=world.lyon.id, partner_id=partner, referred_on=day))
+    q2 = factories.a_person_in_file_active(session, world.lyon, intake_on=LONG_AGO)
+    for site in (world.grenoble, world.marseille):
+        session.add(
+            Appointment(
+                person_id=q2.id,
+                site_id=site.id,
+                appointment_on=date(2026, 4, 7),
+                kind=AppointmentKind.INTERVIEW,
+                duration_minutes=30,
+            )
+        )
+    session.flush()
+    lyo, gre, mrs = world.lyon.id, world.grenoble.id, world.marseille.id
+    # Lyon: p1 p2 p3 p5 p6 p10 q1; Grenoble: p10 g2 q2; Marseille: its new file, q2. In March: p1, p8, q1.
+    expected = {
+        (lyo, gre, mrs): ({"LYO": 7, "GRE": 3, "MRS": 2}, 10, 3),
+        (lyo,): ({"LYO": 7}, 7, 3),
+        (gre, mrs): ({"GRE": 3, "MRS": 2}, 4, 0),
+        (lyo, gre): ({"LYO": 7, "GRE": 3}, 9, 3),
+        (gre,): ({"GRE": 3}, 3, 0),
+    }
+    for site_ids, (by_site, total, previous_total) in expected.items():
+        answers = _answers(session, world.direction, site_ids=list(site_ids))
+        assert {site.code: n for site, n in answers.accompanied.by_site} == by_site, site_ids
+        assert (answers.accompanied.total, answers.accompanied.previous_total) == (total, previous_total), site_ids
+
+
 def test_chef_service_sees_its_own_site_only(session, world) -> None:
     answers = _answers(session, world.chef_lyon)
     assert [(site.code, n) for site, n in answers.accompanied.by_site] == [("LYO", 6)]
