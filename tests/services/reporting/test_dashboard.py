@@ -427,9 +427,11 @@ def test_after_a_roll_call_at_lyon_only_lyons_figures_are_counted_again_and_the_
         with unit_of_work(committed) as uow:
             principal = factories.principal(uow, uow.get(User, direction_id))
             board = _board(uow, principal)
-            director_answers.director_answers(uow, principal, start=START, end=END, today=TODAY)  # above it
+            answers = director_answers.director_answers(uow, principal, start=START, end=END, today=TODAY)  # above it
+            accompanied.append(answers.accompanied.total)
             return {row.site.code: row.indicators.get("course_hours").value for row in board.site_rows}
 
+    accompanied: list[int] = []  # the director's total of persons accompanied, at each reading
     assert hours_by_site() == {"GRE": Decimal("1.5"), "LYO": Decimal("2.0")}
     families = {name for name, _sites in computed if name.startswith("indicators.")}
     assert {sites for name, sites in computed if name.startswith("indicators.")} == {
@@ -448,6 +450,7 @@ def test_after_a_roll_call_at_lyon_only_lyons_figures_are_counted_again_and_the_
     finally:
         other.dispose()
     assert hours_by_site() == {"GRE": Decimal("1.5"), "LYO": Decimal("3.0")}
+    assert accompanied == [2, 3]  # the new learner, made of Lyon's part counted again and Grenoble's as it was
     again = [(name, sites) for name, sites in computed if name.startswith("indicators.")]
     assert ("indicators._courses", (lyon_id,)) in again
     assert {sites for _name, sites in again} == {(lyon_id,)}
