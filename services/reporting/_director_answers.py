@@ -150,14 +150,14 @@ def _accompanied_parts(
         per_person = (
             select(
                 rows.c.site_id,
-                *_active_per_period(rows, periods),
+                *[flag.label(f"in_{index}") for index, flag in enumerate(_active_per_period(rows, periods))],
                 sa.func.max(sa.case((Person.site_id == rows.c.site_id, 1), else_=0)).label("at_home"),
             )
             .join(Person, Person.id == rows.c.person_id)
             .group_by(rows.c.site_id, rows.c.person_id)
             .subquery("per_person")
         )
-        flags = [per_person.c[index + 1] for index in range(len(periods))]
+        flags = [per_person.c[f"in_{index}"] for index in range(len(periods))]
         home = per_person.c.at_home
         found = {}
         for site, *values in session.exec(
