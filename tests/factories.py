@@ -9,6 +9,7 @@ from itertools import count
 
 from sqlmodel import Session
 
+from models.appointments import Appointment, AppointmentKind
 from models.attendance import AttendanceStatus
 from models.audit import AuditEvent
 from models.courses import (
@@ -85,6 +86,30 @@ def a_user(
 
 def principal(session: Session, user: User) -> Principal:
     return principal_of(session, user)
+
+
+def an_appointment(
+    session: Session,
+    person: Person,
+    on: date,
+    *,
+    kind: AppointmentKind = AppointmentKind.INTERVIEW,
+    minutes: int = 45,
+    site: Site | None = None,
+    language: str | None = None,
+) -> Appointment:
+    """An appointment of `person` on `on`, at the file's site unless `site` says where (a file moved since)."""
+    row = Appointment(
+        person_id=person.id,
+        site_id=person.site_id if site is None else site.id,
+        appointment_on=on,
+        kind=kind,
+        duration_minutes=minutes,
+        interpreter_language=language,
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 def a_person_in_file_active(

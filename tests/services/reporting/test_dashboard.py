@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.appointments import Appointment, AppointmentKind
+from models.appointments import AppointmentKind
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseGroup
 from models.finance import BudgetLine
@@ -473,15 +473,7 @@ def test_after_an_appointment_at_lyon_only_lyons_months_are_counted_again_and_it
         direction = factories.a_user(uow, Role.DIRECTION)
         for site in (lyon, grenoble):
             person = factories.a_person_in_file_active(uow, site, intake_on=date(2026, 3, 10))
-            uow.add(
-                Appointment(
-                    person_id=person.id,
-                    site_id=site.id,
-                    appointment_on=date(2026, 4, 14),
-                    kind=AppointmentKind.INTERVIEW,
-                    duration_minutes=45,
-                )
-            )
+            factories.an_appointment(uow, person, date(2026, 4, 14))
         uow.commit()
         direction_id, lyon_id, grenoble_id = direction.id, lyon.id, grenoble.id
 
@@ -499,14 +491,8 @@ def test_after_an_appointment_at_lyon_only_lyons_months_are_counted_again_and_it
     try:
         with unit_of_work(other) as uow:  # an accompaniment at Lyon, for Lyon's person
             lyon_person = uow.exec(select(Person).where(Person.site_id == lyon_id)).one()
-            uow.add(
-                Appointment(
-                    person_id=lyon_person.id,
-                    site_id=lyon_id,
-                    appointment_on=date(2026, 4, 21),
-                    kind=AppointmentKind.ACCOMPANIMENT_HEALTH,
-                    duration_minutes=120,
-                )
+            factories.an_appointment(
+                uow, lyon_person, date(2026, 4, 21), kind=AppointmentKind.ACCOMPANIMENT_HEALTH, minutes=120
             )
             uow.commit()
     finally:

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session
 
-from models.appointments import Appointment, AppointmentKind
+from models.appointments import AppointmentKind
 from models.organisation import Role
-from models.persons import ConsentScope, Person
+from models.persons import ConsentScope
 from services.persons import appointments, consent
 from services.platform.errors import PermissionDenied
 from services.reporting import dashboard
@@ -19,22 +19,6 @@ from tests import factories
 
 TODAY = date(2026, 4, 10)
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
-
-
-def an_appointment(
-    session: Session, person: Person, on: date, kind: AppointmentKind, minutes: int, language: str | None = None
-) -> None:
-    session.add(
-        Appointment(
-            person_id=person.id,
-            site_id=person.site_id,
-            appointment_on=on,
-            kind=kind,
-            duration_minutes=minutes,
-            interpreter_language=language,
-        )
-    )
-    session.flush()
 
 
 @pytest.fixture
@@ -47,10 +31,16 @@ def world(session: Session) -> dict:
     chef = factories.principal(session, factories.a_user(session, Role.CHEF_SERVICE, lyon))
     # Lyon, March: Amina 2 (an interview with a Romanian interpreter, an accompaniment to the préfecture);
     # Blessing 1 before she withdraws her consent to statistics on 15 March, 1 after it (not counted).
-    an_appointment(session, amina, date(2026, 3, 2), AppointmentKind.INTERVIEW, 60, "ro")
-    an_appointment(session, amina, date(2026, 3, 10), AppointmentKind.ACCOMPANIMENT_PREFECTURE, 180)
-    an_appointment(session, blessing, date(2026, 3, 5), AppointmentKind.INTERVIEW, 45)
-    an_appointment(session, blessing, date(2026, 3, 20), AppointmentKind.ACCOMPANIMENT_HEALTH, 120, "en")
+    factories.an_appointment(
+        session, amina, date(2026, 3, 2), kind=AppointmentKind.INTERVIEW, minutes=60, language="ro"
+    )
+    factories.an_appointment(
+        session, amina, date(2026, 3, 10), kind=AppointmentKind.ACCOMPANIMENT_PREFECTURE, minutes=180
+    )
+    factories.an_appointment(session, blessing, date(2026, 3, 5), kind=AppointmentKind.INTERVIEW, minutes=45)
+    factories.an_appointment(
+        session, blessing, date(2026, 3, 20), kind=AppointmentKind.ACCOMPANIMENT_HEALTH, minutes=120, language="en"
+    )
     consent.record_consent_change(
         session,
         chef,
@@ -59,11 +49,15 @@ def world(session: Session) -> dict:
         today=date(2026, 3, 31),
     )
     # Lyon, February: a home visit. Lyon, March 2025: outside the 12 months.
-    an_appointment(session, amina, date(2026, 2, 15), AppointmentKind.HOME_VISIT, 90)
-    an_appointment(session, amina, date(2025, 3, 28), AppointmentKind.INTERVIEW, 30)
+    factories.an_appointment(session, amina, date(2026, 2, 15), kind=AppointmentKind.HOME_VISIT, minutes=90)
+    factories.an_appointment(session, amina, date(2025, 3, 28), kind=AppointmentKind.INTERVIEW, minutes=30)
     # Grenoble, March: two accompaniments with an interpreter.
-    an_appointment(session, grace, date(2026, 3, 3), AppointmentKind.ACCOMPANIMENT_CAF, 150, "ti")
-    an_appointment(session, grace, date(2026, 3, 24), AppointmentKind.ACCOMPANIMENT_CPAM, 120, "ti")
+    factories.an_appointment(
+        session, grace, date(2026, 3, 3), kind=AppointmentKind.ACCOMPANIMENT_CAF, minutes=150, language="ti"
+    )
+    factories.an_appointment(
+        session, grace, date(2026, 3, 24), kind=AppointmentKind.ACCOMPANIMENT_CPAM, minutes=120, language="ti"
+    )
     return {
         "lyon": lyon,
         "grenoble": grenoble,

@@ -17,12 +17,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from models.appointments import Appointment, AppointmentKind
 from models.audit import AuditEvent
 from models.courses import CefrLevel, LanguageSkill
 from models.organisation import Role, Site
 from models.partners import OutcomeType, PartnerKind, Referral
-from models.persons import Person
 from models.staffing import PostType
 from services.persons.consent import record_intake_refusals
 from services.platform.errors import PermissionDenied
@@ -43,19 +41,6 @@ class World:
     direction: Principal
     chef_lyon: Principal
     others: dict[str, Principal]
-
-
-def _appointment(session: Session, person: Person, on: date) -> None:
-    session.add(
-        Appointment(
-            person_id=person.id,
-            site_id=person.site_id,
-            appointment_on=on,
-            kind=AppointmentKind.INTERVIEW,
-            duration_minutes=45,
-        )
-    )
-    session.flush()
 
 
 @pytest.fixture
@@ -82,7 +67,7 @@ def world(session: Session) -> World:
 
     # --- Lyon: six persons accompanied in April ------------------------------------------------------
     p1 = file(session, lyon, intake_on=date(2026, 3, 10))  # intake in March (previous period)
-    _appointment(session, p1, date(2026, 4, 10))
+    factories.an_appointment(session, p1, date(2026, 4, 10))
     factories.an_outcome_of(session, p1, OutcomeType.OWN_TENANCY, on=date(2026, 3, 20))  # before the period
     p2 = file(session, lyon, intake_on=date(2026, 4, 5))  # a new file of April
     factories.an_outcome_of(session, p2, OutcomeType.CDI, on=date(2026, 4, 25))
@@ -93,7 +78,7 @@ def world(session: Session) -> World:
     p5 = file(session, lyon, intake_on=LONG_AGO)  # a French class and an interview: once
     group = factories.a_course_group(session, lyon)
     factories.a_course_session(session, group, session_on=date(2026, 4, 15), present=(p5,))
-    _appointment(session, p5, date(2026, 4, 16))
+    factories.an_appointment(session, p5, date(2026, 4, 16))
     for skill, before, after in ((LanguageSkill.SPEAKING, CefrLevel.A1_1, CefrLevel.A1),
                                  (LanguageSkill.WRITING, CefrLevel.A1, CefrLevel.A2)):  # fmt: skip
         factories.an_assessment(session, p5, skill, before, on=date(2026, 1, 10))
@@ -105,16 +90,16 @@ def world(session: Session) -> World:
     p7 = file(session, lyon, intake_on=LONG_AGO)  # refused statistics: counted nowhere
     p7.consent_statistics = False
     record_intake_refusals(session, p7, author_id=None)
-    _appointment(session, p7, date(2026, 4, 10))
+    factories.an_appointment(session, p7, date(2026, 4, 10))
     p8 = file(session, lyon, intake_on=LONG_AGO)  # seen on 31 March only: the previous period
-    _appointment(session, p8, date(2026, 3, 31))
+    factories.an_appointment(session, p8, date(2026, 3, 31))
     file(session, lyon, intake_on=LONG_AGO)  # open, nothing happened: not accompanied
     for day in (8, 9):
         factories.an_outreach_round(session, lyon, round_on=date(2026, 4, day))
 
     # --- Grenoble: two, one of them also referred by Lyon (a moved file) ---------------------------------
     p10 = file(session, grenoble, intake_on=LONG_AGO)
-    _appointment(session, p10, date(2026, 4, 2))
+    factories.an_appointment(session, p10, date(2026, 4, 2))
     session.add(Referral(person_id=p10.id, site_id=lyon.id, partner_id=partner.id, referred_on=date(2026, 4, 3)))
     g2, g3 = file(session, grenoble, intake_on=LONG_AGO), file(session, grenoble, intake_on=LONG_AGO)
     grenoble_group = factories.a_course_group(session, grenoble)
@@ -206,16 +191,7 @@ def test_a_person_active_only_away_from_their_files_site_counts_once_in_the_tota
         session.add(Referral(person_id=q1.id, site_id=world.lyon.id, partner_id=partner, referred_on=day))
     q2 = factories.a_person_in_file_active(session, world.lyon, intake_on=LONG_AGO)
     for site in (world.grenoble, world.marseille):
-        session.add(
-            Appointment(
-                person_id=q2.id,
-                site_id=site.id,
-                appointment_on=date(2026, 4, 7),
-                kind=AppointmentKind.INTERVIEW,
-                duration_minutes=30,
-            )
-        )
-    session.flush()
+        factories.an_appointment(session, q2, date(2026, 4, 7), site=site)
     lyo, gre, mrs = world.lyon.id, world.grenoble.id, world.marseille.id
     # Lyon: p1 p2 p3 p5 p6 p10 q1; Grenoble: p10 g2 q2; Marseille: its new file, q2. In March: p1, p8, q1.
     expected = {
