@@ -86,7 +86,7 @@ def page(principal: Principal) -> None:
     if overview.monthly:
         st.header(md(overview.monthly_title or _("Évolution")))
         charts.show_charts_in_pairs(
-            charts.monthly_bars(overview.monthly),
+            charts.from_aggregates(charts.monthly_bars, overview.monthly),
             overview.monthly_title or _("Évolution"),
             _("Un graphique en barres par indicateur, mois par mois."),
         )
@@ -104,7 +104,7 @@ def page(principal: Principal) -> None:
             hide_index=True,
         )
         charts.show(
-            charts.grant_progress(overview.grants),
+            charts.from_aggregates(charts.grant_progress, overview.grants),
             _("Consommation des subventions"),
             _("Pour chaque subvention, part du budget consommée face à la part de la période écoulée."),
         )

@@ -13,7 +13,7 @@ from functools import lru_cache
 from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import NumberPattern, format_currency, format_decimal, parse_pattern
 
 from clock import PARIS
 from i18n import babel_locale
@@ -28,10 +28,27 @@ def _exact(cents: int) -> Decimal:
     return Decimal(f"{sign}{whole}.{rest:02d}")
 
 
+@lru_cache(maxsize=64)
+def _pattern(locale: str, format: str | None, percent: bool) -> tuple[Locale, NumberPattern]:
+    """The locale and the parsed number pattern (`format`, or the locale's own decimal / percent pattern)."""
+    parsed = Locale.parse(locale)
+    if format is None:
+        format = (parsed.percent_formats if percent else parsed.decimal_formats)[None].pattern
+    return parsed, parse_pattern(format)
+
+
+def _formatted(value: int | float | Decimal, format: str | None = None, *, percent: bool = False) -> str:
+    """What Babel's format_decimal / format_percent write, without parsing the locale and the pattern again
+    at every call (a table of figures formats hundreds of values a run; the texts are checked in
+    tests/architecture/test_translations.py)."""
+    parsed, pattern = _pattern(babel_locale(), format, percent)
+    return pattern.apply(value, parsed, decimal_quantization=True, group_separator=True, numbering_system="latn")
+
+
 def number(value: int | float) -> str:
     if isinstance(value, int):  # the common case (counts): the same few values, formatted once per language
         return _integer(value, babel_locale())
-    return format_decimal(value, locale=babel_locale())
+    return _formatted(value)
 
 
 @lru_cache(maxsize=4096)
@@ -41,7 +58,7 @@ def _integer(value: int, locale: str) -> str:
 
 def decimal(value: float, *, digits: int = 1) -> str:
     """At most `digits` decimals, none when the value is whole: 12,5 / 12."""
-    return format_decimal(value, format="#,##0." + "#" * digits, locale=babel_locale())
+    return _formatted(value, "#,##0." + "#" * digits)
 
 
 def euros(cents: int) -> str:
@@ -51,20 +68,20 @@ def euros(cents: int) -> str:
 
 def amount(cents: int) -> str:
     """Euros without the currency sign, two decimals: the text of an amount field ('12 345,67')."""
-    return format_decimal(_exact(cents), format="#,##0.00", locale=babel_locale())
+    return _formatted(_exact(cents), "#,##0.00")
 
 
 def percent(share: float, digits: int = 0) -> str:
     """0.543 → '54 %' (French) or '54%' (English); `digits` decimals."""
-    locale = babel_locale()
-    pattern = Locale.parse(locale).percent_formats[None].pattern
-    if digits:
-        pattern = pattern.replace("0", "0." + "0" * digits, 1) if "0." not in pattern else pattern
-    return format_percent(share, format=pattern, locale=locale)
+    if not digits:
+        return _formatted(share, percent=True)
+    pattern = Locale.parse(babel_locale()).percent_formats[None].pattern
+    pattern = pattern.replace("0", "0." + "0" * digits, 1) if "0." not in pattern else pattern
+    return _formatted(share, pattern, percent=True)
 
 
 def fte(hundredths: int) -> str:
-    return format_decimal(hundredths / 100, format="#,##0.##", locale=babel_locale())
+    return _formatted(hundredths / 100, "#,##0.##")
 
 
 def day(value: date | None) -> str:

@@ -50,7 +50,7 @@ def monthly_figures(by_mode: list[MonthlyOutreach], by_site: list[MonthlyOutreac
     for pair in (list(outreach_charts.SERIES)[:2], list(outreach_charts.SERIES)[2:]):
         for column, series in zip(st.columns(2), pair, strict=False):
             charts.show(
-                outreach_charts.monthly_by_mode(by_mode, months, series),
+                charts.from_aggregates(outreach_charts.monthly_by_mode, by_mode, months, series),
                 _(outreach_charts.SERIES[series]),
                 _("Par mois sur les {count} derniers mois, barres empilées par mode (rue, en ligne).").format(
                     count=MONTHS
@@ -67,7 +67,7 @@ def monthly_figures(by_mode: list[MonthlyOutreach], by_site: list[MonthlyOutreac
         )
         st.dataframe(outreach_charts.site_totals(by_site), hide_index=True)
         charts.show(
-            outreach_charts.persons_met_by_site(by_site, months),
+            charts.from_aggregates(outreach_charts.persons_met_by_site, by_site, months),
             _("Personnes rencontrées par site"),
             _("Une courbe par site, mois par mois, les deux modes ensemble."),
         )

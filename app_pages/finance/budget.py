@@ -108,7 +108,10 @@ def _alerts(report: GrantConsumptionReport, outlook: GrantForecast) -> None:
 def _charts(report: GrantConsumptionReport, points: list, outlook: GrantForecast) -> None:
     st.header(_("Rythme de consommation"))
     charts.show(
-        budget_charts.burn_chart(report, points, outlook), _("Rythme de consommation"), _(BURN_SUMMARY), width="stretch"
+        charts.from_aggregates(budget_charts.burn_chart, report, points, outlook),
+        _("Rythme de consommation"),
+        _(BURN_SUMMARY),
+        width="stretch",
     )
     st.caption(_(METHOD_TEXT))
     if not report.lines:
@@ -116,7 +119,9 @@ def _charts(report: GrantConsumptionReport, points: list, outlook: GrantForecast
         st.stop()
     st.header(_("Consommé et temps écoulé par catégorie"))
     charts.show(
-        budget_charts.progress_chart(report.by_category, report.elapsed_share, title=_("Catégorie")),
+        charts.from_aggregates(
+            budget_charts.progress_chart, report.by_category, report.elapsed_share, title=_("Catégorie")
+        ),
         _("Consommé et temps écoulé par catégorie"),
         _("Part du budget dépensée pour chaque catégorie, face à la part de la période écoulée (trait vertical)."),
         width="stretch",

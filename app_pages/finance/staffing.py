@@ -69,7 +69,7 @@ def _fte_table(figures: list[FteFigure]) -> None:
 def _fte_chart(series: list[FteMonth]) -> None:
     st.header(_("ETP financés et pourvus, mois par mois"))
     charts.show(
-        fte_over_time(series),
+        charts.from_aggregates(fte_over_time, series),
         _("ETP financés et pourvus, mois par mois"),
         _("Deux courbes : ETP financés et ETP pourvus ; l'écart entre elles est la vacance."),
         width="stretch",

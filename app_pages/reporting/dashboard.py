@@ -148,7 +148,7 @@ def page(principal: Principal) -> None:
         for column, (title, keys) in zip(st.columns(2), row, strict=True):
             column.markdown(f"**{md(title)}**")
             charts.show(
-                dashboard_charts.trend_chart(board.monthly, keys, names=names),
+                charts.from_aggregates(dashboard_charts.trend_chart, board.monthly, keys, names=names),
                 title,
                 _("Barres par mois sur les 12 derniers mois."),
                 where=column,
@@ -158,7 +158,7 @@ def page(principal: Principal) -> None:
 
     st.header(_("Parcours de la cohorte"))
     charts.show(
-        dashboard_charts.funnel_chart(board.funnel),
+        charts.from_aggregates(dashboard_charts.funnel_chart, board.funnel),
         _("Parcours de la cohorte"),
         _("Une barre par étape : nombre de personnes accueillies dans la période qui l'ont atteinte, et leur part."),
         width="stretch",
@@ -176,8 +176,10 @@ def page(principal: Principal) -> None:
 
     st.header(_("Orientations vers les partenaires"))
     charts.show(
-        dashboard_charts.referrals_chart(
-            referrals_by_partner_kind(board.current), referrals_by_partner_kind(board.previous)
+        charts.from_aggregates(
+            dashboard_charts.referrals_chart,
+            referrals_by_partner_kind(board.current),
+            referrals_by_partner_kind(board.previous),
         ),
         _("Orientations vers les partenaires"),
         _("Par type de partenaire, les orientations de la période à côté de celles de la période précédente."),
@@ -191,7 +193,7 @@ def page(principal: Principal) -> None:
     st.markdown("**" + _("Consommation des financements") + "**")
     if board.grants:
         charts.show(
-            grant_progress(list(board.grants)),
+            charts.from_aggregates(grant_progress, list(board.grants)),
             _("Consommation des financements"),
             _("Pour chaque convention, part du budget dépensée face à la part de la durée écoulée."),
             width="stretch",
@@ -207,7 +209,9 @@ def page(principal: Principal) -> None:
     st.markdown("**" + _("ETP financés et pourvus") + "**")
     if board.fte:
         charts.show(
-            dashboard_charts.fte_by_site(board.fte, {site.code: site.name for site in board.sites}),
+            charts.from_aggregates(
+                dashboard_charts.fte_by_site, board.fte, {site.code: site.name for site in board.sites}
+            ),
             _("ETP financés et pourvus"),
             _("Pour chaque site, ETP financés et ETP pourvus côte à côte."),
             width="stretch",

@@ -105,7 +105,7 @@ def page(principal: Principal) -> None:
             st.markdown(f"**{md(series.label)}**")
             if funder_charts.has_bars(series):
                 charts.show(
-                    funder_charts.series_chart(series),
+                    charts.from_aggregates(funder_charts.series_chart, series),
                     series.label,
                     _("Total des sites de la convention par période publiée ; le tableau suivant donne les valeurs."),
                     width="stretch",
@@ -125,7 +125,12 @@ def page(principal: Principal) -> None:
     cols[1].metric(_("Consommé"), percent(float(total.consumed_share or 0)), help=_("Réalisé ÷ prévu."))
     cols[2].metric(_("Période écoulée"), percent(float(overview.consumption.elapsed_share)))
     cols[3].metric(_("Prévision en fin de convention"), euros(overview.outlook.projected_cents))
-    charts.show(funder_charts.burn_chart(overview), _("Rythme de consommation"), _(BURN_SUMMARY), width="stretch")
+    charts.show(
+        charts.from_aggregates(funder_charts.burn_chart, overview),
+        _("Rythme de consommation"),
+        _(BURN_SUMMARY),
+        width="stretch",
+    )
     funder_view.consumption_tables(overview)
 
     st.header(_("Dossier financeur"))

@@ -215,5 +215,37 @@ def test_numbers_money_and_dates_follow_the_language(language, expected):
     assert shown == expected
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            i18n.FRENCH,
+            (
+                *("12,5", "12", "1\u202f234,57", "1\u202f234,56", "0,05", "1,5", "1", "2,25", "1\u202f234,5"),
+                *("125\xa0%", "-10\xa0%"),
+            ),
+        ),
+        (i18n.ENGLISH, ("12.5", "12", "1,234.57", "1,234.56", "0.05", "1.5", "1", "2.25", "1,234.5", "125%", "-10%")),
+    ],
+)
+def test_decimals_amounts_fte_and_shares_follow_the_language(language, expected):
+    """The figures of tables and tiles: formats keeps Babel's parsed patterns between calls, same texts."""
+    with i18n.use_language(language):
+        shown = (
+            formats.decimal(12.5),
+            formats.decimal(12.0),
+            formats.decimal(1234.567, digits=2),
+            formats.amount(123456),
+            formats.amount(5),
+            formats.fte(150),
+            formats.fte(100),
+            formats.number(2.25),
+            formats.number(1234.5),
+            formats.percent(1.25),
+            formats.percent(-0.1),
+        )
+    assert shown == expected
+
+
 def test_the_catalogue_file_is_where_make_messages_writes_it():
     assert (Path(i18n.LOCALES_DIR) / "en" / "LC_MESSAGES" / "messages.po").is_file()

@@ -112,7 +112,7 @@ def show_cash_chart(cash: CashPosition) -> None:
     title = _("Trésorerie de la convention, mois par mois")
     st.header(md(title))
     charts.show(
-        cash_chart(cash),
+        charts.from_aggregates(cash_chart, cash),
         title,
         _("Trois courbes : versements reçus et dépenses cumulés jusqu'à ce mois, puis versements attendus."),
         width="stretch",

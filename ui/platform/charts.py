@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import copy
 import functools
-from datetime import date
+import threading
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 from babel.dates import get_month_names
+from cachetools import LRUCache
+
+# Streamlit's conversion of an Altair chart into the spec it draws (private, pinned with Streamlit; see
+# `PreparedChart`): tests/pages/test_chart_specs.py fails if it changes.
+from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from i18n import FRENCH, _, babel_locale, formats, language
 from models.labels import label
@@ -215,8 +227,14 @@ def readable(chart: alt.TopLevelMixin, *, description: str) -> alt.TopLevelMixin
     One copy of the chart, its settings set on it: copying a layered chart combines its layers' parameters
     again, deep-copying every layer, and `properties()` checks each value against the Vega-Lite schema at
     every run (a dashboard draws eleven charts). The tests check the whole spec instead (`show`)."""
-    configured = chart.copy(deep=["config"])  # what configure_axis() does, for both configurations
+    configured = _laid_out(chart)
     configured.description = description
+    return configured
+
+
+def _laid_out(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """`readable` but for the description: a copy with its height, sizing, axis and legend settings."""
+    configured = chart.copy(deep=["config"])  # what configure_axis() does, for both configurations
     if isinstance(chart, alt.Chart | alt.LayerChart):
         height = chart.height
         if isinstance(height, int | float) and height < MIN_CHART_HEIGHT:
@@ -231,27 +249,135 @@ def readable(chart: alt.TopLevelMixin, *, description: str) -> alt.TopLevelMixin
     return configured
 
 
-def show(chart: alt.TopLevelMixin, title: str, summary: str, *, where=None, **options) -> None:
-    """Draw a chart on the page (or in `where`, a column or container), made `readable`, with its text
-    alternative (issue 19): its title and one line of what it shows become Vega-Lite's top-level
-    `description`, which Vega writes as the aria-label of the drawn chart (role graphics-document): a
-    screen reader announces it instead of an unnamed image. Pages put the same words on screen (a header
-    or bold title, a caption). `options` go to st.altair_chart (width…)."""
-    described = readable(chart, description=f"{title}. {summary}")
+def _unchecked_unless_testing(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     if not get_settings().validate_chart_specs:
         # Altair checks a spec against the whole Vega-Lite JSON schema each time Streamlit converts it (its
         # to_dict() without arguments): a fifth of the director dashboard's run on the large dataset. The
         # charts are built by this code the same way at every run, so the check is made where it can fail
         # a build: in the tests (PARCOURS_VALIDATE_CHART_SPECS), by every page test that draws a chart.
-        object.__setattr__(described, "to_dict", functools.partial(type(described).to_dict, described, validate=False))
-    (where or st).altair_chart(described, **options)
+        object.__setattr__(chart, "to_dict", functools.partial(type(chart).to_dict, chart, validate=False))
+    return chart
 
 
-def show_charts_in_pairs(charts: list[alt.TopLevelMixin], title: str, summary: str) -> None:
+@dataclass(frozen=True)
+class PreparedChart:
+    """A chart made `readable` (but for its description) and converted once into the Vega-Lite spec Streamlit
+    sends to the browser, its data already in Arrow (`from_aggregates`). Read only: `show` copies it."""
+
+    spec: Mapping[str, Any]
+    title: str | None  # the chart's own title when it is a plain text (show_charts_in_pairs names it)
+
+
+PREPARED_CHARTS = 256  # entries of the cache of `from_aggregates`, a few kilobytes each
+_prepared: LRUCache = LRUCache(maxsize=PREPARED_CHARTS)
+_prepared_lock = threading.Lock()
+_NOT_YET = object()
+
+
+def from_aggregates(build: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`build(*args, **kwargs)` (a chart, a list of charts or None) as PreparedChart(s) for `show`, built and
+    converted only the first time these arguments are seen in this language.
+
+    Why: building an Altair chart and converting it (Altair's to_dict copies every layer) was about 40 % of
+    the director dashboard's run once its figures are cached, at every click, for the same figures. The cache
+    is keyed by the arguments' values (dataclasses, tuples, lists, dicts, dates, numbers, texts, enums;
+    anything else raises TypeError), the builder and the language: a chart is rebuilt as soon as one figure
+    differs, and two users who see the same figures share the same drawing.
+
+    Only for charts of aggregates (counts, sums, rates, per site or month): never a chart of one person's
+    file or learning (those are drawn with `show(build(...))`), so the cache holds no personal data
+    (docs/design.md §4); a figure of services.persons or with a person's field (PERSONAL_FIELDS) is refused
+    with TypeError. Bounded (PREPARED_CHARTS, least recently used first out)."""
+    key = (build.__module__, build.__qualname__, _frozen(args), _frozen(kwargs), language(), _validating())
+    with _prepared_lock:
+        found = _prepared.get(key, _NOT_YET)
+    if found is _NOT_YET:
+        built = build(*args, **kwargs)
+        if built is None:
+            found = None
+        elif isinstance(built, list | tuple):
+            found = tuple(_prepared_chart(chart) for chart in built)
+        else:
+            found = _prepared_chart(built)
+        with _prepared_lock:
+            _prepared[key] = found
+    return list(found) if isinstance(found, tuple) else found
+
+
+def _validating() -> bool:
+    return get_settings().validate_chart_specs
+
+
+def _prepared_chart(chart: alt.TopLevelMixin) -> PreparedChart:
+    # Streamlit's own conversion (what st.altair_chart does before drawing the spec): the same spec and Arrow
+    # data as an Altair chart drawn directly (tests/pages/test_chart_specs.py compares the two).
+    spec = _convert_altair_to_vega_lite_spec(_unchecked_unless_testing(_laid_out(chart)))
+    return PreparedChart(spec, chart.title if isinstance(chart.title, str) else None)
+
+
+# Values equal only when they are the same value of the same type: kept as they are.
+_PLAIN = frozenset({str, int, date, datetime, time, type(None)})
+# A figure with one of these fields, or a type of services.persons, is a person's data: never a cache key.
+PERSONAL_FIELDS = frozenset({"person_id", "first_name", "alias", "birth_year"})
+
+
+def _frozen(value: Any) -> Hashable:
+    """A hashable value equal only for arguments that draw the same chart: the same values of the same types
+    (True is not 1, 1.0 is not 1, Decimal("1.0") is not Decimal("1"): each may be written differently)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is tuple or kind is list:
+        return (tuple, tuple(map(_frozen, value)))
+    if kind is float or kind is bool or issubclass(kind, Enum):
+        return (kind, value)
+    if kind is Decimal:
+        return (Decimal, str(value))
+    if kind is dict:
+        return (dict, tuple((_frozen(k), _frozen(v)) for k, v in value.items()))
+    names = _figure_fields(kind)
+    return (kind, tuple(_frozen(getattr(value, name)) for name in names))
+
+
+@functools.cache
+def _figure_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a dataclass of figures (TypeError for anything else, or for a person's data)."""
+    if not is_dataclass(kind):
+        raise TypeError(f"charts.from_aggregates: a {kind.__name__} is not a value a chart is cached by")
+    names = tuple(field.name for field in fields(kind))
+    if kind.__module__.startswith("services.persons") or PERSONAL_FIELDS.intersection(names):
+        raise TypeError(f"charts.from_aggregates: a {kind.__name__} is a person's data, never cached")
+    return names
+
+
+def clear_prepared_charts() -> None:
+    with _prepared_lock:
+        _prepared.clear()
+
+
+def show(chart: alt.TopLevelMixin | PreparedChart, title: str, summary: str, *, where=None, **options) -> None:
+    """Draw a chart on the page (or in `where`, a column or container), made `readable`, with its text
+    alternative (issue 19): its title and one line of what it shows become Vega-Lite's top-level
+    `description`, which Vega writes as the aria-label of the drawn chart (role graphics-document): a
+    screen reader announces it instead of an unnamed image. Pages put the same words on screen (a header
+    or bold title, a caption). `options` go to st.altair_chart / st.vega_lite_chart (width…)."""
+    description = f"{title}. {summary}"
+    if isinstance(chart, PreparedChart):
+        # A copy: Streamlit patches some of a spec's nested values in place (legend titles); the Arrow bytes
+        # are immutable, so copying them costs nothing.
+        (where or st).vega_lite_chart(spec={**copy.deepcopy(dict(chart.spec)), "description": description}, **options)
+        return
+    (where or st).altair_chart(_unchecked_unless_testing(readable(chart, description=description)), **options)
+
+
+def show_charts_in_pairs(charts: list[alt.TopLevelMixin] | list[PreparedChart], title: str, summary: str) -> None:
     """Charts two a row on a desktop (Streamlit's columns stack on a phone, one under the other); a single
     chart takes the whole width. Each is described by `title`, its own title, and `summary`."""
     for start in range(0, len(charts), 2):
         pair = charts[start : start + 2]
         for column, chart in zip(st.columns(2) if len(charts) > 1 else [None], pair, strict=False):
-            own = chart.title if isinstance(chart.title, str) else None
+            if isinstance(chart, PreparedChart):
+                own = chart.title
+            else:
+                own = chart.title if isinstance(chart.title, str) else None
             show(chart, f"{title} — {own}" if own else title, summary, where=column)

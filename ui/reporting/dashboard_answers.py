@@ -228,7 +228,7 @@ def sites_detail(answers: DirectorAnswers) -> None:
     st.table(sites_frame(answers), hide_index=True)
     if answers.compared:
         charts.show(
-            index_chart(answers),
+            charts.from_aggregates(index_chart, answers),
             _("Indice des sites"),
             _("Une barre par site : son indice, 100 étant le site médian ; les sites en retrait en foncé."),
             width="stretch",

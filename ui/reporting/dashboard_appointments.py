@@ -67,7 +67,7 @@ def appointments_section(board: Dashboard, window: Sequence[date]) -> None:
         st.info(_("Aucun rendez-vous enregistré sur les 12 mois pour ces sites."))
         return
     charts.show(
-        appointments_chart(months, window),
+        charts.from_aggregates(appointments_chart, months, window),
         _("Rendez-vous et accompagnements"),
         _("Par mois sur les 12 derniers mois, barres empilées : accompagnements et autres rendez-vous."),
         width="stretch",

@@ -120,7 +120,7 @@ def group_view(rt: Runtime, principal: Principal, groups: list[GroupRow], today:
     )
     if distribution.counts:
         charts.show_charts_in_pairs(
-            language_charts.entry_vs_latest(distribution),
+            charts.from_aggregates(language_charts.entry_vs_latest, distribution),
             _("Niveaux à l'entrée et à la dernière évaluation"),
             _("Pour cette compétence, nombre d'apprenant·es par niveau, à l'entrée et à la dernière évaluation."),
         )
@@ -165,7 +165,7 @@ def site_view(principal: Principal, today: date) -> None:
     with left:
         st.markdown(_("**Heures de présence pour gagner un niveau (médiane)**"))
         charts.show(
-            language_charts.hours_per_level(figures.sites),
+            charts.from_aggregates(language_charts.hours_per_level, figures.sites),
             _("Heures de présence pour gagner un niveau (médiane)"),
             _("Une barre par site."),
             width="stretch",
@@ -173,7 +173,7 @@ def site_view(principal: Principal, today: date) -> None:
     with right:
         st.markdown(_("**Part des apprenant·es atteignant A1 et A2**"))
         charts.show(
-            language_charts.reaching_levels(figures.sites),
+            charts.from_aggregates(language_charts.reaching_levels, figures.sites),
             _("Part des apprenant·es atteignant A1 et A2"),
             _("Pour chaque site, part des apprenant·es ayant atteint A1, puis A2."),
             width="stretch",

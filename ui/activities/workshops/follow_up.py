@@ -52,7 +52,7 @@ def _rates(rates: list[workshop_figures.ModuleRate]) -> None:
         st.info(_("Aucun appel saisi sur cette période."))
         return
     charts.show(
-        attendance_rate_chart(rates),
+        charts.from_aggregates(attendance_rate_chart, rates),
         _("Taux de présence par module"),
         _("Une barre par module, ou une grille site × module quand il y a plusieurs sites."),
     )
