@@ -675,6 +675,9 @@ CALLS: dict[str, Call] = {
     "finance.staffing.charges.plan_month": Call(
         charges.ChargeInput, lambda s, w, d: charges.plan_month(s, w.gestion, month=d.get("month"), today=TODAY)
     ),
+    "finance.staffing.charges.charge_summary": Call(
+        charges.ChargeInput, lambda s, w, d: charges.charge_summary(s, w.gestion, month=d.get("month"), today=TODAY)
+    ),
     # the periods picked in a filter (PeriodInput)
     "activities.workshops.figures.attendance_rates": Call(
         PeriodInput, lambda s, w, d: figures.attendance_rates(s, w.chef, start=d.get("start"), end=d.get("end"))

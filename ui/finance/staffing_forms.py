@@ -359,24 +359,23 @@ def monthly_charge(engine: Engine, principal: Principal) -> None:
     month = staff_charges.last_ended_month(paris_today())
     name = formats.month(month)
     with unit_of_work(engine) as uow:
-        plan = staff_charges.plan_month(uow, principal, month=month)
-    to_charge = plan.to_charge
-    if to_charge:
+        plan = staff_charges.charge_summary(uow, principal, month=month)
+    if plan.to_charge:
         st.caption(
             _("{charges} imputations à créer pour {posts} postes, {total} au total.").format(
-                charges=formats.number(len(to_charge)),
-                posts=formats.number(len({c.post_id for c in to_charge})),
+                charges=formats.number(plan.to_charge),
+                posts=formats.number(plan.posts),
                 total=euros(plan.total_cents),
             )
         )
-    elif plan.charges:
+    elif plan.already_charged:
         st.caption(_("Les salaires de {month} sont déjà imputés.").format(month=md(name)))
     else:
         st.caption(_("Aucun salaire à imputer pour {month}.").format(month=md(name)))
-    if plan.unfunded_post_ids:
+    if plan.unfunded_posts:
         st.warning(
             _("{count} poste(s) pourvu(s) sans financement : rien n'est imputé pour eux.").format(
-                count=formats.number(len(plan.unfunded_post_ids))
+                count=formats.number(plan.unfunded_posts)
             )
         )
     form = "staff_charge"
@@ -385,7 +384,7 @@ def monthly_charge(engine: Engine, principal: Principal) -> None:
         _("Imputer les salaires du mois de {month}").format(month=md(name)),
         key=f"{form_state.key(form)}_go",
         type="primary",
-        disabled=not to_charge,
+        disabled=not plan.to_charge,
     ):
 
         def charge() -> None:

@@ -28,7 +28,7 @@ from models.labels import label
 from models.staffing import Post, PostType
 from services.finance._staff_cost_queries import funding_shares, history_by_post, split_month_cost
 from services.finance.staffing.costs import days_within, filled_intervals, post_month_cost
-from services.platform import audit
+from services.platform import audit, data_version
 from services.platform.inputs import FormInput, field_error
 from services.platform.principal import Capability, Principal
 
@@ -75,6 +75,18 @@ class ChargePlan:
     @property
     def total_cents(self) -> int:
         return sum(c.amount_cents for c in self.to_charge)
+
+
+@dataclass(frozen=True)
+class ChargeSummary:
+    """What the charge of a month would book, in counts and a total (the button's caption): no post's cost."""
+
+    month: date
+    to_charge: int  # charges to create
+    posts: int  # posts they are for
+    total_cents: int
+    already_charged: int  # charges of the month booked before
+    unfunded_posts: int  # filled that month but without any funding share
 
 
 @dataclass(frozen=True)
@@ -178,6 +190,28 @@ def plan_month(session: Session, principal: Principal, *, month: date, today: da
                     )
                 )
     return ChargePlan(month, tuple(charges), tuple(unfunded), tuple(uncharged))
+
+
+def charge_summary(session: Session, principal: Principal, *, month: date, today: date | None = None) -> ChargeSummary:
+    """`plan_month` in counts and a total, cached per data version (data_version.cached_aggregate): the
+    page shows it at every run, and the plan reads every post, its history and its shares (a fifth of the
+    gestion's « Postes » run on the large dataset). Counts only, no post's cost, as caches hold."""
+    principal.require(Capability.VIEW_BUDGET)
+    month = ChargeInput.validated({"month": month}, as_of=today or paris_today()).month
+
+    def summarise() -> ChargeSummary:
+        plan = plan_month(session, principal, month=month, today=today)
+        to_charge = plan.to_charge
+        return ChargeSummary(
+            month,
+            len(to_charge),
+            len({charge.post_id for charge in to_charge}),
+            plan.total_cents,
+            len(plan.charges) - len(to_charge),
+            len(plan.unfunded_post_ids),
+        )
+
+    return data_version.cached_aggregate(session, "staffing.charge_summary", (month, principal.scope), summarise)
 
 
 def charge_month(session: Session, principal: Principal, *, month: date, today: date | None = None) -> ChargeResult:

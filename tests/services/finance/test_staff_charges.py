@@ -119,3 +119,32 @@ def test_only_gestion_charges_and_months_outside_the_grant_are_not_charged(sessi
     )
     result = staff_charges.charge_month(session, _gestion, month=date(2024, 6, 1), today=TODAY)
     assert (result.created, result.uncharged_post_ids) == (0, (post.id,))
+
+
+def test_the_summary_shown_before_charging_counts_what_the_charge_books(session, world):
+    lyon, grenoble, agrasc, region, gestion = world
+    factories.a_funded_post(session, lyon, monthly_cost_cents=100_001, funding=[(agrasc, 5_000), (region, 5_000)])
+    factories.a_funded_post(
+        session,
+        grenoble,
+        monthly_cost_cents=300_000,
+        funding=[(agrasc, 10_000)],
+        history=[(date(2025, 1, 1), True), (date(2026, 2, 11), False)],
+    )
+    factories.a_funded_post(session, lyon, monthly_cost_cents=250_000, funding=[])  # filled, funded by nobody
+    february = date(2026, 2, 1)
+    before = staff_charges.charge_summary(session, gestion, month=date(2026, 2, 14), today=TODAY)
+    # 3 charges (the split post twice), 2 posts, 1 000,01 € + 3 000 € × 10/28, one post without funding
+    assert before == staff_charges.ChargeSummary(february, 3, 2, 100_001 + 107_143, 0, 1)
+    staff_charges.charge_month(session, gestion, month=february, today=TODAY)
+    after = staff_charges.charge_summary(session, gestion, month=february, today=TODAY)
+    assert after == staff_charges.ChargeSummary(february, 0, 0, 0, 3, 1)
+    with pytest.raises(ValidationFailed):
+        staff_charges.charge_summary(session, gestion, month=date(2026, 3, 1), today=TODAY)
+
+
+def test_the_summary_is_refused_to_a_role_without_the_budget(session, world):
+    *_rest, _gestion = world
+    worker = factories.principal(session, factories.a_user(session, Role.INTERVENANT, world[0]))
+    with pytest.raises(PermissionDenied):
+        staff_charges.charge_summary(session, worker, month=date(2026, 2, 1), today=TODAY)
