@@ -13,6 +13,7 @@ translate is listed in the README (« Ce que Streamlit ne permet pas de traduire
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import streamlit as st
@@ -40,8 +41,25 @@ class _On:
         )
 
     def date_input(self, label: str, *args, format: str = DATE_FORMAT, **kwargs):
-        """Day, month, year: the order a French reader expects (Streamlit's default is YYYY/MM/DD)."""
-        return self.host.date_input(label, *args, format=format, **kwargs)
+        """Day, month, year: the order a French reader expects (Streamlit's default is YYYY/MM/DD).
+
+        A saved date outside `min_value`…`max_value` (a round dated after « today » of a server whose clock
+        was set back, a record older than a correction window) widens the bounds to include it: Streamlit
+        would raise and take the whole page down. The service still refuses such a date when it is saved."""
+        return self.host.date_input(label, *args, format=format, **_bounds_including_the_value(kwargs))
+
+
+def _bounds_including_the_value(kwargs: dict[str, Any]) -> dict[str, Any]:
+    value = kwargs.get("value")
+    if type(value) is not date:  # a range, "today", None or a datetime: Streamlit's own checks apply
+        return kwargs
+    widened = dict(kwargs)
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    if type(low) is date and value < low:
+        widened["min_value"] = value
+    if type(high) is date and value > high:
+        widened["max_value"] = value
+    return widened
 
 
 def on(host) -> _On:
