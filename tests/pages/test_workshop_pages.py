@@ -36,6 +36,7 @@ from tests.pages.conftest import (
     text_input,
     unique,
 )
+from ui.activities import roll_call
 
 ROLL_BUTTON = "Enregistrer l'appel"
 
@@ -112,14 +113,14 @@ def _roll_of(app_engine, username: str, session_id: int):
     assert not at.exception, at.exception
     lyon = next(iter(principal_of(app_engine, username).site_ids))
     choice = at.selectbox(key=f"workshop_roll_choice_{lyon}")
-    if choice.value.id != session_id:
+    if choice.value != session_id:
         with unit_of_work(app_engine) as session:
             rows = workshop_sessions.list_sessions(
                 session, principal_of(app_engine, username), period=Period.HELD, site_id=lyon
             ).rows
-        at = choice.set_value(next(row for row in rows if row.id == session_id)).run()
+        at = choice.set_value(next(row.id for row in rows if row.id == session_id)).run()
         assert not at.exception, at.exception
-    assert at.selectbox(key=f"workshop_roll_choice_{lyon}").value.id == session_id
+    assert at.selectbox(key=f"workshop_roll_choice_{lyon}").value == session_id
     return at
 
 
@@ -214,6 +215,56 @@ def test_a_roll_saved_incomplete_warns_how_many_are_unmarked(app_engine, demo_da
     assert not [w for w in at.warning if "pas d'appel enregistré" in str(w.value)]
 
 
+def _enough_in_cycle_today(app_engine, count: int) -> list[tuple[int, str]]:
+    """At least `count` Lyon persons in a cycle today (enrolling active files until there are)."""
+    chef = principal_of(app_engine, "chef.lyon")
+    lyon = next(iter(chef.site_ids))
+    while len(expected := _expected_in_lyon_on(app_engine, clock.today())) < count:
+        with unit_of_work(app_engine) as session:
+            in_cycle = select(WorkshopEnrolment.person_id).where(WorkshopEnrolment.left_on.is_(None))
+            code = session.exec(
+                select(Person.code).where(
+                    Person.site_id == lyon, Person.status == PersonStatus.ACTIVE, Person.id.not_in(in_cycle)
+                )
+            ).first()
+            workshop_people.enrol_person(session, chef, data={"code": code, "cycle_start_on": clock.today()})
+    return expected
+
+
+def test_a_long_roll_is_taken_a_page_at_a_time_and_each_page_saves_its_rows(
+    app_engine, demo_database, monkeypatch
+) -> None:
+    """A roll longer than a page (here 2 persons a page, so that the demo's few persons make 3 pages) shows
+    its first page; saving it records those rows only; « Personnes suivantes » shows the next ones by code."""
+    monkeypatch.setattr(roll_call, "ROLL_PAGE_SIZE", 2)
+    session_id = _session_today_with_someone_expected(app_engine, time(23, 40))
+    expected = _enough_in_cycle_today(app_engine, 5)
+    ids = [person_id for person_id, _code in expected]
+    at = _roll_of(app_engine, "ts.lyon", session_id)
+    assert list(_marks(at)) == ids[:2]
+    assert f"Personnes 1 à 2 sur {len(ids)}" in all_text(at)
+    assert f"{len(ids)} personne(s) attendue(s) ou déjà notée(s)" in all_text(at)  # the whole roll
+    _marks(at)[ids[1]].set_value(AttendanceStatus.ABSENT)
+    at = _button(at, ROLL_BUTTON).click().run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.toast] == ["Appel enregistré : 1 présent·e(s), 1 absent·e(s), 0 excusé·e(s)."]
+    assert _saved_marks(app_engine, session_id) == {ids[0]: "present", ids[1]: "absent"}
+    at = _button(at, "Personnes suivantes").click().run()
+    assert not at.exception, at.exception
+    assert list(_marks(at)) == ids[2:4]
+    assert f"Personnes 3 à 4 sur {len(ids)}" in all_text(at)
+    assert [str(w.value) for w in at.warning if "pas d'appel enregistré" in str(w.value)]  # the rest: unmarked
+    _marks(at)[ids[3]].set_value(AttendanceStatus.EXCUSED)
+    at = _button(at, ROLL_BUTTON).click().run()
+    assert not at.exception, at.exception
+    assert _saved_marks(app_engine, session_id) == {
+        ids[0]: "present",
+        ids[1]: "absent",
+        ids[2]: "present",
+        ids[3]: "excused",
+    }
+
+
 def test_an_old_session_warns_that_the_edit_will_be_traced(app_engine, demo_database) -> None:
     ts = principal_of(app_engine, "ts.lyon")
     lyon = next(iter(ts.site_ids))
@@ -221,7 +272,7 @@ def test_an_old_session_warns_that_the_edit_will_be_traced(app_engine, demo_data
         rows = workshop_sessions.list_sessions(session, ts, period=Period.HELD, site_id=lyon).rows
     old = next(r for r in rows if (clock.today() - r.session_on).days > 7)
     at = open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS)
-    at = at.selectbox(key=f"workshop_roll_choice_{lyon}").set_value(old).run()
+    at = at.selectbox(key=f"workshop_roll_choice_{lyon}").set_value(old.id).run()
     assert not at.exception, at.exception
     assert [w.value for w in at.warning if "modification tardive" in str(w.value)] == [
         "Séance de plus de 7 jours : modification tardive, elle sera tracée."

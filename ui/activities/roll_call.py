@@ -26,7 +26,9 @@ Only the marks the user changed are sent (and every person without a saved mark)
 other rows meanwhile is kept. Draws: the session heading, a warning when the session is more than
 LATE_AFTER_DAYS old (the save is traced as a late edit), the form whose "Enregistrer l'appel" button
 saves every row in one transaction, errors under it and a toast with the counts after a successful save
-(ui.platform.form_state.submit). Returns the RollCall drawn (e.g. to show a count beside it).
+(ui.platform.form_state.submit). A roll longer than ROLL_PAGE_SIZE persons is shown a page at a time,
+each page's form saving its rows (the counts above it stay those of the whole roll). Returns the RollCall
+drawn (e.g. to show a count beside it).
 """
 
 from __future__ import annotations
@@ -39,10 +41,11 @@ from models.attendance import AttendanceStatus
 from models.labels import label
 from services.activities import attendance
 from services.activities.attendance import LATE_AFTER_DAYS, RollCall, RollEntry, SessionKind
+from services.platform import paging
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.persons import markers
-from ui.platform import form_state, widgets
+from ui.platform import form_state, pager, widgets
 from ui.platform.runtime import field_cipher
 from ui.platform.text import md
 
@@ -50,6 +53,11 @@ SAVE_LABEL = N_("Enregistrer l'appel")
 # The order of the choices: from Présent·e, → gives Absent·e and ← (wrapping) Absent·e excusé·e, one key each.
 CHOICES = (AttendanceStatus.PRESENT, AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
 START = AttendanceStatus.PRESENT  # « Tous présents »: the mark of a person not marked yet
+# Persons per page of the roll. A roll is a workshop's or a group's dozen or two: one page. A site whose
+# cycles stay open expects hundreds at each workshop (the large synthetic dataset: 166 to 193); drawn at
+# once, Streamlit copies its session state at every radio (`SessionState.filtered_state`), so the page
+# grew with the square of the roll: 260-480 ms for each click on the page, and seconds under load.
+ROLL_PAGE_SIZE = 30
 
 
 def mark_key(form_key: str, person_id: int) -> str:
@@ -147,13 +155,28 @@ def _saved_message(chosen: dict[int, AttendanceStatus]) -> str:
 
 
 def _roll_form(engine: Engine, principal: Principal, roll: RollCall, key: str) -> None:
-    """The rows in a form whose button saves the marks through form_state (errors under the rows)."""
+    """The rows in a form whose button saves the marks through form_state (errors under the rows); a roll
+    longer than ROLL_PAGE_SIZE shows one page of it at a time, saved on its own."""
     form = f"{key}_{roll.kind.value}_{roll.session_id}"
     form_key, errors = form_state.key(form), form_state.errors(form)
+    pages = f"{form}_page"
+    shown = paging.window(len(roll.entries), pager.current(pages, roll.session_id), ROLL_PAGE_SIZE)
+    entries = roll.entries[shown.offset : shown.offset + shown.page_size]
+    if shown.page_count > 1:
+        st.caption(
+            _(
+                "Personnes {first} à {last} sur {total} : enregistrez l'appel de cette page avant de passer "
+                "à la suivante (les choix non enregistrés d'une page ne sont pas gardés)."
+            ).format(
+                first=formats.number(shown.offset + 1),
+                last=formats.number(shown.offset + len(entries)),
+                total=formats.number(shown.total),
+            )
+        )
     with widgets.form(form_key):
         form_state.form_error(form)
         chosen = {}
-        for entry in roll.entries:
+        for entry in entries:
             if entry.transferred:
                 _transferred(entry)
             else:
@@ -161,8 +184,16 @@ def _roll_form(engine: Engine, principal: Principal, roll: RollCall, key: str) -
         form_state.field_error(errors, "session")
         form_state.field_error(errors, "statuses")
         submitted = st.form_submit_button(_(SAVE_LABEL), type="primary", icon=":material/how_to_reg:")
+    if shown.page_count > 1:
+        pager.buttons(
+            pages,
+            shown.page,
+            shown.page_count,
+            previous_label=_("Personnes précédentes"),
+            next_label=_("Personnes suivantes"),
+        )
     if submitted:
-        drawn = {entry.person_id: entry.status for entry in roll.entries}
+        drawn = {entry.person_id: entry.status for entry in entries}
         # The changes only (every person without a saved mark is one): a colleague's marks of other rows stay.
         marks = {person_id: status for person_id, status in chosen.items() if status != drawn[person_id]}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from i18n import _
+from ui.platform.text import md
 
 
 def current(key: str, signature: object = None) -> int:
@@ -19,12 +20,21 @@ def current(key: str, signature: object = None) -> int:
     return int(st.session_state.get(key, 1))
 
 
-def buttons(key: str, page: int, page_count: int) -> None:
-    """« Page précédente » / « Page suivante », each only where there is such a page."""
+def buttons(
+    key: str, page: int, page_count: int, *, previous_label: str | None = None, next_label: str | None = None
+) -> None:
+    """« Page précédente » / « Page suivante », each only where there is such a page; other labels where a
+    page shows two paged lists (a screen reader lists the buttons by their names)."""
     previous, _unused, following = st.columns([1, 4, 1])
-    if page > 1 and previous.button(_("Page précédente"), icon=":material/chevron_left:", key=f"{key}__previous"):
+    if page > 1 and previous.button(
+        md(previous_label) if previous_label else _("Page précédente"),
+        icon=":material/chevron_left:",
+        key=f"{key}__previous",
+    ):
         st.session_state[key] = page - 1
         st.rerun()
-    if page < page_count and following.button(_("Page suivante"), icon=":material/chevron_right:", key=f"{key}__next"):
+    if page < page_count and following.button(
+        md(next_label) if next_label else _("Page suivante"), icon=":material/chevron_right:", key=f"{key}__next"
+    ):
         st.session_state[key] = page + 1
         st.rerun()

@@ -98,13 +98,15 @@ def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
         return
     if period == Period.HELD and rows:
         st.header(_("Faire l'appel"))
+        # By id, as on the French-course page: the option is the session, whatever its row's counts.
+        of = {row.id: row for row in rows}
         chosen = widgets.selectbox(
             _("Séance"),
-            rows,
+            list(of),
             key=f"workshop_roll_choice_{site_id}",
-            format_func=lambda r: _session_label(r, several_sites),
+            format_func=lambda session_id: _session_label(of[session_id], several_sites),
         )
-        roll_call_grid(rt.engine, principal, SessionKind.WORKSHOP, chosen.id, "workshop_roll")
+        roll_call_grid(rt.engine, principal, SessionKind.WORKSHOP, chosen, "workshop_roll")
     with st.expander(_("Planifier une séance"), icon=":material/event:"):
         session_form(rt, principal, sites, site_id, None)
     if rows:
