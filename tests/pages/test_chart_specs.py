@@ -151,3 +151,11 @@ def test_a_person_s_data_or_a_value_that_cannot_be_told_apart_is_never_a_cache_k
     charts.clear_prepared_charts()
     with pytest.raises(TypeError):
         charts.from_aggregates(lambda _value: _bars(FIGURES), argument)
+
+
+def test_two_builders_of_the_same_name_never_share_a_chart():
+    charts.clear_prepared_charts()
+    first = charts.from_aggregates(lambda months: _bars(months, colour="#111111"), FIGURES)
+    second = charts.from_aggregates(lambda months: _bars(months, colour="#222222"), FIGURES)
+    assert first is not second
+    assert json.dumps(first.spec["mark"]) != json.dumps(second.spec["mark"])

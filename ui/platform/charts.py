@@ -288,7 +288,8 @@ def from_aggregates(build: Callable[..., Any], *args: Any, **kwargs: Any) -> Any
     file or learning (those are drawn with `show(build(...))`), so the cache holds no personal data
     (docs/design.md §4); a figure of services.persons or with a person's field (PERSONAL_FIELDS) is refused
     with TypeError. Bounded (PREPARED_CHARTS, least recently used first out)."""
-    key = (build.__module__, build.__qualname__, _frozen(args), _frozen(kwargs), language(), _validating())
+    # The builder itself, not its name: two lambdas of one module share a name, never an identity.
+    key = (build, _frozen(args), _frozen(kwargs), language(), _validating())
     with _prepared_lock:
         found = _prepared.get(key, _NOT_YET)
     if found is _NOT_YET:
