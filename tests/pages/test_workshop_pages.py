@@ -90,16 +90,26 @@ def _session_today_with_someone_expected(app_engine, start: time = time(23, 45))
                 "facilitator_ids": [chef.user_id],
             },
         )
-    if not _expected_in_lyon_on(app_engine, today):
+    _enough_in_cycle_today(app_engine, 1)
+    return session_id
+
+
+def _enough_in_cycle_today(app_engine, count: int) -> list[tuple[int, str]]:
+    """At least `count` Lyon persons in a cycle today, by code (enrolling active files never enrolled until
+    there are)."""
+    chef = principal_of(app_engine, "chef.lyon")
+    lyon = next(iter(chef.site_ids))
+    while len(expected := _expected_in_lyon_on(app_engine, clock.today())) < count:
         with unit_of_work(app_engine) as session:
-            in_cycle = select(WorkshopEnrolment.person_id).where(WorkshopEnrolment.left_on.is_(None))
             code = session.exec(
                 select(Person.code).where(
-                    Person.site_id == lyon, Person.status == PersonStatus.ACTIVE, Person.id.not_in(in_cycle)
+                    Person.site_id == lyon,
+                    Person.status == PersonStatus.ACTIVE,
+                    Person.id.not_in(select(WorkshopEnrolment.person_id)),
                 )
             ).first()
-            workshop_people.enrol_person(session, chef, data={"code": code, "cycle_start_on": today})
-    return session_id
+            workshop_people.enrol_person(session, chef, data={"code": code, "cycle_start_on": clock.today()})
+    return expected
 
 
 def _marks(at) -> dict[int, object]:
@@ -175,19 +185,7 @@ def test_a_roll_saved_incomplete_warns_how_many_are_unmarked(app_engine, demo_da
     « Tous présents » start could be): the page says how many have no mark and proposes them present."""
     session_id = _session_today_with_someone_expected(app_engine, time(23, 50))
     ts = principal_of(app_engine, "ts.lyon")
-    expected = _expected_in_lyon_on(app_engine, clock.today())
-    if len(expected) < 2:  # a second person in a cycle today, so that one stays unmarked
-        chef = principal_of(app_engine, "chef.lyon")
-        with unit_of_work(app_engine) as session:
-            code = session.exec(
-                select(Person.code).where(
-                    Person.site_id == next(iter(chef.site_ids)),
-                    Person.status == PersonStatus.ACTIVE,
-                    Person.id.not_in(select(WorkshopEnrolment.person_id)),
-                )
-            ).first()
-            workshop_people.enrol_person(session, chef, data={"code": code, "cycle_start_on": clock.today()})
-        expected = _expected_in_lyon_on(app_engine, clock.today())
+    expected = _enough_in_cycle_today(app_engine, 2)  # a second person, so that one stays unmarked
     with unit_of_work(app_engine) as session:
         attendance.save_roll_call(
             session,
@@ -213,22 +211,6 @@ def test_a_roll_saved_incomplete_warns_how_many_are_unmarked(app_engine, demo_da
         person_id: ("excused" if i == 0 else "present") for i, (person_id, _code) in enumerate(expected)
     }
     assert not [w for w in at.warning if "pas d'appel enregistré" in str(w.value)]
-
-
-def _enough_in_cycle_today(app_engine, count: int) -> list[tuple[int, str]]:
-    """At least `count` Lyon persons in a cycle today (enrolling active files until there are)."""
-    chef = principal_of(app_engine, "chef.lyon")
-    lyon = next(iter(chef.site_ids))
-    while len(expected := _expected_in_lyon_on(app_engine, clock.today())) < count:
-        with unit_of_work(app_engine) as session:
-            in_cycle = select(WorkshopEnrolment.person_id).where(WorkshopEnrolment.left_on.is_(None))
-            code = session.exec(
-                select(Person.code).where(
-                    Person.site_id == lyon, Person.status == PersonStatus.ACTIVE, Person.id.not_in(in_cycle)
-                )
-            ).first()
-            workshop_people.enrol_person(session, chef, data={"code": code, "cycle_start_on": clock.today()})
-    return expected
 
 
 def test_a_long_roll_is_taken_a_page_at_a_time_and_each_page_saves_its_rows(

@@ -289,7 +289,7 @@ def from_aggregates(build: Callable[..., Any], *args: Any, **kwargs: Any) -> Any
     (docs/design.md §4); a figure of services.persons or with a person's field (PERSONAL_FIELDS) is refused
     with TypeError. Bounded (PREPARED_CHARTS, least recently used first out)."""
     # The builder itself, not its name: two lambdas of one module share a name, never an identity.
-    key = (build, _frozen(args), _frozen(kwargs), language(), _validating())
+    key = (build, _frozen(args), _frozen(kwargs), language(), get_settings().validate_chart_specs)
     with _prepared_lock:
         found = _prepared.get(key, _NOT_YET)
     if found is _NOT_YET:
@@ -303,10 +303,6 @@ def from_aggregates(build: Callable[..., Any], *args: Any, **kwargs: Any) -> Any
         with _prepared_lock:
             _prepared[key] = found
     return list(found) if isinstance(found, tuple) else found
-
-
-def _validating() -> bool:
-    return get_settings().validate_chart_specs
 
 
 def _prepared_chart(chart: alt.TopLevelMixin) -> PreparedChart:
