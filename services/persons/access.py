@@ -52,6 +52,15 @@ def person_in_scope(session: Session, principal: Principal, person_id: int) -> P
     return person
 
 
+def require_person_in_scope(session: Session, principal: Principal, person_id: int) -> None:
+    """The check of `person_in_scope` (same capability, same filter in the query, same NotFound) for a
+    reader that needs only the id: it loads no file (a person file's page runs a dozen of these)."""
+    principal.require(Capability.VIEW_PERSON_FILES)
+    found = session.exec(select(Person.id).where(Person.id == person_id, principal.site_filter(Person.site_id))).first()
+    if found is None:
+        raise NotFound(_(NOT_FOUND_MESSAGE))
+
+
 def reads_written_text(principal: Principal) -> bool:
     """What was written about a person (notes, goals and their actions, reasons for a referral or a closing)
     may name them or tell their story: it is read with VIEW_IDENTITY, like the alias. Direction reads files

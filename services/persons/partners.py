@@ -37,7 +37,7 @@ from models.partners import (
     ReferralResult,
 )
 from models.persons import PersonStatus
-from services.persons.access import _require_writable, person_in_scope, readable_text, touch_last_contact
+from services.persons.access import _require_writable, readable_text, require_person_in_scope, touch_last_contact
 from services.persons.consent import _record_new_sharing_consent, sharing_allowed_on
 from services.persons.records import (
     _change_person_status,
@@ -378,11 +378,11 @@ def update_referral_result(
 
 def list_referrals(session: Session, principal: Principal, person_id: int) -> list[ReferralRow]:
     """The person's referrals, latest first, with the partner's name (the reason only with VIEW_IDENTITY)."""
-    person = person_in_scope(session, principal, person_id)
+    require_person_in_scope(session, principal, person_id)
     rows = session.exec(
         select(Referral, Partner.name, Partner.kind)
         .join(Partner, Partner.id == Referral.partner_id)
-        .where(Referral.person_id == person.id)
+        .where(Referral.person_id == person_id)
         .order_by(Referral.referred_on.desc(), Referral.id.desc())
     ).all()
     return [
@@ -477,9 +477,9 @@ def record_outcome(
 
 
 def list_outcomes(session: Session, principal: Principal, person_id: int) -> list[OutcomeRow]:
-    person = person_in_scope(session, principal, person_id)
+    require_person_in_scope(session, principal, person_id)
     rows = session.exec(
-        select(Outcome).where(Outcome.person_id == person.id).order_by(Outcome.outcome_on.desc(), Outcome.id.desc())
+        select(Outcome).where(Outcome.person_id == person_id).order_by(Outcome.outcome_on.desc(), Outcome.id.desc())
     ).all()
     return [
         OutcomeRow(

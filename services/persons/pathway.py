@@ -40,7 +40,7 @@ from models.pathway import (
     PspPeriod,
 )
 from models.persons import Person, PersonNote, PersonStatus
-from services.persons.access import _require_writable, person_in_scope, readable_text, touch_last_contact
+from services.persons.access import _require_writable, readable_text, require_person_in_scope, touch_last_contact
 from services.persons.records import _owned_row, _save_sub_record, _writable_person
 from services.platform import audit
 from services.platform.crypto import FieldCipher
@@ -132,10 +132,10 @@ def record_barriers(
 def barrier_history(session: Session, principal: Principal, person_id: int) -> list[BarrierPoint]:
     """Every rating, oldest first (the chart of the evolution); a corrected one at its corrected level,
     with the level first entered and when it was corrected."""
-    person = person_in_scope(session, principal, person_id)
+    require_person_in_scope(session, principal, person_id)
     rows = session.exec(
         select(BarrierAssessment)
-        .where(BarrierAssessment.person_id == person.id)
+        .where(BarrierAssessment.person_id == person_id)
         .order_by(BarrierAssessment.assessed_on, BarrierAssessment.id)
     ).all()
     return [
@@ -345,8 +345,8 @@ def close_goal(
 
 def list_goals(session: Session, principal: Principal, person_id: int) -> list[GoalRow]:
     """Open goals first (by due date), then closed ones (latest first); their wording only with VIEW_IDENTITY."""
-    person = person_in_scope(session, principal, person_id)
-    rows = session.exec(select(ActionGoal).where(ActionGoal.person_id == person.id)).all()
+    require_person_in_scope(session, principal, person_id)
+    rows = session.exec(select(ActionGoal).where(ActionGoal.person_id == person_id)).all()
     goals = [
         GoalRow(
             r.id,
@@ -602,10 +602,10 @@ def list_psp(
 ) -> list[PspEpisodeView]:
     """The person's PSP episodes, latest request first, with periods, months granted and the alert."""
     today = today or clock.today()
-    person = person_in_scope(session, principal, person_id)
+    require_person_in_scope(session, principal, person_id)
     episodes = session.exec(
         select(PspEpisode)
-        .where(PspEpisode.person_id == person.id)
+        .where(PspEpisode.person_id == person_id)
         .order_by(PspEpisode.requested_on.desc(), PspEpisode.id.desc())
     ).all()
     periods = (
@@ -723,11 +723,11 @@ def add_note(
 def list_notes(session: Session, principal: Principal, person_id: int, *, cipher: FieldCipher) -> list[NoteView]:
     """The person's notes, latest first, decrypted. PermissionDenied without VIEW_IDENTITY (direction)."""
     principal.require(Capability.VIEW_IDENTITY)
-    person = person_in_scope(session, principal, person_id)
+    require_person_in_scope(session, principal, person_id)
     rows = session.exec(
         select(PersonNote.id, PersonNote.noted_on, User.display_name, PersonNote.body_encrypted)
         .outerjoin(User, User.id == PersonNote.author_id)
-        .where(PersonNote.person_id == person.id)
+        .where(PersonNote.person_id == person_id)
         .order_by(PersonNote.noted_on.desc(), PersonNote.id.desc())
     ).all()
     return [NoteView(note_id, on, author, cipher.decrypt(token)) for note_id, on, author, token in rows]
