@@ -43,6 +43,12 @@ CURRENT_COLUMN = {
 }
 
 
+# The table `counted` reads. A figure cached per site (data_version.cached_by_site) lists it among the tables
+# it reads by site when its facts are filtered on their own site: a consent written at Lyon then recomputes
+# the parts of Lyon and of the sites the file was transferred from only (data_version.FOLLOWS_THE_PERSON).
+CONSENT_HISTORY = ConsentChange.__tablename__
+
+
 def counted(person_id: sa.ColumnElement, day: sa.ColumnElement | date) -> sa.ColumnElement[bool]:
     """WHERE clause: the fact about `person_id` dated `day` (the SQL date column of the fact: attendance
     day, round day, referral day, outcome day; a Python date for a stock, e.g. a period's last day) counts

@@ -23,6 +23,15 @@ computed per site (`cached_by_site`) whose query filters such a table on `site_i
 and `table@*` only: a roll call at Lyon recomputes Lyon's attendance figures, not the eleven other sites'.
 The row `table` still moves at every write of the table, so every other figure behaves as before.
 
+A person's consent history (`FOLLOWS_THE_PERSON`) is read per site too, though no figure filters it on
+`site_id`: whether a fact counts depends on the consent history of the fact's person
+(services.persons.consent.counted), and a figure of one site reads the history of the persons of its own
+facts. Those rows sit at the site of the person's file and follow it when it moves (an UPDATE of their
+`site_id`, which moves `table@*`); the facts stay at the site where they happened, which was the file's
+site then (every service records a fact at its person's site). So a write of these rows also moves their
+counter at each site the persons' files were transferred from: an intake's or a withdrawal's consent at
+Lyon recomputes the figures of Lyon (and of the sites the file came from), not of the eleven others.
+
 What is tracked: every table but the bookkeeping that no figure reads (audit log, login throttling,
 enrolment codes, the schema version). The counters are moved at commit, in the order of their names, so
 two writing transactions never wait for each other's counters in opposite orders (no deadlock). A
@@ -63,6 +72,10 @@ _WRITTEN = "parcours_tables_written"
 _WRITTEN_PLACES = "parcours_sites_written"  # "table@site" and "table@*" rows to move at commit
 _FINDING_SITES = "parcours_finding_sites"
 ANY_SITE = "*"
+# Tables of a person's history read by the figures of every site where the person has facts (see above).
+FOLLOWS_THE_PERSON = frozenset({"consent_change"})
+_TRANSFERS = "person_transfer"  # (person_id, from_site_id): the sites a file was transferred from
+_PERSONS_PER_READ = 500  # ids per IN list: far below the bound parameters SQLite and PostgreSQL allow
 NATIONAL = "national"  # the rows without a site (a national expense, budget line or post)
 _SUSPENDED = "parcours_tracking_suspended"
 _PRESENT = "parcours_data_version_present"
@@ -134,20 +147,50 @@ def _sites_written(connection: Connection, context: Any, statement: str, table: 
     parameters = getattr(context, "compiled_parameters", None) or [{}]
     if not isinstance(construct, sa.Insert | sa.Update | sa.Delete) or construct.table.name != table:
         return unknown
+    follows = table in FOLLOWS_THE_PERSON
     if isinstance(construct, sa.Insert):
         if construct.select is not None or construct._post_values_clause is not None or construct._prefixes:
             return unknown  # INSERT … SELECT, an upsert or INSERT OR REPLACE: may change rows of another site
-        if any("site_id" not in row for row in parameters):
+        if any("site_id" not in row or (follows and row.get("person_id") is None) for row in parameters):
             return unknown
-        return {site_row(table, row["site_id"]) for row in parameters}
-    if construct.whereclause is None or (isinstance(construct, sa.Update) and _moves_rows_to_another_site(statement)):
+        rows = {(row["site_id"], row.get("person_id")) for row in parameters}
+    elif construct.whereclause is None or (isinstance(construct, sa.Update) and _moves_rows_to_another_site(statement)):
         return unknown  # every row, or rows moving to another site (a transfer)
-    matched = sa.select(column).where(construct.whereclause)
-    if connection.dialect.name != "sqlite":
-        matched = matched.with_for_update(of=column.table)  # no transfer moves them before this write commits
+    else:
+        person = column.table.c.person_id if follows else sa.null()
+        matched = sa.select(column, person).where(construct.whereclause)
+        if connection.dialect.name != "sqlite":
+            matched = matched.with_for_update(of=column.table)  # no transfer moves them before this write commits
+        with _finding_sites(connection):
+            rows = {(site, who) for row in parameters for site, who in connection.execute(matched, row)}
+    sites = {site for site, _person in rows}
+    if follows:
+        sites |= _former_sites(connection, {who for _site, who in rows})
+    return {site_row(table, site) for site in sites}
+
+
+def _former_sites(connection: Connection, person_ids: Collection[int]) -> set[int]:
+    """The sites the files of these persons were transferred from."""
+    transfers = SQLModel.metadata.tables[_TRANSFERS]
+    ids = sorted(person_ids)
+    found: set[int] = set()
+    with _finding_sites(connection):
+        for start in range(0, len(ids), _PERSONS_PER_READ):
+            chunk = ids[start : start + _PERSONS_PER_READ]
+            found.update(
+                connection.execute(
+                    sa.select(transfers.c.from_site_id).where(transfers.c.person_id.in_(chunk)).distinct()
+                ).scalars()
+            )
+    return found
+
+
+@contextmanager
+def _finding_sites(connection: Connection) -> Iterator[None]:
+    """The reads that find which sites a write touches are not writes to track."""
     connection.info[_FINDING_SITES] = True
     try:
-        return {site_row(table, site) for row in parameters for site in connection.execute(matched, row).scalars()}
+        yield
     finally:
         connection.info.pop(_FINDING_SITES, None)
 

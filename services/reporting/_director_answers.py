@@ -42,7 +42,7 @@ from models.persons import Person
 from models.staffing import Post, PostType
 from models.workshops import WorkshopAttendance, WorkshopSession
 from services.finance.access import national_or_sites, visible_lines
-from services.persons.consent import counted
+from services.persons.consent import CONSENT_HISTORY, counted
 from services.platform import data_version
 from services.platform.principal import Principal
 from services.reporting._indicators import ranked_assessments, span_of, within
@@ -52,7 +52,8 @@ Period = tuple[date, date]
 NOT_RESULTS = (OutcomeCategory.LOST_CONTACT, OutcomeCategory.OTHER)
 
 
-# The tables _activity_rows filters on their own site_id (data_version.cached_by_site's `scoped`).
+# The tables _activity_rows filters on their own site_id (data_version.cached_by_site's `scoped`), and the consent
+# history of the persons of those rows (services.persons.consent.CONSENT_HISTORY).
 ACTIVITY_TABLES = (
     "appointment",
     "workshop_session",
@@ -61,6 +62,7 @@ ACTIVITY_TABLES = (
     "course_attendance",
     "referral",
     "person",
+    CONSENT_HISTORY,
 )
 
 
@@ -301,7 +303,7 @@ def site_counts(
     )
     appointments = family(
         "appointments",
-        ("appointment",),
+        ("appointment", CONSENT_HISTORY),
         lambda chosen: (
             select(Appointment.site_id, sa.func.count())
             .where(
@@ -314,7 +316,7 @@ def site_counts(
     )
     workshops = family(
         "workshops",
-        ("workshop_session", "workshop_attendance"),
+        ("workshop_session", "workshop_attendance", CONSENT_HISTORY),
         lambda chosen: (
             select(
                 WorkshopSession.site_id,
@@ -334,7 +336,7 @@ def site_counts(
     )
     courses = family(
         "courses",
-        ("course_session", "course_attendance"),
+        ("course_session", "course_attendance", CONSENT_HISTORY),
         lambda chosen: (
             select(
                 CourseSession.site_id,
@@ -355,7 +357,7 @@ def site_counts(
     )
     referrals = family(
         "referrals",
-        ("referral",),
+        ("referral", CONSENT_HISTORY),
         lambda chosen: (
             select(Referral.site_id, sa.func.count())
             .where(
@@ -377,7 +379,7 @@ def site_counts(
     )
     outcomes = family(
         "outcomes",
-        ("outcome",),
+        ("outcome", CONSENT_HISTORY),
         lambda chosen: (
             select(Outcome.site_id, sa.func.count(sa.distinct(Outcome.person_id)))
             .where(

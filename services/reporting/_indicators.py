@@ -49,7 +49,7 @@ from models.pathway import PrefectDecision, PspEpisode
 from models.persons import Person, PersonStatus
 from models.workshops import WorkshopAttendance, WorkshopSession
 from services.activities.courses.progress import level_rank
-from services.persons.consent import counted
+from services.persons.consent import CONSENT_HISTORY, counted
 from services.platform import data_version
 from services.platform.errors import ValidationFailed
 
@@ -301,7 +301,8 @@ def span_of(periods: Sequence[Period]) -> Period:
 def reads_by_site(*tables: str) -> Callable[[F], F]:
     """Declare the tables a family's query filters on their own `site_id` (to the sums' sites): its sums are
     then cached per site, and a save at one site recomputes that site's only (data_version.cached_by_site).
-    Every other table it reads (the consent history, the partners) counts as a whole."""
+    Every other table it reads (the partners, say) counts as a whole. The consent history may be declared
+    when the facts are filtered on their site (services.persons.consent.CONSENT_HISTORY)."""
 
     def declare(family: F) -> F:
         family.reads_by_site = frozenset(tables)  # type: ignore[attr-defined]
@@ -313,7 +314,7 @@ def reads_by_site(*tables: str) -> Callable[[F], F]:
 # --- one grouped query per family -------------------------------------------------------------------
 
 
-@reads_by_site("person")
+@reads_by_site("person", CONSENT_HISTORY)
 def _persons(session: Session, sums: Sums) -> None:
     """Active files at each period's end (one scan, by site) and intakes by site and day (the (site_id,
     intake_on) index), bucketed into periods and months here. One CASE per month over every file of the
@@ -368,7 +369,7 @@ def _outreach(session: Session, sums: Sums) -> None:
         sums.add_day(site, day, "persons_met_online", online)
 
 
-@reads_by_site("workshop_session", "workshop_attendance")
+@reads_by_site("workshop_session", "workshop_attendance", CONSENT_HISTORY)
 def _workshops(session: Session, sums: Sums) -> None:
     # Sessions by the (site, date) index, their rolls by session: already in (site, day) order, no sort.
     rows = session.exec(
@@ -395,7 +396,7 @@ def _workshops(session: Session, sums: Sums) -> None:
         sums.add_day(site, day, "workshop_recorded", recorded)
 
 
-@reads_by_site("course_session", "course_attendance")
+@reads_by_site("course_session", "course_attendance", CONSENT_HISTORY)
 def _courses(session: Session, sums: Sums) -> None:
     rows = session.exec(
         select(CourseSession.site_id, CourseSession.session_on, sa.func.sum(CourseSession.duration_minutes))
@@ -468,7 +469,7 @@ def _level_gains(session: Session, sums: Sums) -> None:
             sums.add_period(site, index, "level_gains", values[index])
 
 
-@reads_by_site("mainstream_transition")
+@reads_by_site("mainstream_transition", CONSENT_HISTORY)
 def _transitions(session: Session, sums: Sums) -> None:
     periods = sums.periods
     columns = [sum_if(within(MainstreamTransition.moved_on, period)) for period in periods]
@@ -486,7 +487,7 @@ def _transitions(session: Session, sums: Sums) -> None:
             sums.add_period(site, index, "mainstream_transitions", values[index])
 
 
-@reads_by_site("referral")
+@reads_by_site("referral", CONSENT_HISTORY)
 def _referrals(session: Session, sums: Sums) -> None:
     periods = sums.periods
     columns = [sum_if(within(Referral.referred_on, period)) for period in periods]
@@ -506,7 +507,7 @@ def _referrals(session: Session, sums: Sums) -> None:
             sums.add_period(site, index, "referrals", values[index])
 
 
-@reads_by_site("outcome")
+@reads_by_site("outcome", CONSENT_HISTORY)
 def _outcomes(session: Session, sums: Sums) -> None:
     periods = sums.periods
     columns = [
@@ -527,7 +528,7 @@ def _outcomes(session: Session, sums: Sums) -> None:
             sums.add_period(site, index, f"outcomes_{OutcomeCategory(category).value}", values[index])
 
 
-@reads_by_site("psp_episode")
+@reads_by_site("psp_episode", CONSENT_HISTORY)
 def _psp(session: Session, sums: Sums) -> None:
     periods = sums.periods
     columns = []
@@ -596,7 +597,7 @@ def _distinct_persons(
             sums.add_period(site, index, key, 1)
 
 
-@reads_by_site("course_session", "course_attendance")
+@reads_by_site("course_session", "course_attendance", CONSENT_HISTORY)
 def _course_learners(session: Session, sums: Sums) -> None:
     def base(columns):
         return (
@@ -617,7 +618,7 @@ def _course_learners(session: Session, sums: Sums) -> None:
     )
 
 
-@reads_by_site("workshop_session", "workshop_attendance")
+@reads_by_site("workshop_session", "workshop_attendance", CONSENT_HISTORY)
 def _workshop_persons(session: Session, sums: Sums) -> None:
     def base(columns):
         return (

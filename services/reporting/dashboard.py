@@ -28,6 +28,7 @@ from i18n import _, language
 from services.finance.staffing import figures as staffing_figures
 from services.finance.staffing.figures import FteFigure
 from services.home import GrantConsumption
+from services.persons.consent import CONSENT_HISTORY
 from services.platform import data_version
 from services.platform.errors import PermissionDenied, ValidationFailed
 from services.platform.inputs import PeriodInput
@@ -215,7 +216,7 @@ def _appointments(session: Session, site_ids: list[int], end: date) -> tuple[App
         return {site: tuple(month for month in months if month.site_id == site) for site in sites}
 
     parts = data_version.cached_by_site(
-        session, "dashboard.appointments", end, site_ids, compute, scoped=("appointment",)
+        session, "dashboard.appointments", end, site_ids, compute, scoped=("appointment", CONSENT_HISTORY)
     )
     return tuple(month for site in sorted(parts) for month in parts[site])
 
