@@ -32,6 +32,11 @@ site then (every service records a fact at its person's site). So a write of the
 counter at each site the persons' files were transferred from: an intake's or a withdrawal's consent at
 Lyon recomputes the figures of Lyon (and of the sites the file came from), not of the eleven others.
 
+The other way round, some figures group persons by the site of their file now and read their facts wherever
+they happened (`READ_AT_THE_PERSONS_SITE`: a learner's hours and assessments before her file moved count for
+her new site's level gains). A write of those facts also moves their counter at the site of each person's
+file: such a figure, filtered on `person.site_id`, may then declare them scoped.
+
 What is tracked: every table but the bookkeeping that no figure reads (audit log, login throttling,
 enrolment codes, the schema version). The counters are moved at commit, in the order of their names, so
 two writing transactions never wait for each other's counters in opposite orders (no deadlock). A
@@ -74,7 +79,10 @@ _FINDING_SITES = "parcours_finding_sites"
 ANY_SITE = "*"
 # Tables of a person's history read by the figures of every site where the person has facts (see above).
 FOLLOWS_THE_PERSON = frozenset({"consent_change"})
+# Facts about a person, at the site where they happened, read by figures of the person's site now (see above).
+READ_AT_THE_PERSONS_SITE = frozenset({"course_attendance", "course_enrolment", "language_assessment"})
 _TRANSFERS = "person_transfer"  # (person_id, from_site_id): the sites a file was transferred from
+_PERSONS = "person"
 _PERSONS_PER_READ = 500  # ids per IN list: far below the bound parameters SQLite and PostgreSQL allow
 NATIONAL = "national"  # the rows without a site (a national expense, budget line or post)
 _SUSPENDED = "parcours_tracking_suspended"
@@ -147,7 +155,7 @@ def _sites_written(connection: Connection, context: Any, statement: str, table: 
     parameters = getattr(context, "compiled_parameters", None) or [{}]
     if not isinstance(construct, sa.Insert | sa.Update | sa.Delete) or construct.table.name != table:
         return unknown
-    follows = table in FOLLOWS_THE_PERSON
+    follows = table in FOLLOWS_THE_PERSON or table in READ_AT_THE_PERSONS_SITE  # the rows' persons matter
     if isinstance(construct, sa.Insert):
         if construct.select is not None or construct._post_values_clause is not None or construct._prefixes:
             return unknown  # INSERT … SELECT, an upsert or INSERT OR REPLACE: may change rows of another site
@@ -164,24 +172,25 @@ def _sites_written(connection: Connection, context: Any, statement: str, table: 
         with _finding_sites(connection):
             rows = {(site, who) for row in parameters for site, who in connection.execute(matched, row)}
     sites = {site for site, _person in rows}
-    if follows:
-        sites |= _former_sites(connection, {who for _site, who in rows})
+    persons = {who for _site, who in rows}
+    if table in FOLLOWS_THE_PERSON:
+        transfers = SQLModel.metadata.tables[_TRANSFERS]
+        sites |= _sites_of(connection, persons, transfers.c.person_id, transfers.c.from_site_id)
+    if table in READ_AT_THE_PERSONS_SITE:
+        files = SQLModel.metadata.tables[_PERSONS]
+        sites |= _sites_of(connection, persons, files.c.id, files.c.site_id)
     return {site_row(table, site) for site in sites}
 
 
-def _former_sites(connection: Connection, person_ids: Collection[int]) -> set[int]:
-    """The sites the files of these persons were transferred from."""
-    transfers = SQLModel.metadata.tables[_TRANSFERS]
+def _sites_of(connection: Connection, person_ids: Collection[int], person: sa.Column, site: sa.Column) -> set[int]:
+    """The distinct `site` of the rows whose `person` is one of `person_ids` (the sites their files were
+    transferred from, or are at now)."""
     ids = sorted(person_ids)
     found: set[int] = set()
     with _finding_sites(connection):
         for start in range(0, len(ids), _PERSONS_PER_READ):
             chunk = ids[start : start + _PERSONS_PER_READ]
-            found.update(
-                connection.execute(
-                    sa.select(transfers.c.from_site_id).where(transfers.c.person_id.in_(chunk)).distinct()
-                ).scalars()
-            )
+            found.update(connection.execute(sa.select(site).where(person.in_(chunk)).distinct()).scalars())
     return found
 
 

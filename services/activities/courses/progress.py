@@ -20,7 +20,7 @@ Who may call: roles that see groups (formateur, chef_service, direction). First 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -45,7 +45,7 @@ from models.persons import Person
 from services.activities.courses.access import visible_groups
 from services.activities.courses.groups import _visible_learner, names_visible, visible_group, visible_learner_ids
 from services.persons import roster
-from services.persons.consent import counted
+from services.persons.consent import CONSENT_HISTORY, counted
 from services.platform.crypto import FieldCipher
 from services.platform.errors import PermissionDenied
 from services.platform.principal import Capability, Principal
@@ -305,7 +305,11 @@ class LevelGain:
         return self.minutes / self.levels
 
 
-def _scoped_assessments(principal: Principal, site_id: int | None) -> sa.Select:
+def _scoped_assessments(
+    principal: Principal, site_id: int | None, file_sites: Sequence[int] | None = None
+) -> sa.Select:
+    """The assessments of the learners of the scope's groups (of `site_id`'s, when given), made at the scope's
+    sites and counted in statistics; of learners whose file is at one of `file_sites` only, when given."""
     learners = (
         select(CourseEnrolment.person_id)
         .join(CourseGroup, CourseGroup.id == CourseEnrolment.group_id)
@@ -313,6 +317,10 @@ def _scoped_assessments(principal: Principal, site_id: int | None) -> sa.Select:
     )
     if site_id is not None:
         learners = learners.where(CourseGroup.site_id == site_id)
+    if file_sites is not None:
+        learners = learners.where(
+            CourseEnrolment.person_id.in_(select(Person.id).where(Person.site_id.in_(list(file_sites))))
+        )
     return select(LanguageAssessment).where(
         LanguageAssessment.person_id.in_(learners),
         principal.site_filter(LanguageAssessment.site_id),
@@ -387,13 +395,15 @@ def _minutes_between(pairs: sa.Subquery, group_ids: list[int]) -> sa.ScalarSelec
     )
 
 
-def level_gains(session: Session, principal: Principal, *, site_id: int | None = None) -> list[LevelGain]:
+def level_gains(
+    session: Session, principal: Principal, *, site_id: int | None = None, file_sites: Sequence[int] | None = None
+) -> list[LevelGain]:
     """Every learner × skill of the scope whose level rose after the first assessment, with the minutes
-    attended until the first higher assessment. One query (plus the list of visible group ids); the
-    minutes are summed in SQL once per distinct interval (skills assessed the same days share one),
-    through the course_attendance person index."""
+    attended until the first higher assessment (of learners whose file is at one of `file_sites`, when
+    given). One query (plus the list of visible group ids); the minutes are summed in SQL once per distinct
+    interval (skills assessed the same days share one), through the course_attendance person index."""
     _require_reader(principal)
-    pairs = _first_gains(_scoped_assessments(principal, site_id).subquery())
+    pairs = _first_gains(_scoped_assessments(principal, site_id, file_sites).subquery())
     group_ids = sorted(session.exec(visible_group_ids(principal)).all())  # a short list, fixed for the query
     minutes = _minutes_between(pairs, group_ids)
     rows = session.exec(
@@ -441,11 +451,12 @@ class SiteProgress:
 
 
 def reached_levels(
-    session: Session, principal: Principal, *, site_id: int | None = None
+    session: Session, principal: Principal, *, site_id: int | None = None, file_sites: Sequence[int] | None = None
 ) -> dict[int, tuple[int, int, int]]:
-    """Per site: (learners assessed, learners reaching A1, reaching A2) on their latest assessments."""
+    """Per site of the learners' files: (learners assessed, learners reaching A1, reaching A2) on their latest
+    assessments (of the files at `file_sites` only, when given)."""
     _require_reader(principal)
-    scoped = _scoped_assessments(principal, site_id).subquery()
+    scoped = _scoped_assessments(principal, site_id, file_sites).subquery()
     latest = select(
         scoped.c.person_id,
         level_rank(scoped.c.level).label("rnk"),
@@ -476,16 +487,33 @@ def reached_levels(
     return {int(site): (int(n), int(a1 or 0), int(a2 or 0)) for site, n, a1, a2 in rows}
 
 
-def gain_medians(session: Session, principal: Principal, *, site_id: int | None = None) -> dict[int, tuple[int, float]]:
-    """Per site: (learner × skill pairs that gained a level, median minutes attended per level gained)."""
+def gain_medians(
+    session: Session, principal: Principal, *, site_id: int | None = None, file_sites: Sequence[int] | None = None
+) -> dict[int, tuple[int, float]]:
+    """Per site of the learners' files: (learner × skill pairs that gained a level, median minutes attended per
+    level gained) (of the files at `file_sites` only, when given)."""
     per_site: dict[int, list[float]] = {}
-    for gain in level_gains(session, principal, site_id=site_id):
+    for gain in level_gains(session, principal, site_id=site_id, file_sites=file_sites):
         per_site.setdefault(gain.site_id, []).append(gain.minutes_per_level)
     return {site: (len(values), statistics.median(values)) for site, values in per_site.items()}
 
 
-def _computed(_name: str, compute: Callable[[], T]) -> T:
-    return compute()
+# What the two figures of `site_progress` read, by the site of the learners' files (the figures' sites): the
+# files, their consents, and their enrolments, assessments and marks wherever they were made (a write of
+# those moves the counter of the file's site too: data_version.READ_AT_THE_PERSONS_SITE). The groups and
+# sessions are read whole.
+LEVELS_READ_BY_SITE = ("person", CONSENT_HISTORY, "course_enrolment", "language_assessment")
+HOURS_READ_BY_SITE = (*LEVELS_READ_BY_SITE, "course_attendance")
+
+
+# part(name, sites, compute, scoped) -> {site: figure}: see site_progress.
+SitePart = Callable[[str, list[int], Callable[[list[int]], dict[int, Any]], Collection[str]], dict[int, Any]]
+
+
+def _computed(
+    _name: str, site_ids: list[int], compute: Callable[[list[int]], dict[int, T]], _scoped: Collection[str]
+) -> dict[int, T]:
+    return compute(site_ids)
 
 
 def site_progress(
@@ -493,23 +521,34 @@ def site_progress(
     principal: Principal,
     *,
     site_id: int | None = None,
-    part: Callable[[str, Callable[[], Any]], Any] = _computed,
+    part: SitePart = _computed,
 ) -> list[SiteProgress]:
     """Per site of the scope: learners assessed, reaching A1 / A2, and the median hours to gain a level.
 
-    `part(name, compute)` may serve each of the two aggregates from a cache (the caller's: it knows the
-    scope's key): the levels reached read no attendance, so a roll call leaves them cached."""
+    `part(name, sites, compute, scoped)` may serve each of the two aggregates from a cache per site (the
+    caller's: it knows the scope's key); `compute(chosen)` answers for the sites chosen, `scoped` are the
+    tables it reads by site (data_version.cached_by_site). The levels reached read no attendance, so a roll
+    call leaves them cached; a roll call at Lyon recomputes the hours of Lyon's learners only."""
     _require_reader(principal)
     conditions = [principal.site_filter(Site.id), Site.is_active == sa.true()]
     if site_id is not None:
         conditions.append(Site.id == site_id)
     sites = session.exec(select(Site).where(*conditions).order_by(Site.code)).all()
-    reached = part("reached_levels", lambda: reached_levels(session, principal, site_id=site_id))
-    medians = part("gain_medians", lambda: gain_medians(session, principal, site_id=site_id))
+    ids = [site.id for site in sites]
+
+    def each(figure: Callable[..., dict[int, Any]]) -> Callable[[list[int]], dict[int, Any]]:
+        def compute(chosen: list[int]) -> dict[int, Any]:
+            found = figure(session, principal, site_id=site_id, file_sites=chosen)
+            return {site: found.get(site) for site in chosen}
+
+        return compute
+
+    reached = part("reached_levels", ids, each(reached_levels), LEVELS_READ_BY_SITE)
+    medians = part("gain_medians", ids, each(gain_medians), HOURS_READ_BY_SITE)
     result = []
     for site in sites:
-        learners, a1, a2 = reached.get(site.id, (0, 0, 0))
-        gains, median = medians.get(site.id, (0, None))
+        learners, a1, a2 = reached.get(site.id) or (0, 0, 0)
+        gains, median = medians.get(site.id) or (0, None)
         if not learners and not gains:
             continue
         result.append(SiteProgress(site.id, site.code, site.name, learners, a1, a2, gains, median))

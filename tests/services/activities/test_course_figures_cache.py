@@ -12,7 +12,8 @@ from datetime import date
 import pytest
 from sqlalchemy.engine import Engine
 
-from models.courses import CefrLevel, CourseGroup, LanguageAssessment, LanguageSkill
+from models.attendance import AttendanceStatus
+from models.courses import CefrLevel, CourseAttendance, CourseGroup, LanguageAssessment, LanguageSkill
 from models.organisation import Role, User
 from models.persons import Person
 from services.activities.courses import progress as language_progress
@@ -23,6 +24,7 @@ from tests.conftest import backends, migrated_database_url
 from ui.activities.courses import figures
 
 TODAY = date(2026, 5, 15)
+PRESENT = AttendanceStatus.PRESENT
 
 
 @pytest.fixture(params=backends())
@@ -105,3 +107,87 @@ def test_a_roll_call_moves_the_hours_per_level_and_leaves_the_levels_reached_cac
         uow.commit()
     assert lyon_figures(first, direction_id) == (1, 0, 1, 75.0)
     assert len(reached_calls) == 2
+
+
+def speaking(uow, person: Person, group: CourseGroup, *levels: tuple[date, CefrLevel]) -> None:
+    for day, level in levels:
+        uow.add(
+            LanguageAssessment(
+                person_id=person.id,
+                site_id=group.site_id,
+                group_id=group.id,
+                assessed_on=day,
+                skill=LanguageSkill.SPEAKING,
+                level=level,
+            )
+        )
+
+
+def marked_present(engine: Engine, session_id: int, person_id: int, site_id: int) -> None:
+    """A mark saved in another process, on a class already held (no new class: only the marks move)."""
+    with unit_of_work(engine) as uow:
+        uow.add(CourseAttendance(session_id=session_id, person_id=person_id, site_id=site_id, status=PRESENT))
+        uow.commit()
+
+
+def test_hours_per_level_are_cached_by_the_site_of_the_learners_file_and_follow_a_mark_made_elsewhere(
+    engines, monkeypatch
+):
+    """Lyon: Amina. Grenoble: Bintou, and Chloé, taught at Lyon before her file moved to Grenoble (her
+    hours count for Grenoble now). Each went from pré-A1 to A1 (two levels) between 12 January and 2 March."""
+    first, second = engines
+    rise = ((date(2026, 1, 12), CefrLevel.PRE_A1), (date(2026, 3, 2), CefrLevel.A1))
+    with unit_of_work(first) as uow:
+        lyon, grenoble = factories.lyon_and_grenoble(uow)
+        direction = factories.a_user(uow, Role.DIRECTION)
+        at_lyon = factories.a_course_group(uow, lyon, starts_on=date(2026, 1, 5))
+        at_grenoble = factories.a_course_group(uow, grenoble, starts_on=date(2026, 1, 5))
+        amina = factories.a_person_in_file_active(uow, lyon, intake_on=date(2025, 12, 1))
+        chloe = factories.a_person_in_file_active(uow, lyon, intake_on=date(2025, 12, 1))
+        bintou = factories.a_person_in_file_active(uow, grenoble, intake_on=date(2025, 12, 1))
+        for person, group in ((amina, at_lyon), (chloe, at_lyon), (bintou, at_grenoble)):
+            factories.a_learner(uow, group, person, enrolled_on=date(2026, 1, 5))
+            speaking(uow, person, group, *rise)
+        factories.a_course_session(
+            uow, at_lyon, session_on=date(2026, 1, 19), duration_minutes=90, present=(amina, chloe)
+        )
+        february = factories.a_course_session(uow, at_lyon, session_on=date(2026, 2, 9), duration_minutes=60)
+        factories.a_course_session(
+            uow, at_grenoble, session_on=date(2026, 1, 19), duration_minutes=120, present=(bintou,)
+        )
+        chloe.site_id = grenoble.id  # her file moved (her marks and assessments stay at Lyon)
+        uow.add(chloe)
+        uow.commit()
+        ids = direction.id, lyon.id, grenoble.id, february.id, amina.id, chloe.id
+
+    direction_id, lyon_id, grenoble_id, february_id, amina_id, chloe_id = ids
+    recomputed: list[list[int]] = []
+    gain_medians = language_progress.gain_medians
+
+    def counted_gain_medians(*args, **kwargs):
+        recomputed.append(sorted(kwargs["file_sites"]))
+        return gain_medians(*args, **kwargs)
+
+    monkeypatch.setattr(language_progress, "gain_medians", counted_gain_medians)
+
+    def hours(engine: Engine) -> dict[int, tuple[int, float | None]]:
+        """(gains, median minutes per level) per site, as the page shows them."""
+        with unit_of_work(engine) as uow:
+            principal = factories.principal(uow, uow.get(User, direction_id))
+            return {
+                s.site_id: (s.gains, s.median_minutes_per_level) for s in figures._compute(uow, principal, TODAY).sites
+            }
+
+    # Amina 90 min / 2 levels = 45; Bintou 120 / 2 = 60; Chloé 90 / 2 = 45 (for Grenoble): median 52.5.
+    assert hours(first) == {lyon_id: (1, 45.0), grenoble_id: (2, 52.5)}
+    assert recomputed == [sorted([lyon_id, grenoble_id])]
+
+    # A mark at Lyon for Chloé, whose file is at Grenoble: 150 min, 75 per level; Grenoble's median 67.5.
+    marked_present(second, february_id, chloe_id, lyon_id)
+    assert hours(first) == {lyon_id: (1, 45.0), grenoble_id: (2, 67.5)}
+
+    # A roll call at Lyon for Amina: 150 min, 75 per level. Lyon's learners only are computed again.
+    recomputed.clear()
+    marked_present(second, february_id, amina_id, lyon_id)
+    assert hours(first) == {lyon_id: (1, 75.0), grenoble_id: (2, 67.5)}
+    assert recomputed == [[lyon_id]]

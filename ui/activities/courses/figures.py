@@ -8,7 +8,7 @@ assessment saved by anyone, in any process, shows at the next run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeVar
@@ -46,12 +46,17 @@ def scope_key(principal: Principal) -> tuple:
 
 
 def _compute(session, principal: Principal, today: date) -> SiteFigures:
-    """Its parts are cached on their own too: a roll call recomputes the level gains (the hours between two
-    assessments) and the transitions, not the levels reached."""
+    """Its parts are cached on their own too, per site of the learners' files: a roll call at Lyon recomputes
+    the level gains (the hours between two assessments) of Lyon's learners and the transitions, not the
+    levels reached nor the other sites' gains."""
     since = today - timedelta(days=TRANSITION_DAYS)
 
-    def part(name: str, compute: Callable[[], T]) -> T:
-        return data_version.cached_aggregate(session, f"courses.{name}", scope_key(principal), compute)
+    def part(
+        name: str, sites: list[int], compute: Callable[[list[int]], dict[int, T]], scoped: Collection[str]
+    ) -> dict[int, T]:
+        return data_version.cached_by_site(
+            session, f"courses.{name}", scope_key(principal), sites, compute, scoped=scoped
+        )
 
     sites = language_progress.site_progress(session, principal, part=part)
     transitions = {}
