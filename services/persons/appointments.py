@@ -35,7 +35,7 @@ from i18n import N_, _
 from models.appointments import ACCOMPANIMENT_KINDS, Appointment, AppointmentKind
 from models.audit import AuditAction
 from models.organisation import User
-from services.persons.access import _require_writable, readable_text, require_person_in_scope, touch_last_contact
+from services.persons.access import _require_writable, readable_text, rows_in_scope, touch_last_contact
 from services.persons.files import _is_site_staff
 from services.persons.records import _owned_row, _save_sub_record, _writable_person
 from services.platform import audit
@@ -190,13 +190,15 @@ class AppointmentRow:
 def list_appointments(session: Session, principal: Principal, person_id: int) -> list[AppointmentRow]:
     """The person's appointments, latest first; the note only for roles that read what is written about
     persons."""
-    require_person_in_scope(session, principal, person_id)
-    rows = session.exec(
+    rows = rows_in_scope(
+        session,
+        principal,
+        person_id,
         select(Appointment, User.display_name)
         .outerjoin(User, User.id == Appointment.worker_id)
         .where(Appointment.person_id == person_id)
-        .order_by(Appointment.appointment_on.desc(), Appointment.id.desc())
-    ).all()
+        .order_by(Appointment.appointment_on.desc(), Appointment.id.desc()),
+    )
     return [
         AppointmentRow(
             a.id,

@@ -29,7 +29,7 @@ from i18n import N_, _, formats
 from models.audit import AuditAction
 from models.organisation import User
 from models.persons import ConsentChange, ConsentScope, Person
-from services.persons.access import require_person_in_scope
+from services.persons.access import rows_in_scope
 from services.persons.records import _writable_person
 from services.platform import audit
 from services.platform.errors import ValidationFailed
@@ -269,11 +269,13 @@ def consent_history(session: Session, principal: Principal, person_id: int) -> l
     """The changes of the person's consents, latest first: roles that edit person files (the others see
     the current state in the file's header only)."""
     principal.require(Capability.EDIT_PERSON_FILES)
-    require_person_in_scope(session, principal, person_id)
-    rows = session.exec(
+    rows = rows_in_scope(
+        session,
+        principal,
+        person_id,
         select(ConsentChange, User.display_name)
         .join(User, User.id == ConsentChange.author_id, isouter=True)
         .where(ConsentChange.person_id == person_id)
-        .order_by(ConsentChange.id.desc())
-    ).all()
+        .order_by(ConsentChange.id.desc()),
+    )
     return [ConsentChangeRow(c.effective_on, c.scope, c.given, c.at_intake, name, c.created_at) for c, name in rows]

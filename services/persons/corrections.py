@@ -64,7 +64,7 @@ from models.persons import (
     PersonStatusChange,
 )
 from models.workshops import WorkshopAttendance, WorkshopCompletion, WorkshopEnrolment, WorkshopSession
-from services.persons.access import _require_writable, person_in_scope, require_person_in_scope, touch_last_contact
+from services.persons.access import _require_writable, person_in_scope, rows_in_scope, touch_last_contact
 from services.persons.files import BirthYear, Languages, Nationality, Reason
 from services.platform import audit
 from services.platform.errors import PermissionDenied, ValidationFailed
@@ -394,13 +394,15 @@ def shown_value(session: Session, field_name: str, stored: str | None) -> str:
 def correction_history(session: Session, principal: Principal, person_id: int) -> list[CorrectionRow]:
     """The corrections of the file, latest first: roles that read identities (the values are personal)."""
     principal.require(Capability.VIEW_IDENTITY)
-    require_person_in_scope(session, principal, person_id)
-    rows = session.exec(
+    rows = rows_in_scope(
+        session,
+        principal,
+        person_id,
         select(PersonCorrection, User.display_name)
         .join(User, User.id == PersonCorrection.author_id, isouter=True)
         .where(PersonCorrection.person_id == person_id)
-        .order_by(PersonCorrection.id.desc())
-    ).all()
+        .order_by(PersonCorrection.id.desc()),
+    )
     return [
         CorrectionRow(
             corrected_at=row.created_at,

@@ -26,7 +26,7 @@ from i18n import N_
 from models.audit import AuditAction
 from models.legal import LegalDecision, LegalEvent, LegalEventKind, ProceedingsStage
 from models.organisation import User
-from services.persons.access import require_person_in_scope
+from services.persons.access import rows_in_scope
 from services.persons.records import _writable_person
 from services.platform import audit
 from services.platform.inputs import (
@@ -212,13 +212,15 @@ def add_legal_event(
 def list_legal_events(session: Session, principal: Principal, person_id: int) -> list[LegalEventRow]:
     """The legal follow-up of a file of the principal's sites, latest step first (VIEW_IDENTITY)."""
     principal.require(Capability.VIEW_IDENTITY)
-    require_person_in_scope(session, principal, person_id)
-    rows = session.exec(
+    rows = rows_in_scope(
+        session,
+        principal,
+        person_id,
         select(LegalEvent, User.display_name)
         .outerjoin(User, User.id == LegalEvent.author_id)
         .where(LegalEvent.person_id == person_id)
-        .order_by(LegalEvent.event_on.desc(), LegalEvent.id.desc())
-    ).all()
+        .order_by(LegalEvent.event_on.desc(), LegalEvent.id.desc()),
+    )
     return [
         LegalEventRow(
             id=row.id,

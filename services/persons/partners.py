@@ -37,7 +37,7 @@ from models.partners import (
     ReferralResult,
 )
 from models.persons import PersonStatus
-from services.persons.access import _require_writable, readable_text, require_person_in_scope, touch_last_contact
+from services.persons.access import _require_writable, readable_text, rows_in_scope, touch_last_contact
 from services.persons.consent import _record_new_sharing_consent, sharing_allowed_on
 from services.persons.records import (
     _change_person_status,
@@ -378,13 +378,15 @@ def update_referral_result(
 
 def list_referrals(session: Session, principal: Principal, person_id: int) -> list[ReferralRow]:
     """The person's referrals, latest first, with the partner's name (the reason only with VIEW_IDENTITY)."""
-    require_person_in_scope(session, principal, person_id)
-    rows = session.exec(
+    rows = rows_in_scope(
+        session,
+        principal,
+        person_id,
         select(Referral, Partner.name, Partner.kind)
         .join(Partner, Partner.id == Referral.partner_id)
         .where(Referral.person_id == person_id)
-        .order_by(Referral.referred_on.desc(), Referral.id.desc())
-    ).all()
+        .order_by(Referral.referred_on.desc(), Referral.id.desc()),
+    )
     return [
         ReferralRow(
             r.id,
@@ -477,10 +479,12 @@ def record_outcome(
 
 
 def list_outcomes(session: Session, principal: Principal, person_id: int) -> list[OutcomeRow]:
-    require_person_in_scope(session, principal, person_id)
-    rows = session.exec(
-        select(Outcome).where(Outcome.person_id == person_id).order_by(Outcome.outcome_on.desc(), Outcome.id.desc())
-    ).all()
+    rows = rows_in_scope(
+        session,
+        principal,
+        person_id,
+        select(Outcome).where(Outcome.person_id == person_id).order_by(Outcome.outcome_on.desc(), Outcome.id.desc()),
+    )
     return [
         OutcomeRow(
             o.id, o.outcome_on, o.category, o.outcome_type, readable_text(principal, o.employer_sector), o.closes_file

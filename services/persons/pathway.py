@@ -40,7 +40,7 @@ from models.pathway import (
     PspPeriod,
 )
 from models.persons import Person, PersonNote, PersonStatus
-from services.persons.access import _require_writable, readable_text, require_person_in_scope, touch_last_contact
+from services.persons.access import _require_writable, readable_text, rows_in_scope, touch_last_contact
 from services.persons.records import _owned_row, _save_sub_record, _writable_person
 from services.platform import audit
 from services.platform.crypto import FieldCipher
@@ -132,12 +132,14 @@ def record_barriers(
 def barrier_history(session: Session, principal: Principal, person_id: int) -> list[BarrierPoint]:
     """Every rating, oldest first (the chart of the evolution); a corrected one at its corrected level,
     with the level first entered and when it was corrected."""
-    require_person_in_scope(session, principal, person_id)
-    rows = session.exec(
+    rows = rows_in_scope(
+        session,
+        principal,
+        person_id,
         select(BarrierAssessment)
         .where(BarrierAssessment.person_id == person_id)
-        .order_by(BarrierAssessment.assessed_on, BarrierAssessment.id)
-    ).all()
+        .order_by(BarrierAssessment.assessed_on, BarrierAssessment.id),
+    )
     return [
         BarrierPoint(r.assessed_on, r.barrier, r.severity, r.id, r.version, r.entered_severity, r.corrected_at)
         for r in rows
@@ -345,8 +347,7 @@ def close_goal(
 
 def list_goals(session: Session, principal: Principal, person_id: int) -> list[GoalRow]:
     """Open goals first (by due date), then closed ones (latest first); their wording only with VIEW_IDENTITY."""
-    require_person_in_scope(session, principal, person_id)
-    rows = session.exec(select(ActionGoal).where(ActionGoal.person_id == person_id)).all()
+    rows = rows_in_scope(session, principal, person_id, select(ActionGoal).where(ActionGoal.person_id == person_id))
     goals = [
         GoalRow(
             r.id,
@@ -602,12 +603,14 @@ def list_psp(
 ) -> list[PspEpisodeView]:
     """The person's PSP episodes, latest request first, with periods, months granted and the alert."""
     today = today or clock.today()
-    require_person_in_scope(session, principal, person_id)
-    episodes = session.exec(
+    episodes = rows_in_scope(
+        session,
+        principal,
+        person_id,
         select(PspEpisode)
         .where(PspEpisode.person_id == person_id)
-        .order_by(PspEpisode.requested_on.desc(), PspEpisode.id.desc())
-    ).all()
+        .order_by(PspEpisode.requested_on.desc(), PspEpisode.id.desc()),
+    )
     periods = (
         session.exec(
             select(PspPeriod).where(PspPeriod.episode_id.in_([e.id for e in episodes])).order_by(PspPeriod.start_on)
@@ -723,11 +726,13 @@ def add_note(
 def list_notes(session: Session, principal: Principal, person_id: int, *, cipher: FieldCipher) -> list[NoteView]:
     """The person's notes, latest first, decrypted. PermissionDenied without VIEW_IDENTITY (direction)."""
     principal.require(Capability.VIEW_IDENTITY)
-    require_person_in_scope(session, principal, person_id)
-    rows = session.exec(
+    rows = rows_in_scope(
+        session,
+        principal,
+        person_id,
         select(PersonNote.id, PersonNote.noted_on, User.display_name, PersonNote.body_encrypted)
         .outerjoin(User, User.id == PersonNote.author_id)
         .where(PersonNote.person_id == person_id)
-        .order_by(PersonNote.noted_on.desc(), PersonNote.id.desc())
-    ).all()
+        .order_by(PersonNote.noted_on.desc(), PersonNote.id.desc()),
+    )
     return [NoteView(note_id, on, author, cipher.decrypt(token)) for note_id, on, author, token in rows]

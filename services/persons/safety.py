@@ -33,7 +33,7 @@ from models.audit import AuditAction
 from models.organisation import User
 from models.persons import Person
 from models.safety import PersonSafetyChange
-from services.persons.access import reads_written_text, require_person_in_scope
+from services.persons.access import reads_written_text, rows_in_scope
 from services.persons.records import _writable_person
 from services.platform import audit
 from services.platform.errors import ValidationFailed
@@ -112,14 +112,17 @@ def safety_notice(session: Session, principal: Principal, person_id: int) -> Saf
     sites is NotFound, like everywhere."""
     if not _team_reads(principal):
         return None
-    require_person_in_scope(session, principal, person_id)
-    row = session.exec(
+    found = rows_in_scope(
+        session,
+        principal,
+        person_id,
         select(PersonSafetyChange, User.display_name)
         .outerjoin(User, User.id == PersonSafetyChange.author_id)
         .where(PersonSafetyChange.person_id == person_id)
         .order_by(PersonSafetyChange.id.desc())
-        .limit(1)
-    ).first()
+        .limit(1),
+    )
+    row = found[0] if found else None
     if row is None or not row[0].flagged:
         return None
     change, author = row
@@ -180,13 +183,15 @@ def safety_history(session: Session, principal: Principal, person_id: int) -> li
     """Every setting, change and removal of the flag, latest first, for the file's team
     (PermissionDenied for other roles)."""
     principal.require(Capability.VIEW_IDENTITY)
-    require_person_in_scope(session, principal, person_id)
-    rows = session.exec(
+    rows = rows_in_scope(
+        session,
+        principal,
+        person_id,
         select(PersonSafetyChange, User.display_name)
         .outerjoin(User, User.id == PersonSafetyChange.author_id)
         .where(PersonSafetyChange.person_id == person_id)
-        .order_by(PersonSafetyChange.id.desc())
-    ).all()
+        .order_by(PersonSafetyChange.id.desc()),
+    )
     return [SafetyChange(row.created_at, author, row.flagged, row.instructions) for row, author in rows]
 
 

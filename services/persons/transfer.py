@@ -54,7 +54,7 @@ from models.pathway import ActionGoal, BarrierAssessment, PspEpisode
 from models.persons import ConsentChange, Person, PersonNote, PersonStatusChange
 from models.safety import PersonSafetyChange, PersonTransfer
 from models.workshops import WorkshopEnrolment
-from services.persons.access import _require_writable, person_in_scope, require_person_in_scope
+from services.persons.access import _require_writable, person_in_scope, rows_in_scope
 from services.persons.files import _is_site_staff, next_code_number
 from services.platform import audit
 from services.platform.errors import ServiceError, ValidationFailed
@@ -251,16 +251,18 @@ def transfer_file(
 def transfer_history(session: Session, principal: Principal, person_id: int) -> list[TransferRow]:
     """The moves of a file of the principal's sites, latest first; the reason for its team only."""
     principal.require(Capability.VIEW_PERSON_FILES)
-    require_person_in_scope(session, principal, person_id)
     source = aliased(Site)
-    rows = session.exec(
+    rows = rows_in_scope(
+        session,
+        principal,
+        person_id,
         select(PersonTransfer, source.code, Site.code, User.display_name)
         .join(source, source.id == PersonTransfer.from_site_id)
         .join(Site, Site.id == PersonTransfer.site_id)
         .outerjoin(User, User.id == PersonTransfer.author_id)
         .where(PersonTransfer.person_id == person_id)
-        .order_by(PersonTransfer.id.desc())
-    ).all()
+        .order_by(PersonTransfer.id.desc()),
+    )
     see_text = principal.can(Capability.VIEW_IDENTITY)
     return [
         TransferRow(
