@@ -691,6 +691,8 @@ def receive(value: Any, into: Received, seen: set[int]) -> None:
         fields = dict(value)
     elif dataclasses.is_dataclass(value):
         fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+    elif isinstance(value, sa.Row):  # a row of a query (persons.access.rows_in_scope)
+        fields = dict(value._mapping)
     elif hasattr(value, "to_dict") and hasattr(value, "columns"):  # a DataFrame
         fields = {"columns": list(value.columns), "values": value.to_dict("list")}
     elif hasattr(value, "__dict__"):
@@ -842,6 +844,12 @@ PROVIDERS |= {
     "person_ids": lambda call: [call.id_of("person_id")],
     "codes": lambda call: [call.id_of("code")],
     "filter": lambda call: CaseloadFilter(site_id=call.id_of("site_id")),
+    # persons.access.rows_in_scope: a reader's query of the target's records (its code and its notes)
+    "statement": lambda call: (
+        sa.select(Person.code, PersonNote.id)
+        .join(PersonNote, PersonNote.person_id == Person.id)
+        .where(Person.id == call.id_of("person_id"))
+    ),
     "birth_year": lambda call: None,
     "cipher": lambda call: call.world.cipher,
     "settings": lambda call: load_settings(),
