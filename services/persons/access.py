@@ -43,33 +43,29 @@ def normalise_code(code: str) -> str:
     return searchable((code or "").strip().upper())
 
 
+def _the_file_in_scope(principal: Principal, person_id: int) -> sa.ColumnElement[bool]:
+    """WHERE clause on `person`: the file `person_id`, if it is at one of the principal's sites."""
+    return sa.and_(Person.id == person_id, principal.site_filter(Person.site_id))
+
+
 def person_in_scope(session: Session, principal: Principal, person_id: int) -> Person:
     """The person if the principal may open person files and the file belongs to one of its sites."""
     principal.require(Capability.VIEW_PERSON_FILES)
-    person = session.exec(select(Person).where(Person.id == person_id, principal.site_filter(Person.site_id))).first()
+    person = session.exec(select(Person).where(_the_file_in_scope(principal, person_id))).first()
     if person is None:
         raise NotFound(_(NOT_FOUND_MESSAGE))
     return person
 
 
-def require_person_in_scope(session: Session, principal: Principal, person_id: int) -> None:
-    """The check of `person_in_scope` (same capability, same filter in the query, same NotFound) for a
-    reader that needs only the id: it loads no file (a person file's page runs a dozen of these)."""
-    principal.require(Capability.VIEW_PERSON_FILES)
-    found = session.exec(select(Person.id).where(Person.id == person_id, principal.site_filter(Person.site_id))).first()
-    if found is None:
-        raise NotFound(_(NOT_FOUND_MESSAGE))
-
-
 def rows_in_scope(session: Session, principal: Principal, person_id: int, statement: sa.Select) -> list:
     """`statement`'s rows (a reader's query of one person's records) if the file is in the principal's sites,
-    checked as `require_person_in_scope` does, in the same statement: one round trip instead of two. No
-    row: the check again on its own, so a file out of reach is NotFound, never an empty list."""
+    checked as `person_in_scope` does (same capability, same filter), in the same statement: one round trip
+    instead of two, and no file loaded. No row: `person_in_scope` on its own, so a file out of reach is
+    NotFound, never an empty list."""
     principal.require(Capability.VIEW_PERSON_FILES)
-    in_scope = sa.exists().where(Person.id == person_id, principal.site_filter(Person.site_id))
-    rows = session.exec(statement.where(in_scope)).all()
+    rows = session.exec(statement.where(sa.exists().where(_the_file_in_scope(principal, person_id)))).all()
     if not rows:
-        require_person_in_scope(session, principal, person_id)
+        person_in_scope(session, principal, person_id)
     return list(rows)
 
 

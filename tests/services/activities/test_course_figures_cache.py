@@ -38,6 +38,25 @@ def engines(request) -> Iterator[tuple[Engine, Engine]]:
     data_version.clear_cache()
 
 
+# From pré-A1 to A1 (two levels: pré-A1, A1.1, A1) between 12 January and 2 March.
+RISE = ((date(2026, 1, 12), CefrLevel.PRE_A1), (date(2026, 3, 2), CefrLevel.A1))
+
+
+def speaking(uow, person: Person, group: CourseGroup, *levels: tuple[date, CefrLevel]) -> None:
+    """The learner's speaking assessed at these levels on these days, in the group."""
+    for day, level in levels:
+        uow.add(
+            LanguageAssessment(
+                person_id=person.id,
+                site_id=group.site_id,
+                group_id=group.id,
+                assessed_on=day,
+                skill=LanguageSkill.SPEAKING,
+                level=level,
+            )
+        )
+
+
 def lyon_figures(engine: Engine, user_id: int) -> tuple[int, int, int, float | None]:
     """(learners assessed, reaching A1, gains, median minutes per level) of Lyon, as the page shows them."""
     with unit_of_work(engine) as uow:
@@ -55,17 +74,7 @@ def test_a_roll_call_moves_the_hours_per_level_and_leaves_the_levels_reached_cac
         group = factories.a_course_group(uow, lyon, starts_on=date(2026, 1, 5))
         amina = factories.a_person_in_file_active(uow, lyon, intake_on=date(2025, 12, 1))
         factories.a_learner(uow, group, amina, enrolled_on=date(2026, 1, 5))
-        for day, level in ((date(2026, 1, 12), CefrLevel.PRE_A1), (date(2026, 3, 2), CefrLevel.A1)):
-            uow.add(
-                LanguageAssessment(
-                    person_id=amina.id,
-                    site_id=lyon.id,
-                    group_id=group.id,
-                    assessed_on=day,
-                    skill=LanguageSkill.SPEAKING,
-                    level=level,
-                )
-            )
+        speaking(uow, amina, group, *RISE)
         factories.a_course_session(uow, group, session_on=date(2026, 1, 19), duration_minutes=90, present=(amina,))
         uow.commit()
         direction_id, group_id, amina_id, lyon_id = direction.id, group.id, amina.id, lyon.id
@@ -109,20 +118,6 @@ def test_a_roll_call_moves_the_hours_per_level_and_leaves_the_levels_reached_cac
     assert len(reached_calls) == 2
 
 
-def speaking(uow, person: Person, group: CourseGroup, *levels: tuple[date, CefrLevel]) -> None:
-    for day, level in levels:
-        uow.add(
-            LanguageAssessment(
-                person_id=person.id,
-                site_id=group.site_id,
-                group_id=group.id,
-                assessed_on=day,
-                skill=LanguageSkill.SPEAKING,
-                level=level,
-            )
-        )
-
-
 def marked_present(engine: Engine, session_id: int, person_id: int, site_id: int) -> None:
     """A mark saved in another process, on a class already held (no new class: only the marks move)."""
     with unit_of_work(engine) as uow:
@@ -136,7 +131,6 @@ def test_hours_per_level_are_cached_by_the_site_of_the_learners_file_and_follow_
     """Lyon: Amina. Grenoble: Bintou, and Chloé, taught at Lyon before her file moved to Grenoble (her
     hours count for Grenoble now). Each went from pré-A1 to A1 (two levels) between 12 January and 2 March."""
     first, second = engines
-    rise = ((date(2026, 1, 12), CefrLevel.PRE_A1), (date(2026, 3, 2), CefrLevel.A1))
     with unit_of_work(first) as uow:
         lyon, grenoble = factories.lyon_and_grenoble(uow)
         direction = factories.a_user(uow, Role.DIRECTION)
@@ -147,7 +141,7 @@ def test_hours_per_level_are_cached_by_the_site_of_the_learners_file_and_follow_
         bintou = factories.a_person_in_file_active(uow, grenoble, intake_on=date(2025, 12, 1))
         for person, group in ((amina, at_lyon), (chloe, at_lyon), (bintou, at_grenoble)):
             factories.a_learner(uow, group, person, enrolled_on=date(2026, 1, 5))
-            speaking(uow, person, group, *rise)
+            speaking(uow, person, group, *RISE)
         factories.a_course_session(
             uow, at_lyon, session_on=date(2026, 1, 19), duration_minutes=90, present=(amina, chloe)
         )
