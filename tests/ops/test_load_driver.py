@@ -8,6 +8,7 @@ check, on hand-made protobufs and samples, how a run is judged and how the figur
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -71,9 +72,16 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait(timeout=10)
 
 
+def drive(coroutine):
+    """The driver's coroutine on an event loop of its own thread: when the whole suite runs in one process
+    (`make test`), the browser tests' Playwright (sync API) leaves an event loop running in this one."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_three_users_sign_in_and_every_page_they_open_is_rendered(app_url: str, tmp_path: Path) -> None:
     config = load.LoadConfig(url=app_url, users=3, duration_s=20, think_s=1.0, ramp_s=0.5)
-    samples = asyncio.run(load.run_load(config))
+    samples = drive(load.run_load(config))
 
     assert [s for s in samples if s.error] == []
     logins = [s for s in samples if s.page == load.LOGIN]
@@ -97,7 +105,7 @@ def test_three_users_sign_in_and_every_page_they_open_is_rendered(app_url: str, 
 
 def test_a_wrong_password_is_an_error_of_the_login_row(app_url: str) -> None:
     config = load.LoadConfig(url=app_url, users=1, duration_s=5, think_s=1.0, password="not-the-password")
-    samples = asyncio.run(load.run_load(config))
+    samples = drive(load.run_load(config))
     assert [(s.page, s.error) for s in samples] == [
         (
             load.LOGIN,
