@@ -15,7 +15,7 @@ from i18n import _, language
 from models.attendance import AttendanceStatus
 from models.audit import AuditEvent
 from models.courses import CourseAttendance, CourseEnrolment, CourseGroup, CourseSession, CourseTeacher
-from models.finance import BudgetLine, Expense, Grant
+from models.finance import Expense, Grant
 from models.organisation import LoginThrottle, Role, User
 from models.outreach import OutreachRound
 from models.persons import Person, PersonStatus
@@ -24,6 +24,7 @@ from models.types import utcnow
 from models.workshops import WorkshopSession
 from services import worklist
 from services.finance import consumption as budget_consumption
+from services.finance.access import visible_lines
 from services.platform import data_version
 from services.platform.pages import PageKey, may_open
 from services.platform.principal import Capability, Principal
@@ -261,31 +262,12 @@ def _elapsed_share(starts_on: date, ends_on: date, today: date) -> float:
 def grant_consumption(session: Session, principal: Principal, today: date) -> list[GrantConsumption]:
     """Planned vs spent per current grant: all grants for direction/gestion, own-site lines for
     chef_service, the funder's own grants for financeur."""
-    if principal.can(Capability.VIEW_BUDGET):
-        line_scope = principal.site_filter(BudgetLine.site_id)
-    elif principal.can(Capability.VIEW_FUNDED_GRANTS) and principal.funder_id is not None:
-        line_scope = Grant.funder_id == principal.funder_id
-    else:
+    if not (principal.can(Capability.VIEW_BUDGET) or principal.can(Capability.VIEW_FUNDED_GRANTS)):
         return []
-    planned = (
-        select(BudgetLine.grant_id, sa.func.sum(BudgetLine.planned_cents).label("planned"))
-        .join(Grant, Grant.id == BudgetLine.grant_id)
-        .where(line_scope)
-        .group_by(BudgetLine.grant_id)
-        .subquery()
-    )
-    spent = (
-        select(Expense.grant_id, sa.func.sum(Expense.amount_cents).label("spent"))
-        .join(BudgetLine, BudgetLine.id == Expense.budget_line_id)
-        .join(Grant, Grant.id == Expense.grant_id)
-        .where(line_scope, Expense.spent_on <= today)
-        .group_by(Expense.grant_id)
-        .subquery()
-    )
+    totals = budget_consumption.grant_totals(visible_lines(principal), today)
     rows = session.exec(
-        select(Grant.name, Grant.starts_on, Grant.ends_on, planned.c.planned, sa.func.coalesce(spent.c.spent, 0))
-        .join(planned, planned.c.grant_id == Grant.id)
-        .outerjoin(spent, spent.c.grant_id == Grant.id)
+        select(Grant.name, Grant.starts_on, Grant.ends_on, totals.c.planned, totals.c.spent)
+        .join(totals, totals.c.grant_id == Grant.id)
         .where(Grant.ends_on >= today - timedelta(days=365))
         .order_by(Grant.ends_on)
     ).all()

@@ -21,7 +21,7 @@ from i18n import N_, _
 from models.appointments import ACCOMPANIMENT_KINDS, Appointment
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseSession
-from models.finance import BudgetLine, Expense, Grant
+from models.finance import Grant
 from models.partners import Outcome, OutcomeCategory
 from models.persons import IntakeOrigin, Person
 from models.workshops import WorkshopAttendance, WorkshopSession
@@ -240,23 +240,10 @@ def grant_progress(
     association-wide reader looking at every site: dashboard._whole_association), and the share of the grant
     period elapsed on `as_of` (budget_consumption.elapsed_share). Sorted by end date. One query."""
     lines = sa.and_(visible_lines(principal), national_or_sites(site_ids, national=national))
-    planned = (
-        select(BudgetLine.grant_id, sa.func.sum(BudgetLine.planned_cents).label("planned"))
-        .where(lines)
-        .group_by(BudgetLine.grant_id)
-        .subquery()
-    )
-    spent = (
-        select(Expense.grant_id, sa.func.sum(Expense.amount_cents).label("spent"))
-        .join(BudgetLine, BudgetLine.id == Expense.budget_line_id)
-        .where(lines, Expense.spent_on <= as_of)
-        .group_by(Expense.grant_id)
-        .subquery()
-    )
+    totals = budget_consumption.grant_totals(lines, as_of)
     rows = session.exec(
-        select(Grant.name, Grant.starts_on, Grant.ends_on, planned.c.planned, sa.func.coalesce(spent.c.spent, 0))
-        .join(planned, planned.c.grant_id == Grant.id)
-        .outerjoin(spent, spent.c.grant_id == Grant.id)
+        select(Grant.name, Grant.starts_on, Grant.ends_on, totals.c.planned, totals.c.spent)
+        .join(totals, totals.c.grant_id == Grant.id)
         .where(Grant.starts_on <= end, Grant.ends_on >= start)
         .order_by(Grant.ends_on, Grant.name)
     ).all()

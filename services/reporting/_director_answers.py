@@ -35,12 +35,13 @@ from sqlmodel import Session, select
 from models.appointments import Appointment
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseSession
-from models.finance import BudgetLine, Expense, Funder, Grant
+from models.finance import Funder, Grant
 from models.outreach import OutreachRound
 from models.partners import Outcome, OutcomeCategory, Referral
 from models.persons import Person
 from models.staffing import Post, PostType
 from models.workshops import WorkshopAttendance, WorkshopSession
+from services.finance import consumption as budget_consumption
 from services.finance.access import national_or_sites, visible_lines
 from services.persons.consent import CONSENT_HISTORY, counted
 from services.platform import data_version
@@ -452,19 +453,7 @@ def grants_running(
     see (and of the national lines when `national`: an association-wide reader looking at every site) and the
     expenses booked on them up to `as_of`; the convention ending first comes first."""
     lines = sa.and_(visible_lines(principal), national_or_sites(site_ids, national=national))
-    planned = (
-        select(BudgetLine.grant_id, sa.func.sum(BudgetLine.planned_cents).label("planned"))
-        .where(lines)
-        .group_by(BudgetLine.grant_id)
-        .subquery()
-    )
-    spent = (
-        select(Expense.grant_id, sa.func.sum(Expense.amount_cents).label("spent"))
-        .join(BudgetLine, BudgetLine.id == Expense.budget_line_id)
-        .where(lines, Expense.spent_on <= as_of)
-        .group_by(Expense.grant_id)
-        .subquery()
-    )
+    totals = budget_consumption.grant_totals(lines, as_of)
     rows = session.exec(
         select(
             Grant.id,
@@ -472,12 +461,11 @@ def grants_running(
             Funder.name,
             Grant.starts_on,
             Grant.ends_on,
-            planned.c.planned,
-            sa.func.coalesce(spent.c.spent, 0),
+            totals.c.planned,
+            totals.c.spent,
         )
         .join(Funder, Funder.id == Grant.funder_id)
-        .join(planned, planned.c.grant_id == Grant.id)
-        .outerjoin(spent, spent.c.grant_id == Grant.id)
+        .join(totals, totals.c.grant_id == Grant.id)
         .where(Grant.starts_on <= as_of, Grant.ends_on >= as_of)
         .order_by(Grant.ends_on, Grant.name)
     ).all()
