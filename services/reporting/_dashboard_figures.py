@@ -121,18 +121,18 @@ def appointment_months(session: Session, *, site_ids: Sequence[int], end: date) 
     """Per site and month of `series_window(end)`: appointments, accompaniments (a kind of
     models.appointments.ACCOMPANIMENT_KINDS), minutes and appointments with an interpreter (an interpreter
     language recorded), of the persons counted in statistics on the appointment's day
-    (services.persons.consent). One grouped query on the (site, day) index; only the site-months with at
-    least one appointment, by site then month."""
+    (services.persons.consent). One grouped query on the (site, day) covering index; only the site-months with
+    at least one appointment, by site then month."""
     sites = sorted({int(s) for s in site_ids})
     if not sites:
         return []
     window = series_window(end)
-    y, m = sa.extract("year", Appointment.appointment_on), sa.extract("month", Appointment.appointment_on)
+    # By site and day, in the covering index's order (no sort), added up into months here: grouping by the
+    # month in SQL computed it on every row and sorted them (large SQLite, 12 sites: 61 -> 23 ms).
     rows = session.exec(
         select(
             Appointment.site_id,
-            y,
-            m,
+            Appointment.appointment_on,
             sa.func.count(),
             sum_if(Appointment.kind.in_(ACCOMPANIMENT_KINDS)),
             sa.func.coalesce(sa.func.sum(Appointment.duration_minutes), 0),
@@ -143,12 +143,14 @@ def appointment_months(session: Session, *, site_ids: Sequence[int], end: date) 
             within(Appointment.appointment_on, window),
             counted(Appointment.person_id, Appointment.appointment_on),
         )
-        .group_by(Appointment.site_id, y, m)
+        .group_by(Appointment.site_id, Appointment.appointment_on)
     ).all()
-    months = [
-        AppointmentMonth(int(site), date(int(yy), int(mm), 1), int(count), int(accompanied), int(minutes), int(inter))
-        for site, yy, mm, count, accompanied, minutes, inter in rows
-    ]
+    summed: dict[tuple[int, date], list[int]] = {}
+    for site, day, *values in rows:
+        totals = summed.setdefault((int(site), day.replace(day=1)), [0, 0, 0, 0])
+        for index, value in enumerate(values):
+            totals[index] += int(value)
+    months = [AppointmentMonth(site, month, *totals) for (site, month), totals in summed.items()]
     return sorted(months, key=lambda row: (row.site_id, row.month))
 
 
