@@ -59,7 +59,18 @@ ACCOMPANIMENT_KINDS: tuple[AppointmentKind, ...] = tuple(
 
 
 class Appointment(Versioned, table=True):
-    __table_args__ = (sa.Index("ix_appointment_site_date", "site_id", "appointment_on"),)
+    # The figures per site and month (dashboard, director's answers) read this index only.
+    __table_args__ = (
+        sa.Index(
+            "ix_appointment_site_day_figures",
+            "site_id",
+            "appointment_on",
+            "person_id",
+            "kind",
+            "duration_minutes",
+            "interpreter_language",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True, nullable=False)

@@ -164,6 +164,8 @@ class CourseAttendance(Versioned, table=True):
         sa.UniqueConstraint("session_id", "person_id", name="uq_course_attendance"),
         # Hours attended per learner (present rows joined to their sessions) read this index only.
         sa.Index("ix_course_attendance_person_status_session", "person_id", "status", "session_id"),
+        # The sites' figures (a session's present marks, their persons' consent) read this index only.
+        sa.Index("ix_course_attendance_session_figures", "session_id", "status", "person_id", "site_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -87,7 +87,11 @@ class WorkshopEnrolment(Timestamped, table=True):
 
 class WorkshopAttendance(Versioned, table=True):
     __tablename__ = "workshop_attendance"
-    __table_args__ = (sa.UniqueConstraint("session_id", "person_id", name="uq_workshop_attendance"),)
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "person_id", name="uq_workshop_attendance"),
+        # The sites' figures (a session's marks, their persons' consent) read this index only.
+        sa.Index("ix_workshop_attendance_session_figures", "session_id", "status", "person_id", "site_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="workshop_session.id", nullable=False)
