@@ -37,7 +37,10 @@ def _positive(text: str) -> int:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Page timings of Parcours on the large synthetic dataset (budget 500 ms per page, warm).",
+        description=(
+            f"Page timings of Parcours on the large synthetic dataset (budgets: {BUDGET_MS:.0f} ms warm, "
+            f"{COLD_BUDGET_MS:.0f} ms just after a write)."
+        ),
     )
     parser.add_argument(
         "--runs",
