@@ -17,8 +17,9 @@ A DELETE also moves the tables whose rows the database deletes or changes with i
 
 Per site too: a write of a table that has a `site_id` column also moves the row `table@site` of each site
 whose rows it wrote (the inserted rows' sites; for an UPDATE or DELETE, the sites of the rows its WHERE
-matches, read just before it, locked on PostgreSQL), or `table@*` when it cannot tell (plain SQL, an
-INSERT … SELECT or upsert, an UPDATE that moves rows to another site, rows deleted by a cascade). A figure
+matches, read just before it, locked on PostgreSQL; for an UPDATE that moves rows to another site, a
+transfer, the site they leave and the one they reach), or `table@*` when it cannot tell (plain SQL, an
+INSERT … SELECT or upsert, rows moved to a site the database computes, rows deleted by a cascade). A figure
 computed per site (`cached_by_site`) whose query filters such a table on `site_id` depends on `table@site`
 and `table@*` only: a roll call at Lyon recomputes Lyon's attendance figures, not the eleven other sites'.
 The row `table` still moves at every write of the table, so every other figure behaves as before.
@@ -27,7 +28,7 @@ A person's consent history (`FOLLOWS_THE_PERSON`) is read per site too, though n
 `site_id`: whether a fact counts depends on the consent history of the fact's person
 (services.persons.consent.counted), and a figure of one site reads the history of the persons of its own
 facts. Those rows sit at the site of the person's file and follow it when it moves (an UPDATE of their
-`site_id`, which moves `table@*`); the facts stay at the site where they happened, which was the file's
+`site_id`); the facts stay at the site where they happened, which was the file's
 site then (every service records a fact at its person's site). So a write of these rows also moves their
 counter at each site the persons' files were transferred from: an intake's or a withdrawal's consent at
 Lyon recomputes the figures of Lyon (and of the sites the file came from), not of the eleven others.
@@ -156,22 +157,30 @@ def _sites_written(connection: Connection, context: Any, statement: str, table: 
     if not isinstance(construct, sa.Insert | sa.Update | sa.Delete) or construct.table.name != table:
         return unknown
     follows = table in FOLLOWS_THE_PERSON or table in READ_AT_THE_PERSONS_SITE  # the rows' persons matter
+    destinations: set[int] = set()  # the sites an UPDATE moves rows to
     if isinstance(construct, sa.Insert):
         if construct.select is not None or construct._post_values_clause is not None or construct._prefixes:
             return unknown  # INSERT … SELECT, an upsert or INSERT OR REPLACE: may change rows of another site
         if any("site_id" not in row or (follows and row.get("person_id") is None) for row in parameters):
             return unknown
         rows = {(row["site_id"], row.get("person_id")) for row in parameters}
-    elif construct.whereclause is None or (isinstance(construct, sa.Update) and _moves_rows_to_another_site(statement)):
-        return unknown  # every row, or rows moving to another site (a transfer)
+    elif construct.whereclause is None:
+        return unknown  # every row
     else:
+        if isinstance(construct, sa.Update) and _moves_rows_to_another_site(statement):
+            found = _destinations(construct, parameters)
+            if found is None:
+                return unknown  # moved to a site computed by the database
+            destinations = found
         person = column.table.c.person_id if follows else sa.null()
         matched = sa.select(column, person).where(construct.whereclause)
         if connection.dialect.name != "sqlite":
             matched = matched.with_for_update(of=column.table)  # no transfer moves them before this write commits
         with _finding_sites(connection):
             rows = {(site, who) for row in parameters for site, who in connection.execute(matched, row)}
-    sites = {site for site, _person in rows}
+        if not rows:
+            destinations = set()  # nothing matched: nothing moved
+    sites = {site for site, _person in rows} | destinations
     persons = {who for _site, who in rows}
     if table in FOLLOWS_THE_PERSON:
         transfers = SQLModel.metadata.tables[_TRANSFERS]
@@ -180,6 +189,24 @@ def _sites_written(connection: Connection, context: Any, statement: str, table: 
         files = SQLModel.metadata.tables[_PERSONS]
         sites |= _sites_of(connection, persons, files.c.id, files.c.site_id)
     return {site_row(table, site) for site in sites}
+
+
+def _destinations(construct: sa.Update, parameters: Sequence[Mapping[str, Any]]) -> set[int] | None:
+    """The sites an UPDATE that sets `site_id` moves its rows to: the values bound to its SET (`site_id=5` is
+    sent as the parameter named after the column; the WHERE's own parameters get another name), or None when
+    the new site is not such a value (a column, an expression, a parameter of another name)."""
+    assigned = {getattr(target, "key", target): value for target, value in (construct._values or {}).items()}
+    if "site_id" in assigned:
+        value = assigned["site_id"]
+        if not isinstance(value, sa.BindParameter) or not value._is_crud:
+            return None
+    found: set[int] = set()
+    for row in parameters:
+        site = row.get("site_id")
+        if not isinstance(site, int):
+            return None
+        found.add(site)
+    return found
 
 
 def _sites_of(connection: Connection, person_ids: Collection[int], person: sa.Column, site: sa.Column) -> set[int]:

@@ -144,8 +144,9 @@ def _accompanied_parts(
     session: Session, site_ids: Sequence[int], periods: Sequence[Period]
 ) -> dict[int, _SiteAccompanied]:
     """Each site's part, cached per site (data_version.cached_by_site: a save at Lyon counts Lyon's again
-    only). A part reads the files of its own rows' persons for their site only: a file's site changes by an
-    UPDATE of person.site_id, which moves every site's counter (`person@*`)."""
+    only). A part reads the files of its own rows' persons for their site only (`at_home`): a file's site
+    changes by an UPDATE of person.site_id, which moves the counters of the site it leaves and the one it
+    reaches (`person@A`, `person@B`), the only two sites whose parts it changes."""
 
     def compute(chosen: list[int]) -> dict[int, _SiteAccompanied]:
         rows = _activity_rows(chosen, span_of(periods))

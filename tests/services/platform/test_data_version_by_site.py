@@ -99,14 +99,49 @@ def test_a_save_moves_the_counters_of_the_sites_whose_rows_it_wrote(database):
     }
 
 
-def test_a_save_whose_sites_cannot_be_told_moves_the_counter_of_every_site(database):
+def test_rows_moved_to_another_site_move_the_counters_of_the_site_they_leave_and_of_the_one_they_reach(database):
     engine, _, sites = database
     lyon, grenoble = sites["LYO"], sites["GRE"]
     with unit_of_work(engine) as session:
+        session.add_all([a_round(lyon), a_round(lyon, met=1)])
+        session.commit()
+    with unit_of_work(engine) as session:  # a transfer: a statement of its own
+        session.execute(
+            sa.update(OutreachRound)
+            .where(OutreachRound.site_id == lyon, OutreachRound.persons_met == 1)
+            .values(site_id=grenoble)
+        )
+        session.commit()
+    assert counters(engine, "outreach_round") == {
+        "outreach_round": 2,
+        f"outreach_round@{lyon}": 2,
+        f"outreach_round@{grenoble}": 1,
+    }
+    with unit_of_work(engine) as session:  # through the ORM, back to Lyon
+        row = session.exec(select(OutreachRound).where(OutreachRound.site_id == grenoble)).one()
+        row.site_id = lyon
+        session.commit()
+    assert counters(engine, "outreach_round") == {
+        "outreach_round": 3,
+        f"outreach_round@{lyon}": 3,
+        f"outreach_round@{grenoble}": 2,
+    }
+    with unit_of_work(engine) as session:  # matching no row: it moves nothing to Grenoble
+        session.execute(sa.update(OutreachRound).where(OutreachRound.persons_met == 99).values(site_id=grenoble))
+        session.commit()
+    assert counters(engine, "outreach_round")[f"outreach_round@{grenoble}"] == 2
+
+
+def test_a_save_whose_sites_cannot_be_told_moves_the_counter_of_every_site(database):
+    engine, _, sites = database
+    lyon = sites["LYO"]
+    with unit_of_work(engine) as session:
         session.add(a_round(lyon))
         session.commit()
-    with unit_of_work(engine) as session:  # rows moved to another site
-        session.execute(sa.update(OutreachRound).where(OutreachRound.site_id == lyon).values(site_id=grenoble))
+    with unit_of_work(engine) as session:  # rows moved to a site the database computes
+        session.execute(
+            sa.update(OutreachRound).where(OutreachRound.site_id == lyon).values(site_id=OutreachRound.site_id + 1)
+        )
         session.commit()
     with unit_of_work(engine) as session:  # plain SQL
         session.execute(sa.text("UPDATE outreach_round SET persons_met = persons_met + 1"))

@@ -163,3 +163,40 @@ def test_the_tables_that_follow_the_person_are_moved_by_a_transfer_and_hold_the_
     """The counters' rule holds only for tables whose rows a transfer moves to the file's new site."""
     assert consent.CONSENT_HISTORY in data_version.FOLLOWS_THE_PERSON
     assert {model.__tablename__ for model in transfer.FOLLOWING_RECORDS} >= data_version.FOLLOWS_THE_PERSON
+
+
+def active_files(world: World) -> dict[int, int]:
+    sites = [world.lyon, world.grenoble, world.marseille]
+    with unit_of_work(world.mine) as session:
+        raw = indicators.raw_by_site(session, site_ids=sites, periods=[QUARTER], keys=["active_files"])
+    return {site: raw[site][0].get("active_files", 0) for site in sites}
+
+
+def every_site_counter(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT table_name, version FROM data_version WHERE table_name LIKE '%@%'"))
+        return dict(rows.all())
+
+
+def test_a_transfer_recomputes_the_figures_of_the_site_the_file_leaves_and_of_the_one_it_reaches(world, recomputed):
+    assert active_files(world) == {world.lyon: 0, world.grenoble: 1, world.marseille: 1}
+    recomputed.clear()
+    before = every_site_counter(world.mine)
+
+    with unit_of_work(world.other) as session:  # Bintou's file moves from Grenoble to Lyon, in the other process
+        version = session.execute(sa.text("SELECT version FROM person WHERE id = :id"), {"id": world.bintou}).scalar()
+        transfer.transfer_file(
+            session,
+            world.chef,
+            world.bintou,
+            expected_version=version,
+            data={"to_site_id": world.lyon, "reason": "Rapprochement", "referent_id": None},
+            today=date(2026, 5, 2),
+        )
+
+    after = every_site_counter(world.mine)
+    moved = {name for name in after if after[name] != before.get(name, 0)}
+    assert {f"person@{world.grenoble}", f"person@{world.lyon}"} <= moved
+    assert {name.split("@")[1] for name in moved} <= {str(world.grenoble), str(world.lyon)}  # no "*", no Marseille
+    assert active_files(world) == {world.lyon: 1, world.grenoble: 0, world.marseille: 1}
+    assert recomputed == [("indicators._persons", sorted([world.lyon, world.grenoble]))]
