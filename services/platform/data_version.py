@@ -87,6 +87,7 @@ _PERSONS = "person"
 _PERSONS_PER_READ = 500  # ids per IN list: far below the bound parameters SQLite and PostgreSQL allow
 NATIONAL = "national"  # the rows without a site (a national expense, budget line or post)
 _SUSPENDED = "parcours_tracking_suspended"
+_READ_IN_TRANSACTION = "parcours_versions_read"  # (transaction, every counter as it read them)
 _PRESENT = "parcours_data_version_present"
 
 T = TypeVar("T")
@@ -358,6 +359,28 @@ def versions(session: Session) -> dict[str, int]:
     return {name: int(version) for name, version in rows}
 
 
+def _versions_of_this_transaction(session: Session) -> dict[str, int]:
+    """Every counter, read once per transaction: when a save has moved many counters, each figure of the page
+    run finds its parts stale, and they all use this one read instead of reading every counter again (after a
+    write of every table, 25 figures and parts on the dashboard).
+
+    Safe: a part computed after a save that committed meanwhile is stored under the versions from before it, so
+    the next run finds them moved and computes it again; a part served by this read was current when it was
+    made, in this transaction."""
+    found = _read_in_this_transaction(session)
+    if found is None:
+        found = versions(session)
+        connection = session.connection()
+        connection.info[_READ_IN_TRANSACTION] = (connection.get_transaction(), found)
+    return found
+
+
+def _read_in_this_transaction(session: Session) -> dict[str, int] | None:
+    connection = session.connection()
+    read = connection.info.get(_READ_IN_TRANSACTION)
+    return read[1] if read is not None and read[0] is connection.get_transaction() else None
+
+
 # --- reading what a computation depends on -------------------------------------------------------------
 
 
@@ -427,7 +450,7 @@ def _counters_now(session: Session, entries: Iterable[_Entry]) -> dict[str, int]
     names: set[str] = set()
     for entry in entries:
         if EVERY_TABLE in entry.tables:
-            return versions(session)
+            return _versions_of_this_transaction(session)
         names.update(name for name, _version in entry.versions)
     rows = session.execute(
         sa.text(f"SELECT table_name, version FROM {VERSION_TABLE} WHERE table_name IN :names").bindparams(
@@ -485,14 +508,18 @@ def cached_by_site(
         entries = {site: _cache.get((name, key, site)) for site in sites}
     found = [entry for entry in entries.values() if entry is not None]
     with _not_a_dependency():
-        current = _counters_now(session, found) if len(found) == len(entries) else versions(session)
+        current = _read_in_this_transaction(session)  # every counter, when this transaction read them
+        if current is None and len(found) == len(entries):
+            current = _counters_now(session, found)  # only those of the entries: one small read
+        elif current is None:
+            current = _versions_of_this_transaction(session)
         served = {
             site: entry
             for site, entry in entries.items()
             if entry is not None and _versions_of(current, _stored_counters(entry)) == entry.versions
         }
-        if len(served) < len(entries) and len(found) == len(entries):
-            current = versions(session)  # read before computing: a save meanwhile shows at the next call
+        if len(served) < len(entries):
+            current = _versions_of_this_transaction(session)  # read before computing: a save meanwhile shows next
     results = {site: entry.result for site, entry in served.items()}
     read: set[str] = set()
     for entry in served.values():

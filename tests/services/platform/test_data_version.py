@@ -125,6 +125,56 @@ def test_a_transaction_that_wrote_computes_its_own_figures_and_caches_nothing(da
     assert cached_sites_count(engine) == 0
 
 
+def reads_of_every_counter(engine: Engine) -> list[str]:
+    """The statements of `engine` that read the whole counters' table, as they run."""
+    seen: list[str] = []
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _note(_connection, _cursor, statement, *_args) -> None:
+        if "FROM data_version" in statement and "WHERE" not in statement:
+            seen.append(statement)
+
+    return seen
+
+
+def test_after_a_save_the_figures_of_one_transaction_read_every_counter_once(database):
+    mine, other = database
+    names = [f"test.part{index}" for index in range(5)]
+
+    def figures() -> list[int]:
+        with unit_of_work(mine) as session:
+
+            def count() -> int:  # a statement that names its table: the figure depends on that table only
+                return session.execute(sa.select(sa.func.count()).select_from(Site.__table__)).scalar_one()
+
+            return [data_version.cached_aggregate(session, name, (), count) for name in names]
+
+    assert figures() == [0] * 5
+    with unit_of_work(other) as session:
+        session.add(Site(code="LYO", name="Lyon", city="Lyon"))
+        session.commit()
+    full_reads = reads_of_every_counter(mine)
+    assert figures() == [1] * 5  # each one stale, computed again
+    assert len(full_reads) == 1  # the counters they are stored under: read once, before the first computation
+    assert figures() == [1] * 5
+    assert len(full_reads) == 1  # served: each reads its own few counters
+
+
+def test_a_save_committed_while_a_transaction_computes_its_figures_shows_at_the_next_run(database):
+    mine, other = database
+    with unit_of_work(mine) as session:
+        assert data_version.cached_aggregate(session, "test.first", (), lambda: sites_count(session)) == 0
+        with unit_of_work(other) as saving:  # another process saves meanwhile
+            saving.add(Site(code="LYO", name="Lyon", city="Lyon"))
+            saving.commit()
+        # Computed after the save (PostgreSQL reads it; SQLite keeps the transaction's snapshot), stored under the
+        # counters read before it either way.
+        data_version.cached_aggregate(session, "test.second", (), lambda: sites_count(session))
+    with unit_of_work(mine) as session:  # the next run: both include the save
+        assert data_version.cached_aggregate(session, "test.first", (), lambda: sites_count(session)) == 1
+        assert data_version.cached_aggregate(session, "test.second", (), lambda: sites_count(session)) == 1
+
+
 def test_a_save_of_a_table_the_figure_does_not_read_keeps_it_and_plain_sql_depends_on_everything(database):
     mine, other = database
     computed = []
