@@ -55,7 +55,11 @@ class OutreachArea(StrEnum):
 
 class OutreachRound(Versioned, table=True):
     __tablename__ = "outreach_round"
-    __table_args__ = (sa.Index("ix_outreach_round_site_date", "site_id", "round_on"),)
+    __table_args__ = (
+        sa.Index("ix_outreach_round_site_date", "site_id", "round_on"),
+        # The list of every site's rounds, newest first (a page at a time), read in this order.
+        sa.Index("ix_outreach_round_list_order", "round_on", "start_time", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     site_id: int = site_fk(index=False)

@@ -53,7 +53,11 @@ class WorkshopModule(Versioned, table=True):
 
 class WorkshopSession(Versioned, table=True):
     __tablename__ = "workshop_session"
-    __table_args__ = (sa.Index("ix_workshop_session_site_date", "site_id", "session_on"),)
+    __table_args__ = (
+        sa.Index("ix_workshop_session_site_date", "site_id", "session_on"),
+        # The list of every site's sessions, newest first (a page at a time), read in this order.
+        sa.Index("ix_workshop_session_list_order", "session_on", "start_time", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     site_id: int = site_fk(index=False)
