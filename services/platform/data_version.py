@@ -196,10 +196,12 @@ def _destinations(construct: sa.Update, parameters: Sequence[Mapping[str, Any]])
     """The sites an UPDATE that sets `site_id` moves its rows to: the values bound to its SET (`site_id=5` is
     sent as the parameter named after the column; the WHERE's own parameters get another name), or None when
     the new site is not such a value (a column, an expression, a parameter of another name)."""
-    assigned = {getattr(target, "key", target): value for target, value in (construct._values or {}).items()}
+    # SQLAlchemy's record of the SET clause (private: read defensively, a change of it falls back on table@*).
+    values = getattr(construct, "_values", None) or {}
+    assigned = {getattr(target, "key", target): value for target, value in values.items()}
     if "site_id" in assigned:
         value = assigned["site_id"]
-        if not isinstance(value, sa.BindParameter) or not value._is_crud:
+        if not isinstance(value, sa.BindParameter) or not getattr(value, "_is_crud", False):
             return None
     found: set[int] = set()
     for row in parameters:
