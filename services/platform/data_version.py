@@ -158,7 +158,7 @@ def _sites_written(connection: Connection, context: Any, statement: str, table: 
     if not isinstance(construct, sa.Insert | sa.Update | sa.Delete) or construct.table.name != table:
         return unknown
     follows = table in FOLLOWS_THE_PERSON or table in READ_AT_THE_PERSONS_SITE  # the rows' persons matter
-    destinations: set[int] = set()  # the sites an UPDATE moves rows to
+    destinations: set[int | None] = set()  # the sites an UPDATE moves rows to
     if isinstance(construct, sa.Insert):
         if construct.select is not None or construct._post_values_clause is not None or construct._prefixes:
             return unknown  # INSERT … SELECT, an upsert or INSERT OR REPLACE: may change rows of another site
@@ -192,7 +192,7 @@ def _sites_written(connection: Connection, context: Any, statement: str, table: 
     return {site_row(table, site) for site in sites}
 
 
-def _destinations(construct: sa.Update, parameters: Sequence[Mapping[str, Any]]) -> set[int] | None:
+def _destinations(construct: sa.Update, parameters: Sequence[Mapping[str, Any]]) -> set[int | None] | None:
     """The sites an UPDATE that sets `site_id` moves its rows to: the values bound to its SET (`site_id=5` is
     sent as the parameter named after the column; the WHERE's own parameters get another name), or None when
     the new site is not such a value (a column, an expression, a parameter of another name)."""
@@ -203,12 +203,12 @@ def _destinations(construct: sa.Update, parameters: Sequence[Mapping[str, Any]])
         value = assigned["site_id"]
         if not isinstance(value, sa.BindParameter) or not getattr(value, "_is_crud", False):
             return None
-    found: set[int] = set()
+    found: set[int | None] = set()
     for row in parameters:
-        site = row.get("site_id")
-        if not isinstance(site, int):
+        site = row.get("site_id", "")
+        if site is not None and not isinstance(site, int):
             return None
-        found.add(site)
+        found.add(site)  # None: to no site (a post or budget line made national)
     return found
 
 

@@ -128,7 +128,8 @@ def appointment_months(session: Session, *, site_ids: Sequence[int], end: date) 
         return []
     window = series_window(end)
     # By site and day, in the covering index's order (no sort), added up into months here: grouping by the
-    # month in SQL computed it on every row and sorted them (large SQLite, 12 sites: 61 -> 23 ms).
+    # month in SQL computed it on every row and sorted them (large SQLite, 12 sites, with the covering index of
+    # migration 0026: 61 -> 40 ms).
     rows = session.exec(
         select(
             Appointment.site_id,

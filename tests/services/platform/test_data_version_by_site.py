@@ -179,6 +179,23 @@ def test_national_rows_and_rows_deleted_by_a_cascade_have_their_own_counters(dat
         grant_id = grant.id
     assert counters(engine, "budget_line") == {"budget_line": 1, "budget_line@national": 1}
     assert counters(engine, "grant_site") == {"grant_site": 1, f"grant_site@{sites['GRE']}": 1}
+    with unit_of_work(engine) as session:  # a line of Grenoble, then made national
+        line = BudgetLine(
+            grant_id=grant_id,
+            strand_id=strand.id,
+            site_id=sites["GRE"],
+            category=BudgetCategory.EXTERNAL_SERVICES,
+            planned_cents=2,
+        )
+        session.add(line)
+        session.commit()
+        session.execute(sa.update(BudgetLine).where(BudgetLine.id == line.id).values(site_id=None))
+        session.commit()
+    assert counters(engine, "budget_line") == {
+        "budget_line": 3,
+        f"budget_line@{sites['GRE']}": 2,
+        "budget_line@national": 2,
+    }
     with unit_of_work(engine) as session:
         session.execute(sa.delete(BudgetLine))
         session.execute(sa.delete(Strand))
