@@ -183,7 +183,8 @@ def _summary(grant: Grant, funder_name: str) -> GrantSummary:
 def grant_totals(lines: sa.ColumnElement[bool], as_of: date) -> sa.Subquery:
     """(grant_id, planned, spent) of the budget lines matching `lines`: their planned cents and the expenses
     booked on them up to `as_of`, per grant; for the overviews (home, dashboard, the director's answers) that
-    join it to the grants they show.
+    join it to the grants they show. `lines` carries the reader's scope (services.finance.access.visible_lines,
+    ANDed with the sites asked for): this builder checks nothing itself.
 
     Each line's expenses are summed through the (budget_line_id, spent_on, amount_cents) index, only those of
     the lines asked for: six times faster on the large dataset than joining every expense to its line and
