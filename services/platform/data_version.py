@@ -378,6 +378,7 @@ def _versions_of_this_transaction(session: Session) -> dict[str, int]:
 
 
 def _read_in_this_transaction(session: Session) -> dict[str, int] | None:
+    """Every counter as this transaction read them, or None when it has not."""
     connection = session.connection()
     read = connection.info.get(_READ_IN_TRANSACTION)
     return read[1] if read is not None and read[0] is connection.get_transaction() else None
@@ -510,11 +511,11 @@ def cached_by_site(
         entries = {site: _cache.get((name, key, site)) for site in sites}
     found = [entry for entry in entries.values() if entry is not None]
     with _not_a_dependency():
-        current = _read_in_this_transaction(session)  # every counter, when this transaction read them
-        if current is None and len(found) == len(entries):
-            current = _counters_now(session, found)  # only those of the entries: one small read
-        elif current is None:
-            current = _versions_of_this_transaction(session)
+        current = _read_in_this_transaction(session)  # every counter, if this transaction read them already
+        if current is None:  # not read yet: the entries' own counters if all are cached (one small read), else all
+            current = (
+                _counters_now(session, found) if len(found) == len(entries) else _versions_of_this_transaction(session)
+            )
         served = {
             site: entry
             for site, entry in entries.items()
