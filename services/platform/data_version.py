@@ -36,7 +36,10 @@ Lyon recomputes the figures of Lyon (and of the sites the file came from), not o
 The other way round, some figures group persons by the site of their file now and read their facts wherever
 they happened (`READ_AT_THE_PERSONS_SITE`: a learner's hours and assessments before her file moved count for
 her new site's level gains). A write of those facts also moves their counter at the site of each person's
-file: such a figure, filtered on `person.site_id`, may then declare them scoped.
+file: such a figure, filtered on `person.site_id`, may then declare them scoped. The frame of those facts
+(`READ_AT_THE_LEARNERS_SITES`: a class's day and length, a group) is read the same way, through the learners
+marked at the class or enrolled in the group: an UPDATE or DELETE of it also moves its counter at the site
+of each such learner's file. A class or group just created has no learner yet: its own site only.
 
 What is tracked: every table but the bookkeeping that no figure reads (audit log, login throttling,
 enrolment codes, the schema version). The counters are moved at commit, in the order of their names, so
@@ -82,6 +85,8 @@ ANY_SITE = "*"
 FOLLOWS_THE_PERSON = frozenset({"consent_change"})
 # Facts about a person, at the site where they happened, read by figures of the person's site now (see above).
 READ_AT_THE_PERSONS_SITE = frozenset({"course_attendance", "course_enrolment", "language_assessment"})
+# The frame of those facts, read through them (see above): which learners each row's writes concern.
+READ_AT_THE_LEARNERS_SITES = frozenset({"course_session", "course_group"})
 _TRANSFERS = "person_transfer"  # (person_id, from_site_id): the sites a file was transferred from
 _PERSONS = "person"
 _PERSONS_PER_READ = 500  # ids per IN list: far below the bound parameters SQLite and PostgreSQL allow
@@ -158,6 +163,7 @@ def _sites_written(connection: Connection, context: Any, statement: str, table: 
     if not isinstance(construct, sa.Insert | sa.Update | sa.Delete) or construct.table.name != table:
         return unknown
     follows = table in FOLLOWS_THE_PERSON or table in READ_AT_THE_PERSONS_SITE  # the rows' persons matter
+    framing = table in READ_AT_THE_LEARNERS_SITES  # the learners of the rows matter (found from their ids)
     destinations: set[int | None] = set()  # the sites an UPDATE moves rows to
     if isinstance(construct, sa.Insert):
         if construct.select is not None or construct._post_values_clause is not None or construct._prefixes:
@@ -173,7 +179,7 @@ def _sites_written(connection: Connection, context: Any, statement: str, table: 
             if found is None:
                 return unknown  # moved to a site computed by the database
             destinations = found
-        person = column.table.c.person_id if follows else sa.null()
+        person = column.table.c.person_id if follows else column.table.c.id if framing else sa.null()
         matched = sa.select(column, person).where(construct.whereclause)
         if connection.dialect.name != "sqlite":
             matched = matched.with_for_update(of=column.table)  # no transfer moves them before this write commits
@@ -182,14 +188,42 @@ def _sites_written(connection: Connection, context: Any, statement: str, table: 
         if not rows:
             destinations = set()  # nothing matched: nothing moved
     sites = {site for site, _person in rows} | destinations
-    persons = {who for _site, who in rows}
+    persons = {who for _site, who in rows}  # for a frame of the courses: the rows' own ids
     if table in FOLLOWS_THE_PERSON:
         transfers = SQLModel.metadata.tables[_TRANSFERS]
         sites |= _sites_of(connection, persons, transfers.c.person_id, transfers.c.from_site_id)
     if table in READ_AT_THE_PERSONS_SITE:
         files = SQLModel.metadata.tables[_PERSONS]
         sites |= _sites_of(connection, persons, files.c.id, files.c.site_id)
+    if framing and not isinstance(construct, sa.Insert):  # a new class or group has no learner yet
+        sites |= _learners_sites(connection, table, persons)
     return {site_row(table, site) for site in sites}
+
+
+def _learners_sites(connection: Connection, table: str, row_ids: Collection[int]) -> set[int]:
+    """The sites of the files of the learners marked at these classes (`course_session`), or enrolled in or
+    marked at a class of these groups (`course_group`)."""
+    tables = SQLModel.metadata.tables
+    files, marks, classes = tables[_PERSONS], tables["course_attendance"], tables["course_session"]
+    enrolments = tables["course_enrolment"]
+    ids = sorted(row_ids)
+    found: set[int] = set()
+    with _finding_sites(connection):
+        for start in range(0, len(ids), _PERSONS_PER_READ):
+            chunk = ids[start : start + _PERSONS_PER_READ]
+            if table == "course_session":
+                learners = sa.select(marks.c.person_id).where(marks.c.session_id.in_(chunk))
+            else:
+                learners = sa.union(
+                    sa.select(enrolments.c.person_id).where(enrolments.c.group_id.in_(chunk)),
+                    sa.select(marks.c.person_id)
+                    .join(classes, classes.c.id == marks.c.session_id)
+                    .where(classes.c.group_id.in_(chunk)),
+                )
+            found.update(
+                connection.execute(sa.select(files.c.site_id).where(files.c.id.in_(learners)).distinct()).scalars()
+            )
+    return found
 
 
 def _destinations(construct: sa.Update, parameters: Sequence[Mapping[str, Any]]) -> set[int | None] | None:

@@ -500,10 +500,11 @@ def gain_medians(
 
 # What the two figures of `site_progress` read, by the site of the learners' files (the figures' sites): the
 # files, their consents, and their enrolments, assessments and marks wherever they were made (a write of
-# those moves the counter of the file's site too: data_version.READ_AT_THE_PERSONS_SITE). The groups and
-# sessions are read whole.
-LEVELS_READ_BY_SITE = ("person", CONSENT_HISTORY, "course_enrolment", "language_assessment")
-HOURS_READ_BY_SITE = (*LEVELS_READ_BY_SITE, "course_attendance")
+# those moves the counter of the file's site too: data_version.READ_AT_THE_PERSONS_SITE), and the groups and
+# classes they were made in (a change of one moves the counters of its learners' sites:
+# data_version.READ_AT_THE_LEARNERS_SITES; a class planned at Lyon recomputes Lyon's figures only).
+LEVELS_READ_BY_SITE = ("person", CONSENT_HISTORY, "course_enrolment", "language_assessment", "course_group")
+HOURS_READ_BY_SITE = (*LEVELS_READ_BY_SITE, "course_attendance", "course_session")
 
 
 # part(name, sites, compute, scoped) -> {site: figure}: see site_progress.

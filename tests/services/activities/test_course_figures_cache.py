@@ -10,11 +10,19 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from models.attendance import AttendanceStatus
-from models.courses import CefrLevel, CourseAttendance, CourseGroup, LanguageAssessment, LanguageSkill
-from models.organisation import Role, User
+from models.courses import (
+    CefrLevel,
+    CourseAttendance,
+    CourseGroup,
+    CourseSession,
+    LanguageAssessment,
+    LanguageSkill,
+)
+from models.organisation import Role, Site, User
 from models.persons import Person
 from services.activities.courses import progress as language_progress
 from services.platform import data_version
@@ -185,3 +193,156 @@ def test_hours_per_level_are_cached_by_the_site_of_the_learners_file_and_follow_
     marked_present(second, february_id, amina_id, lyon_id)
     assert hours(first) == {lyon_id: (1, 75.0), grenoble_id: (2, 67.5)}
     assert recomputed == [[lyon_id]]
+
+
+def course_counters(engine: Engine) -> dict[str, int]:
+    """The counters of the classes and groups, their own and per site, as stored."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT table_name, version FROM data_version "
+                "WHERE table_name LIKE 'course_session%' OR table_name LIKE 'course_group%'"
+            )
+        ).all()
+    return dict(rows)
+
+
+def moved(before: dict[str, int], after: dict[str, int]) -> set[str]:
+    return {name for name, version in after.items() if version != before.get(name)}
+
+
+@pytest.fixture
+def three_sites_of_learners(engines):
+    """Lyon's group: Amina (file at Lyon) and Chloé (file moved to Grenoble), both marked at its January class,
+    and its February class, attended by Chloé alone. Marseille's group: Dalila. Each went from pré-A1 to A1
+    (two levels) between 12 January and 2 March."""
+    first, _second = engines
+    with unit_of_work(first) as uow:
+        lyon, grenoble = factories.lyon_and_grenoble(uow)
+        marseille = factories.a_site(uow, "MRS", "Marseille")
+        direction = factories.a_user(uow, Role.DIRECTION)
+        at_lyon = factories.a_course_group(uow, lyon, starts_on=date(2026, 1, 5))
+        at_marseille = factories.a_course_group(uow, marseille, starts_on=date(2026, 1, 5))
+        amina = factories.a_person_in_file_active(uow, lyon, intake_on=date(2025, 12, 1))
+        chloe = factories.a_person_in_file_active(uow, lyon, intake_on=date(2025, 12, 1))
+        dalila = factories.a_person_in_file_active(uow, marseille, intake_on=date(2025, 12, 1))
+        for person, group in ((amina, at_lyon), (chloe, at_lyon), (dalila, at_marseille)):
+            factories.a_learner(uow, group, person, enrolled_on=date(2026, 1, 5))
+            speaking(uow, person, group, *RISE)
+        january = factories.a_course_session(
+            uow, at_lyon, session_on=date(2026, 1, 19), duration_minutes=90, present=(amina, chloe)
+        )
+        february = factories.a_course_session(
+            uow, at_lyon, session_on=date(2026, 2, 9), duration_minutes=60, present=(chloe,)
+        )
+        factories.a_course_session(
+            uow, at_marseille, session_on=date(2026, 1, 19), duration_minutes=120, present=(dalila,)
+        )
+        chloe.site_id = grenoble.id  # her file moved (her marks and assessments stay at Lyon)
+        uow.add(chloe)
+        uow.commit()
+        return {
+            "direction": direction.id,
+            "sites": (lyon.id, grenoble.id, marseille.id),
+            "groups": (at_lyon.id, at_marseille.id),
+            "classes": (january.id, february.id),
+        }
+
+
+def test_a_class_or_group_changed_moves_its_counter_at_the_sites_of_its_learners_files(
+    engines, three_sites_of_learners
+):
+    first, second = engines
+    lyon, grenoble, marseille = three_sites_of_learners["sites"]
+    at_lyon, _at_marseille = three_sites_of_learners["groups"]
+    _january, february = three_sites_of_learners["classes"]
+
+    # A class planned at Lyon: no learner marked yet, Lyon's counter only.
+    before = course_counters(first)
+    with unit_of_work(second) as uow:
+        factories.a_course_session(uow, uow.get(CourseGroup, at_lyon), session_on=date(2026, 3, 9))
+        uow.commit()
+    assert moved(before, course_counters(first)) == {"course_session", f"course_session@{lyon}"}
+
+    # February's class (at Lyon, Chloé alone, her file at Grenoble) lasted 90 minutes, not 60.
+    before = course_counters(first)
+    with unit_of_work(second) as uow:
+        uow.get(CourseSession, february).duration_minutes = 90
+        uow.commit()
+    assert moved(before, course_counters(first)) == {
+        "course_session",
+        f"course_session@{lyon}",
+        f"course_session@{grenoble}",
+    }
+
+    # Lyon's group renamed: its learners' files are at Lyon and Grenoble, not Marseille.
+    before = course_counters(first)
+    with unit_of_work(second) as uow:
+        uow.get(CourseGroup, at_lyon).name = "FLE Lyon soir"
+        uow.commit()
+    assert moved(before, course_counters(first)) == {"course_group", f"course_group@{lyon}", f"course_group@{grenoble}"}
+
+    # A group opened at Marseille: nobody enrolled yet.
+    before = course_counters(first)
+    with unit_of_work(second) as uow:
+        factories.a_course_group(uow, uow.get(Site, marseille), starts_on=date(2026, 4, 6))
+        uow.commit()
+    assert moved(before, course_counters(first)) == {"course_group", f"course_group@{marseille}"}
+
+
+def test_a_class_planned_or_changed_at_lyon_recomputes_the_hours_of_its_learners_sites_only(
+    engines, three_sites_of_learners, monkeypatch
+):
+    first, second = engines
+    direction_id = three_sites_of_learners["direction"]
+    lyon, grenoble, marseille = three_sites_of_learners["sites"]
+    at_lyon, _at_marseille = three_sites_of_learners["groups"]
+    _january, february = three_sites_of_learners["classes"]
+    recomputed: list[list[int]] = []
+    gain_medians, reached_levels = language_progress.gain_medians, language_progress.reached_levels
+
+    def counted_gain_medians(*args, **kwargs):
+        recomputed.append(sorted(kwargs["file_sites"]))
+        return gain_medians(*args, **kwargs)
+
+    def counted_reached_levels(*args, **kwargs):
+        recomputed.append(["levels", *sorted(kwargs["file_sites"])])
+        return reached_levels(*args, **kwargs)
+
+    monkeypatch.setattr(language_progress, "gain_medians", counted_gain_medians)
+    monkeypatch.setattr(language_progress, "reached_levels", counted_reached_levels)
+
+    def hours(engine: Engine) -> dict[int, tuple[int, float | None]]:
+        """(gains, median minutes per level) per site, as the page shows them."""
+        with unit_of_work(engine) as uow:
+            principal = factories.principal(uow, uow.get(User, direction_id))
+            return {
+                s.site_id: (s.gains, s.median_minutes_per_level) for s in figures._compute(uow, principal, TODAY).sites
+            }
+
+    # Amina 90 min / 2 levels = 45; Chloé (for Grenoble) 150 / 2 = 75; Dalila 120 / 2 = 60.
+    assert hours(first) == {lyon: (1, 45.0), grenoble: (1, 75.0), marseille: (1, 60.0)}
+    recomputed.clear()
+
+    # A class planned at Lyon, nobody marked yet: nothing moves but Lyon's part (the class's site).
+    with unit_of_work(second) as uow:
+        factories.a_course_session(uow, uow.get(CourseGroup, at_lyon), session_on=date(2026, 3, 9))
+        uow.commit()
+    assert hours(first) == {lyon: (1, 45.0), grenoble: (1, 75.0), marseille: (1, 60.0)}
+    assert recomputed == [[lyon]]
+
+    # February's class lasted 90 minutes, not 60: Chloé 180 / 2 = 90, for Grenoble. Marseille stays cached.
+    recomputed.clear()
+    with unit_of_work(second) as uow:
+        uow.get(CourseSession, february).duration_minutes = 90
+        uow.commit()
+    assert hours(first) == {lyon: (1, 45.0), grenoble: (1, 90.0), marseille: (1, 60.0)}
+    assert recomputed == [sorted([lyon, grenoble])]
+
+    # Lyon's group renamed: the levels reached and the hours of Lyon and Grenoble, not of Marseille.
+    recomputed.clear()
+    with unit_of_work(second) as uow:
+        uow.get(CourseGroup, at_lyon).name = "FLE Lyon soir"
+        uow.commit()
+    assert hours(first) == {lyon: (1, 45.0), grenoble: (1, 90.0), marseille: (1, 60.0)}
+    assert recomputed == [["levels", *sorted([lyon, grenoble])], sorted([lyon, grenoble])]
