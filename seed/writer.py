@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from models.types import EncryptedText
+from services.platform import data_version
 from services.platform.db import refresh_planner_statistics
 
 CHUNK_ROWS = 5_000
@@ -46,6 +47,8 @@ def write_rows(
                 progress(f"{table.name} : {len(rows)} lignes", done / total)
         if connection.dialect.name == "postgresql":
             _advance_sequences(connection, tables)
+        if use_copy:  # COPY moves no data version: the figures an app process cached before are of another history
+            data_version.start_new_history(connection)
     refresh_planner_statistics(engine)  # so the first queries (and benchmarks) get sensible plans
     return counts
 

@@ -19,9 +19,9 @@ from seed.generator import database_is_empty, seed_database
 from services.accounts.demo import AGRASC_FUNDER_NAME, DEMO_ACCOUNTS, DEMO_USERNAMES
 from services.accounts.passwords import hash_password, verify_password
 from services.persons import alias_index
-from services.platform import config
+from services.platform import config, data_version
 from services.platform.crypto import FieldCipher
-from services.platform.db import make_engine, upgrade_to_head
+from services.platform.db import make_engine, unit_of_work, upgrade_to_head
 
 AS_OF = date(2026, 5, 13)
 PASSWORD = "mot-de-passe-de-demo"
@@ -472,12 +472,16 @@ def test_command_line_seeds_then_leaves_a_full_database_alone(
 def test_postgresql_gets_the_same_data_and_usable_sequences(
     scratch_database_url: str, seeded: Seeded, password_hash: str
 ) -> None:
-    """PostgreSQL is loaded with COPY: same rows as SQLite, and the app can still insert afterwards."""
+    """PostgreSQL is loaded with COPY: same rows as SQLite, and the app can still insert afterwards; an app
+    process that counted the persons before the load counts them again after it (COPY moves no version)."""
     engine = make_engine(scratch_database_url)
+    app = make_engine(scratch_database_url)
     try:
         upgrade_to_head(engine)
+        assert _persons_counted_by_a_cached_figure(app) == 0
         counts = seed_database(engine, as_of=AS_OF, cipher=seeded.cipher, demo_password_hash=password_hash)
         assert counts == seeded.counts
+        assert _persons_counted_by_a_cached_figure(app) == counts["person"] == 300
         query = "SELECT code, status, gender, intake_on, last_contact_on FROM person ORDER BY id"
         as_text = lambda db: [tuple(map(str, row)) for row in rows(db, query)]  # noqa: E731
         assert as_text(engine) == as_text(seeded.engine)
@@ -501,6 +505,18 @@ def test_postgresql_gets_the_same_data_and_usable_sequences(
         assert sorted(name for (name,) in analyzed) == ["course_attendance", "outreach_round", "person"]
     finally:
         engine.dispose()
+        app.dispose()
+        data_version.clear_cache()
+
+
+def _persons_counted_by_a_cached_figure(engine: Engine) -> int:
+    with unit_of_work(engine) as session:
+        return data_version.cached_aggregate(
+            session,
+            "test_seed.persons",
+            None,
+            lambda: session.execute(sa.select(sa.func.count()).select_from(Person)).scalar_one(),
+        )
 
 
 def _found_by_alias(engine: Engine, cipher: FieldCipher, alias: str) -> set[int]:
