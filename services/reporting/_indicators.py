@@ -233,6 +233,7 @@ class Sums:
         }
         windows = self.periods + ([series] if series else [])
         self.span: Period = (min(w[0] for w in windows), max(w[1] for w in windows))
+        self._buckets: dict[date, tuple[tuple[int, ...], date | None]] = {}  # per day: its periods and month
 
     @property
     def months(self) -> dict[date, Raw]:
@@ -243,13 +244,23 @@ class Sums:
                 summed[month].update(raw)
         return summed
 
-    def add_day(self, site: int, day: date, key: str, value: object) -> None:
-        value = int(value or 0)
-        for index, (start, end) in enumerate(self.periods):
-            if start <= day <= end:
-                self.sites[int(site)][index][key] += value
-        if self.series is not None and self.series[0] <= day <= self.series[1]:
-            self.site_months[int(site)][day.replace(day=1)][key] += value
+    def add_day(self, site: int, day: date, **values: object) -> None:
+        """Add the values of one site and day (key=value) to the periods and the month of the series holding it.
+        The buckets of a day are found once per day: a dashboard adds tens of thousands of (site, day) rows."""
+        found = self._buckets.get(day)
+        if found is None:
+            indexes = tuple(index for index, (start, end) in enumerate(self.periods) if start <= day <= end)
+            in_series = self.series is not None and self.series[0] <= day <= self.series[1]
+            found = self._buckets[day] = (indexes, day.replace(day=1) if in_series else None)
+        indexes, month = found
+        per_period = self.sites[int(site)]
+        targets = [per_period[index] for index in indexes]
+        if month is not None:
+            targets.append(self.site_months[int(site)][month])
+        for key, value in values.items():
+            value = int(value or 0)
+            for raw in targets:
+                raw[key] += value
 
     def add_period(self, site: int, index: int, key: str, value: object) -> None:
         self.sites[int(site)][index][key] += int(value or 0)
@@ -347,7 +358,7 @@ def _persons(session: Session, sums: Sums) -> None:
         .group_by(Person.site_id, Person.intake_on)
     ).all()
     for site, day, count in intakes:
-        sums.add_day(site, day, "new_intakes", count)
+        sums.add_day(site, day, new_intakes=count)
 
 
 @reads_by_site("outreach_round")
@@ -364,9 +375,7 @@ def _outreach(session: Session, sums: Sums) -> None:
         .group_by(OutreachRound.site_id, OutreachRound.round_on)
     ).all()
     for site, day, rounds, street, online in rows:
-        sums.add_day(site, day, "outreach_rounds", rounds)
-        sums.add_day(site, day, "persons_met_street", street)
-        sums.add_day(site, day, "persons_met_online", online)
+        sums.add_day(site, day, outreach_rounds=rounds, persons_met_street=street, persons_met_online=online)
 
 
 @reads_by_site("workshop_session", "workshop_attendance", CONSENT_HISTORY)
@@ -391,9 +400,7 @@ def _workshops(session: Session, sums: Sums) -> None:
         .group_by(WorkshopSession.site_id, WorkshopSession.session_on)
     ).all()
     for site, day, held, present, recorded in rows:
-        sums.add_day(site, day, "workshop_sessions", held)
-        sums.add_day(site, day, "workshop_present", present)
-        sums.add_day(site, day, "workshop_recorded", recorded)
+        sums.add_day(site, day, workshop_sessions=held, workshop_present=present, workshop_recorded=recorded)
 
 
 @reads_by_site("course_session", "course_attendance", CONSENT_HISTORY)
@@ -412,7 +419,7 @@ def _courses(session: Session, sums: Sums) -> None:
         .group_by(CourseSession.site_id, CourseSession.session_on)
     ).all()
     for site, day, minutes in rows:
-        sums.add_day(site, day, "course_minutes", minutes)
+        sums.add_day(site, day, course_minutes=minutes)
 
 
 def ranked_assessments(site_ids: Sequence[int], span: Period) -> sa.Subquery:
