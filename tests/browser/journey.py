@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from playwright.sync_api import Error as PlaywrightError
 from sqlmodel import select
 
 import clock
@@ -23,7 +24,7 @@ from services.platform.config import load_settings
 from services.platform.db import make_engine, unit_of_work
 from services.platform.principal import SYSTEM_ACTOR
 from tests.browser.conftest import WAIT_MS, RunningApp
-from tests.browser.script_runs import mark, poll, wait_settled
+from tests.browser.script_runs import mark, poll, requested_since, wait_settled
 
 PASSWORD = "mot de passe du parcours navigateur"  # of every account a journey makes
 
@@ -158,21 +159,28 @@ def open_page(page, link: str, heading: str | re.Pattern | None = None) -> None:
 
 
 def open_tab(page, name: str):
-    """The panel of a person-file tab, selected (a rerun after a save may keep it or not), once the run its
-    click asked for is over: the file draws the lists and tables of its open tab only."""
+    """The panel of a tab (a person file's, a page's), selected (a rerun after a save may keep it or not), once
+    the run its click asked for is over: the file draws the lists and tables of its open tab only."""
     expect = expect_()
-    wait_settled(page, WAIT_MS)  # a run still drawing the page may redraw the tab bar
-    tab = page.get_by_role("tab", name=name, exact=True)
-    # While a rerun replaces the page, the old tab bar may stand beside the new one for a moment.
-    expect(tab).to_have_count(1, timeout=WAIT_MS)
-    expect(tab).to_be_visible(timeout=WAIT_MS)
-    if tab.get_attribute("aria-selected") != "true":
-        tab.click()
-    expect(tab).to_have_attribute("aria-selected", "true", timeout=WAIT_MS)
-    wait_settled(page, WAIT_MS)
-    panel = page.get_by_role("tabpanel", name=name, exact=True)
-    expect(panel).to_be_visible(timeout=WAIT_MS)
-    return panel
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        wait_settled(page, WAIT_MS)  # a run still drawing the page may redraw the tab bar
+        tab = page.get_by_role("tab", name=name, exact=True)
+        try:
+            # While a rerun replaces the page, the old tab bar may stand beside the new one for a moment, and a
+            # run asked for just before (a box chosen) may start after the page looked settled: try again.
+            expect(tab).to_have_count(1, timeout=WAIT_MS)
+            expect(tab).to_be_visible(timeout=WAIT_MS)
+            if tab.get_attribute("aria-selected") != "true":
+                tab.click(timeout=3000)
+            expect(tab).to_have_attribute("aria-selected", "true", timeout=3000)
+            wait_settled(page, WAIT_MS)
+            panel = page.get_by_role("tabpanel", name=name, exact=True)
+            expect(panel).to_be_visible(timeout=3000)
+            return panel
+        except (AssertionError, PlaywrightError):
+            if time.monotonic() > deadline:
+                raise
 
 
 # --- widgets ------------------------------------------------------------------------------------
@@ -189,18 +197,34 @@ def type_date(scope, label: str, value: date) -> None:
     expect(scope.get_by_role("spinbutton", name=f"year, {label}", exact=True)).to_have_text(str(value.year))
 
 
+def _shows(value: str, option: str | re.Pattern) -> bool:
+    return bool(option.search(value)) if isinstance(option, re.Pattern) else value == option
+
+
 def choose(scope, label: str, option: str | re.Pattern, *, typed: str | None = None) -> None:
-    """A selectbox (or multiselect) is a combobox: open its list, optionally filter, click the option."""
+    """A selectbox (or multiselect) is a combobox: open its list, optionally filter, click the option, and see
+    it shown in the box (a chip in a multiselect)."""
     expect = expect_()
     page = scope.page
     wait_settled(page, WAIT_MS)  # a run still drawing the page redraws the box and closes its list
     box = scope.get_by_role("combobox", name=label, exact=True)
     expect(box).to_have_count(1, timeout=WAIT_MS)  # a rerun may briefly show the old copy beside it
+    widget = box.locator("xpath=ancestor::div[@data-testid='stSelectbox' or @data-testid='stMultiSelect'][1]")
+    multiple = widget.get_attribute("data-testid") == "stMultiSelect"
+    chip = widget.get_by_test_id("stMultiSelectTagsContainer").get_by_text(option, exact=True).first
+    # Outside a form, a change asks for a run: wait for it, or the next step acts on the page it replaces (a
+    # form keyed by the note just chosen drew anew, with the first pick made in the old one lost: CI 2026-12-07).
+    asks_for_a_run = widget.locator("xpath=ancestor::div[@data-testid='stForm']").count() == 0 and (
+        not chip.is_visible() if multiple else not _shows(box.input_value(), option)
+    )
+    since = mark(page)
     listbox = page.get_by_role("listbox").first
     # Right after another box was chosen from, the first key (or click) on this one only focuses it.
     # ArrowDown opens the list and leaves an open list open: press it until the list shows.
     # A run landing meanwhile (a cookie component's report, script_runs) may redraw the box and close its
-    # list, or leave another box's list on screen: reopen until this box's option shows.
+    # list, or leave another box's list on screen: reopen until this box's option shows. The click too: a
+    # run redrawing the box between the option showing and the click detaches the option (CI 2026-12-07):
+    # pick again until the box shows it.
     deadline = time.monotonic() + WAIT_MS / 1000
     wanted = page.get_by_role("option", name=option).first
     while True:
@@ -210,13 +234,21 @@ def choose(scope, label: str, option: str | re.Pattern, *, typed: str | None = N
             if typed:
                 page.keyboard.type(typed)
             expect(wanted).to_be_visible(timeout=3000)
+            wanted.click(timeout=3000)
+            if multiple:
+                expect(chip).to_be_visible(timeout=3000)
+            else:
+                expect(box).to_have_value(option, timeout=3000)
             break
-        except AssertionError:
+        except (AssertionError, PlaywrightError):
             if time.monotonic() > deadline:
                 raise
             page.keyboard.press("Escape")
             wait_settled(page, WAIT_MS)
-    wanted.click()
+            if multiple and chip.is_visible():  # the pick landed after all (a chosen option leaves the list)
+                break
+    if asks_for_a_run:
+        wait_settled(page, WAIT_MS, also=lambda: requested_since(page, since), what=f"the run choosing {option}")
 
 
 def save_until_shown(page, button, shown, *, first_wait_ms: float = 15_000) -> None:

@@ -165,6 +165,11 @@ def mark(page) -> int:
     return len(_runs(page).events)
 
 
+def requested_since(page, since: int) -> bool:
+    """The page has asked for a run since `since` (a `mark`)."""
+    return any(kind == "request" for kind, _values in _runs(page).events[since:])
+
+
 def wait_settled(
     page, timeout_ms: float, *, key: str | None = None, since: int = 0, also=lambda: True, what: str = ""
 ) -> None:
