@@ -206,11 +206,9 @@ def _learners_sites(connection: Connection, table: str, row_ids: Collection[int]
     tables = SQLModel.metadata.tables
     files, marks, classes = tables[_PERSONS], tables["course_attendance"], tables["course_session"]
     enrolments = tables["course_enrolment"]
-    ids = sorted(row_ids)
     found: set[int] = set()
     with _finding_sites(connection):
-        for start in range(0, len(ids), _PERSONS_PER_READ):
-            chunk = ids[start : start + _PERSONS_PER_READ]
+        for chunk in _in_chunks(row_ids):
             if table == "course_session":
                 learners = sa.select(marks.c.person_id).where(marks.c.session_id.in_(chunk))
             else:
@@ -249,13 +247,18 @@ def _destinations(construct: sa.Update, parameters: Sequence[Mapping[str, Any]])
 def _sites_of(connection: Connection, person_ids: Collection[int], person: sa.Column, site: sa.Column) -> set[int]:
     """The distinct `site` of the rows whose `person` is one of `person_ids` (the sites their files were
     transferred from, or are at now)."""
-    ids = sorted(person_ids)
     found: set[int] = set()
     with _finding_sites(connection):
-        for start in range(0, len(ids), _PERSONS_PER_READ):
-            chunk = ids[start : start + _PERSONS_PER_READ]
+        for chunk in _in_chunks(person_ids):
             found.update(connection.execute(sa.select(site).where(person.in_(chunk)).distinct()).scalars())
     return found
+
+
+def _in_chunks(ids: Collection[int]) -> Iterator[list[int]]:
+    """The ids, sorted, a bounded IN list at a time."""
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _PERSONS_PER_READ):
+        yield ordered[start : start + _PERSONS_PER_READ]
 
 
 @contextmanager

@@ -7,6 +7,7 @@ other app process."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
@@ -133,8 +134,41 @@ def marked_present(engine: Engine, session_id: int, person_id: int, site_id: int
         uow.commit()
 
 
+@dataclass
+class Recomputed:
+    """The sites of the learners' files each figure of Progression was computed for, call after call."""
+
+    levels: list[list[int]] = field(default_factory=list)
+    hours: list[list[int]] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.levels.clear()
+        self.hours.clear()
+
+
+@pytest.fixture
+def recomputed(monkeypatch) -> Recomputed:
+    found = Recomputed()
+    for name, calls in (("reached_levels", found.levels), ("gain_medians", found.hours)):
+        figure = getattr(language_progress, name)
+
+        def counted(*args, _figure=figure, _calls=calls, **kwargs):
+            _calls.append(sorted(kwargs["file_sites"]))
+            return _figure(*args, **kwargs)
+
+        monkeypatch.setattr(language_progress, name, counted)
+    return found
+
+
+def hours_per_site(engine: Engine, direction_id: int) -> dict[int, tuple[int, float | None]]:
+    """(gains, median minutes per level) per site, as the page shows them to direction."""
+    with unit_of_work(engine) as uow:
+        principal = factories.principal(uow, uow.get(User, direction_id))
+        return {s.site_id: (s.gains, s.median_minutes_per_level) for s in figures._compute(uow, principal, TODAY).sites}
+
+
 def test_hours_per_level_are_cached_by_the_site_of_the_learners_file_and_follow_a_mark_made_elsewhere(
-    engines, monkeypatch
+    engines, recomputed
 ):
     """Lyon: Amina. Grenoble: Bintou, and Chloé, taught at Lyon before her file moved to Grenoble (her
     hours count for Grenoble now). Each went from pré-A1 to A1 (two levels) between 12 January and 2 March."""
@@ -163,48 +197,26 @@ def test_hours_per_level_are_cached_by_the_site_of_the_learners_file_and_follow_
         ids = direction.id, lyon.id, grenoble.id, february.id, amina.id, chloe.id
 
     direction_id, lyon_id, grenoble_id, february_id, amina_id, chloe_id = ids
-    recomputed: list[list[int]] = []
-    gain_medians = language_progress.gain_medians
-
-    def counted_gain_medians(*args, **kwargs):
-        recomputed.append(sorted(kwargs["file_sites"]))
-        return gain_medians(*args, **kwargs)
-
-    monkeypatch.setattr(language_progress, "gain_medians", counted_gain_medians)
-
-    def hours(engine: Engine) -> dict[int, tuple[int, float | None]]:
-        """(gains, median minutes per level) per site, as the page shows them."""
-        with unit_of_work(engine) as uow:
-            principal = factories.principal(uow, uow.get(User, direction_id))
-            return {
-                s.site_id: (s.gains, s.median_minutes_per_level) for s in figures._compute(uow, principal, TODAY).sites
-            }
 
     # Amina 90 min / 2 levels = 45; Bintou 120 / 2 = 60; Chloé 90 / 2 = 45 (for Grenoble): median 52.5.
-    assert hours(first) == {lyon_id: (1, 45.0), grenoble_id: (2, 52.5)}
-    assert recomputed == [sorted([lyon_id, grenoble_id])]
+    assert hours_per_site(first, direction_id) == {lyon_id: (1, 45.0), grenoble_id: (2, 52.5)}
+    assert recomputed.hours == [sorted([lyon_id, grenoble_id])]
 
     # A mark at Lyon for Chloé, whose file is at Grenoble: 150 min, 75 per level; Grenoble's median 67.5.
     marked_present(second, february_id, chloe_id, lyon_id)
-    assert hours(first) == {lyon_id: (1, 45.0), grenoble_id: (2, 67.5)}
+    assert hours_per_site(first, direction_id) == {lyon_id: (1, 45.0), grenoble_id: (2, 67.5)}
 
     # A roll call at Lyon for Amina: 150 min, 75 per level. Lyon's learners only are computed again.
     recomputed.clear()
     marked_present(second, february_id, amina_id, lyon_id)
-    assert hours(first) == {lyon_id: (1, 75.0), grenoble_id: (2, 67.5)}
-    assert recomputed == [[lyon_id]]
+    assert hours_per_site(first, direction_id) == {lyon_id: (1, 75.0), grenoble_id: (2, 67.5)}
+    assert recomputed.hours == [[lyon_id]]
 
 
-def course_counters(engine: Engine) -> dict[str, int]:
-    """The counters of the classes and groups, their own and per site, as stored."""
+def every_counter(engine: Engine) -> dict[str, int]:
+    """Every counter, as stored (a save below moves those of the classes or groups, nothing else)."""
     with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text(
-                "SELECT table_name, version FROM data_version "
-                "WHERE table_name LIKE 'course_session%' OR table_name LIKE 'course_group%'"
-            )
-        ).all()
-    return dict(rows)
+        return dict(connection.execute(sa.text("SELECT table_name, version FROM data_version")).all())
 
 
 def moved(before: dict[str, int], after: dict[str, int]) -> set[str]:
@@ -258,91 +270,70 @@ def test_a_class_or_group_changed_moves_its_counter_at_the_sites_of_its_learners
     _january, february = three_sites_of_learners["classes"]
 
     # A class planned at Lyon: no learner marked yet, Lyon's counter only.
-    before = course_counters(first)
+    before = every_counter(first)
     with unit_of_work(second) as uow:
         factories.a_course_session(uow, uow.get(CourseGroup, at_lyon), session_on=date(2026, 3, 9))
         uow.commit()
-    assert moved(before, course_counters(first)) == {"course_session", f"course_session@{lyon}"}
+    assert moved(before, every_counter(first)) == {"course_session", f"course_session@{lyon}"}
 
     # February's class (at Lyon, Chloé alone, her file at Grenoble) lasted 90 minutes, not 60.
-    before = course_counters(first)
+    before = every_counter(first)
     with unit_of_work(second) as uow:
         uow.get(CourseSession, february).duration_minutes = 90
         uow.commit()
-    assert moved(before, course_counters(first)) == {
+    assert moved(before, every_counter(first)) == {
         "course_session",
         f"course_session@{lyon}",
         f"course_session@{grenoble}",
     }
 
     # Lyon's group renamed: its learners' files are at Lyon and Grenoble, not Marseille.
-    before = course_counters(first)
+    before = every_counter(first)
     with unit_of_work(second) as uow:
         uow.get(CourseGroup, at_lyon).name = "FLE Lyon soir"
         uow.commit()
-    assert moved(before, course_counters(first)) == {"course_group", f"course_group@{lyon}", f"course_group@{grenoble}"}
+    assert moved(before, every_counter(first)) == {"course_group", f"course_group@{lyon}", f"course_group@{grenoble}"}
 
     # A group opened at Marseille: nobody enrolled yet.
-    before = course_counters(first)
+    before = every_counter(first)
     with unit_of_work(second) as uow:
         factories.a_course_group(uow, uow.get(Site, marseille), starts_on=date(2026, 4, 6))
         uow.commit()
-    assert moved(before, course_counters(first)) == {"course_group", f"course_group@{marseille}"}
+    assert moved(before, every_counter(first)) == {"course_group", f"course_group@{marseille}"}
 
 
 def test_a_class_planned_or_changed_at_lyon_recomputes_the_hours_of_its_learners_sites_only(
-    engines, three_sites_of_learners, monkeypatch
+    engines, three_sites_of_learners, recomputed
 ):
     first, second = engines
     direction_id = three_sites_of_learners["direction"]
     lyon, grenoble, marseille = three_sites_of_learners["sites"]
     at_lyon, _at_marseille = three_sites_of_learners["groups"]
     _january, february = three_sites_of_learners["classes"]
-    recomputed: list[list[int]] = []
-    gain_medians, reached_levels = language_progress.gain_medians, language_progress.reached_levels
-
-    def counted_gain_medians(*args, **kwargs):
-        recomputed.append(sorted(kwargs["file_sites"]))
-        return gain_medians(*args, **kwargs)
-
-    def counted_reached_levels(*args, **kwargs):
-        recomputed.append(["levels", *sorted(kwargs["file_sites"])])
-        return reached_levels(*args, **kwargs)
-
-    monkeypatch.setattr(language_progress, "gain_medians", counted_gain_medians)
-    monkeypatch.setattr(language_progress, "reached_levels", counted_reached_levels)
-
-    def hours(engine: Engine) -> dict[int, tuple[int, float | None]]:
-        """(gains, median minutes per level) per site, as the page shows them."""
-        with unit_of_work(engine) as uow:
-            principal = factories.principal(uow, uow.get(User, direction_id))
-            return {
-                s.site_id: (s.gains, s.median_minutes_per_level) for s in figures._compute(uow, principal, TODAY).sites
-            }
 
     # Amina 90 min / 2 levels = 45; Chloé (for Grenoble) 150 / 2 = 75; Dalila 120 / 2 = 60.
-    assert hours(first) == {lyon: (1, 45.0), grenoble: (1, 75.0), marseille: (1, 60.0)}
+    assert hours_per_site(first, direction_id) == {lyon: (1, 45.0), grenoble: (1, 75.0), marseille: (1, 60.0)}
     recomputed.clear()
 
-    # A class planned at Lyon, nobody marked yet: nothing moves but Lyon's part (the class's site).
+    # A class planned at Lyon, nobody marked yet: nothing moves but Lyon's hours (the class's site).
     with unit_of_work(second) as uow:
         factories.a_course_session(uow, uow.get(CourseGroup, at_lyon), session_on=date(2026, 3, 9))
         uow.commit()
-    assert hours(first) == {lyon: (1, 45.0), grenoble: (1, 75.0), marseille: (1, 60.0)}
-    assert recomputed == [[lyon]]
+    assert hours_per_site(first, direction_id) == {lyon: (1, 45.0), grenoble: (1, 75.0), marseille: (1, 60.0)}
+    assert (recomputed.levels, recomputed.hours) == ([], [[lyon]])
 
     # February's class lasted 90 minutes, not 60: Chloé 180 / 2 = 90, for Grenoble. Marseille stays cached.
     recomputed.clear()
     with unit_of_work(second) as uow:
         uow.get(CourseSession, february).duration_minutes = 90
         uow.commit()
-    assert hours(first) == {lyon: (1, 45.0), grenoble: (1, 90.0), marseille: (1, 60.0)}
-    assert recomputed == [sorted([lyon, grenoble])]
+    assert hours_per_site(first, direction_id) == {lyon: (1, 45.0), grenoble: (1, 90.0), marseille: (1, 60.0)}
+    assert (recomputed.levels, recomputed.hours) == ([], [sorted([lyon, grenoble])])
 
     # Lyon's group renamed: the levels reached and the hours of Lyon and Grenoble, not of Marseille.
     recomputed.clear()
     with unit_of_work(second) as uow:
         uow.get(CourseGroup, at_lyon).name = "FLE Lyon soir"
         uow.commit()
-    assert hours(first) == {lyon: (1, 45.0), grenoble: (1, 90.0), marseille: (1, 60.0)}
-    assert recomputed == [["levels", *sorted([lyon, grenoble])], sorted([lyon, grenoble])]
+    assert hours_per_site(first, direction_id) == {lyon: (1, 45.0), grenoble: (1, 90.0), marseille: (1, 60.0)}
+    assert (recomputed.levels, recomputed.hours) == ([sorted([lyon, grenoble])], [sorted([lyon, grenoble])])
