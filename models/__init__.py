@@ -11,6 +11,7 @@ from models.courses import (
     CourseSession,
     CourseTeacher,
     LanguageAssessment,
+    LanguageLevelSummary,
     MainstreamTransition,
 )
 from models.data_version import DataVersion
@@ -90,6 +91,7 @@ __all__ = [
     "GrantTranche",
     "GuideChapter",
     "LanguageAssessment",
+    "LanguageLevelSummary",
     "LegalEvent",
     "LoginThrottle",
     "MainstreamTransition",

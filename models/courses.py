@@ -193,6 +193,26 @@ class LanguageAssessment(Timestamped, table=True):
     assessor_id: int | None = Field(default=None, foreign_key="app_user.id")
 
 
+class LanguageLevelSummary(SQLModel, table=True):
+    """Per person × skill, over the assessments that count in statistics (services.persons.consent.counted):
+    the first one, the first above its level on a later day (the first level gain), and the latest one's rank.
+
+    Kept by the database, never written by the app: triggers on language_assessment and consent_change
+    compute a person's rows again in the transaction of each write of theirs (migration 0028, which says how
+    to keep them when a migration recreates either table). A read of it depends on those two tables
+    (services.platform.data_version.DERIVED_FROM). Ranks are CefrLevel.rank."""
+
+    __tablename__ = "language_level_summary"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    skill: LanguageSkill = Field(sa_type=enum_type(LanguageSkill), primary_key=True)
+    first_on: date = Field(nullable=False)
+    first_rank: int = Field(nullable=False)
+    gain_on: date | None = Field(default=None)
+    gain_rank: int | None = Field(default=None)
+    latest_rank: int = Field(nullable=False)
+
+
 class CertificationAttempt(Timestamped, table=True):
     __tablename__ = "certification_attempt"
 

@@ -29,6 +29,8 @@ def write_rows(
     counts: dict[str, int] = {}
     with engine.begin() as connection:
         use_copy = connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg"
+        derived = _derived_of({table.name for table in tables}) if use_copy else {}
+        _set_triggers(connection, derived, enabled=False)
         for table in tables:
             rows = rows_by_table[table.name]
             columns = [column.name for column in table.columns]
@@ -45,12 +47,28 @@ def write_rows(
             counts[table.name] = len(rows)
             if progress is not None:
                 progress(f"{table.name} : {len(rows)} lignes", done / total)
+        for name in derived:  # kept by triggers, disabled while COPY ran: every row computed once
+            connection.execute(sa.text(f"SELECT {name}_rebuild()"))
+        _set_triggers(connection, derived, enabled=True)
         if connection.dialect.name == "postgresql":
             _advance_sequences(connection, tables)
         if use_copy:  # COPY moves no data version: the figures an app process cached before are of another history
             data_version.start_new_history(connection)
     refresh_planner_statistics(engine)  # so the first queries (and benchmarks) get sensible plans
     return counts
+
+
+def _derived_of(loaded: set[str]) -> dict[str, frozenset[str]]:
+    """The tables the database keeps by triggers from tables being loaded (data_version.DERIVED_FROM), with
+    their sources loaded."""
+    return {name: sources & loaded for name, sources in data_version.DERIVED_FROM.items() if sources & loaded}
+
+
+def _set_triggers(connection: Connection, derived: dict[str, frozenset[str]], *, enabled: bool) -> None:
+    """PostgreSQL: the triggers of these sources off (a trigger per copied row: a minute and a half for the
+    large dataset's assessments) or on again, in the load's transaction."""
+    for source in sorted(set().union(*derived.values())):
+        connection.execute(sa.text(f"ALTER TABLE {source} {'ENABLE' if enabled else 'DISABLE'} TRIGGER USER"))
 
 
 def _copy(connection: Connection, table: sa.Table, columns: list[str], rows: list[dict]) -> None:

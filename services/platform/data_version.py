@@ -41,6 +41,10 @@ file: such a figure, filtered on `person.site_id`, may then declare them scoped.
 marked at the class or enrolled in the group: an UPDATE or DELETE of it also moves its counter at the site
 of each such learner's file. A class or group just created has no learner yet: its own site only.
 
+A table the database keeps from others by triggers (`DERIVED_FROM`: each learner's levels, from the assessments
+and consents) is written by the database itself, in the transaction of the write that changed its sources, by no
+statement this module sees: a figure that reads it depends on those sources, by site as they are.
+
 What is tracked: every table but the bookkeeping that no figure reads (audit log, login throttling,
 enrolment codes, the schema version). The counters are moved at commit, in the order of their names, so
 two writing transactions never wait for each other's counters in opposite orders (no deadlock). A
@@ -87,6 +91,9 @@ FOLLOWS_THE_PERSON = frozenset({"consent_change"})
 READ_AT_THE_PERSONS_SITE = frozenset({"course_attendance", "course_enrolment", "language_assessment"})
 # The frame of those facts, read through them (see above): which learners each row's writes concern.
 READ_AT_THE_LEARNERS_SITES = frozenset({"course_session", "course_group"})
+# Tables the database keeps from others by triggers, in the transaction of each write of those (no statement
+# seen here writes them): a figure that reads one depends on the tables it is kept from.
+DERIVED_FROM = {"language_level_summary": frozenset({"language_assessment", "consent_change"})}
 _TRANSFERS = "person_transfer"  # (person_id, from_site_id): the sites a file was transferred from
 _PERSONS = "person"
 _PERSONS_PER_READ = 500  # ids per IN list: far below the bound parameters SQLite and PostgreSQL allow
@@ -433,6 +440,8 @@ class _Capture:
 
     def clause(self, clause: Any) -> None:
         found = {element.name for element in visitors.iterate(clause) if isinstance(element, sa.Table)}
+        for derived in found & DERIVED_FROM.keys():
+            found |= DERIVED_FROM[derived]
         self.tables |= found or {EVERY_TABLE}  # plain SQL text: cannot tell, depend on everything
         self._clause_seen = True
 

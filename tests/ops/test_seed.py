@@ -483,11 +483,18 @@ def test_postgresql_gets_the_same_data_and_usable_sequences(
         assert counts == seeded.counts
         assert _persons_counted_by_a_cached_figure(app) == counts["person"] == 300
         query = "SELECT code, status, gender, intake_on, last_contact_on FROM person ORDER BY id"
-        as_text = lambda db: [tuple(map(str, row)) for row in rows(db, query)]  # noqa: E731
+        as_text = lambda db, sql=query: [tuple(map(str, row)) for row in rows(db, sql)]  # noqa: E731
         assert as_text(engine) == as_text(seeded.engine)
         token = scalar(engine, "SELECT alias_encrypted FROM person ORDER BY id LIMIT 1")
         assert seeded.cipher.decrypt(token)
         assert _found_by_alias(engine, seeded.cipher, seeded.cipher.decrypt(token)) >= {1}  # COPY wrote the tokens
+        # The learners' levels: computed at once after the COPY (its triggers off meanwhile), the same as
+        # SQLite's triggers computed them row by row; and the triggers are on again.
+        levels = "SELECT * FROM language_level_summary ORDER BY person_id, skill"
+        assert len(as_text(engine, levels)) > 100
+        assert as_text(engine, levels) == as_text(seeded.engine, levels)
+        enabled = "SELECT DISTINCT tgenabled FROM pg_trigger WHERE tgname LIKE 'language_level_summary%'"
+        assert [state for (state,) in rows(engine, enabled)] == ["O"]
         with engine.begin() as connection:
             new_id = connection.execute(
                 sa.text(

@@ -14,6 +14,9 @@ Definitions the pages print in their captions:
   assessment (excluded), divided by the number of levels gained; the site figure is the median of
   those per-learner-and-skill numbers (computed per pair in SQL; only the median is taken in Python);
 - a learner reaches A1 (A2) when the latest assessment of every skill assessed is A1 (A2) or above.
+The per-site figures of a scope of every site read each learner's first level, first gain and latest level
+per skill from `LanguageLevelSummary` (kept by the database from the counted assessments: migration 0028)
+instead of ordering every assessment again; a scope of some sites reads the assessments made at its sites.
 Who may call: roles that see groups (formateur, chef_service, direction). First names: VIEW_LEARNERS.
 """
 
@@ -38,6 +41,7 @@ from models.courses import (
     CourseGroup,
     CourseSession,
     LanguageAssessment,
+    LanguageLevelSummary,
     LanguageSkill,
 )
 from models.organisation import Site
@@ -305,11 +309,9 @@ class LevelGain:
         return self.minutes / self.levels
 
 
-def _scoped_assessments(
-    principal: Principal, site_id: int | None, file_sites: Sequence[int] | None = None
-) -> sa.Select:
-    """The assessments of the learners of the scope's groups (of `site_id`'s, when given), made at the scope's
-    sites and counted in statistics; of learners whose file is at one of `file_sites` only, when given."""
+def _scoped_learners(principal: Principal, site_id: int | None, file_sites: Sequence[int] | None = None) -> sa.Select:
+    """The learners of the scope's groups (of `site_id`'s, when given); whose file is at one of `file_sites`
+    only, when given."""
     learners = (
         select(CourseEnrolment.person_id)
         .join(CourseGroup, CourseGroup.id == CourseEnrolment.group_id)
@@ -321,12 +323,27 @@ def _scoped_assessments(
         learners = learners.where(
             CourseEnrolment.person_id.in_(select(Person.id).where(Person.site_id.in_(list(file_sites))))
         )
+    return learners
+
+
+def _scoped_assessments(
+    principal: Principal, site_id: int | None, file_sites: Sequence[int] | None = None
+) -> sa.Select:
+    """The assessments of the scope's learners (`_scoped_learners`) made at the scope's sites and counted in
+    statistics."""
     return select(LanguageAssessment).where(
-        LanguageAssessment.person_id.in_(learners),
+        LanguageAssessment.person_id.in_(_scoped_learners(principal, site_id, file_sites)),
         principal.site_filter(LanguageAssessment.site_id),
         # figures of the sites: without who refused statistics on the day of the assessment
         counted(LanguageAssessment.person_id, LanguageAssessment.assessed_on),
     )
+
+
+def _summarised(principal: Principal) -> bool:
+    """Whether the scope's learners' levels may be read from LanguageLevelSummary: it holds their levels over
+    every site's counted assessments, which is what a scope of every site reads; a scope of some sites reads
+    the assessments made at its own sites only."""
+    return principal.all_sites
 
 
 def _first_gains(scoped: sa.Subquery) -> sa.Subquery:
@@ -377,6 +394,26 @@ def _first_gains(scoped: sa.Subquery) -> sa.Subquery:
     )
 
 
+def _summarised_gains(learners: sa.Select) -> sa.Subquery:
+    """`_first_gains` of `learners`, read from LanguageLevelSummary (a scope of every site: `_summarised`)."""
+    levels = LanguageLevelSummary
+    return (
+        select(
+            levels.person_id,
+            levels.skill,
+            levels.first_on.label("d0"),
+            levels.first_rank.label("r0"),
+            levels.gain_on.label("d1"),
+            levels.gain_rank.label("r1"),
+            sa.func.row_number()
+            .over(partition_by=(levels.person_id, levels.first_on, levels.gain_on), order_by=levels.skill)
+            .label("nth"),
+        )
+        .where(levels.person_id.in_(learners), levels.gain_on.is_not(None))
+        .subquery("pairs")
+    )
+
+
 def _minutes_between(pairs: sa.Subquery, group_ids: list[int]) -> sa.ScalarSelect:
     """Minutes the learner of a pair attended in `group_ids` from d0 (included) to d1 (excluded): their marks
     through the course_attendance person index, then their session by primary key."""
@@ -403,7 +440,10 @@ def level_gains(
     given). One query (plus the list of visible group ids); the minutes are summed in SQL once per distinct
     interval (skills assessed the same days share one), through the course_attendance person index."""
     _require_reader(principal)
-    pairs = _first_gains(_scoped_assessments(principal, site_id, file_sites).subquery())
+    if _summarised(principal):
+        pairs = _summarised_gains(_scoped_learners(principal, site_id, file_sites))
+    else:
+        pairs = _first_gains(_scoped_assessments(principal, site_id, file_sites).subquery())
     group_ids = sorted(session.exec(visible_group_ids(principal)).all())  # a short list, fixed for the query
     minutes = _minutes_between(pairs, group_ids)
     rows = session.exec(
@@ -456,23 +496,7 @@ def reached_levels(
     """Per site of the learners' files: (learners assessed, learners reaching A1, reaching A2) on their latest
     assessments (of the files at `file_sites` only, when given)."""
     _require_reader(principal)
-    scoped = _scoped_assessments(principal, site_id, file_sites).subquery()
-    latest = select(
-        scoped.c.person_id,
-        level_rank(scoped.c.level).label("rnk"),
-        sa.func.row_number()
-        .over(
-            partition_by=(scoped.c.person_id, scoped.c.skill),
-            order_by=(scoped.c.assessed_on.desc(), scoped.c.id.desc()),
-        )
-        .label("rn"),
-    ).subquery()
-    lowest = (
-        select(latest.c.person_id, sa.func.min(latest.c.rnk).label("lowest"))
-        .where(latest.c.rn == 1)
-        .group_by(latest.c.person_id)
-        .subquery()
-    )
+    lowest = _lowest_latest(principal, site_id, file_sites)
     rows = session.exec(
         select(
             Person.site_id,
@@ -485,6 +509,35 @@ def reached_levels(
         .group_by(Person.site_id)
     ).all()
     return {int(site): (int(n), int(a1 or 0), int(a2 or 0)) for site, n, a1, a2 in rows}
+
+
+def _lowest_latest(principal: Principal, site_id: int | None, file_sites: Sequence[int] | None) -> sa.Subquery:
+    """Per learner of the scope assessed: the lowest rank of the latest assessment of each skill."""
+    if _summarised(principal):
+        levels = LanguageLevelSummary
+        return (
+            select(levels.person_id, sa.func.min(levels.latest_rank).label("lowest"))
+            .where(levels.person_id.in_(_scoped_learners(principal, site_id, file_sites)))
+            .group_by(levels.person_id)
+            .subquery()
+        )
+    scoped = _scoped_assessments(principal, site_id, file_sites).subquery()
+    latest = select(
+        scoped.c.person_id,
+        level_rank(scoped.c.level).label("rnk"),
+        sa.func.row_number()
+        .over(
+            partition_by=(scoped.c.person_id, scoped.c.skill),
+            order_by=(scoped.c.assessed_on.desc(), scoped.c.id.desc()),
+        )
+        .label("rn"),
+    ).subquery()
+    return (
+        select(latest.c.person_id, sa.func.min(latest.c.rnk).label("lowest"))
+        .where(latest.c.rn == 1)
+        .group_by(latest.c.person_id)
+        .subquery()
+    )
 
 
 def gain_medians(
