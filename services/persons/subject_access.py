@@ -328,6 +328,8 @@ EXCLUDED: dict[str, str] = {
     # Keyed tokens of the alias for the caseload's search (services/persons/alias_index.py): no text, and
     # nothing the person could read; the alias itself is in the file's section.
     "person_alias_token": "jetons de recherche du prénom (empreintes à clé, sans texte ; le prénom est exporté)",
+    # Computed by the database from the assessments (models.courses.LanguageLevelSummary), which are exported.
+    "language_level_summary": "niveaux calculés à partir des évaluations de français, elles-mêmes exportées",
 }
 
 
