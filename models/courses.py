@@ -175,6 +175,21 @@ class CourseAttendance(Versioned, table=True):
     status: AttendanceStatus = Field(sa_type=enum_type(AttendanceStatus), nullable=False)
 
 
+class CoursePresenceDay(SQLModel, table=True):
+    """Per person × day with a class where the person was marked present (any group): the minutes of those classes.
+
+    Kept by the database, never written by the app: triggers on course_attendance and course_session compute
+    the rows of the persons and days a mark or a class's day or length changes, in the write's transaction
+    (migration 0029, which says how to keep them when a migration recreates either table). A read of it
+    depends on those two tables (services.platform.data_version.DERIVED_FROM)."""
+
+    __tablename__ = "course_presence_day"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    minutes: int = Field(nullable=False)
+
+
 class LanguageAssessment(Timestamped, table=True):
     """A positioning (first) or re-assessment of one skill on the CECRL scale."""
 

@@ -330,6 +330,8 @@ EXCLUDED: dict[str, str] = {
     "person_alias_token": "jetons de recherche du prénom (empreintes à clé, sans texte ; le prénom est exporté)",
     # Computed by the database from the assessments (models.courses.LanguageLevelSummary), which are exported.
     "language_level_summary": "niveaux calculés à partir des évaluations de français, elles-mêmes exportées",
+    # Computed by the database from the course marks (models.courses.CoursePresenceDay), which are exported.
+    "course_presence_day": "minutes de présence par jour calculées à partir des présences aux cours, exportées",
 }
 
 

@@ -42,8 +42,9 @@ marked at the class or enrolled in the group: an UPDATE or DELETE of it also mov
 of each such learner's file. A class or group just created has no learner yet: its own site only.
 
 A table the database keeps from others by triggers (`DERIVED_FROM`: each learner's levels, from the assessments
-and consents) is written by the database itself, in the transaction of the write that changed its sources, by no
-statement this module sees: a figure that reads it depends on those sources, by site as they are.
+and consents; her minutes present per day, from the marks and classes) is written by the database itself, in the
+transaction of the write that changed its sources, by no statement this module sees: a figure that reads it
+depends on those sources, by site as they are.
 
 What is tracked: every table but the bookkeeping that no figure reads (audit log, login throttling,
 enrolment codes, the schema version). The counters are moved at commit, in the order of their names, so
@@ -93,7 +94,10 @@ READ_AT_THE_PERSONS_SITE = frozenset({"course_attendance", "course_enrolment", "
 READ_AT_THE_LEARNERS_SITES = frozenset({"course_session", "course_group"})
 # Tables the database keeps from others by triggers, in the transaction of each write of those (no statement
 # seen here writes them): a figure that reads one depends on the tables it is kept from.
-DERIVED_FROM = {"language_level_summary": frozenset({"language_assessment", "consent_change"})}
+DERIVED_FROM = {
+    "language_level_summary": frozenset({"language_assessment", "consent_change"}),
+    "course_presence_day": frozenset({"course_attendance", "course_session"}),
+}
 _TRANSFERS = "person_transfer"  # (person_id, from_site_id): the sites a file was transferred from
 _PERSONS = "person"
 _PERSONS_PER_READ = 500  # ids per IN list: far below the bound parameters SQLite and PostgreSQL allow

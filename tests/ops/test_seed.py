@@ -488,13 +488,23 @@ def test_postgresql_gets_the_same_data_and_usable_sequences(
         token = scalar(engine, "SELECT alias_encrypted FROM person ORDER BY id LIMIT 1")
         assert seeded.cipher.decrypt(token)
         assert _found_by_alias(engine, seeded.cipher, seeded.cipher.decrypt(token)) >= {1}  # COPY wrote the tokens
-        # The learners' levels: computed at once after the COPY (its triggers off meanwhile), the same as
-        # SQLite's triggers computed them row by row; and the triggers are on again.
-        levels = "SELECT * FROM language_level_summary ORDER BY person_id, skill"
-        assert len(as_text(engine, levels)) > 100
-        assert as_text(engine, levels) == as_text(seeded.engine, levels)
-        enabled = "SELECT DISTINCT tgenabled FROM pg_trigger WHERE tgname LIKE 'language_level_summary%'"
-        assert [state for (state,) in rows(engine, enabled)] == ["O"]
+        # The tables the database keeps (learners' levels, minutes present per day): computed at once after the
+        # COPY (their triggers off meanwhile), the same as SQLite's triggers computed them row by row; and the
+        # triggers are on again.
+        for kept in ("language_level_summary ORDER BY person_id, skill", "course_presence_day ORDER BY person_id, day"):
+            query = f"SELECT * FROM {kept}"
+            assert len(as_text(engine, query)) > 100
+            assert as_text(engine, query) == as_text(seeded.engine, query)
+        enabled = (
+            "SELECT tgname, tgenabled FROM pg_trigger WHERE tgname LIKE 'language_level_summary%' "
+            "OR tgname LIKE 'course_presence_day%' ORDER BY tgname"
+        )
+        assert [tuple(row) for row in rows(engine, enabled)] == [
+            ("course_presence_day_on_course_attendance", "O"),
+            ("course_presence_day_on_course_session", "O"),
+            ("language_level_summary_on_consent_change", "O"),
+            ("language_level_summary_on_language_assessment", "O"),
+        ]
         with engine.begin() as connection:
             new_id = connection.execute(
                 sa.text(

@@ -25,3 +25,12 @@ def visible_groups(principal: Principal) -> ColumnElement[bool]:
         taught = select(CourseTeacher.group_id).where(CourseTeacher.user_id == principal.user_id)
         return sa.and_(in_sites, CourseGroup.id.in_(taught))
     return sa.false()
+
+
+def sees_every_group(principal: Principal) -> bool:
+    """Whether `visible_groups` is every group of the association (direction)."""
+    return (
+        principal.all_sites
+        and principal.can(Capability.VIEW_PERSON_FILES)
+        and principal.can(Capability.VIEW_COURSE_FIGURES)
+    )

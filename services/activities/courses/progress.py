@@ -16,7 +16,9 @@ Definitions the pages print in their captions:
 - a learner reaches A1 (A2) when the latest assessment of every skill assessed is A1 (A2) or above.
 The per-site figures of a scope of every site read each learner's first level, first gain and latest level
 per skill from `LanguageLevelSummary` (kept by the database from the counted assessments: migration 0028)
-instead of ordering every assessment again; a scope of some sites reads the assessments made at its sites.
+instead of ordering every assessment again, and, when it sees every group, the minutes between two assessments
+from `CoursePresenceDay` (minutes present per day, kept from the marks and classes: migration 0029); a scope of
+some sites reads the assessments made at its sites and its groups' marks.
 Who may call: roles that see groups (formateur, chef_service, direction). First names: VIEW_LEARNERS.
 """
 
@@ -39,6 +41,7 @@ from models.courses import (
     CourseAttendance,
     CourseEnrolment,
     CourseGroup,
+    CoursePresenceDay,
     CourseSession,
     LanguageAssessment,
     LanguageLevelSummary,
@@ -46,7 +49,7 @@ from models.courses import (
 )
 from models.organisation import Site
 from models.persons import Person
-from services.activities.courses.access import visible_groups
+from services.activities.courses.access import sees_every_group, visible_groups
 from services.activities.courses.groups import _visible_learner, names_visible, visible_group, visible_learner_ids
 from services.persons import roster
 from services.persons.consent import CONSENT_HISTORY, counted
@@ -414,9 +417,17 @@ def _summarised_gains(learners: sa.Select) -> sa.Subquery:
     )
 
 
-def _minutes_between(pairs: sa.Subquery, group_ids: list[int]) -> sa.ScalarSelect:
+def _minutes_between(pairs: sa.Subquery, group_ids: list[int], *, every_group: bool = False) -> sa.ScalarSelect:
     """Minutes the learner of a pair attended in `group_ids` from d0 (included) to d1 (excluded): their marks
-    through the course_attendance person index, then their session by primary key."""
+    through the course_attendance person index, then their session by primary key; when `group_ids` are every
+    group, the learner's days of CoursePresenceDay between the two (a few rows by its primary key)."""
+    if every_group:
+        days = CoursePresenceDay
+        return (
+            select(sa.func.coalesce(sa.func.sum(days.minutes), 0))
+            .where(days.person_id == pairs.c.person_id, days.day >= pairs.c.d0, days.day < pairs.c.d1)
+            .scalar_subquery()
+        )
     return (
         select(sa.func.coalesce(sa.func.sum(CourseSession.duration_minutes), 0))
         .select_from(CourseAttendance)
@@ -445,7 +456,7 @@ def level_gains(
     else:
         pairs = _first_gains(_scoped_assessments(principal, site_id, file_sites).subquery())
     group_ids = sorted(session.exec(visible_group_ids(principal)).all())  # a short list, fixed for the query
-    minutes = _minutes_between(pairs, group_ids)
+    minutes = _minutes_between(pairs, group_ids, every_group=sees_every_group(principal))
     rows = session.exec(
         select(
             pairs.c.person_id,
