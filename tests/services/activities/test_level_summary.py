@@ -171,3 +171,56 @@ def test_progression_reads_the_levels_for_every_site_and_the_assessments_of_its_
     )
     assert lyon_figures(direction) == (1, 0, 1, 45.0)
     assert lyon_figures(chef) == (1, 0, 0, None)
+
+
+def test_the_triggers_apply_the_consent_rule_of_the_figures(session, monkeypatch):
+    """The triggers hold their own copy of services.persons.consent.counted (migration 0028): on files with a
+    refusal at intake given later, a withdrawal and a new consent, a withdrawal alone, and none, direction's
+    levels read from the summary are those the assessments give through `counted` (and the hand count)."""
+    lyon, _grenoble = factories.lyon_and_grenoble(session)
+    chef = factories.principal(session, factories.a_user(session, Role.CHEF_SERVICE, lyon))
+    direction = factories.principal(session, factories.a_user(session, Role.DIRECTION))
+    group = factories.a_course_group(session, lyon, starts_on=date(2026, 1, 5))
+
+    def learner(*, refused_at_intake: bool = False) -> Person:
+        person = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 12, 1))
+        factories.a_learner(session, group, person)
+        if refused_at_intake:
+            person.consent_statistics = False
+            session.add(person)
+            consent.record_intake_refusals(session, person, author_id=None)
+        for day, level in ((date(2026, 1, 12), PRE_A1), (date(2026, 4, 20), A1), (date(2026, 6, 4), A2)):
+            assessed(session, person, SPEAKING, level, day)
+        return person
+
+    def change(person: Person, given: bool, day: date) -> None:
+        consent.record_consent_change(
+            session,
+            chef,
+            person.id,
+            data={"scope": ConsentScope.STATISTICS, "given": given, "effective_on": day},
+            today=TODAY,
+        )
+
+    given_later, back_again, withdrawn, always = (
+        learner(refused_at_intake=True),
+        learner(),
+        learner(),
+        learner(),
+    )
+    change(given_later, True, date(2026, 5, 1))  # counted from 1 May: June only
+    change(back_again, False, date(2026, 4, 10))
+    change(back_again, True, date(2026, 6, 1))  # January and June
+    change(withdrawn, False, date(2026, 4, 10))  # January only
+
+    def figures(summarised: bool) -> tuple:
+        monkeypatch.setattr(language_progress, "_summarised", lambda _principal: summarised)
+        gains = language_progress.level_gains(session, direction)
+        reached = language_progress.reached_levels(session, direction)
+        return sorted((gain.person_id, gain.levels) for gain in gains), reached
+
+    # Gains: back_again pré-A1 → A2 (3 levels), always pré-A1 → A1 (2); given_later and withdrawn none.
+    # Latest levels: given_later A2, back_again A2, withdrawn pré-A1, always A2: 4 learners, 3 at A1 and A2.
+    expected = (sorted([(back_again.id, 3), (always.id, 2)]), {lyon.id: (4, 3, 3)})
+    assert figures(summarised=True) == expected
+    assert figures(summarised=False) == expected
