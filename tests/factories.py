@@ -774,10 +774,15 @@ def a_psp_requested(
 
 
 def an_assessment(
-    session: Session, person: Person, skill: LanguageSkill, level: CefrLevel, *, on: date
+    session: Session, person: Person, skill: LanguageSkill, level: CefrLevel, *, on: date, site: Site | None = None
 ) -> LanguageAssessment:
+    """Made at the person's site (at `site`, when given)."""
     assessment = LanguageAssessment(
-        person_id=person.id, site_id=person.site_id, assessed_on=on, skill=skill, level=level
+        person_id=person.id,
+        site_id=person.site_id if site is None else site.id,
+        assessed_on=on,
+        skill=skill,
+        level=level,
     )
     session.add(assessment)
     session.flush()

@@ -6,17 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from services.platform.db import downgrade_to, make_engine, upgrade_to_head
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-STAMP = "'2026-01-05'"
-
-
-@pytest.fixture
-def scratch_engine(scratch_database_url):
-    engine = make_engine(scratch_database_url)
-    yield engine
-    engine.dispose()
+from services.platform.db import downgrade_to, upgrade_to_head
+from tests.migrations.rows import BACKENDS, STAMP
 
 
 def _rows(engine, sql: str) -> list[tuple]:

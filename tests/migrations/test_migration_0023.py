@@ -8,10 +8,9 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from services.platform.db import alembic_config, downgrade_to, make_engine, upgrade_to_head
+from services.platform.db import alembic_config, downgrade_to, upgrade_to_head
+from tests.migrations.rows import BACKENDS, STAMP
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-STAMP = "'2026-01-05'"
 NATIONAL_POST = (
     "INSERT INTO post (id, site_id, post_type, fte_hundredths, monthly_cost_cents, starts_on, is_filled, "
     "status_since, version, created_at, updated_at) VALUES (1, NULL, 'national_project_officer', 100, 490000, "
@@ -21,13 +20,6 @@ NATIONAL_LINE = (
     "INSERT INTO budget_line (id, grant_id, strand_id, site_id, category, planned_cents, version, created_at, "
     "updated_at) VALUES ({id}, 1, 1, NULL, '64', 1000, 1, " + STAMP + ", " + STAMP + ")"
 )
-
-
-@pytest.fixture
-def scratch_engine(scratch_database_url):
-    engine = make_engine(scratch_database_url)
-    yield engine
-    engine.dispose()
 
 
 def _rows(engine, sql: str) -> list[tuple]:

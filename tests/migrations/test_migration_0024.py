@@ -12,19 +12,11 @@ from sqlmodel import Session, select
 from models.persons import Person
 from services.persons import alias_index
 from services.platform.crypto import FieldCipher
-from services.platform.db import alembic_config, downgrade_to, make_engine, upgrade_to_head
+from services.platform.db import alembic_config, downgrade_to, upgrade_to_head
 from tests.conftest import TEST_ENCRYPTION_KEY
+from tests.migrations.rows import BACKENDS, STAMP
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 CIPHER = FieldCipher([TEST_ENCRYPTION_KEY])  # the engine's key (the configured one)
-STAMP = "'2026-01-05'"
-
-
-@pytest.fixture
-def scratch_engine(scratch_database_url):
-    engine = make_engine(scratch_database_url)
-    yield engine
-    engine.dispose()
 
 
 def _before_0024() -> str:

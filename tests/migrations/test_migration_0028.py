@@ -8,30 +8,12 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from services.platform.db import alembic_config, downgrade_to, make_engine, upgrade_to_head
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-STAMP = "'2026-01-05'"
-
-
-@pytest.fixture
-def scratch_engine(scratch_database_url):
-    engine = make_engine(scratch_database_url)
-    yield engine
-    engine.dispose()
+from services.platform.db import alembic_config, downgrade_to, upgrade_to_head
+from tests.migrations.rows import BACKENDS, STAMP, insert_active_files, insert_lyon, triggers
 
 
 def _before_0028() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_revision("0028").down_revision
-
-
-def _triggers(engine) -> set[str]:
-    with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
-            query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-        else:
-            query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
-        return {name for (name,) in connection.execute(text(query))}
 
 
 def _summary(engine) -> list[tuple]:
@@ -64,23 +46,8 @@ def test_the_assessments_already_there_are_summed_up_and_kept_after(scratch_engi
     downgrade_to(scratch_engine, _before_0028())
     assert "language_level_summary" not in inspect(scratch_engine).get_table_names()
     with scratch_engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO site (id, code, name, city, is_active, created_at, updated_at) "
-                f"VALUES (1, 'LYO', 'Lyon', 'Lyon', true, {STAMP}, {STAMP})"
-            )
-        )
-        for person_id in (1, 2):
-            connection.execute(
-                text(
-                    "INSERT INTO person (id, code, code_year, code_number, site_id, first_contact_on, intake_on, "
-                    "origin, gender, consent_on, consent_processing, consent_partner_sharing, consent_statistics, "
-                    "status, version, created_at, updated_at, languages, income_sources) VALUES "
-                    "(:id, :code, 2026, :id, 1, '2025-12-01', '2025-12-01', 'self', 'undisclosed', '2025-12-01', "
-                    "true, false, true, 'active', 1, '2026-01-05', '2026-01-05', '[]', '[]')"
-                ),
-                {"id": person_id, "code": f"LYO-2026-000{person_id}"},
-            )
+        insert_lyon(connection)
+        insert_active_files(connection, 1, 2)
         _assess(connection, 1, "2026-01-12", "speaking", "pre_a1")
         _assess(connection, 1, "2026-03-02", "speaking", "a1")
         _assess(connection, 1, "2026-05-04", "speaking", "a1_1")
@@ -108,11 +75,11 @@ def test_the_assessments_already_there_are_summed_up_and_kept_after(scratch_engi
         },
         "postgresql": {"language_level_summary_on_language_assessment", "language_level_summary_on_consent_change"},
     }[scratch_engine.dialect.name]
-    assert _triggers(scratch_engine) >= expected
+    assert triggers(scratch_engine) >= expected
     with scratch_engine.begin() as connection:
         _assess(connection, 2, "2026-02-02", "writing", "b2")
     assert _summary(scratch_engine)[1] == (2, "writing", "2026-01-12", 3, "2026-02-02", 5, 5)
 
     downgrade_to(scratch_engine, _before_0028())
     assert "language_level_summary" not in inspect(scratch_engine).get_table_names()
-    assert not {name for name in _triggers(scratch_engine) if name.startswith("language_level_summary")}
+    assert not {name for name in triggers(scratch_engine) if name.startswith("language_level_summary")}

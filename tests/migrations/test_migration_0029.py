@@ -7,30 +7,12 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from services.platform.db import alembic_config, downgrade_to, make_engine, upgrade_to_head
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-STAMP = "'2026-01-05'"
-
-
-@pytest.fixture
-def scratch_engine(scratch_database_url):
-    engine = make_engine(scratch_database_url)
-    yield engine
-    engine.dispose()
+from services.platform.db import alembic_config, downgrade_to, upgrade_to_head
+from tests.migrations.rows import BACKENDS, STAMP, insert_active_files, insert_lyon, triggers
 
 
 def _before_0029() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_revision("0029").down_revision
-
-
-def _triggers(engine) -> set[str]:
-    with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
-            query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-        else:
-            query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
-        return {name for (name,) in connection.execute(text(query))}
 
 
 def _days(engine) -> list[tuple]:
@@ -51,20 +33,8 @@ def test_the_marks_already_there_are_summed_up_and_kept_after(scratch_engine):
         def insert(sql: str, **values) -> None:
             connection.execute(text(sql), values)
 
-        insert(
-            "INSERT INTO site (id, code, name, city, is_active, created_at, updated_at) "
-            f"VALUES (1, 'LYO', 'Lyon', 'Lyon', true, {STAMP}, {STAMP})"
-        )
-        for person_id in (1, 2):
-            insert(
-                "INSERT INTO person (id, code, code_year, code_number, site_id, first_contact_on, intake_on, "
-                "origin, gender, consent_on, consent_processing, consent_partner_sharing, consent_statistics, "
-                "status, version, created_at, updated_at, languages, income_sources) VALUES "
-                "(:id, :code, 2026, :id, 1, '2025-12-01', '2025-12-01', 'self', 'undisclosed', '2025-12-01', "
-                "true, false, true, 'active', 1, '2026-01-05', '2026-01-05', '[]', '[]')",
-                id=person_id,
-                code=f"LYO-2026-000{person_id}",
-            )
+        insert_lyon(connection)
+        insert_active_files(connection, 1, 2)
         insert(
             "INSERT INTO course_group (id, site_id, name, profile, target_level, starts_on, version, created_at, "
             f"updated_at) VALUES (1, 1, 'FLE', 'fle', 'a2', '2026-01-05', 1, {STAMP}, {STAMP})"
@@ -101,11 +71,11 @@ def test_the_marks_already_there_are_summed_up_and_kept_after(scratch_engine):
         },
         "postgresql": {"course_presence_day_on_course_attendance", "course_presence_day_on_course_session"},
     }[scratch_engine.dialect.name]
-    assert _triggers(scratch_engine) >= expected
+    assert triggers(scratch_engine) >= expected
     with scratch_engine.begin() as connection:
         connection.execute(text("UPDATE course_session SET session_on = '2026-01-20' WHERE id = 2"))
     assert _days(scratch_engine) == [(1, "2026-01-19", 90), (1, "2026-01-20", 60), (2, "2026-01-21", 120)]
 
     downgrade_to(scratch_engine, _before_0029())
     assert "course_presence_day" not in inspect(scratch_engine).get_table_names()
-    assert not {name for name in _triggers(scratch_engine) if name.startswith("course_presence_day")}
+    assert not {name for name in triggers(scratch_engine) if name.startswith("course_presence_day")}

@@ -18,16 +18,8 @@ from models.persons import Person
 from services.platform.crypto import FieldCipher
 from services.platform.db import alembic_config, downgrade_to, make_engine, upgrade_to_head
 from tests.conftest import TEST_ENCRYPTION_KEY
+from tests.migrations.rows import BACKENDS
 from tests.sealed import assert_sealed
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture
-def scratch_engine(scratch_database_url):
-    engine = make_engine(scratch_database_url)
-    yield engine
-    engine.dispose()
 
 
 def schema_differences(engine) -> list:

@@ -18,7 +18,7 @@ from models.organisation import Role
 from models.persons import ConsentScope, Person
 from services.activities.courses import progress as language_progress
 from services.persons import consent, retention
-from services.platform.principal import SYSTEM_ACTOR
+from services.platform.principal import SYSTEM_ACTOR, Principal
 from tests import factories
 
 SPEAKING, WRITING = LanguageSkill.SPEAKING, LanguageSkill.WRITING
@@ -41,35 +41,35 @@ def levels_of(session: Session, person: Person) -> list[tuple]:
     ]
 
 
-def assessed(session: Session, person: Person, skill: LanguageSkill, level: CefrLevel, day: date, site=None) -> int:
-    """An assessment of the person's skill at her file's site (at `site`, when given); its id."""
-    row = LanguageAssessment(
-        person_id=person.id,
-        site_id=person.site_id if site is None else site.id,
-        assessed_on=day,
-        skill=skill,
-        level=level,
+def consent_changed(
+    session: Session,
+    principal: Principal,
+    person: Person,
+    given: bool,
+    day: date,
+    scope: ConsentScope = ConsentScope.STATISTICS,
+) -> None:
+    """The person's consent withdrawn (`given` false) or given again from `day`, through the consent form's service."""
+    consent.record_consent_change(
+        session, principal, person.id, data={"scope": scope, "given": given, "effective_on": day}, today=TODAY
     )
-    session.add(row)
-    session.flush()
-    return row.id
 
 
 def test_the_levels_follow_each_insert_update_and_delete_of_the_assessments(session):
     lyon, _grenoble = factories.lyon_and_grenoble(session)
     amina = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 12, 1))
     bruno = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 12, 1))
-    assessed(session, amina, SPEAKING, PRE_A1, date(2026, 1, 12))
-    march = assessed(session, amina, SPEAKING, A1, date(2026, 3, 2))
-    may = assessed(session, amina, SPEAKING, A2, date(2026, 5, 4))
-    assessed(session, amina, WRITING, A1_1, date(2026, 1, 12))
+    factories.an_assessment(session, amina, SPEAKING, PRE_A1, on=date(2026, 1, 12))
+    march = factories.an_assessment(session, amina, SPEAKING, A1, on=date(2026, 3, 2)).id
+    may = factories.an_assessment(session, amina, SPEAKING, A2, on=date(2026, 5, 4)).id
+    factories.an_assessment(session, amina, WRITING, A1_1, on=date(2026, 1, 12))
     assert levels_of(session, amina) == [
         ("speaking", "2026-01-12", 0, "2026-03-02", 2, 3),
         ("writing", "2026-01-12", 1, None, None, 1),
     ]
 
     # Entered late, before the first one: it is the first now, and A1 (2 March) is still above it.
-    late = assessed(session, amina, SPEAKING, A1_1, date(2026, 1, 5))
+    late = factories.an_assessment(session, amina, SPEAKING, A1_1, on=date(2026, 1, 5)).id
     assert levels_of(session, amina)[0] == ("speaking", "2026-01-05", 1, "2026-03-02", 2, 3)
 
     # 2 March corrected to A1.1 (the form's update): no longer above the first; the gain is May's A2.
@@ -97,23 +97,22 @@ def test_a_withdrawal_of_statistics_leaves_out_the_assessments_from_its_day_unti
     lyon, _grenoble = factories.lyon_and_grenoble(session)
     chef = factories.a_user(session, Role.CHEF_SERVICE, lyon)
     amina = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 12, 1))
-    assessed(session, amina, SPEAKING, PRE_A1, date(2026, 1, 12))
-    assessed(session, amina, SPEAKING, A1, date(2026, 4, 20))
-    assessed(session, amina, SPEAKING, A2, date(2026, 6, 4))
+    factories.an_assessment(session, amina, SPEAKING, PRE_A1, on=date(2026, 1, 12))
+    factories.an_assessment(session, amina, SPEAKING, A1, on=date(2026, 4, 20))
+    factories.an_assessment(session, amina, SPEAKING, A2, on=date(2026, 6, 4))
     assert levels_of(session, amina) == [("speaking", "2026-01-12", 0, "2026-04-20", 2, 3)]
     principal = factories.principal(session, chef)
 
-    def change(scope: ConsentScope, given: bool, day: date) -> None:
-        consent.record_consent_change(
-            session, principal, amina.id, data={"scope": scope, "given": given, "effective_on": day}, today=TODAY
-        )
-
-    change(ConsentScope.STATISTICS, False, date(2026, 4, 10))  # from 10 April: April's and June's no longer count
+    consent_changed(
+        session, principal, amina, False, date(2026, 4, 10)
+    )  # from 10 April: April's and June's no longer count
     assert levels_of(session, amina) == [("speaking", "2026-01-12", 0, None, None, 0)]
-    change(ConsentScope.STATISTICS, True, date(2026, 6, 1))  # again from 1 June: June's counts, April's stays out
+    consent_changed(
+        session, principal, amina, True, date(2026, 6, 1)
+    )  # again from 1 June: June's counts, April's stays out
     assert levels_of(session, amina) == [("speaking", "2026-01-12", 0, "2026-06-04", 3, 3)]
     # Partner sharing is not statistics: a change of it (given here: the file had refused it) leaves the levels.
-    change(ConsentScope.PARTNER_SHARING, True, date(2026, 6, 10))
+    consent_changed(session, principal, amina, True, date(2026, 6, 10), ConsentScope.PARTNER_SHARING)
     assert levels_of(session, amina) == [("speaking", "2026-01-12", 0, "2026-06-04", 3, 3)]
 
 
@@ -124,8 +123,8 @@ def test_a_refusal_at_intake_leaves_every_assessment_out(session):
     session.add(amina)
     consent.record_intake_refusals(session, amina, author_id=None)
     session.flush()
-    assessed(session, amina, SPEAKING, PRE_A1, date(2026, 1, 12))
-    assessed(session, amina, SPEAKING, A1, date(2026, 3, 2))
+    factories.an_assessment(session, amina, SPEAKING, PRE_A1, on=date(2026, 1, 12))
+    factories.an_assessment(session, amina, SPEAKING, A1, on=date(2026, 3, 2))
     assert levels_of(session, amina) == []
 
 
@@ -134,9 +133,9 @@ def test_the_anonymisation_makes_the_days_months_and_the_levels_follow(session):
     amina = factories.a_person_in_file_active(
         session, lyon, intake_on=date(2022, 12, 1), last_contact_on=date(2023, 6, 1)
     )
-    assessed(session, amina, SPEAKING, PRE_A1, date(2023, 1, 12))
-    assessed(session, amina, SPEAKING, A1, date(2023, 3, 20))
-    assessed(session, amina, SPEAKING, A1_1, date(2023, 3, 2))
+    factories.an_assessment(session, amina, SPEAKING, PRE_A1, on=date(2023, 1, 12))
+    factories.an_assessment(session, amina, SPEAKING, A1, on=date(2023, 3, 20))
+    factories.an_assessment(session, amina, SPEAKING, A1_1, on=date(2023, 3, 2))
     assert levels_of(session, amina) == [("speaking", "2023-01-12", 0, "2023-03-02", 1, 2)]
     retention.anonymise_file(session, SYSTEM_ACTOR, amina.id, confirm_code=amina.code, today=date(2026, 6, 1))
     # 2 and 20 March are both 1 March now; by order of entry, A1 (20 March) comes first among them.
@@ -152,8 +151,8 @@ def test_progression_reads_the_levels_for_every_site_and_the_assessments_of_its_
     group = factories.a_course_group(session, lyon, starts_on=date(2026, 1, 5))
     amina = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 12, 1))
     factories.a_learner(session, group, amina)
-    assessed(session, amina, SPEAKING, PRE_A1, date(2026, 1, 12))
-    assessed(session, amina, SPEAKING, A1, date(2026, 3, 2), site=grenoble)
+    factories.an_assessment(session, amina, SPEAKING, PRE_A1, on=date(2026, 1, 12))
+    factories.an_assessment(session, amina, SPEAKING, A1, on=date(2026, 3, 2), site=grenoble)
     factories.a_course_session(session, group, session_on=date(2026, 1, 19), duration_minutes=90, present=(amina,))
     factories.a_course_session(session, group, session_on=date(2026, 3, 2), duration_minutes=60, present=(amina,))
 
@@ -190,17 +189,8 @@ def test_the_triggers_apply_the_consent_rule_of_the_figures(session, monkeypatch
             session.add(person)
             consent.record_intake_refusals(session, person, author_id=None)
         for day, level in ((date(2026, 1, 12), PRE_A1), (date(2026, 4, 20), A1), (date(2026, 6, 4), A2)):
-            assessed(session, person, SPEAKING, level, day)
+            factories.an_assessment(session, person, SPEAKING, level, on=day)
         return person
-
-    def change(person: Person, given: bool, day: date) -> None:
-        consent.record_consent_change(
-            session,
-            chef,
-            person.id,
-            data={"scope": ConsentScope.STATISTICS, "given": given, "effective_on": day},
-            today=TODAY,
-        )
 
     given_later, back_again, withdrawn, always = (
         learner(refused_at_intake=True),
@@ -208,10 +198,10 @@ def test_the_triggers_apply_the_consent_rule_of_the_figures(session, monkeypatch
         learner(),
         learner(),
     )
-    change(given_later, True, date(2026, 5, 1))  # counted from 1 May: June only
-    change(back_again, False, date(2026, 4, 10))
-    change(back_again, True, date(2026, 6, 1))  # January and June
-    change(withdrawn, False, date(2026, 4, 10))  # January only
+    consent_changed(session, chef, given_later, True, date(2026, 5, 1))  # counted from 1 May: June only
+    consent_changed(session, chef, back_again, False, date(2026, 4, 10))
+    consent_changed(session, chef, back_again, True, date(2026, 6, 1))  # January and June
+    consent_changed(session, chef, withdrawn, False, date(2026, 4, 10))  # January only
 
     def figures(summarised: bool) -> tuple:
         monkeypatch.setattr(language_progress, "_summarised", lambda _principal: summarised)
