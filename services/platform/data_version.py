@@ -42,7 +42,8 @@ marked at the class or enrolled in the group: an UPDATE or DELETE of it also mov
 of each such learner's file. A class or group just created has no learner yet: its own site only.
 
 A table the database keeps from others by triggers (`DERIVED_FROM`: each learner's levels, from the assessments
-and consents; her minutes present per day, from the marks and classes) is written by the database itself, in the
+and consents; her minutes present per day, from the marks and classes; the workshop rolls, class minutes and
+appointments per site and day, from those facts and the consents) is written by the database itself, in the
 transaction of the write that changed its sources, by no statement this module sees: a figure that reads it
 depends on those sources, by site as they are.
 
@@ -97,6 +98,9 @@ READ_AT_THE_LEARNERS_SITES = frozenset({"course_session", "course_group"})
 DERIVED_FROM = {
     "language_level_summary": frozenset({"language_assessment", "consent_change"}),
     "course_presence_day": frozenset({"course_attendance", "course_session"}),
+    "workshop_site_day": frozenset({"workshop_attendance", "workshop_session", "consent_change"}),
+    "course_site_day": frozenset({"course_attendance", "course_session", "consent_change"}),
+    "appointment_site_day": frozenset({"appointment", "consent_change"}),
 }
 _TRANSFERS = "person_transfer"  # (person_id, from_site_id): the sites a file was transferred from
 _PERSONS = "person"

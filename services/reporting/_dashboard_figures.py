@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from clock import month_start
 from i18n import N_, _
-from models.appointments import ACCOMPANIMENT_KINDS, Appointment
+from models.appointments import AppointmentSiteDay
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseSession
 from models.finance import Grant
@@ -30,7 +30,7 @@ from services.finance.access import national_or_sites, visible_lines
 from services.home import GrantConsumption
 from services.persons.consent import counted
 from services.platform.principal import Principal
-from services.reporting._indicators import HOURS_QUANTUM, SPECS, Sums, gather, sum_if, within
+from services.reporting._indicators import HOURS_QUANTUM, SPECS, Sums, gather, within
 
 SERIES_MONTHS = 12
 SERIES_KEYS: tuple[str, ...] = (
@@ -121,30 +121,18 @@ def appointment_months(session: Session, *, site_ids: Sequence[int], end: date) 
     """Per site and month of `series_window(end)`: appointments, accompaniments (a kind of
     models.appointments.ACCOMPANIMENT_KINDS), minutes and appointments with an interpreter (an interpreter
     language recorded), of the persons counted in statistics on the appointment's day
-    (services.persons.consent). One grouped query on the (site, day) covering index; only the site-months with
-    at least one appointment, by site then month."""
+    (services.persons.consent). Only the site-months with at least one appointment, by site then month."""
     sites = sorted({int(s) for s in site_ids})
     if not sites:
         return []
     window = series_window(end)
-    # By site and day, in the covering index's order (no sort), added up into months here: grouping by the
-    # month in SQL computed it on every row and sorted them (large SQLite, 12 sites, with the covering index of
-    # migration 0026: 61 -> 40 ms).
+    # From the appointments per site and day the database keeps (models.appointments.AppointmentSiteDay),
+    # added up into months here (large dataset, every site: 40 -> 4 ms on SQLite).
+    kept = AppointmentSiteDay
     rows = session.exec(
         select(
-            Appointment.site_id,
-            Appointment.appointment_on,
-            sa.func.count(),
-            sum_if(Appointment.kind.in_(ACCOMPANIMENT_KINDS)),
-            sa.func.coalesce(sa.func.sum(Appointment.duration_minutes), 0),
-            sum_if(Appointment.interpreter_language.is_not(None)),
-        )
-        .where(
-            Appointment.site_id.in_(sites),
-            within(Appointment.appointment_on, window),
-            counted(Appointment.person_id, Appointment.appointment_on),
-        )
-        .group_by(Appointment.site_id, Appointment.appointment_on)
+            kept.site_id, kept.day, kept.appointments, kept.accompaniments, kept.minutes, kept.with_interpreter
+        ).where(kept.site_id.in_(sites), within(kept.day, window), kept.appointments > 0)
     ).all()
     summed: dict[tuple[int, date], list[int]] = {}
     for site, day, *values in rows:

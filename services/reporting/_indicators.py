@@ -41,13 +41,13 @@ from sqlmodel import Session, select
 
 from i18n import N_, _
 from models.attendance import AttendanceStatus
-from models.courses import CourseAttendance, CourseSession, LanguageAssessment, MainstreamTransition
+from models.courses import CourseAttendance, CourseSession, CourseSiteDay, LanguageAssessment, MainstreamTransition
 from models.labels import label
 from models.outreach import OutreachMode, OutreachRound
 from models.partners import Outcome, OutcomeCategory, Partner, PartnerKind, Referral
 from models.pathway import PrefectDecision, PspEpisode
 from models.persons import Person, PersonStatus
-from models.workshops import WorkshopAttendance, WorkshopSession
+from models.workshops import WorkshopAttendance, WorkshopSession, WorkshopSiteDay
 from services.activities.courses.progress import level_rank
 from services.persons.consent import CONSENT_HISTORY, counted
 from services.platform import data_version
@@ -378,45 +378,28 @@ def _outreach(session: Session, sums: Sums) -> None:
         sums.add_day(site, day, outreach_rounds=rounds, persons_met_street=street, persons_met_online=online)
 
 
-@reads_by_site("workshop_session", "workshop_attendance", CONSENT_HISTORY)
+@reads_by_site("workshop_site_day", "workshop_session", "workshop_attendance", CONSENT_HISTORY)
 def _workshops(session: Session, sums: Sums) -> None:
-    # Sessions by the (site, date) index, their rolls by session: already in (site, day) order, no sort.
+    """From the rolls per site and day the database keeps (models.workshops.WorkshopSiteDay: the marks that count
+    in statistics, by the session's site): a few thousand rows instead of every mark of the span and its
+    person's consent (large dataset, every site, 13 months: 45 -> 5 ms on SQLite, 95 -> 5 ms on PostgreSQL)."""
     rows = session.exec(
-        select(
-            WorkshopSession.site_id,
-            WorkshopSession.session_on,
-            sa.func.count(sa.distinct(WorkshopAttendance.session_id)),
-            sum_if(WorkshopAttendance.status == AttendanceStatus.PRESENT),
-            sa.func.count(),
-        )
-        .select_from(WorkshopSession)
-        .join(WorkshopAttendance, WorkshopAttendance.session_id == WorkshopSession.id)
-        .where(
-            WorkshopSession.site_id.in_(sums.site_list),
-            WorkshopAttendance.site_id.in_(sums.site_list),
-            within(WorkshopSession.session_on, sums.span),
-            counted(WorkshopAttendance.person_id, WorkshopSession.session_on),
-        )
-        .group_by(WorkshopSession.site_id, WorkshopSession.session_on)
-    ).all()
+        select(WorkshopSiteDay.site_id, WorkshopSiteDay.day, WorkshopSiteDay.sessions, WorkshopSiteDay.present,
+               WorkshopSiteDay.recorded)
+        .where(WorkshopSiteDay.site_id.in_(sums.site_list), within(WorkshopSiteDay.day, sums.span),
+               WorkshopSiteDay.recorded > 0)
+    ).all()  # fmt: skip
     for site, day, held, present, recorded in rows:
         sums.add_day(site, day, workshop_sessions=held, workshop_present=present, workshop_recorded=recorded)
 
 
-@reads_by_site("course_session", "course_attendance", CONSENT_HISTORY)
+@reads_by_site("course_site_day", "course_session", "course_attendance", CONSENT_HISTORY)
 def _courses(session: Session, sums: Sums) -> None:
+    """From the minutes per site and day the database keeps (models.courses.CourseSiteDay), as `_workshops`."""
     rows = session.exec(
-        select(CourseSession.site_id, CourseSession.session_on, sa.func.sum(CourseSession.duration_minutes))
-        .select_from(CourseAttendance)
-        .join(CourseSession, CourseSession.id == CourseAttendance.session_id)
-        .where(
-            CourseSession.site_id.in_(sums.site_list),
-            CourseAttendance.site_id.in_(sums.site_list),
-            within(CourseSession.session_on, sums.span),
-            CourseAttendance.status == AttendanceStatus.PRESENT,
-            counted(CourseAttendance.person_id, CourseSession.session_on),
+        select(CourseSiteDay.site_id, CourseSiteDay.day, CourseSiteDay.minutes).where(
+            CourseSiteDay.site_id.in_(sums.site_list), within(CourseSiteDay.day, sums.span), CourseSiteDay.minutes > 0
         )
-        .group_by(CourseSession.site_id, CourseSession.session_on)
     ).all()
     for site, day, minutes in rows:
         sums.add_day(site, day, course_minutes=minutes)

@@ -488,22 +488,37 @@ def test_postgresql_gets_the_same_data_and_usable_sequences(
         token = scalar(engine, "SELECT alias_encrypted FROM person ORDER BY id LIMIT 1")
         assert seeded.cipher.decrypt(token)
         assert _found_by_alias(engine, seeded.cipher, seeded.cipher.decrypt(token)) >= {1}  # COPY wrote the tokens
-        # The tables the database keeps (learners' levels, minutes present per day): computed at once after the
-        # COPY (their triggers off meanwhile), the same as SQLite's triggers computed them row by row; and the
-        # triggers are on again.
-        for kept in ("language_level_summary ORDER BY person_id, skill", "course_presence_day ORDER BY person_id, day"):
+        # The tables the database keeps (learners' levels, minutes present per day, figures per site and day):
+        # computed at once after the COPY (their triggers off meanwhile), the same as SQLite's triggers computed
+        # them row by row (which leave a row of zeros where a day's facts stopped counting); and the triggers are
+        # on again.
+        for kept in (
+            "language_level_summary ORDER BY person_id, skill",
+            "course_presence_day ORDER BY person_id, day",
+            "workshop_site_day WHERE recorded > 0 ORDER BY site_id, day",
+            "course_site_day WHERE minutes > 0 ORDER BY site_id, day",
+            "appointment_site_day WHERE appointments > 0 ORDER BY site_id, day",
+        ):
             query = f"SELECT * FROM {kept}"
             assert len(as_text(engine, query)) > 100
             assert as_text(engine, query) == as_text(seeded.engine, query)
         enabled = (
-            "SELECT tgname, tgenabled FROM pg_trigger WHERE tgname LIKE 'language_level_summary%' "
-            "OR tgname LIKE 'course_presence_day%' ORDER BY tgname"
+            "SELECT tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal AND (tgname LIKE '%summary%' "
+            "OR tgname LIKE '%_day_on_%') ORDER BY tgname"
         )
         assert [tuple(row) for row in rows(engine, enabled)] == [
+            ("appointment_site_day_on_appointment", "O"),
+            ("appointment_site_day_on_consent_change", "O"),
             ("course_presence_day_on_course_attendance", "O"),
             ("course_presence_day_on_course_session", "O"),
+            ("course_site_day_on_consent_change", "O"),
+            ("course_site_day_on_course_attendance", "O"),
+            ("course_site_day_on_course_session", "O"),
             ("language_level_summary_on_consent_change", "O"),
             ("language_level_summary_on_language_assessment", "O"),
+            ("workshop_site_day_on_consent_change", "O"),
+            ("workshop_site_day_on_workshop_attendance", "O"),
+            ("workshop_site_day_on_workshop_session", "O"),
         ]
         with engine.begin() as connection:
             new_id = connection.execute(
