@@ -340,9 +340,15 @@ def _persons(session: Session, sums: Sums) -> None:
         )
         for _start, end in sums.periods
     ]
+    first_end = min(end for _start, end in sums.periods)
     rows = session.exec(
         select(Person.site_id, *open_at)
-        .where(Person.site_id.in_(sums.site_list), Person.intake_on <= sums.span[1])
+        .where(
+            Person.site_id.in_(sums.site_list),
+            Person.intake_on <= sums.span[1],
+            # Closed by the first period's end: open at none of them (and their consent is not read).
+            sa.or_(Person.closed_on.is_(None), Person.closed_on > first_end),
+        )
         .group_by(Person.site_id)
     ).all()
     for site, *values in rows:
