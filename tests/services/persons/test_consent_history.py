@@ -211,6 +211,18 @@ def test_a_new_consent_counts_again_from_its_day(session: Session, world: World)
     assert session.get(Person, world.awa.id).consent_statistics is True
 
 
+def test_a_stock_counts_at_each_end_as_the_consent_stood_then_query_after_query(session: Session, world: World):
+    """Active files at several ends in one query (two periods ending the same day), twice: the clauses built once
+    for a day (services.persons.consent.counted keeps them) are reused, each with its own day."""
+    _withdraw(session, world, world.awa, WITHDRAWN_ON)
+    _give(session, world, world.awa, date(2026, 4, 10))
+    periods = [FEB, MAR, APR, (MAR[0], APR[1])]
+    for _again in range(2):
+        raw = indicators.raw_by_site(session, site_ids=[world.lyon], periods=periods, keys=["active_files"])
+        # End of February: both; 31 March: Awa withdrawn; 30 April: counted again since the 10th.
+        assert [raw[world.lyon][index]["active_files"] for index in range(4)] == [2, 1, 2, 2]
+
+
 def test_a_person_refusing_at_intake_moves_no_figure(session: Session, world: World):
     before = {month: _month(session, world, month) for month in (FEB, MAR, APR)}
     lyon = session.get(factories.Site, world.lyon)
