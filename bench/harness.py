@@ -382,9 +382,13 @@ def run_benchmark(
     those runs moves the versions of the `written` tables (default: every table) at the site coded
     `written_at` (default: sites unknown)."""
     from services.platform import oplog
+    from ui.platform import warmup
     from ui.platform.navigation import PAGE_SPECS
 
     _quiet_streamlit()
+    # What server.py's warm-up does before the server accepts a visitor: a first run is then timed as the first
+    # visitor gets it, not with the import of a library the warm-up had loaded (fpdf: a second).
+    warmup.import_the_app()
     oplog.REQUESTS.addHandler(REQUEST_ERRORS)
     REQUEST_ERRORS.take()
     recorder = SqlRecorder()

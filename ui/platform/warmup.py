@@ -32,7 +32,9 @@ PACKAGES = ("models", "services", "i18n", "ui")
 LIBRARIES = ("pandas", "altair", "sqlalchemy", "sqlmodel", "streamlit_authenticator", "babel")
 
 
-def _import_everything() -> int:
+def import_the_app() -> int:
+    """Import the heavy libraries and every module of the app, as a server process does before it serves (bench
+    does too, so that a page's first run is timed as the first visitor gets it). Returns the app's module count."""
     count = 0
     for name in LIBRARIES:
         importlib.import_module(name)
@@ -94,7 +96,7 @@ def _prepare_process() -> None:
 
     started = time.perf_counter()
     before = set(sys.modules)
-    count = _import_everything()
+    count = import_the_app()
     components = _register_components([sys.modules[name] for name in set(sys.modules) - before])
     catalogue(ENGLISH)
     try:
