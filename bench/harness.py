@@ -387,8 +387,10 @@ def run_benchmark(
 
     _quiet_streamlit()
     # What server.py's warm-up does before the server accepts a visitor: a first run is then timed as the first
-    # visitor gets it, not with the import of a library the warm-up had loaded (fpdf: a second).
+    # visitor gets it, not with the import of a library the warm-up had loaded (fpdf: a second), nor with a
+    # garbage collection walking every object of the app.
     warmup.import_the_app()
+    warmup.freeze_what_is_loaded()
     oplog.REQUESTS.addHandler(REQUEST_ERRORS)
     REQUEST_ERRORS.take()
     recorder = SqlRecorder()
