@@ -12,10 +12,10 @@ from datetime import date
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from i18n import N_
-from models.base import Versioned, site_fk
+from models.base import KeptPerSiteDay, Versioned, kept_count, site_fk
 from models.types import EncryptedText, enum_type
 
 
@@ -83,20 +83,13 @@ class Appointment(Versioned, table=True):
     note: str | None = Field(default=None, sa_type=EncryptedText)  # free text: encrypted at rest
 
 
-class AppointmentSiteDay(SQLModel, table=True):
+class AppointmentSiteDay(KeptPerSiteDay, table=True):
     """Per site × day, over the appointments that count in statistics (services.persons.consent.counted): how
-    many, the accompaniments among them (ACCOMPANIMENT_KINDS), their minutes and those with an interpreter.
-
-    Kept by the database, never written by the app: triggers on appointment and consent_change compute the
-    site-days a write concerns again, in its transaction (migration 0030, which says how to keep them when a
-    migration recreates a source table). A read of it depends on those tables
-    (services.platform.data_version.DERIVED_FROM). A site-day whose facts are gone keeps a row of zeros."""
+    many, the accompaniments among them (ACCOMPANIMENT_KINDS), their minutes and those with an interpreter."""
 
     __tablename__ = "appointment_site_day"
 
-    site_id: int = Field(foreign_key="site.id", primary_key=True)
-    day: date = Field(primary_key=True)
-    appointments: int = Field(default=0, nullable=False, sa_column_kwargs={"server_default": "0"})
-    accompaniments: int = Field(default=0, nullable=False, sa_column_kwargs={"server_default": "0"})
-    minutes: int = Field(default=0, nullable=False, sa_column_kwargs={"server_default": "0"})
-    with_interpreter: int = Field(default=0, nullable=False, sa_column_kwargs={"server_default": "0"})
+    appointments: int = kept_count()
+    accompaniments: int = kept_count()
+    minutes: int = kept_count()
+    with_interpreter: int = kept_count()

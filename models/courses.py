@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from i18n import N_
 from models.attendance import AttendanceStatus
-from models.base import Timestamped, Versioned, site_fk
+from models.base import KeptPerSiteDay, Timestamped, Versioned, kept_count, site_fk
 from models.types import EncryptedText, enum_type
 
 
@@ -190,21 +190,14 @@ class CoursePresenceDay(SQLModel, table=True):
     minutes: int = Field(nullable=False)
 
 
-class CourseSiteDay(SQLModel, table=True):
+class CourseSiteDay(KeptPerSiteDay, table=True):
     """Per site × day, over the French-class marks « présent » that count in statistics
     (services.persons.consent.counted): the minutes of their classes (a class's length once per mark). The site is
-    the class's.
-
-    Kept by the database, never written by the app: triggers on course_attendance, course_session and
-    consent_change compute the site-days a write concerns again, in its transaction (migration 0030, which says
-    how to keep them when a migration recreates a source table). A read of it depends on those tables
-    (services.platform.data_version.DERIVED_FROM). A site-day whose facts are gone keeps a row of zeros."""
+    the class's."""
 
     __tablename__ = "course_site_day"
 
-    site_id: int = Field(foreign_key="site.id", primary_key=True)
-    day: date = Field(primary_key=True)
-    minutes: int = Field(default=0, nullable=False, sa_column_kwargs={"server_default": "0"})
+    minutes: int = kept_count()
 
 
 class LanguageAssessment(Timestamped, table=True):

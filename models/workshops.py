@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from i18n import N_
 from models.attendance import AttendanceStatus
-from models.base import Timestamped, Versioned, site_fk
+from models.base import KeptPerSiteDay, Timestamped, Versioned, kept_count, site_fk
 from models.types import enum_type
 
 
@@ -104,22 +104,15 @@ class WorkshopAttendance(Versioned, table=True):
     status: AttendanceStatus = Field(sa_type=enum_type(AttendanceStatus), nullable=False)
 
 
-class WorkshopSiteDay(SQLModel, table=True):
+class WorkshopSiteDay(KeptPerSiteDay, table=True):
     """Per site × day, over the workshop marks that count in statistics (services.persons.consent.counted): the
-    sessions with at least one mark, the marks « présent » and the marks recorded. The site is the session's.
-
-    Kept by the database, never written by the app: triggers on workshop_attendance, workshop_session and
-    consent_change compute the site-days a write concerns again, in its transaction (migration 0030, which says
-    how to keep them when a migration recreates a source table). A read of it depends on those tables
-    (services.platform.data_version.DERIVED_FROM). A site-day whose facts are gone keeps a row of zeros."""
+    sessions with at least one mark, the marks « présent » and the marks recorded. The site is the session's."""
 
     __tablename__ = "workshop_site_day"
 
-    site_id: int = Field(foreign_key="site.id", primary_key=True)
-    day: date = Field(primary_key=True)
-    sessions: int = Field(default=0, nullable=False, sa_column_kwargs={"server_default": "0"})
-    present: int = Field(default=0, nullable=False, sa_column_kwargs={"server_default": "0"})
-    recorded: int = Field(default=0, nullable=False, sa_column_kwargs={"server_default": "0"})
+    sessions: int = kept_count()
+    present: int = kept_count()
+    recorded: int = kept_count()
 
 
 class WorkshopCompletion(Timestamped, table=True):

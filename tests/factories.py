@@ -29,7 +29,7 @@ from models.organisation import Role, Site, User, UserSite
 from models.outreach import OutreachArea, OutreachMode, OutreachRound, OutreachRoundStaff
 from models.partners import OUTCOME_CATEGORY_OF_TYPE, Outcome, OutcomeType, Partner, PartnerKind, Referral
 from models.pathway import PrefectDecision, PspEpisode
-from models.persons import IntakeOrigin, Person, PersonStatus
+from models.persons import ConsentScope, IntakeOrigin, Person, PersonStatus
 from models.staffing import Post, PostFunding, PostStatusChange, PostType
 from models.workshops import (
     WorkshopAttendance,
@@ -41,6 +41,7 @@ from models.workshops import (
 )
 from services.accounts import passwords
 from services.accounts.auth import principal_of
+from services.persons import consent
 from services.platform.crypto import FieldCipher
 from services.platform.principal import Principal
 
@@ -796,3 +797,28 @@ def a_move_to_mainstream(session: Session, person: Person, *, on: date) -> Mains
     session.add(move)
     session.flush()
     return move
+
+
+def consent_changed(
+    session: Session,
+    principal: Principal,
+    person: Person,
+    given: bool,
+    day: date,
+    scope: ConsentScope = ConsentScope.STATISTICS,
+    *,
+    today: date,
+) -> None:
+    """The person's consent withdrawn (`given` false) or given again from `day`, through the consent form's service,
+    recorded on `today` (a change may not reach back before the current quarter)."""
+    consent.record_consent_change(
+        session, principal, person.id, data={"scope": scope, "given": given, "effective_on": day}, today=today
+    )
+
+
+def refused_statistics_at_intake(session: Session, person: Person) -> None:
+    """The person refused « statistiques anonymes » at intake: the file's answer and its row of the history."""
+    person.consent_statistics = False
+    session.add(person)
+    consent.record_intake_refusals(session, person, author_id=None)
+    session.flush()

@@ -8,6 +8,7 @@ ranks on the CECRL scale: pré-A1 0, A1.1 1, A1 2, A2 3)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import sqlalchemy as sa
@@ -17,8 +18,8 @@ from models.courses import CefrLevel, LanguageAssessment, LanguageSkill
 from models.organisation import Role
 from models.persons import ConsentScope, Person
 from services.activities.courses import progress as language_progress
-from services.persons import consent, retention
-from services.platform.principal import SYSTEM_ACTOR, Principal
+from services.persons import retention
+from services.platform.principal import SYSTEM_ACTOR
 from tests import factories
 
 SPEAKING, WRITING = LanguageSkill.SPEAKING, LanguageSkill.WRITING
@@ -41,18 +42,7 @@ def levels_of(session: Session, person: Person) -> list[tuple]:
     ]
 
 
-def consent_changed(
-    session: Session,
-    principal: Principal,
-    person: Person,
-    given: bool,
-    day: date,
-    scope: ConsentScope = ConsentScope.STATISTICS,
-) -> None:
-    """The person's consent withdrawn (`given` false) or given again from `day`, through the consent form's service."""
-    consent.record_consent_change(
-        session, principal, person.id, data={"scope": scope, "given": given, "effective_on": day}, today=TODAY
-    )
+consent_changed = functools.partial(factories.consent_changed, today=TODAY)
 
 
 def test_the_levels_follow_each_insert_update_and_delete_of_the_assessments(session):
@@ -119,10 +109,7 @@ def test_a_withdrawal_of_statistics_leaves_out_the_assessments_from_its_day_unti
 def test_a_refusal_at_intake_leaves_every_assessment_out(session):
     lyon, _grenoble = factories.lyon_and_grenoble(session)
     amina = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 12, 1))
-    amina.consent_statistics = False
-    session.add(amina)
-    consent.record_intake_refusals(session, amina, author_id=None)
-    session.flush()
+    factories.refused_statistics_at_intake(session, amina)
     factories.an_assessment(session, amina, SPEAKING, PRE_A1, on=date(2026, 1, 12))
     factories.an_assessment(session, amina, SPEAKING, A1, on=date(2026, 3, 2))
     assert levels_of(session, amina) == []
@@ -185,9 +172,7 @@ def test_the_triggers_apply_the_consent_rule_of_the_figures(session, monkeypatch
         person = factories.a_person_in_file_active(session, lyon, intake_on=date(2025, 12, 1))
         factories.a_learner(session, group, person)
         if refused_at_intake:
-            person.consent_statistics = False
-            session.add(person)
-            consent.record_intake_refusals(session, person, author_id=None)
+            factories.refused_statistics_at_intake(session, person)
         for day, level in ((date(2026, 1, 12), PRE_A1), (date(2026, 4, 20), A1), (date(2026, 6, 4), A2)):
             factories.an_assessment(session, person, SPEAKING, level, on=day)
         return person

@@ -8,6 +8,7 @@ are gone keeping a row of zeros."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import date
 
@@ -20,11 +21,9 @@ from models.appointments import ACCOMPANIMENT_KINDS, Appointment, AppointmentKin
 from models.attendance import AttendanceStatus
 from models.courses import CourseAttendance, CourseSession
 from models.organisation import Role, Site
-from models.persons import ConsentScope, Person
+from models.persons import Person
 from models.workshops import WorkshopAttendance, WorkshopSession
-from services.persons import consent
 from services.platform.db import make_engine, unit_of_work
-from services.platform.principal import Principal
 from services.reporting import dashboard
 from tests import factories
 from tests.conftest import migrated_database_url
@@ -64,23 +63,7 @@ def course_mark(session: Session, course: CourseSession, person: Person, status:
     return mark.id
 
 
-def consent_changed(session: Session, principal: Principal, person: Person, given: bool, day: date) -> None:
-    """The person's statistics consent withdrawn (`given` false) or given again from `day`, through the form's
-    service."""
-    consent.record_consent_change(
-        session,
-        principal,
-        person.id,
-        data={"scope": ConsentScope.STATISTICS, "given": given, "effective_on": day},
-        today=TODAY,
-    )
-
-
-def refused_at_intake(session: Session, person: Person) -> None:
-    person.consent_statistics = False
-    session.add(person)
-    consent.record_intake_refusals(session, person, author_id=None)
-    session.flush()
+consent_changed = functools.partial(factories.consent_changed, today=TODAY)
 
 
 def test_the_workshop_rolls_follow_the_marks_and_the_sessions(session):
@@ -196,7 +179,7 @@ def test_a_change_of_statistics_consent_moves_the_days_of_every_fact_of_the_pers
     lyon, _grenoble = factories.lyon_and_grenoble(session)
     chef = factories.principal(session, factories.a_user(session, Role.CHEF_SERVICE, lyon))
     amina, bruno, chloe = persons(session, lyon, 3)
-    refused_at_intake(session, chloe)
+    factories.refused_statistics_at_intake(session, chloe)
     group = factories.a_course_group(session, lyon, starts_on=date(2026, 1, 5))
     days = (date(2026, 4, 6), date(2026, 5, 4), date(2026, 6, 8))
     for day in days:
