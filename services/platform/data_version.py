@@ -52,6 +52,10 @@ enrolment codes, the schema version). The counters are moved at commit, in the o
 two writing transactions never wait for each other's counters in opposite orders (no deadlock). A
 migration draws a new epoch: every cached entry is then forgotten.
 
+One computation at a time: sessions of a process asking for the same stale figure (same name and key) at the
+same moment wait for the first one's computation (at most `WAIT_FOR_ANOTHER_S`), then take its result if it holds
+for their own versions, as any cached result; else they compute.
+
 What may be cached: results of aggregate queries only (counts, sums, slots of the publication grid), never
 a person's row or text; keys say what else the figure depends on (scope, period, day, language); the cache
 is bounded and lives in the process.
@@ -484,6 +488,19 @@ class _Entry:
 
 _cache: LRUCache = LRUCache(maxsize=CACHE_ENTRIES)
 _lock = threading.Lock()
+# One computation at a time of a figure and key in this process: sessions asking for the same cold figure at the same
+# moment (the first users of a process, everyone after a save) wait for the first one and take its result, instead
+# of each computing it on the same cores. A lock forgotten by the LRU only lets two compute side by side again.
+_computing: LRUCache = LRUCache(maxsize=CACHE_ENTRIES)
+WAIT_FOR_ANOTHER_S = 10.0  # then compute anyway: a slow figure never blocks another page for longer
+
+
+def _computation(name: str, key: Hashable) -> threading.RLock:
+    with _lock:
+        flight = _computing.get((name, key))
+        if flight is None:
+            flight = _computing[(name, key)] = threading.RLock()
+        return flight
 
 
 def _counters(tables: frozenset[str], scoped: Collection[str] = (), site: int | None = None) -> frozenset[str] | None:
@@ -570,11 +587,7 @@ def cached_by_site(
             current = (
                 _counters_now(session, found) if len(found) == len(entries) else _versions_of_this_transaction(session)
             )
-        served = {
-            site: entry
-            for site, entry in entries.items()
-            if entry is not None and _versions_of(current, _stored_counters(entry)) == entry.versions
-        }
+        served = {site: entry for site, entry in entries.items() if _holds(entry, current)}
         if len(served) < len(entries):
             current = _versions_of_this_transaction(session)  # read before computing: a save meanwhile shows next
     results = {site: entry.result for site, entry in served.items()}
@@ -583,22 +596,50 @@ def cached_by_site(
         read |= entry.tables
     stale = [site for site in sites if site not in served]
     if stale:
-        with _capturing() as capture:
-            computed = compute(stale)
-        read |= capture.tables
-        tables = frozenset(capture.tables)
-        for site in stale:
-            results[site] = computed[site]
-        # Not cached: a schema without the counters (an old database during its migration), or a figure
-        # reading bookkeeping that moves no version (the audit log).
-        if EPOCH_ROW in current and not tables & UNTRACKED_TABLES:
-            with _lock:
-                for site in stale:
-                    counters = _counters(tables, scoped, site)
-                    _cache[(name, key, site)] = _Entry(tables, _versions_of(current, counters), computed[site])
+        computation = _computation(name, key)
+        waited = computation.acquire(timeout=WAIT_FOR_ANOTHER_S)
+        try:
+            if waited:  # what another session computed meanwhile, if it holds for this transaction's versions
+                for site, entry in _valid_entries(name, key, stale, current).items():
+                    results[site] = entry.result
+                    read |= entry.tables
+                stale = [site for site in stale if site not in results]
+            if stale:
+                read |= _compute_and_store(name, key, stale, compute, scoped, current, results)
+        finally:
+            if waited:
+                computation.release()
     if enclosing is not None:
         enclosing.tables |= read
     return results
+
+
+def _holds(entry: _Entry | None, current: dict[str, int]) -> bool:
+    """The entry was computed under the versions `current` holds for what it read."""
+    return entry is not None and _versions_of(current, _stored_counters(entry)) == entry.versions
+
+
+def _valid_entries(name: str, key: Hashable, sites: Sequence[int | None], current: dict[str, int]) -> dict:
+    with _lock:
+        entries = {site: _cache.get((name, key, site)) for site in sites}
+    return {site: entry for site, entry in entries.items() if _holds(entry, current)}
+
+
+def _compute_and_store(name, key, stale, compute, scoped, current, results) -> set[str]:
+    """Compute the stale sites, put their results in `results`, cache them; the tables the computation read."""
+    with _capturing() as capture:
+        computed = compute(stale)
+    tables = frozenset(capture.tables)
+    for site in stale:
+        results[site] = computed[site]
+    # Not cached: a schema without the counters (an old database during its migration), or a figure
+    # reading bookkeeping that moves no version (the audit log).
+    if EPOCH_ROW in current and not tables & UNTRACKED_TABLES:
+        with _lock:
+            for site in stale:
+                counters = _counters(tables, scoped, site)
+                _cache[(name, key, site)] = _Entry(tables, _versions_of(current, counters), computed[site])
+    return set(tables)
 
 
 def _stored_counters(entry: _Entry) -> frozenset[str] | None:

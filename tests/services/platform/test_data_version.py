@@ -5,6 +5,8 @@ exactly what a version must survive)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -360,3 +362,59 @@ def test_a_start_that_migrates_nothing_keeps_the_caches_of_the_other_processes(d
     epoch = version_in_sql(engine, "#epoch")
     upgrade_to_head(engine)  # every app start runs it; the schema is already at head
     assert version_in_sql(engine, "#epoch") == epoch
+
+
+def test_sessions_asking_for_the_same_cold_figure_at_once_compute_it_once(database):
+    """The first users of a process (or everyone after a save) open the same page: the first session computes the
+    figure, the others wait for it and take its result."""
+    engine, _ = database
+    computed, results = [], []
+    started = threading.Event()
+
+    def slow_count() -> int:
+        computed.append(1)
+        started.set()
+        time.sleep(0.3)
+        return 7
+
+    def page() -> None:
+        with unit_of_work(engine) as session:
+            results.append(data_version.cached_aggregate(session, "test.slow", (), slow_count))
+
+    first = threading.Thread(target=page)
+    first.start()
+    started.wait(timeout=5)
+    others = [threading.Thread(target=page) for _ in range(3)]
+    for thread in others:
+        thread.start()
+    for thread in [first, *others]:
+        thread.join(timeout=10)
+    assert results == [7, 7, 7, 7]
+    assert len(computed) == 1
+
+
+def test_a_session_waits_for_another_computation_a_bounded_time(database, monkeypatch):
+    """A computation longer than the wait does not hold the other pages: after WAIT_FOR_ANOTHER_S they compute."""
+    engine, _ = database
+    monkeypatch.setattr(data_version, "WAIT_FOR_ANOTHER_S", 0.05)
+    computed = []
+    started = threading.Event()
+
+    def count() -> int:
+        computed.append(1)
+        if len(computed) == 1:  # the first computation is slow
+            started.set()
+            time.sleep(1.0)
+        return 7
+
+    def page() -> None:
+        with unit_of_work(engine) as session:
+            data_version.cached_aggregate(session, "test.slower", (), count)
+
+    first = threading.Thread(target=page)
+    first.start()
+    started.wait(timeout=5)
+    page()
+    assert first.is_alive()  # the second page did not wait for the first computation's end
+    first.join(timeout=10)
+    assert len(computed) == 2
