@@ -1,5 +1,6 @@
 """Dépenses: gestion enters expenses and imports the accounting export; direction reads the list."""
 
+from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
@@ -53,8 +54,10 @@ def _months_of(grant: GrantSummary) -> list[date]:
     return months
 
 
-def _filters(summaries: list[GrantSummary], choices: list[LineChoice]) -> tuple[int, int | None, date | None]:
-    """(grant, line or None, month or None) chosen above the list."""
+def _filters(
+    summaries: list[GrantSummary], lines_of: Callable[[int], list[LineChoice]]
+) -> tuple[int, int | None, date | None]:
+    """(grant, line or None, month or None) chosen above the list; `lines_of(grant_id)`: that grant's lines."""
     left, middle, right = st.columns(3)
     grant_id = widgets.on(left).selectbox(
         _("Financement"),
@@ -62,7 +65,7 @@ def _filters(summaries: list[GrantSummary], choices: list[LineChoice]) -> tuple[
         key="expenses_grant",
         format_func={g.id: f"{g.convention_ref} — {g.name}" for g in summaries}.get,
     )
-    line_label = {c.id: expense_forms.line_label(c) for c in choices if c.grant_id == grant_id}
+    line_label = {c.id: expense_forms.line_label(c) for c in lines_of(grant_id)}
     line_id = widgets.on(middle).selectbox(
         _("Ligne"),
         [None, *list(line_label)],
@@ -148,14 +151,22 @@ def page(principal: Principal) -> None:
     can_edit = principal.can(Capability.EDIT_BUDGET)
     with unit_of_work(current.engine) as uow:
         summaries = grants.list_grants(uow, principal)
-        choices = budget_lines.line_choices(uow, principal)
-    if can_edit:
+        # Every line of the association for the entry form; a reader's filter reads the chosen grant's only.
+        choices = budget_lines.line_choices(uow, principal) if can_edit else None
+    if choices is not None:
         _entry_and_import(current, principal, choices)
     st.header(_("Liste des dépenses"))
     if not summaries:
         st.info(_("Aucun financement à afficher."))
         st.stop()
-    grant_id, line_id, month = _filters(summaries, choices)
+
+    def lines_of(grant_id: int) -> list[LineChoice]:
+        if choices is not None:
+            return [c for c in choices if c.grant_id == grant_id]
+        with unit_of_work(current.engine) as uow:
+            return budget_lines.line_choices(uow, principal, grant_id=grant_id)
+
+    grant_id, line_id, month = _filters(summaries, lines_of)
     with unit_of_work(current.engine) as uow:
         result = expenses.list_expenses(
             uow,

@@ -108,6 +108,36 @@ def test_direction_reads_the_expenses_without_any_form(demo_database):
     assert not at.get("file_uploader")
 
 
+def _lines_in_sql(app_engine, convention_ref: str) -> int:
+    """The budget lines of a grant, counted in SQL."""
+    query = 'SELECT count(*) FROM budget_line l JOIN "grant" g ON g.id = l.grant_id WHERE g.convention_ref = :ref'
+    with app_engine.connect() as connection:
+        return connection.execute(text(query), {"ref": convention_ref}).scalar_one()
+
+
+def test_the_line_filter_offers_the_lines_of_the_chosen_grant_only(app_engine, demo_database):
+    """Direction reads the chosen grant's lines only (no entry form, so not every line of the association)."""
+    for username in ("direction", "gestion"):  # the roles of Dépenses, both association-wide
+        at = open_page(signed_in_app(username), PageKey.EXPENSES)
+        assert not at.exception, at.exception
+        [grants] = [s for s in at.selectbox if s.label == "Financement"]
+        offered = [option.split(" — ")[0] for option in grants.options]
+        for convention_ref in (offered[0], offered[-1]):
+            with app_engine.connect() as connection:
+                grant_id = connection.execute(
+                    text('SELECT id FROM "grant" WHERE convention_ref = :ref'), {"ref": convention_ref}
+                ).scalar_one()
+            at = signed_in_app(username)
+            at.session_state["expenses_grant"] = grant_id  # AppTest cannot re-run a page whose selectbox holds None
+            at = open_page(at, PageKey.EXPENSES)
+            assert not at.exception, at.exception
+            [lines] = [s for s in at.selectbox if s.label == "Ligne"]
+            assert lines.options[0] == "Toutes les lignes"
+            assert len(lines.options) - 1 == _lines_in_sql(app_engine, convention_ref), (username, convention_ref)
+            assert all(option.endswith(f"— {convention_ref}") for option in lines.options[1:]), lines.options[:3]
+        assert offered[0] != offered[-1], (username, offered)
+
+
 def test_direction_reads_the_grants_without_any_form(demo_database):
     at = open_page(signed_in_app("direction"), PageKey.GRANTS)
     assert not at.exception, at.exception
