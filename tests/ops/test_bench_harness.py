@@ -294,3 +294,39 @@ def test_the_write_before_an_after_a_write_run_moves_what_a_save_of_the_chosen_t
     assert moved["course_attendance"] == 8 and moved["course_attendance@3"] == 1 and moved["#epoch"] == 9
     assert "audit_event" not in moved  # bookkeeping no figure reads
     engine.dispose()
+
+
+def test_the_bench_compiles_each_script_once_as_a_server_does(tmp_path: Path, monkeypatch) -> None:
+    """A server compiles a page once per process (its Runtime's ScriptCache); AppTest, each run. The bench
+    shares one cache while it times, and gives AppTest its own back after."""
+    from streamlit.runtime.scriptrunner import script_cache
+    from streamlit.testing.v1 import AppTest
+
+    from bench.harness import share_one_script_cache
+
+    script = tmp_path / "page.py"
+    script.write_text("import streamlit as st\nst.write('bonjour')\n")
+    reads: list[str] = []
+    read = script_cache.open_python_file
+
+    def counted(path, *args, **kwargs):
+        reads.append(path)
+        return read(path, *args, **kwargs)
+
+    monkeypatch.setattr(script_cache, "open_python_file", counted)
+
+    def three_runs() -> int:
+        reads.clear()
+        at = AppTest.from_file(str(script))
+        for _ in range(3):
+            at.run()
+            assert [m.value for m in at.markdown] == ["bonjour"]
+        return reads.count(str(script))
+
+    assert three_runs() == 3  # AppTest alone
+    restore = share_one_script_cache()
+    try:
+        assert three_runs() == 1  # compiled at the first run, then read from the shared cache
+    finally:
+        restore()
+    assert three_runs() == 3
