@@ -24,7 +24,7 @@ from models.organisation import Role, Site
 from models.persons import Person
 from models.workshops import WorkshopAttendance, WorkshopSession
 from services.platform.db import make_engine, unit_of_work
-from services.reporting import dashboard
+from services.reporting import dashboard, director_answers
 from tests import factories
 from tests.conftest import migrated_database_url
 
@@ -224,7 +224,8 @@ def test_a_change_of_statistics_consent_moves_the_days_of_every_fact_of_the_pers
 
 
 def test_the_dashboard_reads_the_kept_days(session):
-    """What the dashboard reads: a row changed by hand moves its workshop rolls, class hours and appointments."""
+    """What the dashboard and the director's answers read: a row changed by hand moves the workshop rolls, class
+    hours and appointments."""
     lyon, _grenoble = factories.lyon_and_grenoble(session)
     direction = factories.principal(session, factories.a_user(session, Role.DIRECTION))
     [amina] = persons(session, lyon, 1)
@@ -239,21 +240,26 @@ def test_the_dashboard_reads_the_kept_days(session):
             session, direction, start=date(2026, 5, 1), end=date(2026, 5, 31), site_ids=[lyon.id], today=TODAY
         )
         [may] = [row for row in board.appointments if row.month == date(2026, 5, 1)]
+        answers = director_answers.director_answers(
+            session, direction, start=date(2026, 5, 1), end=date(2026, 5, 31), site_ids=[lyon.id], today=TODAY
+        )
+        [at_lyon] = answers.sites
         return (
             board.current.get("workshop_sessions").value,
             board.current.get("workshop_attendance_rate").value,
             board.current.get("course_hours").value,
             (may.appointments, may.minutes),
+            at_lyon.counts.appointments,
         )
 
-    assert figures() == (1, 1, 1.5, (1, 45))
+    assert figures() == (1, 1, 1.5, (1, 45), 1)
     connection = session.connection()
     connection.exec_driver_sql(f"UPDATE workshop_site_day SET present = 1, recorded = 4 WHERE site_id = {lyon.id}")
     connection.exec_driver_sql(f"UPDATE course_site_day SET minutes = 150 WHERE site_id = {lyon.id}")
     connection.exec_driver_sql(
         f"UPDATE appointment_site_day SET appointments = 3, minutes = 100 WHERE site_id = {lyon.id}"
     )
-    assert figures() == (1, 0.25, 2.5, (3, 100))
+    assert figures() == (1, 0.25, 2.5, (3, 100), 3)
 
 
 @pytest.mark.postgres
