@@ -48,6 +48,8 @@ def test_only_files_past_two_years_without_contact_are_due(session):
     closed.status = PersonStatus.CLOSED
     never = factories.a_person_in_file_active(session, grenoble, intake_on=date(2024, 1, 5))
     never.last_contact_on = None  # no contact since the intake
+    newcomer = factories.a_person_in_file_active(session, grenoble, intake_on=date(2024, 5, 16))
+    newcomer.last_contact_on = None  # arrived a day short of two years ago: not due
     session.flush()
     chef_lyon = who(session, Role.CHEF_SERVICE, lyon)
     assert [r.code for r in retention.files_due_for_retention(session, chef_lyon, today=TODAY)] == [due.code]
