@@ -24,6 +24,7 @@ from models.organisation import Site
 from models.staffing import Post, PostFunding, PostType
 from services.finance._staff_cost_queries import history_by_post
 from services.finance.staffing.costs import days_within, filled_intervals
+from services.platform import data_version
 from services.platform.money import split_exactly
 from services.platform.principal import Capability, Principal
 from services.platform.sites import site_code_or_national
@@ -116,8 +117,21 @@ def vacancies(session: Session, principal: Principal, *, today: date) -> list[Va
 
 
 def monthly_cost_by_grant(session: Session, principal: Principal, *, today: date) -> list[GrantCost]:
-    """Monthly loaded cost of the posts filled today, per funding grant (split_exactly per post)."""
+    """Monthly loaded cost of the posts filled today, per funding grant (split_exactly per post); cached
+    under the versions of the tables it reads (services.platform.data_version: sums per grant only)."""
     principal.require(Capability.VIEW_STAFFING)
+    key = (principal.scope, today)
+    return list(
+        data_version.cached_aggregate(
+            session,
+            "staffing.monthly_cost_by_grant",
+            key,
+            lambda: tuple(_monthly_cost_by_grant(session, principal, today)),
+        )
+    )
+
+
+def _monthly_cost_by_grant(session: Session, principal: Principal, today: date) -> list[GrantCost]:
     rows = session.exec(
         select(Post.id, Post.monthly_cost_cents, Post.fte_hundredths, PostFunding.grant_id, PostFunding.share_bp)
         .join(PostFunding, PostFunding.post_id == Post.id)
@@ -150,8 +164,18 @@ def monthly_cost_by_grant(session: Session, principal: Principal, *, today: date
 
 def fte_series(session: Session, principal: Principal, *, today: date, months: int = SERIES_MONTHS) -> list[FteMonth]:
     """FTE funded vs filled at the end of each of the last `months` months (today for the current one),
-    rebuilt from the posts' status history (a few rows per post)."""
+    rebuilt from the posts' status history (a few rows per post: 4–5 ms for the 90 posts of the large
+    dataset at every run of Postes); cached under the versions of the tables it reads (sums per month only)."""
     principal.require(Capability.VIEW_STAFFING)
+    key = (principal.scope, today, months)
+    return list(
+        data_version.cached_aggregate(
+            session, "staffing.fte_series", key, lambda: tuple(_fte_series(session, principal, today, months))
+        )
+    )
+
+
+def _fte_series(session: Session, principal: Principal, today: date, months: int) -> list[FteMonth]:
     first_month = month_start(month_start(today), -(months - 1))
     posts = session.exec(
         select(Post)
