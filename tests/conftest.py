@@ -141,6 +141,24 @@ def migrated_database_url(backend: str, name: str) -> Iterator[str]:
         yield url
 
 
+@contextmanager
+def two_engines(backend: str, name: str) -> Iterator[tuple[Engine, Engine]]:
+    """Two engines on one database of `migrated_database_url`: two app processes. The process's cached
+    aggregates (services.platform.data_version) are forgotten before and after: each test starts cold."""
+    from services.platform import data_version
+    from services.platform.db import make_engine
+
+    data_version.clear_cache()
+    with migrated_database_url(backend, name) as url:
+        first, second = make_engine(url), make_engine(url)
+        try:
+            yield first, second
+        finally:
+            first.dispose()
+            second.dispose()
+    data_version.clear_cache()
+
+
 def _upgrade(url: str) -> None:
     from services.platform.db import make_engine, upgrade_to_head
 

@@ -26,10 +26,9 @@ from models.courses import (
 from models.organisation import Role, Site, User
 from models.persons import Person
 from services.activities.courses import progress as language_progress
-from services.platform import data_version
-from services.platform.db import make_engine, unit_of_work
+from services.platform.db import unit_of_work
 from tests import factories
-from tests.conftest import backends, migrated_database_url
+from tests.conftest import backends, two_engines
 from ui.activities.courses import figures
 
 TODAY = date(2026, 5, 15)
@@ -38,13 +37,8 @@ PRESENT = AttendanceStatus.PRESENT
 
 @pytest.fixture(params=backends())
 def engines(request) -> Iterator[tuple[Engine, Engine]]:
-    data_version.clear_cache()
-    with migrated_database_url(request.param, "parcours_course_figures") as url:
-        first, second = make_engine(url), make_engine(url)
-        yield first, second
-        first.dispose()
-        second.dispose()
-    data_version.clear_cache()
+    with two_engines(request.param, "parcours_course_figures") as both:
+        yield both
 
 
 # From pré-A1 to A1 (two levels: pré-A1, A1.1, A1) between 12 January and 2 March.

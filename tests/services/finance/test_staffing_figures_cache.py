@@ -16,23 +16,17 @@ from models.organisation import Role, User
 from models.staffing import Post
 from services.finance.staffing import figures as staffing_figures
 from services.finance.staffing import posts as staffing
-from services.platform import data_version
-from services.platform.db import make_engine, unit_of_work
+from services.platform.db import unit_of_work
 from tests import factories
-from tests.conftest import backends, migrated_database_url
+from tests.conftest import backends, two_engines
 
 TODAY = date(2026, 3, 15)
 
 
 @pytest.fixture(params=backends())
 def engines(request) -> Iterator[tuple[Engine, Engine]]:
-    data_version.clear_cache()
-    with migrated_database_url(request.param, "parcours_staffing_cache") as url:
-        first, second = make_engine(url), make_engine(url)
-        yield first, second
-        first.dispose()
-        second.dispose()
-    data_version.clear_cache()
+    with two_engines(request.param, "parcours_staffing_cache") as both:
+        yield both
 
 
 def principal(uow, username: str):

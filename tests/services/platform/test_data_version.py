@@ -19,18 +19,15 @@ from models.audit import AuditEvent
 from models.finance import BudgetLine, Funder, FunderKind
 from models.organisation import Role, Site, User, UserSite
 from services.platform import data_version
-from services.platform.db import make_engine, unit_of_work, upgrade_to_head
-from tests.conftest import backends, migrated_database_url
+from services.platform.db import unit_of_work, upgrade_to_head
+from tests.conftest import backends, two_engines
 
 
 @pytest.fixture(params=backends())
 def database(request) -> Iterator[tuple[Engine, Engine]]:
     """Two engines on one migrated database: two app processes."""
-    with migrated_database_url(request.param, "parcours_version") as url:
-        first, second = make_engine(url), make_engine(url)
-        yield first, second
-        first.dispose()
-        second.dispose()
+    with two_engines(request.param, "parcours_version") as both:
+        yield both
 
 
 def version_in_sql(engine: Engine, table: str) -> int:

@@ -17,15 +17,14 @@ from models.finance import BudgetCategory, BudgetLine, Funder, FunderKind, Grant
 from models.organisation import Site
 from models.outreach import OutreachArea, OutreachMode, OutreachRound
 from services.platform import data_version
-from services.platform.db import make_engine, unit_of_work
-from tests.conftest import backends, migrated_database_url
+from services.platform.db import unit_of_work
+from tests.conftest import backends, two_engines
 
 
 @pytest.fixture(params=backends())
 def database(request) -> Iterator[tuple[Engine, Engine, dict[str, int]]]:
     """Two engines on one migrated database, with the sites Lyon and Grenoble (code → id)."""
-    with migrated_database_url(request.param, "parcours_version_sites") as url:
-        first, second = make_engine(url), make_engine(url)
+    with two_engines(request.param, "parcours_version_sites") as (first, second):
         with unit_of_work(first) as session:
             session.add_all(
                 [Site(code="LYO", name="Lyon", city="Lyon"), Site(code="GRE", name="Grenoble", city="Grenoble")]
@@ -33,8 +32,6 @@ def database(request) -> Iterator[tuple[Engine, Engine, dict[str, int]]]:
             session.commit()
             sites = {site.code: site.id for site in session.exec(select(Site)).all()}
         yield first, second, sites
-        first.dispose()
-        second.dispose()
 
 
 def counters(engine: Engine, table: str) -> dict[str, int]:
