@@ -58,6 +58,7 @@ from models.workshops import (
 )
 from services.activities.courses.access import visible_groups
 from services.persons import pathway
+from services.persons.access import last_contact_on_or_before
 from services.persons.safety import flagged_codes
 from services.platform import paging
 from services.platform.pages import PageKey
@@ -305,19 +306,14 @@ def _no_contact(session: Session, principal: Principal, today: date) -> list[Wor
     delays = dict(session.exec(select(Site.id, Site.no_contact_days).where(principal.site_filter(Site.id))).all())
     if not delays:
         return []
-    last = Person.last_contact_on
     per_site = [
-        sa.and_(
-            Person.site_id == site_id,
-            sa.or_(
-                last <= today - timedelta(days=days),
-                sa.and_(last.is_(None), Person.intake_on <= today - timedelta(days=days)),
-            ),
-        )
+        sa.and_(Person.site_id == site_id, last_contact_on_or_before(today - timedelta(days=days)))
         for site_id, days in sorted(delays.items())
     ]
     rows = session.exec(
-        select(Person.code, Person.site_id, last, Person.intake_on).where(_open_files(principal), sa.or_(*per_site))
+        select(Person.code, Person.site_id, Person.last_contact_on, Person.intake_on).where(
+            _open_files(principal), sa.or_(*per_site)
+        )
     ).all()
     return [
         _item(

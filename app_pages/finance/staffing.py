@@ -66,7 +66,7 @@ def _fte_table(figures: list[FteFigure]) -> None:
     )
 
 
-def _fte_chart(series: list[FteMonth]) -> None:
+def _fte_chart(series: tuple[FteMonth, ...]) -> None:
     st.header(_("ETP financés et pourvus, mois par mois"))
     charts.show(
         charts.from_aggregates(fte_over_time, series),
@@ -113,7 +113,7 @@ def _vacancies_table(vacancies: list[Vacancy]) -> None:
     )
 
 
-def _costs_table(costs: list[GrantCost]) -> None:
+def _costs_table(costs: tuple[GrantCost, ...]) -> None:
     st.header(_("Coût mensuel par convention"))
     if not costs:
         st.info(_("Aucun poste pourvu financé."))

@@ -35,7 +35,13 @@ from models.pathway import ActionGoal, GoalStatus, PrefectDecision, PspEpisode
 from models.persons import AdministrativeStatus, Gender, HousingSituation, IntakeOrigin, Person, PersonStatus
 from models.safety import PersonTransfer
 from services.persons._phonetics import fold, same_name
-from services.persons.access import _require_writable, person_in_scope, readable_text, transferred_away
+from services.persons.access import (
+    _require_writable,
+    last_contact_on_or_before,
+    person_in_scope,
+    readable_text,
+    transferred_away,
+)
 from services.persons.alias_index import alias_condition, index_alias, same_sound_condition
 from services.persons.consent import record_intake_refusals
 from services.persons.records import _change_person_status, _update_person
@@ -544,7 +550,7 @@ def _filter_conditions(principal: Principal, filter: CaseloadFilter, today: date
     if filter.referent_is_me:
         conditions.append(Person.referent_id == principal.user_id)
     if filter.no_contact_over_3_months:
-        conditions.append(sa.func.coalesce(Person.last_contact_on, Person.intake_on) < months_before(today, 3))
+        conditions.append(last_contact_on_or_before(months_before(today, 3) - timedelta(days=1)))
     return conditions
 
 

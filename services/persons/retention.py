@@ -55,6 +55,7 @@ from models.safety import PersonSafetyChange, PersonTransfer
 from models.types import utcnow
 from models.workshops import WorkshopCompletion
 from services.persons import generalisation
+from services.persons.access import last_contact_on_or_before
 from services.persons.alias_index import forget_aliases
 from services.persons.generalisation import QuasiIdentifiers
 from services.persons.safety import flag_expression
@@ -106,15 +107,6 @@ def _last_contact():
     return sa.func.coalesce(Person.last_contact_on, Person.intake_on)
 
 
-def _no_contact_since(cutoff: date) -> sa.ColumnElement[bool]:
-    """`_last_contact() <= cutoff`, said so that each half reads its (site, day) index of person: the
-    coalesce read every file of the sites (3,637 at Lyon on the large dataset: 1.6 → 0.2 ms on SQLite)."""
-    return sa.or_(
-        Person.last_contact_on <= cutoff,
-        sa.and_(Person.last_contact_on.is_(None), Person.intake_on <= cutoff),
-    )
-
-
 def files_due_for_retention(session: Session, actor: Actor, *, today: date | None = None) -> list[RetentionRow]:
     """Files of the actor's sites with no contact for 2 years, not yet anonymised, oldest contact first."""
     today = today or clock.today()
@@ -124,7 +116,7 @@ def files_due_for_retention(session: Session, actor: Actor, *, today: date | Non
     rows = session.exec(
         select(Person.id, Person.code, Site.code, last_contact, Person.status, flagged)
         .join(Site, Site.id == Person.site_id)
-        .where(scope, Person.status != PersonStatus.ANONYMISED, _no_contact_since(retention_cutoff(today)))
+        .where(scope, Person.status != PersonStatus.ANONYMISED, last_contact_on_or_before(retention_cutoff(today)))
         .order_by(last_contact, Person.code)
     ).all()
     return [

@@ -625,7 +625,15 @@ def _valid_entries(name: str, key: Hashable, sites: Sequence[int | None], curren
     return {site: entry for site, entry in entries.items() if _holds(entry, current)}
 
 
-def _compute_and_store(name, key, stale, compute, scoped, current, results) -> set[str]:
+def _compute_and_store(
+    name: str,
+    key: Hashable,
+    stale: list[int | None],
+    compute: Callable[[list[int | None]], Mapping[int | None, T]],
+    scoped: Collection[str],
+    current: dict[str, int],
+    results: dict[int | None, T],
+) -> set[str]:
     """Compute the stale sites, put their results in `results`, cache them; the tables the computation read."""
     with _capturing() as capture:
         computed = compute(stale)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import altair as alt
 import pandas as pd
 
@@ -10,7 +12,7 @@ from services.finance.staffing.figures import FteMonth
 from ui.platform.charts import localised, month_label
 
 
-def fte_over_time(points: list[FteMonth]) -> alt.TopLevelMixin:
+def fte_over_time(points: Sequence[FteMonth]) -> alt.TopLevelMixin:
     """Two lines (ETP financés, ETP pourvus) over the months; the gap between them is the vacancy.
 
     The frame's column names are internal field names: every title a person reads is given."""

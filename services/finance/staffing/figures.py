@@ -116,18 +116,15 @@ def vacancies(session: Session, principal: Principal, *, today: date) -> list[Va
     ]
 
 
-def monthly_cost_by_grant(session: Session, principal: Principal, *, today: date) -> list[GrantCost]:
+def monthly_cost_by_grant(session: Session, principal: Principal, *, today: date) -> tuple[GrantCost, ...]:
     """Monthly loaded cost of the posts filled today, per funding grant (split_exactly per post); cached
     under the versions of the tables it reads (services.platform.data_version: sums per grant only)."""
     principal.require(Capability.VIEW_STAFFING)
-    key = (principal.scope, today)
-    return list(
-        data_version.cached_aggregate(
-            session,
-            "staffing.monthly_cost_by_grant",
-            key,
-            lambda: tuple(_monthly_cost_by_grant(session, principal, today)),
-        )
+    return data_version.cached_aggregate(
+        session,
+        "staffing.monthly_cost_by_grant",
+        (principal.scope, today),
+        lambda: tuple(_monthly_cost_by_grant(session, principal, today)),
     )
 
 
@@ -162,16 +159,18 @@ def _monthly_cost_by_grant(session: Session, principal: Principal, today: date) 
     return [GrantCost(gid, name, funder, cents[gid], fte[gid]) for gid, name, funder in names]
 
 
-def fte_series(session: Session, principal: Principal, *, today: date, months: int = SERIES_MONTHS) -> list[FteMonth]:
+def fte_series(
+    session: Session, principal: Principal, *, today: date, months: int = SERIES_MONTHS
+) -> tuple[FteMonth, ...]:
     """FTE funded vs filled at the end of each of the last `months` months (today for the current one),
     rebuilt from the posts' status history (a few rows per post: 4–5 ms for the 90 posts of the large
     dataset at every run of Postes); cached under the versions of the tables it reads (sums per month only)."""
     principal.require(Capability.VIEW_STAFFING)
-    key = (principal.scope, today, months)
-    return list(
-        data_version.cached_aggregate(
-            session, "staffing.fte_series", key, lambda: tuple(_fte_series(session, principal, today, months))
-        )
+    return data_version.cached_aggregate(
+        session,
+        "staffing.fte_series",
+        (principal.scope, today, months),
+        lambda: tuple(_fte_series(session, principal, today, months)),
     )
 
 

@@ -612,6 +612,9 @@ def test_the_caseload_filters_status_site_and_stale_contact(session, person_worl
     fresh = factories.a_person_in_file_active(
         session, person_world.lyon, intake_on=date(2026, 1, 1), last_contact_on=date(2026, 2, 16)
     )
+    three_months_to_the_day = factories.a_person_in_file_active(  # contact on 15 February: not over 3 months
+        session, person_world.lyon, intake_on=date(2025, 9, 1), last_contact_on=date(2026, 2, 15)
+    )
     closed = factories.a_person_in_file_active(
         session, person_world.lyon, intake_on=date(2025, 1, 1), status=PersonStatus.CLOSED
     )
@@ -619,7 +622,12 @@ def test_the_caseload_filters_status_site_and_stale_contact(session, person_worl
         session, person_world.lyon, intake_on=date(2024, 1, 1), status=PersonStatus.ANONYMISED
     )
     codes = lambda page: {r.code for r in page.rows}  # noqa: E731
-    assert codes(_caseload(session, person_world.ts_lyon)) == {stale.code, fresh.code, closed.code}
+    assert codes(_caseload(session, person_world.ts_lyon)) == {
+        stale.code,
+        fresh.code,
+        three_months_to_the_day.code,
+        closed.code,
+    }
     assert codes(_caseload(session, person_world.ts_lyon, no_contact_over_3_months=True)) == {stale.code, closed.code}
     assert codes(_caseload(session, person_world.ts_lyon, statuses=[PersonStatus.CLOSED])) == {closed.code}
     assert codes(_caseload(session, person_world.ts_lyon, statuses=[PersonStatus.ANONYMISED])) == {gone.code}
