@@ -120,7 +120,9 @@ class HousingSituation(StrEnum):
 class Person(Versioned, table=True):
     __table_args__ = (
         sa.UniqueConstraint("site_id", "code_year", "code_number", name="uq_person_code_sequence"),
-        sa.Index("ix_person_site_status", "site_id", "status"),
+        # The open files of a site not seen since a day (« À faire », the caseload's « sans contact »): the last
+        # contact, or the intake of a file never contacted (services.persons.access.last_contact_on_or_before).
+        sa.Index("ix_person_site_status_contact", "site_id", "status", "last_contact_on", "intake_on"),
         sa.Index("ix_person_site_last_contact", "site_id", "last_contact_on"),
         sa.Index("ix_person_last_contact", "last_contact_on", "id"),  # the caseload of every site, in its order
         sa.Index("ix_person_site_intake", "site_id", "intake_on"),  # new intakes per site and period

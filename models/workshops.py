@@ -71,6 +71,7 @@ class WorkshopSession(Versioned, table=True):
 
 class WorkshopFacilitator(SQLModel, table=True):
     __tablename__ = "workshop_facilitator"
+    __table_args__ = (sa.Index("ix_workshop_facilitator_user", "user_id", "session_id"),)  # one's own sessions
 
     session_id: int = Field(foreign_key="workshop_session.id", primary_key=True, ondelete="CASCADE")
     user_id: int = Field(foreign_key="app_user.id", primary_key=True)

@@ -13,7 +13,7 @@ empty list. Scope, in every query:
 
 The rules (a day is "due" from its due date on; an item whose due date is past is overdue):
 - PSP period ending within PSP_ALERT_DAYS (30) days with no renewal recorded:
-  `services.persons.pathway.psp_alerts`, the one rule of the caseload and the PSP tab;
+  `services.persons.pathway.psp_alert_rows`, the rule of `psp_alerts`;
 - residence permit (Person.permit_ends_on), victim residence permit (the latest granted in the legal
   follow-up), APS or AFIS (on the PSP episode not ended) ending within ENDING_SOON_DAYS (60) days, or
   already ended (overdue until a new end date, a renewal or the episode's end is recorded);
@@ -25,8 +25,9 @@ The rules (a day is "due" from its due date on; an item whose due date is past i
   due on the session day;
 - a referral still pending REFERRAL_RESULT_DAYS (60) days after it was made.
 
-One query per kind, never a query per person; only codes leave here (never an alias): the list is a
-caseload-like page, and the counts (`worklist_counts`) are aggregates the home page may cache per user.
+One statement per kind (per site for « sans contact »), never a query per person, and the database counts and
+pages their UNION ALL: a site with 500 items due reads the 50 shown. Only codes leave here (never an alias): the
+list is a caseload-like page, and the counts (`worklist_counts`) are aggregates the home page may cache per user.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -60,9 +61,10 @@ from services.activities.courses.access import visible_groups
 from services.persons import pathway
 from services.persons.access import last_contact_on_or_before
 from services.persons.safety import flagged_codes
-from services.platform import paging
+from services.platform import data_version, paging
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
+from services.platform.sql_days import plus_days
 
 ENDING_SOON_DAYS = 60
 REFERRAL_RESULT_DAYS = 60
@@ -172,20 +174,10 @@ def worklist(session: Session, principal: Principal, *, today: date | None = Non
     """Every item due for the principal, overdue first then by due date, and the counts per kind."""
     today = today or clock.today()
     kinds = kinds_for(principal)
-    items: list[WorkItem] = []
-    for kind in kinds:
-        items += _QUERIES[kind](session, principal, today)
-    order = {kind: index for index, kind in enumerate(ItemKind)}
-    items.sort(key=lambda i: (i.due_on, order[i.kind], i.code or "", i.subject or ""))
-    counts = [
-        KindCount(
-            kind,
-            sum(1 for i in items if i.kind == kind),
-            sum(1 for i in items if i.kind == kind and i.overdue),
-        )
-        for kind in kinds
-    ]
-    return Worklist(items, counts)
+    due = _due_rows(session, principal, kinds, today)
+    if due is None:
+        return Worklist([], [])
+    return Worklist(_read_items(session, due, today), _count(session, due, kinds, today))
 
 
 @dataclass(frozen=True)
@@ -206,36 +198,150 @@ def worklist_page(
     page_size: int = 50,
     today: date | None = None,
 ) -> WorklistPage:
-    """One page of the items of `kinds` (none chosen: every kind), and the counts of every kind."""
-    found = worklist(session, principal, today=today)
-    chosen = [item for item in found.items if not kinds or item.kind in kinds]
-    shown = paging.window(len(chosen), page, page_size)
-    items = chosen[shown.offset : shown.offset + shown.page_size]
+    """One page of the items of `kinds` (none chosen: every kind), and the counts of every kind. Counted and
+    paged in SQL: a site with hundreds of items due reads the 50 shown, not all of them."""
+    today = today or clock.today()
+    counts = worklist_counts(session, principal, today=today)
+    chosen = [count.kind for count in counts if not kinds or count.kind in kinds]
+    total = sum(count.total for count in counts if count.kind in chosen)
+    shown = paging.window(total, page, page_size)
+    due = _due_rows(session, principal, chosen, today) if total else None
+    if due is None:
+        return WorklistPage([], counts, total, shown.page, shown.page_count)
+    items = _read_items(session, due, today, offset=shown.offset, limit=shown.page_size)
     flagged = flagged_codes(session, principal, (item.code for item in items if item.code))
     items = [replace(item, safety_flag=True) if item.code in flagged else item for item in items]
-    return WorklistPage(items, found.counts, len(chosen), shown.page, shown.page_count)
+    return WorklistPage(items, counts, total, shown.page, shown.page_count)
 
 
 def worklist_counts(session: Session, principal: Principal, *, today: date | None = None) -> list[KindCount]:
-    """The counts per kind of `worklist` (aggregates of the principal's own scope, for the home page)."""
-    return worklist(session, principal, today=today).counts
+    """The counts per kind of `worklist`: aggregates of the principal's own files, groups and sessions, kept
+    per user and day until a table they read is written (services.platform.data_version), for the home page
+    and the page's figures and filter."""
+    today = today or clock.today()
+
+    def compute() -> tuple[KindCount, ...]:
+        kinds = kinds_for(principal)
+        due = _due_rows(session, principal, kinds, today)
+        return tuple(_count(session, due, kinds, today)) if due is not None else ()
+
+    key = (principal.scope, principal.user_id, today)
+    return list(data_version.cached_aggregate(session, "worklist.counts", key, compute))
+
+
+# --- one statement for every kind -------------------------------------------------------------------------
+#
+# Each kind's query gives the same columns (`_columns`), and their UNION ALL is counted (GROUP BY the kind; kept
+# per user by `worklist_counts`) and paged (ORDER BY, LIMIT) by the database: the page reads 50 rows whatever
+# the number due.
+
+
+class _Target(IntEnum):
+    """Where an item's link leads (the `target` column: an integer written in the SQL, not a parameter)."""
+
+    FILE = 0  # the person file, at the kind's tab
+    COURSE_GROUP = 1  # a French-course group (`ref`), for those who follow learners without opening files
+    COURSE_ROLL = 2  # a French-course session's roll call (`ref`)
+    WORKSHOP_ROLL = 3  # a workshop session's roll call (`ref`)
+
+
+_RANK = {kind: rank for rank, kind in enumerate(ItemKind)}  # the kind's place in the order of a day's items
+_KIND_OF_RANK = dict(enumerate(ItemKind))
+_FILE_TAB = {
+    ItemKind.PSP_PERIOD: FileTab.PSP,
+    ItemKind.RESIDENCE_PERMIT: FileTab.SITUATION,
+    ItemKind.VICTIM_PERMIT: FileTab.LEGAL,
+    ItemKind.APS: FileTab.PSP,
+    ItemKind.AFIS: FileTab.PSP,
+    ItemKind.NO_CONTACT: FileTab.NOTES,
+    ItemKind.ABSENT_LEARNER: FileTab.TIMELINE,
+    ItemKind.REFERRAL: FileTab.REFERRALS,
+}
+
+
+def _number(value: int) -> sa.ColumnElement[int]:
+    return sa.literal_column(str(int(value)), sa.Integer)
+
+
+def _columns(
+    kind: ItemKind,
+    due_on: sa.ColumnElement,
+    *,
+    tie: sa.ColumnElement[int],
+    code: sa.ColumnElement[str] | None = None,
+    subject: sa.ColumnElement[str] | None = None,
+    target: _Target = _Target.FILE,
+    ref: sa.ColumnElement[int] | None = None,
+) -> tuple[sa.ColumnElement, ...]:
+    """The columns of every kind's statement, in the order the UNION ALL needs. `tie` is a row id of the kind
+    (a period, a session, a referral…): the order of items due the same day for the same code, so that a page
+    never repeats or skips one."""
+    return (
+        _number(_RANK[kind]).label("rank"),
+        _number(target).label("target"),
+        sa.type_coerce(due_on, sa.Date).label("due_on"),
+        (code if code is not None else sa.cast(sa.null(), sa.String)).label("code"),
+        (subject if subject is not None else sa.cast(sa.null(), sa.String)).label("subject"),
+        (ref if ref is not None else sa.cast(sa.null(), sa.Integer)).label("ref"),
+        tie.label("tie"),
+    )
+
+
+def _due_rows(session: Session, principal: Principal, kinds: list[ItemKind], today: date) -> sa.Subquery | None:
+    statements = [statement for kind in kinds for statement in _QUERIES[kind](session, principal, today)]
+    if not statements:
+        return None
+    return sa.union_all(*statements).subquery("due")
+
+
+def _count(session: Session, due: sa.Subquery, kinds: list[ItemKind], today: date) -> list[KindCount]:
+    """Every kind of `kinds`, zeros included, in ItemKind order."""
+    found = {
+        rank: (total, overdue or 0)
+        for rank, total, overdue in session.exec(
+            select(due.c.rank, sa.func.count(), sa.func.sum(sa.case((due.c.due_on < today, 1), else_=0))).group_by(
+                due.c.rank
+            )
+        ).all()
+    }
+    return [KindCount(kind, *found.get(_RANK[kind], (0, 0))) for kind in kinds]
+
+
+def _read_items(
+    session: Session,
+    due: sa.Subquery,
+    today: date,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[WorkItem]:
+    """The items, overdue first then by due day, kind, code and subject (then the row id)."""
+    statement = select(due.c.rank, due.c.target, due.c.due_on, due.c.code, due.c.subject, due.c.ref).order_by(
+        due.c.due_on,
+        due.c.rank,
+        sa.func.coalesce(due.c.code, ""),
+        sa.func.coalesce(due.c.subject, ""),
+        due.c.target,
+        due.c.tie,
+    )
+    rows = session.exec(statement.offset(offset).limit(limit)).all()
+    items = []
+    for rank, target, due_on, code, subject, ref in rows:
+        kind = _KIND_OF_RANK[rank]
+        items.append(WorkItem(kind, due_on, code, subject, _link(kind, _Target(target), code, ref), due_on < today))
+    return items
 
 
 # --- links ----------------------------------------------------------------------------------------------
 
 
-def _file_link(code: str, tab: FileTab) -> ItemLink:
-    return ItemLink(PageKey.PERSON_FILE, (("code", code), ("tab", tab.value)))
-
-
-def _roll_link(page: PageKey, session_id: int) -> ItemLink:
-    return ItemLink(page, (("roll", str(session_id)),))
-
-
-def _item(
-    kind: ItemKind, due_on: date, today: date, link: ItemLink, *, code: str | None = None, subject: str | None = None
-) -> WorkItem:
-    return WorkItem(kind, due_on, code, subject, link, due_on < today)
+def _link(kind: ItemKind, target: _Target, code: str | None, ref: int | None) -> ItemLink:
+    if target is _Target.FILE:
+        return ItemLink(PageKey.PERSON_FILE, (("code", code), ("tab", _FILE_TAB[kind].value)))
+    if target is _Target.COURSE_GROUP:
+        return ItemLink(PageKey.COURSES, (("group", str(ref)),))
+    page = PageKey.COURSES if target is _Target.COURSE_ROLL else PageKey.WORKSHOPS
+    return ItemLink(page, (("roll", str(ref)),))
 
 
 # --- person items -----------------------------------------------------------------------------------------
@@ -245,31 +351,29 @@ def _open_files(principal: Principal) -> sa.ColumnElement[bool]:
     return sa.and_(principal.site_filter(Person.site_id), Person.status.in_(OPEN_STATUSES))
 
 
-def _psp_periods(session: Session, principal: Principal, today: date) -> list[WorkItem]:
+def _psp_periods(session: Session, principal: Principal, today: date) -> list[sa.Select]:
+    alerts = pathway.psp_alert_rows(principal, today).subquery("psp_alert")
     return [
-        _item(ItemKind.PSP_PERIOD, alert.end_on, today, _file_link(alert.code, FileTab.PSP), code=alert.code)
-        for alert in pathway.psp_alerts(session, principal, today=today)
+        select(*_columns(ItemKind.PSP_PERIOD, alerts.c.end_on, code=alerts.c.code, tie=alerts.c.period_id)).select_from(
+            alerts
+        )
     ]
 
 
-def _permits(session: Session, principal: Principal, today: date) -> list[WorkItem]:
-    rows = session.exec(
-        select(Person.code, Person.permit_ends_on).where(
+def _permits(session: Session, principal: Principal, today: date) -> list[sa.Select]:
+    return [
+        select(*_columns(ItemKind.RESIDENCE_PERMIT, Person.permit_ends_on, code=Person.code, tie=Person.id)).where(
             _open_files(principal), Person.permit_ends_on <= today + timedelta(days=ENDING_SOON_DAYS)
         )
-    ).all()
-    return [
-        _item(ItemKind.RESIDENCE_PERMIT, ends_on, today, _file_link(code, FileTab.SITUATION), code=code)
-        for code, ends_on in rows
     ]
 
 
-def _victim_permits(session: Session, principal: Principal, today: date) -> list[WorkItem]:
+def _victim_permits(session: Session, principal: Principal, today: date) -> list[sa.Select]:
     """The victim residence permit (art. L425-1 CESEDA) granted in the legal follow-up: the latest one
     granted to each file, listed from 60 days before its end; recording its renewal there clears it."""
     ends_on = sa.func.max(LegalEvent.valid_until)
-    rows = session.exec(
-        select(Person.code, ends_on)
+    return [
+        select(*_columns(ItemKind.VICTIM_PERMIT, ends_on, code=Person.code, tie=Person.id))
         .join(Person, Person.id == LegalEvent.person_id)
         .where(
             _open_files(principal),
@@ -278,16 +382,15 @@ def _victim_permits(session: Session, principal: Principal, today: date) -> list
             LegalEvent.decision == LegalDecision.GRANTED,
             LegalEvent.valid_until.is_not(None),
         )
-        .group_by(Person.code)
+        .group_by(Person.id, Person.code)
         .having(ends_on <= today + timedelta(days=ENDING_SOON_DAYS))
-    ).all()
-    return [_item(ItemKind.VICTIM_PERMIT, day, today, _file_link(code, FileTab.LEGAL), code=code) for code, day in rows]
+    ]
 
 
-def _episode_ends(kind: ItemKind, column: sa.ColumnElement) -> Callable[[Session, Principal, date], list[WorkItem]]:
-    def query(session: Session, principal: Principal, today: date) -> list[WorkItem]:
-        rows = session.exec(
-            select(Person.code, column)
+def _episode_ends(kind: ItemKind, column: sa.ColumnElement) -> Callable[[Session, Principal, date], list[sa.Select]]:
+    def query(session: Session, principal: Principal, today: date) -> list[sa.Select]:
+        return [
+            select(*_columns(kind, column, code=Person.code, tie=PspEpisode.id))
             .join(Person, Person.id == PspEpisode.person_id)
             .where(
                 _open_files(principal),
@@ -295,41 +398,38 @@ def _episode_ends(kind: ItemKind, column: sa.ColumnElement) -> Callable[[Session
                 PspEpisode.ended_on.is_(None),
                 column <= today + timedelta(days=ENDING_SOON_DAYS),
             )
-        ).all()
-        return [_item(kind, ends_on, today, _file_link(code, FileTab.PSP), code=code) for code, ends_on in rows]
+        ]
 
     return query
 
 
-def _no_contact(session: Session, principal: Principal, today: date) -> list[WorkItem]:
-    """Due on the last contact (else the intake) plus the site's number of days; each site its own."""
-    delays = dict(session.exec(select(Site.id, Site.no_contact_days).where(principal.site_filter(Site.id))).all())
-    if not delays:
-        return []
-    per_site = [
-        sa.and_(Person.site_id == site_id, last_contact_on_or_before(today - timedelta(days=days)))
-        for site_id, days in sorted(delays.items())
-    ]
-    rows = session.exec(
-        select(Person.code, Person.site_id, Person.last_contact_on, Person.intake_on).where(
-            _open_files(principal), sa.or_(*per_site)
-        )
-    ).all()
+def _no_contact(session: Session, principal: Principal, today: date) -> list[sa.Select]:
+    """Due on the last contact (else the intake) plus the site's number of days; each site its own. One
+    statement per site: each reads the open files of its site through person's (site, status, last contact,
+    intake) index, where sites said together in one OR read every file of each site."""
+    delays = session.exec(select(Site.id, Site.no_contact_days).where(principal.site_filter(Site.id))).all()
+    last_seen = sa.func.coalesce(Person.last_contact_on, Person.intake_on)
     return [
-        _item(
-            ItemKind.NO_CONTACT,
-            (contact or intake) + timedelta(days=delays[site_id]),
-            today,
-            _file_link(code, FileTab.NOTES),
-            code=code,
+        select(*_columns(ItemKind.NO_CONTACT, plus_days(last_seen, days), code=Person.code, tie=Person.id)).where(
+            Person.site_id == site_id,
+            Person.status.in_(OPEN_STATUSES),
+            last_contact_on_or_before(today - timedelta(days=days)),
         )
-        for code, site_id, contact, intake in rows
+        for site_id, days in sorted(delays)
     ]
 
 
-def _referrals(session: Session, principal: Principal, today: date) -> list[WorkItem]:
-    rows = session.exec(
-        select(Person.code, Referral.referred_on, Partner.name)
+def _referrals(session: Session, principal: Principal, today: date) -> list[sa.Select]:
+    return [
+        select(
+            *_columns(
+                ItemKind.REFERRAL,
+                plus_days(Referral.referred_on, REFERRAL_RESULT_DAYS),
+                code=Person.code,
+                subject=Partner.name,
+                tie=Referral.id,
+            )
+        )
         .join(Person, Person.id == Referral.person_id)
         .join(Partner, Partner.id == Referral.partner_id)
         .where(
@@ -338,17 +438,6 @@ def _referrals(session: Session, principal: Principal, today: date) -> list[Work
             Referral.result == ReferralResult.PENDING,
             Referral.referred_on <= today - timedelta(days=REFERRAL_RESULT_DAYS),
         )
-    ).all()
-    return [
-        _item(
-            ItemKind.REFERRAL,
-            referred_on + timedelta(days=REFERRAL_RESULT_DAYS),
-            today,
-            _file_link(code, FileTab.REFERRALS),
-            code=code,
-            subject=partner,
-        )
-        for code, referred_on, partner in rows
     ]
 
 
@@ -366,7 +455,7 @@ def _learner_groups(principal: Principal) -> sa.ColumnElement[bool] | None:
     return None
 
 
-def _absent_learners(session: Session, principal: Principal, today: date) -> list[WorkItem]:
+def _absent_learners(session: Session, principal: Principal, today: date) -> list[sa.Select]:
     """Learners still enrolled whose last two marks in the group's last two held sessions are « absent »."""
     groups = _learner_groups(principal)
     held = select(CourseAttendance.id).where(CourseAttendance.session_id == CourseSession.id)  # a roll was taken
@@ -393,8 +482,19 @@ def _absent_learners(session: Session, principal: Principal, today: date) -> lis
         .subquery("ranked")
     )
     last_two = select(ranked).where(ranked.c.rank <= 2).subquery("last_two")
-    rows = session.exec(
-        select(Person.code, CourseGroup.id, CourseGroup.name, sa.func.max(last_two.c.session_on))
+    by_file = principal.can(Capability.VIEW_PERSON_FILES)
+    return [
+        select(
+            *_columns(
+                ItemKind.ABSENT_LEARNER,
+                sa.func.max(last_two.c.session_on),
+                code=Person.code,
+                subject=CourseGroup.name,
+                target=_Target.FILE if by_file else _Target.COURSE_GROUP,
+                ref=CourseGroup.id,
+                tie=Person.id,
+            )
+        )
         .select_from(last_two)
         .join(CourseAttendance, CourseAttendance.session_id == last_two.c.session_id)
         .join(
@@ -408,20 +508,8 @@ def _absent_learners(session: Session, principal: Principal, today: date) -> lis
         .join(CourseGroup, CourseGroup.id == last_two.c.group_id)
         .join(Person, Person.id == CourseAttendance.person_id)
         .where(CourseAttendance.status == AttendanceStatus.ABSENT, Person.status.in_(OPEN_STATUSES))
-        .group_by(Person.code, CourseGroup.id, CourseGroup.name)
+        .group_by(Person.id, Person.code, CourseGroup.id, CourseGroup.name)
         .having(sa.func.count() == 2)
-    ).all()
-    by_file = principal.can(Capability.VIEW_PERSON_FILES)
-    return [
-        _item(
-            ItemKind.ABSENT_LEARNER,
-            last_on,
-            today,
-            _file_link(code, FileTab.TIMELINE) if by_file else ItemLink(PageKey.COURSES, (("group", str(group_id)),)),
-            code=code,
-            subject=group_name,
-        )
-        for code, group_id, group_name, last_on in rows
     ]
 
 
@@ -437,9 +525,9 @@ def _workshop_rolls(principal: Principal) -> bool:
     )
 
 
-def _roll_calls(session: Session, principal: Principal, today: date) -> list[WorkItem]:
+def _roll_calls(session: Session, principal: Principal, today: date) -> list[sa.Select]:
     since = today - timedelta(days=ROLL_CALL_LOOKBACK_DAYS)
-    items: list[WorkItem] = []
+    statements: list[sa.Select] = []
     if _course_rolls(principal):
         enrolled = select(CourseEnrolment.id).where(
             CourseEnrolment.group_id == CourseSession.group_id,
@@ -447,8 +535,17 @@ def _roll_calls(session: Session, principal: Principal, today: date) -> list[Wor
             sa.or_(CourseEnrolment.left_on.is_(None), CourseEnrolment.left_on >= CourseSession.session_on),
         )
         marked = select(CourseAttendance.id).where(CourseAttendance.session_id == CourseSession.id)
-        rows = session.exec(
-            select(CourseSession.id, CourseSession.session_on, CourseGroup.name)
+        statements.append(
+            select(
+                *_columns(
+                    ItemKind.ROLL_CALL,
+                    CourseSession.session_on,
+                    subject=CourseGroup.name,
+                    target=_Target.COURSE_ROLL,
+                    ref=CourseSession.id,
+                    tie=CourseSession.id,
+                )
+            )
             .join(CourseGroup, CourseGroup.id == CourseSession.group_id)
             .where(
                 visible_groups(principal),
@@ -458,11 +555,7 @@ def _roll_calls(session: Session, principal: Principal, today: date) -> list[Wor
                 ~marked.exists(),  # first: most sessions have their roll, and this is one index lookup
                 enrolled.exists(),
             )
-        ).all()
-        items += [
-            _item(ItemKind.ROLL_CALL, on, today, _roll_link(PageKey.COURSES, session_id), subject=name)
-            for session_id, on, name in rows
-        ]
+        )
     if _workshop_rolls(principal):
         cycle = aliased(WorkshopEnrolment)
         expected = select(cycle.id).where(
@@ -472,7 +565,16 @@ def _roll_calls(session: Session, principal: Principal, today: date) -> list[Wor
         )
         marked = select(WorkshopAttendance.id).where(WorkshopAttendance.session_id == WorkshopSession.id)
         statement = (
-            select(WorkshopSession.id, WorkshopSession.session_on, WorkshopModule.name)
+            select(
+                *_columns(
+                    ItemKind.ROLL_CALL,
+                    WorkshopSession.session_on,
+                    subject=WorkshopModule.name,
+                    target=_Target.WORKSHOP_ROLL,
+                    ref=WorkshopSession.id,
+                    tie=WorkshopSession.id,
+                )
+            )
             .join(WorkshopModule, WorkshopModule.id == WorkshopSession.module_id)
             .where(
                 principal.site_filter(WorkshopSession.site_id),
@@ -485,11 +587,8 @@ def _roll_calls(session: Session, principal: Principal, today: date) -> list[Wor
         if not principal.can(Capability.CONFIGURE_ACTIVITIES):  # the site's chef_service sees every session
             mine = select(WorkshopFacilitator.session_id).where(WorkshopFacilitator.user_id == principal.user_id)
             statement = statement.where(WorkshopSession.id.in_(mine))
-        items += [
-            _item(ItemKind.ROLL_CALL, on, today, _roll_link(PageKey.WORKSHOPS, session_id), subject=name)
-            for session_id, on, name in session.exec(statement).all()
-        ]
-    return items
+        statements.append(statement)
+    return statements
 
 
 _QUERIES = {

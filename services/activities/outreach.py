@@ -15,8 +15,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import Field, ValidationInfo, field_validator
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
 
 import clock
@@ -33,6 +31,7 @@ from services.platform.inputs import FormInput, field_error, messages
 from services.platform.principal import Capability, Principal
 from services.platform.records import versioned_update
 from services.platform.sites import SiteChoice, sites_of
+from services.platform.sql_days import year_month
 
 # Who goes on a round: social workers, CIP, health staff and their heads of service.
 STAFF_ROLES = (Role.INTERVENANT, Role.CHEF_SERVICE)
@@ -474,23 +473,6 @@ def round_detail(session: Session, principal: Principal, round_id: int) -> Round
     outreach, code = found
     staff = tuple(_staff_of(session, [outreach.id])[outreach.id])
     return RoundDetail(_row_of(outreach, code, tuple(name for _unused, name in staff)), staff)
-
-
-class year_month(FunctionElement):
-    """'YYYY-MM' of a date column: one cheap call per row (SQLite stores dates as ISO text)."""
-
-    type = sa.String()
-    inherit_cache = True
-
-
-@compiles(year_month)
-def _year_month(element: year_month, compiler, **kw) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
-
-
-@compiles(year_month, "sqlite")
-def _year_month_sqlite(element: year_month, compiler, **kw) -> str:
-    return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
 
 
 def monthly_outreach(

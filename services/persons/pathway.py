@@ -653,13 +653,26 @@ class PspAlert:
 
 def psp_alerts(session: Session, principal: Principal, *, today: date | None = None) -> list[PspAlert]:
     """Files of the principal's sites whose current PSP period ends within 30 days with no renewal
-    recorded yet (« À faire »: services/worklist.py). One query."""
-    today = today or clock.today()
+    recorded yet. One query."""
     principal.require(Capability.VIEW_PERSON_FILES)
+    due = psp_alert_rows(principal, today or clock.today()).subquery()
+    rows = session.exec(select(due.c.person_id, due.c.code, due.c.end_on).order_by(due.c.end_on, due.c.code)).all()
+    return [PspAlert(person_id, code, end_on) for person_id, code, end_on in rows]
+
+
+def psp_alert_rows(principal: Principal, today: date) -> sa.Select:
+    """The rule of `psp_alerts` as a statement (person_id, code, end_on, period_id), for « À faire »
+    (services/worklist.py), which pages and counts it with its other kinds in SQL. The caller checks the
+    principal may see person files."""
     next_period = aliased(PspPeriod)
     later = sa.exists().where(next_period.episode_id == PspPeriod.episode_id, next_period.start_on > PspPeriod.end_on)
-    rows = session.exec(
-        select(Person.id, Person.code, PspPeriod.end_on)
+    return (
+        select(
+            Person.id.label("person_id"),
+            Person.code.label("code"),
+            PspPeriod.end_on.label("end_on"),
+            PspPeriod.id.label("period_id"),
+        )
         .join(PspEpisode, PspEpisode.id == PspPeriod.episode_id)
         .join(Person, Person.id == PspEpisode.person_id)
         .where(
@@ -672,9 +685,7 @@ def psp_alerts(session: Session, principal: Principal, *, today: date | None = N
             PspPeriod.end_on <= today + timedelta(days=PSP_ALERT_DAYS),
             ~later,
         )
-        .order_by(PspPeriod.end_on, Person.code)
-    ).all()
-    return [PspAlert(person_id, code, end_on) for person_id, code, end_on in rows]
+    )
 
 
 # --- notes --------------------------------------------------------------------------------------

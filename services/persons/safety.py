@@ -150,9 +150,11 @@ def flagged_codes(session: Session, principal: Principal, codes: Iterable[str]) 
     wanted = sorted({code for code in codes if code})
     if not wanted or not _team_reads(principal):
         return set()
+    # `site_id + 0`: the scope is checked on each file found by its code (unique index), not used to read every
+    # file of the site (SQLite plans without statistics: Lyon's 3,637 files for 50 codes, 1.9 → 0.06 ms).
     rows = session.exec(
         select(Person.code).where(
-            Person.code.in_(wanted), principal.site_filter(Person.site_id), flag_expression(principal)
+            Person.code.in_(wanted), principal.site_filter(Person.site_id + 0), flag_expression(principal)
         )
     ).all()
     return set(rows)

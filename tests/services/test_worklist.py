@@ -374,6 +374,82 @@ def test_overdue_first_then_by_due_day_with_counts_per_kind(session, world):
     ]
 
 
+def test_pages_of_the_list_follow_its_order_without_repeating_or_skipping_an_item(session, world):
+    stale = a_file(session, world.lyon, last_contact_on=days(-50))  # due 5 days ago, like the permit below
+    late_permit = a_file(session, world.lyon, permit_ends_on=days(-5))  # a code after the one above
+    referred = a_file(session, world.lyon)
+    factories.a_referral_to(
+        session, referred, factories.a_partner_of_kind(session, world.lyon, PartnerKind.FRANCE_TRAVAIL), on=days(-61)
+    )
+    psp = a_file(session, world.lyon)
+    a_psp_period_ending(session, psp, days(3))
+    same_day = [a_file(session, world.lyon, permit_ends_on=days(10)) for _ in range(3)]
+    assert same_day[0].code < same_day[1].code < same_day[2].code  # created in this order
+
+    def page(number: int, *kinds: ItemKind) -> tuple:
+        found = worklist.worklist_page(session, world.ts_lyon, kinds=kinds, page=number, page_size=3, today=TODAY)
+        return [(i.kind, i.code, i.due_on) for i in found.items], found.total, found.page, found.page_count
+
+    # The same day: the kinds in their order (a permit before « sans contact »), then the codes.
+    assert page(1) == (
+        [
+            (ItemKind.RESIDENCE_PERMIT, late_permit.code, date(2026, 5, 10)),
+            (ItemKind.NO_CONTACT, stale.code, date(2026, 5, 10)),
+            (ItemKind.REFERRAL, referred.code, date(2026, 5, 14)),
+        ],
+        7,
+        1,
+        3,
+    )
+    assert page(2) == (
+        [
+            (ItemKind.PSP_PERIOD, psp.code, date(2026, 5, 18)),
+            (ItemKind.RESIDENCE_PERMIT, same_day[0].code, date(2026, 5, 25)),
+            (ItemKind.RESIDENCE_PERMIT, same_day[1].code, date(2026, 5, 25)),
+        ],
+        7,
+        2,
+        3,
+    )
+    assert page(3) == ([(ItemKind.RESIDENCE_PERMIT, same_day[2].code, date(2026, 5, 25))], 7, 3, 3)
+    assert page(9) == page(3)  # a page past the end shows the last one
+    # One kind chosen: its items only, paged on their own; the counts stay those of every kind.
+    assert page(2, ItemKind.RESIDENCE_PERMIT) == (
+        [(ItemKind.RESIDENCE_PERMIT, same_day[2].code, date(2026, 5, 25))],
+        4,
+        2,
+        2,
+    )
+    chosen = worklist.worklist_page(session, world.ts_lyon, kinds=[ItemKind.REFERRAL], page_size=3, today=TODAY)
+    assert [(c.kind, c.total, c.overdue) for c in chosen.counts if c.total] == [
+        (ItemKind.PSP_PERIOD, 1, 0),
+        (ItemKind.RESIDENCE_PERMIT, 4, 1),
+        (ItemKind.NO_CONTACT, 1, 1),
+        (ItemKind.REFERRAL, 1, 1),
+    ]
+    assert [i.link.query_params for i in chosen.items] == [{"code": referred.code, "tab": "orientations"}]
+
+
+def test_a_chef_of_two_sites_gets_each_sites_files_without_contact_on_its_own_setting(session, world):
+    world.grenoble.no_contact_days = 30
+    session.flush()
+    chef = factories.principal(session, factories.a_user(session, Role.CHEF_SERVICE, world.lyon, world.grenoble))
+    lyon_46 = a_file(session, world.lyon, last_contact_on=days(-46))
+    a_file(session, world.lyon, last_contact_on=days(-31))  # 31 days: within Lyon's 45
+    grenoble_31 = a_file(session, world.grenoble, last_contact_on=days(-31))
+    never = a_file(session, world.grenoble, last_contact_on=None)  # never contacted: counted from its intake
+    closed = a_file(session, world.grenoble, last_contact_on=days(-100), status=PersonStatus.CLOSED)
+
+    assert sorted(listed(session, chef, ItemKind.NO_CONTACT)) == sorted(
+        [
+            (lyon_46.code, date(2026, 5, 14), True),
+            (grenoble_31.code, date(2026, 5, 14), True),
+            (never.code, date(2025, 2, 5), True),  # intake 6 January 2025 + 30 days
+        ]
+    )
+    assert closed.code not in [code for code, _due, _late in listed(session, chef, ItemKind.NO_CONTACT)]
+
+
 # --- the settings the rules read --------------------------------------------------------------------------
 
 
