@@ -37,7 +37,7 @@ from models.persons import Person
 from models.workshops import WorkshopAttendance, WorkshopEnrolment, WorkshopModule, WorkshopSession
 from services.activities.courses.access import visible_groups
 from services.persons import roster
-from services.platform import audit
+from services.platform import audit, paging
 from services.platform.crypto import FieldCipher
 from services.platform.errors import NotFound, StaleRecord, ValidationFailed
 from services.platform.inputs import FormInput, messages
@@ -77,11 +77,18 @@ class RollCall:
     session_on: date
     title: str  # module name (workshop) or group name (course)
     duration_minutes: int
-    entries: tuple[RollEntry, ...]
+    entries: tuple[RollEntry, ...]  # the page asked for (every person when the roll is not paged)
     is_late: bool  # the session is more than LATE_AFTER_DAYS old: a save is traced as a late edit
     start_time: time | None = None
     names_visible: bool = False  # whether `first_name` is filled for this principal
     is_future: bool = False  # the roll cannot be taken yet
+    # The whole roll, whatever the page: persons listed, those with a saved mark, those marked present.
+    listed: int = 0
+    marked: int = 0
+    present: int = 0
+    page: int = 1  # the page shown (within 1…page_count) and the number of pages
+    page_count: int = 1
+    offset: int = 0  # persons of the roll before this page
 
 
 @dataclass(frozen=True)
@@ -227,17 +234,24 @@ def roll_call(
     session_id: int,
     cipher: FieldCipher | None = None,
     today: date | None = None,
+    page: int = 1,
+    page_size: int | None = None,
 ) -> RollCall:
     """The roll of a session: expected persons (and anyone already marked), by code, with their status.
 
-    `cipher` decrypts first names (default: the configured keys); it is used only when the principal
-    may see them. One query for the session, one for the persons, whatever their number.
+    `page_size`: the roll is shown a page at a time (the counts stay those of the whole roll), and only the
+    page's first names are decrypted; None: every person. `cipher` decrypts first names (default: the
+    configured keys); it is used only when the principal may see them. One query for the session, one for the
+    persons, whatever their number.
     """
     target = _target(session, principal, kind, session_id)
     today = today or clock.today()
     names = _names_visible(principal, target.kind)
-    rows = _roll_rows(session, principal, target, names)
-    if names and rows:
+    # Moved away before being marked: nothing of theirs to show here.
+    rows = [row for row in _roll_rows(session, principal, target, names) if not (row[3] and row[2] is None)]
+    shown = paging.window(len(rows), page, page_size) if page_size else None
+    on_page = rows[shown.offset : shown.offset + shown.page_size] if shown else rows
+    if names and on_page:
         cipher = cipher or _default_cipher()
     entries = tuple(
         RollEntry(
@@ -248,8 +262,7 @@ def roll_call(
             transferred=bool(row[3]),
             safety_flag=bool(row[4]),
         )
-        for row in rows
-        if not (row[3] and row[2] is None)  # moved away before being marked: nothing of theirs to show here
+        for row in on_page
     )
     return RollCall(
         kind=target.kind,
@@ -263,6 +276,12 @@ def roll_call(
         start_time=target.start_time,
         names_visible=names,
         is_future=target.session_on > today,
+        listed=len(rows),
+        marked=sum(row[2] is not None for row in rows),
+        present=sum(row[2] == AttendanceStatus.PRESENT for row in rows),
+        page=shown.page if shown else 1,
+        page_count=shown.page_count if shown else 1,
+        offset=shown.offset if shown else 0,
     )
 
 

@@ -41,7 +41,6 @@ from models.attendance import AttendanceStatus
 from models.labels import label
 from services.activities import attendance
 from services.activities.attendance import LATE_AFTER_DAYS, RollCall, RollEntry, SessionKind
-from services.platform import paging
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from ui.persons import markers
@@ -88,16 +87,13 @@ def _transferred(entry: RollEntry) -> None:
 
 def _summary(roll: RollCall) -> None:
     """How many are expected, marked and present; how to go fast; the unmarked and the late edit."""
-    marked = sum(entry.status is not None for entry in roll.entries)
-    present = sum(entry.status == AttendanceStatus.PRESENT for entry in roll.entries)
-    unmarked = len(roll.entries) - marked  # a file moved away is listed only with its mark
+    marked, present = roll.marked, roll.present
+    unmarked = roll.listed - marked  # a file moved away is listed only with its mark
     st.caption(
         _(
             "{expected} personne(s) attendue(s) ou déjà notée(s) · {marked} appel(s) enregistré(s), "
             "dont {present} présence(s)."
-        ).format(
-            expected=formats.number(len(roll.entries)), marked=formats.number(marked), present=formats.number(present)
-        )
+        ).format(expected=formats.number(roll.listed), marked=formats.number(marked), present=formats.number(present))
     )
     if not marked:
         st.info(
@@ -154,23 +150,29 @@ def _saved_message(chosen: dict[int, AttendanceStatus]) -> str:
     )
 
 
+def _form_name(key: str, kind: SessionKind, session_id: int) -> str:
+    return f"{key}_{kind.value}_{session_id}"
+
+
+def _pages_key(form: str) -> str:
+    return f"{form}_page"
+
+
 def _roll_form(engine: Engine, principal: Principal, roll: RollCall, key: str) -> None:
     """The rows in a form whose button saves the marks through form_state (errors under the rows); a roll
     longer than ROLL_PAGE_SIZE shows one page of it at a time, saved on its own."""
-    form = f"{key}_{roll.kind.value}_{roll.session_id}"
+    form = _form_name(key, roll.kind, roll.session_id)
     form_key, errors = form_state.key(form), form_state.errors(form)
-    pages = f"{form}_page"
-    shown = paging.window(len(roll.entries), pager.current(pages, roll.session_id), ROLL_PAGE_SIZE)
-    entries = roll.entries[shown.offset : shown.offset + shown.page_size]
-    if shown.page_count > 1:
+    entries = roll.entries  # the page the service was asked for (roll_call_grid)
+    if roll.page_count > 1:
         st.caption(
             _(
                 "Personnes {first} à {last} sur {total} : enregistrez l'appel de cette page avant de passer "
                 "à la suivante (les choix non enregistrés d'une page ne sont pas gardés)."
             ).format(
-                first=formats.number(shown.offset + 1),
-                last=formats.number(shown.offset + len(entries)),
-                total=formats.number(shown.total),
+                first=formats.number(roll.offset + 1),
+                last=formats.number(roll.offset + len(entries)),
+                total=formats.number(roll.listed),
             )
         )
     with widgets.form(form_key):
@@ -184,11 +186,11 @@ def _roll_form(engine: Engine, principal: Principal, roll: RollCall, key: str) -
         form_state.field_error(errors, "session")
         form_state.field_error(errors, "statuses")
         submitted = st.form_submit_button(_(SAVE_LABEL), type="primary", icon=":material/how_to_reg:")
-    if shown.page_count > 1:
+    if roll.page_count > 1:
         pager.buttons(
-            pages,
-            shown.page,
-            shown.page_count,
+            _pages_key(form),
+            roll.page,
+            roll.page_count,
             previous_label=_("Personnes précédentes"),
             next_label=_("Personnes suivantes"),
         )
@@ -209,12 +211,21 @@ def _roll_form(engine: Engine, principal: Principal, roll: RollCall, key: str) -
 def roll_call_grid(engine: Engine, principal: Principal, kind: SessionKind, session_id: int, key: str) -> RollCall:
     """Draw the roll of one session and save it on "Enregistrer l'appel" (see the module docstring)."""
     form_state.show_toast()
+    page = pager.current(_pages_key(_form_name(key, kind, session_id)), session_id)
     with unit_of_work(engine) as session:
-        roll = attendance.roll_call(session, principal, kind=kind, session_id=session_id, cipher=field_cipher())
+        roll = attendance.roll_call(
+            session,
+            principal,
+            kind=kind,
+            session_id=session_id,
+            cipher=field_cipher(),
+            page=page,
+            page_size=ROLL_PAGE_SIZE,
+        )
     st.markdown(md(_heading(roll)))
     if roll.is_future:
         st.info(_("L'appel se fait le jour de la séance ou après."), icon=":material/event:")
-    elif not roll.entries:
+    elif not roll.listed:
         st.info(
             _("Personne n'est inscrit·e à cette date : inscrivez d'abord les personnes, puis faites l'appel."),
             icon=":material/group_off:",

@@ -140,6 +140,50 @@ def test_anyone_already_marked_is_listed_with_their_status(session: Session, wor
     assert {e.person_id: e.status for e in roll.entries} == {world.amina.id: P, world.chloe.id: None, world.dora.id: A}
 
 
+class CountingCipher:
+    """The test cipher, counting the identities it decrypts."""
+
+    def __init__(self) -> None:
+        self.decrypted = 0
+
+    def decrypt(self, token: str) -> str:
+        self.decrypted += 1
+        return CIPHER.decrypt(token)
+
+
+def test_a_long_roll_is_read_a_page_at_a_time_with_the_counts_of_the_whole_roll(
+    session: Session, world: RollWorld
+) -> None:
+    factories.a_workshop_roll(session, world.recent, present=(world.amina,), absent=(world.dora,))
+    assert world.amina.code < world.chloe.code < world.dora.code  # created in this order
+
+    def page(number: int) -> tuple:
+        cipher = CountingCipher()
+        roll = roll_call(
+            session,
+            world.ts_lyon,
+            kind=WORKSHOP,
+            session_id=world.recent.id,
+            cipher=cipher,
+            today=TODAY,
+            page=number,
+            page_size=2,
+        )
+        return (
+            [(e.first_name, e.status) for e in roll.entries],
+            (roll.listed, roll.marked, roll.present),
+            (roll.page, roll.page_count, roll.offset),
+            cipher.decrypted,  # the page's first names only
+        )
+
+    assert page(1) == ([("Amina", P), ("Chloé", None)], (3, 2, 1), (1, 2, 0), 2)
+    assert page(2) == ([("Dora", A)], (3, 2, 1), (2, 2, 2), 1)
+    assert page(7) == page(2)  # past the end: the last page
+    whole = _roll(session, world.ts_lyon, WORKSHOP, world.recent.id)  # not paged: everyone
+    assert [e.first_name for e in whole.entries] == ["Amina", "Chloé", "Dora"]
+    assert (whole.listed, whole.page, whole.page_count) == (3, 1, 1)
+
+
 def test_course_roll_lists_learners_of_the_group_on_the_session_day(session: Session, world: RollWorld) -> None:
     roll = _roll(session, world.fle_teacher, COURSE, world.course.id)
     assert [(e.person_id, e.first_name) for e in roll.entries] == [(world.amina.id, "Amina")]  # Dora left 5 May
