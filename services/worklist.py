@@ -525,6 +525,13 @@ def _workshop_rolls(principal: Principal) -> bool:
     )
 
 
+def _roll_columns(
+    session_id: sa.ColumnElement[int], day: sa.ColumnElement, name: sa.ColumnElement[str], target: _Target
+) -> tuple[sa.ColumnElement, ...]:
+    """A session whose roll was not taken: due on its day, named by its group or module, linked to its roll."""
+    return _columns(ItemKind.ROLL_CALL, day, subject=name, target=target, ref=session_id, tie=session_id)
+
+
 def _roll_calls(session: Session, principal: Principal, today: date) -> list[sa.Select]:
     since = today - timedelta(days=ROLL_CALL_LOOKBACK_DAYS)
     statements: list[sa.Select] = []
@@ -536,16 +543,7 @@ def _roll_calls(session: Session, principal: Principal, today: date) -> list[sa.
         )
         marked = select(CourseAttendance.id).where(CourseAttendance.session_id == CourseSession.id)
         statements.append(
-            select(
-                *_columns(
-                    ItemKind.ROLL_CALL,
-                    CourseSession.session_on,
-                    subject=CourseGroup.name,
-                    target=_Target.COURSE_ROLL,
-                    ref=CourseSession.id,
-                    tie=CourseSession.id,
-                )
-            )
+            select(*_roll_columns(CourseSession.id, CourseSession.session_on, CourseGroup.name, _Target.COURSE_ROLL))
             .join(CourseGroup, CourseGroup.id == CourseSession.group_id)
             .where(
                 visible_groups(principal),
@@ -566,13 +564,8 @@ def _roll_calls(session: Session, principal: Principal, today: date) -> list[sa.
         marked = select(WorkshopAttendance.id).where(WorkshopAttendance.session_id == WorkshopSession.id)
         statement = (
             select(
-                *_columns(
-                    ItemKind.ROLL_CALL,
-                    WorkshopSession.session_on,
-                    subject=WorkshopModule.name,
-                    target=_Target.WORKSHOP_ROLL,
-                    ref=WorkshopSession.id,
-                    tie=WorkshopSession.id,
+                *_roll_columns(
+                    WorkshopSession.id, WorkshopSession.session_on, WorkshopModule.name, _Target.WORKSHOP_ROLL
                 )
             )
             .join(WorkshopModule, WorkshopModule.id == WorkshopSession.module_id)
