@@ -6,16 +6,31 @@ codes through the code index, not every file of the site."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from models.organisation import Role
 from services import worklist
+from services.platform.db import make_engine, upgrade_to_head
 from tests import factories
+from tests.conftest import _sqlite_real_transactions
 
 TODAY = date(2026, 5, 15)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """SQLite only, in place of the shared engine of both databases: PostgreSQL plans on its statistics (the
+    service tests of test_worklist.py run on both)."""
+    db_engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('worklist_plans') / 'plans.db'}")
+    _sqlite_real_transactions(db_engine)
+    upgrade_to_head(db_engine)
+    yield db_engine
+    db_engine.dispose()
 
 
 def plans(session, engine, call) -> list[str]:
@@ -40,8 +55,6 @@ def plans(session, engine, call) -> list[str]:
 
 @pytest.mark.parametrize("sites", [1, 2])
 def test_what_is_due_is_read_through_indexes(session, engine, sites):
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL plans on its statistics")
     lyon, grenoble = factories.lyon_and_grenoble(session)
     role = Role.INTERVENANT if sites == 1 else Role.CHEF_SERVICE  # an intervenant's rolls: the sessions it runs
     principal = factories.principal(session, factories.a_user(session, role, *(lyon, grenoble)[:sites]))
