@@ -27,8 +27,9 @@ other rows meanwhile is kept. Draws: the session heading, a warning when the ses
 LATE_AFTER_DAYS old (the save is traced as a late edit), the form whose "Enregistrer l'appel" button
 saves every row in one transaction, errors under it and a toast with the counts after a successful save
 (ui.platform.form_state.submit). A roll longer than ROLL_PAGE_SIZE persons is shown a page at a time,
-each page's form saving its rows (the counts above it stay those of the whole roll). Returns the RollCall
-drawn (e.g. to show a count beside it).
+each page's form saving its rows (the counts above it stay those of the whole roll); the service reads that
+page's first names only. Returns the RollCall drawn: its `entries` are the page shown, its `listed`, `marked`
+and `present` the whole roll's.
 """
 
 from __future__ import annotations
