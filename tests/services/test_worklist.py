@@ -430,6 +430,37 @@ def test_pages_of_the_list_follow_its_order_without_repeating_or_skipping_an_ite
     assert [i.link.query_params for i in chosen.items] == [{"code": referred.code, "tab": "orientations"}]
 
 
+def test_the_page_follows_a_change_of_the_sites_days_and_the_next_day(session, world):
+    stale = a_file(session, world.lyon, last_contact_on=days(-50))
+    recent = a_file(session, world.lyon, last_contact_on=days(-40))
+    on_day_29 = a_file(session, world.lyon, last_contact_on=days(-29))
+
+    def page(on: date) -> list[tuple]:
+        found = worklist.worklist_page(session, world.ts_lyon, kinds=[ItemKind.NO_CONTACT], today=on)
+        return [(i.code, i.due_on) for i in found.items]
+
+    assert page(TODAY) == [(stale.code, date(2026, 5, 10))]  # 45 days
+    data = {"name": "Lyon", "city": "Lyon", "no_contact_days": 30}
+    organisation.update_site(session, world.admin, "LYO", data=data)
+    assert page(TODAY) == [(stale.code, date(2026, 4, 25)), (recent.code, date(2026, 5, 5))]
+    assert page(days(1)) == [
+        (stale.code, date(2026, 4, 25)),
+        (recent.code, date(2026, 5, 5)),
+        (on_day_29.code, date(2026, 5, 16)),
+    ]
+
+
+def test_the_statements_kept_for_the_pages_are_bounded(session, world, monkeypatch):
+    monkeypatch.setattr(worklist, "PAGE_STATEMENTS_KEPT", 2)
+    monkeypatch.setattr(worklist, "_page_statements", {})
+    stale = a_file(session, world.lyon, last_contact_on=days(-100))
+
+    for day in range(4):  # a statement per day
+        found = worklist.worklist_page(session, world.ts_lyon, kinds=[ItemKind.NO_CONTACT], today=days(day))
+        assert [i.code for i in found.items] == [stale.code]
+        assert len(worklist._page_statements) == min(day + 1, 2)
+
+
 def test_a_chef_of_two_sites_gets_each_sites_files_without_contact_on_its_own_setting(session, world):
     world.grenoble.no_contact_days = 30
     session.flush()
