@@ -13,7 +13,7 @@ empty list. Scope, in every query:
 
 The rules (a day is "due" from its due date on; an item whose due date is past is overdue):
 - PSP period ending within PSP_ALERT_DAYS (30) days with no renewal recorded:
-  `services.persons.pathway.psp_alert_rows`, the rule of `psp_alerts`;
+  `services.persons.pathway.psp_alert_rows`;
 - residence permit (Person.permit_ends_on), victim residence permit (the latest granted in the legal
   follow-up), APS or AFIS (on the PSP episode not ended) ending within ENDING_SOON_DAYS (60) days, or
   already ended (overdue until a new end date, a renewal or the episode's end is recorded);

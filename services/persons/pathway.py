@@ -644,26 +644,10 @@ def list_psp(
     return views
 
 
-@dataclass(frozen=True)
-class PspAlert:
-    person_id: int
-    code: str
-    end_on: date
-
-
-def psp_alerts(session: Session, principal: Principal, *, today: date | None = None) -> list[PspAlert]:
-    """Files of the principal's sites whose current PSP period ends within 30 days with no renewal
-    recorded yet. One query."""
-    principal.require(Capability.VIEW_PERSON_FILES)
-    due = psp_alert_rows(principal, today or clock.today()).subquery()
-    rows = session.exec(select(due.c.person_id, due.c.code, due.c.end_on).order_by(due.c.end_on, due.c.code)).all()
-    return [PspAlert(person_id, code, end_on) for person_id, code, end_on in rows]
-
-
 def psp_alert_rows(principal: Principal, today: date) -> sa.Select:
-    """The rule of `psp_alerts` as a statement (person_id, code, end_on, period_id), for « À faire »
-    (services/worklist.py), which pages and counts it with its other kinds in SQL. The caller checks the
-    principal may see person files."""
+    """Files of the principal's sites whose current PSP period ends within PSP_ALERT_DAYS (30) days with no
+    renewal recorded yet, as a statement (person_id, code, end_on, period_id): « À faire » (services/worklist.py)
+    counts and pages it with its other kinds in SQL. The caller checks the principal may see person files."""
     next_period = aliased(PspPeriod)
     later = sa.exists().where(next_period.episode_id == PspPeriod.episode_id, next_period.start_on > PspPeriod.end_on)
     return (

@@ -14,6 +14,7 @@ from models.audit import AuditEvent
 from models.organisation import Role, Site
 from models.pathway import Barrier, BarrierSeverity, GoalAxis, GoalStatus, PrefectDecision
 from models.persons import Person, PersonNote, PersonStatus
+from services import worklist
 from services.persons import pathway
 from services.platform.crypto import FieldCipher
 from services.platform.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
@@ -315,6 +316,12 @@ def test_period_before_the_prefect_grants_the_psp_is_refused(session, world):
     assert "préfet" in caught.value.errors["start_on"]
 
 
+def psp_periods_due(session: Session, principal: Principal, today: date) -> list[tuple]:
+    """(code, end of period) of « À faire »'s PSP items: the same rule as the PSP tab's alert."""
+    found = worklist.worklist(session, principal, today=today).items
+    return [(item.code, item.due_on) for item in found if item.kind == worklist.ItemKind.PSP_PERIOD]
+
+
 @pytest.mark.parametrize(
     ("today", "alert"),
     [
@@ -332,9 +339,9 @@ def test_alert_when_the_current_period_ends_within_30_days(session, world, today
     )
     [view] = pathway.list_psp(session, world.ts_lyon, world.person.id, today=today)
     assert view.alert == alert
-    listed = pathway.psp_alerts(session, world.chef_lyon, today=today)
-    assert [(a.code, a.end_on) for a in listed] == ([] if alert is None else [(world.person.code, date(2024, 8, 31))])
-    assert pathway.psp_alerts(session, world.cip_grenoble, today=today) == []
+    listed = psp_periods_due(session, world.chef_lyon, today)
+    assert listed == ([] if alert is None else [(world.person.code, date(2024, 8, 31))])
+    assert psp_periods_due(session, world.cip_grenoble, today) == []
 
 
 def test_no_alert_once_the_renewal_is_recorded(session, world):
@@ -347,7 +354,7 @@ def test_no_alert_once_the_renewal_is_recorded(session, world):
     )
     [view] = pathway.list_psp(session, world.ts_lyon, world.person.id, today=date(2024, 8, 15))
     assert view.alert is None and view.months_used == 12
-    assert pathway.psp_alerts(session, world.chef_lyon, today=date(2024, 8, 15)) == []
+    assert psp_periods_due(session, world.chef_lyon, date(2024, 8, 15)) == []
 
 
 def test_psp_update_checks_dates_and_amounts_by_field(session, world):

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from models.partners import PartnerKind
 from models.pathway import GoalAxis
+from services import worklist
 from services.activities.workshops import people
 from services.persons import files as person_files
 from services.persons import legal, pathway, safety, transfer
@@ -74,7 +75,8 @@ def test_the_old_sites_worker_loses_the_file_everywhere_and_the_new_sites_worker
             session, world.worker_a, CaseloadFilter(query=query), cipher=CIPHER, today=TODAY
         )
         assert found.total == 0, query
-    assert [a.code for a in pathway.psp_alerts(session, world.worker_a, today=TODAY)] == []
+    due = worklist.worklist(session, world.worker_a, today=TODAY).items
+    assert [item.code for item in due if item.kind == worklist.ItemKind.PSP_PERIOD] == []
     with pytest.raises(NotFound):
         pathway.list_notes(session, world.worker_a, person.id, cipher=CIPHER)
     with pytest.raises(NotFound):
