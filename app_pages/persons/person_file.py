@@ -35,6 +35,7 @@ TITLE = N_("Fiche personne")
 LAST_OPENED = PERSON_FILE_LAST_OPENED
 OPENED_BY_OLD_CODE = "person_file_opened_by_old_code"  # (old code, code): opened by its old code
 TAB_KEY = "person_file_tab"  # the open tab's label (tests open a tab through it)
+TABS_OPENED = "person_file_tabs_opened"  # (code, link names of the tabs opened on that file since it was opened)
 
 
 def code_box() -> None:
@@ -160,8 +161,10 @@ def page(principal: Principal) -> None:
     others = pathway_tabs_of(principal)
     opened = next((md(name) for link, name, _draw in others if link == asked), None)
     # Only the open tab draws its lists, tables and charts (opening another tab reruns the page): the file
-    # of a person followed for years has 9 of them. Every tab draws its forms, open or not, so that what is
-    # typed in a form survives a look at another tab.
+    # of a person followed for years has 9 of them. A tab opened before on this file keeps drawing its forms
+    # when another one is open, so that what is typed in a form survives a look at another tab (a form not
+    # drawn in a run leaves the browser, and what was typed in it, not yet sent, with it). A tab never
+    # opened draws nothing: nobody typed in its forms (half the page's run on a file of the large dataset).
     tabs = st.tabs(
         [pgettext("pathway", "Parcours"), *(md(name) for _link, name, _draw in others)],
         default=opened,
@@ -171,9 +174,22 @@ def page(principal: Principal) -> None:
     with tabs[0]:
         if tabs[0].open:
             timeline_tab(current, principal, header, cipher)
-    for tab, (_link, _name, draw) in zip(tabs[1:], others, strict=True):
+    drawn = tabs_opened_on(
+        header.code, {link for tab, (link, _n, _d) in zip(tabs[1:], others, strict=True) if tab.open}
+    )
+    for tab, (link, _name, draw) in zip(tabs[1:], others, strict=True):
         with tab:
-            draw(current, principal, header, shown=bool(tab.open))
+            if link in drawn:
+                draw(current, principal, header, shown=bool(tab.open))
+
+
+def tabs_opened_on(code: str, open_now: set[str]) -> set[str]:
+    """The link names of the tabs opened on the file `code` since it was opened, `open_now` included
+    (opening another file starts afresh: the forms of the one before left the browser with its page)."""
+    kept_code, kept = st.session_state.get(TABS_OPENED, (None, frozenset()))
+    opened = (set(kept) if kept_code == code else set()) | open_now
+    st.session_state[TABS_OPENED] = (code, frozenset(opened))
+    return opened
 
 
 page(principal)

@@ -115,8 +115,8 @@ def test_a_chef_de_service_corrects_the_latest_rating_of_a_barrier(app_engine, d
 
 def test_direction_may_not_correct_a_rating(app_engine, demo_database):
     code, _, _ = _a_person(app_engine, "LYO")
-    at = _open_file("direction", code)
-    assert not at.exception, at.exception
+    at = open_file_tab(_open_file("direction", code), "Freins")
+    assert "Consultation seule." in texts(_tab(at, "Freins").caption)  # the tab is drawn, for reading
     assert not [w for w in at.selectbox if w.key == "barrier_correction_choice"]
     assert not [b for b in at.button if b.label == "Corriger l'évaluation"]
 
@@ -221,7 +221,7 @@ def _a_colleague_corrects(app_engine, appointment_id: int, **values: object) -> 
 
 def test_crossing_corrections_of_an_appointment_never_overwrite_each_other(app_engine, demo_database):
     code, appointment_id = _a_lyon_file_with_an_appointment(app_engine)
-    at = _open_file("ts.lyon", code)
+    at = open_file_tab(_open_file("ts.lyon", code), "Rendez-vous")
     edit = f"appointment_edit_{appointment_id}__0"
 
     # The colleague changed the kind, the user the duration: both kept, the user told so.
@@ -251,8 +251,8 @@ def test_crossing_corrections_of_an_appointment_never_overwrite_each_other(app_e
 
 def test_direction_neither_corrects_nor_deletes_an_appointment(app_engine, demo_database):
     code, appointment_id = _a_lyon_file_with_an_appointment(app_engine)
-    at = _open_file("direction", code)
-    assert not at.exception, at.exception
+    at = open_file_tab(_open_file("direction", code), "Rendez-vous")
+    assert "Consultation seule." in texts(_tab(at, "Rendez-vous").caption)  # the tab is drawn, for reading
     assert "Corriger ou supprimer un rendez-vous" not in [e.label for e in at.expander]
     assert not [b for b in at.button if b.label in ("Enregistrer la correction", "Supprimer le rendez-vous")]
     assert _appointment(app_engine, appointment_id) == (120, 1)

@@ -21,6 +21,7 @@ from tests.conftest import TEST_ENCRYPTION_KEY
 from tests.pages.conftest import (
     NO_ACCESS,
     PERSON_CODE,
+    PERSON_FILE_TAB_KEY,
     TIMEOUT,
     all_text,
     button,
@@ -295,27 +296,48 @@ def _tables(at: AppTest) -> set[str]:
     return {str(d.value.columns[0]) if "Événement" not in d.value.columns else "Événement" for d in at.dataframe}
 
 
-def test_the_file_draws_the_lists_of_its_open_tab_and_the_forms_of_every_tab(app_engine, demo_database):
-    """A hidden tab draws its forms, not its lists: a note written while « Parcours » is open is listed once
-    « Notes » is opened, and the forms are drawn whichever tab is open."""
+def _note_fields(at: AppTest) -> list:
+    return [w for w in at.text_area if w.key.startswith("note_new__") and w.key.endswith("_body")]
+
+
+def test_a_tab_draws_its_lists_when_open_and_its_forms_once_it_was_opened(app_engine, demo_database):
+    """« Parcours » opens first, with its timeline only: a tab never opened draws nothing. Once « Notes » was
+    opened, its form stays drawn while another tab is open (what is typed in it stays in the browser), and
+    a note written there while « Freins » is open is listed when « Notes » is opened again. Another file
+    starts afresh."""
     code, _, _ = _a_person(app_engine, "LYO")
     at = _open_file("ts.lyon", code)
     assert not at.exception, at.exception
     assert file_tab_labels(at)[:3] == ["Parcours", "Freins", "Plan d'action"] and "Notes" in file_tab_labels(at)
     assert "Événement" in _tables(at) and "Frein" not in _tables(at)  # « Parcours » is open: its timeline only
+    assert _note_fields(at) == []  # « Notes » was never opened: nothing typed there, nothing drawn
+
+    at = open_file_tab(at, "Notes")
+    assert len(_note_fields(at)) == 1
+    at = open_file_tab(at, "Freins")
+    assert "Frein" in _tables(at) and "Événement" not in _tables(at)
     before = _count(app_engine, PersonNote)
-    body = unique("Note écrite depuis Parcours ")
-    _note_body(at).input(body)  # the form of a hidden tab
+    body = unique("Note écrite depuis Freins ")
+    _note_body(at).input(body)  # the form of a hidden tab opened before
     button(at, "Ajouter la note").click().run()
     assert not at.exception, at.exception
     assert _count(app_engine, PersonNote) == before + 1
     assert body not in texts(at.text)  # the list of notes is drawn in its tab only
-
     at = open_file_tab(at, "Notes")
     assert body in texts(at.text)
-    at = open_file_tab(at, "Freins")
-    assert "Frein" in _tables(at) and "Événement" not in _tables(at) and body not in texts(at.text)
-    assert _note_body(at)  # every tab's form is drawn: what is typed in it stays (tests/browser: the journey)
+
+    with unit_of_work(app_engine) as session:
+        other = session.exec(
+            select(Person.code)
+            .join(Site, Site.id == Person.site_id)
+            .where(Site.code == "LYO", Person.status == PersonStatus.ACTIVE, Person.code != code)
+            .order_by(Person.id)
+        ).first()
+    at.session_state[PERSON_FILE_TAB_KEY] = "Parcours"
+    at.query_params["code"] = other
+    at = at.run()
+    assert not at.exception, at.exception
+    assert texts(at.title) == [f"Fiche personne · {other}"] and _note_fields(at) == []
 
 
 def test_a_grenoble_user_given_a_lyon_code_is_refused(app_engine, demo_database):
@@ -442,8 +464,7 @@ def test_after_a_conflict_the_user_may_drop_the_input_and_take_the_current_file(
 
 def test_a_pathway_form_shows_its_error_beside_the_field_and_keeps_the_input(app_engine, demo_database):
     code, _, _ = _a_person(app_engine, "LYO")
-    at = _open_file("ts.lyon", code)
-    assert not at.exception, at.exception
+    at = open_file_tab(_open_file("ts.lyon", code), "Plan d'action")
     _widget(at.text_area, "goal_new__0_actions").input("Appeler le SIAO")
     button(at, "Ajouter l'objectif").click().run()
     assert not at.exception, at.exception
@@ -460,8 +481,7 @@ def test_an_afis_amount_typed_in_euros_is_checked_by_the_service(app_engine, dem
             .where(Site.code == "LYO", Person.status == PersonStatus.ACTIVE)
             .order_by(PspEpisode.id)
         ).first()
-    at = _open_file("chef.lyon", code)
-    assert not at.exception, at.exception
+    at = open_file_tab(_open_file("chef.lyon", code), "PSP")
     key = f"psp_edit_{episode_id}__0_afis_amount"
     _widget(at.text_input, key).input("trois cents")
     [save] = [b for b in at.button if b.label == "Enregistrer" and f"psp_edit_{episode_id}__0" in str(b.proto.form_id)]
@@ -487,8 +507,7 @@ def test_a_referral_needs_the_persons_consent_to_sharing_given_on_the_form(app_e
             .order_by(Person.id)
         ).first()
         code, person_id = person.code, person.id
-    at = _open_file("ts.lyon", code)
-    assert not at.exception, at.exception
+    at = open_file_tab(_open_file("ts.lyon", code), "Orientations")
     assert any("n'a pas consenti au partage" in w.value for w in at.warning)
     _widget(at.selectbox, "referral_new__0_partner").set_value(
         _widget(at.selectbox, "referral_new__0_partner").options[0]
