@@ -19,7 +19,7 @@ from services.platform.errors import NotFound, PermissionDenied
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
 from services.worklist import FileTab
-from ui.persons import appointments, legal_tab, pathway_tabs
+from ui.persons import appointments, file_sections, legal_tab, pathway_tabs
 from ui.persons import consent as person_consent
 from ui.persons import header as person_header
 from ui.persons import rights as person_rights
@@ -35,7 +35,6 @@ TITLE = N_("Fiche personne")
 LAST_OPENED = PERSON_FILE_LAST_OPENED
 OPENED_BY_OLD_CODE = "person_file_opened_by_old_code"  # (old code, code): opened by its old code
 TAB_KEY = "person_file_tab"  # the open tab's label (tests open a tab through it)
-TABS_OPENED = "person_file_tabs_opened"  # (code, link names of the tabs opened on that file since it was opened)
 
 
 def code_box() -> None:
@@ -80,19 +79,33 @@ def opened_file(current: Runtime, principal: Principal, code: str, cipher: Field
 def header_forms(
     current: Runtime, principal: Principal, header: PersonFileHeader, cipher: FieldCipher, *, situation_open: bool
 ) -> None:
+    """The forms of the file's head, each in its expander, drawn once opened (ui.persons.file_sections)."""
+    code = header.code
     left, right = st.columns(2)
-    with left.expander(_("Modifier l'identité et la situation"), icon=":material/edit:", expanded=situation_open):
-        person_header.situation_form(current, principal, header, cipher)
-    with right.expander(_("Clôturer / rouvrir le dossier"), icon=":material/lock:"):
-        person_header.closing_form(current, principal, header)
-    with st.expander(_("Consentements"), icon=":material/privacy_tip:"):
-        person_consent.consent_section(current, principal, header)
+    label, icon = _("Modifier l'identité et la situation"), ":material/edit:"
+    with file_sections.section(
+        left, file_sections.SITUATION, label, code=code, icon=icon, expanded=situation_open
+    ) as drawn:
+        if drawn:
+            person_header.situation_form(current, principal, header, cipher)
+    label, icon = _("Clôturer / rouvrir le dossier"), ":material/lock:"
+    with file_sections.section(right, file_sections.CLOSING, label, code=code, icon=icon) as drawn:
+        if drawn:
+            person_header.closing_form(current, principal, header)
+    label, icon = _("Consentements"), ":material/privacy_tip:"
+    with file_sections.section(st, file_sections.CONSENT, label, code=code, icon=icon) as drawn:
+        if drawn:
+            person_consent.consent_section(current, principal, header)
     if principal.can(Capability.VIEW_IDENTITY):
-        with st.expander(_("Sécurité : signalement de danger"), icon=":material/shield:"):
-            person_safety.safety_section(current, principal, header)
+        label, icon = _("Sécurité : signalement de danger"), ":material/shield:"
+        with file_sections.section(st, file_sections.SAFETY, label, code=code, icon=icon) as drawn:
+            if drawn:
+                person_safety.safety_section(current, principal, header)
     if transfer.may_transfer(principal):
-        with st.expander(_("Transférer le dossier vers un autre site"), icon=":material/move_up:"):
-            person_safety.transfer_section(current, principal, header)
+        label, icon = _("Transférer le dossier vers un autre site"), ":material/move_up:"
+        with file_sections.section(st, file_sections.TRANSFER, label, code=code, icon=icon) as drawn:
+            if drawn:
+                person_safety.transfer_section(current, principal, header)
 
 
 def timeline_tab(current: Runtime, principal: Principal, header: PersonFileHeader, cipher: FieldCipher) -> None:
@@ -156,15 +169,15 @@ def page(principal: Principal) -> None:
     if header.may_edit:
         header_forms(current, principal, header, cipher, situation_open=asked == FileTab.SITUATION)
     if person_rights.may_use(principal, header):
-        with st.expander(_("Droits de la personne : export, correction, effacement"), icon=":material/gavel:"):
-            person_rights.rights_section(current, principal, header, cipher)
+        label, icon = _("Droits de la personne : export, correction, effacement"), ":material/gavel:"
+        with file_sections.section(st, file_sections.RIGHTS, label, code=header.code, icon=icon) as drawn:
+            if drawn:
+                person_rights.rights_section(current, principal, header, cipher)
     others = pathway_tabs_of(principal)
     opened = next((md(name) for link, name, _draw in others if link == asked), None)
     # Only the open tab draws its lists, tables and charts (opening another tab reruns the page): the file
-    # of a person followed for years has 9 of them. A tab opened before on this file keeps drawing its forms
-    # when another one is open, so that what is typed in a form survives a look at another tab (a form not
-    # drawn in a run leaves the browser, and what was typed in it, not yet sent, with it). A tab never
-    # opened draws nothing: nobody typed in its forms (half the page's run on a file of the large dataset).
+    # of a person followed for years has 9 of them. A tab's forms are drawn once it was opened on the file
+    # (ui.persons.file_sections says why).
     tabs = st.tabs(
         [pgettext("pathway", "Parcours"), *(md(name) for _link, name, _draw in others)],
         default=opened,
@@ -174,22 +187,12 @@ def page(principal: Principal) -> None:
     with tabs[0]:
         if tabs[0].open:
             timeline_tab(current, principal, header, cipher)
-    drawn = tabs_opened_on(
-        header.code, {link for tab, (link, _n, _d) in zip(tabs[1:], others, strict=True) if tab.open}
-    )
+    open_now = {link for tab, (link, _name, _draw) in zip(tabs[1:], others, strict=True) if tab.open}
+    drawn = file_sections.opened_on(header.code, open_now)
     for tab, (link, _name, draw) in zip(tabs[1:], others, strict=True):
         with tab:
             if link in drawn:
                 draw(current, principal, header, shown=bool(tab.open))
-
-
-def tabs_opened_on(code: str, open_now: set[str]) -> set[str]:
-    """The link names of the tabs opened on the file `code` since it was opened, `open_now` included
-    (opening another file starts afresh: the forms of the one before left the browser with its page)."""
-    kept_code, kept = st.session_state.get(TABS_OPENED, (None, frozenset()))
-    opened = (set(kept) if kept_code == code else set()) | open_now
-    st.session_state[TABS_OPENED] = (code, frozenset(opened))
-    return opened
 
 
 page(principal)

@@ -38,6 +38,7 @@ from services.platform.db import make_engine, unit_of_work, upgrade_to_head
 from services.platform.pages import PageKey
 from services.platform.principal import ALL_SITES_ROLES, SYSTEM_ACTOR, Principal
 from tests.conftest import APP_DB_URL, TEST_ENCRYPTION_KEY
+from ui.persons import file_sections
 from ui.platform.navigation import PAGE_SPECS
 from ui.platform.runtime import runtime
 from ui.platform.session import STARTED_AT
@@ -243,8 +244,29 @@ def open_file_tab(at: AppTest, label: str) -> AppTest:
     return at
 
 
+def _open_file_code(at: AppTest) -> str:
+    """The code of the file open in `at` (its title: « Fiche personne · LYO-2026-0042 »)."""
+    [title] = [t.value for t in at.title]
+    return title.rsplit(" · ", 1)[1]
+
+
+def open_file_section(at: AppTest, name: str) -> AppTest:
+    """Open the person file's expander `name` (situation, closing, consent, safety, transfer, rights:
+    ui.persons.file_sections), as a click on it does; its content is drawn from then on."""
+    at.session_state[file_sections.expander_key(name, _open_file_code(at))] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def every_tab_text(at: AppTest) -> str:
-    """all_text of the person file with each of its tabs open in turn: for 'never shown' checks of a file."""
+    """all_text of the person file with each of its sections open and each of its tabs open in turn: for
+    'never shown' checks of a file (a section or a tab draws its content once opened)."""
+    code = _open_file_code(at)
+    for name in file_sections.EXPANDERS:  # those the role does not get are never drawn: nothing to open
+        at.session_state[file_sections.expander_key(name, code)] = True
+    at.run()
+    assert not at.exception, at.exception
     chunks = [all_text(at)]
     for label in file_tab_labels(at):
         chunks.append(all_text(open_file_tab(at, label)))

@@ -14,7 +14,7 @@ from models.organisation import Site
 from models.persons import ConsentChange, ConsentScope, Person, PersonStatus
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
-from tests.pages.conftest import all_text, button, error_after, signed_in_app
+from tests.pages.conftest import all_text, button, error_after, open_file_section, signed_in_app
 from ui.platform.navigation import PAGE_SPECS
 
 FILE_SCRIPT = PAGE_SPECS[PageKey.PERSON_FILE].script
@@ -62,6 +62,8 @@ def test_a_social_worker_records_a_withdrawal_and_sees_it_in_the_history(app_eng
     code, person_id, intake_on = _a_consenting_file(app_engine)
     at = _open_file("ts.lyon", code)
     assert "Consentements" in [e.label for e in at.expander]
+    assert "Aucun changement" not in all_text(at)  # the section is drawn once opened
+    at = open_file_section(at, "consent")
     assert "Aucun changement" in all_text(at)
 
     _widget(at.selectbox, "_scope").set_value(ConsentScope.STATISTICS)

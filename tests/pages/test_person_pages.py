@@ -28,6 +28,7 @@ from tests.pages.conftest import (
     error_after,
     every_tab_text,
     file_tab_labels,
+    open_file_section,
     open_file_tab,
     open_page,
     principal_of,
@@ -35,6 +36,7 @@ from tests.pages.conftest import (
     texts,
     unique,
 )
+from ui.persons import file_sections
 from ui.platform.guards import PRINCIPAL_KEY
 from ui.platform.navigation import PAGE_SPECS
 
@@ -340,6 +342,38 @@ def test_a_tab_draws_its_lists_when_open_and_its_forms_once_it_was_opened(app_en
     assert texts(at.title) == [f"Fiche personne · {other}"] and _note_fields(at) == []
 
 
+def _situation_fields(at: AppTest) -> list:
+    return [w for w in at.text_input if w.key and w.key.startswith("person_situation__")]
+
+
+def test_a_section_of_the_head_draws_its_form_once_opened_and_keeps_it_when_closed(app_engine, demo_database):
+    """The expanders of the file's head draw nothing until opened; one opened keeps its form drawn once
+    closed (what is typed in it stays in the browser); another file starts with its sections closed."""
+    code, _, _ = _a_person(app_engine, "LYO")
+    at = _open_file("ts.lyon", code)
+    assert "Modifier l'identité et la situation" in [e.label for e in at.expander]
+    assert _situation_fields(at) == []
+
+    at = open_file_section(at, file_sections.SITUATION)
+    assert _situation_fields(at)
+    at.session_state[file_sections.expander_key(file_sections.SITUATION, code)] = False  # closed again
+    at = at.run()
+    assert not at.exception, at.exception
+    assert _situation_fields(at)
+
+    with unit_of_work(app_engine) as session:
+        other = session.exec(
+            select(Person.code)
+            .join(Site, Site.id == Person.site_id)
+            .where(Site.code == "LYO", Person.status == PersonStatus.ACTIVE, Person.code != code)
+            .order_by(Person.id)
+        ).first()
+    at.query_params["code"] = other
+    at = at.run()
+    assert not at.exception, at.exception
+    assert texts(at.title) == [f"Fiche personne · {other}"] and _situation_fields(at) == []
+
+
 def test_a_grenoble_user_given_a_lyon_code_is_refused(app_engine, demo_database):
     code, alias, _ = _a_person(app_engine, "LYO")
     at = _open_file("cip.grenoble", code)
@@ -393,8 +427,7 @@ def _open_for_a_conflict(app_engine) -> tuple[AppTest, int, str, HousingSituatio
     """ts.lyon opens a Lyon file; returns the AppTest, the file's id, its phone field's key and a housing
     other than the recorded one."""
     code, _, _ = _a_person(app_engine, "LYO")
-    at = _open_file("ts.lyon", code)
-    assert not at.exception, at.exception
+    at = open_file_section(_open_file("ts.lyon", code), "situation")
     with unit_of_work(app_engine) as session:
         person = session.exec(select(Person).where(Person.code == code)).one()
         pid, housing = person.id, person.housing

@@ -22,7 +22,7 @@ from services.persons import consent, corrections
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from tests import factories
-from tests.pages.conftest import all_text, button, error_after, principal_of, signed_in_app
+from tests.pages.conftest import all_text, button, error_after, open_file_section, principal_of, signed_in_app
 from ui.platform.navigation import PAGE_SPECS
 
 FILE_SCRIPT = PAGE_SPECS[PageKey.PERSON_FILE].script
@@ -42,12 +42,15 @@ def _a_lyon_file(app_engine, *, referent: str | None = None) -> tuple[str, int]:
 
 
 def _open_file(username: str, code: str) -> AppTest:
+    """The file open for `username`, its rights section opened when it has one (drawn once opened)."""
     at = signed_in_app(username)
     at.run()
     at.switch_page(FILE_SCRIPT)
     at.query_params["code"] = code
     at.run()
     assert not at.exception, at.exception
+    if SECTION in [e.label for e in at.expander]:
+        at = open_file_section(at, "rights")
     return at
 
 

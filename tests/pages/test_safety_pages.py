@@ -26,6 +26,7 @@ from tests.pages.conftest import (
     all_text,
     button,
     every_tab_text,
+    open_file_section,
     open_file_tab,
     open_page,
     principal_of,
@@ -167,8 +168,7 @@ def test_a_chef_of_both_sites_moves_a_file_and_lyons_worker_can_no_longer_open_i
         session.commit()
     code = _new_lyon_file(app_engine, flagged=True)
 
-    at = _open_file(chef.username, code)
-    assert not at.exception, at.exception
+    at = open_file_section(_open_file(chef.username, code), "transfer")
     reason = next(w for w in at.text_area if w.label == "Motif du transfert *")
     reason.input("Mise à l'abri")
     at = button(at, "Transférer le dossier").click().run()
