@@ -17,15 +17,20 @@ from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from ui.activities.courses.follow_up import follow_up_tab
 from ui.activities.courses.groups import create_group_form, edit_group_form, group_label, groups_table, period
-from ui.activities.courses.learners import learners_tab
+from ui.activities.courses.learners import group_learners, learners_tab
 from ui.activities.courses.sessions import sessions_tab
 from ui.activities.linked_roll import choose_linked_group, linked_roll_call
-from ui.platform import form_state, widgets
+from ui.platform import form_state, lazy_sections, widgets
 from ui.platform.guards import require_page
+from ui.platform.language_switch import tabs_keeping_the_open_one
 from ui.platform.runtime import Runtime, runtime
 from ui.platform.text import md
 
 principal = require_page(PageKey.COURSES)
+
+TAB_KEY = "courses_tab"  # the open tab's label (tests open a tab through it)
+OPENED_TABS = "courses_tabs_opened"  # (group id, names of the group's tabs opened)
+LEARNERS, SESSIONS, FOLLOW_UP, SETTINGS = "learners", "sessions", "follow_up", "settings"
 
 
 def no_group_yet(manager: bool) -> None:
@@ -64,19 +69,32 @@ def choose_group(groups: list[GroupRow], today: date) -> GroupRow:
 
 
 def group_tabs(current: Runtime, principal: Principal, group: GroupRow, today: date, manager: bool) -> None:
-    names = [_("Apprenant·es"), _("Séances et appel"), _("Suivi d'un·e apprenant·e")] + (
-        [_("Paramètres du groupe")] if manager else []
-    )
-    tabs = st.tabs([md(name) for name in names])
+    """The group's tabs; each is drawn once opened on the group, and stays drawn (ui.platform.lazy_sections:
+    what is typed in a roll call or a form survives a look at another tab)."""
+    sections = [
+        (LEARNERS, _("Apprenant·es")),
+        (SESSIONS, _("Séances et appel")),
+        (FOLLOW_UP, _("Suivi d'un·e apprenant·e")),
+    ] + ([(SETTINGS, _("Paramètres du groupe"))] if manager else [])
+    tabs = tabs_keeping_the_open_one([label for _name, label in sections], key=TAB_KEY, on_change="rerun")
+    open_now = {name for (name, _label), tab in zip(sections, tabs, strict=True) if tab.open}
+    drawn = lazy_sections.opened_on(OPENED_TABS, group.id, open_now)
+    learners = None
     with tabs[0]:
-        learners = learners_tab(current, principal, group, today)
+        if LEARNERS in drawn:
+            learners = learners_tab(current, principal, group, today)
     with tabs[1]:
-        sessions_tab(current, principal, group, today)
+        if SESSIONS in drawn:
+            sessions_tab(current, principal, group, today)
     with tabs[2]:
-        follow_up_tab(current, principal, group, learners)
+        if FOLLOW_UP in drawn:
+            if learners is None:  # the learners' tab was not drawn
+                learners = group_learners(current, principal, group, today)
+            follow_up_tab(current, principal, group, learners)
     if manager:
         with tabs[3]:
-            edit_group_form(current, principal, group)
+            if SETTINGS in drawn:
+                edit_group_form(current, principal, group)
 
 
 def page(principal: Principal) -> None:

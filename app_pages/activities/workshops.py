@@ -18,7 +18,7 @@ from ui.activities.workshops.follow_up import follow_up_tab
 from ui.activities.workshops.modules import modules_tab
 from ui.activities.workshops.people import completions_tab, enrolment_tab
 from ui.activities.workshops.sessions import sessions_tab
-from ui.platform import form_state, widgets
+from ui.platform import form_state, lazy_sections, widgets
 from ui.platform.guards import require_page
 from ui.platform.language_switch import tabs_keeping_the_open_one
 from ui.platform.runtime import Runtime, runtime
@@ -26,6 +26,7 @@ from ui.platform.runtime import Runtime, runtime
 principal = require_page(PageKey.WORKSHOPS)
 
 TAB_KEY = "workshops_tab"
+OPENED_TABS = "workshops_tabs_opened"  # (site chosen, names of the tabs opened for it)
 # The tabs, by a stable name (the labels follow the language).
 TAB_LABELS = {
     "sessions": N_("Séances"),
@@ -89,10 +90,13 @@ def page(principal: Principal) -> None:
         linked_roll_call(current.engine, principal, SessionKind.WORKSHOP)  # a link from « À faire »
     site_id = choose_site(principal, sites)
     names = tab_names(principal)
-    # Only the open tab runs (each tab reads the database).
+    # A tab is drawn once opened, and stays drawn (ui.platform.lazy_sections): each tab reads the database, and
+    # what is typed in a form of one survives a look at another.
     tabs = tabs_keeping_the_open_one([_(TAB_LABELS[name]) for name in names], key=TAB_KEY, on_change="rerun")
+    open_now = {name for name, tab in zip(names, tabs, strict=True) if tab.open}
+    drawn = lazy_sections.opened_on(OPENED_TABS, site_id, open_now)
     for name, tab in zip(names, tabs, strict=True):
-        if tab.open:
+        if name in drawn:
             with tab:
                 draw_tab(name, current, principal, sites, site_id)
 

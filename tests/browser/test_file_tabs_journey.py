@@ -1,8 +1,8 @@
 """The tabs of a person file in a real browser: opening a tab draws its lists, and a form typed in one tab
 is still there after a look at another.
 
-The file draws the lists, tables and charts of its open tab only, and every tab's forms whichever is open
-(app_pages/persons/person_file.py): a click on a tab is a run of the page. A social worker of Lyon (this
+The file draws the lists, tables and charts of its open tab only, and the forms of every tab opened before
+on the file (ui/persons/file_sections.py): a click on a tab is a run of the page. A social worker of Lyon (this
 journey's own account) opens a Lyon file of the demo data by its address, starts a note in « Notes »
 without adding it, opens « Freins » (its table of current barriers is drawn), comes back: the note she was
 writing is there, and adding it lists it. The same for a number typed in the situation form of the file's

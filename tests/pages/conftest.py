@@ -214,9 +214,11 @@ def all_text(at: AppTest) -> str:
     return "\n".join(chunks)
 
 
-# The person file draws the lists, tables and charts of its open tab only (app_pages/persons/person_file.py,
-# TAB_KEY); a click on a tab reruns the page with that tab open, as this key does.
+# The person file draws the lists, tables and charts of its open tab only, and the forms of a tab once it was
+# opened on the file (app_pages/persons/person_file.py, TAB_KEY; ui/persons/file_sections.py); a click on a
+# tab reruns the page with that tab open, as this key does.
 PERSON_FILE_TAB_KEY = "person_file_tab"
+COURSES_TAB_KEY = "courses_tab"  # the course page's (app_pages/activities/courses.py), drawn once opened too
 
 
 def file_tab_labels(at: AppTest) -> list[str]:
@@ -257,6 +259,21 @@ def open_file_section(at: AppTest, name: str) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def open_page_tab(at: AppTest, key: str, label: str) -> AppTest:
+    """Open the tab `label` of the page's tabs kept under `key` (e.g. the course page's « courses_tab »), as a
+    click on it does: a page whose tabs are drawn once opened (ui.platform.lazy_sections)."""
+    assert label in file_tab_labels(at), (label, file_tab_labels(at))
+    at.session_state[key] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def every_page_tab_text(at: AppTest, key: str) -> str:
+    """all_text of the page with each of its tabs (kept under `key`) open in turn: for 'never shown' checks."""
+    return "\n".join([all_text(at), *(all_text(open_page_tab(at, key, label)) for label in file_tab_labels(at))])
 
 
 def every_tab_text(at: AppTest) -> str:

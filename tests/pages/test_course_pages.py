@@ -20,11 +20,13 @@ from models.organisation import Site, User
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from tests.pages.conftest import (
+    COURSES_TAB_KEY,
     PERSON_CODE,
     all_text,
     button,
     error_after,
     open_page,
+    open_page_tab,
     principal_of,
     signed_in_app,
     texts,
@@ -82,7 +84,7 @@ def test_formateur_sees_its_groups_only(app_engine, demo_database) -> None:
 
 
 def test_formateur_records_an_assessment(app_engine, demo_database) -> None:
-    at = _courses("fle.lyon")
+    at = open_page_tab(_courses("fle.lyon"), COURSES_TAB_KEY, "Suivi d'un·e apprenant·e")
     learner_box = _widget(at.selectbox, "course_follow_up_learner")
     person_id = learner_box.value
     with unit_of_work(app_engine) as session:
@@ -164,3 +166,24 @@ def test_formateur_sees_first_names_and_its_learners_progress(demo_database) -> 
     at.run()
     [sites] = [df for df in at.dataframe if "Site" in df.value.columns]
     assert list(sites.value["Site"]) == ["LYO"]
+
+
+def test_a_groups_tab_is_drawn_once_opened_and_keeps_its_forms_while_another_is_open(demo_database) -> None:
+    """The learner follow-up is not drawn before its tab is opened; once opened, it stays drawn while the
+    learners' tab is open (what is typed in it stays in the browser); another group starts afresh."""
+    at = _courses("fle.lyon")
+    follow_up = lambda: [w for w in at.selectbox if w.key and w.key.startswith("course_follow_up_learner")]  # noqa: E731
+    assert follow_up() == []
+    at = open_page_tab(at, COURSES_TAB_KEY, "Suivi d'un·e apprenant·e")
+    assert len(follow_up()) == 1
+    at = open_page_tab(at, COURSES_TAB_KEY, "Apprenant·es")
+    assert [frame for frame in at.dataframe if "Inscrit·e le" in frame.value.columns]  # the open tab's list
+    assert len(follow_up()) == 1  # the hidden tab opened before keeps its form
+
+    groups = at.selectbox(key="courses_group")
+    assert len(groups.options) > 1, groups.options
+    before = groups.value
+    at = groups.select_index(1 if groups.index == 0 else 0).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="courses_group").value != before
+    assert follow_up() == []

@@ -421,7 +421,8 @@ def test_chef_lyon_configures_a_module(app_engine, demo_database) -> None:
             )
         ).one()
         assert module.sort_order == before_it + 1  # added at the end of Lyon's list, whatever others did to it
-    assert name in list(at.dataframe[0].value["Module"])
+    [modules_tab] = [t for t in at.tabs if t.label == "Modules"]  # « Séances », opened first, is drawn too
+    assert name in list(modules_tab.dataframe[0].value["Module"])
     # An empty name: the French error under the field, nothing written.
     at = _button(at, "Ajouter le module").click().run()
     assert "Le nom du module est obligatoire." in [e.value for e in at.error]
@@ -439,3 +440,19 @@ def test_a_session_planned_without_facilitator_shows_the_message_beside_the_fiel
 def test_intervenant_does_not_configure_modules(demo_database) -> None:
     at = open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS)
     assert [t.label for t in at.tabs] == ["Séances", "Inscriptions", "Modules validés", "Suivi"]
+
+
+def test_a_tab_is_drawn_once_opened_and_keeps_its_forms_while_another_is_open(demo_database) -> None:
+    """« Inscriptions » is not drawn before it is opened; once opened, its form stays drawn while « Séances »
+    is open (what is typed in it stays in the browser)."""
+    at = open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS)
+
+    def cycle_code() -> list:
+        return [w for w in at.text_input if w.label == "Code du dossier" and w.key.endswith("_code")]
+
+    assert cycle_code() == []
+    at = _open_tab(at, "Inscriptions")
+    assert len(cycle_code()) == 1
+    at = _open_tab(at, "Séances")
+    assert _button(at, "Planifier la séance")  # the open tab
+    assert len(cycle_code()) == 1  # the hidden tab opened before keeps its form

@@ -1,11 +1,6 @@
-"""The person file's sections drawn once opened: its tabs and the expanders of its head (situation, closing,
-consents, danger flag, transfer, the person's rights).
-
-A section never opened on the file draws nothing: nobody can have typed in its forms, and drawing every
-form of a file at every run was most of the page's run. A section opened before on the file keeps drawing
-its forms when it is closed again: what was typed in a form and not yet sent lives in the browser, and
-leaves it with a form that a run does not draw. Opening a section reruns the page (Streamlit's lazy tabs
-and expanders, `on_change="rerun"`).
+"""The person file's sections drawn once opened (ui.platform.lazy_sections says why): its tabs and the
+expanders of its head (situation, closing, consents, danger flag, transfer, the person's rights). Drawing
+every form of a file at every run was most of the page's run.
 """
 
 from __future__ import annotations
@@ -13,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import streamlit as st
-
+from ui.platform import lazy_sections
 from ui.platform.text import md
 
 # The expanders of the file (tests open them by name).
@@ -33,12 +27,8 @@ EXPANDER_KEY = "person_file_section"  # + the section's name and the file's code
 
 
 def opened_on(code: str, open_now: set[str]) -> set[str]:
-    """The names of the sections opened on the file `code` since it was opened, `open_now` included
-    (opening another file starts afresh: the forms of the one before left the browser with its page)."""
-    kept_code, kept = st.session_state.get(OPENED, (None, frozenset()))
-    opened = (set(kept) if kept_code == code else set()) | open_now
-    st.session_state[OPENED] = (code, frozenset(opened))
-    return opened
+    """The names of the sections opened on the file `code` since it was opened, `open_now` included."""
+    return lazy_sections.opened_on(OPENED, code, open_now)
 
 
 def expander_key(name: str, code: str) -> str:

@@ -3,10 +3,11 @@
 app_pages/persons/person_file.py calls each function inside its `st.tabs`; `header` is the file's
 PersonFileHeader (person_id, code, site_id, status, version…). Write controls only for roles with
 EDIT_PERSON_FILES on a file that is not anonymised; the notes only for roles that may see identity.
-`shown` is False when the tab is not the open one: the function then draws its forms only (what is typed
-in them must survive a look at another tab) and reads only what they offer to choose from; its lists,
-tables and charts wait until the tab is opened (a run of the page). The same holds in
-ui/persons/appointments.py and ui/persons/legal_tab.py.
+The page calls a tab's function once the tab was opened on the file (ui.persons.file_sections). `shown` is
+False when the tab is not the open one: the function then draws its forms only (what is typed in them must
+survive a look at another tab) and reads only what they offer to choose from; its lists, tables and charts
+wait until the tab is opened again (a run of the page). The same holds in ui/persons/appointments.py and
+ui/persons/legal_tab.py.
 """
 
 from __future__ import annotations

@@ -32,18 +32,27 @@ def learner_label(row: LearnerRow) -> str:
     return f"{markers.danger(True)} {who}" if row.safety_flag else who
 
 
-def learners_tab(rt: Runtime, principal: Principal, group: GroupRow, today: date) -> list[LearnerRow]:
-    """Draw the tab; returns the learners (for the other tabs of the group)."""
+def _current_first(learners: list[LearnerRow], today: date) -> list[LearnerRow]:
+    return [row for row in learners if row.is_current(today)] + [row for row in learners if not row.is_current(today)]
+
+
+def group_learners(rt: Runtime, principal: Principal, group: GroupRow, today: date) -> list[LearnerRow]:
+    """The group's learners, current ones first (what learners_tab returns, without drawing the tab)."""
     with unit_of_work(rt.engine) as uow:
-        learners = course_groups.list_learners(uow, principal, group.id, cipher=field_cipher())
+        return _current_first(course_groups.list_learners(uow, principal, group.id, cipher=field_cipher()), today)
+
+
+def learners_tab(rt: Runtime, principal: Principal, group: GroupRow, today: date) -> list[LearnerRow]:
+    """Draw the tab; returns the learners, current ones first (for the other tabs of the group)."""
+    with unit_of_work(rt.engine) as uow:
+        learners = _current_first(course_groups.list_learners(uow, principal, group.id, cipher=field_cipher()), today)
         hours = language_progress.group_attendance(uow, principal, group.id)
-    current = [row for row in learners if row.is_current(today)]
-    learners = current + [row for row in learners if not row.is_current(today)]  # current learners first
+    current = sum(1 for row in learners if row.is_current(today))
     st.caption(
         _(
             "{current} apprenant·e(s) inscrit·e(s) aujourd'hui, {other} sorti·e(s) ou à venir. Heures de "
             "présence : durée des séances de ce groupe où la personne était présente."
-        ).format(current=formats.number(len(current)), other=formats.number(len(learners) - len(current)))
+        ).format(current=formats.number(current), other=formats.number(len(learners) - current))
     )
     if learners:
         frame = {_("Code"): [markers.listed(row.code, row.transferred) for row in learners]}

@@ -1,0 +1,25 @@
+"""Tabs and expanders whose content a page draws once they were opened, and keeps drawing after.
+
+Streamlit draws the content of every tab and of every folded expander at each run unless they are lazy
+(`on_change="rerun"`: opening one reruns the page, and its `.open` says whether it is open). A page full of
+forms spends most of its run drawing forms nobody looks at, so its sections are lazy; but a form that a run
+does not draw leaves the browser, and what was typed in it and not yet sent leaves with it. So a section is
+drawn from the first time it is opened on what the page shows (a person's file, a course group), open or
+not: a section never opened cannot hold anything typed. Another file or group starts afresh: the forms of
+the one before left the browser with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import streamlit as st
+
+
+def opened_on(memory: str, owner: object, open_now: Iterable[str]) -> set[str]:
+    """The names of the sections opened on `owner` since it is shown, `open_now` included; kept in the
+    session's state under `memory` (one per page)."""
+    kept_owner, kept = st.session_state.get(memory, (None, frozenset()))
+    opened = (set(kept) if kept_owner == owner else set()) | set(open_now)
+    st.session_state[memory] = (owner, frozenset(opened))
+    return opened
