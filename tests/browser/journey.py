@@ -148,6 +148,12 @@ def open_settled(page, url: str | None = None) -> None:
     wait_settled(page, WAIT_MS, key="init", since=since, what="the cookie manager's report of the browser's cookies")
 
 
+def open_file(page, app: RunningApp, code: str) -> None:
+    """Open the person file `code` by its address, once its heading is shown."""
+    open_settled(page, f"{app.url}/person_file?code={code}")
+    expect_()(page.get_by_role("heading", name=f"Fiche personne · {code}", level=1)).to_be_visible(timeout=WAIT_MS)
+
+
 def open_page(page, link: str, heading: str | re.Pattern | None = None) -> None:
     """Click a menu entry and wait for its page title (the menu title unless `heading` says otherwise)
     and for the page's run to be over (its widgets are all drawn)."""

@@ -14,13 +14,12 @@ import pytest
 from models.organisation import Role
 from tests.browser.conftest import RunningApp
 from tests.browser.journey import (
-    WAIT_MS,
     an_account,
     an_active_file,
     choose,
     expect_,
     has_row,
-    open_settled,
+    open_file,
     open_tab,
     sign_in,
     wait_rows,
@@ -36,8 +35,7 @@ def test_a_worker_records_an_accompaniment_with_an_interpreter(page, running_app
     worker = an_account(running_app, "ts.lyon.rdv", "Inès Moreau", Role.INTERVENANT, site_codes=("LYO",))
     sign_in(page, running_app, worker)
     code = an_active_file(running_app, "LYO", newest=True)
-    open_settled(page, f"{running_app.url}/person_file?code={code}")
-    expect(page.get_by_role("heading", name=f"Fiche personne · {code}", level=1)).to_be_visible(timeout=WAIT_MS)
+    open_file(page, running_app, code)
 
     panel = open_tab(page, "Rendez-vous")
     choose(panel, "Type", "Accompagnement : préfecture")

@@ -18,7 +18,15 @@ import pytest
 from models.organisation import Role
 from models.pathway import BarrierAssessment
 from tests.browser.conftest import RunningApp
-from tests.browser.journey import WAIT_MS, an_account, an_active_file, expect_, open_settled, open_tab, sign_in
+from tests.browser.journey import (
+    WAIT_MS,
+    an_account,
+    an_active_file,
+    expect_,
+    open_file,
+    open_tab,
+    sign_in,
+)
 from tests.browser.script_runs import wait_settled
 
 pytestmark = pytest.mark.browser
@@ -31,8 +39,7 @@ def test_a_note_being_written_survives_a_look_at_another_tab(page, running_app: 
     worker = an_account(running_app, "ts.lyon.onglets", "Maëlle Garnier", Role.INTERVENANT, site_codes=("LYO",))
     sign_in(page, running_app, worker)
     code = an_active_file(running_app, "LYO", with_rows_of=BarrierAssessment)
-    open_settled(page, f"{running_app.url}/person_file?code={code}")
-    expect(page.get_by_role("heading", name=f"Fiche personne · {code}", level=1)).to_be_visible(timeout=WAIT_MS)
+    open_file(page, running_app, code)
     freins = page.get_by_role("tabpanel", name="Freins", exact=True)
     expect(freins).to_be_hidden()
 
@@ -63,8 +70,7 @@ def test_a_form_of_the_files_head_being_typed_survives_folding_its_section(page,
     worker = an_account(running_app, "ts.lyon.sections", "Inès Marchand", Role.INTERVENANT, site_codes=("LYO",))
     sign_in(page, running_app, worker)
     code = an_active_file(running_app, "LYO", with_rows_of=BarrierAssessment)
-    open_settled(page, f"{running_app.url}/person_file?code={code}")
-    expect(page.get_by_role("heading", name=f"Fiche personne · {code}", level=1)).to_be_visible(timeout=WAIT_MS)
+    open_file(page, running_app, code)
     phone = page.get_by_role("textbox", name="Téléphone")
     expect(phone).to_have_count(0)  # folded and never unfolded: not drawn
 

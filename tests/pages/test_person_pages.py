@@ -298,6 +298,17 @@ def _tables(at: AppTest) -> set[str]:
     return {str(d.value.columns[0]) if "Événement" not in d.value.columns else "Événement" for d in at.dataframe}
 
 
+def _another_lyon_file(app_engine, code: str) -> str:
+    """The code of an active Lyon file other than `code`."""
+    with unit_of_work(app_engine) as session:
+        return session.exec(
+            select(Person.code)
+            .join(Site, Site.id == Person.site_id)
+            .where(Site.code == "LYO", Person.status == PersonStatus.ACTIVE, Person.code != code)
+            .order_by(Person.id)
+        ).first()
+
+
 def _note_fields(at: AppTest) -> list:
     return [w for w in at.text_area if w.key.startswith("note_new__") and w.key.endswith("_body")]
 
@@ -328,13 +339,7 @@ def test_a_tab_draws_its_lists_when_open_and_its_forms_once_it_was_opened(app_en
     at = open_file_tab(at, "Notes")
     assert body in texts(at.text)
 
-    with unit_of_work(app_engine) as session:
-        other = session.exec(
-            select(Person.code)
-            .join(Site, Site.id == Person.site_id)
-            .where(Site.code == "LYO", Person.status == PersonStatus.ACTIVE, Person.code != code)
-            .order_by(Person.id)
-        ).first()
+    other = _another_lyon_file(app_engine, code)
     at.session_state[PERSON_FILE_TAB_KEY] = "Parcours"
     at.query_params["code"] = other
     at = at.run()
@@ -361,13 +366,7 @@ def test_a_section_of_the_head_draws_its_form_once_opened_and_keeps_it_when_clos
     assert not at.exception, at.exception
     assert _situation_fields(at)
 
-    with unit_of_work(app_engine) as session:
-        other = session.exec(
-            select(Person.code)
-            .join(Site, Site.id == Person.site_id)
-            .where(Site.code == "LYO", Person.status == PersonStatus.ACTIVE, Person.code != code)
-            .order_by(Person.id)
-        ).first()
+    other = _another_lyon_file(app_engine, code)
     at.query_params["code"] = other
     at = at.run()
     assert not at.exception, at.exception
