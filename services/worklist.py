@@ -39,6 +39,7 @@ from datetime import date, timedelta
 from enum import IntEnum, StrEnum
 
 import sqlalchemy as sa
+from cachetools import LRUCache
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -337,7 +338,7 @@ def _items_statement(due: sa.Subquery) -> sa.Select:
 # The page asked for is a parameter of the statement, which `_page_statement` keeps.
 _OFFSET, _LIMIT = sa.bindparam("worklist_offset", type_=sa.Integer), sa.bindparam("worklist_limit", type_=sa.Integer)
 PAGE_STATEMENTS_KEPT = 256
-_page_statements: dict[tuple, sa.Select] = {}
+_page_statements: LRUCache = LRUCache(maxsize=PAGE_STATEMENTS_KEPT)  # least recently used first out
 _page_statements_lock = threading.Lock()
 
 
@@ -353,8 +354,6 @@ def _page_statement(principal: Principal, kinds: list[ItemKind], today: date, de
         assert due is not None  # kinds with items counted
         statement = _items_statement(due).offset(_OFFSET).limit(_LIMIT)
         with _page_statements_lock:
-            while len(_page_statements) >= PAGE_STATEMENTS_KEPT:
-                del _page_statements[next(iter(_page_statements))]  # the oldest built
             _page_statements[key] = statement
     return statement
 

@@ -77,8 +77,7 @@ def group_tabs(current: Runtime, principal: Principal, group: GroupRow, today: d
         (FOLLOW_UP, _("Suivi d'un·e apprenant·e")),
     ] + ([(SETTINGS, _("Paramètres du groupe"))] if manager else [])
     tabs = tabs_keeping_the_open_one([label for _name, label in sections], key=TAB_KEY, on_change="rerun")
-    open_now = {name for (name, _label), tab in zip(sections, tabs, strict=True) if tab.open}
-    drawn = lazy_sections.opened_on(OPENED_TABS, group.id, open_now)
+    drawn = lazy_sections.tabs_to_draw(OPENED_TABS, group.id, [name for name, _label in sections], tabs)
     learners = None
     with tabs[0]:
         if LEARNERS in drawn:

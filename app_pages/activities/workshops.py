@@ -93,8 +93,7 @@ def page(principal: Principal) -> None:
     # A tab is drawn once opened, and stays drawn (ui.platform.lazy_sections): each tab reads the database, and
     # what is typed in a form of one survives a look at another.
     tabs = tabs_keeping_the_open_one([_(TAB_LABELS[name]) for name in names], key=TAB_KEY, on_change="rerun")
-    open_now = {name for name, tab in zip(names, tabs, strict=True) if tab.open}
-    drawn = lazy_sections.opened_on(OPENED_TABS, site_id, open_now)
+    drawn = lazy_sections.tabs_to_draw(OPENED_TABS, site_id, names, tabs)
     for name, tab in zip(names, tabs, strict=True):
         if name in drawn:
             with tab:

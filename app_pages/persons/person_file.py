@@ -82,30 +82,49 @@ def header_forms(
     """The forms of the file's head, each in its expander, drawn once opened (ui.persons.file_sections)."""
     code = header.code
     left, right = st.columns(2)
-    label, icon = _("Modifier l'identité et la situation"), ":material/edit:"
-    with file_sections.section(
-        left, file_sections.SITUATION, label, code=code, icon=icon, expanded=situation_open
-    ) as drawn:
-        if drawn:
-            person_header.situation_form(current, principal, header, cipher)
-    label, icon = _("Clôturer / rouvrir le dossier"), ":material/lock:"
-    with file_sections.section(right, file_sections.CLOSING, label, code=code, icon=icon) as drawn:
-        if drawn:
-            person_header.closing_form(current, principal, header)
-    label, icon = _("Consentements"), ":material/privacy_tip:"
-    with file_sections.section(st, file_sections.CONSENT, label, code=code, icon=icon) as drawn:
-        if drawn:
-            person_consent.consent_section(current, principal, header)
+    file_sections.section(
+        left,
+        file_sections.SITUATION,
+        _("Modifier l'identité et la situation"),
+        code=code,
+        icon=":material/edit:",
+        expanded=situation_open,
+        draw=lambda: person_header.situation_form(current, principal, header, cipher),
+    )
+    file_sections.section(
+        right,
+        file_sections.CLOSING,
+        _("Clôturer / rouvrir le dossier"),
+        code=code,
+        icon=":material/lock:",
+        draw=lambda: person_header.closing_form(current, principal, header),
+    )
+    file_sections.section(
+        st,
+        file_sections.CONSENT,
+        _("Consentements"),
+        code=code,
+        icon=":material/privacy_tip:",
+        draw=lambda: person_consent.consent_section(current, principal, header),
+    )
     if principal.can(Capability.VIEW_IDENTITY):
-        label, icon = _("Sécurité : signalement de danger"), ":material/shield:"
-        with file_sections.section(st, file_sections.SAFETY, label, code=code, icon=icon) as drawn:
-            if drawn:
-                person_safety.safety_section(current, principal, header)
+        file_sections.section(
+            st,
+            file_sections.SAFETY,
+            _("Sécurité : signalement de danger"),
+            code=code,
+            icon=":material/shield:",
+            draw=lambda: person_safety.safety_section(current, principal, header),
+        )
     if transfer.may_transfer(principal):
-        label, icon = _("Transférer le dossier vers un autre site"), ":material/move_up:"
-        with file_sections.section(st, file_sections.TRANSFER, label, code=code, icon=icon) as drawn:
-            if drawn:
-                person_safety.transfer_section(current, principal, header)
+        file_sections.section(
+            st,
+            file_sections.TRANSFER,
+            _("Transférer le dossier vers un autre site"),
+            code=code,
+            icon=":material/move_up:",
+            draw=lambda: person_safety.transfer_section(current, principal, header),
+        )
 
 
 def timeline_tab(current: Runtime, principal: Principal, header: PersonFileHeader, cipher: FieldCipher) -> None:
@@ -169,10 +188,14 @@ def page(principal: Principal) -> None:
     if header.may_edit:
         header_forms(current, principal, header, cipher, situation_open=asked == FileTab.SITUATION)
     if person_rights.may_use(principal, header):
-        label, icon = _("Droits de la personne : export, correction, effacement"), ":material/gavel:"
-        with file_sections.section(st, file_sections.RIGHTS, label, code=header.code, icon=icon) as drawn:
-            if drawn:
-                person_rights.rights_section(current, principal, header, cipher)
+        file_sections.section(
+            st,
+            file_sections.RIGHTS,
+            _("Droits de la personne : export, correction, effacement"),
+            code=header.code,
+            icon=":material/gavel:",
+            draw=lambda: person_rights.rights_section(current, principal, header, cipher),
+        )
     others = pathway_tabs_of(principal)
     opened = next((md(name) for link, name, _draw in others if link == asked), None)
     # Only the open tab draws its lists, tables and charts (opening another tab reruns the page): the file
@@ -187,8 +210,7 @@ def page(principal: Principal) -> None:
     with tabs[0]:
         if tabs[0].open:
             timeline_tab(current, principal, header, cipher)
-    open_now = {link for tab, (link, _name, _draw) in zip(tabs[1:], others, strict=True) if tab.open}
-    drawn = file_sections.opened_on(header.code, open_now)
+    drawn = file_sections.tabs_to_draw(header.code, [link for link, _name, _draw in others], tabs[1:])
     for tab, (link, _name, draw) in zip(tabs[1:], others, strict=True):
         with tab:
             if link in drawn:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
+from cachetools import LRUCache
 from sqlmodel import Session
 
 from models.attendance import AttendanceStatus
@@ -451,8 +452,7 @@ def test_the_page_follows_a_change_of_the_sites_days_and_the_next_day(session, w
 
 
 def test_the_statements_kept_for_the_pages_are_bounded(session, world, monkeypatch):
-    monkeypatch.setattr(worklist, "PAGE_STATEMENTS_KEPT", 2)
-    monkeypatch.setattr(worklist, "_page_statements", {})
+    monkeypatch.setattr(worklist, "_page_statements", LRUCache(maxsize=2))
     stale = a_file(session, world.lyon, last_contact_on=days(-100))
 
     for day in range(4):  # a statement per day

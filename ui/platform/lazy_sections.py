@@ -11,7 +11,7 @@ the one before left the browser with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import streamlit as st
 
@@ -23,3 +23,9 @@ def opened_on(memory: str, owner: object, open_now: Iterable[str]) -> set[str]:
     opened = (set(kept) if kept_owner == owner else set()) | set(open_now)
     st.session_state[memory] = (owner, frozenset(opened))
     return opened
+
+
+def tabs_to_draw(memory: str, owner: object, names: Sequence[str], tabs: Sequence) -> set[str]:
+    """The names of the lazy tabs `tabs` (st.tabs, in the order of `names`) to draw: those opened on `owner`,
+    the open one included."""
+    return opened_on(memory, owner, {name for name, tab in zip(names, tabs, strict=True) if tab.open})
