@@ -16,7 +16,7 @@ from ui.accounts.account_changes import account_changes_block
 from ui.finance import money_in_home
 from ui.platform import charts
 from ui.platform.guards import require_page
-from ui.platform.navigation import PAGE_SPECS
+from ui.platform.navigation import link_target
 from ui.platform.runtime import runtime
 from ui.platform.text import md
 
@@ -52,7 +52,7 @@ def worklist_block(counts: list[KindCount]) -> None:
                 delta_arrow="off",
                 border=True,
             )
-    st.page_link(PAGE_SPECS[PageKey.WORKLIST].script, label=_("Voir la liste « À faire »"), icon=":material/checklist:")
+    st.page_link(link_target(PageKey.WORKLIST), label=_("Voir la liste « À faire »"), icon=":material/checklist:")
 
 
 def page(principal: Principal) -> None:
@@ -73,7 +73,7 @@ def page(principal: Principal) -> None:
 
     if setting_up:  # a new install: the admin is walked through its setup first
         st.info(_("Première mise en service : l'association, ses sites et ses volets restent à renseigner."))
-        st.page_link("app_pages/admin/organisation.py", label=_("Association et sites"), icon=":material/apartment:")
+        st.page_link(link_target(PageKey.ORGANISATION), label=_("Association et sites"), icon=":material/apartment:")
 
     if overview.figures:
         columns = st.columns(min(4, len(overview.figures)))

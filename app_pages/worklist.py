@@ -13,7 +13,7 @@ from services.worklist import KindCount, WorkItem
 from ui.persons import markers
 from ui.platform import pager
 from ui.platform.guards import require_page
-from ui.platform.navigation import PAGE_SPECS
+from ui.platform.navigation import link_target
 from ui.platform.runtime import runtime
 from ui.platform.text import md
 
@@ -66,7 +66,7 @@ def line(principal: Principal, item: WorkItem) -> None:
         st.text(f"{formats.day(item.due_on)} · {label(item.kind)} · {who(item)}")
         return
     st.page_link(
-        PAGE_SPECS[item.link.page].script,
+        link_target(item.link.page),
         label=_("{late}{day} · {kind} · {who}").format(
             late=_("**En retard** · ") if item.overdue else "",
             day=formats.day(item.due_on),

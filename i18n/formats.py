@@ -84,34 +84,46 @@ def fte(hundredths: int) -> str:
     return _formatted(hundredths / 100, "#,##0.##")
 
 
+@lru_cache(maxsize=4096)
+def _calendar(value: date, format: str, locale: str) -> str:
+    """One day in a pattern: a page lists the same days at every run (« À faire »: 50 lines), and babel
+    reads its pattern again for each one."""
+    return _format_date(value, format=format, locale=locale)
+
+
+def _date(value: date, format: str) -> str:
+    # babel formats the day of a datetime as its day: so does the cache, which keeps days, not instants.
+    return _calendar(value.date() if isinstance(value, datetime) else value, format, babel_locale())
+
+
 def day(value: date | None) -> str:
     """29 nov. 2026 / 29 Nov 2026."""
-    return NO_VALUE if value is None else _format_date(value, format="d MMM y", locale=babel_locale())
+    return NO_VALUE if value is None else _date(value, "d MMM y")
 
 
 def short_day(value: date) -> str:
     """29 nov. 26 / 29 Nov 26 (chart axes)."""
-    return _format_date(value, format="d MMM yy", locale=babel_locale())
+    return _date(value, "d MMM yy")
 
 
 def long_day(value: date) -> str:
     """29 novembre 2026 / 29 November 2026 (report covers)."""
-    return _format_date(value, format="long", locale=babel_locale())
+    return _date(value, "long")
 
 
 def month(value: date) -> str:
     """novembre 2026 / November 2026 (standalone form: a month on its own, not in a date)."""
-    return _format_date(value, format="LLLL y", locale=babel_locale())
+    return _date(value, "LLLL y")
 
 
 def short_month(value: date) -> str:
     """nov. 26 / Nov 26 (chart axes)."""
-    return _format_date(value, format="MMM yy", locale=babel_locale())
+    return _date(value, "MMM yy")
 
 
 def abbreviated_month(value: date) -> str:
     """nov. 2026 / Nov 2026 (table headers)."""
-    return _format_date(value, format="MMM y", locale=babel_locale())
+    return _date(value, "MMM y")
 
 
 def timestamp(value: datetime | None) -> str:

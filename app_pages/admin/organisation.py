@@ -12,6 +12,7 @@ from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from ui.platform import form_state, widgets
 from ui.platform.guards import require_page
+from ui.platform.navigation import link_target
 from ui.platform.runtime import Runtime, runtime
 from ui.platform.text import md
 
@@ -32,7 +33,7 @@ def walk_through(progress: SetupProgress) -> None:
     for done, text in steps:
         st.checkbox(md(text), value=done, disabled=True)
     if progress.has_site and not progress.has_site_account:
-        st.page_link("app_pages/admin/users.py", label=_("Créer les comptes"), icon=":material/group:")
+        st.page_link(link_target(PageKey.USERS), label=_("Créer les comptes"), icon=":material/group:")
 
 
 def association_form(current: Runtime, principal: Principal, name: str | None) -> None:

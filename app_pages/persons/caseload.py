@@ -14,12 +14,11 @@ from services.platform.principal import Capability, Principal
 from services.platform.sites import SiteChoice
 from ui.platform import pager, widgets
 from ui.platform.guards import require_page
-from ui.platform.navigation import PAGE_SPECS
+from ui.platform.navigation import link_target
 from ui.platform.runtime import field_cipher, runtime
 from ui.platform.text import md
 
 PAGE_SIZE = 50
-FILE_PAGE = PAGE_SPECS[PageKey.PERSON_FILE].script
 ALL_SITES = 0  # a sentinel: Streamlit shows a None option as an empty choice
 
 principal = require_page(PageKey.CASELOAD)
@@ -106,7 +105,7 @@ def table(principal: Principal, found: CaseloadPage, several_sites: bool, signat
     )
     chosen = selection.selection.rows if selection else []
     if chosen:
-        st.switch_page(FILE_PAGE, query_params={"code": found.rows[chosen[0]].code})
+        st.switch_page(link_target(PageKey.PERSON_FILE), query_params={"code": found.rows[chosen[0]].code})
 
 
 def page(principal: Principal) -> None:

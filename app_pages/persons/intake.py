@@ -27,14 +27,13 @@ from ui.persons.candidate import candidate_buttons
 from ui.persons.choices import language_codes, language_label, nationality_codes, nationality_label
 from ui.platform import form_state, widgets
 from ui.platform.guards import require_page
-from ui.platform.navigation import PAGE_SPECS
+from ui.platform.navigation import link_target
 from ui.platform.runtime import Runtime, field_cipher, runtime
 from ui.platform.text import md
 
 FORM = "intake"
 PENDING = "intake_duplicates"  # candidates found for the input as submitted
 CREATED = "intake_created_code"
-FILE_PAGE = PAGE_SPECS[PageKey.PERSON_FILE].script
 DATE_FORMAT = "DD/MM/YYYY"
 
 principal = require_page(PageKey.INTAKE)
@@ -79,7 +78,7 @@ def created_banner() -> None:
     if created_code:
         st.success(_("Dossier **{code}** créé.").format(code=md(created_code)), icon=":material/check_circle:")
         st.page_link(
-            FILE_PAGE,
+            link_target(PageKey.PERSON_FILE),
             label=_("Ouvrir le dossier {code}").format(code=md(created_code)),
             icon=":material/badge:",
             query_params={"code": created_code},

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -213,6 +213,29 @@ def test_numbers_money_and_dates_follow_the_language(language, expected):
             formats.month(date(2026, 11, 1)),
         )
     assert shown == expected
+
+def test_a_day_formatted_in_one_language_is_not_shown_in_the_other():
+    """formats keeps the days it formatted (« À faire » lists the same days at every run): per language, and a
+    datetime is shown as its day, as babel shows it."""
+    day = date(2026, 3, 1)
+    shown = []
+    for language in (i18n.FRENCH, i18n.ENGLISH, i18n.FRENCH):
+        with i18n.use_language(language):
+            shown.append(
+                (
+                    formats.day(day),
+                    formats.day(datetime(2026, 3, 1, 23, 30)),
+                    formats.short_day(day),
+                    formats.long_day(day),
+                    formats.short_month(day),
+                    formats.abbreviated_month(day),
+                    formats.month(day),
+                )
+            )
+    french = ("1 mars 2026", "1 mars 2026", "1 mars 26", "1 mars 2026", "mars 26", "mars 2026", "mars 2026")
+    english = ("1 Mar 2026", "1 Mar 2026", "1 Mar 26", "1 March 2026", "Mar 26", "Mar 2026", "March 2026")
+    assert shown == [french, english, french]
+
 
 
 @pytest.mark.parametrize(

@@ -20,9 +20,11 @@ from models.money_in import ReportKind, TrancheCondition
 from services.finance import money_in
 from services.finance.money_in import CashPosition, DueSoon, Schedule, TrancheRow, TrancheStatus
 from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from ui.platform import charts, conflicts, form_state, widgets
 from ui.platform.charts import localised, month_label
+from ui.platform.navigation import link_target
 from ui.platform.text import md
 
 TRANCHE_WRITES = (AuditAction.GRANT_TRANCHE_CREATE, AuditAction.GRANT_TRANCHE_UPDATE)
@@ -588,5 +590,5 @@ def due_block(due: DueSoon) -> None:
             hide_index=True,
         )
     st.page_link(
-        "app_pages/finance/payments.py", label=_("Voir les versements et la trésorerie"), icon=":material/savings:"
+        link_target(PageKey.PAYMENTS), label=_("Voir les versements et la trésorerie"), icon=":material/savings:"
     )

@@ -17,8 +17,10 @@ from models.labels import label
 from services.finance.staffing import recruitment
 from services.finance.staffing.recruitment import RecruitmentRow, RecruitmentStatus
 from services.platform.db import unit_of_work
+from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from ui.platform import conflicts, form_state, widgets
+from ui.platform.navigation import link_target
 from ui.platform.text import md
 
 SHORT_LIST = 5
@@ -66,7 +68,7 @@ def late_list(rows: list[RecruitmentRow], *, link: bool = False) -> None:
         if len(late) > SHORT_LIST:
             st.caption(_("Et {count} autre(s).").format(count=md(len(late) - SHORT_LIST)))
     if link:
-        st.page_link("app_pages/finance/staffing.py", label=_("Voir le suivi des recrutements"), icon=":material/work:")
+        st.page_link(link_target(PageKey.STAFFING), label=_("Voir le suivi des recrutements"), icon=":material/work:")
 
 
 def _status_text(row: RecruitmentRow) -> str:

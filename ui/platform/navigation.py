@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import streamlit as st
@@ -117,11 +118,26 @@ SECTION_ORDER = (
 )
 
 
+# The pages the run's navigation registered (a script run is one thread, which `navigation_for` sets before the page
+# runs). Given a script path, st.page_link resolves it on disk and walks every registered page for each link;
+# given the registered st.Page, it does neither (« À faire » draws 50 links).
+_registered: ContextVar[dict[PageKey, st.Page]] = ContextVar("registered_pages")
+
+
 def navigation_for(principal: Principal) -> dict[str, list[st.Page]]:
     sections: dict[str, list[st.Page]] = {section: [] for section in SECTION_ORDER}
+    registered: dict[PageKey, st.Page] = {}
     for key in pages_for(principal.role):
         spec = PAGE_SPECS[key]
         title = spec.title  # a French id, translated each run (the page's identity is its script and url)
         page = st.Page(spec.script, title=_(title), icon=spec.icon, url_path=key.value, default=key == PageKey.HOME)
         sections.setdefault(spec.section, []).append(page)
+        registered[key] = page
+    _registered.set(registered)
     return {_(section): pages for section, pages in sections.items() if pages}
+
+
+def link_target(key: PageKey) -> st.Page | str:
+    """What `st.page_link` is given for the page `key`: the page this run registered, else its script (a role
+    that may not open it gets Streamlit's error, as with the script; callers check `may_open` first)."""
+    return _registered.get({}).get(key) or PAGE_SPECS[key].script

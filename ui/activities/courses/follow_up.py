@@ -20,7 +20,7 @@ from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from ui.activities.courses.learners import learner_label
 from ui.platform import form_state, widgets
-from ui.platform.navigation import PAGE_SPECS
+from ui.platform.navigation import link_target
 from ui.platform.runtime import Runtime
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -43,7 +43,7 @@ def follow_up_tab(rt: Runtime, principal: Principal, group: GroupRow, learners: 
         transitions = language_assessments.list_transitions(uow, principal, person_id)
     _levels(assessments)
     st.page_link(
-        PAGE_SPECS[PageKey.LANGUAGE_PROGRESS].script,
+        link_target(PageKey.LANGUAGE_PROGRESS),
         label=_("Voir la courbe de progression"),
         icon=":material/trending_up:",
     )
