@@ -13,11 +13,15 @@ from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from ui.activities.courses.progress_views import group_view, learner_view, site_view
+from ui.platform import lazy_sections
 from ui.platform.guards import require_page
 from ui.platform.language_switch import tabs_keeping_the_open_one
 from ui.platform.runtime import runtime
 
 VIEWS = (N_("Par apprenant·e"), N_("Par groupe"), N_("Par site"))
+LEARNER, GROUP, SITES = "learner", "group", "sites"  # the views' names, in the order of VIEWS
+TAB_KEY = "progress_view"  # the open tab's label (tests open a tab through it)
+OPENED_VIEWS = "progress_views_opened"  # (user id, names of the views opened)
 
 
 def page(principal: Principal) -> None:
@@ -38,23 +42,26 @@ def page(principal: Principal) -> None:
         st.info(_("Aucun groupe de français dans votre périmètre."))
         return
 
-    # Lazy tabs: only the open one runs (the site figures read the whole scope). Direction starts with
-    # the sites, the teaching roles with their learners.
+    # Lazy tabs, drawn once opened (ui.platform.lazy_sections): the site figures, read over the whole scope, only
+    # for those who look at them, and a learner or group chosen is still chosen after a look at another tab.
+    # Direction starts with the sites, the teaching roles with their learners.
     views = [_(view) for view in VIEWS]
-    learner_tab, group_tab, site_tab = tabs_keeping_the_open_one(
+    tabs = tabs_keeping_the_open_one(
         views,
-        key="progress_view",
+        key=TAB_KEY,
         on_change="rerun",
         default=views[0] if course_groups.names_visible(principal) else views[2],
     )
+    drawn = lazy_sections.tabs_to_draw(OPENED_VIEWS, principal.user_id, [LEARNER, GROUP, SITES], tabs)
+    learner_tab, group_tab, site_tab = tabs
     with learner_tab:
-        if learner_tab.open is not False:
+        if LEARNER in drawn:
             learner_view(current, principal, groups, today)
     with group_tab:
-        if group_tab.open is not False:
+        if GROUP in drawn:
             group_view(current, principal, groups, today)
     with site_tab:
-        if site_tab.open is not False:
+        if SITES in drawn:
             site_view(principal, today)
 
 

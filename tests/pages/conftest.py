@@ -219,6 +219,7 @@ def all_text(at: AppTest) -> str:
 # tab reruns the page with that tab open, as this key does.
 PERSON_FILE_TAB_KEY = "person_file_tab"
 COURSES_TAB_KEY = "courses_tab"  # the course page's (app_pages/activities/courses.py), drawn once opened too
+PROGRESS_TAB_KEY = "progress_view"  # app_pages/activities/language_progress.py TAB_KEY
 
 
 def file_tab_labels(at: AppTest) -> list[str]:

@@ -22,6 +22,7 @@ from services.platform.pages import PageKey
 from tests.pages.conftest import (
     COURSES_TAB_KEY,
     PERSON_CODE,
+    PROGRESS_TAB_KEY,
     all_text,
     button,
     error_after,
@@ -127,26 +128,46 @@ def test_chef_sees_a_validation_message_beside_the_field(demo_database) -> None:
     assert error_after(at, name_box) == "Le nom du groupe est obligatoire."
 
 
+def _tab(at: AppTest, label: str):
+    """The tab `label` of the page (its elements: `.get("vega_lite_chart")`, `.selectbox`…)."""
+    [tab] = [tab for tab in at.tabs if tab.label == label]
+    return tab
+
+
 def test_direction_reads_aggregates_and_has_no_form(app_engine, demo_database) -> None:
     at = _progress("direction")  # opens on the site view
     assert not at.get("form"), "direction must not get any form"
     [sites] = [df for df in at.dataframe if "Heures pour gagner un niveau (médiane)" in df.value.columns]
     assert set(sites.value["Site"]) == {"LYO", "GRE", "MRS", "PAR"}
     assert len(at.get("vega_lite_chart")) == 2  # median hours per level, share reaching A1 / A2
-    at.session_state["progress_view"] = "Par groupe"
-    at.run()
-    assert not at.exception, at.exception
+    at = open_page_tab(at, PROGRESS_TAB_KEY, "Par groupe")
     # Entry vs latest, one chart per skill assessed in the group (the demo group's four).
-    titles = [json.loads(chart.proto.spec)["title"]["text"] for chart in at.get("vega_lite_chart")]
+    titles = [json.loads(chart.proto.spec)["title"]["text"] for chart in _tab(at, "Par groupe").get("vega_lite_chart")]
     assert titles == ["Compréhension orale", "Compréhension écrite", "Expression orale", "Expression écrite"]
     assert not at.get("form")
-    at.session_state["progress_view"] = "Par apprenant·e"
-    at.run()
-    assert not at.exception, at.exception
+    at = open_page_tab(at, PROGRESS_TAB_KEY, "Par apprenant·e")
     learner_box = _widget(at.selectbox, "progress_learner_person")
     assert learner_box.options and all(PERSON_CODE.fullmatch(option) for option in learner_box.options)
     assert "Prénom" not in all_text(at) and not at.get("form")
     assert principal_of(app_engine, "direction").all_sites
+
+
+def test_a_learner_chosen_is_still_chosen_after_a_look_at_another_view(demo_database) -> None:
+    """The views are drawn once opened: a look at the group or site figures does not send the formateur
+    back to the first learner of the list."""
+    at = _progress("fle.lyon")
+    assert not _tab(at, "Par site").get("vega_lite_chart") and not _tab(at, "Par site").dataframe  # not opened
+    learner_box = _widget(at.selectbox, "progress_learner_person")
+    assert len(learner_box.options) > 1, learner_box.options
+    chosen = learner_box.options[-1]
+    at = learner_box.select(chosen).run()
+    assert not at.exception, at.exception
+    at = open_page_tab(at, PROGRESS_TAB_KEY, "Par site")
+    at = open_page_tab(at, PROGRESS_TAB_KEY, "Par apprenant·e")
+    kept = _widget(at.selectbox, "progress_learner_person")
+    assert kept.options[kept.index] == chosen
+    code = chosen.split(" — ")[0]
+    assert [m for m in texts(at.markdown) if m.startswith(f"**Heures de présence de {code} :")]
 
 
 def test_formateur_sees_first_names_and_its_learners_progress(demo_database) -> None:
@@ -162,9 +183,8 @@ def test_formateur_sees_first_names_and_its_learners_progress(demo_database) -> 
         "Expression orale",
         "Expression écrite",
     }
-    at.session_state["progress_view"] = "Par site"
-    at.run()
-    [sites] = [df for df in at.dataframe if "Site" in df.value.columns]
+    at = open_page_tab(at, PROGRESS_TAB_KEY, "Par site")
+    [sites] = [df for df in _tab(at, "Par site").dataframe if "Site" in df.value.columns]
     assert list(sites.value["Site"]) == ["LYO"]
 
 
