@@ -110,6 +110,7 @@ def test_a_permit_ending_soon_links_to_the_situation_of_the_file_of_its_site_onl
     found = [link for link in links(at) if lyon_code in link.proto.label]
     assert len(found) == 1, [link.proto.label for link in links(at)]
     assert "Fin du titre de séjour" in found[0].proto.label
+    assert found[0].proto.page == "person_file"  # the url path of the page the link opens
     assert f"code={lyon_code}" in found[0].proto.query_string and "tab=situation" in found[0].proto.query_string
     assert grenoble_code not in all_text(at)
 
