@@ -58,6 +58,7 @@ START = AttendanceStatus.PRESENT  # « Tous présents »: the mark of a person n
 # once, Streamlit copies its session state at every radio (`SessionState.filtered_state`), so the page
 # grew with the square of the roll: 260-480 ms for each click on the page, and seconds under load.
 ROLL_PAGE_SIZE = 30
+ROW_NAME_WIDTH = 320  # pixels: a code and a first name, the marks beside them on every row
 
 
 def mark_key(form_key: str, person_id: int) -> str:
@@ -79,11 +80,17 @@ def _who(entry: RollEntry) -> str:
     return f"{entry.code} {entry.first_name}" if entry.first_name else entry.code
 
 
+def _row():
+    """One person's line: who (ROW_NAME_WIDTH), then the mark; on a phone the mark wraps under the name. One
+    block per person, where two columns made three: a roll page draws 30 of them at every click."""
+    return st.container(horizontal=True, vertical_alignment="center")
+
+
 def _transferred(entry: RollEntry) -> None:
     """A file moved to another site since: its mark stays (counted), without its code or name, unchanged."""
-    who, mark = st.columns([2, 3], vertical_alignment="center")
-    who.markdown(f"*{md(markers.listed(entry.code, True))}*")
-    mark.markdown(md(label(entry.status)) if entry.status is not None else "—")
+    row = _row()
+    row.markdown(f"*{md(markers.listed(entry.code, True))}*", width=ROW_NAME_WIDTH)
+    row.markdown(md(label(entry.status)) if entry.status is not None else "—")
 
 
 def _summary(roll: RollCall) -> None:
@@ -124,13 +131,14 @@ def _summary(roll: RollCall) -> None:
 
 def _mark(entry: RollEntry, form_key: str) -> AttendanceStatus:
     """One person's row (inside the form): who, then the three choices on one line."""
-    who, choice = st.columns([2, 3], vertical_alignment="center")
-    who.markdown(
+    row = _row()
+    row.markdown(
         (f"**{md(markers.danger(True))}** " if entry.safety_flag else "")
         + f"**{md(entry.code)}**"
-        + (f" {md(entry.first_name)}" if entry.first_name else "")
+        + (f" {md(entry.first_name)}" if entry.first_name else ""),
+        width=ROW_NAME_WIDTH,
     )
-    with choice:
+    with row:
         return st.radio(
             md(_("Présence de {person}").format(person=_who(entry))),
             CHOICES,
