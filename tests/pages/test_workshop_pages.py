@@ -37,6 +37,7 @@ from tests.pages.conftest import (
     unique,
 )
 from ui.activities import roll_call
+from ui.activities.workshops import sessions as workshop_sessions_ui
 
 ROLL_BUTTON = "Enregistrer l'appel"
 
@@ -52,6 +53,25 @@ def _open_tab(at, tab: str):
     at = at.run()
     assert not at.exception, at.exception
     return at
+
+
+def _lyon_id(app_engine) -> int:
+    with app_engine.connect() as connection:
+        return connection.execute(text("SELECT id FROM site WHERE code = 'LYO'")).scalar_one()
+
+
+def _set_section(at, app_engine, name: str, open_: bool = True):
+    """Open (or close) the section `name` of « Séances » (planning, editing) for Lyon, as a click on it does."""
+    at.session_state[workshop_sessions_ui.section_key(name, _lyon_id(app_engine))] = open_
+    at = at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _session_form_fields(at, form: str) -> list:
+    """The fields of the session form `form` (« new » or « edit »), by their keys."""
+    prefix = f"workshop_session_{form}_"
+    return [w for w in (*at.selectbox, *at.multiselect, *at.number_input) if w.key and w.key.startswith(prefix)]
 
 
 def _expected_in_lyon_on(app_engine, day: date) -> list[tuple[int, str]]:
@@ -428,8 +448,8 @@ def test_chef_lyon_configures_a_module(app_engine, demo_database) -> None:
     assert "Le nom du module est obligatoire." in [e.value for e in at.error]
 
 
-def test_a_session_planned_without_facilitator_shows_the_message_beside_the_field(demo_database) -> None:
-    at = open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS)
+def test_a_session_planned_without_facilitator_shows_the_message_beside_the_field(app_engine, demo_database) -> None:
+    at = _set_section(open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS), app_engine, workshop_sessions_ui.PLAN)
     at = _button(at, "Planifier la séance").click().run()
     assert not at.exception, at.exception
     [staff] = [m for m in at.multiselect if m.key and m.key.startswith("workshop_session_new__") and "staff" in m.key]
@@ -454,5 +474,22 @@ def test_a_tab_is_drawn_once_opened_and_keeps_its_forms_while_another_is_open(de
     at = _open_tab(at, "Inscriptions")
     assert len(cycle_code()) == 1
     at = _open_tab(at, "Séances")
-    assert _button(at, "Planifier la séance")  # the open tab
+    assert [frame for frame in at.dataframe if "Module" in frame.value.columns]  # the open tab's sessions
     assert len(cycle_code()) == 1  # the hidden tab opened before keeps its form
+
+
+def test_the_planning_and_editing_forms_are_drawn_once_opened_and_kept_when_folded(app_engine, demo_database) -> None:
+    """Folded, « Planifier une séance » and « Modifier une séance de cette page » draw nothing; once opened,
+    a form stays drawn when its section is folded again (what is typed in it stays in the browser)."""
+    at = open_page(signed_in_app("ts.lyon"), PageKey.WORKSHOPS)
+    assert _session_form_fields(at, "new") == [] and _session_form_fields(at, "edit") == []
+    assert not [b for b in at.button if b.label in ("Planifier la séance", "Enregistrer la séance")]
+
+    at = _set_section(at, app_engine, workshop_sessions_ui.PLAN)
+    assert _session_form_fields(at, "new") and _session_form_fields(at, "edit") == []
+    at = _set_section(at, app_engine, workshop_sessions_ui.PLAN, open_=False)
+    assert _session_form_fields(at, "new"), "a section folded again keeps its form"
+
+    at = _set_section(at, app_engine, workshop_sessions_ui.EDIT)
+    assert _session_form_fields(at, "edit")
+    assert _button(at, "Enregistrer la séance")

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ui.platform import lazy_sections
-from ui.platform.text import md
 
 # The expanders of the file (tests open them by name).
 SITUATION, CLOSING, CONSENT, SAFETY, TRANSFER, RIGHTS = (
@@ -40,8 +39,15 @@ def section(
     parent, name: str, label: str, *, code: str, icon: str, draw: Callable[[], None], expanded: bool = False
 ) -> None:
     """The expander `name` of the file `code` in `parent`; `draw()` fills it when it is open or was opened
-    before on this file. `label` is escaped (ui.platform.text.md) like any text of a label."""
-    box = parent.expander(md(label), expanded=expanded, icon=icon, key=expander_key(name, code), on_change="rerun")
-    with box:
-        if name in lazy_sections.opened_on(OPENED, code, {name} if box.open else set()):
-            draw()
+    before on this file (lazy_sections.expander)."""
+    lazy_sections.expander(
+        parent,
+        label,
+        memory=OPENED,
+        owner=code,
+        name=name,
+        key=expander_key(name, code),
+        draw=draw,
+        icon=icon,
+        expanded=expanded,
+    )

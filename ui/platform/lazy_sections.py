@@ -11,9 +11,11 @@ the one before left the browser with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import streamlit as st
+
+from ui.platform.text import md
 
 
 def opened_on(memory: str, owner: object, open_now: Iterable[str]) -> set[str]:
@@ -29,3 +31,25 @@ def tabs_to_draw(memory: str, owner: object, names: Sequence[str], tabs: Sequenc
     """The names of the lazy tabs `tabs` (st.tabs, in the order of `names`) to draw: those opened on `owner`,
     the open one included."""
     return opened_on(memory, owner, {name for name, tab in zip(names, tabs, strict=True) if tab.open})
+
+
+def expander(
+    parent,
+    label: str,
+    *,
+    memory: str,
+    owner: object,
+    name: str,
+    key: str,
+    draw: Callable[[], None],
+    icon: str | None = None,
+    expanded: bool = False,
+) -> None:
+    """A lazy expander `name` in `parent` (st, a tab, a column), filled by `draw()` when it is open or was opened
+    before on `owner` (remembered under `memory` with the page's other sections of that owner). `key` holds its
+    state, open or closed: give each owner its own, so that another owner's expander starts closed. `label` is
+    escaped (ui.platform.text.md) like any text of a label."""
+    box = parent.expander(md(label), expanded=expanded, icon=icon, key=key, on_change="rerun")
+    with box:
+        if name in opened_on(memory, owner, {name} if box.open else set()):
+            draw()

@@ -22,10 +22,20 @@ from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import SiteChoice
 from ui.activities.roll_call import roll_call_grid
-from ui.platform import conflicts, form_state, pager, widgets
+from ui.platform import conflicts, form_state, lazy_sections, pager, widgets
 from ui.platform.runtime import Runtime
 
 PAGE_SIZE = 20
+PLAN, EDIT = "plan", "edit"  # the planning and editing sections of the tab (tests open them by name)
+OPENED_SECTIONS = "workshop_sections_opened"  # (site id, names of the sections opened for that site)
+
+
+def section_key(name: str, site_id: int | None) -> str:
+    """The key of the section `name` for the site chosen (None: every site): True when it is open. One per
+    site: the forms of another site start closed."""
+    return f"workshop_section_{name}_{site_id}"
+
+
 DATE_FORMAT = "DD/MM/YYYY"
 NO_PARTNER = N_("Aucun partenaire")
 
@@ -107,10 +117,20 @@ def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
             format_func=lambda session_id: _session_label(of[session_id], several_sites),
         )
         roll_call_grid(rt.engine, principal, SessionKind.WORKSHOP, chosen, "workshop_roll")
-    with st.expander(_("Planifier une séance"), icon=":material/event:"):
-        session_form(rt, principal, sites, site_id, None)
+    # Two forms drawn once opened (ui.platform.lazy_sections): folded, they were most of the tab's run.
+    lazy_sections.expander(
+        st,
+        _("Planifier une séance"),
+        memory=OPENED_SECTIONS,
+        owner=site_id,
+        name=PLAN,
+        key=section_key(PLAN, site_id),
+        draw=lambda: session_form(rt, principal, sites, site_id, None),
+        icon=":material/event:",
+    )
     if rows:
-        with st.expander(_("Modifier une séance de cette page"), icon=":material/edit:"):
+
+        def edit() -> None:
             chosen = widgets.selectbox(
                 _("Séance à modifier"),
                 rows,
@@ -118,6 +138,17 @@ def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
                 format_func=lambda r: _session_label(r, several_sites),
             )
             session_form(rt, principal, sites, site_id, chosen)
+
+        lazy_sections.expander(
+            st,
+            _("Modifier une séance de cette page"),
+            memory=OPENED_SECTIONS,
+            owner=site_id,
+            name=EDIT,
+            key=section_key(EDIT, site_id),
+            draw=edit,
+            icon=":material/edit:",
+        )
 
 
 @dataclass(frozen=True)
