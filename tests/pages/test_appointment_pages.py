@@ -21,6 +21,7 @@ from tests.pages.conftest import (
     all_text,
     button,
     error_after,
+    open_file_section,
     open_file_tab,
     open_page,
     principal_of,
@@ -28,6 +29,7 @@ from tests.pages.conftest import (
     texts,
 )
 from tests.pages.test_person_pages import _a_person, _count, _open_file, _widget
+from ui.persons import file_sections
 
 FORM = "appointment_new__0"
 
@@ -93,6 +95,8 @@ def test_a_chef_de_service_may_record_and_direction_only_reads_without_the_note(
 def test_a_chef_de_service_corrects_the_latest_rating_of_a_barrier(app_engine, demo_database):
     code, _, _ = _a_person(app_engine, "LYO")
     at = open_file_tab(_open_file("chef.lyon", code), "Freins")
+    assert not [w for w in at.selectbox if w.key == "barrier_correction_choice"]  # folded: drawn once opened
+    at = open_file_section(at, file_sections.BARRIER_CORRECTION)
     choice = _widget(at.selectbox, "barrier_correction_choice")
     chosen = choice.value
     form = f"barrier_correct_{chosen.id}__0"
@@ -116,7 +120,9 @@ def test_a_chef_de_service_corrects_the_latest_rating_of_a_barrier(app_engine, d
 def test_direction_may_not_correct_a_rating(app_engine, demo_database):
     code, _, _ = _a_person(app_engine, "LYO")
     at = open_file_tab(_open_file("direction", code), "Freins")
+    at = open_file_section(at, file_sections.BARRIER_CORRECTION)
     assert "Consultation seule." in texts(_tab(at, "Freins").caption)  # the tab is drawn, for reading
+    # The correction section was asked open: a role that may correct would see its form.
     assert not [w for w in at.selectbox if w.key == "barrier_correction_choice"]
     assert not [b for b in at.button if b.label == "Corriger l'évaluation"]
 
@@ -168,6 +174,8 @@ def test_a_social_worker_corrects_then_deletes_an_appointment_once_confirmed(app
     code, appointment_id = _a_lyon_file_with_an_appointment(app_engine)
     at = open_file_tab(_open_file("ts.lyon", code), "Rendez-vous")
     assert "Corriger ou supprimer un rendez-vous" in [e.label for e in at.expander]
+    assert not [w for w in at.selectbox if w.key == "appointment_change_target"]  # folded: drawn once opened
+    at = open_file_section(at, file_sections.APPOINTMENT_CHANGE)
     assert _widget(at.selectbox, "appointment_change_target").value == appointment_id
     edit = f"appointment_edit_{appointment_id}__0"
     assert _widget(at.number_input, f"{edit}_minutes").value == 120  # the recorded values first
@@ -222,6 +230,7 @@ def _a_colleague_corrects(app_engine, appointment_id: int, **values: object) -> 
 def test_crossing_corrections_of_an_appointment_never_overwrite_each_other(app_engine, demo_database):
     code, appointment_id = _a_lyon_file_with_an_appointment(app_engine)
     at = open_file_tab(_open_file("ts.lyon", code), "Rendez-vous")
+    at = open_file_section(at, file_sections.APPOINTMENT_CHANGE)
     edit = f"appointment_edit_{appointment_id}__0"
 
     # The colleague changed the kind, the user the duration: both kept, the user told so.
@@ -252,6 +261,7 @@ def test_crossing_corrections_of_an_appointment_never_overwrite_each_other(app_e
 def test_direction_neither_corrects_nor_deletes_an_appointment(app_engine, demo_database):
     code, appointment_id = _a_lyon_file_with_an_appointment(app_engine)
     at = open_file_tab(_open_file("direction", code), "Rendez-vous")
+    at = open_file_section(at, file_sections.APPOINTMENT_CHANGE)
     assert "Consultation seule." in texts(_tab(at, "Rendez-vous").caption)  # the tab is drawn, for reading
     assert "Corriger ou supprimer un rendez-vous" not in [e.label for e in at.expander]
     assert not [b for b in at.button if b.label in ("Enregistrer la correction", "Supprimer le rendez-vous")]

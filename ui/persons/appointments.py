@@ -21,6 +21,7 @@ from models.persons import PersonStatus
 from services.persons import appointments, files
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
+from ui.persons import file_sections
 from ui.persons.choices import language_codes, language_label
 from ui.platform import conflicts, form_state, widgets
 from ui.platform.runtime import Runtime
@@ -239,8 +240,9 @@ def _change_section(runtime: Runtime, principal: Principal, header, rows: list[a
     own = [r for r in rows if r.site_id == header.site_id]
     if not own:
         return
-    with st.expander(_("Corriger ou supprimer un rendez-vous"), icon=":material/edit_calendar:"):
-        by_id = {r.id: r for r in own}
+    by_id = {r.id: r for r in own}
+
+    def change() -> None:
         chosen = widgets.selectbox(
             _("Rendez-vous"),
             list(by_id),
@@ -251,6 +253,15 @@ def _change_section(runtime: Runtime, principal: Principal, header, rows: list[a
             return
         _form(runtime, principal, header, by_id[chosen])
         _deletion_form(runtime, principal, by_id[chosen])
+
+    file_sections.section(
+        st,
+        file_sections.APPOINTMENT_CHANGE,
+        _("Corriger ou supprimer un rendez-vous"),
+        code=header.code,
+        icon=":material/edit_calendar:",
+        draw=change,
+    )
 
 
 def appointments_tab(runtime: Runtime, principal: Principal, header, *, shown: bool = True) -> None:

@@ -1,6 +1,6 @@
-"""The person file's sections drawn once opened (ui.platform.lazy_sections says why): its tabs and the
-expanders of its head (situation, closing, consents, danger flag, transfer, the person's rights). Drawing
-every form of a file at every run was most of the page's run.
+"""The person file's sections drawn once opened (ui.platform.lazy_sections says why): its tabs, the
+expanders of its head (situation, closing, consents, danger flag, transfer, the person's rights) and the
+correction forms folded in its tabs. Drawing every form of a file at every run was most of the page's run.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from ui.platform import lazy_sections
 
-# The expanders of the file (tests open them by name).
+# The expanders of the file (tests open them by name): those of its head, then those inside its tabs.
 SITUATION, CLOSING, CONSENT, SAFETY, TRANSFER, RIGHTS = (
     "situation",
     "closing",
@@ -18,7 +18,8 @@ SITUATION, CLOSING, CONSENT, SAFETY, TRANSFER, RIGHTS = (
     "transfer",
     "rights",
 )
-EXPANDERS = (SITUATION, CLOSING, CONSENT, SAFETY, TRANSFER, RIGHTS)
+BARRIER_CORRECTION, APPOINTMENT_CHANGE = "barrier_correction", "appointment_change"
+EXPANDERS = (SITUATION, CLOSING, CONSENT, SAFETY, TRANSFER, RIGHTS, BARRIER_CORRECTION, APPOINTMENT_CHANGE)
 
 OPENED = "person_file_opened_sections"  # (code, names of the sections opened on that file)
 EXPANDER_KEY = "person_file_section"  # + the section's name and the file's code: open or closed, per file

@@ -27,6 +27,7 @@ from models.persons import PersonStatus
 from services.persons import partners, pathway
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
+from ui.persons import file_sections
 from ui.platform import charts, conflicts, form_state, widgets
 from ui.platform.runtime import Runtime, field_cipher
 from ui.platform.text import md
@@ -193,7 +194,8 @@ def barriers_tab(runtime: Runtime, principal: Principal, header, *, shown: bool 
     if writable:
         _barriers_form(runtime, principal, header)
         if history:
-            with st.expander(_("Corriger une évaluation saisie par erreur"), icon=":material/edit:"):
+
+            def correction() -> None:
                 st.caption(
                     _(
                         "Seule la dernière évaluation de chaque frein se corrige ; la correction reste visible "
@@ -201,6 +203,15 @@ def barriers_tab(runtime: Runtime, principal: Principal, header, *, shown: bool 
                     )
                 )
                 _correction_form(runtime, principal, history)
+
+            file_sections.section(
+                st,
+                file_sections.BARRIER_CORRECTION,
+                _("Corriger une évaluation saisie par erreur"),
+                code=header.code,
+                icon=":material/edit:",
+                draw=correction,
+            )
 
 
 # --- Plan d'action ------------------------------------------------------------------------------
