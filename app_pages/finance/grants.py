@@ -8,13 +8,12 @@ from i18n import _, formats
 from models.labels import label
 from services.finance import grants
 from services.finance import lines as budget_lines
-from services.finance.grants import FunderRow, GrantDetail, GrantSummary
+from services.finance.grants import GrantDetail, GrantSummary
 from services.finance.lines import LineRow
 from services.platform.db import unit_of_work
 from services.platform.errors import NotFound
 from services.platform.pages import PageKey
 from services.platform.principal import Capability, Principal
-from services.platform.sites import SiteChoice
 from ui.finance import grant_forms
 from ui.platform import form_state, widgets
 from ui.platform.guards import require_page
@@ -47,16 +46,6 @@ def _grants_table(summaries: list[GrantSummary]) -> None:
         ),
         hide_index=True,
     )
-
-
-def _new_grant_and_funder(current: Runtime, principal: Principal, funders: list[FunderRow], sites: list[SiteChoice]):
-    with st.expander(_("Nouveau financement"), icon=":material/add:"):
-        if not funders:
-            st.caption(_("Ajoutez d'abord un financeur."))
-        else:
-            grant_forms.grant_form(current, principal, funders=funders, sites=sites)
-    with st.expander(_("Nouveau financeur"), icon=":material/account_balance:"):
-        grant_forms.funder_form(current, principal)
 
 
 def _chosen_grant(current: Runtime, principal: Principal, summaries: list[GrantSummary]):
@@ -150,7 +139,7 @@ def page(principal: Principal) -> None:
         st.caption(_("Prévu et réalisé portent sur les lignes de vos sites uniquement."))
     _grants_table(summaries)
     if can_edit:
-        _new_grant_and_funder(current, principal, funders, sites)
+        grant_forms.new_grant_and_funder(current, principal, funders, sites)
     if not summaries:
         st.stop()
     detail, lines = _chosen_grant(current, principal, summaries)

@@ -262,6 +262,16 @@ def open_file_section(at: AppTest, name: str) -> AppTest:
     return at
 
 
+def open_sections(at: AppTest, *keys: str) -> AppTest:
+    """Open the page's expanders kept under `keys` (ui.platform.lazy_sections.expander), as clicks on them do:
+    their forms are drawn from then on. A key of an expander the role does not get opens nothing."""
+    for key in keys:
+        at.session_state[key] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def open_page_tab(at: AppTest, key: str, label: str) -> AppTest:
     """Open the tab `label` of the page's tabs kept under `key` (e.g. the course page's « courses_tab »), as a
     click on it does: a page whose tabs are drawn once opened (ui.platform.lazy_sections)."""

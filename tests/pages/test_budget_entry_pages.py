@@ -21,14 +21,17 @@ from tests.pages.conftest import (
     button,
     error_after,
     open_page,
+    open_sections,
     principal_of,
     signed_in_app,
     text_input,
     texts,
     unique,
 )
+from ui.finance import grant_forms
 
 ENTRY_BUTTON = "Enregistrer la dépense"
+GRANT_SECTIONS = (grant_forms.section_key(grant_forms.NEW_GRANT), grant_forms.section_key(grant_forms.NEW_FUNDER))
 
 
 def _button(at, label: str):
@@ -141,8 +144,10 @@ def test_the_line_filter_offers_the_lines_of_the_chosen_grant_only(app_engine, d
 def test_direction_reads_the_grants_without_any_form(demo_database):
     at = open_page(signed_in_app("direction"), PageKey.GRANTS)
     assert not at.exception, at.exception
+    at = open_sections(at, *GRANT_SECTIONS)  # a role that may create would see the forms now
     labels = [b.label for b in at.button]
     assert "Créer le financement" not in labels and "Enregistrer les lignes" not in labels
+    assert "Ajouter le financeur" not in labels
     assert not at.get("arrow_data_editor")
     # every convention of the demo (seed/funding.py): AGRASC, 3 regions, SDFE, 4 DDETS/DRIETS, 4 departments,
     # 2 cities, 2 FIPD, the foundation
@@ -181,7 +186,10 @@ def test_gestion_sees_the_lines_editor_with_its_running_total(demo_database):
     assert metrics["Total des lignes"] == metrics["Montant de la convention"]
     assert metrics["Reste à répartir"].startswith("0,00")
     assert "Enregistrer les lignes" in [b.label for b in at.button]
-    assert "Créer le financement" in [b.label for b in at.button]
+    folded = [b.label for b in at.button]
+    assert "Créer le financement" not in folded and "Ajouter le financeur" not in folded  # drawn once opened
+    at = open_sections(at, *GRANT_SECTIONS)
+    assert {"Créer le financement", "Ajouter le financeur"} <= {b.label for b in at.button}
     assert not list(texts(at.error))
 
 

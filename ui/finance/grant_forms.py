@@ -22,7 +22,7 @@ from services.platform import organisation
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
 from services.platform.sites import NATIONAL_CHOICE, NATIONAL_SITE, SiteChoice
-from ui.platform import conflicts, form_state, widgets
+from ui.platform import conflicts, form_state, lazy_sections, widgets
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
 
@@ -444,3 +444,33 @@ def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail, ro
     show_errors(form_state.errors(form), skip=(form_state.FORM_ERROR,))
     if st.button(_("Enregistrer les lignes"), type="primary", key=f"{key}_save"):
         edit.submit(line_merge.sent_lines(_rows_sent(edited, detail)))
+
+
+NEW_GRANT, NEW_FUNDER = "new_grant", "new_funder"  # the page's two sections (tests open them by name)
+OPENED_SECTIONS = "grants_sections_opened"  # (None, names of the sections opened)
+
+
+def section_key(name: str) -> str:
+    """The key of the section `name`: True when it is open."""
+    return f"grants_section_{name}"
+
+
+def new_grant_and_funder(
+    current: Runtime, principal: Principal, funders: list[FunderRow], sites: list[SiteChoice]
+) -> None:
+    """« Nouveau financement » and « Nouveau financeur », folded: their forms are drawn once opened
+    (ui.platform.lazy_sections)."""
+
+    def new_grant() -> None:
+        if not funders:
+            st.caption(_("Ajoutez d'abord un financeur."))
+        else:
+            grant_form(current, principal, funders=funders, sites=sites)
+
+    for name, title, icon, draw in (
+        (NEW_GRANT, _("Nouveau financement"), ":material/add:", new_grant),
+        (NEW_FUNDER, _("Nouveau financeur"), ":material/account_balance:", lambda: funder_form(current, principal)),
+    ):
+        lazy_sections.expander(
+            st, title, memory=OPENED_SECTIONS, owner=None, name=name, key=section_key(name), draw=draw, icon=icon
+        )
