@@ -214,6 +214,7 @@ def test_numbers_money_and_dates_follow_the_language(language, expected):
         )
     assert shown == expected
 
+
 def test_a_day_formatted_in_one_language_is_not_shown_in_the_other():
     """formats keeps the days it formatted (« À faire » lists the same days at every run): per language, and a
     datetime is shown as its day, as babel shows it."""
@@ -235,7 +236,6 @@ def test_a_day_formatted_in_one_language_is_not_shown_in_the_other():
     french = ("1 mars 2026", "1 mars 2026", "1 mars 26", "1 mars 2026", "mars 26", "mars 2026", "mars 2026")
     english = ("1 Mar 2026", "1 Mar 2026", "1 Mar 26", "1 March 2026", "Mar 26", "Mar 2026", "March 2026")
     assert shown == [french, english, french]
-
 
 
 @pytest.mark.parametrize(

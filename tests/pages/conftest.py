@@ -287,17 +287,32 @@ def every_page_tab_text(at: AppTest, key: str) -> str:
     return "\n".join([all_text(at), *(all_text(open_page_tab(at, key, label)) for label in file_tab_labels(at))])
 
 
+def _expander_key(expander) -> str | None:
+    """The key of an expander drawn with one (those of ui.platform.lazy_sections), from its element id
+    (« $$ID-<hash>-<key> »); None for an expander without a key (its content is drawn at every run)."""
+    element_id = expander.proto.id
+    return element_id.split("-", 2)[2] if element_id.startswith("$$ID-") else None
+
+
+def open_every_section(at: AppTest) -> AppTest:
+    """Open every expander of the page whose content is drawn once opened, those that an opened one reveals
+    included, as clicks on them do."""
+    opened: set[str] = set()
+    while keys := {key for key in map(_expander_key, at.expander) if key} - opened:
+        for key in keys:
+            at.session_state[key] = True
+        opened |= keys
+        at.run()
+        assert not at.exception, at.exception
+    return at
+
+
 def every_tab_text(at: AppTest) -> str:
-    """all_text of the person file with each of its sections open and each of its tabs open in turn: for
-    'never shown' checks of a file (a section or a tab draws its content once opened)."""
-    code = _open_file_code(at)
-    for name in file_sections.EXPANDERS:  # those the role does not get are never drawn: nothing to open
-        at.session_state[file_sections.expander_key(name, code)] = True
-    at.run()
-    assert not at.exception, at.exception
-    chunks = [all_text(at)]
+    """all_text of the person file with each of its tabs open in turn and every section opened: for 'never
+    shown' checks of a file (a section or a tab draws its content once opened)."""
+    chunks = [all_text(open_every_section(at))]
     for label in file_tab_labels(at):
-        chunks.append(all_text(open_file_tab(at, label)))
+        chunks.append(all_text(open_every_section(open_file_tab(at, label))))
     return "\n".join(chunks)
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from services.platform.pages import PageKey
-from tests.pages.conftest import button, error_after, open_page, signed_in_app, text_input
+from tests.pages.conftest import button, error_after, open_page, open_sections, signed_in_app, text_input
+from ui.finance import grant_forms
 from ui.platform.runtime import runtime
 
 NOW = "'2026-11-18 09:00:00'"
@@ -80,5 +81,6 @@ def test_a_new_grant_starts_with_the_associations_active_strands(app_on):
     )
     at = open_page(signed_in_app("gestion.nom"), PageKey.GRANTS)
     assert not at.exception
+    at = open_sections(at, grant_forms.section_key(grant_forms.NEW_GRANT))
     [strands] = [area for area in at.text_area if area.label == "Volets (un par ligne)"]
     assert strands.value == "Emploi\nMaraudes"

@@ -514,6 +514,8 @@ def test_an_afis_amount_typed_in_euros_is_checked_by_the_service(app_engine, dem
             .order_by(PspEpisode.id)
         ).first()
     at = open_file_tab(_open_file("chef.lyon", code), "PSP")
+    assert not [w for w in at.text_input if w.key == f"psp_edit_{episode_id}__0_afis_amount"]  # drawn once opened
+    at = open_file_section(at, file_sections.psp_decision(episode_id))
     key = f"psp_edit_{episode_id}__0_afis_amount"
     _widget(at.text_input, key).input("trois cents")
     [save] = [b for b in at.button if b.label == "Enregistrer" and f"psp_edit_{episode_id}__0" in str(b.proto.form_id)]

@@ -19,7 +19,12 @@ SITUATION, CLOSING, CONSENT, SAFETY, TRANSFER, RIGHTS = (
     "rights",
 )
 BARRIER_CORRECTION, APPOINTMENT_CHANGE = "barrier_correction", "appointment_change"
-EXPANDERS = (SITUATION, CLOSING, CONSENT, SAFETY, TRANSFER, RIGHTS, BARRIER_CORRECTION, APPOINTMENT_CHANGE)
+
+
+def psp_decision(episode_id: int) -> str:
+    """The expander of one PSP request's commission, decision, APS and AFIS (one per request of the file)."""
+    return f"psp_decision_{episode_id}"
+
 
 OPENED = "person_file_opened_sections"  # (code, names of the sections opened on that file)
 EXPANDER_KEY = "person_file_section"  # + the section's name and the file's code: open or closed, per file

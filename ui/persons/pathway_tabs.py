@@ -515,7 +515,7 @@ PSP_FIELDS = {
 }
 
 
-def _psp_form(runtime: Runtime, principal: Principal, episode: pathway.PspEpisodeView) -> None:
+def _psp_form(runtime: Runtime, principal: Principal, episode: pathway.PspEpisodeView, code: str) -> None:
     """A colleague's save meanwhile is merged, never overwritten (ui.platform.conflicts)."""
     form = f"psp_edit_{episode.id}"
     key = form_state.key(form)
@@ -537,14 +537,24 @@ def _psp_form(runtime: Runtime, principal: Principal, episode: pathway.PspEpisod
             runtime.engine, principal, "psp_episode", episode.id, [AuditAction.PSP_UPDATE, AuditAction.PSP_RENEW]
         ),
     )
-    with st.expander(_("Commission, décision, APS et AFIS")):
+
+    def decision() -> None:
         edit.panel()
         with widgets.form(key):
             form_state.form_error(form)
             data = _psp_fields(key, errors, episode)
             submitted = st.form_submit_button(_("Enregistrer"), type="primary")
-    if submitted:
-        edit.submit(data)
+        if submitted:
+            edit.submit(data)
+
+    file_sections.section(
+        st,
+        file_sections.psp_decision(episode.id),
+        _("Commission, décision, APS et AFIS"),
+        code=code,
+        icon=":material/gavel:",
+        draw=decision,
+    )
 
 
 def _psp_period_form(runtime: Runtime, principal: Principal, episode: pathway.PspEpisodeView) -> None:
@@ -571,14 +581,14 @@ def _psp_period_form(runtime: Runtime, principal: Principal, episode: pathway.Ps
 
 
 def _psp_episode(
-    runtime: Runtime, principal: Principal, episode: pathway.PspEpisodeView, writable: bool, shown: bool
+    runtime: Runtime, principal: Principal, header, episode: pathway.PspEpisodeView, writable: bool, shown: bool
 ) -> None:
     if shown:
         _psp_summary(episode)
         _psp_periods(episode)
     if not writable:
         return
-    _psp_form(runtime, principal, episode)
+    _psp_form(runtime, principal, episode, header.code)
     if episode.prefect_decision == PrefectDecision.GRANTED and episode.ended_on is None:
         _psp_period_form(runtime, principal, episode)
 
@@ -619,7 +629,7 @@ def psp_tab(runtime: Runtime, principal: Principal, header, *, shown: bool = Tru
         st.info(_("Aucune demande de parcours de sortie."))
     for episode in episodes:
         st.header(_("Demande du {day}").format(day=formats.day(episode.requested_on)))
-        _psp_episode(runtime, principal, episode, writable, shown)
+        _psp_episode(runtime, principal, header, episode, writable, shown)
     if shown:
         _read_only_note(principal, header)
     if writable:
