@@ -16,7 +16,14 @@ from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from ui.activities.courses.follow_up import follow_up_tab
-from ui.activities.courses.groups import create_group_form, edit_group_form, group_label, groups_table, period
+from ui.activities.courses.groups import (
+    NEW_GROUP_SECTION,
+    create_group_form,
+    edit_group_form,
+    group_label,
+    groups_table,
+    period,
+)
 from ui.activities.courses.learners import group_learners, learners_tab
 from ui.activities.courses.sessions import sessions_tab
 from ui.activities.linked_roll import choose_linked_group, linked_roll_call
@@ -118,8 +125,12 @@ def page(principal: Principal) -> None:
     else:
         no_group_yet(manager)
     if manager and sites:
-        with st.expander(_("Créer un groupe"), expanded=not groups):
-            create_group_form(current, principal, sites)
+        lazy_sections.section(
+            _("Créer un groupe"),
+            key=NEW_GROUP_SECTION,
+            draw=lambda: create_group_form(current, principal, sites),
+            expanded=not groups,
+        )
     linked_roll_call(current.engine, principal, SessionKind.COURSE)  # a link from « À faire »
     if groups:
         choose_linked_group([g.id for g in groups], "courses_group")

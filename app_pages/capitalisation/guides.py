@@ -10,7 +10,7 @@ from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
 from services.platform.principal import Principal
 from ui.capitalisation import guide_forms
-from ui.platform import form_state, widgets
+from ui.platform import form_state, lazy_sections, widgets
 from ui.platform.guards import require_page
 from ui.platform.runtime import runtime
 
@@ -30,8 +30,12 @@ def page(principal: Principal) -> None:
     form_state.show_toast()
     with unit_of_work(current.engine) as uow:
         rows = guides.list_guides(uow, principal)
-    with st.expander(_("Nouveau guide"), expanded=not rows):
-        guide_forms.new_guide_form(current, principal)
+    lazy_sections.section(
+        _("Nouveau guide"),
+        key=guide_forms.NEW_GUIDE_SECTION,
+        draw=lambda: guide_forms.new_guide_form(current, principal),
+        expanded=not rows,
+    )
     if not rows:
         st.info(_("Aucun guide pour l'instant."))
         return

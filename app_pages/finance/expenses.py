@@ -11,7 +11,7 @@ from i18n import N_, _, formats
 from models.labels import label
 from services.finance import expenses, grants
 from services.finance import lines as budget_lines
-from services.finance.expenses import ExpensePage, ExpenseRow, Source
+from services.finance.expenses import ExpensePage, Source
 from services.finance.grants import GrantSummary
 from services.finance.lines import LineChoice
 from services.platform.db import unit_of_work
@@ -112,31 +112,6 @@ def _expense_table(result: ExpensePage) -> None:
     pager.buttons("expenses_page", result.page, result.page_count)
 
 
-def _deletion_form(current: Runtime, principal: Principal, manual: list[ExpenseRow]) -> None:
-    """Delete one of the expenses entered by hand shown on this page, once confirmed."""
-    form = "expense_delete"
-    key = form_state.key(form)
-    errors = form_state.errors(form)
-    with widgets.form(key):
-        form_state.form_error(form)
-        target = widgets.selectbox(
-            _("Dépense"),
-            manual,
-            key=f"{key}_target",
-            format_func=lambda r: f"{formats.day(r.spent_on)} · {formats.euros(r.amount_cents)} · {r.label}",
-        )
-        confirmed = st.checkbox(_("Je confirme la suppression"), key=f"{key}_confirm")
-        form_state.field_error(errors, "confirmed")
-        submitted = st.form_submit_button(_("Supprimer"))
-    if submitted:
-
-        def delete() -> None:
-            with unit_of_work(current.engine) as uow:
-                expenses.delete_expense(uow, principal, target.id, confirmed=confirmed)
-
-        form_state.submit(form, delete, _("Dépense supprimée."))
-
-
 def page(principal: Principal) -> None:
     """The page, drawn at every run (the texts in the session's language)."""
     current = runtime()
@@ -180,8 +155,7 @@ def page(principal: Principal) -> None:
     _expense_table(result)
     manual = [r for r in result.rows if r.deletable]
     if can_edit and manual:
-        with st.expander(_("Supprimer une dépense saisie à la main")):
-            _deletion_form(current, principal, manual)
+        expense_forms.deletion_section(current, principal, manual, owner=(grant_id, line_id, month))
 
 
 page(principal)

@@ -263,7 +263,7 @@ def open_file_section(at: AppTest, name: str) -> AppTest:
 
 
 def open_sections(at: AppTest, *keys: str) -> AppTest:
-    """Open the page's expanders kept under `keys` (ui.platform.lazy_sections.expander), as clicks on them do:
+    """Open the page's expanders kept under `keys` (ui.platform.lazy_sections), as clicks on them do:
     their forms are drawn from then on. A key of an expander the role does not get opens nothing."""
     for key in keys:
         at.session_state[key] = True

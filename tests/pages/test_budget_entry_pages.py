@@ -20,6 +20,7 @@ from services.platform.sites import NATIONAL_SITE
 from tests.pages.conftest import (
     button,
     error_after,
+    open_every_section,
     open_page,
     open_sections,
     principal_of,
@@ -31,7 +32,7 @@ from tests.pages.conftest import (
 from ui.finance import grant_forms
 
 ENTRY_BUTTON = "Enregistrer la dépense"
-GRANT_SECTIONS = (grant_forms.section_key(grant_forms.NEW_GRANT), grant_forms.section_key(grant_forms.NEW_FUNDER))
+GRANT_SECTIONS = (grant_forms.NEW_GRANT_SECTION, grant_forms.NEW_FUNDER_SECTION)
 
 
 def _button(at, label: str):
@@ -97,6 +98,20 @@ def test_a_bad_amount_keeps_the_typed_values_and_shows_the_message_by_the_field(
     assert _line_select(at).value is not None
     with app_engine.connect() as connection:
         assert connection.execute(select(Expense.id).where(Expense.label == label)).first() is None
+
+
+def test_a_deletion_asks_for_its_confirmation_and_its_form_is_drawn_once_opened(app_engine, demo_database):
+    at = open_page(signed_in_app("gestion"), PageKey.EXPENSES)
+    assert "Supprimer une dépense saisie à la main" in [e.label for e in at.expander]
+    assert not [c for c in at.checkbox if c.label == "Je confirme la suppression"]  # folded: drawn once opened
+    at = open_every_section(at)
+    target = next(box for box in at.selectbox if box.label == "Dépense").value
+    at = _button(at, "Supprimer").click().run()
+    assert not at.exception, at.exception
+    [confirm] = [c for c in at.checkbox if c.label == "Je confirme la suppression"]
+    assert error_after(at, confirm) == "Cochez la confirmation pour supprimer."
+    with app_engine.connect() as connection:
+        assert connection.execute(select(Expense.id).where(Expense.id == target.id)).first() is not None
 
 
 def test_direction_reads_the_expenses_without_any_form(demo_database):

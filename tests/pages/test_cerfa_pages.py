@@ -10,7 +10,17 @@ from streamlit.testing.v1 import AppTest
 from models.finance import ResourceAccount
 from services.platform.config import PROJECT_ROOT
 from services.platform.pages import PageKey
-from tests.pages.conftest import NO_ACCESS, TIMEOUT, open_page, principal_of, signed_in_app, texts, unique
+from tests.pages.conftest import (
+    NO_ACCESS,
+    TIMEOUT,
+    open_page,
+    open_sections,
+    principal_of,
+    signed_in_app,
+    texts,
+    unique,
+)
+from ui.finance import cerfa_products
 from ui.platform.guards import PRINCIPAL_KEY
 from ui.platform.navigation import PAGE_SPECS
 
@@ -33,6 +43,8 @@ def test_gestion_adds_a_state_subsidy_and_sees_it_in_the_produits(app_engine, de
     labels = [text_.strip() for text_ in produits.value["Intitulé"]]
     assert labels[-3:] == ["Total des produits", "Déficit (charges − produits)", "Total général des produits"]
     detail = unique("Programme 137 ")
+    assert not [b for b in at.button if b.label == "Ajouter au compte rendu"]  # folded: drawn once opened
+    at = open_sections(at, cerfa_products.section_key(cerfa_products.ADD, grant.id))
     key = f"grant_resource_{grant.id}__0"
     at.selectbox(key=f"{key}_account").set_value(ResourceAccount.SUBSIDY)
     with app_engine.connect() as connection:
@@ -58,6 +70,7 @@ def test_gestion_adds_a_state_subsidy_and_sees_it_in_the_produits(app_engine, de
 def test_gestion_sees_the_message_of_a_subsidy_without_funder(demo_database):
     at = open_page(signed_in_app("gestion"), PageKey.FINANCIAL_REPORT)
     grant = next(s for s in at.selectbox if s.label == "Convention").value
+    at = open_sections(at, cerfa_products.section_key(cerfa_products.ADD, grant.id))
     key = f"grant_resource_{grant.id}__0"
     at.selectbox(key=f"{key}_account").set_value(ResourceAccount.SUBSIDY)
     at.text_input(key=f"{key}_planned").input("10")
@@ -71,6 +84,10 @@ def test_direction_reads_the_produits_and_has_no_form(demo_database):
     assert not at.exception, at.exception
     headings = [h.value for h in at.header]
     assert {"Charges", "Produits", "Contributions volontaires en nature"} <= set(headings)
+    grant = next(s for s in at.selectbox if s.label == "Convention").value
+    # Both forms' sections asked open: a role that may edit would see them now.
+    sections = (cerfa_products.ADD, cerfa_products.REMOVE)
+    at = open_sections(at, *(cerfa_products.section_key(name, grant.id) for name in sections))
     assert not [b for b in at.button if b.label in ("Ajouter au compte rendu", "Retirer du compte rendu")]
 
 

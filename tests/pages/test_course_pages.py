@@ -28,11 +28,13 @@ from tests.pages.conftest import (
     error_after,
     open_page,
     open_page_tab,
+    open_sections,
     principal_of,
     signed_in_app,
     texts,
     unique,
 )
+from ui.activities.courses.groups import NEW_GROUP_SECTION
 
 
 def _courses(username: str) -> AppTest:
@@ -109,6 +111,8 @@ def test_formateur_records_an_assessment(app_engine, demo_database) -> None:
 
 def test_chef_creates_a_group(app_engine, demo_database) -> None:
     at = _courses("chef.lyon")
+    assert not [w for w in at.text_input if w.key == "course_group_new__0_name"]  # folded: drawn once opened
+    at = open_sections(at, NEW_GROUP_SECTION)
     name = unique("FLE test ")
     _widget(at.text_input, "course_group_new__0_name").input(name)
     _widget(at.multiselect, "course_group_new__0_teachers").select(
@@ -122,7 +126,7 @@ def test_chef_creates_a_group(app_engine, demo_database) -> None:
 
 
 def test_chef_sees_a_validation_message_beside_the_field(demo_database) -> None:
-    at = _courses("chef.lyon")
+    at = open_sections(_courses("chef.lyon"), NEW_GROUP_SECTION)
     at = button(at, "Créer le groupe").click().run()
     name_box = _widget(at.text_input, "course_group_new__0_name")
     assert error_after(at, name_box) == "Le nom du groupe est obligatoire."

@@ -81,6 +81,6 @@ def test_a_new_grant_starts_with_the_associations_active_strands(app_on):
     )
     at = open_page(signed_in_app("gestion.nom"), PageKey.GRANTS)
     assert not at.exception
-    at = open_sections(at, grant_forms.section_key(grant_forms.NEW_GRANT))
+    at = open_sections(at, grant_forms.NEW_GRANT_SECTION)
     [strands] = [area for area in at.text_area if area.label == "Volets (un par ligne)"]
     assert strands.value == "Emploi\nMaraudes"

@@ -29,6 +29,9 @@ def validated_notes(session: Session, principal: Principal) -> list[NoteRow]:
     return notes.list_notes(session, principal, status=NoteStatus.VALIDATED)
 
 
+NEW_GUIDE_SECTION = "guides_new_guide"  # « Nouveau guide » on the guides page, drawn once opened (True when open)
+
+
 def new_guide_form(current: Runtime, principal: Principal) -> None:
     form = "guide_new"
     key = form_state.key(form)

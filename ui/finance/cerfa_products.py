@@ -15,8 +15,17 @@ from services.finance import resources
 from services.finance.financial_report import Balance, FinancialReport, ProductRow
 from services.platform.db import unit_of_work
 from services.platform.principal import Capability, Principal
-from ui.platform import form_state, widgets
+from ui.platform import form_state, lazy_sections, widgets
 from ui.platform.runtime import Runtime
+
+ADD, REMOVE = "add", "remove"  # the two forms of a grant's products, drawn once opened (tests open them by name)
+OPENED_SECTIONS = "cerfa_products_opened"  # (grant id, names of the sections opened for that grant)
+
+
+def section_key(name: str, grant_id: int) -> str:
+    """The key of the section `name` of the grant's products: True when it is open. One per grant."""
+    return f"cerfa_products_{name}_{grant_id}"
+
 
 INDENT = "\u2003"  # an em space per level: the parts of an account under it
 
@@ -126,42 +135,56 @@ def editor(current: Runtime, principal: Principal, grant_id: int) -> None:
     key = form_state.key(form)
     errors = form_state.errors(form)
     names = {f.id: f.name for f in funders}
-    with st.expander(_("Ajouter un produit ou une contribution"), expanded=bool(errors)), widgets.form(key):
-        form_state.form_error(form)
-        values = {
-            "account": widgets.selectbox(
-                _("Compte du Cerfa"), list(ResourceAccount), format_func=_account_text, key=f"{key}_account"
+
+    def add_form() -> None:
+        with widgets.form(key):
+            form_state.form_error(form)
+            values = {
+                "account": widgets.selectbox(
+                    _("Compte du Cerfa"), list(ResourceAccount), format_func=_account_text, key=f"{key}_account"
+                )
+            }
+            form_state.field_error(errors, "account")
+            values["funder_id"] = widgets.selectbox(
+                _("Financeur (subvention 74 seulement)"),
+                [None, *names],
+                format_func=lambda i: _("Aucun") if i is None else names[i],
+                key=f"{key}_funder",
             )
-        }
-        form_state.field_error(errors, "account")
-        values["funder_id"] = widgets.selectbox(
-            _("Financeur (subvention 74 seulement)"),
-            [None, *names],
-            format_func=lambda i: _("Aucun") if i is None else names[i],
-            key=f"{key}_funder",
-        )
-        form_state.field_error(errors, "funder_id")
-        values["detail"] = st.text_input(
-            _("Détail (ministère et programme d'une subvention de l'État, nature d'une contribution)"),
-            max_chars=resources.DETAIL_MAX,
-            key=f"{key}_detail",
-        )
-        form_state.field_error(errors, "detail")
-        left, right = st.columns(2)
-        values["planned"] = left.text_input(_("Prévu pour la convention (€)"), key=f"{key}_planned")
-        with left:
-            form_state.field_error(errors, "planned")
-        values["actual"] = right.text_input(_("Réalisé pour la convention (€)"), key=f"{key}_actual")
-        with right:
-            form_state.field_error(errors, "actual")
-        added = st.form_submit_button(_("Ajouter au compte rendu"))
-    if added:
+            form_state.field_error(errors, "funder_id")
+            values["detail"] = st.text_input(
+                _("Détail (ministère et programme d'une subvention de l'État, nature d'une contribution)"),
+                max_chars=resources.DETAIL_MAX,
+                key=f"{key}_detail",
+            )
+            form_state.field_error(errors, "detail")
+            left, right = st.columns(2)
+            values["planned"] = left.text_input(_("Prévu pour la convention (€)"), key=f"{key}_planned")
+            with left:
+                form_state.field_error(errors, "planned")
+            values["actual"] = right.text_input(_("Réalisé pour la convention (€)"), key=f"{key}_actual")
+            with right:
+                form_state.field_error(errors, "actual")
+            added = st.form_submit_button(_("Ajouter au compte rendu"))
+        if added:
 
-        def add() -> None:
-            with unit_of_work(current.engine) as uow:
-                resources.add_resource(uow, principal, grant_id=grant_id, data=values)
+            def add() -> None:
+                with unit_of_work(current.engine) as uow:
+                    resources.add_resource(uow, principal, grant_id=grant_id, data=values)
 
-        form_state.submit(form, add, _("Produit ajouté au compte rendu."))
+            form_state.submit(form, add, _("Produit ajouté au compte rendu."))
+
+    lazy_sections.owned_section(
+        st,
+        _("Ajouter un produit ou une contribution"),
+        memory=OPENED_SECTIONS,
+        owner=grant_id,
+        name=ADD,
+        key=section_key(ADD, grant_id),
+        draw=add_form,
+        icon=":material/add:",
+        expanded=bool(errors),
+    )
     if stored:
         _remover(current, principal, grant_id, stored)
 
@@ -173,14 +196,29 @@ def _remover(current: Runtime, principal: Principal, grant_id: int, stored: list
         r.id: " · ".join(p for p in (label(r.account), r.funder_name, r.detail, euros(r.planned_cents)) if p)
         for r in stored
     }
-    with st.expander(_("Retirer un produit ou une contribution")), widgets.form(key):
-        form_state.form_error(form)
-        chosen = widgets.selectbox(_("Ligne à retirer"), list(described), format_func=described.get, key=f"{key}_row")
-        removed = st.form_submit_button(_("Retirer du compte rendu"))
-    if removed:
 
-        def remove() -> None:
-            with unit_of_work(current.engine) as uow:
-                resources.delete_resource(uow, principal, grant_id=grant_id, resource_id=chosen)
+    def remove_form() -> None:
+        with widgets.form(key):
+            form_state.form_error(form)
+            chosen = widgets.selectbox(
+                _("Ligne à retirer"), list(described), format_func=described.get, key=f"{key}_row"
+            )
+            removed = st.form_submit_button(_("Retirer du compte rendu"))
+        if removed:
 
-        form_state.submit(form, remove, _("Ligne retirée du compte rendu."))
+            def remove() -> None:
+                with unit_of_work(current.engine) as uow:
+                    resources.delete_resource(uow, principal, grant_id=grant_id, resource_id=chosen)
+
+            form_state.submit(form, remove, _("Ligne retirée du compte rendu."))
+
+    lazy_sections.owned_section(
+        st,
+        _("Retirer un produit ou une contribution"),
+        memory=OPENED_SECTIONS,
+        owner=grant_id,
+        name=REMOVE,
+        key=section_key(REMOVE, grant_id),
+        draw=remove_form,
+        icon=":material/remove:",
+    )

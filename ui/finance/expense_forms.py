@@ -13,7 +13,7 @@ from services.finance.expense_import import ImportRefused
 from services.finance.lines import LineChoice
 from services.platform.db import unit_of_work
 from services.platform.principal import Principal
-from ui.platform import form_state, widgets
+from ui.platform import form_state, lazy_sections, widgets
 from ui.platform.downloads import offer_download
 from ui.platform.runtime import Runtime
 from ui.platform.text import md
@@ -207,3 +207,54 @@ def import_form(runtime: Runtime, principal: Principal) -> None:
         form_state.submit(form, lambda: _run_import(runtime, principal, uploaded), _("Import terminé."))
     _report()
     _summary()
+
+
+DELETION = "expense_deletion"  # the section « Supprimer une dépense saisie à la main » (tests open it by its key)
+
+
+def deletion_key(owner: tuple) -> str:
+    """The key of the deletion section for the list's filters `owner`: True when it is open. One per filter:
+    another grant, line or month starts closed."""
+    return "_".join(map(str, (DELETION, *owner)))
+
+
+def deletion_section(
+    current: Runtime, principal: Principal, manual: list[expenses.ExpenseRow], *, owner: tuple
+) -> None:
+    """« Supprimer une dépense saisie à la main », folded: its form (among `manual`, the page's expenses entered
+    by hand) is drawn once opened on the list's filters `owner` (ui.platform.lazy_sections)."""
+    lazy_sections.owned_section(
+        st,
+        _("Supprimer une dépense saisie à la main"),
+        memory=DELETION,
+        owner=owner,
+        name=DELETION,
+        key=deletion_key(owner),
+        draw=lambda: _deletion_form(current, principal, manual),
+        icon=":material/delete:",
+    )
+
+
+def _deletion_form(current: Runtime, principal: Principal, manual: list[expenses.ExpenseRow]) -> None:
+    """Delete one of the expenses entered by hand shown on this page, once confirmed."""
+    form = "expense_delete"
+    key = form_state.key(form)
+    errors = form_state.errors(form)
+    with widgets.form(key):
+        form_state.form_error(form)
+        target = widgets.selectbox(
+            _("Dépense"),
+            manual,
+            key=f"{key}_target",
+            format_func=lambda r: f"{formats.day(r.spent_on)} · {formats.euros(r.amount_cents)} · {r.label}",
+        )
+        confirmed = st.checkbox(_("Je confirme la suppression"), key=f"{key}_confirm")
+        form_state.field_error(errors, "confirmed")
+        submitted = st.form_submit_button(_("Supprimer"))
+    if submitted:
+
+        def delete() -> None:
+            with unit_of_work(current.engine) as uow:
+                expenses.delete_expense(uow, principal, target.id, confirmed=confirmed)
+
+        form_state.submit(form, delete, _("Dépense supprimée."))

@@ -446,13 +446,8 @@ def lines_editor(runtime: Runtime, principal: Principal, detail: GrantDetail, ro
         edit.submit(line_merge.sent_lines(_rows_sent(edited, detail)))
 
 
-NEW_GRANT, NEW_FUNDER = "new_grant", "new_funder"  # the page's two sections (tests open them by name)
-OPENED_SECTIONS = "grants_sections_opened"  # (None, names of the sections opened)
-
-
-def section_key(name: str) -> str:
-    """The key of the section `name`: True when it is open."""
-    return f"grants_section_{name}"
+# The keys of the page's two folded sections (True when open; tests open them through them).
+NEW_GRANT_SECTION, NEW_FUNDER_SECTION = "grants_new_grant", "grants_new_funder"
 
 
 def new_grant_and_funder(
@@ -467,10 +462,10 @@ def new_grant_and_funder(
         else:
             grant_form(current, principal, funders=funders, sites=sites)
 
-    for name, title, icon, draw in (
-        (NEW_GRANT, _("Nouveau financement"), ":material/add:", new_grant),
-        (NEW_FUNDER, _("Nouveau financeur"), ":material/account_balance:", lambda: funder_form(current, principal)),
-    ):
-        lazy_sections.expander(
-            st, title, memory=OPENED_SECTIONS, owner=None, name=name, key=section_key(name), draw=draw, icon=icon
-        )
+    lazy_sections.section(_("Nouveau financement"), key=NEW_GRANT_SECTION, draw=new_grant, icon=":material/add:")
+    lazy_sections.section(
+        _("Nouveau financeur"),
+        key=NEW_FUNDER_SECTION,
+        draw=lambda: funder_form(current, principal),
+        icon=":material/account_balance:",
+    )

@@ -45,8 +45,8 @@ def section(
     parent, name: str, label: str, *, code: str, icon: str, draw: Callable[[], None], expanded: bool = False
 ) -> None:
     """The expander `name` of the file `code` in `parent`; `draw()` fills it when it is open or was opened
-    before on this file (lazy_sections.expander)."""
-    lazy_sections.expander(
+    before on this file (lazy_sections.owned_section)."""
+    lazy_sections.owned_section(
         parent,
         label,
         memory=OPENED,

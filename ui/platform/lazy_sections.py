@@ -7,6 +7,15 @@ does not draw leaves the browser, and what was typed in it and not yet sent leav
 drawn from the first time it is opened on what the page shows (a person's file, a course group), open or
 not: a section never opened cannot hold anything typed. Another file or group starts afresh: the forms of
 the one before left the browser with it.
+
+    tabs = st.tabs(labels, key=TAB_KEY, on_change="rerun")
+    drawn = lazy_sections.tabs_to_draw(OPENED, group_id, names, tabs)      # the names of the tabs to draw
+    lazy_sections.owned_section(st, _("Modifier une séance"), memory=OPENED, owner=site_id, name="edit",
+                                key=f"workshop_section_edit_{site_id}", draw=lambda: ...)
+    lazy_sections.section(_("Nouveau guide"), key="guides_new_guide", draw=lambda: ...)  # one per page
+
+A folded form of a signed-in page goes through `owned_section` or `section`, never a bare `st.expander`. Tests open a
+section by its key, as a click does (tests/pages/conftest.py: open_sections, open_every_section).
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ def tabs_to_draw(memory: str, owner: object, names: Sequence[str], tabs: Sequenc
     return opened_on(memory, owner, {name for name, tab in zip(names, tabs, strict=True) if tab.open})
 
 
-def expander(
+def owned_section(
     parent,
     label: str,
     *,
@@ -53,3 +62,13 @@ def expander(
     with box:
         if name in opened_on(memory, owner, {name} if box.open else set()):
             draw()
+
+
+def section(
+    label: str, *, key: str, draw: Callable[[], None], icon: str | None = None, expanded: bool = False, parent=st
+) -> None:
+    """A lazy expander that is the page's only one of its kind (a creation form, whatever the page shows): `key`
+    holds its state and names it (see `owned_section`)."""
+    owned_section(
+        parent, label, memory=f"{key}__opened", owner=None, name=key, key=key, draw=draw, icon=icon, expanded=expanded
+    )

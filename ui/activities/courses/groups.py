@@ -132,6 +132,9 @@ def _group_fields(
     return values
 
 
+NEW_GROUP_SECTION = "courses_new_group"  # « Créer un groupe » on the course page, drawn once opened (True when open)
+
+
 def create_group_form(rt: Runtime, principal: Principal, sites: list[SiteChoice]) -> None:
     form = "course_group_new"
     key = form_state.key(form)

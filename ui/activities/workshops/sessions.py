@@ -118,7 +118,7 @@ def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
         )
         roll_call_grid(rt.engine, principal, SessionKind.WORKSHOP, chosen, "workshop_roll")
     # Two forms drawn once opened (ui.platform.lazy_sections): folded, they were most of the tab's run.
-    lazy_sections.expander(
+    lazy_sections.owned_section(
         st,
         _("Planifier une séance"),
         memory=OPENED_SECTIONS,
@@ -139,7 +139,7 @@ def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
             )
             session_form(rt, principal, sites, site_id, chosen)
 
-        lazy_sections.expander(
+        lazy_sections.owned_section(
             st,
             _("Modifier une séance de cette page"),
             memory=OPENED_SECTIONS,
