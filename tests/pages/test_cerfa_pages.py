@@ -21,6 +21,7 @@ from tests.pages.conftest import (
     unique,
 )
 from ui.finance import cerfa_products
+from ui.platform import lazy_sections
 from ui.platform.guards import PRINCIPAL_KEY
 from ui.platform.navigation import PAGE_SPECS
 
@@ -29,6 +30,10 @@ def _button(at, label: str):
     found = [b for b in at.button if b.label == label]
     assert found, [b.label for b in at.button]
     return found[0]
+
+
+def _products_key(name: str, grant_id: int) -> str:
+    return lazy_sections.section_key(cerfa_products.OPENED_SECTIONS, name, grant_id)
 
 
 def _frames(at) -> dict[str, object]:
@@ -44,7 +49,7 @@ def test_gestion_adds_a_state_subsidy_and_sees_it_in_the_produits(app_engine, de
     assert labels[-3:] == ["Total des produits", "Déficit (charges − produits)", "Total général des produits"]
     detail = unique("Programme 137 ")
     assert not [b for b in at.button if b.label == "Ajouter au compte rendu"]  # folded: drawn once opened
-    at = open_sections(at, cerfa_products.section_key(cerfa_products.ADD, grant.id))
+    at = open_sections(at, _products_key(cerfa_products.ADD, grant.id))
     key = f"grant_resource_{grant.id}__0"
     at.selectbox(key=f"{key}_account").set_value(ResourceAccount.SUBSIDY)
     with app_engine.connect() as connection:
@@ -70,7 +75,7 @@ def test_gestion_adds_a_state_subsidy_and_sees_it_in_the_produits(app_engine, de
 def test_gestion_sees_the_message_of_a_subsidy_without_funder(demo_database):
     at = open_page(signed_in_app("gestion"), PageKey.FINANCIAL_REPORT)
     grant = next(s for s in at.selectbox if s.label == "Convention").value
-    at = open_sections(at, cerfa_products.section_key(cerfa_products.ADD, grant.id))
+    at = open_sections(at, _products_key(cerfa_products.ADD, grant.id))
     key = f"grant_resource_{grant.id}__0"
     at.selectbox(key=f"{key}_account").set_value(ResourceAccount.SUBSIDY)
     at.text_input(key=f"{key}_planned").input("10")
@@ -87,7 +92,7 @@ def test_direction_reads_the_produits_and_has_no_form(demo_database):
     grant = next(s for s in at.selectbox if s.label == "Convention").value
     # Both forms' sections asked open: a role that may edit would see them now.
     sections = (cerfa_products.ADD, cerfa_products.REMOVE)
-    at = open_sections(at, *(cerfa_products.section_key(name, grant.id) for name in sections))
+    at = open_sections(at, *(_products_key(name, grant.id) for name in sections))
     assert not [b for b in at.button if b.label in ("Ajouter au compte rendu", "Retirer du compte rendu")]
 
 

@@ -38,6 +38,7 @@ from tests.pages.conftest import (
 )
 from ui.activities import roll_call
 from ui.activities.workshops import sessions as workshop_sessions_ui
+from ui.platform import lazy_sections
 
 ROLL_BUTTON = "Enregistrer l'appel"
 
@@ -62,7 +63,8 @@ def _lyon_id(app_engine) -> int:
 
 def _set_section(at, app_engine, name: str, open_: bool = True):
     """Open (or close) the section `name` of « Séances » (planning, editing) for Lyon, as a click on it does."""
-    at.session_state[workshop_sessions_ui.section_key(name, _lyon_id(app_engine))] = open_
+    key = lazy_sections.section_key(workshop_sessions_ui.OPENED_SECTIONS, name, _lyon_id(app_engine))
+    at.session_state[key] = open_
     at = at.run()
     assert not at.exception, at.exception
     return at

@@ -19,12 +19,7 @@ from ui.platform import form_state, lazy_sections, widgets
 from ui.platform.runtime import Runtime
 
 ADD, REMOVE = "add", "remove"  # the two forms of a grant's products, drawn once opened (tests open them by name)
-OPENED_SECTIONS = "cerfa_products_opened"  # (grant id, names of the sections opened for that grant)
-
-
-def section_key(name: str, grant_id: int) -> str:
-    """The key of the section `name` of the grant's products: True when it is open. One per grant."""
-    return f"cerfa_products_{name}_{grant_id}"
+OPENED_SECTIONS = "cerfa_products"  # (grant id, names of the sections opened for that grant)
 
 
 INDENT = "\u2003"  # an em space per level: the parts of an account under it
@@ -180,7 +175,6 @@ def editor(current: Runtime, principal: Principal, grant_id: int) -> None:
         memory=OPENED_SECTIONS,
         owner=grant_id,
         name=ADD,
-        key=section_key(ADD, grant_id),
         draw=add_form,
         icon=":material/add:",
         expanded=bool(errors),
@@ -218,7 +212,6 @@ def _remover(current: Runtime, principal: Principal, grant_id: int, stored: list
         memory=OPENED_SECTIONS,
         owner=grant_id,
         name=REMOVE,
-        key=section_key(REMOVE, grant_id),
         draw=remove_form,
         icon=":material/remove:",
     )

@@ -209,13 +209,8 @@ def import_form(runtime: Runtime, principal: Principal) -> None:
     _summary()
 
 
-DELETION = "expense_deletion"  # the section « Supprimer une dépense saisie à la main » (tests open it by its key)
-
-
-def deletion_key(owner: tuple) -> str:
-    """The key of the deletion section for the list's filters `owner`: True when it is open. One per filter:
-    another grant, line or month starts closed."""
-    return "_".join(map(str, (DELETION, *owner)))
+LIST_SECTIONS = "expense_list"  # the sections under the list of expenses, per filter (grant, line, month)
+DELETION = "deletion"  # « Supprimer une dépense saisie à la main »
 
 
 def deletion_section(
@@ -226,10 +221,9 @@ def deletion_section(
     lazy_sections.owned_section(
         st,
         _("Supprimer une dépense saisie à la main"),
-        memory=DELETION,
+        memory=LIST_SECTIONS,
         owner=owner,
         name=DELETION,
-        key=deletion_key(owner),
         draw=lambda: _deletion_form(current, principal, manual),
         icon=":material/delete:",
     )

@@ -26,14 +26,13 @@ def psp_decision(episode_id: int) -> str:
     return f"psp_decision_{episode_id}"
 
 
-OPENED = "person_file_opened_sections"  # (code, names of the sections opened on that file)
-EXPANDER_KEY = "person_file_section"  # + the section's name and the file's code: open or closed, per file
+OPENED = "person_file_sections"  # (code, names of the sections opened on that file)
 
 
 def expander_key(name: str, code: str) -> str:
     """The key of the expander `name` of the file `code`: its state is True when it is open (tests open it
     through it). One per file: a file opened afterwards shows its own sections closed."""
-    return f"{EXPANDER_KEY}_{name}_{code}"
+    return lazy_sections.section_key(OPENED, name, code)
 
 
 def tabs_to_draw(code: str, links: Sequence[str], tabs: Sequence) -> set[str]:
@@ -52,7 +51,6 @@ def section(
         memory=OPENED,
         owner=code,
         name=name,
-        key=expander_key(name, code),
         draw=draw,
         icon=icon,
         expanded=expanded,

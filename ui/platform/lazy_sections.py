@@ -11,7 +11,7 @@ the one before left the browser with it.
     tabs = st.tabs(labels, key=TAB_KEY, on_change="rerun")
     drawn = lazy_sections.tabs_to_draw(OPENED, group_id, names, tabs)      # the names of the tabs to draw
     lazy_sections.owned_section(st, _("Modifier une séance"), memory=OPENED, owner=site_id, name="edit",
-                                key=f"workshop_section_edit_{site_id}", draw=lambda: ...)
+                                draw=lambda: ...)     # kept open or closed under section_key(OPENED, "edit", site_id)
     lazy_sections.section(_("Nouveau guide"), key="guides_new_guide", draw=lambda: ...)  # one per page
 
 A folded form of a signed-in page goes through `owned_section` or `section`, never a bare `st.expander`. Tests open a
@@ -42,6 +42,12 @@ def tabs_to_draw(memory: str, owner: object, names: Sequence[str], tabs: Sequenc
     return opened_on(memory, owner, {name for name, tab in zip(names, tabs, strict=True) if tab.open})
 
 
+def section_key(memory: str, name: str, owner: object) -> str:
+    """The widget key of the section `name` of `owner` (True when it is open): one per owner, so that another
+    owner's (another file, site, grant, filter of a list) starts closed. Tests open a section through it."""
+    return "_".join(map(str, (memory, name, *(owner if isinstance(owner, tuple) else (owner,)))))
+
+
 def owned_section(
     parent,
     label: str,
@@ -49,15 +55,16 @@ def owned_section(
     memory: str,
     owner: object,
     name: str,
-    key: str,
     draw: Callable[[], None],
     icon: str | None = None,
     expanded: bool = False,
+    key: str | None = None,
 ) -> None:
     """A lazy expander `name` in `parent` (st, a tab, a column), filled by `draw()` when it is open or was opened
-    before on `owner` (remembered under `memory` with the page's other sections of that owner). `key` holds its
-    state, open or closed: give each owner its own, so that another owner's expander starts closed. `label` is
-    escaped (ui.platform.text.md) like any text of a label."""
+    before on `owner` (remembered under `memory` with the page's other sections of that owner). Its state is kept
+    under `key` (default: `section_key(memory, name, owner)`). `label` is escaped (ui.platform.text.md) like any
+    text of a label."""
+    key = key or section_key(memory, name, owner)
     box = parent.expander(md(label), expanded=expanded, icon=icon, key=key, on_change="rerun")
     with box:
         if name in opened_on(memory, owner, {name} if box.open else set()):

@@ -27,13 +27,7 @@ from ui.platform.runtime import Runtime
 
 PAGE_SIZE = 20
 PLAN, EDIT = "plan", "edit"  # the planning and editing sections of the tab (tests open them by name)
-OPENED_SECTIONS = "workshop_sections_opened"  # (site id, names of the sections opened for that site)
-
-
-def section_key(name: str, site_id: int | None) -> str:
-    """The key of the section `name` for the site chosen (None: every site): True when it is open. One per
-    site: the forms of another site start closed."""
-    return f"workshop_section_{name}_{site_id}"
+OPENED_SECTIONS = "workshop_sections"  # (site id or None, names of the sections opened for that choice of site)
 
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -124,7 +118,6 @@ def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
         memory=OPENED_SECTIONS,
         owner=site_id,
         name=PLAN,
-        key=section_key(PLAN, site_id),
         draw=lambda: session_form(rt, principal, sites, site_id, None),
         icon=":material/event:",
     )
@@ -145,7 +138,6 @@ def sessions_tab(rt: Runtime, principal: Principal, sites: list[SiteChoice], sit
             memory=OPENED_SECTIONS,
             owner=site_id,
             name=EDIT,
-            key=section_key(EDIT, site_id),
             draw=edit,
             icon=":material/edit:",
         )
