@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from clock import today
-from i18n import _, formats
+from i18n import N_, _, formats
 from i18n.formats import day, euros, fte, number
 from models.labels import label
 from services.finance.staffing import figures as staffing_figures
@@ -17,13 +17,22 @@ from services.platform.principal import Capability, Principal
 from ui.finance import recruitment as recruitment_ui
 from ui.finance import staffing_forms
 from ui.finance.staffing_charts import fte_over_time
-from ui.platform import charts, form_state, widgets
+from ui.platform import charts, form_state, lazy_sections, widgets
 from ui.platform.guards import require_page
+from ui.platform.language_switch import tabs_keeping_the_open_one
 from ui.platform.runtime import Runtime, runtime
 
 principal = require_page(PageKey.STAFFING)
 
 VACANCY_ALERT_DAYS = 60
+# gestion's tabs, by name (the labels follow the language).
+MANAGEMENT_TABS = {
+    "charge": N_("Imputation mensuelle"),
+    "create": N_("Créer un poste"),
+    "edit": N_("Modifier un poste"),
+}
+TAB_KEY = "staffing_manage_tab"  # the open tab's label (tests open a tab through it)
+OPENED_TABS = "staffing_manage_tabs_opened"  # (None, names of the tabs opened)
 
 
 def _funding_text(post: staffing.PostRow) -> str:
@@ -164,29 +173,39 @@ def _management(current: Runtime, principal: Principal, posts: list[staffing.Pos
     """gestion: the monthly charge, a new post, and the funding, situation and characteristics of one post."""
     st.divider()
     st.header(_("Gérer les postes"))
-    charge_tab, create_tab, edit_tab = st.tabs([_("Imputation mensuelle"), _("Créer un poste"), _("Modifier un poste")])
-    with charge_tab:
-        st.caption(
-            _(
-                "Impute sur la ligne « 64 – Charges de personnel » de chaque convention la part du coût "
-                "des postes pourvus pendant le mois écoulé (au prorata des jours pourvus). Une imputation "
-                "déjà faite n'est jamais refaite."
+    # Tabs drawn once opened, and kept (ui.platform.lazy_sections): their forms were half of the page's run.
+    tabs = tabs_keeping_the_open_one([_(label) for label in MANAGEMENT_TABS.values()], key=TAB_KEY, on_change="rerun")
+    drawn = lazy_sections.tabs_to_draw(OPENED_TABS, None, list(MANAGEMENT_TABS), tabs)
+    charge_tab, create_tab, edit_tab = tabs
+    if "charge" in drawn:
+        with charge_tab:
+            st.caption(
+                _(
+                    "Impute sur la ligne « 64 – Charges de personnel » de chaque convention la part du coût "
+                    "des postes pourvus pendant le mois écoulé (au prorata des jours pourvus). Une imputation "
+                    "déjà faite n'est jamais refaite."
+                )
             )
-        )
-        staffing_forms.monthly_charge(current.engine, principal)
-    with create_tab:
-        staffing_forms.create_post_form(current.engine, principal, sites)
-    with edit_tab:
-        if not posts:
-            st.caption(_("Aucun poste à modifier."))
-            return
-        chosen = widgets.selectbox(_("Poste"), posts, key="staffing_post_choice", format_func=staffing_forms.post_label)
-        st.markdown(_("**Financement**"))
-        staffing_forms.funding_form(current.engine, principal, chosen)
-        st.markdown(_("**Pourvu / vacant**"))
-        staffing_forms.status_form(current.engine, principal, chosen)
-        st.markdown(_("**Caractéristiques du poste**"))
-        staffing_forms.edit_post_form(current.engine, principal, sites, chosen)
+            staffing_forms.monthly_charge(current.engine, principal)
+    if "create" in drawn:
+        with create_tab:
+            staffing_forms.create_post_form(current.engine, principal, sites)
+    if "edit" in drawn:
+        with edit_tab:
+            _edit_post(current, principal, posts, sites)
+
+
+def _edit_post(current: Runtime, principal: Principal, posts: list[staffing.PostRow], sites: list) -> None:
+    if not posts:
+        st.caption(_("Aucun poste à modifier."))
+        return
+    chosen = widgets.selectbox(_("Poste"), posts, key="staffing_post_choice", format_func=staffing_forms.post_label)
+    st.markdown(_("**Financement**"))
+    staffing_forms.funding_form(current.engine, principal, chosen)
+    st.markdown(_("**Pourvu / vacant**"))
+    staffing_forms.status_form(current.engine, principal, chosen)
+    st.markdown(_("**Caractéristiques du poste**"))
+    staffing_forms.edit_post_form(current.engine, principal, sites, chosen)
 
 
 def page(principal: Principal) -> None:

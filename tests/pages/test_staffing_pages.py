@@ -13,7 +13,9 @@ from models.audit import AuditEvent
 from models.staffing import Post
 from services.platform.db import unit_of_work
 from services.platform.pages import PageKey
-from tests.pages.conftest import NO_ACCESS, open_page, signed_in_app, texts, unique
+from tests.pages.conftest import NO_ACCESS, open_page, open_page_tab, signed_in_app, texts, unique
+
+MANAGE_TAB_KEY = "staffing_manage_tab"  # app_pages/finance/staffing.py TAB_KEY: gestion's tabs
 
 
 def _button(at, label: str):
@@ -90,6 +92,7 @@ def test_chef_lyon_sees_no_national_post(demo_database):
 def test_gestion_may_choose_national_for_a_post(demo_database):
     at = open_page(signed_in_app("gestion"), PageKey.STAFFING)
     assert not at.exception, at.exception
+    at = open_page_tab(at, MANAGE_TAB_KEY, "Créer un poste")
     assert "National (aucun site)" in at.selectbox(key="post_new__0_site").options
 
 
@@ -105,7 +108,9 @@ def test_chef_lyon_sees_only_own_sites(demo_database):
 def test_gestion_creates_a_post_with_a_bad_split_and_sees_the_message(app_engine, demo_database):
     at = open_page(signed_in_app("gestion"), PageKey.STAFFING)
     assert not at.exception, at.exception
-    assert [b for b in at.button if b.label.startswith("Imputer les salaires du mois de")]
+    assert [b for b in at.button if b.label.startswith("Imputer les salaires du mois de")]  # the open tab
+    assert not [w for w in at.text_input if w.key == "post_new__0_holder"]  # drawn once its tab is opened
+    at = open_page_tab(at, MANAGE_TAB_KEY, "Créer un poste")
     holder = unique("Salariée ")
     at.text_input(key="post_new__0_holder").input(holder)
     at.number_input(key="post_new__0_cost").set_value(3_500.0)
