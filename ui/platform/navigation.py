@@ -118,8 +118,8 @@ SECTION_ORDER = (
 )
 
 
-# The pages the run's navigation registered (a script run is one thread, which `navigation_for` sets before the page
-# runs). Given a script path, st.page_link resolves it on disk and walks every registered page for each link;
+# The pages this run's navigation registered: `navigation_for` sets them before the page runs, in the run's own
+# thread. Given a script path, st.page_link resolves it on disk and walks every registered page for each link;
 # given the registered st.Page, it does neither (« À faire » draws 50 links).
 _registered: ContextVar[dict[PageKey, st.Page]] = ContextVar("registered_pages")
 

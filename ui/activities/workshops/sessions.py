@@ -28,8 +28,6 @@ from ui.platform.runtime import Runtime
 PAGE_SIZE = 20
 PLAN, EDIT = "plan", "edit"  # the planning and editing sections of the tab (tests open them by name)
 OPENED_SECTIONS = "workshop_sections"  # (site id or None, names of the sections opened for that choice of site)
-
-
 DATE_FORMAT = "DD/MM/YYYY"
 NO_PARTNER = N_("Aucun partenaire")
 
