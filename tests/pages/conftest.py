@@ -238,6 +238,13 @@ def file_tab_labels(at: AppTest) -> list[str]:
     return first_tab_row(at.main) or []
 
 
+def page_tab(at: AppTest, label: str):
+    """The tab `label` of the page (its elements: `.dataframe`, `.caption`, `.get("vega_lite_chart")`…)."""
+    found = [candidate for candidate in at.tabs if candidate.label == label]
+    assert found, [candidate.label for candidate in at.tabs]
+    return found[0]
+
+
 def open_file_tab(at: AppTest, label: str) -> AppTest:
     """Open the person file's tab `label`, as a click on it does."""
     assert label in file_tab_labels(at), (label, file_tab_labels(at))

@@ -24,6 +24,7 @@ from tests.pages.conftest import (
     open_file_section,
     open_file_tab,
     open_page,
+    page_tab,
     principal_of,
     signed_in_app,
     texts,
@@ -32,12 +33,6 @@ from tests.pages.test_person_pages import _a_person, _count, _open_file, _widget
 from ui.persons import file_sections
 
 FORM = "appointment_new__0"
-
-
-def _tab(at, name: str):
-    found = [t for t in at.tabs if t.label == name]
-    assert found, [t.label for t in at.tabs]
-    return found[0]
 
 
 def test_a_social_worker_records_an_appointment_after_a_refused_duration(app_engine, demo_database):
@@ -59,7 +54,7 @@ def test_a_social_worker_records_an_appointment_after_a_refused_duration(app_eng
     button(at, "Enregistrer le rendez-vous").click().run()
     assert not at.exception, at.exception
     assert _count(app_engine, Appointment, Appointment.person_id == person_id) == before + 1
-    table = next(d.value for d in _tab(at, "Rendez-vous").dataframe)
+    table = next(d.value for d in page_tab(at, "Rendez-vous").dataframe)
     assert "Récépissé remis" in list(table["Note"])
     with unit_of_work(app_engine) as session:
         worker = session.exec(
@@ -80,11 +75,11 @@ def test_a_chef_de_service_may_record_and_direction_only_reads_without_the_note(
         ).first()
     chef = open_file_tab(_open_file("chef.lyon", code), "Rendez-vous")
     assert [w for w in chef.selectbox if w.key == f"{FORM}_kind"]
-    table = next(d.value for d in _tab(chef, "Rendez-vous").dataframe)
+    table = next(d.value for d in page_tab(chef, "Rendez-vous").dataframe)
     assert "Note" in table.columns
 
     direction = open_file_tab(_open_file("direction", code), "Rendez-vous")
-    tab = _tab(direction, "Rendez-vous")
+    tab = page_tab(direction, "Rendez-vous")
     table = next(d.value for d in tab.dataframe)
     assert list(table.columns) == ["Date", "Type", "Intervenant·e", "Durée", "Interprète"]
     assert len(table) >= 1
@@ -113,7 +108,7 @@ def test_a_chef_de_service_corrects_the_latest_rating_of_a_barrier(app_engine, d
         _count(app_engine, AuditEvent, AuditEvent.action == "barrier.correct", AuditEvent.entity_id == str(chosen.id))
         == 1
     )
-    current = next(d.value for d in _tab(at, "Freins").dataframe if "Correction" in d.value.columns)
+    current = next(d.value for d in page_tab(at, "Freins").dataframe if "Correction" in d.value.columns)
     assert any(text.startswith("Corrigé le") for text in current["Correction"])
 
 
@@ -121,7 +116,7 @@ def test_direction_may_not_correct_a_rating(app_engine, demo_database):
     code, _, _ = _a_person(app_engine, "LYO")
     at = open_file_tab(_open_file("direction", code), "Freins")
     at = open_file_section(at, file_sections.BARRIER_CORRECTION)
-    assert "Consultation seule." in texts(_tab(at, "Freins").caption)  # the tab is drawn, for reading
+    assert "Consultation seule." in texts(page_tab(at, "Freins").caption)  # the tab is drawn, for reading
     # The correction section was asked open: a role that may correct would see its form.
     assert not [w for w in at.selectbox if w.key == "barrier_correction_choice"]
     assert not [b for b in at.button if b.label == "Corriger l'évaluation"]
@@ -183,7 +178,7 @@ def test_a_social_worker_corrects_then_deletes_an_appointment_once_confirmed(app
     button(at, "Enregistrer la correction").click().run()
     assert not at.exception, at.exception
     assert _appointment(app_engine, appointment_id) == (45, 2)
-    table = next(d.value for d in _tab(at, "Rendez-vous").dataframe)
+    table = next(d.value for d in page_tab(at, "Rendez-vous").dataframe)
     assert list(table["Durée"]) == ["45 min"]
 
     delete = f"appointment_delete_{appointment_id}__0"
@@ -203,7 +198,7 @@ def test_a_social_worker_corrects_then_deletes_an_appointment_once_confirmed(app
             )
         ).all()
     assert sorted(actions) == ["appointment.delete", "appointment.update"]
-    assert "Aucun rendez-vous ni accompagnement enregistré." in texts(_tab(at, "Rendez-vous").info)
+    assert "Aucun rendez-vous ni accompagnement enregistré." in texts(page_tab(at, "Rendez-vous").info)
 
 
 def _a_colleague_corrects(app_engine, appointment_id: int, **values: object) -> None:
@@ -262,7 +257,7 @@ def test_direction_neither_corrects_nor_deletes_an_appointment(app_engine, demo_
     code, appointment_id = _a_lyon_file_with_an_appointment(app_engine)
     at = open_file_tab(_open_file("direction", code), "Rendez-vous")
     at = open_file_section(at, file_sections.APPOINTMENT_CHANGE)
-    assert "Consultation seule." in texts(_tab(at, "Rendez-vous").caption)  # the tab is drawn, for reading
+    assert "Consultation seule." in texts(page_tab(at, "Rendez-vous").caption)  # the tab is drawn, for reading
     assert "Corriger ou supprimer un rendez-vous" not in [e.label for e in at.expander]
     assert not [b for b in at.button if b.label in ("Enregistrer la correction", "Supprimer le rendez-vous")]
     assert _appointment(app_engine, appointment_id) == (120, 1)

@@ -29,6 +29,7 @@ from tests.pages.conftest import (
     open_page,
     open_page_tab,
     open_sections,
+    page_tab,
     principal_of,
     signed_in_app,
     texts,
@@ -132,12 +133,6 @@ def test_chef_sees_a_validation_message_beside_the_field(demo_database) -> None:
     assert error_after(at, name_box) == "Le nom du groupe est obligatoire."
 
 
-def _tab(at: AppTest, label: str):
-    """The tab `label` of the page (its elements: `.get("vega_lite_chart")`, `.selectbox`…)."""
-    [tab] = [tab for tab in at.tabs if tab.label == label]
-    return tab
-
-
 def test_direction_reads_aggregates_and_has_no_form(app_engine, demo_database) -> None:
     at = _progress("direction")  # opens on the site view
     assert not at.get("form"), "direction must not get any form"
@@ -146,7 +141,8 @@ def test_direction_reads_aggregates_and_has_no_form(app_engine, demo_database) -
     assert len(at.get("vega_lite_chart")) == 2  # median hours per level, share reaching A1 / A2
     at = open_page_tab(at, PROGRESS_TAB_KEY, "Par groupe")
     # Entry vs latest, one chart per skill assessed in the group (the demo group's four).
-    titles = [json.loads(chart.proto.spec)["title"]["text"] for chart in _tab(at, "Par groupe").get("vega_lite_chart")]
+    charts = page_tab(at, "Par groupe").get("vega_lite_chart")
+    titles = [json.loads(chart.proto.spec)["title"]["text"] for chart in charts]
     assert titles == ["Compréhension orale", "Compréhension écrite", "Expression orale", "Expression écrite"]
     assert not at.get("form")
     at = open_page_tab(at, PROGRESS_TAB_KEY, "Par apprenant·e")
@@ -160,7 +156,7 @@ def test_a_learner_chosen_is_still_chosen_after_a_look_at_another_view(demo_data
     """The views are drawn once opened: a look at the group or site figures does not send the formateur
     back to the first learner of the list."""
     at = _progress("fle.lyon")
-    assert not _tab(at, "Par site").get("vega_lite_chart") and not _tab(at, "Par site").dataframe  # not opened
+    assert not page_tab(at, "Par site").get("vega_lite_chart") and not page_tab(at, "Par site").dataframe  # not opened
     learner_box = _widget(at.selectbox, "progress_learner_person")
     assert len(learner_box.options) > 1, learner_box.options
     chosen = learner_box.options[-1]
@@ -188,7 +184,7 @@ def test_formateur_sees_first_names_and_its_learners_progress(demo_database) -> 
         "Expression écrite",
     }
     at = open_page_tab(at, PROGRESS_TAB_KEY, "Par site")
-    [sites] = [df for df in _tab(at, "Par site").dataframe if "Site" in df.value.columns]
+    [sites] = [df for df in page_tab(at, "Par site").dataframe if "Site" in df.value.columns]
     assert list(sites.value["Site"]) == ["LYO"]
 
 
